@@ -1,0 +1,280 @@
+// Journal entry encoding and chain verification. Layout: ledger/FORMAT.md.
+#include "ledger/core/journal.h"
+
+#include "absl/strings/str_cat.h"
+#include "ledger/core/codec.h"
+#include "ledger/core/keys.h"
+
+namespace ledger {
+namespace {
+
+constexpr uint8_t kEntryVersion = 1;
+constexpr uint8_t kHeadVersion = 1;
+constexpr size_t kHashBytes = 32;
+// How often VerifyJournal reports progress.
+constexpr uint64_t kVerifyProgressEvery = 4096;
+
+enum class CommandTag : uint8_t { kAsset = 1, kAccount = 2, kCloseAccount = 3, kTransfer = 4 };
+
+void EncodeTransferRequest(const Transfer& t, Encoder* e) {
+  e->Id(t.id);
+  e->Id(t.debit_account_id);
+  e->Id(t.credit_account_id);
+  e->I64(t.amount);
+  e->Id(t.pending_id);
+  e->I64(t.timeout_seconds);
+  e->U32(t.code);
+  e->U32(t.flags);
+  e->U64(t.user_data);
+}
+
+Transfer DecodeTransferRequest(Decoder* d) {
+  Transfer t;
+  t.id = d->Id();
+  t.debit_account_id = d->Id();
+  t.credit_account_id = d->Id();
+  t.amount = d->I64();
+  t.pending_id = d->Id();
+  t.timeout_seconds = d->I64();
+  t.code = d->U32();
+  t.flags = d->U32();
+  t.user_data = d->U64();
+  return t;
+}
+
+void EncodeCommand(const Command& command, Encoder* e) {
+  if (const auto* asset = std::get_if<Asset>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kAsset));
+    e->U32(asset->id);
+    e->Bytes(asset->code);
+    e->U32(asset->scale);
+    e->I64(asset->expiry_seconds);
+    e->I64(asset->expiry_granularity_seconds);
+    e->Id(asset->breakage_account);
+  } else if (const auto* account = std::get_if<Account>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kAccount));
+    e->Id(account->id);
+    e->U32(account->asset);
+    e->U8(static_cast<uint8_t>(account->kind));
+    e->U32(account->flags);
+    e->U64(account->user_data);
+    e->Bytes(account->category);
+  } else if (const auto* close = std::get_if<CloseAccount>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kCloseAccount));
+    e->Id(close->id);
+  } else {
+    e->U8(static_cast<uint8_t>(CommandTag::kTransfer));
+    EncodeTransferRequest(std::get<Transfer>(command), e);
+  }
+}
+
+std::optional<Command> DecodeCommand(Decoder* d) {
+  switch (static_cast<CommandTag>(d->U8())) {
+    case CommandTag::kAsset: {
+      Asset asset;
+      asset.id = d->U32();
+      asset.code = d->Bytes();
+      asset.scale = d->U32();
+      asset.expiry_seconds = d->I64();
+      asset.expiry_granularity_seconds = d->I64();
+      asset.breakage_account = d->Id();
+      return asset;
+    }
+    case CommandTag::kAccount: {
+      Account account;
+      account.id = d->Id();
+      account.asset = d->U32();
+      account.kind = static_cast<AccountKind>(d->U8());
+      account.flags = d->U32();
+      account.user_data = d->U64();
+      account.category = d->Bytes();
+      return account;
+    }
+    case CommandTag::kCloseAccount:
+      return CloseAccount{d->Id()};
+    case CommandTag::kTransfer:
+      return DecodeTransferRequest(d);
+  }
+  return std::nullopt;
+}
+
+void EncodeOutcome(const Outcome& outcome, Encoder* e) {
+  e->U8(static_cast<uint8_t>(outcome.result));
+  e->U8(outcome.duplicate ? 1 : 0);
+  e->U64(outcome.timestamp);
+  const bool moved = outcome.asset != 0;
+  e->U8(moved ? 1 : 0);
+  if (!moved) return;
+  e->U32(outcome.asset);
+  e->Id(outcome.debit_account_id);
+  e->Id(outcome.credit_account_id);
+  e->I64(outcome.amount);
+}
+
+Outcome DecodeOutcome(Decoder* d) {
+  Outcome outcome;
+  outcome.result = static_cast<Result>(d->U8());
+  outcome.duplicate = d->U8() != 0;
+  outcome.timestamp = d->U64();
+  if (d->U8() == 0) return outcome;
+  outcome.asset = d->U32();
+  outcome.debit_account_id = d->Id();
+  outcome.credit_account_id = d->Id();
+  outcome.amount = d->I64();
+  return outcome;
+}
+
+}  // namespace
+
+std::string EncodeJournalEntry(const JournalEntry& entry) {
+  std::string out;
+  out.reserve(64 + entry.commands.size() * 160 + entry.system_events.size() * 80);
+  Encoder e(&out);
+  e.U8(kEntryVersion);
+  e.U64(entry.index);
+  e.U64(entry.batch_timestamp);
+  e.U64(entry.last_timestamp);
+  e.Bytes(entry.previous_hash);
+  e.U32(static_cast<uint32_t>(entry.system_events.size()));
+  for (const SystemEvent& event : entry.system_events) {
+    e.U8(static_cast<uint8_t>(event.type));
+    e.Id(event.id);
+    e.Id(event.debit_account_id);
+    e.Id(event.credit_account_id);
+    e.U32(event.asset);
+    e.I64(event.amount);
+    e.U64(event.timestamp);
+  }
+  e.U32(static_cast<uint32_t>(entry.commands.size()));
+  for (size_t i = 0; i < entry.commands.size(); ++i) {
+    EncodeCommand(entry.commands[i], &e);
+    EncodeOutcome(entry.outcomes[i], &e);
+  }
+  out += Blake2b256(out);
+  return out;
+}
+
+std::optional<JournalEntry> DecodeJournalEntry(std::string_view bytes) {
+  if (bytes.size() < kHashBytes) return std::nullopt;
+  Decoder d(bytes.substr(0, bytes.size() - kHashBytes));
+  if (d.U8() != kEntryVersion) return std::nullopt;
+  JournalEntry entry;
+  entry.index = d.U64();
+  entry.batch_timestamp = d.U64();
+  entry.last_timestamp = d.U64();
+  entry.previous_hash = d.Bytes();
+  const uint32_t event_count = d.U32();
+  if (!d.ok() || event_count > d.remaining()) return std::nullopt;
+  entry.system_events.resize(event_count);
+  for (SystemEvent& event : entry.system_events) {
+    event.type = static_cast<SystemEventType>(d.U8());
+    event.id = d.Id();
+    event.debit_account_id = d.Id();
+    event.credit_account_id = d.Id();
+    event.asset = d.U32();
+    event.amount = d.I64();
+    event.timestamp = d.U64();
+  }
+  const uint32_t command_count = d.U32();
+  if (!d.ok() || command_count > d.remaining()) return std::nullopt;
+  entry.commands.reserve(command_count);
+  entry.outcomes.reserve(command_count);
+  for (uint32_t i = 0; i < command_count; ++i) {
+    std::optional<Command> command = DecodeCommand(&d);
+    if (!command || !d.ok()) return std::nullopt;
+    entry.commands.push_back(std::move(*command));
+    entry.outcomes.push_back(DecodeOutcome(&d));
+  }
+  if (!d.done()) return std::nullopt;
+  return entry;
+}
+
+std::string_view StoredEntryHash(std::string_view bytes) {
+  if (bytes.size() < kHashBytes) return {};
+  return bytes.substr(bytes.size() - kHashBytes);
+}
+
+bool EntryHashMatches(std::string_view bytes) {
+  if (bytes.size() < kHashBytes) return false;
+  return Blake2b256(bytes.substr(0, bytes.size() - kHashBytes)) == StoredEntryHash(bytes);
+}
+
+std::string EncodeHead(const JournalHead& head) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kHeadVersion);
+  e.U64(head.index);
+  e.Bytes(head.hash);
+  e.U64(head.clock);
+  return out;
+}
+
+std::optional<JournalHead> DecodeHead(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kHeadVersion) return std::nullopt;
+  JournalHead head;
+  head.index = d.U64();
+  head.hash = d.Bytes();
+  head.clock = d.U64();
+  if (!d.done() || head.hash.size() != kHashBytes) return std::nullopt;
+  return head;
+}
+
+JournalHead ReadHead(const KvReader& state) {
+  std::string bytes;
+  if (!state.Get(keys::Head(), &bytes)) return JournalHead{};
+  std::optional<JournalHead> head = DecodeHead(bytes);
+  if (!head) {
+    // The head is written only by the core; an undecodable head means the store is corrupt.
+    fprintf(stderr, "FATAL: journal head record is corrupt\n");
+    abort();
+  }
+  return *head;
+}
+
+VerifyReport VerifyJournal(const KvReader& state, const std::function<void(uint64_t)>& progress) {
+  VerifyReport report;
+  const JournalHead head = ReadHead(state);
+  std::string previous_hash(kHashBytes, '\0');
+  uint64_t expected_index = 1;
+  auto fail = [&](uint64_t index, std::string problem) {
+    report.ok = false;
+    report.first_bad_index = index;
+    report.problem = std::move(problem);
+    return false;
+  };
+  state.Scan(keys::Journal(1), std::string(1, keys::kJournal + 1), /*reverse=*/false,
+             [&](std::string_view key, std::string_view value) {
+               const uint64_t index = keys::DecodeJournal(key);
+               if (index != expected_index) {
+                 return fail(expected_index, absl::StrCat("entry ", expected_index, " is missing"));
+               }
+               if (!EntryHashMatches(value)) {
+                 return fail(index, absl::StrCat("entry ", index, ": stored hash does not match its bytes"));
+               }
+               std::optional<JournalEntry> entry = DecodeJournalEntry(value);
+               if (!entry) return fail(index, absl::StrCat("entry ", index, ": undecodable"));
+               if (entry->index != index) {
+                 return fail(index, absl::StrCat("entry ", index, ": carries index ", entry->index));
+               }
+               if (entry->previous_hash != previous_hash) {
+                 return fail(index, absl::StrCat("entry ", index,
+                                                 ": previous-hash link does not match entry ", index - 1));
+               }
+               previous_hash = std::string(StoredEntryHash(value));
+               report.entries_checked = index;
+               ++expected_index;
+               if (progress && index % kVerifyProgressEvery == 0) progress(index);
+               return true;
+             });
+  if (!report.ok) return report;
+  if (report.entries_checked != head.index) {
+    fail(report.entries_checked + 1,
+         absl::StrCat("journal ends at ", report.entries_checked, " but the head says ", head.index));
+  } else if (head.index > 0 && head.hash != previous_hash) {
+    fail(head.index, absl::StrCat("head hash does not match entry ", head.index));
+  }
+  return report;
+}
+
+}  // namespace ledger

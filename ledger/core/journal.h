@@ -1,0 +1,104 @@
+// Commands, their outcomes, and the append-only, hash-chained journal.
+//
+// Every applied batch becomes one journal entry holding the batch's logical timestamp, the commands as
+// submitted, each command's outcome, and the events the ledger made itself (expiry, timed-out pendings).
+// Each entry stores the BLAKE2b-256 hash of the previous entry, and its own hash over its exact stored
+// bytes, so changing any byte of any entry breaks the chain from there on. The change stream is read
+// from the journal. Byte layout: ledger/FORMAT.md.
+#ifndef LEDGER_CORE_JOURNAL_H_
+#define LEDGER_CORE_JOURNAL_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "ledger/core/kv.h"
+#include "ledger/core/records.h"
+#include "ledger/core/types.h"
+
+namespace ledger {
+
+struct CloseAccount {
+  AccountId id;
+};
+
+// One command in a batch. Asset/Account/Transfer carry only their request fields.
+using Command = std::variant<Asset, Account, CloseAccount, Transfer>;
+
+// What became of one command.
+struct Outcome {
+  Result result = Result::kOk;
+  bool duplicate = false;  // The id was decided earlier; these are the original result and timestamp.
+  Timestamp timestamp = 0;
+  // For a transfer that moved or released value (result ok, not duplicate): the effective movement.
+  // For post/void these are the pending's accounts and the amount posted or voided.
+  AssetId asset = 0;
+  AccountId debit_account_id;
+  AccountId credit_account_id;
+  int64_t amount = 0;
+};
+
+enum class SystemEventType : uint8_t {
+  kExpiry = 1,          // A lapsed lot moved from a wallet to the asset's breakage account.
+  kPendingExpired = 2,  // A pending transfer timed out; its reservation was released.
+};
+
+struct SystemEvent {
+  SystemEventType type = SystemEventType::kExpiry;
+  TransferId id;  // kExpiry: the reserved id of the breakage transfer; kPendingExpired: the pending's id.
+  AccountId debit_account_id;
+  AccountId credit_account_id;
+  AssetId asset = 0;
+  int64_t amount = 0;
+  Timestamp timestamp = 0;
+};
+
+// Transfer code of the ledger's own expiry transfers.
+inline constexpr uint32_t kCodeExpiry = 0xffffff01;
+
+struct JournalEntry {
+  uint64_t index = 0;            // 1, 2, 3, ...
+  Timestamp batch_timestamp = 0;  // The logical time assigned to the batch.
+  Timestamp last_timestamp = 0;   // The clock after the batch (last event's timestamp).
+  std::string previous_hash;      // 32 bytes; all zero for index 1.
+  std::vector<SystemEvent> system_events;
+  std::vector<Command> commands;
+  std::vector<Outcome> outcomes;  // One per command.
+};
+
+// The journal head as kept in state: newest index, its hash, and the logical clock.
+struct JournalHead {
+  uint64_t index = 0;
+  std::string hash = std::string(32, '\0');
+  Timestamp clock = 0;
+};
+
+// Encodes with the entry's own hash appended (the last 32 bytes).
+std::string EncodeJournalEntry(const JournalEntry& entry);
+std::optional<JournalEntry> DecodeJournalEntry(std::string_view bytes);
+// The hash an encoded entry carries (its last 32 bytes), and whether it matches the bytes before it.
+std::string_view StoredEntryHash(std::string_view bytes);
+bool EntryHashMatches(std::string_view bytes);
+
+std::string EncodeHead(const JournalHead& head);
+std::optional<JournalHead> DecodeHead(std::string_view bytes);
+JournalHead ReadHead(const KvReader& state);
+
+struct VerifyReport {
+  bool ok = true;
+  uint64_t entries_checked = 0;
+  uint64_t first_bad_index = 0;  // 0 when ok.
+  std::string problem;           // Human-readable, names the index and what did not match.
+};
+
+// Walks every entry from 1 to the head: each entry's hash matches its bytes, links to the previous
+// entry's hash, carries its own index, and the last one is the head. Reports the first mismatch.
+// progress (may be null) is called every few thousand entries with the index reached.
+VerifyReport VerifyJournal(const KvReader& state, const std::function<void(uint64_t)>& progress = {});
+
+}  // namespace ledger
+
+#endif  // LEDGER_CORE_JOURNAL_H_

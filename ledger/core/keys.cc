@@ -1,0 +1,93 @@
+// Key encoders: see keys.h and ledger/FORMAT.md.
+#include "ledger/core/keys.h"
+
+namespace ledger::keys {
+namespace {
+
+void AppendId(const Id128& id, std::string* out) {
+  AppendBigEndian64(id.high, out);
+  AppendBigEndian64(id.low, out);
+}
+
+Id128 ReadId(std::string_view bytes) {
+  return Id128{ReadBigEndian64(bytes), ReadBigEndian64(bytes.substr(8))};
+}
+
+}  // namespace
+
+void AppendBigEndian64(uint64_t value, std::string* out) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((value >> shift) & 0xff));
+}
+
+uint64_t ReadBigEndian64(std::string_view bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+  return value;
+}
+
+std::string Head() { return std::string{kMeta} + "head"; }
+
+std::string Asset(AssetId id) {
+  std::string key(1, kAsset);
+  for (int shift = 24; shift >= 0; shift -= 8) key.push_back(static_cast<char>((id >> shift) & 0xff));
+  return key;
+}
+
+std::string Account(const AccountId& id) {
+  std::string key(1, kAccount);
+  AppendId(id, &key);
+  return key;
+}
+
+std::string Transfer(const TransferId& id) {
+  std::string key(1, kTransfer);
+  AppendId(id, &key);
+  return key;
+}
+
+std::string Lots(const AccountId& id) {
+  std::string key(1, kLots);
+  AppendId(id, &key);
+  return key;
+}
+
+std::string ExpiryIndex(Timestamp expiry, const AccountId& id) {
+  std::string key(1, kExpiryIndex);
+  AppendBigEndian64(expiry, &key);
+  AppendId(id, &key);
+  return key;
+}
+
+std::string PendingIndex(Timestamp timeout_at, const TransferId& id) {
+  std::string key(1, kPendingIndex);
+  AppendBigEndian64(timeout_at, &key);
+  AppendId(id, &key);
+  return key;
+}
+
+std::string History(const AccountId& id, Timestamp timestamp) {
+  std::string key(1, kHistory);
+  AppendId(id, &key);
+  AppendBigEndian64(timestamp, &key);
+  return key;
+}
+
+std::string Journal(uint64_t index) {
+  std::string key(1, kJournal);
+  AppendBigEndian64(index, &key);
+  return key;
+}
+
+void DecodeExpiryIndex(std::string_view key, Timestamp* expiry, AccountId* id) {
+  *expiry = ReadBigEndian64(key.substr(1));
+  *id = ReadId(key.substr(9));
+}
+
+void DecodePendingIndex(std::string_view key, Timestamp* timeout_at, TransferId* id) {
+  *timeout_at = ReadBigEndian64(key.substr(1));
+  *id = ReadId(key.substr(9));
+}
+
+uint64_t DecodeJournal(std::string_view key) { return ReadBigEndian64(key.substr(1)); }
+
+}  // namespace ledger::keys

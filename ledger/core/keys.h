@@ -1,0 +1,45 @@
+// The key layout of the ledger's state. One byte of prefix names the table; integers in keys are
+// big-endian so that keys sort numerically. Specified in ledger/FORMAT.md.
+#ifndef LEDGER_CORE_KEYS_H_
+#define LEDGER_CORE_KEYS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ledger/core/types.h"
+
+namespace ledger::keys {
+
+inline constexpr char kMeta = 'M';
+inline constexpr char kAsset = 'S';
+inline constexpr char kAccount = 'A';
+inline constexpr char kTransfer = 'T';
+inline constexpr char kLots = 'L';
+inline constexpr char kExpiryIndex = 'X';
+inline constexpr char kPendingIndex = 'P';
+inline constexpr char kHistory = 'H';
+inline constexpr char kJournal = 'J';
+
+// Meta: the journal head (index, hash, clock).
+std::string Head();
+std::string Asset(AssetId id);
+std::string Account(const AccountId& id);
+std::string Transfer(const TransferId& id);
+std::string Lots(const AccountId& id);
+std::string ExpiryIndex(Timestamp expiry, const AccountId& id);
+std::string PendingIndex(Timestamp timeout_at, const TransferId& id);
+std::string History(const AccountId& id, Timestamp timestamp);
+std::string Journal(uint64_t index);
+
+// Decoders for the index keys. They assume the key came from the matching encoder.
+void DecodeExpiryIndex(std::string_view key, Timestamp* expiry, AccountId* id);
+void DecodePendingIndex(std::string_view key, Timestamp* timeout_at, TransferId* id);
+uint64_t DecodeJournal(std::string_view key);
+
+void AppendBigEndian64(uint64_t value, std::string* out);
+uint64_t ReadBigEndian64(std::string_view bytes);
+
+}  // namespace ledger::keys
+
+#endif  // LEDGER_CORE_KEYS_H_

@@ -1,0 +1,62 @@
+// Every bound the ledger enforces, in one place. A bound that is not here does not exist.
+#ifndef LEDGER_CORE_LIMITS_H_
+#define LEDGER_CORE_LIMITS_H_
+
+#include <cstdint>
+
+namespace ledger {
+
+// Items in one client request, and in one batch the core applies (group commit merges requests up to
+// this size). 8,190 is TigerBeetle's figure: a batch and its journal entry fit comfortably in memory.
+inline constexpr int kBatchItemsMax = 8190;
+
+// One amount. 10^14 minor units is a hundred trillion yen (a sixth of Japan's GDP): far above any real
+// transfer, far below the point where a batch of kBatchItemsMax amounts could leave the balance bound.
+inline constexpr int64_t kAmountMax = 100'000'000'000'000;
+
+// |balance|, |debits_pending|, |credits_pending| stay within this, so any single update cannot overflow.
+inline constexpr int64_t kBalanceMax = int64_t{1} << 62;
+
+// Longest pending timeout: one year.
+inline constexpr int64_t kTimeoutSecondsMax = 366LL * 24 * 3600;
+
+// Longest expiry of an asset: ten years.
+inline constexpr int64_t kExpirySecondsMax = 3660LL * 24 * 3600;
+
+// Expiry lots one wallet may hold for one asset. Lots with the same (rounded) expiry merge, so with the
+// default daily granularity a three-year expiry needs at most ~1,100.
+inline constexpr int kLotsPerAccountMax = 2048;
+
+// Expired lots and timed-out pendings processed at the start of one batch. The rest wait for the next
+// batch; until then they cannot be spent or posted (see state_machine.h).
+inline constexpr int kSweepItemsMax = 8190;
+
+// Account category (merchant sector) length in bytes.
+inline constexpr int kCategoryBytesMax = 32;
+
+// Asset code length.
+inline constexpr int kAssetCodeBytesMax = 16;
+
+// Largest asset id (ids are 1..kAssetIdMax).
+inline constexpr uint32_t kAssetIdMax = 0x7fffffff;
+
+// Account history page size.
+inline constexpr int kHistoryPageMax = 8190;
+inline constexpr int kHistoryPageDefault = 100;
+
+// Journal entries returned by one GetJournal call.
+inline constexpr int kJournalPageMax = 1024;
+
+// Nanoseconds per second on the logical clock.
+inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
+
+static_assert(kAmountMax < kBalanceMax / kBatchItemsMax,
+              "a batch of maximal amounts must not overflow a balance bound");
+static_assert(kBalanceMax + kAmountMax < INT64_MAX && -kBalanceMax - kAmountMax > INT64_MIN,
+              "checking a bounded balance plus one amount must not itself overflow");
+static_assert(kSweepItemsMax >= kBatchItemsMax, "sweeps must keep up with the rate pendings are made");
+static_assert(kHistoryPageDefault <= kHistoryPageMax);
+
+}  // namespace ledger
+
+#endif  // LEDGER_CORE_LIMITS_H_

@@ -1,0 +1,84 @@
+// Queries over committed state.
+#include "ledger/core/query.h"
+
+#include <algorithm>
+
+#include "ledger/core/keys.h"
+#include "ledger/core/limits.h"
+
+namespace ledger {
+
+std::optional<Asset> LookupAsset(const KvReader& state, AssetId id) {
+  std::string bytes;
+  if (!state.Get(keys::Asset(id), &bytes)) return std::nullopt;
+  return DecodeAsset(bytes);
+}
+
+std::optional<Account> LookupAccount(const KvReader& state, const AccountId& id) {
+  std::string bytes;
+  if (!state.Get(keys::Account(id), &bytes)) return std::nullopt;
+  return DecodeAccount(bytes);
+}
+
+std::optional<Transfer> LookupTransfer(const KvReader& state, const TransferId& id) {
+  std::string bytes;
+  if (!state.Get(keys::Transfer(id), &bytes)) return std::nullopt;
+  return DecodeTransfer(bytes);
+}
+
+std::vector<Lot> LookupLots(const KvReader& state, const AccountId& id) {
+  std::string bytes;
+  if (!state.Get(keys::Lots(id), &bytes)) return {};
+  return DecodeLots(bytes).value_or(std::vector<Lot>{});
+}
+
+HistoryPage AccountHistory(const KvReader& state, const AccountId& id, Timestamp from, Timestamp to,
+                           int limit, bool reverse) {
+  limit = std::clamp(limit, 1, kHistoryPageMax);
+  HistoryPage page;
+  const std::string begin = keys::History(id, from);
+  // An upper bound of 0 means "no bound": stop at the next account's prefix.
+  std::string end = to == 0 || to == UINT64_MAX ? keys::History(id, UINT64_MAX) + '\xff'
+                                                : keys::History(id, to + 1);
+  state.Scan(begin, end, reverse, [&](std::string_view, std::string_view value) {
+    std::optional<HistoryEntry> entry = DecodeHistoryEntry(value);
+    if (!entry) return false;
+    if (static_cast<int>(page.entries.size()) == limit) {
+      page.next_timestamp = entry->timestamp;
+      return false;
+    }
+    page.entries.push_back(*entry);
+    return true;
+  });
+  return page;
+}
+
+BalanceAt BalanceAtTime(const KvReader& state, const AccountId& id, Timestamp at) {
+  BalanceAt result;
+  const std::string begin = keys::History(id, 0);
+  const std::string end = at == UINT64_MAX ? keys::History(id, UINT64_MAX) + '\xff'
+                                           : keys::History(id, at + 1);
+  state.Scan(begin, end, /*reverse=*/true, [&](std::string_view, std::string_view value) {
+    std::optional<HistoryEntry> entry = DecodeHistoryEntry(value);
+    if (entry) {
+      result.balance = entry->balance_after;
+      result.as_of = entry->timestamp;
+    }
+    return false;
+  });
+  return result;
+}
+
+std::vector<std::pair<uint64_t, std::string>> ReadJournal(const KvReader& state, uint64_t from,
+                                                          int limit) {
+  limit = std::clamp(limit, 1, kJournalPageMax);
+  std::vector<std::pair<uint64_t, std::string>> entries;
+  state.Scan(keys::Journal(std::max<uint64_t>(from, 1)), std::string(1, keys::kJournal + 1), false,
+             [&](std::string_view key, std::string_view value) {
+               entries.emplace_back(keys::DecodeJournal(key), std::string(value));
+               return static_cast<int>(entries.size()) < limit;
+             });
+  return entries;
+}
+
+}  // namespace ledger

@@ -1,0 +1,45 @@
+// Read-only queries over committed state: lookups, account history, balance at a past time, and the
+// change stream decoded from the journal. Pure functions of a KvReader.
+#ifndef LEDGER_CORE_QUERY_H_
+#define LEDGER_CORE_QUERY_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "ledger/core/journal.h"
+#include "ledger/core/kv.h"
+#include "ledger/core/records.h"
+
+namespace ledger {
+
+std::optional<Asset> LookupAsset(const KvReader& state, AssetId id);
+std::optional<Account> LookupAccount(const KvReader& state, const AccountId& id);
+std::optional<Transfer> LookupTransfer(const KvReader& state, const TransferId& id);
+std::vector<Lot> LookupLots(const KvReader& state, const AccountId& id);
+
+struct HistoryPage {
+  std::vector<HistoryEntry> entries;
+  Timestamp next_timestamp = 0;  // Continue from here (0 = no more).
+};
+
+// Entries with from <= timestamp <= to (to = 0: no bound), oldest first (newest first if reverse),
+// at most limit (1..kHistoryPageMax).
+HistoryPage AccountHistory(const KvReader& state, const AccountId& id, Timestamp from, Timestamp to,
+                           int limit, bool reverse);
+
+// The posted balance just after the last change at or before `at`, and that change's timestamp
+// (0 if there was none: the balance was 0).
+struct BalanceAt {
+  int64_t balance = 0;
+  Timestamp as_of = 0;
+};
+BalanceAt BalanceAtTime(const KvReader& state, const AccountId& id, Timestamp at);
+
+// The stored bytes of journal entries from..from+limit-1 that exist.
+std::vector<std::pair<uint64_t, std::string>> ReadJournal(const KvReader& state, uint64_t from,
+                                                          int limit);
+
+}  // namespace ledger
+
+#endif  // LEDGER_CORE_QUERY_H_

@@ -1,0 +1,269 @@
+// Record encodings. Field order here is the stored format: see ledger/FORMAT.md.
+#include "ledger/core/records.h"
+
+#include "ledger/core/codec.h"
+
+namespace ledger {
+namespace {
+
+constexpr uint8_t kAssetVersion = 1;
+constexpr uint8_t kAccountVersion = 1;
+constexpr uint8_t kTransferVersion = 1;
+constexpr uint8_t kLotsVersion = 1;
+
+constexpr const char* kResultNames[kResultCount] = {
+    "ok",
+    "linked_event_failed",
+    "linked_event_chain_open",
+    "id_must_not_be_zero",
+    "id_reserved",
+    "exists_with_different_fields",
+    "asset_not_found",
+    "account_not_found",
+    "debit_account_not_found",
+    "credit_account_not_found",
+    "accounts_must_be_different",
+    "asset_mismatch",
+    "amount_must_be_positive",
+    "amount_exceeds_limit",
+    "exceeds_balance",
+    "overflows_balance",
+    "account_closed",
+    "pending_not_found",
+    "pending_already_posted",
+    "pending_already_voided",
+    "pending_expired",
+    "pending_amount_exceeded",
+    "pending_accounts_mismatch",
+    "timeout_requires_pending",
+    "timeout_exceeds_limit",
+    "flags_are_mutually_exclusive",
+    "code_must_not_be_zero",
+    "kind_invalid",
+    "flags_invalid",
+    "category_too_long",
+    "expiry_invalid",
+    "too_many_lots",
+    "not_a_pending_transfer",
+    "asset_code_invalid",
+    "account_already_closed",
+    "account_has_balance",
+    "pending_id_must_be_zero",
+    "pending_id_required",
+};
+
+constexpr const char* kKindNames[kAccountKindMax + 1] = {
+    "unspecified", "issuer", "wallet", "merchant", "escrow", "breakage", "fee", "budget", "external",
+};
+
+}  // namespace
+
+const char* ResultName(Result result) {
+  const auto index = static_cast<int>(result);
+  return index < kResultCount ? kResultNames[index] : "unknown_result";
+}
+
+const char* AccountKindName(AccountKind kind) {
+  const auto index = static_cast<int>(kind);
+  return index <= kAccountKindMax ? kKindNames[index] : "unknown_kind";
+}
+
+std::optional<AccountKind> AccountKindFromName(std::string_view name) {
+  for (int i = 1; i <= kAccountKindMax; ++i) {
+    if (name == kKindNames[i]) return static_cast<AccountKind>(i);
+  }
+  return std::nullopt;
+}
+
+bool Asset::SameRequest(const Asset& other) const {
+  return id == other.id && code == other.code && scale == other.scale &&
+         expiry_seconds == other.expiry_seconds &&
+         expiry_granularity_seconds == other.expiry_granularity_seconds &&
+         breakage_account == other.breakage_account;
+}
+
+bool Account::SameRequest(const Account& other) const {
+  return id == other.id && asset == other.asset && kind == other.kind &&
+         (flags & account_flags::kCreatable) == (other.flags & account_flags::kCreatable) &&
+         user_data == other.user_data && category == other.category;
+}
+
+bool Transfer::SameRequest(const Transfer& other) const {
+  return id == other.id && debit_account_id == other.debit_account_id &&
+         credit_account_id == other.credit_account_id && amount == other.amount &&
+         pending_id == other.pending_id && timeout_seconds == other.timeout_seconds &&
+         code == other.code && flags == other.flags && user_data == other.user_data;
+}
+
+std::string EncodeAsset(const Asset& asset) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kAssetVersion);
+  e.U32(asset.id);
+  e.Bytes(asset.code);
+  e.U32(asset.scale);
+  e.I64(asset.expiry_seconds);
+  e.I64(asset.expiry_granularity_seconds);
+  e.Id(asset.breakage_account);
+  e.U64(asset.timestamp);
+  return out;
+}
+
+std::optional<Asset> DecodeAsset(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kAssetVersion) return std::nullopt;
+  Asset asset;
+  asset.id = d.U32();
+  asset.code = d.Bytes();
+  asset.scale = d.U32();
+  asset.expiry_seconds = d.I64();
+  asset.expiry_granularity_seconds = d.I64();
+  asset.breakage_account = d.Id();
+  asset.timestamp = d.U64();
+  if (!d.done()) return std::nullopt;
+  return asset;
+}
+
+std::string EncodeAccount(const Account& account) {
+  std::string out;
+  out.reserve(96 + account.category.size());
+  Encoder e(&out);
+  e.U8(kAccountVersion);
+  e.Id(account.id);
+  e.U32(account.asset);
+  e.U8(static_cast<uint8_t>(account.kind));
+  e.U32(account.flags);
+  e.U64(account.user_data);
+  e.Bytes(account.category);
+  e.I64(account.balance);
+  e.I64(account.debits_pending);
+  e.I64(account.credits_pending);
+  e.U64(account.timestamp);
+  return out;
+}
+
+std::optional<Account> DecodeAccount(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kAccountVersion) return std::nullopt;
+  Account account;
+  account.id = d.Id();
+  account.asset = d.U32();
+  account.kind = static_cast<AccountKind>(d.U8());
+  account.flags = d.U32();
+  account.user_data = d.U64();
+  account.category = d.Bytes();
+  account.balance = d.I64();
+  account.debits_pending = d.I64();
+  account.credits_pending = d.I64();
+  account.timestamp = d.U64();
+  if (!d.done()) return std::nullopt;
+  return account;
+}
+
+std::string EncodeTransfer(const Transfer& transfer) {
+  std::string out;
+  out.reserve(160 + 16 * transfer.reserved_lots.size());
+  Encoder e(&out);
+  e.U8(kTransferVersion);
+  e.Id(transfer.id);
+  e.Id(transfer.debit_account_id);
+  e.Id(transfer.credit_account_id);
+  e.I64(transfer.amount);
+  e.Id(transfer.pending_id);
+  e.I64(transfer.timeout_seconds);
+  e.U32(transfer.code);
+  e.U32(transfer.flags);
+  e.U64(transfer.user_data);
+  e.U32(transfer.asset);
+  e.U64(transfer.timestamp);
+  e.U8(static_cast<uint8_t>(transfer.result));
+  e.U8(static_cast<uint8_t>(transfer.pending_state));
+  e.I64(transfer.amount_posted);
+  e.U64(transfer.timeout_at);
+  e.U32(static_cast<uint32_t>(transfer.reserved_lots.size()));
+  for (const Lot& lot : transfer.reserved_lots) {
+    e.U64(lot.expiry);
+    e.I64(lot.amount);
+  }
+  return out;
+}
+
+std::optional<Transfer> DecodeTransfer(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kTransferVersion) return std::nullopt;
+  Transfer t;
+  t.id = d.Id();
+  t.debit_account_id = d.Id();
+  t.credit_account_id = d.Id();
+  t.amount = d.I64();
+  t.pending_id = d.Id();
+  t.timeout_seconds = d.I64();
+  t.code = d.U32();
+  t.flags = d.U32();
+  t.user_data = d.U64();
+  t.asset = d.U32();
+  t.timestamp = d.U64();
+  t.result = static_cast<Result>(d.U8());
+  t.pending_state = static_cast<PendingState>(d.U8());
+  t.amount_posted = d.I64();
+  t.timeout_at = d.U64();
+  const uint32_t lot_count = d.U32();
+  if (!d.ok() || lot_count > d.remaining() / 16) return std::nullopt;
+  t.reserved_lots.resize(lot_count);
+  for (Lot& lot : t.reserved_lots) {
+    lot.expiry = d.U64();
+    lot.amount = d.I64();
+  }
+  if (!d.done()) return std::nullopt;
+  return t;
+}
+
+std::string EncodeLots(const std::vector<Lot>& lots) {
+  std::string out;
+  out.reserve(5 + 16 * lots.size());
+  Encoder e(&out);
+  e.U8(kLotsVersion);
+  e.U32(static_cast<uint32_t>(lots.size()));
+  for (const Lot& lot : lots) {
+    e.U64(lot.expiry);
+    e.I64(lot.amount);
+  }
+  return out;
+}
+
+std::optional<std::vector<Lot>> DecodeLots(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kLotsVersion) return std::nullopt;
+  const uint32_t count = d.U32();
+  if (!d.ok() || count > d.remaining() / 16) return std::nullopt;
+  std::vector<Lot> lots(count);
+  for (Lot& lot : lots) {
+    lot.expiry = d.U64();
+    lot.amount = d.I64();
+  }
+  if (!d.done()) return std::nullopt;
+  return lots;
+}
+
+std::string EncodeHistoryEntry(const HistoryEntry& entry) {
+  std::string out;
+  Encoder e(&out);
+  e.U64(entry.timestamp);
+  e.Id(entry.transfer_id);
+  e.I64(entry.delta);
+  e.I64(entry.balance_after);
+  return out;
+}
+
+std::optional<HistoryEntry> DecodeHistoryEntry(std::string_view bytes) {
+  Decoder d(bytes);
+  HistoryEntry entry;
+  entry.timestamp = d.U64();
+  entry.transfer_id = d.Id();
+  entry.delta = d.I64();
+  entry.balance_after = d.I64();
+  if (!d.done()) return std::nullopt;
+  return entry;
+}
+
+}  // namespace ledger

@@ -1,0 +1,183 @@
+// The ledger's records: assets, accounts, transfers, expiry lots and history entries, with their
+// stored encodings. The byte layouts are specified in ledger/FORMAT.md; change both together.
+#ifndef LEDGER_CORE_RECORDS_H_
+#define LEDGER_CORE_RECORDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/core/types.h"
+
+namespace ledger {
+
+// Per-item outcome codes. Numbering matches proto/ledger.proto's Result (checked in the gRPC adapter).
+enum class [[nodiscard]] Result : uint8_t {
+  kOk = 0,
+  kLinkedEventFailed = 1,
+  kLinkedEventChainOpen = 2,
+  kIdMustNotBeZero = 3,
+  kIdReserved = 4,
+  kExistsWithDifferentFields = 5,
+  kAssetNotFound = 6,
+  kAccountNotFound = 7,
+  kDebitAccountNotFound = 8,
+  kCreditAccountNotFound = 9,
+  kAccountsMustBeDifferent = 10,
+  kAssetMismatch = 11,
+  kAmountMustBePositive = 12,
+  kAmountExceedsLimit = 13,
+  kExceedsBalance = 14,
+  kOverflowsBalance = 15,
+  kAccountClosed = 16,
+  kPendingNotFound = 17,
+  kPendingAlreadyPosted = 18,
+  kPendingAlreadyVoided = 19,
+  kPendingExpired = 20,
+  kPendingAmountExceeded = 21,
+  kPendingAccountsMismatch = 22,
+  kTimeoutRequiresPending = 23,
+  kTimeoutExceedsLimit = 24,
+  kFlagsAreMutuallyExclusive = 25,
+  kCodeMustNotBeZero = 26,
+  kKindInvalid = 27,
+  kFlagsInvalid = 28,
+  kCategoryTooLong = 29,
+  kExpiryInvalid = 30,
+  kTooManyLots = 31,
+  kNotAPendingTransfer = 32,
+  kAssetCodeInvalid = 33,
+  kAccountAlreadyClosed = 34,
+  kAccountHasBalance = 35,
+  kPendingIdMustBeZero = 36,
+  kPendingIdRequired = 37,
+};
+inline constexpr int kResultCount = 38;
+
+// snake_case name of a result, e.g. "exceeds_balance".
+const char* ResultName(Result result);
+
+enum class AccountKind : uint8_t {
+  kUnspecified = 0,
+  kIssuer = 1,
+  kWallet = 2,
+  kMerchant = 3,
+  kEscrow = 4,
+  kBreakage = 5,
+  kFee = 6,
+  kBudget = 7,
+  kExternal = 8,
+};
+inline constexpr uint8_t kAccountKindMax = 8;
+const char* AccountKindName(AccountKind kind);
+std::optional<AccountKind> AccountKindFromName(std::string_view name);
+
+namespace account_flags {
+inline constexpr uint32_t kNonNegative = 1;
+inline constexpr uint32_t kClosed = 2;
+// Flags a client may set at creation.
+inline constexpr uint32_t kCreatable = kNonNegative;
+}  // namespace account_flags
+
+namespace transfer_flags {
+inline constexpr uint32_t kLinked = 1;
+inline constexpr uint32_t kPending = 2;
+inline constexpr uint32_t kPostPending = 4;
+inline constexpr uint32_t kVoidPending = 8;
+inline constexpr uint32_t kAll = kLinked | kPending | kPostPending | kVoidPending;
+}  // namespace transfer_flags
+
+enum class PendingState : uint8_t {
+  kNone = 0,
+  kPending = 1,
+  kPosted = 2,
+  kVoided = 3,
+  kExpired = 4,
+};
+
+struct Asset {
+  AssetId id = 0;
+  std::string code;
+  uint32_t scale = 0;
+  int64_t expiry_seconds = 0;  // 0: never.
+  int64_t expiry_granularity_seconds = 86400;
+  AccountId breakage_account;
+  Timestamp timestamp = 0;
+
+  bool Expires() const { return expiry_seconds > 0; }
+  // The fields a client supplies (used for idempotency comparisons).
+  bool SameRequest(const Asset& other) const;
+};
+
+struct Account {
+  AccountId id;
+  AssetId asset = 0;
+  AccountKind kind = AccountKind::kUnspecified;
+  uint32_t flags = 0;
+  uint64_t user_data = 0;
+  std::string category;
+  int64_t balance = 0;
+  int64_t debits_pending = 0;
+  int64_t credits_pending = 0;
+  Timestamp timestamp = 0;
+
+  bool closed() const { return (flags & account_flags::kClosed) != 0; }
+  bool non_negative() const { return (flags & account_flags::kNonNegative) != 0; }
+  bool SameRequest(const Account& other) const;
+};
+
+// A slice of value with the time it lapses. Wallets hold their expiring value as lots.
+struct Lot {
+  Timestamp expiry = 0;
+  int64_t amount = 0;
+  bool operator==(const Lot&) const = default;
+};
+
+struct Transfer {
+  // Request fields.
+  TransferId id;
+  AccountId debit_account_id;
+  AccountId credit_account_id;
+  int64_t amount = 0;
+  TransferId pending_id;
+  int64_t timeout_seconds = 0;
+  uint32_t code = 0;
+  uint32_t flags = 0;
+  uint64_t user_data = 0;
+  // Decided by the ledger.
+  AssetId asset = 0;
+  Timestamp timestamp = 0;
+  Result result = Result::kOk;
+  PendingState pending_state = PendingState::kNone;
+  int64_t amount_posted = 0;
+  Timestamp timeout_at = 0;       // For pendings with a timeout: when it lapses (0 = never).
+  std::vector<Lot> reserved_lots;  // For pendings debiting a wallet: the lots set aside.
+
+  bool flag(uint32_t bit) const { return (flags & bit) != 0; }
+  bool SameRequest(const Transfer& other) const;
+};
+
+// One change to an account's posted balance.
+struct HistoryEntry {
+  Timestamp timestamp = 0;
+  TransferId transfer_id;
+  int64_t delta = 0;
+  int64_t balance_after = 0;
+};
+
+std::string EncodeAsset(const Asset& asset);
+std::optional<Asset> DecodeAsset(std::string_view bytes);
+std::string EncodeAccount(const Account& account);
+std::optional<Account> DecodeAccount(std::string_view bytes);
+std::string EncodeTransfer(const Transfer& transfer);
+std::optional<Transfer> DecodeTransfer(std::string_view bytes);
+std::string EncodeLots(const std::vector<Lot>& lots);
+std::optional<std::vector<Lot>> DecodeLots(std::string_view bytes);
+std::string EncodeHistoryEntry(const HistoryEntry& entry);
+std::optional<HistoryEntry> DecodeHistoryEntry(std::string_view bytes);
+
+}  // namespace ledger
+
+#endif  // LEDGER_CORE_RECORDS_H_

@@ -1,0 +1,866 @@
+// The state machine: see state_machine.h for the rules.
+#include "ledger/core/state_machine.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/core/keys.h"
+#include "ledger/core/limits.h"
+
+namespace ledger {
+namespace {
+
+// Stops the process: used where continuing would corrupt the ledger (a broken invariant or an
+// undecodable record that only the core itself could have written).
+[[noreturn]] void Fatal(const std::string& message) {
+  fprintf(stderr, "FATAL (ledger core): %s\n", message.c_str());
+  abort();
+}
+
+#define CORE_CHECK(condition)                                         \
+  do {                                                                \
+    if (!(condition)) Fatal(absl::StrCat("check failed: ", #condition, \
+                                         " at ", __FILE__, ":", __LINE__)); \
+  } while (0)
+
+bool IsAssetCodeValid(const std::string& code) {
+  if (code.empty() || code.size() > kAssetCodeBytesMax) return false;
+  return std::all_of(code.begin(), code.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+bool WithinBalanceBound(int64_t value) { return value <= kBalanceMax && value >= -kBalanceMax; }
+
+// Rounds t up to a multiple of granularity (both in nanoseconds).
+Timestamp RoundUp(Timestamp t, uint64_t granularity) {
+  if (granularity <= 1) return t;
+  const Timestamp remainder = t % granularity;
+  return remainder == 0 ? t : t + (granularity - remainder);
+}
+
+// Holds the batch's working state over the committed state: decoded accounts, lots and assets, and raw
+// key changes. Mutations inside a linked chain are logged so the chain can be rolled back.
+class Working {
+ public:
+  explicit Working(const KvReader& base) : base_(base) {}
+
+  // ----- raw keys -----
+  bool Get(const std::string& key, std::string* value) const {
+    auto it = overlay_.find(key);
+    if (it != overlay_.end()) {
+      if (!it->second) return false;
+      *value = *it->second;
+      return true;
+    }
+    return base_.Get(key, value);
+  }
+  void Put(std::string key, std::string value) { Set(std::move(key), std::move(value)); }
+  void Delete(std::string key) { Set(std::move(key), std::nullopt); }
+
+  // ----- assets -----
+  const Asset* FindAsset(AssetId id) {
+    auto it = assets_.find(id);
+    if (it == assets_.end()) {
+      std::optional<Asset> asset;
+      std::string bytes;
+      if (Get(keys::Asset(id), &bytes)) {
+        asset = DecodeAsset(bytes);
+        if (!asset) Fatal(absl::StrCat("asset ", id, " record is corrupt"));
+      }
+      it = assets_.emplace(id, std::move(asset)).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+  void CreateAsset(const Asset& asset) {
+    Put(keys::Asset(asset.id), EncodeAsset(asset));
+    if (scoped_) asset_undo_.push_back({asset.id, assets_[asset.id]});
+    assets_[asset.id] = asset;
+  }
+
+  // ----- accounts -----
+  // Returns a pointer valid until the batch ends (node_hash_map keeps nodes stable), or null.
+  Account* FindAccount(const AccountId& id) {
+    CachedAccount* cached = LoadAccount(id);
+    return cached->exists ? &cached->account : nullptr;
+  }
+  // Call before changing an account found with FindAccount.
+  void Touch(const AccountId& id) {
+    CachedAccount* cached = LoadAccount(id);
+    if (scoped_) account_undo_.push_back({id, *cached});
+    cached->dirty = true;
+  }
+  void CreateAccount(const Account& account) {
+    CachedAccount* cached = LoadAccount(account.id);
+    if (scoped_) account_undo_.push_back({account.id, *cached});
+    cached->account = account;
+    cached->exists = true;
+    cached->dirty = true;
+  }
+
+  // ----- lots -----
+  std::vector<Lot>* Lots(const AccountId& id) {
+    auto it = lots_.find(id);
+    if (it == lots_.end()) {
+      CachedLots cached;
+      std::string bytes;
+      if (Get(keys::Lots(id), &bytes)) {
+        std::optional<std::vector<Lot>> lots = DecodeLots(bytes);
+        if (!lots) Fatal(absl::StrCat("lots of account ", id.ToHex(), " are corrupt"));
+        cached.lots = std::move(*lots);
+      }
+      it = lots_.emplace(id, std::move(cached)).first;
+    }
+    return &it->second.lots;
+  }
+  void TouchLots(const AccountId& id) {
+    Lots(id);
+    CachedLots& cached = lots_[id];
+    if (scoped_) lots_undo_.push_back({id, cached});
+    cached.dirty = true;
+  }
+
+  // ----- linked-chain scopes -----
+  void BeginScope() {
+    CORE_CHECK(!scoped_);
+    scoped_ = true;
+  }
+  void CommitScope() {
+    CORE_CHECK(scoped_);
+    scoped_ = false;
+    ClearUndo();
+  }
+  void RollbackScope() {
+    CORE_CHECK(scoped_);
+    scoped_ = false;
+    for (auto it = overlay_undo_.rbegin(); it != overlay_undo_.rend(); ++it) {
+      if (it->previous) {
+        overlay_[it->key] = *it->previous;
+      } else {
+        overlay_.erase(it->key);
+      }
+    }
+    for (auto it = account_undo_.rbegin(); it != account_undo_.rend(); ++it) accounts_[it->id] = it->previous;
+    for (auto it = lots_undo_.rbegin(); it != lots_undo_.rend(); ++it) lots_[it->id] = it->previous;
+    for (auto it = asset_undo_.rbegin(); it != asset_undo_.rend(); ++it) assets_[it->id] = it->previous;
+    ClearUndo();
+  }
+
+  // Everything changed, sorted by key.
+  WriteSet Finish() {
+    for (auto& [id, cached] : accounts_) {
+      if (cached.dirty) Put(keys::Account(id), EncodeAccount(cached.account));
+    }
+    for (auto& [id, cached] : lots_) {
+      if (!cached.dirty) continue;
+      if (cached.lots.empty()) {
+        Delete(keys::Lots(id));
+      } else {
+        Put(keys::Lots(id), EncodeLots(cached.lots));
+      }
+    }
+    WriteSet writes;
+    writes.entries.reserve(overlay_.size());
+    for (auto& [key, value] : overlay_) writes.entries.emplace_back(key, std::move(value));
+    // The overlay is a hash map: its order is randomised, so sort before anything sees it.
+    std::sort(writes.entries.begin(), writes.entries.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    return writes;
+  }
+
+ private:
+  struct CachedAccount {
+    Account account;
+    bool exists = false;
+    bool dirty = false;
+  };
+  struct CachedLots {
+    std::vector<Lot> lots;
+    bool dirty = false;
+  };
+  struct OverlayUndo {
+    std::string key;
+    std::optional<std::optional<std::string>> previous;  // Outer nullopt: key was not in the overlay.
+  };
+  struct AccountUndo {
+    AccountId id;
+    CachedAccount previous;
+  };
+  struct LotsUndo {
+    AccountId id;
+    CachedLots previous;
+  };
+  struct AssetUndo {
+    AssetId id;
+    std::optional<Asset> previous;
+  };
+
+  CachedAccount* LoadAccount(const AccountId& id) {
+    auto it = accounts_.find(id);
+    if (it != accounts_.end()) return &it->second;
+    CachedAccount cached;
+    std::string bytes;
+    if (Get(keys::Account(id), &bytes)) {
+      std::optional<Account> account = DecodeAccount(bytes);
+      if (!account) Fatal(absl::StrCat("account ", id.ToHex(), " record is corrupt"));
+      cached.account = std::move(*account);
+      cached.exists = true;
+    }
+    return &accounts_.emplace(id, std::move(cached)).first->second;
+  }
+
+  void Set(std::string key, std::optional<std::string> value) {
+    if (scoped_) {
+      auto it = overlay_.find(key);
+      OverlayUndo undo{key, std::nullopt};
+      if (it != overlay_.end()) undo.previous = it->second;
+      overlay_undo_.push_back(std::move(undo));
+    }
+    overlay_[std::move(key)] = std::move(value);
+  }
+
+  void ClearUndo() {
+    overlay_undo_.clear();
+    account_undo_.clear();
+    lots_undo_.clear();
+    asset_undo_.clear();
+  }
+
+  const KvReader& base_;
+  absl::flat_hash_map<std::string, std::optional<std::string>> overlay_;
+  absl::node_hash_map<AccountId, CachedAccount> accounts_;
+  absl::node_hash_map<AccountId, CachedLots> lots_;
+  absl::node_hash_map<AssetId, std::optional<Asset>> assets_;
+  bool scoped_ = false;
+  std::vector<OverlayUndo> overlay_undo_;
+  std::vector<AccountUndo> account_undo_;
+  std::vector<LotsUndo> lots_undo_;
+  std::vector<AssetUndo> asset_undo_;
+};
+
+class BatchApplier {
+ public:
+  BatchApplier(const KvReader& state, Timestamp timestamp, const JournalHead& head,
+               ApplyCounters* counters)
+      : state_(state), working_(state), now_(timestamp), head_(head), counters_(counters) {
+    entry_.index = head.index + 1;
+    entry_.batch_timestamp = timestamp;
+    entry_.previous_hash = head.hash;
+  }
+
+  ApplyOutput Run(const Batch& batch) {
+    SweepPendings();
+    SweepLots();
+    entry_.commands = batch.commands;
+    entry_.outcomes.resize(batch.commands.size());
+    size_t begin = 0;
+    for (uint32_t size : batch.request_sizes) {
+      ApplyRequest(batch.commands, begin, begin + size);
+      begin += size;
+    }
+    entry_.last_timestamp = now_ - 1;
+    return Finish();
+  }
+
+ private:
+  Timestamp Tick() { return now_++; }
+
+  // Holds a lot-bearing wallet? See rule 4 in state_machine.h.
+  bool HoldsLots(const Account& account) {
+    if (account.kind != AccountKind::kWallet || !account.non_negative()) return false;
+    const Asset* asset = working_.FindAsset(account.asset);
+    return asset != nullptr && asset->Expires();
+  }
+
+  // ----- expiry lots -----
+  int64_t SpendableLots(const AccountId& id, Timestamp at) {
+    int64_t total = 0;
+    for (const Lot& lot : *working_.Lots(id)) {
+      if (lot.expiry > at) total += lot.amount;
+    }
+    return total;
+  }
+
+  // Would adding a lot with this expiry exceed kLotsPerAccountMax?
+  bool LotWouldOverflow(const AccountId& id, Timestamp expiry) {
+    const std::vector<Lot>& lots = *working_.Lots(id);
+    if (static_cast<int>(lots.size()) < kLotsPerAccountMax) return false;
+    return std::none_of(lots.begin(), lots.end(), [&](const Lot& lot) { return lot.expiry == expiry; });
+  }
+
+  void AddLot(const AccountId& id, const Lot& lot) {
+    CORE_CHECK(lot.amount > 0);
+    working_.TouchLots(id);
+    std::vector<Lot>& lots = *working_.Lots(id);
+    auto it = std::lower_bound(lots.begin(), lots.end(), lot.expiry,
+                               [](const Lot& l, Timestamp expiry) { return l.expiry < expiry; });
+    if (it != lots.end() && it->expiry == lot.expiry) {
+      it->amount += lot.amount;
+      return;
+    }
+    lots.insert(it, lot);
+    working_.Put(keys::ExpiryIndex(lot.expiry, id), "");
+  }
+
+  // Takes `amount` from unexpired lots, earliest expiry first. Caller has checked there is enough.
+  std::vector<Lot> TakeLots(const AccountId& id, int64_t amount, Timestamp at) {
+    working_.TouchLots(id);
+    std::vector<Lot>& lots = *working_.Lots(id);
+    std::vector<Lot> taken;
+    for (Lot& lot : lots) {
+      if (amount == 0) break;
+      if (lot.expiry <= at || lot.amount == 0) continue;
+      const int64_t take = std::min(amount, lot.amount);
+      lot.amount -= take;
+      amount -= take;
+      taken.push_back({lot.expiry, take});
+    }
+    CORE_CHECK(amount == 0);
+    RemoveEmptyLots(id, &lots);
+    return taken;
+  }
+
+  void RemoveEmptyLots(const AccountId& id, std::vector<Lot>* lots) {
+    for (const Lot& lot : *lots) {
+      if (lot.amount == 0) working_.Delete(keys::ExpiryIndex(lot.expiry, id));
+    }
+    lots->erase(std::remove_if(lots->begin(), lots->end(), [](const Lot& l) { return l.amount == 0; }),
+                lots->end());
+  }
+
+  // Splits reserved lots into `amount` taken (earliest expiry first) and the rest.
+  static void SplitLots(const std::vector<Lot>& reserved, int64_t amount, std::vector<Lot>* taken,
+                        std::vector<Lot>* rest) {
+    for (const Lot& lot : reserved) {
+      const int64_t take = std::min(amount, lot.amount);
+      amount -= take;
+      if (take > 0) taken->push_back({lot.expiry, take});
+      if (lot.amount - take > 0) rest->push_back({lot.expiry, lot.amount - take});
+    }
+    CORE_CHECK(amount == 0);
+  }
+
+  Timestamp CreditExpiry(const Asset& asset, Timestamp at) {
+    const uint64_t granularity = static_cast<uint64_t>(asset.expiry_granularity_seconds) * kNanosPerSecond;
+    return RoundUp(at + static_cast<uint64_t>(asset.expiry_seconds) * kNanosPerSecond, granularity);
+  }
+
+  // ----- balances and history -----
+  void PostBalance(Account* account, int64_t delta, const TransferId& transfer_id, Timestamp at) {
+    working_.Touch(account->id);
+    account->balance += delta;
+    CORE_CHECK(WithinBalanceBound(account->balance));
+    working_.Put(keys::History(account->id, at),
+                 EncodeHistoryEntry({at, transfer_id, delta, account->balance}));
+  }
+
+  void PutTransfer(const Transfer& transfer) {
+    working_.Put(keys::Transfer(transfer.id), EncodeTransfer(transfer));
+  }
+
+  // ----- sweep -----
+  void SweepPendings() {
+    std::vector<std::pair<Timestamp, TransferId>> due;
+    const std::string from = keys::PendingIndex(0, TransferId{});
+    const std::string to = keys::PendingIndex(now_ + 1, TransferId{});
+    state_.Scan(from, to, false, [&](std::string_view key, std::string_view) {
+      Timestamp timeout_at;
+      TransferId id;
+      keys::DecodePendingIndex(key, &timeout_at, &id);
+      due.emplace_back(timeout_at, id);
+      return due.size() < static_cast<size_t>(kSweepItemsMax);
+    });
+    for (const auto& [timeout_at, id] : due) {
+      Transfer pending = LoadTransferOrDie(id);
+      CORE_CHECK(pending.pending_state == PendingState::kPending);
+      const Timestamp at = Tick();
+      ReleasePending(&pending, pending.reserved_lots);
+      pending.pending_state = PendingState::kExpired;
+      pending.reserved_lots.clear();
+      PutTransfer(pending);
+      working_.Delete(keys::PendingIndex(timeout_at, id));
+      entry_.system_events.push_back({SystemEventType::kPendingExpired, id, pending.debit_account_id,
+                                      pending.credit_account_id, pending.asset, pending.amount, at});
+      if (counters_) ++counters_->expired_pendings;
+    }
+  }
+
+  void SweepLots() {
+    std::vector<std::pair<Timestamp, AccountId>> due;
+    const std::string from = keys::ExpiryIndex(0, AccountId{});
+    const std::string to = keys::ExpiryIndex(now_ + 1, AccountId{});
+    const size_t limit = kSweepItemsMax - entry_.system_events.size();
+    if (limit == 0) return;
+    state_.Scan(from, to, false, [&](std::string_view key, std::string_view) {
+      Timestamp expiry;
+      AccountId id;
+      keys::DecodeExpiryIndex(key, &expiry, &id);
+      due.emplace_back(expiry, id);
+      return due.size() < limit;
+    });
+    uint64_t sequence = 0;
+    for (const auto& [expiry, id] : due) {
+      std::vector<Lot>* lots = working_.Lots(id);
+      auto it = std::find_if(lots->begin(), lots->end(), [&](const Lot& l) { return l.expiry == expiry; });
+      CORE_CHECK(it != lots->end() && it->amount > 0);
+      const int64_t amount = it->amount;
+      working_.TouchLots(id);
+      lots = working_.Lots(id);
+      it = std::find_if(lots->begin(), lots->end(), [&](const Lot& l) { return l.expiry == expiry; });
+      it->amount = 0;
+      RemoveEmptyLots(id, lots);
+
+      Account* wallet = working_.FindAccount(id);
+      CORE_CHECK(wallet != nullptr);
+      const Asset* asset = working_.FindAsset(wallet->asset);
+      CORE_CHECK(asset != nullptr);
+      Account* breakage = working_.FindAccount(asset->breakage_account);
+      CORE_CHECK(breakage != nullptr);
+
+      const Timestamp at = Tick();
+      Transfer transfer;
+      transfer.id = TransferId{0xffff000000000000ULL | (entry_.index & 0x0000ffffffffffffULL), ++sequence};
+      transfer.debit_account_id = wallet->id;
+      transfer.credit_account_id = breakage->id;
+      transfer.amount = amount;
+      transfer.code = kCodeExpiry;
+      transfer.asset = wallet->asset;
+      transfer.timestamp = at;
+      PostBalance(wallet, -amount, transfer.id, at);
+      PostBalance(breakage, amount, transfer.id, at);
+      PutTransfer(transfer);
+      entry_.system_events.push_back({SystemEventType::kExpiry, transfer.id, wallet->id, breakage->id,
+                                      wallet->asset, amount, at});
+      if (counters_) ++counters_->expired_lots;
+    }
+  }
+
+  Transfer LoadTransferOrDie(const TransferId& id) {
+    std::string bytes;
+    CORE_CHECK(working_.Get(keys::Transfer(id), &bytes));
+    std::optional<Transfer> transfer = DecodeTransfer(bytes);
+    if (!transfer) Fatal(absl::StrCat("transfer ", id.ToHex(), " record is corrupt"));
+    return *transfer;
+  }
+
+  // Undoes a pending's reservation on both accounts and hands `lots_back` back to the debit wallet.
+  void ReleasePending(Transfer* pending, const std::vector<Lot>& lots_back) {
+    Account* debit = working_.FindAccount(pending->debit_account_id);
+    Account* credit = working_.FindAccount(pending->credit_account_id);
+    CORE_CHECK(debit != nullptr && credit != nullptr);
+    working_.Touch(debit->id);
+    working_.Touch(credit->id);
+    debit->debits_pending -= pending->amount;
+    credit->credits_pending -= pending->amount;
+    CORE_CHECK(debit->debits_pending >= 0 && credit->credits_pending >= 0);
+    for (const Lot& lot : lots_back) AddLot(debit->id, lot);
+  }
+
+  // ----- requests and chains -----
+  void ApplyRequest(const std::vector<Command>& commands, size_t begin, size_t end) {
+    size_t i = begin;
+    while (i < end) {
+      const Transfer* transfer = std::get_if<Transfer>(&commands[i]);
+      if (transfer == nullptr || !transfer->flag(transfer_flags::kLinked)) {
+        entry_.outcomes[i] = ApplyOne(commands[i], Tick());
+        ++i;
+        continue;
+      }
+      size_t chain_end = i;  // One past the chain's last command.
+      bool closed = false;
+      while (chain_end < end) {
+        const Transfer* member = std::get_if<Transfer>(&commands[chain_end]);
+        ++chain_end;
+        if (member == nullptr || !member->flag(transfer_flags::kLinked)) {
+          closed = true;
+          break;
+        }
+      }
+      ApplyChain(commands, i, chain_end, closed);
+      i = chain_end;
+    }
+  }
+
+  void ApplyChain(const std::vector<Command>& commands, size_t begin, size_t end, bool closed) {
+    std::vector<Timestamp> stamps;
+    for (size_t i = begin; i < end; ++i) stamps.push_back(Tick());
+    if (!closed) {
+      for (size_t i = begin; i < end; ++i) {
+        entry_.outcomes[i] = Outcome{i + 1 == end ? Result::kLinkedEventChainOpen
+                                                  : Result::kLinkedEventFailed,
+                                     false, stamps[i - begin]};
+      }
+      return;
+    }
+    working_.BeginScope();
+    size_t failed = end;
+    for (size_t i = begin; i < end; ++i) {
+      Outcome outcome = ApplyOne(commands[i], stamps[i - begin], /*in_chain=*/true);
+      entry_.outcomes[i] = outcome;
+      if (outcome.result != Result::kOk) {
+        failed = i;
+        break;
+      }
+    }
+    if (failed == end) {
+      working_.CommitScope();
+      return;
+    }
+    working_.RollbackScope();
+    const Outcome failure = entry_.outcomes[failed];
+    for (size_t i = begin; i < end; ++i) {
+      entry_.outcomes[i] = Outcome{Result::kLinkedEventFailed, false, stamps[i - begin]};
+    }
+    entry_.outcomes[failed] = failure;
+    // The failing member's own outcome is decided and recorded, as outside a chain.
+    if (!failure.duplicate) {
+      RecordFailure(std::get<Transfer>(commands[failed]), failure);
+    }
+  }
+
+  Outcome ApplyOne(const Command& command, Timestamp at, bool in_chain = false) {
+    if (const auto* asset = std::get_if<Asset>(&command)) return CreateAsset(*asset, at);
+    if (const auto* account = std::get_if<Account>(&command)) return CreateAccount(*account, at);
+    if (const auto* close = std::get_if<CloseAccount>(&command)) return Close(*close, at);
+    const Transfer& transfer = std::get<Transfer>(command);
+    Outcome outcome = CreateTransfer(transfer, at);
+    if (!in_chain && outcome.result != Result::kOk && !outcome.duplicate) RecordFailure(transfer, outcome);
+    return outcome;
+  }
+
+  // Records a failed transfer's outcome so that the id stays decided (see rule 2).
+  void RecordFailure(const Transfer& request, const Outcome& outcome) {
+    switch (outcome.result) {
+      case Result::kIdMustNotBeZero:
+      case Result::kIdReserved:
+      case Result::kExistsWithDifferentFields:
+      case Result::kLinkedEventFailed:
+      case Result::kLinkedEventChainOpen:
+        return;
+      default:
+        break;
+    }
+    Transfer record = request;
+    record.result = outcome.result;
+    record.timestamp = outcome.timestamp;
+    PutTransfer(record);
+  }
+
+  // ----- assets -----
+  Outcome CreateAsset(const Asset& request, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result r) {
+      outcome.result = r;
+      return outcome;
+    };
+    if (request.id == 0) return fail(Result::kIdMustNotBeZero);
+    if (request.id > kAssetIdMax) return fail(Result::kIdReserved);
+    if (const Asset* existing = working_.FindAsset(request.id)) {
+      if (!existing->SameRequest(request)) return fail(Result::kExistsWithDifferentFields);
+      return Outcome{Result::kOk, true, existing->timestamp};
+    }
+    if (!IsAssetCodeValid(request.code)) return fail(Result::kAssetCodeInvalid);
+    if (request.expiry_seconds < 0 || request.expiry_seconds > kExpirySecondsMax ||
+        request.expiry_granularity_seconds <= 0 ||
+        request.expiry_granularity_seconds > kExpirySecondsMax || request.scale > 18) {
+      return fail(Result::kExpiryInvalid);
+    }
+    if (request.breakage_account.IsZero()) return fail(Result::kIdMustNotBeZero);
+    if (request.breakage_account.IsReserved()) return fail(Result::kIdReserved);
+    if (working_.FindAccount(request.breakage_account) != nullptr) {
+      return fail(Result::kExistsWithDifferentFields);
+    }
+    Asset asset = request;
+    asset.timestamp = at;
+    working_.CreateAsset(asset);
+    Account breakage;
+    breakage.id = request.breakage_account;
+    breakage.asset = asset.id;
+    breakage.kind = AccountKind::kBreakage;
+    breakage.timestamp = at;
+    working_.CreateAccount(breakage);
+    return outcome;
+  }
+
+  // ----- accounts -----
+  Outcome CreateAccount(const Account& request, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result r) {
+      outcome.result = r;
+      return outcome;
+    };
+    if (request.id.IsZero()) return fail(Result::kIdMustNotBeZero);
+    if (request.id.IsReserved()) return fail(Result::kIdReserved);
+    if (const Account* existing = working_.FindAccount(request.id)) {
+      if (!existing->SameRequest(request)) return fail(Result::kExistsWithDifferentFields);
+      return Outcome{Result::kOk, true, existing->timestamp};
+    }
+    if ((request.flags & ~account_flags::kCreatable) != 0) return fail(Result::kFlagsInvalid);
+    const auto kind = static_cast<uint8_t>(request.kind);
+    if (kind == 0 || kind > kAccountKindMax) return fail(Result::kKindInvalid);
+    if (request.category.size() > static_cast<size_t>(kCategoryBytesMax)) {
+      return fail(Result::kCategoryTooLong);
+    }
+    if (working_.FindAsset(request.asset) == nullptr) return fail(Result::kAssetNotFound);
+    Account account = request;
+    account.balance = 0;
+    account.debits_pending = 0;
+    account.credits_pending = 0;
+    account.timestamp = at;
+    working_.CreateAccount(account);
+    return outcome;
+  }
+
+  Outcome Close(const CloseAccount& request, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    Account* account = working_.FindAccount(request.id);
+    if (account == nullptr) {
+      outcome.result = Result::kAccountNotFound;
+    } else if (account->closed()) {
+      outcome.result = Result::kAccountAlreadyClosed;
+    } else if (account->balance != 0 || account->debits_pending != 0 || account->credits_pending != 0) {
+      outcome.result = Result::kAccountHasBalance;
+    } else {
+      working_.Touch(account->id);
+      account->flags |= account_flags::kClosed;
+    }
+    return outcome;
+  }
+
+  // ----- transfers -----
+  Outcome CreateTransfer(const Transfer& t, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result r) {
+      outcome.result = r;
+      return outcome;
+    };
+    if (t.id.IsZero()) return fail(Result::kIdMustNotBeZero);
+    if (t.id.IsReserved()) return fail(Result::kIdReserved);
+    std::string bytes;
+    if (working_.Get(keys::Transfer(t.id), &bytes)) {
+      std::optional<Transfer> existing = DecodeTransfer(bytes);
+      if (!existing) Fatal(absl::StrCat("transfer ", t.id.ToHex(), " record is corrupt"));
+      if (!existing->SameRequest(t)) return fail(Result::kExistsWithDifferentFields);
+      return Outcome{existing->result, true, existing->timestamp};
+    }
+    if ((t.flags & ~transfer_flags::kAll) != 0) return fail(Result::kFlagsInvalid);
+    const int phase_flags = t.flag(transfer_flags::kPending) + t.flag(transfer_flags::kPostPending) +
+                            t.flag(transfer_flags::kVoidPending);
+    if (phase_flags > 1) return fail(Result::kFlagsAreMutuallyExclusive);
+    if (t.code == 0) return fail(Result::kCodeMustNotBeZero);
+    if (t.timeout_seconds != 0 && !t.flag(transfer_flags::kPending)) {
+      return fail(Result::kTimeoutRequiresPending);
+    }
+    if (t.timeout_seconds < 0 || t.timeout_seconds > kTimeoutSecondsMax) {
+      return fail(Result::kTimeoutExceedsLimit);
+    }
+    const bool resolves = t.flag(transfer_flags::kPostPending) || t.flag(transfer_flags::kVoidPending);
+    if (resolves) return ResolvePending(t, at);
+    if (!t.pending_id.IsZero()) return fail(Result::kPendingIdMustBeZero);
+    return Move(t, at);
+  }
+
+  // Single-phase transfer, or the reservation of a pending one.
+  Outcome Move(const Transfer& t, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result r) {
+      outcome.result = r;
+      return outcome;
+    };
+    if (t.amount <= 0) return fail(Result::kAmountMustBePositive);
+    if (t.amount > kAmountMax) return fail(Result::kAmountExceedsLimit);
+    if (t.debit_account_id == t.credit_account_id) return fail(Result::kAccountsMustBeDifferent);
+    Account* debit = working_.FindAccount(t.debit_account_id);
+    if (debit == nullptr) return fail(Result::kDebitAccountNotFound);
+    Account* credit = working_.FindAccount(t.credit_account_id);
+    if (credit == nullptr) return fail(Result::kCreditAccountNotFound);
+    if (debit->asset != credit->asset) return fail(Result::kAssetMismatch);
+    if (debit->closed() || credit->closed()) return fail(Result::kAccountClosed);
+    const bool pending = t.flag(transfer_flags::kPending);
+    const bool debit_lots = HoldsLots(*debit);
+    const bool credit_lots = HoldsLots(*credit);
+    if (debit->non_negative()) {
+      const int64_t available =
+          debit_lots ? SpendableLots(debit->id, at) : debit->balance - debit->debits_pending;
+      if (t.amount > available) return fail(Result::kExceedsBalance);
+    }
+    if (pending) {
+      if (!WithinBalanceBound(debit->debits_pending + t.amount) ||
+          !WithinBalanceBound(credit->credits_pending + t.amount)) {
+        return fail(Result::kOverflowsBalance);
+      }
+    } else if (!WithinBalanceBound(debit->balance - t.amount) ||
+               !WithinBalanceBound(credit->balance + t.amount)) {
+      return fail(Result::kOverflowsBalance);
+    }
+    const Asset* asset = working_.FindAsset(debit->asset);
+    CORE_CHECK(asset != nullptr);
+    if (!pending && credit_lots && LotWouldOverflow(credit->id, CreditExpiry(*asset, at))) {
+      return fail(Result::kTooManyLots);
+    }
+
+    Transfer record = t;
+    record.asset = debit->asset;
+    record.timestamp = at;
+    std::vector<Lot> taken;
+    if (debit_lots) taken = TakeLots(debit->id, t.amount, at);
+    if (pending) {
+      working_.Touch(debit->id);
+      working_.Touch(credit->id);
+      debit->debits_pending += t.amount;
+      credit->credits_pending += t.amount;
+      record.pending_state = PendingState::kPending;
+      record.reserved_lots = std::move(taken);
+      if (t.timeout_seconds > 0) {
+        record.timeout_at = at + static_cast<uint64_t>(t.timeout_seconds) * kNanosPerSecond;
+        working_.Put(keys::PendingIndex(record.timeout_at, record.id), "");
+      }
+    } else {
+      PostBalance(debit, -t.amount, t.id, at);
+      PostBalance(credit, t.amount, t.id, at);
+      if (credit_lots) AddLot(credit->id, {CreditExpiry(*asset, at), t.amount});
+    }
+    PutTransfer(record);
+    outcome.asset = record.asset;
+    outcome.debit_account_id = debit->id;
+    outcome.credit_account_id = credit->id;
+    outcome.amount = t.amount;
+    return outcome;
+  }
+
+  Outcome ResolvePending(const Transfer& t, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result r) {
+      outcome.result = r;
+      return outcome;
+    };
+    if (t.pending_id.IsZero()) return fail(Result::kPendingIdRequired);
+    std::string bytes;
+    if (!working_.Get(keys::Transfer(t.pending_id), &bytes)) return fail(Result::kPendingNotFound);
+    std::optional<Transfer> found = DecodeTransfer(bytes);
+    if (!found) Fatal(absl::StrCat("transfer ", t.pending_id.ToHex(), " record is corrupt"));
+    Transfer pending = std::move(*found);
+    if (pending.result != Result::kOk) return fail(Result::kPendingNotFound);
+    if (!pending.flag(transfer_flags::kPending)) return fail(Result::kNotAPendingTransfer);
+    switch (pending.pending_state) {
+      case PendingState::kPosted:
+        return fail(Result::kPendingAlreadyPosted);
+      case PendingState::kVoided:
+        return fail(Result::kPendingAlreadyVoided);
+      case PendingState::kExpired:
+        return fail(Result::kPendingExpired);
+      default:
+        break;
+    }
+    if (pending.timeout_at != 0 && pending.timeout_at <= at) return fail(Result::kPendingExpired);
+    if ((!t.debit_account_id.IsZero() && t.debit_account_id != pending.debit_account_id) ||
+        (!t.credit_account_id.IsZero() && t.credit_account_id != pending.credit_account_id)) {
+      return fail(Result::kPendingAccountsMismatch);
+    }
+    const bool post = t.flag(transfer_flags::kPostPending);
+    if (t.amount < 0) return fail(Result::kAmountMustBePositive);
+    if (t.amount > pending.amount) return fail(Result::kPendingAmountExceeded);
+    if (!post && t.amount != 0 && t.amount != pending.amount) return fail(Result::kPendingAmountExceeded);
+    const int64_t amount = t.amount == 0 ? pending.amount : t.amount;
+
+    Account* debit = working_.FindAccount(pending.debit_account_id);
+    Account* credit = working_.FindAccount(pending.credit_account_id);
+    CORE_CHECK(debit != nullptr && credit != nullptr);
+    const Asset* asset = working_.FindAsset(debit->asset);
+    CORE_CHECK(asset != nullptr);
+    if (post) {
+      if (!WithinBalanceBound(credit->balance + amount)) return fail(Result::kOverflowsBalance);
+      if (HoldsLots(*credit) && LotWouldOverflow(credit->id, CreditExpiry(*asset, at))) {
+        return fail(Result::kTooManyLots);
+      }
+    }
+
+    std::vector<Lot> taken;
+    std::vector<Lot> rest;
+    if (post) {
+      SplitLots(pending.reserved_lots, HoldsLots(*debit) ? amount : 0, &taken, &rest);
+    } else {
+      rest = pending.reserved_lots;
+    }
+    ReleasePending(&pending, rest);
+    if (post) {
+      PostBalance(debit, -amount, t.id, at);
+      PostBalance(credit, amount, t.id, at);
+      if (HoldsLots(*credit)) AddLot(credit->id, {CreditExpiry(*asset, at), amount});
+    }
+    if (pending.timeout_at != 0) working_.Delete(keys::PendingIndex(pending.timeout_at, pending.id));
+    pending.pending_state = post ? PendingState::kPosted : PendingState::kVoided;
+    pending.amount_posted = post ? amount : 0;
+    pending.reserved_lots.clear();
+    PutTransfer(pending);
+
+    Transfer record = t;
+    record.asset = pending.asset;
+    record.timestamp = at;
+    PutTransfer(record);
+    outcome.asset = pending.asset;
+    outcome.debit_account_id = pending.debit_account_id;
+    outcome.credit_account_id = pending.credit_account_id;
+    outcome.amount = post ? amount : pending.amount;
+    return outcome;
+  }
+
+  ApplyOutput Finish() {
+    ApplyOutput output;
+    output.entry_bytes = EncodeJournalEntry(entry_);
+    output.head.index = entry_.index;
+    output.head.hash = std::string(StoredEntryHash(output.entry_bytes));
+    output.head.clock = entry_.last_timestamp;
+    working_.Put(keys::Journal(entry_.index), output.entry_bytes);
+    working_.Put(keys::Head(), EncodeHead(output.head));
+    output.writes = working_.Finish();
+    output.entry = std::move(entry_);
+    return output;
+  }
+
+  const KvReader& state_;
+  Working working_;
+  Timestamp now_;
+  JournalHead head_;
+  ApplyCounters* counters_;
+  JournalEntry entry_;
+};
+
+}  // namespace
+
+Timestamp NextBatchTimestampMin(const KvReader& state) { return ReadHead(state).clock + 1; }
+
+absl::StatusOr<ApplyOutput> ApplyBatch(const KvReader& state, Timestamp timestamp, const Batch& batch,
+                                       ApplyCounters* counters) {
+  if (batch.commands.empty()) return absl::InvalidArgumentError("batch: no commands");
+  if (batch.commands.size() > static_cast<size_t>(kBatchItemsMax)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch: ", batch.commands.size(), " commands, at most ", kBatchItemsMax));
+  }
+  uint64_t partitioned = 0;
+  for (uint32_t size : batch.request_sizes) {
+    if (size == 0) return absl::InvalidArgumentError("batch: empty request in request_sizes");
+    partitioned += size;
+  }
+  if (partitioned != batch.commands.size()) {
+    return absl::InvalidArgumentError("batch: request_sizes do not partition the commands");
+  }
+  const JournalHead head = ReadHead(state);
+  if (timestamp <= head.clock) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("batch timestamp ", timestamp, " is not after the ledger clock ", head.clock));
+  }
+  // Every event takes one timestamp; they must not wrap.
+  if (timestamp > UINT64_MAX - 2 * static_cast<uint64_t>(kSweepItemsMax + kBatchItemsMax)) {
+    return absl::FailedPreconditionError("batch timestamp too close to the end of the clock");
+  }
+  BatchApplier applier(state, timestamp, head, counters);
+  return applier.Run(batch);
+}
+
+}  // namespace ledger
