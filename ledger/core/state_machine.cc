@@ -247,7 +247,12 @@ class BatchApplier {
  public:
   BatchApplier(const KvReader& state, Timestamp timestamp, const JournalHead& head,
                ApplyCounters* counters)
-      : state_(state), working_(state), now_(timestamp), head_(head), counters_(counters) {
+      : state_(state),
+        working_(state),
+        batch_timestamp_(timestamp),
+        now_(timestamp),
+        head_(head),
+        counters_(counters) {
     entry_.index = head.index + 1;
     entry_.batch_timestamp = timestamp;
     entry_.previous_hash = head.hash;
@@ -305,6 +310,8 @@ class BatchApplier {
     }
     lots.insert(it, lot);
     working_.Put(keys::ExpiryIndex(lot.expiry, id), "");
+    // A lot handed back already lapsed (a timed-out pending's) is swept in this batch too.
+    if (lot.expiry <= batch_timestamp_) lapsed_added_.emplace_back(lot.expiry, id);
   }
 
   // Takes `amount` from unexpired lots, earliest expiry first. Caller has checked there is enough.
@@ -367,7 +374,7 @@ class BatchApplier {
   void SweepPendings() {
     std::vector<std::pair<Timestamp, TransferId>> due;
     const std::string from = keys::PendingIndex(0, TransferId{});
-    const std::string to = keys::PendingIndex(now_ + 1, TransferId{});
+    const std::string to = keys::PendingIndex(batch_timestamp_ + 1, TransferId{});
     state_.Scan(from, to, false, [&](std::string_view key, std::string_view) {
       Timestamp timeout_at;
       TransferId id;
@@ -393,7 +400,7 @@ class BatchApplier {
   void SweepLots() {
     std::vector<std::pair<Timestamp, AccountId>> due;
     const std::string from = keys::ExpiryIndex(0, AccountId{});
-    const std::string to = keys::ExpiryIndex(now_ + 1, AccountId{});
+    const std::string to = keys::ExpiryIndex(batch_timestamp_ + 1, AccountId{});
     const size_t limit = kSweepItemsMax - entry_.system_events.size();
     if (limit == 0) return;
     state_.Scan(from, to, false, [&](std::string_view key, std::string_view) {
@@ -403,6 +410,10 @@ class BatchApplier {
       due.emplace_back(expiry, id);
       return due.size() < limit;
     });
+    due.insert(due.end(), lapsed_added_.begin(), lapsed_added_.end());
+    std::sort(due.begin(), due.end());
+    due.erase(std::unique(due.begin(), due.end()), due.end());
+    if (due.size() > limit) due.resize(limit);
     uint64_t sequence = 0;
     for (const auto& [expiry, id] : due) {
       std::vector<Lot>* lots = working_.Lots(id);
@@ -825,7 +836,10 @@ class BatchApplier {
 
   const KvReader& state_;
   Working working_;
-  Timestamp now_;
+  const Timestamp batch_timestamp_;  // T: both sweeps take what is due at T.
+  Timestamp now_;                    // The next event's timestamp.
+  // Lots added with an expiry already <= T during the pending sweep (see AddLot).
+  std::vector<std::pair<Timestamp, AccountId>> lapsed_added_;
   JournalHead head_;
   ApplyCounters* counters_;
   JournalEntry entry_;
