@@ -1,0 +1,234 @@
+// Proto <-> core conversions: see convert.h.
+#include "ledger/server/convert.h"
+
+#include "absl/strings/str_cat.h"
+#include "ledger/core/limits.h"
+
+namespace ledger {
+
+// The core's numbering must match the proto's, item for item: checked here, at compile time.
+static_assert(static_cast<int>(Result::kPendingIdRequired) == v1::PENDING_ID_REQUIRED);
+static_assert(static_cast<int>(Result::kExceedsBalance) == v1::EXCEEDS_BALANCE);
+static_assert(kResultCount == v1::Result_ARRAYSIZE);
+static_assert(static_cast<int>(AccountKind::kExternal) == v1::EXTERNAL);
+static_assert(kAccountKindMax + 1 == v1::AccountKind_ARRAYSIZE);
+static_assert(transfer_flags::kLinked == v1::LINKED && transfer_flags::kPending == v1::PENDING &&
+              transfer_flags::kPostPending == v1::POST_PENDING &&
+              transfer_flags::kVoidPending == v1::VOID_PENDING);
+static_assert(account_flags::kNonNegative == v1::NON_NEGATIVE && account_flags::kClosed == v1::CLOSED);
+static_assert(static_cast<int>(PendingState::kExpired) == v1::PENDING_STATE_EXPIRED);
+
+absl::Status CheckItemCount(int count, const std::string& field) {
+  if (count < 1 || count > kBatchItemsMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", count, " items; a request carries 1 to ", kBatchItemsMax));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Id128> IdFromProto(const std::string& bytes, const std::string& field, bool allow_empty) {
+  if (bytes.empty() && allow_empty) return Id128{};
+  std::optional<Id128> id = Id128::FromBytes(bytes);
+  if (!id) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be 16 bytes, got ", bytes.size()));
+  }
+  return *id;
+}
+
+#define ASSIGN_ID_OR_RETURN(target, expression) \
+  do {                                          \
+    absl::StatusOr<Id128> id_or = (expression); \
+    if (!id_or.ok()) return id_or.status();     \
+    (target) = *id_or;                          \
+  } while (0)
+
+absl::StatusOr<std::vector<Command>> AssetsFromProto(const v1::CreateAssetsRequest& request) {
+  absl::Status count = CheckItemCount(request.assets_size(), "assets");
+  if (!count.ok()) return count;
+  std::vector<Command> commands;
+  commands.reserve(request.assets_size());
+  for (int i = 0; i < request.assets_size(); ++i) {
+    const v1::Asset& in = request.assets(i);
+    const std::string field = absl::StrCat("assets[", i, "]");
+    Asset asset;
+    asset.id = in.id();
+    asset.code = in.code();
+    if (asset.code.size() > static_cast<size_t>(kAssetCodeBytesMax)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".code: ", asset.code.size(), " bytes, at most ", kAssetCodeBytesMax));
+    }
+    asset.scale = in.scale();
+    asset.expiry_seconds = in.expiry_seconds();
+    asset.expiry_granularity_seconds = in.expiry_granularity_seconds() == 0 ? 86400 : in.expiry_granularity_seconds();
+    ASSIGN_ID_OR_RETURN(asset.breakage_account,
+                        IdFromProto(in.breakage_account_id(), field + ".breakage_account_id", false));
+    commands.emplace_back(std::move(asset));
+  }
+  return commands;
+}
+
+absl::StatusOr<std::vector<Command>> AccountsFromProto(const v1::CreateAccountsRequest& request) {
+  absl::Status count = CheckItemCount(request.accounts_size(), "accounts");
+  if (!count.ok()) return count;
+  std::vector<Command> commands;
+  commands.reserve(request.accounts_size());
+  for (int i = 0; i < request.accounts_size(); ++i) {
+    const v1::Account& in = request.accounts(i);
+    const std::string field = absl::StrCat("accounts[", i, "]");
+    Account account;
+    ASSIGN_ID_OR_RETURN(account.id, IdFromProto(in.id(), field + ".id", false));
+    account.asset = in.asset();
+    account.kind = static_cast<AccountKind>(in.kind());
+    account.flags = in.flags();
+    account.user_data = in.user_data();
+    account.category = in.category();
+    if (account.category.size() > static_cast<size_t>(kCategoryBytesMax)) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".category: ", account.category.size(),
+                                                     " bytes, at most ", kCategoryBytesMax));
+    }
+    commands.emplace_back(std::move(account));
+  }
+  return commands;
+}
+
+absl::StatusOr<std::vector<Command>> ClosesFromProto(const v1::CloseAccountsRequest& request) {
+  absl::Status count = CheckItemCount(request.ids_size(), "ids");
+  if (!count.ok()) return count;
+  std::vector<Command> commands;
+  for (int i = 0; i < request.ids_size(); ++i) {
+    CloseAccount close;
+    ASSIGN_ID_OR_RETURN(close.id, IdFromProto(request.ids(i), absl::StrCat("ids[", i, "]"), false));
+    commands.emplace_back(close);
+  }
+  return commands;
+}
+
+absl::StatusOr<std::vector<Command>> TransfersFromProto(const v1::CreateTransfersRequest& request) {
+  absl::Status count = CheckItemCount(request.transfers_size(), "transfers");
+  if (!count.ok()) return count;
+  std::vector<Command> commands;
+  commands.reserve(request.transfers_size());
+  for (int i = 0; i < request.transfers_size(); ++i) {
+    const v1::Transfer& in = request.transfers(i);
+    const std::string field = absl::StrCat("transfers[", i, "]");
+    Transfer t;
+    ASSIGN_ID_OR_RETURN(t.id, IdFromProto(in.id(), field + ".id", false));
+    ASSIGN_ID_OR_RETURN(t.debit_account_id, IdFromProto(in.debit_account_id(), field + ".debit_account_id", true));
+    ASSIGN_ID_OR_RETURN(t.credit_account_id,
+                        IdFromProto(in.credit_account_id(), field + ".credit_account_id", true));
+    ASSIGN_ID_OR_RETURN(t.pending_id, IdFromProto(in.pending_id(), field + ".pending_id", true));
+    t.amount = in.amount();
+    t.timeout_seconds = in.timeout_seconds();
+    t.code = in.code();
+    t.flags = in.flags();
+    t.user_data = in.user_data();
+    commands.emplace_back(std::move(t));
+  }
+  return commands;
+}
+
+void AssetToProto(const Asset& asset, v1::Asset* out) {
+  out->set_id(asset.id);
+  out->set_code(asset.code);
+  out->set_scale(asset.scale);
+  out->set_expiry_seconds(asset.expiry_seconds);
+  out->set_expiry_granularity_seconds(asset.expiry_granularity_seconds);
+  out->set_breakage_account_id(asset.breakage_account.ToBytes());
+  out->set_timestamp(asset.timestamp);
+}
+
+void AccountToProto(const Account& account, v1::Account* out) {
+  out->set_id(account.id.ToBytes());
+  out->set_asset(account.asset);
+  out->set_kind(static_cast<v1::AccountKind>(account.kind));
+  out->set_flags(account.flags);
+  out->set_user_data(account.user_data);
+  out->set_category(account.category);
+  out->set_balance(account.balance);
+  out->set_debits_pending(account.debits_pending);
+  out->set_credits_pending(account.credits_pending);
+  out->set_timestamp(account.timestamp);
+}
+
+void TransferToProto(const Transfer& t, v1::Transfer* out) {
+  out->set_id(t.id.ToBytes());
+  if (!t.debit_account_id.IsZero()) out->set_debit_account_id(t.debit_account_id.ToBytes());
+  if (!t.credit_account_id.IsZero()) out->set_credit_account_id(t.credit_account_id.ToBytes());
+  out->set_amount(t.amount);
+  if (!t.pending_id.IsZero()) out->set_pending_id(t.pending_id.ToBytes());
+  out->set_timeout_seconds(t.timeout_seconds);
+  out->set_code(t.code);
+  out->set_flags(t.flags);
+  out->set_user_data(t.user_data);
+  out->set_asset(t.asset);
+  out->set_timestamp(t.timestamp);
+  out->set_result(static_cast<v1::Result>(t.result));
+  out->set_pending_state(static_cast<v1::PendingState>(t.pending_state));
+  out->set_amount_posted(t.amount_posted);
+}
+
+void OutcomesToProto(const std::vector<Outcome>& outcomes, uint64_t journal_index, v1::CreateReply* out) {
+  out->set_journal_index(journal_index);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    v1::ItemResult* result = out->add_results();
+    result->set_index(static_cast<uint32_t>(i));
+    result->set_result(static_cast<v1::Result>(outcomes[i].result));
+    result->set_duplicate(outcomes[i].duplicate);
+    result->set_timestamp(outcomes[i].timestamp);
+  }
+}
+
+std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
+  std::vector<v1::Event> events;
+  for (const SystemEvent& system : entry.system_events) {
+    v1::Event event;
+    event.set_journal_index(entry.index);
+    event.set_timestamp(system.timestamp);
+    v1::Transfer* transfer =
+        system.type == SystemEventType::kExpiry ? event.mutable_transfer() : event.mutable_pending_expired();
+    transfer->set_id(system.id.ToBytes());
+    transfer->set_debit_account_id(system.debit_account_id.ToBytes());
+    transfer->set_credit_account_id(system.credit_account_id.ToBytes());
+    transfer->set_amount(system.amount);
+    transfer->set_asset(system.asset);
+    transfer->set_timestamp(system.timestamp);
+    transfer->set_code(system.type == SystemEventType::kExpiry ? kCodeExpiry : 0);
+    if (system.type == SystemEventType::kPendingExpired) {
+      transfer->set_flags(transfer_flags::kPending);
+      transfer->set_pending_state(v1::PENDING_STATE_EXPIRED);
+    }
+    events.push_back(std::move(event));
+  }
+  for (size_t i = 0; i < entry.commands.size(); ++i) {
+    const Outcome& outcome = entry.outcomes[i];
+    if (outcome.result != Result::kOk || outcome.duplicate) continue;
+    v1::Event event;
+    event.set_journal_index(entry.index);
+    event.set_timestamp(outcome.timestamp);
+    const Command& command = entry.commands[i];
+    if (const auto* asset = std::get_if<Asset>(&command)) {
+      Asset created = *asset;
+      created.timestamp = outcome.timestamp;
+      AssetToProto(created, event.mutable_asset_created());
+    } else if (const auto* account = std::get_if<Account>(&command)) {
+      Account created = *account;
+      created.timestamp = outcome.timestamp;
+      AccountToProto(created, event.mutable_account_created());
+    } else if (const auto* close = std::get_if<CloseAccount>(&command)) {
+      event.set_account_closed(close->id.ToBytes());
+    } else {
+      Transfer transfer = std::get<Transfer>(command);
+      transfer.debit_account_id = outcome.debit_account_id;
+      transfer.credit_account_id = outcome.credit_account_id;
+      transfer.amount = outcome.amount;
+      transfer.asset = outcome.asset;
+      transfer.timestamp = outcome.timestamp;
+      TransferToProto(transfer, event.mutable_transfer());
+    }
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+}  // namespace ledger

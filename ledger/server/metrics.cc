@@ -1,0 +1,97 @@
+// Prometheus metrics: see metrics.h.
+#include "ledger/server/metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace ledger {
+
+Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared<prometheus::Registry>()) {
+  requests_ = &prometheus::BuildCounter()
+                   .Name("ledger_requests_total")
+                   .Help("gRPC requests by method and status code")
+                   .Register(*registry_);
+  auto& transfers = prometheus::BuildCounter()
+                        .Name("ledger_transfers_total")
+                        .Help("Transfers decided, by result")
+                        .Register(*registry_);
+  auto& accounts = prometheus::BuildCounter()
+                       .Name("ledger_account_commands_total")
+                       .Help("Asset and account commands decided, by result")
+                       .Register(*registry_);
+  for (int i = 0; i < kResultCount; ++i) {
+    const char* name = ResultName(static_cast<Result>(i));
+    transfers_by_result_[i] = &transfers.Add({{"result", name}});
+    accounts_by_result_[i] = &accounts.Add({{"result", name}});
+  }
+  batch_commands_ = &prometheus::BuildHistogram()
+                         .Name("ledger_batch_commands")
+                         .Help("Commands per committed batch")
+                         .Register(*registry_)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 50, 100, 500, 1000, 4000, 8190});
+  batch_requests_ = &prometheus::BuildHistogram()
+                         .Name("ledger_batch_requests")
+                         .Help("Client requests merged into one committed batch (group commit)")
+                         .Register(*registry_)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256});
+  commit_seconds_ = &prometheus::BuildHistogram()
+                         .Name("ledger_commit_seconds")
+                         .Help("Apply plus durable write of one batch")
+                         .Register(*registry_)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{
+                                      0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
+  fsyncs_ = &prometheus::BuildCounter()
+                 .Name("ledger_fsyncs_total")
+                 .Help("Durable (fsynced) batch writes")
+                 .Register(*registry_)
+                 .Add({});
+  auto& expired = prometheus::BuildCounter()
+                      .Name("ledger_expired_total")
+                      .Help("Items released by the expiry sweep")
+                      .Register(*registry_);
+  expired_lots_ = &expired.Add({{"kind", "lot"}});
+  expired_pendings_ = &expired.Add({{"kind", "pending"}});
+  journal_index_ = &prometheus::BuildGauge()
+                        .Name("ledger_journal_index")
+                        .Help("Newest committed journal index")
+                        .Register(*registry_)
+                        .Add({});
+  if (!listen_address.empty()) {
+    exposer_ = std::make_unique<prometheus::Exposer>(listen_address);
+    exposer_->RegisterCollectable(registry_);
+  }
+}
+
+Metrics::~Metrics() = default;
+
+NodeObserver Metrics::Observer() {
+  NodeObserver observer;
+  observer.on_batch = [this](size_t requests, size_t commands, double, double commit_seconds) {
+    batch_commands_->Observe(static_cast<double>(commands));
+    batch_requests_->Observe(static_cast<double>(requests));
+    commit_seconds_->Observe(commit_seconds);
+    fsyncs_->Increment();
+    journal_index_->Increment();
+  };
+  observer.on_outcome = [this](const Outcome& outcome, const Command& command) {
+    const int index = static_cast<int>(outcome.result);
+    if (index >= kResultCount) return;
+    (std::holds_alternative<Transfer>(command) ? transfers_by_result_ : accounts_by_result_)[index]->Increment();
+  };
+  observer.on_sweep = [this](const ApplyCounters& counters) {
+    expired_lots_->Increment(static_cast<double>(counters.expired_lots));
+    expired_pendings_->Increment(static_cast<double>(counters.expired_pendings));
+  };
+  return observer;
+}
+
+void Metrics::OnRequest(const std::string& method, int grpc_code) {
+  requests_->Add({{"method", method}, {"code", std::to_string(grpc_code)}}).Increment();
+}
+
+void Metrics::SetJournalIndex(uint64_t index) { journal_index_->Set(static_cast<double>(index)); }
+
+}  // namespace ledger

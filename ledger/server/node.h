@@ -1,0 +1,98 @@
+// A single ledger node: the shell around the core that orders requests, stamps batches with the logical
+// clock, applies them, and stores the result durably before anyone hears the outcome.
+//
+// Group commit: client threads enqueue requests; one committer thread takes everything queued (up to
+// kBatchItemsMax commands) as one batch, applies it, writes it with one fsync, then answers every
+// request in it. While one batch is being fsynced the next one queues up, so under load one fsync serves
+// many requests.
+//
+// Ordering rule: a request's outcome is released only after its batch's WriteBatch was fsynced.
+//
+// The replication issue swaps this committer for a Raft log; the Submit interface stays.
+#ifndef LEDGER_SERVER_NODE_H_
+#define LEDGER_SERVER_NODE_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ledger/core/journal.h"
+#include "ledger/core/state_machine.h"
+#include "ledger/storage/rocks_store.h"
+
+namespace ledger {
+
+// Where the node reads time from to stamp batches. The core never reads it: it only sees the stamp.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual Timestamp NowNanos() = 0;
+};
+Clock* RealClock();
+
+// Hooks for metrics (all optional). Called on the committer thread.
+struct NodeObserver {
+  std::function<void(size_t requests, size_t commands, double apply_seconds, double commit_seconds)>
+      on_batch;
+  std::function<void(const Outcome&, const Command&)> on_outcome;
+  std::function<void(const ApplyCounters&)> on_sweep;
+};
+
+struct SubmitResult {
+  std::vector<Outcome> outcomes;
+  uint64_t journal_index = 0;
+};
+
+class Node {
+ public:
+  struct Options {
+    bool sync = true;  // fsync every batch (turn off only for experiments).
+  };
+  // The store must outlive the node.
+  Node(RocksStore* store, Clock* clock, Options options, NodeObserver observer = {});
+  ~Node();  // Stops the committer after the queued requests are answered.
+
+  // Applies one request (1..kBatchItemsMax commands, validated in shape by the caller) and returns
+  // after it is durable. Thread-safe. Errors: UNAVAILABLE if storage failed or the node is stopping.
+  absl::StatusOr<SubmitResult> Submit(std::vector<Command> commands);
+
+  const KvReader& state() const { return *store_; }
+  // The newest committed journal index.
+  uint64_t committed_index() const;
+  // Waits until committed_index() > index or the timeout passes; returns committed_index().
+  uint64_t WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeout);
+
+ private:
+  struct Request {
+    std::vector<Command> commands;
+    std::promise<absl::StatusOr<SubmitResult>> reply;
+  };
+  void CommitLoop();
+  void CommitBatch(std::vector<std::unique_ptr<Request>> requests);
+
+  RocksStore* store_;
+  Clock* clock_;
+  Options options_;
+  NodeObserver observer_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable queue_changed_;
+  std::condition_variable committed_changed_;
+  std::deque<std::unique_ptr<Request>> queue_;  // Guarded by mutex_.
+  size_t queued_commands_ = 0;                  // Guarded by mutex_.
+  bool stopping_ = false;                       // Guarded by mutex_.
+  uint64_t committed_index_ = 0;                // Guarded by mutex_.
+  Timestamp clock_floor_ = 0;                   // Committer thread only.
+  std::thread committer_;
+};
+
+}  // namespace ledger
+
+#endif  // LEDGER_SERVER_NODE_H_

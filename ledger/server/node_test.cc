@@ -1,0 +1,92 @@
+// The node: concurrent requests are answered correctly and grouped into fewer batches (group commit);
+// stamps always increase even when the clock stands still or goes back.
+#include "ledger/server/node.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "ledger/core/query.h"
+#include "ledger/core/test_util.h"
+
+namespace ledger {
+namespace {
+
+class StuckClock final : public Clock {
+ public:
+  Timestamp NowNanos() override { return now; }
+  std::atomic<Timestamp> now{testing::kEpoch};
+};
+
+std::unique_ptr<RocksStore> OpenTemp(const std::string& name) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/" + name;
+  std::filesystem::remove_all(dir);
+  return std::move(*RocksStore::Open(dir));
+}
+
+TEST(NodeTest, ConcurrentRequestsAreGroupCommitted) {
+  std::unique_ptr<RocksStore> store = OpenTemp("node_group");
+  StuckClock clock;
+  std::atomic<size_t> batches{0}, requests_seen{0};
+  NodeObserver observer;
+  observer.on_batch = [&](size_t requests, size_t, double, double) {
+    ++batches;
+    requests_seen += requests;
+  };
+  Node node(store.get(), &clock, {.sync = true}, observer);
+  ASSERT_TRUE(node.Submit({testing::MakeAsset(1, "COIN", 0, 900)}).ok());
+  std::vector<Command> accounts = {testing::MakeAccount(1, 1, AccountKind::kIssuer)};
+  for (int i = 0; i < 8; ++i) {
+    accounts.push_back(testing::MakeAccount(10 + i, 1, AccountKind::kWallet, account_flags::kNonNegative));
+  }
+  ASSERT_TRUE(node.Submit(accounts).ok());
+  batches = 0;
+  requests_seen = 0;
+
+  constexpr int kThreads = 8, kPerThread = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        absl::StatusOr<SubmitResult> result =
+            node.Submit({testing::MakeTransfer(1000 + t * kPerThread + i, 1, 10 + t, 1)});
+        if (result.ok() && result->outcomes.size() == 1 && result->outcomes[0].result == Result::kOk) ++ok;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), kThreads * kPerThread);
+  EXPECT_EQ(requests_seen.load(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_LT(batches.load(), static_cast<size_t>(kThreads * kPerThread));  // Some fsyncs served several.
+  printf("node_test: %d requests in %zu batches\n", kThreads * kPerThread, batches.load());
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(LookupAccount(node.state(), testing::Id(10 + t))->balance, kPerThread);
+  }
+  EXPECT_TRUE(VerifyJournal(node.state()).ok);
+}
+
+TEST(NodeTest, StampsIncreaseWhenTheClockGoesBack) {
+  std::unique_ptr<RocksStore> store = OpenTemp("node_clock");
+  StuckClock clock;
+  Node node(store.get(), &clock, {.sync = false});
+  ASSERT_TRUE(node.Submit({testing::MakeAsset(1, "COIN", 0, 900)}).ok());
+  const Timestamp first = ReadHead(node.state()).clock;
+  clock.now = testing::kEpoch - 1000 * testing::kSecond;
+  ASSERT_TRUE(node.Submit({testing::MakeAsset(2, "HP", 0, 901)}).ok());
+  EXPECT_GT(ReadHead(node.state()).clock, first);
+  EXPECT_EQ(node.committed_index(), 2u);
+}
+
+TEST(NodeTest, RejectsEmptyAndOversizedRequests) {
+  std::unique_ptr<RocksStore> store = OpenTemp("node_sizes");
+  Node node(store.get(), RealClock(), {.sync = false});
+  EXPECT_EQ(node.Submit({}).status().code(), absl::StatusCode::kInvalidArgument);
+  std::vector<Command> big(8191, Command{testing::MakeTransfer(1, 1, 2, 1)});
+  EXPECT_EQ(node.Submit(big).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(node.committed_index(), 0u);
+}
+
+}  // namespace
+}  // namespace ledger

@@ -1,0 +1,180 @@
+// The Ledger gRPC service: see service.h.
+#include "ledger/server/service.h"
+
+#include "absl/strings/str_cat.h"
+#include "ledger/core/limits.h"
+#include "ledger/core/query.h"
+#include "ledger/server/convert.h"
+#include "ledger/server/status_util.h"
+
+namespace ledger {
+namespace {
+
+// How long a caught-up Subscribe stream waits for a new entry before checking for cancellation.
+constexpr std::chrono::milliseconds kSubscribePoll{500};
+// Journal entries a Subscribe stream reads per step.
+constexpr int kSubscribeReadEntries = 64;
+
+}  // namespace
+
+grpc::Status LedgerService::Done(const char* method, const absl::Status& status) {
+  metrics_->OnRequest(method, static_cast<int>(status.code()));
+  return ToGrpcStatus(status);
+}
+
+grpc::Status LedgerService::Create(const char* method, absl::StatusOr<std::vector<Command>> commands,
+                                   v1::CreateReply* reply) {
+  if (!commands.ok()) return Done(method, commands.status());
+  absl::StatusOr<SubmitResult> result = node_->Submit(std::move(*commands));
+  if (!result.ok()) return Done(method, result.status());
+  OutcomesToProto(result->outcomes, result->journal_index, reply);
+  return Done(method, absl::OkStatus());
+}
+
+grpc::Status LedgerService::CreateAssets(grpc::ServerContext*, const v1::CreateAssetsRequest* request,
+                                         v1::CreateReply* reply) {
+  return Create("CreateAssets", AssetsFromProto(*request), reply);
+}
+
+grpc::Status LedgerService::CreateAccounts(grpc::ServerContext*, const v1::CreateAccountsRequest* request,
+                                           v1::CreateReply* reply) {
+  return Create("CreateAccounts", AccountsFromProto(*request), reply);
+}
+
+grpc::Status LedgerService::CloseAccounts(grpc::ServerContext*, const v1::CloseAccountsRequest* request,
+                                          v1::CreateReply* reply) {
+  return Create("CloseAccounts", ClosesFromProto(*request), reply);
+}
+
+grpc::Status LedgerService::CreateTransfers(grpc::ServerContext*, const v1::CreateTransfersRequest* request,
+                                            v1::CreateReply* reply) {
+  return Create("CreateTransfers", TransfersFromProto(*request), reply);
+}
+
+grpc::Status LedgerService::LookupAssets(grpc::ServerContext*, const v1::LookupAssetsRequest* request,
+                                         v1::LookupAssetsReply* reply) {
+  absl::Status count = CheckItemCount(request->ids_size(), "ids");
+  if (!count.ok()) return Done("LookupAssets", count);
+  for (uint32_t id : request->ids()) {
+    if (std::optional<Asset> asset = LookupAsset(node_->state(), id)) AssetToProto(*asset, reply->add_assets());
+  }
+  return Done("LookupAssets", absl::OkStatus());
+}
+
+grpc::Status LedgerService::LookupAccounts(grpc::ServerContext*, const v1::LookupAccountsRequest* request,
+                                           v1::LookupAccountsReply* reply) {
+  absl::Status count = CheckItemCount(request->ids_size(), "ids");
+  if (!count.ok()) return Done("LookupAccounts", count);
+  for (int i = 0; i < request->ids_size(); ++i) {
+    absl::StatusOr<Id128> id = IdFromProto(request->ids(i), absl::StrCat("ids[", i, "]"), false);
+    if (!id.ok()) return Done("LookupAccounts", id.status());
+    if (std::optional<Account> account = LookupAccount(node_->state(), *id)) {
+      AccountToProto(*account, reply->add_accounts());
+    }
+  }
+  return Done("LookupAccounts", absl::OkStatus());
+}
+
+grpc::Status LedgerService::LookupTransfers(grpc::ServerContext*, const v1::LookupTransfersRequest* request,
+                                            v1::LookupTransfersReply* reply) {
+  absl::Status count = CheckItemCount(request->ids_size(), "ids");
+  if (!count.ok()) return Done("LookupTransfers", count);
+  for (int i = 0; i < request->ids_size(); ++i) {
+    absl::StatusOr<Id128> id = IdFromProto(request->ids(i), absl::StrCat("ids[", i, "]"), false);
+    if (!id.ok()) return Done("LookupTransfers", id.status());
+    if (std::optional<Transfer> transfer = LookupTransfer(node_->state(), *id)) {
+      TransferToProto(*transfer, reply->add_transfers());
+    }
+  }
+  return Done("LookupTransfers", absl::OkStatus());
+}
+
+grpc::Status LedgerService::GetAccountHistory(grpc::ServerContext*,
+                                              const v1::GetAccountHistoryRequest* request,
+                                              v1::GetAccountHistoryReply* reply) {
+  absl::StatusOr<Id128> id = IdFromProto(request->account_id(), "account_id", false);
+  if (!id.ok()) return Done("GetAccountHistory", id.status());
+  if (request->limit() > static_cast<uint32_t>(kHistoryPageMax)) {
+    return Done("GetAccountHistory",
+                absl::InvalidArgumentError(absl::StrCat("limit: ", request->limit(), ", at most ", kHistoryPageMax)));
+  }
+  if (request->to_timestamp() != 0 && request->to_timestamp() < request->from_timestamp()) {
+    return Done("GetAccountHistory",
+                absl::InvalidArgumentError("to_timestamp: must be 0 or >= from_timestamp"));
+  }
+  const int limit = request->limit() == 0 ? kHistoryPageDefault : static_cast<int>(request->limit());
+  HistoryPage page = AccountHistory(node_->state(), *id, request->from_timestamp(), request->to_timestamp(),
+                                    limit, request->reverse());
+  for (const HistoryEntry& entry : page.entries) {
+    v1::HistoryEntry* out = reply->add_entries();
+    out->set_timestamp(entry.timestamp);
+    out->set_transfer_id(entry.transfer_id.ToBytes());
+    out->set_delta(entry.delta);
+    out->set_balance_after(entry.balance_after);
+  }
+  reply->set_next_timestamp(page.next_timestamp);
+  return Done("GetAccountHistory", absl::OkStatus());
+}
+
+grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext*, const v1::GetBalanceAtRequest* request,
+                                         v1::GetBalanceAtReply* reply) {
+  absl::StatusOr<Id128> id = IdFromProto(request->account_id(), "account_id", false);
+  if (!id.ok()) return Done("GetBalanceAt", id.status());
+  if (!LookupAccount(node_->state(), *id)) {
+    return Done("GetBalanceAt", absl::NotFoundError(absl::StrCat("account_id: no account ", id->ToHex())));
+  }
+  BalanceAt balance = BalanceAtTime(node_->state(), *id, request->timestamp());
+  reply->set_balance(balance.balance);
+  reply->set_as_of_timestamp(balance.as_of);
+  return Done("GetBalanceAt", absl::OkStatus());
+}
+
+grpc::Status LedgerService::GetDigest(grpc::ServerContext*, const v1::GetDigestRequest*,
+                                      v1::GetDigestReply* reply) {
+  const JournalHead head = ReadHead(node_->state());
+  reply->set_journal_index(head.index);
+  reply->set_head_hash(head.hash);
+  reply->set_timestamp(head.clock);
+  return Done("GetDigest", absl::OkStatus());
+}
+
+grpc::Status LedgerService::GetJournal(grpc::ServerContext*, const v1::GetJournalRequest* request,
+                                       v1::GetJournalReply* reply) {
+  if (request->limit() > static_cast<uint32_t>(kJournalPageMax)) {
+    return Done("GetJournal",
+                absl::InvalidArgumentError(absl::StrCat("limit: ", request->limit(), ", at most ", kJournalPageMax)));
+  }
+  const int limit = request->limit() == 0 ? 100 : static_cast<int>(request->limit());
+  for (auto& [index, bytes] : ReadJournal(node_->state(), request->from_index(), limit)) {
+    v1::JournalEntryBytes* entry = reply->add_entries();
+    entry->set_index(index);
+    entry->set_data(std::move(bytes));
+  }
+  return Done("GetJournal", absl::OkStatus());
+}
+
+grpc::Status LedgerService::Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
+                                      grpc::ServerWriter<v1::Event>* writer) {
+  uint64_t next = std::max<uint64_t>(request->from_index(), 1);
+  while (!context->IsCancelled() && !stopping_) {
+    auto entries = ReadJournal(node_->state(), next, kSubscribeReadEntries);
+    if (entries.empty()) {
+      node_->WaitForIndexAfter(next - 1, kSubscribePoll);
+      continue;
+    }
+    for (auto& [index, bytes] : entries) {
+      std::optional<JournalEntry> entry = DecodeJournalEntry(bytes);
+      if (!entry) {
+        return Done("Subscribe",
+                    absl::DataLossError(absl::StrCat("journal entry ", index, " is undecodable")));
+      }
+      for (const v1::Event& event : EventsFromEntry(*entry)) {
+        if (!writer->Write(event)) return Done("Subscribe", absl::CancelledError("client went away"));
+      }
+      next = index + 1;
+    }
+  }
+  return Done("Subscribe", absl::OkStatus());
+}
+
+}  // namespace ledger

@@ -1,0 +1,54 @@
+// The Ledger gRPC service: each method converts the request, calls the node or a core query, and
+// converts the result. No ledger rules live here.
+#ifndef LEDGER_SERVER_SERVICE_H_
+#define LEDGER_SERVER_SERVICE_H_
+
+#include <atomic>
+
+#include "ledger/server/metrics.h"
+#include "ledger/server/node.h"
+#include "proto/ledger.grpc.pb.h"
+
+namespace ledger {
+
+class LedgerService final : public v1::Ledger::Service {
+ public:
+  // node and metrics must outlive the service.
+  LedgerService(Node* node, Metrics* metrics) : node_(node), metrics_(metrics) {}
+  // Ends open Subscribe streams (called before server shutdown).
+  void Stop() { stopping_ = true; }
+
+  grpc::Status CreateAssets(grpc::ServerContext*, const v1::CreateAssetsRequest*, v1::CreateReply*) override;
+  grpc::Status CreateAccounts(grpc::ServerContext*, const v1::CreateAccountsRequest*,
+                              v1::CreateReply*) override;
+  grpc::Status CloseAccounts(grpc::ServerContext*, const v1::CloseAccountsRequest*,
+                             v1::CreateReply*) override;
+  grpc::Status CreateTransfers(grpc::ServerContext*, const v1::CreateTransfersRequest*,
+                               v1::CreateReply*) override;
+  grpc::Status LookupAssets(grpc::ServerContext*, const v1::LookupAssetsRequest*,
+                            v1::LookupAssetsReply*) override;
+  grpc::Status LookupAccounts(grpc::ServerContext*, const v1::LookupAccountsRequest*,
+                              v1::LookupAccountsReply*) override;
+  grpc::Status LookupTransfers(grpc::ServerContext*, const v1::LookupTransfersRequest*,
+                               v1::LookupTransfersReply*) override;
+  grpc::Status GetAccountHistory(grpc::ServerContext*, const v1::GetAccountHistoryRequest*,
+                                 v1::GetAccountHistoryReply*) override;
+  grpc::Status GetBalanceAt(grpc::ServerContext*, const v1::GetBalanceAtRequest*,
+                            v1::GetBalanceAtReply*) override;
+  grpc::Status GetDigest(grpc::ServerContext*, const v1::GetDigestRequest*, v1::GetDigestReply*) override;
+  grpc::Status GetJournal(grpc::ServerContext*, const v1::GetJournalRequest*, v1::GetJournalReply*) override;
+  grpc::Status Subscribe(grpc::ServerContext*, const v1::SubscribeRequest*,
+                         grpc::ServerWriter<v1::Event>*) override;
+
+ private:
+  grpc::Status Create(const char* method, absl::StatusOr<std::vector<Command>> commands, v1::CreateReply* reply);
+  grpc::Status Done(const char* method, const absl::Status& status);
+
+  Node* node_;
+  Metrics* metrics_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace ledger
+
+#endif  // LEDGER_SERVER_SERVICE_H_

@@ -1,0 +1,51 @@
+// The ledger's state in RocksDB: the KvReader the core reads through, and atomic, durable writes of the
+// core's write sets (one WriteBatch per applied batch, fsynced before the caller acknowledges anything).
+//
+// Thread safety: reads may run on any thread concurrently with one writer. Only one thread writes.
+#ifndef LEDGER_STORAGE_ROCKS_STORE_H_
+#define LEDGER_STORAGE_ROCKS_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ledger/core/kv.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace ledger {
+
+class RocksStore final : public KvReader {
+ public:
+  struct Options {
+    size_t block_cache_bytes = 512u << 20;
+    size_t write_buffer_bytes = 128u << 20;
+  };
+  // Opens (creating if missing) the database in `path`.
+  static absl::StatusOr<std::unique_ptr<RocksStore>> Open(const std::string& path, const Options& options);
+  static absl::StatusOr<std::unique_ptr<RocksStore>> Open(const std::string& path) {
+    return Open(path, Options{});
+  }
+  ~RocksStore() override;
+
+  // Read errors abort the process (see kv.h).
+  bool Get(std::string_view key, std::string* value) const override;
+  void Scan(std::string_view from, std::string_view to, bool reverse,
+            const ScanVisitor& visit) const override;
+
+  // Applies a write set atomically. With sync, the write-ahead log is fsynced before returning.
+  absl::Status Write(const WriteSet& writes, bool sync);
+  // A consistent copy of the database in `dir` (hard links where possible): for snapshots and backups.
+  absl::Status Checkpoint(const std::string& dir);
+
+ private:
+  explicit RocksStore(rocksdb::DB* db) : db_(db) {}
+  rocksdb::DB* db_;
+};
+
+}  // namespace ledger
+
+#endif  // LEDGER_STORAGE_ROCKS_STORE_H_
