@@ -1,0 +1,533 @@
+// ledgerctl: the command-line client of the ledger. Every command goes through the public gRPC API
+// (except `verify --data-dir`, which reads a stopped node's RocksDB directly).
+//
+// Exit codes: 0 success; 1 the request failed (gRPC error); 2 usage error; 3 some item was refused
+// (its per-item result is printed); 4 verification found a mismatch.
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "ledger/client/client.h"
+#include "ledger/core/journal.h"
+#include "ledger/core/records.h"
+#include "ledger/server/convert.h"
+#include "ledger/storage/rocks_store.h"
+
+namespace ledger {
+namespace {
+
+constexpr char kUsage[] = R"(ledgerctl: command-line client of the regional ledger.
+
+Usage: ledgerctl [--addr=HOST:PORT] COMMAND [OPTIONS]      (default --addr 127.0.0.1:7400)
+Ids are hex (up to 32 digits; "1f" means 0x...1f). Amounts are integers in the asset's minor unit.
+Times are nanoseconds on the ledger's logical clock.
+
+Commands:
+  create-asset --id N --code CODE --breakage ID [--expiry-seconds S] [--granularity-seconds S] [--scale N]
+  create-account --id ID --asset N --kind KIND [--non-negative] [--category C] [--user-data N]
+                 KIND: issuer wallet merchant escrow breakage fee budget external
+  close-account ID
+  transfer --id ID --debit ID --credit ID --amount N [--code N] [--user-data N]
+           [--pending [--timeout S]] [--linked]
+  post --id ID --pending-id ID [--amount N]        post a pending transfer (amount omitted: all of it)
+  void --id ID --pending-id ID                     void a pending transfer
+  account ID [ID ...]                              look up accounts
+  lookup-transfer ID [ID ...]                      look up transfers (with their decided result)
+  asset N [N ...]                                  look up assets
+  history ID [--from T] [--to T] [--limit N] [--reverse]
+  balance-at ID --at T
+  digest                                           journal index, head hash and logical clock
+  verify [--data-dir DIR]                          re-walk the journal's hash chain; report the first mismatch
+                                                   (through the API, or offline on a stopped node's directory)
+  tail [--from N] [--json] [--follow]              print the change stream (committed events)
+  help                                             this text; `ledgerctl COMMAND --help` too
+)";
+
+// Parsed command line: positional words and --name[=value] options.
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+  bool Has(const std::string& name) const { return options.count(name) > 0; }
+};
+
+[[noreturn]] void UsageError(const std::string& message) {
+  fprintf(stderr, "ledgerctl: %s\nRun `ledgerctl help` for usage.\n", message.c_str());
+  exit(2);
+}
+
+// Options that take no value.
+bool IsSwitch(const std::string& name) {
+  return name == "non-negative" || name == "pending" || name == "linked" || name == "reverse" ||
+         name == "json" || name == "follow" || name == "help";
+}
+
+Args Parse(int argc, char** argv, int first) {
+  Args args;
+  for (int i = first; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word.rfind("--", 0) != 0) {
+      args.positional.push_back(word);
+      continue;
+    }
+    word = word.substr(2);
+    const size_t equals = word.find('=');
+    if (equals != std::string::npos) {
+      args.options[word.substr(0, equals)] = word.substr(equals + 1);
+    } else if (IsSwitch(word)) {
+      args.options[word] = "true";
+    } else if (i + 1 < argc) {
+      args.options[word] = argv[++i];
+    } else {
+      UsageError(absl::StrCat("--", word, " needs a value"));
+    }
+  }
+  return args;
+}
+
+std::string Required(const Args& args, const std::string& name) {
+  auto it = args.options.find(name);
+  if (it == args.options.end()) UsageError(absl::StrCat("--", name, " is required"));
+  return it->second;
+}
+
+int64_t Int(const std::string& text, const std::string& name) {
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value)) UsageError(absl::StrCat("--", name, ": not an integer: '", text, "'"));
+  return value;
+}
+
+int64_t IntOption(const Args& args, const std::string& name, int64_t fallback) {
+  return args.Has(name) ? Int(args.options.at(name), name) : fallback;
+}
+
+std::string IdArg(const std::string& text, const std::string& name) {
+  std::optional<Id128> id = Id128::FromHex(text);
+  if (!id) UsageError(absl::StrCat(name, ": not a hex id of up to 32 digits: '", text, "'"));
+  return id->ToBytes();
+}
+
+std::string Hex(const std::string& bytes) {
+  std::optional<Id128> id = Id128::FromBytes(bytes);
+  return id ? id->ToHex() : "-";
+}
+
+std::string ShortHex(const std::string& bytes) {
+  std::string hex = Hex(bytes);
+  const size_t first = hex.find_first_not_of('0');
+  return first == std::string::npos ? "0" : hex.substr(first);
+}
+
+int RpcFailed(const grpc::Status& status) {
+  fprintf(stderr, "ledgerctl: request failed: %s: %s\n",
+          absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
+          status.error_message().c_str());
+  return 1;
+}
+
+int PrintResults(const v1::CreateReply& reply) {
+  int refused = 0;
+  for (const v1::ItemResult& item : reply.results()) {
+    const char* name = ResultName(static_cast<Result>(item.result()));
+    printf("item %u: %s%s\n", item.index(), name, item.duplicate() ? " (duplicate: original outcome)" : "");
+    refused += item.result() != v1::OK;
+  }
+  printf("journal index %llu\n", static_cast<unsigned long long>(reply.journal_index()));
+  return refused ? 3 : 0;
+}
+
+std::unique_ptr<grpc::ClientContext> Context() { return ContextWithDeadline(std::chrono::seconds(30)); }
+
+int CreateAsset(v1::Ledger::Stub& stub, const Args& args) {
+  v1::CreateAssetsRequest request;
+  v1::Asset* asset = request.add_assets();
+  asset->set_id(static_cast<uint32_t>(Int(Required(args, "id"), "id")));
+  asset->set_code(Required(args, "code"));
+  asset->set_breakage_account_id(IdArg(Required(args, "breakage"), "--breakage"));
+  asset->set_expiry_seconds(IntOption(args, "expiry-seconds", 0));
+  asset->set_expiry_granularity_seconds(IntOption(args, "granularity-seconds", 86400));
+  asset->set_scale(static_cast<uint32_t>(IntOption(args, "scale", 0)));
+  v1::CreateReply reply;
+  grpc::Status status = stub.CreateAssets(Context().get(), request, &reply);
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+int CreateAccount(v1::Ledger::Stub& stub, const Args& args) {
+  v1::CreateAccountsRequest request;
+  v1::Account* account = request.add_accounts();
+  account->set_id(IdArg(Required(args, "id"), "--id"));
+  account->set_asset(static_cast<uint32_t>(Int(Required(args, "asset"), "asset")));
+  std::optional<AccountKind> kind = AccountKindFromName(Required(args, "kind"));
+  if (!kind) UsageError("--kind: one of issuer wallet merchant escrow breakage fee budget external");
+  account->set_kind(static_cast<v1::AccountKind>(*kind));
+  account->set_flags(args.Has("non-negative") ? v1::NON_NEGATIVE : 0);
+  account->set_category(args.Has("category") ? args.options.at("category") : "");
+  account->set_user_data(static_cast<uint64_t>(IntOption(args, "user-data", 0)));
+  v1::CreateReply reply;
+  grpc::Status status = stub.CreateAccounts(Context().get(), request, &reply);
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+int CloseAccountCommand(v1::Ledger::Stub& stub, const Args& args) {
+  if (args.positional.empty()) UsageError("close-account needs an account id");
+  v1::CloseAccountsRequest request;
+  for (const std::string& id : args.positional) request.add_ids(IdArg(id, "account id"));
+  v1::CreateReply reply;
+  grpc::Status status = stub.CloseAccounts(Context().get(), request, &reply);
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+int TransferCommand(v1::Ledger::Stub& stub, const Args& args, uint32_t phase) {
+  v1::CreateTransfersRequest request;
+  v1::Transfer* t = request.add_transfers();
+  t->set_id(IdArg(Required(args, "id"), "--id"));
+  uint32_t flags = phase;
+  if (phase == 0) {
+    t->set_debit_account_id(IdArg(Required(args, "debit"), "--debit"));
+    t->set_credit_account_id(IdArg(Required(args, "credit"), "--credit"));
+    t->set_amount(Int(Required(args, "amount"), "amount"));
+    if (args.Has("pending")) flags |= v1::PENDING;
+    t->set_timeout_seconds(IntOption(args, "timeout", 0));
+  } else {
+    t->set_pending_id(IdArg(Required(args, "pending-id"), "--pending-id"));
+    t->set_amount(IntOption(args, "amount", 0));
+  }
+  if (args.Has("linked")) flags |= v1::LINKED;
+  t->set_flags(flags);
+  t->set_code(static_cast<uint32_t>(IntOption(args, "code", 1)));
+  t->set_user_data(static_cast<uint64_t>(IntOption(args, "user-data", 0)));
+  v1::CreateReply reply;
+  grpc::Status status = stub.CreateTransfers(Context().get(), request, &reply);
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+int LookupAccounts(v1::Ledger::Stub& stub, const Args& args) {
+  if (args.positional.empty()) UsageError("account needs at least one id");
+  v1::LookupAccountsRequest request;
+  for (const std::string& id : args.positional) request.add_ids(IdArg(id, "account id"));
+  v1::LookupAccountsReply reply;
+  grpc::Status status = stub.LookupAccounts(Context().get(), request, &reply);
+  if (!status.ok()) return RpcFailed(status);
+  for (const v1::Account& a : reply.accounts()) {
+    printf("account %s  asset %u  kind %s%s%s  balance %lld  pending debits %lld  pending credits %lld%s\n",
+           ShortHex(a.id()).c_str(), a.asset(), AccountKindName(static_cast<AccountKind>(a.kind())),
+           a.category().empty() ? "" : " category ", a.category().c_str(), static_cast<long long>(a.balance()),
+           static_cast<long long>(a.debits_pending()), static_cast<long long>(a.credits_pending()),
+           (a.flags() & v1::CLOSED) ? "  CLOSED" : "");
+  }
+  const int missing = request.ids_size() - reply.accounts_size();
+  if (missing > 0) fprintf(stderr, "ledgerctl: %d id(s) not found\n", missing);
+  return missing > 0 ? 3 : 0;
+}
+
+int LookupTransfers(v1::Ledger::Stub& stub, const Args& args) {
+  if (args.positional.empty()) UsageError("lookup-transfer needs at least one id");
+  v1::LookupTransfersRequest request;
+  for (const std::string& id : args.positional) request.add_ids(IdArg(id, "transfer id"));
+  v1::LookupTransfersReply reply;
+  grpc::Status status = stub.LookupTransfers(Context().get(), request, &reply);
+  if (!status.ok()) return RpcFailed(status);
+  static const char* kStates[] = {"", "pending", "posted", "voided", "expired"};
+  for (const v1::Transfer& t : reply.transfers()) {
+    printf("transfer %s  %s -> %s  amount %lld  asset %u  code %u  result %s%s%s  at %llu\n",
+           ShortHex(t.id()).c_str(), ShortHex(t.debit_account_id()).c_str(),
+           ShortHex(t.credit_account_id()).c_str(), static_cast<long long>(t.amount()), t.asset(), t.code(),
+           ResultName(static_cast<Result>(t.result())), t.pending_state() ? "  state " : "",
+           kStates[t.pending_state() % 5], static_cast<unsigned long long>(t.timestamp()));
+  }
+  const int missing = request.ids_size() - reply.transfers_size();
+  if (missing > 0) fprintf(stderr, "ledgerctl: %d id(s) not found\n", missing);
+  return missing > 0 ? 3 : 0;
+}
+
+int LookupAssets(v1::Ledger::Stub& stub, const Args& args) {
+  if (args.positional.empty()) UsageError("asset needs at least one asset id");
+  v1::LookupAssetsRequest request;
+  for (const std::string& id : args.positional) request.add_ids(static_cast<uint32_t>(Int(id, "asset id")));
+  v1::LookupAssetsReply reply;
+  grpc::Status status = stub.LookupAssets(Context().get(), request, &reply);
+  if (!status.ok()) return RpcFailed(status);
+  for (const v1::Asset& a : reply.assets()) {
+    printf("asset %u  %s  scale %u  expiry %lld s (granularity %lld s)  breakage %s\n", a.id(), a.code().c_str(),
+           a.scale(), static_cast<long long>(a.expiry_seconds()),
+           static_cast<long long>(a.expiry_granularity_seconds()), ShortHex(a.breakage_account_id()).c_str());
+  }
+  return reply.assets_size() == request.ids_size() ? 0 : 3;
+}
+
+int History(v1::Ledger::Stub& stub, const Args& args) {
+  if (args.positional.size() != 1) UsageError("history needs one account id");
+  v1::GetAccountHistoryRequest request;
+  request.set_account_id(IdArg(args.positional[0], "account id"));
+  request.set_from_timestamp(static_cast<uint64_t>(IntOption(args, "from", 0)));
+  request.set_to_timestamp(static_cast<uint64_t>(IntOption(args, "to", 0)));
+  request.set_limit(static_cast<uint32_t>(IntOption(args, "limit", 20)));
+  request.set_reverse(args.Has("reverse"));
+  v1::GetAccountHistoryReply reply;
+  grpc::Status status = stub.GetAccountHistory(Context().get(), request, &reply);
+  if (!status.ok()) return RpcFailed(status);
+  for (const v1::HistoryEntry& e : reply.entries()) {
+    printf("%llu  transfer %s  %+lld  balance %lld\n", static_cast<unsigned long long>(e.timestamp()),
+           ShortHex(e.transfer_id()).c_str(), static_cast<long long>(e.delta()),
+           static_cast<long long>(e.balance_after()));
+  }
+  if (reply.next_timestamp() != 0) {
+    printf("more: --%s %llu\n", args.Has("reverse") ? "to" : "from",
+           static_cast<unsigned long long>(reply.next_timestamp()));
+  }
+  return 0;
+}
+
+int BalanceAtCommand(v1::Ledger::Stub& stub, const Args& args) {
+  if (args.positional.size() != 1) UsageError("balance-at needs one account id");
+  v1::GetBalanceAtRequest request;
+  request.set_account_id(IdArg(args.positional[0], "account id"));
+  request.set_timestamp(static_cast<uint64_t>(Int(Required(args, "at"), "at")));
+  v1::GetBalanceAtReply reply;
+  grpc::Status status = stub.GetBalanceAt(Context().get(), request, &reply);
+  if (!status.ok()) return RpcFailed(status);
+  printf("balance %lld (as of change at %llu)\n", static_cast<long long>(reply.balance()),
+         static_cast<unsigned long long>(reply.as_of_timestamp()));
+  return 0;
+}
+
+int Digest(v1::Ledger::Stub& stub) {
+  v1::GetDigestReply reply;
+  grpc::Status status = stub.GetDigest(Context().get(), v1::GetDigestRequest(), &reply);
+  if (!status.ok()) return RpcFailed(status);
+  std::string hash;
+  for (unsigned char c : reply.head_hash()) absl::StrAppend(&hash, absl::Hex(c, absl::kZeroPad2));
+  printf("journal index %llu\nhead hash %s\nclock %llu\n", static_cast<unsigned long long>(reply.journal_index()),
+         hash.c_str(), static_cast<unsigned long long>(reply.timestamp()));
+  return 0;
+}
+
+int VerifyOffline(const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
+  if (!store.ok()) {
+    fprintf(stderr, "ledgerctl: %s (is ledgerd still running on it?)\n", store.status().ToString().c_str());
+    return 1;
+  }
+  VerifyReport report = VerifyJournal(**store, [](uint64_t index) {
+    fprintf(stderr, "verify: %llu entries checked\r", static_cast<unsigned long long>(index));
+  });
+  if (!report.ok) {
+    printf("MISMATCH at entry %llu: %s\n", static_cast<unsigned long long>(report.first_bad_index),
+           report.problem.c_str());
+    return 4;
+  }
+  printf("journal verifies: %llu entries, chain intact\n", static_cast<unsigned long long>(report.entries_checked));
+  return 0;
+}
+
+// Walks the journal through GetJournal: each entry's hash matches its bytes and links to the previous,
+// and the last matches the digest the server reports.
+int VerifyOnline(v1::Ledger::Stub& stub) {
+  v1::GetDigestReply digest;
+  grpc::Status status = stub.GetDigest(Context().get(), v1::GetDigestRequest(), &digest);
+  if (!status.ok()) return RpcFailed(status);
+  std::string previous(32, '\0');
+  uint64_t next = 1;
+  while (next <= digest.journal_index()) {
+    v1::GetJournalRequest request;
+    request.set_from_index(next);
+    request.set_limit(1024);
+    v1::GetJournalReply reply;
+    status = stub.GetJournal(Context().get(), request, &reply);
+    if (!status.ok()) return RpcFailed(status);
+    if (reply.entries_size() == 0) break;
+    for (const v1::JournalEntryBytes& stored : reply.entries()) {
+      auto mismatch = [&](const std::string& what) {
+        printf("MISMATCH at entry %llu: %s\n", static_cast<unsigned long long>(next), what.c_str());
+        return 4;
+      };
+      if (stored.index() != next) return mismatch(absl::StrCat("entry ", next, " is missing"));
+      if (!EntryHashMatches(stored.data())) return mismatch("stored hash does not match its bytes");
+      std::optional<JournalEntry> entry = DecodeJournalEntry(stored.data());
+      if (!entry || entry->index != next) return mismatch("undecodable or wrong index");
+      if (entry->previous_hash != previous) return mismatch("previous-hash link does not match");
+      previous = std::string(StoredEntryHash(stored.data()));
+      if (next % 4096 == 0) fprintf(stderr, "verify: %llu entries checked\r", static_cast<unsigned long long>(next));
+      ++next;
+      if (next > digest.journal_index()) break;
+    }
+  }
+  if (next - 1 != digest.journal_index() || (digest.journal_index() > 0 && previous != digest.head_hash())) {
+    printf("MISMATCH: walked %llu entries, digest says %llu with a different head hash\n",
+           static_cast<unsigned long long>(next - 1), static_cast<unsigned long long>(digest.journal_index()));
+    return 4;
+  }
+  printf("journal verifies: %llu entries, chain intact, head matches the digest\n",
+         static_cast<unsigned long long>(digest.journal_index()));
+  return 0;
+}
+
+std::string FlagNames(uint32_t flags) {
+  std::vector<std::string> names;
+  if (flags & v1::LINKED) names.push_back("\"linked\"");
+  if (flags & v1::PENDING) names.push_back("\"pending\"");
+  if (flags & v1::POST_PENDING) names.push_back("\"post_pending\"");
+  if (flags & v1::VOID_PENDING) names.push_back("\"void_pending\"");
+  return absl::StrCat("[", absl::StrJoin(names, ","), "]");
+}
+
+std::string JsonString(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+void PrintEvent(const v1::Event& e, bool json) {
+  const auto index = static_cast<unsigned long long>(e.journal_index());
+  const auto at = static_cast<unsigned long long>(e.timestamp());
+  if (e.has_asset_created()) {
+    const v1::Asset& a = e.asset_created();
+    if (json) {
+      printf("{\"type\":\"asset\",\"index\":%llu,\"timestamp\":%llu,\"asset\":%u,\"code\":%s,\"expiry_seconds\":%lld}\n",
+             index, at, a.id(), JsonString(a.code()).c_str(), static_cast<long long>(a.expiry_seconds()));
+    } else {
+      printf("%llu %llu asset %u %s created\n", index, at, a.id(), a.code().c_str());
+    }
+  } else if (e.has_account_created()) {
+    const v1::Account& a = e.account_created();
+    const char* kind = AccountKindName(static_cast<AccountKind>(a.kind()));
+    if (json) {
+      printf("{\"type\":\"account\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\",\"asset\":%u,\"kind\":\"%s\",\"category\":%s}\n",
+             index, at, Hex(a.id()).c_str(), a.asset(), kind, JsonString(a.category()).c_str());
+    } else {
+      printf("%llu %llu account %s asset %u %s %s created\n", index, at, ShortHex(a.id()).c_str(), a.asset(), kind,
+             a.category().c_str());
+    }
+  } else if (e.has_account_closed()) {
+    if (json) {
+      printf("{\"type\":\"account_closed\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\"}\n", index, at,
+             Hex(e.account_closed()).c_str());
+    } else {
+      printf("%llu %llu account %s closed\n", index, at, ShortHex(e.account_closed()).c_str());
+    }
+  } else {
+    const bool expired = e.has_pending_expired();
+    const v1::Transfer& t = expired ? e.pending_expired() : e.transfer();
+    if (json) {
+      printf("{\"type\":\"%s\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\",\"debit_account\":\"%s\","
+             "\"credit_account\":\"%s\",\"amount\":%lld,\"asset\":%u,\"code\":%u,\"flags\":%s}\n",
+             expired ? "pending_expired" : "transfer", index, at, Hex(t.id()).c_str(),
+             Hex(t.debit_account_id()).c_str(), Hex(t.credit_account_id()).c_str(),
+             static_cast<long long>(t.amount()), t.asset(), t.code(), FlagNames(t.flags()).c_str());
+    } else {
+      printf("%llu %llu %s %s %s -> %s %lld (asset %u, code %u)%s\n", index, at,
+             expired ? "pending-expired" : "transfer", ShortHex(t.id()).c_str(),
+             ShortHex(t.debit_account_id()).c_str(), ShortHex(t.credit_account_id()).c_str(),
+             static_cast<long long>(t.amount()), t.asset(), t.code(),
+             t.flags() ? (" " + FlagNames(t.flags())).c_str() : "");
+    }
+  }
+}
+
+int Tail(v1::Ledger::Stub& stub, const Args& args) {
+  const bool json = args.Has("json");
+  const uint64_t from = static_cast<uint64_t>(std::max<int64_t>(IntOption(args, "from", 1), 1));
+  if (args.Has("follow")) {
+    grpc::ClientContext context;
+    v1::SubscribeRequest request;
+    request.set_from_index(from);
+    std::unique_ptr<grpc::ClientReader<v1::Event>> reader = stub.Subscribe(&context, request);
+    v1::Event event;
+    while (reader->Read(&event)) {
+      PrintEvent(event, json);
+      fflush(stdout);
+    }
+    grpc::Status status = reader->Finish();
+    return status.ok() ? 0 : RpcFailed(status);
+  }
+  // Without --follow: read the journal up to the current head, decode it here, and stop.
+  v1::GetDigestReply digest;
+  grpc::Status status = stub.GetDigest(Context().get(), v1::GetDigestRequest(), &digest);
+  if (!status.ok()) return RpcFailed(status);
+  uint64_t next = from;
+  while (next <= digest.journal_index()) {
+    v1::GetJournalRequest request;
+    request.set_from_index(next);
+    request.set_limit(256);
+    v1::GetJournalReply reply;
+    status = stub.GetJournal(Context().get(), request, &reply);
+    if (!status.ok()) return RpcFailed(status);
+    if (reply.entries_size() == 0) break;
+    for (const v1::JournalEntryBytes& stored : reply.entries()) {
+      if (stored.index() > digest.journal_index()) break;
+      std::optional<JournalEntry> entry = DecodeJournalEntry(stored.data());
+      if (!entry) {
+        fprintf(stderr, "ledgerctl: journal entry %llu is undecodable\n", static_cast<unsigned long long>(stored.index()));
+        return 4;
+      }
+      for (const v1::Event& event : EventsFromEntry(*entry)) PrintEvent(event, json);
+      next = stored.index() + 1;
+    }
+  }
+  return 0;
+}
+
+int Run(int argc, char** argv) {
+  std::string address = "127.0.0.1:7400";
+  int first = 1;
+  while (first < argc && std::string(argv[first]).rfind("--", 0) == 0) {
+    const std::string word = argv[first];
+    if (word == "--help" || word == "-h") {
+      printf("%s", kUsage);
+      return 0;
+    }
+    if (word.rfind("--addr=", 0) == 0) {
+      address = word.substr(7);
+    } else if (word == "--addr" && first + 1 < argc) {
+      address = argv[++first];
+    } else {
+      UsageError(absl::StrCat("unknown option before the command: ", word));
+    }
+    ++first;
+  }
+  if (first >= argc) {
+    fprintf(stderr, "%s", kUsage);
+    return 2;
+  }
+  const std::string command = argv[first];
+  const Args args = Parse(argc, argv, first + 1);
+  if (command == "help" || args.Has("help")) {
+    printf("%s", kUsage);
+    return 0;
+  }
+  if (command == "verify" && args.Has("data-dir")) return VerifyOffline(args.options.at("data-dir"));
+  std::unique_ptr<v1::Ledger::Stub> stub = ConnectLedger(address);
+  if (command == "create-asset") return CreateAsset(*stub, args);
+  if (command == "create-account") return CreateAccount(*stub, args);
+  if (command == "close-account") return CloseAccountCommand(*stub, args);
+  if (command == "transfer") return TransferCommand(*stub, args, 0);
+  if (command == "post") return TransferCommand(*stub, args, v1::POST_PENDING);
+  if (command == "void") return TransferCommand(*stub, args, v1::VOID_PENDING);
+  if (command == "account") return LookupAccounts(*stub, args);
+  if (command == "lookup-transfer") return LookupTransfers(*stub, args);
+  if (command == "asset") return LookupAssets(*stub, args);
+  if (command == "history") return History(*stub, args);
+  if (command == "balance-at") return BalanceAtCommand(*stub, args);
+  if (command == "digest") return Digest(*stub);
+  if (command == "verify") return VerifyOnline(*stub);
+  if (command == "tail") return Tail(*stub, args);
+  UsageError(absl::StrCat("unknown command '", command, "'"));
+}
+
+}  // namespace
+}  // namespace ledger
+
+int main(int argc, char** argv) { return ledger::Run(argc, argv); }
