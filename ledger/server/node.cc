@@ -29,7 +29,7 @@ Clock* RealClock() {
 }
 
 Node::Node(RocksStore* store, Clock* clock, Options options, NodeObserver observer)
-    : store_(store), clock_(clock), options_(options), observer_(std::move(observer)) {
+    : store_(store), hot_(*store), clock_(clock), options_(options), observer_(std::move(observer)) {
   const JournalHead head = ReadHead(*store_);
   committed_index_ = head.index;
   clock_floor_ = head.clock + 1;
@@ -104,7 +104,7 @@ void Node::CommitBatch(std::vector<std::unique_ptr<Request>> requests) {
   // The stamp: wall time when it moves forward, else one past the clock, so it always increases.
   const Timestamp timestamp = std::max(clock_->NowNanos(), clock_floor_);
   ApplyCounters counters;
-  absl::StatusOr<ApplyOutput> output = ApplyBatch(*store_, timestamp, batch, &counters);
+  absl::StatusOr<ApplyOutput> output = ApplyBatch(hot_, timestamp, batch, &counters);
   const double apply_seconds = SecondsSince(start);
   absl::Status status = output.status();
   if (status.ok()) status = store_->Write(output->writes, options_.sync);
@@ -112,6 +112,7 @@ void Node::CommitBatch(std::vector<std::unique_ptr<Request>> requests) {
     for (auto& request : requests) request->reply.set_value(status);
     return;
   }
+  hot_.Remember(output->writes);
   clock_floor_ = output->head.clock + 1;
   {
     std::lock_guard<std::mutex> lock(mutex_);

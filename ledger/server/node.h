@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/state_machine.h"
+#include "ledger/storage/cached_kv.h"
 #include "ledger/storage/rocks_store.h"
 
 namespace ledger {
@@ -78,6 +79,7 @@ class Node {
   void CommitBatch(std::vector<std::unique_ptr<Request>> requests);
 
   RocksStore* store_;
+  CachedKv hot_;  // The committer's view of store_: hot records cached. Committer thread only.
   Clock* clock_;
   Options options_;
   NodeObserver observer_;

@@ -33,6 +33,10 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   db_options.max_write_buffer_number = 4;
   db_options.bytes_per_sync = 1 << 20;
   db_options.compression = rocksdb::kLZ4Compression;
+  // New transfer ids are looked up before they are written: a memtable bloom filter answers "absent"
+  // without walking the skiplist.
+  db_options.memtable_whole_key_filtering = true;
+  db_options.memtable_prefix_bloom_size_ratio = 0.05;
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   // Most transfer-id lookups are for new ids: a bloom filter answers "absent" without reading blocks.
