@@ -785,7 +785,9 @@ class BatchApplier {
     const Asset* asset = working_.FindAsset(debit->asset);
     CORE_CHECK(asset != nullptr);
     if (post) {
-      if (!WithinBalanceBound(credit->balance + amount)) return fail(Result::kOverflowsBalance);
+      if (!WithinBalanceBound(credit->balance + amount) || !WithinBalanceBound(debit->balance - amount)) {
+        return fail(Result::kOverflowsBalance);
+      }
       if (HoldsLots(*credit) && LotWouldOverflow(credit->id, CreditExpiry(*asset, at))) {
         return fail(Result::kTooManyLots);
       }

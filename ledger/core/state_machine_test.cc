@@ -361,5 +361,29 @@ TEST_F(StateMachineTest, TooManyLots) {
   EXPECT_EQ(ledger_.Balance(61), kLotsPerAccountMax);
 }
 
+TEST_F(StateMachineTest, BalanceBoundsAreResultsNotCrashes) {
+  // Drive an account without a floor to the bound with maximal amounts; the next debit, single-phase or
+  // posted from a pending, must be refused with overflows_balance, never abort the ledger.
+  uint64_t id = 5000;
+  std::vector<Command> batch;
+  int64_t total = 0;
+  while (total + kAmountMax <= kBalanceMax) {
+    batch.push_back(MakeTransfer(++id, kOverdraft, kShop, kAmountMax));
+    total += kAmountMax;
+    if (batch.size() == static_cast<size_t>(kBatchItemsMax)) {
+      for (const Outcome& outcome : ledger_.Apply(std::move(batch))) ASSERT_EQ(outcome.result, Result::kOk);
+      batch.clear();
+    }
+  }
+  for (const Outcome& outcome : ledger_.Apply(std::move(batch))) ASSERT_EQ(outcome.result, Result::kOk);
+  EXPECT_EQ(One(MakeTransfer(++id, kOverdraft, kBob, kAmountMax)), Result::kOverflowsBalance);
+  // A pending reserves without moving the balance; posting it would cross the bound.
+  const uint64_t pending = ++id;
+  EXPECT_EQ(One(MakeTransfer(pending, kOverdraft, kBob, kAmountMax, transfer_flags::kPending)), Result::kOk);
+  EXPECT_EQ(One(MakePost(++id, pending)), Result::kOverflowsBalance);
+  EXPECT_EQ(One(MakeVoid(++id, pending)), Result::kOk);
+  EXPECT_EQ(ledger_.Balance(kOverdraft), -total);
+}
+
 }  // namespace
 }  // namespace ledger

@@ -43,6 +43,12 @@ Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared
                          .Register(*registry_)
                          .Add({}, prometheus::Histogram::BucketBoundaries{
                                       0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
+  apply_seconds_ = &prometheus::BuildHistogram()
+                        .Name("ledger_apply_seconds")
+                        .Help("The core's apply of one batch (the rest of commit_seconds is the durable write)")
+                        .Register(*registry_)
+                        .Add({}, prometheus::Histogram::BucketBoundaries{
+                                     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
   fsyncs_ = &prometheus::BuildCounter()
                  .Name("ledger_fsyncs_total")
                  .Help("Durable (fsynced) batch writes")
@@ -69,7 +75,8 @@ Metrics::~Metrics() = default;
 
 NodeObserver Metrics::Observer() {
   NodeObserver observer;
-  observer.on_batch = [this](size_t requests, size_t commands, double, double commit_seconds) {
+  observer.on_batch = [this](size_t requests, size_t commands, double apply_seconds, double commit_seconds) {
+    apply_seconds_->Observe(apply_seconds);
     batch_commands_->Observe(static_cast<double>(commands));
     batch_requests_->Observe(static_cast<double>(requests));
     commit_seconds_->Observe(commit_seconds);

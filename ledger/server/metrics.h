@@ -41,6 +41,7 @@ class Metrics {
   prometheus::Histogram* batch_commands_;
   prometheus::Histogram* batch_requests_;
   prometheus::Histogram* commit_seconds_;
+  prometheus::Histogram* apply_seconds_;
   prometheus::Counter* fsyncs_;
   prometheus::Counter* expired_lots_;
   prometheus::Counter* expired_pendings_;
