@@ -211,6 +211,17 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
       Asset created = *asset;
       created.timestamp = outcome.timestamp;
       AssetToProto(created, event.mutable_asset_created());
+      events.push_back(event);
+      // The asset's breakage account is created with it: report it like any other account.
+      event.Clear();
+      event.set_journal_index(entry.index);
+      event.set_timestamp(outcome.timestamp);
+      Account breakage;
+      breakage.id = asset->breakage_account;
+      breakage.asset = asset->id;
+      breakage.kind = AccountKind::kBreakage;
+      breakage.timestamp = outcome.timestamp;
+      AccountToProto(breakage, event.mutable_account_created());
     } else if (const auto* account = std::get_if<Account>(&command)) {
       Account created = *account;
       created.timestamp = outcome.timestamp;

@@ -77,5 +77,22 @@ TEST(ConvertTest, EventsFromEntryCarryEffectiveMovement) {
   EXPECT_EQ(events[0].transfer().credit_account_id(), Id16(2));
 }
 
+TEST(ConvertTest, AssetCreationAlsoReportsItsBreakageAccount) {
+  JournalEntry entry;
+  entry.index = 1;
+  Asset asset;
+  asset.id = 3;
+  asset.code = "HP";
+  asset.breakage_account = Id128{0, 0xb3};
+  entry.commands.push_back(asset);
+  entry.outcomes.push_back(Outcome{Result::kOk, false, 55});
+  std::vector<v1::Event> events = EventsFromEntry(entry);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].asset_created().code(), "HP");
+  EXPECT_EQ(events[1].account_created().id(), Id16(0xb3));
+  EXPECT_EQ(events[1].account_created().kind(), v1::BREAKAGE);
+  EXPECT_EQ(events[1].account_created().asset(), 3u);
+}
+
 }  // namespace
 }  // namespace ledger
