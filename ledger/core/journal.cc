@@ -145,6 +145,8 @@ std::string EncodeJournalEntry(const JournalEntry& entry) {
     e.I64(event.amount);
     e.U64(event.timestamp);
   }
+  e.U32(static_cast<uint32_t>(entry.request_sizes.size()));
+  for (uint32_t size : entry.request_sizes) e.U32(size);
   e.U32(static_cast<uint32_t>(entry.commands.size()));
   for (size_t i = 0; i < entry.commands.size(); ++i) {
     EncodeCommand(entry.commands[i], &e);
@@ -175,6 +177,10 @@ std::optional<JournalEntry> DecodeJournalEntry(std::string_view bytes) {
     event.amount = d.I64();
     event.timestamp = d.U64();
   }
+  const uint32_t request_count = d.U32();
+  if (!d.ok() || request_count > d.remaining() / 4) return std::nullopt;
+  entry.request_sizes.resize(request_count);
+  for (uint32_t& size : entry.request_sizes) size = d.U32();
   const uint32_t command_count = d.U32();
   if (!d.ok() || command_count > d.remaining()) return std::nullopt;
   entry.commands.reserve(command_count);

@@ -65,6 +65,7 @@ struct JournalEntry {
   Timestamp last_timestamp = 0;   // The clock after the batch (last event's timestamp).
   std::string previous_hash;      // 32 bytes; all zero for index 1.
   std::vector<SystemEvent> system_events;
+  std::vector<uint32_t> request_sizes;  // The client requests the commands came in (chains end with one).
   std::vector<Command> commands;
   std::vector<Outcome> outcomes;  // One per command.
 };

@@ -261,6 +261,7 @@ class BatchApplier {
   ApplyOutput Run(const Batch& batch) {
     SweepPendings();
     SweepLots();
+    entry_.request_sizes = batch.request_sizes;
     entry_.commands = batch.commands;
     entry_.outcomes.resize(batch.commands.size());
     size_t begin = 0;

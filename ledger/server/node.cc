@@ -1,4 +1,4 @@
-// Group-committing single node: see node.h.
+// Group-committing, pipelined single node: see node.h.
 #include "ledger/server/node.h"
 
 #include <chrono>
@@ -33,7 +33,8 @@ Node::Node(RocksStore* store, Clock* clock, Options options, NodeObserver observ
   const JournalHead head = ReadHead(*store_);
   committed_index_ = head.index;
   clock_floor_ = head.clock + 1;
-  committer_ = std::thread([this] { CommitLoop(); });
+  applier_ = std::thread([this] { ApplyLoop(); });
+  writer_ = std::thread([this] { WriteLoop(); });
 }
 
 Node::~Node() {
@@ -42,7 +43,9 @@ Node::~Node() {
     stopping_ = true;
   }
   queue_changed_.notify_all();
-  committer_.join();
+  applied_changed_.notify_all();
+  applier_.join();
+  writer_.join();
 }
 
 absl::StatusOr<SubmitResult> Node::Submit(std::vector<Command> commands) {
@@ -55,7 +58,7 @@ absl::StatusOr<SubmitResult> Node::Submit(std::vector<Command> commands) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) return absl::UnavailableError("node is stopping");
-    queued_commands_ += request->commands.size();
+    if (!failed_.ok()) return failed_;
     queue_.push_back(std::move(request));
   }
   queue_changed_.notify_one();
@@ -73,63 +76,125 @@ uint64_t Node::WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeo
   return committed_index_;
 }
 
-void Node::CommitLoop() {
+void Node::FailAll(std::vector<std::unique_ptr<Request>>& requests, const absl::Status& status) {
+  for (auto& request : requests) request->reply.set_value(status);
+  requests.clear();
+}
+
+std::vector<std::unique_ptr<Node::Request>> Node::TakeRequests() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  // Wait for work and for room in the pipeline.
+  applied_changed_.wait(lock, [&] { return applied_.size() < kPipelineDepth || stopping_; });
+  queue_changed_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+  std::vector<std::unique_ptr<Request>> requests;
+  size_t commands = 0;
+  // Whole requests while they fit in one batch.
+  while (!queue_.empty() && commands + queue_.front()->commands.size() <= static_cast<size_t>(kBatchItemsMax)) {
+    commands += queue_.front()->commands.size();
+    requests.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  if (!failed_.ok()) FailAll(requests, failed_);
+  return requests;
+}
+
+void Node::ApplyLoop() {
   for (;;) {
-    std::vector<std::unique_ptr<Request>> batch;
+    std::vector<std::unique_ptr<Request>> requests = TakeRequests();
+    std::vector<std::shared_ptr<const WriteSet>> in_flight;
     {
-      std::unique_lock<std::mutex> lock(mutex_);
-      queue_changed_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty() && stopping_) return;
-      size_t commands = 0;
-      // Take whole requests while they fit in one batch; a request never splits.
-      while (!queue_.empty() &&
-             commands + queue_.front()->commands.size() <= static_cast<size_t>(kBatchItemsMax)) {
-        commands += queue_.front()->commands.size();
-        queued_commands_ -= queue_.front()->commands.size();
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (requests.empty() && stopping_ && queue_.empty()) {
+        applier_done_ = true;
+        applied_changed_.notify_all();
+        return;
       }
+      in_flight = in_flight_;
     }
-    CommitBatch(std::move(batch));
+    if (requests.empty()) continue;
+    Applied applied;
+    applied.start = std::chrono::steady_clock::now();
+    for (const auto& request : requests) {
+      applied.batch.request_sizes.push_back(static_cast<uint32_t>(request->commands.size()));
+      applied.batch.commands.insert(applied.batch.commands.end(), request->commands.begin(), request->commands.end());
+    }
+    // The stamp: wall time when it moves forward, else one past the clock, so it always increases.
+    const Timestamp timestamp = std::max(clock_->NowNanos(), clock_floor_);
+    OverlayKv view(hot_, std::move(in_flight));
+    absl::StatusOr<ApplyOutput> output = ApplyBatch(view, timestamp, applied.batch, &applied.counters);
+    if (!output.ok()) {
+      FailAll(requests, output.status());
+      continue;
+    }
+    applied.apply_seconds = SecondsSince(applied.start);
+    clock_floor_ = output->head.clock + 1;
+    applied.writes = std::make_shared<const WriteSet>(std::move(output->writes));
+    hot_.Remember(*applied.writes);
+    applied.output = std::move(*output);
+    applied.requests = std::move(requests);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      in_flight_.push_back(applied.writes);
+      applied_.push_back(std::move(applied));
+    }
+    applied_changed_.notify_all();
   }
 }
 
-void Node::CommitBatch(std::vector<std::unique_ptr<Request>> requests) {
-  const auto start = std::chrono::steady_clock::now();
-  Batch batch;
-  for (const auto& request : requests) {
-    batch.request_sizes.push_back(static_cast<uint32_t>(request->commands.size()));
-    batch.commands.insert(batch.commands.end(), request->commands.begin(), request->commands.end());
+void Node::WriteLoop() {
+  for (;;) {
+    Applied applied;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      applied_changed_.wait(lock, [&] { return !applied_.empty() || applier_done_; });
+      if (applied_.empty()) return;
+      applied = std::move(applied_.front());
+      applied_.pop_front();
+    }
+    applied_changed_.notify_all();  // Room in the pipeline.
+    Store(std::move(applied));
   }
-  // The stamp: wall time when it moves forward, else one past the clock, so it always increases.
-  const Timestamp timestamp = std::max(clock_->NowNanos(), clock_floor_);
-  ApplyCounters counters;
-  absl::StatusOr<ApplyOutput> output = ApplyBatch(hot_, timestamp, batch, &counters);
-  const double apply_seconds = SecondsSince(start);
-  absl::Status status = output.status();
-  if (status.ok()) status = store_->Write(output->writes, options_.sync);
-  if (!status.ok()) {
-    for (auto& request : requests) request->reply.set_value(status);
-    return;
-  }
-  hot_.Remember(output->writes);
-  clock_floor_ = output->head.clock + 1;
+}
+
+void Node::Store(Applied applied) {
+  absl::Status status;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    committed_index_ = output->head.index;
+    status = failed_;
+  }
+  if (status.ok()) status = store_->Write(*applied.writes, options_.sync);
+  if (!status.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (failed_.ok()) {
+        failed_ = absl::UnavailableError("storage write failed; restart the node: " + std::string(status.message()));
+      }
+      status = failed_;
+    }
+    FailAll(applied.requests, status);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    in_flight_.erase(in_flight_.begin());
+    committed_index_ = applied.output.head.index;
   }
   committed_changed_.notify_all();
+  const Batch& batch = applied.batch;
   if (observer_.on_batch) {
-    observer_.on_batch(requests.size(), batch.commands.size(), apply_seconds, SecondsSince(start));
+    observer_.on_batch(applied.requests.size(), batch.commands.size(), applied.apply_seconds,
+                       SecondsSince(applied.start));
   }
-  if (observer_.on_sweep && (counters.expired_lots || counters.expired_pendings)) observer_.on_sweep(counters);
+  if (observer_.on_sweep && (applied.counters.expired_lots || applied.counters.expired_pendings)) {
+    observer_.on_sweep(applied.counters);
+  }
+  const std::vector<Outcome>& outcomes = applied.output.entry.outcomes;
   size_t offset = 0;
-  for (auto& request : requests) {
+  for (auto& request : applied.requests) {
     SubmitResult result;
-    result.journal_index = output->head.index;
+    result.journal_index = applied.output.head.index;
     const size_t size = request->commands.size();
-    result.outcomes.assign(output->entry.outcomes.begin() + offset,
-                           output->entry.outcomes.begin() + offset + size);
+    result.outcomes.assign(outcomes.begin() + offset, outcomes.begin() + offset + size);
     if (observer_.on_outcome) {
       for (size_t i = 0; i < size; ++i) observer_.on_outcome(result.outcomes[i], batch.commands[offset + i]);
     }

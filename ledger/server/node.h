@@ -1,12 +1,17 @@
 // A single ledger node: the shell around the core that orders requests, stamps batches with the logical
 // clock, applies them, and stores the result durably before anyone hears the outcome.
 //
-// Group commit: client threads enqueue requests; one committer thread takes everything queued (up to
-// kBatchItemsMax commands) as one batch, applies it, writes it with one fsync, then answers every
-// request in it. While one batch is being fsynced the next one queues up, so under load one fsync serves
-// many requests.
+// Group commit: client threads enqueue requests; the applier thread takes everything queued (up to
+// kBatchItemsMax commands, whole requests only) as one batch and applies it; the writer thread stores it
+// with one fsync and then answers every request in it. Under load one fsync serves many requests.
 //
-// Ordering rule: a request's outcome is released only after its batch's WriteBatch was fsynced.
+// Pipelining: while the writer stores batch N, the applier already applies batch N+1, reading through
+// an overlay of the write sets not yet stored (at most kPipelineDepth). Ordering rules:
+//  - outcomes are released only after their batch's WriteBatch was fsynced;
+//  - batches are stored in the order they were applied;
+//  - if a write fails, that batch and every batch applied after it (they built on it) fail with
+//    UNAVAILABLE, and the node refuses all further requests: memory and disk may differ, so it must be
+//    restarted (recovery reads the disk).
 //
 // The replication issue swaps this committer for a Raft log; the Submit interface stays.
 #ifndef LEDGER_SERVER_NODE_H_
@@ -26,6 +31,7 @@
 #include "ledger/core/journal.h"
 #include "ledger/core/state_machine.h"
 #include "ledger/storage/cached_kv.h"
+#include "ledger/storage/overlay_kv.h"
 #include "ledger/storage/rocks_store.h"
 
 namespace ledger {
@@ -75,24 +81,46 @@ class Node {
     std::vector<Command> commands;
     std::promise<absl::StatusOr<SubmitResult>> reply;
   };
-  void CommitLoop();
-  void CommitBatch(std::vector<std::unique_ptr<Request>> requests);
+  // A batch applied but not yet stored.
+  struct Applied {
+    std::vector<std::unique_ptr<Request>> requests;
+    Batch batch;
+    ApplyOutput output;
+    std::shared_ptr<const WriteSet> writes;
+    ApplyCounters counters;
+    double apply_seconds = 0;
+    std::chrono::steady_clock::time_point start;
+  };
+  // Batches applied ahead of the durable write.
+  static constexpr size_t kPipelineDepth = 2;
+
+  void ApplyLoop();
+  void WriteLoop();
+  // Takes the next batch's requests; empty when stopping.
+  std::vector<std::unique_ptr<Request>> TakeRequests();
+  void Store(Applied applied);
+  static void FailAll(std::vector<std::unique_ptr<Request>>& requests, const absl::Status& status);
 
   RocksStore* store_;
-  CachedKv hot_;  // The committer's view of store_: hot records cached. Committer thread only.
+  CachedKv hot_;  // Hot records as applied (including batches not yet stored). Applier thread only.
   Clock* clock_;
   Options options_;
   NodeObserver observer_;
 
   mutable std::mutex mutex_;
   std::condition_variable queue_changed_;
+  std::condition_variable applied_changed_;
   std::condition_variable committed_changed_;
-  std::deque<std::unique_ptr<Request>> queue_;  // Guarded by mutex_.
-  size_t queued_commands_ = 0;                  // Guarded by mutex_.
-  bool stopping_ = false;                       // Guarded by mutex_.
-  uint64_t committed_index_ = 0;                // Guarded by mutex_.
-  Timestamp clock_floor_ = 0;                   // Committer thread only.
-  std::thread committer_;
+  std::deque<std::unique_ptr<Request>> queue_;                 // Guarded by mutex_.
+  std::deque<Applied> applied_;                                // Guarded by mutex_; <= kPipelineDepth.
+  std::vector<std::shared_ptr<const WriteSet>> in_flight_;     // Guarded by mutex_; oldest first.
+  absl::Status failed_;                                        // Guarded by mutex_; a failed write.
+  bool stopping_ = false;                                      // Guarded by mutex_.
+  bool applier_done_ = false;                                  // Guarded by mutex_.
+  uint64_t committed_index_ = 0;                               // Guarded by mutex_.
+  Timestamp clock_floor_ = 0;                                  // Applier thread only.
+  std::thread applier_;
+  std::thread writer_;
 };
 
 }  // namespace ledger

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 
+#include "ledger/core/keys.h"
 #include "ledger/core/query.h"
 #include "ledger/core/test_util.h"
 
@@ -65,6 +66,22 @@ TEST(NodeTest, ConcurrentRequestsAreGroupCommitted) {
     EXPECT_EQ(LookupAccount(node.state(), testing::Id(10 + t))->balance, kPerThread);
   }
   EXPECT_TRUE(VerifyJournal(node.state()).ok);
+
+  // Pipelining must not change the result: replaying the journal's batches from empty, one after the
+  // other, gives the same state byte for byte.
+  MemoryKv replay;
+  for (uint64_t index = 1; index <= node.committed_index(); ++index) {
+    std::string bytes;
+    ASSERT_TRUE(node.state().Get(keys::Journal(index), &bytes));
+    std::optional<JournalEntry> entry = DecodeJournalEntry(bytes);
+    ASSERT_TRUE(entry);
+    Batch batch{entry->commands, entry->request_sizes};
+    absl::StatusOr<ApplyOutput> output = ApplyBatch(replay, entry->batch_timestamp, batch);
+    ASSERT_TRUE(output.ok()) << output.status();
+    ASSERT_EQ(output->entry_bytes, bytes) << "entry " << index;
+    replay.Apply(output->writes);
+  }
+  EXPECT_EQ(StateHash(replay), StateHash(node.state()));
 }
 
 TEST(NodeTest, StampsIncreaseWhenTheClockGoesBack) {
