@@ -2,6 +2,11 @@
 // Prints a table: transfers per second, p50 and p99 request latency, for single-transfer requests from
 // many concurrent clients and for batches of 100 and 8,000. Run by ops/bench, which starts and stops the
 // server; or point --addr at a running node.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -18,7 +23,8 @@
 ABSL_FLAG(std::string, addr, "127.0.0.1:7400", "ledgerd address");
 ABSL_FLAG(int, accounts, 10000, "wallet accounts to spread transfers over");
 ABSL_FLAG(double, seconds, 6, "duration of each scenario");
-ABSL_FLAG(std::string, scenarios, "1x64,100x8,8000x2",
+ABSL_FLAG(std::string, metrics_addr, "", "ledgerd's metrics HOST:PORT, to report requests per fsync (optional)");
+ABSL_FLAG(std::string, scenarios, "1x1,1x64,100x8,8000x2",
           "comma-separated BATCHxCLIENTS: transfers per request x concurrent clients");
 ABSL_FLAG(uint64_t, seed, 1, "workload seed (account choice)");
 
@@ -38,11 +44,38 @@ struct Scenario {
 
 struct Row {
   Scenario scenario;
+  uint64_t requests = 0;
+  double fsyncs = -1;  // -1: unknown (no metrics address).
   uint64_t transfers = 0;
   double seconds = 0;
   double p50_ms = 0, p99_ms = 0;
   uint64_t failed = 0;
 };
+
+// ledger_fsyncs_total from ledgerd's /metrics (plain HTTP/1.0 on loopback), or -1.
+double ReadFsyncs(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (address.empty() || colon == std::string::npos) return -1;
+  sockaddr_in server{};
+  server.sin_family = AF_INET;
+  server.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  if (inet_pton(AF_INET, address.substr(0, colon).c_str(), &server.sin_addr) != 1) return -1;
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0) {
+    const std::string request = "GET /metrics HTTP/1.0\r\nHost: " + address + "\r\n\r\n";
+    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buffer[65536];
+      ssize_t got;
+      while ((got = read(fd, buffer, sizeof buffer)) > 0) response.append(buffer, static_cast<size_t>(got));
+    }
+  }
+  close(fd);
+  const std::string name = "\nledger_fsyncs_total ";
+  const size_t at = response.find(name);
+  return at == std::string::npos ? -1 : std::stod(response.substr(at + name.size()));
+}
 
 bool Check(const grpc::Status& status, const char* what) {
   if (status.ok()) return true;
@@ -86,7 +119,7 @@ bool Setup(v1::Ledger::Stub& stub, int accounts) {
 Row RunScenario(const std::string& address, const Scenario& scenario, int accounts, double seconds, uint64_t seed,
                 uint64_t id_high) {
   std::vector<std::vector<double>> latencies(scenario.clients);
-  std::vector<uint64_t> done(scenario.clients, 0), failed(scenario.clients, 0);
+  std::vector<uint64_t> done(scenario.clients, 0), failed(scenario.clients, 0), requests(scenario.clients, 0);
   const auto start = std::chrono::steady_clock::now();
   const auto stop = start + std::chrono::duration<double>(seconds);
   std::vector<std::thread> threads;
@@ -113,6 +146,7 @@ Row RunScenario(const std::string& address, const Scenario& scenario, int accoun
         grpc::Status status =
             stub->CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply);
         latencies[c].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sent).count());
+        ++requests[c];
         if (!status.ok()) {
           failed[c] += scenario.batch;
           continue;
@@ -134,6 +168,7 @@ Row RunScenario(const std::string& address, const Scenario& scenario, int accoun
   std::vector<double> all;
   for (int c = 0; c < scenario.clients; ++c) {
     row.transfers += done[c];
+    row.requests += requests[c];
     row.failed += failed[c];
     all.insert(all.end(), latencies[c].begin(), latencies[c].end());
   }
@@ -176,15 +211,21 @@ int Main(int argc, char** argv) {
   for (const Scenario& s : scenarios) {
     fprintf(stderr, "bench: %d transfer(s) per request, %d clients, %.0f s...\n", s.batch, s.clients,
             absl::GetFlag(FLAGS_seconds));
+    const double fsyncs_before = ReadFsyncs(absl::GetFlag(FLAGS_metrics_addr));
     rows.push_back(RunScenario(address, s, accounts, absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_seed), id_high));
+    const double fsyncs_after = ReadFsyncs(absl::GetFlag(FLAGS_metrics_addr));
+    if (fsyncs_before >= 0 && fsyncs_after > fsyncs_before) rows.back().fsyncs = fsyncs_after - fsyncs_before;
   }
   printf("\nledgerd, one node, durable commits (fsync per batch), %d accounts, over gRPC on loopback\n", accounts);
-  printf("| transfers/request | clients | transfers/s | p50 ms | p99 ms | failed |\n");
-  printf("|------------------:|--------:|------------:|-------:|-------:|-------:|\n");
+  printf("| transfers/request | clients | transfers/s | p50 ms | p99 ms | requests/fsync | failed |\n");
+  printf("|------------------:|--------:|------------:|-------:|-------:|---------------:|-------:|\n");
   for (const Row& r : rows) {
-    printf("| %17d | %7d | %11.0f | %6.2f | %6.2f | %6llu |\n", r.scenario.batch, r.scenario.clients,
-           r.transfers / r.seconds, r.p50_ms, r.p99_ms, static_cast<unsigned long long>(r.failed));
+    char per_fsync[32] = "n/a";
+    if (r.fsyncs > 0) snprintf(per_fsync, sizeof per_fsync, "%.1f", r.requests / r.fsyncs);
+    printf("| %17d | %7d | %11.0f | %6.2f | %6.2f | %14s | %6llu |\n", r.scenario.batch, r.scenario.clients,
+           r.transfers / r.seconds, r.p50_ms, r.p99_ms, per_fsync, static_cast<unsigned long long>(r.failed));
   }
+  printf("requests/fsync above 1 is group commit: concurrent requests sharing one durable write.\n");
   return 0;
 }
 
