@@ -20,11 +20,24 @@
 ABSL_FLAG(std::string, data_dir, "var/ledger", "Directory of the ledger's RocksDB state (created if missing)");
 ABSL_FLAG(std::string, listen, "127.0.0.1:7400", "gRPC listen address");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7401", "Prometheus /metrics listen address (empty: off)");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, write the bound ports here once serving (\"grpc PORT\\nmetrics PORT\\n\"); for port 0 in tests");
 ABSL_FLAG(bool, sync, true, "fsync every committed batch before replying (never turn off in production)");
 
 namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
+
+// Written to a temporary name and renamed, so a reader never sees half a file.
+bool WritePortFile(const std::string& path, int grpc_port, int metrics_port) {
+  const std::string temporary = path + ".tmp";
+  FILE* file = fopen(temporary.c_str(), "w");
+  if (file == nullptr) return false;
+  const bool written = fprintf(file, "grpc %d\nmetrics %d\n", grpc_port, metrics_port) > 0;
+  if (fclose(file) != 0 || !written) return false;
+  return std::rename(temporary.c_str(), path.c_str()) == 0;
+}
+
 void OnSignal(int) { stop_requested = 1; }
 
 }  // namespace
@@ -74,6 +87,11 @@ int main(int argc, char** argv) {
   fprintf(stderr, "ledgerd: serving on %s (metrics on %s), data in %s, journal index %llu\n",
           absl::GetFlag(FLAGS_listen).c_str(), absl::GetFlag(FLAGS_metrics_listen).c_str(), data_dir.c_str(),
           static_cast<unsigned long long>(head.index));
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty() && !WritePortFile(port_file, port, metrics->ListeningPort())) {
+    fprintf(stderr, "ledgerd: cannot write --port_file %s\n", port_file.c_str());
+    return 1;
+  }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(100));

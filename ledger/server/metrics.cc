@@ -73,6 +73,12 @@ Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared
 
 Metrics::~Metrics() = default;
 
+int Metrics::ListeningPort() const {
+  if (!exposer_) return 0;
+  const std::vector<int> ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
+
 NodeObserver Metrics::Observer() {
   NodeObserver observer;
   observer.on_batch = [this](size_t requests, size_t commands, double apply_seconds, double commit_seconds) {

@@ -31,6 +31,8 @@ class Metrics {
   NodeObserver Observer();
   void OnRequest(const std::string& method, int grpc_code);
   void SetJournalIndex(uint64_t index);
+  // The port /metrics is served on (useful with port 0); 0 when not serving.
+  int ListeningPort() const;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

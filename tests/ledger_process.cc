@@ -1,0 +1,150 @@
+// See ledger_process.h.
+#include "tests/ledger_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/client/client.h"
+
+namespace ledger::testing {
+
+std::string LedgerdPath() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  if (srcdir != nullptr) {
+    return absl::StrCat(srcdir, "/", workspace != nullptr ? workspace : "__main__", "/ledger/server/ledgerd");
+  }
+  return "bazel-bin/ledger/server/ledgerd";
+}
+
+std::string MakeTempDir(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", prefix, "-", getpid(), "-", counter.fetch_add(1));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+LedgerProcess::~LedgerProcess() {
+  if (running()) Kill();
+}
+
+absl::Status LedgerProcess::Start(const std::string& data_dir, bool serve_metrics,
+                                  std::chrono::milliseconds timeout) {
+  if (running()) return absl::FailedPreconditionError("ledgerd already running");
+  const std::string port_file = data_dir + ".ports";
+  std::filesystem::remove(port_file);
+  log_path_ = data_dir + ".log";
+  const std::string binary = LedgerdPath();
+  std::vector<std::string> args = {
+      binary,
+      "--data_dir=" + data_dir,
+      "--listen=127.0.0.1:0",
+      std::string("--metrics_listen=") + (serve_metrics ? "127.0.0.1:0" : ""),
+      "--port_file=" + port_file,
+  };
+  const pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    const int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log >= 0) {
+      dup2(log, STDOUT_FILENO);
+      dup2(log, STDERR_FILENO);
+    }
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  pid_ = pid;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int grpc_port = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::InternalError(absl::StrCat("ledgerd exited during start-up (status ", status,
+                                              "); see ", log_path_));
+    }
+    std::ifstream in(port_file);
+    std::string key;
+    if (in >> key >> grpc_port >> key >> metrics_port_) break;
+    grpc_port = 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (grpc_port == 0) {
+    Kill();
+    return absl::DeadlineExceededError(absl::StrCat("ledgerd did not write ", port_file, "; see ", log_path_));
+  }
+  address_ = absl::StrCat("127.0.0.1:", grpc_port);
+  auto stub = ConnectLedger(address_);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  absl::Status ready = WaitForLedger(stub.get(), std::max(left, std::chrono::milliseconds(1)));
+  if (!ready.ok()) Kill();
+  return ready;
+}
+
+int LedgerProcess::Stop() {
+  if (!running()) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void LedgerProcess::Kill() {
+  if (!running()) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return absl::InternalError("socket failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot connect to 127.0.0.1:", port));
+  }
+  const std::string request = absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+  if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return absl::InternalError("short write");
+  }
+  std::string response;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, static_cast<size_t>(n));
+  close(fd);
+  const size_t body = response.find("\r\n\r\n");
+  if (response.rfind("HTTP/1.", 0) != 0 || body == std::string::npos) {
+    return absl::InternalError("not an HTTP response");
+  }
+  if (response.find(" 200 ") == std::string::npos || response.find(" 200 ") > response.find("\r\n")) {
+    return absl::InternalError("HTTP status is not 200: " + response.substr(0, response.find("\r\n")));
+  }
+  return response.substr(body + 4);
+}
+
+}  // namespace ledger::testing

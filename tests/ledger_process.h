@@ -1,0 +1,56 @@
+// Runs a real ledgerd as a child process for multi-process tests: loopback only, ports chosen by the
+// kernel (port 0, read back from --port_file), data under the test's temporary directory.
+#ifndef TESTS_LEDGER_PROCESS_H_
+#define TESTS_LEDGER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace ledger::testing {
+
+// The ledgerd binary in this test's runfiles.
+std::string LedgerdPath();
+
+// A fresh directory under TEST_TMPDIR (or /tmp) whose name starts with `prefix`.
+std::string MakeTempDir(const std::string& prefix);
+
+class LedgerProcess {
+ public:
+  LedgerProcess() = default;
+  LedgerProcess(const LedgerProcess&) = delete;
+  LedgerProcess& operator=(const LedgerProcess&) = delete;
+  ~LedgerProcess();  // Kills the process if still running.
+
+  // Starts ledgerd on `data_dir` and waits until it answers GetDigest (at most `timeout`).
+  // The server's stderr goes to `data_dir`.log (appended across restarts).
+  absl::Status Start(const std::string& data_dir, bool serve_metrics = false,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // SIGTERM and wait: the exit status (0 on a clean stop).
+  int Stop();
+  // SIGKILL and wait: no shutdown code runs, as in a power cut of the process.
+  void Kill();
+
+  bool running() const { return pid_ > 0; }
+  const std::string& address() const { return address_; }  // "127.0.0.1:PORT"
+  int metrics_port() const { return metrics_port_; }
+  const std::string& log_path() const { return log_path_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string address_;
+  int metrics_port_ = 0;
+  std::string log_path_;
+};
+
+// A plain HTTP/1.0 GET to 127.0.0.1:port; the response body.
+absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
+
+}  // namespace ledger::testing
+
+#endif  // TESTS_LEDGER_PROCESS_H_
