@@ -4,12 +4,14 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/core/codec.h"
 #include "ledger/core/keys.h"
+#include "ledger/core/state_machine.h"
 
 namespace ledger {
 namespace {
 
 constexpr uint8_t kEntryVersion = 1;
 constexpr uint8_t kHeadVersion = 1;
+constexpr uint8_t kBatchVersion = 1;
 constexpr size_t kHashBytes = 32;
 // How often VerifyJournal reports progress.
 constexpr uint64_t kVerifyProgressEvery = 4096;
@@ -125,6 +127,38 @@ Outcome DecodeOutcome(Decoder* d) {
 }
 
 }  // namespace
+
+std::string EncodeBatch(const Batch& batch) {
+  std::string out;
+  out.reserve(16 + batch.request_sizes.size() * 4 + batch.commands.size() * 128);
+  Encoder e(&out);
+  e.U8(kBatchVersion);
+  e.U32(static_cast<uint32_t>(batch.request_sizes.size()));
+  for (uint32_t size : batch.request_sizes) e.U32(size);
+  e.U32(static_cast<uint32_t>(batch.commands.size()));
+  for (const Command& command : batch.commands) EncodeCommand(command, &e);
+  return out;
+}
+
+std::optional<Batch> DecodeBatch(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kBatchVersion) return std::nullopt;
+  Batch batch;
+  const uint32_t request_count = d.U32();
+  if (!d.ok() || request_count > d.remaining() / 4) return std::nullopt;
+  batch.request_sizes.resize(request_count);
+  for (uint32_t& size : batch.request_sizes) size = d.U32();
+  const uint32_t command_count = d.U32();
+  if (!d.ok() || command_count > d.remaining()) return std::nullopt;
+  batch.commands.reserve(command_count);
+  for (uint32_t i = 0; i < command_count; ++i) {
+    std::optional<Command> command = DecodeCommand(&d);
+    if (!command || !d.ok()) return std::nullopt;
+    batch.commands.push_back(std::move(*command));
+  }
+  if (!d.done()) return std::nullopt;
+  return batch;
+}
 
 std::string EncodeJournalEntry(const JournalEntry& entry) {
   std::string out;

@@ -46,6 +46,11 @@ struct Batch {
   std::vector<uint32_t> request_sizes;
 };
 
+// A batch as a replicated log carries it (request sizes and commands, no outcomes): what every replica
+// feeds to ApplyBatch. DecodeBatch returns nullopt on malformed bytes.
+std::string EncodeBatch(const Batch& batch);
+std::optional<Batch> DecodeBatch(std::string_view bytes);
+
 struct ApplyOutput {
   JournalEntry entry;       // Outcomes are entry.outcomes, one per command.
   std::string entry_bytes;  // The stored journal entry (ends with its hash).

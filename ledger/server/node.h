@@ -13,7 +13,7 @@
 //    UNAVAILABLE, and the node refuses all further requests: memory and disk may differ, so it must be
 //    restarted (recovery reads the disk).
 //
-// The replication issue swaps this committer for a Raft log; the Submit interface stays.
+// ledger/replication/raft_node.h is the replicated Committer.
 #ifndef LEDGER_SERVER_NODE_H_
 #define LEDGER_SERVER_NODE_H_
 
@@ -29,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "ledger/core/journal.h"
+#include "ledger/server/committer.h"
 #include "ledger/core/state_machine.h"
 #include "ledger/storage/cached_kv.h"
 #include "ledger/storage/overlay_kv.h"
@@ -52,12 +53,7 @@ struct NodeObserver {
   std::function<void(const ApplyCounters&)> on_sweep;
 };
 
-struct SubmitResult {
-  std::vector<Outcome> outcomes;
-  uint64_t journal_index = 0;
-};
-
-class Node {
+class Node final : public Committer {
  public:
   struct Options {
     bool sync = true;  // fsync every batch (turn off only for experiments).
@@ -68,13 +64,13 @@ class Node {
 
   // Applies one request (1..kBatchItemsMax commands, validated in shape by the caller) and returns
   // after it is durable. Thread-safe. Errors: UNAVAILABLE if storage failed or the node is stopping.
-  absl::StatusOr<SubmitResult> Submit(std::vector<Command> commands);
+  absl::StatusOr<SubmitResult> Submit(std::vector<Command> commands) override;
 
-  const KvReader& state() const { return *store_; }
+  const KvReader& state() const override { return *store_; }
   // The newest committed journal index.
-  uint64_t committed_index() const;
+  uint64_t committed_index() const override;
   // Waits until committed_index() > index or the timeout passes; returns committed_index().
-  uint64_t WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeout);
+  uint64_t WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeout) override;
 
  private:
   struct Request {

@@ -53,6 +53,7 @@ grpc::Status LedgerService::CreateTransfers(grpc::ServerContext*, const v1::Crea
 
 grpc::Status LedgerService::LookupAssets(grpc::ServerContext*, const v1::LookupAssetsRequest* request,
                                          v1::LookupAssetsReply* reply) {
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("LookupAssets", readable);
   absl::Status count = CheckItemCount(request->ids_size(), "ids");
   if (!count.ok()) return Done("LookupAssets", count);
   for (uint32_t id : request->ids()) {
@@ -63,6 +64,7 @@ grpc::Status LedgerService::LookupAssets(grpc::ServerContext*, const v1::LookupA
 
 grpc::Status LedgerService::LookupAccounts(grpc::ServerContext*, const v1::LookupAccountsRequest* request,
                                            v1::LookupAccountsReply* reply) {
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("LookupAccounts", readable);
   absl::Status count = CheckItemCount(request->ids_size(), "ids");
   if (!count.ok()) return Done("LookupAccounts", count);
   for (int i = 0; i < request->ids_size(); ++i) {
@@ -77,6 +79,7 @@ grpc::Status LedgerService::LookupAccounts(grpc::ServerContext*, const v1::Looku
 
 grpc::Status LedgerService::LookupTransfers(grpc::ServerContext*, const v1::LookupTransfersRequest* request,
                                             v1::LookupTransfersReply* reply) {
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("LookupTransfers", readable);
   absl::Status count = CheckItemCount(request->ids_size(), "ids");
   if (!count.ok()) return Done("LookupTransfers", count);
   for (int i = 0; i < request->ids_size(); ++i) {
@@ -92,6 +95,7 @@ grpc::Status LedgerService::LookupTransfers(grpc::ServerContext*, const v1::Look
 grpc::Status LedgerService::GetAccountHistory(grpc::ServerContext*,
                                               const v1::GetAccountHistoryRequest* request,
                                               v1::GetAccountHistoryReply* reply) {
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetAccountHistory", readable);
   absl::StatusOr<Id128> id = IdFromProto(request->account_id(), "account_id", false);
   if (!id.ok()) return Done("GetAccountHistory", id.status());
   if (request->limit() > static_cast<uint32_t>(kHistoryPageMax)) {
@@ -118,6 +122,7 @@ grpc::Status LedgerService::GetAccountHistory(grpc::ServerContext*,
 
 grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext*, const v1::GetBalanceAtRequest* request,
                                          v1::GetBalanceAtReply* reply) {
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetBalanceAt", readable);
   absl::StatusOr<Id128> id = IdFromProto(request->account_id(), "account_id", false);
   if (!id.ok()) return Done("GetBalanceAt", id.status());
   if (!LookupAccount(node_->state(), *id)) {
@@ -131,6 +136,7 @@ grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext*, const v1::GetBala
 
 grpc::Status LedgerService::GetDigest(grpc::ServerContext*, const v1::GetDigestRequest*,
                                       v1::GetDigestReply* reply) {
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetDigest", readable);
   const JournalHead head = ReadHead(node_->state());
   reply->set_journal_index(head.index);
   reply->set_head_hash(head.hash);
@@ -140,6 +146,7 @@ grpc::Status LedgerService::GetDigest(grpc::ServerContext*, const v1::GetDigestR
 
 grpc::Status LedgerService::GetJournal(grpc::ServerContext*, const v1::GetJournalRequest* request,
                                        v1::GetJournalReply* reply) {
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetJournal", readable);
   if (request->limit() > static_cast<uint32_t>(kJournalPageMax)) {
     return Done("GetJournal",
                 absl::InvalidArgumentError(absl::StrCat("limit: ", request->limit(), ", at most ", kJournalPageMax)));

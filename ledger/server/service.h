@@ -6,7 +6,7 @@
 #include <atomic>
 
 #include "ledger/server/metrics.h"
-#include "ledger/server/node.h"
+#include "ledger/server/committer.h"
 #include "proto/ledger.grpc.pb.h"
 
 namespace ledger {
@@ -14,7 +14,7 @@ namespace ledger {
 class LedgerService final : public v1::Ledger::Service {
  public:
   // node and metrics must outlive the service.
-  LedgerService(Node* node, Metrics* metrics) : node_(node), metrics_(metrics) {}
+  LedgerService(Committer* node, Metrics* metrics) : node_(node), metrics_(metrics) {}
   // Ends open Subscribe streams (called before server shutdown).
   void Stop() { stopping_ = true; }
 
@@ -44,7 +44,7 @@ class LedgerService final : public v1::Ledger::Service {
   grpc::Status Create(const char* method, absl::StatusOr<std::vector<Command>> commands, v1::CreateReply* reply);
   grpc::Status Done(const char* method, const absl::Status& status);
 
-  Node* node_;
+  Committer* node_;
   Metrics* metrics_;
   std::atomic<bool> stopping_{false};
 };

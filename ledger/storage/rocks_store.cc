@@ -100,6 +100,12 @@ absl::Status RocksStore::Write(const WriteSet& writes, bool sync) {
   return absl::OkStatus();
 }
 
+absl::Status RocksStore::SyncWal() {
+  rocksdb::Status status = db_->SyncWAL();
+  if (!status.ok()) return absl::UnavailableError(absl::StrCat("RocksDB SyncWAL: ", status.ToString()));
+  return absl::OkStatus();
+}
+
 absl::Status RocksStore::Checkpoint(const std::string& dir) {
   rocksdb::Checkpoint* checkpoint = nullptr;
   rocksdb::Status status = rocksdb::Checkpoint::Create(db_, &checkpoint);

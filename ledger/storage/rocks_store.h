@@ -38,6 +38,8 @@ class RocksStore final : public KvReader {
 
   // Applies a write set atomically. With sync, the write-ahead log is fsynced before returning.
   absl::Status Write(const WriteSet& writes, bool sync);
+  // Makes every earlier unsynced Write durable (fsync of RocksDB's log).
+  absl::Status SyncWal();
   // A consistent copy of the database in `dir` (hard links where possible): for snapshots and backups.
   absl::Status Checkpoint(const std::string& dir);
 

@@ -1,0 +1,46 @@
+// What the gRPC service needs from whatever orders and stores batches: the single node (node.h) or a
+// Raft replica (ledger/replication/raft_node.h). The service never knows which one it talks to.
+#ifndef LEDGER_SERVER_COMMITTER_H_
+#define LEDGER_SERVER_COMMITTER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ledger/core/journal.h"
+#include "ledger/core/kv.h"
+
+namespace ledger {
+
+struct SubmitResult {
+  std::vector<Outcome> outcomes;
+  uint64_t journal_index = 0;
+};
+
+class Committer {
+ public:
+  virtual ~Committer() = default;
+
+  // Applies one request (1..kBatchItemsMax commands, validated in shape by the caller) and returns after
+  // it is durable (on a quorum, when replicated). Thread-safe. UNAVAILABLE when it may be retried with
+  // the same ids: storage failed, stopping, not the leader (the message then carries "leader=HOST:PORT"
+  // when the leader is known), or leadership was lost while the request was in flight (outcome unknown).
+  virtual absl::StatusOr<SubmitResult> Submit(std::vector<Command> commands) = 0;
+
+  // Called before every read. OK when state() includes every write acknowledged before the call (or the
+  // node serves possibly stale reads by choice); UNAVAILABLE with the leader as for Submit otherwise.
+  virtual absl::Status ReadBarrier() { return absl::OkStatus(); }
+
+  // The committed state. Thread-safe reads.
+  virtual const KvReader& state() const = 0;
+  // The newest journal index in state().
+  virtual uint64_t committed_index() const = 0;
+  // Waits until committed_index() > index or the timeout passes; returns committed_index().
+  virtual uint64_t WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace ledger
+
+#endif  // LEDGER_SERVER_COMMITTER_H_
