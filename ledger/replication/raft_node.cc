@@ -1,0 +1,675 @@
+// A ledger replica on libraft: see raft_node.h.
+#include "ledger/replication/raft_node.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "ledger/core/limits.h"
+
+namespace ledger {
+namespace {
+
+constexpr unsigned kStatusRefreshMs = 50;
+constexpr size_t kPeersMax = 9;
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+bool ValidHostPort(absl::string_view address) {
+  const size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0) return false;
+  uint32_t port = 0;
+  return absl::SimpleAtoi(address.substr(colon + 1), &port) && port > 0 && port <= 65535;
+}
+
+const char* RoleName(int role) {
+  switch (role) {
+    case RAFT_VOTER: return "voter";
+    case RAFT_STANDBY: return "standby";
+    case RAFT_SPARE: return "spare";
+    default: return "unknown";
+  }
+}
+
+const char* StateName(int state) {
+  switch (state) {
+    case RAFT_LEADER: return "leader";
+    case RAFT_FOLLOWER: return "follower";
+    case RAFT_CANDIDATE: return "candidate";
+    default: return "unavailable";
+  }
+}
+
+[[noreturn]] void Fatal(const std::string& message) {
+  std::fprintf(stderr, "FATAL: %s\n", message.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<RaftPeer>> ParsePeers(const std::string& text) {
+  constexpr absl::string_view kForm = "ID=RAFT_HOST:PORT/GRPC_HOST:PORT,...";
+  if (text.empty()) return absl::InvalidArgumentError(absl::StrCat("--peers: empty; expected ", kForm));
+  std::vector<RaftPeer> peers;
+  for (absl::string_view item : absl::StrSplit(text, ',')) {
+    std::vector<absl::string_view> id_and_addresses = absl::StrSplit(item, absl::MaxSplits('=', 1));
+    std::vector<absl::string_view> addresses;
+    if (id_and_addresses.size() == 2) addresses = absl::StrSplit(id_and_addresses[1], '/');
+    if (addresses.size() != 2) {
+      return absl::InvalidArgumentError(absl::StrCat("--peers: \"", item, "\" is not ", kForm));
+    }
+    RaftPeer peer;
+    if (!absl::SimpleAtoi(id_and_addresses[0], &peer.id) || peer.id == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--peers: id \"", id_and_addresses[0], "\" must be a positive integer"));
+    }
+    for (absl::string_view address : addresses) {
+      if (!ValidHostPort(address)) {
+        return absl::InvalidArgumentError(absl::StrCat("--peers: \"", address, "\" (peer ", peer.id,
+                                                       ") is not HOST:PORT with a port of 1 to 65535"));
+      }
+    }
+    peer.raft_address = std::string(addresses[0]);
+    peer.grpc_address = std::string(addresses[1]);
+    for (const RaftPeer& other : peers) {
+      if (other.id == peer.id) return absl::InvalidArgumentError(absl::StrCat("--peers: id ", peer.id, " twice"));
+    }
+    peers.push_back(std::move(peer));
+  }
+  if (peers.size() > kPeersMax) {
+    return absl::InvalidArgumentError(absl::StrCat("--peers: ", peers.size(), " peers; at most ", kPeersMax));
+  }
+  return peers;
+}
+
+RaftNode::RaftNode(RocksStore* store, Clock* clock, Options options, NodeObserver observer)
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      observer_(std::move(observer)),
+      adapter_(store),
+      replica_(&adapter_) {
+  std::random_device random;
+  next_proposal_ = (static_cast<uint64_t>(random()) << 32) ^ random();
+  journal_index_ = ReadHead(*store_).index;
+  status_.id = options_.id;
+  status_.role = "unavailable";
+  for (const RaftPeer& peer : options_.peers) peers_[peer.id] = peer;
+}
+
+absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(RocksStore* store, Clock* clock, Options options,
+                                                         NodeObserver observer) {
+  if (options.id == 0) return absl::InvalidArgumentError("--raft_id: must be a positive integer");
+  if (options.raft_address.empty()) {
+    for (const RaftPeer& peer : options.peers) {
+      if (peer.id == options.id) options.raft_address = peer.raft_address;
+    }
+  }
+  if (!ValidHostPort(options.raft_address)) {
+    return absl::InvalidArgumentError(absl::StrCat("--raft_address: \"", options.raft_address,
+                                                   "\" is not HOST:PORT (or give this id's entry in --peers)"));
+  }
+  if (options.bootstrap) {
+    bool found = false;
+    for (const RaftPeer& peer : options.peers) {
+      if (peer.id == options.id) found = peer.raft_address == options.raft_address;
+    }
+    if (!found) {
+      return absl::InvalidArgumentError(absl::StrCat("--peers: must list this node (id ", options.id, ") with raft address ",
+                                                     options.raft_address, " to bootstrap"));
+    }
+  }
+  if (options.raft_dir.empty()) return absl::InvalidArgumentError("--raft_dir: empty");
+  std::unique_ptr<RaftNode> node(new RaftNode(store, clock, std::move(options), std::move(observer)));
+  absl::Status status = node->Init();
+  if (!status.ok()) return status;
+  node->thread_ = std::thread([raw = node.get()] { raw->Run(); });
+  return node;
+}
+
+absl::Status RaftNode::Init() {
+  std::error_code error;
+  std::filesystem::create_directories(options_.raft_dir, error);
+  if (error) return absl::UnavailableError(absl::StrCat("--raft_dir ", options_.raft_dir, ": ", error.message()));
+  int rv = uv_loop_init(&loop_);
+  if (rv != 0) return absl::InternalError(absl::StrCat("uv_loop_init: ", uv_strerror(rv)));
+  uv_async_init(&loop_, &wake_, OnWake);
+  wake_.data = this;
+  uv_timer_init(&loop_, &timer_);
+  timer_.data = this;
+  rv = raft_uv_tcp_init(&transport_, &loop_);
+  if (rv != 0) return absl::InternalError(absl::StrCat("raft_uv_tcp_init: ", raft_strerror(rv)));
+  const std::string& bind = options_.raft_bind.empty() ? options_.raft_address : options_.raft_bind;
+  rv = raft_uv_tcp_set_bind_address(&transport_, bind.c_str());
+  if (rv != 0) return absl::InvalidArgumentError(absl::StrCat("--raft_bind ", bind, ": ", raft_strerror(rv)));
+  rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), &transport_);
+  if (rv != 0) return absl::UnavailableError(absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));
+  fsm_ = raft_fsm{};
+  fsm_.version = 1;  // libraft frees the snapshot buffers it asked for.
+  fsm_.data = this;
+  fsm_.apply = FsmApply;
+  fsm_.snapshot = FsmSnapshot;
+  fsm_.restore = FsmRestore;
+  rv = raft_init(&raft_, &io_, &fsm_, options_.id, options_.raft_address.c_str());
+  if (rv != 0) return absl::InternalError(absl::StrCat("raft_init: ", raft_errmsg(&raft_)));
+  raft_.data = this;
+  raft_set_pre_vote(&raft_, true);
+  raft_set_election_timeout(&raft_, options_.election_timeout_ms);
+  raft_set_heartbeat_timeout(&raft_, options_.heartbeat_timeout_ms);
+  raft_set_snapshot_threshold(&raft_, options_.snapshot_threshold);
+  raft_set_snapshot_trailing(&raft_, options_.snapshot_trailing);
+  if (options_.bootstrap) {
+    raft_configuration configuration;
+    raft_configuration_init(&configuration);
+    for (const RaftPeer& peer : options_.peers) {
+      rv = raft_configuration_add(&configuration, peer.id, peer.raft_address.c_str(), RAFT_VOTER);
+      if (rv != 0) Fatal(absl::StrCat("raft_configuration_add: ", raft_strerror(rv)));
+    }
+    rv = raft_bootstrap(&raft_, &configuration);
+    raft_configuration_close(&configuration);
+    if (rv != 0 && rv != RAFT_CANTBOOTSTRAP) {
+      return absl::UnavailableError(absl::StrCat("raft_bootstrap: ", raft_errmsg(&raft_)));
+    }
+  }
+  rv = raft_start(&raft_);  // Loads the log; restores the latest snapshot (FsmRestore) if there is one.
+  if (rv != 0) return absl::UnavailableError(absl::StrCat("raft_start: ", raft_errmsg(&raft_)));
+  uv_timer_start(&timer_, OnTimer, kStatusRefreshMs, kStatusRefreshMs);
+  RefreshStatus();
+  return absl::OkStatus();
+}
+
+void RaftNode::Run() {
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  raft_uv_tcp_close(&transport_);
+  uv_loop_close(&loop_);
+}
+
+RaftNode::~RaftNode() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  committed_changed_.notify_all();
+  if (thread_.joinable()) {
+    uv_async_send(&wake_);
+    thread_.join();
+  }
+}
+
+// ---- Client threads ----
+
+absl::StatusOr<SubmitResult> RaftNode::Submit(std::vector<Command> commands) {
+  if (commands.empty() || commands.size() > static_cast<size_t>(kBatchItemsMax)) {
+    return absl::InvalidArgumentError(absl::StrCat("request: 1 to ", kBatchItemsMax, " items"));
+  }
+  auto request = std::make_unique<Request>();
+  request->commands = std::move(commands);
+  std::future<absl::StatusOr<SubmitResult>> reply = request->reply.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return absl::UnavailableError("node is stopping");
+    if (queue_.size() >= kQueuedRequestsMax) {
+      return absl::UnavailableError(absl::StrCat("node busy: ", kQueuedRequestsMax, " requests queued; retry"));
+    }
+    queue_.push_back(std::move(request));
+    uv_async_send(&wake_);  // Under the lock: the loop cannot have closed the handle yet.
+  }
+  return reply.get();
+}
+
+absl::Status RaftNode::ReadBarrier() {
+  if (options_.stale_reads) return absl::OkStatus();
+  auto waiter = std::make_unique<ReadWaiter>();
+  std::future<absl::Status> done = waiter->done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return absl::UnavailableError("node is stopping");
+    if (reads_queued_.size() >= kQueuedRequestsMax) {
+      return absl::UnavailableError(absl::StrCat("node busy: ", kQueuedRequestsMax, " reads queued; retry"));
+    }
+    reads_queued_.push_back(std::move(waiter));
+    uv_async_send(&wake_);  // Under the lock: the loop cannot have closed the handle yet.
+  }
+  return done.get();
+}
+
+uint64_t RaftNode::committed_index() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return journal_index_;
+}
+
+uint64_t RaftNode::WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  committed_changed_.wait_for(lock, timeout, [&] { return journal_index_ > index || stopping_; });
+  return journal_index_;
+}
+
+RaftStatus RaftNode::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return status_;
+}
+
+absl::Status RaftNode::NotLeader() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!status_.leader_address.empty()) {
+    return absl::UnavailableError(absl::StrCat("not the leader; leader=", status_.leader_address));
+  }
+  if (status_.leader_id != 0) {
+    return absl::UnavailableError(absl::StrCat("not the leader; the leader is node ", status_.leader_id,
+                                               ", whose gRPC address this node was not given (--peers)"));
+  }
+  return absl::UnavailableError("not the leader; no leader elected yet; retry");
+}
+
+absl::Status RaftNode::AddPeer(const RaftPeer& peer) {
+  if (peer.id == 0 || !ValidHostPort(peer.raft_address) || !ValidHostPort(peer.grpc_address)) {
+    return absl::InvalidArgumentError("peer: id must be positive, raft and gRPC addresses HOST:PORT");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    peers_[peer.id] = peer;
+  }
+  const uint64_t id = peer.id;
+  const std::string address = peer.raft_address;
+  return RunAdmin(
+      [id, address](RaftNode* node, Admin* admin) {
+        return raft_add(&node->raft_, &admin->change, id, address.c_str(), OnChange);
+      },
+      [id](RaftNode* node, Admin* admin) {
+        return raft_assign(&node->raft_, &admin->change, id, RAFT_STANDBY, OnChange);
+      });
+}
+
+absl::Status RaftNode::PromotePeer(uint64_t id) {
+  return RunAdmin([id](RaftNode* node, Admin* admin) {
+    return raft_assign(&node->raft_, &admin->change, id, RAFT_VOTER, OnChange);
+  });
+}
+
+absl::Status RaftNode::RemovePeer(uint64_t id) {
+  return RunAdmin([id](RaftNode* node, Admin* admin) {
+    return raft_remove(&node->raft_, &admin->change, id, OnChange);
+  });
+}
+
+absl::Status RaftNode::TransferLeadership(uint64_t id) {
+  return RunAdmin([id](RaftNode* node, Admin* admin) {
+    admin->target = id;
+    return raft_transfer(&node->raft_, &admin->transfer, id, OnTransfer);
+  });
+}
+
+absl::Status RaftNode::RunAdmin(std::function<int(RaftNode*, Admin*)> start,
+                                std::function<int(RaftNode*, Admin*)> then) {
+  auto admin = std::make_unique<Admin>();
+  admin->start = std::move(start);
+  admin->then = std::move(then);
+  std::future<absl::Status> done = admin->done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return absl::UnavailableError("node is stopping");
+    admins_queued_.push_back(std::move(admin));
+    uv_async_send(&wake_);  // Under the lock: the loop cannot have closed the handle yet.
+  }
+  return done.get();
+}
+
+// ---- Loop thread ----
+
+void RaftNode::OnWake(uv_async_t* handle) {
+  RaftNode* node = static_cast<RaftNode*>(handle->data);
+  std::deque<std::unique_ptr<Request>> queue;
+  std::vector<std::unique_ptr<ReadWaiter>> reads;
+  std::vector<std::unique_ptr<Admin>> admins;
+  bool stopping = false;
+  {
+    std::lock_guard<std::mutex> lock(node->mutex_);
+    queue.swap(node->queue_);
+    reads.swap(node->reads_queued_);
+    admins.swap(node->admins_queued_);
+    stopping = node->stopping_;
+  }
+  for (auto& request : queue) node->backlog_.push_back(std::move(request));
+  for (auto& read : reads) node->reads_waiting_.push_back(std::move(read));
+  if (node->closing_ || stopping) {
+    const absl::Status status = absl::UnavailableError("node is stopping");
+    for (auto& admin : admins) admin->done.set_value(status);
+    if (!node->closing_) node->Close();
+    node->FailBacklog(status);
+    return;
+  }
+  for (auto& admin : admins) {
+    admin->node = node;
+    admin->change.data = admin.get();
+    admin->transfer.data = admin.get();
+    const int rv = admin->start(node, admin.get());
+    if (rv != 0) {
+      admin->done.set_value(node->AdminError(rv));
+    } else {
+      node->admins_running_.push_back(std::move(admin));
+    }
+  }
+  node->Propose();
+  node->IssueBarrier();
+}
+
+void RaftNode::OnTimer(uv_timer_t* handle) { static_cast<RaftNode*>(handle->data)->RefreshStatus(); }
+
+void RaftNode::FailBacklog(const absl::Status& status) {
+  for (auto& request : backlog_) request->reply.set_value(status);
+  backlog_.clear();
+  for (auto& read : reads_waiting_) read->done.set_value(status);
+  reads_waiting_.clear();
+}
+
+absl::Status RaftNode::NotLeaderHere() {
+  RefreshStatus();
+  return NotLeader();
+}
+
+absl::Status RaftNode::AdminError(int rv) {
+  if (rv == RAFT_NOTLEADER) return NotLeaderHere();
+  return absl::FailedPreconditionError(absl::StrCat(raft_strerror(rv), ": ", raft_errmsg(&raft_)));
+}
+
+void RaftNode::Propose() {
+  while (!backlog_.empty() && proposals_.size() < static_cast<size_t>(kProposalsInFlightMax)) {
+    if (raft_state(&raft_) != RAFT_LEADER) {
+      const absl::Status status = NotLeaderHere();
+      for (auto& request : backlog_) request->reply.set_value(status);
+      backlog_.clear();
+      return;
+    }
+    auto proposal = std::make_unique<Proposal>();
+    proposal->node = this;
+    proposal->number = next_proposal_++;
+    proposal->start = std::chrono::steady_clock::now();
+    Batch batch;
+    size_t commands = 0;
+    while (!backlog_.empty()) {
+      const size_t size = backlog_.front()->commands.size();
+      if (!proposal->requests.empty() && commands + size > static_cast<size_t>(kBatchItemsMax)) break;
+      commands += size;
+      batch.request_sizes.push_back(static_cast<uint32_t>(size));
+      batch.commands.insert(batch.commands.end(), backlog_.front()->commands.begin(),
+                            backlog_.front()->commands.end());
+      proposal->requests.push_back(std::move(backlog_.front()));
+      backlog_.pop_front();
+    }
+    last_proposed_timestamp_ = std::max(clock_->NowNanos(), last_proposed_timestamp_ + 1);
+    const std::string entry =
+        EncodeEntry(EntryHeader{options_.id, proposal->number, last_proposed_timestamp_}, batch);
+    raft_buffer buffer;
+    buffer.len = entry.size();
+    buffer.base = raft_malloc(entry.size());
+    if (buffer.base == nullptr) Fatal("out of memory for a Raft entry");
+    std::memcpy(buffer.base, entry.data(), entry.size());
+    proposal->apply.data = proposal.get();
+    const int rv = raft_apply(&raft_, &proposal->apply, &buffer, 1, OnApplied);
+    if (rv != 0) {
+      raft_free(buffer.base);
+      const absl::Status status = rv == RAFT_NOTLEADER
+                                      ? NotLeaderHere()
+                                      : absl::UnavailableError(absl::StrCat("raft_apply: ", raft_strerror(rv)));
+      for (auto& request : proposal->requests) request->reply.set_value(status);
+      continue;
+    }
+    proposals_[proposal->number] = std::move(proposal);
+  }
+}
+
+int RaftNode::FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result) {
+  RaftNode* node = static_cast<RaftNode*>(fsm->data);
+  *result = nullptr;
+  const auto start = std::chrono::steady_clock::now();
+  // libraft sets last_applied after apply returns: this entry's index is one past it.
+  const uint64_t index = raft_last_applied(&node->raft_) + 1;
+  absl::StatusOr<Replica::Applied> applied =
+      node->replica_.Apply(index, std::string_view(static_cast<const char*>(buffer->base), buffer->len));
+  if (!applied.ok()) {
+    // The replica cannot skip a committed entry: stop; a restart re-applies from the stored index.
+    Fatal(absl::StrCat("applying Raft entry ", index, ": ", applied.status().ToString()));
+  }
+  if (applied->skipped) return 0;
+  if (applied->status.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(node->mutex_);
+      node->journal_index_ = applied->output.head.index;
+    }
+    node->committed_changed_.notify_all();
+    if (node->observer_.on_sweep && (applied->counters.expired_lots || applied->counters.expired_pendings)) {
+      node->observer_.on_sweep(applied->counters);
+    }
+  }
+  if (applied->header.proposer == node->options_.id) {
+    auto it = node->proposals_.find(applied->header.proposal);
+    if (it != node->proposals_.end()) {
+      it->second->apply_seconds = SecondsSince(start);
+      it->second->result = std::move(*applied);
+    }
+  }
+  return 0;
+}
+
+void RaftNode::OnApplied(struct raft_apply* request, int status, void*) {
+  Proposal* raw = static_cast<Proposal*>(request->data);
+  RaftNode* node = raw->node;
+  auto it = node->proposals_.find(raw->number);
+  if (it == node->proposals_.end()) Fatal("libraft answered a proposal this node does not have");
+  std::unique_ptr<Proposal> proposal = std::move(it->second);
+  node->proposals_.erase(it);
+  node->Answer(*proposal, status);
+  if (!node->closing_) node->Propose();
+}
+
+void RaftNode::Answer(Proposal& proposal, int status) {
+  if (status != 0 || !proposal.result) {
+    const absl::Status unknown = absl::UnavailableError(
+        absl::StrCat("outcome unknown: ", status != 0 ? raft_strerror(status) : "entry not applied here",
+                     " while the request was in flight; retry with the same ids"));
+    for (auto& request : proposal.requests) request->reply.set_value(unknown);
+    return;
+  }
+  Replica::Applied& applied = *proposal.result;
+  if (!applied.status.ok()) {
+    for (auto& request : proposal.requests) request->reply.set_value(applied.status);
+    return;
+  }
+  size_t commands = 0;
+  for (auto& request : proposal.requests) commands += request->commands.size();
+  if (observer_.on_batch) {
+    observer_.on_batch(proposal.requests.size(), commands, proposal.apply_seconds, SecondsSince(proposal.start));
+  }
+  const std::vector<Outcome>& outcomes = applied.output.entry.outcomes;
+  if (outcomes.size() != commands) Fatal("outcomes and commands differ in number");
+  size_t offset = 0;
+  for (auto& request : proposal.requests) {
+    SubmitResult result;
+    result.journal_index = applied.output.head.index;
+    const size_t size = request->commands.size();
+    result.outcomes.assign(outcomes.begin() + offset, outcomes.begin() + offset + size);
+    if (observer_.on_outcome) {
+      for (size_t i = 0; i < size; ++i) observer_.on_outcome(result.outcomes[i], request->commands[i]);
+    }
+    offset += size;
+    request->reply.set_value(std::move(result));
+  }
+}
+
+void RaftNode::IssueBarrier() {
+  if (barrier_ != nullptr || reads_waiting_.empty()) return;
+  if (raft_state(&raft_) != RAFT_LEADER) {
+    const absl::Status status = NotLeaderHere();
+    for (auto& read : reads_waiting_) read->done.set_value(status);
+    reads_waiting_.clear();
+    return;
+  }
+  barrier_ = std::make_unique<Barrier>();
+  barrier_->node = this;
+  barrier_->barrier.data = barrier_.get();
+  barrier_->waiters = std::move(reads_waiting_);
+  reads_waiting_.clear();
+  const int rv = raft_barrier(&raft_, &barrier_->barrier, OnBarrier);
+  if (rv != 0) {
+    const absl::Status status = rv == RAFT_NOTLEADER
+                                    ? NotLeaderHere()
+                                    : absl::UnavailableError(absl::StrCat("read barrier: ", raft_strerror(rv)));
+    for (auto& read : barrier_->waiters) read->done.set_value(status);
+    barrier_.reset();
+  }
+}
+
+void RaftNode::OnBarrier(struct raft_barrier* request, int status) {
+  Barrier* raw = static_cast<Barrier*>(request->data);
+  RaftNode* node = raw->node;
+  if (node->barrier_.get() != raw) Fatal("libraft answered a barrier this node does not have");
+  std::unique_ptr<Barrier> barrier = std::move(node->barrier_);
+  const absl::Status result =
+      status == 0 ? absl::OkStatus()
+                  : absl::UnavailableError(absl::StrCat("read barrier: ", raft_strerror(status), "; retry"));
+  for (auto& read : barrier->waiters) read->done.set_value(result);
+  if (!node->closing_) node->IssueBarrier();
+}
+
+void RaftNode::FinishAdmin(Admin* admin, absl::Status status) {
+  RaftNode* node = admin->node;
+  for (auto it = node->admins_running_.begin(); it != node->admins_running_.end(); ++it) {
+    if (it->get() != admin) continue;
+    std::unique_ptr<Admin> owned = std::move(*it);
+    node->admins_running_.erase(it);
+    owned->done.set_value(std::move(status));
+    node->RefreshStatus();
+    return;
+  }
+  Fatal("libraft answered a membership change this node does not have");
+}
+
+void RaftNode::OnChange(raft_change* request, int status) {
+  Admin* admin = static_cast<Admin*>(request->data);
+  RaftNode* node = admin->node;
+  if (status != 0) {
+    FinishAdmin(admin, absl::FailedPreconditionError(absl::StrCat("membership change: ", raft_strerror(status))));
+    return;
+  }
+  if (admin->then) {
+    auto then = std::move(admin->then);
+    admin->then = nullptr;
+    const int rv = node->closing_ ? RAFT_SHUTDOWN : then(node, admin);
+    if (rv != 0) FinishAdmin(admin, node->AdminError(rv));
+    return;
+  }
+  FinishAdmin(admin, absl::OkStatus());
+}
+
+void RaftNode::OnTransfer(struct raft_transfer* request) {
+  Admin* admin = static_cast<Admin*>(request->data);
+  RaftNode* node = admin->node;
+  raft_id leader_id = 0;
+  const char* leader_address = nullptr;
+  raft_leader(&node->raft_, &leader_id, &leader_address);
+  const bool moved = admin->target != 0 ? leader_id == admin->target
+                                        : leader_id != 0 && leader_id != node->options_.id;
+  FinishAdmin(admin, moved ? absl::OkStatus()
+                           : absl::UnavailableError(absl::StrCat("leadership did not move within the election "
+                                                                 "timeout; the leader is node ",
+                                                                 leader_id)));
+}
+
+int RaftNode::FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count) {
+  RaftNode* node = static_cast<RaftNode*>(fsm->data);
+  // The state's own writes were not synced (libraft's log is the WAL); the log before this snapshot may
+  // now be deleted, so the state must be durable first.
+  absl::Status synced = node->store_->SyncWal();
+  if (!synced.ok()) {
+    std::fprintf(stderr, "snapshot skipped: %s\n", synced.ToString().c_str());
+    return RAFT_IOERR;
+  }
+  const std::string snapshot = node->replica_.Snapshot();
+  raft_buffer* array = static_cast<raft_buffer*>(raft_malloc(sizeof(raft_buffer)));
+  void* base = raft_malloc(snapshot.size());
+  if (array == nullptr || base == nullptr) Fatal("out of memory for a snapshot");
+  std::memcpy(base, snapshot.data(), snapshot.size());
+  array[0].base = base;
+  array[0].len = snapshot.size();
+  *buffers = array;
+  *count = 1;
+  return 0;
+}
+
+int RaftNode::FsmRestore(raft_fsm* fsm, raft_buffer* buffer) {
+  RaftNode* node = static_cast<RaftNode*>(fsm->data);
+  absl::Status restored =
+      node->replica_.Restore(std::string_view(static_cast<const char*>(buffer->base), buffer->len), /*sync=*/true);
+  if (!restored.ok()) {
+    std::fprintf(stderr, "snapshot restore failed: %s\n", restored.ToString().c_str());
+    return RAFT_CORRUPT;
+  }
+  raft_free(buffer->base);  // On success the FSM owns the buffer.
+  {
+    std::lock_guard<std::mutex> lock(node->mutex_);
+    node->journal_index_ = ReadHead(*node->store_).index;
+  }
+  node->committed_changed_.notify_all();
+  return 0;
+}
+
+void RaftNode::RefreshStatus() {
+  RaftStatus status;
+  status.id = options_.id;
+  const int state = closing_ ? RAFT_UNAVAILABLE : raft_state(&raft_);
+  status.role = StateName(state);
+  status.term = raft_current_term(&raft_);
+  raft_id leader_id = 0;
+  const char* leader_address = nullptr;
+  if (!closing_) raft_leader(&raft_, &leader_id, &leader_address);
+  status.leader_id = leader_id;
+  status.commit_index = raft_commit_index(&raft_);
+  status.applied_index = raft_last_applied(&raft_);
+  status.last_index = raft_last_index(&raft_);
+  for (unsigned i = 0; i < raft_.configuration.n; ++i) {
+    const raft_server& server = raft_.configuration.servers[i];
+    status.members.push_back({server.id, server.address, "", RoleName(server.role)});
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  status.journal_index = journal_index_;
+  auto leader = peers_.find(leader_id);
+  if (leader != peers_.end()) status.leader_address = leader->second.grpc_address;
+  for (RaftStatus::Member& member : status.members) {
+    auto peer = peers_.find(member.id);
+    if (peer != peers_.end()) member.grpc_address = peer->second.grpc_address;
+  }
+  status_ = std::move(status);
+}
+
+void RaftNode::Close() {
+  closing_ = true;
+  uv_timer_stop(&timer_);
+  RefreshStatus();
+  raft_close(&raft_, OnRaftClosed);  // Pending applies, barriers and changes are answered as cancelled.
+}
+
+void RaftNode::OnRaftClosed(struct raft* raft) {
+  RaftNode* node = static_cast<RaftNode*>(raft->data);
+  for (auto& [number, proposal] : node->proposals_) node->Answer(*proposal, RAFT_SHUTDOWN);
+  node->proposals_.clear();
+  if (node->barrier_) {
+    for (auto& read : node->barrier_->waiters) read->done.set_value(absl::UnavailableError("node is stopping"));
+    node->barrier_.reset();
+  }
+  for (auto& admin : node->admins_running_) admin->done.set_value(absl::UnavailableError("node is stopping"));
+  node->admins_running_.clear();
+  node->FailBacklog(absl::UnavailableError("node is stopping"));
+  raft_uv_close(&node->io_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&node->wake_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&node->timer_), nullptr);
+}
+
+}  // namespace ledger

@@ -1,0 +1,224 @@
+// A ledger replica on libraft: the replicated Committer.
+//
+// Threads. libraft is not thread-safe: everything that touches it runs on one libuv loop thread owned by
+// this class. gRPC threads hand requests to it through a mutex-guarded queue and uv_async_send, then wait
+// on a future. The loop thread turns queued requests into Raft entries — many client requests per entry
+// (group commit across clients, at most kBatchItemsMax commands, whole requests only), at most
+// kProposalsInFlightMax entries in flight — each stamped with the leader's clock (replica.h).
+//
+// Apply. libraft calls the FSM on the loop thread for every committed entry on every replica; it runs
+// the deterministic core and writes RocksDB (state + journal + applied Raft index, one WriteBatch, no
+// fsync: libraft's log is the durable write-ahead log). On the proposer the outcomes go back to the
+// waiting clients. Entries whose outcome a leader cannot report (it lost leadership first) are answered
+// UNAVAILABLE "outcome unknown": clients retry with the same ids and the core's idempotency makes that
+// safe.
+//
+// Reads. ReadBarrier() on the leader waits for a Raft barrier issued after the call (leadership
+// confirmed, everything committed applied): linearizable. Barriers are shared by all reads waiting when
+// one is issued. With stale_reads, any replica serves its own applied state without a barrier.
+//
+// Snapshots: libraft asks for one every snapshot_threshold entries; the replica exports its whole state
+// (RocksDB's log is synced first). Lagging or new replicas receive it and restore it.
+#ifndef LEDGER_REPLICATION_RAFT_NODE_H_
+#define LEDGER_REPLICATION_RAFT_NODE_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <optional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ledger/replication/raft_api.h"
+#include "ledger/replication/replica.h"
+#include "ledger/server/committer.h"
+#include "ledger/server/node.h"
+#include "ledger/storage/rocks_store.h"
+
+namespace ledger {
+
+struct RaftPeer {
+  uint64_t id = 0;
+  std::string raft_address;  // host:port other replicas dial.
+  std::string grpc_address;  // host:port clients are sent to when this peer leads.
+};
+
+// Parses "1=127.0.0.1:7501/127.0.0.1:7400,2=..." (id=raft/grpc, comma-separated).
+absl::StatusOr<std::vector<RaftPeer>> ParsePeers(const std::string& text);
+
+struct RaftStatus {
+  uint64_t id = 0;
+  uint64_t term = 0;
+  std::string role;            // "leader", "follower", "candidate", "unavailable".
+  uint64_t leader_id = 0;      // 0 when unknown.
+  std::string leader_address;  // The leader's gRPC address when known.
+  uint64_t commit_index = 0;   // Raft commit index as this node knows it.
+  uint64_t applied_index = 0;  // Raft index of the last applied command entry.
+  uint64_t last_index = 0;     // Raft last log index.
+  uint64_t journal_index = 0;  // The ledger journal's index (one per applied command entry).
+  struct Member {
+    uint64_t id = 0;
+    std::string raft_address;
+    std::string grpc_address;  // Empty when this node was not told (--peers).
+    std::string role;          // "voter", "standby" (gets the log, no vote) or "spare".
+  };
+  std::vector<Member> members;  // The current Raft configuration.
+};
+
+class RaftNode final : public Committer {
+ public:
+  struct Options {
+    uint64_t id = 0;
+    std::string raft_address;      // Advertised Raft address (must match this id's entry in peers).
+    std::string raft_bind;         // Where to listen; empty: raft_address.
+    std::vector<RaftPeer> peers;   // The initial cluster; also maps leader ids to gRPC addresses.
+    std::string raft_dir;          // libraft's log segments, metadata and snapshots.
+    bool bootstrap = true;         // On an empty raft_dir, bootstrap `peers` as the voting members.
+    unsigned snapshot_threshold = 8192;  // Entries between snapshots.
+    unsigned snapshot_trailing = 4096;   // Entries kept behind a snapshot for followers that lag a little.
+    unsigned election_timeout_ms = 1000;
+    unsigned heartbeat_timeout_ms = 100;
+    bool stale_reads = false;
+  };
+
+  // Opens libraft on options.raft_dir over `store` (which must outlive the node) and starts the loop.
+  static absl::StatusOr<std::unique_ptr<RaftNode>> Start(RocksStore* store, Clock* clock, Options options,
+                                                        NodeObserver observer = {});
+  ~RaftNode() override;  // Stops Raft; requests still queued are answered UNAVAILABLE.
+
+  absl::StatusOr<SubmitResult> Submit(std::vector<Command> commands) override;
+  absl::Status ReadBarrier() override;
+  const KvReader& state() const override { return *store_; }
+  uint64_t committed_index() const override;
+  uint64_t WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeout) override;
+
+  RaftStatus status() const;
+
+  // Cluster membership (run on the leader; UNAVAILABLE with the leader's address elsewhere).
+  // Adds a peer as a non-voting standby: it receives the log (or a snapshot) but does not vote yet.
+  absl::Status AddPeer(const RaftPeer& peer);
+  absl::Status PromotePeer(uint64_t id);       // Makes a caught-up peer a voter.
+  absl::Status RemovePeer(uint64_t id);
+  absl::Status TransferLeadership(uint64_t id);  // 0: to the most up-to-date voter.
+
+  // Bounds.
+  static constexpr int kProposalsInFlightMax = 4;
+  static constexpr size_t kQueuedRequestsMax = 16384;
+
+ private:
+  struct Request {
+    std::vector<Command> commands;
+    std::promise<absl::StatusOr<SubmitResult>> reply;
+  };
+  struct Proposal {
+    RaftNode* node = nullptr;
+    struct raft_apply apply;  // libraft's request; apply.data points back here.
+    uint64_t number = 0;
+    std::vector<std::unique_ptr<Request>> requests;
+    std::optional<Replica::Applied> result;
+    double apply_seconds = 0;
+    std::chrono::steady_clock::time_point start;
+  };
+  struct ReadWaiter {
+    std::promise<absl::Status> done;
+  };
+  struct Barrier {
+    RaftNode* node = nullptr;
+    struct raft_barrier barrier;
+    std::vector<std::unique_ptr<ReadWaiter>> waiters;
+  };
+  // A membership or leadership request run on the loop thread.
+  struct Admin {
+    RaftNode* node = nullptr;
+    std::function<int(RaftNode*, Admin*)> start;  // Returns a libraft error code (0: started).
+    std::function<int(RaftNode*, Admin*)> then;   // Optional second change once the first is done.
+    uint64_t target = 0;                           // The peer a transfer aims at.
+    std::promise<absl::Status> done;
+    raft_change change;
+    struct raft_transfer transfer;
+  };
+
+  RaftNode(RocksStore* store, Clock* clock, Options options, NodeObserver observer);
+  absl::Status Init();
+  void Run();
+
+  // Loop thread.
+  static void OnWake(uv_async_t* handle);
+  static void OnTimer(uv_timer_t* handle);
+  static void OnApplied(struct raft_apply* request, int status, void* result);
+  static void OnBarrier(struct raft_barrier* request, int status);
+  static void OnChange(raft_change* request, int status);
+  static void OnTransfer(struct raft_transfer* request);
+  static void OnRaftClosed(struct raft* raft);
+  static int FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result);
+  static int FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count);
+  static int FsmRestore(raft_fsm* fsm, raft_buffer* buffer);
+  void Propose();
+  void IssueBarrier();
+  void RefreshStatus();
+  void Close();
+  void FailBacklog(const absl::Status& status);
+  absl::Status NotLeaderHere();    // Loop thread: from libraft's own view.
+  absl::Status NotLeader() const;  // Any thread: from the cached status.
+  absl::Status RunAdmin(std::function<int(RaftNode*, Admin*)> start,
+                        std::function<int(RaftNode*, Admin*)> then = nullptr);
+  void Answer(Proposal& proposal, int status);
+  absl::Status AdminError(int rv);
+  static void FinishAdmin(Admin* admin, absl::Status status);
+
+  RocksStore* store_;
+  Clock* clock_;
+  Options options_;
+  NodeObserver observer_;
+
+  class StoreAdapter final : public ReplicaStore {
+   public:
+    explicit StoreAdapter(RocksStore* store) : store_(store) {}
+    const KvReader& reader() const override { return *store_; }
+    absl::Status Write(const WriteSet& writes, bool sync) override { return store_->Write(writes, sync); }
+   private:
+    RocksStore* store_;
+  };
+  StoreAdapter adapter_;
+  Replica replica_;  // Loop thread only.
+
+  uv_loop_t loop_;
+  uv_async_t wake_;
+  uv_timer_t timer_;
+  raft_uv_transport transport_;
+  raft_io io_;
+  raft_fsm fsm_;
+  struct raft raft_;
+  std::thread thread_;
+
+  // Loop thread only.
+  std::deque<std::unique_ptr<Request>> backlog_;
+  std::map<uint64_t, std::unique_ptr<Proposal>> proposals_;
+  std::vector<std::unique_ptr<ReadWaiter>> reads_waiting_;
+  std::unique_ptr<Barrier> barrier_;  // In flight.
+  std::vector<std::unique_ptr<Admin>> admins_running_;
+  uint64_t next_proposal_;
+  Timestamp last_proposed_timestamp_ = 0;
+  bool closing_ = false;
+
+  mutable std::mutex mutex_;
+  std::condition_variable committed_changed_;
+  std::deque<std::unique_ptr<Request>> queue_;              // Guarded by mutex_.
+  std::vector<std::unique_ptr<ReadWaiter>> reads_queued_;   // Guarded by mutex_.
+  std::vector<std::unique_ptr<Admin>> admins_queued_;       // Guarded by mutex_.
+  bool stopping_ = false;                                   // Guarded by mutex_.
+  uint64_t journal_index_ = 0;                              // Guarded by mutex_.
+  RaftStatus status_;                                       // Guarded by mutex_.
+  std::map<uint64_t, RaftPeer> peers_;                      // Guarded by mutex_; id -> addresses.
+};
+
+}  // namespace ledger
+
+#endif  // LEDGER_REPLICATION_RAFT_NODE_H_

@@ -1,0 +1,87 @@
+// The replicated state machine: what every replica does with a committed Raft log entry, independent of
+// libraft's I/O so that the real server (raft_node) and the deterministic simulation (replica_sim_test,
+// on libraft's fixture) run the very same code.
+//
+// A log entry carries one batch (whole client requests, at most kBatchItemsMax commands) and a header:
+// who proposed it (node id and a per-node proposal number, so the proposer can find the waiting
+// clients) and the leader's proposed timestamp. Apply runs the deterministic core with the timestamp
+// max(proposed, the state's next allowed timestamp), which every replica computes alike, and stores the
+// write set together with the applied Raft index in one write. Entries at or below the stored index are
+// skipped, so re-applying the log after a restart or a snapshot restore is idempotent.
+//
+// Snapshots are a compact export of every key (state, journal and the applied index) with a BLAKE2b
+// checksum; restoring replaces the whole state in one write.
+#ifndef LEDGER_REPLICATION_REPLICA_H_
+#define LEDGER_REPLICATION_REPLICA_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ledger/core/kv.h"
+#include "ledger/core/state_machine.h"
+
+namespace ledger {
+
+struct EntryHeader {
+  uint64_t proposer = 0;   // Raft id of the node that proposed the entry.
+  uint64_t proposal = 0;   // Its proposal number (unique per proposer process lifetime with `proposer`).
+  Timestamp timestamp = 0;  // The leader's clock when it proposed; the core may move it forward.
+};
+
+std::string EncodeEntry(const EntryHeader& header, const Batch& batch);
+// nullopt if the bytes are not an entry.
+std::optional<std::pair<EntryHeader, Batch>> DecodeEntry(std::string_view bytes);
+
+// Where a replica keeps its state: a reader for the core plus an atomic write.
+class ReplicaStore {
+ public:
+  virtual ~ReplicaStore() = default;
+  virtual const KvReader& reader() const = 0;
+  // Applies the write set atomically; with sync, durably.
+  virtual absl::Status Write(const WriteSet& writes, bool sync) = 0;
+};
+
+// The key that holds the applied Raft index (outside the core's key space).
+inline constexpr std::string_view kAppliedIndexKey = "R/applied";
+
+// The Raft index stored with the state (0 for an empty state).
+uint64_t ReadAppliedIndex(const KvReader& state);
+
+class Replica {
+ public:
+  // The store must outlive the replica. Not thread-safe: one applier.
+  explicit Replica(ReplicaStore* store);
+
+  struct Applied {
+    bool skipped = false;        // At or below the stored index: already in the state.
+    absl::Status status;         // Not OK if the entry was undecodable or the core refused the batch.
+    EntryHeader header;
+    ApplyOutput output;          // When status is OK and not skipped.
+    ApplyCounters counters;
+  };
+  // Applies the committed entry at Raft index `index`. A store write failure is returned as an error
+  // status with nothing applied; the caller must stop (the replica cannot continue past a hole).
+  absl::StatusOr<Applied> Apply(uint64_t index, std::string_view entry);
+
+  uint64_t applied_index() const { return applied_index_; }
+
+  // Every key and value, the applied index, and a checksum.
+  std::string Snapshot() const;
+  // Replaces the state with a snapshot's. A snapshot at or below the stored applied index is ignored
+  // (the state already contains it: the log re-applies nothing at or below the stored index).
+  // InvalidArgument on a corrupt snapshot (nothing changed).
+  absl::Status Restore(std::string_view snapshot, bool sync);
+
+ private:
+  ReplicaStore* store_;
+  uint64_t applied_index_ = 0;
+};
+
+}  // namespace ledger
+
+#endif  // LEDGER_REPLICATION_REPLICA_H_
