@@ -5,12 +5,75 @@
 
 namespace ledger {
 
-std::unique_ptr<v1::Ledger::Stub> ConnectLedger(const std::string& address) {
+namespace {
+
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(64 << 20);
   arguments.SetMaxSendMessageSize(64 << 20);
-  return v1::Ledger::NewStub(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments));
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+}
+
+}  // namespace
+
+std::unique_ptr<v1::Ledger::Stub> ConnectLedger(const std::string& address) {
+  return v1::Ledger::NewStub(Channel(address));
+}
+
+std::string LeaderHint(const std::string& message) {
+  const size_t at = message.find("leader=");
+  if (at == std::string::npos) return "";
+  const size_t start = at + 7;
+  size_t end = start;
+  while (end < message.size() && message[end] != ' ' && message[end] != ';' && message[end] != ',' &&
+         message[end] != ')') {
+    ++end;
+  }
+  return message.substr(start, end - start);
+}
+
+LedgerConnection::LedgerConnection(const std::string& addresses) {
+  size_t start = 0;
+  while (start <= addresses.size()) {
+    size_t comma = addresses.find(',', start);
+    if (comma == std::string::npos) comma = addresses.size();
+    if (comma > start) addresses_.push_back(addresses.substr(start, comma - start));
+    start = comma + 1;
+  }
+  if (addresses_.empty()) addresses_.push_back("127.0.0.1:7400");
+  Connect(addresses_[0]);
+  next_ = 1 % addresses_.size();
+}
+
+void LedgerConnection::Connect(const std::string& address) {
+  address_ = address;
+  std::shared_ptr<grpc::Channel> channel = Channel(address);
+  ledger_ = v1::Ledger::NewStub(channel);
+  cluster_ = v1::Cluster::NewStub(channel);
+}
+
+grpc::Status LedgerConnection::Call(const std::function<grpc::Status(LedgerConnection&)>& call,
+                                    std::chrono::milliseconds total) {
+  const auto give_up = std::chrono::steady_clock::now() + total;
+  std::chrono::milliseconds pause(50);
+  grpc::Status status;
+  for (int hop = 0; hop < kHopsMax; ++hop) {
+    status = call(*this);
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return status;
+    const std::string leader = LeaderHint(status.error_message());
+    if (!leader.empty() && leader != address_) {
+      Connect(leader);
+      continue;
+    }
+    if (std::chrono::steady_clock::now() + pause > give_up) break;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+    if (addresses_.size() > 1) {
+      Connect(addresses_[next_]);
+      next_ = (next_ + 1) % addresses_.size();
+    }
+  }
+  return status;
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

@@ -6,6 +6,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <functional>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -26,6 +28,37 @@ std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::millisecon
 // 16-byte id from a small integer (high half zero), and from hex.
 inline std::string IdBytes(uint64_t low) { return Id128{0, low}.ToBytes(); }
 inline std::string IdBytes(uint64_t high, uint64_t low) { return Id128{high, low}.ToBytes(); }
+
+// A connection to a ledger that may be a Raft cluster: given one or more addresses ("a:1,b:2,c:3"), Call
+// runs an RPC against the current node and, when it answers UNAVAILABLE, follows the leader hint in the
+// message ("not the leader; leader=HOST:PORT") or, without one (election running, node down), moves on
+// to the next address with a growing pause, until the RPC gets any other answer or `total` passes.
+// Retrying is safe for every Ledger write because ids are decided once (a resubmitted transfer returns
+// its original outcome); "outcome unknown" answers are retried the same way.
+class LedgerConnection {
+ public:
+  explicit LedgerConnection(const std::string& addresses);
+  // `call` must build a fresh ClientContext each time it is invoked.
+  grpc::Status Call(const std::function<grpc::Status(LedgerConnection&)>& call,
+                    std::chrono::milliseconds total = std::chrono::seconds(30));
+  v1::Ledger::Stub& ledger() { return *ledger_; }
+  v1::Cluster::Stub& cluster() { return *cluster_; }
+  const std::string& address() const { return address_; }
+  const std::vector<std::string>& addresses() const { return addresses_; }
+  void Connect(const std::string& address);
+
+  static constexpr int kHopsMax = 64;  // Bound on hint-following and address rotation per Call.
+
+ private:
+  std::vector<std::string> addresses_;
+  size_t next_ = 0;
+  std::string address_;
+  std::unique_ptr<v1::Ledger::Stub> ledger_;
+  std::unique_ptr<v1::Cluster::Stub> cluster_;
+};
+
+// The "leader=HOST:PORT" hint in a status message, or "".
+std::string LeaderHint(const std::string& message);
 
 // Waits until the server answers GetDigest, up to `timeout`.
 absl::Status WaitForLedger(v1::Ledger::Stub* stub, std::chrono::milliseconds timeout);

@@ -145,11 +145,17 @@ absl::Status RaftNode::Init() {
   wake_.data = this;
   uv_timer_init(&loop_, &timer_);
   timer_.data = this;
+  transport_ = raft_uv_transport{};
+  transport_.version = 1;  // The transport API version this code is written against.
   rv = raft_uv_tcp_init(&transport_, &loop_);
-  if (rv != 0) return absl::InternalError(absl::StrCat("raft_uv_tcp_init: ", raft_strerror(rv)));
+  if (rv != 0) {
+    return absl::InternalError(absl::StrCat("raft_uv_tcp_init: ", raft_strerror(rv), ": ", transport_.errmsg));
+  }
   const std::string& bind = options_.raft_bind.empty() ? options_.raft_address : options_.raft_bind;
   rv = raft_uv_tcp_set_bind_address(&transport_, bind.c_str());
   if (rv != 0) return absl::InvalidArgumentError(absl::StrCat("--raft_bind ", bind, ": ", raft_strerror(rv)));
+  io_ = raft_io{};
+  io_.version = 2;
   rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), &transport_);
   if (rv != 0) return absl::UnavailableError(absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));
   fsm_ = raft_fsm{};
@@ -166,6 +172,10 @@ absl::Status RaftNode::Init() {
   raft_set_heartbeat_timeout(&raft_, options_.heartbeat_timeout_ms);
   raft_set_snapshot_threshold(&raft_, options_.snapshot_threshold);
   raft_set_snapshot_trailing(&raft_, options_.snapshot_trailing);
+  // libraft 0.22 refuses writes (RAFT_NOSPACE) while a majority reports less than 4 MiB of prepared log
+  // segments, which raft_uv reports as 0 until its first segments are ready: every write right after
+  // start would fail. A full disk still fails the write itself (the node then stops; see FsmApply).
+  raft_set_capacity_threshold(&raft_, 0);
   if (options_.bootstrap) {
     raft_configuration configuration;
     raft_configuration_init(&configuration);
@@ -415,10 +425,11 @@ void RaftNode::Propose() {
     proposal->apply.data = proposal.get();
     const int rv = raft_apply(&raft_, &proposal->apply, &buffer, 1, OnApplied);
     if (rv != 0) {
-      raft_free(buffer.base);
-      const absl::Status status = rv == RAFT_NOTLEADER
-                                      ? NotLeaderHere()
-                                      : absl::UnavailableError(absl::StrCat("raft_apply: ", raft_strerror(rv)));
+      // Not freed here: libraft 0.22 releases the entry's buffer itself on (some) failures.
+      const absl::Status status =
+          rv == RAFT_NOTLEADER
+              ? NotLeaderHere()
+              : absl::UnavailableError(absl::StrCat("raft_apply: ", raft_strerror(rv), ": ", raft_errmsg(&raft_)));
       for (auto& request : proposal->requests) request->reply.set_value(status);
       continue;
     }

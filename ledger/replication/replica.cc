@@ -11,6 +11,9 @@ namespace ledger {
 namespace {
 
 constexpr uint8_t kEntryVersion = 1;
+// libraft's disk log (raft_uv) takes only entries whose length is a multiple of 8: entries are padded
+// with zero bytes after the batch, whose length the header states.
+constexpr size_t kEntryAlignment = 8;
 constexpr std::string_view kSnapshotMagic = "LSNAP001";
 constexpr size_t kChecksumBytes = 32;
 
@@ -34,26 +37,35 @@ void PutSorted(WriteSet* writes, std::string_view key, std::string value) {
 }  // namespace
 
 std::string EncodeEntry(const EntryHeader& header, const Batch& batch) {
+  const std::string body = EncodeBatch(batch);
   std::string out;
   Encoder e(&out);
   e.U8(kEntryVersion);
   e.U64(header.proposer);
   e.U64(header.proposal);
   e.U64(header.timestamp);
-  out += EncodeBatch(batch);
+  e.U32(static_cast<uint32_t>(body.size()));
+  out += body;
+  out.resize((out.size() + kEntryAlignment - 1) / kEntryAlignment * kEntryAlignment, '\0');
   return out;
 }
 
 std::optional<std::pair<EntryHeader, Batch>> DecodeEntry(std::string_view bytes) {
-  constexpr size_t kHeaderBytes = 1 + 3 * 8;
-  if (bytes.size() < kHeaderBytes) return std::nullopt;
+  constexpr size_t kHeaderBytes = 1 + 3 * 8 + 4;
+  if (bytes.size() < kHeaderBytes || bytes.size() % kEntryAlignment != 0) return std::nullopt;
   Decoder d(bytes.substr(0, kHeaderBytes));
   if (d.U8() != kEntryVersion) return std::nullopt;
   EntryHeader header;
   header.proposer = d.U64();
   header.proposal = d.U64();
   header.timestamp = d.U64();
-  std::optional<Batch> batch = DecodeBatch(bytes.substr(kHeaderBytes));
+  const size_t body_bytes = d.U32();
+  const size_t padding = bytes.size() - kHeaderBytes - std::min(body_bytes, bytes.size() - kHeaderBytes);
+  if (kHeaderBytes + body_bytes > bytes.size() || padding >= kEntryAlignment) return std::nullopt;
+  for (char c : bytes.substr(kHeaderBytes + body_bytes)) {
+    if (c != '\0') return std::nullopt;
+  }
+  std::optional<Batch> batch = DecodeBatch(bytes.substr(kHeaderBytes, body_bytes));
   if (!batch) return std::nullopt;
   return std::make_pair(header, std::move(*batch));
 }

@@ -185,10 +185,7 @@ class Simulation {
     buffer.base = raft_malloc(entry.size());
     std::memcpy(buffer.base, entry.data(), entry.size());
     proposal->apply.data = proposal.get();
-    if (raft_apply(leader->raft, &proposal->apply, &buffer, 1, OnApplied) != 0) {
-      raft_free(buffer.base);
-      return false;
-    }
+    if (raft_apply(leader->raft, &proposal->apply, &buffer, 1, OnApplied) != 0) return false;  // libraft frees.
     in_flight_[proposal->number] = std::move(proposal);
     return true;
   }

@@ -43,6 +43,7 @@ TEST(ReplicaTest, EntryRoundTrips) {
   EXPECT_EQ(decoded->first.proposal, 42u);
   EXPECT_EQ(decoded->first.timestamp, testing::kEpoch);
   EXPECT_EQ(decoded->second.commands.size(), 3u);
+  EXPECT_EQ(bytes.size() % 8, 0u) << "raft_uv takes only 8-byte multiples";
   EXPECT_FALSE(DecodeEntry(bytes.substr(0, 10)));
   EXPECT_FALSE(DecodeEntry(bytes.substr(0, bytes.size() - 1)));
 }

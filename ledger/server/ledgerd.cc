@@ -1,5 +1,7 @@
-// ledgerd: the ledger server (single node). Serves the Ledger gRPC API, the standard health service and
-// server reflection, and Prometheus metrics on a separate HTTP port.
+// ledgerd: the ledger server. Single node by default (RocksDB, fsync per group-committed batch); with
+// --raft_id, a replica of a Raft cluster on libraft (ledger/replication). Serves the Ledger gRPC API (and
+// the Cluster API when replicated), the standard health service and server reflection, and Prometheus
+// metrics on a separate HTTP port.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -12,6 +14,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "ledger/core/journal.h"
+#include "ledger/replication/cluster_service.h"
+#include "ledger/replication/raft_node.h"
 #include "ledger/server/metrics.h"
 #include "ledger/server/node.h"
 #include "ledger/server/service.h"
@@ -22,7 +26,24 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7400", "gRPC listen address");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7401", "Prometheus /metrics listen address (empty: off)");
 ABSL_FLAG(std::string, port_file, "",
           "If set, write the bound ports here once serving (\"grpc PORT\\nmetrics PORT\\n\"); for port 0 in tests");
-ABSL_FLAG(bool, sync, true, "fsync every committed batch before replying (never turn off in production)");
+ABSL_FLAG(bool, sync, true, "Single node: fsync every committed batch before replying (never turn off in production)");
+ABSL_FLAG(uint64_t, raft_id, 0, "Raft: this node's id in --peers (0: single node, no Raft)");
+ABSL_FLAG(std::string, peers, "",
+          "Raft: every member, ID=RAFT_HOST:PORT/GRPC_HOST:PORT,... (the gRPC address is the leader hint "
+          "clients are sent to)");
+ABSL_FLAG(std::string, raft_address, "", "Raft: the address peers dial (default: this id's entry in --peers)");
+ABSL_FLAG(std::string, raft_bind, "",
+          "Raft: where to listen for peers (default: --raft_address). Raft traffic is plaintext: bind it to a "
+          "private network only");
+ABSL_FLAG(std::string, raft_dir, "", "Raft: log segments and snapshots (default: DATA_DIR/raft)");
+ABSL_FLAG(bool, bootstrap, true,
+          "Raft: on an empty --raft_dir, bootstrap --peers as the voting members. Use --bootstrap=false for a "
+          "node that joins later (ledgerctl cluster add/promote on the leader)");
+ABSL_FLAG(uint32_t, snapshot_threshold, 8192, "Raft: log entries between snapshots");
+ABSL_FLAG(uint32_t, snapshot_trailing, 4096, "Raft: entries kept behind a snapshot for followers that lag a little");
+ABSL_FLAG(bool, stale_reads, false,
+          "Raft: serve reads from this replica's state without a leader barrier (may be stale; default: reads "
+          "are linearizable and go to the leader)");
 
 namespace {
 
@@ -44,8 +65,10 @@ void OnSignal(int) { stop_requested = 1; }
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "ledgerd: the regional ledger server (single node).\n"
-      "Usage: ledgerd [--data_dir=var/ledger] [--listen=127.0.0.1:7400] [--metrics_listen=127.0.0.1:7401]");
+      "ledgerd: the regional ledger server.\n"
+      "Single node: ledgerd [--data_dir=var/ledger] [--listen=127.0.0.1:7400] [--metrics_listen=127.0.0.1:7401]\n"
+      "Raft replica: ledgerd --raft_id=1 --peers=1=127.0.0.1:7501/127.0.0.1:7400,2=...,3=... [--data_dir=...]\n"
+      "Run ledgerd --help for every flag.");
   absl::ParseCommandLine(argc, argv);
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   std::error_code error;
@@ -69,8 +92,40 @@ int main(int argc, char** argv) {
     return 1;
   }
   metrics->SetJournalIndex(head.index);
-  ledger::Node node(store->get(), ledger::RealClock(), {.sync = absl::GetFlag(FLAGS_sync)}, metrics->Observer());
-  ledger::LedgerService service(&node, metrics.get());
+  std::unique_ptr<ledger::Committer> committer;
+  ledger::RaftNode* raft = nullptr;
+  if (absl::GetFlag(FLAGS_raft_id) == 0) {
+    committer = std::make_unique<ledger::Node>(store->get(), ledger::RealClock(),
+                                               ledger::Node::Options{.sync = absl::GetFlag(FLAGS_sync)},
+                                               metrics->Observer());
+  } else {
+    absl::StatusOr<std::vector<ledger::RaftPeer>> peers = ledger::ParsePeers(absl::GetFlag(FLAGS_peers));
+    if (!peers.ok()) {
+      fprintf(stderr, "ledgerd: %s\n", std::string(peers.status().message()).c_str());
+      return 2;
+    }
+    ledger::RaftNode::Options options;
+    options.id = absl::GetFlag(FLAGS_raft_id);
+    options.raft_address = absl::GetFlag(FLAGS_raft_address);
+    options.raft_bind = absl::GetFlag(FLAGS_raft_bind);
+    options.peers = *peers;
+    options.raft_dir = absl::GetFlag(FLAGS_raft_dir).empty() ? data_dir + "/raft" : absl::GetFlag(FLAGS_raft_dir);
+    options.bootstrap = absl::GetFlag(FLAGS_bootstrap);
+    options.snapshot_threshold = absl::GetFlag(FLAGS_snapshot_threshold);
+    options.snapshot_trailing = absl::GetFlag(FLAGS_snapshot_trailing);
+    options.stale_reads = absl::GetFlag(FLAGS_stale_reads);
+    absl::StatusOr<std::unique_ptr<ledger::RaftNode>> node =
+        ledger::RaftNode::Start(store->get(), ledger::RealClock(), options, metrics->Observer());
+    if (!node.ok()) {
+      fprintf(stderr, "ledgerd: %s\n", std::string(node.status().message()).c_str());
+      return 1;
+    }
+    raft = node->get();
+    committer = std::move(*node);
+  }
+  ledger::LedgerService service(committer.get(), metrics.get());
+  std::unique_ptr<ledger::ClusterService> cluster;
+  if (raft != nullptr) cluster = std::make_unique<ledger::ClusterService>(raft);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -78,15 +133,17 @@ int main(int argc, char** argv) {
   int port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
+  if (cluster) builder.RegisterService(cluster.get());
   builder.SetMaxReceiveMessageSize(64 << 20);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     fprintf(stderr, "ledgerd: cannot listen on --listen %s\n", absl::GetFlag(FLAGS_listen).c_str());
     return 1;
   }
-  fprintf(stderr, "ledgerd: serving on %s (metrics on %s), data in %s, journal index %llu\n",
+  fprintf(stderr, "ledgerd: serving on %s (metrics on %s), data in %s, journal index %llu, %s\n",
           absl::GetFlag(FLAGS_listen).c_str(), absl::GetFlag(FLAGS_metrics_listen).c_str(), data_dir.c_str(),
-          static_cast<unsigned long long>(head.index));
+          static_cast<unsigned long long>(head.index),
+          raft ? ("raft node " + std::to_string(absl::GetFlag(FLAGS_raft_id))).c_str() : "single node");
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() && !WritePortFile(port_file, port, metrics->ListeningPort())) {
     fprintf(stderr, "ledgerd: cannot write --port_file %s\n", port_file.c_str());
@@ -94,9 +151,17 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int tick = 0; !stop_requested; ++tick) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (raft != nullptr && tick % 5 == 0) {
+      const ledger::RaftStatus status = raft->status();
+      metrics->SetRaft(status.term, status.role, status.commit_index, status.applied_index, status.last_index);
+      metrics->SetJournalIndex(status.journal_index);
+    }
+  }
   fprintf(stderr, "ledgerd: stopping\n");
   service.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  committer.reset();  // Single node: answers what is queued. Raft: closes libraft.
   return 0;
 }

@@ -107,4 +107,25 @@ void Metrics::OnRequest(const std::string& method, int grpc_code) {
 
 void Metrics::SetJournalIndex(uint64_t index) { journal_index_->Set(static_cast<double>(index)); }
 
+void Metrics::SetRaft(uint64_t term, const std::string& role, uint64_t commit_index, uint64_t applied_index,
+                      uint64_t last_index) {
+  auto gauge = [this](const char* name, const char* help) -> prometheus::Family<prometheus::Gauge>& {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
+  };
+  if (raft_ == nullptr) {
+    raft_ = &gauge("ledger_raft_role", "1 for this replica's current Raft role");
+    raft_term_ = &gauge("ledger_raft_term", "Raft term").Add({});
+    raft_commit_ = &gauge("ledger_raft_commit_index", "Raft commit index known here").Add({});
+    raft_applied_ = &gauge("ledger_raft_applied_index", "Raft index applied to this replica's state").Add({});
+    raft_last_ = &gauge("ledger_raft_last_index", "Last index in this replica's Raft log").Add({});
+  }
+  raft_term_->Set(static_cast<double>(term));
+  raft_commit_->Set(static_cast<double>(commit_index));
+  raft_applied_->Set(static_cast<double>(applied_index));
+  raft_last_->Set(static_cast<double>(last_index));
+  for (const char* name : {"leader", "follower", "candidate", "unavailable"}) {
+    raft_->Add({{"role", name}}).Set(role == name ? 1 : 0);
+  }
+}
+
 }  // namespace ledger

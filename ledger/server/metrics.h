@@ -31,6 +31,11 @@ class Metrics {
   NodeObserver Observer();
   void OnRequest(const std::string& method, int grpc_code);
   void SetJournalIndex(uint64_t index);
+  // Raft replicas only (absent on a single node): ledger_raft_term, ledger_raft_role{role} (1 for the
+  // current role), ledger_raft_commit_index, ledger_raft_applied_index, ledger_raft_last_index. Entries per second is
+  // rate(ledger_raft_applied_index[1m]); batch size and apply latency are the ledger_batch_* histograms.
+  void SetRaft(uint64_t term, const std::string& role, uint64_t commit_index, uint64_t applied_index,
+               uint64_t last_index);
   // The port /metrics is served on (useful with port 0); 0 when not serving.
   int ListeningPort() const;
 
@@ -48,6 +53,11 @@ class Metrics {
   prometheus::Counter* expired_lots_;
   prometheus::Counter* expired_pendings_;
   prometheus::Gauge* journal_index_;
+  prometheus::Family<prometheus::Gauge>* raft_ = nullptr;  // Role; created with the gauges below.
+  prometheus::Gauge* raft_term_ = nullptr;
+  prometheus::Gauge* raft_commit_ = nullptr;
+  prometheus::Gauge* raft_applied_ = nullptr;
+  prometheus::Gauge* raft_last_ = nullptr;
 };
 
 }  // namespace ledger

@@ -44,7 +44,7 @@ constexpr int kReservedResidents = 10;
 
 class Town {
  public:
-  Town(v1::Ledger::Stub* stub, uint64_t tag, int residents, uint64_t seed)
+  Town(LedgerConnection* stub, uint64_t tag, int residents, uint64_t seed)
       : stub_(stub), tag_(tag), residents_(residents), rng_(seed) {}
 
   // Account ids: (tag, role << 32 | index).
@@ -83,7 +83,7 @@ class Town {
 
   bool Send(const v1::CreateTransfersRequest& request, const char* what, int* refused_out = nullptr) {
     v1::CreateReply reply;
-    grpc::Status status = stub_->CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply);
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) { return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply); });
     if (!status.ok()) {
       fprintf(stderr, "demo: %s: %s\n", what, status.error_message().c_str());
       return false;
@@ -128,7 +128,7 @@ class Town {
     add(kPoints, "HP", 365LL * 86400, 86400, 0xb2);
     add(kPromo, "PROMO", kPromoExpirySeconds, 1, 0xb3);
     v1::CreateReply reply;
-    grpc::Status status = stub_->CreateAssets(ContextWithDeadline(std::chrono::seconds(30)).get(), request, &reply);
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) { return c.ledger().CreateAssets(ContextWithDeadline(std::chrono::seconds(30)).get(), request, &reply); });
     if (!status.ok()) {
       fprintf(stderr, "demo: assets: %s\n", status.error_message().c_str());
       return false;
@@ -170,7 +170,7 @@ class Town {
       if (r < kPromoResidents) add(Account(kResidentPromo, r), kPromo, v1::WALLET, true);
     }
     v1::CreateReply reply;
-    grpc::Status status = stub_->CreateAccounts(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply);
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) { return c.ledger().CreateAccounts(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply); });
     if (!status.ok()) {
       fprintf(stderr, "demo: accounts: %s\n", status.error_message().c_str());
       return false;
@@ -285,7 +285,7 @@ class Town {
     v1::LookupAccountsRequest request;
     request.add_ids(id);
     v1::LookupAccountsReply reply;
-    grpc::Status status = stub_->LookupAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) { return c.ledger().LookupAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply); });
     return status.ok() && reply.accounts_size() == 1 ? reply.accounts(0).balance() : INT64_MIN;
   }
 
@@ -295,7 +295,7 @@ class Town {
       v1::LookupAccountsRequest request;
       for (int i = start; i < std::min(count, start + 8000); ++i) request.add_ids(Account(role, i));
       v1::LookupAccountsReply reply;
-      grpc::Status status = stub_->LookupAccounts(ContextWithDeadline(std::chrono::seconds(30)).get(), request, &reply);
+      grpc::Status status = stub_->Call([&](LedgerConnection& c) { return c.ledger().LookupAccounts(ContextWithDeadline(std::chrono::seconds(30)).get(), request, &reply); });
       if (!status.ok()) return INT64_MIN;
       for (const v1::Account& a : reply.accounts()) total += a.balance();
     }
@@ -343,7 +343,7 @@ class Town {
     expect("promo wallets emptied", promo_wallets, 0);
 
     v1::GetDigestReply digest;
-    grpc::Status status = stub_->GetDigest(ContextWithDeadline(std::chrono::seconds(10)).get(), v1::GetDigestRequest(), &digest);
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) { return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(10)).get(), v1::GetDigestRequest(), &digest); });
     if (!status.ok()) return false;
     std::string hash;
     for (unsigned char c : digest.head_hash()) absl::StrAppend(&hash, absl::Hex(c, absl::kZeroPad2));
@@ -355,7 +355,7 @@ class Town {
     return ok;
   }
 
-  v1::Ledger::Stub* stub_;
+  LedgerConnection* stub_;
   uint64_t tag_;
   int residents_;
   std::mt19937_64 rng_;
@@ -376,14 +376,19 @@ int Main(int argc, char** argv) {
     fprintf(stderr, "demo: --residents must be 20..8000, got %d\n", residents);
     return 2;
   }
-  std::unique_ptr<v1::Ledger::Stub> stub = ConnectLedger(absl::GetFlag(FLAGS_addr));
-  absl::Status ready = WaitForLedger(stub.get(), std::chrono::seconds(20));
+  auto stub = std::make_unique<LedgerConnection>(absl::GetFlag(FLAGS_addr));
+  absl::Status ready = FromGrpcStatus(stub->Call(
+      [](LedgerConnection& c) {
+        v1::GetDigestReply reply;
+        return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(2)).get(), v1::GetDigestRequest(), &reply);
+      },
+      std::chrono::seconds(20)));
   if (!ready.ok()) {
     fprintf(stderr, "demo: %s\n", ready.ToString().c_str());
     return 1;
   }
   v1::GetDigestReply digest;
-  grpc::Status status = stub->GetDigest(ContextWithDeadline(std::chrono::seconds(10)).get(), v1::GetDigestRequest(), &digest);
+  grpc::Status status = stub->Call([&](LedgerConnection& c) { return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(10)).get(), v1::GetDigestRequest(), &digest); });
   if (!status.ok()) return 1;
   // A fresh tag per run: the journal index is unique and growing.
   const uint64_t tag = 0x7000000000000000ULL | (digest.journal_index() + 1);

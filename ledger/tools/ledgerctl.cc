@@ -23,7 +23,9 @@ namespace {
 
 constexpr char kUsage[] = R"(ledgerctl: command-line client of the regional ledger.
 
-Usage: ledgerctl [--addr=HOST:PORT] COMMAND [OPTIONS]      (default --addr 127.0.0.1:7400)
+Usage: ledgerctl [--addr=HOST:PORT[,HOST:PORT...]] COMMAND [OPTIONS]      (default --addr 127.0.0.1:7400)
+With several addresses (a Raft cluster) requests go to the leader: ledgerctl follows the "leader=" hint
+of a follower's answer and moves to the next address when a node is down or an election is running.
 Ids are hex (up to 32 digits; "1f" means 0x...1f). Amounts are integers in the asset's minor unit.
 Times are nanoseconds on the ledger's logical clock.
 
@@ -45,6 +47,11 @@ Commands:
   verify [--data-dir DIR]                          re-walk the journal's hash chain; report the first mismatch
                                                    (through the API, or offline on a stopped node's directory)
   tail [--from N] [--json] [--follow]              print the change stream (committed events)
+  cluster status                                   each --addr node's Raft view: role, term, indexes, members
+  cluster add --id N --raft HOST:PORT --grpc HOST:PORT   add a node as standby (it catches up, no vote)
+  cluster promote N                                make a caught-up member a voter
+  cluster remove N                                 remove a member (before wiping its disk)
+  cluster transfer [N]                             hand leadership to member N (default: the most up to date)
   help                                             this text; `ledgerctl COMMAND --help` too
 )";
 
@@ -142,7 +149,7 @@ int PrintResults(const v1::CreateReply& reply) {
 
 std::unique_ptr<grpc::ClientContext> Context() { return ContextWithDeadline(std::chrono::seconds(30)); }
 
-int CreateAsset(v1::Ledger::Stub& stub, const Args& args) {
+int CreateAsset(LedgerConnection& stub, const Args& args) {
   v1::CreateAssetsRequest request;
   v1::Asset* asset = request.add_assets();
   asset->set_id(static_cast<uint32_t>(Int(Required(args, "id"), "id")));
@@ -152,11 +159,11 @@ int CreateAsset(v1::Ledger::Stub& stub, const Args& args) {
   asset->set_expiry_granularity_seconds(IntOption(args, "granularity-seconds", 86400));
   asset->set_scale(static_cast<uint32_t>(IntOption(args, "scale", 0)));
   v1::CreateReply reply;
-  grpc::Status status = stub.CreateAssets(Context().get(), request, &reply);
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().CreateAssets(Context().get(), request, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
-int CreateAccount(v1::Ledger::Stub& stub, const Args& args) {
+int CreateAccount(LedgerConnection& stub, const Args& args) {
   v1::CreateAccountsRequest request;
   v1::Account* account = request.add_accounts();
   account->set_id(IdArg(Required(args, "id"), "--id"));
@@ -168,20 +175,20 @@ int CreateAccount(v1::Ledger::Stub& stub, const Args& args) {
   account->set_category(args.Has("category") ? args.options.at("category") : "");
   account->set_user_data(static_cast<uint64_t>(IntOption(args, "user-data", 0)));
   v1::CreateReply reply;
-  grpc::Status status = stub.CreateAccounts(Context().get(), request, &reply);
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().CreateAccounts(Context().get(), request, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
-int CloseAccountCommand(v1::Ledger::Stub& stub, const Args& args) {
+int CloseAccountCommand(LedgerConnection& stub, const Args& args) {
   if (args.positional.empty()) UsageError("close-account needs an account id");
   v1::CloseAccountsRequest request;
   for (const std::string& id : args.positional) request.add_ids(IdArg(id, "account id"));
   v1::CreateReply reply;
-  grpc::Status status = stub.CloseAccounts(Context().get(), request, &reply);
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().CloseAccounts(Context().get(), request, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
-int TransferCommand(v1::Ledger::Stub& stub, const Args& args, uint32_t phase) {
+int TransferCommand(LedgerConnection& stub, const Args& args, uint32_t phase) {
   v1::CreateTransfersRequest request;
   v1::Transfer* t = request.add_transfers();
   t->set_id(IdArg(Required(args, "id"), "--id"));
@@ -201,16 +208,16 @@ int TransferCommand(v1::Ledger::Stub& stub, const Args& args, uint32_t phase) {
   t->set_code(static_cast<uint32_t>(IntOption(args, "code", 1)));
   t->set_user_data(static_cast<uint64_t>(IntOption(args, "user-data", 0)));
   v1::CreateReply reply;
-  grpc::Status status = stub.CreateTransfers(Context().get(), request, &reply);
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().CreateTransfers(Context().get(), request, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
-int LookupAccounts(v1::Ledger::Stub& stub, const Args& args) {
+int LookupAccounts(LedgerConnection& stub, const Args& args) {
   if (args.positional.empty()) UsageError("account needs at least one id");
   v1::LookupAccountsRequest request;
   for (const std::string& id : args.positional) request.add_ids(IdArg(id, "account id"));
   v1::LookupAccountsReply reply;
-  grpc::Status status = stub.LookupAccounts(Context().get(), request, &reply);
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().LookupAccounts(Context().get(), request, &reply); });
   if (!status.ok()) return RpcFailed(status);
   for (const v1::Account& a : reply.accounts()) {
     printf("account %s  asset %u  kind %s%s%s  balance %lld  pending debits %lld  pending credits %lld%s\n",
@@ -224,12 +231,12 @@ int LookupAccounts(v1::Ledger::Stub& stub, const Args& args) {
   return missing > 0 ? 3 : 0;
 }
 
-int LookupTransfers(v1::Ledger::Stub& stub, const Args& args) {
+int LookupTransfers(LedgerConnection& stub, const Args& args) {
   if (args.positional.empty()) UsageError("lookup-transfer needs at least one id");
   v1::LookupTransfersRequest request;
   for (const std::string& id : args.positional) request.add_ids(IdArg(id, "transfer id"));
   v1::LookupTransfersReply reply;
-  grpc::Status status = stub.LookupTransfers(Context().get(), request, &reply);
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().LookupTransfers(Context().get(), request, &reply); });
   if (!status.ok()) return RpcFailed(status);
   static const char* kStates[] = {"", "pending", "posted", "voided", "expired"};
   for (const v1::Transfer& t : reply.transfers()) {
@@ -244,12 +251,12 @@ int LookupTransfers(v1::Ledger::Stub& stub, const Args& args) {
   return missing > 0 ? 3 : 0;
 }
 
-int LookupAssets(v1::Ledger::Stub& stub, const Args& args) {
+int LookupAssets(LedgerConnection& stub, const Args& args) {
   if (args.positional.empty()) UsageError("asset needs at least one asset id");
   v1::LookupAssetsRequest request;
   for (const std::string& id : args.positional) request.add_ids(static_cast<uint32_t>(Int(id, "asset id")));
   v1::LookupAssetsReply reply;
-  grpc::Status status = stub.LookupAssets(Context().get(), request, &reply);
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().LookupAssets(Context().get(), request, &reply); });
   if (!status.ok()) return RpcFailed(status);
   for (const v1::Asset& a : reply.assets()) {
     printf("asset %u  %s  scale %u  expiry %lld s (granularity %lld s)  breakage %s\n", a.id(), a.code().c_str(),
@@ -259,7 +266,7 @@ int LookupAssets(v1::Ledger::Stub& stub, const Args& args) {
   return reply.assets_size() == request.ids_size() ? 0 : 3;
 }
 
-int History(v1::Ledger::Stub& stub, const Args& args) {
+int History(LedgerConnection& stub, const Args& args) {
   if (args.positional.size() != 1) UsageError("history needs one account id");
   v1::GetAccountHistoryRequest request;
   request.set_account_id(IdArg(args.positional[0], "account id"));
@@ -268,7 +275,7 @@ int History(v1::Ledger::Stub& stub, const Args& args) {
   request.set_limit(static_cast<uint32_t>(IntOption(args, "limit", 20)));
   request.set_reverse(args.Has("reverse"));
   v1::GetAccountHistoryReply reply;
-  grpc::Status status = stub.GetAccountHistory(Context().get(), request, &reply);
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetAccountHistory(Context().get(), request, &reply); });
   if (!status.ok()) return RpcFailed(status);
   for (const v1::HistoryEntry& e : reply.entries()) {
     printf("%llu  transfer %s  %+lld  balance %lld\n", static_cast<unsigned long long>(e.timestamp()),
@@ -282,22 +289,22 @@ int History(v1::Ledger::Stub& stub, const Args& args) {
   return 0;
 }
 
-int BalanceAtCommand(v1::Ledger::Stub& stub, const Args& args) {
+int BalanceAtCommand(LedgerConnection& stub, const Args& args) {
   if (args.positional.size() != 1) UsageError("balance-at needs one account id");
   v1::GetBalanceAtRequest request;
   request.set_account_id(IdArg(args.positional[0], "account id"));
   request.set_timestamp(static_cast<uint64_t>(Int(Required(args, "at"), "at")));
   v1::GetBalanceAtReply reply;
-  grpc::Status status = stub.GetBalanceAt(Context().get(), request, &reply);
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetBalanceAt(Context().get(), request, &reply); });
   if (!status.ok()) return RpcFailed(status);
   printf("balance %lld (as of change at %llu)\n", static_cast<long long>(reply.balance()),
          static_cast<unsigned long long>(reply.as_of_timestamp()));
   return 0;
 }
 
-int Digest(v1::Ledger::Stub& stub) {
+int Digest(LedgerConnection& stub) {
   v1::GetDigestReply reply;
-  grpc::Status status = stub.GetDigest(Context().get(), v1::GetDigestRequest(), &reply);
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetDigest(Context().get(), v1::GetDigestRequest(), &reply); });
   if (!status.ok()) return RpcFailed(status);
   std::string hash;
   for (unsigned char c : reply.head_hash()) absl::StrAppend(&hash, absl::Hex(c, absl::kZeroPad2));
@@ -326,9 +333,9 @@ int VerifyOffline(const std::string& dir) {
 
 // Walks the journal through GetJournal: each entry's hash matches its bytes and links to the previous,
 // and the last matches the digest the server reports.
-int VerifyOnline(v1::Ledger::Stub& stub) {
+int VerifyOnline(LedgerConnection& stub) {
   v1::GetDigestReply digest;
-  grpc::Status status = stub.GetDigest(Context().get(), v1::GetDigestRequest(), &digest);
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetDigest(Context().get(), v1::GetDigestRequest(), &digest); });
   if (!status.ok()) return RpcFailed(status);
   std::string previous(32, '\0');
   uint64_t next = 1;
@@ -337,7 +344,7 @@ int VerifyOnline(v1::Ledger::Stub& stub) {
     request.set_from_index(next);
     request.set_limit(1024);
     v1::GetJournalReply reply;
-    status = stub.GetJournal(Context().get(), request, &reply);
+    status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetJournal(Context().get(), request, &reply); });
     if (!status.ok()) return RpcFailed(status);
     if (reply.entries_size() == 0) break;
     for (const v1::JournalEntryBytes& stored : reply.entries()) {
@@ -437,14 +444,14 @@ void PrintEvent(const v1::Event& e, bool json) {
   }
 }
 
-int Tail(v1::Ledger::Stub& stub, const Args& args) {
+int Tail(LedgerConnection& stub, const Args& args) {
   const bool json = args.Has("json");
   const uint64_t from = static_cast<uint64_t>(std::max<int64_t>(IntOption(args, "from", 1), 1));
   if (args.Has("follow")) {
     grpc::ClientContext context;
     v1::SubscribeRequest request;
     request.set_from_index(from);
-    std::unique_ptr<grpc::ClientReader<v1::Event>> reader = stub.Subscribe(&context, request);
+    std::unique_ptr<grpc::ClientReader<v1::Event>> reader = stub.ledger().Subscribe(&context, request);
     v1::Event event;
     while (reader->Read(&event)) {
       PrintEvent(event, json);
@@ -455,7 +462,7 @@ int Tail(v1::Ledger::Stub& stub, const Args& args) {
   }
   // Without --follow: read the journal up to the current head, decode it here, and stop.
   v1::GetDigestReply digest;
-  grpc::Status status = stub.GetDigest(Context().get(), v1::GetDigestRequest(), &digest);
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetDigest(Context().get(), v1::GetDigestRequest(), &digest); });
   if (!status.ok()) return RpcFailed(status);
   uint64_t next = from;
   while (next <= digest.journal_index()) {
@@ -463,7 +470,7 @@ int Tail(v1::Ledger::Stub& stub, const Args& args) {
     request.set_from_index(next);
     request.set_limit(256);
     v1::GetJournalReply reply;
-    status = stub.GetJournal(Context().get(), request, &reply);
+    status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetJournal(Context().get(), request, &reply); });
     if (!status.ok()) return RpcFailed(status);
     if (reply.entries_size() == 0) break;
     for (const v1::JournalEntryBytes& stored : reply.entries()) {
@@ -477,6 +484,78 @@ int Tail(v1::Ledger::Stub& stub, const Args& args) {
       next = stored.index() + 1;
     }
   }
+  return 0;
+}
+
+void PrintClusterStatus(const std::string& address, const v1::ClusterStatusReply& reply, bool members) {
+  printf("%s: node %llu %s term %llu leader %s commit %llu applied %llu last %llu journal %llu\n", address.c_str(),
+         static_cast<unsigned long long>(reply.id()), reply.role().c_str(),
+         static_cast<unsigned long long>(reply.term()),
+         reply.leader_id() == 0 ? "unknown"
+                                : absl::StrCat(reply.leader_id(), reply.leader_address().empty() ? "" : " at ",
+                                               reply.leader_address())
+                                      .c_str(),
+         static_cast<unsigned long long>(reply.commit_index()), static_cast<unsigned long long>(reply.applied_index()),
+         static_cast<unsigned long long>(reply.last_index()), static_cast<unsigned long long>(reply.journal_index()));
+  if (!members) return;
+  for (const v1::ClusterMember& member : reply.members()) {
+    printf("  member %llu %s raft %s grpc %s\n", static_cast<unsigned long long>(member.id()), member.role().c_str(),
+           member.raft_address().c_str(), member.grpc_address().empty() ? "?" : member.grpc_address().c_str());
+  }
+}
+
+int ClusterCommand(LedgerConnection& connection, const Args& args) {
+  if (args.positional.empty()) UsageError("cluster needs one of: status add promote remove transfer");
+  const std::string& verb = args.positional[0];
+  auto member_id = [&]() -> uint64_t {
+    if (args.positional.size() < 2) UsageError(absl::StrCat("cluster ", verb, " needs a member id"));
+    const int64_t id = Int(args.positional[1], "member id");
+    if (id <= 0) UsageError("member id: must be positive");
+    return static_cast<uint64_t>(id);
+  };
+  if (verb == "status") {
+    int failed = 0;
+    bool members_printed = false;
+    for (const std::string& address : connection.addresses()) {
+      LedgerConnection node(address);
+      v1::ClusterStatusReply reply;
+      grpc::Status status =
+          node.cluster().Status(ContextWithDeadline(std::chrono::seconds(3)).get(), v1::ClusterStatusRequest(), &reply);
+      if (!status.ok()) {
+        printf("%s: %s\n", address.c_str(),
+               status.error_code() == grpc::StatusCode::UNIMPLEMENTED ? "single node (no Raft)"
+                                                                      : status.error_message().c_str());
+        ++failed;
+        continue;
+      }
+      PrintClusterStatus(address, reply, !members_printed);
+      members_printed = true;
+    }
+    return failed == static_cast<int>(connection.addresses().size()) ? 1 : 0;
+  }
+  v1::ClusterReply reply;
+  grpc::Status status;
+  if (verb == "add") {
+    v1::AddMemberRequest request;
+    const int64_t id = Int(Required(args, "id"), "id");
+    if (id <= 0) UsageError("--id: must be positive");
+    request.set_id(static_cast<uint64_t>(id));
+    request.set_raft_address(Required(args, "raft"));
+    request.set_grpc_address(Required(args, "grpc"));
+    status = connection.Call([&](LedgerConnection& c) { return c.cluster().AddMember(Context().get(), request, &reply); });
+  } else if (verb == "promote" || verb == "remove" || verb == "transfer") {
+    v1::MemberRequest request;
+    request.set_id(verb == "transfer" && args.positional.size() < 2 ? 0 : member_id());
+    status = connection.Call([&](LedgerConnection& c) {
+      if (verb == "promote") return c.cluster().PromoteMember(Context().get(), request, &reply);
+      if (verb == "remove") return c.cluster().RemoveMember(Context().get(), request, &reply);
+      return c.cluster().TransferLeadership(Context().get(), request, &reply);
+    });
+  } else {
+    UsageError(absl::StrCat("unknown cluster command '", verb, "'"));
+  }
+  if (!status.ok()) return RpcFailed(status);
+  printf("cluster %s: done (answered by %s)\n", verb.c_str(), connection.address().c_str());
   return 0;
 }
 
@@ -509,7 +588,9 @@ int Run(int argc, char** argv) {
     return 0;
   }
   if (command == "verify" && args.Has("data-dir")) return VerifyOffline(args.options.at("data-dir"));
-  std::unique_ptr<v1::Ledger::Stub> stub = ConnectLedger(address);
+  LedgerConnection connection(address);
+  LedgerConnection* stub = &connection;
+  if (command == "cluster") return ClusterCommand(connection, args);
   if (command == "create-asset") return CreateAsset(*stub, args);
   if (command == "create-account") return CreateAccount(*stub, args);
   if (command == "close-account") return CloseAccountCommand(*stub, args);

@@ -1,0 +1,52 @@
+// The Cluster gRPC service: see cluster_service.h.
+#include "ledger/replication/cluster_service.h"
+
+#include "ledger/server/status_util.h"
+
+namespace ledger {
+
+grpc::Status ClusterService::Status(grpc::ServerContext*, const v1::ClusterStatusRequest*,
+                                    v1::ClusterStatusReply* reply) {
+  const RaftStatus status = node_->status();
+  reply->set_id(status.id);
+  reply->set_term(status.term);
+  reply->set_role(status.role);
+  reply->set_leader_id(status.leader_id);
+  reply->set_leader_address(status.leader_address);
+  reply->set_commit_index(status.commit_index);
+  reply->set_applied_index(status.applied_index);
+  reply->set_last_index(status.last_index);
+  reply->set_journal_index(status.journal_index);
+  for (const RaftStatus::Member& member : status.members) {
+    v1::ClusterMember* out = reply->add_members();
+    out->set_id(member.id);
+    out->set_raft_address(member.raft_address);
+    out->set_grpc_address(member.grpc_address);
+    out->set_role(member.role);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ClusterService::AddMember(grpc::ServerContext*, const v1::AddMemberRequest* request,
+                                       v1::ClusterReply*) {
+  return ToGrpcStatus(node_->AddPeer(RaftPeer{request->id(), request->raft_address(), request->grpc_address()}));
+}
+
+grpc::Status ClusterService::PromoteMember(grpc::ServerContext*, const v1::MemberRequest* request,
+                                           v1::ClusterReply*) {
+  if (request->id() == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id: must be positive");
+  return ToGrpcStatus(node_->PromotePeer(request->id()));
+}
+
+grpc::Status ClusterService::RemoveMember(grpc::ServerContext*, const v1::MemberRequest* request,
+                                          v1::ClusterReply*) {
+  if (request->id() == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id: must be positive");
+  return ToGrpcStatus(node_->RemovePeer(request->id()));
+}
+
+grpc::Status ClusterService::TransferLeadership(grpc::ServerContext*, const v1::MemberRequest* request,
+                                                v1::ClusterReply*) {
+  return ToGrpcStatus(node_->TransferLeadership(request->id()));
+}
+
+}  // namespace ledger
