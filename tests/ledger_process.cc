@@ -45,6 +45,24 @@ LedgerProcess::~LedgerProcess() {
 
 absl::Status LedgerProcess::Start(const std::string& data_dir, bool serve_metrics,
                                   std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  absl::Status launched = Launch(data_dir, "127.0.0.1:0", serve_metrics, {}, deadline);
+  if (!launched.ok()) return launched;
+  auto stub = ConnectLedger(address_);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  absl::Status ready = WaitForLedger(stub.get(), std::max(left, std::chrono::milliseconds(1)));
+  if (!ready.ok()) Kill();
+  return ready;
+}
+
+absl::Status LedgerProcess::StartNode(const std::string& data_dir, const std::string& listen,
+                                      std::vector<std::string> flags, std::chrono::milliseconds timeout) {
+  return Launch(data_dir, listen, /*serve_metrics=*/false, std::move(flags),
+                std::chrono::steady_clock::now() + timeout);
+}
+
+absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::string& listen, bool serve_metrics,
+                                   std::vector<std::string> flags, std::chrono::steady_clock::time_point deadline) {
   if (running()) return absl::FailedPreconditionError("ledgerd already running");
   const std::string port_file = data_dir + ".ports";
   std::filesystem::remove(port_file);
@@ -53,10 +71,11 @@ absl::Status LedgerProcess::Start(const std::string& data_dir, bool serve_metric
   std::vector<std::string> args = {
       binary,
       "--data_dir=" + data_dir,
-      "--listen=127.0.0.1:0",
+      "--listen=" + listen,
       std::string("--metrics_listen=") + (serve_metrics ? "127.0.0.1:0" : ""),
       "--port_file=" + port_file,
   };
+  for (std::string& flag : flags) args.push_back(std::move(flag));
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
@@ -72,7 +91,6 @@ absl::Status LedgerProcess::Start(const std::string& data_dir, bool serve_metric
     _exit(127);
   }
   pid_ = pid;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   int grpc_port = 0;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -92,11 +110,7 @@ absl::Status LedgerProcess::Start(const std::string& data_dir, bool serve_metric
     return absl::DeadlineExceededError(absl::StrCat("ledgerd did not write ", port_file, "; see ", log_path_));
   }
   address_ = absl::StrCat("127.0.0.1:", grpc_port);
-  auto stub = ConnectLedger(address_);
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-  absl::Status ready = WaitForLedger(stub.get(), std::max(left, std::chrono::milliseconds(1)));
-  if (!ready.ok()) Kill();
-  return ready;
+  return absl::OkStatus();
 }
 
 int LedgerProcess::Stop() {
@@ -114,6 +128,23 @@ void LedgerProcess::Kill() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = 0;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  close(fd);
+  return port;
 }
 
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {

@@ -31,22 +31,34 @@ class LedgerProcess {
   // The server's stderr goes to `data_dir`.log (appended across restarts).
   absl::Status Start(const std::string& data_dir, bool serve_metrics = false,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Starts ledgerd listening on `listen` (a fixed "127.0.0.1:PORT", so that Raft peers can name it) with
+  // extra flags (e.g. --raft_id, --peers) and returns once it serves. No request is made: a Raft follower
+  // would refuse it.
+  absl::Status StartNode(const std::string& data_dir, const std::string& listen, std::vector<std::string> flags,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // SIGTERM and wait: the exit status (0 on a clean stop).
   int Stop();
   // SIGKILL and wait: no shutdown code runs, as in a power cut of the process.
   void Kill();
 
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   const std::string& address() const { return address_; }  // "127.0.0.1:PORT"
   int metrics_port() const { return metrics_port_; }
   const std::string& log_path() const { return log_path_; }
 
  private:
+  absl::Status Launch(const std::string& data_dir, const std::string& listen, bool serve_metrics,
+                      std::vector<std::string> flags, std::chrono::steady_clock::time_point deadline);
+
   pid_t pid_ = -1;
   std::string address_;
   int metrics_port_ = 0;
   std::string log_path_;
 };
+
+// A loopback TCP port that was free a moment ago (the kernel's choice for port 0).
+int FreeLoopbackPort();
 
 // A plain HTTP/1.0 GET to 127.0.0.1:port; the response body.
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path);

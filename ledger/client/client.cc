@@ -60,6 +60,7 @@ grpc::Status LedgerConnection::Call(const std::function<grpc::Status(LedgerConne
   for (int hop = 0; hop < kHopsMax; ++hop) {
     status = call(*this);
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return status;
+    ++retries_;
     const std::string leader = LeaderHint(status.error_message());
     if (!leader.empty() && leader != address_) {
       Connect(leader);

@@ -46,12 +46,15 @@ class LedgerConnection {
   const std::string& address() const { return address_; }
   const std::vector<std::string>& addresses() const { return addresses_; }
   void Connect(const std::string& address);
+  // UNAVAILABLE answers retried so far (not the leader, no leader yet, outcome unknown, node down).
+  uint64_t retries() const { return retries_; }
 
   static constexpr int kHopsMax = 64;  // Bound on hint-following and address rotation per Call.
 
  private:
   std::vector<std::string> addresses_;
   size_t next_ = 0;
+  uint64_t retries_ = 0;
   std::string address_;
   std::unique_ptr<v1::Ledger::Stub> ledger_;
   std::unique_ptr<v1::Cluster::Stub> cluster_;

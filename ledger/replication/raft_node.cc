@@ -617,6 +617,7 @@ int RaftNode::FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count
 
 int RaftNode::FsmRestore(raft_fsm* fsm, raft_buffer* buffer) {
   RaftNode* node = static_cast<RaftNode*>(fsm->data);
+  const uint64_t before = node->replica_.applied_index();
   absl::Status restored =
       node->replica_.Restore(std::string_view(static_cast<const char*>(buffer->base), buffer->len), /*sync=*/true);
   if (!restored.ok()) {
@@ -624,6 +625,10 @@ int RaftNode::FsmRestore(raft_fsm* fsm, raft_buffer* buffer) {
     return RAFT_CORRUPT;
   }
   raft_free(buffer->base);  // On success the FSM owns the buffer.
+  if (node->replica_.applied_index() != before) {
+    std::fprintf(stderr, "ledgerd: restored snapshot at applied index %llu\n",
+                 static_cast<unsigned long long>(node->replica_.applied_index()));
+  }
   {
     std::lock_guard<std::mutex> lock(node->mutex_);
     node->journal_index_ = ReadHead(*node->store_).index;

@@ -17,6 +17,9 @@
 // confirmed, everything committed applied): linearizable. Barriers are shared by all reads waiting when
 // one is issued. With stale_reads, any replica serves its own applied state without a barrier.
 //
+// The process must ignore SIGPIPE (ledgerd does): libraft writes to peer sockets with plain write(), and
+// a peer that dies mid-write would otherwise kill this process.
+//
 // Snapshots: libraft asks for one every snapshot_threshold entries; the replica exports its whole state
 // (RocksDB's log is synced first). Lagging or new replicas receive it and restore it.
 #ifndef LEDGER_REPLICATION_RAFT_NODE_H_

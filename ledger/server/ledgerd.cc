@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
       "Raft replica: ledgerd --raft_id=1 --peers=1=127.0.0.1:7501/127.0.0.1:7400,2=...,3=... [--data_dir=...]\n"
       "Run ledgerd --help for every flag.");
   absl::ParseCommandLine(argc, argv);
+  // libraft writes to peer sockets with plain write(): a peer that died must not kill us with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);

@@ -1,0 +1,403 @@
+// Cluster tests: three real ledgerd processes replicating over Raft on loopback.
+//  - KillTheLeaderUnderLoad: clients pay continuously through the leader-following client library while
+//    the current leader is killed with SIGKILL every few seconds and restarted, for at least 30 s
+//    (LEDGER_CLUSTER_SECONDS). Afterwards requests whose reply was lost are settled by resubmitting the
+//    same ids; every node holds every acknowledged transfer exactly once with the decision the client was
+//    told, balances equal the decided transfers and sum to zero, and the three stores are byte-identical
+//    (state and journal) and their journals verify offline.
+//  - WipedFollowerCatchesUpBySnapshot: a follower's data directory is deleted while the others go on and
+//    compact their logs; restarted empty, it receives a snapshot and ends identical to the leader.
+// Seeded: LEDGER_TEST_SEED=<seed> replays a run's choices (not its timing).
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "ledger/client/client.h"
+#include "ledger/core/journal.h"
+#include "ledger/core/kv.h"
+#include "ledger/core/query.h"
+#include "ledger/storage/rocks_store.h"
+#include "tests/ledger_process.h"
+
+namespace ledger {
+namespace {
+
+using testing::LedgerProcess;
+using testing::MakeTempDir;
+
+constexpr int kNodes = 3;
+constexpr int kWallets = 40;
+constexpr int64_t kFunding = 1'000'000;
+constexpr int kClients = 3;
+constexpr uint64_t kIssuer = 1;
+constexpr uint64_t kFirstWallet = 100;
+
+uint64_t EnvOr(const char* name, uint64_t fallback) {
+  const char* text = std::getenv(name);
+  return text != nullptr ? std::strtoull(text, nullptr, 10) : fallback;
+}
+
+v1::Transfer MakeTransfer(uint64_t high, uint64_t low, uint64_t debit, uint64_t credit, int64_t amount) {
+  v1::Transfer transfer;
+  transfer.set_id(IdBytes(high, low));
+  transfer.set_debit_account_id(IdBytes(debit));
+  transfer.set_credit_account_id(IdBytes(credit));
+  transfer.set_amount(amount);
+  transfer.set_code(1);
+  return transfer;
+}
+
+// Three nodes on fixed loopback ports (Raft peers must know each other's addresses).
+class Cluster {
+ public:
+  explicit Cluster(const std::string& name, std::vector<std::string> extra_flags = {})
+      : root_(MakeTempDir(name)), extra_flags_(std::move(extra_flags)) {
+    std::string peers;
+    for (int i = 0; i < kNodes; ++i) {
+      grpc_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+      raft_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+      absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft_[i], "/", grpc_[i]);
+      absl::StrAppend(&addresses_, i ? "," : "", grpc_[i]);
+    }
+    peers_ = peers;
+  }
+
+  absl::Status Start(int i, bool bootstrap = true) {
+    std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers_,
+                                      absl::StrCat("--bootstrap=", bootstrap ? "true" : "false")};
+    for (const std::string& flag : extra_flags_) flags.push_back(flag);
+    return nodes_[i].StartNode(data_dir(i), grpc_[i], flags);
+  }
+  absl::Status StartAll() {
+    for (int i = 0; i < kNodes; ++i) {
+      absl::Status status = Start(i);
+      if (!status.ok()) return status;
+    }
+    return WaitForLeader(std::chrono::seconds(30)) >= 0 ? absl::OkStatus()
+                                                        : absl::DeadlineExceededError("no leader elected");
+  }
+
+  // The index of the node that says it leads (and is running), or -1.
+  int Leader() {
+    for (int i = 0; i < kNodes; ++i) {
+      if (!nodes_[i].running()) continue;
+      std::optional<v1::ClusterStatusReply> status = Status(i);
+      if (status && status->role() == "leader") return i;
+    }
+    return -1;
+  }
+  int WaitForLeader(std::chrono::milliseconds timeout) {
+    const auto give_up = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < give_up) {
+      const int leader = Leader();
+      if (leader >= 0) return leader;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return -1;
+  }
+  std::optional<v1::ClusterStatusReply> Status(int i) {
+    LedgerConnection node(grpc_[i]);
+    v1::ClusterStatusReply reply;
+    grpc::Status status = node.cluster().Status(ContextWithDeadline(std::chrono::seconds(2)).get(),
+                                                v1::ClusterStatusRequest(), &reply);
+    if (!status.ok()) return std::nullopt;
+    return reply;
+  }
+  // Waits until every node reports the same journal index as the leader's.
+  bool WaitForConvergence(std::chrono::milliseconds timeout) {
+    const auto give_up = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < give_up) {
+      std::set<uint64_t> indexes;
+      bool all = true;
+      for (int i = 0; i < kNodes; ++i) {
+        std::optional<v1::ClusterStatusReply> status = Status(i);
+        if (!status) {
+          all = false;
+          break;
+        }
+        indexes.insert(status->journal_index());
+      }
+      if (all && indexes.size() == 1) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  }
+
+  LedgerProcess& node(int i) { return nodes_[i]; }
+  std::string data_dir(int i) const { return absl::StrCat(root_, "/node", i + 1); }
+  const std::string& addresses() const { return addresses_; }
+
+ private:
+  std::string root_;
+  std::vector<std::string> extra_flags_;
+  std::string grpc_[kNodes], raft_[kNodes];
+  std::string peers_, addresses_;
+  LedgerProcess nodes_[kNodes];
+};
+
+// One asset, the issuer, funded non-negative wallets — through the leader-following client.
+void SetUpTown(LedgerConnection& connection) {
+  v1::CreateAssetsRequest assets;
+  v1::Asset* coin = assets.add_assets();
+  coin->set_id(1);
+  coin->set_code("COIN");
+  coin->set_breakage_account_id(IdBytes(2));
+  v1::CreateReply reply;
+  auto call = [&](auto rpc) { return connection.Call(rpc); };
+  ASSERT_TRUE(call([&](LedgerConnection& c) {
+                return c.ledger().CreateAssets(ContextWithDeadline(std::chrono::seconds(10)).get(), assets, &reply);
+              }).ok());
+  v1::CreateAccountsRequest accounts;
+  v1::Account* issuer = accounts.add_accounts();
+  issuer->set_id(IdBytes(kIssuer));
+  issuer->set_asset(1);
+  issuer->set_kind(v1::ISSUER);
+  for (int i = 0; i < kWallets; ++i) {
+    v1::Account* wallet = accounts.add_accounts();
+    wallet->set_id(IdBytes(kFirstWallet + i));
+    wallet->set_asset(1);
+    wallet->set_kind(v1::WALLET);
+    wallet->set_flags(v1::NON_NEGATIVE);
+  }
+  ASSERT_TRUE(call([&](LedgerConnection& c) {
+                return c.ledger().CreateAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), accounts, &reply);
+              }).ok());
+  v1::CreateTransfersRequest funding;
+  for (int i = 0; i < kWallets; ++i) *funding.add_transfers() = MakeTransfer(0, 1 + i, kIssuer, kFirstWallet + i, kFunding);
+  ASSERT_TRUE(call([&](LedgerConnection& c) {
+                return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(), funding, &reply);
+              }).ok());
+  for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
+}
+
+v1::CreateTransfersRequest RandomPayments(std::mt19937_64& random, uint64_t client, uint64_t* next_id) {
+  v1::CreateTransfersRequest request;
+  const int items = 1 + static_cast<int>(random() % 20);
+  for (int i = 0; i < items; ++i) {
+    const uint64_t debit = kFirstWallet + random() % kWallets;
+    uint64_t credit = kFirstWallet + random() % kWallets;
+    if (credit == debit) credit = kFirstWallet + (credit - kFirstWallet + 1) % kWallets;
+    const int64_t amount = random() % 50 == 0 ? 5 * kFunding : 1 + static_cast<int64_t>(random() % 20'000);
+    *request.add_transfers() = MakeTransfer(client, (*next_id)++, debit, credit, amount);
+  }
+  return request;
+}
+
+struct Ledgerbook {
+  std::mutex mutex;
+  uint64_t retries = 0;  // UNAVAILABLE answers (not leader, outcome unknown, node down) retried by the client.
+  std::vector<std::pair<v1::CreateTransfersRequest, v1::CreateReply>> acknowledged;
+  std::vector<v1::CreateTransfersRequest> unknown;
+};
+
+void ClientLoop(int client, uint64_t seed, const std::string& addresses, Ledgerbook* book, std::atomic<bool>* stop) {
+  std::mt19937_64 random(seed * 1'000'003 + static_cast<uint64_t>(client));
+  LedgerConnection connection(addresses);
+  uint64_t next_id = 1;
+  while (!stop->load()) {
+    v1::CreateTransfersRequest request = RandomPayments(random, static_cast<uint64_t>(client + 1), &next_id);
+    v1::CreateReply reply;
+    grpc::Status status = connection.Call(
+        [&](LedgerConnection& c) {
+          return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(2)).get(), request, &reply);
+        },
+        std::chrono::seconds(5));
+    std::lock_guard<std::mutex> lock(book->mutex);
+    if (status.ok()) {
+      book->acknowledged.emplace_back(std::move(request), std::move(reply));
+    } else {
+      book->unknown.push_back(std::move(request));
+    }
+  }
+  std::lock_guard<std::mutex> lock(book->mutex);
+  book->retries += connection.retries();
+}
+
+// Opens each stopped node's store: journals verify, states are byte-identical. Returns node 1's store.
+std::unique_ptr<RocksStore> CheckStoresIdentical(Cluster& cluster) {
+  std::unique_ptr<RocksStore> first;
+  std::string first_hash;
+  for (int i = 0; i < kNodes; ++i) {
+    absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(cluster.data_dir(i));
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return nullptr;
+    VerifyReport report = VerifyJournal(**store);
+    EXPECT_TRUE(report.ok) << "node " << i + 1 << ": " << report.problem;
+    const std::string hash = StateHash(**store);
+    if (i == 0) {
+      first_hash = hash;
+      first = std::move(*store);
+      std::printf("node 1: journal of %llu entries verifies\n", static_cast<unsigned long long>(report.entries_checked));
+    } else {
+      EXPECT_EQ(hash, first_hash) << "node " << i + 1 << "'s state differs from node 1's";
+    }
+  }
+  return first;
+}
+
+TEST(ClusterTest, KillTheLeaderUnderLoad) {
+  const uint64_t seed = EnvOr("LEDGER_TEST_SEED", std::random_device{}());
+  const uint64_t seconds = EnvOr("LEDGER_CLUSTER_SECONDS", 30);
+  std::printf("cluster_test seed %llu, %llu s of leader kills (replay choices with LEDGER_TEST_SEED=%llu)\n",
+              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seconds),
+              static_cast<unsigned long long>(seed));
+  std::mt19937_64 random(seed);
+  // Small snapshots so that restarts also load and ship snapshots on the real disk I/O.
+  Cluster cluster("cluster_kill", {"--snapshot_threshold=200", "--snapshot_trailing=50"});
+  ASSERT_TRUE(cluster.StartAll().ok());
+  LedgerConnection connection(cluster.addresses());
+  SetUpTown(connection);
+  if (HasFatalFailure()) return;
+
+  Ledgerbook book;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) clients.emplace_back(ClientLoop, c, seed, cluster.addresses(), &book, &stop);
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  int kills = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000 + random() % 2000));
+    const int leader = cluster.Leader();
+    if (leader < 0) continue;
+    cluster.node(leader).Kill();
+    ++kills;
+    size_t acknowledged;
+    {
+      std::lock_guard<std::mutex> lock(book.mutex);
+      acknowledged = book.acknowledged.size();
+    }
+    std::printf("kill -9 of leader node %d (#%d) after %zu acknowledged requests\n", leader + 1, kills, acknowledged);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 + random() % 800));
+    ASSERT_TRUE(cluster.Start(leader).ok()) << "restart failed; log: " << cluster.node(leader).log_path();
+  }
+  stop = true;
+  for (std::thread& client : clients) client.join();
+  std::printf("%d leader kills; %zu requests acknowledged; %llu UNAVAILABLE answers retried with the same ids "
+              "by the client library; %zu requests still unknown after its 5 s\n",
+              kills, book.acknowledged.size(), static_cast<unsigned long long>(book.retries), book.unknown.size());
+  ASSERT_GE(kills, 5);
+  ASSERT_GT(book.acknowledged.size(), 50u) << "too little load to mean anything";
+
+  // Settle the unknowns: resubmit the same ids until answered.
+  for (const v1::CreateTransfersRequest& request : book.unknown) {
+    v1::CreateReply reply;
+    grpc::Status status = connection.Call([&](LedgerConnection& c) {
+      return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(), request, &reply);
+    });
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    book.acknowledged.emplace_back(request, reply);
+  }
+  std::map<std::string, std::pair<v1::Transfer, v1::Result>> decided;
+  for (const auto& [request, reply] : book.acknowledged) {
+    ASSERT_EQ(reply.results_size(), request.transfers_size());
+    for (int i = 0; i < request.transfers_size(); ++i) {
+      decided[request.transfers(i).id()] = {request.transfers(i), reply.results(i).result()};
+    }
+  }
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(60))) << "nodes did not reach the same index";
+  for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0) << "node " << i + 1;
+
+  std::unique_ptr<RocksStore> store = CheckStoresIdentical(cluster);
+  ASSERT_NE(store, nullptr);
+  // Exactly once: each decided id appears as a non-duplicate decision in exactly one journal entry, with
+  // the result the client was told; balances follow from exactly the decided transfers.
+  std::map<std::string, int> decisions;
+  for (uint64_t next = 1;;) {
+    auto entries = ReadJournal(*store, next, 256);
+    if (entries.empty()) break;
+    for (const auto& [index, bytes] : entries) {
+      std::optional<JournalEntry> entry = DecodeJournalEntry(bytes);
+      ASSERT_TRUE(entry.has_value()) << "entry " << index;
+      for (size_t i = 0; i < entry->commands.size(); ++i) {
+        const Transfer* transfer = std::get_if<Transfer>(&entry->commands[i]);
+        if (transfer == nullptr || entry->outcomes[i].duplicate) continue;
+        const std::string id = transfer->id.ToBytes();
+        ++decisions[id];
+        auto it = decided.find(id);
+        if (it != decided.end()) {
+          ASSERT_EQ(static_cast<int>(entry->outcomes[i].result), static_cast<int>(it->second.second))
+              << "transfer " << transfer->id.ToHex() << ": the journal's decision differs from the client's";
+        }
+      }
+      next = index + 1;
+    }
+  }
+  std::map<std::string, int64_t> expected;
+  for (int i = 0; i < kWallets; ++i) expected[IdBytes(kFirstWallet + i)] = kFunding;
+  int64_t ok = 0;
+  for (const auto& [id, decision] : decided) {
+    ASSERT_EQ(decisions[id], 1) << "transfer " << Id128::FromBytes(id)->ToHex() << " decided " << decisions[id]
+                                << " times";
+    if (decision.second != v1::OK) continue;
+    ++ok;
+    expected[decision.first.debit_account_id()] -= decision.first.amount();
+    expected[decision.first.credit_account_id()] += decision.first.amount();
+  }
+  int64_t sum = 0;
+  for (uint64_t id = kIssuer; id < kFirstWallet + kWallets; id = id == kIssuer ? kFirstWallet : id + 1) {
+    std::optional<Account> account = LookupAccount(*store, Id128{0, id});
+    ASSERT_TRUE(account.has_value()) << id;
+    sum += account->balance;
+    if (id == kIssuer) {
+      EXPECT_EQ(account->balance, -kFunding * kWallets);
+    } else {
+      EXPECT_EQ(account->balance, expected[IdBytes(id)]) << "wallet " << id;
+      EXPECT_GE(account->balance, 0);
+    }
+  }
+  EXPECT_EQ(sum, 0);
+  std::printf("%zu transfers decided (%lld OK), each exactly once; balances exact; 3 identical stores\n",
+              decided.size(), static_cast<long long>(ok));
+}
+
+TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
+  Cluster cluster("cluster_wipe", {"--snapshot_threshold=20", "--snapshot_trailing=5"});
+  ASSERT_TRUE(cluster.StartAll().ok());
+  LedgerConnection connection(cluster.addresses());
+  SetUpTown(connection);
+  if (HasFatalFailure()) return;
+  std::mt19937_64 random(7);
+  uint64_t next_id = 1;
+  auto pay = [&](int requests) {
+    for (int r = 0; r < requests; ++r) {
+      v1::CreateTransfersRequest request = RandomPayments(random, 9, &next_id);
+      v1::CreateReply reply;
+      ASSERT_TRUE(connection
+                      .Call([&](LedgerConnection& c) {
+                        return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(), request,
+                                                          &reply);
+                      })
+                      .ok());
+    }
+  };
+  pay(60);
+  const int leader = cluster.Leader();
+  ASSERT_GE(leader, 0);
+  const int follower = (leader + 1) % kNodes;
+  ASSERT_EQ(cluster.node(follower).Stop(), 0);
+  std::filesystem::remove_all(cluster.data_dir(follower));
+  pay(120);  // Far beyond the trailing entries: the leader's log no longer has what the follower lacks.
+  // The disk was lost: the node comes back empty and without bootstrapping (it must not make up a
+  // configuration of its own); the leader sends it a snapshot.
+  ASSERT_TRUE(cluster.Start(follower, /*bootstrap=*/false).ok());
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(60))) << "the wiped follower did not catch up";
+  pay(10);
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(60)));
+  for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0);
+  std::ifstream log(cluster.node(follower).log_path());
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("restored snapshot"), std::string::npos) << "the follower caught up without a snapshot";
+  EXPECT_NE(CheckStoresIdentical(cluster), nullptr);
+}
+
+}  // namespace
+}  // namespace ledger
