@@ -1,13 +1,16 @@
-// ledger_bench: throughput and latency of durable commits through the real gRPC API of one ledgerd.
-// Prints a table: transfers per second, p50 and p99 request latency, for single-transfer requests from
-// many concurrent clients and for batches of 100 and 8,000. Run by ops/bench, which starts and stops the
-// server; or point --addr at a running node.
+// ledger_bench: throughput and latency of durable commits through the real gRPC API of ledgerd (one node
+// or a cluster: --addr takes a list and requests follow the leader). The workload is the one ops/bench
+// also runs on PostgreSQL: residents' wallets (non-negative, funded at set-up) pay shops, the payee drawn
+// from --merchants hot merchant accounts by a Zipf law (s = --zipf_s), the payer uniformly. Prints a table
+// (transfers per second, p50 and p99 request latency per scenario) and one "ROW|label|..." line per
+// scenario for ops/bench's side-by-side table.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstdio>
 #include <random>
@@ -21,7 +24,10 @@
 #include "ledger/client/client.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7400", "ledgerd address");
-ABSL_FLAG(int, accounts, 10000, "wallet accounts to spread transfers over");
+ABSL_FLAG(int, accounts, 10000, "wallet accounts (payers), funded at set-up");
+ABSL_FLAG(int, merchants, 100, "merchant accounts (payees), chosen by a Zipf law");
+ABSL_FLAG(double, zipf_s, 1.1, "Zipf exponent of the payee choice (higher: hotter top merchants)");
+ABSL_FLAG(std::string, label, "ledgerd", "system name in the ROW lines");
 ABSL_FLAG(double, seconds, 6, "duration of each scenario");
 ABSL_FLAG(std::string, metrics_addr, "", "ledgerd's metrics HOST:PORT, to report requests per fsync (optional)");
 ABSL_FLAG(std::string, scenarios, "1x1,1x64,100x8,8000x2",
@@ -34,6 +40,25 @@ namespace {
 constexpr AssetId kAsset = 1;
 constexpr uint64_t kIssuer = 1;
 constexpr uint64_t kWalletBase = 0x1000;
+constexpr uint64_t kMerchantBase = 0x100000;
+constexpr int64_t kWalletFunding = 1'000'000'000;  // Enough that no payment in a run is refused.
+
+// Zipf(s) over 0..n-1 by inverse transform on the cumulative weights.
+class Zipf {
+ public:
+  Zipf(int n, double s) {
+    double total = 0;
+    for (int k = 1; k <= n; ++k) cumulative_.push_back(total += 1.0 / std::pow(k, s));
+    for (double& c : cumulative_) c /= total;
+  }
+  int operator()(std::mt19937_64& rng) const {
+    const double u = std::uniform_real_distribution<double>(0, 1)(rng);
+    return static_cast<int>(std::lower_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin());
+  }
+
+ private:
+  std::vector<double> cumulative_;
+};
 // Transfer ids: one namespace per run so reruns against the same data never collide.
 std::atomic<uint64_t> next_transfer{1};
 
@@ -83,41 +108,64 @@ bool Check(const grpc::Status& status, const char* what) {
   return false;
 }
 
-bool Setup(v1::Ledger::Stub& stub, int accounts) {
+bool Setup(LedgerConnection& connection, int accounts, int merchants) {
+  auto call = [&](auto rpc, const char* what) {
+    return Check(connection.Call([&](LedgerConnection& c) { return rpc(c.ledger()); }), what);
+  };
   v1::CreateAssetsRequest assets;
   v1::Asset* asset = assets.add_assets();
   asset->set_id(kAsset);
   asset->set_code("BENCH");
   asset->set_breakage_account_id(IdBytes(2));
   v1::CreateReply reply;
-  if (!Check(stub.CreateAssets(ContextWithDeadline(std::chrono::seconds(30)).get(), assets, &reply), "assets")) {
+  if (!call([&](v1::Ledger::Stub& stub) { return stub.CreateAssets(ContextWithDeadline(std::chrono::seconds(30)).get(), assets, &reply); },
+            "assets")) {
     return false;
   }
-  for (int start = 0; start <= accounts; start += 8000) {
+  std::vector<v1::Account> all;
+  v1::Account issuer;
+  issuer.set_id(IdBytes(kIssuer));
+  issuer.set_asset(kAsset);
+  issuer.set_kind(v1::ISSUER);
+  all.push_back(issuer);
+  for (int i = 0; i < accounts + merchants; ++i) {
+    v1::Account account;
+    const bool wallet = i < accounts;
+    account.set_id(IdBytes(wallet ? kWalletBase + i : kMerchantBase + (i - accounts)));
+    account.set_asset(kAsset);
+    account.set_kind(wallet ? v1::WALLET : v1::MERCHANT);
+    account.set_flags(v1::NON_NEGATIVE);
+    all.push_back(account);
+  }
+  for (size_t start = 0; start < all.size(); start += 8000) {
     v1::CreateAccountsRequest request;
-    if (start == 0) {
-      v1::Account* issuer = request.add_accounts();
-      issuer->set_id(IdBytes(kIssuer));
-      issuer->set_asset(kAsset);
-      issuer->set_kind(v1::ISSUER);
+    for (size_t i = start; i < std::min(start + 8000, all.size()); ++i) *request.add_accounts() = all[i];
+    if (!call([&](v1::Ledger::Stub& stub) { return stub.CreateAccounts(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply); },
+              "accounts")) {
+      return false;
     }
+  }
+  // Fund the wallets (ids in a namespace of their own; a rerun on the same data reports duplicates).
+  for (int start = 0; start < accounts; start += 8000) {
+    v1::CreateTransfersRequest request;
     for (int i = start; i < std::min(start + 8000, accounts); ++i) {
-      v1::Account* wallet = request.add_accounts();
-      wallet->set_id(IdBytes(kWalletBase + i));
-      wallet->set_asset(kAsset);
-      wallet->set_kind(v1::WALLET);
+      v1::Transfer* t = request.add_transfers();
+      t->set_id(IdBytes(0xF0F0, static_cast<uint64_t>(i) + 1));
+      t->set_debit_account_id(IdBytes(kIssuer));
+      t->set_credit_account_id(IdBytes(kWalletBase + i));
+      t->set_amount(kWalletFunding);
+      t->set_code(1);
     }
-    if (request.accounts_size() == 0) break;
-    if (!Check(stub.CreateAccounts(ContextWithDeadline(std::chrono::seconds(30)).get(), request, &reply),
-               "accounts")) {
+    if (!call([&](v1::Ledger::Stub& stub) { return stub.CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply); },
+              "funding")) {
       return false;
     }
   }
   return true;
 }
 
-Row RunScenario(const std::string& address, const Scenario& scenario, int accounts, double seconds, uint64_t seed,
-                uint64_t id_high) {
+Row RunScenario(const std::string& address, const Scenario& scenario, int accounts, const Zipf& payees,
+                double seconds, uint64_t seed, uint64_t id_high) {
   std::vector<std::vector<double>> latencies(scenario.clients);
   std::vector<uint64_t> done(scenario.clients, 0), failed(scenario.clients, 0), requests(scenario.clients, 0);
   const auto start = std::chrono::steady_clock::now();
@@ -125,26 +173,24 @@ Row RunScenario(const std::string& address, const Scenario& scenario, int accoun
   std::vector<std::thread> threads;
   for (int c = 0; c < scenario.clients; ++c) {
     threads.emplace_back([&, c] {
-      std::unique_ptr<v1::Ledger::Stub> stub = ConnectLedger(address);
+      LedgerConnection connection(address);
       std::mt19937_64 rng(seed * 1000 + c);
       std::uniform_int_distribution<int> pick(0, accounts - 1);
       v1::CreateTransfersRequest request;
       for (int i = 0; i < scenario.batch; ++i) request.add_transfers();
       while (std::chrono::steady_clock::now() < stop) {
         for (v1::Transfer& t : *request.mutable_transfers()) {
-          const int debit = pick(rng);
-          int credit = pick(rng);
-          if (credit == debit) credit = (credit + 1) % accounts;
           t.set_id(IdBytes(id_high, next_transfer.fetch_add(1)));
-          t.set_debit_account_id(IdBytes(kWalletBase + debit));
-          t.set_credit_account_id(IdBytes(kWalletBase + credit));
+          t.set_debit_account_id(IdBytes(kWalletBase + pick(rng)));
+          t.set_credit_account_id(IdBytes(kMerchantBase + payees(rng)));
           t.set_amount(1);
           t.set_code(1);
         }
         v1::CreateReply reply;
         const auto sent = std::chrono::steady_clock::now();
-        grpc::Status status =
-            stub->CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply);
+        grpc::Status status = connection.Call([&](LedgerConnection& conn) {
+          return conn.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply);
+        });
         latencies[c].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sent).count());
         ++requests[c];
         if (!status.ok()) {
@@ -197,26 +243,29 @@ int Main(int argc, char** argv) {
     }
     scenarios.push_back(s);
   }
-  std::unique_ptr<v1::Ledger::Stub> stub = ConnectLedger(address);
-  absl::Status ready = WaitForLedger(stub.get(), std::chrono::seconds(20));
-  if (!ready.ok()) {
-    fprintf(stderr, "bench: %s\n", ready.ToString().c_str());
-    return 1;
-  }
+  LedgerConnection connection(address);
   const int accounts = absl::GetFlag(FLAGS_accounts);
-  fprintf(stderr, "bench: creating %d accounts...\n", accounts);
-  if (!Setup(*stub, accounts)) return 1;
+  const int merchants = absl::GetFlag(FLAGS_merchants);
+  if (accounts < 1 || merchants < 1) {
+    fprintf(stderr, "bench: --accounts and --merchants must be at least 1\n");
+    return 2;
+  }
+  fprintf(stderr, "bench: creating and funding %d wallets and %d merchants...\n", accounts, merchants);
+  if (!Setup(connection, accounts, merchants)) return 1;
+  const Zipf payees(merchants, absl::GetFlag(FLAGS_zipf_s));
   const uint64_t id_high = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) >> 16;
   std::vector<Row> rows;
   for (const Scenario& s : scenarios) {
     fprintf(stderr, "bench: %d transfer(s) per request, %d clients, %.0f s...\n", s.batch, s.clients,
             absl::GetFlag(FLAGS_seconds));
     const double fsyncs_before = ReadFsyncs(absl::GetFlag(FLAGS_metrics_addr));
-    rows.push_back(RunScenario(address, s, accounts, absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_seed), id_high));
+    rows.push_back(
+        RunScenario(address, s, accounts, payees, absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_seed), id_high));
     const double fsyncs_after = ReadFsyncs(absl::GetFlag(FLAGS_metrics_addr));
     if (fsyncs_before >= 0 && fsyncs_after > fsyncs_before) rows.back().fsyncs = fsyncs_after - fsyncs_before;
   }
-  printf("\nledgerd, one node, durable commits (fsync per batch), %d accounts, over gRPC on loopback\n", accounts);
+  printf("\n%s: durable commits, %d wallets paying %d merchants (Zipf s=%.2f), over gRPC on loopback\n",
+         absl::GetFlag(FLAGS_label).c_str(), accounts, merchants, absl::GetFlag(FLAGS_zipf_s));
   printf("| transfers/request | clients | transfers/s | p50 ms | p99 ms | requests/fsync | failed |\n");
   printf("|------------------:|--------:|------------:|-------:|-------:|---------------:|-------:|\n");
   for (const Row& r : rows) {
@@ -226,6 +275,10 @@ int Main(int argc, char** argv) {
            r.transfers / r.seconds, r.p50_ms, r.p99_ms, per_fsync, static_cast<unsigned long long>(r.failed));
   }
   printf("requests/fsync above 1 is group commit: concurrent requests sharing one durable write.\n");
+  for (const Row& r : rows) {
+    printf("ROW|%s|%d|%d|%.0f|%.2f|%.2f|%llu\n", absl::GetFlag(FLAGS_label).c_str(), r.scenario.batch,
+           r.scenario.clients, r.transfers / r.seconds, r.p50_ms, r.p99_ms, static_cast<unsigned long long>(r.failed));
+  }
   return 0;
 }
 
