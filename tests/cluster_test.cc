@@ -5,6 +5,7 @@
 //    same ids; every node holds every acknowledged transfer exactly once with the decision the client was
 //    told, balances equal the decided transfers and sum to zero, and the three stores are byte-identical
 //    (state and journal) and their journals verify offline.
+//  - AddPromoteTransferRemove: membership changes through the Cluster API under writes.
 //  - WipedFollowerCatchesUpBySnapshot: a follower's data directory is deleted while the others go on and
 //    compact their logs; restarted empty, it receives a snapshot and ends identical to the leader.
 // Seeded: LEDGER_TEST_SEED=<seed> replays a run's choices (not its timing).
@@ -34,7 +35,8 @@ namespace {
 using testing::LedgerProcess;
 using testing::MakeTempDir;
 
-constexpr int kNodes = 3;
+constexpr int kNodes = 3;  // Initial members.
+constexpr int kSlots = 4;  // Addresses reserved: node 4 joins in the membership test.
 constexpr int kWallets = 40;
 constexpr int64_t kFunding = 1'000'000;
 constexpr int kClients = 3;
@@ -62,18 +64,19 @@ class Cluster {
   explicit Cluster(const std::string& name, std::vector<std::string> extra_flags = {})
       : root_(MakeTempDir(name)), extra_flags_(std::move(extra_flags)) {
     std::string peers;
-    for (int i = 0; i < kNodes; ++i) {
+    for (int i = 0; i < kSlots; ++i) {
       grpc_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
       raft_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
       absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft_[i], "/", grpc_[i]);
-      absl::StrAppend(&addresses_, i ? "," : "", grpc_[i]);
+      if (i < kNodes) absl::StrAppend(&addresses_, i ? "," : "", grpc_[i]);
     }
     peers_ = peers;
   }
 
   absl::Status Start(int i, bool bootstrap = true) {
     std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers_,
-                                      absl::StrCat("--bootstrap=", bootstrap ? "true" : "false")};
+                                      absl::StrCat("--bootstrap=", bootstrap ? "true" : "false"),
+                                      "--initial_members=1,2,3"};
     for (const std::string& flag : extra_flags_) flags.push_back(flag);
     return nodes_[i].StartNode(data_dir(i), grpc_[i], flags);
   }
@@ -88,7 +91,7 @@ class Cluster {
 
   // The index of the node that says it leads (and is running), or -1.
   int Leader() {
-    for (int i = 0; i < kNodes; ++i) {
+    for (int i = 0; i < kSlots; ++i) {
       if (!nodes_[i].running()) continue;
       std::optional<v1::ClusterStatusReply> status = Status(i);
       if (status && status->role() == "leader") return i;
@@ -112,36 +115,38 @@ class Cluster {
     if (!status.ok()) return std::nullopt;
     return reply;
   }
-  // Waits until every node reports the same journal index as the leader's.
-  bool WaitForConvergence(std::chrono::milliseconds timeout) {
+  // Waits until the nodes (default: the initial three) report the same journal and applied Raft index,
+  // twice in a row 500 ms apart (statuses are refreshed every 50 ms and followers learn the commit index
+  // with the next heartbeat, so one agreeing poll may be stale).
+  bool WaitForConvergence(std::chrono::milliseconds timeout, std::vector<int> nodes = {0, 1, 2}) {
     const auto give_up = std::chrono::steady_clock::now() + timeout;
+    std::optional<std::pair<uint64_t, uint64_t>> previous;
     while (std::chrono::steady_clock::now() < give_up) {
-      std::set<uint64_t> indexes;
-      bool all = true;
-      for (int i = 0; i < kNodes; ++i) {
+      std::set<std::pair<uint64_t, uint64_t>> seen;
+      for (int i : nodes) {
         std::optional<v1::ClusterStatusReply> status = Status(i);
-        if (!status) {
-          all = false;
-          break;
-        }
-        indexes.insert(status->journal_index());
+        seen.insert(status ? std::make_pair(status->journal_index(), status->applied_index())
+                           : std::make_pair(~uint64_t{0}, static_cast<uint64_t>(i)));
       }
-      if (all && indexes.size() == 1) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (seen.size() == 1 && previous == *seen.begin()) return true;
+      previous = seen.size() == 1 ? std::optional(*seen.begin()) : std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     return false;
   }
 
   LedgerProcess& node(int i) { return nodes_[i]; }
+  const std::string& grpc(int i) const { return grpc_[i]; }
+  const std::string& raft(int i) const { return raft_[i]; }
   std::string data_dir(int i) const { return absl::StrCat(root_, "/node", i + 1); }
   const std::string& addresses() const { return addresses_; }
 
  private:
   std::string root_;
   std::vector<std::string> extra_flags_;
-  std::string grpc_[kNodes], raft_[kNodes];
+  std::string grpc_[kSlots], raft_[kSlots];
   std::string peers_, addresses_;
-  LedgerProcess nodes_[kNodes];
+  LedgerProcess nodes_[kSlots];
 };
 
 // One asset, the issuer, funded non-negative wallets — through the leader-following client.
@@ -222,23 +227,24 @@ void ClientLoop(int client, uint64_t seed, const std::string& addresses, Ledgerb
   book->retries += connection.retries();
 }
 
-// Opens each stopped node's store: journals verify, states are byte-identical. Returns node 1's store.
-std::unique_ptr<RocksStore> CheckStoresIdentical(Cluster& cluster) {
+// Opens each stopped node's store: journals verify, states are byte-identical. Returns the first's store.
+std::unique_ptr<RocksStore> CheckStoresIdentical(Cluster& cluster, std::vector<int> nodes = {0, 1, 2}) {
   std::unique_ptr<RocksStore> first;
   std::string first_hash;
-  for (int i = 0; i < kNodes; ++i) {
+  for (int i : nodes) {
     absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(cluster.data_dir(i));
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) return nullptr;
     VerifyReport report = VerifyJournal(**store);
     EXPECT_TRUE(report.ok) << "node " << i + 1 << ": " << report.problem;
     const std::string hash = StateHash(**store);
-    if (i == 0) {
+    if (first == nullptr) {
       first_hash = hash;
       first = std::move(*store);
-      std::printf("node 1: journal of %llu entries verifies\n", static_cast<unsigned long long>(report.entries_checked));
+      std::printf("node %d: journal of %llu entries verifies\n", i + 1,
+                  static_cast<unsigned long long>(report.entries_checked));
     } else {
-      EXPECT_EQ(hash, first_hash) << "node " << i + 1 << "'s state differs from node 1's";
+      EXPECT_EQ(hash, first_hash) << "node " << i + 1 << "'s state differs from node " << nodes[0] + 1 << "'s";
     }
   }
   return first;
@@ -397,6 +403,79 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("restored snapshot"), std::string::npos) << "the follower caught up without a snapshot";
   EXPECT_NE(CheckStoresIdentical(cluster), nullptr);
+}
+
+// Membership through the Cluster API (what `ledgerctl cluster` calls): add node 4 as standby, let it catch
+// up, promote it, hand it the leadership, remove node 1; the cluster keeps taking writes throughout.
+TEST(ClusterTest, AddPromoteTransferRemove) {
+  Cluster cluster("cluster_members");
+  ASSERT_TRUE(cluster.StartAll().ok());
+  LedgerConnection connection(cluster.addresses());
+  SetUpTown(connection);
+  if (HasFatalFailure()) return;
+  std::mt19937_64 random(11);
+  uint64_t next_id = 1;
+  auto pay = [&](int requests) {
+    for (int r = 0; r < requests; ++r) {
+      v1::CreateTransfersRequest request = RandomPayments(random, 5, &next_id);
+      v1::CreateReply reply;
+      grpc::Status status = connection.Call([&](LedgerConnection& c) {
+        return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(), request, &reply);
+      });
+      ASSERT_TRUE(status.ok()) << status.error_message();
+    }
+  };
+  auto admin = [&](auto rpc) {
+    v1::ClusterReply reply;
+    return connection.Call([&](LedgerConnection& c) { return rpc(c.cluster(), reply); });
+  };
+  auto role_of = [&](int viewer, uint64_t id) -> std::string {
+    std::optional<v1::ClusterStatusReply> status = cluster.Status(viewer);
+    if (!status) return "?";
+    for (const v1::ClusterMember& member : status->members()) {
+      if (member.id() == id) return member.role();
+    }
+    return "absent";
+  };
+  pay(20);
+  ASSERT_TRUE(cluster.Start(3, /*bootstrap=*/false).ok());
+  v1::AddMemberRequest add;
+  add.set_id(4);
+  add.set_raft_address(cluster.raft(3));
+  add.set_grpc_address(cluster.grpc(3));
+  grpc::Status status = admin([&](v1::Cluster::Stub& stub, v1::ClusterReply& reply) {
+    return stub.AddMember(ContextWithDeadline(std::chrono::seconds(20)).get(), add, &reply);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(role_of(cluster.Leader(), 4), "standby");
+  pay(10);
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30), {0, 1, 2, 3})) << "node 4 did not catch up";
+
+  v1::MemberRequest four;
+  four.set_id(4);
+  status = admin([&](v1::Cluster::Stub& stub, v1::ClusterReply& reply) {
+    return stub.PromoteMember(ContextWithDeadline(std::chrono::seconds(20)).get(), four, &reply);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(role_of(cluster.Leader(), 4), "voter");
+  status = admin([&](v1::Cluster::Stub& stub, v1::ClusterReply& reply) {
+    return stub.TransferLeadership(ContextWithDeadline(std::chrono::seconds(20)).get(), four, &reply);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(cluster.WaitForLeader(std::chrono::seconds(10)), 3) << "node 4 did not become the leader";
+
+  v1::MemberRequest one;
+  one.set_id(1);
+  status = admin([&](v1::Cluster::Stub& stub, v1::ClusterReply& reply) {
+    return stub.RemoveMember(ContextWithDeadline(std::chrono::seconds(20)).get(), one, &reply);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(role_of(cluster.Leader(), 1), "absent");
+  ASSERT_EQ(cluster.node(0).Stop(), 0);
+  pay(10);  // Three voters again (2, 3, 4): writes go on without node 1.
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30), {1, 2, 3}));
+  for (int i : {1, 2, 3}) ASSERT_EQ(cluster.node(i).Stop(), 0);
+  EXPECT_NE(CheckStoresIdentical(cluster, {1, 2, 3}), nullptr);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A ledger replica on libraft: see raft_node.h.
 #include "ledger/replication/raft_node.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -117,6 +118,11 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(RocksStore* store, Clo
     return absl::InvalidArgumentError(absl::StrCat("--raft_address: \"", options.raft_address,
                                                    "\" is not HOST:PORT (or give this id's entry in --peers)"));
   }
+  for (uint64_t member : options.initial_members) {
+    bool known = false;
+    for (const RaftPeer& peer : options.peers) known = known || peer.id == member;
+    if (!known) return absl::InvalidArgumentError(absl::StrCat("--initial_members: ", member, " is not in --peers"));
+  }
   if (options.bootstrap) {
     bool found = false;
     for (const RaftPeer& peer : options.peers) {
@@ -180,6 +186,8 @@ absl::Status RaftNode::Init() {
     raft_configuration configuration;
     raft_configuration_init(&configuration);
     for (const RaftPeer& peer : options_.peers) {
+      const auto& members = options_.initial_members;
+      if (!members.empty() && std::find(members.begin(), members.end(), peer.id) == members.end()) continue;
       rv = raft_configuration_add(&configuration, peer.id, peer.raft_address.c_str(), RAFT_VOTER);
       if (rv != 0) Fatal(absl::StrCat("raft_configuration_add: ", raft_strerror(rv)));
     }

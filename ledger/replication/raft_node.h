@@ -83,7 +83,8 @@ class RaftNode final : public Committer {
     std::string raft_bind;         // Where to listen; empty: raft_address.
     std::vector<RaftPeer> peers;   // The initial cluster; also maps leader ids to gRPC addresses.
     std::string raft_dir;          // libraft's log segments, metadata and snapshots.
-    bool bootstrap = true;         // On an empty raft_dir, bootstrap `peers` as the voting members.
+    bool bootstrap = true;         // On an empty raft_dir, bootstrap the initial voting members.
+    std::vector<uint64_t> initial_members;  // Ids of `peers` to bootstrap as voters; empty: all of them.
     unsigned snapshot_threshold = 8192;  // Entries between snapshots.
     unsigned snapshot_trailing = 4096;   // Entries kept behind a snapshot for followers that lag a little.
     unsigned election_timeout_ms = 1000;

@@ -13,6 +13,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "ledger/core/journal.h"
 #include "ledger/replication/cluster_service.h"
 #include "ledger/replication/raft_node.h"
@@ -39,6 +40,9 @@ ABSL_FLAG(std::string, raft_dir, "", "Raft: log segments and snapshots (default:
 ABSL_FLAG(bool, bootstrap, true,
           "Raft: on an empty --raft_dir, bootstrap --peers as the voting members. Use --bootstrap=false for a "
           "node that joins later (ledgerctl cluster add/promote on the leader)");
+ABSL_FLAG(std::vector<std::string>, initial_members, {},
+          "Raft: ids of --peers that --bootstrap makes the voting members (default: all). List a future member "
+          "in --peers but not here so that leader hints name it once it has joined");
 ABSL_FLAG(uint32_t, snapshot_threshold, 8192, "Raft: log entries between snapshots");
 ABSL_FLAG(uint32_t, snapshot_trailing, 4096, "Raft: entries kept behind a snapshot for followers that lag a little");
 ABSL_FLAG(bool, stale_reads, false,
@@ -113,6 +117,14 @@ int main(int argc, char** argv) {
     options.peers = *peers;
     options.raft_dir = absl::GetFlag(FLAGS_raft_dir).empty() ? data_dir + "/raft" : absl::GetFlag(FLAGS_raft_dir);
     options.bootstrap = absl::GetFlag(FLAGS_bootstrap);
+    for (const std::string& member : absl::GetFlag(FLAGS_initial_members)) {
+      uint64_t id = 0;
+      if (!absl::SimpleAtoi(member, &id) || id == 0) {
+        fprintf(stderr, "ledgerd: --initial_members: \"%s\" is not a positive id\n", member.c_str());
+        return 2;
+      }
+      options.initial_members.push_back(id);
+    }
     options.snapshot_threshold = absl::GetFlag(FLAGS_snapshot_threshold);
     options.snapshot_trailing = absl::GetFlag(FLAGS_snapshot_trailing);
     options.stale_reads = absl::GetFlag(FLAGS_stale_reads);
