@@ -28,12 +28,16 @@
 #include "ledger/core/query.h"
 #include "ledger/storage/rocks_store.h"
 #include "tests/ledger_process.h"
+#include "tests/payments.h"
 
 namespace ledger {
 namespace {
 
 using testing::LedgerProcess;
 using testing::MakeTempDir;
+using testing::EnvOr;
+using testing::MakeTransfer;
+using testing::SeedFromEnv;
 
 constexpr int kNodes = 3;  // Initial members.
 constexpr int kSlots = 4;  // Addresses reserved: node 4 joins in the membership test.
@@ -42,21 +46,6 @@ constexpr int64_t kFunding = 1'000'000;
 constexpr int kClients = 3;
 constexpr uint64_t kIssuer = 1;
 constexpr uint64_t kFirstWallet = 100;
-
-uint64_t EnvOr(const char* name, uint64_t fallback) {
-  const char* text = std::getenv(name);
-  return text != nullptr ? std::strtoull(text, nullptr, 10) : fallback;
-}
-
-v1::Transfer MakeTransfer(uint64_t high, uint64_t low, uint64_t debit, uint64_t credit, int64_t amount) {
-  v1::Transfer transfer;
-  transfer.set_id(IdBytes(high, low));
-  transfer.set_debit_account_id(IdBytes(debit));
-  transfer.set_credit_account_id(IdBytes(credit));
-  transfer.set_amount(amount);
-  transfer.set_code(1);
-  return transfer;
-}
 
 // Three nodes on fixed loopback ports (Raft peers must know each other's addresses).
 class Cluster {
@@ -197,6 +186,19 @@ v1::CreateTransfersRequest RandomPayments(std::mt19937_64& random, uint64_t clie
   return request;
 }
 
+// `requests` random payment requests from `client` through the leader-following connection; each must be
+// answered OK (the cluster is expected to be healthy).
+void Pay(LedgerConnection& connection, std::mt19937_64& random, uint64_t client, uint64_t* next_id, int requests) {
+  for (int r = 0; r < requests; ++r) {
+    v1::CreateTransfersRequest request = RandomPayments(random, client, next_id);
+    v1::CreateReply reply;
+    grpc::Status status = connection.Call([&](LedgerConnection& c) {
+      return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(), request, &reply);
+    });
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+}
+
 struct Ledgerbook {
   std::mutex mutex;
   uint64_t retries = 0;  // UNAVAILABLE answers (not leader, outcome unknown, node down) retried by the client.
@@ -251,7 +253,7 @@ std::unique_ptr<RocksStore> CheckStoresIdentical(Cluster& cluster, std::vector<i
 }
 
 TEST(ClusterTest, KillTheLeaderUnderLoad) {
-  const uint64_t seed = EnvOr("LEDGER_TEST_SEED", std::random_device{}());
+  const uint64_t seed = SeedFromEnv();
   const uint64_t seconds = EnvOr("LEDGER_CLUSTER_SECONDS", 30);
   std::printf("cluster_test seed %llu, %llu s of leader kills (replay choices with LEDGER_TEST_SEED=%llu)\n",
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seconds),
@@ -373,18 +375,7 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
   if (HasFatalFailure()) return;
   std::mt19937_64 random(7);
   uint64_t next_id = 1;
-  auto pay = [&](int requests) {
-    for (int r = 0; r < requests; ++r) {
-      v1::CreateTransfersRequest request = RandomPayments(random, 9, &next_id);
-      v1::CreateReply reply;
-      ASSERT_TRUE(connection
-                      .Call([&](LedgerConnection& c) {
-                        return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(), request,
-                                                          &reply);
-                      })
-                      .ok());
-    }
-  };
+  auto pay = [&](int requests) { Pay(connection, random, 9, &next_id, requests); };
   pay(60);
   const int leader = cluster.Leader();
   ASSERT_GE(leader, 0);
@@ -415,16 +406,7 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
   if (HasFatalFailure()) return;
   std::mt19937_64 random(11);
   uint64_t next_id = 1;
-  auto pay = [&](int requests) {
-    for (int r = 0; r < requests; ++r) {
-      v1::CreateTransfersRequest request = RandomPayments(random, 5, &next_id);
-      v1::CreateReply reply;
-      grpc::Status status = connection.Call([&](LedgerConnection& c) {
-        return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(), request, &reply);
-      });
-      ASSERT_TRUE(status.ok()) << status.error_message();
-    }
-  };
+  auto pay = [&](int requests) { Pay(connection, random, 5, &next_id, requests); };
   auto admin = [&](auto rpc) {
     v1::ClusterReply reply;
     return connection.Call([&](LedgerConnection& c) { return rpc(c.cluster(), reply); });

@@ -18,12 +18,15 @@
 #include "ledger/core/query.h"
 #include "ledger/storage/rocks_store.h"
 #include "tests/ledger_process.h"
+#include "tests/payments.h"
 
 namespace ledger {
 namespace {
 
 using testing::LedgerProcess;
 using testing::MakeTempDir;
+using testing::MakeTransfer;
+using testing::SeedFromEnv;
 
 constexpr int kWallets = 40;
 constexpr int64_t kFunding = 1'000'000;
@@ -31,21 +34,6 @@ constexpr int kClients = 4;
 constexpr int kKills = 6;
 constexpr uint64_t kIssuer = 1;
 constexpr uint64_t kFirstWallet = 100;
-
-uint64_t SeedFromEnv() {
-  const char* text = std::getenv("LEDGER_TEST_SEED");
-  return text != nullptr ? std::strtoull(text, nullptr, 10) : std::random_device{}();
-}
-
-v1::Transfer MakeTransfer(uint64_t high, uint64_t low, uint64_t debit, uint64_t credit, int64_t amount) {
-  v1::Transfer transfer;
-  transfer.set_id(IdBytes(high, low));
-  transfer.set_debit_account_id(IdBytes(debit));
-  transfer.set_credit_account_id(IdBytes(credit));
-  transfer.set_amount(amount);
-  transfer.set_code(1);
-  return transfer;
-}
 
 // What the clients know: requests that were answered (with their results) and requests whose outcome
 // is unknown because the server died before replying.
