@@ -16,7 +16,16 @@ constexpr size_t kHashBytes = 32;
 // How often VerifyJournal reports progress.
 constexpr uint64_t kVerifyProgressEvery = 4096;
 
-enum class CommandTag : uint8_t { kAsset = 1, kAccount = 2, kCloseAccount = 3, kTransfer = 4 };
+enum class CommandTag : uint8_t {
+  kAsset = 1,
+  kAccount = 2,
+  kCloseAccount = 3,
+  kTransfer = 4,
+  kPosPayment = 5,
+  kPosRefund = 6,
+  kPosCancel = 7,
+  kPosCloseDay = 8,
+};
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
   e->Id(t.id);
@@ -64,9 +73,31 @@ void EncodeCommand(const Command& command, Encoder* e) {
   } else if (const auto* close = std::get_if<CloseAccount>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kCloseAccount));
     e->Id(close->id);
-  } else {
+  } else if (const auto* transfer = std::get_if<Transfer>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kTransfer));
-    EncodeTransferRequest(std::get<Transfer>(command), e);
+    EncodeTransferRequest(*transfer, e);
+  } else if (const auto* payment = std::get_if<PosPayment>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kPosPayment));
+    e->Id(payment->merchant);
+    e->Bytes(payment->payment_id);
+    e->Id(payment->payer);
+    e->I64(payment->amount);
+    e->Bytes(payment->terminal);
+  } else if (const auto* refund = std::get_if<PosRefund>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kPosRefund));
+    e->Id(refund->merchant);
+    e->Bytes(refund->payment_id);
+    e->Bytes(refund->refund_id);
+    e->I64(refund->amount);
+  } else if (const auto* cancel = std::get_if<PosCancel>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kPosCancel));
+    e->Id(cancel->merchant);
+    e->Bytes(cancel->payment_id);
+  } else {
+    const PosCloseDay& close_day = std::get<PosCloseDay>(command);
+    e->U8(static_cast<uint8_t>(CommandTag::kPosCloseDay));
+    e->Id(close_day.merchant);
+    e->U32(close_day.business_day);
   }
 }
 
@@ -96,6 +127,35 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       return CloseAccount{d->Id()};
     case CommandTag::kTransfer:
       return DecodeTransferRequest(d);
+    case CommandTag::kPosPayment: {
+      PosPayment payment;
+      payment.merchant = d->Id();
+      payment.payment_id = d->Bytes();
+      payment.payer = d->Id();
+      payment.amount = d->I64();
+      payment.terminal = d->Bytes();
+      return payment;
+    }
+    case CommandTag::kPosRefund: {
+      PosRefund refund;
+      refund.merchant = d->Id();
+      refund.payment_id = d->Bytes();
+      refund.refund_id = d->Bytes();
+      refund.amount = d->I64();
+      return refund;
+    }
+    case CommandTag::kPosCancel: {
+      PosCancel cancel;
+      cancel.merchant = d->Id();
+      cancel.payment_id = d->Bytes();
+      return cancel;
+    }
+    case CommandTag::kPosCloseDay: {
+      PosCloseDay close_day;
+      close_day.merchant = d->Id();
+      close_day.business_day = d->U32();
+      return close_day;
+    }
   }
   return std::nullopt;
 }

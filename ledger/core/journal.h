@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ledger/core/kv.h"
+#include "ledger/core/pos.h"
 #include "ledger/core/records.h"
 #include "ledger/core/types.h"
 
@@ -25,8 +26,9 @@ struct CloseAccount {
   AccountId id;
 };
 
-// One command in a batch. Asset/Account/Transfer carry only their request fields.
-using Command = std::variant<Asset, Account, CloseAccount, Transfer>;
+// One command in a batch. Asset/Account/Transfer carry only their request fields. The Pos* commands are
+// shop payments (ledger/core/pos.h); they move value through transfers the ledger derives.
+using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment, PosRefund, PosCancel, PosCloseDay>;
 
 // What became of one command.
 struct Outcome {

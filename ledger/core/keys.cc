@@ -90,4 +90,35 @@ void DecodePendingIndex(std::string_view key, Timestamp* timeout_at, TransferId*
 
 uint64_t DecodeJournal(std::string_view key) { return ReadBigEndian64(key.substr(1)); }
 
+namespace {
+void AppendBigEndian32(uint32_t value, std::string* out) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
+}
+std::string MerchantKey(char prefix, const AccountId& merchant) {
+  std::string key(1, prefix);
+  AppendId(merchant, &key);
+  return key;
+}
+}  // namespace
+
+std::string Payment(const AccountId& merchant, std::string_view payment_id) {
+  return MerchantKey(kPayment, merchant).append(payment_id);
+}
+
+std::string Refund(const AccountId& merchant, std::string_view refund_id) {
+  return MerchantKey(kRefund, merchant).append(refund_id);
+}
+
+std::string DayReport(const AccountId& merchant, uint32_t business_day) {
+  std::string key = MerchantKey(kDayReport, merchant);
+  AppendBigEndian32(business_day, &key);
+  return key;
+}
+
+std::string DayTotals(const AccountId& merchant, uint32_t business_day) {
+  std::string key = MerchantKey(kDayTotals, merchant);
+  AppendBigEndian32(business_day, &key);
+  return key;
+}
+
 }  // namespace ledger::keys

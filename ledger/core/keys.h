@@ -20,6 +20,10 @@ inline constexpr char kExpiryIndex = 'X';
 inline constexpr char kPendingIndex = 'P';
 inline constexpr char kHistory = 'H';
 inline constexpr char kJournal = 'J';
+inline constexpr char kPayment = 'Q';
+inline constexpr char kRefund = 'U';
+inline constexpr char kDayReport = 'Y';
+inline constexpr char kDayTotals = 'Z';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -31,6 +35,12 @@ std::string ExpiryIndex(Timestamp expiry, const AccountId& id);
 std::string PendingIndex(Timestamp timeout_at, const TransferId& id);
 std::string History(const AccountId& id, Timestamp timestamp);
 std::string Journal(uint64_t index);
+// Shop payments (ledger/core/pos.h). Merchant first, so one merchant's records are contiguous.
+std::string Payment(const AccountId& merchant, std::string_view payment_id);
+std::string Refund(const AccountId& merchant, std::string_view refund_id);
+std::string DayReport(const AccountId& merchant, uint32_t business_day);
+// A merchant's running totals of a business day (what the close freezes into DayReport).
+std::string DayTotals(const AccountId& merchant, uint32_t business_day);
 
 // Decoders for the index keys. They assume the key came from the matching encoder.
 void DecodeExpiryIndex(std::string_view key, Timestamp* expiry, AccountId* id);

@@ -81,4 +81,34 @@ std::vector<std::pair<uint64_t, std::string>> ReadJournal(const KvReader& state,
   return entries;
 }
 
+std::optional<PaymentRecord> LookupPayment(const KvReader& state, const AccountId& merchant,
+                                           std::string_view payment_id) {
+  std::string bytes;
+  if (!state.Get(keys::Payment(merchant, payment_id), &bytes)) return std::nullopt;
+  return DecodePaymentRecord(bytes);
+}
+
+std::optional<RefundRecord> LookupRefund(const KvReader& state, const AccountId& merchant, std::string_view refund_id) {
+  std::string bytes;
+  if (!state.Get(keys::Refund(merchant, refund_id), &bytes)) return std::nullopt;
+  return DecodeRefundRecord(bytes);
+}
+
+std::optional<DayReport> LookupDayReport(const KvReader& state, const AccountId& merchant, uint32_t business_day) {
+  std::string bytes;
+  if (!state.Get(keys::DayReport(merchant, business_day), &bytes)) return std::nullopt;
+  return DecodeDayReport(bytes);
+}
+
+DayReport DayRunningTotals(const KvReader& state, const AccountId& merchant, uint32_t business_day) {
+  std::string bytes;
+  if (state.Get(keys::DayTotals(merchant, business_day), &bytes)) {
+    if (std::optional<DayReport> report = DecodeDayReport(bytes)) return *report;
+  }
+  DayReport empty;
+  empty.merchant = merchant;
+  empty.business_day = business_day;
+  return empty;
+}
+
 }  // namespace ledger

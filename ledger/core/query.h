@@ -18,6 +18,15 @@ std::optional<Account> LookupAccount(const KvReader& state, const AccountId& id)
 std::optional<Transfer> LookupTransfer(const KvReader& state, const TransferId& id);
 std::vector<Lot> LookupLots(const KvReader& state, const AccountId& id);
 
+// Shop payments (pos.h).
+std::optional<PaymentRecord> LookupPayment(const KvReader& state, const AccountId& merchant,
+                                           std::string_view payment_id);
+std::optional<RefundRecord> LookupRefund(const KvReader& state, const AccountId& merchant, std::string_view refund_id);
+// The frozen report of a closed day; nullopt if the day is not closed.
+std::optional<DayReport> LookupDayReport(const KvReader& state, const AccountId& merchant, uint32_t business_day);
+// The running totals of a day (closed or not; empty totals if nothing happened).
+DayReport DayRunningTotals(const KvReader& state, const AccountId& merchant, uint32_t business_day);
+
 struct HistoryPage {
   std::vector<HistoryEntry> entries;
   Timestamp next_timestamp = 0;  // Continue from here (0 = no more).

@@ -50,6 +50,15 @@ constexpr const char* kResultNames[kResultCount] = {
     "account_has_balance",
     "pending_id_must_be_zero",
     "pending_id_required",
+    "pos_id_invalid",
+    "terminal_id_invalid",
+    "not_a_merchant",
+    "payment_not_found",
+    "refund_exceeds_payment",
+    "payment_cancelled",
+    "payment_refunded",
+    "day_closed",
+    "business_day_invalid",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

@@ -53,8 +53,17 @@ enum class [[nodiscard]] Result : uint8_t {
   kAccountHasBalance = 35,
   kPendingIdMustBeZero = 36,
   kPendingIdRequired = 37,
+  kPosIdInvalid = 38,
+  kTerminalIdInvalid = 39,
+  kNotAMerchant = 40,
+  kPaymentNotFound = 41,
+  kRefundExceedsPayment = 42,
+  kPaymentCancelled = 43,
+  kPaymentRefunded = 44,
+  kDayClosed = 45,
+  kBusinessDayInvalid = 46,
 };
-inline constexpr int kResultCount = 38;
+inline constexpr int kResultCount = 47;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
+#include "ledger/core/pos.h"
 
 namespace ledger {
 namespace {
@@ -487,8 +488,9 @@ class BatchApplier {
       bool closed = false;
       while (chain_end < end) {
         const Transfer* member = std::get_if<Transfer>(&commands[chain_end]);
+        if (member == nullptr) break;  // Only transfers link: the chain is left open.
         ++chain_end;
-        if (member == nullptr || !member->flag(transfer_flags::kLinked)) {
+        if (!member->flag(transfer_flags::kLinked)) {
           closed = true;
           break;
         }
@@ -530,15 +532,17 @@ class BatchApplier {
     }
     entry_.outcomes[failed] = failure;
     // The failing member's own outcome is decided and recorded, as outside a chain.
-    if (!failure.duplicate) {
-      RecordFailure(std::get<Transfer>(commands[failed]), failure);
-    }
+    if (!failure.duplicate) RecordFailure(std::get<Transfer>(commands[failed]), failure);
   }
 
   Outcome ApplyOne(const Command& command, Timestamp at, bool in_chain = false) {
     if (const auto* asset = std::get_if<Asset>(&command)) return CreateAsset(*asset, at);
     if (const auto* account = std::get_if<Account>(&command)) return CreateAccount(*account, at);
     if (const auto* close = std::get_if<CloseAccount>(&command)) return Close(*close, at);
+    if (const auto* payment = std::get_if<PosPayment>(&command)) return Pay(*payment, at);
+    if (const auto* refund = std::get_if<PosRefund>(&command)) return Refund(*refund, at);
+    if (const auto* cancel = std::get_if<PosCancel>(&command)) return Cancel(*cancel, at);
+    if (const auto* close_day = std::get_if<PosCloseDay>(&command)) return CloseDay(*close_day, at);
     const Transfer& transfer = std::get<Transfer>(command);
     Outcome outcome = CreateTransfer(transfer, at);
     if (!in_chain && outcome.result != Result::kOk && !outcome.duplicate) RecordFailure(transfer, outcome);
@@ -821,6 +825,192 @@ class BatchApplier {
     outcome.debit_account_id = pending.debit_account_id;
     outcome.credit_account_id = pending.credit_account_id;
     outcome.amount = post ? amount : pending.amount;
+    return outcome;
+  }
+
+  // ----- shop payments (pos.h) -----
+  std::optional<PaymentRecord> LoadPayment(const AccountId& merchant, std::string_view payment_id) {
+    std::string bytes;
+    if (!working_.Get(keys::Payment(merchant, payment_id), &bytes)) return std::nullopt;
+    std::optional<PaymentRecord> record = DecodePaymentRecord(bytes);
+    if (!record) Fatal(absl::StrCat("payment record of ", merchant.ToHex(), " is corrupt"));
+    return record;
+  }
+
+  bool DayClosed(const AccountId& merchant, uint32_t day) {
+    std::string bytes;
+    return working_.Get(keys::DayReport(merchant, day), &bytes);
+  }
+
+  // Adds to the running totals of (merchant, day) for `terminal`.
+  void AddToDay(const AccountId& merchant, uint32_t day, AssetId asset, const std::string& terminal,
+                const DayTotals& delta) {
+    std::string bytes;
+    DayReport running;
+    if (working_.Get(keys::DayTotals(merchant, day), &bytes)) {
+      std::optional<DayReport> decoded = DecodeDayReport(bytes);
+      if (!decoded) Fatal(absl::StrCat("day totals of ", merchant.ToHex(), " are corrupt"));
+      running = std::move(*decoded);
+    } else {
+      running.merchant = merchant;
+      running.business_day = day;
+      running.asset = asset;
+    }
+    for (DayTotals* totals : {&running.total, &running.by_terminal[terminal]}) {
+      totals->payments += delta.payments;
+      totals->gross += delta.gross;
+      totals->cancels += delta.cancels;
+      totals->cancelled += delta.cancelled;
+      totals->refunded += delta.refunded;
+    }
+    working_.Put(keys::DayTotals(merchant, day), EncodeDayReport(running));
+  }
+
+  // A derived, reserved-id transfer through the ordinary path (balances, lots, history, journal).
+  Outcome MoveDerived(char kind, const AccountId& merchant, std::string_view id, const AccountId& debit,
+                      const AccountId& credit, int64_t amount, uint32_t code, Timestamp at) {
+    Transfer t;
+    t.id = PosTransferId(kind, merchant, id);
+    t.debit_account_id = debit;
+    t.credit_account_id = credit;
+    t.amount = amount;
+    t.code = code;
+    return Move(t, at);
+  }
+
+  Outcome Pay(const PosPayment& p, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result r) {
+      outcome.result = r;
+      return outcome;
+    };
+    if (p.merchant.IsZero() || p.payer.IsZero()) return fail(Result::kIdMustNotBeZero);
+    if (!ValidPosId(p.payment_id)) return fail(Result::kPosIdInvalid);
+    if (p.terminal.size() > kTerminalIdLengthMax || (!p.terminal.empty() && !ValidPosId(p.terminal))) {
+      return fail(Result::kTerminalIdInvalid);
+    }
+    if (std::optional<PaymentRecord> existing = LoadPayment(p.merchant, p.payment_id)) {
+      if (!existing->request.SameRequest(p)) return fail(Result::kExistsWithDifferentFields);
+      return Outcome{existing->result, true, existing->timestamp};
+    }
+    const Account* merchant = working_.FindAccount(p.merchant);
+    if (merchant == nullptr) return fail(Result::kCreditAccountNotFound);
+    if (merchant->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
+    outcome = MoveDerived('P', p.merchant, p.payment_id, p.payer, p.merchant, p.amount, kCodePosPayment, at);
+    PaymentRecord record;
+    record.request = p;
+    record.asset = merchant->asset;
+    record.timestamp = at;
+    record.business_day = BusinessDay(at);
+    record.result = outcome.result;
+    record.state = outcome.result == Result::kOk ? PaymentState::kCaptured : PaymentState::kRefused;
+    working_.Put(keys::Payment(p.merchant, p.payment_id), EncodePaymentRecord(record));
+    if (outcome.result == Result::kOk) {
+      AddToDay(p.merchant, record.business_day, record.asset, p.terminal, DayTotals{1, p.amount, 0, 0, 0});
+    }
+    return outcome;
+  }
+
+  Outcome Refund(const PosRefund& r, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result result) {
+      outcome.result = result;
+      return outcome;
+    };
+    if (r.merchant.IsZero()) return fail(Result::kIdMustNotBeZero);
+    if (!ValidPosId(r.payment_id) || !ValidPosId(r.refund_id)) return fail(Result::kPosIdInvalid);
+    std::string bytes;
+    if (working_.Get(keys::Refund(r.merchant, r.refund_id), &bytes)) {
+      std::optional<RefundRecord> existing = DecodeRefundRecord(bytes);
+      if (!existing) Fatal(absl::StrCat("refund record of ", r.merchant.ToHex(), " is corrupt"));
+      if (!existing->request.SameRequest(r)) return fail(Result::kExistsWithDifferentFields);
+      return Outcome{existing->result, true, existing->timestamp};
+    }
+    std::optional<PaymentRecord> payment = LoadPayment(r.merchant, r.payment_id);
+    if (!payment || payment->state == PaymentState::kRefused) {
+      outcome.result = Result::kPaymentNotFound;
+    } else if (payment->state == PaymentState::kCancelled) {
+      outcome.result = Result::kPaymentCancelled;
+    } else if (r.amount <= 0) {
+      outcome.result = Result::kAmountMustBePositive;
+    } else if (r.amount > payment->request.amount - payment->refunded) {
+      outcome.result = Result::kRefundExceedsPayment;
+    } else {
+      outcome = MoveDerived('R', r.merchant, r.refund_id, r.merchant, payment->request.payer, r.amount,
+                            kCodePosRefund, at);
+    }
+    RefundRecord record{r, at, outcome.result};
+    working_.Put(keys::Refund(r.merchant, r.refund_id), EncodeRefundRecord(record));
+    if (outcome.result == Result::kOk) {
+      payment->refunded += r.amount;
+      working_.Put(keys::Payment(r.merchant, r.payment_id), EncodePaymentRecord(*payment));
+      int64_t day = BusinessDayIndex(at);
+      while (DayClosed(r.merchant, DayNumber(day))) ++day;  // Late refunds go to the next open day.
+      AddToDay(r.merchant, DayNumber(day), payment->asset, payment->request.terminal, DayTotals{0, 0, 0, 0, r.amount});
+    }
+    return outcome;
+  }
+
+  Outcome Cancel(const PosCancel& c, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result r) {
+      outcome.result = r;
+      return outcome;
+    };
+    if (!ValidPosId(c.payment_id)) return fail(Result::kPosIdInvalid);
+    std::optional<PaymentRecord> payment = LoadPayment(c.merchant, c.payment_id);
+    if (!payment || payment->state == PaymentState::kRefused) return fail(Result::kPaymentNotFound);
+    if (payment->state == PaymentState::kCancelled) return Outcome{Result::kOk, true, payment->cancelled_at};
+    if (payment->refunded > 0) return fail(Result::kPaymentRefunded);
+    if (BusinessDay(at) != payment->business_day || DayClosed(c.merchant, payment->business_day)) {
+      return fail(Result::kDayClosed);
+    }
+    outcome = MoveDerived('C', c.merchant, c.payment_id, c.merchant, payment->request.payer, payment->request.amount,
+                          kCodePosCancel, at);
+    if (outcome.result != Result::kOk) return outcome;
+    payment->state = PaymentState::kCancelled;
+    payment->cancelled_at = at;
+    working_.Put(keys::Payment(c.merchant, c.payment_id), EncodePaymentRecord(*payment));
+    AddToDay(c.merchant, payment->business_day, payment->asset, payment->request.terminal,
+             DayTotals{0, 0, 1, payment->request.amount, 0});
+    return outcome;
+  }
+
+  Outcome CloseDay(const PosCloseDay& c, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    const uint32_t day = c.business_day;
+    const uint32_t month = day / 100 % 100, date = day % 100;
+    if (day < 19700101 || month < 1 || month > 12 || date < 1 || date > 31 || day > BusinessDay(at)) {
+      outcome.result = Result::kBusinessDayInvalid;
+      return outcome;
+    }
+    const Account* merchant = working_.FindAccount(c.merchant);
+    if (merchant == nullptr) {
+      outcome.result = Result::kAccountNotFound;
+      return outcome;
+    }
+    if (merchant->kind != AccountKind::kMerchant) {
+      outcome.result = Result::kNotAMerchant;
+      return outcome;
+    }
+    std::string bytes;
+    if (working_.Get(keys::DayReport(c.merchant, day), &bytes)) {
+      std::optional<DayReport> closed = DecodeDayReport(bytes);
+      if (!closed) Fatal(absl::StrCat("day report of ", c.merchant.ToHex(), " is corrupt"));
+      return Outcome{Result::kOk, true, closed->closed_at};
+    }
+    DayReport report;
+    if (working_.Get(keys::DayTotals(c.merchant, day), &bytes)) {
+      std::optional<DayReport> running = DecodeDayReport(bytes);
+      if (!running) Fatal(absl::StrCat("day totals of ", c.merchant.ToHex(), " are corrupt"));
+      report = std::move(*running);
+    } else {
+      report.merchant = c.merchant;
+      report.business_day = day;
+      report.asset = merchant->asset;
+    }
+    report.closed_at = at;
+    working_.Put(keys::DayReport(c.merchant, day), EncodeDayReport(report));
     return outcome;
   }
 

@@ -8,6 +8,7 @@ namespace ledger {
 
 // The core's numbering must match the proto's, item for item: checked here, at compile time.
 static_assert(static_cast<int>(Result::kPendingIdRequired) == v1::PENDING_ID_REQUIRED);
+static_assert(static_cast<int>(Result::kBusinessDayInvalid) == v1::BUSINESS_DAY_INVALID);
 static_assert(static_cast<int>(Result::kExceedsBalance) == v1::EXCEEDS_BALANCE);
 static_assert(kResultCount == v1::Result_ARRAYSIZE);
 static_assert(static_cast<int>(AccountKind::kExternal) == v1::EXTERNAL);
@@ -228,8 +229,24 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
       AccountToProto(created, event.mutable_account_created());
     } else if (const auto* close = std::get_if<CloseAccount>(&command)) {
       event.set_account_closed(close->id.ToBytes());
+    } else if (std::holds_alternative<PosCloseDay>(command)) {
+      continue;  // Moves no value.
     } else {
-      Transfer transfer = std::get<Transfer>(command);
+      // A transfer, or a shop payment/refund/cancel: the transfer the ledger derived for it.
+      Transfer transfer;
+      if (const auto* requested = std::get_if<Transfer>(&command)) {
+        transfer = *requested;
+      } else if (const auto* payment = std::get_if<PosPayment>(&command)) {
+        transfer.id = PosTransferId('P', payment->merchant, payment->payment_id);
+        transfer.code = kCodePosPayment;
+      } else if (const auto* refund = std::get_if<PosRefund>(&command)) {
+        transfer.id = PosTransferId('R', refund->merchant, refund->refund_id);
+        transfer.code = kCodePosRefund;
+      } else {
+        const PosCancel& cancel = std::get<PosCancel>(command);
+        transfer.id = PosTransferId('C', cancel.merchant, cancel.payment_id);
+        transfer.code = kCodePosCancel;
+      }
       transfer.debit_account_id = outcome.debit_account_id;
       transfer.credit_account_id = outcome.credit_account_id;
       transfer.amount = outcome.amount;

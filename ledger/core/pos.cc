@@ -1,0 +1,178 @@
+// Shop payments: records, derived ids and the business day. See pos.h; layouts in ledger/FORMAT.md.
+#include "ledger/core/pos.h"
+
+#include "ledger/core/codec.h"
+#include "ledger/core/kv.h"
+#include "ledger/core/limits.h"
+
+namespace ledger {
+namespace {
+
+constexpr uint8_t kVersion = 1;
+
+// Days since 1970-01-01 -> civil date (proleptic Gregorian), integer only.
+uint32_t CivilFromDays(int64_t days) {
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const int64_t doe = days - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2);
+  return static_cast<uint32_t>(year * 10000 + month * 100 + day);
+}
+
+void EncodeTotals(const DayTotals& t, Encoder* e) {
+  e->U64(t.payments);
+  e->I64(t.gross);
+  e->U64(t.cancels);
+  e->I64(t.cancelled);
+  e->I64(t.refunded);
+}
+
+DayTotals DecodeTotals(Decoder* d) {
+  DayTotals t;
+  t.payments = d->U64();
+  t.gross = d->I64();
+  t.cancels = d->U64();
+  t.cancelled = d->I64();
+  t.refunded = d->I64();
+  return t;
+}
+
+}  // namespace
+
+int64_t BusinessDayIndex(Timestamp at) {
+  const int64_t seconds = static_cast<int64_t>(at / static_cast<Timestamp>(kNanosPerSecond)) + kJapanOffsetSeconds;
+  return seconds / 86400;
+}
+
+uint32_t DayNumber(int64_t day_index) { return CivilFromDays(day_index); }
+
+TransferId PosTransferId(char kind, const AccountId& merchant, std::string_view id) {
+  std::string input = "ledger-pos-v1";
+  input.push_back(kind);
+  input += merchant.ToBytes();
+  input += id;
+  const std::string hash = Blake2b256(input);
+  uint64_t high = 0, low = 0;
+  for (int i = 0; i < 8; ++i) {
+    high = (high << 8) | static_cast<uint8_t>(hash[i]);
+    low = (low << 8) | static_cast<uint8_t>(hash[8 + i]);
+  }
+  // Reserved space (top 16 bits set), bit 47 set: apart from the expiry sweep's ids (index < 2^47).
+  return TransferId{0xffff800000000000ULL | (high & 0x00007fffffffffffULL), low};
+}
+
+bool ValidPosId(std::string_view id) {
+  if (id.empty() || id.size() > kPosIdLengthMax) return false;
+  for (unsigned char c : id) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+std::string EncodePaymentRecord(const PaymentRecord& r) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.Id(r.request.merchant);
+  e.Bytes(r.request.payment_id);
+  e.Id(r.request.payer);
+  e.I64(r.request.amount);
+  e.Bytes(r.request.terminal);
+  e.U32(r.asset);
+  e.U64(r.timestamp);
+  e.U32(r.business_day);
+  e.U8(static_cast<uint8_t>(r.result));
+  e.U8(static_cast<uint8_t>(r.state));
+  e.I64(r.refunded);
+  e.U64(r.cancelled_at);
+  return out;
+}
+
+std::optional<PaymentRecord> DecodePaymentRecord(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  PaymentRecord r;
+  r.request.merchant = d.Id();
+  r.request.payment_id = d.Bytes();
+  r.request.payer = d.Id();
+  r.request.amount = d.I64();
+  r.request.terminal = d.Bytes();
+  r.asset = d.U32();
+  r.timestamp = d.U64();
+  r.business_day = d.U32();
+  r.result = static_cast<Result>(d.U8());
+  r.state = static_cast<PaymentState>(d.U8());
+  r.refunded = d.I64();
+  r.cancelled_at = d.U64();
+  if (!d.done()) return std::nullopt;
+  return r;
+}
+
+std::string EncodeRefundRecord(const RefundRecord& r) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.Id(r.request.merchant);
+  e.Bytes(r.request.payment_id);
+  e.Bytes(r.request.refund_id);
+  e.I64(r.request.amount);
+  e.U64(r.timestamp);
+  e.U8(static_cast<uint8_t>(r.result));
+  return out;
+}
+
+std::optional<RefundRecord> DecodeRefundRecord(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  RefundRecord r;
+  r.request.merchant = d.Id();
+  r.request.payment_id = d.Bytes();
+  r.request.refund_id = d.Bytes();
+  r.request.amount = d.I64();
+  r.timestamp = d.U64();
+  r.result = static_cast<Result>(d.U8());
+  if (!d.done()) return std::nullopt;
+  return r;
+}
+
+std::string EncodeDayReport(const DayReport& r) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.Id(r.merchant);
+  e.U32(r.business_day);
+  e.U32(r.asset);
+  e.U64(r.closed_at);
+  EncodeTotals(r.total, &e);
+  e.U32(static_cast<uint32_t>(r.by_terminal.size()));
+  for (const auto& [terminal, totals] : r.by_terminal) {
+    e.Bytes(terminal);
+    EncodeTotals(totals, &e);
+  }
+  return out;
+}
+
+std::optional<DayReport> DecodeDayReport(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  DayReport r;
+  r.merchant = d.Id();
+  r.business_day = d.U32();
+  r.asset = d.U32();
+  r.closed_at = d.U64();
+  r.total = DecodeTotals(&d);
+  const uint32_t terminals = d.U32();
+  for (uint32_t i = 0; i < terminals && d.ok(); ++i) {
+    std::string terminal = d.Bytes();
+    r.by_terminal[terminal] = DecodeTotals(&d);
+  }
+  if (!d.done()) return std::nullopt;
+  return r;
+}
+
+}  // namespace ledger

@@ -1,0 +1,135 @@
+// Shop payments in the core: payments identified by the merchant's own payment id, refunds (partial,
+// several, never more than paid), same-day cancels, and the daily close. Each moves value with an
+// ordinary transfer (journaled, in the account history, consuming and creating expiry lots as usual)
+// whose id the ledger derives from the merchant and the merchant's id, in the reserved id space, so a
+// client can neither collide with it nor replay it.
+//
+// Rules (timestamps are the ledger's logical clock; a business day is the Japan-time calendar day):
+//  - PosPayment: payer -> merchant. The merchant account must be a MERCHANT of the payer's asset.
+//    (merchant, payment_id) is decided once: resubmitting the same fields returns the original outcome,
+//    other fields give exists_with_different_fields. A refused payment stays refused (new id to retry).
+//  - PosRefund: merchant -> the payment's payer, amount <= paid - already refunded
+//    (refund_exceeds_payment otherwise); (merchant, refund_id) is decided once like a payment.
+//  - PosCancel: the whole payment back, only on its own business day, before that day is closed, and
+//    only if nothing was refunded (day_closed / payment_refunded); cancelling twice is a duplicate.
+//  - PosCloseDay: freezes the day's report for the merchant (count, gross, cancelled, refunded, net per
+//    terminal); afterwards that day's payments can be refunded but not cancelled. A day in the future
+//    cannot be closed; closing twice is a duplicate with the stored report.
+//  - Day totals: a payment and its cancel count on the payment's day; a refund counts on the day it is
+//    made, or on the next open day if that day is already closed (as POS systems book late refunds).
+#ifndef LEDGER_CORE_POS_H_
+#define LEDGER_CORE_POS_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ledger/core/records.h"
+#include "ledger/core/types.h"
+
+namespace ledger {
+
+inline constexpr size_t kPosIdLengthMax = 64;        // Merchant payment and refund ids (PayPay's limit).
+inline constexpr size_t kTerminalIdLengthMax = 32;
+inline constexpr uint32_t kCodePosPayment = 0xffffff10;
+inline constexpr uint32_t kCodePosRefund = 0xffffff11;
+inline constexpr uint32_t kCodePosCancel = 0xffffff12;
+inline constexpr int64_t kJapanOffsetSeconds = 9 * 3600;
+
+struct PosPayment {
+  AccountId merchant;
+  std::string payment_id;
+  AccountId payer;
+  int64_t amount = 0;
+  std::string terminal;
+  bool SameRequest(const PosPayment& other) const {
+    return merchant == other.merchant && payment_id == other.payment_id && payer == other.payer &&
+           amount == other.amount && terminal == other.terminal;
+  }
+};
+
+struct PosRefund {
+  AccountId merchant;
+  std::string payment_id;
+  std::string refund_id;
+  int64_t amount = 0;
+  bool SameRequest(const PosRefund& other) const {
+    return merchant == other.merchant && payment_id == other.payment_id && refund_id == other.refund_id &&
+           amount == other.amount;
+  }
+};
+
+struct PosCancel {
+  AccountId merchant;
+  std::string payment_id;
+};
+
+struct PosCloseDay {
+  AccountId merchant;
+  uint32_t business_day = 0;  // yyyymmdd, Japan time.
+};
+
+enum class PaymentState : uint8_t { kRefused = 0, kCaptured = 1, kCancelled = 2 };
+
+// What the ledger keeps per payment (key Q merchant payment_id).
+struct PaymentRecord {
+  PosPayment request;
+  AssetId asset = 0;
+  Timestamp timestamp = 0;
+  uint32_t business_day = 0;
+  Result result = Result::kOk;
+  PaymentState state = PaymentState::kRefused;
+  int64_t refunded = 0;
+  Timestamp cancelled_at = 0;
+};
+
+// Per refund id (key U merchant refund_id).
+struct RefundRecord {
+  PosRefund request;
+  Timestamp timestamp = 0;
+  Result result = Result::kOk;
+};
+
+// A closed day's report (key Y merchant day).
+struct DayTotals {
+  uint64_t payments = 0;   // Captured on that day (cancelled ones included).
+  int64_t gross = 0;
+  uint64_t cancels = 0;
+  int64_t cancelled = 0;
+  int64_t refunded = 0;    // Refunded so far on that day's payments, at close time.
+  int64_t net() const { return gross - cancelled - refunded; }
+  bool operator==(const DayTotals&) const = default;
+};
+struct DayReport {
+  AccountId merchant;
+  uint32_t business_day = 0;
+  AssetId asset = 0;
+  Timestamp closed_at = 0;
+  DayTotals total;
+  std::map<std::string, DayTotals> by_terminal;  // Sorted: deterministic bytes.
+};
+
+// Japan-time calendar days: the day index (days since 1970-01-01, JST) of logical time `at`
+// (nanoseconds since 1970), and a day index as yyyymmdd.
+int64_t BusinessDayIndex(Timestamp at);
+uint32_t DayNumber(int64_t day_index);
+inline uint32_t BusinessDay(Timestamp at) { return DayNumber(BusinessDayIndex(at)); }
+
+// The reserved transfer id of a payment ('P'), refund ('R') or cancel ('C').
+TransferId PosTransferId(char kind, const AccountId& merchant, std::string_view id);
+
+// 1..kPosIdLengthMax printable ASCII characters.
+bool ValidPosId(std::string_view id);
+
+std::string EncodePaymentRecord(const PaymentRecord& record);
+std::optional<PaymentRecord> DecodePaymentRecord(std::string_view bytes);
+std::string EncodeRefundRecord(const RefundRecord& record);
+std::optional<RefundRecord> DecodeRefundRecord(std::string_view bytes);
+std::string EncodeDayReport(const DayReport& report);
+std::optional<DayReport> DecodeDayReport(std::string_view bytes);
+
+}  // namespace ledger
+
+#endif  // LEDGER_CORE_POS_H_

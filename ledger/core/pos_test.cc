@@ -1,0 +1,182 @@
+// Shop payments in the core: one test per rule in pos.h.
+#include "ledger/core/pos.h"
+
+#include <gtest/gtest.h>
+
+#include "ledger/core/keys.h"
+#include "ledger/core/query.h"
+#include "ledger/core/test_util.h"
+
+namespace ledger {
+namespace {
+
+using testing::Id;
+using testing::kSecond;
+
+constexpr AssetId kCoin = 1;
+constexpr uint64_t kIssuer = 1, kAlice = 10, kBob = 11, kShop = 20, kOtherShop = 21;
+constexpr int64_t kHour = 3600;
+
+class PosTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // kEpoch is 2026-01-01T00:00Z = 09:00 in Japan.
+    ledger_.Apply({testing::MakeAsset(kCoin, "COIN", 0, 900)});
+    ledger_.Apply({testing::MakeAccount(kIssuer, kCoin, AccountKind::kIssuer),
+                   testing::MakeAccount(kAlice, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
+                   testing::MakeAccount(kBob, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
+                   testing::MakeAccount(kShop, kCoin, AccountKind::kMerchant, account_flags::kNonNegative),
+                   testing::MakeAccount(kOtherShop, kCoin, AccountKind::kMerchant, account_flags::kNonNegative)});
+    ledger_.Apply({testing::MakeTransfer(1, kIssuer, kAlice, 10'000), testing::MakeTransfer(2, kIssuer, kBob, 500)});
+  }
+
+  static PosPayment Payment(std::string id, uint64_t payer, int64_t amount, std::string terminal = "REG-1") {
+    return PosPayment{Id(kShop), std::move(id), Id(payer), amount, std::move(terminal)};
+  }
+  static PosRefund Refund(std::string payment, std::string refund, int64_t amount) {
+    return PosRefund{Id(kShop), std::move(payment), std::move(refund), amount};
+  }
+  Outcome One(Command command) { return ledger_.Apply({std::move(command)})[0]; }
+  int64_t Balance(uint64_t id) { return ledger_.Balance(id); }
+
+  testing::MemoryLedger ledger_;
+};
+
+TEST_F(PosTest, BusinessDayIsTheJapaneseCalendarDay) {
+  EXPECT_EQ(BusinessDay(testing::kEpoch), 20260101u);                       // 09:00 JST.
+  EXPECT_EQ(BusinessDay(testing::kEpoch - 9 * kHour * kSecond), 20260101u);  // 00:00 JST.
+  EXPECT_EQ(BusinessDay(testing::kEpoch - 9 * kHour * kSecond - 1), 20251231u);
+  EXPECT_EQ(BusinessDay(testing::kEpoch + 59 * 24 * kHour * kSecond), 20260301u);  // Not a leap year.
+}
+
+TEST_F(PosTest, PaymentMovesValueOnceByMerchantPaymentId) {
+  const Outcome paid = One(Payment("order-1", kAlice, 1200));
+  ASSERT_EQ(paid.result, Result::kOk);
+  EXPECT_FALSE(paid.duplicate);
+  EXPECT_EQ(Balance(kAlice), 8800);
+  EXPECT_EQ(Balance(kShop), 1200);
+  // The derived transfer is an ordinary, journaled transfer in the reserved id space.
+  const TransferId id = PosTransferId('P', Id(kShop), "order-1");
+  EXPECT_TRUE(id.IsReserved());
+  std::optional<Transfer> transfer = LookupTransfer(ledger_.state(), id);
+  ASSERT_TRUE(transfer.has_value());
+  EXPECT_EQ(transfer->code, kCodePosPayment);
+  EXPECT_EQ(transfer->amount, 1200);
+  // Same id, same fields: the original outcome, nothing moves again.
+  const Outcome again = One(Payment("order-1", kAlice, 1200));
+  EXPECT_EQ(again.result, Result::kOk);
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.timestamp, paid.timestamp);
+  EXPECT_EQ(Balance(kAlice), 8800);
+  // Same id, other fields.
+  EXPECT_EQ(One(Payment("order-1", kAlice, 1300)).result, Result::kExistsWithDifferentFields);
+  // The same payment id at another shop is another payment.
+  EXPECT_EQ(One(PosPayment{Id(kOtherShop), "order-1", Id(kAlice), 100, ""}).result, Result::kOk);
+  std::optional<PaymentRecord> record = LookupPayment(ledger_.state(), Id(kShop), "order-1");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->state, PaymentState::kCaptured);
+  EXPECT_EQ(record->business_day, 20260101u);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+TEST_F(PosTest, RefusedPaymentStaysRefused) {
+  const Outcome refused = One(Payment("big", kBob, 501));
+  EXPECT_EQ(refused.result, Result::kExceedsBalance);
+  ledger_.Apply({testing::MakeTransfer(3, kIssuer, kBob, 1000)});
+  const Outcome again = One(Payment("big", kBob, 501));
+  EXPECT_EQ(again.result, Result::kExceedsBalance);
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(One(Payment("big-2", kBob, 501)).result, Result::kOk);
+}
+
+TEST_F(PosTest, PaymentRefusals) {
+  EXPECT_EQ(One(Payment("", kAlice, 1)).result, Result::kPosIdInvalid);
+  EXPECT_EQ(One(Payment(std::string(65, 'x'), kAlice, 1)).result, Result::kPosIdInvalid);
+  EXPECT_EQ(One(Payment("tab\there", kAlice, 1)).result, Result::kPosIdInvalid);
+  EXPECT_EQ(One(Payment("t", kAlice, 1, std::string(33, 'T'))).result, Result::kTerminalIdInvalid);
+  EXPECT_EQ(One(PosPayment{Id(kBob), "p", Id(kAlice), 1, ""}).result, Result::kNotAMerchant);
+  EXPECT_EQ(One(PosPayment{Id(99), "p", Id(kAlice), 1, ""}).result, Result::kCreditAccountNotFound);
+  EXPECT_EQ(One(Payment("zero", kAlice, 0)).result, Result::kAmountMustBePositive);
+  EXPECT_EQ(One(Payment("nobody", 98, 5)).result, Result::kDebitAccountNotFound);
+  EXPECT_EQ(Balance(kAlice), 10'000);
+}
+
+TEST_F(PosTest, RefundsArePartialRepeatableAndBounded) {
+  ASSERT_EQ(One(Payment("order-1", kAlice, 1000)).result, Result::kOk);
+  EXPECT_EQ(One(Refund("order-1", "ref-1", 300)).result, Result::kOk);
+  EXPECT_EQ(One(Refund("order-1", "ref-2", 600)).result, Result::kOk);
+  EXPECT_EQ(Balance(kAlice), 9900);
+  EXPECT_EQ(Balance(kShop), 100);
+  EXPECT_EQ(One(Refund("order-1", "ref-3", 101)).result, Result::kRefundExceedsPayment);
+  EXPECT_EQ(One(Refund("order-1", "ref-3", 101)).duplicate, true);  // Decided once, even refused.
+  EXPECT_EQ(One(Refund("order-1", "ref-4", 100)).result, Result::kOk);
+  const Outcome again = One(Refund("order-1", "ref-1", 300));
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.result, Result::kOk);
+  EXPECT_EQ(One(Refund("order-1", "ref-1", 200)).result, Result::kExistsWithDifferentFields);
+  EXPECT_EQ(One(Refund("no-such", "ref-9", 1)).result, Result::kPaymentNotFound);
+  EXPECT_EQ(One(Refund("order-1", "ref-0", 0)).result, Result::kAmountMustBePositive);
+  EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "order-1")->refunded, 1000);
+  EXPECT_EQ(Balance(kAlice), 10'000);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+TEST_F(PosTest, CancelOnlySameDayBeforeCloseAndWithoutRefunds) {
+  ASSERT_EQ(One(Payment("a", kAlice, 100)).result, Result::kOk);
+  ASSERT_EQ(One(Payment("b", kAlice, 200)).result, Result::kOk);
+  ASSERT_EQ(One(Payment("c", kAlice, 300)).result, Result::kOk);
+  EXPECT_EQ(One(PosCancel{Id(kShop), "a"}).result, Result::kOk);
+  EXPECT_EQ(Balance(kAlice), 9500);
+  EXPECT_TRUE(One(PosCancel{Id(kShop), "a"}).duplicate);
+  EXPECT_EQ(One(Refund("a", "ref-a", 10)).result, Result::kPaymentCancelled);
+  ASSERT_EQ(One(Refund("b", "ref-b", 10)).result, Result::kOk);
+  EXPECT_EQ(One(PosCancel{Id(kShop), "b"}).result, Result::kPaymentRefunded);
+  EXPECT_EQ(One(PosCancel{Id(kShop), "nope"}).result, Result::kPaymentNotFound);
+  ledger_.Advance(24 * kHour);  // The next day: no cancel, refunds still fine.
+  EXPECT_EQ(One(PosCancel{Id(kShop), "c"}).result, Result::kDayClosed);
+  EXPECT_EQ(One(Refund("c", "ref-c", 300)).result, Result::kOk);
+}
+
+TEST_F(PosTest, CloseDayFreezesTheReport) {
+  ASSERT_EQ(One(Payment("a", kAlice, 100, "REG-1")).result, Result::kOk);
+  ASSERT_EQ(One(Payment("b", kAlice, 200, "REG-2")).result, Result::kOk);
+  ASSERT_EQ(One(Payment("c", kAlice, 400, "REG-2")).result, Result::kOk);
+  ASSERT_EQ(One(PosCancel{Id(kShop), "a"}).result, Result::kOk);
+  ASSERT_EQ(One(Refund("c", "r1", 50)).result, Result::kOk);
+  EXPECT_EQ(One(PosCloseDay{Id(kShop), 20260102}).result, Result::kBusinessDayInvalid);  // Tomorrow.
+  EXPECT_EQ(One(PosCloseDay{Id(kShop), 20261301}).result, Result::kBusinessDayInvalid);
+  EXPECT_EQ(One(PosCloseDay{Id(kAlice), 20260101}).result, Result::kNotAMerchant);
+  const Outcome closed = One(PosCloseDay{Id(kShop), 20260101});
+  ASSERT_EQ(closed.result, Result::kOk);
+  std::optional<DayReport> report = LookupDayReport(ledger_.state(), Id(kShop), 20260101);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->total, (DayTotals{3, 700, 1, 100, 50}));
+  EXPECT_EQ(report->total.net(), 550);
+  EXPECT_EQ(report->by_terminal.at("REG-1"), (DayTotals{1, 100, 1, 100, 0}));
+  EXPECT_EQ(report->by_terminal.at("REG-2"), (DayTotals{2, 600, 0, 0, 50}));
+  // Closing again: the stored report, unchanged.
+  const Outcome again = One(PosCloseDay{Id(kShop), 20260101});
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.timestamp, closed.timestamp);
+  // After the close: no cancel; a refund is booked on the next open day, the frozen report stays.
+  ASSERT_EQ(One(Payment("d", kAlice, 80)).result, Result::kOk);  // Still 1 January.
+  EXPECT_EQ(One(PosCancel{Id(kShop), "d"}).result, Result::kDayClosed);
+  EXPECT_EQ(One(Refund("b", "r2", 20)).result, Result::kOk);
+  EXPECT_EQ(LookupDayReport(ledger_.state(), Id(kShop), 20260101)->total, (DayTotals{3, 700, 1, 100, 50}));
+  EXPECT_EQ(DayRunningTotals(ledger_.state(), Id(kShop), 20260102).total.refunded, 20);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+TEST_F(PosTest, JournalCarriesTheCommandsAndVerifies) {
+  ASSERT_EQ(One(Payment("a", kAlice, 100)).result, Result::kOk);
+  ASSERT_EQ(One(Refund("a", "r", 40)).result, Result::kOk);
+  ASSERT_EQ(One(PosCloseDay{Id(kShop), 20260101}).result, Result::kOk);
+  std::optional<JournalEntry> entry = DecodeJournalEntry(ledger_.last().entry_bytes);
+  ASSERT_TRUE(entry.has_value());
+  ASSERT_EQ(entry->commands.size(), 1u);
+  EXPECT_EQ(std::get<PosCloseDay>(entry->commands[0]).business_day, 20260101u);
+  EXPECT_TRUE(VerifyJournal(ledger_.state()).ok);
+}
+
+}  // namespace
+}  // namespace ledger
