@@ -25,6 +25,9 @@ enum class CommandTag : uint8_t {
   kPosRefund = 6,
   kPosCancel = 7,
   kPosCloseDay = 8,
+  kPosFees = 9,
+  kPosCashOut = 10,
+  kPosSupplierPayment = 11,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -93,11 +96,31 @@ void EncodeCommand(const Command& command, Encoder* e) {
     e->U8(static_cast<uint8_t>(CommandTag::kPosCancel));
     e->Id(cancel->merchant);
     e->Bytes(cancel->payment_id);
-  } else {
-    const PosCloseDay& close_day = std::get<PosCloseDay>(command);
+  } else if (const auto* close_day = std::get_if<PosCloseDay>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kPosCloseDay));
-    e->Id(close_day.merchant);
-    e->U32(close_day.business_day);
+    e->Id(close_day->merchant);
+    e->U32(close_day->business_day);
+  } else if (const auto* fees = std::get_if<PosFees>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kPosFees));
+    e->U32(fees->asset);
+    e->Id(fees->issuer);
+    e->Id(fees->fee_account);
+    e->U32(fees->cashout_bps);
+    e->U32(fees->member_cashout_bps);
+    e->U32(fees->supplier_bps);
+  } else if (const auto* cashout = std::get_if<PosCashOut>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kPosCashOut));
+    e->Id(cashout->merchant);
+    e->Bytes(cashout->cashout_id);
+    e->I64(cashout->amount);
+    e->U8(cashout->member ? 1 : 0);
+  } else {
+    const PosSupplierPayment& supplier = std::get<PosSupplierPayment>(command);
+    e->U8(static_cast<uint8_t>(CommandTag::kPosSupplierPayment));
+    e->Id(supplier.payer);
+    e->Bytes(supplier.payment_id);
+    e->Id(supplier.supplier);
+    e->I64(supplier.amount);
   }
 }
 
@@ -155,6 +178,32 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       close_day.merchant = d->Id();
       close_day.business_day = d->U32();
       return close_day;
+    }
+    case CommandTag::kPosFees: {
+      PosFees fees;
+      fees.asset = d->U32();
+      fees.issuer = d->Id();
+      fees.fee_account = d->Id();
+      fees.cashout_bps = d->U32();
+      fees.member_cashout_bps = d->U32();
+      fees.supplier_bps = d->U32();
+      return fees;
+    }
+    case CommandTag::kPosCashOut: {
+      PosCashOut cashout;
+      cashout.merchant = d->Id();
+      cashout.cashout_id = d->Bytes();
+      cashout.amount = d->I64();
+      cashout.member = d->U8() != 0;
+      return cashout;
+    }
+    case CommandTag::kPosSupplierPayment: {
+      PosSupplierPayment supplier;
+      supplier.payer = d->Id();
+      supplier.payment_id = d->Bytes();
+      supplier.supplier = d->Id();
+      supplier.amount = d->I64();
+      return supplier;
     }
   }
   return std::nullopt;

@@ -28,7 +28,8 @@ struct CloseAccount {
 
 // One command in a batch. Asset/Account/Transfer carry only their request fields. The Pos* commands are
 // shop payments (ledger/core/pos.h); they move value through transfers the ledger derives.
-using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment, PosRefund, PosCancel, PosCloseDay>;
+using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment, PosRefund, PosCancel, PosCloseDay,
+                             PosFees, PosCashOut, PosSupplierPayment>;
 
 // What became of one command.
 struct Outcome {
@@ -46,6 +47,7 @@ struct Outcome {
 enum class SystemEventType : uint8_t {
   kExpiry = 1,          // A lapsed lot moved from a wallet to the asset's breakage account.
   kPendingExpired = 2,  // A pending transfer timed out; its reservation was released.
+  kFee = 3,             // The fee transfer of a cash-out or supplier payment (command in the same entry).
 };
 
 struct SystemEvent {

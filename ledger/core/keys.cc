@@ -121,4 +121,18 @@ std::string DayTotals(const AccountId& merchant, uint32_t business_day) {
   return key;
 }
 
+std::string Fees(AssetId asset) {
+  std::string key(1, kFees);
+  AppendBigEndian32(asset, &key);
+  return key;
+}
+
+std::string CashOut(const AccountId& merchant, std::string_view cashout_id) {
+  return MerchantKey(kCashOut, merchant).append(cashout_id);
+}
+
+std::string SupplierPayment(const AccountId& payer, std::string_view payment_id) {
+  return MerchantKey(kSupplierPayment, payer).append(payment_id);
+}
+
 }  // namespace ledger::keys

@@ -24,6 +24,9 @@ inline constexpr char kPayment = 'Q';
 inline constexpr char kRefund = 'U';
 inline constexpr char kDayReport = 'Y';
 inline constexpr char kDayTotals = 'Z';
+inline constexpr char kFees = 'F';
+inline constexpr char kCashOut = 'W';
+inline constexpr char kSupplierPayment = 'B';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -41,6 +44,9 @@ std::string Refund(const AccountId& merchant, std::string_view refund_id);
 std::string DayReport(const AccountId& merchant, uint32_t business_day);
 // A merchant's running totals of a business day (what the close freezes into DayReport).
 std::string DayTotals(const AccountId& merchant, uint32_t business_day);
+std::string Fees(AssetId asset);
+std::string CashOut(const AccountId& merchant, std::string_view cashout_id);
+std::string SupplierPayment(const AccountId& payer, std::string_view payment_id);
 
 // Decoders for the index keys. They assume the key came from the matching encoder.
 void DecodeExpiryIndex(std::string_view key, Timestamp* expiry, AccountId* id);

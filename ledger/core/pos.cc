@@ -175,4 +175,68 @@ std::optional<DayReport> DecodeDayReport(std::string_view bytes) {
   return r;
 }
 
+int64_t FeeOf(int64_t amount, uint32_t bps) {
+  return static_cast<int64_t>(static_cast<__int128>(amount) * bps / kBasisPointsMax);
+}
+
+std::string EncodeFees(const PosFees& f) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.U32(f.asset);
+  e.Id(f.issuer);
+  e.Id(f.fee_account);
+  e.U32(f.cashout_bps);
+  e.U32(f.member_cashout_bps);
+  e.U32(f.supplier_bps);
+  return out;
+}
+
+std::optional<PosFees> DecodeFees(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  PosFees f;
+  f.asset = d.U32();
+  f.issuer = d.Id();
+  f.fee_account = d.Id();
+  f.cashout_bps = d.U32();
+  f.member_cashout_bps = d.U32();
+  f.supplier_bps = d.U32();
+  if (!d.done()) return std::nullopt;
+  return f;
+}
+
+std::string EncodeFeeRecord(const FeeRecord& r) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.Id(r.account);
+  e.Bytes(r.id);
+  e.Id(r.counterparty);
+  e.I64(r.amount);
+  e.U8(r.member ? 1 : 0);
+  e.U32(r.bps);
+  e.I64(r.fee);
+  e.U64(r.timestamp);
+  e.U8(static_cast<uint8_t>(r.result));
+  return out;
+}
+
+std::optional<FeeRecord> DecodeFeeRecord(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  FeeRecord r;
+  r.account = d.Id();
+  r.id = d.Bytes();
+  r.counterparty = d.Id();
+  r.amount = d.I64();
+  r.member = d.U8() != 0;
+  r.bps = d.U32();
+  r.fee = d.I64();
+  r.timestamp = d.U64();
+  r.result = static_cast<Result>(d.U8());
+  if (!d.done()) return std::nullopt;
+  return r;
+}
+
 }  // namespace ledger

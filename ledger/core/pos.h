@@ -15,6 +15,10 @@
 //  - PosCloseDay: freezes the day's report for the merchant (count, gross, cancelled, refunded, net per
 //    terminal); afterwards that day's payments can be refunded but not cancelled. A day in the future
 //    cannot be closed; closing twice is a duplicate with the stored report.
+//  - PosFees: the operator's fee schedule per asset (issuer, FEE account, basis points < 10,000).
+//  - PosCashOut: merchant -> issuer (amount - fee, retired) and merchant -> fee account (fee), both or
+//    neither; PosSupplierPayment: payer -> supplier MERCHANT (amount) and payer -> fee account (B2B fee on
+//    top), both or neither. Fees round down; ids are decided once, like payments.
 //  - Day totals: a payment and its cancel count on the payment's day; a refund counts on the day it is
 //    made, or on the next open day if that day is already closed (as POS systems book late refunds).
 #ifndef LEDGER_CORE_POS_H_
@@ -36,6 +40,10 @@ inline constexpr size_t kTerminalIdLengthMax = 32;
 inline constexpr uint32_t kCodePosPayment = 0xffffff10;
 inline constexpr uint32_t kCodePosRefund = 0xffffff11;
 inline constexpr uint32_t kCodePosCancel = 0xffffff12;
+inline constexpr uint32_t kCodeCashOut = 0xffffff13;      // Merchant -> issuer: coin retired for yen.
+inline constexpr uint32_t kCodeFee = 0xffffff14;          // Merchant -> fee account.
+inline constexpr uint32_t kCodeSupplierPayment = 0xffffff15;
+inline constexpr uint32_t kBasisPointsMax = 10'000;
 inline constexpr int64_t kJapanOffsetSeconds = 9 * 3600;
 
 struct PosPayment {
@@ -69,6 +77,57 @@ struct PosCancel {
 struct PosCloseDay {
   AccountId merchant;
   uint32_t business_day = 0;  // yyyymmdd, Japan time.
+};
+
+// Fees of an asset (key F asset): set by the operator, replaced by a later SetFees.
+struct PosFees {
+  AssetId asset = 0;
+  AccountId issuer;            // Where cashed-out coin goes (retired from circulation).
+  AccountId fee_account;       // A FEE account of the asset.
+  uint32_t cashout_bps = 0;    // e.g. 150 = 1.5 %.
+  uint32_t member_cashout_bps = 0;  // For chamber members.
+  uint32_t supplier_bps = 0;   // Merchant-to-merchant (B2B) payments, paid by the payer on top.
+};
+
+// Fee of `amount` at `bps`, rounded down to the unit (in the merchant's favour):
+// floor(amount * bps / 10,000). Exact for every amount <= kAmountMax (128-bit intermediate).
+int64_t FeeOf(int64_t amount, uint32_t bps);
+
+// Cash-out (換金): the merchant's coin goes back to the issuer (amount - fee) and the fee to the fee
+// account; the bank pays amount - fee yen (outside the ledger: see the payout record).
+struct PosCashOut {
+  AccountId merchant;
+  std::string cashout_id;
+  int64_t amount = 0;
+  bool member = false;
+  bool SameRequest(const PosCashOut& o) const {
+    return merchant == o.merchant && cashout_id == o.cashout_id && amount == o.amount && member == o.member;
+  }
+};
+
+// A merchant pays a local supplier (another MERCHANT account) `amount`, plus the B2B fee.
+struct PosSupplierPayment {
+  AccountId payer;
+  std::string payment_id;
+  AccountId supplier;
+  int64_t amount = 0;
+  bool SameRequest(const PosSupplierPayment& o) const {
+    return payer == o.payer && payment_id == o.payment_id && supplier == o.supplier && amount == o.amount;
+  }
+};
+
+// Cash-outs and supplier payments as kept (keys W merchant id, B payer id): the request, the fee and
+// its rate, and the outcome — the payout file and settlement reports are built from these.
+struct FeeRecord {
+  AccountId account;     // Merchant (cash-out) or payer (supplier payment).
+  std::string id;
+  AccountId counterparty;  // Issuer or supplier.
+  int64_t amount = 0;
+  bool member = false;
+  uint32_t bps = 0;
+  int64_t fee = 0;
+  Timestamp timestamp = 0;
+  Result result = Result::kOk;
 };
 
 enum class PaymentState : uint8_t { kRefused = 0, kCaptured = 1, kCancelled = 2 };
@@ -117,7 +176,8 @@ int64_t BusinessDayIndex(Timestamp at);
 uint32_t DayNumber(int64_t day_index);
 inline uint32_t BusinessDay(Timestamp at) { return DayNumber(BusinessDayIndex(at)); }
 
-// The reserved transfer id of a payment ('P'), refund ('R') or cancel ('C').
+// The reserved transfer id of a payment ('P'), refund ('R'), cancel ('C'), cash-out ('O') and its fee
+// ('o'), supplier payment ('S') and its fee ('s').
 TransferId PosTransferId(char kind, const AccountId& merchant, std::string_view id);
 
 // 1..kPosIdLengthMax printable ASCII characters.
@@ -128,6 +188,10 @@ std::optional<PaymentRecord> DecodePaymentRecord(std::string_view bytes);
 std::string EncodeRefundRecord(const RefundRecord& record);
 std::optional<RefundRecord> DecodeRefundRecord(std::string_view bytes);
 std::string EncodeDayReport(const DayReport& report);
+std::string EncodeFees(const PosFees& fees);
+std::optional<PosFees> DecodeFees(std::string_view bytes);
+std::string EncodeFeeRecord(const FeeRecord& record);
+std::optional<FeeRecord> DecodeFeeRecord(std::string_view bytes);
 std::optional<DayReport> DecodeDayReport(std::string_view bytes);
 
 }  // namespace ledger

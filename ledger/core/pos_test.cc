@@ -14,7 +14,7 @@ using testing::Id;
 using testing::kSecond;
 
 constexpr AssetId kCoin = 1;
-constexpr uint64_t kIssuer = 1, kAlice = 10, kBob = 11, kShop = 20, kOtherShop = 21;
+constexpr uint64_t kIssuer = 1, kAlice = 10, kBob = 11, kShop = 20, kOtherShop = 21, kFeeAccount = 30;
 constexpr int64_t kHour = 3600;
 
 class PosTest : public ::testing::Test {
@@ -26,7 +26,8 @@ class PosTest : public ::testing::Test {
                    testing::MakeAccount(kAlice, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
                    testing::MakeAccount(kBob, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
                    testing::MakeAccount(kShop, kCoin, AccountKind::kMerchant, account_flags::kNonNegative),
-                   testing::MakeAccount(kOtherShop, kCoin, AccountKind::kMerchant, account_flags::kNonNegative)});
+                   testing::MakeAccount(kOtherShop, kCoin, AccountKind::kMerchant, account_flags::kNonNegative),
+                   testing::MakeAccount(kFeeAccount, kCoin, AccountKind::kFee)});
     ledger_.Apply({testing::MakeTransfer(1, kIssuer, kAlice, 10'000), testing::MakeTransfer(2, kIssuer, kBob, 500)});
   }
 
@@ -176,6 +177,64 @@ TEST_F(PosTest, JournalCarriesTheCommandsAndVerifies) {
   ASSERT_EQ(entry->commands.size(), 1u);
   EXPECT_EQ(std::get<PosCloseDay>(entry->commands[0]).business_day, 20260101u);
   EXPECT_TRUE(VerifyJournal(ledger_.state()).ok);
+}
+
+TEST_F(PosTest, FeeIsRoundedDownExactly) {
+  EXPECT_EQ(FeeOf(10'000, 150), 150);
+  EXPECT_EQ(FeeOf(999, 150), 14);  // 14.985 -> 14: rounded down, in the merchant's favour.
+  EXPECT_EQ(FeeOf(1, 9999), 0);
+  EXPECT_EQ(FeeOf(100'000'000'000'000, 9999), 99'990'000'000'000);  // No overflow at the amount limit.
+}
+
+TEST_F(PosTest, FeeScheduleIsValidated) {
+  EXPECT_EQ(One(PosFees{kCoin, Id(kIssuer), Id(kShop), 150, 100, 50}).result, Result::kFeeScheduleInvalid);
+  EXPECT_EQ(One(PosFees{kCoin, Id(kAlice), Id(kFeeAccount), 150, 100, 50}).result, Result::kFeeScheduleInvalid);
+  EXPECT_EQ(One(PosFees{kCoin, Id(kIssuer), Id(kFeeAccount), 10'000, 100, 50}).result, Result::kFeeScheduleInvalid);
+  EXPECT_EQ(One(PosFees{7, Id(kIssuer), Id(kFeeAccount), 150, 100, 50}).result, Result::kAssetNotFound);
+  EXPECT_EQ(One(PosCashOut{Id(kShop), "co-1", 100, false}).result, Result::kFeesNotSet);
+}
+
+TEST_F(PosTest, CashOutRetiresCoinAndTakesTheFee) {
+  ASSERT_EQ(One(PosFees{kCoin, Id(kIssuer), Id(kFeeAccount), 150, 100, 50}).result, Result::kOk);
+  ASSERT_EQ(One(Payment("sale", kAlice, 10'000)).result, Result::kOk);
+  const int64_t issuer_before = Balance(kIssuer);
+  const Outcome out = One(PosCashOut{Id(kShop), "co-1", 6'000, false});
+  ASSERT_EQ(out.result, Result::kOk);
+  EXPECT_EQ(Balance(kShop), 4'000);
+  EXPECT_EQ(Balance(kFeeAccount), 90);                 // 1.5 % of 6,000.
+  EXPECT_EQ(Balance(kIssuer), issuer_before + 5'910);  // Back to the issuer: out of circulation.
+  ASSERT_EQ(ledger_.last().entry.system_events.size(), 1u);
+  EXPECT_EQ(ledger_.last().entry.system_events[0].type, SystemEventType::kFee);
+  EXPECT_EQ(ledger_.last().entry.system_events[0].amount, 90);
+  // Chamber members pay the lower rate; the same id again is the same cash-out.
+  EXPECT_EQ(One(PosCashOut{Id(kShop), "co-2", 1'000, true}).result, Result::kOk);
+  EXPECT_EQ(Balance(kFeeAccount), 100);
+  EXPECT_TRUE(One(PosCashOut{Id(kShop), "co-2", 1'000, true}).duplicate);
+  EXPECT_EQ(One(PosCashOut{Id(kShop), "co-2", 999, true}).result, Result::kExistsWithDifferentFields);
+  // More than the shop holds: nothing moves (not even the principal), and the id stays refused.
+  EXPECT_EQ(One(PosCashOut{Id(kShop), "co-3", 3'001, false}).result, Result::kExceedsBalance);
+  EXPECT_EQ(Balance(kShop), 3'000);
+  EXPECT_EQ(One(PosCashOut{Id(kAlice), "co-4", 1, false}).result, Result::kNotAMerchant);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+TEST_F(PosTest, SupplierPaymentAddsTheB2BFeeForThePayer) {
+  ASSERT_EQ(One(PosFees{kCoin, Id(kIssuer), Id(kFeeAccount), 150, 100, 50}).result, Result::kOk);
+  ASSERT_EQ(One(Payment("sale", kAlice, 5'030)).result, Result::kOk);
+  ASSERT_EQ(One(PosSupplierPayment{Id(kShop), "inv-7", Id(kOtherShop), 5'000}).result, Result::kOk);
+  EXPECT_EQ(Balance(kShop), 5);   // 5,030 - 5,000 - 25.
+  EXPECT_EQ(Balance(kOtherShop), 5'000);
+  EXPECT_EQ(Balance(kFeeAccount), 25);  // 0.5 %.
+  EXPECT_TRUE(One(PosSupplierPayment{Id(kShop), "inv-7", Id(kOtherShop), 5'000}).duplicate);
+  // The payer could pay the supplier but not the fee on top: all or nothing.
+  ASSERT_EQ(One(Payment("sale-2", kAlice, 1'000)).result, Result::kOk);
+  EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-8", Id(kOtherShop), 1'001}).result, Result::kExceedsBalance);
+  EXPECT_EQ(Balance(kShop), 1'005);
+  EXPECT_EQ(Balance(kOtherShop), 5'000);
+  EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-9", Id(kAlice), 10}).result, Result::kNotAMerchant);
+  EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-10", Id(77), 10}).result, Result::kCreditAccountNotFound);
+  EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-9", Id(77), 10}).result, Result::kExistsWithDifferentFields);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
 }  // namespace

@@ -59,6 +59,8 @@ constexpr const char* kResultNames[kResultCount] = {
     "payment_refunded",
     "day_closed",
     "business_day_invalid",
+    "fees_not_set",
+    "fee_schedule_invalid",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

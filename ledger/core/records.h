@@ -62,8 +62,10 @@ enum class [[nodiscard]] Result : uint8_t {
   kPaymentRefunded = 44,
   kDayClosed = 45,
   kBusinessDayInvalid = 46,
+  kFeesNotSet = 47,
+  kFeeScheduleInvalid = 48,
 };
-inline constexpr int kResultCount = 47;
+inline constexpr int kResultCount = 49;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

@@ -543,6 +543,9 @@ class BatchApplier {
     if (const auto* refund = std::get_if<PosRefund>(&command)) return Refund(*refund, at);
     if (const auto* cancel = std::get_if<PosCancel>(&command)) return Cancel(*cancel, at);
     if (const auto* close_day = std::get_if<PosCloseDay>(&command)) return CloseDay(*close_day, at);
+    if (const auto* fees = std::get_if<PosFees>(&command)) return SetFees(*fees, at);
+    if (const auto* cashout = std::get_if<PosCashOut>(&command)) return CashOut(*cashout, at);
+    if (const auto* supplier = std::get_if<PosSupplierPayment>(&command)) return PaySupplier(*supplier, at);
     const Transfer& transfer = std::get<Transfer>(command);
     Outcome outcome = CreateTransfer(transfer, at);
     if (!in_chain && outcome.result != Result::kOk && !outcome.duplicate) RecordFailure(transfer, outcome);
@@ -1012,6 +1015,135 @@ class BatchApplier {
     report.closed_at = at;
     working_.Put(keys::DayReport(c.merchant, day), EncodeDayReport(report));
     return outcome;
+  }
+
+  // ----- fees, cash-out, supplier payments (pos.h) -----
+  bool AccountIs(const AccountId& id, AccountKind kind, AssetId asset) {
+    const Account* account = working_.FindAccount(id);
+    return account != nullptr && account->kind == kind && account->asset == asset;
+  }
+
+  Outcome SetFees(const PosFees& f, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    if (working_.FindAsset(f.asset) == nullptr) {
+      outcome.result = Result::kAssetNotFound;
+    } else if (!AccountIs(f.issuer, AccountKind::kIssuer, f.asset) ||
+               !AccountIs(f.fee_account, AccountKind::kFee, f.asset) || f.cashout_bps >= kBasisPointsMax ||
+               f.member_cashout_bps >= kBasisPointsMax || f.supplier_bps >= kBasisPointsMax) {
+      outcome.result = Result::kFeeScheduleInvalid;
+    } else {
+      working_.Put(keys::Fees(f.asset), EncodeFees(f));
+    }
+    return outcome;
+  }
+
+  std::optional<PosFees> LoadFees(AssetId asset) {
+    std::string bytes;
+    if (!working_.Get(keys::Fees(asset), &bytes)) return std::nullopt;
+    std::optional<PosFees> fees = DecodeFees(bytes);
+    if (!fees) Fatal(absl::StrCat("fee schedule of asset ", asset, " is corrupt"));
+    return fees;
+  }
+
+  // `principal` from `from` to `to` and `fee` from `from` to the fee account, both or neither. The fee
+  // transfer is recorded as a system event of the entry (the change stream shows it).
+  Outcome MoveWithFee(char kind, const AccountId& owner, const std::string& id, const AccountId& from,
+                      const AccountId& to, int64_t principal, uint32_t code, const PosFees& fees, int64_t fee,
+                      Timestamp at) {
+    working_.BeginScope();
+    Outcome outcome = MoveDerived(kind, owner, id, from, to, principal, code, at);
+    if (outcome.result == Result::kOk && fee > 0) {
+      const Timestamp fee_at = Tick();
+      const char fee_kind = static_cast<char>(kind | 0x20);  // 'O' -> 'o', 'S' -> 's'.
+      Outcome fee_outcome = MoveDerived(fee_kind, owner, id, from, fees.fee_account, fee, kCodeFee, fee_at);
+      if (fee_outcome.result != Result::kOk) {
+        outcome.result = fee_outcome.result;
+      } else {
+        entry_.system_events.push_back({SystemEventType::kFee, PosTransferId(fee_kind, owner, id), from,
+                                        fees.fee_account, fees.asset, fee, fee_at});
+      }
+    }
+    if (outcome.result == Result::kOk) {
+      working_.CommitScope();
+    } else {
+      working_.RollbackScope();
+      outcome = Outcome{outcome.result, false, at};
+    }
+    return outcome;
+  }
+
+  // Shared by cash-outs and supplier payments: validation, idempotency, fee, record.
+  template <typename Request>
+  Outcome FeeCommand(const Request& request, const AccountId& account, const std::string& id,
+                     const AccountId& counterparty_requested, bool member, std::string record_key, char kind,
+                     uint32_t code, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    if (!ValidPosId(id)) {
+      outcome.result = Result::kPosIdInvalid;
+      return outcome;
+    }
+    std::string bytes;
+    if (working_.Get(record_key, &bytes)) {
+      std::optional<FeeRecord> existing = DecodeFeeRecord(bytes);
+      if (!existing) Fatal(absl::StrCat("fee record of ", account.ToHex(), " is corrupt"));
+      const bool same = existing->amount == request.amount && existing->member == member &&
+                        (counterparty_requested.IsZero() || existing->counterparty == counterparty_requested);
+      if (!same) {
+        outcome.result = Result::kExistsWithDifferentFields;
+        return outcome;
+      }
+      return Outcome{existing->result, true, existing->timestamp};
+    }
+    const Account* owner = working_.FindAccount(account);
+    std::optional<PosFees> fees;
+    if (owner == nullptr) {
+      outcome.result = Result::kAccountNotFound;
+      return outcome;
+    }
+    if (owner->kind != AccountKind::kMerchant) {
+      outcome.result = Result::kNotAMerchant;
+      return outcome;
+    }
+    FeeRecord record;
+    record.account = account;
+    record.id = id;
+    record.amount = request.amount;
+    record.member = member;
+    record.timestamp = at;
+    fees = LoadFees(owner->asset);
+    const AccountId counterparty = counterparty_requested.IsZero() && fees ? fees->issuer : counterparty_requested;
+    record.counterparty = counterparty;
+    if (!fees) {
+      outcome.result = Result::kFeesNotSet;
+    } else if (request.amount <= 0) {
+      outcome.result = Result::kAmountMustBePositive;
+    } else if (request.amount > kAmountMax) {
+      outcome.result = Result::kAmountExceedsLimit;
+    } else if (!counterparty_requested.IsZero() && !AccountIs(counterparty, AccountKind::kMerchant, owner->asset)) {
+      outcome.result = working_.FindAccount(counterparty) == nullptr ? Result::kCreditAccountNotFound
+                                                                     : Result::kNotAMerchant;
+    } else {
+      const bool cashout = counterparty_requested.IsZero();
+      record.bps = cashout ? (member ? fees->member_cashout_bps : fees->cashout_bps) : fees->supplier_bps;
+      record.fee = FeeOf(request.amount, record.bps);
+      // A cash-out takes the fee out of the amount; a supplier payment adds it on top for the payer.
+      const int64_t principal = cashout ? request.amount - record.fee : request.amount;
+      outcome = MoveWithFee(kind, account, id, account, counterparty, principal, code, *fees, record.fee, at);
+    }
+    record.result = outcome.result;
+    working_.Put(std::move(record_key), EncodeFeeRecord(record));
+    return outcome;
+  }
+
+  Outcome CashOut(const PosCashOut& c, Timestamp at) {
+    return FeeCommand(c, c.merchant, c.cashout_id, AccountId{}, c.member, keys::CashOut(c.merchant, c.cashout_id), 'O',
+                      kCodeCashOut, at);
+  }
+
+  Outcome PaySupplier(const PosSupplierPayment& p, Timestamp at) {
+    if (p.supplier.IsZero()) return Outcome{Result::kIdMustNotBeZero, false, at};
+    return FeeCommand(p, p.payer, p.payment_id, p.supplier, false, keys::SupplierPayment(p.payer, p.payment_id), 'S',
+                      kCodeSupplierPayment, at);
   }
 
   ApplyOutput Finish() {

@@ -8,7 +8,7 @@ namespace ledger {
 
 // The core's numbering must match the proto's, item for item: checked here, at compile time.
 static_assert(static_cast<int>(Result::kPendingIdRequired) == v1::PENDING_ID_REQUIRED);
-static_assert(static_cast<int>(Result::kBusinessDayInvalid) == v1::BUSINESS_DAY_INVALID);
+static_assert(static_cast<int>(Result::kFeeScheduleInvalid) == v1::FEE_SCHEDULE_INVALID);
 static_assert(static_cast<int>(Result::kExceedsBalance) == v1::EXCEEDS_BALANCE);
 static_assert(kResultCount == v1::Result_ARRAYSIZE);
 static_assert(static_cast<int>(AccountKind::kExternal) == v1::EXTERNAL);
@@ -194,7 +194,9 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
     transfer->set_amount(system.amount);
     transfer->set_asset(system.asset);
     transfer->set_timestamp(system.timestamp);
-    transfer->set_code(system.type == SystemEventType::kExpiry ? kCodeExpiry : 0);
+    transfer->set_code(system.type == SystemEventType::kExpiry ? kCodeExpiry
+                       : system.type == SystemEventType::kFee ? kCodeFee
+                                                              : 0);
     if (system.type == SystemEventType::kPendingExpired) {
       transfer->set_flags(transfer_flags::kPending);
       transfer->set_pending_state(v1::PENDING_STATE_EXPIRED);
@@ -229,7 +231,7 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
       AccountToProto(created, event.mutable_account_created());
     } else if (const auto* close = std::get_if<CloseAccount>(&command)) {
       event.set_account_closed(close->id.ToBytes());
-    } else if (std::holds_alternative<PosCloseDay>(command)) {
+    } else if (std::holds_alternative<PosCloseDay>(command) || std::holds_alternative<PosFees>(command)) {
       continue;  // Moves no value.
     } else {
       // A transfer, or a shop payment/refund/cancel: the transfer the ledger derived for it.
@@ -242,10 +244,16 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
       } else if (const auto* refund = std::get_if<PosRefund>(&command)) {
         transfer.id = PosTransferId('R', refund->merchant, refund->refund_id);
         transfer.code = kCodePosRefund;
-      } else {
-        const PosCancel& cancel = std::get<PosCancel>(command);
-        transfer.id = PosTransferId('C', cancel.merchant, cancel.payment_id);
+      } else if (const auto* cancel = std::get_if<PosCancel>(&command)) {
+        transfer.id = PosTransferId('C', cancel->merchant, cancel->payment_id);
         transfer.code = kCodePosCancel;
+      } else if (const auto* cashout = std::get_if<PosCashOut>(&command)) {
+        transfer.id = PosTransferId('O', cashout->merchant, cashout->cashout_id);
+        transfer.code = kCodeCashOut;  // Its fee transfer is a system event of the same entry.
+      } else {
+        const PosSupplierPayment& supplier = std::get<PosSupplierPayment>(command);
+        transfer.id = PosTransferId('S', supplier.payer, supplier.payment_id);
+        transfer.code = kCodeSupplierPayment;
       }
       transfer.debit_account_id = outcome.debit_account_id;
       transfer.credit_account_id = outcome.credit_account_id;
