@@ -109,7 +109,8 @@ class Cluster {
   // with the next heartbeat, so one agreeing poll may be stale).
   bool WaitForConvergence(std::chrono::milliseconds timeout, std::vector<int> nodes = {0, 1, 2}) {
     const auto give_up = std::chrono::steady_clock::now() + timeout;
-    std::optional<std::pair<uint64_t, uint64_t>> previous;
+    bool agreed_before = false;
+    std::pair<uint64_t, uint64_t> previous{0, 0};
     while (std::chrono::steady_clock::now() < give_up) {
       std::set<std::pair<uint64_t, uint64_t>> seen;
       for (int i : nodes) {
@@ -117,8 +118,10 @@ class Cluster {
         seen.insert(status ? std::make_pair(status->journal_index(), status->applied_index())
                            : std::make_pair(~uint64_t{0}, static_cast<uint64_t>(i)));
       }
-      if (seen.size() == 1 && previous == *seen.begin()) return true;
-      previous = seen.size() == 1 ? std::optional(*seen.begin()) : std::nullopt;
+      const bool agreed = seen.size() == 1;
+      if (agreed && agreed_before && previous == *seen.begin()) return true;
+      agreed_before = agreed;
+      if (agreed) previous = *seen.begin();
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     return false;

@@ -28,6 +28,7 @@ enum class CommandTag : uint8_t {
   kPosFees = 9,
   kPosCashOut = 10,
   kPosSupplierPayment = 11,
+  kRegisterKey = 12,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -86,6 +87,7 @@ void EncodeCommand(const Command& command, Encoder* e) {
     e->Id(payment->payer);
     e->I64(payment->amount);
     e->Bytes(payment->terminal);
+    e->Bytes(payment->cpm);
   } else if (const auto* refund = std::get_if<PosRefund>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kPosRefund));
     e->Id(refund->merchant);
@@ -114,6 +116,11 @@ void EncodeCommand(const Command& command, Encoder* e) {
     e->Bytes(cashout->cashout_id);
     e->I64(cashout->amount);
     e->U8(cashout->member ? 1 : 0);
+  } else if (const auto* key = std::get_if<RegisterKey>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kRegisterKey));
+    e->Id(key->account);
+    e->Bytes(key->key_id);
+    e->Bytes(key->public_key);
   } else {
     const PosSupplierPayment& supplier = std::get<PosSupplierPayment>(command);
     e->U8(static_cast<uint8_t>(CommandTag::kPosSupplierPayment));
@@ -157,6 +164,7 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       payment.payer = d->Id();
       payment.amount = d->I64();
       payment.terminal = d->Bytes();
+      payment.cpm = d->Bytes();
       return payment;
     }
     case CommandTag::kPosRefund: {
@@ -196,6 +204,13 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       cashout.amount = d->I64();
       cashout.member = d->U8() != 0;
       return cashout;
+    }
+    case CommandTag::kRegisterKey: {
+      RegisterKey key;
+      key.account = d->Id();
+      key.key_id = d->Bytes();
+      key.public_key = d->Bytes();
+      return key;
     }
     case CommandTag::kPosSupplierPayment: {
       PosSupplierPayment supplier;

@@ -135,4 +135,14 @@ std::string SupplierPayment(const AccountId& payer, std::string_view payment_id)
   return MerchantKey(kSupplierPayment, payer).append(payment_id);
 }
 
+std::string Key(const AccountId& account, std::string_view key_id) {
+  return MerchantKey(kKey, account).append(key_id);
+}
+
+std::string Nonce(const AccountId& account, uint64_t nonce) {
+  std::string key = MerchantKey(kNonce, account);
+  AppendBigEndian64(nonce, &key);
+  return key;
+}
+
 }  // namespace ledger::keys

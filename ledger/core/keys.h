@@ -27,6 +27,8 @@ inline constexpr char kDayTotals = 'Z';
 inline constexpr char kFees = 'F';
 inline constexpr char kCashOut = 'W';
 inline constexpr char kSupplierPayment = 'B';
+inline constexpr char kKey = 'K';
+inline constexpr char kNonce = 'N';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -47,6 +49,8 @@ std::string DayTotals(const AccountId& merchant, uint32_t business_day);
 std::string Fees(AssetId asset);
 std::string CashOut(const AccountId& merchant, std::string_view cashout_id);
 std::string SupplierPayment(const AccountId& payer, std::string_view payment_id);
+std::string Key(const AccountId& account, std::string_view key_id);
+std::string Nonce(const AccountId& account, uint64_t nonce);
 
 // Decoders for the index keys. They assume the key came from the matching encoder.
 void DecodeExpiryIndex(std::string_view key, Timestamp* expiry, AccountId* id);

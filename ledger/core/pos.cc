@@ -90,6 +90,7 @@ std::string EncodePaymentRecord(const PaymentRecord& r) {
   e.U8(static_cast<uint8_t>(r.state));
   e.I64(r.refunded);
   e.U64(r.cancelled_at);
+  e.Bytes(r.request.cpm);
   return out;
 }
 
@@ -109,6 +110,7 @@ std::optional<PaymentRecord> DecodePaymentRecord(std::string_view bytes) {
   r.state = static_cast<PaymentState>(d.U8());
   r.refunded = d.I64();
   r.cancelled_at = d.U64();
+  r.request.cpm = d.Bytes();
   if (!d.done()) return std::nullopt;
   return r;
 }

@@ -15,6 +15,10 @@
 //  - PosCloseDay: freezes the day's report for the merchant (count, gross, cancelled, refunded, net per
 //    terminal); afterwards that day's payments can be refunded but not cancelled. A day in the future
 //    cannot be closed; closing twice is a duplicate with the stored report.
+//  - With a CPM code: the code must decode (cpm_invalid), name the payer if one is given
+//    (payer_mismatch), be signed by the payer's registered wallet key (key_not_registered,
+//    signature_invalid), be within its lifetime on the ledger's clock (cpm_expired, cpm_not_yet_valid)
+//    and be unused (cpm_replayed): each (payer, nonce) pays at most once.
 //  - PosFees: the operator's fee schedule per asset (issuer, FEE account, basis points < 10,000).
 //  - PosCashOut: merchant -> issuer (amount - fee, retired) and merchant -> fee account (fee), both or
 //    neither; PosSupplierPayment: payer -> supplier MERCHANT (amount) and payer -> fee account (B2B fee on
@@ -49,13 +53,24 @@ inline constexpr int64_t kJapanOffsetSeconds = 9 * 3600;
 struct PosPayment {
   AccountId merchant;
   std::string payment_id;
-  AccountId payer;
+  AccountId payer;   // May be zero when `cpm` names the payer.
   int64_t amount = 0;
   std::string terminal;
+  std::string cpm;   // The customer-presented code scanned at the counter (ledger/core/cpm.h), or empty.
   bool SameRequest(const PosPayment& other) const {
     return merchant == other.merchant && payment_id == other.payment_id && payer == other.payer &&
-           amount == other.amount && terminal == other.terminal;
+           amount == other.amount && terminal == other.terminal && cpm == other.cpm;
   }
+};
+
+// An Ed25519 public key the ledger verifies signatures with (key K account key_id): a resident's wallet
+// key (key_id empty, WALLET account) or a shop terminal's key (key_id = terminal id, MERCHANT account).
+// Registered once per (account, key_id); the same key again is a duplicate, another key is
+// exists_with_different_fields.
+struct RegisterKey {
+  AccountId account;
+  std::string key_id;
+  std::string public_key;  // 32 bytes.
 };
 
 struct PosRefund {

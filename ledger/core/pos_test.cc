@@ -6,6 +6,7 @@
 #include "ledger/core/keys.h"
 #include "ledger/core/query.h"
 #include "ledger/core/test_util.h"
+#include "wallet/cpm.h"
 
 namespace ledger {
 namespace {
@@ -235,6 +236,74 @@ TEST_F(PosTest, SupplierPaymentAddsTheB2BFeeForThePayer) {
   EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-10", Id(77), 10}).result, Result::kCreditAccountNotFound);
   EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-9", Id(77), 10}).result, Result::kExistsWithDifferentFields);
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+class CpmPaymentTest : public PosTest {
+ protected:
+  void SetUp() override {
+    PosTest::SetUp();
+    keys_ = wallet::GenerateKeyPair();
+    ASSERT_EQ(One(RegisterKey{Id(kAlice), "", keys_.public_key}).result, Result::kOk);
+  }
+  // A code issued now on the ledger's clock (the wallet's clock agrees within the allowed skew).
+  std::string Code(uint64_t nonce, int64_t issued_offset_ms = 0, uint32_t ttl = 60) {
+    const uint64_t now_ms = ledger_.now() / 1'000'000;
+    return *wallet::IssueCpm(keys_, Id(kAlice).ToBytes(), nonce, now_ms + issued_offset_ms, ttl);
+  }
+  PosPayment ByCode(std::string id, std::string code, int64_t amount = 500) {
+    return PosPayment{Id(kShop), std::move(id), AccountId{}, amount, "REG-1", std::move(code)};
+  }
+  wallet::KeyPair keys_;
+};
+
+TEST_F(CpmPaymentTest, KeysAreRegisteredOnce) {
+  EXPECT_TRUE(One(RegisterKey{Id(kAlice), "", keys_.public_key}).duplicate);
+  EXPECT_EQ(One(RegisterKey{Id(kAlice), "", wallet::GenerateKeyPair().public_key}).result,
+            Result::kExistsWithDifferentFields);
+  EXPECT_EQ(One(RegisterKey{Id(kAlice), "", "short"}).result, Result::kPublicKeyInvalid);
+  EXPECT_EQ(One(RegisterKey{Id(kShop), "", keys_.public_key}).result, Result::kKindInvalid);  // Not a wallet.
+  EXPECT_EQ(One(RegisterKey{Id(kShop), "REG-1", keys_.public_key}).result, Result::kOk);      // A terminal.
+  EXPECT_EQ(One(RegisterKey{Id(99), "", keys_.public_key}).result, Result::kAccountNotFound);
+}
+
+TEST_F(CpmPaymentTest, CodePaysOnceWithinItsLifetime) {
+  const std::string code = Code(1);
+  const Outcome paid = One(ByCode("cpm-1", code));
+  ASSERT_EQ(paid.result, Result::kOk);
+  EXPECT_EQ(Balance(kAlice), 9'500);
+  EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "cpm-1")->request.payer, Id(kAlice));
+  // The terminal retries the same request (lost reply): the original outcome.
+  const Outcome retried = One(ByCode("cpm-1", code));
+  EXPECT_TRUE(retried.duplicate) << ResultName(retried.result);
+  // The same code for another payment: replayed.
+  EXPECT_EQ(One(ByCode("cpm-2", code)).result, Result::kCpmReplayed);
+  // Refunds go back to the payer the code named.
+  EXPECT_EQ(One(Refund("cpm-1", "r", 500)).result, Result::kOk);
+  EXPECT_EQ(Balance(kAlice), 10'000);
+}
+
+TEST_F(CpmPaymentTest, BadCodesAreRefusedWithTheReason) {
+  EXPECT_EQ(One(ByCode("a", "LC1NOTACODE")).result, Result::kCpmInvalid);
+  const std::string expired = Code(2, -61'000);
+  EXPECT_EQ(One(ByCode("b", expired)).result, Result::kCpmExpired);
+  EXPECT_EQ(One(ByCode("c", Code(3, 31'000))).result, Result::kCpmNotYetValid);
+  // Someone else's key, or an altered code.
+  const wallet::KeyPair mallory = wallet::GenerateKeyPair();
+  const std::string forged =
+      *wallet::IssueCpm(mallory, Id(kAlice).ToBytes(), 4, ledger_.now() / 1'000'000, 60);
+  EXPECT_EQ(One(ByCode("d", forged)).result, Result::kSignatureInvalid);
+  // A code of a wallet without a registered key.
+  const std::string bobs = *wallet::IssueCpm(mallory, Id(kBob).ToBytes(), 5, ledger_.now() / 1'000'000, 60);
+  EXPECT_EQ(One(ByCode("e", bobs)).result, Result::kKeyNotRegistered);
+  // The code names Alice, the request says Bob.
+  PosPayment mismatch = ByCode("f", Code(6));
+  mismatch.payer = Id(kBob);
+  EXPECT_EQ(One(mismatch).result, Result::kPayerMismatch);
+  EXPECT_EQ(Balance(kAlice), 10'000);
+  // A valid code with too little money: refused, and the code is spent.
+  const std::string code = Code(7);
+  EXPECT_EQ(One(ByCode("g", code, 20'000)).result, Result::kExceedsBalance);
+  EXPECT_EQ(One(ByCode("h", code, 100)).result, Result::kCpmReplayed);
 }
 
 }  // namespace

@@ -61,6 +61,14 @@ constexpr const char* kResultNames[kResultCount] = {
     "business_day_invalid",
     "fees_not_set",
     "fee_schedule_invalid",
+    "key_not_registered",
+    "public_key_invalid",
+    "cpm_invalid",
+    "signature_invalid",
+    "cpm_expired",
+    "cpm_not_yet_valid",
+    "cpm_replayed",
+    "payer_mismatch",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

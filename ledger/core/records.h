@@ -64,8 +64,16 @@ enum class [[nodiscard]] Result : uint8_t {
   kBusinessDayInvalid = 46,
   kFeesNotSet = 47,
   kFeeScheduleInvalid = 48,
+  kKeyNotRegistered = 49,
+  kPublicKeyInvalid = 50,
+  kCpmInvalid = 51,
+  kSignatureInvalid = 52,
+  kCpmExpired = 53,
+  kCpmNotYetValid = 54,
+  kCpmReplayed = 55,
+  kPayerMismatch = 56,
 };
-inline constexpr int kResultCount = 49;
+inline constexpr int kResultCount = 57;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

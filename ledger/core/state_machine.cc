@@ -11,7 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
+#include "ledger/core/cpm.h"
 #include "ledger/core/pos.h"
+#include "ledger/core/codec.h"
 
 namespace ledger {
 namespace {
@@ -546,6 +548,7 @@ class BatchApplier {
     if (const auto* fees = std::get_if<PosFees>(&command)) return SetFees(*fees, at);
     if (const auto* cashout = std::get_if<PosCashOut>(&command)) return CashOut(*cashout, at);
     if (const auto* supplier = std::get_if<PosSupplierPayment>(&command)) return PaySupplier(*supplier, at);
+    if (const auto* key = std::get_if<RegisterKey>(&command)) return Register(*key, at);
     const Transfer& transfer = std::get<Transfer>(command);
     Outcome outcome = CreateTransfer(transfer, at);
     if (!in_chain && outcome.result != Result::kOk && !outcome.duplicate) RecordFailure(transfer, outcome);
@@ -881,12 +884,72 @@ class BatchApplier {
     return Move(t, at);
   }
 
-  Outcome Pay(const PosPayment& p, Timestamp at) {
+  // ----- keys and customer-presented codes -----
+  std::optional<std::string> LoadKey(const AccountId& account, std::string_view key_id) {
+    std::string bytes;
+    if (!working_.Get(keys::Key(account, key_id), &bytes)) return std::nullopt;
+    return bytes.substr(1, 32);  // Version byte, then the key (then the registration timestamp).
+  }
+
+  Outcome Register(const RegisterKey& k, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    const Account* account = working_.FindAccount(k.account);
+    if (account == nullptr) {
+      outcome.result = Result::kAccountNotFound;
+    } else if (k.public_key.size() != 32) {
+      outcome.result = Result::kPublicKeyInvalid;
+    } else if (!k.key_id.empty() && (k.key_id.size() > kTerminalIdLengthMax || !ValidPosId(k.key_id))) {
+      outcome.result = Result::kTerminalIdInvalid;
+    } else if (account->kind != (k.key_id.empty() ? AccountKind::kWallet : AccountKind::kMerchant)) {
+      outcome.result = Result::kKindInvalid;
+    } else if (std::string bytes; working_.Get(keys::Key(k.account, k.key_id), &bytes)) {
+      if (bytes.substr(1, 32) != k.public_key) {
+        outcome.result = Result::kExistsWithDifferentFields;
+      } else {
+        Decoder d(std::string_view(bytes).substr(33));
+        outcome.duplicate = true;
+        outcome.timestamp = d.U64();
+      }
+    } else {
+      std::string value(1, '\x01');
+      value += k.public_key;
+      Encoder(&value).U64(at);
+      working_.Put(keys::Key(k.account, k.key_id), std::move(value));
+    }
+    return outcome;
+  }
+
+  // The CPM checks after decoding: key, signature, window on the ledger's clock, one-time nonce.
+  Result CheckCode(const CpmCode& code, const AccountId& payer, Timestamp at) {
+    std::optional<std::string> key = LoadKey(payer, "");
+    if (!key) return Result::kKeyNotRegistered;
+    switch (CheckCpm(code, *key, at / 1'000'000)) {
+      case CpmCheck::kBadSignature: return Result::kSignatureInvalid;
+      case CpmCheck::kNotYetValid: return Result::kCpmNotYetValid;
+      case CpmCheck::kExpired: return Result::kCpmExpired;
+      case CpmCheck::kOk: break;
+    }
+    std::string unused;
+    if (working_.Get(keys::Nonce(payer, code.nonce), &unused)) return Result::kCpmReplayed;
+    return Result::kOk;
+  }
+
+  Outcome Pay(const PosPayment& request, Timestamp at) {
     Outcome outcome{Result::kOk, false, at};
     auto fail = [&](Result r) {
       outcome.result = r;
       return outcome;
     };
+    PosPayment p = request;
+    std::optional<CpmCode> code;
+    if (!p.cpm.empty()) {
+      absl::StatusOr<CpmCode> decoded = DecodeCpm(p.cpm);
+      if (!decoded.ok()) return fail(Result::kCpmInvalid);
+      const AccountId from_code = *Id128::FromBytes(decoded->account);
+      if (!p.payer.IsZero() && p.payer != from_code) return fail(Result::kPayerMismatch);
+      p.payer = from_code;
+      code = std::move(*decoded);
+    }
     if (p.merchant.IsZero() || p.payer.IsZero()) return fail(Result::kIdMustNotBeZero);
     if (!ValidPosId(p.payment_id)) return fail(Result::kPosIdInvalid);
     if (p.terminal.size() > kTerminalIdLengthMax || (!p.terminal.empty() && !ValidPosId(p.terminal))) {
@@ -899,7 +962,13 @@ class BatchApplier {
     const Account* merchant = working_.FindAccount(p.merchant);
     if (merchant == nullptr) return fail(Result::kCreditAccountNotFound);
     if (merchant->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
-    outcome = MoveDerived('P', p.merchant, p.payment_id, p.payer, p.merchant, p.amount, kCodePosPayment, at);
+    const Result code_check = code ? CheckCode(*code, p.payer, at) : Result::kOk;
+    if (code_check != Result::kOk) {
+      outcome.result = code_check;
+    } else {
+      if (code) working_.Put(keys::Nonce(p.payer, code->nonce), "");  // Burned, whatever the payment's fate.
+      outcome = MoveDerived('P', p.merchant, p.payment_id, p.payer, p.merchant, p.amount, kCodePosPayment, at);
+    }
     PaymentRecord record;
     record.request = p;
     record.asset = merchant->asset;
