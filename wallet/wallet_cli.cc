@@ -1,0 +1,197 @@
+// wallet: a resident's wallet at the command line — the parts that need no ledger service yet: create an
+// identity (an Ed25519 key sealed under a passphrase), show its public key (what the ledger registers),
+// show a customer-presented payment code as a QR code, and read a shop's merchant-presented QR payload.
+//
+// The passphrase is read from $WALLET_PASSPHRASE if set, else asked for on the terminal (not echoed).
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <sodium.h>
+
+#include "ledger/core/types.h"
+#include "merchant/emvco.h"
+#include "wallet/cpm.h"
+#include "wallet/keys.h"
+#include "wallet/qr.h"
+
+namespace wallet {
+namespace {
+
+constexpr char kUsage[] = R"(wallet: a resident's regional-coin wallet (offline parts; paying through the ledger comes with the
+POS service).
+
+Usage: wallet COMMAND [OPTIONS]
+  init --key FILE                      create an identity: a new Ed25519 key sealed under a passphrase
+                                       (at least 8 characters; Argon2id), written with mode 0600
+  pubkey --key FILE                    print the public key (hex) the ledger registers for your wallet
+  code --key FILE --account HEX [--ttl SECONDS] [--png FILE]
+                                       a one-time payment code for the shop to scan, as a QR code in the
+                                       terminal (and a PNG); valid --ttl seconds (default 60, at most 600)
+  scan PAYLOAD                         read a shop's QR payload (EMVCo/JPQR text) and show what it asks
+  help                                 this text
+The passphrase comes from $WALLET_PASSPHRASE, or is asked for without echo.
+Exit codes: 0 ok, 1 failed, 2 usage.
+)";
+
+[[noreturn]] void Usage(const std::string& message) {
+  std::fprintf(stderr, "wallet: %s\nRun `wallet help` for usage.\n", message.c_str());
+  std::exit(2);
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "wallet: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+std::map<std::string, std::string> Options(int argc, char** argv, int first, std::vector<std::string>* positional) {
+  std::map<std::string, std::string> options;
+  for (int i = first; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word.rfind("--", 0) != 0) {
+      positional->push_back(word);
+      continue;
+    }
+    word = word.substr(2);
+    const size_t equals = word.find('=');
+    if (equals != std::string::npos) {
+      options[word.substr(0, equals)] = word.substr(equals + 1);
+    } else if (i + 1 < argc) {
+      options[word] = argv[++i];
+    } else {
+      Usage("--" + word + " needs a value");
+    }
+  }
+  return options;
+}
+
+std::string Required(const std::map<std::string, std::string>& options, const std::string& name) {
+  auto it = options.find(name);
+  if (it == options.end() || it->second.empty()) Usage("missing --" + name);
+  return it->second;
+}
+
+std::string Passphrase(const char* prompt) {
+  if (const char* from_env = std::getenv("WALLET_PASSPHRASE")) return from_env;
+  std::fprintf(stderr, "%s", prompt);
+  termios old_settings{};
+  const bool tty = tcgetattr(STDIN_FILENO, &old_settings) == 0;
+  if (tty) {
+    termios quiet = old_settings;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &old_settings);
+  std::fprintf(stderr, "\n");
+  return line;
+}
+
+int Init(const std::map<std::string, std::string>& options) {
+  const std::string path = Required(options, "key");
+  if (std::ifstream(path).good()) Usage("--key " + path + " exists: refusing to overwrite an identity");
+  const std::string passphrase = Passphrase("New passphrase (at least 8 characters): ");
+  if (!std::getenv("WALLET_PASSPHRASE") && Passphrase("Repeat it: ") != passphrase) {
+    return Fail(absl::InvalidArgumentError("passphrases differ"));
+  }
+  const KeyPair keys = GenerateKeyPair();
+  absl::StatusOr<std::string> sealed = Seal(keys, passphrase);
+  if (!sealed.ok()) return Fail(sealed.status());
+  absl::Status written = WriteKeyFile(path, *sealed);
+  if (!written.ok()) return Fail(written);
+  std::printf("identity written to %s (mode 0600)\npublic key %s\n", path.c_str(), Hex(keys.public_key).c_str());
+  return 0;
+}
+
+int PublicKey(const std::map<std::string, std::string>& options) {
+  absl::StatusOr<std::string> sealed = ReadKeyFile(Required(options, "key"));
+  if (!sealed.ok()) return Fail(sealed.status());
+  absl::StatusOr<std::string> key = SealedPublicKey(*sealed);
+  if (!key.ok()) return Fail(key.status());
+  std::printf("%s\n", Hex(*key).c_str());
+  return 0;
+}
+
+int Code(const std::map<std::string, std::string>& options) {
+  std::optional<ledger::Id128> account = ledger::Id128::FromHex(Required(options, "account"));
+  if (!account) Usage("--account: up to 32 hex digits");
+  int ttl = kCpmTtlSecondsDefault;
+  if (options.count("ttl")) ttl = std::atoi(options.at("ttl").c_str());
+  absl::StatusOr<std::string> sealed = ReadKeyFile(Required(options, "key"));
+  if (!sealed.ok()) return Fail(sealed.status());
+  absl::StatusOr<KeyPair> keys = Open(*sealed, Passphrase("Passphrase: "));
+  if (!keys.ok()) return Fail(keys.status());
+  const uint64_t now_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  uint64_t nonce;
+  randombytes_buf(&nonce, sizeof nonce);
+  absl::StatusOr<std::string> code = IssueCpm(*keys, account->ToBytes(), nonce, now_ms, static_cast<uint32_t>(ttl));
+  if (!code.ok()) return Fail(code.status());
+  absl::StatusOr<std::string> qr = QrTerminal(*code);
+  if (!qr.ok()) return Fail(qr.status());
+  std::printf("%s\n%s\nvalid for %d s, once\n", qr->c_str(), code->c_str(), ttl);
+  if (options.count("png")) {
+    absl::StatusOr<std::string> png = QrPng(*code);
+    if (!png.ok()) return Fail(png.status());
+    std::ofstream out(options.at("png"), std::ios::binary);
+    out << *png;
+    if (!out) return Fail(absl::UnavailableError("cannot write " + options.at("png")));
+    std::printf("QR code written to %s\n", options.at("png").c_str());
+  }
+  return 0;
+}
+
+int Scan(const std::vector<std::string>& positional) {
+  if (positional.size() != 1) Usage("scan needs the payload text");
+  absl::StatusOr<merchant::MpmPayload> payload = merchant::ParseMpm(positional[0]);
+  if (!payload.ok()) return Fail(payload.status());
+  std::printf("shop      %s (%s)\naccount   %s\nasset     %u\n", payload->merchant_name.c_str(),
+              payload->merchant_city.c_str(), payload->merchant_account.c_str(), payload->asset);
+  if (payload->dynamic) {
+    std::printf("amount    %lld\npayment   %s\n", static_cast<long long>(payload->amount), payload->payment_id.c_str());
+  } else {
+    std::printf("amount    (you enter it: a static shop code)\n");
+  }
+  if (!payload->terminal_label.empty()) std::printf("terminal  %s\n", payload->terminal_label.c_str());
+  return 0;
+}
+
+int Run(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "%s", kUsage);
+    return 2;
+  }
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
+  }
+  const std::string command = argv[1];
+  std::vector<std::string> positional;
+  const std::map<std::string, std::string> options = Options(argc, argv, 2, &positional);
+  if (command == "help") {
+    std::printf("%s", kUsage);
+    return 0;
+  }
+  if (command == "init") return Init(options);
+  if (command == "pubkey") return PublicKey(options);
+  if (command == "code") return Code(options);
+  if (command == "scan") return Scan(positional);
+  Usage("unknown command '" + command + "'");
+}
+
+}  // namespace
+}  // namespace wallet
+
+int main(int argc, char** argv) { return wallet::Run(argc, argv); }
