@@ -271,5 +271,59 @@ TEST_F(E2eTest, CleanRestartKeepsEverythingAndTheJournalVerifies) {
   EXPECT_GT(reply.results(0).timestamp(), before.timestamp());
 }
 
+// The operator's calls for shop payments: keys and the fee schedule, with refusals naming the field.
+TEST_F(E2eTest, OperatorRegistersKeysAndFees) {
+  CreateTown();
+  v1::CreateAccountsRequest fee_account;
+  *fee_account.add_accounts() = MakeAccount(13, 1, v1::FEE);
+  v1::CreateReply reply;
+  ASSERT_TRUE(stub_->CreateAccounts(ContextWithDeadline(kTimeout).get(), fee_account, &reply).ok());
+
+  v1::RegisterKeysRequest keys;
+  v1::PublicKey* wallet = keys.add_keys();
+  wallet->set_account_id(IdBytes(11));
+  wallet->set_public_key(std::string(32, '\x07'));
+  v1::PublicKey* terminal = keys.add_keys();
+  terminal->set_account_id(IdBytes(12));
+  terminal->set_key_id("REG-1");
+  terminal->set_public_key(std::string(32, '\x08'));
+  v1::PublicKey* wrong_kind = keys.add_keys();  // A wallet key on a merchant account.
+  wrong_kind->set_account_id(IdBytes(12));
+  wrong_kind->set_public_key(std::string(32, '\x09'));
+  ASSERT_TRUE(stub_->RegisterKeys(ContextWithDeadline(kTimeout).get(), keys, &reply).ok());
+  ASSERT_EQ(reply.results_size(), 3);
+  EXPECT_EQ(reply.results(0).result(), v1::OK);
+  EXPECT_EQ(reply.results(1).result(), v1::OK);
+  EXPECT_EQ(reply.results(2).result(), v1::KIND_INVALID);
+  ASSERT_TRUE(stub_->RegisterKeys(ContextWithDeadline(kTimeout).get(), keys, &reply).ok());
+  EXPECT_TRUE(reply.results(0).duplicate());
+
+  v1::RegisterKeysRequest bad;
+  v1::PublicKey* short_key = bad.add_keys();
+  short_key->set_account_id(IdBytes(11));
+  short_key->set_public_key("short");
+  grpc::Status status = stub_->RegisterKeys(ContextWithDeadline(kTimeout).get(), bad, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "keys[0].public_key: must be 32 bytes (Ed25519), got 5");
+
+  v1::SetFeesRequest fees;
+  v1::FeeSchedule* schedule = fees.add_schedules();
+  schedule->set_asset(1);
+  schedule->set_issuer_account_id(IdBytes(10));
+  schedule->set_fee_account_id(IdBytes(13));
+  schedule->set_cashout_bps(150);
+  schedule->set_member_cashout_bps(100);
+  schedule->set_supplier_bps(50);
+  ASSERT_TRUE(stub_->SetFees(ContextWithDeadline(kTimeout).get(), fees, &reply).ok());
+  EXPECT_EQ(reply.results(0).result(), v1::OK);
+  schedule->set_fee_account_id(IdBytes(12));  // Not a FEE account.
+  ASSERT_TRUE(stub_->SetFees(ContextWithDeadline(kTimeout).get(), fees, &reply).ok());
+  EXPECT_EQ(reply.results(0).result(), v1::FEE_SCHEDULE_INVALID);
+  schedule->set_supplier_bps(10'000);
+  status = stub_->SetFees(ContextWithDeadline(kTimeout).get(), fees, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "schedules[0].supplier_bps: below 10000, got 10000");
+}
+
 }  // namespace
 }  // namespace ledger

@@ -105,6 +105,56 @@ absl::StatusOr<std::vector<Command>> ClosesFromProto(const v1::CloseAccountsRequ
   return commands;
 }
 
+absl::StatusOr<std::vector<Command>> KeysFromProto(const v1::RegisterKeysRequest& request) {
+  absl::Status count = CheckItemCount(request.keys_size(), "keys");
+  if (!count.ok()) return count;
+  std::vector<Command> commands;
+  for (int i = 0; i < request.keys_size(); ++i) {
+    const v1::PublicKey& in = request.keys(i);
+    const std::string field = absl::StrCat("keys[", i, "]");
+    RegisterKey key;
+    ASSIGN_ID_OR_RETURN(key.account, IdFromProto(in.account_id(), field + ".account_id", false));
+    if (in.public_key().size() != 32) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".public_key: must be 32 bytes (Ed25519), got ", in.public_key().size()));
+    }
+    if (in.key_id().size() > kTerminalIdLengthMax) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".key_id: at most ", kTerminalIdLengthMax, " characters, got ", in.key_id().size()));
+    }
+    key.key_id = in.key_id();
+    key.public_key = in.public_key();
+    commands.emplace_back(std::move(key));
+  }
+  return commands;
+}
+
+absl::StatusOr<std::vector<Command>> FeesFromProto(const v1::SetFeesRequest& request) {
+  absl::Status count = CheckItemCount(request.schedules_size(), "schedules");
+  if (!count.ok()) return count;
+  std::vector<Command> commands;
+  for (int i = 0; i < request.schedules_size(); ++i) {
+    const v1::FeeSchedule& in = request.schedules(i);
+    const std::string field = absl::StrCat("schedules[", i, "]");
+    PosFees fees;
+    fees.asset = in.asset();
+    ASSIGN_ID_OR_RETURN(fees.issuer, IdFromProto(in.issuer_account_id(), field + ".issuer_account_id", false));
+    ASSIGN_ID_OR_RETURN(fees.fee_account, IdFromProto(in.fee_account_id(), field + ".fee_account_id", false));
+    for (const auto& [name, bps] : {std::pair<const char*, uint32_t>{"cashout_bps", in.cashout_bps()},
+                                    {"member_cashout_bps", in.member_cashout_bps()},
+                                    {"supplier_bps", in.supplier_bps()}}) {
+      if (bps >= kBasisPointsMax) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ".", name, ": below ", kBasisPointsMax, ", got ", bps));
+      }
+    }
+    fees.cashout_bps = in.cashout_bps();
+    fees.member_cashout_bps = in.member_cashout_bps();
+    fees.supplier_bps = in.supplier_bps();
+    commands.emplace_back(std::move(fees));
+  }
+  return commands;
+}
+
 absl::StatusOr<std::vector<Command>> TransfersFromProto(const v1::CreateTransfersRequest& request) {
   absl::Status count = CheckItemCount(request.transfers_size(), "transfers");
   if (!count.ok()) return count;

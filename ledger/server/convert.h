@@ -20,6 +20,8 @@ absl::StatusOr<Id128> IdFromProto(const std::string& bytes, const std::string& f
 absl::StatusOr<std::vector<Command>> AssetsFromProto(const v1::CreateAssetsRequest& request);
 absl::StatusOr<std::vector<Command>> AccountsFromProto(const v1::CreateAccountsRequest& request);
 absl::StatusOr<std::vector<Command>> ClosesFromProto(const v1::CloseAccountsRequest& request);
+absl::StatusOr<std::vector<Command>> KeysFromProto(const v1::RegisterKeysRequest& request);
+absl::StatusOr<std::vector<Command>> FeesFromProto(const v1::SetFeesRequest& request);
 absl::StatusOr<std::vector<Command>> TransfersFromProto(const v1::CreateTransfersRequest& request);
 
 // Checks a request's item count: 1..kBatchItemsMax.

@@ -46,6 +46,15 @@ grpc::Status LedgerService::CloseAccounts(grpc::ServerContext*, const v1::CloseA
   return Create("CloseAccounts", ClosesFromProto(*request), reply);
 }
 
+grpc::Status LedgerService::RegisterKeys(grpc::ServerContext*, const v1::RegisterKeysRequest* request,
+                                         v1::CreateReply* reply) {
+  return Create("RegisterKeys", KeysFromProto(*request), reply);
+}
+
+grpc::Status LedgerService::SetFees(grpc::ServerContext*, const v1::SetFeesRequest* request, v1::CreateReply* reply) {
+  return Create("SetFees", FeesFromProto(*request), reply);
+}
+
 grpc::Status LedgerService::CreateTransfers(grpc::ServerContext*, const v1::CreateTransfersRequest* request,
                                             v1::CreateReply* reply) {
   return Create("CreateTransfers", TransfersFromProto(*request), reply);

@@ -23,6 +23,8 @@ class LedgerService final : public v1::Ledger::Service {
                               v1::CreateReply*) override;
   grpc::Status CloseAccounts(grpc::ServerContext*, const v1::CloseAccountsRequest*,
                              v1::CreateReply*) override;
+  grpc::Status RegisterKeys(grpc::ServerContext*, const v1::RegisterKeysRequest*, v1::CreateReply*) override;
+  grpc::Status SetFees(grpc::ServerContext*, const v1::SetFeesRequest*, v1::CreateReply*) override;
   grpc::Status CreateTransfers(grpc::ServerContext*, const v1::CreateTransfersRequest*,
                                v1::CreateReply*) override;
   grpc::Status LookupAssets(grpc::ServerContext*, const v1::LookupAssetsRequest*,

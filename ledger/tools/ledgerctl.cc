@@ -3,6 +3,7 @@
 //
 // Exit codes: 0 success; 1 the request failed (gRPC error); 2 usage error; 3 some item was refused
 // (its per-item result is printed); 4 verification found a mismatch.
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -47,6 +48,10 @@ Commands:
   verify [--data-dir DIR]                          re-walk the journal's hash chain; report the first mismatch
                                                    (through the API, or offline on a stopped node's directory)
   tail [--from N] [--json] [--follow]              print the change stream (committed events)
+  register-key --account ID --public-key HEX [--terminal T]
+                                                   register a wallet's key (or a shop terminal's, with --terminal)
+  set-fees --asset N --issuer ID --fee-account ID --cashout-bps N --member-bps N --supplier-bps N
+                                                   the asset's shop fee schedule (basis points; fees round down)
   cluster status                                   each --addr node's Raft view: role, term, indexes, members
   cluster add --id N --raft HOST:PORT --grpc HOST:PORT   add a node as standby (it catches up, no vote)
   cluster promote N                                make a caught-up member a voter
@@ -209,6 +214,43 @@ int TransferCommand(LedgerConnection& stub, const Args& args, uint32_t phase) {
   t->set_user_data(static_cast<uint64_t>(IntOption(args, "user-data", 0)));
   v1::CreateReply reply;
   grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().CreateTransfers(Context().get(), request, &reply); });
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+std::string HexBytes(const std::string& hex, const char* field) {
+  std::string out;
+  if (hex.size() % 2 != 0) UsageError(absl::StrCat(field, ": an even number of hex digits"));
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int high = std::isxdigit(static_cast<unsigned char>(hex[i])) ? std::stoi(hex.substr(i, 1), nullptr, 16) : -1;
+    const int low = std::isxdigit(static_cast<unsigned char>(hex[i + 1])) ? std::stoi(hex.substr(i + 1, 1), nullptr, 16) : -1;
+    if (high < 0 || low < 0) UsageError(absl::StrCat(field, ": not hex"));
+    out.push_back(static_cast<char>(high * 16 + low));
+  }
+  return out;
+}
+
+int RegisterKeyCommand(LedgerConnection& stub, const Args& args) {
+  v1::RegisterKeysRequest request;
+  v1::PublicKey* key = request.add_keys();
+  key->set_account_id(IdArg(Required(args, "account"), "--account"));
+  key->set_public_key(HexBytes(Required(args, "public-key"), "--public-key"));
+  if (args.Has("terminal")) key->set_key_id(args.options.at("terminal"));
+  v1::CreateReply reply;
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().RegisterKeys(Context().get(), request, &reply); });
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+int SetFeesCommand(LedgerConnection& stub, const Args& args) {
+  v1::SetFeesRequest request;
+  v1::FeeSchedule* fees = request.add_schedules();
+  fees->set_asset(static_cast<uint32_t>(Int(Required(args, "asset"), "asset")));
+  fees->set_issuer_account_id(IdArg(Required(args, "issuer"), "--issuer"));
+  fees->set_fee_account_id(IdArg(Required(args, "fee-account"), "--fee-account"));
+  fees->set_cashout_bps(static_cast<uint32_t>(Int(Required(args, "cashout-bps"), "cashout-bps")));
+  fees->set_member_cashout_bps(static_cast<uint32_t>(Int(Required(args, "member-bps"), "member-bps")));
+  fees->set_supplier_bps(static_cast<uint32_t>(Int(Required(args, "supplier-bps"), "supplier-bps")));
+  v1::CreateReply reply;
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().SetFees(Context().get(), request, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -598,6 +640,8 @@ int Run(int argc, char** argv) {
   if (command == "post") return TransferCommand(*stub, args, v1::POST_PENDING);
   if (command == "void") return TransferCommand(*stub, args, v1::VOID_PENDING);
   if (command == "account") return LookupAccounts(*stub, args);
+  if (command == "register-key") return RegisterKeyCommand(*stub, args);
+  if (command == "set-fees") return SetFeesCommand(*stub, args);
   if (command == "lookup-transfer") return LookupTransfers(*stub, args);
   if (command == "asset") return LookupAssets(*stub, args);
   if (command == "history") return History(*stub, args);
