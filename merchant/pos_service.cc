@@ -1,0 +1,215 @@
+// The Pos gRPC service: see pos_service.h.
+#include "merchant/pos_service.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/core/keys.h"
+#include "ledger/core/pos.h"
+#include "ledger/core/query.h"
+#include "ledger/server/status_util.h"
+#include "merchant/pos_auth.h"
+
+namespace merchant {
+namespace {
+
+using ledger::AccountId;
+using ledger::Result;
+namespace v1 = ledger::v1;
+
+const char* StateName(ledger::PaymentState state) {
+  switch (state) {
+    case ledger::PaymentState::kCaptured: return "captured";
+    case ledger::PaymentState::kCancelled: return "cancelled";
+    default: return "refused";
+  }
+}
+
+void TotalsToProto(const std::string& terminal, const ledger::DayTotals& t, v1::PosDayTotals* out) {
+  out->set_terminal_id(terminal);
+  out->set_payments(t.payments);
+  out->set_gross(t.gross);
+  out->set_cancels(t.cancels);
+  out->set_cancelled(t.cancelled);
+  out->set_refunded(t.refunded);
+  out->set_net(t.net());
+}
+
+}  // namespace
+
+bool PosService::TakeToken(const std::string& terminal) {
+  const uint64_t now = clock_->NowNanos();
+  std::lock_guard<std::mutex> lock(mutex_);
+  Bucket& bucket = buckets_[terminal];
+  if (bucket.refilled_ns == 0) bucket.tokens = options_.burst;
+  const double elapsed = bucket.refilled_ns == 0 || now < bucket.refilled_ns ? 0 : (now - bucket.refilled_ns) / 1e9;
+  bucket.tokens = std::min(options_.burst, bucket.tokens + elapsed * options_.requests_per_second);
+  bucket.refilled_ns = now;
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
+}
+
+template <typename Body>
+grpc::Status PosService::Authenticate(const char* method, const SignedRequest& in, Body* body, AccountId* merchant) {
+  std::optional<AccountId> id = ledger::Id128::FromBytes(in.merchant_id());
+  if (!id || id->IsZero()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "merchant_id: must be 16 bytes, not zero");
+  }
+  if (in.terminal_id().empty() || in.terminal_id().size() > ledger::kTerminalIdLengthMax) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "terminal_id: 1 to 32 characters");
+  }
+  if (in.signature().size() != crypto_sign_BYTES) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "signature: must be 64 bytes (Ed25519)");
+  }
+  if (!TakeToken(in.merchant_id() + in.terminal_id())) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("terminal ", in.terminal_id(), ": more than ", options_.requests_per_second,
+                                     " requests per second; slow down"));
+  }
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);
+  std::string key;
+  if (!node_->state().Get(ledger::keys::Key(*id, in.terminal_id()), &key) || key.size() < 33) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("terminal ", in.terminal_id(), " of merchant ", id->ToHex(), " is not registered"));
+  }
+  const std::string signed_bytes = PosSignedBytes(method, in.merchant_id(), in.terminal_id(), in.timestamp_ms(), in.body());
+  if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(in.signature().data()),
+                                  reinterpret_cast<const unsigned char*>(signed_bytes.data()), signed_bytes.size(),
+                                  reinterpret_cast<const unsigned char*>(key.data() + 1)) != 0) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "signature mismatch (not this terminal's key, or altered)");
+  }
+  const uint64_t now_ms = clock_->NowNanos() / 1'000'000;
+  const uint64_t skew = now_ms > in.timestamp_ms() ? now_ms - in.timestamp_ms() : in.timestamp_ms() - now_ms;
+  if (skew > kRequestWindowMs) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("timestamp_ms: ", skew / 1000, " s off the ledger's clock (window ",
+                                     kRequestWindowMs / 1000, " s)"));
+  }
+  if (!body->ParseFromString(in.body())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("body: not a ", Body::descriptor()->name(), " message"));
+  }
+  *merchant = *id;
+  return grpc::Status::OK;
+}
+
+grpc::Status PosService::Submit(ledger::Command command, PosReply* reply) {
+  std::vector<ledger::Command> commands;
+  commands.push_back(std::move(command));
+  absl::StatusOr<ledger::SubmitResult> result = node_->Submit(std::move(commands));
+  if (!result.ok()) return ledger::ToGrpcStatus(result.status());
+  const ledger::Outcome& outcome = result->outcomes.at(0);
+  reply->set_result(static_cast<v1::Result>(outcome.result));
+  reply->set_duplicate(outcome.duplicate);
+  reply->set_timestamp(outcome.timestamp);
+  reply->set_journal_index(result->journal_index);
+  return grpc::Status::OK;
+}
+
+void PosService::FillPayment(const AccountId& merchant, const std::string& payment_id, PosReply* reply) {
+  std::optional<ledger::PaymentRecord> record = ledger::LookupPayment(node_->state(), merchant, payment_id);
+  if (!record) return;
+  v1::PosPayment* out = reply->mutable_payment();
+  out->set_payment_id(record->request.payment_id);
+  out->set_payer_account_id(record->request.payer.ToBytes());
+  out->set_amount(record->request.amount);
+  out->set_terminal_id(record->request.terminal);
+  out->set_timestamp(record->timestamp);
+  out->set_business_day(record->business_day);
+  out->set_result(static_cast<v1::Result>(record->result));
+  out->set_state(StateName(record->state));
+  out->set_refunded(record->refunded);
+  if (record->result == Result::kExceedsBalance) {
+    if (std::optional<ledger::Account> payer = ledger::LookupAccount(node_->state(), record->request.payer)) {
+      reply->set_available(payer->balance - payer->debits_pending);
+    }
+  }
+}
+
+grpc::Status PosService::CreatePayment(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::CreatePaymentRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("CreatePayment", *in, &body, &merchant); !auth.ok()) return auth;
+  if (body.cpm().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "cpm: the scanned code is required");
+  grpc::Status status =
+      Submit(ledger::PosPayment{merchant, body.payment_id(), AccountId{}, body.amount(), in->terminal_id(), body.cpm()},
+             reply);
+  if (status.ok()) FillPayment(merchant, body.payment_id(), reply);
+  return status;
+}
+
+grpc::Status PosService::GetPayment(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::PaymentIdRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("GetPayment", *in, &body, &merchant); !auth.ok()) return auth;
+  FillPayment(merchant, body.payment_id(), reply);
+  if (!reply->has_payment()) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("payment_id: no payment \"", body.payment_id(), "\""));
+  }
+  reply->set_result(reply->payment().result());
+  return grpc::Status::OK;
+}
+
+grpc::Status PosService::CancelPayment(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::PaymentIdRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("CancelPayment", *in, &body, &merchant); !auth.ok()) return auth;
+  grpc::Status status = Submit(ledger::PosCancel{merchant, body.payment_id()}, reply);
+  if (status.ok()) FillPayment(merchant, body.payment_id(), reply);
+  return status;
+}
+
+grpc::Status PosService::RefundPayment(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::RefundPaymentRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("RefundPayment", *in, &body, &merchant); !auth.ok()) return auth;
+  grpc::Status status =
+      Submit(ledger::PosRefund{merchant, body.payment_id(), body.refund_id(), body.amount()}, reply);
+  if (status.ok()) FillPayment(merchant, body.payment_id(), reply);
+  return status;
+}
+
+grpc::Status PosService::CloseDay(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::CloseDayRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("CloseDay", *in, &body, &merchant); !auth.ok()) return auth;
+  grpc::Status status = Submit(ledger::PosCloseDay{merchant, body.business_day()}, reply);
+  if (!status.ok()) return status;
+  if (std::optional<ledger::DayReport> report = ledger::LookupDayReport(node_->state(), merchant, body.business_day())) {
+    TotalsToProto("", report->total, reply->add_day());
+    for (const auto& [terminal, totals] : report->by_terminal) TotalsToProto(terminal, totals, reply->add_day());
+  }
+  return status;
+}
+
+grpc::Status PosService::CashOut(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::CashOutRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("CashOut", *in, &body, &merchant); !auth.ok()) return auth;
+  grpc::Status status = Submit(ledger::PosCashOut{merchant, body.cashout_id(), body.amount(), body.member()}, reply);
+  std::string bytes;
+  if (status.ok() && node_->state().Get(ledger::keys::CashOut(merchant, body.cashout_id()), &bytes)) {
+    if (std::optional<ledger::FeeRecord> record = ledger::DecodeFeeRecord(bytes)) reply->set_fee(record->fee);
+  }
+  return status;
+}
+
+grpc::Status PosService::PaySupplier(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::SupplierPaymentRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("PaySupplier", *in, &body, &merchant); !auth.ok()) return auth;
+  std::optional<AccountId> supplier = ledger::Id128::FromBytes(body.supplier_account_id());
+  if (!supplier) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "supplier_account_id: must be 16 bytes");
+  grpc::Status status =
+      Submit(ledger::PosSupplierPayment{merchant, body.payment_id(), *supplier, body.amount()}, reply);
+  std::string bytes;
+  if (status.ok() && node_->state().Get(ledger::keys::SupplierPayment(merchant, body.payment_id()), &bytes)) {
+    if (std::optional<ledger::FeeRecord> record = ledger::DecodeFeeRecord(bytes)) reply->set_fee(record->fee);
+  }
+  return status;
+}
+
+}  // namespace merchant

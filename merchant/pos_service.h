@@ -1,0 +1,65 @@
+// The Pos gRPC service: shop terminals charge customer-presented codes, look payments up, cancel,
+// refund, close the day, cash out and pay suppliers. A thin adapter: it authenticates the terminal
+// (merchant/pos_auth.h: registered key, signature, timestamp window, per-terminal rate limit), converts
+// the body to a core command (ledger/core/pos.h holds every rule) and reports the outcome.
+//
+// Errors: INVALID_ARGUMENT (malformed envelope or body, naming the field), PERMISSION_DENIED (unknown
+// terminal, signature mismatch), FAILED_PRECONDITION (timestamp outside the window), RESOURCE_EXHAUSTED
+// (the terminal's rate limit), UNAVAILABLE (as for the Ledger service: retry the same request). Business
+// outcomes (refused payment, refund too large, day closed, ...) are PosReply.result in an OK reply.
+#ifndef MERCHANT_POS_SERVICE_H_
+#define MERCHANT_POS_SERVICE_H_
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "ledger/core/types.h"
+#include "ledger/server/committer.h"
+#include "ledger/server/node.h"
+#include "proto/ledger.grpc.pb.h"
+
+namespace merchant {
+
+class PosService final : public ledger::v1::Pos::Service {
+ public:
+  struct Options {
+    double requests_per_second = 20;  // Per terminal, sustained.
+    double burst = 40;                // Per terminal.
+  };
+  // node and clock must outlive the service.
+  PosService(ledger::Committer* node, ledger::Clock* clock, Options options) : node_(node), clock_(clock), options_(options) {}
+
+  using SignedRequest = ledger::v1::SignedRequest;
+  using PosReply = ledger::v1::PosReply;
+  grpc::Status CreatePayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status GetPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status CancelPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status RefundPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status CloseDay(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status CashOut(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status PaySupplier(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+
+ private:
+  // Checks the envelope and parses the body; on success *merchant is the authenticated merchant.
+  template <typename Body>
+  grpc::Status Authenticate(const char* method, const SignedRequest& in, Body* body, ledger::AccountId* merchant);
+  bool TakeToken(const std::string& terminal);
+  // Submits one command and fills result/duplicate/timestamp/journal_index.
+  grpc::Status Submit(ledger::Command command, PosReply* reply);
+  void FillPayment(const ledger::AccountId& merchant, const std::string& payment_id, PosReply* reply);
+
+  ledger::Committer* node_;
+  ledger::Clock* clock_;
+  Options options_;
+  std::mutex mutex_;
+  struct Bucket {
+    double tokens = 0;
+    uint64_t refilled_ns = 0;
+  };
+  std::map<std::string, Bucket> buckets_;  // Guarded by mutex_. Bounded by the registered terminals.
+};
+
+}  // namespace merchant
+
+#endif  // MERCHANT_POS_SERVICE_H_

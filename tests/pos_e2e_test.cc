@@ -1,0 +1,260 @@
+// Pay at the shop, end to end through a real ledgerd: a resident's wallet key and a shop terminal's key
+// are registered, the shop charges customer-presented codes over the Pos service with signed requests,
+// refunds twice, cancels, closes the day, cashes out with the fee and pays a supplier; forged, stale,
+// unknown-terminal and malformed requests are refused and change nothing; the terminal rate limit holds.
+#include <grpcpp/grpcpp.h>
+
+#include "gtest/gtest.h"
+#include "ledger/client/client.h"
+#include "merchant/pos_auth.h"
+#include "merchant/pos_client.h"
+#include "tests/ledger_process.h"
+#include "tests/payments.h"
+#include "wallet/cpm.h"
+
+namespace ledger {
+namespace {
+
+using merchant::SignRequest;
+using merchant::Terminal;
+using merchant::WallClockMs;
+using testing::LedgerProcess;
+using testing::MakeTempDir;
+using testing::MakeTransfer;
+
+constexpr auto kTimeout = std::chrono::seconds(10);
+constexpr uint64_t kIssuer = 1, kAlice = 10, kBob = 11, kShop = 20, kSupplier = 21, kFees = 30;
+
+class PosE2eTest : public ::testing::Test {
+ protected:
+  void StartServer(std::vector<std::string> flags = {}) {
+    const std::string dir = MakeTempDir("pos") + "/ledger";
+    ASSERT_TRUE(server_.StartNode(dir, "127.0.0.1:0", std::move(flags)).ok()) << server_.log_path();
+    ASSERT_TRUE(WaitForLedger(ConnectLedger(server_.address()).get(), kTimeout).ok());
+    auto channel = grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials());
+    ledger_ = v1::Ledger::NewStub(channel);
+    pos_ = v1::Pos::NewStub(channel);
+  }
+
+  void SetUpTown() {
+    v1::CreateAssetsRequest assets;
+    v1::Asset* coin = assets.add_assets();
+    coin->set_id(1);
+    coin->set_code("COIN");
+    coin->set_breakage_account_id(IdBytes(2));
+    v1::CreateReply reply;
+    ASSERT_TRUE(ledger_->CreateAssets(ContextWithDeadline(kTimeout).get(), assets, &reply).ok());
+    v1::CreateAccountsRequest accounts;
+    for (auto [id, kind] : std::vector<std::pair<uint64_t, v1::AccountKind>>{
+             {kIssuer, v1::ISSUER}, {kAlice, v1::WALLET}, {kBob, v1::WALLET}, {kShop, v1::MERCHANT},
+             {kSupplier, v1::MERCHANT}, {kFees, v1::FEE}}) {
+      v1::Account* account = accounts.add_accounts();
+      account->set_id(IdBytes(id));
+      account->set_asset(1);
+      account->set_kind(kind);
+      account->set_flags(kind == v1::ISSUER || kind == v1::FEE ? 0 : v1::NON_NEGATIVE);
+    }
+    ASSERT_TRUE(ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), accounts, &reply).ok());
+    for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
+    v1::CreateTransfersRequest funding;
+    *funding.add_transfers() = MakeTransfer(0, 1, kIssuer, kAlice, 10'000);
+    ASSERT_TRUE(ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &reply).ok());
+    ASSERT_EQ(reply.results(0).result(), v1::OK);
+
+    alice_ = wallet::GenerateKeyPair();
+    terminal_ = Terminal{IdBytes(kShop), "REG-1", wallet::GenerateKeyPair()};
+    v1::RegisterKeysRequest keys;
+    v1::PublicKey* wallet_key = keys.add_keys();
+    wallet_key->set_account_id(IdBytes(kAlice));
+    wallet_key->set_public_key(alice_.public_key);
+    v1::PublicKey* terminal_key = keys.add_keys();
+    terminal_key->set_account_id(IdBytes(kShop));
+    terminal_key->set_key_id("REG-1");
+    terminal_key->set_public_key(terminal_.keys.public_key);
+    ASSERT_TRUE(ledger_->RegisterKeys(ContextWithDeadline(kTimeout).get(), keys, &reply).ok());
+    for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
+    v1::SetFeesRequest fees;
+    v1::FeeSchedule* schedule = fees.add_schedules();
+    schedule->set_asset(1);
+    schedule->set_issuer_account_id(IdBytes(kIssuer));
+    schedule->set_fee_account_id(IdBytes(kFees));
+    schedule->set_cashout_bps(150);
+    schedule->set_member_cashout_bps(100);
+    schedule->set_supplier_bps(100);
+    ASSERT_TRUE(ledger_->SetFees(ContextWithDeadline(kTimeout).get(), fees, &reply).ok());
+    ASSERT_EQ(reply.results(0).result(), v1::OK);
+  }
+
+  std::string Code(uint64_t nonce) {
+    return *wallet::IssueCpm(alice_, IdBytes(kAlice), nonce, WallClockMs(), 60);
+  }
+
+  using Rpc = grpc::Status (v1::Pos::Stub::*)(grpc::ClientContext*, const v1::SignedRequest&, v1::PosReply*);
+  grpc::Status Call(Rpc rpc, const char* method, const google::protobuf::Message& body, v1::PosReply* reply,
+                    const Terminal* as = nullptr, int64_t clock_offset_ms = 0) {
+    const v1::SignedRequest request =
+        SignRequest(as ? *as : terminal_, method, body, WallClockMs() + clock_offset_ms);
+    return (pos_.get()->*rpc)(ContextWithDeadline(kTimeout).get(), request, reply);
+  }
+
+  int64_t Balance(uint64_t id) {
+    v1::LookupAccountsRequest request;
+    request.add_ids(IdBytes(id));
+    v1::LookupAccountsReply reply;
+    EXPECT_TRUE(ledger_->LookupAccounts(ContextWithDeadline(kTimeout).get(), request, &reply).ok());
+    return reply.accounts_size() == 1 ? reply.accounts(0).balance() : INT64_MIN;
+  }
+
+  LedgerProcess server_;
+  std::unique_ptr<v1::Ledger::Stub> ledger_;
+  std::unique_ptr<v1::Pos::Stub> pos_;
+  wallet::KeyPair alice_;
+  Terminal terminal_;
+};
+
+v1::CreatePaymentRequest Charge(const std::string& id, int64_t amount, const std::string& code) {
+  v1::CreatePaymentRequest body;
+  body.set_payment_id(id);
+  body.set_amount(amount);
+  body.set_cpm(code);
+  return body;
+}
+
+TEST_F(PosE2eTest, AShoppingDay) {
+  StartServer();
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  using S = v1::Pos::Stub;
+  v1::PosReply reply;
+
+  // Charge by customer-presented code; the terminal's retry of the same request is the same payment.
+  const std::string code = Code(1);
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("order-1", 1200, code), &reply).ok());
+  ASSERT_EQ(reply.result(), v1::OK);
+  EXPECT_EQ(reply.payment().state(), "captured");
+  EXPECT_EQ(reply.payment().payer_account_id(), IdBytes(kAlice));
+  const uint32_t today = reply.payment().business_day();
+  EXPECT_EQ(Balance(kAlice), 8'800);
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("order-1", 1200, code), &reply).ok());
+  EXPECT_TRUE(reply.duplicate());
+  EXPECT_EQ(Balance(kAlice), 8'800);
+  // The same code for another payment: replayed.
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("order-9", 100, code), &reply).ok());
+  EXPECT_EQ(reply.result(), v1::CPM_REPLAYED);
+  // Too much: refused, with what is available.
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("order-big", 50'000, Code(2)), &reply).ok());
+  EXPECT_EQ(reply.result(), v1::EXCEEDS_BALANCE);
+  EXPECT_EQ(reply.available(), 8'800);
+
+  // Two partial refunds; a third beyond what was paid is refused.
+  v1::RefundPaymentRequest refund;
+  refund.set_payment_id("order-1");
+  refund.set_refund_id("r1");
+  refund.set_amount(300);
+  ASSERT_TRUE(Call(&S::RefundPayment, "RefundPayment", refund, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  refund.set_refund_id("r2");
+  refund.set_amount(400);
+  ASSERT_TRUE(Call(&S::RefundPayment, "RefundPayment", refund, &reply).ok());
+  EXPECT_EQ(reply.payment().refunded(), 700);
+  refund.set_refund_id("r3");
+  refund.set_amount(501);
+  ASSERT_TRUE(Call(&S::RefundPayment, "RefundPayment", refund, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::REFUND_EXCEEDS_PAYMENT);
+  EXPECT_EQ(Balance(kAlice), 9'500);
+
+  // A second sale, cancelled the same day.
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("order-2", 500, Code(3)), &reply).ok());
+  ASSERT_EQ(reply.result(), v1::OK);
+  v1::PaymentIdRequest which;
+  which.set_payment_id("order-2");
+  ASSERT_TRUE(Call(&S::CancelPayment, "CancelPayment", which, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  EXPECT_EQ(reply.payment().state(), "cancelled");
+  ASSERT_TRUE(Call(&S::GetPayment, "GetPayment", which, &reply).ok());
+  EXPECT_EQ(reply.payment().state(), "cancelled");
+
+  // Close the day: the report.
+  v1::CloseDayRequest close;
+  close.set_business_day(today);
+  ASSERT_TRUE(Call(&S::CloseDay, "CloseDay", close, &reply).ok());
+  ASSERT_EQ(reply.result(), v1::OK);
+  ASSERT_GE(reply.day_size(), 2);
+  EXPECT_EQ(reply.day(0).payments(), 2u);
+  EXPECT_EQ(reply.day(0).gross(), 1'700);
+  EXPECT_EQ(reply.day(0).cancelled(), 500);
+  EXPECT_EQ(reply.day(0).refunded(), 700);
+  EXPECT_EQ(reply.day(0).net(), 500);
+  EXPECT_EQ(reply.day(1).terminal_id(), "REG-1");
+
+  // Cash out 300 at 1.5 %: fee 4 (4.5 rounded down); pay a supplier 150 at 1 % (fee 1, on top).
+  EXPECT_EQ(Balance(kShop), 500);
+  v1::CashOutRequest cashout;
+  cashout.set_cashout_id("co-1");
+  cashout.set_amount(300);
+  ASSERT_TRUE(Call(&S::CashOut, "CashOut", cashout, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  EXPECT_EQ(reply.fee(), 4);
+  v1::SupplierPaymentRequest supplier;
+  supplier.set_payment_id("inv-1");
+  supplier.set_supplier_account_id(IdBytes(kSupplier));
+  supplier.set_amount(150);
+  ASSERT_TRUE(Call(&S::PaySupplier, "PaySupplier", supplier, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  EXPECT_EQ(reply.fee(), 1);
+  EXPECT_EQ(Balance(kShop), 49);
+  EXPECT_EQ(Balance(kSupplier), 150);
+  EXPECT_EQ(Balance(kFees), 5);
+}
+
+TEST_F(PosE2eTest, BadRequestsChangeNothing) {
+  StartServer();
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  using S = v1::Pos::Stub;
+  v1::PosReply reply;
+  const Terminal forger{IdBytes(kShop), "REG-1", wallet::GenerateKeyPair()};
+  grpc::Status status = Call(&S::CreatePayment, "CreatePayment", Charge("x1", 100, Code(10)), &reply, &forger);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(), "signature mismatch (not this terminal's key, or altered)");
+  const Terminal unknown{IdBytes(kShop), "REG-9", terminal_.keys};
+  status = Call(&S::CreatePayment, "CreatePayment", Charge("x2", 100, Code(11)), &reply, &unknown);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // The right key, another shop: the terminal belongs to its merchant only.
+  const Terminal elsewhere{IdBytes(kSupplier), "REG-1", terminal_.keys};
+  status = Call(&S::CreatePayment, "CreatePayment", Charge("x3", 100, Code(12)), &reply, &elsewhere);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  status = Call(&S::CreatePayment, "CreatePayment", Charge("x4", 100, Code(13)), &reply, nullptr, -10 * 60 * 1000);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(), "timestamp_ms: 600 s off the ledger's clock (window 300 s)");
+  // Signed for another method: refused (the method is part of what is signed).
+  v1::SignedRequest misrouted = SignRequest(terminal_, "GetPayment", Charge("x5", 100, Code(14)), WallClockMs());
+  status = pos_->CreatePayment(ContextWithDeadline(kTimeout).get(), misrouted, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  v1::SignedRequest garbage = SignRequest(terminal_, "CreatePayment", Charge("x6", 100, Code(15)), WallClockMs());
+  garbage.set_body("\xff\xff\xff");
+  garbage.set_signature(wallet::Sign(terminal_.keys, merchant::PosSignedBytes("CreatePayment", IdBytes(kShop), "REG-1",
+                                                                            garbage.timestamp_ms(), garbage.body())));
+  status = pos_->CreatePayment(ContextWithDeadline(kTimeout).get(), garbage, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Balance(kAlice), 10'000);
+  EXPECT_EQ(Balance(kShop), 0);
+}
+
+TEST_F(PosE2eTest, TerminalRateLimit) {
+  StartServer({"--pos_requests_per_second=1", "--pos_burst=3"});
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  v1::PosReply reply;
+  v1::PaymentIdRequest which;
+  which.set_payment_id("none");
+  int exhausted = 0;
+  for (int i = 0; i < 8; ++i) {
+    grpc::Status status = Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &reply);
+    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) ++exhausted;
+  }
+  EXPECT_GE(exhausted, 4) << "8 requests at once against a burst of 3";
+}
+
+}  // namespace
+}  // namespace ledger
