@@ -1,7 +1,8 @@
-// pos: the shop's counter tool — the parts that need no ledger service yet: show a merchant-presented
-// QR code for an amount (JPQR/EMVCo payload) and read a customer's payment code to see whose wallet it
-// names and until when it is valid. Charging, refunds, the daily close and cash-out go through the
-// ledger once the POS service exists (the rules are already in the core: ledger/core/pos.h).
+// pos: the shop's counter tool. Offline: show a merchant-presented QR code for an amount (JPQR/EMVCo
+// payload), read a customer's payment code, create the terminal's key. Online, over the Pos service with
+// requests signed by the terminal's key: charge a scanned code, look a payment up, cancel, refund, close
+// the day, cash out, pay a supplier. The terminal key's passphrase comes from $POS_PASSPHRASE or is
+// asked for without echo.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -10,25 +11,47 @@
 #include <string>
 #include <vector>
 
+#include <termios.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "ledger/client/client.h"
 #include "ledger/core/cpm.h"
+#include "ledger/core/records.h"
 #include "ledger/core/types.h"
 #include "merchant/emvco.h"
+#include "merchant/pos_client.h"
+#include "wallet/keys.h"
 #include "wallet/qr.h"
 
 namespace merchant {
 namespace {
 
-constexpr char kUsage[] = R"(pos: the shop's counter tool (offline parts; charging through the ledger comes with the POS service).
+using merchant::SignRequest;
+
+constexpr char kUsage[] = R"(pos: the shop's counter tool.
 
 Usage: pos COMMAND [OPTIONS]
+Offline:
   mpm --account HEX --name NAME --city CITY [--amount N --payment-id ID] [--asset N] [--terminal LABEL]
       [--category MCC] [--png FILE]
         print a merchant-presented QR code (and its payload text): dynamic with --amount and --payment-id
         (one payment), static without (the customer enters the amount)
   read-code CODE    decode a customer-presented code: whose wallet, nonce, issued, expires (the signature
                     and the one-time use are checked by the ledger when charging)
+  init-terminal --key FILE   create this terminal's key (sealed under a passphrase); register the printed
+                    public key: ledgerctl register-key --account MERCHANT --terminal ID --public-key HEX
+Online (common options: --addr HOST:PORT[,...] --key FILE --merchant HEX --terminal ID):
+  charge --payment-id ID --amount N --code LC1...      charge a scanned customer code
+  status --payment-id ID                               look a payment up
+  cancel --payment-id ID                               same day, before the close, nothing refunded
+  refund --payment-id ID --refund-id ID --amount N     partial or full; never more than paid in total
+  close-day --day YYYYMMDD                             freeze the day and print its report
+  cash-out --id ID --amount N [--member]               coin back to the city, yen to the shop, minus the fee
+  pay-supplier --id ID --supplier HEX --amount N       pay a local supplier in coin (B2B fee on top)
   help              this text
-Exit codes: 0 ok, 1 refused (the message says why), 2 usage.
+Exit codes: 0 ok, 1 failed or refused (the message says why), 2 usage.
 )";
 
 [[noreturn]] void Usage(const std::string& message) {
@@ -90,6 +113,134 @@ int ReadCode(const std::vector<std::string>& positional) {
   return 0;
 }
 
+std::string Passphrase() {
+  if (const char* from_env = std::getenv("POS_PASSPHRASE")) return from_env;
+  std::fprintf(stderr, "Terminal key passphrase: ");
+  termios old_settings{};
+  const bool tty = tcgetattr(STDIN_FILENO, &old_settings) == 0;
+  if (tty) {
+    termios quiet = old_settings;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &old_settings);
+  std::fprintf(stderr, "\n");
+  return line;
+}
+
+int InitTerminal(const std::map<std::string, std::string>& o) {
+  if (!o.count("key")) Usage("missing --key");
+  if (std::ifstream(o.at("key")).good()) Usage("--key " + o.at("key") + " exists: refusing to overwrite a terminal key");
+  const wallet::KeyPair keys = wallet::GenerateKeyPair();
+  absl::StatusOr<std::string> sealed = wallet::Seal(keys, Passphrase());
+  if (!sealed.ok()) return Fail(sealed.status());
+  absl::Status written = wallet::WriteKeyFile(o.at("key"), *sealed);
+  if (!written.ok()) return Fail(written);
+  std::printf("terminal key written to %s (mode 0600)\npublic key %s\n", o.at("key").c_str(),
+              wallet::Hex(keys.public_key).c_str());
+  return 0;
+}
+
+std::string Need(const std::map<std::string, std::string>& o, const char* name) {
+  auto it = o.find(name);
+  if (it == o.end() || it->second.empty()) Usage(std::string("missing --") + name);
+  return it->second;
+}
+
+int64_t Number(const std::map<std::string, std::string>& o, const char* name) {
+  const std::string text = Need(o, name);
+  char* end = nullptr;
+  const long long value = std::strtoll(text.c_str(), &end, 10);
+  if (end == text.c_str() || *end != '\0') Usage(std::string("--") + name + ": not a number");
+  return value;
+}
+
+void PrintReply(const ledger::v1::PosReply& reply) {
+  std::printf("result    %s%s\n", ledger::ResultName(static_cast<ledger::Result>(reply.result())),
+              reply.duplicate() ? " (already decided: the original outcome)" : "");
+  if (reply.has_payment()) {
+    const auto& p = reply.payment();
+    std::printf("payment   %s  %lld  %s  refunded %lld  day %u  terminal %s\n", p.payment_id().c_str(),
+                static_cast<long long>(p.amount()), p.state().c_str(), static_cast<long long>(p.refunded()),
+                p.business_day(), p.terminal_id().c_str());
+  }
+  if (reply.result() == ledger::v1::EXCEEDS_BALANCE) {
+    std::printf("available %lld\n", static_cast<long long>(reply.available()));
+  }
+  for (const auto& day : reply.day()) {
+    std::printf("%-10s payments %llu  gross %lld  cancels %llu (%lld)  refunds %lld  net %lld\n",
+                day.terminal_id().empty() ? "total" : day.terminal_id().c_str(),
+                static_cast<unsigned long long>(day.payments()), static_cast<long long>(day.gross()),
+                static_cast<unsigned long long>(day.cancels()), static_cast<long long>(day.cancelled()),
+                static_cast<long long>(day.refunded()), static_cast<long long>(day.net()));
+  }
+  if (reply.fee() != 0) std::printf("fee       %lld\n", static_cast<long long>(reply.fee()));
+}
+
+int Online(const std::string& command, const std::map<std::string, std::string>& o) {
+  std::optional<ledger::Id128> merchant_id = ledger::Id128::FromHex(Need(o, "merchant"));
+  if (!merchant_id) Usage("--merchant: up to 32 hex digits");
+  absl::StatusOr<std::string> sealed = wallet::ReadKeyFile(Need(o, "key"));
+  if (!sealed.ok()) return Fail(sealed.status());
+  absl::StatusOr<wallet::KeyPair> keys = wallet::Open(*sealed, Passphrase());
+  if (!keys.ok()) return Fail(keys.status());
+  Terminal terminal{merchant_id->ToBytes(), Need(o, "terminal"), *keys};
+  ledger::LedgerConnection connection(o.count("addr") ? o.at("addr") : "127.0.0.1:7400");
+  using S = ledger::v1::Pos::Stub;
+  ledger::v1::PosReply reply;
+  auto call = [&](const char* method, const google::protobuf::Message& body, auto rpc) {
+    return connection.Call([&](ledger::LedgerConnection& c) {
+      auto stub = ledger::v1::Pos::NewStub(grpc::CreateChannel(c.address(), grpc::InsecureChannelCredentials()));
+      const ledger::v1::SignedRequest request = SignRequest(terminal, method, body, WallClockMs());
+      return ((*stub).*rpc)(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+    });
+  };
+  grpc::Status status;
+  if (command == "charge") {
+    ledger::v1::CreatePaymentRequest body;
+    body.set_payment_id(Need(o, "payment-id"));
+    body.set_amount(Number(o, "amount"));
+    body.set_cpm(Need(o, "code"));
+    status = call("CreatePayment", body, &S::CreatePayment);
+  } else if (command == "status" || command == "cancel") {
+    ledger::v1::PaymentIdRequest body;
+    body.set_payment_id(Need(o, "payment-id"));
+    status = command == "status" ? call("GetPayment", body, &S::GetPayment) : call("CancelPayment", body, &S::CancelPayment);
+  } else if (command == "refund") {
+    ledger::v1::RefundPaymentRequest body;
+    body.set_payment_id(Need(o, "payment-id"));
+    body.set_refund_id(Need(o, "refund-id"));
+    body.set_amount(Number(o, "amount"));
+    status = call("RefundPayment", body, &S::RefundPayment);
+  } else if (command == "close-day") {
+    ledger::v1::CloseDayRequest body;
+    body.set_business_day(static_cast<uint32_t>(Number(o, "day")));
+    status = call("CloseDay", body, &S::CloseDay);
+  } else if (command == "cash-out") {
+    ledger::v1::CashOutRequest body;
+    body.set_cashout_id(Need(o, "id"));
+    body.set_amount(Number(o, "amount"));
+    body.set_member(o.count("member") > 0);
+    status = call("CashOut", body, &S::CashOut);
+  } else {
+    std::optional<ledger::Id128> supplier = ledger::Id128::FromHex(Need(o, "supplier"));
+    if (!supplier) Usage("--supplier: up to 32 hex digits");
+    ledger::v1::SupplierPaymentRequest body;
+    body.set_payment_id(Need(o, "id"));
+    body.set_supplier_account_id(supplier->ToBytes());
+    body.set_amount(Number(o, "amount"));
+    status = call("PaySupplier", body, &S::PaySupplier);
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "pos: %s\n", status.error_message().c_str());
+    return 1;
+  }
+  PrintReply(reply);
+  return reply.result() == ledger::v1::OK ? 0 : 1;
+}
+
 int Run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
@@ -108,6 +259,8 @@ int Run(int argc, char** argv) {
     std::string word = argv[i];
     if (word.rfind("--", 0) != 0) {
       positional.push_back(word);
+    } else if (word == "--member") {
+      options["member"] = "1";
     } else if (word.find('=') != std::string::npos) {
       options[word.substr(2, word.find('=') - 2)] = word.substr(word.find('=') + 1);
     } else if (i + 1 < argc) {
@@ -122,6 +275,11 @@ int Run(int argc, char** argv) {
   }
   if (command == "mpm") return Mpm(options);
   if (command == "read-code") return ReadCode(positional);
+  if (command == "init-terminal") return InitTerminal(options);
+  if (command == "charge" || command == "status" || command == "cancel" || command == "refund" ||
+      command == "close-day" || command == "cash-out" || command == "pay-supplier") {
+    return Online(command, options);
+  }
   Usage("unknown command '" + command + "'");
 }
 

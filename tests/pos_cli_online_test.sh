@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The counter tools against a real ledgerd, as a shop and the city would use them: ledgerctl sets up the
+# town and registers keys, `wallet` makes a payment code, `pos` charges it, refunds, looks it up, closes
+# the day, cashes out and pays a supplier.
+set -euo pipefail
+R="$TEST_SRCDIR/$TEST_WORKSPACE"
+LEDGERD="$R/ledger/server/ledgerd" LEDGERCTL="$R/ledger/tools/ledgerctl" WALLET="$R/wallet/wallet" POS="$R/merchant/pos"
+D="$TEST_TMPDIR/posonline"
+mkdir -p "$D"
+fail() { echo "FAIL: $*" >&2; [ -f "$D/ledgerd.log" ] && tail -5 "$D/ledgerd.log" >&2; exit 1; }
+
+"$LEDGERD" --data_dir="$D/data" --listen=127.0.0.1:0 --metrics_listen= --port_file="$D/ports" >"$D/ledgerd.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do [ -s "$D/ports" ] && break; sleep 0.1; done
+ADDR="127.0.0.1:$(awk '/^grpc/ {print $2}' "$D/ports")"
+ctl() { "$LEDGERCTL" --addr "$ADDR" "$@" >"$D/ctl.out" || fail "ledgerctl $*: $(cat "$D/ctl.out")"; }
+
+ctl create-asset --id 1 --code COIN --breakage b1
+ctl create-account --id 1 --asset 1 --kind issuer
+ctl create-account --id a1 --asset 1 --kind wallet --non-negative
+ctl create-account --id 20 --asset 1 --kind merchant --non-negative
+ctl create-account --id 21 --asset 1 --kind merchant --non-negative
+ctl create-account --id f1 --asset 1 --kind fee
+ctl transfer --id 100 --debit 1 --credit a1 --amount 10000
+ctl set-fees --asset 1 --issuer 1 --fee-account f1 --cashout-bps 150 --member-bps 100 --supplier-bps 50
+
+export WALLET_PASSPHRASE="alice's long passphrase" POS_PASSPHRASE="shop terminal passphrase"
+WALLET_PUB="$("$WALLET" init --key "$D/alice.key" | awk '/public key/ {print $3}')"
+ctl register-key --account a1 --public-key "$WALLET_PUB"
+TERMINAL_PUB="$("$POS" init-terminal --key "$D/reg1.key" | awk '/public key/ {print $3}')"
+ctl register-key --account 20 --terminal REG-1 --public-key "$TERMINAL_PUB"
+
+pos() { "$POS" "$1" --addr "$ADDR" --key "$D/reg1.key" --merchant 20 --terminal REG-1 "${@:2}"; }
+CODE="$("$WALLET" code --key "$D/alice.key" --account a1 | grep '^LC1')"
+pos charge --payment-id order-1 --amount 1200 --code "$CODE" >"$D/charge.out" || fail "charge: $(cat "$D/charge.out")"
+grep -q "^result    ok$" "$D/charge.out" || fail "charge result: $(cat "$D/charge.out")"
+pos charge --payment-id order-1 --amount 1200 --code "$CODE" | grep -q "already decided" || fail "retry not a duplicate"
+pos charge --payment-id order-2 --amount 100 --code "$CODE" >"$D/replay.out" && fail "a used code paid again"
+grep -q "cpm_replayed" "$D/replay.out" || fail "replay reason: $(cat "$D/replay.out")"
+pos refund --payment-id order-1 --refund-id r1 --amount 300 | grep -q "^result    ok$" || fail "refund"
+pos status --payment-id order-1 >"$D/status.out"
+grep -q "refunded 300" "$D/status.out" || fail "status: $(cat "$D/status.out")"
+DAY="$(sed -n 's/.* day \([0-9]\{8\}\) .*/\1/p' "$D/status.out")"
+pos close-day --day "$DAY" >"$D/close.out" || fail "close: $(cat "$D/close.out")"
+grep -q "^total      payments 1  gross 1200  cancels 0 (0)  refunds 300  net 900$" "$D/close.out" ||
+  fail "report: $(cat "$D/close.out")"
+pos cash-out --id co-1 --amount 500 >"$D/cashout.out"
+grep -q "^fee       7$" "$D/cashout.out" || fail "cash-out fee: $(cat "$D/cashout.out")"   # 1.5 % of 500, rounded down.
+pos pay-supplier --id inv-1 --supplier 21 --amount 200 | grep -q "^fee       1$" || fail "supplier fee"
+"$LEDGERCTL" --addr "$ADDR" account a1 | grep -q "balance 9100" || fail "alice's balance: $("$LEDGERCTL" --addr "$ADDR" account a1)"
+POS_PASSPHRASE="wrong passphrase here" "$POS" status --addr "$ADDR" --key "$D/reg1.key" --merchant 20 --terminal REG-1 \
+  --payment-id order-1 2>"$D/wrong.err" && fail "wrong passphrase worked"
+grep -q "wrong passphrase" "$D/wrong.err" || fail "wrong passphrase message"
+echo "pos against ledgerd: all checks passed"
