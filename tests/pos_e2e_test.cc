@@ -10,7 +10,9 @@
 #include "merchant/pos_client.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
+#include "merchant/emvco.h"
 #include "wallet/cpm.h"
+#include "wallet/wallet_client.h"
 
 namespace ledger {
 namespace {
@@ -34,6 +36,7 @@ class PosE2eTest : public ::testing::Test {
     auto channel = grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials());
     ledger_ = v1::Ledger::NewStub(channel);
     pos_ = v1::Pos::NewStub(channel);
+    wallet_ = v1::Wallet::NewStub(channel);
   }
 
   void SetUpTown() {
@@ -108,6 +111,7 @@ class PosE2eTest : public ::testing::Test {
   LedgerProcess server_;
   std::unique_ptr<v1::Ledger::Stub> ledger_;
   std::unique_ptr<v1::Pos::Stub> pos_;
+  std::unique_ptr<v1::Wallet::Stub> wallet_;
   wallet::KeyPair alice_;
   Terminal terminal_;
 };
@@ -239,6 +243,89 @@ TEST_F(PosE2eTest, BadRequestsChangeNothing) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Balance(kAlice), 10'000);
   EXPECT_EQ(Balance(kShop), 0);
+}
+
+// Merchant-presented codes and resident-to-resident sends, signed by Alice's wallet key.
+TEST_F(PosE2eTest, WalletPaysShopCodesAndSends) {
+  StartServer();
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  using W = v1::Wallet::Stub;
+  v1::WalletReply reply;
+  auto call = [&](auto rpc, const char* method, const google::protobuf::Message& body, uint64_t nonce,
+                  const wallet::KeyPair* keys = nullptr, uint64_t account = kAlice) {
+    const v1::WalletRequest request =
+        wallet::SignWalletRequest(keys ? *keys : alice_, IdBytes(account), method, body, WallClockMs(), nonce);
+    return std::make_pair((wallet_.get()->*rpc)(ContextWithDeadline(kTimeout).get(), request, &reply), request);
+  };
+  // The terminal shows a dynamic code for 800; Alice pays it; the terminal polls the payment id.
+  merchant::MpmPayload shown;
+  shown.merchant_account = Id128{0, kShop}.ToHex();
+  shown.payment_id = "mpm-1";
+  shown.amount = 800;
+  shown.merchant_name = "Sakura Market";
+  shown.merchant_city = "Tsuruoka";
+  shown.terminal_label = "REG-1";
+  v1::PayMpmRequest pay;
+  pay.set_payload(*merchant::BuildMpm(shown));
+  auto [status, sent] = call(&W::PayMpm, "PayMpm", pay, 101);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.result(), v1::OK);
+  EXPECT_EQ(Balance(kAlice), 9'200);
+  v1::PaymentIdRequest which;
+  which.set_payment_id("mpm-1");
+  v1::PosReply polled;
+  ASSERT_TRUE(Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &polled).ok());
+  EXPECT_EQ(polled.payment().state(), "captured");
+  EXPECT_EQ(polled.payment().payer_account_id(), IdBytes(kAlice));
+  // The very same envelope again (a replay): the original outcome, nothing moves.
+  ASSERT_TRUE(wallet_->PayMpm(ContextWithDeadline(kTimeout).get(), sent, &reply).ok());
+  EXPECT_TRUE(reply.duplicate());
+  EXPECT_EQ(Balance(kAlice), 9'200);
+  // A static shop code: Alice enters the amount and the wallet names the payment.
+  shown.dynamic = false;
+  shown.payment_id.clear();
+  shown.amount = 0;
+  pay.set_payload(*merchant::BuildMpm(shown));
+  pay.set_amount(100);
+  pay.set_payment_id("alice-0001");
+  ASSERT_TRUE(call(&W::PayMpm, "PayMpm", pay, 102).first.ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  // The nonce of a request that moved money cannot move money again.
+  pay.set_payment_id("alice-0002");
+  ASSERT_TRUE(call(&W::PayMpm, "PayMpm", pay, 102).first.ok());
+  EXPECT_EQ(reply.result(), v1::NONCE_REPLAYED);
+  EXPECT_EQ(Balance(kShop), 900);
+
+  // Send to Bob; a retry of the same transfer id is the same transfer; a spent nonce moves nothing.
+  v1::SendRequest send;
+  send.set_transfer_id(IdBytes(0x5e4d, 1));
+  send.set_to_account_id(IdBytes(kBob));
+  send.set_amount(500);
+  ASSERT_TRUE(call(&W::Send, "Send", send, 201).first.ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  ASSERT_TRUE(call(&W::Send, "Send", send, 202).first.ok());
+  EXPECT_TRUE(reply.duplicate());
+  send.set_transfer_id(IdBytes(0x5e4d, 2));
+  ASSERT_TRUE(call(&W::Send, "Send", send, 201).first.ok());
+  EXPECT_EQ(reply.result(), v1::NONCE_REPLAYED);
+  send.set_amount(1'000'000);
+  send.set_transfer_id(IdBytes(0x5e4d, 3));
+  ASSERT_TRUE(call(&W::Send, "Send", send, 203).first.ok());
+  EXPECT_EQ(reply.result(), v1::EXCEEDS_BALANCE);
+  EXPECT_EQ(reply.available(), 8'600);
+  EXPECT_EQ(Balance(kBob), 500);
+  // Someone else's key; a wallet with no key; a stale request.
+  const wallet::KeyPair mallory = wallet::GenerateKeyPair();
+  send.set_amount(1);
+  send.set_transfer_id(IdBytes(0x5e4d, 4));
+  EXPECT_EQ(call(&W::Send, "Send", send, 301, &mallory).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(call(&W::Send, "Send", send, 302, &mallory, kBob).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  const v1::WalletRequest stale =
+      wallet::SignWalletRequest(alice_, IdBytes(kAlice), "Send", send, WallClockMs() - 600'000, 303);
+  EXPECT_EQ(wallet_->Send(ContextWithDeadline(kTimeout).get(), stale, &reply).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Balance(kAlice), 8'600);
 }
 
 TEST_F(PosE2eTest, TerminalRateLimit) {

@@ -29,6 +29,7 @@ enum class CommandTag : uint8_t {
   kPosCashOut = 10,
   kPosSupplierPayment = 11,
   kRegisterKey = 12,
+  kWalletSend = 13,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -88,6 +89,7 @@ void EncodeCommand(const Command& command, Encoder* e) {
     e->I64(payment->amount);
     e->Bytes(payment->terminal);
     e->Bytes(payment->cpm);
+    e->U64(payment->wallet_nonce);
   } else if (const auto* refund = std::get_if<PosRefund>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kPosRefund));
     e->Id(refund->merchant);
@@ -116,6 +118,10 @@ void EncodeCommand(const Command& command, Encoder* e) {
     e->Bytes(cashout->cashout_id);
     e->I64(cashout->amount);
     e->U8(cashout->member ? 1 : 0);
+  } else if (const auto* send = std::get_if<WalletSend>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kWalletSend));
+    EncodeTransferRequest(send->transfer, e);
+    e->U64(send->nonce);
   } else if (const auto* key = std::get_if<RegisterKey>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kRegisterKey));
     e->Id(key->account);
@@ -165,6 +171,7 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       payment.amount = d->I64();
       payment.terminal = d->Bytes();
       payment.cpm = d->Bytes();
+      payment.wallet_nonce = d->U64();
       return payment;
     }
     case CommandTag::kPosRefund: {
@@ -204,6 +211,12 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       cashout.amount = d->I64();
       cashout.member = d->U8() != 0;
       return cashout;
+    }
+    case CommandTag::kWalletSend: {
+      WalletSend send;
+      send.transfer = DecodeTransferRequest(d);
+      send.nonce = d->U64();
+      return send;
     }
     case CommandTag::kRegisterKey: {
       RegisterKey key;

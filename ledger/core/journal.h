@@ -29,7 +29,8 @@ struct CloseAccount {
 // One command in a batch. Asset/Account/Transfer carry only their request fields. The Pos* commands are
 // shop payments (ledger/core/pos.h); they move value through transfers the ledger derives.
 using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment, PosRefund, PosCancel, PosCloseDay,
-                             PosFees, PosCashOut, PosSupplierPayment, RegisterKey>;
+                             PosFees, PosCashOut, PosSupplierPayment, RegisterKey,
+                             WalletSend>;
 
 // What became of one command.
 struct Outcome {

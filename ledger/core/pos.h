@@ -57,10 +57,22 @@ struct PosPayment {
   int64_t amount = 0;
   std::string terminal;
   std::string cpm;   // The customer-presented code scanned at the counter (ledger/core/cpm.h), or empty.
+  // Set when the payer's wallet signed the request itself (merchant-presented code): the request's nonce,
+  // spent once (nonce_replayed). Not part of the payment's identity: a retry may carry a new nonce.
+  uint64_t wallet_nonce = 0;
   bool SameRequest(const PosPayment& other) const {
     return merchant == other.merchant && payment_id == other.payment_id && payer == other.payer &&
            amount == other.amount && terminal == other.terminal && cpm == other.cpm;
   }
+};
+
+// A resident sends coin to another account, the request signed by the sender's wallet key (checked by
+// the Wallet service): an ordinary transfer with the client's id (decided once), plus the request's
+// nonce, spent once. A resubmission with the same transfer id returns the original outcome whatever its
+// nonce; a new transfer with a spent nonce is nonce_replayed.
+struct WalletSend {
+  Transfer transfer;  // Request fields only; debit = the signing wallet.
+  uint64_t nonce = 0;
 };
 
 // An Ed25519 public key the ledger verifies signatures with (key K account key_id): a resident's wallet

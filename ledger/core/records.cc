@@ -69,6 +69,7 @@ constexpr const char* kResultNames[kResultCount] = {
     "cpm_not_yet_valid",
     "cpm_replayed",
     "payer_mismatch",
+    "nonce_replayed",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

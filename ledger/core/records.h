@@ -72,8 +72,9 @@ enum class [[nodiscard]] Result : uint8_t {
   kCpmNotYetValid = 54,
   kCpmReplayed = 55,
   kPayerMismatch = 56,
+  kNonceReplayed = 57,
 };
-inline constexpr int kResultCount = 57;
+inline constexpr int kResultCount = 58;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

@@ -549,6 +549,7 @@ class BatchApplier {
     if (const auto* cashout = std::get_if<PosCashOut>(&command)) return CashOut(*cashout, at);
     if (const auto* supplier = std::get_if<PosSupplierPayment>(&command)) return PaySupplier(*supplier, at);
     if (const auto* key = std::get_if<RegisterKey>(&command)) return Register(*key, at);
+    if (const auto* send = std::get_if<WalletSend>(&command)) return Send(*send, at);
     const Transfer& transfer = std::get<Transfer>(command);
     Outcome outcome = CreateTransfer(transfer, at);
     if (!in_chain && outcome.result != Result::kOk && !outcome.duplicate) RecordFailure(transfer, outcome);
@@ -934,6 +935,24 @@ class BatchApplier {
     return Result::kOk;
   }
 
+  Outcome Send(const WalletSend& send, Timestamp at) {
+    const Transfer& t = send.transfer;
+    std::string bytes;
+    if (!t.id.IsZero() && !t.id.IsReserved() && working_.Get(keys::Transfer(t.id), &bytes)) {
+      return CreateTransfer(t, at);  // Decided before: the original outcome (or different fields).
+    }
+    if (t.flags != 0) return Outcome{Result::kFlagsInvalid, false, at};  // Plain transfers only.
+    if (send.nonce != 0) {
+      if (working_.Get(keys::Nonce(t.debit_account_id, send.nonce), &bytes)) {
+        return Outcome{Result::kNonceReplayed, false, at};
+      }
+      working_.Put(keys::Nonce(t.debit_account_id, send.nonce), "");
+    }
+    Outcome outcome = CreateTransfer(t, at);
+    if (outcome.result != Result::kOk && !outcome.duplicate) RecordFailure(t, outcome);
+    return outcome;
+  }
+
   Outcome Pay(const PosPayment& request, Timestamp at) {
     Outcome outcome{Result::kOk, false, at};
     auto fail = [&](Result r) {
@@ -962,7 +981,15 @@ class BatchApplier {
     const Account* merchant = working_.FindAccount(p.merchant);
     if (merchant == nullptr) return fail(Result::kCreditAccountNotFound);
     if (merchant->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
-    const Result code_check = code ? CheckCode(*code, p.payer, at) : Result::kOk;
+    Result code_check = code ? CheckCode(*code, p.payer, at) : Result::kOk;
+    if (code_check == Result::kOk && p.wallet_nonce != 0) {
+      std::string unused;
+      if (working_.Get(keys::Nonce(p.payer, p.wallet_nonce), &unused)) {
+        code_check = Result::kNonceReplayed;
+      } else {
+        working_.Put(keys::Nonce(p.payer, p.wallet_nonce), "");
+      }
+    }
     if (code_check != Result::kOk) {
       outcome.result = code_check;
     } else {

@@ -8,7 +8,7 @@ namespace ledger {
 
 // The core's numbering must match the proto's, item for item: checked here, at compile time.
 static_assert(static_cast<int>(Result::kPendingIdRequired) == v1::PENDING_ID_REQUIRED);
-static_assert(static_cast<int>(Result::kPayerMismatch) == v1::PAYER_MISMATCH);
+static_assert(static_cast<int>(Result::kNonceReplayed) == v1::NONCE_REPLAYED);
 static_assert(static_cast<int>(Result::kExceedsBalance) == v1::EXCEEDS_BALANCE);
 static_assert(kResultCount == v1::Result_ARRAYSIZE);
 static_assert(static_cast<int>(AccountKind::kExternal) == v1::EXTERNAL);
@@ -289,6 +289,8 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
       Transfer transfer;
       if (const auto* requested = std::get_if<Transfer>(&command)) {
         transfer = *requested;
+      } else if (const auto* send = std::get_if<WalletSend>(&command)) {
+        transfer = send->transfer;
       } else if (const auto* payment = std::get_if<PosPayment>(&command)) {
         transfer.id = PosTransferId('P', payment->merchant, payment->payment_id);
         transfer.code = kCodePosPayment;

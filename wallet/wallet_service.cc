@@ -1,0 +1,144 @@
+// The Wallet gRPC service: see wallet_service.h.
+#include "wallet/wallet_service.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/core/keys.h"
+#include "ledger/core/pos.h"
+#include "ledger/core/query.h"
+#include "ledger/server/status_util.h"
+#include "merchant/emvco.h"
+#include "wallet/wallet_auth.h"
+
+namespace wallet {
+
+using ledger::AccountId;
+namespace v1 = ledger::v1;
+
+bool WalletService::TakeToken(const std::string& wallet) {
+  const uint64_t now = clock_->NowNanos();
+  std::lock_guard<std::mutex> lock(mutex_);
+  Bucket& bucket = buckets_[wallet];
+  if (bucket.refilled_ns == 0) bucket.tokens = options_.burst;
+  const double elapsed = bucket.refilled_ns == 0 || now < bucket.refilled_ns ? 0 : (now - bucket.refilled_ns) / 1e9;
+  bucket.tokens = std::min(options_.burst, bucket.tokens + elapsed * options_.requests_per_second);
+  bucket.refilled_ns = now;
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
+}
+
+template <typename Body>
+grpc::Status WalletService::Authenticate(const char* method, const v1::WalletRequest& in, Body* body,
+                                         AccountId* account) {
+  std::optional<AccountId> id = ledger::Id128::FromBytes(in.account_id());
+  if (!id || id->IsZero()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "account_id: must be 16 bytes, not zero");
+  if (in.nonce() == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "nonce: must not be zero");
+  if (in.signature().size() != crypto_sign_BYTES) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "signature: must be 64 bytes (Ed25519)");
+  }
+  if (!TakeToken(in.account_id())) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("wallet ", id->ToHex(), ": more than ", options_.requests_per_second,
+                                     " requests per second; slow down"));
+  }
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);
+  std::string key;
+  if (!node_->state().Get(ledger::keys::Key(*id, ""), &key) || key.size() < 33) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, absl::StrCat("wallet ", id->ToHex(), " has no registered key"));
+  }
+  const std::string signed_bytes = WalletSignedBytes(method, in.account_id(), in.timestamp_ms(), in.nonce(), in.body());
+  if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(in.signature().data()),
+                                  reinterpret_cast<const unsigned char*>(signed_bytes.data()), signed_bytes.size(),
+                                  reinterpret_cast<const unsigned char*>(key.data() + 1)) != 0) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "signature mismatch (not this wallet's key, or altered)");
+  }
+  const uint64_t now_ms = clock_->NowNanos() / 1'000'000;
+  const uint64_t skew = now_ms > in.timestamp_ms() ? now_ms - in.timestamp_ms() : in.timestamp_ms() - now_ms;
+  if (skew > kWalletRequestWindowMs) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("timestamp_ms: ", skew / 1000, " s off the ledger's clock (window ",
+                                     kWalletRequestWindowMs / 1000, " s)"));
+  }
+  if (!body->ParseFromString(in.body())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("body: not a ", Body::descriptor()->name(), " message"));
+  }
+  *account = *id;
+  return grpc::Status::OK;
+}
+
+grpc::Status WalletService::Submit(ledger::Command command, const AccountId& payer, v1::WalletReply* reply) {
+  std::vector<ledger::Command> commands;
+  commands.push_back(std::move(command));
+  absl::StatusOr<ledger::SubmitResult> result = node_->Submit(std::move(commands));
+  if (!result.ok()) return ledger::ToGrpcStatus(result.status());
+  const ledger::Outcome& outcome = result->outcomes.at(0);
+  reply->set_result(static_cast<v1::Result>(outcome.result));
+  reply->set_duplicate(outcome.duplicate);
+  reply->set_timestamp(outcome.timestamp);
+  reply->set_journal_index(result->journal_index);
+  if (outcome.result == ledger::Result::kExceedsBalance) {
+    if (std::optional<ledger::Account> account = ledger::LookupAccount(node_->state(), payer)) {
+      reply->set_available(account->balance - account->debits_pending);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WalletService::Send(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+  v1::SendRequest body;
+  AccountId account;
+  if (grpc::Status auth = Authenticate("Send", *in, &body, &account); !auth.ok()) return auth;
+  std::optional<AccountId> id = ledger::Id128::FromBytes(body.transfer_id());
+  std::optional<AccountId> to = ledger::Id128::FromBytes(body.to_account_id());
+  if (!id || id->IsZero()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "transfer_id: must be 16 bytes, not zero");
+  if (!to) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "to_account_id: must be 16 bytes");
+  ledger::WalletSend send;
+  send.transfer.id = *id;
+  send.transfer.debit_account_id = account;
+  send.transfer.credit_account_id = *to;
+  send.transfer.amount = body.amount();
+  send.transfer.code = 1;
+  send.nonce = in->nonce();
+  return Submit(std::move(send), account, reply);
+}
+
+grpc::Status WalletService::PayMpm(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+  v1::PayMpmRequest body;
+  AccountId account;
+  if (grpc::Status auth = Authenticate("PayMpm", *in, &body, &account); !auth.ok()) return auth;
+  absl::StatusOr<merchant::MpmPayload> payload = merchant::ParseMpm(body.payload());
+  if (!payload.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("payload: ", payload.status().message()));
+  }
+  ledger::PosPayment payment;
+  payment.merchant = *ledger::Id128::FromHex(payload->merchant_account);
+  payment.payer = account;
+  payment.terminal = payload->terminal_label;
+  payment.wallet_nonce = in->nonce();
+  if (payload->dynamic) {
+    if (body.amount() != 0 && body.amount() != payload->amount) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "amount: the shop's code fixes the amount; leave it 0");
+    }
+    payment.amount = payload->amount;
+    payment.payment_id = payload->payment_id;
+  } else {
+    if (body.amount() <= 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "amount: a static code needs the amount");
+    if (body.payment_id().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "payment_id: a static code needs the wallet's payment id");
+    }
+    payment.amount = body.amount();
+    payment.payment_id = body.payment_id();
+  }
+  if (std::optional<ledger::Account> shop = ledger::LookupAccount(node_->state(), payment.merchant);
+      shop && shop->asset != payload->asset) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("payload: asset ", payload->asset, " is not the shop account's asset ", shop->asset));
+  }
+  return Submit(std::move(payment), account, reply);
+}
+
+}  // namespace wallet
