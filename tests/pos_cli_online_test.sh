@@ -27,7 +27,8 @@ ctl set-fees --asset 1 --issuer 1 --fee-account f1 --cashout-bps 150 --member-bp
 
 export WALLET_PASSPHRASE="alice's long passphrase" POS_PASSPHRASE="shop terminal passphrase"
 WALLET_PUB="$("$WALLET" init --key "$D/alice.key" | awk '/public key/ {print $3}')"
-ctl register-key --account a1 --public-key "$WALLET_PUB"
+[ ${#WALLET_PUB} = 64 ] || fail "wallet public key"
+"$WALLET" register --addr "$ADDR" --key "$D/alice.key" --account a1 | grep -q "register: ok" || fail "wallet register"
 TERMINAL_PUB="$("$POS" init-terminal --key "$D/reg1.key" | awk '/public key/ {print $3}')"
 ctl register-key --account 20 --terminal REG-1 --public-key "$TERMINAL_PUB"
 
@@ -49,6 +50,18 @@ pos cash-out --id co-1 --amount 500 >"$D/cashout.out"
 grep -q "^fee       7$" "$D/cashout.out" || fail "cash-out fee: $(cat "$D/cashout.out")"   # 1.5 % of 500, rounded down.
 pos pay-supplier --id inv-1 --supplier 21 --amount 200 | grep -q "^fee       1$" || fail "supplier fee"
 "$LEDGERCTL" --addr "$ADDR" account a1 | grep -q "balance 9100" || fail "alice's balance: $("$LEDGERCTL" --addr "$ADDR" account a1)"
+# The resident's side: balance, a merchant-presented code shown by the terminal, a send to a neighbour.
+"$WALLET" balance --addr "$ADDR" --account a1 | grep -q "balance 9100  available 9100" || fail "wallet balance"
+PAYLOAD="$("$POS" mpm --account 20 --name "Sakura Market" --city Tsuruoka --amount 250 --payment-id mpm-1 | grep '^000201')"
+"$WALLET" pay --addr "$ADDR" --key "$D/alice.key" --account a1 "$PAYLOAD" | grep -q "^result ok$" || fail "wallet pay"
+pos status --payment-id mpm-1 | grep -q "mpm-1  250  captured" || fail "terminal sees the MPM payment"
+ctl create-account --id a2 --asset 1 --kind wallet --non-negative
+"$WALLET" send --addr "$ADDR" --key "$D/alice.key" --account a1 --to a2 --amount 50 --id 5e1 | grep -q "^result ok$" || fail "send"
+"$WALLET" send --addr "$ADDR" --key "$D/alice.key" --account a1 --to a2 --amount 50 --id 5e1 | grep -q "already decided" ||
+  fail "send retry"
+"$WALLET" history --addr "$ADDR" --account a1 | head -1 | grep -q " -50  balance 8800 " || fail "history: $("$WALLET" history --addr "$ADDR" --account a1 | head -2)"
+"$WALLET" send --addr "$ADDR" --key "$D/alice.key" --account a1 --to a2 --amount 999999 > "$D/big.out" && fail "overdraft"
+grep -q "available 8800" "$D/big.out" || fail "available: $(cat "$D/big.out")"
 POS_PASSPHRASE="wrong passphrase here" "$POS" status --addr "$ADDR" --key "$D/reg1.key" --merchant 20 --terminal REG-1 \
   --payment-id order-1 2>"$D/wrong.err" && fail "wrong passphrase worked"
 grep -q "wrong passphrase" "$D/wrong.err" || fail "wrong passphrase message"

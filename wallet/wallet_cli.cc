@@ -1,6 +1,7 @@
-// wallet: a resident's wallet at the command line — the parts that need no ledger service yet: create an
-// identity (an Ed25519 key sealed under a passphrase), show its public key (what the ledger registers),
-// show a customer-presented payment code as a QR code, and read a shop's merchant-presented QR payload.
+// wallet: a resident's wallet at the command line. Offline: create an identity (an Ed25519 key sealed
+// under a passphrase), show its public key, show a customer-presented payment code as a QR code, read a
+// shop's merchant-presented payload. Online: register the key with the ledger, balances with what expires
+// when, history, send coin, pay a shop's code — the money-moving requests signed by the wallet's key.
 //
 // The passphrase is read from $WALLET_PASSPHRASE if set, else asked for on the terminal (not echoed).
 #include <termios.h>
@@ -17,8 +18,11 @@
 
 #include <sodium.h>
 
+#include "ledger/client/client.h"
+#include "ledger/core/pos.h"
 #include "ledger/core/types.h"
 #include "merchant/emvco.h"
+#include "wallet/wallet_client.h"
 #include "wallet/cpm.h"
 #include "wallet/keys.h"
 #include "wallet/qr.h"
@@ -26,10 +30,10 @@
 namespace wallet {
 namespace {
 
-constexpr char kUsage[] = R"(wallet: a resident's regional-coin wallet (offline parts; paying through the ledger comes with the
-POS service).
+constexpr char kUsage[] = R"(wallet: a resident's regional-coin wallet.
 
 Usage: wallet COMMAND [OPTIONS]
+Offline:
   init --key FILE                      create an identity: a new Ed25519 key sealed under a passphrase
                                        (at least 8 characters; Argon2id), written with mode 0600
   pubkey --key FILE                    print the public key (hex) the ledger registers for your wallet
@@ -37,6 +41,14 @@ Usage: wallet COMMAND [OPTIONS]
                                        a one-time payment code for the shop to scan, as a QR code in the
                                        terminal (and a PNG); valid --ttl seconds (default 60, at most 600)
   scan PAYLOAD                         read a shop's QR payload (EMVCo/JPQR text) and show what it asks
+Online (--addr HOST:PORT[,...], default 127.0.0.1:7400):
+  register --key FILE --account HEX    register the key for your wallet account (at the city's desk)
+  balance --account HEX[,HEX...]       balance per asset, what is available, and what expires when
+  history --account HEX [--limit N]    the latest balance changes, newest first
+  send --key FILE --account HEX --to HEX --amount N [--id HEX]
+                                       send coin (a signed request; --id to retry the same transfer)
+  pay --key FILE --account HEX PAYLOAD [--amount N]
+                                       pay a shop's QR code (--amount for a static shop code)
   help                                 this text
 The passphrase comes from $WALLET_PASSPHRASE, or is asked for without echo.
 Exit codes: 0 ok, 1 failed, 2 usage.
@@ -166,6 +178,143 @@ int Scan(const std::vector<std::string>& positional) {
   return 0;
 }
 
+std::string Address(const std::map<std::string, std::string>& o) {
+  return o.count("addr") ? o.at("addr") : "127.0.0.1:7400";
+}
+
+int Register(const std::map<std::string, std::string>& o) {
+  std::optional<ledger::Id128> account = ledger::Id128::FromHex(Required(o, "account"));
+  if (!account) Usage("--account: up to 32 hex digits");
+  absl::StatusOr<std::string> sealed = ReadKeyFile(Required(o, "key"));
+  if (!sealed.ok()) return Fail(sealed.status());
+  absl::StatusOr<std::string> key = SealedPublicKey(*sealed);
+  if (!key.ok()) return Fail(key.status());
+  ledger::v1::RegisterKeysRequest request;
+  ledger::v1::PublicKey* entry = request.add_keys();
+  entry->set_account_id(account->ToBytes());
+  entry->set_public_key(*key);
+  ledger::v1::CreateReply reply;
+  ledger::LedgerConnection connection(Address(o));
+  grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
+    return c.ledger().RegisterKeys(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+  });
+  if (!status.ok()) return Fail(absl::UnavailableError(status.error_message()));
+  const auto result = static_cast<ledger::Result>(reply.results(0).result());
+  std::printf("register: %s%s\n", ledger::ResultName(result), reply.results(0).duplicate() ? " (already registered)" : "");
+  return result == ledger::Result::kOk ? 0 : 1;
+}
+
+int Balance(const std::map<std::string, std::string>& o) {
+  ledger::v1::LookupAccountsRequest request;
+  std::string list = Required(o, "account");
+  for (size_t start = 0; start <= list.size();) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    std::optional<ledger::Id128> id = ledger::Id128::FromHex(list.substr(start, comma - start));
+    if (!id) Usage("--account: up to 32 hex digits each, comma-separated");
+    request.add_ids(id->ToBytes());
+    start = comma + 1;
+  }
+  ledger::v1::LookupAccountsReply reply;
+  ledger::LedgerConnection connection(Address(o));
+  grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
+    return c.ledger().LookupAccounts(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+  });
+  if (!status.ok()) return Fail(absl::UnavailableError(status.error_message()));
+  for (const auto& account : reply.accounts()) {
+    std::printf("asset %u  balance %lld  available %lld\n", account.asset(), static_cast<long long>(account.balance()),
+                static_cast<long long>(account.balance() - account.debits_pending()));
+    for (const auto& lot : account.lots()) {
+      std::printf("  %lld expires on %u (Japan time)\n", static_cast<long long>(lot.amount()),
+                  ledger::BusinessDay(lot.expiry()));
+    }
+  }
+  if (reply.accounts_size() < request.ids_size()) std::printf("(%d unknown account(s))\n", request.ids_size() - reply.accounts_size());
+  return 0;
+}
+
+int History(const std::map<std::string, std::string>& o) {
+  std::optional<ledger::Id128> account = ledger::Id128::FromHex(Required(o, "account"));
+  if (!account) Usage("--account: up to 32 hex digits");
+  ledger::v1::GetAccountHistoryRequest request;
+  request.set_account_id(account->ToBytes());
+  request.set_limit(o.count("limit") ? static_cast<uint32_t>(std::atoi(o.at("limit").c_str())) : 20);
+  request.set_reverse(true);
+  ledger::v1::GetAccountHistoryReply reply;
+  ledger::LedgerConnection connection(Address(o));
+  grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
+    return c.ledger().GetAccountHistory(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+  });
+  if (!status.ok()) return Fail(absl::UnavailableError(status.error_message()));
+  for (const auto& entry : reply.entries()) {
+    std::printf("%u  %+lld  balance %lld  transfer %s\n", ledger::BusinessDay(entry.timestamp()),
+                static_cast<long long>(entry.delta()), static_cast<long long>(entry.balance_after()),
+                ledger::Id128::FromBytes(entry.transfer_id())->ToHex().c_str());
+  }
+  return 0;
+}
+
+// Signs `body` for `method` with the wallet's key and calls it; prints the outcome.
+int SignedCall(const std::map<std::string, std::string>& o, const char* method, const google::protobuf::Message& body) {
+  std::optional<ledger::Id128> account = ledger::Id128::FromHex(Required(o, "account"));
+  if (!account) Usage("--account: up to 32 hex digits");
+  absl::StatusOr<std::string> sealed = ReadKeyFile(Required(o, "key"));
+  if (!sealed.ok()) return Fail(sealed.status());
+  absl::StatusOr<KeyPair> keys = Open(*sealed, Passphrase("Passphrase: "));
+  if (!keys.ok()) return Fail(keys.status());
+  const uint64_t nonce = RandomNonce();
+  ledger::v1::WalletReply reply;
+  ledger::LedgerConnection connection(Address(o));
+  grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
+    auto stub = ledger::v1::Wallet::NewStub(grpc::CreateChannel(c.address(), grpc::InsecureChannelCredentials()));
+    const uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      std::chrono::system_clock::now().time_since_epoch())
+                                                      .count());
+    // The same nonce on retries: a lost reply's request is answered with its original outcome.
+    const auto request = SignWalletRequest(*keys, account->ToBytes(), method, body, now_ms, nonce);
+    auto context = ledger::ContextWithDeadline(std::chrono::seconds(10));
+    return std::string(method) == "Send" ? stub->Send(context.get(), request, &reply)
+                                         : stub->PayMpm(context.get(), request, &reply);
+  });
+  if (!status.ok()) return Fail(absl::UnavailableError(status.error_message()));
+  std::printf("result %s%s\n", ledger::ResultName(static_cast<ledger::Result>(reply.result())),
+              reply.duplicate() ? " (already decided: the original outcome)" : "");
+  if (reply.result() == ledger::v1::EXCEEDS_BALANCE) {
+    std::printf("available %lld\n", static_cast<long long>(reply.available()));
+  }
+  return reply.result() == ledger::v1::OK ? 0 : 1;
+}
+
+int SendCommand(const std::map<std::string, std::string>& o) {
+  std::optional<ledger::Id128> to = ledger::Id128::FromHex(Required(o, "to"));
+  if (!to) Usage("--to: up to 32 hex digits");
+  ledger::v1::SendRequest body;
+  std::string id;
+  if (o.count("id")) {
+    std::optional<ledger::Id128> given = ledger::Id128::FromHex(o.at("id"));
+    if (!given) Usage("--id: up to 32 hex digits");
+    id = given->ToBytes();
+  } else {
+    id = ledger::Id128{RandomNonce() >> 1, RandomNonce()}.ToBytes();  // Top bit clear: never reserved.
+  }
+  body.set_transfer_id(id);
+  body.set_to_account_id(to->ToBytes());
+  body.set_amount(std::atoll(Required(o, "amount").c_str()));
+  std::printf("transfer %s\n", ledger::Id128::FromBytes(id)->ToHex().c_str());
+  return SignedCall(o, "Send", body);
+}
+
+int PayCommand(const std::map<std::string, std::string>& o, const std::vector<std::string>& positional) {
+  if (positional.size() != 1) Usage("pay needs the shop's payload text");
+  ledger::v1::PayMpmRequest body;
+  body.set_payload(positional[0]);
+  if (o.count("amount")) {
+    body.set_amount(std::atoll(o.at("amount").c_str()));
+    body.set_payment_id("w-" + ledger::Id128{0, RandomNonce()}.ToHex().substr(16));
+  }
+  return SignedCall(o, "PayMpm", body);
+}
+
 int Run(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "%s", kUsage);
@@ -188,6 +337,11 @@ int Run(int argc, char** argv) {
   if (command == "pubkey") return PublicKey(options);
   if (command == "code") return Code(options);
   if (command == "scan") return Scan(positional);
+  if (command == "register") return Register(options);
+  if (command == "balance") return Balance(options);
+  if (command == "history") return History(options);
+  if (command == "send") return SendCommand(options);
+  if (command == "pay") return PayCommand(options, positional);
   Usage("unknown command '" + command + "'");
 }
 

@@ -80,7 +80,13 @@ grpc::Status LedgerService::LookupAccounts(grpc::ServerContext*, const v1::Looku
     absl::StatusOr<Id128> id = IdFromProto(request->ids(i), absl::StrCat("ids[", i, "]"), false);
     if (!id.ok()) return Done("LookupAccounts", id.status());
     if (std::optional<Account> account = LookupAccount(node_->state(), *id)) {
-      AccountToProto(*account, reply->add_accounts());
+      v1::Account* out = reply->add_accounts();
+      AccountToProto(*account, out);
+      for (const Lot& lot : LookupLots(node_->state(), *id)) {
+        v1::Lot* lot_out = out->add_lots();
+        lot_out->set_expiry(lot.expiry);
+        lot_out->set_amount(lot.amount);
+      }
     }
   }
   return Done("LookupAccounts", absl::OkStatus());
