@@ -18,6 +18,10 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/client/client.h"
+#include "merchant/emvco.h"
+#include "merchant/pos_client.h"
+#include "wallet/cpm.h"
+#include "wallet/wallet_client.h"
 #include "ledger/core/records.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7400", "ledgerd address");
@@ -73,6 +77,9 @@ class Town {
     if (!HealthPoints()) return false;
     Step("Promo coupon: issued, left unused, lapses after 3 s; the next batch sweeps it to breakage");
     if (!Promo()) return false;
+    Step("Shopping street: terminals charge customer codes, a resident pays a shop's code, a refund, the "
+         "day's close, a supplier paid in coin, a cash-out");
+    if (!ShoppingStreet()) return false;
     return Summary();
   }
 
@@ -302,6 +309,152 @@ class Town {
     return total;
   }
 
+  // ----- the shopping street: the Pos and Wallet services with signed requests -----
+  uint64_t NowMs() const {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  }
+
+  bool PosCall(const merchant::Terminal& terminal, const char* method, const google::protobuf::Message& body,
+               v1::PosReply* reply, v1::Result expected = v1::OK) {
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+      auto pos = v1::Pos::NewStub(grpc::CreateChannel(c.address(), grpc::InsecureChannelCredentials()));
+      const v1::SignedRequest request = merchant::SignRequest(terminal, method, body, NowMs());
+      auto context = ContextWithDeadline(std::chrono::seconds(10));
+      const std::string m = method;
+      if (m == "CreatePayment") return pos->CreatePayment(context.get(), request, reply);
+      if (m == "RefundPayment") return pos->RefundPayment(context.get(), request, reply);
+      if (m == "CloseDay") return pos->CloseDay(context.get(), request, reply);
+      if (m == "CashOut") return pos->CashOut(context.get(), request, reply);
+      if (m == "GetPayment") return pos->GetPayment(context.get(), request, reply);
+      return pos->PaySupplier(context.get(), request, reply);
+    });
+    if (!status.ok() || reply->result() != expected) {
+      fprintf(stderr, "demo: %s: %s%s\n", method, status.error_message().c_str(),
+              status.ok() ? ResultName(static_cast<Result>(reply->result())) : "");
+      return false;
+    }
+    return true;
+  }
+
+  bool ShoppingStreet() {
+    // The city's desk registers keys: two shop terminals, three residents' wallets; and the fee schedule.
+    const merchant::Terminal soba{Account(kShopCoin, 0), "REG-1", wallet::GenerateKeyPair()};
+    const merchant::Terminal market{Account(kShopCoin, 1), "REG-1", wallet::GenerateKeyPair()};
+    std::vector<wallet::KeyPair> residents;
+    v1::RegisterKeysRequest keys;
+    for (const merchant::Terminal* t : {&soba, &market}) {
+      v1::PublicKey* key = keys.add_keys();
+      key->set_account_id(t->merchant_id);
+      key->set_key_id(t->terminal_id);
+      key->set_public_key(t->keys.public_key);
+    }
+    for (uint32_t r = 0; r < 3; ++r) {
+      residents.push_back(wallet::GenerateKeyPair());
+      v1::PublicKey* key = keys.add_keys();
+      key->set_account_id(Account(kResidentCoin, r));
+      key->set_public_key(residents.back().public_key);
+    }
+    v1::SetFeesRequest fees;
+    v1::FeeSchedule* schedule = fees.add_schedules();
+    schedule->set_asset(kCoin);
+    schedule->set_issuer_account_id(Account(kCityIssuer));
+    schedule->set_fee_account_id(Account(kFees));
+    schedule->set_cashout_bps(150);
+    schedule->set_member_cashout_bps(100);
+    schedule->set_supplier_bps(50);
+    v1::CreateReply created;
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+      grpc::Status s = c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys, &created);
+      if (!s.ok()) return s;
+      return c.ledger().SetFees(ContextWithDeadline(std::chrono::seconds(10)).get(), fees, &created);
+    });
+    if (!status.ok()) {
+      fprintf(stderr, "demo: keys and fees: %s\n", status.error_message().c_str());
+      return false;
+    }
+    printf("keys registered: 2 shop terminals, 3 wallets; fees: cash-out 1.5 %% (members 1 %%), B2B 0.5 %%\n");
+
+    // Residents show one-time codes; the terminals charge them.
+    v1::PosReply reply;
+    auto charge = [&](const merchant::Terminal& t, uint32_t resident, const char* id, int64_t amount) {
+      v1::CreatePaymentRequest body;
+      body.set_payment_id(id);
+      body.set_amount(amount);
+      body.set_cpm(*wallet::IssueCpm(residents[resident], Account(kResidentCoin, resident), 1000 + resident, NowMs()));
+      if (!PosCall(t, "CreatePayment", body, &reply)) return false;
+      printf("  %-14s charged resident %u's code: %s %lld coin\n", &t == &soba ? kShopNames[0] : kShopNames[1], resident,
+             id, static_cast<long long>(amount));
+      return true;
+    };
+    if (!charge(soba, 0, "street-1", 1200) || !charge(market, 1, "street-2", 3400)) return false;
+
+    // The market shows a dynamic code; resident 2 pays it from the wallet; the terminal sees it.
+    merchant::MpmPayload shown;
+    shown.merchant_account = Id128::FromBytes(market.merchant_id)->ToHex();
+    shown.payment_id = "street-3";
+    shown.amount = 980;
+    shown.merchant_category = "5411";
+    shown.merchant_name = "Sakura Market";
+    shown.merchant_city = "Tsuruoka";
+    shown.terminal_label = "REG-1";
+    v1::PayMpmRequest pay;
+    pay.set_payload(*merchant::BuildMpm(shown));
+    v1::WalletReply paid;
+    status = stub_->Call([&](LedgerConnection& c) {
+      auto wallets = v1::Wallet::NewStub(grpc::CreateChannel(c.address(), grpc::InsecureChannelCredentials()));
+      const auto request = wallet::SignWalletRequest(residents[2], Account(kResidentCoin, 2), "PayMpm", pay, NowMs(), 2002);
+      return wallets->PayMpm(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &paid);
+    });
+    if (!status.ok() || paid.result() != v1::OK) {
+      fprintf(stderr, "demo: pay the shop's code: %s\n", status.error_message().c_str());
+      return false;
+    }
+    v1::PaymentIdRequest which;
+    which.set_payment_id("street-3");
+    if (!PosCall(market, "GetPayment", which, &reply)) return false;
+    printf("  %-14s showed a code for 980; resident 2 paid it (terminal sees: %s)\n", kShopNames[1],
+           reply.payment().state().c_str());
+
+    v1::RefundPaymentRequest refund;
+    refund.set_payment_id("street-2");
+    refund.set_refund_id("street-2-r1");
+    refund.set_amount(400);
+    if (!PosCall(market, "RefundPayment", refund, &reply)) return false;
+    printf("  %-14s refunded 400 of street-2\n", kShopNames[1]);
+
+    v1::CloseDayRequest close;
+    close.set_business_day(reply.payment().business_day());
+    if (!PosCall(market, "CloseDay", close, &reply)) return false;
+    for (const auto& day : reply.day()) {
+      printf("  %-14s day %u %-6s payments %llu gross %lld refunds %lld net %lld\n", kShopNames[1],
+             close.business_day(), day.terminal_id().empty() ? "total" : day.terminal_id().c_str(),
+             static_cast<unsigned long long>(day.payments()), static_cast<long long>(day.gross()),
+             static_cast<long long>(day.refunded()), static_cast<long long>(day.net()));
+    }
+
+    v1::SupplierPaymentRequest supplier;
+    supplier.set_payment_id("inv-1");
+    supplier.set_supplier_account_id(Account(kShopCoin, 3));
+    supplier.set_amount(2000);
+    if (!PosCall(market, "PaySupplier", supplier, &reply)) return false;
+    printf("  %-14s paid its supplier %s 2000 coin (B2B fee %lld)\n", kShopNames[1], kShopNames[3],
+           static_cast<long long>(reply.fee()));
+    street_fees_ += reply.fee();
+
+    v1::CashOutRequest cashout;
+    cashout.set_cashout_id("co-1");
+    cashout.set_amount(1000);
+    cashout.set_member(true);
+    if (!PosCall(soba, "CashOut", cashout, &reply)) return false;
+    printf("  %-14s cashed out 1000 coin to yen (chamber member fee %lld): %lld coin back to the city\n",
+           kShopNames[0], static_cast<long long>(reply.fee()), static_cast<long long>(1000 - reply.fee()));
+    street_fees_ += reply.fee();
+    retired_ += 1000 - reply.fee();
+    return true;
+  }
+
   bool Summary() {
     const int64_t issuer = Balance(Account(kCityIssuer));
     const int64_t budget = Balance(Account(kPremiumBudget));
@@ -334,8 +487,10 @@ class Town {
         ok = false;
       }
     };
-    expect("coin conserved (issued = wallets + shops + budget)", -issuer, wallets + shops + budget);
-    expect("coin issued", -issuer, expected_coin_in_wallets_);
+    const int64_t fees = Balance(Account(kFees));
+    expect("coin conserved (issued = wallets + shops + budget + fees)", -issuer, wallets + shops + budget + fees);
+    expect("coin issued (minus what shops cashed out)", -issuer, expected_coin_in_wallets_ - retired_);
+    expect("shopping street fees", fees, street_fees_);
     expect("premium budget spent", budget, 0);
     expect("points conserved", -points_budget, points_wallets);
     expect("points issued", points_wallets, expected_points_);
@@ -365,6 +520,8 @@ class Town {
   int refused_payments_ = 0;
   int64_t promo_issued_ = 0;
   int64_t breakage_before_ = 0;
+  int64_t street_fees_ = 0;
+  int64_t retired_ = 0;  // Coin cashed out: back at the issuer.
 };
 
 int Main(int argc, char** argv) {
