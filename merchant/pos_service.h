@@ -33,6 +33,7 @@ class PosService final : public ledger::v1::Pos::Service {
   using SignedRequest = ledger::v1::SignedRequest;
   using PosReply = ledger::v1::PosReply;
   grpc::Status CreatePayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status CardPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status GetPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status CancelPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status RefundPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;

@@ -328,6 +328,77 @@ TEST_F(PosE2eTest, WalletPaysShopCodesAndSends) {
   EXPECT_EQ(Balance(kAlice), 8'600);
 }
 
+// A resident without a smartphone: a card issued at the desk, staff charge it at the counter with the PIN
+// the resident types; a wrong PIN then the right one; three wrong PINs lock it; the resident can list
+// what staff did.
+TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
+  StartServer();
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  v1::CreateTransfersRequest funding;  // Bob, who pays by card, holds 500.
+  *funding.add_transfers() = MakeTransfer(0, 2, kIssuer, kBob, 500);
+  v1::CreateReply funded;
+  ASSERT_TRUE(ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &funded).ok());
+  ASSERT_EQ(funded.results(0).result(), v1::OK);
+  v1::RegisterCardsRequest cards;
+  v1::Card* card = cards.add_cards();
+  card->set_card_number("6300123412341234");
+  card->set_account_id(IdBytes(kBob));
+  card->set_pin("4821");
+  v1::CreateReply created;
+  ASSERT_TRUE(ledger_->RegisterCards(ContextWithDeadline(kTimeout).get(), cards, &created).ok());
+  ASSERT_EQ(created.results(0).result(), v1::OK);
+  card->set_pin("12");
+  EXPECT_EQ(ledger_->RegisterCards(ContextWithDeadline(kTimeout).get(), cards, &created).error_message(),
+            "cards[0].pin: 4 to 12 digits");
+
+  using S = v1::Pos::Stub;
+  v1::PosReply reply;
+  v1::CardPaymentRequest pay;
+  pay.set_payment_id("card-1");
+  pay.set_amount(300);
+  pay.set_card_number("6300123412341234");
+  pay.set_pin("4812");  // A slip of the finger.
+  pay.set_staff_id("yamada (community centre)");
+  ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::PIN_INVALID);
+  pay.set_pin("4821");  // The same payment id, the right PIN.
+  ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  EXPECT_EQ(reply.payment().payer_account_id(), IdBytes(kBob));
+  EXPECT_EQ(Balance(kBob), 200);
+  pay.set_payment_id("card-9");
+  pay.set_card_number("6300000000000000");
+  ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::CARD_NOT_FOUND);
+
+  // Three wrong PINs in a row lock the card; then even the right PIN is refused.
+  pay.set_card_number("6300123412341234");
+  pay.set_payment_id("card-2");
+  pay.set_amount(10);
+  pay.set_pin("0000");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
+    EXPECT_EQ(reply.result(), v1::PIN_INVALID);
+  }
+  pay.set_pin("4821");
+  ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::CARD_LOCKED);
+  EXPECT_EQ(Balance(kBob), 200);
+
+  v1::ListStaffOperationsRequest list;
+  list.set_account_id(IdBytes(kBob));
+  v1::ListStaffOperationsReply operations;
+  ASSERT_TRUE(ledger_->ListStaffOperations(ContextWithDeadline(kTimeout).get(), list, &operations).ok());
+  ASSERT_EQ(operations.operations_size(), 6);
+  EXPECT_EQ(operations.operations(0).operation(), "wrong PIN");
+  EXPECT_EQ(operations.operations(1).operation(), "card payment");
+  EXPECT_EQ(operations.operations(1).staff_id(), "yamada (community centre)");
+  EXPECT_EQ(operations.operations(1).amount(), 300);
+  EXPECT_EQ(operations.operations(1).merchant_id(), IdBytes(kShop));
+  EXPECT_EQ(operations.operations(5).operation(), "card locked");
+}
+
 TEST_F(PosE2eTest, TerminalRateLimit) {
   StartServer({"--pos_requests_per_second=1", "--pos_burst=3"});
   SetUpTown();

@@ -30,6 +30,7 @@ enum class CommandTag : uint8_t {
   kPosSupplierPayment = 11,
   kRegisterKey = 12,
   kWalletSend = 13,
+  kRegisterCard = 14,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -90,6 +91,9 @@ void EncodeCommand(const Command& command, Encoder* e) {
     e->Bytes(payment->terminal);
     e->Bytes(payment->cpm);
     e->U64(payment->wallet_nonce);
+    e->Bytes(payment->card);
+    e->Bytes(payment->pin_proof);
+    e->Bytes(payment->staff);
   } else if (const auto* refund = std::get_if<PosRefund>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kPosRefund));
     e->Id(refund->merchant);
@@ -118,6 +122,13 @@ void EncodeCommand(const Command& command, Encoder* e) {
     e->Bytes(cashout->cashout_id);
     e->I64(cashout->amount);
     e->U8(cashout->member ? 1 : 0);
+  } else if (const auto* card = std::get_if<RegisterCard>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kRegisterCard));
+    e->Bytes(card->card);
+    e->Id(card->wallet);
+    e->Bytes(card->pin_salt);
+    e->Bytes(card->pin_proof);
+    e->U32(card->attempts_max);
   } else if (const auto* send = std::get_if<WalletSend>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kWalletSend));
     EncodeTransferRequest(send->transfer, e);
@@ -172,6 +183,9 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       payment.terminal = d->Bytes();
       payment.cpm = d->Bytes();
       payment.wallet_nonce = d->U64();
+      payment.card = d->Bytes();
+      payment.pin_proof = d->Bytes();
+      payment.staff = d->Bytes();
       return payment;
     }
     case CommandTag::kPosRefund: {
@@ -211,6 +225,15 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       cashout.amount = d->I64();
       cashout.member = d->U8() != 0;
       return cashout;
+    }
+    case CommandTag::kRegisterCard: {
+      RegisterCard card;
+      card.card = d->Bytes();
+      card.wallet = d->Id();
+      card.pin_salt = d->Bytes();
+      card.pin_proof = d->Bytes();
+      card.attempts_max = d->U32();
+      return card;
     }
     case CommandTag::kWalletSend: {
       WalletSend send;

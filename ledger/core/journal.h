@@ -30,7 +30,7 @@ struct CloseAccount {
 // shop payments (ledger/core/pos.h); they move value through transfers the ledger derives.
 using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment, PosRefund, PosCancel, PosCloseDay,
                              PosFees, PosCashOut, PosSupplierPayment, RegisterKey,
-                             WalletSend>;
+                             WalletSend, RegisterCard>;
 
 // What became of one command.
 struct Outcome {

@@ -145,4 +145,14 @@ std::string Nonce(const AccountId& account, uint64_t nonce) {
   return key;
 }
 
+std::string Card(std::string_view card) { return std::string(1, kCard).append(card); }
+
+std::string StaffOperation(const AccountId& wallet, Timestamp timestamp) {
+  std::string key = MerchantKey(kStaffOperation, wallet);
+  AppendBigEndian64(timestamp, &key);
+  return key;
+}
+
+std::string StaffOperationPrefix(const AccountId& wallet) { return MerchantKey(kStaffOperation, wallet); }
+
 }  // namespace ledger::keys

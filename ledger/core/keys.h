@@ -29,6 +29,8 @@ inline constexpr char kCashOut = 'W';
 inline constexpr char kSupplierPayment = 'B';
 inline constexpr char kKey = 'K';
 inline constexpr char kNonce = 'N';
+inline constexpr char kCard = 'C';
+inline constexpr char kStaffOperation = 'O';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -51,6 +53,9 @@ std::string CashOut(const AccountId& merchant, std::string_view cashout_id);
 std::string SupplierPayment(const AccountId& payer, std::string_view payment_id);
 std::string Key(const AccountId& account, std::string_view key_id);
 std::string Nonce(const AccountId& account, uint64_t nonce);
+std::string Card(std::string_view card);
+std::string StaffOperation(const AccountId& wallet, Timestamp timestamp);
+std::string StaffOperationPrefix(const AccountId& wallet);
 
 // Decoders for the index keys. They assume the key came from the matching encoder.
 void DecodeExpiryIndex(std::string_view key, Timestamp* expiry, AccountId* id);

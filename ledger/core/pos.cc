@@ -91,6 +91,7 @@ std::string EncodePaymentRecord(const PaymentRecord& r) {
   e.I64(r.refunded);
   e.U64(r.cancelled_at);
   e.Bytes(r.request.cpm);
+  e.Bytes(r.request.card);
   return out;
 }
 
@@ -111,6 +112,7 @@ std::optional<PaymentRecord> DecodePaymentRecord(std::string_view bytes) {
   r.refunded = d.I64();
   r.cancelled_at = d.U64();
   r.request.cpm = d.Bytes();
+  r.request.card = d.Bytes();
   if (!d.done()) return std::nullopt;
   return r;
 }
@@ -239,6 +241,76 @@ std::optional<FeeRecord> DecodeFeeRecord(std::string_view bytes) {
   r.result = static_cast<Result>(d.U8());
   if (!d.done()) return std::nullopt;
   return r;
+}
+
+std::string PinProof(std::string_view salt, std::string_view card, std::string_view pin) {
+  std::string input(salt);
+  input += card;
+  input.push_back('\0');
+  input += pin;
+  return Blake2b256(input);
+}
+
+std::string EncodeCardRecord(const CardRecord& r) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.Bytes(r.registration.card);
+  e.Id(r.registration.wallet);
+  e.Bytes(r.registration.pin_salt);
+  e.Bytes(r.registration.pin_proof);
+  e.U32(r.registration.attempts_max);
+  e.U32(r.failed_attempts);
+  e.U64(r.timestamp);
+  return out;
+}
+
+std::optional<CardRecord> DecodeCardRecord(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  CardRecord r;
+  r.registration.card = d.Bytes();
+  r.registration.wallet = d.Id();
+  r.registration.pin_salt = d.Bytes();
+  r.registration.pin_proof = d.Bytes();
+  r.registration.attempts_max = d.U32();
+  r.failed_attempts = d.U32();
+  r.timestamp = d.U64();
+  if (!d.done()) return std::nullopt;
+  return r;
+}
+
+std::string EncodeStaffOperation(const StaffOperation& op) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.Id(op.wallet);
+  e.U64(op.timestamp);
+  e.Id(op.merchant);
+  e.Bytes(op.terminal);
+  e.Bytes(op.staff);
+  e.Bytes(op.operation);
+  e.Bytes(op.payment_id);
+  e.I64(op.amount);
+  e.U8(static_cast<uint8_t>(op.result));
+  return out;
+}
+
+std::optional<StaffOperation> DecodeStaffOperation(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  StaffOperation op;
+  op.wallet = d.Id();
+  op.timestamp = d.U64();
+  op.merchant = d.Id();
+  op.terminal = d.Bytes();
+  op.staff = d.Bytes();
+  op.operation = d.Bytes();
+  op.payment_id = d.Bytes();
+  op.amount = d.I64();
+  op.result = static_cast<Result>(d.U8());
+  if (!d.done()) return std::nullopt;
+  return op;
 }
 
 }  // namespace ledger

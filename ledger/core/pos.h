@@ -60,11 +60,57 @@ struct PosPayment {
   // Set when the payer's wallet signed the request itself (merchant-presented code): the request's nonce,
   // spent once (nonce_replayed). Not part of the payment's identity: a retry may carry a new nonce.
   uint64_t wallet_nonce = 0;
+  // A custodial card operated by staff for a resident without a smartphone: the card number names the
+  // payer; pin_proof is BLAKE2b-256(salt || card || PIN) computed by the Pos service with the card's salt;
+  // staff names who operated it. A wrong PIN counts towards the card's lockout and decides nothing (the
+  // staff may retry the same payment id with the right PIN).
+  std::string card;
+  std::string pin_proof;
+  std::string staff;
   bool SameRequest(const PosPayment& other) const {
     return merchant == other.merchant && payment_id == other.payment_id && payer == other.payer &&
-           amount == other.amount && terminal == other.terminal && cpm == other.cpm;
+           amount == other.amount && terminal == other.terminal && cpm == other.cpm && card == other.card;
   }
 };
+
+inline constexpr size_t kCardNumberLengthMax = 19;   // Digits.
+inline constexpr size_t kStaffIdLengthMax = 32;
+inline constexpr uint32_t kPinAttemptsMaxDefault = 3;
+
+// Issue a card for a WALLET account (key C card number): the PIN's salt and proof, and how many wrong
+// PINs in a row lock it. Once per card number.
+struct RegisterCard {
+  std::string card;
+  AccountId wallet;
+  std::string pin_salt;   // 16 bytes.
+  std::string pin_proof;  // 32 bytes: BLAKE2b-256(salt || card || PIN).
+  uint32_t attempts_max = kPinAttemptsMaxDefault;
+};
+
+struct CardRecord {
+  RegisterCard registration;
+  uint32_t failed_attempts = 0;  // Wrong PINs in a row; at attempts_max the card is locked.
+  Timestamp timestamp = 0;
+};
+
+// What staff did for a resident (key O wallet timestamp): the resident can list them.
+struct StaffOperation {
+  AccountId wallet;
+  Timestamp timestamp = 0;
+  AccountId merchant;
+  std::string terminal;
+  std::string staff;
+  std::string operation;  // "card payment" (with the payment id) or "wrong PIN".
+  std::string payment_id;
+  int64_t amount = 0;
+  Result result = Result::kOk;
+};
+
+std::string PinProof(std::string_view salt, std::string_view card, std::string_view pin);
+std::string EncodeCardRecord(const CardRecord& record);
+std::optional<CardRecord> DecodeCardRecord(std::string_view bytes);
+std::string EncodeStaffOperation(const StaffOperation& op);
+std::optional<StaffOperation> DecodeStaffOperation(std::string_view bytes);
 
 // A resident sends coin to another account, the request signed by the sender's wallet key (checked by
 // the Wallet service): an ordinary transfer with the client's id (decided once), plus the request's

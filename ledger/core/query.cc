@@ -111,4 +111,21 @@ DayReport DayRunningTotals(const KvReader& state, const AccountId& merchant, uin
   return empty;
 }
 
+std::vector<StaffOperation> LookupStaffOperations(const KvReader& state, const AccountId& wallet, int limit) {
+  std::vector<StaffOperation> ops;
+  const std::string from = keys::StaffOperationPrefix(wallet);
+  const std::string to = from + std::string(9, '\xff');  // Past every 8-byte timestamp under the prefix.
+  state.Scan(from, to, false, [&](std::string_view, std::string_view value) {
+    if (std::optional<StaffOperation> op = DecodeStaffOperation(value)) ops.push_back(std::move(*op));
+    return static_cast<int>(ops.size()) < limit;
+  });
+  return ops;
+}
+
+std::optional<CardRecord> LookupCard(const KvReader& state, std::string_view card) {
+  std::string bytes;
+  if (!state.Get(keys::Card(card), &bytes)) return std::nullopt;
+  return DecodeCardRecord(bytes);
+}
+
 }  // namespace ledger

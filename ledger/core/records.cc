@@ -70,6 +70,10 @@ constexpr const char* kResultNames[kResultCount] = {
     "cpm_replayed",
     "payer_mismatch",
     "nonce_replayed",
+    "card_not_found",
+    "pin_invalid",
+    "card_locked",
+    "card_invalid",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

@@ -73,8 +73,12 @@ enum class [[nodiscard]] Result : uint8_t {
   kCpmReplayed = 55,
   kPayerMismatch = 56,
   kNonceReplayed = 57,
+  kCardNotFound = 58,
+  kPinInvalid = 59,
+  kCardLocked = 60,
+  kCardInvalid = 61,
 };
-inline constexpr int kResultCount = 58;
+inline constexpr int kResultCount = 62;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

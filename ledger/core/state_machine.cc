@@ -550,6 +550,7 @@ class BatchApplier {
     if (const auto* supplier = std::get_if<PosSupplierPayment>(&command)) return PaySupplier(*supplier, at);
     if (const auto* key = std::get_if<RegisterKey>(&command)) return Register(*key, at);
     if (const auto* send = std::get_if<WalletSend>(&command)) return Send(*send, at);
+    if (const auto* card = std::get_if<RegisterCard>(&command)) return IssueCard(*card, at);
     const Transfer& transfer = std::get<Transfer>(command);
     Outcome outcome = CreateTransfer(transfer, at);
     if (!in_chain && outcome.result != Result::kOk && !outcome.duplicate) RecordFailure(transfer, outcome);
@@ -935,6 +936,47 @@ class BatchApplier {
     return Result::kOk;
   }
 
+  // ----- custodial cards -----
+  std::optional<CardRecord> LoadCard(std::string_view card) {
+    std::string bytes;
+    if (!working_.Get(keys::Card(card), &bytes)) return std::nullopt;
+    std::optional<CardRecord> record = DecodeCardRecord(bytes);
+    if (!record) Fatal("card record is corrupt");
+    return record;
+  }
+
+  static bool ValidCardNumber(std::string_view card) {
+    if (card.size() < 8 || card.size() > kCardNumberLengthMax) return false;
+    return std::all_of(card.begin(), card.end(), [](char c) { return c >= '0' && c <= '9'; });
+  }
+
+  Outcome IssueCard(const RegisterCard& c, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    const Account* wallet = working_.FindAccount(c.wallet);
+    if (!ValidCardNumber(c.card) || c.pin_salt.size() != 16 || c.pin_proof.size() != 32 || c.attempts_max < 1 ||
+        c.attempts_max > 10) {
+      outcome.result = Result::kCardInvalid;
+    } else if (wallet == nullptr) {
+      outcome.result = Result::kAccountNotFound;
+    } else if (wallet->kind != AccountKind::kWallet) {
+      outcome.result = Result::kKindInvalid;
+    } else if (std::optional<CardRecord> existing = LoadCard(c.card)) {
+      if (existing->registration.wallet != c.wallet) {
+        outcome.result = Result::kExistsWithDifferentFields;
+      } else {
+        outcome = Outcome{Result::kOk, true, existing->timestamp};
+      }
+    } else {
+      working_.Put(keys::Card(c.card), EncodeCardRecord(CardRecord{c, 0, at}));
+    }
+    return outcome;
+  }
+
+  void RecordStaff(const PosPayment& p, const AccountId& wallet, const char* operation, Result result, Timestamp at) {
+    StaffOperation op{wallet, at, p.merchant, p.terminal, p.staff, operation, p.payment_id, p.amount, result};
+    working_.Put(keys::StaffOperation(wallet, at), EncodeStaffOperation(op));
+  }
+
   Outcome Send(const WalletSend& send, Timestamp at) {
     const Transfer& t = send.transfer;
     std::string bytes;
@@ -969,6 +1011,14 @@ class BatchApplier {
       p.payer = from_code;
       code = std::move(*decoded);
     }
+    std::optional<CardRecord> card;
+    if (!p.card.empty()) {
+      if (code || p.staff.empty() || p.staff.size() > kStaffIdLengthMax) return fail(Result::kCardInvalid);
+      card = LoadCard(p.card);
+      if (!card) return fail(Result::kCardNotFound);
+      if (!p.payer.IsZero() && p.payer != card->registration.wallet) return fail(Result::kPayerMismatch);
+      p.payer = card->registration.wallet;
+    }
     if (p.merchant.IsZero() || p.payer.IsZero()) return fail(Result::kIdMustNotBeZero);
     if (!ValidPosId(p.payment_id)) return fail(Result::kPosIdInvalid);
     if (p.terminal.size() > kTerminalIdLengthMax || (!p.terminal.empty() && !ValidPosId(p.terminal))) {
@@ -981,6 +1031,23 @@ class BatchApplier {
     const Account* merchant = working_.FindAccount(p.merchant);
     if (merchant == nullptr) return fail(Result::kCreditAccountNotFound);
     if (merchant->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
+    if (card) {
+      // The PIN: a wrong one counts towards the lockout and decides nothing; the right one resets the count.
+      if (card->failed_attempts >= card->registration.attempts_max) {
+        RecordStaff(p, p.payer, "card locked", Result::kCardLocked, at);
+        return fail(Result::kCardLocked);
+      }
+      if (p.pin_proof != card->registration.pin_proof) {
+        ++card->failed_attempts;
+        working_.Put(keys::Card(p.card), EncodeCardRecord(*card));
+        RecordStaff(p, p.payer, "wrong PIN", Result::kPinInvalid, at);
+        return fail(Result::kPinInvalid);
+      }
+      if (card->failed_attempts != 0) {
+        card->failed_attempts = 0;
+        working_.Put(keys::Card(p.card), EncodeCardRecord(*card));
+      }
+    }
     Result code_check = code ? CheckCode(*code, p.payer, at) : Result::kOk;
     if (code_check == Result::kOk && p.wallet_nonce != 0) {
       std::string unused;
@@ -1004,6 +1071,7 @@ class BatchApplier {
     record.result = outcome.result;
     record.state = outcome.result == Result::kOk ? PaymentState::kCaptured : PaymentState::kRefused;
     working_.Put(keys::Payment(p.merchant, p.payment_id), EncodePaymentRecord(record));
+    if (card) RecordStaff(p, p.payer, "card payment", outcome.result, at);
     if (outcome.result == Result::kOk) {
       AddToDay(p.merchant, record.business_day, record.asset, p.terminal, DayTotals{1, p.amount, 0, 0, 0});
     }

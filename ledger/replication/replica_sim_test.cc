@@ -557,6 +557,7 @@ TEST(ReplicaSimTest, ClustersUnderFaultsAgreeAndLoseNothingAcknowledged) {
   const uint64_t seeds = one ? 1 : EnvOr("LEDGER_SIM_SEEDS", 300);
   std::printf("replica_sim_test: seeds %llu..%llu (replay one with LEDGER_SIM_SEED=<seed>)\n",
               static_cast<unsigned long long>(first), static_cast<unsigned long long>(first + seeds - 1));
+  std::fflush(stdout);  // A crash must not swallow the seed range.
   uint64_t acknowledged = 0, unknown = 0, taken = 0, restored = 0, failures = 0;
   for (uint64_t seed = first; seed < first + seeds; ++seed) {
     // One seed in four is a catch-up run.
@@ -579,7 +580,9 @@ TEST(ReplicaSimTest, ClustersUnderFaultsAgreeAndLoseNothingAcknowledged) {
               static_cast<unsigned long long>(unknown), static_cast<unsigned long long>(taken),
               static_cast<unsigned long long>(restored));
   EXPECT_GT(acknowledged, 0u);
-  if (seeds >= 20) EXPECT_GT(restored, 0u) << "no snapshot was ever installed: the snapshot path went untested";
+  if (seeds >= 20) {
+    EXPECT_GT(restored, 0u) << "no snapshot was ever installed: the snapshot path went untested";
+  }
 }
 
 }  // namespace

@@ -8,7 +8,7 @@ namespace ledger {
 
 // The core's numbering must match the proto's, item for item: checked here, at compile time.
 static_assert(static_cast<int>(Result::kPendingIdRequired) == v1::PENDING_ID_REQUIRED);
-static_assert(static_cast<int>(Result::kNonceReplayed) == v1::NONCE_REPLAYED);
+static_assert(static_cast<int>(Result::kCardInvalid) == v1::CARD_INVALID);
 static_assert(static_cast<int>(Result::kExceedsBalance) == v1::EXCEEDS_BALANCE);
 static_assert(kResultCount == v1::Result_ARRAYSIZE);
 static_assert(static_cast<int>(AccountKind::kExternal) == v1::EXTERNAL);
@@ -282,7 +282,7 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
     } else if (const auto* close = std::get_if<CloseAccount>(&command)) {
       event.set_account_closed(close->id.ToBytes());
     } else if (std::holds_alternative<PosCloseDay>(command) || std::holds_alternative<PosFees>(command) ||
-               std::holds_alternative<RegisterKey>(command)) {
+               std::holds_alternative<RegisterKey>(command) || std::holds_alternative<RegisterCard>(command)) {
       continue;  // Moves no value.
     } else {
       // A transfer, or a shop payment/refund/cancel: the transfer the ledger derived for it.

@@ -1,6 +1,10 @@
 // The Ledger gRPC service: see service.h.
 #include "ledger/server/service.h"
 
+#include <sodium.h>
+
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/query.h"
@@ -53,6 +57,52 @@ grpc::Status LedgerService::RegisterKeys(grpc::ServerContext*, const v1::Registe
 
 grpc::Status LedgerService::SetFees(grpc::ServerContext*, const v1::SetFeesRequest* request, v1::CreateReply* reply) {
   return Create("SetFees", FeesFromProto(*request), reply);
+}
+
+grpc::Status LedgerService::RegisterCards(grpc::ServerContext*, const v1::RegisterCardsRequest* request,
+                                          v1::CreateReply* reply) {
+  absl::Status count = CheckItemCount(request->cards_size(), "cards");
+  if (!count.ok()) return Done("RegisterCards", count);
+  std::vector<Command> commands;
+  for (int i = 0; i < request->cards_size(); ++i) {
+    const v1::Card& in = request->cards(i);
+    const std::string field = absl::StrCat("cards[", i, "]");
+    absl::StatusOr<Id128> wallet = IdFromProto(in.account_id(), field + ".account_id", false);
+    if (!wallet.ok()) return Done("RegisterCards", wallet.status());
+    const bool digits = std::all_of(in.pin().begin(), in.pin().end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (in.pin().size() < 4 || in.pin().size() > 12 || !digits) {
+      return Done("RegisterCards", absl::InvalidArgumentError(absl::StrCat(field, ".pin: 4 to 12 digits")));
+    }
+    RegisterCard card;
+    card.card = in.card_number();
+    card.wallet = *wallet;
+    card.pin_salt.resize(16);
+    randombytes_buf(card.pin_salt.data(), card.pin_salt.size());  // Chosen here; replicated in the command.
+    card.pin_proof = PinProof(card.pin_salt, card.card, in.pin());
+    card.attempts_max = in.attempts_max() == 0 ? kPinAttemptsMaxDefault : in.attempts_max();
+    commands.emplace_back(std::move(card));
+  }
+  return Create("RegisterCards", std::move(commands), reply);
+}
+
+grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext*, const v1::ListStaffOperationsRequest* request,
+                                                v1::ListStaffOperationsReply* reply) {
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("ListStaffOperations", readable);
+  absl::StatusOr<Id128> wallet = IdFromProto(request->account_id(), "account_id", false);
+  if (!wallet.ok()) return Done("ListStaffOperations", wallet.status());
+  const int limit = request->limit() == 0 ? 100 : static_cast<int>(std::min<uint32_t>(request->limit(), 1000));
+  for (const StaffOperation& op : LookupStaffOperations(node_->state(), *wallet, limit)) {
+    v1::StaffOperation* out = reply->add_operations();
+    out->set_timestamp(op.timestamp);
+    out->set_merchant_id(op.merchant.ToBytes());
+    out->set_terminal_id(op.terminal);
+    out->set_staff_id(op.staff);
+    out->set_operation(op.operation);
+    out->set_payment_id(op.payment_id);
+    out->set_amount(op.amount);
+    out->set_result(static_cast<v1::Result>(op.result));
+  }
+  return Done("ListStaffOperations", absl::OkStatus());
 }
 
 grpc::Status LedgerService::CreateTransfers(grpc::ServerContext*, const v1::CreateTransfersRequest* request,

@@ -25,6 +25,9 @@ class LedgerService final : public v1::Ledger::Service {
                              v1::CreateReply*) override;
   grpc::Status RegisterKeys(grpc::ServerContext*, const v1::RegisterKeysRequest*, v1::CreateReply*) override;
   grpc::Status SetFees(grpc::ServerContext*, const v1::SetFeesRequest*, v1::CreateReply*) override;
+  grpc::Status RegisterCards(grpc::ServerContext*, const v1::RegisterCardsRequest*, v1::CreateReply*) override;
+  grpc::Status ListStaffOperations(grpc::ServerContext*, const v1::ListStaffOperationsRequest*,
+                                   v1::ListStaffOperationsReply*) override;
   grpc::Status CreateTransfers(grpc::ServerContext*, const v1::CreateTransfersRequest*,
                                v1::CreateReply*) override;
   grpc::Status LookupAssets(grpc::ServerContext*, const v1::LookupAssetsRequest*,
