@@ -50,6 +50,10 @@ Online (common options: --addr HOST:PORT[,...] --key FILE --merchant HEX --termi
   close-day --day YYYYMMDD                             freeze the day and print its report
   cash-out --id ID --amount N [--member]               coin back to the city, yen to the shop, minus the fee
   pay-supplier --id ID --supplier HEX --amount N       pay a local supplier in coin (B2B fee on top)
+  card-charge --card DIGITS --amount N --payment-id ID --staff NAME
+                    staff charge a resident's custodial card; the resident types the PIN (asked without
+                    echo, or $CARD_PIN); a wrong PIN may be retried with the same payment id; too many
+                    wrong PINs in a row lock the card
   help              this text
 Exit codes: 0 ok, 1 failed or refused (the message says why), 2 usage.
 )";
@@ -113,9 +117,10 @@ int ReadCode(const std::vector<std::string>& positional) {
   return 0;
 }
 
-std::string Passphrase() {
-  if (const char* from_env = std::getenv("POS_PASSPHRASE")) return from_env;
-  std::fprintf(stderr, "Terminal key passphrase: ");
+// A secret from the environment, else asked for on the terminal without echo.
+std::string Secret(const char* env, const char* prompt) {
+  if (const char* from_env = std::getenv(env)) return from_env;
+  std::fprintf(stderr, "%s: ", prompt);
   termios old_settings{};
   const bool tty = tcgetattr(STDIN_FILENO, &old_settings) == 0;
   if (tty) {
@@ -129,6 +134,8 @@ std::string Passphrase() {
   std::fprintf(stderr, "\n");
   return line;
 }
+
+std::string Passphrase() { return Secret("POS_PASSPHRASE", "Terminal key passphrase"); }
 
 int InitTerminal(const std::map<std::string, std::string>& o) {
   if (!o.count("key")) Usage("missing --key");
@@ -224,6 +231,14 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
     body.set_amount(Number(o, "amount"));
     body.set_member(o.count("member") > 0);
     status = call("CashOut", body, &S::CashOut);
+  } else if (command == "card-charge") {
+    ledger::v1::CardPaymentRequest body;
+    body.set_payment_id(Need(o, "payment-id"));
+    body.set_amount(Number(o, "amount"));
+    body.set_card_number(Need(o, "card"));
+    body.set_staff_id(Need(o, "staff"));
+    body.set_pin(Secret("CARD_PIN", "Card PIN (the resident types it)"));
+    status = call("CardPayment", body, &S::CardPayment);
   } else {
     std::optional<ledger::Id128> supplier = ledger::Id128::FromHex(Need(o, "supplier"));
     if (!supplier) Usage("--supplier: up to 32 hex digits");
@@ -277,7 +292,7 @@ int Run(int argc, char** argv) {
   if (command == "read-code") return ReadCode(positional);
   if (command == "init-terminal") return InitTerminal(options);
   if (command == "charge" || command == "status" || command == "cancel" || command == "refund" ||
-      command == "close-day" || command == "cash-out" || command == "pay-supplier") {
+      command == "close-day" || command == "cash-out" || command == "pay-supplier" || command == "card-charge") {
     return Online(command, options);
   }
   Usage("unknown command '" + command + "'");

@@ -65,4 +65,33 @@ grep -q "available 8800" "$D/big.out" || fail "available: $(cat "$D/big.out")"
 POS_PASSPHRASE="wrong passphrase here" "$POS" status --addr "$ADDR" --key "$D/reg1.key" --merchant 20 --terminal REG-1 \
   --payment-id order-1 2>"$D/wrong.err" && fail "wrong passphrase worked"
 grep -q "wrong passphrase" "$D/wrong.err" || fail "wrong passphrase message"
+# A resident without a smartphone: the city issues a card; staff charge it; a wrong PIN first.
+ctl transfer --id 101 --debit 1 --credit a2 --amount 1000
+CARD_PIN=2468 ctl register-card --card 6300111122223333 --account a2 --attempts-max 3
+CARD_PIN=2486 pos card-charge --card 6300111122223333 --amount 400 --payment-id card-1 --staff "sato (centre)" \
+  >"$D/card.out" && fail "a wrong PIN paid"
+grep -q "^result    pin_invalid$" "$D/card.out" || fail "wrong PIN: $(cat "$D/card.out")"
+CARD_PIN=2468 pos card-charge --card 6300111122223333 --amount 400 --payment-id card-1 --staff "sato (centre)" \
+  >"$D/card.out" || fail "card charge: $(cat "$D/card.out")"
+grep -q "^result    ok$" "$D/card.out" || fail "card result: $(cat "$D/card.out")"
+"$LEDGERCTL" --addr "$ADDR" account a2 | grep -q "balance 650" || fail "card holder's balance"
+"$LEDGERCTL" --addr "$ADDR" staff-ops --account a2 >"$D/ops.out"
+grep -q "wrong PIN .* staff sato (centre)  shop 20 terminal REG-1  payment card-1  amount 400" "$D/ops.out" &&
+  grep -q "card payment .* staff sato (centre)" "$D/ops.out" || fail "staff operations: $(cat "$D/ops.out")"
+
+# The city's payout run: a second cash-out, then the bank CSV and the settlement report of today.
+pos cash-out --id co-2 --amount 800 --member | grep -q "^fee       8$" || fail "member cash-out fee"
+TODAY="$(TZ=Asia/Tokyo date +%F)"
+printf 'merchant,bank_code,branch_code,account_type,account_number,account_holder\n20,0155,201,普通,1234567,Sakura Market\n' \
+  >"$D/payees.csv"
+"$LEDGERCTL" --addr "$ADDR" payouts --from "$TODAY" --to "$TODAY" --payees "$D/payees.csv" --csv "$D/payouts.csv" \
+  --report "$D/settlement.txt" 2>"$D/payouts.err" || fail "payouts: $(cat "$D/payouts.err")"
+grep -q '^20,0155,201,普通,1234567,Sakura Market,1285,2$' "$D/payouts.csv" || fail "payout CSV: $(cat "$D/payouts.csv")"
+grep -q "merchant 20 .* 2 cash-out(s)  coin        1,300  fees         15  payout        1,285 yen" "$D/settlement.txt" ||
+  fail "settlement: $(cat "$D/settlement.txt")"
+grep -q "balanced" "$D/settlement.txt" || fail "settlement does not balance"
+printf 'merchant,bank_code,branch_code,account_type,account_number,account_holder\n' >"$D/nopayee.csv"
+"$LEDGERCTL" --addr "$ADDR" payouts --from "$TODAY" --to "$TODAY" --payees "$D/nopayee.csv" --csv "$D/none.csv" \
+  2>"$D/nopayee.err" && fail "a payout without a payee"
+grep -q "merchant 20 has cash-outs but no line" "$D/nopayee.err" && [ ! -e "$D/none.csv" ] || fail "missing payee"
 echo "pos against ledgerd: all checks passed"

@@ -47,8 +47,10 @@ Online (--addr HOST:PORT[,...], default 127.0.0.1:7400):
   history --account HEX [--limit N]    the latest balance changes, newest first
   send --key FILE --account HEX --to HEX --amount N [--id HEX]
                                        send coin (a signed request; --id to retry the same transfer)
-  pay --key FILE --account HEX PAYLOAD [--amount N]
-                                       pay a shop's QR code (--amount for a static shop code)
+  pay --key FILE --account HEX PAYLOAD [--amount N] [--yes]
+                                       pay a shop's QR code (--amount for a static shop code): shows
+                                       the shop and amount first and, at a terminal, asks to confirm
+                                       (--yes skips the question)
   help                                 this text
 The passphrase comes from $WALLET_PASSPHRASE, or is asked for without echo.
 Exit codes: 0 ok, 1 failed, 2 usage.
@@ -76,6 +78,8 @@ std::map<std::string, std::string> Options(int argc, char** argv, int first, std
     const size_t equals = word.find('=');
     if (equals != std::string::npos) {
       options[word.substr(0, equals)] = word.substr(equals + 1);
+    } else if (word == "yes") {
+      options[word] = "1";
     } else if (i + 1 < argc) {
       options[word] = argv[++i];
     } else {
@@ -306,6 +310,26 @@ int SendCommand(const std::map<std::string, std::string>& o) {
 
 int PayCommand(const std::map<std::string, std::string>& o, const std::vector<std::string>& positional) {
   if (positional.size() != 1) Usage("pay needs the shop's payload text");
+  // Show what is about to be paid before anything is signed.
+  absl::StatusOr<merchant::MpmPayload> payload = merchant::ParseMpm(positional[0]);
+  if (!payload.ok()) return Fail(payload.status());
+  if (payload->dynamic && o.count("amount")) Usage("--amount: this shop code already fixes the amount");
+  if (!payload->dynamic && !o.count("amount")) Usage("--amount is required: a static shop code leaves it to you");
+  const long long amount = payload->dynamic ? payload->amount : std::atoll(o.at("amount").c_str());
+  if (amount <= 0) Usage("--amount: must be a positive integer");
+  std::printf("paying    %lld (asset %u) to %s, %s%s%s\n", amount, payload->asset, payload->merchant_name.c_str(),
+              payload->merchant_city.c_str(), payload->dynamic ? ", payment " : "",
+              payload->dynamic ? payload->payment_id.c_str() : "");
+  std::fflush(stdout);
+  if (!o.count("yes") && isatty(STDIN_FILENO)) {
+    std::fprintf(stderr, "Pay? [y/N] ");
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "y" && answer != "Y" && answer != "yes") {
+      std::printf("not paid\n");
+      return 1;
+    }
+  }
   ledger::v1::PayMpmRequest body;
   body.set_payload(positional[0]);
   if (o.count("amount")) {

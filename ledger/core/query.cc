@@ -128,4 +128,27 @@ std::optional<CardRecord> LookupCard(const KvReader& state, std::string_view car
   return DecodeCardRecord(bytes);
 }
 
+CashOutPage ListCashOuts(const KvReader& state, Timestamp from, Timestamp to, const AccountId* merchant,
+                         int limit) {
+  CashOutPage page;
+  const std::string begin = merchant ? keys::CashOut(*merchant, "") : std::string(1, keys::kCashOut);
+  // The first key past the prefix: drop trailing 0xff bytes, then increment the last byte.
+  std::string end = begin;
+  while (!end.empty() && static_cast<uint8_t>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<uint8_t>(end.back()) + 1);
+  state.Scan(begin, end, false, [&](std::string_view, std::string_view value) {
+    std::optional<FeeRecord> record = DecodeFeeRecord(value);
+    if (!record || record->result != Result::kOk || record->timestamp < from || (to != 0 && record->timestamp >= to)) {
+      return true;
+    }
+    if (static_cast<int>(page.cash_outs.size()) == limit) {
+      page.truncated = true;
+      return false;
+    }
+    page.cash_outs.push_back(std::move(*record));
+    return true;
+  });
+  return page;
+}
+
 }  // namespace ledger

@@ -25,11 +25,19 @@ std::optional<RefundRecord> LookupRefund(const KvReader& state, const AccountId&
 // The frozen report of a closed day; nullopt if the day is not closed.
 std::optional<DayReport> LookupDayReport(const KvReader& state, const AccountId& merchant, uint32_t business_day);
 // The running totals of a day (closed or not; empty totals if nothing happened).
+DayReport DayRunningTotals(const KvReader& state, const AccountId& merchant, uint32_t business_day);
 // What staff did for a wallet (card payments, wrong PINs), oldest first, at most `limit`.
 std::vector<StaffOperation> LookupStaffOperations(const KvReader& state, const AccountId& wallet, int limit);
 // The card record (salt and proof included: for the Pos service only).
 std::optional<CardRecord> LookupCard(const KvReader& state, std::string_view card);
-DayReport DayRunningTotals(const KvReader& state, const AccountId& merchant, uint32_t business_day);
+// Accepted cash-outs with from <= timestamp < to (to = 0: no bound), of one merchant or (merchant null)
+// of all, in key order (merchant, cash-out id); at most `limit` (truncated says there were more).
+struct CashOutPage {
+  std::vector<FeeRecord> cash_outs;
+  bool truncated = false;
+};
+CashOutPage ListCashOuts(const KvReader& state, Timestamp from, Timestamp to, const AccountId* merchant,
+                         int limit);
 
 struct HistoryPage {
   std::vector<HistoryEntry> entries;

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/core/limits.h"
@@ -103,6 +104,47 @@ grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext*, const v1::
     out->set_result(static_cast<v1::Result>(op.result));
   }
   return Done("ListStaffOperations", absl::OkStatus());
+}
+
+grpc::Status LedgerService::ListCashOuts(grpc::ServerContext*, const v1::ListCashOutsRequest* request,
+                                         v1::ListCashOutsReply* reply) {
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("ListCashOuts", readable);
+  std::optional<Id128> merchant;
+  if (!request->merchant_id().empty()) {
+    absl::StatusOr<Id128> id = IdFromProto(request->merchant_id(), "merchant_id", false);
+    if (!id.ok()) return Done("ListCashOuts", id.status());
+    merchant = *id;
+  }
+  if (request->to_timestamp() != 0 && request->to_timestamp() <= request->from_timestamp()) {
+    return Done("ListCashOuts", absl::InvalidArgumentError("to_timestamp: must be after from_timestamp (or 0)"));
+  }
+  constexpr uint32_t kLimitMax = 100'000;
+  if (request->limit() > kLimitMax) {
+    return Done("ListCashOuts", absl::InvalidArgumentError(absl::StrCat("limit: at most ", kLimitMax)));
+  }
+  const int limit = static_cast<int>(request->limit() == 0 ? kLimitMax : request->limit());
+  const KvReader& state = node_->state();
+  CashOutPage page = ledger::ListCashOuts(state, request->from_timestamp(), request->to_timestamp(),
+                                          merchant ? &*merchant : nullptr, limit);
+  std::map<Id128, AssetId> assets;  // Merchant -> its account's asset.
+  for (const FeeRecord& record : page.cash_outs) {
+    auto [it, inserted] = assets.emplace(record.account, 0);
+    if (inserted) {
+      if (std::optional<Account> account = LookupAccount(state, record.account)) it->second = account->asset;
+    }
+    v1::CashOutRecord* out = reply->add_cash_outs();
+    out->set_merchant_id(record.account.ToBytes());
+    out->set_cash_out_id(record.id);
+    out->set_asset(it->second);
+    out->set_amount(record.amount);
+    out->set_bps(record.bps);
+    out->set_member(record.member);
+    out->set_fee(record.fee);
+    out->set_payout(record.amount - record.fee);
+    out->set_timestamp(record.timestamp);
+  }
+  reply->set_truncated(page.truncated);
+  return Done("ListCashOuts", absl::OkStatus());
 }
 
 grpc::Status LedgerService::CreateTransfers(grpc::ServerContext*, const v1::CreateTransfersRequest* request,

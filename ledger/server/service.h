@@ -28,6 +28,7 @@ class LedgerService final : public v1::Ledger::Service {
   grpc::Status RegisterCards(grpc::ServerContext*, const v1::RegisterCardsRequest*, v1::CreateReply*) override;
   grpc::Status ListStaffOperations(grpc::ServerContext*, const v1::ListStaffOperationsRequest*,
                                    v1::ListStaffOperationsReply*) override;
+  grpc::Status ListCashOuts(grpc::ServerContext*, const v1::ListCashOutsRequest*, v1::ListCashOutsReply*) override;
   grpc::Status CreateTransfers(grpc::ServerContext*, const v1::CreateTransfersRequest*,
                                v1::CreateReply*) override;
   grpc::Status LookupAssets(grpc::ServerContext*, const v1::LookupAssetsRequest*,

@@ -3,9 +3,12 @@
 //
 // Exit codes: 0 success; 1 the request failed (gRPC error); 2 usage error; 3 some item was refused
 // (its per-item result is printed); 4 verification found a mismatch.
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,6 +16,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "ledger/client/client.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/records.h"
@@ -52,6 +58,16 @@ Commands:
                                                    register a wallet's key (or a shop terminal's, with --terminal)
   set-fees --asset N --issuer ID --fee-account ID --cashout-bps N --member-bps N --supplier-bps N
                                                    the asset's shop fee schedule (basis points; fees round down)
+  register-card --card DIGITS --account ID [--pin DIGITS] [--attempts-max N]     (PIN else $CARD_PIN)
+                                                   issue a custodial card (staff charge it with the PIN)
+  staff-ops --account ID [--limit N]               what staff did with a resident's card
+  payouts --from YYYY-MM-DD --to YYYY-MM-DD [--merchant ID] [--payees FILE --csv FILE] [--report FILE]
+                                                   accepted cash-outs of those days (Japan time): the bank
+                                                   transfer CSV (one row per merchant; FILE of payees:
+                                                   merchant,bank_code,branch_code,account_type,
+                                                   account_number,account_holder) and the settlement
+                                                   report (every cash-out, per merchant, totals; to stdout
+                                                   unless --report)
   cluster status                                   each --addr node's Raft view: role, term, indexes, members
   cluster add --id N --raft HOST:PORT --grpc HOST:PORT   add a node as standby (it catches up, no vote)
   cluster promote N                                make a caught-up member a voter
@@ -252,6 +268,235 @@ int SetFeesCommand(LedgerConnection& stub, const Args& args) {
   v1::CreateReply reply;
   grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().SetFees(Context().get(), request, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+int RegisterCardCommand(LedgerConnection& stub, const Args& args) {
+  v1::RegisterCardsRequest request;
+  v1::Card* card = request.add_cards();
+  card->set_card_number(Required(args, "card"));
+  card->set_account_id(IdArg(Required(args, "account"), "--account"));
+  const char* pin = std::getenv("CARD_PIN");  // Keeps the PIN out of the process list.
+  card->set_pin(args.Has("pin") ? args.options.at("pin") : pin ? pin : "");
+  if (card->pin().empty()) UsageError("--pin (or $CARD_PIN) is required");
+  card->set_attempts_max(static_cast<uint32_t>(IntOption(args, "attempts-max", 0)));
+  v1::CreateReply reply;
+  grpc::Status status =
+      stub.Call([&](LedgerConnection& c) { return c.ledger().RegisterCards(Context().get(), request, &reply); });
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+const absl::TimeZone& Japan() {
+  static const absl::TimeZone zone = absl::FixedTimeZone(9 * 3600);
+  return zone;
+}
+
+std::string JapanTime(uint64_t timestamp) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixNanos(static_cast<int64_t>(timestamp)), Japan());
+}
+
+int StaffOpsCommand(LedgerConnection& stub, const Args& args) {
+  v1::ListStaffOperationsRequest request;
+  request.set_account_id(IdArg(Required(args, "account"), "--account"));
+  request.set_limit(static_cast<uint32_t>(IntOption(args, "limit", 100)));
+  v1::ListStaffOperationsReply reply;
+  grpc::Status status =
+      stub.Call([&](LedgerConnection& c) { return c.ledger().ListStaffOperations(Context().get(), request, &reply); });
+  if (!status.ok()) return RpcFailed(status);
+  for (const v1::StaffOperation& op : reply.operations()) {
+    printf("%s JST  %-12s  staff %s  shop %s terminal %s  payment %s  amount %lld  %s\n",
+           JapanTime(op.timestamp()).c_str(), op.operation().c_str(), op.staff_id().c_str(),
+           ShortHex(op.merchant_id()).c_str(), op.terminal_id().c_str(), op.payment_id().c_str(),
+           static_cast<long long>(op.amount()), ResultName(static_cast<Result>(op.result())));
+  }
+  if (reply.operations().empty()) printf("no staff operations\n");
+  return 0;
+}
+
+// The first nanosecond of a Japan-time day given as YYYY-MM-DD.
+uint64_t DayStart(const std::string& text, const std::string& name) {
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(text, &day)) UsageError(absl::StrCat("--", name, ": not a date YYYY-MM-DD: '", text, "'"));
+  return static_cast<uint64_t>(absl::ToUnixNanos(absl::FromCivil(day, Japan())));
+}
+
+std::string CsvField(const std::string& field) {
+  if (field.find_first_of(",\"\r\n") == std::string::npos) return field;
+  std::string quoted = "\"";
+  for (char c : field) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string Yen(int64_t amount) {  // 12345 -> "12,345"
+  std::string digits = std::to_string(amount < 0 ? -amount : amount);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<size_t>(i), ",");
+  return amount < 0 ? "-" + digits : digits;
+}
+
+// Writes `text` to `path` through a temporary file and a rename: a reader never sees half a file.
+bool WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return false;
+  }
+  return std::rename(temporary.c_str(), path.c_str()) == 0;
+}
+
+struct Payee {
+  std::vector<std::string> fields;  // bank_code, branch_code, account_type, account_number, account_holder.
+};
+
+std::map<std::string, Payee> ReadPayees(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) UsageError(absl::StrCat("--payees: cannot read '", path, "'"));
+  std::map<std::string, Payee> payees;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#' || (number == 1 && line.rfind("merchant,", 0) == 0)) continue;
+    std::vector<std::string> fields = absl::StrSplit(line, ',');
+    if (fields.size() != 6) {
+      UsageError(absl::StrCat("--payees ", path, " line ", number, ": 6 fields expected (merchant,bank_code,",
+                              "branch_code,account_type,account_number,account_holder), found ", fields.size()));
+    }
+    for (const std::string& field : fields) {
+      if (!field.empty() && field[0] == '"') {
+        UsageError(absl::StrCat("--payees ", path, " line ", number, ": quoted fields are not supported (no commas in names)"));
+      }
+    }
+    const std::string merchant = IdArg(fields[0], absl::StrCat("--payees line ", number, " merchant"));
+    if (fields[1].size() != 4 || fields[2].size() != 3 ||
+        !std::all_of(fields[1].begin(), fields[1].end(), ::isdigit) ||
+        !std::all_of(fields[2].begin(), fields[2].end(), ::isdigit)) {
+      UsageError(absl::StrCat("--payees ", path, " line ", number, ": bank_code is 4 digits, branch_code 3"));
+    }
+    payees[merchant].fields.assign(fields.begin() + 1, fields.end());
+  }
+  return payees;
+}
+
+int PayoutsCommand(LedgerConnection& stub, const Args& args) {
+  const std::string from_text = Required(args, "from"), to_text = Required(args, "to");
+  const uint64_t from = DayStart(from_text, "from");
+  const uint64_t to = DayStart(to_text, "to") + 86400ULL * 1'000'000'000ULL;  // Through the end of that day.
+  if (to <= from) UsageError("--to: must not be before --from");
+  if (args.Has("csv") != args.Has("payees")) UsageError("--csv and --payees go together: the bank needs accounts");
+  v1::ListCashOutsRequest request;
+  request.set_from_timestamp(from);
+  request.set_to_timestamp(to);
+  if (args.Has("merchant")) request.set_merchant_id(IdArg(args.options.at("merchant"), "--merchant"));
+  v1::ListCashOutsReply reply;
+  grpc::Status status =
+      stub.Call([&](LedgerConnection& c) { return c.ledger().ListCashOuts(Context().get(), request, &reply); });
+  if (!status.ok()) return RpcFailed(status);
+  if (reply.truncated()) {
+    fprintf(stderr, "ledgerctl: more than %d cash-outs in that range: split it into shorter ones\n",
+            reply.cash_outs_size());
+    return 1;
+  }
+  // Payouts are in yen at 1 coin = 1 yen: only assets without decimals qualify.
+  std::map<uint32_t, v1::Asset> assets;
+  {
+    v1::LookupAssetsRequest lookup;
+    for (const v1::CashOutRecord& c : reply.cash_outs()) lookup.add_ids(c.asset());
+    v1::LookupAssetsReply found;
+    status = stub.Call([&](LedgerConnection& c) { return c.ledger().LookupAssets(Context().get(), lookup, &found); });
+    if (!status.ok()) return RpcFailed(status);
+    for (const v1::Asset& a : found.assets()) assets[a.id()] = a;
+  }
+  for (const v1::CashOutRecord& c : reply.cash_outs()) {
+    auto it = assets.find(c.asset());
+    if (it == assets.end() || it->second.scale() != 0) {
+      fprintf(stderr, "ledgerctl: cash-out %s of merchant %s is in asset %u, which %s: payouts assume 1 coin = 1 yen\n",
+              c.cash_out_id().c_str(), ShortHex(c.merchant_id()).c_str(), c.asset(),
+              it == assets.end() ? "is unknown" : "has decimals (scale > 0)");
+      return 1;
+    }
+  }
+  struct Totals {
+    int count = 0;
+    int64_t amount = 0, fee = 0, payout = 0;
+  };
+  std::map<std::string, Totals> per_merchant;  // Merchant id bytes -> totals (key order = id order).
+  Totals all;
+  std::ostringstream report;
+  report << "Settlement of cash-outs (換金), " << from_text << " to " << to_text << " (Japan time)\n";
+  report << "Fee = floor(coin x rate / 10,000), kept by the FEE account; payout = coin - fee, in yen; the coin "
+            "is retired to the issuer; bps \"m\" = chamber member rate.\n\n";
+  char line[512];
+  snprintf(line, sizeof line, "%-10s %-24s %-19s %5s %12s %6s %10s %12s\n", "merchant", "cash-out id",
+           "time (JST)", "asset", "coin", "bps", "fee", "payout (yen)");
+  report << line;
+  for (const v1::CashOutRecord& c : reply.cash_outs()) {
+    snprintf(line, sizeof line, "%-10s %-24s %-19s %5u %12s %5u%s %10s %12s\n", ShortHex(c.merchant_id()).c_str(),
+             c.cash_out_id().c_str(), JapanTime(c.timestamp()).c_str(), c.asset(), Yen(c.amount()).c_str(), c.bps(),
+             c.member() ? "m" : " ", Yen(c.fee()).c_str(), Yen(c.payout()).c_str());
+    report << line;
+    Totals& t = per_merchant[c.merchant_id()];
+    for (Totals* x : {&t, &all}) {
+      ++x->count;
+      x->amount += c.amount();
+      x->fee += c.fee();
+      x->payout += c.payout();
+    }
+  }
+  report << "\nPer merchant:\n";
+  for (const auto& [merchant, t] : per_merchant) {
+    snprintf(line, sizeof line, "  merchant %-10s %4d cash-out(s)  coin %12s  fees %10s  payout %12s yen\n",
+             ShortHex(merchant).c_str(), t.count, Yen(t.amount).c_str(), Yen(t.fee).c_str(), Yen(t.payout).c_str());
+    report << line;
+  }
+  snprintf(line, sizeof line,
+           "\nTotal: %d cash-out(s) from %zu merchant(s): coin retired %s = payouts %s yen + fees %s  (%s)\n",
+           all.count, per_merchant.size(), Yen(all.amount).c_str(), Yen(all.payout).c_str(), Yen(all.fee).c_str(),
+           all.amount == all.payout + all.fee ? "balanced" : "DOES NOT BALANCE");
+  report << line;
+  if (all.amount != all.payout + all.fee) {
+    fprintf(stderr, "%s", report.str().c_str());
+    return 4;
+  }
+
+  if (args.Has("csv")) {
+    const std::map<std::string, Payee> payees = ReadPayees(args.options.at("payees"));
+    std::string csv =
+        "merchant_id,bank_code,branch_code,account_type,account_number,account_holder,amount_yen,cash_outs\n";
+    for (const auto& [merchant, t] : per_merchant) {
+      auto it = payees.find(merchant);
+      if (it == payees.end()) {
+        fprintf(stderr, "ledgerctl: merchant %s has cash-outs but no line in %s: no file written\n",
+                ShortHex(merchant).c_str(), args.options.at("payees").c_str());
+        return 3;
+      }
+      std::vector<std::string> row = {ShortHex(merchant)};
+      for (const std::string& f : it->second.fields) row.push_back(CsvField(f));
+      row.push_back(std::to_string(t.payout));
+      row.push_back(std::to_string(t.count));
+      csv += absl::StrJoin(row, ",") + "\n";
+    }
+    if (!WriteFileAtomically(args.options.at("csv"), csv)) {
+      fprintf(stderr, "ledgerctl: cannot write %s\n", args.options.at("csv").c_str());
+      return 1;
+    }
+    fprintf(stderr, "ledgerctl: %zu payout(s), %s yen in total, written to %s\n", per_merchant.size(),
+            Yen(all.payout).c_str(), args.options.at("csv").c_str());
+  }
+  if (args.Has("report")) {
+    if (!WriteFileAtomically(args.options.at("report"), report.str())) {
+      fprintf(stderr, "ledgerctl: cannot write %s\n", args.options.at("report").c_str());
+      return 1;
+    }
+    fprintf(stderr, "ledgerctl: settlement report written to %s\n", args.options.at("report").c_str());
+  } else {
+    printf("%s", report.str().c_str());
+  }
+  return 0;
 }
 
 int LookupAccounts(LedgerConnection& stub, const Args& args) {
@@ -642,6 +887,9 @@ int Run(int argc, char** argv) {
   if (command == "account") return LookupAccounts(*stub, args);
   if (command == "register-key") return RegisterKeyCommand(*stub, args);
   if (command == "set-fees") return SetFeesCommand(*stub, args);
+  if (command == "register-card") return RegisterCardCommand(*stub, args);
+  if (command == "staff-ops") return StaffOpsCommand(*stub, args);
+  if (command == "payouts") return PayoutsCommand(*stub, args);
   if (command == "lookup-transfer") return LookupTransfers(*stub, args);
   if (command == "asset") return LookupAssets(*stub, args);
   if (command == "history") return History(*stub, args);
