@@ -135,7 +135,9 @@ TEST(EmvcoTest, RandomGarbageNeverCrashes) {
     const int edits = 1 + static_cast<int>(random() % 6);
     for (int e = 0; e < edits && !text.empty(); ++e) text[random() % text.size()] = static_cast<char>(random());
     absl::StatusOr<MpmPayload> parsed = ParseMpm(text);
-    if (parsed.ok()) EXPECT_TRUE(BuildMpm(*parsed).ok());
+    if (parsed.ok()) {
+      EXPECT_TRUE(BuildMpm(*parsed).ok());
+    }
   }
 }
 

@@ -10,7 +10,7 @@ const std::string kAccount = std::string("\x70\0\0\0\0\0\0\x01\0\0\0\x05\0\0\0\x
 constexpr uint64_t kNow = 1'795'400'000'000;
 
 TEST(CpmTest, Base32RoundTripsAndRefusesJunk) {
-  for (const std::string bytes : {std::string(), std::string("f"), std::string("foobar"), std::string(101, '\xff')}) {
+  for (const std::string& bytes : {std::string(), std::string("f"), std::string("foobar"), std::string(101, '\xff')}) {
     EXPECT_EQ(*FromBase32(Base32(bytes)), bytes);
   }
   EXPECT_EQ(Base32("foobar"), "MZXW6YTBOI");  // RFC 4648 test vector (without padding).

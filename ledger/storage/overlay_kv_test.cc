@@ -53,7 +53,9 @@ TEST(OverlayKvTest, MatchesAppliedStoreOnRandomChanges) {
       std::string expected, actual;
       const bool expected_found = applied.Get(std::string(1, c), &expected);
       ASSERT_EQ(overlay.Get(std::string(1, c), &actual), expected_found);
-      if (expected_found) ASSERT_EQ(actual, expected);
+      if (expected_found) {
+        ASSERT_EQ(actual, expected);
+      }
     }
     for (bool reverse : {false, true}) {
       ASSERT_EQ(Collect(overlay, "a", "z", reverse), Collect(applied, "a", "z", reverse));
