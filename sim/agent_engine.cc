@@ -54,7 +54,7 @@ struct Ledger {
   int64_t held = 0, out = 0, cashed = 0, fee_b2b = 0, fee_redeem = 0, breakage = 0, demurrage = 0;
   int64_t b2b_volume = 0;
   std::vector<int64_t> rounds, exits;
-  std::vector<int64_t> resident_sales, b2b_sales, fees_paid;
+  std::vector<int64_t> resident_sales, b2b_sales, fees_paid, b2b_paid, cash_out_gross;
   void Add(std::vector<int64_t>* v, size_t i, int64_t amount) {
     if (v->size() <= i) v->resize(i + 1, 0);
     (*v)[i] += amount;
@@ -73,6 +73,8 @@ class Town {
     ledger_.resident_sales.assign(sectors, 0);
     ledger_.b2b_sales.assign(sectors, 0);
     ledger_.fees_paid.assign(sectors, 0);
+    ledger_.b2b_paid.assign(sectors, 0);
+    ledger_.cash_out_gross.assign(sectors, 0);
     stock_.assign(s.days, 0);
   }
 
@@ -190,6 +192,7 @@ class Town {
         const int64_t fee = payment * s_.redeem_bps / 10000;  // Rounded down.
         ledger_.fee_redeem += fee;
         ledger_.fees_paid[sector] += fee;
+        ledger_.cash_out_gross[sector] += payment;
         ledger_.cashed += payment - fee;
         ledger_.Add(&ledger_.exits, hop, payment);
         continue;
@@ -199,6 +202,7 @@ class Town {
       ledger_.b2b_volume += payment;
       ledger_.fee_b2b += fee;
       ledger_.fees_paid[sector] += fee;
+      ledger_.b2b_paid[sector] += payment;
       ledger_.b2b_sales[target] += payment;
       ledger_.Add(&ledger_.exits, hop + 1, fee);
       if (payment > fee) change += Receive(target, t, issue, hop + 1, payment - fee);
@@ -252,6 +256,8 @@ class Town {
       m.sectors[j].resident_sales_yen = l.resident_sales[j];
       m.sectors[j].b2b_sales_yen = l.b2b_sales[j];
       m.sectors[j].fees_paid_yen = l.fees_paid[j];
+      m.sectors[j].b2b_paid_yen = l.b2b_paid[j];
+      m.sectors[j].cash_out_gross_yen = l.cash_out_gross[j];
     }
     FinishMetrics(s_, &m);
     return m;

@@ -65,6 +65,7 @@ struct Propagation {
         m->b2b_volume_yen += payment;
         m->fees_b2b_yen += fee;
         m->sectors[holder - 1].fees_paid_yen += fee;
+        m->sectors[holder - 1].b2b_paid_yen += payment;
         m->sectors[j].b2b_sales_yen += payment;
         AddAt(&m->exit_by_hops, hop + 1, fee);
         (*next)[j + 1][release_day] += payment - fee;
@@ -78,6 +79,7 @@ struct Propagation {
       const double fee = rest * s.redeem_bps / 10000.0;
       m->fees_redeem_yen += fee;
       m->sectors[holder - 1].fees_paid_yen += fee;
+      m->sectors[holder - 1].cash_out_gross_yen += rest;
       m->cashed_out_yen += rest - fee;
     }
   }

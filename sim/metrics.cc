@@ -66,6 +66,7 @@ absl::btree_map<std::string, double> ScalarFigures(const Metrics& m) {
     f[p + "sales_yen"] = s.sales_yen;
     f[p + "extra_sales_yen"] = s.extra_sales_yen;
     f[p + "fees_paid_yen"] = s.fees_paid_yen;
+    f[p + "cash_out_gross_yen"] = s.cash_out_gross_yen;
     f[p + "net_benefit_yen"] = s.net_benefit_yen;
   }
   return f;

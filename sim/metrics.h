@@ -18,6 +18,8 @@ struct SectorMetrics {
   double resident_sales_yen = 0;  // Hop 1.
   double b2b_sales_yen = 0;       // Hops 2 and later.
   double extra_sales_yen = 0;     // sales_yen × additionality: the part that is new demand.
+  double b2b_paid_yen = 0;        // Coin it re-spent at other merchants (gross of the B2B fee).
+  double cash_out_gross_yen = 0;  // Coin it cashed out (gross of the redemption fee).
   double fees_paid_yen = 0;       // B2B fees on its payments plus redemption fees on its cash-outs.
   double net_benefit_yen = 0;     // extra_sales_yen × margin − fees_paid_yen.
 };

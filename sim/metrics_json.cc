@@ -1,6 +1,7 @@
 // Writes metrics.json. Maps are btree maps or vectors, so the output order is fixed.
 #include "sim/metrics_json.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "nlohmann/json.hpp"
@@ -25,10 +26,15 @@ Json ExactToJson(const Metrics& m) {
   j["breakage_yen"] = Yen(m.breakage_yen);
   j["demurrage_yen"] = Yen(m.demurrage_yen);
   j["reconciliation_gap_yen"] = Yen(ReconciliationGap(m));
+  // Trailing hops that round to zero are left out.
+  size_t hops = m.rounds.size();
+  while (hops > 0 && Yen(m.rounds[hops - 1]) == 0) --hops;
   j["rounds"] = Json::array();
-  for (double r : m.rounds) j["rounds"].push_back(Yen(r));
+  for (size_t k = 0; k < hops; ++k) j["rounds"].push_back(Yen(m.rounds[k]));
+  size_t exits = m.exit_by_hops.size();
+  while (exits > 0 && Ratio(m.exit_by_hops[exits - 1] / std::max(1.0, m.issued_yen)) == 0) --exits;
   j["hop_distribution"] = Json::array();
-  for (double e : m.exit_by_hops) j["hop_distribution"].push_back(Ratio(m.issued_yen > 0 ? e / m.issued_yen : 0));
+  for (size_t k = 0; k < exits; ++k) j["hop_distribution"].push_back(Ratio(m.exit_by_hops[k] / std::max(1.0, m.issued_yen)));
   j["lm3"] = Ratio(m.lm3);
   j["multiplier"] = Ratio(m.multiplier);
   j["turnover_yen"] = Yen(m.turnover_yen);
@@ -46,6 +52,8 @@ Json ExactToJson(const Metrics& m) {
                             {"resident_sales_yen", Yen(s.resident_sales_yen)},
                             {"b2b_sales_yen", Yen(s.b2b_sales_yen)},
                             {"extra_sales_yen", Yen(s.extra_sales_yen)},
+                            {"b2b_paid_yen", Yen(s.b2b_paid_yen)},
+                            {"cash_out_gross_yen", Yen(s.cash_out_gross_yen)},
                             {"fees_paid_yen", Yen(s.fees_paid_yen)},
                             {"net_benefit_yen", Yen(s.net_benefit_yen)}});
   }
