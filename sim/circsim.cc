@@ -1,5 +1,6 @@
 // circsim: the circulation simulator's command line. A thin shell: parses arguments, reads and writes
 // files, prints progress on stderr, and calls the libraries that do the work.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +22,7 @@
 #include "sim/scenario.h"
 #include "sim/survey.h"
 #include "sim/calibrate.h"
+#include "sim/ledger_events.h"
 
 namespace sim {
 namespace {
@@ -57,11 +59,13 @@ constexpr char kSurveyHelp[] =
     "  per yen of new demand (premium rate R, default 0.2) as JSON.\n";
 
 constexpr char kCalibrateHelp[] =
-    "usage: circsim calibrate --events FILE --out SCENARIO.json [--days D] [--residents N]\n"
+    "usage: circsim calibrate (--events FILE | --ledger HOST:PORT [--asset ID]) --out SCENARIO.json\n"
+    "                         [--days D] [--residents N]\n"
     "  Derives sector spending shares, re-spend vs cash-out shares and holding times from a ledger\n"
     "  event file (JSON lines, format in sim/README.md), aggregated by merchant category. A cell built\n"
     "  from fewer than 10 distinct accounts is suppressed (reported on stderr, left out of the file).\n"
-    "  --ledger HOST:PORT is not implemented yet.\n";
+    "  --ledger reads the ledger's change stream (Subscribe) up to its current journal index instead;\n"
+    "  --asset keeps only that asset id (default: all).\n";
 
 int Fail(const absl::Status& status) {
   std::cerr << "circsim: " << status.message() << "\n";
@@ -197,17 +201,25 @@ int Survey(const Args& args) {
 
 int Calibrate(const Args& args) {
   if (args.help) return std::cout << kCalibrateHelp, 0;
-  if (args.options.count("ledger")) {
-    return Fail(absl::UnimplementedError("--ledger is not implemented yet; export events and use --events"));
-  }
   auto events = args.options.find("events");
+  auto ledger = args.options.find("ledger");
   auto out = args.options.find("out");
-  if (events == args.options.end() || out == args.options.end()) return std::cerr << kCalibrateHelp, 2;
+  if ((events == args.options.end()) == (ledger == args.options.end()) || out == args.options.end()) {
+    return std::cerr << kCalibrateHelp, 2;
+  }
   absl::StatusOr<int> days = IntOption(args, "days", 365, 1, 3650);
   if (!days.ok()) return Fail(days.status());
   absl::StatusOr<int> residents = IntOption(args, "residents", 0, 0, 1000000);
   if (!residents.ok()) return Fail(residents.status());
-  absl::StatusOr<std::string> text = ReadFile(events->second);
+  absl::StatusOr<int> asset = IntOption(args, "asset", 0, 0, 2147483647);
+  if (!asset.ok()) return Fail(asset.status());
+  absl::StatusOr<std::string> text;
+  if (ledger != args.options.end()) {
+    std::cerr << "circsim: reading the change stream of " << ledger->second << "\n";
+    text = FetchLedgerEvents(ledger->second, static_cast<uint32_t>(*asset), std::chrono::seconds(60));
+  } else {
+    text = ReadFile(events->second);
+  }
   if (!text.ok()) return Fail(text.status());
   absl::StatusOr<Calibration> calibration = CalibrateFromEvents(*text, *days, *residents);
   if (!calibration.ok()) return Fail(calibration.status());
