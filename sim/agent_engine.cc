@@ -113,9 +113,10 @@ class Town {
     return amount / s_.residents + (resident < amount % s_.residents ? 1 : 0);
   }
   int64_t Demurrage(int64_t amount, int days_held) const {
-    // Rounded to the nearest yen, halves to even (the default floating-point rounding mode): rounding
-    // down would lose about half a yen per lot, a visible bias on small resident balances.
-    return static_cast<int64_t>(std::nearbyint(DemurrageDue(s_, static_cast<double>(amount), days_held)));
+    // Rounded to the nearest yen, halves to even (the default floating-point rounding mode):
+    // rounding down would lose about half a yen per lot, a visible bias on small resident balances.
+    return static_cast<int64_t>(
+        std::nearbyint(DemurrageDue(s_, static_cast<double>(amount), days_held)));
   }
   int PickSector(const std::vector<double>& shares) {
     const double u = random_.Uniform();
@@ -129,7 +130,8 @@ class Town {
   // Coin arrives at a random merchant of sector j on day t. Returns the amount added to the stock.
   int64_t Receive(int sector, int t, int issue, int hop, int64_t amount) {
     const size_t merchant = sector_first_[sector] + random_.Below(s_.sectors[sector].merchants);
-    const int event_day = std::min({t + s_.sectors[sector].holding_days, ExpiryDay(issue), s_.days});
+    const int event_day =
+        std::min({t + s_.sectors[sector].holding_days, ExpiryDay(issue), s_.days});
     lots_[merchant][LotKey{event_day, t, issue, hop}] += amount;
     return amount;
   }
@@ -236,8 +238,9 @@ class Town {
   Metrics ToMetrics() const {
     const Ledger& l = ledger_;
     const int64_t issued = IssuedTotalYen(s_);
-    SIM_CHECK(issued == l.held + l.out + l.cashed + l.fee_b2b + l.fee_redeem + l.breakage + l.demurrage,
-              "agent engine books must reconcile to the yen");
+    SIM_CHECK(
+        issued == l.held + l.out + l.cashed + l.fee_b2b + l.fee_redeem + l.breakage + l.demurrage,
+        "agent engine books must reconcile to the yen");
     Metrics m;
     m.issued_yen = issued;
     m.held_yen = l.held;

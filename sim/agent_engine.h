@@ -2,14 +2,15 @@
 //
 // Randomness: each payment picks its recipient sector by the spend/re-spend shares and a merchant
 // uniformly within the sector, from a generator seeded by (seed, run). Residents pay in payments of
-// `resident_payment_yen`, merchants in payments of `b2b_payment_yen` (the last one takes the remainder).
+// `resident_payment_yen`, merchants in payments of `b2b_payment_yen` (the last one takes the
+// remainder).
 //
 // Rounding rule (all amounts are int64 yen): an issuance is split evenly over residents, the first
 // (amount mod residents) residents getting one yen more; fees are rounded down (in the payer's
 // favour), so the recipient or the cash-out gets the rest; demurrage is rounded to the nearest yen,
 // halves to even (never more than the amount held). The books reconcile to the yen:
-// issued = held + spent_out_of_system + cashed_out + fees + breakage + demurrage, checked at the end of
-// every run.
+// issued = held + spent_out_of_system + cashed_out + fees + breakage + demurrage, checked at the
+// end of every run.
 #ifndef SIM_AGENT_ENGINE_H_
 #define SIM_AGENT_ENGINE_H_
 
@@ -34,8 +35,8 @@ struct MonteCarloSummary {
   Metrics first_run;                    // Run 0, for the per-hop and per-day shapes.
 };
 
-// `runs` runs on `threads` threads; run r uses seed Mix(seed, r), so results do not depend on threads.
-// `progress(done, runs)` is called after each run (serialised).
+// `runs` runs on `threads` threads; run r uses seed Mix(seed, r), so results do not depend on
+// threads. `progress(done, runs)` is called after each run (serialised).
 MonteCarloSummary RunMonteCarlo(const Scenario& scenario, int runs, uint64_t seed, int threads,
                                 const std::function<void(int, int)>& progress = nullptr);
 

@@ -1,4 +1,5 @@
-// The agent engine: reconciliation to the yen, determinism per seed, and agreement with the exact engine.
+// The agent engine: reconciliation to the yen, determinism per seed, and agreement with the exact
+// engine.
 #include "sim/agent_engine.h"
 
 #include <cmath>
@@ -23,9 +24,11 @@ uint64_t TestSeed() {
 
 void ExpectReconciles(const Metrics& m) {
   // Money fields are whole yen; the sum is exact in doubles below 2^53.
-  EXPECT_EQ(m.issued_yen, m.held_yen + m.spent_out_of_system_yen + m.cashed_out_yen + m.fees_b2b_yen +
-                              m.fees_redeem_yen + m.breakage_yen + m.demurrage_yen);
-  for (double v : {m.held_yen, m.cashed_out_yen, m.fees_b2b_yen, m.fees_redeem_yen, m.demurrage_yen}) {
+  EXPECT_EQ(m.issued_yen, m.held_yen + m.spent_out_of_system_yen + m.cashed_out_yen +
+                              m.fees_b2b_yen + m.fees_redeem_yen + m.breakage_yen +
+                              m.demurrage_yen);
+  for (double v :
+       {m.held_yen, m.cashed_out_yen, m.fees_b2b_yen, m.fees_redeem_yen, m.demurrage_yen}) {
     EXPECT_EQ(v, std::floor(v)) << "whole yen";
   }
 }
@@ -33,7 +36,7 @@ void ExpectReconciles(const Metrics& m) {
 TEST(AgentEngine, ReconcilesToTheYenWithEveryFeature) {
   const uint64_t seed = TestSeed();
   Scenario s = testing::SmallTown();
-  s.issuance.push_back(Issuance{200, 7'777'777, "campaign", 0});  // Not divisible by residents.
+  s.issuance.push_back(Issuance{200, 7'777'777, "campaign", 0});     // Not divisible by residents.
   s.issuance.push_back(Issuance{350, 3'000'001, "task_thanks", 0});  // Still held at the end.
   s.expiry_days = 40;
   s.demurrage_mode = DemurrageMode::kCompound;
@@ -81,10 +84,12 @@ TEST(AgentEngine, MeanAgreesWithExactEngineWithinOnePercent) {
     Metrics exact = RunExact(s);
     MonteCarloSummary mc = RunMonteCarlo(s, 40, seed, 2);
     auto exact_figures = ScalarFigures(exact);
-    for (const char* name : {"turnover_yen", "lm3", "multiplier", "cashed_out_yen", "fees.b2b_yen",
-                             "fees.redeem_yen", "b2b_volume_yen", "rounds.hop_2", "velocity_per_year",
-                             "sectors.farm.sales_yen", "sectors.retail.net_benefit_yen"}) {
-      ExpectWithinOnePercent(mc.mean[name], exact_figures[name], std::string(name) + (with_cutoffs ? " (cut-offs)" : ""));
+    for (const char* name :
+         {"turnover_yen", "lm3", "multiplier", "cashed_out_yen", "fees.b2b_yen", "fees.redeem_yen",
+          "b2b_volume_yen", "rounds.hop_2", "velocity_per_year", "sectors.farm.sales_yen",
+          "sectors.retail.net_benefit_yen"}) {
+      ExpectWithinOnePercent(mc.mean[name], exact_figures[name],
+                             std::string(name) + (with_cutoffs ? " (cut-offs)" : ""));
     }
     if (with_cutoffs) {
       ExpectWithinOnePercent(mc.mean["breakage_yen"], exact.breakage_yen, "breakage");

@@ -1,5 +1,5 @@
-// Benchmark of the agent engine: 100,000 residents, 1,000 merchants, 365 days (goal: under 30 s on the
-// 2-core machine). Prints a table; not a test. Usage: bench [--runs_max N]
+// Benchmark of the agent engine: 100,000 residents, 1,000 merchants, 365 days (goal: under 30 s on
+// the 2-core machine). Prints a table; not a test. Usage: bench [--runs_max N]
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -39,7 +39,8 @@ Scenario BenchTown() {
   s.resident_spend_share = {0.25, 0.35, 0.2, 0.05, 0.1, 0.03};
   // 20,000 yen per resident at the start, then 1,000 health points a month.
   s.issuance.push_back(Issuance{0, 2'000'000'000, "premium_voucher", 0.2});
-  for (int month = 1; month < 12; ++month) s.issuance.push_back(Issuance{month * 30, 100'000'000, "health_points", 0});
+  for (int month = 1; month < 12; ++month)
+    s.issuance.push_back(Issuance{month * 30, 100'000'000, "health_points", 0});
   return s;
 }
 
@@ -56,27 +57,29 @@ int main() {
   const int cores = std::max(1u, std::thread::hardware_concurrency());
   int merchants = 0;
   for (const Sector& sector : s.sectors) merchants += sector.merchants;
-  std::printf("%s (%d residents, %d merchants, %d days, %d cores)\n", s.name.c_str(), s.residents, merchants, s.days,
-              cores);
-  std::printf("%-34s %6s %8s %10s %12s %14s\n", "engine", "runs", "threads", "wall s", "s per run", "turnover yen");
+  std::printf("%s (%d residents, %d merchants, %d days, %d cores)\n", s.name.c_str(), s.residents,
+              merchants, s.days, cores);
+  std::printf("%-34s %6s %8s %10s %12s %14s\n", "engine", "runs", "threads", "wall s", "s per run",
+              "turnover yen");
   auto start = std::chrono::steady_clock::now();
   Metrics exact = RunExact(s);
-  std::printf("%-34s %6d %8d %10.2f %12.2f %14.0f\n", "exact expected value", 1, 1, Seconds(start), Seconds(start),
-              exact.turnover_yen);
+  std::printf("%-34s %6d %8d %10.2f %12.2f %14.0f\n", "exact expected value", 1, 1, Seconds(start),
+              Seconds(start), exact.turnover_yen);
   for (int threads : {1, cores}) {
     const int runs = threads;
     start = std::chrono::steady_clock::now();
     MonteCarloSummary mc = RunMonteCarlo(s, runs, 42, threads);
     const double wall = Seconds(start);
-    std::printf("%-34s %6d %8d %10.2f %12.2f %14.0f\n", "agent Monte Carlo", runs, threads, wall, wall / runs,
-                mc.mean["turnover_yen"]);
+    std::printf("%-34s %6d %8d %10.2f %12.2f %14.0f\n", "agent Monte Carlo", runs, threads, wall,
+                wall / runs, mc.mean["turnover_yen"]);
     if (threads == cores) break;
   }
   start = std::chrono::steady_clock::now();
   MonteCarloSummary mc = RunMonteCarlo(s, 2 * cores, 42, cores);
   const double wall = Seconds(start);
-  std::printf("%-34s %6d %8d %10.2f %12.2f %14.0f\n", "agent Monte Carlo", 2 * cores, cores, wall, wall / (2 * cores),
-              mc.mean["turnover_yen"]);
-  std::printf("agent mean turnover vs exact: %+.3f%%\n", 100 * (mc.mean["turnover_yen"] / exact.turnover_yen - 1));
+  std::printf("%-34s %6d %8d %10.2f %12.2f %14.0f\n", "agent Monte Carlo", 2 * cores, cores, wall,
+              wall / (2 * cores), mc.mean["turnover_yen"]);
+  std::printf("agent mean turnover vs exact: %+.3f%%\n",
+              100 * (mc.mean["turnover_yen"] / exact.turnover_yen - 1));
   return 0;
 }

@@ -41,7 +41,8 @@ struct Holding {
 };
 
 // Consumes `amount` from the account's FIFO lots and adds the holding time to `holding`.
-void Consume(AccountInfo* account, const std::string& id, int64_t t, int64_t amount, Holding* holding) {
+void Consume(AccountInfo* account, const std::string& id, int64_t t, int64_t amount,
+             Holding* holding) {
   while (amount > 0 && !account->lots.empty()) {
     auto& [received, left] = account->lots.front();
     const int64_t used = std::min(left, amount);
@@ -61,12 +62,13 @@ int HoldingDays(const Holding& h) {
 
 }  // namespace
 
-absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, int days, int residents) {
+absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, int days,
+                                                int residents) {
   absl::btree_map<std::string, AccountInfo> accounts;
-  absl::btree_map<std::string, Cell> resident_cells;                        // category.
-  absl::btree_map<std::pair<std::string, std::string>, Cell> b2b_cells;     // (from, to).
-  absl::btree_map<std::string, Cell> cash_out_cells;                        // category.
-  absl::btree_map<std::string, Holding> holding;                            // category, "" = wallets.
+  absl::btree_map<std::string, Cell> resident_cells;                     // category.
+  absl::btree_map<std::pair<std::string, std::string>, Cell> b2b_cells;  // (from, to).
+  absl::btree_map<std::string, Cell> cash_out_cells;                     // category.
+  absl::btree_map<std::string, Holding> holding;                         // category, "" = wallets.
   absl::btree_map<int64_t, int64_t> issued_by_day;
   absl::btree_set<std::string> wallets;
   absl::btree_map<std::string, absl::btree_set<std::string>> merchants;
@@ -79,16 +81,20 @@ absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, i
     const std::string where = absl::StrCat("events line ", n + 1);
     nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
     if (e.is_discarded() || !e.is_object() || !e.contains("type") || !e["type"].is_string()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": not a JSON object with a string 'type'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": not a JSON object with a string 'type'"));
     }
     const std::string type = e["type"].get<std::string>();
     if (type == "account") {
-      if (!e.contains("id") || !e["id"].is_string() || !e.contains("kind") || !e["kind"].is_string()) {
-        return absl::InvalidArgumentError(absl::StrCat(where, ": account needs string 'id' and 'kind'"));
+      if (!e.contains("id") || !e["id"].is_string() || !e.contains("kind") ||
+          !e["kind"].is_string()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": account needs string 'id' and 'kind'"));
       }
       AccountInfo& a = accounts[e["id"].get<std::string>()];
       a.kind = e["kind"].get<std::string>();
-      if (e.contains("category") && e["category"].is_string()) a.category = e["category"].get<std::string>();
+      if (e.contains("category") && e["category"].is_string())
+        a.category = e["category"].get<std::string>();
       if (a.kind == "WALLET") wallets.insert(e["id"].get<std::string>());
       if (a.kind == "MERCHANT") {
         if (a.category.empty()) a.category = "uncategorised";
@@ -97,18 +103,21 @@ absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, i
       continue;
     }
     if (type != "transfer") continue;  // Other events (assets, closes) carry no flows.
-    if (!e.contains("debit") || !e["debit"].is_string() || !e.contains("credit") || !e["credit"].is_string() ||
-        !e.contains("amount") || !e["amount"].is_number_integer() || !e.contains("timestamp_s") ||
-        !e["timestamp_s"].is_number_integer()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": transfer needs string 'debit', 'credit' and integer 'amount', 'timestamp_s'"));
+    if (!e.contains("debit") || !e["debit"].is_string() || !e.contains("credit") ||
+        !e["credit"].is_string() || !e.contains("amount") || !e["amount"].is_number_integer() ||
+        !e.contains("timestamp_s") || !e["timestamp_s"].is_number_integer()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": transfer needs string 'debit', 'credit' and integer 'amount', 'timestamp_s'"));
     }
-    const std::string debit = e["debit"].get<std::string>(), credit = e["credit"].get<std::string>();
+    const std::string debit = e["debit"].get<std::string>(),
+                      credit = e["credit"].get<std::string>();
     const int64_t amount = e["amount"].get<int64_t>(), t = e["timestamp_s"].get<int64_t>();
-    if (amount <= 0) return absl::InvalidArgumentError(absl::StrCat(where, ": 'amount' must be positive"));
+    if (amount <= 0)
+      return absl::InvalidArgumentError(absl::StrCat(where, ": 'amount' must be positive"));
     auto from = accounts.find(debit), to = accounts.find(credit);
     if (from == accounts.end() || to == accounts.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": transfer names an account not created before it"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": transfer names an account not created before it"));
     }
     if (first_t < 0) first_t = t;
     AccountInfo& payer = from->second;
@@ -123,8 +132,10 @@ absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, i
     if (payee.kind == "WALLET" || payee.kind == "MERCHANT") payee.lots.emplace_back(t, amount);
     Cell* cell = nullptr;
     if (payer.kind == "WALLET" && payee.kind == "MERCHANT") cell = &resident_cells[payee.category];
-    if (payer.kind == "MERCHANT" && payee.kind == "MERCHANT") cell = &b2b_cells[{payer.category, payee.category}];
-    if (payer.kind == "MERCHANT" && payee.kind == "EXTERNAL") cell = &cash_out_cells[payer.category];
+    if (payer.kind == "MERCHANT" && payee.kind == "MERCHANT")
+      cell = &b2b_cells[{payer.category, payee.category}];
+    if (payer.kind == "MERCHANT" && payee.kind == "EXTERNAL")
+      cell = &cash_out_cells[payer.category];
     if (cell != nullptr) {
       cell->amount += amount;
       cell->payers.insert(debit);
@@ -135,10 +146,12 @@ absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, i
   Scenario& s = c.scenario;
   s.name = "calibrated from ledger events";
   s.days = days;
-  s.residents = residents > 0 ? residents : std::max<int>(1, std::min<size_t>(wallets.size(), kResidentsMax));
+  s.residents =
+      residents > 0 ? residents : std::max<int>(1, std::min<size_t>(wallets.size(), kResidentsMax));
   s.resident_holding_days = HoldingDays(holding[""]);
   if (static_cast<int>(holding[""].holders.size()) < kMinDistinctAccounts) {
-    c.suppressed.push_back(absl::StrCat("resident_holding_days (", holding[""].holders.size(), " wallets; default used)"));
+    c.suppressed.push_back(absl::StrCat("resident_holding_days (", holding[""].holders.size(),
+                                        " wallets; default used)"));
     s.resident_holding_days = Scenario().resident_holding_days;
   }
   absl::btree_map<std::string, int> index;
@@ -148,7 +161,8 @@ absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, i
       continue;
     }
     if (static_cast<int>(index.size()) == kSectorsMax) {
-      c.suppressed.push_back(absl::StrCat("sector ", category, " (more than ", kSectorsMax, " sectors)"));
+      c.suppressed.push_back(
+          absl::StrCat("sector ", category, " (more than ", kSectorsMax, " sectors)"));
       continue;
     }
     index[category] = static_cast<int>(index.size());
@@ -159,7 +173,8 @@ absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, i
     sector.holding_days = HoldingDays(h);
     s.sectors.push_back(sector);
   }
-  if (s.sectors.empty()) return absl::FailedPreconditionError("calibrate: no category has 10 or more merchants");
+  if (s.sectors.empty())
+    return absl::FailedPreconditionError("calibrate: no category has 10 or more merchants");
   const int n = static_cast<int>(s.sectors.size());
   s.resident_spend_share.assign(n, 0.0);
   double resident_total = 0;
@@ -168,8 +183,9 @@ absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, i
     auto it = index.find(category);
     if (it == index.end()) continue;
     if (!cell.Anonymous()) {
-      c.suppressed.push_back(absl::StrCat("resident_spend_share.", category, " (", cell.payers.size(), " payers, ",
-                                          cell.payees.size(), " payees)"));
+      c.suppressed.push_back(absl::StrCat("resident_spend_share.", category, " (",
+                                          cell.payers.size(), " payers, ", cell.payees.size(),
+                                          " payees)"));
       continue;
     }
     s.resident_spend_share[it->second] = cell.amount / resident_total;
@@ -187,24 +203,28 @@ absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, i
       auto to = index.find(key.second);
       if (to == index.end()) continue;
       if (!cell.Anonymous()) {
-        c.suppressed.push_back(absl::StrCat("sectors.", category, ".respend.", key.second, " (", cell.payers.size(),
-                                            " payers, ", cell.payees.size(), " payees)"));
+        c.suppressed.push_back(absl::StrCat("sectors.", category, ".respend.", key.second, " (",
+                                            cell.payers.size(), " payers, ", cell.payees.size(),
+                                            " payees)"));
         continue;
       }
       sector.respend[to->second] = cell.amount / outflow;
     }
   }
   // Issuance: one event per day with issuance; if there are too many days, merge them into windows.
-  const int64_t window = std::max<int64_t>(1, (static_cast<int64_t>(days) + kIssuancesMax - 1) / kIssuancesMax);
+  const int64_t window =
+      std::max<int64_t>(1, (static_cast<int64_t>(days) + kIssuancesMax - 1) / kIssuancesMax);
   absl::btree_map<int64_t, int64_t> merged;
   for (const auto& [day, amount] : issued_by_day) {
     if (day >= days) continue;
     merged[issued_by_day.size() > kIssuancesMax ? day / window * window : day] += amount;
   }
   for (const auto& [day, amount] : merged) {
-    s.issuance.push_back(Issuance{static_cast<int>(day), std::min(amount, kIssuanceAmountYenMax), "campaign", 0});
+    s.issuance.push_back(
+        Issuance{static_cast<int>(day), std::min(amount, kIssuanceAmountYenMax), "campaign", 0});
   }
-  if (s.issuance.empty()) return absl::FailedPreconditionError("calibrate: no issuance (ISSUER/BUDGET → WALLET) seen");
+  if (s.issuance.empty())
+    return absl::FailedPreconditionError("calibrate: no issuance (ISSUER/BUDGET → WALLET) seen");
   return c;
 }
 

@@ -11,21 +11,23 @@
 namespace sim {
 namespace {
 
-std::string Account(const std::string& id, const std::string& kind, const std::string& category = "") {
-  return absl::StrCat(R"({"type": "account", "id": ")", id, R"(", "kind": ")", kind, R"(", "category": ")",
-                      category, "\"}\n");
+std::string Account(const std::string& id, const std::string& kind,
+                    const std::string& category = "") {
+  return absl::StrCat(R"({"type": "account", "id": ")", id, R"(", "kind": ")", kind,
+                      R"(", "category": ")", category, "\"}\n");
 }
 
 std::string Transfer(int day, const std::string& debit, const std::string& credit, int64_t amount) {
-  return absl::StrCat(R"({"type": "transfer", "timestamp_s": )", 1'700'000'000 + day * 86400, R"(, "debit": ")",
-                      debit, R"(", "credit": ")", credit, R"(", "amount": )", amount, "}\n");
+  return absl::StrCat(R"({"type": "transfer", "timestamp_s": )", 1'700'000'000 + day * 86400,
+                      R"(, "debit": ")", debit, R"(", "credit": ")", credit, R"(", "amount": )",
+                      amount, "}\n");
 }
 
-// 100 wallets get 10,000 on day 0 and on day 10 pay 6,000 at food (20 shops), 3,000 at retail (15 shops)
-// and 1,000 at farms (5 farms: too few, suppressed). On day 17 every food shop pays 6,000 of its 30,000
-// to a retail shop (share 0.2) and cashes out the rest. On day 30 three retail shops pay 1,000 each to
-// food (3 payers: suppressed) and all retail shops cash out. Retail holds 300,000 for 20 days and
-// 120,000 for 13 days: (300,000 × 20 + 120,000 × 13) / 420,000 = 18 days.
+// 100 wallets get 10,000 on day 0 and on day 10 pay 6,000 at food (20 shops), 3,000 at retail (15
+// shops) and 1,000 at farms (5 farms: too few, suppressed). On day 17 every food shop pays 6,000 of
+// its 30,000 to a retail shop (share 0.2) and cashes out the rest. On day 30 three retail shops pay
+// 1,000 each to food (3 payers: suppressed) and all retail shops cash out. Retail holds 300,000 for
+// 20 days and 120,000 for 13 days: (300,000 × 20 + 120,000 × 13) / 420,000 = 18 days.
 std::string SyntheticTown() {
   std::string events = Account("city", "ISSUER") + Account("yen", "EXTERNAL");
   for (int i = 0; i < 100; ++i) events += Account(absl::StrCat("w", i), "WALLET");

@@ -1,5 +1,5 @@
-// circsim: the circulation simulator's command line. A thin shell: parses arguments, reads and writes
-// files, prints progress on stderr, and calls the libraries that do the work.
+// circsim: the circulation simulator's command line. A thin shell: parses arguments, reads and
+// writes files, prints progress on stderr, and calls the libraries that do the work.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -12,17 +12,17 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
+#include "sim/calibrate.h"
 #include "sim/cli_util.h"
+#include "sim/ledger_events.h"
 #include "sim/lm3.h"
 #include "sim/metrics_json.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/survey.h"
-#include "sim/calibrate.h"
-#include "sim/ledger_events.h"
 
 namespace sim {
 namespace {
@@ -38,46 +38,60 @@ constexpr char kUsage[] =
     "  calibrate --events FILE --out SCENARIO.json   derive a scenario from ledger events\n";
 
 constexpr char kRunHelp[] =
-    "usage: circsim run SCENARIO.json --out DIR [--lang ja|en] [--runs N] [--seed S] [--threads T]\n"
-    "  Runs the exact expected-value engine and N Monte Carlo runs of the agent engine (default 100,\n"
-    "  seed 1, threads = cores) and writes DIR/metrics.json and DIR/report.html (--lang, default ja).\n"
+    "usage: circsim run SCENARIO.json --out DIR [--lang ja|en] [--runs N] [--seed S] [--threads "
+    "T]\n"
+    "  Runs the exact expected-value engine and N Monte Carlo runs of the agent engine (default "
+    "100,\n"
+    "  seed 1, threads = cores) and writes DIR/metrics.json and DIR/report.html (--lang, default "
+    "ja).\n"
     "  Progress goes to stderr. The scenario format is documented in sim/README.md.\n";
 
 constexpr char kCompareHelp[] =
     "usage: circsim compare A.json B.json ... --out DIR [--lang ja|en] [--runs N] [--seed S]\n"
-    "  Runs each scenario like `circsim run` and writes DIR/compare.json (key figures per scenario,\n"
+    "  Runs each scenario like `circsim run` and writes DIR/compare.json (key figures per "
+    "scenario,\n"
     "  with Monte Carlo 5/95 % intervals) and DIR/compare.html, side by side.\n";
 
 constexpr char kLm3Help[] =
     "usage: circsim lm3 INPUT.json\n"
-    "  Prints R1, R2, R3 and LM3 = (R1 + R2 + R3) / R1 as JSON. Input format: see sim/lm3.h or README.\n";
+    "  Prints R1, R2, R3 and LM3 = (R1 + R2 + R3) / R1 as JSON. Input format: see sim/lm3.h or "
+    "README.\n";
 
 constexpr char kSurveyHelp[] =
     "usage: circsim survey INPUT.csv [--premium_rate R]\n"
     "  CSV header: household_id,usual_voucher_yen,extra_voucher_yen,extra_cash_yen.\n"
-    "  Prints totals, the stimulation effect, the new-demand share of voucher use and the city's cost\n"
+    "  Prints totals, the stimulation effect, the new-demand share of voucher use and the city's "
+    "cost\n"
     "  per yen of new demand (premium rate R, default 0.2) as JSON.\n";
 
 constexpr char kCalibrateHelp[] =
-    "usage: circsim calibrate (--events FILE | --ledger HOST:PORT [--asset ID]) --out SCENARIO.json\n"
+    "usage: circsim calibrate (--events FILE | --ledger HOST:PORT [--asset ID]) --out "
+    "SCENARIO.json\n"
     "                         [--days D] [--residents N]\n"
-    "  Derives sector spending shares, re-spend vs cash-out shares and holding times from a ledger\n"
-    "  event file (JSON lines, format in sim/README.md), aggregated by merchant category. A cell built\n"
-    "  from fewer than 10 distinct accounts is suppressed (reported on stderr, left out of the file).\n"
-    "  --ledger reads the ledger's change stream (Subscribe) up to its current journal index instead;\n"
-    "  --asset keeps only that asset id (default: all).\n";
+    "  Derives sector spending shares, re-spend vs cash-out shares and holding times from a "
+    "ledger\n"
+    "  event file (JSON lines, format in sim/README.md), aggregated by merchant category. A cell "
+    "built\n"
+    "  from fewer than 10 distinct accounts is suppressed (reported on stderr, left out of the "
+    "file).\n"
+    "  --ledger reads the ledger's change stream (Subscribe) up to its current journal index "
+    "instead;\n"
+    "  --asset keeps only that asset id (default: all); --save_events FILE keeps the events read\n"
+    "  (account ids in hex) for a later --events run.\n";
 
 int Fail(const absl::Status& status) {
   std::cerr << "circsim: " << status.message() << "\n";
   return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
 }
 
-absl::StatusOr<int> IntOption(const Args& args, const std::string& name, int fallback, int min, int max) {
+absl::StatusOr<int> IntOption(const Args& args, const std::string& name, int fallback, int min,
+                              int max) {
   auto it = args.options.find(name);
   if (it == args.options.end()) return fallback;
   int v = 0;
   if (!absl::SimpleAtoi(it->second, &v) || v < min || v > max) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, " must be an integer between ", min, " and ", max));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " must be an integer between ", min, " and ", max));
   }
   return v;
 }
@@ -109,7 +123,8 @@ absl::StatusOr<RunOptions> ParseRunOptions(const Args& args) {
   absl::StatusOr<Language> language = LanguageOption(args);
   if (!language.ok()) return language.status();
   auto out = args.options.find("out");
-  if (out == args.options.end() || out->second.empty()) return absl::InvalidArgumentError("--out DIR is required");
+  if (out == args.options.end() || out->second.empty())
+    return absl::InvalidArgumentError("--out DIR is required");
   o.runs = *runs;
   o.seed = static_cast<uint64_t>(*seed);
   o.threads = *threads;
@@ -122,9 +137,10 @@ absl::StatusOr<RunResult> SimulateFile(const std::string& path, const RunOptions
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
   absl::StatusOr<Scenario> scenario = ParseScenario(*text);
-  if (!scenario.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", scenario.status().message()));
-  std::cerr << "circsim: " << path << ": exact engine, then " << o.runs << " Monte Carlo runs on " << o.threads
-            << " threads (seed " << o.seed << ")\n";
+  if (!scenario.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", scenario.status().message()));
+  std::cerr << "circsim: " << path << ": exact engine, then " << o.runs << " Monte Carlo runs on "
+            << o.threads << " threads (seed " << o.seed << ")\n";
   int last_percent = -1;
   return RunBoth(*scenario, o.runs, o.seed, o.threads, [&](int done, int total) {
     const int percent = 100 * done / total;
@@ -146,7 +162,8 @@ int Run(const Args& args) {
   const std::string metrics = options->out + "/metrics.json";
   const std::string report = options->out + "/report.html";
   if (absl::Status s = WriteFile(metrics, MetricsToJson(*result)); !s.ok()) return Fail(s);
-  if (absl::Status s = WriteFile(report, RenderReport(*result, options->language)); !s.ok()) return Fail(s);
+  if (absl::Status s = WriteFile(report, RenderReport(*result, options->language)); !s.ok())
+    return Fail(s);
   std::cerr << "circsim: wrote " << metrics << " and " << report << "\n";
   return 0;
 }
@@ -166,7 +183,8 @@ int Compare(const Args& args) {
   const std::string json = options->out + "/compare.json";
   const std::string html = options->out + "/compare.html";
   if (absl::Status s = WriteFile(json, CompareToJson(results)); !s.ok()) return Fail(s);
-  if (absl::Status s = WriteFile(html, RenderComparison(results, options->language)); !s.ok()) return Fail(s);
+  if (absl::Status s = WriteFile(html, RenderComparison(results, options->language)); !s.ok())
+    return Fail(s);
   std::cout << CompareTable(results);
   std::cerr << "circsim: wrote " << json << " and " << html << "\n";
   return 0;
@@ -187,8 +205,8 @@ int Survey(const Args& args) {
   if (args.help) return std::cout << kSurveyHelp, 0;
   if (args.positional.size() != 1) return std::cerr << kSurveyHelp, 2;
   double premium_rate = 0.2;
-  if (auto it = args.options.find("premium_rate"); it != args.options.end() &&
-                                                    !absl::SimpleAtod(it->second, &premium_rate)) {
+  if (auto it = args.options.find("premium_rate");
+      it != args.options.end() && !absl::SimpleAtod(it->second, &premium_rate)) {
     return Fail(absl::InvalidArgumentError("--premium_rate must be a number"));
   }
   absl::StatusOr<std::string> text = ReadFile(args.positional[0]);
@@ -204,7 +222,8 @@ int Calibrate(const Args& args) {
   auto events = args.options.find("events");
   auto ledger = args.options.find("ledger");
   auto out = args.options.find("out");
-  if ((events == args.options.end()) == (ledger == args.options.end()) || out == args.options.end()) {
+  if ((events == args.options.end()) == (ledger == args.options.end()) ||
+      out == args.options.end()) {
     return std::cerr << kCalibrateHelp, 2;
   }
   absl::StatusOr<int> days = IntOption(args, "days", 365, 1, 3650);
@@ -216,15 +235,21 @@ int Calibrate(const Args& args) {
   absl::StatusOr<std::string> text;
   if (ledger != args.options.end()) {
     std::cerr << "circsim: reading the change stream of " << ledger->second << "\n";
-    text = FetchLedgerEvents(ledger->second, static_cast<uint32_t>(*asset), std::chrono::seconds(60));
+    text =
+        FetchLedgerEvents(ledger->second, static_cast<uint32_t>(*asset), std::chrono::seconds(60));
+    if (auto save = args.options.find("save_events"); text.ok() && save != args.options.end()) {
+      if (absl::Status s = WriteFile(save->second, *text); !s.ok()) return Fail(s);
+    }
   } else {
     text = ReadFile(events->second);
   }
   if (!text.ok()) return Fail(text.status());
   absl::StatusOr<Calibration> calibration = CalibrateFromEvents(*text, *days, *residents);
   if (!calibration.ok()) return Fail(calibration.status());
-  for (const std::string& line : calibration->suppressed) std::cerr << "circsim: suppressed " << line << "\n";
-  if (absl::Status s = WriteFile(out->second, ScenarioToJson(calibration->scenario)); !s.ok()) return Fail(s);
+  for (const std::string& line : calibration->suppressed)
+    std::cerr << "circsim: suppressed " << line << "\n";
+  if (absl::Status s = WriteFile(out->second, ScenarioToJson(calibration->scenario)); !s.ok())
+    return Fail(s);
   std::cerr << "circsim: wrote " << out->second << "\n";
   return 0;
 }

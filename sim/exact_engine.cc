@@ -27,8 +27,8 @@ struct Propagation {
   std::vector<double>* stock_diff;
   int expiry_day;
 
-  // Settles `amount` received by `holder` on day `t` after `hop` payments; payments it makes are added to
-  // `next` (arrivals for hop + 1).
+  // Settles `amount` received by `holder` on day `t` after `hop` payments; payments it makes are
+  // added to `next` (arrivals for hop + 1).
   void Settle(int holder, int t, int hop, double amount, std::vector<std::vector<double>>* next) {
     const int days = s.days;
     const int release_day = t + HoldingDays(s, holder);
@@ -50,7 +50,8 @@ struct Propagation {
       return;
     }
     const int sectors = static_cast<int>(s.sectors.size());
-    const std::vector<double>& shares = holder == 0 ? s.resident_spend_share : s.sectors[holder - 1].respend;
+    const std::vector<double>& shares =
+        holder == 0 ? s.resident_spend_share : s.sectors[holder - 1].respend;
     double paid = 0;
     for (int j = 0; j < sectors; ++j) {
       const double payment = net * shares[j];
@@ -149,7 +150,8 @@ std::vector<double> ClosedFormSectorReceipts(const Scenario& s) {
       for (int c = col; c <= n; ++c) a[r][c] -= factor * a[col][c];
     }
   }
-  // y: net holdings per yen spent by residents. Gross receipts = resident part + B2B part gross of fee.
+  // y: net holdings per yen spent by residents. Gross receipts = resident part + B2B part gross of
+  // fee.
   std::vector<double> y(n), gross(n);
   for (int j = 0; j < n; ++j) y[j] = a[j][n] / a[j][j];
   for (int j = 0; j < n; ++j) {

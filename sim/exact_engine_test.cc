@@ -1,5 +1,5 @@
-// The exact engine against closed forms: Keynesian multiplier, LM3 = 1 + p + p², (I − A)⁻¹, demurrage,
-// expiry, and reconciliation.
+// The exact engine against closed forms: Keynesian multiplier, LM3 = 1 + p + p², (I − A)⁻¹,
+// demurrage, expiry, and reconciliation.
 #include "sim/exact_engine.h"
 
 #include <cmath>
@@ -24,8 +24,8 @@ TEST(ExactEngine, KeynesianMultiplierAndLm3) {
 }
 
 TEST(ExactEngine, HorizonCutsTheRounds) {
-  // Residents spend on day 1, the shop re-spends every 10 days: hops on days 1, 11, 21, 31 fit in 35
-  // days, so turnover is 1 + p + p² + p³; the p³ received on day 31 is still held on day 35.
+  // Residents spend on day 1, the shop re-spends every 10 days: hops on days 1, 11, 21, 31 fit in
+  // 35 days, so turnover is 1 + p + p² + p³; the p³ received on day 31 is still held on day 35.
   Scenario s = testing::OneSector(0.5, 35, 10);
   Metrics m = RunExact(s);
   EXPECT_NEAR(m.multiplier, 1 + 0.5 + 0.25 + 0.125, 1e-12);

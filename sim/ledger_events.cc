@@ -16,7 +16,8 @@ constexpr std::chrono::milliseconds kEntryTailWait{500};
 
 std::string Hex(const std::string& bytes) { return absl::BytesToHexString(bytes); }
 
-std::string TransferLine(uint64_t timestamp_ns, const std::string& debit, const std::string& credit, int64_t amount) {
+std::string TransferLine(uint64_t timestamp_ns, const std::string& debit, const std::string& credit,
+                         int64_t amount) {
   nlohmann::ordered_json j = {{"type", "transfer"},
                               {"timestamp_s", static_cast<int64_t>(timestamp_ns / kNanosPerSecond)},
                               {"debit", Hex(debit)},
@@ -37,7 +38,8 @@ std::optional<std::string> EventConverter::ToJsonLine(const ledger::v1::Event& e
                                 {"category", a.category()}};
     return j.dump() + "\n";
   }
-  if (!event.has_transfer()) return std::nullopt;  // Assets, closes and expired pendings carry no flow.
+  if (!event.has_transfer())
+    return std::nullopt;  // Assets, closes and expired pendings carry no flow.
   const ledger::v1::Transfer& t = event.transfer();
   if (asset_ != 0 && t.asset() != asset_) return std::nullopt;
   const uint32_t flags = t.flags();
@@ -59,7 +61,8 @@ std::optional<std::string> EventConverter::ToJsonLine(const ledger::v1::Event& e
     const int64_t amount = t.amount() > 0 ? t.amount() : p.amount;
     return TransferLine(t.timestamp(), debit, credit, amount);
   }
-  if (t.amount() <= 0 || t.debit_account_id().empty() || t.credit_account_id().empty()) return std::nullopt;
+  if (t.amount() <= 0 || t.debit_account_id().empty() || t.credit_account_id().empty())
+    return std::nullopt;
   return TransferLine(t.timestamp(), t.debit_account_id(), t.credit_account_id(), t.amount());
 }
 
@@ -72,18 +75,20 @@ absl::StatusOr<std::string> FetchLedgerEvents(const std::string& address, uint32
     grpc::Status status = stub->GetDigest(context.get(), ledger::v1::GetDigestRequest(), &digest);
     if (!status.ok()) return ledger::FromGrpcStatus(status);
   }
-  if (digest.journal_index() == 0) return absl::FailedPreconditionError("the ledger's journal is empty");
+  if (digest.journal_index() == 0)
+    return absl::FailedPreconditionError("the ledger's journal is empty");
   auto context = ledger::ContextWithDeadline(timeout);
   ledger::v1::SubscribeRequest request;
   request.set_from_index(1);
-  std::unique_ptr<grpc::ClientReader<ledger::v1::Event>> reader = stub->Subscribe(context.get(), request);
+  std::unique_ptr<grpc::ClientReader<ledger::v1::Event>> reader =
+      stub->Subscribe(context.get(), request);
   EventConverter converter(asset);
   std::string lines;
   ledger::v1::Event event;
   std::thread watchdog;
-  // One journal entry can yield several events, and a caught-up stream blocks instead of ending. So once
-  // the digest's index shows up, the rest of that entry (written back to back by the server) is read for
-  // kEntryTailWait, then the stream is cancelled; events of later entries are dropped.
+  // One journal entry can yield several events, and a caught-up stream blocks instead of ending. So
+  // once the digest's index shows up, the rest of that entry (written back to back by the server)
+  // is read for kEntryTailWait, then the stream is cancelled; events of later entries are dropped.
   while (reader->Read(&event)) {
     if (event.journal_index() > digest.journal_index()) continue;
     if (std::optional<std::string> line = converter.ToJsonLine(event)) lines += *line;

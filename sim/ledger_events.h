@@ -1,6 +1,6 @@
-// Reads the ledger's change stream (gRPC Subscribe) and turns it into the JSON-lines event format that
-// CalibrateFromEvents reads (sim/README.md, "Calibration"). Account ids become hex; only category
-// aggregates ever leave CalibrateFromEvents.
+// Reads the ledger's change stream (gRPC Subscribe) and turns it into the JSON-lines event format
+// that CalibrateFromEvents reads (sim/README.md, "Calibration"). Account ids become hex; only
+// category aggregates ever leave CalibrateFromEvents.
 #ifndef SIM_LEDGER_EVENTS_H_
 #define SIM_LEDGER_EVENTS_H_
 
@@ -15,13 +15,15 @@
 
 namespace sim {
 
-// Converts events one by one. Pending transfers are remembered so that a post (whose accounts may be
-// empty in the stream) is reported as a flow between the pending transfer's accounts; pending reserves
-// and voids are not flows. `asset` = 0 keeps every asset; otherwise only transfers of that asset.
+// Converts events one by one. Pending transfers are remembered so that a post (whose accounts may
+// be empty in the stream) is reported as a flow between the pending transfer's accounts; pending
+// reserves and voids are not flows. `asset` = 0 keeps every asset; otherwise only transfers of that
+// asset.
 class EventConverter {
  public:
   explicit EventConverter(uint32_t asset) : asset_(asset) {}
-  // The JSON line (with trailing newline) for the event, or nothing if it carries no flow or account.
+  // The JSON line (with trailing newline) for the event, or nothing if it carries no flow or
+  // account.
   std::optional<std::string> ToJsonLine(const ledger::v1::Event& event);
 
  private:

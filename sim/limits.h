@@ -16,8 +16,8 @@ inline constexpr int kHoldingDaysMax = kDaysMax;
 inline constexpr int64_t kBpsMax = 10'000;
 inline constexpr int64_t kPaymentYenMax = 100'000'000;
 inline constexpr int kRunsMax = 100'000;
-// Every payment takes at least one day (holding_days >= 1), so a yen cannot make more hops than there
-// are days in the horizon; the engines size their per-hop arrays by this bound.
+// Every payment takes at least one day (holding_days >= 1), so a yen cannot make more hops than
+// there are days in the horizon; the engines size their per-hop arrays by this bound.
 inline constexpr int kHopsMax = kDaysMax + 1;
 
 static_assert(kHoldingDaysMax <= kDaysMax);

@@ -26,7 +26,8 @@ absl::StatusOr<double> Yen(const json& object, const std::string& key, const std
 absl::StatusOr<double> Share(const json& value, const std::string& field) {
   if (!value.is_number()) return Invalid(field, "must be a number");
   const double v = value.get<double>();
-  if (!(v >= 0 && v <= 1)) return Invalid(field, absl::StrCat("is ", v, ", must be between 0 and 1"));
+  if (!(v >= 0 && v <= 1))
+    return Invalid(field, absl::StrCat("is ", v, ", must be between 0 and 1"));
   return v;
 }
 
@@ -34,7 +35,8 @@ absl::StatusOr<double> Share(const json& value, const std::string& field) {
 
 absl::StatusOr<Lm3Result> ComputeLm3(const std::string& json_text) {
   json root = json::parse(json_text, nullptr, false);
-  if (root.is_discarded() || !root.is_object()) return absl::InvalidArgumentError("lm3: not a JSON object");
+  if (root.is_discarded() || !root.is_object())
+    return absl::InvalidArgumentError("lm3: not a JSON object");
   Lm3Result r;
   if (root.contains("organisation") && root["organisation"].is_string()) {
     r.organisation = root["organisation"].get<std::string>();
@@ -44,13 +46,16 @@ absl::StatusOr<Lm3Result> ComputeLm3(const std::string& json_text) {
   if (*income <= 0) return Invalid("income_yen", "must be above 0");
   absl::StatusOr<double> payroll = Yen(root, "local_payroll_yen", "local_payroll_yen");
   if (!payroll.ok()) return payroll.status();
-  if (!root.contains("staff_local_spend_share")) return Invalid("staff_local_spend_share", "missing (required)");
+  if (!root.contains("staff_local_spend_share"))
+    return Invalid("staff_local_spend_share", "missing (required)");
   const json& staff = root["staff_local_spend_share"];
   if (staff.is_array()) {
-    if (staff.empty()) return Invalid("staff_local_spend_share", "needs at least one survey answer");
+    if (staff.empty())
+      return Invalid("staff_local_spend_share", "needs at least one survey answer");
     double sum = 0;
     for (size_t i = 0; i < staff.size(); ++i) {
-      absl::StatusOr<double> share = Share(staff[i], absl::StrCat("staff_local_spend_share[", i, "]"));
+      absl::StatusOr<double> share =
+          Share(staff[i], absl::StrCat("staff_local_spend_share[", i, "]"));
       if (!share.ok()) return share.status();
       sum += *share;
     }
@@ -70,8 +75,10 @@ absl::StatusOr<Lm3Result> ComputeLm3(const std::string& json_text) {
     if (!suppliers[i].is_object()) return Invalid(field, "must be an object");
     absl::StatusOr<double> spend = Yen(suppliers[i], "local_spend_yen", field + ".local_spend_yen");
     if (!spend.ok()) return spend.status();
-    if (!suppliers[i].contains("local_respend_share")) return Invalid(field + ".local_respend_share", "missing (required)");
-    absl::StatusOr<double> share = Share(suppliers[i]["local_respend_share"], field + ".local_respend_share");
+    if (!suppliers[i].contains("local_respend_share"))
+      return Invalid(field + ".local_respend_share", "missing (required)");
+    absl::StatusOr<double> share =
+        Share(suppliers[i]["local_respend_share"], field + ".local_respend_share");
     if (!share.ok()) return share.status();
     r.r2_yen += *spend;
     r.r3_yen += *spend * *share;

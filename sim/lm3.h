@@ -1,4 +1,5 @@
-// LM3 (New Economics Foundation, "The Money Trail") for one organisation from its spending breakdown.
+// LM3 (New Economics Foundation, "The Money Trail") for one organisation from its spending
+// breakdown.
 //
 //   R1 = income entering the area; R2 = local payroll + local supplier spending;
 //   R3 = local payroll × staff local-spend share (mean of survey answers)

@@ -7,9 +7,10 @@ namespace sim {
 namespace {
 
 // R1 = 1,000,000. R2 = payroll 300,000 + suppliers 200,000 + 100,000 = 600,000.
-// Staff answers 0.5, 0.7, 0.6 → mean 0.6 → 180,000; suppliers 200,000 × 0.4 + 100,000 × 0.1 = 90,000;
-// R3 = 270,000. LM3 = (1,000,000 + 600,000 + 270,000) / 1,000,000 = 1.87.
-constexpr char kInn[] = R"({"organisation": "Inn", "income_yen": 1000000, "local_payroll_yen": 300000,
+// Staff answers 0.5, 0.7, 0.6 → mean 0.6 → 180,000; suppliers 200,000 × 0.4 + 100,000 × 0.1 =
+// 90,000; R3 = 270,000. LM3 = (1,000,000 + 600,000 + 270,000) / 1,000,000 = 1.87.
+constexpr char kInn[] =
+    R"({"organisation": "Inn", "income_yen": 1000000, "local_payroll_yen": 300000,
   "staff_local_spend_share": [0.5, 0.7, 0.6],
   "suppliers": [{"name": "farm", "local_spend_yen": 200000, "local_respend_share": 0.4},
                 {"name": "laundry", "local_spend_yen": 100000, "local_respend_share": 0.1}]})";
@@ -29,7 +30,8 @@ TEST(Lm3, ErrorsNameTheField) {
   text.replace(text.find("0.1}"), 3, "1.5");
   absl::StatusOr<Lm3Result> r = ComputeLm3(text);
   ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(r.status().message().find("suppliers[1].local_respend_share"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("suppliers[1].local_respend_share"), std::string::npos)
+      << r.status();
   text = kInn;
   text.replace(text.find("1000000"), 7, "500000");  // Local spending 600,000 > income.
   r = ComputeLm3(text);
@@ -60,7 +62,8 @@ TEST(Survey, WorkedExample) {
 TEST(Survey, ErrorsNameLineAndColumn) {
   absl::StatusOr<SurveyResult> r = EvaluateSurvey(std::string(kSurvey) + "h5,100,-3,0\n", 0.2);
   ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(r.status().message().find("line 6, column 'extra_voucher_yen'"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("line 6, column 'extra_voucher_yen'"), std::string::npos)
+      << r.status();
   r = EvaluateSurvey("id,a,b,c\n", 0.2);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
 }

@@ -13,7 +13,8 @@ void FinishMetrics(const Scenario& scenario, Metrics* m) {
   for (size_t k = 0; k < m->rounds.size() && k < 3; ++k) first_three += m->rounds[k];
   m->lm3 = hop1 > 0 ? first_three / hop1 : 0;
   m->multiplier = hop1 > 0 ? m->turnover_yen / hop1 : 0;
-  m->respent_locally_per_1000_yen = hop1 > 0 && m->rounds.size() > 1 ? 1000 * m->rounds[1] / hop1 : 0;
+  m->respent_locally_per_1000_yen =
+      hop1 > 0 && m->rounds.size() > 1 ? 1000 * m->rounds[1] / hop1 : 0;
   double stock_sum = 0;
   for (double s : m->coin_stock) stock_sum += s;
   m->average_coin_stock_yen = m->coin_stock.empty() ? 0 : stock_sum / m->coin_stock.size();
@@ -22,7 +23,8 @@ void FinishMetrics(const Scenario& scenario, Metrics* m) {
                              : 0;
   m->city_cost_yen = CityFundedYen(scenario);
   m->new_demand_yen = hop1 * scenario.additionality;
-  m->city_cost_per_new_demand_yen = m->new_demand_yen > 0 ? m->city_cost_yen / m->new_demand_yen : 0;
+  m->city_cost_per_new_demand_yen =
+      m->new_demand_yen > 0 ? m->city_cost_yen / m->new_demand_yen : 0;
   for (size_t j = 0; j < m->sectors.size(); ++j) {
     SectorMetrics& s = m->sectors[j];
     s.name = scenario.sectors[j].name;
@@ -33,8 +35,8 @@ void FinishMetrics(const Scenario& scenario, Metrics* m) {
 }
 
 double ReconciliationGap(const Metrics& m) {
-  return m.issued_yen - (m.held_yen + m.spent_out_of_system_yen + m.cashed_out_yen + m.fees_b2b_yen +
-                         m.fees_redeem_yen + m.breakage_yen + m.demurrage_yen);
+  return m.issued_yen - (m.held_yen + m.spent_out_of_system_yen + m.cashed_out_yen +
+                         m.fees_b2b_yen + m.fees_redeem_yen + m.breakage_yen + m.demurrage_yen);
 }
 
 absl::btree_map<std::string, double> ScalarFigures(const Metrics& m) {
@@ -57,9 +59,11 @@ absl::btree_map<std::string, double> ScalarFigures(const Metrics& m) {
   f["new_demand_yen"] = m.new_demand_yen;
   f["city_cost_per_new_demand_yen"] = m.city_cost_per_new_demand_yen;
   f["respent_locally_per_1000_yen"] = m.respent_locally_per_1000_yen;
-  for (size_t k = 0; k < m.rounds.size() && k < 10; ++k) f[absl::StrCat("rounds.hop_", k + 1)] = m.rounds[k];
+  for (size_t k = 0; k < m.rounds.size() && k < 10; ++k)
+    f[absl::StrCat("rounds.hop_", k + 1)] = m.rounds[k];
   for (size_t k = 0; k < m.exit_by_hops.size() && k < 10; ++k) {
-    f[absl::StrCat("hop_distribution.hops_", k)] = m.issued_yen > 0 ? m.exit_by_hops[k] / m.issued_yen : 0;
+    f[absl::StrCat("hop_distribution.hops_", k)] =
+        m.issued_yen > 0 ? m.exit_by_hops[k] / m.issued_yen : 0;
   }
   for (const SectorMetrics& s : m.sectors) {
     const std::string p = absl::StrCat("sectors.", s.name, ".");

@@ -1,6 +1,6 @@
-// The figures both engines produce, and the derived ones (LM3, multiplier, velocity, benefit) computed
-// from them in one place so the engines cannot disagree on a definition. Field names are documented in
-// sim/README.md and are stable: metrics.json uses them as written here.
+// The figures both engines produce, and the derived ones (LM3, multiplier, velocity, benefit)
+// computed from them in one place so the engines cannot disagree on a definition. Field names are
+// documented in sim/README.md and are stable: metrics.json uses them as written here.
 #ifndef SIM_METRICS_H_
 #define SIM_METRICS_H_
 
@@ -34,7 +34,8 @@ struct Metrics {
   double fees_redeem_yen = 0;
   double breakage_yen = 0;
   double demurrage_yen = 0;
-  // rounds[k - 1]: coin paid in hop k (hop 1: residents pay merchants; hop 2: first B2B re-spend...).
+  // rounds[k - 1]: coin paid in hop k (hop 1: residents pay merchants; hop 2: first B2B
+  // re-spend...).
   std::vector<double> rounds;
   // exit_by_hops[k]: coin that left circulation (any way, or is still held) after exactly k hops.
   std::vector<double> exit_by_hops;
@@ -43,9 +44,9 @@ struct Metrics {
   std::vector<SectorMetrics> sectors;
 
   // Derived by FinishMetrics.
-  double turnover_yen = 0;       // Sum of rounds.
-  double lm3 = 0;                // (hop 1 + hop 2 + hop 3) / hop 1.
-  double multiplier = 0;         // turnover / hop 1.
+  double turnover_yen = 0;  // Sum of rounds.
+  double lm3 = 0;           // (hop 1 + hop 2 + hop 3) / hop 1.
+  double multiplier = 0;    // turnover / hop 1.
   double average_coin_stock_yen = 0;
   double velocity_per_year = 0;  // (turnover × 365 / days) / average coin stock.
   double city_cost_yen = 0;      // Premiums and city-funded programs.
@@ -60,8 +61,9 @@ void FinishMetrics(const Scenario& scenario, Metrics* metrics);
 // issued − (held + out + cashed out + fees + breakage + demurrage): zero when the books balance.
 double ReconciliationGap(const Metrics& metrics);
 
-// Every scalar figure under a flat, stable name ("lm3", "rounds.hop_2", "sectors.food.net_benefit_yen",
-// "hop_distribution.hops_1"), for Monte Carlo summaries and comparisons.
+// Every scalar figure under a flat, stable name ("lm3", "rounds.hop_2",
+// "sectors.food.net_benefit_yen", "hop_distribution.hops_1"), for Monte Carlo summaries and
+// comparisons.
 absl::btree_map<std::string, double> ScalarFigures(const Metrics& metrics);
 
 }  // namespace sim

@@ -34,7 +34,8 @@ Json ExactToJson(const Metrics& m) {
   size_t exits = m.exit_by_hops.size();
   while (exits > 0 && Ratio(m.exit_by_hops[exits - 1] / std::max(1.0, m.issued_yen)) == 0) --exits;
   j["hop_distribution"] = Json::array();
-  for (size_t k = 0; k < exits; ++k) j["hop_distribution"].push_back(Ratio(m.exit_by_hops[k] / std::max(1.0, m.issued_yen)));
+  for (size_t k = 0; k < exits; ++k)
+    j["hop_distribution"].push_back(Ratio(m.exit_by_hops[k] / std::max(1.0, m.issued_yen)));
   j["lm3"] = Ratio(m.lm3);
   j["multiplier"] = Ratio(m.multiplier);
   j["turnover_yen"] = Yen(m.turnover_yen);
@@ -82,7 +83,8 @@ RunResult RunBoth(const Scenario& scenario, int runs, uint64_t seed, int threads
 std::string MetricsToJson(const RunResult& r) {
   Json root;
   root["format"] = "circsim.metrics.v1";
-  root["scenario"] = {{"name", r.scenario.name}, {"days", r.scenario.days}, {"residents", r.scenario.residents}};
+  root["scenario"] = {
+      {"name", r.scenario.name}, {"days", r.scenario.days}, {"residents", r.scenario.residents}};
   root["exact"] = ExactToJson(r.exact);
   Json mc;
   mc["runs"] = r.monte_carlo.runs;

@@ -1,5 +1,5 @@
-// Renders report.html and compare.html. ECharts comes from sim/report/vendor/echarts.min.js, compiled
-// into the binary by the `echarts_js` genrule so that no file is read at run time.
+// Renders report.html and compare.html. ECharts comes from sim/report/vendor/echarts.min.js,
+// compiled into the binary by the `echarts_js` genrule so that no file is read at run time.
 #include "sim/report.h"
 
 #include <cmath>
@@ -20,7 +20,9 @@ struct Text {
   const char* en;
 };
 
-const char* T(Language language, Text text) { return language == Language::kJapanese ? text.ja : text.en; }
+const char* T(Language language, Text text) {
+  return language == Language::kJapanese ? text.ja : text.en;
+}
 
 std::string Escape(const std::string& s) {
   return absl::StrReplaceAll(s, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
@@ -54,12 +56,14 @@ window.onerror = function (message) { document.body.setAttribute('data-error', S
 </script>)";
 
 std::string Head(Language language, const std::string& title) {
-  return absl::StrCat("<!DOCTYPE html>\n<html lang=\"", language == Language::kJapanese ? "ja" : "en",
-                      "\">\n<head>\n<meta charset=\"utf-8\">\n<title>", Escape(title), "</title>\n", kStyle,
-                      "\n<script>\n", std::string(EchartsJs()), "\n</script>\n</head>\n<body>\n", kErrorHook, "\n");
+  return absl::StrCat(
+      "<!DOCTYPE html>\n<html lang=\"", language == Language::kJapanese ? "ja" : "en",
+      "\">\n<head>\n<meta charset=\"utf-8\">\n<title>", Escape(title), "</title>\n", kStyle,
+      "\n<script>\n", std::string(EchartsJs()), "\n</script>\n</head>\n<body>\n", kErrorHook, "\n");
 }
 
-// The Sankey flows from the exact engine: city → residents → sectors → re-spend / cash-out / leakage.
+// The Sankey flows from the exact engine: city → residents → sectors → re-spend / cash-out /
+// leakage.
 Json SankeyData(const RunResult& r, Language language) {
   const Metrics& m = r.exact;
   const std::string city = T(language, {"市（発行）", "City (issuer)"});
@@ -69,9 +73,11 @@ Json SankeyData(const RunResult& r, Language language) {
   const std::string cash = T(language, {"円に換金", "Cashed out to yen"});
   const std::string other = T(language, {"保有・失効・減価", "Held, expired, demurrage"});
   Json nodes = Json::array(), links = Json::array();
-  for (const std::string& name : {city, residents, outside, b2b, cash, other}) nodes.push_back({{"name", name}});
+  for (const std::string& name : {city, residents, outside, b2b, cash, other})
+    nodes.push_back({{"name", name}});
   auto link = [&](const std::string& from, const std::string& to, double value) {
-    if (value >= 0.5) links.push_back({{"source", from}, {"target", to}, {"value", std::round(value)}});
+    if (value >= 0.5)
+      links.push_back({{"source", from}, {"target", to}, {"value", std::round(value)}});
   };
   link(city, residents, m.issued_yen);
   link(residents, outside, m.spent_out_of_system_yen);
@@ -81,7 +87,8 @@ Json SankeyData(const RunResult& r, Language language) {
   for (const SectorMetrics& s : m.sectors) {
     nodes.push_back({{"name", s.name}});
     link(residents, s.name, s.resident_sales_yen);
-    const double received = s.resident_sales_yen + s.b2b_sales_yen * (1 - r.scenario.b2b_bps / 10000.0);
+    const double received =
+        s.resident_sales_yen + s.b2b_sales_yen * (1 - r.scenario.b2b_bps / 10000.0);
     link(s.name, b2b, s.b2b_paid_yen);
     link(s.name, cash, s.cash_out_gross_yen);
     link(s.name, other, received - s.b2b_paid_yen - s.cash_out_gross_yen);
@@ -92,7 +99,8 @@ Json SankeyData(const RunResult& r, Language language) {
 Json ChartData(const RunResult& r, Language language) {
   Json j;
   j["sankey"] = SankeyData(r, language);
-  Json hops = Json::array(), exact = Json::array(), mean = Json::array(), p5 = Json::array(), p95 = Json::array();
+  Json hops = Json::array(), exact = Json::array(), mean = Json::array(), p5 = Json::array(),
+       p95 = Json::array();
   for (size_t k = 0; k < r.exact.rounds.size() && k < 10; ++k) {
     const std::string key = absl::StrCat("rounds.hop_", k + 1);
     hops.push_back(absl::StrCat(T(language, {"第", "hop "}), k + 1, T(language, {"次", ""})));
@@ -148,7 +156,8 @@ std::string Interval(const RunResult& r, const std::string& key, int decimals) {
   auto mean = r.monte_carlo.mean.find(key);
   if (mean == r.monte_carlo.mean.end()) return "";
   auto fmt = [&](double v) { return decimals < 0 ? Yen(v) : Fixed(v, decimals); };
-  return absl::StrCat(fmt(mean->second), " (", fmt(r.monte_carlo.p5.at(key)), " – ", fmt(r.monte_carlo.p95.at(key)), ")");
+  return absl::StrCat(fmt(mean->second), " (", fmt(r.monte_carlo.p5.at(key)), " – ",
+                      fmt(r.monte_carlo.p95.at(key)), ")");
 }
 
 std::string KeyFigures(const RunResult& r, Language language) {
@@ -166,7 +175,10 @@ std::string KeyFigures(const RunResult& r, Language language) {
       {{"乗数（全次 ÷ 第1次）", "Multiplier (all hops / hop 1)"}, m.multiplier, "multiplier", 3},
       {{"流通速度（年率）", "Velocity per year"}, m.velocity_per_year, "velocity_per_year", 2},
       {{"事業者間（B2B）取引額", "B2B volume"}, m.b2b_volume_yen, "b2b_volume_yen", -1},
-      {{"換金額（手数料控除後）", "Cashed out (net of fee)"}, m.cashed_out_yen, "cashed_out_yen", -1},
+      {{"換金額（手数料控除後）", "Cashed out (net of fee)"},
+       m.cashed_out_yen,
+       "cashed_out_yen",
+       -1},
       {{"B2B手数料", "B2B fees"}, m.fees_b2b_yen, "fees.b2b_yen", -1},
       {{"換金手数料", "Redemption fees"}, m.fees_redeem_yen, "fees.redeem_yen", -1},
       {{"失効額（市へ戻る）", "Breakage (back to the city)"}, m.breakage_yen, "breakage_yen", -1},
@@ -174,35 +186,41 @@ std::string KeyFigures(const RunResult& r, Language language) {
       {{"域外への支出", "Spent outside"}, m.spent_out_of_system_yen, "spent_out_of_system_yen", -1},
       {{"期末の保有残高", "Held at the end"}, m.held_yen, "held_yen", -1},
       {{"市の負担額", "City cost"}, m.city_cost_yen, "city_cost_yen", -1},
-      {{"新規需要1円あたりの市の負担", "City cost per yen of new demand"}, m.city_cost_per_new_demand_yen,
-       "city_cost_per_new_demand_yen", 3},
+      {{"新規需要1円あたりの市の負担", "City cost per yen of new demand"},
+       m.city_cost_per_new_demand_yen,
+       "city_cost_per_new_demand_yen",
+       3},
   };
-  std::string html = absl::StrCat("<table><tr><th>", T(language, {"指標", "Figure"}), "</th><th>",
-                                  T(language, {"期待値（厳密）", "Expected (exact)"}), "</th><th>",
-                                  T(language, {"モンテカルロ平均 (5%–95%)", "Monte Carlo mean (5%–95%)"}),
-                                  "</th></tr>\n");
+  std::string html = absl::StrCat(
+      "<table><tr><th>", T(language, {"指標", "Figure"}), "</th><th>",
+      T(language, {"期待値（厳密）", "Expected (exact)"}), "</th><th>",
+      T(language, {"モンテカルロ平均 (5%–95%)", "Monte Carlo mean (5%–95%)"}), "</th></tr>\n");
   for (const Row& row : rows) {
     absl::StrAppend(&html, "<tr><td>", T(language, row.label), "</td><td class=\"n\">",
-                    row.decimals < 0 ? Yen(row.exact) : Fixed(row.exact, row.decimals), "</td><td class=\"n\">",
-                    Interval(r, row.key, row.decimals), "</td></tr>\n");
+                    row.decimals < 0 ? Yen(row.exact) : Fixed(row.exact, row.decimals),
+                    "</td><td class=\"n\">", Interval(r, row.key, row.decimals), "</td></tr>\n");
   }
   return html + "</table>\n";
 }
 
 std::string SectorTable(const RunResult& r, Language language) {
   std::string html = absl::StrCat(
-      "<table><tr><th>", T(language, {"業種", "Sector"}), "</th><th>", T(language, {"売上（地域通貨）", "Sales in coin"}),
-      "</th><th>", T(language, {"うち新規需要", "Extra sales (new demand)"}), "</th><th>",
-      T(language, {"利益率", "Margin"}), "</th><th>", T(language, {"支払手数料", "Fees paid"}), "</th><th>",
-      T(language, {"純便益", "Net benefit"}), "</th><th>",
-      T(language, {"純便益 モンテカルロ (5%–95%)", "Net benefit, Monte Carlo (5%–95%)"}), "</th></tr>\n");
+      "<table><tr><th>", T(language, {"業種", "Sector"}), "</th><th>",
+      T(language, {"売上（地域通貨）", "Sales in coin"}), "</th><th>",
+      T(language, {"うち新規需要", "Extra sales (new demand)"}), "</th><th>",
+      T(language, {"利益率", "Margin"}), "</th><th>", T(language, {"支払手数料", "Fees paid"}),
+      "</th><th>", T(language, {"純便益", "Net benefit"}), "</th><th>",
+      T(language, {"純便益 モンテカルロ (5%–95%)", "Net benefit, Monte Carlo (5%–95%)"}),
+      "</th></tr>\n");
   for (size_t j = 0; j < r.exact.sectors.size(); ++j) {
     const SectorMetrics& s = r.exact.sectors[j];
     absl::StrAppend(&html, "<tr><td>", Escape(s.name), "</td><td class=\"n\">", Yen(s.sales_yen),
                     "</td><td class=\"n\">", Yen(s.extra_sales_yen), "</td><td class=\"n\">",
-                    Fixed(100 * r.scenario.sectors[j].margin, 1), "%</td><td class=\"n\">", Yen(s.fees_paid_yen),
-                    "</td><td class=\"n\">", Yen(s.net_benefit_yen), "</td><td class=\"n\">",
-                    Interval(r, absl::StrCat("sectors.", s.name, ".net_benefit_yen"), -1), "</td></tr>\n");
+                    Fixed(100 * r.scenario.sectors[j].margin, 1), "%</td><td class=\"n\">",
+                    Yen(s.fees_paid_yen), "</td><td class=\"n\">", Yen(s.net_benefit_yen),
+                    "</td><td class=\"n\">",
+                    Interval(r, absl::StrCat("sectors.", s.name, ".net_benefit_yen"), -1),
+                    "</td></tr>\n");
   }
   return html + "</table>\n";
 }
@@ -211,7 +229,8 @@ std::string Parameters(const RunResult& r, Language language) {
   const Scenario& s = r.scenario;
   std::string html = "<table>\n";
   auto row = [&](Text label, const std::string& value) {
-    absl::StrAppend(&html, "<tr><td>", T(language, label), "</td><td>", Escape(value), "</td></tr>\n");
+    absl::StrAppend(&html, "<tr><td>", T(language, label), "</td><td>", Escape(value),
+                    "</td></tr>\n");
   };
   row({"期間（日）", "Days"}, absl::StrCat(s.days));
   row({"住民数", "Residents"}, absl::StrCat(s.residents));
@@ -220,26 +239,32 @@ std::string Parameters(const RunResult& r, Language language) {
   row({"B2B手数料", "B2B fee"}, absl::StrCat(s.b2b_bps, " bps"));
   row({"換金手数料", "Redemption fee"}, absl::StrCat(s.redeem_bps, " bps"));
   row({"有効期限（日）", "Expiry (days)"}, s.expiry_days > 0 ? absl::StrCat(s.expiry_days) : "-");
-  row({"減価", "Demurrage"}, s.demurrage_mode == DemurrageMode::kNone
-                                 ? "-"
-                                 : absl::StrCat(s.demurrage_mode == DemurrageMode::kLinear ? "linear " : "compound ",
-                                                Fixed(100 * s.demurrage_rate_per_year, 2), "%/year, grace ",
-                                                s.demurrage_grace_days, " days"));
+  row({"減価", "Demurrage"},
+      s.demurrage_mode == DemurrageMode::kNone
+          ? "-"
+          : absl::StrCat(s.demurrage_mode == DemurrageMode::kLinear ? "linear " : "compound ",
+                         Fixed(100 * s.demurrage_rate_per_year, 2), "%/year, grace ",
+                         s.demurrage_grace_days, " days"));
   for (const Issuance& i : s.issuance) {
-    row({"発行", "Issuance"}, absl::StrCat("day ", i.day, ": ", Yen(i.amount_yen), " yen, ", i.program,
-                                           ", premium ", Fixed(100 * i.premium_rate, 1), "%"));
+    row({"発行", "Issuance"},
+        absl::StrCat("day ", i.day, ": ", Yen(i.amount_yen), " yen, ", i.program, ", premium ",
+                     Fixed(100 * i.premium_rate, 1), "%"));
   }
   for (size_t j = 0; j < s.sectors.size(); ++j) {
     std::string respend;
     for (size_t k = 0; k < s.sectors.size(); ++k) {
-      if (s.sectors[j].respend[k] > 0) absl::StrAppend(&respend, s.sectors[k].name, " ", Fixed(100 * s.sectors[j].respend[k], 1), "% ");
+      if (s.sectors[j].respend[k] > 0)
+        absl::StrAppend(&respend, s.sectors[k].name, " ", Fixed(100 * s.sectors[j].respend[k], 1),
+                        "% ");
     }
-    row({"業種", "Sector"}, absl::StrCat(s.sectors[j].name, ": ", s.sectors[j].merchants, " merchants, holding ",
-                                         s.sectors[j].holding_days, " days, resident share ",
-                                         Fixed(100 * s.resident_spend_share[j], 1), "%, re-spend ",
-                                         respend.empty() ? "-" : respend));
+    row({"業種", "Sector"},
+        absl::StrCat(s.sectors[j].name, ": ", s.sectors[j].merchants, " merchants, holding ",
+                     s.sectors[j].holding_days, " days, resident share ",
+                     Fixed(100 * s.resident_spend_share[j], 1), "%, re-spend ",
+                     respend.empty() ? "-" : respend));
   }
-  row({"モンテカルロ", "Monte Carlo"}, absl::StrCat(r.monte_carlo.runs, " runs, seed ", r.monte_carlo.seed));
+  row({"モンテカルロ", "Monte Carlo"},
+      absl::StrCat(r.monte_carlo.runs, " runs, seed ", r.monte_carlo.seed));
   return html + "</table>\n";
 }
 
@@ -252,35 +277,42 @@ std::string Summary(const RunResult& r, Language language) {
   const double hop2 = m.rounds.size() > 1 ? m.rounds[1] * per : 0;
   const double later = (m.turnover_yen - (m.rounds.size() > 0 ? m.rounds[0] : 0)) * per;
   if (language == Language::kJapanese) {
-    return absl::StrCat("市が地域通貨に1,000円を投じると、住民が地元のお店で", Yen(hop1), "円を使い、そのうち",
-                        Yen(hop2), "円がお店から地元の取引先へもう一度支払われます（2回目以降の合計は", Yen(later),
-                        "円）。LM3は", Fixed(m.lm3, 2), "、乗数は", Fixed(m.multiplier, 2),
-                        "です。新たに生まれた需要1円あたりの市の負担は", Fixed(m.city_cost_per_new_demand_yen, 2),
-                        "円です。");
+    return absl::StrCat("市が地域通貨に1,000円を投じると、住民が地元のお店で", Yen(hop1),
+                        "円を使い、そのうち", Yen(hop2),
+                        "円がお店から地元の取引先へもう一度支払われます（2回目以降の合計は",
+                        Yen(later), "円）。LM3は", Fixed(m.lm3, 2), "、乗数は",
+                        Fixed(m.multiplier, 2), "です。新たに生まれた需要1円あたりの市の負担は",
+                        Fixed(m.city_cost_per_new_demand_yen, 2), "円です。");
   }
   return absl::StrCat("Of every 1,000 yen the city puts in, residents spend ", Yen(hop1),
-                      " yen at local shops, and ", Yen(hop2), " yen is spent locally a second time by those shops (",
-                      Yen(later), " yen in all later rounds). LM3 is ", Fixed(m.lm3, 2), " and the multiplier ",
+                      " yen at local shops, and ", Yen(hop2),
+                      " yen is spent locally a second time by those shops (", Yen(later),
+                      " yen in all later rounds). LM3 is ", Fixed(m.lm3, 2), " and the multiplier ",
                       Fixed(m.multiplier, 2), ". Each yen of new local demand costs the city ",
                       Fixed(m.city_cost_per_new_demand_yen, 2), " yen.");
 }
 
 std::string RenderReport(const RunResult& r, Language language) {
-  const std::string title = absl::StrCat(T(language, {"地域通貨 循環シミュレーション: ", "Regional currency circulation: "}),
-                                         r.scenario.name);
+  const std::string title = absl::StrCat(
+      T(language, {"地域通貨 循環シミュレーション: ", "Regional currency circulation: "}),
+      r.scenario.name);
   std::string html = Head(language, title);
-  absl::StrAppend(&html, "<h1>", Escape(title), "</h1>\n<p class=\"summary\" id=\"summary\">", Escape(Summary(r, language)),
-                  "</p>\n<h2>", T(language, {"お金の流れ", "Flows"}), "</h2>\n<div id=\"sankey\" class=\"chart\"></div>\n<h2>",
-                  T(language, {"次数ごとの支払額", "Payments per hop"}), "</h2>\n<div id=\"hops\" class=\"chart\"></div>\n<h2>",
+  absl::StrAppend(&html, "<h1>", Escape(title), "</h1>\n<p class=\"summary\" id=\"summary\">",
+                  Escape(Summary(r, language)), "</p>\n<h2>", T(language, {"お金の流れ", "Flows"}),
+                  "</h2>\n<div id=\"sankey\" class=\"chart\"></div>\n<h2>",
+                  T(language, {"次数ごとの支払額", "Payments per hop"}),
+                  "</h2>\n<div id=\"hops\" class=\"chart\"></div>\n<h2>",
                   T(language, {"地域通貨の残高の推移", "Coin in circulation over time"}),
-                  "</h2>\n<div id=\"stock\" class=\"chart\"></div>\n<h2>", T(language, {"主な指標", "Key figures"}), "</h2>\n",
-                  KeyFigures(r, language), "<h2>", T(language, {"業種別の便益", "Benefit by sector"}), "</h2>\n",
+                  "</h2>\n<div id=\"stock\" class=\"chart\"></div>\n<h2>",
+                  T(language, {"主な指標", "Key figures"}), "</h2>\n", KeyFigures(r, language),
+                  "<h2>", T(language, {"業種別の便益", "Benefit by sector"}), "</h2>\n",
                   SectorTable(r, language), "<p>",
                   T(language, {"純便益 = 新規需要による売上 × 利益率 − 支払手数料。",
                                "Net benefit = extra sales × margin − fees paid."}),
-                  "</p>\n<h2>", T(language, {"シナリオの前提", "Scenario parameters"}), "</h2>\n", Parameters(r, language),
-                  "<script>var CIRCSIM_DATA = ", ScriptJson(ChartData(r, language)), ";</script>\n", kChartScript,
-                  "\n</body>\n</html>\n");
+                  "</p>\n<h2>", T(language, {"シナリオの前提", "Scenario parameters"}), "</h2>\n",
+                  Parameters(r, language),
+                  "<script>var CIRCSIM_DATA = ", ScriptJson(ChartData(r, language)), ";</script>\n",
+                  kChartScript, "\n</body>\n</html>\n");
   return html;
 }
 
@@ -303,7 +335,9 @@ const CompareRow kCompareRows[] = {
     {{"失効額", "Breakage"}, "breakage_yen", -1},
     {{"減価", "Demurrage"}, "demurrage_yen", -1},
     {{"市の負担額", "City cost"}, "city_cost_yen", -1},
-    {{"新規需要1円あたりの市の負担", "City cost per yen of new demand"}, "city_cost_per_new_demand_yen", 3},
+    {{"新規需要1円あたりの市の負担", "City cost per yen of new demand"},
+     "city_cost_per_new_demand_yen",
+     3},
 };
 
 }  // namespace
@@ -328,13 +362,15 @@ std::string CompareToJson(const std::vector<RunResult>& results) {
 
 std::string CompareTable(const std::vector<RunResult>& results) {
   std::string out = absl::StrFormat("%-32s", "figure (exact)");
-  for (const RunResult& r : results) absl::StrAppend(&out, absl::StrFormat(" %20s", r.scenario.name.substr(0, 20)));
+  for (const RunResult& r : results)
+    absl::StrAppend(&out, absl::StrFormat(" %20s", r.scenario.name.substr(0, 20)));
   out += "\n";
   for (const CompareRow& row : kCompareRows) {
     absl::StrAppend(&out, absl::StrFormat("%-32s", row.label.en));
     for (const RunResult& r : results) {
       const double v = ScalarFigures(r.exact)[row.key];
-      absl::StrAppend(&out, absl::StrFormat(" %20s", row.decimals < 0 ? Yen(v) : Fixed(v, row.decimals)));
+      absl::StrAppend(&out,
+                      absl::StrFormat(" %20s", row.decimals < 0 ? Yen(v) : Fixed(v, row.decimals)));
     }
     out += "\n";
   }
@@ -342,23 +378,26 @@ std::string CompareTable(const std::vector<RunResult>& results) {
 }
 
 std::string RenderComparison(const std::vector<RunResult>& results, Language language) {
-  const std::string title = T(language, {"地域通貨 シナリオ比較", "Regional currency: scenario comparison"});
+  const std::string title =
+      T(language, {"地域通貨 シナリオ比較", "Regional currency: scenario comparison"});
   std::string html = Head(language, title);
   absl::StrAppend(&html, "<h1>", Escape(title), "</h1>\n<table><tr><th></th>");
-  for (const RunResult& r : results) absl::StrAppend(&html, "<th>", Escape(r.scenario.name), "</th>");
+  for (const RunResult& r : results)
+    absl::StrAppend(&html, "<th>", Escape(r.scenario.name), "</th>");
   html += "</tr>\n";
   for (const CompareRow& row : kCompareRows) {
     absl::StrAppend(&html, "<tr><td>", T(language, row.label), "</td>");
     for (const RunResult& r : results) {
       const double v = ScalarFigures(r.exact)[row.key];
-      absl::StrAppend(&html, "<td class=\"n\">", row.decimals < 0 ? Yen(v) : Fixed(v, row.decimals), "<br><small>",
-                      Interval(r, row.key, row.decimals), "</small></td>");
+      absl::StrAppend(&html, "<td class=\"n\">", row.decimals < 0 ? Yen(v) : Fixed(v, row.decimals),
+                      "<br><small>", Interval(r, row.key, row.decimals), "</small></td>");
     }
     html += "</tr>\n";
   }
   html += "</table>\n";
   for (const RunResult& r : results) {
-    absl::StrAppend(&html, "<h2>", Escape(r.scenario.name), "</h2>\n<p class=\"summary\">", Escape(Summary(r, language)), "</p>\n");
+    absl::StrAppend(&html, "<h2>", Escape(r.scenario.name), "</h2>\n<p class=\"summary\">",
+                    Escape(Summary(r, language)), "</p>\n");
   }
   Json names = Json::array(), lm3 = Json::array(), multiplier = Json::array(), cost = Json::array();
   for (const RunResult& r : results) {
@@ -367,9 +406,14 @@ std::string RenderComparison(const std::vector<RunResult>& results, Language lan
     multiplier.push_back(std::round(r.exact.multiplier * 1000) / 1000);
     cost.push_back(std::round(r.exact.city_cost_per_new_demand_yen * 1000) / 1000);
   }
-  Json data = {{"names", names}, {"lm3", lm3}, {"multiplier", multiplier}, {"cost", cost},
-               {"cost_label", T(language, {"新規需要1円あたりの市の負担", "City cost per yen of new demand"})}};
-  absl::StrAppend(&html, "<div id=\"compare\" class=\"chart\"></div>\n<script>var CIRCSIM_DATA = ", ScriptJson(data), R"(;
+  Json data = {{"names", names},
+               {"lm3", lm3},
+               {"multiplier", multiplier},
+               {"cost", cost},
+               {"cost_label",
+                T(language, {"新規需要1円あたりの市の負担", "City cost per yen of new demand"})}};
+  absl::StrAppend(&html, "<div id=\"compare\" class=\"chart\"></div>\n<script>var CIRCSIM_DATA = ",
+                  ScriptJson(data), R"(;
 (function () {
   var D = CIRCSIM_DATA, c = echarts.init(document.getElementById('compare'), null, {renderer: 'canvas'});
   c.on('finished', function once() { c.off('finished', once); document.body.setAttribute('data-charts-ok', '1'); });

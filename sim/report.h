@@ -1,6 +1,6 @@
-// report.html and compare.html: self-contained pages (Apache ECharts inlined) that chamber staff can open
-// offline, in Japanese or English. The page sets data-charts-ok on <body> once every chart has drawn,
-// and data-error if any script error happened, so a headless browser can check it.
+// report.html and compare.html: self-contained pages (Apache ECharts inlined) that chamber staff
+// can open offline, in Japanese or English. The page sets data-charts-ok on <body> once every chart
+// has drawn, and data-error if any script error happened, so a headless browser can check it.
 #ifndef SIM_REPORT_H_
 #define SIM_REPORT_H_
 

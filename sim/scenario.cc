@@ -3,9 +3,9 @@
 
 #include <cmath>
 
+#include "absl/container/btree_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/container/btree_map.h"
 #include "nlohmann/json.hpp"
 #include "sim/limits.h"
 
@@ -18,8 +18,8 @@ absl::Status Invalid(const std::string& field, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat("scenario field '", field, "': ", why));
 }
 
-absl::Status GetInt(const json& object, const std::string& key, const std::string& field, int64_t min,
-                    int64_t max, bool required, int64_t* out) {
+absl::Status GetInt(const json& object, const std::string& key, const std::string& field,
+                    int64_t min, int64_t max, bool required, int64_t* out) {
   if (!object.contains(key)) {
     if (required) return Invalid(field, "missing (required)");
     return absl::OkStatus();
@@ -51,12 +51,14 @@ absl::Status GetShare(const json& object, const std::string& key, const std::str
   const json& value = object.at(key);
   if (!value.is_number()) return Invalid(field, "must be a number");
   const double v = value.get<double>();
-  if (!(v >= 0 && v <= 1)) return Invalid(field, absl::StrCat("is ", v, ", must be between 0 and 1"));
+  if (!(v >= 0 && v <= 1))
+    return Invalid(field, absl::StrCat("is ", v, ", must be between 0 and 1"));
   *out = v;
   return absl::OkStatus();
 }
 
-// Reads {"sector name": share, ...} into a vector indexed like `names`; shares must sum to at most 1.
+// Reads {"sector name": share, ...} into a vector indexed like `names`; shares must sum to at
+// most 1.
 absl::Status GetShareMap(const json& object, const std::string& key, const std::string& field,
                          const absl::btree_map<std::string, int>& index, std::vector<double>* out) {
   out->assign(index.size(), 0.0);
@@ -73,14 +75,14 @@ absl::Status GetShareMap(const json& object, const std::string& key, const std::
     (*out)[found->second] = share;
     sum += share;
   }
-  if (sum > 1 + 1e-9) return Invalid(field, absl::StrCat("shares sum to ", sum, ", must be at most 1"));
+  if (sum > 1 + 1e-9)
+    return Invalid(field, absl::StrCat("shares sum to ", sum, ", must be at most 1"));
   return absl::OkStatus();
 }
 
-#define SIM_RETURN_IF_ERROR(expr)           \
-  do {                                      \
-    if (absl::Status _s = (expr); !_s.ok()) \
-      return _s;                            \
+#define SIM_RETURN_IF_ERROR(expr)                      \
+  do {                                                 \
+    if (absl::Status _s = (expr); !_s.ok()) return _s; \
   } while (0)
 
 absl::Status ParseSectors(const json& root, Scenario* scenario) {
@@ -89,7 +91,8 @@ absl::Status ParseSectors(const json& root, Scenario* scenario) {
   }
   const json& sectors = root["sectors"];
   if (sectors.empty() || sectors.size() > kSectorsMax) {
-    return Invalid("sectors", absl::StrCat("has ", sectors.size(), " entries, must have 1 to ", kSectorsMax));
+    return Invalid("sectors",
+                   absl::StrCat("has ", sectors.size(), " entries, must have 1 to ", kSectorsMax));
   }
   absl::btree_map<std::string, int> index;
   for (size_t i = 0; i < sectors.size(); ++i) {
@@ -99,7 +102,8 @@ absl::Status ParseSectors(const json& root, Scenario* scenario) {
       return Invalid(field + ".name", "missing or not a string (required)");
     }
     const std::string name = sectors[i]["name"].get<std::string>();
-    if (name.empty() || name.size() > 64) return Invalid(field + ".name", "must have 1 to 64 characters");
+    if (name.empty() || name.size() > 64)
+      return Invalid(field + ".name", "must have 1 to 64 characters");
     if (!index.emplace(name, static_cast<int>(i)).second) {
       return Invalid(field + ".name", absl::StrCat("'", name, "' appears twice"));
     }
@@ -110,10 +114,10 @@ absl::Status ParseSectors(const json& root, Scenario* scenario) {
     Sector& sector = scenario->sectors[i];
     const std::string field = absl::StrCat("sectors[", i, "]");
     sector.name = object["name"].get<std::string>();
-    SIM_RETURN_IF_ERROR(GetIntField(object, "merchants", field + ".merchants", 1, kMerchantsPerSectorMax,
-                                    true, &sector.merchants));
-    SIM_RETURN_IF_ERROR(GetIntField(object, "holding_days", field + ".holding_days", 1, kHoldingDaysMax,
-                                    true, &sector.holding_days));
+    SIM_RETURN_IF_ERROR(GetIntField(object, "merchants", field + ".merchants", 1,
+                                    kMerchantsPerSectorMax, true, &sector.merchants));
+    SIM_RETURN_IF_ERROR(GetIntField(object, "holding_days", field + ".holding_days", 1,
+                                    kHoldingDaysMax, true, &sector.holding_days));
     SIM_RETURN_IF_ERROR(GetShare(object, "margin", field + ".margin", false, &sector.margin));
     SIM_RETURN_IF_ERROR(GetShareMap(object, "respend", field + ".respend", index, &sector.respend));
   }
@@ -128,15 +132,17 @@ absl::Status ParseIssuance(const json& root, Scenario* scenario) {
   }
   const json& list = root["issuance"];
   if (list.empty() || list.size() > kIssuancesMax) {
-    return Invalid("issuance", absl::StrCat("has ", list.size(), " entries, must have 1 to ", kIssuancesMax));
+    return Invalid("issuance",
+                   absl::StrCat("has ", list.size(), " entries, must have 1 to ", kIssuancesMax));
   }
   for (size_t i = 0; i < list.size(); ++i) {
     const std::string field = absl::StrCat("issuance[", i, "]");
     if (!list[i].is_object()) return Invalid(field, "must be an object");
     Issuance issuance;
-    SIM_RETURN_IF_ERROR(GetIntField(list[i], "day", field + ".day", 0, scenario->days - 1, true, &issuance.day));
-    SIM_RETURN_IF_ERROR(GetInt(list[i], "amount_yen", field + ".amount_yen", 1, kIssuanceAmountYenMax, true,
-                               &issuance.amount_yen));
+    SIM_RETURN_IF_ERROR(
+        GetIntField(list[i], "day", field + ".day", 0, scenario->days - 1, true, &issuance.day));
+    SIM_RETURN_IF_ERROR(GetInt(list[i], "amount_yen", field + ".amount_yen", 1,
+                               kIssuanceAmountYenMax, true, &issuance.amount_yen));
     if (list[i].contains("program")) {
       if (!list[i]["program"].is_string()) return Invalid(field + ".program", "must be a string");
       issuance.program = list[i]["program"].get<std::string>();
@@ -147,7 +153,8 @@ absl::Status ParseIssuance(const json& root, Scenario* scenario) {
       }
     }
     if (list[i].contains("premium_rate")) {
-      if (!list[i]["premium_rate"].is_number()) return Invalid(field + ".premium_rate", "must be a number");
+      if (!list[i]["premium_rate"].is_number())
+        return Invalid(field + ".premium_rate", "must be a number");
       issuance.premium_rate = list[i]["premium_rate"].get<double>();
       if (!(issuance.premium_rate >= 0 && issuance.premium_rate <= 10)) {
         return Invalid(field + ".premium_rate", "must be between 0 and 10");
@@ -194,25 +201,29 @@ absl::StatusOr<Scenario> ParseScenario(const std::string& json_text) {
     scenario.name = root["name"].get<std::string>();
   }
   SIM_RETURN_IF_ERROR(GetIntField(root, "days", "days", 1, kDaysMax, true, &scenario.days));
-  SIM_RETURN_IF_ERROR(GetIntField(root, "residents", "residents", 1, kResidentsMax, true, &scenario.residents));
-  SIM_RETURN_IF_ERROR(GetIntField(root, "resident_holding_days", "resident_holding_days", 1, kHoldingDaysMax,
-                                  false, &scenario.resident_holding_days));
-  SIM_RETURN_IF_ERROR(GetShare(root, "additionality", "additionality", false, &scenario.additionality));
+  SIM_RETURN_IF_ERROR(
+      GetIntField(root, "residents", "residents", 1, kResidentsMax, true, &scenario.residents));
+  SIM_RETURN_IF_ERROR(GetIntField(root, "resident_holding_days", "resident_holding_days", 1,
+                                  kHoldingDaysMax, false, &scenario.resident_holding_days));
+  SIM_RETURN_IF_ERROR(
+      GetShare(root, "additionality", "additionality", false, &scenario.additionality));
   SIM_RETURN_IF_ERROR(GetInt(root, "b2b_bps", "b2b_bps", 0, kBpsMax, false, &scenario.b2b_bps));
-  SIM_RETURN_IF_ERROR(GetInt(root, "redeem_bps", "redeem_bps", 0, kBpsMax, false, &scenario.redeem_bps));
-  SIM_RETURN_IF_ERROR(GetIntField(root, "expiry_days", "expiry_days", 0, kDaysMax, false, &scenario.expiry_days));
-  SIM_RETURN_IF_ERROR(GetInt(root, "resident_payment_yen", "resident_payment_yen", 1, kPaymentYenMax, false,
-                             &scenario.resident_payment_yen));
+  SIM_RETURN_IF_ERROR(
+      GetInt(root, "redeem_bps", "redeem_bps", 0, kBpsMax, false, &scenario.redeem_bps));
+  SIM_RETURN_IF_ERROR(
+      GetIntField(root, "expiry_days", "expiry_days", 0, kDaysMax, false, &scenario.expiry_days));
+  SIM_RETURN_IF_ERROR(GetInt(root, "resident_payment_yen", "resident_payment_yen", 1,
+                             kPaymentYenMax, false, &scenario.resident_payment_yen));
   SIM_RETURN_IF_ERROR(GetInt(root, "b2b_payment_yen", "b2b_payment_yen", 1, kPaymentYenMax, false,
                              &scenario.b2b_payment_yen));
   SIM_RETURN_IF_ERROR(ParseDemurrage(root, &scenario));
   SIM_RETURN_IF_ERROR(ParseSectors(root, &scenario));
   SIM_RETURN_IF_ERROR(ParseIssuance(root, &scenario));
   for (auto it = root.begin(); it != root.end(); ++it) {
-    static const char* const kKnown[] = {"name", "days", "residents", "resident_holding_days", "additionality",
-                                         "b2b_bps", "redeem_bps", "expiry_days", "resident_payment_yen",
-                                         "b2b_payment_yen", "demurrage", "sectors", "issuance",
-                                         "resident_spend_share"};
+    static const char* const kKnown[] = {
+        "name",      "days",       "residents",   "resident_holding_days", "additionality",
+        "b2b_bps",   "redeem_bps", "expiry_days", "resident_payment_yen",  "b2b_payment_yen",
+        "demurrage", "sectors",    "issuance",    "resident_spend_share"};
     bool known = false;
     for (const char* k : kKnown) known = known || it.key() == k;
     if (!known) return Invalid(it.key(), "unknown field (see sim/README.md)");
@@ -278,7 +289,8 @@ double CityFundedYen(const Scenario& scenario) {
     if (issuance.program == "premium_voucher") {
       funded += issuance.amount_yen * issuance.premium_rate / (1 + issuance.premium_rate);
     } else {
-      funded += issuance.amount_yen;  // Points, thanks and campaigns are paid for entirely by the city.
+      funded +=
+          issuance.amount_yen;  // Points, thanks and campaigns are paid for entirely by the city.
     }
   }
   return funded;

@@ -1,8 +1,8 @@
 // The scenario file: the public, documented input of `circsim run` (format in sim/README.md).
 //
-// A scenario describes one town: its residents, merchants grouped in sectors, how money is issued, how
-// long each holder keeps coin, where it is re-spent, the fees, expiry and demurrage. Parsing checks every
-// field against sim/limits.h and names the field and the limit in the error.
+// A scenario describes one town: its residents, merchants grouped in sectors, how money is issued,
+// how long each holder keeps coin, where it is re-spent, the fees, expiry and demurrage. Parsing
+// checks every field against sim/limits.h and names the field and the limit in the error.
 #ifndef SIM_SCENARIO_H_
 #define SIM_SCENARIO_H_
 
@@ -21,8 +21,8 @@ struct Sector {
   int merchants = 1;
   int holding_days = 7;
   double margin = 0.2;  // Share of extra sales that is profit for the merchant.
-  // respend[j]: share of this sector's receipts re-spent in coin at sector j (B2B). The remainder is
-  // cashed out to yen. Indexed like Scenario::sectors.
+  // respend[j]: share of this sector's receipts re-spent in coin at sector j (B2B). The remainder
+  // is cashed out to yen. Indexed like Scenario::sectors.
   std::vector<double> respend;
 };
 
@@ -58,13 +58,13 @@ absl::StatusOr<Scenario> ParseScenario(const std::string& json_text);
 // Writes a scenario in the same format ParseScenario reads (sector maps keyed by name, sorted).
 std::string ScenarioToJson(const Scenario& scenario);
 
-// The coin issued in total, and the part of it funded by the city (premium, or all of it for points,
-// thanks and campaigns).
+// The coin issued in total, and the part of it funded by the city (premium, or all of it for
+// points, thanks and campaigns).
 int64_t IssuedTotalYen(const Scenario& scenario);
 double CityFundedYen(const Scenario& scenario);
 
-// Demurrage due on `amount` held `days_held` days (grace applied inside). The exact engine uses it as is;
-// the agent engine rounds it down to the yen (in the holder's favour).
+// Demurrage due on `amount` held `days_held` days (grace applied inside). The exact engine uses it
+// as is; the agent engine rounds it down to the yen (in the holder's favour).
 double DemurrageDue(const Scenario& scenario, double amount, int days_held);
 
 }  // namespace sim

@@ -56,11 +56,14 @@ TEST(Scenario, ErrorsNameTheFieldAndTheLimit) {
   ExpectError("\"residents\": 500", "\"residents\": 0.5", "'residents': must be an integer");
   ExpectError("\"food\": 0.3, \"retail\": 0.6", "\"food\": 0.5, \"retail\": 0.6",
               "'resident_spend_share': shares sum to 1.1, must be at most 1");
-  ExpectError("{\"food\": 0.1}", "{\"bakery\": 0.1}", "'sectors[0].respend.bakery': names no sector");
-  ExpectError("\"holding_days\": 3", "\"holding_days\": 0", "'sectors[1].holding_days': is 0, must be between 1");
+  ExpectError("{\"food\": 0.1}", "{\"bakery\": 0.1}",
+              "'sectors[0].respend.bakery': names no sector");
+  ExpectError("\"holding_days\": 3", "\"holding_days\": 0",
+              "'sectors[1].holding_days': is 0, must be between 1");
   ExpectError("\"day\": 0", "\"day\": 180", "'issuance[0].day': is 180, must be between 0 and 179");
   ExpectError("\"linear\"", "\"steep\"", "'demurrage.mode': must be one of none, linear, compound");
-  ExpectError("\"b2b_bps\": 50", "\"b2b_bps\": 10001", "'b2b_bps': is 10001, must be between 0 and 10000");
+  ExpectError("\"b2b_bps\": 50", "\"b2b_bps\": 10001",
+              "'b2b_bps': is 10001, must be between 0 and 10000");
   ExpectError("\"name\": \"test\"", "\"nmae\": \"test\"", "'nmae': unknown field");
   ExpectError("\"name\": \"food\"", "\"name\": \"retail\"", "'retail' appears twice");
   ExpectError("\"premium_rate\": 0.2", "\"premium_rate\": -1", "'issuance[0].premium_rate'");

@@ -4,11 +4,11 @@
 #include <cmath>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "nlohmann/json.hpp"
 
 namespace sim {
@@ -16,7 +16,8 @@ namespace {
 
 constexpr int kSurveyHouseholdsMax = 10'000'000;
 constexpr int64_t kHouseholdYenMax = 100'000'000;
-constexpr const char* kColumns[] = {"household_id", "usual_voucher_yen", "extra_voucher_yen", "extra_cash_yen"};
+constexpr const char* kColumns[] = {"household_id", "usual_voucher_yen", "extra_voucher_yen",
+                                    "extra_cash_yen"};
 
 }  // namespace
 
@@ -33,11 +34,14 @@ absl::StatusOr<SurveyResult> EvaluateSurvey(const std::string& csv_text, double 
     if (line.empty()) continue;
     std::vector<std::string> cells = absl::StrSplit(line, ',');
     const std::string where = absl::StrCat("survey line ", n + 1);
-    if (cells.size() != 4) return absl::InvalidArgumentError(absl::StrCat(where, ": expected 4 columns, found ", cells.size()));
+    if (cells.size() != 4)
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": expected 4 columns, found ", cells.size()));
     if (!header_seen) {
       for (int c = 0; c < 4; ++c) {
         if (absl::StripAsciiWhitespace(cells[c]) != kColumns[c]) {
-          return absl::InvalidArgumentError(absl::StrCat(where, ": header column ", c + 1, " must be '", kColumns[c], "'"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": header column ", c + 1, " must be '", kColumns[c], "'"));
         }
       }
       header_seen = true;
@@ -45,13 +49,15 @@ absl::StatusOr<SurveyResult> EvaluateSurvey(const std::string& csv_text, double 
     }
     int64_t values[3];
     for (int c = 1; c < 4; ++c) {
-      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(cells[c]), &values[c - 1]) || values[c - 1] < 0 ||
-          values[c - 1] > kHouseholdYenMax) {
+      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(cells[c]), &values[c - 1]) ||
+          values[c - 1] < 0 || values[c - 1] > kHouseholdYenMax) {
         return absl::InvalidArgumentError(absl::StrCat(where, ", column '", kColumns[c],
-                                                       "': must be whole yen between 0 and ", kHouseholdYenMax));
+                                                       "': must be whole yen between 0 and ",
+                                                       kHouseholdYenMax));
       }
     }
-    if (++r.households > kSurveyHouseholdsMax) return absl::InvalidArgumentError("survey: too many households");
+    if (++r.households > kSurveyHouseholdsMax)
+      return absl::InvalidArgumentError("survey: too many households");
     r.usual_voucher_yen += values[0];
     r.extra_voucher_yen += values[1];
     r.extra_cash_yen += values[2];

@@ -1,8 +1,8 @@
 // Premium-voucher evaluation from a household survey, as Japanese cities report it.
 //
-// CSV with header `household_id,usual_voucher_yen,extra_voucher_yen,extra_cash_yen`: per household, the
-// usual spending paid with vouchers (substitution), extra spending paid with vouchers and extra spending
-// paid in cash that the vouchers induced. Results:
+// CSV with header `household_id,usual_voucher_yen,extra_voucher_yen,extra_cash_yen`: per household,
+// the usual spending paid with vouchers (substitution), extra spending paid with vouchers and extra
+// spending paid in cash that the vouchers induced. Results:
 //   voucher_use = usual + extra voucher; new_demand = extra voucher + extra cash;
 //   stimulation_effect = new_demand / voucher_use (喚起効果);
 //   new_demand_share_of_voucher_use = extra voucher / voucher_use;
