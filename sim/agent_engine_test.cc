@@ -50,6 +50,18 @@ TEST(AgentEngine, ReconcilesToTheYenWithEveryFeature) {
   EXPECT_GT(m.held_yen, 0);
 }
 
+TEST(AgentEngine, CoinLapsingInResidentsHandsIsAllBreakage) {
+  const uint64_t seed = TestSeed();
+  Scenario s = testing::SmallTown();
+  s.expiry_days = 5;  // Residents hold 10 days: nothing is ever spent.
+  Metrics agent = RunAgent(s, seed);
+  Metrics exact = RunExact(s);
+  ExpectReconciles(agent);
+  EXPECT_EQ(agent.breakage_yen, 50'000'000);
+  EXPECT_EQ(agent.turnover_yen, 0);
+  EXPECT_DOUBLE_EQ(exact.breakage_yen, 50'000'000);
+}
+
 TEST(AgentEngine, SameSeedSameResultDifferentSeedDifferentResult) {
   const uint64_t seed = TestSeed();
   Scenario s = testing::SmallTown();
