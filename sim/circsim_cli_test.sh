@@ -9,6 +9,8 @@ scenario_a="$2"
 scenario_b="$3"
 lm3_input="$4"
 survey_input="$5"
+shift 5
+examples=("$@")
 out="${TEST_TMPDIR}/out"
 shots="${TEST_UNDECLARED_OUTPUTS_DIR:-${TEST_TMPDIR}}"
 export HOME="${TEST_TMPDIR}"
@@ -50,6 +52,10 @@ cmp -s "$out/ja/metrics.json" "$out/en/metrics.json" || fail "metrics.json diffe
 "$circsim" compare "$scenario_a" "$scenario_b" --out "$out/compare" --runs 4 --lang en > "${TEST_TMPDIR}/table.txt" 2> /dev/null
 grep -q "LM3" "${TEST_TMPDIR}/table.txt" || fail "compare table"
 grep -q '"format": "circsim.compare.v1"' "$out/compare/compare.json" || fail "compare.json"
+
+# Every example scenario parses and runs.
+[ "${#examples[@]}" -ge 4 ] || fail "expected the example scenarios, got ${#examples[@]}"
+"$circsim" compare "${examples[@]}" --out "$out/examples" --runs 2 > /dev/null 2>&1 || fail "example scenarios"
 
 render() {  # page, expected charts, name
   local page="$1" expected="$2" name="$3" dom body
