@@ -361,16 +361,24 @@ std::string CompareToJson(const std::vector<RunResult>& results) {
 }
 
 std::string CompareTable(const std::vector<RunResult>& results) {
-  std::string out = absl::StrFormat("%-32s", "figure (exact)");
-  for (const RunResult& r : results)
-    absl::StrAppend(&out, absl::StrFormat(" %20s", r.scenario.name.substr(0, 20)));
+  // Columns are lettered (names are long and often share a prefix); the legend names them.
+  std::string out;
+  for (size_t i = 0; i < results.size(); ++i) {
+    absl::StrAppend(&out, std::string(1, static_cast<char>('A' + i % 26)),
+                    i >= 26 ? absl::StrCat(i / 26) : "", " = ", results[i].scenario.name, "\n");
+  }
+  absl::StrAppend(&out, absl::StrFormat("%-32s", "figure (exact)"));
+  for (size_t i = 0; i < results.size(); ++i) {
+    absl::StrAppend(&out, absl::StrFormat(" %14s", std::string(1, static_cast<char>('A' + i % 26)) +
+                                                       (i >= 26 ? absl::StrCat(i / 26) : "")));
+  }
   out += "\n";
   for (const CompareRow& row : kCompareRows) {
     absl::StrAppend(&out, absl::StrFormat("%-32s", row.label.en));
     for (const RunResult& r : results) {
       const double v = ScalarFigures(r.exact)[row.key];
       absl::StrAppend(&out,
-                      absl::StrFormat(" %20s", row.decimals < 0 ? Yen(v) : Fixed(v, row.decimals)));
+                      absl::StrFormat(" %14s", row.decimals < 0 ? Yen(v) : Fixed(v, row.decimals)));
     }
     out += "\n";
   }
