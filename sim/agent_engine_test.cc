@@ -94,7 +94,9 @@ TEST(AgentEngine, MeanAgreesWithExactEngineWithinOnePercent) {
       s.demurrage_grace_days = 3;
     }
     Metrics exact = RunExact(s);
-    MonteCarloSummary mc = RunMonteCarlo(s, 40, seed, 2);
+    // Breakage varies most between runs (5–95 % spread about ±11 %, from whole 20,000-yen B2B payments
+    // choosing a target), so 1,000 runs put the standard error of the mean near 0.2 %, well inside 1 %.
+    MonteCarloSummary mc = RunMonteCarlo(s, 1000, seed, 2);
     auto exact_figures = ScalarFigures(exact);
     for (const char* name :
          {"turnover_yen", "lm3", "multiplier", "cashed_out_yen", "fees.b2b_yen", "fees.redeem_yen",
