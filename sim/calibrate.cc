@@ -1,0 +1,281 @@
+// Calibration from ledger events; see calibrate.h for the format and the privacy rule.
+#include "sim/calibrate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "nlohmann/json.hpp"
+#include "sim/limits.h"
+
+namespace sim {
+namespace {
+
+constexpr int64_t kSecondsPerDay = 86400;
+
+struct AccountInfo {
+  std::string kind;
+  std::string category;
+  std::deque<std::pair<int64_t, int64_t>> lots;  // FIFO (timestamp_s, amount) of coin received.
+};
+
+// A flow cell: amount and the distinct accounts on each side.
+struct Cell {
+  int64_t amount = 0;
+  absl::btree_set<std::string> payers, payees;
+  bool Anonymous() const {
+    return static_cast<int>(payers.size()) >= kMinDistinctAccounts &&
+           static_cast<int>(payees.size()) >= kMinDistinctAccounts;
+  }
+};
+
+struct Holding {
+  double amount_days = 0;  // Σ amount × days held.
+  double amount = 0;
+  absl::btree_set<std::string> holders;
+};
+
+// Consumes `amount` from the account's FIFO lots and adds the holding time to `holding`.
+void Consume(AccountInfo* account, const std::string& id, int64_t t, int64_t amount,
+             Holding* holding) {
+  while (amount > 0 && !account->lots.empty()) {
+    auto& [received, left] = account->lots.front();
+    const int64_t used = std::min(left, amount);
+    holding->amount_days += static_cast<double>(used) * (t - received) / kSecondsPerDay;
+    holding->amount += used;
+    holding->holders.insert(id);
+    left -= used;
+    amount -= used;
+    if (left == 0) account->lots.pop_front();
+  }
+}
+
+int HoldingDays(const Holding& h) {
+  if (h.amount <= 0) return 1;
+  return std::clamp(static_cast<int>(std::lround(h.amount_days / h.amount)), 1, kHoldingDaysMax);
+}
+
+// Everything read from the events; only aggregates of it reach the scenario.
+struct Observations {
+  absl::btree_map<std::string, AccountInfo> accounts;
+  absl::btree_map<std::string, Cell> resident_cells;                     // category.
+  absl::btree_map<std::pair<std::string, std::string>, Cell> b2b_cells;  // (from, to).
+  absl::btree_map<std::string, Cell> cash_out_cells;                     // category.
+  absl::btree_map<std::string, Holding> holding;                         // category, "" = wallets.
+  absl::btree_map<int64_t, int64_t> issued_by_day;
+  absl::btree_set<std::string> wallets;
+  absl::btree_map<std::string, absl::btree_set<std::string>> merchants;
+  int64_t first_t = -1;
+};
+
+absl::Status ObserveAccount(const nlohmann::json& e, const std::string& where, Observations* o) {
+  if (!e.contains("id") || !e["id"].is_string() || !e.contains("kind") || !e["kind"].is_string()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": account needs string 'id' and 'kind'"));
+  }
+  auto& accounts = o->accounts;
+  auto& wallets = o->wallets;
+  auto& merchants = o->merchants;
+  AccountInfo& a = accounts[e["id"].get<std::string>()];
+  a.kind = e["kind"].get<std::string>();
+  if (e.contains("category") && e["category"].is_string())
+    a.category = e["category"].get<std::string>();
+  if (a.kind == "WALLET") wallets.insert(e["id"].get<std::string>());
+  if (a.kind == "MERCHANT") {
+    if (a.category.empty()) a.category = "uncategorised";
+    merchants[a.category].insert(e["id"].get<std::string>());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ObserveTransfer(const nlohmann::json& e, const std::string& where, Observations* o) {
+  if (!e.contains("debit") || !e["debit"].is_string() || !e.contains("credit") ||
+      !e["credit"].is_string() || !e.contains("amount") || !e["amount"].is_number_integer() ||
+      !e.contains("timestamp_s") || !e["timestamp_s"].is_number_integer()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": transfer needs string 'debit', 'credit' and integer 'amount', 'timestamp_s'"));
+  }
+  auto& accounts = o->accounts;
+  auto& first_t = o->first_t;
+  auto& holding = o->holding;
+  const std::string debit = e["debit"].get<std::string>(), credit = e["credit"].get<std::string>();
+  const int64_t amount = e["amount"].get<int64_t>(), t = e["timestamp_s"].get<int64_t>();
+  if (amount <= 0)
+    return absl::InvalidArgumentError(absl::StrCat(where, ": 'amount' must be positive"));
+  auto from = accounts.find(debit), to = accounts.find(credit);
+  if (from == accounts.end() || to == accounts.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": transfer names an account not created before it"));
+  }
+  if (first_t < 0) first_t = t;
+  AccountInfo& payer = from->second;
+  AccountInfo& payee = to->second;
+  if ((payer.kind == "ISSUER" || payer.kind == "BUDGET") && payee.kind == "WALLET") {
+    o->issued_by_day[(t - first_t) / kSecondsPerDay] += amount;
+  }
+  if (payer.kind == "WALLET") {
+    Consume(&payer, debit, t, amount, &holding[""]);
+  }
+  if (payer.kind == "MERCHANT") Consume(&payer, debit, t, amount, &holding[payer.category]);
+  if (payee.kind == "WALLET" || payee.kind == "MERCHANT") payee.lots.emplace_back(t, amount);
+  Cell* cell = nullptr;
+  if (payer.kind == "WALLET" && payee.kind == "MERCHANT") cell = &o->resident_cells[payee.category];
+  if (payer.kind == "MERCHANT" && payee.kind == "MERCHANT")
+    cell = &o->b2b_cells[{payer.category, payee.category}];
+  if (payer.kind == "MERCHANT" && payee.kind == "EXTERNAL")
+    cell = &o->cash_out_cells[payer.category];
+  if (cell != nullptr) {
+    cell->amount += amount;
+    cell->payers.insert(debit);
+    cell->payees.insert(credit);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Observe(const std::string& json_lines, Observations* o) {
+  std::vector<std::string> lines = absl::StrSplit(json_lines, '\n');
+  if (lines.size() > kEventLinesMax) return absl::InvalidArgumentError("events: too many lines");
+  for (size_t n = 0; n < lines.size(); ++n) {
+    const std::string line(absl::StripAsciiWhitespace(lines[n]));
+    if (line.empty()) continue;
+    const std::string where = absl::StrCat("events line ", n + 1);
+    nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
+    if (e.is_discarded() || !e.is_object() || !e.contains("type") || !e["type"].is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": not a JSON object with a string 'type'"));
+    }
+    const std::string type = e["type"].get<std::string>();
+    absl::Status status = absl::OkStatus();
+    if (type == "account") status = ObserveAccount(e, where, o);
+    if (type == "transfer") status = ObserveTransfer(e, where, o);
+    // Other events (assets, closes) carry no flows.
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+// One sector per category with enough merchants; `index` maps category → sector index.
+absl::Status AddSectors(Observations& o, Calibration* calibration,
+                        absl::btree_map<std::string, int>* index_out) {
+  Calibration& c = *calibration;
+  Scenario& s = c.scenario;
+  auto& index = *index_out;
+  for (const auto& [category, ids] : o.merchants) {
+    if (static_cast<int>(ids.size()) < kMinDistinctAccounts) {
+      c.suppressed.push_back(absl::StrCat("sector ", category, " (", ids.size(), " merchants)"));
+      continue;
+    }
+    if (static_cast<int>(index.size()) == kSectorsMax) {
+      c.suppressed.push_back(
+          absl::StrCat("sector ", category, " (more than ", kSectorsMax, " sectors)"));
+      continue;
+    }
+    index[category] = static_cast<int>(index.size());
+    Sector sector;
+    sector.name = category;
+    sector.merchants = std::min<int>(ids.size(), kMerchantsPerSectorMax);
+    const Holding& h = o.holding[category];
+    sector.holding_days = HoldingDays(h);
+    s.sectors.push_back(sector);
+  }
+  if (s.sectors.empty())
+    return absl::FailedPreconditionError("calibrate: no category has 10 or more merchants");
+  return absl::OkStatus();
+}
+
+// Residents' spending shares and each sector's re-spend shares, with small cells suppressed.
+void AddShares(Observations& o, const absl::btree_map<std::string, int>& index,
+               Calibration* calibration) {
+  Calibration& c = *calibration;
+  Scenario& s = c.scenario;
+  const int n = static_cast<int>(s.sectors.size());
+  s.resident_spend_share.assign(n, 0.0);
+  double resident_total = 0;
+  for (const auto& [category, cell] : o.resident_cells) resident_total += cell.amount;
+  for (const auto& [category, cell] : o.resident_cells) {
+    auto it = index.find(category);
+    if (it == index.end()) continue;
+    if (!cell.Anonymous()) {
+      c.suppressed.push_back(absl::StrCat("resident_spend_share.", category, " (",
+                                          cell.payers.size(), " payers, ", cell.payees.size(),
+                                          " payees)"));
+      continue;
+    }
+    s.resident_spend_share[it->second] = cell.amount / resident_total;
+  }
+  for (const auto& [category, i] : index) {
+    Sector& sector = s.sectors[i];
+    sector.respend.assign(n, 0.0);
+    double outflow = o.cash_out_cells[category].amount;
+    for (const auto& [key, cell] : o.b2b_cells) {
+      if (key.first == category) outflow += cell.amount;
+    }
+    if (outflow <= 0) continue;
+    for (const auto& [key, cell] : o.b2b_cells) {
+      if (key.first != category) continue;
+      auto to = index.find(key.second);
+      if (to == index.end()) continue;
+      if (!cell.Anonymous()) {
+        c.suppressed.push_back(absl::StrCat("sectors.", category, ".respend.", key.second, " (",
+                                            cell.payers.size(), " payers, ", cell.payees.size(),
+                                            " payees)"));
+        continue;
+      }
+      sector.respend[to->second] = cell.amount / outflow;
+    }
+  }
+}
+
+// Issuance: one event per day with issuance; if there are too many days, merge them into windows.
+absl::Status AddIssuance(const Observations& o, int days, Scenario* scenario) {
+  Scenario& s = *scenario;
+  const auto& issued_by_day = o.issued_by_day;
+  const int64_t window =
+      std::max<int64_t>(1, (static_cast<int64_t>(days) + kIssuancesMax - 1) / kIssuancesMax);
+  absl::btree_map<int64_t, int64_t> merged;
+  for (const auto& [day, amount] : issued_by_day) {
+    if (day >= days) continue;
+    merged[issued_by_day.size() > kIssuancesMax ? day / window * window : day] += amount;
+  }
+  for (const auto& [day, amount] : merged) {
+    s.issuance.push_back(
+        Issuance{static_cast<int>(day), std::min(amount, kIssuanceAmountYenMax), "campaign", 0});
+  }
+  if (s.issuance.empty())
+    return absl::FailedPreconditionError("calibrate: no issuance (ISSUER/BUDGET → WALLET) seen");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, int days,
+                                                int residents) {
+  Observations o;
+  if (absl::Status status = Observe(json_lines, &o); !status.ok()) return status;
+  auto& holding = o.holding;
+  auto& wallets = o.wallets;
+  Calibration c;
+  Scenario& s = c.scenario;
+  s.name = "calibrated from ledger events";
+  s.days = days;
+  s.residents =
+      residents > 0 ? residents : std::max<int>(1, std::min<size_t>(wallets.size(), kResidentsMax));
+  s.resident_holding_days = HoldingDays(holding[""]);
+  if (static_cast<int>(holding[""].holders.size()) < kMinDistinctAccounts) {
+    c.suppressed.push_back(absl::StrCat("resident_holding_days (", holding[""].holders.size(),
+                                        " wallets; default used)"));
+    s.resident_holding_days = Scenario().resident_holding_days;
+  }
+  absl::btree_map<std::string, int> index;
+  if (absl::Status status = AddSectors(o, &c, &index); !status.ok()) return status;
+  AddShares(o, index, &c);
+  if (absl::Status status = AddIssuance(o, days, &s); !status.ok()) return status;
+  return c;
+}
+
+}  // namespace sim

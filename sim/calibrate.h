@@ -1,0 +1,43 @@
+// Calibration: derive a scenario from the ledger's change stream, aggregated by merchant category.
+//
+// Input: JSON lines, one ledger event each (the change stream's Event reduced to what is needed):
+//   {"type": "account", "id": "a1", "kind": "WALLET"|"MERCHANT"|"ISSUER"|"BUDGET"|"EXTERNAL"|...,
+//   "category": "food"}
+//   {"type": "transfer", "timestamp_s": 1700000000, "debit": "a1", "credit": "m7", "amount": 1200}
+// Derived: residents' spending share per category (wallet → merchant), each category's re-spend
+// share per category (merchant → merchant) with the rest cashed out (merchant → EXTERNAL), holding
+// days (amount-weighted first-in-first-out time from receipt to payment, per category and for
+// wallets), and issuance per day (ISSUER/BUDGET → WALLET; more than kIssuancesMax days are merged
+// into windows).
+//
+// Privacy: only category aggregates leave this file, never an account. A cell built from fewer than
+// kMinDistinctAccounts distinct accounts on either side (payers or payees) is suppressed: left out
+// of the scenario (its share counts as leaving the system or as cash-out) and listed in
+// `suppressed`. A category with fewer than kMinDistinctAccounts merchants is suppressed as a whole.
+#ifndef SIM_CALIBRATE_H_
+#define SIM_CALIBRATE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sim/scenario.h"
+
+namespace sim {
+
+inline constexpr int kMinDistinctAccounts = 10;
+inline constexpr int kEventLinesMax = 50'000'000;
+
+struct Calibration {
+  Scenario scenario;
+  std::vector<std::string>
+      suppressed;  // Human-readable, e.g. "resident_spend_share.farm (4 payees)".
+};
+
+// `days`: horizon of the produced scenario. `residents`: 0 = the number of distinct wallets seen.
+absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, int days,
+                                                int residents);
+
+}  // namespace sim
+
+#endif  // SIM_CALIBRATE_H_
