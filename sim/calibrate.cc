@@ -127,7 +127,7 @@ absl::Status ObserveTransfer(const nlohmann::json& e, const std::string& where, 
   if (payer.kind == "WALLET" && payee.kind == "MERCHANT") cell = &o->resident_cells[payee.category];
   if (payer.kind == "MERCHANT" && payee.kind == "MERCHANT")
     cell = &o->b2b_cells[{payer.category, payee.category}];
-  if (payer.kind == "MERCHANT" && payee.kind == "EXTERNAL")
+  if (payer.kind == "MERCHANT" && (payee.kind == "EXTERNAL" || payee.kind == "ISSUER"))
     cell = &o->cash_out_cells[payer.category];
   if (cell != nullptr) {
     cell->amount += amount;

@@ -5,7 +5,7 @@
 //   "category": "food"}
 //   {"type": "transfer", "timestamp_s": 1700000000, "debit": "a1", "credit": "m7", "amount": 1200}
 // Derived: residents' spending share per category (wallet → merchant), each category's re-spend
-// share per category (merchant → merchant) with the rest cashed out (merchant → EXTERNAL), holding
+// share per category (merchant → merchant) with the rest cashed out (merchant → EXTERNAL or ISSUER), holding
 // days (amount-weighted first-in-first-out time from receipt to payment, per category and for
 // wallets), and issuance per day (ISSUER/BUDGET → WALLET; more than kIssuancesMax days are merged
 // into windows).

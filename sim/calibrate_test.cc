@@ -25,7 +25,7 @@ std::string Transfer(int day, const std::string& debit, const std::string& credi
 
 // 100 wallets get 10,000 on day 0 and on day 10 pay 6,000 at food (20 shops), 3,000 at retail (15
 // shops) and 1,000 at farms (5 farms: too few, suppressed). On day 17 every food shop pays 6,000 of
-// its 30,000 to a retail shop (share 0.2) and cashes out the rest. On day 30 three retail shops pay
+// its 30,000 to a retail shop (share 0.2) and cashes out the rest (coin retired to the issuer). On day 30 three retail shops pay
 // 1,000 each to food (3 payers: suppressed) and all retail shops cash out. Retail holds 300,000 for
 // 20 days and 120,000 for 13 days: (300,000 × 20 + 120,000 × 13) / 420,000 = 18 days.
 std::string SyntheticTown() {
@@ -42,7 +42,7 @@ std::string SyntheticTown() {
   }
   for (int i = 0; i < 20; ++i) {
     events += Transfer(17, absl::StrCat("f", i), absl::StrCat("r", i % 15), 6'000);
-    events += Transfer(17, absl::StrCat("f", i), "yen", 24'000);
+    events += Transfer(17, absl::StrCat("f", i), "city", 24'000);  // Cashed out: retired to the issuer.
   }
   int64_t retail_balance[15] = {};
   for (int i = 0; i < 100; ++i) retail_balance[i % 15] += 3'000;

@@ -447,7 +447,12 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
     return stub.TransferLeadership(ContextWithDeadline(std::chrono::seconds(20)).get(), four, &reply);
   });
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(cluster.WaitForLeader(std::chrono::seconds(10)), 3) << "node 4 did not become the leader";
+  // Statuses are refreshed every 50 ms: the old leader may still report itself for a moment.
+  int leader = -1;
+  for (int i = 0; i < 100 && (leader = cluster.WaitForLeader(std::chrono::seconds(10))) != 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(leader, 3) << "node 4 did not become the leader";
 
   v1::MemberRequest one;
   one.set_id(1);

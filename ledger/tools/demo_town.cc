@@ -44,6 +44,9 @@ constexpr int64_t kPromoExpirySeconds = 3;
 const char* kShopNames[] = {"Tsuruoka Soba", "Sakura Market", "Yunohama Inn", "Dewa Hardware", "Shonai Bakery"};
 const char* kShopCategories[] = {"food", "supermarket", "lodging", "retail", "food"};
 constexpr int kShops = 5;
+// The morning market (朝市): farm stalls, enough of them (10 or more in one category) for the circulation
+// simulator's privacy rule to let it calibrate from this ledger.
+constexpr int kStalls = 12;
 constexpr int kReservedResidents = 10;
 
 class Town {
@@ -57,13 +60,14 @@ class Town {
   }
   enum Role : uint32_t {
     kCityIssuer = 1, kPremiumBudget, kHealthBudget, kPromoIssuer, kResidentCoin, kResidentPoints,
-    kResidentPromo, kShopCoin, kShopPoints, kFees, kYenSide
+    kResidentPromo, kShopCoin, kShopPoints, kFees, kYenSide, kStallCoin
   };
 
   bool Run() {
     Step("Assets: regional coin (180-day expiry), health points (1 year), a 3-second promo coupon");
     if (!CreateAssets()) return false;
-    Step(absl::StrCat("Accounts: city, budgets, ", residents_, " residents, ", kShops, " shops"));
+    Step(absl::StrCat("Accounts: city, budgets, ", residents_, " residents, ", kShops, " shops, ", kStalls,
+                      " market stalls"));
     if (!CreateAccounts()) return false;
     Step(absl::StrCat("Charging: each resident pays ", kChargeYen, " yen and gets ",
                       kChargeYen * (100 + kPremiumPercent) / 100, " coin (", kPremiumPercent,
@@ -71,6 +75,9 @@ class Town {
     if (!Charge()) return false;
     Step("Shopping: residents pay at shops");
     if (!Shop()) return false;
+    Step(absl::StrCat("Morning market: residents buy at ", kStalls, " farm stalls; stalls buy seedlings "
+                      "from each other and cash part of their takings out"));
+    if (!MorningMarket()) return false;
     Step("Hotel deposits: one held and posted in part, one voided");
     if (!Deposits()) return false;
     Step("Health points for walking");
@@ -171,6 +178,7 @@ class Town {
       add(Account(kShopCoin, s), kCoin, v1::MERCHANT, true, kShopCategories[s]);
       add(Account(kShopPoints, s), kPoints, v1::MERCHANT, true, kShopCategories[s]);
     }
+    for (int s = 0; s < kStalls; ++s) add(Account(kStallCoin, s), kCoin, v1::MERCHANT, true, "farm");
     for (int r = 0; r < residents_; ++r) {
       add(Account(kResidentCoin, r), kCoin, v1::WALLET, true);
       add(Account(kResidentPoints, r), kPoints, v1::WALLET, true);
@@ -224,6 +232,44 @@ class Town {
       }
     }
     printf("%d payments, %d refused for insufficient balance\n", kPayments, refused_payments_);
+    return true;
+  }
+
+  bool MorningMarket() {
+    std::uniform_int_distribution<int> resident(kReservedResidents, residents_ - 1), stall(0, kStalls - 1),
+        price(2, 15);
+    v1::CreateTransfersRequest request;
+    constexpr int kPurchases = 600;
+    int refused = 0;
+    for (int i = 0; i < kPurchases; ++i) {
+      Add(&request, Account(kResidentCoin, resident(rng_)), Account(kStallCoin, stall(rng_)), price(rng_) * 100,
+          kCodePayment);
+      if (request.transfers_size() == 100 || i + 1 == kPurchases) {
+        int batch_refused = 0;
+        if (!Send(request, "market purchases", &batch_refused)) return false;
+        refused += batch_refused;
+        request.Clear();
+      }
+    }
+    refused_payments_ += refused;
+    // Each stall buys seedlings from the next two stalls (B2B in coin: it keeps circulating), then cashes
+    // a quarter of what it holds out to yen (coin retired to the issuer).
+    for (int s = 0; s < kStalls; ++s) {
+      for (int k = 1; k <= 2; ++k) Add(&request, Account(kStallCoin, s), Account(kStallCoin, (s + k) % kStalls), 300, kCodePayment);
+    }
+    if (!Send(request, "seedlings")) return false;
+    request.Clear();
+    int64_t cashed = 0;
+    for (int s = 0; s < kStalls; ++s) {
+      const int64_t amount = Balance(Account(kStallCoin, s)) / 4;
+      if (amount <= 0) continue;
+      Add(&request, Account(kStallCoin, s), Account(kCityIssuer), amount, kCodePayment);
+      cashed += amount;
+    }
+    if (request.transfers_size() > 0 && !Send(request, "stall cash-outs")) return false;
+    retired_ += cashed;
+    printf("%d purchases (%d refused for insufficient balance), %d seedling payments, %lld coin cashed out\n",
+           kPurchases, refused, 2 * kStalls, static_cast<long long>(cashed));
     return true;
   }
 
@@ -459,7 +505,7 @@ class Town {
     const int64_t issuer = Balance(Account(kCityIssuer));
     const int64_t budget = Balance(Account(kPremiumBudget));
     const int64_t wallets = SumBalances(kResidentCoin, residents_);
-    const int64_t shops = SumBalances(kShopCoin, kShops);
+    const int64_t shops = SumBalances(kShopCoin, kShops) + SumBalances(kStallCoin, kStalls);
     const int64_t points_budget = Balance(Account(kHealthBudget));
     const int64_t points_wallets = SumBalances(kResidentPoints, residents_);
     const int64_t promo_issuer = Balance(Account(kPromoIssuer));
@@ -467,7 +513,7 @@ class Town {
     const int64_t promo_breakage = Balance(IdBytes(0, 0xb3)) - breakage_before_;
 
     printf("\n== Summary (this run's town)\n");
-    printf("%-6s %14s %14s %14s %14s\n", "asset", "issued", "in wallets", "at shops", "other");
+    printf("%-6s %14s %14s %14s %14s\n", "asset", "issued", "in wallets", "shops+stalls", "other");
     printf("%-6s %14lld %14lld %14lld %14lld  (premium budget left)\n", "COIN", static_cast<long long>(-issuer),
            static_cast<long long>(wallets), static_cast<long long>(shops), static_cast<long long>(budget));
     printf("%-6s %14lld %14lld %14lld %14s\n", "HP", static_cast<long long>(-points_budget),
@@ -478,6 +524,8 @@ class Town {
       printf("  %-16s (%-11s) takings %lld coin\n", kShopNames[s], kShopCategories[s],
              static_cast<long long>(Balance(Account(kShopCoin, s))));
     }
+    printf("  %-16s (%-11s) takings %lld coin, after seedlings and cash-outs\n", absl::StrCat(kStalls, " market stalls").c_str(), "farm",
+           static_cast<long long>(SumBalances(kStallCoin, kStalls)));
 
     bool ok = true;
     auto expect = [&](const char* what, int64_t actual, int64_t expected) {
