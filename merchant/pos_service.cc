@@ -39,19 +39,6 @@ void TotalsToProto(const std::string& terminal, const ledger::DayTotals& t, v1::
 
 }  // namespace
 
-bool PosService::TakeToken(const std::string& terminal) {
-  const uint64_t now = clock_->NowNanos();
-  std::lock_guard<std::mutex> lock(mutex_);
-  Bucket& bucket = buckets_[terminal];
-  if (bucket.refilled_ns == 0) bucket.tokens = options_.burst;
-  const double elapsed = bucket.refilled_ns == 0 || now < bucket.refilled_ns ? 0 : (now - bucket.refilled_ns) / 1e9;
-  bucket.tokens = std::min(options_.burst, bucket.tokens + elapsed * options_.requests_per_second);
-  bucket.refilled_ns = now;
-  if (bucket.tokens < 1) return false;
-  bucket.tokens -= 1;
-  return true;
-}
-
 template <typename Body>
 grpc::Status PosService::Authenticate(const char* method, const SignedRequest& in, Body* body, AccountId* merchant) {
   std::optional<AccountId> id = ledger::Id128::FromBytes(in.merchant_id());
@@ -64,9 +51,9 @@ grpc::Status PosService::Authenticate(const char* method, const SignedRequest& i
   if (in.signature().size() != crypto_sign_BYTES) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "signature: must be 64 bytes (Ed25519)");
   }
-  if (!TakeToken(in.merchant_id() + in.terminal_id())) {
+  if (!limiter_.Take(in.merchant_id() + in.terminal_id(), clock_->NowNanos())) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat("terminal ", in.terminal_id(), ": more than ", options_.requests_per_second,
+                        absl::StrCat("terminal ", in.terminal_id(), ": more than ", limiter_.requests_per_second(),
                                      " requests per second; slow down"));
   }
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);

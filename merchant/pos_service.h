@@ -10,13 +10,12 @@
 #ifndef MERCHANT_POS_SERVICE_H_
 #define MERCHANT_POS_SERVICE_H_
 
-#include <map>
-#include <mutex>
 #include <string>
 
 #include "ledger/core/types.h"
 #include "ledger/server/committer.h"
 #include "ledger/server/node.h"
+#include "ledger/server/rate_limiter.h"
 #include "proto/ledger.grpc.pb.h"
 
 namespace merchant {
@@ -28,7 +27,8 @@ class PosService final : public ledger::v1::Pos::Service {
     double burst = 40;                // Per terminal.
   };
   // node and clock must outlive the service.
-  PosService(ledger::Committer* node, ledger::Clock* clock, Options options) : node_(node), clock_(clock), options_(options) {}
+  PosService(ledger::Committer* node, ledger::Clock* clock, Options options)
+      : node_(node), clock_(clock), limiter_(options.requests_per_second, options.burst) {}
 
   using SignedRequest = ledger::v1::SignedRequest;
   using PosReply = ledger::v1::PosReply;
@@ -45,20 +45,13 @@ class PosService final : public ledger::v1::Pos::Service {
   // Checks the envelope and parses the body; on success *merchant is the authenticated merchant.
   template <typename Body>
   grpc::Status Authenticate(const char* method, const SignedRequest& in, Body* body, ledger::AccountId* merchant);
-  bool TakeToken(const std::string& terminal);
   // Submits one command and fills result/duplicate/timestamp/journal_index.
   grpc::Status Submit(ledger::Command command, PosReply* reply);
   void FillPayment(const ledger::AccountId& merchant, const std::string& payment_id, PosReply* reply);
 
   ledger::Committer* node_;
   ledger::Clock* clock_;
-  Options options_;
-  std::mutex mutex_;
-  struct Bucket {
-    double tokens = 0;
-    uint64_t refilled_ns = 0;
-  };
-  std::map<std::string, Bucket> buckets_;  // Guarded by mutex_. Bounded by the registered terminals.
+  ledger::RateLimiter limiter_;  // Per merchant and terminal.
 };
 
 }  // namespace merchant

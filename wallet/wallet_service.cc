@@ -18,19 +18,6 @@ namespace wallet {
 using ledger::AccountId;
 namespace v1 = ledger::v1;
 
-bool WalletService::TakeToken(const std::string& wallet) {
-  const uint64_t now = clock_->NowNanos();
-  std::lock_guard<std::mutex> lock(mutex_);
-  Bucket& bucket = buckets_[wallet];
-  if (bucket.refilled_ns == 0) bucket.tokens = options_.burst;
-  const double elapsed = bucket.refilled_ns == 0 || now < bucket.refilled_ns ? 0 : (now - bucket.refilled_ns) / 1e9;
-  bucket.tokens = std::min(options_.burst, bucket.tokens + elapsed * options_.requests_per_second);
-  bucket.refilled_ns = now;
-  if (bucket.tokens < 1) return false;
-  bucket.tokens -= 1;
-  return true;
-}
-
 template <typename Body>
 grpc::Status WalletService::Authenticate(const char* method, const v1::WalletRequest& in, Body* body,
                                          AccountId* account) {
@@ -40,9 +27,9 @@ grpc::Status WalletService::Authenticate(const char* method, const v1::WalletReq
   if (in.signature().size() != crypto_sign_BYTES) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "signature: must be 64 bytes (Ed25519)");
   }
-  if (!TakeToken(in.account_id())) {
+  if (!limiter_.Take(in.account_id(), clock_->NowNanos())) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat("wallet ", id->ToHex(), ": more than ", options_.requests_per_second,
+                        absl::StrCat("wallet ", id->ToHex(), ": more than ", limiter_.requests_per_second(),
                                      " requests per second; slow down"));
   }
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);

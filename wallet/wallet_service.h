@@ -7,13 +7,12 @@
 #ifndef WALLET_WALLET_SERVICE_H_
 #define WALLET_WALLET_SERVICE_H_
 
-#include <map>
-#include <mutex>
 #include <string>
 
 #include "ledger/core/types.h"
 #include "ledger/server/committer.h"
 #include "ledger/server/node.h"
+#include "ledger/server/rate_limiter.h"
 #include "proto/ledger.grpc.pb.h"
 
 namespace wallet {
@@ -25,7 +24,7 @@ class WalletService final : public ledger::v1::Wallet::Service {
     double burst = 10;
   };
   WalletService(ledger::Committer* node, ledger::Clock* clock, Options options)
-      : node_(node), clock_(clock), options_(options) {}
+      : node_(node), clock_(clock), limiter_(options.requests_per_second, options.burst) {}
 
   grpc::Status Send(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
   grpc::Status PayMpm(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
@@ -34,18 +33,11 @@ class WalletService final : public ledger::v1::Wallet::Service {
   template <typename Body>
   grpc::Status Authenticate(const char* method, const ledger::v1::WalletRequest& in, Body* body,
                             ledger::AccountId* account);
-  bool TakeToken(const std::string& wallet);
   grpc::Status Submit(ledger::Command command, const ledger::AccountId& payer, ledger::v1::WalletReply* reply);
 
   ledger::Committer* node_;
   ledger::Clock* clock_;
-  Options options_;
-  std::mutex mutex_;
-  struct Bucket {
-    double tokens = 0;
-    uint64_t refilled_ns = 0;
-  };
-  std::map<std::string, Bucket> buckets_;  // Guarded by mutex_.
+  ledger::RateLimiter limiter_;  // Per wallet.
 };
 
 }  // namespace wallet
