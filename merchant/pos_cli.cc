@@ -11,10 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <termios.h>
-#include <unistd.h>
 
-#include <iostream>
 
 #include "ledger/client/client.h"
 #include "ledger/core/cpm.h"
@@ -23,6 +20,7 @@
 #include "merchant/emvco.h"
 #include "merchant/pos_client.h"
 #include "wallet/keys.h"
+#include "wallet/prompt.h"
 #include "wallet/qr.h"
 
 namespace merchant {
@@ -117,25 +115,7 @@ int ReadCode(const std::vector<std::string>& positional) {
   return 0;
 }
 
-// A secret from the environment, else asked for on the terminal without echo.
-std::string Secret(const char* env, const char* prompt) {
-  if (const char* from_env = std::getenv(env)) return from_env;
-  std::fprintf(stderr, "%s: ", prompt);
-  termios old_settings{};
-  const bool tty = tcgetattr(STDIN_FILENO, &old_settings) == 0;
-  if (tty) {
-    termios quiet = old_settings;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  std::getline(std::cin, line);
-  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &old_settings);
-  std::fprintf(stderr, "\n");
-  return line;
-}
-
-std::string Passphrase() { return Secret("POS_PASSPHRASE", "Terminal key passphrase"); }
+std::string Passphrase() { return wallet::ReadSecret("POS_PASSPHRASE", "Terminal key passphrase: "); }
 
 int InitTerminal(const std::map<std::string, std::string>& o) {
   if (!o.count("key")) Usage("missing --key");
@@ -237,7 +217,7 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
     body.set_amount(Number(o, "amount"));
     body.set_card_number(Need(o, "card"));
     body.set_staff_id(Need(o, "staff"));
-    body.set_pin(Secret("CARD_PIN", "Card PIN (the resident types it)"));
+    body.set_pin(wallet::ReadSecret("CARD_PIN", "Card PIN (the resident types it): "));
     status = call("CardPayment", body, &S::CardPayment);
   } else {
     std::optional<ledger::Id128> supplier = ledger::Id128::FromHex(Need(o, "supplier"));

@@ -4,7 +4,6 @@
 // when, history, send coin, pay a shop's code — the money-moving requests signed by the wallet's key.
 //
 // The passphrase is read from $WALLET_PASSPHRASE if set, else asked for on the terminal (not echoed).
-#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -25,6 +24,7 @@
 #include "wallet/wallet_client.h"
 #include "wallet/cpm.h"
 #include "wallet/keys.h"
+#include "wallet/prompt.h"
 #include "wallet/qr.h"
 
 namespace wallet {
@@ -95,22 +95,7 @@ std::string Required(const std::map<std::string, std::string>& options, const st
   return it->second;
 }
 
-std::string Passphrase(const char* prompt) {
-  if (const char* from_env = std::getenv("WALLET_PASSPHRASE")) return from_env;
-  std::fprintf(stderr, "%s", prompt);
-  termios old_settings{};
-  const bool tty = tcgetattr(STDIN_FILENO, &old_settings) == 0;
-  if (tty) {
-    termios quiet = old_settings;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  std::getline(std::cin, line);
-  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &old_settings);
-  std::fprintf(stderr, "\n");
-  return line;
-}
+std::string Passphrase(const char* prompt) { return ReadSecret("WALLET_PASSPHRASE", prompt); }
 
 int Init(const std::map<std::string, std::string>& options) {
   const std::string path = Required(options, "key");
