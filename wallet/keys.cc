@@ -1,16 +1,14 @@
 // Key pairs, sealing and signatures: see keys.h.
 #include "wallet/keys.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/storage/atomic_file.h"
 
 namespace wallet {
 namespace {
@@ -128,16 +126,7 @@ absl::StatusOr<KeyPair> Open(std::string_view sealed, std::string_view passphras
 }
 
 absl::Status WriteKeyFile(const std::string& path, std::string_view sealed) {
-  const std::string temporary = path + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", temporary, ": ", std::strerror(errno)));
-  const bool written = ::write(fd, sealed.data(), sealed.size()) == static_cast<ssize_t>(sealed.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
+  return ledger::WriteFileAtomically(path, sealed, 0600);
 }
 
 absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {

@@ -14,12 +14,14 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "ledger/core/journal.h"
 #include "ledger/replication/cluster_service.h"
 #include "ledger/replication/raft_node.h"
 #include "ledger/server/metrics.h"
 #include "ledger/server/node.h"
 #include "ledger/server/service.h"
+#include "ledger/storage/atomic_file.h"
 #include "ledger/storage/rocks_store.h"
 #include "merchant/pos_service.h"
 #include "wallet/wallet_service.h"
@@ -58,16 +60,6 @@ ABSL_FLAG(bool, stale_reads, false,
 namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
-
-// Written to a temporary name and renamed, so a reader never sees half a file.
-bool WritePortFile(const std::string& path, int grpc_port, int metrics_port) {
-  const std::string temporary = path + ".tmp";
-  FILE* file = fopen(temporary.c_str(), "w");
-  if (file == nullptr) return false;
-  const bool written = fprintf(file, "grpc %d\nmetrics %d\n", grpc_port, metrics_port) > 0;
-  if (fclose(file) != 0 || !written) return false;
-  return std::rename(temporary.c_str(), path.c_str()) == 0;
-}
 
 void OnSignal(int) { stop_requested = 1; }
 
@@ -171,7 +163,9 @@ int main(int argc, char** argv) {
           static_cast<unsigned long long>(head.index),
           raft ? ("raft node " + std::to_string(absl::GetFlag(FLAGS_raft_id))).c_str() : "single node");
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
-  if (!port_file.empty() && !WritePortFile(port_file, port, metrics->ListeningPort())) {
+  if (!port_file.empty() &&
+      !ledger::WriteFileAtomically(port_file, absl::StrCat("grpc ", port, "\nmetrics ", metrics->ListeningPort(), "\n"))
+           .ok()) {
     fprintf(stderr, "ledgerd: cannot write --port_file %s\n", port_file.c_str());
     return 1;
   }

@@ -23,6 +23,7 @@
 #include "ledger/core/journal.h"
 #include "ledger/core/records.h"
 #include "ledger/server/convert.h"
+#include "ledger/storage/atomic_file.h"
 #include "ledger/storage/rocks_store.h"
 
 namespace ledger {
@@ -335,18 +336,6 @@ std::string Yen(int64_t amount) {  // 12345 -> "12,345"
   return amount < 0 ? "-" + digits : digits;
 }
 
-// Writes `text` to `path` through a temporary file and a rename: a reader never sees half a file.
-bool WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return false;
-  }
-  return std::rename(temporary.c_str(), path.c_str()) == 0;
-}
-
 struct Payee {
   std::vector<std::string> fields;  // bank_code, branch_code, account_type, account_number, account_holder.
 };
@@ -480,16 +469,16 @@ int PayoutsCommand(LedgerConnection& stub, const Args& args) {
       row.push_back(std::to_string(t.count));
       csv += absl::StrJoin(row, ",") + "\n";
     }
-    if (!WriteFileAtomically(args.options.at("csv"), csv)) {
-      fprintf(stderr, "ledgerctl: cannot write %s\n", args.options.at("csv").c_str());
+    if (absl::Status written = WriteFileAtomically(args.options.at("csv"), csv); !written.ok()) {
+      fprintf(stderr, "ledgerctl: %s\n", std::string(written.message()).c_str());
       return 1;
     }
     fprintf(stderr, "ledgerctl: %zu payout(s), %s yen in total, written to %s\n", per_merchant.size(),
             Yen(all.payout).c_str(), args.options.at("csv").c_str());
   }
   if (args.Has("report")) {
-    if (!WriteFileAtomically(args.options.at("report"), report.str())) {
-      fprintf(stderr, "ledgerctl: cannot write %s\n", args.options.at("report").c_str());
+    if (absl::Status written = WriteFileAtomically(args.options.at("report"), report.str()); !written.ok()) {
+      fprintf(stderr, "ledgerctl: %s\n", std::string(written.message()).c_str());
       return 1;
     }
     fprintf(stderr, "ledgerctl: settlement report written to %s\n", args.options.at("report").c_str());
