@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "ledger/client/client.h"
 #include "ledger/core/journal.h"
+#include "ledger/core/pos.h"
 #include "ledger/core/records.h"
 #include "ledger/server/convert.h"
 #include "ledger/storage/atomic_file.h"
@@ -287,7 +288,7 @@ int RegisterCardCommand(LedgerConnection& stub, const Args& args) {
 }
 
 const absl::TimeZone& Japan() {
-  static const absl::TimeZone zone = absl::FixedTimeZone(9 * 3600);
+  static const absl::TimeZone zone = absl::FixedTimeZone(static_cast<int>(kJapanOffsetSeconds));  // Business days.
   return zone;
 }
 
