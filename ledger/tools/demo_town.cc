@@ -215,43 +215,43 @@ class Town {
     return true;
   }
 
-  bool Shop() {
-    // Residents 0..kReservedResidents-1 stay out of the shopping round: the deposit step needs their coin.
-    std::uniform_int_distribution<int> resident(kReservedResidents, residents_ - 1), shop(0, kShops - 1), price(3, 30);
+  // `payments` random payments, in requests of 100, from residents outside the reserved ones to one of
+  // `merchants` accounts of `role`, each 100 × [price_min, price_max] coin. Refusals (insufficient
+  // balance) are counted, not fatal.
+  bool PayAtRandom(Role role, int merchants, int payments, int price_min, int price_max, const char* what,
+                   int* refused) {
+    // Residents 0..kReservedResidents-1 stay out of the shopping rounds: the deposit step needs their coin.
+    std::uniform_int_distribution<int> resident(kReservedResidents, residents_ - 1), merchant(0, merchants - 1),
+        price(price_min, price_max);
     v1::CreateTransfersRequest request;
-    constexpr int kPayments = 1500;
-    for (int i = 0; i < kPayments; ++i) {
-      const int s = shop(rng_);
+    *refused = 0;
+    for (int i = 0; i < payments; ++i) {
+      const int m = merchant(rng_);
       const int64_t amount = price(rng_) * 100;
-      Add(&request, Account(kResidentCoin, resident(rng_)), Account(kShopCoin, s), amount, kCodePayment);
-      if (request.transfers_size() == 100 || i + 1 == kPayments) {
-        int refused = 0;
-        if (!Send(request, "payments", &refused)) return false;
-        refused_payments_ += refused;
+      Add(&request, Account(kResidentCoin, resident(rng_)), Account(role, m), amount, kCodePayment);
+      if (request.transfers_size() == 100 || i + 1 == payments) {
+        int batch_refused = 0;
+        if (!Send(request, what, &batch_refused)) return false;
+        *refused += batch_refused;
         request.Clear();
       }
     }
-    printf("%d payments, %d refused for insufficient balance\n", kPayments, refused_payments_);
+    return true;
+  }
+
+  bool Shop() {
+    constexpr int kPayments = 1500;
+    int refused = 0;
+    if (!PayAtRandom(kShopCoin, kShops, kPayments, 3, 30, "payments", &refused)) return false;
+    printf("%d payments, %d refused for insufficient balance\n", kPayments, refused);
     return true;
   }
 
   bool MorningMarket() {
-    std::uniform_int_distribution<int> resident(kReservedResidents, residents_ - 1), stall(0, kStalls - 1),
-        price(2, 15);
-    v1::CreateTransfersRequest request;
     constexpr int kPurchases = 600;
     int refused = 0;
-    for (int i = 0; i < kPurchases; ++i) {
-      Add(&request, Account(kResidentCoin, resident(rng_)), Account(kStallCoin, stall(rng_)), price(rng_) * 100,
-          kCodePayment);
-      if (request.transfers_size() == 100 || i + 1 == kPurchases) {
-        int batch_refused = 0;
-        if (!Send(request, "market purchases", &batch_refused)) return false;
-        refused += batch_refused;
-        request.Clear();
-      }
-    }
-    refused_payments_ += refused;
+    if (!PayAtRandom(kStallCoin, kStalls, kPurchases, 2, 15, "market purchases", &refused)) return false;
+    v1::CreateTransfersRequest request;
     // Each stall buys seedlings from the next two stalls (B2B in coin: it keeps circulating), then cashes
     // a quarter of what it holds out to yen (coin retired to the issuer).
     for (int s = 0; s < kStalls; ++s) {
@@ -565,7 +565,6 @@ class Town {
   uint64_t transfer_sequence_ = 0;
   int64_t expected_coin_in_wallets_ = 0;
   int64_t expected_points_ = 0;
-  int refused_payments_ = 0;
   int64_t promo_issued_ = 0;
   int64_t breakage_before_ = 0;
   int64_t street_fees_ = 0;
