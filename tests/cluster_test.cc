@@ -143,35 +143,19 @@ class Cluster {
 
 // One asset, the issuer, funded non-negative wallets — through the leader-following client.
 void SetUpTown(LedgerConnection& connection) {
-  v1::CreateAssetsRequest assets;
-  v1::Asset* coin = assets.add_assets();
-  coin->set_id(1);
-  coin->set_code("COIN");
-  coin->set_breakage_account_id(IdBytes(2));
+  const testing::Town town = testing::MakeTown(kIssuer, kFirstWallet, kWallets, kFunding);
   v1::CreateReply reply;
   auto call = [&](auto rpc) { return connection.Call(rpc); };
   ASSERT_TRUE(call([&](LedgerConnection& c) {
-                return c.ledger().CreateAssets(ContextWithDeadline(std::chrono::seconds(10)).get(), assets, &reply);
+                return c.ledger().CreateAssets(ContextWithDeadline(std::chrono::seconds(10)).get(), town.assets, &reply);
               }).ok());
-  v1::CreateAccountsRequest accounts;
-  v1::Account* issuer = accounts.add_accounts();
-  issuer->set_id(IdBytes(kIssuer));
-  issuer->set_asset(1);
-  issuer->set_kind(v1::ISSUER);
-  for (int i = 0; i < kWallets; ++i) {
-    v1::Account* wallet = accounts.add_accounts();
-    wallet->set_id(IdBytes(kFirstWallet + i));
-    wallet->set_asset(1);
-    wallet->set_kind(v1::WALLET);
-    wallet->set_flags(v1::NON_NEGATIVE);
-  }
   ASSERT_TRUE(call([&](LedgerConnection& c) {
-                return c.ledger().CreateAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), accounts, &reply);
+                return c.ledger().CreateAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), town.accounts,
+                                                 &reply);
               }).ok());
-  v1::CreateTransfersRequest funding;
-  for (int i = 0; i < kWallets; ++i) *funding.add_transfers() = MakeTransfer(0, 1 + i, kIssuer, kFirstWallet + i, kFunding);
   ASSERT_TRUE(call([&](LedgerConnection& c) {
-                return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(), funding, &reply);
+                return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(), town.funding,
+                                                  &reply);
               }).ok());
   for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
 }

@@ -106,31 +106,12 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
 
   {  // The town: one asset, the issuer, funded non-negative wallets.
     auto stub = ConnectLedger(server.address());
-    v1::CreateAssetsRequest assets;
-    v1::Asset* coin = assets.add_assets();
-    coin->set_id(1);
-    coin->set_code("COIN");
-    coin->set_breakage_account_id(IdBytes(2));
+    const testing::Town town = testing::MakeTown(kIssuer, kFirstWallet, kWallets, kFunding);
     v1::CreateReply reply;
-    ASSERT_TRUE(stub->CreateAssets(ContextWithDeadline(std::chrono::seconds(10)).get(), assets, &reply).ok());
-    v1::CreateAccountsRequest accounts;
-    v1::Account* issuer = accounts.add_accounts();
-    issuer->set_id(IdBytes(kIssuer));
-    issuer->set_asset(1);
-    issuer->set_kind(v1::ISSUER);
-    for (int i = 0; i < kWallets; ++i) {
-      v1::Account* wallet = accounts.add_accounts();
-      wallet->set_id(IdBytes(kFirstWallet + i));
-      wallet->set_asset(1);
-      wallet->set_kind(v1::WALLET);
-      wallet->set_flags(v1::NON_NEGATIVE);
-    }
-    ASSERT_TRUE(stub->CreateAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), accounts, &reply).ok());
-    v1::CreateTransfersRequest funding;
-    for (int i = 0; i < kWallets; ++i) {
-      *funding.add_transfers() = MakeTransfer(0, 1 + i, kIssuer, kFirstWallet + i, kFunding);
-    }
-    ASSERT_TRUE(stub->CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(), funding, &reply).ok());
+    ASSERT_TRUE(stub->CreateAssets(ContextWithDeadline(std::chrono::seconds(10)).get(), town.assets, &reply).ok());
+    ASSERT_TRUE(stub->CreateAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), town.accounts, &reply).ok());
+    ASSERT_TRUE(
+        stub->CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(), town.funding, &reply).ok());
     for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
   }
 
