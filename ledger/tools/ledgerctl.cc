@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -394,8 +395,10 @@ int PayoutsCommand(LedgerConnection& stub, const Args& args) {
   // Payouts are in yen at 1 coin = 1 yen: only assets without decimals qualify.
   std::map<uint32_t, v1::Asset> assets;
   {
+    std::set<uint32_t> ids;  // Each asset once: a month of cash-outs names the same one or two.
+    for (const v1::CashOutRecord& c : reply.cash_outs()) ids.insert(c.asset());
     v1::LookupAssetsRequest lookup;
-    for (const v1::CashOutRecord& c : reply.cash_outs()) lookup.add_ids(c.asset());
+    for (uint32_t id : ids) lookup.add_ids(id);
     v1::LookupAssetsReply found;
     status = stub.Call([&](LedgerConnection& c) { return c.ledger().LookupAssets(Context().get(), lookup, &found); });
     if (!status.ok()) return RpcFailed(status);
