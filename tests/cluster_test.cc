@@ -124,7 +124,34 @@ class Cluster {
       if (agreed) previous = *seen.begin();
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
+    Describe(nodes);
     return false;
+  }
+
+  // Prints what each node says about itself and the end of its log: what a failed wait leaves behind.
+  void Describe(const std::vector<int>& nodes) {
+    for (int i : nodes) {
+      std::optional<v1::ClusterStatusReply> status = Status(i);
+      if (!status) {
+        std::printf("node %d: no status (running=%d)\n", i + 1, nodes_[i].running());
+      } else {
+        std::printf("node %d: role %s term %llu leader %llu commit %llu applied %llu last %llu journal %llu\n", i + 1,
+                    status->role().c_str(), static_cast<unsigned long long>(status->term()),
+                    static_cast<unsigned long long>(status->leader_id()),
+                    static_cast<unsigned long long>(status->commit_index()),
+                    static_cast<unsigned long long>(status->applied_index()),
+                    static_cast<unsigned long long>(status->last_index()),
+                    static_cast<unsigned long long>(status->journal_index()));
+      }
+      std::ifstream log(nodes_[i].log_path());
+      std::vector<std::string> lines;
+      for (std::string line; std::getline(log, line);) lines.push_back(line);
+      const size_t from = lines.size() > 40 ? lines.size() - 40 : 0;
+      std::printf("node %d: last %zu of %zu log lines (%s):\n", i + 1, lines.size() - from, lines.size(),
+                  nodes_[i].log_path().c_str());
+      for (size_t k = from; k < lines.size(); ++k) std::printf("  | %s\n", lines[k].c_str());
+    }
+    std::fflush(stdout);
   }
 
   LedgerProcess& node(int i) { return nodes_[i]; }
