@@ -18,45 +18,6 @@ namespace wallet {
 using ledger::AccountId;
 namespace v1 = ledger::v1;
 
-template <typename Body>
-grpc::Status WalletService::Authenticate(const char* method, const v1::WalletRequest& in, Body* body,
-                                         AccountId* account) {
-  std::optional<AccountId> id = ledger::Id128::FromBytes(in.account_id());
-  if (!id || id->IsZero()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "account_id: must be 16 bytes, not zero");
-  if (in.nonce() == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "nonce: must not be zero");
-  if (in.signature().size() != crypto_sign_BYTES) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "signature: must be 64 bytes (Ed25519)");
-  }
-  if (!limiter_.Take(in.account_id(), clock_->NowNanos())) {
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat("wallet ", id->ToHex(), ": more than ", limiter_.requests_per_second(),
-                                     " requests per second; slow down"));
-  }
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);
-  std::string key;
-  if (!node_->state().Get(ledger::keys::Key(*id, ""), &key) || key.size() < 33) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, absl::StrCat("wallet ", id->ToHex(), " has no registered key"));
-  }
-  const std::string signed_bytes = WalletSignedBytes(method, in.account_id(), in.timestamp_ms(), in.nonce(), in.body());
-  if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(in.signature().data()),
-                                  reinterpret_cast<const unsigned char*>(signed_bytes.data()), signed_bytes.size(),
-                                  reinterpret_cast<const unsigned char*>(key.data() + 1)) != 0) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "signature mismatch (not this wallet's key, or altered)");
-  }
-  const uint64_t now_ms = clock_->NowNanos() / 1'000'000;
-  const uint64_t skew = now_ms > in.timestamp_ms() ? now_ms - in.timestamp_ms() : in.timestamp_ms() - now_ms;
-  if (skew > kWalletRequestWindowMs) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        absl::StrCat("timestamp_ms: ", skew / 1000, " s off the ledger's clock (window ",
-                                     kWalletRequestWindowMs / 1000, " s)"));
-  }
-  if (!body->ParseFromString(in.body())) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("body: not a ", Body::descriptor()->name(), " message"));
-  }
-  *account = *id;
-  return grpc::Status::OK;
-}
-
 grpc::Status WalletService::Submit(ledger::Command command, const AccountId& payer, v1::WalletReply* reply) {
   std::vector<ledger::Command> commands;
   commands.push_back(std::move(command));
@@ -78,7 +39,7 @@ grpc::Status WalletService::Submit(ledger::Command command, const AccountId& pay
 grpc::Status WalletService::Send(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
   v1::SendRequest body;
   AccountId account;
-  if (grpc::Status auth = Authenticate("Send", *in, &body, &account); !auth.ok()) return auth;
+  if (grpc::Status auth = verifier_.Verify("Send", *in, &body, &account); !auth.ok()) return auth;
   std::optional<AccountId> id = ledger::Id128::FromBytes(body.transfer_id());
   std::optional<AccountId> to = ledger::Id128::FromBytes(body.to_account_id());
   if (!id || id->IsZero()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "transfer_id: must be 16 bytes, not zero");
@@ -96,7 +57,7 @@ grpc::Status WalletService::Send(grpc::ServerContext*, const v1::WalletRequest* 
 grpc::Status WalletService::PayMpm(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
   v1::PayMpmRequest body;
   AccountId account;
-  if (grpc::Status auth = Authenticate("PayMpm", *in, &body, &account); !auth.ok()) return auth;
+  if (grpc::Status auth = verifier_.Verify("PayMpm", *in, &body, &account); !auth.ok()) return auth;
   absl::StatusOr<merchant::MpmPayload> payload = merchant::ParseMpm(body.payload());
   if (!payload.ok()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("payload: ", payload.status().message()));

@@ -13,6 +13,7 @@
 #include "ledger/server/committer.h"
 #include "ledger/server/node.h"
 #include "ledger/server/rate_limiter.h"
+#include "wallet/wallet_verifier.h"
 #include "proto/ledger.grpc.pb.h"
 
 namespace wallet {
@@ -24,20 +25,16 @@ class WalletService final : public ledger::v1::Wallet::Service {
     double burst = 10;
   };
   WalletService(ledger::Committer* node, ledger::Clock* clock, Options options)
-      : node_(node), clock_(clock), limiter_(options.requests_per_second, options.burst) {}
+      : node_(node), verifier_(node, clock, options.requests_per_second, options.burst) {}
 
   grpc::Status Send(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
   grpc::Status PayMpm(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
 
  private:
-  template <typename Body>
-  grpc::Status Authenticate(const char* method, const ledger::v1::WalletRequest& in, Body* body,
-                            ledger::AccountId* account);
   grpc::Status Submit(ledger::Command command, const ledger::AccountId& payer, ledger::v1::WalletReply* reply);
 
   ledger::Committer* node_;
-  ledger::Clock* clock_;
-  ledger::RateLimiter limiter_;  // Per wallet.
+  WalletVerifier verifier_;
 };
 
 }  // namespace wallet

@@ -31,6 +31,13 @@ enum class CommandTag : uint8_t {
   kRegisterKey = 12,
   kWalletSend = 13,
   kRegisterCard = 14,
+  kSetHealthProgram = 15,
+  kRegisterDevice = 16,
+  kSetConsent = 17,
+  kStepReport = 18,         // As submitted (replicated log): with steps, signature and salt.
+  kStepReportJournal = 19,  // As journaled: the commitment instead (health.h).
+  kExchangePoints = 20,
+  kEraseStepData = 21,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -59,8 +66,52 @@ Transfer DecodeTransferRequest(Decoder* d) {
   return t;
 }
 
-void EncodeCommand(const Command& command, Encoder* e) {
-  if (const auto* asset = std::get_if<Asset>(&command)) {
+// journal: encode as the journal keeps it (a step report's health data replaced by its commitment).
+void EncodeCommand(const Command& command, Encoder* e, bool journal) {
+  if (const auto* report = std::get_if<StepReport>(&command)) {
+    e->U8(static_cast<uint8_t>(journal ? CommandTag::kStepReportJournal : CommandTag::kStepReport));
+    e->U32(report->program);
+    e->Id(report->resident);
+    e->Bytes(report->device_id);
+    e->U32(report->day);
+    e->U64(report->nonce);
+    if (journal) {
+      e->Bytes(report->commitment.empty() ? StepCommitment(report->salt, report->steps, report->signature)
+                                          : report->commitment);
+    } else {
+      e->U32(report->steps);
+      e->Bytes(report->signature);
+      e->Bytes(report->salt);
+    }
+  } else if (const auto* program = std::get_if<SetHealthProgram>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kSetHealthProgram));
+    EncodeHealthProgram(program->program, e);
+  } else if (const auto* device = std::get_if<RegisterDevice>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kRegisterDevice));
+    e->Id(device->resident);
+    e->Bytes(device->device_id);
+    e->Bytes(device->public_key);
+    e->U8(device->revoke ? 1 : 0);
+    e->U64(device->nonce);
+  } else if (const auto* consent = std::get_if<SetConsent>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kSetConsent));
+    e->Id(consent->resident);
+    e->U8(consent->purpose);
+    e->U8(consent->granted ? 1 : 0);
+    e->U64(consent->nonce);
+  } else if (const auto* exchange = std::get_if<ExchangePoints>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kExchangePoints));
+    e->U32(exchange->program);
+    e->Id(exchange->resident);
+    e->Id(exchange->coin_wallet);
+    e->I64(exchange->points);
+    e->Bytes(exchange->exchange_id);
+    e->U64(exchange->nonce);
+  } else if (const auto* erase = std::get_if<EraseStepData>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kEraseStepData));
+    e->Id(erase->resident);
+    e->U64(erase->nonce);
+  } else if (const auto* asset = std::get_if<Asset>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kAsset));
     e->U32(asset->id);
     e->Bytes(asset->code);
@@ -149,7 +200,60 @@ void EncodeCommand(const Command& command, Encoder* e) {
 }
 
 std::optional<Command> DecodeCommand(Decoder* d) {
-  switch (static_cast<CommandTag>(d->U8())) {
+  const auto tag = static_cast<CommandTag>(d->U8());
+  switch (tag) {
+    case CommandTag::kStepReport:
+    case CommandTag::kStepReportJournal: {
+      StepReport report;
+      report.program = d->U32();
+      report.resident = d->Id();
+      report.device_id = d->Bytes();
+      report.day = d->U32();
+      report.nonce = d->U64();
+      if (tag == CommandTag::kStepReportJournal) {
+        report.commitment = d->Bytes();
+      } else {
+        report.steps = d->U32();
+        report.signature = d->Bytes();
+        report.salt = d->Bytes();
+      }
+      return report;
+    }
+    case CommandTag::kSetHealthProgram:
+      return SetHealthProgram{DecodeHealthProgram(d)};
+    case CommandTag::kRegisterDevice: {
+      RegisterDevice device;
+      device.resident = d->Id();
+      device.device_id = d->Bytes();
+      device.public_key = d->Bytes();
+      device.revoke = d->U8() != 0;
+      device.nonce = d->U64();
+      return device;
+    }
+    case CommandTag::kSetConsent: {
+      SetConsent consent;
+      consent.resident = d->Id();
+      consent.purpose = d->U8();
+      consent.granted = d->U8() != 0;
+      consent.nonce = d->U64();
+      return consent;
+    }
+    case CommandTag::kExchangePoints: {
+      ExchangePoints exchange;
+      exchange.program = d->U32();
+      exchange.resident = d->Id();
+      exchange.coin_wallet = d->Id();
+      exchange.points = d->I64();
+      exchange.exchange_id = d->Bytes();
+      exchange.nonce = d->U64();
+      return exchange;
+    }
+    case CommandTag::kEraseStepData: {
+      EraseStepData erase;
+      erase.resident = d->Id();
+      erase.nonce = d->U64();
+      return erase;
+    }
     case CommandTag::kAsset: {
       Asset asset;
       asset.id = d->U32();
@@ -296,7 +400,7 @@ std::string EncodeBatch(const Batch& batch) {
   e.U32(static_cast<uint32_t>(batch.request_sizes.size()));
   for (uint32_t size : batch.request_sizes) e.U32(size);
   e.U32(static_cast<uint32_t>(batch.commands.size()));
-  for (const Command& command : batch.commands) EncodeCommand(command, &e);
+  for (const Command& command : batch.commands) EncodeCommand(command, &e, /*journal=*/false);
   return out;
 }
 
@@ -343,7 +447,7 @@ std::string EncodeJournalEntry(const JournalEntry& entry) {
   for (uint32_t size : entry.request_sizes) e.U32(size);
   e.U32(static_cast<uint32_t>(entry.commands.size()));
   for (size_t i = 0; i < entry.commands.size(); ++i) {
-    EncodeCommand(entry.commands[i], &e);
+    EncodeCommand(entry.commands[i], &e, /*journal=*/true);
     EncodeOutcome(entry.outcomes[i], &e);
   }
   out += Blake2b256(out);

@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "ledger/core/health.h"
 #include "ledger/core/kv.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/records.h"
@@ -27,10 +28,13 @@ struct CloseAccount {
 };
 
 // One command in a batch. Asset/Account/Transfer carry only their request fields. The Pos* commands are
-// shop payments (ledger/core/pos.h); they move value through transfers the ledger derives.
+// shop payments (ledger/core/pos.h), the health ones health mileage (ledger/core/health.h); they move
+// value through transfers the ledger derives. A StepReport is journaled without its health data (its
+// commitment instead), so a report decoded from the journal has steps 0 and no signature.
 using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment, PosRefund, PosCancel, PosCloseDay,
                              PosFees, PosCashOut, PosSupplierPayment, RegisterKey,
-                             WalletSend, RegisterCard>;
+                             WalletSend, RegisterCard, SetHealthProgram, RegisterDevice, SetConsent, StepReport,
+                             ExchangePoints, EraseStepData>;
 
 // What became of one command.
 struct Outcome {
@@ -49,6 +53,7 @@ enum class SystemEventType : uint8_t {
   kExpiry = 1,          // A lapsed lot moved from a wallet to the asset's breakage account.
   kPendingExpired = 2,  // A pending transfer timed out; its reservation was released.
   kFee = 3,             // The fee transfer of a cash-out or supplier payment (command in the same entry).
+  kExchangeCoin = 4,    // The coin leg of a points exchange (command in the same entry).
 };
 
 struct SystemEvent {

@@ -155,4 +155,48 @@ std::string StaffOperation(const AccountId& wallet, Timestamp timestamp) {
 
 std::string StaffOperationPrefix(const AccountId& wallet) { return MerchantKey(kStaffOperation, wallet); }
 
+std::string HealthProgram(uint32_t program) {
+  std::string key(1, kHealthProgram);
+  AppendBigEndian32(program, &key);
+  return key;
+}
+
+std::string ResidentPrefix(char table, const AccountId& resident) {
+  std::string key(1, table);
+  AppendId(resident, &key);
+  return key;
+}
+
+std::string Device(const AccountId& resident, std::string_view device_id) {
+  return ResidentPrefix(kDevice, resident).append(device_id);
+}
+
+std::string Consent(const AccountId& resident, uint8_t purpose) {
+  std::string key = ResidentPrefix(kConsent, resident);
+  key.push_back(static_cast<char>(purpose));
+  return key;
+}
+
+std::string DailyAward(const AccountId& resident, uint32_t day) {
+  std::string key = ResidentPrefix(kDailyAward, resident);
+  AppendBigEndian32(day, &key);
+  return key;
+}
+
+std::string MonthlyTally(const AccountId& resident, uint32_t month) {
+  std::string key = ResidentPrefix(kMonthlyTally, resident);
+  AppendBigEndian32(month, &key);
+  return key;
+}
+
+std::string StepRecord(const AccountId& resident, uint32_t day) {
+  std::string key = ResidentPrefix(kStepRecord, resident);
+  AppendBigEndian32(day, &key);
+  return key;
+}
+
+std::string Exchange(const AccountId& resident, std::string_view exchange_id) {
+  return ResidentPrefix(kExchange, resident).append(exchange_id);
+}
+
 }  // namespace ledger::keys

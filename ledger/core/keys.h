@@ -31,6 +31,13 @@ inline constexpr char kKey = 'K';
 inline constexpr char kNonce = 'N';
 inline constexpr char kCard = 'C';
 inline constexpr char kStaffOperation = 'O';
+inline constexpr char kHealthProgram = 'G';
+inline constexpr char kDevice = 'V';
+inline constexpr char kConsent = 'I';
+inline constexpr char kDailyAward = 'E';
+inline constexpr char kMonthlyTally = 'R';
+inline constexpr char kStepRecord = 'D';
+inline constexpr char kExchange = 'e';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -56,6 +63,17 @@ std::string Nonce(const AccountId& account, uint64_t nonce);
 std::string Card(std::string_view card);
 std::string StaffOperation(const AccountId& wallet, Timestamp timestamp);
 std::string StaffOperationPrefix(const AccountId& wallet);
+// Health mileage (ledger/core/health.h). Resident first, so one resident's records are contiguous;
+// days (yyyymmdd) and months (yyyymm) big-endian so they sort by date.
+std::string HealthProgram(uint32_t program);
+std::string Device(const AccountId& resident, std::string_view device_id);
+std::string Consent(const AccountId& resident, uint8_t purpose);
+std::string DailyAward(const AccountId& resident, uint32_t day);
+std::string MonthlyTally(const AccountId& resident, uint32_t month);
+std::string StepRecord(const AccountId& resident, uint32_t day);
+// Key prefix of one table for one resident (e.g. kStepRecord: all of a resident's step records).
+std::string ResidentPrefix(char table, const AccountId& resident);
+std::string Exchange(const AccountId& resident, std::string_view exchange_id);
 
 // Decoders for the index keys. They assume the key came from the matching encoder.
 void DecodeExpiryIndex(std::string_view key, Timestamp* expiry, AccountId* id);

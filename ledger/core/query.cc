@@ -151,4 +151,78 @@ CashOutPage ListCashOuts(const KvReader& state, Timestamp from, Timestamp to, co
   return page;
 }
 
+std::vector<HealthProgram> LookupHealthVersions(const KvReader& state, uint32_t program) {
+  std::string bytes;
+  if (!state.Get(keys::HealthProgram(program), &bytes)) return {};
+  std::optional<std::vector<HealthProgram>> versions = DecodeHealthVersions(bytes);
+  return versions ? std::move(*versions) : std::vector<HealthProgram>{};
+}
+
+namespace {
+
+// Records of one resident keyed by a big-endian yyyymmdd, for days in [from_day, to_day].
+template <typename Record>
+std::vector<std::pair<uint32_t, Record>> ScanDays(const KvReader& state, const std::string& from,
+                                                  const std::string& to,
+                                                  std::optional<Record> (*decode)(std::string_view)) {
+  std::vector<std::pair<uint32_t, Record>> out;
+  std::string end = to;
+  end.push_back('\0');  // Inclusive of to_day.
+  state.Scan(from, end, false, [&](std::string_view key, std::string_view value) {
+    const std::string_view day_bytes = key.substr(key.size() - 4);
+    uint32_t day = 0;
+    for (char c : day_bytes) day = (day << 8) | static_cast<uint8_t>(c);
+    if (std::optional<Record> record = decode(value)) out.emplace_back(day, std::move(*record));
+    return true;
+  });
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<uint32_t, DailyAward>> LookupDailyAwards(const KvReader& state, const AccountId& resident,
+                                                               uint32_t from_day, uint32_t to_day) {
+  return ScanDays<DailyAward>(state, keys::DailyAward(resident, from_day), keys::DailyAward(resident, to_day),
+                              &DecodeDailyAward);
+}
+
+std::vector<std::pair<uint32_t, StepRecord>> LookupStepRecords(const KvReader& state, const AccountId& resident,
+                                                               uint32_t from_day, uint32_t to_day) {
+  return ScanDays<StepRecord>(state, keys::StepRecord(resident, from_day), keys::StepRecord(resident, to_day),
+                              &DecodeStepRecord);
+}
+
+MonthlyTally LookupMonthlyTally(const KvReader& state, const AccountId& resident, uint32_t month) {
+  std::string bytes;
+  if (!state.Get(keys::MonthlyTally(resident, month), &bytes)) return {};
+  return DecodeMonthlyTally(bytes).value_or(MonthlyTally{});
+}
+
+std::vector<std::pair<std::string, DeviceRecord>> LookupDevices(const KvReader& state, const AccountId& resident) {
+  std::vector<std::pair<std::string, DeviceRecord>> out;
+  const std::string prefix = keys::ResidentPrefix(keys::kDevice, resident);
+  std::string end = prefix;
+  end.push_back('\xff');
+  state.Scan(prefix, end, false, [&](std::string_view key, std::string_view value) {
+    if (std::optional<DeviceRecord> device = DecodeDeviceRecord(value)) {
+      out.emplace_back(std::string(key.substr(prefix.size())), std::move(*device));
+    }
+    return true;
+  });
+  return out;
+}
+
+std::optional<ConsentRecord> LookupConsent(const KvReader& state, const AccountId& resident, uint8_t purpose) {
+  std::string bytes;
+  if (!state.Get(keys::Consent(resident, purpose), &bytes)) return std::nullopt;
+  return DecodeConsentRecord(bytes);
+}
+
+std::optional<ExchangeRecord> LookupExchange(const KvReader& state, const AccountId& resident,
+                                             std::string_view exchange_id) {
+  std::string bytes;
+  if (!state.Get(keys::Exchange(resident, exchange_id), &bytes)) return std::nullopt;
+  return DecodeExchangeRecord(bytes);
+}
+
 }  // namespace ledger

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "ledger/core/health.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/kv.h"
 #include "ledger/core/records.h"
@@ -60,6 +61,19 @@ BalanceAt BalanceAtTime(const KvReader& state, const AccountId& id, Timestamp at
 // The stored bytes of journal entries from..from+limit-1 that exist.
 std::vector<std::pair<uint64_t, std::string>> ReadJournal(const KvReader& state, uint64_t from,
                                                           int limit);
+
+// Health mileage (health.h).
+std::vector<HealthProgram> LookupHealthVersions(const KvReader& state, uint32_t program);
+// A resident's awards / step records for days in [from_day, to_day] (yyyymmdd), ascending.
+std::vector<std::pair<uint32_t, DailyAward>> LookupDailyAwards(const KvReader& state, const AccountId& resident,
+                                                               uint32_t from_day, uint32_t to_day);
+std::vector<std::pair<uint32_t, StepRecord>> LookupStepRecords(const KvReader& state, const AccountId& resident,
+                                                               uint32_t from_day, uint32_t to_day);
+MonthlyTally LookupMonthlyTally(const KvReader& state, const AccountId& resident, uint32_t month);
+std::vector<std::pair<std::string, DeviceRecord>> LookupDevices(const KvReader& state, const AccountId& resident);
+std::optional<ConsentRecord> LookupConsent(const KvReader& state, const AccountId& resident, uint8_t purpose);
+std::optional<ExchangeRecord> LookupExchange(const KvReader& state, const AccountId& resident,
+                                             std::string_view exchange_id);
 
 }  // namespace ledger
 

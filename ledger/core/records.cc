@@ -74,6 +74,19 @@ constexpr const char* kResultNames[kResultCount] = {
     "pin_invalid",
     "card_locked",
     "card_invalid",
+    "health_program_not_found",
+    "health_program_invalid",
+    "effective_day_invalid",
+    "device_not_found",
+    "device_revoked",
+    "device_id_invalid",
+    "consent_required",
+    "purpose_invalid",
+    "report_day_in_future",
+    "report_day_too_old",
+    "steps_implausible",
+    "exchange_not_offered",
+    "exchange_unit_invalid",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

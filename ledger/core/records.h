@@ -77,8 +77,21 @@ enum class [[nodiscard]] Result : uint8_t {
   kPinInvalid = 59,
   kCardLocked = 60,
   kCardInvalid = 61,
+  kHealthProgramNotFound = 62,
+  kHealthProgramInvalid = 63,
+  kEffectiveDayInvalid = 64,
+  kDeviceNotFound = 65,
+  kDeviceRevoked = 66,
+  kDeviceIdInvalid = 67,
+  kConsentRequired = 68,
+  kPurposeInvalid = 69,
+  kReportDayInFuture = 70,
+  kReportDayTooOld = 71,
+  kStepsImplausible = 72,
+  kExchangeNotOffered = 73,
+  kExchangeUnitInvalid = 74,
 };
-inline constexpr int kResultCount = 62;
+inline constexpr int kResultCount = 75;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

@@ -5,10 +5,14 @@
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
+
+#include <sodium.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/core/health.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/cpm.h"
@@ -65,6 +69,23 @@ class Working {
   }
   void Put(std::string key, std::string value) { Set(std::move(key), std::move(value)); }
   void Delete(std::string key) { Set(std::move(key), std::nullopt); }
+  // The keys that exist in [from, to), with this batch's own writes and deletes, ascending.
+  std::vector<std::string> KeysInRange(std::string_view from, std::string_view to) const {
+    std::set<std::string> found;
+    base_.Scan(from, to, false, [&](std::string_view key, std::string_view) {
+      found.emplace(key);
+      return true;
+    });
+    for (const auto& [key, value] : overlay_) {
+      if (key < from || key >= to) continue;
+      if (value) {
+        found.insert(key);
+      } else {
+        found.erase(key);
+      }
+    }
+    return std::vector<std::string>(found.begin(), found.end());
+  }
 
   // ----- assets -----
   const Asset* FindAsset(AssetId id) {
@@ -551,6 +572,12 @@ class BatchApplier {
     if (const auto* key = std::get_if<RegisterKey>(&command)) return Register(*key, at);
     if (const auto* send = std::get_if<WalletSend>(&command)) return Send(*send, at);
     if (const auto* card = std::get_if<RegisterCard>(&command)) return IssueCard(*card, at);
+    if (const auto* program = std::get_if<SetHealthProgram>(&command)) return SetProgram(*program, at);
+    if (const auto* device = std::get_if<RegisterDevice>(&command)) return Device(*device, at);
+    if (const auto* consent = std::get_if<SetConsent>(&command)) return Consent(*consent, at);
+    if (const auto* report = std::get_if<StepReport>(&command)) return Steps(*report, at);
+    if (const auto* exchange = std::get_if<ExchangePoints>(&command)) return Exchange(*exchange, at);
+    if (const auto* erase = std::get_if<EraseStepData>(&command)) return Erase(*erase, at);
     const Transfer& transfer = std::get<Transfer>(command);
     Outcome outcome = CreateTransfer(transfer, at);
     if (!in_chain && outcome.result != Result::kOk && !outcome.duplicate) RecordFailure(transfer, outcome);
@@ -975,6 +1002,331 @@ class BatchApplier {
   void RecordStaff(const PosPayment& p, const AccountId& wallet, const char* operation, Result result, Timestamp at) {
     StaffOperation op{wallet, at, p.merchant, p.terminal, p.staff, operation, p.payment_id, p.amount, result};
     working_.Put(keys::StaffOperation(wallet, at), EncodeStaffOperation(op));
+  }
+
+  // ----- health mileage (health.h) -----
+  std::vector<HealthProgram> LoadHealthVersions(uint32_t program) {
+    std::string bytes;
+    if (!working_.Get(keys::HealthProgram(program), &bytes)) return {};
+    std::optional<std::vector<HealthProgram>> versions = DecodeHealthVersions(bytes);
+    if (!versions) Fatal(absl::StrCat("health program ", program, " record is corrupt"));
+    return std::move(*versions);
+  }
+
+  // Spends a signed request's nonce (0: none); false if it was spent before.
+  bool SpendNonce(const AccountId& account, uint64_t nonce) {
+    if (nonce == 0) return true;
+    std::string unused;
+    if (working_.Get(keys::Nonce(account, nonce), &unused)) return false;
+    working_.Put(keys::Nonce(account, nonce), "");
+    return true;
+  }
+
+  Outcome SetProgram(const SetHealthProgram& command, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    HealthProgram p = command.program;
+    p.timestamp = 0;
+    if (!HealthProgramProblem(p).empty()) {
+      outcome.result = Result::kHealthProgramInvalid;
+      return outcome;
+    }
+    // The accounts: points BUDGET funding; for the exchange, a retire account of the points asset and a
+    // coin account.
+    const Account* funding = working_.FindAccount(p.funding);
+    if (funding == nullptr) {
+      outcome.result = Result::kAccountNotFound;
+      return outcome;
+    }
+    if (funding->kind != AccountKind::kBudget) {
+      outcome.result = Result::kKindInvalid;
+      return outcome;
+    }
+    if (p.offers_exchange()) {
+      const Account* retire = working_.FindAccount(p.exchange_retire);
+      const Account* coin = working_.FindAccount(p.coin_funding);
+      if (retire == nullptr || coin == nullptr) {
+        outcome.result = Result::kAccountNotFound;
+        return outcome;
+      }
+      if (retire->asset != funding->asset || coin->asset == funding->asset) {
+        outcome.result = Result::kAssetMismatch;
+        return outcome;
+      }
+    }
+    std::vector<HealthProgram> versions = LoadHealthVersions(p.program);
+    const uint32_t today = BusinessDay(at);
+    auto same_day = std::find_if(versions.begin(), versions.end(),
+                                 [&](const HealthProgram& v) { return v.effective_day == p.effective_day; });
+    if (same_day != versions.end()) {
+      HealthProgram existing = *same_day;
+      const Timestamp set_at = existing.timestamp;
+      existing.timestamp = 0;
+      if (existing == p) return Outcome{Result::kOk, true, set_at};
+    }
+    // Past awards are never recomputed: after the first version, changes start tomorrow at the earliest.
+    if (!versions.empty() && p.effective_day <= today) {
+      outcome.result = Result::kEffectiveDayInvalid;
+      return outcome;
+    }
+    p.timestamp = at;
+    if (same_day != versions.end()) {
+      *same_day = p;
+    } else {
+      if (versions.size() >= kHealthVersionsMax) {
+        outcome.result = Result::kHealthProgramInvalid;
+        return outcome;
+      }
+      versions.push_back(p);
+      std::sort(versions.begin(), versions.end(),
+                [](const HealthProgram& a, const HealthProgram& b) { return a.effective_day < b.effective_day; });
+    }
+    working_.Put(keys::HealthProgram(p.program), EncodeHealthVersions(versions));
+    return outcome;
+  }
+
+  // The resident's account as a points wallet of `asset` (kOk), or why not.
+  Result CheckResident(const AccountId& resident, AssetId asset) {
+    const Account* account = working_.FindAccount(resident);
+    if (account == nullptr) return Result::kAccountNotFound;
+    if (account->kind != AccountKind::kWallet) return Result::kKindInvalid;
+    if (asset != 0 && account->asset != asset) return Result::kAssetMismatch;
+    return Result::kOk;
+  }
+
+  std::optional<DeviceRecord> LoadDevice(const AccountId& resident, std::string_view device_id) {
+    std::string bytes;
+    if (!working_.Get(keys::Device(resident, device_id), &bytes)) return std::nullopt;
+    std::optional<DeviceRecord> device = DecodeDeviceRecord(bytes);
+    if (!device) Fatal("device record is corrupt");
+    return device;
+  }
+
+  Outcome Device(const RegisterDevice& r, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result result) {
+      outcome.result = result;
+      return outcome;
+    };
+    if (r.device_id.empty() || r.device_id.size() > kDeviceIdLengthMax || !ValidPosId(r.device_id)) {
+      return fail(Result::kDeviceIdInvalid);
+    }
+    if (Result resident = CheckResident(r.resident, 0); resident != Result::kOk) return fail(resident);
+    std::optional<DeviceRecord> device = LoadDevice(r.resident, r.device_id);
+    if (r.revoke) {
+      if (!device) return fail(Result::kDeviceNotFound);
+      if (device->revoked) return Outcome{Result::kOk, true, device->revoked_at};
+      if (!SpendNonce(r.resident, r.nonce)) return fail(Result::kNonceReplayed);
+      device->revoked = true;
+      device->revoked_at = at;
+    } else {
+      if (r.public_key.size() != 32) return fail(Result::kPublicKeyInvalid);
+      if (device) {
+        if (device->public_key != r.public_key) return fail(Result::kExistsWithDifferentFields);
+        return Outcome{device->revoked ? Result::kDeviceRevoked : Result::kOk, true, device->registered};
+      }
+      if (!SpendNonce(r.resident, r.nonce)) return fail(Result::kNonceReplayed);
+      device = DeviceRecord{r.public_key, false, at, 0};
+    }
+    working_.Put(keys::Device(r.resident, r.device_id), EncodeDeviceRecord(*device));
+    return outcome;
+  }
+
+  bool Consented(const AccountId& resident, ConsentPurpose purpose) {
+    std::string bytes;
+    if (!working_.Get(keys::Consent(resident, static_cast<uint8_t>(purpose)), &bytes)) return false;
+    std::optional<ConsentRecord> consent = DecodeConsentRecord(bytes);
+    if (!consent) Fatal("consent record is corrupt");
+    return consent->granted;
+  }
+
+  Outcome Consent(const SetConsent& c, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    if (c.purpose == 0 || c.purpose > kConsentPurposeMax) {
+      outcome.result = Result::kPurposeInvalid;
+    } else if (Result resident = CheckResident(c.resident, 0); resident != Result::kOk) {
+      outcome.result = resident;
+    } else if (!SpendNonce(c.resident, c.nonce)) {
+      outcome.result = Result::kNonceReplayed;
+    } else {
+      working_.Put(keys::Consent(c.resident, c.purpose), EncodeConsentRecord(ConsentRecord{c.granted, at}));
+    }
+    return outcome;
+  }
+
+  Outcome Steps(const StepReport& r, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result result) {
+      outcome.result = result;
+      return outcome;
+    };
+    const std::vector<HealthProgram> versions = LoadHealthVersions(r.program);
+    const HealthProgram* program = VersionOn(versions, r.day);
+    if (program == nullptr) return fail(Result::kHealthProgramNotFound);
+    const Account* funding = working_.FindAccount(program->funding);
+    CORE_CHECK(funding != nullptr);
+    if (Result resident = CheckResident(r.resident, funding->asset); resident != Result::kOk) return fail(resident);
+    std::optional<DeviceRecord> device = LoadDevice(r.resident, r.device_id);
+    if (!device) return fail(Result::kDeviceNotFound);
+    if (device->revoked) return fail(Result::kDeviceRevoked);
+    const std::string signed_bytes = StepReportSignedBytes(r.program, r.resident, r.device_id, r.day, r.steps, r.nonce);
+    if (r.signature.size() != crypto_sign_BYTES ||
+        crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(r.signature.data()),
+                                    reinterpret_cast<const unsigned char*>(signed_bytes.data()), signed_bytes.size(),
+                                    reinterpret_cast<const unsigned char*>(device->public_key.data())) != 0) {
+      return fail(Result::kSignatureInvalid);
+    }
+    std::string unused;
+    if (r.nonce == 0 || working_.Get(keys::Nonce(r.resident, r.nonce), &unused)) return fail(Result::kNonceReplayed);
+    if (!Consented(r.resident, ConsentPurpose::kEarning)) return fail(Result::kConsentRequired);
+    const std::optional<int64_t> day = DayIndexOf(r.day);
+    if (!day) return fail(Result::kBusinessDayInvalid);
+    const int64_t today = BusinessDayIndex(at);
+    if (*day > today) return fail(Result::kReportDayInFuture);
+    if (*day < today - static_cast<int64_t>(program->report_window_days)) return fail(Result::kReportDayTooOld);
+    if (r.steps > program->steps_max) return fail(Result::kStepsImplausible);
+
+    // The award: the day's points under the version in effect that day, less what the day already got.
+    DailyAward award;
+    std::string bytes;
+    if (working_.Get(keys::DailyAward(r.resident, r.day), &bytes)) {
+      std::optional<DailyAward> stored = DecodeDailyAward(bytes);
+      if (!stored) Fatal("daily award record is corrupt");
+      award = *stored;
+    }
+    const uint32_t points = PointsForSteps(*program, r.steps);
+    const uint32_t delta = points > award.points ? points - award.points : 0;
+    MonthlyTally tally;
+    const uint32_t month = r.day / 100;
+    if (working_.Get(keys::MonthlyTally(r.resident, month), &bytes)) {
+      std::optional<MonthlyTally> stored = DecodeMonthlyTally(bytes);
+      if (!stored) Fatal("monthly tally record is corrupt");
+      tally = *stored;
+    }
+    uint32_t bonus = 0;
+    const bool newly_qualifying = award.points == 0 && points > 0;
+    if (newly_qualifying) {
+      ++tally.qualifying_days;
+      if (program->bonus_days > 0 && tally.qualifying_days == program->bonus_days && tally.bonus_points == 0) {
+        bonus = program->bonus_points;
+        tally.bonus_points = bonus;
+      }
+    }
+    if (delta + bonus > 0) {
+      Transfer t;
+      t.id = HealthAwardId(r);
+      t.debit_account_id = program->funding;
+      t.credit_account_id = r.resident;
+      t.amount = delta + bonus;
+      t.code = kCodeHealthAward;
+      outcome = Move(t, at);
+      if (outcome.result != Result::kOk) return fail(outcome.result);  // e.g. the budget is exhausted.
+      award.points += delta;
+      award.program = program->program;
+      award.effective_day = program->effective_day;
+      award.timestamp = at;
+      working_.Put(keys::DailyAward(r.resident, r.day), EncodeDailyAward(award));
+      if (newly_qualifying) working_.Put(keys::MonthlyTally(r.resident, month), EncodeMonthlyTally(tally));
+    }
+    working_.Put(keys::Nonce(r.resident, r.nonce), "");
+    // The health data, apart from the money: the day's highest count (what watch-over reads).
+    StepRecord record;
+    if (working_.Get(keys::StepRecord(r.resident, r.day), &bytes)) {
+      std::optional<StepRecord> stored = DecodeStepRecord(bytes);
+      if (!stored) Fatal("step record is corrupt");
+      record = std::move(*stored);
+    }
+    if (record.timestamp == 0 || r.steps > record.steps) {
+      working_.Put(keys::StepRecord(r.resident, r.day), EncodeStepRecord(StepRecord{r.steps, r.device_id, r.salt, at}));
+    }
+    return outcome;
+  }
+
+  Outcome Erase(const EraseStepData& e, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    if (Result resident = CheckResident(e.resident, 0); resident != Result::kOk) {
+      outcome.result = resident;
+      return outcome;
+    }
+    if (!SpendNonce(e.resident, e.nonce)) {
+      outcome.result = Result::kNonceReplayed;
+      return outcome;
+    }
+    const std::string prefix = keys::ResidentPrefix(keys::kStepRecord, e.resident);
+    std::string end = prefix;
+    end.push_back('\xff');
+    for (const std::string& key : working_.KeysInRange(prefix, end)) working_.Delete(key);
+    return outcome;
+  }
+
+  Outcome Exchange(const ExchangePoints& x, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result result) {
+      outcome.result = result;
+      return outcome;
+    };
+    if (!ValidPosId(x.exchange_id)) return fail(Result::kPosIdInvalid);
+    std::string bytes;
+    const std::string record_key = keys::Exchange(x.resident, x.exchange_id);
+    if (working_.Get(record_key, &bytes)) {
+      std::optional<ExchangeRecord> existing = DecodeExchangeRecord(bytes);
+      if (!existing) Fatal("exchange record is corrupt");
+      const ExchangePoints& was = existing->request;
+      if (was.program != x.program || was.coin_wallet != x.coin_wallet || was.points != x.points) {
+        return fail(Result::kExistsWithDifferentFields);
+      }
+      return Outcome{existing->result, true, existing->timestamp};
+    }
+    const std::vector<HealthProgram> versions = LoadHealthVersions(x.program);
+    const HealthProgram* program = VersionOn(versions, BusinessDay(at));
+    if (program == nullptr) return fail(Result::kHealthProgramNotFound);
+    if (!program->offers_exchange()) return fail(Result::kExchangeNotOffered);
+    const Account* funding = working_.FindAccount(program->funding);
+    const Account* coin_funding = working_.FindAccount(program->coin_funding);
+    CORE_CHECK(funding != nullptr && coin_funding != nullptr);
+    if (Result resident = CheckResident(x.resident, funding->asset); resident != Result::kOk) return fail(resident);
+    if (Result wallet = CheckResident(x.coin_wallet, coin_funding->asset); wallet != Result::kOk) {
+      return fail(wallet == Result::kAccountNotFound ? Result::kCreditAccountNotFound : wallet);
+    }
+    if (x.points <= 0) return fail(Result::kAmountMustBePositive);
+    if (x.points > kAmountMax) return fail(Result::kAmountExceedsLimit);
+    if (x.points % program->exchange_points != 0) return fail(Result::kExchangeUnitInvalid);
+    const __int128 coin128 = static_cast<__int128>(x.points / program->exchange_points) * program->exchange_coin;
+    if (coin128 > kAmountMax) return fail(Result::kAmountExceedsLimit);
+    const int64_t coin = static_cast<int64_t>(coin128);
+    if (!SpendNonce(x.resident, x.nonce)) return fail(Result::kNonceReplayed);
+    working_.BeginScope();
+    Transfer points;
+    points.id = HealthTransferId('X', x.resident, x.exchange_id);
+    points.debit_account_id = x.resident;
+    points.credit_account_id = program->exchange_retire;
+    points.amount = x.points;
+    points.code = kCodePointsRetired;
+    outcome = Move(points, at);
+    if (outcome.result == Result::kOk) {
+      const Timestamp coin_at = Tick();
+      Transfer paid;
+      paid.id = HealthTransferId('Y', x.resident, x.exchange_id);
+      paid.debit_account_id = program->coin_funding;
+      paid.credit_account_id = x.coin_wallet;
+      paid.amount = coin;
+      paid.code = kCodePointsExchanged;
+      Outcome coin_outcome = Move(paid, coin_at);
+      if (coin_outcome.result != Result::kOk) {
+        outcome.result = coin_outcome.result;  // e.g. the coin budget is exhausted.
+      } else {
+        entry_.system_events.push_back({SystemEventType::kExchangeCoin, paid.id, paid.debit_account_id,
+                                        paid.credit_account_id, coin_funding->asset, coin, coin_at});
+      }
+    }
+    if (outcome.result == Result::kOk) {
+      working_.CommitScope();
+    } else {
+      working_.RollbackScope();
+      outcome = Outcome{outcome.result, false, at};
+    }
+    working_.Put(record_key, EncodeExchangeRecord(ExchangeRecord{x, outcome.result == Result::kOk ? coin : 0,
+                                                                 outcome.result, at}));
+    return outcome;
   }
 
   Outcome Send(const WalletSend& send, Timestamp at) {

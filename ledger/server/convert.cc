@@ -230,6 +230,66 @@ void OutcomesToProto(const std::vector<Outcome>& outcomes, uint64_t journal_inde
   }
 }
 
+absl::StatusOr<HealthProgram> HealthProgramFromProto(const v1::HealthProgram& in) {
+  HealthProgram p;
+  p.program = in.program();
+  p.effective_day = in.effective_day();
+  absl::StatusOr<Id128> funding = IdFromProto(in.funding_account_id(), "funding_account_id", false);
+  if (!funding.ok()) return funding.status();
+  p.funding = *funding;
+  if (in.tiers_size() > 0) {
+    p.tiers.clear();
+    for (const v1::StepTier& tier : in.tiers()) p.tiers.push_back({tier.steps_min(), tier.points()});
+  }
+  if (in.daily_cap() != 0) p.daily_cap = in.daily_cap();
+  if (in.no_bonus()) {
+    if (in.bonus_days() != 0 || in.bonus_points() != 0) {
+      return absl::InvalidArgumentError("no_bonus: leave bonus_days and bonus_points 0");
+    }
+    p.bonus_days = 0;
+    p.bonus_points = 0;
+  } else {
+    if (in.bonus_days() != 0) p.bonus_days = in.bonus_days();
+    if (in.bonus_points() != 0) p.bonus_points = in.bonus_points();
+  }
+  if (in.steps_max() != 0) p.steps_max = in.steps_max();
+  if (in.report_window_days() != 0) p.report_window_days = in.report_window_days();
+  absl::StatusOr<Id128> retire = IdFromProto(in.exchange_retire_account_id(), "exchange_retire_account_id", true);
+  if (!retire.ok()) return retire.status();
+  absl::StatusOr<Id128> coin = IdFromProto(in.coin_funding_account_id(), "coin_funding_account_id", true);
+  if (!coin.ok()) return coin.status();
+  p.exchange_retire = *retire;
+  p.coin_funding = *coin;
+  p.exchange_points = in.exchange_points();
+  p.exchange_coin = in.exchange_coin();
+  if (std::string problem = HealthProgramProblem(p); !problem.empty()) return absl::InvalidArgumentError(problem);
+  return p;
+}
+
+void HealthProgramToProto(const HealthProgram& p, v1::HealthProgram* out) {
+  out->set_program(p.program);
+  out->set_effective_day(p.effective_day);
+  out->set_funding_account_id(p.funding.ToBytes());
+  for (const StepTier& tier : p.tiers) {
+    v1::StepTier* t = out->add_tiers();
+    t->set_steps_min(tier.steps_min);
+    t->set_points(tier.points);
+  }
+  out->set_daily_cap(p.daily_cap);
+  out->set_bonus_days(p.bonus_days);
+  out->set_bonus_points(p.bonus_points);
+  out->set_no_bonus(p.bonus_days == 0);
+  out->set_steps_max(p.steps_max);
+  out->set_report_window_days(p.report_window_days);
+  if (p.offers_exchange()) {
+    out->set_exchange_retire_account_id(p.exchange_retire.ToBytes());
+    out->set_coin_funding_account_id(p.coin_funding.ToBytes());
+    out->set_exchange_points(p.exchange_points);
+    out->set_exchange_coin(p.exchange_coin);
+  }
+  out->set_timestamp(p.timestamp);
+}
+
 std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
   std::vector<v1::Event> events;
   for (const SystemEvent& system : entry.system_events) {
@@ -244,9 +304,10 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
     transfer->set_amount(system.amount);
     transfer->set_asset(system.asset);
     transfer->set_timestamp(system.timestamp);
-    transfer->set_code(system.type == SystemEventType::kExpiry ? kCodeExpiry
-                       : system.type == SystemEventType::kFee ? kCodeFee
-                                                              : 0);
+    transfer->set_code(system.type == SystemEventType::kExpiry         ? kCodeExpiry
+                       : system.type == SystemEventType::kFee          ? kCodeFee
+                       : system.type == SystemEventType::kExchangeCoin ? kCodePointsExchanged
+                                                                       : 0);
     if (system.type == SystemEventType::kPendingExpired) {
       transfer->set_flags(transfer_flags::kPending);
       transfer->set_pending_state(v1::PENDING_STATE_EXPIRED);
@@ -281,9 +342,8 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
       AccountToProto(created, event.mutable_account_created());
     } else if (const auto* close = std::get_if<CloseAccount>(&command)) {
       event.set_account_closed(close->id.ToBytes());
-    } else if (std::holds_alternative<PosCloseDay>(command) || std::holds_alternative<PosFees>(command) ||
-               std::holds_alternative<RegisterKey>(command) || std::holds_alternative<RegisterCard>(command)) {
-      continue;  // Moves no value.
+    } else if (outcome.asset == 0) {
+      continue;  // Moves no value (a close, fees, keys, cards, health settings, a report that earned nothing).
     } else {
       // A transfer, or a shop payment/refund/cancel: the transfer the ledger derived for it.
       Transfer transfer;
@@ -303,6 +363,12 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
       } else if (const auto* cashout = std::get_if<PosCashOut>(&command)) {
         transfer.id = PosTransferId('O', cashout->merchant, cashout->cashout_id);
         transfer.code = kCodeCashOut;  // Its fee transfer is a system event of the same entry.
+      } else if (const auto* report = std::get_if<StepReport>(&command)) {
+        transfer.id = HealthAwardId(*report);
+        transfer.code = kCodeHealthAward;
+      } else if (const auto* exchange = std::get_if<ExchangePoints>(&command)) {
+        transfer.id = HealthTransferId('X', exchange->resident, exchange->exchange_id);
+        transfer.code = kCodePointsRetired;  // Its coin leg is a system event of the same entry.
       } else {
         const PosSupplierPayment& supplier = std::get<PosSupplierPayment>(command);
         transfer.id = PosTransferId('S', supplier.payer, supplier.payment_id);

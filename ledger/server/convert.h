@@ -22,6 +22,9 @@ absl::StatusOr<std::vector<Command>> AccountsFromProto(const v1::CreateAccountsR
 absl::StatusOr<std::vector<Command>> ClosesFromProto(const v1::CloseAccountsRequest& request);
 absl::StatusOr<std::vector<Command>> KeysFromProto(const v1::RegisterKeysRequest& request);
 absl::StatusOr<std::vector<Command>> FeesFromProto(const v1::SetFeesRequest& request);
+// A health program version; unset figures take the defaults of HealthProgram (ledger/core/health.h).
+absl::StatusOr<HealthProgram> HealthProgramFromProto(const v1::HealthProgram& in);
+void HealthProgramToProto(const HealthProgram& program, v1::HealthProgram* out);
 absl::StatusOr<std::vector<Command>> TransfersFromProto(const v1::CreateTransfersRequest& request);
 
 // Checks a request's item count: 1..kBatchItemsMax.

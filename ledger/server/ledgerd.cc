@@ -24,6 +24,7 @@
 #include "ledger/storage/atomic_file.h"
 #include "ledger/storage/rocks_store.h"
 #include "merchant/pos_service.h"
+#include "wallet/health_service.h"
 #include "wallet/wallet_service.h"
 
 ABSL_FLAG(std::string, data_dir, "var/ledger", "Directory of the ledger's RocksDB state (created if missing)");
@@ -34,8 +35,8 @@ ABSL_FLAG(std::string, port_file, "",
 ABSL_FLAG(bool, sync, true, "Single node: fsync every committed batch before replying (never turn off in production)");
 ABSL_FLAG(double, pos_requests_per_second, 20, "Pos service: sustained requests per second per shop terminal");
 ABSL_FLAG(double, pos_burst, 40, "Pos service: burst per shop terminal (RESOURCE_EXHAUSTED beyond)");
-ABSL_FLAG(double, wallet_requests_per_second, 5, "Wallet service: sustained requests per second per wallet");
-ABSL_FLAG(double, wallet_burst, 10, "Wallet service: burst per wallet (RESOURCE_EXHAUSTED beyond)");
+ABSL_FLAG(double, wallet_requests_per_second, 5, "Wallet and Health services: sustained requests per second per wallet");
+ABSL_FLAG(double, wallet_burst, 10, "Wallet and Health services: burst per wallet (RESOURCE_EXHAUSTED beyond)");
 ABSL_FLAG(uint64_t, raft_id, 0, "Raft: this node's id in --peers (0: single node, no Raft)");
 ABSL_FLAG(std::string, peers, "",
           "Raft: every member, ID=RAFT_HOST:PORT/GRPC_HOST:PORT,... (the gRPC address is the leader hint "
@@ -140,6 +141,8 @@ int main(int argc, char** argv) {
                            {absl::GetFlag(FLAGS_pos_requests_per_second), absl::GetFlag(FLAGS_pos_burst)});
   wallet::WalletService wallets(committer.get(), ledger::RealClock(),
                                 {absl::GetFlag(FLAGS_wallet_requests_per_second), absl::GetFlag(FLAGS_wallet_burst)});
+  wallet::HealthService health(committer.get(), ledger::RealClock(),
+                               {absl::GetFlag(FLAGS_wallet_requests_per_second), absl::GetFlag(FLAGS_wallet_burst)});
   std::unique_ptr<ledger::ClusterService> cluster;
   if (raft != nullptr) cluster = std::make_unique<ledger::ClusterService>(raft);
 
@@ -151,6 +154,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&service);
   builder.RegisterService(&pos);
   builder.RegisterService(&wallets);
+  builder.RegisterService(&health);
   if (cluster) builder.RegisterService(cluster.get());
   builder.SetMaxReceiveMessageSize(64 << 20);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -92,7 +92,15 @@ NodeObserver Metrics::Observer() {
   observer.on_outcome = [this](const Outcome& outcome, const Command& command) {
     const int index = static_cast<int>(outcome.result);
     if (index >= kResultCount) return;
-    (std::holds_alternative<Asset>(command) || std::holds_alternative<Account>(command) || std::holds_alternative<CloseAccount>(command) || std::holds_alternative<PosFees>(command) || std::holds_alternative<RegisterKey>(command) || std::holds_alternative<RegisterCard>(command) ? accounts_by_result_ : transfers_by_result_)[index]->Increment();
+    // Settings (assets, accounts, keys, cards, fees, health programs, devices, consents, erasures) apart
+    // from what moves money.
+    const bool setting = std::holds_alternative<Asset>(command) || std::holds_alternative<Account>(command) ||
+                         std::holds_alternative<CloseAccount>(command) || std::holds_alternative<PosFees>(command) ||
+                         std::holds_alternative<RegisterKey>(command) || std::holds_alternative<RegisterCard>(command) ||
+                         std::holds_alternative<SetHealthProgram>(command) ||
+                         std::holds_alternative<RegisterDevice>(command) ||
+                         std::holds_alternative<SetConsent>(command) || std::holds_alternative<EraseStepData>(command);
+    (setting ? accounts_by_result_ : transfers_by_result_)[index]->Increment();
   };
   observer.on_sweep = [this](const ApplyCounters& counters) {
     expired_lots_->Increment(static_cast<double>(counters.expired_lots));

@@ -86,6 +86,15 @@ grpc::Status LedgerService::RegisterCards(grpc::ServerContext*, const v1::Regist
   return Create("RegisterCards", std::move(commands), reply);
 }
 
+grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext*, const v1::HealthProgram* request,
+                                             v1::CreateReply* reply) {
+  absl::StatusOr<HealthProgram> program = HealthProgramFromProto(*request);
+  if (!program.ok()) return Done("SetHealthProgram", program.status());
+  std::vector<Command> commands;
+  commands.emplace_back(ledger::SetHealthProgram{*std::move(program)});
+  return Create("SetHealthProgram", std::move(commands), reply);
+}
+
 grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext*, const v1::ListStaffOperationsRequest* request,
                                                 v1::ListStaffOperationsReply* reply) {
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("ListStaffOperations", readable);

@@ -26,6 +26,7 @@ class LedgerService final : public v1::Ledger::Service {
   grpc::Status RegisterKeys(grpc::ServerContext*, const v1::RegisterKeysRequest*, v1::CreateReply*) override;
   grpc::Status SetFees(grpc::ServerContext*, const v1::SetFeesRequest*, v1::CreateReply*) override;
   grpc::Status RegisterCards(grpc::ServerContext*, const v1::RegisterCardsRequest*, v1::CreateReply*) override;
+  grpc::Status SetHealthProgram(grpc::ServerContext*, const v1::HealthProgram*, v1::CreateReply*) override;
   grpc::Status ListStaffOperations(grpc::ServerContext*, const v1::ListStaffOperationsRequest*,
                                    v1::ListStaffOperationsReply*) override;
   grpc::Status ListCashOuts(grpc::ServerContext*, const v1::ListCashOutsRequest*, v1::ListCashOutsReply*) override;

@@ -1,0 +1,184 @@
+// The Health gRPC service: see health_service.h.
+#include "wallet/health_service.h"
+
+#include <sodium.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/core/health.h"
+#include "ledger/core/pos.h"
+#include "ledger/core/query.h"
+#include "ledger/server/convert.h"
+#include "ledger/server/status_util.h"
+
+namespace wallet {
+
+using ledger::AccountId;
+namespace v1 = ledger::v1;
+
+namespace {
+
+constexpr uint32_t kMileageDaysMax = 366;
+constexpr uint32_t kMileageDaysDefault = 30;
+
+grpc::Status Invalid(std::string message) { return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message)); }
+
+}  // namespace
+
+grpc::Status HealthService::Submit(ledger::Command command, const AccountId& resident, v1::WalletReply* reply) {
+  std::vector<ledger::Command> commands;
+  commands.push_back(std::move(command));
+  absl::StatusOr<ledger::SubmitResult> result = node_->Submit(std::move(commands));
+  if (!result.ok()) return ledger::ToGrpcStatus(result.status());
+  const ledger::Outcome& outcome = result->outcomes.at(0);
+  reply->set_result(static_cast<v1::Result>(outcome.result));
+  reply->set_duplicate(outcome.duplicate);
+  reply->set_timestamp(outcome.timestamp);
+  reply->set_journal_index(result->journal_index);
+  if (outcome.result == ledger::Result::kExceedsBalance) {
+    if (std::optional<ledger::Account> account = ledger::LookupAccount(node_->state(), resident)) {
+      reply->set_available(account->balance - account->debits_pending);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status HealthService::ReportSteps(grpc::ServerContext*, const v1::StepReportRequest* in,
+                                        v1::StepReportReply* reply) {
+  std::optional<AccountId> resident = ledger::Id128::FromBytes(in->resident_id());
+  if (!resident || resident->IsZero()) return Invalid("resident_id: must be 16 bytes, not zero");
+  if (in->program() == 0) return Invalid("program: must be positive");
+  if (in->device_id().empty() || in->device_id().size() > ledger::kDeviceIdLengthMax) {
+    return Invalid(absl::StrCat("device_id: 1 to ", ledger::kDeviceIdLengthMax, " characters"));
+  }
+  if (in->nonce() == 0) return Invalid("nonce: must not be zero");
+  if (in->signature().size() != crypto_sign_BYTES) return Invalid("signature: must be 64 bytes (Ed25519)");
+  ledger::StepReport report;
+  report.program = in->program();
+  report.resident = *resident;
+  report.device_id = in->device_id();
+  report.day = in->day();
+  report.steps = in->steps();
+  report.nonce = in->nonce();
+  report.signature = in->signature();
+  report.salt.resize(16);
+  randombytes_buf(report.salt.data(), report.salt.size());  // Chosen here; replicated in the command.
+  std::vector<ledger::Command> commands;
+  commands.push_back(std::move(report));
+  absl::StatusOr<ledger::SubmitResult> result = node_->Submit(std::move(commands));
+  if (!result.ok()) return ledger::ToGrpcStatus(result.status());
+  const ledger::Outcome& outcome = result->outcomes.at(0);
+  reply->set_result(static_cast<v1::Result>(outcome.result));
+  reply->set_points_awarded(outcome.asset != 0 ? outcome.amount : 0);
+  reply->set_journal_index(result->journal_index);
+  if (outcome.result == ledger::Result::kOk) {
+    auto awards = ledger::LookupDailyAwards(node_->state(), *resident, in->day(), in->day());
+    if (!awards.empty()) reply->set_day_points(awards[0].second.points);
+    reply->set_month_qualifying_days(ledger::LookupMonthlyTally(node_->state(), *resident, in->day() / 100).qualifying_days);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status HealthService::RegisterDevice(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+  v1::RegisterDeviceRequest body;
+  AccountId resident;
+  if (grpc::Status auth = verifier_.Verify("RegisterDevice", *in, &body, &resident); !auth.ok()) return auth;
+  if (body.public_key().size() != crypto_sign_PUBLICKEYBYTES) return Invalid("public_key: must be 32 bytes (Ed25519)");
+  return Submit(ledger::RegisterDevice{resident, body.device_id(), body.public_key(), false, in->nonce()}, resident,
+                reply);
+}
+
+grpc::Status HealthService::RevokeDevice(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+  v1::RevokeDeviceRequest body;
+  AccountId resident;
+  if (grpc::Status auth = verifier_.Verify("RevokeDevice", *in, &body, &resident); !auth.ok()) return auth;
+  return Submit(ledger::RegisterDevice{resident, body.device_id(), "", true, in->nonce()}, resident, reply);
+}
+
+grpc::Status HealthService::SetConsent(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+  v1::ConsentRequest body;
+  AccountId resident;
+  if (grpc::Status auth = verifier_.Verify("SetConsent", *in, &body, &resident); !auth.ok()) return auth;
+  if (body.purpose() == v1::CONSENT_PURPOSE_UNSPECIFIED) {
+    return Invalid("purpose: EARNING, WATCH_OVER or STATISTICS");
+  }
+  return Submit(ledger::SetConsent{resident, static_cast<uint8_t>(body.purpose()), body.granted(), in->nonce()},
+                resident, reply);
+}
+
+grpc::Status HealthService::ExchangePoints(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+  v1::ExchangePointsRequest body;
+  AccountId resident;
+  if (grpc::Status auth = verifier_.Verify("ExchangePoints", *in, &body, &resident); !auth.ok()) return auth;
+  std::optional<AccountId> coin_wallet = ledger::Id128::FromBytes(body.coin_wallet_id());
+  if (!coin_wallet || coin_wallet->IsZero()) return Invalid("coin_wallet_id: must be 16 bytes, not zero");
+  if (!ledger::ValidPosId(body.exchange_id())) {
+    return Invalid(absl::StrCat("exchange_id: 1 to ", ledger::kPosIdLengthMax, " printable ASCII characters"));
+  }
+  return Submit(ledger::ExchangePoints{body.program(), resident, *coin_wallet, body.points(), body.exchange_id(),
+                                       in->nonce()},
+                resident, reply);
+}
+
+grpc::Status HealthService::EraseStepData(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+  v1::EraseStepDataRequest body;
+  AccountId resident;
+  if (grpc::Status auth = verifier_.Verify("EraseStepData", *in, &body, &resident); !auth.ok()) return auth;
+  return Submit(ledger::EraseStepData{resident, in->nonce()}, resident, reply);
+}
+
+grpc::Status HealthService::GetMileage(grpc::ServerContext*, const v1::WalletRequest* in, v1::MileageReply* reply) {
+  v1::MileageRequest body;
+  AccountId resident;
+  if (grpc::Status auth = verifier_.Verify("GetMileage", *in, &body, &resident); !auth.ok()) return auth;
+  const uint32_t to_day = body.to_day() != 0 ? body.to_day() : ledger::BusinessDay(clock_->NowNanos());
+  std::optional<int64_t> to_index = ledger::DayIndexOf(to_day);
+  if (!to_index) return Invalid(absl::StrCat("to_day: ", to_day, " is not a yyyymmdd date"));
+  const uint32_t from_day =
+      body.from_day() != 0 ? body.from_day() : ledger::DayNumber(*to_index - (kMileageDaysDefault - 1));
+  std::optional<int64_t> from_index = ledger::DayIndexOf(from_day);
+  if (!from_index) return Invalid(absl::StrCat("from_day: ", from_day, " is not a yyyymmdd date"));
+  if (*from_index > *to_index || *to_index - *from_index >= kMileageDaysMax) {
+    return Invalid(absl::StrCat("from_day, to_day: from_day first, at most ", kMileageDaysMax, " days"));
+  }
+  const ledger::KvReader& state = node_->state();
+  auto awards = ledger::LookupDailyAwards(state, resident, from_day, to_day);
+  auto steps = ledger::LookupStepRecords(state, resident, from_day, to_day);
+  std::map<uint32_t, v1::MileageDay> days;
+  for (const auto& [day, award] : awards) {
+    days[day].set_day(day);
+    days[day].set_points(award.points);
+  }
+  for (const auto& [day, record] : steps) {
+    days[day].set_day(day);
+    days[day].set_steps(record.steps);
+    days[day].set_has_steps(true);
+  }
+  for (auto& [day, out] : days) *reply->add_days() = std::move(out);
+  const ledger::MonthlyTally tally = ledger::LookupMonthlyTally(state, resident, to_day / 100);
+  reply->set_month_qualifying_days(tally.qualifying_days);
+  reply->set_month_bonus_points(tally.bonus_points);
+  if (std::optional<ledger::Account> account = ledger::LookupAccount(state, resident)) {
+    reply->set_points_balance(account->balance - account->debits_pending);
+  }
+  for (const auto& [device_id, device] : ledger::LookupDevices(state, resident)) {
+    v1::MileageDevice* out = reply->add_devices();
+    out->set_device_id(device_id);
+    out->set_revoked(device.revoked);
+    out->set_registered(device.registered);
+  }
+  for (uint8_t purpose = 1; purpose <= ledger::kConsentPurposeMax; ++purpose) {
+    std::optional<ledger::ConsentRecord> consent = ledger::LookupConsent(state, resident, purpose);
+    if (consent && consent->granted) reply->add_consents(static_cast<v1::ConsentPurpose>(purpose));
+  }
+  if (body.program() != 0) {
+    std::vector<ledger::HealthProgram> versions = ledger::LookupHealthVersions(state, body.program());
+    if (const ledger::HealthProgram* version = ledger::VersionOn(versions, to_day)) {
+      ledger::HealthProgramToProto(*version, reply->mutable_program());
+    }
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace wallet

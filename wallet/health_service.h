@@ -1,0 +1,47 @@
+// The Health gRPC service (health mileage, ledger/core/health.h). A thin adapter:
+//  - ReportSteps comes from a resident's device: the device's signature is checked by the core (so every
+//    replica checks the same thing); the service adds the salt that keeps the journal's commitment opaque.
+//  - Everything else is the resident's own WalletRequest, signed with the key registered for their points
+//    wallet, checked like the Wallet service's (WalletVerifier): devices, consent, exchange, erasure, and
+//    reading their own step history (nobody else can read it through this API).
+// Business outcomes are in the replies' result; transport errors as in the Wallet service.
+#ifndef WALLET_HEALTH_SERVICE_H_
+#define WALLET_HEALTH_SERVICE_H_
+
+#include "ledger/core/types.h"
+#include "ledger/server/committer.h"
+#include "ledger/server/node.h"
+#include "proto/ledger.grpc.pb.h"
+#include "wallet/wallet_verifier.h"
+
+namespace wallet {
+
+class HealthService final : public ledger::v1::Health::Service {
+ public:
+  struct Options {
+    double requests_per_second = 5;  // Per resident's wallet, sustained (devices are not limited here).
+    double burst = 10;
+  };
+  HealthService(ledger::Committer* node, ledger::Clock* clock, Options options)
+      : node_(node), clock_(clock), verifier_(node, clock, options.requests_per_second, options.burst) {}
+
+  grpc::Status ReportSteps(grpc::ServerContext*, const ledger::v1::StepReportRequest*,
+                           ledger::v1::StepReportReply*) override;
+  grpc::Status RegisterDevice(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
+  grpc::Status RevokeDevice(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
+  grpc::Status SetConsent(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
+  grpc::Status ExchangePoints(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
+  grpc::Status EraseStepData(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
+  grpc::Status GetMileage(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::MileageReply*) override;
+
+ private:
+  grpc::Status Submit(ledger::Command command, const ledger::AccountId& resident, ledger::v1::WalletReply* reply);
+
+  ledger::Committer* node_;
+  ledger::Clock* clock_;
+  WalletVerifier verifier_;
+};
+
+}  // namespace wallet
+
+#endif  // WALLET_HEALTH_SERVICE_H_

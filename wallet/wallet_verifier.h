@@ -1,0 +1,80 @@
+// Checks a resident's signed WalletRequest (see proto/ledger.proto): the wallet's registered key, the
+// signature over the exact bytes, the timestamp window on the ledger's clock and a per-wallet rate limit;
+// then parses the body. Shared by the Wallet and Health services. Errors name the field: INVALID_ARGUMENT,
+// PERMISSION_DENIED (no key, bad signature), FAILED_PRECONDITION (clock window), RESOURCE_EXHAUSTED.
+#ifndef WALLET_WALLET_VERIFIER_H_
+#define WALLET_WALLET_VERIFIER_H_
+
+#include <sodium.h>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/core/keys.h"
+#include "ledger/core/types.h"
+#include "ledger/server/committer.h"
+#include "ledger/server/node.h"
+#include "ledger/server/rate_limiter.h"
+#include "ledger/server/status_util.h"
+#include "proto/ledger.pb.h"
+#include "wallet/wallet_auth.h"
+
+namespace wallet {
+
+class WalletVerifier {
+ public:
+  WalletVerifier(ledger::Committer* node, ledger::Clock* clock, double requests_per_second, double burst)
+      : node_(node), clock_(clock), limiter_(requests_per_second, burst) {}
+
+  template <typename Body>
+  grpc::Status Verify(const char* method, const ledger::v1::WalletRequest& in, Body* body, ledger::AccountId* account) {
+    std::optional<ledger::AccountId> id = ledger::Id128::FromBytes(in.account_id());
+    if (!id || id->IsZero()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "account_id: must be 16 bytes, not zero");
+    }
+    if (in.nonce() == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "nonce: must not be zero");
+    if (in.signature().size() != crypto_sign_BYTES) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "signature: must be 64 bytes (Ed25519)");
+    }
+    if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);
+    std::string key;
+    if (!node_->state().Get(ledger::keys::Key(*id, ""), &key) || key.size() < 33) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          absl::StrCat("wallet ", id->ToHex(), " has no registered key"));
+    }
+    // Limited only once the wallet is known to exist with a key: unknown ids cannot grow the buckets.
+    if (!limiter_.Take(in.account_id(), clock_->NowNanos())) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("wallet ", id->ToHex(), ": more than ", limiter_.requests_per_second(),
+                                       " requests per second; slow down"));
+    }
+    const std::string signed_bytes =
+        WalletSignedBytes(method, in.account_id(), in.timestamp_ms(), in.nonce(), in.body());
+    if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(in.signature().data()),
+                                    reinterpret_cast<const unsigned char*>(signed_bytes.data()), signed_bytes.size(),
+                                    reinterpret_cast<const unsigned char*>(key.data() + 1)) != 0) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "signature mismatch (not this wallet's key, or altered)");
+    }
+    const uint64_t now_ms = clock_->NowNanos() / 1'000'000;
+    const uint64_t skew = now_ms > in.timestamp_ms() ? now_ms - in.timestamp_ms() : in.timestamp_ms() - now_ms;
+    if (skew > kWalletRequestWindowMs) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          absl::StrCat("timestamp_ms: ", skew / 1000, " s off the ledger's clock (window ",
+                                       kWalletRequestWindowMs / 1000, " s)"));
+    }
+    if (!body->ParseFromString(in.body())) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("body: not a ", Body::descriptor()->name(), " message"));
+    }
+    *account = *id;
+    return grpc::Status::OK;
+  }
+
+ private:
+  ledger::Committer* node_;
+  ledger::Clock* clock_;
+  ledger::RateLimiter limiter_;  // Per wallet.
+};
+
+}  // namespace wallet
+
+#endif  // WALLET_WALLET_VERIFIER_H_
