@@ -50,6 +50,7 @@ void LedgerConnection::Connect(const std::string& address) {
   std::shared_ptr<grpc::Channel> channel = Channel(address);
   ledger_ = v1::Ledger::NewStub(channel);
   cluster_ = v1::Cluster::NewStub(channel);
+  health_ = v1::Health::NewStub(channel);
 }
 
 grpc::Status LedgerConnection::Call(const std::function<grpc::Status(LedgerConnection&)>& call,

@@ -43,6 +43,7 @@ class LedgerConnection {
                     std::chrono::milliseconds total = std::chrono::seconds(30));
   v1::Ledger::Stub& ledger() { return *ledger_; }
   v1::Cluster::Stub& cluster() { return *cluster_; }
+  v1::Health::Stub& health() { return *health_; }
   const std::string& address() const { return address_; }
   const std::vector<std::string>& addresses() const { return addresses_; }
   void Connect(const std::string& address);
@@ -58,6 +59,7 @@ class LedgerConnection {
   std::string address_;
   std::unique_ptr<v1::Ledger::Stub> ledger_;
   std::unique_ptr<v1::Cluster::Stub> cluster_;
+  std::unique_ptr<v1::Health::Stub> health_;
 };
 
 // The "leader=HOST:PORT" hint in a status message, or "".

@@ -21,12 +21,16 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "ledger/client/client.h"
+#include "ledger/core/health.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/records.h"
 #include "ledger/server/convert.h"
 #include "ledger/storage/atomic_file.h"
 #include "ledger/storage/rocks_store.h"
+#include "wallet/keys.h"
+#include "wallet/prompt.h"
+#include "wallet/wallet_client.h"
 
 namespace ledger {
 namespace {
@@ -71,6 +75,22 @@ Commands:
                                                    account_number,account_holder) and the settlement
                                                    report (every cash-out, per merchant, totals; to stdout
                                                    unless --report)
+Health mileage (resident commands are signed with the resident's wallet key file, --key, passphrase from
+$WALLET_PASSPHRASE or asked; a device's key is a key file too, `wallet init`, passphrase $DEVICE_PASSPHRASE):
+  health program --program N --effective DATE --funding ID [--tiers STEPS:PT,...] [--daily-cap N]
+                 [--bonus DAYS:PT | --no-bonus] [--steps-max N] [--window-days N]
+                 [--exchange PT:COIN --retire ID --coin-funding ID]
+                                                   set a program version from DATE (defaults: 2000:1,4000:2,
+                                                   6000:3,8000:4,10000:5; cap 5; bonus 10:10; 60,000; 7 days)
+  health report --device-key FILE --program N --resident ID --device D --day DATE --steps N
+                                                   a device's signed daily step report (as a phone sends it)
+  health register-device --key FILE --resident ID --device D --public-key HEX
+  health revoke-device --key FILE --resident ID --device D
+  health consent --key FILE --resident ID --purpose earning|watch-over|statistics --grant|--revoke
+  health exchange --key FILE --resident ID --program N --coin-wallet ID --points N --exchange-id X
+  health mileage --key FILE --resident ID [--program N] [--from DATE] [--to DATE]
+                                                   your steps and points per day, devices, consents
+  health erase --key FILE --resident ID            erase your step data (points and the journal stay)
   cluster status                                   each --addr node's Raft view: role, term, indexes, members
   cluster add --id N --raft HOST:PORT --grpc HOST:PORT   add a node as standby (it catches up, no vote)
   cluster promote N                                make a caught-up member a voter
@@ -94,7 +114,8 @@ struct Args {
 // Options that take no value.
 bool IsSwitch(const std::string& name) {
   return name == "non-negative" || name == "pending" || name == "linked" || name == "reverse" ||
-         name == "json" || name == "follow" || name == "help";
+         name == "json" || name == "follow" || name == "help" || name == "no-bonus" || name == "grant" ||
+         name == "revoke";
 }
 
 Args Parse(int argc, char** argv, int first) {
@@ -295,6 +316,205 @@ const absl::TimeZone& Japan() {
 
 std::string JapanTime(uint64_t timestamp) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixNanos(static_cast<int64_t>(timestamp)), Japan());
+}
+
+// ----- health mileage -----
+
+uint32_t DayArg(const std::string& text, const std::string& name) {
+  std::string digits = text;
+  digits.erase(std::remove(digits.begin(), digits.end(), '-'), digits.end());
+  uint32_t day = 0;
+  if (!absl::SimpleAtoi(digits, &day) || !DayIndexOf(day)) {
+    UsageError(absl::StrCat("--", name, ": not a date (YYYY-MM-DD or YYYYMMDD): '", text, "'"));
+  }
+  return day;
+}
+
+// "A:B,C:D" -> pairs of integers.
+std::vector<std::pair<int64_t, int64_t>> PairsArg(const std::string& text, const std::string& name) {
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (absl::string_view item : absl::StrSplit(text, ',')) {
+    std::vector<std::string> parts = absl::StrSplit(item, ':');
+    int64_t a = 0, b = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) || !absl::SimpleAtoi(parts[1], &b) || a < 0 || b < 0) {
+      UsageError(absl::StrCat("--", name, ": expected N:M[,N:M...], got '", text, "'"));
+    }
+    pairs.emplace_back(a, b);
+  }
+  return pairs;
+}
+
+// A sealed Ed25519 key file (as `wallet init` writes it), opened with the passphrase from `env` or a prompt.
+wallet::KeyPair OpenKey(const Args& args, const std::string& option, const char* env) {
+  absl::StatusOr<std::string> sealed = wallet::ReadKeyFile(Required(args, option));
+  if (!sealed.ok()) UsageError(absl::StrCat("--", option, ": ", sealed.status().message()));
+  absl::StatusOr<wallet::KeyPair> keys =
+      wallet::Open(*sealed, wallet::ReadSecret(env, absl::StrCat("Passphrase for ", args.options.at(option), ": ")));
+  if (!keys.ok()) UsageError(absl::StrCat("--", option, ": ", keys.status().message()));
+  return *keys;
+}
+
+uint64_t WallMs() {
+  return static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
+}
+
+int PrintWalletReply(const v1::WalletReply& reply) {
+  printf("%s%s at %s (journal index %llu)\n", ResultName(static_cast<Result>(reply.result())),
+         reply.duplicate() ? " (duplicate: original outcome)" : "", JapanTime(reply.timestamp()).c_str(),
+         static_cast<unsigned long long>(reply.journal_index()));
+  if (reply.result() == v1::EXCEEDS_BALANCE) printf("available: %lld\n", static_cast<long long>(reply.available()));
+  return reply.result() == v1::OK ? 0 : 3;
+}
+
+int HealthProgramCommand(LedgerConnection& stub, const Args& args) {
+  v1::HealthProgram program;
+  program.set_program(static_cast<uint32_t>(Int(Required(args, "program"), "program")));
+  program.set_effective_day(DayArg(Required(args, "effective"), "effective"));
+  program.set_funding_account_id(IdArg(Required(args, "funding"), "--funding"));
+  if (args.Has("tiers")) {
+    for (auto [steps, points] : PairsArg(args.options.at("tiers"), "tiers")) {
+      v1::StepTier* tier = program.add_tiers();
+      tier->set_steps_min(static_cast<uint32_t>(steps));
+      tier->set_points(static_cast<uint32_t>(points));
+    }
+  }
+  program.set_daily_cap(static_cast<uint32_t>(IntOption(args, "daily-cap", 0)));
+  if (args.Has("no-bonus")) {
+    program.set_no_bonus(true);
+  } else if (args.Has("bonus")) {
+    auto bonus = PairsArg(args.options.at("bonus"), "bonus");
+    if (bonus.size() != 1) UsageError("--bonus: DAYS:POINTS");
+    program.set_bonus_days(static_cast<uint32_t>(bonus[0].first));
+    program.set_bonus_points(static_cast<uint32_t>(bonus[0].second));
+  }
+  program.set_steps_max(static_cast<uint32_t>(IntOption(args, "steps-max", 0)));
+  program.set_report_window_days(static_cast<uint32_t>(IntOption(args, "window-days", 0)));
+  if (args.Has("exchange")) {
+    auto rate = PairsArg(args.options.at("exchange"), "exchange");
+    if (rate.size() != 1) UsageError("--exchange: POINTS:COIN");
+    program.set_exchange_points(static_cast<uint32_t>(rate[0].first));
+    program.set_exchange_coin(rate[0].second);
+    program.set_exchange_retire_account_id(IdArg(Required(args, "retire"), "--retire"));
+    program.set_coin_funding_account_id(IdArg(Required(args, "coin-funding"), "--coin-funding"));
+  }
+  v1::CreateReply reply;
+  grpc::Status status =
+      stub.Call([&](LedgerConnection& c) { return c.ledger().SetHealthProgram(Context().get(), program, &reply); });
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+int HealthReportCommand(LedgerConnection& stub, const Args& args) {
+  const wallet::KeyPair device = OpenKey(args, "device-key", "DEVICE_PASSPHRASE");
+  v1::StepReportRequest report;
+  report.set_program(static_cast<uint32_t>(Int(Required(args, "program"), "program")));
+  report.set_resident_id(IdArg(Required(args, "resident"), "--resident"));
+  report.set_device_id(Required(args, "device"));
+  report.set_day(DayArg(Required(args, "day"), "day"));
+  const int64_t steps = Int(Required(args, "steps"), "steps");
+  if (steps < 0 || steps > UINT32_MAX) UsageError("--steps: 0 or more");
+  report.set_steps(static_cast<uint32_t>(steps));
+  report.set_nonce(wallet::RandomNonce());
+  report.set_signature(wallet::Sign(device, StepReportSignedBytes(report.program(), *Id128::FromBytes(report.resident_id()),
+                                                                  report.device_id(), report.day(), report.steps(),
+                                                                  report.nonce())));
+  v1::StepReportReply reply;
+  grpc::Status status =
+      stub.Call([&](LedgerConnection& c) { return c.health().ReportSteps(Context().get(), report, &reply); });
+  if (!status.ok()) return RpcFailed(status);
+  printf("%s: %lld pt awarded; %u pt for %u so far; %u qualifying days this month (journal index %llu)\n",
+         ResultName(static_cast<Result>(reply.result())), static_cast<long long>(reply.points_awarded()),
+         reply.day_points(), report.day(), reply.month_qualifying_days(),
+         static_cast<unsigned long long>(reply.journal_index()));
+  return reply.result() == v1::OK ? 0 : 3;
+}
+
+// A resident's own request, signed with their wallet key.
+template <typename Body, typename Reply>
+grpc::Status ResidentCall(LedgerConnection& stub, const Args& args, const char* method, const Body& body, Reply* reply,
+                          grpc::Status (v1::Health::Stub::*rpc)(grpc::ClientContext*, const v1::WalletRequest&, Reply*)) {
+  const wallet::KeyPair keys = OpenKey(args, "key", "WALLET_PASSPHRASE");
+  const std::string resident = IdArg(Required(args, "resident"), "--resident");
+  // One signed request (one nonce) for all retries: a replayed nonce would be refused.
+  const v1::WalletRequest request = wallet::SignWalletRequest(keys, resident, method, body, WallMs(), wallet::RandomNonce());
+  return stub.Call([&](LedgerConnection& c) { return (c.health().*rpc)(Context().get(), request, reply); });
+}
+
+int HealthResidentCommand(LedgerConnection& stub, const std::string& sub, const Args& args) {
+  v1::WalletReply reply;
+  grpc::Status status;
+  if (sub == "register-device") {
+    v1::RegisterDeviceRequest body;
+    body.set_device_id(Required(args, "device"));
+    const std::string key = HexBytes(Required(args, "public-key"), "--public-key");
+    if (key.size() != 32) UsageError("--public-key: 64 hex digits (an Ed25519 public key)");
+    body.set_public_key(key);
+    status = ResidentCall(stub, args, "RegisterDevice", body, &reply, &v1::Health::Stub::RegisterDevice);
+  } else if (sub == "revoke-device") {
+    v1::RevokeDeviceRequest body;
+    body.set_device_id(Required(args, "device"));
+    status = ResidentCall(stub, args, "RevokeDevice", body, &reply, &v1::Health::Stub::RevokeDevice);
+  } else if (sub == "consent") {
+    v1::ConsentRequest body;
+    const std::string purpose = Required(args, "purpose");
+    if (purpose == "earning") {
+      body.set_purpose(v1::EARNING);
+    } else if (purpose == "watch-over") {
+      body.set_purpose(v1::WATCH_OVER);
+    } else if (purpose == "statistics") {
+      body.set_purpose(v1::STATISTICS);
+    } else {
+      UsageError("--purpose: earning, watch-over or statistics");
+    }
+    if (args.Has("grant") == args.Has("revoke")) UsageError("consent: give --grant or --revoke");
+    body.set_granted(args.Has("grant"));
+    status = ResidentCall(stub, args, "SetConsent", body, &reply, &v1::Health::Stub::SetConsent);
+  } else if (sub == "exchange") {
+    v1::ExchangePointsRequest body;
+    body.set_program(static_cast<uint32_t>(Int(Required(args, "program"), "program")));
+    body.set_coin_wallet_id(IdArg(Required(args, "coin-wallet"), "--coin-wallet"));
+    body.set_points(Int(Required(args, "points"), "points"));
+    body.set_exchange_id(Required(args, "exchange-id"));
+    status = ResidentCall(stub, args, "ExchangePoints", body, &reply, &v1::Health::Stub::ExchangePoints);
+  } else if (sub == "erase") {
+    status = ResidentCall(stub, args, "EraseStepData", v1::EraseStepDataRequest(), &reply,
+                          &v1::Health::Stub::EraseStepData);
+  } else {
+    UsageError(absl::StrCat("health: unknown subcommand '", sub, "'"));
+  }
+  return status.ok() ? PrintWalletReply(reply) : RpcFailed(status);
+}
+
+int HealthMileageCommand(LedgerConnection& stub, const Args& args) {
+  v1::MileageRequest body;
+  body.set_program(static_cast<uint32_t>(IntOption(args, "program", 0)));
+  if (args.Has("from")) body.set_from_day(DayArg(args.options.at("from"), "from"));
+  if (args.Has("to")) body.set_to_day(DayArg(args.options.at("to"), "to"));
+  v1::MileageReply reply;
+  grpc::Status status = ResidentCall(stub, args, "GetMileage", body, &reply, &v1::Health::Stub::GetMileage);
+  if (!status.ok()) return RpcFailed(status);
+  printf("%-10s %8s %6s\n", "day", "steps", "points");
+  for (const v1::MileageDay& day : reply.days()) {
+    printf("%-10u %8s %6u\n", day.day(), day.has_steps() ? absl::StrCat(day.steps()).c_str() : "-", day.points());
+  }
+  printf("this month: %u qualifying days, bonus %u pt; points available: %lld\n", reply.month_qualifying_days(),
+         reply.month_bonus_points(), static_cast<long long>(reply.points_balance()));
+  for (const v1::MileageDevice& device : reply.devices()) {
+    printf("device %s%s, registered %s\n", device.device_id().c_str(), device.revoked() ? " (revoked)" : "",
+           JapanTime(device.registered()).c_str());
+  }
+  std::vector<std::string> consents;
+  for (int purpose : reply.consents()) consents.push_back(v1::ConsentPurpose_Name(purpose));
+  printf("consents: %s\n", consents.empty() ? "none" : absl::StrJoin(consents, ", ").c_str());
+  return 0;
+}
+
+int HealthCommand(LedgerConnection& stub, const Args& args) {
+  if (args.positional.empty()) UsageError("health: which subcommand? (see `ledgerctl help`)");
+  const std::string& sub = args.positional[0];
+  if (sub == "program") return HealthProgramCommand(stub, args);
+  if (sub == "report") return HealthReportCommand(stub, args);
+  if (sub == "mileage") return HealthMileageCommand(stub, args);
+  return HealthResidentCommand(stub, sub, args);
 }
 
 int StaffOpsCommand(LedgerConnection& stub, const Args& args) {
@@ -883,6 +1103,7 @@ int Run(int argc, char** argv) {
   if (command == "register-card") return RegisterCardCommand(*stub, args);
   if (command == "staff-ops") return StaffOpsCommand(*stub, args);
   if (command == "payouts") return PayoutsCommand(*stub, args);
+  if (command == "health") return HealthCommand(*stub, args);
   if (command == "lookup-transfer") return LookupTransfers(*stub, args);
   if (command == "asset") return LookupAssets(*stub, args);
   if (command == "history") return History(*stub, args);
