@@ -2,7 +2,7 @@
 //
 // A city issuer, a few hundred residents and a few shops: coin charged with a city-funded premium
 // (linked transfers), payments at shops, a hotel deposit held as a pending transfer and posted in part,
-// another voided, health points awarded, and a short-lived promotional coupon that lapses so the expiry
+// another voided, a week of health mileage (signed step reports, points, an exchange, an erasure), and a short-lived promotional coupon that lapses so the expiry
 // sweep moves it to breakage. Prints a summary (balances per asset, journal digest) and checks every
 // figure it expects; exits non-zero if any differs.
 //
@@ -22,7 +22,10 @@
 #include "merchant/pos_client.h"
 #include "wallet/cpm.h"
 #include "wallet/wallet_client.h"
+#include "ledger/core/health.h"
+#include "ledger/core/pos.h"
 #include "ledger/core/records.h"
+#include "absl/time/clock.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7400", "ledgerd address");
 ABSL_FLAG(int, residents, 300, "number of residents (20..8000)");
@@ -34,7 +37,7 @@ namespace {
 constexpr uint32_t kCoin = 1, kPoints = 2, kPromo = 3;
 // Transfer codes (client-defined meanings, documented in the README).
 constexpr uint32_t kCodeCharge = 10, kCodePremium = 11, kCodeFundBudget = 12, kCodePayment = 20,
-                   kCodeDeposit = 21, kCodeHealthPoints = 30, kCodePromo = 40;
+                   kCodeDeposit = 21, kCodePromo = 40;
 constexpr int64_t kChargeYen = 10'000;
 constexpr int64_t kPremiumPercent = 15;
 constexpr int64_t kPromoAmount = 200;
@@ -48,6 +51,8 @@ constexpr int kShops = 5;
 // simulator's privacy rule to let it calibrate from this ledger.
 constexpr int kStalls = 12;
 constexpr int kReservedResidents = 10;
+constexpr int kWalkers = 40;           // Residents taking part in health mileage.
+constexpr int64_t kExchangeUnit = 10;  // Points per exchange unit (and coin for it), for a week's demo.
 
 class Town {
  public:
@@ -60,7 +65,7 @@ class Town {
   }
   enum Role : uint32_t {
     kCityIssuer = 1, kPremiumBudget, kHealthBudget, kPromoIssuer, kResidentCoin, kResidentPoints,
-    kResidentPromo, kShopCoin, kShopPoints, kFees, kYenSide, kStallCoin
+    kResidentPromo, kShopCoin, kShopPoints, kFees, kYenSide, kStallCoin, kHealthCoinBudget
   };
 
   bool Run() {
@@ -80,8 +85,9 @@ class Town {
     if (!MorningMarket()) return false;
     Step("Hotel deposits: one held and posted in part, one voided");
     if (!Deposits()) return false;
-    Step("Health points for walking");
-    if (!HealthPoints()) return false;
+    Step("Health mileage: phones report a week of steps, signed; the ledger awards points; some are "
+         "exchanged for coin; one walker erases her step data");
+    if (!HealthMileage()) return false;
     Step("Promo coupon: issued, left unused, lapses after 3 s; the next batch sweeps it to breakage");
     if (!Promo()) return false;
     Step("Shopping street: terminals charge customer codes, a resident pays a shop's code, a refund, the "
@@ -171,6 +177,7 @@ class Town {
     add(Account(kCityIssuer), kCoin, v1::ISSUER, false);
     add(Account(kPremiumBudget), kCoin, v1::BUDGET, true);
     add(Account(kHealthBudget), kPoints, v1::BUDGET, false);
+    add(Account(kHealthCoinBudget), kCoin, v1::BUDGET, true);
     add(Account(kPromoIssuer), kPromo, v1::ISSUER, false);
     add(Account(kFees), kCoin, v1::FEE, true);
     add(Account(kYenSide), kCoin, v1::EXTERNAL, false);
@@ -298,23 +305,197 @@ class Town {
     return true;
   }
 
-  bool HealthPoints() {
-    std::uniform_int_distribution<int> steps(1500, 14000);
-    v1::CreateTransfersRequest request;
-    int64_t total = 0;
-    for (int r = 0; r < residents_; ++r) {
-      // Yokohama-style tiers: 2,000 steps -> 1 pt ... 10,000 -> 5 pt (the earning programmes issue computes these in the core).
-      const int s = steps(rng_);
-      const int64_t points = s >= 10000 ? 5 : s >= 8000 ? 4 : s >= 6000 ? 3 : s >= 4000 ? 2 : s >= 2000 ? 1 : 0;
-      if (points == 0) continue;
-      Add(&request, Account(kHealthBudget), Account(kResidentPoints, r), points, kCodeHealthPoints);
-      total += points;
+  // Health mileage through the Health service (ledger/core/health.h): the city sets a program; walkers
+  // register a phone and consent (requests signed with their wallet key); the phones report the last seven
+  // days' steps, signed; the core awards the points. One phone syncs a day again with a higher count, one
+  // walker's first report comes before her consent, and one walker asks for her step data to be erased.
+  bool HealthMileage() {
+    const int walkers = std::min(kWalkers, residents_ - kReservedResidents);
+    const int64_t today = BusinessDayIndex(static_cast<Timestamp>(absl::ToUnixNanos(absl::Now())));
+    program_ = std::max<uint32_t>(1, static_cast<uint32_t>(tag_));
+    v1::HealthProgram program;  // Default tiers (2,000 steps -> 1 pt ... 10,000 -> 5 pt), cap 5, bonus 10:10.
+    program.set_program(program_);
+    program.set_effective_day(DayNumber(today - 30));
+    program.set_funding_account_id(Account(kHealthBudget));
+    program.set_exchange_retire_account_id(Account(kHealthBudget));
+    program.set_coin_funding_account_id(Account(kHealthCoinBudget));
+    program.set_exchange_points(kExchangeUnit);
+    program.set_exchange_coin(kExchangeUnit);
+    v1::CreateReply created;
+    v1::CreateTransfersRequest fund;
+    health_coin_funded_ = kExchangeUnit * 10 * walkers;
+    Add(&fund, Account(kCityIssuer), Account(kHealthCoinBudget), health_coin_funded_, kCodeFundBudget);
+    v1::RegisterKeysRequest keys;
+    std::vector<wallet::KeyPair> wallet_keys, phones;
+    for (int w = 0; w < walkers; ++w) {
+      wallet_keys.push_back(wallet::GenerateKeyPair());
+      phones.push_back(wallet::GenerateKeyPair());
+      v1::PublicKey* key = keys.add_keys();
+      key->set_account_id(Account(kResidentPoints, Walker(w)));
+      key->set_public_key(wallet_keys.back().public_key);
     }
-    if (!Send(request, "health points")) return false;
-    expected_points_ = total;
-    printf("%d residents earned %lld points in total\n", request.transfers_size(), static_cast<long long>(total));
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+      grpc::Status s = c.ledger().SetHealthProgram(ContextWithDeadline(std::chrono::seconds(10)).get(), program, &created);
+      if (!s.ok() || created.results(0).result() != v1::OK) return s;
+      return c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys, &created);
+    });
+    if (!status.ok() || created.results(0).result() != v1::OK) {
+      fprintf(stderr, "demo: health program and keys: %s %s\n", status.error_message().c_str(),
+              created.results_size() ? ResultName(static_cast<Result>(created.results(0).result())) : "");
+      return false;
+    }
+    if (!Send(fund, "health coin budget")) return false;
+    printf("program %u from %u: 2,000/4,000/6,000/8,000/10,000 steps -> 1..5 pt, cap 5 a day, +10 pt on the "
+           "10th walking day of a month; %lld pt -> %lld coin\n",
+           program_, program.effective_day(), static_cast<long long>(kExchangeUnit),
+           static_cast<long long>(kExchangeUnit));
+
+    auto signed_call = [&](int w, const char* method, const google::protobuf::Message& body, auto rpc) {
+      v1::WalletReply reply;
+      const v1::WalletRequest request =
+          wallet::SignWalletRequest(wallet_keys[w], Account(kResidentPoints, Walker(w)), method, body, NowMs(),
+                                    wallet::RandomNonce());
+      grpc::Status s = stub_->Call([&](LedgerConnection& c) {
+        return (c.health().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+      });
+      if (!s.ok()) {
+        fprintf(stderr, "demo: %s for walker %d: %s\n", method, w, s.error_message().c_str());
+        return v1::Result(-1);
+      }
+      return reply.result();
+    };
+    auto report = [&](int w, int64_t day, uint32_t steps, v1::StepReportReply* reply) {
+      v1::StepReportRequest r;
+      r.set_program(program_);
+      r.set_resident_id(Account(kResidentPoints, Walker(w)));
+      r.set_device_id("phone");
+      r.set_day(DayNumber(day));
+      r.set_steps(steps);
+      r.set_nonce(wallet::RandomNonce());
+      r.set_signature(wallet::Sign(phones[w], StepReportSignedBytes(program_, *Id128::FromBytes(r.resident_id()),
+                                                                     "phone", r.day(), steps, r.nonce())));
+      return stub_->Call([&](LedgerConnection& c) {
+        return c.health().ReportSteps(ContextWithDeadline(std::chrono::seconds(10)).get(), r, reply);
+      });
+    };
+    for (int w = 0; w < walkers; ++w) {
+      v1::RegisterDeviceRequest device;
+      device.set_device_id("phone");
+      device.set_public_key(phones[w].public_key);
+      if (signed_call(w, "RegisterDevice", device, &v1::Health::Stub::RegisterDevice) != v1::OK) return false;
+      if (w == 1) {  // Her phone reports before she has agreed: refused, nothing recorded.
+        v1::StepReportReply early;
+        if (!report(w, today - 6, 5000, &early).ok() || early.result() != v1::CONSENT_REQUIRED) {
+          fprintf(stderr, "demo: a report before consent was not refused (%s)\n",
+                  ResultName(static_cast<Result>(early.result())));
+          return false;
+        }
+      }
+      v1::ConsentRequest consent;
+      consent.set_purpose(v1::EARNING);
+      consent.set_granted(true);
+      if (signed_call(w, "SetConsent", consent, &v1::Health::Stub::SetConsent) != v1::OK) return false;
+    }
+    printf("%d walkers registered a phone and consented to earning (one phone's report before consent: "
+           "refused, consent_required)\n", walkers);
+
+    // Each walker has a habit (a usual count) and walks around it.
+    std::uniform_int_distribution<int> habit(2500, 11'000);
+    std::uniform_real_distribution<double> day_factor(0.6, 1.3);
+    std::vector<int64_t> earned(walkers, 0);
+    int64_t awarded = 0;
+    for (int w = 0; w < walkers; ++w) {
+      const int usual = habit(rng_);
+      for (int64_t day = today - 6; day <= today; ++day) {
+        const uint32_t steps = static_cast<uint32_t>(usual * day_factor(rng_));
+        v1::StepReportReply reply;
+        grpc::Status s = report(w, day, steps, &reply);
+        if (!s.ok() || reply.result() != v1::OK) {
+          fprintf(stderr, "demo: walker %d day %u: %s %s\n", w, DayNumber(day), s.error_message().c_str(),
+                  ResultName(static_cast<Result>(reply.result())));
+          return false;
+        }
+        const int64_t expected = PointsFor(steps);
+        if (reply.points_awarded() != expected) {
+          fprintf(stderr, "demo: walker %d day %u: %u steps earned %lld pt, expected %lld\n", w, DayNumber(day),
+                  steps, static_cast<long long>(reply.points_awarded()), static_cast<long long>(expected));
+          return false;
+        }
+        earned[w] += expected;
+        day_points_[{w, day}] = expected;
+      }
+    }
+    // Walker 0's phone syncs yesterday again after an evening walk: only the difference is paid.
+    v1::StepReportReply again;
+    const int64_t yesterday_before = day_points_[{0, today - 1}];
+    if (!report(0, today - 1, 10'400, &again).ok() || again.result() != v1::OK ||
+        again.points_awarded() != 5 - yesterday_before) {
+      fprintf(stderr, "demo: a higher count for yesterday paid %lld pt, expected %lld\n",
+              static_cast<long long>(again.points_awarded()), static_cast<long long>(5 - yesterday_before));
+      return false;
+    }
+    earned[0] += 5 - yesterday_before;
+    for (int64_t e : earned) awarded += e;
+    printf("%d walkers x 7 days of signed step reports: %lld pt awarded (walker 0 synced yesterday again: "
+           "+%lld pt, the difference only)\n", walkers, static_cast<long long>(awarded),
+           static_cast<long long>(5 - yesterday_before));
+
+    // Exchange: whoever has a full unit turns points into coin.
+    int64_t exchanged = 0;
+    int exchangers = 0;
+    for (int w = 0; w < walkers; ++w) {
+      const int64_t units = earned[w] / kExchangeUnit;
+      if (units == 0) continue;
+      v1::ExchangePointsRequest exchange;
+      exchange.set_program(program_);
+      exchange.set_coin_wallet_id(Account(kResidentCoin, Walker(w)));
+      exchange.set_points(units * kExchangeUnit);
+      exchange.set_exchange_id("week-1");
+      if (signed_call(w, "ExchangePoints", exchange, &v1::Health::Stub::ExchangePoints) != v1::OK) return false;
+      exchanged += units * kExchangeUnit;
+      ++exchangers;
+    }
+    expected_coin_in_wallets_ += exchanged;
+    health_coin_budget_left_ = health_coin_funded_ - exchanged;
+    expected_points_ = awarded - exchanged;
+    printf("%d walkers exchanged %lld pt for %lld coin\n", exchangers, static_cast<long long>(exchanged),
+           static_cast<long long>(exchanged));
+
+    // Walker 2 asks for her step data to be erased: the counts go, the points and the journal stay.
+    if (walkers > 2) {
+      if (signed_call(2, "EraseStepData", v1::EraseStepDataRequest(), &v1::Health::Stub::EraseStepData) != v1::OK) {
+        return false;
+      }
+      v1::MileageRequest range;
+      range.set_from_day(DayNumber(today - 6));
+      range.set_to_day(DayNumber(today));
+      v1::MileageReply mileage;
+      const v1::WalletRequest request = wallet::SignWalletRequest(
+          wallet_keys[2], Account(kResidentPoints, Walker(2)), "GetMileage", range, NowMs(), wallet::RandomNonce());
+      grpc::Status s = stub_->Call([&](LedgerConnection& c) {
+        return c.health().GetMileage(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &mileage);
+      });
+      int with_steps = 0;
+      int64_t points = 0;
+      for (const v1::MileageDay& day : mileage.days()) {
+        with_steps += day.has_steps();
+        points += day.points();
+      }
+      if (!s.ok() || with_steps != 0 || points != earned[2]) {
+        fprintf(stderr, "demo: after erasure: %d days still with steps, %lld pt (expected 0 and %lld)\n", with_steps,
+                static_cast<long long>(points), static_cast<long long>(earned[2]));
+        return false;
+      }
+      printf("walker 2 erased her step data: 0 of 7 days keep a count, her %lld pt stay\n",
+             static_cast<long long>(points));
+    }
     return true;
   }
+
+  static int64_t PointsFor(uint32_t steps) {  // The program's default tiers, as the city announced them.
+    return steps >= 10'000 ? 5 : steps >= 8000 ? 4 : steps >= 6000 ? 3 : steps >= 4000 ? 2 : steps >= 2000 ? 1 : 0;
+  }
+  uint32_t Walker(int w) const { return static_cast<uint32_t>(kReservedResidents + w); }
 
   bool Promo() {
     v1::CreateTransfersRequest request;
@@ -503,7 +684,7 @@ class Town {
 
   bool Summary() {
     const int64_t issuer = Balance(Account(kCityIssuer));
-    const int64_t budget = Balance(Account(kPremiumBudget));
+    const int64_t budget = Balance(Account(kPremiumBudget)) + Balance(Account(kHealthCoinBudget));
     const int64_t wallets = SumBalances(kResidentCoin, residents_);
     const int64_t shops = SumBalances(kShopCoin, kShops) + SumBalances(kStallCoin, kStalls);
     const int64_t points_budget = Balance(Account(kHealthBudget));
@@ -514,7 +695,7 @@ class Town {
 
     printf("\n== Summary (this run's town)\n");
     printf("%-6s %14s %14s %14s %14s\n", "asset", "issued", "in wallets", "shops+stalls", "other");
-    printf("%-6s %14lld %14lld %14lld %14lld  (premium budget left)\n", "COIN", static_cast<long long>(-issuer),
+    printf("%-6s %14lld %14lld %14lld %14lld  (budgets left)\n", "COIN", static_cast<long long>(-issuer),
            static_cast<long long>(wallets), static_cast<long long>(shops), static_cast<long long>(budget));
     printf("%-6s %14lld %14lld %14lld %14s\n", "HP", static_cast<long long>(-points_budget),
            static_cast<long long>(points_wallets), 0LL, "0");
@@ -537,9 +718,11 @@ class Town {
     };
     const int64_t fees = Balance(Account(kFees));
     expect("coin conserved (issued = wallets + shops + budget + fees)", -issuer, wallets + shops + budget + fees);
-    expect("coin issued (minus what shops cashed out)", -issuer, expected_coin_in_wallets_ - retired_);
+    expect("coin issued (minus what shops cashed out)", -issuer,
+           expected_coin_in_wallets_ - retired_ + health_coin_budget_left_);
     expect("shopping street fees", fees, street_fees_);
-    expect("premium budget spent", budget, 0);
+    expect("premium budget spent", Balance(Account(kPremiumBudget)), 0);
+    expect("health coin budget left", Balance(Account(kHealthCoinBudget)), health_coin_budget_left_);
     expect("points conserved", -points_budget, points_wallets);
     expect("points issued", points_wallets, expected_points_);
     expect("promo lapsed to breakage", promo_breakage, promo_issued_);
@@ -565,6 +748,10 @@ class Town {
   uint64_t transfer_sequence_ = 0;
   int64_t expected_coin_in_wallets_ = 0;
   int64_t expected_points_ = 0;
+  uint32_t program_ = 0;
+  std::map<std::pair<int, int64_t>, int64_t> day_points_;  // (walker, day index) -> points.
+  int64_t health_coin_funded_ = 0;
+  int64_t health_coin_budget_left_ = 0;
   int64_t promo_issued_ = 0;
   int64_t breakage_before_ = 0;
   int64_t street_fees_ = 0;
