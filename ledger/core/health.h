@@ -25,7 +25,7 @@
 //    a commitment BLAKE2b-256(salt || steps || signature). The steps themselves are health data, kept
 //    apart in erasable records (key D resident day, with the salt); EraseStepData deletes them, after which
 //    the commitment reveals nothing and the journal still verifies. Awards (key E) and monthly tallies
-//    (key R) hold points only and stay.
+//    (key m) hold points only and stay.
 //  - ExchangePoints: points (a multiple of exchange_points) from the resident's points wallet to
 //    `exchange_retire` and exchange_coin coin per unit from `coin_funding` to a coin WALLET, both or
 //    neither; idempotent by (resident, exchange_id).
@@ -144,7 +144,7 @@ struct DailyAward {
   Timestamp timestamp = 0;     // Last change.
 };
 
-// A resident's month (key R resident yyyymm).
+// A resident's month (key m resident yyyymm).
 struct MonthlyTally {
   uint32_t qualifying_days = 0;
   uint32_t bonus_points = 0;  // 0 until the bonus is paid.

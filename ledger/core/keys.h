@@ -35,7 +35,7 @@ inline constexpr char kHealthProgram = 'G';
 inline constexpr char kDevice = 'V';
 inline constexpr char kConsent = 'I';
 inline constexpr char kDailyAward = 'E';
-inline constexpr char kMonthlyTally = 'R';
+inline constexpr char kMonthlyTally = 'm';  // Not 'R': R/applied is the Raft replica's applied index.
 inline constexpr char kStepRecord = 'D';
 inline constexpr char kExchange = 'e';
 
