@@ -273,8 +273,12 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seconds),
               static_cast<unsigned long long>(seed));
   std::mt19937_64 random(seed);
-  // Small snapshots so that restarts also load and ship snapshots on the real disk I/O.
-  Cluster cluster("cluster_kill", {"--snapshot_threshold=200", "--snapshot_trailing=50"});
+  // Small snapshots so that restarts also load and ship snapshots on the real disk I/O. A snapshot can be
+  // lost on its way (e.g. written to the connection of a restarted follower's killed process); the leader
+  // sends it again after the install timeout, which for this test's small state on loopback can be 3 s
+  // instead of libraft's 30 s (two lost snapshots at the end of a run would outlast the 60 s wait below).
+  Cluster cluster("cluster_kill",
+                  {"--snapshot_threshold=200", "--snapshot_trailing=50", "--install_snapshot_timeout_ms=3000"});
   ASSERT_TRUE(cluster.StartAll().ok());
   LedgerConnection connection(cluster.addresses());
   SetUpTown(connection);
@@ -382,7 +386,7 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
 }
 
 TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
-  Cluster cluster("cluster_wipe", {"--snapshot_threshold=20", "--snapshot_trailing=5"});
+  Cluster cluster("cluster_wipe", {"--snapshot_threshold=20", "--snapshot_trailing=5", "--install_snapshot_timeout_ms=3000"});
   ASSERT_TRUE(cluster.StartAll().ok());
   LedgerConnection connection(cluster.addresses());
   SetUpTown(connection);

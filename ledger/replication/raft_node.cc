@@ -178,6 +178,7 @@ absl::Status RaftNode::Init() {
   raft_set_heartbeat_timeout(&raft_, options_.heartbeat_timeout_ms);
   raft_set_snapshot_threshold(&raft_, options_.snapshot_threshold);
   raft_set_snapshot_trailing(&raft_, options_.snapshot_trailing);
+  raft_set_install_snapshot_timeout(&raft_, options_.install_snapshot_timeout_ms);
   // libraft 0.22 refuses writes (RAFT_NOSPACE) while a majority reports less than 4 MiB of prepared log
   // segments, which raft_uv reports as 0 until its first segments are ready: every write right after
   // start would fail. A full disk still fails the write itself (the node then stops; see FsmApply).

@@ -87,6 +87,10 @@ class RaftNode final : public Committer {
     std::vector<uint64_t> initial_members;  // Ids of `peers` to bootstrap as voters; empty: all of them.
     unsigned snapshot_threshold = 8192;  // Entries between snapshots.
     unsigned snapshot_trailing = 4096;   // Entries kept behind a snapshot for followers that lag a little.
+    // How long the leader waits for a follower to answer a snapshot it sent before sending it again
+    // (libraft's default): a snapshot lost with a crashed follower holds that follower back this long.
+    // It must cover sending and restoring the whole state.
+    unsigned install_snapshot_timeout_ms = 30'000;
     unsigned election_timeout_ms = 1000;
     unsigned heartbeat_timeout_ms = 100;
     bool stale_reads = false;

@@ -54,6 +54,9 @@ ABSL_FLAG(std::vector<std::string>, initial_members, {},
           "in --peers but not here so that leader hints name it once it has joined");
 ABSL_FLAG(uint32_t, snapshot_threshold, 8192, "Raft: log entries between snapshots");
 ABSL_FLAG(uint32_t, snapshot_trailing, 4096, "Raft: entries kept behind a snapshot for followers that lag a little");
+ABSL_FLAG(uint32_t, install_snapshot_timeout_ms, 30000,
+          "Raft: how long the leader waits for a follower's answer to a snapshot before sending it again (must "
+          "cover sending and restoring the whole state; a snapshot lost with a crashed follower delays it this long)");
 ABSL_FLAG(bool, stale_reads, false,
           "Raft: serve reads from this replica's state without a leader barrier (may be stale; default: reads "
           "are linearizable and go to the leader)");
@@ -126,6 +129,7 @@ int main(int argc, char** argv) {
     }
     options.snapshot_threshold = absl::GetFlag(FLAGS_snapshot_threshold);
     options.snapshot_trailing = absl::GetFlag(FLAGS_snapshot_trailing);
+    options.install_snapshot_timeout_ms = absl::GetFlag(FLAGS_install_snapshot_timeout_ms);
     options.stale_reads = absl::GetFlag(FLAGS_stale_reads);
     absl::StatusOr<std::unique_ptr<ledger::RaftNode>> node =
         ledger::RaftNode::Start(store->get(), ledger::RealClock(), options, metrics->Observer());
