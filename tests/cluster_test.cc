@@ -119,7 +119,12 @@ class Cluster {
                            : std::make_pair(~uint64_t{0}, static_cast<uint64_t>(i)));
       }
       const bool agreed = seen.size() == 1;
-      if (agreed && agreed_before && previous == *seen.begin()) return true;
+      if (agreed && agreed_before && previous == *seen.begin()) {
+        std::printf("nodes converged at journal index %llu after %.1f s\n",
+                    static_cast<unsigned long long>(previous.first),
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - (give_up - timeout)).count());
+        return true;
+      }
       agreed_before = agreed;
       if (agreed) previous = *seen.begin();
       std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -312,4 +312,82 @@ std::optional<ExchangeRecord> DecodeExchangeRecord(std::string_view bytes) {
   return r;
 }
 
+void EncodeWatchSettings(const SetWatchOver& w, Encoder* e) {
+  e->Id(w.resident);
+  e->U32(static_cast<uint32_t>(w.watchers.size()));
+  for (const AccountId& watcher : w.watchers) e->Id(watcher);
+  e->U32(w.silent_days);
+  e->U32(w.drop_percent);
+  e->U32(w.baseline_days);
+  e->U32(w.min_baseline_days);
+  e->U64(w.nonce);
+}
+
+SetWatchOver DecodeWatchSettings(Decoder* d) {
+  SetWatchOver w;
+  w.resident = d->Id();
+  const uint32_t n = d->U32();
+  for (uint32_t i = 0; i < n && d->ok() && i <= kWatchersMax; ++i) w.watchers.push_back(d->Id());
+  w.silent_days = d->U32();
+  w.drop_percent = d->U32();
+  w.baseline_days = d->U32();
+  w.min_baseline_days = d->U32();
+  w.nonce = d->U64();
+  return w;
+}
+
+std::string EncodeWatchConfig(const WatchConfig& c) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  EncodeWatchSettings(c.settings, &e);
+  e.I64(c.next_day);
+  e.U32(c.alerts);
+  e.U64(c.timestamp);
+  return out;
+}
+
+std::optional<WatchConfig> DecodeWatchConfig(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  WatchConfig c;
+  c.settings = DecodeWatchSettings(&d);
+  c.next_day = d.I64();
+  c.alerts = d.U32();
+  c.timestamp = d.U64();
+  if (!d.done()) return std::nullopt;
+  return c;
+}
+
+std::string EncodeAlertRecord(const AlertRecord& a) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.U32(a.seq);
+  e.U8(static_cast<uint8_t>(a.kind));
+  e.U32(a.day);
+  e.U32(a.days_silent);
+  e.U32(a.percent_of_baseline);
+  e.U64(a.raised_at);
+  e.Id(a.acknowledged_by);
+  e.U64(a.acknowledged_at);
+  return out;
+}
+
+std::optional<AlertRecord> DecodeAlertRecord(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  AlertRecord a;
+  a.seq = d.U32();
+  a.kind = static_cast<AlertKind>(d.U8());
+  a.day = d.U32();
+  a.days_silent = d.U32();
+  a.percent_of_baseline = d.U32();
+  a.raised_at = d.U64();
+  a.acknowledged_by = d.Id();
+  a.acknowledged_at = d.U64();
+  if (!d.done()) return std::nullopt;
+  return a;
+}
+
 }  // namespace ledger

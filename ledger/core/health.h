@@ -29,6 +29,21 @@
 //  - ExchangePoints: points (a multiple of exchange_points) from the resident's points wallet to
 //    `exchange_retire` and exchange_coin coin per unit from `coin_funding` to a coin WALLET, both or
 //    neither; idempotent by (resident, exchange_id).
+//
+// Watch-over (見守り), also in the core so that every replica raises the same alerts at the same logical time:
+//  - SetWatchOver: a resident who consented to watch-over names up to kWatchersMax watchers (accounts of
+//    family members or the welfare commissioner; an empty list ends watch-over) and the thresholds. The
+//    first day evaluated is the day before the command (key w resident; schedule key q day resident;
+//    watcher index key u watcher resident).
+//  - Every batch first evaluates each watched resident's days that are over (up to yesterday, on the
+//    ledger's clock), in day order, at most kWatchEvaluationsMax per batch. For day d, with L the last day
+//    up to d with a step record: if d - L == silent_days and the baseline_days before L hold at least
+//    min_baseline_days reports (the resident normally reports), a "no reports" alert; else if day d has a
+//    count below drop_percent % of the mean of the baseline_days before it (again with at least
+//    min_baseline_days reports), a "steps fell" alert. Alerts (key a resident seq) hold no step counts,
+//    only the kind, the day, how many days silent and the percentage of the baseline; they are not
+//    journaled (they are health data) and stay open until a watcher acknowledges them (AckAlert).
+//  - Revoking consent to watch-over stops the evaluations (the settings stay until changed).
 #ifndef LEDGER_CORE_HEALTH_H_
 #define LEDGER_CORE_HEALTH_H_
 
@@ -121,6 +136,53 @@ struct StepReport {
   // In the journal instead of steps, signature and salt (see above); empty in a submitted report.
   std::string commitment;
 };
+
+inline constexpr size_t kWatchersMax = 8;
+inline constexpr int kWatchEvaluationsMax = 4096;  // Resident-days evaluated per batch.
+inline constexpr int kWatchCatchUpDaysMax = 62;    // A resident's evaluation never goes further back.
+
+struct SetWatchOver {
+  AccountId resident;
+  std::vector<AccountId> watchers;  // Empty: watch-over ends.
+  uint32_t silent_days = 2;         // Days without a report that raise an alert.
+  uint32_t drop_percent = 30;       // A day below this % of the baseline raises an alert.
+  uint32_t baseline_days = 14;      // The window the baseline (mean daily steps) is taken over.
+  uint32_t min_baseline_days = 5;   // Reports needed in that window for the resident to count as "normally reporting".
+  uint64_t nonce = 0;
+};
+
+struct AckAlert {
+  AccountId watcher;
+  AccountId resident;
+  uint32_t alert = 0;  // The alert's sequence number for this resident.
+  uint64_t nonce = 0;
+};
+
+struct WatchConfig {
+  SetWatchOver settings;        // nonce unused here.
+  int64_t next_day = 0;         // Day index of the next day to evaluate.
+  uint32_t alerts = 0;          // Alerts raised so far (the last sequence number).
+  Timestamp timestamp = 0;
+};
+
+enum class AlertKind : uint8_t { kNoReports = 1, kStepsFell = 2 };
+
+struct AlertRecord {
+  uint32_t seq = 0;
+  AlertKind kind = AlertKind::kNoReports;
+  uint32_t day = 0;             // The evaluated day (yyyymmdd).
+  uint32_t days_silent = 0;     // kNoReports.
+  uint32_t percent_of_baseline = 0;  // kStepsFell: the day's steps as % of the baseline.
+  Timestamp raised_at = 0;
+  AccountId acknowledged_by;    // Zero while open.
+  Timestamp acknowledged_at = 0;
+  bool open() const { return acknowledged_by.IsZero(); }
+};
+
+std::string EncodeWatchConfig(const WatchConfig& config);
+std::optional<WatchConfig> DecodeWatchConfig(std::string_view bytes);
+std::string EncodeAlertRecord(const AlertRecord& alert);
+std::optional<AlertRecord> DecodeAlertRecord(std::string_view bytes);
 
 struct ExchangePoints {
   uint32_t program = 0;
@@ -218,6 +280,8 @@ std::optional<ExchangeRecord> DecodeExchangeRecord(std::string_view bytes);
 // Field-by-field encoding shared by the program record and the journal.
 void EncodeHealthProgram(const HealthProgram& program, Encoder* e);
 HealthProgram DecodeHealthProgram(Decoder* d);
+void EncodeWatchSettings(const SetWatchOver& settings, Encoder* e);
+SetWatchOver DecodeWatchSettings(Decoder* d);
 
 }  // namespace ledger
 

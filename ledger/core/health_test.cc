@@ -316,6 +316,102 @@ TEST_F(HealthTest, ExchangeMovesPointsAndCoinTogetherByUnit) {
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
+class WatchOverTest : public HealthTest {
+ protected:
+  void SetUp() override {
+    HealthTest::SetUp();
+    ASSERT_EQ(One(SetConsent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kWatchOver), true}).result, Result::kOk);
+    ASSERT_EQ(One(SetWatchOver{Id(kAlice), {Id(kBob)}}).result, Result::kOk);
+  }
+  // Reports `steps` for today, then moves to the next day.
+  void Walk(uint32_t steps) {
+    ASSERT_EQ(One(Report(BusinessDay(ledger_.now()), steps)).result, Result::kOk);
+    NextDay();
+  }
+  void Idle() {  // A day without a report; some other batch runs.
+    ledger_.Apply({testing::MakeTransfer(++other_, kPointsIssuer, kBudget, 1)});
+    NextDay();
+  }
+  std::vector<AlertRecord> Alerts() { return LookupAlerts(ledger_.state(), Id(kAlice)); }
+  uint64_t other_ = 5000;
+};
+
+TEST_F(WatchOverTest, TwoSilentDaysAfterRegularWalkingRaiseOneAlert) {
+  for (int i = 0; i < 6; ++i) Walk(7000);  // 2026-01-01 .. 01-06.
+  Idle();                                  // 01-07: nothing reported.
+  Idle();                                  // 01-08: nothing reported.
+  EXPECT_TRUE(Alerts().empty());           // 01-08 is not over yet.
+  Idle();                                  // 01-09: its first batch evaluates 01-08.
+  std::vector<AlertRecord> alerts = Alerts();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].kind, AlertKind::kNoReports);
+  EXPECT_EQ(alerts[0].day, 20260108u);
+  EXPECT_EQ(alerts[0].days_silent, 2u);
+  EXPECT_TRUE(alerts[0].open());
+  Idle();
+  Idle();
+  EXPECT_EQ(Alerts().size(), 1u);  // One alert per silence, not one a day.
+  // Only a watcher acknowledges; once.
+  EXPECT_EQ(One(AckAlert{Id(kAliceCoin), Id(kAlice), 1}).result, Result::kNotAWatcher);
+  EXPECT_EQ(One(AckAlert{Id(kBob), Id(kAlice), 2}).result, Result::kAlertNotFound);
+  const Outcome acked = One(AckAlert{Id(kBob), Id(kAlice), 1, 91});
+  ASSERT_EQ(acked.result, Result::kOk);
+  EXPECT_TRUE(One(AckAlert{Id(kBob), Id(kAlice), 1, 92}).duplicate);
+  EXPECT_EQ(Alerts()[0].acknowledged_by, Id(kBob));
+  EXPECT_EQ(WatchedResidents(ledger_.state(), Id(kBob)), std::vector<AccountId>{Id(kAlice)});
+  // Alerts are health data: not in the journal.
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+TEST_F(WatchOverTest, AFallFarBelowHerBaselineRaisesAnAlert) {
+  for (int i = 0; i < 7; ++i) Walk(8000);
+  Walk(4000);  // 50 %: no alert.
+  Walk(1500);  // 01-09: about 18 % of her baseline.
+  Idle();      // 01-10 evaluates 01-09.
+  std::vector<AlertRecord> alerts = Alerts();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].kind, AlertKind::kStepsFell);
+  EXPECT_EQ(alerts[0].day, 20260109u);
+  EXPECT_EQ(alerts[0].percent_of_baseline, 1500u * 100 * 8 / (7 * 8000 + 4000));
+}
+
+TEST_F(WatchOverTest, SomeoneWhoRarelyReportsIsNotAlertedAndConsentRules) {
+  Walk(7000);
+  Walk(7000);
+  for (int i = 0; i < 5; ++i) Idle();
+  EXPECT_TRUE(Alerts().empty());  // Two reports are not a habit (min_baseline_days 5).
+  // Settings are checked; watch-over needs its own consent.
+  EXPECT_EQ(One(SetWatchOver{Id(kAlice), {Id(kAlice)}}).result, Result::kWatchOverInvalid);
+  EXPECT_EQ(One(SetWatchOver{Id(kAlice), {Id(kBob), Id(kBob)}}).result, Result::kWatchOverInvalid);
+  EXPECT_EQ(One(SetWatchOver{Id(kAlice), {Id(999)}}).result, Result::kAccountNotFound);
+  SetWatchOver zero_window{Id(kAlice), {Id(kBob)}};
+  zero_window.baseline_days = 0;
+  EXPECT_EQ(One(zero_window).result, Result::kWatchOverInvalid);
+  ASSERT_EQ(One(RegisterDevice{Id(kBob), "band", phone_.key()}).result, Result::kOk);
+  EXPECT_EQ(One(SetWatchOver{Id(kBob), {Id(kAlice)}}).result, Result::kConsentRequired);
+}
+
+TEST_F(WatchOverTest, RevokedConsentStopsAlertsAndErasureRemovesThem) {
+  for (int i = 0; i < 6; ++i) Walk(7000);
+  ASSERT_EQ(One(SetConsent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kWatchOver), false, 61}).result,
+            Result::kOk);
+  for (int i = 0; i < 4; ++i) Idle();
+  EXPECT_TRUE(Alerts().empty());
+  ASSERT_EQ(One(SetConsent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kWatchOver), true, 62}).result,
+            Result::kOk);
+  for (int i = 0; i < 6; ++i) Walk(7000);
+  Idle();
+  Idle();
+  Idle();
+  ASSERT_EQ(Alerts().size(), 1u);
+  ASSERT_EQ(One(EraseStepData{Id(kAlice), 63}).result, Result::kOk);
+  EXPECT_TRUE(Alerts().empty());
+  // Ending watch-over removes the watchers.
+  ASSERT_EQ(One(SetWatchOver{Id(kAlice), {}}).result, Result::kOk);
+  EXPECT_TRUE(WatchedResidents(ledger_.state(), Id(kBob)).empty());
+  EXPECT_EQ(One(AckAlert{Id(kBob), Id(kAlice), 1}).result, Result::kNotAWatcher);
+}
+
 TEST(HealthDays, DayIndexOfIsTheInverseOfDayNumber) {
   for (int64_t index = 0; index < 200 * 366; index += 7) {
     ASSERT_EQ(DayIndexOf(DayNumber(index)), index);

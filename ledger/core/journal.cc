@@ -38,6 +38,8 @@ enum class CommandTag : uint8_t {
   kStepReportJournal = 19,  // As journaled: the commitment instead (health.h).
   kExchangePoints = 20,
   kEraseStepData = 21,
+  kSetWatchOver = 22,
+  kAckAlert = 23,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -107,6 +109,15 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
     e->I64(exchange->points);
     e->Bytes(exchange->exchange_id);
     e->U64(exchange->nonce);
+  } else if (const auto* watch = std::get_if<SetWatchOver>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kSetWatchOver));
+    EncodeWatchSettings(*watch, e);
+  } else if (const auto* ack = std::get_if<AckAlert>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kAckAlert));
+    e->Id(ack->watcher);
+    e->Id(ack->resident);
+    e->U32(ack->alert);
+    e->U64(ack->nonce);
   } else if (const auto* erase = std::get_if<EraseStepData>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kEraseStepData));
     e->Id(erase->resident);
@@ -247,6 +258,16 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       exchange.exchange_id = d->Bytes();
       exchange.nonce = d->U64();
       return exchange;
+    }
+    case CommandTag::kSetWatchOver:
+      return DecodeWatchSettings(d);
+    case CommandTag::kAckAlert: {
+      AckAlert ack;
+      ack.watcher = d->Id();
+      ack.resident = d->Id();
+      ack.alert = d->U32();
+      ack.nonce = d->U64();
+      return ack;
     }
     case CommandTag::kEraseStepData: {
       EraseStepData erase;

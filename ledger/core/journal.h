@@ -34,7 +34,7 @@ struct CloseAccount {
 using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment, PosRefund, PosCancel, PosCloseDay,
                              PosFees, PosCashOut, PosSupplierPayment, RegisterKey,
                              WalletSend, RegisterCard, SetHealthProgram, RegisterDevice, SetConsent, StepReport,
-                             ExchangePoints, EraseStepData>;
+                             ExchangePoints, EraseStepData, SetWatchOver, AckAlert>;
 
 // What became of one command.
 struct Outcome {

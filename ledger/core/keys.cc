@@ -199,4 +199,28 @@ std::string Exchange(const AccountId& resident, std::string_view exchange_id) {
   return ResidentPrefix(kExchange, resident).append(exchange_id);
 }
 
+std::string WatchSchedule(int64_t day_index, const AccountId& resident) {
+  std::string key(1, kWatchSchedule);
+  AppendBigEndian64(static_cast<uint64_t>(day_index), &key);
+  AppendId(resident, &key);
+  return key;
+}
+
+void DecodeWatchSchedule(std::string_view key, int64_t* day_index, AccountId* resident) {
+  *day_index = static_cast<int64_t>(ReadBigEndian64(key.substr(1)));
+  *resident = ReadId(key.substr(9));
+}
+
+std::string Alert(const AccountId& resident, uint32_t seq) {
+  std::string key = ResidentPrefix(kAlert, resident);
+  AppendBigEndian32(seq, &key);
+  return key;
+}
+
+std::string WatcherIndex(const AccountId& watcher, const AccountId& resident) {
+  std::string key = ResidentPrefix(kWatcherIndex, watcher);
+  AppendId(resident, &key);
+  return key;
+}
+
 }  // namespace ledger::keys

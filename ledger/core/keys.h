@@ -38,6 +38,10 @@ inline constexpr char kDailyAward = 'E';
 inline constexpr char kMonthlyTally = 'm';  // Not 'R': R/applied is the Raft replica's applied index.
 inline constexpr char kStepRecord = 'D';
 inline constexpr char kExchange = 'e';
+inline constexpr char kWatchConfig = 'w';
+inline constexpr char kWatchSchedule = 'q';
+inline constexpr char kAlert = 'a';
+inline constexpr char kWatcherIndex = 'u';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -74,6 +78,11 @@ std::string StepRecord(const AccountId& resident, uint32_t day);
 // Key prefix of one table for one resident (e.g. kStepRecord: all of a resident's step records).
 std::string ResidentPrefix(char table, const AccountId& resident);
 std::string Exchange(const AccountId& resident, std::string_view exchange_id);
+// Watch-over: the schedule sorts by day index, then resident; alerts by resident, then sequence number.
+std::string WatchSchedule(int64_t day_index, const AccountId& resident);
+void DecodeWatchSchedule(std::string_view key, int64_t* day_index, AccountId* resident);
+std::string Alert(const AccountId& resident, uint32_t seq);
+std::string WatcherIndex(const AccountId& watcher, const AccountId& resident);
 
 // Decoders for the index keys. They assume the key came from the matching encoder.
 void DecodeExpiryIndex(std::string_view key, Timestamp* expiry, AccountId* id);

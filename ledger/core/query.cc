@@ -225,4 +225,30 @@ std::optional<ExchangeRecord> LookupExchange(const KvReader& state, const Accoun
   return DecodeExchangeRecord(bytes);
 }
 
+std::optional<WatchConfig> LookupWatchConfig(const KvReader& state, const AccountId& resident) {
+  std::string bytes;
+  if (!state.Get(keys::ResidentPrefix(keys::kWatchConfig, resident), &bytes)) return std::nullopt;
+  return DecodeWatchConfig(bytes);
+}
+
+std::vector<AlertRecord> LookupAlerts(const KvReader& state, const AccountId& resident) {
+  std::vector<AlertRecord> alerts;
+  const std::string prefix = keys::ResidentPrefix(keys::kAlert, resident);
+  state.Scan(prefix, prefix + "\xff", false, [&](std::string_view, std::string_view value) {
+    if (std::optional<AlertRecord> alert = DecodeAlertRecord(value)) alerts.push_back(*alert);
+    return true;
+  });
+  return alerts;
+}
+
+std::vector<AccountId> WatchedResidents(const KvReader& state, const AccountId& watcher) {
+  std::vector<AccountId> residents;
+  const std::string prefix = keys::ResidentPrefix(keys::kWatcherIndex, watcher);
+  state.Scan(prefix, prefix + "\xff", false, [&](std::string_view key, std::string_view) {
+    if (std::optional<Id128> id = Id128::FromBytes(key.substr(prefix.size()))) residents.push_back(*id);
+    return true;
+  });
+  return residents;
+}
+
 }  // namespace ledger

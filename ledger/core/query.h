@@ -72,6 +72,10 @@ std::vector<std::pair<uint32_t, StepRecord>> LookupStepRecords(const KvReader& s
 MonthlyTally LookupMonthlyTally(const KvReader& state, const AccountId& resident, uint32_t month);
 std::vector<std::pair<std::string, DeviceRecord>> LookupDevices(const KvReader& state, const AccountId& resident);
 std::optional<ConsentRecord> LookupConsent(const KvReader& state, const AccountId& resident, uint8_t purpose);
+std::optional<WatchConfig> LookupWatchConfig(const KvReader& state, const AccountId& resident);
+std::vector<AlertRecord> LookupAlerts(const KvReader& state, const AccountId& resident);
+// The residents `watcher` is a watcher of.
+std::vector<AccountId> WatchedResidents(const KvReader& state, const AccountId& watcher);
 std::optional<ExchangeRecord> LookupExchange(const KvReader& state, const AccountId& resident,
                                              std::string_view exchange_id);
 

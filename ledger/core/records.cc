@@ -87,6 +87,9 @@ constexpr const char* kResultNames[kResultCount] = {
     "steps_implausible",
     "exchange_not_offered",
     "exchange_unit_invalid",
+    "not_a_watcher",
+    "alert_not_found",
+    "watch_over_invalid",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

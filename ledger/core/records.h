@@ -90,8 +90,11 @@ enum class [[nodiscard]] Result : uint8_t {
   kStepsImplausible = 72,
   kExchangeNotOffered = 73,
   kExchangeUnitInvalid = 74,
+  kNotAWatcher = 75,
+  kAlertNotFound = 76,
+  kWatchOverInvalid = 77,
 };
-inline constexpr int kResultCount = 75;
+inline constexpr int kResultCount = 78;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include <sodium.h>
@@ -285,6 +286,7 @@ class BatchApplier {
   ApplyOutput Run(const Batch& batch) {
     SweepPendings();
     SweepLots();
+    SweepWatch();
     entry_.request_sizes = batch.request_sizes;
     entry_.commands = batch.commands;
     entry_.outcomes.resize(batch.commands.size());
@@ -578,6 +580,8 @@ class BatchApplier {
     if (const auto* report = std::get_if<StepReport>(&command)) return Steps(*report, at);
     if (const auto* exchange = std::get_if<ExchangePoints>(&command)) return Exchange(*exchange, at);
     if (const auto* erase = std::get_if<EraseStepData>(&command)) return Erase(*erase, at);
+    if (const auto* watch = std::get_if<SetWatchOver>(&command)) return WatchOver(*watch, at);
+    if (const auto* ack = std::get_if<AckAlert>(&command)) return Acknowledge(*ack, at);
     const Transfer& transfer = std::get<Transfer>(command);
     Outcome outcome = CreateTransfer(transfer, at);
     if (!in_chain && outcome.result != Result::kOk && !outcome.duplicate) RecordFailure(transfer, outcome);
@@ -1251,10 +1255,13 @@ class BatchApplier {
       outcome.result = Result::kNonceReplayed;
       return outcome;
     }
-    const std::string prefix = keys::ResidentPrefix(keys::kStepRecord, e.resident);
-    std::string end = prefix;
-    end.push_back('\xff');
-    for (const std::string& key : working_.KeysInRange(prefix, end)) working_.Delete(key);
+    // The step records and the alerts inferred from them.
+    for (char table : {keys::kStepRecord, keys::kAlert}) {
+      const std::string prefix = keys::ResidentPrefix(table, e.resident);
+      std::string end = prefix;
+      end.push_back('\xff');
+      for (const std::string& key : working_.KeysInRange(prefix, end)) working_.Delete(key);
+    }
     return outcome;
   }
 
@@ -1327,6 +1334,169 @@ class BatchApplier {
     working_.Put(record_key, EncodeExchangeRecord(ExchangeRecord{x, outcome.result == Result::kOk ? coin : 0,
                                                                  outcome.result, at}));
     return outcome;
+  }
+
+  // ----- watch-over (health.h) -----
+  std::optional<WatchConfig> LoadWatch(const AccountId& resident) {
+    std::string bytes;
+    if (!working_.Get(keys::ResidentPrefix(keys::kWatchConfig, resident), &bytes)) return std::nullopt;
+    std::optional<WatchConfig> config = DecodeWatchConfig(bytes);
+    if (!config) Fatal("watch-over record is corrupt");
+    return config;
+  }
+
+  void PutWatch(const WatchConfig& config) {
+    working_.Put(keys::ResidentPrefix(keys::kWatchConfig, config.settings.resident), EncodeWatchConfig(config));
+  }
+
+  Outcome WatchOver(const SetWatchOver& w, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result result) {
+      outcome.result = result;
+      return outcome;
+    };
+    if (Result resident = CheckResident(w.resident, 0); resident != Result::kOk) return fail(resident);
+    if (w.watchers.size() > kWatchersMax || w.silent_days < 1 || w.silent_days > 30 || w.drop_percent < 1 ||
+        w.drop_percent > 99 || w.baseline_days < 3 || w.baseline_days > 60 || w.min_baseline_days < 1 ||
+        w.min_baseline_days > w.baseline_days) {
+      return fail(Result::kWatchOverInvalid);
+    }
+    for (size_t i = 0; i < w.watchers.size(); ++i) {
+      if (w.watchers[i] == w.resident || std::find(w.watchers.begin(), w.watchers.begin() + i, w.watchers[i]) !=
+                                             w.watchers.begin() + i) {
+        return fail(Result::kWatchOverInvalid);
+      }
+      if (working_.FindAccount(w.watchers[i]) == nullptr) return fail(Result::kAccountNotFound);
+    }
+    if (!w.watchers.empty() && !Consented(w.resident, ConsentPurpose::kWatchOver)) return fail(Result::kConsentRequired);
+    if (!SpendNonce(w.resident, w.nonce)) return fail(Result::kNonceReplayed);
+    WatchConfig config;
+    if (std::optional<WatchConfig> old = LoadWatch(w.resident)) {
+      for (const AccountId& watcher : old->settings.watchers) working_.Delete(keys::WatcherIndex(watcher, w.resident));
+      if (!old->settings.watchers.empty()) working_.Delete(keys::WatchSchedule(old->next_day, w.resident));
+      config = std::move(*old);
+    }
+    const bool was_watching = !config.settings.watchers.empty();
+    config.settings = w;
+    config.settings.nonce = 0;
+    config.timestamp = at;
+    if (!w.watchers.empty()) {
+      // Evaluation starts with yesterday (a day that is over), or goes on where it was.
+      if (!was_watching) config.next_day = BusinessDayIndex(at) - 1;
+      working_.Put(keys::WatchSchedule(config.next_day, w.resident), "");
+      for (const AccountId& watcher : w.watchers) working_.Put(keys::WatcherIndex(watcher, w.resident), "");
+    }
+    PutWatch(config);
+    return outcome;
+  }
+
+  Outcome Acknowledge(const AckAlert& a, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    std::optional<WatchConfig> config = LoadWatch(a.resident);
+    const auto& watchers = config ? config->settings.watchers : std::vector<AccountId>{};
+    if (std::find(watchers.begin(), watchers.end(), a.watcher) == watchers.end()) {
+      outcome.result = Result::kNotAWatcher;
+      return outcome;
+    }
+    std::string bytes;
+    if (!working_.Get(keys::Alert(a.resident, a.alert), &bytes)) {
+      outcome.result = Result::kAlertNotFound;
+      return outcome;
+    }
+    std::optional<AlertRecord> alert = DecodeAlertRecord(bytes);
+    if (!alert) Fatal("alert record is corrupt");
+    if (!alert->open()) return Outcome{Result::kOk, true, alert->acknowledged_at};
+    if (!SpendNonce(a.watcher, a.nonce)) {
+      outcome.result = Result::kNonceReplayed;
+      return outcome;
+    }
+    alert->acknowledged_by = a.watcher;
+    alert->acknowledged_at = at;
+    working_.Put(keys::Alert(a.resident, a.alert), EncodeAlertRecord(*alert));
+    return outcome;
+  }
+
+  // Step counts of a resident by day index, for days [from, to].
+  std::map<int64_t, uint32_t> StepsByDay(const AccountId& resident, int64_t from, int64_t to) {
+    std::map<int64_t, uint32_t> steps;
+    std::string end = keys::StepRecord(resident, DayNumber(to));
+    end.push_back('\0');
+    state_.Scan(keys::StepRecord(resident, DayNumber(from)), end, false, [&](std::string_view key, std::string_view value) {
+      uint32_t day = 0;
+      for (char c : key.substr(key.size() - 4)) day = (day << 8) | static_cast<uint8_t>(c);
+      std::optional<StepRecord> record = DecodeStepRecord(value);
+      std::optional<int64_t> index = DayIndexOf(day);
+      if (record && index) steps[*index] = record->steps;
+      return true;
+    });
+    return steps;
+  }
+
+  // Evaluates day d of a watched resident (see health.h); raises at most one alert.
+  void EvaluateDay(WatchConfig* config, int64_t d) {
+    const SetWatchOver& s = config->settings;
+    const std::map<int64_t, uint32_t> steps =
+        StepsByDay(s.resident, d - s.silent_days - s.baseline_days, d);
+    auto reports_in = [&](int64_t from, int64_t to) {  // Days [from, to] with a report, and their sum.
+      std::pair<uint32_t, uint64_t> count_sum{0, 0};
+      for (auto it = steps.lower_bound(from); it != steps.end() && it->first <= to; ++it) {
+        ++count_sum.first;
+        count_sum.second += it->second;
+      }
+      return count_sum;
+    };
+    auto last = steps.upper_bound(d);
+    if (last == steps.begin()) return;  // Nothing reported in the window: not someone who normally reports.
+    --last;
+    AlertRecord alert;
+    const int64_t silent = d - last->first;
+    if (silent == static_cast<int64_t>(s.silent_days)) {
+      if (reports_in(last->first - s.baseline_days + 1, last->first).first < s.min_baseline_days) return;
+      alert.kind = AlertKind::kNoReports;
+      alert.days_silent = static_cast<uint32_t>(silent);
+    } else if (silent == 0) {
+      const auto [count, sum] = reports_in(d - s.baseline_days, d - 1);
+      if (count < s.min_baseline_days || sum == 0) return;
+      const uint64_t percent = uint64_t{last->second} * 100 * count / sum;  // Of the mean.
+      if (percent >= s.drop_percent) return;
+      alert.kind = AlertKind::kStepsFell;
+      alert.percent_of_baseline = static_cast<uint32_t>(percent);
+    } else {
+      return;
+    }
+    alert.seq = ++config->alerts;
+    alert.day = DayNumber(d);
+    alert.raised_at = batch_timestamp_;
+    working_.Put(keys::Alert(s.resident, alert.seq), EncodeAlertRecord(alert));
+  }
+
+  // Rule 1 of watch-over: evaluate the days that are over.
+  void SweepWatch() {
+    const int64_t today = BusinessDayIndex(batch_timestamp_);
+    std::vector<std::pair<int64_t, AccountId>> due;
+    state_.Scan(keys::WatchSchedule(0, AccountId{}), keys::WatchSchedule(today, AccountId{}), false,
+                [&](std::string_view key, std::string_view) {
+                  int64_t day = 0;
+                  AccountId resident;
+                  keys::DecodeWatchSchedule(key, &day, &resident);
+                  due.emplace_back(day, resident);
+                  return due.size() < static_cast<size_t>(kWatchEvaluationsMax);
+                });
+    int budget = kWatchEvaluationsMax;
+    for (const auto& [day, resident] : due) {
+      if (budget <= 0) break;
+      std::optional<WatchConfig> config = LoadWatch(resident);
+      CORE_CHECK(config && config->next_day == day && !config->settings.watchers.empty());
+      working_.Delete(keys::WatchSchedule(day, resident));
+      const bool consented = Consented(resident, ConsentPurpose::kWatchOver);
+      int64_t d = std::max(day, today - kWatchCatchUpDaysMax);
+      for (; d < today && budget > 0; ++d, --budget) {
+        if (consented) EvaluateDay(&*config, d);
+      }
+      config->next_day = d;
+      working_.Put(keys::WatchSchedule(d, resident), "");
+      PutWatch(*config);
+    }
   }
 
   Outcome Send(const WalletSend& send, Timestamp at) {

@@ -99,7 +99,8 @@ NodeObserver Metrics::Observer() {
                          std::holds_alternative<RegisterKey>(command) || std::holds_alternative<RegisterCard>(command) ||
                          std::holds_alternative<SetHealthProgram>(command) ||
                          std::holds_alternative<RegisterDevice>(command) ||
-                         std::holds_alternative<SetConsent>(command) || std::holds_alternative<EraseStepData>(command);
+                         std::holds_alternative<SetConsent>(command) || std::holds_alternative<EraseStepData>(command) ||
+                         std::holds_alternative<SetWatchOver>(command) || std::holds_alternative<AckAlert>(command);
     (setting ? accounts_by_result_ : transfers_by_result_)[index]->Increment();
   };
   observer.on_sweep = [this](const ApplyCounters& counters) {
