@@ -9,6 +9,8 @@
 //  - WipedFollowerCatchesUpBySnapshot: a follower's data directory is deleted while the others go on and
 //    compact their logs; restarted empty, it receives a snapshot and ends identical to the leader.
 // Seeded: LEDGER_TEST_SEED=<seed> replays a run's choices (not its timing).
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -139,6 +141,13 @@ class Cluster {
       std::optional<v1::ClusterStatusReply> status = Status(i);
       if (!status) {
         std::printf("node %d: no status (running=%d)\n", i + 1, nodes_[i].running());
+        // A running node that does not answer: show where its threads are, if gdb is installed.
+        if (nodes_[i].running() && access("/usr/bin/gdb", X_OK) == 0) {
+          const std::string command = absl::StrCat("timeout 60 /usr/bin/gdb -p ", nodes_[i].pid(),
+                                                   " -batch -ex 'thread apply all bt 25' 2>&1 | grep -E '^(Thread|#)'");
+          std::fflush(stdout);
+          if (std::system(command.c_str()) != 0) std::printf("node %d: gdb failed\n", i + 1);
+        }
       } else {
         std::printf("node %d: role %s term %llu leader %llu commit %llu applied %llu last %llu journal %llu\n", i + 1,
                     status->role().c_str(), static_cast<unsigned long long>(status->term()),

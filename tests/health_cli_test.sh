@@ -62,4 +62,16 @@ resident erase | grep -q "^ok at" || fail "erase"
 resident mileage >"$D/erased.out"
 grep -q "^$TODAY *- *5$" "$D/erased.out" || fail "after erasure: $(cat "$D/erased.out")"
 "$LEDGERCTL" --addr "$ADDR" verify | grep -q "verifies" || fail "journal after erasure: $("$LEDGERCTL" --addr "$ADDR" verify)"
+# Watch-over: a1 names 5e (her son, with his own wallet key); 5e sees no alerts yet.
+ctl create-account --id 5e --asset 2 --kind wallet --non-negative
+"$WALLET" init --key "$D/son.key" >/dev/null
+"$WALLET" register --addr "$ADDR" --key "$D/son.key" --account 5e | grep -q "register: ok" || fail "son's key"
+resident watch-over --watchers 5e >"$D/w0.out" && fail "watch-over without consent"
+grep -q "^consent_required" "$D/w0.out" || fail "watch-over consent: $(cat "$D/w0.out")"
+resident consent --purpose watch-over --grant | grep -q "^ok at" || fail "watch-over consent"
+resident watch-over --watchers 5e --silent-days 3 | grep -q "^ok at" || fail "watch-over"
+"$LEDGERCTL" --addr "$ADDR" health alerts --key "$D/son.key" --watcher 5e >"$D/alerts.out" || fail "alerts: $(cat "$D/alerts.out")"
+grep -q "^no alerts$" "$D/alerts.out" || fail "alerts: $(cat "$D/alerts.out")"
+"$LEDGERCTL" --addr "$ADDR" health ack --key "$D/son.key" --watcher 5e --resident a1 --alert 1 >"$D/ack.out" && fail "ack of nothing"
+grep -q "^alert_not_found" "$D/ack.out" || fail "ack reason: $(cat "$D/ack.out")"
 echo "health CLI: ok"

@@ -111,16 +111,16 @@ class HealthE2eTest : public ::testing::Test {
     return (health_.get()->*rpc)(ContextWithDeadline(kTimeout).get(), request, reply);
   }
 
-  v1::StepReportRequest Report(uint32_t day, uint32_t steps) {
+  v1::StepReportRequest Report(uint32_t day, uint32_t steps, uint64_t resident = kAlice) {
     v1::StepReportRequest report;
     report.set_program(kProgram);
-    report.set_resident_id(IdBytes(kAlice));
+    report.set_resident_id(IdBytes(resident));
     report.set_device_id("phone-1");
     report.set_day(day);
     report.set_steps(steps);
     report.set_nonce(wallet::RandomNonce());
     report.set_signature(wallet::Sign(
-        device_, StepReportSignedBytes(kProgram, *Id128::FromBytes(IdBytes(kAlice)), "phone-1", day, steps, report.nonce())));
+        device_, StepReportSignedBytes(kProgram, *Id128::FromBytes(IdBytes(resident)), "phone-1", day, steps, report.nonce())));
     return report;
   }
   v1::StepReportReply Send(const v1::StepReportRequest& report) {
@@ -261,6 +261,71 @@ TEST_F(HealthE2eTest, AWeekOfWalkingFromDeviceToCoinAndErasure) {
     }
   }
   EXPECT_GE(reports, 10);
+}
+
+TEST_F(HealthE2eTest, WatchOverAlertsOnlyTheWatchersWhoAcknowledgeIt) {
+  const int64_t today = BusinessDayIndex(static_cast<Timestamp>(NowMs()) * 1'000'000);
+  // Bob, who walks every day, consents to earning and watch-over and names Alice as his watcher.
+  v1::WalletReply done;
+  v1::RegisterDeviceRequest device;
+  device.set_device_id("phone-1");
+  device.set_public_key(device_.public_key);
+  ASSERT_TRUE(Signed(&v1::Health::Stub::RegisterDevice, "RegisterDevice", device, &done, kBob, &bob_).ok());
+  ASSERT_EQ(done.result(), v1::OK);
+  for (v1::ConsentPurpose purpose : {v1::EARNING, v1::WATCH_OVER}) {
+    v1::ConsentRequest consent;
+    consent.set_purpose(purpose);
+    consent.set_granted(true);
+    ASSERT_TRUE(Signed(&v1::Health::Stub::SetConsent, "SetConsent", consent, &done, kBob, &bob_).ok());
+    ASSERT_EQ(done.result(), v1::OK);
+  }
+  for (int64_t day = today - 7; day <= today - 3; ++day) {  // Then nothing for two days.
+    ASSERT_EQ(Send(Report(DayNumber(day), 7000, kBob)).result(), v1::OK);
+  }
+  v1::WatchOverRequest watch;
+  watch.add_watcher_ids(IdBytes(kAlice));
+  ASSERT_TRUE(Signed(&v1::Health::Stub::SetWatchOver, "SetWatchOver", watch, &done, kBob, &bob_).ok());
+  ASSERT_EQ(done.result(), v1::OK);
+  // Any later batch evaluates yesterday on the ledger's clock.
+  v1::CreateTransfersRequest nudge;
+  *nudge.add_transfers() = MakeTransfer(0, 3, kCoinIssuer, kCoinBudget, 1);
+  v1::CreateReply created;
+  ASSERT_TRUE(ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), nudge, &created).ok());
+
+  auto stream = [&](uint64_t account, const wallet::KeyPair& keys, bool all) {
+    v1::WatchAlertsRequest body;
+    body.set_include_acknowledged(all);
+    const v1::WalletRequest request =
+        wallet::SignWalletRequest(keys, IdBytes(account), "WatchAlerts", body, NowMs(), wallet::RandomNonce());
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    std::unique_ptr<grpc::ClientReader<v1::Alert>> reader = health_->WatchAlerts(&context, request);
+    std::vector<v1::Alert> alerts;
+    for (v1::Alert alert; reader->Read(&alert);) alerts.push_back(alert);
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    return alerts;
+  };
+  std::vector<v1::Alert> alerts = stream(kAlice, alice_, false);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].resident_id(), IdBytes(kBob));
+  EXPECT_EQ(alerts[0].kind(), "no_reports");
+  EXPECT_EQ(alerts[0].days_silent(), 2u);
+  EXPECT_EQ(alerts[0].day(), DayNumber(today - 1));
+  EXPECT_TRUE(alerts[0].acknowledged_by().empty());
+  // Bob is not his own watcher: his stream stays empty, and he cannot acknowledge.
+  EXPECT_TRUE(stream(kBob, bob_, true).empty());
+  v1::AckAlertRequest ack;
+  ack.set_resident_id(IdBytes(kBob));
+  ack.set_alert(alerts[0].seq());
+  ASSERT_TRUE(Signed(&v1::Health::Stub::AckAlert, "AckAlert", ack, &done, kBob, &bob_).ok());
+  EXPECT_EQ(done.result(), v1::NOT_A_WATCHER);
+  ASSERT_TRUE(Signed(&v1::Health::Stub::AckAlert, "AckAlert", ack, &done).ok());
+  EXPECT_EQ(done.result(), v1::OK);
+  // Acknowledged: no longer open; shown with include_acknowledged.
+  EXPECT_TRUE(stream(kAlice, alice_, false).empty());
+  alerts = stream(kAlice, alice_, true);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].acknowledged_by(), IdBytes(kAlice));
 }
 
 }  // namespace

@@ -181,4 +181,74 @@ grpc::Status HealthService::GetMileage(grpc::ServerContext*, const v1::WalletReq
   return grpc::Status::OK;
 }
 
+grpc::Status HealthService::SetWatchOver(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+  v1::WatchOverRequest body;
+  AccountId resident;
+  if (grpc::Status auth = verifier_.Verify("SetWatchOver", *in, &body, &resident); !auth.ok()) return auth;
+  ledger::SetWatchOver watch;
+  watch.resident = resident;
+  for (int i = 0; i < body.watcher_ids_size(); ++i) {
+    std::optional<AccountId> watcher = ledger::Id128::FromBytes(body.watcher_ids(i));
+    if (!watcher || watcher->IsZero()) return Invalid(absl::StrCat("watcher_ids[", i, "]: must be 16 bytes, not zero"));
+    watch.watchers.push_back(*watcher);
+  }
+  if (body.silent_days() != 0) watch.silent_days = body.silent_days();
+  if (body.drop_percent() != 0) watch.drop_percent = body.drop_percent();
+  if (body.baseline_days() != 0) watch.baseline_days = body.baseline_days();
+  if (body.min_baseline_days() != 0) watch.min_baseline_days = body.min_baseline_days();
+  watch.nonce = in->nonce();
+  return Submit(std::move(watch), resident, reply);
+}
+
+grpc::Status HealthService::AckAlert(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+  v1::AckAlertRequest body;
+  AccountId watcher;
+  if (grpc::Status auth = verifier_.Verify("AckAlert", *in, &body, &watcher); !auth.ok()) return auth;
+  std::optional<AccountId> resident = ledger::Id128::FromBytes(body.resident_id());
+  if (!resident || resident->IsZero()) return Invalid("resident_id: must be 16 bytes, not zero");
+  if (body.alert() == 0) return Invalid("alert: the alert's seq, 1 or more");
+  return Submit(ledger::AckAlert{watcher, *resident, body.alert(), in->nonce()}, watcher, reply);
+}
+
+grpc::Status HealthService::WatchAlerts(grpc::ServerContext* context, const v1::WalletRequest* in,
+                                        grpc::ServerWriter<v1::Alert>* writer) {
+  v1::WatchAlertsRequest body;
+  AccountId watcher;
+  if (grpc::Status auth = verifier_.Verify("WatchAlerts", *in, &body, &watcher); !auth.ok()) return auth;
+  // What this stream has shown: (resident, seq) -> shown while open.
+  std::map<std::pair<AccountId, uint32_t>, bool> shown;
+  bool first = true;
+  uint64_t index = node_->committed_index();
+  while (!context->IsCancelled()) {
+    for (const AccountId& resident : ledger::WatchedResidents(node_->state(), watcher)) {
+      for (const ledger::AlertRecord& alert : ledger::LookupAlerts(node_->state(), resident)) {
+        const auto key = std::make_pair(resident, alert.seq);
+        auto it = shown.find(key);
+        if (it == shown.end() && !alert.open() && first && !body.include_acknowledged()) {
+          shown[key] = false;  // Acknowledged before the stream started: skip.
+          continue;
+        }
+        if (it != shown.end() && it->second == alert.open()) continue;
+        v1::Alert out;
+        out.set_resident_id(resident.ToBytes());
+        out.set_seq(alert.seq);
+        out.set_kind(alert.kind == ledger::AlertKind::kNoReports ? "no_reports" : "steps_fell");
+        out.set_day(alert.day);
+        out.set_days_silent(alert.days_silent);
+        out.set_percent_of_baseline(alert.percent_of_baseline);
+        out.set_raised_at(alert.raised_at);
+        if (!alert.open()) {
+          out.set_acknowledged_by(alert.acknowledged_by.ToBytes());
+          out.set_acknowledged_at(alert.acknowledged_at);
+        }
+        if (!writer->Write(out)) return grpc::Status::OK;  // The client went away.
+        shown[key] = alert.open();
+      }
+    }
+    first = false;
+    index = node_->WaitForIndexAfter(index, std::chrono::seconds(1));
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace wallet

@@ -3,7 +3,9 @@
 //    replica checks the same thing); the service adds the salt that keeps the journal's commitment opaque.
 //  - Everything else is the resident's own WalletRequest, signed with the key registered for their points
 //    wallet, checked like the Wallet service's (WalletVerifier): devices, consent, exchange, erasure, and
-//    reading their own step history (nobody else can read it through this API).
+//    reading their own step history (nobody else can read it through this API), naming watchers.
+//  - Watchers sign with their own wallet key to stream and acknowledge the alerts of the residents who named
+//    them; nobody else sees those alerts.
 // Business outcomes are in the replies' result; transport errors as in the Wallet service.
 #ifndef WALLET_HEALTH_SERVICE_H_
 #define WALLET_HEALTH_SERVICE_H_
@@ -33,6 +35,10 @@ class HealthService final : public ledger::v1::Health::Service {
   grpc::Status ExchangePoints(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
   grpc::Status EraseStepData(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
   grpc::Status GetMileage(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::MileageReply*) override;
+  grpc::Status SetWatchOver(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
+  grpc::Status AckAlert(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
+  grpc::Status WatchAlerts(grpc::ServerContext*, const ledger::v1::WalletRequest*,
+                           grpc::ServerWriter<ledger::v1::Alert>*) override;
 
  private:
   grpc::Status Submit(ledger::Command command, const ledger::AccountId& resident, ledger::v1::WalletReply* reply);

@@ -90,7 +90,13 @@ $WALLET_PASSPHRASE or asked; a device's key is a key file too, `wallet init`, pa
   health exchange --key FILE --resident ID --program N --coin-wallet ID --points N --exchange-id X
   health mileage --key FILE --resident ID [--program N] [--from DATE] [--to DATE]
                                                    your steps and points per day, devices, consents
-  health erase --key FILE --resident ID            erase your step data (points and the journal stay)
+  health erase --key FILE --resident ID            erase your step data and alerts (points and the journal stay)
+  health watch-over --key FILE --resident ID --watchers ID[,ID...] | --stop [--silent-days 2] [--drop-percent 30]
+                    [--baseline-days 14] [--min-baseline-days 5]
+                                                   name who is alerted (needs consent to watch-over)
+  health alerts --key FILE --watcher ID [--all] [--follow]
+                                                   a watcher's alerts (open ones; --all also acknowledged)
+  health ack --key FILE --watcher ID --resident ID --alert N   acknowledge an alert
   cluster status                                   each --addr node's Raft view: role, term, indexes, members
   cluster add --id N --raft HOST:PORT --grpc HOST:PORT   add a node as standby (it catches up, no vote)
   cluster promote N                                make a caught-up member a voter
@@ -115,7 +121,7 @@ struct Args {
 bool IsSwitch(const std::string& name) {
   return name == "non-negative" || name == "pending" || name == "linked" || name == "reverse" ||
          name == "json" || name == "follow" || name == "help" || name == "no-bonus" || name == "grant" ||
-         name == "revoke";
+         name == "revoke" || name == "stop" || name == "all";
 }
 
 Args Parse(int argc, char** argv, int first) {
@@ -431,9 +437,10 @@ int HealthReportCommand(LedgerConnection& stub, const Args& args) {
 // A resident's own request, signed with their wallet key.
 template <typename Body, typename Reply>
 grpc::Status ResidentCall(LedgerConnection& stub, const Args& args, const char* method, const Body& body, Reply* reply,
-                          grpc::Status (v1::Health::Stub::*rpc)(grpc::ClientContext*, const v1::WalletRequest&, Reply*)) {
+                          grpc::Status (v1::Health::Stub::*rpc)(grpc::ClientContext*, const v1::WalletRequest&, Reply*),
+                          const std::string& signer = "resident") {
   const wallet::KeyPair keys = OpenKey(args, "key", "WALLET_PASSPHRASE");
-  const std::string resident = IdArg(Required(args, "resident"), "--resident");
+  const std::string resident = IdArg(Required(args, signer), "--" + signer);
   // One signed request (one nonce) for all retries: a replayed nonce would be refused.
   const v1::WalletRequest request = wallet::SignWalletRequest(keys, resident, method, body, WallMs(), wallet::RandomNonce());
   return stub.Call([&](LedgerConnection& c) { return (c.health().*rpc)(Context().get(), request, reply); });
@@ -475,6 +482,23 @@ int HealthResidentCommand(LedgerConnection& stub, const std::string& sub, const 
     body.set_points(Int(Required(args, "points"), "points"));
     body.set_exchange_id(Required(args, "exchange-id"));
     status = ResidentCall(stub, args, "ExchangePoints", body, &reply, &v1::Health::Stub::ExchangePoints);
+  } else if (sub == "watch-over") {
+    v1::WatchOverRequest body;
+    if (!args.Has("stop")) {
+      for (absl::string_view id : absl::StrSplit(Required(args, "watchers"), ',')) {
+        body.add_watcher_ids(IdArg(std::string(id), "--watchers"));
+      }
+    }
+    body.set_silent_days(static_cast<uint32_t>(IntOption(args, "silent-days", 0)));
+    body.set_drop_percent(static_cast<uint32_t>(IntOption(args, "drop-percent", 0)));
+    body.set_baseline_days(static_cast<uint32_t>(IntOption(args, "baseline-days", 0)));
+    body.set_min_baseline_days(static_cast<uint32_t>(IntOption(args, "min-baseline-days", 0)));
+    status = ResidentCall(stub, args, "SetWatchOver", body, &reply, &v1::Health::Stub::SetWatchOver);
+  } else if (sub == "ack") {
+    v1::AckAlertRequest body;
+    body.set_resident_id(IdArg(Required(args, "resident"), "--resident"));
+    body.set_alert(static_cast<uint32_t>(Int(Required(args, "alert"), "alert")));
+    status = ResidentCall(stub, args, "AckAlert", body, &reply, &v1::Health::Stub::AckAlert, "watcher");
   } else if (sub == "erase") {
     status = ResidentCall(stub, args, "EraseStepData", v1::EraseStepDataRequest(), &reply,
                           &v1::Health::Stub::EraseStepData);
@@ -508,12 +532,51 @@ int HealthMileageCommand(LedgerConnection& stub, const Args& args) {
   return 0;
 }
 
+// A watcher's alerts: those open now (and acknowledged ones with --all), then, with --follow, each new one
+// and each acknowledgement as it happens; without --follow it stops after 3 s of quiet.
+int HealthAlertsCommand(LedgerConnection& stub, const Args& args) {
+  const wallet::KeyPair keys = OpenKey(args, "key", "WALLET_PASSPHRASE");
+  const std::string watcher = IdArg(Required(args, "watcher"), "--watcher");
+  v1::WatchAlertsRequest body;
+  body.set_include_acknowledged(args.Has("all"));
+  const v1::WalletRequest request =
+      wallet::SignWalletRequest(keys, watcher, "WatchAlerts", body, WallMs(), wallet::RandomNonce());
+  const bool follow = args.Has("follow");
+  int shown = 0;
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    grpc::ClientContext context;
+    if (!follow) context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    std::unique_ptr<grpc::ClientReader<v1::Alert>> reader = c.health().WatchAlerts(&context, request);
+    v1::Alert alert;
+    while (reader->Read(&alert)) {
+      ++shown;
+      printf("resident %s alert %u: %s on %u", ShortHex(alert.resident_id()).c_str(), alert.seq(), alert.kind().c_str(),
+             alert.day());
+      if (alert.kind() == "no_reports") printf(" (%u days without a report)", alert.days_silent());
+      if (alert.kind() == "steps_fell") printf(" (%u %% of the usual steps)", alert.percent_of_baseline());
+      printf(", raised %s", JapanTime(alert.raised_at()).c_str());
+      if (!alert.acknowledged_by().empty()) {
+        printf("; acknowledged by %s at %s", ShortHex(alert.acknowledged_by()).c_str(),
+               JapanTime(alert.acknowledged_at()).c_str());
+      }
+      printf("\n");
+      fflush(stdout);
+    }
+    grpc::Status finished = reader->Finish();
+    return !follow && finished.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? grpc::Status::OK : finished;
+  });
+  if (!status.ok()) return RpcFailed(status);
+  if (shown == 0) printf("no alerts\n");
+  return 0;
+}
+
 int HealthCommand(LedgerConnection& stub, const Args& args) {
   if (args.positional.empty()) UsageError("health: which subcommand? (see `ledgerctl help`)");
   const std::string& sub = args.positional[0];
   if (sub == "program") return HealthProgramCommand(stub, args);
   if (sub == "report") return HealthReportCommand(stub, args);
   if (sub == "mileage") return HealthMileageCommand(stub, args);
+  if (sub == "alerts") return HealthAlertsCommand(stub, args);
   return HealthResidentCommand(stub, sub, args);
 }
 
