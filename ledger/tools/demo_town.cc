@@ -52,6 +52,7 @@ constexpr int kShops = 5;
 constexpr int kStalls = 12;
 constexpr int kReservedResidents = 10;
 constexpr int kWalkers = 40;           // Residents taking part in health mileage.
+constexpr int kElder = 3, kDaughter = 4;  // Walkers: an elderly resident who stops walking, her watcher.
 constexpr int64_t kExchangeUnit = 10;  // Points per exchange unit (and coin for it), for a week's demo.
 
 class Town {
@@ -86,7 +87,7 @@ class Town {
     Step("Hotel deposits: one held and posted in part, one voided");
     if (!Deposits()) return false;
     Step("Health mileage: phones report a week of steps, signed; the ledger awards points; some are "
-         "exchanged for coin; one walker erases her step data");
+         "exchanged for coin; an elder stops walking and her daughter is alerted; one walker erases her step data");
     if (!HealthMileage()) return false;
     Step("Promo coupon: issued, left unused, lapses after 3 s; the next batch sweeps it to breakage");
     if (!Promo()) return false;
@@ -406,7 +407,9 @@ class Town {
     int64_t awarded = 0;
     for (int w = 0; w < walkers; ++w) {
       const int usual = habit(rng_);
-      for (int64_t day = today - 6; day <= today; ++day) {
+      // The elder walked every day until three days ago and has sent nothing since.
+      const int64_t first = w == kElder ? today - 7 : today - 6, last = w == kElder ? today - 3 : today;
+      for (int64_t day = first; day <= last; ++day) {
         const uint32_t steps = static_cast<uint32_t>(usual * day_factor(rng_));
         v1::StepReportReply reply;
         grpc::Status s = report(w, day, steps, &reply);
@@ -436,7 +439,7 @@ class Town {
     }
     earned[0] += 5 - yesterday_before;
     for (int64_t e : earned) awarded += e;
-    printf("%d walkers x 7 days of signed step reports: %lld pt awarded (walker 0 synced yesterday again: "
+    printf("%d walkers' signed step reports for the last 7 days: %lld pt awarded (walker 0 synced yesterday again: "
            "+%lld pt, the difference only)\n", walkers, static_cast<long long>(awarded),
            static_cast<long long>(5 - yesterday_before));
 
@@ -460,6 +463,20 @@ class Town {
     expected_points_ = awarded - exchanged;
     printf("%d walkers exchanged %lld pt for %lld coin\n", exchangers, static_cast<long long>(exchanged),
            static_cast<long long>(exchanged));
+
+    // Watch-over: the elder (walker 3) consents and names her daughter (walker 4) as her watcher. The next
+    // batch evaluates yesterday on the ledger's clock: two days without a report after regular walking.
+    if (walkers > kDaughter) {
+      v1::ConsentRequest consent;
+      consent.set_purpose(v1::WATCH_OVER);
+      consent.set_granted(true);
+      if (signed_call(kElder, "SetConsent", consent, &v1::Health::Stub::SetConsent) != v1::OK) return false;
+      v1::WatchOverRequest watch;
+      watch.add_watcher_ids(Account(kResidentPoints, Walker(kDaughter)));
+      if (signed_call(kElder, "SetWatchOver", watch, &v1::Health::Stub::SetWatchOver) != v1::OK) return false;
+      printf("walker %d (84, walked daily until %u) consented to watch-over and named walker %d, her daughter\n",
+             kElder, DayNumber(today - 3), kDaughter);
+    }
 
     // Walker 2 asks for her step data to be erased: the counts go, the points and the journal stay.
     if (walkers > 2) {
@@ -488,6 +505,36 @@ class Town {
       }
       printf("walker 2 erased her step data: 0 of 7 days keep a count, her %lld pt stay\n",
              static_cast<long long>(points));
+    }
+
+    // The daughter's phone has the alert stream open: the alert arrives; she acknowledges it.
+    if (walkers > kDaughter) {
+      v1::WatchAlertsRequest body;
+      const v1::WalletRequest request = wallet::SignWalletRequest(
+          wallet_keys[kDaughter], Account(kResidentPoints, Walker(kDaughter)), "WatchAlerts", body, NowMs(),
+          wallet::RandomNonce());
+      std::vector<v1::Alert> alerts;
+      stub_->Call([&](LedgerConnection& c) {
+        alerts.clear();
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+        std::unique_ptr<grpc::ClientReader<v1::Alert>> reader = c.health().WatchAlerts(&context, request);
+        for (v1::Alert alert; reader->Read(&alert);) alerts.push_back(alert);
+        grpc::Status s = reader->Finish();
+        return s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? grpc::Status::OK : s;
+      });
+      if (alerts.size() != 1 || alerts[0].kind() != "no_reports" || alerts[0].days_silent() != 2) {
+        fprintf(stderr, "demo: the daughter's stream showed %zu alerts, expected one (no reports for 2 days)\n",
+                alerts.size());
+        return false;
+      }
+      printf("walker %d's stream: alert %u for walker %d: %s since %u (%u days without a report)\n", kDaughter,
+             alerts[0].seq(), kElder, alerts[0].kind().c_str(), DayNumber(today - 3), alerts[0].days_silent());
+      v1::AckAlertRequest ack;
+      ack.set_resident_id(alerts[0].resident_id());
+      ack.set_alert(alerts[0].seq());
+      if (signed_call(kDaughter, "AckAlert", ack, &v1::Health::Stub::AckAlert) != v1::OK) return false;
+      printf("walker %d acknowledged it (she called her mother); nobody else can read the alert\n", kDaughter);
     }
     return true;
   }
