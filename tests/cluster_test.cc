@@ -98,12 +98,15 @@ class Cluster {
     }
     return -1;
   }
-  std::optional<v1::ClusterStatusReply> Status(int i) {
+  std::optional<v1::ClusterStatusReply> Status(int i, std::string* error = nullptr) {
     LedgerConnection node(grpc_[i]);
     v1::ClusterStatusReply reply;
     grpc::Status status = node.cluster().Status(ContextWithDeadline(std::chrono::seconds(2)).get(),
                                                 v1::ClusterStatusRequest(), &reply);
-    if (!status.ok()) return std::nullopt;
+    if (!status.ok()) {
+      if (error) *error = absl::StrCat(status.error_code(), " ", status.error_message());
+      return std::nullopt;
+    }
     return reply;
   }
   // Waits until the nodes (default: the initial three) report the same journal and applied Raft index,
@@ -138,9 +141,15 @@ class Cluster {
   // Prints what each node says about itself and the end of its log: what a failed wait leaves behind.
   void Describe(const std::vector<int>& nodes) {
     for (int i : nodes) {
-      std::optional<v1::ClusterStatusReply> status = Status(i);
+      std::string error;
+      std::optional<v1::ClusterStatusReply> status = Status(i, &error);
       if (!status) {
-        std::printf("node %d: no status (running=%d)\n", i + 1, nodes_[i].running());
+        std::printf("node %d: no status (running=%d, pid %d, gRPC %s, Raft %s): %s\n", i + 1, nodes_[i].running(),
+                    static_cast<int>(nodes_[i].pid()), grpc_[i].c_str(), raft_[i].c_str(), error.c_str());
+        std::fflush(stdout);
+        // Who holds the node's ports now.
+        std::system(absl::StrCat("ss -tanp 2>/dev/null | grep -E ':(", grpc_[i].substr(grpc_[i].rfind(':') + 1), "|",
+                                 raft_[i].substr(raft_[i].rfind(':') + 1), ") ' | head -20").c_str());
         // A running node that does not answer: show where its threads are, if gdb is installed.
         if (nodes_[i].running() && access("/usr/bin/gdb", X_OK) == 0) {
           const std::string command = absl::StrCat("timeout 60 /usr/bin/gdb -p ", nodes_[i].pid(),

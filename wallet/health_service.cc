@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/core/health.h"
+#include "ledger/core/keys.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/query.h"
 #include "ledger/server/convert.h"
@@ -54,6 +55,19 @@ grpc::Status HealthService::ReportSteps(grpc::ServerContext*, const v1::StepRepo
   }
   if (in->nonce() == 0) return Invalid("nonce: must not be zero");
   if (in->signature().size() != crypto_sign_BYTES) return Invalid("signature: must be 64 bytes (Ed25519)");
+  // Limited per resident, and only for residents with this device registered (unknown ids grow nothing;
+  // the core decides the report itself, including a revoked device).
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);
+  std::string unused;
+  if (!node_->state().Get(ledger::keys::Device(*resident, in->device_id()), &unused)) {
+    reply->set_result(v1::DEVICE_NOT_FOUND);
+    return grpc::Status::OK;
+  }
+  if (!reports_.Take(in->resident_id(), clock_->NowNanos())) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("resident ", resident->ToHex(), ": more than ", reports_.requests_per_second(),
+                                     " step reports per second; slow down"));
+  }
   ledger::StepReport report;
   report.program = in->program();
   report.resident = *resident;

@@ -21,11 +21,16 @@ namespace wallet {
 class HealthService final : public ledger::v1::Health::Service {
  public:
   struct Options {
-    double requests_per_second = 5;  // Per resident's wallet, sustained (devices are not limited here).
+    double requests_per_second = 5;  // Per resident's wallet, sustained.
     double burst = 10;
+    double reports_per_second = 1;   // Step reports per resident (all devices), sustained ...
+    double report_burst = 31;        // ... and at once: a phone syncing a month of days.
   };
   HealthService(ledger::Committer* node, ledger::Clock* clock, Options options)
-      : node_(node), clock_(clock), verifier_(node, clock, options.requests_per_second, options.burst) {}
+      : node_(node),
+        clock_(clock),
+        verifier_(node, clock, options.requests_per_second, options.burst),
+        reports_(options.reports_per_second, options.report_burst) {}
 
   grpc::Status ReportSteps(grpc::ServerContext*, const ledger::v1::StepReportRequest*,
                            ledger::v1::StepReportReply*) override;
@@ -46,6 +51,7 @@ class HealthService final : public ledger::v1::Health::Service {
   ledger::Committer* node_;
   ledger::Clock* clock_;
   WalletVerifier verifier_;
+  ledger::RateLimiter reports_;  // Per resident with a registered device.
 };
 
 }  // namespace wallet
