@@ -40,6 +40,13 @@ enum class CommandTag : uint8_t {
   kEraseStepData = 21,
   kSetWatchOver = 22,
   kAckAlert = 23,
+  kSetTaskRules = 24,
+  kPostTask = 25,
+  kApplyTask = 26,
+  kDecideApplication = 27,
+  kCancelSlots = 28,
+  kCheckIn = 29,
+  kConfirmDay = 30,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -118,6 +125,46 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
     e->Id(ack->resident);
     e->U32(ack->alert);
     e->U64(ack->nonce);
+  } else if (const auto* rules = std::get_if<SetTaskRules>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kSetTaskRules));
+    e->U32(rules->rules.weekly_hours_max);
+    e->I64(rules->rules.monthly_max);
+    e->U32(rules->rules.dispute_hours);
+  } else if (const auto* task = std::get_if<PostTask>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kPostTask));
+    EncodePostTask(*task, e);
+  } else if (const auto* apply = std::get_if<ApplyTask>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kApplyTask));
+    e->Id(apply->visitor);
+    e->Id(apply->host);
+    e->Bytes(apply->task_id);
+    e->U64(apply->nonce);
+  } else if (const auto* decide = std::get_if<DecideApplication>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kDecideApplication));
+    e->Id(decide->host);
+    e->Bytes(decide->task_id);
+    e->Id(decide->visitor);
+    e->U8(decide->accept ? 1 : 0);
+  } else if (const auto* cancel_slots = std::get_if<CancelSlots>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kCancelSlots));
+    e->Id(cancel_slots->host);
+    e->Bytes(cancel_slots->task_id);
+    e->U32(cancel_slots->count);
+  } else if (const auto* check = std::get_if<CheckIn>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kCheckIn));
+    e->Id(check->visitor);
+    e->Id(check->host);
+    e->Bytes(check->task_id);
+    e->U8(check->out ? 1 : 0);
+    e->Bytes(check->host_signature);
+    e->U64(check->nonce);
+  } else if (const auto* confirm = std::get_if<ConfirmDay>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kConfirmDay));
+    e->Id(confirm->host);
+    e->Bytes(confirm->task_id);
+    e->Id(confirm->visitor);
+    e->U32(confirm->day);
+    e->U8(static_cast<uint8_t>(confirm->action));
   } else if (const auto* erase = std::get_if<EraseStepData>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kEraseStepData));
     e->Id(erase->resident);
@@ -268,6 +315,57 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       ack.alert = d->U32();
       ack.nonce = d->U64();
       return ack;
+    }
+    case CommandTag::kSetTaskRules: {
+      SetTaskRules rules;
+      rules.rules.weekly_hours_max = d->U32();
+      rules.rules.monthly_max = d->I64();
+      rules.rules.dispute_hours = d->U32();
+      return rules;
+    }
+    case CommandTag::kPostTask:
+      return DecodePostTask(d);
+    case CommandTag::kApplyTask: {
+      ApplyTask apply;
+      apply.visitor = d->Id();
+      apply.host = d->Id();
+      apply.task_id = d->Bytes();
+      apply.nonce = d->U64();
+      return apply;
+    }
+    case CommandTag::kDecideApplication: {
+      DecideApplication decide;
+      decide.host = d->Id();
+      decide.task_id = d->Bytes();
+      decide.visitor = d->Id();
+      decide.accept = d->U8() != 0;
+      return decide;
+    }
+    case CommandTag::kCancelSlots: {
+      CancelSlots cancel_slots;
+      cancel_slots.host = d->Id();
+      cancel_slots.task_id = d->Bytes();
+      cancel_slots.count = d->U32();
+      return cancel_slots;
+    }
+    case CommandTag::kCheckIn: {
+      CheckIn check;
+      check.visitor = d->Id();
+      check.host = d->Id();
+      check.task_id = d->Bytes();
+      check.out = d->U8() != 0;
+      check.host_signature = d->Bytes();
+      check.nonce = d->U64();
+      return check;
+    }
+    case CommandTag::kConfirmDay: {
+      ConfirmDay confirm;
+      confirm.host = d->Id();
+      confirm.task_id = d->Bytes();
+      confirm.visitor = d->Id();
+      confirm.day = d->U32();
+      confirm.action = static_cast<DayAction>(d->U8());
+      return confirm;
     }
     case CommandTag::kEraseStepData: {
       EraseStepData erase;

@@ -19,6 +19,7 @@
 #include "ledger/core/kv.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/records.h"
+#include "ledger/core/tasks.h"
 #include "ledger/core/types.h"
 
 namespace ledger {
@@ -34,7 +35,8 @@ struct CloseAccount {
 using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment, PosRefund, PosCancel, PosCloseDay,
                              PosFees, PosCashOut, PosSupplierPayment, RegisterKey,
                              WalletSend, RegisterCard, SetHealthProgram, RegisterDevice, SetConsent, StepReport,
-                             ExchangePoints, EraseStepData, SetWatchOver, AckAlert>;
+                             ExchangePoints, EraseStepData, SetWatchOver, AckAlert, SetTaskRules, PostTask,
+                             ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay>;
 
 // What became of one command.
 struct Outcome {
@@ -54,6 +56,9 @@ enum class SystemEventType : uint8_t {
   kPendingExpired = 2,  // A pending transfer timed out; its reservation was released.
   kFee = 3,             // The fee transfer of a cash-out or supplier payment (command in the same entry).
   kExchangeCoin = 4,    // The coin leg of a points exchange (command in the same entry).
+  kTaskPaid = 5,        // A task day paid from escrow to the visitor after the dispute window (sweep).
+  kTaskReturned = 6,    // A task reservation voided when the task was over (sweep): back to host or subsidy.
+  kTaskPosted = 7,      // A task reservation posted into escrow (a confirmed or released day).
 };
 
 struct SystemEvent {

@@ -223,4 +223,61 @@ std::string WatcherIndex(const AccountId& watcher, const AccountId& resident) {
   return key;
 }
 
+std::string TaskRules() { return std::string{kMeta} + "taskrules"; }
+
+std::string Task(const AccountId& host, std::string_view task_id) {
+  return ResidentPrefix(kTask, host).append(task_id);
+}
+
+std::string TaskApplicationPrefix(const AccountId& host, std::string_view task_id) {
+  std::string key = ResidentPrefix(kTaskApplication, host);
+  key.push_back(static_cast<char>(task_id.size()));
+  key.append(task_id);
+  return key;
+}
+
+std::string TaskApplication(const AccountId& host, std::string_view task_id, const AccountId& visitor) {
+  std::string key = TaskApplicationPrefix(host, task_id);
+  AppendId(visitor, &key);
+  return key;
+}
+
+std::string VisitorDay(const AccountId& visitor, uint32_t day) {
+  std::string key = ResidentPrefix(kVisitorDay, visitor);
+  AppendBigEndian32(day, &key);
+  return key;
+}
+
+std::string VisitorWeek(const AccountId& visitor, int64_t week) {
+  std::string key = ResidentPrefix(kVisitorWeek, visitor);
+  AppendBigEndian64(static_cast<uint64_t>(week), &key);
+  return key;
+}
+
+std::string HostVisitorMonth(const AccountId& host, const AccountId& visitor, uint32_t month) {
+  std::string key = ResidentPrefix(kHostVisitorMonth, host);
+  AppendId(visitor, &key);
+  AppendBigEndian32(month, &key);
+  return key;
+}
+
+std::string TaskRelease(Timestamp due, const AccountId& host, const AccountId& visitor, uint32_t day,
+                        std::string_view task_id) {
+  std::string key(1, kTaskRelease);
+  AppendBigEndian64(due, &key);
+  AppendId(host, &key);
+  AppendId(visitor, &key);
+  AppendBigEndian32(day, &key);
+  key.append(task_id);
+  return key;
+}
+
+std::string TaskEnd(Timestamp due, const AccountId& host, std::string_view task_id) {
+  std::string key(1, kTaskEnd);
+  AppendBigEndian64(due, &key);
+  AppendId(host, &key);
+  key.append(task_id);
+  return key;
+}
+
 }  // namespace ledger::keys

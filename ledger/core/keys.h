@@ -42,6 +42,13 @@ inline constexpr char kWatchConfig = 'w';
 inline constexpr char kWatchSchedule = 'q';
 inline constexpr char kAlert = 'a';
 inline constexpr char kWatcherIndex = 'u';
+inline constexpr char kTask = 't';
+inline constexpr char kTaskApplication = 'p';
+inline constexpr char kVisitorDay = 'b';
+inline constexpr char kVisitorWeek = 'r';
+inline constexpr char kHostVisitorMonth = 'o';
+inline constexpr char kTaskRelease = 'y';
+inline constexpr char kTaskEnd = 'z';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -83,6 +90,17 @@ std::string WatchSchedule(int64_t day_index, const AccountId& resident);
 void DecodeWatchSchedule(std::string_view key, int64_t* day_index, AccountId* resident);
 std::string Alert(const AccountId& resident, uint32_t seq);
 std::string WatcherIndex(const AccountId& watcher, const AccountId& resident);
+// Tasks (ledger/core/tasks.h). Task ids are length-prefixed where more follows them.
+std::string TaskRules();
+std::string Task(const AccountId& host, std::string_view task_id);
+std::string TaskApplicationPrefix(const AccountId& host, std::string_view task_id);
+std::string TaskApplication(const AccountId& host, std::string_view task_id, const AccountId& visitor);
+std::string VisitorDay(const AccountId& visitor, uint32_t day);
+std::string VisitorWeek(const AccountId& visitor, int64_t week);
+std::string HostVisitorMonth(const AccountId& host, const AccountId& visitor, uint32_t month);
+std::string TaskRelease(Timestamp due, const AccountId& host, const AccountId& visitor, uint32_t day,
+                        std::string_view task_id);
+std::string TaskEnd(Timestamp due, const AccountId& host, std::string_view task_id);
 
 // Decoders for the index keys. They assume the key came from the matching encoder.
 void DecodeExpiryIndex(std::string_view key, Timestamp* expiry, AccountId* id);

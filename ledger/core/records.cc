@@ -90,6 +90,17 @@ constexpr const char* kResultNames[kResultCount] = {
     "not_a_watcher",
     "alert_not_found",
     "watch_over_invalid",
+    "task_not_found",
+    "task_invalid",
+    "task_closed",
+    "application_not_found",
+    "no_slot_left",
+    "not_checked_in",
+    "not_checked_out",
+    "task_day_taken",
+    "weekly_hours_exceeded",
+    "monthly_cap_exceeded",
+    "day_not_in_task",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

@@ -93,8 +93,19 @@ enum class [[nodiscard]] Result : uint8_t {
   kNotAWatcher = 75,
   kAlertNotFound = 76,
   kWatchOverInvalid = 77,
+  kTaskNotFound = 78,
+  kTaskInvalid = 79,
+  kTaskClosed = 80,
+  kApplicationNotFound = 81,
+  kNoSlotLeft = 82,
+  kNotCheckedIn = 83,
+  kNotCheckedOut = 84,
+  kTaskDayTaken = 85,
+  kWeeklyHoursExceeded = 86,
+  kMonthlyCapExceeded = 87,
+  kDayNotInTask = 88,
 };
-inline constexpr int kResultCount = 78;
+inline constexpr int kResultCount = 89;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

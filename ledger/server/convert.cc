@@ -296,8 +296,8 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
     v1::Event event;
     event.set_journal_index(entry.index);
     event.set_timestamp(system.timestamp);
-    v1::Transfer* transfer =
-        system.type == SystemEventType::kExpiry ? event.mutable_transfer() : event.mutable_pending_expired();
+    const bool released = system.type == SystemEventType::kPendingExpired || system.type == SystemEventType::kTaskReturned;
+    v1::Transfer* transfer = released ? event.mutable_pending_expired() : event.mutable_transfer();
     transfer->set_id(system.id.ToBytes());
     transfer->set_debit_account_id(system.debit_account_id.ToBytes());
     transfer->set_credit_account_id(system.credit_account_id.ToBytes());
@@ -307,8 +307,11 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
     transfer->set_code(system.type == SystemEventType::kExpiry         ? kCodeExpiry
                        : system.type == SystemEventType::kFee          ? kCodeFee
                        : system.type == SystemEventType::kExchangeCoin ? kCodePointsExchanged
-                                                                       : 0);
-    if (system.type == SystemEventType::kPendingExpired) {
+                       : system.type == SystemEventType::kTaskPaid     ? kCodeTaskPay
+                       : system.type == SystemEventType::kTaskReturned || system.type == SystemEventType::kTaskPosted
+                           ? kCodeTaskReserve
+                           : 0);
+    if (released) {
       transfer->set_flags(transfer_flags::kPending);
       transfer->set_pending_state(v1::PENDING_STATE_EXPIRED);
     }
@@ -366,6 +369,9 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
       } else if (const auto* report = std::get_if<StepReport>(&command)) {
         transfer.id = HealthAwardId(*report);
         transfer.code = kCodeHealthAward;
+      } else if (const auto* confirm = std::get_if<ConfirmDay>(&command)) {
+        transfer.id = TaskPayId(confirm->host, confirm->task_id, confirm->visitor, confirm->day);
+        transfer.code = kCodeTaskPay;  // The reservations it posted are system events of the same entry.
       } else if (const auto* exchange = std::get_if<ExchangePoints>(&command)) {
         transfer.id = HealthTransferId('X', exchange->resident, exchange->exchange_id);
         transfer.code = kCodePointsRetired;  // Its coin leg is a system event of the same entry.

@@ -100,7 +100,10 @@ NodeObserver Metrics::Observer() {
                          std::holds_alternative<SetHealthProgram>(command) ||
                          std::holds_alternative<RegisterDevice>(command) ||
                          std::holds_alternative<SetConsent>(command) || std::holds_alternative<EraseStepData>(command) ||
-                         std::holds_alternative<SetWatchOver>(command) || std::holds_alternative<AckAlert>(command);
+                         std::holds_alternative<SetWatchOver>(command) || std::holds_alternative<AckAlert>(command) ||
+                         std::holds_alternative<SetTaskRules>(command) || std::holds_alternative<ApplyTask>(command) ||
+                         std::holds_alternative<DecideApplication>(command) ||
+                         std::holds_alternative<CheckIn>(command);
     (setting ? accounts_by_result_ : transfers_by_result_)[index]->Increment();
   };
   observer.on_sweep = [this](const ApplyCounters& counters) {
