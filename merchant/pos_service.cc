@@ -9,6 +9,7 @@
 #include "ledger/core/keys.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/query.h"
+#include "ledger/core/tasks.h"
 #include "ledger/server/status_util.h"
 #include "merchant/pos_auth.h"
 
@@ -216,6 +217,82 @@ grpc::Status PosService::PaySupplier(grpc::ServerContext*, const SignedRequest* 
     if (std::optional<ledger::FeeRecord> record = ledger::DecodeFeeRecord(bytes)) reply->set_fee(record->fee);
   }
   return status;
+}
+
+// ----- tasks, the host's side -----
+
+grpc::Status PosService::PostTask(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::PostTaskRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("PostTask", *in, &body, &merchant); !auth.ok()) return auth;
+  std::optional<AccountId> escrow = ledger::Id128::FromBytes(body.escrow_account_id());
+  if (!escrow || escrow->IsZero()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "escrow_account_id: must be 16 bytes, not zero");
+  }
+  std::optional<AccountId> subsidy =
+      body.subsidy_account_id().empty() ? AccountId{} : ledger::Id128::FromBytes(body.subsidy_account_id());
+  if (!subsidy) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "subsidy_account_id: 16 bytes or empty");
+  if (body.host_key().size() != crypto_sign_PUBLICKEYBYTES) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "host_key: must be 32 bytes (Ed25519)");
+  }
+  if (body.title().size() > ledger::kTaskTitleBytesMax) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("title: ", body.title().size(), " bytes; at most ", ledger::kTaskTitleBytesMax));
+  }
+  ledger::PostTask task;
+  task.host = merchant;
+  task.task_id = body.task_id();
+  task.title = body.title();
+  task.first_day = body.first_day();
+  task.last_day = body.last_day();
+  task.slots = body.slots();
+  task.per_day = body.per_day();
+  task.escrow = *escrow;
+  task.subsidy = *subsidy;
+  task.subsidy_percent = body.subsidy_percent();
+  task.hours_per_day = body.hours_per_day();
+  task.host_key = body.host_key();
+  task.wage_reference = body.wage_reference();
+  grpc::Status status = Submit(std::move(task), reply);
+  if (status.ok() && reply->result() == v1::EXCEEDS_BALANCE) {
+    if (std::optional<ledger::Account> host = ledger::LookupAccount(node_->state(), merchant)) {
+      reply->set_available(host->balance - host->debits_pending);
+    }
+  }
+  return status;
+}
+
+grpc::Status PosService::DecideApplication(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::DecideApplicationRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("DecideApplication", *in, &body, &merchant); !auth.ok()) return auth;
+  std::optional<AccountId> visitor = ledger::Id128::FromBytes(body.visitor_account_id());
+  if (!visitor) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "visitor_account_id: must be 16 bytes");
+  return Submit(ledger::DecideApplication{merchant, body.task_id(), *visitor, body.accept()}, reply);
+}
+
+grpc::Status PosService::CancelSlots(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::CancelSlotsRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("CancelSlots", *in, &body, &merchant); !auth.ok()) return auth;
+  return Submit(ledger::CancelSlots{merchant, body.task_id(), body.count()}, reply);
+}
+
+grpc::Status PosService::ConfirmDay(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::ConfirmDayRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("ConfirmDay", *in, &body, &merchant); !auth.ok()) return auth;
+  std::optional<AccountId> visitor = ledger::Id128::FromBytes(body.visitor_account_id());
+  if (!visitor) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "visitor_account_id: must be 16 bytes");
+  ledger::DayAction action = ledger::DayAction::kConfirm;
+  if (body.action() == "dispute") {
+    action = ledger::DayAction::kDispute;
+  } else if (body.action() == "cancel") {
+    action = ledger::DayAction::kCancel;
+  } else if (!body.action().empty() && body.action() != "confirm") {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "action: confirm, dispute or cancel");
+  }
+  return Submit(ledger::ConfirmDay{merchant, body.task_id(), *visitor, body.day(), action}, reply);
 }
 
 }  // namespace merchant

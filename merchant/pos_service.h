@@ -40,6 +40,10 @@ class PosService final : public ledger::v1::Pos::Service {
   grpc::Status CloseDay(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status CashOut(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status PaySupplier(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status PostTask(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status DecideApplication(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status CancelSlots(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status ConfirmDay(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
 
  private:
   // Checks the envelope and parses the body; on success *merchant is the authenticated merchant.

@@ -89,4 +89,26 @@ grpc::Status WalletService::PayMpm(grpc::ServerContext*, const v1::WalletRequest
   return Submit(std::move(payment), account, reply);
 }
 
+grpc::Status WalletService::ApplyTask(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+  v1::ApplyTaskRequest body;
+  AccountId account;
+  if (grpc::Status auth = verifier_.Verify("ApplyTask", *in, &body, &account); !auth.ok()) return auth;
+  std::optional<AccountId> host = ledger::Id128::FromBytes(body.host_account_id());
+  if (!host) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "host_account_id: must be 16 bytes");
+  return Submit(ledger::ApplyTask{account, *host, body.task_id(), in->nonce()}, account, reply);
+}
+
+grpc::Status WalletService::CheckIn(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+  v1::CheckInRequest body;
+  AccountId account;
+  if (grpc::Status auth = verifier_.Verify("CheckIn", *in, &body, &account); !auth.ok()) return auth;
+  std::optional<AccountId> host = ledger::Id128::FromBytes(body.host_account_id());
+  if (!host) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "host_account_id: must be 16 bytes");
+  if (body.host_signature().size() != crypto_sign_BYTES) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "host_signature: must be 64 bytes (the host's code)");
+  }
+  return Submit(ledger::CheckIn{account, *host, body.task_id(), body.out(), body.host_signature(), in->nonce()},
+                account, reply);
+}
+
 }  // namespace wallet

@@ -29,6 +29,8 @@ class WalletService final : public ledger::v1::Wallet::Service {
 
   grpc::Status Send(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
   grpc::Status PayMpm(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
+  grpc::Status ApplyTask(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
+  grpc::Status CheckIn(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
 
  private:
   grpc::Status Submit(ledger::Command command, const ledger::AccountId& payer, ledger::v1::WalletReply* reply);

@@ -7,8 +7,10 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/query.h"
+#include "ledger/core/tasks.h"
 #include "ledger/server/convert.h"
 #include "ledger/server/status_util.h"
 
@@ -93,6 +95,64 @@ grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext*, const v1::Hea
   std::vector<Command> commands;
   commands.emplace_back(ledger::SetHealthProgram{*std::move(program)});
   return Create("SetHealthProgram", std::move(commands), reply);
+}
+
+grpc::Status LedgerService::SetTaskRules(grpc::ServerContext*, const v1::TaskRules* request, v1::CreateReply* reply) {
+  ledger::TaskRules rules;  // Zero fields keep the defaults.
+  if (request->weekly_hours_max() != 0) rules.weekly_hours_max = request->weekly_hours_max();
+  if (request->monthly_max() != 0) rules.monthly_max = request->monthly_max();
+  if (request->dispute_hours() != 0) rules.dispute_hours = request->dispute_hours();
+  std::vector<Command> commands;
+  commands.emplace_back(ledger::SetTaskRules{rules});
+  return Create("SetTaskRules", std::move(commands), reply);
+}
+
+grpc::Status LedgerService::GetTask(grpc::ServerContext*, const v1::GetTaskRequest* request, v1::GetTaskReply* reply) {
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetTask", readable);
+  absl::StatusOr<Id128> host = IdFromProto(request->host_account_id(), "host_account_id", false);
+  if (!host.ok()) return Done("GetTask", host.status());
+  std::string bytes;
+  if (!node_->state().Get(keys::Task(*host, request->task_id()), &bytes)) {
+    return Done("GetTask", absl::NotFoundError(absl::StrCat("task \"", request->task_id(), "\" of host ",
+                                                            host->ToHex(), ": not found")));
+  }
+  std::optional<TaskRecord> task = DecodeTaskRecord(bytes);
+  if (!task) return Done("GetTask", absl::DataLossError("task record is corrupt"));
+  const PostTask& t = task->request;
+  v1::PostTaskRequest* out = reply->mutable_task();
+  out->set_task_id(t.task_id);
+  out->set_title(t.title);
+  out->set_first_day(t.first_day);
+  out->set_last_day(t.last_day);
+  out->set_slots(t.slots);
+  out->set_per_day(t.per_day);
+  out->set_escrow_account_id(t.escrow.ToBytes());
+  if (!t.subsidy.IsZero()) out->set_subsidy_account_id(t.subsidy.ToBytes());
+  out->set_subsidy_percent(t.subsidy_percent);
+  out->set_hours_per_day(t.hours_per_day);
+  out->set_host_key(t.host_key);
+  out->set_wage_reference(t.wage_reference);
+  reply->set_accepted(task->accepted);
+  reply->set_cancelled(task->cancelled);
+  reply->set_closed(task->closed);
+  const std::string prefix = keys::TaskApplicationPrefix(t.host, t.task_id);
+  node_->state().Scan(prefix, prefix + "\xff", false, [&](std::string_view key, std::string_view value) {
+    std::optional<TaskApplication> application = DecodeTaskApplication(value);
+    if (!application) return true;
+    v1::TaskApplicationInfo* info = reply->add_applications();
+    info->set_visitor_account_id(std::string(key.substr(prefix.size())));
+    info->set_state(application->state == ApplicationState::kAccepted   ? "accepted"
+                    : application->state == ApplicationState::kDeclined ? "declined"
+                                                                         : "applied");
+    info->set_slot(application->slot);
+    for (const auto& [day, state] : application->days) {
+      v1::TaskDayInfo* d = info->add_days();
+      d->set_day(day);
+      d->set_state(TaskDayStateName(state.state));
+    }
+    return true;
+  });
+  return Done("GetTask", absl::OkStatus());
 }
 
 grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext*, const v1::ListStaffOperationsRequest* request,

@@ -27,6 +27,8 @@ class LedgerService final : public v1::Ledger::Service {
   grpc::Status SetFees(grpc::ServerContext*, const v1::SetFeesRequest*, v1::CreateReply*) override;
   grpc::Status RegisterCards(grpc::ServerContext*, const v1::RegisterCardsRequest*, v1::CreateReply*) override;
   grpc::Status SetHealthProgram(grpc::ServerContext*, const v1::HealthProgram*, v1::CreateReply*) override;
+  grpc::Status SetTaskRules(grpc::ServerContext*, const v1::TaskRules*, v1::CreateReply*) override;
+  grpc::Status GetTask(grpc::ServerContext*, const v1::GetTaskRequest*, v1::GetTaskReply*) override;
   grpc::Status ListStaffOperations(grpc::ServerContext*, const v1::ListStaffOperationsRequest*,
                                    v1::ListStaffOperationsReply*) override;
   grpc::Status ListCashOuts(grpc::ServerContext*, const v1::ListCashOutsRequest*, v1::ListCashOutsReply*) override;
