@@ -143,6 +143,9 @@ class Cluster {
     for (int i : nodes) {
       std::string error;
       std::optional<v1::ClusterStatusReply> status = Status(i, &error);
+      if (const std::string exited = nodes_[i].ExitedHow(); !exited.empty()) {
+        std::printf("node %d: the process has %s\n", i + 1, exited.c_str());
+      }
       if (!status) {
         std::printf("node %d: no status (running=%d, pid %d, gRPC %s, Raft %s): %s\n", i + 1, nodes_[i].running(),
                     static_cast<int>(nodes_[i].pid()), grpc_[i].c_str(), raft_[i].c_str(), error.c_str());

@@ -122,6 +122,15 @@ int LedgerProcess::Stop() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+std::string LedgerProcess::ExitedHow() {
+  if (!running()) return "";
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return "";
+  pid_ = -1;
+  if (WIFSIGNALED(status)) return absl::StrCat("killed by signal ", WTERMSIG(status));
+  return absl::StrCat("exited with status ", WEXITSTATUS(status));
+}
+
 void LedgerProcess::Kill() {
   if (!running()) return;
   kill(pid_, SIGKILL);

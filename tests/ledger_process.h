@@ -42,6 +42,8 @@ class LedgerProcess {
   void Kill();
 
   bool running() const { return pid_ > 0; }
+  // If the process has exited on its own (it is then no longer running()): how, e.g. "killed by signal 11".
+  std::string ExitedHow();
   pid_t pid() const { return pid_; }
   const std::string& address() const { return address_; }  // "127.0.0.1:PORT"
   int metrics_port() const { return metrics_port_; }
