@@ -51,6 +51,8 @@ void LedgerConnection::Connect(const std::string& address) {
   ledger_ = v1::Ledger::NewStub(channel);
   cluster_ = v1::Cluster::NewStub(channel);
   health_ = v1::Health::NewStub(channel);
+  pos_ = v1::Pos::NewStub(channel);
+  wallet_ = v1::Wallet::NewStub(channel);
 }
 
 grpc::Status LedgerConnection::Call(const std::function<grpc::Status(LedgerConnection&)>& call,

@@ -44,6 +44,8 @@ class LedgerConnection {
   v1::Ledger::Stub& ledger() { return *ledger_; }
   v1::Cluster::Stub& cluster() { return *cluster_; }
   v1::Health::Stub& health() { return *health_; }
+  v1::Pos::Stub& pos() { return *pos_; }
+  v1::Wallet::Stub& wallet() { return *wallet_; }
   const std::string& address() const { return address_; }
   const std::vector<std::string>& addresses() const { return addresses_; }
   void Connect(const std::string& address);
@@ -60,6 +62,8 @@ class LedgerConnection {
   std::unique_ptr<v1::Ledger::Stub> ledger_;
   std::unique_ptr<v1::Cluster::Stub> cluster_;
   std::unique_ptr<v1::Health::Stub> health_;
+  std::unique_ptr<v1::Pos::Stub> pos_;
+  std::unique_ptr<v1::Wallet::Stub> wallet_;
 };
 
 // The "leader=HOST:PORT" hint in a status message, or "".

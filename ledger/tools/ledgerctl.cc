@@ -23,11 +23,13 @@
 #include "ledger/client/client.h"
 #include "ledger/core/health.h"
 #include "ledger/core/journal.h"
+#include "ledger/core/tasks.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/records.h"
 #include "ledger/server/convert.h"
 #include "ledger/storage/atomic_file.h"
 #include "ledger/storage/rocks_store.h"
+#include "merchant/pos_client.h"
 #include "wallet/keys.h"
 #include "wallet/prompt.h"
 #include "wallet/wallet_client.h"
@@ -97,6 +99,21 @@ $WALLET_PASSPHRASE or asked; a device's key is a key file too, `wallet init`, pa
   health alerts --key FILE --watcher ID [--all] [--follow]
                                                    a watcher's alerts (open ones; --all also acknowledged)
   health ack --key FILE --watcher ID --resident ID --alert N   acknowledge an alert
+Farm help and workcation tasks (the host signs with its terminal key, `pos init-terminal`, $POS_PASSPHRASE;
+its device that shows check-in codes has a key file too, $DEVICE_PASSPHRASE; the visitor signs with her
+wallet key, $WALLET_PASSPHRASE):
+  task rules [--weekly-hours 38] [--monthly-max 78000] [--dispute-hours 72]     the deployment's caps
+  task post --terminal-key F --host ID --terminal T --task X --title S --from DATE --to DATE --slots N
+            --per-day N --escrow ID [--subsidy ID --subsidy-percent N] [--hours 4] --device-key F [--wage-ref S]
+                                                   post a task: every slot-day is reserved in escrow
+  task decide --terminal-key F --host ID --terminal T --task X --visitor ID --accept|--decline
+  task cancel-slots --terminal-key F --host ID --terminal T --task X --count N   give up free slots
+  task confirm --terminal-key F --host ID --terminal T --task X --visitor ID --day DATE [--dispute|--cancel]
+  task code --device-key F --host ID --task X --visitor ID [--out] [--day DATE]
+                                                   the check-in (or --out) code the host's device shows
+  task apply --key F --visitor ID --host ID --task X
+  task check-in --key F --visitor ID --host ID --task X --code HEX [--out]
+  task show --host ID --task X                     the task, its slots and each visitor's days
   cluster status                                   each --addr node's Raft view: role, term, indexes, members
   cluster add --id N --raft HOST:PORT --grpc HOST:PORT   add a node as standby (it catches up, no vote)
   cluster promote N                                make a caught-up member a voter
@@ -121,7 +138,8 @@ struct Args {
 bool IsSwitch(const std::string& name) {
   return name == "non-negative" || name == "pending" || name == "linked" || name == "reverse" ||
          name == "json" || name == "follow" || name == "help" || name == "no-bonus" || name == "grant" ||
-         name == "revoke" || name == "stop" || name == "all";
+         name == "revoke" || name == "stop" || name == "all" || name == "accept" || name == "decline" ||
+         name == "out" || name == "dispute" || name == "cancel";
 }
 
 Args Parse(int argc, char** argv, int first) {
@@ -578,6 +596,149 @@ int HealthCommand(LedgerConnection& stub, const Args& args) {
   if (sub == "mileage") return HealthMileageCommand(stub, args);
   if (sub == "alerts") return HealthAlertsCommand(stub, args);
   return HealthResidentCommand(stub, sub, args);
+}
+
+// ----- farm help and workcation tasks -----
+
+// The host's terminal (merchant, terminal id, its sealed key from `pos init-terminal`, $POS_PASSPHRASE).
+merchant::Terminal HostTerminal(const Args& args) {
+  return merchant::Terminal{IdArg(Required(args, "host"), "--host"), Required(args, "terminal"),
+                            OpenKey(args, "terminal-key", "POS_PASSPHRASE")};
+}
+
+int PrintPosReply(const v1::PosReply& reply) {
+  printf("%s%s at %s (journal index %llu)\n", ResultName(static_cast<Result>(reply.result())),
+         reply.duplicate() ? " (duplicate: original outcome)" : "", JapanTime(reply.timestamp()).c_str(),
+         static_cast<unsigned long long>(reply.journal_index()));
+  if (reply.result() == v1::EXCEEDS_BALANCE) printf("available: %lld\n", static_cast<long long>(reply.available()));
+  return reply.result() == v1::OK ? 0 : 3;
+}
+
+int HostCall(LedgerConnection& stub, const Args& args, const char* method, const google::protobuf::Message& body,
+             grpc::Status (v1::Pos::Stub::*rpc)(grpc::ClientContext*, const v1::SignedRequest&, v1::PosReply*)) {
+  const v1::SignedRequest request = merchant::SignRequest(HostTerminal(args), method, body, WallMs());
+  v1::PosReply reply;
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return (c.pos().*rpc)(Context().get(), request, &reply); });
+  return status.ok() ? PrintPosReply(reply) : RpcFailed(status);
+}
+
+int VisitorCall(LedgerConnection& stub, const Args& args, const char* method, const google::protobuf::Message& body,
+                grpc::Status (v1::Wallet::Stub::*rpc)(grpc::ClientContext*, const v1::WalletRequest&, v1::WalletReply*)) {
+  const wallet::KeyPair keys = OpenKey(args, "key", "WALLET_PASSPHRASE");
+  const v1::WalletRequest request = wallet::SignWalletRequest(keys, IdArg(Required(args, "visitor"), "--visitor"),
+                                                              method, body, WallMs(), wallet::RandomNonce());
+  v1::WalletReply reply;
+  grpc::Status status =
+      stub.Call([&](LedgerConnection& c) { return (c.wallet().*rpc)(Context().get(), request, &reply); });
+  return status.ok() ? PrintWalletReply(reply) : RpcFailed(status);
+}
+
+uint32_t TodayInJapan() { return BusinessDay(static_cast<Timestamp>(absl::ToUnixNanos(absl::Now()))); }
+
+int TaskCommand(LedgerConnection& stub, const Args& args) {
+  if (args.positional.empty()) UsageError("task: which subcommand? (see `ledgerctl help`)");
+  const std::string& sub = args.positional[0];
+  const std::string task_id = sub == "rules" ? "" : Required(args, "task");
+  if (sub == "rules") {
+    v1::TaskRules rules;
+    rules.set_weekly_hours_max(static_cast<uint32_t>(IntOption(args, "weekly-hours", 0)));
+    rules.set_monthly_max(IntOption(args, "monthly-max", 0));
+    rules.set_dispute_hours(static_cast<uint32_t>(IntOption(args, "dispute-hours", 0)));
+    v1::CreateReply reply;
+    grpc::Status status =
+        stub.Call([&](LedgerConnection& c) { return c.ledger().SetTaskRules(Context().get(), rules, &reply); });
+    return status.ok() ? PrintResults(reply) : RpcFailed(status);
+  }
+  if (sub == "show") {
+    v1::GetTaskRequest request;
+    request.set_host_account_id(IdArg(Required(args, "host"), "--host"));
+    request.set_task_id(task_id);
+    v1::GetTaskReply reply;
+    grpc::Status status =
+        stub.Call([&](LedgerConnection& c) { return c.ledger().GetTask(Context().get(), request, &reply); });
+    if (!status.ok()) return RpcFailed(status);
+    const v1::PostTaskRequest& t = reply.task();
+    printf("task %s: %s\n  %u..%u, %u slots (%u accepted, %u given up), %lld coin a day, %u h a day%s\n",
+           t.task_id().c_str(), t.title().c_str(), t.first_day(), t.last_day(), t.slots(), reply.accepted(),
+           reply.cancelled(), static_cast<long long>(t.per_day()), t.hours_per_day(), reply.closed() ? ", closed" : "");
+    if (t.subsidy_percent() > 0) {
+      printf("  city subsidy %u %% from %s\n", t.subsidy_percent(), ShortHex(t.subsidy_account_id()).c_str());
+    }
+    if (!t.wage_reference().empty()) printf("  yen wage (outside the ledger): %s\n", t.wage_reference().c_str());
+    for (const v1::TaskApplicationInfo& a : reply.applications()) {
+      printf("  visitor %s: %s", ShortHex(a.visitor_account_id()).c_str(), a.state().c_str());
+      if (a.slot() > 0) printf(" (slot %u)", a.slot());
+      for (const v1::TaskDayInfo& d : a.days()) printf("  %u %s", d.day(), d.state().c_str());
+      printf("\n");
+    }
+    return 0;
+  }
+  if (sub == "code") {  // What the host's device shows: its signature for this visitor, today.
+    const wallet::KeyPair device = OpenKey(args, "device-key", "DEVICE_PASSPHRASE");
+    const uint32_t day = args.Has("day") ? DayArg(args.options.at("day"), "day") : TodayInJapan();
+    const std::string signature = wallet::Sign(
+        device, TaskCodeSignedBytes(*Id128::FromBytes(IdArg(Required(args, "host"), "--host")), task_id,
+                                    *Id128::FromBytes(IdArg(Required(args, "visitor"), "--visitor")), day,
+                                    args.Has("out")));
+    printf("%s\n", wallet::Hex(signature).c_str());
+    return 0;
+  }
+  if (sub == "post") {
+    v1::PostTaskRequest body;
+    body.set_task_id(task_id);
+    body.set_title(args.Has("title") ? args.options.at("title") : "");
+    body.set_first_day(DayArg(Required(args, "from"), "from"));
+    body.set_last_day(DayArg(Required(args, "to"), "to"));
+    body.set_slots(static_cast<uint32_t>(Int(Required(args, "slots"), "slots")));
+    body.set_per_day(Int(Required(args, "per-day"), "per-day"));
+    body.set_escrow_account_id(IdArg(Required(args, "escrow"), "--escrow"));
+    if (args.Has("subsidy")) {
+      body.set_subsidy_account_id(IdArg(args.options.at("subsidy"), "--subsidy"));
+      body.set_subsidy_percent(static_cast<uint32_t>(Int(Required(args, "subsidy-percent"), "subsidy-percent")));
+    }
+    body.set_hours_per_day(static_cast<uint32_t>(IntOption(args, "hours", 4)));
+    body.set_host_key(OpenKey(args, "device-key", "DEVICE_PASSPHRASE").public_key);
+    if (args.Has("wage-ref")) body.set_wage_reference(args.options.at("wage-ref"));
+    return HostCall(stub, args, "PostTask", body, &v1::Pos::Stub::PostTask);
+  }
+  if (sub == "decide") {
+    if (args.Has("accept") == args.Has("decline")) UsageError("task decide: give --accept or --decline");
+    v1::DecideApplicationRequest body;
+    body.set_task_id(task_id);
+    body.set_visitor_account_id(IdArg(Required(args, "visitor"), "--visitor"));
+    body.set_accept(args.Has("accept"));
+    return HostCall(stub, args, "DecideApplication", body, &v1::Pos::Stub::DecideApplication);
+  }
+  if (sub == "cancel-slots") {
+    v1::CancelSlotsRequest body;
+    body.set_task_id(task_id);
+    body.set_count(static_cast<uint32_t>(Int(Required(args, "count"), "count")));
+    return HostCall(stub, args, "CancelSlots", body, &v1::Pos::Stub::CancelSlots);
+  }
+  if (sub == "confirm") {
+    v1::ConfirmDayRequest body;
+    body.set_task_id(task_id);
+    body.set_visitor_account_id(IdArg(Required(args, "visitor"), "--visitor"));
+    body.set_day(DayArg(Required(args, "day"), "day"));
+    if (args.Has("dispute") && args.Has("cancel")) UsageError("task confirm: --dispute or --cancel, not both");
+    body.set_action(args.Has("dispute") ? "dispute" : args.Has("cancel") ? "cancel" : "confirm");
+    return HostCall(stub, args, "ConfirmDay", body, &v1::Pos::Stub::ConfirmDay);
+  }
+  if (sub == "apply") {
+    v1::ApplyTaskRequest body;
+    body.set_host_account_id(IdArg(Required(args, "host"), "--host"));
+    body.set_task_id(task_id);
+    return VisitorCall(stub, args, "ApplyTask", body, &v1::Wallet::Stub::ApplyTask);
+  }
+  if (sub == "check-in") {
+    v1::CheckInRequest body;
+    body.set_host_account_id(IdArg(Required(args, "host"), "--host"));
+    body.set_task_id(task_id);
+    body.set_out(args.Has("out"));
+    body.set_host_signature(HexBytes(Required(args, "code"), "--code"));
+    return VisitorCall(stub, args, "CheckIn", body, &v1::Wallet::Stub::CheckIn);
+  }
+  UsageError(absl::StrCat("task: unknown subcommand '", sub, "'"));
 }
 
 int StaffOpsCommand(LedgerConnection& stub, const Args& args) {
@@ -1167,6 +1328,7 @@ int Run(int argc, char** argv) {
   if (command == "staff-ops") return StaffOpsCommand(*stub, args);
   if (command == "payouts") return PayoutsCommand(*stub, args);
   if (command == "health") return HealthCommand(*stub, args);
+  if (command == "task") return TaskCommand(*stub, args);
   if (command == "lookup-transfer") return LookupTransfers(*stub, args);
   if (command == "asset") return LookupAssets(*stub, args);
   if (command == "history") return History(*stub, args);

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# A farm stay day at the command line against a real ledgerd: the city sets the caps, the farm posts a task
+# from its terminal (reserving the thank-you in escrow), the visitor applies with her wallet key, the farm
+# accepts, the farm's device shows check-in and check-out codes that the visitor submits, the farm confirms
+# the day and the visitor is paid; `task show` lists it all.
+set -euo pipefail
+R="$TEST_SRCDIR/$TEST_WORKSPACE"
+LEDGERD="$R/ledger/server/ledgerd" LEDGERCTL="$R/ledger/tools/ledgerctl" WALLET="$R/wallet/wallet" POS="$R/merchant/pos"
+D="$TEST_TMPDIR/taskcli"
+mkdir -p "$D"
+fail() { echo "FAIL: $*" >&2; [ -f "$D/ledgerd.log" ] && tail -5 "$D/ledgerd.log" >&2; exit 1; }
+
+"$LEDGERD" --data_dir="$D/data" --listen=127.0.0.1:0 --metrics_listen= --port_file="$D/ports" >"$D/ledgerd.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do [ -s "$D/ports" ] && break; sleep 0.1; done
+ADDR="127.0.0.1:$(awk '/^grpc/ {print $2}' "$D/ports")"
+ctl() { "$LEDGERCTL" --addr "$ADDR" "$@" >"$D/ctl.out" 2>&1 || fail "ledgerctl $*: $(cat "$D/ctl.out")"; }
+
+ctl create-asset --id 1 --code COIN --breakage b1
+ctl create-account --id 1 --asset 1 --kind issuer
+ctl create-account --id 20 --asset 1 --kind merchant --non-negative
+ctl create-account --id e1 --asset 1 --kind escrow
+ctl create-account --id c1 --asset 1 --kind budget --non-negative
+ctl create-account --id 50 --asset 1 --kind wallet --non-negative
+ctl transfer --id 100 --debit 1 --credit 20 --amount 20000
+ctl transfer --id 101 --debit 1 --credit c1 --amount 20000
+ctl task rules --weekly-hours 38 --monthly-max 78000 --dispute-hours 72
+
+export POS_PASSPHRASE="farm terminal passphrase" DEVICE_PASSPHRASE="farm tablet passphrase" WALLET_PASSPHRASE="visitor's passphrase"
+TERMINAL_PUB="$("$POS" init-terminal --key "$D/farm.key" | awk '/public key/ {print $3}')"
+ctl register-key --account 20 --terminal FARM-1 --public-key "$TERMINAL_PUB"
+WALLET_PASSPHRASE="$DEVICE_PASSPHRASE" "$WALLET" init --key "$D/tablet.key" >/dev/null
+"$WALLET" init --key "$D/visitor.key" >/dev/null
+"$WALLET" register --addr "$ADDR" --key "$D/visitor.key" --account 50 | grep -q "register: ok" || fail "visitor key"
+
+TODAY="$(TZ=Asia/Tokyo date +%Y%m%d)" LAST="$(TZ=Asia/Tokyo date -d '+2 days' +%Y%m%d)"
+host() { "$LEDGERCTL" --addr "$ADDR" task "$1" --terminal-key "$D/farm.key" --host 20 --terminal FARM-1 --task rice "${@:2}"; }
+host post --title "Rice harvest" --from "$TODAY" --to "$LAST" --slots 2 --per-day 4000 --escrow e1 --subsidy c1 \
+  --subsidy-percent 25 --hours 5 --device-key "$D/tablet.key" --wage-ref "none" | grep -q "^ok at" || fail "post"
+"$LEDGERCTL" --addr "$ADDR" account 20 | grep -q "pending debits 18000" || fail "reserved: $("$LEDGERCTL" --addr "$ADDR" account 20)"
+visitor() { "$LEDGERCTL" --addr "$ADDR" task "$1" --key "$D/visitor.key" --visitor 50 --host 20 --task rice "${@:2}"; }
+visitor apply | grep -q "^ok at" || fail "apply"
+host decide --visitor 50 --accept | grep -q "^ok at" || fail "accept"
+code() { "$LEDGERCTL" task code --device-key "$D/tablet.key" --host 20 --task rice --visitor 50 "$@"; }
+IN="$(code)" OUT="$(code --out)"
+[ ${#IN} = 128 ] || fail "code: $IN"
+visitor check-in --code "$OUT" --out >"$D/early.out" && fail "check-out before check-in"
+grep -q "^not_checked_in" "$D/early.out" || fail "early check-out: $(cat "$D/early.out")"
+visitor check-in --code "$OUT" >"$D/swap.out" && fail "the check-out code checked in"
+grep -q "^signature_invalid" "$D/swap.out" || fail "swapped code: $(cat "$D/swap.out")"
+visitor check-in --code "$IN" | grep -q "^ok at" || fail "check-in"
+visitor check-in --code "$OUT" --out | grep -q "^ok at" || fail "check-out"
+host confirm --visitor 50 --day "$TODAY" | grep -q "^ok at" || fail "confirm"
+"$LEDGERCTL" --addr "$ADDR" account 50 | grep -q "balance 4000 " || fail "paid: $("$LEDGERCTL" --addr "$ADDR" account 50)"
+"$LEDGERCTL" --addr "$ADDR" task show --host 20 --task rice >"$D/show.out"
+grep -q "visitor 50: accepted (slot 1)  $TODAY confirmed" "$D/show.out" || fail "show: $(cat "$D/show.out")"
+grep -q "city subsidy 25 % from c1" "$D/show.out" || fail "show subsidy: $(cat "$D/show.out")"
+echo "task CLI: ok"
