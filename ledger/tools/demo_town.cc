@@ -24,6 +24,7 @@
 #include "wallet/wallet_client.h"
 #include "ledger/core/health.h"
 #include "ledger/core/pos.h"
+#include "ledger/core/tasks.h"
 #include "ledger/core/records.h"
 #include "absl/time/clock.h"
 
@@ -52,7 +53,9 @@ constexpr int kShops = 5;
 constexpr int kStalls = 12;
 constexpr int kReservedResidents = 10;
 constexpr int kWalkers = 40;           // Residents taking part in health mileage.
-constexpr int kElder = 3, kDaughter = 4;  // Walkers: an elderly resident who stops walking, her watcher.
+constexpr int kElder = 3, kDaughter = 4;
+constexpr int64_t kTaskPerDay = 2000;       // The farm's thank-you per visitor per day ...
+constexpr int64_t kTaskSubsidyPercent = 50;  // ... half of it paid by the city.  // Walkers: an elderly resident who stops walking, her watcher.
 constexpr int64_t kExchangeUnit = 10;  // Points per exchange unit (and coin for it), for a week's demo.
 
 class Town {
@@ -66,7 +69,8 @@ class Town {
   }
   enum Role : uint32_t {
     kCityIssuer = 1, kPremiumBudget, kHealthBudget, kPromoIssuer, kResidentCoin, kResidentPoints,
-    kResidentPromo, kShopCoin, kShopPoints, kFees, kYenSide, kStallCoin, kHealthCoinBudget
+    kResidentPromo, kShopCoin, kShopPoints, kFees, kYenSide, kStallCoin, kHealthCoinBudget, kTaskEscrow,
+    kTaskSubsidy, kVisitor
   };
 
   bool Run() {
@@ -94,6 +98,9 @@ class Town {
     Step("Shopping street: terminals charge customer codes, a resident pays a shop's code, a refund, the "
          "day's close, a supplier paid in coin, a cash-out");
     if (!ShoppingStreet()) return false;
+    Step("Workcation: a visitor helps on a farm; the thank-you waits in escrow until the farm confirms her day, "
+         "then she spends it at the inn and the bakery");
+    if (!FarmStay()) return false;
     return Summary();
   }
 
@@ -179,6 +186,9 @@ class Town {
     add(Account(kPremiumBudget), kCoin, v1::BUDGET, true);
     add(Account(kHealthBudget), kPoints, v1::BUDGET, false);
     add(Account(kHealthCoinBudget), kCoin, v1::BUDGET, true);
+    add(Account(kTaskEscrow), kCoin, v1::ESCROW, false);
+    add(Account(kTaskSubsidy), kCoin, v1::BUDGET, true);
+    add(Account(kVisitor), kCoin, v1::WALLET, true);
     add(Account(kPromoIssuer), kPromo, v1::ISSUER, false);
     add(Account(kFees), kCoin, v1::FEE, true);
     add(Account(kYenSide), kCoin, v1::EXTERNAL, false);
@@ -583,6 +593,126 @@ class Town {
     return total;
   }
 
+  // ----- a workcation visitor on a farm: Pos (the farm's terminal) and Wallet (the visitor) -----
+  bool FarmStay() {
+    const int64_t today = BusinessDayIndex(static_cast<Timestamp>(absl::ToUnixNanos(absl::Now())));
+    // The farm: the stall with the most coin now.
+    int farm = 0;
+    int64_t best = -1;
+    for (int s = 0; s < kStalls; ++s) {
+      const int64_t balance = Balance(Account(kStallCoin, s));
+      if (balance > best) best = balance, farm = s;
+    }
+    const merchant::Terminal terminal{Account(kStallCoin, farm), "FARM-1", wallet::GenerateKeyPair()};
+    const wallet::KeyPair tablet = wallet::GenerateKeyPair();  // The farm's device that shows check-in codes.
+    const wallet::KeyPair visitor = wallet::GenerateKeyPair();
+    v1::RegisterKeysRequest keys;
+    v1::PublicKey* key = keys.add_keys();
+    key->set_account_id(terminal.merchant_id);
+    key->set_key_id(terminal.terminal_id);
+    key->set_public_key(terminal.keys.public_key);
+    key = keys.add_keys();
+    key->set_account_id(Account(kVisitor));
+    key->set_public_key(visitor.public_key);
+    v1::CreateReply created;
+    v1::CreateTransfersRequest fund;
+    task_subsidy_funded_ = kTaskPerDay * 3 * kTaskSubsidyPercent / 100;
+    Add(&fund, Account(kCityIssuer), Account(kTaskSubsidy), task_subsidy_funded_, kCodeFundBudget);
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+      return c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys, &created);
+    });
+    if (!status.ok() || !Send(fund, "task subsidy")) return false;
+
+    auto host = [&](const char* method, const google::protobuf::Message& body, auto rpc) {
+      v1::PosReply reply;
+      const v1::SignedRequest request = merchant::SignRequest(terminal, method, body, NowMs());
+      grpc::Status s = stub_->Call([&](LedgerConnection& c) {
+        return (c.pos().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+      });
+      if (!s.ok() || reply.result() != v1::OK) {
+        fprintf(stderr, "demo: farm %s: %s %s\n", method, s.error_message().c_str(),
+                ResultName(static_cast<Result>(reply.result())));
+        return false;
+      }
+      return true;
+    };
+    auto guest = [&](const char* method, const google::protobuf::Message& body, auto rpc) {
+      v1::WalletReply reply;
+      const v1::WalletRequest request =
+          wallet::SignWalletRequest(visitor, Account(kVisitor), method, body, NowMs(), wallet::RandomNonce());
+      grpc::Status s = stub_->Call([&](LedgerConnection& c) {
+        return (c.wallet().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+      });
+      if (!s.ok() || reply.result() != v1::OK) {
+        fprintf(stderr, "demo: visitor %s: %s %s\n", method, s.error_message().c_str(),
+                ResultName(static_cast<Result>(reply.result())));
+        return false;
+      }
+      return true;
+    };
+
+    v1::PostTaskRequest task;
+    task.set_task_id("rice-harvest");
+    task.set_title("Rice harvest and drying / 稲刈り・はざ掛け");
+    task.set_first_day(DayNumber(today));
+    task.set_last_day(DayNumber(today + 2));
+    task.set_slots(1);
+    task.set_per_day(kTaskPerDay);
+    task.set_escrow_account_id(Account(kTaskEscrow));
+    task.set_subsidy_account_id(Account(kTaskSubsidy));
+    task.set_subsidy_percent(kTaskSubsidyPercent);
+    task.set_hours_per_day(5);
+    task.set_host_key(tablet.public_key);
+    task.set_wage_reference("none: a thank-you in coin, lodging and meals");
+    if (!host("PostTask", task, &v1::Pos::Stub::PostTask)) return false;
+    printf("farm stall %d posted \"rice-harvest\" %u..%u: 1 visitor, %lld coin a day (%lld %% from the city); "
+           "%lld coin reserved in escrow\n",
+           farm, task.first_day(), task.last_day(), static_cast<long long>(kTaskPerDay),
+           static_cast<long long>(kTaskSubsidyPercent), static_cast<long long>(kTaskPerDay * 3));
+    v1::ApplyTaskRequest apply;
+    apply.set_host_account_id(terminal.merchant_id);
+    apply.set_task_id("rice-harvest");
+    if (!guest("ApplyTask", apply, &v1::Wallet::Stub::ApplyTask)) return false;
+    v1::DecideApplicationRequest decide;
+    decide.set_task_id("rice-harvest");
+    decide.set_visitor_account_id(Account(kVisitor));
+    decide.set_accept(true);
+    if (!host("DecideApplication", decide, &v1::Pos::Stub::DecideApplication)) return false;
+    for (bool out : {false, true}) {
+      v1::CheckInRequest check;
+      check.set_host_account_id(terminal.merchant_id);
+      check.set_task_id("rice-harvest");
+      check.set_out(out);
+      check.set_host_signature(wallet::Sign(
+          tablet, TaskCodeSignedBytes(*Id128::FromBytes(terminal.merchant_id), "rice-harvest",
+                                      *Id128::FromBytes(Account(kVisitor)), DayNumber(today), out)));
+      if (!guest("CheckIn", check, &v1::Wallet::Stub::CheckIn)) return false;
+    }
+    v1::ConfirmDayRequest confirm;
+    confirm.set_task_id("rice-harvest");
+    confirm.set_visitor_account_id(Account(kVisitor));
+    confirm.set_day(DayNumber(today));
+    if (!host("ConfirmDay", confirm, &v1::Pos::Stub::ConfirmDay)) return false;
+    printf("the visitor applied, was accepted, checked in and out with the farm tablet's codes; the farm "
+           "confirmed today: %lld coin from escrow\n", static_cast<long long>(kTaskPerDay));
+    // She spends the thanks at the inn and the bakery.
+    int64_t spent = 0;
+    for (const auto& [shop, amount] : std::vector<std::pair<int, int64_t>>{{2, 1200}, {4, 650}}) {
+      v1::SendRequest send;
+      send.set_transfer_id(NextTransferId());
+      send.set_to_account_id(Account(kShopCoin, shop));
+      send.set_amount(amount);
+      if (!guest("Send", send, &v1::Wallet::Stub::Send)) return false;
+      printf("  she paid %s %lld coin\n", kShopNames[shop], static_cast<long long>(amount));
+      spent += amount;
+    }
+    visitor_balance_ = kTaskPerDay - spent;
+    printf("the next two days are checked in on their own dates; whatever is not worked returns to the farm "
+           "and the city %u h after the last day (`ledgerctl task show --host %s --task rice-harvest`)\n", 72,
+           Id128::FromBytes(terminal.merchant_id)->ToHex().c_str());
+    return true;
+  }
+
   // ----- the shopping street: the Pos and Wallet services with signed requests -----
   uint64_t NowMs() const {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -731,8 +861,9 @@ class Town {
 
   bool Summary() {
     const int64_t issuer = Balance(Account(kCityIssuer));
-    const int64_t budget = Balance(Account(kPremiumBudget)) + Balance(Account(kHealthCoinBudget));
-    const int64_t wallets = SumBalances(kResidentCoin, residents_);
+    const int64_t budget = Balance(Account(kPremiumBudget)) + Balance(Account(kHealthCoinBudget)) +
+                           Balance(Account(kTaskSubsidy)) + Balance(Account(kTaskEscrow));
+    const int64_t wallets = SumBalances(kResidentCoin, residents_) + Balance(Account(kVisitor));
     const int64_t shops = SumBalances(kShopCoin, kShops) + SumBalances(kStallCoin, kStalls);
     const int64_t points_budget = Balance(Account(kHealthBudget));
     const int64_t points_wallets = SumBalances(kResidentPoints, residents_);
@@ -766,10 +897,12 @@ class Town {
     const int64_t fees = Balance(Account(kFees));
     expect("coin conserved (issued = wallets + shops + budget + fees)", -issuer, wallets + shops + budget + fees);
     expect("coin issued (minus what shops cashed out)", -issuer,
-           expected_coin_in_wallets_ - retired_ + health_coin_budget_left_);
+           expected_coin_in_wallets_ - retired_ + health_coin_budget_left_ + task_subsidy_funded_);
     expect("shopping street fees", fees, street_fees_);
     expect("premium budget spent", Balance(Account(kPremiumBudget)), 0);
     expect("health coin budget left", Balance(Account(kHealthCoinBudget)), health_coin_budget_left_);
+    expect("the visitor's wallet", Balance(Account(kVisitor)), visitor_balance_);
+    expect("task escrow (paid out as confirmed)", Balance(Account(kTaskEscrow)), 0);
     expect("points conserved", -points_budget, points_wallets);
     expect("points issued", points_wallets, expected_points_);
     expect("promo lapsed to breakage", promo_breakage, promo_issued_);
@@ -798,6 +931,8 @@ class Town {
   uint32_t program_ = 0;
   std::map<std::pair<int, int64_t>, int64_t> day_points_;  // (walker, day index) -> points.
   int64_t health_coin_funded_ = 0;
+  int64_t task_subsidy_funded_ = 0;
+  int64_t visitor_balance_ = 0;
   int64_t health_coin_budget_left_ = 0;
   int64_t promo_issued_ = 0;
   int64_t breakage_before_ = 0;
