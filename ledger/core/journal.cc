@@ -47,6 +47,9 @@ enum class CommandTag : uint8_t {
   kCancelSlots = 28,
   kCheckIn = 29,
   kConfirmDay = 30,
+  kCreateCampaign = 31,
+  kCloseCampaign = 32,
+  kLinkAccount = 33,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -165,6 +168,16 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
     e->Id(confirm->visitor);
     e->U32(confirm->day);
     e->U8(static_cast<uint8_t>(confirm->action));
+  } else if (const auto* campaign = std::get_if<CreateCampaign>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kCreateCampaign));
+    EncodeCreateCampaign(*campaign, e);
+  } else if (const auto* close_campaign = std::get_if<CloseCampaign>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kCloseCampaign));
+    e->U32(close_campaign->campaign);
+  } else if (const auto* link = std::get_if<LinkAccount>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kLinkAccount));
+    e->Id(link->wallet);
+    e->Id(link->linked);
   } else if (const auto* erase = std::get_if<EraseStepData>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kEraseStepData));
     e->Id(erase->resident);
@@ -366,6 +379,16 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       confirm.day = d->U32();
       confirm.action = static_cast<DayAction>(d->U8());
       return confirm;
+    }
+    case CommandTag::kCreateCampaign:
+      return DecodeCreateCampaign(d);
+    case CommandTag::kCloseCampaign:
+      return CloseCampaign{d->U32()};
+    case CommandTag::kLinkAccount: {
+      LinkAccount link;
+      link.wallet = d->Id();
+      link.linked = d->Id();
+      return link;
     }
     case CommandTag::kEraseStepData: {
       EraseStepData erase;

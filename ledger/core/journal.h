@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "ledger/core/campaigns.h"
 #include "ledger/core/health.h"
 #include "ledger/core/kv.h"
 #include "ledger/core/pos.h"
@@ -36,7 +37,8 @@ using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment,
                              PosFees, PosCashOut, PosSupplierPayment, RegisterKey,
                              WalletSend, RegisterCard, SetHealthProgram, RegisterDevice, SetConsent, StepReport,
                              ExchangePoints, EraseStepData, SetWatchOver, AckAlert, SetTaskRules, PostTask,
-                             ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay>;
+                             ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay, CreateCampaign,
+                             CloseCampaign, LinkAccount>;
 
 // What became of one command.
 struct Outcome {
@@ -59,6 +61,8 @@ enum class SystemEventType : uint8_t {
   kTaskPaid = 5,        // A task day paid from escrow to the visitor after the dispute window (sweep).
   kTaskReturned = 6,    // A task reservation voided when the task was over (sweep): back to host or subsidy.
   kTaskPosted = 7,      // A task reservation posted into escrow (a confirmed or released day).
+  kCampaignAward = 8,   // A campaign's award for the payment in the same command.
+  kCampaignClawback = 9,  // An award clawed back by the refund or cancel in the same command.
 };
 
 struct SystemEvent {

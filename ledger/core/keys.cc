@@ -280,4 +280,39 @@ std::string TaskEnd(Timestamp due, const AccountId& host, std::string_view task_
   return key;
 }
 
+std::string ActiveCampaigns() { return std::string{kMeta} + "campaigns"; }
+
+std::string Campaign(uint32_t campaign) {
+  std::string key(1, kCampaign);
+  AppendBigEndian32(campaign, &key);
+  return key;
+}
+
+std::string CampaignAwardPrefix(const AccountId& merchant, std::string_view payment_id) {
+  std::string key = ResidentPrefix(kCampaignAward, merchant);
+  key.push_back(static_cast<char>(payment_id.size()));
+  key.append(payment_id);
+  return key;
+}
+
+std::string CampaignAward(const AccountId& merchant, std::string_view payment_id, uint32_t campaign) {
+  std::string key = CampaignAwardPrefix(merchant, payment_id);
+  AppendBigEndian32(campaign, &key);
+  return key;
+}
+
+std::string CampaignTally(uint32_t campaign, const AccountId& account, uint32_t month) {
+  std::string key(1, kCampaignTally);
+  AppendBigEndian32(campaign, &key);
+  AppendId(account, &key);
+  AppendBigEndian32(month, &key);
+  return key;
+}
+
+std::string AccountLink(const AccountId& wallet, AssetId asset) {
+  std::string key = ResidentPrefix(kAccountLink, wallet);
+  AppendBigEndian32(asset, &key);
+  return key;
+}
+
 }  // namespace ledger::keys

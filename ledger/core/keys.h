@@ -49,6 +49,10 @@ inline constexpr char kVisitorWeek = 'r';
 inline constexpr char kHostVisitorMonth = 'o';
 inline constexpr char kTaskRelease = 'y';
 inline constexpr char kTaskEnd = 'z';
+inline constexpr char kCampaign = 'c';
+inline constexpr char kCampaignAward = 'i';
+inline constexpr char kCampaignTally = 'g';
+inline constexpr char kAccountLink = 'l';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -101,6 +105,13 @@ std::string HostVisitorMonth(const AccountId& host, const AccountId& visitor, ui
 std::string TaskRelease(Timestamp due, const AccountId& host, const AccountId& visitor, uint32_t day,
                         std::string_view task_id);
 std::string TaskEnd(Timestamp due, const AccountId& host, std::string_view task_id);
+// Campaigns (ledger/core/campaigns.h).
+std::string ActiveCampaigns();
+std::string Campaign(uint32_t campaign);
+std::string CampaignAwardPrefix(const AccountId& merchant, std::string_view payment_id);
+std::string CampaignAward(const AccountId& merchant, std::string_view payment_id, uint32_t campaign);
+std::string CampaignTally(uint32_t campaign, const AccountId& account, uint32_t month);
+std::string AccountLink(const AccountId& wallet, AssetId asset);
 
 // Decoders for the index keys. They assume the key came from the matching encoder.
 void DecodeExpiryIndex(std::string_view key, Timestamp* expiry, AccountId* id);

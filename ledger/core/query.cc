@@ -251,4 +251,10 @@ std::vector<AccountId> WatchedResidents(const KvReader& state, const AccountId& 
   return residents;
 }
 
+std::optional<CampaignRecord> LookupCampaign(const KvReader& state, uint32_t campaign) {
+  std::string bytes;
+  if (!state.Get(keys::Campaign(campaign), &bytes)) return std::nullopt;
+  return DecodeCampaignRecord(bytes);
+}
+
 }  // namespace ledger

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "ledger/core/campaigns.h"
 #include "ledger/core/health.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/kv.h"
@@ -76,6 +77,7 @@ std::optional<WatchConfig> LookupWatchConfig(const KvReader& state, const Accoun
 std::vector<AlertRecord> LookupAlerts(const KvReader& state, const AccountId& resident);
 // The residents `watcher` is a watcher of.
 std::vector<AccountId> WatchedResidents(const KvReader& state, const AccountId& watcher);
+std::optional<CampaignRecord> LookupCampaign(const KvReader& state, uint32_t campaign);
 std::optional<ExchangeRecord> LookupExchange(const KvReader& state, const AccountId& resident,
                                              std::string_view exchange_id);
 

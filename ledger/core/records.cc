@@ -101,6 +101,9 @@ constexpr const char* kResultNames[kResultCount] = {
     "weekly_hours_exceeded",
     "monthly_cap_exceeded",
     "day_not_in_task",
+    "campaign_not_found",
+    "campaign_invalid",
+    "too_many_campaigns",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

@@ -104,8 +104,11 @@ enum class [[nodiscard]] Result : uint8_t {
   kWeeklyHoursExceeded = 86,
   kMonthlyCapExceeded = 87,
   kDayNotInTask = 88,
+  kCampaignNotFound = 89,
+  kCampaignInvalid = 90,
+  kTooManyCampaigns = 91,
 };
-inline constexpr int kResultCount = 89;
+inline constexpr int kResultCount = 92;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

@@ -308,6 +308,8 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
                        : system.type == SystemEventType::kFee          ? kCodeFee
                        : system.type == SystemEventType::kExchangeCoin ? kCodePointsExchanged
                        : system.type == SystemEventType::kTaskPaid     ? kCodeTaskPay
+                       : system.type == SystemEventType::kCampaignAward ? kCodeCampaignAward
+                       : system.type == SystemEventType::kCampaignClawback ? kCodeCampaignClawback
                        : system.type == SystemEventType::kTaskReturned || system.type == SystemEventType::kTaskPosted
                            ? kCodeTaskReserve
                            : 0);

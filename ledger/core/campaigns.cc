@@ -1,0 +1,156 @@
+// Campaigns: filters, records, derived ids. See campaigns.h; layouts in ledger/FORMAT.md.
+#include "ledger/core/campaigns.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/core/limits.h"
+#include "ledger/core/pos.h"
+
+namespace ledger {
+namespace {
+
+constexpr uint8_t kVersion = 1;
+
+}  // namespace
+
+bool CreateCampaign::SameRequest(const CreateCampaign& o) const {
+  std::string a, b;
+  Encoder ea(&a), eb(&b);
+  EncodeCreateCampaign(*this, &ea);
+  EncodeCreateCampaign(o, &eb);
+  return a == b;
+}
+
+bool CampaignMatches(const CreateCampaign& c, const AccountId& merchant, std::string_view category, AssetId asset,
+                     int64_t amount, Timestamp at) {
+  if (asset != c.payment_asset || amount < c.min_amount || at < c.starts_at || at >= c.ends_at) return false;
+  if (!c.category.empty() && category != c.category) return false;
+  if (!c.merchants.empty() && std::find(c.merchants.begin(), c.merchants.end(), merchant) == c.merchants.end()) {
+    return false;
+  }
+  const int64_t seconds = static_cast<int64_t>(at / static_cast<Timestamp>(kNanosPerSecond)) + kJapanOffsetSeconds;
+  const uint32_t minute = static_cast<uint32_t>(seconds % 86400 / 60);
+  return minute >= c.from_minute && minute < c.to_minute;
+}
+
+int64_t CampaignAwardFor(const CreateCampaign& c, int64_t amount) {
+  if (c.fixed > 0) return c.fixed;
+  return FeeOf(amount, c.percent_bps);  // floor(amount × bps / 10,000), exact to kAmountMax.
+}
+
+std::string CampaignProblem(const CreateCampaign& c) {
+  if (c.campaign == 0) return "campaign: must be positive";
+  if (c.name.size() > kCampaignNameBytesMax) return absl::StrCat("name: at most ", kCampaignNameBytesMax, " bytes");
+  if (c.funding.IsZero()) return "funding: the BUDGET account paying the awards is required";
+  if (c.payment_asset == 0) return "payment_asset: required";
+  if (c.category.size() > static_cast<size_t>(kCategoryBytesMax)) return "category: too long";
+  if (c.merchants.size() > kCampaignMerchantsMax) return absl::StrCat("merchants: at most ", kCampaignMerchantsMax);
+  if (c.ends_at <= c.starts_at) return "ends_at: must be after starts_at";
+  if (c.from_minute >= c.to_minute || c.to_minute > 1440) return "from_minute, to_minute: 0 <= from < to <= 1440";
+  if (c.min_amount < 0 || c.min_amount > kAmountMax) return "min_amount: 0 to the amount limit";
+  if ((c.percent_bps > 0) == (c.fixed > 0)) return "percent_bps, fixed: exactly one of them";
+  if (c.percent_bps > kBasisPointsMax) return "percent_bps: at most 10,000";
+  if (c.fixed < 0 || c.fixed > kAmountMax) return "fixed: 0 to the amount limit";
+  if (c.per_person_month < 0 || c.per_person_month > kAmountMax) return "per_person_month: 0 to the amount limit";
+  if (c.budget <= 0 || c.budget > kAmountMax) return "budget: positive, at most the amount limit";
+  return "";
+}
+
+void EncodeCreateCampaign(const CreateCampaign& c, Encoder* e) {
+  e->U32(c.campaign);
+  e->Bytes(c.name);
+  e->Id(c.funding);
+  e->U32(c.payment_asset);
+  e->Bytes(c.category);
+  e->U32(static_cast<uint32_t>(c.merchants.size()));
+  for (const AccountId& merchant : c.merchants) e->Id(merchant);
+  e->U64(c.starts_at);
+  e->U64(c.ends_at);
+  e->U32(c.from_minute);
+  e->U32(c.to_minute);
+  e->I64(c.min_amount);
+  e->U32(c.percent_bps);
+  e->I64(c.fixed);
+  e->I64(c.per_person_month);
+  e->I64(c.budget);
+}
+
+CreateCampaign DecodeCreateCampaign(Decoder* d) {
+  CreateCampaign c;
+  c.campaign = d->U32();
+  c.name = d->Bytes();
+  c.funding = d->Id();
+  c.payment_asset = d->U32();
+  c.category = d->Bytes();
+  const uint32_t merchants = d->U32();
+  for (uint32_t i = 0; i < merchants && d->ok() && i <= kCampaignMerchantsMax; ++i) c.merchants.push_back(d->Id());
+  c.starts_at = d->U64();
+  c.ends_at = d->U64();
+  c.from_minute = d->U32();
+  c.to_minute = d->U32();
+  c.min_amount = d->I64();
+  c.percent_bps = d->U32();
+  c.fixed = d->I64();
+  c.per_person_month = d->I64();
+  c.budget = d->I64();
+  return c;
+}
+
+std::string EncodeCampaignRecord(const CampaignRecord& r) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  EncodeCreateCampaign(r.request, &e);
+  e.I64(r.awarded);
+  e.U64(r.awards);
+  e.U8(r.closed ? 1 : 0);
+  e.U64(r.timestamp);
+  return out;
+}
+
+std::optional<CampaignRecord> DecodeCampaignRecord(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  CampaignRecord r;
+  r.request = DecodeCreateCampaign(&d);
+  r.awarded = d.I64();
+  r.awards = d.U64();
+  r.closed = d.U8() != 0;
+  r.timestamp = d.U64();
+  if (!d.done()) return std::nullopt;
+  return r;
+}
+
+std::string EncodeCampaignAward(const CampaignAward& a) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.Id(a.account);
+  e.I64(a.paid);
+  e.I64(a.amount);
+  e.I64(a.clawed_back);
+  e.I64(a.shortfall);
+  e.U32(a.month);
+  return out;
+}
+
+std::optional<CampaignAward> DecodeCampaignAward(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  CampaignAward a;
+  a.account = d.Id();
+  a.paid = d.I64();
+  a.amount = d.I64();
+  a.clawed_back = d.I64();
+  a.shortfall = d.I64();
+  a.month = d.U32();
+  if (!d.done()) return std::nullopt;
+  return a;
+}
+
+TransferId CampaignTransferId(char kind, const AccountId& merchant, uint32_t campaign, std::string_view id) {
+  return PosTransferId(kind, merchant, absl::StrCat("campaign/", campaign, "/") + std::string(id));
+}
+
+}  // namespace ledger
