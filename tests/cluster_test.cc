@@ -145,6 +145,13 @@ class Cluster {
       std::optional<v1::ClusterStatusReply> status = Status(i, &error);
       if (const std::string exited = nodes_[i].ExitedHow(); !exited.empty()) {
         std::printf("node %d: the process has %s\n", i + 1, exited.c_str());
+        const std::string core = absl::StrCat(root_, "/core");
+        if (std::filesystem::exists(core) && access("/usr/bin/gdb", X_OK) == 0) {
+          std::fflush(stdout);
+          std::system(absl::StrCat("timeout 120 /usr/bin/gdb -batch -ex 'thread apply all bt 30' ", testing::LedgerdPath(),
+                                   " ", core, " 2>&1 | grep -E '^(Thread|#|Program terminated)' | head -150")
+                          .c_str());
+        }
       }
       if (!status) {
         std::printf("node %d: no status (running=%d, pid %d, gRPC %s, Raft %s): %s\n", i + 1, nodes_[i].running(),

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +77,10 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
       "--port_file=" + port_file,
   };
   for (std::string& flag : flags) args.push_back(std::move(flag));
+  // A crash leaves a core file next to the node's log ("core" in its directory, with the kernel's default
+  // core_pattern), for gdb. Prepared before fork: the child may only make async-signal-safe calls.
+  const std::string core_dir = std::filesystem::path(data_dir).parent_path().string();
+  const bool absolute = !binary.empty() && binary[0] == '/';
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
@@ -85,6 +90,10 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
       dup2(log, STDERR_FILENO);
     }
     std::vector<char*> argv;
+    if (absolute && chdir(core_dir.c_str()) == 0) {
+      const struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
+      setrlimit(RLIMIT_CORE, &unlimited);
+    }
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
     execv(binary.c_str(), argv.data());

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/core/campaigns.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/query.h"
@@ -153,6 +154,87 @@ grpc::Status LedgerService::GetTask(grpc::ServerContext*, const v1::GetTaskReque
     return true;
   });
   return Done("GetTask", absl::OkStatus());
+}
+
+grpc::Status LedgerService::CreateCampaign(grpc::ServerContext*, const v1::Campaign* in, v1::CreateReply* reply) {
+  ledger::CreateCampaign c;
+  c.campaign = in->campaign();
+  c.name = in->name();
+  absl::StatusOr<Id128> funding = IdFromProto(in->funding_account_id(), "funding_account_id", false);
+  if (!funding.ok()) return Done("CreateCampaign", funding.status());
+  c.funding = *funding;
+  c.payment_asset = in->payment_asset();
+  c.category = in->category();
+  for (int i = 0; i < in->merchant_ids_size(); ++i) {
+    absl::StatusOr<Id128> merchant = IdFromProto(in->merchant_ids(i), absl::StrCat("merchant_ids[", i, "]"), false);
+    if (!merchant.ok()) return Done("CreateCampaign", merchant.status());
+    c.merchants.push_back(*merchant);
+  }
+  c.starts_at = in->starts_at();
+  c.ends_at = in->ends_at();
+  c.from_minute = in->from_minute();
+  c.to_minute = in->to_minute() == 0 ? 1440 : in->to_minute();
+  c.min_amount = in->min_amount();
+  c.percent_bps = in->percent_bps();
+  c.fixed = in->fixed();
+  c.per_person_month = in->per_person_month();
+  c.budget = in->budget();
+  if (std::string problem = CampaignProblem(c); !problem.empty()) {
+    return Done("CreateCampaign", absl::InvalidArgumentError(problem));
+  }
+  std::vector<Command> commands;
+  commands.emplace_back(std::move(c));
+  return Create("CreateCampaign", std::move(commands), reply);
+}
+
+grpc::Status LedgerService::CloseCampaign(grpc::ServerContext*, const v1::CloseCampaignRequest* in,
+                                          v1::CreateReply* reply) {
+  std::vector<Command> commands;
+  commands.emplace_back(ledger::CloseCampaign{in->campaign()});
+  return Create("CloseCampaign", std::move(commands), reply);
+}
+
+grpc::Status LedgerService::GetCampaign(grpc::ServerContext*, const v1::GetCampaignRequest* in, v1::Campaign* out) {
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetCampaign", readable);
+  std::optional<CampaignRecord> record = LookupCampaign(node_->state(), in->campaign());
+  if (!record) {
+    return Done("GetCampaign", absl::NotFoundError(absl::StrCat("campaign ", in->campaign(), ": not found")));
+  }
+  const ledger::CreateCampaign& c = record->request;
+  out->set_campaign(c.campaign);
+  out->set_name(c.name);
+  out->set_funding_account_id(c.funding.ToBytes());
+  out->set_payment_asset(c.payment_asset);
+  out->set_category(c.category);
+  for (const AccountId& merchant : c.merchants) out->add_merchant_ids(merchant.ToBytes());
+  out->set_starts_at(c.starts_at);
+  out->set_ends_at(c.ends_at);
+  out->set_from_minute(c.from_minute);
+  out->set_to_minute(c.to_minute);
+  out->set_min_amount(c.min_amount);
+  out->set_percent_bps(c.percent_bps);
+  out->set_fixed(c.fixed);
+  out->set_per_person_month(c.per_person_month);
+  out->set_budget(c.budget);
+  out->set_awarded(record->awarded);
+  out->set_awards(record->awards);
+  out->set_closed(record->closed);
+  return Done("GetCampaign", absl::OkStatus());
+}
+
+grpc::Status LedgerService::LinkAccounts(grpc::ServerContext*, const v1::LinkAccountsRequest* in,
+                                         v1::CreateReply* reply) {
+  absl::Status count = CheckItemCount(in->links_size(), "links");
+  if (!count.ok()) return Done("LinkAccounts", count);
+  std::vector<Command> commands;
+  for (int i = 0; i < in->links_size(); ++i) {
+    absl::StatusOr<Id128> wallet = IdFromProto(in->links(i).wallet_id(), absl::StrCat("links[", i, "].wallet_id"), false);
+    if (!wallet.ok()) return Done("LinkAccounts", wallet.status());
+    absl::StatusOr<Id128> linked = IdFromProto(in->links(i).linked_id(), absl::StrCat("links[", i, "].linked_id"), false);
+    if (!linked.ok()) return Done("LinkAccounts", linked.status());
+    commands.emplace_back(LinkAccount{*wallet, *linked});
+  }
+  return Create("LinkAccounts", std::move(commands), reply);
 }
 
 grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext*, const v1::ListStaffOperationsRequest* request,

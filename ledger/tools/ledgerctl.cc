@@ -21,6 +21,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "ledger/client/client.h"
+#include "ledger/core/campaigns.h"
 #include "ledger/core/health.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/tasks.h"
@@ -114,6 +115,13 @@ wallet key, $WALLET_PASSPHRASE):
   task apply --key F --visitor ID --host ID --task X
   task check-in --key F --visitor ID --host ID --task X --code HEX [--out]
   task show --host ID --task X                     the task, its slots and each visitor's days
+Campaigns (operator):
+  campaign create --id N --name S --funding ID --asset N [--category C | --merchants ID,...] --from DATE --to DATE
+                  [--hours HH:MM-HH:MM] [--min N] --percent P | --fixed N [--per-person-month N] --budget N
+                                                   award qualifying shop payments (Japan dates, --to inclusive);
+                                                   refunds claw back their share
+  campaign close --id N | campaign show --id N
+  link --wallet ID --to ID                         a resident's account of another asset (awards in points)
   cluster status                                   each --addr node's Raft view: role, term, indexes, members
   cluster add --id N --raft HOST:PORT --grpc HOST:PORT   add a node as standby (it catches up, no vote)
   cluster promote N                                make a caught-up member a voter
@@ -741,6 +749,111 @@ int TaskCommand(LedgerConnection& stub, const Args& args) {
   UsageError(absl::StrCat("task: unknown subcommand '", sub, "'"));
 }
 
+// ----- campaigns -----
+
+// Japan midnight at the start of `day` (yyyymmdd), on the ledger's clock.
+uint64_t JapanMidnight(uint32_t day) {
+  return static_cast<uint64_t>((*DayIndexOf(day) * 86400 - kJapanOffsetSeconds)) * 1'000'000'000ULL;
+}
+
+uint32_t MinuteArg(absl::string_view text, const std::string& name) {
+  std::vector<std::string> parts = absl::StrSplit(text, ':');
+  uint32_t hours = 0, minutes = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &hours) || !absl::SimpleAtoi(parts[1], &minutes) ||
+      hours > 24 || minutes > 59 || hours * 60 + minutes > 1440) {
+    UsageError(absl::StrCat("--", name, ": HH:MM-HH:MM (Japan time), got '", text, "'"));
+  }
+  return hours * 60 + minutes;
+}
+
+int CampaignCommand(LedgerConnection& stub, const Args& args) {
+  if (args.positional.empty()) UsageError("campaign: create, close or show");
+  const std::string& sub = args.positional[0];
+  const uint32_t id = static_cast<uint32_t>(Int(Required(args, "id"), "id"));
+  if (sub == "create") {
+    v1::Campaign c;
+    c.set_campaign(id);
+    c.set_name(args.Has("name") ? args.options.at("name") : "");
+    c.set_funding_account_id(IdArg(Required(args, "funding"), "--funding"));
+    c.set_payment_asset(static_cast<uint32_t>(Int(Required(args, "asset"), "asset")));
+    if (args.Has("category")) c.set_category(args.options.at("category"));
+    if (args.Has("merchants")) {
+      for (absl::string_view merchant : absl::StrSplit(args.options.at("merchants"), ',')) {
+        c.add_merchant_ids(IdArg(std::string(merchant), "--merchants"));
+      }
+    }
+    c.set_starts_at(JapanMidnight(DayArg(Required(args, "from"), "from")));
+    c.set_ends_at(JapanMidnight(DayNumber(*DayIndexOf(DayArg(Required(args, "to"), "to")) + 1)));  // Through --to.
+    if (args.Has("hours")) {
+      std::vector<std::string> range = absl::StrSplit(args.options.at("hours"), '-');
+      if (range.size() != 2) UsageError("--hours: HH:MM-HH:MM");
+      c.set_from_minute(MinuteArg(range[0], "hours"));
+      c.set_to_minute(MinuteArg(range[1], "hours"));
+    }
+    c.set_min_amount(IntOption(args, "min", 0));
+    if (args.Has("percent") == args.Has("fixed")) UsageError("campaign create: --percent or --fixed");
+    if (args.Has("percent")) {
+      double percent = 0;
+      if (!absl::SimpleAtod(args.options.at("percent"), &percent) || percent <= 0 || percent > 100) {
+        UsageError("--percent: a number above 0, at most 100");
+      }
+      c.set_percent_bps(static_cast<uint32_t>(percent * 100 + 0.5));
+    } else {
+      c.set_fixed(Int(args.options.at("fixed"), "fixed"));
+    }
+    c.set_per_person_month(IntOption(args, "per-person-month", 0));
+    c.set_budget(Int(Required(args, "budget"), "budget"));
+    v1::CreateReply reply;
+    grpc::Status status =
+        stub.Call([&](LedgerConnection& conn) { return conn.ledger().CreateCampaign(Context().get(), c, &reply); });
+    return status.ok() ? PrintResults(reply) : RpcFailed(status);
+  }
+  if (sub == "close") {
+    v1::CloseCampaignRequest request;
+    request.set_campaign(id);
+    v1::CreateReply reply;
+    grpc::Status status =
+        stub.Call([&](LedgerConnection& conn) { return conn.ledger().CloseCampaign(Context().get(), request, &reply); });
+    return status.ok() ? PrintResults(reply) : RpcFailed(status);
+  }
+  if (sub == "show") {
+    v1::GetCampaignRequest request;
+    request.set_campaign(id);
+    v1::Campaign c;
+    grpc::Status status =
+        stub.Call([&](LedgerConnection& conn) { return conn.ledger().GetCampaign(Context().get(), request, &c); });
+    if (!status.ok()) return RpcFailed(status);
+    printf("campaign %u \"%s\"%s: %s %s, asset %u payments", c.campaign(), c.name().c_str(), c.closed() ? " (closed)" : "",
+           JapanTime(c.starts_at()).c_str(), JapanTime(c.ends_at()).c_str(), c.payment_asset());
+    if (!c.category().empty()) printf(" at %s shops", c.category().c_str());
+    if (c.merchant_ids_size() > 0) printf(" at %d listed shops", c.merchant_ids_size());
+    printf(", %02u:%02u-%02u:%02u, from %lld\n", c.from_minute() / 60, c.from_minute() % 60, c.to_minute() / 60,
+           c.to_minute() % 60, static_cast<long long>(c.min_amount()));
+    if (c.percent_bps() > 0) {
+      printf("  award %u.%02u %%", c.percent_bps() / 100, c.percent_bps() % 100);
+    } else {
+      printf("  award %lld per payment", static_cast<long long>(c.fixed()));
+    }
+    printf(" from %s; per person a month %lld; budget %lld, awarded %lld in %llu payments\n",
+           ShortHex(c.funding_account_id()).c_str(), static_cast<long long>(c.per_person_month()),
+           static_cast<long long>(c.budget()), static_cast<long long>(c.awarded()),
+           static_cast<unsigned long long>(c.awards()));
+    return 0;
+  }
+  UsageError(absl::StrCat("campaign: unknown subcommand '", sub, "'"));
+}
+
+int LinkCommand(LedgerConnection& stub, const Args& args) {
+  v1::LinkAccountsRequest request;
+  v1::AccountLink* link = request.add_links();
+  link->set_wallet_id(IdArg(Required(args, "wallet"), "--wallet"));
+  link->set_linked_id(IdArg(Required(args, "to"), "--to"));
+  v1::CreateReply reply;
+  grpc::Status status =
+      stub.Call([&](LedgerConnection& conn) { return conn.ledger().LinkAccounts(Context().get(), request, &reply); });
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
 int StaffOpsCommand(LedgerConnection& stub, const Args& args) {
   v1::ListStaffOperationsRequest request;
   request.set_account_id(IdArg(Required(args, "account"), "--account"));
@@ -1329,6 +1442,8 @@ int Run(int argc, char** argv) {
   if (command == "payouts") return PayoutsCommand(*stub, args);
   if (command == "health") return HealthCommand(*stub, args);
   if (command == "task") return TaskCommand(*stub, args);
+  if (command == "campaign") return CampaignCommand(*stub, args);
+  if (command == "link") return LinkCommand(*stub, args);
   if (command == "lookup-transfer") return LookupTransfers(*stub, args);
   if (command == "asset") return LookupAssets(*stub, args);
   if (command == "history") return History(*stub, args);
