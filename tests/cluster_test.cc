@@ -306,12 +306,14 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seconds),
               static_cast<unsigned long long>(seed));
   std::mt19937_64 random(seed);
-  // Small snapshots so that restarts also load and ship snapshots on the real disk I/O. A snapshot can be
-  // lost on its way (e.g. written to the connection of a restarted follower's killed process); the leader
-  // sends it again after the install timeout, which for this test's small state on loopback can be 3 s
-  // instead of libraft's 30 s (two lost snapshots at the end of a run would outlast the 60 s wait below).
+  // Frequent snapshots, so that restarts load them from the real disk I/O, with a long trailing log so that
+  // a follower that merely lags under load is sent entries, not a snapshot: libraft 0.22.1 crashes
+  // (a NULL dereference in its legacy layer, takeSnapshotCb) when a snapshot install arrives while the
+  // node is writing a snapshot of its own (README, "Known issues"). Installs are covered by
+  // WipedFollowerCatchesUpBySnapshot. A lost snapshot is resent after the install timeout: 3 s for this
+  // small state on loopback instead of libraft's 30 s.
   Cluster cluster("cluster_kill",
-                  {"--snapshot_threshold=200", "--snapshot_trailing=50", "--install_snapshot_timeout_ms=3000"});
+                  {"--snapshot_threshold=200", "--snapshot_trailing=2000", "--install_snapshot_timeout_ms=3000"});
   ASSERT_TRUE(cluster.StartAll().ok());
   LedgerConnection connection(cluster.addresses());
   SetUpTown(connection);
