@@ -23,6 +23,7 @@
 #include "wallet/cpm.h"
 #include "wallet/wallet_client.h"
 #include "ledger/core/health.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/tasks.h"
 #include "ledger/core/records.h"
@@ -95,9 +96,10 @@ class Town {
     if (!HealthMileage()) return false;
     Step("Promo coupon: issued, left unused, lapses after 3 s; the next batch sweeps it to breakage");
     if (!Promo()) return false;
-    Step("Shopping street: terminals charge customer codes, a resident pays a shop's code, a refund, the "
-         "day's close, a supplier paid in coin, a cash-out");
-    if (!ShoppingStreet()) return false;
+    Step("Shopping street: a campaign gives 20 % back in points; terminals charge customer codes, a resident "
+         "pays a shop's code, a refund (which claws back its share of the points), the day's close, a supplier "
+         "paid in coin, a cash-out");
+    if (!StartCampaign() || !ShoppingStreet() || !CampaignResult()) return false;
     Step("Workcation: a visitor helps on a farm; the thank-you waits in escrow until the farm confirms her day, "
          "then she spends it at the inn and the bakery");
     if (!FarmStay()) return false;
@@ -713,6 +715,81 @@ class Town {
     return true;
   }
 
+  // ----- a shopping-street campaign: 20 % back in points at the street's two shops -----
+  bool StartCampaign() {
+    const Timestamp now = static_cast<Timestamp>(absl::ToUnixNanos(absl::Now()));
+    campaign_ = std::max<uint32_t>(1, static_cast<uint32_t>(tag_));
+    v1::LinkAccountsRequest links;  // The city's desk links the street's customers' coin and points wallets.
+    for (uint32_t r = 0; r < 3; ++r) {
+      v1::AccountLink* link = links.add_links();
+      link->set_wallet_id(Account(kResidentCoin, r));
+      link->set_linked_id(Account(kResidentPoints, r));
+    }
+    v1::Campaign c;
+    c.set_campaign(campaign_);
+    c.set_name("shopping street 20% back");
+    c.set_funding_account_id(Account(kHealthBudget));  // The city's points budget.
+    c.set_payment_asset(kCoin);
+    c.add_merchant_ids(Account(kShopCoin, 0));
+    c.add_merchant_ids(Account(kShopCoin, 1));
+    c.set_starts_at(now - 60 * kNanosPerSecond);
+    c.set_ends_at(now + 30LL * 86400 * kNanosPerSecond);
+    c.set_percent_bps(2000);
+    c.set_per_person_month(500);
+    c.set_budget(1'000'000);
+    v1::CreateReply created;
+    grpc::Status status = stub_->Call([&](LedgerConnection& conn) {
+      grpc::Status s = conn.ledger().LinkAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), links, &created);
+      if (!s.ok()) return s;
+      return conn.ledger().CreateCampaign(ContextWithDeadline(std::chrono::seconds(10)).get(), c, &created);
+    });
+    if (!status.ok() || created.results(0).result() != v1::OK) {
+      fprintf(stderr, "demo: campaign: %s %s\n", status.error_message().c_str(),
+              created.results_size() ? ResultName(static_cast<Result>(created.results(0).result())) : "");
+      return false;
+    }
+    printf("campaign %u: 20 %% back in points at %s and %s for 30 days, at most 500 pt a person a month, "
+           "budget 1,000,000 pt (residents 0-2 have their points wallets linked)\n",
+           campaign_, kShopNames[0], kShopNames[1]);
+    return true;
+  }
+
+  // After the shopping street: what the campaign awarded, net of the refund's clawback.
+  bool CampaignResult() {
+    v1::GetCampaignRequest request;
+    request.set_campaign(campaign_);
+    v1::Campaign c;
+    grpc::Status status = stub_->Call([&](LedgerConnection& conn) {
+      return conn.ledger().GetCampaign(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &c);
+    });
+    if (!status.ok()) {
+      fprintf(stderr, "demo: campaign status: %s\n", status.error_message().c_str());
+      return false;
+    }
+    // 1,200 -> 240 pt; 3,400 -> 680, capped at 500, then 400 refunded: 500 x 400 / 3,400 = 58 back;
+    // 980 -> 196 pt.
+    const int64_t expected = 240 + (500 - 58) + 196;
+    if (c.awarded() != expected || c.awards() != 3) {
+      fprintf(stderr, "demo: the campaign awarded %lld pt in %llu payments, expected %lld in 3\n",
+              static_cast<long long>(c.awarded()), static_cast<unsigned long long>(c.awards()),
+              static_cast<long long>(expected));
+      return false;
+    }
+    expected_points_ += c.awarded();
+    // Each demo run starts its own campaign; close this one so that repeated runs do not pile up.
+    v1::CloseCampaignRequest close;
+    close.set_campaign(campaign_);
+    v1::CreateReply closed;
+    status = stub_->Call([&](LedgerConnection& conn) {
+      return conn.ledger().CloseCampaign(ContextWithDeadline(std::chrono::seconds(10)).get(), close, &closed);
+    });
+    if (!status.ok() || closed.results(0).result() != v1::OK) return false;
+    printf("campaign %u: %llu payments earned points; net of the refund's clawback %lld pt "
+           "(240 + 500 capped - 58 clawed back + 196); closed at the end of this demo run\n",
+           campaign_, static_cast<unsigned long long>(c.awards()), static_cast<long long>(c.awarded()));
+    return true;
+  }
+
   // ----- the shopping street: the Pos and Wallet services with signed requests -----
   uint64_t NowMs() const {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -929,6 +1006,7 @@ class Town {
   int64_t expected_coin_in_wallets_ = 0;
   int64_t expected_points_ = 0;
   uint32_t program_ = 0;
+  uint32_t campaign_ = 0;
   std::map<std::pair<int, int64_t>, int64_t> day_points_;  // (walker, day index) -> points.
   int64_t health_coin_funded_ = 0;
   int64_t task_subsidy_funded_ = 0;
