@@ -27,22 +27,8 @@ grpc::Status Invalid(std::string message) { return grpc::Status(grpc::StatusCode
 
 }  // namespace
 
-grpc::Status HealthService::Submit(ledger::Command command, const AccountId& resident, v1::WalletReply* reply) {
-  std::vector<ledger::Command> commands;
-  commands.push_back(std::move(command));
-  absl::StatusOr<ledger::SubmitResult> result = node_->Submit(std::move(commands));
-  if (!result.ok()) return ledger::ToGrpcStatus(result.status());
-  const ledger::Outcome& outcome = result->outcomes.at(0);
-  reply->set_result(static_cast<v1::Result>(outcome.result));
-  reply->set_duplicate(outcome.duplicate);
-  reply->set_timestamp(outcome.timestamp);
-  reply->set_journal_index(result->journal_index);
-  if (outcome.result == ledger::Result::kExceedsBalance) {
-    if (std::optional<ledger::Account> account = ledger::LookupAccount(node_->state(), resident)) {
-      reply->set_available(account->balance - account->debits_pending);
-    }
-  }
-  return grpc::Status::OK;
+grpc::Status HealthService::Submit(ledger::Command command, const AccountId& payer, v1::WalletReply* reply) {
+  return SubmitWalletCommand(node_, std::move(command), payer, reply);
 }
 
 grpc::Status HealthService::ReportSteps(grpc::ServerContext*, const v1::StepReportRequest* in,

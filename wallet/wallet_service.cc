@@ -19,21 +19,7 @@ using ledger::AccountId;
 namespace v1 = ledger::v1;
 
 grpc::Status WalletService::Submit(ledger::Command command, const AccountId& payer, v1::WalletReply* reply) {
-  std::vector<ledger::Command> commands;
-  commands.push_back(std::move(command));
-  absl::StatusOr<ledger::SubmitResult> result = node_->Submit(std::move(commands));
-  if (!result.ok()) return ledger::ToGrpcStatus(result.status());
-  const ledger::Outcome& outcome = result->outcomes.at(0);
-  reply->set_result(static_cast<v1::Result>(outcome.result));
-  reply->set_duplicate(outcome.duplicate);
-  reply->set_timestamp(outcome.timestamp);
-  reply->set_journal_index(result->journal_index);
-  if (outcome.result == ledger::Result::kExceedsBalance) {
-    if (std::optional<ledger::Account> account = ledger::LookupAccount(node_->state(), payer)) {
-      reply->set_available(account->balance - account->debits_pending);
-    }
-  }
-  return grpc::Status::OK;
+  return SubmitWalletCommand(node_, std::move(command), payer, reply);
 }
 
 grpc::Status WalletService::Send(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/core/keys.h"
+#include "ledger/core/query.h"
 #include "ledger/core/types.h"
 #include "ledger/server/committer.h"
 #include "ledger/server/node.h"
@@ -74,6 +75,27 @@ class WalletVerifier {
   ledger::Clock* clock_;
   ledger::RateLimiter limiter_;  // Per wallet.
 };
+
+// Submits one command a wallet signed and fills the reply: the outcome, and for exceeds_balance what
+// `payer` could spend.
+inline grpc::Status SubmitWalletCommand(ledger::Committer* node, ledger::Command command, const ledger::AccountId& payer,
+                                        ledger::v1::WalletReply* reply) {
+  std::vector<ledger::Command> commands;
+  commands.push_back(std::move(command));
+  absl::StatusOr<ledger::SubmitResult> result = node->Submit(std::move(commands));
+  if (!result.ok()) return ledger::ToGrpcStatus(result.status());
+  const ledger::Outcome& outcome = result->outcomes.at(0);
+  reply->set_result(static_cast<ledger::v1::Result>(outcome.result));
+  reply->set_duplicate(outcome.duplicate);
+  reply->set_timestamp(outcome.timestamp);
+  reply->set_journal_index(result->journal_index);
+  if (outcome.result == ledger::Result::kExceedsBalance) {
+    if (std::optional<ledger::Account> account = ledger::LookupAccount(node->state(), payer)) {
+      reply->set_available(account->balance - account->debits_pending);
+    }
+  }
+  return grpc::Status::OK;
+}
 
 }  // namespace wallet
 
