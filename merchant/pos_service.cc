@@ -52,16 +52,17 @@ grpc::Status PosService::Authenticate(const char* method, const SignedRequest& i
   if (in.signature().size() != crypto_sign_BYTES) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "signature: must be 64 bytes (Ed25519)");
   }
-  if (!limiter_.Take(in.merchant_id() + in.terminal_id(), clock_->NowNanos())) {
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat("terminal ", in.terminal_id(), ": more than ", limiter_.requests_per_second(),
-                                     " requests per second; slow down"));
-  }
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);
   std::string key;
   if (!node_->state().Get(ledger::keys::Key(*id, in.terminal_id()), &key) || key.size() < 33) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                         absl::StrCat("terminal ", in.terminal_id(), " of merchant ", id->ToHex(), " is not registered"));
+  }
+  // Limited only once the terminal is known to be registered: unknown ids cannot grow the buckets.
+  if (!limiter_.Take(in.merchant_id() + in.terminal_id(), clock_->NowNanos())) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("terminal ", in.terminal_id(), ": more than ", limiter_.requests_per_second(),
+                                     " requests per second; slow down"));
   }
   const std::string signed_bytes = PosSignedBytes(method, in.merchant_id(), in.terminal_id(), in.timestamp_ms(), in.body());
   if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(in.signature().data()),
