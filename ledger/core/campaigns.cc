@@ -29,8 +29,8 @@ bool CampaignMatches(const CreateCampaign& c, const AccountId& merchant, std::st
   if (!c.merchants.empty() && std::find(c.merchants.begin(), c.merchants.end(), merchant) == c.merchants.end()) {
     return false;
   }
-  const int64_t seconds = static_cast<int64_t>(at / static_cast<Timestamp>(kNanosPerSecond)) + kJapanOffsetSeconds;
-  const uint32_t minute = static_cast<uint32_t>(seconds % 86400 / 60);
+  const uint32_t minute =
+      static_cast<uint32_t>((at - BusinessDayStart(BusinessDayIndex(at))) / (60 * static_cast<Timestamp>(kNanosPerSecond)));
   return minute >= c.from_minute && minute < c.to_minute;
 }
 

@@ -25,6 +25,12 @@ uint64_t ReadBigEndian64(std::string_view bytes) {
   return value;
 }
 
+uint32_t ReadBigEndian32(std::string_view bytes) {
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+  return value;
+}
+
 std::string Head() { return std::string{kMeta} + "head"; }
 
 std::string Asset(AssetId id) {
@@ -270,6 +276,18 @@ std::string TaskRelease(Timestamp due, const AccountId& host, const AccountId& v
   AppendBigEndian32(day, &key);
   key.append(task_id);
   return key;
+}
+
+void DecodeTaskRelease(std::string_view key, AccountId* host, AccountId* visitor, uint32_t* day, std::string* task_id) {
+  *host = ReadId(key.substr(9));
+  *visitor = ReadId(key.substr(25));
+  *day = ReadBigEndian32(key.substr(41));
+  *task_id = std::string(key.substr(45));
+}
+
+void DecodeTaskEnd(std::string_view key, AccountId* host, std::string* task_id) {
+  *host = ReadId(key.substr(9));
+  *task_id = std::string(key.substr(25));
 }
 
 std::string TaskEnd(Timestamp due, const AccountId& host, std::string_view task_id) {

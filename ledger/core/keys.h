@@ -105,6 +105,8 @@ std::string HostVisitorMonth(const AccountId& host, const AccountId& visitor, ui
 std::string TaskRelease(Timestamp due, const AccountId& host, const AccountId& visitor, uint32_t day,
                         std::string_view task_id);
 std::string TaskEnd(Timestamp due, const AccountId& host, std::string_view task_id);
+void DecodeTaskRelease(std::string_view key, AccountId* host, AccountId* visitor, uint32_t* day, std::string* task_id);
+void DecodeTaskEnd(std::string_view key, AccountId* host, std::string* task_id);
 // Campaigns (ledger/core/campaigns.h).
 std::string ActiveCampaigns();
 std::string Campaign(uint32_t campaign);
@@ -120,6 +122,7 @@ uint64_t DecodeJournal(std::string_view key);
 
 void AppendBigEndian64(uint64_t value, std::string* out);
 uint64_t ReadBigEndian64(std::string_view bytes);
+uint32_t ReadBigEndian32(std::string_view bytes);
 
 }  // namespace ledger::keys
 

@@ -248,6 +248,10 @@ struct DayReport {
 int64_t BusinessDayIndex(Timestamp at);
 uint32_t DayNumber(int64_t day_index);
 inline uint32_t BusinessDay(Timestamp at) { return DayNumber(BusinessDayIndex(at)); }
+// The first instant (00:00 JST) of a day index, on the ledger's clock.
+inline Timestamp BusinessDayStart(int64_t day_index) {
+  return static_cast<Timestamp>(day_index * 86400 - kJapanOffsetSeconds) * 1'000'000'000;
+}
 
 // The reserved transfer id of a payment ('P'), refund ('R'), cancel ('C'), cash-out ('O') and its fee
 // ('o'), supplier payment ('S') and its fee ('s').

@@ -169,9 +169,7 @@ std::vector<std::pair<uint32_t, Record>> ScanDays(const KvReader& state, const s
   std::string end = to;
   end.push_back('\0');  // Inclusive of to_day.
   state.Scan(from, end, false, [&](std::string_view key, std::string_view value) {
-    const std::string_view day_bytes = key.substr(key.size() - 4);
-    uint32_t day = 0;
-    for (char c : day_bytes) day = (day << 8) | static_cast<uint8_t>(c);
+    const uint32_t day = keys::ReadBigEndian32(key.substr(key.size() - 4));
     if (std::optional<Record> record = decode(value)) out.emplace_back(day, std::move(*record));
     return true;
   });

@@ -312,6 +312,11 @@ class BatchApplier {
     return asset != nullptr && asset->Expires();
   }
 
+  // What a debit may take from an account now: its unexpired lots, or its balance less pending debits.
+  int64_t Spendable(const Account& account, Timestamp at) {
+    return HoldsLots(account) ? SpendableLots(account.id, at) : account.balance - account.debits_pending;
+  }
+
   // ----- expiry lots -----
   int64_t SpendableLots(const AccountId& id, Timestamp at) {
     int64_t total = 0;
@@ -753,9 +758,7 @@ class BatchApplier {
     const bool debit_lots = HoldsLots(*debit);
     const bool credit_lots = HoldsLots(*credit);
     if (debit->non_negative()) {
-      const int64_t available =
-          debit_lots ? SpendableLots(debit->id, at) : debit->balance - debit->debits_pending;
-      if (t.amount > available) return fail(Result::kExceedsBalance);
+      if (t.amount > Spendable(*debit, at)) return fail(Result::kExceedsBalance);
     }
     if (pending) {
       if (!WithinBalanceBound(debit->debits_pending + t.amount) ||
@@ -1435,8 +1438,7 @@ class BatchApplier {
     std::string end = keys::StepRecord(resident, DayNumber(to));
     end.push_back('\0');
     state_.Scan(keys::StepRecord(resident, DayNumber(from)), end, false, [&](std::string_view key, std::string_view value) {
-      uint32_t day = 0;
-      for (char c : key.substr(key.size() - 4)) day = (day << 8) | static_cast<uint8_t>(c);
+      const uint32_t day = keys::ReadBigEndian32(key.substr(key.size() - 4));
       std::optional<StepRecord> record = DecodeStepRecord(value);
       std::optional<int64_t> index = DayIndexOf(day);
       if (record && index) steps[*index] = record->steps;
@@ -1559,8 +1561,7 @@ class BatchApplier {
 
   // The end of a Japan-time day, on the ledger's clock.
   static Timestamp DayEnd(uint32_t day) {
-    const int64_t index = *DayIndexOf(day);
-    return static_cast<Timestamp>((index + 1) * 86400 - kJapanOffsetSeconds) * kNanosPerSecond;
+    return BusinessDayStart(*DayIndexOf(day) + 1);
   }
   static Timestamp Hours(uint32_t hours) { return Timestamp{hours} * 3600 * kNanosPerSecond; }
 
@@ -1916,11 +1917,10 @@ class BatchApplier {
                 });
     for (const std::string& key : releases) {
       working_.Delete(key);
-      const AccountId host = *Id128::FromBytes(key.substr(9, 16));
-      const AccountId visitor = *Id128::FromBytes(key.substr(25, 16));
+      AccountId host, visitor;
       uint32_t day = 0;
-      for (char c : key.substr(41, 4)) day = (day << 8) | static_cast<uint8_t>(c);
-      const std::string task_id = key.substr(45);
+      std::string task_id;
+      keys::DecodeTaskRelease(key, &host, &visitor, &day, &task_id);
       std::optional<TaskRecord> task = LoadTask(host, task_id);
       CORE_CHECK(task.has_value());
       std::optional<TaskApplication> application = LoadApplication(task->request, visitor);
@@ -1940,8 +1940,10 @@ class BatchApplier {
                 });
     for (const std::string& key : ends) {
       working_.Delete(key);
-      const AccountId host = *Id128::FromBytes(key.substr(9, 16));
-      std::optional<TaskRecord> task = LoadTask(host, key.substr(25));
+      AccountId host;
+      std::string task_id;
+      keys::DecodeTaskEnd(key, &host, &task_id);
+      std::optional<TaskRecord> task = LoadTask(host, task_id);
       CORE_CHECK(task.has_value());
       const PostTask& t = task->request;
       // Slot-days still owed to someone: disputed (the host decides), or checked out and not yet released.
@@ -2060,10 +2062,6 @@ class BatchApplier {
     return outcome;
   }
 
-  int64_t Spendable(const Account& account, Timestamp at) {
-    return HoldsLots(account) ? SpendableLots(account.id, at) : account.balance - account.debits_pending;
-  }
-
   // After a captured payment: every active campaign it qualifies for awards (system events).
   void AwardCampaigns(const PosPayment& p, const Account& merchant, Timestamp at) {
     std::vector<uint32_t> active = LoadActiveCampaigns();
@@ -2126,13 +2124,12 @@ class BatchApplier {
     std::string end = prefix;
     end.push_back('\xff');
     for (const std::string& key : working_.KeysInRange(prefix, end)) {
-      if (key.size() != prefix.size() + 4) continue;  // Another payment id sharing this prefix cannot: ids are length-prefixed.
+      CORE_CHECK(key.size() == prefix.size() + 4);  // Payment ids are length-prefixed: only campaign ids follow.
       std::string bytes;
       working_.Get(key, &bytes);
       std::optional<CampaignAward> award = DecodeCampaignAward(bytes);
       CORE_CHECK(award.has_value());
-      uint32_t id = 0;
-      for (char c : key.substr(prefix.size())) id = (id << 8) | static_cast<uint8_t>(c);
+      const uint32_t id = keys::ReadBigEndian32(key.substr(prefix.size()));
       const int64_t due_total =
           static_cast<int64_t>(static_cast<__int128>(award->amount) * refunded_total / award->paid);
       const int64_t due = due_total - award->clawed_back - award->shortfall;

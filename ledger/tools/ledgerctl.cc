@@ -751,10 +751,6 @@ int TaskCommand(LedgerConnection& stub, const Args& args) {
 
 // ----- campaigns -----
 
-// Japan midnight at the start of `day` (yyyymmdd), on the ledger's clock.
-uint64_t JapanMidnight(uint32_t day) {
-  return static_cast<uint64_t>((*DayIndexOf(day) * 86400 - kJapanOffsetSeconds)) * 1'000'000'000ULL;
-}
 
 uint32_t MinuteArg(absl::string_view text, const std::string& name) {
   std::vector<std::string> parts = absl::StrSplit(text, ':');
@@ -782,8 +778,8 @@ int CampaignCommand(LedgerConnection& stub, const Args& args) {
         c.add_merchant_ids(IdArg(std::string(merchant), "--merchants"));
       }
     }
-    c.set_starts_at(JapanMidnight(DayArg(Required(args, "from"), "from")));
-    c.set_ends_at(JapanMidnight(DayNumber(*DayIndexOf(DayArg(Required(args, "to"), "to")) + 1)));  // Through --to.
+    c.set_starts_at(BusinessDayStart(*DayIndexOf(DayArg(Required(args, "from"), "from"))));
+    c.set_ends_at(BusinessDayStart(*DayIndexOf(DayArg(Required(args, "to"), "to")) + 1));  // Through --to.
     if (args.Has("hours")) {
       std::vector<std::string> range = absl::StrSplit(args.options.at("hours"), '-');
       if (range.size() != 2) UsageError("--hours: HH:MM-HH:MM");
