@@ -3,18 +3,8 @@
 # shops, at most 500 pt a person a month". A customer-presented code charged at the counter earns points in
 # the resident's linked points wallet; a partial refund claws back its share; `campaign show` totals it.
 set -euo pipefail
-R="$TEST_SRCDIR/$TEST_WORKSPACE"
-LEDGERD="$R/ledger/server/ledgerd" LEDGERCTL="$R/ledger/tools/ledgerctl" WALLET="$R/wallet/wallet" POS="$R/merchant/pos"
 D="$TEST_TMPDIR/campaigncli"
-mkdir -p "$D"
-fail() { echo "FAIL: $*" >&2; [ -f "$D/ledgerd.log" ] && tail -5 "$D/ledgerd.log" >&2; exit 1; }
-
-"$LEDGERD" --data_dir="$D/data" --listen=127.0.0.1:0 --metrics_listen= --port_file="$D/ports" >"$D/ledgerd.log" 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do [ -s "$D/ports" ] && break; sleep 0.1; done
-ADDR="127.0.0.1:$(awk '/^grpc/ {print $2}' "$D/ports")"
-ctl() { "$LEDGERCTL" --addr "$ADDR" "$@" >"$D/ctl.out" 2>&1 || fail "ledgerctl $*: $(cat "$D/ctl.out")"; }
+source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/cli_test_lib.sh"
 
 ctl create-asset --id 1 --code COIN --breakage b1
 ctl create-asset --id 2 --code HP --breakage b2 --expiry-seconds 15552000

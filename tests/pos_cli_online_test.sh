@@ -3,18 +3,8 @@
 # town and registers keys, `wallet` makes a payment code, `pos` charges it, refunds, looks it up, closes
 # the day, cashes out and pays a supplier.
 set -euo pipefail
-R="$TEST_SRCDIR/$TEST_WORKSPACE"
-LEDGERD="$R/ledger/server/ledgerd" LEDGERCTL="$R/ledger/tools/ledgerctl" WALLET="$R/wallet/wallet" POS="$R/merchant/pos"
 D="$TEST_TMPDIR/posonline"
-mkdir -p "$D"
-fail() { echo "FAIL: $*" >&2; [ -f "$D/ledgerd.log" ] && tail -5 "$D/ledgerd.log" >&2; exit 1; }
-
-"$LEDGERD" --data_dir="$D/data" --listen=127.0.0.1:0 --metrics_listen= --port_file="$D/ports" >"$D/ledgerd.log" 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do [ -s "$D/ports" ] && break; sleep 0.1; done
-ADDR="127.0.0.1:$(awk '/^grpc/ {print $2}' "$D/ports")"
-ctl() { "$LEDGERCTL" --addr "$ADDR" "$@" >"$D/ctl.out" || fail "ledgerctl $*: $(cat "$D/ctl.out")"; }
+source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/cli_test_lib.sh"
 
 ctl create-asset --id 1 --code COIN --breakage b1
 ctl create-account --id 1 --asset 1 --kind issuer
