@@ -460,15 +460,21 @@ int HealthReportCommand(LedgerConnection& stub, const Args& args) {
   return reply.result() == v1::OK ? 0 : 3;
 }
 
+// `method` with `body` for the account --<signer>, signed with the wallet key file --key ($WALLET_PASSPHRASE).
+// One signed request (one nonce) serves all retries: a replayed nonce would be refused.
+v1::WalletRequest SignedWithKeyFile(const Args& args, const std::string& signer, const char* method,
+                                    const google::protobuf::Message& body) {
+  const wallet::KeyPair keys = OpenKey(args, "key", "WALLET_PASSPHRASE");
+  return wallet::SignWalletRequest(keys, IdArg(Required(args, signer), "--" + signer), method, body, WallMs(),
+                                   wallet::RandomNonce());
+}
+
 // A resident's own request, signed with their wallet key.
 template <typename Body, typename Reply>
 grpc::Status ResidentCall(LedgerConnection& stub, const Args& args, const char* method, const Body& body, Reply* reply,
                           grpc::Status (v1::Health::Stub::*rpc)(grpc::ClientContext*, const v1::WalletRequest&, Reply*),
                           const std::string& signer = "resident") {
-  const wallet::KeyPair keys = OpenKey(args, "key", "WALLET_PASSPHRASE");
-  const std::string resident = IdArg(Required(args, signer), "--" + signer);
-  // One signed request (one nonce) for all retries: a replayed nonce would be refused.
-  const v1::WalletRequest request = wallet::SignWalletRequest(keys, resident, method, body, WallMs(), wallet::RandomNonce());
+  const v1::WalletRequest request = SignedWithKeyFile(args, signer, method, body);
   return stub.Call([&](LedgerConnection& c) { return (c.health().*rpc)(Context().get(), request, reply); });
 }
 
@@ -561,12 +567,9 @@ int HealthMileageCommand(LedgerConnection& stub, const Args& args) {
 // A watcher's alerts: those open now (and acknowledged ones with --all), then, with --follow, each new one
 // and each acknowledgement as it happens; without --follow it stops after 3 s of quiet.
 int HealthAlertsCommand(LedgerConnection& stub, const Args& args) {
-  const wallet::KeyPair keys = OpenKey(args, "key", "WALLET_PASSPHRASE");
-  const std::string watcher = IdArg(Required(args, "watcher"), "--watcher");
   v1::WatchAlertsRequest body;
   body.set_include_acknowledged(args.Has("all"));
-  const v1::WalletRequest request =
-      wallet::SignWalletRequest(keys, watcher, "WatchAlerts", body, WallMs(), wallet::RandomNonce());
+  const v1::WalletRequest request = SignedWithKeyFile(args, "watcher", "WatchAlerts", body);
   const bool follow = args.Has("follow");
   int shown = 0;
   grpc::Status status = stub.Call([&](LedgerConnection& c) {
@@ -632,9 +635,7 @@ int HostCall(LedgerConnection& stub, const Args& args, const char* method, const
 
 int VisitorCall(LedgerConnection& stub, const Args& args, const char* method, const google::protobuf::Message& body,
                 grpc::Status (v1::Wallet::Stub::*rpc)(grpc::ClientContext*, const v1::WalletRequest&, v1::WalletReply*)) {
-  const wallet::KeyPair keys = OpenKey(args, "key", "WALLET_PASSPHRASE");
-  const v1::WalletRequest request = wallet::SignWalletRequest(keys, IdArg(Required(args, "visitor"), "--visitor"),
-                                                              method, body, WallMs(), wallet::RandomNonce());
+  const v1::WalletRequest request = SignedWithKeyFile(args, "visitor", method, body);
   v1::WalletReply reply;
   grpc::Status status =
       stub.Call([&](LedgerConnection& c) { return (c.wallet().*rpc)(Context().get(), request, &reply); });
