@@ -78,6 +78,14 @@ std::string History(const AccountId& id, Timestamp timestamp) {
   return key;
 }
 
+std::string RecentHistory(uint64_t journal_index) {
+  std::string key(1, kRecentHistory);
+  AppendBigEndian64(journal_index, &key);
+  return key;
+}
+
+std::string HistoryBacklog() { return std::string{kMeta} + "historybacklog"; }
+
 std::string Journal(uint64_t index) {
   std::string key(1, kJournal);
   AppendBigEndian64(index, &key);

@@ -53,6 +53,7 @@ inline constexpr char kCampaign = 'c';
 inline constexpr char kCampaignAward = 'i';
 inline constexpr char kCampaignTally = 'g';
 inline constexpr char kAccountLink = 'l';
+inline constexpr char kRecentHistory = 'h';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -62,7 +63,11 @@ std::string Transfer(const TransferId& id);
 std::string Lots(const AccountId& id);
 std::string ExpiryIndex(Timestamp expiry, const AccountId& id);
 std::string PendingIndex(Timestamp timeout_at, const TransferId& id);
-std::string History(const AccountId& id, Timestamp timestamp);
+// A segment of folded history, keyed by the timestamp of its last entry.
+std::string History(const AccountId& id, Timestamp last_timestamp);
+// A batch's history before it is folded.
+std::string RecentHistory(uint64_t journal_index);
+std::string HistoryBacklog();
 std::string Journal(uint64_t index);
 // Shop payments (ledger/core/pos.h). Merchant first, so one merchant's records are contiguous.
 std::string Payment(const AccountId& merchant, std::string_view payment_id);

@@ -44,6 +44,14 @@ inline constexpr uint32_t kAssetIdMax = 0x7fffffff;
 inline constexpr int kHistoryPageMax = 8190;
 inline constexpr int kHistoryPageDefault = 100;
 
+// History folding (ledger/FORMAT.md, "Account history"): a batch starts by folding the recent-history
+// records into per-account segments once this many records or entries are waiting. Larger values mean
+// fewer segment keys per entry but more recent records for a history query to search.
+inline constexpr uint64_t kHistoryFoldRecords = 4096;
+inline constexpr uint64_t kHistoryFoldEntries = 262144;
+// Entries per segment: a query decodes whole segments.
+inline constexpr size_t kHistorySegmentEntriesMax = 4096;
+
 // Journal entries returned by one GetJournal call.
 inline constexpr int kJournalPageMax = 1024;
 

@@ -2,6 +2,7 @@
 #include "ledger/core/query.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
@@ -32,40 +33,110 @@ std::vector<Lot> LookupLots(const KvReader& state, const AccountId& id) {
   return DecodeLots(bytes).value_or(std::vector<Lot>{});
 }
 
+namespace {
+
+// Calls visit for id's history entries with from <= timestamp <= to, oldest first (newest first if
+// reverse), until visit returns false. Entries live in two places (ledger/FORMAT.md, "Account
+// history"): folded segments (older) and recent-history records of batches not folded yet (newer).
+class HistoryWalker {
+ public:
+  using Visit = std::function<bool(const HistoryEntry&)>;
+  HistoryWalker(const KvReader& state, const AccountId& id, Timestamp from, Timestamp to, const Visit& visit)
+      : state_(state), id_(id), from_(from), to_(to), visit_(visit) {}
+
+  void Forward() {
+    if (Segments(false)) Recent(false);
+  }
+  void Reverse() {
+    if (Recent(true)) Segments(true);
+  }
+
+ private:
+  // Offers one entry; false when the walk is over (visit said stop, or past the range's far end).
+  bool Offer(const HistoryEntry& entry, bool reverse) {
+    if (entry.timestamp < from_) return !reverse;
+    if (entry.timestamp > to_) return reverse;
+    return visit_(entry);
+  }
+
+  bool Segments(bool reverse) {
+    // Segments are keyed by their last timestamp: the first one at or after from_ (forward) or at or
+    // after to_ (reverse, the newest that can hold entries <= to_) bounds the scan.
+    const std::string all_end = keys::History(id_, UINT64_MAX) + '\xff';
+    std::string begin = keys::History(id_, reverse ? 0 : from_);
+    std::string end = all_end;
+    if (reverse) {
+      state_.Scan(keys::History(id_, to_), all_end, false, [&](std::string_view key, std::string_view) {
+        end = std::string(key) + '\0';
+        return false;
+      });
+    }
+    bool more = true;
+    state_.Scan(begin, end, reverse, [&](std::string_view, std::string_view value) {
+      std::optional<std::vector<HistoryEntry>> entries = DecodeHistorySegment(value);
+      if (!entries) return more = false;
+      if (reverse) {
+        for (auto it = entries->rbegin(); more && it != entries->rend(); ++it) more = Offer(*it, true);
+      } else {
+        for (auto it = entries->begin(); more && it != entries->end(); ++it) more = Offer(*it, false);
+      }
+      return more;
+    });
+    return more;
+  }
+
+  bool Recent(bool reverse) {
+    const std::string begin(1, keys::kRecentHistory);
+    const std::string end(1, keys::kRecentHistory + 1);
+    bool more = true;
+    state_.Scan(begin, end, reverse, [&](std::string_view, std::string_view value) {
+      RecentHistoryView view;
+      if (!view.Parse(value)) return more = false;
+      const auto [first, last] = view.Range(id_);
+      if (reverse) {
+        for (size_t i = last; more && i > first; --i) more = Offer(view.At(i - 1), true);
+      } else {
+        for (size_t i = first; more && i < last; ++i) more = Offer(view.At(i), false);
+      }
+      return more;
+    });
+    return more;
+  }
+
+  const KvReader& state_;
+  const AccountId id_;
+  const Timestamp from_;
+  const Timestamp to_;
+  const Visit visit_;
+};
+
+}  // namespace
+
 HistoryPage AccountHistory(const KvReader& state, const AccountId& id, Timestamp from, Timestamp to,
                            int limit, bool reverse) {
   limit = std::clamp(limit, 1, kHistoryPageMax);
+  if (to == 0) to = UINT64_MAX;  // No upper bound.
   HistoryPage page;
-  const std::string begin = keys::History(id, from);
-  // An upper bound of 0 means "no bound": stop at the next account's prefix.
-  std::string end = to == 0 || to == UINT64_MAX ? keys::History(id, UINT64_MAX) + '\xff'
-                                                : keys::History(id, to + 1);
-  state.Scan(begin, end, reverse, [&](std::string_view, std::string_view value) {
-    std::optional<HistoryEntry> entry = DecodeHistoryEntry(value);
-    if (!entry) return false;
+  HistoryWalker walker(state, id, from, to, [&](const HistoryEntry& entry) {
     if (static_cast<int>(page.entries.size()) == limit) {
-      page.next_timestamp = entry->timestamp;
+      page.next_timestamp = entry.timestamp;
       return false;
     }
-    page.entries.push_back(*entry);
+    page.entries.push_back(entry);
     return true;
   });
+  if (reverse) walker.Reverse(); else walker.Forward();
   return page;
 }
 
 BalanceAt BalanceAtTime(const KvReader& state, const AccountId& id, Timestamp at) {
   BalanceAt result;
-  const std::string begin = keys::History(id, 0);
-  const std::string end = at == UINT64_MAX ? keys::History(id, UINT64_MAX) + '\xff'
-                                           : keys::History(id, at + 1);
-  state.Scan(begin, end, /*reverse=*/true, [&](std::string_view, std::string_view value) {
-    std::optional<HistoryEntry> entry = DecodeHistoryEntry(value);
-    if (entry) {
-      result.balance = entry->balance_after;
-      result.as_of = entry->timestamp;
-    }
+  HistoryWalker walker(state, id, 0, at, [&](const HistoryEntry& entry) {
+    result.balance = entry.balance_after;
+    result.as_of = entry.timestamp;
     return false;
   });
+  walker.Reverse();
   return result;
 }
 

@@ -299,25 +299,133 @@ std::optional<std::vector<Lot>> DecodeLots(std::string_view bytes) {
   return lots;
 }
 
-std::string EncodeHistoryEntry(const HistoryEntry& entry) {
-  std::string out;
-  Encoder e(&out);
+namespace {
+
+constexpr uint8_t kRecentHistoryVersion = 1;
+constexpr uint8_t kHistorySegmentVersion = 1;
+constexpr uint8_t kHistoryBacklogVersion = 1;
+constexpr size_t kHistoryEntryBytes = 8 + 16 + 8 + 8;
+constexpr size_t kRecentItemBytes = 16 + kHistoryEntryBytes;
+constexpr size_t kHistoryHeaderBytes = 1 + 4;
+
+void PutHistoryEntry(Encoder& e, const HistoryEntry& entry) {
   e.U64(entry.timestamp);
   e.Id(entry.transfer_id);
   e.I64(entry.delta);
   e.I64(entry.balance_after);
-  return out;
 }
 
-std::optional<HistoryEntry> DecodeHistoryEntry(std::string_view bytes) {
-  Decoder d(bytes);
+HistoryEntry GetHistoryEntry(Decoder& d) {
   HistoryEntry entry;
   entry.timestamp = d.U64();
   entry.transfer_id = d.Id();
   entry.delta = d.I64();
   entry.balance_after = d.I64();
-  if (!d.done()) return std::nullopt;
   return entry;
+}
+
+}  // namespace
+
+std::string EncodeRecentHistory(const std::vector<AccountHistoryEntry>& sorted) {
+  std::string out;
+  out.reserve(kHistoryHeaderBytes + sorted.size() * kRecentItemBytes);
+  Encoder e(&out);
+  e.U8(kRecentHistoryVersion);
+  e.U32(static_cast<uint32_t>(sorted.size()));
+  for (const AccountHistoryEntry& item : sorted) {
+    e.Id(item.account);
+    PutHistoryEntry(e, item.entry);
+  }
+  return out;
+}
+
+std::optional<std::vector<AccountHistoryEntry>> DecodeRecentHistory(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kRecentHistoryVersion) return std::nullopt;
+  const uint32_t count = d.U32();
+  if (!d.ok() || count != d.remaining() / kRecentItemBytes) return std::nullopt;
+  std::vector<AccountHistoryEntry> items(count);
+  for (AccountHistoryEntry& item : items) {
+    item.account = d.Id();
+    item.entry = GetHistoryEntry(d);
+  }
+  if (!d.done()) return std::nullopt;
+  return items;
+}
+
+bool RecentHistoryView::Parse(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kRecentHistoryVersion) return false;
+  const uint32_t count = d.U32();
+  if (!d.ok() || d.remaining() != static_cast<size_t>(count) * kRecentItemBytes) return false;
+  items_ = bytes.substr(kHistoryHeaderBytes);
+  count_ = count;
+  return true;
+}
+
+AccountId RecentHistoryView::AccountAt(size_t i) const {
+  Decoder d(items_.substr(i * kRecentItemBytes, 16));
+  return d.Id();
+}
+
+std::pair<size_t, size_t> RecentHistoryView::Range(const AccountId& account) const {
+  size_t lo = 0, hi = count_;
+  while (lo < hi) {  // First item whose account is not below `account`.
+    const size_t mid = lo + (hi - lo) / 2;
+    if (AccountAt(mid) < account) lo = mid + 1; else hi = mid;
+  }
+  const size_t first = lo;
+  hi = count_;
+  while (lo < hi) {  // First item whose account is above `account`.
+    const size_t mid = lo + (hi - lo) / 2;
+    if (account < AccountAt(mid)) hi = mid; else lo = mid + 1;
+  }
+  return {first, lo};
+}
+
+HistoryEntry RecentHistoryView::At(size_t i) const {
+  Decoder d(items_.substr(i * kRecentItemBytes + 16, kHistoryEntryBytes));
+  return GetHistoryEntry(d);
+}
+
+std::string EncodeHistorySegment(const std::vector<HistoryEntry>& entries) {
+  std::string out;
+  out.reserve(kHistoryHeaderBytes + entries.size() * kHistoryEntryBytes);
+  Encoder e(&out);
+  e.U8(kHistorySegmentVersion);
+  e.U32(static_cast<uint32_t>(entries.size()));
+  for (const HistoryEntry& entry : entries) PutHistoryEntry(e, entry);
+  return out;
+}
+
+std::optional<std::vector<HistoryEntry>> DecodeHistorySegment(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kHistorySegmentVersion) return std::nullopt;
+  const uint32_t count = d.U32();
+  if (!d.ok() || count != d.remaining() / kHistoryEntryBytes) return std::nullopt;
+  std::vector<HistoryEntry> entries(count);
+  for (HistoryEntry& entry : entries) entry = GetHistoryEntry(d);
+  if (!d.done()) return std::nullopt;
+  return entries;
+}
+
+std::string EncodeHistoryBacklog(const HistoryBacklog& backlog) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kHistoryBacklogVersion);
+  e.U64(backlog.records);
+  e.U64(backlog.entries);
+  return out;
+}
+
+std::optional<HistoryBacklog> DecodeHistoryBacklog(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kHistoryBacklogVersion) return std::nullopt;
+  HistoryBacklog backlog;
+  backlog.records = d.U64();
+  backlog.entries = d.U64();
+  if (!d.done()) return std::nullopt;
+  return backlog;
 }
 
 }  // namespace ledger

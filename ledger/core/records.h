@@ -229,8 +229,43 @@ std::string EncodeTransfer(const Transfer& transfer);
 std::optional<Transfer> DecodeTransfer(std::string_view bytes);
 std::string EncodeLots(const std::vector<Lot>& lots);
 std::optional<std::vector<Lot>> DecodeLots(std::string_view bytes);
-std::string EncodeHistoryEntry(const HistoryEntry& entry);
-std::optional<HistoryEntry> DecodeHistoryEntry(std::string_view bytes);
+
+// History is written in two forms (ledger/FORMAT.md, "Account history"): one recent-history record per
+// batch with every entry of the batch, and, once enough of those have accumulated, per-account segments
+// they are folded into. A key per entry would cost more than the transfer itself.
+struct AccountHistoryEntry {
+  AccountId account;
+  HistoryEntry entry;
+};
+// A batch's entries, sorted by account and then timestamp. Fixed-size items, so that a reader can
+// binary-search one account's entries without decoding the rest (RecentHistoryView).
+std::string EncodeRecentHistory(const std::vector<AccountHistoryEntry>& sorted);
+std::optional<std::vector<AccountHistoryEntry>> DecodeRecentHistory(std::string_view bytes);
+// Reads one account's entries from an encoded recent-history record in place.
+class RecentHistoryView {
+ public:
+  // False when the bytes are not a recent-history record.
+  bool Parse(std::string_view bytes);
+  size_t size() const { return count_; }
+  // The index range [first, last) of the account's entries (ascending timestamps).
+  std::pair<size_t, size_t> Range(const AccountId& account) const;
+  HistoryEntry At(size_t i) const;
+
+ private:
+  AccountId AccountAt(size_t i) const;
+  std::string_view items_;
+  size_t count_ = 0;
+};
+// One account's folded entries, ascending by timestamp.
+std::string EncodeHistorySegment(const std::vector<HistoryEntry>& entries);
+std::optional<std::vector<HistoryEntry>> DecodeHistorySegment(std::string_view bytes);
+// What has not been folded yet: recent-history records and the entries in them.
+struct HistoryBacklog {
+  uint64_t records = 0;
+  uint64_t entries = 0;
+};
+std::string EncodeHistoryBacklog(const HistoryBacklog& backlog);
+std::optional<HistoryBacklog> DecodeHistoryBacklog(std::string_view bytes);
 
 }  // namespace ledger
 

@@ -152,10 +152,21 @@ class Working {
     cached.dirty = true;
   }
 
+  // ----- history -----
+  void AddHistory(const AccountId& account, const HistoryEntry& entry) { history_.push_back({account, entry}); }
+  HistoryBacklog ReadHistoryBacklog() const {
+    std::string bytes;
+    if (!Get(keys::HistoryBacklog(), &bytes)) return HistoryBacklog{};
+    std::optional<HistoryBacklog> backlog = DecodeHistoryBacklog(bytes);
+    if (!backlog) Fatal("history backlog record is corrupt");
+    return *backlog;
+  }
+
   // ----- linked-chain scopes -----
   void BeginScope() {
     CORE_CHECK(!scoped_);
     scoped_ = true;
+    history_mark_ = history_.size();
   }
   void CommitScope() {
     CORE_CHECK(scoped_);
@@ -175,11 +186,22 @@ class Working {
     for (auto it = account_undo_.rbegin(); it != account_undo_.rend(); ++it) accounts_[it->id] = it->previous;
     for (auto it = lots_undo_.rbegin(); it != lots_undo_.rend(); ++it) lots_[it->id] = it->previous;
     for (auto it = asset_undo_.rbegin(); it != asset_undo_.rend(); ++it) assets_[it->id] = it->previous;
+    history_.resize(history_mark_);
     ClearUndo();
   }
 
-  // Everything changed, sorted by key.
-  WriteSet Finish() {
+  // Everything changed, sorted by key. The batch's history becomes its recent-history record.
+  WriteSet Finish(uint64_t journal_index) {
+    if (!history_.empty()) {
+      std::stable_sort(history_.begin(), history_.end(), [](const auto& a, const auto& b) {
+        return a.account < b.account || (a.account == b.account && a.entry.timestamp < b.entry.timestamp);
+      });
+      HistoryBacklog backlog = ReadHistoryBacklog();
+      backlog.records += 1;
+      backlog.entries += history_.size();
+      Put(keys::RecentHistory(journal_index), EncodeRecentHistory(history_));
+      Put(keys::HistoryBacklog(), EncodeHistoryBacklog(backlog));
+    }
     for (auto& [id, cached] : accounts_) {
       if (cached.dirty) Put(keys::Account(id), EncodeAccount(cached.account));
     }
@@ -263,6 +285,8 @@ class Working {
   absl::node_hash_map<AccountId, CachedAccount> accounts_;
   absl::node_hash_map<AccountId, CachedLots> lots_;
   absl::node_hash_map<AssetId, std::optional<Asset>> assets_;
+  std::vector<AccountHistoryEntry> history_;
+  size_t history_mark_ = 0;
   bool scoped_ = false;
   std::vector<OverlayUndo> overlay_undo_;
   std::vector<AccountUndo> account_undo_;
@@ -286,6 +310,7 @@ class BatchApplier {
   }
 
   ApplyOutput Run(const Batch& batch) {
+    FoldHistory();
     SweepPendings();
     SweepLots();
     SweepWatch();
@@ -397,12 +422,48 @@ class BatchApplier {
     working_.Touch(account->id);
     account->balance += delta;
     CORE_CHECK(WithinBalanceBound(account->balance));
-    working_.Put(keys::History(account->id, at),
-                 EncodeHistoryEntry({at, transfer_id, delta, account->balance}));
+    working_.AddHistory(account->id, {at, transfer_id, delta, account->balance});
   }
 
   void PutTransfer(const Transfer& transfer) {
     working_.Put(keys::Transfer(transfer.id), EncodeTransfer(transfer));
+  }
+
+  // ----- history folding -----
+  // Once enough recent-history records wait (kHistoryFoldRecords or kHistoryFoldEntries), folds them
+  // all into per-account segments: one key per account per fold instead of one per entry. Runs first
+  // in a batch, so it sees only committed state and every replica folds at the same index.
+  void FoldHistory() {
+    const HistoryBacklog backlog = working_.ReadHistoryBacklog();
+    if (backlog.records < kHistoryFoldRecords && backlog.entries < kHistoryFoldEntries) return;
+    std::vector<AccountHistoryEntry> all;
+    all.reserve(backlog.entries);
+    std::vector<std::string> folded;
+    const std::string from(1, keys::kRecentHistory);
+    const std::string to(1, keys::kRecentHistory + 1);
+    state_.Scan(from, to, false, [&](std::string_view key, std::string_view value) {
+      std::optional<std::vector<AccountHistoryEntry>> items = DecodeRecentHistory(value);
+      if (!items) Fatal("recent history record is corrupt");
+      all.insert(all.end(), items->begin(), items->end());
+      folded.emplace_back(key);
+      return true;
+    });
+    CORE_CHECK(folded.size() == backlog.records && all.size() == backlog.entries);
+    // Records are in journal order and each is sorted by account then time: a stable sort by account
+    // leaves every account's entries in time order.
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.account < b.account; });
+    std::vector<HistoryEntry> segment;
+    for (size_t i = 0; i < all.size(); ++i) {
+      segment.push_back(all[i].entry);
+      const bool last_of_account = i + 1 == all.size() || !(all[i + 1].account == all[i].account);
+      if (last_of_account || segment.size() == kHistorySegmentEntriesMax) {
+        working_.Put(keys::History(all[i].account, segment.back().timestamp), EncodeHistorySegment(segment));
+        segment.clear();
+      }
+    }
+    for (std::string& key : folded) working_.Delete(std::move(key));
+    working_.Delete(keys::HistoryBacklog());
+    if (counters_) counters_->history_folded += all.size();
   }
 
   // ----- sweep -----
@@ -2510,7 +2571,7 @@ class BatchApplier {
     output.head.clock = entry_.last_timestamp;
     working_.Put(keys::Journal(entry_.index), output.entry_bytes);
     working_.Put(keys::Head(), EncodeHead(output.head));
-    output.writes = working_.Finish();
+    output.writes = working_.Finish(entry_.index);
     output.entry = std::move(entry_);
     return output;
   }

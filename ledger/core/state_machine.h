@@ -62,6 +62,7 @@ struct ApplyOutput {
 struct ApplyCounters {
   uint64_t expired_lots = 0;
   uint64_t expired_pendings = 0;
+  uint64_t history_folded = 0;  // History entries folded into per-account segments (see FoldHistory).
 };
 
 // Applies one batch. Errors (nothing applied): InvalidArgument if the batch is empty, over
