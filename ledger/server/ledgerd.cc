@@ -34,6 +34,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7400", "gRPC listen address");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7401", "Prometheus /metrics listen address (empty: off)");
 ABSL_FLAG(std::string, port_file, "",
           "If set, write the bound ports here once serving (\"grpc PORT\\nmetrics PORT\\n\"); for port 0 in tests");
+ABSL_FLAG(std::string, rocksdb_options, "",
+          "RocksDB option string applied over ledgerd's defaults, e.g. \"level0_file_num_compaction_trigger=8\" "
+          "(RocksDB's own option names; a bad one stops start-up with RocksDB's message)");
 ABSL_FLAG(bool, sync, true, "Single node: fsync every committed batch before replying (never turn off in production)");
 ABSL_FLAG(double, pos_requests_per_second, 20, "Pos service: sustained requests per second per shop terminal");
 ABSL_FLAG(double, pos_burst, 40, "Pos service: burst per shop terminal (RESOURCE_EXHAUSTED beyond)");
@@ -91,7 +94,9 @@ int main(int argc, char** argv) {
     fprintf(stderr, "ledgerd: cannot create --data_dir %s: %s\n", data_dir.c_str(), error.message().c_str());
     return 1;
   }
-  absl::StatusOr<std::unique_ptr<ledger::RocksStore>> store = ledger::RocksStore::Open(data_dir);
+  ledger::RocksStore::Options store_options;
+  store_options.overrides = absl::GetFlag(FLAGS_rocksdb_options);
+  absl::StatusOr<std::unique_ptr<ledger::RocksStore>> store = ledger::RocksStore::Open(data_dir, store_options);
   if (!store.ok()) {
     fprintf(stderr, "ledgerd: %s\n", store.status().ToString().c_str());
     return 1;

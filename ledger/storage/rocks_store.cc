@@ -1,16 +1,19 @@
 // RocksDB-backed store: see rocks_store.h.
 #include "ledger/storage/rocks_store.h"
 
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/core/keys.h"
 
 namespace ledger {
 namespace {
@@ -21,6 +24,12 @@ namespace {
 }
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+// Tables (key prefixes) kept in the "log" column family, ascending.
+constexpr char kLogFamily[] = "log";
+constexpr char kLogTables[] = {keys::kJournal, keys::kRecentHistory};
+static_assert(keys::kJournal < keys::kRecentHistory);
+bool IsLogTable(char table) { return table == keys::kJournal || table == keys::kRecentHistory; }
 
 }  // namespace
 
@@ -43,21 +52,50 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
   table_options.cache_index_and_filter_blocks = true;
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  rocksdb::Status status;
+  if (!options.overrides.empty()) {
+    rocksdb::ConfigOptions config;
+    config.ignore_unknown_options = false;
+    rocksdb::Options tuned;
+    status = rocksdb::GetOptionsFromString(config, db_options, options.overrides, &tuned);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("RocksDB options \"", options.overrides, "\": ", status.ToString()));
+    }
+    db_options = tuned;
+  }
+  // A data directory from before the journal had its own column family cannot be read by this layout.
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(db_options, path, &existing).ok() &&
+      std::find(existing.begin(), existing.end(), kLogFamily) == existing.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the RocksDB at ", path, " was written by an older ledgerd storage layout (no \"", kLogFamily,
+        "\" column family; see ledger/FORMAT.md): start from an empty --data_dir"));
+  }
+  db_options.create_missing_column_families = true;
+  const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(db_options)},
+      {kLogFamily, rocksdb::ColumnFamilyOptions(db_options)}};
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
   rocksdb::DB* db = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(db_options, path, &db);
+  status = rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &families, &db);
   if (!status.ok()) {
     return absl::UnavailableError(absl::StrCat("open RocksDB at ", path, ": ", status.ToString()));
   }
-  return std::unique_ptr<RocksStore>(new RocksStore(db));
+  return std::unique_ptr<RocksStore>(new RocksStore(db, std::move(families)));
 }
 
 RocksStore::~RocksStore() {
+  for (rocksdb::ColumnFamilyHandle* family : families_) db_->DestroyColumnFamilyHandle(family);
   db_->Close();
   delete db_;
 }
 
+rocksdb::ColumnFamilyHandle* RocksStore::FamilyOf(std::string_view key) const {
+  return !key.empty() && IsLogTable(key[0]) ? families_[1] : families_[0];
+}
+
 bool RocksStore::Get(std::string_view key, std::string* value) const {
-  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), ToSlice(key), value);
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), FamilyOf(key), ToSlice(key), value);
   if (status.IsNotFound()) return false;
   if (!status.ok()) FatalRead(status);
   return true;
@@ -66,31 +104,59 @@ bool RocksStore::Get(std::string_view key, std::string* value) const {
 void RocksStore::Scan(std::string_view from, std::string_view to, bool reverse,
                       const ScanVisitor& visit) const {
   if (from >= to) return;
+  // Split [from, to) at the log tables' bounds; each piece lives in one column family.
+  std::vector<std::string> cuts;
+  for (char table : kLogTables) {
+    cuts.emplace_back(1, table);
+    cuts.emplace_back(1, static_cast<char>(table + 1));
+  }
+  std::vector<std::pair<std::string, std::string>> pieces;
+  std::string begin(from);
+  for (const std::string& cut : cuts) {
+    if (cut <= begin) continue;
+    if (cut >= to) break;
+    pieces.emplace_back(begin, cut);
+    begin = cut;
+  }
+  pieces.emplace_back(begin, std::string(to));
+  if (reverse) std::reverse(pieces.begin(), pieces.end());
+  for (const auto& [lower, upper] : pieces) {
+    if (!ScanFamily(FamilyOf(lower), lower, upper, reverse, visit)) return;
+  }
+}
+
+bool RocksStore::ScanFamily(rocksdb::ColumnFamilyHandle* family, std::string_view from, std::string_view to,
+                            bool reverse, const ScanVisitor& visit) const {
   rocksdb::ReadOptions read_options;
   const rocksdb::Slice lower = ToSlice(from);
   const rocksdb::Slice upper = ToSlice(to);
   read_options.iterate_lower_bound = &lower;
   read_options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, family));
   if (reverse) {
     it->SeekToLast();
   } else {
     it->Seek(lower);
   }
+  bool more = true;
   for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
     const rocksdb::Slice key = it->key();
     const rocksdb::Slice value = it->value();
     if (!visit(std::string_view(key.data(), key.size()), std::string_view(value.data(), value.size()))) {
+      more = false;
       break;
     }
   }
   if (!it->status().ok()) FatalRead(it->status());
+  return more;
 }
 
 absl::Status RocksStore::Write(const WriteSet& writes, bool sync) {
   rocksdb::WriteBatch batch(writes.bytes() + 64 * writes.entries.size());
   for (const auto& [key, value] : writes.entries) {
-    rocksdb::Status status = value ? batch.Put(ToSlice(key), ToSlice(*value)) : batch.Delete(ToSlice(key));
+    rocksdb::ColumnFamilyHandle* family = FamilyOf(key);
+    rocksdb::Status status =
+        value ? batch.Put(family, ToSlice(key), ToSlice(*value)) : batch.Delete(family, ToSlice(key));
     if (!status.ok()) return absl::InternalError(absl::StrCat("write batch: ", status.ToString()));
   }
   rocksdb::WriteOptions write_options;

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 
+#include <rocksdb/db.h>
+
 #include "ledger/core/journal.h"
 #include "ledger/core/state_machine.h"
 #include "ledger/core/test_util.h"
@@ -80,6 +82,51 @@ TEST(RocksStoreTest, ReverseScanAndBounds) {
     return seen.size() < 3;
   });
   EXPECT_EQ(seen, "abd");
+}
+
+TEST(RocksStoreTest, ScansCrossTheLogColumnFamilySeamlessly) {
+  // J (journal) and h (recent history) live in their own column family; a scan across them must look
+  // like one ordered key space, both ways, and stop where the visitor says.
+  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(TempDir("rocks_family_test"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::string keys[] = {"A1", "I9", "J1", "J2", "K0", "g5", "h1", "h2", "i0", "z"};
+  WriteSet writes;
+  for (const std::string& key : keys) writes.entries.emplace_back(key, "v" + key);
+  ASSERT_TRUE((*store)->Write(writes, false).ok());
+  auto scan = [&](std::string_view from, std::string_view to, bool reverse, size_t stop_after) {
+    std::string seen;
+    size_t n = 0;
+    (*store)->Scan(from, to, reverse, [&](std::string_view key, std::string_view value) {
+      EXPECT_EQ(value, "v" + std::string(key));
+      seen += std::string(key) + " ";
+      return ++n < stop_after;
+    });
+    return seen;
+  };
+  EXPECT_EQ(scan("", "\xff", false, 100), "A1 I9 J1 J2 K0 g5 h1 h2 i0 z ");
+  EXPECT_EQ(scan("", "\xff", true, 100), "z i0 h2 h1 g5 K0 J2 J1 I9 A1 ");
+  EXPECT_EQ(scan("J2", "h2", false, 100), "J2 K0 g5 h1 ");
+  EXPECT_EQ(scan("I", "K", true, 2), "J2 J1 ");
+  EXPECT_EQ(scan("h", "i", false, 100), "h1 h2 ");
+  std::string value;
+  EXPECT_TRUE((*store)->Get("J1", &value));
+  EXPECT_EQ(value, "vJ1");
+  EXPECT_FALSE((*store)->Get("J3", &value));
+}
+
+TEST(RocksStoreTest, RefusesADirectoryFromTheOlderLayout) {
+  const std::string dir = TempDir("rocks_old_layout_test");
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir, &db).ok());
+    delete db;
+  }
+  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("older ledgerd storage layout"), std::string::npos) << store.status();
 }
 
 }  // namespace
