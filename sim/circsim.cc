@@ -35,7 +35,7 @@ constexpr char kUsage[] =
     "  compare A.json B.json ... --out DIR   run several scenarios side by side\n"
     "  lm3 INPUT.json                   LM3 for one organisation\n"
     "  survey INPUT.csv                 evaluate a premium voucher from a household survey\n"
-    "  calibrate --events FILE --out SCENARIO.json   derive a scenario from ledger events\n";
+    "  calibrate --ledger HOST:PORT | --events FILE --out SCENARIO.json   derive a scenario from the ledger\n";
 
 constexpr char kRunHelp[] =
     "usage: circsim run SCENARIO.json --out DIR [--lang ja|en] [--runs N] [--seed S] [--threads "
