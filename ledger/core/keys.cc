@@ -16,7 +16,9 @@ Id128 ReadId(std::string_view bytes) {
 }  // namespace
 
 void AppendBigEndian64(uint64_t value, std::string* out) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((value >> shift) & 0xff));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((value >> (56 - 8 * i)) & 0xff);
+  out->append(bytes, sizeof bytes);
 }
 
 uint64_t ReadBigEndian64(std::string_view bytes) {

@@ -215,7 +215,11 @@ class Working {
     }
     WriteSet writes;
     writes.entries.reserve(overlay_.size());
-    for (auto& [key, value] : overlay_) writes.entries.emplace_back(key, std::move(value));
+    // Extracting moves each key out instead of copying it (the overlay is not used after this).
+    for (auto it = overlay_.begin(); it != overlay_.end();) {
+      auto node = overlay_.extract(it++);
+      writes.entries.emplace_back(std::move(node.key()), std::move(node.mapped()));
+    }
     // The overlay is a hash map: its order is randomised, so sort before anything sees it.
     std::sort(writes.entries.begin(), writes.entries.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
