@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <optional>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
@@ -17,6 +20,7 @@ namespace sim {
 namespace {
 
 constexpr int64_t kSecondsPerDay = 86400;
+constexpr uint64_t kNanosPerSecond = 1'000'000'000;
 
 struct AccountInfo {
   std::string kind;
@@ -70,19 +74,34 @@ struct Observations {
   absl::btree_map<int64_t, int64_t> issued_by_day;
   absl::btree_set<std::string> wallets;
   absl::btree_map<std::string, absl::btree_set<std::string>> merchants;
+  absl::btree_set<uint64_t> assets;  // Assets named by tail-format lines.
   int64_t first_t = -1;
 };
 
-absl::Status ObserveAccount(const nlohmann::json& e, const std::string& where, Observations* o) {
+// `ledgerctl tail --json` lines carry the asset; saved lines do not (`--ledger --asset` filtered
+// them when they were fetched). Returns whether the line is kept, and notes its asset in
+// `o->assets`.
+bool KeepAsset(const nlohmann::json& e, uint32_t asset_filter, Observations* o) {
+  if (!e.contains("asset") || !e["asset"].is_number_unsigned()) return true;
+  const uint64_t asset = e["asset"].get<uint64_t>();
+  o->assets.insert(asset);
+  return asset_filter == 0 || asset == asset_filter;
+}
+
+absl::Status ObserveAccount(const nlohmann::json& e, const std::string& where,
+                            uint32_t asset_filter, Observations* o) {
   if (!e.contains("id") || !e["id"].is_string() || !e.contains("kind") || !e["kind"].is_string()) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": account needs string 'id' and 'kind'"));
   }
+  if (!KeepAsset(e, asset_filter, o)) return absl::OkStatus();
   auto& accounts = o->accounts;
   auto& wallets = o->wallets;
   auto& merchants = o->merchants;
   AccountInfo& a = accounts[e["id"].get<std::string>()];
-  a.kind = e["kind"].get<std::string>();
+  // The saved format spells kinds as proto/ledger.proto does ("WALLET"), the tail format as
+  // ledgerctl prints them ("wallet").
+  a.kind = absl::AsciiStrToUpper(e["kind"].get<std::string>());
   if (e.contains("category") && e["category"].is_string())
     a.category = e["category"].get<std::string>();
   if (a.kind == "WALLET") wallets.insert(e["id"].get<std::string>());
@@ -93,18 +112,68 @@ absl::Status ObserveAccount(const nlohmann::json& e, const std::string& where, O
   return absl::OkStatus();
 }
 
-absl::Status ObserveTransfer(const nlohmann::json& e, const std::string& where, Observations* o) {
-  if (!e.contains("debit") || !e["debit"].is_string() || !e.contains("credit") ||
-      !e["credit"].is_string() || !e.contains("amount") || !e["amount"].is_number_integer() ||
-      !e.contains("timestamp_s") || !e["timestamp_s"].is_number_integer()) {
+// A transfer that moved coin, in either line format.
+struct Flow {
+  std::string debit, credit;
+  int64_t amount = 0;
+  int64_t timestamp_s = 0;
+};
+
+bool IsString(const nlohmann::json& e, const char* key) {
+  return e.contains(key) && e[key].is_string();
+}
+
+// The saved format: {"timestamp_s", "debit", "credit", "amount"}; every line is a flow.
+absl::StatusOr<std::optional<Flow>> SavedFlow(const nlohmann::json& e, const std::string& where) {
+  if (!IsString(e, "debit") || !IsString(e, "credit") || !e.contains("amount") ||
+      !e["amount"].is_number_integer() || !e.contains("timestamp_s") ||
+      !e["timestamp_s"].is_number_integer()) {
     return absl::InvalidArgumentError(absl::StrCat(
         where, ": transfer needs string 'debit', 'credit' and integer 'amount', 'timestamp_s'"));
   }
+  return Flow{e["debit"].get<std::string>(), e["credit"].get<std::string>(),
+              e["amount"].get<int64_t>(), e["timestamp_s"].get<int64_t>()};
+}
+
+// The `ledgerctl tail --json` format: {"timestamp" (ns), "debit_account", "credit_account",
+// "amount", "asset", "flags": [...]}. As in the change stream (ledger_events.h), a pending
+// transfer only reserves and a void releases: neither is a flow; a post is, and the ledger reports
+// it with the accounts and amount it actually moved.
+absl::StatusOr<std::optional<Flow>> TailFlow(const nlohmann::json& e, const std::string& where) {
+  if (!IsString(e, "debit_account") || !IsString(e, "credit_account") || !e.contains("amount") ||
+      !e["amount"].is_number_integer() || !e.contains("timestamp") ||
+      !e["timestamp"].is_number_unsigned()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where,
+                     ": transfer needs string 'debit_account', 'credit_account' and integer "
+                     "'amount', non-negative 'timestamp' (nanoseconds)"));
+  }
+  if (e.contains("flags")) {
+    if (!e["flags"].is_array())
+      return absl::InvalidArgumentError(absl::StrCat(where, ": 'flags' must be an array"));
+    for (const nlohmann::json& flag : e["flags"]) {
+      if (flag == "pending" || flag == "void_pending") return std::optional<Flow>();
+    }
+  }
+  return Flow{e["debit_account"].get<std::string>(), e["credit_account"].get<std::string>(),
+              e["amount"].get<int64_t>(),
+              static_cast<int64_t>(e["timestamp"].get<uint64_t>() / kNanosPerSecond)};
+}
+
+absl::Status ObserveTransfer(const nlohmann::json& e, const std::string& where,
+                             uint32_t asset_filter, Observations* o) {
+  // The line format is told by its field names, line by line.
+  const bool tail = e.contains("debit_account") || e.contains("credit_account");
+  absl::StatusOr<std::optional<Flow>> parsed = tail ? TailFlow(e, where) : SavedFlow(e, where);
+  if (!parsed.ok()) return parsed.status();
+  if (!KeepAsset(e, asset_filter, o) || !parsed->has_value()) return absl::OkStatus();
+  const Flow& flow = **parsed;
   auto& accounts = o->accounts;
   auto& first_t = o->first_t;
   auto& holding = o->holding;
-  const std::string debit = e["debit"].get<std::string>(), credit = e["credit"].get<std::string>();
-  const int64_t amount = e["amount"].get<int64_t>(), t = e["timestamp_s"].get<int64_t>();
+  const std::string& debit = flow.debit;
+  const std::string& credit = flow.credit;
+  const int64_t amount = flow.amount, t = flow.timestamp_s;
   if (amount <= 0)
     return absl::InvalidArgumentError(absl::StrCat(where, ": 'amount' must be positive"));
   auto from = accounts.find(debit), to = accounts.find(credit);
@@ -137,7 +206,7 @@ absl::Status ObserveTransfer(const nlohmann::json& e, const std::string& where, 
   return absl::OkStatus();
 }
 
-absl::Status Observe(const std::string& json_lines, Observations* o) {
+absl::Status Observe(const std::string& json_lines, uint32_t asset_filter, Observations* o) {
   std::vector<std::string> lines = absl::StrSplit(json_lines, '\n');
   if (lines.size() > kEventLinesMax) return absl::InvalidArgumentError("events: too many lines");
   for (size_t n = 0; n < lines.size(); ++n) {
@@ -151,10 +220,16 @@ absl::Status Observe(const std::string& json_lines, Observations* o) {
     }
     const std::string type = e["type"].get<std::string>();
     absl::Status status = absl::OkStatus();
-    if (type == "account") status = ObserveAccount(e, where, o);
-    if (type == "transfer") status = ObserveTransfer(e, where, o);
-    // Other events (assets, closes) carry no flows.
+    if (type == "account") status = ObserveAccount(e, where, asset_filter, o);
+    if (type == "transfer") status = ObserveTransfer(e, where, asset_filter, o);
+    // Other events (assets, closes, expired pendings) carry no flows.
     if (!status.ok()) return status;
+  }
+  // Coin and points in one calibration would count points wallets and shops as coin ones.
+  if (asset_filter == 0 && o->assets.size() > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("events: accounts and transfers of ", o->assets.size(), " assets (",
+                     absl::StrJoin(o->assets, ", "), "); choose one with --asset"));
   }
   return absl::OkStatus();
 }
@@ -254,9 +329,9 @@ absl::Status AddIssuance(const Observations& o, int days, Scenario* scenario) {
 }  // namespace
 
 absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, int days,
-                                                int residents) {
+                                                int residents, uint32_t asset) {
   Observations o;
-  if (absl::Status status = Observe(json_lines, &o); !status.ok()) return status;
+  if (absl::Status status = Observe(json_lines, asset, &o); !status.ok()) return status;
   auto& holding = o.holding;
   auto& wallets = o.wallets;
   Calibration c;

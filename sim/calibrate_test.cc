@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
@@ -23,36 +24,95 @@ std::string Transfer(int day, const std::string& debit, const std::string& credi
                       amount, "}\n");
 }
 
+// The same events as `ledgerctl tail --json` prints them: lower-case kinds, an asset on every
+// line, timestamps in nanoseconds, debit_account / credit_account and flags.
+std::string TailAccount(const std::string& id, const std::string& kind,
+                        const std::string& category = "", int asset = 1) {
+  return absl::StrCat(R"({"type":"account","index":3,"timestamp":1700000000000000000,"id":")", id,
+                      R"(","asset":)", asset, R"(,"kind":")", absl::AsciiStrToLower(kind),
+                      R"(","category":")", category, "\"}\n");
+}
+
+std::string TailTransfer(int day, const std::string& debit, const std::string& credit,
+                         int64_t amount, const std::string& flags = "", int asset = 1) {
+  const int64_t ns = (1'700'000'000 + day * int64_t{86400}) * 1'000'000'000 + 123'456'789;
+  return absl::StrCat(R"({"type":"transfer","index":9,"timestamp":)", ns,
+                      R"(,"id":"00ff","debit_account":")", debit, R"(","credit_account":")", credit,
+                      R"(","amount":)", amount, R"(,"asset":)", asset, R"(,"code":20,"flags":[)",
+                      flags, "]}\n");
+}
+
+enum class Format { kSaved, kTail };
+
 // 100 wallets get 10,000 on day 0 and on day 10 pay 6,000 at food (20 shops), 3,000 at retail (15
 // shops) and 1,000 at farms (5 farms: too few, suppressed). On day 17 every food shop pays 6,000 of
-// its 30,000 to a retail shop (share 0.2) and cashes out the rest (coin retired to the issuer). On day 30 three retail shops pay
-// 1,000 each to food (3 payers: suppressed) and all retail shops cash out. Retail holds 300,000 for
-// 20 days and 120,000 for 13 days: (300,000 × 20 + 120,000 × 13) / 420,000 = 18 days.
-std::string SyntheticTown() {
-  std::string events = Account("city", "ISSUER") + Account("yen", "EXTERNAL");
-  for (int i = 0; i < 100; ++i) events += Account(absl::StrCat("w", i), "WALLET");
-  for (int i = 0; i < 20; ++i) events += Account(absl::StrCat("f", i), "MERCHANT", "food");
-  for (int i = 0; i < 15; ++i) events += Account(absl::StrCat("r", i), "MERCHANT", "retail");
-  for (int i = 0; i < 5; ++i) events += Account(absl::StrCat("p", i), "MERCHANT", "farm");
-  for (int i = 0; i < 100; ++i) events += Transfer(0, "city", absl::StrCat("w", i), 10'000);
+// its 30,000 to a retail shop (share 0.2) and cashes out the rest (coin retired to the issuer). On
+// day 30 three retail shops pay 1,000 each to food (3 payers: suppressed) and all retail shops cash
+// out. Retail holds 300,000 for 20 days and 120,000 for 13 days: (300,000 × 20 + 120,000 × 13) /
+// 420,000 = 18 days. In the tail format, one payment is a pending transfer that is posted, another
+// a pending transfer that is voided (no flow), and a points asset (asset 2) runs alongside.
+std::string SyntheticTown(Format format = Format::kSaved) {
+  const bool tail = format == Format::kTail;
+  auto account = [&](const std::string& id, const std::string& kind,
+                     const std::string& category = "") {
+    return tail ? TailAccount(id, kind, category) : Account(id, kind, category);
+  };
+  auto transfer = [&](int day, const std::string& debit, const std::string& credit,
+                      int64_t amount) {
+    return tail ? TailTransfer(day, debit, credit, amount) : Transfer(day, debit, credit, amount);
+  };
+  std::string events = account("city", "ISSUER") + account("yen", "EXTERNAL");
+  if (tail) {
+    events +=
+        R"({"type":"asset","index":1,"timestamp":1,"asset":1,"code":"COIN","expiry_seconds":0})"
+        "\n";
+    events += TailAccount("hp", "BUDGET", "", 2);
+    for (int i = 0; i < 20; ++i) events += TailAccount(absl::StrCat("pw", i), "WALLET", "", 2);
+    for (int i = 0; i < 12; ++i)
+      events += TailAccount(absl::StrCat("pm", i), "MERCHANT", "food", 2);
+  }
+  for (int i = 0; i < 100; ++i) events += account(absl::StrCat("w", i), "WALLET");
+  for (int i = 0; i < 20; ++i) events += account(absl::StrCat("f", i), "MERCHANT", "food");
+  for (int i = 0; i < 15; ++i) events += account(absl::StrCat("r", i), "MERCHANT", "retail");
+  for (int i = 0; i < 5; ++i) events += account(absl::StrCat("p", i), "MERCHANT", "farm");
+  for (int i = 0; i < 100; ++i) events += transfer(0, "city", absl::StrCat("w", i), 10'000);
+  if (tail) {
+    // Points: awarded and spent at 12 points shops; left out by asset 1.
+    for (int i = 0; i < 20; ++i) {
+      events += TailTransfer(1, "hp", absl::StrCat("pw", i), 500, "", 2);
+      events += TailTransfer(2, absl::StrCat("pw", i), absl::StrCat("pm", i % 12), 400, "", 2);
+    }
+  }
   for (int i = 0; i < 100; ++i) {
-    events += Transfer(10, absl::StrCat("w", i), absl::StrCat("f", i % 20), 6'000);
-    events += Transfer(10, absl::StrCat("w", i), absl::StrCat("r", i % 15), 3'000);
-    events += Transfer(10, absl::StrCat("w", i), absl::StrCat("p", i % 5), 1'000);
+    if (tail && i == 0) {
+      // A reservation posted in full, and one voided.
+      events += TailTransfer(9, "w0", "f0", 6'000, R"("pending")");
+      events += TailTransfer(10, "w0", "f0", 6'000, R"("post_pending")");
+      events += TailTransfer(10, "w0", "r0", 2'000, R"("pending")");
+      events += TailTransfer(10, "w0", "r0", 2'000, R"("void_pending")");
+      events += absl::StrCat(
+          R"({"type":"pending_expired","index":9,"timestamp":1,"id":"01","debit_account":"w0",)",
+          R"("credit_account":"r0","amount":7,"asset":1,"code":0,"flags":["pending"]})", "\n");
+    } else {
+      events += transfer(10, absl::StrCat("w", i), absl::StrCat("f", i % 20), 6'000);
+    }
+    events += transfer(10, absl::StrCat("w", i), absl::StrCat("r", i % 15), 3'000);
+    events += transfer(10, absl::StrCat("w", i), absl::StrCat("p", i % 5), 1'000);
   }
   for (int i = 0; i < 20; ++i) {
-    events += Transfer(17, absl::StrCat("f", i), absl::StrCat("r", i % 15), 6'000);
-    events += Transfer(17, absl::StrCat("f", i), "city", 24'000);  // Cashed out: retired to the issuer.
+    events += transfer(17, absl::StrCat("f", i), absl::StrCat("r", i % 15), 6'000);
+    events +=
+        transfer(17, absl::StrCat("f", i), "city", 24'000);  // Cashed out: retired to the issuer.
   }
   int64_t retail_balance[15] = {};
   for (int i = 0; i < 100; ++i) retail_balance[i % 15] += 3'000;
   for (int i = 0; i < 20; ++i) retail_balance[i % 15] += 6'000;
   for (int i = 0; i < 15; ++i) {
     if (i < 3) {
-      events += Transfer(30, absl::StrCat("r", i), absl::StrCat("f", i), 1'000);
+      events += transfer(30, absl::StrCat("r", i), absl::StrCat("f", i), 1'000);
       retail_balance[i] -= 1'000;
     }
-    events += Transfer(30, absl::StrCat("r", i), "yen", retail_balance[i]);
+    events += transfer(30, absl::StrCat("r", i), "yen", retail_balance[i]);
   }
   return events;
 }
@@ -100,6 +160,41 @@ TEST(Calibrate, ResultIsAValidScenario) {
   ASSERT_TRUE(c.ok());
   absl::StatusOr<Scenario> parsed = ParseScenario(ScenarioToJson(c->scenario));
   EXPECT_TRUE(parsed.ok()) << parsed.status();
+}
+
+TEST(Calibrate, ReadsLedgerctlTailJson) {
+  absl::StatusOr<Calibration> saved = CalibrateFromEvents(SyntheticTown(Format::kSaved), 365, 0);
+  absl::StatusOr<Calibration> tail = CalibrateFromEvents(SyntheticTown(Format::kTail), 365, 0, 1);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  // Same flows, same scenario: the posted reservation counts once, the voided one and the points
+  // (asset 2) not at all.
+  EXPECT_EQ(ScenarioToJson(tail->scenario), ScenarioToJson(saved->scenario));
+  EXPECT_EQ(tail->suppressed, saved->suppressed);
+  EXPECT_EQ(tail->scenario.residents, 100);
+  EXPECT_EQ(tail->scenario.resident_holding_days, 10);
+  ASSERT_EQ(tail->scenario.sectors.size(), 2u);
+  EXPECT_EQ(tail->scenario.sectors[0].merchants, 20);  // The 12 points shops are not counted.
+  EXPECT_DOUBLE_EQ(tail->scenario.resident_spend_share[0], 0.6);
+}
+
+TEST(Calibrate, TailJsonWithSeveralAssetsNeedsAnAsset) {
+  absl::StatusOr<Calibration> c = CalibrateFromEvents(SyntheticTown(Format::kTail), 365, 0);
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("2 assets (1, 2); choose one with --asset"),
+            std::string::npos)
+      << c.status();
+}
+
+TEST(Calibrate, TailJsonErrorsNameTheLineAndTheField) {
+  const std::string line =
+      TailAccount("a", "WALLET") + TailAccount("b", "MERCHANT", "food") +
+      R"({"type":"transfer","timestamp":-5,"debit_account":"a","credit_account":"b","amount":5})";
+  absl::StatusOr<Calibration> c = CalibrateFromEvents(line, 365, 0);
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("events line 3"), std::string::npos) << c.status();
+  EXPECT_NE(c.status().message().find("'timestamp' (nanoseconds)"), std::string::npos)
+      << c.status();
 }
 
 TEST(Calibrate, ErrorsNameTheLine) {
