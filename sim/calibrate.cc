@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
+#include "sim/check.h"
 #include "sim/limits.h"
 
 namespace sim {
@@ -64,6 +65,12 @@ int HoldingDays(const Holding& h) {
   return std::clamp(static_cast<int>(std::lround(h.amount_days / h.amount)), 1, kHoldingDaysMax);
 }
 
+// Coin that entered wallets on one day, by wallet.
+struct DayIssuance {
+  absl::btree_map<std::string, int64_t> bought;  // ISSUER or EXTERNAL → WALLET: bought with yen.
+  absl::btree_map<std::string, int64_t> funded;  // BUDGET → WALLET: paid for by the city.
+};
+
 // Everything read from the events; only aggregates of it reach the scenario.
 struct Observations {
   absl::btree_map<std::string, AccountInfo> accounts;
@@ -71,7 +78,7 @@ struct Observations {
   absl::btree_map<std::pair<std::string, std::string>, Cell> b2b_cells;  // (from, to).
   absl::btree_map<std::string, Cell> cash_out_cells;                     // category.
   absl::btree_map<std::string, Holding> holding;                         // category, "" = wallets.
-  absl::btree_map<int64_t, int64_t> issued_by_day;
+  absl::btree_map<int64_t, DayIssuance> issuance_by_day;
   absl::btree_set<std::string> wallets;
   absl::btree_map<std::string, absl::btree_set<std::string>> merchants;
   absl::btree_set<uint64_t> assets;  // Assets named by tail-format lines.
@@ -184,8 +191,10 @@ absl::Status ObserveTransfer(const nlohmann::json& e, const std::string& where,
   if (first_t < 0) first_t = t;
   AccountInfo& payer = from->second;
   AccountInfo& payee = to->second;
-  if ((payer.kind == "ISSUER" || payer.kind == "BUDGET") && payee.kind == "WALLET") {
-    o->issued_by_day[(t - first_t) / kSecondsPerDay] += amount;
+  if (payee.kind == "WALLET") {
+    DayIssuance& day = o->issuance_by_day[(t - first_t) / kSecondsPerDay];
+    if (payer.kind == "ISSUER" || payer.kind == "EXTERNAL") day.bought[credit] += amount;
+    if (payer.kind == "BUDGET") day.funded[credit] += amount;
   }
   if (payer.kind == "WALLET") {
     Consume(&payer, debit, t, amount, &holding[""]);
@@ -306,23 +315,96 @@ void AddShares(Observations& o, const absl::btree_map<std::string, int>& index,
   }
 }
 
-// Issuance: one event per day with issuance; if there are too many days, merge them into windows.
-absl::Status AddIssuance(const Observations& o, int days, Scenario* scenario) {
-  Scenario& s = *scenario;
-  const auto& issued_by_day = o.issued_by_day;
-  const int64_t window =
-      std::max<int64_t>(1, (static_cast<int64_t>(days) + kIssuancesMax - 1) / kIssuancesMax);
-  absl::btree_map<int64_t, int64_t> merged;
-  for (const auto& [day, amount] : issued_by_day) {
+// One issuance program's coin on one day (or, once merged, over a period starting that day).
+struct ProgramFlow {
+  int64_t coin = 0;     // Coin that entered wallets, premium included.
+  int64_t premium = 0;  // The part of it the city funded as a premium on purchases.
+  absl::btree_set<std::string> wallets;
+  void Add(const ProgramFlow& other) {
+    coin += other.coin;
+    premium += other.premium;
+    wallets.insert(other.wallets.begin(), other.wallets.end());
+  }
+};
+
+// Splits each day's issuance into premium vouchers and other city-funded coin. A resident's
+// purchase (ISSUER or EXTERNAL → WALLET) is paid in yen; a BUDGET → WALLET payment to a wallet that
+// bought coin the same day is that purchase's premium (the ledger pays both in one linked batch),
+// up to kPremiumRateMax times the purchase; the rest of BUDGET → WALLET (health-point exchanges,
+// subsidies, a premium booked on another day) is city-funded coin without a purchase. Either way
+// the city's cost is exactly the BUDGET → WALLET total.
+void SplitIssuance(const Observations& o, int days, absl::btree_map<int64_t, ProgramFlow>* vouchers,
+                   absl::btree_map<int64_t, ProgramFlow>* funded) {
+  for (const auto& [day, issued] : o.issuance_by_day) {
     if (day >= days) continue;
-    merged[issued_by_day.size() > kIssuancesMax ? day / window * window : day] += amount;
+    for (const auto& [wallet, amount] : issued.bought) {
+      auto it = issued.funded.find(wallet);
+      const int64_t premium =
+          it == issued.funded.end()
+              ? 0
+              : std::min(it->second, amount * static_cast<int64_t>(kPremiumRateMax));
+      ProgramFlow& flow = (*vouchers)[day];
+      flow.coin += amount + premium;
+      flow.premium += premium;
+      flow.wallets.insert(wallet);
+    }
+    for (const auto& [wallet, amount] : issued.funded) {
+      auto it = issued.bought.find(wallet);
+      const int64_t premium =
+          it == issued.bought.end()
+              ? 0
+              : std::min(amount, it->second * static_cast<int64_t>(kPremiumRateMax));
+      if (amount == premium) continue;
+      ProgramFlow& flow = (*funded)[day];
+      flow.coin += amount - premium;
+      flow.wallets.insert(wallet);
+    }
   }
-  for (const auto& [day, amount] : merged) {
+}
+
+// One program's flows as at most kIssuancesMax / 2 issuance events: if it has more days than
+// that, days are merged into windows of equal length, dated by their first day with issuance.
+absl::btree_map<int64_t, ProgramFlow> MergeDays(const absl::btree_map<int64_t, ProgramFlow>& flows,
+                                                int days) {
+  constexpr int kEventsMax = kIssuancesMax / 2;
+  const int64_t window =
+      flows.size() > kEventsMax ? (static_cast<int64_t>(days) + kEventsMax - 1) / kEventsMax : 1;
+  absl::btree_map<int64_t, ProgramFlow> merged;
+  int64_t window_first_day = -1;
+  for (const auto& [day, flow] : flows) {
+    if (window_first_day < 0 || day / window != window_first_day / window) window_first_day = day;
+    merged[window_first_day].Add(flow);
+  }
+  return merged;
+}
+
+// Issuance: premium vouchers (purchase plus premium, premium_rate = premium / purchase, so that the
+// city's cost amount × rate / (1 + rate) is the premium) and other city-funded coin (program
+// campaign, which the city pays in full), each merged into at most kIssuancesMax / 2 events.
+absl::Status AddIssuance(const Observations& o, int days, Scenario* scenario) {
+  static_assert(kIssuancesMax >= 2, "one event per program at least");
+  Scenario& s = *scenario;
+  absl::btree_map<int64_t, ProgramFlow> vouchers, funded;
+  SplitIssuance(o, days, &vouchers, &funded);
+  for (const auto& [day, flow] : MergeDays(vouchers, days)) {
+    const int64_t purchased = flow.coin - flow.premium;
+    SIM_CHECK(purchased > 0 && flow.premium <= purchased * kPremiumRateMax,
+              "a premium voucher has a purchase and a premium within the limit");
+    s.issuance.push_back(Issuance{static_cast<int>(day), std::min(flow.coin, kIssuanceAmountYenMax),
+                                  "premium_voucher",
+                                  static_cast<double>(flow.premium) / purchased});
+  }
+  for (const auto& [day, flow] : MergeDays(funded, days)) {
     s.issuance.push_back(
-        Issuance{static_cast<int>(day), std::min(amount, kIssuanceAmountYenMax), "campaign", 0});
+        Issuance{static_cast<int>(day), std::min(flow.coin, kIssuanceAmountYenMax), "campaign", 0});
   }
-  if (s.issuance.empty())
-    return absl::FailedPreconditionError("calibrate: no issuance (ISSUER/BUDGET → WALLET) seen");
+  std::stable_sort(s.issuance.begin(), s.issuance.end(),
+                   [](const Issuance& a, const Issuance& b) { return a.day < b.day; });
+  SIM_CHECK(s.issuance.size() <= kIssuancesMax, "issuance fits the scenario format");
+  if (s.issuance.empty()) {
+    return absl::FailedPreconditionError(
+        "calibrate: no issuance (ISSUER/EXTERNAL/BUDGET → WALLET) seen");
+  }
   return absl::OkStatus();
 }
 

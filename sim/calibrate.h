@@ -12,8 +12,11 @@
 // Derived: residents' spending share per category (wallet → merchant), each category's re-spend
 // share per category (merchant → merchant) with the rest cashed out (merchant → EXTERNAL or
 // ISSUER), holding days (amount-weighted first-in-first-out time from receipt to payment, per
-// category and for wallets), and issuance per day (ISSUER/BUDGET → WALLET; more than kIssuancesMax
-// days are merged into windows).
+// category and for wallets), and issuance per day in two programs: premium vouchers (a resident's
+// purchase, ISSUER or EXTERNAL → WALLET, plus the BUDGET → WALLET premium the same wallet got that
+// day; premium_rate = premium / purchase) and campaign (other BUDGET → WALLET coin, city-funded in
+// full), so the scenario's city cost is the BUDGET → WALLET total. A program with more than
+// kIssuancesMax / 2 days is merged into windows.
 //
 // Privacy: only category aggregates leave this file, never an account. A cell built from fewer than
 // kMinDistinctAccounts distinct accounts on either side (payers or payees) is suppressed: left out

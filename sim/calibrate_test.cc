@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/container/btree_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "sim/exact_engine.h"
 
 namespace sim {
 namespace {
@@ -195,6 +197,63 @@ TEST(Calibrate, TailJsonErrorsNameTheLineAndTheField) {
   EXPECT_NE(c.status().message().find("events line 3"), std::string::npos) << c.status();
   EXPECT_NE(c.status().message().find("'timestamp' (nanoseconds)"), std::string::npos)
       << c.status();
+}
+
+// Day 0: 20 residents buy 10,000 coin each and get a 15 % premium from the premium budget (linked,
+// as the demo town does it). Day 3: 12 other residents get 500 coin each from the health budget
+// (points exchanged for coin: no purchase). Day 5: 10 residents buy 20,000 with a 20 % premium, and
+// one of them also gets 300 from the health budget. Everyone spends it all at 10 food shops on
+// day 9. City cost: 30,000 + 6,000 + 40,000 + 300 = 76,300 yen (not the 476,300 yen of coin
+// issued).
+std::string PremiumTown() {
+  std::string events =
+      Account("city", "ISSUER") + Account("premium", "BUDGET") + Account("health", "BUDGET");
+  for (int i = 0; i < 42; ++i) events += Account(absl::StrCat("w", i), "WALLET");
+  for (int i = 0; i < 10; ++i) events += Account(absl::StrCat("f", i), "MERCHANT", "food");
+  absl::btree_map<int, int64_t> balance;
+  auto pay = [&](int day, const std::string& from, int wallet, int64_t amount) {
+    events += Transfer(day, from, absl::StrCat("w", wallet), amount);
+    balance[wallet] += amount;
+  };
+  for (int i = 0; i < 20; ++i) {
+    pay(0, "city", i, 10'000);
+    pay(0, "premium", i, 1'500);
+  }
+  for (int i = 20; i < 32; ++i) pay(3, "health", i, 500);
+  for (int i = 32; i < 42; ++i) {
+    pay(5, "city", i, 20'000);
+    pay(5, "premium", i, 4'000);
+  }
+  pay(5, "health", 32, 300);
+  for (const auto& [wallet, amount] : balance) {
+    events += Transfer(9, absl::StrCat("w", wallet), absl::StrCat("f", wallet % 10), amount);
+  }
+  return events;
+}
+
+TEST(Calibrate, KeepsPurchasesAndCityFundedPremiumsApart) {
+  absl::StatusOr<Calibration> c = CalibrateFromEvents(PremiumTown(), 365, 0);
+  ASSERT_TRUE(c.ok()) << c.status();
+  const Scenario& s = c->scenario;
+  ASSERT_EQ(s.issuance.size(), 3u);
+  EXPECT_EQ(s.issuance[0].day, 0);
+  EXPECT_EQ(s.issuance[0].program, "premium_voucher");
+  EXPECT_EQ(s.issuance[0].amount_yen, 230'000);
+  EXPECT_DOUBLE_EQ(s.issuance[0].premium_rate, 0.15);
+  EXPECT_EQ(s.issuance[1].day, 3);
+  EXPECT_EQ(s.issuance[1].program, "campaign");
+  EXPECT_EQ(s.issuance[1].amount_yen, 6'000);
+  EXPECT_DOUBLE_EQ(s.issuance[1].premium_rate, 0);
+  EXPECT_EQ(s.issuance[2].day, 5);
+  EXPECT_EQ(s.issuance[2].program, "premium_voucher");
+  EXPECT_EQ(s.issuance[2].amount_yen, 240'300);  // The health coin rides on the purchase day ...
+  EXPECT_DOUBLE_EQ(s.issuance[2].premium_rate, 40'300.0 / 200'000);  // ... and costs the city 300.
+  EXPECT_NEAR(CityFundedYen(s), 76'300, 1e-6);
+  // metrics.json's city cost per yen of new demand: residents spend all of it at food (hop 1).
+  Metrics m = RunExact(s);
+  EXPECT_NEAR(m.city_cost_yen, 76'300, 1e-6);
+  EXPECT_NEAR(m.rounds[0], 476'300, 1e-6);
+  EXPECT_NEAR(m.city_cost_per_new_demand_yen, 76'300 / (476'300 * s.additionality), 1e-9);
 }
 
 TEST(Calibrate, ErrorsNameTheLine) {

@@ -156,8 +156,9 @@ absl::Status ParseIssuance(const json& root, Scenario* scenario) {
       if (!list[i]["premium_rate"].is_number())
         return Invalid(field + ".premium_rate", "must be a number");
       issuance.premium_rate = list[i]["premium_rate"].get<double>();
-      if (!(issuance.premium_rate >= 0 && issuance.premium_rate <= 10)) {
-        return Invalid(field + ".premium_rate", "must be between 0 and 10");
+      if (!(issuance.premium_rate >= 0 && issuance.premium_rate <= kPremiumRateMax)) {
+        return Invalid(field + ".premium_rate",
+                       absl::StrCat("must be between 0 and ", kPremiumRateMax));
       }
     }
     scenario->issuance.push_back(issuance);
