@@ -263,8 +263,16 @@ absl::Status AddSectors(Observations& o, Calibration* calibration,
     Sector sector;
     sector.name = category;
     sector.merchants = std::min<int>(ids.size(), kMerchantsPerSectorMax);
+    // A holding time built from fewer than kMinDistinctAccounts merchants' payments is one of
+    // those merchants' habits: the scenario format's default is used instead.
     const Holding& h = o.holding[category];
     sector.holding_days = HoldingDays(h);
+    if (static_cast<int>(h.holders.size()) < kMinDistinctAccounts) {
+      c.suppressed.push_back(absl::StrCat("sectors.", category, ".holding_days (", h.holders.size(),
+                                          " merchants; default ", Sector().holding_days,
+                                          " days used)"));
+      sector.holding_days = Sector().holding_days;
+    }
     s.sectors.push_back(sector);
   }
   if (s.sectors.empty())
@@ -295,7 +303,18 @@ void AddShares(Observations& o, const absl::btree_map<std::string, int>& index,
   for (const auto& [category, i] : index) {
     Sector& sector = s.sectors[i];
     sector.respend.assign(n, 0.0);
-    double outflow = o.cash_out_cells[category].amount;
+    // The cash-out share is 1 − the re-spend shares, so a cash-out by fewer than
+    // kMinDistinctAccounts merchants (its payee is the issuer or the yen side, not a person) keeps
+    // the whole row out: the sector gets the format's default, no re-spend.
+    const Cell& cash_out = o.cash_out_cells[category];
+    if (!cash_out.payers.empty() &&
+        static_cast<int>(cash_out.payers.size()) < kMinDistinctAccounts) {
+      c.suppressed.push_back(absl::StrCat("sectors.", category, ".respend (cash-out by ",
+                                          cash_out.payers.size(),
+                                          " merchants; default used: no re-spend)"));
+      continue;
+    }
+    double outflow = cash_out.amount;
     for (const auto& [key, cell] : o.b2b_cells) {
       if (key.first == category) outflow += cell.amount;
     }
@@ -362,31 +381,59 @@ void SplitIssuance(const Observations& o, int days, absl::btree_map<int64_t, Pro
   }
 }
 
-// One program's flows as at most kIssuancesMax / 2 issuance events: if it has more days than
-// that, days are merged into windows of equal length, dated by their first day with issuance.
-absl::btree_map<int64_t, ProgramFlow> MergeDays(const absl::btree_map<int64_t, ProgramFlow>& flows,
-                                                int days) {
+// One program's flows as issuance events, each built from kMinDistinctAccounts or more distinct
+// wallets (one wallet paid on a day would reveal that person's amount): consecutive days are merged
+// into a period until it reaches that many, and a short last period joins the one before it. A
+// period is dated by its first day with issuance. If the program has more than kIssuancesMax / 2
+// days, periods also end only at the boundaries of equal windows, so that there are at most that
+// many. A program that reaches too few wallets in all is suppressed (listed, and left out).
+absl::btree_map<int64_t, ProgramFlow> MergePeriods(
+    const absl::btree_map<int64_t, ProgramFlow>& flows, int days, const std::string& program,
+    std::vector<std::string>* suppressed) {
   constexpr int kEventsMax = kIssuancesMax / 2;
   const int64_t window =
       flows.size() > kEventsMax ? (static_cast<int64_t>(days) + kEventsMax - 1) / kEventsMax : 1;
-  absl::btree_map<int64_t, ProgramFlow> merged;
-  int64_t window_first_day = -1;
+  absl::btree_map<int64_t, ProgramFlow> periods;
+  int64_t first_day = -1, last_day = -1;
+  ProgramFlow open;
   for (const auto& [day, flow] : flows) {
-    if (window_first_day < 0 || day / window != window_first_day / window) window_first_day = day;
-    merged[window_first_day].Add(flow);
+    const bool anonymous = static_cast<int>(open.wallets.size()) >= kMinDistinctAccounts;
+    if (first_day >= 0 && anonymous && day / window != last_day / window) {
+      periods[first_day] = std::move(open);
+      open = ProgramFlow();
+      first_day = -1;
+    }
+    if (first_day < 0) first_day = day;
+    open.Add(flow);
+    last_day = day;
   }
-  return merged;
+  if (first_day >= 0) {
+    if (static_cast<int>(open.wallets.size()) >= kMinDistinctAccounts || periods.empty()) {
+      periods[first_day] = std::move(open);
+    } else {
+      periods.rbegin()->second.Add(open);
+    }
+  }
+  if (periods.size() == 1 &&
+      static_cast<int>(periods.begin()->second.wallets.size()) < kMinDistinctAccounts) {
+    suppressed->push_back(absl::StrCat("issuance.", program, " (",
+                                       periods.begin()->second.wallets.size(), " wallets)"));
+    periods.clear();
+  }
+  SIM_CHECK(periods.size() <= kEventsMax, "at most one period per window");
+  return periods;
 }
 
 // Issuance: premium vouchers (purchase plus premium, premium_rate = premium / purchase, so that the
 // city's cost amount × rate / (1 + rate) is the premium) and other city-funded coin (program
-// campaign, which the city pays in full), each merged into at most kIssuancesMax / 2 events.
-absl::Status AddIssuance(const Observations& o, int days, Scenario* scenario) {
+// campaign, which the city pays in full), each merged into periods by MergePeriods.
+absl::Status AddIssuance(const Observations& o, int days, Calibration* calibration) {
   static_assert(kIssuancesMax >= 2, "one event per program at least");
-  Scenario& s = *scenario;
+  Scenario& s = calibration->scenario;
   absl::btree_map<int64_t, ProgramFlow> vouchers, funded;
   SplitIssuance(o, days, &vouchers, &funded);
-  for (const auto& [day, flow] : MergeDays(vouchers, days)) {
+  for (const auto& [day, flow] :
+       MergePeriods(vouchers, days, "premium_voucher", &calibration->suppressed)) {
     const int64_t purchased = flow.coin - flow.premium;
     SIM_CHECK(purchased > 0 && flow.premium <= purchased * kPremiumRateMax,
               "a premium voucher has a purchase and a premium within the limit");
@@ -394,7 +441,7 @@ absl::Status AddIssuance(const Observations& o, int days, Scenario* scenario) {
                                   "premium_voucher",
                                   static_cast<double>(flow.premium) / purchased});
   }
-  for (const auto& [day, flow] : MergeDays(funded, days)) {
+  for (const auto& [day, flow] : MergePeriods(funded, days, "campaign", &calibration->suppressed)) {
     s.issuance.push_back(
         Issuance{static_cast<int>(day), std::min(flow.coin, kIssuanceAmountYenMax), "campaign", 0});
   }
@@ -403,7 +450,8 @@ absl::Status AddIssuance(const Observations& o, int days, Scenario* scenario) {
   SIM_CHECK(s.issuance.size() <= kIssuancesMax, "issuance fits the scenario format");
   if (s.issuance.empty()) {
     return absl::FailedPreconditionError(
-        "calibrate: no issuance (ISSUER/EXTERNAL/BUDGET → WALLET) seen");
+        absl::StrCat("calibrate: no issuance (ISSUER/EXTERNAL/BUDGET → WALLET) to ",
+                     kMinDistinctAccounts, " or more wallets"));
   }
   return absl::OkStatus();
 }
@@ -431,7 +479,7 @@ absl::StatusOr<Calibration> CalibrateFromEvents(const std::string& json_lines, i
   absl::btree_map<std::string, int> index;
   if (absl::Status status = AddSectors(o, &c, &index); !status.ok()) return status;
   AddShares(o, index, &c);
-  if (absl::Status status = AddIssuance(o, days, &s); !status.ok()) return status;
+  if (absl::Status status = AddIssuance(o, days, &c); !status.ok()) return status;
   return c;
 }
 

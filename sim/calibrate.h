@@ -16,12 +16,17 @@
 // purchase, ISSUER or EXTERNAL → WALLET, plus the BUDGET → WALLET premium the same wallet got that
 // day; premium_rate = premium / purchase) and campaign (other BUDGET → WALLET coin, city-funded in
 // full), so the scenario's city cost is the BUDGET → WALLET total. A program with more than
-// kIssuancesMax / 2 days is merged into windows.
+// kIssuancesMax / 2 days is also merged into windows.
 //
 // Privacy: only category aggregates leave this file, never an account. A cell built from fewer than
 // kMinDistinctAccounts distinct accounts on either side (payers or payees) is suppressed: left out
 // of the scenario (its share counts as leaving the system or as cash-out) and listed in
 // `suppressed`. A category with fewer than kMinDistinctAccounts merchants is suppressed as a whole.
+// The same rule covers the other figures, counting the persons behind them: a holding time from
+// fewer than that many wallets or merchants gives way to the format's default; a category's
+// cash-out by fewer merchants (the payee is the issuer or the yen side) suppresses its re-spend row,
+// since the cash-out share is what the row leaves over; and issuance is merged over consecutive days
+// until each event reaches that many recipient wallets (a program that never does is suppressed).
 #ifndef SIM_CALIBRATE_H_
 #define SIM_CALIBRATE_H_
 

@@ -8,6 +8,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "sim/exact_engine.h"
 
@@ -254,6 +255,113 @@ TEST(Calibrate, KeepsPurchasesAndCityFundedPremiumsApart) {
   EXPECT_NEAR(m.city_cost_yen, 76'300, 1e-6);
   EXPECT_NEAR(m.rounds[0], 476'300, 1e-6);
   EXPECT_NEAR(m.city_cost_per_new_demand_yen, 76'300 / (476'300 * s.additionality), 1e-9);
+}
+
+bool Lists(const Calibration& c, const std::string& line) {
+  return std::find(c.suppressed.begin(), c.suppressed.end(), line) != c.suppressed.end();
+}
+
+// Issuance: on day 0, 30 residents buy 10,000 coin each with a 10 % premium. Then a few buy 5,000
+// on each of days 2 (wallets 0–3), 4 (4–6), 6 (7–11) and 8 (12–13): days 2–6 reach 12 wallets, day
+// 8 only 2, so it joins them. On day 1 the health budget pays 500 to 3 wallets: suppressed. Shops:
+// 12 food shops each take 10,000 from residents on day 10; on day 15 each pays 2,000 to a retail
+// shop (12 payers and payees), and 3 of them cash out 4,000 (3 merchants: suppressed, and with it
+// food's re-spend row). 12 retail shops take 5,000 each on day 10; only 4 of them pay anyone (1,000
+// to a food shop on day 30): their holding time is suppressed.
+std::string PrivacyTown() {
+  std::string events = Account("city", "ISSUER") + Account("premium", "BUDGET") +
+                       Account("health", "BUDGET") + Account("yen", "EXTERNAL");
+  for (int i = 0; i < 30; ++i) events += Account(absl::StrCat("w", i), "WALLET");
+  for (int i = 0; i < 12; ++i) events += Account(absl::StrCat("f", i), "MERCHANT", "food");
+  for (int i = 0; i < 12; ++i) events += Account(absl::StrCat("r", i), "MERCHANT", "retail");
+  for (int i = 0; i < 30; ++i) {
+    events += Transfer(0, "city", absl::StrCat("w", i), 10'000);
+    events += Transfer(0, "premium", absl::StrCat("w", i), 1'000);
+  }
+  events += Transfer(1, "health", "w20", 500) + Transfer(1, "health", "w21", 500) +
+            Transfer(1, "health", "w22", 500);
+  const int buyers[][2] = {{2, 0}, {2, 1}, {2, 2}, {2, 3},  {4, 4},  {4, 5},  {4, 6},
+                           {6, 7}, {6, 8}, {6, 9}, {6, 10}, {6, 11}, {8, 12}, {8, 13}};
+  for (const auto& [day, wallet] : buyers) {
+    events += Transfer(day, "city", absl::StrCat("w", wallet), 5'000);
+  }
+  for (int i = 0; i < 12; ++i) {
+    events += Transfer(10, absl::StrCat("w", i), absl::StrCat("f", i), 10'000);
+    events += Transfer(10, absl::StrCat("w", i + 12), absl::StrCat("r", i), 5'000);
+  }
+  for (int i = 0; i < 12; ++i) {
+    events += Transfer(15, absl::StrCat("f", i), absl::StrCat("r", (i + 1) % 12), 2'000);
+    if (i < 3) events += Transfer(15, absl::StrCat("f", i), "yen", 4'000);
+  }
+  for (int i = 0; i < 4; ++i) {
+    events += Transfer(30, absl::StrCat("r", i), absl::StrCat("f", i), 1'000);
+  }
+  return events;
+}
+
+TEST(Calibrate, MergesIssuanceUntilTenWalletsAndSuppressesSmallPrograms) {
+  absl::StatusOr<Calibration> c = CalibrateFromEvents(PrivacyTown(), 365, 0);
+  ASSERT_TRUE(c.ok()) << c.status();
+  const Scenario& s = c->scenario;
+  ASSERT_EQ(s.issuance.size(), 2u);
+  EXPECT_EQ(s.issuance[0].day, 0);
+  EXPECT_EQ(s.issuance[0].amount_yen, 330'000);
+  EXPECT_DOUBLE_EQ(s.issuance[0].premium_rate, 0.1);
+  EXPECT_EQ(s.issuance[1].day, 2);  // Days 2, 4, 6 and 8.
+  EXPECT_EQ(s.issuance[1].amount_yen, 14 * 5'000);
+  EXPECT_EQ(s.issuance[1].program, "premium_voucher");
+  EXPECT_DOUBLE_EQ(s.issuance[1].premium_rate, 0);
+  EXPECT_TRUE(Lists(*c, "issuance.campaign (3 wallets)"));
+}
+
+TEST(Calibrate, SuppressesHoldingTimesOfFewerThanTenMerchants) {
+  absl::StatusOr<Calibration> c = CalibrateFromEvents(PrivacyTown(), 365, 0);
+  ASSERT_TRUE(c.ok()) << c.status();
+  const Scenario& s = c->scenario;
+  ASSERT_EQ(s.sectors.size(), 2u);
+  EXPECT_EQ(s.sectors[0].name, "food");
+  EXPECT_EQ(s.sectors[0].holding_days, 5);  // 12 food shops paid: published.
+  EXPECT_EQ(s.sectors[1].name, "retail");
+  EXPECT_EQ(s.sectors[1].holding_days, Sector().holding_days);  // Not the 4 shops' 20 days.
+  EXPECT_TRUE(Lists(*c, "sectors.retail.holding_days (4 merchants; default 7 days used)"));
+  EXPECT_FALSE(Lists(*c, "sectors.food.holding_days (12 merchants; default 7 days used)"));
+}
+
+TEST(Calibrate, SuppressesReSpendRowWhenFewerThanTenMerchantsCashOut) {
+  absl::StatusOr<Calibration> c = CalibrateFromEvents(PrivacyTown(), 365, 0);
+  ASSERT_TRUE(c.ok()) << c.status();
+  const Scenario& s = c->scenario;
+  // Food → retail (12 payers, 12 payees) would be 24,000 / 36,000; it would reveal that 3 shops
+  // cashed out 12,000.
+  EXPECT_DOUBLE_EQ(s.sectors[0].respend[1], 0.0);
+  EXPECT_TRUE(
+      Lists(*c, "sectors.food.respend (cash-out by 3 merchants; default used: no re-spend)"));
+  // Retail → food has 4 payers: suppressed as a cell. Nobody in retail cashed out: no row rule.
+  EXPECT_TRUE(Lists(*c, "sectors.retail.respend.food (4 payers, 4 payees)"));
+  EXPECT_EQ(c->suppressed.size(), 4u) << absl::StrJoin(c->suppressed, "; ");
+}
+
+TEST(Calibrate, IssuanceOnManyDaysIsMergedIntoWindows) {
+  // 40 days of purchases by 10 wallets each: more than 32 days, so windows of ⌈365 / 32⌉ = 12 days.
+  std::string events = Account("city", "ISSUER");
+  for (int i = 0; i < 10; ++i) events += Account(absl::StrCat("w", i), "WALLET");
+  for (int i = 0; i < 10; ++i) events += Account(absl::StrCat("f", i), "MERCHANT", "food");
+  for (int day = 0; day < 40; ++day) {
+    for (int i = 0; i < 10; ++i) events += Transfer(day, "city", absl::StrCat("w", i), 100);
+  }
+  for (int i = 0; i < 10; ++i) {
+    events += Transfer(50, absl::StrCat("w", i), absl::StrCat("f", i), 4'000);
+  }
+  absl::StatusOr<Calibration> c = CalibrateFromEvents(events, 365, 0);
+  ASSERT_TRUE(c.ok()) << c.status();
+  const Scenario& s = c->scenario;
+  ASSERT_EQ(s.issuance.size(), 4u);
+  const int first_days[] = {0, 12, 24, 36};
+  const int64_t amounts[] = {12'000, 12'000, 12'000, 4'000};
+  for (int k = 0; k < 4; ++k) {
+    EXPECT_EQ(s.issuance[k].day, first_days[k]);
+    EXPECT_EQ(s.issuance[k].amount_yen, amounts[k]);
+  }
 }
 
 TEST(Calibrate, ErrorsNameTheLine) {
