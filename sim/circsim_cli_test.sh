@@ -84,6 +84,30 @@ grep -q "市が地域通貨に1,000円を投じると" "$out/ja/report.html" || 
 # Same seed, same figures.
 cmp -s "$out/ja/metrics.json" "$out/en/metrics.json" || fail "metrics.json differs between identical runs"
 
+# The Japanese parameters table has no English left in it (demurrage, issuance, sectors, runs, fees).
+demurrage_example=""
+for example in "${examples[@]}"; do
+  case "$example" in *demurrage_expiry_12m.json) demurrage_example="$example" ;; esac
+done
+[ -n "$demurrage_example" ] || fail "demurrage_expiry_12m.json is not among the examples"
+"$circsim" run "$demurrage_example" --out "$out/params-ja" --runs 2 2> /dev/null
+"$circsim" run "$demurrage_example" --out "$out/params-en" --runs 2 --lang en 2> /dev/null
+parameters() { sed -n '/<h2>\(シナリオの前提\|Scenario parameters\)<\/h2>/,/<\/table>/p' "$1"; }
+parameters "$out/params-ja/report.html" > "${TEST_TMPDIR}/params-ja.html"
+parameters "$out/params-en/report.html" > "${TEST_TMPDIR}/params-en.html"
+grep -q "年6.00%、猶予7日" "${TEST_TMPDIR}/params-ja.html" || fail "ja parameters: $(cat "${TEST_TMPDIR}/params-ja.html")"
+grep -q "プレミアム付き商品券" "${TEST_TMPDIR}/params-ja.html" || fail "ja parameters lack the program name"
+for phrase in "merchants" "holding" "resident share" "re-spend" "day 0" " yen" "premium" "linear" \
+  "compound" "grace" "/year" "runs" "seed" "bps" "voucher" "health_points"; do
+  if grep -q -- "$phrase" "${TEST_TMPDIR}/params-ja.html"; then
+    fail "ja parameters table contains English \"$phrase\": $(grep -- "$phrase" "${TEST_TMPDIR}/params-ja.html")"
+  fi
+done
+for phrase in "linear 6.00%/year, grace 7 days" "day 0: 240,000,000 yen, premium voucher, premium 20.0%" \
+  "150 merchants, holding 10 days, resident share 25.0%" "2 runs, seed 1"; do
+  grep -q -- "$phrase" "${TEST_TMPDIR}/params-en.html" || fail "en parameters lack \"$phrase\""
+done
+
 "$circsim" compare "$scenario_a" "$scenario_b" --out "$out/compare" --runs 4 --lang en > "${TEST_TMPDIR}/table.txt" 2> /dev/null
 grep -q "LM3" "${TEST_TMPDIR}/table.txt" || fail "compare table"
 grep -q '"format": "circsim.compare.v1"' "$out/compare/compare.json" || fail "compare.json"
