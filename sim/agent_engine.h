@@ -7,8 +7,13 @@
 //
 // Rounding rule (all amounts are int64 yen): an issuance is split evenly over residents, the first
 // (amount mod residents) residents getting one yen more; fees are rounded down (in the payer's
-// favour), so the recipient or the cash-out gets the rest; demurrage is rounded to the nearest yen,
-// halves to even (never more than the amount held). The books reconcile to the yen:
+// favour), so the recipient or the cash-out gets the rest; demurrage is rounded down with the
+// remainder carried: each run keeps a running total of the unrounded demurrage due, and each charge
+// is the whole yen by which floor(total) advanced since the previous charge (never more than the
+// amount held; a capped part stays owed). The demurrage charged in a run is thus within one yen of
+// the unrounded total, without the bias of rounding each small charge alone (residents of one
+// issuance hold equal shares, so their charges all round the same way). The books reconcile to the
+// yen:
 // issued = held + spent_out_of_system + cashed_out + fees + breakage + demurrage, checked at the
 // end of every run.
 #ifndef SIM_AGENT_ENGINE_H_

@@ -4,11 +4,14 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "sim/exact_engine.h"
+#include "sim/scenario.h"
 #include "sim/test_scenarios.h"
 
 namespace sim {
@@ -20,6 +23,10 @@ uint64_t TestSeed() {
   const uint64_t seed = env != nullptr ? std::stoull(env) : 20261123;
   std::cout << "reproduce with CIRCSIM_TEST_SEED=" << seed << "\n";
   return seed;
+}
+
+void ExpectWithinOnePercent(double agent, double exact, const std::string& name) {
+  EXPECT_NEAR(agent, exact, 0.01 * std::fabs(exact)) << name;
 }
 
 void ExpectReconciles(const Metrics& m) {
@@ -79,10 +86,6 @@ TEST(AgentEngine, MonteCarloResultDoesNotDependOnThreads) {
   EXPECT_EQ(one.p95, two.p95);
 }
 
-void ExpectWithinOnePercent(double agent, double exact, const std::string& name) {
-  EXPECT_NEAR(agent, exact, 0.01 * std::fabs(exact)) << name;
-}
-
 TEST(AgentEngine, MeanAgreesWithExactEngineWithinOnePercent) {
   const uint64_t seed = TestSeed();
   for (bool with_cutoffs : {false, true}) {
@@ -94,8 +97,9 @@ TEST(AgentEngine, MeanAgreesWithExactEngineWithinOnePercent) {
       s.demurrage_grace_days = 3;
     }
     Metrics exact = RunExact(s);
-    // Breakage varies most between runs (5–95 % spread about ±11 %, from whole 20,000-yen B2B payments
-    // choosing a target), so 1,000 runs put the standard error of the mean near 0.2 %, well inside 1 %.
+    // Breakage varies most between runs (5–95 % spread about ±11 %, from whole 20,000-yen B2B
+    // payments choosing a target), so 1,000 runs put the standard error of the mean near 0.2 %,
+    // well inside 1 %.
     MonteCarloSummary mc = RunMonteCarlo(s, 1000, seed, 2);
     auto exact_figures = ScalarFigures(exact);
     for (const char* name :
@@ -112,6 +116,64 @@ TEST(AgentEngine, MeanAgreesWithExactEngineWithinOnePercent) {
     EXPECT_LE(mc.p5["turnover_yen"], mc.mean["turnover_yen"]);
     EXPECT_GE(mc.p95["turnover_yen"], mc.mean["turnover_yen"]);
   }
+}
+
+// Residents with small balances: 690 and 500 coin each, held 14 days with a 7-day grace at 6
+// %/year, owe 0.79 and 0.58 yen each. Shops hold coin 7 days at most, within the grace.
+Scenario SmallBalancesWithDemurrage() {
+  Scenario s = testing::SmallTown();
+  s.resident_holding_days = 14;
+  s.sectors[2].holding_days = 7;
+  s.demurrage_mode = DemurrageMode::kLinear;
+  s.demurrage_rate_per_year = 0.06;
+  s.demurrage_grace_days = 7;
+  s.issuance = {Issuance{0, 1'380'000, "premium_voucher", 0.2},
+                Issuance{120, 1'000'000, "health_points", 0}};
+  return s;
+}
+
+TEST(AgentEngine, DemurrageRoundingCarriesTheRemainder) {
+  // Only residents pay demurrage here, so every run owes exactly what the exact engine computes:
+  // rounded down with the remainder carried, the run charges it to within one yen (to the nearest
+  // yen per resident it would be 3,000 yen, 28 % too much; rounded down, nothing).
+  const uint64_t seed = TestSeed();
+  Scenario s = SmallBalancesWithDemurrage();
+  const Metrics exact = RunExact(s);
+  EXPECT_NEAR(exact.demurrage_yen, 2000 * (690 + 500) * 0.06 * 7 / 365, 1e-6);
+  for (uint64_t run = 0; run < 3; ++run) {
+    const Metrics agent = RunAgent(s, seed + run);
+    ExpectReconciles(agent);
+    EXPECT_NEAR(agent.demurrage_yen, exact.demurrage_yen, 1.0) << "seed " << seed + run;
+  }
+}
+
+TEST(AgentEngine, DemurrageOnSmallBalancesAgreesWithinOnePercent) {
+  // As above, and shops holding 21 days so that merchant lots pay demurrage too.
+  const uint64_t seed = TestSeed();
+  Scenario s = SmallBalancesWithDemurrage();
+  s.sectors[2].holding_days = 21;
+  const Metrics exact = RunExact(s);
+  MonteCarloSummary mc = RunMonteCarlo(s, 200, seed, 2);
+  ExpectReconciles(mc.first_run);
+  ExpectWithinOnePercent(mc.mean["demurrage_yen"], exact.demurrage_yen, "demurrage");
+}
+
+// The shipped example with demurrage: 20,000 residents, each owing a few yen per issuance.
+TEST(AgentEngine, ShippedDemurrageExampleAgreesWithinOnePercent) {
+  const uint64_t seed = TestSeed();
+  std::ifstream file("sim/scenarios/demurrage_expiry_12m.json");
+  ASSERT_TRUE(file) << "sim/scenarios/demurrage_expiry_12m.json (a data dependency of the test)";
+  std::stringstream text;
+  text << file.rdbuf();
+  absl::StatusOr<Scenario> s = ParseScenario(text.str());
+  ASSERT_TRUE(s.ok()) << s.status();
+  const Metrics exact = RunExact(*s);
+  MonteCarloSummary mc = RunMonteCarlo(*s, 200, seed, 2);
+  std::cout << "demurrage: exact " << exact.demurrage_yen << ", agent mean over 200 runs "
+            << mc.mean["demurrage_yen"] << "\n";
+  ExpectWithinOnePercent(mc.mean["demurrage_yen"], exact.demurrage_yen, "demurrage");
+  ExpectWithinOnePercent(mc.mean["breakage_yen"], exact.breakage_yen, "breakage");
+  ExpectWithinOnePercent(mc.mean["turnover_yen"], exact.turnover_yen, "turnover");
 }
 
 TEST(AgentEngine, KeynesianLimit) {

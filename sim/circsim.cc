@@ -35,7 +35,8 @@ constexpr char kUsage[] =
     "  compare A.json B.json ... --out DIR   run several scenarios side by side\n"
     "  lm3 INPUT.json                   LM3 for one organisation\n"
     "  survey INPUT.csv                 evaluate a premium voucher from a household survey\n"
-    "  calibrate --ledger HOST:PORT | --events FILE --out SCENARIO.json   derive a scenario from the ledger\n";
+    "  calibrate --ledger HOST:PORT | --events FILE --out SCENARIO.json   derive a scenario from "
+    "the ledger\n";
 
 constexpr char kRunHelp[] =
     "usage: circsim run SCENARIO.json --out DIR [--lang ja|en] [--runs N] [--seed S] [--threads "
@@ -65,19 +66,21 @@ constexpr char kSurveyHelp[] =
     "  per yen of new demand (premium rate R, default 0.2) as JSON.\n";
 
 constexpr char kCalibrateHelp[] =
-    "usage: circsim calibrate (--events FILE | --ledger HOST:PORT [--asset ID]) --out "
-    "SCENARIO.json\n"
-    "                         [--days D] [--residents N]\n"
+    "usage: circsim calibrate (--events FILE | --ledger HOST:PORT [--save_events FILE])\n"
+    "                         [--asset ID] --out SCENARIO.json [--days D] [--residents N]\n"
     "  Derives sector spending shares, re-spend vs cash-out shares and holding times from a "
     "ledger\n"
-    "  event file (JSON lines, format in sim/README.md), aggregated by merchant category. A cell "
-    "built\n"
-    "  from fewer than 10 distinct accounts is suppressed (reported on stderr, left out of the "
-    "file).\n"
+    "  event file, aggregated by merchant category. The file holds JSON lines, either as\n"
+    "  --save_events writes them or as `ledgerctl tail --json` prints them (format in "
+    "sim/README.md).\n"
+    "  A cell built from fewer than 10 distinct accounts is suppressed (reported on stderr, left "
+    "out\n"
+    "  of the file).\n"
     "  --ledger reads the ledger's change stream (Subscribe) up to its current journal index "
     "instead;\n"
-    "  --asset keeps only that asset id (default: all); --save_events FILE keeps the events read\n"
-    "  (account ids in hex) for a later --events run.\n";
+    "  --save_events FILE keeps the events read (account ids in hex) for a later --events run.\n"
+    "  --asset keeps only that asset id (default: all; a tail file with several assets needs "
+    "it).\n";
 
 int Fail(const absl::Status& status) {
   std::cerr << "circsim: " << status.message() << "\n";
@@ -244,7 +247,8 @@ int Calibrate(const Args& args) {
     text = ReadFile(events->second);
   }
   if (!text.ok()) return Fail(text.status());
-  absl::StatusOr<Calibration> calibration = CalibrateFromEvents(*text, *days, *residents);
+  absl::StatusOr<Calibration> calibration =
+      CalibrateFromEvents(*text, *days, *residents, static_cast<uint32_t>(*asset));
   if (!calibration.ok()) return Fail(calibration.status());
   for (const std::string& line : calibration->suppressed)
     std::cerr << "circsim: suppressed " << line << "\n";

@@ -34,6 +34,41 @@ set -e
 [ "$code" -eq 2 ] || fail "bad scenario exit code $code"
 echo "$message" | grep -q "'days': is 99999, must be between 1 and 3650" || fail "bad scenario message: $message"
 
+# calibrate --events reads `ledgerctl tail --json` output: 12 wallets charged on day 0 spend 8,000 each
+# at 10 food shops on day 5; points (asset 2) run alongside and are left out by --asset 1.
+events="${TEST_TMPDIR}/tail.jsonl"
+account() { printf '{"type":"account","index":2,"timestamp":1000,"id":"%s","asset":%d,"kind":"%s","category":"%s"}\n' "$@"; }
+transfer() {  # day debit credit amount asset flags
+  printf '{"type":"transfer","index":3,"timestamp":%d,"id":"00","debit_account":"%s","credit_account":"%s","amount":%d,"asset":%d,"code":0,"flags":[%s]}\n' \
+    $((1700000000000000000 + $1 * 86400000000000)) "$2" "$3" "$4" "$5" "$6"
+}
+{
+  echo '{"type":"asset","index":1,"timestamp":1000,"asset":1,"code":"COIN","expiry_seconds":0}'
+  account c1 1 issuer ""
+  account b2 2 budget ""
+  for i in $(seq 0 11); do account "w$i" 1 wallet ""; account "q$i" 2 wallet ""; done
+  for i in $(seq 0 9); do account "f$i" 1 merchant food; done
+  for i in $(seq 0 11); do
+    transfer 0 c1 "w$i" 10000 1 ""
+    transfer 1 b2 "q$i" 100 2 ""
+    transfer 5 "w$i" "f$((i % 10))" 8000 1 ""
+  done
+  transfer 6 w0 f1 500 1 '"pending"'
+  transfer 6 w0 f1 500 1 '"void_pending"'
+} > "$events"
+"$circsim" calibrate --events "$events" --asset 1 --out "${TEST_TMPDIR}/calibrated.json" 2> "${TEST_TMPDIR}/calibrate.txt" ||
+  fail "calibrate --events (tail format): $(cat "${TEST_TMPDIR}/calibrate.txt")"
+for field in '"name": "food"' '"merchants": 10' '"residents": 12' '"resident_holding_days": 5' '"amount_yen": 120000'; do
+  grep -q "$field" "${TEST_TMPDIR}/calibrated.json" || fail "calibrated scenario lacks $field: $(cat "${TEST_TMPDIR}/calibrated.json")"
+done
+"$circsim" run "${TEST_TMPDIR}/calibrated.json" --out "$out/calibrated" --runs 2 2> /dev/null || fail "run the calibrated scenario"
+set +e
+message=$("$circsim" calibrate --events "$events" --out "${TEST_TMPDIR}/mixed.json" 2>&1)
+code=$?
+set -e
+[ "$code" -eq 2 ] || fail "calibrate on two assets without --asset: exit code $code"
+echo "$message" | grep -q "choose one with --asset" || fail "calibrate on two assets: $message"
+
 "$circsim" run "$scenario_a" --out "$out/ja" --runs 6 --seed 7 2> "${TEST_TMPDIR}/progress.txt"
 grep -q "6/6 runs" "${TEST_TMPDIR}/progress.txt" || fail "progress on stderr"
 for field in '"rounds"' '"lm3"' '"multiplier"' '"turnover_yen"' '"velocity_per_year"' '"hop_distribution"' \
@@ -48,6 +83,30 @@ grep -q "Of every 1,000 yen the city puts in" "$out/en/report.html" || fail "Eng
 grep -q "市が地域通貨に1,000円を投じると" "$out/ja/report.html" || fail "Japanese summary"
 # Same seed, same figures.
 cmp -s "$out/ja/metrics.json" "$out/en/metrics.json" || fail "metrics.json differs between identical runs"
+
+# The Japanese parameters table has no English left in it (demurrage, issuance, sectors, runs, fees).
+demurrage_example=""
+for example in "${examples[@]}"; do
+  case "$example" in *demurrage_expiry_12m.json) demurrage_example="$example" ;; esac
+done
+[ -n "$demurrage_example" ] || fail "demurrage_expiry_12m.json is not among the examples"
+"$circsim" run "$demurrage_example" --out "$out/params-ja" --runs 2 2> /dev/null
+"$circsim" run "$demurrage_example" --out "$out/params-en" --runs 2 --lang en 2> /dev/null
+parameters() { sed -n '/<h2>\(シナリオの前提\|Scenario parameters\)<\/h2>/,/<\/table>/p' "$1"; }
+parameters "$out/params-ja/report.html" > "${TEST_TMPDIR}/params-ja.html"
+parameters "$out/params-en/report.html" > "${TEST_TMPDIR}/params-en.html"
+grep -q "年6.00%、猶予7日" "${TEST_TMPDIR}/params-ja.html" || fail "ja parameters: $(cat "${TEST_TMPDIR}/params-ja.html")"
+grep -q "プレミアム付き商品券" "${TEST_TMPDIR}/params-ja.html" || fail "ja parameters lack the program name"
+for phrase in "merchants" "holding" "resident share" "re-spend" "day 0" " yen" "premium" "linear" \
+  "compound" "grace" "/year" "runs" "seed" "bps" "voucher" "health_points"; do
+  if grep -q -- "$phrase" "${TEST_TMPDIR}/params-ja.html"; then
+    fail "ja parameters table contains English \"$phrase\": $(grep -- "$phrase" "${TEST_TMPDIR}/params-ja.html")"
+  fi
+done
+for phrase in "linear 6.00%/year, grace 7 days" "day 0: 240,000,000 yen, premium voucher, premium 20.0%" \
+  "150 merchants, holding 10 days, resident share 25.0%" "2 runs, seed 1"; do
+  grep -q -- "$phrase" "${TEST_TMPDIR}/params-en.html" || fail "en parameters lack \"$phrase\""
+done
 
 "$circsim" compare "$scenario_a" "$scenario_b" --out "$out/compare" --runs 4 --lang en > "${TEST_TMPDIR}/table.txt" 2> /dev/null
 grep -q "LM3" "${TEST_TMPDIR}/table.txt" || fail "compare table"

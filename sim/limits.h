@@ -12,6 +12,8 @@ inline constexpr int kSectorsMax = 32;
 inline constexpr int kMerchantsPerSectorMax = 100'000;
 inline constexpr int kIssuancesMax = 64;
 inline constexpr int64_t kIssuanceAmountYenMax = 1'000'000'000'000;  // 1 trillion yen.
+// A premium voucher's coin per yen paid, minus 1 (10: pay 1,000 yen, get 11,000 coin).
+inline constexpr int kPremiumRateMax = 10;
 inline constexpr int kHoldingDaysMax = kDaysMax;
 inline constexpr int64_t kBpsMax = 10'000;
 inline constexpr int64_t kPaymentYenMax = 100'000'000;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -225,6 +226,62 @@ std::string SectorTable(const RunResult& r, Language language) {
   return html + "</table>\n";
 }
 
+// An issuance program's name for readers (the scenario file's ids are the programs ParseScenario
+// accepts).
+Text ProgramName(const std::string& program) {
+  if (program == "premium_voucher") return {"プレミアム付き商品券", "premium voucher"};
+  if (program == "health_points") return {"健康ポイント", "health points"};
+  if (program == "task_thanks") return {"お手伝いのお礼", "task thanks"};
+  return {"キャンペーン", "campaign"};
+}
+
+std::string DemurrageText(const Scenario& s, Language language) {
+  if (s.demurrage_mode == DemurrageMode::kNone) return "-";
+  const bool linear = s.demurrage_mode == DemurrageMode::kLinear;
+  const std::string rate = Fixed(100 * s.demurrage_rate_per_year, 2);
+  if (language == Language::kJapanese) {
+    return absl::StrCat(linear ? "単利" : "複利", " 年", rate, "%、猶予", s.demurrage_grace_days,
+                        "日");
+  }
+  return absl::StrCat(linear ? "linear " : "compound ", rate, "%/year, grace ",
+                      s.demurrage_grace_days, " days");
+}
+
+std::string IssuanceText(const Issuance& i, Language language) {
+  const std::string premium = Fixed(100 * i.premium_rate, 1);
+  if (language == Language::kJapanese) {
+    return absl::StrCat(i.day, "日目: ", Yen(i.amount_yen), "円、",
+                        T(language, ProgramName(i.program)), "、プレミアム率", premium, "%");
+  }
+  return absl::StrCat("day ", i.day, ": ", Yen(i.amount_yen), " yen, ",
+                      T(language, ProgramName(i.program)), ", premium ", premium, "%");
+}
+
+std::string SectorText(const Scenario& s, size_t j, Language language) {
+  const Sector& sector = s.sectors[j];
+  std::string respend;
+  for (size_t k = 0; k < s.sectors.size(); ++k) {
+    if (sector.respend[k] > 0)
+      absl::StrAppend(&respend, s.sectors[k].name, " ", Fixed(100 * sector.respend[k], 1), "% ");
+  }
+  respend = respend.empty() ? "-" : std::string(absl::StripTrailingAsciiWhitespace(respend));
+  const std::string resident_share = Fixed(100 * s.resident_spend_share[j], 1);
+  if (language == Language::kJapanese) {
+    return absl::StrCat(sector.name, ": ", sector.merchants, "店、保有", sector.holding_days,
+                        "日、住民の支出割合", resident_share, "%、再支払い ", respend);
+  }
+  return absl::StrCat(sector.name, ": ", sector.merchants, " merchants, holding ",
+                      sector.holding_days, " days, resident share ", resident_share, "%, re-spend ",
+                      respend);
+}
+
+std::string Bps(int64_t bps, Language language) {
+  if (language == Language::kJapanese) {
+    return absl::StrCat(Fixed(bps / 100.0, 2), "%（", bps, "ベーシスポイント）");
+  }
+  return absl::StrCat(bps, " bps");
+}
+
 std::string Parameters(const RunResult& r, Language language) {
   const Scenario& s = r.scenario;
   std::string html = "<table>\n";
@@ -236,35 +293,18 @@ std::string Parameters(const RunResult& r, Language language) {
   row({"住民数", "Residents"}, absl::StrCat(s.residents));
   row({"住民の保有日数", "Resident holding days"}, absl::StrCat(s.resident_holding_days));
   row({"追加性（新規需要の割合）", "Additionality"}, Fixed(s.additionality, 3));
-  row({"B2B手数料", "B2B fee"}, absl::StrCat(s.b2b_bps, " bps"));
-  row({"換金手数料", "Redemption fee"}, absl::StrCat(s.redeem_bps, " bps"));
+  row({"B2B手数料", "B2B fee"}, Bps(s.b2b_bps, language));
+  row({"換金手数料", "Redemption fee"}, Bps(s.redeem_bps, language));
   row({"有効期限（日）", "Expiry (days)"}, s.expiry_days > 0 ? absl::StrCat(s.expiry_days) : "-");
-  row({"減価", "Demurrage"},
-      s.demurrage_mode == DemurrageMode::kNone
-          ? "-"
-          : absl::StrCat(s.demurrage_mode == DemurrageMode::kLinear ? "linear " : "compound ",
-                         Fixed(100 * s.demurrage_rate_per_year, 2), "%/year, grace ",
-                         s.demurrage_grace_days, " days"));
-  for (const Issuance& i : s.issuance) {
-    row({"発行", "Issuance"},
-        absl::StrCat("day ", i.day, ": ", Yen(i.amount_yen), " yen, ", i.program, ", premium ",
-                     Fixed(100 * i.premium_rate, 1), "%"));
-  }
+  row({"減価", "Demurrage"}, DemurrageText(s, language));
+  for (const Issuance& i : s.issuance) row({"発行", "Issuance"}, IssuanceText(i, language));
   for (size_t j = 0; j < s.sectors.size(); ++j) {
-    std::string respend;
-    for (size_t k = 0; k < s.sectors.size(); ++k) {
-      if (s.sectors[j].respend[k] > 0)
-        absl::StrAppend(&respend, s.sectors[k].name, " ", Fixed(100 * s.sectors[j].respend[k], 1),
-                        "% ");
-    }
-    row({"業種", "Sector"},
-        absl::StrCat(s.sectors[j].name, ": ", s.sectors[j].merchants, " merchants, holding ",
-                     s.sectors[j].holding_days, " days, resident share ",
-                     Fixed(100 * s.resident_spend_share[j], 1), "%, re-spend ",
-                     respend.empty() ? "-" : respend));
+    row({"業種", "Sector"}, SectorText(s, j, language));
   }
   row({"モンテカルロ", "Monte Carlo"},
-      absl::StrCat(r.monte_carlo.runs, " runs, seed ", r.monte_carlo.seed));
+      language == Language::kJapanese
+          ? absl::StrCat(r.monte_carlo.runs, "回、シード ", r.monte_carlo.seed)
+          : absl::StrCat(r.monte_carlo.runs, " runs, seed ", r.monte_carlo.seed));
   return html + "</table>\n";
 }
 

@@ -1,11 +1,14 @@
 // Scenario parsing and writing. Every check names the JSON field and the limit.
 #include "sim/scenario.h"
 
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
 
 #include "absl/container/btree_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
 #include "sim/limits.h"
 
@@ -80,6 +83,22 @@ absl::Status GetShareMap(const json& object, const std::string& key, const std::
   return absl::OkStatus();
 }
 
+// Rejects a field the format does not have at `path` ("" for the top level, "sectors[2]"), so
+// that a misspelt optional field is not silently ignored in favour of its default.
+absl::Status CheckKnownFields(const json& object, const std::string& path,
+                              std::initializer_list<const char*> known) {
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    if (std::find_if(known.begin(), known.end(),
+                     [&](const char* name) { return it.key() == name; }) != known.end()) {
+      continue;
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("scenario: ", path.empty() ? "" : path + ": ", "unknown field \"", it.key(),
+                     "\" (known: ", absl::StrJoin(known, ", "), "; see sim/README.md)"));
+  }
+  return absl::OkStatus();
+}
+
 #define SIM_RETURN_IF_ERROR(expr)                      \
   do {                                                 \
     if (absl::Status _s = (expr); !_s.ok()) return _s; \
@@ -98,6 +117,8 @@ absl::Status ParseSectors(const json& root, Scenario* scenario) {
   for (size_t i = 0; i < sectors.size(); ++i) {
     const std::string field = absl::StrCat("sectors[", i, "]");
     if (!sectors[i].is_object()) return Invalid(field, "must be an object");
+    SIM_RETURN_IF_ERROR(CheckKnownFields(
+        sectors[i], field, {"name", "merchants", "holding_days", "margin", "respend"}));
     if (!sectors[i].contains("name") || !sectors[i]["name"].is_string()) {
       return Invalid(field + ".name", "missing or not a string (required)");
     }
@@ -138,6 +159,8 @@ absl::Status ParseIssuance(const json& root, Scenario* scenario) {
   for (size_t i = 0; i < list.size(); ++i) {
     const std::string field = absl::StrCat("issuance[", i, "]");
     if (!list[i].is_object()) return Invalid(field, "must be an object");
+    SIM_RETURN_IF_ERROR(
+        CheckKnownFields(list[i], field, {"day", "amount_yen", "program", "premium_rate"}));
     Issuance issuance;
     SIM_RETURN_IF_ERROR(
         GetIntField(list[i], "day", field + ".day", 0, scenario->days - 1, true, &issuance.day));
@@ -156,8 +179,9 @@ absl::Status ParseIssuance(const json& root, Scenario* scenario) {
       if (!list[i]["premium_rate"].is_number())
         return Invalid(field + ".premium_rate", "must be a number");
       issuance.premium_rate = list[i]["premium_rate"].get<double>();
-      if (!(issuance.premium_rate >= 0 && issuance.premium_rate <= 10)) {
-        return Invalid(field + ".premium_rate", "must be between 0 and 10");
+      if (!(issuance.premium_rate >= 0 && issuance.premium_rate <= kPremiumRateMax)) {
+        return Invalid(field + ".premium_rate",
+                       absl::StrCat("must be between 0 and ", kPremiumRateMax));
       }
     }
     scenario->issuance.push_back(issuance);
@@ -169,6 +193,8 @@ absl::Status ParseDemurrage(const json& root, Scenario* scenario) {
   if (!root.contains("demurrage")) return absl::OkStatus();
   const json& object = root["demurrage"];
   if (!object.is_object()) return Invalid("demurrage", "must be an object");
+  SIM_RETURN_IF_ERROR(
+      CheckKnownFields(object, "demurrage", {"mode", "rate_per_year", "grace_days"}));
   if (!object.contains("mode") || !object["mode"].is_string()) {
     return Invalid("demurrage.mode", "missing or not a string (required)");
   }
@@ -195,6 +221,11 @@ absl::StatusOr<Scenario> ParseScenario(const std::string& json_text) {
   json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return absl::InvalidArgumentError("scenario: not valid JSON");
   if (!root.is_object()) return absl::InvalidArgumentError("scenario: top level must be an object");
+  SIM_RETURN_IF_ERROR(CheckKnownFields(
+      root, "",
+      {"name", "days", "residents", "resident_holding_days", "additionality", "b2b_bps",
+       "redeem_bps", "expiry_days", "resident_payment_yen", "b2b_payment_yen", "demurrage",
+       "sectors", "issuance", "resident_spend_share"}));
   Scenario scenario;
   if (root.contains("name")) {
     if (!root["name"].is_string()) return Invalid("name", "must be a string");
@@ -219,15 +250,6 @@ absl::StatusOr<Scenario> ParseScenario(const std::string& json_text) {
   SIM_RETURN_IF_ERROR(ParseDemurrage(root, &scenario));
   SIM_RETURN_IF_ERROR(ParseSectors(root, &scenario));
   SIM_RETURN_IF_ERROR(ParseIssuance(root, &scenario));
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    static const char* const kKnown[] = {
-        "name",      "days",       "residents",   "resident_holding_days", "additionality",
-        "b2b_bps",   "redeem_bps", "expiry_days", "resident_payment_yen",  "b2b_payment_yen",
-        "demurrage", "sectors",    "issuance",    "resident_spend_share"};
-    bool known = false;
-    for (const char* k : kKnown) known = known || it.key() == k;
-    if (!known) return Invalid(it.key(), "unknown field (see sim/README.md)");
-  }
   return scenario;
 }
 

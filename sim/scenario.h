@@ -64,7 +64,8 @@ int64_t IssuedTotalYen(const Scenario& scenario);
 double CityFundedYen(const Scenario& scenario);
 
 // Demurrage due on `amount` held `days_held` days (grace applied inside). The exact engine uses it
-// as is; the agent engine rounds it down to the yen (in the holder's favour).
+// as is; the agent engine charges whole yen, rounding down with the remainder carried (see
+// agent_engine.h).
 double DemurrageDue(const Scenario& scenario, double amount, int days_held);
 
 }  // namespace sim

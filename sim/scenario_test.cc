@@ -64,9 +64,22 @@ TEST(Scenario, ErrorsNameTheFieldAndTheLimit) {
   ExpectError("\"linear\"", "\"steep\"", "'demurrage.mode': must be one of none, linear, compound");
   ExpectError("\"b2b_bps\": 50", "\"b2b_bps\": 10001",
               "'b2b_bps': is 10001, must be between 0 and 10000");
-  ExpectError("\"name\": \"test\"", "\"nmae\": \"test\"", "'nmae': unknown field");
+  ExpectError("\"name\": \"test\"", "\"nmae\": \"test\"", "scenario: unknown field \"nmae\"");
   ExpectError("\"name\": \"food\"", "\"name\": \"retail\"", "'retail' appears twice");
   ExpectError("\"premium_rate\": 0.2", "\"premium_rate\": -1", "'issuance[0].premium_rate'");
+}
+
+TEST(Scenario, RejectsUnknownFieldsInsideEntries) {
+  // Each of these would otherwise leave the default in place without a word.
+  ExpectError("\"margin\": 0.3,", "\"margn\": 0.3,",
+              "scenario: sectors[1]: unknown field \"margn\" (known: name, merchants, "
+              "holding_days, margin, respend;");
+  ExpectError("\"respend\": {\"food\": 0.1}", "\"respend\": {\"food\": 0.1}, \"b2b\": 0.4",
+              "scenario: sectors[0]: unknown field \"b2b\"");
+  ExpectError("\"premium_rate\": 0.2", "\"premium\": 0.2",
+              "scenario: issuance[0]: unknown field \"premium\"");
+  ExpectError("\"grace_days\": 30", "\"grace\": 30",
+              "scenario: demurrage: unknown field \"grace\"");
 }
 
 TEST(Scenario, RejectsMalformedJson) {
