@@ -340,16 +340,10 @@ std::string EncodeRecentHistory(const std::vector<AccountHistoryEntry>& sorted) 
 }
 
 std::optional<std::vector<AccountHistoryEntry>> DecodeRecentHistory(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kRecentHistoryVersion) return std::nullopt;
-  const uint32_t count = d.U32();
-  if (!d.ok() || count != d.remaining() / kRecentItemBytes) return std::nullopt;
-  std::vector<AccountHistoryEntry> items(count);
-  for (AccountHistoryEntry& item : items) {
-    item.account = d.Id();
-    item.entry = GetHistoryEntry(d);
-  }
-  if (!d.done()) return std::nullopt;
+  RecentHistoryView view;
+  if (!view.Parse(bytes)) return std::nullopt;
+  std::vector<AccountHistoryEntry> items(view.size());
+  for (size_t i = 0; i < items.size(); ++i) items[i] = {view.AccountAt(i), view.At(i)};
   return items;
 }
 

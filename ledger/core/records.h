@@ -249,10 +249,10 @@ class RecentHistoryView {
   size_t size() const { return count_; }
   // The index range [first, last) of the account's entries (ascending timestamps).
   std::pair<size_t, size_t> Range(const AccountId& account) const;
+  AccountId AccountAt(size_t i) const;
   HistoryEntry At(size_t i) const;
 
  private:
-  AccountId AccountAt(size_t i) const;
   std::string_view items_;
   size_t count_ = 0;
 };

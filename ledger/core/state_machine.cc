@@ -154,12 +154,10 @@ class Working {
 
   // ----- history -----
   void AddHistory(const AccountId& account, const HistoryEntry& entry) { history_.push_back({account, entry}); }
-  HistoryBacklog ReadHistoryBacklog() const {
-    std::string bytes;
-    if (!Get(keys::HistoryBacklog(), &bytes)) return HistoryBacklog{};
-    std::optional<HistoryBacklog> backlog = DecodeHistoryBacklog(bytes);
-    if (!backlog) Fatal("history backlog record is corrupt");
-    return *backlog;
+  // The batch's entries, in the order they happened; call once, outside any scope.
+  std::vector<AccountHistoryEntry> TakeHistory() {
+    CORE_CHECK(!scoped_);
+    return std::move(history_);
   }
 
   // ----- linked-chain scopes -----
@@ -190,18 +188,8 @@ class Working {
     ClearUndo();
   }
 
-  // Everything changed, sorted by key. The batch's history becomes its recent-history record.
-  WriteSet Finish(uint64_t journal_index) {
-    if (!history_.empty()) {
-      std::stable_sort(history_.begin(), history_.end(), [](const auto& a, const auto& b) {
-        return a.account < b.account || (a.account == b.account && a.entry.timestamp < b.entry.timestamp);
-      });
-      HistoryBacklog backlog = ReadHistoryBacklog();
-      backlog.records += 1;
-      backlog.entries += history_.size();
-      Put(keys::RecentHistory(journal_index), EncodeRecentHistory(history_));
-      Put(keys::HistoryBacklog(), EncodeHistoryBacklog(backlog));
-    }
+  // Everything changed, sorted by key.
+  WriteSet Finish() {
     for (auto& [id, cached] : accounts_) {
       if (cached.dirty) Put(keys::Account(id), EncodeAccount(cached.account));
     }
@@ -438,10 +426,15 @@ class BatchApplier {
   // all into per-account segments: one key per account per fold instead of one per entry. Runs first
   // in a batch, so it sees only committed state and every replica folds at the same index.
   void FoldHistory() {
-    const HistoryBacklog backlog = working_.ReadHistoryBacklog();
-    if (backlog.records < kHistoryFoldRecords && backlog.entries < kHistoryFoldEntries) return;
+    std::string bytes;
+    if (working_.Get(keys::HistoryBacklog(), &bytes)) {
+      std::optional<HistoryBacklog> backlog = DecodeHistoryBacklog(bytes);
+      if (!backlog) Fatal("history backlog record is corrupt");
+      backlog_ = *backlog;
+    }
+    if (backlog_.records < kHistoryFoldRecords && backlog_.entries < kHistoryFoldEntries) return;
     std::vector<AccountHistoryEntry> all;
-    all.reserve(backlog.entries);
+    all.reserve(backlog_.entries);
     std::vector<std::string> folded;
     const std::string from(1, keys::kRecentHistory);
     const std::string to(1, keys::kRecentHistory + 1);
@@ -452,7 +445,7 @@ class BatchApplier {
       folded.emplace_back(key);
       return true;
     });
-    CORE_CHECK(folded.size() == backlog.records && all.size() == backlog.entries);
+    CORE_CHECK(folded.size() == backlog_.records && all.size() == backlog_.entries);
     // Records are in journal order and each is sorted by account then time: a stable sort by account
     // leaves every account's entries in time order.
     std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.account < b.account; });
@@ -467,7 +460,22 @@ class BatchApplier {
     }
     for (std::string& key : folded) working_.Delete(std::move(key));
     working_.Delete(keys::HistoryBacklog());
+    backlog_ = HistoryBacklog{};
     if (counters_) counters_->history_folded += all.size();
+  }
+
+  // The batch's history becomes its recent-history record (sorted by account, then time), counted in
+  // the backlog that FoldHistory read at the start of the batch.
+  void PutRecentHistory() {
+    std::vector<AccountHistoryEntry> history = working_.TakeHistory();
+    if (history.empty()) return;
+    std::stable_sort(history.begin(), history.end(), [](const auto& a, const auto& b) {
+      return a.account < b.account || (a.account == b.account && a.entry.timestamp < b.entry.timestamp);
+    });
+    backlog_.records += 1;
+    backlog_.entries += history.size();
+    working_.Put(keys::RecentHistory(entry_.index), EncodeRecentHistory(history));
+    working_.Put(keys::HistoryBacklog(), EncodeHistoryBacklog(backlog_));
   }
 
   // ----- sweep -----
@@ -2568,6 +2576,7 @@ class BatchApplier {
   }
 
   ApplyOutput Finish() {
+    PutRecentHistory();
     ApplyOutput output;
     output.entry_bytes = EncodeJournalEntry(entry_);
     output.head.index = entry_.index;
@@ -2575,7 +2584,7 @@ class BatchApplier {
     output.head.clock = entry_.last_timestamp;
     working_.Put(keys::Journal(entry_.index), output.entry_bytes);
     working_.Put(keys::Head(), EncodeHead(output.head));
-    output.writes = working_.Finish(entry_.index);
+    output.writes = working_.Finish();
     output.entry = std::move(entry_);
     return output;
   }
@@ -2589,6 +2598,7 @@ class BatchApplier {
   JournalHead head_;
   ApplyCounters* counters_;
   JournalEntry entry_;
+  HistoryBacklog backlog_;  // Recent history not folded yet (read by FoldHistory, first in the batch).
 };
 
 }  // namespace
