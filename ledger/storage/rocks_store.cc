@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
@@ -29,7 +30,9 @@ rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.s
 constexpr char kLogFamily[] = "log";
 constexpr char kLogTables[] = {keys::kJournal, keys::kRecentHistory};
 static_assert(keys::kJournal < keys::kRecentHistory);
-bool IsLogTable(char table) { return table == keys::kJournal || table == keys::kRecentHistory; }
+bool IsLogTable(char table) {
+  return std::find(std::begin(kLogTables), std::end(kLogTables), table) != std::end(kLogTables);
+}
 
 }  // namespace
 
