@@ -346,6 +346,15 @@ struct ProgramFlow {
   }
 };
 
+// The part of a wallet's BUDGET → WALLET coin on one day that is the premium on its purchase that day:
+// at most kPremiumRateMax times the purchase, 0 without one.
+int64_t MatchedPremium(const DayIssuance& day, const std::string& wallet) {
+  auto bought = day.bought.find(wallet);
+  auto funded = day.funded.find(wallet);
+  if (bought == day.bought.end() || funded == day.funded.end()) return 0;
+  return std::min(funded->second, bought->second * static_cast<int64_t>(kPremiumRateMax));
+}
+
 // Splits each day's issuance into premium vouchers and other city-funded coin. A resident's
 // purchase (ISSUER or EXTERNAL → WALLET) is paid in yen; a BUDGET → WALLET payment to a wallet that
 // bought coin the same day is that purchase's premium (the ledger pays both in one linked batch),
@@ -357,22 +366,14 @@ void SplitIssuance(const Observations& o, int days, absl::btree_map<int64_t, Pro
   for (const auto& [day, issued] : o.issuance_by_day) {
     if (day >= days) continue;
     for (const auto& [wallet, amount] : issued.bought) {
-      auto it = issued.funded.find(wallet);
-      const int64_t premium =
-          it == issued.funded.end()
-              ? 0
-              : std::min(it->second, amount * static_cast<int64_t>(kPremiumRateMax));
+      const int64_t premium = MatchedPremium(issued, wallet);
       ProgramFlow& flow = (*vouchers)[day];
       flow.coin += amount + premium;
       flow.premium += premium;
       flow.wallets.insert(wallet);
     }
     for (const auto& [wallet, amount] : issued.funded) {
-      auto it = issued.bought.find(wallet);
-      const int64_t premium =
-          it == issued.bought.end()
-              ? 0
-              : std::min(amount, it->second * static_cast<int64_t>(kPremiumRateMax));
+      const int64_t premium = MatchedPremium(issued, wallet);
       if (amount == premium) continue;
       ProgramFlow& flow = (*funded)[day];
       flow.coin += amount - premium;
