@@ -32,16 +32,19 @@ constexpr char kUsage[] = R"(pos: the shop's counter tool.
 
 Usage: pos COMMAND [OPTIONS]
 Offline:
-  mpm --account HEX --name NAME --city CITY [--amount N --payment-id ID] [--asset N] [--terminal LABEL]
-      [--category MCC] [--png FILE]
-        print a merchant-presented QR code (and its payload text): dynamic with --amount and --payment-id
-        (one payment), static without (the customer enters the amount)
+  mpm --account HEX --name NAME --city CITY [--asset N] [--terminal LABEL] [--category MCC] [--png FILE]
+        print a static merchant-presented QR code (and its payload text) to put on the counter: the
+        customer enters the amount
   read-code CODE    decode a customer-presented code: whose wallet, nonce, issued, expires (the signature
                     and the one-time use are checked by the ledger when charging)
   init-terminal --key FILE   create this terminal's key (sealed under a passphrase); register the printed
                     public key: ledgerctl register-key --account MERCHANT --terminal ID --public-key HEX
 Online (common options: --addr HOST:PORT[,...] --key FILE --merchant HEX --terminal ID):
   charge --payment-id ID --amount N --code LC1...      charge a scanned customer code
+  mpm --payment-id ID --amount N --name NAME --city CITY [--lifetime SECONDS] [--category MCC] [--png FILE]
+                    register a one-payment code with the ledger and show it (QR and payload text); the
+                    customer's wallet must pay exactly N before it expires (default 300 s, at most
+                    3600); poll with status
   status --payment-id ID                               look a payment up
   cancel --payment-id ID                               same day, before the close, nothing refunded
   refund --payment-id ID --refund-id ID --amount N     partial or full; never more than paid in total
@@ -66,6 +69,22 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+// Prints the payload as a terminal QR code and as text, and writes a PNG when `png` is not empty.
+int ShowQr(const std::string& payload, const std::string& png_path) {
+  absl::StatusOr<std::string> qr = wallet::QrTerminal(payload);
+  if (!qr.ok()) return Fail(qr.status());
+  std::printf("%s\n%s\n", qr->c_str(), payload.c_str());
+  if (!png_path.empty()) {
+    absl::StatusOr<std::string> png = wallet::QrPng(payload);
+    if (!png.ok()) return Fail(png.status());
+    std::ofstream out(png_path, std::ios::binary);
+    out << *png;
+    if (!out) return Fail(absl::UnavailableError("cannot write " + png_path));
+    std::printf("QR code written to %s\n", png_path.c_str());
+  }
+  return 0;
+}
+
 int Mpm(const std::map<std::string, std::string>& o) {
   auto get = [&](const char* name) { return o.count(name) ? o.at(name) : std::string(); };
   std::optional<ledger::Id128> account = ledger::Id128::FromHex(get("account"));
@@ -77,27 +96,11 @@ int Mpm(const std::map<std::string, std::string>& o) {
   p.terminal_label = get("terminal");
   if (o.count("category")) p.merchant_category = get("category");
   if (o.count("asset")) p.asset = static_cast<uint32_t>(std::strtoul(get("asset").c_str(), nullptr, 10));
-  p.dynamic = o.count("amount") > 0;
-  if (p.dynamic) {
-    p.amount = std::strtoll(get("amount").c_str(), nullptr, 10);
-    p.payment_id = get("payment-id");
-  } else if (o.count("payment-id")) {
-    Usage("--payment-id needs --amount (a static code has neither)");
-  }
+  p.dynamic = false;
+  if (o.count("payment-id")) Usage("--payment-id: a static code has none (for one payment, see mpm --amount)");
   absl::StatusOr<std::string> payload = BuildMpm(p);
   if (!payload.ok()) return Fail(payload.status());
-  absl::StatusOr<std::string> qr = wallet::QrTerminal(*payload);
-  if (!qr.ok()) return Fail(qr.status());
-  std::printf("%s\n%s\n", qr->c_str(), payload->c_str());
-  if (o.count("png")) {
-    absl::StatusOr<std::string> png = wallet::QrPng(*payload);
-    if (!png.ok()) return Fail(png.status());
-    std::ofstream out(get("png"), std::ios::binary);
-    out << *png;
-    if (!out) return Fail(absl::UnavailableError("cannot write " + get("png")));
-    std::printf("QR code written to %s\n", get("png").c_str());
-  }
-  return 0;
+  return ShowQr(*payload, get("png"));
 }
 
 int ReadCode(const std::vector<std::string>& positional) {
@@ -153,6 +156,12 @@ void PrintReply(const ledger::v1::PosReply& reply) {
                 static_cast<long long>(p.amount()), p.state().c_str(), static_cast<long long>(p.refunded()),
                 p.business_day(), p.terminal_id().c_str());
   }
+  if (reply.expires_at() != 0) {
+    const uint64_t now_ns = WallClockMs() * 1'000'000;
+    const uint64_t left = reply.expires_at() > now_ns ? (reply.expires_at() - now_ns) / 1'000'000'000 : 0;
+    std::printf("expires   in %llu s (ledger clock %llu ns)\n", static_cast<unsigned long long>(left),
+                static_cast<unsigned long long>(reply.expires_at()));
+  }
   if (reply.result() == ledger::v1::EXCEEDS_BALANCE) {
     std::printf("available %lld\n", static_cast<long long>(reply.available()));
   }
@@ -191,6 +200,15 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
     body.set_amount(Number(o, "amount"));
     body.set_cpm(Need(o, "code"));
     status = call("CreatePayment", body, &S::CreatePayment);
+  } else if (command == "mpm") {
+    ledger::v1::CreateMpmRequest body;
+    body.set_payment_id(Need(o, "payment-id"));
+    body.set_amount(Number(o, "amount"));
+    body.set_merchant_name(Need(o, "name"));
+    body.set_merchant_city(Need(o, "city"));
+    if (o.count("category")) body.set_merchant_category(o.at("category"));
+    if (o.count("lifetime")) body.set_lifetime_seconds(static_cast<uint32_t>(Number(o, "lifetime")));
+    status = call("CreateMpm", body, &S::CreateMpm);
   } else if (command == "status" || command == "cancel") {
     ledger::v1::PaymentIdRequest body;
     body.set_payment_id(Need(o, "payment-id"));
@@ -232,6 +250,9 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
     std::fprintf(stderr, "pos: %s\n", status.error_message().c_str());
     return 1;
   }
+  if (!reply.mpm_payload().empty()) {
+    if (int shown = ShowQr(reply.mpm_payload(), o.count("png") ? o.at("png") : ""); shown != 0) return shown;
+  }
   PrintReply(reply);
   return reply.result() == ledger::v1::OK ? 0 : 1;
 }
@@ -268,10 +289,10 @@ int Run(int argc, char** argv) {
     std::printf("%s", kUsage);
     return 0;
   }
-  if (command == "mpm") return Mpm(options);
+  if (command == "mpm" && !options.count("amount")) return Mpm(options);
   if (command == "read-code") return ReadCode(positional);
   if (command == "init-terminal") return InitTerminal(options);
-  if (command == "charge" || command == "status" || command == "cancel" || command == "refund" ||
+  if (command == "charge" || command == "mpm" || command == "status" || command == "cancel" || command == "refund" ||
       command == "close-day" || command == "cash-out" || command == "pay-supplier" || command == "card-charge") {
     return Online(command, options);
   }

@@ -7,10 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/core/keys.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/query.h"
 #include "ledger/core/tasks.h"
 #include "ledger/server/status_util.h"
+#include "merchant/emvco.h"
 #include "merchant/pos_auth.h"
 
 namespace merchant {
@@ -38,6 +40,20 @@ void TotalsToProto(const std::string& terminal, const ledger::DayTotals& t, v1::
   out->set_net(t.net());
 }
 
+// Fields checked before anything reaches the ledger, so that a malformed request decides nothing (no
+// id, code or nonce used up) and says which field is wrong.
+grpc::Status CheckId(const std::string& id, const char* field) {
+  if (ledger::ValidPosId(id)) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      absl::StrCat(field, ": 1 to ", ledger::kPosIdLengthMax, " printable ASCII characters"));
+}
+
+grpc::Status CheckAmount(int64_t amount, int64_t max, const char* field = "amount") {
+  if (amount > 0 && amount <= max) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      absl::StrCat(field, ": ", amount, " is outside 1..", max));
+}
+
 }  // namespace
 
 template <typename Body>
@@ -58,12 +74,6 @@ grpc::Status PosService::Authenticate(const char* method, const SignedRequest& i
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                         absl::StrCat("terminal ", in.terminal_id(), " of merchant ", id->ToHex(), " is not registered"));
   }
-  // Limited only once the terminal is known to be registered: unknown ids cannot grow the buckets.
-  if (!limiter_.Take(in.merchant_id() + in.terminal_id(), clock_->NowNanos())) {
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat("terminal ", in.terminal_id(), ": more than ", limiter_.requests_per_second(),
-                                     " requests per second; slow down"));
-  }
   const std::string signed_bytes = PosSignedBytes(method, in.merchant_id(), in.terminal_id(), in.timestamp_ms(), in.body());
   if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(in.signature().data()),
                                   reinterpret_cast<const unsigned char*>(signed_bytes.data()), signed_bytes.size(),
@@ -76,6 +86,13 @@ grpc::Status PosService::Authenticate(const char* method, const SignedRequest& i
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         absl::StrCat("timestamp_ms: ", skew / 1000, " s off the ledger's clock (window ",
                                      kRequestWindowMs / 1000, " s)"));
+  }
+  // Limited only once the request is the terminal's own (registered key, good signature, fresh): nobody
+  // else can spend a terminal's allowance, and unknown ids cannot grow the buckets.
+  if (!limiter_.Take(in.merchant_id() + in.terminal_id(), clock_->NowNanos())) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("terminal ", in.terminal_id(), ": more than ", limiter_.requests_per_second(),
+                                     " requests per second; slow down"));
   }
   if (!body->ParseFromString(in.body())) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -100,7 +117,22 @@ grpc::Status PosService::Submit(ledger::Command command, PosReply* reply) {
 
 void PosService::FillPayment(const AccountId& merchant, const std::string& payment_id, PosReply* reply) {
   std::optional<ledger::PaymentRecord> record = ledger::LookupPayment(node_->state(), merchant, payment_id);
-  if (!record) return;
+  if (!record) {
+    // A registered MPM code nobody has paid yet.
+    std::string bytes;
+    if (!node_->state().Get(ledger::keys::MpmOrder(merchant, payment_id), &bytes)) return;
+    std::optional<ledger::MpmOrderRecord> order = ledger::DecodeMpmOrder(bytes);
+    if (!order) return;
+    v1::PosPayment* out = reply->mutable_payment();
+    out->set_payment_id(payment_id);
+    out->set_amount(order->request.amount);
+    out->set_terminal_id(order->request.terminal);
+    out->set_timestamp(order->timestamp);
+    out->set_result(v1::OK);
+    out->set_state(clock_->NowNanos() < order->expires_at ? "awaiting" : "expired");
+    reply->set_expires_at(order->expires_at);
+    return;
+  }
   v1::PosPayment* out = reply->mutable_payment();
   out->set_payment_id(record->request.payment_id);
   out->set_payer_account_id(record->request.payer.ToBytes());
@@ -123,10 +155,55 @@ grpc::Status PosService::CreatePayment(grpc::ServerContext*, const SignedRequest
   AccountId merchant;
   if (grpc::Status auth = Authenticate("CreatePayment", *in, &body, &merchant); !auth.ok()) return auth;
   if (body.cpm().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "cpm: the scanned code is required");
+  if (grpc::Status bad = CheckId(body.payment_id(), "payment_id"); !bad.ok()) return bad;
+  if (grpc::Status bad = CheckAmount(body.amount(), ledger::kAmountMax); !bad.ok()) return bad;
   grpc::Status status =
       Submit(ledger::PosPayment{merchant, body.payment_id(), AccountId{}, body.amount(), in->terminal_id(), body.cpm()},
              reply);
   if (status.ok()) FillPayment(merchant, body.payment_id(), reply);
+  return status;
+}
+
+grpc::Status PosService::CreateMpm(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::CreateMpmRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("CreateMpm", *in, &body, &merchant); !auth.ok()) return auth;
+  if (grpc::Status bad = CheckId(body.payment_id(), "payment_id"); !bad.ok()) return bad;
+  if (grpc::Status bad = CheckAmount(body.amount(), kAmountMax); !bad.ok()) return bad;
+  if (body.lifetime_seconds() > ledger::kMpmLifetimeSecondsMax) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("lifetime_seconds: ", body.lifetime_seconds(), " is over ",
+                                     ledger::kMpmLifetimeSecondsMax, " (0 means ",
+                                     ledger::kMpmLifetimeSecondsDefault, ")"));
+  }
+  std::optional<ledger::Account> account = ledger::LookupAccount(node_->state(), merchant);
+  if (!account) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("merchant_id: no account ", merchant.ToHex()));
+  }
+  // The payload first: a name or city that does not fit fails here, before the ledger registers anything.
+  MpmPayload payload;
+  payload.dynamic = true;
+  payload.merchant_account = merchant.ToHex();
+  payload.asset = account->asset;
+  payload.payment_id = body.payment_id();
+  payload.amount = body.amount();
+  if (!body.merchant_category().empty()) payload.merchant_category = body.merchant_category();
+  payload.merchant_name = body.merchant_name();
+  payload.merchant_city = body.merchant_city();
+  // The terminal's id when it fits the label field; the ledger holds the order's terminal either way.
+  if (in->terminal_id().size() <= kTerminalLabelLengthMax) payload.terminal_label = in->terminal_id();
+  absl::StatusOr<std::string> text = BuildMpm(payload);
+  if (!text.ok()) return ledger::ToGrpcStatus(text.status());
+  ledger::PosMpmOrder order;
+  order.merchant = merchant;
+  order.payment_id = body.payment_id();
+  order.amount = body.amount();
+  order.terminal = in->terminal_id();
+  order.lifetime_seconds = body.lifetime_seconds() == 0 ? ledger::kMpmLifetimeSecondsDefault : body.lifetime_seconds();
+  grpc::Status status = Submit(std::move(order), reply);
+  if (!status.ok() || reply->result() != v1::OK) return status;
+  reply->set_mpm_payload(*text);
+  FillPayment(merchant, body.payment_id(), reply);
   return status;
 }
 
@@ -137,6 +214,8 @@ grpc::Status PosService::CardPayment(grpc::ServerContext*, const SignedRequest* 
   if (body.staff_id().empty() || body.staff_id().size() > ledger::kStaffIdLengthMax) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "staff_id: 1 to 32 characters (who operated the card)");
   }
+  if (grpc::Status bad = CheckId(body.payment_id(), "payment_id"); !bad.ok()) return bad;
+  if (grpc::Status bad = CheckAmount(body.amount(), ledger::kAmountMax); !bad.ok()) return bad;
   ledger::PosPayment payment{merchant, body.payment_id(), AccountId{}, body.amount(), in->terminal_id(), ""};
   payment.card = body.card_number();
   payment.staff = body.staff_id();
@@ -153,6 +232,7 @@ grpc::Status PosService::GetPayment(grpc::ServerContext*, const SignedRequest* i
   v1::PaymentIdRequest body;
   AccountId merchant;
   if (grpc::Status auth = Authenticate("GetPayment", *in, &body, &merchant); !auth.ok()) return auth;
+  if (grpc::Status bad = CheckId(body.payment_id(), "payment_id"); !bad.ok()) return bad;
   FillPayment(merchant, body.payment_id(), reply);
   if (!reply->has_payment()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("payment_id: no payment \"", body.payment_id(), "\""));
@@ -165,6 +245,7 @@ grpc::Status PosService::CancelPayment(grpc::ServerContext*, const SignedRequest
   v1::PaymentIdRequest body;
   AccountId merchant;
   if (grpc::Status auth = Authenticate("CancelPayment", *in, &body, &merchant); !auth.ok()) return auth;
+  if (grpc::Status bad = CheckId(body.payment_id(), "payment_id"); !bad.ok()) return bad;
   grpc::Status status = Submit(ledger::PosCancel{merchant, body.payment_id()}, reply);
   if (status.ok()) FillPayment(merchant, body.payment_id(), reply);
   return status;
@@ -174,6 +255,9 @@ grpc::Status PosService::RefundPayment(grpc::ServerContext*, const SignedRequest
   v1::RefundPaymentRequest body;
   AccountId merchant;
   if (grpc::Status auth = Authenticate("RefundPayment", *in, &body, &merchant); !auth.ok()) return auth;
+  if (grpc::Status bad = CheckId(body.payment_id(), "payment_id"); !bad.ok()) return bad;
+  if (grpc::Status bad = CheckId(body.refund_id(), "refund_id"); !bad.ok()) return bad;
+  if (grpc::Status bad = CheckAmount(body.amount(), ledger::kAmountMax); !bad.ok()) return bad;
   grpc::Status status =
       Submit(ledger::PosRefund{merchant, body.payment_id(), body.refund_id(), body.amount()}, reply);
   if (status.ok()) FillPayment(merchant, body.payment_id(), reply);
@@ -197,6 +281,8 @@ grpc::Status PosService::CashOut(grpc::ServerContext*, const SignedRequest* in, 
   v1::CashOutRequest body;
   AccountId merchant;
   if (grpc::Status auth = Authenticate("CashOut", *in, &body, &merchant); !auth.ok()) return auth;
+  if (grpc::Status bad = CheckId(body.cashout_id(), "cashout_id"); !bad.ok()) return bad;
+  if (grpc::Status bad = CheckAmount(body.amount(), ledger::kAmountMax); !bad.ok()) return bad;
   grpc::Status status = Submit(ledger::PosCashOut{merchant, body.cashout_id(), body.amount(), body.member()}, reply);
   std::string bytes;
   if (status.ok() && node_->state().Get(ledger::keys::CashOut(merchant, body.cashout_id()), &bytes)) {
@@ -209,6 +295,8 @@ grpc::Status PosService::PaySupplier(grpc::ServerContext*, const SignedRequest* 
   v1::SupplierPaymentRequest body;
   AccountId merchant;
   if (grpc::Status auth = Authenticate("PaySupplier", *in, &body, &merchant); !auth.ok()) return auth;
+  if (grpc::Status bad = CheckId(body.payment_id(), "payment_id"); !bad.ok()) return bad;
+  if (grpc::Status bad = CheckAmount(body.amount(), ledger::kAmountMax); !bad.ok()) return bad;
   std::optional<AccountId> supplier = ledger::Id128::FromBytes(body.supplier_account_id());
   if (!supplier) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "supplier_account_id: must be 16 bytes");
   grpc::Status status =

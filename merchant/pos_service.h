@@ -3,7 +3,8 @@
 // (merchant/pos_auth.h: registered key, signature, timestamp window, per-terminal rate limit), converts
 // the body to a core command (ledger/core/pos.h holds every rule) and reports the outcome.
 //
-// Errors: INVALID_ARGUMENT (malformed envelope or body, naming the field), PERMISSION_DENIED (unknown
+// Errors: INVALID_ARGUMENT (malformed envelope or body, naming the field: ids, amounts outside 1..limit;
+// such a request reaches nothing and uses nothing up), PERMISSION_DENIED (unknown
 // terminal, signature mismatch), FAILED_PRECONDITION (timestamp outside the window), RESOURCE_EXHAUSTED
 // (the terminal's rate limit), UNAVAILABLE (as for the Ledger service: retry the same request). Business
 // outcomes (refused payment, refund too large, day closed, ...) are PosReply.result in an OK reply.
@@ -33,6 +34,7 @@ class PosService final : public ledger::v1::Pos::Service {
   using SignedRequest = ledger::v1::SignedRequest;
   using PosReply = ledger::v1::PosReply;
   grpc::Status CreatePayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status CreateMpm(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status CardPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status GetPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status CancelPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;

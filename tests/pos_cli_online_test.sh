@@ -42,9 +42,17 @@ pos pay-supplier --id inv-1 --supplier 21 --amount 200 | grep -q "^fee       1$"
 "$LEDGERCTL" --addr "$ADDR" account a1 | grep -q "balance 9100" || fail "alice's balance: $("$LEDGERCTL" --addr "$ADDR" account a1)"
 # The resident's side: balance, a merchant-presented code shown by the terminal, a send to a neighbour.
 "$WALLET" balance --addr "$ADDR" --account a1 | grep -q "balance 9100  available 9100" || fail "wallet balance"
-PAYLOAD="$("$POS" mpm --account 20 --name "Sakura Market" --city Tsuruoka --amount 250 --payment-id mpm-1 | grep '^000201')"
+pos mpm --payment-id mpm-1 --amount 250 --name "Sakura Market" --city Tsuruoka --png "$D/mpm.png" >"$D/mpm.out" ||
+  fail "mpm: $(cat "$D/mpm.out")"
+grep -q "mpm-1  250  awaiting" "$D/mpm.out" || fail "registered code: $(cat "$D/mpm.out")"
+grep -Eq "^expires   in (2[0-9][0-9]|300) s" "$D/mpm.out" || fail "code lifetime: $(cat "$D/mpm.out")"
+PAYLOAD="$(grep '^000201' "$D/mpm.out")"
+"$WALLET" scan "$PAYLOAD" | grep -q "amount    250" || fail "wallet scan"
+pos status --payment-id mpm-1 | grep -q "mpm-1  250  awaiting" || fail "terminal sees the code awaiting payment"
 "$WALLET" pay --addr "$ADDR" --key "$D/alice.key" --account a1 "$PAYLOAD" | grep -q "^result ok$" || fail "wallet pay"
 pos status --payment-id mpm-1 | grep -q "mpm-1  250  captured" || fail "terminal sees the MPM payment"
+pos mpm --payment-id mpm-2 --amount 0 --name Shop --city T 2>"$D/err" && fail "amount 0"
+grep -q "amount: 0 is outside 1..9999999999999" "$D/err" || fail "amount message: $(cat "$D/err")"
 ctl create-account --id a2 --asset 1 --kind wallet --non-negative
 "$WALLET" send --addr "$ADDR" --key "$D/alice.key" --account a1 --to a2 --amount 50 --id 5e1 | grep -q "^result ok$" || fail "send"
 "$WALLET" send --addr "$ADDR" --key "$D/alice.key" --account a1 --to a2 --amount 50 --id 5e1 | grep -q "already decided" ||
@@ -70,7 +78,11 @@ grep -q "wrong PIN .* staff sato (centre)  shop 20 terminal REG-1  payment card-
   grep -q "card payment .* staff sato (centre)" "$D/ops.out" || fail "staff operations: $(cat "$D/ops.out")"
 
 # The city's payout run: a second cash-out, then the bank CSV and the settlement report of today.
-pos cash-out --id co-2 --amount 800 --member | grep -q "^fee       8$" || fail "member cash-out fee"
+# The member rate is the operator's register, not the terminal's say-so.
+pos cash-out --id co-2 --amount 800 --member >"$D/member.out" && fail "member rate without the register"
+grep -q "^result    not_a_chamber_member$" "$D/member.out" || fail "member refusal: $(cat "$D/member.out")"
+ctl merchant-profile --account 20 --member yes
+pos cash-out --id co-2 --amount 800 | grep -q "^fee       8$" || fail "member cash-out fee"
 TODAY="$(TZ=Asia/Tokyo date +%F)"
 printf 'merchant,bank_code,branch_code,account_type,account_number,account_holder\n20,0155,201,普通,1234567,Sakura Market\n' \
   >"$D/payees.csv"

@@ -5,7 +5,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include "gtest/gtest.h"
+#include "absl/strings/str_cat.h"
 #include "ledger/client/client.h"
+#include "ledger/core/limits.h"
 #include "merchant/pos_auth.h"
 #include "merchant/pos_client.h"
 #include "tests/ledger_process.h"
@@ -191,14 +193,50 @@ TEST_F(PosE2eTest, AShoppingDay) {
   EXPECT_EQ(reply.day(0).net(), 500);
   EXPECT_EQ(reply.day(1).terminal_id(), "REG-1");
 
-  // Cash out 300 at 1.5 %: fee 4 (4.5 rounded down); pay a supplier 150 at 1 % (fee 1, on top).
+  // A sale after the close is booked on the next open day, not in the frozen report; it can still be
+  // cancelled today, and that cancel is counted on that next day too.
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("order-3", 100, Code(4)), &reply).ok());
+  ASSERT_EQ(reply.result(), v1::OK);
+  EXPECT_GT(reply.payment().business_day(), today);
+  ASSERT_TRUE(Call(&S::CloseDay, "CloseDay", close, &reply).ok());
+  EXPECT_TRUE(reply.duplicate());
+  EXPECT_EQ(reply.day(0).payments(), 2u);
+  EXPECT_EQ(reply.day(0).gross(), 1'700);
+  which.set_payment_id("order-3");
+  ASSERT_TRUE(Call(&S::CancelPayment, "CancelPayment", which, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+
+  // Cash out 100 at 1.5 %: fee 1 (1.5 rounded down). The terminal cannot declare chamber membership:
+  // asking for the member rate is refused and decides nothing, so the same id then works at the normal
+  // rate. Pay a supplier 150 at 1 % (fee 1, on top).
   EXPECT_EQ(Balance(kShop), 500);
   v1::CashOutRequest cashout;
   cashout.set_cashout_id("co-1");
-  cashout.set_amount(300);
+  cashout.set_amount(100);
+  cashout.set_member(true);
+  ASSERT_TRUE(Call(&S::CashOut, "CashOut", cashout, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::NOT_A_CHAMBER_MEMBER);
+  EXPECT_EQ(Balance(kShop), 500);
+  cashout.set_member(false);
   ASSERT_TRUE(Call(&S::CashOut, "CashOut", cashout, &reply).ok());
   EXPECT_EQ(reply.result(), v1::OK);
-  EXPECT_EQ(reply.fee(), 4);
+  EXPECT_EQ(reply.fee(), 1);
+  // Once the operator's register lists the shop, its cash-outs get the member rate: 200 at 1 % is 2 (3 at
+  // the normal rate), whether or not the terminal asks.
+  v1::SetMerchantProfilesRequest profiles;
+  v1::MerchantProfile* profile = profiles.add_profiles();
+  profile->set_merchant_id(IdBytes(kShop));
+  profile->set_chamber_member(true);
+  v1::CreateReply set;
+  ASSERT_TRUE(ledger_->SetMerchantProfiles(ContextWithDeadline(kTimeout).get(), profiles, &set).ok());
+  ASSERT_EQ(set.results(0).result(), v1::OK);
+  cashout.set_cashout_id("co-2");
+  cashout.set_amount(200);
+  ASSERT_TRUE(Call(&S::CashOut, "CashOut", cashout, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  EXPECT_EQ(reply.fee(), 2);
+  EXPECT_EQ(Balance(kShop), 200);
+  EXPECT_EQ(Balance(kFees), 3);
   v1::SupplierPaymentRequest supplier;
   supplier.set_payment_id("inv-1");
   supplier.set_supplier_account_id(IdBytes(kSupplier));
@@ -208,7 +246,7 @@ TEST_F(PosE2eTest, AShoppingDay) {
   EXPECT_EQ(reply.fee(), 1);
   EXPECT_EQ(Balance(kShop), 49);
   EXPECT_EQ(Balance(kSupplier), 150);
-  EXPECT_EQ(Balance(kFees), 5);
+  EXPECT_EQ(Balance(kFees), 4);
 }
 
 TEST_F(PosE2eTest, BadRequestsChangeNothing) {
@@ -241,8 +279,28 @@ TEST_F(PosE2eTest, BadRequestsChangeNothing) {
                                                                             garbage.timestamp_ms(), garbage.body())));
   status = pos_->CreatePayment(ContextWithDeadline(kTimeout).get(), garbage, &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // Amounts outside 1..limit and malformed ids are refused before the ledger: the payment id and the
+  // customer's code stay unused, so the corrected charge goes through with both.
+  const std::string code = Code(16);
+  for (int64_t amount : {int64_t{0}, int64_t{-5}, kAmountMax + 1}) {
+    status = Call(&S::CreatePayment, "CreatePayment", Charge("x7", amount, code), &reply);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(status.error_message(), absl::StrCat("amount: ", amount, " is outside 1..", kAmountMax));
+  }
+  status = Call(&S::CreatePayment, "CreatePayment", Charge(std::string(65, 'p'), 100, code), &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "payment_id: 1 to 64 printable ASCII characters");
+  v1::RefundPaymentRequest refund;
+  refund.set_payment_id("x7");
+  refund.set_refund_id("r-x7");
+  refund.set_amount(0);
+  EXPECT_EQ(Call(&S::RefundPayment, "RefundPayment", refund, &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Balance(kAlice), 10'000);
   EXPECT_EQ(Balance(kShop), 0);
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("x7", 100, code), &reply).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  EXPECT_FALSE(reply.duplicate());
+  EXPECT_EQ(Balance(kShop), 100);
 }
 
 // Merchant-presented codes and resident-to-resident sends, signed by Alice's wallet key.
@@ -258,35 +316,87 @@ TEST_F(PosE2eTest, WalletPaysShopCodesAndSends) {
         wallet::SignWalletRequest(keys ? *keys : alice_, IdBytes(account), method, body, WallClockMs(), nonce);
     return std::make_pair((wallet_.get()->*rpc)(ContextWithDeadline(kTimeout).get(), request, &reply), request);
   };
-  // The terminal shows a dynamic code for 800; Alice pays it; the terminal polls the payment id.
-  merchant::MpmPayload shown;
-  shown.merchant_account = Id128{0, kShop}.ToHex();
-  shown.payment_id = "mpm-1";
-  shown.amount = 800;
-  shown.merchant_name = "Sakura Market";
-  shown.merchant_city = "Tsuruoka";
-  shown.terminal_label = "REG-1";
-  v1::PayMpmRequest pay;
-  pay.set_payload(*merchant::BuildMpm(shown));
-  auto [status, sent] = call(&W::PayMpm, "PayMpm", pay, 101);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(reply.result(), v1::OK);
-  EXPECT_EQ(Balance(kAlice), 9'200);
+  // The terminal registers a dynamic code for 800 and shows the payload the ledger built; the terminal
+  // polls: awaiting.
+  using S = v1::Pos::Stub;
+  v1::CreateMpmRequest order;
+  order.set_payment_id("mpm-1");
+  order.set_amount(800);
+  order.set_merchant_name("Sakura Market");
+  order.set_merchant_city("Tsuruoka");
+  v1::PosReply registered;
+  ASSERT_TRUE(Call(&S::CreateMpm, "CreateMpm", order, &registered).ok());
+  ASSERT_EQ(registered.result(), v1::OK);
+  EXPECT_EQ(registered.payment().state(), "awaiting");
+  EXPECT_GT(registered.expires_at(), registered.timestamp());
+  absl::StatusOr<merchant::MpmPayload> shown = merchant::ParseMpm(registered.mpm_payload());
+  ASSERT_TRUE(shown.ok()) << shown.status();
+  EXPECT_EQ(shown->amount, 800);
+  EXPECT_EQ(shown->payment_id, "mpm-1");
+  EXPECT_EQ(shown->terminal_label, "REG-1");
   v1::PaymentIdRequest which;
   which.set_payment_id("mpm-1");
   v1::PosReply polled;
-  ASSERT_TRUE(Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &polled).ok());
+  ASSERT_TRUE(Call(&S::GetPayment, "GetPayment", which, &polled).ok());
+  EXPECT_EQ(polled.payment().state(), "awaiting");
+  // Alice edits the amount (and fixes the CRC): refused, nothing moves, and the id stays payable.
+  merchant::MpmPayload tampered = *shown;
+  tampered.amount = 1;
+  v1::PayMpmRequest pay;
+  pay.set_payload(*merchant::BuildMpm(tampered));
+  ASSERT_TRUE(call(&W::PayMpm, "PayMpm", pay, 100).first.ok());
+  EXPECT_EQ(reply.result(), v1::MPM_ORDER_MISMATCH);
+  // A dynamic code the shop never registered.
+  tampered = *shown;
+  tampered.payment_id = "made-up";
+  pay.set_payload(*merchant::BuildMpm(tampered));
+  ASSERT_TRUE(call(&W::PayMpm, "PayMpm", pay, 100).first.ok());
+  EXPECT_EQ(reply.result(), v1::MPM_ORDER_NOT_FOUND);
+  EXPECT_EQ(Balance(kAlice), 10'000);
+  // The terminal cannot take the registered id by a customer code either.
+  v1::PosReply charged;
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("mpm-1", 800, Code(7)), &charged).ok());
+  EXPECT_EQ(charged.result(), v1::MPM_ORDER_MISMATCH);
+  // The real code: paid (the same nonce 100 is still unspent, since nothing was paid with it).
+  pay.set_payload(registered.mpm_payload());
+  auto [status, sent] = call(&W::PayMpm, "PayMpm", pay, 100);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.result(), v1::OK);
+  EXPECT_EQ(Balance(kAlice), 9'200);
+  ASSERT_TRUE(Call(&S::GetPayment, "GetPayment", which, &polled).ok());
   EXPECT_EQ(polled.payment().state(), "captured");
   EXPECT_EQ(polled.payment().payer_account_id(), IdBytes(kAlice));
+  EXPECT_EQ(polled.payment().terminal_id(), "REG-1");
+  // Registering the same code again is a duplicate; the same id for another amount is refused.
+  ASSERT_TRUE(Call(&S::CreateMpm, "CreateMpm", order, &registered).ok());
+  EXPECT_TRUE(registered.duplicate());
+  order.set_amount(900);
+  ASSERT_TRUE(Call(&S::CreateMpm, "CreateMpm", order, &registered).ok());
+  EXPECT_EQ(registered.result(), v1::EXISTS_WITH_DIFFERENT_FIELDS);
+  EXPECT_TRUE(registered.mpm_payload().empty());
+  // Malformed registrations name the field and register nothing.
+  order.set_payment_id("mpm-2");
+  order.set_amount(0);
+  grpc::Status bad = Call(&S::CreateMpm, "CreateMpm", order, &registered);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error_message(), "amount: 0 is outside 1..9999999999999");
+  order.set_amount(10);
+  order.set_merchant_name(std::string(26, 'x'));
+  bad = Call(&S::CreateMpm, "CreateMpm", order, &registered);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("merchant_name"), std::string::npos) << bad.error_message();
+  which.set_payment_id("mpm-2");
+  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &polled).error_code(), grpc::StatusCode::NOT_FOUND);
   // The very same envelope again (a replay): the original outcome, nothing moves.
   ASSERT_TRUE(wallet_->PayMpm(ContextWithDeadline(kTimeout).get(), sent, &reply).ok());
   EXPECT_TRUE(reply.duplicate());
   EXPECT_EQ(Balance(kAlice), 9'200);
   // A static shop code: Alice enters the amount and the wallet names the payment.
-  shown.dynamic = false;
-  shown.payment_id.clear();
-  shown.amount = 0;
-  pay.set_payload(*merchant::BuildMpm(shown));
+  merchant::MpmPayload counter = *shown;
+  counter.dynamic = false;
+  counter.payment_id.clear();
+  counter.amount = 0;
+  pay.set_payload(*merchant::BuildMpm(counter));
   pay.set_amount(100);
   pay.set_payment_id("alice-0001");
   ASSERT_TRUE(call(&W::PayMpm, "PayMpm", pay, 102).first.ok());
@@ -412,6 +522,54 @@ TEST_F(PosE2eTest, TerminalRateLimit) {
     if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) ++exhausted;
   }
   EXPECT_GE(exhausted, 4) << "8 requests at once against a burst of 3";
+}
+
+// Requests that are not the terminal's own (wrong key) are refused without spending its allowance.
+TEST_F(PosE2eTest, ForgedRequestsDoNotSpendATerminalsAllowance) {
+  StartServer({"--pos_requests_per_second=0.1", "--pos_burst=2"});
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  v1::PosReply reply;
+  v1::PaymentIdRequest which;
+  which.set_payment_id("none");
+  const Terminal forger{IdBytes(kShop), "REG-1", wallet::GenerateKeyPair()};
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &reply, &forger).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  EXPECT_EQ(Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &reply).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &reply).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &reply).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+// The per-wallet limit: a burst of 2 at 0.1 per second; forged requests spend none of it.
+TEST_F(PosE2eTest, WalletRateLimit) {
+  StartServer({"--wallet_requests_per_second=0.1", "--wallet_burst=2"});
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  v1::SendRequest send;
+  send.set_to_account_id(IdBytes(kBob));
+  send.set_amount(1);
+  v1::WalletReply reply;
+  auto sign = [&](const wallet::KeyPair& keys, uint64_t n) {
+    send.set_transfer_id(IdBytes(0x7a7e, n));
+    return wallet::SignWalletRequest(keys, IdBytes(kAlice), "Send", send, WallClockMs(), n);
+  };
+  const wallet::KeyPair mallory = wallet::GenerateKeyPair();
+  for (uint64_t n = 1; n <= 10; ++n) {
+    EXPECT_EQ(wallet_->Send(ContextWithDeadline(kTimeout).get(), sign(mallory, n), &reply).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  for (uint64_t n = 11; n <= 12; ++n) {
+    ASSERT_TRUE(wallet_->Send(ContextWithDeadline(kTimeout).get(), sign(alice_, n), &reply).ok());
+    EXPECT_EQ(reply.result(), v1::OK);
+  }
+  const grpc::Status limited = wallet_->Send(ContextWithDeadline(kTimeout).get(), sign(alice_, 13), &reply);
+  EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(limited.error_message(), absl::StrCat("wallet ", Id128{0, kAlice}.ToHex(),
+                                                  ": more than 0.1 requests per second; slow down"));
+  EXPECT_EQ(Balance(kBob), 2);
 }
 
 }  // namespace

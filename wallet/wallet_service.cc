@@ -59,8 +59,22 @@ grpc::Status WalletService::PayMpm(grpc::ServerContext*, const v1::WalletRequest
     }
     payment.amount = payload->amount;
     payment.payment_id = payload->payment_id;
+    // The shop's terminal registered the code (Pos.CreateMpm); the core checks the amount and expiry
+    // against that registration, so an edited payload cannot pay less under the shop's payment id.
+    std::string order;
+    if (!node_->state().Get(ledger::keys::MpmOrder(payment.merchant, payment.payment_id), &order)) {
+      reply->set_result(v1::MPM_ORDER_NOT_FOUND);
+      return grpc::Status::OK;
+    }
   } else {
-    if (body.amount() <= 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "amount: a static code needs the amount");
+    if (body.amount() <= 0 || body.amount() > merchant::kAmountMax) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("amount: a static code needs the amount, 1..", merchant::kAmountMax));
+    }
+    if (!ledger::ValidPosId(body.payment_id()) && !body.payment_id().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("payment_id: 1 to ", ledger::kPosIdLengthMax, " printable ASCII characters"));
+    }
     if (body.payment_id().empty()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "payment_id: a static code needs the wallet's payment id");
     }

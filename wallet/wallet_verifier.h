@@ -41,12 +41,6 @@ class WalletVerifier {
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                           absl::StrCat("wallet ", id->ToHex(), " has no registered key"));
     }
-    // Limited only once the wallet is known to exist with a key: unknown ids cannot grow the buckets.
-    if (!limiter_.Take(in.account_id(), clock_->NowNanos())) {
-      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("wallet ", id->ToHex(), ": more than ", limiter_.requests_per_second(),
-                                       " requests per second; slow down"));
-    }
     const std::string signed_bytes =
         WalletSignedBytes(method, in.account_id(), in.timestamp_ms(), in.nonce(), in.body());
     if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(in.signature().data()),
@@ -61,6 +55,13 @@ class WalletVerifier {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                           absl::StrCat("timestamp_ms: ", skew / 1000, " s off the ledger's clock (window ",
                                        kWalletRequestWindowMs / 1000, " s)"));
+    }
+    // Limited only once the request is the wallet's own (registered key, good signature, fresh): nobody
+    // else can spend a wallet's allowance, and unknown ids cannot grow the buckets.
+    if (!limiter_.Take(in.account_id(), clock_->NowNanos())) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("wallet ", id->ToHex(), ": more than ", limiter_.requests_per_second(),
+                                       " requests per second; slow down"));
     }
     if (!body->ParseFromString(in.body())) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

@@ -50,6 +50,8 @@ enum class CommandTag : uint8_t {
   kCreateCampaign = 31,
   kCloseCampaign = 32,
   kLinkAccount = 33,
+  kPosMpmOrder = 34,
+  kSetMerchantProfile = 35,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -178,6 +180,17 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
     e->U8(static_cast<uint8_t>(CommandTag::kLinkAccount));
     e->Id(link->wallet);
     e->Id(link->linked);
+  } else if (const auto* order = std::get_if<PosMpmOrder>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kPosMpmOrder));
+    e->Id(order->merchant);
+    e->Bytes(order->payment_id);
+    e->I64(order->amount);
+    e->Bytes(order->terminal);
+    e->U32(order->lifetime_seconds);
+  } else if (const auto* profile = std::get_if<SetMerchantProfile>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kSetMerchantProfile));
+    e->Id(profile->merchant);
+    e->U8(profile->chamber_member ? 1 : 0);
   } else if (const auto* erase = std::get_if<EraseStepData>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kEraseStepData));
     e->Id(erase->resident);
@@ -389,6 +402,21 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       link.wallet = d->Id();
       link.linked = d->Id();
       return link;
+    }
+    case CommandTag::kPosMpmOrder: {
+      PosMpmOrder order;
+      order.merchant = d->Id();
+      order.payment_id = d->Bytes();
+      order.amount = d->I64();
+      order.terminal = d->Bytes();
+      order.lifetime_seconds = d->U32();
+      return order;
+    }
+    case CommandTag::kSetMerchantProfile: {
+      SetMerchantProfile profile;
+      profile.merchant = d->Id();
+      profile.chamber_member = d->U8() != 0;
+      return profile;
     }
     case CommandTag::kEraseStepData: {
       EraseStepData erase;

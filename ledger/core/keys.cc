@@ -121,6 +121,12 @@ std::string Payment(const AccountId& merchant, std::string_view payment_id) {
   return MerchantKey(kPayment, merchant).append(payment_id);
 }
 
+std::string MpmOrder(const AccountId& merchant, std::string_view payment_id) {
+  return MerchantKey(kMpmOrder, merchant).append(payment_id);
+}
+
+std::string MerchantProfile(const AccountId& merchant) { return MerchantKey(kMerchantProfile, merchant); }
+
 std::string Refund(const AccountId& merchant, std::string_view refund_id) {
   return MerchantKey(kRefund, merchant).append(refund_id);
 }

@@ -54,6 +54,8 @@ inline constexpr char kCampaignAward = 'i';
 inline constexpr char kCampaignTally = 'g';
 inline constexpr char kAccountLink = 'l';
 inline constexpr char kRecentHistory = 'h';
+inline constexpr char kMpmOrder = 'd';
+inline constexpr char kMerchantProfile = 'f';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -78,6 +80,8 @@ std::string DayTotals(const AccountId& merchant, uint32_t business_day);
 std::string Fees(AssetId asset);
 std::string CashOut(const AccountId& merchant, std::string_view cashout_id);
 std::string SupplierPayment(const AccountId& payer, std::string_view payment_id);
+std::string MpmOrder(const AccountId& merchant, std::string_view payment_id);
+std::string MerchantProfile(const AccountId& merchant);
 std::string Key(const AccountId& account, std::string_view key_id);
 std::string Nonce(const AccountId& account, uint64_t nonce);
 std::string Card(std::string_view card);

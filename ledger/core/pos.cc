@@ -313,4 +313,56 @@ std::optional<StaffOperation> DecodeStaffOperation(std::string_view bytes) {
   return op;
 }
 
+std::string EncodeMpmOrder(const MpmOrderRecord& r) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.Id(r.request.merchant);
+  e.Bytes(r.request.payment_id);
+  e.I64(r.request.amount);
+  e.Bytes(r.request.terminal);
+  e.U32(r.request.lifetime_seconds);
+  e.U32(r.asset);
+  e.U64(r.timestamp);
+  e.U64(r.expires_at);
+  return out;
+}
+
+std::optional<MpmOrderRecord> DecodeMpmOrder(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  MpmOrderRecord r;
+  r.request.merchant = d.Id();
+  r.request.payment_id = d.Bytes();
+  r.request.amount = d.I64();
+  r.request.terminal = d.Bytes();
+  r.request.lifetime_seconds = d.U32();
+  r.asset = d.U32();
+  r.timestamp = d.U64();
+  r.expires_at = d.U64();
+  if (!d.done()) return std::nullopt;
+  return r;
+}
+
+std::string EncodeMerchantProfile(const MerchantProfile& p) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.Id(p.profile.merchant);
+  e.U8(p.profile.chamber_member ? 1 : 0);
+  e.U64(p.timestamp);
+  return out;
+}
+
+std::optional<MerchantProfile> DecodeMerchantProfile(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  MerchantProfile p;
+  p.profile.merchant = d.Id();
+  p.profile.chamber_member = d.U8() != 0;
+  p.timestamp = d.U64();
+  if (!d.done()) return std::nullopt;
+  return p;
+}
+
 }  // namespace ledger

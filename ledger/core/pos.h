@@ -10,7 +10,7 @@
 //    other fields give exists_with_different_fields. A refused payment stays refused (new id to retry).
 //  - PosRefund: merchant -> the payment's payer, amount <= paid - already refunded
 //    (refund_exceeds_payment otherwise); (merchant, refund_id) is decided once like a payment.
-//  - PosCancel: the whole payment back, only on its own business day, before that day is closed, and
+//  - PosCancel: the whole payment back, only until its booked business day ends or is closed, and
 //    only if nothing was refunded (day_closed / payment_refunded); cancelling twice is a duplicate.
 //  - PosCloseDay: freezes the day's report for the merchant (count, gross, cancelled, refunded, net per
 //    terminal); afterwards that day's payments can be refunded but not cancelled. A day in the future
@@ -23,8 +23,12 @@
 //  - PosCashOut: merchant -> issuer (amount - fee, retired) and merchant -> fee account (fee), both or
 //    neither; PosSupplierPayment: payer -> supplier MERCHANT (amount) and payer -> fee account (B2B fee on
 //    top), both or neither. Fees round down; ids are decided once, like payments.
-//  - Day totals: a payment and its cancel count on the payment's day; a refund counts on the day it is
-//    made, or on the next open day if that day is already closed (as POS systems book late refunds).
+//  - Day totals: a payment counts on the day it is made, or on the next open day if the merchant has
+//    already closed that day; its cancel counts on the payment's booked day; a refund counts on the day
+//    it is made, or on the next open day if that day is already closed (as POS systems book late
+//    refunds). A payment can be cancelled until its booked day ends or is closed.
+//  - Amounts: a payment's amount must be 1..kAmountMax (amount_must_be_positive, amount_exceeds_limit);
+//    such a payment decides nothing — neither its id nor the customer's code is used up.
 #ifndef LEDGER_CORE_POS_H_
 #define LEDGER_CORE_POS_H_
 
@@ -71,6 +75,46 @@ struct PosPayment {
     return merchant == other.merchant && payment_id == other.payment_id && payer == other.payer &&
            amount == other.amount && terminal == other.terminal && cpm == other.cpm && card == other.card;
   }
+};
+
+// A dynamic merchant-presented code, registered by the shop's terminal before it is shown (key d merchant
+// payment_id): the amount and payment id the customer's wallet must pay, and until when. The wallet's
+// payment under that id must carry exactly this amount (and this terminal, if it names one); anything
+// else is refused without deciding the id (mpm_order_mismatch), as is a payment after expires_at
+// (mpm_order_expired). A payment under a registered id must come from a wallet (mpm_order_mismatch
+// for a terminal's charge). Registered once per (merchant, payment_id); the same fields again are a
+// duplicate, others exists_with_different_fields, as is an id already used by a payment.
+inline constexpr uint32_t kMpmLifetimeSecondsDefault = 300;
+inline constexpr uint32_t kMpmLifetimeSecondsMax = 3600;
+struct PosMpmOrder {
+  AccountId merchant;
+  std::string payment_id;
+  int64_t amount = 0;
+  std::string terminal;
+  uint32_t lifetime_seconds = kMpmLifetimeSecondsDefault;  // 1..kMpmLifetimeSecondsMax.
+  bool SameRequest(const PosMpmOrder& o) const {
+    return merchant == o.merchant && payment_id == o.payment_id && amount == o.amount && terminal == o.terminal &&
+           lifetime_seconds == o.lifetime_seconds;
+  }
+};
+struct MpmOrderRecord {
+  PosMpmOrder request;
+  AssetId asset = 0;
+  Timestamp timestamp = 0;
+  Timestamp expires_at = 0;  // Payable while the ledger's clock is before this.
+};
+
+// The operator's register of a merchant account (key f merchant): whether the merchant belongs to the
+// chamber of commerce, which gives it the member cash-out rate. Replaced by a later setting. A terminal
+// cannot declare membership: a cash-out asking for the member rate of a merchant the register does not
+// list is refused (not_a_chamber_member) and decides nothing; a member gets the member rate either way.
+struct SetMerchantProfile {
+  AccountId merchant;
+  bool chamber_member = false;
+};
+struct MerchantProfile {
+  SetMerchantProfile profile;
+  Timestamp timestamp = 0;  // When it was last set.
 };
 
 inline constexpr size_t kCardNumberLengthMax = 19;   // Digits.
@@ -172,7 +216,8 @@ struct PosCashOut {
   AccountId merchant;
   std::string cashout_id;
   int64_t amount = 0;
-  bool member = false;
+  bool member = false;  // The terminal expects the member rate: refused unless the register lists it.
+                        // The register, not this flag, decides the rate (SetMerchantProfile).
   bool SameRequest(const PosCashOut& o) const {
     return merchant == o.merchant && cashout_id == o.cashout_id && amount == o.amount && member == o.member;
   }
@@ -270,6 +315,10 @@ std::optional<PosFees> DecodeFees(std::string_view bytes);
 std::string EncodeFeeRecord(const FeeRecord& record);
 std::optional<FeeRecord> DecodeFeeRecord(std::string_view bytes);
 std::optional<DayReport> DecodeDayReport(std::string_view bytes);
+std::string EncodeMpmOrder(const MpmOrderRecord& record);
+std::optional<MpmOrderRecord> DecodeMpmOrder(std::string_view bytes);
+std::string EncodeMerchantProfile(const MerchantProfile& profile);
+std::optional<MerchantProfile> DecodeMerchantProfile(std::string_view bytes);
 
 }  // namespace ledger
 

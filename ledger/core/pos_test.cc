@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ledger/core/keys.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/query.h"
 #include "ledger/core/test_util.h"
 #include "wallet/cpm.h"
@@ -160,12 +161,19 @@ TEST_F(PosTest, CloseDayFreezesTheReport) {
   const Outcome again = One(PosCloseDay{Id(kShop), 20260101});
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ(again.timestamp, closed.timestamp);
-  // After the close: no cancel; a refund is booked on the next open day, the frozen report stays.
+  // After the close: the day's payments cannot be cancelled; a payment or refund made now is booked on
+  // the next open day; the frozen report stays as it was.
+  EXPECT_EQ(One(PosCancel{Id(kShop), "b"}).result, Result::kDayClosed);
   ASSERT_EQ(One(Payment("d", kAlice, 80)).result, Result::kOk);  // Still 1 January.
-  EXPECT_EQ(One(PosCancel{Id(kShop), "d"}).result, Result::kDayClosed);
+  EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "d")->business_day, 20260102u);
+  ASSERT_EQ(One(Payment("e", kAlice, 30)).result, Result::kOk);
+  EXPECT_EQ(One(PosCancel{Id(kShop), "e"}).result, Result::kOk);  // Its booked day is open.
   EXPECT_EQ(One(Refund("b", "r2", 20)).result, Result::kOk);
   EXPECT_EQ(LookupDayReport(ledger_.state(), Id(kShop), 20260101)->total, (DayTotals{3, 700, 1, 100, 50}));
-  EXPECT_EQ(DayRunningTotals(ledger_.state(), Id(kShop), 20260102).total.refunded, 20);
+  EXPECT_EQ(DayRunningTotals(ledger_.state(), Id(kShop), 20260102).total, (DayTotals{2, 110, 1, 30, 20}));
+  // Once its booked day has passed, "d" can no longer be cancelled.
+  ledger_.Advance(2 * 24 * kHour);
+  EXPECT_EQ(One(PosCancel{Id(kShop), "d"}).result, Result::kDayClosed);
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
@@ -207,11 +215,23 @@ TEST_F(PosTest, CashOutRetiresCoinAndTakesTheFee) {
   ASSERT_EQ(ledger_.last().entry.system_events.size(), 1u);
   EXPECT_EQ(ledger_.last().entry.system_events[0].type, SystemEventType::kFee);
   EXPECT_EQ(ledger_.last().entry.system_events[0].amount, 90);
-  // Chamber members pay the lower rate; the same id again is the same cash-out.
+  // The member rate only for merchants the operator's register lists: asking for it otherwise is
+  // refused and decides nothing (the id is still free).
+  EXPECT_EQ(One(PosCashOut{Id(kShop), "co-2", 1'000, true}).result, Result::kNotAChamberMember);
+  EXPECT_EQ(Balance(kShop), 4'000);
+  EXPECT_EQ(One(SetMerchantProfile{Id(kAlice), true}).result, Result::kNotAMerchant);
+  EXPECT_EQ(One(SetMerchantProfile{Id(99), true}).result, Result::kAccountNotFound);
+  ASSERT_EQ(One(SetMerchantProfile{Id(kShop), true}).result, Result::kOk);
+  // Chamber members pay the lower rate, asked for or not; the same id again is the same cash-out.
   EXPECT_EQ(One(PosCashOut{Id(kShop), "co-2", 1'000, true}).result, Result::kOk);
   EXPECT_EQ(Balance(kFeeAccount), 100);
   EXPECT_TRUE(One(PosCashOut{Id(kShop), "co-2", 1'000, true}).duplicate);
+  EXPECT_TRUE(One(PosCashOut{Id(kShop), "co-2", 1'000, false}).duplicate);
   EXPECT_EQ(One(PosCashOut{Id(kShop), "co-2", 999, true}).result, Result::kExistsWithDifferentFields);
+  // Membership ends: the normal rate again, and a past member-rate cash-out is still its duplicate.
+  ASSERT_EQ(One(SetMerchantProfile{Id(kShop), false}).result, Result::kOk);
+  EXPECT_TRUE(One(PosCashOut{Id(kShop), "co-2", 1'000, true}).duplicate);
+  EXPECT_EQ(One(PosCashOut{Id(kShop), "co-5", 1'000, true}).result, Result::kNotAChamberMember);
   // More than the shop holds: nothing moves (not even the principal), and the id stays refused.
   EXPECT_EQ(One(PosCashOut{Id(kShop), "co-3", 3'001, false}).result, Result::kExceedsBalance);
   EXPECT_EQ(Balance(kShop), 3'000);
@@ -304,6 +324,99 @@ TEST_F(CpmPaymentTest, BadCodesAreRefusedWithTheReason) {
   const std::string code = Code(7);
   EXPECT_EQ(One(ByCode("g", code, 20'000)).result, Result::kExceedsBalance);
   EXPECT_EQ(One(ByCode("h", code, 100)).result, Result::kCpmReplayed);
+}
+
+TEST_F(CpmPaymentTest, BadAmountsDecideNothing) {
+  // Refused before the code or the id is used: the corrected charge goes through with both.
+  const std::string code = Code(8);
+  EXPECT_EQ(One(ByCode("i", code, 0)).result, Result::kAmountMustBePositive);
+  EXPECT_EQ(One(ByCode("i", code, -1)).result, Result::kAmountMustBePositive);
+  EXPECT_EQ(One(ByCode("i", code, kAmountMax + 1)).result, Result::kAmountExceedsLimit);
+  EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "i"), std::nullopt);
+  const Outcome paid = One(ByCode("i", code, 100));
+  EXPECT_EQ(paid.result, Result::kOk);
+  EXPECT_FALSE(paid.duplicate);
+}
+
+// Dynamic merchant-presented codes: registered by the terminal, paid by a wallet for exactly the amount,
+// before the expiry (pos.h).
+class MpmOrderTest : public PosTest {
+ protected:
+  static PosMpmOrder Order(std::string id, int64_t amount, uint32_t lifetime = 300) {
+    return PosMpmOrder{Id(kShop), std::move(id), amount, "REG-1", lifetime};
+  }
+  // Alice's wallet pays what the scanned payload says (terminal label as shown, possibly empty).
+  static PosPayment WalletPays(std::string id, int64_t amount, uint64_t nonce, std::string terminal = "REG-1") {
+    PosPayment p{Id(kShop), std::move(id), Id(kAlice), amount, std::move(terminal)};
+    p.wallet_nonce = nonce;
+    return p;
+  }
+};
+
+TEST_F(MpmOrderTest, RegisteredCodeIsPaidOnceForExactlyItsAmount) {
+  const Outcome registered = One(Order("mpm-1", 800));
+  ASSERT_EQ(registered.result, Result::kOk);
+  EXPECT_TRUE(One(Order("mpm-1", 800)).duplicate);
+  EXPECT_EQ(One(Order("mpm-1", 900)).result, Result::kExistsWithDifferentFields);
+  // Less, more, another terminal, or a terminal's own charge: refused, nothing decided or spent.
+  EXPECT_EQ(One(WalletPays("mpm-1", 1, 1)).result, Result::kMpmOrderMismatch);
+  EXPECT_EQ(One(WalletPays("mpm-1", 801, 1)).result, Result::kMpmOrderMismatch);
+  EXPECT_EQ(One(WalletPays("mpm-1", 800, 1, "REG-2")).result, Result::kMpmOrderMismatch);
+  EXPECT_EQ(One(Payment("mpm-1", kAlice, 800)).result, Result::kMpmOrderMismatch);
+  EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "mpm-1"), std::nullopt);
+  EXPECT_EQ(Balance(kAlice), 10'000);
+  // The right amount, with nonce 1 still unspent; the terminal comes from the registration when the
+  // payload carried no label.
+  const Outcome paid = One(WalletPays("mpm-1", 800, 1, ""));
+  ASSERT_EQ(paid.result, Result::kOk);
+  EXPECT_EQ(Balance(kAlice), 9'200);
+  std::optional<PaymentRecord> record = LookupPayment(ledger_.state(), Id(kShop), "mpm-1");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->request.terminal, "REG-1");
+  EXPECT_TRUE(One(WalletPays("mpm-1", 800, 2, "")).duplicate);
+  EXPECT_TRUE(One(WalletPays("mpm-1", 800, 3, "REG-1")).duplicate);
+  EXPECT_EQ(Balance(kAlice), 9'200);
+  // A used payment id cannot be registered as a code.
+  ASSERT_EQ(One(Payment("sale", kAlice, 10)).result, Result::kOk);
+  EXPECT_EQ(One(Order("sale", 10)).result, Result::kExistsWithDifferentFields);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+TEST_F(MpmOrderTest, JournalCarriesRegistrationsAndProfiles) {
+  ASSERT_EQ(One(Order("mpm-j", 123, 45)).result, Result::kOk);
+  std::optional<JournalEntry> entry = DecodeJournalEntry(ledger_.last().entry_bytes);
+  ASSERT_TRUE(entry.has_value());
+  ASSERT_EQ(entry->commands.size(), 1u);
+  EXPECT_TRUE(std::get<PosMpmOrder>(entry->commands[0]).SameRequest(Order("mpm-j", 123, 45)));
+  ASSERT_EQ(One(SetMerchantProfile{Id(kShop), true}).result, Result::kOk);
+  entry = DecodeJournalEntry(ledger_.last().entry_bytes);
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(std::get<SetMerchantProfile>(entry->commands[0]).merchant, Id(kShop));
+  EXPECT_TRUE(std::get<SetMerchantProfile>(entry->commands[0]).chamber_member);
+  EXPECT_TRUE(VerifyJournal(ledger_.state()).ok);
+}
+
+TEST_F(MpmOrderTest, CodeExpiresOnTheLedgersClock) {
+  ASSERT_EQ(One(Order("mpm-2", 100, 60)).result, Result::kOk);
+  ledger_.Advance(60);
+  EXPECT_EQ(One(WalletPays("mpm-2", 100, 1)).result, Result::kMpmOrderExpired);
+  EXPECT_EQ(Balance(kAlice), 10'000);
+  ASSERT_EQ(One(Order("mpm-3", 100, 60)).result, Result::kOk);
+  ledger_.Advance(50);
+  EXPECT_EQ(One(WalletPays("mpm-3", 100, 1)).result, Result::kOk);
+}
+
+TEST_F(MpmOrderTest, RegistrationRefusals) {
+  EXPECT_EQ(One(Order("", 1)).result, Result::kPosIdInvalid);
+  EXPECT_EQ(One(Order("z", 0)).result, Result::kAmountMustBePositive);
+  EXPECT_EQ(One(Order("z", kAmountMax + 1)).result, Result::kAmountExceedsLimit);
+  EXPECT_EQ(One(Order("z", 1, 0)).result, Result::kMpmLifetimeInvalid);
+  EXPECT_EQ(One(Order("z", 1, kMpmLifetimeSecondsMax + 1)).result, Result::kMpmLifetimeInvalid);
+  EXPECT_EQ(One(PosMpmOrder{Id(kShop), "z", 1, "", 60}).result, Result::kTerminalIdInvalid);
+  EXPECT_EQ(One(PosMpmOrder{Id(kAlice), "z", 1, "REG-1", 60}).result, Result::kNotAMerchant);
+  EXPECT_EQ(One(PosMpmOrder{Id(99), "z", 1, "REG-1", 60}).result, Result::kAccountNotFound);
+  // None of them took the id.
+  EXPECT_EQ(One(Order("z", 1)).result, Result::kOk);
 }
 
 }  // namespace

@@ -104,6 +104,11 @@ constexpr const char* kResultNames[kResultCount] = {
     "campaign_not_found",
     "campaign_invalid",
     "too_many_campaigns",
+    "mpm_order_not_found",
+    "mpm_order_expired",
+    "mpm_order_mismatch",
+    "mpm_lifetime_invalid",
+    "not_a_chamber_member",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

@@ -107,8 +107,13 @@ enum class [[nodiscard]] Result : uint8_t {
   kCampaignNotFound = 89,
   kCampaignInvalid = 90,
   kTooManyCampaigns = 91,
+  kMpmOrderNotFound = 92,
+  kMpmOrderExpired = 93,
+  kMpmOrderMismatch = 94,
+  kMpmLifetimeInvalid = 95,
+  kNotAChamberMember = 96,
 };
-inline constexpr int kResultCount = 92;
+inline constexpr int kResultCount = 97;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

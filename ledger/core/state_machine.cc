@@ -673,6 +673,8 @@ class BatchApplier {
     if (const auto* campaign = std::get_if<CreateCampaign>(&command)) return StartCampaign(*campaign, at);
     if (const auto* close_campaign = std::get_if<CloseCampaign>(&command)) return EndCampaign(*close_campaign, at);
     if (const auto* link = std::get_if<LinkAccount>(&command)) return Link(*link, at);
+    if (const auto* order = std::get_if<PosMpmOrder>(&command)) return RegisterMpm(*order, at);
+    if (const auto* profile = std::get_if<SetMerchantProfile>(&command)) return SetProfile(*profile, at);
     const Transfer& transfer = std::get<Transfer>(command);
     Outcome outcome = CreateTransfer(transfer, at);
     if (!in_chain && outcome.result != Result::kOk && !outcome.duplicate) RecordFailure(transfer, outcome);
@@ -968,6 +970,72 @@ class BatchApplier {
   bool DayClosed(const AccountId& merchant, uint32_t day) {
     std::string bytes;
     return working_.Get(keys::DayReport(merchant, day), &bytes);
+  }
+
+  // The first business day from `day_index` on that the merchant has not closed (yyyymmdd): where
+  // payments and refunds made after a close are booked.
+  uint32_t OpenDayFrom(const AccountId& merchant, int64_t day_index) {
+    while (DayClosed(merchant, DayNumber(day_index))) ++day_index;
+    return DayNumber(day_index);
+  }
+
+  std::optional<MpmOrderRecord> LoadMpmOrder(const AccountId& merchant, std::string_view payment_id) {
+    std::string bytes;
+    if (!working_.Get(keys::MpmOrder(merchant, payment_id), &bytes)) return std::nullopt;
+    std::optional<MpmOrderRecord> record = DecodeMpmOrder(bytes);
+    if (!record) Fatal(absl::StrCat("MPM order of ", merchant.ToHex(), " is corrupt"));
+    return record;
+  }
+
+  bool ChamberMember(const AccountId& merchant) {
+    std::string bytes;
+    if (!working_.Get(keys::MerchantProfile(merchant), &bytes)) return false;
+    std::optional<MerchantProfile> profile = DecodeMerchantProfile(bytes);
+    if (!profile) Fatal(absl::StrCat("merchant profile of ", merchant.ToHex(), " is corrupt"));
+    return profile->profile.chamber_member;
+  }
+
+  Outcome RegisterMpm(const PosMpmOrder& o, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result r) {
+      outcome.result = r;
+      return outcome;
+    };
+    if (o.merchant.IsZero()) return fail(Result::kIdMustNotBeZero);
+    if (!ValidPosId(o.payment_id)) return fail(Result::kPosIdInvalid);
+    if (o.terminal.empty() || o.terminal.size() > kTerminalIdLengthMax || !ValidPosId(o.terminal)) {
+      return fail(Result::kTerminalIdInvalid);
+    }
+    if (std::optional<MpmOrderRecord> existing = LoadMpmOrder(o.merchant, o.payment_id)) {
+      if (!existing->request.SameRequest(o)) return fail(Result::kExistsWithDifferentFields);
+      return Outcome{Result::kOk, true, existing->timestamp};
+    }
+    if (LoadPayment(o.merchant, o.payment_id)) return fail(Result::kExistsWithDifferentFields);
+    if (o.amount <= 0) return fail(Result::kAmountMustBePositive);
+    if (o.amount > kAmountMax) return fail(Result::kAmountExceedsLimit);
+    if (o.lifetime_seconds == 0 || o.lifetime_seconds > kMpmLifetimeSecondsMax) {
+      return fail(Result::kMpmLifetimeInvalid);
+    }
+    const Account* merchant = working_.FindAccount(o.merchant);
+    if (merchant == nullptr) return fail(Result::kAccountNotFound);
+    if (merchant->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
+    if ((merchant->flags & account_flags::kClosed) != 0) return fail(Result::kAccountClosed);
+    MpmOrderRecord record{o, merchant->asset, at, at + Timestamp{o.lifetime_seconds} * 1'000'000'000};
+    working_.Put(keys::MpmOrder(o.merchant, o.payment_id), EncodeMpmOrder(record));
+    return outcome;
+  }
+
+  Outcome SetProfile(const SetMerchantProfile& p, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    const Account* merchant = working_.FindAccount(p.merchant);
+    if (merchant == nullptr) {
+      outcome.result = Result::kAccountNotFound;
+    } else if (merchant->kind != AccountKind::kMerchant) {
+      outcome.result = Result::kNotAMerchant;
+    } else {
+      working_.Put(keys::MerchantProfile(p.merchant), EncodeMerchantProfile(MerchantProfile{p, at}));
+    }
+    return outcome;
   }
 
   // Adds to the running totals of (merchant, day) for `terminal`.
@@ -2286,10 +2354,23 @@ class BatchApplier {
     if (p.terminal.size() > kTerminalIdLengthMax || (!p.terminal.empty() && !ValidPosId(p.terminal))) {
       return fail(Result::kTerminalIdInvalid);
     }
+    // A registered dynamic code fixes the amount and terminal; only a wallet pays it (pos.h).
+    std::optional<MpmOrderRecord> order = LoadMpmOrder(p.merchant, p.payment_id);
+    if (order) {
+      if (p.wallet_nonce == 0 || p.amount != order->request.amount ||
+          (!p.terminal.empty() && p.terminal != order->request.terminal)) {
+        return fail(Result::kMpmOrderMismatch);
+      }
+      p.terminal = order->request.terminal;
+    }
     if (std::optional<PaymentRecord> existing = LoadPayment(p.merchant, p.payment_id)) {
       if (!existing->request.SameRequest(p)) return fail(Result::kExistsWithDifferentFields);
       return Outcome{existing->result, true, existing->timestamp};
     }
+    if (order && at >= order->expires_at) return fail(Result::kMpmOrderExpired);
+    // Refused before anything is used up: the id stays free and the customer's code unburnt.
+    if (p.amount <= 0) return fail(Result::kAmountMustBePositive);
+    if (p.amount > kAmountMax) return fail(Result::kAmountExceedsLimit);
     const Account* merchant = working_.FindAccount(p.merchant);
     if (merchant == nullptr) return fail(Result::kCreditAccountNotFound);
     if (merchant->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
@@ -2329,7 +2410,7 @@ class BatchApplier {
     record.request = p;
     record.asset = merchant->asset;
     record.timestamp = at;
-    record.business_day = BusinessDay(at);
+    record.business_day = OpenDayFrom(p.merchant, BusinessDayIndex(at));
     record.result = outcome.result;
     record.state = outcome.result == Result::kOk ? PaymentState::kCaptured : PaymentState::kRefused;
     working_.Put(keys::Payment(p.merchant, p.payment_id), EncodePaymentRecord(record));
@@ -2374,9 +2455,8 @@ class BatchApplier {
     if (outcome.result == Result::kOk) {
       payment->refunded += r.amount;
       working_.Put(keys::Payment(r.merchant, r.payment_id), EncodePaymentRecord(*payment));
-      int64_t day = BusinessDayIndex(at);
-      while (DayClosed(r.merchant, DayNumber(day))) ++day;  // Late refunds go to the next open day.
-      AddToDay(r.merchant, DayNumber(day), payment->asset, payment->request.terminal, DayTotals{0, 0, 0, 0, r.amount});
+      AddToDay(r.merchant, OpenDayFrom(r.merchant, BusinessDayIndex(at)), payment->asset, payment->request.terminal,
+               DayTotals{0, 0, 0, 0, r.amount});
       ClawBack(r.merchant, r.payment_id, payment->refunded, r.refund_id);
     }
     return outcome;
@@ -2393,7 +2473,7 @@ class BatchApplier {
     if (!payment || payment->state == PaymentState::kRefused) return fail(Result::kPaymentNotFound);
     if (payment->state == PaymentState::kCancelled) return Outcome{Result::kOk, true, payment->cancelled_at};
     if (payment->refunded > 0) return fail(Result::kPaymentRefunded);
-    if (BusinessDay(at) != payment->business_day || DayClosed(c.merchant, payment->business_day)) {
+    if (BusinessDay(at) > payment->business_day || DayClosed(c.merchant, payment->business_day)) {
       return fail(Result::kDayClosed);
     }
     outcome = MoveDerived('C', c.merchant, c.payment_id, c.merchant, payment->request.payer, payment->request.amount,
@@ -2502,10 +2582,12 @@ class BatchApplier {
   }
 
   // Shared by cash-outs and supplier payments: validation, idempotency, fee, record.
+  // `member`: the register lists the account as a chamber member; `claimed`: the request asked for the
+  // member rate (refused, deciding nothing, unless `member`).
   template <typename Request>
   Outcome FeeCommand(const Request& request, const AccountId& account, const std::string& id,
-                     const AccountId& counterparty_requested, bool member, std::string record_key, char kind,
-                     uint32_t code, Timestamp at) {
+                     const AccountId& counterparty_requested, bool member, bool claimed, std::string record_key,
+                     char kind, uint32_t code, Timestamp at) {
     Outcome outcome{Result::kOk, false, at};
     if (!ValidPosId(id)) {
       outcome.result = Result::kPosIdInvalid;
@@ -2515,13 +2597,17 @@ class BatchApplier {
     if (working_.Get(record_key, &bytes)) {
       std::optional<FeeRecord> existing = DecodeFeeRecord(bytes);
       if (!existing) Fatal(absl::StrCat("fee record of ", account.ToHex(), " is corrupt"));
-      const bool same = existing->amount == request.amount && existing->member == member &&
+      const bool same = existing->amount == request.amount && (!claimed || existing->member) &&
                         (counterparty_requested.IsZero() || existing->counterparty == counterparty_requested);
       if (!same) {
         outcome.result = Result::kExistsWithDifferentFields;
         return outcome;
       }
       return Outcome{existing->result, true, existing->timestamp};
+    }
+    if (claimed && !member) {
+      outcome.result = Result::kNotAChamberMember;
+      return outcome;
     }
     const Account* owner = working_.FindAccount(account);
     std::optional<PosFees> fees;
@@ -2565,14 +2651,14 @@ class BatchApplier {
   }
 
   Outcome CashOut(const PosCashOut& c, Timestamp at) {
-    return FeeCommand(c, c.merchant, c.cashout_id, AccountId{}, c.member, keys::CashOut(c.merchant, c.cashout_id), 'O',
-                      kCodeCashOut, at);
+    return FeeCommand(c, c.merchant, c.cashout_id, AccountId{}, ChamberMember(c.merchant), c.member,
+                      keys::CashOut(c.merchant, c.cashout_id), 'O', kCodeCashOut, at);
   }
 
   Outcome PaySupplier(const PosSupplierPayment& p, Timestamp at) {
     if (p.supplier.IsZero()) return Outcome{Result::kIdMustNotBeZero, false, at};
-    return FeeCommand(p, p.payer, p.payment_id, p.supplier, false, keys::SupplierPayment(p.payer, p.payment_id), 'S',
-                      kCodeSupplierPayment, at);
+    return FeeCommand(p, p.payer, p.payment_id, p.supplier, false, false, keys::SupplierPayment(p.payer, p.payment_id),
+                      'S', kCodeSupplierPayment, at);
   }
 
   ApplyOutput Finish() {

@@ -104,7 +104,9 @@ NodeObserver Metrics::Observer() {
                          std::holds_alternative<SetTaskRules>(command) || std::holds_alternative<ApplyTask>(command) ||
                          std::holds_alternative<DecideApplication>(command) ||
                          std::holds_alternative<CheckIn>(command) || std::holds_alternative<CreateCampaign>(command) ||
-                         std::holds_alternative<CloseCampaign>(command) || std::holds_alternative<LinkAccount>(command);
+                         std::holds_alternative<CloseCampaign>(command) || std::holds_alternative<LinkAccount>(command) ||
+                         std::holds_alternative<PosMpmOrder>(command) ||
+                         std::holds_alternative<SetMerchantProfile>(command);
     (setting ? accounts_by_result_ : transfers_by_result_)[index]->Increment();
   };
   observer.on_sweep = [this](const ApplyCounters& counters) {

@@ -63,6 +63,21 @@ grpc::Status LedgerService::SetFees(grpc::ServerContext*, const v1::SetFeesReque
   return Create("SetFees", FeesFromProto(*request), reply);
 }
 
+grpc::Status LedgerService::SetMerchantProfiles(grpc::ServerContext*, const v1::SetMerchantProfilesRequest* request,
+                                                v1::CreateReply* reply) {
+  absl::Status count = CheckItemCount(request->profiles_size(), "profiles");
+  if (!count.ok()) return Done("SetMerchantProfiles", count);
+  std::vector<Command> commands;
+  for (int i = 0; i < request->profiles_size(); ++i) {
+    const v1::MerchantProfile& profile = request->profiles(i);
+    absl::StatusOr<Id128> merchant =
+        IdFromProto(profile.merchant_id(), absl::StrCat("profiles[", i, "].merchant_id"), false);
+    if (!merchant.ok()) return Done("SetMerchantProfiles", merchant.status());
+    commands.emplace_back(SetMerchantProfile{*merchant, profile.chamber_member()});
+  }
+  return Create("SetMerchantProfiles", std::move(commands), reply);
+}
+
 grpc::Status LedgerService::RegisterCards(grpc::ServerContext*, const v1::RegisterCardsRequest* request,
                                           v1::CreateReply* reply) {
   absl::Status count = CheckItemCount(request->cards_size(), "cards");

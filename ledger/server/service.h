@@ -25,6 +25,8 @@ class LedgerService final : public v1::Ledger::Service {
                              v1::CreateReply*) override;
   grpc::Status RegisterKeys(grpc::ServerContext*, const v1::RegisterKeysRequest*, v1::CreateReply*) override;
   grpc::Status SetFees(grpc::ServerContext*, const v1::SetFeesRequest*, v1::CreateReply*) override;
+  grpc::Status SetMerchantProfiles(grpc::ServerContext*, const v1::SetMerchantProfilesRequest*,
+                                   v1::CreateReply*) override;
   grpc::Status RegisterCards(grpc::ServerContext*, const v1::RegisterCardsRequest*, v1::CreateReply*) override;
   grpc::Status SetHealthProgram(grpc::ServerContext*, const v1::HealthProgram*, v1::CreateReply*) override;
   grpc::Status SetTaskRules(grpc::ServerContext*, const v1::TaskRules*, v1::CreateReply*) override;

@@ -805,6 +805,7 @@ class Town {
       auto context = ContextWithDeadline(std::chrono::seconds(10));
       const std::string m = method;
       if (m == "CreatePayment") return pos->CreatePayment(context.get(), request, reply);
+      if (m == "CreateMpm") return pos->CreateMpm(context.get(), request, reply);
       if (m == "RefundPayment") return pos->RefundPayment(context.get(), request, reply);
       if (m == "CloseDay") return pos->CloseDay(context.get(), request, reply);
       if (m == "CashOut") return pos->CashOut(context.get(), request, reply);
@@ -845,9 +846,16 @@ class Town {
     schedule->set_cashout_bps(150);
     schedule->set_member_cashout_bps(100);
     schedule->set_supplier_bps(50);
+    // The chamber of commerce's register: the soba shop is a member (the member cash-out rate).
+    v1::SetMerchantProfilesRequest profiles;
+    v1::MerchantProfile* profile = profiles.add_profiles();
+    profile->set_merchant_id(soba.merchant_id);
+    profile->set_chamber_member(true);
     v1::CreateReply created;
     grpc::Status status = stub_->Call([&](LedgerConnection& c) {
       grpc::Status s = c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys, &created);
+      if (!s.ok()) return s;
+      s = c.ledger().SetMerchantProfiles(ContextWithDeadline(std::chrono::seconds(10)).get(), profiles, &created);
       if (!s.ok()) return s;
       return c.ledger().SetFees(ContextWithDeadline(std::chrono::seconds(10)).get(), fees, &created);
     });
@@ -855,7 +863,8 @@ class Town {
       fprintf(stderr, "demo: keys and fees: %s\n", status.error_message().c_str());
       return false;
     }
-    printf("keys registered: 2 shop terminals, 3 wallets; fees: cash-out 1.5 %% (members 1 %%), B2B 0.5 %%\n");
+    printf("keys registered: 2 shop terminals, 3 wallets; fees: cash-out 1.5 %% (chamber members 1 %%: %s), "
+           "B2B 0.5 %%\n", kShopNames[0]);
 
     // Residents show one-time codes; the terminals charge them.
     v1::PosReply reply;
@@ -871,17 +880,17 @@ class Town {
     };
     if (!charge(soba, 0, "street-1", 1200) || !charge(market, 1, "street-2", 3400)) return false;
 
-    // The market shows a dynamic code; resident 2 pays it from the wallet; the terminal sees it.
-    merchant::MpmPayload shown;
-    shown.merchant_account = Id128::FromBytes(market.merchant_id)->ToHex();
-    shown.payment_id = "street-3";
-    shown.amount = 980;
-    shown.merchant_category = "5411";
-    shown.merchant_name = "Sakura Market";
-    shown.merchant_city = "Tsuruoka";
-    shown.terminal_label = "REG-1";
+    // The market registers a dynamic code with the ledger and shows it; resident 2 pays it from the
+    // wallet; the terminal sees it.
+    v1::CreateMpmRequest order;
+    order.set_payment_id("street-3");
+    order.set_amount(980);
+    order.set_merchant_category("5411");
+    order.set_merchant_name("Sakura Market");
+    order.set_merchant_city("Tsuruoka");
+    if (!PosCall(market, "CreateMpm", order, &reply)) return false;
     v1::PayMpmRequest pay;
-    pay.set_payload(*merchant::BuildMpm(shown));
+    pay.set_payload(reply.mpm_payload());
     v1::WalletReply paid;
     status = stub_->Call([&](LedgerConnection& c) {
       auto wallets = v1::Wallet::NewStub(grpc::CreateChannel(c.address(), grpc::InsecureChannelCredentials()));
@@ -895,7 +904,7 @@ class Town {
     v1::PaymentIdRequest which;
     which.set_payment_id("street-3");
     if (!PosCall(market, "GetPayment", which, &reply)) return false;
-    printf("  %-14s showed a code for 980; resident 2 paid it (terminal sees: %s)\n", kShopNames[1],
+    printf("  %-14s registered a code for 980 with the ledger and showed it; resident 2 paid it (terminal sees: %s)\n", kShopNames[1],
            reply.payment().state().c_str());
 
     v1::RefundPaymentRequest refund;

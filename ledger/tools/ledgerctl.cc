@@ -68,6 +68,8 @@ Commands:
                                                    register a wallet's key (or a shop terminal's, with --terminal)
   set-fees --asset N --issuer ID --fee-account ID --cashout-bps N --member-bps N --supplier-bps N
                                                    the asset's shop fee schedule (basis points; fees round down)
+  merchant-profile --account ID --member yes|no    the operator's register: is this MERCHANT account a chamber
+                                                   member (member cash-out rate)
   register-card --card DIGITS --account ID [--pin DIGITS] [--attempts-max N]     (PIN else $CARD_PIN)
                                                    issue a custodial card (staff charge it with the PIN)
   staff-ops --account ID [--limit N]               what staff did with a resident's card
@@ -323,6 +325,19 @@ int SetFeesCommand(LedgerConnection& stub, const Args& args) {
   fees->set_supplier_bps(static_cast<uint32_t>(Int(Required(args, "supplier-bps"), "supplier-bps")));
   v1::CreateReply reply;
   grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().SetFees(Context().get(), request, &reply); });
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+int MerchantProfileCommand(LedgerConnection& stub, const Args& args) {
+  v1::SetMerchantProfilesRequest request;
+  v1::MerchantProfile* profile = request.add_profiles();
+  profile->set_merchant_id(IdArg(Required(args, "account"), "--account"));
+  const std::string member = Required(args, "member");
+  if (member != "yes" && member != "no") UsageError("--member: yes or no");
+  profile->set_chamber_member(member == "yes");
+  v1::CreateReply reply;
+  grpc::Status status =
+      stub.Call([&](LedgerConnection& c) { return c.ledger().SetMerchantProfiles(Context().get(), request, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -1434,6 +1449,7 @@ int Run(int argc, char** argv) {
   if (command == "account") return LookupAccounts(*stub, args);
   if (command == "register-key") return RegisterKeyCommand(*stub, args);
   if (command == "set-fees") return SetFeesCommand(*stub, args);
+  if (command == "merchant-profile") return MerchantProfileCommand(*stub, args);
   if (command == "register-card") return RegisterCardCommand(*stub, args);
   if (command == "staff-ops") return StaffOpsCommand(*stub, args);
   if (command == "payouts") return PayoutsCommand(*stub, args);
