@@ -50,6 +50,8 @@ Online (common options: --addr HOST:PORT[,...] --key FILE --merchant HEX --termi
   refund --payment-id ID --refund-id ID --amount N     partial or full; never more than paid in total
   close-day --day YYYYMMDD                             freeze the day and print its report
   cash-out --id ID --amount N [--member]               coin back to the city, yen to the shop, minus the fee
+                    (chamber members, as the city's register lists them, get the member rate; --member
+                    insists on it and is refused otherwise)
   pay-supplier --id ID --supplier HEX --amount N       pay a local supplier in coin (B2B fee on top)
   card-charge --card DIGITS --amount N --payment-id ID --staff NAME
                     staff charge a resident's custodial card; the resident types the PIN (asked without

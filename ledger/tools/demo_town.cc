@@ -904,7 +904,8 @@ class Town {
     v1::PaymentIdRequest which;
     which.set_payment_id("street-3");
     if (!PosCall(market, "GetPayment", which, &reply)) return false;
-    printf("  %-14s registered a code for 980 with the ledger and showed it; resident 2 paid it (terminal sees: %s)\n", kShopNames[1],
+    printf("  %-14s registered a code for 980 with the ledger and showed it; resident 2 paid it "
+           "(terminal sees: %s)\n", kShopNames[1],
            reply.payment().state().c_str());
 
     v1::RefundPaymentRequest refund;
