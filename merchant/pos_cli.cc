@@ -168,6 +168,7 @@ void PrintReply(const ledger::v1::PosReply& reply) {
     std::printf("available %lld\n", static_cast<long long>(reply.available()));
   }
   for (const auto& day : reply.day()) {
+    if (day.terminal_id().empty() && reply.day(0).asset() != day.asset()) std::printf("asset %u\n", day.asset());
     std::printf("%-10s payments %llu  gross %lld  cancels %llu (%lld)  refunds %lld  net %lld\n",
                 day.terminal_id().empty() ? "total" : day.terminal_id().c_str(),
                 static_cast<unsigned long long>(day.payments()), static_cast<long long>(day.gross()),

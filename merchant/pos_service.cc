@@ -30,7 +30,10 @@ const char* StateName(ledger::PaymentState state) {
   }
 }
 
-void TotalsToProto(const std::string& terminal, const ledger::DayTotals& t, v1::PosDayTotals* out) {
+void TotalsToProto(const ledger::DayReport& report, const std::string& terminal, const ledger::DayTotals& t,
+                   v1::PosDayTotals* out) {
+  out->set_asset(report.asset);
+  out->set_account_id(report.merchant.ToBytes());
   out->set_terminal_id(terminal);
   out->set_payments(t.payments);
   out->set_gross(t.gross);
@@ -126,6 +129,7 @@ void PosService::FillPayment(const AccountId& merchant, const std::string& payme
     v1::PosPayment* out = reply->mutable_payment();
     out->set_payment_id(payment_id);
     out->set_amount(order->request.amount);
+    out->set_asset(order->asset);
     out->set_terminal_id(order->request.terminal);
     out->set_timestamp(order->timestamp);
     out->set_result(v1::OK);
@@ -143,6 +147,7 @@ void PosService::FillPayment(const AccountId& merchant, const std::string& payme
   out->set_result(static_cast<v1::Result>(record->result));
   out->set_state(StateName(record->state));
   out->set_refunded(record->refunded);
+  out->set_asset(record->asset);
   if (record->result == Result::kExceedsBalance) {
     if (std::optional<ledger::Account> payer = ledger::LookupAccount(node_->state(), record->request.payer)) {
       reply->set_available(payer->balance - payer->debits_pending);
@@ -270,9 +275,19 @@ grpc::Status PosService::CloseDay(grpc::ServerContext*, const SignedRequest* in,
   if (grpc::Status auth = Authenticate("CloseDay", *in, &body, &merchant); !auth.ok()) return auth;
   grpc::Status status = Submit(ledger::PosCloseDay{merchant, body.business_day()}, reply);
   if (!status.ok()) return status;
-  if (std::optional<ledger::DayReport> report = ledger::LookupDayReport(node_->state(), merchant, body.business_day())) {
-    TotalsToProto("", report->total, reply->add_day());
-    for (const auto& [terminal, totals] : report->by_terminal) TotalsToProto(terminal, totals, reply->add_day());
+  // The shop's own account first, then each account of another asset it accepts.
+  std::vector<AccountId> accounts{merchant};
+  std::string bytes;
+  if (node_->state().Get(ledger::keys::MerchantProfile(merchant), &bytes)) {
+    if (std::optional<ledger::MerchantProfile> profile = ledger::DecodeMerchantProfile(bytes)) {
+      accounts.insert(accounts.end(), profile->profile.accepts.begin(), profile->profile.accepts.end());
+    }
+  }
+  for (const AccountId& account : accounts) {
+    std::optional<ledger::DayReport> report = ledger::LookupDayReport(node_->state(), account, body.business_day());
+    if (!report) continue;
+    TotalsToProto(*report, "", report->total, reply->add_day());
+    for (const auto& [terminal, totals] : report->by_terminal) TotalsToProto(*report, terminal, totals, reply->add_day());
   }
   return status;
 }

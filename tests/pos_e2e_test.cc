@@ -572,5 +572,69 @@ TEST_F(PosE2eTest, WalletRateLimit) {
   EXPECT_EQ(Balance(kBob), 2);
 }
 
+// A shop that also takes health points (the operator's register names its points account): a resident
+// pays with a points code at the same terminal; the day's close reports each asset.
+TEST_F(PosE2eTest, ShopThatTakesHealthPoints) {
+  StartServer();
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  constexpr uint64_t kPointsIssuer = 40, kAlicePoints = 41, kShopPoints = 42;
+  v1::CreateAssetsRequest assets;
+  v1::Asset* points = assets.add_assets();
+  points->set_id(2);
+  points->set_code("PT");
+  points->set_breakage_account_id(IdBytes(3));
+  v1::CreateReply created;
+  ASSERT_TRUE(ledger_->CreateAssets(ContextWithDeadline(kTimeout).get(), assets, &created).ok());
+  v1::CreateAccountsRequest accounts;
+  for (auto [id, kind] : std::vector<std::pair<uint64_t, v1::AccountKind>>{
+           {kPointsIssuer, v1::ISSUER}, {kAlicePoints, v1::WALLET}, {kShopPoints, v1::MERCHANT}}) {
+    v1::Account* account = accounts.add_accounts();
+    account->set_id(IdBytes(id));
+    account->set_asset(2);
+    account->set_kind(kind);
+  }
+  ASSERT_TRUE(ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), accounts, &created).ok());
+  v1::CreateTransfersRequest funding;
+  *funding.add_transfers() = MakeTransfer(0, 7, kPointsIssuer, kAlicePoints, 500);
+  ASSERT_TRUE(ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &created).ok());
+  v1::RegisterKeysRequest keys;
+  v1::PublicKey* key = keys.add_keys();
+  key->set_account_id(IdBytes(kAlicePoints));
+  key->set_public_key(alice_.public_key);
+  ASSERT_TRUE(ledger_->RegisterKeys(ContextWithDeadline(kTimeout).get(), keys, &created).ok());
+  const std::string points_code = *wallet::IssueCpm(alice_, IdBytes(kAlicePoints), 1, WallClockMs(), 60);
+
+  using S = v1::Pos::Stub;
+  v1::PosReply reply;
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("pt-1", 200, points_code), &reply).ok());
+  EXPECT_EQ(reply.result(), v1::ASSET_NOT_ACCEPTED);
+  v1::SetMerchantProfilesRequest profiles;
+  v1::MerchantProfile* profile = profiles.add_profiles();
+  profile->set_merchant_id(IdBytes(kShop));
+  profile->add_accepts_account_ids(IdBytes(kShopPoints));
+  ASSERT_TRUE(ledger_->SetMerchantProfiles(ContextWithDeadline(kTimeout).get(), profiles, &created).ok());
+  ASSERT_EQ(created.results(0).result(), v1::OK);
+  // The same id and code, now accepted: the refusal above decided nothing.
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("pt-1", 200, points_code), &reply).ok());
+  ASSERT_EQ(reply.result(), v1::OK);
+  EXPECT_EQ(reply.payment().asset(), 2u);
+  EXPECT_EQ(Balance(kShopPoints), 200);
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("c-1", 700, Code(2)), &reply).ok());
+  ASSERT_EQ(reply.result(), v1::OK);
+  EXPECT_EQ(reply.payment().asset(), 1u);
+  v1::CloseDayRequest close;
+  close.set_business_day(reply.payment().business_day());
+  ASSERT_TRUE(Call(&S::CloseDay, "CloseDay", close, &reply).ok());
+  ASSERT_EQ(reply.day_size(), 4);  // Coin: total, REG-1; points: total, REG-1.
+  EXPECT_EQ(reply.day(0).asset(), 1u);
+  EXPECT_EQ(reply.day(0).gross(), 700);
+  EXPECT_EQ(reply.day(2).asset(), 2u);
+  EXPECT_EQ(reply.day(2).account_id(), IdBytes(kShopPoints));
+  EXPECT_EQ(reply.day(2).terminal_id(), "");
+  EXPECT_EQ(reply.day(2).gross(), 200);
+  EXPECT_EQ(reply.day(3).terminal_id(), "REG-1");
+}
+
 }  // namespace
 }  // namespace ledger

@@ -81,10 +81,13 @@ grpc::Status WalletService::PayMpm(grpc::ServerContext*, const v1::WalletRequest
     payment.amount = body.amount();
     payment.payment_id = body.payment_id();
   }
-  if (std::optional<ledger::Account> shop = ledger::LookupAccount(node_->state(), payment.merchant);
-      shop && shop->asset != payload->asset) {
+  // The payload says what the shop asks for; the wallet pays in its own asset (the core checks that the
+  // shop accepts it, and that a registered code's asset is the wallet's).
+  if (std::optional<ledger::Account> wallet = ledger::LookupAccount(node_->state(), account);
+      wallet && wallet->asset != payload->asset) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        absl::StrCat("payload: asset ", payload->asset, " is not the shop account's asset ", shop->asset));
+                        absl::StrCat("payload: asks for asset ", payload->asset, "; this wallet holds asset ",
+                                     wallet->asset));
   }
   return Submit(std::move(payment), account, reply);
 }

@@ -191,6 +191,8 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
     e->U8(static_cast<uint8_t>(CommandTag::kSetMerchantProfile));
     e->Id(profile->merchant);
     e->U8(profile->chamber_member ? 1 : 0);
+    e->U32(static_cast<uint32_t>(profile->accepts.size()));
+    for (const AccountId& account : profile->accepts) e->Id(account);
   } else if (const auto* erase = std::get_if<EraseStepData>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kEraseStepData));
     e->Id(erase->resident);
@@ -416,6 +418,9 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       SetMerchantProfile profile;
       profile.merchant = d->Id();
       profile.chamber_member = d->U8() != 0;
+      const uint32_t n = d->U32();
+      if (n > kProfileAccountsMax) return std::nullopt;
+      for (uint32_t i = 0; i < n; ++i) profile.accepts.push_back(d->Id());
       return profile;
     }
     case CommandTag::kEraseStepData: {

@@ -350,6 +350,8 @@ std::string EncodeMerchantProfile(const MerchantProfile& p) {
   e.U8(kVersion);
   e.Id(p.profile.merchant);
   e.U8(p.profile.chamber_member ? 1 : 0);
+  e.U32(static_cast<uint32_t>(p.profile.accepts.size()));
+  for (const AccountId& account : p.profile.accepts) e.Id(account);
   e.U64(p.timestamp);
   return out;
 }
@@ -360,6 +362,9 @@ std::optional<MerchantProfile> DecodeMerchantProfile(std::string_view bytes) {
   MerchantProfile p;
   p.profile.merchant = d.Id();
   p.profile.chamber_member = d.U8() != 0;
+  const uint32_t n = d.U32();
+  if (n > kProfileAccountsMax) return std::nullopt;
+  for (uint32_t i = 0; i < n; ++i) p.profile.accepts.push_back(d.Id());
   p.timestamp = d.U64();
   if (!d.done()) return std::nullopt;
   return p;

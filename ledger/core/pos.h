@@ -5,7 +5,9 @@
 // client can neither collide with it nor replay it.
 //
 // Rules (timestamps are the ledger's logical clock; a business day is the Japan-time calendar day):
-//  - PosPayment: payer -> merchant. The merchant account must be a MERCHANT of the payer's asset.
+//  - PosPayment: payer -> merchant. The merchant account must be a MERCHANT account; the payment goes to
+//    it if the payer's wallet is of its asset, or to the shop's account of the payer's asset that its
+//    profile accepts (asset_not_accepted otherwise, deciding nothing; see SetMerchantProfile).
 //    (merchant, payment_id) is decided once: resubmitting the same fields returns the original outcome,
 //    other fields give exists_with_different_fields. A refused payment stays refused (new id to retry).
 //  - PosRefund: merchant -> the payment's payer, amount <= paid - already refunded
@@ -37,6 +39,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledger/core/records.h"
 #include "ledger/core/types.h"
@@ -80,7 +83,8 @@ struct PosPayment {
 // A dynamic merchant-presented code, registered by the shop's terminal before it is shown (key d merchant
 // payment_id): the amount and payment id the customer's wallet must pay, and until when. The wallet's
 // payment under that id must carry exactly this amount (and this terminal, if it names one); anything
-// else is refused without deciding the id (mpm_order_mismatch), as is a payment after expires_at
+// else (or a wallet of another asset) is refused without deciding the id (mpm_order_mismatch), as is a
+// payment after expires_at
 // (mpm_order_expired). A payment under a registered id must come from a wallet (mpm_order_mismatch
 // for a terminal's charge). Registered once per (merchant, payment_id); the same fields again are a
 // duplicate, others exists_with_different_fields, as is an id already used by a payment.
@@ -104,13 +108,22 @@ struct MpmOrderRecord {
   Timestamp expires_at = 0;  // Payable while the ledger's clock is before this.
 };
 
-// The operator's register of a merchant account (key f merchant): whether the merchant belongs to the
-// chamber of commerce, which gives it the member cash-out rate. Replaced by a later setting. A terminal
-// cannot declare membership: a cash-out asking for the member rate of a merchant the register does not
-// list is refused (not_a_chamber_member) and decides nothing; a member gets the member rate either way.
+// The operator's register of a merchant account (key f merchant), replaced by a later setting:
+//  - chamber_member: the merchant belongs to the chamber of commerce, which gives it the member cash-out
+//    rate. A terminal cannot declare membership: a cash-out asking for the member rate of a merchant the
+//    register does not list is refused (not_a_chamber_member) and decides nothing; a member gets the
+//    member rate either way.
+//  - accepts: which assets the shop takes besides its own account's, as the shop's MERCHANT accounts in
+//    those assets (at most kProfileAccountsMax, one per asset, e.g. its health-points account). A payment
+//    from a wallet of such an asset is credited to that account, under the shop's own payment ids, with
+//    its own day totals that the shop's day close freezes too; a payment in an asset the shop does not
+//    accept is refused (asset_not_accepted) and decides nothing. Refunds and cancels go back out of the
+//    account the payment went to.
+inline constexpr size_t kProfileAccountsMax = 8;
 struct SetMerchantProfile {
   AccountId merchant;
   bool chamber_member = false;
+  std::vector<AccountId> accepts;
 };
 struct MerchantProfile {
   SetMerchantProfile profile;

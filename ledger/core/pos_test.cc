@@ -338,6 +338,84 @@ TEST_F(CpmPaymentTest, BadAmountsDecideNothing) {
   EXPECT_FALSE(paid.duplicate);
 }
 
+// A shop that also takes health points: the profile names its points MERCHANT account (pos.h).
+class AcceptedAssetsTest : public PosTest {
+ protected:
+  static constexpr AssetId kPoints = 2;
+  static constexpr uint64_t kPointsIssuer = 40, kAlicePoints = 41, kShopPoints = 42, kOtherShopPoints = 43;
+  void SetUp() override {
+    PosTest::SetUp();
+    ledger_.Apply({testing::MakeAsset(kPoints, "PT", 0, 901)});
+    ledger_.Apply({testing::MakeAccount(kPointsIssuer, kPoints, AccountKind::kIssuer),
+                   testing::MakeAccount(kAlicePoints, kPoints, AccountKind::kWallet, account_flags::kNonNegative),
+                   testing::MakeAccount(kShopPoints, kPoints, AccountKind::kMerchant, account_flags::kNonNegative),
+                   testing::MakeAccount(kOtherShopPoints, kPoints, AccountKind::kMerchant)});
+    ledger_.Apply({testing::MakeTransfer(50, kPointsIssuer, kAlicePoints, 1'000)});
+  }
+};
+
+TEST_F(AcceptedAssetsTest, PaymentsInAnAcceptedAssetGoToThatAccount) {
+  // Not accepted yet: refused, nothing decided (the same id works once the shop accepts points).
+  EXPECT_EQ(One(Payment("pt-1", kAlicePoints, 300)).result, Result::kAssetNotAccepted);
+  EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "pt-1"), std::nullopt);
+  ASSERT_EQ(One(SetMerchantProfile{Id(kShop), false, {Id(kShopPoints)}}).result, Result::kOk);
+  ASSERT_EQ(One(Payment("pt-1", kAlicePoints, 300)).result, Result::kOk);
+  EXPECT_EQ(Balance(kAlicePoints), 700);
+  EXPECT_EQ(Balance(kShopPoints), 300);
+  EXPECT_EQ(Balance(kShop), 0);
+  EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "pt-1")->asset, kPoints);
+  // Coin still goes to the coin account, under the same id space.
+  ASSERT_EQ(One(Payment("c-1", kAlice, 500)).result, Result::kOk);
+  EXPECT_EQ(Balance(kShop), 500);
+  EXPECT_EQ(One(Payment("pt-1", kAlice, 300)).result, Result::kExistsWithDifferentFields);
+  // Refunds and cancels come back out of the account the payment went to.
+  ASSERT_EQ(One(Refund("pt-1", "pt-1-r", 100)).result, Result::kOk);
+  EXPECT_EQ(Balance(kShopPoints), 200);
+  EXPECT_EQ(Balance(kAlicePoints), 800);
+  ASSERT_EQ(One(Payment("pt-2", kAlicePoints, 50)).result, Result::kOk);
+  ASSERT_EQ(One(PosCancel{Id(kShop), "pt-2"}).result, Result::kOk);
+  EXPECT_EQ(Balance(kShopPoints), 200);
+  EXPECT_EQ(Balance(kShop), 500);
+  // The day's close freezes each asset's report: the shop's own, and its points account's.
+  ASSERT_EQ(One(PosCloseDay{Id(kShop), 20260101}).result, Result::kOk);
+  EXPECT_EQ(LookupDayReport(ledger_.state(), Id(kShop), 20260101)->total, (DayTotals{1, 500, 0, 0, 0}));
+  std::optional<DayReport> points = LookupDayReport(ledger_.state(), Id(kShopPoints), 20260101);
+  ASSERT_TRUE(points.has_value());
+  EXPECT_EQ(points->asset, kPoints);
+  EXPECT_EQ(points->total, (DayTotals{2, 350, 1, 50, 100}));
+  // After the close, a points payment is booked on the next open day, like a coin one.
+  ASSERT_EQ(One(Payment("pt-3", kAlicePoints, 10)).result, Result::kOk);
+  EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "pt-3")->business_day, 20260102u);
+  EXPECT_EQ(DayRunningTotals(ledger_.state(), Id(kShopPoints), 20260102).total.gross, 10);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+TEST_F(AcceptedAssetsTest, ProfileRefusals) {
+  EXPECT_EQ(One(SetMerchantProfile{Id(kShop), false, {Id(kOtherShop)}}).result, Result::kProfileInvalid);  // Own asset.
+  EXPECT_EQ(One(SetMerchantProfile{Id(kShop), false, {Id(kShopPoints), Id(kOtherShopPoints)}}).result,
+            Result::kProfileInvalid);  // Two of one asset.
+  EXPECT_EQ(One(SetMerchantProfile{Id(kShop), false, {Id(kAlicePoints)}}).result, Result::kNotAMerchant);
+  EXPECT_EQ(One(SetMerchantProfile{Id(kShop), false, {Id(99)}}).result, Result::kAccountNotFound);
+  EXPECT_EQ(One(SetMerchantProfile{Id(kShop), false, std::vector<AccountId>(kProfileAccountsMax + 1, Id(kShopPoints))})
+                .result,
+            Result::kProfileInvalid);
+  // A customer code of a points wallet at a shop that takes no points: refused, and the code unburnt.
+  const wallet::KeyPair keys = wallet::GenerateKeyPair();
+  ASSERT_EQ(One(RegisterKey{Id(kAlicePoints), "", keys.public_key}).result, Result::kOk);
+  const std::string code = *wallet::IssueCpm(keys, Id(kAlicePoints).ToBytes(), 1, ledger_.now() / 1'000'000, 60);
+  PosPayment by_code{Id(kShop), "pt-9", AccountId{}, 100, "REG-1", code};
+  EXPECT_EQ(One(by_code).result, Result::kAssetNotAccepted);
+  ASSERT_EQ(One(SetMerchantProfile{Id(kShop), true, {Id(kShopPoints)}}).result, Result::kOk);
+  EXPECT_EQ(One(by_code).result, Result::kOk);
+  EXPECT_EQ(Balance(kShopPoints), 100);
+  // A registered code is for the shop's own asset: a points wallet paying it is a mismatch.
+  ASSERT_EQ(One(PosMpmOrder{Id(kShop), "mpm-p", 100, "REG-1", 60}).result, Result::kOk);
+  PosPayment points_pay{Id(kShop), "mpm-p", Id(kAlicePoints), 100, "REG-1"};
+  points_pay.wallet_nonce = 5;
+  EXPECT_EQ(One(points_pay).result, Result::kMpmOrderMismatch);
+  EXPECT_EQ(Balance(kShopPoints), 100);
+}
+
 // Dynamic merchant-presented codes: registered by the terminal, paid by a wallet for exactly the amount,
 // before the expiry (pos.h).
 class MpmOrderTest : public PosTest {
@@ -376,6 +454,11 @@ TEST_F(MpmOrderTest, RegisteredCodeIsPaidOnceForExactlyItsAmount) {
   EXPECT_TRUE(One(WalletPays("mpm-1", 800, 2, "")).duplicate);
   EXPECT_TRUE(One(WalletPays("mpm-1", 800, 3, "REG-1")).duplicate);
   EXPECT_EQ(Balance(kAlice), 9'200);
+  // A wallet of another asset cannot pay a registered code, even where the shop takes that asset.
+  ASSERT_EQ(One(Order("mpm-c", 5)).result, Result::kOk);
+  PosPayment bob_pays = WalletPays("mpm-c", 5, 9);
+  bob_pays.payer = Id(99);  // No such wallet.
+  EXPECT_EQ(One(bob_pays).result, Result::kMpmOrderMismatch);
   // A used payment id cannot be registered as a code.
   ASSERT_EQ(One(Payment("sale", kAlice, 10)).result, Result::kOk);
   EXPECT_EQ(One(Order("sale", 10)).result, Result::kExistsWithDifferentFields);

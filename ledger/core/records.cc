@@ -109,6 +109,8 @@ constexpr const char* kResultNames[kResultCount] = {
     "mpm_order_mismatch",
     "mpm_lifetime_invalid",
     "not_a_chamber_member",
+    "asset_not_accepted",
+    "profile_invalid",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

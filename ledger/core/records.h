@@ -112,8 +112,10 @@ enum class [[nodiscard]] Result : uint8_t {
   kMpmOrderMismatch = 94,
   kMpmLifetimeInvalid = 95,
   kNotAChamberMember = 96,
+  kAssetNotAccepted = 97,
+  kProfileInvalid = 98,
 };
-inline constexpr int kResultCount = 97;
+inline constexpr int kResultCount = 99;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

@@ -987,12 +987,35 @@ class BatchApplier {
     return record;
   }
 
-  bool ChamberMember(const AccountId& merchant) {
+  std::optional<MerchantProfile> LoadProfile(const AccountId& merchant) {
     std::string bytes;
-    if (!working_.Get(keys::MerchantProfile(merchant), &bytes)) return false;
+    if (!working_.Get(keys::MerchantProfile(merchant), &bytes)) return std::nullopt;
     std::optional<MerchantProfile> profile = DecodeMerchantProfile(bytes);
     if (!profile) Fatal(absl::StrCat("merchant profile of ", merchant.ToHex(), " is corrupt"));
-    return profile->profile.chamber_member;
+    return profile;
+  }
+
+  bool ChamberMember(const AccountId& merchant) {
+    std::optional<MerchantProfile> profile = LoadProfile(merchant);
+    return profile && profile->profile.chamber_member;
+  }
+
+  // The shop's account that takes a payment in `asset`: its own if the asset is its own, else the account
+  // of that asset its profile accepts; null if it does not accept the asset.
+  const Account* AccountFor(const Account& shop, AssetId asset) {
+    if (shop.asset == asset) return &shop;
+    if (std::optional<MerchantProfile> profile = LoadProfile(shop.id)) {
+      for (const AccountId& id : profile->profile.accepts) {
+        const Account* other = working_.FindAccount(id);
+        if (other != nullptr && other->asset == asset) return other;
+      }
+    }
+    return nullptr;
+  }
+
+  // The account a captured payment went to (its derived transfer's credit side).
+  AccountId PaidTo(const AccountId& merchant, std::string_view payment_id) {
+    return LoadTransferOrDie(PosTransferId('P', merchant, payment_id)).credit_account_id;
   }
 
   Outcome RegisterMpm(const PosMpmOrder& o, Timestamp at) {
@@ -1027,14 +1050,24 @@ class BatchApplier {
 
   Outcome SetProfile(const SetMerchantProfile& p, Timestamp at) {
     Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result r) {
+      outcome.result = r;
+      return outcome;
+    };
     const Account* merchant = working_.FindAccount(p.merchant);
-    if (merchant == nullptr) {
-      outcome.result = Result::kAccountNotFound;
-    } else if (merchant->kind != AccountKind::kMerchant) {
-      outcome.result = Result::kNotAMerchant;
-    } else {
-      working_.Put(keys::MerchantProfile(p.merchant), EncodeMerchantProfile(MerchantProfile{p, at}));
+    if (merchant == nullptr) return fail(Result::kAccountNotFound);
+    if (merchant->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
+    if (p.accepts.size() > kProfileAccountsMax) return fail(Result::kProfileInvalid);
+    std::vector<AssetId> assets{merchant->asset};
+    for (const AccountId& id : p.accepts) {
+      const Account* other = working_.FindAccount(id);
+      if (other == nullptr) return fail(Result::kAccountNotFound);
+      if (other->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
+      // One account per asset, none in the shop's own asset.
+      if (std::find(assets.begin(), assets.end(), other->asset) != assets.end()) return fail(Result::kProfileInvalid);
+      assets.push_back(other->asset);
     }
+    working_.Put(keys::MerchantProfile(p.merchant), EncodeMerchantProfile(MerchantProfile{p, at}));
     return outcome;
   }
 
@@ -2356,9 +2389,10 @@ class BatchApplier {
     }
     // A registered dynamic code fixes the amount and terminal; only a wallet pays it (pos.h).
     std::optional<MpmOrderRecord> order = LoadMpmOrder(p.merchant, p.payment_id);
+    const Account* payer = working_.FindAccount(p.payer);
     if (order) {
-      if (p.wallet_nonce == 0 || p.amount != order->request.amount ||
-          (!p.terminal.empty() && p.terminal != order->request.terminal)) {
+      if (p.wallet_nonce == 0 || p.amount != order->request.amount || payer == nullptr ||
+          payer->asset != order->asset || (!p.terminal.empty() && p.terminal != order->request.terminal)) {
         return fail(Result::kMpmOrderMismatch);
       }
       p.terminal = order->request.terminal;
@@ -2374,6 +2408,9 @@ class BatchApplier {
     const Account* merchant = working_.FindAccount(p.merchant);
     if (merchant == nullptr) return fail(Result::kCreditAccountNotFound);
     if (merchant->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
+    // The shop's account in the payer's asset (an unknown payer is refused by the transfer itself).
+    const Account* shop = payer == nullptr ? merchant : AccountFor(*merchant, payer->asset);
+    if (shop == nullptr) return fail(Result::kAssetNotAccepted);
     if (card) {
       // The PIN: a wrong one counts towards the lockout and decides nothing; the right one resets the count.
       if (card->failed_attempts >= card->registration.attempts_max) {
@@ -2404,11 +2441,11 @@ class BatchApplier {
       outcome.result = code_check;
     } else {
       if (code) working_.Put(keys::Nonce(p.payer, code->nonce), "");  // Burned, whatever the payment's fate.
-      outcome = MoveDerived('P', p.merchant, p.payment_id, p.payer, p.merchant, p.amount, kCodePosPayment, at);
+      outcome = MoveDerived('P', p.merchant, p.payment_id, p.payer, shop->id, p.amount, kCodePosPayment, at);
     }
     PaymentRecord record;
     record.request = p;
-    record.asset = merchant->asset;
+    record.asset = shop->asset;
     record.timestamp = at;
     record.business_day = OpenDayFrom(p.merchant, BusinessDayIndex(at));
     record.result = outcome.result;
@@ -2416,8 +2453,10 @@ class BatchApplier {
     working_.Put(keys::Payment(p.merchant, p.payment_id), EncodePaymentRecord(record));
     if (card) RecordStaff(p, p.payer, "card payment", outcome.result, at);
     if (outcome.result == Result::kOk) {
-      AddToDay(p.merchant, record.business_day, record.asset, p.terminal, DayTotals{1, p.amount, 0, 0, 0});
-      AwardCampaigns(p, *merchant, at);
+      AddToDay(shop->id, record.business_day, record.asset, p.terminal, DayTotals{1, p.amount, 0, 0, 0});
+      Account paid_to = *merchant;  // The shop as campaigns see it: its category, the payment's asset.
+      paid_to.asset = shop->asset;
+      AwardCampaigns(p, paid_to, at);
     }
     return outcome;
   }
@@ -2447,16 +2486,16 @@ class BatchApplier {
     } else if (r.amount > payment->request.amount - payment->refunded) {
       outcome.result = Result::kRefundExceedsPayment;
     } else {
-      outcome = MoveDerived('R', r.merchant, r.refund_id, r.merchant, payment->request.payer, r.amount,
-                            kCodePosRefund, at);
+      outcome = MoveDerived('R', r.merchant, r.refund_id, PaidTo(r.merchant, r.payment_id), payment->request.payer,
+                            r.amount, kCodePosRefund, at);
     }
     RefundRecord record{r, at, outcome.result};
     working_.Put(keys::Refund(r.merchant, r.refund_id), EncodeRefundRecord(record));
     if (outcome.result == Result::kOk) {
       payment->refunded += r.amount;
       working_.Put(keys::Payment(r.merchant, r.payment_id), EncodePaymentRecord(*payment));
-      AddToDay(r.merchant, OpenDayFrom(r.merchant, BusinessDayIndex(at)), payment->asset, payment->request.terminal,
-               DayTotals{0, 0, 0, 0, r.amount});
+      AddToDay(PaidTo(r.merchant, r.payment_id), OpenDayFrom(r.merchant, BusinessDayIndex(at)), payment->asset,
+               payment->request.terminal, DayTotals{0, 0, 0, 0, r.amount});
       ClawBack(r.merchant, r.payment_id, payment->refunded, r.refund_id);
     }
     return outcome;
@@ -2476,13 +2515,14 @@ class BatchApplier {
     if (BusinessDay(at) > payment->business_day || DayClosed(c.merchant, payment->business_day)) {
       return fail(Result::kDayClosed);
     }
-    outcome = MoveDerived('C', c.merchant, c.payment_id, c.merchant, payment->request.payer, payment->request.amount,
+    const AccountId paid_to = PaidTo(c.merchant, c.payment_id);
+    outcome = MoveDerived('C', c.merchant, c.payment_id, paid_to, payment->request.payer, payment->request.amount,
                           kCodePosCancel, at);
     if (outcome.result != Result::kOk) return outcome;
     payment->state = PaymentState::kCancelled;
     payment->cancelled_at = at;
     working_.Put(keys::Payment(c.merchant, c.payment_id), EncodePaymentRecord(*payment));
-    AddToDay(c.merchant, payment->business_day, payment->asset, payment->request.terminal,
+    AddToDay(paid_to, payment->business_day, payment->asset, payment->request.terminal,
              DayTotals{0, 0, 1, payment->request.amount, 0});
     ClawBack(c.merchant, c.payment_id, payment->request.amount, "cancel");
     return outcome;
@@ -2511,19 +2551,31 @@ class BatchApplier {
       if (!closed) Fatal(absl::StrCat("day report of ", c.merchant.ToHex(), " is corrupt"));
       return Outcome{Result::kOk, true, closed->closed_at};
     }
+    FreezeDay(*merchant, day, at);
+    if (std::optional<MerchantProfile> profile = LoadProfile(c.merchant)) {
+      for (const AccountId& id : profile->profile.accepts) {
+        const Account* other = working_.FindAccount(id);
+        if (other != nullptr && !DayClosed(id, day)) FreezeDay(*other, day, at);
+      }
+    }
+    return outcome;
+  }
+
+  // The running totals of (account, day) become its closed report.
+  void FreezeDay(const Account& account, uint32_t day, Timestamp at) {
+    std::string bytes;
     DayReport report;
-    if (working_.Get(keys::DayTotals(c.merchant, day), &bytes)) {
+    if (working_.Get(keys::DayTotals(account.id, day), &bytes)) {
       std::optional<DayReport> running = DecodeDayReport(bytes);
-      if (!running) Fatal(absl::StrCat("day totals of ", c.merchant.ToHex(), " are corrupt"));
+      if (!running) Fatal(absl::StrCat("day totals of ", account.id.ToHex(), " are corrupt"));
       report = std::move(*running);
     } else {
-      report.merchant = c.merchant;
+      report.merchant = account.id;
       report.business_day = day;
-      report.asset = merchant->asset;
+      report.asset = account.asset;
     }
     report.closed_at = at;
-    working_.Put(keys::DayReport(c.merchant, day), EncodeDayReport(report));
-    return outcome;
+    working_.Put(keys::DayReport(account.id, day), EncodeDayReport(report));
   }
 
   // ----- fees, cash-out, supplier payments (pos.h) -----

@@ -73,7 +73,20 @@ grpc::Status LedgerService::SetMerchantProfiles(grpc::ServerContext*, const v1::
     absl::StatusOr<Id128> merchant =
         IdFromProto(profile.merchant_id(), absl::StrCat("profiles[", i, "].merchant_id"), false);
     if (!merchant.ok()) return Done("SetMerchantProfiles", merchant.status());
-    commands.emplace_back(SetMerchantProfile{*merchant, profile.chamber_member()});
+    if (profile.accepts_account_ids_size() > static_cast<int>(kProfileAccountsMax)) {
+      return Done("SetMerchantProfiles",
+                  absl::InvalidArgumentError(absl::StrCat("profiles[", i, "].accepts_account_ids: ",
+                                                          profile.accepts_account_ids_size(), " accounts; at most ",
+                                                          kProfileAccountsMax)));
+    }
+    SetMerchantProfile command{*merchant, profile.chamber_member(), {}};
+    for (int j = 0; j < profile.accepts_account_ids_size(); ++j) {
+      absl::StatusOr<Id128> account = IdFromProto(
+          profile.accepts_account_ids(j), absl::StrCat("profiles[", i, "].accepts_account_ids[", j, "]"), false);
+      if (!account.ok()) return Done("SetMerchantProfiles", account.status());
+      command.accepts.push_back(*account);
+    }
+    commands.emplace_back(std::move(command));
   }
   return Create("SetMerchantProfiles", std::move(commands), reply);
 }

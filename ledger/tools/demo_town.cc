@@ -846,11 +846,16 @@ class Town {
     schedule->set_cashout_bps(150);
     schedule->set_member_cashout_bps(100);
     schedule->set_supplier_bps(50);
-    // The chamber of commerce's register: the soba shop is a member (the member cash-out rate).
+    // The city's register: the soba shop is a chamber member (the member cash-out rate) and also takes
+    // health points, into its points account. Resident 0 pays points with the same wallet key.
     v1::SetMerchantProfilesRequest profiles;
     v1::MerchantProfile* profile = profiles.add_profiles();
     profile->set_merchant_id(soba.merchant_id);
     profile->set_chamber_member(true);
+    profile->add_accepts_account_ids(Account(kShopPoints, 0));
+    v1::PublicKey* points_key = keys.add_keys();
+    points_key->set_account_id(Account(kResidentPoints, 0));
+    points_key->set_public_key(residents[0].public_key);
     v1::CreateReply created;
     grpc::Status status = stub_->Call([&](LedgerConnection& c) {
       grpc::Status s = c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys, &created);
@@ -879,6 +884,15 @@ class Town {
       return true;
     };
     if (!charge(soba, 0, "street-1", 1200) || !charge(market, 1, "street-2", 3400)) return false;
+    {  // Resident 0 pays 100 of the points the campaign just gave her, at the same soba terminal.
+      v1::CreatePaymentRequest body;
+      body.set_payment_id("street-4");
+      body.set_amount(100);
+      body.set_cpm(*wallet::IssueCpm(residents[0], Account(kResidentPoints, 0), 3000, NowMs()));
+      if (!PosCall(soba, "CreatePayment", body, &reply)) return false;
+      printf("  %-14s takes health points too: resident 0 paid 100 points (into its points account)\n",
+             kShopNames[0]);
+    }
 
     // The market registers a dynamic code with the ledger and shows it; resident 2 pays it from the
     // wallet; the terminal sees it.
@@ -953,7 +967,10 @@ class Town {
     const int64_t wallets = SumBalances(kResidentCoin, residents_) + Balance(Account(kVisitor));
     const int64_t shops = SumBalances(kShopCoin, kShops) + SumBalances(kStallCoin, kStalls);
     const int64_t points_budget = Balance(Account(kHealthBudget));
-    const int64_t points_wallets = SumBalances(kResidentPoints, residents_);
+    // Points are held in residents' wallets and by shops that take points (the soba shop, on the street).
+    const int64_t points_in_wallets = SumBalances(kResidentPoints, residents_);
+    const int64_t points_in_shops = SumBalances(kShopPoints, kShops);
+    const int64_t points_held = points_in_wallets + points_in_shops;
     const int64_t promo_issuer = Balance(Account(kPromoIssuer));
     const int64_t promo_wallets = SumBalances(kResidentPromo, std::min(kPromoResidents, residents_));
     const int64_t promo_breakage = Balance(IdBytes(0, 0xb3)) - breakage_before_;
@@ -963,7 +980,7 @@ class Town {
     printf("%-6s %14lld %14lld %14lld %14lld  (budgets left)\n", "COIN", static_cast<long long>(-issuer),
            static_cast<long long>(wallets), static_cast<long long>(shops), static_cast<long long>(budget));
     printf("%-6s %14lld %14lld %14lld %14s\n", "HP", static_cast<long long>(-points_budget),
-           static_cast<long long>(points_wallets), 0LL, "0");
+           static_cast<long long>(points_in_wallets), static_cast<long long>(points_in_shops), "0");
     printf("%-6s %14lld %14lld %14lld %14lld  (lapsed to breakage)\n", "PROMO", static_cast<long long>(-promo_issuer),
            static_cast<long long>(promo_wallets), 0LL, static_cast<long long>(promo_breakage));
     for (int s = 0; s < kShops; ++s) {
@@ -990,8 +1007,8 @@ class Town {
     expect("health coin budget left", Balance(Account(kHealthCoinBudget)), health_coin_budget_left_);
     expect("the visitor's wallet", Balance(Account(kVisitor)), visitor_balance_);
     expect("task escrow (paid out as confirmed)", Balance(Account(kTaskEscrow)), 0);
-    expect("points conserved", -points_budget, points_wallets);
-    expect("points issued", points_wallets, expected_points_);
+    expect("points conserved", -points_budget, points_held);
+    expect("points issued", points_held, expected_points_);
     expect("promo lapsed to breakage", promo_breakage, promo_issued_);
     expect("promo wallets emptied", promo_wallets, 0);
 

@@ -68,8 +68,10 @@ Commands:
                                                    register a wallet's key (or a shop terminal's, with --terminal)
   set-fees --asset N --issuer ID --fee-account ID --cashout-bps N --member-bps N --supplier-bps N
                                                    the asset's shop fee schedule (basis points; fees round down)
-  merchant-profile --account ID --member yes|no    the operator's register: is this MERCHANT account a chamber
-                                                   member (member cash-out rate)
+  merchant-profile --account ID --member yes|no [--accepts ID[,ID]]
+                                                   the operator's register of a MERCHANT account: chamber member
+                                                   (member cash-out rate)? which of the shop's MERCHANT accounts
+                                                   in other assets (e.g. points) take payments in those assets?
   register-card --card DIGITS --account ID [--pin DIGITS] [--attempts-max N]     (PIN else $CARD_PIN)
                                                    issue a custodial card (staff charge it with the PIN)
   staff-ops --account ID [--limit N]               what staff did with a resident's card
@@ -335,6 +337,11 @@ int MerchantProfileCommand(LedgerConnection& stub, const Args& args) {
   const std::string member = Required(args, "member");
   if (member != "yes" && member != "no") UsageError("--member: yes or no");
   profile->set_chamber_member(member == "yes");
+  if (args.Has("accepts")) {
+    for (absl::string_view id : absl::StrSplit(args.options.at("accepts"), ',', absl::SkipEmpty())) {
+      profile->add_accepts_account_ids(IdArg(std::string(id), "--accepts"));
+    }
+  }
   v1::CreateReply reply;
   grpc::Status status =
       stub.Call([&](LedgerConnection& c) { return c.ledger().SetMerchantProfiles(Context().get(), request, &reply); });
