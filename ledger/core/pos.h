@@ -68,7 +68,7 @@ struct PosPayment {
   // spent once (nonce_replayed). Not part of the payment's identity: a retry may carry a new nonce.
   uint64_t wallet_nonce = 0;
   // A custodial card operated by staff for a resident without a smartphone: the card number names the
-  // payer; pin_proof is BLAKE2b-256(salt || card || PIN) computed by the Pos service with the card's salt;
+  // payer; pin_proof is BLAKE2b-256(salt || card || 0x00 || PIN) computed by the Pos service with the card's salt;
   // staff names who operated it. A wrong PIN counts towards the card's lockout and decides nothing (the
   // staff may retry the same payment id with the right PIN).
   std::string card;
@@ -140,7 +140,7 @@ struct RegisterCard {
   std::string card;
   AccountId wallet;
   std::string pin_salt;   // 16 bytes.
-  std::string pin_proof;  // 32 bytes: BLAKE2b-256(salt || card || PIN).
+  std::string pin_proof;  // 32 bytes: BLAKE2b-256(salt || card || 0x00 || PIN).
   uint32_t attempts_max = kPinAttemptsMaxDefault;
 };
 
