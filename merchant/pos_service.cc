@@ -60,7 +60,8 @@ grpc::Status CheckAmount(int64_t amount, int64_t max, const char* field = "amoun
 }  // namespace
 
 template <typename Body>
-grpc::Status PosService::Authenticate(const char* method, const SignedRequest& in, Body* body, AccountId* merchant) {
+grpc::Status PosService::Authenticate(const char* method, const SignedRequest& in, Body* body, AccountId* merchant,
+                                      ledger::KeyRecord* signer) {
   std::optional<AccountId> id = ledger::Id128::FromBytes(in.merchant_id());
   if (!id || id->IsZero()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "merchant_id: must be 16 bytes, not zero");
@@ -72,15 +73,19 @@ grpc::Status PosService::Authenticate(const char* method, const SignedRequest& i
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "signature: must be 64 bytes (Ed25519)");
   }
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);
-  std::string key;
-  if (!node_->state().Get(ledger::keys::Key(*id, in.terminal_id()), &key) || key.size() < 33) {
+  std::optional<ledger::KeyRecord> key = ledger::LookupKey(node_->state(), *id, in.terminal_id());
+  if (!key) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                         absl::StrCat("terminal ", in.terminal_id(), " of merchant ", id->ToHex(), " is not registered"));
+  }
+  if (!key->active()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("terminal ", in.terminal_id(), " of merchant ", id->ToHex(), " was revoked"));
   }
   const std::string signed_bytes = PosSignedBytes(method, in.merchant_id(), in.terminal_id(), in.timestamp_ms(), in.body());
   if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(in.signature().data()),
                                   reinterpret_cast<const unsigned char*>(signed_bytes.data()), signed_bytes.size(),
-                                  reinterpret_cast<const unsigned char*>(key.data() + 1)) != 0) {
+                                  reinterpret_cast<const unsigned char*>(key->public_key.data())) != 0) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "signature mismatch (not this terminal's key, or altered)");
   }
   const uint64_t now_ms = clock_->NowNanos() / 1'000'000;
@@ -102,6 +107,7 @@ grpc::Status PosService::Authenticate(const char* method, const SignedRequest& i
                         absl::StrCat("body: not a ", Body::descriptor()->name(), " message"));
   }
   *merchant = *id;
+  if (signer != nullptr) *signer = std::move(*key);
   return grpc::Status::OK;
 }
 

@@ -4,7 +4,7 @@
 // the body to a core command (ledger/core/pos.h holds every rule) and reports the outcome.
 //
 // Errors: INVALID_ARGUMENT (malformed envelope or body, naming the field: ids, amounts outside 1..limit;
-// such a request reaches nothing and uses nothing up), PERMISSION_DENIED (unknown
+// such a request reaches nothing and uses nothing up), PERMISSION_DENIED (unknown or revoked
 // terminal, signature mismatch), FAILED_PRECONDITION (timestamp outside the window), RESOURCE_EXHAUSTED
 // (the terminal's rate limit), UNAVAILABLE (as for the Ledger service: retry the same request). Business
 // outcomes (refused payment, refund too large, day closed, ...) are PosReply.result in an OK reply.
@@ -13,6 +13,7 @@
 
 #include <string>
 
+#include "ledger/core/pos.h"
 #include "ledger/core/types.h"
 #include "ledger/server/committer.h"
 #include "ledger/server/node.h"
@@ -48,9 +49,11 @@ class PosService final : public ledger::v1::Pos::Service {
   grpc::Status ConfirmDay(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
 
  private:
-  // Checks the envelope and parses the body; on success *merchant is the authenticated merchant.
+  // Checks the envelope and parses the body; on success *merchant is the authenticated merchant and
+  // *signer (if not null) the signing terminal's key record (active: a revoked key is refused).
   template <typename Body>
-  grpc::Status Authenticate(const char* method, const SignedRequest& in, Body* body, ledger::AccountId* merchant);
+  grpc::Status Authenticate(const char* method, const SignedRequest& in, Body* body, ledger::AccountId* merchant,
+                            ledger::KeyRecord* signer = nullptr);
   // Submits one command and fills result/duplicate/timestamp/journal_index.
   grpc::Status Submit(ledger::Command command, PosReply* reply);
   void FillPayment(const ledger::AccountId& merchant, const std::string& payment_id, PosReply* reply);

@@ -1,14 +1,15 @@
 // Checks a resident's signed WalletRequest (see proto/ledger.proto): the wallet's registered key, the
 // signature over the exact bytes, the timestamp window on the ledger's clock and a per-wallet rate limit;
 // then parses the body. Shared by the Wallet and Health services. Errors name the field: INVALID_ARGUMENT,
-// PERMISSION_DENIED (no key, bad signature), FAILED_PRECONDITION (clock window), RESOURCE_EXHAUSTED.
+// PERMISSION_DENIED (no key, revoked key, bad signature), FAILED_PRECONDITION (clock window),
+// RESOURCE_EXHAUSTED.
 #ifndef WALLET_WALLET_VERIFIER_H_
 #define WALLET_WALLET_VERIFIER_H_
 
 #include <sodium.h>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/core/keys.h"
+#include "ledger/core/pos.h"
 #include "ledger/core/query.h"
 #include "ledger/core/types.h"
 #include "ledger/server/committer.h"
@@ -36,16 +37,20 @@ class WalletVerifier {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "signature: must be 64 bytes (Ed25519)");
     }
     if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);
-    std::string key;
-    if (!node_->state().Get(ledger::keys::Key(*id, ""), &key) || key.size() < 33) {
+    std::optional<ledger::KeyRecord> key = ledger::LookupKey(node_->state(), *id, "");
+    if (!key) {
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                           absl::StrCat("wallet ", id->ToHex(), " has no registered key"));
+    }
+    if (!key->active()) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          absl::StrCat("wallet ", id->ToHex(), " key was revoked (the city registers a new one)"));
     }
     const std::string signed_bytes =
         WalletSignedBytes(method, in.account_id(), in.timestamp_ms(), in.nonce(), in.body());
     if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(in.signature().data()),
                                     reinterpret_cast<const unsigned char*>(signed_bytes.data()), signed_bytes.size(),
-                                    reinterpret_cast<const unsigned char*>(key.data() + 1)) != 0) {
+                                    reinterpret_cast<const unsigned char*>(key->public_key.data())) != 0) {
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                           "signature mismatch (not this wallet's key, or altered)");
     }

@@ -52,6 +52,8 @@ enum class CommandTag : uint8_t {
   kLinkAccount = 33,
   kPosMpmOrder = 34,
   kSetMerchantProfile = 35,
+  kRegisterKeyWithRole = 36,  // A manager, or registered by a terminal; tag 12 stays the operator's ordinary key.
+  kRevokeKey = 37,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -271,10 +273,22 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
     EncodeTransferRequest(send->transfer, e);
     e->U64(send->nonce);
   } else if (const auto* key = std::get_if<RegisterKey>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kRegisterKey));
+    // Tag 12 keeps the bytes earlier versions wrote for what they could express (the operator
+    // registering an ordinary key), so their journals and logs decode the same.
+    const bool with_role = key->manager || !key->by_terminal.empty();
+    e->U8(static_cast<uint8_t>(with_role ? CommandTag::kRegisterKeyWithRole : CommandTag::kRegisterKey));
     e->Id(key->account);
     e->Bytes(key->key_id);
     e->Bytes(key->public_key);
+    if (with_role) {
+      e->U8(key->manager ? 1 : 0);
+      e->Bytes(key->by_terminal);
+    }
+  } else if (const auto* revoke = std::get_if<RevokeKey>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kRevokeKey));
+    e->Id(revoke->account);
+    e->Bytes(revoke->key_id);
+    e->Bytes(revoke->by_terminal);
   } else {
     const PosSupplierPayment& supplier = std::get<PosSupplierPayment>(command);
     e->U8(static_cast<uint8_t>(CommandTag::kPosSupplierPayment));
@@ -520,12 +534,24 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       send.nonce = d->U64();
       return send;
     }
-    case CommandTag::kRegisterKey: {
+    case CommandTag::kRegisterKey:
+    case CommandTag::kRegisterKeyWithRole: {
       RegisterKey key;
       key.account = d->Id();
       key.key_id = d->Bytes();
       key.public_key = d->Bytes();
+      if (tag == CommandTag::kRegisterKeyWithRole) {
+        key.manager = d->U8() != 0;
+        key.by_terminal = d->Bytes();
+      }
       return key;
+    }
+    case CommandTag::kRevokeKey: {
+      RevokeKey revoke;
+      revoke.account = d->Id();
+      revoke.key_id = d->Bytes();
+      revoke.by_terminal = d->Bytes();
+      return revoke;
     }
     case CommandTag::kPosSupplierPayment: {
       PosSupplierPayment supplier;

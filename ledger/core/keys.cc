@@ -161,6 +161,10 @@ std::string Key(const AccountId& account, std::string_view key_id) {
   return MerchantKey(kKey, account).append(key_id);
 }
 
+std::string RevokedKey(const AccountId& account, std::string_view public_key) {
+  return MerchantKey(kRevokedKey, account).append(public_key);
+}
+
 std::string Nonce(const AccountId& account, uint64_t nonce) {
   std::string key = MerchantKey(kNonce, account);
   AppendBigEndian64(nonce, &key);

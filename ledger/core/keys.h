@@ -56,6 +56,7 @@ inline constexpr char kAccountLink = 'l';
 inline constexpr char kRecentHistory = 'h';
 inline constexpr char kMpmOrder = 'd';
 inline constexpr char kMerchantProfile = 'f';
+inline constexpr char kRevokedKey = 'k';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -83,6 +84,8 @@ std::string SupplierPayment(const AccountId& payer, std::string_view payment_id)
 std::string MpmOrder(const AccountId& merchant, std::string_view payment_id);
 std::string MerchantProfile(const AccountId& merchant);
 std::string Key(const AccountId& account, std::string_view key_id);
+// A key once revoked on the account, by its 32 public-key bytes (pos.h RevokedKey).
+std::string RevokedKey(const AccountId& account, std::string_view public_key);
 std::string Nonce(const AccountId& account, uint64_t nonce);
 std::string Card(std::string_view card);
 std::string StaffOperation(const AccountId& wallet, Timestamp timestamp);

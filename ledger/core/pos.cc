@@ -9,6 +9,9 @@ namespace ledger {
 namespace {
 
 constexpr uint8_t kVersion = 1;
+// Key records are at version 2 (state, revocation time, role); version 1 is still read.
+constexpr uint8_t kKeyRecordVersion = 2;
+constexpr size_t kPublicKeyBytes = 32;
 
 // Days since 1970-01-01 -> civil date (proleptic Gregorian), integer only.
 uint32_t CivilFromDays(int64_t days) {
@@ -368,6 +371,65 @@ std::optional<MerchantProfile> DecodeMerchantProfile(std::string_view bytes) {
   p.timestamp = d.U64();
   if (!d.done()) return std::nullopt;
   return p;
+}
+
+std::string EncodeKeyRecord(const KeyRecord& r) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kKeyRecordVersion);
+  out += r.public_key;  // Fixed 32 bytes, no length: version 1 laid it out so.
+  e.U64(r.registered_at);
+  e.U8(static_cast<uint8_t>(r.state));
+  e.U64(r.revoked_at);
+  e.U8(static_cast<uint8_t>(r.role));
+  return out;
+}
+
+std::optional<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
+  if (bytes.size() < 1 + kPublicKeyBytes) return std::nullopt;
+  const uint8_t version = static_cast<uint8_t>(bytes[0]);
+  if (version != 1 && version != kKeyRecordVersion) return std::nullopt;
+  KeyRecord r;
+  r.public_key = std::string(bytes.substr(1, kPublicKeyBytes));
+  Decoder d(bytes.substr(1 + kPublicKeyBytes));
+  r.registered_at = d.U64();
+  if (version == kKeyRecordVersion) {
+    const uint8_t state = d.U8();
+    r.revoked_at = d.U64();
+    const uint8_t role = d.U8();
+    if (state > static_cast<uint8_t>(KeyState::kRevoked) || role > static_cast<uint8_t>(KeyRole::kManager)) {
+      return std::nullopt;
+    }
+    r.state = static_cast<KeyState>(state);
+    r.role = static_cast<KeyRole>(role);
+  }
+  if (!d.done()) return std::nullopt;
+  return r;
+}
+
+std::string EncodeRevokedKey(const RevokedKey& r) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.Bytes(r.key_id);
+  e.U64(r.registered_at);
+  e.U64(r.revoked_at);
+  e.U8(static_cast<uint8_t>(r.role));
+  return out;
+}
+
+std::optional<RevokedKey> DecodeRevokedKey(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  RevokedKey r;
+  r.key_id = d.Bytes();
+  r.registered_at = d.U64();
+  r.revoked_at = d.U64();
+  const uint8_t role = d.U8();
+  if (role > static_cast<uint8_t>(KeyRole::kManager)) return std::nullopt;
+  r.role = static_cast<KeyRole>(role);
+  if (!d.done()) return std::nullopt;
+  return r;
 }
 
 }  // namespace ledger

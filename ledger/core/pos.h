@@ -180,13 +180,61 @@ struct WalletSend {
 
 // An Ed25519 public key the ledger verifies signatures with (key K account key_id): a resident's wallet
 // key (key_id empty, WALLET account) or a shop terminal's key (key_id = terminal id, MERCHANT account).
-// Registered once per (account, key_id); the same key again is a duplicate, another key is
-// exists_with_different_fields.
+//  - One active key per (account, key_id): the same key and role again is a duplicate (the original
+//    registration time); another key, or the same key with another role, is exists_with_different_fields.
+//  - A terminal key is ordinary or a manager. Only the operator registers managers, and only for
+//    terminals (a wallet key or a terminal-registered key asking for it: kind_invalid). A manager may
+//    register ordinary terminals of its own merchant and revoke any terminal of it (itself and other
+//    managers included, so that a shop can stop a stolen manager terminal at once); the operator can
+//    always do both. A request by a terminal that is not an active manager of `account` is
+//    not_a_manager and changes nothing.
+//  - Revoked (RevokeKey): the key stops verifying anything at once — terminal and wallet requests
+//    (refused by the services), customer-presented codes it signed (key_revoked). The record keeps the
+//    key and the revocation time. Registering a new key for the same (account, key_id) afterwards
+//    replaces it (rotation); a key once revoked on an account is refused there for good, under any
+//    key_id (key_revoked), because whoever stole it still holds it.
+enum class KeyRole : uint8_t { kOrdinary = 0, kManager = 1 };
+enum class KeyState : uint8_t { kActive = 0, kRevoked = 1 };
+
 struct RegisterKey {
   AccountId account;
   std::string key_id;
   std::string public_key;  // 32 bytes.
+  bool manager = false;     // The operator's choice; never set by a terminal.
+  std::string by_terminal;  // Empty: the operator. Else the manager terminal of `account` asking.
 };
+
+struct RevokeKey {
+  AccountId account;
+  std::string key_id;
+  std::string by_terminal;  // Empty: the operator. Else a manager terminal of `account`.
+};
+
+// The stored key (K account key_id). Version 1 (written before keys could be revoked: version, key,
+// u64 registered) reads as an active ordinary key; version 2 adds the state, revocation time and role.
+struct KeyRecord {
+  std::string public_key;  // 32 bytes.
+  Timestamp registered_at = 0;
+  KeyState state = KeyState::kActive;
+  Timestamp revoked_at = 0;  // 0 while active.
+  KeyRole role = KeyRole::kOrdinary;
+  bool active() const { return state == KeyState::kActive; }
+  bool active_manager() const { return active() && role == KeyRole::kManager; }
+};
+std::string EncodeKeyRecord(const KeyRecord& record);
+// nullopt when the bytes are neither a version-1 nor a version-2 key record.
+std::optional<KeyRecord> DecodeKeyRecord(std::string_view bytes);
+
+// A key once revoked on an account (k account public_key): kept for good so that the key is never
+// accepted there again, whatever key_id it comes back under, and as the audit of the revocation.
+struct RevokedKey {
+  std::string key_id;  // Under which it was revoked (the latest, if revoked under several).
+  Timestamp registered_at = 0;
+  Timestamp revoked_at = 0;
+  KeyRole role = KeyRole::kOrdinary;
+};
+std::string EncodeRevokedKey(const RevokedKey& record);
+std::optional<RevokedKey> DecodeRevokedKey(std::string_view bytes);
 
 struct PosRefund {
   AccountId merchant;

@@ -286,6 +286,208 @@ TEST_F(CpmPaymentTest, KeysAreRegisteredOnce) {
   EXPECT_EQ(One(RegisterKey{Id(99), "", keys_.public_key}).result, Result::kAccountNotFound);
 }
 
+// A lost phone: the city revokes the wallet's key. Its codes stop paying at once, even ones issued
+// before; the key cannot come back; a new key for the same wallet works (rotation).
+TEST_F(CpmPaymentTest, RevokedWalletKeyStopsItsCodesAndIsRotated) {
+  const std::string issued_before = Code(1);
+  const Outcome revoked = One(RevokeKey{Id(kAlice), ""});
+  ASSERT_EQ(revoked.result, Result::kOk);
+  EXPECT_FALSE(revoked.duplicate);
+  const Outcome again = One(RevokeKey{Id(kAlice), ""});
+  EXPECT_EQ(again.result, Result::kOk);
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.timestamp, revoked.timestamp);
+  // The record keeps the key and the time of the revocation.
+  std::optional<KeyRecord> record = LookupKey(ledger_.state(), Id(kAlice), "");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->public_key, keys_.public_key);
+  EXPECT_EQ(record->state, KeyState::kRevoked);
+  EXPECT_EQ(record->revoked_at, revoked.timestamp);
+  EXPECT_LT(record->registered_at, revoked.timestamp);
+  // Codes signed by it: refused with the reason, and nothing moves (a refused payment stays refused).
+  EXPECT_EQ(One(ByCode("after-revoke", issued_before)).result, Result::kKeyRevoked);
+  EXPECT_EQ(One(ByCode("after-revoke-2", Code(2))).result, Result::kKeyRevoked);
+  EXPECT_EQ(Balance(kAlice), 10'000);
+  EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "after-revoke")->result, Result::kKeyRevoked);
+  // The revoked key itself cannot be registered again; a new one can, and its codes pay.
+  EXPECT_EQ(One(RegisterKey{Id(kAlice), "", keys_.public_key}).result, Result::kKeyRevoked);
+  const wallet::KeyPair old_keys = keys_;
+  keys_ = wallet::GenerateKeyPair();
+  const Outcome rotated = One(RegisterKey{Id(kAlice), "", keys_.public_key});
+  ASSERT_EQ(rotated.result, Result::kOk);
+  EXPECT_FALSE(rotated.duplicate);
+  record = LookupKey(ledger_.state(), Id(kAlice), "");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_TRUE(record->active());
+  EXPECT_EQ(record->public_key, keys_.public_key);
+  EXPECT_EQ(record->registered_at, rotated.timestamp);
+  EXPECT_EQ(record->revoked_at, 0u);
+  EXPECT_EQ(One(ByCode("after-rotation", Code(3))).result, Result::kOk);
+  EXPECT_EQ(Balance(kAlice), 9'500);
+  EXPECT_EQ(One(ByCode("old-code", issued_before)).result, Result::kSignatureInvalid);
+  // Revoke the new key too: the first key still cannot come back, under any key id.
+  ASSERT_EQ(One(RevokeKey{Id(kAlice), ""}).result, Result::kOk);
+  EXPECT_EQ(One(RegisterKey{Id(kAlice), "", old_keys.public_key}).result, Result::kKeyRevoked);
+  EXPECT_EQ(One(RegisterKey{Id(kAlice), "", keys_.public_key}).result, Result::kKeyRevoked);
+  EXPECT_EQ(One(RegisterKey{Id(kAlice), "", wallet::GenerateKeyPair().public_key}).result, Result::kOk);
+  // The revocation register keeps the audit of each revoked key.
+  std::string bytes;
+  ASSERT_TRUE(ledger_.state().Get(keys::RevokedKey(Id(kAlice), old_keys.public_key), &bytes));
+  std::optional<RevokedKey> audit = DecodeRevokedKey(bytes);
+  ASSERT_TRUE(audit.has_value());
+  EXPECT_EQ(audit->key_id, "");
+  EXPECT_EQ(audit->revoked_at, revoked.timestamp);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+TEST_F(CpmPaymentTest, RevokingUnknownKeys) {
+  EXPECT_EQ(One(RevokeKey{Id(kBob), ""}).result, Result::kKeyNotRegistered);
+  EXPECT_EQ(One(RevokeKey{Id(kShop), "REG-9"}).result, Result::kKeyNotRegistered);
+  EXPECT_EQ(One(RevokeKey{Id(99), ""}).result, Result::kAccountNotFound);
+  // A code of a wallet whose key was never registered is still key_not_registered.
+  const std::string bobs = *wallet::IssueCpm(keys_, Id(kBob).ToBytes(), 1, ledger_.now() / 1'000'000, 60);
+  EXPECT_EQ(One(ByCode("bob", bobs)).result, Result::kKeyNotRegistered);
+  // Revoking a terminal leaves the shop's other terminals and the wallets alone.
+  ASSERT_EQ(One(RegisterKey{Id(kShop), "REG-1", wallet::GenerateKeyPair().public_key}).result, Result::kOk);
+  ASSERT_EQ(One(RegisterKey{Id(kShop), "REG-2", wallet::GenerateKeyPair().public_key}).result, Result::kOk);
+  ASSERT_EQ(One(RevokeKey{Id(kShop), "REG-1"}).result, Result::kOk);
+  EXPECT_TRUE(LookupKey(ledger_.state(), Id(kShop), "REG-2")->active());
+  EXPECT_TRUE(LookupKey(ledger_.state(), Id(kAlice), "")->active());
+  EXPECT_EQ(One(ByCode("still-paying", Code(4))).result, Result::kOk);
+}
+
+// Keys written before keys could be revoked (version-1 records) read as active ordinary keys.
+TEST_F(CpmPaymentTest, VersionOneKeyRecordsStillWork) {
+  const wallet::KeyPair bob = wallet::GenerateKeyPair();
+  std::string v1(1, '\x01');
+  v1 += bob.public_key;
+  const Timestamp registered = ledger_.now() - 5 * kSecond;
+  for (int i = 0; i < 8; ++i) v1.push_back(static_cast<char>(registered >> (8 * i)));
+  WriteSet writes;
+  writes.entries.emplace_back(keys::Key(Id(kBob), ""), v1);
+  ledger_.mutable_state().Apply(writes);
+  std::optional<KeyRecord> record = DecodeKeyRecord(v1);
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->public_key, bob.public_key);
+  EXPECT_EQ(record->registered_at, registered);
+  EXPECT_TRUE(record->active());
+  EXPECT_EQ(record->role, KeyRole::kOrdinary);
+  EXPECT_EQ(DecodeKeyRecord(v1.substr(0, v1.size() - 1)), std::nullopt);
+  EXPECT_EQ(DecodeKeyRecord(std::string(1, '\x03') + v1.substr(1)), std::nullopt);
+  // It verifies codes, registering it again is a duplicate, and it can be revoked.
+  const std::string code = *wallet::IssueCpm(bob, Id(kBob).ToBytes(), 1, ledger_.now() / 1'000'000, 60);
+  EXPECT_EQ(One(ByCode("bob-1", code, 100)).result, Result::kOk);
+  const Outcome duplicate = One(RegisterKey{Id(kBob), "", bob.public_key});
+  EXPECT_TRUE(duplicate.duplicate);
+  EXPECT_EQ(duplicate.timestamp, registered);
+  ASSERT_EQ(One(RevokeKey{Id(kBob), ""}).result, Result::kOk);
+  record = LookupKey(ledger_.state(), Id(kBob), "");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_FALSE(record->active());
+  EXPECT_EQ(record->registered_at, registered);
+  const std::string later = *wallet::IssueCpm(bob, Id(kBob).ToBytes(), 2, ledger_.now() / 1'000'000, 60);
+  EXPECT_EQ(One(ByCode("bob-2", later, 100)).result, Result::kKeyRevoked);
+}
+
+// Manager terminals: registered by the operator, they add ordinary terminals of their own merchant and
+// revoke its terminals; nobody else's, and ordinary terminals can do neither.
+TEST_F(CpmPaymentTest, ManagerTerminalsManageTheirOwnShopOnly) {
+  const wallet::KeyPair manager = wallet::GenerateKeyPair();
+  const std::string reg2 = wallet::GenerateKeyPair().public_key;
+  auto by = [](uint64_t account, std::string key_id, std::string key, std::string terminal) {
+    RegisterKey k{Id(account), std::move(key_id), std::move(key)};
+    k.by_terminal = std::move(terminal);
+    return k;
+  };
+  RegisterKey as_manager{Id(kShop), "REG-1", manager.public_key, /*manager=*/true};
+  ASSERT_EQ(One(as_manager).result, Result::kOk);
+  EXPECT_TRUE(One(as_manager).duplicate);
+  EXPECT_EQ(LookupKey(ledger_.state(), Id(kShop), "REG-1")->role, KeyRole::kManager);
+  // Wallets cannot be managers; the same key as ordinary is another registration.
+  EXPECT_EQ(One(RegisterKey{Id(kBob), "", manager.public_key, true}).result, Result::kKindInvalid);
+  EXPECT_EQ(One(RegisterKey{Id(kShop), "REG-1", manager.public_key}).result, Result::kExistsWithDifferentFields);
+  // The manager adds REG-2: an ordinary terminal. A retry is a duplicate.
+  const Outcome added = One(by(kShop, "REG-2", reg2, "REG-1"));
+  ASSERT_EQ(added.result, Result::kOk);
+  EXPECT_TRUE(One(by(kShop, "REG-2", reg2, "REG-1")).duplicate);
+  std::optional<KeyRecord> record = LookupKey(ledger_.state(), Id(kShop), "REG-2");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->role, KeyRole::kOrdinary);
+  EXPECT_EQ(record->registered_at, added.timestamp);
+  // A terminal cannot make managers.
+  RegisterKey promote = by(kShop, "REG-3", wallet::GenerateKeyPair().public_key, "REG-1");
+  promote.manager = true;
+  EXPECT_EQ(One(promote).result, Result::kKindInvalid);
+  // REG-2 is ordinary: it can neither add nor revoke; unknown terminals neither.
+  const std::string reg3 = wallet::GenerateKeyPair().public_key;
+  EXPECT_EQ(One(by(kShop, "REG-3", reg3, "REG-2")).result, Result::kNotAManager);
+  EXPECT_EQ(One(RevokeKey{Id(kShop), "REG-1", "REG-2"}).result, Result::kNotAManager);
+  EXPECT_EQ(One(by(kShop, "REG-3", reg3, "REG-9")).result, Result::kNotAManager);
+  EXPECT_EQ(LookupKey(ledger_.state(), Id(kShop), "REG-3"), std::nullopt);
+  EXPECT_TRUE(LookupKey(ledger_.state(), Id(kShop), "REG-1")->active());
+  // Another merchant's terminals and wallet keys are out of reach: REG-1 manages kShop only.
+  ASSERT_EQ(One(RegisterKey{Id(kOtherShop), "REG-7", reg3}).result, Result::kOk);
+  EXPECT_EQ(One(by(kOtherShop, "REG-8", reg3, "REG-1")).result, Result::kNotAManager);
+  EXPECT_EQ(One(RevokeKey{Id(kOtherShop), "REG-7", "REG-1"}).result, Result::kNotAManager);
+  EXPECT_EQ(One(RevokeKey{Id(kAlice), "", "REG-1"}).result, Result::kNotAManager);
+  EXPECT_TRUE(LookupKey(ledger_.state(), Id(kOtherShop), "REG-7")->active());
+  EXPECT_TRUE(LookupKey(ledger_.state(), Id(kAlice), "")->active());
+  // The manager revokes REG-2 (twice is a duplicate) and rotates it; REG-2's old key stays out.
+  const Outcome revoked = One(RevokeKey{Id(kShop), "REG-2", "REG-1"});
+  ASSERT_EQ(revoked.result, Result::kOk);
+  const Outcome twice = One(RevokeKey{Id(kShop), "REG-2", "REG-1"});
+  EXPECT_TRUE(twice.duplicate);
+  EXPECT_EQ(twice.timestamp, revoked.timestamp);
+  EXPECT_EQ(One(RevokeKey{Id(kShop), "REG-5", "REG-1"}).result, Result::kKeyNotRegistered);
+  EXPECT_EQ(One(by(kShop, "REG-2", reg2, "REG-1")).result, Result::kKeyRevoked);
+  EXPECT_EQ(One(by(kShop, "REG-4", reg2, "REG-1")).result, Result::kKeyRevoked);  // Nor under another id.
+  EXPECT_EQ(One(by(kShop, "REG-2", reg3, "REG-1")).result, Result::kOk);
+  // Once the city revokes the manager, it manages nothing.
+  ASSERT_EQ(One(RevokeKey{Id(kShop), "REG-1"}).result, Result::kOk);
+  EXPECT_EQ(One(by(kShop, "REG-6", wallet::GenerateKeyPair().public_key, "REG-1")).result, Result::kNotAManager);
+  EXPECT_EQ(One(RevokeKey{Id(kShop), "REG-2", "REG-1"}).result, Result::kNotAManager);
+  EXPECT_TRUE(LookupKey(ledger_.state(), Id(kShop), "REG-2")->active());
+}
+
+// The new commands travel in the replicated log and the journal and decode to what was applied.
+TEST_F(CpmPaymentTest, JournalCarriesKeyCommands) {
+  RegisterKey manager{Id(kShop), "REG-1", wallet::GenerateKeyPair().public_key, true};
+  RegisterKey added{Id(kShop), "REG-2", wallet::GenerateKeyPair().public_key};
+  added.by_terminal = "REG-1";
+  RegisterKey plain{Id(kBob), "", wallet::GenerateKeyPair().public_key};
+  std::vector<Command> commands{manager, added, RevokeKey{Id(kShop), "REG-2", "REG-1"}, RevokeKey{Id(kAlice), ""},
+                                plain};
+  Batch batch;
+  batch.commands = commands;
+  batch.request_sizes = {static_cast<uint32_t>(commands.size())};
+  std::optional<Batch> replicated = DecodeBatch(EncodeBatch(batch));
+  ASSERT_TRUE(replicated.has_value());
+  for (const Outcome& outcome : ledger_.Apply(commands)) EXPECT_EQ(outcome.result, Result::kOk);
+  std::optional<JournalEntry> entry = DecodeJournalEntry(ledger_.last().entry_bytes);
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(EncodeJournalEntry(*entry), ledger_.last().entry_bytes);
+  for (const std::vector<Command>* decoded : {&replicated->commands, &entry->commands}) {
+    ASSERT_EQ(decoded->size(), commands.size());
+    for (size_t i = 0; i < commands.size(); ++i) {
+      if (const auto* want = std::get_if<RegisterKey>(&commands[i])) {
+        const RegisterKey& got = std::get<RegisterKey>((*decoded)[i]);
+        EXPECT_EQ(got.account, want->account);
+        EXPECT_EQ(got.key_id, want->key_id);
+        EXPECT_EQ(got.public_key, want->public_key);
+        EXPECT_EQ(got.manager, want->manager);
+        EXPECT_EQ(got.by_terminal, want->by_terminal);
+      } else {
+        const RevokeKey& want_revoke = std::get<RevokeKey>(commands[i]);
+        const RevokeKey& got = std::get<RevokeKey>((*decoded)[i]);
+        EXPECT_EQ(got.account, want_revoke.account);
+        EXPECT_EQ(got.key_id, want_revoke.key_id);
+        EXPECT_EQ(got.by_terminal, want_revoke.by_terminal);
+      }
+    }
+  }
+  EXPECT_TRUE(VerifyJournal(ledger_.state()).ok);
+}
+
 TEST_F(CpmPaymentTest, CodePaysOnceWithinItsLifetime) {
   const std::string code = Code(1);
   const Outcome paid = One(ByCode("cpm-1", code));

@@ -193,6 +193,12 @@ std::vector<StaffOperation> LookupStaffOperations(const KvReader& state, const A
   return ops;
 }
 
+std::optional<KeyRecord> LookupKey(const KvReader& state, const AccountId& account, std::string_view key_id) {
+  std::string bytes;
+  if (!state.Get(keys::Key(account, key_id), &bytes)) return std::nullopt;
+  return DecodeKeyRecord(bytes);
+}
+
 std::optional<CardRecord> LookupCard(const KvReader& state, std::string_view card) {
   std::string bytes;
   if (!state.Get(keys::Card(card), &bytes)) return std::nullopt;

@@ -30,6 +30,9 @@ std::optional<DayReport> LookupDayReport(const KvReader& state, const AccountId&
 DayReport DayRunningTotals(const KvReader& state, const AccountId& merchant, uint32_t business_day);
 // What staff did for a wallet (card payments, wrong PINs), oldest first, at most `limit`.
 std::vector<StaffOperation> LookupStaffOperations(const KvReader& state, const AccountId& wallet, int limit);
+// The key registered for (account, key_id), revoked or not (pos.h KeyRecord); nullopt when there is
+// none or the record is unreadable. What every verifier reads: the services refuse revoked keys.
+std::optional<KeyRecord> LookupKey(const KvReader& state, const AccountId& account, std::string_view key_id);
 // The card record (salt and proof included: for the Pos service only).
 std::optional<CardRecord> LookupCard(const KvReader& state, std::string_view card);
 // Accepted cash-outs with from <= timestamp < to (to = 0: no bound), of one merchant or (merchant null)

@@ -111,6 +111,8 @@ constexpr const char* kResultNames[kResultCount] = {
     "not_a_chamber_member",
     "asset_not_accepted",
     "profile_invalid",
+    "key_revoked",
+    "not_a_manager",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

@@ -114,8 +114,10 @@ enum class [[nodiscard]] Result : uint8_t {
   kNotAChamberMember = 96,
   kAssetNotAccepted = 97,
   kProfileInvalid = 98,
+  kKeyRevoked = 99,
+  kNotAManager = 100,
 };
-inline constexpr int kResultCount = 99;
+inline constexpr int kResultCount = 101;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

@@ -653,6 +653,7 @@ class BatchApplier {
     if (const auto* cashout = std::get_if<PosCashOut>(&command)) return CashOut(*cashout, at);
     if (const auto* supplier = std::get_if<PosSupplierPayment>(&command)) return PaySupplier(*supplier, at);
     if (const auto* key = std::get_if<RegisterKey>(&command)) return Register(*key, at);
+    if (const auto* revoke = std::get_if<RevokeKey>(&command)) return Revoke(*revoke, at);
     if (const auto* send = std::get_if<WalletSend>(&command)) return Send(*send, at);
     if (const auto* card = std::get_if<RegisterCard>(&command)) return IssueCard(*card, at);
     if (const auto* program = std::get_if<SetHealthProgram>(&command)) return SetProgram(*program, at);
@@ -1108,45 +1109,88 @@ class BatchApplier {
   }
 
   // ----- keys and customer-presented codes -----
-  std::optional<std::string> LoadKey(const AccountId& account, std::string_view key_id) {
+  std::optional<KeyRecord> LoadKey(const AccountId& account, std::string_view key_id) {
     std::string bytes;
     if (!working_.Get(keys::Key(account, key_id), &bytes)) return std::nullopt;
-    return bytes.substr(1, 32);  // Version byte, then the key (then the registration timestamp).
+    std::optional<KeyRecord> record = DecodeKeyRecord(bytes);
+    if (!record) Fatal(absl::StrCat("key record of ", account.ToHex(), " is corrupt"));
+    return record;
   }
+
+  bool WasRevoked(const AccountId& account, std::string_view public_key) {
+    std::string unused;
+    return working_.Get(keys::RevokedKey(account, public_key), &unused);
+  }
+
+  // Empty `by_terminal` is the operator, who may do anything; a terminal must be an active manager of
+  // the same account (pos.h RegisterKey).
+  bool MayManageKeys(const AccountId& account, std::string_view by_terminal) {
+    if (by_terminal.empty()) return true;
+    std::optional<KeyRecord> actor = LoadKey(account, by_terminal);
+    return actor && actor->active_manager();
+  }
+
+  static bool ValidTerminalId(std::string_view id) { return id.size() <= kTerminalIdLengthMax && ValidPosId(id); }
 
   Outcome Register(const RegisterKey& k, Timestamp at) {
     Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result r) {
+      outcome.result = r;
+      return outcome;
+    };
     const Account* account = working_.FindAccount(k.account);
-    if (account == nullptr) {
-      outcome.result = Result::kAccountNotFound;
-    } else if (k.public_key.size() != 32) {
-      outcome.result = Result::kPublicKeyInvalid;
-    } else if (!k.key_id.empty() && (k.key_id.size() > kTerminalIdLengthMax || !ValidPosId(k.key_id))) {
-      outcome.result = Result::kTerminalIdInvalid;
-    } else if (account->kind != (k.key_id.empty() ? AccountKind::kWallet : AccountKind::kMerchant)) {
-      outcome.result = Result::kKindInvalid;
-    } else if (std::string bytes; working_.Get(keys::Key(k.account, k.key_id), &bytes)) {
-      if (bytes.substr(1, 32) != k.public_key) {
-        outcome.result = Result::kExistsWithDifferentFields;
-      } else {
-        Decoder d(std::string_view(bytes).substr(33));
-        outcome.duplicate = true;
-        outcome.timestamp = d.U64();
-      }
-    } else {
-      std::string value(1, '\x01');
-      value += k.public_key;
-      Encoder(&value).U64(at);
-      working_.Put(keys::Key(k.account, k.key_id), std::move(value));
+    if (account == nullptr) return fail(Result::kAccountNotFound);
+    if (!MayManageKeys(k.account, k.by_terminal)) return fail(Result::kNotAManager);
+    if (k.public_key.size() != 32) return fail(Result::kPublicKeyInvalid);
+    if (!k.key_id.empty() && !ValidTerminalId(k.key_id)) return fail(Result::kTerminalIdInvalid);
+    if (account->kind != (k.key_id.empty() ? AccountKind::kWallet : AccountKind::kMerchant)) {
+      return fail(Result::kKindInvalid);
     }
+    // Managers are terminals, and only the operator makes them.
+    if (k.manager && (k.key_id.empty() || !k.by_terminal.empty())) return fail(Result::kKindInvalid);
+    const KeyRole role = k.manager ? KeyRole::kManager : KeyRole::kOrdinary;
+    if (std::optional<KeyRecord> existing = LoadKey(k.account, k.key_id); existing && existing->active()) {
+      if (existing->public_key != k.public_key || existing->role != role) {
+        return fail(Result::kExistsWithDifferentFields);
+      }
+      return Outcome{Result::kOk, true, existing->registered_at};
+    }
+    // None yet, or revoked (then this is a rotation): any key but one revoked here before.
+    if (WasRevoked(k.account, k.public_key)) return fail(Result::kKeyRevoked);
+    KeyRecord record;
+    record.public_key = k.public_key;
+    record.registered_at = at;
+    record.role = role;
+    working_.Put(keys::Key(k.account, k.key_id), EncodeKeyRecord(record));
+    return outcome;
+  }
+
+  Outcome Revoke(const RevokeKey& k, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result r) {
+      outcome.result = r;
+      return outcome;
+    };
+    if (working_.FindAccount(k.account) == nullptr) return fail(Result::kAccountNotFound);
+    if (!MayManageKeys(k.account, k.by_terminal)) return fail(Result::kNotAManager);
+    std::optional<KeyRecord> record = LoadKey(k.account, k.key_id);
+    if (!record) return fail(Result::kKeyNotRegistered);
+    if (!record->active()) return Outcome{Result::kOk, true, record->revoked_at};
+    CORE_CHECK(record->public_key.size() == 32);
+    record->state = KeyState::kRevoked;
+    record->revoked_at = at;
+    working_.Put(keys::Key(k.account, k.key_id), EncodeKeyRecord(*record));
+    working_.Put(keys::RevokedKey(k.account, record->public_key),
+                 EncodeRevokedKey(RevokedKey{k.key_id, record->registered_at, at, record->role}));
     return outcome;
   }
 
   // The CPM checks after decoding: key, signature, window on the ledger's clock, one-time nonce.
   Result CheckCode(const CpmCode& code, const AccountId& payer, Timestamp at) {
-    std::optional<std::string> key = LoadKey(payer, "");
+    std::optional<KeyRecord> key = LoadKey(payer, "");
     if (!key) return Result::kKeyNotRegistered;
-    switch (CheckCpm(code, *key, at / 1'000'000)) {
+    if (!key->active()) return Result::kKeyRevoked;
+    switch (CheckCpm(code, key->public_key, at / 1'000'000)) {
       case CpmCheck::kBadSignature: return Result::kSignatureInvalid;
       case CpmCheck::kNotYetValid: return Result::kCpmNotYetValid;
       case CpmCheck::kExpired: return Result::kCpmExpired;
