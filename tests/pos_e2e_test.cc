@@ -509,6 +509,82 @@ TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   EXPECT_EQ(operations.operations(5).operation(), "card locked");
 }
 
+// A resident loses her phone: the city revokes her wallet key. Wallet requests and payment codes signed
+// with it are refused at once; the key cannot be registered again; a new key registered afterwards works.
+TEST_F(PosE2eTest, RevokedWalletKeyStopsWalletRequestsUntilANewKey) {
+  StartServer();
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  v1::WalletReply reply;
+  v1::SendRequest send;
+  send.set_to_account_id(IdBytes(kBob));
+  send.set_amount(100);
+  auto send_as = [&](const wallet::KeyPair& keys, uint64_t n) {
+    send.set_transfer_id(IdBytes(0x10c7, n));
+    return wallet_->Send(ContextWithDeadline(kTimeout).get(),
+                         wallet::SignWalletRequest(keys, IdBytes(kAlice), "Send", send, WallClockMs(), n), &reply);
+  };
+  ASSERT_TRUE(send_as(alice_, 1).ok());
+  ASSERT_EQ(reply.result(), v1::OK);
+  const std::string code = Code(50);  // Issued while the key was good.
+
+  v1::RevokeKeysRequest revoke;
+  v1::KeyRef* key = revoke.add_keys();
+  key->set_account_id(IdBytes(kAlice));
+  v1::CreateReply revoked;
+  ASSERT_TRUE(ledger_->RevokeKeys(ContextWithDeadline(kTimeout).get(), revoke, &revoked).ok());
+  ASSERT_EQ(revoked.results_size(), 1);
+  EXPECT_EQ(revoked.results(0).result(), v1::OK);
+  EXPECT_FALSE(revoked.results(0).duplicate());
+  ASSERT_TRUE(ledger_->RevokeKeys(ContextWithDeadline(kTimeout).get(), revoke, &revoked).ok());
+  EXPECT_TRUE(revoked.results(0).duplicate());
+
+  grpc::Status status = send_as(alice_, 2);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(),
+            absl::StrCat("wallet ", Id128{0, kAlice}.ToHex(), " key was revoked (the city registers a new one)"));
+  v1::PosReply charged;
+  ASSERT_TRUE(Call(&v1::Pos::Stub::CreatePayment, "CreatePayment", Charge("lost-phone", 100, code), &charged).ok());
+  EXPECT_EQ(charged.result(), v1::KEY_REVOKED);
+  EXPECT_EQ(Balance(kAlice), 9'900);
+
+  // Unknown keys and malformed requests.
+  key->set_account_id(IdBytes(kBob));
+  ASSERT_TRUE(ledger_->RevokeKeys(ContextWithDeadline(kTimeout).get(), revoke, &revoked).ok());
+  EXPECT_EQ(revoked.results(0).result(), v1::KEY_NOT_REGISTERED);
+  key->set_key_id(std::string(33, 'T'));
+  status = ledger_->RevokeKeys(ContextWithDeadline(kTimeout).get(), revoke, &revoked);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "keys[0].key_id: at most 32 characters, got 33");
+
+  // The old key cannot come back; a wallet key cannot be a manager; a new key works at once.
+  v1::RegisterKeysRequest keys;
+  v1::PublicKey* entry = keys.add_keys();
+  entry->set_account_id(IdBytes(kAlice));
+  entry->set_public_key(alice_.public_key);
+  v1::CreateReply registered;
+  ASSERT_TRUE(ledger_->RegisterKeys(ContextWithDeadline(kTimeout).get(), keys, &registered).ok());
+  EXPECT_EQ(registered.results(0).result(), v1::KEY_REVOKED);
+  const wallet::KeyPair old_phone = alice_;
+  alice_ = wallet::GenerateKeyPair();
+  entry->set_public_key(alice_.public_key);
+  entry->set_manager(true);
+  ASSERT_TRUE(ledger_->RegisterKeys(ContextWithDeadline(kTimeout).get(), keys, &registered).ok());
+  EXPECT_EQ(registered.results(0).result(), v1::KIND_INVALID);
+  entry->set_manager(false);
+  ASSERT_TRUE(ledger_->RegisterKeys(ContextWithDeadline(kTimeout).get(), keys, &registered).ok());
+  EXPECT_EQ(registered.results(0).result(), v1::OK);
+  ASSERT_TRUE(send_as(alice_, 3).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  ASSERT_TRUE(Call(&v1::Pos::Stub::CreatePayment, "CreatePayment", Charge("new-phone", 100, Code(51)), &charged).ok());
+  EXPECT_EQ(charged.result(), v1::OK);
+  status = send_as(old_phone, 4);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(), "signature mismatch (not this wallet's key, or altered)");
+  EXPECT_EQ(Balance(kAlice), 9'700);
+  EXPECT_EQ(Balance(kBob), 200);
+}
+
 TEST_F(PosE2eTest, TerminalRateLimit) {
   StartServer({"--pos_requests_per_second=1", "--pos_burst=3"});
   SetUpTown();

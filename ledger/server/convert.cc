@@ -124,7 +124,27 @@ absl::StatusOr<std::vector<Command>> KeysFromProto(const v1::RegisterKeysRequest
     }
     key.key_id = in.key_id();
     key.public_key = in.public_key();
+    key.manager = in.manager();
     commands.emplace_back(std::move(key));
+  }
+  return commands;
+}
+
+absl::StatusOr<std::vector<Command>> RevocationsFromProto(const v1::RevokeKeysRequest& request) {
+  absl::Status count = CheckItemCount(request.keys_size(), "keys");
+  if (!count.ok()) return count;
+  std::vector<Command> commands;
+  for (int i = 0; i < request.keys_size(); ++i) {
+    const v1::KeyRef& in = request.keys(i);
+    const std::string field = absl::StrCat("keys[", i, "]");
+    RevokeKey revoke;
+    ASSIGN_ID_OR_RETURN(revoke.account, IdFromProto(in.account_id(), field + ".account_id", false));
+    if (in.key_id().size() > kTerminalIdLengthMax) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".key_id: at most ", kTerminalIdLengthMax, " characters, got ", in.key_id().size()));
+    }
+    revoke.key_id = in.key_id();
+    commands.emplace_back(std::move(revoke));
   }
   return commands;
 }

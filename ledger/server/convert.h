@@ -21,6 +21,7 @@ absl::StatusOr<std::vector<Command>> AssetsFromProto(const v1::CreateAssetsReque
 absl::StatusOr<std::vector<Command>> AccountsFromProto(const v1::CreateAccountsRequest& request);
 absl::StatusOr<std::vector<Command>> ClosesFromProto(const v1::CloseAccountsRequest& request);
 absl::StatusOr<std::vector<Command>> KeysFromProto(const v1::RegisterKeysRequest& request);
+absl::StatusOr<std::vector<Command>> RevocationsFromProto(const v1::RevokeKeysRequest& request);
 absl::StatusOr<std::vector<Command>> FeesFromProto(const v1::SetFeesRequest& request);
 // A health program version; unset figures take the defaults of HealthProgram (ledger/core/health.h).
 absl::StatusOr<HealthProgram> HealthProgramFromProto(const v1::HealthProgram& in);

@@ -470,4 +470,9 @@ grpc::Status LedgerService::Subscribe(grpc::ServerContext* context, const v1::Su
   return Done("Subscribe", absl::OkStatus());
 }
 
+grpc::Status LedgerService::RevokeKeys(grpc::ServerContext*, const v1::RevokeKeysRequest* request,
+                                       v1::CreateReply* reply) {
+  return Create("RevokeKeys", RevocationsFromProto(*request), reply);
+}
+
 }  // namespace ledger

@@ -54,6 +54,7 @@ class LedgerService final : public v1::Ledger::Service {
   grpc::Status GetJournal(grpc::ServerContext*, const v1::GetJournalRequest*, v1::GetJournalReply*) override;
   grpc::Status Subscribe(grpc::ServerContext*, const v1::SubscribeRequest*,
                          grpc::ServerWriter<v1::Event>*) override;
+  grpc::Status RevokeKeys(grpc::ServerContext*, const v1::RevokeKeysRequest*, v1::CreateReply*) override;
 
  private:
   grpc::Status Create(const char* method, absl::StatusOr<std::vector<Command>> commands, v1::CreateReply* reply);

@@ -64,8 +64,13 @@ Commands:
   verify [--data-dir DIR]                          re-walk the journal's hash chain; report the first mismatch
                                                    (through the API, or offline on a stopped node's directory)
   tail [--from N] [--json] [--follow]              print the change stream (committed events)
-  register-key --account ID --public-key HEX [--terminal T]
-                                                   register a wallet's key (or a shop terminal's, with --terminal)
+  register-key --account ID --public-key HEX [--terminal T [--manager]]
+                                                   register a wallet's key (or a shop terminal's, with --terminal;
+                                                   a --manager terminal adds and revokes the shop's terminals
+                                                   itself: pos add-terminal / revoke-terminal); after
+                                                   revoke-key, the same command with a new key rotates it
+  revoke-key --account ID [--terminal T]           revoke a wallet's (or terminal's) key at once: lost phone,
+                                                   stolen terminal; that key is never accepted there again
   set-fees --asset N --issuer ID --fee-account ID --cashout-bps N --member-bps N --supplier-bps N
                                                    the asset's shop fee schedule (basis points; fees round down)
   merchant-profile --account ID --member yes|no [--accepts ID[,ID]]
@@ -151,7 +156,7 @@ bool IsSwitch(const std::string& name) {
   return name == "non-negative" || name == "pending" || name == "linked" || name == "reverse" ||
          name == "json" || name == "follow" || name == "help" || name == "no-bonus" || name == "grant" ||
          name == "revoke" || name == "stop" || name == "all" || name == "accept" || name == "decline" ||
-         name == "out" || name == "dispute" || name == "cancel";
+         name == "out" || name == "dispute" || name == "cancel" || name == "manager";
 }
 
 Args Parse(int argc, char** argv, int first) {
@@ -311,8 +316,22 @@ int RegisterKeyCommand(LedgerConnection& stub, const Args& args) {
   key->set_account_id(IdArg(Required(args, "account"), "--account"));
   key->set_public_key(HexBytes(Required(args, "public-key"), "--public-key"));
   if (args.Has("terminal")) key->set_key_id(args.options.at("terminal"));
+  if (args.Has("manager")) {
+    if (!args.Has("terminal")) UsageError("--manager: only a terminal's key (--terminal T) can be a manager");
+    key->set_manager(true);
+  }
   v1::CreateReply reply;
   grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().RegisterKeys(Context().get(), request, &reply); });
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+int RevokeKeyCommand(LedgerConnection& stub, const Args& args) {
+  v1::RevokeKeysRequest request;
+  v1::KeyRef* key = request.add_keys();
+  key->set_account_id(IdArg(Required(args, "account"), "--account"));
+  if (args.Has("terminal")) key->set_key_id(args.options.at("terminal"));
+  v1::CreateReply reply;
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().RevokeKeys(Context().get(), request, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -1455,6 +1474,7 @@ int Run(int argc, char** argv) {
   if (command == "void") return TransferCommand(*stub, args, v1::VOID_PENDING);
   if (command == "account") return LookupAccounts(*stub, args);
   if (command == "register-key") return RegisterKeyCommand(*stub, args);
+  if (command == "revoke-key") return RevokeKeyCommand(*stub, args);
   if (command == "set-fees") return SetFeesCommand(*stub, args);
   if (command == "merchant-profile") return MerchantProfileCommand(*stub, args);
   if (command == "register-card") return RegisterCardCommand(*stub, args);
