@@ -1,8 +1,9 @@
 // pos: the shop's counter tool. Offline: show a merchant-presented QR code for an amount (JPQR/EMVCo
 // payload), read a customer's payment code, create the terminal's key. Online, over the Pos service with
 // requests signed by the terminal's key: charge a scanned code, look a payment up, cancel, refund, close
-// the day, cash out, pay a supplier. The terminal key's passphrase comes from $POS_PASSPHRASE or is
-// asked for without echo.
+// the day, cash out, pay a supplier; on a manager terminal, add and revoke the shop's terminals. The
+// terminal key's passphrase comes from $POS_PASSPHRASE or is asked for without echo.
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -57,6 +58,12 @@ Online (common options: --addr HOST:PORT[,...] --key FILE --merchant HEX --termi
                     staff charge a resident's custodial card; the resident types the PIN (asked without
                     echo, or $CARD_PIN); a wrong PIN may be retried with the same payment id; too many
                     wrong PINs in a row lock the card
+Online, run on a manager terminal (ledgerctl register-key ... --manager) with its common options:
+  add-terminal --terminal-id ID --public-key HEX       register another terminal of this shop (an ordinary
+                    one; its key from pos init-terminal on that terminal); after revoke-terminal, the
+                    same with a new key replaces the revoked one
+  revoke-terminal --terminal-id ID                     stop a lost or stolen terminal at once: its requests
+                    are refused from now on, and its key is never accepted for this shop again
   help              this text
 Exit codes: 0 ok, 1 failed or refused (the message says why), 2 usage.
 )";
@@ -147,6 +154,20 @@ int64_t Number(const std::map<std::string, std::string>& o, const char* name) {
   const long long value = std::strtoll(text.c_str(), &end, 10);
   if (end == text.c_str() || *end != '\0') Usage(std::string("--") + name + ": not a number");
   return value;
+}
+
+// A public key as `pos init-terminal` prints it: 64 hex digits.
+std::string PublicKeyBytes(const std::string& hex) {
+  if (hex.size() != 64) Usage("--public-key: 64 hex digits (32 bytes, as pos init-terminal prints it)");
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const std::string pair = hex.substr(i, 2);
+    if (!std::isxdigit(static_cast<unsigned char>(pair[0])) || !std::isxdigit(static_cast<unsigned char>(pair[1]))) {
+      Usage("--public-key: not hex");
+    }
+    out.push_back(static_cast<char>(std::stoi(pair, nullptr, 16)));
+  }
+  return out;
 }
 
 void PrintReply(const ledger::v1::PosReply& reply) {
@@ -240,6 +261,15 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
     body.set_staff_id(Need(o, "staff"));
     body.set_pin(wallet::ReadSecret("CARD_PIN", "Card PIN (the resident types it): "));
     status = call("CardPayment", body, &S::CardPayment);
+  } else if (command == "add-terminal") {
+    ledger::v1::RegisterTerminalRequest body;
+    body.set_terminal_id(Need(o, "terminal-id"));
+    body.set_public_key(PublicKeyBytes(Need(o, "public-key")));
+    status = call("RegisterTerminal", body, &S::RegisterTerminal);
+  } else if (command == "revoke-terminal") {
+    ledger::v1::RevokeTerminalRequest body;
+    body.set_terminal_id(Need(o, "terminal-id"));
+    status = call("RevokeTerminal", body, &S::RevokeTerminal);
   } else {
     std::optional<ledger::Id128> supplier = ledger::Id128::FromHex(Need(o, "supplier"));
     if (!supplier) Usage("--supplier: up to 32 hex digits");
@@ -296,7 +326,8 @@ int Run(int argc, char** argv) {
   if (command == "read-code") return ReadCode(positional);
   if (command == "init-terminal") return InitTerminal(options);
   if (command == "charge" || command == "mpm" || command == "status" || command == "cancel" || command == "refund" ||
-      command == "close-day" || command == "cash-out" || command == "pay-supplier" || command == "card-charge") {
+      command == "close-day" || command == "cash-out" || command == "pay-supplier" || command == "card-charge" ||
+      command == "add-terminal" || command == "revoke-terminal") {
     return Online(command, options);
   }
   Usage("unknown command '" + command + "'");

@@ -8,6 +8,8 @@ mkdir -p "$DIR"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$POS" --help | grep -q "merchant-presented QR code" || fail "--help"
+"$POS" --help | grep -q "add-terminal --terminal-id ID --public-key HEX" || fail "--help: add-terminal"
+"$POS" --help | grep -q "revoke-terminal --terminal-id ID" || fail "--help: revoke-terminal"
 # A static code for the counter (dynamic codes are registered with the ledger: tests/pos_cli_online_test.sh).
 "$POS" mpm --account 70000000000000010000000200000003 --name "Sakura Market" --city Tsuruoka --category 5411 \
   --terminal REG-1 --png "$DIR/mpm.png" > "$DIR/mpm.out"

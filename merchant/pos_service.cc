@@ -57,6 +57,17 @@ grpc::Status CheckAmount(int64_t amount, int64_t max, const char* field = "amoun
                       absl::StrCat(field, ": ", amount, " is outside 1..", max));
 }
 
+grpc::Status CheckTerminalId(const std::string& id) {
+  if (id.size() <= ledger::kTerminalIdLengthMax && ledger::ValidPosId(id)) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      absl::StrCat("terminal_id: 1 to ", ledger::kTerminalIdLengthMax, " printable ASCII characters"));
+}
+
+grpc::Status NotAManager(const std::string& terminal) {
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      absl::StrCat("terminal ", terminal, " is not a manager terminal of this merchant"));
+}
+
 }  // namespace
 
 template <typename Body>
@@ -403,6 +414,39 @@ grpc::Status PosService::ConfirmDay(grpc::ServerContext*, const SignedRequest* i
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "action: confirm, dispute or cancel");
   }
   return Submit(ledger::ConfirmDay{merchant, body.task_id(), *visitor, body.day(), action}, reply);
+}
+
+// ----- the shop's own terminals, by a manager terminal -----
+
+grpc::Status PosService::RegisterTerminal(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::RegisterTerminalRequest body;
+  AccountId merchant;
+  ledger::KeyRecord signer;
+  if (grpc::Status auth = Authenticate("RegisterTerminal", *in, &body, &merchant, &signer); !auth.ok()) return auth;
+  if (!signer.active_manager()) return NotAManager(in->terminal_id());
+  if (grpc::Status bad = CheckTerminalId(body.terminal_id()); !bad.ok()) return bad;
+  if (body.public_key().size() != crypto_sign_PUBLICKEYBYTES) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("public_key: must be 32 bytes (Ed25519), got ", body.public_key().size()));
+  }
+  ledger::RegisterKey key{merchant, body.terminal_id(), body.public_key()};
+  key.by_terminal = in->terminal_id();
+  grpc::Status status = Submit(std::move(key), reply);
+  // Revoked or demoted between the check above and the core's own: the core's answer stands.
+  if (status.ok() && reply->result() == v1::NOT_A_MANAGER) return NotAManager(in->terminal_id());
+  return status;
+}
+
+grpc::Status PosService::RevokeTerminal(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {
+  v1::RevokeTerminalRequest body;
+  AccountId merchant;
+  ledger::KeyRecord signer;
+  if (grpc::Status auth = Authenticate("RevokeTerminal", *in, &body, &merchant, &signer); !auth.ok()) return auth;
+  if (!signer.active_manager()) return NotAManager(in->terminal_id());
+  if (grpc::Status bad = CheckTerminalId(body.terminal_id()); !bad.ok()) return bad;
+  grpc::Status status = Submit(ledger::RevokeKey{merchant, body.terminal_id(), in->terminal_id()}, reply);
+  if (status.ok() && reply->result() == v1::NOT_A_MANAGER) return NotAManager(in->terminal_id());
+  return status;
 }
 
 }  // namespace merchant

@@ -5,7 +5,8 @@
 //
 // Errors: INVALID_ARGUMENT (malformed envelope or body, naming the field: ids, amounts outside 1..limit;
 // such a request reaches nothing and uses nothing up), PERMISSION_DENIED (unknown or revoked
-// terminal, signature mismatch), FAILED_PRECONDITION (timestamp outside the window), RESOURCE_EXHAUSTED
+// terminal, signature mismatch; a terminal that is not a manager adding or revoking terminals),
+// FAILED_PRECONDITION (timestamp outside the window), RESOURCE_EXHAUSTED
 // (the terminal's rate limit), UNAVAILABLE (as for the Ledger service: retry the same request). Business
 // outcomes (refused payment, refund too large, day closed, ...) are PosReply.result in an OK reply.
 #ifndef MERCHANT_POS_SERVICE_H_
@@ -47,6 +48,9 @@ class PosService final : public ledger::v1::Pos::Service {
   grpc::Status DecideApplication(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status CancelSlots(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status ConfirmDay(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  // A manager terminal adds or revokes terminals of its own merchant (ledger/core/pos.h RegisterKey).
+  grpc::Status RegisterTerminal(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  grpc::Status RevokeTerminal(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
 
  private:
   // Checks the envelope and parses the body; on success *merchant is the authenticated merchant and

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The counter tools against a real ledgerd, as a shop and the city would use them: ledgerctl sets up the
 # town and registers keys, `wallet` makes a payment code, `pos` charges it, refunds, looks it up, closes
-# the day, cashes out and pays a supplier.
+# the day, cashes out and pays a supplier; a manager terminal adds and revokes a terminal; the city
+# revokes a lost wallet key and registers a new one.
 set -euo pipefail
 D="$TEST_TMPDIR/posonline"
 source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/cli_test_lib.sh"
@@ -96,4 +97,42 @@ printf 'merchant,bank_code,branch_code,account_type,account_number,account_holde
 "$LEDGERCTL" --addr "$ADDR" payouts --from "$TODAY" --to "$TODAY" --payees "$D/nopayee.csv" --csv "$D/none.csv" \
   2>"$D/nopayee.err" && fail "a payout without a payee"
 grep -q "merchant 20 has cash-outs but no line" "$D/nopayee.err" && [ ! -e "$D/none.csv" ] || fail "missing payee"
+
+# The shop runs its own terminals: the city registers a manager terminal, which adds REG-2; REG-2 charges
+# a code; the manager revokes it and its next request is refused; an ordinary terminal cannot add any.
+MGR_PUB="$("$POS" init-terminal --key "$D/mgr.key" | awk '/public key/ {print $3}')"
+ctl register-key --account 20 --terminal MGR-1 --public-key "$MGR_PUB" --manager
+REG2_PUB="$("$POS" init-terminal --key "$D/reg2.key" | awk '/public key/ {print $3}')"
+mgr() { "$POS" "$1" --addr "$ADDR" --key "$D/mgr.key" --merchant 20 --terminal MGR-1 "${@:2}"; }
+reg2() { "$POS" "$1" --addr "$ADDR" --key "$D/reg2.key" --merchant 20 --terminal REG-2 "${@:2}"; }
+pos add-terminal --terminal-id REG-2 --public-key "$REG2_PUB" >/dev/null 2>"$D/notmgr.err" &&
+  fail "an ordinary terminal added a terminal"
+grep -q "terminal REG-1 is not a manager terminal of this merchant" "$D/notmgr.err" ||
+  fail "not-a-manager message: $(cat "$D/notmgr.err")"
+mgr add-terminal --terminal-id REG-2 --public-key "$REG2_PUB" >"$D/add.out" || fail "add-terminal: $(cat "$D/add.out")"
+grep -q "^result    ok$" "$D/add.out" || fail "add-terminal result: $(cat "$D/add.out")"
+CODE2="$("$WALLET" code --key "$D/alice.key" --account a1 | grep '^LC1')"
+reg2 charge --payment-id reg2-1 --amount 100 --code "$CODE2" | grep -q "^result    ok$" || fail "REG-2 charge"
+mgr revoke-terminal --terminal-id REG-2 | grep -q "^result    ok$" || fail "revoke-terminal"
+reg2 status --payment-id reg2-1 >/dev/null 2>"$D/revoked.err" && fail "a revoked terminal was served"
+grep -q "terminal REG-2 of merchant .* was revoked" "$D/revoked.err" || fail "revoked message: $(cat "$D/revoked.err")"
+mgr revoke-terminal --terminal-id REG-2 | grep -q "already decided" || fail "revoking twice is not a duplicate"
+mgr add-terminal --terminal-id REG-2 --public-key "$REG2_PUB" >"$D/readd.out" && fail "a revoked key came back"
+grep -q "^result    key_revoked$" "$D/readd.out" || fail "re-registering a revoked key: $(cat "$D/readd.out")"
+mgr add-terminal --terminal-id REG-3 --public-key 12ab 2>"$D/badkey.err" && fail "a short public key"
+grep -q -- "--public-key: 64 hex digits" "$D/badkey.err" || fail "public key message: $(cat "$D/badkey.err")"
+pos status --payment-id reg2-1 | grep -q "reg2-1  100  captured" || fail "REG-2's payment"
+
+# A lost phone: the city revokes Alice's wallet key; her requests are refused; a new key works.
+ctl revoke-key --account a1
+"$WALLET" send --addr "$ADDR" --key "$D/alice.key" --account a1 --to a2 --amount 1 >/dev/null 2>"$D/lost.err" &&
+  fail "a revoked wallet key sent coin"
+grep -q "wallet .* key was revoked" "$D/lost.err" || fail "revoked wallet message: $(cat "$D/lost.err")"
+"$WALLET" init --key "$D/alice2.key" >/dev/null
+"$WALLET" register --addr "$ADDR" --key "$D/alice.key" --account a1 >"$D/reregister.out" &&
+  fail "the revoked wallet key came back"
+grep -q "register: key_revoked" "$D/reregister.out" || fail "re-registering a revoked wallet key: $(cat "$D/reregister.out")"
+"$WALLET" register --addr "$ADDR" --key "$D/alice2.key" --account a1 | grep -q "register: ok" || fail "new wallet key"
+"$WALLET" send --addr "$ADDR" --key "$D/alice2.key" --account a1 --to a2 --amount 1 | grep -q "^result ok$" ||
+  fail "send with the new key"
 echo "pos against ledgerd: all checks passed"

@@ -1,7 +1,8 @@
 // Pay at the shop, end to end through a real ledgerd: a resident's wallet key and a shop terminal's key
 // are registered, the shop charges customer-presented codes over the Pos service with signed requests,
 // refunds twice, cancels, closes the day, cashes out with the fee and pays a supplier; forged, stale,
-// unknown-terminal and malformed requests are refused and change nothing; the terminal rate limit holds.
+// unknown-terminal and malformed requests are refused and change nothing; the terminal rate limit holds;
+// a manager terminal adds and revokes the shop's terminals, and the city revokes a lost wallet key.
 #include <grpcpp/grpcpp.h>
 
 #include "gtest/gtest.h"
@@ -507,6 +508,129 @@ TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   EXPECT_EQ(operations.operations(1).amount(), 300);
   EXPECT_EQ(operations.operations(1).merchant_id(), IdBytes(kShop));
   EXPECT_EQ(operations.operations(5).operation(), "card locked");
+}
+
+v1::RegisterTerminalRequest AddTerminal(const std::string& terminal_id, const std::string& public_key) {
+  v1::RegisterTerminalRequest body;
+  body.set_terminal_id(terminal_id);
+  body.set_public_key(public_key);
+  return body;
+}
+
+v1::RevokeTerminalRequest RevokeTerminal(const std::string& terminal_id) {
+  v1::RevokeTerminalRequest body;
+  body.set_terminal_id(terminal_id);
+  return body;
+}
+
+// The shop runs its own terminals: a manager terminal registered by the city adds REG-2, which charges a
+// code; the manager revokes REG-2, whose next request is refused; an ordinary terminal can do neither;
+// the manager reaches only its own shop's terminals.
+TEST_F(PosE2eTest, ManagerTerminalAddsAndRevokesTerminals) {
+  StartServer();
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  using S = v1::Pos::Stub;
+  const Terminal manager{IdBytes(kShop), "MGR-1", wallet::GenerateKeyPair()};
+  const Terminal supplier_till{IdBytes(kSupplier), "REG-1", wallet::GenerateKeyPair()};
+  v1::RegisterKeysRequest keys;
+  v1::PublicKey* entry = keys.add_keys();
+  entry->set_account_id(IdBytes(kShop));
+  entry->set_key_id("MGR-1");
+  entry->set_public_key(manager.keys.public_key);
+  entry->set_manager(true);
+  entry = keys.add_keys();
+  entry->set_account_id(IdBytes(kSupplier));
+  entry->set_key_id("REG-1");
+  entry->set_public_key(supplier_till.keys.public_key);
+  v1::CreateReply registered;
+  ASSERT_TRUE(ledger_->RegisterKeys(ContextWithDeadline(kTimeout).get(), keys, &registered).ok());
+  for (const auto& result : registered.results()) ASSERT_EQ(result.result(), v1::OK);
+
+  // REG-1 is an ordinary terminal: it can neither add nor revoke terminals.
+  Terminal reg2{IdBytes(kShop), "REG-2", wallet::GenerateKeyPair()};
+  v1::PosReply reply;
+  grpc::Status status = Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-2", reg2.keys.public_key), &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(), "terminal REG-1 is not a manager terminal of this merchant");
+  status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("MGR-1"), &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(), "terminal REG-1 is not a manager terminal of this merchant");
+
+  // The manager adds REG-2 (a retry is a duplicate); REG-2 charges a code.
+  ASSERT_TRUE(Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-2", reg2.keys.public_key), &reply,
+                   &manager).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  EXPECT_FALSE(reply.duplicate());
+  ASSERT_TRUE(Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-2", reg2.keys.public_key), &reply,
+                   &manager).ok());
+  EXPECT_TRUE(reply.duplicate());
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("reg2-1", 300, Code(60)), &reply, &reg2).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  EXPECT_EQ(reply.payment().terminal_id(), "REG-2");
+  EXPECT_EQ(Balance(kShop), 300);
+  // REG-2 is ordinary too.
+  status = Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-3", wallet::GenerateKeyPair().public_key),
+                &reply, &reg2);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  // Stolen: the manager revokes REG-2; its next request is refused; revoking again is a duplicate.
+  ASSERT_TRUE(Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-2"), &reply, &manager).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  EXPECT_FALSE(reply.duplicate());
+  status = Call(&S::CreatePayment, "CreatePayment", Charge("reg2-2", 300, Code(61)), &reply, &reg2);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(), absl::StrCat("terminal REG-2 of merchant ", Id128{0, kShop}.ToHex(), " was revoked"));
+  ASSERT_TRUE(Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-2"), &reply, &manager).ok());
+  EXPECT_TRUE(reply.duplicate());
+  EXPECT_EQ(Balance(kShop), 300);
+  // Its key is never accepted again; a new key replaces it.
+  ASSERT_TRUE(Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-2", reg2.keys.public_key), &reply,
+                   &manager).ok());
+  EXPECT_EQ(reply.result(), v1::KEY_REVOKED);
+  reg2.keys = wallet::GenerateKeyPair();
+  ASSERT_TRUE(Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-2", reg2.keys.public_key), &reply,
+                   &manager).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("reg2-2", 300, Code(62)), &reply, &reg2).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+
+  // Malformed bodies name the field; an unknown terminal is KEY_NOT_REGISTERED.
+  status = Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-3", std::string(31, 'k')), &reply, &manager);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "public_key: must be 32 bytes (Ed25519), got 31");
+  status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal(std::string(33, 'T')), &reply, &manager);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "terminal_id: 1 to 32 printable ASCII characters");
+  ASSERT_TRUE(Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-9"), &reply, &manager).ok());
+  EXPECT_EQ(reply.result(), v1::KEY_NOT_REGISTERED);
+
+  // Only its own shop: revoking "REG-1" revokes the shop's REG-1, not the supplier's; the manager's key
+  // means nothing for the supplier.
+  ASSERT_TRUE(Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-1"), &reply, &manager).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  v1::PaymentIdRequest which;
+  which.set_payment_id("reg2-1");
+  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &reply).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &reply, &supplier_till).error_code(),
+            grpc::StatusCode::NOT_FOUND);  // Known and working; the supplier has no such payment.
+  const Terminal manager_elsewhere{IdBytes(kSupplier), "MGR-1", manager.keys};
+  status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-1"), &reply, &manager_elsewhere);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &reply, &supplier_till).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Once the city revokes the manager, it is refused like any revoked terminal.
+  v1::RevokeKeysRequest revoke;
+  v1::KeyRef* ref = revoke.add_keys();
+  ref->set_account_id(IdBytes(kShop));
+  ref->set_key_id("MGR-1");
+  v1::CreateReply revoked;
+  ASSERT_TRUE(ledger_->RevokeKeys(ContextWithDeadline(kTimeout).get(), revoke, &revoked).ok());
+  EXPECT_EQ(revoked.results(0).result(), v1::OK);
+  status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-2"), &reply, &manager);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(), absl::StrCat("terminal MGR-1 of merchant ", Id128{0, kShop}.ToHex(), " was revoked"));
+  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &reply, &reg2).error_code(), grpc::StatusCode::OK);
 }
 
 // A resident loses her phone: the city revokes her wallet key. Wallet requests and payment codes signed
