@@ -41,7 +41,8 @@ grep -q "^fee       7$" "$D/cashout.out" || fail "cash-out fee: $(cat "$D/cashou
 pos pay-supplier --id inv-1 --supplier 21 --amount 200 | grep -q "^fee       1$" || fail "supplier fee"
 "$LEDGERCTL" --addr "$ADDR" account a1 | grep -q "balance 9100" || fail "alice's balance: $("$LEDGERCTL" --addr "$ADDR" account a1)"
 # The resident's side: balance, a merchant-presented code shown by the terminal, a send to a neighbour.
-"$WALLET" balance --addr "$ADDR" --account a1 | grep -q "balance 9100  available 9100" || fail "wallet balance"
+"$WALLET" balance --addr "$ADDR" --key "$D/alice.key" --account a1 | grep -q "balance 9100  available 9100" ||
+  fail "wallet balance"
 PAYLOAD="$("$POS" mpm --account 20 --name "Sakura Market" --city Tsuruoka --amount 250 --payment-id mpm-1 | grep '^000201')"
 "$WALLET" pay --addr "$ADDR" --key "$D/alice.key" --account a1 "$PAYLOAD" | grep -q "^result ok$" || fail "wallet pay"
 pos status --payment-id mpm-1 | grep -q "mpm-1  250  captured" || fail "terminal sees the MPM payment"
@@ -49,7 +50,13 @@ ctl create-account --id a2 --asset 1 --kind wallet --non-negative
 "$WALLET" send --addr "$ADDR" --key "$D/alice.key" --account a1 --to a2 --amount 50 --id 5e1 | grep -q "^result ok$" || fail "send"
 "$WALLET" send --addr "$ADDR" --key "$D/alice.key" --account a1 --to a2 --amount 50 --id 5e1 | grep -q "already decided" ||
   fail "send retry"
-"$WALLET" history --addr "$ADDR" --account a1 | head -1 | grep -q " -50  balance 8800 " || fail "history: $("$WALLET" history --addr "$ADDR" --account a1 | head -2)"
+"$WALLET" history --addr "$ADDR" --key "$D/alice.key" --account a1 | head -1 | grep -q " -50  balance 8800 " ||
+  fail "history: $("$WALLET" history --addr "$ADDR" --key "$D/alice.key" --account a1 | head -2)"
+# Alice's key reads only Alice's wallet: a2 has no key of hers (signed reads, no operator token).
+"$WALLET" balance --addr "$ADDR" --key "$D/alice.key" --account a2 >"$D/other.out" 2>&1 && fail "read another's balance"
+grep -q "account 000000000000000000000000000000a2: wallet 000000000000000000000000000000a2 has no registered key" \
+  "$D/other.out" || fail "another's balance: $(cat "$D/other.out")"
+"$WALLET" history --addr "$ADDR" --key "$D/alice.key" --account a2 >"$D/other.out" 2>&1 && fail "read another's history"
 "$WALLET" send --addr "$ADDR" --key "$D/alice.key" --account a1 --to a2 --amount 999999 > "$D/big.out" && fail "overdraft"
 grep -q "available 8800" "$D/big.out" || fail "available: $(cat "$D/big.out")"
 POS_PASSPHRASE="wrong passphrase here" "$POS" status --addr "$ADDR" --key "$D/reg1.key" --merchant 20 --terminal REG-1 \
@@ -68,6 +75,15 @@ grep -q "^result    ok$" "$D/card.out" || fail "card result: $(cat "$D/card.out"
 "$LEDGERCTL" --addr "$ADDR" staff-ops --account a2 >"$D/ops.out"
 grep -q "wrong PIN .* staff sato (centre)  shop 20 terminal REG-1  payment card-1  amount 400" "$D/ops.out" &&
   grep -q "card payment .* staff sato (centre)" "$D/ops.out" || fail "staff operations: $(cat "$D/ops.out")"
+# The card holder reads the same list herself, signed with her own key (registered at the desk).
+WALLET_PASSPHRASE="bob's long passphrase" "$WALLET" init --key "$D/bob.key" >/dev/null
+"$WALLET" register --addr "$ADDR" --key "$D/bob.key" --account a2 | grep -q "register: ok" || fail "bob register"
+WALLET_PASSPHRASE="bob's long passphrase" "$WALLET" staff-ops --addr "$ADDR" --key "$D/bob.key" --account a2 \
+  >"$D/bobops.out" || fail "wallet staff-ops: $(cat "$D/bobops.out")"
+grep -q "wrong PIN .* staff sato (centre)  shop 0*20 terminal REG-1  payment card-1  amount 400  pin_invalid" \
+  "$D/bobops.out" || fail "wallet staff-ops: $(cat "$D/bobops.out")"
+"$WALLET" staff-ops --addr "$ADDR" --key "$D/alice.key" --account a1 | grep -q "^no staff operations$" ||
+  fail "alice has no staff operations"
 
 # The city's payout run: a second cash-out, then the bank CSV and the settlement report of today.
 pos cash-out --id co-2 --amount 800 --member | grep -q "^fee       8$" || fail "member cash-out fee"

@@ -12,6 +12,7 @@
 #include "ledger/core/limits.h"
 #include "ledger/core/query.h"
 #include "ledger/core/tasks.h"
+#include "ledger/server/account_reads.h"
 #include "ledger/server/convert.h"
 #include "ledger/server/status_util.h"
 
@@ -242,18 +243,7 @@ grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext*, const v1::
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("ListStaffOperations", readable);
   absl::StatusOr<Id128> wallet = IdFromProto(request->account_id(), "account_id", false);
   if (!wallet.ok()) return Done("ListStaffOperations", wallet.status());
-  const int limit = request->limit() == 0 ? 100 : static_cast<int>(std::min<uint32_t>(request->limit(), 1000));
-  for (const StaffOperation& op : LookupStaffOperations(node_->state(), *wallet, limit)) {
-    v1::StaffOperation* out = reply->add_operations();
-    out->set_timestamp(op.timestamp);
-    out->set_merchant_id(op.merchant.ToBytes());
-    out->set_terminal_id(op.terminal);
-    out->set_staff_id(op.staff);
-    out->set_operation(op.operation);
-    out->set_payment_id(op.payment_id);
-    out->set_amount(op.amount);
-    out->set_result(static_cast<v1::Result>(op.result));
-  }
+  ReadStaffOperations(node_->state(), *wallet, request->limit(), reply);
   return Done("ListStaffOperations", absl::OkStatus());
 }
 
@@ -322,15 +312,8 @@ grpc::Status LedgerService::LookupAccounts(grpc::ServerContext*, const v1::Looku
   for (int i = 0; i < request->ids_size(); ++i) {
     absl::StatusOr<Id128> id = IdFromProto(request->ids(i), absl::StrCat("ids[", i, "]"), false);
     if (!id.ok()) return Done("LookupAccounts", id.status());
-    if (std::optional<Account> account = LookupAccount(node_->state(), *id)) {
-      v1::Account* out = reply->add_accounts();
-      AccountToProto(*account, out);
-      for (const Lot& lot : LookupLots(node_->state(), *id)) {
-        v1::Lot* lot_out = out->add_lots();
-        lot_out->set_expiry(lot.expiry);
-        lot_out->set_amount(lot.amount);
-      }
-    }
+    v1::Account account;
+    if (ReadAccountWithLots(node_->state(), *id, &account)) *reply->add_accounts() = std::move(account);
   }
   return Done("LookupAccounts", absl::OkStatus());
 }
@@ -356,26 +339,8 @@ grpc::Status LedgerService::GetAccountHistory(grpc::ServerContext*,
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetAccountHistory", readable);
   absl::StatusOr<Id128> id = IdFromProto(request->account_id(), "account_id", false);
   if (!id.ok()) return Done("GetAccountHistory", id.status());
-  if (request->limit() > static_cast<uint32_t>(kHistoryPageMax)) {
-    return Done("GetAccountHistory",
-                absl::InvalidArgumentError(absl::StrCat("limit: ", request->limit(), ", at most ", kHistoryPageMax)));
-  }
-  if (request->to_timestamp() != 0 && request->to_timestamp() < request->from_timestamp()) {
-    return Done("GetAccountHistory",
-                absl::InvalidArgumentError("to_timestamp: must be 0 or >= from_timestamp"));
-  }
-  const int limit = request->limit() == 0 ? kHistoryPageDefault : static_cast<int>(request->limit());
-  HistoryPage page = AccountHistory(node_->state(), *id, request->from_timestamp(), request->to_timestamp(),
-                                    limit, request->reverse());
-  for (const HistoryEntry& entry : page.entries) {
-    v1::HistoryEntry* out = reply->add_entries();
-    out->set_timestamp(entry.timestamp);
-    out->set_transfer_id(entry.transfer_id.ToBytes());
-    out->set_delta(entry.delta);
-    out->set_balance_after(entry.balance_after);
-  }
-  reply->set_next_timestamp(page.next_timestamp);
-  return Done("GetAccountHistory", absl::OkStatus());
+  const HistoryQuery query{request->from_timestamp(), request->to_timestamp(), request->limit(), request->reverse()};
+  return Done("GetAccountHistory", ReadHistoryPage(node_->state(), *id, query, reply));
 }
 
 grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext*, const v1::GetBalanceAtRequest* request,

@@ -1,0 +1,236 @@
+// Who may read what, end to end through a real ledgerd: a resident reads her own account, history
+// and staff operations through the signed Wallet service (no operator token) and never anyone
+// else's; reads spend no nonce.
+#include <grpcpp/grpcpp.h>
+
+#include "gtest/gtest.h"
+#include "ledger/client/client.h"
+#include "merchant/pos_client.h"
+#include "tests/ledger_process.h"
+#include "tests/payments.h"
+#include "wallet/keys.h"
+#include "wallet/wallet_client.h"
+
+namespace ledger {
+namespace {
+
+using merchant::WallClockMs;
+using testing::LedgerProcess;
+using testing::MakeTempDir;
+using testing::MakeTransfer;
+
+constexpr auto kTimeout = std::chrono::seconds(10);
+constexpr uint64_t kIssuer = 1, kAlice = 10, kBob = 11, kCarol = 12;
+constexpr int64_t kExpirySeconds = 180 * 86400;
+
+class AuthE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string dir = MakeTempDir("auth") + "/ledger";
+    ASSERT_TRUE(server_.Start(dir).ok()) << server_.log_path();
+    auto channel = grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials());
+    ledger_ = v1::Ledger::NewStub(channel);
+    wallet_ = v1::Wallet::NewStub(channel);
+    SetUpTown();
+  }
+
+  // Coin that expires (so wallets hold lots); Alice, Bob and Carol funded; Alice and Bob have keys,
+  // Carol none; Alice sends Bob 300.
+  void SetUpTown() {
+    v1::CreateAssetsRequest assets;
+    v1::Asset* coin = assets.add_assets();
+    coin->set_id(1);
+    coin->set_code("COIN");
+    coin->set_breakage_account_id(IdBytes(2));
+    coin->set_expiry_seconds(kExpirySeconds);
+    v1::CreateReply reply;
+    ASSERT_TRUE(ledger_->CreateAssets(ContextWithDeadline(kTimeout).get(), assets, &reply).ok());
+    v1::CreateAccountsRequest accounts;
+    for (auto [id, kind] :
+         std::vector<std::pair<uint64_t, v1::AccountKind>>{{kIssuer, v1::ISSUER},
+                                                           {kAlice, v1::WALLET},
+                                                           {kBob, v1::WALLET},
+                                                           {kCarol, v1::WALLET}}) {
+      v1::Account* account = accounts.add_accounts();
+      account->set_id(IdBytes(id));
+      account->set_asset(1);
+      account->set_kind(kind);
+      account->set_flags(kind == v1::ISSUER ? 0 : v1::NON_NEGATIVE);
+    }
+    ASSERT_TRUE(
+        ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), accounts, &reply).ok());
+    for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
+    v1::CreateTransfersRequest funding;
+    *funding.add_transfers() = MakeTransfer(0, 1, kIssuer, kAlice, 10'000);
+    *funding.add_transfers() = MakeTransfer(0, 2, kIssuer, kBob, 2'000);
+    *funding.add_transfers() = MakeTransfer(0, 3, kIssuer, kCarol, 700);
+    ASSERT_TRUE(
+        ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &reply).ok());
+    for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
+    alice_ = wallet::GenerateKeyPair();
+    bob_ = wallet::GenerateKeyPair();
+    v1::RegisterKeysRequest keys;
+    for (auto [id, pair] : std::vector<std::pair<uint64_t, const wallet::KeyPair*>>{
+             {kAlice, &alice_}, {kBob, &bob_}}) {
+      v1::PublicKey* key = keys.add_keys();
+      key->set_account_id(IdBytes(id));
+      key->set_public_key(pair->public_key);
+    }
+    ASSERT_TRUE(ledger_->RegisterKeys(ContextWithDeadline(kTimeout).get(), keys, &reply).ok());
+    for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
+    v1::SendRequest send;
+    send.set_transfer_id(IdBytes(0x5e4d, 1));
+    send.set_to_account_id(IdBytes(kBob));
+    send.set_amount(300);
+    v1::WalletReply sent;
+    ASSERT_TRUE(wallet_
+                    ->Send(ContextWithDeadline(kTimeout).get(),
+                           Signed(alice_, kAlice, "Send", send, 77), &sent)
+                    .ok());
+    ASSERT_EQ(sent.result(), v1::OK);
+  }
+
+  static v1::WalletRequest Signed(const wallet::KeyPair& keys, uint64_t account, const char* method,
+                                  const google::protobuf::Message& body, uint64_t nonce,
+                                  int64_t clock_offset_ms = 0) {
+    return wallet::SignWalletRequest(keys, IdBytes(account), method, body,
+                                     WallClockMs() + clock_offset_ms, nonce);
+  }
+
+  grpc::Status GetAccount(const v1::WalletRequest& request, v1::WalletAccountReply* reply) {
+    return wallet_->GetAccount(ContextWithDeadline(kTimeout).get(), request, reply);
+  }
+  grpc::Status GetHistory(const v1::WalletRequest& request, v1::GetAccountHistoryReply* reply) {
+    return wallet_->GetHistory(ContextWithDeadline(kTimeout).get(), request, reply);
+  }
+
+  LedgerProcess server_;
+  std::unique_ptr<v1::Ledger::Stub> ledger_;
+  std::unique_ptr<v1::Wallet::Stub> wallet_;
+  wallet::KeyPair alice_, bob_;
+};
+
+TEST_F(AuthE2eTest, AWalletReadsItsOwnAccount) {
+  v1::WalletAccountReply account;
+  ASSERT_TRUE(
+      GetAccount(Signed(alice_, kAlice, "GetAccount", v1::WalletAccountRequest(), 1), &account)
+          .ok());
+  EXPECT_EQ(account.account().id(), IdBytes(kAlice));
+  EXPECT_EQ(account.account().asset(), 1u);
+  EXPECT_EQ(account.account().balance(), 9'700);
+  ASSERT_EQ(account.account().lots_size(),
+            1);  // One credit, partly spent: one lot, expiring in 180 days.
+  EXPECT_EQ(account.account().lots(0).amount(), 9'700);
+  EXPECT_GT(account.account().lots(0).expiry(), static_cast<uint64_t>(WallClockMs()) * 1'000'000);
+
+  v1::WalletHistoryRequest newest;
+  newest.set_reverse(true);
+  newest.set_limit(1);
+  v1::GetAccountHistoryReply history;
+  ASSERT_TRUE(GetHistory(Signed(alice_, kAlice, "GetHistory", newest, 2), &history).ok());
+  ASSERT_EQ(history.entries_size(), 1);
+  EXPECT_EQ(history.entries(0).transfer_id(), IdBytes(0x5e4d, 1));
+  EXPECT_EQ(history.entries(0).delta(), -300);
+  EXPECT_EQ(history.entries(0).balance_after(), 9'700);
+  ASSERT_NE(history.next_timestamp(), 0u);  // Paged like Ledger.GetAccountHistory.
+  newest.set_to_timestamp(history.next_timestamp());
+  history.Clear();
+  ASSERT_TRUE(GetHistory(Signed(alice_, kAlice, "GetHistory", newest, 3), &history).ok());
+  ASSERT_EQ(history.entries_size(), 1);
+  EXPECT_EQ(history.entries(0).transfer_id(), IdBytes(0, 1));
+  EXPECT_EQ(history.entries(0).delta(), 10'000);
+
+  v1::ListStaffOperationsReply operations;
+  ASSERT_TRUE(wallet_
+                  ->ListStaffOperations(ContextWithDeadline(kTimeout).get(),
+                                        Signed(alice_, kAlice, "ListStaffOperations",
+                                               v1::WalletStaffOperationsRequest(), 4),
+                                        &operations)
+                  .ok());
+  EXPECT_EQ(operations.operations_size(), 0);
+
+  // The body's checks are those of the Ledger service.
+  v1::WalletHistoryRequest too_many;
+  too_many.set_limit(8191);
+  const grpc::Status refused =
+      GetHistory(Signed(alice_, kAlice, "GetHistory", too_many, 5), &history);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(), "limit: 8191, at most 8190");
+}
+
+TEST_F(AuthE2eTest, AWalletCannotReadAnothersAccount) {
+  v1::WalletAccountReply account;
+  // Alice's key on Bob's account: Bob's registered key did not sign it.
+  grpc::Status status =
+      GetAccount(Signed(alice_, kBob, "GetAccount", v1::WalletAccountRequest(), 1), &account);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  EXPECT_FALSE(account.has_account());
+  // Alice's own signed request with the account swapped afterwards: the signature covers the
+  // account.
+  v1::WalletRequest swapped = Signed(alice_, kAlice, "GetHistory", v1::WalletHistoryRequest(), 2);
+  swapped.set_account_id(IdBytes(kBob));
+  v1::GetAccountHistoryReply history;
+  status = GetHistory(swapped, &history);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(), "signature mismatch (not this wallet's key, or altered)");
+  EXPECT_EQ(history.entries_size(), 0);
+  // A request Alice signed for GetAccount does not pass as another read.
+  status =
+      GetHistory(Signed(alice_, kAlice, "GetAccount", v1::WalletHistoryRequest(), 3), &history);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // Carol has no key: nobody can read her account through the Wallet service.
+  status =
+      GetAccount(Signed(alice_, kCarol, "GetAccount", v1::WalletAccountRequest(), 4), &account);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(),
+            "wallet " + (Id128{0, kCarol}).ToHex() + " has no registered key");
+  // A stale read is refused like a stale payment.
+  status = GetAccount(Signed(alice_, kAlice, "GetAccount", v1::WalletAccountRequest(), 5, -600'000),
+                      &account);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  // Bob reads his own, and sees Alice's send only as his credit.
+  ASSERT_TRUE(
+      GetAccount(Signed(bob_, kBob, "GetAccount", v1::WalletAccountRequest(), 6), &account).ok());
+  EXPECT_EQ(account.account().id(), IdBytes(kBob));
+  EXPECT_EQ(account.account().balance(), 2'300);
+}
+
+TEST_F(AuthE2eTest, ReadsSpendNoNonce) {
+  // The same nonce for two reads, then for a send: all three go through (reads do not spend it) ...
+  v1::WalletAccountReply account;
+  ASSERT_TRUE(
+      GetAccount(Signed(alice_, kAlice, "GetAccount", v1::WalletAccountRequest(), 900), &account)
+          .ok());
+  ASSERT_TRUE(
+      GetAccount(Signed(alice_, kAlice, "GetAccount", v1::WalletAccountRequest(), 900), &account)
+          .ok());
+  v1::SendRequest send;
+  send.set_transfer_id(IdBytes(0x5e4d, 2));
+  send.set_to_account_id(IdBytes(kBob));
+  send.set_amount(100);
+  v1::WalletReply reply;
+  ASSERT_TRUE(wallet_
+                  ->Send(ContextWithDeadline(kTimeout).get(),
+                         Signed(alice_, kAlice, "Send", send, 900), &reply)
+                  .ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  // ... while the spent nonce still moves money only once, and a read with it still works.
+  send.set_transfer_id(IdBytes(0x5e4d, 3));
+  ASSERT_TRUE(wallet_
+                  ->Send(ContextWithDeadline(kTimeout).get(),
+                         Signed(alice_, kAlice, "Send", send, 900), &reply)
+                  .ok());
+  EXPECT_EQ(reply.result(), v1::NONCE_REPLAYED);
+  ASSERT_TRUE(
+      GetAccount(Signed(alice_, kAlice, "GetAccount", v1::WalletAccountRequest(), 900), &account)
+          .ok());
+  EXPECT_EQ(account.account().balance(), 9'600);
+  // The envelope is the same as for payments: a zero nonce is malformed.
+  const grpc::Status zero =
+      GetAccount(Signed(alice_, kAlice, "GetAccount", v1::WalletAccountRequest(), 0), &account);
+  EXPECT_EQ(zero.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(zero.error_message(), "nonce: must not be zero");
+}
+
+}  // namespace
+}  // namespace ledger
