@@ -22,6 +22,7 @@
 #include "ledger/replication/raft_node.h"
 #include "ledger/server/metrics.h"
 #include "ledger/server/node.h"
+#include "ledger/server/operator_token.h"
 #include "ledger/server/service.h"
 #include "ledger/storage/atomic_file.h"
 #include "ledger/storage/rocks_store.h"
@@ -30,7 +31,13 @@
 #include "wallet/wallet_service.h"
 
 ABSL_FLAG(std::string, data_dir, "var/ledger", "Directory of the ledger's RocksDB state (created if missing)");
-ABSL_FLAG(std::string, listen, "127.0.0.1:7400", "gRPC listen address");
+ABSL_FLAG(std::string, listen, "127.0.0.1:7400",
+          "gRPC listen address. Plaintext: bind it to loopback or a private network (or put a TLS-terminating "
+          "proxy in front), since the operator token and card PINs travel in it");
+ABSL_FLAG(std::string, operator_token_file, "",
+          "The operator token that every Ledger and Cluster call must carry (\"authorization: Bearer TOKEN\"); "
+          "created with a random token (mode 0600) if missing, refused if group or others may read it. Default: "
+          "DATA_DIR/operator.token. Give every node of a Raft cluster the same file");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7401", "Prometheus /metrics listen address (empty: off)");
 ABSL_FLAG(std::string, port_file, "",
           "If set, write the bound ports here once serving (\"grpc PORT\\nmetrics PORT\\n\"); for port 0 in tests");
@@ -94,6 +101,16 @@ int main(int argc, char** argv) {
     fprintf(stderr, "ledgerd: cannot create --data_dir %s: %s\n", data_dir.c_str(), error.message().c_str());
     return 1;
   }
+  const std::string token_file = absl::GetFlag(FLAGS_operator_token_file).empty()
+                                     ? data_dir + "/operator.token"
+                                     : absl::GetFlag(FLAGS_operator_token_file);
+  absl::StatusOr<ledger::OperatorTokenFile> operator_token = ledger::LoadOrCreateOperatorTokenFile(token_file);
+  if (!operator_token.ok()) {
+    fprintf(stderr, "ledgerd: --operator_token_file %s\n", std::string(operator_token.status().message()).c_str());
+    return 1;
+  }
+  fprintf(stderr, "ledgerd: operator token %s %s (clients of the Ledger and Cluster services need it)\n",
+          operator_token->created ? "created in" : "read from", token_file.c_str());
   ledger::RocksStore::Options store_options;
   store_options.overrides = absl::GetFlag(FLAGS_rocksdb_options);
   absl::StatusOr<std::unique_ptr<ledger::RocksStore>> store = ledger::RocksStore::Open(data_dir, store_options);
