@@ -28,9 +28,9 @@ class AuthE2eTest : public ::testing::Test {
   void SetUp() override {
     const std::string dir = MakeTempDir("auth") + "/ledger";
     ASSERT_TRUE(server_.Start(dir).ok()) << server_.log_path();
-    auto channel = grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials());
-    ledger_ = v1::Ledger::NewStub(channel);
-    wallet_ = v1::Wallet::NewStub(channel);
+    ledger_ = ConnectLedger(server_.address(), server_.operator_token());
+    // The resident's side has no operator token.
+    wallet_ = v1::Wallet::NewStub(LedgerChannel(server_.address(), ""));
     SetUpTown();
   }
 

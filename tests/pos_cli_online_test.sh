@@ -18,7 +18,7 @@ ctl set-fees --asset 1 --issuer 1 --fee-account f1 --cashout-bps 150 --member-bp
 export WALLET_PASSPHRASE="alice's long passphrase" POS_PASSPHRASE="shop terminal passphrase"
 WALLET_PUB="$("$WALLET" init --key "$D/alice.key" | awk '/public key/ {print $3}')"
 [ ${#WALLET_PUB} = 64 ] || fail "wallet public key"
-"$WALLET" register --addr "$ADDR" --key "$D/alice.key" --account a1 | grep -q "register: ok" || fail "wallet register"
+wallet_register --key "$D/alice.key" --account a1 | grep -q "register: ok" || fail "wallet register"
 TERMINAL_PUB="$("$POS" init-terminal --key "$D/reg1.key" | awk '/public key/ {print $3}')"
 ctl register-key --account 20 --terminal REG-1 --public-key "$TERMINAL_PUB"
 
@@ -39,7 +39,7 @@ grep -q "^total      payments 1  gross 1200  cancels 0 (0)  refunds 300  net 900
 pos cash-out --id co-1 --amount 500 >"$D/cashout.out"
 grep -q "^fee       7$" "$D/cashout.out" || fail "cash-out fee: $(cat "$D/cashout.out")"   # 1.5 % of 500, rounded down.
 pos pay-supplier --id inv-1 --supplier 21 --amount 200 | grep -q "^fee       1$" || fail "supplier fee"
-"$LEDGERCTL" --addr "$ADDR" account a1 | grep -q "balance 9100" || fail "alice's balance: $("$LEDGERCTL" --addr "$ADDR" account a1)"
+op account a1 | grep -q "balance 9100" || fail "alice's balance: $(op account a1)"
 # The resident's side: balance, a merchant-presented code shown by the terminal, a send to a neighbour.
 "$WALLET" balance --addr "$ADDR" --key "$D/alice.key" --account a1 | grep -q "balance 9100  available 9100" ||
   fail "wallet balance"
@@ -71,13 +71,13 @@ grep -q "^result    pin_invalid$" "$D/card.out" || fail "wrong PIN: $(cat "$D/ca
 CARD_PIN=2468 pos card-charge --card 6300111122223333 --amount 400 --payment-id card-1 --staff "sato (centre)" \
   >"$D/card.out" || fail "card charge: $(cat "$D/card.out")"
 grep -q "^result    ok$" "$D/card.out" || fail "card result: $(cat "$D/card.out")"
-"$LEDGERCTL" --addr "$ADDR" account a2 | grep -q "balance 650" || fail "card holder's balance"
-"$LEDGERCTL" --addr "$ADDR" staff-ops --account a2 >"$D/ops.out"
+op account a2 | grep -q "balance 650" || fail "card holder's balance"
+op staff-ops --account a2 >"$D/ops.out"
 grep -q "wrong PIN .* staff sato (centre)  shop 20 terminal REG-1  payment card-1  amount 400" "$D/ops.out" &&
   grep -q "card payment .* staff sato (centre)" "$D/ops.out" || fail "staff operations: $(cat "$D/ops.out")"
 # The card holder reads the same list herself, signed with her own key (registered at the desk).
 WALLET_PASSPHRASE="bob's long passphrase" "$WALLET" init --key "$D/bob.key" >/dev/null
-"$WALLET" register --addr "$ADDR" --key "$D/bob.key" --account a2 | grep -q "register: ok" || fail "bob register"
+wallet_register --key "$D/bob.key" --account a2 | grep -q "register: ok" || fail "bob register"
 WALLET_PASSPHRASE="bob's long passphrase" "$WALLET" staff-ops --addr "$ADDR" --key "$D/bob.key" --account a2 \
   >"$D/bobops.out" || fail "wallet staff-ops: $(cat "$D/bobops.out")"
 grep -q "wrong PIN .* staff sato (centre)  shop 0*20 terminal REG-1  payment card-1  amount 400  pin_invalid" \
@@ -90,14 +90,14 @@ pos cash-out --id co-2 --amount 800 --member | grep -q "^fee       8$" || fail "
 TODAY="$(TZ=Asia/Tokyo date +%F)"
 printf 'merchant,bank_code,branch_code,account_type,account_number,account_holder\n20,0155,201,普通,1234567,Sakura Market\n' \
   >"$D/payees.csv"
-"$LEDGERCTL" --addr "$ADDR" payouts --from "$TODAY" --to "$TODAY" --payees "$D/payees.csv" --csv "$D/payouts.csv" \
+op payouts --from "$TODAY" --to "$TODAY" --payees "$D/payees.csv" --csv "$D/payouts.csv" \
   --report "$D/settlement.txt" 2>"$D/payouts.err" || fail "payouts: $(cat "$D/payouts.err")"
 grep -q '^20,0155,201,普通,1234567,Sakura Market,1285,2$' "$D/payouts.csv" || fail "payout CSV: $(cat "$D/payouts.csv")"
 grep -q "merchant 20 .* 2 cash-out(s)  coin        1,300  fees         15  payout        1,285 yen" "$D/settlement.txt" ||
   fail "settlement: $(cat "$D/settlement.txt")"
 grep -q "balanced" "$D/settlement.txt" || fail "settlement does not balance"
 printf 'merchant,bank_code,branch_code,account_type,account_number,account_holder\n' >"$D/nopayee.csv"
-"$LEDGERCTL" --addr "$ADDR" payouts --from "$TODAY" --to "$TODAY" --payees "$D/nopayee.csv" --csv "$D/none.csv" \
+op payouts --from "$TODAY" --to "$TODAY" --payees "$D/nopayee.csv" --csv "$D/none.csv" \
   2>"$D/nopayee.err" && fail "a payout without a payee"
 grep -q "merchant 20 has cash-outs but no line" "$D/nopayee.err" && [ ! -e "$D/none.csv" ] || fail "missing payee"
 echo "pos against ledgerd: all checks passed"

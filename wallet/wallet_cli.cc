@@ -22,6 +22,7 @@
 #include "ledger/client/client.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/types.h"
+#include "ledger/server/operator_token.h"
 #include "merchant/emvco.h"
 #include "wallet/wallet_client.h"
 #include "wallet/cpm.h"
@@ -44,7 +45,10 @@ Offline:
                                        terminal (and a PNG); valid --ttl seconds (default 60, at most 600)
   scan PAYLOAD                         read a shop's QR payload (EMVCo/JPQR text) and show what it asks
 Online (--addr HOST:PORT[,...], default 127.0.0.1:7400):
-  register --key FILE --account HEX    register the key for your wallet account (at the city's desk)
+  register --key FILE --account HEX [--operator_token_file FILE]
+                                       register the key for your wallet account: at the city's desk,
+                                       with the ledger's operator token (default
+                                       var/ledger/operator.token); nothing else here needs it
   balance --key FILE --account HEX[,HEX...]
                                        balance per asset, what is available, and what expires when
                                        (each account must have the key registered)
@@ -189,8 +193,17 @@ int Register(const std::map<std::string, std::string>& o) {
   ledger::v1::PublicKey* entry = request.add_keys();
   entry->set_account_id(account->ToBytes());
   entry->set_public_key(*key);
+  // Registering a key is the city's act (the operator API), done at its desk: it needs the operator token.
+  const std::string token_file =
+      o.count("operator_token_file") ? o.at("operator_token_file") : ledger::kOperatorTokenFileDefault;
+  absl::StatusOr<std::string> operator_token = ledger::ReadOperatorTokenFile(token_file);
+  if (!operator_token.ok()) {
+    std::fprintf(stderr, "wallet: --operator_token_file %s\n(register is done at the city's desk, with the operator token)\n",
+                 std::string(operator_token.status().message()).c_str());
+    return 2;
+  }
   ledger::v1::CreateReply reply;
-  ledger::LedgerConnection connection(Address(o));
+  ledger::LedgerConnection connection(Address(o), *operator_token);
   grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
     return c.ledger().RegisterKeys(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
   });
@@ -245,7 +258,7 @@ int Balance(const std::map<std::string, std::string>& o) {
   }
   absl::StatusOr<KeyPair> keys = OpenKey(o);
   if (!keys.ok()) return Fail(keys.status());
-  ledger::LedgerConnection connection(Address(o));
+  ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
   for (const ledger::Id128& id : accounts) {
     ledger::v1::WalletAccountReply reply;
     grpc::Status status = SignedRead(connection, *keys, id, "GetAccount", ledger::v1::WalletAccountRequest(),
@@ -271,7 +284,7 @@ int History(const std::map<std::string, std::string>& o) {
   absl::StatusOr<KeyPair> keys = OpenKey(o);
   if (!keys.ok()) return Fail(keys.status());
   ledger::v1::GetAccountHistoryReply reply;
-  ledger::LedgerConnection connection(Address(o));
+  ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
   grpc::Status status =
       SignedRead(connection, *keys, *account, "GetHistory", body, &ledger::v1::Wallet::Stub::GetHistory, &reply);
   if (!status.ok()) return ReadFailed(*account, status);
@@ -291,7 +304,7 @@ int StaffOperations(const std::map<std::string, std::string>& o) {
   absl::StatusOr<KeyPair> keys = OpenKey(o);
   if (!keys.ok()) return Fail(keys.status());
   ledger::v1::ListStaffOperationsReply reply;
-  ledger::LedgerConnection connection(Address(o));
+  ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
   grpc::Status status = SignedRead(connection, *keys, *account, "ListStaffOperations", body,
                                    &ledger::v1::Wallet::Stub::ListStaffOperations, &reply);
   if (!status.ok()) return ReadFailed(*account, status);
@@ -318,7 +331,7 @@ int SignedCall(const std::map<std::string, std::string>& o, const char* method, 
   if (!keys.ok()) return Fail(keys.status());
   const uint64_t nonce = RandomNonce();
   ledger::v1::WalletReply reply;
-  ledger::LedgerConnection connection(Address(o));
+  ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
   grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
     auto stub = ledger::v1::Wallet::NewStub(grpc::CreateChannel(c.address(), grpc::InsecureChannelCredentials()));
     const uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
