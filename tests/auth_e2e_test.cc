@@ -1,7 +1,13 @@
-// Who may read what, end to end through a real ledgerd: a resident reads her own account, history
-// and staff operations through the signed Wallet service (no operator token) and never anyone
-// else's; reads spend no nonce.
+// Who may call what, end to end through a real ledgerd: the operator API (Ledger) refuses every
+// call without the operator token or with a wrong one, before doing anything; ledgerd keeps its
+// token in a 0600 file and refuses to start with one that others may read or that is too short; a
+// resident reads her own account, history and staff operations through the signed Wallet service
+// (no operator token) and never anyone else's; reads spend no nonce.
 #include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "gtest/gtest.h"
 #include "ledger/client/client.h"
@@ -26,8 +32,8 @@ constexpr int64_t kExpirySeconds = 180 * 86400;
 class AuthE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string dir = MakeTempDir("auth") + "/ledger";
-    ASSERT_TRUE(server_.Start(dir).ok()) << server_.log_path();
+    server_data_dir_ = MakeTempDir("auth") + "/ledger";
+    ASSERT_TRUE(server_.Start(server_data_dir_).ok()) << server_.log_path();
     ledger_ = ConnectLedger(server_.address(), server_.operator_token());
     // The resident's side has no operator token.
     wallet_ = v1::Wallet::NewStub(LedgerChannel(server_.address(), ""));
@@ -104,11 +110,142 @@ class AuthE2eTest : public ::testing::Test {
     return wallet_->GetHistory(ContextWithDeadline(kTimeout).get(), request, reply);
   }
 
+  std::string server_data_dir_;
   LedgerProcess server_;
   std::unique_ptr<v1::Ledger::Stub> ledger_;
   std::unique_ptr<v1::Wallet::Stub> wallet_;
   wallet::KeyPair alice_, bob_;
 };
+
+TEST_F(AuthE2eTest, TheOperatorApiNeedsTheToken) {
+  const std::string right = server_.operator_token();
+  std::string wrong = right;
+  wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
+  const auto without = ConnectLedger(server_.address(), "");
+  const auto mistaken = ConnectLedger(server_.address(), wrong);
+  const auto operator_stub = ConnectLedger(server_.address(), right);
+  v1::LookupAccountsRequest lookup;
+  lookup.add_ids(IdBytes(kAlice));
+  v1::LookupAccountsReply accounts;
+  grpc::Status status =
+      without->LookupAccounts(ContextWithDeadline(kTimeout).get(), lookup, &accounts);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(status.error_message().find("operator API: missing 'authorization: Bearer' token"),
+            std::string::npos)
+      << status.error_message();
+  EXPECT_NE(status.error_message().find("--operator_token_file"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(accounts.accounts_size(), 0);
+  status = mistaken->LookupAccounts(ContextWithDeadline(kTimeout).get(), lookup, &accounts);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(status.error_message(), "operator token mismatch");
+  EXPECT_EQ(accounts.accounts_size(), 0);
+
+  // Writes are refused before anything is submitted: nothing moves.
+  v1::CreateTransfersRequest theft;
+  *theft.add_transfers() = MakeTransfer(0x7e, 1, kAlice, kCarol, 9'000);
+  v1::CreateReply created;
+  for (const auto* stub : {&without, &mistaken}) {
+    status = (*stub)->CreateTransfers(ContextWithDeadline(kTimeout).get(), theft, &created);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(created.results_size(), 0);
+  }
+  v1::RegisterKeysRequest keys;
+  v1::PublicKey* key = keys.add_keys();
+  key->set_account_id(IdBytes(kCarol));
+  key->set_public_key(wallet::GenerateKeyPair().public_key);
+  EXPECT_EQ(without->RegisterKeys(ContextWithDeadline(kTimeout).get(), keys, &created).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // The change stream too (a server stream: refused when it is finished).
+  grpc::ClientContext stream_context;
+  stream_context.set_deadline(std::chrono::system_clock::now() + kTimeout);
+  auto reader = without->Subscribe(&stream_context, v1::SubscribeRequest());
+  v1::Event event;
+  EXPECT_FALSE(reader->Read(&event));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  // With the token: the same calls work, and show that nothing above was applied.
+  ASSERT_TRUE(
+      operator_stub->LookupAccounts(ContextWithDeadline(kTimeout).get(), lookup, &accounts).ok());
+  ASSERT_EQ(accounts.accounts_size(), 1);
+  EXPECT_EQ(accounts.accounts(0).balance(), 9'700);
+  v1::LookupTransfersRequest transfers;
+  transfers.add_ids(IdBytes(0x7e, 1));
+  v1::LookupTransfersReply found;
+  ASSERT_TRUE(
+      operator_stub->LookupTransfers(ContextWithDeadline(kTimeout).get(), transfers, &found).ok());
+  EXPECT_EQ(found.transfers_size(), 0);
+  // Carol still has no registered key: the refused RegisterKeys did nothing.
+  v1::WalletAccountReply carol;
+  EXPECT_EQ(GetAccount(Signed(alice_, kCarol, "GetAccount", v1::WalletAccountRequest(), 1), &carol)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(AuthE2eTest, TheTokenFileIsPrivateAndKept) {
+  const std::string path = server_data_dir_ + "/operator.token";
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  const std::string token = server_.operator_token();
+  EXPECT_EQ(token.size(), 64u);
+  EXPECT_EQ(token.find_first_not_of("0123456789abcdef"), std::string::npos) << token;
+  ASSERT_EQ(server_.Stop(), 0);
+  ASSERT_TRUE(server_.Start(server_data_dir_).ok()) << server_.log_path();
+  EXPECT_EQ(server_.operator_token(), token);
+  std::ifstream log(server_.log_path());
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("operator token created in " + path), std::string::npos) << text;
+  EXPECT_NE(text.find("operator token read from " + path), std::string::npos) << text;
+}
+
+std::string LogOf(const LedgerProcess& server) {
+  std::ifstream log(server.log_path());
+  return std::string((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+}
+
+void WriteTokenFile(const std::string& path, const std::string& contents, mode_t mode) {
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << contents;
+  }
+  ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+}
+
+TEST(AuthStartTest, LedgerdRefusesATokenFileOthersMayRead) {
+  const std::string dir = MakeTempDir("auth_start");
+  const std::string token_file = dir + "/shared.token";
+  const std::string flag = "--operator_token_file=" + token_file;
+  const std::string token(64, 'c');
+  WriteTokenFile(token_file, token + "\n", 0644);
+  LedgerProcess server;
+  EXPECT_FALSE(
+      server.StartNode(dir + "/ledger", "127.0.0.1:0", {flag}, std::chrono::seconds(10)).ok());
+  EXPECT_NE(LogOf(server).find(
+                "ledgerd: --operator_token_file " + token_file +
+                ": mode 0644 lets group or others read or write the operator token; chmod 600 " +
+                token_file),
+            std::string::npos)
+      << LogOf(server);
+  // Too short a token is refused too.
+  WriteTokenFile(token_file, "short\n", 0600);
+  EXPECT_FALSE(
+      server.StartNode(dir + "/ledger", "127.0.0.1:0", {flag}, std::chrono::seconds(10)).ok());
+  EXPECT_NE(LogOf(server).find(": the operator token is 5 characters; it must be 32 to 256"),
+            std::string::npos)
+      << LogOf(server);
+  // A private file of the operator's own choice is used as it is (and no other is made).
+  WriteTokenFile(token_file, token + "\n", 0600);
+  ASSERT_TRUE(
+      server.StartNode(dir + "/ledger", "127.0.0.1:0", {flag}, std::chrono::seconds(10)).ok())
+      << LogOf(server);
+  EXPECT_EQ(server.operator_token(), token);
+  EXPECT_TRUE(WaitForLedger(ConnectLedger(server.address(), token).get(), kTimeout).ok());
+  EXPECT_FALSE(WaitForLedger(ConnectLedger(server.address(), std::string(64, 'd')).get(),
+                             std::chrono::seconds(1))
+                   .ok());
+  EXPECT_FALSE(std::filesystem::exists(dir + "/ledger/operator.token"));
+}
 
 TEST_F(AuthE2eTest, AWalletReadsItsOwnAccount) {
   v1::WalletAccountReply account;

@@ -483,6 +483,24 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
     }
     return "absent";
   };
+  // The Cluster API is the operator's too: without the token, or with a wrong one, no status and no change
+  // (refused by whichever node answers, before any leader hint).
+  LedgerConnection stranger(cluster.addresses(), "");
+  v1::ClusterStatusReply seen;
+  EXPECT_EQ(stranger.cluster()
+                .Status(ContextWithDeadline(std::chrono::seconds(2)).get(), v1::ClusterStatusRequest(), &seen)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  LedgerConnection mistaken(cluster.addresses(), std::string(64, '0'));
+  v1::MemberRequest remove_one;
+  remove_one.set_id(1);
+  v1::ClusterReply refused_reply;
+  const grpc::Status refused = mistaken.Call([&](LedgerConnection& c) {
+    return c.cluster().RemoveMember(ContextWithDeadline(std::chrono::seconds(5)).get(), remove_one, &refused_reply);
+  });
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED) << refused.error_message();
+  EXPECT_EQ(refused.error_message(), "operator token mismatch");
+  EXPECT_EQ(role_of(cluster.Leader(), 1), "voter");
   pay(20);
   ASSERT_TRUE(cluster.Start(3, /*bootstrap=*/false).ok());
   v1::AddMemberRequest add;

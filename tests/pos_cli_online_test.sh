@@ -14,10 +14,26 @@ ctl create-account --id 21 --asset 1 --kind merchant --non-negative
 ctl create-account --id f1 --asset 1 --kind fee
 ctl transfer --id 100 --debit 1 --credit a1 --amount 10000
 ctl set-fees --asset 1 --issuer 1 --fee-account f1 --cashout-bps 150 --member-bps 100 --supplier-bps 50
+# The city's commands need the operator token: without a readable token file ledgerctl stops before calling
+# (exit 2, naming the file); with a wrong token ledgerd refuses the call (exit 1) and nothing moves.
+rc=0; "$LEDGERCTL" --addr "$ADDR" --operator_token_file "$D/missing.token" transfer --id 9 --debit 1 --credit a1 \
+  --amount 5 >"$D/notoken.out" 2>&1 || rc=$?
+[ $rc = 2 ] && grep -q "^ledgerctl: --operator_token_file $D/missing.token: cannot read: No such file" "$D/notoken.out" ||
+  fail "no token ($rc): $(cat "$D/notoken.out")"
+(umask 077; printf '%064d\n' 7 >"$D/wrong.token")
+rc=0; "$LEDGERCTL" --addr "$ADDR" --operator_token_file "$D/wrong.token" transfer --id 9 --debit 1 --credit a1 \
+  --amount 5 >"$D/wrong.out" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q "request failed: UNAUTHENTICATED: operator token mismatch" "$D/wrong.out" ||
+  fail "wrong token ($rc): $(cat "$D/wrong.out")"
+rc=0; op lookup-transfer 9 >"$D/lookup.out" 2>&1 || rc=$?
+[ $rc = 3 ] && grep -q "1 id(s) not found" "$D/lookup.out" || fail "a refused transfer exists: $(cat "$D/lookup.out")"
 
 export WALLET_PASSPHRASE="alice's long passphrase" POS_PASSPHRASE="shop terminal passphrase"
 WALLET_PUB="$("$WALLET" init --key "$D/alice.key" | awk '/public key/ {print $3}')"
 [ ${#WALLET_PUB} = 64 ] || fail "wallet public key"
+"$WALLET" register --addr "$ADDR" --operator_token_file "$D/wrong.token" --key "$D/alice.key" --account a1 \
+  >"$D/register.out" 2>&1 && fail "a key registered with a wrong operator token"
+grep -q "operator token mismatch" "$D/register.out" || fail "wrong token at the desk: $(cat "$D/register.out")"
 wallet_register --key "$D/alice.key" --account a1 | grep -q "register: ok" || fail "wallet register"
 TERMINAL_PUB="$("$POS" init-terminal --key "$D/reg1.key" | awk '/public key/ {print $3}')"
 ctl register-key --account 20 --terminal REG-1 --public-key "$TERMINAL_PUB"

@@ -1,7 +1,8 @@
 // ledgerd: the ledger server. Single node by default (RocksDB, fsync per group-committed batch); with
 // --raft_id, a replica of a Raft cluster on libraft (ledger/replication). Serves the Ledger gRPC API (and
-// the Cluster API when replicated), the standard health service and server reflection, and Prometheus
-// metrics on a separate HTTP port.
+// the Cluster API when replicated) to holders of the operator token, the signed Pos, Wallet and Health
+// services to terminals, wallets and devices, the standard health service and server reflection, and
+// Prometheus metrics on a separate HTTP port.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -22,6 +23,7 @@
 #include "ledger/replication/raft_node.h"
 #include "ledger/server/metrics.h"
 #include "ledger/server/node.h"
+#include "ledger/server/operator_auth.h"
 #include "ledger/server/operator_token.h"
 #include "ledger/server/service.h"
 #include "ledger/storage/atomic_file.h"
@@ -85,6 +87,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "ledgerd: the regional ledger server.\n"
       "Single node: ledgerd [--data_dir=var/ledger] [--listen=127.0.0.1:7400] [--metrics_listen=127.0.0.1:7401]\n"
+      "             [--operator_token_file=DATA_DIR/operator.token]\n"
       "Raft replica: ledgerd --raft_id=1 --peers=1=127.0.0.1:7501/127.0.0.1:7400,2=...,3=... [--data_dir=...]\n"
       "Run ledgerd --help for every flag.");
   absl::ParseCommandLine(argc, argv);
@@ -168,7 +171,10 @@ int main(int argc, char** argv) {
     raft = node->get();
     committer = std::move(*node);
   }
-  ledger::LedgerService service(committer.get(), metrics.get());
+  // The operator services (Ledger, Cluster) check this token on every call; Pos, Wallet and Health check
+  // each request's signature instead.
+  const ledger::OperatorAuth operator_auth(operator_token->token);
+  ledger::LedgerService service(committer.get(), metrics.get(), &operator_auth);
   merchant::PosService pos(committer.get(), ledger::RealClock(),
                            {absl::GetFlag(FLAGS_pos_requests_per_second), absl::GetFlag(FLAGS_pos_burst)});
   wallet::WalletService wallets(committer.get(), ledger::RealClock(),
@@ -176,7 +182,7 @@ int main(int argc, char** argv) {
   wallet::HealthService health(committer.get(), ledger::RealClock(),
                                {absl::GetFlag(FLAGS_wallet_requests_per_second), absl::GetFlag(FLAGS_wallet_burst)});
   std::unique_ptr<ledger::ClusterService> cluster;
-  if (raft != nullptr) cluster = std::make_unique<ledger::ClusterService>(raft);
+  if (raft != nullptr) cluster = std::make_unique<ledger::ClusterService>(raft, &operator_auth);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
