@@ -3,12 +3,16 @@
 // token in a 0600 file and refuses to start with one that others may read or that is too short; a
 // resident reads her own account, history and staff operations through the signed Wallet service
 // (no operator token) and never anyone else's; reads spend no nonce.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 #include "ledger/client/client.h"
 #include "merchant/pos_client.h"
@@ -180,6 +184,78 @@ TEST_F(AuthE2eTest, TheOperatorApiNeedsTheToken) {
   EXPECT_EQ(GetAccount(Signed(alice_, kCarol, "GetAccount", v1::WalletAccountRequest(), 1), &carol)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Calls every method of `service_name` (found by its descriptor, so that a method added later is
+// covered too) with an empty request on `channel`. Returns "METHOD: CODE MESSAGE" for each answer
+// that is not UNAUTHENTICATED, and counts the methods in `*methods`.
+std::vector<std::string> MethodsNotRefused(const std::shared_ptr<grpc::Channel>& channel,
+                                           const std::string& service_name, int* methods) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
+  std::vector<std::string> answered;
+  if (service == nullptr) return {service_name + ": no such service"};
+  grpc::GenericStub generic(channel);
+  *methods = service->method_count();
+  for (int i = 0; i < service->method_count(); ++i) {
+    const std::string method = "/" + service->full_name() + "/" + service->method(i)->name();
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kTimeout);
+    grpc::Slice empty("", 0);  // Every request message may be empty on the wire.
+    grpc::ByteBuffer request(&empty, 1);
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                      [&](grpc::Status status) { done.set_value(status); });
+    const grpc::Status status = done.get_future().get();
+    if (status.error_code() != grpc::StatusCode::UNAUTHENTICATED) {
+      answered.push_back(method + ": " + std::to_string(status.error_code()) + " " +
+                         status.error_message());
+    }
+  }
+  return answered;
+}
+
+TEST_F(AuthE2eTest, EveryLedgerMethodNeedsTheToken) {
+  std::string wrong = server_.operator_token();
+  wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
+  for (const std::string& token : {std::string(), wrong}) {
+    int methods = 0;
+    EXPECT_THAT(
+        MethodsNotRefused(LedgerChannel(server_.address(), token), "ledger.v1.Ledger", &methods),
+        ::testing::IsEmpty())
+        << (token.empty() ? "without a token" : "with a wrong token");
+    EXPECT_GE(methods, 24);
+  }
+}
+
+// The Cluster service exists on Raft replicas only: a one-node cluster.
+TEST(AuthStartTest, EveryClusterMethodNeedsTheToken) {
+  const std::string dir = MakeTempDir("auth_raft");
+  const std::string grpc_address = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
+  const std::string raft_address = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
+  LedgerProcess node;
+  ASSERT_TRUE(node.StartNode(dir + "/ledger", grpc_address,
+                             {"--raft_id=1", "--peers=1=" + raft_address + "/" + grpc_address})
+                  .ok())
+      << node.log_path();
+  for (const char* service : {"ledger.v1.Cluster", "ledger.v1.Ledger"}) {
+    int methods = 0;
+    EXPECT_THAT(MethodsNotRefused(LedgerChannel(grpc_address, ""), service, &methods),
+                ::testing::IsEmpty());
+    EXPECT_THAT(
+        MethodsNotRefused(LedgerChannel(grpc_address, std::string(64, '0')), service, &methods),
+        ::testing::IsEmpty());
+    EXPECT_GE(methods, 5);
+  }
+  LedgerConnection connection(grpc_address, node.operator_token());
+  v1::ClusterStatusReply status;
+  const grpc::Status answered = connection.Call([&](LedgerConnection& c) {
+    return c.cluster().Status(ContextWithDeadline(kTimeout).get(), v1::ClusterStatusRequest(),
+                              &status);
+  });
+  ASSERT_TRUE(answered.ok()) << answered.error_message();
+  EXPECT_EQ(status.id(), 1u);
 }
 
 TEST_F(AuthE2eTest, TheTokenFileIsPrivateAndKept) {
