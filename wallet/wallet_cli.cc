@@ -198,7 +198,8 @@ int Register(const std::map<std::string, std::string>& o) {
       o.count("operator_token_file") ? o.at("operator_token_file") : ledger::kOperatorTokenFileDefault;
   absl::StatusOr<std::string> operator_token = ledger::ReadOperatorTokenFile(token_file);
   if (!operator_token.ok()) {
-    std::fprintf(stderr, "wallet: --operator_token_file %s\n(register is done at the city's desk, with the operator token)\n",
+    std::fprintf(stderr,
+                 "wallet: --operator_token_file %s\n(register is the city's desk: it needs the operator token)\n",
                  std::string(operator_token.status().message()).c_str());
     return 2;
   }
@@ -312,7 +313,8 @@ int StaffOperations(const std::map<std::string, std::string>& o) {
     const absl::TimeZone japan = absl::FixedTimeZone(static_cast<int>(ledger::kJapanOffsetSeconds));
     const absl::Time when = absl::FromUnixNanos(static_cast<int64_t>(op.timestamp()));
     std::printf("%s JST  %-12s  staff %s  shop %s terminal %s  payment %s  amount %lld  %s\n",
-                absl::FormatTime("%Y-%m-%d %H:%M:%S", when, japan).c_str(), op.operation().c_str(), op.staff_id().c_str(),
+                absl::FormatTime("%Y-%m-%d %H:%M:%S", when, japan).c_str(), op.operation().c_str(),
+                op.staff_id().c_str(),
                 ledger::Id128::FromBytes(op.merchant_id())->ToHex().c_str(), op.terminal_id().c_str(),
                 op.payment_id().c_str(), static_cast<long long>(op.amount()),
                 ledger::ResultName(static_cast<ledger::Result>(op.result())));
