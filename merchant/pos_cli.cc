@@ -207,7 +207,8 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
   absl::StatusOr<wallet::KeyPair> keys = wallet::Open(*sealed, Passphrase());
   if (!keys.ok()) return Fail(keys.status());
   Terminal terminal{merchant_id->ToBytes(), Need(o, "terminal"), *keys};
-  ledger::LedgerConnection connection(o.count("addr") ? o.at("addr") : "127.0.0.1:7400");
+  // The Pos service only, each request signed by the terminal: no operator token.
+  ledger::LedgerConnection connection(o.count("addr") ? o.at("addr") : "127.0.0.1:7400", /*operator_token=*/"");
   using S = ledger::v1::Pos::Stub;
   ledger::v1::PosReply reply;
   auto call = [&](const char* method, const google::protobuf::Message& body, auto rpc) {

@@ -16,3 +16,13 @@ run_bazel() {
     bazel "$@"
   fi
 }
+
+# Creates an operator token file shared by several ledgerd (a cluster, the benchmark) unless it exists:
+# 32 random bytes as 64 lowercase hex digits and a newline, mode 0600 (ledgerd refuses a token file that
+# group or others may read). Every node and every operator tool is then given it (--operator_token_file).
+make_token_file() {
+  [ -s "$1" ] && return 0
+  mkdir -p "$(dirname "$1")"
+  (umask 077; { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; echo; } >"$1.tmp.$$")
+  mv "$1.tmp.$$" "$1"
+}

@@ -15,6 +15,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/client/client.h"
+#include "ledger/server/operator_token.h"
 #include "sim/calibrate.h"
 #include "sim/cli_util.h"
 #include "sim/ledger_events.h"
@@ -66,7 +68,8 @@ constexpr char kSurveyHelp[] =
     "  per yen of new demand (premium rate R, default 0.2) as JSON.\n";
 
 constexpr char kCalibrateHelp[] =
-    "usage: circsim calibrate (--events FILE | --ledger HOST:PORT [--save_events FILE])\n"
+    "usage: circsim calibrate (--events FILE | --ledger HOST:PORT [--operator_token_file FILE]\n"
+    "                         [--save_events FILE])\n"
     "                         [--asset ID] --out SCENARIO.json [--days D] [--residents N]\n"
     "  Derives sector spending shares, re-spend vs cash-out shares and holding times from a "
     "ledger\n"
@@ -79,6 +82,8 @@ constexpr char kCalibrateHelp[] =
     "  --ledger reads the ledger's change stream (Subscribe) up to its current journal index "
     "instead;\n"
     "  --save_events FILE keeps the events read (account ids in hex) for a later --events run.\n"
+    "  --operator_token_file: the ledgerd's operator token (the change stream is the operator API;\n"
+    "  default var/ledger/operator.token, which ops/run's ledgerd writes).\n"
     "  --asset keeps only that asset id (default: all; a tail file with several assets needs "
     "it).\n";
 
@@ -237,9 +242,17 @@ int Calibrate(const Args& args) {
   if (!asset.ok()) return Fail(asset.status());
   absl::StatusOr<std::string> text;
   if (ledger != args.options.end()) {
+    auto token_file = args.options.find("operator_token_file");
+    const std::string token_path =
+        token_file != args.options.end() ? token_file->second : ledger::kOperatorTokenFileDefault;
+    absl::StatusOr<std::string> token = ledger::ReadOperatorTokenFile(token_path);
+    if (!token.ok()) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("--operator_token_file ", token.status().message())));
+    }
     std::cerr << "circsim: reading the change stream of " << ledger->second << "\n";
-    text =
-        FetchLedgerEvents(ledger->second, static_cast<uint32_t>(*asset), std::chrono::seconds(60));
+    text = FetchLedgerEvents(ledger->second, *token, static_cast<uint32_t>(*asset),
+                             std::chrono::seconds(60));
     if (auto save = args.options.find("save_events"); text.ok() && save != args.options.end()) {
       if (absl::Status s = WriteFile(save->second, *text); !s.ok()) return Fail(s);
     }

@@ -66,9 +66,10 @@ std::optional<std::string> EventConverter::ToJsonLine(const ledger::v1::Event& e
   return TransferLine(t.timestamp(), t.debit_account_id(), t.credit_account_id(), t.amount());
 }
 
-absl::StatusOr<std::string> FetchLedgerEvents(const std::string& address, uint32_t asset,
+absl::StatusOr<std::string> FetchLedgerEvents(const std::string& address,
+                                              const std::string& operator_token, uint32_t asset,
                                               std::chrono::milliseconds timeout) {
-  std::unique_ptr<ledger::v1::Ledger::Stub> stub = ledger::ConnectLedger(address);
+  std::unique_ptr<ledger::v1::Ledger::Stub> stub = ledger::ConnectLedger(address, operator_token);
   ledger::v1::GetDigestReply digest;
   {
     auto context = ledger::ContextWithDeadline(timeout);

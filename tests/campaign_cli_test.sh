@@ -18,26 +18,26 @@ ctl transfer --id 100 --debit 1 --credit a1 --amount 10000
 ctl transfer --id 101 --debit 2 --credit 3 --amount 1000000
 ctl link --wallet a1 --to a2
 TODAY="$(TZ=Asia/Tokyo date +%F)" LATER="$(TZ=Asia/Tokyo date -d '+30 days' +%F)"
-"$LEDGERCTL" --addr "$ADDR" campaign create --id 7 --funding 3 --asset 1 --from "$TODAY" --to "$LATER" --percent 20 \
+op campaign create --id 7 --funding 3 --asset 1 --from "$TODAY" --to "$LATER" --percent 20 \
   --fixed 5 --budget 1000 >"$D/bad.out" 2>&1 && fail "a campaign with both a percentage and a fixed award"
 ctl campaign create --id 7 --name "street 20% back" --funding 3 --asset 1 --category street --from "$TODAY" \
   --to "$LATER" --percent 20 --per-person-month 500 --budget 1000000
 
 export WALLET_PASSPHRASE="alice's long passphrase" POS_PASSPHRASE="shop terminal passphrase"
 "$WALLET" init --key "$D/alice.key" >/dev/null
-"$WALLET" register --addr "$ADDR" --key "$D/alice.key" --account a1 | grep -q "register: ok" || fail "wallet register"
+wallet_register --key "$D/alice.key" --account a1 | grep -q "register: ok" || fail "wallet register"
 TERMINAL_PUB="$("$POS" init-terminal --key "$D/reg1.key" | awk '/public key/ {print $3}')"
 ctl register-key --account 20 --terminal REG-1 --public-key "$TERMINAL_PUB"
 pos() { "$POS" "$1" --addr "$ADDR" --key "$D/reg1.key" --merchant 20 --terminal REG-1 "${@:2}"; }
 CODE="$("$WALLET" code --key "$D/alice.key" --account a1 | grep '^LC1')"
 pos charge --payment-id order-1 --amount 1000 --code "$CODE" | grep -q "^result    ok$" || fail "charge"
-"$LEDGERCTL" --addr "$ADDR" account a2 | grep -q "balance 200 " || fail "points: $("$LEDGERCTL" --addr "$ADDR" account a2)"
+op account a2 | grep -q "balance 200 " || fail "points: $(op account a2)"
 pos refund --payment-id order-1 --refund-id r1 --amount 250 | grep -q "^result    ok$" || fail "refund"
-"$LEDGERCTL" --addr "$ADDR" account a2 | grep -q "balance 150 " || fail "clawback: $("$LEDGERCTL" --addr "$ADDR" account a2)"
-"$LEDGERCTL" --addr "$ADDR" campaign show --id 7 >"$D/show.out"
+op account a2 | grep -q "balance 150 " || fail "clawback: $(op account a2)"
+op campaign show --id 7 >"$D/show.out"
 grep -q "awarded 150 in 1 payments" "$D/show.out" || fail "show: $(cat "$D/show.out")"
 ctl campaign close --id 7
 CODE="$("$WALLET" code --key "$D/alice.key" --account a1 | grep '^LC1')"
 pos charge --payment-id order-2 --amount 1000 --code "$CODE" | grep -q "^result    ok$" || fail "charge 2"
-"$LEDGERCTL" --addr "$ADDR" account a2 | grep -q "balance 150 " || fail "closed campaign awarded"
+op account a2 | grep -q "balance 150 " || fail "closed campaign awarded"
 echo "campaign CLI: ok"

@@ -1,6 +1,9 @@
 # Sourced by the CLI tests that run against a real ledgerd (set D, the test's directory, first): the
 # binaries from the runfiles, a fresh ledgerd on a loopback port the kernel chose (data and log under $D),
-# stopped when the test exits, and the helpers `fail MESSAGE` and `ctl LEDGERCTL-ARGS`.
+# stopped when the test exits, its operator token file $TOKEN, and the helpers `fail MESSAGE`,
+# `op LEDGERCTL-ARGS` (ledgerctl with the operator token: the city's commands), `ctl LEDGERCTL-ARGS` (op,
+# output kept in $D/ctl.out, failing the test if the command fails) and `wallet_register WALLET-ARGS`.
+# Residents' signed commands run "$LEDGERCTL" --addr "$ADDR" or "$WALLET" without the token.
 R="$TEST_SRCDIR/$TEST_WORKSPACE"
 LEDGERD="$R/ledger/server/ledgerd" LEDGERCTL="$R/ledger/tools/ledgerctl" WALLET="$R/wallet/wallet" POS="$R/merchant/pos"
 mkdir -p "$D"
@@ -11,4 +14,9 @@ PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$D/ports" ] && break; sleep 0.1; done
 ADDR="127.0.0.1:$(awk '/^grpc/ {print $2}' "$D/ports")"
-ctl() { "$LEDGERCTL" --addr "$ADDR" "$@" >"$D/ctl.out" 2>&1 || fail "ledgerctl $*: $(cat "$D/ctl.out")"; }
+TOKEN="$D/data/operator.token"  # Created by ledgerd at start-up, before it writes the ports file.
+[ "$(stat -c %a "$TOKEN")" = 600 ] || fail "operator token file mode"
+op() { "$LEDGERCTL" --addr "$ADDR" --operator_token_file "$TOKEN" "$@"; }
+ctl() { op "$@" >"$D/ctl.out" 2>&1 || fail "ledgerctl $*: $(cat "$D/ctl.out")"; }
+# `wallet register` is the city's desk registering a resident's key: the operator API, with the token.
+wallet_register() { "$WALLET" register --addr "$ADDR" --operator_token_file "$TOKEN" "$@"; }

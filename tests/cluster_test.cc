@@ -28,6 +28,7 @@
 #include "ledger/core/journal.h"
 #include "ledger/core/kv.h"
 #include "ledger/core/query.h"
+#include "ledger/server/operator_token.h"
 #include "ledger/storage/rocks_store.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
@@ -49,11 +50,16 @@ constexpr int kClients = 3;
 constexpr uint64_t kIssuer = 1;
 constexpr uint64_t kFirstWallet = 100;
 
-// Three nodes on fixed loopback ports (Raft peers must know each other's addresses).
+// Three nodes on fixed loopback ports (Raft peers must know each other's addresses), sharing one operator
+// token file outside their data directories (as ops/cluster does), so that a wiped node keeps the token.
 class Cluster {
  public:
   explicit Cluster(const std::string& name, std::vector<std::string> extra_flags = {})
       : root_(MakeTempDir(name)), extra_flags_(std::move(extra_flags)) {
+    token_file_ = root_ + "/operator.token";
+    absl::StatusOr<OperatorTokenFile> token = LoadOrCreateOperatorTokenFile(token_file_);
+    EXPECT_TRUE(token.ok()) << token.status();
+    if (token.ok()) operator_token_ = token->token;
     std::string peers;
     for (int i = 0; i < kSlots; ++i) {
       grpc_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
@@ -67,7 +73,7 @@ class Cluster {
   absl::Status Start(int i, bool bootstrap = true) {
     std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers_,
                                       absl::StrCat("--bootstrap=", bootstrap ? "true" : "false"),
-                                      "--initial_members=1,2,3"};
+                                      "--initial_members=1,2,3", "--operator_token_file=" + token_file_};
     for (const std::string& flag : extra_flags_) flags.push_back(flag);
     return nodes_[i].StartNode(data_dir(i), grpc_[i], flags);
   }
@@ -99,7 +105,7 @@ class Cluster {
     return -1;
   }
   std::optional<v1::ClusterStatusReply> Status(int i, std::string* error = nullptr) {
-    LedgerConnection node(grpc_[i]);
+    LedgerConnection node(grpc_[i], operator_token_);
     v1::ClusterStatusReply reply;
     grpc::Status status = node.cluster().Status(ContextWithDeadline(std::chrono::seconds(2)).get(),
                                                 v1::ClusterStatusRequest(), &reply);
@@ -192,10 +198,12 @@ class Cluster {
   const std::string& raft(int i) const { return raft_[i]; }
   std::string data_dir(int i) const { return absl::StrCat(root_, "/node", i + 1); }
   const std::string& addresses() const { return addresses_; }
+  const std::string& operator_token() const { return operator_token_; }
 
  private:
   std::string root_;
   std::vector<std::string> extra_flags_;
+  std::string token_file_, operator_token_;
   std::string grpc_[kSlots], raft_[kSlots];
   std::string peers_, addresses_;
   LedgerProcess nodes_[kSlots];
@@ -253,9 +261,10 @@ struct Ledgerbook {
   std::vector<v1::CreateTransfersRequest> unknown;
 };
 
-void ClientLoop(int client, uint64_t seed, const std::string& addresses, Ledgerbook* book, std::atomic<bool>* stop) {
+void ClientLoop(int client, uint64_t seed, const std::string& addresses, const std::string& operator_token,
+                Ledgerbook* book, std::atomic<bool>* stop) {
   std::mt19937_64 random(seed * 1'000'003 + static_cast<uint64_t>(client));
-  LedgerConnection connection(addresses);
+  LedgerConnection connection(addresses, operator_token);
   uint64_t next_id = 1;
   while (!stop->load()) {
     v1::CreateTransfersRequest request = RandomPayments(random, static_cast<uint64_t>(client + 1), &next_id);
@@ -315,14 +324,16 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
   Cluster cluster("cluster_kill",
                   {"--snapshot_threshold=200", "--snapshot_trailing=2000", "--install_snapshot_timeout_ms=3000"});
   ASSERT_TRUE(cluster.StartAll().ok());
-  LedgerConnection connection(cluster.addresses());
+  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
   SetUpTown(connection);
   if (HasFatalFailure()) return;
 
   Ledgerbook book;
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
-  for (int c = 0; c < kClients; ++c) clients.emplace_back(ClientLoop, c, seed, cluster.addresses(), &book, &stop);
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back(ClientLoop, c, seed, cluster.addresses(), cluster.operator_token(), &book, &stop);
+  }
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   int kills = 0;
   while (std::chrono::steady_clock::now() < end) {
@@ -423,7 +434,7 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
 TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
   Cluster cluster("cluster_wipe", {"--snapshot_threshold=20", "--snapshot_trailing=5", "--install_snapshot_timeout_ms=3000"});
   ASSERT_TRUE(cluster.StartAll().ok());
-  LedgerConnection connection(cluster.addresses());
+  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
   SetUpTown(connection);
   if (HasFatalFailure()) return;
   std::mt19937_64 random(7);
@@ -454,7 +465,7 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
 TEST(ClusterTest, AddPromoteTransferRemove) {
   Cluster cluster("cluster_members");
   ASSERT_TRUE(cluster.StartAll().ok());
-  LedgerConnection connection(cluster.addresses());
+  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
   SetUpTown(connection);
   if (HasFatalFailure()) return;
   std::mt19937_64 random(11);
@@ -472,6 +483,24 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
     }
     return "absent";
   };
+  // The Cluster API is the operator's too: without the token, or with a wrong one, no status and no change
+  // (refused by whichever node answers, before any leader hint).
+  LedgerConnection stranger(cluster.addresses(), "");
+  v1::ClusterStatusReply seen;
+  EXPECT_EQ(stranger.cluster()
+                .Status(ContextWithDeadline(std::chrono::seconds(2)).get(), v1::ClusterStatusRequest(), &seen)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  LedgerConnection mistaken(cluster.addresses(), std::string(64, '0'));
+  v1::MemberRequest remove_one;
+  remove_one.set_id(1);
+  v1::ClusterReply refused_reply;
+  const grpc::Status refused = mistaken.Call([&](LedgerConnection& c) {
+    return c.cluster().RemoveMember(ContextWithDeadline(std::chrono::seconds(5)).get(), remove_one, &refused_reply);
+  });
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED) << refused.error_message();
+  EXPECT_EQ(refused.error_message(), "operator token mismatch");
+  EXPECT_EQ(role_of(cluster.Leader(), 1), "voter");
   pay(20);
   ASSERT_TRUE(cluster.Start(3, /*bootstrap=*/false).ok());
   v1::AddMemberRequest add;

@@ -62,7 +62,9 @@ class Endpoint {
   int generation_ = 0;
 };
 
-void ClientLoop(int client, uint64_t seed, Endpoint* endpoint, Ledgerbook* book, std::atomic<bool>* stop) {
+// `operator_token` stays the same across restarts: ledgerd keeps it in DATA_DIR/operator.token.
+void ClientLoop(int client, uint64_t seed, const std::string* operator_token, Endpoint* endpoint, Ledgerbook* book,
+                std::atomic<bool>* stop) {
   std::mt19937_64 random(seed * 1'000'003 + static_cast<uint64_t>(client));
   int generation = -1;
   std::unique_ptr<v1::Ledger::Stub> stub;
@@ -70,7 +72,7 @@ void ClientLoop(int client, uint64_t seed, Endpoint* endpoint, Ledgerbook* book,
   while (!stop->load()) {
     auto [address, current] = endpoint->Get();
     if (current != generation) {
-      stub = ConnectLedger(address);
+      stub = ConnectLedger(address, *operator_token);
       generation = current;
     }
     v1::CreateTransfersRequest request;
@@ -105,7 +107,7 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
   ASSERT_TRUE(server.Start(data_dir).ok()) << "log: " << server.log_path();
 
   {  // The town: one asset, the issuer, funded non-negative wallets.
-    auto stub = ConnectLedger(server.address());
+    auto stub = ConnectLedger(server.address(), server.operator_token());
     const testing::Town town = testing::MakeTown(kIssuer, kFirstWallet, kWallets, kFunding);
     v1::CreateReply reply;
     ASSERT_TRUE(stub->CreateAssets(ContextWithDeadline(std::chrono::seconds(10)).get(), town.assets, &reply).ok());
@@ -120,7 +122,10 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
   Ledgerbook book;
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
-  for (int c = 0; c < kClients; ++c) clients.emplace_back(ClientLoop, c, seed, &endpoint, &book, &stop);
+  const std::string operator_token = server.operator_token();
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back(ClientLoop, c, seed, &operator_token, &endpoint, &book, &stop);
+  }
   for (int kill = 0; kill < kKills; ++kill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(400 + random() % 1200));
     server.Kill();
@@ -132,6 +137,7 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
     std::printf("kill -9 #%d after %zu acknowledged requests\n", kill + 1, acknowledged);
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
     ASSERT_TRUE(server.Start(data_dir).ok()) << "restart " << kill + 1 << " failed; log: " << server.log_path();
+    EXPECT_EQ(server.operator_token(), operator_token) << "the restarted ledgerd has another operator token";
     endpoint.Set(server.address());
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -140,7 +146,7 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
   std::printf("%zu requests acknowledged, %zu with unknown outcome\n", book.acknowledged.size(), book.unknown.size());
   ASSERT_GT(book.acknowledged.size(), 50u) << "too little load to mean anything";
 
-  auto stub = ConnectLedger(server.address());
+  auto stub = ConnectLedger(server.address(), server.operator_token());
   // Settle the unknowns the way a client must: resubmit the same ids. Either they were committed before
   // the crash (duplicate) or they are decided now; never twice.
   for (const v1::CreateTransfersRequest& request : book.unknown) {

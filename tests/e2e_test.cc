@@ -56,7 +56,7 @@ class E2eTest : public ::testing::Test {
   void SetUp() override {
     dir_ = MakeTempDir("e2e");
     ASSERT_TRUE(server_.Start(dir_ + "/ledger", /*serve_metrics=*/true).ok()) << "log: " << server_.log_path();
-    stub_ = ConnectLedger(server_.address());
+    stub_ = ConnectLedger(server_.address(), server_.operator_token());
   }
 
   v1::CreateReply Create(const v1::CreateTransfersRequest& request) {
@@ -258,7 +258,7 @@ TEST_F(E2eTest, CleanRestartKeepsEverythingAndTheJournalVerifies) {
     EXPECT_EQ(report.entries_checked, before.journal_index());
   }
   ASSERT_TRUE(server_.Start(dir_ + "/ledger", true).ok());
-  stub_ = ConnectLedger(server_.address());
+  stub_ = ConnectLedger(server_.address(), server_.operator_token());
   v1::GetDigestReply after;
   ASSERT_TRUE(stub_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &after).ok());
   EXPECT_EQ(after.journal_index(), before.journal_index());

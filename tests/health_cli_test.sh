@@ -19,17 +19,17 @@ ctl create-account --id a1 --asset 2 --kind wallet --non-negative
 ctl transfer --id 100 --debit c1 --credit c2 --amount 100000
 ctl transfer --id 101 --debit 1 --credit 2 --amount 100000
 TODAY="$(TZ=Asia/Tokyo date +%Y%m%d)"
-"$LEDGERCTL" --addr "$ADDR" health program --program 1 --effective 2026-01-01 --funding 2 --tiers 4000:2,2000:1 \
+op health program --program 1 --effective 2026-01-01 --funding 2 --tiers 4000:2,2000:1 \
   >"$D/bad.out" 2>&1 && fail "falling tiers were accepted"
 grep -q "tiers\[1\]: steps and points must both rise" "$D/bad.out" || fail "tiers reason: $(cat "$D/bad.out")"
 ctl health program --program 1 --effective 2026-01-01 --funding 2 --exchange 5:5 --retire 1 --coin-funding c2
-"$LEDGERCTL" --addr "$ADDR" health program --program 1 --effective 2026-01-01 --funding 2 --daily-cap 9 \
+op health program --program 1 --effective 2026-01-01 --funding 2 --daily-cap 9 \
   >"$D/late.out" 2>&1 && fail "a change to a day already in effect was accepted"
 grep -q "effective_day_invalid" "$D/late.out" || fail "late change reason: $(cat "$D/late.out")"
 
 export WALLET_PASSPHRASE="alice's long passphrase" DEVICE_PASSPHRASE="phone passphrase"
 "$WALLET" init --key "$D/alice.key" >/dev/null
-"$WALLET" register --addr "$ADDR" --key "$D/alice.key" --account a1 | grep -q "register: ok" || fail "wallet register"
+wallet_register --key "$D/alice.key" --account a1 | grep -q "register: ok" || fail "wallet register"
 PHONE_PUB="$(WALLET_PASSPHRASE="$DEVICE_PASSPHRASE" "$WALLET" init --key "$D/phone.key" | awk '/public key/ {print $3}')"
 resident() { "$LEDGERCTL" --addr "$ADDR" health "$1" --key "$D/alice.key" --resident a1 "${@:2}"; }
 resident register-device --device phone-1 --public-key "$PHONE_PUB" | grep -q "^ok at" || fail "register device"
@@ -47,15 +47,15 @@ grep -q "^$TODAY *10200 *5$" "$D/mileage.out" || fail "mileage day: $(cat "$D/mi
 grep -q "points available: 5" "$D/mileage.out" && grep -q "consents: EARNING" "$D/mileage.out" ||
   fail "mileage totals: $(cat "$D/mileage.out")"
 resident exchange --program 1 --coin-wallet ca --points 5 --exchange-id ex-1 | grep -q "^ok at" || fail "exchange"
-"$LEDGERCTL" --addr "$ADDR" account ca | grep -q "balance 5 " || fail "coin after exchange: $("$LEDGERCTL" --addr "$ADDR" account ca)"
+op account ca | grep -q "balance 5 " || fail "coin after exchange: $(op account ca)"
 resident erase | grep -q "^ok at" || fail "erase"
 resident mileage >"$D/erased.out"
 grep -q "^$TODAY *- *5$" "$D/erased.out" || fail "after erasure: $(cat "$D/erased.out")"
-"$LEDGERCTL" --addr "$ADDR" verify | grep -q "verifies" || fail "journal after erasure: $("$LEDGERCTL" --addr "$ADDR" verify)"
+op verify | grep -q "verifies" || fail "journal after erasure: $(op verify)"
 # Watch-over: a1 names 5e (her son, with his own wallet key); 5e sees no alerts yet.
 ctl create-account --id 5e --asset 2 --kind wallet --non-negative
 "$WALLET" init --key "$D/son.key" >/dev/null
-"$WALLET" register --addr "$ADDR" --key "$D/son.key" --account 5e | grep -q "register: ok" || fail "son's key"
+wallet_register --key "$D/son.key" --account 5e | grep -q "register: ok" || fail "son's key"
 resident watch-over --watchers 5e >"$D/w0.out" && fail "watch-over without consent"
 grep -q "^consent_required" "$D/w0.out" || fail "watch-over consent: $(cat "$D/w0.out")"
 resident consent --purpose watch-over --grant | grep -q "^ok at" || fail "watch-over consent"

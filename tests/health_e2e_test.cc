@@ -39,8 +39,8 @@ class HealthE2eTest : public ::testing::Test {
   void SetUp() override {
     const std::string dir = MakeTempDir("health") + "/ledger";
     ASSERT_TRUE(server_.StartNode(dir, "127.0.0.1:0", {}).ok()) << server_.log_path();
-    ASSERT_TRUE(WaitForLedger(ConnectLedger(server_.address()).get(), kTimeout).ok());
-    auto channel = grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials());
+    ASSERT_TRUE(WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout).ok());
+    auto channel = LedgerChannel(server_.address(), server_.operator_token());
     ledger_ = v1::Ledger::NewStub(channel);
     health_ = v1::Health::NewStub(channel);
 

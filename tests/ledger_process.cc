@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/client/client.h"
+#include "ledger/server/operator_token.h"
 
 namespace ledger::testing {
 
@@ -49,7 +50,7 @@ absl::Status LedgerProcess::Start(const std::string& data_dir, bool serve_metric
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   absl::Status launched = Launch(data_dir, "127.0.0.1:0", serve_metrics, {}, deadline);
   if (!launched.ok()) return launched;
-  auto stub = ConnectLedger(address_);
+  auto stub = ConnectLedger(address_, operator_token_);
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
   absl::Status ready = WaitForLedger(stub.get(), std::max(left, std::chrono::milliseconds(1)));
   if (!ready.ok()) Kill();
@@ -69,6 +70,10 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
   std::filesystem::remove(port_file);
   log_path_ = data_dir + ".log";
   const std::string binary = LedgerdPath();
+  std::string token_file = data_dir + "/operator.token";
+  for (const std::string& flag : flags) {
+    if (flag.rfind("--operator_token_file=", 0) == 0) token_file = flag.substr(22);
+  }
   std::vector<std::string> args = {
       binary,
       "--data_dir=" + data_dir,
@@ -119,6 +124,13 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
     return absl::DeadlineExceededError(absl::StrCat("ledgerd did not write ", port_file, "; see ", log_path_));
   }
   address_ = absl::StrCat("127.0.0.1:", grpc_port);
+  // Written before it serves (ledgerd creates it at start-up if it was missing).
+  absl::StatusOr<std::string> token = ReadOperatorTokenFile(token_file);
+  if (!token.ok()) {
+    Kill();
+    return token.status();
+  }
+  operator_token_ = *std::move(token);
   return absl::OkStatus();
 }
 

@@ -1,5 +1,7 @@
 // Runs a real ledgerd as a child process for multi-process tests: loopback only, ports chosen by the
-// kernel (port 0, read back from --port_file), data under the test's temporary directory.
+// kernel (port 0, read back from --port_file), data under the test's temporary directory. Once it serves,
+// its operator token is read back too (from its --operator_token_file if the flags give one, else from
+// DATA_DIR/operator.token), for the test's clients of the Ledger and Cluster services.
 #ifndef TESTS_LEDGER_PROCESS_H_
 #define TESTS_LEDGER_PROCESS_H_
 
@@ -48,6 +50,8 @@ class LedgerProcess {
   const std::string& address() const { return address_; }  // "127.0.0.1:PORT"
   int metrics_port() const { return metrics_port_; }
   const std::string& log_path() const { return log_path_; }
+  // The token the Ledger and Cluster services require (LedgerChannel, LedgerConnection take it).
+  const std::string& operator_token() const { return operator_token_; }
 
  private:
   absl::Status Launch(const std::string& data_dir, const std::string& listen, bool serve_metrics,
@@ -57,6 +61,7 @@ class LedgerProcess {
   std::string address_;
   int metrics_port_ = 0;
   std::string log_path_;
+  std::string operator_token_;
 };
 
 // A loopback TCP port that was free a moment ago (the kernel's choice for port 0).

@@ -15,11 +15,27 @@ ctl create-account --id 21 --asset 1 --kind merchant --non-negative
 ctl create-account --id f1 --asset 1 --kind fee
 ctl transfer --id 100 --debit 1 --credit a1 --amount 10000
 ctl set-fees --asset 1 --issuer 1 --fee-account f1 --cashout-bps 150 --member-bps 100 --supplier-bps 50
+# The city's commands need the operator token: without a readable token file ledgerctl stops before calling
+# (exit 2, naming the file); with a wrong token ledgerd refuses the call (exit 1) and nothing moves.
+rc=0; "$LEDGERCTL" --addr "$ADDR" --operator_token_file "$D/missing.token" transfer --id 9 --debit 1 --credit a1 \
+  --amount 5 >"$D/notoken.out" 2>&1 || rc=$?
+[ $rc = 2 ] && grep -q "^ledgerctl: --operator_token_file $D/missing.token: cannot read: No such file" "$D/notoken.out" ||
+  fail "no token ($rc): $(cat "$D/notoken.out")"
+(umask 077; printf '%064d\n' 7 >"$D/wrong.token")
+rc=0; "$LEDGERCTL" --addr "$ADDR" --operator_token_file "$D/wrong.token" transfer --id 9 --debit 1 --credit a1 \
+  --amount 5 >"$D/wrong.out" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q "request failed: UNAUTHENTICATED: operator token mismatch" "$D/wrong.out" ||
+  fail "wrong token ($rc): $(cat "$D/wrong.out")"
+rc=0; op lookup-transfer 9 >"$D/lookup.out" 2>&1 || rc=$?
+[ $rc = 3 ] && grep -q "1 id(s) not found" "$D/lookup.out" || fail "a refused transfer exists: $(cat "$D/lookup.out")"
 
 export WALLET_PASSPHRASE="alice's long passphrase" POS_PASSPHRASE="shop terminal passphrase"
 WALLET_PUB="$("$WALLET" init --key "$D/alice.key" | awk '/public key/ {print $3}')"
 [ ${#WALLET_PUB} = 64 ] || fail "wallet public key"
-"$WALLET" register --addr "$ADDR" --key "$D/alice.key" --account a1 | grep -q "register: ok" || fail "wallet register"
+"$WALLET" register --addr "$ADDR" --operator_token_file "$D/wrong.token" --key "$D/alice.key" --account a1 \
+  >"$D/register.out" 2>&1 && fail "a key registered with a wrong operator token"
+grep -q "operator token mismatch" "$D/register.out" || fail "wrong token at the desk: $(cat "$D/register.out")"
+wallet_register --key "$D/alice.key" --account a1 | grep -q "register: ok" || fail "wallet register"
 TERMINAL_PUB="$("$POS" init-terminal --key "$D/reg1.key" | awk '/public key/ {print $3}')"
 ctl register-key --account 20 --terminal REG-1 --public-key "$TERMINAL_PUB"
 
@@ -40,9 +56,10 @@ grep -q "^total      payments 1  gross 1200  cancels 0 (0)  refunds 300  net 900
 pos cash-out --id co-1 --amount 500 >"$D/cashout.out"
 grep -q "^fee       7$" "$D/cashout.out" || fail "cash-out fee: $(cat "$D/cashout.out")"   # 1.5 % of 500, rounded down.
 pos pay-supplier --id inv-1 --supplier 21 --amount 200 | grep -q "^fee       1$" || fail "supplier fee"
-"$LEDGERCTL" --addr "$ADDR" account a1 | grep -q "balance 9100" || fail "alice's balance: $("$LEDGERCTL" --addr "$ADDR" account a1)"
+op account a1 | grep -q "balance 9100" || fail "alice's balance: $(op account a1)"
 # The resident's side: balance, a merchant-presented code shown by the terminal, a send to a neighbour.
-"$WALLET" balance --addr "$ADDR" --account a1 | grep -q "balance 9100  available 9100" || fail "wallet balance"
+"$WALLET" balance --addr "$ADDR" --key "$D/alice.key" --account a1 | grep -q "balance 9100  available 9100" ||
+  fail "wallet balance"
 pos mpm --payment-id mpm-1 --amount 250 --name "Sakura Market" --city Tsuruoka --png "$D/mpm.png" >"$D/mpm.out" ||
   fail "mpm: $(cat "$D/mpm.out")"
 grep -q "mpm-1  250  awaiting" "$D/mpm.out" || fail "registered code: $(cat "$D/mpm.out")"
@@ -58,7 +75,13 @@ ctl create-account --id a2 --asset 1 --kind wallet --non-negative
 "$WALLET" send --addr "$ADDR" --key "$D/alice.key" --account a1 --to a2 --amount 50 --id 5e1 | grep -q "^result ok$" || fail "send"
 "$WALLET" send --addr "$ADDR" --key "$D/alice.key" --account a1 --to a2 --amount 50 --id 5e1 | grep -q "already decided" ||
   fail "send retry"
-"$WALLET" history --addr "$ADDR" --account a1 | head -1 | grep -q " -50  balance 8800 " || fail "history: $("$WALLET" history --addr "$ADDR" --account a1 | head -2)"
+"$WALLET" history --addr "$ADDR" --key "$D/alice.key" --account a1 | head -1 | grep -q " -50  balance 8800 " ||
+  fail "history: $("$WALLET" history --addr "$ADDR" --key "$D/alice.key" --account a1 | head -2)"
+# Alice's key reads only Alice's wallet: a2 has no key of hers (signed reads, no operator token).
+"$WALLET" balance --addr "$ADDR" --key "$D/alice.key" --account a2 >"$D/other.out" 2>&1 && fail "read another's balance"
+grep -q "account 000000000000000000000000000000a2: wallet 000000000000000000000000000000a2 has no registered key" \
+  "$D/other.out" || fail "another's balance: $(cat "$D/other.out")"
+"$WALLET" history --addr "$ADDR" --key "$D/alice.key" --account a2 >"$D/other.out" 2>&1 && fail "read another's history"
 "$WALLET" send --addr "$ADDR" --key "$D/alice.key" --account a1 --to a2 --amount 999999 > "$D/big.out" && fail "overdraft"
 grep -q "available 8800" "$D/big.out" || fail "available: $(cat "$D/big.out")"
 POS_PASSPHRASE="wrong passphrase here" "$POS" status --addr "$ADDR" --key "$D/reg1.key" --merchant 20 --terminal REG-1 \
@@ -73,10 +96,19 @@ grep -q "^result    pin_invalid$" "$D/card.out" || fail "wrong PIN: $(cat "$D/ca
 CARD_PIN=2468 pos card-charge --card 6300111122223333 --amount 400 --payment-id card-1 --staff "sato (centre)" \
   >"$D/card.out" || fail "card charge: $(cat "$D/card.out")"
 grep -q "^result    ok$" "$D/card.out" || fail "card result: $(cat "$D/card.out")"
-"$LEDGERCTL" --addr "$ADDR" account a2 | grep -q "balance 650" || fail "card holder's balance"
-"$LEDGERCTL" --addr "$ADDR" staff-ops --account a2 >"$D/ops.out"
+op account a2 | grep -q "balance 650" || fail "card holder's balance"
+op staff-ops --account a2 >"$D/ops.out"
 grep -q "wrong PIN .* staff sato (centre)  shop 20 terminal REG-1  payment card-1  amount 400" "$D/ops.out" &&
   grep -q "card payment .* staff sato (centre)" "$D/ops.out" || fail "staff operations: $(cat "$D/ops.out")"
+# The card holder reads the same list herself, signed with her own key (registered at the desk).
+WALLET_PASSPHRASE="bob's long passphrase" "$WALLET" init --key "$D/bob.key" >/dev/null
+wallet_register --key "$D/bob.key" --account a2 | grep -q "register: ok" || fail "bob register"
+WALLET_PASSPHRASE="bob's long passphrase" "$WALLET" staff-ops --addr "$ADDR" --key "$D/bob.key" --account a2 \
+  >"$D/bobops.out" || fail "wallet staff-ops: $(cat "$D/bobops.out")"
+grep -q "wrong PIN .* staff sato (centre)  shop 0*20 terminal REG-1  payment card-1  amount 400  pin_invalid" \
+  "$D/bobops.out" || fail "wallet staff-ops: $(cat "$D/bobops.out")"
+"$WALLET" staff-ops --addr "$ADDR" --key "$D/alice.key" --account a1 | grep -q "^no staff operations$" ||
+  fail "alice has no staff operations"
 
 # The city's payout run: a second cash-out, then the bank CSV and the settlement report of today.
 # The member rate is the operator's register, not the terminal's say-so.
@@ -87,14 +119,14 @@ pos cash-out --id co-2 --amount 800 | grep -q "^fee       8$" || fail "member ca
 TODAY="$(TZ=Asia/Tokyo date +%F)"
 printf 'merchant,bank_code,branch_code,account_type,account_number,account_holder\n20,0155,201,普通,1234567,Sakura Market\n' \
   >"$D/payees.csv"
-"$LEDGERCTL" --addr "$ADDR" payouts --from "$TODAY" --to "$TODAY" --payees "$D/payees.csv" --csv "$D/payouts.csv" \
+op payouts --from "$TODAY" --to "$TODAY" --payees "$D/payees.csv" --csv "$D/payouts.csv" \
   --report "$D/settlement.txt" 2>"$D/payouts.err" || fail "payouts: $(cat "$D/payouts.err")"
 grep -q '^20,0155,201,普通,1234567,Sakura Market,1285,2$' "$D/payouts.csv" || fail "payout CSV: $(cat "$D/payouts.csv")"
 grep -q "merchant 20 .* 2 cash-out(s)  coin        1,300  fees         15  payout        1,285 yen" "$D/settlement.txt" ||
   fail "settlement: $(cat "$D/settlement.txt")"
 grep -q "balanced" "$D/settlement.txt" || fail "settlement does not balance"
 printf 'merchant,bank_code,branch_code,account_type,account_number,account_holder\n' >"$D/nopayee.csv"
-"$LEDGERCTL" --addr "$ADDR" payouts --from "$TODAY" --to "$TODAY" --payees "$D/nopayee.csv" --csv "$D/none.csv" \
+op payouts --from "$TODAY" --to "$TODAY" --payees "$D/nopayee.csv" --csv "$D/none.csv" \
   2>"$D/nopayee.err" && fail "a payout without a payee"
 grep -q "merchant 20 has cash-outs but no line" "$D/nopayee.err" && [ ! -e "$D/none.csv" ] || fail "missing payee"
 
@@ -129,10 +161,10 @@ ctl revoke-key --account a1
   fail "a revoked wallet key sent coin"
 grep -q "wallet .* key was revoked" "$D/lost.err" || fail "revoked wallet message: $(cat "$D/lost.err")"
 "$WALLET" init --key "$D/alice2.key" >/dev/null
-"$WALLET" register --addr "$ADDR" --key "$D/alice.key" --account a1 >"$D/reregister.out" &&
+wallet_register --key "$D/alice.key" --account a1 >"$D/reregister.out" &&
   fail "the revoked wallet key came back"
 grep -q "register: key_revoked" "$D/reregister.out" || fail "re-registering a revoked wallet key: $(cat "$D/reregister.out")"
-"$WALLET" register --addr "$ADDR" --key "$D/alice2.key" --account a1 | grep -q "register: ok" || fail "new wallet key"
+wallet_register --key "$D/alice2.key" --account a1 | grep -q "register: ok" || fail "new wallet key"
 "$WALLET" send --addr "$ADDR" --key "$D/alice2.key" --account a1 --to a2 --amount 1 | grep -q "^result ok$" ||
   fail "send with the new key"
 echo "pos against ledgerd: all checks passed"

@@ -35,8 +35,8 @@ class PosE2eTest : public ::testing::Test {
   void StartServer(std::vector<std::string> flags = {}) {
     const std::string dir = MakeTempDir("pos") + "/ledger";
     ASSERT_TRUE(server_.StartNode(dir, "127.0.0.1:0", std::move(flags)).ok()) << server_.log_path();
-    ASSERT_TRUE(WaitForLedger(ConnectLedger(server_.address()).get(), kTimeout).ok());
-    auto channel = grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials());
+    ASSERT_TRUE(WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout).ok());
+    auto channel = LedgerChannel(server_.address(), server_.operator_token());
     ledger_ = v1::Ledger::NewStub(channel);
     pos_ = v1::Pos::NewStub(channel);
     wallet_ = v1::Wallet::NewStub(channel);

@@ -22,13 +22,13 @@ TERMINAL_PUB="$("$POS" init-terminal --key "$D/farm.key" | awk '/public key/ {pr
 ctl register-key --account 20 --terminal FARM-1 --public-key "$TERMINAL_PUB"
 WALLET_PASSPHRASE="$DEVICE_PASSPHRASE" "$WALLET" init --key "$D/tablet.key" >/dev/null
 "$WALLET" init --key "$D/visitor.key" >/dev/null
-"$WALLET" register --addr "$ADDR" --key "$D/visitor.key" --account 50 | grep -q "register: ok" || fail "visitor key"
+wallet_register --key "$D/visitor.key" --account 50 | grep -q "register: ok" || fail "visitor key"
 
 TODAY="$(TZ=Asia/Tokyo date +%Y%m%d)" LAST="$(TZ=Asia/Tokyo date -d '+2 days' +%Y%m%d)"
 host() { "$LEDGERCTL" --addr "$ADDR" task "$1" --terminal-key "$D/farm.key" --host 20 --terminal FARM-1 --task rice "${@:2}"; }
 host post --title "Rice harvest" --from "$TODAY" --to "$LAST" --slots 2 --per-day 4000 --escrow e1 --subsidy c1 \
   --subsidy-percent 25 --hours 5 --device-key "$D/tablet.key" --wage-ref "none" | grep -q "^ok at" || fail "post"
-"$LEDGERCTL" --addr "$ADDR" account 20 | grep -q "pending debits 18000" || fail "reserved: $("$LEDGERCTL" --addr "$ADDR" account 20)"
+op account 20 | grep -q "pending debits 18000" || fail "reserved: $(op account 20)"
 visitor() { "$LEDGERCTL" --addr "$ADDR" task "$1" --key "$D/visitor.key" --visitor 50 --host 20 --task rice "${@:2}"; }
 visitor apply | grep -q "^ok at" || fail "apply"
 host decide --visitor 50 --accept | grep -q "^ok at" || fail "accept"
@@ -42,8 +42,8 @@ grep -q "^signature_invalid" "$D/swap.out" || fail "swapped code: $(cat "$D/swap
 visitor check-in --code "$IN" | grep -q "^ok at" || fail "check-in"
 visitor check-in --code "$OUT" --out | grep -q "^ok at" || fail "check-out"
 host confirm --visitor 50 --day "$TODAY" | grep -q "^ok at" || fail "confirm"
-"$LEDGERCTL" --addr "$ADDR" account 50 | grep -q "balance 4000 " || fail "paid: $("$LEDGERCTL" --addr "$ADDR" account 50)"
-"$LEDGERCTL" --addr "$ADDR" task show --host 20 --task rice >"$D/show.out"
+op account 50 | grep -q "balance 4000 " || fail "paid: $(op account 50)"
+op task show --host 20 --task rice >"$D/show.out"
 grep -q "visitor 50: accepted (slot 1)  $TODAY confirmed" "$D/show.out" || fail "show: $(cat "$D/show.out")"
 grep -q "city subsidy 25 % from c1" "$D/show.out" || fail "show subsidy: $(cat "$D/show.out")"
 echo "task CLI: ok"

@@ -1,7 +1,8 @@
 // wallet: a resident's wallet at the command line. Offline: create an identity (an Ed25519 key sealed
 // under a passphrase), show its public key, show a customer-presented payment code as a QR code, read a
 // shop's merchant-presented payload. Online: register the key with the ledger, balances with what expires
-// when, history, send coin, pay a shop's code — the money-moving requests signed by the wallet's key.
+// when, history, staff operations on a card, send coin, pay a shop's code — every request signed by the
+// wallet's key through the public Wallet service (reads only ever return the signer's own account).
 //
 // The passphrase is read from $WALLET_PASSPHRASE if set, else asked for on the terminal (not echoed).
 #include <unistd.h>
@@ -17,9 +18,11 @@
 
 #include <sodium.h>
 
+#include "absl/time/time.h"
 #include "ledger/client/client.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/types.h"
+#include "ledger/server/operator_token.h"
 #include "merchant/emvco.h"
 #include "wallet/wallet_client.h"
 #include "wallet/cpm.h"
@@ -42,9 +45,17 @@ Offline:
                                        terminal (and a PNG); valid --ttl seconds (default 60, at most 600)
   scan PAYLOAD                         read a shop's QR payload (EMVCo/JPQR text) and show what it asks
 Online (--addr HOST:PORT[,...], default 127.0.0.1:7400):
-  register --key FILE --account HEX    register the key for your wallet account (at the city's desk)
-  balance --account HEX[,HEX...]       balance per asset, what is available, and what expires when
-  history --account HEX [--limit N]    the latest balance changes, newest first
+  register --key FILE --account HEX [--operator_token_file FILE]
+                                       register the key for your wallet account: at the city's desk,
+                                       with the ledger's operator token (default
+                                       var/ledger/operator.token); nothing else here needs it
+  balance --key FILE --account HEX[,HEX...]
+                                       balance per asset, what is available, and what expires when
+                                       (each account must have the key registered)
+  history --key FILE --account HEX [--limit N]
+                                       the latest balance changes, newest first
+  staff-ops --key FILE --account HEX [--limit N]
+                                       what staff did with your card (who, where, when, outcome)
   send --key FILE --account HEX --to HEX --amount N [--id HEX]
                                        send coin (a signed request; --id to retry the same transfer)
   pay --key FILE --account HEX PAYLOAD [--amount N] [--yes]
@@ -182,8 +193,18 @@ int Register(const std::map<std::string, std::string>& o) {
   ledger::v1::PublicKey* entry = request.add_keys();
   entry->set_account_id(account->ToBytes());
   entry->set_public_key(*key);
+  // Registering a key is the city's act (the operator API), done at its desk: it needs the operator token.
+  const std::string token_file =
+      o.count("operator_token_file") ? o.at("operator_token_file") : ledger::kOperatorTokenFileDefault;
+  absl::StatusOr<std::string> operator_token = ledger::ReadOperatorTokenFile(token_file);
+  if (!operator_token.ok()) {
+    std::fprintf(stderr,
+                 "wallet: --operator_token_file %s\n(register is the city's desk: it needs the operator token)\n",
+                 std::string(operator_token.status().message()).c_str());
+    return 2;
+  }
   ledger::v1::CreateReply reply;
-  ledger::LedgerConnection connection(Address(o));
+  ledger::LedgerConnection connection(Address(o), *operator_token);
   grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
     return c.ledger().RegisterKeys(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
   });
@@ -193,24 +214,58 @@ int Register(const std::map<std::string, std::string>& o) {
   return result == ledger::Result::kOk ? 0 : 1;
 }
 
+uint64_t NowMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+// The wallet key of --key, opened with the passphrase.
+absl::StatusOr<KeyPair> OpenKey(const std::map<std::string, std::string>& o) {
+  absl::StatusOr<std::string> sealed = ReadKeyFile(Required(o, "key"));
+  if (!sealed.ok()) return sealed.status();
+  return Open(*sealed, Passphrase("Passphrase: "));
+}
+
+// A signed read of the wallet's own data (Wallet.GetAccount, GetHistory, ListStaffOperations): no operator
+// token, and no nonce spent, so every attempt is signed afresh with a new timestamp and nonce.
+template <typename Reply>
+grpc::Status SignedRead(ledger::LedgerConnection& connection, const KeyPair& keys, const ledger::Id128& account,
+                        const char* method, const google::protobuf::Message& body,
+                        grpc::Status (ledger::v1::Wallet::Stub::*rpc)(grpc::ClientContext*,
+                                                                       const ledger::v1::WalletRequest&, Reply*),
+                        Reply* reply) {
+  return connection.Call([&](ledger::LedgerConnection& c) {
+    const auto request = SignWalletRequest(keys, account.ToBytes(), method, body, NowMs(), RandomNonce());
+    return (c.wallet().*rpc)(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, reply);
+  });
+}
+
+int ReadFailed(const ledger::Id128& account, const grpc::Status& status) {
+  return Fail(absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                           "account " + account.ToHex() + ": " + status.error_message()));
+}
+
 int Balance(const std::map<std::string, std::string>& o) {
-  ledger::v1::LookupAccountsRequest request;
-  std::string list = Required(o, "account");
+  std::vector<ledger::Id128> accounts;
+  const std::string list = Required(o, "account");
   for (size_t start = 0; start <= list.size();) {
     size_t comma = list.find(',', start);
     if (comma == std::string::npos) comma = list.size();
     std::optional<ledger::Id128> id = ledger::Id128::FromHex(list.substr(start, comma - start));
     if (!id) Usage("--account: up to 32 hex digits each, comma-separated");
-    request.add_ids(id->ToBytes());
+    accounts.push_back(*id);
     start = comma + 1;
   }
-  ledger::v1::LookupAccountsReply reply;
-  ledger::LedgerConnection connection(Address(o));
-  grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
-    return c.ledger().LookupAccounts(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
-  });
-  if (!status.ok()) return Fail(absl::UnavailableError(status.error_message()));
-  for (const auto& account : reply.accounts()) {
+  absl::StatusOr<KeyPair> keys = OpenKey(o);
+  if (!keys.ok()) return Fail(keys.status());
+  ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
+  for (const ledger::Id128& id : accounts) {
+    ledger::v1::WalletAccountReply reply;
+    grpc::Status status = SignedRead(connection, *keys, id, "GetAccount", ledger::v1::WalletAccountRequest(),
+                                     &ledger::v1::Wallet::Stub::GetAccount, &reply);
+    if (!status.ok()) return ReadFailed(id, status);
+    const ledger::v1::Account& account = reply.account();
     std::printf("asset %u  balance %lld  available %lld\n", account.asset(), static_cast<long long>(account.balance()),
                 static_cast<long long>(account.balance() - account.debits_pending()));
     for (const auto& lot : account.lots()) {
@@ -218,28 +273,53 @@ int Balance(const std::map<std::string, std::string>& o) {
                   ledger::BusinessDay(lot.expiry()));
     }
   }
-  if (reply.accounts_size() < request.ids_size()) std::printf("(%d unknown account(s))\n", request.ids_size() - reply.accounts_size());
   return 0;
 }
 
 int History(const std::map<std::string, std::string>& o) {
   std::optional<ledger::Id128> account = ledger::Id128::FromHex(Required(o, "account"));
   if (!account) Usage("--account: up to 32 hex digits");
-  ledger::v1::GetAccountHistoryRequest request;
-  request.set_account_id(account->ToBytes());
-  request.set_limit(o.count("limit") ? static_cast<uint32_t>(std::atoi(o.at("limit").c_str())) : 20);
-  request.set_reverse(true);
+  ledger::v1::WalletHistoryRequest body;
+  body.set_limit(o.count("limit") ? static_cast<uint32_t>(std::atoi(o.at("limit").c_str())) : 20);
+  body.set_reverse(true);
+  absl::StatusOr<KeyPair> keys = OpenKey(o);
+  if (!keys.ok()) return Fail(keys.status());
   ledger::v1::GetAccountHistoryReply reply;
-  ledger::LedgerConnection connection(Address(o));
-  grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
-    return c.ledger().GetAccountHistory(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
-  });
-  if (!status.ok()) return Fail(absl::UnavailableError(status.error_message()));
+  ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
+  grpc::Status status =
+      SignedRead(connection, *keys, *account, "GetHistory", body, &ledger::v1::Wallet::Stub::GetHistory, &reply);
+  if (!status.ok()) return ReadFailed(*account, status);
   for (const auto& entry : reply.entries()) {
     std::printf("%u  %+lld  balance %lld  transfer %s\n", ledger::BusinessDay(entry.timestamp()),
                 static_cast<long long>(entry.delta()), static_cast<long long>(entry.balance_after()),
                 ledger::Id128::FromBytes(entry.transfer_id())->ToHex().c_str());
   }
+  return 0;
+}
+
+int StaffOperations(const std::map<std::string, std::string>& o) {
+  std::optional<ledger::Id128> account = ledger::Id128::FromHex(Required(o, "account"));
+  if (!account) Usage("--account: up to 32 hex digits");
+  ledger::v1::WalletStaffOperationsRequest body;
+  if (o.count("limit")) body.set_limit(static_cast<uint32_t>(std::atoi(o.at("limit").c_str())));
+  absl::StatusOr<KeyPair> keys = OpenKey(o);
+  if (!keys.ok()) return Fail(keys.status());
+  ledger::v1::ListStaffOperationsReply reply;
+  ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
+  grpc::Status status = SignedRead(connection, *keys, *account, "ListStaffOperations", body,
+                                   &ledger::v1::Wallet::Stub::ListStaffOperations, &reply);
+  if (!status.ok()) return ReadFailed(*account, status);
+  for (const ledger::v1::StaffOperation& op : reply.operations()) {
+    const absl::TimeZone japan = absl::FixedTimeZone(static_cast<int>(ledger::kJapanOffsetSeconds));
+    const absl::Time when = absl::FromUnixNanos(static_cast<int64_t>(op.timestamp()));
+    std::printf("%s JST  %-12s  staff %s  shop %s terminal %s  payment %s  amount %lld  %s\n",
+                absl::FormatTime("%Y-%m-%d %H:%M:%S", when, japan).c_str(), op.operation().c_str(),
+                op.staff_id().c_str(),
+                ledger::Id128::FromBytes(op.merchant_id())->ToHex().c_str(), op.terminal_id().c_str(),
+                op.payment_id().c_str(), static_cast<long long>(op.amount()),
+                ledger::ResultName(static_cast<ledger::Result>(op.result())));
+  }
+  if (reply.operations().empty()) std::printf("no staff operations\n");
   return 0;
 }
 
@@ -253,7 +333,7 @@ int SignedCall(const std::map<std::string, std::string>& o, const char* method, 
   if (!keys.ok()) return Fail(keys.status());
   const uint64_t nonce = RandomNonce();
   ledger::v1::WalletReply reply;
-  ledger::LedgerConnection connection(Address(o));
+  ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
   grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
     auto stub = ledger::v1::Wallet::NewStub(grpc::CreateChannel(c.address(), grpc::InsecureChannelCredentials()));
     const uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -349,6 +429,7 @@ int Run(int argc, char** argv) {
   if (command == "register") return Register(options);
   if (command == "balance") return Balance(options);
   if (command == "history") return History(options);
+  if (command == "staff-ops") return StaffOperations(options);
   if (command == "send") return SendCommand(options);
   if (command == "pay") return PayCommand(options, positional);
   Usage("unknown command '" + command + "'");

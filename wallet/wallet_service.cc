@@ -9,6 +9,7 @@
 #include "ledger/core/keys.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/query.h"
+#include "ledger/server/account_reads.h"
 #include "ledger/server/status_util.h"
 #include "merchant/emvco.h"
 #include "wallet/wallet_auth.h"
@@ -112,6 +113,38 @@ grpc::Status WalletService::CheckIn(grpc::ServerContext*, const v1::WalletReques
   }
   return Submit(ledger::CheckIn{account, *host, body.task_id(), body.out(), body.host_signature(), in->nonce()},
                 account, reply);
+}
+
+// The reads below use only the verified signer's id: no body field names an account, so a wallet can
+// never read another's data. Verify's read barrier makes them linearizable like the Ledger service's.
+
+grpc::Status WalletService::GetAccount(grpc::ServerContext*, const v1::WalletRequest* in,
+                                       v1::WalletAccountReply* reply) {
+  v1::WalletAccountRequest body;
+  AccountId account;
+  if (grpc::Status auth = verifier_.Verify("GetAccount", *in, &body, &account); !auth.ok()) return auth;
+  if (!ledger::ReadAccountWithLots(node_->state(), account, reply->mutable_account())) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("account_id: no account ", account.ToHex()));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WalletService::GetHistory(grpc::ServerContext*, const v1::WalletRequest* in,
+                                       v1::GetAccountHistoryReply* reply) {
+  v1::WalletHistoryRequest body;
+  AccountId account;
+  if (grpc::Status auth = verifier_.Verify("GetHistory", *in, &body, &account); !auth.ok()) return auth;
+  const ledger::HistoryQuery query{body.from_timestamp(), body.to_timestamp(), body.limit(), body.reverse()};
+  return ledger::ToGrpcStatus(ledger::ReadHistoryPage(node_->state(), account, query, reply));
+}
+
+grpc::Status WalletService::ListStaffOperations(grpc::ServerContext*, const v1::WalletRequest* in,
+                                                v1::ListStaffOperationsReply* reply) {
+  v1::WalletStaffOperationsRequest body;
+  AccountId account;
+  if (grpc::Status auth = verifier_.Verify("ListStaffOperations", *in, &body, &account); !auth.ok()) return auth;
+  ledger::ReadStaffOperations(node_->state(), account, body.limit(), reply);
+  return grpc::Status::OK;
 }
 
 }  // namespace wallet

@@ -1,7 +1,9 @@
 // The Wallet gRPC service: a resident's own signed requests — send coin to another account, pay a shop's
 // merchant-presented code. A thin adapter: it checks the wallet's registered key, the signature, the
 // timestamp window and a per-wallet rate limit, then submits a core command (ledger/core/pos.h) that
-// spends the request's nonce once.
+// spends the request's nonce once. Its reads (GetAccount, GetHistory, ListStaffOperations) pass the same
+// checks and then read only the signer's own account; they spend no nonce. Residents need no operator
+// token: this service and the Ledger service's operator token are independent.
 // Errors as in the Pos service: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION,
 // RESOURCE_EXHAUSTED, UNAVAILABLE; business outcomes in WalletReply.result.
 #ifndef WALLET_WALLET_SERVICE_H_
@@ -31,6 +33,13 @@ class WalletService final : public ledger::v1::Wallet::Service {
   grpc::Status PayMpm(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
   grpc::Status ApplyTask(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
   grpc::Status CheckIn(grpc::ServerContext*, const ledger::v1::WalletRequest*, ledger::v1::WalletReply*) override;
+  // Reads of the signer's own account: verified like the requests above, no nonce spent, nothing submitted.
+  grpc::Status GetAccount(grpc::ServerContext*, const ledger::v1::WalletRequest*,
+                          ledger::v1::WalletAccountReply*) override;
+  grpc::Status GetHistory(grpc::ServerContext*, const ledger::v1::WalletRequest*,
+                          ledger::v1::GetAccountHistoryReply*) override;
+  grpc::Status ListStaffOperations(grpc::ServerContext*, const ledger::v1::WalletRequest*,
+                                   ledger::v1::ListStaffOperationsReply*) override;
 
  private:
   grpc::Status Submit(ledger::Command command, const ledger::AccountId& payer, ledger::v1::WalletReply* reply);

@@ -1,23 +1,72 @@
 // Client helpers: see client.h.
 #include "ledger/client/client.h"
 
+#include <grpcpp/support/client_interceptor.h>
+
+#include <string_view>
 #include <thread>
 
 namespace ledger {
 
 namespace {
 
-std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
-  grpc::ChannelArguments arguments;
-  arguments.SetMaxReceiveMessageSize(64 << 20);
-  arguments.SetMaxSendMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+// The services whose every call needs the operator token (full method names start with these).
+constexpr std::string_view kOperatorServices[] = {"/ledger.v1.Ledger/", "/ledger.v1.Cluster/"};
+
+bool IsOperatorMethod(std::string_view method) {
+  for (std::string_view service : kOperatorServices) {
+    if (method.substr(0, service.size()) == service) return true;
+  }
+  return false;
 }
+
+// Adds "authorization: Bearer TOKEN" to a call's initial metadata.
+class OperatorTokenInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit OperatorTokenInterceptor(std::string authorization) : authorization_(std::move(authorization)) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace("authorization", authorization_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string authorization_;
+};
+
+// One interceptor per operator call; none for the public services, which never see the token.
+class OperatorTokenInterceptorFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit OperatorTokenInterceptorFactory(const std::string& token) : authorization_("Bearer " + token) {}
+
+  grpc::experimental::Interceptor* CreateClientInterceptor(grpc::experimental::ClientRpcInfo* info) override {
+    if (info->method() == nullptr || !IsOperatorMethod(info->method())) return nullptr;
+    return new OperatorTokenInterceptor(authorization_);
+  }
+
+ private:
+  std::string authorization_;
+};
 
 }  // namespace
 
-std::unique_ptr<v1::Ledger::Stub> ConnectLedger(const std::string& address) {
-  return v1::Ledger::NewStub(Channel(address));
+std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address, const std::string& operator_token) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(64 << 20);
+  arguments.SetMaxSendMessageSize(64 << 20);
+  if (operator_token.empty()) {
+    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<OperatorTokenInterceptorFactory>(operator_token));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(address, grpc::InsecureChannelCredentials(),
+                                                                 arguments, std::move(interceptors));
+}
+
+std::unique_ptr<v1::Ledger::Stub> ConnectLedger(const std::string& address, const std::string& operator_token) {
+  return v1::Ledger::NewStub(LedgerChannel(address, operator_token));
 }
 
 std::string LeaderHint(const std::string& message) {
@@ -32,7 +81,8 @@ std::string LeaderHint(const std::string& message) {
   return message.substr(start, end - start);
 }
 
-LedgerConnection::LedgerConnection(const std::string& addresses) {
+LedgerConnection::LedgerConnection(const std::string& addresses, std::string operator_token)
+    : operator_token_(std::move(operator_token)) {
   size_t start = 0;
   while (start <= addresses.size()) {
     size_t comma = addresses.find(',', start);
@@ -47,7 +97,7 @@ LedgerConnection::LedgerConnection(const std::string& addresses) {
 
 void LedgerConnection::Connect(const std::string& address) {
   address_ = address;
-  std::shared_ptr<grpc::Channel> channel = Channel(address);
+  std::shared_ptr<grpc::Channel> channel = LedgerChannel(address, operator_token_);
   ledger_ = v1::Ledger::NewStub(channel);
   cluster_ = v1::Cluster::NewStub(channel);
   health_ = v1::Health::NewStub(channel);

@@ -1,5 +1,12 @@
-// Small helpers shared by our gRPC clients (ledgerctl, the demo town, the benchmark): channel set-up,
-// status conversion, and id helpers.
+// Small helpers shared by our gRPC clients (ledgerctl, the demo town, the benchmark): channel set-up with
+// the operator token, status conversion, and id helpers.
+//
+// The operator services (Ledger, Cluster) require the operator token (ledger/server/operator_token.h) on
+// every call; the public services (Pos, Wallet, Health) authenticate each request by its signature and
+// need none. A channel made here holds the token, if given one, and adds it to the operator calls only:
+//   LedgerConnection connection("127.0.0.1:7400", *ReadOperatorTokenFile("var/ledger/operator.token"));
+//   connection.Call([&](LedgerConnection& c) { return c.ledger().GetDigest(...); });   // carries it
+//   connection.pos().CreatePayment(...);                                                  // does not
 #ifndef LEDGER_CLIENT_CLIENT_H_
 #define LEDGER_CLIENT_CLIENT_H_
 
@@ -17,8 +24,18 @@
 
 namespace ledger {
 
-// A stub on an insecure channel (loopback or a private network; see the README on TLS).
-std::unique_ptr<v1::Ledger::Stub> ConnectLedger(const std::string& address);
+// Where the operator tools look for the token unless told otherwise (--operator_token_file): the file
+// ops/run's single node (ledgerd --data_dir=var/ledger) creates, relative to the repository root.
+inline constexpr char kOperatorTokenFileDefault[] = "var/ledger/operator.token";
+
+// A plaintext channel (loopback or a private network; see the README on TLS). With a non-empty
+// `operator_token`, every call on it to the Ledger and Cluster services carries the metadata
+// "authorization: Bearer TOKEN"; calls to the other services never do. "" for a client of the public
+// services only.
+std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address, const std::string& operator_token);
+
+// A Ledger stub on LedgerChannel(address, operator_token).
+std::unique_ptr<v1::Ledger::Stub> ConnectLedger(const std::string& address, const std::string& operator_token);
 
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
@@ -34,10 +51,11 @@ inline std::string IdBytes(uint64_t high, uint64_t low) { return Id128{high, low
 // message ("not the leader; leader=HOST:PORT") or, without one (election running, node down), moves on
 // to the next address with a growing pause, until the RPC gets any other answer or `total` passes.
 // Retrying is safe for every Ledger write because ids are decided once (a resubmitted transfer returns
-// its original outcome); "outcome unknown" answers are retried the same way.
+// its original outcome); "outcome unknown" answers are retried the same way. Every node it connects to gets
+// the same operator token (see LedgerChannel; "" for the public services only).
 class LedgerConnection {
  public:
-  explicit LedgerConnection(const std::string& addresses);
+  LedgerConnection(const std::string& addresses, std::string operator_token);
   // `call` must build a fresh ClientContext each time it is invoked.
   grpc::Status Call(const std::function<grpc::Status(LedgerConnection&)>& call,
                     std::chrono::milliseconds total = std::chrono::seconds(30));
@@ -48,6 +66,7 @@ class LedgerConnection {
   v1::Wallet::Stub& wallet() { return *wallet_; }
   const std::string& address() const { return address_; }
   const std::vector<std::string>& addresses() const { return addresses_; }
+  const std::string& operator_token() const { return operator_token_; }
   void Connect(const std::string& address);
   // UNAVAILABLE answers retried so far (not the leader, no leader yet, outcome unknown, node down).
   uint64_t retries() const { return retries_; }
@@ -56,6 +75,7 @@ class LedgerConnection {
 
  private:
   std::vector<std::string> addresses_;
+  std::string operator_token_;
   size_t next_ = 0;
   uint64_t retries_ = 0;
   std::string address_;

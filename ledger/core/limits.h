@@ -44,6 +44,10 @@ inline constexpr uint32_t kAssetIdMax = 0x7fffffff;
 inline constexpr int kHistoryPageMax = 8190;
 inline constexpr int kHistoryPageDefault = 100;
 
+// Staff operations returned by one ListStaffOperations call (a larger limit reads this many).
+inline constexpr int kStaffOperationsPageMax = 1000;
+inline constexpr int kStaffOperationsPageDefault = 100;
+
 // History folding (ledger/FORMAT.md, "Account history"): a batch starts by folding the recent-history
 // records into per-account segments once this many records or entries are waiting. Larger values mean
 // fewer segment keys per entry but more recent records for a history query to search.
@@ -64,6 +68,7 @@ static_assert(kBalanceMax + kAmountMax < INT64_MAX && -kBalanceMax - kAmountMax 
               "checking a bounded balance plus one amount must not itself overflow");
 static_assert(kSweepItemsMax >= kBatchItemsMax, "sweeps must keep up with the rate pendings are made");
 static_assert(kHistoryPageDefault <= kHistoryPageMax);
+static_assert(kStaffOperationsPageDefault <= kStaffOperationsPageMax);
 
 }  // namespace ledger
 

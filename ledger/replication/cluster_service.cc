@@ -5,8 +5,9 @@
 
 namespace ledger {
 
-grpc::Status ClusterService::Status(grpc::ServerContext*, const v1::ClusterStatusRequest*,
+grpc::Status ClusterService::Status(grpc::ServerContext* context, const v1::ClusterStatusRequest*,
                                     v1::ClusterStatusReply* reply) {
+  if (absl::Status allowed = auth_->Check(context->client_metadata()); !allowed.ok()) return ToGrpcStatus(allowed);
   const RaftStatus status = node_->status();
   reply->set_id(status.id);
   reply->set_term(status.term);
@@ -27,25 +28,29 @@ grpc::Status ClusterService::Status(grpc::ServerContext*, const v1::ClusterStatu
   return grpc::Status::OK;
 }
 
-grpc::Status ClusterService::AddMember(grpc::ServerContext*, const v1::AddMemberRequest* request,
+grpc::Status ClusterService::AddMember(grpc::ServerContext* context, const v1::AddMemberRequest* request,
                                        v1::ClusterReply*) {
+  if (absl::Status allowed = auth_->Check(context->client_metadata()); !allowed.ok()) return ToGrpcStatus(allowed);
   return ToGrpcStatus(node_->AddPeer(RaftPeer{request->id(), request->raft_address(), request->grpc_address()}));
 }
 
-grpc::Status ClusterService::PromoteMember(grpc::ServerContext*, const v1::MemberRequest* request,
+grpc::Status ClusterService::PromoteMember(grpc::ServerContext* context, const v1::MemberRequest* request,
                                            v1::ClusterReply*) {
+  if (absl::Status allowed = auth_->Check(context->client_metadata()); !allowed.ok()) return ToGrpcStatus(allowed);
   if (request->id() == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id: must be positive");
   return ToGrpcStatus(node_->PromotePeer(request->id()));
 }
 
-grpc::Status ClusterService::RemoveMember(grpc::ServerContext*, const v1::MemberRequest* request,
+grpc::Status ClusterService::RemoveMember(grpc::ServerContext* context, const v1::MemberRequest* request,
                                           v1::ClusterReply*) {
+  if (absl::Status allowed = auth_->Check(context->client_metadata()); !allowed.ok()) return ToGrpcStatus(allowed);
   if (request->id() == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id: must be positive");
   return ToGrpcStatus(node_->RemovePeer(request->id()));
 }
 
-grpc::Status ClusterService::TransferLeadership(grpc::ServerContext*, const v1::MemberRequest* request,
+grpc::Status ClusterService::TransferLeadership(grpc::ServerContext* context, const v1::MemberRequest* request,
                                                 v1::ClusterReply*) {
+  if (absl::Status allowed = auth_->Check(context->client_metadata()); !allowed.ok()) return ToGrpcStatus(allowed);
   return ToGrpcStatus(node_->TransferLeadership(request->id()));
 }
 

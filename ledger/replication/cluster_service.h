@@ -1,15 +1,18 @@
-// The Cluster gRPC service: Raft status and membership, a thin adapter over RaftNode.
+// The Cluster gRPC service: Raft status and membership, a thin adapter over RaftNode. Operator only: every
+// method first checks the operator token (ledger/server/operator_auth.h), as the Ledger service does.
 #ifndef LEDGER_REPLICATION_CLUSTER_SERVICE_H_
 #define LEDGER_REPLICATION_CLUSTER_SERVICE_H_
 
 #include "ledger/replication/raft_node.h"
+#include "ledger/server/operator_auth.h"
 #include "proto/ledger.grpc.pb.h"
 
 namespace ledger {
 
 class ClusterService final : public v1::Cluster::Service {
  public:
-  explicit ClusterService(RaftNode* node) : node_(node) {}  // The node must outlive the service.
+  // The node and auth must outlive the service.
+  ClusterService(RaftNode* node, const OperatorAuth* auth) : node_(node), auth_(auth) {}
 
   grpc::Status Status(grpc::ServerContext*, const v1::ClusterStatusRequest*, v1::ClusterStatusReply*) override;
   grpc::Status AddMember(grpc::ServerContext*, const v1::AddMemberRequest*, v1::ClusterReply*) override;
@@ -19,6 +22,7 @@ class ClusterService final : public v1::Cluster::Service {
 
  private:
   RaftNode* node_;
+  const OperatorAuth* auth_;
 };
 
 }  // namespace ledger

@@ -1,7 +1,8 @@
 // ledgerd: the ledger server. Single node by default (RocksDB, fsync per group-committed batch); with
 // --raft_id, a replica of a Raft cluster on libraft (ledger/replication). Serves the Ledger gRPC API (and
-// the Cluster API when replicated), the standard health service and server reflection, and Prometheus
-// metrics on a separate HTTP port.
+// the Cluster API when replicated) to holders of the operator token, the signed Pos, Wallet and Health
+// services to terminals, wallets and devices, the standard health service and server reflection, and
+// Prometheus metrics on a separate HTTP port.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -22,6 +23,8 @@
 #include "ledger/replication/raft_node.h"
 #include "ledger/server/metrics.h"
 #include "ledger/server/node.h"
+#include "ledger/server/operator_auth.h"
+#include "ledger/server/operator_token.h"
 #include "ledger/server/service.h"
 #include "ledger/storage/atomic_file.h"
 #include "ledger/storage/rocks_store.h"
@@ -30,7 +33,13 @@
 #include "wallet/wallet_service.h"
 
 ABSL_FLAG(std::string, data_dir, "var/ledger", "Directory of the ledger's RocksDB state (created if missing)");
-ABSL_FLAG(std::string, listen, "127.0.0.1:7400", "gRPC listen address");
+ABSL_FLAG(std::string, listen, "127.0.0.1:7400",
+          "gRPC listen address. Plaintext: bind it to loopback or a private network (or put a TLS-terminating "
+          "proxy in front), since the operator token and card PINs travel in it");
+ABSL_FLAG(std::string, operator_token_file, "",
+          "The operator token that every Ledger and Cluster call must carry (\"authorization: Bearer TOKEN\"); "
+          "created with a random token (mode 0600) if missing, refused if group or others may read it. Default: "
+          "DATA_DIR/operator.token. Give every node of a Raft cluster the same file");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7401", "Prometheus /metrics listen address (empty: off)");
 ABSL_FLAG(std::string, port_file, "",
           "If set, write the bound ports here once serving (\"grpc PORT\\nmetrics PORT\\n\"); for port 0 in tests");
@@ -78,6 +87,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "ledgerd: the regional ledger server.\n"
       "Single node: ledgerd [--data_dir=var/ledger] [--listen=127.0.0.1:7400] [--metrics_listen=127.0.0.1:7401]\n"
+      "             [--operator_token_file=DATA_DIR/operator.token]\n"
       "Raft replica: ledgerd --raft_id=1 --peers=1=127.0.0.1:7501/127.0.0.1:7400,2=...,3=... [--data_dir=...]\n"
       "Run ledgerd --help for every flag.");
   absl::ParseCommandLine(argc, argv);
@@ -94,6 +104,16 @@ int main(int argc, char** argv) {
     fprintf(stderr, "ledgerd: cannot create --data_dir %s: %s\n", data_dir.c_str(), error.message().c_str());
     return 1;
   }
+  const std::string token_file = absl::GetFlag(FLAGS_operator_token_file).empty()
+                                     ? data_dir + "/operator.token"
+                                     : absl::GetFlag(FLAGS_operator_token_file);
+  absl::StatusOr<ledger::OperatorTokenFile> operator_token = ledger::LoadOrCreateOperatorTokenFile(token_file);
+  if (!operator_token.ok()) {
+    fprintf(stderr, "ledgerd: --operator_token_file %s\n", std::string(operator_token.status().message()).c_str());
+    return 1;
+  }
+  fprintf(stderr, "ledgerd: operator token %s %s (clients of the Ledger and Cluster services need it)\n",
+          operator_token->created ? "created in" : "read from", token_file.c_str());
   ledger::RocksStore::Options store_options;
   store_options.overrides = absl::GetFlag(FLAGS_rocksdb_options);
   absl::StatusOr<std::unique_ptr<ledger::RocksStore>> store = ledger::RocksStore::Open(data_dir, store_options);
@@ -151,7 +171,10 @@ int main(int argc, char** argv) {
     raft = node->get();
     committer = std::move(*node);
   }
-  ledger::LedgerService service(committer.get(), metrics.get());
+  // The operator services (Ledger, Cluster) check this token on every call; Pos, Wallet and Health check
+  // each request's signature instead.
+  const ledger::OperatorAuth operator_auth(operator_token->token);
+  ledger::LedgerService service(committer.get(), metrics.get(), &operator_auth);
   merchant::PosService pos(committer.get(), ledger::RealClock(),
                            {absl::GetFlag(FLAGS_pos_requests_per_second), absl::GetFlag(FLAGS_pos_burst)});
   wallet::WalletService wallets(committer.get(), ledger::RealClock(),
@@ -159,7 +182,7 @@ int main(int argc, char** argv) {
   wallet::HealthService health(committer.get(), ledger::RealClock(),
                                {absl::GetFlag(FLAGS_wallet_requests_per_second), absl::GetFlag(FLAGS_wallet_burst)});
   std::unique_ptr<ledger::ClusterService> cluster;
-  if (raft != nullptr) cluster = std::make_unique<ledger::ClusterService>(raft);
+  if (raft != nullptr) cluster = std::make_unique<ledger::ClusterService>(raft, &operator_auth);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -12,6 +12,7 @@
 #include "ledger/core/limits.h"
 #include "ledger/core/query.h"
 #include "ledger/core/tasks.h"
+#include "ledger/server/account_reads.h"
 #include "ledger/server/convert.h"
 #include "ledger/server/status_util.h"
 
@@ -39,32 +40,38 @@ grpc::Status LedgerService::Create(const char* method, absl::StatusOr<std::vecto
   return Done(method, absl::OkStatus());
 }
 
-grpc::Status LedgerService::CreateAssets(grpc::ServerContext*, const v1::CreateAssetsRequest* request,
+grpc::Status LedgerService::CreateAssets(grpc::ServerContext* context, const v1::CreateAssetsRequest* request,
                                          v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("CreateAssets", allowed);
   return Create("CreateAssets", AssetsFromProto(*request), reply);
 }
 
-grpc::Status LedgerService::CreateAccounts(grpc::ServerContext*, const v1::CreateAccountsRequest* request,
+grpc::Status LedgerService::CreateAccounts(grpc::ServerContext* context, const v1::CreateAccountsRequest* request,
                                            v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("CreateAccounts", allowed);
   return Create("CreateAccounts", AccountsFromProto(*request), reply);
 }
 
-grpc::Status LedgerService::CloseAccounts(grpc::ServerContext*, const v1::CloseAccountsRequest* request,
+grpc::Status LedgerService::CloseAccounts(grpc::ServerContext* context, const v1::CloseAccountsRequest* request,
                                           v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("CloseAccounts", allowed);
   return Create("CloseAccounts", ClosesFromProto(*request), reply);
 }
 
-grpc::Status LedgerService::RegisterKeys(grpc::ServerContext*, const v1::RegisterKeysRequest* request,
+grpc::Status LedgerService::RegisterKeys(grpc::ServerContext* context, const v1::RegisterKeysRequest* request,
                                          v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("RegisterKeys", allowed);
   return Create("RegisterKeys", KeysFromProto(*request), reply);
 }
 
-grpc::Status LedgerService::SetFees(grpc::ServerContext*, const v1::SetFeesRequest* request, v1::CreateReply* reply) {
+grpc::Status LedgerService::SetFees(grpc::ServerContext* context, const v1::SetFeesRequest* request, v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("SetFees", allowed);
   return Create("SetFees", FeesFromProto(*request), reply);
 }
 
-grpc::Status LedgerService::SetMerchantProfiles(grpc::ServerContext*, const v1::SetMerchantProfilesRequest* request,
-                                                v1::CreateReply* reply) {
+grpc::Status LedgerService::SetMerchantProfiles(grpc::ServerContext* context,
+                                                const v1::SetMerchantProfilesRequest* request, v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("SetMerchantProfiles", allowed);
   absl::Status count = CheckItemCount(request->profiles_size(), "profiles");
   if (!count.ok()) return Done("SetMerchantProfiles", count);
   std::vector<Command> commands;
@@ -91,8 +98,9 @@ grpc::Status LedgerService::SetMerchantProfiles(grpc::ServerContext*, const v1::
   return Create("SetMerchantProfiles", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::RegisterCards(grpc::ServerContext*, const v1::RegisterCardsRequest* request,
+grpc::Status LedgerService::RegisterCards(grpc::ServerContext* context, const v1::RegisterCardsRequest* request,
                                           v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("RegisterCards", allowed);
   absl::Status count = CheckItemCount(request->cards_size(), "cards");
   if (!count.ok()) return Done("RegisterCards", count);
   std::vector<Command> commands;
@@ -117,8 +125,9 @@ grpc::Status LedgerService::RegisterCards(grpc::ServerContext*, const v1::Regist
   return Create("RegisterCards", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext*, const v1::HealthProgram* request,
+grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext* context, const v1::HealthProgram* request,
                                              v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("SetHealthProgram", allowed);
   absl::StatusOr<HealthProgram> program = HealthProgramFromProto(*request);
   if (!program.ok()) return Done("SetHealthProgram", program.status());
   std::vector<Command> commands;
@@ -126,7 +135,8 @@ grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext*, const v1::Hea
   return Create("SetHealthProgram", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::SetTaskRules(grpc::ServerContext*, const v1::TaskRules* request, v1::CreateReply* reply) {
+grpc::Status LedgerService::SetTaskRules(grpc::ServerContext* context, const v1::TaskRules* request, v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("SetTaskRules", allowed);
   ledger::TaskRules rules;  // Zero fields keep the defaults.
   if (request->weekly_hours_max() != 0) rules.weekly_hours_max = request->weekly_hours_max();
   if (request->monthly_max() != 0) rules.monthly_max = request->monthly_max();
@@ -136,7 +146,8 @@ grpc::Status LedgerService::SetTaskRules(grpc::ServerContext*, const v1::TaskRul
   return Create("SetTaskRules", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::GetTask(grpc::ServerContext*, const v1::GetTaskRequest* request, v1::GetTaskReply* reply) {
+grpc::Status LedgerService::GetTask(grpc::ServerContext* context, const v1::GetTaskRequest* request, v1::GetTaskReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetTask", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetTask", readable);
   absl::StatusOr<Id128> host = IdFromProto(request->host_account_id(), "host_account_id", false);
   if (!host.ok()) return Done("GetTask", host.status());
@@ -184,7 +195,8 @@ grpc::Status LedgerService::GetTask(grpc::ServerContext*, const v1::GetTaskReque
   return Done("GetTask", absl::OkStatus());
 }
 
-grpc::Status LedgerService::CreateCampaign(grpc::ServerContext*, const v1::Campaign* in, v1::CreateReply* reply) {
+grpc::Status LedgerService::CreateCampaign(grpc::ServerContext* context, const v1::Campaign* in, v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("CreateCampaign", allowed);
   ledger::CreateCampaign c;
   c.campaign = in->campaign();
   c.name = in->name();
@@ -215,14 +227,16 @@ grpc::Status LedgerService::CreateCampaign(grpc::ServerContext*, const v1::Campa
   return Create("CreateCampaign", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::CloseCampaign(grpc::ServerContext*, const v1::CloseCampaignRequest* in,
+grpc::Status LedgerService::CloseCampaign(grpc::ServerContext* context, const v1::CloseCampaignRequest* in,
                                           v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("CloseCampaign", allowed);
   std::vector<Command> commands;
   commands.emplace_back(ledger::CloseCampaign{in->campaign()});
   return Create("CloseCampaign", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::GetCampaign(grpc::ServerContext*, const v1::GetCampaignRequest* in, v1::Campaign* out) {
+grpc::Status LedgerService::GetCampaign(grpc::ServerContext* context, const v1::GetCampaignRequest* in, v1::Campaign* out) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetCampaign", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetCampaign", readable);
   std::optional<CampaignRecord> record = LookupCampaign(node_->state(), in->campaign());
   if (!record) {
@@ -250,8 +264,9 @@ grpc::Status LedgerService::GetCampaign(grpc::ServerContext*, const v1::GetCampa
   return Done("GetCampaign", absl::OkStatus());
 }
 
-grpc::Status LedgerService::LinkAccounts(grpc::ServerContext*, const v1::LinkAccountsRequest* in,
+grpc::Status LedgerService::LinkAccounts(grpc::ServerContext* context, const v1::LinkAccountsRequest* in,
                                          v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("LinkAccounts", allowed);
   absl::Status count = CheckItemCount(in->links_size(), "links");
   if (!count.ok()) return Done("LinkAccounts", count);
   std::vector<Command> commands;
@@ -265,28 +280,19 @@ grpc::Status LedgerService::LinkAccounts(grpc::ServerContext*, const v1::LinkAcc
   return Create("LinkAccounts", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext*, const v1::ListStaffOperationsRequest* request,
+grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext* context, const v1::ListStaffOperationsRequest* request,
                                                 v1::ListStaffOperationsReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("ListStaffOperations", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("ListStaffOperations", readable);
   absl::StatusOr<Id128> wallet = IdFromProto(request->account_id(), "account_id", false);
   if (!wallet.ok()) return Done("ListStaffOperations", wallet.status());
-  const int limit = request->limit() == 0 ? 100 : static_cast<int>(std::min<uint32_t>(request->limit(), 1000));
-  for (const StaffOperation& op : LookupStaffOperations(node_->state(), *wallet, limit)) {
-    v1::StaffOperation* out = reply->add_operations();
-    out->set_timestamp(op.timestamp);
-    out->set_merchant_id(op.merchant.ToBytes());
-    out->set_terminal_id(op.terminal);
-    out->set_staff_id(op.staff);
-    out->set_operation(op.operation);
-    out->set_payment_id(op.payment_id);
-    out->set_amount(op.amount);
-    out->set_result(static_cast<v1::Result>(op.result));
-  }
+  ReadStaffOperations(node_->state(), *wallet, request->limit(), reply);
   return Done("ListStaffOperations", absl::OkStatus());
 }
 
-grpc::Status LedgerService::ListCashOuts(grpc::ServerContext*, const v1::ListCashOutsRequest* request,
+grpc::Status LedgerService::ListCashOuts(grpc::ServerContext* context, const v1::ListCashOutsRequest* request,
                                          v1::ListCashOutsReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("ListCashOuts", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("ListCashOuts", readable);
   std::optional<Id128> merchant;
   if (!request->merchant_id().empty()) {
@@ -326,13 +332,15 @@ grpc::Status LedgerService::ListCashOuts(grpc::ServerContext*, const v1::ListCas
   return Done("ListCashOuts", absl::OkStatus());
 }
 
-grpc::Status LedgerService::CreateTransfers(grpc::ServerContext*, const v1::CreateTransfersRequest* request,
+grpc::Status LedgerService::CreateTransfers(grpc::ServerContext* context, const v1::CreateTransfersRequest* request,
                                             v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("CreateTransfers", allowed);
   return Create("CreateTransfers", TransfersFromProto(*request), reply);
 }
 
-grpc::Status LedgerService::LookupAssets(grpc::ServerContext*, const v1::LookupAssetsRequest* request,
+grpc::Status LedgerService::LookupAssets(grpc::ServerContext* context, const v1::LookupAssetsRequest* request,
                                          v1::LookupAssetsReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("LookupAssets", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("LookupAssets", readable);
   absl::Status count = CheckItemCount(request->ids_size(), "ids");
   if (!count.ok()) return Done("LookupAssets", count);
@@ -342,29 +350,24 @@ grpc::Status LedgerService::LookupAssets(grpc::ServerContext*, const v1::LookupA
   return Done("LookupAssets", absl::OkStatus());
 }
 
-grpc::Status LedgerService::LookupAccounts(grpc::ServerContext*, const v1::LookupAccountsRequest* request,
+grpc::Status LedgerService::LookupAccounts(grpc::ServerContext* context, const v1::LookupAccountsRequest* request,
                                            v1::LookupAccountsReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("LookupAccounts", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("LookupAccounts", readable);
   absl::Status count = CheckItemCount(request->ids_size(), "ids");
   if (!count.ok()) return Done("LookupAccounts", count);
   for (int i = 0; i < request->ids_size(); ++i) {
     absl::StatusOr<Id128> id = IdFromProto(request->ids(i), absl::StrCat("ids[", i, "]"), false);
     if (!id.ok()) return Done("LookupAccounts", id.status());
-    if (std::optional<Account> account = LookupAccount(node_->state(), *id)) {
-      v1::Account* out = reply->add_accounts();
-      AccountToProto(*account, out);
-      for (const Lot& lot : LookupLots(node_->state(), *id)) {
-        v1::Lot* lot_out = out->add_lots();
-        lot_out->set_expiry(lot.expiry);
-        lot_out->set_amount(lot.amount);
-      }
-    }
+    v1::Account account;
+    if (ReadAccountWithLots(node_->state(), *id, &account)) *reply->add_accounts() = std::move(account);
   }
   return Done("LookupAccounts", absl::OkStatus());
 }
 
-grpc::Status LedgerService::LookupTransfers(grpc::ServerContext*, const v1::LookupTransfersRequest* request,
+grpc::Status LedgerService::LookupTransfers(grpc::ServerContext* context, const v1::LookupTransfersRequest* request,
                                             v1::LookupTransfersReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("LookupTransfers", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("LookupTransfers", readable);
   absl::Status count = CheckItemCount(request->ids_size(), "ids");
   if (!count.ok()) return Done("LookupTransfers", count);
@@ -378,36 +381,20 @@ grpc::Status LedgerService::LookupTransfers(grpc::ServerContext*, const v1::Look
   return Done("LookupTransfers", absl::OkStatus());
 }
 
-grpc::Status LedgerService::GetAccountHistory(grpc::ServerContext*,
+grpc::Status LedgerService::GetAccountHistory(grpc::ServerContext* context,
                                               const v1::GetAccountHistoryRequest* request,
                                               v1::GetAccountHistoryReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetAccountHistory", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetAccountHistory", readable);
   absl::StatusOr<Id128> id = IdFromProto(request->account_id(), "account_id", false);
   if (!id.ok()) return Done("GetAccountHistory", id.status());
-  if (request->limit() > static_cast<uint32_t>(kHistoryPageMax)) {
-    return Done("GetAccountHistory",
-                absl::InvalidArgumentError(absl::StrCat("limit: ", request->limit(), ", at most ", kHistoryPageMax)));
-  }
-  if (request->to_timestamp() != 0 && request->to_timestamp() < request->from_timestamp()) {
-    return Done("GetAccountHistory",
-                absl::InvalidArgumentError("to_timestamp: must be 0 or >= from_timestamp"));
-  }
-  const int limit = request->limit() == 0 ? kHistoryPageDefault : static_cast<int>(request->limit());
-  HistoryPage page = AccountHistory(node_->state(), *id, request->from_timestamp(), request->to_timestamp(),
-                                    limit, request->reverse());
-  for (const HistoryEntry& entry : page.entries) {
-    v1::HistoryEntry* out = reply->add_entries();
-    out->set_timestamp(entry.timestamp);
-    out->set_transfer_id(entry.transfer_id.ToBytes());
-    out->set_delta(entry.delta);
-    out->set_balance_after(entry.balance_after);
-  }
-  reply->set_next_timestamp(page.next_timestamp);
-  return Done("GetAccountHistory", absl::OkStatus());
+  const HistoryQuery query{request->from_timestamp(), request->to_timestamp(), request->limit(), request->reverse()};
+  return Done("GetAccountHistory", ReadHistoryPage(node_->state(), *id, query, reply));
 }
 
-grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext*, const v1::GetBalanceAtRequest* request,
+grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext* context, const v1::GetBalanceAtRequest* request,
                                          v1::GetBalanceAtReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetBalanceAt", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetBalanceAt", readable);
   absl::StatusOr<Id128> id = IdFromProto(request->account_id(), "account_id", false);
   if (!id.ok()) return Done("GetBalanceAt", id.status());
@@ -420,8 +407,9 @@ grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext*, const v1::GetBala
   return Done("GetBalanceAt", absl::OkStatus());
 }
 
-grpc::Status LedgerService::GetDigest(grpc::ServerContext*, const v1::GetDigestRequest*,
+grpc::Status LedgerService::GetDigest(grpc::ServerContext* context, const v1::GetDigestRequest*,
                                       v1::GetDigestReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetDigest", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetDigest", readable);
   const JournalHead head = ReadHead(node_->state());
   reply->set_journal_index(head.index);
@@ -430,8 +418,9 @@ grpc::Status LedgerService::GetDigest(grpc::ServerContext*, const v1::GetDigestR
   return Done("GetDigest", absl::OkStatus());
 }
 
-grpc::Status LedgerService::GetJournal(grpc::ServerContext*, const v1::GetJournalRequest* request,
+grpc::Status LedgerService::GetJournal(grpc::ServerContext* context, const v1::GetJournalRequest* request,
                                        v1::GetJournalReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetJournal", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetJournal", readable);
   if (request->limit() > static_cast<uint32_t>(kJournalPageMax)) {
     return Done("GetJournal",
@@ -448,6 +437,7 @@ grpc::Status LedgerService::GetJournal(grpc::ServerContext*, const v1::GetJourna
 
 grpc::Status LedgerService::Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
                                       grpc::ServerWriter<v1::Event>* writer) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("Subscribe", allowed);
   uint64_t next = std::max<uint64_t>(request->from_index(), 1);
   while (!context->IsCancelled() && !stopping_) {
     auto entries = ReadJournal(node_->state(), next, kSubscribeReadEntries);
@@ -470,8 +460,9 @@ grpc::Status LedgerService::Subscribe(grpc::ServerContext* context, const v1::Su
   return Done("Subscribe", absl::OkStatus());
 }
 
-grpc::Status LedgerService::RevokeKeys(grpc::ServerContext*, const v1::RevokeKeysRequest* request,
+grpc::Status LedgerService::RevokeKeys(grpc::ServerContext* context, const v1::RevokeKeysRequest* request,
                                        v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("RevokeKeys", allowed);
   return Create("RevokeKeys", RevocationsFromProto(*request), reply);
 }
 

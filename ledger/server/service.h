@@ -1,5 +1,6 @@
-// The Ledger gRPC service: each method converts the request, calls the node or a core query, and
-// converts the result. No ledger rules live here.
+// The Ledger gRPC service, the operator API: each method first checks the operator token
+// (ledger/server/operator_auth.h: UNAUTHENTICATED without it, before any other work), then converts the
+// request, calls the node or a core query, and converts the result. No ledger rules live here.
 #ifndef LEDGER_SERVER_SERVICE_H_
 #define LEDGER_SERVER_SERVICE_H_
 
@@ -7,14 +8,16 @@
 
 #include "ledger/server/metrics.h"
 #include "ledger/server/committer.h"
+#include "ledger/server/operator_auth.h"
 #include "proto/ledger.grpc.pb.h"
 
 namespace ledger {
 
 class LedgerService final : public v1::Ledger::Service {
  public:
-  // node and metrics must outlive the service.
-  LedgerService(Committer* node, Metrics* metrics) : node_(node), metrics_(metrics) {}
+  // node, metrics and auth must outlive the service.
+  LedgerService(Committer* node, Metrics* metrics, const OperatorAuth* auth)
+      : node_(node), metrics_(metrics), auth_(auth) {}
   // Ends open Subscribe streams (called before server shutdown).
   void Stop() { stopping_ = true; }
 
@@ -59,9 +62,11 @@ class LedgerService final : public v1::Ledger::Service {
  private:
   grpc::Status Create(const char* method, absl::StatusOr<std::vector<Command>> commands, v1::CreateReply* reply);
   grpc::Status Done(const char* method, const absl::Status& status);
+  absl::Status Authorize(const grpc::ServerContext& context) const { return auth_->Check(context.client_metadata()); }
 
   Committer* node_;
   Metrics* metrics_;
+  const OperatorAuth* auth_;
   std::atomic<bool> stopping_{false};
 };
 

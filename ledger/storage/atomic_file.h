@@ -1,5 +1,6 @@
 // Writing a whole small file so that a reader (or a crash) never sees half of it: the contents go to
-// PATH.tmp with the given mode, are fsynced, and the temporary is renamed over PATH.
+// PATH.tmp (created afresh, with the given mode less the umask), are fsynced, and the temporary is renamed
+// over PATH.
 #ifndef LEDGER_STORAGE_ATOMIC_FILE_H_
 #define LEDGER_STORAGE_ATOMIC_FILE_H_
 

@@ -22,8 +22,11 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_split.h"
 #include "ledger/client/client.h"
+#include "ledger/server/operator_token.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7400", "ledgerd address");
+ABSL_FLAG(std::string, operator_token_file, ledger::kOperatorTokenFileDefault,
+          "The ledgerd's operator token (its --operator_token_file; by default its DATA_DIR/operator.token)");
 ABSL_FLAG(int, accounts, 10000, "wallet accounts (payers), funded at set-up");
 ABSL_FLAG(int, merchants, 100, "merchant accounts (payees), chosen by a Zipf law");
 ABSL_FLAG(double, zipf_s, 1.1, "Zipf exponent of the payee choice (higher: hotter top merchants)");
@@ -164,7 +167,7 @@ bool Setup(LedgerConnection& connection, int accounts, int merchants) {
   return true;
 }
 
-Row RunScenario(const std::string& address, const Scenario& scenario, int accounts, const Zipf& payees,
+Row RunScenario(const std::string& address, const std::string& operator_token, const Scenario& scenario, int accounts, const Zipf& payees,
                 double seconds, uint64_t seed, uint64_t id_high) {
   std::vector<std::vector<double>> latencies(scenario.clients);
   std::vector<uint64_t> done(scenario.clients, 0), failed(scenario.clients, 0), requests(scenario.clients, 0);
@@ -173,7 +176,7 @@ Row RunScenario(const std::string& address, const Scenario& scenario, int accoun
   std::vector<std::thread> threads;
   for (int c = 0; c < scenario.clients; ++c) {
     threads.emplace_back([&, c] {
-      LedgerConnection connection(address);
+      LedgerConnection connection(address, operator_token);
       std::mt19937_64 rng(seed * 1000 + c);
       std::uniform_int_distribution<int> pick(0, accounts - 1);
       v1::CreateTransfersRequest request;
@@ -228,7 +231,8 @@ Row RunScenario(const std::string& address, const Scenario& scenario, int accoun
 
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage("ledger_bench: durable-commit throughput and latency of one ledgerd over gRPC.\n"
-                               "Usage: ledger_bench --addr=127.0.0.1:7400 [--scenarios=1x64,100x8,8000x2]");
+                               "Usage: ledger_bench --addr=127.0.0.1:7400 --operator_token_file=FILE "
+                               "[--scenarios=1x64,100x8,8000x2]");
   absl::ParseCommandLine(argc, argv);
   const std::string address = absl::GetFlag(FLAGS_addr);
   std::vector<Scenario> scenarios;
@@ -243,7 +247,12 @@ int Main(int argc, char** argv) {
     }
     scenarios.push_back(s);
   }
-  LedgerConnection connection(address);
+  absl::StatusOr<std::string> operator_token = ReadOperatorTokenFile(absl::GetFlag(FLAGS_operator_token_file));
+  if (!operator_token.ok()) {
+    fprintf(stderr, "bench: --operator_token_file %s\n", std::string(operator_token.status().message()).c_str());
+    return 2;
+  }
+  LedgerConnection connection(address, *operator_token);
   const int accounts = absl::GetFlag(FLAGS_accounts);
   const int merchants = absl::GetFlag(FLAGS_merchants);
   if (accounts < 1 || merchants < 1) {
@@ -260,7 +269,7 @@ int Main(int argc, char** argv) {
             absl::GetFlag(FLAGS_seconds));
     const double fsyncs_before = ReadFsyncs(absl::GetFlag(FLAGS_metrics_addr));
     rows.push_back(
-        RunScenario(address, s, accounts, payees, absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_seed), id_high));
+        RunScenario(address, *operator_token, s, accounts, payees, absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_seed), id_high));
     const double fsyncs_after = ReadFsyncs(absl::GetFlag(FLAGS_metrics_addr));
     if (fsyncs_before >= 0 && fsyncs_after > fsyncs_before) rows.back().fsyncs = fsyncs_after - fsyncs_before;
   }

@@ -18,6 +18,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/client/client.h"
+#include "ledger/server/operator_token.h"
 #include "merchant/emvco.h"
 #include "merchant/pos_client.h"
 #include "wallet/cpm.h"
@@ -30,6 +31,9 @@
 #include "absl/time/clock.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7400", "ledgerd address");
+ABSL_FLAG(std::string, operator_token_file, ledger::kOperatorTokenFileDefault,
+          "The ledgerd's operator token (its --operator_token_file; by default its DATA_DIR/operator.token): the "
+          "town is set up through the operator API");
 ABSL_FLAG(int, residents, 300, "number of residents (20..8000)");
 ABSL_FLAG(uint64_t, seed, 2026, "seed for who buys what where");
 
@@ -1047,14 +1051,20 @@ class Town {
 
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage("demo_town: runs a small city on a running ledgerd through its gRPC API.\n"
-                               "Usage: demo_town [--addr=127.0.0.1:7400] [--residents=300]");
+                               "Usage: demo_town [--addr=127.0.0.1:7400] [--operator_token_file=var/ledger/"
+                               "operator.token] [--residents=300]");
   absl::ParseCommandLine(argc, argv);
   const int residents = absl::GetFlag(FLAGS_residents);
   if (residents < 20 || residents > 8000) {
     fprintf(stderr, "demo: --residents must be 20..8000, got %d\n", residents);
     return 2;
   }
-  auto stub = std::make_unique<LedgerConnection>(absl::GetFlag(FLAGS_addr));
+  absl::StatusOr<std::string> operator_token = ReadOperatorTokenFile(absl::GetFlag(FLAGS_operator_token_file));
+  if (!operator_token.ok()) {
+    fprintf(stderr, "demo: --operator_token_file %s\n", std::string(operator_token.status().message()).c_str());
+    return 2;
+  }
+  auto stub = std::make_unique<LedgerConnection>(absl::GetFlag(FLAGS_addr), *operator_token);
   absl::Status ready = FromGrpcStatus(stub->Call(
       [](LedgerConnection& c) {
         v1::GetDigestReply reply;

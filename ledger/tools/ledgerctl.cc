@@ -28,6 +28,7 @@
 #include "ledger/core/pos.h"
 #include "ledger/core/records.h"
 #include "ledger/server/convert.h"
+#include "ledger/server/operator_token.h"
 #include "ledger/storage/atomic_file.h"
 #include "ledger/storage/rocks_store.h"
 #include "merchant/pos_client.h"
@@ -40,9 +41,16 @@ namespace {
 
 constexpr char kUsage[] = R"(ledgerctl: command-line client of the regional ledger.
 
-Usage: ledgerctl [--addr=HOST:PORT[,HOST:PORT...]] COMMAND [OPTIONS]      (default --addr 127.0.0.1:7400)
+Usage: ledgerctl [--addr=HOST:PORT[,HOST:PORT...]] [--operator_token_file=FILE] COMMAND [OPTIONS]
+                                            (defaults: --addr 127.0.0.1:7400, --operator_token_file
+                                            var/ledger/operator.token, which ops/run's ledgerd writes)
 With several addresses (a Raft cluster) requests go to the leader: ledgerctl follows the "leader=" hint
 of a follower's answer and moves to the next address when a node is down or an election is running.
+Commands of the city (the operator API: the Ledger and Cluster services) send the operator token of
+--operator_token_file (the ledgerd's --operator_token_file, by default its DATA_DIR/operator.token);
+the signed commands of residents, devices and task hosts (health report|register-device|revoke-device|
+consent|exchange|mileage|erase|watch-over|alerts|ack, task post|decide|cancel-slots|confirm|code|apply|
+check-in) need no token. The connection is plaintext: use it over loopback or a private network.
 Ids are hex (up to 32 digits; "1f" means 0x...1f). Amounts are integers in the asset's minor unit.
 Times are nanoseconds on the ledger's logical clock.
 
@@ -1392,7 +1400,7 @@ int ClusterCommand(LedgerConnection& connection, const Args& args) {
     int failed = 0;
     bool members_printed = false;
     for (const std::string& address : connection.addresses()) {
-      LedgerConnection node(address);
+      LedgerConnection node(address, connection.operator_token());
       v1::ClusterStatusReply reply;
       grpc::Status status =
           node.cluster().Status(ContextWithDeadline(std::chrono::seconds(3)).get(), v1::ClusterStatusRequest(), &reply);
@@ -1434,8 +1442,18 @@ int ClusterCommand(LedgerConnection& connection, const Args& args) {
   return 0;
 }
 
+// Whether `command` calls the operator services (Ledger, Cluster) and so needs the operator token. The
+// signed commands of residents, devices and task hosts go to the public Health, Wallet and Pos services.
+bool UsesOperatorApi(const std::string& command, const Args& args) {
+  const std::string sub = args.positional.empty() ? "" : args.positional[0];
+  if (command == "health") return sub == "program";
+  if (command == "task") return sub == "rules" || sub == "show";
+  return true;
+}
+
 int Run(int argc, char** argv) {
   std::string address = "127.0.0.1:7400";
+  std::string token_file = kOperatorTokenFileDefault;
   int first = 1;
   while (first < argc && std::string(argv[first]).rfind("--", 0) == 0) {
     const std::string word = argv[first];
@@ -1447,6 +1465,10 @@ int Run(int argc, char** argv) {
       address = word.substr(7);
     } else if (word == "--addr" && first + 1 < argc) {
       address = argv[++first];
+    } else if (word.rfind("--operator_token_file=", 0) == 0) {
+      token_file = word.substr(22);
+    } else if (word == "--operator_token_file" && first + 1 < argc) {
+      token_file = argv[++first];
     } else {
       UsageError(absl::StrCat("unknown option before the command: ", word));
     }
@@ -1463,7 +1485,17 @@ int Run(int argc, char** argv) {
     return 0;
   }
   if (command == "verify" && args.Has("data-dir")) return VerifyOffline(args.options.at("data-dir"));
-  LedgerConnection connection(address);
+  std::string operator_token;
+  if (UsesOperatorApi(command, args)) {
+    absl::StatusOr<std::string> token = ReadOperatorTokenFile(token_file);
+    if (!token.ok()) {
+      fprintf(stderr, "ledgerctl: --operator_token_file %s\n(`%s` uses the operator API, which needs the token)\n",
+              std::string(token.status().message()).c_str(), command.c_str());
+      return 2;
+    }
+    operator_token = *std::move(token);
+  }
+  LedgerConnection connection(address, operator_token);
   LedgerConnection* stub = &connection;
   if (command == "cluster") return ClusterCommand(connection, args);
   if (command == "create-asset") return CreateAsset(*stub, args);

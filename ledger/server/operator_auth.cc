@@ -1,0 +1,70 @@
+// The operator token check: see operator_auth.h.
+#include "ledger/server/operator_auth.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/ascii.h"
+#include "ledger/server/operator_token.h"
+
+namespace ledger {
+namespace {
+
+constexpr char kMissing[] =
+    "operator API: missing 'authorization: Bearer' token (the ledgerd --operator_token_file, by "
+    "default "
+    "DATA_DIR/operator.token; ledgerctl --operator_token_file)";
+constexpr char kMalformed[] =
+    "operator API: the 'authorization' metadata must be 'Bearer TOKEN' with the token of the "
+    "ledgerd "
+    "--operator_token_file";
+constexpr char kMismatch[] = "operator token mismatch";
+constexpr std::string_view kScheme = "bearer";
+
+std::array<unsigned char, crypto_generichash_BYTES> Hash(std::string_view text) {
+  std::array<unsigned char, crypto_generichash_BYTES> hash;
+  crypto_generichash(hash.data(), hash.size(), reinterpret_cast<const unsigned char*>(text.data()),
+                     text.size(), nullptr, 0);
+  return hash;
+}
+
+}  // namespace
+
+OperatorAuth::OperatorAuth(std::string_view token) {
+  if (token.size() < kOperatorTokenLengthMin) {
+    fprintf(stderr, "FATAL: OperatorAuth given a token of %zu characters (at least %zu)\n",
+            token.size(), kOperatorTokenLengthMin);
+    abort();
+  }
+  if (sodium_init() < 0) {
+    fprintf(stderr, "FATAL: libsodium failed to initialise\n");
+    abort();
+  }
+  token_hash_ = Hash(token);
+}
+
+absl::Status OperatorAuth::Check(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) const {
+  const auto [first, last] = metadata.equal_range("authorization");
+  if (first == last) return absl::UnauthenticatedError(kMissing);
+  if (std::next(first) != last) {
+    return absl::UnauthenticatedError("operator API: more than one 'authorization' metadata entry");
+  }
+  std::string_view value(first->second.data(), first->second.size());
+  if (value.size() <= kScheme.size() || value[kScheme.size()] != ' ' ||
+      !std::equal(kScheme.begin(), kScheme.end(), value.begin(),
+                  [](char want, char got) { return want == absl::ascii_tolower(got); })) {
+    return absl::UnauthenticatedError(kMalformed);
+  }
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  if (value.empty()) return absl::UnauthenticatedError(kMalformed);
+  const std::array<unsigned char, crypto_generichash_BYTES> presented = Hash(value);
+  if (sodium_memcmp(presented.data(), token_hash_.data(), presented.size()) != 0) {
+    return absl::UnauthenticatedError(kMismatch);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ledger

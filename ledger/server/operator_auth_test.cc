@@ -1,0 +1,79 @@
+// OperatorAuth lets through only "authorization: Bearer <the token>" and says what is wrong
+// otherwise.
+#include "ledger/server/operator_auth.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ledger {
+namespace {
+
+const std::string kToken = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+absl::Status CheckWith(const OperatorAuth& auth,
+                       const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::multimap<grpc::string_ref, grpc::string_ref> metadata;
+  for (const auto& [key, value] : entries) metadata.emplace(key, value);
+  return auth.Check(metadata);
+}
+
+TEST(OperatorAuthTest, TheRightTokenPasses) {
+  const OperatorAuth auth(kToken);
+  EXPECT_TRUE(CheckWith(auth, {{"authorization", "Bearer " + kToken}}).ok());
+  EXPECT_TRUE(
+      CheckWith(auth, {{"authorization", "bearer " + kToken}}).ok());  // The scheme in any case.
+  EXPECT_TRUE(
+      CheckWith(auth, {{"authorization", "Bearer   " + kToken}, {"user-agent", "grpc-c++"}}).ok());
+}
+
+TEST(OperatorAuthTest, NoTokenSaysWhereItLives) {
+  const OperatorAuth auth(kToken);
+  const absl::Status missing = CheckWith(auth, {{"user-agent", "grpc-c++"}});
+  EXPECT_EQ(missing.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(missing.message().find("missing 'authorization: Bearer' token"), std::string::npos)
+      << missing;
+  EXPECT_NE(missing.message().find("ledgerd --operator_token_file"), std::string::npos) << missing;
+  EXPECT_NE(missing.message().find("ledgerctl --operator_token_file"), std::string::npos)
+      << missing;
+  // The token under another name does not count.
+  EXPECT_EQ(CheckWith(auth, {{"x-operator-token", kToken}}).code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST(OperatorAuthTest, AWrongTokenIsAMismatch) {
+  const OperatorAuth auth(kToken);
+  std::string near = kToken;
+  near.back() = 'e';
+  for (const std::string& wrong :
+       {near, kToken.substr(0, 63), kToken + "0", std::string("x"), kToken + kToken}) {
+    const absl::Status status = CheckWith(auth, {{"authorization", "Bearer " + wrong}});
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << wrong;
+    EXPECT_EQ(status.message(), "operator token mismatch") << wrong;
+  }
+}
+
+TEST(OperatorAuthTest, MalformedAuthorizationIsRefused) {
+  const OperatorAuth auth(kToken);
+  for (const std::string& value : std::vector<std::string>{kToken, "Basic " + kToken, "Bearer",
+                                                           "Bearer ", "Bearer" + kToken, ""}) {
+    const absl::Status status = CheckWith(auth, {{"authorization", value}});
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << value;
+    EXPECT_NE(status.message().find("must be 'Bearer TOKEN'"), std::string::npos)
+        << value << ": " << status;
+  }
+  // Two entries, even if one is right: which one a proxy passed on is not ours to guess.
+  const absl::Status twice =
+      CheckWith(auth, {{"authorization", "Bearer " + kToken}, {"authorization", "Bearer x"}});
+  EXPECT_EQ(twice.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(twice.message(), "operator API: more than one 'authorization' metadata entry");
+}
+
+TEST(OperatorAuthDeathTest, AShortTokenStopsTheProcess) {
+  EXPECT_DEATH(OperatorAuth("too short"), "at least 32");
+}
+
+}  // namespace
+}  // namespace ledger
