@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,14 +79,18 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-// Prints the payload as a terminal QR code and as text, and writes a PNG when `png` is not empty.
-int ShowQr(const std::string& payload, const std::string& png_path) {
+// Prints the payload as a terminal QR code and as text, and writes a PNG when `png_path` is not empty:
+// `png` when given (the ledger's image of a registered code), else one made here.
+int ShowQr(const std::string& payload, const std::string& png_path, std::optional<std::string> png = std::nullopt) {
   absl::StatusOr<std::string> qr = wallet::QrTerminal(payload);
   if (!qr.ok()) return Fail(qr.status());
   std::printf("%s\n%s\n", qr->c_str(), payload.c_str());
   if (!png_path.empty()) {
-    absl::StatusOr<std::string> png = wallet::QrPng(payload);
-    if (!png.ok()) return Fail(png.status());
+    if (!png) {
+      absl::StatusOr<std::string> made = wallet::QrPng(payload);
+      if (!made.ok()) return Fail(made.status());
+      png = *std::move(made);
+    }
     std::ofstream out(png_path, std::ios::binary);
     out << *png;
     if (!out) return Fail(absl::UnavailableError("cannot write " + png_path));
@@ -285,7 +290,9 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
     return 1;
   }
   if (!reply.mpm_payload().empty()) {
-    if (int shown = ShowQr(reply.mpm_payload(), o.count("png") ? o.at("png") : ""); shown != 0) return shown;
+    if (int shown = ShowQr(reply.mpm_payload(), o.count("png") ? o.at("png") : "", reply.mpm_qr_png()); shown != 0) {
+      return shown;
+    }
   }
   PrintReply(reply);
   return reply.result() == ledger::v1::OK ? 0 : 1;

@@ -14,6 +14,7 @@
 #include "ledger/server/status_util.h"
 #include "merchant/emvco.h"
 #include "merchant/pos_auth.h"
+#include "wallet/qr.h"
 
 namespace merchant {
 namespace {
@@ -216,6 +217,8 @@ grpc::Status PosService::CreateMpm(grpc::ServerContext*, const SignedRequest* in
   if (in->terminal_id().size() <= kTerminalLabelLengthMax) payload.terminal_label = in->terminal_id();
   absl::StatusOr<std::string> text = BuildMpm(payload);
   if (!text.ok()) return ledger::ToGrpcStatus(text.status());
+  absl::StatusOr<std::string> png = wallet::QrPng(*text);
+  if (!png.ok()) return ledger::ToGrpcStatus(png.status());
   ledger::PosMpmOrder order;
   order.merchant = merchant;
   order.payment_id = body.payment_id();
@@ -225,6 +228,7 @@ grpc::Status PosService::CreateMpm(grpc::ServerContext*, const SignedRequest* in
   grpc::Status status = Submit(std::move(order), reply);
   if (!status.ok() || reply->result() != v1::OK) return status;
   reply->set_mpm_payload(*text);
+  reply->set_mpm_qr_png(*std::move(png));
   FillPayment(merchant, body.payment_id(), reply);
   return status;
 }

@@ -63,6 +63,7 @@ op account a1 | grep -q "balance 9100" || fail "alice's balance: $(op account a1
 pos mpm --payment-id mpm-1 --amount 250 --name "Sakura Market" --city Tsuruoka --png "$D/mpm.png" >"$D/mpm.out" ||
   fail "mpm: $(cat "$D/mpm.out")"
 grep -q "mpm-1  250  awaiting" "$D/mpm.out" || fail "registered code: $(cat "$D/mpm.out")"
+head -c 8 "$D/mpm.png" | od -An -c | grep -q "P   N   G" || fail "the ledger's QR image"
 grep -Eq "^expires   in (2[0-9][0-9]|300) s" "$D/mpm.out" || fail "code lifetime: $(cat "$D/mpm.out")"
 PAYLOAD="$(grep '^000201' "$D/mpm.out")"
 "$WALLET" scan "$PAYLOAD" | grep -q "amount    250" || fail "wallet scan"

@@ -330,6 +330,7 @@ TEST_F(PosE2eTest, WalletPaysShopCodesAndSends) {
   ASSERT_EQ(registered.result(), v1::OK);
   EXPECT_EQ(registered.payment().state(), "awaiting");
   EXPECT_GT(registered.expires_at(), registered.timestamp());
+  EXPECT_EQ(registered.mpm_qr_png().substr(0, 8), "\x89PNG\r\n\x1a\n");
   absl::StatusOr<merchant::MpmPayload> shown = merchant::ParseMpm(registered.mpm_payload());
   ASSERT_TRUE(shown.ok()) << shown.status();
   EXPECT_EQ(shown->amount, 800);
