@@ -218,9 +218,8 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
   ledger::v1::PosReply reply;
   auto call = [&](const char* method, const google::protobuf::Message& body, auto rpc) {
     return connection.Call([&](ledger::LedgerConnection& c) {
-      auto stub = ledger::v1::Pos::NewStub(grpc::CreateChannel(c.address(), grpc::InsecureChannelCredentials()));
       const ledger::v1::SignedRequest request = SignRequest(terminal, method, body, WallClockMs());
-      return ((*stub).*rpc)(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+      return (c.pos().*rpc)(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
     });
   };
   grpc::Status status;

@@ -59,7 +59,7 @@ grpc::Status CheckAmount(int64_t amount, int64_t max, const char* field = "amoun
 }
 
 grpc::Status CheckTerminalId(const std::string& id) {
-  if (id.size() <= ledger::kTerminalIdLengthMax && ledger::ValidPosId(id)) return grpc::Status::OK;
+  if (ledger::ValidTerminalId(id)) return grpc::Status::OK;
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                       absl::StrCat("terminal_id: 1 to ", ledger::kTerminalIdLengthMax, " printable ASCII characters"));
 }
@@ -140,9 +140,7 @@ void PosService::FillPayment(const AccountId& merchant, const std::string& payme
   std::optional<ledger::PaymentRecord> record = ledger::LookupPayment(node_->state(), merchant, payment_id);
   if (!record) {
     // A registered MPM code nobody has paid yet.
-    std::string bytes;
-    if (!node_->state().Get(ledger::keys::MpmOrder(merchant, payment_id), &bytes)) return;
-    std::optional<ledger::MpmOrderRecord> order = ledger::DecodeMpmOrder(bytes);
+    std::optional<ledger::MpmOrderRecord> order = ledger::LookupMpmOrder(node_->state(), merchant, payment_id);
     if (!order) return;
     v1::PosPayment* out = reply->mutable_payment();
     out->set_payment_id(payment_id);
@@ -298,11 +296,8 @@ grpc::Status PosService::CloseDay(grpc::ServerContext*, const SignedRequest* in,
   if (!status.ok()) return status;
   // The shop's own account first, then each account of another asset it accepts.
   std::vector<AccountId> accounts{merchant};
-  std::string bytes;
-  if (node_->state().Get(ledger::keys::MerchantProfile(merchant), &bytes)) {
-    if (std::optional<ledger::MerchantProfile> profile = ledger::DecodeMerchantProfile(bytes)) {
-      accounts.insert(accounts.end(), profile->profile.accepts.begin(), profile->profile.accepts.end());
-    }
+  if (std::optional<ledger::MerchantProfile> profile = ledger::LookupMerchantProfile(node_->state(), merchant)) {
+    accounts.insert(accounts.end(), profile->profile.accepts.begin(), profile->profile.accepts.end());
   }
   for (const AccountId& account : accounts) {
     std::optional<ledger::DayReport> report = ledger::LookupDayReport(node_->state(), account, body.business_day());

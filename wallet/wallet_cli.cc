@@ -133,18 +133,27 @@ int PublicKey(const std::map<std::string, std::string>& options) {
   return 0;
 }
 
+uint64_t NowMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+// The wallet key of --key, opened with the passphrase.
+absl::StatusOr<KeyPair> OpenKey(const std::map<std::string, std::string>& o) {
+  absl::StatusOr<std::string> sealed = ReadKeyFile(Required(o, "key"));
+  if (!sealed.ok()) return sealed.status();
+  return Open(*sealed, Passphrase("Passphrase: "));
+}
+
 int Code(const std::map<std::string, std::string>& options) {
   std::optional<ledger::Id128> account = ledger::Id128::FromHex(Required(options, "account"));
   if (!account) Usage("--account: up to 32 hex digits");
   int ttl = kCpmTtlSecondsDefault;
   if (options.count("ttl")) ttl = std::atoi(options.at("ttl").c_str());
-  absl::StatusOr<std::string> sealed = ReadKeyFile(Required(options, "key"));
-  if (!sealed.ok()) return Fail(sealed.status());
-  absl::StatusOr<KeyPair> keys = Open(*sealed, Passphrase("Passphrase: "));
+  absl::StatusOr<KeyPair> keys = OpenKey(options);
   if (!keys.ok()) return Fail(keys.status());
-  const uint64_t now_ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const uint64_t now_ms = NowMs();
   uint64_t nonce;
   randombytes_buf(&nonce, sizeof nonce);
   absl::StatusOr<std::string> code = IssueCpm(*keys, account->ToBytes(), nonce, now_ms, static_cast<uint32_t>(ttl));
@@ -212,19 +221,6 @@ int Register(const std::map<std::string, std::string>& o) {
   const auto result = static_cast<ledger::Result>(reply.results(0).result());
   std::printf("register: %s%s\n", ledger::ResultName(result), reply.results(0).duplicate() ? " (already registered)" : "");
   return result == ledger::Result::kOk ? 0 : 1;
-}
-
-uint64_t NowMs() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-
-// The wallet key of --key, opened with the passphrase.
-absl::StatusOr<KeyPair> OpenKey(const std::map<std::string, std::string>& o) {
-  absl::StatusOr<std::string> sealed = ReadKeyFile(Required(o, "key"));
-  if (!sealed.ok()) return sealed.status();
-  return Open(*sealed, Passphrase("Passphrase: "));
 }
 
 // A signed read of the wallet's own data (Wallet.GetAccount, GetHistory, ListStaffOperations): no operator
@@ -327,23 +323,17 @@ int StaffOperations(const std::map<std::string, std::string>& o) {
 int SignedCall(const std::map<std::string, std::string>& o, const char* method, const google::protobuf::Message& body) {
   std::optional<ledger::Id128> account = ledger::Id128::FromHex(Required(o, "account"));
   if (!account) Usage("--account: up to 32 hex digits");
-  absl::StatusOr<std::string> sealed = ReadKeyFile(Required(o, "key"));
-  if (!sealed.ok()) return Fail(sealed.status());
-  absl::StatusOr<KeyPair> keys = Open(*sealed, Passphrase("Passphrase: "));
+  absl::StatusOr<KeyPair> keys = OpenKey(o);
   if (!keys.ok()) return Fail(keys.status());
   const uint64_t nonce = RandomNonce();
   ledger::v1::WalletReply reply;
   ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
   grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
-    auto stub = ledger::v1::Wallet::NewStub(grpc::CreateChannel(c.address(), grpc::InsecureChannelCredentials()));
-    const uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                      std::chrono::system_clock::now().time_since_epoch())
-                                                      .count());
     // The same nonce on retries: a lost reply's request is answered with its original outcome.
-    const auto request = SignWalletRequest(*keys, account->ToBytes(), method, body, now_ms, nonce);
+    const auto request = SignWalletRequest(*keys, account->ToBytes(), method, body, NowMs(), nonce);
     auto context = ledger::ContextWithDeadline(std::chrono::seconds(10));
-    return std::string(method) == "Send" ? stub->Send(context.get(), request, &reply)
-                                         : stub->PayMpm(context.get(), request, &reply);
+    return std::string(method) == "Send" ? c.wallet().Send(context.get(), request, &reply)
+                                         : c.wallet().PayMpm(context.get(), request, &reply);
   });
   if (!status.ok()) return Fail(absl::UnavailableError(status.error_message()));
   std::printf("result %s%s\n", ledger::ResultName(static_cast<ledger::Result>(reply.result())),

@@ -62,8 +62,7 @@ grpc::Status WalletService::PayMpm(grpc::ServerContext*, const v1::WalletRequest
     payment.payment_id = payload->payment_id;
     // The shop's terminal registered the code (Pos.CreateMpm); the core checks the amount and expiry
     // against that registration, so an edited payload cannot pay less under the shop's payment id.
-    std::string order;
-    if (!node_->state().Get(ledger::keys::MpmOrder(payment.merchant, payment.payment_id), &order)) {
+    if (!ledger::LookupMpmOrder(node_->state(), payment.merchant, payment.payment_id)) {
       reply->set_result(v1::MPM_ORDER_NOT_FOUND);
       return grpc::Status::OK;
     }
@@ -72,12 +71,12 @@ grpc::Status WalletService::PayMpm(grpc::ServerContext*, const v1::WalletRequest
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat("amount: a static code needs the amount, 1..", merchant::kAmountMax));
     }
-    if (!ledger::ValidPosId(body.payment_id()) && !body.payment_id().empty()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("payment_id: 1 to ", ledger::kPosIdLengthMax, " printable ASCII characters"));
-    }
     if (body.payment_id().empty()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "payment_id: a static code needs the wallet's payment id");
+    }
+    if (!ledger::ValidPosId(body.payment_id())) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("payment_id: 1 to ", ledger::kPosIdLengthMax, " printable ASCII characters"));
     }
     payment.amount = body.amount();
     payment.payment_id = body.payment_id();

@@ -77,6 +77,8 @@ bool ValidPosId(std::string_view id) {
   return true;
 }
 
+bool ValidTerminalId(std::string_view id) { return id.size() <= kTerminalIdLengthMax && ValidPosId(id); }
+
 std::string EncodePaymentRecord(const PaymentRecord& r) {
   std::string out;
   Encoder e(&out);

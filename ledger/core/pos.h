@@ -365,6 +365,8 @@ TransferId PosTransferId(char kind, const AccountId& merchant, std::string_view 
 
 // 1..kPosIdLengthMax printable ASCII characters.
 bool ValidPosId(std::string_view id);
+// A terminal id: a pos id of at most kTerminalIdLengthMax characters.
+bool ValidTerminalId(std::string_view id);
 
 std::string EncodePaymentRecord(const PaymentRecord& record);
 std::optional<PaymentRecord> DecodePaymentRecord(std::string_view bytes);

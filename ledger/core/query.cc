@@ -171,6 +171,19 @@ std::optional<DayReport> LookupDayReport(const KvReader& state, const AccountId&
   return DecodeDayReport(bytes);
 }
 
+std::optional<MpmOrderRecord> LookupMpmOrder(const KvReader& state, const AccountId& merchant,
+                                             std::string_view payment_id) {
+  std::string bytes;
+  if (!state.Get(keys::MpmOrder(merchant, payment_id), &bytes)) return std::nullopt;
+  return DecodeMpmOrder(bytes);
+}
+
+std::optional<MerchantProfile> LookupMerchantProfile(const KvReader& state, const AccountId& merchant) {
+  std::string bytes;
+  if (!state.Get(keys::MerchantProfile(merchant), &bytes)) return std::nullopt;
+  return DecodeMerchantProfile(bytes);
+}
+
 DayReport DayRunningTotals(const KvReader& state, const AccountId& merchant, uint32_t business_day) {
   std::string bytes;
   if (state.Get(keys::DayTotals(merchant, business_day), &bytes)) {

@@ -28,6 +28,10 @@ std::optional<RefundRecord> LookupRefund(const KvReader& state, const AccountId&
 std::optional<DayReport> LookupDayReport(const KvReader& state, const AccountId& merchant, uint32_t business_day);
 // The running totals of a day (closed or not; empty totals if nothing happened).
 DayReport DayRunningTotals(const KvReader& state, const AccountId& merchant, uint32_t business_day);
+// A registered dynamic MPM code (paid or not), and a merchant's profile (the operator's register).
+std::optional<MpmOrderRecord> LookupMpmOrder(const KvReader& state, const AccountId& merchant,
+                                             std::string_view payment_id);
+std::optional<MerchantProfile> LookupMerchantProfile(const KvReader& state, const AccountId& merchant);
 // What staff did for a wallet (card payments, wrong PINs), oldest first, at most `limit`.
 std::vector<StaffOperation> LookupStaffOperations(const KvReader& state, const AccountId& wallet, int limit);
 // The key registered for (account, key_id), revoked or not (pos.h KeyRecord); nullopt when there is

@@ -1027,9 +1027,7 @@ class BatchApplier {
     };
     if (o.merchant.IsZero()) return fail(Result::kIdMustNotBeZero);
     if (!ValidPosId(o.payment_id)) return fail(Result::kPosIdInvalid);
-    if (o.terminal.empty() || o.terminal.size() > kTerminalIdLengthMax || !ValidPosId(o.terminal)) {
-      return fail(Result::kTerminalIdInvalid);
-    }
+    if (!ValidTerminalId(o.terminal)) return fail(Result::kTerminalIdInvalid);
     if (std::optional<MpmOrderRecord> existing = LoadMpmOrder(o.merchant, o.payment_id)) {
       if (!existing->request.SameRequest(o)) return fail(Result::kExistsWithDifferentFields);
       return Outcome{Result::kOk, true, existing->timestamp};
@@ -1129,8 +1127,6 @@ class BatchApplier {
     std::optional<KeyRecord> actor = LoadKey(account, by_terminal);
     return actor && actor->active_manager();
   }
-
-  static bool ValidTerminalId(std::string_view id) { return id.size() <= kTerminalIdLengthMax && ValidPosId(id); }
 
   Outcome Register(const RegisterKey& k, Timestamp at) {
     Outcome outcome{Result::kOk, false, at};
@@ -2428,9 +2424,7 @@ class BatchApplier {
     }
     if (p.merchant.IsZero() || p.payer.IsZero()) return fail(Result::kIdMustNotBeZero);
     if (!ValidPosId(p.payment_id)) return fail(Result::kPosIdInvalid);
-    if (p.terminal.size() > kTerminalIdLengthMax || (!p.terminal.empty() && !ValidPosId(p.terminal))) {
-      return fail(Result::kTerminalIdInvalid);
-    }
+    if (!p.terminal.empty() && !ValidTerminalId(p.terminal)) return fail(Result::kTerminalIdInvalid);
     // A registered dynamic code fixes the amount and terminal; only a wallet pays it (pos.h).
     std::optional<MpmOrderRecord> order = LoadMpmOrder(p.merchant, p.payment_id);
     const Account* payer = working_.FindAccount(p.payer);
@@ -2521,6 +2515,7 @@ class BatchApplier {
       return Outcome{existing->result, true, existing->timestamp};
     }
     std::optional<PaymentRecord> payment = LoadPayment(r.merchant, r.payment_id);
+    AccountId paid_to;  // The account the payment went to, once the refund is allowed.
     if (!payment || payment->state == PaymentState::kRefused) {
       outcome.result = Result::kPaymentNotFound;
     } else if (payment->state == PaymentState::kCancelled) {
@@ -2530,16 +2525,17 @@ class BatchApplier {
     } else if (r.amount > payment->request.amount - payment->refunded) {
       outcome.result = Result::kRefundExceedsPayment;
     } else {
-      outcome = MoveDerived('R', r.merchant, r.refund_id, PaidTo(r.merchant, r.payment_id), payment->request.payer,
-                            r.amount, kCodePosRefund, at);
+      paid_to = PaidTo(r.merchant, r.payment_id);
+      outcome = MoveDerived('R', r.merchant, r.refund_id, paid_to, payment->request.payer, r.amount, kCodePosRefund,
+                            at);
     }
     RefundRecord record{r, at, outcome.result};
     working_.Put(keys::Refund(r.merchant, r.refund_id), EncodeRefundRecord(record));
     if (outcome.result == Result::kOk) {
       payment->refunded += r.amount;
       working_.Put(keys::Payment(r.merchant, r.payment_id), EncodePaymentRecord(*payment));
-      AddToDay(PaidTo(r.merchant, r.payment_id), OpenDayFrom(r.merchant, BusinessDayIndex(at)), payment->asset,
-               payment->request.terminal, DayTotals{0, 0, 0, 0, r.amount});
+      AddToDay(paid_to, OpenDayFrom(r.merchant, BusinessDayIndex(at)), payment->asset, payment->request.terminal,
+               DayTotals{0, 0, 0, 0, r.amount});
       ClawBack(r.merchant, r.payment_id, payment->refunded, r.refund_id);
     }
     return outcome;

@@ -804,7 +804,7 @@ class Town {
   bool PosCall(const merchant::Terminal& terminal, const char* method, const google::protobuf::Message& body,
                v1::PosReply* reply, v1::Result expected = v1::OK) {
     grpc::Status status = stub_->Call([&](LedgerConnection& c) {
-      auto pos = v1::Pos::NewStub(grpc::CreateChannel(c.address(), grpc::InsecureChannelCredentials()));
+      v1::Pos::Stub* pos = &c.pos();
       const v1::SignedRequest request = merchant::SignRequest(terminal, method, body, NowMs());
       auto context = ContextWithDeadline(std::chrono::seconds(10));
       const std::string m = method;
@@ -911,9 +911,8 @@ class Town {
     pay.set_payload(reply.mpm_payload());
     v1::WalletReply paid;
     status = stub_->Call([&](LedgerConnection& c) {
-      auto wallets = v1::Wallet::NewStub(grpc::CreateChannel(c.address(), grpc::InsecureChannelCredentials()));
       const auto request = wallet::SignWalletRequest(residents[2], Account(kResidentCoin, 2), "PayMpm", pay, NowMs(), 2002);
-      return wallets->PayMpm(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &paid);
+      return c.wallet().PayMpm(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &paid);
     });
     if (!status.ok() || paid.result() != v1::OK) {
       fprintf(stderr, "demo: pay the shop's code: %s\n", status.error_message().c_str());
