@@ -225,23 +225,28 @@ RaftNode::~RaftNode() {
 
 // ---- Client threads ----
 
-absl::StatusOr<SubmitResult> RaftNode::Submit(std::vector<Command> commands) {
+void RaftNode::SubmitAsync(std::vector<Command> commands, SubmitDone done) {
   if (commands.empty() || commands.size() > static_cast<size_t>(kBatchItemsMax)) {
-    return absl::InvalidArgumentError(absl::StrCat("request: 1 to ", kBatchItemsMax, " items"));
+    done(absl::InvalidArgumentError(absl::StrCat("request: 1 to ", kBatchItemsMax, " items")));
+    return;
   }
   auto request = std::make_unique<Request>();
   request->commands = std::move(commands);
-  std::future<absl::StatusOr<SubmitResult>> reply = request->reply.get_future();
+  request->done = std::move(done);
+  absl::Status refused;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return absl::UnavailableError("node is stopping");
-    if (queue_.size() >= kQueuedRequestsMax) {
-      return absl::UnavailableError(absl::StrCat("node busy: ", kQueuedRequestsMax, " requests queued; retry"));
+    if (stopping_) {
+      refused = absl::UnavailableError("node is stopping");
+    } else if (queue_.size() >= kQueuedRequestsMax) {
+      refused = absl::UnavailableError(absl::StrCat("node busy: ", kQueuedRequestsMax, " requests queued; retry"));
+    } else {
+      queue_.push_back(std::move(request));
+      uv_async_send(&wake_);  // Under the lock: the loop cannot have closed the handle yet.
+      return;
     }
-    queue_.push_back(std::move(request));
-    uv_async_send(&wake_);  // Under the lock: the loop cannot have closed the handle yet.
   }
-  return reply.get();
+  request->done(std::move(refused));
 }
 
 absl::Status RaftNode::ReadBarrier() {
@@ -383,7 +388,7 @@ void RaftNode::OnWake(uv_async_t* handle) {
 void RaftNode::OnTimer(uv_timer_t* handle) { static_cast<RaftNode*>(handle->data)->RefreshStatus(); }
 
 void RaftNode::FailBacklog(const absl::Status& status) {
-  for (auto& request : backlog_) request->reply.set_value(status);
+  for (auto& request : backlog_) request->done(status);
   backlog_.clear();
   for (auto& read : reads_waiting_) read->done.set_value(status);
   reads_waiting_.clear();
@@ -403,7 +408,7 @@ void RaftNode::Propose() {
   while (!backlog_.empty() && proposals_.size() < static_cast<size_t>(kProposalsInFlightMax)) {
     if (raft_state(&raft_) != RAFT_LEADER) {
       const absl::Status status = NotLeaderHere();
-      for (auto& request : backlog_) request->reply.set_value(status);
+      for (auto& request : backlog_) request->done(status);
       backlog_.clear();
       return;
     }
@@ -439,7 +444,7 @@ void RaftNode::Propose() {
           rv == RAFT_NOTLEADER
               ? NotLeaderHere()
               : absl::UnavailableError(absl::StrCat("raft_apply: ", raft_strerror(rv), ": ", raft_errmsg(&raft_)));
-      for (auto& request : proposal->requests) request->reply.set_value(status);
+      for (auto& request : proposal->requests) request->done(status);
       continue;
     }
     proposals_[proposal->number] = std::move(proposal);
@@ -495,12 +500,12 @@ void RaftNode::Answer(Proposal& proposal, int status) {
     const absl::Status unknown = absl::UnavailableError(
         absl::StrCat("outcome unknown: ", status != 0 ? raft_strerror(status) : "entry not applied here",
                      " while the request was in flight; retry with the same ids"));
-    for (auto& request : proposal.requests) request->reply.set_value(unknown);
+    for (auto& request : proposal.requests) request->done(unknown);
     return;
   }
   Replica::Applied& applied = *proposal.result;
   if (!applied.status.ok()) {
-    for (auto& request : proposal.requests) request->reply.set_value(applied.status);
+    for (auto& request : proposal.requests) request->done(applied.status);
     return;
   }
   size_t commands = 0;
@@ -520,7 +525,7 @@ void RaftNode::Answer(Proposal& proposal, int status) {
       for (size_t i = 0; i < size; ++i) observer_.on_outcome(result.outcomes[i], request->commands[i]);
     }
     offset += size;
-    request->reply.set_value(std::move(result));
+    request->done(std::move(result));
   }
 }
 

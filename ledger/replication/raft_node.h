@@ -101,7 +101,7 @@ class RaftNode final : public Committer {
                                                         NodeObserver observer = {});
   ~RaftNode() override;  // Stops Raft; requests still queued are answered UNAVAILABLE.
 
-  absl::StatusOr<SubmitResult> Submit(std::vector<Command> commands) override;
+  void SubmitAsync(std::vector<Command> commands, SubmitDone done) override;
   absl::Status ReadBarrier() override;
   const KvReader& state() const override { return *store_; }
   uint64_t committed_index() const override;
@@ -123,7 +123,7 @@ class RaftNode final : public Committer {
  private:
   struct Request {
     std::vector<Command> commands;
-    std::promise<absl::StatusOr<SubmitResult>> reply;
+    SubmitDone done;
   };
   struct Proposal {
     RaftNode* node = nullptr;

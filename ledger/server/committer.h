@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <future>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -23,11 +25,24 @@ class Committer {
  public:
   virtual ~Committer() = default;
 
-  // Applies one request (1..kBatchItemsMax commands, validated in shape by the caller) and returns after
-  // it is durable (on a quorum, when replicated). Thread-safe. UNAVAILABLE when it may be retried with
-  // the same ids: storage failed, stopping, not the leader (the message then carries "leader=HOST:PORT"
-  // when the leader is known), or leadership was lost while the request was in flight (outcome unknown).
-  virtual absl::StatusOr<SubmitResult> Submit(std::vector<Command> commands) = 0;
+  // Called once with the outcome of SubmitAsync, on the committer's own thread (or on the caller's, for
+  // a request refused at once): it must not block.
+  using SubmitDone = std::function<void(absl::StatusOr<SubmitResult>)>;
+
+  // Applies one request (1..kBatchItemsMax commands, validated in shape by the caller) and calls `done`
+  // after it is durable (on a quorum, when replicated). Thread-safe. UNAVAILABLE when it may be retried
+  // with the same ids: storage failed, stopping, not the leader (the message then carries
+  // "leader=HOST:PORT" when the leader is known), or leadership was lost while the request was in
+  // flight (outcome unknown).
+  virtual void SubmitAsync(std::vector<Command> commands, SubmitDone done) = 0;
+
+  // SubmitAsync, waiting for the outcome.
+  absl::StatusOr<SubmitResult> Submit(std::vector<Command> commands) {
+    auto reply = std::make_shared<std::promise<absl::StatusOr<SubmitResult>>>();
+    std::future<absl::StatusOr<SubmitResult>> outcome = reply->get_future();
+    SubmitAsync(std::move(commands), [reply](absl::StatusOr<SubmitResult> result) { reply->set_value(std::move(result)); });
+    return outcome.get();
+  }
 
   // Called before every read. OK when state() includes every write acknowledged before the call (or the
   // node serves possibly stale reads by choice); UNAVAILABLE with the leader as for Submit otherwise.

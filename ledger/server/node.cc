@@ -48,21 +48,25 @@ Node::~Node() {
   writer_.join();
 }
 
-absl::StatusOr<SubmitResult> Node::Submit(std::vector<Command> commands) {
+void Node::SubmitAsync(std::vector<Command> commands, SubmitDone done) {
   if (commands.empty() || commands.size() > static_cast<size_t>(kBatchItemsMax)) {
-    return absl::InvalidArgumentError("request: 1 to 8190 items");
+    done(absl::InvalidArgumentError("request: 1 to 8190 items"));
+    return;
   }
   auto request = std::make_unique<Request>();
   request->commands = std::move(commands);
-  std::future<absl::StatusOr<SubmitResult>> reply = request->reply.get_future();
+  request->done = std::move(done);
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return absl::UnavailableError("node is stopping");
-    if (!failed_.ok()) return failed_;
+    std::unique_lock<std::mutex> lock(mutex_);
+    absl::Status refused = stopping_ ? absl::UnavailableError("node is stopping") : failed_;
+    if (!refused.ok()) {
+      lock.unlock();
+      request->done(std::move(refused));
+      return;
+    }
     queue_.push_back(std::move(request));
   }
   queue_changed_.notify_one();
-  return reply.get();
 }
 
 uint64_t Node::committed_index() const {
@@ -77,7 +81,7 @@ uint64_t Node::WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeo
 }
 
 void Node::FailAll(std::vector<std::unique_ptr<Request>>& requests, const absl::Status& status) {
-  for (auto& request : requests) request->reply.set_value(status);
+  for (auto& request : requests) request->done(status);
   requests.clear();
 }
 
@@ -199,7 +203,7 @@ void Node::Store(Applied applied) {
       for (size_t i = 0; i < size; ++i) observer_.on_outcome(result.outcomes[i], batch.commands[offset + i]);
     }
     offset += size;
-    request->reply.set_value(std::move(result));
+    request->done(std::move(result));
   }
 }
 

@@ -64,7 +64,7 @@ class Node final : public Committer {
 
   // Applies one request (1..kBatchItemsMax commands, validated in shape by the caller) and returns
   // after it is durable. Thread-safe. Errors: UNAVAILABLE if storage failed or the node is stopping.
-  absl::StatusOr<SubmitResult> Submit(std::vector<Command> commands) override;
+  void SubmitAsync(std::vector<Command> commands, SubmitDone done) override;
 
   const KvReader& state() const override { return *store_; }
   // The newest committed journal index.
@@ -75,7 +75,7 @@ class Node final : public Committer {
  private:
   struct Request {
     std::vector<Command> commands;
-    std::promise<absl::StatusOr<SubmitResult>> reply;
+    SubmitDone done;
   };
   // A batch applied but not yet stored.
   struct Applied {

@@ -332,10 +332,24 @@ grpc::Status LedgerService::ListCashOuts(grpc::ServerContext* context, const v1:
   return Done("ListCashOuts", absl::OkStatus());
 }
 
-grpc::Status LedgerService::CreateTransfers(grpc::ServerContext* context, const v1::CreateTransfersRequest* request,
-                                            v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("CreateTransfers", allowed);
-  return Create("CreateTransfers", TransfersFromProto(*request), reply);
+grpc::ServerUnaryReactor* LedgerService::CreateTransfers(grpc::CallbackServerContext* context,
+                                                         const v1::CreateTransfersRequest* request,
+                                                         v1::CreateReply* reply) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status allowed = Authorize(*context);
+  absl::StatusOr<std::vector<Command>> commands =
+      allowed.ok() ? TransfersFromProto(*request) : absl::StatusOr<std::vector<Command>>(allowed);
+  if (!commands.ok()) {
+    reactor->Finish(Done("CreateTransfers", commands.status()));
+    return reactor;
+  }
+  // The reply is filled on the committer's thread when the batch is durable; the reactor owns `reply`
+  // until Finish.
+  node_->SubmitAsync(std::move(*commands), [this, reactor, reply](absl::StatusOr<SubmitResult> result) {
+    if (result.ok()) OutcomesToProto(result->outcomes, result->journal_index, reply);
+    reactor->Finish(Done("CreateTransfers", result.status()));
+  });
+  return reactor;
 }
 
 grpc::Status LedgerService::LookupAssets(grpc::ServerContext* context, const v1::LookupAssetsRequest* request,

@@ -26,13 +26,22 @@ namespace {
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
-// Tables (key prefixes) kept in the "log" column family, ascending.
-constexpr char kLogFamily[] = "log";
-constexpr char kLogTables[] = {keys::kJournal, keys::kRecentHistory};
-static_assert(keys::kJournal < keys::kRecentHistory);
-bool IsLogTable(char table) {
-  return std::find(std::begin(kLogTables), std::end(kLogTables), table) != std::end(kLogTables);
-}
+// Column families and the tables (key prefixes, keys.h) each holds; every table not listed is in
+// "default". Tables that grow without bound under ever-increasing keys, or that are rewritten wholesale,
+// live apart from the small, hot account state so that compaction does not rewrite them with every
+// change to accounts (see rocks_store.h and ledger/FORMAT.md).
+struct Family {
+  const char* name;
+  const char* tables;
+};
+constexpr Family kFamilies[] = {
+    {"default", ""},  // RocksDB's kDefaultColumnFamilyName.
+    {"log", "J"},
+    {"recent", "h"},
+    {"segments", "H"},
+    {"transfers", "T"},
+};
+static_assert(sizeof(kFamilies) / sizeof(kFamilies[0]) == RocksStore::kFamilyCount);
 
 }  // namespace
 
@@ -66,25 +75,91 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
     }
     db_options = tuned;
   }
-  // A data directory from before the journal had its own column family cannot be read by this layout.
-  std::vector<std::string> existing;
-  if (rocksdb::DB::ListColumnFamilies(db_options, path, &existing).ok() &&
-      std::find(existing.begin(), existing.end(), kLogFamily) == existing.end()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the RocksDB at ", path, " was written by an older ledgerd storage layout (no \"", kLogFamily,
-        "\" column family; see ledger/FORMAT.md): start from an empty --data_dir"));
-  }
   db_options.create_missing_column_families = true;
-  const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(db_options)},
-      {kLogFamily, rocksdb::ColumnFamilyOptions(db_options)}};
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const Family& family : kFamilies) {
+    descriptors.emplace_back(family.name, rocksdb::ColumnFamilyOptions(db_options));
+  }
+  // The default family holds the hot account records: a few thousand keys rewritten every batch. A small
+  // memtable keeps its skiplist shallow and each flush dedupes the versions.
+  descriptors[0].options.write_buffer_size = std::min(db_options.write_buffer_size, options.hot_write_buffer_bytes);
+  // Families from an older layout are opened too, so that their keys can be moved (below).
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(db_options, path, &existing).ok()) {
+    for (const std::string& name : existing) {
+      if (std::none_of(descriptors.begin(), descriptors.end(), [&](const auto& d) { return d.name == name; })) {
+        descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(db_options));
+      }
+    }
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   rocksdb::DB* db = nullptr;
   status = rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &families, &db);
   if (!status.ok()) {
     return absl::UnavailableError(absl::StrCat("open RocksDB at ", path, ": ", status.ToString()));
   }
-  return std::unique_ptr<RocksStore>(new RocksStore(db, std::move(families)));
+  std::unique_ptr<RocksStore> store(new RocksStore(db, std::move(families)));
+  if (absl::Status moved = store->MoveStrayKeys(); !moved.ok()) return moved;
+  return store;
+}
+
+RocksStore::RocksStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> families)
+    : db_(db), families_(std::move(families)) {
+  family_of_.fill(0);
+  for (size_t f = 1; f < kFamilyCount; ++f) {
+    for (const char* table = kFamilies[f].tables; *table; ++table) family_of_[static_cast<uint8_t>(*table)] = f;
+  }
+  for (int b = 1; b < 256; ++b) {
+    if (family_of_[b] != family_of_[b - 1]) cuts_.emplace_back(1, static_cast<char>(b));
+  }
+}
+
+absl::Status RocksStore::MoveStrayKeys() {
+  // Each key belongs to the family its table maps to. A key elsewhere (written by an older layout, or
+  // a move cut short by a crash) is moved: put in its family and deleted from the stray one in the same
+  // synced batch, so every key is in exactly one family at every moment and a later open finishes the
+  // move. Cost when nothing is stray: a few seeks per family.
+  constexpr size_t kChunkBytes = 16u << 20;
+  for (size_t f = 0; f < families_.size(); ++f) {
+    rocksdb::ColumnFamilyHandle* from = families_[f];
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), from));
+    rocksdb::WriteBatch batch;
+    uint64_t moved = 0;
+    auto flush = [&]() -> absl::Status {
+      if (batch.Count() == 0) return absl::OkStatus();
+      rocksdb::WriteOptions write_options;
+      write_options.sync = true;
+      rocksdb::Status status = db_->Write(write_options, &batch);
+      if (!status.ok()) return absl::UnavailableError(absl::StrCat("RocksDB move of stray keys: ", status.ToString()));
+      batch.Clear();
+      return absl::OkStatus();
+    };
+    for (it->SeekToFirst(); it->Valid();) {
+      const rocksdb::Slice key = it->key();
+      rocksdb::ColumnFamilyHandle* home = FamilyOf(std::string_view(key.data(), key.size()));
+      if (home == from) {
+        const uint8_t table = static_cast<uint8_t>(key[0]);
+        if (table == 0xff) break;
+        it->Seek(std::string(1, static_cast<char>(table + 1)));
+        continue;
+      }
+      rocksdb::Status status = batch.Put(home, key, it->value());
+      if (status.ok()) status = batch.Delete(from, key);
+      if (!status.ok()) return absl::InternalError(absl::StrCat("write batch: ", status.ToString()));
+      ++moved;
+      if (batch.GetDataSize() >= kChunkBytes) {
+        if (absl::Status flushed = flush(); !flushed.ok()) return flushed;
+      }
+      it->Next();
+    }
+    if (!it->status().ok()) FatalRead(it->status());
+    if (absl::Status flushed = flush(); !flushed.ok()) return flushed;
+    if (moved > 0) {
+      fprintf(stderr, "ledger storage: moved %llu keys out of column family \"%s\" (older layout)\n",
+              static_cast<unsigned long long>(moved), from->GetName().c_str());
+    }
+  }
+  return absl::OkStatus();
 }
 
 RocksStore::~RocksStore() {
@@ -94,7 +169,7 @@ RocksStore::~RocksStore() {
 }
 
 rocksdb::ColumnFamilyHandle* RocksStore::FamilyOf(std::string_view key) const {
-  return !key.empty() && IsLogTable(key[0]) ? families_[1] : families_[0];
+  return families_[key.empty() ? 0 : family_of_[static_cast<uint8_t>(key[0])]];
 }
 
 bool RocksStore::Get(std::string_view key, std::string* value) const {
@@ -107,15 +182,10 @@ bool RocksStore::Get(std::string_view key, std::string* value) const {
 void RocksStore::Scan(std::string_view from, std::string_view to, bool reverse,
                       const ScanVisitor& visit) const {
   if (from >= to) return;
-  // Split [from, to) at the log tables' bounds; each piece lives in one column family.
-  std::vector<std::string> cuts;
-  for (char table : kLogTables) {
-    cuts.emplace_back(1, table);
-    cuts.emplace_back(1, static_cast<char>(table + 1));
-  }
+  // Split [from, to) where the column family changes; each piece lives in one family.
   std::vector<std::pair<std::string, std::string>> pieces;
   std::string begin(from);
-  for (const std::string& cut : cuts) {
+  for (const std::string& cut : cuts_) {
     if (cut <= begin) continue;
     if (cut >= to) break;
     pieces.emplace_back(begin, cut);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include <rocksdb/db.h>
 
@@ -84,12 +85,13 @@ TEST(RocksStoreTest, ReverseScanAndBounds) {
   EXPECT_EQ(seen, "abd");
 }
 
-TEST(RocksStoreTest, ScansCrossTheLogColumnFamilySeamlessly) {
-  // J (journal) and h (recent history) live in their own column family; a scan across them must look
-  // like one ordered key space, both ways, and stop where the visitor says.
+TEST(RocksStoreTest, ScansCrossColumnFamiliesSeamlessly) {
+  // J (journal), h (recent history), H (history segments) and T (transfers) live in column families of
+  // their own; a scan across them must look like one ordered key space, both ways, and stop where the
+  // visitor says.
   absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(TempDir("rocks_family_test"));
   ASSERT_TRUE(store.ok()) << store.status();
-  const std::string keys[] = {"A1", "I9", "J1", "J2", "K0", "g5", "h1", "h2", "i0", "z"};
+  const std::string keys[] = {"A1", "H1", "I9", "J1", "J2", "K0", "S1", "T1", "T2", "U0", "g5", "h1", "h2", "i0", "z"};
   WriteSet writes;
   for (const std::string& key : keys) writes.entries.emplace_back(key, "v" + key);
   ASSERT_TRUE((*store)->Write(writes, false).ok());
@@ -103,30 +105,84 @@ TEST(RocksStoreTest, ScansCrossTheLogColumnFamilySeamlessly) {
     });
     return seen;
   };
-  EXPECT_EQ(scan("", "\xff", false, 100), "A1 I9 J1 J2 K0 g5 h1 h2 i0 z ");
-  EXPECT_EQ(scan("", "\xff", true, 100), "z i0 h2 h1 g5 K0 J2 J1 I9 A1 ");
-  EXPECT_EQ(scan("J2", "h2", false, 100), "J2 K0 g5 h1 ");
+  EXPECT_EQ(scan("", "\xff", false, 100), "A1 H1 I9 J1 J2 K0 S1 T1 T2 U0 g5 h1 h2 i0 z ");
+  EXPECT_EQ(scan("", "\xff", true, 100), "z i0 h2 h1 g5 U0 T2 T1 S1 K0 J2 J1 I9 H1 A1 ");
+  EXPECT_EQ(scan("J2", "h2", false, 100), "J2 K0 S1 T1 T2 U0 g5 h1 ");
   EXPECT_EQ(scan("I", "K", true, 2), "J2 J1 ");
   EXPECT_EQ(scan("h", "i", false, 100), "h1 h2 ");
+  EXPECT_EQ(scan("T", "U", true, 100), "T2 T1 ");
+  EXPECT_EQ(scan("G", "T2", false, 100), "H1 I9 J1 J2 K0 S1 T1 ");
   std::string value;
   EXPECT_TRUE((*store)->Get("J1", &value));
   EXPECT_EQ(value, "vJ1");
+  EXPECT_TRUE((*store)->Get("T2", &value));
+  EXPECT_EQ(value, "vT2");
   EXPECT_FALSE((*store)->Get("J3", &value));
+  EXPECT_FALSE((*store)->Get("T3", &value));
 }
 
-TEST(RocksStoreTest, RefusesADirectoryFromTheOlderLayout) {
+// Every key of a raw column family, "key=value " in order.
+std::string FamilyContents(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
+  std::string out;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), family));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) out += it->key().ToString() + "=" + it->value().ToString() + " ";
+  return out;
+}
+
+TEST(RocksStoreTest, MovesKeysWrittenByOlderLayoutsToTheirFamilies) {
+  // Layout 1 kept everything in "default"; layout 2 added "log" for J and h. Opening either moves every
+  // key to its table's family, keeps every value, and leaves nothing behind.
   const std::string dir = TempDir("rocks_old_layout_test");
   {
     rocksdb::Options options;
     options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {{rocksdb::kDefaultColumnFamilyName, options},
+                                                                {"log", options}};
+    std::vector<rocksdb::ColumnFamilyHandle*> families;
     rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, dir, &db).ok());
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir, descriptors, &families, &db).ok());
+    for (const char* key : {"A1", "H1", "H2", "M", "T1", "T2", "Z9", "h0"}) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), families[0], key, std::string("v") + key).ok());
+    }
+    for (const char* key : {"J1", "J2", "h1"}) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), families[1], key, std::string("v") + key).ok());
+    }
+    for (auto* family : families) db->DestroyColumnFamilyHandle(family);
     delete db;
   }
-  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(store.status().message().find("older ledgerd storage layout"), std::string::npos) << store.status();
+  const std::string all = "A1 H1 H2 J1 J2 M T1 T2 Z9 h0 h1 ";
+  for (int open = 0; open < 2; ++open) {  // The second open finds nothing to move.
+    absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
+    ASSERT_TRUE(store.ok()) << store.status();
+    std::string seen;
+    (*store)->Scan("", "\xff", false, [&](std::string_view key, std::string_view value) {
+      EXPECT_EQ(value, "v" + std::string(key));
+      seen += std::string(key) + " ";
+      return true;
+    });
+    EXPECT_EQ(seen, all);
+    std::string value;
+    EXPECT_TRUE((*store)->Get("T2", &value));
+    EXPECT_TRUE((*store)->Get("h0", &value));
+  }
+  rocksdb::Options options;
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(options, dir, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) descriptors.emplace_back(name, options);
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &families, &db).ok());
+  std::map<std::string, std::string> contents;
+  for (auto* family : families) contents[family->GetName()] = FamilyContents(db, family);
+  EXPECT_EQ(contents["default"], "A1=vA1 M=vM Z9=vZ9 ");
+  EXPECT_EQ(contents["log"], "J1=vJ1 J2=vJ2 ");
+  EXPECT_EQ(contents["recent"], "h0=vh0 h1=vh1 ");
+  EXPECT_EQ(contents["segments"], "H1=vH1 H2=vH2 ");
+  EXPECT_EQ(contents["transfers"], "T1=vT1 T2=vT2 ");
+  for (auto* family : families) db->DestroyColumnFamilyHandle(family);
+  delete db;
 }
 
 }  // namespace
