@@ -565,26 +565,55 @@ std::optional<Command> DecodeCommand(Decoder* d) {
   return std::nullopt;
 }
 
-void EncodeOutcome(const Outcome& outcome, Encoder* e) {
+// The movement of a transfer that moved exactly what its command says (nearly all of them): the asset
+// alone (marker 2) instead of asset, debit, credit and amount (marker 1): 40 bytes less per transfer in
+// every journal entry.
+const Transfer* MovedAsCommanded(const Outcome& outcome, const Command& command) {
+  const Transfer* transfer = std::get_if<Transfer>(&command);
+  if (transfer == nullptr || transfer->debit_account_id != outcome.debit_account_id ||
+      transfer->credit_account_id != outcome.credit_account_id || transfer->amount != outcome.amount) {
+    return nullptr;
+  }
+  return transfer;
+}
+
+void EncodeOutcome(const Outcome& outcome, const Command& command, Encoder* e) {
   e->U8(static_cast<uint8_t>(outcome.result));
   e->U8(outcome.duplicate ? 1 : 0);
   e->U64(outcome.timestamp);
-  const bool moved = outcome.asset != 0;
-  e->U8(moved ? 1 : 0);
-  if (!moved) return;
+  if (outcome.asset == 0) {
+    e->U8(0);
+    return;
+  }
+  if (MovedAsCommanded(outcome, command) != nullptr) {
+    e->U8(2);
+    e->U32(outcome.asset);
+    return;
+  }
+  e->U8(1);
   e->U32(outcome.asset);
   e->Id(outcome.debit_account_id);
   e->Id(outcome.credit_account_id);
   e->I64(outcome.amount);
 }
 
-Outcome DecodeOutcome(Decoder* d) {
+std::optional<Outcome> DecodeOutcome(const Command& command, Decoder* d) {
   Outcome outcome;
   outcome.result = static_cast<Result>(d->U8());
   outcome.duplicate = d->U8() != 0;
   outcome.timestamp = d->U64();
-  if (d->U8() == 0) return outcome;
+  const uint8_t moved = d->U8();
+  if (moved == 0) return outcome;
   outcome.asset = d->U32();
+  if (moved == 2) {
+    const Transfer* transfer = std::get_if<Transfer>(&command);
+    if (transfer == nullptr) return std::nullopt;
+    outcome.debit_account_id = transfer->debit_account_id;
+    outcome.credit_account_id = transfer->credit_account_id;
+    outcome.amount = transfer->amount;
+    return outcome;
+  }
+  if (moved != 1) return std::nullopt;
   outcome.debit_account_id = d->Id();
   outcome.credit_account_id = d->Id();
   outcome.amount = d->I64();
@@ -649,7 +678,7 @@ std::string EncodeJournalEntry(const JournalEntry& entry) {
   e.U32(static_cast<uint32_t>(entry.commands.size()));
   for (size_t i = 0; i < entry.commands.size(); ++i) {
     EncodeCommand(entry.commands[i], &e, /*journal=*/true);
-    EncodeOutcome(entry.outcomes[i], &e);
+    EncodeOutcome(entry.outcomes[i], entry.commands[i], &e);
   }
   out += Blake2b256(out);
   return out;
@@ -687,8 +716,10 @@ std::optional<JournalEntry> DecodeJournalEntry(std::string_view bytes) {
   for (uint32_t i = 0; i < command_count; ++i) {
     std::optional<Command> command = DecodeCommand(&d);
     if (!command || !d.ok()) return std::nullopt;
+    std::optional<Outcome> outcome = DecodeOutcome(*command, &d);
+    if (!outcome) return std::nullopt;
     entry.commands.push_back(std::move(*command));
-    entry.outcomes.push_back(DecodeOutcome(&d));
+    entry.outcomes.push_back(*outcome);
   }
   if (!d.done()) return std::nullopt;
   return entry;

@@ -53,6 +53,52 @@ TEST_F(JournalTest, EntriesRoundTripAndChain) {
   EXPECT_TRUE(VerifyJournal(ledger_.state()).ok);
 }
 
+TEST(JournalEncodingTest, MovementsAsCommandedAreStoredCompactlyAndReadBack) {
+  // A transfer that moved exactly its own debit, credit and amount stores only the asset (marker 2);
+  // any other movement (a post moves the pending's accounts; a partial amount) is stored whole (marker
+  // 1, as every entry before marker 2 existed); no movement stores nothing.
+  auto outcome = [](AssetId asset, uint64_t debit, uint64_t credit, int64_t amount) {
+    Outcome o;
+    o.timestamp = 77;
+    o.asset = asset;
+    o.debit_account_id = AccountId{0, debit};
+    o.credit_account_id = AccountId{0, credit};
+    o.amount = amount;
+    return o;
+  };
+  auto entry_with = [&](const Outcome& moved) {
+    JournalEntry entry;
+    entry.index = 3;
+    entry.previous_hash = std::string(32, 'p');
+    entry.commands = {MakeTransfer(100, 1, 2, 10), testing::MakePost(101, 99, 5), MakeTransfer(102, 1, 2, 10)};
+    Outcome refused;
+    refused.result = Result::kExceedsBalance;
+    entry.outcomes = {moved, outcome(1, 7, 8, 5), refused};
+    entry.request_sizes = {3};
+    return entry;
+  };
+  const JournalEntry compact = entry_with(outcome(1, 1, 2, 10));
+  const JournalEntry whole = entry_with(outcome(1, 1, 2, 9));  // Moved less than commanded.
+  const std::string compact_bytes = EncodeJournalEntry(compact);
+  const std::string whole_bytes = EncodeJournalEntry(whole);
+  EXPECT_EQ(whole_bytes.size() - compact_bytes.size(), 40u);
+  for (const JournalEntry* entry : {&compact, &whole}) {
+    std::optional<JournalEntry> decoded = DecodeJournalEntry(EncodeJournalEntry(*entry));
+    ASSERT_TRUE(decoded);
+    ASSERT_EQ(decoded->outcomes.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+      const Outcome& want = entry->outcomes[i];
+      const Outcome& got = decoded->outcomes[i];
+      EXPECT_EQ(got.result, want.result) << i;
+      EXPECT_EQ(got.timestamp, want.timestamp) << i;
+      EXPECT_EQ(got.asset, want.asset) << i;
+      EXPECT_EQ(got.debit_account_id, want.debit_account_id) << i;
+      EXPECT_EQ(got.credit_account_id, want.credit_account_id) << i;
+      EXPECT_EQ(got.amount, want.amount) << i;
+    }
+  }
+}
+
 TEST_F(JournalTest, FlippedByteIsFoundAtItsEntry) {
   std::string bytes = Stored(4);
   bytes[bytes.size() / 2] ^= 0x01;

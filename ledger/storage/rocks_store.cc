@@ -83,9 +83,17 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   // The default family holds the hot account records: a few thousand keys rewritten every batch. A small
   // memtable keeps its skiplist shallow and each flush dedupes the versions.
   descriptors[0].options.write_buffer_size = std::min(db_options.write_buffer_size, options.hot_write_buffer_bytes);
-  // Families from an older layout are opened too, so that their keys can be moved (below).
+  // A data directory from before the journal had its own column family also has older history
+  // records: it cannot be read by this version.
   std::vector<std::string> existing;
-  if (rocksdb::DB::ListColumnFamilies(db_options, path, &existing).ok()) {
+  if (rocksdb::DB::ListColumnFamilies(db_options, path, &existing).ok() &&
+      std::find(existing.begin(), existing.end(), kFamilies[1].name) == existing.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the RocksDB at ", path, " was written by an older ledgerd storage layout (no \"", kFamilies[1].name,
+        "\" column family; see ledger/FORMAT.md): start from an empty --data_dir"));
+  }
+  // Families of the layout before this one are opened too, so that their keys can be moved (below).
+  if (!existing.empty()) {
     for (const std::string& name : existing) {
       if (std::none_of(descriptors.begin(), descriptors.end(), [&](const auto& d) { return d.name == name; })) {
         descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(db_options));

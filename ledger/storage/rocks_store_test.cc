@@ -129,8 +129,8 @@ std::string FamilyContents(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family)
   return out;
 }
 
-TEST(RocksStoreTest, MovesKeysWrittenByOlderLayoutsToTheirFamilies) {
-  // Layout 1 kept everything in "default"; layout 2 added "log" for J and h. Opening either moves every
+TEST(RocksStoreTest, MovesKeysOfThePreviousLayoutToTheirFamilies) {
+  // The previous layout kept J and h in "log" and everything else in "default". Opening it moves every
   // key to its table's family, keeps every value, and leaves nothing behind.
   const std::string dir = TempDir("rocks_old_layout_test");
   {
@@ -142,7 +142,7 @@ TEST(RocksStoreTest, MovesKeysWrittenByOlderLayoutsToTheirFamilies) {
     std::vector<rocksdb::ColumnFamilyHandle*> families;
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(options, dir, descriptors, &families, &db).ok());
-    for (const char* key : {"A1", "H1", "H2", "M", "T1", "T2", "Z9", "h0"}) {
+    for (const char* key : {"A1", "H1", "H2", "M", "T1", "T2", "Z9", "h0"}) {  // h0: a move cut short.
       ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), families[0], key, std::string("v") + key).ok());
     }
     for (const char* key : {"J1", "J2", "h1"}) {
@@ -183,6 +183,21 @@ TEST(RocksStoreTest, MovesKeysWrittenByOlderLayoutsToTheirFamilies) {
   EXPECT_EQ(contents["transfers"], "T1=vT1 T2=vT2 ");
   for (auto* family : families) db->DestroyColumnFamilyHandle(family);
   delete db;
+}
+
+TEST(RocksStoreTest, RefusesADirectoryFromTheFirstLayout) {
+  const std::string dir = TempDir("rocks_old_layout_test");
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir, &db).ok());
+    delete db;
+  }
+  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("older ledgerd storage layout"), std::string::npos) << store.status();
 }
 
 }  // namespace
