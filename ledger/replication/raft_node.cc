@@ -151,18 +151,15 @@ absl::Status RaftNode::Init() {
   wake_.data = this;
   uv_timer_init(&loop_, &timer_);
   timer_.data = this;
-  transport_ = raft_uv_transport{};
-  transport_.version = 1;  // The transport API version this code is written against.
-  rv = raft_uv_tcp_init(&transport_, &loop_);
-  if (rv != 0) {
-    return absl::InternalError(absl::StrCat("raft_uv_tcp_init: ", raft_strerror(rv), ": ", transport_.errmsg));
-  }
   const std::string& bind = options_.raft_bind.empty() ? options_.raft_address : options_.raft_bind;
-  rv = raft_uv_tcp_set_bind_address(&transport_, bind.c_str());
-  if (rv != 0) return absl::InvalidArgumentError(absl::StrCat("--raft_bind ", bind, ": ", raft_strerror(rv)));
+  rv = transport_.Init(&loop_, bind);
+  if (rv != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Raft transport on --raft_bind ", bind, ": ", raft_strerror(rv), ": ", transport_.errmsg()));
+  }
   io_ = raft_io{};
   io_.version = 2;
-  rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), &transport_);
+  rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), transport_.transport());
   if (rv != 0) return absl::UnavailableError(absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));
   fsm_ = raft_fsm{};
   fsm_.version = 1;  // libraft frees the snapshot buffers it asked for.
@@ -207,7 +204,7 @@ absl::Status RaftNode::Init() {
 
 void RaftNode::Run() {
   uv_run(&loop_, UV_RUN_DEFAULT);
-  raft_uv_tcp_close(&transport_);
+  transport_.Release();
   uv_loop_close(&loop_);
 }
 

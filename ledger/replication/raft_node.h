@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ledger/replication/nodelay_transport.h"
 #include "ledger/replication/raft_api.h"
 #include "ledger/replication/replica.h"
 #include "ledger/server/committer.h"
@@ -200,7 +201,7 @@ class RaftNode final : public Committer {
   uv_loop_t loop_;
   uv_async_t wake_;
   uv_timer_t timer_;
-  raft_uv_transport transport_;
+  NoDelayTransport transport_;
   raft_io io_;
   raft_fsm fsm_;
   struct raft raft_;

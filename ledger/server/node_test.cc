@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 
 #include "ledger/core/keys.h"
@@ -103,6 +107,50 @@ TEST(NodeTest, RejectsEmptyAndOversizedRequests) {
   std::vector<Command> big(8191, Command{testing::MakeTransfer(1, 1, 2, 1)});
   EXPECT_EQ(node.Submit(big).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(node.committed_index(), 0u);
+}
+
+TEST(NodeTest, SubmitAsyncAnswersEachRequestOnceFromTheCommitter) {
+  // The callback form the gRPC CreateTransfers uses: many requests in flight from one thread, each
+  // answered exactly once, after it is stored, on the node's own thread; a refusal at once answers on
+  // the caller's thread before SubmitAsync returns.
+  std::unique_ptr<RocksStore> store = OpenTemp("node_async");
+  Node node(store.get(), RealClock(), {.sync = false});
+  ASSERT_TRUE(node.Submit({testing::MakeAsset(1, "COIN", 0, 900)}).ok());
+  ASSERT_TRUE(node.Submit({testing::MakeAccount(1, 1, AccountKind::kIssuer), testing::MakeAccount(2, 1, AccountKind::kWallet)}).ok());
+  constexpr int kRequests = 200;
+  std::mutex mutex;
+  std::condition_variable all_done;
+  std::vector<int> answers(kRequests, 0);
+  std::vector<uint64_t> indexes(kRequests, 0);
+  int answered = 0;
+  bool on_caller_thread = false;
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int i = 0; i < kRequests; ++i) {
+    node.SubmitAsync({testing::MakeTransfer(100 + i, 1, 2, 1)}, [&, i](absl::StatusOr<SubmitResult> result) {
+      std::lock_guard<std::mutex> lock(mutex);
+      ASSERT_TRUE(result.ok()) << result.status();
+      ASSERT_EQ(result->outcomes.size(), 1u);
+      EXPECT_EQ(result->outcomes[0].result, Result::kOk);
+      // Stored before the answer: the committed index already includes the request's entry.
+      EXPECT_GE(node.committed_index(), result->journal_index);
+      indexes[i] = result->journal_index;
+      on_caller_thread |= std::this_thread::get_id() == caller;
+      ++answers[i];
+      if (++answered == kRequests) all_done.notify_all();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(all_done.wait_for(lock, std::chrono::seconds(30), [&] { return answered == kRequests; }));
+  }
+  EXPECT_EQ(std::count(answers.begin(), answers.end(), 1), kRequests);
+  EXPECT_FALSE(on_caller_thread);
+  EXPECT_EQ(LookupAccount(node.state(), AccountId{0, 2})->balance, kRequests);
+  bool refused_here = false;
+  node.SubmitAsync({}, [&](absl::StatusOr<SubmitResult> result) {
+    refused_here = std::this_thread::get_id() == caller && result.status().code() == absl::StatusCode::kInvalidArgument;
+  });
+  EXPECT_TRUE(refused_here);
 }
 
 }  // namespace
