@@ -40,6 +40,9 @@ constexpr Family kFamilies[] = {
     {"recent", "h"},
     {"segments", "H"},
     {"transfers", "T"},
+    // What the sweeps at the start of every batch scan for (pending timeouts, lot expiries, watch-over
+    // days, task releases and ends): nearly always empty, and a scan of an almost empty family is cheap.
+    {"due", "PXqyz"},
 };
 static_assert(sizeof(kFamilies) / sizeof(kFamilies[0]) == RocksStore::kFamilyCount);
 

@@ -24,7 +24,7 @@ namespace ledger {
 
 class RocksStore final : public KvReader {
  public:
-  static constexpr size_t kFamilyCount = 5;
+  static constexpr size_t kFamilyCount = 6;
   struct Options {
     size_t block_cache_bytes = 512u << 20;
     size_t write_buffer_bytes = 32u << 20;  // Smaller memtables: shallower skiplists (measured: 83k vs 75k transfers/s at 64 MB).

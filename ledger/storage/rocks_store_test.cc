@@ -142,7 +142,7 @@ TEST(RocksStoreTest, MovesKeysOfThePreviousLayoutToTheirFamilies) {
     std::vector<rocksdb::ColumnFamilyHandle*> families;
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(options, dir, descriptors, &families, &db).ok());
-    for (const char* key : {"A1", "H1", "H2", "M", "T1", "T2", "Z9", "h0"}) {  // h0: a move cut short.
+    for (const char* key : {"A1", "H1", "H2", "M", "P5", "T1", "T2", "Z9", "h0"}) {  // h0: a move cut short.
       ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), families[0], key, std::string("v") + key).ok());
     }
     for (const char* key : {"J1", "J2", "h1"}) {
@@ -151,7 +151,7 @@ TEST(RocksStoreTest, MovesKeysOfThePreviousLayoutToTheirFamilies) {
     for (auto* family : families) db->DestroyColumnFamilyHandle(family);
     delete db;
   }
-  const std::string all = "A1 H1 H2 J1 J2 M T1 T2 Z9 h0 h1 ";
+  const std::string all = "A1 H1 H2 J1 J2 M P5 T1 T2 Z9 h0 h1 ";
   for (int open = 0; open < 2; ++open) {  // The second open finds nothing to move.
     absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
     ASSERT_TRUE(store.ok()) << store.status();
@@ -181,6 +181,7 @@ TEST(RocksStoreTest, MovesKeysOfThePreviousLayoutToTheirFamilies) {
   EXPECT_EQ(contents["recent"], "h0=vh0 h1=vh1 ");
   EXPECT_EQ(contents["segments"], "H1=vH1 H2=vH2 ");
   EXPECT_EQ(contents["transfers"], "T1=vT1 T2=vT2 ");
+  EXPECT_EQ(contents["due"], "P5=vP5 ");
   for (auto* family : families) db->DestroyColumnFamilyHandle(family);
   delete db;
 }
