@@ -124,7 +124,9 @@ void Node::ApplyLoop() {
     }
     // The stamp: wall time when it moves forward, else one past the clock, so it always increases.
     const Timestamp timestamp = std::max(clock_->NowNanos(), clock_floor_);
-    OverlayKv view(hot_, std::move(in_flight));
+    // Hot records come straight from hot_ (it already holds the in-flight batches); the rest from the
+    // in-flight write sets, then the store.
+    OverlayKv view(hot_, std::move(in_flight), [this](std::string_view key) { return hot_.Current(key); });
     absl::StatusOr<ApplyOutput> output = ApplyBatch(view, timestamp, applied.batch, &applied.counters);
     if (!output.ok()) {
       FailAll(requests, output.status());

@@ -25,8 +25,15 @@ class CachedKv final : public KvReader {
   void Scan(std::string_view from, std::string_view to, bool reverse, const ScanVisitor& visit) const override {
     store_.Scan(from, to, reverse, visit);
   }
-  // Call after `writes` is durably stored.
+  // Call with each write set in order (the node calls it as soon as a batch is applied, before it is
+  // stored: the cache then runs ahead of the store).
   void Remember(const WriteSet& writes);
+  // True when Get(key) answers from every write set remembered so far: a cached table, and the key is
+  // cached or the cache had room for every key written (so a key absent from it was never written).
+  bool Current(std::string_view key) const {
+    return Cacheable(key) &&
+           (cache_.size() < kEntriesMax || cache_.contains(absl::string_view(key.data(), key.size())));
+  }
   size_t size() const { return cache_.size(); }
 
  private:

@@ -18,6 +18,7 @@ const std::pair<std::string, std::optional<std::string>>* Find(const WriteSet& w
 }  // namespace
 
 bool OverlayKv::Get(std::string_view key, std::string* value) const {
+  if (base_is_current_ && base_is_current_(key)) return base_.Get(key, value);
   for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
     if (const auto* entry = Find(**it, key)) {
       if (!entry->second) return false;

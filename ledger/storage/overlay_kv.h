@@ -6,6 +6,7 @@
 #ifndef LEDGER_STORAGE_OVERLAY_KV_H_
 #define LEDGER_STORAGE_OVERLAY_KV_H_
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -15,8 +16,11 @@ namespace ledger {
 
 class OverlayKv final : public KvReader {
  public:
-  OverlayKv(const KvReader& base, std::vector<std::shared_ptr<const WriteSet>> pending)
-      : base_(base), pending_(std::move(pending)) {}
+  // base_is_current(key), when given, says that base already reflects the pending write sets for that
+  // key (a write-through cache of the same batches): Get then skips the pending sets.
+  OverlayKv(const KvReader& base, std::vector<std::shared_ptr<const WriteSet>> pending,
+            std::function<bool(std::string_view)> base_is_current = nullptr)
+      : base_(base), pending_(std::move(pending)), base_is_current_(std::move(base_is_current)) {}
 
   bool Get(std::string_view key, std::string* value) const override;
   void Scan(std::string_view from, std::string_view to, bool reverse, const ScanVisitor& visit) const override;
@@ -24,6 +28,7 @@ class OverlayKv final : public KvReader {
  private:
   const KvReader& base_;
   std::vector<std::shared_ptr<const WriteSet>> pending_;  // Oldest first.
+  std::function<bool(std::string_view)> base_is_current_;
 };
 
 }  // namespace ledger

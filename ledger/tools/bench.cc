@@ -23,6 +23,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_split.h"
 #include "ledger/client/client.h"
@@ -293,6 +294,9 @@ int Main(int argc, char** argv) {
                                "Usage: ledger_bench --addr=127.0.0.1:7400 --operator_token_file=FILE "
                                "[--scenarios=1x64,100x8,8000x2]");
   absl::ParseCommandLine(argc, argv);
+  // Debian's Abseil is built with Mutex deadlock detection on: a lock-order graph updated on every
+  // absl::Mutex (gRPC's too) lock, a few percent of the CPU under load. It is a debugging aid.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const std::string address = absl::GetFlag(FLAGS_addr);
   std::vector<Scenario> scenarios;
   for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_scenarios), ',')) {
