@@ -40,5 +40,21 @@ TEST(CachedKvTest, SameOutputsAsTheStoreAcrossBatches) {
   EXPECT_EQ(testing::CheckInvariants(plain), "");
 }
 
+TEST(CachedKvTest, CurrentForHotTablesOnly) {
+  MemoryKv store;
+  CachedKv cached(store);
+  WriteSet writes;
+  writes.entries.emplace_back(keys::Account(AccountId{0, 7}), "account");
+  writes.entries.emplace_back(keys::Transfer(TransferId{0, 7}), "transfer");
+  cached.Remember(writes);  // Not in the store yet: the cache runs ahead of it.
+  EXPECT_TRUE(cached.Current(keys::Account(AccountId{0, 7})));
+  EXPECT_TRUE(cached.Current(keys::Account(AccountId{0, 8})));  // Never written: the store's answer holds.
+  EXPECT_FALSE(cached.Current(keys::Transfer(TransferId{0, 7})));
+  std::string value;
+  ASSERT_TRUE(cached.Get(keys::Account(AccountId{0, 7}), &value));
+  EXPECT_EQ(value, "account");
+  EXPECT_FALSE(cached.Get(keys::Transfer(TransferId{0, 7}), &value));
+}
+
 }  // namespace
 }  // namespace ledger

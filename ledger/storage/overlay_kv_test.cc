@@ -65,5 +65,23 @@ TEST(OverlayKvTest, MatchesAppliedStoreOnRandomChanges) {
   }
 }
 
+TEST(OverlayKvTest, KeysTheBaseHoldsCurrentSkipThePendingSets) {
+  // The node's hot cache already holds the in-flight batches: for its keys the overlay asks it alone.
+  MemoryKv base;
+  WriteSet stored;
+  stored.entries.emplace_back("A1", "cache");
+  stored.entries.emplace_back("T1", "store");
+  base.Apply(stored);
+  auto pending = std::make_shared<WriteSet>();
+  pending->entries.emplace_back("A1", "pending");
+  pending->entries.emplace_back("T1", "pending");
+  OverlayKv overlay(base, {pending}, [](std::string_view key) { return key[0] == 'A'; });
+  std::string value;
+  ASSERT_TRUE(overlay.Get("A1", &value));
+  EXPECT_EQ(value, "cache");
+  ASSERT_TRUE(overlay.Get("T1", &value));
+  EXPECT_EQ(value, "pending");
+}
+
 }  // namespace
 }  // namespace ledger
