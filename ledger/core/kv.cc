@@ -7,6 +7,15 @@
 
 namespace ledger {
 
+void KvReader::MultiGet(const std::vector<std::string>& keys,
+                        std::vector<std::optional<std::string>>* values) const {
+  values->assign(keys.size(), std::nullopt);
+  std::string value;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (Get(keys[i], &value)) (*values)[i] = std::move(value);
+  }
+}
+
 size_t WriteSet::bytes() const {
   size_t total = 0;
   for (const auto& [key, value] : entries) total += key.size() + (value ? value->size() : 0);

@@ -29,6 +29,9 @@ class KvReader {
   // Keys in [from, to), ascending (or descending when reverse), until visit returns false.
   virtual void Scan(std::string_view from, std::string_view to, bool reverse,
                     const ScanVisitor& visit) const = 0;
+  // Get for many keys at once: (*values)[i] is what Get(keys[i]) gives (nullopt: absent). Stores that
+  // look keys up faster in bulk (RocksDB's MultiGet) override it; by default, one Get each.
+  virtual void MultiGet(const std::vector<std::string>& keys, std::vector<std::optional<std::string>>* values) const;
 };
 
 // The changes of one batch, sorted by key, each key once. nullopt deletes the key.

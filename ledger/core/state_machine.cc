@@ -68,7 +68,30 @@ class Working {
       *value = *it->second;
       return true;
     }
+    if (!prefetched_transfers_.empty() && key.size() == 17 && key[0] == keys::kTransfer) {
+      const TransferId id{keys::ReadBigEndian64(std::string_view(key).substr(1, 8)),
+                          keys::ReadBigEndian64(std::string_view(key).substr(9, 8))};
+      auto found = prefetched_transfers_.find(id);
+      if (found != prefetched_transfers_.end()) {
+        if (!found->second) return false;
+        *value = *found->second;
+        return true;
+      }
+    }
     return base_.Get(key, value);
+  }
+  // Reads these transfers' records from the base in one MultiGet, before the batch changes anything:
+  // a batch of new transfers asks the store about every id, and one bulk lookup costs much less than
+  // one Get each. Get answers from it afterwards (the base does not change during a batch).
+  void PrefetchTransfers(const std::vector<TransferId>& ids) {
+    if (ids.empty()) return;
+    std::vector<std::string> keys;
+    keys.reserve(ids.size());
+    for (const TransferId& id : ids) keys.push_back(keys::Transfer(id));
+    std::vector<std::optional<std::string>> values;
+    base_.MultiGet(keys, &values);
+    prefetched_transfers_.reserve(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) prefetched_transfers_.emplace(ids[i], std::move(values[i]));
   }
   void Put(std::string key, std::string value) { Set(std::move(key), std::move(value)); }
   void Delete(std::string key) { Set(std::move(key), std::nullopt); }
@@ -274,6 +297,7 @@ class Working {
 
   const KvReader& base_;
   absl::flat_hash_map<std::string, std::optional<std::string>> overlay_;
+  absl::flat_hash_map<TransferId, std::optional<std::string>> prefetched_transfers_;  // As the base has them.
   absl::node_hash_map<AccountId, CachedAccount> accounts_;
   absl::node_hash_map<AccountId, CachedLots> lots_;
   absl::node_hash_map<AssetId, std::optional<Asset>> assets_;
@@ -302,6 +326,14 @@ class BatchApplier {
   }
 
   ApplyOutput Run(const Batch& batch) {
+    std::vector<TransferId> ids;
+    for (const Command& command : batch.commands) {
+      const Transfer* t = std::get_if<Transfer>(&command);
+      if (t == nullptr) continue;
+      if (!t->id.IsZero() && !t->id.IsReserved()) ids.push_back(t->id);
+      if (!t->pending_id.IsZero()) ids.push_back(t->pending_id);
+    }
+    working_.PrefetchTransfers(ids);
     FoldHistory();
     SweepPendings();
     SweepLots();

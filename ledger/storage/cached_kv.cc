@@ -34,6 +34,26 @@ bool CachedKv::Get(std::string_view key, std::string* value) const {
   return found;
 }
 
+void CachedKv::MultiGet(const std::vector<std::string>& keys,
+                        std::vector<std::optional<std::string>>* values) const {
+  values->assign(keys.size(), std::nullopt);
+  std::vector<std::string> rest;
+  std::vector<size_t> rest_positions;
+  std::string value;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (Cacheable(keys[i])) {
+      if (Get(keys[i], &value)) (*values)[i] = std::move(value);
+    } else {
+      rest.push_back(keys[i]);
+      rest_positions.push_back(i);
+    }
+  }
+  if (rest.empty()) return;
+  std::vector<std::optional<std::string>> found;
+  store_.MultiGet(rest, &found);
+  for (size_t j = 0; j < rest.size(); ++j) (*values)[rest_positions[j]] = std::move(found[j]);
+}
+
 void CachedKv::Remember(const WriteSet& writes) {
   for (const auto& [key, value] : writes.entries) {
     if (!Cacheable(key)) continue;

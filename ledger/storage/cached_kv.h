@@ -25,6 +25,8 @@ class CachedKv final : public KvReader {
   void Scan(std::string_view from, std::string_view to, bool reverse, const ScanVisitor& visit) const override {
     store_.Scan(from, to, reverse, visit);
   }
+  // Cached tables one Get each; the rest in one MultiGet of the store.
+  void MultiGet(const std::vector<std::string>& keys, std::vector<std::optional<std::string>>* values) const override;
   // Call with each write set in order (the node calls it as soon as a batch is applied, before it is
   // stored: the cache then runs ahead of the store).
   void Remember(const WriteSet& writes);

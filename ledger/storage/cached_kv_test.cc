@@ -54,6 +54,9 @@ TEST(CachedKvTest, CurrentForHotTablesOnly) {
   ASSERT_TRUE(cached.Get(keys::Account(AccountId{0, 7}), &value));
   EXPECT_EQ(value, "account");
   EXPECT_FALSE(cached.Get(keys::Transfer(TransferId{0, 7}), &value));
+  std::vector<std::optional<std::string>> many;
+  cached.MultiGet({keys::Transfer(TransferId{0, 7}), keys::Account(AccountId{0, 7}), keys::Account(AccountId{0, 8})}, &many);
+  EXPECT_EQ(many, (std::vector<std::optional<std::string>>{std::nullopt, "account", std::nullopt}));
 }
 
 }  // namespace

@@ -29,6 +29,29 @@ bool OverlayKv::Get(std::string_view key, std::string* value) const {
   return base_.Get(key, value);
 }
 
+void OverlayKv::MultiGet(const std::vector<std::string>& keys,
+                         std::vector<std::optional<std::string>>* values) const {
+  values->assign(keys.size(), std::nullopt);
+  std::vector<std::string> rest;  // Not decided by a pending set: asked of the base in one call.
+  std::vector<size_t> rest_positions;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::pair<std::string, std::optional<std::string>>* entry = nullptr;
+    if (!base_is_current_ || !base_is_current_(keys[i])) {
+      for (auto it = pending_.rbegin(); it != pending_.rend() && entry == nullptr; ++it) entry = Find(**it, keys[i]);
+    }
+    if (entry != nullptr) {
+      (*values)[i] = entry->second;
+    } else {
+      rest.push_back(keys[i]);
+      rest_positions.push_back(i);
+    }
+  }
+  if (rest.empty()) return;
+  std::vector<std::optional<std::string>> found;
+  base_.MultiGet(rest, &found);
+  for (size_t j = 0; j < rest.size(); ++j) (*values)[rest_positions[j]] = std::move(found[j]);
+}
+
 void OverlayKv::Scan(std::string_view from, std::string_view to, bool reverse, const ScanVisitor& visit) const {
   if (from >= to) return;
   // The pending changes in range, newest winning; nullopt marks a deletion.

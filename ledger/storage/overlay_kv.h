@@ -24,6 +24,7 @@ class OverlayKv final : public KvReader {
 
   bool Get(std::string_view key, std::string* value) const override;
   void Scan(std::string_view from, std::string_view to, bool reverse, const ScanVisitor& visit) const override;
+  void MultiGet(const std::vector<std::string>& keys, std::vector<std::optional<std::string>>* values) const override;
 
  private:
   const KvReader& base_;

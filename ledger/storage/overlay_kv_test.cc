@@ -49,6 +49,16 @@ TEST(OverlayKvTest, MatchesAppliedStoreOnRandomChanges) {
       pending.push_back(writes);
     }
     OverlayKv overlay(base, pending);
+    std::vector<std::string> all_keys;
+    for (char c = 'a'; c < 'a' + 12; ++c) all_keys.emplace_back(1, c);
+    std::vector<std::optional<std::string>> many;
+    overlay.MultiGet(all_keys, &many);
+    for (size_t i = 0; i < all_keys.size(); ++i) {
+      std::string expected;
+      const bool expected_found = applied.Get(all_keys[i], &expected);
+      ASSERT_EQ(many[i].has_value(), expected_found);
+      if (expected_found) ASSERT_EQ(*many[i], expected);
+    }
     for (char c = 'a'; c < 'a' + 12; ++c) {
       std::string expected, actual;
       const bool expected_found = applied.Get(std::string(1, c), &expected);

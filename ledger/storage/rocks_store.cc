@@ -190,6 +190,34 @@ bool RocksStore::Get(std::string_view key, std::string* value) const {
   return true;
 }
 
+void RocksStore::MultiGet(const std::vector<std::string>& keys,
+                          std::vector<std::optional<std::string>>* values) const {
+  values->assign(keys.size(), std::nullopt);
+  std::vector<std::vector<size_t>> by_family(kFamilyCount);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    by_family[keys[i].empty() ? 0 : family_of_[static_cast<uint8_t>(keys[i][0])]].push_back(i);
+  }
+  for (size_t f = 0; f < kFamilyCount; ++f) {
+    const std::vector<size_t>& positions = by_family[f];
+    if (positions.empty()) continue;
+    std::vector<rocksdb::Slice> slices;
+    slices.reserve(positions.size());
+    for (size_t i : positions) slices.push_back(ToSlice(keys[i]));
+    std::vector<rocksdb::PinnableSlice> found(positions.size());
+    std::vector<rocksdb::Status> statuses(positions.size());
+    // A batch's new ids usually come in order: then RocksDB need not sort them.
+    const bool sorted = std::is_sorted(slices.begin(), slices.end(),
+                                       [](const rocksdb::Slice& a, const rocksdb::Slice& b) { return a.compare(b) < 0; });
+    db_->MultiGet(rocksdb::ReadOptions(), families_[f], positions.size(), slices.data(), found.data(), statuses.data(),
+                  sorted);
+    for (size_t j = 0; j < positions.size(); ++j) {
+      if (statuses[j].IsNotFound()) continue;
+      if (!statuses[j].ok()) FatalRead(statuses[j]);
+      (*values)[positions[j]] = found[j].ToString();
+    }
+  }
+}
+
 void RocksStore::Scan(std::string_view from, std::string_view to, bool reverse,
                       const ScanVisitor& visit) const {
   if (from >= to) return;

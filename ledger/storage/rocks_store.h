@@ -45,6 +45,8 @@ class RocksStore final : public KvReader {
   bool Get(std::string_view key, std::string* value) const override;
   void Scan(std::string_view from, std::string_view to, bool reverse,
             const ScanVisitor& visit) const override;
+  // RocksDB's MultiGet per column family: one snapshot and batched memtable and filter lookups.
+  void MultiGet(const std::vector<std::string>& keys, std::vector<std::optional<std::string>>* values) const override;
 
   // Applies a write set atomically. With sync, the write-ahead log is fsynced before returning.
   absl::Status Write(const WriteSet& writes, bool sync);

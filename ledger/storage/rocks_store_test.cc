@@ -121,6 +121,27 @@ TEST(RocksStoreTest, ScansCrossColumnFamiliesSeamlessly) {
   EXPECT_FALSE((*store)->Get("T3", &value));
 }
 
+TEST(RocksStoreTest, MultiGetAnswersAsGetDoesAcrossFamilies) {
+  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(TempDir("rocks_multiget_test"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  WriteSet writes;
+  for (const char* key : {"A1", "J1", "P1", "T1", "T3", "h1"}) writes.entries.emplace_back(key, std::string("v") + key);
+  ASSERT_TRUE((*store)->Write(writes, false).ok());
+  // Unsorted, across families, with absent keys and a duplicate.
+  const std::vector<std::string> keys = {"T3", "A1", "T2", "h1", "J9", "T1", "P1", "T3", "Z"};
+  std::vector<std::optional<std::string>> values;
+  (*store)->MultiGet(keys, &values);
+  ASSERT_EQ(values.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::string value;
+    const bool found = (*store)->Get(keys[i], &value);
+    EXPECT_EQ(values[i].has_value(), found) << keys[i];
+    if (found) EXPECT_EQ(*values[i], value) << keys[i];
+  }
+  EXPECT_EQ(values[0], "vT3");
+  EXPECT_EQ(values[2], std::nullopt);
+}
+
 // Every key of a raw column family, "key=value " in order.
 std::string FamilyContents(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
   std::string out;
