@@ -16,6 +16,14 @@ void KvReader::MultiGet(const std::vector<std::string>& keys,
   }
 }
 
+void MultiGetAt(const KvReader& reader, const std::vector<std::string>& keys, const std::vector<size_t>& positions,
+                std::vector<std::optional<std::string>>* values) {
+  if (keys.empty()) return;
+  std::vector<std::optional<std::string>> found;
+  reader.MultiGet(keys, &found);
+  for (size_t j = 0; j < keys.size(); ++j) (*values)[positions[j]] = std::move(found[j]);
+}
+
 size_t WriteSet::bytes() const {
   size_t total = 0;
   for (const auto& [key, value] : entries) total += key.size() + (value ? value->size() : 0);

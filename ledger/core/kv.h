@@ -34,6 +34,11 @@ class KvReader {
   virtual void MultiGet(const std::vector<std::string>& keys, std::vector<std::optional<std::string>>* values) const;
 };
 
+// For layered readers: asks `reader` for `keys` in one MultiGet and stores answer j at
+// (*values)[positions[j]]. Does nothing for no keys.
+void MultiGetAt(const KvReader& reader, const std::vector<std::string>& keys, const std::vector<size_t>& positions,
+                std::vector<std::optional<std::string>>* values);
+
 // The changes of one batch, sorted by key, each key once. nullopt deletes the key.
 struct WriteSet {
   std::vector<std::pair<std::string, std::optional<std::string>>> entries;

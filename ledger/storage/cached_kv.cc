@@ -48,10 +48,7 @@ void CachedKv::MultiGet(const std::vector<std::string>& keys,
       rest_positions.push_back(i);
     }
   }
-  if (rest.empty()) return;
-  std::vector<std::optional<std::string>> found;
-  store_.MultiGet(rest, &found);
-  for (size_t j = 0; j < rest.size(); ++j) (*values)[rest_positions[j]] = std::move(found[j]);
+  MultiGetAt(store_, rest, rest_positions, values);
 }
 
 void CachedKv::Remember(const WriteSet& writes) {

@@ -46,10 +46,7 @@ void OverlayKv::MultiGet(const std::vector<std::string>& keys,
       rest_positions.push_back(i);
     }
   }
-  if (rest.empty()) return;
-  std::vector<std::optional<std::string>> found;
-  base_.MultiGet(rest, &found);
-  for (size_t j = 0; j < rest.size(); ++j) (*values)[rest_positions[j]] = std::move(found[j]);
+  MultiGetAt(base_, rest, rest_positions, values);
 }
 
 void OverlayKv::Scan(std::string_view from, std::string_view to, bool reverse, const ScanVisitor& visit) const {
