@@ -57,7 +57,9 @@ TEST(OverlayKvTest, MatchesAppliedStoreOnRandomChanges) {
       std::string expected;
       const bool expected_found = applied.Get(all_keys[i], &expected);
       ASSERT_EQ(many[i].has_value(), expected_found);
-      if (expected_found) ASSERT_EQ(*many[i], expected);
+      if (expected_found) {
+        ASSERT_EQ(*many[i], expected);
+      }
     }
     for (char c = 'a'; c < 'a' + 12; ++c) {
       std::string expected, actual;

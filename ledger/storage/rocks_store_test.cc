@@ -136,7 +136,9 @@ TEST(RocksStoreTest, MultiGetAnswersAsGetDoesAcrossFamilies) {
     std::string value;
     const bool found = (*store)->Get(keys[i], &value);
     EXPECT_EQ(values[i].has_value(), found) << keys[i];
-    if (found) EXPECT_EQ(*values[i], value) << keys[i];
+    if (found) {
+      EXPECT_EQ(*values[i], value) << keys[i];
+    }
   }
   EXPECT_EQ(values[0], "vT3");
   EXPECT_EQ(values[2], std::nullopt);
