@@ -96,11 +96,9 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
         "\" column family; see ledger/FORMAT.md): start from an empty --data_dir"));
   }
   // Families of the layout before this one are opened too, so that their keys can be moved (below).
-  if (!existing.empty()) {
-    for (const std::string& name : existing) {
-      if (std::none_of(descriptors.begin(), descriptors.end(), [&](const auto& d) { return d.name == name; })) {
-        descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(db_options));
-      }
+  for (const std::string& name : existing) {
+    if (std::none_of(descriptors.begin(), descriptors.end(), [&](const auto& d) { return d.name == name; })) {
+      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(db_options));
     }
   }
   std::vector<rocksdb::ColumnFamilyHandle*> families;
@@ -179,9 +177,11 @@ RocksStore::~RocksStore() {
   delete db_;
 }
 
-rocksdb::ColumnFamilyHandle* RocksStore::FamilyOf(std::string_view key) const {
-  return families_[key.empty() ? 0 : family_of_[static_cast<uint8_t>(key[0])]];
+size_t RocksStore::FamilyIndexOf(std::string_view key) const {
+  return key.empty() ? 0 : family_of_[static_cast<uint8_t>(key[0])];
 }
+
+rocksdb::ColumnFamilyHandle* RocksStore::FamilyOf(std::string_view key) const { return families_[FamilyIndexOf(key)]; }
 
 bool RocksStore::Get(std::string_view key, std::string* value) const {
   rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), FamilyOf(key), ToSlice(key), value);
@@ -195,7 +195,7 @@ void RocksStore::MultiGet(const std::vector<std::string>& keys,
   values->assign(keys.size(), std::nullopt);
   std::vector<std::vector<size_t>> by_family(kFamilyCount);
   for (size_t i = 0; i < keys.size(); ++i) {
-    by_family[keys[i].empty() ? 0 : family_of_[static_cast<uint8_t>(keys[i][0])]].push_back(i);
+    by_family[FamilyIndexOf(keys[i])].push_back(i);
   }
   for (size_t f = 0; f < kFamilyCount; ++f) {
     const std::vector<size_t>& positions = by_family[f];

@@ -62,6 +62,8 @@ class RocksStore final : public KvReader {
   // under ever-increasing keys), and in one family every flush would overlap every file below it, so
   // compaction would rewrite them all with each change to the few thousand hot account records.
   rocksdb::ColumnFamilyHandle* FamilyOf(std::string_view key) const;
+  // Its index in families_.
+  size_t FamilyIndexOf(std::string_view key) const;
   // Moves keys that are not in their table's family (an older layout) to it; see rocks_store.cc.
   absl::Status MoveStrayKeys();
   // Scan within one column family; false when visit stopped it.
