@@ -138,6 +138,21 @@ TEST_F(TaskE2eTest, AFarmStayDayFromPostingToPayment) {
   task.set_hours_per_day(5);
   task.set_host_key(device_.public_key);
   task.set_wage_reference("none: thank-you only");
+  // The city has not granted its budget to the farm yet: the subsidy is refused and nothing is reserved.
+  EXPECT_EQ(Host(&v1::Pos::Stub::PostTask, "PostTask", task).result(), v1::SUBSIDY_NOT_GRANTED);
+  v1::GrantSubsidiesRequest grants;
+  v1::SubsidyGrant* grant = grants.add_grants();
+  grant->set_budget_account_id(IdBytes(kCity));
+  grant->set_host_account_id(IdBytes(kFarm));
+  grant->set_percent_max(25);
+  grant->set_monthly_max(100'000);
+  v1::CreateReply granted;
+  ASSERT_TRUE(ledger_->GrantSubsidies(ContextWithDeadline(kTimeout).get(), grants, &granted).ok());
+  ASSERT_EQ(granted.results(0).result(), v1::OK);
+  grant->set_category("farm");  // Both a host and a category: refused before anything is submitted.
+  grpc::Status malformed = ledger_->GrantSubsidies(ContextWithDeadline(kTimeout).get(), grants, &granted);
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(malformed.error_message(), "grants[0]: exactly one of host and category");
   // 2 slots x 3 days x 3,000 (the farm's 75 %) = 18,000 of the farm's 20,000 are reserved.
   ASSERT_EQ(Host(&v1::Pos::Stub::PostTask, "PostTask", task).result(), v1::OK);
   EXPECT_TRUE(Host(&v1::Pos::Stub::PostTask, "PostTask", task).duplicate());

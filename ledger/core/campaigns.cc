@@ -153,4 +153,12 @@ TransferId CampaignTransferId(char kind, const AccountId& merchant, uint32_t cam
   return PosTransferId(kind, merchant, absl::StrCat("campaign/", campaign, "/") + std::string(id));
 }
 
+std::string ClawbackIdSuffix(std::string_view refund_id, std::string_view payment_id) {
+  std::string suffix = std::to_string(refund_id.size());
+  suffix.push_back(':');
+  suffix.append(refund_id);
+  suffix.append(payment_id);
+  return suffix;
+}
+
 }  // namespace ledger

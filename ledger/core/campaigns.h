@@ -100,8 +100,14 @@ std::optional<CampaignRecord> DecodeCampaignRecord(std::string_view bytes);
 std::string EncodeCampaignAward(const CampaignAward& award);
 std::optional<CampaignAward> DecodeCampaignAward(std::string_view bytes);
 
-// Reserved ids: the award of a payment ('W') and each clawback ('K', by refund id or "cancel").
+// Reserved ids: the award of a payment ('W', by payment id) and each clawback ('K', by
+// ClawbackIdSuffix).
 TransferId CampaignTransferId(char kind, const AccountId& merchant, uint32_t campaign, std::string_view id);
+// The id part of a clawback: the refund id's length in decimal, ':', the refund id, then the payment id.
+// The length prefix keeps every (refund, payment) pair apart even when ids contain '/' (a plain
+// "refund/payment" joined refund "a/b" of payment "c" and refund "a" of "b/c"). A cancel has no refund
+// id (refund ids are never empty), so it is "0:" and the payment id.
+std::string ClawbackIdSuffix(std::string_view refund_id, std::string_view payment_id);
 
 }  // namespace ledger
 

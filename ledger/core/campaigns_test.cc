@@ -1,6 +1,8 @@
 // Campaigns in the core: one test per rule in campaigns.h.
 #include "ledger/core/campaigns.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "ledger/core/keys.h"
@@ -124,6 +126,58 @@ TEST_F(CampaignsTest, AClawbackNeverTakesMoreThanIsLeft) {
   ASSERT_TRUE(award.has_value());
   EXPECT_EQ(award->clawed_back, 100);
   EXPECT_EQ(award->shortfall, 300);
+}
+
+// A refund after the city emptied and closed the campaign's funding account: the clawback cannot move
+// (the account is closed), so it becomes recorded shortfall. The refunds themselves go through. Before,
+// the clawback's move hit a CORE_CHECK and stopped every replica on apply (and again on every restart).
+TEST_F(CampaignsTest, AClawbackIntoAClosedFundingAccountBecomesShortfall) {
+  ASSERT_EQ(One(Street()).result, Result::kOk);
+  ASSERT_EQ(Pay("p1", kAlice, 1000).result, Result::kOk);  // 200 pt.
+  ASSERT_EQ(ledger_.Apply({testing::MakeTransfer(9, kBudget, kPointsIssuer, 1'000'000 - 200)})[0].result, Result::kOk);
+  ASSERT_EQ(One(CloseAccount{Id(kBudget)}).result, Result::kOk);
+  ASSERT_EQ(One(PosRefund{Id(kStreetShop), "p1", "r1", 500}).result, Result::kOk);
+  EXPECT_EQ(Balance(kAlice), 100'000 - 500);
+  EXPECT_EQ(Balance(kAlicePoints), 200);  // Nothing could be taken back.
+  std::string bytes;
+  ASSERT_TRUE(ledger_.state().Get(keys::CampaignAward(Id(kStreetShop), "p1", 7), &bytes));
+  std::optional<CampaignAward> award = DecodeCampaignAward(bytes);
+  ASSERT_TRUE(award.has_value());
+  EXPECT_EQ(award->clawed_back, 0);
+  EXPECT_EQ(award->shortfall, 100);
+  ASSERT_EQ(One(PosRefund{Id(kStreetShop), "p1", "r2", 500}).result, Result::kOk);  // The rest: all shortfall.
+  ASSERT_TRUE(ledger_.state().Get(keys::CampaignAward(Id(kStreetShop), "p1", 7), &bytes));
+  award = DecodeCampaignAward(bytes);
+  ASSERT_TRUE(award.has_value());
+  EXPECT_EQ(award->shortfall, 200);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+// Clawback transfer ids are derived from the refund id and the payment id. Joined with a plain "/",
+// refund "a/b" of payment "c" and refund "a" of payment "b/c" got the same id, and the second clawback
+// overwrote the first one's transfer record.
+TEST_F(CampaignsTest, ClawbackIdsOfDifferentRefundsNeverCollide) {
+  ASSERT_EQ(One(Street()).result, Result::kOk);
+  ASSERT_EQ(Pay("c", kAlice, 1000).result, Result::kOk);    // 200 pt.
+  ASSERT_EQ(Pay("b/c", kAlice, 1000).result, Result::kOk);  // 200 pt.
+  ASSERT_EQ(One(PosRefund{Id(kStreetShop), "c", "a/b", 500}).result, Result::kOk);
+  ASSERT_EQ(One(PosRefund{Id(kStreetShop), "b/c", "a", 500}).result, Result::kOk);
+  EXPECT_EQ(Balance(kAlicePoints), 200);
+  int clawbacks = 0;
+  std::set<TransferId> ids;
+  const std::string from(1, keys::kTransfer), to(1, static_cast<char>(keys::kTransfer + 1));
+  ledger_.state().Scan(from, to, false, [&](std::string_view, std::string_view value) {
+    std::optional<Transfer> t = DecodeTransfer(value);
+    EXPECT_TRUE(t.has_value());
+    if (t && t->code == kCodeCampaignClawback) {
+      ++clawbacks;
+      ids.insert(t->id);
+    }
+    return true;
+  });
+  EXPECT_EQ(clawbacks, 2);
+  EXPECT_EQ(ids.size(), 2u);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
 TEST_F(CampaignsTest, WindowsBudgetsFixedAwardsAndClosing) {

@@ -54,6 +54,7 @@ enum class CommandTag : uint8_t {
   kSetMerchantProfile = 35,
   kRegisterKeyWithRole = 36,  // A manager, or registered by a terminal; tag 12 stays the operator's ordinary key.
   kRevokeKey = 37,
+  kGrantSubsidy = 38,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -289,6 +290,9 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
     e->Id(revoke->account);
     e->Bytes(revoke->key_id);
     e->Bytes(revoke->by_terminal);
+  } else if (const auto* grant = std::get_if<GrantSubsidy>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kGrantSubsidy));
+    EncodeGrantSubsidy(*grant, e);
   } else {
     const PosSupplierPayment& supplier = std::get<PosSupplierPayment>(command);
     e->U8(static_cast<uint8_t>(CommandTag::kPosSupplierPayment));
@@ -553,6 +557,8 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       revoke.by_terminal = d->Bytes();
       return revoke;
     }
+    case CommandTag::kGrantSubsidy:
+      return DecodeGrantSubsidy(d);
     case CommandTag::kPosSupplierPayment: {
       PosSupplierPayment supplier;
       supplier.payer = d->Id();

@@ -38,7 +38,7 @@ using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment,
                              WalletSend, RegisterCard, SetHealthProgram, RegisterDevice, SetConsent, StepReport,
                              ExchangePoints, EraseStepData, SetWatchOver, AckAlert, SetTaskRules, PostTask,
                              ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay, CreateCampaign,
-                             CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey>;
+                             CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey, GrantSubsidy>;
 
 // What became of one command.
 struct Outcome {

@@ -318,6 +318,24 @@ std::string TaskEnd(Timestamp due, const AccountId& host, std::string_view task_
   return key;
 }
 
+std::string SubsidyGrantForHost(const AccountId& budget, const AccountId& host) {
+  std::string key = ResidentPrefix(kSubsidyGrant, budget);
+  key.push_back('h');
+  AppendId(host, &key);
+  return key;
+}
+
+std::string SubsidyGrantForCategory(const AccountId& budget, std::string_view category) {
+  return ResidentPrefix(kSubsidyGrant, budget).append("c").append(category);
+}
+
+std::string SubsidyTally(const AccountId& budget, const AccountId& host, uint32_t month) {
+  std::string key = ResidentPrefix(kSubsidyTally, budget);
+  AppendId(host, &key);
+  AppendBigEndian32(month, &key);
+  return key;
+}
+
 std::string ActiveCampaigns() { return std::string{kMeta} + "campaigns"; }
 
 std::string Campaign(uint32_t campaign) {

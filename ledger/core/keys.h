@@ -57,6 +57,8 @@ inline constexpr char kRecentHistory = 'h';
 inline constexpr char kMpmOrder = 'd';
 inline constexpr char kMerchantProfile = 'f';
 inline constexpr char kRevokedKey = 'k';
+inline constexpr char kSubsidyGrant = 's';
+inline constexpr char kSubsidyTally = 'j';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -119,6 +121,10 @@ std::string TaskRelease(Timestamp due, const AccountId& host, const AccountId& v
 std::string TaskEnd(Timestamp due, const AccountId& host, std::string_view task_id);
 void DecodeTaskRelease(std::string_view key, AccountId* host, AccountId* visitor, uint32_t* day, std::string* task_id);
 void DecodeTaskEnd(std::string_view key, AccountId* host, std::string* task_id);
+// Subsidy grants: by budget, then 'h' and the host, or 'c' and the category.
+std::string SubsidyGrantForHost(const AccountId& budget, const AccountId& host);
+std::string SubsidyGrantForCategory(const AccountId& budget, std::string_view category);
+std::string SubsidyTally(const AccountId& budget, const AccountId& host, uint32_t month);
 // Campaigns (ledger/core/campaigns.h).
 std::string ActiveCampaigns();
 std::string Campaign(uint32_t campaign);

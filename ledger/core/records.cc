@@ -113,6 +113,9 @@ constexpr const char* kResultNames[kResultCount] = {
     "profile_invalid",
     "key_revoked",
     "not_a_manager",
+    "subsidy_not_granted",
+    "subsidy_exceeds_grant",
+    "subsidy_grant_invalid",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

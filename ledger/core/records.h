@@ -116,8 +116,11 @@ enum class [[nodiscard]] Result : uint8_t {
   kProfileInvalid = 98,
   kKeyRevoked = 99,
   kNotAManager = 100,
+  kSubsidyNotGranted = 101,
+  kSubsidyExceedsGrant = 102,
+  kSubsidyGrantInvalid = 103,
 };
-inline constexpr int kResultCount = 101;
+inline constexpr int kResultCount = 104;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

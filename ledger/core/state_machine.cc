@@ -714,6 +714,7 @@ class BatchApplier {
     if (const auto* watch = std::get_if<SetWatchOver>(&command)) return WatchOver(*watch, at);
     if (const auto* ack = std::get_if<AckAlert>(&command)) return Acknowledge(*ack, at);
     if (const auto* rules = std::get_if<SetTaskRules>(&command)) return SetRules(*rules, at);
+    if (const auto* grant = std::get_if<GrantSubsidy>(&command)) return Grant(*grant, at);
     if (const auto* task = std::get_if<PostTask>(&command)) return Post(*task, at);
     if (const auto* apply = std::get_if<ApplyTask>(&command)) return ApplyFor(*apply, at);
     if (const auto* decide = std::get_if<DecideApplication>(&command)) return Decide(*decide, at);
@@ -1798,6 +1799,88 @@ class BatchApplier {
     return outcome;
   }
 
+  Outcome Grant(const GrantSubsidy& g, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result result) {
+      outcome.result = result;
+      return outcome;
+    };
+    if (!GrantSubsidyProblem(g).empty()) return fail(Result::kSubsidyGrantInvalid);
+    const Account* budget = working_.FindAccount(g.budget);
+    if (budget == nullptr) return fail(Result::kAccountNotFound);
+    if (budget->kind != AccountKind::kBudget) return fail(Result::kKindInvalid);
+    std::string key = keys::SubsidyGrantForCategory(g.budget, g.category);
+    if (!g.host.IsZero()) {
+      const Account* host = working_.FindAccount(g.host);
+      if (host == nullptr) return fail(Result::kAccountNotFound);
+      if (host->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
+      if (host->asset != budget->asset) return fail(Result::kAssetMismatch);
+      key = keys::SubsidyGrantForHost(g.budget, g.host);
+    }
+    if (g.percent_max == 0) {
+      working_.Delete(std::move(key));
+    } else {
+      working_.Put(std::move(key), EncodeSubsidyGrantRecord(SubsidyGrantRecord{g.percent_max, g.monthly_max, at}));
+    }
+    return outcome;
+  }
+
+  // The grant that lets `host` draw on `budget`: the host's own, else its category's.
+  std::optional<SubsidyGrantRecord> FindSubsidyGrant(const AccountId& budget, const Account& host) {
+    std::string bytes;
+    if (!working_.Get(keys::SubsidyGrantForHost(budget, host.id), &bytes) &&
+        (host.category.empty() || !working_.Get(keys::SubsidyGrantForCategory(budget, host.category), &bytes))) {
+      return std::nullopt;
+    }
+    std::optional<SubsidyGrantRecord> grant = DecodeSubsidyGrantRecord(bytes);
+    if (!grant) Fatal("subsidy grant record is corrupt");
+    return grant;
+  }
+
+  int64_t LoadSubsidyTally(const AccountId& budget, const AccountId& host, uint32_t month) {
+    std::string bytes;
+    if (!working_.Get(keys::SubsidyTally(budget, host, month), &bytes)) return 0;
+    return Decoder(bytes).I64();
+  }
+
+  void AddSubsidyTally(const AccountId& budget, const AccountId& host, uint32_t month, int64_t amount) {
+    // Only reservations counted in are taken out; a task posted before grants existed was never counted,
+    // so its releases stop at zero.
+    const int64_t tally = std::max<int64_t>(0, LoadSubsidyTally(budget, host, month) + amount);
+    if (tally == 0) {
+      working_.Delete(keys::SubsidyTally(budget, host, month));
+      return;
+    }
+    std::string value;
+    Encoder(&value).I64(tally);
+    working_.Put(keys::SubsidyTally(budget, host, month), value);
+  }
+
+  // The subsidy a task would reserve per calendar month (yyyymm) of its days.
+  static std::map<uint32_t, int64_t> SubsidyByMonth(const PostTask& t, int64_t first, int64_t last) {
+    std::map<uint32_t, int64_t> by_month;
+    const int64_t per_day = SubsidyShare(t) * static_cast<int64_t>(t.slots);
+    for (int64_t index = first; index <= last; ++index) by_month[DayNumber(index) / 100] += per_day;
+    return by_month;
+  }
+
+  // Checks the task's subsidy against the city's grant; on kOk, `by_month` holds what to count in.
+  Result CheckSubsidyGrant(const PostTask& t, int64_t first, int64_t last, std::map<uint32_t, int64_t>* by_month) {
+    if (t.subsidy.IsZero()) return Result::kOk;
+    const Account* host = working_.FindAccount(t.host);
+    CORE_CHECK(host != nullptr);  // CheckTaskAccounts found it.
+    const std::optional<SubsidyGrantRecord> grant = FindSubsidyGrant(t.subsidy, *host);
+    if (!grant) return Result::kSubsidyNotGranted;
+    if (t.subsidy_percent > grant->percent_max) return Result::kSubsidyExceedsGrant;
+    *by_month = SubsidyByMonth(t, first, last);
+    for (const auto& [month, amount] : *by_month) {
+      if (amount > grant->monthly_max - LoadSubsidyTally(t.subsidy, t.host, month)) {
+        return Result::kSubsidyExceedsGrant;
+      }
+    }
+    return Result::kOk;
+  }
+
   std::optional<TaskRecord> LoadTask(const AccountId& host, std::string_view task_id) {
     std::string bytes;
     if (!working_.Get(keys::Task(host, task_id), &bytes)) return std::nullopt;
@@ -1871,6 +1954,10 @@ class BatchApplier {
       return fail(Result::kTaskInvalid);
     }
     if (Result accounts = CheckTaskAccounts(t); accounts != Result::kOk) return fail(accounts);
+    std::map<uint32_t, int64_t> subsidy_by_month;
+    if (Result granted = CheckSubsidyGrant(t, *first, *last, &subsidy_by_month); granted != Result::kOk) {
+      return fail(granted);
+    }
     // Reserve every slot-day: host's share and the subsidy's, all or none.
     const int64_t subsidy_share = SubsidyShare(t);
     working_.BeginScope();
@@ -1901,6 +1988,9 @@ class BatchApplier {
       return outcome;
     }
     working_.CommitScope();
+    for (const auto& [month, amount] : subsidy_by_month) {
+      if (amount > 0) AddSubsidyTally(t.subsidy, t.host, month, amount);
+    }
     PutTask(TaskRecord{t, 0, 0, false, at});
     working_.Put(keys::TaskEnd(DayEnd(t.last_day) + Hours(LoadTaskRules().dispute_hours), t.host, t.task_id), "");
     return outcome;
@@ -1980,6 +2070,8 @@ class BatchApplier {
       const Timestamp when = event ? Tick() : at;
       const Outcome voided = ResolvePending(release, when);
       CORE_CHECK(voided.result == Result::kOk);
+      // A subsidy reservation given back no longer counts towards the host's monthly grant.
+      if (kind == 'J') AddSubsidyTally(t.subsidy, t.host, day / 100, -pending->amount);
       if (event) {
         entry_.system_events.push_back({SystemEventType::kTaskReturned, pending_id, pending->debit_account_id,
                                         pending->credit_account_id, pending->asset, pending->amount, when});
@@ -2401,27 +2493,33 @@ class BatchApplier {
       CORE_CHECK(campaign.has_value());
       const Account* holder = working_.FindAccount(award->account);
       CORE_CHECK(holder != nullptr);
-      const int64_t take = std::min(due, std::max<int64_t>(0, Spendable(*holder, now_)));
+      int64_t take = std::min(due, std::max<int64_t>(0, Spendable(*holder, now_)));
       if (take > 0) {
         Transfer back;
-        back.id = CampaignTransferId('K', merchant, id, std::string(claw_id) + "/" + payment_id);
+        back.id = CampaignTransferId('K', merchant, id, ClawbackIdSuffix(claw_id, payment_id));
         back.debit_account_id = award->account;
         back.credit_account_id = campaign->request.funding;
         back.amount = take;
         back.code = kCodeCampaignClawback;
+        // The move can fail for reasons the refund cannot help (the city closed the funding account or
+        // the holder's account, or the funding account is at its bound): then nothing comes back and the
+        // whole due amount is recorded as shortfall. The refund itself stands either way.
         const Timestamp when = Tick();
         const Outcome moved = Move(back, when);
-        CORE_CHECK(moved.result == Result::kOk);
-        entry_.system_events.push_back({SystemEventType::kCampaignClawback, back.id, award->account,
-                                        campaign->request.funding, moved.asset, take, when});
-        campaign->awarded -= take;
-        working_.Put(keys::Campaign(id), EncodeCampaignRecord(*campaign));
-        const std::string tally_key = keys::CampaignTally(id, award->account, award->month);
-        int64_t tally = 0;
-        if (std::string t; working_.Get(tally_key, &t)) tally = Decoder(t).I64();
-        std::string value;
-        Encoder(&value).I64(tally - take);
-        working_.Put(tally_key, value);
+        if (moved.result == Result::kOk) {
+          entry_.system_events.push_back({SystemEventType::kCampaignClawback, back.id, award->account,
+                                          campaign->request.funding, moved.asset, take, when});
+          campaign->awarded -= take;
+          working_.Put(keys::Campaign(id), EncodeCampaignRecord(*campaign));
+          const std::string tally_key = keys::CampaignTally(id, award->account, award->month);
+          int64_t tally = 0;
+          if (std::string t; working_.Get(tally_key, &t)) tally = Decoder(t).I64();
+          std::string value;
+          Encoder(&value).I64(tally - take);
+          working_.Put(tally_key, value);
+        } else {
+          take = 0;
+        }
       }
       award->clawed_back += take;
       award->shortfall += due - take;
@@ -2613,7 +2711,7 @@ class BatchApplier {
     working_.Put(keys::Payment(c.merchant, c.payment_id), EncodePaymentRecord(*payment));
     AddToDay(paid_to, payment->business_day, payment->asset, payment->request.terminal,
              DayTotals{0, 0, 1, payment->request.amount, 0});
-    ClawBack(c.merchant, c.payment_id, payment->request.amount, "cancel");
+    ClawBack(c.merchant, c.payment_id, payment->request.amount, "");
     return outcome;
   }
 

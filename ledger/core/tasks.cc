@@ -2,6 +2,7 @@
 #include "ledger/core/tasks.h"
 
 #include "absl/strings/str_cat.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
 
 namespace ledger {
@@ -34,6 +35,57 @@ const char* TaskDayStateName(TaskDayState state) {
     case TaskDayState::kCancelled: return "cancelled";
   }
   return "unknown";
+}
+
+void EncodeGrantSubsidy(const GrantSubsidy& g, Encoder* e) {
+  e->Id(g.budget);
+  e->Id(g.host);
+  e->Bytes(g.category);
+  e->U32(g.percent_max);
+  e->I64(g.monthly_max);
+}
+
+GrantSubsidy DecodeGrantSubsidy(Decoder* d) {
+  GrantSubsidy g;
+  g.budget = d->Id();
+  g.host = d->Id();
+  g.category = d->Bytes();
+  g.percent_max = d->U32();
+  g.monthly_max = d->I64();
+  return g;
+}
+
+std::string GrantSubsidyProblem(const GrantSubsidy& g) {
+  if (g.budget.IsZero()) return "budget: required";
+  if (g.host.IsZero() == g.category.empty()) return "exactly one of host and category";
+  if (g.category.size() > static_cast<size_t>(kCategoryBytesMax)) {
+    return absl::StrCat("category: at most ", kCategoryBytesMax, " bytes");
+  }
+  if (g.percent_max > 100) return "percent_max: at most 100";
+  if (g.percent_max == 0) return g.monthly_max == 0 ? "" : "monthly_max: 0 when the grant is withdrawn";
+  if (g.monthly_max < 1 || g.monthly_max > kAmountMax) return absl::StrCat("monthly_max: 1 to ", kAmountMax);
+  return "";
+}
+
+std::string EncodeSubsidyGrantRecord(const SubsidyGrantRecord& r) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(kVersion);
+  e.U32(r.percent_max);
+  e.I64(r.monthly_max);
+  e.U64(r.timestamp);
+  return out;
+}
+
+std::optional<SubsidyGrantRecord> DecodeSubsidyGrantRecord(std::string_view bytes) {
+  Decoder d(bytes);
+  if (d.U8() != kVersion) return std::nullopt;
+  SubsidyGrantRecord r;
+  r.percent_max = d.U32();
+  r.monthly_max = d.I64();
+  r.timestamp = d.U64();
+  if (!d.done()) return std::nullopt;
+  return r;
 }
 
 void EncodePostTask(const PostTask& t, Encoder* e) {

@@ -20,6 +20,13 @@
 //    dispute_hours of the check-out is paid automatically by the sweep (system event task_paid).
 //  - When the task is over (end of its last day + dispute_hours), the sweep voids every reservation not
 //    paid and not disputed (system event task_returned): unused slots and days go back to host and subsidy.
+//  - Subsidies are granted by the city, never taken: a task names a subsidy BUDGET only if the operator
+//    granted that budget to the host, or to the host's merchant category (GrantSubsidy; a host's own grant
+//    wins over its category's). subsidy_percent may not exceed the grant's percent_max
+//    (subsidy_not_granted, subsidy_exceeds_grant), and the subsidy the host's tasks reserve for the days
+//    of one calendar month may not exceed the grant's monthly_max (subsidy_exceeds_grant). Subsidy
+//    reservations voided later (cancelled slots, unused days) count no more. Without the grant a shop
+//    could name any city budget at 100 % and pay its own wallet from it.
 //  - A yen wage, if any, is outside the coin ledger (Labour Standards Act art. 24): only a reference to it
 //    is kept (wage_reference).
 #ifndef LEDGER_CORE_TASKS_H_
@@ -54,6 +61,25 @@ struct TaskRules {
 
 struct SetTaskRules {
   TaskRules rules;
+};
+
+// The operator's grant of a subsidy budget to one host, or to every host of a merchant category. A later
+// grant for the same (budget, host or category) replaces the earlier one; percent_max 0 withdraws it
+// (tasks already posted keep their reservations).
+struct GrantSubsidy {
+  AccountId budget;       // A BUDGET account.
+  AccountId host;         // A MERCHANT account of the budget's asset; zero when category is set.
+  std::string category;   // A merchant category (1..kCategoryBytesMax bytes); empty when host is set.
+  uint32_t percent_max = 0;  // 0..100: the largest subsidy_percent a task may ask for; 0 withdraws.
+  int64_t monthly_max = 0;   // Per host and calendar month of task days; 1..kAmountMax unless withdrawn.
+  bool operator==(const GrantSubsidy&) const = default;
+};
+
+// What a grant stores (keys::SubsidyGrant).
+struct SubsidyGrantRecord {
+  uint32_t percent_max = 0;
+  int64_t monthly_max = 0;
+  Timestamp timestamp = 0;
 };
 
 struct PostTask {
@@ -160,6 +186,12 @@ std::optional<TaskRecord> DecodeTaskRecord(std::string_view bytes);
 std::string EncodeTaskApplication(const TaskApplication& application);
 std::optional<TaskApplication> DecodeTaskApplication(std::string_view bytes);
 std::string EncodeTaskRules(const TaskRules& rules);
+std::string EncodeSubsidyGrantRecord(const SubsidyGrantRecord& record);
+std::optional<SubsidyGrantRecord> DecodeSubsidyGrantRecord(std::string_view bytes);
+void EncodeGrantSubsidy(const GrantSubsidy& grant, Encoder* e);
+GrantSubsidy DecodeGrantSubsidy(Decoder* d);
+// "" if the grant is well formed (the accounts are checked when it applies), else what is wrong.
+std::string GrantSubsidyProblem(const GrantSubsidy& grant);
 std::optional<TaskRules> DecodeTaskRules(std::string_view bytes);
 
 // Reserved transfer ids of a task's movements: reservation of (slot, day) by the host ('H') or the subsidy

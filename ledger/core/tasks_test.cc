@@ -6,6 +6,7 @@
 
 #include "ledger/core/health.h"
 #include "ledger/core/keys.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/query.h"
 #include "ledger/core/test_util.h"
@@ -17,7 +18,8 @@ using testing::Id;
 using testing::kSecond;
 
 constexpr AssetId kCoin = 1;
-constexpr uint64_t kIssuer = 1, kFarm = 20, kInn = 21, kEscrow = 30, kCity = 40, kVisitor = 50, kOther = 51;
+constexpr uint64_t kIssuer = 1, kFarm = 20, kInn = 21, kShop = 22, kNeighbourFarm = 23, kEscrow = 30, kCity = 40,
+                   kVisitor = 50, kOther = 51;
 constexpr int64_t kDay = 86400;
 constexpr int64_t kFunds = 100'000;
 
@@ -37,6 +39,9 @@ class TasksTest : public ::testing::Test {
                    testing::MakeAccount(kOther, kCoin, AccountKind::kWallet, account_flags::kNonNegative)});
     ledger_.Apply({testing::MakeTransfer(1, kIssuer, kFarm, kFunds), testing::MakeTransfer(2, kIssuer, kCity, kFunds),
                    testing::MakeTransfer(3, kIssuer, kInn, kFunds)});
+    // The city grants its budget to the farm and the inn (the rules tests; grants have tests of their own).
+    ASSERT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "", 100, kFunds}).result, Result::kOk);
+    ASSERT_EQ(One(GrantSubsidy{Id(kCity), Id(kInn), "", 100, kFunds}).result, Result::kOk);
   }
 
   // Days from the ledger's today (2026-01-01 at the start).
@@ -237,6 +242,80 @@ TEST_F(TasksTest, CancelledSlotsAndTheTasksEndReturnEverythingUnused) {
   EXPECT_EQ(One(ApplyTask{Id(kOther), t.host, t.task_id, ++nonce_}).duplicate, true);
   EXPECT_EQ(In(t, kVisitor).result, Result::kTaskClosed);
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+// The finding: any shop could post a task naming a city budget at 100 % and pay its own wallet from it.
+// Now a budget the city did not grant to the host (or to its category) is refused and nothing is reserved.
+TEST_F(TasksTest, ATaskCannotDrawOnABudgetTheCityDidNotGrant) {
+  ledger_.Apply({testing::MakeAccount(kShop, kCoin, AccountKind::kMerchant, account_flags::kNonNegative, "souvenir")});
+  PostTask t = Task("free-money", 1, 3, kShop);
+  t.subsidy_percent = 100;
+  EXPECT_EQ(One(t).result, Result::kSubsidyNotGranted);
+  EXPECT_EQ(Get(kCity).debits_pending, 0);
+  EXPECT_EQ(Get(kEscrow).credits_pending, 0);
+  std::string unused;
+  EXPECT_FALSE(ledger_.state().Get(keys::Task(Id(kShop), "free-money"), &unused));
+  // Without a subsidy the same shop posts as before, paying the whole thank-you itself.
+  ledger_.Apply({testing::MakeTransfer(4, kIssuer, kShop, kFunds)});
+  t.subsidy = AccountId{};
+  t.subsidy_percent = 0;
+  EXPECT_EQ(One(t).result, Result::kOk);
+  EXPECT_EQ(Get(kShop).debits_pending, 3 * 3000);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+TEST_F(TasksTest, AGrantCapsThePercentAndTheHostsMonth) {
+  ledger_.Apply({testing::MakeAccount(kNeighbourFarm, kCoin, AccountKind::kMerchant, account_flags::kNonNegative,
+                                      "farm")});
+  ledger_.Apply({testing::MakeTransfer(4, kIssuer, kNeighbourFarm, kFunds)});
+  // Every farm may draw 30 %, at most 4,000 a month each.
+  ASSERT_EQ(One(GrantSubsidy{Id(kCity), AccountId{}, "farm", 30, 4000}).result, Result::kOk);
+  PostTask t = Task("weeding", 1, 3, kNeighbourFarm);  // 3,000 a day, 30 % = 900 a day.
+  t.subsidy_percent = 50;
+  EXPECT_EQ(One(t).result, Result::kSubsidyExceedsGrant);
+  t.subsidy_percent = 30;
+  ASSERT_EQ(One(t).result, Result::kOk);  // 2,700 of the 4,000.
+  EXPECT_EQ(Get(kCity).debits_pending, 2700);
+  PostTask more = Task("more-weeding", 1, 2, kNeighbourFarm);
+  more.subsidy_percent = 30;
+  EXPECT_EQ(One(more).result, Result::kSubsidyExceedsGrant);  // 1,800 more would be 4,500.
+  EXPECT_EQ(Get(kCity).debits_pending, 2700);
+  // Giving up the slot returns its subsidy, which no longer counts.
+  ASSERT_EQ(One(CancelSlots{t.host, t.task_id, 1}).result, Result::kOk);
+  EXPECT_EQ(Get(kCity).debits_pending, 0);
+  ASSERT_EQ(One(more).result, Result::kOk);
+  // A host's own grant wins over its category's; percent 0 withdraws it.
+  ASSERT_EQ(One(GrantSubsidy{Id(kCity), Id(kNeighbourFarm), "", 10, 100'000}).result, Result::kOk);
+  PostTask third = Task("fence", 1, 1, kNeighbourFarm);
+  third.subsidy_percent = 30;
+  EXPECT_EQ(One(third).result, Result::kSubsidyExceedsGrant);
+  third.subsidy_percent = 10;
+  EXPECT_EQ(One(third).result, Result::kOk);
+  ASSERT_EQ(One(GrantSubsidy{Id(kCity), AccountId{}, "farm", 0, 0}).result, Result::kOk);
+  ASSERT_EQ(One(GrantSubsidy{Id(kCity), Id(kNeighbourFarm), "", 0, 0}).result, Result::kOk);
+  PostTask fourth = Task("gate", 1, 1, kNeighbourFarm);
+  fourth.subsidy_percent = 10;
+  EXPECT_EQ(One(fourth).result, Result::kSubsidyNotGranted);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
+TEST_F(TasksTest, MalformedGrantsDecideNothing) {
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "farm", 10, 100}).result, Result::kSubsidyGrantInvalid);
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), AccountId{}, "", 10, 100}).result, Result::kSubsidyGrantInvalid);
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "", 101, 100}).result, Result::kSubsidyGrantInvalid);
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "", 10, 0}).result, Result::kSubsidyGrantInvalid);
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "", 10, kAmountMax + 1}).result, Result::kSubsidyGrantInvalid);
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), AccountId{}, std::string(kCategoryBytesMax + 1, 'x'), 10, 100}).result,
+            Result::kSubsidyGrantInvalid);
+  EXPECT_EQ(One(GrantSubsidy{Id(kFarm), Id(kInn), "", 10, 100}).result, Result::kKindInvalid);
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kVisitor), "", 10, 100}).result, Result::kNotAMerchant);
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(999), "", 10, 100}).result, Result::kAccountNotFound);
+  // The farm's grant from SetUp still stands.
+  EXPECT_EQ(One(Task()).result, Result::kOk);
+  std::optional<Batch> batch = DecodeBatch(EncodeBatch(Batch{{GrantSubsidy{Id(kCity), AccountId{}, "farm", 30, 4000}},
+                                                              {1}}));
+  ASSERT_TRUE(batch.has_value());
+  EXPECT_EQ(std::get<GrantSubsidy>(batch->commands[0]), (GrantSubsidy{Id(kCity), AccountId{}, "farm", 30, 4000}));
 }
 
 TEST_F(TasksTest, JournalRoundTripKeepsTaskCommands) {

@@ -149,6 +149,27 @@ absl::StatusOr<std::vector<Command>> RevocationsFromProto(const v1::RevokeKeysRe
   return commands;
 }
 
+absl::StatusOr<std::vector<Command>> SubsidyGrantsFromProto(const v1::GrantSubsidiesRequest& request) {
+  absl::Status count = CheckItemCount(request.grants_size(), "grants");
+  if (!count.ok()) return count;
+  std::vector<Command> commands;
+  for (int i = 0; i < request.grants_size(); ++i) {
+    const v1::SubsidyGrant& in = request.grants(i);
+    const std::string field = absl::StrCat("grants[", i, "]");
+    GrantSubsidy grant;
+    ASSIGN_ID_OR_RETURN(grant.budget, IdFromProto(in.budget_account_id(), field + ".budget_account_id", false));
+    ASSIGN_ID_OR_RETURN(grant.host, IdFromProto(in.host_account_id(), field + ".host_account_id", true));
+    grant.category = in.category();
+    grant.percent_max = in.percent_max();
+    grant.monthly_max = in.monthly_max();
+    if (std::string problem = GrantSubsidyProblem(grant); !problem.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+    }
+    commands.emplace_back(std::move(grant));
+  }
+  return commands;
+}
+
 absl::StatusOr<std::vector<Command>> FeesFromProto(const v1::SetFeesRequest& request) {
   absl::Status count = CheckItemCount(request.schedules_size(), "schedules");
   if (!count.ok()) return count;

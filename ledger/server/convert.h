@@ -23,6 +23,7 @@ absl::StatusOr<std::vector<Command>> ClosesFromProto(const v1::CloseAccountsRequ
 absl::StatusOr<std::vector<Command>> KeysFromProto(const v1::RegisterKeysRequest& request);
 absl::StatusOr<std::vector<Command>> RevocationsFromProto(const v1::RevokeKeysRequest& request);
 absl::StatusOr<std::vector<Command>> FeesFromProto(const v1::SetFeesRequest& request);
+absl::StatusOr<std::vector<Command>> SubsidyGrantsFromProto(const v1::GrantSubsidiesRequest& request);
 // A health program version; unset figures take the defaults of HealthProgram (ledger/core/health.h).
 absl::StatusOr<HealthProgram> HealthProgramFromProto(const v1::HealthProgram& in);
 void HealthProgramToProto(const HealthProgram& program, v1::HealthProgram* out);

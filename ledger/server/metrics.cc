@@ -107,7 +107,8 @@ NodeObserver Metrics::Observer() {
                          std::holds_alternative<CloseCampaign>(command) || std::holds_alternative<LinkAccount>(command) ||
                          std::holds_alternative<PosMpmOrder>(command) ||
                          std::holds_alternative<SetMerchantProfile>(command) ||
-                         std::holds_alternative<RevokeKey>(command);
+                         std::holds_alternative<RevokeKey>(command) ||
+                         std::holds_alternative<GrantSubsidy>(command);
     (setting ? accounts_by_result_ : transfers_by_result_)[index]->Increment();
   };
   observer.on_sweep = [this](const ApplyCounters& counters) {

@@ -480,4 +480,10 @@ grpc::Status LedgerService::RevokeKeys(grpc::ServerContext* context, const v1::R
   return Create("RevokeKeys", RevocationsFromProto(*request), reply);
 }
 
+grpc::Status LedgerService::GrantSubsidies(grpc::ServerContext* context, const v1::GrantSubsidiesRequest* request,
+                                           v1::CreateReply* reply) {
+  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GrantSubsidies", allowed);
+  return Create("GrantSubsidies", SubsidyGrantsFromProto(*request), reply);
+}
+
 }  // namespace ledger

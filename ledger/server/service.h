@@ -65,6 +65,7 @@ class LedgerService final : public v1::Ledger::WithCallbackMethod_CreateTransfer
   grpc::Status Subscribe(grpc::ServerContext*, const v1::SubscribeRequest*,
                          grpc::ServerWriter<v1::Event>*) override;
   grpc::Status RevokeKeys(grpc::ServerContext*, const v1::RevokeKeysRequest*, v1::CreateReply*) override;
+  grpc::Status GrantSubsidies(grpc::ServerContext*, const v1::GrantSubsidiesRequest*, v1::CreateReply*) override;
 
  private:
   grpc::Status Create(const char* method, absl::StatusOr<std::vector<Command>> commands, v1::CreateReply* reply);

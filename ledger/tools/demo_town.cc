@@ -628,6 +628,22 @@ class Town {
       return c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys, &created);
     });
     if (!status.ok() || !Send(fund, "task subsidy")) return false;
+    // The city grants its subsidy budget to this farm: without the grant the task would be refused.
+    v1::GrantSubsidiesRequest grants;
+    v1::SubsidyGrant* grant = grants.add_grants();
+    grant->set_budget_account_id(Account(kTaskSubsidy));
+    grant->set_host_account_id(terminal.merchant_id);
+    grant->set_percent_max(kTaskSubsidyPercent);
+    grant->set_monthly_max(task_subsidy_funded_);
+    status = stub_->Call([&](LedgerConnection& c) {
+      return c.ledger().GrantSubsidies(ContextWithDeadline(std::chrono::seconds(10)).get(), grants, &created);
+    });
+    if (!status.ok() || created.results_size() != 1 || created.results(0).result() != v1::OK) {
+      fprintf(stderr, "demo: subsidy grant: %s\n", status.error_message().c_str());
+      return false;
+    }
+    printf("the city granted its task subsidy budget to farm stall %d: up to %lld %%, %lld coin a month\n", farm,
+           static_cast<long long>(kTaskSubsidyPercent), static_cast<long long>(task_subsidy_funded_));
 
     auto host = [&](const char* method, const google::protobuf::Message& body, auto rpc) {
       v1::PosReply reply;

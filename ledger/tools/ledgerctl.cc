@@ -121,6 +121,10 @@ Farm help and workcation tasks (the host signs with its terminal key, `pos init-
 its device that shows check-in codes has a key file too, $DEVICE_PASSPHRASE; the visitor signs with her
 wallet key, $WALLET_PASSPHRASE):
   task rules [--weekly-hours 38] [--monthly-max 78000] [--dispute-hours 72]     the deployment's caps
+  task grant-subsidy --budget ID (--host ID | --category C) (--percent N --monthly-max N | --withdraw)
+                                                   (operator) let a host, or every shop of a category, name
+                                                   the BUDGET as a task's subsidy up to N %, and up to
+                                                   --monthly-max a month per host; --withdraw ends it
   task post --terminal-key F --host ID --terminal T --task X --title S --from DATE --to DATE --slots N
             --per-day N --escrow ID [--subsidy ID --subsidy-percent N] [--hours 4] --device-key F [--wage-ref S]
                                                    post a task: every slot-day is reserved in escrow
@@ -693,9 +697,27 @@ int VisitorCall(LedgerConnection& stub, const Args& args, const char* method, co
 
 uint32_t TodayInJapan() { return BusinessDay(static_cast<Timestamp>(absl::ToUnixNanos(absl::Now()))); }
 
+int GrantSubsidyCommand(LedgerConnection& stub, const Args& args) {
+  v1::GrantSubsidiesRequest request;
+  v1::SubsidyGrant* grant = request.add_grants();
+  grant->set_budget_account_id(IdArg(Required(args, "budget"), "--budget"));
+  if (args.Has("host") == args.Has("category")) UsageError("task grant-subsidy: one of --host and --category");
+  if (args.Has("host")) grant->set_host_account_id(IdArg(args.options.at("host"), "--host"));
+  if (args.Has("category")) grant->set_category(args.options.at("category"));
+  if (!args.Has("withdraw")) {
+    grant->set_percent_max(static_cast<uint32_t>(Int(Required(args, "percent"), "percent")));
+    grant->set_monthly_max(Int(Required(args, "monthly-max"), "monthly-max"));
+  }
+  v1::CreateReply reply;
+  grpc::Status status =
+      stub.Call([&](LedgerConnection& c) { return c.ledger().GrantSubsidies(Context().get(), request, &reply); });
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
 int TaskCommand(LedgerConnection& stub, const Args& args) {
   if (args.positional.empty()) UsageError("task: which subcommand? (see `ledgerctl help`)");
   const std::string& sub = args.positional[0];
+  if (sub == "grant-subsidy") return GrantSubsidyCommand(stub, args);
   const std::string task_id = sub == "rules" ? "" : Required(args, "task");
   if (sub == "rules") {
     v1::TaskRules rules;
@@ -1447,7 +1469,7 @@ int ClusterCommand(LedgerConnection& connection, const Args& args) {
 bool UsesOperatorApi(const std::string& command, const Args& args) {
   const std::string sub = args.positional.empty() ? "" : args.positional[0];
   if (command == "health") return sub == "program";
-  if (command == "task") return sub == "rules" || sub == "show";
+  if (command == "task") return sub == "rules" || sub == "show" || sub == "grant-subsidy";
   return true;
 }
 
