@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/core/keys.h"
+#include "ledger/core/kv.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/query.h"
@@ -121,6 +122,21 @@ grpc::Status PosService::Authenticate(const char* method, const SignedRequest& i
   *merchant = *id;
   if (signer != nullptr) *signer = std::move(*key);
   return grpc::Status::OK;
+}
+
+// The core keeps a card's wrong-PIN attempts for twice the window this service enforces.
+static_assert(kRequestWindowMs == ledger::kSignedRequestWindowMs, "one request window for the service and the core");
+
+// The nonce of a terminal request that is not idempotent by its body (a card's wrong PIN, giving up task
+// slots): the first 8 bytes of BLAKE2b-256 over the exact signed bytes, never 0. A replay of the request
+// has the same bytes and so the same nonce, which the core has spent; any new request differs (its
+// timestamp at least), so terminals need not send one.
+uint64_t RequestNonce(const char* method, const ledger::v1::SignedRequest& in) {
+  const std::string hash = ledger::Blake2b256(
+      PosSignedBytes(method, in.merchant_id(), in.terminal_id(), in.timestamp_ms(), in.body()));
+  uint64_t nonce = 0;
+  for (int i = 0; i < 8; ++i) nonce = (nonce << 8) | static_cast<uint8_t>(hash[i]);
+  return nonce == 0 ? 1 : nonce;
 }
 
 grpc::Status PosService::Submit(ledger::Command command, PosReply* reply) {
@@ -243,6 +259,7 @@ grpc::Status PosService::CardPayment(grpc::ServerContext*, const SignedRequest* 
   ledger::PosPayment payment{merchant, body.payment_id(), AccountId{}, body.amount(), in->terminal_id(), ""};
   payment.card = body.card_number();
   payment.staff = body.staff_id();
+  payment.attempt = RequestNonce("CardPayment", *in);
   // The proof with the card's salt; an unknown card gets an empty proof and the core says CARD_NOT_FOUND.
   if (std::optional<ledger::CardRecord> card = ledger::LookupCard(node_->state(), body.card_number())) {
     payment.pin_proof = ledger::PinProof(card->registration.pin_salt, body.card_number(), body.pin());
@@ -395,7 +412,7 @@ grpc::Status PosService::CancelSlots(grpc::ServerContext*, const SignedRequest* 
   v1::CancelSlotsRequest body;
   AccountId merchant;
   if (grpc::Status auth = Authenticate("CancelSlots", *in, &body, &merchant); !auth.ok()) return auth;
-  return Submit(ledger::CancelSlots{merchant, body.task_id(), body.count()}, reply);
+  return Submit(ledger::CancelSlots{merchant, body.task_id(), body.count(), RequestNonce("CancelSlots", *in)}, reply);
 }
 
 grpc::Status PosService::ConfirmDay(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {

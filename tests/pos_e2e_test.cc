@@ -484,31 +484,51 @@ TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
   EXPECT_EQ(reply.result(), v1::CARD_NOT_FOUND);
 
-  // Three wrong PINs in a row lock the card; then even the right PIN is refused.
+  // A captured wrong-PIN request replayed within the time window counts once: it cannot lock the card.
   pay.set_card_number("6300123412341234");
   pay.set_payment_id("card-2");
   pay.set_amount(10);
   pay.set_pin("0000");
+  const v1::SignedRequest captured = SignRequest(terminal_, "CardPayment", pay, WallClockMs());
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(pos_->CardPayment(ContextWithDeadline(kTimeout).get(), captured, &reply).ok());
+    EXPECT_EQ(reply.result(), v1::PIN_INVALID);
+  }
+  pay.set_pin("4821");
+  pay.set_payment_id("card-3");
+  ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::OK);  // Not locked; the right PIN resets the count.
+  EXPECT_EQ(Balance(kBob), 190);
+
+  // Three wrong PINs in a row lock the card; then even the right PIN is refused.
+  pay.set_payment_id("card-4");
+  pay.set_amount(10);
+  pay.set_pin("0000");
   for (int i = 0; i < 3; ++i) {
+    pay.set_amount(10 + i);  // Three requests that differ even if two were signed in the same millisecond.
     ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
     EXPECT_EQ(reply.result(), v1::PIN_INVALID);
   }
   pay.set_pin("4821");
   ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
   EXPECT_EQ(reply.result(), v1::CARD_LOCKED);
-  EXPECT_EQ(Balance(kBob), 200);
+  EXPECT_EQ(Balance(kBob), 190);
 
   v1::ListStaffOperationsRequest list;
   list.set_account_id(IdBytes(kBob));
   v1::ListStaffOperationsReply operations;
   ASSERT_TRUE(ledger_->ListStaffOperations(ContextWithDeadline(kTimeout).get(), list, &operations).ok());
-  ASSERT_EQ(operations.operations_size(), 6);
+  // wrong PIN, payment, not found is no operation of Bob's, the replayed wrong PIN once, payment, three
+  // wrong PINs, locked.
+  ASSERT_EQ(operations.operations_size(), 8);
   EXPECT_EQ(operations.operations(0).operation(), "wrong PIN");
   EXPECT_EQ(operations.operations(1).operation(), "card payment");
   EXPECT_EQ(operations.operations(1).staff_id(), "yamada (community centre)");
   EXPECT_EQ(operations.operations(1).amount(), 300);
   EXPECT_EQ(operations.operations(1).merchant_id(), IdBytes(kShop));
-  EXPECT_EQ(operations.operations(5).operation(), "card locked");
+  EXPECT_EQ(operations.operations(2).operation(), "wrong PIN");
+  EXPECT_EQ(operations.operations(3).operation(), "card payment");
+  EXPECT_EQ(operations.operations(7).operation(), "card locked");
 }
 
 v1::RegisterTerminalRequest AddTerminal(const std::string& terminal_id, const std::string& public_key) {

@@ -162,6 +162,24 @@ TEST_F(TaskE2eTest, AFarmStayDayFromPostingToPayment) {
   EXPECT_EQ(refused.result(), v1::EXCEEDS_BALANCE);
   EXPECT_EQ(refused.available(), 2000);
 
+  // The farm gives up one of its two slots. A captured copy of that request, replayed, gives up nothing
+  // more (before, each replay within the time window gave up another slot).
+  v1::CancelSlotsRequest cancel;
+  cancel.set_task_id("rice-harvest");
+  cancel.set_count(1);
+  const v1::SignedRequest captured = merchant::SignRequest(terminal_, "CancelSlots", cancel, merchant::WallClockMs());
+  v1::PosReply cancelled;
+  ASSERT_TRUE(pos_->CancelSlots(ContextWithDeadline(kTimeout).get(), captured, &cancelled).ok());
+  ASSERT_EQ(cancelled.result(), v1::OK);
+  ASSERT_TRUE(pos_->CancelSlots(ContextWithDeadline(kTimeout).get(), captured, &cancelled).ok());
+  EXPECT_EQ(cancelled.result(), v1::NONCE_REPLAYED);
+  v1::GetTaskRequest which;
+  which.set_host_account_id(IdBytes(kFarm));
+  which.set_task_id("rice-harvest");
+  v1::GetTaskReply shown;
+  ASSERT_TRUE(ledger_->GetTask(ContextWithDeadline(kTimeout).get(), which, &shown).ok());
+  EXPECT_EQ(shown.cancelled(), 1u);
+
   v1::ApplyTaskRequest apply;
   apply.set_host_account_id(IdBytes(kFarm));
   apply.set_task_id("rice-harvest");

@@ -55,6 +55,8 @@ enum class CommandTag : uint8_t {
   kRegisterKeyWithRole = 36,  // A manager, or registered by a terminal; tag 12 stays the operator's ordinary key.
   kRevokeKey = 37,
   kGrantSubsidy = 38,
+  kCancelSlotsWithNonce = 39,  // Tag 28 stays what a cancel without a nonce (older entries) reads as.
+  kPosPaymentWithAttempt = 40,  // A card payment's attempt nonce follows; tag 5 stays for the rest.
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -154,10 +156,12 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
     e->Id(decide->visitor);
     e->U8(decide->accept ? 1 : 0);
   } else if (const auto* cancel_slots = std::get_if<CancelSlots>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kCancelSlots));
+    const bool with_nonce = cancel_slots->nonce != 0;
+    e->U8(static_cast<uint8_t>(with_nonce ? CommandTag::kCancelSlotsWithNonce : CommandTag::kCancelSlots));
     e->Id(cancel_slots->host);
     e->Bytes(cancel_slots->task_id);
     e->U32(cancel_slots->count);
+    if (with_nonce) e->U64(cancel_slots->nonce);
   } else if (const auto* check = std::get_if<CheckIn>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kCheckIn));
     e->Id(check->visitor);
@@ -223,7 +227,7 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
     e->U8(static_cast<uint8_t>(CommandTag::kTransfer));
     EncodeTransferRequest(*transfer, e);
   } else if (const auto* payment = std::get_if<PosPayment>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kPosPayment));
+    e->U8(static_cast<uint8_t>(payment->attempt != 0 ? CommandTag::kPosPaymentWithAttempt : CommandTag::kPosPayment));
     e->Id(payment->merchant);
     e->Bytes(payment->payment_id);
     e->Id(payment->payer);
@@ -234,6 +238,7 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
     e->Bytes(payment->card);
     e->Bytes(payment->pin_proof);
     e->Bytes(payment->staff);
+    if (payment->attempt != 0) e->U64(payment->attempt);
   } else if (const auto* refund = std::get_if<PosRefund>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kPosRefund));
     e->Id(refund->merchant);
@@ -387,11 +392,13 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       decide.accept = d->U8() != 0;
       return decide;
     }
-    case CommandTag::kCancelSlots: {
+    case CommandTag::kCancelSlots:
+    case CommandTag::kCancelSlotsWithNonce: {
       CancelSlots cancel_slots;
       cancel_slots.host = d->Id();
       cancel_slots.task_id = d->Bytes();
       cancel_slots.count = d->U32();
+      if (tag == CommandTag::kCancelSlotsWithNonce) cancel_slots.nonce = d->U64();
       return cancel_slots;
     }
     case CommandTag::kCheckIn: {
@@ -471,7 +478,8 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       return CloseAccount{d->Id()};
     case CommandTag::kTransfer:
       return DecodeTransferRequest(d);
-    case CommandTag::kPosPayment: {
+    case CommandTag::kPosPayment:
+    case CommandTag::kPosPaymentWithAttempt: {
       PosPayment payment;
       payment.merchant = d->Id();
       payment.payment_id = d->Bytes();
@@ -483,6 +491,7 @@ std::optional<Command> DecodeCommand(Decoder* d) {
       payment.card = d->Bytes();
       payment.pin_proof = d->Bytes();
       payment.staff = d->Bytes();
+      if (tag == CommandTag::kPosPaymentWithAttempt) payment.attempt = d->U64();
       return payment;
     }
     case CommandTag::kPosRefund: {

@@ -318,6 +318,18 @@ std::string TaskEnd(Timestamp due, const AccountId& host, std::string_view task_
   return key;
 }
 
+std::string CardAttemptPrefix(std::string_view card) {
+  std::string key(1, kCardAttempt);
+  key.push_back(static_cast<char>(card.size()));
+  return key.append(card);
+}
+
+std::string CardAttempt(std::string_view card, uint64_t attempt) {
+  std::string key = CardAttemptPrefix(card);
+  AppendBigEndian64(attempt, &key);
+  return key;
+}
+
 std::string SubsidyGrantForHost(const AccountId& budget, const AccountId& host) {
   std::string key = ResidentPrefix(kSubsidyGrant, budget);
   key.push_back('h');

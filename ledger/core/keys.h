@@ -59,6 +59,7 @@ inline constexpr char kMerchantProfile = 'f';
 inline constexpr char kRevokedKey = 'k';
 inline constexpr char kSubsidyGrant = 's';
 inline constexpr char kSubsidyTally = 'j';
+inline constexpr char kCardAttempt = 'x';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -121,6 +122,9 @@ std::string TaskRelease(Timestamp due, const AccountId& host, const AccountId& v
 std::string TaskEnd(Timestamp due, const AccountId& host, std::string_view task_id);
 void DecodeTaskRelease(std::string_view key, AccountId* host, AccountId* visitor, uint32_t* day, std::string* task_id);
 void DecodeTaskEnd(std::string_view key, AccountId* host, std::string* task_id);
+// A card's counted wrong-PIN attempts: by card (length-prefixed), then the request's attempt nonce.
+std::string CardAttemptPrefix(std::string_view card);
+std::string CardAttempt(std::string_view card, uint64_t attempt);
 // Subsidy grants: by budget, then 'h' and the host, or 'c' and the category.
 std::string SubsidyGrantForHost(const AccountId& budget, const AccountId& host);
 std::string SubsidyGrantForCategory(const AccountId& budget, std::string_view category);

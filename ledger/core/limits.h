@@ -59,6 +59,11 @@ inline constexpr size_t kHistorySegmentEntriesMax = 4096;
 // Journal entries returned by one GetJournal call.
 inline constexpr int kJournalPageMax = 1024;
 
+// How far a signed request's timestamp may be from the ledger's clock (Pos and Wallet envelopes). A request
+// older than that is refused before the core sees it, so what the core remembers to refuse replays (a
+// card's wrong-PIN attempts) need only be kept for twice this: after that, the replay itself is refused.
+inline constexpr uint64_t kSignedRequestWindowMs = 5 * 60 * 1000;
+
 // Nanoseconds per second on the logical clock.
 inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
 

@@ -74,6 +74,10 @@ struct PosPayment {
   std::string card;
   std::string pin_proof;
   std::string staff;
+  // Card payments: the terminal request's own nonce (the Pos service derives it from the signed bytes).
+  // A wrong PIN counts once per request, so replaying a captured wrong-PIN request within the time window
+  // cannot lock the resident's card. Not part of the payment's identity; 0 in entries written before it.
+  uint64_t attempt = 0;
   bool SameRequest(const PosPayment& other) const {
     return merchant == other.merchant && payment_id == other.payment_id && payer == other.payer &&
            amount == other.amount && terminal == other.terminal && cpm == other.cpm && card == other.card;

@@ -188,6 +188,47 @@ TEST_F(PosTest, JournalCarriesTheCommandsAndVerifies) {
   EXPECT_TRUE(VerifyJournal(ledger_.state()).ok);
 }
 
+// Staff charge a custodial card. A wrong PIN counts towards the lockout once per terminal request (its
+// attempt nonce): before, a captured wrong-PIN request replayed twice within the time window locked the
+// resident's card. Attempts older than twice the request window are dropped.
+TEST_F(PosTest, AReplayedWrongPinCountsOnce) {
+  const std::string salt(16, 's'), card = "6300123412341234";
+  ASSERT_EQ(One(RegisterCard{card, Id(kBob), salt, PinProof(salt, card, "4821"), 3}).result, Result::kOk);
+  auto charge = [&](std::string id, const char* pin, uint64_t attempt) {
+    PosPayment p{Id(kShop), std::move(id), AccountId{}, 100, "REG-1"};
+    p.card = card;
+    p.pin_proof = PinProof(salt, card, pin);
+    p.staff = "yamada";
+    p.attempt = attempt;
+    return One(p).result;
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(charge("c1", "0000", 77), Result::kPinInvalid);  // One request, replayed.
+  EXPECT_EQ(LookupCard(ledger_.state(), card)->failed_attempts, 1u);
+  EXPECT_EQ(charge("c1", "0000", 78), Result::kPinInvalid);  // Another request: it counts.
+  EXPECT_EQ(LookupCard(ledger_.state(), card)->failed_attempts, 2u);
+  EXPECT_EQ(charge("c1", "4821", 79), Result::kOk);
+  EXPECT_EQ(LookupCard(ledger_.state(), card)->failed_attempts, 0u);
+  EXPECT_EQ(Balance(kBob), 400);
+  const std::string from = keys::CardAttemptPrefix(card), to = from + "\xff";
+  auto kept = [&] {
+    int n = 0;
+    ledger_.state().Scan(from, to, false, [&](std::string_view, std::string_view) { return ++n, true; });
+    return n;
+  };
+  EXPECT_EQ(kept(), 2);
+  // Past twice the request window a replay is refused by the services' clock check, so the next wrong
+  // attempt drops the old ones.
+  ledger_.Advance(11 * 60);
+  EXPECT_EQ(charge("c2", "1111", 80), Result::kPinInvalid);
+  EXPECT_EQ(kept(), 1);
+  // Three distinct wrong requests in a row still lock the card.
+  EXPECT_EQ(charge("c2", "1111", 81), Result::kPinInvalid);
+  EXPECT_EQ(charge("c2", "1111", 82), Result::kPinInvalid);
+  EXPECT_EQ(charge("c2", "4821", 83), Result::kCardLocked);
+  EXPECT_EQ(Balance(kBob), 400);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
 TEST_F(PosTest, FeeIsRoundedDownExactly) {
   EXPECT_EQ(FeeOf(10'000, 150), 150);
   EXPECT_EQ(FeeOf(999, 150), 14);  // 14.985 -> 14: rounded down, in the merchant's favour.

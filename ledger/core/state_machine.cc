@@ -1256,6 +1256,28 @@ class BatchApplier {
     return record;
   }
 
+  // Whether a wrong PIN of this request counts: once per attempt nonce (0: older entries, always). The
+  // card's attempts older than twice the request window are dropped on the way: their replays are
+  // refused by the services' clock check, so they need not be remembered.
+  bool CountPinAttempt(std::string_view card, uint64_t attempt, Timestamp at) {
+    if (attempt == 0) return true;
+    const std::string key = keys::CardAttempt(card, attempt);
+    std::string bytes;
+    if (working_.Get(key, &bytes)) return false;
+    const std::string prefix = keys::CardAttemptPrefix(card);
+    std::string end = prefix;
+    end.push_back('\xff');
+    const Timestamp keep = 2 * kSignedRequestWindowMs * 1'000'000;
+    for (const std::string& old : working_.KeysInRange(prefix, end)) {
+      if (old.size() != prefix.size() + 8 || !working_.Get(old, &bytes)) continue;
+      if (Decoder(bytes).U64() + keep <= at) working_.Delete(old);
+    }
+    std::string value;
+    Encoder(&value).U64(at);
+    working_.Put(key, value);
+    return true;
+  }
+
   static bool ValidCardNumber(std::string_view card) {
     if (card.size() < 8 || card.size() > kCardNumberLengthMax) return false;
     return std::all_of(card.begin(), card.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -2088,6 +2110,8 @@ class BatchApplier {
       outcome.result = Result::kTaskClosed;
     } else if (c.count < 1 || c.count > task->request.slots - task->accepted - task->cancelled) {
       outcome.result = Result::kNoSlotLeft;
+    } else if (!SpendNonce(c.host, c.nonce)) {
+      outcome.result = Result::kNonceReplayed;
     } else {
       const PostTask& t = task->request;
       const uint32_t top = t.slots - task->cancelled;
@@ -2603,6 +2627,7 @@ class BatchApplier {
         return fail(Result::kCardLocked);
       }
       if (p.pin_proof != card->registration.pin_proof) {
+        if (!CountPinAttempt(p.card, p.attempt, at)) return fail(Result::kPinInvalid);  // A replay: counted.
         ++card->failed_attempts;
         working_.Put(keys::Card(p.card), EncodeCardRecord(*card));
         RecordStaff(p, p.payer, "wrong PIN", Result::kPinInvalid, at);

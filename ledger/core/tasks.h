@@ -118,10 +118,15 @@ struct DecideApplication {
   bool accept = false;
 };
 
+// Giving up slots is not idempotent by anything in its body (two cancels of one slot are two slots), so
+// the command carries the terminal request's nonce (the Pos service derives it from the signed bytes),
+// spent here once the cancel applies: a replayed request is nonce_replayed and gives up nothing more.
+// Nonce 0 only in journal entries written before nonces.
 struct CancelSlots {
   AccountId host;
   std::string task_id;
   uint32_t count = 0;
+  uint64_t nonce = 0;
 };
 
 struct CheckIn {

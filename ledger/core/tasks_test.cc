@@ -318,6 +318,23 @@ TEST_F(TasksTest, MalformedGrantsDecideNothing) {
   EXPECT_EQ(std::get<GrantSubsidy>(batch->commands[0]), (GrantSubsidy{Id(kCity), AccountId{}, "farm", 30, 4000}));
 }
 
+// Giving up slots carries the terminal request's nonce: a replayed request gives up nothing more. Before,
+// each replay of a captured CancelSlots within the time window gave up another slot.
+TEST_F(TasksTest, AReplayedCancelGivesUpNothingMore) {
+  const PostTask t = Task("harvest", 3, 1);
+  ASSERT_EQ(One(t).result, Result::kOk);
+  ASSERT_EQ(One(CancelSlots{t.host, t.task_id, 1, 501}).result, Result::kOk);
+  EXPECT_EQ(One(CancelSlots{t.host, t.task_id, 1, 501}).result, Result::kNonceReplayed);
+  EXPECT_EQ(One(CancelSlots{t.host, t.task_id, 1, 501}).result, Result::kNonceReplayed);
+  EXPECT_EQ(Get(kFarm).debits_pending, 2 * 1500);  // Two slots still reserved (the farm's half of 3,000).
+  EXPECT_EQ(One(CancelSlots{t.host, t.task_id, 1, 502}).result, Result::kOk);  // A new request does.
+  EXPECT_EQ(Get(kFarm).debits_pending, 1500);
+  std::optional<Batch> batch = DecodeBatch(EncodeBatch(Batch{{CancelSlots{t.host, t.task_id, 1, 503}}, {1}}));
+  ASSERT_TRUE(batch.has_value());
+  EXPECT_EQ(std::get<CancelSlots>(batch->commands[0]).nonce, 503u);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
 TEST_F(TasksTest, JournalRoundTripKeepsTaskCommands) {
   const PostTask t = Task();
   ASSERT_EQ(One(t).result, Result::kOk);
