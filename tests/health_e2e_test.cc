@@ -6,11 +6,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "ledger/client/client.h"
 #include "ledger/core/health.h"
 #include "ledger/core/journal.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
@@ -261,6 +264,75 @@ TEST_F(HealthE2eTest, AWeekOfWalkingFromDeviceToCoinAndErasure) {
     }
   }
   EXPECT_GE(reports, 10);
+}
+
+// Someone who knows a resident's id sends forged step reports (not signed by her device). Before, each
+// spent her report allowance (31 at once) and was journaled, and her real report was then refused
+// (RESOURCE_EXHAUSTED). Now the service checks the device's signature first: forgeries are refused,
+// nothing is journaled, her allowance is untouched.
+TEST_F(HealthE2eTest, ForgedReportsNeitherStarveHerNorReachTheJournal) {
+  const int64_t today = BusinessDayIndex(static_cast<Timestamp>(NowMs()) * 1'000'000);
+  v1::WalletReply done;
+  v1::RegisterDeviceRequest device;
+  device.set_device_id("phone-1");
+  device.set_public_key(device_.public_key);
+  ASSERT_TRUE(Signed(&v1::Health::Stub::RegisterDevice, "RegisterDevice", device, &done).ok());
+  v1::ConsentRequest consent;
+  consent.set_purpose(v1::EARNING);
+  consent.set_granted(true);
+  ASSERT_TRUE(Signed(&v1::Health::Stub::SetConsent, "SetConsent", consent, &done).ok());
+  ASSERT_EQ(done.result(), v1::OK);
+  v1::GetDigestReply before, after;
+  ASSERT_TRUE(ledger_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &before).ok());
+  const wallet::KeyPair impostor = wallet::GenerateKeyPair();
+  for (int i = 0; i < 40; ++i) {
+    v1::StepReportRequest forged = Report(DayNumber(today), 20'000);
+    forged.set_signature(wallet::Sign(impostor, StepReportSignedBytes(kProgram, *Id128::FromBytes(IdBytes(kAlice)),
+                                                                      "phone-1", DayNumber(today), 20'000,
+                                                                      forged.nonce())));
+    ASSERT_EQ(Send(forged).result(), v1::SIGNATURE_INVALID) << "forgery " << i;
+  }
+  ASSERT_TRUE(ledger_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &after).ok());
+  EXPECT_EQ(after.journal_index(), before.journal_index());
+  EXPECT_EQ(Send(Report(DayNumber(today), 6000)).result(), v1::OK);  // Her own report goes through.
+  v1::StepReportRequest unknown = Report(DayNumber(today), 6000);
+  unknown.set_device_id("phone-9");
+  EXPECT_EQ(Send(unknown).result(), v1::DEVICE_NOT_FOUND);
+}
+
+// Each open WatchAlerts stream holds a server thread: at most kWatchStreamsPerWatcherMax per watcher.
+TEST_F(HealthE2eTest, AWatcherOpensOnlyAFewStreams) {
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::Alert>>> readers;
+  auto open = [&](int seconds) {
+    const v1::WalletRequest request = wallet::SignWalletRequest(alice_, IdBytes(kAlice), "WatchAlerts",
+                                                                v1::WatchAlertsRequest(), NowMs(),
+                                                                wallet::RandomNonce());
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    contexts.back()->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+    readers.push_back(health_->WatchAlerts(contexts.back().get(), request));
+  };
+  for (int i = 0; i < kWatchStreamsPerWatcherMax; ++i) open(30);
+  // A stream is counted once the server has taken it: they send nothing, so give the server a moment.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  open(30);
+  v1::Alert unused;
+  EXPECT_FALSE(readers.back()->Read(&unused));
+  const grpc::Status refused = readers.back()->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused.error_message().find("at most 4 open WatchAlerts streams"), std::string::npos)
+      << refused.error_message();
+  // Closing one frees its slot: the server notices within a second.
+  contexts[0]->TryCancel();
+  readers[0]->Finish();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  open(1);
+  EXPECT_FALSE(readers.back()->Read(&unused));
+  EXPECT_EQ(readers.back()->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  for (int i = 1; i < kWatchStreamsPerWatcherMax; ++i) {
+    contexts[i]->TryCancel();
+    readers[i]->Finish();
+  }
 }
 
 TEST_F(HealthE2eTest, WatchOverAlertsOnlyTheWatchersWhoAcknowledgeIt) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/core/health.h"
 #include "ledger/core/keys.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/query.h"
 #include "ledger/server/convert.h"
@@ -31,6 +32,23 @@ grpc::Status HealthService::Submit(ledger::Command command, const AccountId& pay
   return SubmitWalletCommand(node_, std::move(command), payer, reply);
 }
 
+v1::Result HealthService::CheckDeviceSignature(const AccountId& resident, const v1::StepReportRequest& in) const {
+  std::string bytes;
+  if (!node_->state().Get(ledger::keys::Device(resident, in.device_id()), &bytes)) return v1::DEVICE_NOT_FOUND;
+  std::optional<ledger::DeviceRecord> device = ledger::DecodeDeviceRecord(bytes);
+  if (!device) return v1::DEVICE_NOT_FOUND;  // Cannot happen (the core wrote it); the core would stop.
+  if (device->revoked) return v1::DEVICE_REVOKED;
+  const std::string signed_bytes =
+      ledger::StepReportSignedBytes(in.program(), resident, in.device_id(), in.day(), in.steps(), in.nonce());
+  if (device->public_key.size() != crypto_sign_PUBLICKEYBYTES ||
+      crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(in.signature().data()),
+                                  reinterpret_cast<const unsigned char*>(signed_bytes.data()), signed_bytes.size(),
+                                  reinterpret_cast<const unsigned char*>(device->public_key.data())) != 0) {
+    return v1::SIGNATURE_INVALID;
+  }
+  return v1::OK;
+}
+
 grpc::Status HealthService::ReportSteps(grpc::ServerContext*, const v1::StepReportRequest* in,
                                         v1::StepReportReply* reply) {
   std::optional<AccountId> resident = ledger::Id128::FromBytes(in->resident_id());
@@ -41,12 +59,13 @@ grpc::Status HealthService::ReportSteps(grpc::ServerContext*, const v1::StepRepo
   }
   if (in->nonce() == 0) return Invalid("nonce: must not be zero");
   if (in->signature().size() != crypto_sign_BYTES) return Invalid("signature: must be 64 bytes (Ed25519)");
-  // Limited per resident, and only for residents with this device registered (unknown ids grow nothing;
-  // the core decides the report itself, including a revoked device).
+  // Limited per resident, and only once the report is the device's own: a registered, active device and
+  // its signature. Before, the allowance was spent first, so anyone who knew a resident's id could use
+  // it up with forged reports (each of them journaled) and starve her real ones. The core checks all of
+  // this again and decides the report; these early answers are the ones it would give, and submit nothing.
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);
-  std::string unused;
-  if (!node_->state().Get(ledger::keys::Device(*resident, in->device_id()), &unused)) {
-    reply->set_result(v1::DEVICE_NOT_FOUND);
+  if (v1::Result refused = CheckDeviceSignature(*resident, *in); refused != v1::OK) {
+    reply->set_result(refused);
     return grpc::Status::OK;
   }
   if (!reports_.Take(in->resident_id(), clock_->NowNanos())) {
@@ -210,11 +229,47 @@ grpc::Status HealthService::AckAlert(grpc::ServerContext*, const v1::WalletReque
   return Submit(ledger::AckAlert{watcher, *resident, body.alert(), in->nonce()}, watcher, reply);
 }
 
+// One open WatchAlerts stream, counted while it lives; refused (ok() false) past either bound.
+class HealthService::StreamSlot {
+ public:
+  StreamSlot(HealthService* service, const AccountId& watcher) : service_(service), watcher_(watcher) {
+    absl::MutexLock lock(&service_->streams_mutex_);
+    int& mine = service_->streams_[watcher_];
+    if (mine >= ledger::kWatchStreamsPerWatcherMax) {
+      refusal_ = absl::StrCat("watcher ", watcher_.ToHex(), ": at most ", ledger::kWatchStreamsPerWatcherMax,
+                              " open WatchAlerts streams");
+    } else if (service_->streams_total_ >= ledger::kWatchStreamsMax) {
+      refusal_ = absl::StrCat("this node serves at most ", ledger::kWatchStreamsMax, " WatchAlerts streams");
+    } else {
+      ++mine;
+      ++service_->streams_total_;
+      return;
+    }
+    if (mine == 0) service_->streams_.erase(watcher_);
+  }
+  ~StreamSlot() {
+    if (!refusal_.empty()) return;
+    absl::MutexLock lock(&service_->streams_mutex_);
+    if (--service_->streams_[watcher_] == 0) service_->streams_.erase(watcher_);
+    --service_->streams_total_;
+  }
+  StreamSlot(const StreamSlot&) = delete;
+  StreamSlot& operator=(const StreamSlot&) = delete;
+  const std::string& refusal() const { return refusal_; }
+
+ private:
+  HealthService* service_;
+  AccountId watcher_;
+  std::string refusal_;
+};
+
 grpc::Status HealthService::WatchAlerts(grpc::ServerContext* context, const v1::WalletRequest* in,
                                         grpc::ServerWriter<v1::Alert>* writer) {
   v1::WatchAlertsRequest body;
   AccountId watcher;
   if (grpc::Status auth = verifier_.Verify("WatchAlerts", *in, &body, &watcher); !auth.ok()) return auth;
+  const StreamSlot slot(this, watcher);
+  if (!slot.refusal().empty()) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, slot.refusal());
   // What this stream has shown: (resident, seq) -> shown while open.
   std::map<std::pair<AccountId, uint32_t>, bool> shown;
   bool first = true;

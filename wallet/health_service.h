@@ -1,6 +1,8 @@
 // The Health gRPC service (health mileage, ledger/core/health.h). A thin adapter:
 //  - ReportSteps comes from a resident's device: the device's signature is checked by the core (so every
-//    replica checks the same thing); the service adds the salt that keeps the journal's commitment opaque.
+//    replica checks the same thing) and first here, before the resident's report allowance is spent, so a
+//    forger can neither starve her real reports nor get anything journaled; the service adds the salt that
+//    keeps the journal's commitment opaque.
 //  - Everything else is the resident's own WalletRequest, signed with the key registered for their points
 //    wallet, checked like the Wallet service's (WalletVerifier): devices, consent, exchange, erasure, and
 //    reading their own step history (nobody else can read it through this API), naming watchers.
@@ -10,6 +12,11 @@
 #ifndef WALLET_HEALTH_SERVICE_H_
 #define WALLET_HEALTH_SERVICE_H_
 
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "ledger/core/types.h"
 #include "ledger/server/committer.h"
 #include "ledger/server/node.h"
@@ -46,12 +53,22 @@ class HealthService final : public ledger::v1::Health::Service {
                            grpc::ServerWriter<ledger::v1::Alert>*) override;
 
  private:
+  // The answer the core would give a report from an unknown, revoked or impostor device (OK if it is the
+  // device's own): checked before the rate limit is spent and before anything is submitted.
+  ledger::v1::Result CheckDeviceSignature(const ledger::AccountId& resident,
+                                          const ledger::v1::StepReportRequest& in) const;
   grpc::Status Submit(ledger::Command command, const ledger::AccountId& resident, ledger::v1::WalletReply* reply);
 
   ledger::Committer* node_;
   ledger::Clock* clock_;
   WalletVerifier verifier_;
   ledger::RateLimiter reports_;  // Per resident with a registered device.
+
+  // Open WatchAlerts streams, per watcher and in all (limits.h). StreamSlot takes one or says why not.
+  class StreamSlot;
+  absl::Mutex streams_mutex_;
+  std::map<ledger::AccountId, int> streams_ ABSL_GUARDED_BY(streams_mutex_);
+  int streams_total_ ABSL_GUARDED_BY(streams_mutex_) = 0;
 };
 
 }  // namespace wallet

@@ -64,6 +64,11 @@ inline constexpr int kJournalPageMax = 1024;
 // card's wrong-PIN attempts) need only be kept for twice this: after that, the replay itself is refused.
 inline constexpr uint64_t kSignedRequestWindowMs = 5 * 60 * 1000;
 
+// Open WatchAlerts streams: per watcher, and on one node. Each open stream holds a server thread, so
+// without a bound one wallet key could open streams until the node had no thread left for anything else.
+inline constexpr int kWatchStreamsPerWatcherMax = 4;
+inline constexpr int kWatchStreamsMax = 64;
+
 // Nanoseconds per second on the logical clock.
 inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
@@ -73,6 +78,7 @@ static_assert(kBalanceMax + kAmountMax < INT64_MAX && -kBalanceMax - kAmountMax 
               "checking a bounded balance plus one amount must not itself overflow");
 static_assert(kSweepItemsMax >= kBatchItemsMax, "sweeps must keep up with the rate pendings are made");
 static_assert(kHistoryPageDefault <= kHistoryPageMax);
+static_assert(kWatchStreamsPerWatcherMax <= kWatchStreamsMax);
 static_assert(kStaffOperationsPageDefault <= kStaffOperationsPageMax);
 
 }  // namespace ledger
