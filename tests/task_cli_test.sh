@@ -26,8 +26,18 @@ wallet_register --key "$D/visitor.key" --account 50 | grep -q "register: ok" || 
 
 TODAY="$(TZ=Asia/Tokyo date +%Y%m%d)" LAST="$(TZ=Asia/Tokyo date -d '+2 days' +%Y%m%d)"
 host() { "$LEDGERCTL" --addr "$ADDR" task "$1" --terminal-key "$D/farm.key" --host 20 --terminal FARM-1 --task rice "${@:2}"; }
-host post --title "Rice harvest" --from "$TODAY" --to "$LAST" --slots 2 --per-day 4000 --escrow e1 --subsidy c1 \
-  --subsidy-percent 25 --hours 5 --device-key "$D/tablet.key" --wage-ref "none" | grep -q "^ok at" || fail "post"
+post() { host post --title "Rice harvest" --from "$TODAY" --to "$LAST" --slots 2 --per-day 4000 --escrow e1 --subsidy c1 \
+  --subsidy-percent 25 --hours 5 --device-key "$D/tablet.key" --wage-ref "none"; }
+# The city has not granted its budget to the farm: refused, nothing reserved. Then it grants it.
+refused="$(post 2>&1 || true)"  # ledgerctl exits 1 on a refusal.
+echo "$refused" | grep -q "subsidy_not_granted" || fail "post without a grant: $refused"
+ctl task grant-subsidy --budget c1 --host 20 --percent 10 --monthly-max 100000
+refused="$(post 2>&1 || true)"
+echo "$refused" | grep -q "subsidy_exceeds_grant" || fail "post above the grant: $refused"
+refused="$(op task grant-subsidy --budget c1 --category farm --host 20 --percent 25 2>&1 || true)"
+echo "$refused" | grep -q "one of --host and --category" || fail "grant with both a host and a category: $refused"
+ctl task grant-subsidy --budget c1 --host 20 --percent 25 --monthly-max 100000
+post | grep -q "^ok at" || fail "post"
 op account 20 | grep -q "pending debits 18000" || fail "reserved: $(op account 20)"
 visitor() { "$LEDGERCTL" --addr "$ADDR" task "$1" --key "$D/visitor.key" --visitor 50 --host 20 --task rice "${@:2}"; }
 visitor apply | grep -q "^ok at" || fail "apply"
