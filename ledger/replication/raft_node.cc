@@ -403,8 +403,8 @@ absl::Status RaftNode::AdminError(int rv) {
 
 void RaftNode::Propose() {
   while (!backlog_.empty() && proposals_.size() < static_cast<size_t>(kProposalsInFlightMax)) {
-    if (raft_state(&raft_) != RAFT_LEADER) {
-      const absl::Status status = NotLeaderHere();
+    absl::Status status = raft_state(&raft_) != RAFT_LEADER ? NotLeaderHere() : clock_->CheckStamp();
+    if (!status.ok()) {  // Not the leader, or its wall clock jumped: it proposes nothing.
       for (auto& request : backlog_) request->done(status);
       backlog_.clear();
       return;

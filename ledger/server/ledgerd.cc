@@ -22,6 +22,7 @@
 #include "ledger/core/journal.h"
 #include "ledger/replication/cluster_service.h"
 #include "ledger/replication/raft_node.h"
+#include "ledger/server/clock_guard.h"
 #include "ledger/server/metrics.h"
 #include "ledger/server/node.h"
 #include "ledger/server/operator_auth.h"
@@ -48,6 +49,9 @@ ABSL_FLAG(std::string, rocksdb_options, "",
           "RocksDB option string applied over ledgerd's defaults, e.g. \"level0_file_num_compaction_trigger=8\" "
           "(RocksDB's own option names; a bad one stops start-up with RocksDB's message)");
 ABSL_FLAG(bool, sync, true, "Single node: fsync every committed batch before replying (never turn off in production)");
+ABSL_FLAG(int64_t, clock_step_max_seconds, 60,
+          "How far the wall clock may step from real time (the boot-time clock) while the node runs before it "
+          "stops stamping batches (a jumped clock would lapse lots and time out pendings irreversibly)");
 ABSL_FLAG(double, pos_requests_per_second, 20, "Pos service: sustained requests per second per shop terminal");
 ABSL_FLAG(double, pos_burst, 40, "Pos service: burst per shop terminal (RESOURCE_EXHAUSTED beyond)");
 ABSL_FLAG(double, wallet_requests_per_second, 5, "Wallet and Health services: sustained requests per second per wallet");
@@ -135,10 +139,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   metrics->SetJournalIndex(head.index);
+  if (absl::GetFlag(FLAGS_clock_step_max_seconds) < 1) {
+    fprintf(stderr, "ledgerd: --clock_step_max_seconds must be at least 1\n");
+    return 2;
+  }
+  // Every stamp and every request time window reads this clock (ledger/server/clock_guard.h).
+  ledger::GuardedClock clock(ledger::RealClock(), ledger::BootTimeClock(), head.clock,
+                             {.step_max_nanos = absl::GetFlag(FLAGS_clock_step_max_seconds) * 1'000'000'000});
   std::unique_ptr<ledger::Committer> committer;
   ledger::RaftNode* raft = nullptr;
   if (absl::GetFlag(FLAGS_raft_id) == 0) {
-    committer = std::make_unique<ledger::Node>(store->get(), ledger::RealClock(),
+    committer = std::make_unique<ledger::Node>(store->get(), &clock,
                                                ledger::Node::Options{.sync = absl::GetFlag(FLAGS_sync)},
                                                metrics->Observer());
   } else {
@@ -167,7 +178,7 @@ int main(int argc, char** argv) {
     options.install_snapshot_timeout_ms = absl::GetFlag(FLAGS_install_snapshot_timeout_ms);
     options.stale_reads = absl::GetFlag(FLAGS_stale_reads);
     absl::StatusOr<std::unique_ptr<ledger::RaftNode>> node =
-        ledger::RaftNode::Start(store->get(), ledger::RealClock(), options, metrics->Observer());
+        ledger::RaftNode::Start(store->get(), &clock, options, metrics->Observer());
     if (!node.ok()) {
       fprintf(stderr, "ledgerd: %s\n", std::string(node.status().message()).c_str());
       return 1;
@@ -179,11 +190,11 @@ int main(int argc, char** argv) {
   // each request's signature instead.
   const ledger::OperatorAuth operator_auth(operator_token->token);
   ledger::LedgerService service(committer.get(), metrics.get(), &operator_auth);
-  merchant::PosService pos(committer.get(), ledger::RealClock(),
+  merchant::PosService pos(committer.get(), &clock,
                            {absl::GetFlag(FLAGS_pos_requests_per_second), absl::GetFlag(FLAGS_pos_burst)});
-  wallet::WalletService wallets(committer.get(), ledger::RealClock(),
+  wallet::WalletService wallets(committer.get(), &clock,
                                 {absl::GetFlag(FLAGS_wallet_requests_per_second), absl::GetFlag(FLAGS_wallet_burst)});
-  wallet::HealthService health(committer.get(), ledger::RealClock(),
+  wallet::HealthService health(committer.get(), &clock,
                                {absl::GetFlag(FLAGS_wallet_requests_per_second), absl::GetFlag(FLAGS_wallet_burst)});
   std::unique_ptr<ledger::ClusterService> cluster;
   if (raft != nullptr) cluster = std::make_unique<ledger::ClusterService>(raft, &operator_auth);
@@ -219,6 +230,10 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   for (int tick = 0; !stop_requested; ++tick) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (tick % 10 == 0) {  // Once a second, so a jumped clock is logged and exported even when idle.
+      (void)clock.CheckStamp();
+      metrics->SetClock(clock.offset_nanos(), clock.refusals());
+    }
     if (raft != nullptr && tick % 5 == 0) {
       const ledger::RaftStatus status = raft->status();
       metrics->SetRaft(status.term, status.role, status.commit_index, status.applied_index, status.last_index);

@@ -65,6 +65,16 @@ Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared
                         .Help("Newest committed journal index")
                         .Register(*registry_)
                         .Add({});
+  clock_offset_ = &prometheus::BuildGauge()
+                       .Name("ledger_clock_offset_seconds")
+                       .Help("Wall clock minus real time (boot-time clock) since the node started")
+                       .Register(*registry_)
+                       .Add({});
+  clock_refusals_ = &prometheus::BuildCounter()
+                         .Name("ledger_clock_refusals_total")
+                         .Help("Stamps refused because the wall clock jumped or is behind the ledger's clock")
+                         .Register(*registry_)
+                         .Add({});
   if (!listen_address.empty()) {
     exposer_ = std::make_unique<prometheus::Exposer>(listen_address);
     exposer_->RegisterCollectable(registry_);
@@ -123,6 +133,12 @@ void Metrics::OnRequest(const std::string& method, int grpc_code) {
 }
 
 void Metrics::SetJournalIndex(uint64_t index) { journal_index_->Set(static_cast<double>(index)); }
+
+void Metrics::SetClock(int64_t offset_nanos, uint64_t refusals) {
+  clock_offset_->Set(static_cast<double>(offset_nanos) / 1e9);
+  if (refusals > clock_refusals_seen_) clock_refusals_->Increment(static_cast<double>(refusals - clock_refusals_seen_));
+  clock_refusals_seen_ = refusals;
+}
 
 void Metrics::SetRaft(uint64_t term, const std::string& role, uint64_t commit_index, uint64_t applied_index,
                       uint64_t last_index) {

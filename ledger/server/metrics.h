@@ -31,6 +31,10 @@ class Metrics {
   NodeObserver Observer();
   void OnRequest(const std::string& method, int grpc_code);
   void SetJournalIndex(uint64_t index);
+  // ledger_clock_offset_seconds (the wall clock minus real time since the node started, see
+  // clock_guard.h) and ledger_clock_refusals_total (checks refused: batches, and the node's own
+  // once-a-second check).
+  void SetClock(int64_t offset_nanos, uint64_t refusals);
   // Raft replicas only (absent on a single node): ledger_raft_term, ledger_raft_role{role} (1 for the
   // current role), ledger_raft_commit_index, ledger_raft_applied_index, ledger_raft_last_index. Entries per second is
   // rate(ledger_raft_applied_index[1m]); batch size and apply latency are the ledger_batch_* histograms.
@@ -53,6 +57,9 @@ class Metrics {
   prometheus::Counter* expired_lots_;
   prometheus::Counter* expired_pendings_;
   prometheus::Gauge* journal_index_;
+  prometheus::Gauge* clock_offset_;
+  prometheus::Counter* clock_refusals_;
+  uint64_t clock_refusals_seen_ = 0;
   prometheus::Family<prometheus::Gauge>* raft_ = nullptr;  // Role; created with the gauges below.
   prometheus::Gauge* raft_term_ = nullptr;
   prometheus::Gauge* raft_commit_ = nullptr;

@@ -122,7 +122,12 @@ void Node::ApplyLoop() {
       applied.batch.request_sizes.push_back(static_cast<uint32_t>(request->commands.size()));
       applied.batch.commands.insert(applied.batch.commands.end(), request->commands.begin(), request->commands.end());
     }
-    // The stamp: wall time when it moves forward, else one past the clock, so it always increases.
+    // The stamp: wall time when it moves forward, else one past the clock, so it always increases; none
+    // at all while the clock guard refuses (a jumped wall clock).
+    if (absl::Status stamp = clock_->CheckStamp(); !stamp.ok()) {
+      FailAll(requests, stamp);
+      continue;
+    }
     const Timestamp timestamp = std::max(clock_->NowNanos(), clock_floor_);
     // Hot records come straight from hot_ (it already holds the in-flight batches); the rest from the
     // in-flight write sets, then the store.

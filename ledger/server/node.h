@@ -42,6 +42,9 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual Timestamp NowNanos() = 0;
+  // Whether a batch may be stamped now; a guarded clock refuses while the wall clock has jumped
+  // (ledger/server/clock_guard.h). The node then fails the batch's requests with this status.
+  virtual absl::Status CheckStamp() { return absl::OkStatus(); }
 };
 Clock* RealClock();
 
