@@ -110,7 +110,7 @@ grpc::Status LedgerService::RegisterCards(grpc::ServerContext* context, const v1
     absl::StatusOr<Id128> wallet = IdFromProto(in.account_id(), field + ".account_id", false);
     if (!wallet.ok()) return Done("RegisterCards", wallet.status());
     const bool digits = std::all_of(in.pin().begin(), in.pin().end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (in.pin().size() < 4 || in.pin().size() > 12 || !digits) {
+    if (in.pin().size() < kPinLengthMin || in.pin().size() > kPinLengthMax || !digits) {
       return Done("RegisterCards", absl::InvalidArgumentError(absl::StrCat(field, ".pin: 4 to 12 digits")));
     }
     RegisterCard card;
