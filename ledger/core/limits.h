@@ -111,19 +111,18 @@ inline constexpr size_t kSignedBodyBytesMax = 1024;
 
 // ---- Message sizes: gRPC's maximum receive size follows from the bounds above.
 
-// The largest encoded item of a batch request: a Transfer with every field set, outputs included, is 153
-// bytes (5 ids or keys of 18 bytes with their tags, 10 numbers of at most 11); a MerchantProfile with
-// kProfileAccountsMax accounts 167; a Card 61. 1 KiB leaves room for fields added later
-// (field_bounds_test checks the largest of each kind against it).
+// The largest encoded item of a batch request: a Transfer with every field set at its widest, outputs
+// included, is 160 bytes; a MerchantProfile with kProfileAccountsMax accounts 167; a Card 62. 1 KiB leaves
+// room for fields added later (field_bounds_test measures the largest of each kind against it).
 inline constexpr size_t kRequestItemBytesMax = 1024;
 // What a request holds besides its items: the repeated field's framing, and the largest single-message
 // request (a Campaign with kCampaignMerchantsMax merchants, about 1.4 KB) or signed envelope (a body of
 // kSignedBodyBytesMax plus an id, a terminal id, a timestamp and a signature, about 1.2 KB).
 inline constexpr size_t kRequestEnvelopeBytesMax = 64 << 10;
 // The largest request any client may send and the server's maximum receive message size: a batch
-// request of kBatchItemsMax items of kRequestItemBytesMax each, plus the envelope. A CreateTransfers of
-// 8,190 transfers with every field set is 1.25 MB, well inside; a 10 MB string is refused by gRPC itself
-// (RESOURCE_EXHAUSTED) before any service reads it.
+// request of kBatchItemsMax items of kRequestItemBytesMax each, plus the envelope: 8,452,096 bytes. A
+// CreateTransfers of 8,190 transfers with every field set is 1.31 MB, well inside; a 10 MB string is
+// refused by gRPC itself (RESOURCE_EXHAUSTED) before any service reads it.
 inline constexpr size_t kRequestBytesMax = kBatchItemsMax * kRequestItemBytesMax + kRequestEnvelopeBytesMax;
 
 // A GetJournal page stops adding entries once it holds this many bytes (it always holds at least one

@@ -70,6 +70,9 @@ class LedgerService final : public v1::Ledger::WithCallbackMethod_CreateTransfer
   grpc::Status Create(const char* method, absl::StatusOr<std::vector<Command>> commands, v1::CreateReply* reply);
   grpc::Status Done(const char* method, const absl::Status& status);
   absl::Status Authorize(const grpc::ServerContextBase& context) const { return auth_->Check(context.client_metadata()); }
+  // The operator token, then the length of every string and bytes field (ledger/server/field_bounds.h):
+  // what every method checks before anything else.
+  absl::Status Admit(const grpc::ServerContextBase& context, const google::protobuf::Message& request) const;
 
   // One arena per call for a request and its reply, freed whole when the call ends.
   template <typename Request, typename Reply>
