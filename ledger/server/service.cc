@@ -339,20 +339,36 @@ grpc::Status LedgerService::ListCashOuts(grpc::ServerContext* context, const v1:
 }
 
 grpc::ServerUnaryReactor* LedgerService::CreateTransfers(grpc::CallbackServerContext* context,
-                                                         const v1::CreateTransfersRequest* request,
-                                                         v1::CreateReply* reply) {
+                                                         const grpc::ByteBuffer* request, grpc::ByteBuffer* reply) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status allowed = Authorize(*context);
+  auto call = std::make_unique<TransfersCall>();
+  absl::Status admitted = Authorize(*context);
+  if (admitted.ok()) {
+    grpc::ByteBuffer bytes(*request);  // Parsing consumes the buffer; the copy shares its slices.
+    if (!grpc::SerializationTraits<v1::CreateTransfersRequest>::Deserialize(&bytes, call->request()).ok()) {
+      admitted = absl::InvalidArgumentError(
+          absl::StrCat("request: ", request->Length(), " bytes that are not a CreateTransfersRequest message"));
+    }
+  }
+  // Every field of a transfer is an id, which TransfersFromProto checks exactly (field_bounds.h's
+  // CheckLength), so the hot path skips the reflective walk of CheckFieldBounds.
   absl::StatusOr<std::vector<Command>> commands =
-      allowed.ok() ? TransfersFromProto(*request) : absl::StatusOr<std::vector<Command>>(allowed);
+      admitted.ok() ? TransfersFromProto(*call->request()) : absl::StatusOr<std::vector<Command>>(admitted);
   if (!commands.ok()) {
     reactor->Finish(Done("CreateTransfers", commands.status()));
     return reactor;
   }
   // The reply is filled on the committer's thread when the batch is durable; the reactor owns `reply`
-  // until Finish.
-  node_->SubmitAsync(std::move(*commands), [this, reactor, reply](absl::StatusOr<SubmitResult> result) {
-    if (result.ok()) OutcomesToProto(result->outcomes, result->journal_index, reply);
+  // until Finish, the callback owns `call`.
+  node_->SubmitAsync(std::move(*commands), [this, reactor, reply, call = call.release()](
+                                               absl::StatusOr<SubmitResult> result) {
+    std::unique_ptr<TransfersCall> owned(call);
+    if (result.ok()) {
+      OutcomesToProto(result->outcomes, result->journal_index, owned->reply());
+      bool own_buffer = false;
+      grpc::Status serialized = grpc::SerializationTraits<v1::CreateReply>::Serialize(*owned->reply(), reply, &own_buffer);
+      if (!serialized.ok()) result = absl::InternalError(serialized.error_message());
+    }
     reactor->Finish(Done("CreateTransfers", result.status()));
   });
   return reactor;
