@@ -217,7 +217,9 @@ TEST_F(BoundsE2eTest, OverlongFieldsAreRefusedNamingTheFieldAndNothingIsJournale
     const uint64_t before = JournalIndex();
     const grpc::Status status = c.call(*this);
     EXPECT_EQ(status.error_code(), c.code) << c.name << ": " << status.error_message();
-    if (!c.message.empty()) EXPECT_EQ(status.error_message(), c.message) << c.name;
+    if (!c.message.empty()) {
+      EXPECT_EQ(status.error_message(), c.message) << c.name;
+    }
     EXPECT_EQ(JournalIndex(), before) << c.name << ": the journal grew";
   }
 }
