@@ -33,15 +33,17 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "ledger/core/limits.h"
 
 namespace merchant {
 
 inline constexpr char kMpmGuid[] = "JP.LOCALCOIN";
-inline constexpr size_t kPaymentIdLengthMax = 64;
-inline constexpr size_t kMerchantNameLengthMax = 25;
-inline constexpr size_t kMerchantCityLengthMax = 15;
+// The bounds the ledger's services also enforce live in ledger/core/limits.h.
+inline constexpr size_t kPaymentIdLengthMax = ledger::kPosIdLengthMax;
+inline constexpr size_t kMerchantNameLengthMax = ledger::kMerchantNameLengthMax;
+inline constexpr size_t kMerchantCityLengthMax = ledger::kMerchantCityLengthMax;
 inline constexpr size_t kTerminalLabelLengthMax = 25;
-inline constexpr size_t kPayloadLengthMax = 512;
+inline constexpr size_t kPayloadLengthMax = ledger::kMpmPayloadLengthMax;
 inline constexpr int64_t kAmountMax = 9'999'999'999'999;  // 13 digits, the EMVCo field's limit.
 
 // CRC-16/CCITT-FALSE: polynomial 0x1021, initial 0xFFFF, no reflection, no final xor ("123456789" -> 29B1).

@@ -290,6 +290,9 @@ TEST_F(PosE2eTest, BadRequestsChangeNothing) {
   }
   status = Call(&S::CreatePayment, "CreatePayment", Charge(std::string(65, 'p'), 100, code), &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "payment_id: at most 64 characters, got 65");
+  status = Call(&S::CreatePayment, "CreatePayment", Charge("x\ty", 100, code), &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "payment_id: 1 to 64 printable ASCII characters");
   v1::RefundPaymentRequest refund;
   refund.set_payment_id("x7");
@@ -621,6 +624,9 @@ TEST_F(PosE2eTest, ManagerTerminalAddsAndRevokesTerminals) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "public_key: must be 32 bytes (Ed25519), got 31");
   status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal(std::string(33, 'T')), &reply, &manager);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "terminal_id: at most 32 characters, got 33");
+  status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG 3\n"), &reply, &manager);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "terminal_id: 1 to 32 printable ASCII characters");
   ASSERT_TRUE(Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-9"), &reply, &manager).ok());

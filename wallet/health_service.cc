@@ -12,6 +12,7 @@
 #include "ledger/core/pos.h"
 #include "ledger/core/query.h"
 #include "ledger/server/convert.h"
+#include "ledger/server/field_bounds.h"
 #include "ledger/server/status_util.h"
 
 namespace wallet {
@@ -51,12 +52,11 @@ v1::Result HealthService::CheckDeviceSignature(const AccountId& resident, const 
 
 grpc::Status HealthService::ReportSteps(grpc::ServerContext*, const v1::StepReportRequest* in,
                                         v1::StepReportReply* reply) {
+  if (absl::Status bounded = ledger::CheckFieldBounds(*in); !bounded.ok()) return ledger::ToGrpcStatus(bounded);
   std::optional<AccountId> resident = ledger::Id128::FromBytes(in->resident_id());
   if (!resident || resident->IsZero()) return Invalid("resident_id: must be 16 bytes, not zero");
   if (in->program() == 0) return Invalid("program: must be positive");
-  if (in->device_id().empty() || in->device_id().size() > ledger::kDeviceIdLengthMax) {
-    return Invalid(absl::StrCat("device_id: 1 to ", ledger::kDeviceIdLengthMax, " characters"));
-  }
+  if (in->device_id().empty()) return Invalid("device_id: required");
   if (in->nonce() == 0) return Invalid("nonce: must not be zero");
   if (in->signature().size() != crypto_sign_BYTES) return Invalid("signature: must be 64 bytes (Ed25519)");
   // Limited per resident, and only once the report is the device's own: a registered, active device and
@@ -103,7 +103,6 @@ grpc::Status HealthService::RegisterDevice(grpc::ServerContext*, const v1::Walle
   v1::RegisterDeviceRequest body;
   AccountId resident;
   if (grpc::Status auth = verifier_.Verify("RegisterDevice", *in, &body, &resident); !auth.ok()) return auth;
-  if (body.public_key().size() != crypto_sign_PUBLICKEYBYTES) return Invalid("public_key: must be 32 bytes (Ed25519)");
   return Submit(ledger::RegisterDevice{resident, body.device_id(), body.public_key(), false, in->nonce()}, resident,
                 reply);
 }

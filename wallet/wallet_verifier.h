@@ -13,6 +13,7 @@
 #include "ledger/core/query.h"
 #include "ledger/core/types.h"
 #include "ledger/server/committer.h"
+#include "ledger/server/field_bounds.h"
 #include "ledger/server/node.h"
 #include "ledger/server/rate_limiter.h"
 #include "ledger/server/status_util.h"
@@ -28,14 +29,14 @@ class WalletVerifier {
 
   template <typename Body>
   grpc::Status Verify(const char* method, const ledger::v1::WalletRequest& in, Body* body, ledger::AccountId* account) {
+    // Every field's length first (ledger/server/field_bounds.h): cheap, and it keeps a long body from
+    // being hashed for the signature check.
+    if (absl::Status bounded = ledger::CheckFieldBounds(in); !bounded.ok()) return ledger::ToGrpcStatus(bounded);
     std::optional<ledger::AccountId> id = ledger::Id128::FromBytes(in.account_id());
     if (!id || id->IsZero()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "account_id: must be 16 bytes, not zero");
     }
     if (in.nonce() == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "nonce: must not be zero");
-    if (in.signature().size() != crypto_sign_BYTES) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "signature: must be 64 bytes (Ed25519)");
-    }
     if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);
     std::optional<ledger::KeyRecord> key = ledger::LookupKey(node_->state(), *id, "");
     if (!key) {
@@ -72,6 +73,7 @@ class WalletVerifier {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat("body: not a ", Body::descriptor()->name(), " message"));
     }
+    if (absl::Status bounded = ledger::CheckFieldBounds(*body); !bounded.ok()) return ledger::ToGrpcStatus(bounded);
     *account = *id;
     return grpc::Status::OK;
   }

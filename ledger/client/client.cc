@@ -4,6 +4,8 @@
 #include <grpcpp/support/client_interceptor.h>
 
 #include <string_view>
+
+#include "ledger/core/limits.h"
 #include <thread>
 
 namespace ledger {
@@ -54,8 +56,9 @@ class OperatorTokenInterceptorFactory final : public grpc::experimental::ClientI
 
 std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address, const std::string& operator_token) {
   grpc::ChannelArguments arguments;
-  arguments.SetMaxReceiveMessageSize(64 << 20);
-  arguments.SetMaxSendMessageSize(64 << 20);
+  // The largest reply (a GetJournal page) and the largest request the server accepts (limits.h).
+  arguments.SetMaxReceiveMessageSize(static_cast<int>(kReplyBytesMax));
+  arguments.SetMaxSendMessageSize(static_cast<int>(kRequestBytesMax));
   if (operator_token.empty()) {
     return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
   }

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "ledger/core/codec.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/records.h"
 #include "ledger/core/types.h"
 
@@ -36,7 +37,6 @@ inline constexpr uint32_t kCodeCampaignAward = 0xffffff40;
 inline constexpr uint32_t kCodeCampaignClawback = 0xffffff41;
 inline constexpr size_t kActiveCampaignsMax = 32;
 inline constexpr size_t kCampaignMerchantsMax = 64;
-inline constexpr size_t kCampaignNameBytesMax = 64;
 
 struct CreateCampaign {
   uint32_t campaign = 0;        // > 0.

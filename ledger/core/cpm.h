@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "ledger/core/limits.h"
 
 namespace ledger {
 
@@ -23,6 +24,7 @@ inline constexpr uint32_t kCpmTtlSecondsDefault = 60;
 inline constexpr uint32_t kCpmTtlSecondsMax = 600;
 inline constexpr uint64_t kClockSkewMsMax = 30'000;  // A code "issued" further ahead than this is refused.
 inline constexpr size_t kCpmTextLength = 3 + 162;    // "LC1" + base32 of 101 bytes.
+static_assert(kCpmTextLength <= kCpmTextLengthMax, "every code this format makes passes the services' bound");
 
 struct CpmCode {
   std::string account;  // 16 bytes (big-endian id).

@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "ledger/core/codec.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/records.h"
 #include "ledger/core/types.h"
 
@@ -64,7 +65,6 @@ inline constexpr uint32_t kCodePointsRetired = 0xffffff21;   // Resident's point
 inline constexpr uint32_t kCodePointsExchanged = 0xffffff22;  // Coin funding -> resident's coin wallet.
 inline constexpr size_t kHealthVersionsMax = 64;
 inline constexpr size_t kStepTiersMax = 16;
-inline constexpr size_t kDeviceIdLengthMax = 32;
 inline constexpr uint32_t kStepsMaxDefault = 60'000;
 inline constexpr uint32_t kReportWindowDaysDefault = 7;
 inline constexpr uint32_t kReportWindowDaysMax = 62;

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/core/codec.h"
 #include "ledger/core/keys.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/state_machine.h"
 
 namespace ledger {
@@ -308,7 +309,76 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
   }
 }
 
-std::optional<Command> DecodeCommand(Decoder* d) {
+// Whether every string of a command is within its bound in limits.h: what the services let through. One
+// overload per command kind, so that a command added without one does not compile.
+bool Fits(const std::string& value, size_t max) { return value.size() <= max; }
+struct WithinBounds {
+  bool operator()(const Asset& a) const { return Fits(a.code, kAssetCodeBytesMax); }
+  bool operator()(const Account& a) const { return Fits(a.category, kCategoryBytesMax); }
+  bool operator()(const CloseAccount&) const { return true; }
+  bool operator()(const Transfer&) const { return true; }
+  bool operator()(const PosPayment& p) const {
+    return Fits(p.payment_id, kPosIdLengthMax) && Fits(p.terminal, kTerminalIdLengthMax) &&
+           Fits(p.cpm, kCpmTextLengthMax) && Fits(p.card, kCardNumberLengthMax) &&
+           Fits(p.pin_proof, kPinProofBytes) && Fits(p.staff, kStaffIdLengthMax);
+  }
+  bool operator()(const PosRefund& r) const {
+    return Fits(r.payment_id, kPosIdLengthMax) && Fits(r.refund_id, kPosIdLengthMax);
+  }
+  bool operator()(const PosCancel& c) const { return Fits(c.payment_id, kPosIdLengthMax); }
+  bool operator()(const PosCloseDay&) const { return true; }
+  bool operator()(const PosFees&) const { return true; }
+  bool operator()(const PosCashOut& c) const { return Fits(c.cashout_id, kPosIdLengthMax); }
+  bool operator()(const PosSupplierPayment& s) const { return Fits(s.payment_id, kPosIdLengthMax); }
+  bool operator()(const RegisterKey& k) const {
+    return Fits(k.key_id, kTerminalIdLengthMax) && Fits(k.public_key, kEd25519PublicKeyBytes) &&
+           Fits(k.by_terminal, kTerminalIdLengthMax);
+  }
+  bool operator()(const WalletSend&) const { return true; }
+  bool operator()(const RegisterCard& c) const {
+    return Fits(c.card, kCardNumberLengthMax) && Fits(c.pin_salt, kPinSaltBytes) && Fits(c.pin_proof, kPinProofBytes);
+  }
+  bool operator()(const SetHealthProgram&) const { return true; }
+  bool operator()(const RegisterDevice& r) const {
+    return Fits(r.device_id, kDeviceIdLengthMax) && Fits(r.public_key, kEd25519PublicKeyBytes);
+  }
+  bool operator()(const SetConsent&) const { return true; }
+  bool operator()(const StepReport& r) const {
+    return Fits(r.device_id, kDeviceIdLengthMax) && Fits(r.signature, kEd25519SignatureBytes) &&
+           Fits(r.salt, kStepSaltBytes) && Fits(r.commitment, kStepCommitmentBytes);
+  }
+  bool operator()(const ExchangePoints& x) const { return Fits(x.exchange_id, kPosIdLengthMax); }
+  bool operator()(const EraseStepData&) const { return true; }
+  bool operator()(const SetWatchOver&) const { return true; }
+  bool operator()(const AckAlert&) const { return true; }
+  bool operator()(const SetTaskRules&) const { return true; }
+  bool operator()(const PostTask& t) const {
+    return Fits(t.task_id, kPosIdLengthMax) && Fits(t.title, kTaskTitleBytesMax) &&
+           Fits(t.host_key, kEd25519PublicKeyBytes) && Fits(t.wage_reference, kWageReferenceBytesMax);
+  }
+  bool operator()(const ApplyTask& a) const { return Fits(a.task_id, kPosIdLengthMax); }
+  bool operator()(const DecideApplication& a) const { return Fits(a.task_id, kPosIdLengthMax); }
+  bool operator()(const CancelSlots& c) const { return Fits(c.task_id, kPosIdLengthMax); }
+  bool operator()(const CheckIn& c) const {
+    return Fits(c.task_id, kPosIdLengthMax) && Fits(c.host_signature, kEd25519SignatureBytes);
+  }
+  bool operator()(const ConfirmDay& c) const { return Fits(c.task_id, kPosIdLengthMax); }
+  bool operator()(const CreateCampaign& c) const {
+    return Fits(c.name, kCampaignNameBytesMax) && Fits(c.category, kCategoryBytesMax);
+  }
+  bool operator()(const CloseCampaign&) const { return true; }
+  bool operator()(const LinkAccount&) const { return true; }
+  bool operator()(const PosMpmOrder& o) const {
+    return Fits(o.payment_id, kPosIdLengthMax) && Fits(o.terminal, kTerminalIdLengthMax);
+  }
+  bool operator()(const SetMerchantProfile&) const { return true; }
+  bool operator()(const RevokeKey& k) const {
+    return Fits(k.key_id, kTerminalIdLengthMax) && Fits(k.by_terminal, kTerminalIdLengthMax);
+  }
+  bool operator()(const GrantSubsidy& g) const { return Fits(g.category, kCategoryBytesMax); }
+};
+
+std::optional<Command> DecodeUncheckedCommand(Decoder* d) {
   const auto tag = static_cast<CommandTag>(d->U8());
   switch (tag) {
     case CommandTag::kStepReport:
@@ -580,6 +650,17 @@ std::optional<Command> DecodeCommand(Decoder* d) {
   return std::nullopt;
 }
 
+// bounds: kChecked for a batch about to be applied (the replicated log): a command holding a string
+// longer than its bound in limits.h is refused, so a replica never applies what no service would have let
+// through. kAsStored for the journal: entries are history, hashed and chained, and must stay readable
+// even if an earlier version journaled an oversize command.
+enum class Bounds : uint8_t { kChecked, kAsStored };
+std::optional<Command> DecodeCommand(Decoder* d, Bounds bounds) {
+  std::optional<Command> command = DecodeUncheckedCommand(d);
+  if (command && bounds == Bounds::kChecked && !std::visit(WithinBounds{}, *command)) return std::nullopt;
+  return command;
+}
+
 // The movement of a transfer that moved exactly what its command says (nearly all of them): the asset
 // alone (marker 2) instead of asset, debit, credit and amount (marker 1): 40 bytes less per transfer in
 // every journal entry.
@@ -661,7 +742,7 @@ std::optional<Batch> DecodeBatch(std::string_view bytes) {
   if (!d.ok() || command_count > d.remaining()) return std::nullopt;
   batch.commands.reserve(command_count);
   for (uint32_t i = 0; i < command_count; ++i) {
-    std::optional<Command> command = DecodeCommand(&d);
+    std::optional<Command> command = DecodeCommand(&d, Bounds::kChecked);
     if (!command || !d.ok()) return std::nullopt;
     batch.commands.push_back(std::move(*command));
   }
@@ -729,7 +810,7 @@ std::optional<JournalEntry> DecodeJournalEntry(std::string_view bytes) {
   entry.commands.reserve(command_count);
   entry.outcomes.reserve(command_count);
   for (uint32_t i = 0; i < command_count; ++i) {
-    std::optional<Command> command = DecodeCommand(&d);
+    std::optional<Command> command = DecodeCommand(&d, Bounds::kAsStored);
     if (!command || !d.ok()) return std::nullopt;
     std::optional<Outcome> outcome = DecodeOutcome(*command, &d);
     if (!outcome) return std::nullopt;

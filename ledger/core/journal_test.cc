@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "ledger/core/keys.h"
+#include "ledger/core/limits.h"
+#include "ledger/core/state_machine.h"
 #include "ledger/core/test_util.h"
 
 namespace ledger {
@@ -95,6 +97,81 @@ TEST(JournalEncodingTest, MovementsAsCommandedAreStoredCompactlyAndReadBack) {
       EXPECT_EQ(got.debit_account_id, want.debit_account_id) << i;
       EXPECT_EQ(got.credit_account_id, want.credit_account_id) << i;
       EXPECT_EQ(got.amount, want.amount) << i;
+    }
+  }
+}
+
+// A command whose string is one byte (or 10 MB) over its bound in limits.h is refused by the batch
+// decoder (the replicated log), so a replica never applies what no service lets through; at the bound it
+// decodes. The journal still reads such a command back: an earlier version may have journaled one.
+TEST(JournalEncodingTest, BatchDecoderRefusesOversizeStrings) {
+  const AccountId merchant{0, 20};
+  // Each case makes its command with every bounded string `extra` bytes over its bound (0: at it).
+  struct Case {
+    const char* name;
+    std::function<Command(size_t extra)> make;
+  };
+  auto text = [](size_t bound, size_t extra) { return std::string(bound + extra, '7'); };
+  const std::vector<Case> cases = {
+      {"asset code", [&](size_t x) { return Command(MakeAsset(1, text(kAssetCodeBytesMax, x), 0, 900)); }},
+      {"card payment's card number",
+       [&](size_t x) {
+         PosPayment p{merchant, "pay-1", AccountId{}, 100, "REG-1", ""};
+         p.card = text(kCardNumberLengthMax, x);
+         p.staff = "sato";
+         return Command(p);
+       }},
+      {"card payment's staff id",
+       [&](size_t x) {
+         PosPayment p{merchant, "pay-1", AccountId{}, 100, "REG-1", ""};
+         p.card = "6300111122223333";
+         p.staff = text(kStaffIdLengthMax, x);
+         return Command(p);
+       }},
+      {"payment id", [&](size_t x) { return Command(PosCancel{merchant, text(kPosIdLengthMax, x)}); }},
+      {"refund id", [&](size_t x) { return Command(PosRefund{merchant, "pay-1", text(kPosIdLengthMax, x), 5}); }},
+      {"customer-presented code",
+       [&](size_t x) { return Command(PosPayment{merchant, "pay-1", AccountId{}, 100, "REG-1", text(kCpmTextLengthMax, x)}); }},
+      {"terminal id", [&](size_t x) { return Command(RevokeKey{merchant, text(kTerminalIdLengthMax, x), ""}); }},
+      {"card registration",
+       [&](size_t x) {
+         RegisterCard card;
+         card.card = text(kCardNumberLengthMax, x);
+         card.wallet = AccountId{0, 10};
+         card.pin_salt = std::string(kPinSaltBytes, 's');
+         card.pin_proof = std::string(kPinProofBytes, 'p');
+         return Command(card);
+       }},
+      {"device id",
+       [&](size_t x) {
+         return Command(RegisterDevice{AccountId{0, 10}, text(kDeviceIdLengthMax, x), std::string(32, 'k'), false, 1});
+       }},
+      {"task title",
+       [&](size_t x) {
+         PostTask task;
+         task.host = merchant;
+         task.task_id = "rice";
+         task.title = text(kTaskTitleBytesMax, x);
+         return Command(task);
+       }},
+      {"task id", [&](size_t x) { return Command(CancelSlots{merchant, text(kPosIdLengthMax, x), 1}); }},
+      {"exchange id",
+       [&](size_t x) {
+         return Command(ExchangePoints{1, AccountId{0, 10}, AccountId{0, 11}, 1000, text(kPosIdLengthMax, x), 1});
+       }},
+  };
+  for (const Case& c : cases) {
+    for (size_t extra : {size_t{0}, size_t{1}, size_t{10} << 20}) {
+      const Command command = c.make(extra);
+      std::optional<Batch> batch = DecodeBatch(EncodeBatch(Batch{{command}, {1}}));
+      EXPECT_EQ(batch.has_value(), extra == 0) << c.name << ", " << extra << " bytes over";
+      JournalEntry entry;
+      entry.index = 1;
+      entry.previous_hash = std::string(32, '\0');
+      entry.commands = {command};
+      entry.outcomes = {Outcome{}};
+      entry.request_sizes = {1};
+      EXPECT_TRUE(DecodeJournalEntry(EncodeJournalEntry(entry))) << c.name << ", " << extra << " bytes over";
     }
   }
 }

@@ -2,6 +2,7 @@
 #ifndef LEDGER_CORE_LIMITS_H_
 #define LEDGER_CORE_LIMITS_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ledger {
@@ -69,6 +70,85 @@ inline constexpr uint64_t kSignedRequestWindowMs = 5 * 60 * 1000;
 inline constexpr int kWatchStreamsPerWatcherMax = 4;
 inline constexpr int kWatchStreamsMax = 64;
 
+// ---- Strings and bytes: every string and bytes field of every public request has one of these bounds.
+// The services refuse a longer field with INVALID_ARGUMENT naming it (ledger/server/field_bounds.h, whose
+// table maps each proto field to its bound); the core's batch decoder refuses a command holding a longer
+// one (journal.cc), so a command that bypassed a service is never applied. Each bound is at least what
+// the core ever accepted as valid, so no valid journaled command exceeds it.
+
+// Ids (accounts, transfers, merchants) are 128 bits.
+inline constexpr size_t kIdBytes = 16;
+// Ed25519: public keys (wallets, terminals, devices, a task host's device) and signatures.
+inline constexpr size_t kEd25519PublicKeyBytes = 32;
+inline constexpr size_t kEd25519SignatureBytes = 64;
+
+// Merchant payment, refund and cash-out ids (PayPay's limit), task ids and points-exchange ids:
+// printable ASCII.
+inline constexpr size_t kPosIdLengthMax = 64;
+// Terminal ids (a terminal key's key_id) and device ids: printable ASCII.
+inline constexpr size_t kTerminalIdLengthMax = 32;
+inline constexpr size_t kDeviceIdLengthMax = 32;
+// Who operated a custodial card at the counter.
+inline constexpr size_t kStaffIdLengthMax = 32;
+// Custodial cards: the card number (digits, ISO/IEC 7812's longest) and the PIN (digits).
+inline constexpr size_t kCardNumberLengthMax = 19;
+inline constexpr size_t kPinLengthMin = 4;
+inline constexpr size_t kPinLengthMax = 12;
+// What the ledger keeps of a PIN: a random salt and BLAKE2b-256(salt || card || 0 || PIN).
+inline constexpr size_t kPinSaltBytes = 16;
+inline constexpr size_t kPinProofBytes = 32;
+// A step report's random salt and its BLAKE2b-256 commitment (ledger/core/health.h).
+inline constexpr size_t kStepSaltBytes = 16;
+inline constexpr size_t kStepCommitmentBytes = 32;
+// A customer-presented code: "LC1" and base32 of 101 bytes (ledger/core/cpm.h); nothing longer decodes.
+inline constexpr size_t kCpmTextLengthMax = 165;
+// A merchant-presented QR payload (merchant/emvco.h) and the fields a terminal puts in one.
+inline constexpr size_t kMpmPayloadLengthMax = 512;
+inline constexpr size_t kMerchantNameLengthMax = 25;
+inline constexpr size_t kMerchantCityLengthMax = 15;
+inline constexpr size_t kMerchantCategoryLength = 4;  // An MCC: 4 digits.
+// A task's title (UTF-8) and its optional reference to a yen wage paid outside the ledger.
+inline constexpr size_t kTaskTitleBytesMax = 128;
+inline constexpr size_t kWageReferenceBytesMax = 64;
+// Pos.ConfirmDay's action: "confirm", "dispute" or "cancel".
+inline constexpr size_t kDayActionLengthMax = 7;
+// A campaign's name.
+inline constexpr size_t kCampaignNameBytesMax = 64;
+// The serialized body of a signed request (Pos, Wallet, Health). The largest body a valid request can
+// carry is a PostTaskRequest: a task id, a title, a wage reference, three ids, a key and seven numbers,
+// under 450 bytes (the static_assert below adds up the fields).
+inline constexpr size_t kSignedBodyBytesMax = 1024;
+
+// ---- Message sizes: gRPC's maximum receive size follows from the bounds above.
+
+// The largest encoded item of a batch request: a Transfer with every field set at its widest, outputs
+// included, is 160 bytes; a MerchantProfile with kProfileAccountsMax accounts 167; a Card 62. 1 KiB leaves
+// room for fields added later (field_bounds_test measures the largest of each kind against it).
+inline constexpr size_t kRequestItemBytesMax = 1024;
+// What a request holds besides its items: the repeated field's framing, and the largest single-message
+// request (a Campaign with kCampaignMerchantsMax merchants, about 1.4 KB) or signed envelope (a body of
+// kSignedBodyBytesMax plus an id, a terminal id, a timestamp and a signature, about 1.2 KB).
+inline constexpr size_t kRequestEnvelopeBytesMax = 64 << 10;
+// The largest request any client may send and the server's maximum receive message size: a batch
+// request of kBatchItemsMax items of kRequestItemBytesMax each, plus the envelope: 8,452,096 bytes. A
+// CreateTransfers of 8,190 transfers with every field set is 1.31 MB, well inside; a 10 MB string is
+// refused by gRPC itself (RESOURCE_EXHAUSTED) before any service reads it.
+inline constexpr size_t kRequestBytesMax = kBatchItemsMax * kRequestItemBytesMax + kRequestEnvelopeBytesMax;
+
+// A GetJournal page stops adding entries once it holds this many bytes (it always holds at least one
+// entry), so a page of kJournalPageMax full-batch entries cannot exceed what a client receives.
+inline constexpr size_t kJournalPageBytesMax = 32 << 20;
+// The largest journal entry: kBatchItemsMax commands, each at most about 5 KB with its outcome and the
+// events it made (a card payment with every field at its bound is 417 bytes as journaled, its outcome 56,
+// and it may make a fee event and an award or clawback event for each of 32 active campaigns, 69 bytes
+// each; a campaign with 64 merchants, the longest command, is about 1.2 KB and makes no event), plus
+// kSweepItemsMax sweep events: about 41 MB with every bound at once; 48 MiB covers it.
+inline constexpr size_t kJournalEntryBytesMax = 48 << 20;
+// The largest reply a client accepts (its maximum receive message size): a GetJournal page of
+// kJournalPageBytesMax plus the entry that crosses that line. Other replies are smaller: a history page of
+// kHistoryPageMax entries is under 0.5 MB, ListCashOuts' 100,000 records under 10 MB.
+inline constexpr size_t kReplyBytesMax = kJournalPageBytesMax + kJournalEntryBytesMax;
+
 // Nanoseconds per second on the logical clock.
 inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
@@ -77,6 +157,30 @@ static_assert(kAmountMax < kBalanceMax / kBatchItemsMax,
 static_assert(kBalanceMax + kAmountMax < INT64_MAX && -kBalanceMax - kAmountMax > INT64_MIN,
               "checking a bounded balance plus one amount must not itself overflow");
 static_assert(kSweepItemsMax >= kBatchItemsMax, "sweeps must keep up with the rate pendings are made");
+static_assert(kTerminalIdLengthMax <= kPosIdLengthMax, "a terminal id is a valid Pos id (ValidTerminalId)");
+static_assert(kMerchantNameLengthMax < kMpmPayloadLengthMax && kMerchantCityLengthMax < kMpmPayloadLengthMax &&
+                  kPosIdLengthMax < kMpmPayloadLengthMax,
+              "a payload holds its fields");
+static_assert(kPinLengthMin <= kPinLengthMax);
+// The largest signed bodies, field by field (each field: its bytes plus at most 3 bytes of tag and
+// length; each number at most 11 bytes with its tag), fit kSignedBodyBytesMax.
+static_assert(kPosIdLengthMax + kTaskTitleBytesMax + kWageReferenceBytesMax + 3 * kIdBytes +
+                      kEd25519PublicKeyBytes + 7 * 3 + 7 * 11 <=
+                  kSignedBodyBytesMax,
+              "a PostTaskRequest with every field at its bound fits a signed body");
+static_assert(kPosIdLengthMax + kCpmTextLengthMax + 2 * 3 + 11 <= kSignedBodyBytesMax,
+              "a CreatePaymentRequest fits a signed body");
+static_assert(kPosIdLengthMax + kCardNumberLengthMax + kPinLengthMax + kStaffIdLengthMax + 4 * 3 + 11 <=
+                  kSignedBodyBytesMax,
+              "a CardPaymentRequest fits a signed body");
+static_assert(kMpmPayloadLengthMax + kPosIdLengthMax + 2 * 3 + 11 <= kSignedBodyBytesMax,
+              "a PayMpmRequest fits a signed body");
+static_assert(kSignedBodyBytesMax + kIdBytes + kTerminalIdLengthMax + kEd25519SignatureBytes + 4 * 3 + 11 <=
+                  kRequestEnvelopeBytesMax,
+              "a signed envelope with the largest body fits the envelope allowance");
+static_assert(kReplyBytesMax < (size_t{1} << 31), "gRPC takes message sizes as int");
+static_assert(kJournalEntryBytesMax >= kBatchItemsMax * (450 + 56 + 65 * 69) + kSweepItemsMax * 69,
+              "the journal entry estimate covers a full batch with every event");
 static_assert(kHistoryPageDefault <= kHistoryPageMax);
 static_assert(kWatchStreamsPerWatcherMax <= kWatchStreamsMax);
 static_assert(kStaffOperationsPageDefault <= kStaffOperationsPageMax);

@@ -41,13 +41,12 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/core/limits.h"
 #include "ledger/core/records.h"
 #include "ledger/core/types.h"
 
 namespace ledger {
 
-inline constexpr size_t kPosIdLengthMax = 64;        // Merchant payment and refund ids (PayPay's limit).
-inline constexpr size_t kTerminalIdLengthMax = 32;
 inline constexpr uint32_t kCodePosPayment = 0xffffff10;
 inline constexpr uint32_t kCodePosRefund = 0xffffff11;
 inline constexpr uint32_t kCodePosCancel = 0xffffff12;
@@ -134,8 +133,6 @@ struct MerchantProfile {
   Timestamp timestamp = 0;  // When it was last set.
 };
 
-inline constexpr size_t kCardNumberLengthMax = 19;   // Digits.
-inline constexpr size_t kStaffIdLengthMax = 32;
 inline constexpr uint32_t kPinAttemptsMaxDefault = 3;
 
 // Issue a card for a WALLET account (key C card number): the PIN's salt and proof, and how many wrong

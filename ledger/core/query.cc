@@ -144,10 +144,12 @@ std::vector<std::pair<uint64_t, std::string>> ReadJournal(const KvReader& state,
                                                           int limit) {
   limit = std::clamp(limit, 1, kJournalPageMax);
   std::vector<std::pair<uint64_t, std::string>> entries;
+  size_t bytes = 0;
   state.Scan(keys::Journal(std::max<uint64_t>(from, 1)), std::string(1, keys::kJournal + 1), false,
              [&](std::string_view key, std::string_view value) {
                entries.emplace_back(keys::DecodeJournal(key), std::string(value));
-               return static_cast<int>(entries.size()) < limit;
+               bytes += value.size();
+               return static_cast<int>(entries.size()) < limit && bytes < kJournalPageBytesMax;
              });
   return entries;
 }

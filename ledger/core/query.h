@@ -66,7 +66,8 @@ struct BalanceAt {
 };
 BalanceAt BalanceAtTime(const KvReader& state, const AccountId& id, Timestamp at);
 
-// The stored bytes of journal entries from..from+limit-1 that exist.
+// The stored bytes of journal entries from..from+limit-1 that exist, stopping early once they add up to
+// kJournalPageBytesMax bytes (at least one entry is read), so that a page fits what a client receives.
 std::vector<std::pair<uint64_t, std::string>> ReadJournal(const KvReader& state, uint64_t from,
                                                           int limit);
 

@@ -1972,7 +1972,7 @@ class BatchApplier {
         t.slots * static_cast<uint64_t>(*last - *first + 1) > kTaskSlotDaysMax || t.per_day <= 0 ||
         t.per_day > kAmountMax || t.subsidy_percent > 100 || t.subsidy.IsZero() != (t.subsidy_percent == 0) ||
         t.hours_per_day < 1 || t.hours_per_day > 24 || t.host_key.size() != 32 || t.title.size() > kTaskTitleBytesMax ||
-        t.wage_reference.size() > 64) {
+        t.wage_reference.size() > kWageReferenceBytesMax) {
       return fail(Result::kTaskInvalid);
     }
     if (Result accounts = CheckTaskAccounts(t); accounts != Result::kOk) return fail(accounts);

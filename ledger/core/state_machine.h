@@ -47,7 +47,8 @@ struct Batch {
 };
 
 // A batch as a replicated log carries it (request sizes and commands, no outcomes): what every replica
-// feeds to ApplyBatch. DecodeBatch returns nullopt on malformed bytes.
+// feeds to ApplyBatch. DecodeBatch returns nullopt on malformed bytes, and on a command holding a string
+// longer than its bound in limits.h (what no service lets through: a replica never applies it).
 std::string EncodeBatch(const Batch& batch);
 std::optional<Batch> DecodeBatch(std::string_view bytes);
 

@@ -39,6 +39,7 @@
 #include <string_view>
 
 #include "ledger/core/codec.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/records.h"
 #include "ledger/core/types.h"
 
@@ -46,7 +47,6 @@ namespace ledger {
 
 inline constexpr uint32_t kCodeTaskReserve = 0xffffff30;  // Host or subsidy → escrow (pending, then posted).
 inline constexpr uint32_t kCodeTaskPay = 0xffffff31;      // Escrow → visitor: a day's thank-you.
-inline constexpr size_t kTaskTitleBytesMax = 128;
 inline constexpr uint32_t kTaskDaysMax = 62;
 inline constexpr uint32_t kTaskSlotsMax = 50;
 inline constexpr uint32_t kTaskSlotDaysMax = 400;

@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/core/limits.h"
+#include "ledger/server/field_bounds.h"
 
 namespace ledger {
 
@@ -29,11 +30,10 @@ absl::Status CheckItemCount(int count, const std::string& field) {
 
 absl::StatusOr<Id128> IdFromProto(const std::string& bytes, const std::string& field, bool allow_empty) {
   if (bytes.empty() && allow_empty) return Id128{};
+  static constexpr FieldBound kId{"", kIdBytes, FieldBound::Kind::kExactly, "bytes", ""};
+  if (absl::Status status = CheckLength(field, bytes.size(), kId); !status.ok()) return status;
   std::optional<Id128> id = Id128::FromBytes(bytes);
-  if (!id) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": must be 16 bytes, got ", bytes.size()));
-  }
+  if (!id) return absl::InvalidArgumentError(absl::StrCat(field, ": not an id"));
   return *id;
 }
 
@@ -55,10 +55,6 @@ absl::StatusOr<std::vector<Command>> AssetsFromProto(const v1::CreateAssetsReque
     Asset asset;
     asset.id = in.id();
     asset.code = in.code();
-    if (asset.code.size() > static_cast<size_t>(kAssetCodeBytesMax)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".code: ", asset.code.size(), " bytes, at most ", kAssetCodeBytesMax));
-    }
     asset.scale = in.scale();
     asset.expiry_seconds = in.expiry_seconds();
     asset.expiry_granularity_seconds = in.expiry_granularity_seconds() == 0 ? 86400 : in.expiry_granularity_seconds();
@@ -84,10 +80,6 @@ absl::StatusOr<std::vector<Command>> AccountsFromProto(const v1::CreateAccountsR
     account.flags = in.flags();
     account.user_data = in.user_data();
     account.category = in.category();
-    if (account.category.size() > static_cast<size_t>(kCategoryBytesMax)) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ".category: ", account.category.size(),
-                                                     " bytes, at most ", kCategoryBytesMax));
-    }
     commands.emplace_back(std::move(account));
   }
   return commands;
@@ -114,14 +106,6 @@ absl::StatusOr<std::vector<Command>> KeysFromProto(const v1::RegisterKeysRequest
     const std::string field = absl::StrCat("keys[", i, "]");
     RegisterKey key;
     ASSIGN_ID_OR_RETURN(key.account, IdFromProto(in.account_id(), field + ".account_id", false));
-    if (in.public_key().size() != 32) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".public_key: must be 32 bytes (Ed25519), got ", in.public_key().size()));
-    }
-    if (in.key_id().size() > kTerminalIdLengthMax) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".key_id: at most ", kTerminalIdLengthMax, " characters, got ", in.key_id().size()));
-    }
     key.key_id = in.key_id();
     key.public_key = in.public_key();
     key.manager = in.manager();
@@ -139,10 +123,6 @@ absl::StatusOr<std::vector<Command>> RevocationsFromProto(const v1::RevokeKeysRe
     const std::string field = absl::StrCat("keys[", i, "]");
     RevokeKey revoke;
     ASSIGN_ID_OR_RETURN(revoke.account, IdFromProto(in.account_id(), field + ".account_id", false));
-    if (in.key_id().size() > kTerminalIdLengthMax) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".key_id: at most ", kTerminalIdLengthMax, " characters, got ", in.key_id().size()));
-    }
     revoke.key_id = in.key_id();
     commands.emplace_back(std::move(revoke));
   }

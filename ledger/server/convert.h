@@ -1,6 +1,8 @@
 // Conversions between the gRPC messages (proto/ledger.proto) and the core's types, with the shape
 // checks that belong to the API boundary: every error names the field and the limit, e.g.
-// "transfers[3].id: must be 16 bytes, got 5". Semantic checks are the core's (per-item results).
+// "transfers[3].id: must be 16 bytes, got 5". The length of every string and bytes field is checked
+// before conversion, by CheckFieldBounds (ledger/server/field_bounds.h); ids, which the conversion
+// needs, are checked here too (with the same message). Semantic checks are the core's (per-item results).
 #ifndef LEDGER_SERVER_CONVERT_H_
 #define LEDGER_SERVER_CONVERT_H_
 

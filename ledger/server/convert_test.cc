@@ -43,16 +43,6 @@ TEST(ConvertTest, BatchLimits) {
   EXPECT_NE(status.message().find("8190"), std::string::npos);
 }
 
-TEST(ConvertTest, CategoryTooLongNamesLimit) {
-  v1::CreateAccountsRequest request;
-  v1::Account* account = request.add_accounts();
-  account->set_id(Id16(1));
-  account->set_category(std::string(33, 'x'));
-  absl::Status status = AccountsFromProto(request).status();
-  EXPECT_NE(status.message().find("accounts[0].category"), std::string::npos);
-  EXPECT_NE(status.message().find("32"), std::string::npos);
-}
-
 TEST(ConvertTest, EventsFromEntryCarryEffectiveMovement) {
   JournalEntry entry;
   entry.index = 7;

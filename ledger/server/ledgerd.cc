@@ -20,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/core/journal.h"
+#include "ledger/core/limits.h"
 #include "ledger/replication/cluster_service.h"
 #include "ledger/replication/raft_node.h"
 #include "ledger/server/clock_guard.h"
@@ -209,7 +210,9 @@ int main(int argc, char** argv) {
   builder.RegisterService(&wallets);
   builder.RegisterService(&health);
   if (cluster) builder.RegisterService(cluster.get());
-  builder.SetMaxReceiveMessageSize(64 << 20);
+  // The largest request a client may send (limits.h says how it follows from the batch limits); gRPC
+  // refuses a larger one with RESOURCE_EXHAUSTED before any service reads it.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(ledger::kRequestBytesMax));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     fprintf(stderr, "ledgerd: cannot listen on --listen %s\n", absl::GetFlag(FLAGS_listen).c_str());

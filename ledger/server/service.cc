@@ -14,6 +14,7 @@
 #include "ledger/core/tasks.h"
 #include "ledger/server/account_reads.h"
 #include "ledger/server/convert.h"
+#include "ledger/server/field_bounds.h"
 #include "ledger/server/status_util.h"
 
 namespace ledger {
@@ -25,6 +26,11 @@ constexpr std::chrono::milliseconds kSubscribePoll{500};
 constexpr int kSubscribeReadEntries = 64;
 
 }  // namespace
+
+absl::Status LedgerService::Admit(const grpc::ServerContextBase& context, const google::protobuf::Message& request) const {
+  if (absl::Status allowed = Authorize(context); !allowed.ok()) return allowed;
+  return CheckFieldBounds(request);
+}
 
 grpc::Status LedgerService::Done(const char* method, const absl::Status& status) {
   metrics_->OnRequest(method, static_cast<int>(status.code()));
@@ -42,36 +48,36 @@ grpc::Status LedgerService::Create(const char* method, absl::StatusOr<std::vecto
 
 grpc::Status LedgerService::CreateAssets(grpc::ServerContext* context, const v1::CreateAssetsRequest* request,
                                          v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("CreateAssets", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("CreateAssets", allowed);
   return Create("CreateAssets", AssetsFromProto(*request), reply);
 }
 
 grpc::Status LedgerService::CreateAccounts(grpc::ServerContext* context, const v1::CreateAccountsRequest* request,
                                            v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("CreateAccounts", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("CreateAccounts", allowed);
   return Create("CreateAccounts", AccountsFromProto(*request), reply);
 }
 
 grpc::Status LedgerService::CloseAccounts(grpc::ServerContext* context, const v1::CloseAccountsRequest* request,
                                           v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("CloseAccounts", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("CloseAccounts", allowed);
   return Create("CloseAccounts", ClosesFromProto(*request), reply);
 }
 
 grpc::Status LedgerService::RegisterKeys(grpc::ServerContext* context, const v1::RegisterKeysRequest* request,
                                          v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("RegisterKeys", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("RegisterKeys", allowed);
   return Create("RegisterKeys", KeysFromProto(*request), reply);
 }
 
 grpc::Status LedgerService::SetFees(grpc::ServerContext* context, const v1::SetFeesRequest* request, v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("SetFees", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("SetFees", allowed);
   return Create("SetFees", FeesFromProto(*request), reply);
 }
 
 grpc::Status LedgerService::SetMerchantProfiles(grpc::ServerContext* context,
                                                 const v1::SetMerchantProfilesRequest* request, v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("SetMerchantProfiles", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("SetMerchantProfiles", allowed);
   absl::Status count = CheckItemCount(request->profiles_size(), "profiles");
   if (!count.ok()) return Done("SetMerchantProfiles", count);
   std::vector<Command> commands;
@@ -100,7 +106,7 @@ grpc::Status LedgerService::SetMerchantProfiles(grpc::ServerContext* context,
 
 grpc::Status LedgerService::RegisterCards(grpc::ServerContext* context, const v1::RegisterCardsRequest* request,
                                           v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("RegisterCards", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("RegisterCards", allowed);
   absl::Status count = CheckItemCount(request->cards_size(), "cards");
   if (!count.ok()) return Done("RegisterCards", count);
   std::vector<Command> commands;
@@ -110,7 +116,7 @@ grpc::Status LedgerService::RegisterCards(grpc::ServerContext* context, const v1
     absl::StatusOr<Id128> wallet = IdFromProto(in.account_id(), field + ".account_id", false);
     if (!wallet.ok()) return Done("RegisterCards", wallet.status());
     const bool digits = std::all_of(in.pin().begin(), in.pin().end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (in.pin().size() < 4 || in.pin().size() > 12 || !digits) {
+    if (in.pin().size() < kPinLengthMin || in.pin().size() > kPinLengthMax || !digits) {
       return Done("RegisterCards", absl::InvalidArgumentError(absl::StrCat(field, ".pin: 4 to 12 digits")));
     }
     RegisterCard card;
@@ -127,7 +133,7 @@ grpc::Status LedgerService::RegisterCards(grpc::ServerContext* context, const v1
 
 grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext* context, const v1::HealthProgram* request,
                                              v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("SetHealthProgram", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("SetHealthProgram", allowed);
   absl::StatusOr<HealthProgram> program = HealthProgramFromProto(*request);
   if (!program.ok()) return Done("SetHealthProgram", program.status());
   std::vector<Command> commands;
@@ -136,7 +142,7 @@ grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext* context, const
 }
 
 grpc::Status LedgerService::SetTaskRules(grpc::ServerContext* context, const v1::TaskRules* request, v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("SetTaskRules", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("SetTaskRules", allowed);
   ledger::TaskRules rules;  // Zero fields keep the defaults.
   if (request->weekly_hours_max() != 0) rules.weekly_hours_max = request->weekly_hours_max();
   if (request->monthly_max() != 0) rules.monthly_max = request->monthly_max();
@@ -147,7 +153,7 @@ grpc::Status LedgerService::SetTaskRules(grpc::ServerContext* context, const v1:
 }
 
 grpc::Status LedgerService::GetTask(grpc::ServerContext* context, const v1::GetTaskRequest* request, v1::GetTaskReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetTask", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("GetTask", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetTask", readable);
   absl::StatusOr<Id128> host = IdFromProto(request->host_account_id(), "host_account_id", false);
   if (!host.ok()) return Done("GetTask", host.status());
@@ -196,7 +202,7 @@ grpc::Status LedgerService::GetTask(grpc::ServerContext* context, const v1::GetT
 }
 
 grpc::Status LedgerService::CreateCampaign(grpc::ServerContext* context, const v1::Campaign* in, v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("CreateCampaign", allowed);
+  if (absl::Status allowed = Admit(*context, *in); !allowed.ok()) return Done("CreateCampaign", allowed);
   ledger::CreateCampaign c;
   c.campaign = in->campaign();
   c.name = in->name();
@@ -229,14 +235,14 @@ grpc::Status LedgerService::CreateCampaign(grpc::ServerContext* context, const v
 
 grpc::Status LedgerService::CloseCampaign(grpc::ServerContext* context, const v1::CloseCampaignRequest* in,
                                           v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("CloseCampaign", allowed);
+  if (absl::Status allowed = Admit(*context, *in); !allowed.ok()) return Done("CloseCampaign", allowed);
   std::vector<Command> commands;
   commands.emplace_back(ledger::CloseCampaign{in->campaign()});
   return Create("CloseCampaign", std::move(commands), reply);
 }
 
 grpc::Status LedgerService::GetCampaign(grpc::ServerContext* context, const v1::GetCampaignRequest* in, v1::Campaign* out) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetCampaign", allowed);
+  if (absl::Status allowed = Admit(*context, *in); !allowed.ok()) return Done("GetCampaign", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetCampaign", readable);
   std::optional<CampaignRecord> record = LookupCampaign(node_->state(), in->campaign());
   if (!record) {
@@ -266,7 +272,7 @@ grpc::Status LedgerService::GetCampaign(grpc::ServerContext* context, const v1::
 
 grpc::Status LedgerService::LinkAccounts(grpc::ServerContext* context, const v1::LinkAccountsRequest* in,
                                          v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("LinkAccounts", allowed);
+  if (absl::Status allowed = Admit(*context, *in); !allowed.ok()) return Done("LinkAccounts", allowed);
   absl::Status count = CheckItemCount(in->links_size(), "links");
   if (!count.ok()) return Done("LinkAccounts", count);
   std::vector<Command> commands;
@@ -282,7 +288,7 @@ grpc::Status LedgerService::LinkAccounts(grpc::ServerContext* context, const v1:
 
 grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext* context, const v1::ListStaffOperationsRequest* request,
                                                 v1::ListStaffOperationsReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("ListStaffOperations", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("ListStaffOperations", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("ListStaffOperations", readable);
   absl::StatusOr<Id128> wallet = IdFromProto(request->account_id(), "account_id", false);
   if (!wallet.ok()) return Done("ListStaffOperations", wallet.status());
@@ -292,7 +298,7 @@ grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext* context, co
 
 grpc::Status LedgerService::ListCashOuts(grpc::ServerContext* context, const v1::ListCashOutsRequest* request,
                                          v1::ListCashOutsReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("ListCashOuts", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("ListCashOuts", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("ListCashOuts", readable);
   std::optional<Id128> merchant;
   if (!request->merchant_id().empty()) {
@@ -333,20 +339,36 @@ grpc::Status LedgerService::ListCashOuts(grpc::ServerContext* context, const v1:
 }
 
 grpc::ServerUnaryReactor* LedgerService::CreateTransfers(grpc::CallbackServerContext* context,
-                                                         const v1::CreateTransfersRequest* request,
-                                                         v1::CreateReply* reply) {
+                                                         const grpc::ByteBuffer* request, grpc::ByteBuffer* reply) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status allowed = Authorize(*context);
+  auto call = std::make_unique<TransfersCall>();
+  absl::Status admitted = Authorize(*context);
+  if (admitted.ok()) {
+    grpc::ByteBuffer bytes(*request);  // Parsing consumes the buffer; the copy shares its slices.
+    if (!grpc::SerializationTraits<v1::CreateTransfersRequest>::Deserialize(&bytes, call->request()).ok()) {
+      admitted = absl::InvalidArgumentError(
+          absl::StrCat("request: ", request->Length(), " bytes that are not a CreateTransfersRequest message"));
+    }
+  }
+  // Every field of a transfer is an id, which TransfersFromProto checks exactly (field_bounds.h's
+  // CheckLength), so the hot path skips the reflective walk of CheckFieldBounds.
   absl::StatusOr<std::vector<Command>> commands =
-      allowed.ok() ? TransfersFromProto(*request) : absl::StatusOr<std::vector<Command>>(allowed);
+      admitted.ok() ? TransfersFromProto(*call->request()) : absl::StatusOr<std::vector<Command>>(admitted);
   if (!commands.ok()) {
     reactor->Finish(Done("CreateTransfers", commands.status()));
     return reactor;
   }
   // The reply is filled on the committer's thread when the batch is durable; the reactor owns `reply`
-  // until Finish.
-  node_->SubmitAsync(std::move(*commands), [this, reactor, reply](absl::StatusOr<SubmitResult> result) {
-    if (result.ok()) OutcomesToProto(result->outcomes, result->journal_index, reply);
+  // until Finish, the callback owns `call`.
+  node_->SubmitAsync(std::move(*commands), [this, reactor, reply, call = call.release()](
+                                               absl::StatusOr<SubmitResult> result) {
+    std::unique_ptr<TransfersCall> owned(call);
+    if (result.ok()) {
+      OutcomesToProto(result->outcomes, result->journal_index, owned->reply());
+      bool own_buffer = false;
+      grpc::Status serialized = grpc::SerializationTraits<v1::CreateReply>::Serialize(*owned->reply(), reply, &own_buffer);
+      if (!serialized.ok()) result = absl::InternalError(serialized.error_message());
+    }
     reactor->Finish(Done("CreateTransfers", result.status()));
   });
   return reactor;
@@ -354,7 +376,7 @@ grpc::ServerUnaryReactor* LedgerService::CreateTransfers(grpc::CallbackServerCon
 
 grpc::Status LedgerService::LookupAssets(grpc::ServerContext* context, const v1::LookupAssetsRequest* request,
                                          v1::LookupAssetsReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("LookupAssets", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("LookupAssets", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("LookupAssets", readable);
   absl::Status count = CheckItemCount(request->ids_size(), "ids");
   if (!count.ok()) return Done("LookupAssets", count);
@@ -366,7 +388,7 @@ grpc::Status LedgerService::LookupAssets(grpc::ServerContext* context, const v1:
 
 grpc::Status LedgerService::LookupAccounts(grpc::ServerContext* context, const v1::LookupAccountsRequest* request,
                                            v1::LookupAccountsReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("LookupAccounts", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("LookupAccounts", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("LookupAccounts", readable);
   absl::Status count = CheckItemCount(request->ids_size(), "ids");
   if (!count.ok()) return Done("LookupAccounts", count);
@@ -381,7 +403,7 @@ grpc::Status LedgerService::LookupAccounts(grpc::ServerContext* context, const v
 
 grpc::Status LedgerService::LookupTransfers(grpc::ServerContext* context, const v1::LookupTransfersRequest* request,
                                             v1::LookupTransfersReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("LookupTransfers", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("LookupTransfers", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("LookupTransfers", readable);
   absl::Status count = CheckItemCount(request->ids_size(), "ids");
   if (!count.ok()) return Done("LookupTransfers", count);
@@ -398,7 +420,7 @@ grpc::Status LedgerService::LookupTransfers(grpc::ServerContext* context, const 
 grpc::Status LedgerService::GetAccountHistory(grpc::ServerContext* context,
                                               const v1::GetAccountHistoryRequest* request,
                                               v1::GetAccountHistoryReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetAccountHistory", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("GetAccountHistory", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetAccountHistory", readable);
   absl::StatusOr<Id128> id = IdFromProto(request->account_id(), "account_id", false);
   if (!id.ok()) return Done("GetAccountHistory", id.status());
@@ -408,7 +430,7 @@ grpc::Status LedgerService::GetAccountHistory(grpc::ServerContext* context,
 
 grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext* context, const v1::GetBalanceAtRequest* request,
                                          v1::GetBalanceAtReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetBalanceAt", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("GetBalanceAt", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetBalanceAt", readable);
   absl::StatusOr<Id128> id = IdFromProto(request->account_id(), "account_id", false);
   if (!id.ok()) return Done("GetBalanceAt", id.status());
@@ -434,7 +456,7 @@ grpc::Status LedgerService::GetDigest(grpc::ServerContext* context, const v1::Ge
 
 grpc::Status LedgerService::GetJournal(grpc::ServerContext* context, const v1::GetJournalRequest* request,
                                        v1::GetJournalReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetJournal", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("GetJournal", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetJournal", readable);
   if (request->limit() > static_cast<uint32_t>(kJournalPageMax)) {
     return Done("GetJournal",
@@ -451,7 +473,7 @@ grpc::Status LedgerService::GetJournal(grpc::ServerContext* context, const v1::G
 
 grpc::Status LedgerService::Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
                                       grpc::ServerWriter<v1::Event>* writer) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("Subscribe", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("Subscribe", allowed);
   uint64_t next = std::max<uint64_t>(request->from_index(), 1);
   while (!context->IsCancelled() && !stopping_) {
     auto entries = ReadJournal(node_->state(), next, kSubscribeReadEntries);
@@ -476,13 +498,13 @@ grpc::Status LedgerService::Subscribe(grpc::ServerContext* context, const v1::Su
 
 grpc::Status LedgerService::RevokeKeys(grpc::ServerContext* context, const v1::RevokeKeysRequest* request,
                                        v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("RevokeKeys", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("RevokeKeys", allowed);
   return Create("RevokeKeys", RevocationsFromProto(*request), reply);
 }
 
 grpc::Status LedgerService::GrantSubsidies(grpc::ServerContext* context, const v1::GrantSubsidiesRequest* request,
                                            v1::CreateReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GrantSubsidies", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("GrantSubsidies", allowed);
   return Create("GrantSubsidies", SubsidyGrantsFromProto(*request), reply);
 }
 
