@@ -532,6 +532,24 @@ TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   EXPECT_EQ(operations.operations(2).operation(), "wrong PIN");
   EXPECT_EQ(operations.operations(3).operation(), "card payment");
   EXPECT_EQ(operations.operations(7).operation(), "card locked");
+
+  // The city unlocks it at the desk: the right PIN works again, and the resident sees who unlocked it.
+  v1::UnlockCardsRequest unlock;
+  v1::CardUnlock* unlocked = unlock.add_cards();
+  unlocked->set_card_number("6300123412341234");
+  v1::CreateReply done;
+  EXPECT_EQ(ledger_->UnlockCards(ContextWithDeadline(kTimeout).get(), unlock, &done).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // Who unlocked it is required.
+  unlocked->set_operator_name("sato (city hall)");
+  ASSERT_TRUE(ledger_->UnlockCards(ContextWithDeadline(kTimeout).get(), unlock, &done).ok());
+  ASSERT_EQ(done.results(0).result(), v1::OK);
+  pay.set_payment_id("card-5");
+  ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  ASSERT_TRUE(ledger_->ListStaffOperations(ContextWithDeadline(kTimeout).get(), list, &operations).ok());
+  ASSERT_EQ(operations.operations_size(), 10);
+  EXPECT_EQ(operations.operations(8).operation(), "card unlocked by the city");
+  EXPECT_EQ(operations.operations(8).staff_id(), "sato (city hall)");
 }
 
 v1::RegisterTerminalRequest AddTerminal(const std::string& terminal_id, const std::string& public_key) {

@@ -58,6 +58,7 @@ enum class CommandTag : uint8_t {
   kGrantSubsidy = 38,
   kCancelSlotsWithNonce = 39,  // Tag 28 stays what a cancel without a nonce (older entries) reads as.
   kPosPaymentWithAttempt = 40,  // A card payment's attempt nonce follows; tag 5 stays for the rest.
+  kUnlockCard = 41,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -299,6 +300,10 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
   } else if (const auto* grant = std::get_if<GrantSubsidy>(&command)) {
     e->U8(static_cast<uint8_t>(CommandTag::kGrantSubsidy));
     EncodeGrantSubsidy(*grant, e);
+  } else if (const auto* unlock = std::get_if<UnlockCard>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kUnlockCard));
+    e->Bytes(unlock->card);
+    e->Bytes(unlock->by);
   } else {
     const PosSupplierPayment& supplier = std::get<PosSupplierPayment>(command);
     e->U8(static_cast<uint8_t>(CommandTag::kPosSupplierPayment));
@@ -376,6 +381,9 @@ struct WithinBounds {
     return Fits(k.key_id, kTerminalIdLengthMax) && Fits(k.by_terminal, kTerminalIdLengthMax);
   }
   bool operator()(const GrantSubsidy& g) const { return Fits(g.category, kCategoryBytesMax); }
+  bool operator()(const UnlockCard& u) const {
+    return Fits(u.card, kCardNumberLengthMax) && Fits(u.by, kStaffIdLengthMax);
+  }
 };
 
 std::optional<Command> DecodeUncheckedCommand(Decoder* d) {
@@ -638,6 +646,12 @@ std::optional<Command> DecodeUncheckedCommand(Decoder* d) {
     }
     case CommandTag::kGrantSubsidy:
       return DecodeGrantSubsidy(d);
+    case CommandTag::kUnlockCard: {
+      UnlockCard unlock;
+      unlock.card = d->Bytes();
+      unlock.by = d->Bytes();
+      return unlock;
+    }
     case CommandTag::kPosSupplierPayment: {
       PosSupplierPayment supplier;
       supplier.payer = d->Id();

@@ -38,7 +38,7 @@ using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment,
                              WalletSend, RegisterCard, SetHealthProgram, RegisterDevice, SetConsent, StepReport,
                              ExchangePoints, EraseStepData, SetWatchOver, AckAlert, SetTaskRules, PostTask,
                              ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay, CreateCampaign,
-                             CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey, GrantSubsidy>;
+                             CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey, GrantSubsidy, UnlockCard>;
 
 // What became of one command.
 struct Outcome {

@@ -145,6 +145,15 @@ struct RegisterCard {
   uint32_t attempts_max = kPinAttemptsMaxDefault;
 };
 
+// The city unlocks a card that wrong PINs locked (its resident at the desk, identity checked): the
+// failure count goes back to 0 and the unlock is a staff operation of the card's wallet ("card unlocked
+// by the city", by `by`), which the resident can list. Re-registering the card was a duplicate that kept
+// the count, so a locked card stayed locked for good.
+struct UnlockCard {
+  std::string card;
+  std::string by;  // Who at the city unlocked it: 1..kStaffIdLengthMax characters.
+};
+
 struct CardRecord {
   RegisterCard registration;
   uint32_t failed_attempts = 0;  // Wrong PINs in a row; at attempts_max the card is locked.

@@ -226,6 +226,23 @@ TEST_F(PosTest, AReplayedWrongPinCountsOnce) {
   EXPECT_EQ(charge("c2", "1111", 82), Result::kPinInvalid);
   EXPECT_EQ(charge("c2", "4821", 83), Result::kCardLocked);
   EXPECT_EQ(Balance(kBob), 400);
+  // The city unlocks it (re-registering was a duplicate that kept the count): the attempts are
+  // forgotten, the right PIN works again, and the unlock is in the resident's staff operations.
+  EXPECT_EQ(One(RegisterCard{card, Id(kBob), salt, PinProof(salt, card, "4821"), 3}).duplicate, true);
+  EXPECT_EQ(charge("c2", "4821", 84), Result::kCardLocked);
+  EXPECT_EQ(One(UnlockCard{"6300000000000000", "desk"}).result, Result::kCardNotFound);
+  EXPECT_EQ(One(UnlockCard{card, ""}).result, Result::kCardInvalid);
+  ASSERT_EQ(One(UnlockCard{card, "sato (city hall)"}).result, Result::kOk);
+  EXPECT_EQ(kept(), 0);
+  EXPECT_EQ(charge("c2", "4821", 85), Result::kOk);
+  EXPECT_EQ(Balance(kBob), 300);
+  const std::vector<StaffOperation> ops = LookupStaffOperations(ledger_.state(), Id(kBob), 100);
+  bool unlocked = false;
+  for (const StaffOperation& op : ops) unlocked |= op.operation == "card unlocked by the city" && op.staff == "sato (city hall)";
+  EXPECT_TRUE(unlocked);
+  std::optional<Batch> batch = DecodeBatch(EncodeBatch(Batch{{UnlockCard{card, "sato"}}, {1}}));
+  ASSERT_TRUE(batch.has_value());
+  EXPECT_EQ(std::get<UnlockCard>(batch->commands[0]).by, "sato");
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 

@@ -705,6 +705,7 @@ class BatchApplier {
     if (const auto* revoke = std::get_if<RevokeKey>(&command)) return Revoke(*revoke, at);
     if (const auto* send = std::get_if<WalletSend>(&command)) return Send(*send, at);
     if (const auto* card = std::get_if<RegisterCard>(&command)) return IssueCard(*card, at);
+    if (const auto* unlock = std::get_if<UnlockCard>(&command)) return Unlock(*unlock, at);
     if (const auto* program = std::get_if<SetHealthProgram>(&command)) return SetProgram(*program, at);
     if (const auto* device = std::get_if<RegisterDevice>(&command)) return Device(*device, at);
     if (const auto* consent = std::get_if<SetConsent>(&command)) return Consent(*consent, at);
@@ -1302,6 +1303,29 @@ class BatchApplier {
     } else {
       working_.Put(keys::Card(c.card), EncodeCardRecord(CardRecord{c, 0, at}));
     }
+    return outcome;
+  }
+
+  Outcome Unlock(const UnlockCard& u, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    if (u.by.empty() || u.by.size() > kStaffIdLengthMax) {
+      outcome.result = Result::kCardInvalid;
+      return outcome;
+    }
+    std::optional<CardRecord> card = LoadCard(u.card);
+    if (!card) {
+      outcome.result = Result::kCardNotFound;
+      return outcome;
+    }
+    card->failed_attempts = 0;
+    working_.Put(keys::Card(u.card), EncodeCardRecord(*card));
+    const std::string prefix = keys::CardAttemptPrefix(u.card);
+    std::string end = prefix;
+    end.push_back('\xff');
+    for (const std::string& attempt : working_.KeysInRange(prefix, end)) working_.Delete(attempt);
+    const StaffOperation op{card->registration.wallet, at, AccountId{}, "", u.by, "card unlocked by the city", "",
+                            0, Result::kOk};
+    working_.Put(keys::StaffOperation(card->registration.wallet, at), EncodeStaffOperation(op));
     return outcome;
   }
 

@@ -47,6 +47,8 @@ const FieldBound kBounds[] = {
     Text("ledger.v1.Card.card_number", kCardNumberLengthMax),
     Id("ledger.v1.Card.account_id"),
     Text("ledger.v1.Card.pin", kPinLengthMax),
+    Text("ledger.v1.CardUnlock.card_number", kCardNumberLengthMax),
+    Text("ledger.v1.CardUnlock.operator_name", kStaffIdLengthMax),
     Id("ledger.v1.SubsidyGrant.budget_account_id"),
     IdOrEmpty("ledger.v1.SubsidyGrant.host_account_id"),
     Utf8("ledger.v1.SubsidyGrant.category", kCategoryBytesMax),

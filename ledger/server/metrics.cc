@@ -118,7 +118,8 @@ NodeObserver Metrics::Observer() {
                          std::holds_alternative<PosMpmOrder>(command) ||
                          std::holds_alternative<SetMerchantProfile>(command) ||
                          std::holds_alternative<RevokeKey>(command) ||
-                         std::holds_alternative<GrantSubsidy>(command);
+                         std::holds_alternative<GrantSubsidy>(command) ||
+                         std::holds_alternative<UnlockCard>(command);
     (setting ? accounts_by_result_ : transfers_by_result_)[index]->Increment();
   };
   observer.on_sweep = [this](const ApplyCounters& counters) {

@@ -131,6 +131,23 @@ grpc::Status LedgerService::RegisterCards(grpc::ServerContext* context, const v1
   return Create("RegisterCards", std::move(commands), reply);
 }
 
+grpc::Status LedgerService::UnlockCards(grpc::ServerContext* context, const v1::UnlockCardsRequest* request,
+                                        v1::CreateReply* reply) {
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("UnlockCards", allowed);
+  absl::Status count = CheckItemCount(request->cards_size(), "cards");
+  if (!count.ok()) return Done("UnlockCards", count);
+  std::vector<Command> commands;
+  for (int i = 0; i < request->cards_size(); ++i) {
+    const v1::CardUnlock& in = request->cards(i);
+    if (in.operator_name().empty()) {
+      return Done("UnlockCards", absl::InvalidArgumentError(absl::StrCat(
+                                     "cards[", i, "].operator_name: required (who at the city unlocked it)")));
+    }
+    commands.emplace_back(UnlockCard{in.card_number(), in.operator_name()});
+  }
+  return Create("UnlockCards", std::move(commands), reply);
+}
+
 grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext* context, const v1::HealthProgram* request,
                                              v1::CreateReply* reply) {
   if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("SetHealthProgram", allowed);

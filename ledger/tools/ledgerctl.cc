@@ -86,6 +86,7 @@ Commands:
                                                    (member cash-out rate)? which of the shop's MERCHANT accounts
                                                    in other assets (e.g. points) take payments in those assets?
   register-card --card DIGITS --account ID [--pin DIGITS] [--attempts-max N]     (PIN else $CARD_PIN)
+  unlock-card --card DIGITS --operator NAME        unlock a card wrong PINs locked (listed in the resident's staff-ops)
                                                    issue a custodial card (staff charge it with the PIN)
   staff-ops --account ID [--limit N]               what staff did with a resident's card
   payouts --from YYYY-MM-DD --to YYYY-MM-DD [--merchant ID] [--payees FILE --csv FILE] [--report FILE]
@@ -391,6 +392,17 @@ int RegisterCardCommand(LedgerConnection& stub, const Args& args) {
   v1::CreateReply reply;
   grpc::Status status =
       stub.Call([&](LedgerConnection& c) { return c.ledger().RegisterCards(Context().get(), request, &reply); });
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+int UnlockCardCommand(LedgerConnection& stub, const Args& args) {
+  v1::UnlockCardsRequest request;
+  v1::CardUnlock* card = request.add_cards();
+  card->set_card_number(Required(args, "card"));
+  card->set_operator_name(Required(args, "operator"));
+  v1::CreateReply reply;
+  grpc::Status status =
+      stub.Call([&](LedgerConnection& c) { return c.ledger().UnlockCards(Context().get(), request, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -1532,6 +1544,7 @@ int Run(int argc, char** argv) {
   if (command == "set-fees") return SetFeesCommand(*stub, args);
   if (command == "merchant-profile") return MerchantProfileCommand(*stub, args);
   if (command == "register-card") return RegisterCardCommand(*stub, args);
+  if (command == "unlock-card") return UnlockCardCommand(*stub, args);
   if (command == "staff-ops") return StaffOpsCommand(*stub, args);
   if (command == "payouts") return PayoutsCommand(*stub, args);
   if (command == "health") return HealthCommand(*stub, args);
