@@ -785,6 +785,10 @@ Command World::MakePostTask() {
       Chance(95) ? SignerOf(t.host, "task-host").public_key() : std::string(Below(33), 'h');
   if (Chance(30)) t.wage_reference = Chance(90) ? "payroll #1" : std::string(65, 'w');
   Remember(&tasks_, TaskRef{t.host, t.task_id});
+  // The ledger's own pendings (reserved ids) as targets of a client's post or void.
+  if (Chance(30))
+    Remember(&pending_ids_,
+             TaskTransferId(Chance(50) ? 'H' : 'J', t.host, t.task_id, 1, t.first_day));
   return t;
 }
 
