@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/core/audit.h"
 #include "ledger/core/cpm.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/query.h"
@@ -954,6 +955,7 @@ std::vector<Command> World::RandomCommands(Source* source, const KvReader& state
     int pick = static_cast<int>(Below(static_cast<uint64_t>(total_weight)));
     size_t maker = 0;
     while (pick >= Makers()[maker].second) pick -= Makers()[maker++].second;
+    if (!options_.step_reports && Makers()[maker].first == &World::MakeStepReport) maker = 0;
     commands.push_back(Make(maker));
   }
   return commands;
@@ -1158,7 +1160,21 @@ std::string CoreFuzzer::Run(int batches) {
   for (int i = 0; i < batches; ++i) {
     if (std::string failure = RandomBatch(&source); !failure.empty()) return failure;
   }
-  return options_.replay_from_empty_at_end ? ReplayFromEmpty() : "";
+  if (options_.replay_from_empty_at_end) {
+    if (std::string failure = ReplayFromEmpty(); !failure.empty()) return failure;
+  }
+  return AuditWithReplay();
+}
+
+std::string CoreFuzzer::AuditWithReplay() const {
+  AuditOptions audit;
+  audit.replay = true;
+  const AuditReport report = Audit(state_, audit);
+  if (!report.ok()) return Failure("audit: " + report.violation);
+  if (!options_.step_reports && !report.state_hash_compared) {
+    return Failure("the audit's replay did not reach the head: " + report.replay_note);
+  }
+  return "";
 }
 
 std::string CoreFuzzer::RunBytes(std::string_view bytes) {

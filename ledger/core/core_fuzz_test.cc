@@ -44,6 +44,16 @@ TEST(CoreFuzzTest, RandomBatchesKeepEveryInvariantAndReplay) {
   }
 }
 
+// Without step reports (journaled as commitments), the audit re-applies the whole journal from
+// empty and must reach the stored state exactly (Run checks it at its end).
+TEST(CoreFuzzTest, TheJournalAloneReplaysToTheState) {
+  FuzzOptions options;
+  options.seed = 31337;
+  options.step_reports = false;
+  CoreFuzzer fuzzer(options);
+  EXPECT_EQ(fuzzer.Run(kBatchesPerSeed), "");
+}
+
 // A new Command alternative that the generator does not make fails here: add a maker to
 // core_fuzz.cc.
 TEST(CoreFuzzTest, EveryCommandKindIsGenerated) {
