@@ -306,10 +306,10 @@ AuditReport Audit(const KvReader& state, const AuditOptions& options) {
 }
 
 std::string AuditReport::Summary() const {
-  std::string out =
-      absl::StrCat("assets ", assets, ", accounts ", accounts, " (", lot_accounts, " holding ",
-                   lots, " lots; ", expiry_index_keys, " expiry index keys), transfers ", transfers,
-                   " (", open_pendings, " open pendings)\n");
+  std::string out = absl::StrCat("assets ", assets, ", accounts ", accounts, " (", lot_accounts,
+                                 " lot-holding wallets with ", lots, " lots; ", expiry_index_keys,
+                                 " expiry index keys), transfers ", transfers, " (", open_pendings,
+                                 " open pendings)\n");
   absl::StrAppend(&out, "journal entries verified: ", journal_entries, "\n");
   absl::StrAppend(&out, "journal entries replayed byte for byte: ", replayed_entries,
                   state_hash_compared ? "; state hash compared\n" : "\n");
