@@ -169,7 +169,11 @@ class World {
   const T& OneOf(const std::vector<T>& items) {
     return items[Below(items.size())];
   }
-  AssetId PickAsset() { return Chance(95) ? kAssetIds[Below(3)] : static_cast<AssetId>(Below(6)); }
+  // Mostly the set-up assets; sometimes those random commands may have created (4, 5) or none (0).
+  AssetId PickAsset() {
+    return Chance(88) ? kAssetIds[Below(3)]
+                      : static_cast<AssetId>(Chance(80) ? 4 + Below(2) : Below(7));
+  }
   AccountId Account();
   AccountId AccountOf(AssetId asset, uint64_t role_first, uint64_t role_count);
   AccountId Wallet(AssetId asset) { return AccountOf(asset, kWalletRole, kWalletCount); }
@@ -381,6 +385,8 @@ Command World::MakeAsset() {
   static const std::vector<int64_t> kGranularities = {1, 60, kDaySeconds, 0, -5, 7 * kDaySeconds};
   asset.expiry_granularity_seconds = OneOf(kGranularities);
   asset.breakage_account = Chance(80) ? Acc(asset.id, kBreakageRole) : Account();
+  if (Chance(30))
+    asset.expiry_granularity_seconds = 1;  // Many distinct lots: towards kLotsPerAccountMax.
   asset.scale = static_cast<uint32_t>(Below(4));
   return asset;
 }
@@ -393,6 +399,17 @@ Command World::MakeAccount() {
   account.kind =
       static_cast<AccountKind>(Below(kAccountKindMax + 2));  // Every kind, and one past the last.
   account.flags = Chance(90) ? static_cast<uint32_t>(Below(2)) : static_cast<uint32_t>(Below(8));
+  if (Chance(40)) {  // An account of a role in a random asset, so that assets created later get a
+                     // world too.
+    static const std::vector<std::pair<uint64_t, AccountKind>> kRoles = {
+        {kIssuerRole, AccountKind::kIssuer},     {kFundingRole, AccountKind::kBudget},
+        {kEscrowRole, AccountKind::kEscrow},     {kWalletRole, AccountKind::kWallet},
+        {kWalletRole + 1, AccountKind::kWallet}, {kMerchantRole, AccountKind::kMerchant}};
+    const auto& [role, kind] = OneOf(kRoles);
+    account.id = Acc(asset, role);
+    account.kind = kind;
+    account.flags = role == kIssuerRole || role == kEscrowRole ? 0 : account_flags::kNonNegative;
+  }
   static const std::vector<std::string> kCategories = {"", "food", "farm",
                                                        std::string(kCategoryBytesMax + 1, 'c')};
   account.category = OneOf(kCategories);
