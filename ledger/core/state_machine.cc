@@ -859,6 +859,9 @@ class BatchApplier {
       return fail(Result::kTimeoutExceedsLimit);
     }
     const bool resolves = t.flag(transfer_flags::kPostPending) || t.flag(transfer_flags::kVoidPending);
+    // The ledger's own pendings (task reservations, in the reserved id space) are posted and voided only by
+    // the rules that made them: a client's post or void would leave a task unable to pay its visitor.
+    if (resolves && t.pending_id.IsReserved()) return fail(Result::kIdReserved);
     if (resolves) return ResolvePending(t, at);
     if (!t.pending_id.IsZero()) return fail(Result::kPendingIdMustBeZero);
     return Move(t, at);
