@@ -32,8 +32,8 @@ constexpr uint64_t kIssuerRole = 1, kBreakageRole = 2, kFeeRole = 3, kFundingRol
                    kCreatedRoleFirst = 40, kCreatedRoleCount = 20;
 constexpr int64_t kDaySeconds = 86400;
 constexpr uint32_t kProgram = 1;
-constexpr int kIdPoolMax =
-    64;  // Remembered ids of each kind (payments, pendings, tasks...): a bound.
+// Remembered ids of each kind (payments, pendings, tasks...): a bound.
+constexpr int kIdPoolMax = 64;
 
 AccountId Acc(AssetId asset, uint64_t role) { return Id128{0, asset * 100 + role}; }
 
