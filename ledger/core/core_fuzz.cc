@@ -1246,6 +1246,13 @@ std::string CoreFuzzer::CheckMalformedBatch() {
 }
 
 std::string CoreFuzzer::ApplyAndCheck(const Batch& batch) {
+  if (trace_) {  // Before applying, so that a batch that aborts is named too.
+    std::string variants;
+    for (const Command& command : batch.commands) absl::StrAppend(&variants, " ", command.index());
+    fprintf(stderr, "batch %llu at %llu: variants%s\n",
+            static_cast<unsigned long long>(stats_.batches + 1),
+            static_cast<unsigned long long>(now_), variants.c_str());
+  }
   absl::StatusOr<ApplyOutput> output = ApplyBatch(state_, now_, batch);
   if (!output.ok())
     return Failure("ApplyBatch refused a well-formed batch: " + output.status().ToString());
