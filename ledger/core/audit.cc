@@ -7,6 +7,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/core/campaigns.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/query.h"
@@ -157,6 +158,50 @@ std::string CheckExpiryIndex(const KvReader& state, AuditReport* report) {
   return error;
 }
 
+// Campaigns: each campaign's `awarded` is what its awards gave net of clawbacks, never more than
+// its budget, and no award claws back more than it gave.
+std::string CheckCampaigns(const KvReader& state, AuditReport* report) {
+  absl::btree_map<uint32_t, int64_t> net_awards;
+  std::string error;
+  state.Scan(std::string(1, keys::kCampaignAward), TableEnd(keys::kCampaignAward), false,
+             [&](std::string_view key, std::string_view value) {
+               std::optional<CampaignAward> award = DecodeCampaignAward(value);
+               if (!award || key.size() < 4) {
+                 error = "undecodable campaign award";
+                 return false;
+               }
+               ++report->campaign_awards;
+               if (award->clawed_back < 0 || award->clawed_back > award->amount) {
+                 error = absl::StrCat("a campaign award of ", award->account.ToHex(),
+                                      " clawed back ", award->clawed_back, " of ", award->amount);
+                 return false;
+               }
+               net_awards[keys::ReadBigEndian32(key.substr(key.size() - 4))] +=
+                   award->amount - award->clawed_back;
+               return true;
+             });
+  if (!error.empty()) return error;
+  state.Scan(
+      std::string(1, keys::kCampaign), TableEnd(keys::kCampaign), false,
+      [&](std::string_view, std::string_view value) {
+        std::optional<CampaignRecord> campaign = DecodeCampaignRecord(value);
+        if (!campaign) {
+          error = "undecodable campaign";
+          return false;
+        }
+        ++report->campaigns;
+        const uint32_t id = campaign->request.campaign;
+        if (campaign->awarded != net_awards[id] || campaign->awarded > campaign->request.budget) {
+          error =
+              absl::StrCat("campaign ", id, ": awarded ", campaign->awarded, ", its awards net ",
+                           net_awards[id], ", budget ", campaign->request.budget);
+          return false;
+        }
+        return true;
+      });
+  return error;
+}
+
 // BLAKE2b-256 over the core's keys and values, in key order (StateHash without the non-core
 // tables).
 std::string CoreStateHash(const KvReader& state) {
@@ -245,7 +290,7 @@ std::string ReplayEntry(const JournalEntry& entry, std::string_view stored, Memo
   return "";
 }
 
-// Check 4 of audit.h.
+// Check 5 of audit.h.
 void Replay(const KvReader& state, const AuditOptions& options, AuditReport* report) {
   const JournalHead head = ReadHead(state);
   MemoryKv scratch;
@@ -288,6 +333,7 @@ AuditReport Audit(const KvReader& state, const AuditOptions& options) {
   AuditReport report;
   report.violation = CheckBalances(state, &report);
   if (report.ok()) report.violation = CheckExpiryIndex(state, &report);
+  if (report.ok()) report.violation = CheckCampaigns(state, &report);
   if (report.ok() && options.verify_journal) {
     const VerifyReport verified = VerifyJournal(state, [&](uint64_t index) {
       if (options.progress) options.progress(absl::StrCat("journal: ", index, " entries verified"));
@@ -306,10 +352,10 @@ AuditReport Audit(const KvReader& state, const AuditOptions& options) {
 }
 
 std::string AuditReport::Summary() const {
-  std::string out = absl::StrCat("assets ", assets, ", accounts ", accounts, " (", lot_accounts,
-                                 " lot-holding wallets with ", lots, " lots; ", expiry_index_keys,
-                                 " expiry index keys), transfers ", transfers, " (", open_pendings,
-                                 " open pendings)\n");
+  std::string out = absl::StrCat(
+      "assets ", assets, ", accounts ", accounts, " (", lot_accounts, " lot-holding wallets with ",
+      lots, " lots; ", expiry_index_keys, " expiry index keys), transfers ", transfers, " (",
+      open_pendings, " open pendings), campaigns ", campaigns, " (", campaign_awards, " awards)\n");
   absl::StrAppend(&out, "journal entries verified: ", journal_entries, "\n");
   absl::StrAppend(&out, "journal entries replayed byte for byte: ", replayed_entries,
                   state_hash_compared ? "; state hash compared\n" : "\n");

@@ -10,8 +10,11 @@
 //  to
 //     balance - debits_pending, sorted by expiry, each positive and in the expiry index; no other
 //     account holds lots; every expiry index key has its lot.
-//  3. Journal: the hash chain from entry 1 to the head (VerifyJournal).
-//  4. Replay (optional, O(journal) time and memory): every journal entry's batch (commands, request
+//  3. Campaigns: each campaign's awarded total equals its awards net of clawbacks and stays within
+//  its
+//     budget; no award is clawed back beyond what it gave.
+//  4. Journal: the hash chain from entry 1 to the head (VerifyJournal).
+//  5. Replay (optional, O(journal) time and memory): every journal entry's batch (commands, request
 //  sizes,
 //     batch timestamp) is re-applied from an empty scratch store and must give the stored entry
 //     byte for byte (its outcomes, system events and hash included); after the last, the scratch
@@ -47,6 +50,8 @@ struct AuditReport {
   uint64_t expiry_index_keys = 0;
   uint64_t transfers = 0;
   uint64_t open_pendings = 0;
+  uint64_t campaigns = 0;
+  uint64_t campaign_awards = 0;
   uint64_t journal_entries = 0;      // Verified by the hash chain.
   uint64_t replayed_entries = 0;     // Re-applied and equal to the stored entry.
   bool state_hash_compared = false;  // The replay reached the head and compared the state hashes.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include "ledger/core/campaigns.h"
 #include "ledger/core/health.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/query.h"
@@ -90,6 +91,37 @@ TEST_F(AuditTest, FindsLotsThatDoNotMatchTheBalance) {
   EXPECT_NE(
       Full(Planted(keys::Lots(Id(kAlicePoints)), EncodeLots(lots))).violation.find("lots sum 35"),
       std::string::npos);
+}
+
+TEST_F(AuditTest, FindsACampaignTotalItsAwardsDoNotExplain) {
+  constexpr uint64_t kBudget = 13, kShop = 20;
+  ledger_.Apply(
+      {testing::MakeAccount(kBudget, kPoints, AccountKind::kBudget, account_flags::kNonNegative),
+       testing::MakeAccount(kShop, kCoin, AccountKind::kMerchant, account_flags::kNonNegative)});
+  ledger_.Apply({testing::MakeTransfer(5, kPointsIssuer, kBudget, 10'000),
+                 LinkAccount{Id(kAlice), Id(kAlicePoints)}});
+  CreateCampaign campaign;
+  campaign.campaign = 1;
+  campaign.funding = Id(kBudget);
+  campaign.payment_asset = kCoin;
+  campaign.starts_at = ledger_.now() - 1;
+  campaign.ends_at = ledger_.now() + 86400 * testing::kSecond;
+  campaign.percent_bps = 1000;
+  campaign.budget = 1000;
+  ASSERT_EQ(ledger_.Apply({campaign})[0].result, Result::kOk);
+  ASSERT_EQ(ledger_.Apply({PosPayment{Id(kShop), "order-1", Id(kAlice), 500}})[0].result,
+            Result::kOk);
+  const AuditReport clean = Full(ledger_.state());
+  EXPECT_EQ(clean.violation, "");
+  EXPECT_EQ(clean.campaign_awards, 1u);
+  std::string bytes;
+  ASSERT_TRUE(ledger_.state().Get(keys::Campaign(1), &bytes));
+  std::optional<CampaignRecord> record = DecodeCampaignRecord(bytes);
+  ASSERT_TRUE(record.has_value());
+  ASSERT_EQ(record->awarded, 50);
+  record->awarded = 51;
+  EXPECT_EQ(Full(Planted(keys::Campaign(1), EncodeCampaignRecord(*record))).violation,
+            "campaign 1: awarded 51, its awards net 50, budget 1000");
 }
 
 TEST_F(AuditTest, FindsABrokenHashChain) {
