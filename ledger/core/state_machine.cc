@@ -573,13 +573,14 @@ class BatchApplier {
     if (due.size() > limit) due.resize(limit);
     uint64_t sequence = 0;
     for (const auto& [expiry, id] : due) {
+      // The lambdas copy `expiry`: clang 14 (ops/fuzz's libFuzzer build) cannot capture a structured binding.
       std::vector<Lot>* lots = working_.Lots(id);
-      auto it = std::find_if(lots->begin(), lots->end(), [&](const Lot& l) { return l.expiry == expiry; });
+      auto it = std::find_if(lots->begin(), lots->end(), [expiry = expiry](const Lot& l) { return l.expiry == expiry; });
       CORE_CHECK(it != lots->end() && it->amount > 0);
       const int64_t amount = it->amount;
       working_.TouchLots(id);
       lots = working_.Lots(id);
-      it = std::find_if(lots->begin(), lots->end(), [&](const Lot& l) { return l.expiry == expiry; });
+      it = std::find_if(lots->begin(), lots->end(), [expiry = expiry](const Lot& l) { return l.expiry == expiry; });
       it->amount = 0;
       RemoveEmptyLots(id, lots);
 
@@ -860,6 +861,9 @@ class BatchApplier {
       return fail(Result::kTimeoutExceedsLimit);
     }
     const bool resolves = t.flag(transfer_flags::kPostPending) || t.flag(transfer_flags::kVoidPending);
+    // The ledger's own pendings (task reservations, in the reserved id space) are posted and voided only by
+    // the rules that made them: a client's post or void would leave a task unable to pay its visitor.
+    if (resolves && t.pending_id.IsReserved()) return fail(Result::kIdReserved);
     if (resolves) return ResolvePending(t, at);
     if (!t.pending_id.IsZero()) return fail(Result::kPendingIdMustBeZero);
     return Move(t, at);

@@ -17,6 +17,8 @@
 //       original outcome (duplicate = true), whether it succeeded or failed; with different fields it is
 //       exists_with_different_fields. Outcomes that concern the chain rather than the transfer
 //       (linked_event_failed, linked_event_chain_open) and malformed ids are not recorded.
+//     * A client's post or void may not name a pending in the reserved id space (id_reserved): the
+//       ledger's own pendings (task reservations) are resolved only by the rules that made them.
 //     * A run of transfers with the LINKED flag, ended by one without it, succeeds or fails as a whole.
 //       A chain still open at the end of its request fails (linked_event_chain_open).
 //  3. Balances: balance = posted credits - posted debits (the issuer goes negative by what it issued, so

@@ -350,5 +350,24 @@ TEST_F(TasksTest, JournalRoundTripKeepsTaskCommands) {
   EXPECT_EQ(std::get<ConfirmDay>(batch->commands[1]).action, DayAction::kDispute);
 }
 
+// Found by the core fuzzer's aim at reserved pendings: a client's void or post of a task's reservation was
+// accepted, and the visitor's confirmed day could then not be paid (pending_already_voided).
+TEST_F(TasksTest, ClientsCannotResolveTheLedgersOwnReservations) {
+  const PostTask t = Task("rice", 1, 1);
+  ASSERT_EQ(One(t).result, Result::kOk);
+  Transfer void_host = testing::MakeVoid(9001, 0);
+  void_host.pending_id = TaskTransferId('H', t.host, t.task_id, 1, Today());
+  EXPECT_EQ(One(void_host).result, Result::kIdReserved);
+  Transfer post_subsidy = testing::MakePost(9002, 0);
+  post_subsidy.pending_id = TaskTransferId('J', t.host, t.task_id, 1, Today());
+  EXPECT_EQ(One(post_subsidy).result, Result::kIdReserved);
+  Join(t, kVisitor);
+  WorkToday(t, kVisitor);
+  EXPECT_EQ(One(ConfirmDay{t.host, t.task_id, Id(kVisitor), Today()}).result, Result::kOk);
+  EXPECT_EQ(Balance(kVisitor), 3000);
+  EXPECT_EQ(Balance(kEscrow), 0);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
 }  // namespace
 }  // namespace ledger

@@ -49,7 +49,8 @@ class MemoryLedger {
   ApplyOutput last_;
 };
 
-// Checks every invariant of a state; returns "" if all hold, else a description of the first failure.
+// Checks every invariant of a state (Audit in ledger/core/audit.h, without the replay); returns "" if all
+// hold, else a description of the first failure.
 //  - per asset, the balances of all accounts sum to zero;
 //  - NON_NEGATIVE accounts: balance - debits_pending >= 0;
 //  - per asset, total debits_pending == total credits_pending == sum of open pendings' amounts;

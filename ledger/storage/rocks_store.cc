@@ -51,7 +51,7 @@ static_assert(sizeof(kFamilies) / sizeof(kFamilies[0]) == RocksStore::kFamilyCou
 absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
                                                              const Options& options) {
   rocksdb::Options db_options;
-  db_options.create_if_missing = true;
+  db_options.create_if_missing = !options.read_only;
   db_options.max_background_jobs = 2;
   db_options.write_buffer_size = options.write_buffer_bytes;
   db_options.max_write_buffer_number = 4;
@@ -78,7 +78,7 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
     }
     db_options = tuned;
   }
-  db_options.create_missing_column_families = true;
+  db_options.create_missing_column_families = !options.read_only;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const Family& family : kFamilies) {
     descriptors.emplace_back(family.name, rocksdb::ColumnFamilyOptions(db_options));
@@ -103,11 +103,21 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   }
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   rocksdb::DB* db = nullptr;
-  status = rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &families, &db);
+  if (options.read_only) {
+    // Keys in families of an older layout would be invisible to FamilyOf: refuse rather than miss them.
+    if (existing.empty() || descriptors.size() != kFamilyCount) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "no ledger database of this version at ", path, existing.empty() ? "" : " (an older layout: let ledgerd open it once)"));
+    }
+    status = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(db_options), path, descriptors, &families, &db);
+  } else {
+    status = rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &families, &db);
+  }
   if (!status.ok()) {
     return absl::UnavailableError(absl::StrCat("open RocksDB at ", path, ": ", status.ToString()));
   }
   std::unique_ptr<RocksStore> store(new RocksStore(db, std::move(families)));
+  if (options.read_only) return store;
   if (absl::Status moved = store->MoveStrayKeys(); !moved.ok()) return moved;
   return store;
 }

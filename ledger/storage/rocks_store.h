@@ -33,6 +33,11 @@ class RocksStore final : public KvReader {
     // RocksDB option string ("name=value;name=value", RocksDB's own names) applied over the defaults
     // below, for operators tuning a node. An unknown name or bad value fails Open with RocksDB's message.
     std::string overrides;
+    // Opens an existing database for reading only (RocksDB's OpenForReadOnly, which takes no lock): for
+    // offline tools such as `ledgerctl audit`. Nothing is created or migrated, and Write fails. A
+    // database whose keys an older layout left in other families is refused (FAILED_PRECONDITION): let
+    // ledgerd open it once to move them.
+    bool read_only = false;
   };
   // Opens (creating if missing) the database in `path`.
   static absl::StatusOr<std::unique_ptr<RocksStore>> Open(const std::string& path, const Options& options);

@@ -62,6 +62,27 @@ TEST(RocksStoreTest, MatchesMemoryStoreAndSurvivesReopen) {
   EXPECT_EQ(testing::CheckInvariants(memory), "");
 }
 
+TEST(RocksStoreTest, ReadOnlyOpenReadsWithoutCreatingOrWriting) {
+  const std::string dir = TempDir("rocks_store_read_only_test");
+  RocksStore::Options read_only;
+  read_only.read_only = true;
+  EXPECT_EQ(RocksStore::Open(dir, read_only).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/CURRENT"));
+  {
+    absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Write(WriteSet{{{"A1", "one"}, {"J1", "journal"}}}, true).ok());
+  }
+  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir, read_only);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::string value;
+  ASSERT_TRUE((*store)->Get("J1", &value));
+  EXPECT_EQ(value, "journal");
+  EXPECT_FALSE((*store)->Write(WriteSet{{{"A2", "two"}}}, true).ok());
+  // A second reader may open it at the same time (no lock is taken).
+  EXPECT_TRUE(RocksStore::Open(dir, read_only).ok());
+}
+
 TEST(RocksStoreTest, ReverseScanAndBounds) {
   absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(TempDir("rocks_scan_test"));
   ASSERT_TRUE(store.ok());

@@ -1,8 +1,9 @@
 // ledgerctl: the command-line client of the ledger. Every command goes through the public gRPC API
-// (except `verify --data-dir`, which reads a stopped node's RocksDB directly).
+// (except `verify --data-dir` and `audit --data-dir`, which read a stopped node's RocksDB directly).
 //
-// Exit codes: 0 success; 1 the request failed (gRPC error); 2 usage error; 3 some item was refused
-// (its per-item result is printed); 4 verification found a mismatch.
+// Exit codes: 0 success; 1 the request failed (gRPC error, or the store could not be opened); 2 usage
+// error; 3 some item was refused (its per-item result is printed); 4 verification or the audit found a
+// mismatch.
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "ledger/client/client.h"
+#include "ledger/core/audit.h"
 #include "ledger/core/campaigns.h"
 #include "ledger/core/health.h"
 #include "ledger/core/journal.h"
@@ -71,6 +73,13 @@ Commands:
   digest                                           journal index, head hash and logical clock
   verify [--data-dir DIR]                          re-walk the journal's hash chain; report the first mismatch
                                                    (through the API, or offline on a stopped node's directory)
+  audit --data-dir DIR [--no-replay]               check a stopped node's store (opened read-only): every
+                                                   asset sums to zero, lots equal balance minus pending debits,
+                                                   pending totals equal the open pendings, the hash chain, and
+                                                   the journal re-applied from empty gives each stored entry
+                                                   and the stored state (stops before the first step report:
+                                                   the journal keeps only its commitment); prints the counts
+                                                   and the first violation. Offline only.
   tail [--from N] [--json] [--follow]              print the change stream (committed events)
   register-key --account ID --public-key HEX [--terminal T [--manager]]
                                                    register a wallet's key (or a shop terminal's, with --terminal;
@@ -169,7 +178,7 @@ bool IsSwitch(const std::string& name) {
   return name == "non-negative" || name == "pending" || name == "linked" || name == "reverse" ||
          name == "json" || name == "follow" || name == "help" || name == "no-bonus" || name == "grant" ||
          name == "revoke" || name == "stop" || name == "all" || name == "accept" || name == "decline" ||
-         name == "out" || name == "dispute" || name == "cancel" || name == "manager";
+         name == "out" || name == "dispute" || name == "cancel" || name == "manager" || name == "no-replay";
 }
 
 Args Parse(int argc, char** argv, int first) {
@@ -1248,6 +1257,25 @@ int VerifyOffline(const std::string& dir) {
   return 0;
 }
 
+// The audit (ledger/core/audit.h) of a node's data directory, opened read-only.
+int AuditOffline(const std::string& dir, bool replay) {
+  RocksStore::Options options;
+  options.read_only = true;
+  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir, options);
+  if (!store.ok()) {
+    fprintf(stderr, "ledgerctl: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  AuditOptions audit;
+  audit.replay = replay;
+  audit.progress = [](const std::string& line) { fprintf(stderr, "audit: %s\r", line.c_str()); };
+  fprintf(stderr, "audit: checking sums, lots and pendings\n");
+  const AuditReport report = Audit(**store, audit);
+  fprintf(stderr, "\n");
+  printf("%s", report.Summary().c_str());
+  return report.ok() ? 0 : 4;
+}
+
 // Walks the journal through GetJournal: each entry's hash matches its bytes and links to the previous,
 // and the last matches the digest the server reports.
 int VerifyOnline(LedgerConnection& stub) {
@@ -1519,6 +1547,11 @@ int Run(int argc, char** argv) {
     return 0;
   }
   if (command == "verify" && args.Has("data-dir")) return VerifyOffline(args.options.at("data-dir"));
+  if (command == "audit") {
+    // Online, the API serves the journal but not the state tables, so the audit needs the store itself.
+    if (!args.Has("data-dir")) UsageError("audit: --data-dir DIR is required (the audit reads a stopped node's store)");
+    return AuditOffline(args.options.at("data-dir"), !args.Has("no-replay"));
+  }
   std::string operator_token;
   if (UsesOperatorApi(command, args)) {
     absl::StatusOr<std::string> token = ReadOperatorTokenFile(token_file);
