@@ -1,6 +1,6 @@
 // core_fuzz_main: the core fuzzer for as long as asked, over consecutive seeds, printing progress,
 // the totals and the seed of any failure. `ops/fuzz --core` runs it.
-//   core_fuzz_main [--seed=N] [--seconds=N] [--batches=N] [--with-known-bugs]
+//   core_fuzz_main [--seed=N] [--seconds=N] [--batches=N]
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -17,8 +17,6 @@ constexpr char kUsage[] =
   --seed=N          first seed (default: from the clock); seeds N, N+1, ... follow
   --seconds=N       stop starting new seeds after N seconds (default 60)
   --batches=N       batches per seed (default 400)
-  --with-known-bugs also generate the inputs of the known, separately fixed bugs (issue 14 item 2 and the
-                    clawback id collision): closed campaign funding accounts, '/' in refund ids
 A failure prints "reproduce with --seed=N" and exits 1; a CORE_CHECK abort prints the seed before dying.
 )";
 
@@ -40,14 +38,9 @@ int main(int argc, char** argv) {
       static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) %
       1'000'000'000;
   uint64_t seconds = 60, batches = 400;
-  bool known_bugs = false;
   for (int i = 1; i < argc; ++i) {
     if (Flag(argv[i], "--seed", &seed) || Flag(argv[i], "--seconds", &seconds) ||
         Flag(argv[i], "--batches", &batches)) {
-      continue;
-    }
-    if (std::strcmp(argv[i], "--with-known-bugs") == 0) {
-      known_bugs = true;
       continue;
     }
     fprintf(std::strcmp(argv[i], "--help") == 0 ? stdout : stderr, "%s", kUsage);
@@ -62,7 +55,6 @@ int main(int argc, char** argv) {
   for (; elapsed() < static_cast<double>(seconds); ++seed) {
     ledger::fuzz::FuzzOptions options;
     options.seed = seed;
-    options.avoid_known_bugs = !known_bugs;
     ledger::fuzz::CoreFuzzer fuzzer(options);
     const std::string failure = fuzzer.Run(static_cast<int>(batches));
     ++seeds;

@@ -386,6 +386,12 @@ struct WithinBounds {
   }
 };
 
+}  // namespace
+
+bool CommandWithinBounds(const Command& command) { return std::visit(WithinBounds{}, command); }
+
+namespace {
+
 std::optional<Command> DecodeUncheckedCommand(Decoder* d) {
   const auto tag = static_cast<CommandTag>(d->U8());
   switch (tag) {

@@ -96,6 +96,10 @@ struct JournalHead {
   Timestamp clock = 0;
 };
 
+// Whether every string of a command is within its bound in limits.h, as the services admit them. The batch
+// decoder (replication) refuses a command that is not, so no replica applies one.
+bool CommandWithinBounds(const Command& command);
+
 // Encodes with the entry's own hash appended (the last 32 bytes).
 std::string EncodeJournalEntry(const JournalEntry& entry);
 std::optional<JournalEntry> DecodeJournalEntry(std::string_view bytes);
