@@ -1292,6 +1292,8 @@ std::string CoreFuzzer::ApplyAndCheck(const Batch& batch) {
     return Failure("ApplyBatch refused a well-formed batch: " + output.status().ToString());
   if (output->entry.outcomes.size() != batch.commands.size())
     return Failure("not one outcome per command");
+  if (!output->invariant_violation.empty())
+    return Failure("the batch's own invariant check failed: " + output->invariant_violation);
   for (size_t i = 0; i < batch.commands.size(); ++i) {
     const bool ok = output->entry.outcomes[i].result == Result::kOk;
     stats_.ok_outcomes += ok;

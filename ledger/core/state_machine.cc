@@ -2,6 +2,7 @@
 #include "ledger/core/state_machine.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -211,6 +213,28 @@ class Working {
     ClearUndo();
   }
 
+  // The cheap invariant of a batch, over the accounts it changed: per asset, the balance changes sum to
+  // zero (what one account gained another lost) and the pending debits added equal the pending credits
+  // added. With a ledger whose sums were zero before, they stay zero. "" if it holds.
+  std::string BalanceProblem() const {
+    absl::btree_map<AssetId, std::array<__int128, 3>> deltas;  // Balance, debits and credits pending.
+    for (const auto& [id, cached] : accounts_) {
+      if (!cached.dirty) continue;
+      std::array<__int128, 3>& delta = deltas[cached.account.asset];
+      delta[0] += cached.account.balance - cached.base_balance;
+      delta[1] += cached.account.debits_pending - cached.base_debits_pending;
+      delta[2] += cached.account.credits_pending - cached.base_credits_pending;
+    }
+    for (const auto& [asset, delta] : deltas) {
+      if (delta[0] != 0 || delta[1] != delta[2]) {
+        return absl::StrCat("asset ", asset, ": the batch changed its balances by ", static_cast<int64_t>(delta[0]),
+                            " and its pending debits and credits by ", static_cast<int64_t>(delta[1]), " and ",
+                            static_cast<int64_t>(delta[2]));
+      }
+    }
+    return "";
+  }
+
   // Everything changed, sorted by key.
   WriteSet Finish() {
     for (auto& [id, cached] : accounts_) {
@@ -242,6 +266,10 @@ class Working {
     Account account;
     bool exists = false;
     bool dirty = false;
+    // As stored before the batch (zero for an account the batch creates): what BalanceProblem compares.
+    int64_t base_balance = 0;
+    int64_t base_debits_pending = 0;
+    int64_t base_credits_pending = 0;
   };
   struct CachedLots {
     std::vector<Lot> lots;
@@ -274,6 +302,9 @@ class Working {
       if (!account) Fatal(absl::StrCat("account ", id.ToHex(), " record is corrupt"));
       cached.account = std::move(*account);
       cached.exists = true;
+      cached.base_balance = cached.account.balance;
+      cached.base_debits_pending = cached.account.debits_pending;
+      cached.base_credits_pending = cached.account.credits_pending;
     }
     return &accounts_.emplace(id, std::move(cached)).first->second;
   }
@@ -2962,6 +2993,7 @@ class BatchApplier {
     output.head.clock = entry_.last_timestamp;
     working_.Put(keys::Journal(entry_.index), output.entry_bytes);
     working_.Put(keys::Head(), EncodeHead(output.head));
+    output.invariant_violation = working_.BalanceProblem();
     output.writes = working_.Finish();
     output.entry = std::move(entry_);
     return output;

@@ -59,6 +59,10 @@ struct ApplyOutput {
   std::string entry_bytes;  // The stored journal entry (ends with its hash).
   JournalHead head;         // The head after this batch.
   WriteSet writes;          // Everything to store, including the journal entry and head.
+  // "" unless the batch broke the cheap invariant (per asset, balance changes sum to zero and pending
+  // debits added equal pending credits added): a bug in the core. The shell must then not store the
+  // batch, and stops taking writes (ledger/server/node.h).
+  std::string invariant_violation;
 };
 
 // Plain counters for the shell's metrics.

@@ -65,6 +65,11 @@ Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared
                         .Help("Newest committed journal index")
                         .Register(*registry_)
                         .Add({});
+  invariant_violations_ = &prometheus::BuildCounter()
+                              .Name("ledger_invariant_violations_total")
+                              .Help("Ledger invariants found broken (at start or by a batch); the node then takes no writes")
+                              .Register(*registry_)
+                              .Add({});
   clock_offset_ = &prometheus::BuildGauge()
                        .Name("ledger_clock_offset_seconds")
                        .Help("Wall clock minus real time (boot-time clock) since the node started")
@@ -99,6 +104,7 @@ NodeObserver Metrics::Observer() {
     fsyncs_->Increment();
     journal_index_->Increment();
   };
+  observer.on_invariant_violation = [this](const std::string&) { invariant_violations_->Increment(); };
   observer.on_outcome = [this](const Outcome& outcome, const Command& command) {
     const int index = static_cast<int>(outcome.result);
     if (index >= kResultCount) return;

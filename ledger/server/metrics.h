@@ -58,6 +58,7 @@ class Metrics {
   prometheus::Counter* expired_pendings_;
   prometheus::Gauge* journal_index_;
   prometheus::Gauge* clock_offset_;
+  prometheus::Counter* invariant_violations_;
   prometheus::Counter* clock_refusals_;
   uint64_t clock_refusals_seen_ = 0;
   prometheus::Family<prometheus::Gauge>* raft_ = nullptr;  // Role; created with the gauges below.

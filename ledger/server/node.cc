@@ -3,7 +3,13 @@
 
 #include <chrono>
 
+#include <cstdio>
+
+#include "absl/container/btree_map.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
+#include "ledger/core/records.h"
 
 namespace ledger {
 namespace {
@@ -33,6 +39,7 @@ Node::Node(RocksStore* store, Clock* clock, Options options, NodeObserver observ
   const JournalHead head = ReadHead(*store_);
   committed_index_ = head.index;
   clock_floor_ = head.clock + 1;
+  if (std::string broken = AssetSumsProblem(*store_); !broken.empty()) StopForInvariant("at start: " + broken);
   applier_ = std::thread([this] { ApplyLoop(); });
   writer_ = std::thread([this] { WriteLoop(); });
 }
@@ -137,6 +144,11 @@ void Node::ApplyLoop() {
       FailAll(requests, output.status());
       continue;
     }
+    if (!output->invariant_violation.empty()) {  // A core bug: nothing of this batch is stored.
+      StopForInvariant(output->invariant_violation);
+      FailAll(requests, InvariantStatus(output->invariant_violation));
+      continue;
+    }
     applied.apply_seconds = SecondsSince(applied.start);
     clock_floor_ = output->head.clock + 1;
     applied.writes = std::make_shared<const WriteSet>(std::move(output->writes));
@@ -150,6 +162,39 @@ void Node::ApplyLoop() {
     }
     applied_changed_.notify_all();
   }
+}
+
+std::string AssetSumsProblem(const KvReader& state) {
+  absl::btree_map<AssetId, __int128> sums;
+  const std::string from(1, keys::kAccount), to(1, static_cast<char>(keys::kAccount + 1));
+  std::string problem;
+  state.Scan(from, to, false, [&](std::string_view key, std::string_view value) {
+    std::optional<Account> account = DecodeAccount(value);
+    if (!account) {
+      problem = absl::StrCat("the account record under key of ", key.size(), " bytes does not decode");
+      return false;
+    }
+    sums[account->asset] += account->balance;
+    return true;
+  });
+  for (const auto& [asset, sum] : sums) {
+    if (problem.empty() && sum != 0) {
+      problem = absl::StrCat("asset ", asset, ": its balances sum to ", static_cast<int64_t>(sum), ", not 0");
+    }
+  }
+  return problem;
+}
+
+absl::Status Node::InvariantStatus(const std::string& violation) {
+  return absl::DataLossError(absl::StrCat("ledger invariant broken (", violation,
+                                          "); this node accepts no writes: stop it and run ledgerctl audit"));
+}
+
+void Node::StopForInvariant(const std::string& violation) {
+  fprintf(stderr, "ledgerd: LEDGER INVARIANT BROKEN: %s; no more writes are accepted\n", violation.c_str());
+  if (observer_.on_invariant_violation) observer_.on_invariant_violation(violation);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (failed_.ok()) failed_ = InvariantStatus(violation);
 }
 
 void Node::WriteLoop() {

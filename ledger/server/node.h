@@ -54,7 +54,13 @@ struct NodeObserver {
       on_batch;
   std::function<void(const Outcome&, const Command&)> on_outcome;
   std::function<void(const ApplyCounters&)> on_sweep;
+  // The ledger's invariants were found broken (at start or by a batch): the node stops taking writes.
+  std::function<void(const std::string& violation)> on_invariant_violation;
 };
+
+// Per asset, the balances of all accounts sum to zero: "" if so, else the first asset that does not (an
+// O(accounts) scan, run when a node starts; each batch then checks its own changes).
+std::string AssetSumsProblem(const KvReader& state);
 
 class Node final : public Committer {
  public:
@@ -99,6 +105,9 @@ class Node final : public Committer {
   std::vector<std::unique_ptr<Request>> TakeRequests();
   void Store(Applied applied);
   static void FailAll(std::vector<std::unique_ptr<Request>>& requests, const absl::Status& status);
+  // Logs the violation, tells the observer and refuses every later write (failed_).
+  void StopForInvariant(const std::string& violation);
+  static absl::Status InvariantStatus(const std::string& violation);
 
   RocksStore* store_;
   CachedKv hot_;  // Hot records as applied (including batches not yet stored). Applier thread only.

@@ -153,5 +153,37 @@ TEST(NodeTest, SubmitAsyncAnswersEachRequestOnceFromTheCommitter) {
   EXPECT_TRUE(refused_here);
 }
 
+// A store whose balances no longer sum to zero (here an account's balance edited behind the ledger's
+// back) is found when the node starts: it takes no writes, says why, and tells the metrics.
+TEST(NodeTest, ANodeWhoseSumsAreBrokenTakesNoWrites) {
+  std::unique_ptr<RocksStore> store = OpenTemp("node_broken_sums");
+  StuckClock clock;
+  {
+    Node node(store.get(), &clock, {.sync = true});
+    ASSERT_TRUE(node.Submit({testing::MakeAsset(1, "COIN", 0, 900)}).ok());
+    ASSERT_TRUE(node.Submit({testing::MakeAccount(1, 1, AccountKind::kIssuer),
+                             testing::MakeAccount(10, 1, AccountKind::kWallet, account_flags::kNonNegative)})
+                    .ok());
+    clock.now += 1;
+    ASSERT_TRUE(node.Submit({testing::MakeTransfer(1, 1, 10, 500)}).ok());
+  }
+  EXPECT_EQ(AssetSumsProblem(*store), "");
+  Account edited = *LookupAccount(*store, testing::Id(10));
+  edited.balance += 1000;
+  WriteSet writes;
+  writes.entries.emplace_back(keys::Account(edited.id), EncodeAccount(edited));
+  ASSERT_TRUE(store->Write(writes, true).ok());
+  EXPECT_EQ(AssetSumsProblem(*store), "asset 1: its balances sum to 1000, not 0");
+  std::string seen;
+  NodeObserver observer;
+  observer.on_invariant_violation = [&](const std::string& violation) { seen = violation; };
+  Node node(store.get(), &clock, {.sync = true}, observer);
+  EXPECT_EQ(seen, "at start: asset 1: its balances sum to 1000, not 0");
+  clock.now += 1;
+  absl::StatusOr<SubmitResult> refused = node.Submit({testing::MakeTransfer(2, 10, 1, 1)});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(refused.status().message().find("run ledgerctl audit"), std::string_view::npos) << refused.status();
+}
+
 }  // namespace
 }  // namespace ledger
