@@ -134,8 +134,7 @@ static_assert(kRequestWindowMs == ledger::kSignedRequestWindowMs, "one request w
 uint64_t RequestNonce(const char* method, const ledger::v1::SignedRequest& in) {
   const std::string hash = ledger::Blake2b256(
       PosSignedBytes(method, in.merchant_id(), in.terminal_id(), in.timestamp_ms(), in.body()));
-  uint64_t nonce = 0;
-  for (int i = 0; i < 8; ++i) nonce = (nonce << 8) | static_cast<uint8_t>(hash[i]);
+  const uint64_t nonce = ledger::keys::ReadBigEndian64(hash);
   return nonce == 0 ? 1 : nonce;
 }
 

@@ -14,6 +14,7 @@
 #include "ledger/server/convert.h"
 #include "ledger/server/field_bounds.h"
 #include "ledger/server/status_util.h"
+#include "wallet/keys.h"
 
 namespace wallet {
 
@@ -41,13 +42,7 @@ v1::Result HealthService::CheckDeviceSignature(const AccountId& resident, const 
   if (device->revoked) return v1::DEVICE_REVOKED;
   const std::string signed_bytes =
       ledger::StepReportSignedBytes(in.program(), resident, in.device_id(), in.day(), in.steps(), in.nonce());
-  if (device->public_key.size() != crypto_sign_PUBLICKEYBYTES ||
-      crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(in.signature().data()),
-                                  reinterpret_cast<const unsigned char*>(signed_bytes.data()), signed_bytes.size(),
-                                  reinterpret_cast<const unsigned char*>(device->public_key.data())) != 0) {
-    return v1::SIGNATURE_INVALID;
-  }
-  return v1::OK;
+  return Verify(device->public_key, signed_bytes, in.signature()) ? v1::OK : v1::SIGNATURE_INVALID;
 }
 
 grpc::Status HealthService::ReportSteps(grpc::ServerContext*, const v1::StepReportRequest* in,
@@ -58,7 +53,6 @@ grpc::Status HealthService::ReportSteps(grpc::ServerContext*, const v1::StepRepo
   if (in->program() == 0) return Invalid("program: must be positive");
   if (in->device_id().empty()) return Invalid("device_id: required");
   if (in->nonce() == 0) return Invalid("nonce: must not be zero");
-  if (in->signature().size() != crypto_sign_BYTES) return Invalid("signature: must be 64 bytes (Ed25519)");
   // Limited per resident, and only once the report is the device's own: a registered, active device and
   // its signature. Before, the allowance was spent first, so anyone who knew a resident's id could use
   // it up with forged reports (each of them journaled) and starve her real ones. The core checks all of

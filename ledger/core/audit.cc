@@ -351,6 +351,26 @@ AuditReport Audit(const KvReader& state, const AuditOptions& options) {
   return report;
 }
 
+std::string AssetSumsProblem(const KvReader& state) {
+  absl::btree_map<AssetId, __int128> sums;
+  std::string problem;
+  state.Scan(std::string(1, keys::kAccount), TableEnd(keys::kAccount), false,
+             [&](std::string_view key, std::string_view value) {
+               std::optional<Account> account = DecodeAccount(value);
+               if (!account) {
+                 problem = absl::StrCat("the account record under key of ", key.size(), " bytes does not decode");
+                 return false;
+               }
+               sums[account->asset] += account->balance;
+               return true;
+             });
+  if (!problem.empty()) return problem;
+  for (const auto& [asset, sum] : sums) {
+    if (sum != 0) return absl::StrCat("asset ", asset, ": its balances sum to ", static_cast<int64_t>(sum), ", not 0");
+  }
+  return "";
+}
+
 std::string AuditReport::Summary() const {
   std::string out = absl::StrCat(
       "assets ", assets, ", accounts ", accounts, " (", lot_accounts, " lot-holding wallets with ",

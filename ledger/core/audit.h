@@ -64,6 +64,11 @@ struct AuditReport {
 
 AuditReport Audit(const KvReader& state, const AuditOptions& options = {});
 
+// The first half of check 1 alone: per asset, the balances of all accounts sum to zero. "" if so, else
+// the first asset that does not. One scan of the accounts (no lots, transfers or journal): what a node
+// runs when it starts, each batch then checking its own changes (ApplyOutput::invariant_violation).
+std::string AssetSumsProblem(const KvReader& state);
+
 }  // namespace ledger
 
 #endif  // LEDGER_CORE_AUDIT_H_

@@ -97,6 +97,12 @@ class Working {
   }
   void Put(std::string key, std::string value) { Set(std::move(key), std::move(value)); }
   void Delete(std::string key) { Set(std::move(key), std::nullopt); }
+  // The keys that start with `prefix` followed by a byte below 0xff (prefix .. prefix 0xff), as KeysInRange.
+  std::vector<std::string> KeysWithPrefix(std::string_view prefix) const {
+    std::string end(prefix);
+    end.push_back('\xff');
+    return KeysInRange(prefix, end);
+  }
   // The keys that exist in [from, to), with this batch's own writes and deletes, ascending.
   std::vector<std::string> KeysInRange(std::string_view from, std::string_view to) const {
     std::set<std::string> found;
@@ -1301,10 +1307,8 @@ class BatchApplier {
     std::string bytes;
     if (working_.Get(key, &bytes)) return false;
     const std::string prefix = keys::CardAttemptPrefix(card);
-    std::string end = prefix;
-    end.push_back('\xff');
     const Timestamp keep = 2 * kSignedRequestWindowMs * 1'000'000;
-    for (const std::string& old : working_.KeysInRange(prefix, end)) {
+    for (const std::string& old : working_.KeysWithPrefix(prefix)) {
       if (old.size() != prefix.size() + 8 || !working_.Get(old, &bytes)) continue;
       if (Decoder(bytes).U64() + keep <= at) working_.Delete(old);
     }
@@ -1355,9 +1359,7 @@ class BatchApplier {
     card->failed_attempts = 0;
     working_.Put(keys::Card(u.card), EncodeCardRecord(*card));
     const std::string prefix = keys::CardAttemptPrefix(u.card);
-    std::string end = prefix;
-    end.push_back('\xff');
-    for (const std::string& attempt : working_.KeysInRange(prefix, end)) working_.Delete(attempt);
+    for (const std::string& attempt : working_.KeysWithPrefix(prefix)) working_.Delete(attempt);
     const StaffOperation op{card->registration.wallet, at, AccountId{}, "", u.by, "card unlocked by the city", "",
                             0, Result::kOk};
     working_.Put(keys::StaffOperation(card->registration.wallet, at), EncodeStaffOperation(op));
@@ -1619,9 +1621,7 @@ class BatchApplier {
     // The step records and the alerts inferred from them.
     for (char table : {keys::kStepRecord, keys::kAlert}) {
       const std::string prefix = keys::ResidentPrefix(table, e.resident);
-      std::string end = prefix;
-      end.push_back('\xff');
-      for (const std::string& key : working_.KeysInRange(prefix, end)) working_.Delete(key);
+      for (const std::string& key : working_.KeysWithPrefix(prefix)) working_.Delete(key);
     }
     return outcome;
   }
@@ -2387,9 +2387,7 @@ class BatchApplier {
       // Slot-days still owed to someone: disputed (the host decides), or checked out and not yet released.
       std::set<std::pair<uint32_t, uint32_t>> owed;
       const std::string prefix = keys::TaskApplicationPrefix(t.host, t.task_id);
-      std::string end = prefix;
-      end.push_back('\xff');
-      for (const std::string& app_key : working_.KeysInRange(prefix, end)) {
+      for (const std::string& app_key : working_.KeysWithPrefix(prefix)) {
         std::string bytes;
         working_.Get(app_key, &bytes);
         std::optional<TaskApplication> application = DecodeTaskApplication(bytes);
@@ -2559,9 +2557,7 @@ class BatchApplier {
   void ClawBack(const AccountId& merchant, const std::string& payment_id, int64_t refunded_total,
                 std::string_view claw_id) {
     const std::string prefix = keys::CampaignAwardPrefix(merchant, payment_id);
-    std::string end = prefix;
-    end.push_back('\xff');
-    for (const std::string& key : working_.KeysInRange(prefix, end)) {
+    for (const std::string& key : working_.KeysWithPrefix(prefix)) {
       CORE_CHECK(key.size() == prefix.size() + 4);  // Payment ids are length-prefixed: only campaign ids follow.
       std::string bytes;
       working_.Get(key, &bytes);

@@ -39,23 +39,25 @@ GuardedClock::GuardedClock(Clock* wall, Clock* boot_time, Timestamp ledger_clock
   ledger_clock_ = ledger_clock;
 }
 
-Timestamp GuardedClock::Expected(Timestamp boot_now) const {
-  return anchor_wall_ + (boot_now - anchor_boot_);
+GuardedClock::Reading GuardedClock::Read() {
+  Reading reading;
+  reading.wall = wall_->NowNanos();
+  reading.expected = anchor_wall_ + (boot_time_->NowNanos() - anchor_boot_);
+  reading.offset = static_cast<int64_t>(reading.wall - reading.expected);
+  return reading;
 }
 
 Timestamp GuardedClock::NowNanos() {
-  const Timestamp wall = wall_->NowNanos();
   absl::MutexLock lock(&mutex_);
-  const Timestamp expected = Expected(boot_time_->NowNanos());
-  const int64_t offset = static_cast<int64_t>(wall - expected);
-  return std::llabs(offset) <= options_.step_max_nanos ? wall : expected;
+  const Reading now = Read();
+  return std::llabs(now.offset) <= options_.step_max_nanos ? now.wall : now.expected;
 }
 
 absl::Status GuardedClock::CheckStamp() {
-  const Timestamp wall = wall_->NowNanos();
   absl::MutexLock lock(&mutex_);
-  const Timestamp expected = Expected(boot_time_->NowNanos());
-  const int64_t offset = static_cast<int64_t>(wall - expected);
+  const Reading now = Read();
+  const Timestamp wall = now.wall;
+  const int64_t offset = now.offset;
   offset_nanos_.store(offset, std::memory_order_relaxed);
   std::string problem;
   if (std::llabs(offset) > options_.step_max_nanos) {

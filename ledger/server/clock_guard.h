@@ -54,7 +54,13 @@ class GuardedClock final : public Clock {
   uint64_t refusals() const { return refusals_.load(std::memory_order_relaxed); }
 
  private:
-  Timestamp Expected(Timestamp boot_now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // The wall clock now, where the anchor and the boot-time clock say it should be, and their difference.
+  struct Reading {
+    Timestamp wall = 0;
+    Timestamp expected = 0;
+    int64_t offset = 0;
+  };
+  Reading Read() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   Clock* wall_;
   Clock* boot_time_;

@@ -5,11 +5,9 @@
 
 #include <cstdio>
 
-#include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/core/keys.h"
+#include "ledger/core/audit.h"
 #include "ledger/core/limits.h"
-#include "ledger/core/records.h"
 
 namespace ledger {
 namespace {
@@ -162,27 +160,6 @@ void Node::ApplyLoop() {
     }
     applied_changed_.notify_all();
   }
-}
-
-std::string AssetSumsProblem(const KvReader& state) {
-  absl::btree_map<AssetId, __int128> sums;
-  const std::string from(1, keys::kAccount), to(1, static_cast<char>(keys::kAccount + 1));
-  std::string problem;
-  state.Scan(from, to, false, [&](std::string_view key, std::string_view value) {
-    std::optional<Account> account = DecodeAccount(value);
-    if (!account) {
-      problem = absl::StrCat("the account record under key of ", key.size(), " bytes does not decode");
-      return false;
-    }
-    sums[account->asset] += account->balance;
-    return true;
-  });
-  for (const auto& [asset, sum] : sums) {
-    if (problem.empty() && sum != 0) {
-      problem = absl::StrCat("asset ", asset, ": its balances sum to ", static_cast<int64_t>(sum), ", not 0");
-    }
-  }
-  return problem;
 }
 
 absl::Status Node::InvariantStatus(const std::string& violation) {

@@ -58,10 +58,6 @@ struct NodeObserver {
   std::function<void(const std::string& violation)> on_invariant_violation;
 };
 
-// Per asset, the balances of all accounts sum to zero: "" if so, else the first asset that does not (an
-// O(accounts) scan, run when a node starts; each batch then checks its own changes).
-std::string AssetSumsProblem(const KvReader& state);
-
 class Node final : public Committer {
  public:
   struct Options {

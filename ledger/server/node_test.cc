@@ -11,6 +11,7 @@
 #include <thread>
 #include <filesystem>
 
+#include "ledger/core/audit.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/query.h"
 #include "ledger/core/test_util.h"
