@@ -592,6 +592,7 @@ Command World::MakePayment() {
     p.payer = Chance(70) ? AccountId{} : card.wallet;
     p.pin_proof = PinProof(card.salt, card.card, Chance(75) ? "1234" : "9999");
     p.staff = Chance(95) ? "staff-1" : "";
+    p.attempt = Nonce();  // A wrong PIN counts once per attempt; replays and 0 (older entries) too.
   } else if (mode == 7) {
     p.wallet_nonce = Nonce();
   }
@@ -853,8 +854,9 @@ Command World::MakeDecide() {
 
 Command World::MakeCancelSlots() {
   const TaskRef task = PickTask();
+  // The terminal request's nonce: fresh, a replay of an earlier one, or 0 (entries before nonces).
   return CancelSlots{task.host, task.task_id,
-                     static_cast<uint32_t>(Chance(95) ? Below(3) : Below(100))};
+                     static_cast<uint32_t>(Chance(95) ? Below(3) : Below(100)), Nonce()};
 }
 
 // The host device's code for today (or, nearly valid, for another day or signed by another key).
