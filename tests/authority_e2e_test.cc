@@ -1,16 +1,19 @@
-// The authority table (tests/authority_table.h), end to end through a real ledgerd. A town with two of
-// each identity: two shops (an ordinary and a manager terminal each), two residents (coin and points
-// wallets, a step device, a watcher each), two task hosts (a terminal and a check-in device each) with a
-// visitor each, and the operator. For every row of the table (every method of the five services), every
-// identity the row does not allow sends the row's request against the row's victim (side A: shop A, host
-// A, resident A), signed correctly with its OWN credentials: claiming the victim's shop, wallet or device
-// (an envelope naming the victim, its own key and terminal or device id), and where the body names the
-// victim's objects (a payment id, a task, an alert), also from its own envelope. Each must be refused (a
-// non-OK gRPC status, or a result code other than OK) and decide nothing: no balance of any account in the
-// town moves, and every journal entry the attempt appended decides only refusals. Then the row's allowed
-// identity sends the same request, which must be accepted: so the request is one that would have worked,
-// and the refusals above were about who sent it. LEDGER_AUTHORITY_ROWS=Service.Method,... runs only those
-// rows; LEDGER_AUTHORITY_VERBOSE=1 prints every attempt and its answer.
+// The authority table (tests/authority_table.h), end to end through a real ledgerd (a one-node Raft
+// cluster, so that the Cluster service answers too). A town with two of each identity: two shops
+// (an ordinary and a manager terminal each), two residents (coin and points wallets, a step device,
+// a watcher each), two task hosts (a terminal and a check-in device each) with a visitor each, and
+// the operator. For every row of the table (every method of the five services), every identity the
+// row does not allow sends the row's request against the row's victim (side A: shop A, host A,
+// resident A), signed correctly with its OWN credentials: claiming the victim's shop, wallet or
+// device (an envelope naming the victim, its own key and terminal or device id), and where the body
+// names the victim's objects (a payment id, a task, an alert), also from its own envelope; on the
+// operator services, with its public key where the token goes. Each must be refused (a non-OK gRPC
+// status, or a result code other than OK; UNAUTHENTICATED on the operator services) and decide
+// nothing: no balance of any account in the town moves, and every journal entry the attempt
+// appended decides only refusals. Then the row's allowed identity sends the same request, which
+// must be accepted: so the request is one that would have worked, and the refusals above were about
+// who sent it. LEDGER_AUTHORITY_ROWS=Service.Method,... runs only those rows;
+// LEDGER_AUTHORITY_VERBOSE=1 prints every attempt and its answer.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -24,9 +27,8 @@
 #include <set>
 #include <sstream>
 
-#include "gtest/gtest.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/dynamic_message.h"
+#include "gtest/gtest.h"
 #include "ledger/client/client.h"
 #include "ledger/core/health.h"
 #include "ledger/core/journal.h"
@@ -54,11 +56,13 @@ using testing::MakeTransfer;
 using testing::Role;
 
 constexpr auto kTimeout = std::chrono::seconds(10);
-// Coin (asset 1): issuer, fees, escrows, the city's budget, two shops, two hosts, two residents' coin
-// wallets, their watchers, two visitors, an account to close, a wallet whose key the city revokes.
-constexpr uint64_t kIssuer = 1, kFee = 4, kEscrowA = 5, kEscrowB = 6, kBudget = 7, kShopA = 10, kShopB = 11,
-                   kHostA = 12, kHostB = 13, kWalletA = 20, kWalletB = 21, kWatcherA = 22, kWatcherB = 23,
-                   kVisitorA = 24, kVisitorB = 25, kSpare = 26, kSpareKey = 27, kVisitorA2 = 28;
+// Coin (asset 1): issuer, fees, escrows, the city's budget, two shops, two hosts, two residents'
+// coin wallets, their watchers, two visitors, an account to close, a wallet whose key the city
+// revokes.
+constexpr uint64_t kIssuer = 1, kFee = 4, kEscrowA = 5, kEscrowB = 6, kBudget = 7, kShopA = 10,
+                   kShopB = 11, kHostA = 12, kHostB = 13, kWalletA = 20, kWalletB = 21,
+                   kWatcherA = 22, kWatcherB = 23, kVisitorA = 24, kVisitorB = 25, kSpare = 26,
+                   kSpareKey = 27, kVisitorA2 = 28;
 // Health points (asset 2): issuer, the program's budget, the residents' points wallets.
 constexpr uint64_t kPointsIssuer = 30, kPointsBudget = 31, kPointsA = 32, kPointsB = 33;
 // Made by the operator rows' own requests: asset 9's breakage account, a new wallet.
@@ -70,10 +74,23 @@ std::string Hex(const std::string& bytes) { return wallet::Hex(bytes); }
 
 // "PERMISSION_DENIED: message".
 std::string StatusText(const grpc::Status& status) {
-  static const char* const kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
-                                       "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   const int code = status.error_code();
   return std::string(code >= 0 && code <= 16 ? kNames[code] : "?") + ": " + status.error_message();
 }
@@ -101,16 +118,20 @@ int64_t Today() { return BusinessDayIndex(static_cast<Timestamp>(NowNs())); }
 struct Actor {
   Role role;
   char side;
-  std::string account;  // 16 bytes: the merchant of a terminal, the wallet of a key, the resident of a device.
-  std::string key_id;   // The terminal id or device id; empty for a wallet key.
+  std::string account;   // 16 bytes: the merchant of a terminal, the wallet of a key, the resident
+                         // of a device.
+  std::string key_id;    // The terminal id or device id; empty for a wallet key.
   wallet::KeyPair keys;  // Empty for the operator.
   std::string Name() const { return testing::RoleName(role) + " " + side; }
-  bool terminal() const { return role == Role::kTerminal || role == Role::kManager || role == Role::kHost; }
+  bool terminal() const {
+    return role == Role::kTerminal || role == Role::kManager || role == Role::kHost;
+  }
 };
 
-// One request as sent: the gRPC method path, the serialized request, the bearer token it carries.
+// One request as sent: the method ("Service.Method"), the serialized request, the bearer token it
+// carries.
 struct Call {
-  std::string label;  // How it claims the victim: "claims the victim" or "its own envelope".
+  std::string label;   // How it claims the victim: "claims the victim" or "its own envelope".
   std::string method;  // "Service.Method".
   std::string request;
   std::string token;
@@ -120,8 +141,9 @@ class AuthorityE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string dir = MakeTempDir("authority") + "/ledger";
-    // A one-node Raft cluster, so that the Cluster service exists (a plain node answers UNIMPLEMENTED).
-    // Rate limits out of the way: the test sends hundreds of requests in a few seconds.
+    // A one-node Raft cluster, so that the Cluster service exists (a plain node answers
+    // UNIMPLEMENTED). Rate limits out of the way: the test sends hundreds of requests in a few
+    // seconds.
     const std::string grpc_address = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
     const std::string raft_address = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
     ASSERT_TRUE(server_
@@ -131,7 +153,9 @@ class AuthorityE2eTest : public ::testing::Test {
                                 "--wallet_requests_per_second=100000", "--wallet_burst=100000"})
                     .ok())
         << server_.log_path();
-    ASSERT_TRUE(WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout).ok());
+    ASSERT_TRUE(
+        WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout)
+            .ok());
     auto channel = LedgerChannel(server_.address(), server_.operator_token());
     ledger_ = v1::Ledger::NewStub(channel);
     pos_ = v1::Pos::NewStub(channel);
@@ -143,7 +167,8 @@ class AuthorityE2eTest : public ::testing::Test {
 
   void MakeActors() {
     auto add = [&](Role role, char side, uint64_t account, std::string key_id) {
-      actors_.push_back(Actor{role, side, IdBytes(account), std::move(key_id), wallet::GenerateKeyPair()});
+      actors_.push_back(
+          Actor{role, side, IdBytes(account), std::move(key_id), wallet::GenerateKeyPair()});
     };
     actors_.push_back(Actor{Role::kOperator, 'A', "", "", {}});
     add(Role::kTerminal, 'A', kShopA, "A-1");
@@ -173,37 +198,44 @@ class AuthorityE2eTest : public ::testing::Test {
   }
 
   template <typename Request>
-  void Operator(grpc::Status (v1::Ledger::Stub::*rpc)(grpc::ClientContext*, const Request&, v1::CreateReply*),
+  void Operator(grpc::Status (v1::Ledger::Stub::*rpc)(grpc::ClientContext*, const Request&,
+                                                      v1::CreateReply*),
                 const Request& request) {
     v1::CreateReply reply;
-    const grpc::Status status = (ledger_.get()->*rpc)(ContextWithDeadline(kTimeout).get(), request, &reply);
+    const grpc::Status status =
+        (ledger_.get()->*rpc)(ContextWithDeadline(kTimeout).get(), request, &reply);
     ASSERT_TRUE(status.ok()) << status.error_message();
-    for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK) << request.DebugString();
+    for (const auto& result : reply.results())
+      ASSERT_EQ(result.result(), v1::OK) << request.DebugString();
   }
-  void Terminal(grpc::Status (v1::Pos::Stub::*rpc)(grpc::ClientContext*, const v1::SignedRequest&, v1::PosReply*),
+  void Terminal(grpc::Status (v1::Pos::Stub::*rpc)(grpc::ClientContext*, const v1::SignedRequest&,
+                                                   v1::PosReply*),
                 const char* method, const Actor& as, const pb::Message& body) {
     v1::PosReply reply;
     const merchant::Terminal terminal{as.account, as.key_id, as.keys};
-    const grpc::Status status = (pos_.get()->*rpc)(ContextWithDeadline(kTimeout).get(),
-                                                   merchant::SignRequest(terminal, method, body, WallClockMs()), &reply);
+    const grpc::Status status =
+        (pos_.get()->*rpc)(ContextWithDeadline(kTimeout).get(),
+                           merchant::SignRequest(terminal, method, body, WallClockMs()), &reply);
     ASSERT_TRUE(status.ok()) << method << ": " << status.error_message();
     ASSERT_EQ(reply.result(), v1::OK) << method << " " << body.DebugString();
   }
   template <typename Stub>
   void Resident(Stub* stub,
-                grpc::Status (Stub::*rpc)(grpc::ClientContext*, const v1::WalletRequest&, v1::WalletReply*),
+                grpc::Status (Stub::*rpc)(grpc::ClientContext*, const v1::WalletRequest&,
+                                          v1::WalletReply*),
                 const char* method, const Actor& as, uint64_t account, const pb::Message& body) {
     v1::WalletReply reply;
-    const grpc::Status status = (stub->*rpc)(
-        ContextWithDeadline(kTimeout).get(),
-        wallet::SignWalletRequest(as.keys, IdBytes(account), method, body, WallClockMs(), wallet::RandomNonce()),
-        &reply);
+    const grpc::Status status =
+        (stub->*rpc)(ContextWithDeadline(kTimeout).get(),
+                     wallet::SignWalletRequest(as.keys, IdBytes(account), method, body,
+                                               WallClockMs(), wallet::RandomNonce()),
+                     &reply);
     ASSERT_TRUE(status.ok()) << method << ": " << status.error_message();
     ASSERT_EQ(reply.result(), v1::OK) << method << " " << body.DebugString();
   }
 
-  v1::StepReportRequest Report(const Actor& device, uint64_t resident, const std::string& device_id, uint32_t day,
-                               uint32_t steps) {
+  v1::StepReportRequest Report(const Actor& device, uint64_t resident, const std::string& device_id,
+                               uint32_t day, uint32_t steps) {
     v1::StepReportRequest report;
     report.set_program(kProgram);
     report.set_resident_id(IdBytes(resident));
@@ -211,18 +243,20 @@ class AuthorityE2eTest : public ::testing::Test {
     report.set_day(day);
     report.set_steps(steps);
     report.set_nonce(wallet::RandomNonce());
-    report.set_signature(
-        wallet::Sign(device.keys, StepReportSignedBytes(kProgram, Id(resident), device_id, day, steps, report.nonce())));
+    report.set_signature(wallet::Sign(
+        device.keys,
+        StepReportSignedBytes(kProgram, Id(resident), device_id, day, steps, report.nonce())));
     return report;
   }
 
-  std::string CheckInCode(const wallet::KeyPair& device, uint64_t host, const std::string& task, uint64_t visitor,
-                          bool out) {
-    return wallet::Sign(device, TaskCodeSignedBytes(Id(host), task, Id(visitor), DayNumber(Today()), out));
+  std::string CheckInCode(const wallet::KeyPair& device, uint64_t host, const std::string& task,
+                          uint64_t visitor, bool out) {
+    return wallet::Sign(device,
+                        TaskCodeSignedBytes(Id(host), task, Id(visitor), DayNumber(Today()), out));
   }
 
-  v1::PostTaskRequest Task(const std::string& id, uint64_t escrow, const wallet::KeyPair& device, int days,
-                           uint32_t slots) {
+  v1::PostTaskRequest Task(const std::string& id, uint64_t escrow, const wallet::KeyPair& device,
+                           int days, uint32_t slots) {
     v1::PostTaskRequest task;
     task.set_task_id(id);
     task.set_title("harvest");
@@ -237,6 +271,14 @@ class AuthorityE2eTest : public ::testing::Test {
   }
 
   void BuildTown() {
+    ASSERT_NO_FATAL_FAILURE(SetUpAccounts());
+    ASSERT_NO_FATAL_FAILURE(SetUpKeysAndSettings());
+    ASSERT_NO_FATAL_FAILURE(SetUpPaymentsAndHealth());
+    ASSERT_NO_FATAL_FAILURE(SetUpTasks());
+  }
+
+  // Two assets, every account of the town, funded.
+  void SetUpAccounts() {
     using S = v1::Ledger::Stub;
     v1::CreateAssetsRequest assets;
     v1::Asset* coin = assets.add_assets();
@@ -254,7 +296,8 @@ class AuthorityE2eTest : public ::testing::Test {
       a->set_id(IdBytes(id));
       a->set_asset(asset);
       a->set_kind(kind);
-      a->set_flags(kind == v1::ISSUER || kind == v1::FEE || kind == v1::ESCROW ? 0 : v1::NON_NEGATIVE);
+      a->set_flags(kind == v1::ISSUER || kind == v1::FEE || kind == v1::ESCROW ? 0
+                                                                               : v1::NON_NEGATIVE);
     };
     account(kIssuer, 1, v1::ISSUER);
     account(kFee, 1, v1::FEE);
@@ -271,16 +314,26 @@ class AuthorityE2eTest : public ::testing::Test {
     v1::CreateTransfersRequest funding;
     uint64_t n = 0;
     for (auto [from, to, amount] : std::vector<std::tuple<uint64_t, uint64_t, int64_t>>{
-             {kIssuer, kWalletA, 10'000}, {kIssuer, kWalletB, 10'000}, {kIssuer, kHostA, 100'000},
-             {kIssuer, kHostB, 100'000}, {kIssuer, kBudget, 1'000'000}, {kIssuer, kShopA, 5'000},
-             {kIssuer, kShopB, 5'000}, {kPointsIssuer, kPointsBudget, 1'000'000}}) {
+             {kIssuer, kWalletA, 10'000},
+             {kIssuer, kWalletB, 10'000},
+             {kIssuer, kHostA, 100'000},
+             {kIssuer, kHostB, 100'000},
+             {kIssuer, kBudget, 1'000'000},
+             {kIssuer, kShopA, 5'000},
+             {kIssuer, kShopB, 5'000},
+             {kPointsIssuer, kPointsBudget, 1'000'000}}) {
       *funding.add_transfers() = MakeTransfer(0, ++n, from, to, amount);
     }
     ASSERT_NO_FATAL_FAILURE(Operator(&S::CreateTransfers, funding));
+  }
 
+  // Every actor's key (a resident's also on her points wallet), a spare terminal and a wallet key
+  // to revoke, fees, a card, the health program.
+  void SetUpKeysAndSettings() {
+    using S = v1::Ledger::Stub;
     v1::RegisterKeysRequest keys;
-    auto key = [&](const std::string& account, const std::string& key_id, const std::string& public_key,
-                   bool manager = false) {
+    auto key = [&](const std::string& account, const std::string& key_id,
+                   const std::string& public_key, bool manager = false) {
       v1::PublicKey* k = keys.add_keys();
       k->set_account_id(account);
       k->set_key_id(key_id);
@@ -288,8 +341,10 @@ class AuthorityE2eTest : public ::testing::Test {
       k->set_manager(manager);
     };
     for (const Actor& actor : actors_) {
-      if (actor.terminal()) key(actor.account, actor.key_id, actor.keys.public_key, actor.role == Role::kManager);
-      if (actor.role == Role::kWallet || actor.role == Role::kWatcher || actor.role == Role::kVisitor) {
+      if (actor.terminal())
+        key(actor.account, actor.key_id, actor.keys.public_key, actor.role == Role::kManager);
+      if (actor.role == Role::kWallet || actor.role == Role::kWatcher ||
+          actor.role == Role::kVisitor) {
         key(actor.account, "", actor.keys.public_key);
       }
     }
@@ -311,15 +366,20 @@ class AuthorityE2eTest : public ::testing::Test {
     card->set_pin("1234");
     ASSERT_NO_FATAL_FAILURE(Operator(&S::RegisterCards, cards));
     v1::CreateReply reply;
-    ASSERT_TRUE(ledger_->SetHealthProgram(ContextWithDeadline(kTimeout).get(), Program(kProgram), &reply).ok());
+    ASSERT_TRUE(
+        ledger_->SetHealthProgram(ContextWithDeadline(kTimeout).get(), Program(kProgram), &reply)
+            .ok());
     ASSERT_EQ(reply.results(0).result(), v1::OK);
+  }
 
-    // Shop payments: pay-A (refunded by its row) and pay-A2 (cancelled by its row) at shop A, pay-B at B.
+  void SetUpPaymentsAndHealth() {
+    // Shop payments: pay-A (refunded by its row) and pay-A2 (cancelled by its row) at shop A, pay-B
+    // at B.
     using P = v1::Pos::Stub;
     for (auto [shop, payer, id] : std::vector<std::tuple<char, char, const char*>>{
              {'A', 'A', "pay-A"}, {'A', 'A', "pay-A2"}, {'B', 'B', "pay-B"}}) {
-      ASSERT_NO_FATAL_FAILURE(
-          Terminal(&P::CreatePayment, "CreatePayment", Of(Role::kTerminal, shop), Payment(id, payer)));
+      ASSERT_NO_FATAL_FAILURE(Terminal(&P::CreatePayment, "CreatePayment",
+                                       Of(Role::kTerminal, shop), Payment(id, payer)));
     }
 
     // Health: each resident's device (A also a spare one), consents, five days walked and then two
@@ -329,50 +389,65 @@ class AuthorityE2eTest : public ::testing::Test {
       const Actor& resident = Of(Role::kWallet, side);
       const Actor& device = Of(Role::kDevice, side);
       const uint64_t points = side == 'A' ? kPointsA : kPointsB;
-      std::vector<std::pair<std::string, std::string>> devices{{device.key_id, device.keys.public_key}};
+      std::vector<std::pair<std::string, std::string>> devices{
+          {device.key_id, device.keys.public_key}};
       if (side == 'A') devices.push_back({"dev-A2", wallet::GenerateKeyPair().public_key});
       for (const auto& [id, public_key] : devices) {
         v1::RegisterDeviceRequest body;
         body.set_device_id(id);
         body.set_public_key(public_key);
-        ASSERT_NO_FATAL_FAILURE(Resident(health_.get(), &H::RegisterDevice, "RegisterDevice", resident, points, body));
+        ASSERT_NO_FATAL_FAILURE(
+            Resident(health_.get(), &H::RegisterDevice, "RegisterDevice", resident, points, body));
       }
       for (v1::ConsentPurpose purpose : {v1::EARNING, v1::WATCH_OVER}) {
         v1::ConsentRequest body;
         body.set_purpose(purpose);
         body.set_granted(true);
-        ASSERT_NO_FATAL_FAILURE(Resident(health_.get(), &H::SetConsent, "SetConsent", resident, points, body));
+        ASSERT_NO_FATAL_FAILURE(
+            Resident(health_.get(), &H::SetConsent, "SetConsent", resident, points, body));
       }
       for (int64_t day = Today() - 7; day <= Today() - 3; ++day) {
         v1::StepReportReply reported;
         ASSERT_TRUE(health_
                         ->ReportSteps(ContextWithDeadline(kTimeout).get(),
-                                      Report(device, points, device.key_id, DayNumber(day), 7000), &reported)
+                                      Report(device, points, device.key_id, DayNumber(day), 7000),
+                                      &reported)
                         .ok());
         ASSERT_EQ(reported.result(), v1::OK);
       }
       v1::WatchOverRequest watch;
       watch.add_watcher_ids(Of(Role::kWatcher, side).account);
-      ASSERT_NO_FATAL_FAILURE(Resident(health_.get(), &H::SetWatchOver, "SetWatchOver", resident, points, watch));
+      ASSERT_NO_FATAL_FAILURE(
+          Resident(health_.get(), &H::SetWatchOver, "SetWatchOver", resident, points, watch));
     }
     v1::CreateTransfersRequest nudge;
-    *nudge.add_transfers() = MakeTransfer(0, ++n, kIssuer, kBudget, 1);
-    ASSERT_NO_FATAL_FAILURE(Operator(&S::CreateTransfers, nudge));
+    *nudge.add_transfers() = MakeTransfer(0x4e, 1, kIssuer, kBudget, 1);
+    ASSERT_NO_FATAL_FAILURE(Operator(&v1::Ledger::Stub::CreateTransfers, nudge));
+  }
 
-    // Tasks: host A's task-A (another visitor, A2, accepted, in and out today; one free slot), task-A2
-    // (visitor A applied, undecided), task-A3 (nobody applied); host B's task-B (visitor B accepted).
+  void SetUpTasks() {
+    using P = v1::Pos::Stub;
+    // Tasks: host A's task-A (another visitor, A2, accepted, in and out today; one free slot),
+    // task-A2 (visitor A applied, undecided), task-A3 (nobody applied); host B's task-B (visitor B
+    // accepted).
     using W = v1::Wallet::Stub;
     const Actor& host_a = Of(Role::kHost, 'A');
     const Actor& host_b = Of(Role::kHost, 'B');
     const Actor& visitor_a = Of(Role::kVisitor, 'A');
     const Actor& visitor_b = Of(Role::kVisitor, 'B');
-    ASSERT_NO_FATAL_FAILURE(Terminal(&P::PostTask, "PostTask", host_a, Task("task-A", kEscrowA, host_device_a_, 3, 2)));
-    ASSERT_NO_FATAL_FAILURE(Terminal(&P::PostTask, "PostTask", host_a, Task("task-A2", kEscrowA, host_device_a_, 1, 1)));
-    ASSERT_NO_FATAL_FAILURE(Terminal(&P::PostTask, "PostTask", host_a, Task("task-A3", kEscrowA, host_device_a_, 1, 1)));
-    ASSERT_NO_FATAL_FAILURE(Terminal(&P::PostTask, "PostTask", host_b, Task("task-B", kEscrowB, host_device_b_, 1, 2)));
+    ASSERT_NO_FATAL_FAILURE(
+        Terminal(&P::PostTask, "PostTask", host_a, Task("task-A", kEscrowA, host_device_a_, 3, 2)));
+    ASSERT_NO_FATAL_FAILURE(Terminal(&P::PostTask, "PostTask", host_a,
+                                     Task("task-A2", kEscrowA, host_device_a_, 1, 1)));
+    ASSERT_NO_FATAL_FAILURE(Terminal(&P::PostTask, "PostTask", host_a,
+                                     Task("task-A3", kEscrowA, host_device_a_, 1, 1)));
+    ASSERT_NO_FATAL_FAILURE(
+        Terminal(&P::PostTask, "PostTask", host_b, Task("task-B", kEscrowB, host_device_b_, 1, 2)));
     const Actor visitor_a2{Role::kVisitor, 'A', IdBytes(kVisitorA2), "", visitor_a2_};
     for (auto [visitor, host, task] : std::vector<std::tuple<const Actor*, uint64_t, const char*>>{
-             {&visitor_a2, kHostA, "task-A"}, {&visitor_a, kHostA, "task-A2"}, {&visitor_b, kHostB, "task-B"}}) {
+             {&visitor_a2, kHostA, "task-A"},
+             {&visitor_a, kHostA, "task-A2"},
+             {&visitor_b, kHostB, "task-B"}}) {
       v1::ApplyTaskRequest apply;
       apply.set_host_account_id(IdBytes(host));
       apply.set_task_id(task);
@@ -393,7 +468,8 @@ class AuthorityE2eTest : public ::testing::Test {
       check.set_task_id("task-A");
       check.set_out(out);
       check.set_host_signature(CheckInCode(host_device_a_, kHostA, "task-A", kVisitorA2, out));
-      ASSERT_NO_FATAL_FAILURE(Resident(wallet_.get(), &W::CheckIn, "CheckIn", visitor_a2, kVisitorA2, check));
+      ASSERT_NO_FATAL_FAILURE(
+          Resident(wallet_.get(), &W::CheckIn, "CheckIn", visitor_a2, kVisitorA2, check));
     }
   }
 
@@ -424,40 +500,45 @@ class AuthorityE2eTest : public ::testing::Test {
     v1::CreatePaymentRequest payment;
     payment.set_payment_id(id);
     payment.set_amount(payer == 'A' ? 1000 : 900);
-    payment.set_cpm(*wallet::IssueCpm(Of(Role::kWallet, payer).keys, IdBytes(payer == 'A' ? kWalletA : kWalletB),
+    payment.set_cpm(*wallet::IssueCpm(Of(Role::kWallet, payer).keys,
+                                      IdBytes(payer == 'A' ? kWalletA : kWalletB),
                                       wallet::RandomNonce(), WallClockMs(), 60));
     return payment;
   }
 
   // ---- Requests as an actor ----
 
-  // The operator sends its token; the others what they have instead: their public key as a bearer token
-  // (a wallet's, terminal's or device's own credential), refused like no token.
+  // The operator sends its token; the others what they have instead: their public key as a bearer
+  // token (a wallet's, terminal's or device's own credential), refused like no token.
   std::string TokenOf(const Actor& as) const {
     if (as.role == Role::kOperator) return server_.operator_token();
     return Hex(as.keys.public_key);
   }
 
   // An operator service's request, from anyone.
-  std::vector<Call> OperatorCall(const std::string& method, const pb::Message& request, const Actor& as) const {
-    return {Call{"with its own credential as the token", method, request.SerializeAsString(), TokenOf(as)}};
+  std::vector<Call> OperatorCall(const std::string& method, const pb::Message& request,
+                                 const Actor& as) const {
+    return {Call{"with its own credential as the token", method, request.SerializeAsString(),
+                 TokenOf(as)}};
   }
 
-  // A Pos request for the victim merchant: a terminal claims it with its own terminal id and key (so the
-  // victim's own terminals make valid envelopes, refused only for their role); an identity without a
-  // terminal claims the victim's terminal `victim_terminal` and signs with its own key (the operator, who
-  // has no key, signs nothing). With `own`, a terminal of another merchant also sends the body from its
-  // own envelope (for bodies that name the victim's payment or task).
-  std::vector<Call> PosCall(const std::string& method, uint64_t victim, const std::string& victim_terminal,
-                            const pb::Message& body, const Actor& as, bool own = false) const {
+  // A Pos request for the victim merchant: a terminal claims it with its own terminal id and key
+  // (so the victim's own terminals make valid envelopes, refused only for their role); an identity
+  // without a terminal claims the victim's terminal `victim_terminal` and signs with its own key
+  // (the operator, who has no key, signs nothing). With `own`, a terminal of another merchant also
+  // sends the body from its own envelope (for bodies that name the victim's payment or task).
+  std::vector<Call> PosCall(const std::string& method, uint64_t victim,
+                            const std::string& victim_terminal, const pb::Message& body,
+                            const Actor& as, bool own = false) const {
     const std::string name = method.substr(method.find('.') + 1);
     std::vector<Call> calls;
     v1::SignedRequest claim;
     if (as.terminal()) {
-      claim = merchant::SignRequest(merchant::Terminal{IdBytes(victim), as.key_id, as.keys}, name, body, WallClockMs());
+      claim = merchant::SignRequest(merchant::Terminal{IdBytes(victim), as.key_id, as.keys}, name,
+                                    body, WallClockMs());
     } else if (as.role != Role::kOperator) {
-      claim = merchant::SignRequest(merchant::Terminal{IdBytes(victim), victim_terminal, as.keys}, name, body,
-                                    WallClockMs());
+      claim = merchant::SignRequest(merchant::Terminal{IdBytes(victim), victim_terminal, as.keys},
+                                    name, body, WallClockMs());
     } else {
       claim.set_merchant_id(IdBytes(victim));
       claim.set_terminal_id(victim_terminal);
@@ -469,18 +550,19 @@ class AuthorityE2eTest : public ::testing::Test {
     calls.push_back(Call{"claiming the victim's shop", method, claim.SerializeAsString(), token});
     if (own && as.terminal() && as.account != IdBytes(victim)) {
       calls.push_back(Call{"from its own envelope", method,
-                           merchant::SignRequest(merchant::Terminal{as.account, as.key_id, as.keys}, name, body,
-                                                 WallClockMs())
+                           merchant::SignRequest(merchant::Terminal{as.account, as.key_id, as.keys},
+                                                 name, body, WallClockMs())
                                .SerializeAsString(),
                            ""});
     }
     return calls;
   }
 
-  // A Wallet or Health request for the victim's account, signed with the actor's own key (the operator:
-  // unsigned, with its token). With `own`, a key holder also sends the body for its own account.
-  std::vector<Call> WalletCall(const std::string& method, uint64_t victim, const pb::Message& body, const Actor& as,
-                               bool own = false) const {
+  // A Wallet or Health request for the victim's account, signed with the actor's own key (the
+  // operator: unsigned, with its token). With `own`, a key holder also sends the body for its own
+  // account.
+  std::vector<Call> WalletCall(const std::string& method, uint64_t victim, const pb::Message& body,
+                               const Actor& as, bool own = false) const {
     const std::string name = method.substr(method.find('.') + 1);
     std::vector<Call> calls;
     if (as.role == Role::kOperator) {
@@ -490,12 +572,13 @@ class AuthorityE2eTest : public ::testing::Test {
       request.set_nonce(wallet::RandomNonce());
       request.set_body(body.SerializeAsString());
       request.set_signature(std::string(64, '\0'));
-      calls.push_back(Call{"claiming the victim's wallet", method, request.SerializeAsString(), server_.operator_token()});
+      calls.push_back(Call{"claiming the victim's wallet", method, request.SerializeAsString(),
+                           server_.operator_token()});
       return calls;
     }
     calls.push_back(Call{"claiming the victim's wallet", method,
-                         wallet::SignWalletRequest(as.keys, IdBytes(victim), name, body, WallClockMs(),
-                                                   wallet::RandomNonce())
+                         wallet::SignWalletRequest(as.keys, IdBytes(victim), name, body,
+                                                   WallClockMs(), wallet::RandomNonce())
                              .SerializeAsString(),
                          ""});
     if (own && as.account != IdBytes(victim)) {
@@ -508,24 +591,62 @@ class AuthorityE2eTest : public ::testing::Test {
     return calls;
   }
 
-  // Every method's request against side A, as `as` would send it. Adding a method to the table without a
-  // request here fails EveryMethodIsInTheTableAndHasARequest.
-  std::map<std::string, std::function<std::vector<Call>(const Actor&)>> Requests() {
-    std::map<std::string, std::function<std::vector<Call>(const Actor&)>> r;
-    auto op = [&](const std::string& method, std::function<void(pb::Message*)> fill,
-                  const pb::Message& prototype) {
-      std::shared_ptr<pb::Message> request(prototype.New());
-      fill(request.get());
-      r[method] = [this, method, request](const Actor& as) { return OperatorCall(method, *request, as); };
+  using RequestMap = std::map<std::string, std::function<std::vector<Call>(const Actor&)>>;
+
+  // Every method's request against side A, as `as` would send it. Adding a method to the table
+  // without a request here fails EveryMethodIsInTheTableAndHasARequest.
+  RequestMap Requests() {
+    RequestMap r;
+    LedgerAccountRequests(&r);
+    LedgerSettingRequests(&r);
+    OperatorReadRequests(&r);
+    PosRequests(&r);
+    PosTaskRequests(&r);
+    WalletRequests(&r);
+    HealthRequests(&r);
+    return r;
+  }
+
+  void AddOperator(RequestMap* r, const std::string& method, const pb::Message& request) {
+    std::shared_ptr<pb::Message> copy(request.New());
+    copy->CopyFrom(request);
+    (*r)[method] = [this, method, copy](const Actor& as) {
+      return OperatorCall(method, *copy, as);
     };
-    // Ledger writes.
+  }
+  // `body` makes the body per request (e.g. a fresh customer code).
+  void AddPos(RequestMap* r, const std::string& method, uint64_t victim,
+              const std::string& terminal, bool own,
+              std::function<std::shared_ptr<pb::Message>()> body) {
+    (*r)[method] = [this, method, victim, terminal, own, body](const Actor& as) {
+      return PosCall(method, victim, terminal, *body(), as, own);
+    };
+  }
+  void AddPos(RequestMap* r, const std::string& method, uint64_t victim,
+              const std::string& terminal, bool own, const pb::Message& body) {
+    std::shared_ptr<pb::Message> copy(body.New());
+    copy->CopyFrom(body);
+    AddPos(r, method, victim, terminal, own, [copy] { return copy; });
+  }
+  void AddWallet(RequestMap* r, const std::string& method, uint64_t victim, bool own,
+                 const pb::Message& body) {
+    std::shared_ptr<pb::Message> copy(body.New());
+    copy->CopyFrom(body);
+    (*r)[method] = [this, method, victim, own, copy](const Actor& as) {
+      return WalletCall(method, victim, *copy, as, own);
+    };
+  }
+
+  // The operator's writes against side A: what a wallet or terminal may never do with any
+  // credential.
+  void LedgerAccountRequests(RequestMap* r) {
     {
       v1::CreateAssetsRequest q;
       v1::Asset* asset = q.add_assets();
       asset->set_id(9);
       asset->set_code("CTL");
       asset->set_breakage_account_id(IdBytes(kNewBreakage));
-      op("Ledger.CreateAssets", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.CreateAssets", q);
     }
     {
       v1::CreateAccountsRequest q;
@@ -534,40 +655,40 @@ class AuthorityE2eTest : public ::testing::Test {
       a->set_asset(1);
       a->set_kind(v1::WALLET);
       a->set_flags(v1::NON_NEGATIVE);
-      op("Ledger.CreateAccounts", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.CreateAccounts", q);
     }
     {
       v1::CloseAccountsRequest q;
       q.add_ids(IdBytes(kSpare));
-      op("Ledger.CloseAccounts", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.CloseAccounts", q);
     }
     {
       v1::CreateTransfersRequest q;
       *q.add_transfers() = MakeTransfer(0x7e57, 1, kWalletA, kWalletB, 5);
-      op("Ledger.CreateTransfers", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.CreateTransfers", q);
     }
     {
       v1::RegisterKeysRequest q;
       v1::PublicKey* k = q.add_keys();
       k->set_account_id(IdBytes(kNewWallet));
       k->set_public_key(wallet::GenerateKeyPair().public_key);
-      op("Ledger.RegisterKeys", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.RegisterKeys", q);
     }
     {
       v1::RevokeKeysRequest q;
       q.add_keys()->set_account_id(IdBytes(kSpareKey));
-      op("Ledger.RevokeKeys", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.RevokeKeys", q);
     }
-    {
-      const v1::SetFeesRequest q = Fees();
-      op("Ledger.SetFees", [q](pb::Message* m) { m->CopyFrom(q); }, q);
-    }
+  }
+
+  void LedgerSettingRequests(RequestMap* r) {
+    AddOperator(r, "Ledger.SetFees", Fees());
     {
       v1::SetMerchantProfilesRequest q;
       v1::MerchantProfile* p = q.add_profiles();
       p->set_merchant_id(IdBytes(kShopA));
       p->set_chamber_member(true);
-      op("Ledger.SetMerchantProfiles", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.SetMerchantProfiles", q);
     }
     {
       v1::RegisterCardsRequest q;
@@ -575,23 +696,20 @@ class AuthorityE2eTest : public ::testing::Test {
       card->set_card_number("4000999988887777");
       card->set_account_id(IdBytes(kWalletB));
       card->set_pin("4321");
-      op("Ledger.RegisterCards", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.RegisterCards", q);
     }
     {
       v1::UnlockCardsRequest q;
       v1::CardUnlock* unlock = q.add_cards();
       unlock->set_card_number(kCard);
       unlock->set_operator_name("desk");
-      op("Ledger.UnlockCards", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.UnlockCards", q);
     }
-    {
-      const v1::HealthProgram q = Program(2);
-      op("Ledger.SetHealthProgram", [q](pb::Message* m) { m->CopyFrom(q); }, q);
-    }
+    AddOperator(r, "Ledger.SetHealthProgram", Program(2));
     {
       v1::TaskRules q;
       q.set_weekly_hours_max(38);
-      op("Ledger.SetTaskRules", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.SetTaskRules", q);
     }
     {
       v1::GrantSubsidiesRequest q;
@@ -600,7 +718,7 @@ class AuthorityE2eTest : public ::testing::Test {
       grant->set_host_account_id(IdBytes(kHostB));
       grant->set_percent_max(10);
       grant->set_monthly_max(1000);
-      op("Ledger.GrantSubsidies", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.GrantSubsidies", q);
     }
     {
       v1::Campaign q;
@@ -613,99 +731,92 @@ class AuthorityE2eTest : public ::testing::Test {
       q.set_ends_at(NowNs() + 86'400'000'000'000ULL);
       q.set_percent_bps(100);
       q.set_budget(1000);
-      op("Ledger.CreateCampaign", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.CreateCampaign", q);
     }
     {
       v1::CloseCampaignRequest q;
       q.set_campaign(1);
-      op("Ledger.CloseCampaign", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.CloseCampaign", q);
     }
     {
       v1::LinkAccountsRequest q;
       v1::AccountLink* link = q.add_links();
       link->set_wallet_id(IdBytes(kWalletB));
       link->set_linked_id(IdBytes(kPointsB));
-      op("Ledger.LinkAccounts", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.LinkAccounts", q);
     }
-    // Ledger reads.
+  }
+
+  void OperatorReadRequests(RequestMap* r) {
     {
       v1::GetTaskRequest q;
       q.set_host_account_id(IdBytes(kHostA));
       q.set_task_id("task-A");
-      op("Ledger.GetTask", [q](pb::Message* m) { m->CopyFrom(q); }, q);
+      AddOperator(r, "Ledger.GetTask", q);
       v1::GetCampaignRequest c;
       c.set_campaign(1);
-      op("Ledger.GetCampaign", [c](pb::Message* m) { m->CopyFrom(c); }, c);
+      AddOperator(r, "Ledger.GetCampaign", c);
       v1::ListStaffOperationsRequest s;
       s.set_account_id(IdBytes(kWalletA));
-      op("Ledger.ListStaffOperations", [s](pb::Message* m) { m->CopyFrom(s); }, s);
-      op("Ledger.ListCashOuts", [](pb::Message*) {}, v1::ListCashOutsRequest());
+      AddOperator(r, "Ledger.ListStaffOperations", s);
+      AddOperator(r, "Ledger.ListCashOuts", v1::ListCashOutsRequest());
       v1::LookupAssetsRequest assets;
       assets.add_ids(1);
-      op("Ledger.LookupAssets", [assets](pb::Message* m) { m->CopyFrom(assets); }, assets);
+      AddOperator(r, "Ledger.LookupAssets", assets);
       v1::LookupAccountsRequest accounts;
       accounts.add_ids(IdBytes(kWalletA));
-      op("Ledger.LookupAccounts", [accounts](pb::Message* m) { m->CopyFrom(accounts); }, accounts);
+      AddOperator(r, "Ledger.LookupAccounts", accounts);
       v1::LookupTransfersRequest transfers;
       transfers.add_ids(IdBytes(0, 1));
-      op("Ledger.LookupTransfers", [transfers](pb::Message* m) { m->CopyFrom(transfers); }, transfers);
+      AddOperator(r, "Ledger.LookupTransfers", transfers);
       v1::GetAccountHistoryRequest history;
       history.set_account_id(IdBytes(kWalletA));
-      op("Ledger.GetAccountHistory", [history](pb::Message* m) { m->CopyFrom(history); }, history);
+      AddOperator(r, "Ledger.GetAccountHistory", history);
       v1::GetBalanceAtRequest balance;
       balance.set_account_id(IdBytes(kWalletA));
       balance.set_timestamp(NowNs());
-      op("Ledger.GetBalanceAt", [balance](pb::Message* m) { m->CopyFrom(balance); }, balance);
-      op("Ledger.GetDigest", [](pb::Message*) {}, v1::GetDigestRequest());
+      AddOperator(r, "Ledger.GetBalanceAt", balance);
+      AddOperator(r, "Ledger.GetDigest", v1::GetDigestRequest());
       v1::GetJournalRequest journal;
       journal.set_from_index(1);
       journal.set_limit(1);
-      op("Ledger.GetJournal", [journal](pb::Message* m) { m->CopyFrom(journal); }, journal);
+      AddOperator(r, "Ledger.GetJournal", journal);
       v1::SubscribeRequest subscribe;
       subscribe.set_from_index(1);
-      op("Ledger.Subscribe", [subscribe](pb::Message* m) { m->CopyFrom(subscribe); }, subscribe);
+      AddOperator(r, "Ledger.Subscribe", subscribe);
     }
-    // Cluster: a standby that never runs, added and removed again; promoting it (after its removal, so
-    // that the one-node cluster keeps its quorum) and a leadership transfer with no other voter are
-    // refused by the membership code, past the token (see kPastTheToken).
+    // Cluster: a standby that never runs, added and removed again; promoting it (after its removal,
+    // so that the one-node cluster keeps its quorum) and a leadership transfer with no other voter
+    // are refused by the membership code, past the token (see kPastTheToken).
     {
       v1::AddMemberRequest add;
       add.set_id(9);
       add.set_raft_address("127.0.0.1:9");
       add.set_grpc_address("127.0.0.1:9");
-      op("Cluster.AddMember", [add](pb::Message* m) { m->CopyFrom(add); }, add);
+      AddOperator(r, "Cluster.AddMember", add);
       v1::MemberRequest member;
       member.set_id(9);
-      op("Cluster.RemoveMember", [member](pb::Message* m) { m->CopyFrom(member); }, member);
-      op("Cluster.PromoteMember", [member](pb::Message* m) { m->CopyFrom(member); }, member);
-      op("Cluster.TransferLeadership", [](pb::Message*) {}, v1::MemberRequest());
-      op("Cluster.Status", [](pb::Message*) {}, v1::ClusterStatusRequest());
+      AddOperator(r, "Cluster.RemoveMember", member);
+      AddOperator(r, "Cluster.PromoteMember", member);
+      AddOperator(r, "Cluster.TransferLeadership", v1::MemberRequest());
+      AddOperator(r, "Cluster.Status", v1::ClusterStatusRequest());
     }
+  }
 
-    // Pos: shop A's (terminal A-1 or manager A-M) and host A's (HA-1).
-    auto pos = [&](const std::string& method, uint64_t victim, const std::string& terminal, bool own,
-                   std::function<std::shared_ptr<pb::Message>()> body) {
-      r[method] = [this, method, victim, terminal, own, body](const Actor& as) {
-        return PosCall(method, victim, terminal, *body(), as, own);
-      };
-    };
-    auto fixed = [](const pb::Message& message) {
-      std::shared_ptr<pb::Message> copy(message.New());
-      copy->CopyFrom(message);
-      return [copy] { return copy; };
-    };
+  // Pos: shop A's (terminal A-1 or manager A-M) and host A's (HA-1).
+  void PosRequests(RequestMap* r) {
     {
       v1::RegisterTerminalRequest q;
       q.set_terminal_id("A-new");
       q.set_public_key(wallet::GenerateKeyPair().public_key);
-      pos("Pos.RegisterTerminal", kShopA, "A-M", false, fixed(q));
+      AddPos(r, "Pos.RegisterTerminal", kShopA, "A-M", false, q);
       v1::RevokeTerminalRequest revoke;
       revoke.set_terminal_id("A-S");
-      pos("Pos.RevokeTerminal", kShopA, "A-M", false, fixed(revoke));
+      AddPos(r, "Pos.RevokeTerminal", kShopA, "A-M", false, revoke);
     }
     // A fresh customer code per request: a refused attempt must not have used up the control's.
-    pos("Pos.CreatePayment", kShopA, "A-1", false,
-        [this] { return std::make_shared<v1::CreatePaymentRequest>(Payment("cp-ctl", 'A')); });
+    AddPos(r, "Pos.CreatePayment", kShopA, "A-1", false,
+           [this] { return std::make_shared<v1::CreatePaymentRequest>(Payment("cp-ctl", 'A')); });
     {
       v1::CardPaymentRequest q;
       q.set_payment_id("card-ctl");
@@ -713,68 +824,68 @@ class AuthorityE2eTest : public ::testing::Test {
       q.set_card_number(kCard);
       q.set_pin("1234");
       q.set_staff_id("clerk");
-      pos("Pos.CardPayment", kShopA, "A-1", false, fixed(q));
+      AddPos(r, "Pos.CardPayment", kShopA, "A-1", false, q);
       v1::CreateMpmRequest mpm;
       mpm.set_payment_id("mpm-order");
       mpm.set_amount(100);
       mpm.set_merchant_name("Shop A");
       mpm.set_merchant_city("Town");
-      pos("Pos.CreateMpm", kShopA, "A-1", false, fixed(mpm));
+      AddPos(r, "Pos.CreateMpm", kShopA, "A-1", false, mpm);
       v1::CloseDayRequest close;
       close.set_business_day(DayNumber(Today() - 1));
-      pos("Pos.CloseDay", kShopA, "A-1", false, fixed(close));
+      AddPos(r, "Pos.CloseDay", kShopA, "A-1", false, close);
       v1::RefundPaymentRequest refund;
       refund.set_payment_id("pay-A");
       refund.set_refund_id("ref-ctl");
       refund.set_amount(100);
-      pos("Pos.RefundPayment", kShopA, "A-1", true, fixed(refund));
+      AddPos(r, "Pos.RefundPayment", kShopA, "A-1", true, refund);
       v1::PaymentIdRequest cancel;
       cancel.set_payment_id("pay-A2");
-      pos("Pos.CancelPayment", kShopA, "A-1", true, fixed(cancel));
+      AddPos(r, "Pos.CancelPayment", kShopA, "A-1", true, cancel);
       v1::PaymentIdRequest get;
       get.set_payment_id("pay-A");
-      pos("Pos.GetPayment", kShopA, "A-1", true, fixed(get));
+      AddPos(r, "Pos.GetPayment", kShopA, "A-1", true, get);
       v1::CashOutRequest cash;
       cash.set_cashout_id("co-ctl");
       cash.set_amount(100);
-      pos("Pos.CashOut", kShopA, "A-1", false, fixed(cash));
+      AddPos(r, "Pos.CashOut", kShopA, "A-1", false, cash);
       v1::SupplierPaymentRequest supplier;
       supplier.set_payment_id("sp-ctl");
       supplier.set_supplier_account_id(IdBytes(kShopB));
       supplier.set_amount(100);
-      pos("Pos.PaySupplier", kShopA, "A-1", false, fixed(supplier));
-      pos("Pos.PostTask", kHostA, "HA-1", false, fixed(Task("task-A4", kEscrowA, host_device_a_, 1, 1)));
+      AddPos(r, "Pos.PaySupplier", kShopA, "A-1", false, supplier);
+    }
+  }
+
+  void PosTaskRequests(RequestMap* r) {
+    {
+      AddPos(r, "Pos.PostTask", kHostA, "HA-1", false,
+             Task("task-A4", kEscrowA, host_device_a_, 1, 1));
       v1::DecideApplicationRequest decide;
       decide.set_task_id("task-A2");
       decide.set_visitor_account_id(IdBytes(kVisitorA));
       decide.set_accept(true);
-      pos("Pos.DecideApplication", kHostA, "HA-1", true, fixed(decide));
+      AddPos(r, "Pos.DecideApplication", kHostA, "HA-1", true, decide);
       v1::CancelSlotsRequest slots;
       slots.set_task_id("task-A");
       slots.set_count(1);
-      pos("Pos.CancelSlots", kHostA, "HA-1", true, fixed(slots));
+      AddPos(r, "Pos.CancelSlots", kHostA, "HA-1", true, slots);
       v1::ConfirmDayRequest confirm;
       confirm.set_task_id("task-A");
       confirm.set_visitor_account_id(IdBytes(kVisitorA2));
       confirm.set_day(DayNumber(Today()));
-      pos("Pos.ConfirmDay", kHostA, "HA-1", true, fixed(confirm));
+      AddPos(r, "Pos.ConfirmDay", kHostA, "HA-1", true, confirm);
     }
+  }
 
-    // Wallet and Health: resident A's coin and points wallets, visitor A's, watcher A's.
-    auto wallet = [&](const std::string& method, uint64_t victim, bool own, std::shared_ptr<pb::Message> body) {
-      r[method] = [this, method, victim, own, body](const Actor& as) { return WalletCall(method, victim, *body, as, own); };
-    };
-    auto copy = [](const pb::Message& message) {
-      std::shared_ptr<pb::Message> out(message.New());
-      out->CopyFrom(message);
-      return out;
-    };
+  // Wallet and Health: resident A's coin and points wallets, visitor A's, watcher A's.
+  void WalletRequests(RequestMap* r) {
     {
       v1::SendRequest send;
       send.set_transfer_id(IdBytes(0x5e4d, 1));
       send.set_to_account_id(IdBytes(kWalletB));
       send.set_amount(10);
-      wallet("Wallet.Send", kWalletA, false, copy(send));
+      AddWallet(r, "Wallet.Send", kWalletA, false, send);
       merchant::MpmPayload payload;
       payload.dynamic = false;
       payload.merchant_account = Id(kShopA).ToHex();
@@ -784,23 +895,27 @@ class AuthorityE2eTest : public ::testing::Test {
       mpm.set_payload(*merchant::BuildMpm(payload));
       mpm.set_amount(100);
       mpm.set_payment_id("mpm-ctl");
-      wallet("Wallet.PayMpm", kWalletA, false, copy(mpm));
+      AddWallet(r, "Wallet.PayMpm", kWalletA, false, mpm);
       v1::ApplyTaskRequest apply;
       apply.set_host_account_id(IdBytes(kHostA));
       apply.set_task_id("task-A3");
-      wallet("Wallet.ApplyTask", kVisitorA, false, copy(apply));
+      AddWallet(r, "Wallet.ApplyTask", kVisitorA, false, apply);
       v1::CheckInRequest check;
       check.set_host_account_id(IdBytes(kHostA));
       check.set_task_id("task-A2");
       check.set_host_signature(CheckInCode(host_device_a_, kHostA, "task-A2", kVisitorA, false));
-      wallet("Wallet.CheckIn", kVisitorA, true, copy(check));
-      wallet("Wallet.GetAccount", kWalletA, false, copy(v1::WalletAccountRequest()));
-      wallet("Wallet.GetHistory", kWalletA, false, copy(v1::WalletHistoryRequest()));
-      wallet("Wallet.ListStaffOperations", kWalletA, false, copy(v1::WalletStaffOperationsRequest()));
+      AddWallet(r, "Wallet.CheckIn", kVisitorA, true, check);
+      AddWallet(r, "Wallet.GetAccount", kWalletA, false, v1::WalletAccountRequest());
+      AddWallet(r, "Wallet.GetHistory", kWalletA, false, v1::WalletHistoryRequest());
+      AddWallet(r, "Wallet.ListStaffOperations", kWalletA, false,
+                v1::WalletStaffOperationsRequest());
     }
-    r["Health.ReportSteps"] = [this](const Actor& as) {
-      // A device reports for resident A: its own device id and key (the victim's device id for those
-      // without a device); the operator signs nothing.
+  }
+
+  void HealthRequests(RequestMap* r) {
+    (*r)["Health.ReportSteps"] = [this](const Actor& as) {
+      // A device reports for resident A: its own device id and key (the victim's device id for
+      // those without a device); the operator signs nothing.
       const std::string device_id = as.role == Role::kDevice ? as.key_id : "dev-A";
       v1::StepReportRequest report = Report(as, kPointsA, device_id, DayNumber(Today()), 5000);
       std::string token;
@@ -808,43 +923,42 @@ class AuthorityE2eTest : public ::testing::Test {
         report.set_signature(std::string(64, '\0'));
         token = server_.operator_token();
       }
-      return std::vector<Call>{Call{"claiming the victim's device", "Health.ReportSteps", report.SerializeAsString(),
-                                    token}};
+      return std::vector<Call>{Call{"claiming the victim's device", "Health.ReportSteps",
+                                    report.SerializeAsString(), token}};
     };
     {
       v1::AckAlertRequest ack;
       ack.set_resident_id(IdBytes(kPointsA));
       ack.set_alert(1);
-      wallet("Health.AckAlert", kWatcherA, true, copy(ack));
+      AddWallet(r, "Health.AckAlert", kWatcherA, true, ack);
       v1::RegisterDeviceRequest device;
       device.set_device_id("dev-A3");
       device.set_public_key(wallet::GenerateKeyPair().public_key);
-      wallet("Health.RegisterDevice", kPointsA, false, copy(device));
+      AddWallet(r, "Health.RegisterDevice", kPointsA, false, device);
       v1::RevokeDeviceRequest revoke;
       revoke.set_device_id("dev-A2");
-      wallet("Health.RevokeDevice", kPointsA, false, copy(revoke));
+      AddWallet(r, "Health.RevokeDevice", kPointsA, false, revoke);
       v1::ConsentRequest consent;
       consent.set_purpose(v1::STATISTICS);
       consent.set_granted(true);
-      wallet("Health.SetConsent", kPointsA, false, copy(consent));
-      wallet("Health.EraseStepData", kPointsA, false, copy(v1::EraseStepDataRequest()));
+      AddWallet(r, "Health.SetConsent", kPointsA, false, consent);
+      AddWallet(r, "Health.EraseStepData", kPointsA, false, v1::EraseStepDataRequest());
       v1::WatchOverRequest watch;
       watch.add_watcher_ids(IdBytes(kWatcherA));
-      wallet("Health.SetWatchOver", kPointsA, false, copy(watch));
+      AddWallet(r, "Health.SetWatchOver", kPointsA, false, watch);
       v1::ExchangePointsRequest exchange;
       exchange.set_program(kProgram);
       exchange.set_coin_wallet_id(IdBytes(kWalletA));
       exchange.set_points(10);
       exchange.set_exchange_id("ex-ctl");
-      wallet("Health.ExchangePoints", kPointsA, false, copy(exchange));
+      AddWallet(r, "Health.ExchangePoints", kPointsA, false, exchange);
       v1::MileageRequest mileage;
       mileage.set_program(kProgram);
-      wallet("Health.GetMileage", kPointsA, false, copy(mileage));
+      AddWallet(r, "Health.GetMileage", kPointsA, false, mileage);
       v1::WatchAlertsRequest alerts;
       alerts.set_include_acknowledged(true);
-      wallet("Health.WatchAlerts", kWatcherA, false, copy(alerts));
+      AddWallet(r, "Health.WatchAlerts", kWatcherA, false, alerts);
     }
-    return r;
   }
 
   // ---- Sending and judging ----
@@ -857,8 +971,49 @@ class AuthorityE2eTest : public ::testing::Test {
 
   std::shared_ptr<grpc::Channel> ChannelWith(const std::string& token) {
     auto it = channels_.find(token);
-    if (it == channels_.end()) it = channels_.emplace(token, LedgerChannel(server_.address(), token)).first;
+    if (it == channels_.end())
+      it = channels_.emplace(token, LedgerChannel(server_.address(), token)).first;
     return it->second;
+  }
+
+  // A server stream: accepted if its first message comes; refused streams end at once with their
+  // status.
+  static Answer SendStream(grpc::GenericStub* generic, grpc::ClientContext* context,
+                           const std::string& path, const grpc::ByteBuffer* request) {
+    Answer answer;
+    grpc::CompletionQueue queue;
+    std::unique_ptr<grpc::GenericClientAsyncReaderWriter> stream =
+        generic->PrepareCall(context, path, &queue);
+    void* tag = nullptr;
+    bool ok = false;
+    stream->StartCall(reinterpret_cast<void*>(1));
+    queue.Next(&tag, &ok);
+    stream->Write(*request, reinterpret_cast<void*>(2));
+    queue.Next(&tag, &ok);
+    stream->WritesDone(reinterpret_cast<void*>(3));
+    queue.Next(&tag, &ok);
+    grpc::ByteBuffer first;
+    stream->Read(&first, reinterpret_cast<void*>(4));
+    queue.Next(&tag, &ok);
+    const bool got_message = ok;
+    if (got_message) context->TryCancel();
+    grpc::ByteBuffer rest;
+    grpc::Status status;
+    // Drain until the stream finishes (cancelled, refused, or at the context's 2 s deadline).
+    while (true) {
+      stream->Read(&rest, reinterpret_cast<void*>(5));
+      queue.Next(&tag, &ok);
+      if (!ok) break;
+    }
+    stream->Finish(&status, reinterpret_cast<void*>(6));
+    queue.Next(&tag, &ok);
+    queue.Shutdown();
+    while (queue.Next(&tag, &ok)) {
+    }
+    answer.status = got_message ? grpc::Status::OK : status;
+    answer.accepted = got_message;
+    answer.what = got_message ? "a message" : StatusText(status);
+    return answer;
   }
 
   Answer Send(const Call& call) {
@@ -875,44 +1030,7 @@ class AuthorityE2eTest : public ::testing::Test {
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
     grpc::Slice slice(call.request);
     grpc::ByteBuffer request(&slice, 1);
-    std::string response;
-    bool got_message = false;
-    if (method->server_streaming()) {
-      // A stream: accepted if its first message comes; refused streams end at once with their status.
-      grpc::CompletionQueue queue;
-      std::unique_ptr<grpc::GenericClientAsyncReaderWriter> stream =
-          generic.PrepareCall(&context, path, &queue);
-      void* tag = nullptr;
-      bool ok = false;
-      stream->StartCall(reinterpret_cast<void*>(1));
-      queue.Next(&tag, &ok);
-      stream->Write(request, reinterpret_cast<void*>(2));
-      queue.Next(&tag, &ok);
-      stream->WritesDone(reinterpret_cast<void*>(3));
-      queue.Next(&tag, &ok);
-      grpc::ByteBuffer first;
-      stream->Read(&first, reinterpret_cast<void*>(4));
-      queue.Next(&tag, &ok);
-      got_message = ok;
-      if (got_message) context.TryCancel();
-      grpc::ByteBuffer rest;
-      grpc::Status status;
-      // Drain until the stream finishes (cancelled, or refused).
-      while (true) {
-        stream->Read(&rest, reinterpret_cast<void*>(5));
-        queue.Next(&tag, &ok);
-        if (!ok) break;
-      }
-      stream->Finish(&status, reinterpret_cast<void*>(6));
-      queue.Next(&tag, &ok);
-      queue.Shutdown();
-      while (queue.Next(&tag, &ok)) {
-      }
-      answer.status = got_message ? grpc::Status::OK : status;
-      answer.accepted = got_message;
-      answer.what = got_message ? "a message" : StatusText(status);
-      return answer;
-    }
+    if (method->server_streaming()) return SendStream(&generic, &context, path, &request);
     grpc::ByteBuffer reply;
     std::promise<grpc::Status> done;
     generic.UnaryCall(&context, path, grpc::StubOptions(), &request, &reply,
@@ -922,9 +1040,11 @@ class AuthorityE2eTest : public ::testing::Test {
       answer.what = StatusText(answer.status);
       return answer;
     }
+    std::string response;
     std::vector<grpc::Slice> slices;
     (void)reply.Dump(&slices);
-    for (const grpc::Slice& s : slices) response.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    for (const grpc::Slice& s : slices)
+      response.append(reinterpret_cast<const char*>(s.begin()), s.size());
     std::unique_ptr<pb::Message> message(
         pb::MessageFactory::generated_factory()->GetPrototype(method->output_type())->New());
     if (!message->ParseFromString(response)) {
@@ -936,7 +1056,8 @@ class AuthorityE2eTest : public ::testing::Test {
     const pb::FieldDescriptor* results = method->output_type()->FindFieldByName("results");
     if (result != nullptr && result->enum_type() == v1::Result_descriptor()) {
       answer.accepted = reflection->GetEnumValue(*message, result) == v1::OK;
-      answer.what = v1::Result_Name(static_cast<v1::Result>(reflection->GetEnumValue(*message, result)));
+      answer.what =
+          v1::Result_Name(static_cast<v1::Result>(reflection->GetEnumValue(*message, result)));
     } else if (results != nullptr && results->is_repeated()) {
       const auto& items = static_cast<const v1::CreateReply&>(*message).results();
       answer.what = "results";
@@ -960,14 +1081,16 @@ class AuthorityE2eTest : public ::testing::Test {
     std::vector<std::string> out;
     for (const v1::Account& a : reply.accounts()) {
       out.push_back(Hex(a.id()) + " balance " + std::to_string(a.balance()) + " debits_pending " +
-                    std::to_string(a.debits_pending()) + " credits_pending " + std::to_string(a.credits_pending()) +
-                    " flags " + std::to_string(a.flags()));
+                    std::to_string(a.debits_pending()) + " credits_pending " +
+                    std::to_string(a.credits_pending()) + " flags " + std::to_string(a.flags()));
     }
     return out;
   }
   uint64_t JournalIndex() {
     v1::GetDigestReply digest;
-    EXPECT_TRUE(ledger_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &digest).ok());
+    EXPECT_TRUE(
+        ledger_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &digest)
+            .ok());
     return digest.journal_index();
   }
   // The commands journaled after `after` that were decided (result OK, not a duplicate), as text.
@@ -986,7 +1109,8 @@ class AuthorityE2eTest : public ::testing::Test {
       }
       for (size_t i = 0; i < entry->outcomes.size(); ++i) {
         if (entry->outcomes[i].result == Result::kOk && !entry->outcomes[i].duplicate) {
-          decided.push_back("entry " + std::to_string(bytes.index()) + " command " + std::to_string(i) + " decided ok");
+          decided.push_back("entry " + std::to_string(bytes.index()) + " command " +
+                            std::to_string(i) + " decided ok");
         }
       }
     }
@@ -1011,18 +1135,22 @@ TEST_F(AuthorityE2eTest, EveryMethodIsInTheTableAndHasARequest) {
     const pb::ServiceDescriptor* service =
         pb::DescriptorPool::generated_pool()->FindServiceByName(std::string("ledger.v1.") + name);
     ASSERT_NE(service, nullptr) << name;
-    for (int i = 0; i < service->method_count(); ++i) in_proto.insert(std::string(name) + "." + service->method(i)->name());
+    for (int i = 0; i < service->method_count(); ++i)
+      in_proto.insert(std::string(name) + "." + service->method(i)->name());
   }
   const auto requests = Requests();
   std::set<std::string> in_table;
   for (const AuthorityRow& row : AuthorityTable()) {
     EXPECT_TRUE(in_table.insert(row.method).second) << row.method << " is in the table twice";
-    EXPECT_TRUE(in_proto.count(row.method)) << row.method << " is in the table but not in proto/ledger.proto";
-    EXPECT_TRUE(requests.count(row.method)) << row.method << " has no request in authority_e2e_test.cc (Requests())";
+    EXPECT_TRUE(in_proto.count(row.method))
+        << row.method << " is in the table but not in proto/ledger.proto";
+    EXPECT_TRUE(requests.count(row.method))
+        << row.method << " has no request in authority_e2e_test.cc (Requests())";
     EXPECT_FALSE(row.roles.empty()) << row.method << " names nobody who may issue it";
   }
   for (const std::string& method : in_proto) {
-    EXPECT_TRUE(in_table.count(method)) << method << " is not in the authority table (tests/authority_table.cc)";
+    EXPECT_TRUE(in_table.count(method))
+        << method << " is not in the authority table (tests/authority_table.cc)";
   }
   for (const auto& [method, unused] : requests) {
     EXPECT_TRUE(in_table.count(method)) << method << " has a request but no row";
@@ -1038,18 +1166,22 @@ TEST(AuthorityTableTest, ReadmeTableIsTheTable) {
   std::stringstream readme;
   readme << file.rdbuf();
   const std::string text = readme.str();
-  const std::string begin = "<!-- authority table: made by tests/authority_table.cc, checked by tests/authority_e2e_test -->\n";
+  const std::string begin =
+      "<!-- authority table: made by tests/authority_table.cc, checked by tests/authority_e2e_test "
+      "-->\n";
   const size_t start = text.find(begin);
   const std::string table = testing::AuthorityReadmeTable();
-  ASSERT_NE(start, std::string::npos) << "README.md has no authority table; it should read:\n" << begin << table;
+  ASSERT_NE(start, std::string::npos) << "README.md has no authority table; it should read:\n"
+                                      << begin << table;
   const size_t end = text.find("\n\n", start);
   EXPECT_EQ(text.substr(start + begin.size(), end + 1 - start - begin.size()), table)
       << "README.md's authority table differs from tests/authority_table.cc; it should read:\n"
       << table;
 }
 
-// Membership changes that cannot succeed on a one-node cluster without breaking it: their control only
-// shows that the operator's call gets past the token check (to the membership code's own refusal).
+// Membership changes that cannot succeed on a one-node cluster without breaking it: their control
+// only shows that the operator's call gets past the token check (to the membership code's own
+// refusal).
 const std::set<std::string> kPastTheToken = {"Cluster.PromoteMember", "Cluster.TransferLeadership"};
 
 TEST_F(AuthorityE2eTest, EveryMethodAsEveryOtherRoleIsRefusedAndDecidesNothing) {
@@ -1060,16 +1192,20 @@ TEST_F(AuthorityE2eTest, EveryMethodAsEveryOtherRoleIsRefusedAndDecidesNothing) 
   int refusals = 0, controls = 0;
   const auto started = std::chrono::steady_clock::now();
   for (const AuthorityRow& row : AuthorityTable()) {
-    if (only != nullptr && ("," + std::string(only) + ",").find("," + row.method + ",") == std::string::npos) continue;
-    const bool operator_service = row.method.rfind("Ledger.", 0) == 0 || row.method.rfind("Cluster.", 0) == 0;
+    if (only != nullptr &&
+        ("," + std::string(only) + ",").find("," + row.method + ",") == std::string::npos)
+      continue;
+    const bool operator_service =
+        row.method.rfind("Ledger.", 0) == 0 || row.method.rfind("Cluster.", 0) == 0;
     auto request = requests.find(row.method);
     ASSERT_NE(request, requests.end()) << row.method;
-    // The state each attempt must leave as it found it (each attempt's after is the next one's before).
+    // The state each attempt must leave as it found it (each attempt's after is the next one's
+    // before).
     std::vector<std::string> before = Balances();
     uint64_t index = JournalIndex();
     for (const Actor& actor : actors_) {
-      const bool allowed =
-          actor.side == 'A' && std::find(row.roles.begin(), row.roles.end(), actor.role) != row.roles.end();
+      const bool allowed = actor.side == 'A' && std::find(row.roles.begin(), row.roles.end(),
+                                                          actor.role) != row.roles.end();
       if (allowed) continue;
       for (const Call& call : request->second(actor)) {
         const Answer answer = Send(call);
@@ -1080,20 +1216,21 @@ TEST_F(AuthorityE2eTest, EveryMethodAsEveryOtherRoleIsRefusedAndDecidesNothing) 
               << row.method << " as " << actor.Name() << ": " << answer.what;
         }
         std::vector<std::string> after = Balances();
-        EXPECT_EQ(after, before) << row.method << " as " << actor.Name() << ", " << call.label << " ("
-                                 << answer.what << ") moved money";
+        EXPECT_EQ(after, before) << row.method << " as " << actor.Name() << ", " << call.label
+                                 << " (" << answer.what << ") moved money";
         before = std::move(after);
         if (const uint64_t now = JournalIndex(); now != index) {
           const std::vector<std::string> decided = DecidedSince(index);
-          EXPECT_TRUE(decided.empty()) << row.method << " as " << actor.Name() << ", " << call.label << " ("
-                                       << answer.what << ") decided: " << decided.front();
+          EXPECT_TRUE(decided.empty()) << row.method << " as " << actor.Name() << ", " << call.label
+                                       << " (" << answer.what << ") decided: " << decided.front();
           index = now;
         }
         ++refusals;
         // The reason, without the ids and names in it: how the refusals fall.
         ++reasons[Reason(answer.what)];
-        if (verbose) std::printf("%s as %s, %s: %s\n", row.method.c_str(), actor.Name().c_str(), call.label.c_str(),
-                                 answer.what.c_str());
+        if (verbose)
+          std::printf("%s as %s, %s: %s\n", row.method.c_str(), actor.Name().c_str(),
+                      call.label.c_str(), answer.what.c_str());
       }
     }
     // The control: the row's own identity sends the same request, accepted.
@@ -1101,18 +1238,21 @@ TEST_F(AuthorityE2eTest, EveryMethodAsEveryOtherRoleIsRefusedAndDecidesNothing) 
     ASSERT_EQ(calls.size(), 1u) << row.method;
     const Answer answer = Send(calls[0]);
     if (kPastTheToken.count(row.method)) {
-      EXPECT_NE(answer.status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << row.method << ": " << answer.what;
+      EXPECT_NE(answer.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << row.method << ": " << answer.what;
       ++controls;
       continue;
     }
-    EXPECT_TRUE(answer.accepted) << row.method << " as its own " << testing::RoleName(row.roles.front())
-                                 << " A was not accepted (" << answer.what
-                                 << "): the request is not one that would work, so its refusals prove nothing";
+    EXPECT_TRUE(answer.accepted)
+        << row.method << " as its own " << testing::RoleName(row.roles.front())
+        << " A was not accepted (" << answer.what
+        << "): the request is not one that would work, so its refusals prove nothing";
     ++controls;
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("%d refused attempts, %d controls accepted, in %.1f s; refused with:\n", refusals, controls, seconds);
+  std::printf("%d refused attempts, %d controls accepted, in %.1f s; refused with:\n", refusals,
+              controls, seconds);
   for (const auto& [reason, count] : reasons) std::printf("  %4d  %s\n", count, reason.c_str());
 }
 

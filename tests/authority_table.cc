@@ -7,39 +7,58 @@ namespace ledger::testing {
 namespace {
 
 const char kAny[] = "any; never the ledger's own pendings (task reservations: `id_reserved`)";
-const char kSettings[] = "settings; a campaign's or grant's BUDGET account pays only through the rules it names";
+const char kSettings[] =
+    "settings; a campaign's or grant's BUDGET account pays only through the rules it names";
 const char kHostTouches[] =
-    "host → ESCROW; a city BUDGET only as granted (`subsidy_not_granted`); escrow → the task's visitors";
+    "host → ESCROW; a city BUDGET only as granted (`subsidy_not_granted`); escrow → the task's "
+    "visitors";
 const char kResident[] =
-    "her own devices, consents, step data, watchers; her points → retired, coin funding → the coin WALLET "
+    "her own devices, consents, step data, watchers; her points → retired, coin funding → the coin "
+    "WALLET "
     "the request names (any resident's: not checked to be hers)";
 
 }  // namespace
 
 std::string RoleWords(Role role) {
   switch (role) {
-    case Role::kOperator: return "operator (token)";
-    case Role::kTerminal: return "a terminal of the shop";
-    case Role::kManager: return "a manager terminal of the shop";
-    case Role::kWallet: return "the resident's wallet key";
-    case Role::kDevice: return "her registered, unrevoked device";
-    case Role::kWatcher: return "a watcher she named";
-    case Role::kHost: return "a terminal of the task's host";
-    case Role::kVisitor: return "the visitor's wallet key";
+    case Role::kOperator:
+      return "operator (token)";
+    case Role::kTerminal:
+      return "a terminal of the shop";
+    case Role::kManager:
+      return "a manager terminal of the shop";
+    case Role::kWallet:
+      return "the resident's wallet key";
+    case Role::kDevice:
+      return "her registered, unrevoked device";
+    case Role::kWatcher:
+      return "a watcher she named";
+    case Role::kHost:
+      return "a terminal of the task's host";
+    case Role::kVisitor:
+      return "the visitor's wallet key";
   }
   return "?";
 }
 
 std::string RoleName(Role role) {
   switch (role) {
-    case Role::kOperator: return "operator";
-    case Role::kTerminal: return "terminal";
-    case Role::kManager: return "manager";
-    case Role::kWallet: return "wallet";
-    case Role::kDevice: return "device";
-    case Role::kWatcher: return "watcher";
-    case Role::kHost: return "host";
-    case Role::kVisitor: return "visitor";
+    case Role::kOperator:
+      return "operator";
+    case Role::kTerminal:
+      return "terminal";
+    case Role::kManager:
+      return "manager";
+    case Role::kWallet:
+      return "wallet";
+    case Role::kDevice:
+      return "device";
+    case Role::kWatcher:
+      return "watcher";
+    case Role::kHost:
+      return "host";
+    case Role::kVisitor:
+      return "visitor";
   }
   return "?";
 }
@@ -65,25 +84,66 @@ const std::vector<AuthorityRow>& AuthorityTable() {
       {"Ledger.CloseCampaign", true, "CloseCampaign", {R::kOperator}, "", kSettings},
       {"Ledger.LinkAccounts", true, "LinkAccount", {R::kOperator}, "", kSettings},
       // ---- Pos (shop terminals) ----
-      {"Pos.RegisterTerminal", true, "RegisterKey (by a terminal)", {R::kManager}, "active; others `not_a_manager`",
+      {"Pos.RegisterTerminal",
+       true,
+       "RegisterKey (by a terminal)",
+       {R::kManager},
+       "active; others `not_a_manager`",
        "ordinary terminals of its own shop"},
-      {"Pos.RevokeTerminal", true, "RevokeKey (by a terminal)", {R::kManager}, "active; others `not_a_manager`",
+      {"Pos.RevokeTerminal",
+       true,
+       "RevokeKey (by a terminal)",
+       {R::kManager},
+       "active; others `not_a_manager`",
        "ordinary terminals of its own shop"},
-      {"Pos.CreatePayment", true, "PosPayment (customer code)", {R::kTerminal, R::kManager},
+      {"Pos.CreatePayment",
+       true,
+       "PosPayment (customer code)",
+       {R::kTerminal, R::kManager},
        "with a code signed by the payer's wallet key",
        "the code's wallet → the shop (its account in the payer's asset)"},
-      {"Pos.CardPayment", true, "PosPayment (card)", {R::kTerminal, R::kManager}, "with the card's PIN",
+      {"Pos.CardPayment",
+       true,
+       "PosPayment (card)",
+       {R::kTerminal, R::kManager},
+       "with the card's PIN",
        "the card's wallet → the shop"},
       {"Wallet.PayMpm", true, "PosPayment (shop code)", {R::kWallet}, "", "that wallet → the shop"},
-      {"Pos.CreateMpm", true, "PosMpmOrder", {R::kTerminal, R::kManager}, "", "the shop's own orders and reports"},
-      {"Pos.CloseDay", true, "PosCloseDay", {R::kTerminal, R::kManager}, "", "the shop's own orders and reports"},
-      {"Pos.RefundPayment", true, "PosRefund", {R::kTerminal, R::kManager}, "for the shop that took the payment",
+      {"Pos.CreateMpm",
+       true,
+       "PosMpmOrder",
+       {R::kTerminal, R::kManager},
+       "",
+       "the shop's own orders and reports"},
+      {"Pos.CloseDay",
+       true,
+       "PosCloseDay",
+       {R::kTerminal, R::kManager},
+       "",
+       "the shop's own orders and reports"},
+      {"Pos.RefundPayment",
+       true,
+       "PosRefund",
+       {R::kTerminal, R::kManager},
+       "for the shop that took the payment",
        "that payment's accounts, back; campaign awards clawed back"},
-      {"Pos.CancelPayment", true, "PosCancel", {R::kTerminal, R::kManager}, "for the shop that took the payment",
+      {"Pos.CancelPayment",
+       true,
+       "PosCancel",
+       {R::kTerminal, R::kManager},
+       "for the shop that took the payment",
        "that payment's accounts, back; campaign awards clawed back"},
-      {"Pos.CashOut", true, "PosCashOut", {R::kTerminal, R::kManager}, "",
+      {"Pos.CashOut",
+       true,
+       "PosCashOut",
+       {R::kTerminal, R::kManager},
+       "",
        "the shop → issuer and FEE account; the shop → another MERCHANT and FEE"},
-      {"Pos.PaySupplier", true, "PosSupplierPayment", {R::kTerminal, R::kManager}, "",
+      {"Pos.PaySupplier",
+       true,
+       "PosSupplierPayment",
+       {R::kTerminal, R::kManager},
+       "",
        "the shop → issuer and FEE account; the shop → another MERCHANT and FEE"},
       {"Pos.PostTask", true, "PostTask", {R::kHost}, "", kHostTouches},
       {"Pos.DecideApplication", true, "DecideApplication", {R::kHost}, "", kHostTouches},
@@ -91,22 +151,66 @@ const std::vector<AuthorityRow>& AuthorityTable() {
       {"Pos.ConfirmDay", true, "ConfirmDay", {R::kHost}, "", kHostTouches},
       // ---- Wallet (the resident's key) ----
       {"Wallet.Send", true, "WalletSend", {R::kWallet}, "", "debit: that wallet only"},
-      {"Wallet.ApplyTask", true, "ApplyTask", {R::kVisitor}, "check-in with the host device's signed code",
+      {"Wallet.ApplyTask",
+       true,
+       "ApplyTask",
+       {R::kVisitor},
+       "check-in with the host device's signed code",
        "her own applications and days"},
-      {"Wallet.CheckIn", true, "CheckIn", {R::kVisitor}, "check-in with the host device's signed code",
+      {"Wallet.CheckIn",
+       true,
+       "CheckIn",
+       {R::kVisitor},
+       "check-in with the host device's signed code",
        "her own applications and days"},
       // ---- Health ----
-      {"Health.ReportSteps", true, "StepReport", {R::kDevice}, "", "program funding → her points wallet"},
+      {"Health.ReportSteps",
+       true,
+       "StepReport",
+       {R::kDevice},
+       "",
+       "program funding → her points wallet"},
       {"Health.AckAlert", true, "AckAlert", {R::kWatcher}, "others `not_a_watcher`", "that alert"},
-      // Reads may sit anywhere (the README lists writes only); these run before EraseStepData erases the alert.
+      // Reads may sit anywhere (the README lists writes only); these run before EraseStepData
+      // erases the alert.
       {"Health.GetMileage", false, "", {R::kWallet}, "on her points wallet", "her own step data"},
-      {"Health.WatchAlerts", false, "", {R::kWatcher}, "", "the alerts of the residents who named her"},
-      {"Health.RegisterDevice", true, "RegisterDevice", {R::kWallet}, "on her points wallet", kResident},
-      {"Health.RevokeDevice", true, "RegisterDevice", {R::kWallet}, "on her points wallet", kResident},
+      {"Health.WatchAlerts",
+       false,
+       "",
+       {R::kWatcher},
+       "",
+       "the alerts of the residents who named her"},
+      {"Health.RegisterDevice",
+       true,
+       "RegisterDevice",
+       {R::kWallet},
+       "on her points wallet",
+       kResident},
+      {"Health.RevokeDevice",
+       true,
+       "RegisterDevice",
+       {R::kWallet},
+       "on her points wallet",
+       kResident},
       {"Health.SetConsent", true, "SetConsent", {R::kWallet}, "on her points wallet", kResident},
-      {"Health.EraseStepData", true, "EraseStepData", {R::kWallet}, "on her points wallet", kResident},
-      {"Health.SetWatchOver", true, "SetWatchOver", {R::kWallet}, "on her points wallet", kResident},
-      {"Health.ExchangePoints", true, "ExchangePoints", {R::kWallet}, "on her points wallet", kResident},
+      {"Health.EraseStepData",
+       true,
+       "EraseStepData",
+       {R::kWallet},
+       "on her points wallet",
+       kResident},
+      {"Health.SetWatchOver",
+       true,
+       "SetWatchOver",
+       {R::kWallet},
+       "on her points wallet",
+       kResident},
+      {"Health.ExchangePoints",
+       true,
+       "ExchangePoints",
+       {R::kWallet},
+       "on her points wallet",
+       kResident},
       // ---- Cluster (operator): Raft membership, no core command ----
       {"Cluster.AddMember", true, "", {R::kOperator}, "", "membership; no account"},
       {"Cluster.RemoveMember", true, "", {R::kOperator}, "", "membership; no account"},
@@ -172,17 +276,20 @@ std::string AuthorityReadmeTable() {
       const std::string& command = table[j].command;
       // "PosPayment (card)": the command in backticks, then its note.
       const size_t space = command.find(' ');
-      const std::string shown = "`" + command.substr(0, space) + "`" + (space == std::string::npos ? "" : command.substr(space));
-      if (!command.empty() && std::find(commands.begin(), commands.end(), shown) == commands.end()) {
+      const std::string shown = "`" + command.substr(0, space) + "`" +
+                                (space == std::string::npos ? "" : command.substr(space));
+      if (!command.empty() &&
+          std::find(commands.begin(), commands.end(), shown) == commands.end()) {
         commands.push_back(shown);
       }
       const std::string& method = table[j].method;
       const std::string method_service = method.substr(0, method.find('.'));
-      methods.push_back("`" + (method_service == service ? method.substr(method.find('.') + 1) : method) + "`");
+      methods.push_back(
+          "`" + (method_service == service ? method.substr(method.find('.') + 1) : method) + "`");
       service = method_service;
     }
-    out += "| " + (commands.empty() ? std::string("—") : Join(commands, ", ")) + " | " + Join(methods, ", ") + " | " +
-           Who(table[i]) + " | " + table[i].touches + " |\n";
+    out += "| " + (commands.empty() ? std::string("—") : Join(commands, ", ")) + " | " +
+           Join(methods, ", ") + " | " + Who(table[i]) + " | " + table[i].touches + " |\n";
     i = end;
   }
   return out;

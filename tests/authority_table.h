@@ -1,11 +1,11 @@
-// The authority table: for every method of the public services (Pos, Wallet, Health) and the operator
-// services (Ledger, Cluster), who may issue it and what it may touch. One place: the README's table in
-// "Security" is made from it (AuthorityReadmeTable), and tests/authority_e2e_test sends every method as
-// every other role and expects a refusal that decides nothing.
+// The authority table: for every method of the public services (Pos, Wallet, Health) and the
+// operator services (Ledger, Cluster), who may issue it and what it may touch. One place: the
+// README's table in "Security" is made from it (AuthorityReadmeTable), and tests/authority_e2e_test
+// sends every method as every other role and expects a refusal that decides nothing.
 //
-// To add a method: add a row here (in the README's order: consecutive rows with the same roles, detail
-// and accounts share one README line), a request for it in authority_e2e_test.cc (Requests()), and
-// paste the table the test prints into the README.
+// To add a method: add a row here (in the README's order: consecutive rows with the same roles,
+// detail and accounts share one README line), a request for it in authority_e2e_test.cc
+// (Requests()), and paste the table the test prints into the README.
 #ifndef TESTS_AUTHORITY_TABLE_H_
 #define TESTS_AUTHORITY_TABLE_H_
 
@@ -25,27 +25,30 @@ enum class Role {
   kHost,      // A terminal of a task's host (a merchant).
   kVisitor,   // A task visitor's wallet key.
 };
-inline constexpr Role kAllRoles[] = {Role::kOperator, Role::kTerminal, Role::kManager, Role::kWallet,
-                                     Role::kDevice,   Role::kWatcher,  Role::kHost,    Role::kVisitor};
+inline constexpr Role kAllRoles[] = {Role::kOperator, Role::kTerminal, Role::kManager,
+                                     Role::kWallet,   Role::kDevice,   Role::kWatcher,
+                                     Role::kHost,     Role::kVisitor};
 
-// The README's words for a role ("a terminal of the shop") and a short name for messages ("terminal").
+// The README's words for a role ("a terminal of the shop") and a short name for messages
+// ("terminal").
 std::string RoleWords(Role role);
 std::string RoleName(Role role);
 
 struct AuthorityRow {
-  std::string method;          // "Service.Method", as in the proto.
-  bool writes = true;          // Changes state; reads are listed (every method is) but not in the README.
-  std::string command;         // The core command it submits, maybe with a note ("PosPayment (card)"); "" for none.
-  std::vector<Role> roles;     // Who may issue it (any of these, for the row's own shop, wallet, ...).
-  std::string detail;          // What else the request needs, after the roles in the README.
-  std::string touches;         // Which accounts it may touch.
+  std::string method;   // "Service.Method", as in the proto.
+  bool writes = true;   // Changes state; reads are listed (every method is) but not in the README.
+  std::string command;  // The core command it submits, maybe with a note ("PosPayment (card)"); ""
+                        // for none.
+  std::vector<Role> roles;  // Who may issue it (any of these, for the row's own shop, wallet, ...).
+  std::string detail;       // What else the request needs, after the roles in the README.
+  std::string touches;      // Which accounts it may touch.
 };
 
 // Every method of the five services, in the README's order (writes), then the reads.
 const std::vector<AuthorityRow>& AuthorityTable();
 
-// The README's table, made from the rows that write: a header and one line per run of consecutive rows
-// with the same roles, detail and accounts.
+// The README's table, made from the rows that write: a header and one line per run of consecutive
+// rows with the same roles, detail and accounts.
 std::string AuthorityReadmeTable();
 
 }  // namespace ledger::testing
