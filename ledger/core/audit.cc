@@ -303,6 +303,11 @@ void Replay(const KvReader& state, const AuditOptions& options, AuditReport* rep
           absl::StrCat("replay: journal entry ", index, " is missing or undecodable");
       return;
     }
+    if (options.stop && options.stop()) {
+      report->replay_note = absl::StrCat("replay stopped before entry ", index, " of ", head.index,
+                                         ": asked to stop; the final state hash was not compared");
+      return;
+    }
     if (HoldsStepReport(*entry)) {
       report->replay_note =
           absl::StrCat("replay stopped before entry ", index,

@@ -39,6 +39,9 @@ struct AuditOptions {
   bool replay = false;
   // Called now and then on long work with a line saying how far it got (may be empty).
   std::function<void(const std::string&)> progress;
+  // Asked before each replayed entry (may be empty): true stops the replay there, the report's
+  // replay_note saying so (an online audit whose caller went away).
+  std::function<bool()> stop;
 };
 
 struct AuditReport {

@@ -69,6 +69,19 @@ TEST_F(AuditTest, CleanStatePassesEveryCheckAndReplaysExactly) {
   EXPECT_EQ(Full(Planted("R/applied", "x")).violation, "");
 }
 
+TEST_F(AuditTest, AStoppedReplaySaysWhereAndComparesNoHash) {
+  AuditOptions options;
+  options.replay = true;
+  int asked = 0;
+  options.stop = [&] { return ++asked > 2; };  // Two entries replayed, then the caller goes away.
+  const AuditReport report = Audit(ledger_.state(), options);
+  EXPECT_EQ(report.violation, "");
+  EXPECT_EQ(report.replayed_entries, 2u);
+  EXPECT_FALSE(report.state_hash_compared);
+  EXPECT_NE(report.replay_note.find("replay stopped before entry 3 of 4: asked to stop"), std::string::npos)
+      << report.replay_note;
+}
+
 TEST_F(AuditTest, FindsABalanceThatDoesNotSumToZero) {
   Account alice = AccountOf(kBob);
   alice.balance += 1;

@@ -106,6 +106,7 @@ class RaftNode final : public Committer {
   void SubmitAsync(std::vector<Command> commands, SubmitDone done) override;
   absl::Status ReadBarrier() override;
   const KvReader& state() const override { return *store_; }
+  std::unique_ptr<KvReader> StateSnapshot() const override { return store_->Snapshot(); }
   uint64_t committed_index() const override;
   uint64_t WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeout) override;
 

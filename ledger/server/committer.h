@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <future>
+#include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -50,6 +51,9 @@ class Committer {
 
   // The committed state. Thread-safe reads.
   virtual const KvReader& state() const = 0;
+  // A consistent view of state() as it is now (whole batches only), unchanged by later writes: what the
+  // online audit reads while the node goes on applying. Thread-safe.
+  virtual std::unique_ptr<KvReader> StateSnapshot() const = 0;
   // The newest journal index in state().
   virtual uint64_t committed_index() const = 0;
   // Waits until committed_index() > index or the timeout passes; returns committed_index().

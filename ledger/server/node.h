@@ -72,6 +72,7 @@ class Node final : public Committer {
   void SubmitAsync(std::vector<Command> commands, SubmitDone done) override;
 
   const KvReader& state() const override { return *store_; }
+  std::unique_ptr<KvReader> StateSnapshot() const override { return store_->Snapshot(); }
   // The newest committed journal index.
   uint64_t committed_index() const override;
   // Waits until committed_index() > index or the timeout passes; returns committed_index().

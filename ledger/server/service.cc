@@ -7,6 +7,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/core/audit.h"
 #include "ledger/core/campaigns.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
@@ -469,6 +470,33 @@ grpc::Status LedgerService::GetDigest(grpc::ServerContext* context, const v1::Ge
   reply->set_head_hash(head.hash);
   reply->set_timestamp(head.clock);
   return Done("GetDigest", absl::OkStatus());
+}
+
+grpc::Status LedgerService::Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
+                                  v1::AuditReply* reply) {
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("Audit", allowed);
+  if (auditing_.exchange(true)) {
+    return Done("Audit", absl::ResourceExhaustedError("an audit is already running on this node; retry when it ends"));
+  }
+  // No read barrier: the audit is of this node's own store, whatever its role.
+  const std::unique_ptr<KvReader> view = node_->StateSnapshot();
+  AuditOptions options;
+  options.replay = request->replay();
+  options.stop = [context] { return context->IsCancelled(); };
+  const AuditReport report = ledger::Audit(*view, options);
+  auditing_.store(false);
+  if (context->IsCancelled()) return Done("Audit", absl::CancelledError("the caller went away; the audit stopped"));
+  reply->set_ok(report.ok());
+  reply->set_violation(report.violation);
+  reply->set_summary(report.Summary());
+  reply->set_journal_index(ReadHead(*view).index);
+  reply->set_accounts(report.accounts);
+  reply->set_transfers(report.transfers);
+  reply->set_journal_entries(report.journal_entries);
+  reply->set_replayed_entries(report.replayed_entries);
+  reply->set_state_hash_compared(report.state_hash_compared);
+  reply->set_replay_note(report.replay_note);
+  return Done("Audit", absl::OkStatus());
 }
 
 grpc::Status LedgerService::GetJournal(grpc::ServerContext* context, const v1::GetJournalRequest* request,

@@ -63,6 +63,7 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_CreateTrans
                             v1::GetBalanceAtReply*) override;
   grpc::Status GetDigest(grpc::ServerContext*, const v1::GetDigestRequest*, v1::GetDigestReply*) override;
   grpc::Status GetJournal(grpc::ServerContext*, const v1::GetJournalRequest*, v1::GetJournalReply*) override;
+  grpc::Status Audit(grpc::ServerContext*, const v1::AuditRequest*, v1::AuditReply*) override;
   grpc::Status Subscribe(grpc::ServerContext*, const v1::SubscribeRequest*,
                          grpc::ServerWriter<v1::Event>*) override;
   grpc::Status RevokeKeys(grpc::ServerContext*, const v1::RevokeKeysRequest*, v1::CreateReply*) override;
@@ -103,6 +104,7 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_CreateTrans
   Metrics* metrics_;
   const OperatorAuth* auth_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> auditing_{false};  // One online audit at a time: it reads the whole state.
 };
 
 }  // namespace ledger

@@ -193,8 +193,38 @@ size_t RocksStore::FamilyIndexOf(std::string_view key) const {
 
 rocksdb::ColumnFamilyHandle* RocksStore::FamilyOf(std::string_view key) const { return families_[FamilyIndexOf(key)]; }
 
-bool RocksStore::Get(std::string_view key, std::string* value) const {
-  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), FamilyOf(key), ToSlice(key), value);
+// Reads at a RocksDB snapshot; the snapshot is released with the reader.
+class RocksStore::SnapshotReader final : public KvReader {
+ public:
+  explicit SnapshotReader(const RocksStore* store) : store_(store), snapshot_(store->db_->GetSnapshot()) {}
+  ~SnapshotReader() override { store_->db_->ReleaseSnapshot(snapshot_); }
+  bool Get(std::string_view key, std::string* value) const override { return store_->GetAt(snapshot_, key, value); }
+  void Scan(std::string_view from, std::string_view to, bool reverse, const ScanVisitor& visit) const override {
+    store_->ScanAt(snapshot_, from, to, reverse, visit);
+  }
+  void MultiGet(const std::vector<std::string>& keys, std::vector<std::optional<std::string>>* values) const override {
+    store_->MultiGetAt(snapshot_, keys, values);
+  }
+
+ private:
+  const RocksStore* store_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+std::unique_ptr<KvReader> RocksStore::Snapshot() const { return std::make_unique<SnapshotReader>(this); }
+
+namespace {
+rocksdb::ReadOptions ReadAt(const rocksdb::Snapshot* snapshot) {
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  return options;
+}
+}  // namespace
+
+bool RocksStore::Get(std::string_view key, std::string* value) const { return GetAt(nullptr, key, value); }
+
+bool RocksStore::GetAt(const rocksdb::Snapshot* snapshot, std::string_view key, std::string* value) const {
+  rocksdb::Status status = db_->Get(ReadAt(snapshot), FamilyOf(key), ToSlice(key), value);
   if (status.IsNotFound()) return false;
   if (!status.ok()) FatalRead(status);
   return true;
@@ -202,6 +232,11 @@ bool RocksStore::Get(std::string_view key, std::string* value) const {
 
 void RocksStore::MultiGet(const std::vector<std::string>& keys,
                           std::vector<std::optional<std::string>>* values) const {
+  MultiGetAt(nullptr, keys, values);
+}
+
+void RocksStore::MultiGetAt(const rocksdb::Snapshot* snapshot, const std::vector<std::string>& keys,
+                            std::vector<std::optional<std::string>>* values) const {
   values->assign(keys.size(), std::nullopt);
   std::vector<std::vector<size_t>> by_family(kFamilyCount);
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -218,7 +253,7 @@ void RocksStore::MultiGet(const std::vector<std::string>& keys,
     // A batch's new ids usually come in order: then RocksDB need not sort them.
     const bool sorted = std::is_sorted(slices.begin(), slices.end(),
                                        [](const rocksdb::Slice& a, const rocksdb::Slice& b) { return a.compare(b) < 0; });
-    db_->MultiGet(rocksdb::ReadOptions(), families_[f], positions.size(), slices.data(), found.data(), statuses.data(),
+    db_->MultiGet(ReadAt(snapshot), families_[f], positions.size(), slices.data(), found.data(), statuses.data(),
                   sorted);
     for (size_t j = 0; j < positions.size(); ++j) {
       if (statuses[j].IsNotFound()) continue;
@@ -230,6 +265,11 @@ void RocksStore::MultiGet(const std::vector<std::string>& keys,
 
 void RocksStore::Scan(std::string_view from, std::string_view to, bool reverse,
                       const ScanVisitor& visit) const {
+  ScanAt(nullptr, from, to, reverse, visit);
+}
+
+void RocksStore::ScanAt(const rocksdb::Snapshot* snapshot, std::string_view from, std::string_view to, bool reverse,
+                        const ScanVisitor& visit) const {
   if (from >= to) return;
   // Split [from, to) where the column family changes; each piece lives in one family.
   std::vector<std::pair<std::string, std::string>> pieces;
@@ -243,13 +283,13 @@ void RocksStore::Scan(std::string_view from, std::string_view to, bool reverse,
   pieces.emplace_back(begin, std::string(to));
   if (reverse) std::reverse(pieces.begin(), pieces.end());
   for (const auto& [lower, upper] : pieces) {
-    if (!ScanFamily(FamilyOf(lower), lower, upper, reverse, visit)) return;
+    if (!ScanFamily(snapshot, FamilyOf(lower), lower, upper, reverse, visit)) return;
   }
 }
 
-bool RocksStore::ScanFamily(rocksdb::ColumnFamilyHandle* family, std::string_view from, std::string_view to,
-                            bool reverse, const ScanVisitor& visit) const {
-  rocksdb::ReadOptions read_options;
+bool RocksStore::ScanFamily(const rocksdb::Snapshot* snapshot, rocksdb::ColumnFamilyHandle* family,
+                            std::string_view from, std::string_view to, bool reverse, const ScanVisitor& visit) const {
+  rocksdb::ReadOptions read_options = ReadAt(snapshot);
   const rocksdb::Slice lower = ToSlice(from);
   const rocksdb::Slice upper = ToSlice(to);
   read_options.iterate_lower_bound = &lower;

@@ -18,6 +18,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Snapshot;
 }
 
 namespace ledger {
@@ -59,6 +60,10 @@ class RocksStore final : public KvReader {
   absl::Status SyncWal();
   // A consistent copy of the database in `dir` (hard links where possible): for snapshots and backups.
   absl::Status Checkpoint(const std::string& dir);
+  // A reader of the database as it is now, unchanged by later writes (a RocksDB snapshot, released
+  // when the reader is destroyed; it must not outlive the store). Every Write is one atomic batch, so
+  // the view holds whole batches: what an online audit reads while the node goes on applying.
+  std::unique_ptr<KvReader> Snapshot() const;
 
  private:
   RocksStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> families);
@@ -71,9 +76,16 @@ class RocksStore final : public KvReader {
   size_t FamilyIndexOf(std::string_view key) const;
   // Moves keys that are not in their table's family (an older layout) to it; see rocks_store.cc.
   absl::Status MoveStrayKeys();
+  class SnapshotReader;
+  // The reads, at `snapshot` (nullptr: the newest state).
+  bool GetAt(const rocksdb::Snapshot* snapshot, std::string_view key, std::string* value) const;
+  void MultiGetAt(const rocksdb::Snapshot* snapshot, const std::vector<std::string>& keys,
+                  std::vector<std::optional<std::string>>* values) const;
+  void ScanAt(const rocksdb::Snapshot* snapshot, std::string_view from, std::string_view to, bool reverse,
+              const ScanVisitor& visit) const;
   // Scan within one column family; false when visit stopped it.
-  bool ScanFamily(rocksdb::ColumnFamilyHandle* family, std::string_view from, std::string_view to, bool reverse,
-                  const ScanVisitor& visit) const;
+  bool ScanFamily(const rocksdb::Snapshot* snapshot, rocksdb::ColumnFamilyHandle* family, std::string_view from,
+                  std::string_view to, bool reverse, const ScanVisitor& visit) const;
   rocksdb::DB* db_;
   std::vector<rocksdb::ColumnFamilyHandle*> families_;  // kFamilies in order, then any older ones.
   std::array<uint8_t, 256> family_of_;                  // Index into families_ by a key's first byte.

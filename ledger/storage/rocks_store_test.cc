@@ -23,6 +23,42 @@ std::string TempDir(const std::string& name) {
   return dir;
 }
 
+TEST(RocksStoreTest, ASnapshotKeepsItsViewWhileWritesGoOn) {
+  const std::string dir = TempDir("rocks_store_snapshot_test");
+  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto put = [&](const std::string& key, std::optional<std::string> value) {
+    WriteSet writes;
+    writes.entries.emplace_back(key, std::move(value));
+    ASSERT_TRUE((*store)->Write(writes, /*sync=*/false).ok());
+  };
+  put("A1", "old");  // Accounts' family.
+  put("J1", "one");  // The journal's family.
+  const std::unique_ptr<KvReader> view = (*store)->Snapshot();
+  put("A1", "new");
+  put("A2", "added");
+  put("J1", std::nullopt);
+
+  std::string value;
+  ASSERT_TRUE(view->Get("A1", &value));
+  EXPECT_EQ(value, "old");
+  EXPECT_FALSE(view->Get("A2", &value));
+  ASSERT_TRUE(view->Get("J1", &value));
+  std::vector<std::string> seen;
+  view->Scan("A", "K", false, [&](std::string_view key, std::string_view v) {
+    seen.push_back(std::string(key) + "=" + std::string(v));
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"A1=old", "J1=one"}));
+  std::vector<std::optional<std::string>> many;
+  view->MultiGet({"A1", "A2", "J1"}, &many);
+  EXPECT_EQ(many, (std::vector<std::optional<std::string>>{"old", std::nullopt, "one"}));
+  // The store itself reads the newest state.
+  ASSERT_TRUE((*store)->Get("A1", &value));
+  EXPECT_EQ(value, "new");
+  EXPECT_FALSE((*store)->Get("J1", &value));
+}
+
 TEST(RocksStoreTest, MatchesMemoryStoreAndSurvivesReopen) {
   const std::string dir = TempDir("rocks_store_test");
   MemoryKv memory;

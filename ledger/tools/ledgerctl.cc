@@ -73,13 +73,17 @@ Commands:
   digest                                           journal index, head hash and logical clock
   verify [--data-dir DIR]                          re-walk the journal's hash chain; report the first mismatch
                                                    (through the API, or offline on a stopped node's directory)
-  audit --data-dir DIR [--no-replay]               check a stopped node's store (opened read-only): every
-                                                   asset sums to zero, lots equal balance minus pending debits,
-                                                   pending totals equal the open pendings, the hash chain, and
-                                                   the journal re-applied from empty gives each stored entry
-                                                   and the stored state (stops before the first step report:
-                                                   the journal keeps only its commitment); prints the counts
-                                                   and the first violation. Offline only.
+  audit [--data-dir DIR] [--no-replay] [--timeout-seconds N]
+                                                   the invariant audit: every asset sums to zero, lots equal
+                                                   balance minus pending debits, pending totals equal the open
+                                                   pendings, campaigns, the hash chain, and the journal
+                                                   re-applied from empty gives each stored entry and the stored
+                                                   state (stops before the first step report: the journal keeps
+                                                   only its commitment); prints the counts and the first
+                                                   violation (exit 4). Online (Ledger.Audit, on a consistent
+                                                   snapshot of the node asked, which goes on serving; replay
+                                                   bounded by --timeout-seconds, default 600) or offline on a
+                                                   stopped node's directory (--data-dir, opened read-only).
   tail [--from N] [--json] [--follow]              print the change stream (committed events)
   register-key --account ID --public-key HEX [--terminal T [--manager]]
                                                    register a wallet's key (or a shop terminal's, with --terminal;
@@ -1276,6 +1280,23 @@ int AuditOffline(const std::string& dir, bool replay) {
   return report.ok() ? 0 : 4;
 }
 
+// The audit of a running node (Ledger.Audit), on a snapshot of its store.
+int AuditOnline(LedgerConnection& stub, bool replay, int64_t timeout_seconds) {
+  if (timeout_seconds <= 0) UsageError("--timeout-seconds: must be at least 1");
+  v1::AuditRequest request;
+  request.set_replay(replay);
+  v1::AuditReply reply;
+  fprintf(stderr, "audit: asking the node to check its state%s (at most %lld s)\n",
+          replay ? " and replay its journal" : "", static_cast<long long>(timeout_seconds));
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().Audit(ContextWithDeadline(std::chrono::seconds(timeout_seconds)).get(), request, &reply);
+  });
+  if (!status.ok()) return RpcFailed(status);
+  printf("audited state at journal entry %llu\n%s", static_cast<unsigned long long>(reply.journal_index()),
+         reply.summary().c_str());
+  return reply.ok() ? 0 : 4;
+}
+
 // Walks the journal through GetJournal: each entry's hash matches its bytes and links to the previous,
 // and the last matches the digest the server reports.
 int VerifyOnline(LedgerConnection& stub) {
@@ -1547,11 +1568,7 @@ int Run(int argc, char** argv) {
     return 0;
   }
   if (command == "verify" && args.Has("data-dir")) return VerifyOffline(args.options.at("data-dir"));
-  if (command == "audit") {
-    // Online, the API serves the journal but not the state tables, so the audit needs the store itself.
-    if (!args.Has("data-dir")) UsageError("audit: --data-dir DIR is required (the audit reads a stopped node's store)");
-    return AuditOffline(args.options.at("data-dir"), !args.Has("no-replay"));
-  }
+  if (command == "audit" && args.Has("data-dir")) return AuditOffline(args.options.at("data-dir"), !args.Has("no-replay"));
   std::string operator_token;
   if (UsesOperatorApi(command, args)) {
     absl::StatusOr<std::string> token = ReadOperatorTokenFile(token_file);
@@ -1590,6 +1607,7 @@ int Run(int argc, char** argv) {
   if (command == "balance-at") return BalanceAtCommand(*stub, args);
   if (command == "digest") return Digest(*stub);
   if (command == "verify") return VerifyOnline(*stub);
+  if (command == "audit") return AuditOnline(*stub, !args.Has("no-replay"), IntOption(args, "timeout-seconds", 600));
   if (command == "tail") return Tail(*stub, args);
   UsageError(absl::StrCat("unknown command '", command, "'"));
 }
