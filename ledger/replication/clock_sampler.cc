@@ -58,7 +58,13 @@ void ClockSampler::SampleOnce() {
     std::unique_ptr<Peer>& peer = peers_[member.grpc_address];
     if (peer == nullptr) {
       peer = std::make_unique<Peer>();
-      peer->channel = grpc::CreateChannel(member.grpc_address, grpc::InsecureChannelCredentials());
+      // Reconnect within a sampling period of a peer coming back (gRPC's default backoff grows to 2 min).
+      grpc::ChannelArguments arguments;
+      arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+      arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+      arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+      peer->channel =
+          grpc::CreateCustomChannel(member.grpc_address, grpc::InsecureChannelCredentials(), arguments);
       peer->stub = v1::Cluster::NewStub(peer->channel);
     }
     grpc::ClientContext context;

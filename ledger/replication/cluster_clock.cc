@@ -22,6 +22,14 @@ std::string SignedSeconds(int64_t nanos) {
 
 std::string Millis(int64_t nanos) { return absl::StrCat(nanos / 1'000'000, " ms"); }
 
+// "0.213 ms" (microseconds): a measurement error, often below a millisecond.
+std::string ErrorMillis(int64_t nanos) {
+  const int64_t micros = nanos / 1000;
+  std::string fraction = std::to_string(micros % 1000);
+  fraction.insert(0, 3 - fraction.size(), '0');
+  return absl::StrCat(micros / 1000, ".", fraction, " ms");
+}
+
 }  // namespace
 
 ClockAgreement DecideClockAgreement(uint64_t self, const std::vector<uint64_t>& voters,
@@ -45,21 +53,31 @@ ClockAgreement DecideClockAgreement(uint64_t self, const std::vector<uint64_t>& 
     }
     auto it = decision.best.find(voter);
     if (it == decision.best.end()) {
+      ++decision.unknown;
       absl::StrAppend(&peers, "; node ", voter, ": no answer in the last ",
                       Millis(options.sample_max_age_nanos));
       continue;
     }
     const ClockSample& best = it->second;
-    const bool agrees = std::llabs(best.offset_nanos) + best.error_nanos <= options.tolerance_nanos;
+    const int64_t distance = std::llabs(best.offset_nanos);
+    const bool agrees = distance + best.error_nanos <= options.tolerance_nanos;
+    const bool disagrees = distance - best.error_nanos > options.tolerance_nanos;
     decision.agreeing += agrees;
+    decision.unknown += !agrees && !disagrees;
     absl::StrAppend(&peers, "; node ", voter, ": ", SignedSeconds(best.offset_nanos), " ± ",
-                    Millis(best.error_nanos), agrees ? "" : " (disagrees)");
+                    ErrorMillis(best.error_nanos), agrees ? "" : disagrees ? " (disagrees)" : " (too coarse to tell)");
   }
   decision.agree = !voters.empty() && decision.agreeing >= decision.needed;
+  decision.undecided = !decision.agree && (voters.empty() || decision.agreeing + decision.unknown >= decision.needed);
   if (!decision.agree) {
     decision.problem =
         voters.empty()
-            ? std::string("the cluster's voting members are not known yet: this node stamps no batch")
+            ? std::string("the cluster's voting members are not known yet: this node stamps no batch; retry")
+        : decision.undecided
+            ? absl::StrCat("the cluster's clock agreement is not measured yet: ", decision.agreeing, " of ",
+                           decision.voters, " voting members (this node included) are known to have a clock within ",
+                           Millis(options.tolerance_nanos), " of this node's, ", decision.needed, " needed", peers,
+                           ". This leader stamps no batch until they are measured (once a second); retry")
             : absl::StrCat("the cluster's clocks disagree: ", decision.agreeing, " of ", decision.voters,
                            " voting members (this node included) have a clock within ",
                            Millis(options.tolerance_nanos), " (--cluster_clock_tolerance_ms) of this node's, ",
@@ -112,7 +130,7 @@ absl::Status ClusterClock::CheckStamp() {
   refusals_.fetch_add(1, std::memory_order_relaxed);
   if (!refusing_) fprintf(stderr, "ledgerd: %s\n", decision.problem.c_str());
   refusing_ = true;
-  return absl::FailedPreconditionError(decision.problem);
+  return decision.undecided ? absl::UnavailableError(decision.problem) : absl::FailedPreconditionError(decision.problem);
 }
 
 }  // namespace ledger

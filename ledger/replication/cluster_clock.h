@@ -20,7 +20,9 @@
 //
 // Without agreement CheckStamp() is FAILED_PRECONDITION naming the disagreement, logged once per episode,
 // and counted; the leader proposes nothing until the clocks agree again (someone fixes the clock), or another
-// node whose clock agrees leads (an operator moves leadership: ledgerctl cluster transfer).
+// node whose clock agrees leads (an operator moves leadership: ledgerctl cluster transfer). While the
+// majority is missed only for want of a measurement (peers not sampled yet, as right after the cluster
+// starts, or measured too coarsely to tell), the refusal is UNAVAILABLE instead: clients retry.
 #ifndef LEDGER_REPLICATION_CLUSTER_CLOCK_H_
 #define LEDGER_REPLICATION_CLUSTER_CLOCK_H_
 
@@ -55,6 +57,9 @@ struct ClockAgreement {
   size_t voters = 0;     // Voting members, this node included if it votes.
   size_t agreeing = 0;   // Of them, those whose clocks agree with this node's (this node counts if it votes).
   size_t needed = 0;     // A majority of the voters.
+  size_t unknown = 0;    // Peer voters without a recent sample, or whose interval straddles the tolerance.
+  // Not agreeing, but only for want of measurements: with the unknown peers agreeing, a majority would.
+  bool undecided = false;
   std::map<uint64_t, ClockSample> best;  // Per peer voter with a recent sample: the one with the least error.
   std::string problem;   // When !agree: what disagrees, for the error and the log.
 };

@@ -39,17 +39,30 @@ TEST(ClusterClockTest, ThreeMembers) {
   EXPECT_EQ(decision.agreeing, 2u);
   decision = Decide(1, {1, 2, 3}, {Sample(2, -30 * kSecond), Sample(3, -30 * kSecond - 4 * kMs)});
   EXPECT_FALSE(decision.agree);
+  EXPECT_FALSE(decision.undecided);
   EXPECT_EQ(decision.agreeing, 1u);
   EXPECT_EQ(decision.problem,
             "the cluster's clocks disagree: 1 of 3 voting members (this node included) have a clock within 1000 ms "
-            "(--cluster_clock_tolerance_ms) of this node's, 2 needed; node 2: -30.000 s ± 1 ms (disagrees); "
-            "node 3: -30.004 s ± 1 ms (disagrees). This leader stamps no batch until a majority agrees: set the "
+            "(--cluster_clock_tolerance_ms) of this node's, 2 needed; node 2: -30.000 s ± 1.000 ms (disagrees); "
+            "node 3: -30.004 s ± 1.000 ms (disagrees). This leader stamps no batch until a majority agrees: set the "
             "clocks right, or move leadership to a node whose clock agrees (ledgerctl cluster transfer)");
-  // Without any sample the leader cannot know: it does not stamp.
+  // Without any sample the leader cannot know: it does not stamp, but this is not a disagreement.
   decision = Decide(1, {1, 2, 3}, {});
   EXPECT_FALSE(decision.agree);
-  EXPECT_NE(decision.problem.find("node 2: no answer in the last 5000 ms; node 3: no answer"), std::string::npos)
-      << decision.problem;
+  EXPECT_TRUE(decision.undecided);
+  EXPECT_EQ(decision.unknown, 2u);
+  EXPECT_EQ(decision.problem,
+            "the cluster's clock agreement is not measured yet: 1 of 3 voting members (this node included) are "
+            "known to have a clock within 1000 ms of this node's, 2 needed; node 2: no answer in the last 5000 ms; "
+            "node 3: no answer in the last 5000 ms. This leader stamps no batch until they are measured (once a "
+            "second); retry");
+  // One peer disagrees and the other is unknown: undecided (the unknown one may agree).
+  EXPECT_TRUE(Decide(1, {1, 2, 3}, {Sample(2, 30 * kSecond)}).undecided);
+  // Five members, two disagree and two are unknown: undecided; three disagree: decided.
+  EXPECT_TRUE(Decide(1, {1, 2, 3, 4, 5}, {Sample(2, 30 * kSecond), Sample(3, 30 * kSecond)}).undecided);
+  EXPECT_FALSE(
+      Decide(1, {1, 2, 3, 4, 5}, {Sample(2, 30 * kSecond), Sample(3, 30 * kSecond), Sample(4, 30 * kSecond)})
+          .undecided);
 }
 
 TEST(ClusterClockTest, FiveMembersNeedTwoAgreeingPeers) {
@@ -76,8 +89,15 @@ TEST(ClusterClockTest, StaleAndFutureSamplesDoNotCount) {
 }
 
 TEST(ClusterClockTest, TheRoundTripBoundsTheOffset) {
-  // 900 ms off with ±200 ms: it may be 1.1 s off, so it does not count.
-  EXPECT_FALSE(Decide(1, {1, 2, 3}, {Sample(2, 900 * kMs, 200 * kMs)}).agree);
+  // 900 ms off with ±200 ms: it may be 1.1 s off, so it does not count; nor does it disagree.
+  ClockAgreement coarse = Decide(1, {1, 2, 3}, {Sample(2, 900 * kMs, 200 * kMs), Sample(3, 5 * kSecond)});
+  EXPECT_FALSE(coarse.agree);
+  EXPECT_TRUE(coarse.undecided);
+  EXPECT_NE(coarse.problem.find("node 2: +0.900 s ± 200.000 ms (too coarse to tell); node 3: +5.000 s ± 1.000 ms (disagrees)"),
+            std::string::npos)
+      << coarse.problem;
+  // 1.3 s off with ±200 ms: at least 1.1 s off, a disagreement.
+  EXPECT_FALSE(Decide(1, {1, 2, 3}, {Sample(2, -1300 * kMs, 200 * kMs), Sample(3, 5 * kSecond)}).undecided);
   // The best of the window (least error) decides: the same peer measured within ±50 ms.
   ClockAgreement decision = Decide(1, {1, 2, 3}, {Sample(2, 900 * kMs, 200 * kMs), Sample(2, 920 * kMs, 50 * kMs)});
   EXPECT_TRUE(decision.agree);
@@ -115,21 +135,25 @@ TEST(ClusterClockTest, ClusterClockMeasuresAndRefusesUntilTheClocksAgree) {
   monotonic.now = kNow;
   ClusterClock clock(&local, &monotonic, 1, kOptions);
   EXPECT_EQ(clock.NowNanos(), local.now);
-  // Before the configuration is known, nothing is stamped.
-  EXPECT_EQ(clock.CheckStamp().code(), absl::StatusCode::kFailedPrecondition);
+  // Before the configuration is known, nothing is stamped (retryable: nothing is known to disagree).
+  EXPECT_EQ(clock.CheckStamp().code(), absl::StatusCode::kUnavailable);
   clock.SetVoters({1, 2, 3});
   // Sent at local time T, answered T + 10 s + 50 ms by node 2 after a 100 ms round trip: node 2's clock is
-  // 10 s ahead (remote - (send + receive) / 2), ± 50 ms.
+  // 10 s ahead (remote - (send + receive) / 2), ± 50.000 ms.
   clock.AddSample(2, local.now, local.now + 10 * kSecond + 50 * kMs, 100 * kMs, kNow);
   ClockAgreement decision = clock.Decide();
   ASSERT_EQ(decision.best.count(2), 1u);
   EXPECT_EQ(decision.best.at(2).offset_nanos, 10 * kSecond);
   EXPECT_EQ(decision.best.at(2).error_nanos, 50 * kMs);
+  // Node 3 not measured yet: undecided.
+  EXPECT_EQ(clock.CheckStamp().code(), absl::StatusCode::kUnavailable);
+  // Node 3 measured 2 s behind (± 50.000 ms): a disagreement.
+  clock.AddSample(3, local.now, local.now - 2 * kSecond + 50 * kMs, 100 * kMs, kNow);
   absl::Status refused = clock.CheckStamp();
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.message().find("node 2: +10.000 s ± 50 ms (disagrees)"), std::string::npos) << refused;
-  EXPECT_EQ(clock.refusals(), 2u);
-  // Node 3 agrees: a majority (1 and 3).
+  EXPECT_NE(refused.message().find("node 2: +10.000 s ± 50.000 ms (disagrees)"), std::string::npos) << refused;
+  EXPECT_EQ(clock.refusals(), 3u);
+  // Node 3 measured again, better (± 1.000 ms) and agreeing: a majority (1 and 3).
   clock.AddSample(3, local.now, local.now + 3 * kMs, 2 * kMs, kNow);
   EXPECT_TRUE(clock.CheckStamp().ok());
   // The local guard's refusal comes first.
@@ -138,10 +162,10 @@ TEST(ClusterClockTest, ClusterClockMeasuresAndRefusesUntilTheClocksAgree) {
   local.refuse = false;
   // Six seconds later the samples are stale: refused again until new ones arrive.
   monotonic.now += 6 * kSecond;
-  EXPECT_EQ(clock.CheckStamp().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(clock.CheckStamp().code(), absl::StatusCode::kUnavailable);
   clock.AddSample(3, local.now, local.now, 2 * kMs, monotonic.now);
   EXPECT_TRUE(clock.CheckStamp().ok());
-  EXPECT_EQ(clock.refusals(), 3u);
+  EXPECT_EQ(clock.refusals(), 4u);
 }
 
 }  // namespace
