@@ -9,6 +9,9 @@
 //  - ASkewedLeaderStopsStamping: node 1's clock is set 30 s ahead (--fault_clock_offset_ms); as a follower
 //    the cluster works on; as the leader it refuses writes (FAILED_PRECONDITION, clocks disagree) and stamps
 //    nothing; once node 2 leads again, writes succeed, and no stamp ever came from the skewed clock.
+//  - AReplicaWithBrokenSumsStops: a stopped node's store is edited (a balance changed behind the ledger's
+//    back); restarted, it finds the broken sums, says so, refuses everything with DATA_LOSS and stays out
+//    of the cluster, which goes on with the other two.
 //  - WipedFollowerCatchesUpBySnapshot: a follower's data directory is deleted while the others go on and
 //    compact their logs; restarted empty, it receives a snapshot and ends identical to the leader.
 // Seeded: LEDGER_TEST_SEED=<seed> replays a run's choices (not its timing).
@@ -30,6 +33,7 @@
 #include "ledger/client/client.h"
 #include "ledger/core/audit.h"
 #include "ledger/core/journal.h"
+#include "ledger/core/keys.h"
 #include "ledger/core/kv.h"
 #include "ledger/core/query.h"
 #include "ledger/server/operator_token.h"
@@ -663,6 +667,68 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   }
   EXPECT_EQ(logged, 1u) << "one log line per episode";
   EXPECT_NE(CheckStoresIdentical(cluster), nullptr);
+}
+
+// The live invariant check on a Raft replica (ledger/replication/raft_node.h): node 3's store is edited
+// while it is down, so that its balances no longer sum to zero. Restarted, it must not serve or apply
+// anything on top of that state: it logs LEDGER INVARIANT BROKEN, counts it, answers DATA_LOSS, and does not
+// take part in Raft; nodes 1 and 2 go on taking writes.
+TEST(ClusterTest, AReplicaWithBrokenSumsStops) {
+  Cluster cluster("cluster_broken");
+  cluster.SetNodeFlags(2, {"--metrics_listen=127.0.0.1:0"});
+  ASSERT_TRUE(cluster.StartAll().ok());
+  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
+  SetUpTown(connection);
+  if (HasFatalFailure()) return;
+  std::mt19937_64 random(17);
+  uint64_t next_id = 1;
+  Pay(connection, random, 8, &next_id, 5);
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30)));
+  ASSERT_EQ(cluster.node(2).Stop(), 0);
+  {
+    absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(cluster.data_dir(2));
+    ASSERT_TRUE(store.ok()) << store.status();
+    Account edited = *LookupAccount(**store, Id128{0, kFirstWallet});
+    edited.balance += 1000;
+    WriteSet writes;
+    writes.entries.emplace_back(keys::Account(edited.id), EncodeAccount(edited));
+    ASSERT_TRUE((*store)->Write(writes, true).ok());
+  }
+  ASSERT_TRUE(cluster.Start(2).ok());
+  LedgerConnection broken(cluster.grpc(2), cluster.operator_token());
+  v1::CreateReply reply;
+  const grpc::Status refused = broken.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(),
+                                                               RandomPayments(random, 8, &next_id), &reply);
+  std::printf("the broken replica answers: %d %s\n", static_cast<int>(refused.error_code()),
+              refused.error_message().c_str());
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::DATA_LOSS) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("its balances sum to 1000, not 0"), std::string::npos)
+      << refused.error_message();
+  std::optional<v1::ClusterStatusReply> status = cluster.Status(2);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->role(), "unavailable");
+  std::string metrics;
+  for (int i = 0; i < 20 && metrics.find("ledger_invariant_violations_total 1") == std::string::npos; ++i) {
+    absl::StatusOr<std::string> got = testing::HttpGet(cluster.node(2).metrics_port(), "/metrics");
+    if (got.ok()) metrics = *got;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_NE(metrics.find("ledger_invariant_violations_total 1"), std::string::npos) << metrics;
+
+  // Nodes 1 and 2 go on without it.
+  LedgerConnection healthy(absl::StrCat(cluster.grpc(0), ",", cluster.grpc(1)), cluster.operator_token());
+  Pay(healthy, random, 8, &next_id, 5);
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30), {0, 1}));
+  status = cluster.Status(2);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->role(), "unavailable");
+  for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0) << "node " << i + 1;
+  std::ifstream log(cluster.node(2).log_path());
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("LEDGER INVARIANT BROKEN: at applied index"), std::string::npos) << text;
+  EXPECT_NE(CheckStoresIdentical(cluster, {0, 1}), nullptr);
 }
 
 }  // namespace
