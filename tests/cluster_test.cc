@@ -6,6 +6,12 @@
 //    told, balances equal the decided transfers and sum to zero, and the three stores are byte-identical
 //    (state and journal) and their journals verify offline.
 //  - AddPromoteTransferRemove: membership changes through the Cluster API under writes.
+//  - ASkewedLeaderStopsStamping: node 1's clock is set 30 s ahead (--fault_clock_offset_ms); as a follower
+//    the cluster works on; as the leader it refuses writes (FAILED_PRECONDITION, clocks disagree) and stamps
+//    nothing; once node 2 leads again, writes succeed, and no stamp ever came from the skewed clock.
+//  - AReplicaWithBrokenSumsStops: a stopped node's store is edited (a balance changed behind the ledger's
+//    back); restarted, it finds the broken sums, says so, refuses everything with DATA_LOSS and stays out
+//    of the cluster, which goes on with the other two.
 //  - WipedFollowerCatchesUpBySnapshot: a follower's data directory is deleted while the others go on and
 //    compact their logs; restarted empty, it receives a snapshot and ends identical to the leader.
 // Seeded: LEDGER_TEST_SEED=<seed> replays a run's choices (not its timing).
@@ -27,6 +33,7 @@
 #include "ledger/client/client.h"
 #include "ledger/core/audit.h"
 #include "ledger/core/journal.h"
+#include "ledger/core/keys.h"
 #include "ledger/core/kv.h"
 #include "ledger/core/query.h"
 #include "ledger/server/operator_token.h"
@@ -76,6 +83,7 @@ class Cluster {
                                       absl::StrCat("--bootstrap=", bootstrap ? "true" : "false"),
                                       "--initial_members=1,2,3", "--operator_token_file=" + token_file_};
     for (const std::string& flag : extra_flags_) flags.push_back(flag);
+    for (const std::string& flag : node_flags_[i]) flags.push_back(flag);
     return nodes_[i].StartNode(data_dir(i), grpc_[i], flags);
   }
   absl::Status StartAll() {
@@ -194,6 +202,8 @@ class Cluster {
     std::fflush(stdout);
   }
 
+  // Flags for node i alone (after the cluster's), from its next start on.
+  void SetNodeFlags(int i, std::vector<std::string> flags) { node_flags_[i] = std::move(flags); }
   LedgerProcess& node(int i) { return nodes_[i]; }
   const std::string& grpc(int i) const { return grpc_[i]; }
   const std::string& raft(int i) const { return raft_[i]; }
@@ -204,6 +214,7 @@ class Cluster {
  private:
   std::string root_;
   std::vector<std::string> extra_flags_;
+  std::map<int, std::vector<std::string>> node_flags_;
   std::string token_file_, operator_token_;
   std::string grpc_[kSlots], raft_[kSlots];
   std::string peers_, addresses_;
@@ -552,6 +563,172 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
   ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30), {1, 2, 3}));
   for (int i : {1, 2, 3}) ASSERT_EQ(cluster.node(i).Stop(), 0);
   EXPECT_NE(CheckStoresIdentical(cluster, {1, 2, 3}), nullptr);
+}
+
+// The cluster's clock check (ledger/replication/cluster_clock.h) with an injected clock: node 1's wall clock
+// reads 30 s ahead of the machine's (--fault_clock_offset_ms), far beyond the 1 s tolerance, while nodes 2
+// and 3 agree. As a follower it does not matter (the leader stamps); as the leader it must not stamp, and
+// writes are refused with the reason; once an agreeing node leads, writes go on. No stamp ever comes from
+// the skewed clock.
+TEST(ClusterTest, ASkewedLeaderStopsStamping) {
+  constexpr int64_t kSkewSeconds = 30;
+  Cluster cluster("cluster_clock");
+  cluster.SetNodeFlags(0, {absl::StrCat("--fault_clock_offset_ms=", kSkewSeconds * 1000),
+                           "--metrics_listen=127.0.0.1:0"});
+  ASSERT_TRUE(cluster.StartAll().ok());
+  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
+  auto transfer_to = [&](uint64_t id) {
+    v1::MemberRequest request;
+    request.set_id(id);
+    v1::ClusterReply reply;
+    const grpc::Status status = connection.Call([&](LedgerConnection& c) {
+      return c.cluster().TransferLeadership(ContextWithDeadline(std::chrono::seconds(20)).get(), request, &reply);
+    });
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    // Statuses are refreshed every 50 ms: the old leader may still report itself for a moment.
+    int leader = -1;
+    for (int i = 0; i < 100 && (leader = cluster.WaitForLeader(std::chrono::seconds(10))) != static_cast<int>(id) - 1;
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(leader, static_cast<int>(id) - 1) << "node " << id << " did not become the leader";
+  };
+  auto journal_index = [&](int i) {
+    std::optional<v1::ClusterStatusReply> status = cluster.Status(i);
+    return status ? status->journal_index() : ~uint64_t{0};
+  };
+  // A skewed follower: the cluster keeps working.
+  if (cluster.Leader() == 0) transfer_to(2);
+  if (HasFatalFailure()) return;
+  SetUpTown(connection);
+  if (HasFatalFailure()) return;
+  std::mt19937_64 random(13);
+  uint64_t next_id = 1;
+  Pay(connection, random, 6, &next_id, 5);
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30)));
+
+  // The skewed node leads: every write is refused, saying why, and nothing is stamped.
+  transfer_to(1);
+  if (HasFatalFailure()) return;
+  const uint64_t before = journal_index(0);
+  LedgerConnection skewed(cluster.grpc(0), cluster.operator_token());
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    v1::CreateTransfersRequest request = RandomPayments(random, 6, &next_id);
+    v1::CreateReply reply;
+    const grpc::Status refused = skewed.ledger().CreateTransfers(
+        ContextWithDeadline(std::chrono::seconds(5)).get(), request, &reply);
+    if (attempt == 0) std::printf("the skewed leader refuses: %s\n", refused.error_message().c_str());
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << refused.error_message();
+    EXPECT_NE(refused.error_message().find("the cluster's clocks disagree: 1 of 3 voting members"), std::string::npos)
+        << refused.error_message();
+    // Node 2's clock is 30 s behind node 1's (within the measurement error).
+    EXPECT_NE(refused.error_message().find("node 2: -"), std::string::npos) << refused.error_message();
+    EXPECT_NE(refused.error_message().find("(disagrees); node 3: -"), std::string::npos) << refused.error_message();
+  }
+  ASSERT_EQ(cluster.Leader(), 0) << "node 1 lost the leadership during the test; the check proves nothing";
+  for (int i = 0; i < kNodes; ++i) EXPECT_EQ(journal_index(i), before) << "node " << i + 1 << " applied a batch";
+  // The metrics say so (updated once a second).
+  std::string metrics;
+  for (int i = 0; i < 30; ++i) {
+    absl::StatusOr<std::string> got = testing::HttpGet(cluster.node(0).metrics_port(), "/metrics");
+    if (got.ok()) metrics = *got;
+    if (metrics.find("ledger_cluster_clock_refusals_total 3") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_NE(metrics.find("ledger_cluster_clock_agreeing 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("ledger_cluster_clock_needed 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("ledger_cluster_clock_refusals_total 3"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("ledger_cluster_clock_offset_seconds{peer=\"2\"} -"), std::string::npos) << metrics;
+
+  // An agreeing node leads again: writes succeed.
+  transfer_to(2);
+  if (HasFatalFailure()) return;
+  Pay(connection, random, 6, &next_id, 5);
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30)));
+
+  // Every stamp came from an agreeing clock: the ledger's clock is not ahead of the machine's.
+  v1::GetDigestReply digest;
+  ASSERT_TRUE(connection.Call([&](LedgerConnection& c) {
+    return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(5)).get(), v1::GetDigestRequest(), &digest);
+  }).ok());
+  const uint64_t now = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  EXPECT_LE(digest.timestamp(), now) << "a batch was stamped ahead of real time";
+  EXPECT_GT(digest.timestamp() + 60ull * 1'000'000'000, now);
+  for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0);
+  std::ifstream log(cluster.node(0).log_path());
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  size_t logged = 0;
+  for (size_t at = text.find("the cluster's clocks disagree"); at != std::string::npos;
+       at = text.find("the cluster's clocks disagree", at + 1)) {
+    ++logged;
+  }
+  EXPECT_EQ(logged, 1u) << "one log line per episode";
+  EXPECT_NE(CheckStoresIdentical(cluster), nullptr);
+}
+
+// The live invariant check on a Raft replica (ledger/replication/raft_node.h): node 3's store is edited
+// while it is down, so that its balances no longer sum to zero. Restarted, it must not serve or apply
+// anything on top of that state: it logs LEDGER INVARIANT BROKEN, counts it, answers DATA_LOSS, and does not
+// take part in Raft; nodes 1 and 2 go on taking writes.
+TEST(ClusterTest, AReplicaWithBrokenSumsStops) {
+  Cluster cluster("cluster_broken");
+  cluster.SetNodeFlags(2, {"--metrics_listen=127.0.0.1:0"});
+  ASSERT_TRUE(cluster.StartAll().ok());
+  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
+  SetUpTown(connection);
+  if (HasFatalFailure()) return;
+  std::mt19937_64 random(17);
+  uint64_t next_id = 1;
+  Pay(connection, random, 8, &next_id, 5);
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30)));
+  ASSERT_EQ(cluster.node(2).Stop(), 0);
+  {
+    absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(cluster.data_dir(2));
+    ASSERT_TRUE(store.ok()) << store.status();
+    Account edited = *LookupAccount(**store, Id128{0, kFirstWallet});
+    edited.balance += 1000;
+    WriteSet writes;
+    writes.entries.emplace_back(keys::Account(edited.id), EncodeAccount(edited));
+    ASSERT_TRUE((*store)->Write(writes, true).ok());
+  }
+  ASSERT_TRUE(cluster.Start(2).ok());
+  LedgerConnection broken(cluster.grpc(2), cluster.operator_token());
+  v1::CreateReply reply;
+  const grpc::Status refused = broken.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(),
+                                                               RandomPayments(random, 8, &next_id), &reply);
+  std::printf("the broken replica answers: %d %s\n", static_cast<int>(refused.error_code()),
+              refused.error_message().c_str());
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::DATA_LOSS) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("its balances sum to 1000, not 0"), std::string::npos)
+      << refused.error_message();
+  std::optional<v1::ClusterStatusReply> status = cluster.Status(2);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->role(), "unavailable");
+  std::string metrics;
+  for (int i = 0; i < 20 && metrics.find("ledger_invariant_violations_total 1") == std::string::npos; ++i) {
+    absl::StatusOr<std::string> got = testing::HttpGet(cluster.node(2).metrics_port(), "/metrics");
+    if (got.ok()) metrics = *got;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_NE(metrics.find("ledger_invariant_violations_total 1"), std::string::npos) << metrics;
+
+  // Nodes 1 and 2 go on without it.
+  LedgerConnection healthy(absl::StrCat(cluster.grpc(0), ",", cluster.grpc(1)), cluster.operator_token());
+  Pay(healthy, random, 8, &next_id, 5);
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30), {0, 1}));
+  status = cluster.Status(2);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->role(), "unavailable");
+  for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0) << "node " << i + 1;
+  std::ifstream log(cluster.node(2).log_path());
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("LEDGER INVARIANT BROKEN: at applied index"), std::string::npos) << text;
+  EXPECT_NE(CheckStoresIdentical(cluster, {0, 1}), nullptr);
 }
 
 }  // namespace

@@ -54,4 +54,12 @@ grpc::Status ClusterService::TransferLeadership(grpc::ServerContext* context, co
   return ToGrpcStatus(node_->TransferLeadership(request->id()));
 }
 
+grpc::Status ClusterService::Clock(grpc::ServerContext* context, const v1::ClusterClockRequest*,
+                                   v1::ClusterClockReply* reply) {
+  if (absl::Status allowed = auth_->Check(context->client_metadata()); !allowed.ok()) return ToGrpcStatus(allowed);
+  reply->set_id(node_->status().id);
+  reply->set_now_nanos(clock_->NowNanos());
+  return grpc::Status::OK;
+}
+
 }  // namespace ledger

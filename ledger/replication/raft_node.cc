@@ -135,8 +135,17 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(RocksStore* store, Clo
   }
   if (options.raft_dir.empty()) return absl::InvalidArgumentError("--raft_dir: empty");
   std::unique_ptr<RaftNode> node(new RaftNode(store, clock, std::move(options), std::move(observer)));
+  // A state whose sums are broken is not served and does not join the cluster: the node answers DATA_LOSS.
+  if (std::string broken = node->replica_.CheckInvariants(); !broken.empty()) {
+    node->StopForInvariant(broken);
+    return node;
+  }
   absl::Status status = node->Init();
   if (!status.ok()) return status;
+  std::lock_guard<std::mutex> lock(node->mutex_);
+  node->loop_running_ = true;
+  // A snapshot restored by raft_start may have broken the invariant already: the loop closes libraft.
+  if (!node->failed_.ok()) uv_async_send(&node->wake_);
   node->thread_ = std::thread([raw = node.get()] { raw->Run(); });
   return node;
 }
@@ -215,9 +224,33 @@ RaftNode::~RaftNode() {
   }
   committed_changed_.notify_all();
   if (thread_.joinable()) {
-    uv_async_send(&wake_);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!wake_closed_) uv_async_send(&wake_);
+    }
     thread_.join();
   }
+}
+
+absl::Status RaftNode::Failed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return failed_;
+}
+
+void RaftNode::StopForInvariant(const std::string& violation) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!failed_.ok()) return;  // Stopped already (and said so).
+    failed_ = absl::DataLossError(absl::StrCat("ledger invariant broken (", violation,
+                                               "); this node accepts no writes: stop it and run ledgerctl audit"));
+    if (loop_running_ && !wake_closed_) uv_async_send(&wake_);  // The loop closes libraft.
+  }
+  std::fprintf(stderr,
+               "ledgerd: LEDGER INVARIANT BROKEN: %s; this replica applies nothing more, leaves the cluster and "
+               "accepts no writes\n",
+               violation.c_str());
+  std::fflush(stderr);
+  if (observer_.on_invariant_violation) observer_.on_invariant_violation(violation);
 }
 
 // ---- Client threads ----
@@ -233,7 +266,9 @@ void RaftNode::SubmitAsync(std::vector<Command> commands, SubmitDone done) {
   absl::Status refused;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) {
+    if (!failed_.ok()) {
+      refused = failed_;
+    } else if (stopping_) {
       refused = absl::UnavailableError("node is stopping");
     } else if (queue_.size() >= kQueuedRequestsMax) {
       refused = absl::UnavailableError(absl::StrCat("node busy: ", kQueuedRequestsMax, " requests queued; retry"));
@@ -247,11 +282,13 @@ void RaftNode::SubmitAsync(std::vector<Command> commands, SubmitDone done) {
 }
 
 absl::Status RaftNode::ReadBarrier() {
+  if (absl::Status failed = Failed(); !failed.ok()) return failed;
   if (options_.stale_reads) return absl::OkStatus();
   auto waiter = std::make_unique<ReadWaiter>();
   std::future<absl::Status> done = waiter->done.get_future();
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (!failed_.ok()) return failed_;
     if (stopping_) return absl::UnavailableError("node is stopping");
     if (reads_queued_.size() >= kQueuedRequestsMax) {
       return absl::UnavailableError(absl::StrCat("node busy: ", kQueuedRequestsMax, " reads queued; retry"));
@@ -336,6 +373,7 @@ absl::Status RaftNode::RunAdmin(std::function<int(RaftNode*, Admin*)> start,
   std::future<absl::Status> done = admin->done.get_future();
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (!failed_.ok()) return failed_;
     if (stopping_) return absl::UnavailableError("node is stopping");
     admins_queued_.push_back(std::move(admin));
     uv_async_send(&wake_);  // Under the lock: the loop cannot have closed the handle yet.
@@ -351,17 +389,19 @@ void RaftNode::OnWake(uv_async_t* handle) {
   std::vector<std::unique_ptr<ReadWaiter>> reads;
   std::vector<std::unique_ptr<Admin>> admins;
   bool stopping = false;
+  absl::Status failed;
   {
     std::lock_guard<std::mutex> lock(node->mutex_);
     queue.swap(node->queue_);
     reads.swap(node->reads_queued_);
     admins.swap(node->admins_queued_);
     stopping = node->stopping_;
+    failed = node->failed_;
   }
   for (auto& request : queue) node->backlog_.push_back(std::move(request));
   for (auto& read : reads) node->reads_waiting_.push_back(std::move(read));
-  if (node->closing_ || stopping) {
-    const absl::Status status = absl::UnavailableError("node is stopping");
+  if (node->closing_ || stopping || !failed.ok()) {  // Stopping, or the invariant broke: close libraft.
+    const absl::Status status = failed.ok() ? absl::UnavailableError("node is stopping") : failed;
     for (auto& admin : admins) admin->done.set_value(status);
     if (!node->closing_) node->Close();
     node->FailBacklog(status);
@@ -403,8 +443,12 @@ absl::Status RaftNode::AdminError(int rv) {
 
 void RaftNode::Propose() {
   while (!backlog_.empty() && proposals_.size() < static_cast<size_t>(kProposalsInFlightMax)) {
-    absl::Status status = raft_state(&raft_) != RAFT_LEADER ? NotLeaderHere() : clock_->CheckStamp();
-    if (!status.ok()) {  // Not the leader, or its wall clock jumped: it proposes nothing.
+    absl::Status status = !replica_.violation().empty()      ? Failed()
+                          : raft_state(&raft_) != RAFT_LEADER ? NotLeaderHere()
+                                                              : clock_->CheckStamp();
+    // Its invariant broke, it is not the leader, its wall clock jumped or the cluster's clocks disagree
+    // (cluster_clock.h): it proposes nothing.
+    if (!status.ok()) {
       for (auto& request : backlog_) request->done(status);
       backlog_.clear();
       return;
@@ -456,6 +500,13 @@ int RaftNode::FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result) 
   const uint64_t index = raft_last_applied(&node->raft_) + 1;
   absl::StatusOr<Replica::Applied> applied =
       node->replica_.Apply(index, std::string_view(static_cast<const char*>(buffer->base), buffer->len));
+  if (!applied.ok() && !node->replica_.violation().empty()) {
+    // Nothing of the entry was stored and nothing after it will be: the node stops (StopForInvariant) and
+    // its waiting clients hear DATA_LOSS (Answer). libraft may count the entry as applied; the stored
+    // applied index does not, so a restart meets it again.
+    node->StopForInvariant(node->replica_.violation());
+    return 0;
+  }
   if (!applied.ok()) {
     // The replica cannot skip a committed entry: stop; a restart re-applies from the stored index.
     Fatal(absl::StrCat("applying Raft entry ", index, ": ", applied.status().ToString()));
@@ -493,6 +544,11 @@ void RaftNode::OnApplied(struct raft_apply* request, int status, void*) {
 }
 
 void RaftNode::Answer(Proposal& proposal, int status) {
+  if (status == 0 && !proposal.result && !replica_.violation().empty()) {
+    const absl::Status failed = Failed();
+    for (auto& request : proposal.requests) request->done(failed);
+    return;
+  }
   if (status != 0 || !proposal.result) {
     const absl::Status unknown = absl::UnavailableError(
         absl::StrCat("outcome unknown: ", status != 0 ? raft_strerror(status) : "entry not applied here",
@@ -645,6 +701,9 @@ int RaftNode::FsmRestore(raft_fsm* fsm, raft_buffer* buffer) {
     node->journal_index_ = ReadHead(*node->store_).index;
   }
   node->committed_changed_.notify_all();
+  if (std::string broken = node->replica_.CheckInvariants(); !broken.empty()) {
+    node->StopForInvariant("after restoring a snapshot: " + broken);
+  }
   return 0;
 }
 
@@ -695,6 +754,10 @@ void RaftNode::OnRaftClosed(struct raft* raft) {
   node->admins_running_.clear();
   node->FailBacklog(absl::UnavailableError("node is stopping"));
   raft_uv_close(&node->io_);
+  {
+    std::lock_guard<std::mutex> lock(node->mutex_);
+    node->wake_closed_ = true;
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(&node->wake_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&node->timer_), nullptr);
 }

@@ -22,6 +22,13 @@
 //
 // Snapshots: libraft asks for one every snapshot_threshold entries; the replica exports its whole state
 // (RocksDB's log is synced first). Lagging or new replicas receive it and restore it.
+//
+// Invariants, as on a single node: at start (and after a snapshot restore) the replica sums every asset's
+// balances, and every applied batch checks its own changes (replica.h). A violation stops this replica
+// loudly: "LEDGER INVARIANT BROKEN" on stderr, the observer's on_invariant_violation (the metric), nothing
+// of the batch stored, and the node leaves the cluster — it closes libraft (or, found at start, never starts
+// it), so it neither applies another entry nor leads — while it goes on answering DATA_LOSS to every write,
+// read and membership call. The other replicas go on without it (a core bug stops them all alike).
 #ifndef LEDGER_REPLICATION_RAFT_NODE_H_
 #define LEDGER_REPLICATION_RAFT_NODE_H_
 
@@ -178,6 +185,10 @@ class RaftNode final : public Committer {
   void FailBacklog(const absl::Status& status);
   absl::Status NotLeaderHere();    // Loop thread: from libraft's own view.
   absl::Status NotLeader() const;  // Any thread: from the cached status.
+  // Loop thread (or before it starts): logs, tells the observer, refuses everything from now on (failed_)
+  // and has the loop close libraft.
+  void StopForInvariant(const std::string& violation);
+  absl::Status Failed() const;  // Any thread: failed_.
   absl::Status RunAdmin(std::function<int(RaftNode*, Admin*)> start,
                         std::function<int(RaftNode*, Admin*)> then = nullptr);
   void Answer(Proposal& proposal, int status);
@@ -233,6 +244,9 @@ class RaftNode final : public Committer {
   std::vector<std::unique_ptr<ReadWaiter>> reads_queued_;   // Guarded by mutex_.
   std::vector<std::unique_ptr<Admin>> admins_queued_;       // Guarded by mutex_.
   bool stopping_ = false;                                   // Guarded by mutex_.
+  absl::Status failed_;                                     // Guarded by mutex_; the invariant broke.
+  bool loop_running_ = false;                               // Guarded by mutex_; wake_ may be signalled.
+  bool wake_closed_ = false;                                // Guarded by mutex_; wake_ may not be signalled.
   uint64_t journal_index_ = 0;                              // Guarded by mutex_.
   RaftStatus status_;                                       // Guarded by mutex_.
   std::map<uint64_t, RaftPeer> peers_;                      // Guarded by mutex_; id -> addresses.

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/core/audit.h"
 #include "ledger/core/codec.h"
 #include "ledger/core/journal.h"
 
@@ -77,13 +78,28 @@ uint64_t ReadAppliedIndex(const KvReader& state) {
   return d.U64();
 }
 
-Replica::Replica(ReplicaStore* store) : store_(store), applied_index_(ReadAppliedIndex(store->reader())) {}
+Replica::Replica(ReplicaStore* store, ApplyFunction apply)
+    : store_(store),
+      apply_(apply ? std::move(apply) : ApplyFunction(ApplyBatch)),
+      applied_index_(ReadAppliedIndex(store->reader())) {}
+
+std::string Replica::CheckInvariants() {
+  if (!violation_.empty()) return violation_;
+  if (std::string broken = AssetSumsProblem(store_->reader()); !broken.empty()) {
+    violation_ = absl::StrCat("at applied index ", applied_index_, ": ", broken);
+  }
+  return violation_;
+}
 
 absl::StatusOr<Replica::Applied> Replica::Apply(uint64_t index, std::string_view entry) {
   Applied applied;
   if (index <= applied_index_) {
     applied.skipped = true;
     return applied;
+  }
+  if (!violation_.empty()) {
+    return absl::DataLossError(absl::StrCat("log entry ", index, " not applied: the ledger's invariant is broken (",
+                                            violation_, ")"));
   }
   std::optional<std::pair<EntryHeader, Batch>> decoded = DecodeEntry(entry);
   WriteSet writes;
@@ -92,7 +108,11 @@ absl::StatusOr<Replica::Applied> Replica::Apply(uint64_t index, std::string_view
   } else {
     applied.header = decoded->first;
     const Timestamp timestamp = std::max(decoded->first.timestamp, NextBatchTimestampMin(store_->reader()));
-    absl::StatusOr<ApplyOutput> output = ApplyBatch(store_->reader(), timestamp, decoded->second, &applied.counters);
+    absl::StatusOr<ApplyOutput> output = apply_(store_->reader(), timestamp, decoded->second, &applied.counters);
+    if (output.ok() && !output->invariant_violation.empty()) {  // A core bug: nothing of it is stored.
+      violation_ = absl::StrCat("log entry ", index, ": ", output->invariant_violation);
+      return absl::DataLossError(absl::StrCat("log entry ", index, " not applied: ", output->invariant_violation));
+    }
     if (output.ok()) {
       applied.output = std::move(*output);
       writes = std::move(applied.output.writes);

@@ -11,10 +11,17 @@
 //
 // Snapshots are a compact export of every key (state, journal and the applied index) with a BLAKE2b
 // checksum; restoring replaces the whole state in one write.
+//
+// Live invariant check, as on a single node (ledger/server/node.h): CheckInvariants() sums every asset's
+// balances (at start, after a snapshot restore), and every applied batch checks its own balance changes
+// (ApplyOutput::invariant_violation). A violation — a core bug or a store edited behind the ledger's back —
+// stops the replica: the violating batch is not stored (not even its index, so a restart meets it again),
+// and every later Apply is refused without applying anything. The caller stops taking writes.
 #ifndef LEDGER_REPLICATION_REPLICA_H_
 #define LEDGER_REPLICATION_REPLICA_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,8 +61,11 @@ uint64_t ReadAppliedIndex(const KvReader& state);
 
 class Replica {
  public:
+  // How a batch is applied: the core's ApplyBatch (tests may wrap it to break a batch's invariant).
+  using ApplyFunction =
+      std::function<absl::StatusOr<ApplyOutput>(const KvReader&, Timestamp, const Batch&, ApplyCounters*)>;
   // The store must outlive the replica. Not thread-safe: one applier.
-  explicit Replica(ReplicaStore* store);
+  explicit Replica(ReplicaStore* store, ApplyFunction apply = nullptr);
 
   struct Applied {
     bool skipped = false;        // At or below the stored index: already in the state.
@@ -65,8 +75,15 @@ class Replica {
     ApplyCounters counters;
   };
   // Applies the committed entry at Raft index `index`. A store write failure is returned as an error
-  // status with nothing applied; the caller must stop (the replica cannot continue past a hole).
+  // status with nothing applied; the caller must stop (the replica cannot continue past a hole). A batch
+  // that breaks the invariant is DATA_LOSS with nothing stored, and so is every entry after it (violation()).
   absl::StatusOr<Applied> Apply(uint64_t index, std::string_view entry);
+
+  // Sums every asset's balances over the whole state (O(accounts)): "" if they hold; else the replica is
+  // stopped as by a violating batch. Run at start and after a snapshot restore.
+  std::string CheckInvariants();
+  // "" while the invariants hold; else what broke them (the replica applies nothing more).
+  const std::string& violation() const { return violation_; }
 
   uint64_t applied_index() const { return applied_index_; }
 
@@ -79,7 +96,9 @@ class Replica {
 
  private:
   ReplicaStore* store_;
+  ApplyFunction apply_;
   uint64_t applied_index_ = 0;
+  std::string violation_;
 };
 
 }  // namespace ledger

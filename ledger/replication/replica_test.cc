@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ledger/core/keys.h"
 #include "ledger/core/query.h"
 #include "ledger/core/test_util.h"
 
@@ -120,6 +121,72 @@ TEST(ReplicaTest, SnapshotRestoresTheSameStateAndIsIdempotent) {
   EXPECT_EQ(fresh.Restore(corrupt, true).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(empty.state_.size(), 0u);
   EXPECT_EQ(fresh.Restore(snapshot.substr(0, 20), true).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A state whose sums are broken (an account's balance edited behind the ledger's back, as in node_test)
+// is found by the start check; the replica then applies nothing, and stores nothing, not even the index.
+TEST(ReplicaTest, ABrokenStateStopsTheReplica) {
+  MemoryStore store;
+  {
+    Replica replica(&store);
+    ASSERT_TRUE(replica.Apply(1, Entry(1, testing::kEpoch, SetupCommands())).ok());
+    ASSERT_TRUE(replica.Apply(2, Entry(2, testing::kEpoch + testing::kSecond, {testing::MakeTransfer(5, 1, 10, 500)})).ok());
+    EXPECT_EQ(replica.CheckInvariants(), "");
+  }
+  Account edited = *LookupAccount(store.state_, Id(10));
+  edited.balance += 1000;
+  WriteSet writes;
+  writes.entries.emplace_back(keys::Account(edited.id), EncodeAccount(edited));
+  store.state_.Apply(writes);
+
+  Replica replica(&store);
+  EXPECT_EQ(replica.CheckInvariants(), "at applied index 2: asset 1: its balances sum to 1000, not 0");
+  EXPECT_EQ(replica.violation(), "at applied index 2: asset 1: its balances sum to 1000, not 0");
+  const int writes_before = store.writes_;
+  auto refused = replica.Apply(3, Entry(3, testing::kEpoch + 2 * testing::kSecond, {testing::MakeTransfer(6, 10, 1, 1)}));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(refused.status().message().find("its balances sum to 1000"), std::string_view::npos) << refused.status();
+  EXPECT_EQ(store.writes_, writes_before);
+  EXPECT_EQ(ReadAppliedIndex(store.state_), 2u);
+  EXPECT_EQ(replica.applied_index(), 2u);
+}
+
+// A batch that reports its own invariant broken (a core bug, injected here by wrapping ApplyBatch) is not
+// stored, nor is any entry after it; a restart (with a core without the bug) meets the entry again.
+TEST(ReplicaTest, ABatchThatBreaksTheInvariantIsNotStored) {
+  MemoryStore store;
+  int calls = 0;
+  Replica replica(&store, [&calls](const KvReader& state, Timestamp timestamp, const Batch& batch,
+                                   ApplyCounters* counters) -> absl::StatusOr<ApplyOutput> {
+    absl::StatusOr<ApplyOutput> output = ApplyBatch(state, timestamp, batch, counters);
+    if (++calls == 2 && output.ok()) output->invariant_violation = "asset 1: the batch changed its balances by 7";
+    return output;
+  });
+  ASSERT_TRUE(replica.Apply(1, Entry(1, testing::kEpoch, SetupCommands())).ok());
+  const std::string hash = StateHash(store.state_);
+  const int writes_before = store.writes_;
+  const std::string transfer = Entry(2, testing::kEpoch + testing::kSecond, {testing::MakeTransfer(5, 1, 10, 500)});
+  auto broken = replica.Apply(2, transfer);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(broken.status().message(), "log entry 2 not applied: asset 1: the batch changed its balances by 7");
+  EXPECT_EQ(replica.violation(), "log entry 2: asset 1: the batch changed its balances by 7");
+  EXPECT_EQ(store.writes_, writes_before);
+  EXPECT_EQ(StateHash(store.state_), hash);
+  // Nothing after it is applied either.
+  auto next = replica.Apply(3, Entry(3, testing::kEpoch + 2 * testing::kSecond, {testing::MakeTransfer(6, 1, 10, 1)}));
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(next.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(ReadAppliedIndex(store.state_), 1u);
+  // Restarted over the same store, the replica re-applies entry 2.
+  Replica restarted(&store);
+  EXPECT_EQ(restarted.CheckInvariants(), "");
+  auto applied = restarted.Apply(2, transfer);
+  ASSERT_TRUE(applied.ok());
+  EXPECT_TRUE(applied->status.ok()) << applied->status;
+  EXPECT_EQ(LookupAccount(store.state_, Id(10))->balance, 500);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/debugging/failure_signal_handler.h"
@@ -21,6 +23,8 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/limits.h"
+#include "ledger/replication/clock_sampler.h"
+#include "ledger/replication/cluster_clock.h"
 #include "ledger/replication/cluster_service.h"
 #include "ledger/replication/raft_node.h"
 #include "ledger/server/clock_guard.h"
@@ -53,6 +57,12 @@ ABSL_FLAG(bool, sync, true, "Single node: fsync every committed batch before rep
 ABSL_FLAG(int64_t, clock_step_max_seconds, 60,
           "How far the wall clock may step from real time (the boot-time clock) while the node runs before it "
           "stops stamping batches (a jumped clock would lapse lots and time out pendings irreversibly)");
+ABSL_FLAG(int64_t, cluster_clock_tolerance_ms, 1000,
+          "Raft: the leader stamps batches only while a majority of the voting members (itself included) have "
+          "clocks within this many milliseconds of its own, as sampled over the Cluster service once a second");
+ABSL_FLAG(int64_t, fault_clock_offset_ms, 0,
+          "Fault injection for tests, never for production: this process's wall clock reads this many "
+          "milliseconds ahead of the machine's (negative: behind), as if its clock were set wrong");
 ABSL_FLAG(double, pos_requests_per_second, 20, "Pos service: sustained requests per second per shop terminal");
 ABSL_FLAG(double, pos_burst, 40, "Pos service: burst per shop terminal (RESOURCE_EXHAUSTED beyond)");
 ABSL_FLAG(double, wallet_requests_per_second, 5, "Wallet and Health services: sustained requests per second per wallet");
@@ -84,6 +94,18 @@ ABSL_FLAG(bool, stale_reads, false,
 namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
+
+// The machine's wall clock moved by a fixed offset (--fault_clock_offset_ms): a node whose clock is set
+// wrong, without changing the machine's.
+class OffsetClock final : public ledger::Clock {
+ public:
+  OffsetClock(ledger::Clock* wall, int64_t offset_nanos) : wall_(wall), offset_nanos_(offset_nanos) {}
+  ledger::Timestamp NowNanos() override { return wall_->NowNanos() + static_cast<ledger::Timestamp>(offset_nanos_); }
+
+ private:
+  ledger::Clock* wall_;
+  int64_t offset_nanos_;
+};
 
 void OnSignal(int) { stop_requested = 1; }
 
@@ -144,11 +166,23 @@ int main(int argc, char** argv) {
     fprintf(stderr, "ledgerd: --clock_step_max_seconds must be at least 1\n");
     return 2;
   }
+  if (absl::GetFlag(FLAGS_cluster_clock_tolerance_ms) < 1) {
+    fprintf(stderr, "ledgerd: --cluster_clock_tolerance_ms must be at least 1\n");
+    return 2;
+  }
+  const int64_t fault_offset_ms = absl::GetFlag(FLAGS_fault_clock_offset_ms);
+  if (fault_offset_ms != 0) {
+    fprintf(stderr, "ledgerd: FAULT INJECTION: this process's wall clock is moved by %lld ms (--fault_clock_offset_ms)\n",
+            static_cast<long long>(fault_offset_ms));
+  }
+  OffsetClock wall(ledger::RealClock(), fault_offset_ms * 1'000'000);
   // Every stamp and every request time window reads this clock (ledger/server/clock_guard.h).
-  ledger::GuardedClock clock(ledger::RealClock(), ledger::BootTimeClock(), head.clock,
+  ledger::GuardedClock clock(&wall, ledger::BootTimeClock(), head.clock,
                              {.step_max_nanos = absl::GetFlag(FLAGS_clock_step_max_seconds) * 1'000'000'000});
   std::unique_ptr<ledger::Committer> committer;
   ledger::RaftNode* raft = nullptr;
+  // Raft: the leader stamps with `clock` only while the cluster's clocks agree (replication/cluster_clock.h).
+  std::unique_ptr<ledger::ClusterClock> cluster_clock;
   if (absl::GetFlag(FLAGS_raft_id) == 0) {
     committer = std::make_unique<ledger::Node>(store->get(), &clock,
                                                ledger::Node::Options{.sync = absl::GetFlag(FLAGS_sync)},
@@ -178,8 +212,11 @@ int main(int argc, char** argv) {
     options.snapshot_trailing = absl::GetFlag(FLAGS_snapshot_trailing);
     options.install_snapshot_timeout_ms = absl::GetFlag(FLAGS_install_snapshot_timeout_ms);
     options.stale_reads = absl::GetFlag(FLAGS_stale_reads);
+    cluster_clock = std::make_unique<ledger::ClusterClock>(
+        &clock, ledger::BootTimeClock(), options.id,
+        ledger::ClockAgreementOptions{.tolerance_nanos = absl::GetFlag(FLAGS_cluster_clock_tolerance_ms) * 1'000'000});
     absl::StatusOr<std::unique_ptr<ledger::RaftNode>> node =
-        ledger::RaftNode::Start(store->get(), &clock, options, metrics->Observer());
+        ledger::RaftNode::Start(store->get(), cluster_clock.get(), options, metrics->Observer());
     if (!node.ok()) {
       fprintf(stderr, "ledgerd: %s\n", std::string(node.status().message()).c_str());
       return 1;
@@ -198,7 +235,11 @@ int main(int argc, char** argv) {
   wallet::HealthService health(committer.get(), &clock,
                                {absl::GetFlag(FLAGS_wallet_requests_per_second), absl::GetFlag(FLAGS_wallet_burst)});
   std::unique_ptr<ledger::ClusterService> cluster;
-  if (raft != nullptr) cluster = std::make_unique<ledger::ClusterService>(raft, &operator_auth);
+  std::unique_ptr<ledger::ClockSampler> sampler;  // Samples the peers' clocks once a second.
+  if (raft != nullptr) {
+    cluster = std::make_unique<ledger::ClusterService>(raft, &operator_auth, &clock);
+    sampler = std::make_unique<ledger::ClockSampler>(raft, cluster_clock.get(), operator_token->token);
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -242,10 +283,21 @@ int main(int argc, char** argv) {
       metrics->SetRaft(status.term, status.role, status.commit_index, status.applied_index, status.last_index);
       metrics->SetJournalIndex(status.journal_index);
     }
+    if (cluster_clock != nullptr && tick % 10 == 0) {
+      const ledger::ClockAgreement agreement = cluster_clock->Decide();
+      std::map<uint64_t, double> offsets;
+      for (const auto& [peer, sample] : agreement.best) offsets[peer] = static_cast<double>(sample.offset_nanos) / 1e9;
+      std::vector<uint64_t> peers;
+      for (const ledger::RaftStatus::Member& member : raft->status().members) {
+        if (member.role == "voter" && member.id != cluster_clock->self()) peers.push_back(member.id);
+      }
+      metrics->SetClusterClock(agreement.agreeing, agreement.needed, offsets, peers, cluster_clock->refusals());
+    }
   }
   fprintf(stderr, "ledgerd: stopping\n");
   service.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  sampler.reset();
   committer.reset();  // Single node: answers what is queued. Raft: closes libraft.
   return 0;
 }

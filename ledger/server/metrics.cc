@@ -1,6 +1,8 @@
 // Prometheus metrics: see metrics.h.
 #include "ledger/server/metrics.h"
 
+#include <limits>
+
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
@@ -145,6 +147,38 @@ void Metrics::SetClock(int64_t offset_nanos, uint64_t refusals) {
   clock_offset_->Set(static_cast<double>(offset_nanos) / 1e9);
   if (refusals > clock_refusals_seen_) clock_refusals_->Increment(static_cast<double>(refusals - clock_refusals_seen_));
   clock_refusals_seen_ = refusals;
+}
+
+void Metrics::SetClusterClock(size_t agreeing, size_t needed, const std::map<uint64_t, double>& offset_seconds,
+                              const std::vector<uint64_t>& peers, uint64_t refusals) {
+  if (cluster_clock_agreeing_ == nullptr) {
+    auto gauge = [this](const char* name, const char* help) -> prometheus::Family<prometheus::Gauge>& {
+      return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
+    };
+    cluster_clock_agreeing_ = &gauge("ledger_cluster_clock_agreeing",
+                                     "Voting members (this node included) whose clocks agree with this node's")
+                                   .Add({});
+    cluster_clock_needed_ = &gauge("ledger_cluster_clock_needed", "Agreeing voters a leader needs to stamp (a majority)")
+                                 .Add({});
+    cluster_clock_offsets_ = &gauge("ledger_cluster_clock_offset_seconds",
+                                    "A peer voter's clock minus this node's (best recent sample; NaN without one)");
+    cluster_clock_refusals_ = &prometheus::BuildCounter()
+                                   .Name("ledger_cluster_clock_refusals_total")
+                                   .Help("Stamps refused because this leader's clock disagrees with the cluster's")
+                                   .Register(*registry_)
+                                   .Add({});
+  }
+  cluster_clock_agreeing_->Set(static_cast<double>(agreeing));
+  cluster_clock_needed_->Set(static_cast<double>(needed));
+  for (uint64_t peer : peers) {
+    auto it = offset_seconds.find(peer);
+    cluster_clock_offsets_->Add({{"peer", std::to_string(peer)}})
+        .Set(it == offset_seconds.end() ? std::numeric_limits<double>::quiet_NaN() : it->second);
+  }
+  if (refusals > cluster_clock_refusals_seen_) {
+    cluster_clock_refusals_->Increment(static_cast<double>(refusals - cluster_clock_refusals_seen_));
+  }
+  cluster_clock_refusals_seen_ = refusals;
 }
 
 void Metrics::SetRaft(uint64_t term, const std::string& role, uint64_t commit_index, uint64_t applied_index,

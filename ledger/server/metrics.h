@@ -4,8 +4,10 @@
 #define LEDGER_SERVER_METRICS_H_
 
 #include <array>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ledger/core/records.h"
 #include "ledger/server/node.h"
@@ -35,6 +37,12 @@ class Metrics {
   // clock_guard.h) and ledger_clock_refusals_total (checks refused: batches, and the node's own
   // once-a-second check).
   void SetClock(int64_t offset_nanos, uint64_t refusals);
+  // Raft replicas only (replication/cluster_clock.h): ledger_cluster_clock_agreeing (voting members, this
+  // node included, whose clocks agree with this node's), ledger_cluster_clock_needed (a majority of the
+  // voters), ledger_cluster_clock_offset_seconds{peer} (a peer voter's clock minus this node's, best recent
+  // sample; NaN without one) and ledger_cluster_clock_refusals_total (stamps refused for disagreement).
+  void SetClusterClock(size_t agreeing, size_t needed, const std::map<uint64_t, double>& offset_seconds,
+                       const std::vector<uint64_t>& peers, uint64_t refusals);
   // Raft replicas only (absent on a single node): ledger_raft_term, ledger_raft_role{role} (1 for the
   // current role), ledger_raft_commit_index, ledger_raft_applied_index, ledger_raft_last_index. Entries per second is
   // rate(ledger_raft_applied_index[1m]); batch size and apply latency are the ledger_batch_* histograms.
@@ -61,6 +69,11 @@ class Metrics {
   prometheus::Counter* invariant_violations_;
   prometheus::Counter* clock_refusals_;
   uint64_t clock_refusals_seen_ = 0;
+  prometheus::Gauge* cluster_clock_agreeing_ = nullptr;  // Created with the first SetClusterClock.
+  prometheus::Gauge* cluster_clock_needed_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* cluster_clock_offsets_ = nullptr;
+  prometheus::Counter* cluster_clock_refusals_ = nullptr;
+  uint64_t cluster_clock_refusals_seen_ = 0;
   prometheus::Family<prometheus::Gauge>* raft_ = nullptr;  // Role; created with the gauges below.
   prometheus::Gauge* raft_term_ = nullptr;
   prometheus::Gauge* raft_commit_ = nullptr;

@@ -1,0 +1,48 @@
+// Samples the clocks of a Raft node's voting peers about once a second (the Cluster service's Clock call,
+// with the operator token the nodes share) and feeds them to the node's ClusterClock (cluster_clock.h).
+// The voting members and their gRPC addresses come from the node's status (--peers and membership
+// changes); a voter whose gRPC address this node was not given cannot be sampled and does not count.
+#ifndef LEDGER_REPLICATION_CLOCK_SAMPLER_H_
+#define LEDGER_REPLICATION_CLOCK_SAMPLER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "ledger/replication/cluster_clock.h"
+#include "ledger/replication/raft_node.h"
+
+namespace ledger {
+
+class ClockSampler {
+ public:
+  // The node and the clock must outlive the sampler. Starts sampling at once.
+  ClockSampler(RaftNode* node, ClusterClock* clock, std::string operator_token,
+               std::chrono::milliseconds period = std::chrono::seconds(1));
+  ~ClockSampler();  // Stops and joins the sampling thread.
+
+  // One round: refresh the voters, sample every peer voter once.
+  void SampleOnce();
+
+ private:
+  void Run();
+
+  RaftNode* node_;
+  ClusterClock* clock_;
+  const std::string operator_token_;
+  const std::chrono::milliseconds period_;
+  struct Peer;
+  std::map<std::string, std::unique_ptr<Peer>> peers_;  // By gRPC address; sampling thread only.
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // Guarded by mutex_.
+  std::thread thread_;
+};
+
+}  // namespace ledger
+
+#endif  // LEDGER_REPLICATION_CLOCK_SAMPLER_H_
