@@ -110,6 +110,20 @@ grep -q "wrong PIN .* staff sato (centre)  shop 0*20 terminal REG-1  payment car
   "$D/bobops.out" || fail "wallet staff-ops: $(cat "$D/bobops.out")"
 "$WALLET" staff-ops --addr "$ADDR" --key "$D/alice.key" --account a1 | grep -q "^no staff operations$" ||
   fail "alice has no staff operations"
+# The card is lost: the city re-issues it at the desk. The old number pays no more (its payment id stays
+# free); the new card, with the new PIN, pays from the same wallet; the resident sees who re-issued it.
+CARD_PIN=1357 ctl reissue-card --card 6300111122223333 --new-card 6300444455556666 --operator "kato (city hall)"
+grep -q "^item 0: ok$" "$D/ctl.out" || fail "reissue-card: $(cat "$D/ctl.out")"
+CARD_PIN=2468 pos card-charge --card 6300111122223333 --amount 100 --payment-id card-2 --staff "sato (centre)" \
+  >"$D/card.out" && fail "a replaced card paid"
+grep -q "^result    card_replaced$" "$D/card.out" || fail "replaced card: $(cat "$D/card.out")"
+CARD_PIN=1357 pos card-charge --card 6300444455556666 --amount 100 --payment-id card-2 --staff "sato (centre)" \
+  >"$D/card.out" || fail "new card charge: $(cat "$D/card.out")"
+op account a2 | grep -q "balance 550" || fail "the new card's wallet: $(op account a2)"
+op staff-ops --account a2 >"$D/ops.out"
+grep -q "card re-issued by the city  staff kato (city hall)" "$D/ops.out" &&
+  grep -q "card replaced .* payment card-2  amount 100  card_replaced" "$D/ops.out" ||
+  fail "staff operations after the re-issue: $(cat "$D/ops.out")"
 
 # The city's payout run: a second cash-out, then the bank CSV and the settlement report of today.
 # The member rate is the operator's register, not the terminal's say-so.

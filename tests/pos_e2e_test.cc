@@ -552,6 +552,114 @@ TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   EXPECT_EQ(operations.operations(8).staff_id(), "sato (city hall)");
 }
 
+// The city re-issues a locked card at the desk through the API: the new card, with its new PIN, pays from
+// the same wallet; the old card is CARD_REPLACED, deciding nothing (its payment id stays free); the
+// resident sees who re-issued it. Before, a lost card's number could only be unlocked, never replaced.
+TEST_F(PosE2eTest, TheCityReissuesACardToTheSameWallet) {
+  StartServer();
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  v1::CreateTransfersRequest funding;
+  *funding.add_transfers() = MakeTransfer(0, 2, kIssuer, kBob, 500);
+  v1::CreateReply funded;
+  ASSERT_TRUE(ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &funded).ok());
+  ASSERT_EQ(funded.results(0).result(), v1::OK);
+  const std::string old_card = "6300123412341234", new_card = "6300987698769876";
+  v1::RegisterCardsRequest cards;
+  v1::Card* card = cards.add_cards();
+  card->set_card_number(old_card);
+  card->set_account_id(IdBytes(kBob));
+  card->set_pin("4821");
+  v1::CreateReply created;
+  ASSERT_TRUE(ledger_->RegisterCards(ContextWithDeadline(kTimeout).get(), cards, &created).ok());
+  ASSERT_EQ(created.results(0).result(), v1::OK);
+
+  using S = v1::Pos::Stub;
+  v1::PosReply reply;
+  v1::CardPaymentRequest pay;
+  pay.set_card_number(old_card);
+  pay.set_staff_id("yamada (community centre)");
+  pay.set_payment_id("card-1");
+  pay.set_pin("0000");
+  for (int i = 0; i < 3; ++i) {  // Three wrong PINs lock it.
+    pay.set_amount(10 + i);
+    ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
+    EXPECT_EQ(reply.result(), v1::PIN_INVALID);
+  }
+  pay.set_pin("4821");
+  pay.set_amount(100);
+  ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::CARD_LOCKED);
+
+  v1::ReissueCardsRequest reissue;
+  v1::CardReissue* item = reissue.add_cards();
+  item->set_card_number(old_card);
+  item->set_new_card_number(new_card);
+  item->set_pin("7350");
+  v1::CreateReply done;
+  EXPECT_EQ(ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).error_message(),
+            "cards[0].operator_name: required (who at the city re-issued it)");
+  item->set_operator_name(std::string(kStaffIdLengthMax + 1, 's'));
+  EXPECT_EQ(ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // Over its bound.
+  item->set_operator_name("sato (city hall)");
+  item->set_pin("73");
+  EXPECT_EQ(ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).error_message(),
+            "cards[0].pin: 4 to 12 digits");
+  item->set_pin("7350");
+  ASSERT_TRUE(ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).ok());
+  ASSERT_EQ(done.results(0).result(), v1::OK);
+  EXPECT_FALSE(done.results(0).duplicate());
+  const uint64_t reissued_at = done.results(0).timestamp();
+  ASSERT_TRUE(ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).ok());  // A retry.
+  EXPECT_EQ(done.results(0).result(), v1::OK);
+  EXPECT_TRUE(done.results(0).duplicate());
+  EXPECT_EQ(done.results(0).timestamp(), reissued_at);
+  // Unknown, replaced and taken numbers, in one batch: each its own result.
+  v1::ReissueCardsRequest refused;
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"6300000000000000", "6300111111111111"}, {old_card, "6300111111111111"}, {new_card, old_card}}) {
+    v1::CardReissue* r = refused.add_cards();
+    r->set_card_number(from);
+    r->set_new_card_number(to);
+    r->set_pin("1111");
+    r->set_operator_name("sato (city hall)");
+  }
+  ASSERT_TRUE(ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), refused, &done).ok());
+  ASSERT_EQ(done.results_size(), 3);
+  EXPECT_EQ(done.results(0).result(), v1::CARD_NOT_FOUND);
+  EXPECT_EQ(done.results(1).result(), v1::CARD_REPLACED);
+  EXPECT_EQ(done.results(2).result(), v1::CARD_EXISTS);
+
+  // The old card, even with its right PIN, is refused and decides nothing; the new card pays from Bob's
+  // wallet under the same payment id, unlocked.
+  pay.set_payment_id("card-2");
+  ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::CARD_REPLACED);
+  EXPECT_EQ(Balance(kBob), 500);
+  pay.set_card_number(new_card);
+  ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::PIN_INVALID);  // The old PIN.
+  pay.set_pin("7350");
+  ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
+  EXPECT_EQ(reply.result(), v1::OK);
+  EXPECT_EQ(reply.payment().payer_account_id(), IdBytes(kBob));
+  EXPECT_EQ(Balance(kBob), 400);
+
+  v1::ListStaffOperationsRequest list;
+  list.set_account_id(IdBytes(kBob));
+  v1::ListStaffOperationsReply operations;
+  ASSERT_TRUE(ledger_->ListStaffOperations(ContextWithDeadline(kTimeout).get(), list, &operations).ok());
+  // Three wrong PINs, locked, re-issued, the old card refused, the old PIN, the payment.
+  ASSERT_EQ(operations.operations_size(), 8);
+  EXPECT_EQ(operations.operations(4).operation(), "card re-issued by the city");
+  EXPECT_EQ(operations.operations(4).staff_id(), "sato (city hall)");
+  EXPECT_EQ(operations.operations(5).operation(), "card replaced");
+  EXPECT_EQ(operations.operations(5).result(), v1::CARD_REPLACED);
+  EXPECT_EQ(operations.operations(7).operation(), "card payment");
+  EXPECT_EQ(operations.operations(7).amount(), 100);
+}
+
 v1::RegisterTerminalRequest AddTerminal(const std::string& terminal_id, const std::string& public_key) {
   v1::RegisterTerminalRequest body;
   body.set_terminal_id(terminal_id);

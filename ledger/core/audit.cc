@@ -10,6 +10,7 @@
 #include "ledger/core/campaigns.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/keys.h"
+#include "ledger/core/pos.h"
 #include "ledger/core/query.h"
 #include "ledger/core/records.h"
 #include "ledger/core/state_machine.h"
@@ -202,6 +203,29 @@ std::string CheckCampaigns(const KvReader& state, AuditReport* report) {
   return error;
 }
 
+// Cards: a re-issued card's new card exists, pays from the same wallet and was issued when the old card
+// was replaced (ReissueCard, pos.h), so a re-issue never hands a wallet to a card that is not its own.
+std::string CheckCards(const KvReader& state) {
+  std::string error;
+  state.Scan(std::string(1, keys::kCard), TableEnd(keys::kCard), false,
+             [&](std::string_view, std::string_view value) {
+               std::optional<CardRecord> card = DecodeCardRecord(value);
+               if (!card) {
+                 error = "undecodable card";
+                 return false;
+               }
+               if (!card->replaced()) return true;
+               std::optional<CardRecord> next = LookupCard(state, card->replaced_by);
+               if (!next || next->registration.wallet != card->registration.wallet ||
+                   next->timestamp != card->replaced_at) {
+                 error = absl::StrCat("card ", card->registration.card, " was re-issued as ", card->replaced_by,
+                                      ", which is not the same wallet's card issued then");
+               }
+               return error.empty();
+             });
+  return error;
+}
+
 // BLAKE2b-256 over the core's keys and values, in key order (StateHash without the non-core
 // tables).
 std::string CoreStateHash(const KvReader& state) {
@@ -339,6 +363,7 @@ AuditReport Audit(const KvReader& state, const AuditOptions& options) {
   report.violation = CheckBalances(state, &report);
   if (report.ok()) report.violation = CheckExpiryIndex(state, &report);
   if (report.ok()) report.violation = CheckCampaigns(state, &report);
+  if (report.ok()) report.violation = CheckCards(state);
   if (report.ok() && options.verify_journal) {
     const VerifyReport verified = VerifyJournal(state, [&](uint64_t index) {
       if (options.progress) options.progress(absl::StrCat("journal: ", index, " entries verified"));

@@ -12,7 +12,8 @@
 //     account holds lots; every expiry index key has its lot.
 //  3. Campaigns: each campaign's awarded total equals its awards net of clawbacks and stays within
 //  its
-//     budget; no award is clawed back beyond what it gave.
+//     budget; no award is clawed back beyond what it gave. Cards: a re-issued card's new card exists,
+//     of the same wallet, issued when the old one was replaced.
 //  4. Journal: the hash chain from entry 1 to the head (VerifyJournal).
 //  5. Replay (optional, O(journal) time and memory): every journal entry's batch (commands, request
 //  sizes,

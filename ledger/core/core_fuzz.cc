@@ -238,6 +238,7 @@ class World {
   Command MakeRevokeKey();
   Command MakeGrantSubsidy();
   Command MakeUnlockCard();
+  Command MakeReissueCard();
   std::string CpmFor(const AccountId& payer);
   TaskRef PickTask();
 
@@ -254,6 +255,7 @@ class World {
   std::vector<PaymentRef> mpm_orders_;
   std::vector<TaskRef> tasks_;
   std::vector<CardRef> cards_;
+  std::optional<ReissueCard> last_reissue_;  // Sent again now and then: a duplicate, or card_replaced.
   std::vector<uint64_t> nonces_;
   std::vector<std::string> exchange_ids_;
   std::deque<Command> queued_;  // Follow-ups of a command made earlier, taken before new picks.
@@ -661,6 +663,29 @@ Command World::MakeUnlockCard() {
   return UnlockCard{Chance(90) ? card.card : std::string(Below(25), '7'), Chance(95) ? "desk" : ""};
 }
 
+// A re-issue of a real card (or an unknown or malformed one) to a new number, to a card that exists
+// (card_exists), or the last re-issue again (a duplicate once it is done). Real re-issues are
+// remembered, so later payments use both the new card and the replaced one.
+Command World::MakeReissueCard() {
+  if (last_reissue_ && Chance(15)) return *last_reissue_;
+  const CardRef old = cards_.empty() ? CardRef{"4000000000000000", AccountId{}, ""} : OneOf(cards_);
+  ReissueCard reissue;
+  reissue.card = Chance(90) ? old.card : std::string(Below(25), '7');
+  const bool fresh = Chance(75);
+  if (fresh) {
+    reissue.new_card = absl::StrCat("4000000000001", Below(40));
+  } else {
+    reissue.new_card = Chance(90) && !cards_.empty() ? OneOf(cards_).card : std::string(Below(25), '8');
+  }
+  reissue.pin_salt = std::string(Chance(95) ? 16 : Below(20), static_cast<char>('n' + Below(3)));
+  reissue.pin_proof = PinProof(reissue.pin_salt, reissue.new_card, "1234");
+  if (Chance(5)) reissue.pin_proof.resize(Below(32));
+  reissue.by = Chance(95) ? "desk" : std::string(Chance(50) ? 0 : 33, 'd');
+  if (fresh && reissue.card == old.card) Remember(&cards_, CardRef{reissue.new_card, old.wallet, reissue.pin_salt});
+  last_reissue_ = reissue;
+  return reissue;
+}
+
 Command World::MakeMpmOrder() {
   PosMpmOrder order;
   order.merchant = Merchant(Chance(80) ? kCoin : PickAsset());
@@ -972,6 +997,7 @@ const std::vector<std::pair<World::Maker, int>>& World::Makers() {
       {&World::MakeRevokeKey, 1},
       {&World::MakeGrantSubsidy, 1},
       {&World::MakeUnlockCard, 1},
+      {&World::MakeReissueCard, 1},
   };
   return kMakers;
 }

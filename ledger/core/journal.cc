@@ -59,6 +59,7 @@ enum class CommandTag : uint8_t {
   kCancelSlotsWithNonce = 39,  // Tag 28 stays what a cancel without a nonce (older entries) reads as.
   kPosPaymentWithAttempt = 40,  // A card payment's attempt nonce follows; tag 5 stays for the rest.
   kUnlockCard = 41,
+  kReissueCard = 42,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -304,6 +305,13 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
     e->U8(static_cast<uint8_t>(CommandTag::kUnlockCard));
     e->Bytes(unlock->card);
     e->Bytes(unlock->by);
+  } else if (const auto* reissue = std::get_if<ReissueCard>(&command)) {
+    e->U8(static_cast<uint8_t>(CommandTag::kReissueCard));
+    e->Bytes(reissue->card);
+    e->Bytes(reissue->new_card);
+    e->Bytes(reissue->pin_salt);
+    e->Bytes(reissue->pin_proof);
+    e->Bytes(reissue->by);
   } else {
     const PosSupplierPayment& supplier = std::get<PosSupplierPayment>(command);
     e->U8(static_cast<uint8_t>(CommandTag::kPosSupplierPayment));
@@ -383,6 +391,10 @@ struct WithinBounds {
   bool operator()(const GrantSubsidy& g) const { return Fits(g.category, kCategoryBytesMax); }
   bool operator()(const UnlockCard& u) const {
     return Fits(u.card, kCardNumberLengthMax) && Fits(u.by, kStaffIdLengthMax);
+  }
+  bool operator()(const ReissueCard& r) const {
+    return Fits(r.card, kCardNumberLengthMax) && Fits(r.new_card, kCardNumberLengthMax) &&
+           Fits(r.pin_salt, kPinSaltBytes) && Fits(r.pin_proof, kPinProofBytes) && Fits(r.by, kStaffIdLengthMax);
   }
 };
 
@@ -657,6 +669,15 @@ std::optional<Command> DecodeUncheckedCommand(Decoder* d) {
       unlock.card = d->Bytes();
       unlock.by = d->Bytes();
       return unlock;
+    }
+    case CommandTag::kReissueCard: {
+      ReissueCard reissue;
+      reissue.card = d->Bytes();
+      reissue.new_card = d->Bytes();
+      reissue.pin_salt = d->Bytes();
+      reissue.pin_proof = d->Bytes();
+      reissue.by = d->Bytes();
+      return reissue;
     }
     case CommandTag::kPosSupplierPayment: {
       PosSupplierPayment supplier;

@@ -38,7 +38,8 @@ using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment,
                              WalletSend, RegisterCard, SetHealthProgram, RegisterDevice, SetConsent, StepReport,
                              ExchangePoints, EraseStepData, SetWatchOver, AckAlert, SetTaskRules, PostTask,
                              ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay, CreateCampaign,
-                             CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey, GrantSubsidy, UnlockCard>;
+                             CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey, GrantSubsidy, UnlockCard,
+                             ReissueCard>;
 
 // What became of one command.
 struct Outcome {

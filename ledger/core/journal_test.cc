@@ -142,6 +142,21 @@ TEST(JournalEncodingTest, BatchDecoderRefusesOversizeStrings) {
          card.pin_proof = std::string(kPinProofBytes, 'p');
          return Command(card);
        }},
+      {"card re-issue",
+       [&](size_t x) {
+         return Command(ReissueCard{text(kCardNumberLengthMax, x), text(kCardNumberLengthMax, x),
+                                    text(kPinSaltBytes, x), text(kPinProofBytes, x), text(kStaffIdLengthMax, x)});
+       }},
+      {"card re-issue's new card number",
+       [&](size_t x) {
+         return Command(ReissueCard{"6300111122223333", text(kCardNumberLengthMax, x), std::string(kPinSaltBytes, 's'),
+                                    std::string(kPinProofBytes, 'p'), "sato"});
+       }},
+      {"card re-issue's operator",
+       [&](size_t x) {
+         return Command(ReissueCard{"6300111122223333", "6300111122224444", std::string(kPinSaltBytes, 's'),
+                                    std::string(kPinProofBytes, 'p'), text(kStaffIdLengthMax, x)});
+       }},
       {"device id",
        [&](size_t x) {
          return Command(RegisterDevice{AccountId{0, 10}, text(kDeviceIdLengthMax, x), std::string(32, 'k'), false, 1});

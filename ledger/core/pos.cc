@@ -12,6 +12,8 @@ constexpr uint8_t kVersion = 1;
 // Key records are at version 2 (state, revocation time, role); version 1 is still read.
 constexpr uint8_t kKeyRecordVersion = 2;
 constexpr size_t kPublicKeyBytes = 32;
+// Card records of a re-issued card are at version 2 (the new card and when); the others stay at 1.
+constexpr uint8_t kReplacedCardRecordVersion = 2;
 
 // Days since 1970-01-01 -> civil date (proleptic Gregorian), integer only.
 uint32_t CivilFromDays(int64_t days) {
@@ -259,7 +261,7 @@ std::string PinProof(std::string_view salt, std::string_view card, std::string_v
 std::string EncodeCardRecord(const CardRecord& r) {
   std::string out;
   Encoder e(&out);
-  e.U8(kVersion);
+  e.U8(r.replaced() ? kReplacedCardRecordVersion : kVersion);
   e.Bytes(r.registration.card);
   e.Id(r.registration.wallet);
   e.Bytes(r.registration.pin_salt);
@@ -267,12 +269,17 @@ std::string EncodeCardRecord(const CardRecord& r) {
   e.U32(r.registration.attempts_max);
   e.U32(r.failed_attempts);
   e.U64(r.timestamp);
+  if (r.replaced()) {
+    e.Bytes(r.replaced_by);
+    e.U64(r.replaced_at);
+  }
   return out;
 }
 
 std::optional<CardRecord> DecodeCardRecord(std::string_view bytes) {
   Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
+  const uint8_t version = d.U8();
+  if (version != kVersion && version != kReplacedCardRecordVersion) return std::nullopt;
   CardRecord r;
   r.registration.card = d.Bytes();
   r.registration.wallet = d.Id();
@@ -281,6 +288,11 @@ std::optional<CardRecord> DecodeCardRecord(std::string_view bytes) {
   r.registration.attempts_max = d.U32();
   r.failed_attempts = d.U32();
   r.timestamp = d.U64();
+  if (version == kReplacedCardRecordVersion) {
+    r.replaced_by = d.Bytes();
+    r.replaced_at = d.U64();
+    if (!r.replaced()) return std::nullopt;
+  }
   if (!d.done()) return std::nullopt;
   return r;
 }

@@ -154,10 +154,34 @@ struct UnlockCard {
   std::string by;  // Who at the city unlocked it: 1..kStaffIdLengthMax characters.
 };
 
+// The city re-issues a card (lost, stolen or worn out; its resident at the desk, identity checked): the
+// new card number is bound to the SAME wallet, so the balance — the wallet's — goes with it, with the
+// new PIN's salt and proof (as RegisterCard) and the old card's attempts_max; its count starts at 0, so a
+// locked card's new card is unlocked. From then on the old card is replaced: a new payment with it is
+// card_replaced (recorded as a staff operation "card replaced", deciding nothing and counting no PIN;
+// a retried payment decided before the re-issue still gets its original outcome), and so are unlocking,
+// re-registering or re-issuing it again. The re-issue is a staff operation of the wallet ("card re-issued
+// by the city", by `by`), which the resident lists. Refused, deciding nothing: card_invalid (`by` not
+// 1..kStaffIdLengthMax characters, a malformed new number, salt or proof), card_not_found (unknown old
+// card), card_exists (the new number is already a card). The same re-issue again (old card replaced by
+// this new number) is a duplicate with the original time, whatever its PIN, as RegisterCard's replay is.
+struct ReissueCard {
+  std::string card;      // The old card.
+  std::string new_card;  // 8..kCardNumberLengthMax digits, not yet a card.
+  std::string pin_salt;   // 16 bytes.
+  std::string pin_proof;  // 32 bytes: BLAKE2b-256(salt || new card || 0x00 || PIN).
+  std::string by;         // Who at the city re-issued it: 1..kStaffIdLengthMax characters.
+};
+
 struct CardRecord {
   RegisterCard registration;
   uint32_t failed_attempts = 0;  // Wrong PINs in a row; at attempts_max the card is locked.
   Timestamp timestamp = 0;
+  // Set when the city re-issued the card (ReissueCard): the new card's number, and when. Stored at
+  // record version 2; a card never re-issued keeps version 1's bytes.
+  std::string replaced_by;
+  Timestamp replaced_at = 0;
+  bool replaced() const { return !replaced_by.empty(); }
 };
 
 // What staff did for a resident (key O wallet timestamp): the resident can list them.
@@ -167,7 +191,8 @@ struct StaffOperation {
   AccountId merchant;
   std::string terminal;
   std::string staff;
-  std::string operation;  // "card payment" (with the payment id) or "wrong PIN".
+  std::string operation;  // "card payment" (with the payment id), "wrong PIN", "card locked", "card replaced",
+                          // "card unlocked by the city", "card re-issued by the city".
   std::string payment_id;
   int64_t amount = 0;
   Result result = Result::kOk;

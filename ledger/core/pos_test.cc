@@ -246,6 +246,125 @@ TEST_F(PosTest, AReplayedWrongPinCountsOnce) {
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
+// The city re-issues a card (a lost, stolen or locked one): the new card pays from the same wallet with
+// its own PIN and starts unlocked; the old card is refused (card_replaced) before its PIN, deciding
+// nothing and counting nothing. Before, a lost card could only be locked or unlocked, never replaced.
+TEST_F(PosTest, TheCityReissuesACardToTheSameWallet) {
+  const std::string salt(16, 's'), new_salt(16, 'n'), card = "6300123412341234", new_card = "6300999988887777";
+  ASSERT_EQ(One(RegisterCard{card, Id(kBob), salt, PinProof(salt, card, "4821"), 3}).result, Result::kOk);
+  ASSERT_EQ(One(RegisterCard{"6300555555555555", Id(kAlice), salt, PinProof(salt, "6300555555555555", "1111"), 3})
+                .result,
+            Result::kOk);
+  uint64_t attempt = 100;
+  auto charge = [&](const std::string& with, const std::string& id, const std::string& proof) {
+    PosPayment p{Id(kShop), id, AccountId{}, 100, "REG-1"};
+    p.card = with;
+    p.pin_proof = proof;
+    p.staff = "yamada";
+    p.attempt = ++attempt;
+    return One(p);
+  };
+  ASSERT_EQ(charge(card, "before", PinProof(salt, card, "4821")).result, Result::kOk);
+  EXPECT_EQ(Balance(kBob), 400);
+  // Three wrong PINs lock the old card; the re-issue's new card starts unlocked.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(charge(card, "w", PinProof(salt, card, "0000")).result, Result::kPinInvalid);
+  EXPECT_EQ(charge(card, "w", PinProof(salt, card, "4821")).result, Result::kCardLocked);
+  std::string stored;
+  ASSERT_TRUE(ledger_.state().Get(keys::Card(card), &stored));
+  EXPECT_EQ(stored[0], 1);  // A card never re-issued keeps its record version.
+
+  const std::string proof = PinProof(new_salt, new_card, "7350");
+  auto reissue = [&](std::string old, std::string to, std::string by = "sato (city hall)") {
+    return One(ReissueCard{std::move(old), to, new_salt, PinProof(new_salt, to, "7350"), std::move(by)});
+  };
+  EXPECT_EQ(reissue("6300000000000000", new_card).result, Result::kCardNotFound);
+  EXPECT_EQ(reissue(card, new_card, "").result, Result::kCardInvalid);
+  EXPECT_EQ(reissue(card, new_card, std::string(kStaffIdLengthMax + 1, 'x')).result, Result::kCardInvalid);
+  EXPECT_EQ(reissue(card, "6300-9999").result, Result::kCardInvalid);
+  EXPECT_EQ(One(ReissueCard{card, new_card, "short", proof, "sato"}).result, Result::kCardInvalid);
+  EXPECT_EQ(reissue(card, "6300555555555555").result, Result::kCardExists);  // Alice's card.
+  EXPECT_EQ(reissue(card, card).result, Result::kCardExists);
+  ASSERT_FALSE(LookupCard(ledger_.state(), new_card).has_value());  // The refusals decided nothing.
+  EXPECT_FALSE(LookupCard(ledger_.state(), card)->replaced());
+
+  const Outcome reissued = reissue(card, new_card);
+  ASSERT_EQ(reissued.result, Result::kOk);
+  EXPECT_FALSE(reissued.duplicate);
+  std::optional<CardRecord> old_record = LookupCard(ledger_.state(), card);
+  ASSERT_TRUE(old_record.has_value());
+  EXPECT_EQ(old_record->replaced_by, new_card);
+  EXPECT_EQ(old_record->replaced_at, reissued.timestamp);
+  EXPECT_EQ(old_record->failed_attempts, 3u);
+  std::optional<CardRecord> new_record = LookupCard(ledger_.state(), new_card);
+  ASSERT_TRUE(new_record.has_value());
+  EXPECT_EQ(new_record->registration.wallet, Id(kBob));
+  EXPECT_EQ(new_record->registration.attempts_max, 3u);
+  EXPECT_EQ(new_record->failed_attempts, 0u);
+  EXPECT_FALSE(new_record->replaced());
+  // The same re-issue again (a retry, even with another PIN) is a duplicate; another new number is not.
+  const Outcome again = One(ReissueCard{card, new_card, salt, PinProof(salt, new_card, "0000"), "sato"});
+  EXPECT_EQ(again.result, Result::kOk);
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.timestamp, reissued.timestamp);
+  EXPECT_EQ(LookupCard(ledger_.state(), new_card)->registration.pin_proof, proof);
+  EXPECT_EQ(reissue(card, "6300111111111111").result, Result::kCardReplaced);
+  EXPECT_FALSE(LookupCard(ledger_.state(), "6300111111111111").has_value());
+
+  // The new card, with the new PIN, pays from the same wallet.
+  EXPECT_EQ(charge(new_card, "after-1", PinProof(new_salt, new_card, "4821")).result, Result::kPinInvalid);
+  ASSERT_EQ(charge(new_card, "after-1", proof).result, Result::kOk);
+  EXPECT_EQ(Balance(kBob), 300);
+  EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "after-1")->request.payer, Id(kBob));
+  // The old card is refused before its PIN: no payment id decided, no attempt counted, nothing moved.
+  const std::string from = keys::CardAttemptPrefix(card), to = from + "\xff";
+  auto kept = [&] {
+    int n = 0;
+    ledger_.state().Scan(from, to, false, [&](std::string_view, std::string_view) { return ++n, true; });
+    return n;
+  };
+  EXPECT_EQ(kept(), 0);  // Forgotten at the re-issue.
+  EXPECT_EQ(charge(card, "old-1", PinProof(salt, card, "4821")).result, Result::kCardReplaced);
+  EXPECT_EQ(charge(card, "old-1", PinProof(salt, card, "0000")).result, Result::kCardReplaced);
+  EXPECT_FALSE(LookupPayment(ledger_.state(), Id(kShop), "old-1").has_value());
+  EXPECT_EQ(kept(), 0);
+  EXPECT_EQ(LookupCard(ledger_.state(), card)->failed_attempts, 3u);
+  EXPECT_EQ(Balance(kBob), 300);
+  EXPECT_EQ(Balance(kShop), 200);
+  // A payment decided before the re-issue, retried, keeps its original outcome.
+  const Outcome retried = charge(card, "before", PinProof(salt, card, "4821"));
+  EXPECT_EQ(retried.result, Result::kOk);
+  EXPECT_TRUE(retried.duplicate);
+  EXPECT_EQ(Balance(kBob), 300);
+  // Nor can the old card be unlocked or registered again.
+  EXPECT_EQ(One(UnlockCard{card, "sato"}).result, Result::kCardReplaced);
+  EXPECT_EQ(One(RegisterCard{card, Id(kBob), salt, PinProof(salt, card, "4821"), 3}).result, Result::kCardReplaced);
+  // The new card can be re-issued in its turn, to the same wallet.
+  const std::string third = "6300222233334444";
+  ASSERT_EQ(reissue(new_card, third).result, Result::kOk);
+  EXPECT_EQ(charge(new_card, "after-2", proof).result, Result::kCardReplaced);
+  ASSERT_EQ(charge(third, "after-2", PinProof(new_salt, third, "7350")).result, Result::kOk);
+  EXPECT_EQ(Balance(kBob), 200);
+
+  // The resident sees who re-issued her card, and the refused tries with the old one.
+  int reissues = 0, refusals = 0;
+  for (const StaffOperation& op : LookupStaffOperations(ledger_.state(), Id(kBob), 100)) {
+    reissues += op.operation == "card re-issued by the city" && op.staff == "sato (city hall)";
+    refusals += op.operation == "card replaced" && op.result == Result::kCardReplaced && op.staff == "yamada";
+  }
+  EXPECT_EQ(reissues, 2);
+  EXPECT_EQ(refusals, 3);
+  std::optional<Batch> batch = DecodeBatch(EncodeBatch(Batch{{ReissueCard{card, new_card, new_salt, proof, "sato"}}, {1}}));
+  ASSERT_TRUE(batch.has_value());
+  const ReissueCard& decoded = std::get<ReissueCard>(batch->commands[0]);
+  EXPECT_EQ(decoded.card, card);
+  EXPECT_EQ(decoded.new_card, new_card);
+  EXPECT_EQ(decoded.pin_salt, new_salt);
+  EXPECT_EQ(decoded.pin_proof, proof);
+  EXPECT_EQ(decoded.by, "sato");
+  EXPECT_TRUE(VerifyJournal(ledger_.state()).ok);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
 TEST_F(PosTest, FeeIsRoundedDownExactly) {
   EXPECT_EQ(FeeOf(10'000, 150), 150);
   EXPECT_EQ(FeeOf(999, 150), 14);  // 14.985 -> 14: rounded down, in the merchant's favour.

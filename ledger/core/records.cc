@@ -116,6 +116,8 @@ constexpr const char* kResultNames[kResultCount] = {
     "subsidy_not_granted",
     "subsidy_exceeds_grant",
     "subsidy_grant_invalid",
+    "card_replaced",
+    "card_exists",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

@@ -119,8 +119,10 @@ enum class [[nodiscard]] Result : uint8_t {
   kSubsidyNotGranted = 101,
   kSubsidyExceedsGrant = 102,
   kSubsidyGrantInvalid = 103,
+  kCardReplaced = 104,
+  kCardExists = 105,
 };
-inline constexpr int kResultCount = 104;
+inline constexpr int kResultCount = 106;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

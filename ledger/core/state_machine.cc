@@ -744,6 +744,7 @@ class BatchApplier {
     if (const auto* send = std::get_if<WalletSend>(&command)) return Send(*send, at);
     if (const auto* card = std::get_if<RegisterCard>(&command)) return IssueCard(*card, at);
     if (const auto* unlock = std::get_if<UnlockCard>(&command)) return Unlock(*unlock, at);
+    if (const auto* reissue = std::get_if<ReissueCard>(&command)) return Reissue(*reissue, at);
     if (const auto* program = std::get_if<SetHealthProgram>(&command)) return SetProgram(*program, at);
     if (const auto* device = std::get_if<RegisterDevice>(&command)) return Device(*device, at);
     if (const auto* consent = std::get_if<SetConsent>(&command)) return Consent(*consent, at);
@@ -1334,7 +1335,9 @@ class BatchApplier {
     } else if (wallet->kind != AccountKind::kWallet) {
       outcome.result = Result::kKindInvalid;
     } else if (std::optional<CardRecord> existing = LoadCard(c.card)) {
-      if (existing->registration.wallet != c.wallet) {
+      if (existing->replaced()) {
+        outcome.result = Result::kCardReplaced;  // Not a duplicate: the card no longer pays.
+      } else if (existing->registration.wallet != c.wallet) {
         outcome.result = Result::kExistsWithDifferentFields;
       } else {
         outcome = Outcome{Result::kOk, true, existing->timestamp};
@@ -1356,14 +1359,56 @@ class BatchApplier {
       outcome.result = Result::kCardNotFound;
       return outcome;
     }
+    if (card->replaced()) {
+      outcome.result = Result::kCardReplaced;
+      return outcome;
+    }
     card->failed_attempts = 0;
     working_.Put(keys::Card(u.card), EncodeCardRecord(*card));
-    const std::string prefix = keys::CardAttemptPrefix(u.card);
-    for (const std::string& attempt : working_.KeysWithPrefix(prefix)) working_.Delete(attempt);
-    const StaffOperation op{card->registration.wallet, at, AccountId{}, "", u.by, "card unlocked by the city", "",
-                            0, Result::kOk};
-    working_.Put(keys::StaffOperation(card->registration.wallet, at), EncodeStaffOperation(op));
+    ForgetPinAttempts(u.card);
+    RecordCityOperation(card->registration.wallet, u.by, "card unlocked by the city", at);
     return outcome;
+  }
+
+  // The city re-issues a card (pos.h): a new card of the same wallet, the old one replaced for good.
+  Outcome Reissue(const ReissueCard& r, Timestamp at) {
+    Outcome outcome{Result::kOk, false, at};
+    auto fail = [&](Result result) {
+      outcome.result = result;
+      return outcome;
+    };
+    if (r.by.empty() || r.by.size() > kStaffIdLengthMax || !ValidCardNumber(r.new_card) ||
+        r.pin_salt.size() != kPinSaltBytes || r.pin_proof.size() != kPinProofBytes) {
+      return fail(Result::kCardInvalid);
+    }
+    std::optional<CardRecord> old = LoadCard(r.card);
+    if (!old) return fail(Result::kCardNotFound);
+    if (old->replaced()) {
+      if (old->replaced_by == r.new_card) return Outcome{Result::kOk, true, old->replaced_at};  // The same again.
+      return fail(Result::kCardReplaced);
+    }
+    if (LoadCard(r.new_card)) return fail(Result::kCardExists);
+    const RegisterCard card{r.new_card, old->registration.wallet, r.pin_salt, r.pin_proof,
+                            old->registration.attempts_max};
+    working_.Put(keys::Card(r.new_card), EncodeCardRecord(CardRecord{card, 0, at}));
+    old->replaced_by = r.new_card;
+    old->replaced_at = at;
+    working_.Put(keys::Card(r.card), EncodeCardRecord(*old));
+    ForgetPinAttempts(r.card);  // The old card counts no PIN again: its attempts need not be remembered.
+    RecordCityOperation(card.wallet, r.by, "card re-issued by the city", at);
+    return outcome;
+  }
+
+  // Drops the card's counted attempt nonces (CountPinAttempt).
+  void ForgetPinAttempts(std::string_view card) {
+    const std::string prefix = keys::CardAttemptPrefix(card);
+    for (const std::string& attempt : working_.KeysWithPrefix(prefix)) working_.Delete(attempt);
+  }
+
+  // What the city's desk did with a resident's card, listed with her staff operations.
+  void RecordCityOperation(const AccountId& wallet, const std::string& by, const char* operation, Timestamp at) {
+    const StaffOperation op{wallet, at, AccountId{}, "", by, operation, "", 0, Result::kOk};
+    working_.Put(keys::StaffOperation(wallet, at), EncodeStaffOperation(op));
   }
 
   void RecordStaff(const PosPayment& p, const AccountId& wallet, const char* operation, Result result, Timestamp at) {
@@ -2676,6 +2721,11 @@ class BatchApplier {
     const Account* shop = payer == nullptr ? merchant : AccountFor(*merchant, payer->asset);
     if (shop == nullptr) return fail(Result::kAssetNotAccepted);
     if (card) {
+      // A re-issued card pays no more (pos.h): refused before its PIN, deciding nothing.
+      if (card->replaced()) {
+        RecordStaff(p, p.payer, "card replaced", Result::kCardReplaced, at);
+        return fail(Result::kCardReplaced);
+      }
       // The PIN: a wrong one counts towards the lockout and decides nothing; the right one resets the count.
       if (card->failed_attempts >= card->registration.attempts_max) {
         RecordStaff(p, p.payer, "card locked", Result::kCardLocked, at);

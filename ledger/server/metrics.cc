@@ -127,7 +127,8 @@ NodeObserver Metrics::Observer() {
                          std::holds_alternative<SetMerchantProfile>(command) ||
                          std::holds_alternative<RevokeKey>(command) ||
                          std::holds_alternative<GrantSubsidy>(command) ||
-                         std::holds_alternative<UnlockCard>(command);
+                         std::holds_alternative<UnlockCard>(command) ||
+                         std::holds_alternative<ReissueCard>(command);
     (setting ? accounts_by_result_ : transfers_by_result_)[index]->Increment();
   };
   observer.on_sweep = [this](const ApplyCounters& counters) {

@@ -149,6 +149,35 @@ grpc::Status LedgerService::UnlockCards(grpc::ServerContext* context, const v1::
   return Create("UnlockCards", std::move(commands), reply);
 }
 
+grpc::Status LedgerService::ReissueCards(grpc::ServerContext* context, const v1::ReissueCardsRequest* request,
+                                         v1::CreateReply* reply) {
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("ReissueCards", allowed);
+  absl::Status count = CheckItemCount(request->cards_size(), "cards");
+  if (!count.ok()) return Done("ReissueCards", count);
+  std::vector<Command> commands;
+  for (int i = 0; i < request->cards_size(); ++i) {
+    const v1::CardReissue& in = request->cards(i);
+    const std::string field = absl::StrCat("cards[", i, "]");
+    if (in.operator_name().empty()) {
+      return Done("ReissueCards",
+                  absl::InvalidArgumentError(field + ".operator_name: required (who at the city re-issued it)"));
+    }
+    const bool digits = std::all_of(in.pin().begin(), in.pin().end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (in.pin().size() < kPinLengthMin || in.pin().size() > kPinLengthMax || !digits) {
+      return Done("ReissueCards", absl::InvalidArgumentError(field + ".pin: 4 to 12 digits"));
+    }
+    ReissueCard card;
+    card.card = in.card_number();
+    card.new_card = in.new_card_number();
+    card.pin_salt.resize(kPinSaltBytes);
+    randombytes_buf(card.pin_salt.data(), card.pin_salt.size());  // Chosen here; replicated in the command.
+    card.pin_proof = PinProof(card.pin_salt, card.new_card, in.pin());
+    card.by = in.operator_name();
+    commands.emplace_back(std::move(card));
+  }
+  return Create("ReissueCards", std::move(commands), reply);
+}
+
 grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext* context, const v1::HealthProgram* request,
                                              v1::CreateReply* reply) {
   if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("SetHealthProgram", allowed);

@@ -68,6 +68,7 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_CreateTrans
                          grpc::ServerWriter<v1::Event>*) override;
   grpc::Status RevokeKeys(grpc::ServerContext*, const v1::RevokeKeysRequest*, v1::CreateReply*) override;
   grpc::Status UnlockCards(grpc::ServerContext*, const v1::UnlockCardsRequest*, v1::CreateReply*) override;
+  grpc::Status ReissueCards(grpc::ServerContext*, const v1::ReissueCardsRequest*, v1::CreateReply*) override;
   grpc::Status GrantSubsidies(grpc::ServerContext*, const v1::GrantSubsidiesRequest*, v1::CreateReply*) override;
 
  private:

@@ -99,8 +99,12 @@ Commands:
                                                    (member cash-out rate)? which of the shop's MERCHANT accounts
                                                    in other assets (e.g. points) take payments in those assets?
   register-card --card DIGITS --account ID [--pin DIGITS] [--attempts-max N]     (PIN else $CARD_PIN)
-  unlock-card --card DIGITS --operator NAME        unlock a card wrong PINs locked (listed in the resident's staff-ops)
                                                    issue a custodial card (staff charge it with the PIN)
+  unlock-card --card DIGITS --operator NAME        unlock a card wrong PINs locked (listed in the resident's staff-ops)
+  reissue-card --card DIGITS --new-card DIGITS --operator NAME [--pin DIGITS]     (PIN else $CARD_PIN)
+                                                   re-issue a lost or locked card: the new card pays from the same
+                                                   wallet with the new PIN, the old one is CARD_REPLACED for good
+                                                   (listed in the resident's staff-ops, with NAME)
   staff-ops --account ID [--limit N]               what staff did with a resident's card
   payouts --from YYYY-MM-DD --to YYYY-MM-DD [--merchant ID] [--payees FILE --csv FILE] [--report FILE]
                                                    accepted cash-outs of those days (Japan time): the bank
@@ -416,6 +420,21 @@ int UnlockCardCommand(LedgerConnection& stub, const Args& args) {
   v1::CreateReply reply;
   grpc::Status status =
       stub.Call([&](LedgerConnection& c) { return c.ledger().UnlockCards(Context().get(), request, &reply); });
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
+int ReissueCardCommand(LedgerConnection& stub, const Args& args) {
+  v1::ReissueCardsRequest request;
+  v1::CardReissue* card = request.add_cards();
+  card->set_card_number(Required(args, "card"));
+  card->set_new_card_number(Required(args, "new-card"));
+  card->set_operator_name(Required(args, "operator"));
+  const char* pin = std::getenv("CARD_PIN");  // Keeps the PIN out of the process list.
+  card->set_pin(args.Has("pin") ? args.options.at("pin") : pin ? pin : "");
+  if (card->pin().empty()) UsageError("--pin (or $CARD_PIN) is required: the new card's PIN");
+  v1::CreateReply reply;
+  grpc::Status status =
+      stub.Call([&](LedgerConnection& c) { return c.ledger().ReissueCards(Context().get(), request, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -1595,6 +1614,7 @@ int Run(int argc, char** argv) {
   if (command == "merchant-profile") return MerchantProfileCommand(*stub, args);
   if (command == "register-card") return RegisterCardCommand(*stub, args);
   if (command == "unlock-card") return UnlockCardCommand(*stub, args);
+  if (command == "reissue-card") return ReissueCardCommand(*stub, args);
   if (command == "staff-ops") return StaffOpsCommand(*stub, args);
   if (command == "payouts") return PayoutsCommand(*stub, args);
   if (command == "health") return HealthCommand(*stub, args);
