@@ -69,6 +69,7 @@ constexpr uint64_t kPointsIssuer = 30, kPointsBudget = 31, kPointsA = 32, kPoint
 constexpr uint64_t kNewBreakage = 90, kNewWallet = 91;
 constexpr uint32_t kProgram = 1;
 const char kCard[] = "4000123412341234";
+const char kSpareCard[] = "4000222233334444";
 
 std::string Hex(const std::string& bytes) { return wallet::Hex(bytes); }
 
@@ -364,6 +365,10 @@ class AuthorityE2eTest : public ::testing::Test {
     card->set_card_number(kCard);
     card->set_account_id(IdBytes(kWalletA));
     card->set_pin("1234");
+    v1::Card* spare = cards.add_cards();  // Re-issued by the Ledger.ReissueCards row.
+    spare->set_card_number(kSpareCard);
+    spare->set_account_id(IdBytes(kWalletB));
+    spare->set_pin("5678");
     ASSERT_NO_FATAL_FAILURE(Operator(&S::RegisterCards, cards));
     v1::CreateReply reply;
     ASSERT_TRUE(
@@ -705,6 +710,15 @@ class AuthorityE2eTest : public ::testing::Test {
       unlock->set_operator_name("desk");
       AddOperator(r, "Ledger.UnlockCards", q);
     }
+    {
+      v1::ReissueCardsRequest q;
+      v1::CardReissue* reissue = q.add_cards();
+      reissue->set_card_number(kSpareCard);
+      reissue->set_new_card_number("4000222233335555");
+      reissue->set_pin("8765");
+      reissue->set_operator_name("desk");
+      AddOperator(r, "Ledger.ReissueCards", q);
+    }
     AddOperator(r, "Ledger.SetHealthProgram", Program(2));
     {
       v1::TaskRules q;
@@ -781,6 +795,9 @@ class AuthorityE2eTest : public ::testing::Test {
       journal.set_from_index(1);
       journal.set_limit(1);
       AddOperator(r, "Ledger.GetJournal", journal);
+      v1::AuditRequest audit;
+      audit.set_replay(false);
+      AddOperator(r, "Ledger.Audit", audit);
       v1::SubscribeRequest subscribe;
       subscribe.set_from_index(1);
       AddOperator(r, "Ledger.Subscribe", subscribe);
@@ -800,6 +817,7 @@ class AuthorityE2eTest : public ::testing::Test {
       AddOperator(r, "Cluster.PromoteMember", member);
       AddOperator(r, "Cluster.TransferLeadership", v1::MemberRequest());
       AddOperator(r, "Cluster.Status", v1::ClusterStatusRequest());
+      AddOperator(r, "Cluster.Clock", v1::ClusterClockRequest());
     }
   }
 

@@ -83,6 +83,9 @@ const std::vector<AuthorityRow>& AuthorityTable() {
       {"Ledger.CreateCampaign", true, "CreateCampaign", {R::kOperator}, "", kSettings},
       {"Ledger.CloseCampaign", true, "CloseCampaign", {R::kOperator}, "", kSettings},
       {"Ledger.LinkAccounts", true, "LinkAccount", {R::kOperator}, "", kSettings},
+      {"Ledger.ReissueCards", true, "ReissueCard", {R::kOperator},
+       "at the desk, who checked the resident's identity (`operator_name` is recorded and shown to her)",
+       "the old card's wallet: the new card pays from it with the new PIN, the old card no more; nothing moves"},
       // ---- Pos (shop terminals) ----
       {"Pos.RegisterTerminal",
        true,
@@ -228,12 +231,14 @@ const std::vector<AuthorityRow>& AuthorityTable() {
       {"Ledger.GetBalanceAt", false, "", {R::kOperator}, "", "any"},
       {"Ledger.GetDigest", false, "", {R::kOperator}, "", "any"},
       {"Ledger.GetJournal", false, "", {R::kOperator}, "", "any"},
+      {"Ledger.Audit", false, "", {R::kOperator}, "", "any (reads the whole state of the node asked)"},
       {"Ledger.Subscribe", false, "", {R::kOperator}, "", "any"},
       {"Pos.GetPayment", false, "", {R::kTerminal, R::kManager}, "", "the shop's own payments"},
       {"Wallet.GetAccount", false, "", {R::kWallet}, "", "her own account"},
       {"Wallet.GetHistory", false, "", {R::kWallet}, "", "her own account"},
       {"Wallet.ListStaffOperations", false, "", {R::kWallet}, "", "her own account"},
       {"Cluster.Status", false, "", {R::kOperator}, "", "membership; no account"},
+      {"Cluster.Clock", false, "", {R::kOperator}, "", "no account (the node's clock, for its peers)"},
   };
   return *table;
 }
