@@ -115,6 +115,7 @@ struct RegisterDevice {
   std::string public_key;   // 32 bytes (Ed25519); ignored when revoking.
   bool revoke = false;
   uint64_t nonce = 0;       // The resident's signed request's nonce, spent once (0: operator request).
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 struct SetConsent {
@@ -122,6 +123,7 @@ struct SetConsent {
   uint8_t purpose = 0;  // ConsentPurpose.
   bool granted = false;
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 struct StepReport {
@@ -149,6 +151,7 @@ struct SetWatchOver {
   uint32_t baseline_days = 14;      // The window the baseline (mean daily steps) is taken over.
   uint32_t min_baseline_days = 5;   // Reports needed in that window for the resident to count as "normally reporting".
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 struct AckAlert {
@@ -156,6 +159,7 @@ struct AckAlert {
   AccountId resident;
   uint32_t alert = 0;  // The alert's sequence number for this resident.
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 struct WatchConfig {
@@ -191,11 +195,13 @@ struct ExchangePoints {
   int64_t points = 0;
   std::string exchange_id;  // 1..64 printable ASCII, chosen by the wallet: resubmit to retry.
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 struct EraseStepData {
   AccountId resident;
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 // What the award of one day stands at (key E resident day).

@@ -116,6 +116,10 @@ constexpr const char* kResultNames[kResultCount] = {
     "subsidy_not_granted",
     "subsidy_exceeds_grant",
     "subsidy_grant_invalid",
+    "unknown_result",  // 104 and 105: named on the branches that add them.
+    "unknown_result",
+    "request_expired",
+    "request_not_yet_valid",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

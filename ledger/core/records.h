@@ -119,8 +119,11 @@ enum class [[nodiscard]] Result : uint8_t {
   kSubsidyNotGranted = 101,
   kSubsidyExceedsGrant = 102,
   kSubsidyGrantInvalid = 103,
+  // 104 and 105 are taken by other #14 items.
+  kRequestExpired = 106,       // The batch stamp is past the signed request's timestamp + the window.
+  kRequestNotYetValid = 107,   // The batch stamp is before the signed request's timestamp - the window.
 };
-inline constexpr int kResultCount = 104;
+inline constexpr int kResultCount = 108;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);
