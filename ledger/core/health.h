@@ -137,6 +137,10 @@ struct StepReport {
   std::string salt;       // 16 random bytes chosen by the service; keeps the journal's commitment opaque.
   // In the journal instead of steps, signature and salt (see above); empty in a submitted report.
   std::string commitment;
+  // When the Health service admitted the report (its clock; the device signs no time): the core refuses
+  // it 5 minutes later like a signed request (RequestMs, journal.h), and keeps its nonce only until the
+  // report's day is too old to report (report_day_too_old). 0 (older entries): the nonce is kept for ever.
+  uint64_t request_ms = 0;
 };
 
 inline constexpr size_t kWatchersMax = 8;

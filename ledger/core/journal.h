@@ -42,7 +42,8 @@ using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment,
 
 // The signed request a command came from, for the commands that spend a request nonce (WalletSend,
 // PosPayment, RegisterDevice, SetConsent, ExchangePoints, EraseStepData, SetWatchOver, AckAlert, ApplyTask,
-// CancelSlots, CheckIn): its timestamp, covered by the signature the service checked. The core refuses
+// CancelSlots, CheckIn; StepReport: when the Health service admitted it): its timestamp, covered by the
+// signature the service checked. The core refuses
 // the command unless the batch stamp is within kSignedRequestWindowMs of it (request_expired,
 // request_not_yet_valid), and keeps the nonces it spends only until request_ms + kSignedRequestWindowMs:
 // a replay after that is refused by the window, so forgetting the nonce reopens nothing. 0 (entries

@@ -200,6 +200,7 @@ TEST(JournalEncodingTest, RequestTimeIsAPrefixOnlyWhereSet) {
       ApplyTask{a, host, "rice", 6},
       CancelSlots{host, "rice", 1, 10},
       CheckIn{a, host, "rice", false, std::string(64, 's'), 11},
+      StepReport{1, a, "band-1", 20260101, 5000, 12, std::string(64, 's'), std::string(16, 't'), ""},
   };
   constexpr uint64_t kRequestMs = 1'767'225'600'123;
   for (const Command& old : kinds) {

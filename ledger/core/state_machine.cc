@@ -1440,11 +1440,20 @@ class BatchApplier {
     return end > UINT64_MAX ? UINT64_MAX : static_cast<Timestamp>(end);
   }
 
+  // Until when a step report's device nonce must be kept: from the start of the business day after the
+  // report's day + report_window_days on, the report is report_day_too_old whatever its nonce. The version
+  // in effect on the report's day is the one used: once that day has begun no version can replace it
+  // (SetProgram: changes start tomorrow at the earliest), so its window cannot grow later.
+  static Timestamp ReportNonceExpiry(int64_t day, const HealthProgram& program, uint64_t request_ms) {
+    if (request_ms == 0) return 0;
+    return BusinessDayStart(day + static_cast<int64_t>(program.report_window_days) + 1);
+  }
+
   // Records a nonce as spent until `expiry` (0: for ever): N account nonce holds the expiry (empty: for
-  // ever), and the index n expiry account nonce lets SweepNonces find it. A nonce already recorded (a
+  // ever), and the index n expiry account nonce lets SweepNonces find it. Any nonce, 0 too (a customer
+  // code may carry nonce 0; a request nonce 0 means none and never gets here). A nonce already recorded (a
   // payment whose wallet nonce is its code's nonce) is kept until the later of the two.
   void KeepNonce(const AccountId& account, uint64_t nonce, Timestamp expiry) {
-    CORE_CHECK(nonce != 0);
     const std::string key = keys::Nonce(account, nonce);
     std::string bytes;
     if (working_.Get(key, &bytes)) {
@@ -1679,7 +1688,7 @@ class BatchApplier {
       working_.Put(keys::DailyAward(r.resident, r.day), EncodeDailyAward(award));
       if (newly_qualifying) working_.Put(keys::MonthlyTally(r.resident, month), EncodeMonthlyTally(tally));
     }
-    working_.Put(keys::Nonce(r.resident, r.nonce), "");
+    KeepNonce(r.resident, r.nonce, ReportNonceExpiry(*day, *program, r.request_ms));
     // The health data, apart from the money: the day's highest count (what watch-over reads).
     StepRecord record;
     if (working_.Get(keys::StepRecord(r.resident, r.day), &bytes)) {
