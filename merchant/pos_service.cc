@@ -193,9 +193,9 @@ grpc::Status PosService::CreatePayment(grpc::ServerContext*, const SignedRequest
   if (body.cpm().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "cpm: the scanned code is required");
   if (grpc::Status bad = CheckId(body.payment_id(), "payment_id"); !bad.ok()) return bad;
   if (grpc::Status bad = CheckAmount(body.amount(), ledger::kAmountMax); !bad.ok()) return bad;
-  grpc::Status status =
-      Submit(ledger::PosPayment{merchant, body.payment_id(), AccountId{}, body.amount(), in->terminal_id(), body.cpm()},
-             reply);
+  ledger::PosPayment payment{merchant, body.payment_id(), AccountId{}, body.amount(), in->terminal_id(), body.cpm()};
+  payment.request_ms = in->timestamp_ms();  // The core forgets the code's nonce once the code has expired.
+  grpc::Status status = Submit(std::move(payment), reply);
   if (status.ok()) FillPayment(merchant, body.payment_id(), reply);
   return status;
 }
@@ -404,7 +404,8 @@ grpc::Status PosService::CancelSlots(grpc::ServerContext*, const SignedRequest* 
   v1::CancelSlotsRequest body;
   AccountId merchant;
   if (grpc::Status auth = Authenticate("CancelSlots", *in, &body, &merchant); !auth.ok()) return auth;
-  return Submit(ledger::CancelSlots{merchant, body.task_id(), body.count(), RequestNonce("CancelSlots", *in)}, reply);
+  return Submit(ledger::CancelSlots{merchant, body.task_id(), body.count(), RequestNonce("CancelSlots", *in),
+                                    in->timestamp_ms()}, reply);
 }
 
 grpc::Status PosService::ConfirmDay(grpc::ServerContext*, const SignedRequest* in, PosReply* reply) {

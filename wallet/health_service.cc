@@ -75,6 +75,8 @@ grpc::Status HealthService::ReportSteps(grpc::ServerContext*, const v1::StepRepo
   report.steps = in->steps();
   report.nonce = in->nonce();
   report.signature = in->signature();
+  // The device signs no time: the core's window for the report starts at its admission.
+  report.request_ms = clock_->NowNanos() / 1'000'000;
   report.salt.resize(16);
   randombytes_buf(report.salt.data(), report.salt.size());  // Chosen here; replicated in the command.
   std::vector<ledger::Command> commands;
@@ -97,7 +99,8 @@ grpc::Status HealthService::RegisterDevice(grpc::ServerContext*, const v1::Walle
   v1::RegisterDeviceRequest body;
   AccountId resident;
   if (grpc::Status auth = verifier_.Verify("RegisterDevice", *in, &body, &resident); !auth.ok()) return auth;
-  return Submit(ledger::RegisterDevice{resident, body.device_id(), body.public_key(), false, in->nonce()}, resident,
+  return Submit(ledger::RegisterDevice{resident, body.device_id(), body.public_key(), false, in->nonce(),
+                                       in->timestamp_ms()}, resident,
                 reply);
 }
 
@@ -105,7 +108,8 @@ grpc::Status HealthService::RevokeDevice(grpc::ServerContext*, const v1::WalletR
   v1::RevokeDeviceRequest body;
   AccountId resident;
   if (grpc::Status auth = verifier_.Verify("RevokeDevice", *in, &body, &resident); !auth.ok()) return auth;
-  return Submit(ledger::RegisterDevice{resident, body.device_id(), "", true, in->nonce()}, resident, reply);
+  return Submit(ledger::RegisterDevice{resident, body.device_id(), "", true, in->nonce(), in->timestamp_ms()}, resident,
+                reply);
 }
 
 grpc::Status HealthService::SetConsent(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
@@ -115,7 +119,8 @@ grpc::Status HealthService::SetConsent(grpc::ServerContext*, const v1::WalletReq
   if (body.purpose() == v1::CONSENT_PURPOSE_UNSPECIFIED) {
     return Invalid("purpose: EARNING, WATCH_OVER or STATISTICS");
   }
-  return Submit(ledger::SetConsent{resident, static_cast<uint8_t>(body.purpose()), body.granted(), in->nonce()},
+  return Submit(ledger::SetConsent{resident, static_cast<uint8_t>(body.purpose()), body.granted(), in->nonce(),
+                                    in->timestamp_ms()},
                 resident, reply);
 }
 
@@ -129,7 +134,7 @@ grpc::Status HealthService::ExchangePoints(grpc::ServerContext*, const v1::Walle
     return Invalid(absl::StrCat("exchange_id: 1 to ", ledger::kPosIdLengthMax, " printable ASCII characters"));
   }
   return Submit(ledger::ExchangePoints{body.program(), resident, *coin_wallet, body.points(), body.exchange_id(),
-                                       in->nonce()},
+                                       in->nonce(), in->timestamp_ms()},
                 resident, reply);
 }
 
@@ -137,7 +142,7 @@ grpc::Status HealthService::EraseStepData(grpc::ServerContext*, const v1::Wallet
   v1::EraseStepDataRequest body;
   AccountId resident;
   if (grpc::Status auth = verifier_.Verify("EraseStepData", *in, &body, &resident); !auth.ok()) return auth;
-  return Submit(ledger::EraseStepData{resident, in->nonce()}, resident, reply);
+  return Submit(ledger::EraseStepData{resident, in->nonce(), in->timestamp_ms()}, resident, reply);
 }
 
 grpc::Status HealthService::GetMileage(grpc::ServerContext*, const v1::WalletRequest* in, v1::MileageReply* reply) {
@@ -209,6 +214,7 @@ grpc::Status HealthService::SetWatchOver(grpc::ServerContext*, const v1::WalletR
   if (body.baseline_days() != 0) watch.baseline_days = body.baseline_days();
   if (body.min_baseline_days() != 0) watch.min_baseline_days = body.min_baseline_days();
   watch.nonce = in->nonce();
+  watch.request_ms = in->timestamp_ms();
   return Submit(std::move(watch), resident, reply);
 }
 
@@ -219,7 +225,7 @@ grpc::Status HealthService::AckAlert(grpc::ServerContext*, const v1::WalletReque
   std::optional<AccountId> resident = ledger::Id128::FromBytes(body.resident_id());
   if (!resident || resident->IsZero()) return Invalid("resident_id: must be 16 bytes, not zero");
   if (body.alert() == 0) return Invalid("alert: the alert's seq, 1 or more");
-  return Submit(ledger::AckAlert{watcher, *resident, body.alert(), in->nonce()}, watcher, reply);
+  return Submit(ledger::AckAlert{watcher, *resident, body.alert(), in->nonce(), in->timestamp_ms()}, watcher, reply);
 }
 
 // One open WatchAlerts stream, counted while it lives; refused (ok() false) past either bound.

@@ -39,6 +39,7 @@ grpc::Status WalletService::Send(grpc::ServerContext*, const v1::WalletRequest* 
   send.transfer.amount = body.amount();
   send.transfer.code = 1;
   send.nonce = in->nonce();
+  send.request_ms = in->timestamp_ms();  // Signed, and checked above: the core checks it again when it applies.
   return Submit(std::move(send), account, reply);
 }
 
@@ -59,6 +60,7 @@ grpc::Status WalletService::PayMpm(grpc::ServerContext*, const v1::WalletRequest
   payment.payer = account;
   payment.terminal = payload->terminal_label;
   payment.wallet_nonce = in->nonce();
+  payment.request_ms = in->timestamp_ms();
   if (payload->dynamic) {
     if (body.amount() != 0 && body.amount() != payload->amount) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "amount: the shop's code fixes the amount; leave it 0");
@@ -103,7 +105,7 @@ grpc::Status WalletService::ApplyTask(grpc::ServerContext*, const v1::WalletRequ
   if (grpc::Status auth = verifier_.Verify("ApplyTask", *in, &body, &account); !auth.ok()) return auth;
   std::optional<AccountId> host = ledger::Id128::FromBytes(body.host_account_id());
   if (!host) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "host_account_id: must be 16 bytes");
-  return Submit(ledger::ApplyTask{account, *host, body.task_id(), in->nonce()}, account, reply);
+  return Submit(ledger::ApplyTask{account, *host, body.task_id(), in->nonce(), in->timestamp_ms()}, account, reply);
 }
 
 grpc::Status WalletService::CheckIn(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
@@ -112,7 +114,8 @@ grpc::Status WalletService::CheckIn(grpc::ServerContext*, const v1::WalletReques
   if (grpc::Status auth = verifier_.Verify("CheckIn", *in, &body, &account); !auth.ok()) return auth;
   std::optional<AccountId> host = ledger::Id128::FromBytes(body.host_account_id());
   if (!host) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "host_account_id: must be 16 bytes");
-  return Submit(ledger::CheckIn{account, *host, body.task_id(), body.out(), body.host_signature(), in->nonce()},
+  return Submit(ledger::CheckIn{account, *host, body.task_id(), body.out(), body.host_signature(), in->nonce(),
+                                in->timestamp_ms()},
                 account, reply);
 }
 

@@ -8,6 +8,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/core/campaigns.h"
+#include "ledger/core/codec.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/pos.h"
@@ -154,6 +155,43 @@ std::string CheckExpiryIndex(const KvReader& state, AuditReport* report) {
                bool found = false;
                for (const Lot& lot : LookupLots(state, id)) found |= lot.expiry == expiry;
                if (!found) error = absl::StrCat("expiry index for ", id.ToHex(), " has no lot");
+               return error.empty();
+             });
+  return error;
+}
+
+// Spent nonces: an N key holds nothing (kept for ever) or its expiry, and then has its n key; every n
+// key has its N key holding that expiry (ledger/FORMAT.md, "Request nonces").
+std::string CheckNonceIndex(const KvReader& state) {
+  std::string error;
+  state.Scan(std::string(1, keys::kNonce), TableEnd(keys::kNonce), false,
+             [&](std::string_view key, std::string_view value) {
+               if (value.empty()) return true;
+               if (value.size() != 8 || key.size() != 25) {
+                 error = "undecodable spent nonce";
+                 return false;
+               }
+               const AccountId account{keys::ReadBigEndian64(key.substr(1)), keys::ReadBigEndian64(key.substr(9))};
+               const uint64_t nonce = keys::ReadBigEndian64(key.substr(17));
+               std::string ignored;
+               if (!state.Get(keys::NonceExpiry(Decoder(value).U64(), account, nonce), &ignored)) {
+                 error = absl::StrCat("spent nonce ", nonce, " of ", account.ToHex(), " has no expiry index key");
+               }
+               return error.empty();
+             });
+  if (!error.empty()) return error;
+  state.Scan(std::string(1, keys::kNonceExpiry), TableEnd(keys::kNonceExpiry), false,
+             [&](std::string_view key, std::string_view) {
+               Timestamp expiry;
+               AccountId account;
+               uint64_t nonce;
+               keys::DecodeNonceExpiry(key, &expiry, &account, &nonce);
+               std::string value;
+               if (!state.Get(keys::Nonce(account, nonce), &value) || value.size() != 8 ||
+                   Decoder(value).U64() != expiry) {
+                 error = absl::StrCat("nonce expiry index for ", nonce, " of ", account.ToHex(),
+                                      " has no spent nonce with that expiry");
+               }
                return error.empty();
              });
   return error;
@@ -362,6 +400,7 @@ AuditReport Audit(const KvReader& state, const AuditOptions& options) {
   AuditReport report;
   report.violation = CheckBalances(state, &report);
   if (report.ok()) report.violation = CheckExpiryIndex(state, &report);
+  if (report.ok()) report.violation = CheckNonceIndex(state);
   if (report.ok()) report.violation = CheckCampaigns(state, &report);
   if (report.ok()) report.violation = CheckCards(state);
   if (report.ok() && options.verify_journal) {

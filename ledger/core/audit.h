@@ -10,6 +10,8 @@
 //  to
 //     balance - debits_pending, sorted by expiry, each positive and in the expiry index; no other
 //     account holds lots; every expiry index key has its lot.
+//  2b. Nonces: a spent nonce with an expiry has its index key, and every index key its nonce with that
+//     expiry (ledger/FORMAT.md, "Request nonces").
 //  3. Campaigns: each campaign's awarded total equals its awards net of clawbacks and stays within
 //  its
 //     budget; no award is clawed back beyond what it gave. Cards: a re-issued card's new card exists,

@@ -188,6 +188,7 @@ class World {
   std::string Terminal();
   uint32_t Day(int from_offset, int count);
   uint64_t Nonce();
+  void StampRequest(Command* command);
   uint32_t Today() const { return BusinessDay(now_); }
   const Signer& SignerOf(const AccountId& account, std::string_view role);
   template <typename T>
@@ -347,6 +348,28 @@ std::string World::Terminal() {
 uint32_t World::Day(int from_offset, int count) {
   if (Chance(3)) return Chance(50) ? 0 : 20261332;
   return DayNumber(BusinessDayIndex(now_) + from_offset + static_cast<int64_t>(Below(count)));
+}
+
+// The signed request's timestamp of a command that spends a request nonce (RequestMs, journal.h): mostly
+// inside the window around the batch stamp, sometimes on or just past its edges or far outside, and now
+// and then 0 (an older entry: no window, the nonce kept for ever).
+void World::StampRequest(Command* command) {
+  uint64_t* request_ms = MutableRequestMs(command);
+  if (request_ms == nullptr) return;
+  const uint64_t now_ms = now_ / 1'000'000;
+  const uint64_t window_ms = kSignedRequestWindowMs;
+  const uint64_t roll = Below(100);
+  if (roll < 15) {
+    *request_ms = 0;
+  } else if (roll < 80) {
+    *request_ms = now_ms - window_ms + Below(2 * window_ms + 1);
+  } else if (roll < 88) {
+    *request_ms = Chance(50) ? now_ms - window_ms + Below(2) : now_ms + window_ms - Below(2);
+  } else {
+    const uint64_t month_ms = static_cast<uint64_t>(30 * kDaySeconds) * 1000;
+    const uint64_t beyond = window_ms + 1 + (Chance(50) ? Below(3) : Below(month_ms));
+    *request_ms = Chance(50) ? now_ms - std::min(beyond, now_ms - 1) : now_ms + beyond;
+  }
 }
 
 // A fresh nonce, or now and then zero or one used before (a replay).
@@ -1018,6 +1041,7 @@ std::vector<Command> World::RandomCommands(Source* source, const KvReader& state
     if (!queued_.empty() && Chance(60)) {
       commands.push_back(std::move(queued_.front()));
       queued_.pop_front();
+      StampRequest(&commands.back());
       continue;
     }
     int pick = static_cast<int>(Below(static_cast<uint64_t>(total_weight)));
@@ -1025,6 +1049,7 @@ std::vector<Command> World::RandomCommands(Source* source, const KvReader& state
     while (pick >= Makers()[maker].second) pick -= Makers()[maker++].second;
     if (!options_.step_reports && Makers()[maker].first == &World::MakeStepReport) maker = 0;
     commands.push_back(Make(maker));
+    StampRequest(&commands.back());
   }
   return commands;
 }

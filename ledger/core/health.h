@@ -115,6 +115,7 @@ struct RegisterDevice {
   std::string public_key;   // 32 bytes (Ed25519); ignored when revoking.
   bool revoke = false;
   uint64_t nonce = 0;       // The resident's signed request's nonce, spent once (0: operator request).
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 struct SetConsent {
@@ -122,6 +123,7 @@ struct SetConsent {
   uint8_t purpose = 0;  // ConsentPurpose.
   bool granted = false;
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 struct StepReport {
@@ -135,6 +137,10 @@ struct StepReport {
   std::string salt;       // 16 random bytes chosen by the service; keeps the journal's commitment opaque.
   // In the journal instead of steps, signature and salt (see above); empty in a submitted report.
   std::string commitment;
+  // When the Health service admitted the report (its clock; the device signs no time): the core refuses
+  // it 5 minutes later like a signed request (RequestMs, journal.h), and keeps its nonce only until the
+  // report's day is too old to report (report_day_too_old). 0 (older entries): the nonce is kept for ever.
+  uint64_t request_ms = 0;
 };
 
 inline constexpr size_t kWatchersMax = 8;
@@ -149,6 +155,7 @@ struct SetWatchOver {
   uint32_t baseline_days = 14;      // The window the baseline (mean daily steps) is taken over.
   uint32_t min_baseline_days = 5;   // Reports needed in that window for the resident to count as "normally reporting".
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 struct AckAlert {
@@ -156,6 +163,7 @@ struct AckAlert {
   AccountId resident;
   uint32_t alert = 0;  // The alert's sequence number for this resident.
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 struct WatchConfig {
@@ -191,11 +199,13 @@ struct ExchangePoints {
   int64_t points = 0;
   std::string exchange_id;  // 1..64 printable ASCII, chosen by the wallet: resubmit to retry.
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 struct EraseStepData {
   AccountId resident;
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 // What the award of one day stands at (key E resident day).

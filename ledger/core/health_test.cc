@@ -424,5 +424,45 @@ TEST(HealthDays, DayIndexOfIsTheInverseOfDayNumber) {
   EXPECT_EQ(DayIndexOf(19691231), std::nullopt);
 }
 
+// Nonces (issue #14 item 7). A step report's device nonce is kept while the report's day can still be
+// reported (report_window_days, 7), and forgotten on the day after, when the report itself is too old;
+// the resident's signed requests' nonces 5 minutes after the request's timestamp, when the window refuses it.
+TEST_F(HealthTest, SpentNoncesAreForgottenOnlyOnceTheirReplayIsRefusedAnyway) {
+  auto count_nonces = [&] {
+    size_t n = 0;
+    ledger_.state().Scan(std::string(1, keys::kNonce), std::string(1, keys::kNonce + 1), false,
+                         [&](std::string_view, std::string_view) { return ++n, true; });
+    return n;
+  };
+  auto now_ms = [&] { return ledger_.now() / 1'000'000; };
+  const size_t before = count_nonces();
+  StepReport report = Report(kToday, 5000);
+  report.request_ms = now_ms();
+  ASSERT_EQ(One(report).result, Result::kOk);
+  EXPECT_EQ(count_nonces(), before + 1);
+  for (int i = 0; i < 7; ++i) NextDay();  // 2026-01-08: the last day 01-01 may be reported.
+  report.request_ms = now_ms();
+  EXPECT_EQ(One(report).result, Result::kNonceReplayed);
+  EXPECT_EQ(count_nonces(), before + 1);
+  NextDay();
+  report.request_ms = now_ms();
+  EXPECT_EQ(One(report).result, Result::kReportDayTooOld);
+  EXPECT_EQ(count_nonces(), before);
+  EXPECT_EQ(Balance(kAlice), 2);
+
+  // A signed request: the window on the batch stamp, then the nonce gone 5 minutes after its timestamp.
+  SetConsent consent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kWatchOver), true, 77, now_ms()};
+  ASSERT_EQ(One(consent).result, Result::kOk);
+  EXPECT_EQ(count_nonces(), before + 1);
+  EXPECT_EQ(One(consent).result, Result::kNonceReplayed);
+  ledger_.Advance(300);
+  EXPECT_EQ(One(consent).result, Result::kRequestExpired);
+  EXPECT_EQ(count_nonces(), before);
+  EraseStepData early{Id(kAlice), 78, now_ms() + 301'000};
+  EXPECT_EQ(One(early).result, Result::kRequestNotYetValid);
+  EXPECT_EQ(count_nonces(), before);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
 }  // namespace
 }  // namespace ledger

@@ -60,6 +60,9 @@ enum class CommandTag : uint8_t {
   kPosPaymentWithAttempt = 40,  // A card payment's attempt nonce follows; tag 5 stays for the rest.
   kUnlockCard = 41,
   kReissueCard = 42,
+  // Not a command: u64 request_ms, then the command it belongs to (one that spends a request nonce, see
+  // RequestMs in journal.h). Commands without it (older entries) decode with request_ms 0.
+  kRequestTime = 43,
 };
 
 void EncodeTransferRequest(const Transfer& t, Encoder* e) {
@@ -90,6 +93,10 @@ Transfer DecodeTransferRequest(Decoder* d) {
 
 // journal: encode as the journal keeps it (a step report's health data replaced by its commitment).
 void EncodeCommand(const Command& command, Encoder* e, bool journal) {
+  if (const uint64_t request_ms = RequestMs(command); request_ms != 0) {
+    e->U8(static_cast<uint8_t>(CommandTag::kRequestTime));
+    e->U64(request_ms);
+  }
   if (const auto* report = std::get_if<StepReport>(&command)) {
     e->U8(static_cast<uint8_t>(journal ? CommandTag::kStepReportJournal : CommandTag::kStepReport));
     e->U32(report->program);
@@ -402,11 +409,36 @@ struct WithinBounds {
 
 bool CommandWithinBounds(const Command& command) { return std::visit(WithinBounds{}, command); }
 
+uint64_t* MutableRequestMs(Command* command) {
+  return std::visit(
+      [](auto& c) -> uint64_t* {
+        if constexpr (requires { c.request_ms; }) {
+          return &c.request_ms;
+        } else {
+          return nullptr;
+        }
+      },
+      *command);
+}
+
+uint64_t RequestMs(const Command& command) {
+  return std::visit(
+      [](const auto& c) -> uint64_t {
+        if constexpr (requires { c.request_ms; }) {
+          return c.request_ms;
+        } else {
+          return 0;
+        }
+      },
+      command);
+}
+
 namespace {
 
-std::optional<Command> DecodeUncheckedCommand(Decoder* d) {
-  const auto tag = static_cast<CommandTag>(d->U8());
+std::optional<Command> DecodeTaggedCommand(CommandTag tag, Decoder* d) {
   switch (tag) {
+    case CommandTag::kRequestTime:
+      return std::nullopt;  // At most one, before the command (DecodeUncheckedCommand).
     case CommandTag::kStepReport:
     case CommandTag::kStepReportJournal: {
       StepReport report;
@@ -689,6 +721,18 @@ std::optional<Command> DecodeUncheckedCommand(Decoder* d) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<Command> DecodeUncheckedCommand(Decoder* d) {
+  const auto tag = static_cast<CommandTag>(d->U8());
+  if (tag != CommandTag::kRequestTime) return DecodeTaggedCommand(tag, d);
+  const uint64_t request_ms = d->U64();
+  std::optional<Command> command = DecodeTaggedCommand(static_cast<CommandTag>(d->U8()), d);
+  uint64_t* field = command ? MutableRequestMs(&*command) : nullptr;
+  // Only a command that spends a request nonce has one, and 0 is written as no prefix at all.
+  if (field == nullptr || request_ms == 0) return std::nullopt;
+  *field = request_ms;
+  return command;
 }
 
 // bounds: kChecked for a batch about to be applied (the replicated log): a command holding a string

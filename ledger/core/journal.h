@@ -41,6 +41,18 @@ using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment,
                              CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey, GrantSubsidy, UnlockCard,
                              ReissueCard>;
 
+// The signed request a command came from, for the commands that spend a request nonce (WalletSend,
+// PosPayment, RegisterDevice, SetConsent, ExchangePoints, EraseStepData, SetWatchOver, AckAlert, ApplyTask,
+// CancelSlots, CheckIn; StepReport: when the Health service admitted it): its timestamp, covered by the
+// signature the service checked. The core refuses
+// the command unless the batch stamp is within kSignedRequestWindowMs of it (request_expired,
+// request_not_yet_valid), and keeps the nonces it spends only until request_ms + kSignedRequestWindowMs:
+// a replay after that is refused by the window, so forgetting the nonce reopens nothing. 0 (entries
+// written before it, operator commands): no window check, and the nonce is kept for ever.
+uint64_t RequestMs(const Command& command);
+// The field itself; nullptr for a command kind that has none.
+uint64_t* MutableRequestMs(Command* command);
+
 // What became of one command.
 struct Outcome {
   Result result = Result::kOk;

@@ -191,6 +191,80 @@ TEST(JournalEncodingTest, BatchDecoderRefusesOversizeStrings) {
   }
 }
 
+// Every command that spends a request nonce carries its request's timestamp in a prefix (tag 43, u64
+// request_ms) before its own bytes; without one (request_ms 0) the bytes are exactly what earlier versions
+// wrote, so their logs and journals decode as before, with request_ms 0.
+TEST(JournalEncodingTest, RequestTimeIsAPrefixOnlyWhereSet) {
+  const AccountId a{0, 10}, b{0, 11}, host{0, 20};
+  WalletSend send{MakeTransfer(100, 10, 11, 5), 7};
+  PosPayment mpm{host, "pay-1", a, 100, "", ""};
+  mpm.wallet_nonce = 8;
+  SetWatchOver watch;
+  watch.resident = a;
+  watch.watchers = {b};
+  watch.nonce = 9;
+  const std::vector<Command> kinds = {
+      send,
+      mpm,
+      RegisterDevice{a, "band-1", std::string(32, 'k'), false, 1},
+      SetConsent{a, 1, true, 2},
+      ExchangePoints{1, a, b, 1000, "x-1", 3},
+      EraseStepData{a, 4},
+      watch,
+      AckAlert{b, a, 1, 5},
+      ApplyTask{a, host, "rice", 6},
+      CancelSlots{host, "rice", 1, 10},
+      CheckIn{a, host, "rice", false, std::string(64, 's'), 11},
+      StepReport{1, a, "band-1", 20260101, 5000, 12, std::string(64, 's'), std::string(16, 't'), ""},
+  };
+  constexpr uint64_t kRequestMs = 1'767'225'600'123;
+  for (const Command& old : kinds) {
+    Command stamped = old;
+    ASSERT_NE(MutableRequestMs(&stamped), nullptr);
+    EXPECT_EQ(RequestMs(old), 0u);
+    *MutableRequestMs(&stamped) = kRequestMs;
+    const std::string old_bytes = EncodeBatch(Batch{{old}, {1}});
+    const std::string stamped_bytes = EncodeBatch(Batch{{stamped}, {1}});
+    ASSERT_EQ(stamped_bytes.size(), old_bytes.size() + 9) << stamped.index();
+    std::optional<Batch> decoded_old = DecodeBatch(old_bytes);
+    std::optional<Batch> decoded_stamped = DecodeBatch(stamped_bytes);
+    ASSERT_TRUE(decoded_old && decoded_stamped) << stamped.index();
+    EXPECT_EQ(RequestMs(decoded_old->commands[0]), 0u);
+    EXPECT_EQ(RequestMs(decoded_stamped->commands[0]), kRequestMs);
+    EXPECT_EQ(EncodeBatch(*decoded_stamped), stamped_bytes);
+    // The same in the journal.
+    JournalEntry entry;
+    entry.index = 1;
+    entry.previous_hash = std::string(32, '\0');
+    entry.commands = {stamped};
+    entry.outcomes = {Outcome{}};
+    entry.request_sizes = {1};
+    std::optional<JournalEntry> journaled = DecodeJournalEntry(EncodeJournalEntry(entry));
+    ASSERT_TRUE(journaled);
+    EXPECT_EQ(RequestMs(journaled->commands[0]), kRequestMs);
+  }
+  // A command that spends no request nonce has no request_ms to carry, and a prefix is never 0 or doubled.
+  Command plain = MakeTransfer(1, 1, 2, 3);
+  EXPECT_EQ(MutableRequestMs(&plain), nullptr);
+  const std::string transfer = EncodeBatch(Batch{{MakeTransfer(1, 1, 2, 3)}, {1}});
+  const std::string sent = EncodeBatch(Batch{{Command(send)}, {1}});
+  const size_t at = 1 + 4 + 4 + 4;  // Version, one request size, the command count: the command.
+  ASSERT_EQ(sent[at], 13);          // The WalletSend tag.
+  ASSERT_EQ(transfer.size() + 8, sent.size());  // Same header; the command starts at the same offset.
+  auto with_prefix = [&](const std::string& bytes, uint64_t ms, int times) {
+    std::string prefix;
+    for (int i = 0; i < times; ++i) {
+      prefix.push_back(static_cast<char>(43));
+      for (int k = 0; k < 8; ++k) prefix.push_back(static_cast<char>((ms >> (8 * k)) & 0xff));
+    }
+    return bytes.substr(0, at) + prefix + bytes.substr(at);
+  };
+  EXPECT_TRUE(DecodeBatch(with_prefix(sent, kRequestMs, 1)));
+  EXPECT_FALSE(DecodeBatch(with_prefix(sent, 0, 1)));
+  EXPECT_FALSE(DecodeBatch(with_prefix(sent, kRequestMs, 2)));
+  EXPECT_FALSE(DecodeBatch(with_prefix(transfer, kRequestMs, 1)));
+}
+
 TEST_F(JournalTest, FlippedByteIsFoundAtItsEntry) {
   std::string bytes = Stored(4);
   bytes[bytes.size() / 2] ^= 0x01;

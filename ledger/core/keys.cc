@@ -171,6 +171,20 @@ std::string Nonce(const AccountId& account, uint64_t nonce) {
   return key;
 }
 
+std::string NonceExpiry(Timestamp expiry, const AccountId& account, uint64_t nonce) {
+  std::string key(1, kNonceExpiry);
+  AppendBigEndian64(expiry, &key);
+  AppendId(account, &key);
+  AppendBigEndian64(nonce, &key);
+  return key;
+}
+
+void DecodeNonceExpiry(std::string_view key, Timestamp* expiry, AccountId* account, uint64_t* nonce) {
+  *expiry = ReadBigEndian64(key.substr(1));
+  *account = ReadId(key.substr(9));
+  *nonce = ReadBigEndian64(key.substr(25));
+}
+
 std::string Card(std::string_view card) { return std::string(1, kCard).append(card); }
 
 std::string StaffOperation(const AccountId& wallet, Timestamp timestamp) {

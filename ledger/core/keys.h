@@ -60,6 +60,7 @@ inline constexpr char kRevokedKey = 'k';
 inline constexpr char kSubsidyGrant = 's';
 inline constexpr char kSubsidyTally = 'j';
 inline constexpr char kCardAttempt = 'x';
+inline constexpr char kNonceExpiry = 'n';
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -90,6 +91,9 @@ std::string Key(const AccountId& account, std::string_view key_id);
 // A key once revoked on the account, by its 32 public-key bytes (pos.h RevokedKey).
 std::string RevokedKey(const AccountId& account, std::string_view public_key);
 std::string Nonce(const AccountId& account, uint64_t nonce);
+// The spent nonces that may be forgotten, by when (a timestamp), then account and nonce (the N key's).
+std::string NonceExpiry(Timestamp expiry, const AccountId& account, uint64_t nonce);
+void DecodeNonceExpiry(std::string_view key, Timestamp* expiry, AccountId* account, uint64_t* nonce);
 std::string Card(std::string_view card);
 std::string StaffOperation(const AccountId& wallet, Timestamp timestamp);
 std::string StaffOperationPrefix(const AccountId& wallet);

@@ -63,7 +63,14 @@ inline constexpr int kJournalPageMax = 1024;
 // How far a signed request's timestamp may be from the ledger's clock (Pos and Wallet envelopes). A request
 // older than that is refused before the core sees it, so what the core remembers to refuse replays (a
 // card's wrong-PIN attempts) need only be kept for twice this: after that, the replay itself is refused.
+// The core checks it again on the batch stamp for commands that carry their request's timestamp
+// (RequestMs, ledger/core/journal.h), and forgets their nonces once it has passed.
 inline constexpr uint64_t kSignedRequestWindowMs = 5 * 60 * 1000;
+
+// Spent request nonces forgotten at the start of one batch, once their window has closed (key 'n',
+// ledger/FORMAT.md). A batch spends at most two per command (a payment's wallet nonce and its code's), so
+// this keeps up with the rate they are spent; the rest wait for the next batch.
+inline constexpr int kNonceSweepItemsMax = 2 * kBatchItemsMax;
 
 // Open WatchAlerts streams: per watcher, and on one node. Each open stream holds a server thread, so
 // without a bound one wallet key could open streams until the node had no thread left for anything else.
@@ -157,6 +164,7 @@ static_assert(kAmountMax < kBalanceMax / kBatchItemsMax,
 static_assert(kBalanceMax + kAmountMax < INT64_MAX && -kBalanceMax - kAmountMax > INT64_MIN,
               "checking a bounded balance plus one amount must not itself overflow");
 static_assert(kSweepItemsMax >= kBatchItemsMax, "sweeps must keep up with the rate pendings are made");
+static_assert(kNonceSweepItemsMax >= 2 * kBatchItemsMax, "the nonce sweep must keep up with the rate nonces are spent");
 static_assert(kTerminalIdLengthMax <= kPosIdLengthMax, "a terminal id is a valid Pos id (ValidTerminalId)");
 static_assert(kMerchantNameLengthMax < kMpmPayloadLengthMax && kMerchantCityLengthMax < kMpmPayloadLengthMax &&
                   kPosIdLengthMax < kMpmPayloadLengthMax,

@@ -77,6 +77,7 @@ struct PosPayment {
   // A wrong PIN counts once per request, so replaying a captured wrong-PIN request within the time window
   // cannot lock the resident's card. Not part of the payment's identity; 0 in entries written before it.
   uint64_t attempt = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
   bool SameRequest(const PosPayment& other) const {
     return merchant == other.merchant && payment_id == other.payment_id && payer == other.payer &&
            amount == other.amount && terminal == other.terminal && cpm == other.cpm && card == other.card;
@@ -211,6 +212,7 @@ std::optional<StaffOperation> DecodeStaffOperation(std::string_view bytes);
 struct WalletSend {
   Transfer transfer;  // Request fields only; debit = the signing wallet.
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 // An Ed25519 public key the ledger verifies signatures with (key K account key_id): a resident's wallet

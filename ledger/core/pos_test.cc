@@ -681,6 +681,37 @@ TEST_F(CpmPaymentTest, CodePaysOnceWithinItsLifetime) {
   EXPECT_EQ(Balance(kAlice), 10'000);
 }
 
+// A code's nonce is kept until the code expires (issued_at + ttl), when the terminal's request carries its
+// timestamp: from then on the code itself is refused (cpm_expired), so forgetting its nonce reopens nothing.
+TEST_F(CpmPaymentTest, CodeNonceIsForgottenOnceTheCodeHasExpired) {
+  auto count_nonces = [&] {
+    size_t n = 0;
+    ledger_.state().Scan(std::string(1, keys::kNonce), std::string(1, keys::kNonce + 1), false,
+                         [&](std::string_view, std::string_view) { return ++n, true; });
+    return n;
+  };
+  const std::string code = Code(1, 0, 60);
+  PosPayment paid = ByCode("cpm-1", code);
+  paid.request_ms = ledger_.now() / 1'000'000;
+  ASSERT_EQ(One(paid).result, Result::kOk);
+  EXPECT_EQ(count_nonces(), 1u);
+  PosPayment again = ByCode("cpm-2", code);
+  again.request_ms = ledger_.now() / 1'000'000;
+  EXPECT_EQ(One(again).result, Result::kCpmReplayed);
+  ledger_.Advance(60);
+  PosPayment late = ByCode("cpm-4", code);  // cpm-2 is decided (cpm_replayed): its retries say so.
+  late.request_ms = ledger_.now() / 1'000'000;
+  EXPECT_EQ(One(late).result, Result::kCpmExpired);
+  EXPECT_EQ(count_nonces(), 0u);
+  EXPECT_EQ(Balance(kAlice), 9'500);
+  // A payment without its request's timestamp (older entries) keeps the code's nonce for ever.
+  ASSERT_EQ(One(ByCode("cpm-3", Code(2, 0, 60))).result, Result::kOk);
+  ledger_.Advance(3600);
+  ASSERT_EQ(One(Refund("cpm-1", "r", 500)).result, Result::kOk);
+  EXPECT_EQ(count_nonces(), 1u);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
 TEST_F(CpmPaymentTest, BadCodesAreRefusedWithTheReason) {
   EXPECT_EQ(One(ByCode("a", "LC1NOTACODE")).result, Result::kCpmInvalid);
   const std::string expired = Code(2, -61'000);

@@ -118,6 +118,8 @@ constexpr const char* kResultNames[kResultCount] = {
     "subsidy_grant_invalid",
     "card_replaced",
     "card_exists",
+    "request_expired",
+    "request_not_yet_valid",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

@@ -121,8 +121,10 @@ enum class [[nodiscard]] Result : uint8_t {
   kSubsidyGrantInvalid = 103,
   kCardReplaced = 104,
   kCardExists = 105,
+  kRequestExpired = 106,       // The batch stamp is past the signed request's timestamp + the window.
+  kRequestNotYetValid = 107,   // The batch stamp is before the signed request's timestamp - the window.
 };
-inline constexpr int kResultCount = 106;
+inline constexpr int kResultCount = 108;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

@@ -376,6 +376,7 @@ class BatchApplier {
     SweepLots();
     SweepWatch();
     SweepTasks();
+    SweepNonces();
     entry_.request_sizes = batch.request_sizes;
     entry_.commands = batch.commands;
     entry_.outcomes.resize(batch.commands.size());
@@ -646,6 +647,31 @@ class BatchApplier {
     }
   }
 
+  // Forgets the spent nonces whose expiry is before the batch stamp, at most kNonceSweepItemsMax a batch
+  // (the rest in the next ones). Safe by construction: each was spent by a request whose window (or
+  // code's lifetime) had closed by its expiry, so the core refuses a replay of it from now on.
+  void SweepNonces() {
+    std::vector<std::string> due;
+    state_.Scan(std::string(1, keys::kNonceExpiry), keys::NonceExpiry(batch_timestamp_, AccountId{}, 0), false,
+                [&](std::string_view key, std::string_view) {
+                  due.emplace_back(key);
+                  return due.size() < static_cast<size_t>(kNonceSweepItemsMax);
+                });
+    for (std::string& key : due) {
+      Timestamp expiry;
+      AccountId account;
+      uint64_t nonce;
+      keys::DecodeNonceExpiry(key, &expiry, &account, &nonce);
+      CORE_CHECK(expiry < batch_timestamp_);
+      const std::string nonce_key = keys::Nonce(account, nonce);
+      std::string bytes;
+      CORE_CHECK(working_.Get(nonce_key, &bytes) && bytes.size() == 8 && Decoder(bytes).U64() == expiry);
+      working_.Delete(nonce_key);
+      working_.Delete(std::move(key));
+      if (counters_) ++counters_->pruned_nonces;
+    }
+  }
+
   Transfer LoadTransferOrDie(const TransferId& id) {
     std::string bytes;
     CORE_CHECK(working_.Get(keys::Transfer(id), &bytes));
@@ -729,6 +755,9 @@ class BatchApplier {
   }
 
   Outcome ApplyOne(const Command& command, Timestamp at, bool in_chain = false) {
+    if (const uint64_t request_ms = RequestMs(command); request_ms != 0) {
+      if (Result window = CheckRequestWindow(request_ms); window != Result::kOk) return Outcome{window, false, at};
+    }
     if (const auto* asset = std::get_if<Asset>(&command)) return CreateAsset(*asset, at);
     if (const auto* account = std::get_if<Account>(&command)) return CreateAccount(*account, at);
     if (const auto* close = std::get_if<CloseAccount>(&command)) return Close(*close, at);
@@ -1425,12 +1454,77 @@ class BatchApplier {
     return std::move(*versions);
   }
 
-  // Spends a signed request's nonce (0: none); false if it was spent before.
-  bool SpendNonce(const AccountId& account, uint64_t nonce) {
+  // ----- request nonces (RequestMs in journal.h) -----
+  // Whether the batch stamp is within kSignedRequestWindowMs of a signed request's timestamp. On the batch
+  // stamp, not the command's tick, so that it is exact against SweepNonces: a nonce is forgotten in the
+  // first batch stamped after its request's window closed, and from that batch on the request is refused.
+  Result CheckRequestWindow(uint64_t request_ms) const {
+    const unsigned __int128 stamp = batch_timestamp_;
+    const unsigned __int128 window_ms = kSignedRequestWindowMs;
+    if (stamp > (request_ms + window_ms) * 1'000'000) return Result::kRequestExpired;
+    if (request_ms > window_ms && stamp < (request_ms - window_ms) * 1'000'000) return Result::kRequestNotYetValid;
+    return Result::kOk;
+  }
+
+  // Until when a request's nonce must be kept: the end of its window (0: the request has no timestamp,
+  // kept for ever). Only for a request CheckRequestWindow let through, so the end is at or after the stamp.
+  Timestamp RequestNonceExpiry(uint64_t request_ms) const {
+    if (request_ms == 0) return 0;
+    const unsigned __int128 end = (static_cast<unsigned __int128>(request_ms) + kSignedRequestWindowMs) * 1'000'000;
+    CORE_CHECK(end >= batch_timestamp_);
+    return end > UINT64_MAX ? UINT64_MAX : static_cast<Timestamp>(end);
+  }
+
+  // Until when a customer code's nonce must be kept: from issued_at + ttl on, CheckCpm refuses the code
+  // (cpm_expired) whatever the nonce. Only for payments that carry their request's timestamp (older
+  // entries keep the code's nonce for ever, so that replaying them gives the state they gave).
+  static Timestamp CodeNonceExpiry(const CpmCode& code, uint64_t request_ms) {
+    if (request_ms == 0) return 0;
+    const unsigned __int128 end =
+        (static_cast<unsigned __int128>(code.issued_at_ms) + uint64_t{code.ttl_seconds} * 1000) * 1'000'000;
+    return end > UINT64_MAX ? UINT64_MAX : static_cast<Timestamp>(end);
+  }
+
+  // Until when a step report's device nonce must be kept: from the start of the business day after the
+  // report's day + report_window_days on, the report is report_day_too_old whatever its nonce. The version
+  // in effect on the report's day is the one used: once that day has begun no version can replace it
+  // (SetProgram: changes start tomorrow at the earliest), so its window cannot grow later.
+  static Timestamp ReportNonceExpiry(int64_t day, const HealthProgram& program, uint64_t request_ms) {
+    if (request_ms == 0) return 0;
+    return BusinessDayStart(day + static_cast<int64_t>(program.report_window_days) + 1);
+  }
+
+  // Records a nonce as spent until `expiry` (0: for ever): N account nonce holds the expiry (empty: for
+  // ever), and the index n expiry account nonce lets SweepNonces find it. Any nonce, 0 too (a customer
+  // code may carry nonce 0; a request nonce 0 means none and never gets here). A nonce already recorded (a
+  // payment whose wallet nonce is its code's nonce) is kept until the later of the two.
+  void KeepNonce(const AccountId& account, uint64_t nonce, Timestamp expiry) {
+    const std::string key = keys::Nonce(account, nonce);
+    std::string bytes;
+    if (working_.Get(key, &bytes)) {
+      if (bytes.empty()) return;  // Kept for ever already.
+      CORE_CHECK(bytes.size() == 8);
+      const Timestamp kept = Decoder(bytes).U64();
+      if (expiry != 0 && expiry <= kept) return;
+      working_.Delete(keys::NonceExpiry(kept, account, nonce));
+    }
+    if (expiry == 0) {
+      working_.Put(key, "");
+      return;
+    }
+    std::string value;
+    Encoder(&value).U64(expiry);
+    working_.Put(key, value);
+    working_.Put(keys::NonceExpiry(expiry, account, nonce), "");
+  }
+
+  // Spends a signed request's nonce (0: none), kept until `expiry` (0: for ever, see KeepNonce); false if
+  // it was spent before.
+  bool SpendNonce(const AccountId& account, uint64_t nonce, Timestamp expiry) {
     if (nonce == 0) return true;
     std::string unused;
     if (working_.Get(keys::Nonce(account, nonce), &unused)) return false;
-    working_.Put(keys::Nonce(account, nonce), "");
+    KeepNonce(account, nonce, expiry);
     return true;
   }
 
@@ -1527,7 +1621,7 @@ class BatchApplier {
     if (r.revoke) {
       if (!device) return fail(Result::kDeviceNotFound);
       if (device->revoked) return Outcome{Result::kOk, true, device->revoked_at};
-      if (!SpendNonce(r.resident, r.nonce)) return fail(Result::kNonceReplayed);
+      if (!SpendNonce(r.resident, r.nonce, RequestNonceExpiry(r.request_ms))) return fail(Result::kNonceReplayed);
       device->revoked = true;
       device->revoked_at = at;
     } else {
@@ -1536,7 +1630,7 @@ class BatchApplier {
         if (device->public_key != r.public_key) return fail(Result::kExistsWithDifferentFields);
         return Outcome{device->revoked ? Result::kDeviceRevoked : Result::kOk, true, device->registered};
       }
-      if (!SpendNonce(r.resident, r.nonce)) return fail(Result::kNonceReplayed);
+      if (!SpendNonce(r.resident, r.nonce, RequestNonceExpiry(r.request_ms))) return fail(Result::kNonceReplayed);
       device = DeviceRecord{r.public_key, false, at, 0};
     }
     working_.Put(keys::Device(r.resident, r.device_id), EncodeDeviceRecord(*device));
@@ -1557,7 +1651,7 @@ class BatchApplier {
       outcome.result = Result::kPurposeInvalid;
     } else if (Result resident = CheckResident(c.resident, 0); resident != Result::kOk) {
       outcome.result = resident;
-    } else if (!SpendNonce(c.resident, c.nonce)) {
+    } else if (!SpendNonce(c.resident, c.nonce, RequestNonceExpiry(c.request_ms))) {
       outcome.result = Result::kNonceReplayed;
     } else {
       working_.Put(keys::Consent(c.resident, c.purpose), EncodeConsentRecord(ConsentRecord{c.granted, at}));
@@ -1639,7 +1733,7 @@ class BatchApplier {
       working_.Put(keys::DailyAward(r.resident, r.day), EncodeDailyAward(award));
       if (newly_qualifying) working_.Put(keys::MonthlyTally(r.resident, month), EncodeMonthlyTally(tally));
     }
-    working_.Put(keys::Nonce(r.resident, r.nonce), "");
+    KeepNonce(r.resident, r.nonce, ReportNonceExpiry(*day, *program, r.request_ms));
     // The health data, apart from the money: the day's highest count (what watch-over reads).
     StepRecord record;
     if (working_.Get(keys::StepRecord(r.resident, r.day), &bytes)) {
@@ -1659,7 +1753,7 @@ class BatchApplier {
       outcome.result = resident;
       return outcome;
     }
-    if (!SpendNonce(e.resident, e.nonce)) {
+    if (!SpendNonce(e.resident, e.nonce, RequestNonceExpiry(e.request_ms))) {
       outcome.result = Result::kNonceReplayed;
       return outcome;
     }
@@ -1706,7 +1800,7 @@ class BatchApplier {
     const __int128 coin128 = static_cast<__int128>(x.points / program->exchange_points) * program->exchange_coin;
     if (coin128 > kAmountMax) return fail(Result::kAmountExceedsLimit);
     const int64_t coin = static_cast<int64_t>(coin128);
-    if (!SpendNonce(x.resident, x.nonce)) return fail(Result::kNonceReplayed);
+    if (!SpendNonce(x.resident, x.nonce, RequestNonceExpiry(x.request_ms))) return fail(Result::kNonceReplayed);
     working_.BeginScope();
     Transfer points;
     points.id = HealthTransferId('X', x.resident, x.exchange_id);
@@ -1775,7 +1869,7 @@ class BatchApplier {
       if (working_.FindAccount(w.watchers[i]) == nullptr) return fail(Result::kAccountNotFound);
     }
     if (!w.watchers.empty() && !Consented(w.resident, ConsentPurpose::kWatchOver)) return fail(Result::kConsentRequired);
-    if (!SpendNonce(w.resident, w.nonce)) return fail(Result::kNonceReplayed);
+    if (!SpendNonce(w.resident, w.nonce, RequestNonceExpiry(w.request_ms))) return fail(Result::kNonceReplayed);
     WatchConfig config;
     if (std::optional<WatchConfig> old = LoadWatch(w.resident)) {
       for (const AccountId& watcher : old->settings.watchers) working_.Delete(keys::WatcherIndex(watcher, w.resident));
@@ -1785,6 +1879,7 @@ class BatchApplier {
     const bool was_watching = !config.settings.watchers.empty();
     config.settings = w;
     config.settings.nonce = 0;
+    config.settings.request_ms = 0;
     config.timestamp = at;
     if (!w.watchers.empty()) {
       // Evaluation starts with yesterday (a day that is over), or goes on where it was.
@@ -1812,7 +1907,7 @@ class BatchApplier {
     std::optional<AlertRecord> alert = DecodeAlertRecord(bytes);
     if (!alert) Fatal("alert record is corrupt");
     if (!alert->open()) return Outcome{Result::kOk, true, alert->acknowledged_at};
-    if (!SpendNonce(a.watcher, a.nonce)) {
+    if (!SpendNonce(a.watcher, a.nonce, RequestNonceExpiry(a.request_ms))) {
       outcome.result = Result::kNonceReplayed;
       return outcome;
     }
@@ -2133,7 +2228,7 @@ class BatchApplier {
       outcome.result = Result::kTaskClosed;
     } else if (Result visitor = CheckResident(a.visitor, working_.FindAccount(a.host)->asset); visitor != Result::kOk) {
       outcome.result = visitor;
-    } else if (!SpendNonce(a.visitor, a.nonce)) {
+    } else if (!SpendNonce(a.visitor, a.nonce, RequestNonceExpiry(a.request_ms))) {
       outcome.result = Result::kNonceReplayed;
     } else {
       TaskApplication application;
@@ -2214,7 +2309,7 @@ class BatchApplier {
       outcome.result = Result::kTaskClosed;
     } else if (c.count < 1 || c.count > task->request.slots - task->accepted - task->cancelled) {
       outcome.result = Result::kNoSlotLeft;
-    } else if (!SpendNonce(c.host, c.nonce)) {
+    } else if (!SpendNonce(c.host, c.nonce, RequestNonceExpiry(c.request_ms))) {
       outcome.result = Result::kNonceReplayed;
     } else {
       const PostTask& t = task->request;
@@ -2266,7 +2361,7 @@ class BatchApplier {
       const std::string month_key = keys::HostVisitorMonth(t.host, c.visitor, today / 100);
       if (working_.Get(month_key, &bytes)) month_total = Decoder(bytes).I64();
       if (month_total + t.per_day > rules.monthly_max) return fail(Result::kMonthlyCapExceeded);
-      if (!SpendNonce(c.visitor, c.nonce)) return fail(Result::kNonceReplayed);
+      if (!SpendNonce(c.visitor, c.nonce, RequestNonceExpiry(c.request_ms))) return fail(Result::kNonceReplayed);
       std::string value;
       Encoder(&value).U64(hours + t.hours_per_day);
       working_.Put(keys::VisitorWeek(c.visitor, week), value);
@@ -2278,7 +2373,7 @@ class BatchApplier {
     } else {
       if (day == application->days.end()) return fail(Result::kNotCheckedIn);
       if (day->second.state != TaskDayState::kCheckedIn) return Outcome{Result::kOk, true, day->second.out_at};
-      if (!SpendNonce(c.visitor, c.nonce)) return fail(Result::kNonceReplayed);
+      if (!SpendNonce(c.visitor, c.nonce, RequestNonceExpiry(c.request_ms))) return fail(Result::kNonceReplayed);
       day->second.state = TaskDayState::kCheckedOut;
       day->second.out_at = at;
       working_.Put(keys::TaskRelease(at + Hours(LoadTaskRules().dispute_hours), t.host, c.visitor, today, t.task_id), "");
@@ -2658,11 +2753,8 @@ class BatchApplier {
       return CreateTransfer(t, at);  // Decided before: the original outcome (or different fields).
     }
     if (t.flags != 0) return Outcome{Result::kFlagsInvalid, false, at};  // Plain transfers only.
-    if (send.nonce != 0) {
-      if (working_.Get(keys::Nonce(t.debit_account_id, send.nonce), &bytes)) {
-        return Outcome{Result::kNonceReplayed, false, at};
-      }
-      working_.Put(keys::Nonce(t.debit_account_id, send.nonce), "");
+    if (!SpendNonce(t.debit_account_id, send.nonce, RequestNonceExpiry(send.request_ms))) {
+      return Outcome{Result::kNonceReplayed, false, at};
     }
     Outcome outcome = CreateTransfer(t, at);
     if (outcome.result != Result::kOk && !outcome.duplicate) RecordFailure(t, outcome);
@@ -2744,18 +2836,13 @@ class BatchApplier {
       }
     }
     Result code_check = code ? CheckCode(*code, p.payer, at) : Result::kOk;
-    if (code_check == Result::kOk && p.wallet_nonce != 0) {
-      std::string unused;
-      if (working_.Get(keys::Nonce(p.payer, p.wallet_nonce), &unused)) {
-        code_check = Result::kNonceReplayed;
-      } else {
-        working_.Put(keys::Nonce(p.payer, p.wallet_nonce), "");
-      }
+    if (code_check == Result::kOk && !SpendNonce(p.payer, p.wallet_nonce, RequestNonceExpiry(p.request_ms))) {
+      code_check = Result::kNonceReplayed;
     }
     if (code_check != Result::kOk) {
       outcome.result = code_check;
     } else {
-      if (code) working_.Put(keys::Nonce(p.payer, code->nonce), "");  // Burned, whatever the payment's fate.
+      if (code) KeepNonce(p.payer, code->nonce, CodeNonceExpiry(*code, p.request_ms));  // Burned, whatever the payment's fate.
       outcome = MoveDerived('P', p.merchant, p.payment_id, p.payer, shop->id, p.amount, kCodePosPayment, at);
     }
     PaymentRecord record;

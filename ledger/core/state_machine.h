@@ -70,6 +70,7 @@ struct ApplyCounters {
   uint64_t expired_lots = 0;
   uint64_t expired_pendings = 0;
   uint64_t history_folded = 0;  // History entries folded into per-account segments (see FoldHistory).
+  uint64_t pruned_nonces = 0;   // Spent request nonces forgotten after their window (ledger/FORMAT.md, 'n').
 };
 
 // Applies one batch. Errors (nothing applied): InvalidArgument if the batch is empty, over

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/query.h"
@@ -383,6 +385,98 @@ TEST_F(StateMachineTest, BalanceBoundsAreResultsNotCrashes) {
   EXPECT_EQ(One(MakePost(++id, pending)), Result::kOverflowsBalance);
   EXPECT_EQ(One(MakeVoid(++id, pending)), Result::kOk);
   EXPECT_EQ(ledger_.Balance(kOverdraft), -total);
+}
+
+// ----- request nonces (issue #14 item 7): kept only for their request's window -----
+
+constexpr uint64_t kWindowMs = kSignedRequestWindowMs;
+
+// A wallet's signed send as the Wallet service submits it: the request's nonce and timestamp.
+WalletSend Send(uint64_t id, uint64_t nonce, uint64_t request_ms) {
+  WalletSend send;
+  send.transfer = MakeTransfer(id, kAlice, kBob, 1);
+  send.nonce = nonce;
+  send.request_ms = request_ms;
+  return send;
+}
+
+size_t CountKeys(const MemoryKv& state, char table) {
+  size_t n = 0;
+  state.Scan(std::string(1, table), std::string(1, table + 1), false,
+             [&](std::string_view, std::string_view) { return ++n, true; });
+  return n;
+}
+
+uint64_t NowMs(const MemoryLedger& ledger) { return ledger.now() / 1'000'000; }
+
+TEST_F(StateMachineTest, SpentNoncesOfAWalletDoNotGrowOverADay) {
+  // A wallet sending every 5 minutes for a day: before, every nonce stayed (288 keys by the evening);
+  // now each is forgotten once its request's window has closed.
+  Expect(ledger_.Apply({MakeTransfer(1, kIssuer, kAlice, 1000)}), {Result::kOk});
+  constexpr int kRequests = 24 * 12;
+  size_t most = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    Expect(ledger_.Apply({Send(100 + i, 7000 + i, NowMs(ledger_))}), {Result::kOk});
+    most = std::max(most, CountKeys(ledger_.state(), keys::kNonce));
+    ledger_.Advance(300);
+  }
+  EXPECT_EQ(ledger_.Balance(kBob), kRequests);
+  EXPECT_LE(most, 3u);
+  EXPECT_EQ(CountKeys(ledger_.state(), keys::kNonce), CountKeys(ledger_.state(), keys::kNonceExpiry));
+  // Once the last window has passed, none is left.
+  ledger_.Advance(kWindowMs / 1000);
+  Expect(ledger_.Apply({MakeTransfer(2, kIssuer, kAlice, 1)}), {Result::kOk});
+  EXPECT_EQ(CountKeys(ledger_.state(), keys::kNonce), 0u);
+  EXPECT_EQ(CountKeys(ledger_.state(), keys::kNonceExpiry), 0u);
+}
+
+TEST_F(StateMachineTest, PruningANonceNeverReopensItsReplay) {
+  Expect(ledger_.Apply({MakeTransfer(1, kIssuer, kAlice, 1000)}), {Result::kOk});
+  const uint64_t request_ms = NowMs(ledger_);
+  Expect(ledger_.Apply({Send(100, 42, request_ms)}), {Result::kOk});
+  // Within the window the nonce refuses a replay under a new transfer id.
+  Expect(ledger_.Apply({Send(101, 42, request_ms)}), {Result::kNonceReplayed});
+  EXPECT_EQ(CountKeys(ledger_.state(), keys::kNonce), 1u);
+  // The first batch after the window forgets the nonce, and the window refuses the replay.
+  ledger_.Advance(kWindowMs / 1000);
+  Expect(ledger_.Apply({Send(102, 42, request_ms)}), {Result::kRequestExpired});
+  EXPECT_EQ(CountKeys(ledger_.state(), keys::kNonce), 0u);
+  EXPECT_EQ(ledger_.Balance(kBob), 1);
+  std::string unused;
+  EXPECT_FALSE(ledger_.state().Get(keys::Transfer(Id(102)), &unused));
+}
+
+TEST_F(StateMachineTest, RequestOutsideTheWindowDecidesNothing) {
+  Expect(ledger_.Apply({MakeTransfer(1, kIssuer, kAlice, 1000)}), {Result::kOk});
+  // The edges of [request_ms - W, request_ms + W] on the batch stamp are inside.
+  EXPECT_EQ(ledger_.now() % 1'000'000, 0u);
+  Expect(ledger_.Apply({Send(100, 1, NowMs(ledger_) - kWindowMs)}), {Result::kOk});
+  Expect(ledger_.Apply({Send(101, 2, NowMs(ledger_) + kWindowMs)}), {Result::kOk});
+  Expect(ledger_.Apply({Send(102, 3, NowMs(ledger_) - kWindowMs - 1)}), {Result::kRequestExpired});
+  Expect(ledger_.Apply({Send(103, 4, NowMs(ledger_) + kWindowMs + 1)}), {Result::kRequestNotYetValid});
+  // Neither the transfer ids nor the nonces were decided: both go through with a fresh request.
+  std::string unused;
+  EXPECT_FALSE(ledger_.state().Get(keys::Transfer(Id(102)), &unused));
+  EXPECT_FALSE(ledger_.state().Get(keys::Nonce(Id(kAlice), 3), &unused));
+  EXPECT_FALSE(ledger_.state().Get(keys::Nonce(Id(kAlice), 4), &unused));
+  std::vector<Outcome> fresh = ledger_.Apply({Send(102, 3, NowMs(ledger_)), Send(103, 4, NowMs(ledger_))});
+  Expect(fresh, {Result::kOk, Result::kOk});
+  EXPECT_FALSE(fresh[0].duplicate);
+  EXPECT_EQ(ledger_.Balance(kBob), 4);
+}
+
+TEST_F(StateMachineTest, NonceWithoutRequestTimeIsKeptForEver) {
+  // Entries written before request_ms (and operator commands) decode with 0: no window check, and the
+  // nonce stays, as it did, so replaying an old journal gives the state it gave.
+  Expect(ledger_.Apply({MakeTransfer(1, kIssuer, kAlice, 1000)}), {Result::kOk});
+  Expect(ledger_.Apply({Send(100, 9, 0)}), {Result::kOk});
+  std::string value;
+  ASSERT_TRUE(ledger_.state().Get(keys::Nonce(Id(kAlice), 9), &value));
+  EXPECT_EQ(value, "");
+  EXPECT_EQ(CountKeys(ledger_.state(), keys::kNonceExpiry), 0u);
+  ledger_.Advance(24 * 3600);
+  Expect(ledger_.Apply({Send(101, 9, 0)}), {Result::kNonceReplayed});
+  EXPECT_TRUE(ledger_.state().Get(keys::Nonce(Id(kAlice), 9), &value));
 }
 
 }  // namespace

@@ -109,6 +109,7 @@ struct ApplyTask {
   AccountId host;
   std::string task_id;
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 struct DecideApplication {
@@ -127,6 +128,7 @@ struct CancelSlots {
   std::string task_id;
   uint32_t count = 0;
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 struct CheckIn {
@@ -136,6 +138,7 @@ struct CheckIn {
   bool out = false;
   std::string host_signature;  // Over TaskCodeSignedBytes(host, task_id, visitor, today, out).
   uint64_t nonce = 0;
+  uint64_t request_ms = 0;  // The signed request's timestamp: see RequestMs (journal.h). 0: none (older entries).
 };
 
 enum class DayAction : uint8_t { kConfirm = 0, kDispute = 1, kCancel = 2 };

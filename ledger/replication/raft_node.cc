@@ -518,7 +518,8 @@ int RaftNode::FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result) 
       node->journal_index_ = applied->output.head.index;
     }
     node->committed_changed_.notify_all();
-    if (node->observer_.on_sweep && (applied->counters.expired_lots || applied->counters.expired_pendings)) {
+    if (node->observer_.on_sweep && (applied->counters.expired_lots || applied->counters.expired_pendings ||
+                                     applied->counters.pruned_nonces)) {
       node->observer_.on_sweep(applied->counters);
     }
   }

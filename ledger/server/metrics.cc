@@ -58,10 +58,11 @@ Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared
                  .Add({});
   auto& expired = prometheus::BuildCounter()
                       .Name("ledger_expired_total")
-                      .Help("Items released by the expiry sweep")
+                      .Help("Items released by the sweeps at the start of a batch (lots, pendings, spent nonces)")
                       .Register(*registry_);
   expired_lots_ = &expired.Add({{"kind", "lot"}});
   expired_pendings_ = &expired.Add({{"kind", "pending"}});
+  pruned_nonces_ = &expired.Add({{"kind", "nonce"}});  // Spent request nonces forgotten after their window.
   journal_index_ = &prometheus::BuildGauge()
                         .Name("ledger_journal_index")
                         .Help("Newest committed journal index")
@@ -134,6 +135,7 @@ NodeObserver Metrics::Observer() {
   observer.on_sweep = [this](const ApplyCounters& counters) {
     expired_lots_->Increment(static_cast<double>(counters.expired_lots));
     expired_pendings_->Increment(static_cast<double>(counters.expired_pendings));
+    pruned_nonces_->Increment(static_cast<double>(counters.pruned_nonces));
   };
   return observer;
 }

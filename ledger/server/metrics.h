@@ -64,6 +64,7 @@ class Metrics {
   prometheus::Counter* fsyncs_;
   prometheus::Counter* expired_lots_;
   prometheus::Counter* expired_pendings_;
+  prometheus::Counter* pruned_nonces_;
   prometheus::Gauge* journal_index_;
   prometheus::Gauge* clock_offset_;
   prometheus::Counter* invariant_violations_;

@@ -218,7 +218,8 @@ void Node::Store(Applied applied) {
     observer_.on_batch(applied.requests.size(), batch.commands.size(), applied.apply_seconds,
                        SecondsSince(applied.start));
   }
-  if (observer_.on_sweep && (applied.counters.expired_lots || applied.counters.expired_pendings)) {
+  if (observer_.on_sweep && (applied.counters.expired_lots || applied.counters.expired_pendings ||
+                             applied.counters.pruned_nonces)) {
     observer_.on_sweep(applied.counters);
   }
   const std::vector<Outcome>& outcomes = applied.output.entry.outcomes;
