@@ -57,8 +57,12 @@ inline constexpr uint64_t kHistoryFoldEntries = 262144;
 // Entries per segment: a query decodes whole segments.
 inline constexpr size_t kHistorySegmentEntriesMax = 4096;
 
-// Journal entries returned by one GetJournal call.
+// Journal entries returned by one GetJournal call (a larger limit is refused; 0 reads the default).
 inline constexpr int kJournalPageMax = 1024;
+inline constexpr int kJournalPageDefault = 100;
+
+// Cash-out records returned by one ListCashOuts call (a larger limit is refused; 0 reads this many).
+inline constexpr int kCashOutsPageMax = 100'000;
 
 // How far a signed request's timestamp may be from the ledger's clock (Pos and Wallet envelopes). A request
 // older than that is refused before the core sees it, so what the core remembers to refuse replays (a
@@ -192,6 +196,7 @@ static_assert(kJournalEntryBytesMax >= kBatchItemsMax * (450 + 56 + 65 * 69) + k
 static_assert(kHistoryPageDefault <= kHistoryPageMax);
 static_assert(kWatchStreamsPerWatcherMax <= kWatchStreamsMax);
 static_assert(kStaffOperationsPageDefault <= kStaffOperationsPageMax);
+static_assert(kJournalPageDefault <= kJournalPageMax);
 
 }  // namespace ledger
 

@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "ledger/core/limits.h"
 
 namespace ledger {
@@ -224,5 +225,35 @@ absl::Status CheckLength(const std::string& path, size_t size, const FieldBound&
 }
 
 absl::Status CheckFieldBounds(const google::protobuf::Message& message) { return CheckMessage(message, ""); }
+
+std::string FieldBoundsTable() {
+  const std::string package = "ledger.v1.";
+  std::vector<std::pair<std::string, std::vector<std::string>>> rows;
+  for (const FieldBound& bound : FieldBounds()) {
+    const std::string full(bound.field);
+    const size_t dot = full.rfind('.');
+    const std::string message = full.substr(package.size(), dot - package.size());
+    const std::string field = full.substr(dot + 1);
+    std::string limit;
+    switch (bound.kind) {
+      case Kind::kAtMost:
+        limit = absl::StrCat("`", field, "` ≤ ", bound.size, std::string(bound.unit) == "bytes" ? " bytes" : "");
+        break;
+      case Kind::kExactly:
+        limit = absl::StrCat("`", field, "` ", bound.size, " bytes");
+        break;
+      case Kind::kExactlyOrEmpty:
+        limit = absl::StrCat("`", field, "` ", bound.size, " bytes or empty");
+        break;
+    }
+    if (rows.empty() || rows.back().first != message) rows.push_back({message, {}});
+    rows.back().second.push_back(limit);
+  }
+  std::string table = "| message | string and bytes fields |\n|---|---|\n";
+  for (const auto& [message, limits] : rows) {
+    absl::StrAppend(&table, "| `", message, "` | ", absl::StrJoin(limits, ", "), " |\n");
+  }
+  return table;
+}
 
 }  // namespace ledger

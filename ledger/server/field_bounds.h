@@ -52,6 +52,10 @@ absl::Status CheckLength(const std::string& path, size_t size, const FieldBound&
 // (field_bounds_test keeps the table complete).
 absl::Status CheckFieldBounds(const google::protobuf::Message& message);
 
+// The table as Markdown, one row per message in proto order: "| `Card` | `card_number` ≤ 19, ... |", under
+// a header row. README.md's "Limits" and docs/API.md hold it (field_bounds_test and api_doc_test check).
+std::string FieldBoundsTable();
+
 }  // namespace ledger
 
 #endif  // LEDGER_SERVER_FIELD_BOUNDS_H_

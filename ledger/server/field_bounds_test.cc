@@ -226,36 +226,6 @@ TEST(FieldBoundsTest, TheLargestLegitimateRequestsFitTheMessageSizes) {
   }
 }
 
-// The README's "Limits" table, as field_bounds.cc makes it: one row per message, in proto order.
-std::string LimitsTable() {
-  std::vector<std::pair<std::string, std::vector<std::string>>> rows;
-  for (const FieldBound& bound : FieldBounds()) {
-    const std::string full(bound.field);
-    const size_t dot = full.rfind('.');
-    const std::string message = full.substr(std::string("ledger.v1.").size(), dot - std::string("ledger.v1.").size());
-    const std::string field = full.substr(dot + 1);
-    std::string limit;
-    switch (bound.kind) {
-      case FieldBound::Kind::kAtMost:
-        limit = absl::StrCat("`", field, "` ≤ ", bound.size, std::string(bound.unit) == "bytes" ? " bytes" : "");
-        break;
-      case FieldBound::Kind::kExactly:
-        limit = absl::StrCat("`", field, "` ", bound.size, " bytes");
-        break;
-      case FieldBound::Kind::kExactlyOrEmpty:
-        limit = absl::StrCat("`", field, "` ", bound.size, " bytes or empty");
-        break;
-    }
-    if (rows.empty() || rows.back().first != message) rows.push_back({message, {}});
-    rows.back().second.push_back(limit);
-  }
-  std::string table = "| message | string and bytes fields |\n|---|---|\n";
-  for (const auto& [message, limits] : rows) {
-    absl::StrAppend(&table, "| `", message, "` | ", absl::StrJoin(limits, ", "), " |\n");
-  }
-  return table;
-}
-
 TEST(FieldBoundsTest, ReadmeLimitsTableMatchesTheTable) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
@@ -267,11 +237,11 @@ TEST(FieldBoundsTest, ReadmeLimitsTableMatchesTheTable) {
   const std::string text = readme.str();
   const std::string begin = "<!-- limits table: made by ledger/server/field_bounds_test -->\n";
   const size_t start = text.find(begin);
-  ASSERT_NE(start, std::string::npos) << "README.md has no limits table; it should read:\n" << begin << LimitsTable();
+  ASSERT_NE(start, std::string::npos) << "README.md has no limits table; it should read:\n" << begin << FieldBoundsTable();
   const size_t end = text.find("\n\n", start);
-  EXPECT_EQ(text.substr(start + begin.size(), end + 1 - start - begin.size()), LimitsTable())
+  EXPECT_EQ(text.substr(start + begin.size(), end + 1 - start - begin.size()), FieldBoundsTable())
       << "README.md's limits table differs from field_bounds.cc; it should read:\n"
-      << LimitsTable();
+      << FieldBoundsTable();
 }
 
 }  // namespace

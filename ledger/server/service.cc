@@ -356,11 +356,11 @@ grpc::Status LedgerService::ListCashOuts(grpc::ServerContext* context, const v1:
   if (request->to_timestamp() != 0 && request->to_timestamp() <= request->from_timestamp()) {
     return Done("ListCashOuts", absl::InvalidArgumentError("to_timestamp: must be after from_timestamp (or 0)"));
   }
-  constexpr uint32_t kLimitMax = 100'000;
-  if (request->limit() > kLimitMax) {
-    return Done("ListCashOuts", absl::InvalidArgumentError(absl::StrCat("limit: at most ", kLimitMax)));
+  if (request->limit() > static_cast<uint32_t>(kCashOutsPageMax)) {
+    return Done("ListCashOuts", absl::InvalidArgumentError(
+                                    absl::StrCat("limit: ", request->limit(), ", at most ", kCashOutsPageMax)));
   }
-  const int limit = static_cast<int>(request->limit() == 0 ? kLimitMax : request->limit());
+  const int limit = request->limit() == 0 ? kCashOutsPageMax : static_cast<int>(request->limit());
   const KvReader& state = node_->state();
   CashOutPage page = ledger::ListCashOuts(state, request->from_timestamp(), request->to_timestamp(),
                                           merchant ? &*merchant : nullptr, limit);
@@ -536,7 +536,7 @@ grpc::Status LedgerService::GetJournal(grpc::ServerContext* context, const v1::G
     return Done("GetJournal",
                 absl::InvalidArgumentError(absl::StrCat("limit: ", request->limit(), ", at most ", kJournalPageMax)));
   }
-  const int limit = request->limit() == 0 ? 100 : static_cast<int>(request->limit());
+  const int limit = request->limit() == 0 ? kJournalPageDefault : static_cast<int>(request->limit());
   for (auto& [index, bytes] : ReadJournal(node_->state(), request->from_index(), limit)) {
     v1::JournalEntryBytes* entry = reply->add_entries();
     entry->set_index(index);
