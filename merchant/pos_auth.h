@@ -3,6 +3,8 @@
 #ifndef MERCHANT_POS_AUTH_H_
 #define MERCHANT_POS_AUTH_H_
 
+#include <sodium.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -24,6 +26,20 @@ inline std::string PosSignedBytes(std::string_view method, std::string_view merc
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(timestamp_ms >> (8 * i)));
   out.append(body);
   return out;
+}
+
+// The nonce the Pos service derives for a request that is not idempotent by its body (a card's wrong
+// PIN, giving up task slots): the first 8 bytes, big-endian, of BLAKE2b-256 (unkeyed, 32-byte output)
+// over the exact signed bytes (PosSignedBytes), and 1 if those are 0. A replay of the request has the same
+// bytes and so the same nonce, which the core has spent; any new request differs (its timestamp at
+// least), so terminals need not send one. docs/signing.md; vectors in docs/vectors/pos_request.json.
+inline uint64_t PosRequestNonce(std::string_view signed_bytes) {
+  unsigned char hash[32];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(signed_bytes.data()),
+                     signed_bytes.size(), nullptr, 0);
+  uint64_t nonce = 0;
+  for (int i = 0; i < 8; ++i) nonce = (nonce << 8) | hash[i];
+  return nonce == 0 ? 1 : nonce;
 }
 
 }  // namespace merchant

@@ -127,15 +127,9 @@ grpc::Status PosService::Authenticate(const char* method, const SignedRequest& i
 // The core keeps a card's wrong-PIN attempts for twice the window this service enforces.
 static_assert(kRequestWindowMs == ledger::kSignedRequestWindowMs, "one request window for the service and the core");
 
-// The nonce of a terminal request that is not idempotent by its body (a card's wrong PIN, giving up task
-// slots): the first 8 bytes of BLAKE2b-256 over the exact signed bytes, never 0. A replay of the request
-// has the same bytes and so the same nonce, which the core has spent; any new request differs (its
-// timestamp at least), so terminals need not send one.
+// The nonce of a terminal request that is not idempotent by its body: see PosRequestNonce.
 uint64_t RequestNonce(const char* method, const ledger::v1::SignedRequest& in) {
-  const std::string hash = ledger::Blake2b256(
-      PosSignedBytes(method, in.merchant_id(), in.terminal_id(), in.timestamp_ms(), in.body()));
-  const uint64_t nonce = ledger::keys::ReadBigEndian64(hash);
-  return nonce == 0 ? 1 : nonce;
+  return PosRequestNonce(PosSignedBytes(method, in.merchant_id(), in.terminal_id(), in.timestamp_ms(), in.body()));
 }
 
 grpc::Status PosService::Submit(ledger::Command command, PosReply* reply) {
