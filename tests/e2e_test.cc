@@ -290,6 +290,9 @@ TEST_F(E2eTest, OnlineAuditIsCleanWhileWritesGoOn) {
       if (stub_->CreateTransfers(ContextWithDeadline(kTimeout).get(), request, &reply).ok()) ++written;
     }
   });
+  // The audits run while writes are being applied: wait for the first to be acknowledged.
+  for (int i = 0; i < 1000 && written.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_GT(written.load(), 0) << "no write was acknowledged in 10 s";
   uint64_t last_index = 0;
   for (int round = 0; round < 5; ++round) {
     v1::AuditRequest request;

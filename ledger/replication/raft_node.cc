@@ -438,6 +438,13 @@ absl::Status RaftNode::NotLeaderHere() {
 
 absl::Status RaftNode::AdminError(int rv) {
   if (rv == RAFT_NOTLEADER) return NotLeaderHere();
+  // One change at a time: the previous one (or a new leader's first entry) commits within moments, so this
+  // is a transient state the caller retries, not a refusal (it made `cluster remove` right after
+  // `cluster transfer` fail).
+  if (rv == RAFT_CANTCHANGE) {
+    return absl::UnavailableError(absl::StrCat("a configuration change is already in progress (", raft_errmsg(&raft_),
+                                               "); retry"));
+  }
   return absl::FailedPreconditionError(absl::StrCat(raft_strerror(rv), ": ", raft_errmsg(&raft_)));
 }
 
