@@ -315,6 +315,16 @@ RaftStatus RaftNode::status() const {
   return status_;
 }
 
+absl::Status RaftNode::Health() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!failed_.ok()) return failed_;
+  if (status_.role == "unavailable") return absl::UnavailableError("raft is not running");
+  if (status_.leader_id == 0) {
+    return absl::UnavailableError(absl::StrCat("no leader known (this node is ", status_.role, ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RaftNode::NotLeader() const {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!status_.leader_address.empty()) {

@@ -118,6 +118,11 @@ class RaftNode final : public Committer {
   uint64_t WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeout) override;
 
   RaftStatus status() const;
+  // DATA_LOSS after a broken invariant; UNAVAILABLE while libraft is unavailable or no leader is known (a
+  // follower that knows the leader is healthy: it answers with the leader's address). A leader that loses
+  // contact with a majority steps down within an election timeout, so a node cut off from a quorum turns
+  // unhealthy then.
+  absl::Status Health() const override;
 
   // Cluster membership (run on the leader; UNAVAILABLE with the leader's address elsewhere).
   // Adds a peer as a non-voting standby: it receives the log (or a snapshot) but does not vote yet.
