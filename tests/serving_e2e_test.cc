@@ -120,14 +120,14 @@ class ServingE2eTest : public ::testing::Test {
 };
 
 TEST_F(ServingE2eTest, EveryServiceReportsServing) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   for (const char* name : kNames) EXPECT_EQ(HealthOf(channel_, name), "SERVING") << "\"" << name << "\"";
   EXPECT_EQ(HealthOf(channel_, "ledger.v1.Cluster").rfind("NOT_FOUND", 0), 0u) << "single node: no Cluster service";
 }
 
 TEST_F(ServingE2eTest, AFullDiskTurnsEveryServiceNotServing) {
   // Start-up writes a few hundred bytes; each batch of transfers below writes a few hundred more.
-  Start({"--fault_fail_writes_after_bytes=20000"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--fault_fail_writes_after_bytes=20000"}));
   for (const char* name : kNames) ASSERT_EQ(HealthOf(channel_, name), "SERVING") << "\"" << name << "\"";
   // A Watch stream opened while serving: it sees the change without asking again.
   grpc::ClientContext watch_context;
@@ -193,7 +193,7 @@ refl::ServerReflectionResponse Reflect(const std::shared_ptr<grpc::Channel>& cha
 }
 
 TEST_F(ServingE2eTest, ReflectionV1AndV1alphaAgree) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   refl::ServerReflectionRequest list;
   list.set_list_services("");
   std::map<std::string, std::set<std::string>> services;
@@ -230,7 +230,7 @@ TEST_F(ServingE2eTest, ReflectionV1AndV1alphaAgree) {
 }
 
 TEST_F(ServingE2eTest, UnreadableBytesToEveryMethodAreInvalidArgument) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   const google::protobuf::FileDescriptor* file =
       google::protobuf::DescriptorPool::generated_pool()->FindFileByName("proto/ledger.proto");
   ASSERT_NE(file, nullptr);
