@@ -10,6 +10,9 @@
 //  - ClusterWithoutMajorityIsNotServing: on a 3-node Raft cluster every node reports every service
 //    (Cluster too) SERVING; two nodes killed, the survivor turns NOT_SERVING within seconds; the two
 //    restarted, it serves again.
+//  - AReplicaWithAFullDiskStopsAndTheClusterGoesOn: node 3's RocksDB writes fail as on a full disk; it
+//    stops applying, reports NOT_SERVING, refuses calls naming the failure and keeps running; the other
+//    two go on serving and committing.
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -286,6 +289,64 @@ TEST(ServingClusterTest, ClusterWithoutMajorityIsNotServing) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
   }
+  for (LedgerProcess& node : nodes) EXPECT_EQ(node.Stop(), 0);
+}
+
+TEST(ServingClusterTest, AReplicaWithAFullDiskStopsAndTheClusterGoesOn) {
+  const std::string root = MakeTempDir("serving_disk");
+  std::string grpc[3], raft[3], peers, addresses;
+  for (int i = 0; i < 3; ++i) {
+    grpc[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+    raft[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+    absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft[i], "/", grpc[i]);
+    absl::StrAppend(&addresses, i ? "," : "", grpc[i]);
+  }
+  LedgerProcess nodes[3];
+  for (int i = 0; i < 3; ++i) {
+    std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers,
+                                      "--operator_token_file=" + root + "/operator.token"};
+    if (i == 2) flags.push_back("--fault_fail_writes_after_bytes=20000");
+    ASSERT_TRUE(nodes[i].StartNode(absl::StrCat(root, "/node", i + 1), grpc[i], flags).ok()) << i;
+  }
+  std::vector<std::string> names(std::begin(kNames), std::end(kNames));
+  names.push_back("ledger.v1.Cluster");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
+  }
+  LedgerConnection cluster(addresses, nodes[0].operator_token());
+  auto third = Channel(grpc[2]);
+  uint64_t next = 1;
+  auto write = [&]() {
+    v1::CreateTransfersRequest request;
+    for (int i = 0; i < 20; ++i) *request.add_transfers() = testing::MakeTransfer(1, next++, 1, 2, 5);
+    return cluster.Call([&](LedgerConnection& c) {
+      v1::CreateReply reply;
+      return c.ledger().CreateTransfers(ContextWithDeadline(kTimeout).get(), request, &reply);
+    });
+  };
+  bool stopped = false;
+  for (int batch = 0; batch < 1000 && !stopped; ++batch) {
+    grpc::Status written = write();
+    ASSERT_TRUE(written.ok()) << batch << ": " << written.error_message();
+    stopped = HealthOf(third, "") == "NOT_SERVING";
+  }
+  ASSERT_TRUE(stopped) << "node 3's disk never filled";
+  EXPECT_EQ(WaitForAll(grpc[2], names, "NOT_SERVING", std::chrono::seconds(5)), "");
+  EXPECT_TRUE(nodes[2].running()) << nodes[2].ExitedHow();
+  std::unique_ptr<v1::Ledger::Stub> direct = ConnectLedger(grpc[2], nodes[2].operator_token());
+  v1::CreateTransfersRequest one;
+  *one.add_transfers() = testing::MakeTransfer(2, 1, 1, 2, 5);
+  v1::CreateReply reply;
+  grpc::Status refused = direct->CreateTransfers(ContextWithDeadline(kTimeout).get(), one, &reply);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(refused.error_message().find("storage write failed"), std::string::npos) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("No space left on device"), std::string::npos) << refused.error_message();
+  // The other two elect a leader among themselves if needed and go on.
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
+  }
+  grpc::Status after = write();
+  EXPECT_TRUE(after.ok()) << after.error_message();
   for (LedgerProcess& node : nodes) EXPECT_EQ(node.Stop(), 0);
 }
 
