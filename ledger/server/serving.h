@@ -5,7 +5,7 @@
 // commit and NOT_SERVING while it cannot, all alike (every service writes through the same committer).
 // The node cannot commit when (checked once a second, ledgerd.cc):
 //  - a write to storage failed (a full disk): the single node refuses every later write until restarted
-//    (node.h); a Raft replica stops the process instead (raft_node.cc), so its health check fails to connect;
+//    (node.h); a Raft replica stops applying and leaves the cluster (raft_node.h), refusing every call;
 //  - an invariant broke (DATA_LOSS): the node refuses everything until an operator acts;
 //  - Raft: no leader is known — an election is running, or this node cannot reach a majority (a leader
 //    cut off from a quorum steps down within an election timeout). A follower that knows the leader is
