@@ -281,11 +281,13 @@ int main(int argc, char** argv) {
   // Per-service health (serving.h): SERVING while this node can commit, checked once a second below.
   ledger::HealthPublisher health_status(server->GetHealthCheckService(), ledger::HealthServiceNames(raft != nullptr));
   auto serving_problem = [&](const absl::Status& stamp) {
+    // The clocks log their own details once per episode; the health line only says which.
     absl::Status problem = committer->Health();
-    if (problem.ok()) problem = stamp;
-    if (problem.ok() && cluster_clock != nullptr && raft->status().role == "leader") {
-      const ledger::ClockAgreement agreement = cluster_clock->Decide();
-      if (!agreement.agree) problem = absl::UnavailableError(agreement.problem);
+    if (problem.ok() && !stamp.ok()) {
+      problem = absl::FailedPreconditionError("the wall clock stepped past --clock_step_max_seconds");
+    }
+    if (problem.ok() && cluster_clock != nullptr && raft->status().role == "leader" && !cluster_clock->Decide().agree) {
+      problem = absl::FailedPreconditionError("this leader's clock lacks a majority's agreement (--cluster_clock_tolerance_ms)");
     }
     return problem;
   };
