@@ -13,6 +13,9 @@
 //  - AReplicaWithAFullDiskStopsAndTheClusterGoesOn: node 3's RocksDB writes fail as on a full disk; it
 //    stops applying, reports NOT_SERVING, refuses calls naming the failure and keeps running; the other
 //    two go on serving and committing.
+//  - ASkewedLeaderIsNotServing: node 1's clock is 30 s ahead (--fault_clock_offset_ms); leading, it cannot
+//    stamp (the voters' clocks disagree) and reports NOT_SERVING; the followers, which know it leads,
+//    report SERVING (they answer with the leader's address); once node 2 leads, node 1 serves again.
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -347,6 +350,60 @@ TEST(ServingClusterTest, AReplicaWithAFullDiskStopsAndTheClusterGoesOn) {
   }
   grpc::Status after = write();
   EXPECT_TRUE(after.ok()) << after.error_message();
+  for (LedgerProcess& node : nodes) EXPECT_EQ(node.Stop(), 0);
+}
+
+TEST(ServingClusterTest, ASkewedLeaderIsNotServing) {
+  const std::string root = MakeTempDir("serving_skew");
+  std::string grpc[3], raft[3], peers, addresses;
+  for (int i = 0; i < 3; ++i) {
+    grpc[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+    raft[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+    absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft[i], "/", grpc[i]);
+    absl::StrAppend(&addresses, i ? "," : "", grpc[i]);
+  }
+  LedgerProcess nodes[3];
+  for (int i = 0; i < 3; ++i) {
+    std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers,
+                                      "--operator_token_file=" + root + "/operator.token"};
+    if (i == 0) flags.push_back("--fault_clock_offset_ms=30000");
+    ASSERT_TRUE(nodes[i].StartNode(absl::StrCat(root, "/node", i + 1), grpc[i], flags).ok()) << i;
+  }
+  std::vector<std::string> names(std::begin(kNames), std::end(kNames));
+  names.push_back("ledger.v1.Cluster");
+  for (int i = 1; i < 3; ++i) {
+    ASSERT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
+  }
+  LedgerConnection cluster(addresses, nodes[0].operator_token());
+  auto leads = [&](uint64_t id) {
+    LedgerConnection node(grpc[id - 1], nodes[0].operator_token());
+    v1::ClusterStatusReply status;
+    return node.cluster().Status(ContextWithDeadline(std::chrono::seconds(2)).get(), v1::ClusterStatusRequest(), &status).ok() &&
+           status.role() == "leader";
+  };
+  auto leader_is = [&](uint64_t id) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (leads(id)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  auto transfer_to = [&](uint64_t id) {
+    if (leads(id)) return true;  // Elected already (a transfer to the leader itself is refused).
+    v1::MemberRequest request;
+    request.set_id(id);
+    v1::ClusterReply reply;
+    const grpc::Status status = cluster.Call([&](LedgerConnection& c) {
+      return c.cluster().TransferLeadership(ContextWithDeadline(std::chrono::seconds(20)).get(), request, &reply);
+    });
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return leader_is(id);
+  };
+  ASSERT_TRUE(transfer_to(1)) << "node 1 did not become the leader";
+  EXPECT_EQ(WaitForAll(grpc[0], names, "NOT_SERVING", std::chrono::seconds(5)), "") << "the skewed leader";
+  for (int i = 1; i < 3; ++i) EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(1)), "") << i + 1;
+  ASSERT_TRUE(transfer_to(2)) << "node 2 did not become the leader";
+  EXPECT_EQ(WaitForAll(grpc[0], names, "SERVING", std::chrono::seconds(5)), "") << "node 1 follows node 2";
   for (LedgerProcess& node : nodes) EXPECT_EQ(node.Stop(), 0);
 }
 

@@ -10,7 +10,7 @@
 //  - Raft: no leader is known — an election is running, or this node cannot reach a majority (a leader
 //    cut off from a quorum steps down within an election timeout). A follower that knows the leader is
 //    SERVING: it answers writes with the leader's address (UNAVAILABLE "leader=HOST:PORT") and serves reads
-//    after a barrier on the leader;
+//    after a barrier on the leader, even while that leader's clock is refused (only the leader says so);
 //  - the node's wall clock jumped past --clock_step_max_seconds (clock_guard.h), or, on a Raft leader, the
 //    voters' clocks do not agree within --cluster_clock_tolerance_ms (replication/cluster_clock.h).
 #ifndef LEDGER_SERVER_SERVING_H_
