@@ -229,6 +229,27 @@ TEST_F(ServingE2eTest, ReflectionV1AndV1alphaAgree) {
   }
   EXPECT_EQ(first_file["v1"], first_file["v1alpha"]);
 
+  // The other kinds of request: the same answers from both versions.
+  std::vector<refl::ServerReflectionRequest> others(3);
+  others[0].set_file_by_filename("proto/ledger.proto");
+  others[1].set_all_extension_numbers_of_type("ledger.v1.Transfer");
+  others[2].mutable_file_containing_extension()->set_containing_type("ledger.v1.Transfer");
+  others[2].mutable_file_containing_extension()->set_extension_number(100);
+  for (const refl::ServerReflectionRequest& request : others) {
+    const refl::ServerReflectionResponse v1 = Reflect(channel_, "v1", request);
+    const refl::ServerReflectionResponse v1alpha = Reflect(channel_, "v1alpha", request);
+    EXPECT_EQ(v1.message_response_case(), v1alpha.message_response_case()) << request.DebugString();
+    if (v1.has_error_response()) {
+      EXPECT_EQ(v1.error_response().error_code(), v1alpha.error_response().error_code()) << request.DebugString();
+    } else {
+      EXPECT_EQ(v1.SerializeAsString(), v1alpha.SerializeAsString()) << request.DebugString();
+    }
+  }
+  EXPECT_EQ(Reflect(channel_, "v1", others[0]).file_descriptor_response().file_descriptor_proto_size(),
+            Reflect(channel_, "v1", symbol).file_descriptor_response().file_descriptor_proto_size());
+  EXPECT_EQ(Reflect(channel_, "v1", others[1]).all_extension_numbers_response().base_type_name(), "ledger.v1.Transfer");
+  EXPECT_EQ(Reflect(channel_, "v1", others[2]).error_response().error_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+
   refl::ServerReflectionRequest missing;
   missing.set_file_containing_symbol("ledger.v1.NoSuchService");
   refl::ServerReflectionResponse response = Reflect(channel_, "v1", missing);
