@@ -41,10 +41,14 @@ int64_t CampaignAwardFor(const CreateCampaign& c, int64_t amount) {
 
 std::string CampaignProblem(const CreateCampaign& c) {
   if (c.campaign == 0) return "campaign: must be positive";
-  if (c.name.size() > kCampaignNameBytesMax) return absl::StrCat("name: at most ", kCampaignNameBytesMax, " bytes");
+  if (c.name.size() > kCampaignNameBytesMax) {
+    return absl::StrCat("name: at most ", kCampaignNameBytesMax, " bytes, got ", c.name.size());
+  }
   if (c.funding.IsZero()) return "funding: the BUDGET account paying the awards is required";
   if (c.payment_asset == 0) return "payment_asset: required";
-  if (c.category.size() > static_cast<size_t>(kCategoryBytesMax)) return "category: too long";
+  if (c.category.size() > static_cast<size_t>(kCategoryBytesMax)) {
+    return absl::StrCat("category: at most ", kCategoryBytesMax, " bytes, got ", c.category.size());
+  }
   if (c.merchants.size() > kCampaignMerchantsMax) return absl::StrCat("merchants: at most ", kCampaignMerchantsMax);
   if (c.ends_at <= c.starts_at) return "ends_at: must be after starts_at";
   if (c.from_minute >= c.to_minute || c.to_minute > 1440) return "from_minute, to_minute: 0 <= from < to <= 1440";

@@ -215,5 +215,17 @@ TEST_F(CampaignsTest, WindowsBudgetsFixedAwardsAndClosing) {
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
+// Every problem names the field and, for a length, the limit and the size sent.
+TEST_F(CampaignsTest, ProblemsNameTheFieldAndTheLimit) {
+  CreateCampaign long_category = Street();
+  long_category.category = std::string(kCategoryBytesMax + 1, 'x');
+  EXPECT_EQ(CampaignProblem(long_category), "category: at most 32 bytes, got 33");
+  CreateCampaign long_name = Street();
+  long_name.name = std::string(kCampaignNameBytesMax + 1, 'x');
+  EXPECT_EQ(CampaignProblem(long_name),
+            "name: at most " + std::to_string(kCampaignNameBytesMax) + " bytes, got " +
+                std::to_string(kCampaignNameBytesMax + 1));
+}
+
 }  // namespace
 }  // namespace ledger

@@ -253,6 +253,18 @@ void RaftNode::StopForInvariant(const std::string& violation) {
   if (observer_.on_invariant_violation) observer_.on_invariant_violation(violation);
 }
 
+void RaftNode::StopForWriteFailure(const absl::Status& failure) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!failed_.ok()) return;  // Stopped already (and said so).
+    failed_ = failure;
+    if (loop_running_ && !wake_closed_) uv_async_send(&wake_);  // The loop closes libraft.
+  }
+  std::fprintf(stderr, "ledgerd: %s; this replica applies nothing more, leaves the cluster and accepts no writes\n",
+               failure.ToString().c_str());
+  std::fflush(stderr);
+}
+
 // ---- Client threads ----
 
 void RaftNode::SubmitAsync(std::vector<Command> commands, SubmitDone done) {
@@ -313,6 +325,16 @@ uint64_t RaftNode::WaitForIndexAfter(uint64_t index, std::chrono::milliseconds t
 RaftStatus RaftNode::status() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return status_;
+}
+
+absl::Status RaftNode::Health() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!failed_.ok()) return failed_;
+  if (status_.role == "unavailable") return absl::UnavailableError("raft is not running");
+  if (status_.leader_id == 0) {
+    return absl::UnavailableError(absl::StrCat("no leader known (this node is ", status_.role, ")"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RaftNode::NotLeader() const {
@@ -512,6 +534,13 @@ int RaftNode::FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result) 
     // its waiting clients hear DATA_LOSS (Answer). libraft may count the entry as applied; the stored
     // applied index does not, so a restart meets it again.
     node->StopForInvariant(node->replica_.violation());
+    return 0;
+  }
+  if (!applied.ok() && !node->replica_.write_failed().ok()) {
+    // A full disk, say: the replica cannot skip a committed entry, so it stops applying and leaves the
+    // cluster as for a broken invariant (every call refused with the failure, health NOT_SERVING), and a
+    // restart re-applies from the stored index.
+    node->StopForWriteFailure(node->replica_.write_failed());
     return 0;
   }
   if (!applied.ok()) {

@@ -29,6 +29,10 @@
 // of the batch stored, and the node leaves the cluster — it closes libraft (or, found at start, never starts
 // it), so it neither applies another entry nor leads — while it goes on answering DATA_LOSS to every write,
 // read and membership call. The other replicas go on without it (a core bug stops them all alike).
+//
+// A failed store write (a full disk) stops a replica the same way, answering UNAVAILABLE "storage write
+// failed at log entry N; restart the node: ..." instead: it cannot skip the committed entry, and a restart
+// re-applies from the stored applied index.
 #ifndef LEDGER_REPLICATION_RAFT_NODE_H_
 #define LEDGER_REPLICATION_RAFT_NODE_H_
 
@@ -118,6 +122,11 @@ class RaftNode final : public Committer {
   uint64_t WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeout) override;
 
   RaftStatus status() const;
+  // DATA_LOSS after a broken invariant; UNAVAILABLE while libraft is unavailable or no leader is known (a
+  // follower that knows the leader is healthy: it answers with the leader's address). A leader that loses
+  // contact with a majority steps down within an election timeout, so a node cut off from a quorum turns
+  // unhealthy then.
+  absl::Status Health() const override;
 
   // Cluster membership (run on the leader; UNAVAILABLE with the leader's address elsewhere).
   // Adds a peer as a non-voting standby: it receives the log (or a snapshot) but does not vote yet.
@@ -188,6 +197,9 @@ class RaftNode final : public Committer {
   // Loop thread (or before it starts): logs, tells the observer, refuses everything from now on (failed_)
   // and has the loop close libraft.
   void StopForInvariant(const std::string& violation);
+  // Loop thread: a store write failed (replica.h write_failed()); stops as StopForInvariant does, refusing
+  // everything with `failure` (UNAVAILABLE) until restarted.
+  void StopForWriteFailure(const absl::Status& failure);
   absl::Status Failed() const;  // Any thread: failed_.
   absl::Status RunAdmin(std::function<int(RaftNode*, Admin*)> start,
                         std::function<int(RaftNode*, Admin*)> then = nullptr);
@@ -244,7 +256,7 @@ class RaftNode final : public Committer {
   std::vector<std::unique_ptr<ReadWaiter>> reads_queued_;   // Guarded by mutex_.
   std::vector<std::unique_ptr<Admin>> admins_queued_;       // Guarded by mutex_.
   bool stopping_ = false;                                   // Guarded by mutex_.
-  absl::Status failed_;                                     // Guarded by mutex_; the invariant broke.
+  absl::Status failed_;                                     // Guarded by mutex_; the invariant broke or a write failed.
   bool loop_running_ = false;                               // Guarded by mutex_; wake_ may be signalled.
   bool wake_closed_ = false;                                // Guarded by mutex_; wake_ may not be signalled.
   uint64_t journal_index_ = 0;                              // Guarded by mutex_.

@@ -101,6 +101,7 @@ absl::StatusOr<Replica::Applied> Replica::Apply(uint64_t index, std::string_view
     return absl::DataLossError(absl::StrCat("log entry ", index, " not applied: the ledger's invariant is broken (",
                                             violation_, ")"));
   }
+  if (!write_failed_.ok()) return write_failed_;
   std::optional<std::pair<EntryHeader, Batch>> decoded = DecodeEntry(entry);
   WriteSet writes;
   if (!decoded) {
@@ -124,7 +125,11 @@ absl::StatusOr<Replica::Applied> Replica::Apply(uint64_t index, std::string_view
   }
   PutSorted(&writes, kAppliedIndexKey, EncodeIndex(index));
   absl::Status written = store_->Write(writes, /*sync=*/false);
-  if (!written.ok()) return written;
+  if (!written.ok()) {
+    write_failed_ = absl::UnavailableError(
+        absl::StrCat("storage write failed at log entry ", index, "; restart the node: ", written.message()));
+    return write_failed_;
+  }
   applied_index_ = index;
   return applied;
 }

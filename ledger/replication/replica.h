@@ -75,7 +75,8 @@ class Replica {
     ApplyCounters counters;
   };
   // Applies the committed entry at Raft index `index`. A store write failure is returned as an error
-  // status with nothing applied; the caller must stop (the replica cannot continue past a hole). A batch
+  // status with nothing applied, and so is every entry after it (write_failed()); the caller must stop
+  // (the replica cannot continue past a hole; a restart re-applies from the stored index). A batch
   // that breaks the invariant is DATA_LOSS with nothing stored, and so is every entry after it (violation()).
   absl::StatusOr<Applied> Apply(uint64_t index, std::string_view entry);
 
@@ -84,6 +85,9 @@ class Replica {
   std::string CheckInvariants();
   // "" while the invariants hold; else what broke them (the replica applies nothing more).
   const std::string& violation() const { return violation_; }
+
+  // OK until a store write failed in Apply; then that failure (the replica applies nothing more).
+  const absl::Status& write_failed() const { return write_failed_; }
 
   uint64_t applied_index() const { return applied_index_; }
 
@@ -99,6 +103,7 @@ class Replica {
   ApplyFunction apply_;
   uint64_t applied_index_ = 0;
   std::string violation_;
+  absl::Status write_failed_;
 };
 
 }  // namespace ledger

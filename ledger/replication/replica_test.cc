@@ -17,11 +17,13 @@ class MemoryStore final : public ReplicaStore {
   const KvReader& reader() const override { return state_; }
   absl::Status Write(const WriteSet& writes, bool) override {
     ++writes_;
+    if (fail_writes_) return absl::UnavailableError("RocksDB write: IO error: No space left on device");
     state_.Apply(writes);
     return absl::OkStatus();
   }
   MemoryKv state_;
   int writes_ = 0;
+  bool fail_writes_ = false;
 };
 
 std::string Entry(uint64_t proposal, Timestamp timestamp, std::vector<Command> commands) {
@@ -79,6 +81,33 @@ TEST(ReplicaTest, TimestampNeverGoesBackwards) {
   ASSERT_TRUE(applied.ok());
   ASSERT_TRUE(applied->status.ok());
   EXPECT_GT(applied->output.entry.outcomes[0].timestamp, testing::kEpoch + 1000 * testing::kSecond);
+}
+
+// A failed write (a full disk) leaves a hole the replica cannot skip: it applies nothing after it, even
+// once writes work again, until a restart (a new Replica) re-applies from the stored index.
+TEST(ReplicaTest, AFailedWriteStopsTheReplica) {
+  MemoryStore store;
+  Replica replica(&store);
+  ASSERT_TRUE(replica.Apply(1, Entry(1, testing::kEpoch, SetupCommands())).ok());
+  EXPECT_TRUE(replica.write_failed().ok());
+  store.fail_writes_ = true;
+  auto failed = replica.Apply(2, Entry(2, testing::kEpoch, {testing::MakeTransfer(5, 1, 10, 100)}));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(failed.status().message(),
+            "storage write failed at log entry 2; restart the node: RocksDB write: IO error: No space left on device");
+  EXPECT_EQ(replica.write_failed(), failed.status());
+  store.fail_writes_ = false;
+  const int writes = store.writes_;
+  EXPECT_EQ(replica.Apply(3, Entry(3, testing::kEpoch, {testing::MakeTransfer(5, 2, 10, 100)})).status(),
+            failed.status());
+  EXPECT_EQ(store.writes_, writes) << "nothing written past the hole";
+  EXPECT_EQ(ReadAppliedIndex(store.state_), 1u);
+  Replica restarted(&store);
+  EXPECT_EQ(restarted.applied_index(), 1u);
+  auto again = restarted.Apply(2, Entry(2, testing::kEpoch, {testing::MakeTransfer(5, 1, 10, 100)}));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(ReadAppliedIndex(store.state_), 2u);
 }
 
 TEST(ReplicaTest, UndecodableEntryOnlyAdvancesTheIndex) {

@@ -49,6 +49,11 @@ class Committer {
   // node serves possibly stale reads by choice); UNAVAILABLE with the leader as for Submit otherwise.
   virtual absl::Status ReadBarrier() { return absl::OkStatus(); }
 
+  // Whether this node can commit a request now, or (a Raft follower) name a leader that can: OK, or why
+  // not (storage write failed, invariant broken, stopping, no leader known). The gRPC health status
+  // reports it (ledger/server/serving.h). Thread-safe.
+  virtual absl::Status Health() const { return absl::OkStatus(); }
+
   // The committed state. Thread-safe reads.
   virtual const KvReader& state() const = 0;
   // A consistent view of state() as it is now (whole batches only), unchanged by later writes: what the

@@ -32,7 +32,10 @@
 #include "ledger/server/node.h"
 #include "ledger/server/operator_auth.h"
 #include "ledger/server/operator_token.h"
+#include "ledger/server/reflection_v1.h"
 #include "ledger/server/service.h"
+#include "ledger/server/serving.h"
+#include "ledger/server/unreadable_request.h"
 #include "ledger/storage/atomic_file.h"
 #include "ledger/storage/rocks_store.h"
 #include "merchant/pos_service.h"
@@ -63,6 +66,9 @@ ABSL_FLAG(int64_t, cluster_clock_tolerance_ms, 1000,
 ABSL_FLAG(int64_t, fault_clock_offset_ms, 0,
           "Fault injection for tests, never for production: this process's wall clock reads this many "
           "milliseconds ahead of the machine's (negative: behind), as if its clock were set wrong");
+ABSL_FLAG(uint64_t, fault_fail_writes_after_bytes, 0,
+          "Fault injection for tests, never for production: once this many bytes (keys plus values) have been "
+          "written to RocksDB, every later write fails as on a full disk (0: off)");
 ABSL_FLAG(double, pos_requests_per_second, 20, "Pos service: sustained requests per second per shop terminal");
 ABSL_FLAG(double, pos_burst, 40, "Pos service: burst per shop terminal (RESOURCE_EXHAUSTED beyond)");
 ABSL_FLAG(double, wallet_requests_per_second, 5, "Wallet and Health services: sustained requests per second per wallet");
@@ -147,6 +153,11 @@ int main(int argc, char** argv) {
           operator_token->created ? "created in" : "read from", token_file.c_str());
   ledger::RocksStore::Options store_options;
   store_options.overrides = absl::GetFlag(FLAGS_rocksdb_options);
+  store_options.fault_fail_writes_after_bytes = absl::GetFlag(FLAGS_fault_fail_writes_after_bytes);
+  if (store_options.fault_fail_writes_after_bytes != 0) {
+    fprintf(stderr, "ledgerd: FAULT INJECTION: writes fail as on a full disk after %llu bytes (--fault_fail_writes_after_bytes)\n",
+            static_cast<unsigned long long>(store_options.fault_fail_writes_after_bytes));
+  }
   absl::StatusOr<std::unique_ptr<ledger::RocksStore>> store = ledger::RocksStore::Open(data_dir, store_options);
   if (!store.ok()) {
     fprintf(stderr, "ledgerd: %s\n", store.status().ToString().c_str());
@@ -244,6 +255,10 @@ int main(int argc, char** argv) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  builder.SetOption(ledger::ReflectionV1Option());  // grpc.reflection.v1 beside the plugin's v1alpha.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(ledger::UnreadableRequestInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   int port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
@@ -263,6 +278,20 @@ int main(int argc, char** argv) {
           absl::GetFlag(FLAGS_listen).c_str(), absl::GetFlag(FLAGS_metrics_listen).c_str(), data_dir.c_str(),
           static_cast<unsigned long long>(head.index),
           raft ? ("raft node " + std::to_string(absl::GetFlag(FLAGS_raft_id))).c_str() : "single node");
+  // Per-service health (serving.h): SERVING while this node can commit, checked once a second below.
+  ledger::HealthPublisher health_status(server->GetHealthCheckService(), ledger::HealthServiceNames(raft != nullptr));
+  auto serving_problem = [&](const absl::Status& stamp) {
+    // The clocks log their own details once per episode; the health line only says which.
+    absl::Status problem = committer->Health();
+    if (problem.ok() && !stamp.ok()) {
+      problem = absl::FailedPreconditionError("the wall clock stepped past --clock_step_max_seconds");
+    }
+    if (problem.ok() && cluster_clock != nullptr && raft->status().role == "leader" && !cluster_clock->Decide().agree) {
+      problem = absl::FailedPreconditionError("this leader's clock lacks a majority's agreement (--cluster_clock_tolerance_ms)");
+    }
+    return problem;
+  };
+  health_status.Publish(serving_problem(clock.CheckStamp()));
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() &&
       !ledger::WriteFileAtomically(port_file, absl::StrCat("grpc ", port, "\nmetrics ", metrics->ListeningPort(), "\n"))
@@ -275,8 +304,9 @@ int main(int argc, char** argv) {
   for (int tick = 0; !stop_requested; ++tick) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (tick % 10 == 0) {  // Once a second, so a jumped clock is logged and exported even when idle.
-      (void)clock.CheckStamp();
+      const absl::Status stamp = clock.CheckStamp();
       metrics->SetClock(clock.offset_nanos(), clock.refusals());
+      health_status.Publish(serving_problem(stamp));
     }
     if (raft != nullptr && tick % 5 == 0) {
       const ledger::RaftStatus status = raft->status();
@@ -295,6 +325,7 @@ int main(int argc, char** argv) {
     }
   }
   fprintf(stderr, "ledgerd: stopping\n");
+  server->GetHealthCheckService()->Shutdown();  // Every status NOT_SERVING; Watch streams are told.
   service.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   sampler.reset();

@@ -53,6 +53,11 @@ Node::~Node() {
   writer_.join();
 }
 
+absl::Status Node::Health() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_ ? absl::UnavailableError("node is stopping") : failed_;
+}
+
 void Node::SubmitAsync(std::vector<Command> commands, SubmitDone done) {
   if (commands.empty() || commands.size() > static_cast<size_t>(kBatchItemsMax)) {
     done(absl::InvalidArgumentError("request: 1 to 8190 items"));

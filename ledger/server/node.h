@@ -71,6 +71,9 @@ class Node final : public Committer {
   // after it is durable. Thread-safe. Errors: UNAVAILABLE if storage failed or the node is stopping.
   void SubmitAsync(std::vector<Command> commands, SubmitDone done) override;
 
+  // UNAVAILABLE after a failed write or while stopping, DATA_LOSS after a broken invariant.
+  absl::Status Health() const override;
+
   const KvReader& state() const override { return *store_; }
   std::unique_ptr<KvReader> StateSnapshot() const override { return store_->Snapshot(); }
   // The newest committed journal index.

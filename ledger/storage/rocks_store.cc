@@ -117,6 +117,7 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
     return absl::UnavailableError(absl::StrCat("open RocksDB at ", path, ": ", status.ToString()));
   }
   std::unique_ptr<RocksStore> store(new RocksStore(db, std::move(families)));
+  store->fault_fail_writes_after_bytes_ = options.fault_fail_writes_after_bytes;
   if (options.read_only) return store;
   if (absl::Status moved = store->MoveStrayKeys(); !moved.ok()) return moved;
   return store;
@@ -314,6 +315,12 @@ bool RocksStore::ScanFamily(const rocksdb::Snapshot* snapshot, rocksdb::ColumnFa
 }
 
 absl::Status RocksStore::Write(const WriteSet& writes, bool sync) {
+  if (fault_fail_writes_after_bytes_ != 0 &&
+      fault_written_bytes_.fetch_add(writes.bytes()) + writes.bytes() > fault_fail_writes_after_bytes_) {
+    return absl::UnavailableError(
+        absl::StrCat("RocksDB write: IO error: No space left on device (fault injection: more than ",
+                     fault_fail_writes_after_bytes_, " bytes written, --fault_fail_writes_after_bytes)"));
+  }
   rocksdb::WriteBatch batch(writes.bytes() + 64 * writes.entries.size());
   for (const auto& [key, value] : writes.entries) {
     rocksdb::ColumnFamilyHandle* family = FamilyOf(key);

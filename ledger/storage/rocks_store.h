@@ -6,6 +6,7 @@
 #define LEDGER_STORAGE_ROCKS_STORE_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -39,6 +40,10 @@ class RocksStore final : public KvReader {
     // database whose keys an older layout left in other families is refused (FAILED_PRECONDITION): let
     // ledgerd open it once to move them.
     bool read_only = false;
+    // Fault injection for tests, never for production (ledgerd --fault_fail_writes_after_bytes): once the
+    // write sets stored add up to more than this many bytes (keys plus values), every later Write fails
+    // as RocksDB does on a full disk ("IO error: No space left on device"). 0: off.
+    uint64_t fault_fail_writes_after_bytes = 0;
   };
   // Opens (creating if missing) the database in `path`.
   static absl::StatusOr<std::unique_ptr<RocksStore>> Open(const std::string& path, const Options& options);
@@ -87,6 +92,8 @@ class RocksStore final : public KvReader {
   bool ScanFamily(const rocksdb::Snapshot* snapshot, rocksdb::ColumnFamilyHandle* family, std::string_view from,
                   std::string_view to, bool reverse, const ScanVisitor& visit) const;
   rocksdb::DB* db_;
+  uint64_t fault_fail_writes_after_bytes_ = 0;  // Options::fault_fail_writes_after_bytes.
+  std::atomic<uint64_t> fault_written_bytes_{0};
   std::vector<rocksdb::ColumnFamilyHandle*> families_;  // kFamilies in order, then any older ones.
   std::array<uint8_t, 256> family_of_;                  // Index into families_ by a key's first byte.
   std::vector<std::string> cuts_;                       // The first bytes where family_of_ changes.
