@@ -113,6 +113,13 @@ Commands:
                                                    account_number,account_holder) and the settlement
                                                    report (every cash-out, per merchant, totals; to stdout
                                                    unless --report)
+  base-date-report --date YYYY-MM-DD [--asset N[,N...]] [--points N[,N...]] [--csv FILE] [--as-of-timestamp T]
+                                                   the prepaid base-date report (資金決済法) as of 24:00 JST of
+                                                   --date: per asset issued, unused balance (held by wallets,
+                                                   merchants, escrow), deposit due (half when above 10,000,000
+                                                   yen; not for --points assets) and breakage since the
+                                                   previous base date (31 Mar / 30 Sep); --as-of-timestamp cuts
+                                                   at a logical time instead (tests)
 Health mileage (resident commands are signed with the resident's wallet key file, --key, passphrase from
 $WALLET_PASSPHRASE or asked; a device's key is a key file too, `wallet init`, passphrase $DEVICE_PASSPHRASE):
   health program --program N --effective DATE --funding ID [--tiers STEPS:PT,...] [--daily-cap N]
@@ -1161,6 +1168,235 @@ int PayoutsCommand(LedgerConnection& stub, const Args& args) {
   return 0;
 }
 
+// ----- the prepaid base-date report (資金決済法) -----
+
+// What an account of this kind holds is not owed to any holder: the issuer's own side (what it issued, as
+// a negative balance), its programme budgets, its fee income, lapsed value, and coin cashed out to yen.
+// Everything else (wallets, merchants, escrow held for a pending obligation) is outstanding to holders.
+bool IsIssuerSide(int kind) {
+  return kind == v1::ISSUER || kind == v1::BUDGET || kind == v1::FEE || kind == v1::BREAKAGE ||
+         kind == v1::EXTERNAL;
+}
+
+// The latest base date (31 March or 30 September) strictly before `day`.
+absl::CivilDay PreviousBaseDate(absl::CivilDay day) {
+  const int64_t y = day.year();
+  const absl::CivilDay march(y, 3, 31), september(y, 9, 30);
+  if (day > september) return september;
+  if (day > march) return march;
+  return absl::CivilDay(y - 1, 9, 30);
+}
+
+// An amount in minor units as a decimal of the display unit: 1234567 at scale 2 -> "12,345.67".
+std::string Decimal(int64_t amount, uint32_t scale) {
+  if (scale == 0) return Yen(amount);
+  unsigned __int128 magnitude = amount < 0 ? static_cast<unsigned __int128>(-(amount + 1)) + 1 : amount;
+  unsigned __int128 unit = 1;
+  for (uint32_t i = 0; i < scale; ++i) unit *= 10;
+  std::string fraction = std::to_string(static_cast<uint64_t>(magnitude % unit));
+  fraction.insert(0, scale - fraction.size(), '0');
+  const std::string whole = Yen(static_cast<int64_t>(magnitude / unit));
+  return absl::StrCat(amount < 0 ? "-" : "", whole, ".", fraction);
+}
+
+std::vector<uint32_t> AssetList(const Args& args, const std::string& name) {
+  std::vector<uint32_t> ids;
+  if (!args.Has(name)) return ids;
+  const std::vector<std::string> parts = absl::StrSplit(args.options.at(name), ',');
+  for (const std::string& part : parts) {
+    const int64_t id = Int(part, name);
+    if (id <= 0 || id > 0x7fffffff) UsageError(absl::StrCat("--", name, ": asset ids are 1..2^31-1"));
+    ids.push_back(static_cast<uint32_t>(id));
+  }
+  return ids;
+}
+
+int BaseDateReportCommand(LedgerConnection& stub, const Args& args) {
+  const std::string date_text = Required(args, "date");
+  absl::CivilDay date;
+  if (!absl::ParseCivilTime(date_text, &date) || date.year() < 1971 || date.year() > 2200) {
+    UsageError(absl::StrCat("--date: not a date YYYY-MM-DD between 1971 and 2200: '", date_text, "'"));
+  }
+  const absl::CivilDay previous = PreviousBaseDate(date);
+  // The end of a Japan-time day: the last nanosecond before the next day's 00:00 JST.
+  auto day_end = [](absl::CivilDay day) {
+    return static_cast<uint64_t>(absl::ToUnixNanos(absl::FromCivil(day + 1, Japan()))) - 1;
+  };
+  uint64_t as_of = day_end(date);
+  const uint64_t previous_end = day_end(previous);
+  if (args.Has("as-of-timestamp")) {  // For tests: cut at this logical time instead of the end of --date.
+    const int64_t t = Int(args.options.at("as-of-timestamp"), "as-of-timestamp");
+    if (t <= 0) UsageError("--as-of-timestamp: must be positive");
+    as_of = static_cast<uint64_t>(t);
+    if (as_of <= previous_end) UsageError("--as-of-timestamp: must be after the previous base date's end");
+  }
+  const std::vector<uint32_t> requested = AssetList(args, "asset");
+  const std::vector<uint32_t> points_list = AssetList(args, "points");
+  const std::set<uint32_t> points(points_list.begin(), points_list.end());
+
+  v1::GetDigestReply digest;
+  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetDigest(Context().get(), v1::GetDigestRequest(), &digest); });
+  if (!status.ok()) return RpcFailed(status);
+
+  // Which assets existed by then, and their issuer-side accounts: from the journal up to the cut (accounts
+  // created later had a zero balance then). Only issuer-side accounts are kept; wallets are not listed.
+  std::vector<uint32_t> seen_assets;
+  std::map<uint32_t, std::vector<std::pair<std::string, int>>> issuer_side;  // asset -> (id, kind).
+  uint64_t next = 1;
+  bool done = false;
+  while (!done && next <= digest.journal_index()) {
+    v1::GetJournalRequest request;
+    request.set_from_index(next);
+    request.set_limit(1024);
+    v1::GetJournalReply reply;
+    status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetJournal(Context().get(), request, &reply); });
+    if (!status.ok()) return RpcFailed(status);
+    if (reply.entries_size() == 0) break;
+    for (const v1::JournalEntryBytes& stored : reply.entries()) {
+      if (stored.index() > digest.journal_index()) break;
+      std::optional<JournalEntry> entry = DecodeJournalEntry(stored.data());
+      if (!entry) {
+        fprintf(stderr, "ledgerctl: journal entry %llu is undecodable\n", static_cast<unsigned long long>(stored.index()));
+        return 4;
+      }
+      for (const v1::Event& event : EventsFromEntry(*entry)) {
+        if (event.timestamp() > as_of) {
+          done = true;
+          break;
+        }
+        if (event.has_asset_created()) seen_assets.push_back(event.asset_created().id());
+        if (event.has_account_created() && IsIssuerSide(event.account_created().kind())) {
+          issuer_side[event.account_created().asset()].emplace_back(event.account_created().id(),
+                                                                    event.account_created().kind());
+        }
+      }
+      next = stored.index() + 1;
+      if (done) break;
+    }
+  }
+  const std::vector<uint32_t>& asset_ids = requested.empty() ? seen_assets : requested;
+  std::map<uint32_t, v1::Asset> assets;
+  if (!asset_ids.empty()) {
+    v1::LookupAssetsRequest lookup;
+    for (uint32_t id : asset_ids) lookup.add_ids(id);
+    v1::LookupAssetsReply found;
+    status = stub.Call([&](LedgerConnection& c) { return c.ledger().LookupAssets(Context().get(), lookup, &found); });
+    if (!status.ok()) return RpcFailed(status);
+    for (const v1::Asset& a : found.assets()) assets[a.id()] = a;
+    for (uint32_t id : asset_ids) {
+      if (assets.count(id) == 0) {
+        fprintf(stderr, "ledgerctl: --asset %u: no such asset\n", id);
+        return 3;
+      }
+    }
+  }
+  auto balance_at = [&](const std::string& account, uint64_t at, int64_t* balance) {
+    v1::GetBalanceAtRequest request;
+    request.set_account_id(account);
+    request.set_timestamp(at);
+    v1::GetBalanceAtReply reply;
+    grpc::Status s = stub.Call([&](LedgerConnection& c) { return c.ledger().GetBalanceAt(Context().get(), request, &reply); });
+    *balance = reply.balance();
+    return s;
+  };
+
+  std::ostringstream out;
+  const std::string as_of_text = args.Has("as-of-timestamp")
+                                     ? absl::StrCat(JapanTime(as_of), " JST (--as-of-timestamp ", as_of, ")")
+                                     : absl::StrCat(date_text, " 24:00 JST");
+  out << "Prepaid base-date report (資金決済法): unused balance as of " << as_of_text << "\n";
+  out << "Breakage counted after the previous base date, " << absl::FormatCivilTime(previous) << " 24:00 JST.\n";
+  if (as_of > digest.timestamp()) {
+    out << "Note: that time has not come yet on the ledger (clock " << JapanTime(digest.timestamp())
+        << " JST): the figures are those so far.\n";
+  }
+  out << "Unused = held by wallets, merchants and escrow = issued - budgets - fees - breakage - cashed out "
+         "(external).\n";
+  std::string csv =
+      "base_date,as_of_timestamp,asset,code,scale,kind,issued,budget,fee,breakage_balance,external,unused,"
+      "deposit_threshold,deposit_due,breakage_since_previous,previous_base_date\n";
+  for (uint32_t id : asset_ids) {
+    const v1::Asset& asset = assets.at(id);
+    int64_t sums[9] = {0};  // By kind.
+    for (const auto& [account, kind] : issuer_side[id]) {
+      int64_t balance = 0;
+      status = balance_at(account, as_of, &balance);
+      if (!status.ok()) return RpcFailed(status);
+      sums[kind] += balance;
+    }
+    const int64_t issued = -sums[v1::ISSUER];
+    const int64_t unused = issued - sums[v1::BUDGET] - sums[v1::FEE] - sums[v1::BREAKAGE] - sums[v1::EXTERNAL];
+    // Breakage: credits to the asset's breakage account after the previous base date's end, up to the cut.
+    int64_t breakage = 0;
+    uint64_t from = previous_end + 1;
+    while (from != 0 && from <= as_of) {
+      v1::GetAccountHistoryRequest request;
+      request.set_account_id(asset.breakage_account_id());
+      request.set_from_timestamp(from);
+      request.set_to_timestamp(as_of);
+      request.set_limit(8190);
+      v1::GetAccountHistoryReply reply;
+      status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetAccountHistory(Context().get(), request, &reply); });
+      if (!status.ok()) return RpcFailed(status);
+      for (const v1::HistoryEntry& e : reply.entries()) {
+        if (e.delta() > 0) breakage += e.delta();
+      }
+      from = reply.next_timestamp();
+    }
+    const bool prepaid = points.count(id) == 0;
+    __int128 threshold = 10'000'000;
+    for (uint32_t i = 0; i < asset.scale(); ++i) threshold *= 10;
+    int64_t deposit = 0;
+    if (prepaid && unused > threshold) {
+      // Half, rounded up to a whole yen (the deposit is made in yen).
+      const __int128 unit = threshold / 10'000'000;
+      const __int128 half = (static_cast<__int128>(unused) + 1) / 2;
+      deposit = static_cast<int64_t>((half + unit - 1) / unit * unit);
+    }
+    const std::string threshold_text =
+        threshold > INT64_MAX ? "over int64" : std::to_string(static_cast<int64_t>(threshold));
+    const uint32_t s = asset.scale();
+    out << "\nasset " << id << " " << asset.code() << " (scale " << s << ", "
+        << (prepaid ? "prepaid coin in yen" : "points: not a prepaid instrument, no deposit") << ")\n";
+    char line[256];
+    auto row = [&](const char* label, int64_t value) {
+      snprintf(line, sizeof line, "  %-44s %22s\n", label, Decimal(value, s).c_str());
+      out << line;
+    };
+    row("issued (net of coin returned to the issuer)", issued);
+    row("  less: budgets (BUDGET)", sums[v1::BUDGET]);
+    row("  less: fees (FEE)", sums[v1::FEE]);
+    row("  less: lapsed (BREAKAGE)", sums[v1::BREAKAGE]);
+    row("  less: cashed out (EXTERNAL)", sums[v1::EXTERNAL]);
+    row("unused balance", unused);
+    if (prepaid) {
+      snprintf(line, sizeof line, "  %-44s %22s\n",
+               unused > threshold ? "deposit due (half, above 10,000,000 yen)" : "deposit due (not above 10,000,000 yen)",
+               Decimal(deposit, s).c_str());
+      out << line;
+    }
+    row("breakage since the previous base date", breakage);
+    csv += absl::StrJoin({date_text, std::to_string(as_of), std::to_string(id), asset.code(), std::to_string(s),
+                          std::string(prepaid ? "prepaid" : "points"), std::to_string(issued),
+                          std::to_string(sums[v1::BUDGET]), std::to_string(sums[v1::FEE]),
+                          std::to_string(sums[v1::BREAKAGE]), std::to_string(sums[v1::EXTERNAL]),
+                          std::to_string(unused), prepaid ? threshold_text : std::string(),
+                          std::to_string(deposit), std::to_string(breakage), absl::FormatCivilTime(previous)},
+                         ",") +
+           "\n";
+  }
+  if (asset_ids.empty()) out << "\nNo asset existed by then.\n";
+  printf("%s", out.str().c_str());
+  if (args.Has("csv")) {
+    if (absl::Status written = WriteFileAtomically(args.options.at("csv"), csv); !written.ok()) {
+      fprintf(stderr, "ledgerctl: %s\n", std::string(written.message()).c_str());
+      return 1;
+    }
+    fprintf(stderr, "ledgerctl: %zu asset(s) written to %s\n", asset_ids.size(), args.options.at("csv").c_str());
+  }
+  return 0;
+}
+
 int LookupAccounts(LedgerConnection& stub, const Args& args) {
   if (args.positional.empty()) UsageError("account needs at least one id");
   v1::LookupAccountsRequest request;
@@ -1617,6 +1853,7 @@ int Run(int argc, char** argv) {
   if (command == "reissue-card") return ReissueCardCommand(*stub, args);
   if (command == "staff-ops") return StaffOpsCommand(*stub, args);
   if (command == "payouts") return PayoutsCommand(*stub, args);
+  if (command == "base-date-report") return BaseDateReportCommand(*stub, args);
   if (command == "health") return HealthCommand(*stub, args);
   if (command == "task") return TaskCommand(*stub, args);
   if (command == "campaign") return CampaignCommand(*stub, args);
