@@ -241,6 +241,18 @@ TEST_F(E2eTest, MetricsCountWhatHappened) {
   EXPECT_TRUE(absl::StrContains(*metrics, "ledger_requests_total{code=\"0\",method=\"CreateTransfers\"} 1"));
   EXPECT_TRUE(absl::StrContains(*metrics, "ledger_journal_index 3")) << *metrics;
   EXPECT_TRUE(absl::StrContains(*metrics, "ledger_fsyncs_total"));
+  // The durable write of each batch (single node: RocksDB write and fsync), timed.
+  EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_store_write_seconds_count ")) << *metrics;
+  EXPECT_FALSE(absl::StrContains(*metrics, "\nledger_store_write_seconds_count 0\n")) << *metrics;
+  // Storage gauges, sampled once a second from the start (ledgerd.cc): present, no stall, a filesystem.
+  EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_rocksdb_pending_compaction_bytes ")) << *metrics;
+  EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_rocksdb_live_data_bytes ")) << *metrics;
+  EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_rocksdb_write_stopped 0\n")) << *metrics;
+  EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_rocksdb_delayed_write_rate_bytes_per_second 0\n")) << *metrics;
+  EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_data_filesystem_avail_bytes ")) << *metrics;
+  EXPECT_FALSE(absl::StrContains(*metrics, "\nledger_data_filesystem_avail_bytes 0\n")) << *metrics;
+  EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_data_filesystem_size_bytes ")) << *metrics;
+  EXPECT_FALSE(absl::StrContains(*metrics, "\nledger_data_filesystem_size_bytes 0\n")) << *metrics;
 }
 
 TEST_F(E2eTest, CleanRestartKeepsEverythingAndTheJournalVerifies) {

@@ -293,6 +293,15 @@ int main(int argc, char** argv) {
   };
   health_status.Publish(serving_problem(clock.CheckStamp()));
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  // The storage gauges (metrics.h SetStorage): once before the port file says we serve, then once a second.
+  auto sample_storage = [&] {
+    const ledger::RocksStore::Stats rocks = (*store)->GetStats();
+    std::error_code space_error;
+    const std::filesystem::space_info space = std::filesystem::space(data_dir, space_error);  // statvfs
+    metrics->SetStorage(rocks.pending_compaction_bytes, rocks.live_data_bytes, rocks.write_stopped,
+                        rocks.delayed_write_rate, space_error ? 0 : space.available, space_error ? 0 : space.capacity);
+  };
+  sample_storage();
   if (!port_file.empty() &&
       !ledger::WriteFileAtomically(port_file, absl::StrCat("grpc ", port, "\nmetrics ", metrics->ListeningPort(), "\n"))
            .ok()) {
@@ -307,6 +316,7 @@ int main(int argc, char** argv) {
       const absl::Status stamp = clock.CheckStamp();
       metrics->SetClock(clock.offset_nanos(), clock.refusals());
       health_status.Publish(serving_problem(stamp));
+      sample_storage();
     }
     if (raft != nullptr && tick % 5 == 0) {
       const ledger::RaftStatus status = raft->status();

@@ -51,6 +51,12 @@ Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared
                         .Register(*registry_)
                         .Add({}, prometheus::Histogram::BucketBoundaries{
                                      0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
+  store_write_seconds_ = &prometheus::BuildHistogram()
+                              .Name("ledger_store_write_seconds")
+                              .Help("Single node: the durable write of one batch (RocksDB write and WAL fsync)")
+                              .Register(*registry_)
+                              .Add({}, prometheus::Histogram::BucketBoundaries{
+                                           0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
   fsyncs_ = &prometheus::BuildCounter()
                  .Name("ledger_fsyncs_total")
                  .Help("Durable (fsynced) batch writes")
@@ -68,6 +74,20 @@ Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared
                         .Help("Newest committed journal index")
                         .Register(*registry_)
                         .Add({});
+  auto storage_gauge = [this](const char* name, const char* help) {
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
+  };
+  pending_compaction_bytes_ = storage_gauge("ledger_rocksdb_pending_compaction_bytes",
+                                            "RocksDB's estimate of bytes compaction must rewrite (all column families)");
+  live_data_bytes_ = storage_gauge("ledger_rocksdb_live_data_bytes",
+                                   "RocksDB's estimate of live data size (all column families)");
+  write_stopped_ = storage_gauge("ledger_rocksdb_write_stopped", "1 while RocksDB stops writes (a write stall)");
+  delayed_write_rate_ = storage_gauge("ledger_rocksdb_delayed_write_rate_bytes_per_second",
+                                      "The rate RocksDB slows writes to; 0 unless writes are being delayed");
+  filesystem_avail_bytes_ = storage_gauge("ledger_data_filesystem_avail_bytes",
+                                          "Bytes free to ledgerd on the data directory's filesystem");
+  filesystem_size_bytes_ = storage_gauge("ledger_data_filesystem_size_bytes",
+                                         "Size of the data directory's filesystem");
   invariant_violations_ = &prometheus::BuildCounter()
                               .Name("ledger_invariant_violations_total")
                               .Help("Ledger invariants found broken (at start or by a batch); the node then takes no writes")
@@ -107,6 +127,7 @@ NodeObserver Metrics::Observer() {
     fsyncs_->Increment();
     journal_index_->Increment();
   };
+  observer.on_store_write = [this](double seconds) { store_write_seconds_->Observe(seconds); };
   observer.on_invariant_violation = [this](const std::string&) { invariant_violations_->Increment(); };
   observer.on_outcome = [this](const Outcome& outcome, const Command& command) {
     const int index = static_cast<int>(outcome.result);
@@ -145,6 +166,16 @@ void Metrics::OnRequest(const std::string& method, int grpc_code) {
 }
 
 void Metrics::SetJournalIndex(uint64_t index) { journal_index_->Set(static_cast<double>(index)); }
+
+void Metrics::SetStorage(uint64_t pending_compaction_bytes, uint64_t live_data_bytes, bool write_stopped,
+                         uint64_t delayed_write_rate, uint64_t filesystem_avail_bytes, uint64_t filesystem_size_bytes) {
+  pending_compaction_bytes_->Set(static_cast<double>(pending_compaction_bytes));
+  live_data_bytes_->Set(static_cast<double>(live_data_bytes));
+  write_stopped_->Set(write_stopped ? 1 : 0);
+  delayed_write_rate_->Set(static_cast<double>(delayed_write_rate));
+  filesystem_avail_bytes_->Set(static_cast<double>(filesystem_avail_bytes));
+  filesystem_size_bytes_->Set(static_cast<double>(filesystem_size_bytes));
+}
 
 void Metrics::SetClock(int64_t offset_nanos, uint64_t refusals) {
   clock_offset_->Set(static_cast<double>(offset_nanos) / 1e9);

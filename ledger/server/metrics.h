@@ -48,6 +48,13 @@ class Metrics {
   // rate(ledger_raft_applied_index[1m]); batch size and apply latency are the ledger_batch_* histograms.
   void SetRaft(uint64_t term, const std::string& role, uint64_t commit_index, uint64_t applied_index,
                uint64_t last_index);
+  // Storage, sampled once a second: ledger_rocksdb_pending_compaction_bytes,
+  // ledger_rocksdb_live_data_bytes, ledger_rocksdb_write_stopped (1 while RocksDB stops writes),
+  // ledger_rocksdb_delayed_write_rate_bytes_per_second (0 unless RocksDB is slowing writes), and the
+  // data directory's filesystem: ledger_data_filesystem_avail_bytes (free to this user) and
+  // ledger_data_filesystem_size_bytes.
+  void SetStorage(uint64_t pending_compaction_bytes, uint64_t live_data_bytes, bool write_stopped,
+                  uint64_t delayed_write_rate, uint64_t filesystem_avail_bytes, uint64_t filesystem_size_bytes);
   // The port /metrics is served on (useful with port 0); 0 when not serving.
   int ListeningPort() const;
 
@@ -61,11 +68,18 @@ class Metrics {
   prometheus::Histogram* batch_requests_;
   prometheus::Histogram* commit_seconds_;
   prometheus::Histogram* apply_seconds_;
+  prometheus::Histogram* store_write_seconds_;
   prometheus::Counter* fsyncs_;
   prometheus::Counter* expired_lots_;
   prometheus::Counter* expired_pendings_;
   prometheus::Counter* pruned_nonces_;
   prometheus::Gauge* journal_index_;
+  prometheus::Gauge* pending_compaction_bytes_;
+  prometheus::Gauge* live_data_bytes_;
+  prometheus::Gauge* write_stopped_;
+  prometheus::Gauge* delayed_write_rate_;
+  prometheus::Gauge* filesystem_avail_bytes_;
+  prometheus::Gauge* filesystem_size_bytes_;
   prometheus::Gauge* clock_offset_;
   prometheus::Counter* invariant_violations_;
   prometheus::Counter* clock_refusals_;

@@ -200,7 +200,11 @@ void Node::Store(Applied applied) {
     std::lock_guard<std::mutex> lock(mutex_);
     status = failed_;
   }
-  if (status.ok()) status = store_->Write(*applied.writes, options_.sync);
+  if (status.ok()) {
+    const auto write_start = std::chrono::steady_clock::now();
+    status = store_->Write(*applied.writes, options_.sync);
+    if (status.ok() && observer_.on_store_write) observer_.on_store_write(SecondsSince(write_start));
+  }
   if (!status.ok()) {
     {
       std::lock_guard<std::mutex> lock(mutex_);

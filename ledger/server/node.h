@@ -54,6 +54,8 @@ struct NodeObserver {
       on_batch;
   std::function<void(const Outcome&, const Command&)> on_outcome;
   std::function<void(const ApplyCounters&)> on_sweep;
+  // Single node: the durable write of one batch (RocksDB write plus the write-ahead log's fsync), seconds.
+  std::function<void(double seconds)> on_store_write;
   // The ledger's invariants were found broken (at start or by a batch): the node stops taking writes.
   std::function<void(const std::string& violation)> on_invariant_violation;
 };

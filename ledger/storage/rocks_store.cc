@@ -335,6 +335,22 @@ absl::Status RocksStore::Write(const WriteSet& writes, bool sync) {
   return absl::OkStatus();
 }
 
+RocksStore::Stats RocksStore::GetStats() const {
+  Stats stats;
+  uint64_t value = 0;
+  for (rocksdb::ColumnFamilyHandle* family : families_) {
+    if (db_->GetIntProperty(family, rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &value)) {
+      stats.pending_compaction_bytes += value;
+    }
+    if (db_->GetIntProperty(family, rocksdb::DB::Properties::kEstimateLiveDataSize, &value)) {
+      stats.live_data_bytes += value;
+    }
+  }
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &value)) stats.write_stopped = value != 0;
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &value)) stats.delayed_write_rate = value;
+  return stats;
+}
+
 absl::Status RocksStore::SyncWal() {
   rocksdb::Status status = db_->SyncWAL();
   if (!status.ok()) return absl::UnavailableError(absl::StrCat("RocksDB SyncWAL: ", status.ToString()));
