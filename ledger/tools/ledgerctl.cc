@@ -9,8 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
+#include <functional>
 #include <map>
+#include <sstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -1211,6 +1212,37 @@ std::vector<uint32_t> AssetList(const Args& args, const std::string& name) {
   return ids;
 }
 
+// Reads the journal from entry `from` to entry `to` (GetJournal pages of `page` entries), decodes it here
+// and calls `visit` with each entry's events in order until it returns false. 0 when done or stopped; the
+// exit code of a failure otherwise (printed).
+int ForEachJournalEvent(LedgerConnection& stub, uint64_t from, uint64_t to, int page,
+                        const std::function<bool(const v1::Event&)>& visit) {
+  uint64_t next = from;
+  while (next <= to) {
+    v1::GetJournalRequest request;
+    request.set_from_index(next);
+    request.set_limit(page);
+    v1::GetJournalReply reply;
+    grpc::Status status =
+        stub.Call([&](LedgerConnection& c) { return c.ledger().GetJournal(Context().get(), request, &reply); });
+    if (!status.ok()) return RpcFailed(status);
+    if (reply.entries_size() == 0) break;
+    for (const v1::JournalEntryBytes& stored : reply.entries()) {
+      if (stored.index() > to) return 0;
+      std::optional<JournalEntry> entry = DecodeJournalEntry(stored.data());
+      if (!entry) {
+        fprintf(stderr, "ledgerctl: journal entry %llu is undecodable\n", static_cast<unsigned long long>(stored.index()));
+        return 4;
+      }
+      for (const v1::Event& event : EventsFromEntry(*entry)) {
+        if (!visit(event)) return 0;
+      }
+      next = stored.index() + 1;
+    }
+  }
+  return 0;
+}
+
 int BaseDateReportCommand(LedgerConnection& stub, const Args& args) {
   const std::string date_text = Required(args, "date");
   absl::CivilDay date;
@@ -1242,37 +1274,18 @@ int BaseDateReportCommand(LedgerConnection& stub, const Args& args) {
   // created later had a zero balance then). Only issuer-side accounts are kept; wallets are not listed.
   std::vector<uint32_t> seen_assets;
   std::map<uint32_t, std::vector<std::pair<std::string, int>>> issuer_side;  // asset -> (id, kind).
-  uint64_t next = 1;
-  bool done = false;
-  while (!done && next <= digest.journal_index()) {
-    v1::GetJournalRequest request;
-    request.set_from_index(next);
-    request.set_limit(1024);
-    v1::GetJournalReply reply;
-    status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetJournal(Context().get(), request, &reply); });
-    if (!status.ok()) return RpcFailed(status);
-    if (reply.entries_size() == 0) break;
-    for (const v1::JournalEntryBytes& stored : reply.entries()) {
-      if (stored.index() > digest.journal_index()) break;
-      std::optional<JournalEntry> entry = DecodeJournalEntry(stored.data());
-      if (!entry) {
-        fprintf(stderr, "ledgerctl: journal entry %llu is undecodable\n", static_cast<unsigned long long>(stored.index()));
-        return 4;
-      }
-      for (const v1::Event& event : EventsFromEntry(*entry)) {
-        if (event.timestamp() > as_of) {
-          done = true;
-          break;
-        }
-        if (event.has_asset_created()) seen_assets.push_back(event.asset_created().id());
-        if (event.has_account_created() && IsIssuerSide(event.account_created().kind())) {
-          issuer_side[event.account_created().asset()].emplace_back(event.account_created().id(),
-                                                                    event.account_created().kind());
-        }
-      }
-      next = stored.index() + 1;
-      if (done) break;
-    }
+  if (int failed = ForEachJournalEvent(stub, 1, digest.journal_index(), 1024,
+                                       [&](const v1::Event& event) {
+                                         if (event.timestamp() > as_of) return false;
+                                         if (event.has_asset_created()) seen_assets.push_back(event.asset_created().id());
+                                         if (event.has_account_created() && IsIssuerSide(event.account_created().kind())) {
+                                           issuer_side[event.account_created().asset()].emplace_back(
+                                               event.account_created().id(), event.account_created().kind());
+                                         }
+                                         return true;
+                                       });
+      failed != 0) {
+    return failed;
   }
   const std::vector<uint32_t>& asset_ids = requested.empty() ? seen_assets : requested;
   std::map<uint32_t, v1::Asset> assets;
@@ -1685,27 +1698,10 @@ int Tail(LedgerConnection& stub, const Args& args) {
   v1::GetDigestReply digest;
   grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetDigest(Context().get(), v1::GetDigestRequest(), &digest); });
   if (!status.ok()) return RpcFailed(status);
-  uint64_t next = from;
-  while (next <= digest.journal_index()) {
-    v1::GetJournalRequest request;
-    request.set_from_index(next);
-    request.set_limit(256);
-    v1::GetJournalReply reply;
-    status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetJournal(Context().get(), request, &reply); });
-    if (!status.ok()) return RpcFailed(status);
-    if (reply.entries_size() == 0) break;
-    for (const v1::JournalEntryBytes& stored : reply.entries()) {
-      if (stored.index() > digest.journal_index()) break;
-      std::optional<JournalEntry> entry = DecodeJournalEntry(stored.data());
-      if (!entry) {
-        fprintf(stderr, "ledgerctl: journal entry %llu is undecodable\n", static_cast<unsigned long long>(stored.index()));
-        return 4;
-      }
-      for (const v1::Event& event : EventsFromEntry(*entry)) PrintEvent(event, json);
-      next = stored.index() + 1;
-    }
-  }
-  return 0;
+  return ForEachJournalEvent(stub, from, digest.journal_index(), 256, [&](const v1::Event& event) {
+    PrintEvent(event, json);
+    return true;
+  });
 }
 
 void PrintClusterStatus(const std::string& address, const v1::ClusterStatusReply& reply, bool members) {
