@@ -280,23 +280,39 @@ TEST_F(ServingE2eTest, UnreadableBytesToEveryMethodAreInvalidArgument) {
   EXPECT_GT(methods, 30);
 }
 
-TEST(ServingClusterTest, ClusterWithoutMajorityIsNotServing) {
-  const std::string root = MakeTempDir("serving_cluster");
-  std::string grpc[3], raft[3], peers;
-  for (int i = 0; i < 3; ++i) {
-    grpc[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
-    raft[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
-    absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft[i], "/", grpc[i]);
+// Three Raft nodes on loopback, sharing one operator token, started one by one (`extra`: a node's
+// fault-injection flags); Names() is every service a replica serves.
+struct ThreeNodes {
+  explicit ThreeNodes(const std::string& name) : root(MakeTempDir(name)) {
+    std::string raft[3];
+    for (int i = 0; i < 3; ++i) {
+      grpc[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+      raft[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+      absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft[i], "/", grpc[i]);
+      absl::StrAppend(&addresses, i ? "," : "", grpc[i]);
+    }
   }
+  absl::Status Start(int i, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers,
+                                      "--operator_token_file=" + root + "/operator.token"};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    return nodes[i].StartNode(absl::StrCat(root, "/node", i + 1), grpc[i], flags);
+  }
+  static std::vector<std::string> Names() {
+    std::vector<std::string> names(std::begin(kNames), std::end(kNames));
+    names.push_back("ledger.v1.Cluster");
+    return names;
+  }
+  std::string root, grpc[3], peers, addresses;
   LedgerProcess nodes[3];
-  auto start = [&](int i) {
-    return nodes[i].StartNode(absl::StrCat(root, "/node", i + 1), grpc[i],
-                              {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers,
-                               "--operator_token_file=" + root + "/operator.token"});
-  };
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(start(i).ok()) << i;
-  std::vector<std::string> names(std::begin(kNames), std::end(kNames));
-  names.push_back("ledger.v1.Cluster");
+};
+
+TEST(ServingClusterTest, ClusterWithoutMajorityIsNotServing) {
+  ThreeNodes three("serving_cluster");
+  auto& grpc = three.grpc;
+  auto& nodes = three.nodes;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(three.Start(i).ok()) << i;
+  const std::vector<std::string> names = ThreeNodes::Names();
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
   }
@@ -308,8 +324,8 @@ TEST(ServingClusterTest, ClusterWithoutMajorityIsNotServing) {
   printf("survivor NOT_SERVING %lld ms after the kill\n",
          static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::steady_clock::now() - killed).count()));
-  ASSERT_TRUE(start(0).ok());
-  ASSERT_TRUE(start(1).ok());
+  ASSERT_TRUE(three.Start(0).ok());
+  ASSERT_TRUE(three.Start(1).ok());
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
   }
@@ -317,27 +333,19 @@ TEST(ServingClusterTest, ClusterWithoutMajorityIsNotServing) {
 }
 
 TEST(ServingClusterTest, AReplicaWithAFullDiskStopsAndTheClusterGoesOn) {
-  const std::string root = MakeTempDir("serving_disk");
-  std::string grpc[3], raft[3], peers, addresses;
+  ThreeNodes three("serving_disk");
+  auto& grpc = three.grpc;
+  auto& nodes = three.nodes;
   for (int i = 0; i < 3; ++i) {
-    grpc[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
-    raft[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
-    absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft[i], "/", grpc[i]);
-    absl::StrAppend(&addresses, i ? "," : "", grpc[i]);
+    std::vector<std::string> fault;
+    if (i == 2) fault.push_back("--fault_fail_writes_after_bytes=20000");
+    ASSERT_TRUE(three.Start(i, fault).ok()) << i;
   }
-  LedgerProcess nodes[3];
-  for (int i = 0; i < 3; ++i) {
-    std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers,
-                                      "--operator_token_file=" + root + "/operator.token"};
-    if (i == 2) flags.push_back("--fault_fail_writes_after_bytes=20000");
-    ASSERT_TRUE(nodes[i].StartNode(absl::StrCat(root, "/node", i + 1), grpc[i], flags).ok()) << i;
-  }
-  std::vector<std::string> names(std::begin(kNames), std::end(kNames));
-  names.push_back("ledger.v1.Cluster");
+  const std::vector<std::string> names = ThreeNodes::Names();
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
   }
-  LedgerConnection cluster(addresses, nodes[0].operator_token());
+  LedgerConnection cluster(three.addresses, nodes[0].operator_token());
   auto third = Channel(grpc[2]);
   uint64_t next = 1;
   auto write = [&]() {
@@ -375,27 +383,19 @@ TEST(ServingClusterTest, AReplicaWithAFullDiskStopsAndTheClusterGoesOn) {
 }
 
 TEST(ServingClusterTest, ASkewedLeaderIsNotServing) {
-  const std::string root = MakeTempDir("serving_skew");
-  std::string grpc[3], raft[3], peers, addresses;
+  ThreeNodes three("serving_skew");
+  auto& grpc = three.grpc;
+  auto& nodes = three.nodes;
   for (int i = 0; i < 3; ++i) {
-    grpc[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
-    raft[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
-    absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft[i], "/", grpc[i]);
-    absl::StrAppend(&addresses, i ? "," : "", grpc[i]);
+    std::vector<std::string> fault;
+    if (i == 0) fault.push_back("--fault_clock_offset_ms=30000");
+    ASSERT_TRUE(three.Start(i, fault).ok()) << i;
   }
-  LedgerProcess nodes[3];
-  for (int i = 0; i < 3; ++i) {
-    std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers,
-                                      "--operator_token_file=" + root + "/operator.token"};
-    if (i == 0) flags.push_back("--fault_clock_offset_ms=30000");
-    ASSERT_TRUE(nodes[i].StartNode(absl::StrCat(root, "/node", i + 1), grpc[i], flags).ok()) << i;
-  }
-  std::vector<std::string> names(std::begin(kNames), std::end(kNames));
-  names.push_back("ledger.v1.Cluster");
+  const std::vector<std::string> names = ThreeNodes::Names();
   for (int i = 1; i < 3; ++i) {
     ASSERT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
   }
-  LedgerConnection cluster(addresses, nodes[0].operator_token());
+  LedgerConnection cluster(three.addresses, nodes[0].operator_token());
   auto leads = [&](uint64_t id) {
     LedgerConnection node(grpc[id - 1], nodes[0].operator_token());
     v1::ClusterStatusReply status;
