@@ -22,6 +22,7 @@
 #include "ledger/core/limits.h"
 #include "ledger/core/cpm.h"
 #include "ledger/core/pos.h"
+#include "ledger/core/check.h"
 #include "ledger/core/codec.h"
 
 namespace ledger {
@@ -34,11 +35,6 @@ namespace {
   abort();
 }
 
-#define CORE_CHECK(condition)                                         \
-  do {                                                                \
-    if (!(condition)) Fatal(absl::StrCat("check failed: ", #condition, \
-                                         " at ", __FILE__, ":", __LINE__)); \
-  } while (0)
 
 bool IsAssetCodeValid(const std::string& code) {
   if (code.empty() || code.size() > kAssetCodeBytesMax) return false;
