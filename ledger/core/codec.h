@@ -10,8 +10,12 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 #include "ledger/core/types.h"
 
@@ -83,6 +87,7 @@ class Decoder {
     return out;
   }
   bool ok() const { return ok_; }
+  void Fail() { ok_ = false; }
   bool done() const { return ok_ && in_.empty(); }
   size_t remaining() const { return in_.size(); }
 
@@ -98,6 +103,138 @@ class Decoder {
   std::string_view in_;
   bool ok_ = true;
 };
+
+// Field lists. A record or command lists its fields once, in wire order, as a function of a field
+// visitor `io` and the value: `[](auto& io, auto& a) { io(a.id, a.code, a.scale); }`. FieldWriter
+// writes them with an Encoder and FieldReader reads them back with a Decoder, so encoding and decoding
+// cannot disagree. The wire type follows the field's C++ type: bool as u8 0/1, uint8_t and one-byte
+// enums as u8, uint32_t as u32, uint64_t as u64, int64_t as i64, Id128 as id, std::string as bytes, a
+// struct with a FieldList (below) as its fields in place. Any other type does not compile. Vectors say
+// how many elements they allow (io.Vec): a u32 count, then the elements.
+//
+// FieldList<T>::Apply(io, value) is the field list of a struct nested in other field lists (a command's
+// own fields are in its CommandTraits, ledger/core/command.h).
+template <class T>
+struct FieldList;
+
+inline constexpr uint32_t kNoCountMax = std::numeric_limits<uint32_t>::max();
+
+class FieldWriter {
+ public:
+  // tag: the journal tag being written (a command's field list may depend on it; 0 for records).
+  explicit FieldWriter(Encoder* e, uint8_t tag = 0) : e_(e), tag_(tag) {}
+  uint8_t tag() const { return tag_; }
+  template <class... T>
+  void operator()(const T&... fields) {
+    (Put(fields), ...);
+  }
+  // A vector of at most count_max elements: u32 count, then each element.
+  template <class T>
+  void Vec(const std::vector<T>& values, uint32_t /*count_max*/ = kNoCountMax) {
+    e_->U32(static_cast<uint32_t>(values.size()));
+    for (const T& value : values) Put(value);
+  }
+  // A value with an ad-hoc field list of its own (e.g. one only one record uses).
+  template <class T, class Fields>
+  void With(const T& value, Fields fields) {
+    fields(*this, value);
+  }
+
+ private:
+  void Put(bool v) { e_->U8(v ? 1 : 0); }
+  void Put(uint8_t v) { e_->U8(v); }
+  void Put(uint32_t v) { e_->U32(v); }
+  void Put(uint64_t v) { e_->U64(v); }
+  void Put(int64_t v) { e_->I64(v); }
+  void Put(const Id128& v) { e_->Id(v); }
+  void Put(const std::string& v) { e_->Bytes(v); }
+  template <class E>
+    requires std::is_enum_v<E>
+  void Put(E v) {
+    static_assert(sizeof(E) == 1, "enums are written as u8");
+    e_->U8(static_cast<uint8_t>(v));
+  }
+  template <class T>
+    requires std::is_class_v<T>
+  void Put(const T& v) {
+    FieldList<T>::Apply(*this, v);
+  }
+
+  Encoder* e_;
+  uint8_t tag_;
+};
+
+class FieldReader {
+ public:
+  explicit FieldReader(Decoder* d, uint8_t tag = 0) : d_(d), tag_(tag) {}
+  uint8_t tag() const { return tag_; }
+  template <class... T>
+  void operator()(T&... fields) {
+    (Get(fields), ...);
+  }
+  // A count above count_max (or above the bytes left: every element takes at least one) fails the
+  // decoder instead of allocating.
+  template <class T>
+  void Vec(std::vector<T>& values, uint32_t count_max = kNoCountMax) {
+    const uint32_t count = d_->U32();
+    values.clear();
+    if (!d_->ok() || count > count_max || count > d_->remaining()) {
+      d_->Fail();
+      return;
+    }
+    values.resize(count);
+    for (T& value : values) Get(value);
+  }
+  template <class T, class Fields>
+  void With(T& value, Fields fields) {
+    fields(*this, value);
+  }
+
+ private:
+  void Get(bool& v) { v = d_->U8() != 0; }
+  void Get(uint8_t& v) { v = d_->U8(); }
+  void Get(uint32_t& v) { v = d_->U32(); }
+  void Get(uint64_t& v) { v = d_->U64(); }
+  void Get(int64_t& v) { v = d_->I64(); }
+  void Get(Id128& v) { v = d_->Id(); }
+  void Get(std::string& v) { v = d_->Bytes(); }
+  template <class E>
+    requires std::is_enum_v<E>
+  void Get(E& v) {
+    static_assert(sizeof(E) == 1, "enums are written as u8");
+    v = static_cast<E>(d_->U8());
+  }
+  template <class T>
+    requires std::is_class_v<T>
+  void Get(T& v) {
+    FieldList<T>::Apply(*this, v);
+  }
+
+  Decoder* d_;
+  uint8_t tag_;
+};
+
+// A stored record: a version byte, then its fields, and nothing after them.
+template <class T, class Fields>
+std::string EncodeRecord(uint8_t version, const T& value, Fields fields) {
+  std::string out;
+  Encoder e(&out);
+  e.U8(version);
+  FieldWriter io(&e);
+  fields(io, value);
+  return out;
+}
+
+template <class T, class Fields>
+std::optional<T> DecodeRecord(std::string_view bytes, uint8_t version, Fields fields) {
+  Decoder d(bytes);
+  if (d.U8() != version) return std::nullopt;
+  T value;
+  FieldReader io(&d);
+  fields(io, value);
+  if (!d.done()) return std::nullopt;
+  return value;
+}
 
 }  // namespace ledger
 

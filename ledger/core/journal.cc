@@ -1,6 +1,10 @@
 // Journal entry encoding and chain verification. Layout: ledger/FORMAT.md.
 #include "ledger/core/journal.h"
 
+#include <array>
+#include <type_traits>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "ledger/core/codec.h"
 #include "ledger/core/keys.h"
@@ -17,316 +21,48 @@ constexpr size_t kHashBytes = 32;
 // How often VerifyJournal reports progress.
 constexpr uint64_t kVerifyProgressEvery = 4096;
 
-enum class CommandTag : uint8_t {
-  kAsset = 1,
-  kAccount = 2,
-  kCloseAccount = 3,
-  kTransfer = 4,
-  kPosPayment = 5,
-  kPosRefund = 6,
-  kPosCancel = 7,
-  kPosCloseDay = 8,
-  kPosFees = 9,
-  kPosCashOut = 10,
-  kPosSupplierPayment = 11,
-  kRegisterKey = 12,
-  kWalletSend = 13,
-  kRegisterCard = 14,
-  kSetHealthProgram = 15,
-  kRegisterDevice = 16,
-  kSetConsent = 17,
-  kStepReport = 18,         // As submitted (replicated log): with steps, signature and salt.
-  kStepReportJournal = 19,  // As journaled: the commitment instead (health.h).
-  kExchangePoints = 20,
-  kEraseStepData = 21,
-  kSetWatchOver = 22,
-  kAckAlert = 23,
-  kSetTaskRules = 24,
-  kPostTask = 25,
-  kApplyTask = 26,
-  kDecideApplication = 27,
-  kCancelSlots = 28,
-  kCheckIn = 29,
-  kConfirmDay = 30,
-  kCreateCampaign = 31,
-  kCloseCampaign = 32,
-  kLinkAccount = 33,
-  kPosMpmOrder = 34,
-  kSetMerchantProfile = 35,
-  kRegisterKeyWithRole = 36,  // A manager, or registered by a terminal; tag 12 stays the operator's ordinary key.
-  kRevokeKey = 37,
-  kGrantSubsidy = 38,
-  kCancelSlotsWithNonce = 39,  // Tag 28 stays what a cancel without a nonce (older entries) reads as.
-  kPosPaymentWithAttempt = 40,  // A card payment's attempt nonce follows; tag 5 stays for the rest.
-  kUnlockCard = 41,
-  kReissueCard = 42,
-  // Not a command: u64 request_ms, then the command it belongs to (one that spends a request nonce, see
-  // RequestMs in journal.h). Commands without it (older entries) decode with request_ms 0.
-  kRequestTime = 43,
-};
-
-void EncodeTransferRequest(const Transfer& t, Encoder* e) {
-  e->Id(t.id);
-  e->Id(t.debit_account_id);
-  e->Id(t.credit_account_id);
-  e->I64(t.amount);
-  e->Id(t.pending_id);
-  e->I64(t.timeout_seconds);
-  e->U32(t.code);
-  e->U32(t.flags);
-  e->U64(t.user_data);
-}
-
-Transfer DecodeTransferRequest(Decoder* d) {
-  Transfer t;
-  t.id = d->Id();
-  t.debit_account_id = d->Id();
-  t.credit_account_id = d->Id();
-  t.amount = d->I64();
-  t.pending_id = d->Id();
-  t.timeout_seconds = d->I64();
-  t.code = d->U32();
-  t.flags = d->U32();
-  t.user_data = d->U64();
-  return t;
+// The tag a command is written with: its own (CommandTraits::kTag), or, for the four commands that have
+// one, its second form (kAltTag), which older versions could not write or which carries more.
+template <class T>
+uint8_t WireTag(const T& c, bool journal) {
+  using Traits = CommandTraits<T>;
+  if constexpr (std::is_same_v<T, StepReport>) {
+    return journal ? Traits::kAltTag : Traits::kTag;  // 19 as journaled (commitment), 18 as submitted.
+  } else if constexpr (std::is_same_v<T, RegisterKey>) {
+    return c.manager || !c.by_terminal.empty() ? Traits::kAltTag : Traits::kTag;  // 36 with a role, else 12.
+  } else if constexpr (std::is_same_v<T, CancelSlots>) {
+    return c.nonce != 0 ? Traits::kAltTag : Traits::kTag;  // 39 with a nonce, else 28.
+  } else if constexpr (std::is_same_v<T, PosPayment>) {
+    return c.attempt != 0 ? Traits::kAltTag : Traits::kTag;  // 40 with an attempt nonce, else 5.
+  } else {
+    static_assert(Traits::kAltTag == 0, "a command with a second tag needs its case here");
+    return Traits::kTag;
+  }
 }
 
 // journal: encode as the journal keeps it (a step report's health data replaced by its commitment).
 void EncodeCommand(const Command& command, Encoder* e, bool journal) {
   if (const uint64_t request_ms = RequestMs(command); request_ms != 0) {
-    e->U8(static_cast<uint8_t>(CommandTag::kRequestTime));
+    e->U8(kRequestTimeTag);
     e->U64(request_ms);
   }
-  if (const auto* report = std::get_if<StepReport>(&command)) {
-    e->U8(static_cast<uint8_t>(journal ? CommandTag::kStepReportJournal : CommandTag::kStepReport));
-    e->U32(report->program);
-    e->Id(report->resident);
-    e->Bytes(report->device_id);
-    e->U32(report->day);
-    e->U64(report->nonce);
-    if (journal) {
-      e->Bytes(report->commitment.empty() ? StepCommitment(report->salt, report->steps, report->signature)
-                                          : report->commitment);
-    } else {
-      e->U32(report->steps);
-      e->Bytes(report->signature);
-      e->Bytes(report->salt);
-    }
-  } else if (const auto* program = std::get_if<SetHealthProgram>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kSetHealthProgram));
-    EncodeHealthProgram(program->program, e);
-  } else if (const auto* device = std::get_if<RegisterDevice>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kRegisterDevice));
-    e->Id(device->resident);
-    e->Bytes(device->device_id);
-    e->Bytes(device->public_key);
-    e->U8(device->revoke ? 1 : 0);
-    e->U64(device->nonce);
-  } else if (const auto* consent = std::get_if<SetConsent>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kSetConsent));
-    e->Id(consent->resident);
-    e->U8(consent->purpose);
-    e->U8(consent->granted ? 1 : 0);
-    e->U64(consent->nonce);
-  } else if (const auto* exchange = std::get_if<ExchangePoints>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kExchangePoints));
-    e->U32(exchange->program);
-    e->Id(exchange->resident);
-    e->Id(exchange->coin_wallet);
-    e->I64(exchange->points);
-    e->Bytes(exchange->exchange_id);
-    e->U64(exchange->nonce);
-  } else if (const auto* watch = std::get_if<SetWatchOver>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kSetWatchOver));
-    EncodeWatchSettings(*watch, e);
-  } else if (const auto* ack = std::get_if<AckAlert>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kAckAlert));
-    e->Id(ack->watcher);
-    e->Id(ack->resident);
-    e->U32(ack->alert);
-    e->U64(ack->nonce);
-  } else if (const auto* rules = std::get_if<SetTaskRules>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kSetTaskRules));
-    e->U32(rules->rules.weekly_hours_max);
-    e->I64(rules->rules.monthly_max);
-    e->U32(rules->rules.dispute_hours);
-  } else if (const auto* task = std::get_if<PostTask>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kPostTask));
-    EncodePostTask(*task, e);
-  } else if (const auto* apply = std::get_if<ApplyTask>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kApplyTask));
-    e->Id(apply->visitor);
-    e->Id(apply->host);
-    e->Bytes(apply->task_id);
-    e->U64(apply->nonce);
-  } else if (const auto* decide = std::get_if<DecideApplication>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kDecideApplication));
-    e->Id(decide->host);
-    e->Bytes(decide->task_id);
-    e->Id(decide->visitor);
-    e->U8(decide->accept ? 1 : 0);
-  } else if (const auto* cancel_slots = std::get_if<CancelSlots>(&command)) {
-    const bool with_nonce = cancel_slots->nonce != 0;
-    e->U8(static_cast<uint8_t>(with_nonce ? CommandTag::kCancelSlotsWithNonce : CommandTag::kCancelSlots));
-    e->Id(cancel_slots->host);
-    e->Bytes(cancel_slots->task_id);
-    e->U32(cancel_slots->count);
-    if (with_nonce) e->U64(cancel_slots->nonce);
-  } else if (const auto* check = std::get_if<CheckIn>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kCheckIn));
-    e->Id(check->visitor);
-    e->Id(check->host);
-    e->Bytes(check->task_id);
-    e->U8(check->out ? 1 : 0);
-    e->Bytes(check->host_signature);
-    e->U64(check->nonce);
-  } else if (const auto* confirm = std::get_if<ConfirmDay>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kConfirmDay));
-    e->Id(confirm->host);
-    e->Bytes(confirm->task_id);
-    e->Id(confirm->visitor);
-    e->U32(confirm->day);
-    e->U8(static_cast<uint8_t>(confirm->action));
-  } else if (const auto* campaign = std::get_if<CreateCampaign>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kCreateCampaign));
-    EncodeCreateCampaign(*campaign, e);
-  } else if (const auto* close_campaign = std::get_if<CloseCampaign>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kCloseCampaign));
-    e->U32(close_campaign->campaign);
-  } else if (const auto* link = std::get_if<LinkAccount>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kLinkAccount));
-    e->Id(link->wallet);
-    e->Id(link->linked);
-  } else if (const auto* order = std::get_if<PosMpmOrder>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kPosMpmOrder));
-    e->Id(order->merchant);
-    e->Bytes(order->payment_id);
-    e->I64(order->amount);
-    e->Bytes(order->terminal);
-    e->U32(order->lifetime_seconds);
-  } else if (const auto* profile = std::get_if<SetMerchantProfile>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kSetMerchantProfile));
-    e->Id(profile->merchant);
-    e->U8(profile->chamber_member ? 1 : 0);
-    e->U32(static_cast<uint32_t>(profile->accepts.size()));
-    for (const AccountId& account : profile->accepts) e->Id(account);
-  } else if (const auto* erase = std::get_if<EraseStepData>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kEraseStepData));
-    e->Id(erase->resident);
-    e->U64(erase->nonce);
-  } else if (const auto* asset = std::get_if<Asset>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kAsset));
-    e->U32(asset->id);
-    e->Bytes(asset->code);
-    e->U32(asset->scale);
-    e->I64(asset->expiry_seconds);
-    e->I64(asset->expiry_granularity_seconds);
-    e->Id(asset->breakage_account);
-  } else if (const auto* account = std::get_if<Account>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kAccount));
-    e->Id(account->id);
-    e->U32(account->asset);
-    e->U8(static_cast<uint8_t>(account->kind));
-    e->U32(account->flags);
-    e->U64(account->user_data);
-    e->Bytes(account->category);
-  } else if (const auto* close = std::get_if<CloseAccount>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kCloseAccount));
-    e->Id(close->id);
-  } else if (const auto* transfer = std::get_if<Transfer>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kTransfer));
-    EncodeTransferRequest(*transfer, e);
-  } else if (const auto* payment = std::get_if<PosPayment>(&command)) {
-    e->U8(static_cast<uint8_t>(payment->attempt != 0 ? CommandTag::kPosPaymentWithAttempt : CommandTag::kPosPayment));
-    e->Id(payment->merchant);
-    e->Bytes(payment->payment_id);
-    e->Id(payment->payer);
-    e->I64(payment->amount);
-    e->Bytes(payment->terminal);
-    e->Bytes(payment->cpm);
-    e->U64(payment->wallet_nonce);
-    e->Bytes(payment->card);
-    e->Bytes(payment->pin_proof);
-    e->Bytes(payment->staff);
-    if (payment->attempt != 0) e->U64(payment->attempt);
-  } else if (const auto* refund = std::get_if<PosRefund>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kPosRefund));
-    e->Id(refund->merchant);
-    e->Bytes(refund->payment_id);
-    e->Bytes(refund->refund_id);
-    e->I64(refund->amount);
-  } else if (const auto* cancel = std::get_if<PosCancel>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kPosCancel));
-    e->Id(cancel->merchant);
-    e->Bytes(cancel->payment_id);
-  } else if (const auto* close_day = std::get_if<PosCloseDay>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kPosCloseDay));
-    e->Id(close_day->merchant);
-    e->U32(close_day->business_day);
-  } else if (const auto* fees = std::get_if<PosFees>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kPosFees));
-    e->U32(fees->asset);
-    e->Id(fees->issuer);
-    e->Id(fees->fee_account);
-    e->U32(fees->cashout_bps);
-    e->U32(fees->member_cashout_bps);
-    e->U32(fees->supplier_bps);
-  } else if (const auto* cashout = std::get_if<PosCashOut>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kPosCashOut));
-    e->Id(cashout->merchant);
-    e->Bytes(cashout->cashout_id);
-    e->I64(cashout->amount);
-    e->U8(cashout->member ? 1 : 0);
-  } else if (const auto* card = std::get_if<RegisterCard>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kRegisterCard));
-    e->Bytes(card->card);
-    e->Id(card->wallet);
-    e->Bytes(card->pin_salt);
-    e->Bytes(card->pin_proof);
-    e->U32(card->attempts_max);
-  } else if (const auto* send = std::get_if<WalletSend>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kWalletSend));
-    EncodeTransferRequest(send->transfer, e);
-    e->U64(send->nonce);
-  } else if (const auto* key = std::get_if<RegisterKey>(&command)) {
-    // Tag 12 keeps the bytes earlier versions wrote for what they could express (the operator
-    // registering an ordinary key), so their journals and logs decode the same.
-    const bool with_role = key->manager || !key->by_terminal.empty();
-    e->U8(static_cast<uint8_t>(with_role ? CommandTag::kRegisterKeyWithRole : CommandTag::kRegisterKey));
-    e->Id(key->account);
-    e->Bytes(key->key_id);
-    e->Bytes(key->public_key);
-    if (with_role) {
-      e->U8(key->manager ? 1 : 0);
-      e->Bytes(key->by_terminal);
-    }
-  } else if (const auto* revoke = std::get_if<RevokeKey>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kRevokeKey));
-    e->Id(revoke->account);
-    e->Bytes(revoke->key_id);
-    e->Bytes(revoke->by_terminal);
-  } else if (const auto* grant = std::get_if<GrantSubsidy>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kGrantSubsidy));
-    EncodeGrantSubsidy(*grant, e);
-  } else if (const auto* unlock = std::get_if<UnlockCard>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kUnlockCard));
-    e->Bytes(unlock->card);
-    e->Bytes(unlock->by);
-  } else if (const auto* reissue = std::get_if<ReissueCard>(&command)) {
-    e->U8(static_cast<uint8_t>(CommandTag::kReissueCard));
-    e->Bytes(reissue->card);
-    e->Bytes(reissue->new_card);
-    e->Bytes(reissue->pin_salt);
-    e->Bytes(reissue->pin_proof);
-    e->Bytes(reissue->by);
-  } else {
-    const PosSupplierPayment& supplier = std::get<PosSupplierPayment>(command);
-    e->U8(static_cast<uint8_t>(CommandTag::kPosSupplierPayment));
-    e->Id(supplier.payer);
-    e->Bytes(supplier.payment_id);
-    e->Id(supplier.supplier);
-    e->I64(supplier.amount);
-  }
+  std::visit(
+      [&](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        const uint8_t tag = WireTag(c, journal);
+        e->U8(tag);
+        FieldWriter io(e, tag);
+        if constexpr (std::is_same_v<T, StepReport>) {
+          if (journal && c.commitment.empty()) {
+            StepReport committed = c;
+            committed.commitment = StepCommitment(c.salt, c.steps, c.signature);
+            CommandTraits<T>::Fields(io, committed);
+            return;
+          }
+        }
+        CommandTraits<T>::Fields(io, c);
+      },
+      command);
 }
 
 // Whether every string of a command is within its bound in limits.h: what the services let through. One
@@ -435,299 +171,44 @@ uint64_t RequestMs(const Command& command) {
 
 namespace {
 
-std::optional<Command> DecodeTaggedCommand(CommandTag tag, Decoder* d) {
-  switch (tag) {
-    case CommandTag::kRequestTime:
-      return std::nullopt;  // At most one, before the command (DecodeUncheckedCommand).
-    case CommandTag::kStepReport:
-    case CommandTag::kStepReportJournal: {
-      StepReport report;
-      report.program = d->U32();
-      report.resident = d->Id();
-      report.device_id = d->Bytes();
-      report.day = d->U32();
-      report.nonce = d->U64();
-      if (tag == CommandTag::kStepReportJournal) {
-        report.commitment = d->Bytes();
-      } else {
-        report.steps = d->U32();
-        report.signature = d->Bytes();
-        report.salt = d->Bytes();
-      }
-      return report;
-    }
-    case CommandTag::kSetHealthProgram:
-      return SetHealthProgram{DecodeHealthProgram(d)};
-    case CommandTag::kRegisterDevice: {
-      RegisterDevice device;
-      device.resident = d->Id();
-      device.device_id = d->Bytes();
-      device.public_key = d->Bytes();
-      device.revoke = d->U8() != 0;
-      device.nonce = d->U64();
-      return device;
-    }
-    case CommandTag::kSetConsent: {
-      SetConsent consent;
-      consent.resident = d->Id();
-      consent.purpose = d->U8();
-      consent.granted = d->U8() != 0;
-      consent.nonce = d->U64();
-      return consent;
-    }
-    case CommandTag::kExchangePoints: {
-      ExchangePoints exchange;
-      exchange.program = d->U32();
-      exchange.resident = d->Id();
-      exchange.coin_wallet = d->Id();
-      exchange.points = d->I64();
-      exchange.exchange_id = d->Bytes();
-      exchange.nonce = d->U64();
-      return exchange;
-    }
-    case CommandTag::kSetWatchOver:
-      return DecodeWatchSettings(d);
-    case CommandTag::kAckAlert: {
-      AckAlert ack;
-      ack.watcher = d->Id();
-      ack.resident = d->Id();
-      ack.alert = d->U32();
-      ack.nonce = d->U64();
-      return ack;
-    }
-    case CommandTag::kSetTaskRules: {
-      SetTaskRules rules;
-      rules.rules.weekly_hours_max = d->U32();
-      rules.rules.monthly_max = d->I64();
-      rules.rules.dispute_hours = d->U32();
-      return rules;
-    }
-    case CommandTag::kPostTask:
-      return DecodePostTask(d);
-    case CommandTag::kApplyTask: {
-      ApplyTask apply;
-      apply.visitor = d->Id();
-      apply.host = d->Id();
-      apply.task_id = d->Bytes();
-      apply.nonce = d->U64();
-      return apply;
-    }
-    case CommandTag::kDecideApplication: {
-      DecideApplication decide;
-      decide.host = d->Id();
-      decide.task_id = d->Bytes();
-      decide.visitor = d->Id();
-      decide.accept = d->U8() != 0;
-      return decide;
-    }
-    case CommandTag::kCancelSlots:
-    case CommandTag::kCancelSlotsWithNonce: {
-      CancelSlots cancel_slots;
-      cancel_slots.host = d->Id();
-      cancel_slots.task_id = d->Bytes();
-      cancel_slots.count = d->U32();
-      if (tag == CommandTag::kCancelSlotsWithNonce) cancel_slots.nonce = d->U64();
-      return cancel_slots;
-    }
-    case CommandTag::kCheckIn: {
-      CheckIn check;
-      check.visitor = d->Id();
-      check.host = d->Id();
-      check.task_id = d->Bytes();
-      check.out = d->U8() != 0;
-      check.host_signature = d->Bytes();
-      check.nonce = d->U64();
-      return check;
-    }
-    case CommandTag::kConfirmDay: {
-      ConfirmDay confirm;
-      confirm.host = d->Id();
-      confirm.task_id = d->Bytes();
-      confirm.visitor = d->Id();
-      confirm.day = d->U32();
-      confirm.action = static_cast<DayAction>(d->U8());
-      return confirm;
-    }
-    case CommandTag::kCreateCampaign:
-      return DecodeCreateCampaign(d);
-    case CommandTag::kCloseCampaign:
-      return CloseCampaign{d->U32()};
-    case CommandTag::kLinkAccount: {
-      LinkAccount link;
-      link.wallet = d->Id();
-      link.linked = d->Id();
-      return link;
-    }
-    case CommandTag::kPosMpmOrder: {
-      PosMpmOrder order;
-      order.merchant = d->Id();
-      order.payment_id = d->Bytes();
-      order.amount = d->I64();
-      order.terminal = d->Bytes();
-      order.lifetime_seconds = d->U32();
-      return order;
-    }
-    case CommandTag::kSetMerchantProfile: {
-      SetMerchantProfile profile;
-      profile.merchant = d->Id();
-      profile.chamber_member = d->U8() != 0;
-      const uint32_t n = d->U32();
-      if (n > kProfileAccountsMax) return std::nullopt;
-      for (uint32_t i = 0; i < n; ++i) profile.accepts.push_back(d->Id());
-      return profile;
-    }
-    case CommandTag::kEraseStepData: {
-      EraseStepData erase;
-      erase.resident = d->Id();
-      erase.nonce = d->U64();
-      return erase;
-    }
-    case CommandTag::kAsset: {
-      Asset asset;
-      asset.id = d->U32();
-      asset.code = d->Bytes();
-      asset.scale = d->U32();
-      asset.expiry_seconds = d->I64();
-      asset.expiry_granularity_seconds = d->I64();
-      asset.breakage_account = d->Id();
-      return asset;
-    }
-    case CommandTag::kAccount: {
-      Account account;
-      account.id = d->Id();
-      account.asset = d->U32();
-      account.kind = static_cast<AccountKind>(d->U8());
-      account.flags = d->U32();
-      account.user_data = d->U64();
-      account.category = d->Bytes();
-      return account;
-    }
-    case CommandTag::kCloseAccount:
-      return CloseAccount{d->Id()};
-    case CommandTag::kTransfer:
-      return DecodeTransferRequest(d);
-    case CommandTag::kPosPayment:
-    case CommandTag::kPosPaymentWithAttempt: {
-      PosPayment payment;
-      payment.merchant = d->Id();
-      payment.payment_id = d->Bytes();
-      payment.payer = d->Id();
-      payment.amount = d->I64();
-      payment.terminal = d->Bytes();
-      payment.cpm = d->Bytes();
-      payment.wallet_nonce = d->U64();
-      payment.card = d->Bytes();
-      payment.pin_proof = d->Bytes();
-      payment.staff = d->Bytes();
-      if (tag == CommandTag::kPosPaymentWithAttempt) payment.attempt = d->U64();
-      return payment;
-    }
-    case CommandTag::kPosRefund: {
-      PosRefund refund;
-      refund.merchant = d->Id();
-      refund.payment_id = d->Bytes();
-      refund.refund_id = d->Bytes();
-      refund.amount = d->I64();
-      return refund;
-    }
-    case CommandTag::kPosCancel: {
-      PosCancel cancel;
-      cancel.merchant = d->Id();
-      cancel.payment_id = d->Bytes();
-      return cancel;
-    }
-    case CommandTag::kPosCloseDay: {
-      PosCloseDay close_day;
-      close_day.merchant = d->Id();
-      close_day.business_day = d->U32();
-      return close_day;
-    }
-    case CommandTag::kPosFees: {
-      PosFees fees;
-      fees.asset = d->U32();
-      fees.issuer = d->Id();
-      fees.fee_account = d->Id();
-      fees.cashout_bps = d->U32();
-      fees.member_cashout_bps = d->U32();
-      fees.supplier_bps = d->U32();
-      return fees;
-    }
-    case CommandTag::kPosCashOut: {
-      PosCashOut cashout;
-      cashout.merchant = d->Id();
-      cashout.cashout_id = d->Bytes();
-      cashout.amount = d->I64();
-      cashout.member = d->U8() != 0;
-      return cashout;
-    }
-    case CommandTag::kRegisterCard: {
-      RegisterCard card;
-      card.card = d->Bytes();
-      card.wallet = d->Id();
-      card.pin_salt = d->Bytes();
-      card.pin_proof = d->Bytes();
-      card.attempts_max = d->U32();
-      return card;
-    }
-    case CommandTag::kWalletSend: {
-      WalletSend send;
-      send.transfer = DecodeTransferRequest(d);
-      send.nonce = d->U64();
-      return send;
-    }
-    case CommandTag::kRegisterKey:
-    case CommandTag::kRegisterKeyWithRole: {
-      RegisterKey key;
-      key.account = d->Id();
-      key.key_id = d->Bytes();
-      key.public_key = d->Bytes();
-      if (tag == CommandTag::kRegisterKeyWithRole) {
-        key.manager = d->U8() != 0;
-        key.by_terminal = d->Bytes();
-      }
-      return key;
-    }
-    case CommandTag::kRevokeKey: {
-      RevokeKey revoke;
-      revoke.account = d->Id();
-      revoke.key_id = d->Bytes();
-      revoke.by_terminal = d->Bytes();
-      return revoke;
-    }
-    case CommandTag::kGrantSubsidy:
-      return DecodeGrantSubsidy(d);
-    case CommandTag::kUnlockCard: {
-      UnlockCard unlock;
-      unlock.card = d->Bytes();
-      unlock.by = d->Bytes();
-      return unlock;
-    }
-    case CommandTag::kReissueCard: {
-      ReissueCard reissue;
-      reissue.card = d->Bytes();
-      reissue.new_card = d->Bytes();
-      reissue.pin_salt = d->Bytes();
-      reissue.pin_proof = d->Bytes();
-      reissue.by = d->Bytes();
-      return reissue;
-    }
-    case CommandTag::kPosSupplierPayment: {
-      PosSupplierPayment supplier;
-      supplier.payer = d->Id();
-      supplier.payment_id = d->Bytes();
-      supplier.supplier = d->Id();
-      supplier.amount = d->I64();
-      return supplier;
-    }
-  }
-  return std::nullopt;
+// Decoding dispatches on the tag through a table generated from the command table (command.h).
+using CommandDecoder = std::optional<Command> (*)(uint8_t tag, Decoder* d);
+
+template <class T>
+std::optional<Command> DecodeAs(uint8_t tag, Decoder* d) {
+  T c;
+  FieldReader io(d, tag);
+  CommandTraits<T>::Fields(io, c);
+  return Command(std::move(c));
+}
+
+template <size_t... I>
+constexpr std::array<CommandDecoder, 256> MakeCommandDecoders(std::index_sequence<I...>) {
+  std::array<CommandDecoder, 256> decoders{};
+  (
+      [&] {
+        using T = std::variant_alternative_t<I, Command>;
+        decoders[CommandTraits<T>::kTag] = &DecodeAs<T>;
+        if (CommandTraits<T>::kAltTag != 0) decoders[CommandTraits<T>::kAltTag] = &DecodeAs<T>;
+      }(),
+      ...);
+  return decoders;
+}
+
+constexpr std::array<CommandDecoder, 256> kCommandDecoders =
+    MakeCommandDecoders(std::make_index_sequence<std::variant_size_v<Command>>());
+
+std::optional<Command> DecodeTaggedCommand(uint8_t tag, Decoder* d) {
+  const CommandDecoder decode = kCommandDecoders[tag];
+  if (decode == nullptr) return std::nullopt;  // Unknown, or a second request-time prefix.
+  return decode(tag, d);
 }
 
 std::optional<Command> DecodeUncheckedCommand(Decoder* d) {
-  const auto tag = static_cast<CommandTag>(d->U8());
-  if (tag != CommandTag::kRequestTime) return DecodeTaggedCommand(tag, d);
+  const uint8_t tag = d->U8();
+  if (tag != kRequestTimeTag) return DecodeTaggedCommand(tag, d);
   const uint64_t request_ms = d->U64();
-  std::optional<Command> command = DecodeTaggedCommand(static_cast<CommandTag>(d->U8()), d);
+  std::optional<Command> command = DecodeTaggedCommand(d->U8(), d);
   uint64_t* field = command ? MutableRequestMs(&*command) : nullptr;
   // Only a command that spends a request nonce has one, and 0 is written as no prefix at all.
   if (field == nullptr || request_ms == 0) return std::nullopt;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ledger/core/campaigns.h"
+#include "ledger/core/command.h"
 #include "ledger/core/health.h"
 #include "ledger/core/kv.h"
 #include "ledger/core/pos.h"
@@ -24,22 +25,6 @@
 #include "ledger/core/types.h"
 
 namespace ledger {
-
-struct CloseAccount {
-  AccountId id;
-};
-
-// One command in a batch. Asset/Account/Transfer carry only their request fields. The Pos* commands are
-// shop payments (ledger/core/pos.h), the health ones health mileage (ledger/core/health.h); they move
-// value through transfers the ledger derives. A StepReport is journaled without its health data (its
-// commitment instead), so a report decoded from the journal has steps 0 and no signature.
-using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment, PosRefund, PosCancel, PosCloseDay,
-                             PosFees, PosCashOut, PosSupplierPayment, RegisterKey,
-                             WalletSend, RegisterCard, SetHealthProgram, RegisterDevice, SetConsent, StepReport,
-                             ExchangePoints, EraseStepData, SetWatchOver, AckAlert, SetTaskRules, PostTask,
-                             ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay, CreateCampaign,
-                             CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey, GrantSubsidy, UnlockCard,
-                             ReissueCard>;
 
 // The signed request a command came from, for the commands that spend a request nonce (WalletSend,
 // PosPayment, RegisterDevice, SetConsent, ExchangePoints, EraseStepData, SetWatchOver, AckAlert, ApplyTask,

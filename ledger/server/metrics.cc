@@ -132,25 +132,9 @@ NodeObserver Metrics::Observer() {
   observer.on_outcome = [this](const Outcome& outcome, const Command& command) {
     const int index = static_cast<int>(outcome.result);
     if (index >= kResultCount) return;
-    // Settings (assets, accounts, keys and their revocations, cards, fees, health programs, devices,
-    // consents, erasures) apart from what moves money.
-    const bool setting = std::holds_alternative<Asset>(command) || std::holds_alternative<Account>(command) ||
-                         std::holds_alternative<CloseAccount>(command) || std::holds_alternative<PosFees>(command) ||
-                         std::holds_alternative<RegisterKey>(command) || std::holds_alternative<RegisterCard>(command) ||
-                         std::holds_alternative<SetHealthProgram>(command) ||
-                         std::holds_alternative<RegisterDevice>(command) ||
-                         std::holds_alternative<SetConsent>(command) || std::holds_alternative<EraseStepData>(command) ||
-                         std::holds_alternative<SetWatchOver>(command) || std::holds_alternative<AckAlert>(command) ||
-                         std::holds_alternative<SetTaskRules>(command) || std::holds_alternative<ApplyTask>(command) ||
-                         std::holds_alternative<DecideApplication>(command) ||
-                         std::holds_alternative<CheckIn>(command) || std::holds_alternative<CreateCampaign>(command) ||
-                         std::holds_alternative<CloseCampaign>(command) || std::holds_alternative<LinkAccount>(command) ||
-                         std::holds_alternative<PosMpmOrder>(command) ||
-                         std::holds_alternative<SetMerchantProfile>(command) ||
-                         std::holds_alternative<RevokeKey>(command) ||
-                         std::holds_alternative<GrantSubsidy>(command) ||
-                         std::holds_alternative<UnlockCard>(command) ||
-                         std::holds_alternative<ReissueCard>(command);
+    // Settings (assets, accounts, keys, cards, fees, programs, consents, ...: CommandTraits::kClass in
+    // ledger/core/command.h) apart from what moves money.
+    const bool setting = CommandClassOf(command) == CommandClass::kSetting;
     (setting ? accounts_by_result_ : transfers_by_result_)[index]->Increment();
   };
   observer.on_sweep = [this](const ApplyCounters& counters) {
