@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/core/command.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
 
@@ -17,8 +18,8 @@ constexpr uint8_t kVersion = 1;
 bool CreateCampaign::SameRequest(const CreateCampaign& o) const {
   std::string a, b;
   Encoder ea(&a), eb(&b);
-  EncodeCreateCampaign(*this, &ea);
-  EncodeCreateCampaign(o, &eb);
+  FieldWriter{&ea}(*this);  // Its fields (command.h).
+  FieldWriter{&eb}(o);
   return a == b;
 }
 
@@ -61,96 +62,20 @@ std::string CampaignProblem(const CreateCampaign& c) {
   return "";
 }
 
-void EncodeCreateCampaign(const CreateCampaign& c, Encoder* e) {
-  e->U32(c.campaign);
-  e->Bytes(c.name);
-  e->Id(c.funding);
-  e->U32(c.payment_asset);
-  e->Bytes(c.category);
-  e->U32(static_cast<uint32_t>(c.merchants.size()));
-  for (const AccountId& merchant : c.merchants) e->Id(merchant);
-  e->U64(c.starts_at);
-  e->U64(c.ends_at);
-  e->U32(c.from_minute);
-  e->U32(c.to_minute);
-  e->I64(c.min_amount);
-  e->U32(c.percent_bps);
-  e->I64(c.fixed);
-  e->I64(c.per_person_month);
-  e->I64(c.budget);
-}
+// Record field lists (codec.h); a campaign record starts with its CreateCampaign's fields (command.h).
+constexpr auto kCampaignRecordFields = [](auto& io, auto& r) { io(r.request, r.awarded, r.awards, r.closed, r.timestamp); };
+constexpr auto kCampaignAwardFields = [](auto& io, auto& a) {
+  io(a.account, a.paid, a.amount, a.clawed_back, a.shortfall, a.month);
+};
 
-CreateCampaign DecodeCreateCampaign(Decoder* d) {
-  CreateCampaign c;
-  c.campaign = d->U32();
-  c.name = d->Bytes();
-  c.funding = d->Id();
-  c.payment_asset = d->U32();
-  c.category = d->Bytes();
-  const uint32_t merchants = d->U32();
-  for (uint32_t i = 0; i < merchants && d->ok() && i <= kCampaignMerchantsMax; ++i) c.merchants.push_back(d->Id());
-  c.starts_at = d->U64();
-  c.ends_at = d->U64();
-  c.from_minute = d->U32();
-  c.to_minute = d->U32();
-  c.min_amount = d->I64();
-  c.percent_bps = d->U32();
-  c.fixed = d->I64();
-  c.per_person_month = d->I64();
-  c.budget = d->I64();
-  return c;
-}
-
-std::string EncodeCampaignRecord(const CampaignRecord& r) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  EncodeCreateCampaign(r.request, &e);
-  e.I64(r.awarded);
-  e.U64(r.awards);
-  e.U8(r.closed ? 1 : 0);
-  e.U64(r.timestamp);
-  return out;
-}
-
+std::string EncodeCampaignRecord(const CampaignRecord& r) { return EncodeRecord(kVersion, r, kCampaignRecordFields); }
 std::optional<CampaignRecord> DecodeCampaignRecord(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  CampaignRecord r;
-  r.request = DecodeCreateCampaign(&d);
-  r.awarded = d.I64();
-  r.awards = d.U64();
-  r.closed = d.U8() != 0;
-  r.timestamp = d.U64();
-  if (!d.done()) return std::nullopt;
-  return r;
+  return DecodeRecord<CampaignRecord>(bytes, kVersion, kCampaignRecordFields);
 }
 
-std::string EncodeCampaignAward(const CampaignAward& a) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.Id(a.account);
-  e.I64(a.paid);
-  e.I64(a.amount);
-  e.I64(a.clawed_back);
-  e.I64(a.shortfall);
-  e.U32(a.month);
-  return out;
-}
-
+std::string EncodeCampaignAward(const CampaignAward& a) { return EncodeRecord(kVersion, a, kCampaignAwardFields); }
 std::optional<CampaignAward> DecodeCampaignAward(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  CampaignAward a;
-  a.account = d.Id();
-  a.paid = d.I64();
-  a.amount = d.I64();
-  a.clawed_back = d.I64();
-  a.shortfall = d.I64();
-  a.month = d.U32();
-  if (!d.done()) return std::nullopt;
-  return a;
+  return DecodeRecord<CampaignAward>(bytes, kVersion, kCampaignAwardFields);
 }
 
 TransferId CampaignTransferId(char kind, const AccountId& merchant, uint32_t campaign, std::string_view id) {

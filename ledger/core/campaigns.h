@@ -93,8 +93,6 @@ int64_t CampaignAwardFor(const CreateCampaign& c, int64_t amount);
 // Empty if well formed, else which field is wrong.
 std::string CampaignProblem(const CreateCampaign& c);
 
-void EncodeCreateCampaign(const CreateCampaign& c, Encoder* e);
-CreateCampaign DecodeCreateCampaign(Decoder* d);
 std::string EncodeCampaignRecord(const CampaignRecord& record);
 std::optional<CampaignRecord> DecodeCampaignRecord(std::string_view bytes);
 std::string EncodeCampaignAward(const CampaignAward& award);

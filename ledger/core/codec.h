@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,8 +110,8 @@ class Decoder {
 // writes them with an Encoder and FieldReader reads them back with a Decoder, so encoding and decoding
 // cannot disagree. The wire type follows the field's C++ type: bool as u8 0/1, uint8_t and one-byte
 // enums as u8, uint32_t as u32, uint64_t as u64, int64_t as i64, Id128 as id, std::string as bytes, a
-// struct with a FieldList (below) as its fields in place. Any other type does not compile. Vectors say
-// how many elements they allow (io.Vec): a u32 count, then the elements.
+// struct with a FieldList (below) as its fields in place. Any other type does not compile. Vectors and maps
+// say how many elements they allow (io.Vec, io.Map): a u32 count, then the elements (a map's in key order).
 //
 // FieldList<T>::Apply(io, value) is the field list of a struct nested in other field lists (a command's
 // own fields are in its CommandTraits, ledger/core/command.h).
@@ -133,6 +134,15 @@ class FieldWriter {
   void Vec(const std::vector<T>& values, uint32_t /*count_max*/ = kNoCountMax) {
     e_->U32(static_cast<uint32_t>(values.size()));
     for (const T& value : values) Put(value);
+  }
+  // A map of at most count_max entries: u32 count, then each key and its value, in key order.
+  template <class K, class V>
+  void Map(const std::map<K, V>& entries, uint32_t /*count_max*/ = kNoCountMax) {
+    e_->U32(static_cast<uint32_t>(entries.size()));
+    for (const auto& [key, value] : entries) {
+      Put(key);
+      Put(value);
+    }
   }
   // A value with an ad-hoc field list of its own (e.g. one only one record uses).
   template <class T, class Fields>
@@ -184,6 +194,22 @@ class FieldReader {
     }
     values.resize(count);
     for (T& value : values) Get(value);
+  }
+  template <class K, class V>
+  void Map(std::map<K, V>& entries, uint32_t count_max = kNoCountMax) {
+    const uint32_t count = d_->U32();
+    entries.clear();
+    if (!d_->ok() || count > count_max || count > d_->remaining()) {
+      d_->Fail();
+      return;
+    }
+    for (uint32_t i = 0; i < count && d_->ok(); ++i) {
+      K key{};
+      V value{};
+      Get(key);
+      Get(value);
+      entries[key] = std::move(value);
+    }
   }
   template <class T, class Fields>
   void With(T& value, Fields fields) {

@@ -2,6 +2,7 @@
 #include "ledger/core/health.h"
 
 #include "absl/strings/str_cat.h"
+#include "ledger/core/command.h"
 #include "ledger/core/kv.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
@@ -107,287 +108,70 @@ TransferId HealthAwardId(const StepReport& report) {
   return HealthTransferId('A', report.resident, absl::StrCat(report.program, "/", report.day, "/", report.nonce));
 }
 
-void EncodeHealthProgram(const HealthProgram& p, Encoder* e) {
-  e->U32(p.program);
-  e->U32(p.effective_day);
-  e->Id(p.funding);
-  e->U32(static_cast<uint32_t>(p.tiers.size()));
-  for (const StepTier& tier : p.tiers) {
-    e->U32(tier.steps_min);
-    e->U32(tier.points);
-  }
-  e->U32(p.daily_cap);
-  e->U32(p.bonus_days);
-  e->U32(p.bonus_points);
-  e->U32(p.steps_max);
-  e->U32(p.report_window_days);
-  e->Id(p.exchange_retire);
-  e->Id(p.coin_funding);
-  e->U32(p.exchange_points);
-  e->I64(p.exchange_coin);
-  e->U64(p.timestamp);
-}
-
-HealthProgram DecodeHealthProgram(Decoder* d) {
-  HealthProgram p;
-  p.program = d->U32();
-  p.effective_day = d->U32();
-  p.funding = d->Id();
-  const uint32_t tiers = d->U32();
-  p.tiers.clear();
-  for (uint32_t i = 0; i < tiers && d->ok() && i <= kStepTiersMax; ++i) {
-    StepTier tier;
-    tier.steps_min = d->U32();
-    tier.points = d->U32();
-    p.tiers.push_back(tier);
-  }
-  p.daily_cap = d->U32();
-  p.bonus_days = d->U32();
-  p.bonus_points = d->U32();
-  p.steps_max = d->U32();
-  p.report_window_days = d->U32();
-  p.exchange_retire = d->Id();
-  p.coin_funding = d->Id();
-  p.exchange_points = d->U32();
-  p.exchange_coin = d->I64();
-  p.timestamp = d->U64();
-  return p;
-}
+// Record field lists (codec.h). Health programs and watch-over settings are written as their commands'
+// fields (command.h).
+constexpr auto kHealthVersionsFields = [](auto& io, auto& versions) {
+  io.Vec(versions, static_cast<uint32_t>(kHealthVersionsMax));
+};
+constexpr auto kDailyAwardFields = [](auto& io, auto& a) { io(a.points, a.program, a.effective_day, a.timestamp); };
+constexpr auto kMonthlyTallyFields = [](auto& io, auto& t) { io(t.qualifying_days, t.bonus_points); };
+constexpr auto kStepRecordFields = [](auto& io, auto& r) { io(r.steps, r.device_id, r.salt, r.timestamp); };
+constexpr auto kDeviceRecordFields = [](auto& io, auto& r) { io(r.public_key, r.revoked, r.registered, r.revoked_at); };
+constexpr auto kConsentRecordFields = [](auto& io, auto& r) { io(r.granted, r.timestamp); };
+constexpr auto kExchangeRecordFields = [](auto& io, auto& r) {  // The request without its nonce.
+  io(r.request.program, r.request.resident, r.request.coin_wallet, r.request.points, r.request.exchange_id, r.coin,
+     r.result, r.timestamp);
+};
+constexpr auto kWatchConfigFields = [](auto& io, auto& c) { io(c.settings, c.next_day, c.alerts, c.timestamp); };
+constexpr auto kAlertRecordFields = [](auto& io, auto& a) {
+  io(a.seq, a.kind, a.day, a.days_silent, a.percent_of_baseline, a.raised_at, a.acknowledged_by, a.acknowledged_at);
+};
 
 std::string EncodeHealthVersions(const std::vector<HealthProgram>& versions) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.U32(static_cast<uint32_t>(versions.size()));
-  for (const HealthProgram& version : versions) EncodeHealthProgram(version, &e);
-  return out;
+  return EncodeRecord(kVersion, versions, kHealthVersionsFields);
 }
-
 std::optional<std::vector<HealthProgram>> DecodeHealthVersions(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  const uint32_t count = d.U32();
-  if (count > kHealthVersionsMax) return std::nullopt;
-  std::vector<HealthProgram> versions;
-  for (uint32_t i = 0; i < count && d.ok(); ++i) versions.push_back(DecodeHealthProgram(&d));
-  if (!d.done()) return std::nullopt;
-  return versions;
+  return DecodeRecord<std::vector<HealthProgram>>(bytes, kVersion, kHealthVersionsFields);
 }
 
-std::string EncodeDailyAward(const DailyAward& a) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.U32(a.points);
-  e.U32(a.program);
-  e.U32(a.effective_day);
-  e.U64(a.timestamp);
-  return out;
-}
-
+std::string EncodeDailyAward(const DailyAward& a) { return EncodeRecord(kVersion, a, kDailyAwardFields); }
 std::optional<DailyAward> DecodeDailyAward(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  DailyAward a;
-  a.points = d.U32();
-  a.program = d.U32();
-  a.effective_day = d.U32();
-  a.timestamp = d.U64();
-  if (!d.done()) return std::nullopt;
-  return a;
+  return DecodeRecord<DailyAward>(bytes, kVersion, kDailyAwardFields);
 }
 
-std::string EncodeMonthlyTally(const MonthlyTally& t) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.U32(t.qualifying_days);
-  e.U32(t.bonus_points);
-  return out;
-}
-
+std::string EncodeMonthlyTally(const MonthlyTally& t) { return EncodeRecord(kVersion, t, kMonthlyTallyFields); }
 std::optional<MonthlyTally> DecodeMonthlyTally(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  MonthlyTally t;
-  t.qualifying_days = d.U32();
-  t.bonus_points = d.U32();
-  if (!d.done()) return std::nullopt;
-  return t;
+  return DecodeRecord<MonthlyTally>(bytes, kVersion, kMonthlyTallyFields);
 }
 
-std::string EncodeStepRecord(const StepRecord& r) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.U32(r.steps);
-  e.Bytes(r.device_id);
-  e.Bytes(r.salt);
-  e.U64(r.timestamp);
-  return out;
-}
-
+std::string EncodeStepRecord(const StepRecord& r) { return EncodeRecord(kVersion, r, kStepRecordFields); }
 std::optional<StepRecord> DecodeStepRecord(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  StepRecord r;
-  r.steps = d.U32();
-  r.device_id = d.Bytes();
-  r.salt = d.Bytes();
-  r.timestamp = d.U64();
-  if (!d.done()) return std::nullopt;
-  return r;
+  return DecodeRecord<StepRecord>(bytes, kVersion, kStepRecordFields);
 }
 
-std::string EncodeDeviceRecord(const DeviceRecord& r) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.Bytes(r.public_key);
-  e.U8(r.revoked ? 1 : 0);
-  e.U64(r.registered);
-  e.U64(r.revoked_at);
-  return out;
-}
-
+std::string EncodeDeviceRecord(const DeviceRecord& r) { return EncodeRecord(kVersion, r, kDeviceRecordFields); }
 std::optional<DeviceRecord> DecodeDeviceRecord(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  DeviceRecord r;
-  r.public_key = d.Bytes();
-  r.revoked = d.U8() != 0;
-  r.registered = d.U64();
-  r.revoked_at = d.U64();
-  if (!d.done()) return std::nullopt;
-  return r;
+  return DecodeRecord<DeviceRecord>(bytes, kVersion, kDeviceRecordFields);
 }
 
-std::string EncodeConsentRecord(const ConsentRecord& r) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.U8(r.granted ? 1 : 0);
-  e.U64(r.timestamp);
-  return out;
-}
-
+std::string EncodeConsentRecord(const ConsentRecord& r) { return EncodeRecord(kVersion, r, kConsentRecordFields); }
 std::optional<ConsentRecord> DecodeConsentRecord(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  ConsentRecord r;
-  r.granted = d.U8() != 0;
-  r.timestamp = d.U64();
-  if (!d.done()) return std::nullopt;
-  return r;
+  return DecodeRecord<ConsentRecord>(bytes, kVersion, kConsentRecordFields);
 }
 
-std::string EncodeExchangeRecord(const ExchangeRecord& r) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.U32(r.request.program);
-  e.Id(r.request.resident);
-  e.Id(r.request.coin_wallet);
-  e.I64(r.request.points);
-  e.Bytes(r.request.exchange_id);
-  e.I64(r.coin);
-  e.U8(static_cast<uint8_t>(r.result));
-  e.U64(r.timestamp);
-  return out;
-}
-
+std::string EncodeExchangeRecord(const ExchangeRecord& r) { return EncodeRecord(kVersion, r, kExchangeRecordFields); }
 std::optional<ExchangeRecord> DecodeExchangeRecord(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  ExchangeRecord r;
-  r.request.program = d.U32();
-  r.request.resident = d.Id();
-  r.request.coin_wallet = d.Id();
-  r.request.points = d.I64();
-  r.request.exchange_id = d.Bytes();
-  r.coin = d.I64();
-  r.result = static_cast<Result>(d.U8());
-  r.timestamp = d.U64();
-  if (!d.done()) return std::nullopt;
-  return r;
+  return DecodeRecord<ExchangeRecord>(bytes, kVersion, kExchangeRecordFields);
 }
 
-void EncodeWatchSettings(const SetWatchOver& w, Encoder* e) {
-  e->Id(w.resident);
-  e->U32(static_cast<uint32_t>(w.watchers.size()));
-  for (const AccountId& watcher : w.watchers) e->Id(watcher);
-  e->U32(w.silent_days);
-  e->U32(w.drop_percent);
-  e->U32(w.baseline_days);
-  e->U32(w.min_baseline_days);
-  e->U64(w.nonce);
-}
-
-SetWatchOver DecodeWatchSettings(Decoder* d) {
-  SetWatchOver w;
-  w.resident = d->Id();
-  const uint32_t n = d->U32();
-  for (uint32_t i = 0; i < n && d->ok() && i <= kWatchersMax; ++i) w.watchers.push_back(d->Id());
-  w.silent_days = d->U32();
-  w.drop_percent = d->U32();
-  w.baseline_days = d->U32();
-  w.min_baseline_days = d->U32();
-  w.nonce = d->U64();
-  return w;
-}
-
-std::string EncodeWatchConfig(const WatchConfig& c) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  EncodeWatchSettings(c.settings, &e);
-  e.I64(c.next_day);
-  e.U32(c.alerts);
-  e.U64(c.timestamp);
-  return out;
-}
-
+std::string EncodeWatchConfig(const WatchConfig& c) { return EncodeRecord(kVersion, c, kWatchConfigFields); }
 std::optional<WatchConfig> DecodeWatchConfig(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  WatchConfig c;
-  c.settings = DecodeWatchSettings(&d);
-  c.next_day = d.I64();
-  c.alerts = d.U32();
-  c.timestamp = d.U64();
-  if (!d.done()) return std::nullopt;
-  return c;
+  return DecodeRecord<WatchConfig>(bytes, kVersion, kWatchConfigFields);
 }
 
-std::string EncodeAlertRecord(const AlertRecord& a) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.U32(a.seq);
-  e.U8(static_cast<uint8_t>(a.kind));
-  e.U32(a.day);
-  e.U32(a.days_silent);
-  e.U32(a.percent_of_baseline);
-  e.U64(a.raised_at);
-  e.Id(a.acknowledged_by);
-  e.U64(a.acknowledged_at);
-  return out;
-}
-
+std::string EncodeAlertRecord(const AlertRecord& a) { return EncodeRecord(kVersion, a, kAlertRecordFields); }
 std::optional<AlertRecord> DecodeAlertRecord(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  AlertRecord a;
-  a.seq = d.U32();
-  a.kind = static_cast<AlertKind>(d.U8());
-  a.day = d.U32();
-  a.days_silent = d.U32();
-  a.percent_of_baseline = d.U32();
-  a.raised_at = d.U64();
-  a.acknowledged_by = d.Id();
-  a.acknowledged_at = d.U64();
-  if (!d.done()) return std::nullopt;
-  return a;
+  return DecodeRecord<AlertRecord>(bytes, kVersion, kAlertRecordFields);
 }
 
 }  // namespace ledger

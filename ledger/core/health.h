@@ -287,12 +287,6 @@ std::optional<ConsentRecord> DecodeConsentRecord(std::string_view bytes);
 std::string EncodeExchangeRecord(const ExchangeRecord& record);
 std::optional<ExchangeRecord> DecodeExchangeRecord(std::string_view bytes);
 
-// Field-by-field encoding shared by the program record and the journal.
-void EncodeHealthProgram(const HealthProgram& program, Encoder* e);
-HealthProgram DecodeHealthProgram(Decoder* d);
-void EncodeWatchSettings(const SetWatchOver& settings, Encoder* e);
-SetWatchOver DecodeWatchSettings(Decoder* d);
-
 }  // namespace ledger
 
 #endif  // LEDGER_CORE_HEALTH_H_

@@ -2,6 +2,7 @@
 #include "ledger/core/pos.h"
 
 #include "ledger/core/codec.h"
+#include "ledger/core/command.h"
 #include "ledger/core/kv.h"
 #include "ledger/core/limits.h"
 
@@ -27,24 +28,6 @@ uint32_t CivilFromDays(int64_t days) {
   const int64_t month = mp < 10 ? mp + 3 : mp - 9;
   const int64_t year = yoe + era * 400 + (month <= 2);
   return static_cast<uint32_t>(year * 10000 + month * 100 + day);
-}
-
-void EncodeTotals(const DayTotals& t, Encoder* e) {
-  e->U64(t.payments);
-  e->I64(t.gross);
-  e->U64(t.cancels);
-  e->I64(t.cancelled);
-  e->I64(t.refunded);
-}
-
-DayTotals DecodeTotals(Decoder* d) {
-  DayTotals t;
-  t.payments = d->U64();
-  t.gross = d->I64();
-  t.cancels = d->U64();
-  t.cancelled = d->I64();
-  t.refunded = d->I64();
-  return t;
 }
 
 }  // namespace
@@ -81,173 +64,64 @@ bool ValidPosId(std::string_view id) {
 
 bool ValidTerminalId(std::string_view id) { return id.size() <= kTerminalIdLengthMax && ValidPosId(id); }
 
-std::string EncodePaymentRecord(const PaymentRecord& r) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.Id(r.request.merchant);
-  e.Bytes(r.request.payment_id);
-  e.Id(r.request.payer);
-  e.I64(r.request.amount);
-  e.Bytes(r.request.terminal);
-  e.U32(r.asset);
-  e.U64(r.timestamp);
-  e.U32(r.business_day);
-  e.U8(static_cast<uint8_t>(r.result));
-  e.U8(static_cast<uint8_t>(r.state));
-  e.I64(r.refunded);
-  e.U64(r.cancelled_at);
-  e.Bytes(r.request.cpm);
-  e.Bytes(r.request.card);
-  return out;
-}
+template <>
+struct FieldList<DayTotals> {
+  template <class Io, class Self>
+  static void Apply(Io& io, Self& t) { io(t.payments, t.gross, t.cancels, t.cancelled, t.refunded); }
+};
 
+// Record field lists (codec.h). A record that embeds a command writes the command's fields in place
+// (command.h); the payment record interleaves its own with some of the request's, so it lists them all.
+constexpr auto kPaymentRecordFields = [](auto& io, auto& r) {
+  io(r.request.merchant, r.request.payment_id, r.request.payer, r.request.amount, r.request.terminal, r.asset,
+     r.timestamp, r.business_day, r.result, r.state, r.refunded, r.cancelled_at, r.request.cpm, r.request.card);
+};
+constexpr auto kRefundRecordFields = [](auto& io, auto& r) { io(r.request, r.timestamp, r.result); };
+constexpr auto kFeesFields = [](auto& io, auto& f) { CommandTraits<PosFees>::Fields(io, f); };
+constexpr auto kFeeRecordFields = [](auto& io, auto& r) {
+  io(r.account, r.id, r.counterparty, r.amount, r.member, r.bps, r.fee, r.timestamp, r.result);
+};
+constexpr auto kStaffOperationFields = [](auto& io, auto& op) {
+  io(op.wallet, op.timestamp, op.merchant, op.terminal, op.staff, op.operation, op.payment_id, op.amount, op.result);
+};
+constexpr auto kMpmOrderFields = [](auto& io, auto& r) { io(r.request, r.asset, r.timestamp, r.expires_at); };
+constexpr auto kDayReportFields = [](auto& io, auto& r) {
+  io(r.merchant, r.business_day, r.asset, r.closed_at, r.total);
+  io.Map(r.by_terminal);
+};
+constexpr auto kCardRecordFields = [](auto& io, auto& r) { io(r.registration, r.failed_attempts, r.timestamp); };
+constexpr auto kReplacedCardRecordFields = [](auto& io, auto& r) {
+  kCardRecordFields(io, r);
+  io(r.replaced_by, r.replaced_at);
+};
+constexpr auto kRevokedKeyFields = [](auto& io, auto& r) { io(r.key_id, r.registered_at, r.revoked_at, r.role); };
+constexpr auto kMerchantProfileFields = [](auto& io, auto& p) { io(p.profile, p.timestamp); };
+
+std::string EncodePaymentRecord(const PaymentRecord& r) { return EncodeRecord(kVersion, r, kPaymentRecordFields); }
 std::optional<PaymentRecord> DecodePaymentRecord(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  PaymentRecord r;
-  r.request.merchant = d.Id();
-  r.request.payment_id = d.Bytes();
-  r.request.payer = d.Id();
-  r.request.amount = d.I64();
-  r.request.terminal = d.Bytes();
-  r.asset = d.U32();
-  r.timestamp = d.U64();
-  r.business_day = d.U32();
-  r.result = static_cast<Result>(d.U8());
-  r.state = static_cast<PaymentState>(d.U8());
-  r.refunded = d.I64();
-  r.cancelled_at = d.U64();
-  r.request.cpm = d.Bytes();
-  r.request.card = d.Bytes();
-  if (!d.done()) return std::nullopt;
-  return r;
+  return DecodeRecord<PaymentRecord>(bytes, kVersion, kPaymentRecordFields);
 }
 
-std::string EncodeRefundRecord(const RefundRecord& r) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.Id(r.request.merchant);
-  e.Bytes(r.request.payment_id);
-  e.Bytes(r.request.refund_id);
-  e.I64(r.request.amount);
-  e.U64(r.timestamp);
-  e.U8(static_cast<uint8_t>(r.result));
-  return out;
-}
-
+std::string EncodeRefundRecord(const RefundRecord& r) { return EncodeRecord(kVersion, r, kRefundRecordFields); }
 std::optional<RefundRecord> DecodeRefundRecord(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  RefundRecord r;
-  r.request.merchant = d.Id();
-  r.request.payment_id = d.Bytes();
-  r.request.refund_id = d.Bytes();
-  r.request.amount = d.I64();
-  r.timestamp = d.U64();
-  r.result = static_cast<Result>(d.U8());
-  if (!d.done()) return std::nullopt;
-  return r;
+  return DecodeRecord<RefundRecord>(bytes, kVersion, kRefundRecordFields);
 }
 
-std::string EncodeDayReport(const DayReport& r) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.Id(r.merchant);
-  e.U32(r.business_day);
-  e.U32(r.asset);
-  e.U64(r.closed_at);
-  EncodeTotals(r.total, &e);
-  e.U32(static_cast<uint32_t>(r.by_terminal.size()));
-  for (const auto& [terminal, totals] : r.by_terminal) {
-    e.Bytes(terminal);
-    EncodeTotals(totals, &e);
-  }
-  return out;
-}
-
+std::string EncodeDayReport(const DayReport& r) { return EncodeRecord(kVersion, r, kDayReportFields); }
 std::optional<DayReport> DecodeDayReport(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  DayReport r;
-  r.merchant = d.Id();
-  r.business_day = d.U32();
-  r.asset = d.U32();
-  r.closed_at = d.U64();
-  r.total = DecodeTotals(&d);
-  const uint32_t terminals = d.U32();
-  for (uint32_t i = 0; i < terminals && d.ok(); ++i) {
-    std::string terminal = d.Bytes();
-    r.by_terminal[terminal] = DecodeTotals(&d);
-  }
-  if (!d.done()) return std::nullopt;
-  return r;
+  return DecodeRecord<DayReport>(bytes, kVersion, kDayReportFields);
 }
 
 int64_t FeeOf(int64_t amount, uint32_t bps) {
   return static_cast<int64_t>(static_cast<__int128>(amount) * bps / kBasisPointsMax);
 }
 
-std::string EncodeFees(const PosFees& f) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.U32(f.asset);
-  e.Id(f.issuer);
-  e.Id(f.fee_account);
-  e.U32(f.cashout_bps);
-  e.U32(f.member_cashout_bps);
-  e.U32(f.supplier_bps);
-  return out;
-}
+std::string EncodeFees(const PosFees& f) { return EncodeRecord(kVersion, f, kFeesFields); }
+std::optional<PosFees> DecodeFees(std::string_view bytes) { return DecodeRecord<PosFees>(bytes, kVersion, kFeesFields); }
 
-std::optional<PosFees> DecodeFees(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  PosFees f;
-  f.asset = d.U32();
-  f.issuer = d.Id();
-  f.fee_account = d.Id();
-  f.cashout_bps = d.U32();
-  f.member_cashout_bps = d.U32();
-  f.supplier_bps = d.U32();
-  if (!d.done()) return std::nullopt;
-  return f;
-}
-
-std::string EncodeFeeRecord(const FeeRecord& r) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.Id(r.account);
-  e.Bytes(r.id);
-  e.Id(r.counterparty);
-  e.I64(r.amount);
-  e.U8(r.member ? 1 : 0);
-  e.U32(r.bps);
-  e.I64(r.fee);
-  e.U64(r.timestamp);
-  e.U8(static_cast<uint8_t>(r.result));
-  return out;
-}
-
+std::string EncodeFeeRecord(const FeeRecord& r) { return EncodeRecord(kVersion, r, kFeeRecordFields); }
 std::optional<FeeRecord> DecodeFeeRecord(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  FeeRecord r;
-  r.account = d.Id();
-  r.id = d.Bytes();
-  r.counterparty = d.Id();
-  r.amount = d.I64();
-  r.member = d.U8() != 0;
-  r.bps = d.U32();
-  r.fee = d.I64();
-  r.timestamp = d.U64();
-  r.result = static_cast<Result>(d.U8());
-  if (!d.done()) return std::nullopt;
-  return r;
+  return DecodeRecord<FeeRecord>(bytes, kVersion, kFeeRecordFields);
 }
 
 std::string PinProof(std::string_view salt, std::string_view card, std::string_view pin) {
@@ -258,133 +132,34 @@ std::string PinProof(std::string_view salt, std::string_view card, std::string_v
   return Blake2b256(input);
 }
 
+// Version 1: a card never re-issued; version 2 adds what replaced it.
 std::string EncodeCardRecord(const CardRecord& r) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(r.replaced() ? kReplacedCardRecordVersion : kVersion);
-  e.Bytes(r.registration.card);
-  e.Id(r.registration.wallet);
-  e.Bytes(r.registration.pin_salt);
-  e.Bytes(r.registration.pin_proof);
-  e.U32(r.registration.attempts_max);
-  e.U32(r.failed_attempts);
-  e.U64(r.timestamp);
-  if (r.replaced()) {
-    e.Bytes(r.replaced_by);
-    e.U64(r.replaced_at);
-  }
-  return out;
+  if (r.replaced()) return EncodeRecord(kReplacedCardRecordVersion, r, kReplacedCardRecordFields);
+  return EncodeRecord(kVersion, r, kCardRecordFields);
 }
 
 std::optional<CardRecord> DecodeCardRecord(std::string_view bytes) {
-  Decoder d(bytes);
-  const uint8_t version = d.U8();
-  if (version != kVersion && version != kReplacedCardRecordVersion) return std::nullopt;
-  CardRecord r;
-  r.registration.card = d.Bytes();
-  r.registration.wallet = d.Id();
-  r.registration.pin_salt = d.Bytes();
-  r.registration.pin_proof = d.Bytes();
-  r.registration.attempts_max = d.U32();
-  r.failed_attempts = d.U32();
-  r.timestamp = d.U64();
-  if (version == kReplacedCardRecordVersion) {
-    r.replaced_by = d.Bytes();
-    r.replaced_at = d.U64();
-    if (!r.replaced()) return std::nullopt;
+  if (!bytes.empty() && static_cast<uint8_t>(bytes[0]) == kVersion) {
+    return DecodeRecord<CardRecord>(bytes, kVersion, kCardRecordFields);
   }
-  if (!d.done()) return std::nullopt;
+  std::optional<CardRecord> r = DecodeRecord<CardRecord>(bytes, kReplacedCardRecordVersion, kReplacedCardRecordFields);
+  if (r && !r->replaced()) return std::nullopt;
   return r;
 }
 
-std::string EncodeStaffOperation(const StaffOperation& op) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.Id(op.wallet);
-  e.U64(op.timestamp);
-  e.Id(op.merchant);
-  e.Bytes(op.terminal);
-  e.Bytes(op.staff);
-  e.Bytes(op.operation);
-  e.Bytes(op.payment_id);
-  e.I64(op.amount);
-  e.U8(static_cast<uint8_t>(op.result));
-  return out;
-}
-
+std::string EncodeStaffOperation(const StaffOperation& op) { return EncodeRecord(kVersion, op, kStaffOperationFields); }
 std::optional<StaffOperation> DecodeStaffOperation(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  StaffOperation op;
-  op.wallet = d.Id();
-  op.timestamp = d.U64();
-  op.merchant = d.Id();
-  op.terminal = d.Bytes();
-  op.staff = d.Bytes();
-  op.operation = d.Bytes();
-  op.payment_id = d.Bytes();
-  op.amount = d.I64();
-  op.result = static_cast<Result>(d.U8());
-  if (!d.done()) return std::nullopt;
-  return op;
+  return DecodeRecord<StaffOperation>(bytes, kVersion, kStaffOperationFields);
 }
 
-std::string EncodeMpmOrder(const MpmOrderRecord& r) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.Id(r.request.merchant);
-  e.Bytes(r.request.payment_id);
-  e.I64(r.request.amount);
-  e.Bytes(r.request.terminal);
-  e.U32(r.request.lifetime_seconds);
-  e.U32(r.asset);
-  e.U64(r.timestamp);
-  e.U64(r.expires_at);
-  return out;
-}
-
+std::string EncodeMpmOrder(const MpmOrderRecord& r) { return EncodeRecord(kVersion, r, kMpmOrderFields); }
 std::optional<MpmOrderRecord> DecodeMpmOrder(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  MpmOrderRecord r;
-  r.request.merchant = d.Id();
-  r.request.payment_id = d.Bytes();
-  r.request.amount = d.I64();
-  r.request.terminal = d.Bytes();
-  r.request.lifetime_seconds = d.U32();
-  r.asset = d.U32();
-  r.timestamp = d.U64();
-  r.expires_at = d.U64();
-  if (!d.done()) return std::nullopt;
-  return r;
+  return DecodeRecord<MpmOrderRecord>(bytes, kVersion, kMpmOrderFields);
 }
 
-std::string EncodeMerchantProfile(const MerchantProfile& p) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.Id(p.profile.merchant);
-  e.U8(p.profile.chamber_member ? 1 : 0);
-  e.U32(static_cast<uint32_t>(p.profile.accepts.size()));
-  for (const AccountId& account : p.profile.accepts) e.Id(account);
-  e.U64(p.timestamp);
-  return out;
-}
-
+std::string EncodeMerchantProfile(const MerchantProfile& p) { return EncodeRecord(kVersion, p, kMerchantProfileFields); }
 std::optional<MerchantProfile> DecodeMerchantProfile(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  MerchantProfile p;
-  p.profile.merchant = d.Id();
-  p.profile.chamber_member = d.U8() != 0;
-  const uint32_t n = d.U32();
-  if (n > kProfileAccountsMax) return std::nullopt;
-  for (uint32_t i = 0; i < n; ++i) p.profile.accepts.push_back(d.Id());
-  p.timestamp = d.U64();
-  if (!d.done()) return std::nullopt;
-  return p;
+  return DecodeRecord<MerchantProfile>(bytes, kVersion, kMerchantProfileFields);
 }
 
 std::string EncodeKeyRecord(const KeyRecord& r) {
@@ -421,28 +196,10 @@ std::optional<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
   return r;
 }
 
-std::string EncodeRevokedKey(const RevokedKey& r) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kVersion);
-  e.Bytes(r.key_id);
-  e.U64(r.registered_at);
-  e.U64(r.revoked_at);
-  e.U8(static_cast<uint8_t>(r.role));
-  return out;
-}
-
+std::string EncodeRevokedKey(const RevokedKey& r) { return EncodeRecord(kVersion, r, kRevokedKeyFields); }
 std::optional<RevokedKey> DecodeRevokedKey(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kVersion) return std::nullopt;
-  RevokedKey r;
-  r.key_id = d.Bytes();
-  r.registered_at = d.U64();
-  r.revoked_at = d.U64();
-  const uint8_t role = d.U8();
-  if (role > static_cast<uint8_t>(KeyRole::kManager)) return std::nullopt;
-  r.role = static_cast<KeyRole>(role);
-  if (!d.done()) return std::nullopt;
+  std::optional<RevokedKey> r = DecodeRecord<RevokedKey>(bytes, kVersion, kRevokedKeyFields);
+  if (r && r->role > KeyRole::kManager) return std::nullopt;
   return r;
 }
 

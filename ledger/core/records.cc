@@ -2,6 +2,7 @@
 #include "ledger/core/records.h"
 
 #include "ledger/core/codec.h"
+#include "ledger/core/command.h"
 
 namespace ledger {
 namespace {
@@ -165,154 +166,58 @@ bool Transfer::SameRequest(const Transfer& other) const {
          code == other.code && flags == other.flags && user_data == other.user_data;
 }
 
-std::string EncodeAsset(const Asset& asset) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kAssetVersion);
-  e.U32(asset.id);
-  e.Bytes(asset.code);
-  e.U32(asset.scale);
-  e.I64(asset.expiry_seconds);
-  e.I64(asset.expiry_granularity_seconds);
-  e.Id(asset.breakage_account);
-  e.U64(asset.timestamp);
-  return out;
-}
+template <>
+struct FieldList<HistoryEntry> {  // kHistoryEntryBytes.
+  template <class Io, class Self>
+  static void Apply(Io& io, Self& entry) { io(entry.timestamp, entry.transfer_id, entry.delta, entry.balance_after); }
+};
 
+template <>
+struct FieldList<Lot> {
+  template <class Io, class Self>
+  static void Apply(Io& io, Self& lot) { io(lot.expiry, lot.amount); }
+};
+
+namespace {
+
+// The stored records: the command's fields (command.h), then what the ledger keeps with them.
+constexpr auto kAssetFields = [](auto& io, auto& a) {
+  CommandTraits<Asset>::Fields(io, a);
+  io(a.timestamp);
+};
+constexpr auto kAccountFields = [](auto& io, auto& a) {
+  CommandTraits<Account>::Fields(io, a);
+  io(a.balance, a.debits_pending, a.credits_pending, a.timestamp);
+};
+constexpr auto kTransferFields = [](auto& io, auto& t) {
+  CommandTraits<Transfer>::Fields(io, t);
+  io(t.asset, t.timestamp, t.result, t.pending_state, t.amount_posted, t.timeout_at);
+  io.Vec(t.reserved_lots);
+};
+constexpr auto kLotsFields = [](auto& io, auto& lots) { io.Vec(lots); };
+
+}  // namespace
+
+std::string EncodeAsset(const Asset& asset) { return EncodeRecord(kAssetVersion, asset, kAssetFields); }
 std::optional<Asset> DecodeAsset(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kAssetVersion) return std::nullopt;
-  Asset asset;
-  asset.id = d.U32();
-  asset.code = d.Bytes();
-  asset.scale = d.U32();
-  asset.expiry_seconds = d.I64();
-  asset.expiry_granularity_seconds = d.I64();
-  asset.breakage_account = d.Id();
-  asset.timestamp = d.U64();
-  if (!d.done()) return std::nullopt;
-  return asset;
+  return DecodeRecord<Asset>(bytes, kAssetVersion, kAssetFields);
 }
 
-std::string EncodeAccount(const Account& account) {
-  std::string out;
-  out.reserve(96 + account.category.size());
-  Encoder e(&out);
-  e.U8(kAccountVersion);
-  e.Id(account.id);
-  e.U32(account.asset);
-  e.U8(static_cast<uint8_t>(account.kind));
-  e.U32(account.flags);
-  e.U64(account.user_data);
-  e.Bytes(account.category);
-  e.I64(account.balance);
-  e.I64(account.debits_pending);
-  e.I64(account.credits_pending);
-  e.U64(account.timestamp);
-  return out;
-}
-
+std::string EncodeAccount(const Account& account) { return EncodeRecord(kAccountVersion, account, kAccountFields); }
 std::optional<Account> DecodeAccount(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kAccountVersion) return std::nullopt;
-  Account account;
-  account.id = d.Id();
-  account.asset = d.U32();
-  account.kind = static_cast<AccountKind>(d.U8());
-  account.flags = d.U32();
-  account.user_data = d.U64();
-  account.category = d.Bytes();
-  account.balance = d.I64();
-  account.debits_pending = d.I64();
-  account.credits_pending = d.I64();
-  account.timestamp = d.U64();
-  if (!d.done()) return std::nullopt;
-  return account;
+  return DecodeRecord<Account>(bytes, kAccountVersion, kAccountFields);
 }
 
 std::string EncodeTransfer(const Transfer& transfer) {
-  std::string out;
-  out.reserve(160 + 16 * transfer.reserved_lots.size());
-  Encoder e(&out);
-  e.U8(kTransferVersion);
-  e.Id(transfer.id);
-  e.Id(transfer.debit_account_id);
-  e.Id(transfer.credit_account_id);
-  e.I64(transfer.amount);
-  e.Id(transfer.pending_id);
-  e.I64(transfer.timeout_seconds);
-  e.U32(transfer.code);
-  e.U32(transfer.flags);
-  e.U64(transfer.user_data);
-  e.U32(transfer.asset);
-  e.U64(transfer.timestamp);
-  e.U8(static_cast<uint8_t>(transfer.result));
-  e.U8(static_cast<uint8_t>(transfer.pending_state));
-  e.I64(transfer.amount_posted);
-  e.U64(transfer.timeout_at);
-  e.U32(static_cast<uint32_t>(transfer.reserved_lots.size()));
-  for (const Lot& lot : transfer.reserved_lots) {
-    e.U64(lot.expiry);
-    e.I64(lot.amount);
-  }
-  return out;
+  return EncodeRecord(kTransferVersion, transfer, kTransferFields);
 }
-
 std::optional<Transfer> DecodeTransfer(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kTransferVersion) return std::nullopt;
-  Transfer t;
-  t.id = d.Id();
-  t.debit_account_id = d.Id();
-  t.credit_account_id = d.Id();
-  t.amount = d.I64();
-  t.pending_id = d.Id();
-  t.timeout_seconds = d.I64();
-  t.code = d.U32();
-  t.flags = d.U32();
-  t.user_data = d.U64();
-  t.asset = d.U32();
-  t.timestamp = d.U64();
-  t.result = static_cast<Result>(d.U8());
-  t.pending_state = static_cast<PendingState>(d.U8());
-  t.amount_posted = d.I64();
-  t.timeout_at = d.U64();
-  const uint32_t lot_count = d.U32();
-  if (!d.ok() || lot_count > d.remaining() / 16) return std::nullopt;
-  t.reserved_lots.resize(lot_count);
-  for (Lot& lot : t.reserved_lots) {
-    lot.expiry = d.U64();
-    lot.amount = d.I64();
-  }
-  if (!d.done()) return std::nullopt;
-  return t;
+  return DecodeRecord<Transfer>(bytes, kTransferVersion, kTransferFields);
 }
 
-std::string EncodeLots(const std::vector<Lot>& lots) {
-  std::string out;
-  out.reserve(5 + 16 * lots.size());
-  Encoder e(&out);
-  e.U8(kLotsVersion);
-  e.U32(static_cast<uint32_t>(lots.size()));
-  for (const Lot& lot : lots) {
-    e.U64(lot.expiry);
-    e.I64(lot.amount);
-  }
-  return out;
-}
-
+std::string EncodeLots(const std::vector<Lot>& lots) { return EncodeRecord(kLotsVersion, lots, kLotsFields); }
 std::optional<std::vector<Lot>> DecodeLots(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kLotsVersion) return std::nullopt;
-  const uint32_t count = d.U32();
-  if (!d.ok() || count > d.remaining() / 16) return std::nullopt;
-  std::vector<Lot> lots(count);
-  for (Lot& lot : lots) {
-    lot.expiry = d.U64();
-    lot.amount = d.I64();
-  }
-  if (!d.done()) return std::nullopt;
-  return lots;
+  return DecodeRecord<std::vector<Lot>>(bytes, kLotsVersion, kLotsFields);
 }
 
 namespace {
@@ -323,22 +228,7 @@ constexpr uint8_t kHistoryBacklogVersion = 1;
 constexpr size_t kHistoryEntryBytes = 8 + 16 + 8 + 8;
 constexpr size_t kRecentItemBytes = 16 + kHistoryEntryBytes;
 constexpr size_t kHistoryHeaderBytes = 1 + 4;
-
-void PutHistoryEntry(Encoder& e, const HistoryEntry& entry) {
-  e.U64(entry.timestamp);
-  e.Id(entry.transfer_id);
-  e.I64(entry.delta);
-  e.I64(entry.balance_after);
-}
-
-HistoryEntry GetHistoryEntry(Decoder& d) {
-  HistoryEntry entry;
-  entry.timestamp = d.U64();
-  entry.transfer_id = d.Id();
-  entry.delta = d.I64();
-  entry.balance_after = d.I64();
-  return entry;
-}
+constexpr auto kHistoryBacklogFields = [](auto& io, auto& b) { io(b.records, b.entries); };
 
 }  // namespace
 
@@ -348,10 +238,8 @@ std::string EncodeRecentHistory(const std::vector<AccountHistoryEntry>& sorted) 
   Encoder e(&out);
   e.U8(kRecentHistoryVersion);
   e.U32(static_cast<uint32_t>(sorted.size()));
-  for (const AccountHistoryEntry& item : sorted) {
-    e.Id(item.account);
-    PutHistoryEntry(e, item.entry);
-  }
+  FieldWriter io(&e);
+  for (const AccountHistoryEntry& item : sorted) io(item.account, item.entry);
   return out;
 }
 
@@ -395,7 +283,9 @@ std::pair<size_t, size_t> RecentHistoryView::Range(const AccountId& account) con
 
 HistoryEntry RecentHistoryView::At(size_t i) const {
   Decoder d(items_.substr(i * kRecentItemBytes + 16, kHistoryEntryBytes));
-  return GetHistoryEntry(d);
+  HistoryEntry entry;
+  FieldReader{&d}(entry);
+  return entry;
 }
 
 std::string EncodeHistorySegment(const std::vector<HistoryEntry>& entries) {
@@ -404,7 +294,8 @@ std::string EncodeHistorySegment(const std::vector<HistoryEntry>& entries) {
   Encoder e(&out);
   e.U8(kHistorySegmentVersion);
   e.U32(static_cast<uint32_t>(entries.size()));
-  for (const HistoryEntry& entry : entries) PutHistoryEntry(e, entry);
+  FieldWriter io(&e);
+  for (const HistoryEntry& entry : entries) io(entry);
   return out;
 }
 
@@ -414,28 +305,18 @@ std::optional<std::vector<HistoryEntry>> DecodeHistorySegment(std::string_view b
   const uint32_t count = d.U32();
   if (!d.ok() || count != d.remaining() / kHistoryEntryBytes) return std::nullopt;
   std::vector<HistoryEntry> entries(count);
-  for (HistoryEntry& entry : entries) entry = GetHistoryEntry(d);
+  FieldReader io(&d);
+  for (HistoryEntry& entry : entries) io(entry);
   if (!d.done()) return std::nullopt;
   return entries;
 }
 
 std::string EncodeHistoryBacklog(const HistoryBacklog& backlog) {
-  std::string out;
-  Encoder e(&out);
-  e.U8(kHistoryBacklogVersion);
-  e.U64(backlog.records);
-  e.U64(backlog.entries);
-  return out;
+  return EncodeRecord(kHistoryBacklogVersion, backlog, kHistoryBacklogFields);
 }
 
 std::optional<HistoryBacklog> DecodeHistoryBacklog(std::string_view bytes) {
-  Decoder d(bytes);
-  if (d.U8() != kHistoryBacklogVersion) return std::nullopt;
-  HistoryBacklog backlog;
-  backlog.records = d.U64();
-  backlog.entries = d.U64();
-  if (!d.done()) return std::nullopt;
-  return backlog;
+  return DecodeRecord<HistoryBacklog>(bytes, kHistoryBacklogVersion, kHistoryBacklogFields);
 }
 
 }  // namespace ledger

@@ -196,8 +196,6 @@ std::optional<TaskApplication> DecodeTaskApplication(std::string_view bytes);
 std::string EncodeTaskRules(const TaskRules& rules);
 std::string EncodeSubsidyGrantRecord(const SubsidyGrantRecord& record);
 std::optional<SubsidyGrantRecord> DecodeSubsidyGrantRecord(std::string_view bytes);
-void EncodeGrantSubsidy(const GrantSubsidy& grant, Encoder* e);
-GrantSubsidy DecodeGrantSubsidy(Decoder* d);
 // "" if the grant is well formed (the accounts are checked when it applies), else what is wrong.
 std::string GrantSubsidyProblem(const GrantSubsidy& grant);
 std::optional<TaskRules> DecodeTaskRules(std::string_view bytes);
@@ -207,9 +205,6 @@ std::optional<TaskRules> DecodeTaskRules(std::string_view bytes);
 TransferId TaskTransferId(char kind, const AccountId& host, std::string_view task_id, uint32_t slot, uint32_t day);
 // The payment of a day to a visitor ('V'): derivable from a ConfirmDay command.
 TransferId TaskPayId(const AccountId& host, std::string_view task_id, const AccountId& visitor, uint32_t day);
-
-void EncodePostTask(const PostTask& task, Encoder* e);
-PostTask DecodePostTask(Decoder* d);
 
 // The day-index-based week (Monday to Sunday) a day index falls in.
 inline int64_t WeekOf(int64_t day_index) { return (day_index + 3) / 7; }  // 1970-01-01 was a Thursday.
