@@ -39,7 +39,7 @@ Outcome BatchApplier::Apply(const RegisterKey& k, Timestamp at) {
   const Account* account = working_.FindAccount(k.account);
   if (account == nullptr) return fail(Result::kAccountNotFound);
   if (!MayManageKeys(k.account, k.by_terminal)) return fail(Result::kNotAManager);
-  if (k.public_key.size() != 32) return fail(Result::kPublicKeyInvalid);
+  if (k.public_key.size() != kEd25519PublicKeyBytes) return fail(Result::kPublicKeyInvalid);
   if (!k.key_id.empty() && !ValidTerminalId(k.key_id)) return fail(Result::kTerminalIdInvalid);
   if (account->kind != (k.key_id.empty() ? AccountKind::kWallet : AccountKind::kMerchant)) {
     return fail(Result::kKindInvalid);
@@ -74,7 +74,7 @@ Outcome BatchApplier::Apply(const RevokeKey& k, Timestamp at) {
   std::optional<KeyRecord> record = LoadKey(k.account, k.key_id);
   if (!record) return fail(Result::kKeyNotRegistered);
   if (!record->active()) return Outcome{Result::kOk, true, record->revoked_at};
-  CORE_CHECK(record->public_key.size() == 32);
+  CORE_CHECK(record->public_key.size() == kEd25519PublicKeyBytes);
   record->state = KeyState::kRevoked;
   record->revoked_at = at;
   working_.Put(keys::Key(k.account, k.key_id), EncodeKeyRecord(*record));
@@ -128,15 +128,15 @@ bool BatchApplier::CountPinAttempt(std::string_view card, uint64_t attempt, Time
 }
 
 bool BatchApplier::ValidCardNumber(std::string_view card) {
-  if (card.size() < 8 || card.size() > kCardNumberLengthMax) return false;
+  if (card.size() < kCardNumberLengthMin || card.size() > kCardNumberLengthMax) return false;
   return std::all_of(card.begin(), card.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 Outcome BatchApplier::Apply(const RegisterCard& c, Timestamp at) {
   Outcome outcome{Result::kOk, false, at};
   const Account* wallet = working_.FindAccount(c.wallet);
-  if (!ValidCardNumber(c.card) || c.pin_salt.size() != 16 || c.pin_proof.size() != 32 || c.attempts_max < 1 ||
-      c.attempts_max > 10) {
+  if (!ValidCardNumber(c.card) || c.pin_salt.size() != kPinSaltBytes || c.pin_proof.size() != kPinProofBytes ||
+      c.attempts_max < 1 || c.attempts_max > kCardPinAttemptsMax) {
     outcome.result = Result::kCardInvalid;
   } else if (wallet == nullptr) {
     outcome.result = Result::kAccountNotFound;

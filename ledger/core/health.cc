@@ -511,7 +511,7 @@ Outcome BatchApplier::Apply(const RegisterDevice& r, Timestamp at) {
     device->revoked = true;
     device->revoked_at = at;
   } else {
-    if (r.public_key.size() != 32) return fail(Result::kPublicKeyInvalid);
+    if (r.public_key.size() != kEd25519PublicKeyBytes) return fail(Result::kPublicKeyInvalid);
     if (device) {
       if (device->public_key != r.public_key) return fail(Result::kExistsWithDifferentFields);
       return Outcome{device->revoked ? Result::kDeviceRevoked : Result::kOk, true, device->registered};
@@ -741,8 +741,8 @@ Outcome BatchApplier::Apply(const SetWatchOver& w, Timestamp at) {
     return outcome;
   };
   if (Result resident = CheckResident(w.resident, 0); resident != Result::kOk) return fail(resident);
-  if (w.watchers.size() > kWatchersMax || w.silent_days < 1 || w.silent_days > 30 || w.drop_percent < 1 ||
-      w.drop_percent > 99 || w.baseline_days < 3 || w.baseline_days > 60 || w.min_baseline_days < 1 ||
+  if (w.watchers.size() > kWatchersMax || w.silent_days < 1 || w.silent_days > kWatchSilentDaysMax || w.drop_percent < 1 ||
+      w.drop_percent > 99 || w.baseline_days < kWatchBaselineDaysMin || w.baseline_days > kWatchBaselineDaysMax || w.min_baseline_days < 1 ||
       w.min_baseline_days > w.baseline_days) {
     return fail(Result::kWatchOverInvalid);
   }

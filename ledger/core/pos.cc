@@ -535,7 +535,7 @@ Outcome BatchApplier::Apply(const PosMpmOrder& o, Timestamp at) {
   if (merchant == nullptr) return fail(Result::kAccountNotFound);
   if (merchant->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
   if ((merchant->flags & account_flags::kClosed) != 0) return fail(Result::kAccountClosed);
-  MpmOrderRecord record{o, merchant->asset, at, at + Timestamp{o.lifetime_seconds} * 1'000'000'000};
+  MpmOrderRecord record{o, merchant->asset, at, at + Timestamp{o.lifetime_seconds} * kNanosPerSecond};
   working_.Put(keys::MpmOrder(o.merchant, o.payment_id), EncodeMpmOrder(record));
   return outcome;
 }

@@ -232,7 +232,7 @@ Outcome BatchApplier::Apply(const SetTaskRules& r, Timestamp at) {
   Outcome outcome{Result::kOk, false, at};
   const TaskRules& rules = r.rules;
   if (rules.weekly_hours_max < 1 || rules.weekly_hours_max > 168 || rules.monthly_max < 1 ||
-      rules.monthly_max > kAmountMax || rules.dispute_hours < 1 || rules.dispute_hours > 24 * 30) {
+      rules.monthly_max > kAmountMax || rules.dispute_hours < 1 || rules.dispute_hours > kTaskDisputeHoursMax) {
     outcome.result = Result::kTaskInvalid;
     return outcome;
   }
@@ -391,7 +391,7 @@ Outcome BatchApplier::Apply(const PostTask& t, Timestamp at) {
       t.slots < 1 || t.slots > kTaskSlotsMax ||
       t.slots * static_cast<uint64_t>(*last - *first + 1) > kTaskSlotDaysMax || t.per_day <= 0 ||
       t.per_day > kAmountMax || t.subsidy_percent > 100 || t.subsidy.IsZero() != (t.subsidy_percent == 0) ||
-      t.hours_per_day < 1 || t.hours_per_day > 24 || t.host_key.size() != 32 || t.title.size() > kTaskTitleBytesMax ||
+      t.hours_per_day < 1 || t.hours_per_day > 24 || t.host_key.size() != kEd25519PublicKeyBytes || t.title.size() > kTaskTitleBytesMax ||
       t.wage_reference.size() > kWageReferenceBytesMax) {
     return fail(Result::kTaskInvalid);
   }
@@ -735,7 +735,7 @@ void BatchApplier::SweepTasks() {
   state_.Scan(std::string(1, keys::kTaskEnd), keys::TaskEnd(batch_timestamp_ + 1, AccountId{}, ""), false,
               [&](std::string_view key, std::string_view) {
                 ends.emplace_back(key);
-                return ends.size() < 64;
+                return ends.size() < kTaskEndSweepItemsMax;
               });
   for (const std::string& key : ends) {
     working_.Delete(key);

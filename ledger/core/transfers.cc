@@ -162,7 +162,7 @@ Outcome BatchApplier::Apply(const Asset& request, Timestamp at) {
   if (!IsAssetCodeValid(request.code)) return fail(Result::kAssetCodeInvalid);
   if (request.expiry_seconds < 0 || request.expiry_seconds > kExpirySecondsMax ||
       request.expiry_granularity_seconds <= 0 ||
-      request.expiry_granularity_seconds > kExpirySecondsMax || request.scale > 18) {
+      request.expiry_granularity_seconds > kExpirySecondsMax || request.scale > kAssetScaleMax) {
     return fail(Result::kExpiryInvalid);
   }
   if (request.breakage_account.IsZero()) return fail(Result::kIdMustNotBeZero);
