@@ -86,6 +86,7 @@ class BatchApplier {
   Outcome Apply(const CloseAccount& request, Timestamp at);
   Outcome Apply(const Transfer& t, Timestamp at);
   Outcome Move(const Transfer& t, Timestamp at);
+  Result LoadOpenPending(const Transfer& t, Timestamp at, Transfer* pending);
   Outcome ResolvePending(const Transfer& t, Timestamp at);
   Outcome Apply(const WalletSend& send, Timestamp at);
 
@@ -127,6 +128,10 @@ class BatchApplier {
                       const AccountId& credit, int64_t amount, uint32_t code, Timestamp at);
   void RecordStaff(const PosPayment& p, const AccountId& wallet, const char* operation, Result result, Timestamp at);
   Outcome Apply(const PosPayment& request, Timestamp at);
+  Result ResolvePayer(PosPayment* p, std::optional<CpmCode>* code, std::optional<CardRecord>* card);
+  Result CheckCardPin(const PosPayment& p, CardRecord* card, Timestamp at);
+  void RecordPayment(const PosPayment& p, const Account& merchant, const Account& shop, Result result, bool by_card,
+                     Timestamp at);
   Outcome Apply(const PosRefund& r, Timestamp at);
   Outcome Apply(const PosCancel& c, Timestamp at);
   Outcome Apply(const PosCloseDay& c, Timestamp at);
@@ -154,6 +159,8 @@ class BatchApplier {
   bool Consented(const AccountId& resident, ConsentPurpose purpose);
   Outcome Apply(const SetConsent& c, Timestamp at);
   Outcome Apply(const StepReport& r, Timestamp at);
+  Result CheckStepReport(const StepReport& r, const HealthProgram& program, Timestamp at, int64_t* day_index);
+  void KeepHighestSteps(const StepReport& r, Timestamp at);
   Outcome Apply(const EraseStepData& e, Timestamp at);
   Outcome Apply(const ExchangePoints& x, Timestamp at);
   std::optional<WatchConfig> LoadWatch(const AccountId& resident);

@@ -554,28 +554,8 @@ Outcome BatchApplier::Apply(const StepReport& r, Timestamp at) {
   const std::vector<HealthProgram> versions = LoadHealthVersions(r.program);
   const HealthProgram* program = VersionOn(versions, r.day);
   if (program == nullptr) return fail(Result::kHealthProgramNotFound);
-  const Account* funding = working_.FindAccount(program->funding);
-  CORE_CHECK(funding != nullptr);
-  if (Result resident = CheckResident(r.resident, funding->asset); resident != Result::kOk) return fail(resident);
-  std::optional<DeviceRecord> device = LoadDevice(r.resident, r.device_id);
-  if (!device) return fail(Result::kDeviceNotFound);
-  if (device->revoked) return fail(Result::kDeviceRevoked);
-  const std::string signed_bytes = StepReportSignedBytes(r.program, r.resident, r.device_id, r.day, r.steps, r.nonce);
-  if (r.signature.size() != crypto_sign_BYTES ||
-      crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(r.signature.data()),
-                                  reinterpret_cast<const unsigned char*>(signed_bytes.data()), signed_bytes.size(),
-                                  reinterpret_cast<const unsigned char*>(device->public_key.data())) != 0) {
-    return fail(Result::kSignatureInvalid);
-  }
-  std::string unused;
-  if (r.nonce == 0 || working_.Get(keys::Nonce(r.resident, r.nonce), &unused)) return fail(Result::kNonceReplayed);
-  if (!Consented(r.resident, ConsentPurpose::kEarning)) return fail(Result::kConsentRequired);
-  const std::optional<int64_t> day = DayIndexOf(r.day);
-  if (!day) return fail(Result::kBusinessDayInvalid);
-  const int64_t today = BusinessDayIndex(at);
-  if (*day > today) return fail(Result::kReportDayInFuture);
-  if (*day < today - static_cast<int64_t>(program->report_window_days)) return fail(Result::kReportDayTooOld);
-  if (r.steps > program->steps_max) return fail(Result::kStepsImplausible);
+  int64_t day = 0;
+  if (Result check = CheckStepReport(r, *program, at, &day); check != Result::kOk) return fail(check);
 
   // The award: the day's points under the version in effect that day, less what the day already got.
   DailyAward award;
@@ -619,8 +599,45 @@ Outcome BatchApplier::Apply(const StepReport& r, Timestamp at) {
     working_.Put(keys::DailyAward(r.resident, r.day), EncodeDailyAward(award));
     if (newly_qualifying) working_.Put(keys::MonthlyTally(r.resident, month), EncodeMonthlyTally(tally));
   }
-  KeepNonce(r.resident, r.nonce, ReportNonceExpiry(*day, *program, r.request_ms));
-  // The health data, apart from the money: the day's highest count (what watch-over reads).
+  KeepNonce(r.resident, r.nonce, ReportNonceExpiry(day, *program, r.request_ms));
+  KeepHighestSteps(r, at);
+  return outcome;
+}
+
+// A step report's checks before its award: the resident's wallet, the device and its signature, the one-time
+// nonce, consent to earning, the day (a valid one, not in the future, within the report window) and the
+// count. On kOk, `day_index` holds the report's day.
+Result BatchApplier::CheckStepReport(const StepReport& r, const HealthProgram& program, Timestamp at,
+                                     int64_t* day_index) {
+  const Account* funding = working_.FindAccount(program.funding);
+  CORE_CHECK(funding != nullptr);
+  if (Result resident = CheckResident(r.resident, funding->asset); resident != Result::kOk) return resident;
+  std::optional<DeviceRecord> device = LoadDevice(r.resident, r.device_id);
+  if (!device) return Result::kDeviceNotFound;
+  if (device->revoked) return Result::kDeviceRevoked;
+  const std::string signed_bytes = StepReportSignedBytes(r.program, r.resident, r.device_id, r.day, r.steps, r.nonce);
+  if (r.signature.size() != crypto_sign_BYTES ||
+      crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(r.signature.data()),
+                                  reinterpret_cast<const unsigned char*>(signed_bytes.data()), signed_bytes.size(),
+                                  reinterpret_cast<const unsigned char*>(device->public_key.data())) != 0) {
+    return Result::kSignatureInvalid;
+  }
+  std::string unused;
+  if (r.nonce == 0 || working_.Get(keys::Nonce(r.resident, r.nonce), &unused)) return Result::kNonceReplayed;
+  if (!Consented(r.resident, ConsentPurpose::kEarning)) return Result::kConsentRequired;
+  const std::optional<int64_t> day = DayIndexOf(r.day);
+  if (!day) return Result::kBusinessDayInvalid;
+  const int64_t today = BusinessDayIndex(at);
+  if (*day > today) return Result::kReportDayInFuture;
+  if (*day < today - static_cast<int64_t>(program.report_window_days)) return Result::kReportDayTooOld;
+  if (r.steps > program.steps_max) return Result::kStepsImplausible;
+  *day_index = *day;
+  return Result::kOk;
+}
+
+// The health data, apart from the money: the day's highest count (what watch-over reads).
+void BatchApplier::KeepHighestSteps(const StepReport& r, Timestamp at) {
+  std::string bytes;
   StepRecord record;
   if (working_.Get(keys::StepRecord(r.resident, r.day), &bytes)) {
     std::optional<StepRecord> stored = DecodeStepRecord(bytes);
@@ -630,7 +647,6 @@ Outcome BatchApplier::Apply(const StepReport& r, Timestamp at) {
   if (record.timestamp == 0 || r.steps > record.steps) {
     working_.Put(keys::StepRecord(r.resident, r.day), EncodeStepRecord(StepRecord{r.steps, r.device_id, r.salt, at}));
   }
-  return outcome;
 }
 
 Outcome BatchApplier::Apply(const EraseStepData& e, Timestamp at) {

@@ -612,22 +612,8 @@ Outcome BatchApplier::Apply(const PosPayment& request, Timestamp at) {
   };
   PosPayment p = request;
   std::optional<CpmCode> code;
-  if (!p.cpm.empty()) {
-    absl::StatusOr<CpmCode> decoded = DecodeCpm(p.cpm);
-    if (!decoded.ok()) return fail(Result::kCpmInvalid);
-    const AccountId from_code = *Id128::FromBytes(decoded->account);
-    if (!p.payer.IsZero() && p.payer != from_code) return fail(Result::kPayerMismatch);
-    p.payer = from_code;
-    code = std::move(*decoded);
-  }
   std::optional<CardRecord> card;
-  if (!p.card.empty()) {
-    if (code || p.staff.empty() || p.staff.size() > kStaffIdLengthMax) return fail(Result::kCardInvalid);
-    card = LoadCard(p.card);
-    if (!card) return fail(Result::kCardNotFound);
-    if (!p.payer.IsZero() && p.payer != card->registration.wallet) return fail(Result::kPayerMismatch);
-    p.payer = card->registration.wallet;
-  }
+  if (Result payer = ResolvePayer(&p, &code, &card); payer != Result::kOk) return fail(payer);
   if (p.merchant.IsZero() || p.payer.IsZero()) return fail(Result::kIdMustNotBeZero);
   if (!ValidPosId(p.payment_id)) return fail(Result::kPosIdInvalid);
   if (!p.terminal.empty() && !ValidTerminalId(p.terminal)) return fail(Result::kTerminalIdInvalid);
@@ -656,27 +642,7 @@ Outcome BatchApplier::Apply(const PosPayment& request, Timestamp at) {
   const Account* shop = payer == nullptr ? merchant : AccountFor(*merchant, payer->asset);
   if (shop == nullptr) return fail(Result::kAssetNotAccepted);
   if (card) {
-    // A re-issued card pays no more (pos.h): refused before its PIN, deciding nothing.
-    if (card->replaced()) {
-      RecordStaff(p, p.payer, "card replaced", Result::kCardReplaced, at);
-      return fail(Result::kCardReplaced);
-    }
-    // The PIN: a wrong one counts towards the lockout and decides nothing; the right one resets the count.
-    if (card->failed_attempts >= card->registration.attempts_max) {
-      RecordStaff(p, p.payer, "card locked", Result::kCardLocked, at);
-      return fail(Result::kCardLocked);
-    }
-    if (p.pin_proof != card->registration.pin_proof) {
-      if (!CountPinAttempt(p.card, p.attempt, at)) return fail(Result::kPinInvalid);  // A replay: counted.
-      ++card->failed_attempts;
-      working_.Put(keys::Card(p.card), EncodeCardRecord(*card));
-      RecordStaff(p, p.payer, "wrong PIN", Result::kPinInvalid, at);
-      return fail(Result::kPinInvalid);
-    }
-    if (card->failed_attempts != 0) {
-      card->failed_attempts = 0;
-      working_.Put(keys::Card(p.card), EncodeCardRecord(*card));
-    }
+    if (Result pin = CheckCardPin(p, &*card, at); pin != Result::kOk) return fail(pin);
   }
   Result code_check = code ? CheckCode(*code, p.payer, at) : Result::kOk;
   if (code_check == Result::kOk && !SpendNonce(p.payer, p.wallet_nonce, RequestNonceExpiry(p.request_ms))) {
@@ -688,22 +654,76 @@ Outcome BatchApplier::Apply(const PosPayment& request, Timestamp at) {
     if (code) KeepNonce(p.payer, code->nonce, CodeNonceExpiry(*code, p.request_ms));  // Burned, whatever the payment's fate.
     outcome = MoveDerived('P', p.merchant, p.payment_id, p.payer, shop->id, p.amount, kCodePosPayment, at);
   }
+  RecordPayment(p, *merchant, *shop, outcome.result, card.has_value(), at);
+  return outcome;
+}
+
+// Who pays (pos.h): the wallet of the customer's code or of the custodial card the payment carries, which
+// must agree with a payer the request names. Fills `code` and `card`; kOk, or why not.
+Result BatchApplier::ResolvePayer(PosPayment* p, std::optional<CpmCode>* code, std::optional<CardRecord>* card) {
+  if (!p->cpm.empty()) {
+    absl::StatusOr<CpmCode> decoded = DecodeCpm(p->cpm);
+    if (!decoded.ok()) return Result::kCpmInvalid;
+    const AccountId from_code = *Id128::FromBytes(decoded->account);
+    if (!p->payer.IsZero() && p->payer != from_code) return Result::kPayerMismatch;
+    p->payer = from_code;
+    *code = std::move(*decoded);
+  }
+  if (!p->card.empty()) {
+    if (code->has_value() || p->staff.empty() || p->staff.size() > kStaffIdLengthMax) return Result::kCardInvalid;
+    *card = LoadCard(p->card);
+    if (!card->has_value()) return Result::kCardNotFound;
+    if (!p->payer.IsZero() && p->payer != (*card)->registration.wallet) return Result::kPayerMismatch;
+    p->payer = (*card)->registration.wallet;
+  }
+  return Result::kOk;
+}
+
+// A card payment's card and PIN, each refusal recorded among the staff operations and deciding nothing.
+Result BatchApplier::CheckCardPin(const PosPayment& p, CardRecord* card, Timestamp at) {
+  // A re-issued card pays no more (pos.h): refused before its PIN, deciding nothing.
+  if (card->replaced()) {
+    RecordStaff(p, p.payer, "card replaced", Result::kCardReplaced, at);
+    return Result::kCardReplaced;
+  }
+  // The PIN: a wrong one counts towards the lockout and decides nothing; the right one resets the count.
+  if (card->failed_attempts >= card->registration.attempts_max) {
+    RecordStaff(p, p.payer, "card locked", Result::kCardLocked, at);
+    return Result::kCardLocked;
+  }
+  if (p.pin_proof != card->registration.pin_proof) {
+    if (!CountPinAttempt(p.card, p.attempt, at)) return Result::kPinInvalid;  // A replay: counted.
+    ++card->failed_attempts;
+    working_.Put(keys::Card(p.card), EncodeCardRecord(*card));
+    RecordStaff(p, p.payer, "wrong PIN", Result::kPinInvalid, at);
+    return Result::kPinInvalid;
+  }
+  if (card->failed_attempts != 0) {
+    card->failed_attempts = 0;
+    working_.Put(keys::Card(p.card), EncodeCardRecord(*card));
+  }
+  return Result::kOk;
+}
+
+// A decided payment's record, captured or refused; a captured one counts in the shop's day and earns the
+// campaigns' awards.
+void BatchApplier::RecordPayment(const PosPayment& p, const Account& merchant, const Account& shop, Result result,
+                                 bool by_card, Timestamp at) {
   PaymentRecord record;
   record.request = p;
-  record.asset = shop->asset;
+  record.asset = shop.asset;
   record.timestamp = at;
   record.business_day = OpenDayFrom(p.merchant, BusinessDayIndex(at));
-  record.result = outcome.result;
-  record.state = outcome.result == Result::kOk ? PaymentState::kCaptured : PaymentState::kRefused;
+  record.result = result;
+  record.state = result == Result::kOk ? PaymentState::kCaptured : PaymentState::kRefused;
   working_.Put(keys::Payment(p.merchant, p.payment_id), EncodePaymentRecord(record));
-  if (card) RecordStaff(p, p.payer, "card payment", outcome.result, at);
-  if (outcome.result == Result::kOk) {
-    AddToDay(shop->id, record.business_day, record.asset, p.terminal, DayTotals{1, p.amount, 0, 0, 0});
-    Account paid_to = *merchant;  // The shop as campaigns see it: its category, the payment's asset.
-    paid_to.asset = shop->asset;
+  if (by_card) RecordStaff(p, p.payer, "card payment", result, at);
+  if (result == Result::kOk) {
+    AddToDay(shop.id, record.business_day, record.asset, p.terminal, DayTotals{1, p.amount, 0, 0, 0});
+    Account paid_to = merchant;  // The shop as campaigns see it: its category, the payment's asset.
+    paid_to.asset = shop.asset;
     AwardCampaigns(p, paid_to, at);
   }
-  return outcome;
 }
 
 Outcome BatchApplier::Apply(const PosRefund& r, Timestamp at) {

@@ -327,39 +327,48 @@ Outcome BatchApplier::Move(const Transfer& t, Timestamp at) {
   return outcome;
 }
 
+// The pending transfer `t` posts or voids, if it may (still pending, before its timeout, the same accounts,
+// an amount within the reserved one; a void takes all or nothing). kOk, or why not.
+Result BatchApplier::LoadOpenPending(const Transfer& t, Timestamp at, Transfer* pending) {
+  if (t.pending_id.IsZero()) return Result::kPendingIdRequired;
+  std::string bytes;
+  if (!working_.Get(keys::Transfer(t.pending_id), &bytes)) return Result::kPendingNotFound;
+  std::optional<Transfer> found = DecodeTransfer(bytes);
+  if (!found) Fatal(absl::StrCat("transfer ", t.pending_id.ToHex(), " record is corrupt"));
+  *pending = std::move(*found);
+  if (pending->result != Result::kOk) return Result::kPendingNotFound;
+  if (!pending->flag(transfer_flags::kPending)) return Result::kNotAPendingTransfer;
+  switch (pending->pending_state) {
+    case PendingState::kPosted:
+      return Result::kPendingAlreadyPosted;
+    case PendingState::kVoided:
+      return Result::kPendingAlreadyVoided;
+    case PendingState::kExpired:
+      return Result::kPendingExpired;
+    default:
+      break;
+  }
+  if (pending->timeout_at != 0 && pending->timeout_at <= at) return Result::kPendingExpired;
+  if ((!t.debit_account_id.IsZero() && t.debit_account_id != pending->debit_account_id) ||
+      (!t.credit_account_id.IsZero() && t.credit_account_id != pending->credit_account_id)) {
+    return Result::kPendingAccountsMismatch;
+  }
+  const bool post = t.flag(transfer_flags::kPostPending);
+  if (t.amount < 0) return Result::kAmountMustBePositive;
+  if (t.amount > pending->amount) return Result::kPendingAmountExceeded;
+  if (!post && t.amount != 0 && t.amount != pending->amount) return Result::kPendingAmountExceeded;
+  return Result::kOk;
+}
+
 Outcome BatchApplier::ResolvePending(const Transfer& t, Timestamp at) {
   Outcome outcome{Result::kOk, false, at};
   auto fail = [&](Result r) {
     outcome.result = r;
     return outcome;
   };
-  if (t.pending_id.IsZero()) return fail(Result::kPendingIdRequired);
-  std::string bytes;
-  if (!working_.Get(keys::Transfer(t.pending_id), &bytes)) return fail(Result::kPendingNotFound);
-  std::optional<Transfer> found = DecodeTransfer(bytes);
-  if (!found) Fatal(absl::StrCat("transfer ", t.pending_id.ToHex(), " record is corrupt"));
-  Transfer pending = std::move(*found);
-  if (pending.result != Result::kOk) return fail(Result::kPendingNotFound);
-  if (!pending.flag(transfer_flags::kPending)) return fail(Result::kNotAPendingTransfer);
-  switch (pending.pending_state) {
-    case PendingState::kPosted:
-      return fail(Result::kPendingAlreadyPosted);
-    case PendingState::kVoided:
-      return fail(Result::kPendingAlreadyVoided);
-    case PendingState::kExpired:
-      return fail(Result::kPendingExpired);
-    default:
-      break;
-  }
-  if (pending.timeout_at != 0 && pending.timeout_at <= at) return fail(Result::kPendingExpired);
-  if ((!t.debit_account_id.IsZero() && t.debit_account_id != pending.debit_account_id) ||
-      (!t.credit_account_id.IsZero() && t.credit_account_id != pending.credit_account_id)) {
-    return fail(Result::kPendingAccountsMismatch);
-  }
+  Transfer pending;
+  if (Result open = LoadOpenPending(t, at, &pending); open != Result::kOk) return fail(open);
   const bool post = t.flag(transfer_flags::kPostPending);
-  if (t.amount < 0) return fail(Result::kAmountMustBePositive);
-  if (t.amount > pending.amount) return fail(Result::kPendingAmountExceeded);
-  if (!post && t.amount != 0 && t.amount != pending.amount) return fail(Result::kPendingAmountExceeded);
   const int64_t amount = t.amount == 0 ? pending.amount : t.amount;
 
   Account* debit = working_.FindAccount(pending.debit_account_id);
