@@ -88,6 +88,8 @@ class CoreFuzzer {
   const FuzzStats& stats() const { return stats_; }
   const MemoryKv& state() const { return state_; }
   uint64_t seed() const { return options_.seed; }
+  // Every batch applied so far (the malformed ones refused are not), with its logical time.
+  const std::vector<std::pair<Timestamp, std::string>>& applied() const { return applied_; }
 
  private:
   std::string SetUp();

@@ -359,6 +359,9 @@ TEST(ModelTest, CoreMatchesReferenceModel) {
   SCOPED_TRACE(::testing::Message() << "reproduce with LEDGER_TEST_SEED=" << seed);
 
   testing::MemoryLedger ledger;
+  // LEDGER_GOLDEN_RECORD=<file>: every batch and its journal entry go to a golden batch log (how
+  // ledger/core/testdata/golden/model.batches was made; see golden_test.cc).
+  if (const char* path = std::getenv("LEDGER_GOLDEN_RECORD")) ledger.RecordTo(path);
   Model model;
   // Setup through the core; mirror it in the model.
   ledger.Apply({testing::MakeAsset(kCoin, "COIN", 0, kCoinBreakage),

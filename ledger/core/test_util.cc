@@ -79,6 +79,7 @@ std::vector<Outcome> MemoryLedger::ApplyRequests(std::vector<std::vector<Command
     abort();
   }
   state_.Apply(output->writes);
+  if (recorder_) recorder_->Record(next_timestamp_, batch, output->entry_bytes);
   next_timestamp_ += kSecond;
   last_ = std::move(*output);
   return last_.entry.outcomes;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/core/golden.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/kv.h"
 #include "ledger/core/state_machine.h"
@@ -42,8 +43,11 @@ class MemoryLedger {
   MemoryKv& mutable_state() { return state_; }
   int64_t Balance(uint64_t account) const;
   const ApplyOutput& last() const { return last_; }
+  // Records every batch applied from now on to a golden batch log at path (ledger/core/golden.h).
+  void RecordTo(const std::string& path) { recorder_ = GoldenRecorder::Open(path); }
 
  private:
+  std::unique_ptr<GoldenRecorder> recorder_;
   MemoryKv state_;
   Timestamp next_timestamp_;
   ApplyOutput last_;

@@ -27,6 +27,7 @@
 #include "ledger/replication/cluster_clock.h"
 #include "ledger/replication/cluster_service.h"
 #include "ledger/replication/raft_node.h"
+#include "ledger/core/golden.h"
 #include "ledger/server/clock_guard.h"
 #include "ledger/server/metrics.h"
 #include "ledger/server/node.h"
@@ -56,6 +57,10 @@ ABSL_FLAG(std::string, port_file, "",
 ABSL_FLAG(std::string, rocksdb_options, "",
           "RocksDB option string applied over ledgerd's defaults, e.g. \"level0_file_num_compaction_trigger=8\" "
           "(RocksDB's own option names; a bad one stops start-up with RocksDB's message)");
+ABSL_FLAG(std::string, record_batches, "",
+          "Single node, testing only: write every stored batch (as replicated, with residents' step data) and "
+          "its journal entry to this file, truncating it (ledger/core/golden.h; how the golden test's "
+          "fixture was made)");
 ABSL_FLAG(bool, sync, true, "Single node: fsync every committed batch before replying (never turn off in production)");
 ABSL_FLAG(int64_t, clock_step_max_seconds, 60,
           "How far the wall clock may step from real time (the boot-time clock) while the node runs before it "
@@ -194,10 +199,21 @@ int main(int argc, char** argv) {
   ledger::RaftNode* raft = nullptr;
   // Raft: the leader stamps with `clock` only while the cluster's clocks agree (replication/cluster_clock.h).
   std::unique_ptr<ledger::ClusterClock> cluster_clock;
+  std::unique_ptr<ledger::GoldenRecorder> recorder = ledger::GoldenRecorder::Open(absl::GetFlag(FLAGS_record_batches));
+  if (recorder && absl::GetFlag(FLAGS_raft_id) != 0) {
+    fprintf(stderr, "ledgerd: --record_batches is for the single node only\n");
+    return 2;
+  }
   if (absl::GetFlag(FLAGS_raft_id) == 0) {
+    ledger::NodeObserver observer = metrics->Observer();
+    if (recorder) {
+      observer.on_stored_batch = [&recorder](ledger::Timestamp timestamp, const ledger::Batch& batch,
+                                             const std::string& entry_bytes) {
+        recorder->Record(timestamp, batch, entry_bytes);
+      };
+    }
     committer = std::make_unique<ledger::Node>(store->get(), &clock,
-                                               ledger::Node::Options{.sync = absl::GetFlag(FLAGS_sync)},
-                                               metrics->Observer());
+                                               ledger::Node::Options{.sync = absl::GetFlag(FLAGS_sync)}, observer);
   } else {
     absl::StatusOr<std::vector<ledger::RaftPeer>> peers = ledger::ParsePeers(absl::GetFlag(FLAGS_peers));
     if (!peers.ok()) {

@@ -223,6 +223,9 @@ void Node::Store(Applied applied) {
   }
   committed_changed_.notify_all();
   const Batch& batch = applied.batch;
+  if (observer_.on_stored_batch) {
+    observer_.on_stored_batch(applied.output.entry.batch_timestamp, batch, applied.output.entry_bytes);
+  }
   if (observer_.on_batch) {
     observer_.on_batch(applied.requests.size(), batch.commands.size(), applied.apply_seconds,
                        SecondsSince(applied.start));
