@@ -1,5 +1,5 @@
-// The batch loop: clock, history folding, the generic sweeps, dispatch of each command to its domain's Apply
-// overload, linked chains, and the journal entry. See batch_applier.h.
+// The batch loop: clock, history folding, the generic sweeps, dispatch of each command to its
+// domain's Apply overload, linked chains, and the journal entry. See batch_applier.h.
 #include "ledger/core/batch_applier.h"
 
 #include <type_traits>
@@ -69,15 +69,16 @@ void BatchApplier::FoldHistory() {
   });
   CORE_CHECK(folded.size() == backlog_.records && all.size() == backlog_.entries);
   // Records are in journal order and each is sorted by account then time: merging the records by
-  // account, stably and pairwise (log2(records) passes instead of a full sort), leaves every account's
-  // entries in time order; the result is exactly a stable sort by account.
+  // account, stably and pairwise (log2(records) passes instead of a full sort), leaves every
+  // account's entries in time order; the result is exactly a stable sort by account.
   const auto by_account = [](const auto& a, const auto& b) { return a.account < b.account; };
   while (run_ends.size() > 1) {
     std::vector<size_t> merged;
     size_t begin = 0;
     for (size_t r = 0; r < run_ends.size(); r += 2) {
       if (r + 1 < run_ends.size()) {
-        std::inplace_merge(all.begin() + begin, all.begin() + run_ends[r], all.begin() + run_ends[r + 1], by_account);
+        std::inplace_merge(all.begin() + begin, all.begin() + run_ends[r],
+                           all.begin() + run_ends[r + 1], by_account);
         begin = run_ends[r + 1];
       } else {
         begin = run_ends[r];
@@ -91,7 +92,8 @@ void BatchApplier::FoldHistory() {
     segment.push_back(all[i].entry);
     const bool last_of_account = i + 1 == all.size() || !(all[i + 1].account == all[i].account);
     if (last_of_account || segment.size() == kHistorySegmentEntriesMax) {
-      working_.Put(keys::History(all[i].account, segment.back().timestamp), EncodeHistorySegment(segment));
+      working_.Put(keys::History(all[i].account, segment.back().timestamp),
+                   EncodeHistorySegment(segment));
       segment.clear();
     }
   }
@@ -107,7 +109,8 @@ void BatchApplier::PutRecentHistory() {
   std::vector<AccountHistoryEntry> history = working_.TakeHistory();
   if (history.empty()) return;
   std::stable_sort(history.begin(), history.end(), [](const auto& a, const auto& b) {
-    return a.account < b.account || (a.account == b.account && a.entry.timestamp < b.entry.timestamp);
+    return a.account < b.account ||
+           (a.account == b.account && a.entry.timestamp < b.entry.timestamp);
   });
   backlog_.records += 1;
   backlog_.entries += history.size();
@@ -160,14 +163,17 @@ void BatchApplier::SweepLots() {
   if (due.size() > limit) due.resize(limit);
   uint64_t sequence = 0;
   for (const auto& [expiry, id] : due) {
-    // The lambdas copy `expiry`: clang 14 (ops/fuzz's libFuzzer build) cannot capture a structured binding.
+    // The lambdas copy `expiry`: clang 14 (ops/fuzz's libFuzzer build) cannot capture a structured
+    // binding.
     std::vector<Lot>* lots = working_.Lots(id);
-    auto it = std::find_if(lots->begin(), lots->end(), [expiry = expiry](const Lot& l) { return l.expiry == expiry; });
+    auto it = std::find_if(lots->begin(), lots->end(),
+                           [expiry = expiry](const Lot& l) { return l.expiry == expiry; });
     CORE_CHECK(it != lots->end() && it->amount > 0);
     const int64_t amount = it->amount;
     working_.TouchLots(id);
     lots = working_.Lots(id);
-    it = std::find_if(lots->begin(), lots->end(), [expiry = expiry](const Lot& l) { return l.expiry == expiry; });
+    it = std::find_if(lots->begin(), lots->end(),
+                      [expiry = expiry](const Lot& l) { return l.expiry == expiry; });
     it->amount = 0;
     RemoveEmptyLots(id, lots);
 
@@ -180,7 +186,8 @@ void BatchApplier::SweepLots() {
 
     const Timestamp at = Tick();
     Transfer transfer;
-    transfer.id = TransferId{0xffff000000000000ULL | (entry_.index & 0x0000ffffffffffffULL), ++sequence};
+    transfer.id =
+        TransferId{0xffff000000000000ULL | (entry_.index & 0x0000ffffffffffffULL), ++sequence};
     transfer.debit_account_id = wallet->id;
     transfer.credit_account_id = breakage->id;
     transfer.amount = amount;
@@ -196,12 +203,13 @@ void BatchApplier::SweepLots() {
   }
 }
 
-// Forgets the spent nonces whose expiry is before the batch stamp, at most kNonceSweepItemsMax a batch
-// (the rest in the next ones). Safe by construction: each was spent by a request whose window (or
-// code's lifetime) had closed by its expiry, so the core refuses a replay of it from now on.
+// Forgets the spent nonces whose expiry is before the batch stamp, at most kNonceSweepItemsMax a
+// batch (the rest in the next ones). Safe by construction: each was spent by a request whose window
+// (or code's lifetime) had closed by its expiry, so the core refuses a replay of it from now on.
 void BatchApplier::SweepNonces() {
   std::vector<std::string> due;
-  state_.Scan(std::string(1, keys::kNonceExpiry), keys::NonceExpiry(batch_timestamp_, AccountId{}, 0), false,
+  state_.Scan(std::string(1, keys::kNonceExpiry),
+              keys::NonceExpiry(batch_timestamp_, AccountId{}, 0), false,
               [&](std::string_view key, std::string_view) {
                 due.emplace_back(key);
                 return due.size() < static_cast<size_t>(kNonceSweepItemsMax);
@@ -214,7 +222,8 @@ void BatchApplier::SweepNonces() {
     CORE_CHECK(expiry < batch_timestamp_);
     const std::string nonce_key = keys::Nonce(account, nonce);
     std::string bytes;
-    CORE_CHECK(working_.Get(nonce_key, &bytes) && bytes.size() == 8 && Decoder(bytes).U64() == expiry);
+    CORE_CHECK(working_.Get(nonce_key, &bytes) && bytes.size() == 8 &&
+               Decoder(bytes).U64() == expiry);
     working_.Delete(nonce_key);
     working_.Delete(std::move(key));
     if (counters_) ++counters_->pruned_nonces;
@@ -246,14 +255,15 @@ void BatchApplier::ApplyRequest(const std::vector<Command>& commands, size_t beg
   }
 }
 
-void BatchApplier::ApplyChain(const std::vector<Command>& commands, size_t begin, size_t end, bool closed) {
+void BatchApplier::ApplyChain(const std::vector<Command>& commands, size_t begin, size_t end,
+                              bool closed) {
   std::vector<Timestamp> stamps;
   for (size_t i = begin; i < end; ++i) stamps.push_back(Tick());
   if (!closed) {
     for (size_t i = begin; i < end; ++i) {
-      entry_.outcomes[i] = Outcome{i + 1 == end ? Result::kLinkedEventChainOpen
-                                                : Result::kLinkedEventFailed,
-                                   false, stamps[i - begin]};
+      entry_.outcomes[i] =
+          Outcome{i + 1 == end ? Result::kLinkedEventChainOpen : Result::kLinkedEventFailed, false,
+                  stamps[i - begin]};
     }
     return;
   }
@@ -283,15 +293,17 @@ void BatchApplier::ApplyChain(const std::vector<Command>& commands, size_t begin
 
 Outcome BatchApplier::ApplyOne(const Command& command, Timestamp at, bool in_chain) {
   if (const uint64_t request_ms = RequestMs(command); request_ms != 0) {
-    if (Result window = CheckRequestWindow(request_ms); window != Result::kOk) return Outcome{window, false, at};
+    if (Result window = CheckRequestWindow(request_ms); window != Result::kOk)
+      return Outcome{window, false, at};
   }
   return std::visit(
       [&](const auto& request) -> Outcome {
         Outcome outcome = Apply(request, at);
-        // A failed transfer's outcome is recorded so that its id stays decided (rule 2); inside a linked
-        // chain ApplyChain records it, once the chain is rolled back.
+        // A failed transfer's outcome is recorded so that its id stays decided (rule 2); inside a
+        // linked chain ApplyChain records it, once the chain is rolled back.
         if constexpr (std::is_same_v<std::decay_t<decltype(request)>, Transfer>) {
-          if (!in_chain && outcome.result != Result::kOk && !outcome.duplicate) RecordFailure(request, outcome);
+          if (!in_chain && outcome.result != Result::kOk && !outcome.duplicate)
+            RecordFailure(request, outcome);
         }
         return outcome;
       },

@@ -1,7 +1,10 @@
-// Internal to ledger/core (not for use outside it): the applier of one batch. Its members are defined by
-// domain, in the files the sections below name; the batch loop and dispatch are in batch_applier.cc.
+// Internal to ledger/core (not for use outside it): the applier of one batch. Its members are
+// defined by domain, in the files the sections below name; the batch loop and dispatch are in
+// batch_applier.cc.
 #ifndef LEDGER_CORE_BATCH_APPLIER_H_
 #define LEDGER_CORE_BATCH_APPLIER_H_
+
+#include <sodium.h>
 
 #include <algorithm>
 #include <map>
@@ -11,8 +14,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <sodium.h>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/core/campaigns.h"
@@ -33,8 +34,9 @@
 
 namespace ledger {
 
-// Applies one batch over the committed state (state_machine.h has the rules). Each command kind has an
-// Apply overload; ApplyOne dispatches with std::visit, so a command kind without one does not compile.
+// Applies one batch over the committed state (state_machine.h has the rules). Each command kind has
+// an Apply overload; ApplyOne dispatches with std::visit, so a command kind without one does not
+// compile.
 class BatchApplier {
  public:
   BatchApplier(const KvReader& state, Timestamp timestamp, const JournalHead& head,
@@ -90,7 +92,8 @@ class BatchApplier {
   Outcome ResolvePending(const Transfer& t, Timestamp at);
   Outcome Apply(const WalletSend& send, Timestamp at);
 
-  // ----- cards_and_keys.cc: signing keys, customer codes, cards and PIN attempts, request nonces -----
+  // ----- cards_and_keys.cc: signing keys, customer codes, cards and PIN attempts, request nonces
+  // -----
   std::optional<KeyRecord> LoadKey(const AccountId& account, std::string_view key_id);
   bool WasRevoked(const AccountId& account, std::string_view public_key);
   bool MayManageKeys(const AccountId& account, std::string_view by_terminal);
@@ -104,18 +107,21 @@ class BatchApplier {
   Outcome Apply(const UnlockCard& u, Timestamp at);
   Outcome Apply(const ReissueCard& r, Timestamp at);
   void ForgetPinAttempts(std::string_view card);
-  void RecordCityOperation(const AccountId& wallet, const std::string& by, const char* operation, Timestamp at);
+  void RecordCityOperation(const AccountId& wallet, const std::string& by, const char* operation,
+                           Timestamp at);
   Result CheckRequestWindow(uint64_t request_ms) const;
   Timestamp RequestNonceExpiry(uint64_t request_ms) const;
   static Timestamp CodeNonceExpiry(const CpmCode& code, uint64_t request_ms);
   void KeepNonce(const AccountId& account, uint64_t nonce, Timestamp expiry);
   bool SpendNonce(const AccountId& account, uint64_t nonce, Timestamp expiry);
 
-  // ----- pos.cc: shop payments, refunds, cancels, day close, fees, cash-outs, supplier payments, MPM, profiles -----
+  // ----- pos.cc: shop payments, refunds, cancels, day close, fees, cash-outs, supplier payments,
+  // MPM, profiles -----
   std::optional<PaymentRecord> LoadPayment(const AccountId& merchant, std::string_view payment_id);
   bool DayClosed(const AccountId& merchant, uint32_t day);
   uint32_t OpenDayFrom(const AccountId& merchant, int64_t day_index);
-  std::optional<MpmOrderRecord> LoadMpmOrder(const AccountId& merchant, std::string_view payment_id);
+  std::optional<MpmOrderRecord> LoadMpmOrder(const AccountId& merchant,
+                                             std::string_view payment_id);
   std::optional<MerchantProfile> LoadProfile(const AccountId& merchant);
   bool ChamberMember(const AccountId& merchant);
   const Account* AccountFor(const Account& shop, AssetId asset);
@@ -124,14 +130,16 @@ class BatchApplier {
   Outcome Apply(const SetMerchantProfile& p, Timestamp at);
   void AddToDay(const AccountId& merchant, uint32_t day, AssetId asset, const std::string& terminal,
                 const DayTotals& delta);
-  Outcome MoveDerived(char kind, const AccountId& merchant, std::string_view id, const AccountId& debit,
-                      const AccountId& credit, int64_t amount, uint32_t code, Timestamp at);
-  void RecordStaff(const PosPayment& p, const AccountId& wallet, const char* operation, Result result, Timestamp at);
+  Outcome MoveDerived(char kind, const AccountId& merchant, std::string_view id,
+                      const AccountId& debit, const AccountId& credit, int64_t amount,
+                      uint32_t code, Timestamp at);
+  void RecordStaff(const PosPayment& p, const AccountId& wallet, const char* operation,
+                   Result result, Timestamp at);
   Outcome Apply(const PosPayment& request, Timestamp at);
   Result ResolvePayer(PosPayment* p, std::optional<CpmCode>* code, std::optional<CardRecord>* card);
   Result CheckCardPin(const PosPayment& p, CardRecord* card, Timestamp at);
-  void RecordPayment(const PosPayment& p, const Account& merchant, const Account& shop, Result result, bool by_card,
-                     Timestamp at);
+  void RecordPayment(const PosPayment& p, const Account& merchant, const Account& shop,
+                     Result result, bool by_card, Timestamp at);
   Outcome Apply(const PosRefund& r, Timestamp at);
   Outcome Apply(const PosCancel& c, Timestamp at);
   Outcome Apply(const PosCloseDay& c, Timestamp at);
@@ -139,19 +147,21 @@ class BatchApplier {
   bool AccountIs(const AccountId& id, AccountKind kind, AssetId asset);
   Outcome Apply(const PosFees& f, Timestamp at);
   std::optional<PosFees> LoadFees(AssetId asset);
-  Outcome MoveWithFee(char kind, const AccountId& owner, const std::string& id, const AccountId& from,
-                      const AccountId& to, int64_t principal, uint32_t code, const PosFees& fees, int64_t fee,
-                      Timestamp at);
+  Outcome MoveWithFee(char kind, const AccountId& owner, const std::string& id,
+                      const AccountId& from, const AccountId& to, int64_t principal, uint32_t code,
+                      const PosFees& fees, int64_t fee, Timestamp at);
   template <typename Request>
   Outcome FeeCommand(const Request& request, const AccountId& account, const std::string& id,
-                     const AccountId& counterparty_requested, bool member, bool claimed, std::string record_key,
-                     char kind, uint32_t code, Timestamp at);
+                     const AccountId& counterparty_requested, bool member, bool claimed,
+                     std::string record_key, char kind, uint32_t code, Timestamp at);
   Outcome Apply(const PosCashOut& c, Timestamp at);
   Outcome Apply(const PosSupplierPayment& p, Timestamp at);
 
-  // ----- health.cc: health programmes, devices, consent, step reports, exchange, erase, watch-over -----
+  // ----- health.cc: health programmes, devices, consent, step reports, exchange, erase, watch-over
+  // -----
   std::vector<HealthProgram> LoadHealthVersions(uint32_t program);
-  static Timestamp ReportNonceExpiry(int64_t day, const HealthProgram& program, uint64_t request_ms);
+  static Timestamp ReportNonceExpiry(int64_t day, const HealthProgram& program,
+                                     uint64_t request_ms);
   Outcome Apply(const SetHealthProgram& command, Timestamp at);
   Result CheckResident(const AccountId& resident, AssetId asset);
   std::optional<DeviceRecord> LoadDevice(const AccountId& resident, std::string_view device_id);
@@ -159,7 +169,8 @@ class BatchApplier {
   bool Consented(const AccountId& resident, ConsentPurpose purpose);
   Outcome Apply(const SetConsent& c, Timestamp at);
   Outcome Apply(const StepReport& r, Timestamp at);
-  Result CheckStepReport(const StepReport& r, const HealthProgram& program, Timestamp at, int64_t* day_index);
+  Result CheckStepReport(const StepReport& r, const HealthProgram& program, Timestamp at,
+                         int64_t* day_index);
   void KeepHighestSteps(const StepReport& r, Timestamp at);
   Outcome Apply(const EraseStepData& e, Timestamp at);
   Outcome Apply(const ExchangePoints& x, Timestamp at);
@@ -177,13 +188,16 @@ class BatchApplier {
   Outcome Apply(const GrantSubsidy& g, Timestamp at);
   std::optional<SubsidyGrantRecord> FindSubsidyGrant(const AccountId& budget, const Account& host);
   int64_t LoadSubsidyTally(const AccountId& budget, const AccountId& host, uint32_t month);
-  void AddSubsidyTally(const AccountId& budget, const AccountId& host, uint32_t month, int64_t amount);
+  void AddSubsidyTally(const AccountId& budget, const AccountId& host, uint32_t month,
+                       int64_t amount);
   static std::map<uint32_t, int64_t> SubsidyByMonth(const PostTask& t, int64_t first, int64_t last);
-  Result CheckSubsidyGrant(const PostTask& t, int64_t first, int64_t last, std::map<uint32_t, int64_t>* by_month);
+  Result CheckSubsidyGrant(const PostTask& t, int64_t first, int64_t last,
+                           std::map<uint32_t, int64_t>* by_month);
   std::optional<TaskRecord> LoadTask(const AccountId& host, std::string_view task_id);
   void PutTask(const TaskRecord& task);
   std::optional<TaskApplication> LoadApplication(const PostTask& t, const AccountId& visitor);
-  void PutApplication(const PostTask& t, const AccountId& visitor, const TaskApplication& application);
+  void PutApplication(const PostTask& t, const AccountId& visitor,
+                      const TaskApplication& application);
   static Timestamp DayEnd(uint32_t day);
   static Timestamp Hours(uint32_t hours);
   static int64_t SubsidyShare(const PostTask& t);
@@ -195,7 +209,8 @@ class BatchApplier {
   void VoidReservations(const PostTask& t, uint32_t slot, uint32_t day, Timestamp at, bool event);
   Outcome Apply(const CancelSlots& c, Timestamp at);
   Outcome Apply(const CheckIn& c, Timestamp at);
-  Outcome PayDay(const PostTask& t, uint32_t slot, const AccountId& visitor, uint32_t day, Timestamp at, bool events);
+  Outcome PayDay(const PostTask& t, uint32_t slot, const AccountId& visitor, uint32_t day,
+                 Timestamp at, bool events);
   Outcome Apply(const ConfirmDay& c, Timestamp at);
   void SweepTasks();
 
@@ -219,7 +234,8 @@ class BatchApplier {
   JournalHead head_;
   ApplyCounters* counters_;
   JournalEntry entry_;
-  HistoryBacklog backlog_;  // Recent history not folded yet (read by FoldHistory, first in the batch).
+  HistoryBacklog
+      backlog_;  // Recent history not folded yet (read by FoldHistory, first in the batch).
 };
 
 }  // namespace ledger

@@ -168,7 +168,8 @@ std::string ClawbackIdSuffix(std::string_view refund_id, std::string_view paymen
 
 }  // namespace ledger
 
-// ===== Campaigns applied: the BatchApplier's Apply overloads and their rules (batch_applier.h) =====
+// ===== Campaigns applied =====
+// The BatchApplier's Apply overloads for these commands and their rules (batch_applier.h).
 
 namespace ledger {
 
@@ -218,7 +219,8 @@ Outcome BatchApplier::Apply(const CreateCampaign& c, Timestamp at) {
   if (active.size() >= kActiveCampaignsMax) return fail(Result::kTooManyCampaigns);
   active.push_back(c.campaign);
   PutActiveCampaigns(active);
-  working_.Put(keys::Campaign(c.campaign), EncodeCampaignRecord(CampaignRecord{c, 0, 0, false, at}));
+  working_.Put(keys::Campaign(c.campaign),
+               EncodeCampaignRecord(CampaignRecord{c, 0, 0, false, at}));
   return outcome;
 }
 
@@ -280,7 +282,8 @@ void BatchApplier::AwardCampaigns(const PosPayment& p, const Account& merchant, 
     AccountId to = p.payer;
     if (funding->asset != merchant.asset) {
       std::string linked;
-      if (!working_.Get(keys::AccountLink(p.payer, funding->asset), &linked)) continue;  // No such account.
+      if (!working_.Get(keys::AccountLink(p.payer, funding->asset), &linked))
+        continue;  // No such account.
       to = *Id128::FromBytes(linked);
     }
     const uint32_t month = BusinessDay(at) / 100;
@@ -316,11 +319,12 @@ void BatchApplier::AwardCampaigns(const PosPayment& p, const Account& merchant, 
 }
 
 // After a refund or cancel: claw back the refunded share of every award the payment earned.
-void BatchApplier::ClawBack(const AccountId& merchant, const std::string& payment_id, int64_t refunded_total,
-              std::string_view claw_id) {
+void BatchApplier::ClawBack(const AccountId& merchant, const std::string& payment_id,
+                            int64_t refunded_total, std::string_view claw_id) {
   const std::string prefix = keys::CampaignAwardPrefix(merchant, payment_id);
   for (const std::string& key : working_.KeysWithPrefix(prefix)) {
-    CORE_CHECK(key.size() == prefix.size() + 4);  // Payment ids are length-prefixed: only campaign ids follow.
+    CORE_CHECK(key.size() ==
+               prefix.size() + 4);  // Payment ids are length-prefixed: only campaign ids follow.
     std::string bytes;
     working_.Get(key, &bytes);
     std::optional<CampaignAward> award = DecodeCampaignAward(bytes);
@@ -342,9 +346,9 @@ void BatchApplier::ClawBack(const AccountId& merchant, const std::string& paymen
       back.credit_account_id = campaign->request.funding;
       back.amount = take;
       back.code = kCodeCampaignClawback;
-      // The move can fail for reasons the refund cannot help (the city closed the funding account or
-      // the holder's account, or the funding account is at its bound): then nothing comes back and the
-      // whole due amount is recorded as shortfall. The refund itself stands either way.
+      // The move can fail for reasons the refund cannot help (the city closed the funding account
+      // or the holder's account, or the funding account is at its bound): then nothing comes back
+      // and the whole due amount is recorded as shortfall. The refund itself stands either way.
       const Timestamp when = Tick();
       const Outcome moved = Move(back, when);
       if (moved.result == Result::kOk) {

@@ -1,8 +1,8 @@
-// Signing keys (RegisterKey, RevokeKey), customer-presented codes, custodial cards (RegisterCard, UnlockCard,
-// ReissueCard) with their PIN attempts, and the request nonces that make signed requests one-time.
-#include "ledger/core/batch_applier.h"
-
+// Signing keys (RegisterKey, RevokeKey), customer-presented codes, custodial cards (RegisterCard,
+// UnlockCard, ReissueCard) with their PIN attempts, and the request nonces that make signed
+// requests one-time.
 #include "absl/strings/str_cat.h"
+#include "ledger/core/batch_applier.h"
 #include "ledger/core/check.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
@@ -47,7 +47,8 @@ Outcome BatchApplier::Apply(const RegisterKey& k, Timestamp at) {
   // Managers are terminals, and only the operator makes them.
   if (k.manager && (k.key_id.empty() || !k.by_terminal.empty())) return fail(Result::kKindInvalid);
   const KeyRole role = k.manager ? KeyRole::kManager : KeyRole::kOrdinary;
-  if (std::optional<KeyRecord> existing = LoadKey(k.account, k.key_id); existing && existing->active()) {
+  if (std::optional<KeyRecord> existing = LoadKey(k.account, k.key_id);
+      existing && existing->active()) {
     if (existing->public_key != k.public_key || existing->role != role) {
       return fail(Result::kExistsWithDifferentFields);
     }
@@ -89,10 +90,14 @@ Result BatchApplier::CheckCode(const CpmCode& code, const AccountId& payer, Time
   if (!key) return Result::kKeyNotRegistered;
   if (!key->active()) return Result::kKeyRevoked;
   switch (CheckCpm(code, key->public_key, at / 1'000'000)) {
-    case CpmCheck::kBadSignature: return Result::kSignatureInvalid;
-    case CpmCheck::kNotYetValid: return Result::kCpmNotYetValid;
-    case CpmCheck::kExpired: return Result::kCpmExpired;
-    case CpmCheck::kOk: break;
+    case CpmCheck::kBadSignature:
+      return Result::kSignatureInvalid;
+    case CpmCheck::kNotYetValid:
+      return Result::kCpmNotYetValid;
+    case CpmCheck::kExpired:
+      return Result::kCpmExpired;
+    case CpmCheck::kOk:
+      break;
   }
   std::string unused;
   if (working_.Get(keys::Nonce(payer, code.nonce), &unused)) return Result::kCpmReplayed;
@@ -107,8 +112,8 @@ std::optional<CardRecord> BatchApplier::LoadCard(std::string_view card) {
   return record;
 }
 
-// Whether a wrong PIN of this request counts: once per attempt nonce (0: older entries, always). The
-// card's attempts older than twice the request window are dropped on the way: their replays are
+// Whether a wrong PIN of this request counts: once per attempt nonce (0: older entries, always).
+// The card's attempts older than twice the request window are dropped on the way: their replays are
 // refused by the services' clock check, so they need not be remembered.
 bool BatchApplier::CountPinAttempt(std::string_view card, uint64_t attempt, Timestamp at) {
   if (attempt == 0) return true;
@@ -135,8 +140,9 @@ bool BatchApplier::ValidCardNumber(std::string_view card) {
 Outcome BatchApplier::Apply(const RegisterCard& c, Timestamp at) {
   Outcome outcome{Result::kOk, false, at};
   const Account* wallet = working_.FindAccount(c.wallet);
-  if (!ValidCardNumber(c.card) || c.pin_salt.size() != kPinSaltBytes || c.pin_proof.size() != kPinProofBytes ||
-      c.attempts_max < 1 || c.attempts_max > kCardPinAttemptsMax) {
+  if (!ValidCardNumber(c.card) || c.pin_salt.size() != kPinSaltBytes ||
+      c.pin_proof.size() != kPinProofBytes || c.attempts_max < 1 ||
+      c.attempts_max > kCardPinAttemptsMax) {
     outcome.result = Result::kCardInvalid;
   } else if (wallet == nullptr) {
     outcome.result = Result::kAccountNotFound;
@@ -192,7 +198,8 @@ Outcome BatchApplier::Apply(const ReissueCard& r, Timestamp at) {
   std::optional<CardRecord> old = LoadCard(r.card);
   if (!old) return fail(Result::kCardNotFound);
   if (old->replaced()) {
-    if (old->replaced_by == r.new_card) return Outcome{Result::kOk, true, old->replaced_at};  // The same again.
+    if (old->replaced_by == r.new_card)
+      return Outcome{Result::kOk, true, old->replaced_at};  // The same again.
     return fail(Result::kCardReplaced);
   }
   if (LoadCard(r.new_card)) return fail(Result::kCardExists);
@@ -202,7 +209,8 @@ Outcome BatchApplier::Apply(const ReissueCard& r, Timestamp at) {
   old->replaced_by = r.new_card;
   old->replaced_at = at;
   working_.Put(keys::Card(r.card), EncodeCardRecord(*old));
-  ForgetPinAttempts(r.card);  // The old card counts no PIN again: its attempts need not be remembered.
+  ForgetPinAttempts(
+      r.card);  // The old card counts no PIN again: its attempts need not be remembered.
   RecordCityOperation(card.wallet, r.by, "card re-issued by the city", at);
   return outcome;
 }
@@ -214,45 +222,52 @@ void BatchApplier::ForgetPinAttempts(std::string_view card) {
 }
 
 // What the city's desk did with a resident's card, listed with her staff operations.
-void BatchApplier::RecordCityOperation(const AccountId& wallet, const std::string& by, const char* operation, Timestamp at) {
+void BatchApplier::RecordCityOperation(const AccountId& wallet, const std::string& by,
+                                       const char* operation, Timestamp at) {
   const StaffOperation op{wallet, at, AccountId{}, "", by, operation, "", 0, Result::kOk};
   working_.Put(keys::StaffOperation(wallet, at), EncodeStaffOperation(op));
 }
 
-// Whether the batch stamp is within kSignedRequestWindowMs of a signed request's timestamp. On the batch
-// stamp, not the command's tick, so that it is exact against SweepNonces: a nonce is forgotten in the
-// first batch stamped after its request's window closed, and from that batch on the request is refused.
+// Whether the batch stamp is within kSignedRequestWindowMs of a signed request's timestamp. On the
+// batch stamp, not the command's tick, so that it is exact against SweepNonces: a nonce is
+// forgotten in the first batch stamped after its request's window closed, and from that batch on
+// the request is refused.
 Result BatchApplier::CheckRequestWindow(uint64_t request_ms) const {
   const unsigned __int128 stamp = batch_timestamp_;
   const unsigned __int128 window_ms = kSignedRequestWindowMs;
   if (stamp > (request_ms + window_ms) * 1'000'000) return Result::kRequestExpired;
-  if (request_ms > window_ms && stamp < (request_ms - window_ms) * 1'000'000) return Result::kRequestNotYetValid;
+  if (request_ms > window_ms && stamp < (request_ms - window_ms) * 1'000'000)
+    return Result::kRequestNotYetValid;
   return Result::kOk;
 }
 
-// Until when a request's nonce must be kept: the end of its window (0: the request has no timestamp,
-// kept for ever). Only for a request CheckRequestWindow let through, so the end is at or after the stamp.
+// Until when a request's nonce must be kept: the end of its window (0: the request has no
+// timestamp, kept for ever). Only for a request CheckRequestWindow let through, so the end is at or
+// after the stamp.
 Timestamp BatchApplier::RequestNonceExpiry(uint64_t request_ms) const {
   if (request_ms == 0) return 0;
-  const unsigned __int128 end = (static_cast<unsigned __int128>(request_ms) + kSignedRequestWindowMs) * 1'000'000;
+  const unsigned __int128 end =
+      (static_cast<unsigned __int128>(request_ms) + kSignedRequestWindowMs) * 1'000'000;
   CORE_CHECK(end >= batch_timestamp_);
   return end > UINT64_MAX ? UINT64_MAX : static_cast<Timestamp>(end);
 }
 
-// Until when a customer code's nonce must be kept: from issued_at + ttl on, CheckCpm refuses the code
-// (cpm_expired) whatever the nonce. Only for payments that carry their request's timestamp (older
-// entries keep the code's nonce for ever, so that replaying them gives the state they gave).
+// Until when a customer code's nonce must be kept: from issued_at + ttl on, CheckCpm refuses the
+// code (cpm_expired) whatever the nonce. Only for payments that carry their request's timestamp
+// (older entries keep the code's nonce for ever, so that replaying them gives the state they gave).
 Timestamp BatchApplier::CodeNonceExpiry(const CpmCode& code, uint64_t request_ms) {
   if (request_ms == 0) return 0;
   const unsigned __int128 end =
-      (static_cast<unsigned __int128>(code.issued_at_ms) + uint64_t{code.ttl_seconds} * 1000) * 1'000'000;
+      (static_cast<unsigned __int128>(code.issued_at_ms) + uint64_t{code.ttl_seconds} * 1000) *
+      1'000'000;
   return end > UINT64_MAX ? UINT64_MAX : static_cast<Timestamp>(end);
 }
 
-// Records a nonce as spent until `expiry` (0: for ever): N account nonce holds the expiry (empty: for
-// ever), and the index n expiry account nonce lets SweepNonces find it. Any nonce, 0 too (a customer
-// code may carry nonce 0; a request nonce 0 means none and never gets here). A nonce already recorded (a
-// payment whose wallet nonce is its code's nonce) is kept until the later of the two.
+// Records a nonce as spent until `expiry` (0: for ever): N account nonce holds the expiry (empty:
+// for ever), and the index n expiry account nonce lets SweepNonces find it. Any nonce, 0 too (a
+// customer code may carry nonce 0; a request nonce 0 means none and never gets here). A nonce
+// already recorded (a payment whose wallet nonce is its code's nonce) is kept until the later of
+// the two.
 void BatchApplier::KeepNonce(const AccountId& account, uint64_t nonce, Timestamp expiry) {
   const std::string key = keys::Nonce(account, nonce);
   std::string bytes;
@@ -273,8 +288,8 @@ void BatchApplier::KeepNonce(const AccountId& account, uint64_t nonce, Timestamp
   working_.Put(keys::NonceExpiry(expiry, account, nonce), "");
 }
 
-// Spends a signed request's nonce (0: none), kept until `expiry` (0: for ever, see KeepNonce); false if
-// it was spent before.
+// Spends a signed request's nonce (0: none), kept until `expiry` (0: for ever, see KeepNonce);
+// false if it was spent before.
 bool BatchApplier::SpendNonce(const AccountId& account, uint64_t nonce, Timestamp expiry) {
   if (nonce == 0) return true;
   std::string unused;

@@ -449,11 +449,13 @@ std::optional<RevokedKey> DecodeRevokedKey(std::string_view bytes) {
 
 }  // namespace ledger
 
-// ===== Shop payments applied: the BatchApplier's Apply overloads and their rules (batch_applier.h) =====
+// ===== Shop payments applied =====
+// The BatchApplier's Apply overloads for these commands and their rules (batch_applier.h).
 
 namespace ledger {
 
-std::optional<PaymentRecord> BatchApplier::LoadPayment(const AccountId& merchant, std::string_view payment_id) {
+std::optional<PaymentRecord> BatchApplier::LoadPayment(const AccountId& merchant,
+                                                       std::string_view payment_id) {
   std::string bytes;
   if (!working_.Get(keys::Payment(merchant, payment_id), &bytes)) return std::nullopt;
   std::optional<PaymentRecord> record = DecodePaymentRecord(bytes);
@@ -473,7 +475,8 @@ uint32_t BatchApplier::OpenDayFrom(const AccountId& merchant, int64_t day_index)
   return DayNumber(day_index);
 }
 
-std::optional<MpmOrderRecord> BatchApplier::LoadMpmOrder(const AccountId& merchant, std::string_view payment_id) {
+std::optional<MpmOrderRecord> BatchApplier::LoadMpmOrder(const AccountId& merchant,
+                                                         std::string_view payment_id) {
   std::string bytes;
   if (!working_.Get(keys::MpmOrder(merchant, payment_id), &bytes)) return std::nullopt;
   std::optional<MpmOrderRecord> record = DecodeMpmOrder(bytes);
@@ -494,8 +497,8 @@ bool BatchApplier::ChamberMember(const AccountId& merchant) {
   return profile && profile->profile.chamber_member;
 }
 
-// The shop's account that takes a payment in `asset`: its own if the asset is its own, else the account
-// of that asset its profile accepts; null if it does not accept the asset.
+// The shop's account that takes a payment in `asset`: its own if the asset is its own, else the
+// account of that asset its profile accepts; null if it does not accept the asset.
 const Account* BatchApplier::AccountFor(const Account& shop, AssetId asset) {
   if (shop.asset == asset) return &shop;
   if (std::optional<MerchantProfile> profile = LoadProfile(shop.id)) {
@@ -535,7 +538,8 @@ Outcome BatchApplier::Apply(const PosMpmOrder& o, Timestamp at) {
   if (merchant == nullptr) return fail(Result::kAccountNotFound);
   if (merchant->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
   if ((merchant->flags & account_flags::kClosed) != 0) return fail(Result::kAccountClosed);
-  MpmOrderRecord record{o, merchant->asset, at, at + Timestamp{o.lifetime_seconds} * kNanosPerSecond};
+  MpmOrderRecord record{o, merchant->asset, at,
+                        at + Timestamp{o.lifetime_seconds} * kNanosPerSecond};
   working_.Put(keys::MpmOrder(o.merchant, o.payment_id), EncodeMpmOrder(record));
   return outcome;
 }
@@ -556,7 +560,8 @@ Outcome BatchApplier::Apply(const SetMerchantProfile& p, Timestamp at) {
     if (other == nullptr) return fail(Result::kAccountNotFound);
     if (other->kind != AccountKind::kMerchant) return fail(Result::kNotAMerchant);
     // One account per asset, none in the shop's own asset.
-    if (std::find(assets.begin(), assets.end(), other->asset) != assets.end()) return fail(Result::kProfileInvalid);
+    if (std::find(assets.begin(), assets.end(), other->asset) != assets.end())
+      return fail(Result::kProfileInvalid);
     assets.push_back(other->asset);
   }
   working_.Put(keys::MerchantProfile(p.merchant), EncodeMerchantProfile(MerchantProfile{p, at}));
@@ -564,8 +569,8 @@ Outcome BatchApplier::Apply(const SetMerchantProfile& p, Timestamp at) {
 }
 
 // Adds to the running totals of (merchant, day) for `terminal`.
-void BatchApplier::AddToDay(const AccountId& merchant, uint32_t day, AssetId asset, const std::string& terminal,
-              const DayTotals& delta) {
+void BatchApplier::AddToDay(const AccountId& merchant, uint32_t day, AssetId asset,
+                            const std::string& terminal, const DayTotals& delta) {
   std::string bytes;
   DayReport running;
   if (working_.Get(keys::DayTotals(merchant, day), &bytes)) {
@@ -588,8 +593,9 @@ void BatchApplier::AddToDay(const AccountId& merchant, uint32_t day, AssetId ass
 }
 
 // A derived, reserved-id transfer through the ordinary path (balances, lots, history, journal).
-Outcome BatchApplier::MoveDerived(char kind, const AccountId& merchant, std::string_view id, const AccountId& debit,
-                    const AccountId& credit, int64_t amount, uint32_t code, Timestamp at) {
+Outcome BatchApplier::MoveDerived(char kind, const AccountId& merchant, std::string_view id,
+                                  const AccountId& debit, const AccountId& credit, int64_t amount,
+                                  uint32_t code, Timestamp at) {
   Transfer t;
   t.id = PosTransferId(kind, merchant, id);
   t.debit_account_id = debit;
@@ -599,8 +605,10 @@ Outcome BatchApplier::MoveDerived(char kind, const AccountId& merchant, std::str
   return Move(t, at);
 }
 
-void BatchApplier::RecordStaff(const PosPayment& p, const AccountId& wallet, const char* operation, Result result, Timestamp at) {
-  StaffOperation op{wallet, at, p.merchant, p.terminal, p.staff, operation, p.payment_id, p.amount, result};
+void BatchApplier::RecordStaff(const PosPayment& p, const AccountId& wallet, const char* operation,
+                               Result result, Timestamp at) {
+  StaffOperation op{wallet,    at,           p.merchant, p.terminal, p.staff,
+                    operation, p.payment_id, p.amount,   result};
   working_.Put(keys::StaffOperation(wallet, at), EncodeStaffOperation(op));
 }
 
@@ -622,7 +630,8 @@ Outcome BatchApplier::Apply(const PosPayment& request, Timestamp at) {
   const Account* payer = working_.FindAccount(p.payer);
   if (order) {
     if (p.wallet_nonce == 0 || p.amount != order->request.amount || payer == nullptr ||
-        payer->asset != order->asset || (!p.terminal.empty() && p.terminal != order->request.terminal)) {
+        payer->asset != order->asset ||
+        (!p.terminal.empty() && p.terminal != order->request.terminal)) {
       return fail(Result::kMpmOrderMismatch);
     }
     p.terminal = order->request.terminal;
@@ -645,22 +654,27 @@ Outcome BatchApplier::Apply(const PosPayment& request, Timestamp at) {
     if (Result pin = CheckCardPin(p, &*card, at); pin != Result::kOk) return fail(pin);
   }
   Result code_check = code ? CheckCode(*code, p.payer, at) : Result::kOk;
-  if (code_check == Result::kOk && !SpendNonce(p.payer, p.wallet_nonce, RequestNonceExpiry(p.request_ms))) {
+  if (code_check == Result::kOk &&
+      !SpendNonce(p.payer, p.wallet_nonce, RequestNonceExpiry(p.request_ms))) {
     code_check = Result::kNonceReplayed;
   }
   if (code_check != Result::kOk) {
     outcome.result = code_check;
   } else {
-    if (code) KeepNonce(p.payer, code->nonce, CodeNonceExpiry(*code, p.request_ms));  // Burned, whatever the payment's fate.
-    outcome = MoveDerived('P', p.merchant, p.payment_id, p.payer, shop->id, p.amount, kCodePosPayment, at);
+    if (code)
+      KeepNonce(p.payer, code->nonce,
+                CodeNonceExpiry(*code, p.request_ms));  // Burned, whatever the payment's fate.
+    outcome = MoveDerived('P', p.merchant, p.payment_id, p.payer, shop->id, p.amount,
+                          kCodePosPayment, at);
   }
   RecordPayment(p, *merchant, *shop, outcome.result, card.has_value(), at);
   return outcome;
 }
 
-// Who pays (pos.h): the wallet of the customer's code or of the custodial card the payment carries, which
-// must agree with a payer the request names. Fills `code` and `card`; kOk, or why not.
-Result BatchApplier::ResolvePayer(PosPayment* p, std::optional<CpmCode>* code, std::optional<CardRecord>* card) {
+// Who pays (pos.h): the wallet of the customer's code or of the custodial card the payment carries,
+// which must agree with a payer the request names. Fills `code` and `card`; kOk, or why not.
+Result BatchApplier::ResolvePayer(PosPayment* p, std::optional<CpmCode>* code,
+                                  std::optional<CardRecord>* card) {
   if (!p->cpm.empty()) {
     absl::StatusOr<CpmCode> decoded = DecodeCpm(p->cpm);
     if (!decoded.ok()) return Result::kCpmInvalid;
@@ -670,23 +684,27 @@ Result BatchApplier::ResolvePayer(PosPayment* p, std::optional<CpmCode>* code, s
     *code = std::move(*decoded);
   }
   if (!p->card.empty()) {
-    if (code->has_value() || p->staff.empty() || p->staff.size() > kStaffIdLengthMax) return Result::kCardInvalid;
+    if (code->has_value() || p->staff.empty() || p->staff.size() > kStaffIdLengthMax)
+      return Result::kCardInvalid;
     *card = LoadCard(p->card);
     if (!card->has_value()) return Result::kCardNotFound;
-    if (!p->payer.IsZero() && p->payer != (*card)->registration.wallet) return Result::kPayerMismatch;
+    if (!p->payer.IsZero() && p->payer != (*card)->registration.wallet)
+      return Result::kPayerMismatch;
     p->payer = (*card)->registration.wallet;
   }
   return Result::kOk;
 }
 
-// A card payment's card and PIN, each refusal recorded among the staff operations and deciding nothing.
+// A card payment's card and PIN, each refusal recorded among the staff operations and deciding
+// nothing.
 Result BatchApplier::CheckCardPin(const PosPayment& p, CardRecord* card, Timestamp at) {
   // A re-issued card pays no more (pos.h): refused before its PIN, deciding nothing.
   if (card->replaced()) {
     RecordStaff(p, p.payer, "card replaced", Result::kCardReplaced, at);
     return Result::kCardReplaced;
   }
-  // The PIN: a wrong one counts towards the lockout and decides nothing; the right one resets the count.
+  // The PIN: a wrong one counts towards the lockout and decides nothing; the right one resets the
+  // count.
   if (card->failed_attempts >= card->registration.attempts_max) {
     RecordStaff(p, p.payer, "card locked", Result::kCardLocked, at);
     return Result::kCardLocked;
@@ -705,10 +723,10 @@ Result BatchApplier::CheckCardPin(const PosPayment& p, CardRecord* card, Timesta
   return Result::kOk;
 }
 
-// A decided payment's record, captured or refused; a captured one counts in the shop's day and earns the
-// campaigns' awards.
-void BatchApplier::RecordPayment(const PosPayment& p, const Account& merchant, const Account& shop, Result result,
-                                 bool by_card, Timestamp at) {
+// A decided payment's record, captured or refused; a captured one counts in the shop's day and
+// earns the campaigns' awards.
+void BatchApplier::RecordPayment(const PosPayment& p, const Account& merchant, const Account& shop,
+                                 Result result, bool by_card, Timestamp at) {
   PaymentRecord record;
   record.request = p;
   record.asset = shop.asset;
@@ -719,7 +737,8 @@ void BatchApplier::RecordPayment(const PosPayment& p, const Account& merchant, c
   working_.Put(keys::Payment(p.merchant, p.payment_id), EncodePaymentRecord(record));
   if (by_card) RecordStaff(p, p.payer, "card payment", result, at);
   if (result == Result::kOk) {
-    AddToDay(shop.id, record.business_day, record.asset, p.terminal, DayTotals{1, p.amount, 0, 0, 0});
+    AddToDay(shop.id, record.business_day, record.asset, p.terminal,
+             DayTotals{1, p.amount, 0, 0, 0});
     Account paid_to = merchant;  // The shop as campaigns see it: its category, the payment's asset.
     paid_to.asset = shop.asset;
     AwardCampaigns(p, paid_to, at);
@@ -753,16 +772,16 @@ Outcome BatchApplier::Apply(const PosRefund& r, Timestamp at) {
     outcome.result = Result::kRefundExceedsPayment;
   } else {
     paid_to = PaidTo(r.merchant, r.payment_id);
-    outcome = MoveDerived('R', r.merchant, r.refund_id, paid_to, payment->request.payer, r.amount, kCodePosRefund,
-                          at);
+    outcome = MoveDerived('R', r.merchant, r.refund_id, paid_to, payment->request.payer, r.amount,
+                          kCodePosRefund, at);
   }
   RefundRecord record{r, at, outcome.result};
   working_.Put(keys::Refund(r.merchant, r.refund_id), EncodeRefundRecord(record));
   if (outcome.result == Result::kOk) {
     payment->refunded += r.amount;
     working_.Put(keys::Payment(r.merchant, r.payment_id), EncodePaymentRecord(*payment));
-    AddToDay(paid_to, OpenDayFrom(r.merchant, BusinessDayIndex(at)), payment->asset, payment->request.terminal,
-             DayTotals{0, 0, 0, 0, r.amount});
+    AddToDay(paid_to, OpenDayFrom(r.merchant, BusinessDayIndex(at)), payment->asset,
+             payment->request.terminal, DayTotals{0, 0, 0, 0, r.amount});
     ClawBack(r.merchant, r.payment_id, payment->refunded, r.refund_id);
   }
   return outcome;
@@ -777,14 +796,15 @@ Outcome BatchApplier::Apply(const PosCancel& c, Timestamp at) {
   if (!ValidPosId(c.payment_id)) return fail(Result::kPosIdInvalid);
   std::optional<PaymentRecord> payment = LoadPayment(c.merchant, c.payment_id);
   if (!payment || payment->state == PaymentState::kRefused) return fail(Result::kPaymentNotFound);
-  if (payment->state == PaymentState::kCancelled) return Outcome{Result::kOk, true, payment->cancelled_at};
+  if (payment->state == PaymentState::kCancelled)
+    return Outcome{Result::kOk, true, payment->cancelled_at};
   if (payment->refunded > 0) return fail(Result::kPaymentRefunded);
   if (BusinessDay(at) > payment->business_day || DayClosed(c.merchant, payment->business_day)) {
     return fail(Result::kDayClosed);
   }
   const AccountId paid_to = PaidTo(c.merchant, c.payment_id);
-  outcome = MoveDerived('C', c.merchant, c.payment_id, paid_to, payment->request.payer, payment->request.amount,
-                        kCodePosCancel, at);
+  outcome = MoveDerived('C', c.merchant, c.payment_id, paid_to, payment->request.payer,
+                        payment->request.amount, kCodePosCancel, at);
   if (outcome.result != Result::kOk) return outcome;
   payment->state = PaymentState::kCancelled;
   payment->cancelled_at = at;
@@ -855,8 +875,9 @@ Outcome BatchApplier::Apply(const PosFees& f, Timestamp at) {
   if (working_.FindAsset(f.asset) == nullptr) {
     outcome.result = Result::kAssetNotFound;
   } else if (!AccountIs(f.issuer, AccountKind::kIssuer, f.asset) ||
-             !AccountIs(f.fee_account, AccountKind::kFee, f.asset) || f.cashout_bps >= kBasisPointsMax ||
-             f.member_cashout_bps >= kBasisPointsMax || f.supplier_bps >= kBasisPointsMax) {
+             !AccountIs(f.fee_account, AccountKind::kFee, f.asset) ||
+             f.cashout_bps >= kBasisPointsMax || f.member_cashout_bps >= kBasisPointsMax ||
+             f.supplier_bps >= kBasisPointsMax) {
     outcome.result = Result::kFeeScheduleInvalid;
   } else {
     working_.Put(keys::Fees(f.asset), EncodeFees(f));
@@ -872,22 +893,23 @@ std::optional<PosFees> BatchApplier::LoadFees(AssetId asset) {
   return fees;
 }
 
-// `principal` from `from` to `to` and `fee` from `from` to the fee account, both or neither. The fee
-// transfer is recorded as a system event of the entry (the change stream shows it).
-Outcome BatchApplier::MoveWithFee(char kind, const AccountId& owner, const std::string& id, const AccountId& from,
-                    const AccountId& to, int64_t principal, uint32_t code, const PosFees& fees, int64_t fee,
-                    Timestamp at) {
+// `principal` from `from` to `to` and `fee` from `from` to the fee account, both or neither. The
+// fee transfer is recorded as a system event of the entry (the change stream shows it).
+Outcome BatchApplier::MoveWithFee(char kind, const AccountId& owner, const std::string& id,
+                                  const AccountId& from, const AccountId& to, int64_t principal,
+                                  uint32_t code, const PosFees& fees, int64_t fee, Timestamp at) {
   working_.BeginScope();
   Outcome outcome = MoveDerived(kind, owner, id, from, to, principal, code, at);
   if (outcome.result == Result::kOk && fee > 0) {
     const Timestamp fee_at = Tick();
     const char fee_kind = static_cast<char>(kind | 0x20);  // 'O' -> 'o', 'S' -> 's'.
-    Outcome fee_outcome = MoveDerived(fee_kind, owner, id, from, fees.fee_account, fee, kCodeFee, fee_at);
+    Outcome fee_outcome =
+        MoveDerived(fee_kind, owner, id, from, fees.fee_account, fee, kCodeFee, fee_at);
     if (fee_outcome.result != Result::kOk) {
       outcome.result = fee_outcome.result;
     } else {
-      entry_.system_events.push_back({SystemEventType::kFee, PosTransferId(fee_kind, owner, id), from,
-                                      fees.fee_account, fees.asset, fee, fee_at});
+      entry_.system_events.push_back({SystemEventType::kFee, PosTransferId(fee_kind, owner, id),
+                                      from, fees.fee_account, fees.asset, fee, fee_at});
     }
   }
   if (outcome.result == Result::kOk) {
@@ -900,12 +922,13 @@ Outcome BatchApplier::MoveWithFee(char kind, const AccountId& owner, const std::
 }
 
 // Shared by cash-outs and supplier payments: validation, idempotency, fee, record.
-// `member`: the register lists the account as a chamber member; `claimed`: the request asked for the
-// member rate (refused, deciding nothing, unless `member`).
+// `member`: the register lists the account as a chamber member; `claimed`: the request asked for
+// the member rate (refused, deciding nothing, unless `member`).
 template <typename Request>
-Outcome BatchApplier::FeeCommand(const Request& request, const AccountId& account, const std::string& id,
-                   const AccountId& counterparty_requested, bool member, bool claimed, std::string record_key,
-                   char kind, uint32_t code, Timestamp at) {
+Outcome BatchApplier::FeeCommand(const Request& request, const AccountId& account,
+                                 const std::string& id, const AccountId& counterparty_requested,
+                                 bool member, bool claimed, std::string record_key, char kind,
+                                 uint32_t code, Timestamp at) {
   Outcome outcome{Result::kOk, false, at};
   if (!ValidPosId(id)) {
     outcome.result = Result::kPosIdInvalid;
@@ -915,8 +938,9 @@ Outcome BatchApplier::FeeCommand(const Request& request, const AccountId& accoun
   if (working_.Get(record_key, &bytes)) {
     std::optional<FeeRecord> existing = DecodeFeeRecord(bytes);
     if (!existing) Fatal(absl::StrCat("fee record of ", account.ToHex(), " is corrupt"));
-    const bool same = existing->amount == request.amount && (!claimed || existing->member) &&
-                      (counterparty_requested.IsZero() || existing->counterparty == counterparty_requested);
+    const bool same =
+        existing->amount == request.amount && (!claimed || existing->member) &&
+        (counterparty_requested.IsZero() || existing->counterparty == counterparty_requested);
     if (!same) {
       outcome.result = Result::kExistsWithDifferentFields;
       return outcome;
@@ -944,7 +968,8 @@ Outcome BatchApplier::FeeCommand(const Request& request, const AccountId& accoun
   record.member = member;
   record.timestamp = at;
   fees = LoadFees(owner->asset);
-  const AccountId counterparty = counterparty_requested.IsZero() && fees ? fees->issuer : counterparty_requested;
+  const AccountId counterparty =
+      counterparty_requested.IsZero() && fees ? fees->issuer : counterparty_requested;
   record.counterparty = counterparty;
   if (!fees) {
     outcome.result = Result::kFeesNotSet;
@@ -952,16 +977,19 @@ Outcome BatchApplier::FeeCommand(const Request& request, const AccountId& accoun
     outcome.result = Result::kAmountMustBePositive;
   } else if (request.amount > kAmountMax) {
     outcome.result = Result::kAmountExceedsLimit;
-  } else if (!counterparty_requested.IsZero() && !AccountIs(counterparty, AccountKind::kMerchant, owner->asset)) {
+  } else if (!counterparty_requested.IsZero() &&
+             !AccountIs(counterparty, AccountKind::kMerchant, owner->asset)) {
     outcome.result = working_.FindAccount(counterparty) == nullptr ? Result::kCreditAccountNotFound
                                                                    : Result::kNotAMerchant;
   } else {
     const bool cashout = counterparty_requested.IsZero();
-    record.bps = cashout ? (member ? fees->member_cashout_bps : fees->cashout_bps) : fees->supplier_bps;
+    record.bps =
+        cashout ? (member ? fees->member_cashout_bps : fees->cashout_bps) : fees->supplier_bps;
     record.fee = FeeOf(request.amount, record.bps);
     // A cash-out takes the fee out of the amount; a supplier payment adds it on top for the payer.
     const int64_t principal = cashout ? request.amount - record.fee : request.amount;
-    outcome = MoveWithFee(kind, account, id, account, counterparty, principal, code, *fees, record.fee, at);
+    outcome = MoveWithFee(kind, account, id, account, counterparty, principal, code, *fees,
+                          record.fee, at);
   }
   record.result = outcome.result;
   working_.Put(std::move(record_key), EncodeFeeRecord(record));
@@ -975,8 +1003,8 @@ Outcome BatchApplier::Apply(const PosCashOut& c, Timestamp at) {
 
 Outcome BatchApplier::Apply(const PosSupplierPayment& p, Timestamp at) {
   if (p.supplier.IsZero()) return Outcome{Result::kIdMustNotBeZero, false, at};
-  return FeeCommand(p, p.payer, p.payment_id, p.supplier, false, false, keys::SupplierPayment(p.payer, p.payment_id),
-                    'S', kCodeSupplierPayment, at);
+  return FeeCommand(p, p.payer, p.payment_id, p.supplier, false, false,
+                    keys::SupplierPayment(p.payer, p.payment_id), 'S', kCodeSupplierPayment, at);
 }
 
 }  // namespace ledger

@@ -1,5 +1,6 @@
-// The state machine's entry points: see state_machine.h for the rules. The applier is in batch_applier.h;
-// its batch loop in batch_applier.cc and each domain's commands in the domain's own file.
+// The state machine's entry points: see state_machine.h for the rules. The applier is in
+// batch_applier.h; its batch loop in batch_applier.cc and each domain's commands in the domain's
+// own file.
 #include "ledger/core/state_machine.h"
 
 #include "absl/strings/str_cat.h"
@@ -10,8 +11,8 @@ namespace ledger {
 
 Timestamp NextBatchTimestampMin(const KvReader& state) { return ReadHead(state).clock + 1; }
 
-absl::StatusOr<ApplyOutput> ApplyBatch(const KvReader& state, Timestamp timestamp, const Batch& batch,
-                                       ApplyCounters* counters) {
+absl::StatusOr<ApplyOutput> ApplyBatch(const KvReader& state, Timestamp timestamp,
+                                       const Batch& batch, ApplyCounters* counters) {
   if (batch.commands.empty()) return absl::InvalidArgumentError("batch: no commands");
   if (batch.commands.size() > static_cast<size_t>(kBatchItemsMax)) {
     return absl::InvalidArgumentError(

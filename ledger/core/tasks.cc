@@ -216,7 +216,8 @@ TransferId TaskPayId(const AccountId& host, std::string_view task_id, const Acco
 
 }  // namespace ledger
 
-// ===== Farm help and workcation tasks applied: the BatchApplier's Apply overloads and their rules (batch_applier.h) =====
+// ===== Farm help and workcation tasks applied =====
+// The BatchApplier's Apply overloads for these commands and their rules (batch_applier.h).
 
 namespace ledger {
 
@@ -232,7 +233,8 @@ Outcome BatchApplier::Apply(const SetTaskRules& r, Timestamp at) {
   Outcome outcome{Result::kOk, false, at};
   const TaskRules& rules = r.rules;
   if (rules.weekly_hours_max < 1 || rules.weekly_hours_max > 168 || rules.monthly_max < 1 ||
-      rules.monthly_max > kAmountMax || rules.dispute_hours < 1 || rules.dispute_hours > kTaskDisputeHoursMax) {
+      rules.monthly_max > kAmountMax || rules.dispute_hours < 1 ||
+      rules.dispute_hours > kTaskDisputeHoursMax) {
     outcome.result = Result::kTaskInvalid;
     return outcome;
   }
@@ -261,16 +263,19 @@ Outcome BatchApplier::Apply(const GrantSubsidy& g, Timestamp at) {
   if (g.percent_max == 0) {
     working_.Delete(std::move(key));
   } else {
-    working_.Put(std::move(key), EncodeSubsidyGrantRecord(SubsidyGrantRecord{g.percent_max, g.monthly_max, at}));
+    working_.Put(std::move(key),
+                 EncodeSubsidyGrantRecord(SubsidyGrantRecord{g.percent_max, g.monthly_max, at}));
   }
   return outcome;
 }
 
 // The grant that lets `host` draw on `budget`: the host's own, else its category's.
-std::optional<SubsidyGrantRecord> BatchApplier::FindSubsidyGrant(const AccountId& budget, const Account& host) {
+std::optional<SubsidyGrantRecord> BatchApplier::FindSubsidyGrant(const AccountId& budget,
+                                                                 const Account& host) {
   std::string bytes;
   if (!working_.Get(keys::SubsidyGrantForHost(budget, host.id), &bytes) &&
-      (host.category.empty() || !working_.Get(keys::SubsidyGrantForCategory(budget, host.category), &bytes))) {
+      (host.category.empty() ||
+       !working_.Get(keys::SubsidyGrantForCategory(budget, host.category), &bytes))) {
     return std::nullopt;
   }
   std::optional<SubsidyGrantRecord> grant = DecodeSubsidyGrantRecord(bytes);
@@ -278,15 +283,17 @@ std::optional<SubsidyGrantRecord> BatchApplier::FindSubsidyGrant(const AccountId
   return grant;
 }
 
-int64_t BatchApplier::LoadSubsidyTally(const AccountId& budget, const AccountId& host, uint32_t month) {
+int64_t BatchApplier::LoadSubsidyTally(const AccountId& budget, const AccountId& host,
+                                       uint32_t month) {
   std::string bytes;
   if (!working_.Get(keys::SubsidyTally(budget, host, month), &bytes)) return 0;
   return Decoder(bytes).I64();
 }
 
-void BatchApplier::AddSubsidyTally(const AccountId& budget, const AccountId& host, uint32_t month, int64_t amount) {
-  // Only reservations counted in are taken out; a task posted before grants existed was never counted,
-  // so its releases stop at zero.
+void BatchApplier::AddSubsidyTally(const AccountId& budget, const AccountId& host, uint32_t month,
+                                   int64_t amount) {
+  // Only reservations counted in are taken out; a task posted before grants existed was never
+  // counted, so its releases stop at zero.
   const int64_t tally = std::max<int64_t>(0, LoadSubsidyTally(budget, host, month) + amount);
   if (tally == 0) {
     working_.Delete(keys::SubsidyTally(budget, host, month));
@@ -298,7 +305,8 @@ void BatchApplier::AddSubsidyTally(const AccountId& budget, const AccountId& hos
 }
 
 // The subsidy a task would reserve per calendar month (yyyymm) of its days.
-std::map<uint32_t, int64_t> BatchApplier::SubsidyByMonth(const PostTask& t, int64_t first, int64_t last) {
+std::map<uint32_t, int64_t> BatchApplier::SubsidyByMonth(const PostTask& t, int64_t first,
+                                                         int64_t last) {
   std::map<uint32_t, int64_t> by_month;
   const int64_t per_day = SubsidyShare(t) * static_cast<int64_t>(t.slots);
   for (int64_t index = first; index <= last; ++index) by_month[DayNumber(index) / 100] += per_day;
@@ -306,7 +314,8 @@ std::map<uint32_t, int64_t> BatchApplier::SubsidyByMonth(const PostTask& t, int6
 }
 
 // Checks the task's subsidy against the city's grant; on kOk, `by_month` holds what to count in.
-Result BatchApplier::CheckSubsidyGrant(const PostTask& t, int64_t first, int64_t last, std::map<uint32_t, int64_t>* by_month) {
+Result BatchApplier::CheckSubsidyGrant(const PostTask& t, int64_t first, int64_t last,
+                                       std::map<uint32_t, int64_t>* by_month) {
   if (t.subsidy.IsZero()) return Result::kOk;
   const Account* host = working_.FindAccount(t.host);
   CORE_CHECK(host != nullptr);  // CheckTaskAccounts found it.
@@ -334,7 +343,8 @@ void BatchApplier::PutTask(const TaskRecord& task) {
   working_.Put(keys::Task(task.request.host, task.request.task_id), EncodeTaskRecord(task));
 }
 
-std::optional<TaskApplication> BatchApplier::LoadApplication(const PostTask& t, const AccountId& visitor) {
+std::optional<TaskApplication> BatchApplier::LoadApplication(const PostTask& t,
+                                                             const AccountId& visitor) {
   std::string bytes;
   if (!working_.Get(keys::TaskApplication(t.host, t.task_id, visitor), &bytes)) return std::nullopt;
   std::optional<TaskApplication> application = DecodeTaskApplication(bytes);
@@ -342,18 +352,20 @@ std::optional<TaskApplication> BatchApplier::LoadApplication(const PostTask& t, 
   return application;
 }
 
-void BatchApplier::PutApplication(const PostTask& t, const AccountId& visitor, const TaskApplication& application) {
-  working_.Put(keys::TaskApplication(t.host, t.task_id, visitor), EncodeTaskApplication(application));
+void BatchApplier::PutApplication(const PostTask& t, const AccountId& visitor,
+                                  const TaskApplication& application) {
+  working_.Put(keys::TaskApplication(t.host, t.task_id, visitor),
+               EncodeTaskApplication(application));
 }
 
 // The end of a Japan-time day, on the ledger's clock.
-Timestamp BatchApplier::DayEnd(uint32_t day) {
-  return BusinessDayStart(*DayIndexOf(day) + 1);
-}
+Timestamp BatchApplier::DayEnd(uint32_t day) { return BusinessDayStart(*DayIndexOf(day) + 1); }
 
 Timestamp BatchApplier::Hours(uint32_t hours) { return Timestamp{hours} * 3600 * kNanosPerSecond; }
 
-int64_t BatchApplier::SubsidyShare(const PostTask& t) { return t.per_day * t.subsidy_percent / 100; }
+int64_t BatchApplier::SubsidyShare(const PostTask& t) {
+  return t.per_day * t.subsidy_percent / 100;
+}
 
 TransferId BatchApplier::PayId(const PostTask& t, const AccountId& visitor, uint32_t day) {
   return TaskPayId(t.host, t.task_id, visitor, day);
@@ -387,17 +399,19 @@ Outcome BatchApplier::Apply(const PostTask& t, Timestamp at) {
     return Outcome{Result::kOk, true, existing->timestamp};
   }
   const std::optional<int64_t> first = DayIndexOf(t.first_day), last = DayIndexOf(t.last_day);
-  if (!first || !last || *first > *last || *last - *first + 1 > kTaskDaysMax || *first < BusinessDayIndex(at) ||
-      t.slots < 1 || t.slots > kTaskSlotsMax ||
+  if (!first || !last || *first > *last || *last - *first + 1 > kTaskDaysMax ||
+      *first < BusinessDayIndex(at) || t.slots < 1 || t.slots > kTaskSlotsMax ||
       t.slots * static_cast<uint64_t>(*last - *first + 1) > kTaskSlotDaysMax || t.per_day <= 0 ||
-      t.per_day > kAmountMax || t.subsidy_percent > 100 || t.subsidy.IsZero() != (t.subsidy_percent == 0) ||
-      t.hours_per_day < 1 || t.hours_per_day > 24 || t.host_key.size() != kEd25519PublicKeyBytes || t.title.size() > kTaskTitleBytesMax ||
-      t.wage_reference.size() > kWageReferenceBytesMax) {
+      t.per_day > kAmountMax || t.subsidy_percent > 100 ||
+      t.subsidy.IsZero() != (t.subsidy_percent == 0) || t.hours_per_day < 1 ||
+      t.hours_per_day > 24 || t.host_key.size() != kEd25519PublicKeyBytes ||
+      t.title.size() > kTaskTitleBytesMax || t.wage_reference.size() > kWageReferenceBytesMax) {
     return fail(Result::kTaskInvalid);
   }
   if (Result accounts = CheckTaskAccounts(t); accounts != Result::kOk) return fail(accounts);
   std::map<uint32_t, int64_t> subsidy_by_month;
-  if (Result granted = CheckSubsidyGrant(t, *first, *last, &subsidy_by_month); granted != Result::kOk) {
+  if (Result granted = CheckSubsidyGrant(t, *first, *last, &subsidy_by_month);
+      granted != Result::kOk) {
     return fail(granted);
   }
   // Reserve every slot-day: host's share and the subsidy's, all or none.
@@ -434,7 +448,9 @@ Outcome BatchApplier::Apply(const PostTask& t, Timestamp at) {
     if (amount > 0) AddSubsidyTally(t.subsidy, t.host, month, amount);
   }
   PutTask(TaskRecord{t, 0, 0, false, at});
-  working_.Put(keys::TaskEnd(DayEnd(t.last_day) + Hours(LoadTaskRules().dispute_hours), t.host, t.task_id), "");
+  working_.Put(
+      keys::TaskEnd(DayEnd(t.last_day) + Hours(LoadTaskRules().dispute_hours), t.host, t.task_id),
+      "");
   return outcome;
 }
 
@@ -447,7 +463,8 @@ Outcome BatchApplier::Apply(const ApplyTask& a, Timestamp at) {
     return Outcome{Result::kOk, true, existing->timestamp};
   } else if (task->closed || BusinessDay(at) > task->request.last_day) {
     outcome.result = Result::kTaskClosed;
-  } else if (Result visitor = CheckResident(a.visitor, working_.FindAccount(a.host)->asset); visitor != Result::kOk) {
+  } else if (Result visitor = CheckResident(a.visitor, working_.FindAccount(a.host)->asset);
+             visitor != Result::kOk) {
     outcome.result = visitor;
   } else if (!SpendNonce(a.visitor, a.nonce, RequestNonceExpiry(a.request_ms))) {
     outcome.result = Result::kNonceReplayed;
@@ -471,7 +488,8 @@ Outcome BatchApplier::Apply(const DecideApplication& d, Timestamp at) {
     outcome.result = Result::kApplicationNotFound;
     return outcome;
   }
-  const ApplicationState wanted = d.accept ? ApplicationState::kAccepted : ApplicationState::kDeclined;
+  const ApplicationState wanted =
+      d.accept ? ApplicationState::kAccepted : ApplicationState::kDeclined;
   if (application->state != ApplicationState::kApplied) {
     if (application->state == wanted) return Outcome{Result::kOk, true, application->timestamp};
     outcome.result = Result::kExistsWithDifferentFields;
@@ -496,8 +514,10 @@ Outcome BatchApplier::Apply(const DecideApplication& d, Timestamp at) {
 }
 
 // Voids the (slot, day) reservations still pending; each release is a system event if `event`.
-void BatchApplier::VoidReservations(const PostTask& t, uint32_t slot, uint32_t day, Timestamp at, bool event) {
-  for (const auto& [kind, void_kind] : {std::pair<char, char>{'H', 'x'}, std::pair<char, char>{'J', 'y'}}) {
+void BatchApplier::VoidReservations(const PostTask& t, uint32_t slot, uint32_t day, Timestamp at,
+                                    bool event) {
+  for (const auto& [kind, void_kind] :
+       {std::pair<char, char>{'H', 'x'}, std::pair<char, char>{'J', 'y'}}) {
     const TransferId pending_id = TaskTransferId(kind, t.host, t.task_id, slot, day);
     std::string bytes;
     if (!working_.Get(keys::Transfer(pending_id), &bytes)) continue;
@@ -515,8 +535,9 @@ void BatchApplier::VoidReservations(const PostTask& t, uint32_t slot, uint32_t d
     // A subsidy reservation given back no longer counts towards the host's monthly grant.
     if (kind == 'J') AddSubsidyTally(t.subsidy, t.host, day / 100, -pending->amount);
     if (event) {
-      entry_.system_events.push_back({SystemEventType::kTaskReturned, pending_id, pending->debit_account_id,
-                                      pending->credit_account_id, pending->asset, pending->amount, when});
+      entry_.system_events.push_back({SystemEventType::kTaskReturned, pending_id,
+                                      pending->debit_account_id, pending->credit_account_id,
+                                      pending->asset, pending->amount, when});
     }
   }
 }
@@ -557,7 +578,8 @@ Outcome BatchApplier::Apply(const CheckIn& c, Timestamp at) {
   const PostTask& t = task->request;
   if (task->closed) return fail(Result::kTaskClosed);
   std::optional<TaskApplication> application = LoadApplication(t, c.visitor);
-  if (!application || application->state != ApplicationState::kAccepted) return fail(Result::kApplicationNotFound);
+  if (!application || application->state != ApplicationState::kAccepted)
+    return fail(Result::kApplicationNotFound);
   const uint32_t today = BusinessDay(at);
   if (today < t.first_day || today > t.last_day) return fail(Result::kDayNotInTask);
   const std::string code = TaskCodeSignedBytes(t.host, t.task_id, c.visitor, today, c.out);
@@ -572,7 +594,8 @@ Outcome BatchApplier::Apply(const CheckIn& c, Timestamp at) {
     if (day != application->days.end()) return Outcome{Result::kOk, true, day->second.in_at};
     // The caps, at the moment the visitor commits to the day.
     std::string bytes;
-    if (working_.Get(keys::VisitorDay(c.visitor, today), &bytes)) return fail(Result::kTaskDayTaken);
+    if (working_.Get(keys::VisitorDay(c.visitor, today), &bytes))
+      return fail(Result::kTaskDayTaken);
     const TaskRules rules = LoadTaskRules();
     const int64_t week = WeekOf(*DayIndexOf(today));
     uint64_t hours = 0;
@@ -582,7 +605,8 @@ Outcome BatchApplier::Apply(const CheckIn& c, Timestamp at) {
     const std::string month_key = keys::HostVisitorMonth(t.host, c.visitor, today / 100);
     if (working_.Get(month_key, &bytes)) month_total = Decoder(bytes).I64();
     if (month_total + t.per_day > rules.monthly_max) return fail(Result::kMonthlyCapExceeded);
-    if (!SpendNonce(c.visitor, c.nonce, RequestNonceExpiry(c.request_ms))) return fail(Result::kNonceReplayed);
+    if (!SpendNonce(c.visitor, c.nonce, RequestNonceExpiry(c.request_ms)))
+      return fail(Result::kNonceReplayed);
     std::string value;
     Encoder(&value).U64(hours + t.hours_per_day);
     working_.Put(keys::VisitorWeek(c.visitor, week), value);
@@ -593,23 +617,30 @@ Outcome BatchApplier::Apply(const CheckIn& c, Timestamp at) {
     application->days[today] = TaskDay{TaskDayState::kCheckedIn, at, 0};
   } else {
     if (day == application->days.end()) return fail(Result::kNotCheckedIn);
-    if (day->second.state != TaskDayState::kCheckedIn) return Outcome{Result::kOk, true, day->second.out_at};
-    if (!SpendNonce(c.visitor, c.nonce, RequestNonceExpiry(c.request_ms))) return fail(Result::kNonceReplayed);
+    if (day->second.state != TaskDayState::kCheckedIn)
+      return Outcome{Result::kOk, true, day->second.out_at};
+    if (!SpendNonce(c.visitor, c.nonce, RequestNonceExpiry(c.request_ms)))
+      return fail(Result::kNonceReplayed);
     day->second.state = TaskDayState::kCheckedOut;
     day->second.out_at = at;
-    working_.Put(keys::TaskRelease(at + Hours(LoadTaskRules().dispute_hours), t.host, c.visitor, today, t.task_id), "");
+    working_.Put(keys::TaskRelease(at + Hours(LoadTaskRules().dispute_hours), t.host, c.visitor,
+                                   today, t.task_id),
+                 "");
   }
   application->timestamp = at;
   PutApplication(t, c.visitor, *application);
   return outcome;
 }
 
-// Pays a checked-out day: the slot-day's reservations are posted into escrow and the day's thank-you goes
-// from escrow to the visitor. The payment's outcome (or the first failure, with nothing applied).
-Outcome BatchApplier::PayDay(const PostTask& t, uint32_t slot, const AccountId& visitor, uint32_t day, Timestamp at, bool events) {
+// Pays a checked-out day: the slot-day's reservations are posted into escrow and the day's
+// thank-you goes from escrow to the visitor. The payment's outcome (or the first failure, with
+// nothing applied).
+Outcome BatchApplier::PayDay(const PostTask& t, uint32_t slot, const AccountId& visitor,
+                             uint32_t day, Timestamp at, bool events) {
   working_.BeginScope();
   Outcome failure{Result::kOk, false, at};
-  for (const auto& [kind, post_kind] : {std::pair<char, char>{'H', 'h'}, std::pair<char, char>{'J', 'j'}}) {
+  for (const auto& [kind, post_kind] :
+       {std::pair<char, char>{'H', 'h'}, std::pair<char, char>{'J', 'j'}}) {
     const TransferId pending_id = TaskTransferId(kind, t.host, t.task_id, slot, day);
     std::string bytes;
     if (!working_.Get(keys::Transfer(pending_id), &bytes)) continue;
@@ -638,8 +669,8 @@ Outcome BatchApplier::PayDay(const PostTask& t, uint32_t slot, const AccountId& 
     const Timestamp when = events ? Tick() : at;
     paid = Move(pay, when);
     if (paid.result == Result::kOk && events) {
-      entry_.system_events.push_back({SystemEventType::kTaskPaid, pay.id, t.escrow, visitor, paid.asset, t.per_day,
-                                      when});
+      entry_.system_events.push_back(
+          {SystemEventType::kTaskPaid, pay.id, t.escrow, visitor, paid.asset, t.per_day, when});
     }
   }
   if (paid.result != Result::kOk) {
@@ -660,7 +691,8 @@ Outcome BatchApplier::Apply(const ConfirmDay& c, Timestamp at) {
   if (!task) return fail(Result::kTaskNotFound);
   const PostTask& t = task->request;
   std::optional<TaskApplication> application = LoadApplication(t, c.visitor);
-  if (!application || application->state != ApplicationState::kAccepted) return fail(Result::kApplicationNotFound);
+  if (!application || application->state != ApplicationState::kAccepted)
+    return fail(Result::kApplicationNotFound);
   auto day = application->days.find(c.day);
   if (day == application->days.end() || day->second.state == TaskDayState::kCheckedIn) {
     return fail(Result::kNotCheckedOut);
@@ -678,8 +710,8 @@ Outcome BatchApplier::Apply(const ConfirmDay& c, Timestamp at) {
         outcome = PayDay(t, application->slot, c.visitor, c.day, at, /*events=*/false);
         if (outcome.result != Result::kOk) return outcome;
         if (was == TaskDayState::kCheckedOut) {
-          working_.Delete(keys::TaskRelease(state.out_at + Hours(rules.dispute_hours), t.host, c.visitor, c.day,
-                                            t.task_id));
+          working_.Delete(keys::TaskRelease(state.out_at + Hours(rules.dispute_hours), t.host,
+                                            c.visitor, c.day, t.task_id));
         }
       }
       state.state = TaskDayState::kConfirmed;
@@ -687,8 +719,8 @@ Outcome BatchApplier::Apply(const ConfirmDay& c, Timestamp at) {
     case DayAction::kDispute:
       if (state.state == TaskDayState::kDisputed) return Outcome{Result::kOk, true, at};
       if (state.state != TaskDayState::kCheckedOut) return fail(Result::kExistsWithDifferentFields);
-      working_.Delete(keys::TaskRelease(state.out_at + Hours(rules.dispute_hours), t.host, c.visitor, c.day,
-                                        t.task_id));
+      working_.Delete(keys::TaskRelease(state.out_at + Hours(rules.dispute_hours), t.host,
+                                        c.visitor, c.day, t.task_id));
       state.state = TaskDayState::kDisputed;
       break;
     case DayAction::kCancel:
@@ -726,14 +758,16 @@ void BatchApplier::SweepTasks() {
     CORE_CHECK(application.has_value());
     TaskDay& state = application->days.at(day);
     if (state.state != TaskDayState::kCheckedOut) continue;
-    const Outcome paid = PayDay(task->request, application->slot, visitor, day, batch_timestamp_, /*events=*/true);
-    if (paid.result != Result::kOk) continue;  // Cannot happen: reserved in full; left for the end sweep.
+    const Outcome paid =
+        PayDay(task->request, application->slot, visitor, day, batch_timestamp_, /*events=*/true);
+    if (paid.result != Result::kOk)
+      continue;  // Cannot happen: reserved in full; left for the end sweep.
     state.state = TaskDayState::kReleased;
     PutApplication(task->request, visitor, *application);
   }
   std::vector<std::string> ends;
-  state_.Scan(std::string(1, keys::kTaskEnd), keys::TaskEnd(batch_timestamp_ + 1, AccountId{}, ""), false,
-              [&](std::string_view key, std::string_view) {
+  state_.Scan(std::string(1, keys::kTaskEnd), keys::TaskEnd(batch_timestamp_ + 1, AccountId{}, ""),
+              false, [&](std::string_view key, std::string_view) {
                 ends.emplace_back(key);
                 return ends.size() < kTaskEndSweepItemsMax;
               });
@@ -745,7 +779,8 @@ void BatchApplier::SweepTasks() {
     std::optional<TaskRecord> task = LoadTask(host, task_id);
     CORE_CHECK(task.has_value());
     const PostTask& t = task->request;
-    // Slot-days still owed to someone: disputed (the host decides), or checked out and not yet released.
+    // Slot-days still owed to someone: disputed (the host decides), or checked out and not yet
+    // released.
     std::set<std::pair<uint32_t, uint32_t>> owed;
     const std::string prefix = keys::TaskApplicationPrefix(t.host, t.task_id);
     for (const std::string& app_key : working_.KeysWithPrefix(prefix)) {
@@ -762,7 +797,8 @@ void BatchApplier::SweepTasks() {
     for (uint32_t slot = 1; slot <= t.slots; ++slot) {
       for (int64_t index = *DayIndexOf(t.first_day); index <= *DayIndexOf(t.last_day); ++index) {
         const uint32_t day = DayNumber(index);
-        if (!owed.count({slot, day})) VoidReservations(t, slot, day, batch_timestamp_, /*event=*/true);
+        if (!owed.count({slot, day}))
+          VoidReservations(t, slot, day, batch_timestamp_, /*event=*/true);
       }
     }
     task->closed = true;

@@ -1,9 +1,9 @@
-// Assets, accounts, closing, transfers and pendings, expiry lots, wallet sends: the Apply overloads and
-// their rules. See state_machine.h (rules 1-5) and batch_applier.h.
-#include "ledger/core/batch_applier.h"
-
+// Assets, accounts, closing, transfers and pendings, expiry lots, wallet sends: the Apply overloads
+// and their rules. See state_machine.h (rules 1-5) and batch_applier.h.
 #include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "ledger/core/batch_applier.h"
 #include "ledger/core/check.h"
 #include "ledger/core/codec.h"
 #include "ledger/core/keys.h"
@@ -36,9 +36,11 @@ bool BatchApplier::HoldsLots(const Account& account) {
   return asset != nullptr && asset->Expires();
 }
 
-// What a debit may take from an account now: its unexpired lots, or its balance less pending debits.
+// What a debit may take from an account now: its unexpired lots, or its balance less pending
+// debits.
 int64_t BatchApplier::Spendable(const Account& account, Timestamp at) {
-  return HoldsLots(account) ? SpendableLots(account.id, at) : account.balance - account.debits_pending;
+  return HoldsLots(account) ? SpendableLots(account.id, at)
+                            : account.balance - account.debits_pending;
 }
 
 int64_t BatchApplier::SpendableLots(const AccountId& id, Timestamp at) {
@@ -53,7 +55,8 @@ int64_t BatchApplier::SpendableLots(const AccountId& id, Timestamp at) {
 bool BatchApplier::LotWouldOverflow(const AccountId& id, Timestamp expiry) {
   const std::vector<Lot>& lots = *working_.Lots(id);
   if (static_cast<int>(lots.size()) < kLotsPerAccountMax) return false;
-  return std::none_of(lots.begin(), lots.end(), [&](const Lot& lot) { return lot.expiry == expiry; });
+  return std::none_of(lots.begin(), lots.end(),
+                      [&](const Lot& lot) { return lot.expiry == expiry; });
 }
 
 void BatchApplier::AddLot(const AccountId& id, const Lot& lot) {
@@ -94,13 +97,14 @@ void BatchApplier::RemoveEmptyLots(const AccountId& id, std::vector<Lot>* lots) 
   for (const Lot& lot : *lots) {
     if (lot.amount == 0) working_.Delete(keys::ExpiryIndex(lot.expiry, id));
   }
-  lots->erase(std::remove_if(lots->begin(), lots->end(), [](const Lot& l) { return l.amount == 0; }),
-              lots->end());
+  lots->erase(
+      std::remove_if(lots->begin(), lots->end(), [](const Lot& l) { return l.amount == 0; }),
+      lots->end());
 }
 
 // Splits reserved lots into `amount` taken (earliest expiry first) and the rest.
-void BatchApplier::SplitLots(const std::vector<Lot>& reserved, int64_t amount, std::vector<Lot>* taken,
-                      std::vector<Lot>* rest) {
+void BatchApplier::SplitLots(const std::vector<Lot>& reserved, int64_t amount,
+                             std::vector<Lot>* taken, std::vector<Lot>* rest) {
   for (const Lot& lot : reserved) {
     const int64_t take = std::min(amount, lot.amount);
     amount -= take;
@@ -111,11 +115,13 @@ void BatchApplier::SplitLots(const std::vector<Lot>& reserved, int64_t amount, s
 }
 
 Timestamp BatchApplier::CreditExpiry(const Asset& asset, Timestamp at) {
-  const uint64_t granularity = static_cast<uint64_t>(asset.expiry_granularity_seconds) * kNanosPerSecond;
+  const uint64_t granularity =
+      static_cast<uint64_t>(asset.expiry_granularity_seconds) * kNanosPerSecond;
   return RoundUp(at + static_cast<uint64_t>(asset.expiry_seconds) * kNanosPerSecond, granularity);
 }
 
-void BatchApplier::PostBalance(Account* account, int64_t delta, const TransferId& transfer_id, Timestamp at) {
+void BatchApplier::PostBalance(Account* account, int64_t delta, const TransferId& transfer_id,
+                               Timestamp at) {
   working_.Touch(account->id);
   account->balance += delta;
   CORE_CHECK(WithinBalanceBound(account->balance));
@@ -217,7 +223,8 @@ Outcome BatchApplier::Apply(const CloseAccount& request, Timestamp at) {
     outcome.result = Result::kAccountNotFound;
   } else if (account->closed()) {
     outcome.result = Result::kAccountAlreadyClosed;
-  } else if (account->balance != 0 || account->debits_pending != 0 || account->credits_pending != 0) {
+  } else if (account->balance != 0 || account->debits_pending != 0 ||
+             account->credits_pending != 0) {
     outcome.result = Result::kAccountHasBalance;
   } else {
     working_.Touch(account->id);
@@ -252,9 +259,11 @@ Outcome BatchApplier::Apply(const Transfer& t, Timestamp at) {
   if (t.timeout_seconds < 0 || t.timeout_seconds > kTimeoutSecondsMax) {
     return fail(Result::kTimeoutExceedsLimit);
   }
-  const bool resolves = t.flag(transfer_flags::kPostPending) || t.flag(transfer_flags::kVoidPending);
-  // The ledger's own pendings (task reservations, in the reserved id space) are posted and voided only by
-  // the rules that made them: a client's post or void would leave a task unable to pay its visitor.
+  const bool resolves =
+      t.flag(transfer_flags::kPostPending) || t.flag(transfer_flags::kVoidPending);
+  // The ledger's own pendings (task reservations, in the reserved id space) are posted and voided
+  // only by the rules that made them: a client's post or void would leave a task unable to pay its
+  // visitor.
   if (resolves && t.pending_id.IsReserved()) return fail(Result::kIdReserved);
   if (resolves) return ResolvePending(t, at);
   if (!t.pending_id.IsZero()) return fail(Result::kPendingIdMustBeZero);
@@ -327,8 +336,8 @@ Outcome BatchApplier::Move(const Transfer& t, Timestamp at) {
   return outcome;
 }
 
-// The pending transfer `t` posts or voids, if it may (still pending, before its timeout, the same accounts,
-// an amount within the reserved one; a void takes all or nothing). kOk, or why not.
+// The pending transfer `t` posts or voids, if it may (still pending, before its timeout, the same
+// accounts, an amount within the reserved one; a void takes all or nothing). kOk, or why not.
 Result BatchApplier::LoadOpenPending(const Transfer& t, Timestamp at, Transfer* pending) {
   if (t.pending_id.IsZero()) return Result::kPendingIdRequired;
   std::string bytes;
@@ -377,7 +386,8 @@ Outcome BatchApplier::ResolvePending(const Transfer& t, Timestamp at) {
   const Asset* asset = working_.FindAsset(debit->asset);
   CORE_CHECK(asset != nullptr);
   if (post) {
-    if (!WithinBalanceBound(credit->balance + amount) || !WithinBalanceBound(debit->balance - amount)) {
+    if (!WithinBalanceBound(credit->balance + amount) ||
+        !WithinBalanceBound(debit->balance - amount)) {
       return fail(Result::kOverflowsBalance);
     }
     if (HoldsLots(*credit) && LotWouldOverflow(credit->id, CreditExpiry(*asset, at))) {

@@ -38,7 +38,8 @@ void Working::PrefetchTransfers(const std::vector<TransferId>& ids) {
   std::vector<std::optional<std::string>> values;
   base_.MultiGet(keys, &values);
   prefetched_transfers_.reserve(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) prefetched_transfers_.emplace(ids[i], std::move(values[i]));
+  for (size_t i = 0; i < ids.size(); ++i)
+    prefetched_transfers_.emplace(ids[i], std::move(values[i]));
 }
 
 std::vector<std::string> Working::KeysWithPrefix(std::string_view prefix) const {
@@ -152,9 +153,11 @@ void Working::RollbackScope() {
       overlay_.erase(it->key);
     }
   }
-  for (auto it = account_undo_.rbegin(); it != account_undo_.rend(); ++it) accounts_[it->id] = it->previous;
+  for (auto it = account_undo_.rbegin(); it != account_undo_.rend(); ++it)
+    accounts_[it->id] = it->previous;
   for (auto it = lots_undo_.rbegin(); it != lots_undo_.rend(); ++it) lots_[it->id] = it->previous;
-  for (auto it = asset_undo_.rbegin(); it != asset_undo_.rend(); ++it) assets_[it->id] = it->previous;
+  for (auto it = asset_undo_.rbegin(); it != asset_undo_.rend(); ++it)
+    assets_[it->id] = it->previous;
   history_.resize(history_mark_);
   ClearUndo();
 }
@@ -170,9 +173,9 @@ std::string Working::BalanceProblem() const {
   }
   for (const auto& [asset, delta] : deltas) {
     if (delta[0] != 0 || delta[1] != delta[2]) {
-      return absl::StrCat("asset ", asset, ": the batch changed its balances by ", static_cast<int64_t>(delta[0]),
-                          " and its pending debits and credits by ", static_cast<int64_t>(delta[1]), " and ",
-                          static_cast<int64_t>(delta[2]));
+      return absl::StrCat("asset ", asset, ": the batch changed its balances by ",
+                          static_cast<int64_t>(delta[0]), " and its pending debits and credits by ",
+                          static_cast<int64_t>(delta[1]), " and ", static_cast<int64_t>(delta[2]));
     }
   }
   return "";

@@ -1,4 +1,5 @@
-// Internal to ledger/core (not for use outside it): the batch's working set over the committed state.
+// Internal to ledger/core (not for use outside it): the batch's working set over the committed
+// state.
 #ifndef LEDGER_CORE_WORKING_H_
 #define LEDGER_CORE_WORKING_H_
 
@@ -24,21 +25,23 @@ namespace ledger {
   abort();
 }
 
-// Holds the batch's working state over the committed state: decoded accounts, lots and assets, and raw
-// key changes. Mutations inside a linked chain are logged so the chain can be rolled back.
+// Holds the batch's working state over the committed state: decoded accounts, lots and assets, and
+// raw key changes. Mutations inside a linked chain are logged so the chain can be rolled back.
 class Working {
  public:
   explicit Working(const KvReader& base) : base_(base) {}
 
   // ----- raw keys -----
   bool Get(const std::string& key, std::string* value) const;
-  // Reads these transfers' records from the base in one MultiGet, before the batch changes anything:
-  // a batch of new transfers asks the store about every id, and one bulk lookup costs much less than
-  // one Get each. Get answers from it afterwards (the base does not change during a batch).
+  // Reads these transfers' records from the base in one MultiGet, before the batch changes
+  // anything: a batch of new transfers asks the store about every id, and one bulk lookup costs
+  // much less than one Get each. Get answers from it afterwards (the base does not change during a
+  // batch).
   void PrefetchTransfers(const std::vector<TransferId>& ids);
   void Put(std::string key, std::string value) { Set(std::move(key), std::move(value)); }
   void Delete(std::string key) { Set(std::move(key), std::nullopt); }
-  // The keys that start with `prefix` followed by a byte below 0xff (prefix .. prefix 0xff), as KeysInRange.
+  // The keys that start with `prefix` followed by a byte below 0xff (prefix .. prefix 0xff), as
+  // KeysInRange.
   std::vector<std::string> KeysWithPrefix(std::string_view prefix) const;
   // The keys that exist in [from, to), with this batch's own writes and deletes, ascending.
   std::vector<std::string> KeysInRange(std::string_view from, std::string_view to) const;
@@ -59,7 +62,9 @@ class Working {
   void TouchLots(const AccountId& id);
 
   // ----- history -----
-  void AddHistory(const AccountId& account, const HistoryEntry& entry) { history_.push_back({account, entry}); }
+  void AddHistory(const AccountId& account, const HistoryEntry& entry) {
+    history_.push_back({account, entry});
+  }
   // The batch's entries, in the order they happened; call once, outside any scope.
   std::vector<AccountHistoryEntry> TakeHistory();
 
@@ -68,9 +73,10 @@ class Working {
   void CommitScope();
   void RollbackScope();
 
-  // The cheap invariant of a batch, over the accounts it changed: per asset, the balance changes sum to
-  // zero (what one account gained another lost) and the pending debits added equal the pending credits
-  // added. With a ledger whose sums were zero before, they stay zero. "" if it holds.
+  // The cheap invariant of a batch, over the accounts it changed: per asset, the balance changes
+  // sum to zero (what one account gained another lost) and the pending debits added equal the
+  // pending credits added. With a ledger whose sums were zero before, they stay zero. "" if it
+  // holds.
   std::string BalanceProblem() const;
 
   // Everything changed, sorted by key.
@@ -81,7 +87,8 @@ class Working {
     Account account;
     bool exists = false;
     bool dirty = false;
-    // As stored before the batch (zero for an account the batch creates): what BalanceProblem compares.
+    // As stored before the batch (zero for an account the batch creates): what BalanceProblem
+    // compares.
     int64_t base_balance = 0;
     int64_t base_debits_pending = 0;
     int64_t base_credits_pending = 0;
@@ -92,7 +99,8 @@ class Working {
   };
   struct OverlayUndo {
     std::string key;
-    std::optional<std::optional<std::string>> previous;  // Outer nullopt: key was not in the overlay.
+    std::optional<std::optional<std::string>>
+        previous;  // Outer nullopt: key was not in the overlay.
   };
   struct AccountUndo {
     AccountId id;
@@ -115,7 +123,8 @@ class Working {
 
   const KvReader& base_;
   absl::flat_hash_map<std::string, std::optional<std::string>> overlay_;
-  absl::flat_hash_map<TransferId, std::optional<std::string>> prefetched_transfers_;  // As the base has them.
+  absl::flat_hash_map<TransferId, std::optional<std::string>>
+      prefetched_transfers_;  // As the base has them.
   absl::node_hash_map<AccountId, CachedAccount> accounts_;
   absl::node_hash_map<AccountId, CachedLots> lots_;
   absl::node_hash_map<AssetId, std::optional<Asset>> assets_;
