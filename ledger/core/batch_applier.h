@@ -174,6 +174,8 @@ class BatchApplier {
   void KeepHighestSteps(const StepReport& r, Timestamp at);
   Outcome Apply(const EraseStepData& e, Timestamp at);
   Outcome Apply(const ExchangePoints& x, Timestamp at);
+  Outcome MoveExchange(const ExchangePoints& x, const HealthProgram& program, AssetId coin_asset,
+                       int64_t coin, Timestamp at);
   std::optional<WatchConfig> LoadWatch(const AccountId& resident);
   void PutWatch(const WatchConfig& config);
   Outcome Apply(const SetWatchOver& w, Timestamp at);

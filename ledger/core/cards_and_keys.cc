@@ -8,6 +8,15 @@
 #include "ledger/core/limits.h"
 
 namespace ledger {
+namespace {
+
+// The ledger clock's stamp at `ms` milliseconds (Unix time), saturated at the clock's end.
+Timestamp StampAtMs(unsigned __int128 ms) {
+  const unsigned __int128 ns = ms * 1'000'000;
+  return ns > UINT64_MAX ? UINT64_MAX : static_cast<Timestamp>(ns);
+}
+
+}  // namespace
 
 std::optional<KeyRecord> BatchApplier::LoadKey(const AccountId& account, std::string_view key_id) {
   std::string bytes;
@@ -246,10 +255,10 @@ Result BatchApplier::CheckRequestWindow(uint64_t request_ms) const {
 // after the stamp.
 Timestamp BatchApplier::RequestNonceExpiry(uint64_t request_ms) const {
   if (request_ms == 0) return 0;
-  const unsigned __int128 end =
-      (static_cast<unsigned __int128>(request_ms) + kSignedRequestWindowMs) * 1'000'000;
+  const Timestamp end =
+      StampAtMs(static_cast<unsigned __int128>(request_ms) + kSignedRequestWindowMs);
   CORE_CHECK(end >= batch_timestamp_);
-  return end > UINT64_MAX ? UINT64_MAX : static_cast<Timestamp>(end);
+  return end;
 }
 
 // Until when a customer code's nonce must be kept: from issued_at + ttl on, CheckCpm refuses the
@@ -257,10 +266,8 @@ Timestamp BatchApplier::RequestNonceExpiry(uint64_t request_ms) const {
 // (older entries keep the code's nonce for ever, so that replaying them gives the state they gave).
 Timestamp BatchApplier::CodeNonceExpiry(const CpmCode& code, uint64_t request_ms) {
   if (request_ms == 0) return 0;
-  const unsigned __int128 end =
-      (static_cast<unsigned __int128>(code.issued_at_ms) + uint64_t{code.ttl_seconds} * 1000) *
-      1'000'000;
-  return end > UINT64_MAX ? UINT64_MAX : static_cast<Timestamp>(end);
+  return StampAtMs(static_cast<unsigned __int128>(code.issued_at_ms) +
+                   uint64_t{code.ttl_seconds} * 1000);
 }
 
 // Records a nonce as spent until `expiry` (0: for ever): N account nonce holds the expiry (empty:

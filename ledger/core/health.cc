@@ -728,19 +728,29 @@ Outcome BatchApplier::Apply(const ExchangePoints& x, Timestamp at) {
   const int64_t coin = static_cast<int64_t>(coin128);
   if (!SpendNonce(x.resident, x.nonce, RequestNonceExpiry(x.request_ms)))
     return fail(Result::kNonceReplayed);
+  outcome = MoveExchange(x, *program, coin_funding->asset, coin, at);
+  working_.Put(record_key, EncodeExchangeRecord(ExchangeRecord{
+                               x, outcome.result == Result::kOk ? coin : 0, outcome.result, at}));
+  return outcome;
+}
+
+// An exchange's two moves, both or neither: the points retired, then `coin` paid at its own stamp
+// (a system event). On a failure nothing of it stays and the outcome carries the request's stamp.
+Outcome BatchApplier::MoveExchange(const ExchangePoints& x, const HealthProgram& program,
+                                   AssetId coin_asset, int64_t coin, Timestamp at) {
   working_.BeginScope();
   Transfer points;
   points.id = HealthTransferId('X', x.resident, x.exchange_id);
   points.debit_account_id = x.resident;
-  points.credit_account_id = program->exchange_retire;
+  points.credit_account_id = program.exchange_retire;
   points.amount = x.points;
   points.code = kCodePointsRetired;
-  outcome = Move(points, at);
+  Outcome outcome = Move(points, at);
   if (outcome.result == Result::kOk) {
     const Timestamp coin_at = Tick();
     Transfer paid;
     paid.id = HealthTransferId('Y', x.resident, x.exchange_id);
-    paid.debit_account_id = program->coin_funding;
+    paid.debit_account_id = program.coin_funding;
     paid.credit_account_id = x.coin_wallet;
     paid.amount = coin;
     paid.code = kCodePointsExchanged;
@@ -749,8 +759,8 @@ Outcome BatchApplier::Apply(const ExchangePoints& x, Timestamp at) {
       outcome.result = coin_outcome.result;  // e.g. the coin budget is exhausted.
     } else {
       entry_.system_events.push_back({SystemEventType::kExchangeCoin, paid.id,
-                                      paid.debit_account_id, paid.credit_account_id,
-                                      coin_funding->asset, coin, coin_at});
+                                      paid.debit_account_id, paid.credit_account_id, coin_asset,
+                                      coin, coin_at});
     }
   }
   if (outcome.result == Result::kOk) {
@@ -759,8 +769,6 @@ Outcome BatchApplier::Apply(const ExchangePoints& x, Timestamp at) {
     working_.RollbackScope();
     outcome = Outcome{outcome.result, false, at};
   }
-  working_.Put(record_key, EncodeExchangeRecord(ExchangeRecord{
-                               x, outcome.result == Result::kOk ? coin : 0, outcome.result, at}));
   return outcome;
 }
 
