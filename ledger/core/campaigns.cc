@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/core/batch_applier.h"
 #include "ledger/core/command.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
@@ -88,6 +89,212 @@ std::string ClawbackIdSuffix(std::string_view refund_id, std::string_view paymen
   suffix.append(refund_id);
   suffix.append(payment_id);
   return suffix;
+}
+
+}  // namespace ledger
+
+// ===== Campaigns applied =====
+// The BatchApplier's Apply overloads for these commands and their rules (batch_applier.h).
+
+namespace ledger {
+
+std::vector<uint32_t> BatchApplier::LoadActiveCampaigns() {
+  std::string bytes;
+  std::vector<uint32_t> ids;
+  if (!working_.Get(keys::ActiveCampaigns(), &bytes)) return ids;
+  Decoder d(bytes);
+  const uint32_t n = d.U32();
+  for (uint32_t i = 0; i < n && d.ok(); ++i) ids.push_back(d.U32());
+  if (!d.done()) Fatal("active campaign list is corrupt");
+  return ids;
+}
+
+void BatchApplier::PutActiveCampaigns(const std::vector<uint32_t>& ids) {
+  std::string bytes;
+  Encoder e(&bytes);
+  e.U32(static_cast<uint32_t>(ids.size()));
+  for (uint32_t id : ids) e.U32(id);
+  working_.Put(keys::ActiveCampaigns(), std::move(bytes));
+}
+
+std::optional<CampaignRecord> BatchApplier::LoadCampaign(uint32_t id) {
+  std::string bytes;
+  if (!working_.Get(keys::Campaign(id), &bytes)) return std::nullopt;
+  std::optional<CampaignRecord> record = DecodeCampaignRecord(bytes);
+  if (!record) Fatal("campaign record is corrupt");
+  return record;
+}
+
+Outcome BatchApplier::Apply(const CreateCampaign& c, Timestamp at) {
+  Outcome outcome{Result::kOk, false, at};
+  auto fail = [&](Result result) {
+    outcome.result = result;
+    return outcome;
+  };
+  if (!CampaignProblem(c).empty()) return fail(Result::kCampaignInvalid);
+  if (std::optional<CampaignRecord> existing = LoadCampaign(c.campaign)) {
+    if (!existing->request.SameRequest(c)) return fail(Result::kExistsWithDifferentFields);
+    return Outcome{Result::kOk, true, existing->timestamp};
+  }
+  const Account* funding = working_.FindAccount(c.funding);
+  if (funding == nullptr) return fail(Result::kAccountNotFound);
+  if (funding->kind != AccountKind::kBudget) return fail(Result::kKindInvalid);
+  if (working_.FindAsset(c.payment_asset) == nullptr) return fail(Result::kAssetNotFound);
+  std::vector<uint32_t> active = LoadActiveCampaigns();
+  if (active.size() >= kActiveCampaignsMax) return fail(Result::kTooManyCampaigns);
+  active.push_back(c.campaign);
+  PutActiveCampaigns(active);
+  working_.Put(keys::Campaign(c.campaign),
+               EncodeCampaignRecord(CampaignRecord{c, 0, 0, false, at}));
+  return outcome;
+}
+
+Outcome BatchApplier::Apply(const CloseCampaign& c, Timestamp at) {
+  Outcome outcome{Result::kOk, false, at};
+  std::optional<CampaignRecord> record = LoadCampaign(c.campaign);
+  if (!record) {
+    outcome.result = Result::kCampaignNotFound;
+    return outcome;
+  }
+  if (record->closed) return Outcome{Result::kOk, true, at};
+  record->closed = true;
+  working_.Put(keys::Campaign(c.campaign), EncodeCampaignRecord(*record));
+  std::vector<uint32_t> active = LoadActiveCampaigns();
+  active.erase(std::remove(active.begin(), active.end(), c.campaign), active.end());
+  PutActiveCampaigns(active);
+  return outcome;
+}
+
+Outcome BatchApplier::Apply(const LinkAccount& l, Timestamp at) {
+  Outcome outcome{Result::kOk, false, at};
+  const Account* wallet = working_.FindAccount(l.wallet);
+  const Account* linked = working_.FindAccount(l.linked);
+  if (wallet == nullptr || linked == nullptr) {
+    outcome.result = Result::kAccountNotFound;
+  } else if (wallet->kind != AccountKind::kWallet || linked->kind != AccountKind::kWallet) {
+    outcome.result = Result::kKindInvalid;
+  } else if (wallet->asset == linked->asset) {
+    outcome.result = Result::kAssetMismatch;
+  } else if (std::string bytes; working_.Get(keys::AccountLink(l.wallet, linked->asset), &bytes)) {
+    if (bytes != l.linked.ToBytes()) {
+      outcome.result = Result::kExistsWithDifferentFields;
+    } else {
+      outcome.duplicate = true;
+    }
+  } else {
+    working_.Put(keys::AccountLink(l.wallet, linked->asset), l.linked.ToBytes());
+  }
+  return outcome;
+}
+
+// After a captured payment: every active campaign it qualifies for awards (system events).
+void BatchApplier::AwardCampaigns(const PosPayment& p, const Account& merchant, Timestamp at) {
+  std::vector<uint32_t> active = LoadActiveCampaigns();
+  if (active.empty()) return;
+  bool pruned = false;
+  for (uint32_t id : std::vector<uint32_t>(active)) {
+    std::optional<CampaignRecord> campaign = LoadCampaign(id);
+    CORE_CHECK(campaign.has_value());
+    const CreateCampaign& c = campaign->request;
+    if (at >= c.ends_at) {  // Over: drop it from the active list.
+      active.erase(std::remove(active.begin(), active.end(), id), active.end());
+      pruned = true;
+      continue;
+    }
+    if (!CampaignMatches(c, p.merchant, merchant.category, merchant.asset, p.amount, at)) continue;
+    const Account* funding = working_.FindAccount(c.funding);
+    CORE_CHECK(funding != nullptr);
+    AccountId to = p.payer;
+    if (funding->asset != merchant.asset) {
+      std::string linked;
+      if (!working_.Get(keys::AccountLink(p.payer, funding->asset), &linked))
+        continue;  // No such account.
+      to = *Id128::FromBytes(linked);
+    }
+    const uint32_t month = BusinessDay(at) / 100;
+    const std::string tally_key = keys::CampaignTally(id, to, month);
+    int64_t tally = 0;
+    if (std::string bytes; working_.Get(tally_key, &bytes)) tally = Decoder(bytes).I64();
+    int64_t amount = CampaignAwardFor(c, p.amount);
+    if (c.per_person_month > 0) amount = std::min(amount, c.per_person_month - tally);
+    amount = std::min(amount, c.budget - campaign->awarded);
+    if (funding->non_negative()) amount = std::min(amount, Spendable(*funding, at));
+    if (amount <= 0) continue;
+    Transfer award;
+    award.id = CampaignTransferId('W', p.merchant, id, p.payment_id);
+    award.debit_account_id = c.funding;
+    award.credit_account_id = to;
+    award.amount = amount;
+    award.code = kCodeCampaignAward;
+    const Timestamp when = Tick();
+    const Outcome moved = Move(award, when);
+    if (moved.result != Result::kOk) continue;  // E.g. the award account is closed: no award.
+    entry_.system_events.push_back(
+        {SystemEventType::kCampaignAward, award.id, c.funding, to, funding->asset, amount, when});
+    std::string value;
+    Encoder(&value).I64(tally + amount);
+    working_.Put(tally_key, value);
+    campaign->awarded += amount;
+    ++campaign->awards;
+    working_.Put(keys::Campaign(id), EncodeCampaignRecord(*campaign));
+    working_.Put(keys::CampaignAward(p.merchant, p.payment_id, id),
+                 EncodeCampaignAward(CampaignAward{to, p.amount, amount, 0, 0, month}));
+  }
+  if (pruned) PutActiveCampaigns(active);
+}
+
+// After a refund or cancel: claw back the refunded share of every award the payment earned.
+void BatchApplier::ClawBack(const AccountId& merchant, const std::string& payment_id,
+                            int64_t refunded_total, std::string_view claw_id) {
+  const std::string prefix = keys::CampaignAwardPrefix(merchant, payment_id);
+  for (const std::string& key : working_.KeysWithPrefix(prefix)) {
+    CORE_CHECK(key.size() ==
+               prefix.size() + 4);  // Payment ids are length-prefixed: only campaign ids follow.
+    std::string bytes;
+    working_.Get(key, &bytes);
+    std::optional<CampaignAward> award = DecodeCampaignAward(bytes);
+    CORE_CHECK(award.has_value());
+    const uint32_t id = keys::ReadBigEndian32(key.substr(prefix.size()));
+    const int64_t due_total =
+        static_cast<int64_t>(static_cast<__int128>(award->amount) * refunded_total / award->paid);
+    const int64_t due = due_total - award->clawed_back - award->shortfall;
+    if (due <= 0) continue;
+    std::optional<CampaignRecord> campaign = LoadCampaign(id);
+    CORE_CHECK(campaign.has_value());
+    const Account* holder = working_.FindAccount(award->account);
+    CORE_CHECK(holder != nullptr);
+    int64_t take = std::min(due, std::max<int64_t>(0, Spendable(*holder, now_)));
+    if (take > 0) {
+      Transfer back;
+      back.id = CampaignTransferId('K', merchant, id, ClawbackIdSuffix(claw_id, payment_id));
+      back.debit_account_id = award->account;
+      back.credit_account_id = campaign->request.funding;
+      back.amount = take;
+      back.code = kCodeCampaignClawback;
+      // The move can fail for reasons the refund cannot help (the city closed the funding account
+      // or the holder's account, or the funding account is at its bound): then nothing comes back
+      // and the whole due amount is recorded as shortfall. The refund itself stands either way.
+      const Timestamp when = Tick();
+      const Outcome moved = Move(back, when);
+      if (moved.result == Result::kOk) {
+        entry_.system_events.push_back({SystemEventType::kCampaignClawback, back.id, award->account,
+                                        campaign->request.funding, moved.asset, take, when});
+        campaign->awarded -= take;
+        working_.Put(keys::Campaign(id), EncodeCampaignRecord(*campaign));
+        const std::string tally_key = keys::CampaignTally(id, award->account, award->month);
+        int64_t tally = 0;
+        if (std::string t; working_.Get(tally_key, &t)) tally = Decoder(t).I64();
+        std::string value;
+        Encoder(&value).I64(tally - take);
+        working_.Put(tally_key, value);
+      } else {
+        take = 0;
+      }
+    }
+    award->clawed_back += take;
+    award->shortfall += due - take;
+    working_.Put(key, EncodeCampaignAward(*award));
+  }
 }
 
 }  // namespace ledger

@@ -41,6 +41,9 @@ inline constexpr int kAssetCodeBytesMax = 16;
 // Largest asset id (ids are 1..kAssetIdMax).
 inline constexpr uint32_t kAssetIdMax = 0x7fffffff;
 
+// An asset's scale (decimal places of its minor unit): 10^18 is the largest power of ten an int64 holds.
+inline constexpr uint32_t kAssetScaleMax = 18;
+
 // Account history page size.
 inline constexpr int kHistoryPageMax = 8190;
 inline constexpr int kHistoryPageDefault = 100;
@@ -81,6 +84,21 @@ inline constexpr int kNonceSweepItemsMax = 2 * kBatchItemsMax;
 inline constexpr int kWatchStreamsPerWatcherMax = 4;
 inline constexpr int kWatchStreamsMax = 64;
 
+// Wrong PINs a custodial card allows before it locks (RegisterCard.attempts_max: 1 to this).
+inline constexpr uint32_t kCardPinAttemptsMax = 10;
+
+// Watch-over settings (SetWatchOver): the days without a report that raise an alert (1 to
+// kWatchSilentDaysMax), and the baseline window (kWatchBaselineDaysMin to kWatchBaselineDaysMax days).
+inline constexpr uint32_t kWatchSilentDaysMax = 30;
+inline constexpr uint32_t kWatchBaselineDaysMin = 3;
+inline constexpr uint32_t kWatchBaselineDaysMax = 60;
+
+// Task rules (SetTaskRules): the longest dispute window of a checked-out day, thirty days.
+inline constexpr uint32_t kTaskDisputeHoursMax = 24 * 30;
+
+// Finished tasks one batch's task sweep closes (their end keys); the rest wait for the next batch.
+inline constexpr size_t kTaskEndSweepItemsMax = 64;
+
 // ---- Strings and bytes: every string and bytes field of every public request has one of these bounds.
 // The services refuse a longer field with INVALID_ARGUMENT naming it (ledger/server/field_bounds.h, whose
 // table maps each proto field to its bound); the core's batch decoder refuses a command holding a longer
@@ -101,7 +119,8 @@ inline constexpr size_t kTerminalIdLengthMax = 32;
 inline constexpr size_t kDeviceIdLengthMax = 32;
 // Who operated a custodial card at the counter.
 inline constexpr size_t kStaffIdLengthMax = 32;
-// Custodial cards: the card number (digits, ISO/IEC 7812's longest) and the PIN (digits).
+// Custodial cards: the card number (digits, ISO/IEC 7812's shortest and longest) and the PIN (digits).
+inline constexpr size_t kCardNumberLengthMin = 8;
 inline constexpr size_t kCardNumberLengthMax = 19;
 inline constexpr size_t kPinLengthMin = 4;
 inline constexpr size_t kPinLengthMax = 12;
@@ -174,6 +193,8 @@ static_assert(kMerchantNameLengthMax < kMpmPayloadLengthMax && kMerchantCityLeng
                   kPosIdLengthMax < kMpmPayloadLengthMax,
               "a payload holds its fields");
 static_assert(kPinLengthMin <= kPinLengthMax);
+static_assert(kCardNumberLengthMin <= kCardNumberLengthMax);
+static_assert(kWatchBaselineDaysMin <= kWatchBaselineDaysMax);
 // The largest signed bodies, field by field (each field: its bytes plus at most 3 bytes of tag and
 // length; each number at most 11 bytes with its tag), fit kSignedBodyBytesMax.
 static_assert(kPosIdLengthMax + kTaskTitleBytesMax + kWageReferenceBytesMax + 3 * kIdBytes +
