@@ -1,0 +1,28 @@
+// Hooks a committer (the single node or the Raft node) calls for metrics (ledger/server/metrics.h).
+#ifndef LEDGER_COMMIT_OBSERVER_H_
+#define LEDGER_COMMIT_OBSERVER_H_
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "ledger/core/journal.h"
+#include "ledger/core/state_machine.h"
+
+namespace ledger {
+
+// Hooks for metrics (all optional). Called on the committer thread.
+struct NodeObserver {
+  std::function<void(size_t requests, size_t commands, double apply_seconds, double commit_seconds)>
+      on_batch;
+  std::function<void(const Outcome&, const Command&)> on_outcome;
+  std::function<void(const ApplyCounters&)> on_sweep;
+  // Single node: the durable write of one batch (RocksDB write plus the write-ahead log's fsync), seconds.
+  std::function<void(double seconds)> on_store_write;
+  // The ledger's invariants were found broken (at start or by a batch): the node stops taking writes.
+  std::function<void(const std::string& violation)> on_invariant_violation;
+};
+
+}  // namespace ledger
+
+#endif  // LEDGER_COMMIT_OBSERVER_H_
