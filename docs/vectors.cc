@@ -19,12 +19,12 @@
 #include "ledger/core/pos.h"
 #include "ledger/core/tasks.h"
 #include "ledger/core/types.h"
-#include "merchant/emvco.h"
-#include "merchant/pos_auth.h"
+#include "formats/emvco.h"
+#include "formats/pos_auth.h"
 #include "nlohmann/json.hpp"
 #include "proto/ledger.pb.h"
-#include "wallet/keys.h"
-#include "wallet/wallet_auth.h"
+#include "formats/keys.h"
+#include "formats/wallet_auth.h"
 
 namespace docs {
 namespace {

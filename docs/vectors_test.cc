@@ -18,10 +18,10 @@
 #include "ledger/core/kv.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/tasks.h"
-#include "merchant/emvco.h"
-#include "merchant/pos_auth.h"
+#include "formats/emvco.h"
+#include "formats/pos_auth.h"
 #include "nlohmann/json.hpp"
-#include "wallet/wallet_auth.h"
+#include "formats/wallet_auth.h"
 
 namespace docs {
 namespace {

@@ -19,11 +19,11 @@
 #include "ledger/core/cpm.h"
 #include "ledger/core/records.h"
 #include "ledger/core/types.h"
-#include "merchant/emvco.h"
+#include "formats/emvco.h"
 #include "merchant/pos_client.h"
-#include "wallet/keys.h"
+#include "formats/keys.h"
 #include "wallet/prompt.h"
-#include "wallet/qr.h"
+#include "formats/qr.h"
 
 namespace merchant {
 namespace {

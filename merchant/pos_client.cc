@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-#include "merchant/pos_auth.h"
+#include "formats/pos_auth.h"
 
 namespace merchant {
 

@@ -8,7 +8,7 @@
 
 #include "google/protobuf/message.h"
 #include "proto/ledger.pb.h"
-#include "wallet/keys.h"
+#include "formats/keys.h"
 
 namespace merchant {
 

@@ -9,7 +9,7 @@
 #include <thread>
 #include <tuple>
 
-#include "sim/check.h"
+#include "ledger/core/check.h"
 #include "sim/limits.h"
 
 namespace sim {
@@ -122,7 +122,7 @@ class Town {
   int64_t Demurrage(int64_t amount, int days_held) {
     demurrage_due_ += DemurrageDue(s_, static_cast<double>(amount), days_held);
     const int64_t owed = static_cast<int64_t>(std::floor(demurrage_due_)) - demurrage_charged_;
-    SIM_CHECK(owed >= 0, "the running demurrage total never falls behind what was charged");
+    CORE_CHECK(owed >= 0, "the running demurrage total never falls behind what was charged");
     const int64_t charge = std::min(owed, amount);
     demurrage_charged_ += charge;
     return charge;
@@ -189,12 +189,12 @@ class Town {
     ledger_.Add(&ledger_.exits, hop, demurrage);
     int64_t net = amount - demurrage;
     if (ExpiryDay(issue) <= release_day) {
-      SIM_CHECK(t == ExpiryDay(issue), "a lot lapses on its expiry day");
+      CORE_CHECK(t == ExpiryDay(issue), "a lot lapses on its expiry day");
       ledger_.breakage += net;
       ledger_.Add(&ledger_.exits, hop, net);
       return change;
     }
-    SIM_CHECK(t == release_day, "a lot is spent on its release day");
+    CORE_CHECK(t == release_day, "a lot is spent on its release day");
     while (net > 0) {
       const int64_t payment = std::min(net, s_.b2b_payment_yen);
       net -= payment;
@@ -231,7 +231,7 @@ class Town {
     }
     for (auto& lots : lots_) {
       for (const auto& [key, amount] : lots) {
-        SIM_CHECK(std::get<0>(key) == s_.days, "only lots due at the horizon remain");
+        CORE_CHECK(std::get<0>(key) == s_.days, "only lots due at the horizon remain");
         HoldAtEnd(amount, std::get<1>(key), std::get<3>(key));
       }
       lots.clear();
@@ -247,7 +247,7 @@ class Town {
   Metrics ToMetrics() const {
     const Ledger& l = ledger_;
     const int64_t issued = IssuedTotalYen(s_);
-    SIM_CHECK(
+    CORE_CHECK(
         issued == l.held + l.out + l.cashed + l.fee_b2b + l.fee_redeem + l.breakage + l.demurrage,
         "agent engine books must reconcile to the yen");
     Metrics m;
@@ -296,7 +296,7 @@ uint64_t RunSeed(uint64_t seed, int run) {
 Metrics RunAgent(const Scenario& scenario, uint64_t seed) { return Town(scenario, seed).Run(); }
 
 double Percentile(std::vector<double> values, double q) {
-  SIM_CHECK(!values.empty(), "percentile of nothing");
+  CORE_CHECK(!values.empty(), "percentile of nothing");
   std::sort(values.begin(), values.end());
   const double position = q * (values.size() - 1);
   const size_t below = static_cast<size_t>(std::floor(position));
@@ -306,7 +306,7 @@ double Percentile(std::vector<double> values, double q) {
 
 MonteCarloSummary RunMonteCarlo(const Scenario& scenario, int runs, uint64_t seed, int threads,
                                 const std::function<void(int, int)>& progress) {
-  SIM_CHECK(runs >= 1 && runs <= kRunsMax, "runs out of range");
+  CORE_CHECK(runs >= 1 && runs <= kRunsMax, "runs out of range");
   threads = std::max(1, std::min(threads, runs));
   std::vector<Metrics> results(runs);
   std::atomic<int> next_run{0};

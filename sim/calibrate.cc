@@ -14,7 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
-#include "sim/check.h"
+#include "ledger/core/check.h"
 #include "sim/limits.h"
 
 namespace sim {
@@ -421,7 +421,7 @@ absl::btree_map<int64_t, ProgramFlow> MergePeriods(
                                        periods.begin()->second.wallets.size(), " wallets)"));
     periods.clear();
   }
-  SIM_CHECK(periods.size() <= kEventsMax, "at most one period per window");
+  CORE_CHECK(periods.size() <= kEventsMax, "at most one period per window");
   return periods;
 }
 
@@ -436,7 +436,7 @@ absl::Status AddIssuance(const Observations& o, int days, Calibration* calibrati
   for (const auto& [day, flow] :
        MergePeriods(vouchers, days, "premium_voucher", &calibration->suppressed)) {
     const int64_t purchased = flow.coin - flow.premium;
-    SIM_CHECK(purchased > 0 && flow.premium <= purchased * kPremiumRateMax,
+    CORE_CHECK(purchased > 0 && flow.premium <= purchased * kPremiumRateMax,
               "a premium voucher has a purchase and a premium within the limit");
     s.issuance.push_back(Issuance{static_cast<int>(day), std::min(flow.coin, kIssuanceAmountYenMax),
                                   "premium_voucher",
@@ -448,7 +448,7 @@ absl::Status AddIssuance(const Observations& o, int days, Calibration* calibrati
   }
   std::stable_sort(s.issuance.begin(), s.issuance.end(),
                    [](const Issuance& a, const Issuance& b) { return a.day < b.day; });
-  SIM_CHECK(s.issuance.size() <= kIssuancesMax, "issuance fits the scenario format");
+  CORE_CHECK(s.issuance.size() <= kIssuancesMax, "issuance fits the scenario format");
   if (s.issuance.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("calibrate: no issuance (ISSUER/EXTERNAL/BUDGET → WALLET) to ",

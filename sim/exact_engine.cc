@@ -5,7 +5,7 @@
 #include <climits>
 #include <cmath>
 
-#include "sim/check.h"
+#include "ledger/core/check.h"
 #include "sim/limits.h"
 
 namespace sim {
@@ -107,7 +107,7 @@ Metrics RunExact(const Scenario& s) {
     // k − 1.
     int first_day = issuance.day;
     for (int hop = 0; hop <= kHopsMax; ++hop) {
-      SIM_CHECK(hop < kHopsMax, "holding_days >= 1 bounds the hops by the horizon");
+      CORE_CHECK(hop < kHopsMax, "holding_days >= 1 bounds the hops by the horizon");
       double total = 0;
       for (int holder = 0; holder <= sectors; ++holder) {
         for (int t = first_day; t < days; ++t) total += arrivals[holder][t];
@@ -159,7 +159,7 @@ std::vector<double> ClosedFormSectorReceipts(const Scenario& s) {
       if (std::fabs(a[r][col]) > std::fabs(a[pivot][col])) pivot = r;
     }
     std::swap(a[col], a[pivot]);
-    SIM_CHECK(std::fabs(a[col][col]) > 1e-12, "I - A must be invertible");
+    CORE_CHECK(std::fabs(a[col][col]) > 1e-12, "I - A must be invertible");
     for (int r = 0; r < n; ++r) {
       if (r == col) continue;
       const double factor = a[r][col] / a[col][col];

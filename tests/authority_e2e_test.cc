@@ -34,13 +34,13 @@
 #include "ledger/core/journal.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/tasks.h"
-#include "merchant/emvco.h"
+#include "formats/emvco.h"
 #include "merchant/pos_client.h"
 #include "tests/authority_table.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
 #include "wallet/cpm.h"
-#include "wallet/keys.h"
+#include "formats/keys.h"
 #include "wallet/wallet_client.h"
 
 namespace ledger {

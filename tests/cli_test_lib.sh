@@ -5,7 +5,7 @@
 # output kept in $D/ctl.out, failing the test if the command fails) and `wallet_register WALLET-ARGS`.
 # Residents' signed commands run "$LEDGERCTL" --addr "$ADDR" or "$WALLET" without the token.
 R="$TEST_SRCDIR/$TEST_WORKSPACE"
-LEDGERD="$R/ledger/server/ledgerd" LEDGERCTL="$R/ledger/tools/ledgerctl" WALLET="$R/wallet/wallet" POS="$R/merchant/pos"
+LEDGERD="$R/ledger/ledgerd/ledgerd" LEDGERCTL="$R/ledger/tools/ledgerctl" WALLET="$R/wallet/wallet" POS="$R/merchant/pos"
 mkdir -p "$D"
 fail() { echo "FAIL: $*" >&2; [ -f "$D/ledgerd.log" ] && tail -5 "$D/ledgerd.log" >&2; exit 1; }
 

@@ -17,7 +17,7 @@
 #include "ledger/core/pos.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
-#include "wallet/keys.h"
+#include "formats/keys.h"
 #include "wallet/wallet_client.h"
 
 namespace ledger {

@@ -26,9 +26,9 @@ std::string LedgerdPath() {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
   if (srcdir != nullptr) {
-    return absl::StrCat(srcdir, "/", workspace != nullptr ? workspace : "__main__", "/ledger/server/ledgerd");
+    return absl::StrCat(srcdir, "/", workspace != nullptr ? workspace : "__main__", "/ledger/ledgerd/ledgerd");
   }
-  return "bazel-bin/ledger/server/ledgerd";
+  return "bazel-bin/ledger/ledgerd/ledgerd";
 }
 
 std::string MakeTempDir(const std::string& prefix) {

@@ -9,11 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/client/client.h"
 #include "ledger/core/limits.h"
-#include "merchant/pos_auth.h"
+#include "formats/pos_auth.h"
 #include "merchant/pos_client.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
-#include "merchant/emvco.h"
+#include "formats/emvco.h"
 #include "wallet/cpm.h"
 #include "wallet/wallet_client.h"
 

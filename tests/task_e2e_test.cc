@@ -16,7 +16,7 @@
 #include "merchant/pos_client.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
-#include "wallet/keys.h"
+#include "formats/keys.h"
 #include "wallet/wallet_client.h"
 
 namespace ledger {

@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ledger/core/cpm.h"
-#include "wallet/keys.h"
+#include "formats/keys.h"
 
 namespace wallet {
 

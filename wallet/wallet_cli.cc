@@ -23,12 +23,12 @@
 #include "ledger/core/pos.h"
 #include "ledger/core/types.h"
 #include "ledger/server/operator_token.h"
-#include "merchant/emvco.h"
+#include "formats/emvco.h"
 #include "wallet/wallet_client.h"
 #include "wallet/cpm.h"
-#include "wallet/keys.h"
+#include "formats/keys.h"
 #include "wallet/prompt.h"
-#include "wallet/qr.h"
+#include "formats/qr.h"
 
 namespace wallet {
 namespace {

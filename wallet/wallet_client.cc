@@ -3,7 +3,7 @@
 
 #include <sodium.h>
 
-#include "wallet/wallet_auth.h"
+#include "formats/wallet_auth.h"
 
 namespace wallet {
 

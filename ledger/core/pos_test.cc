@@ -2,12 +2,13 @@
 #include "ledger/core/pos.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
+#include "ledger/core/cpm.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/query.h"
 #include "ledger/core/test_util.h"
-#include "wallet/cpm.h"
 
 namespace ledger {
 namespace {
@@ -435,27 +436,58 @@ TEST_F(PosTest, SupplierPaymentAddsTheB2BFeeForThePayer) {
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
+// A wallet's key pair and codes, made here with libsodium and the core's byte layout (ledger/core/cpm.h),
+// so that the core's tests depend on nothing above the core.
+struct KeyPair {
+  std::string public_key;  // 32 bytes.
+  std::string secret_key;  // 64 bytes.
+};
+
+KeyPair GenerateKeyPair() {
+  if (sodium_init() < 0) std::abort();
+  unsigned char public_key[crypto_sign_PUBLICKEYBYTES];
+  unsigned char secret_key[crypto_sign_SECRETKEYBYTES];
+  crypto_sign_keypair(public_key, secret_key);
+  return {std::string(reinterpret_cast<char*>(public_key), sizeof public_key),
+          std::string(reinterpret_cast<char*>(secret_key), sizeof secret_key)};
+}
+
+std::string IssueCpm(const KeyPair& keys, std::string account, uint64_t nonce, uint64_t issued_at_ms,
+                     uint32_t ttl_seconds) {
+  CpmCode code;
+  code.account = std::move(account);
+  code.nonce = nonce;
+  code.issued_at_ms = issued_at_ms;
+  code.ttl_seconds = ttl_seconds;
+  const std::string message = CpmSignedBytes(code);
+  unsigned char signature[crypto_sign_BYTES];
+  crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       reinterpret_cast<const unsigned char*>(keys.secret_key.data()));
+  code.signature = std::string(reinterpret_cast<char*>(signature), sizeof signature);
+  return EncodeCpm(code);
+}
+
 class CpmPaymentTest : public PosTest {
  protected:
   void SetUp() override {
     PosTest::SetUp();
-    keys_ = wallet::GenerateKeyPair();
+    keys_ = GenerateKeyPair();
     ASSERT_EQ(One(RegisterKey{Id(kAlice), "", keys_.public_key}).result, Result::kOk);
   }
   // A code issued now on the ledger's clock (the wallet's clock agrees within the allowed skew).
   std::string Code(uint64_t nonce, int64_t issued_offset_ms = 0, uint32_t ttl = 60) {
     const uint64_t now_ms = ledger_.now() / 1'000'000;
-    return *wallet::IssueCpm(keys_, Id(kAlice).ToBytes(), nonce, now_ms + issued_offset_ms, ttl);
+    return IssueCpm(keys_, Id(kAlice).ToBytes(), nonce, now_ms + issued_offset_ms, ttl);
   }
   PosPayment ByCode(std::string id, std::string code, int64_t amount = 500) {
     return PosPayment{Id(kShop), std::move(id), AccountId{}, amount, "REG-1", std::move(code)};
   }
-  wallet::KeyPair keys_;
+  KeyPair keys_;
 };
 
 TEST_F(CpmPaymentTest, KeysAreRegisteredOnce) {
   EXPECT_TRUE(One(RegisterKey{Id(kAlice), "", keys_.public_key}).duplicate);
-  EXPECT_EQ(One(RegisterKey{Id(kAlice), "", wallet::GenerateKeyPair().public_key}).result,
+  EXPECT_EQ(One(RegisterKey{Id(kAlice), "", GenerateKeyPair().public_key}).result,
             Result::kExistsWithDifferentFields);
   EXPECT_EQ(One(RegisterKey{Id(kAlice), "", "short"}).result, Result::kPublicKeyInvalid);
   EXPECT_EQ(One(RegisterKey{Id(kShop), "", keys_.public_key}).result, Result::kKindInvalid);  // Not a wallet.
@@ -488,8 +520,8 @@ TEST_F(CpmPaymentTest, RevokedWalletKeyStopsItsCodesAndIsRotated) {
   EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "after-revoke")->result, Result::kKeyRevoked);
   // The revoked key itself cannot be registered again; a new one can, and its codes pay.
   EXPECT_EQ(One(RegisterKey{Id(kAlice), "", keys_.public_key}).result, Result::kKeyRevoked);
-  const wallet::KeyPair old_keys = keys_;
-  keys_ = wallet::GenerateKeyPair();
+  const KeyPair old_keys = keys_;
+  keys_ = GenerateKeyPair();
   const Outcome rotated = One(RegisterKey{Id(kAlice), "", keys_.public_key});
   ASSERT_EQ(rotated.result, Result::kOk);
   EXPECT_FALSE(rotated.duplicate);
@@ -506,7 +538,7 @@ TEST_F(CpmPaymentTest, RevokedWalletKeyStopsItsCodesAndIsRotated) {
   ASSERT_EQ(One(RevokeKey{Id(kAlice), ""}).result, Result::kOk);
   EXPECT_EQ(One(RegisterKey{Id(kAlice), "", old_keys.public_key}).result, Result::kKeyRevoked);
   EXPECT_EQ(One(RegisterKey{Id(kAlice), "", keys_.public_key}).result, Result::kKeyRevoked);
-  EXPECT_EQ(One(RegisterKey{Id(kAlice), "", wallet::GenerateKeyPair().public_key}).result, Result::kOk);
+  EXPECT_EQ(One(RegisterKey{Id(kAlice), "", GenerateKeyPair().public_key}).result, Result::kOk);
   // The revocation register keeps the audit of each revoked key.
   std::string bytes;
   ASSERT_TRUE(ledger_.state().Get(keys::RevokedKey(Id(kAlice), old_keys.public_key), &bytes));
@@ -522,11 +554,11 @@ TEST_F(CpmPaymentTest, RevokingUnknownKeys) {
   EXPECT_EQ(One(RevokeKey{Id(kShop), "REG-9"}).result, Result::kKeyNotRegistered);
   EXPECT_EQ(One(RevokeKey{Id(99), ""}).result, Result::kAccountNotFound);
   // A code of a wallet whose key was never registered is still key_not_registered.
-  const std::string bobs = *wallet::IssueCpm(keys_, Id(kBob).ToBytes(), 1, ledger_.now() / 1'000'000, 60);
+  const std::string bobs = IssueCpm(keys_, Id(kBob).ToBytes(), 1, ledger_.now() / 1'000'000, 60);
   EXPECT_EQ(One(ByCode("bob", bobs)).result, Result::kKeyNotRegistered);
   // Revoking a terminal leaves the shop's other terminals and the wallets alone.
-  ASSERT_EQ(One(RegisterKey{Id(kShop), "REG-1", wallet::GenerateKeyPair().public_key}).result, Result::kOk);
-  ASSERT_EQ(One(RegisterKey{Id(kShop), "REG-2", wallet::GenerateKeyPair().public_key}).result, Result::kOk);
+  ASSERT_EQ(One(RegisterKey{Id(kShop), "REG-1", GenerateKeyPair().public_key}).result, Result::kOk);
+  ASSERT_EQ(One(RegisterKey{Id(kShop), "REG-2", GenerateKeyPair().public_key}).result, Result::kOk);
   ASSERT_EQ(One(RevokeKey{Id(kShop), "REG-1"}).result, Result::kOk);
   EXPECT_TRUE(LookupKey(ledger_.state(), Id(kShop), "REG-2")->active());
   EXPECT_TRUE(LookupKey(ledger_.state(), Id(kAlice), "")->active());
@@ -535,7 +567,7 @@ TEST_F(CpmPaymentTest, RevokingUnknownKeys) {
 
 // Keys written before keys could be revoked (version-1 records) read as active ordinary keys.
 TEST_F(CpmPaymentTest, VersionOneKeyRecordsStillWork) {
-  const wallet::KeyPair bob = wallet::GenerateKeyPair();
+  const KeyPair bob = GenerateKeyPair();
   std::string v1(1, '\x01');
   v1 += bob.public_key;
   const Timestamp registered = ledger_.now() - 5 * kSecond;
@@ -552,7 +584,7 @@ TEST_F(CpmPaymentTest, VersionOneKeyRecordsStillWork) {
   EXPECT_EQ(DecodeKeyRecord(v1.substr(0, v1.size() - 1)), std::nullopt);
   EXPECT_EQ(DecodeKeyRecord(std::string(1, '\x03') + v1.substr(1)), std::nullopt);
   // It verifies codes, registering it again is a duplicate, and it can be revoked.
-  const std::string code = *wallet::IssueCpm(bob, Id(kBob).ToBytes(), 1, ledger_.now() / 1'000'000, 60);
+  const std::string code = IssueCpm(bob, Id(kBob).ToBytes(), 1, ledger_.now() / 1'000'000, 60);
   EXPECT_EQ(One(ByCode("bob-1", code, 100)).result, Result::kOk);
   const Outcome duplicate = One(RegisterKey{Id(kBob), "", bob.public_key});
   EXPECT_TRUE(duplicate.duplicate);
@@ -562,15 +594,15 @@ TEST_F(CpmPaymentTest, VersionOneKeyRecordsStillWork) {
   ASSERT_TRUE(record.has_value());
   EXPECT_FALSE(record->active());
   EXPECT_EQ(record->registered_at, registered);
-  const std::string later = *wallet::IssueCpm(bob, Id(kBob).ToBytes(), 2, ledger_.now() / 1'000'000, 60);
+  const std::string later = IssueCpm(bob, Id(kBob).ToBytes(), 2, ledger_.now() / 1'000'000, 60);
   EXPECT_EQ(One(ByCode("bob-2", later, 100)).result, Result::kKeyRevoked);
 }
 
 // Manager terminals: registered by the operator, they add ordinary terminals of their own merchant and
 // revoke its terminals; nobody else's, and ordinary terminals can do neither.
 TEST_F(CpmPaymentTest, ManagerTerminalsManageTheirOwnShopOnly) {
-  const wallet::KeyPair manager = wallet::GenerateKeyPair();
-  const std::string reg2 = wallet::GenerateKeyPair().public_key;
+  const KeyPair manager = GenerateKeyPair();
+  const std::string reg2 = GenerateKeyPair().public_key;
   auto by = [](uint64_t account, std::string key_id, std::string key, std::string terminal) {
     RegisterKey k{Id(account), std::move(key_id), std::move(key)};
     k.by_terminal = std::move(terminal);
@@ -592,11 +624,11 @@ TEST_F(CpmPaymentTest, ManagerTerminalsManageTheirOwnShopOnly) {
   EXPECT_EQ(record->role, KeyRole::kOrdinary);
   EXPECT_EQ(record->registered_at, added.timestamp);
   // A terminal cannot make managers.
-  RegisterKey promote = by(kShop, "REG-3", wallet::GenerateKeyPair().public_key, "REG-1");
+  RegisterKey promote = by(kShop, "REG-3", GenerateKeyPair().public_key, "REG-1");
   promote.manager = true;
   EXPECT_EQ(One(promote).result, Result::kKindInvalid);
   // REG-2 is ordinary: it can neither add nor revoke; unknown terminals neither.
-  const std::string reg3 = wallet::GenerateKeyPair().public_key;
+  const std::string reg3 = GenerateKeyPair().public_key;
   EXPECT_EQ(One(by(kShop, "REG-3", reg3, "REG-2")).result, Result::kNotAManager);
   EXPECT_EQ(One(RevokeKey{Id(kShop), "REG-1", "REG-2"}).result, Result::kNotAManager);
   EXPECT_EQ(One(by(kShop, "REG-3", reg3, "REG-9")).result, Result::kNotAManager);
@@ -621,17 +653,17 @@ TEST_F(CpmPaymentTest, ManagerTerminalsManageTheirOwnShopOnly) {
   EXPECT_EQ(One(by(kShop, "REG-2", reg3, "REG-1")).result, Result::kOk);
   // Once the city revokes the manager, it manages nothing.
   ASSERT_EQ(One(RevokeKey{Id(kShop), "REG-1"}).result, Result::kOk);
-  EXPECT_EQ(One(by(kShop, "REG-6", wallet::GenerateKeyPair().public_key, "REG-1")).result, Result::kNotAManager);
+  EXPECT_EQ(One(by(kShop, "REG-6", GenerateKeyPair().public_key, "REG-1")).result, Result::kNotAManager);
   EXPECT_EQ(One(RevokeKey{Id(kShop), "REG-2", "REG-1"}).result, Result::kNotAManager);
   EXPECT_TRUE(LookupKey(ledger_.state(), Id(kShop), "REG-2")->active());
 }
 
 // The new commands travel in the replicated log and the journal and decode to what was applied.
 TEST_F(CpmPaymentTest, JournalCarriesKeyCommands) {
-  RegisterKey manager{Id(kShop), "REG-1", wallet::GenerateKeyPair().public_key, true};
-  RegisterKey added{Id(kShop), "REG-2", wallet::GenerateKeyPair().public_key};
+  RegisterKey manager{Id(kShop), "REG-1", GenerateKeyPair().public_key, true};
+  RegisterKey added{Id(kShop), "REG-2", GenerateKeyPair().public_key};
   added.by_terminal = "REG-1";
-  RegisterKey plain{Id(kBob), "", wallet::GenerateKeyPair().public_key};
+  RegisterKey plain{Id(kBob), "", GenerateKeyPair().public_key};
   std::vector<Command> commands{manager, added, RevokeKey{Id(kShop), "REG-2", "REG-1"}, RevokeKey{Id(kAlice), ""},
                                 plain};
   Batch batch;
@@ -718,12 +750,12 @@ TEST_F(CpmPaymentTest, BadCodesAreRefusedWithTheReason) {
   EXPECT_EQ(One(ByCode("b", expired)).result, Result::kCpmExpired);
   EXPECT_EQ(One(ByCode("c", Code(3, 31'000))).result, Result::kCpmNotYetValid);
   // Someone else's key, or an altered code.
-  const wallet::KeyPair mallory = wallet::GenerateKeyPair();
+  const KeyPair mallory = GenerateKeyPair();
   const std::string forged =
-      *wallet::IssueCpm(mallory, Id(kAlice).ToBytes(), 4, ledger_.now() / 1'000'000, 60);
+      IssueCpm(mallory, Id(kAlice).ToBytes(), 4, ledger_.now() / 1'000'000, 60);
   EXPECT_EQ(One(ByCode("d", forged)).result, Result::kSignatureInvalid);
   // A code of a wallet without a registered key.
-  const std::string bobs = *wallet::IssueCpm(mallory, Id(kBob).ToBytes(), 5, ledger_.now() / 1'000'000, 60);
+  const std::string bobs = IssueCpm(mallory, Id(kBob).ToBytes(), 5, ledger_.now() / 1'000'000, 60);
   EXPECT_EQ(One(ByCode("e", bobs)).result, Result::kKeyNotRegistered);
   // The code names Alice, the request says Bob.
   PosPayment mismatch = ByCode("f", Code(6));
@@ -810,9 +842,9 @@ TEST_F(AcceptedAssetsTest, ProfileRefusals) {
                 .result,
             Result::kProfileInvalid);
   // A customer code of a points wallet at a shop that takes no points: refused, and the code unburnt.
-  const wallet::KeyPair keys = wallet::GenerateKeyPair();
+  const KeyPair keys = GenerateKeyPair();
   ASSERT_EQ(One(RegisterKey{Id(kAlicePoints), "", keys.public_key}).result, Result::kOk);
-  const std::string code = *wallet::IssueCpm(keys, Id(kAlicePoints).ToBytes(), 1, ledger_.now() / 1'000'000, 60);
+  const std::string code = IssueCpm(keys, Id(kAlicePoints).ToBytes(), 1, ledger_.now() / 1'000'000, 60);
   PosPayment by_code{Id(kShop), "pt-9", AccountId{}, 100, "REG-1", code};
   EXPECT_EQ(One(by_code).result, Result::kAssetNotAccepted);
   ASSERT_EQ(One(SetMerchantProfile{Id(kShop), true, {Id(kShopPoints)}}).result, Result::kOk);

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "ledger/replication/cluster_clock.h"
 #include "ledger/replication/raft_node.h"
 
@@ -39,7 +40,7 @@ class ClockSampler {
   std::map<std::string, std::unique_ptr<Peer>> peers_;  // By gRPC address; sampling thread only.
   std::mutex mutex_;
   std::condition_variable wake_;
-  bool stopping_ = false;  // Guarded by mutex_.
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

@@ -35,7 +35,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "ledger/server/node.h"
+#include "ledger/commit/clock.h"
 
 namespace ledger {
 

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "ledger/core/check.h"
 #include "ledger/core/limits.h"
 
 namespace ledger {
@@ -46,12 +47,6 @@ const char* StateName(int state) {
     case RAFT_CANDIDATE: return "candidate";
     default: return "unavailable";
   }
-}
-
-[[noreturn]] void Fatal(const std::string& message) {
-  std::fprintf(stderr, "FATAL: %s\n", message.c_str());
-  std::fflush(stderr);
-  std::abort();
 }
 
 }  // namespace
@@ -196,7 +191,7 @@ absl::Status RaftNode::Init() {
       const auto& members = options_.initial_members;
       if (!members.empty() && std::find(members.begin(), members.end(), peer.id) == members.end()) continue;
       rv = raft_configuration_add(&configuration, peer.id, peer.raft_address.c_str(), RAFT_VOTER);
-      if (rv != 0) Fatal(absl::StrCat("raft_configuration_add: ", raft_strerror(rv)));
+      CORE_CHECK(rv == 0, absl::StrCat("raft_configuration_add: ", raft_strerror(rv)).c_str());
     }
     rv = raft_bootstrap(&raft_, &configuration);
     raft_configuration_close(&configuration);
@@ -504,7 +499,7 @@ void RaftNode::Propose() {
     raft_buffer buffer;
     buffer.len = entry.size();
     buffer.base = raft_malloc(entry.size());
-    if (buffer.base == nullptr) Fatal("out of memory for a Raft entry");
+    CORE_CHECK(buffer.base != nullptr, "out of memory for a Raft entry");
     std::memcpy(buffer.base, entry.data(), entry.size());
     proposal->apply.data = proposal.get();
     const int rv = raft_apply(&raft_, &proposal->apply, &buffer, 1, OnApplied);
@@ -543,10 +538,8 @@ int RaftNode::FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result) 
     node->StopForWriteFailure(node->replica_.write_failed());
     return 0;
   }
-  if (!applied.ok()) {
-    // The replica cannot skip a committed entry: stop; a restart re-applies from the stored index.
-    Fatal(absl::StrCat("applying Raft entry ", index, ": ", applied.status().ToString()));
-  }
+  // The replica cannot skip a committed entry: stop; a restart re-applies from the stored index.
+  CORE_CHECK(applied.ok(), absl::StrCat("applying Raft entry ", index, ": ", applied.status().ToString()).c_str());
   if (applied->skipped) return 0;
   if (applied->status.ok()) {
     {
@@ -573,7 +566,7 @@ void RaftNode::OnApplied(struct raft_apply* request, int status, void*) {
   Proposal* raw = static_cast<Proposal*>(request->data);
   RaftNode* node = raw->node;
   auto it = node->proposals_.find(raw->number);
-  if (it == node->proposals_.end()) Fatal("libraft answered a proposal this node does not have");
+  CORE_CHECK(it != node->proposals_.end(), "libraft answered a proposal this node does not have");
   std::unique_ptr<Proposal> proposal = std::move(it->second);
   node->proposals_.erase(it);
   node->Answer(*proposal, status);
@@ -604,7 +597,7 @@ void RaftNode::Answer(Proposal& proposal, int status) {
     observer_.on_batch(proposal.requests.size(), commands, proposal.apply_seconds, SecondsSince(proposal.start));
   }
   const std::vector<Outcome>& outcomes = applied.output.entry.outcomes;
-  if (outcomes.size() != commands) Fatal("outcomes and commands differ in number");
+  CORE_CHECK(outcomes.size() == commands, "outcomes and commands differ in number");
   size_t offset = 0;
   for (auto& request : proposal.requests) {
     SubmitResult result;
@@ -645,7 +638,7 @@ void RaftNode::IssueBarrier() {
 void RaftNode::OnBarrier(struct raft_barrier* request, int status) {
   Barrier* raw = static_cast<Barrier*>(request->data);
   RaftNode* node = raw->node;
-  if (node->barrier_.get() != raw) Fatal("libraft answered a barrier this node does not have");
+  CORE_CHECK(node->barrier_.get() == raw, "libraft answered a barrier this node does not have");
   std::unique_ptr<Barrier> barrier = std::move(node->barrier_);
   const absl::Status result =
       status == 0 ? absl::OkStatus()
@@ -664,7 +657,7 @@ void RaftNode::FinishAdmin(Admin* admin, absl::Status status) {
     node->RefreshStatus();
     return;
   }
-  Fatal("libraft answered a membership change this node does not have");
+  CORE_CHECK(false, "libraft answered a membership change this node does not have");
 }
 
 void RaftNode::OnChange(raft_change* request, int status) {
@@ -710,7 +703,7 @@ int RaftNode::FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count
   const std::string snapshot = node->replica_.Snapshot();
   raft_buffer* array = static_cast<raft_buffer*>(raft_malloc(sizeof(raft_buffer)));
   void* base = raft_malloc(snapshot.size());
-  if (array == nullptr || base == nullptr) Fatal("out of memory for a snapshot");
+  CORE_CHECK(array != nullptr && base != nullptr, "out of memory for a snapshot");
   std::memcpy(base, snapshot.data(), snapshot.size());
   array[0].base = base;
   array[0].len = snapshot.size();

@@ -49,12 +49,14 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "ledger/replication/nodelay_transport.h"
 #include "ledger/replication/raft_api.h"
 #include "ledger/replication/replica.h"
-#include "ledger/server/committer.h"
-#include "ledger/server/node.h"
+#include "ledger/commit/committer.h"
+#include "ledger/commit/clock.h"
+#include "ledger/commit/observer.h"
 #include "ledger/storage/cached_kv.h"
 #include "ledger/storage/rocks_store.h"
 
@@ -252,16 +254,16 @@ class RaftNode final : public Committer {
 
   mutable std::mutex mutex_;
   std::condition_variable committed_changed_;
-  std::deque<std::unique_ptr<Request>> queue_;              // Guarded by mutex_.
-  std::vector<std::unique_ptr<ReadWaiter>> reads_queued_;   // Guarded by mutex_.
-  std::vector<std::unique_ptr<Admin>> admins_queued_;       // Guarded by mutex_.
-  bool stopping_ = false;                                   // Guarded by mutex_.
-  absl::Status failed_;                                     // Guarded by mutex_; the invariant broke or a write failed.
-  bool loop_running_ = false;                               // Guarded by mutex_; wake_ may be signalled.
-  bool wake_closed_ = false;                                // Guarded by mutex_; wake_ may not be signalled.
-  uint64_t journal_index_ = 0;                              // Guarded by mutex_.
-  RaftStatus status_;                                       // Guarded by mutex_.
-  std::map<uint64_t, RaftPeer> peers_;                      // Guarded by mutex_; id -> addresses.
+  std::deque<std::unique_ptr<Request>> queue_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::unique_ptr<ReadWaiter>> reads_queued_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::unique_ptr<Admin>> admins_queued_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(mutex_);  // The invariant broke or a write failed.
+  bool loop_running_ ABSL_GUARDED_BY(mutex_) = false;  // wake_ may be signalled.
+  bool wake_closed_ ABSL_GUARDED_BY(mutex_) = false;  // wake_ may not be signalled.
+  uint64_t journal_index_ ABSL_GUARDED_BY(mutex_) = 0;
+  RaftStatus status_ ABSL_GUARDED_BY(mutex_);
+  std::map<uint64_t, RaftPeer> peers_ ABSL_GUARDED_BY(mutex_);  // id -> addresses.
 };
 
 }  // namespace ledger

@@ -12,7 +12,7 @@
 // Snapshots are a compact export of every key (state, journal and the applied index) with a BLAKE2b
 // checksum; restoring replaces the whole state in one write.
 //
-// Live invariant check, as on a single node (ledger/server/node.h): CheckInvariants() sums every asset's
+// Live invariant check, as on a single node (ledger/node/node.h): CheckInvariants() sums every asset's
 // balances (at start, after a snapshot restore), and every applied batch checks its own balance changes
 // (ApplyOutput::invariant_violation). A violation — a core bug or a store edited behind the ledger's back —
 // stops the replica: the violating batch is not stored (not even its index, so a restart meets it again),

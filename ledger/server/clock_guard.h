@@ -26,7 +26,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "ledger/server/node.h"
+#include "ledger/commit/clock.h"
 
 namespace ledger {
 

@@ -11,6 +11,8 @@
 #include "ledger/core/keys.h"
 #include "ledger/core/query.h"
 #include "ledger/core/test_util.h"
+#include "ledger/node/node.h"
+#include "ledger/storage/rocks_store.h"
 
 namespace ledger {
 namespace {

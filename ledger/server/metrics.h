@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ledger/core/records.h"
-#include "ledger/server/node.h"
+#include "ledger/commit/observer.h"
 
 namespace prometheus {
 class Counter;

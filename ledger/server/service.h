@@ -10,7 +10,7 @@
 #include <grpcpp/support/byte_buffer.h>
 
 #include "ledger/server/metrics.h"
-#include "ledger/server/committer.h"
+#include "ledger/commit/committer.h"
 #include "ledger/server/operator_auth.h"
 #include "proto/ledger.grpc.pb.h"
 

@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/client/client.h"
 #include "ledger/server/operator_token.h"
-#include "merchant/emvco.h"
+#include "formats/emvco.h"
 #include "merchant/pos_client.h"
 #include "wallet/cpm.h"
 #include "wallet/wallet_client.h"

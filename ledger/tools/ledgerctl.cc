@@ -35,7 +35,7 @@
 #include "ledger/storage/atomic_file.h"
 #include "ledger/storage/rocks_store.h"
 #include "merchant/pos_client.h"
-#include "wallet/keys.h"
+#include "formats/keys.h"
 #include "wallet/prompt.h"
 #include "wallet/wallet_client.h"
 

@@ -1,5 +1,5 @@
 // QR rendering: module matrix, terminal text, and a PNG that is well-formed and shows the finder pattern.
-#include "wallet/qr.h"
+#include "formats/qr.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>

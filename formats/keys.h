@@ -6,8 +6,8 @@
 //   32 bytes public key (in clear, so the wallet can show it without the passphrase) |
 //   80 bytes secret box of the 64-byte secret key
 // The key that opens the box is crypto_pwhash(passphrase, salt, opslimit, memlimit, Argon2id 1.3).
-#ifndef WALLET_KEYS_H_
-#define WALLET_KEYS_H_
+#ifndef FORMATS_KEYS_H_
+#define FORMATS_KEYS_H_
 
 #include <cstdint>
 #include <string>
@@ -54,4 +54,4 @@ std::string Hex(std::string_view bytes);
 
 }  // namespace wallet
 
-#endif  // WALLET_KEYS_H_
+#endif  // FORMATS_KEYS_H_

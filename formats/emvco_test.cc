@@ -1,5 +1,5 @@
 // EMVCo MPM payloads: CRC, round trips, and every refusal naming what is wrong.
-#include "merchant/emvco.h"
+#include "formats/emvco.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
-// What the gRPC service needs from whatever orders and stores batches: the single node (node.h) or a
+// What the gRPC service needs from whatever orders and stores batches: the single node (ledger/node/node.h) or a
 // Raft replica (ledger/replication/raft_node.h). The service never knows which one it talks to.
-#ifndef LEDGER_SERVER_COMMITTER_H_
-#define LEDGER_SERVER_COMMITTER_H_
+#ifndef LEDGER_COMMIT_COMMITTER_H_
+#define LEDGER_COMMIT_COMMITTER_H_
 
 #include <chrono>
 #include <cstdint>
@@ -67,4 +67,4 @@ class Committer {
 
 }  // namespace ledger
 
-#endif  // LEDGER_SERVER_COMMITTER_H_
+#endif  // LEDGER_COMMIT_COMMITTER_H_

@@ -9,8 +9,8 @@
 //  - Watchers sign with their own wallet key to stream and acknowledge the alerts of the residents who named
 //    them; nobody else sees those alerts.
 // Business outcomes are in the replies' result; transport errors as in the Wallet service.
-#ifndef WALLET_HEALTH_SERVICE_H_
-#define WALLET_HEALTH_SERVICE_H_
+#ifndef LEDGER_SERVER_HEALTH_SERVICE_H_
+#define LEDGER_SERVER_HEALTH_SERVICE_H_
 
 #include <map>
 #include <string>
@@ -18,10 +18,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "ledger/core/types.h"
-#include "ledger/server/committer.h"
-#include "ledger/server/node.h"
+#include "ledger/commit/committer.h"
+#include "ledger/commit/clock.h"
 #include "proto/ledger.grpc.pb.h"
-#include "wallet/wallet_verifier.h"
+#include "ledger/server/wallet_verifier.h"
 
 namespace wallet {
 
@@ -73,4 +73,4 @@ class HealthService final : public ledger::v1::Health::Service {
 
 }  // namespace wallet
 
-#endif  // WALLET_HEALTH_SERVICE_H_
+#endif  // LEDGER_SERVER_HEALTH_SERVICE_H_

@@ -14,8 +14,8 @@
 //    restarted (recovery reads the disk).
 //
 // ledger/replication/raft_node.h is the replicated Committer.
-#ifndef LEDGER_SERVER_NODE_H_
-#define LEDGER_SERVER_NODE_H_
+#ifndef LEDGER_NODE_NODE_H_
+#define LEDGER_NODE_NODE_H_
 
 #include <condition_variable>
 #include <cstdint>
@@ -27,41 +27,18 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "ledger/core/journal.h"
-#include "ledger/server/committer.h"
+#include "ledger/commit/clock.h"
+#include "ledger/commit/committer.h"
+#include "ledger/commit/observer.h"
 #include "ledger/core/state_machine.h"
 #include "ledger/storage/cached_kv.h"
 #include "ledger/storage/overlay_kv.h"
 #include "ledger/storage/rocks_store.h"
 
 namespace ledger {
-
-// Where the node reads time from to stamp batches. The core never reads it: it only sees the stamp.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual Timestamp NowNanos() = 0;
-  // Whether a batch may be stamped now; a guarded clock refuses while the wall clock has jumped
-  // (ledger/server/clock_guard.h). The node then fails the batch's requests with this status.
-  virtual absl::Status CheckStamp() { return absl::OkStatus(); }
-};
-Clock* RealClock();
-
-// Hooks for metrics (all optional). Called on the committer thread.
-struct NodeObserver {
-  std::function<void(size_t requests, size_t commands, double apply_seconds, double commit_seconds)>
-      on_batch;
-  std::function<void(const Outcome&, const Command&)> on_outcome;
-  std::function<void(const ApplyCounters&)> on_sweep;
-  // Single node: the durable write of one batch (RocksDB write plus the write-ahead log's fsync), seconds.
-  std::function<void(double seconds)> on_store_write;
-  // The ledger's invariants were found broken (at start or by a batch): the node stops taking writes.
-  std::function<void(const std::string& violation)> on_invariant_violation;
-  // Every durably stored batch, in order: its logical time, the batch and its journal entry's bytes (for
-  // ledgerd's --record_batches; called on the node's write thread, must not block for long).
-  std::function<void(Timestamp, const Batch&, const std::string& entry_bytes)> on_stored_batch;
-};
 
 class Node final : public Committer {
  public:
@@ -124,13 +101,13 @@ class Node final : public Committer {
   std::condition_variable queue_changed_;
   std::condition_variable applied_changed_;
   std::condition_variable committed_changed_;
-  std::deque<std::unique_ptr<Request>> queue_;                 // Guarded by mutex_.
-  std::deque<Applied> applied_;                                // Guarded by mutex_; <= kPipelineDepth.
-  std::vector<std::shared_ptr<const WriteSet>> in_flight_;     // Guarded by mutex_; oldest first.
-  absl::Status failed_;                                        // Guarded by mutex_; a failed write.
-  bool stopping_ = false;                                      // Guarded by mutex_.
-  bool applier_done_ = false;                                  // Guarded by mutex_.
-  uint64_t committed_index_ = 0;                               // Guarded by mutex_.
+  std::deque<std::unique_ptr<Request>> queue_ ABSL_GUARDED_BY(mutex_);
+  std::deque<Applied> applied_ ABSL_GUARDED_BY(mutex_);  // <= kPipelineDepth.
+  std::vector<std::shared_ptr<const WriteSet>> in_flight_ ABSL_GUARDED_BY(mutex_);  // Oldest first.
+  absl::Status failed_ ABSL_GUARDED_BY(mutex_);  // A failed write.
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  bool applier_done_ ABSL_GUARDED_BY(mutex_) = false;
+  uint64_t committed_index_ ABSL_GUARDED_BY(mutex_) = 0;
   Timestamp clock_floor_ = 0;                                  // Applier thread only.
   std::thread applier_;
   std::thread writer_;
@@ -138,4 +115,4 @@ class Node final : public Committer {
 
 }  // namespace ledger
 
-#endif  // LEDGER_SERVER_NODE_H_
+#endif  // LEDGER_NODE_NODE_H_

@@ -1,5 +1,5 @@
 // The Pos gRPC service: see pos_service.h.
-#include "merchant/pos_service.h"
+#include "ledger/server/pos_service.h"
 
 #include <sodium.h>
 
@@ -14,9 +14,9 @@
 #include "ledger/core/tasks.h"
 #include "ledger/server/field_bounds.h"
 #include "ledger/server/status_util.h"
-#include "merchant/emvco.h"
-#include "merchant/pos_auth.h"
-#include "wallet/qr.h"
+#include "formats/emvco.h"
+#include "formats/pos_auth.h"
+#include "formats/qr.h"
 
 namespace merchant {
 namespace {

@@ -1,5 +1,5 @@
 // Sealed keys and signatures.
-#include "wallet/keys.h"
+#include "formats/keys.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -25,8 +25,8 @@
 //                .amount = 1200, .merchant_name = "Sakura Market", .merchant_city = "Tsuruoka"};
 //   absl::StatusOr<std::string> text = BuildMpm(p);   // show as a QR code
 //   absl::StatusOr<MpmPayload> back = ParseMpm(*text);  // what the wallet does after scanning
-#ifndef MERCHANT_EMVCO_H_
-#define MERCHANT_EMVCO_H_
+#ifndef FORMATS_EMVCO_H_
+#define FORMATS_EMVCO_H_
 
 #include <cstdint>
 #include <string>
@@ -71,4 +71,4 @@ absl::StatusOr<MpmPayload> ParseMpm(std::string_view text);
 
 }  // namespace merchant
 
-#endif  // MERCHANT_EMVCO_H_
+#endif  // FORMATS_EMVCO_H_

@@ -1,5 +1,5 @@
 // The Wallet gRPC service: see wallet_service.h.
-#include "wallet/wallet_service.h"
+#include "ledger/server/wallet_service.h"
 
 #include <sodium.h>
 
@@ -12,8 +12,8 @@
 #include "ledger/core/query.h"
 #include "ledger/server/account_reads.h"
 #include "ledger/server/status_util.h"
-#include "merchant/emvco.h"
-#include "wallet/wallet_auth.h"
+#include "formats/emvco.h"
+#include "formats/wallet_auth.h"
 
 namespace wallet {
 

@@ -1,5 +1,5 @@
 // EMVCo merchant-presented QR payloads: see emvco.h.
-#include "merchant/emvco.h"
+#include "formats/emvco.h"
 
 #include <cstdio>
 #include <map>

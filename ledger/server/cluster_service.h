@@ -1,8 +1,8 @@
 // The Cluster gRPC service: Raft status and membership, a thin adapter over RaftNode, and this node's clock
 // for its peers' samples (cluster_clock.h). Operator only: every method first checks the operator token
 // (ledger/server/operator_auth.h), as the Ledger service does; the nodes of a cluster share it.
-#ifndef LEDGER_REPLICATION_CLUSTER_SERVICE_H_
-#define LEDGER_REPLICATION_CLUSTER_SERVICE_H_
+#ifndef LEDGER_SERVER_CLUSTER_SERVICE_H_
+#define LEDGER_SERVER_CLUSTER_SERVICE_H_
 
 #include "ledger/replication/raft_node.h"
 #include "ledger/server/operator_auth.h"
@@ -30,4 +30,4 @@ class ClusterService final : public v1::Cluster::Service {
 
 }  // namespace ledger
 
-#endif  // LEDGER_REPLICATION_CLUSTER_SERVICE_H_
+#endif  // LEDGER_SERVER_CLUSTER_SERVICE_H_

@@ -1,6 +1,6 @@
 // The Pos gRPC service: shop terminals charge customer-presented codes, look payments up, cancel,
 // refund, close the day, cash out and pay suppliers. A thin adapter: it authenticates the terminal
-// (merchant/pos_auth.h: registered key, signature, timestamp window, per-terminal rate limit), converts
+// (formats/pos_auth.h: registered key, signature, timestamp window, per-terminal rate limit), converts
 // the body to a core command (ledger/core/pos.h holds every rule) and reports the outcome.
 //
 // Errors: INVALID_ARGUMENT (malformed envelope or body, naming the field: ids, amounts outside 1..limit;
@@ -9,15 +9,15 @@
 // FAILED_PRECONDITION (timestamp outside the window), RESOURCE_EXHAUSTED
 // (the terminal's rate limit), UNAVAILABLE (as for the Ledger service: retry the same request). Business
 // outcomes (refused payment, refund too large, day closed, ...) are PosReply.result in an OK reply.
-#ifndef MERCHANT_POS_SERVICE_H_
-#define MERCHANT_POS_SERVICE_H_
+#ifndef LEDGER_SERVER_POS_SERVICE_H_
+#define LEDGER_SERVER_POS_SERVICE_H_
 
 #include <string>
 
 #include "ledger/core/pos.h"
 #include "ledger/core/types.h"
-#include "ledger/server/committer.h"
-#include "ledger/server/node.h"
+#include "ledger/commit/committer.h"
+#include "ledger/commit/clock.h"
 #include "ledger/server/rate_limiter.h"
 #include "proto/ledger.grpc.pb.h"
 
@@ -69,4 +69,4 @@ class PosService final : public ledger::v1::Pos::Service {
 
 }  // namespace merchant
 
-#endif  // MERCHANT_POS_SERVICE_H_
+#endif  // LEDGER_SERVER_POS_SERVICE_H_

@@ -1,7 +1,7 @@
 // The terminal request signature shared by the Pos service (verifies) and terminals (sign): see
 // SignedRequest in proto/ledger.proto.
-#ifndef MERCHANT_POS_AUTH_H_
-#define MERCHANT_POS_AUTH_H_
+#ifndef FORMATS_POS_AUTH_H_
+#define FORMATS_POS_AUTH_H_
 
 #include <sodium.h>
 
@@ -44,4 +44,4 @@ inline uint64_t PosRequestNonce(std::string_view signed_bytes) {
 
 }  // namespace merchant
 
-#endif  // MERCHANT_POS_AUTH_H_
+#endif  // FORMATS_POS_AUTH_H_

@@ -1,7 +1,7 @@
 // The wallet request signature shared by the Wallet service (verifies) and wallets (sign): see
 // WalletRequest in proto/ledger.proto.
-#ifndef WALLET_WALLET_AUTH_H_
-#define WALLET_WALLET_AUTH_H_
+#ifndef FORMATS_WALLET_AUTH_H_
+#define FORMATS_WALLET_AUTH_H_
 
 #include <cstdint>
 #include <string>
@@ -26,4 +26,4 @@ inline std::string WalletSignedBytes(std::string_view method, std::string_view a
 
 }  // namespace wallet
 
-#endif  // WALLET_WALLET_AUTH_H_
+#endif  // FORMATS_WALLET_AUTH_H_

@@ -1,5 +1,5 @@
 // Group-committing, pipelined single node: see node.h.
-#include "ledger/server/node.h"
+#include "ledger/node/node.h"
 
 #include <chrono>
 
@@ -12,25 +12,11 @@
 namespace ledger {
 namespace {
 
-class SystemClock final : public Clock {
- public:
-  Timestamp NowNanos() override {
-    return static_cast<Timestamp>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count());
-  }
-};
-
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
-
-Clock* RealClock() {
-  static SystemClock clock;
-  return &clock;
-}
 
 Node::Node(RocksStore* store, Clock* clock, Options options, NodeObserver observer)
     : store_(store), hot_(*store), clock_(clock), options_(options), observer_(std::move(observer)) {

@@ -1,5 +1,5 @@
 // Key pairs, sealing and signatures: see keys.h.
-#include "wallet/keys.h"
+#include "formats/keys.h"
 
 #include <sodium.h>
 

@@ -6,16 +6,16 @@
 // token: this service and the Ledger service's operator token are independent.
 // Errors as in the Pos service: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION,
 // RESOURCE_EXHAUSTED, UNAVAILABLE; business outcomes in WalletReply.result.
-#ifndef WALLET_WALLET_SERVICE_H_
-#define WALLET_WALLET_SERVICE_H_
+#ifndef LEDGER_SERVER_WALLET_SERVICE_H_
+#define LEDGER_SERVER_WALLET_SERVICE_H_
 
 #include <string>
 
 #include "ledger/core/types.h"
-#include "ledger/server/committer.h"
-#include "ledger/server/node.h"
+#include "ledger/commit/committer.h"
+#include "ledger/commit/clock.h"
 #include "ledger/server/rate_limiter.h"
-#include "wallet/wallet_verifier.h"
+#include "ledger/server/wallet_verifier.h"
 #include "proto/ledger.grpc.pb.h"
 
 namespace wallet {
@@ -50,4 +50,4 @@ class WalletService final : public ledger::v1::Wallet::Service {
 
 }  // namespace wallet
 
-#endif  // WALLET_WALLET_SERVICE_H_
+#endif  // LEDGER_SERVER_WALLET_SERVICE_H_

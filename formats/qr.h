@@ -1,6 +1,6 @@
 // QR codes for payment codes and payloads (libqrencode): as text for a terminal and as a PNG file.
-#ifndef WALLET_QR_H_
-#define WALLET_QR_H_
+#ifndef FORMATS_QR_H_
+#define FORMATS_QR_H_
 
 #include <string>
 #include <string_view>
@@ -22,4 +22,4 @@ absl::StatusOr<std::string> QrPng(std::string_view text, int scale = 8);
 
 }  // namespace wallet
 
-#endif  // WALLET_QR_H_
+#endif  // FORMATS_QR_H_

@@ -3,8 +3,8 @@
 // then parses the body. Shared by the Wallet and Health services. Errors name the field: INVALID_ARGUMENT,
 // PERMISSION_DENIED (no key, revoked key, bad signature), FAILED_PRECONDITION (clock window),
 // RESOURCE_EXHAUSTED.
-#ifndef WALLET_WALLET_VERIFIER_H_
-#define WALLET_WALLET_VERIFIER_H_
+#ifndef LEDGER_SERVER_WALLET_VERIFIER_H_
+#define LEDGER_SERVER_WALLET_VERIFIER_H_
 
 #include <sodium.h>
 
@@ -12,13 +12,13 @@
 #include "ledger/core/pos.h"
 #include "ledger/core/query.h"
 #include "ledger/core/types.h"
-#include "ledger/server/committer.h"
+#include "ledger/commit/committer.h"
 #include "ledger/server/field_bounds.h"
-#include "ledger/server/node.h"
+#include "ledger/commit/clock.h"
 #include "ledger/server/rate_limiter.h"
 #include "ledger/server/status_util.h"
 #include "proto/ledger.pb.h"
-#include "wallet/wallet_auth.h"
+#include "formats/wallet_auth.h"
 
 namespace wallet {
 
@@ -107,4 +107,4 @@ inline grpc::Status SubmitWalletCommand(ledger::Committer* node, ledger::Command
 
 }  // namespace wallet
 
-#endif  // WALLET_WALLET_VERIFIER_H_
+#endif  // LEDGER_SERVER_WALLET_VERIFIER_H_

@@ -1,6 +1,6 @@
 // The node: concurrent requests are answered correctly and grouped into fewer batches (group commit);
 // stamps always increase even when the clock stands still or goes back.
-#include "ledger/server/node.h"
+#include "ledger/node/node.h"
 
 #include <gtest/gtest.h>
 

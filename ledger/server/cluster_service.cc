@@ -1,5 +1,5 @@
 // The Cluster gRPC service: see cluster_service.h.
-#include "ledger/replication/cluster_service.h"
+#include "ledger/server/cluster_service.h"
 
 #include "ledger/server/status_util.h"
 

@@ -1,5 +1,5 @@
 // QR rendering: see qr.h.
-#include "wallet/qr.h"
+#include "formats/qr.h"
 
 #include <qrencode.h>
 #include <zlib.h>

@@ -1,5 +1,5 @@
 // The Health gRPC service: see health_service.h.
-#include "wallet/health_service.h"
+#include "ledger/server/health_service.h"
 
 #include <sodium.h>
 
@@ -14,7 +14,7 @@
 #include "ledger/server/convert.h"
 #include "ledger/server/field_bounds.h"
 #include "ledger/server/status_util.h"
-#include "wallet/keys.h"
+#include "formats/keys.h"
 
 namespace wallet {
 

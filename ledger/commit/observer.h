@@ -1,0 +1,31 @@
+// Hooks a committer (the single node or the Raft node) calls for metrics (ledger/server/metrics.h).
+#ifndef LEDGER_COMMIT_OBSERVER_H_
+#define LEDGER_COMMIT_OBSERVER_H_
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "ledger/core/journal.h"
+#include "ledger/core/state_machine.h"
+
+namespace ledger {
+
+// Hooks for metrics (all optional). Called on the committer thread.
+struct NodeObserver {
+  std::function<void(size_t requests, size_t commands, double apply_seconds, double commit_seconds)>
+      on_batch;
+  std::function<void(const Outcome&, const Command&)> on_outcome;
+  std::function<void(const ApplyCounters&)> on_sweep;
+  // Single node: the durable write of one batch (RocksDB write plus the write-ahead log's fsync), seconds.
+  std::function<void(double seconds)> on_store_write;
+  // The ledger's invariants were found broken (at start or by a batch): the node stops taking writes.
+  std::function<void(const std::string& violation)> on_invariant_violation;
+  // Every durably stored batch, in order: its logical time, the batch and its journal entry's bytes (for
+  // ledgerd's --record_batches; called on the node's write thread, must not block for long).
+  std::function<void(Timestamp, const Batch&, const std::string& entry_bytes)> on_stored_batch;
+};
+
+}  // namespace ledger
+
+#endif  // LEDGER_COMMIT_OBSERVER_H_
