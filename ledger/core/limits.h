@@ -198,6 +198,28 @@ static_assert(kWatchStreamsPerWatcherMax <= kWatchStreamsMax);
 static_assert(kStaffOperationsPageDefault <= kStaffOperationsPageMax);
 static_assert(kJournalPageDefault <= kJournalPageMax);
 
+// ----- Bounds outside the core: the services, the shared formats and the tools -----
+// They are enforced at the edge (a service answers INVALID_ARGUMENT or RESOURCE_EXHAUSTED, a parser
+// refuses a payload), never by the core, but they live here with the rest so that a bound not in this
+// file does not exist.
+
+// EMVCo merchant-presented QR (merchant/emvco.h): the amount field (tag 54) holds at most 13 digits.
+inline constexpr size_t kMpmAmountDigitsMax = 13;
+inline constexpr int64_t kMpmAmountMax = 9'999'999'999'999;
+// Health.GetMileage: days in one request (from_day..to_day), and the days read when from_day is 0.
+inline constexpr uint32_t kMileageDaysMax = 366;
+inline constexpr uint32_t kMileageDaysDefault = 30;
+// Health.ReportSteps: step reports per resident (all her devices), sustained, and at once (a phone
+// syncing a month of days). The Health service's defaults (wallet/health_service.h Options).
+inline constexpr double kStepReportsPerSecond = 1;
+inline constexpr double kStepReportBurst = 31;
+// ledgerctl base-date-report (資金決済法): half of the unused balance above this many yen on a base date
+// is deposited.
+inline constexpr int64_t kPrepaidDepositThresholdYen = 10'000'000;
+
+static_assert(kMpmAmountMax == 9'999'999'999'999 && kMpmAmountDigitsMax == 13, "13 nines: the EMVCo field");
+static_assert(kMileageDaysDefault <= kMileageDaysMax);
+
 }  // namespace ledger
 
 #endif  // LEDGER_CORE_LIMITS_H_
