@@ -104,8 +104,8 @@ struct PosCase {
   bool request_nonce = false;           // The service derives a nonce from this request.
 };
 
-Json PosRequests() {
-  const wallet::KeyPair terminal = FromSeed(kTerminalSeedHex);
+// The Pos requests of the vectors, with the fields a reader needs to rebuild each body.
+std::vector<PosCase> PosCases() {
   std::vector<PosCase> cases;
   {
     ledger::v1::CreatePaymentRequest body;
@@ -157,41 +157,49 @@ Json PosRequests() {
     body.set_business_day(kDay);
     cases.push_back({"CloseDay", "CloseDay", body.SerializeAsString(), body.GetDescriptor()->name(), {{"business_day", body.business_day()}}});
   }
-  Json vectors = Json::array();
-  for (const PosCase& c : cases) {
-    const std::string merchant_id = kMerchant.ToBytes();
-    const std::string server_bytes =
-        merchant::PosSignedBytes(c.method, merchant_id, kTerminalId, kTimestampMs, c.body);
-    const std::string client_bytes =
-        c.client_method == nullptr ? server_bytes
-                                   : merchant::PosSignedBytes(c.client_method, merchant_id, kTerminalId, kTimestampMs, c.body);
-    Json v = {{"name", c.name},
-              {"rpc", std::string("/ledger.v1.Pos/") + c.method},
-              {"method", c.method},
-              {"merchant_id_hex", Hex(merchant_id)},
-              {"terminal_id", kTerminalId},
-              {"timestamp_ms", std::to_string(kTimestampMs)},
-              {"body_message", c.body_message},
-              {"body_fields", c.body_fields},
-              {"body_hex", Hex(c.body)},
-              {"signed_bytes_hex", Hex(server_bytes)}};
-    if (c.client_method != nullptr) {
-      v["client_signed_method"] = c.client_method;
-      v["client_signed_bytes_hex"] = Hex(client_bytes);
-    }
-    v["signature_hex"] = Hex(wallet::Sign(terminal, client_bytes));
-    if (c.client_method == nullptr) {
-      v["expected_status"] = "OK";
-    } else {
-      v["expected_status"] = "PERMISSION_DENIED";
-      v["expected_message"] = "signature mismatch (not this terminal's key, or altered)";
-    }
-    if (c.request_nonce) {
-      const uint64_t nonce = merchant::PosRequestNonce(server_bytes);
-      v["request_nonce"] = std::to_string(nonce);
-    }
-    vectors.push_back(v);
+  return cases;
+}
+
+// One Pos vector: the signed bytes the ledger verifies, the terminal's signature, what the ledger answers.
+Json PosVector(const PosCase& c, const wallet::KeyPair& terminal) {
+  const std::string merchant_id = kMerchant.ToBytes();
+  const std::string server_bytes =
+      merchant::PosSignedBytes(c.method, merchant_id, kTerminalId, kTimestampMs, c.body);
+  const std::string client_bytes =
+      c.client_method == nullptr ? server_bytes
+                                 : merchant::PosSignedBytes(c.client_method, merchant_id, kTerminalId, kTimestampMs, c.body);
+  Json v = {{"name", c.name},
+            {"rpc", std::string("/ledger.v1.Pos/") + c.method},
+            {"method", c.method},
+            {"merchant_id_hex", Hex(merchant_id)},
+            {"terminal_id", kTerminalId},
+            {"timestamp_ms", std::to_string(kTimestampMs)},
+            {"body_message", c.body_message},
+            {"body_fields", c.body_fields},
+            {"body_hex", Hex(c.body)},
+            {"signed_bytes_hex", Hex(server_bytes)}};
+  if (c.client_method != nullptr) {
+    v["client_signed_method"] = c.client_method;
+    v["client_signed_bytes_hex"] = Hex(client_bytes);
   }
+  v["signature_hex"] = Hex(wallet::Sign(terminal, client_bytes));
+  if (c.client_method == nullptr) {
+    v["expected_status"] = "OK";
+  } else {
+    v["expected_status"] = "PERMISSION_DENIED";
+    v["expected_message"] = "signature mismatch (not this terminal's key, or altered)";
+  }
+  if (c.request_nonce) {
+    const uint64_t nonce = merchant::PosRequestNonce(server_bytes);
+    v["request_nonce"] = std::to_string(nonce);
+  }
+  return v;
+}
+
+Json PosRequests() {
+  const wallet::KeyPair terminal = FromSeed(kTerminalSeedHex);
+  Json vectors = Json::array();
+  for (const PosCase& c : PosCases()) vectors.push_back(PosVector(c, terminal));
   return Json{{"description",
                "Pos SignedRequest envelopes signed by the 'terminal' key of keys.json. signed_bytes_hex is what "
                "the ledger verifies; signature_hex is what the client sent (over client_signed_bytes_hex when "

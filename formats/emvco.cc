@@ -203,7 +203,7 @@ absl::StatusOr<MpmPayload> ParseMpm(std::string_view text) {
     if (psub[0] != kMpmGuid) return InvalidArgumentError("tag 27: unknown payment template identifier");
     p.payment_id = psub[1];
     const std::optional<std::string> amount = get(54);
-    if (!amount || !Digits(*amount) || amount->size() > 13) {
+    if (!amount || !Digits(*amount) || amount->size() > ledger::kMpmAmountDigitsMax) {
       return InvalidArgumentError("tag 54: a dynamic payload needs an amount of 1 to 13 digits");
     }
     p.amount = std::stoll(*amount);

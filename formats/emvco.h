@@ -44,7 +44,7 @@ inline constexpr size_t kMerchantNameLengthMax = ledger::kMerchantNameLengthMax;
 inline constexpr size_t kMerchantCityLengthMax = ledger::kMerchantCityLengthMax;
 inline constexpr size_t kTerminalLabelLengthMax = 25;
 inline constexpr size_t kPayloadLengthMax = ledger::kMpmPayloadLengthMax;
-inline constexpr int64_t kAmountMax = 9'999'999'999'999;  // 13 digits, the EMVCo field's limit.
+inline constexpr int64_t kAmountMax = ledger::kMpmAmountMax;  // 13 digits, the EMVCo field's limit.
 
 // CRC-16/CCITT-FALSE: polynomial 0x1021, initial 0xFFFF, no reflection, no final xor ("123456789" -> 29B1).
 uint16_t Crc16Ccitt(std::string_view bytes);

@@ -204,31 +204,28 @@ void PrintReply(const ledger::v1::PosReply& reply) {
   if (reply.fee() != 0) std::printf("fee       %lld\n", static_cast<long long>(reply.fee()));
 }
 
-int Online(const std::string& command, const std::map<std::string, std::string>& o) {
+// The terminal of --merchant, --terminal and its sealed key --key (passphrase from $POS_PASSPHRASE or a
+// prompt).
+absl::StatusOr<Terminal> OpenTerminal(const std::map<std::string, std::string>& o) {
   std::optional<ledger::Id128> merchant_id = ledger::Id128::FromHex(Need(o, "merchant"));
   if (!merchant_id) Usage("--merchant: up to 32 hex digits");
   absl::StatusOr<std::string> sealed = wallet::ReadKeyFile(Need(o, "key"));
-  if (!sealed.ok()) return Fail(sealed.status());
+  if (!sealed.ok()) return sealed.status();
   absl::StatusOr<wallet::KeyPair> keys = wallet::Open(*sealed, Passphrase());
-  if (!keys.ok()) return Fail(keys.status());
-  Terminal terminal{merchant_id->ToBytes(), Need(o, "terminal"), *keys};
-  // The Pos service only, each request signed by the terminal: no operator token.
-  ledger::LedgerConnection connection(o.count("addr") ? o.at("addr") : "127.0.0.1:7400", /*operator_token=*/"");
+  if (!keys.ok()) return keys.status();
+  return Terminal{merchant_id->ToBytes(), Need(o, "terminal"), *keys};
+}
+
+// The payment commands: charge, mpm, status, cancel, refund.
+template <typename Call>
+grpc::Status PaymentCommand(const std::string& command, const std::map<std::string, std::string>& o, const Call& call) {
   using S = ledger::v1::Pos::Stub;
-  ledger::v1::PosReply reply;
-  auto call = [&](const char* method, const google::protobuf::Message& body, auto rpc) {
-    return connection.Call([&](ledger::LedgerConnection& c) {
-      const ledger::v1::SignedRequest request = SignRequest(terminal, method, body, WallClockMs());
-      return (c.pos().*rpc)(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
-    });
-  };
-  grpc::Status status;
   if (command == "charge") {
     ledger::v1::CreatePaymentRequest body;
     body.set_payment_id(Need(o, "payment-id"));
     body.set_amount(Number(o, "amount"));
     body.set_cpm(Need(o, "code"));
-    status = call("CreatePayment", body, &S::CreatePayment);
+    return call("CreatePayment", body, &S::CreatePayment);
   } else if (command == "mpm") {
     ledger::v1::CreateMpmRequest body;
     body.set_payment_id(Need(o, "payment-id"));
@@ -237,27 +234,35 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
     body.set_merchant_city(Need(o, "city"));
     if (o.count("category")) body.set_merchant_category(o.at("category"));
     if (o.count("lifetime")) body.set_lifetime_seconds(static_cast<uint32_t>(Number(o, "lifetime")));
-    status = call("CreateMpm", body, &S::CreateMpm);
+    return call("CreateMpm", body, &S::CreateMpm);
   } else if (command == "status" || command == "cancel") {
     ledger::v1::PaymentIdRequest body;
     body.set_payment_id(Need(o, "payment-id"));
-    status = command == "status" ? call("GetPayment", body, &S::GetPayment) : call("CancelPayment", body, &S::CancelPayment);
+    return command == "status" ? call("GetPayment", body, &S::GetPayment) : call("CancelPayment", body, &S::CancelPayment);
   } else if (command == "refund") {
     ledger::v1::RefundPaymentRequest body;
     body.set_payment_id(Need(o, "payment-id"));
     body.set_refund_id(Need(o, "refund-id"));
     body.set_amount(Number(o, "amount"));
-    status = call("RefundPayment", body, &S::RefundPayment);
-  } else if (command == "close-day") {
+    return call("RefundPayment", body, &S::RefundPayment);
+  }
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, command);
+}
+
+// The shop's other commands: close-day, cash-out, card-charge, add-terminal, revoke-terminal, pay-supplier.
+template <typename Call>
+grpc::Status ShopCommand(const std::string& command, const std::map<std::string, std::string>& o, const Call& call) {
+  using S = ledger::v1::Pos::Stub;
+  if (command == "close-day") {
     ledger::v1::CloseDayRequest body;
     body.set_business_day(static_cast<uint32_t>(Number(o, "day")));
-    status = call("CloseDay", body, &S::CloseDay);
+    return call("CloseDay", body, &S::CloseDay);
   } else if (command == "cash-out") {
     ledger::v1::CashOutRequest body;
     body.set_cashout_id(Need(o, "id"));
     body.set_amount(Number(o, "amount"));
     body.set_member(o.count("member") > 0);
-    status = call("CashOut", body, &S::CashOut);
+    return call("CashOut", body, &S::CashOut);
   } else if (command == "card-charge") {
     ledger::v1::CardPaymentRequest body;
     body.set_payment_id(Need(o, "payment-id"));
@@ -265,16 +270,16 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
     body.set_card_number(Need(o, "card"));
     body.set_staff_id(Need(o, "staff"));
     body.set_pin(wallet::ReadSecret("CARD_PIN", "Card PIN (the resident types it): "));
-    status = call("CardPayment", body, &S::CardPayment);
+    return call("CardPayment", body, &S::CardPayment);
   } else if (command == "add-terminal") {
     ledger::v1::RegisterTerminalRequest body;
     body.set_terminal_id(Need(o, "terminal-id"));
     body.set_public_key(PublicKeyBytes(Need(o, "public-key")));
-    status = call("RegisterTerminal", body, &S::RegisterTerminal);
+    return call("RegisterTerminal", body, &S::RegisterTerminal);
   } else if (command == "revoke-terminal") {
     ledger::v1::RevokeTerminalRequest body;
     body.set_terminal_id(Need(o, "terminal-id"));
-    status = call("RevokeTerminal", body, &S::RevokeTerminal);
+    return call("RevokeTerminal", body, &S::RevokeTerminal);
   } else {
     std::optional<ledger::Id128> supplier = ledger::Id128::FromHex(Need(o, "supplier"));
     if (!supplier) Usage("--supplier: up to 32 hex digits");
@@ -282,8 +287,26 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
     body.set_payment_id(Need(o, "id"));
     body.set_supplier_account_id(supplier->ToBytes());
     body.set_amount(Number(o, "amount"));
-    status = call("PaySupplier", body, &S::PaySupplier);
+    return call("PaySupplier", body, &S::PaySupplier);
   }
+}
+
+int Online(const std::string& command, const std::map<std::string, std::string>& o) {
+  absl::StatusOr<Terminal> opened = OpenTerminal(o);
+  if (!opened.ok()) return Fail(opened.status());
+  const Terminal& terminal = *opened;
+  // The Pos service only, each request signed by the terminal: no operator token.
+  ledger::LedgerConnection connection(o.count("addr") ? o.at("addr") : "127.0.0.1:7400", /*operator_token=*/"");
+  ledger::v1::PosReply reply;
+  auto call = [&](const char* method, const google::protobuf::Message& body, auto rpc) {
+    return connection.Call([&](ledger::LedgerConnection& c) {
+      const ledger::v1::SignedRequest request = SignRequest(terminal, method, body, WallClockMs());
+      return (c.pos().*rpc)(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+    });
+  };
+  const bool payment = command == "charge" || command == "mpm" || command == "status" || command == "cancel" ||
+                       command == "refund";
+  const grpc::Status status = payment ? PaymentCommand(command, o, call) : ShopCommand(command, o, call);
   if (!status.ok()) {
     std::fprintf(stderr, "pos: %s\n", status.error_message().c_str());
     return 1;

@@ -132,7 +132,7 @@ inline constexpr size_t kStepSaltBytes = 16;
 inline constexpr size_t kStepCommitmentBytes = 32;
 // A customer-presented code: "LC1" and base32 of 101 bytes (ledger/core/cpm.h); nothing longer decodes.
 inline constexpr size_t kCpmTextLengthMax = 165;
-// A merchant-presented QR payload (merchant/emvco.h) and the fields a terminal puts in one.
+// A merchant-presented QR payload (formats/emvco.h) and the fields a terminal puts in one.
 inline constexpr size_t kMpmPayloadLengthMax = 512;
 inline constexpr size_t kMerchantNameLengthMax = 25;
 inline constexpr size_t kMerchantCityLengthMax = 15;
@@ -218,6 +218,28 @@ static_assert(kHistoryPageDefault <= kHistoryPageMax);
 static_assert(kWatchStreamsPerWatcherMax <= kWatchStreamsMax);
 static_assert(kStaffOperationsPageDefault <= kStaffOperationsPageMax);
 static_assert(kJournalPageDefault <= kJournalPageMax);
+
+// ----- Bounds outside the core: the services, the shared formats and the tools -----
+// They are enforced at the edge (a service answers INVALID_ARGUMENT or RESOURCE_EXHAUSTED, a parser
+// refuses a payload), never by the core, but they live here with the rest so that a bound not in this
+// file does not exist.
+
+// EMVCo merchant-presented QR (formats/emvco.h): the amount field (tag 54) holds at most 13 digits.
+inline constexpr size_t kMpmAmountDigitsMax = 13;
+inline constexpr int64_t kMpmAmountMax = 9'999'999'999'999;
+// Health.GetMileage: days in one request (from_day..to_day), and the days read when from_day is 0.
+inline constexpr uint32_t kMileageDaysMax = 366;
+inline constexpr uint32_t kMileageDaysDefault = 30;
+// Health.ReportSteps: step reports per resident (all her devices), sustained, and at once (a phone
+// syncing a month of days). The Health service's defaults (ledger/server/health_service.h Options).
+inline constexpr double kStepReportsPerSecond = 1;
+inline constexpr double kStepReportBurst = 31;
+// ledgerctl base-date-report (資金決済法): half of the unused balance above this many yen on a base date
+// is deposited.
+inline constexpr int64_t kPrepaidDepositThresholdYen = 10'000'000;
+
+static_assert(kMpmAmountMax == 9'999'999'999'999 && kMpmAmountDigitsMax == 13, "13 nines: the EMVCo field");
+static_assert(kMileageDaysDefault <= kMileageDaysMax);
 
 }  // namespace ledger
 

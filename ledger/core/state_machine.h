@@ -61,7 +61,7 @@ struct ApplyOutput {
   WriteSet writes;          // Everything to store, including the journal entry and head.
   // "" unless the batch broke the cheap invariant (per asset, balance changes sum to zero and pending
   // debits added equal pending credits added): a bug in the core. The shell must then not store the
-  // batch, and stops taking writes (ledger/server/node.h).
+  // batch, and stops taking writes (ledger/node/node.h).
   std::string invariant_violation;
 };
 

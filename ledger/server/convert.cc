@@ -311,35 +311,84 @@ void HealthProgramToProto(const HealthProgram& p, v1::HealthProgram* out) {
   out->set_timestamp(p.timestamp);
 }
 
+namespace {
+
+// A system event (an expiry, a fee, a released or posted reservation, ...) of entry `index` as an event.
+v1::Event SystemEventToProto(uint64_t index, const SystemEvent& system) {
+  v1::Event event;
+  event.set_journal_index(index);
+  event.set_timestamp(system.timestamp);
+  const bool released = system.type == SystemEventType::kPendingExpired || system.type == SystemEventType::kTaskReturned;
+  v1::Transfer* transfer = released ? event.mutable_pending_expired() : event.mutable_transfer();
+  transfer->set_id(system.id.ToBytes());
+  transfer->set_debit_account_id(system.debit_account_id.ToBytes());
+  transfer->set_credit_account_id(system.credit_account_id.ToBytes());
+  transfer->set_amount(system.amount);
+  transfer->set_asset(system.asset);
+  transfer->set_timestamp(system.timestamp);
+  transfer->set_code(system.type == SystemEventType::kExpiry         ? kCodeExpiry
+                     : system.type == SystemEventType::kFee          ? kCodeFee
+                     : system.type == SystemEventType::kExchangeCoin ? kCodePointsExchanged
+                     : system.type == SystemEventType::kTaskPaid     ? kCodeTaskPay
+                     : system.type == SystemEventType::kCampaignAward ? kCodeCampaignAward
+                     : system.type == SystemEventType::kCampaignClawback ? kCodeCampaignClawback
+                     : system.type == SystemEventType::kTaskReturned || system.type == SystemEventType::kTaskPosted
+                         ? kCodeTaskReserve
+                         : 0);
+  if (released) {
+    transfer->set_flags(transfer_flags::kPending);
+    transfer->set_pending_state(v1::PENDING_STATE_EXPIRED);
+  }
+  return event;
+}
+
+// The transfer the ledger derived for a command that moved value (a transfer itself, a wallet send, a shop
+// payment, refund, cancel or cash-out, a health award, a task's pay, a points exchange, a supplier payment).
+Transfer DerivedTransfer(const Command& command, const Outcome& outcome) {
+  Transfer transfer;
+  if (const auto* requested = std::get_if<Transfer>(&command)) {
+    transfer = *requested;
+  } else if (const auto* send = std::get_if<WalletSend>(&command)) {
+    transfer = send->transfer;
+  } else if (const auto* payment = std::get_if<PosPayment>(&command)) {
+    transfer.id = PosTransferId('P', payment->merchant, payment->payment_id);
+    transfer.code = kCodePosPayment;
+  } else if (const auto* refund = std::get_if<PosRefund>(&command)) {
+    transfer.id = PosTransferId('R', refund->merchant, refund->refund_id);
+    transfer.code = kCodePosRefund;
+  } else if (const auto* cancel = std::get_if<PosCancel>(&command)) {
+    transfer.id = PosTransferId('C', cancel->merchant, cancel->payment_id);
+    transfer.code = kCodePosCancel;
+  } else if (const auto* cashout = std::get_if<PosCashOut>(&command)) {
+    transfer.id = PosTransferId('O', cashout->merchant, cashout->cashout_id);
+    transfer.code = kCodeCashOut;  // Its fee transfer is a system event of the same entry.
+  } else if (const auto* report = std::get_if<StepReport>(&command)) {
+    transfer.id = HealthAwardId(*report);
+    transfer.code = kCodeHealthAward;
+  } else if (const auto* confirm = std::get_if<ConfirmDay>(&command)) {
+    transfer.id = TaskPayId(confirm->host, confirm->task_id, confirm->visitor, confirm->day);
+    transfer.code = kCodeTaskPay;  // The reservations it posted are system events of the same entry.
+  } else if (const auto* exchange = std::get_if<ExchangePoints>(&command)) {
+    transfer.id = HealthTransferId('X', exchange->resident, exchange->exchange_id);
+    transfer.code = kCodePointsRetired;  // Its coin leg is a system event of the same entry.
+  } else {
+    const PosSupplierPayment& supplier = std::get<PosSupplierPayment>(command);
+    transfer.id = PosTransferId('S', supplier.payer, supplier.payment_id);
+    transfer.code = kCodeSupplierPayment;
+  }
+  transfer.debit_account_id = outcome.debit_account_id;
+  transfer.credit_account_id = outcome.credit_account_id;
+  transfer.amount = outcome.amount;
+  transfer.asset = outcome.asset;
+  transfer.timestamp = outcome.timestamp;
+  return transfer;
+}
+
+}  // namespace
+
 std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
   std::vector<v1::Event> events;
-  for (const SystemEvent& system : entry.system_events) {
-    v1::Event event;
-    event.set_journal_index(entry.index);
-    event.set_timestamp(system.timestamp);
-    const bool released = system.type == SystemEventType::kPendingExpired || system.type == SystemEventType::kTaskReturned;
-    v1::Transfer* transfer = released ? event.mutable_pending_expired() : event.mutable_transfer();
-    transfer->set_id(system.id.ToBytes());
-    transfer->set_debit_account_id(system.debit_account_id.ToBytes());
-    transfer->set_credit_account_id(system.credit_account_id.ToBytes());
-    transfer->set_amount(system.amount);
-    transfer->set_asset(system.asset);
-    transfer->set_timestamp(system.timestamp);
-    transfer->set_code(system.type == SystemEventType::kExpiry         ? kCodeExpiry
-                       : system.type == SystemEventType::kFee          ? kCodeFee
-                       : system.type == SystemEventType::kExchangeCoin ? kCodePointsExchanged
-                       : system.type == SystemEventType::kTaskPaid     ? kCodeTaskPay
-                       : system.type == SystemEventType::kCampaignAward ? kCodeCampaignAward
-                       : system.type == SystemEventType::kCampaignClawback ? kCodeCampaignClawback
-                       : system.type == SystemEventType::kTaskReturned || system.type == SystemEventType::kTaskPosted
-                           ? kCodeTaskReserve
-                           : 0);
-    if (released) {
-      transfer->set_flags(transfer_flags::kPending);
-      transfer->set_pending_state(v1::PENDING_STATE_EXPIRED);
-    }
-    events.push_back(std::move(event));
-  }
+  for (const SystemEvent& system : entry.system_events) events.push_back(SystemEventToProto(entry.index, system));
   for (size_t i = 0; i < entry.commands.size(); ++i) {
     const Outcome& outcome = entry.outcomes[i];
     if (outcome.result != Result::kOk || outcome.duplicate) continue;
@@ -372,43 +421,7 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
       continue;  // Moves no value (a close, fees, keys, cards, health settings, a report that earned nothing).
     } else {
       // A transfer, or a shop payment/refund/cancel: the transfer the ledger derived for it.
-      Transfer transfer;
-      if (const auto* requested = std::get_if<Transfer>(&command)) {
-        transfer = *requested;
-      } else if (const auto* send = std::get_if<WalletSend>(&command)) {
-        transfer = send->transfer;
-      } else if (const auto* payment = std::get_if<PosPayment>(&command)) {
-        transfer.id = PosTransferId('P', payment->merchant, payment->payment_id);
-        transfer.code = kCodePosPayment;
-      } else if (const auto* refund = std::get_if<PosRefund>(&command)) {
-        transfer.id = PosTransferId('R', refund->merchant, refund->refund_id);
-        transfer.code = kCodePosRefund;
-      } else if (const auto* cancel = std::get_if<PosCancel>(&command)) {
-        transfer.id = PosTransferId('C', cancel->merchant, cancel->payment_id);
-        transfer.code = kCodePosCancel;
-      } else if (const auto* cashout = std::get_if<PosCashOut>(&command)) {
-        transfer.id = PosTransferId('O', cashout->merchant, cashout->cashout_id);
-        transfer.code = kCodeCashOut;  // Its fee transfer is a system event of the same entry.
-      } else if (const auto* report = std::get_if<StepReport>(&command)) {
-        transfer.id = HealthAwardId(*report);
-        transfer.code = kCodeHealthAward;
-      } else if (const auto* confirm = std::get_if<ConfirmDay>(&command)) {
-        transfer.id = TaskPayId(confirm->host, confirm->task_id, confirm->visitor, confirm->day);
-        transfer.code = kCodeTaskPay;  // The reservations it posted are system events of the same entry.
-      } else if (const auto* exchange = std::get_if<ExchangePoints>(&command)) {
-        transfer.id = HealthTransferId('X', exchange->resident, exchange->exchange_id);
-        transfer.code = kCodePointsRetired;  // Its coin leg is a system event of the same entry.
-      } else {
-        const PosSupplierPayment& supplier = std::get<PosSupplierPayment>(command);
-        transfer.id = PosTransferId('S', supplier.payer, supplier.payment_id);
-        transfer.code = kCodeSupplierPayment;
-      }
-      transfer.debit_account_id = outcome.debit_account_id;
-      transfer.credit_account_id = outcome.credit_account_id;
-      transfer.amount = outcome.amount;
-      transfer.asset = outcome.asset;
-      transfer.timestamp = outcome.timestamp;
-      TransferToProto(transfer, event.mutable_transfer());
+      TransferToProto(DerivedTransfer(command, outcome), event.mutable_transfer());
     }
     events.push_back(std::move(event));
   }

@@ -23,9 +23,6 @@ namespace v1 = ledger::v1;
 
 namespace {
 
-constexpr uint32_t kMileageDaysMax = 366;
-constexpr uint32_t kMileageDaysDefault = 30;
-
 grpc::Status Invalid(std::string message) { return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message)); }
 
 }  // namespace
@@ -153,11 +150,11 @@ grpc::Status HealthService::GetMileage(grpc::ServerContext*, const v1::WalletReq
   std::optional<int64_t> to_index = ledger::DayIndexOf(to_day);
   if (!to_index) return Invalid(absl::StrCat("to_day: ", to_day, " is not a yyyymmdd date"));
   const uint32_t from_day =
-      body.from_day() != 0 ? body.from_day() : ledger::DayNumber(*to_index - (kMileageDaysDefault - 1));
+      body.from_day() != 0 ? body.from_day() : ledger::DayNumber(*to_index - (ledger::kMileageDaysDefault - 1));
   std::optional<int64_t> from_index = ledger::DayIndexOf(from_day);
   if (!from_index) return Invalid(absl::StrCat("from_day: ", from_day, " is not a yyyymmdd date"));
-  if (*from_index > *to_index || *to_index - *from_index >= kMileageDaysMax) {
-    return Invalid(absl::StrCat("from_day, to_day: from_day first, at most ", kMileageDaysMax, " days"));
+  if (*from_index > *to_index || *to_index - *from_index >= ledger::kMileageDaysMax) {
+    return Invalid(absl::StrCat("from_day, to_day: from_day first, at most ", ledger::kMileageDaysMax, " days"));
   }
   const ledger::KvReader& state = node_->state();
   auto awards = ledger::LookupDailyAwards(state, resident, from_day, to_day);

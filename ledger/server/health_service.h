@@ -17,6 +17,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/types.h"
 #include "ledger/commit/committer.h"
 #include "ledger/commit/clock.h"
@@ -30,8 +31,8 @@ class HealthService final : public ledger::v1::Health::Service {
   struct Options {
     double requests_per_second = 5;  // Per resident's wallet, sustained.
     double burst = 10;
-    double reports_per_second = 1;   // Step reports per resident (all devices), sustained ...
-    double report_burst = 31;        // ... and at once: a phone syncing a month of days.
+    double reports_per_second = ledger::kStepReportsPerSecond;  // Step reports per resident (all devices) ...
+    double report_burst = ledger::kStepReportBurst;             // ... and at once (ledger/core/limits.h).
   };
   HealthService(ledger::Committer* node, ledger::Clock* clock, Options options)
       : node_(node),

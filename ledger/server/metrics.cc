@@ -12,6 +12,18 @@
 namespace ledger {
 
 Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared<prometheus::Registry>()) {
+  RegisterDecisions();
+  RegisterBatches();
+  RegisterState();
+  RegisterAlarms();
+  if (!listen_address.empty()) {
+    exposer_ = std::make_unique<prometheus::Exposer>(listen_address);
+    exposer_->RegisterCollectable(registry_);
+  }
+}
+
+
+void Metrics::RegisterDecisions() {
   requests_ = &prometheus::BuildCounter()
                    .Name("ledger_requests_total")
                    .Help("gRPC requests by method and status code")
@@ -29,6 +41,9 @@ Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared
     transfers_by_result_[i] = &transfers.Add({{"result", name}});
     accounts_by_result_[i] = &accounts.Add({{"result", name}});
   }
+}
+
+void Metrics::RegisterBatches() {
   batch_commands_ = &prometheus::BuildHistogram()
                          .Name("ledger_batch_commands")
                          .Help("Commands per committed batch")
@@ -62,6 +77,9 @@ Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared
                  .Help("Durable (fsynced) batch writes")
                  .Register(*registry_)
                  .Add({});
+}
+
+void Metrics::RegisterState() {
   auto& expired = prometheus::BuildCounter()
                       .Name("ledger_expired_total")
                       .Help("Items released by the sweeps at the start of a batch (lots, pendings, spent nonces)")
@@ -88,6 +106,9 @@ Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared
                                           "Bytes free to ledgerd on the data directory's filesystem");
   filesystem_size_bytes_ = storage_gauge("ledger_data_filesystem_size_bytes",
                                          "Size of the data directory's filesystem");
+}
+
+void Metrics::RegisterAlarms() {
   invariant_violations_ = &prometheus::BuildCounter()
                               .Name("ledger_invariant_violations_total")
                               .Help("Ledger invariants found broken (at start or by a batch); the node then takes no writes")
@@ -103,10 +124,6 @@ Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared
                          .Help("Stamps refused because the wall clock jumped or is behind the ledger's clock")
                          .Register(*registry_)
                          .Add({});
-  if (!listen_address.empty()) {
-    exposer_ = std::make_unique<prometheus::Exposer>(listen_address);
-    exposer_->RegisterCollectable(registry_);
-  }
 }
 
 Metrics::~Metrics() = default;

@@ -59,6 +59,13 @@ class Metrics {
   int ListeningPort() const;
 
  private:
+  // The constructor's parts: requests and decisions by result; batch sizes, commit latencies and fsyncs;
+  // sweeps, the journal index and the store's gauges; invariant violations and the clock.
+  void RegisterDecisions();
+  void RegisterBatches();
+  void RegisterState();
+  void RegisterAlarms();
+
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   prometheus::Family<prometheus::Counter>* requests_;

@@ -48,8 +48,11 @@ static_assert(sizeof(kFamilies) / sizeof(kFamilies[0]) == RocksStore::kFamilyCou
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
-                                                             const Options& options) {
+namespace {
+
+// The database's options: ours (bloom filters for the lookups of new ids, LZ4, the block cache), then the
+// operator's overrides (Options::overrides); an unknown name or bad value is an error.
+absl::StatusOr<rocksdb::Options> DatabaseOptions(const RocksStore::Options& options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = !options.read_only;
   db_options.max_background_jobs = 2;
@@ -67,17 +70,27 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
   table_options.cache_index_and_filter_blocks = true;
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
-  rocksdb::Status status;
   if (!options.overrides.empty()) {
     rocksdb::ConfigOptions config;
     config.ignore_unknown_options = false;
     rocksdb::Options tuned;
-    status = rocksdb::GetOptionsFromString(config, db_options, options.overrides, &tuned);
+    rocksdb::Status status = rocksdb::GetOptionsFromString(config, db_options, options.overrides, &tuned);
     if (!status.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("RocksDB options \"", options.overrides, "\": ", status.ToString()));
     }
     db_options = tuned;
   }
+  return db_options;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
+                                                             const Options& options) {
+  absl::StatusOr<rocksdb::Options> tuned_options = DatabaseOptions(options);
+  if (!tuned_options.ok()) return tuned_options.status();
+  rocksdb::Options db_options = *std::move(tuned_options);
+  rocksdb::Status status;
   db_options.create_missing_column_families = !options.read_only;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const Family& family : kFamilies) {

@@ -188,85 +188,44 @@ struct Client {
   bool find_leader = true;  // The next request goes through LedgerConnection::Call.
 };
 
-Row RunScenario(const std::string& address, const std::string& operator_token, const Scenario& scenario, int accounts, const Zipf& payees,
-                double seconds, uint64_t seed, uint64_t id_high) {
-  std::vector<Client> clients(scenario.clients);
-  std::mutex mutex;
-  std::condition_variable finished;
-  int running = scenario.clients;
-  auto fill = [&](Client& client) {
-    std::uniform_int_distribution<int> pick(0, accounts - 1);
-    for (v1::Transfer& t : *client.request.mutable_transfers()) {
-      t.set_id(IdBytes(id_high, next_transfer.fetch_add(1)));
-      t.set_debit_account_id(IdBytes(kWalletBase + pick(client.rng)));
-      t.set_credit_account_id(IdBytes(kMerchantBase + payees(client.rng)));
-      t.set_amount(1);
-      t.set_code(1);
-    }
-  };
-  auto count = [&](Client& client, const grpc::Status& status) {
-    client.latencies.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - client.sent).count());
-    ++client.requests;
-    client.find_leader = !status.ok();
-    if (!status.ok()) {
-      client.failed += scenario.batch;
-      return;
-    }
-    for (const v1::ItemResult& item : client.reply.results()) {
-      if (item.result() == v1::OK) {
-        ++client.done;
-      } else {
-        ++client.failed;
-      }
-    }
-  };
-  // The first request of each client (and any after a failure) goes through LedgerConnection::Call,
-  // which finds the leader; the rest go straight to that node.
-  for (int c = 0; c < scenario.clients; ++c) {
-    Client& client = clients[c];
-    client.connection = std::make_unique<LedgerConnection>(address, operator_token);
-    client.rng.seed(seed * 1000 + c);
-    for (int i = 0; i < scenario.batch; ++i) client.request.add_transfers();
+// Fills the client's request with a batch of new transfers: a random wallet pays a Zipf-chosen merchant 1.
+void FillTransfers(Client& client, int accounts, const Zipf& payees, uint64_t id_high) {
+  std::uniform_int_distribution<int> pick(0, accounts - 1);
+  for (v1::Transfer& t : *client.request.mutable_transfers()) {
+    t.set_id(IdBytes(id_high, next_transfer.fetch_add(1)));
+    t.set_debit_account_id(IdBytes(kWalletBase + pick(client.rng)));
+    t.set_credit_account_id(IdBytes(kMerchantBase + payees(client.rng)));
+    t.set_amount(1);
+    t.set_code(1);
   }
-  const auto start = std::chrono::steady_clock::now();
-  const auto stop = start + std::chrono::duration<double>(seconds);
-  std::function<void(Client&)> send = [&](Client& client) {
-    for (;;) {
-      if (std::chrono::steady_clock::now() >= stop) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (--running == 0) finished.notify_all();
-        return;
-      }
-      fill(client);
-      client.sent = std::chrono::steady_clock::now();
-      if (client.find_leader) {
-        const grpc::Status status = client.connection->Call([&](LedgerConnection& conn) {
-          return conn.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(), client.request,
-                                               &client.reply);
-        });
-        count(client, status);
-        continue;
-      }
-      client.context = ContextWithDeadline(std::chrono::seconds(60));
-      client.connection->ledger().async()->CreateTransfers(
-          client.context.get(), &client.request, &client.reply, [&](grpc::Status status) {
-            count(client, status);
-            send(client);
-          });
-      return;
-    }
-  };
-  std::vector<std::thread> starters;
-  for (Client& client : clients) starters.emplace_back([&] { send(client); });
-  for (auto& thread : starters) thread.join();
-  {
-    std::unique_lock<std::mutex> lock(mutex);
-    finished.wait(lock, [&] { return running == 0; });
+}
+
+// Counts the client's reply: its latency, and its transfers done or failed (all of them when the call
+// failed, after which the next request looks for the leader again).
+void CountReply(Client& client, const grpc::Status& status, int batch) {
+  client.latencies.push_back(
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - client.sent).count());
+  ++client.requests;
+  client.find_leader = !status.ok();
+  if (!status.ok()) {
+    client.failed += batch;
+    return;
   }
+  for (const v1::ItemResult& item : client.reply.results()) {
+    if (item.result() == v1::OK) {
+      ++client.done;
+    } else {
+      ++client.failed;
+    }
+  }
+}
+
+// The scenario's row: transfers, requests and failures of all clients, and the latency percentiles
+// (all of them on stderr with --percentiles).
+Row Summarize(const Scenario& scenario, const std::vector<Client>& clients, double seconds) {
   Row row;
   row.scenario = scenario;
-  row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  row.seconds = seconds;
   std::vector<double> all;
   for (const Client& client : clients) {
     row.transfers += client.done;
@@ -287,6 +246,58 @@ Row RunScenario(const std::string& address, const std::string& operator_token, c
     }
   }
   return row;
+}
+
+Row RunScenario(const std::string& address, const std::string& operator_token, const Scenario& scenario, int accounts, const Zipf& payees,
+                double seconds, uint64_t seed, uint64_t id_high) {
+  std::vector<Client> clients(scenario.clients);
+  std::mutex mutex;
+  std::condition_variable finished;
+  int running = scenario.clients;
+  // The first request of each client (and any after a failure) goes through LedgerConnection::Call,
+  // which finds the leader; the rest go straight to that node.
+  for (int c = 0; c < scenario.clients; ++c) {
+    Client& client = clients[c];
+    client.connection = std::make_unique<LedgerConnection>(address, operator_token);
+    client.rng.seed(seed * 1000 + c);
+    for (int i = 0; i < scenario.batch; ++i) client.request.add_transfers();
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const auto stop = start + std::chrono::duration<double>(seconds);
+  std::function<void(Client&)> send = [&](Client& client) {
+    for (;;) {
+      if (std::chrono::steady_clock::now() >= stop) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (--running == 0) finished.notify_all();
+        return;
+      }
+      FillTransfers(client, accounts, payees, id_high);
+      client.sent = std::chrono::steady_clock::now();
+      if (client.find_leader) {
+        const grpc::Status status = client.connection->Call([&](LedgerConnection& conn) {
+          return conn.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(), client.request,
+                                               &client.reply);
+        });
+        CountReply(client, status, scenario.batch);
+        continue;
+      }
+      client.context = ContextWithDeadline(std::chrono::seconds(60));
+      client.connection->ledger().async()->CreateTransfers(
+          client.context.get(), &client.request, &client.reply, [&](grpc::Status status) {
+            CountReply(client, status, scenario.batch);
+            send(client);
+          });
+      return;
+    }
+  };
+  std::vector<std::thread> starters;
+  for (Client& client : clients) starters.emplace_back([&] { send(client); });
+  for (auto& thread : starters) thread.join();
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    finished.wait(lock, [&] { return running == 0; });
+  }
+  return Summarize(scenario, clients, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 int Main(int argc, char** argv) {

@@ -329,6 +329,13 @@ class Town {
   bool HealthMileage() {
     const int walkers = std::min(kWalkers, residents_ - kReservedResidents);
     const int64_t today = BusinessDayIndex(static_cast<Timestamp>(absl::ToUnixNanos(absl::Now())));
+    return SetUpHealthProgram(walkers, today) && RegisterPhones(walkers, today) && WalkAWeek(walkers, today) &&
+           ExchangePoints(walkers) && ConsentToWatchOver(walkers, today) && EraseStepData(walkers, today) &&
+           AlertTheDaughter(walkers, today);
+  }
+
+  // The program, its coin budget funded, and each walker's wallet key registered (phones get keys too).
+  bool SetUpHealthProgram(int walkers, int64_t today) {
     program_ = std::max<uint32_t>(1, static_cast<uint32_t>(tag_));
     v1::HealthProgram program;  // Default tiers (2,000 steps -> 1 pt ... 10,000 -> 5 pt), cap 5, bonus 10:10.
     program.set_program(program_);
@@ -343,13 +350,14 @@ class Town {
     health_coin_funded_ = kExchangeUnit * 10 * walkers;
     Add(&fund, Account(kCityIssuer), Account(kHealthCoinBudget), health_coin_funded_, kCodeFundBudget);
     v1::RegisterKeysRequest keys;
-    std::vector<wallet::KeyPair> wallet_keys, phones;
+    walker_keys_.clear();
+    phones_.clear();
     for (int w = 0; w < walkers; ++w) {
-      wallet_keys.push_back(wallet::GenerateKeyPair());
-      phones.push_back(wallet::GenerateKeyPair());
+      walker_keys_.push_back(wallet::GenerateKeyPair());
+      phones_.push_back(wallet::GenerateKeyPair());
       v1::PublicKey* key = keys.add_keys();
       key->set_account_id(Account(kResidentPoints, Walker(w)));
-      key->set_public_key(wallet_keys.back().public_key);
+      key->set_public_key(walker_keys_.back().public_key);
     }
     grpc::Status status = stub_->Call([&](LedgerConnection& c) {
       grpc::Status s = c.ledger().SetHealthProgram(ContextWithDeadline(std::chrono::seconds(10)).get(), program, &created);
@@ -366,43 +374,53 @@ class Town {
            "10th walking day of a month; %lld pt -> %lld coin\n",
            program_, program.effective_day(), static_cast<long long>(kExchangeUnit),
            static_cast<long long>(kExchangeUnit));
+    return true;
+  }
 
-    auto signed_call = [&](int w, const char* method, const google::protobuf::Message& body, auto rpc) {
-      v1::WalletReply reply;
-      const v1::WalletRequest request =
-          wallet::SignWalletRequest(wallet_keys[w], Account(kResidentPoints, Walker(w)), method, body, NowMs(),
-                                    wallet::RandomNonce());
-      grpc::Status s = stub_->Call([&](LedgerConnection& c) {
-        return (c.health().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
-      });
-      if (!s.ok()) {
-        fprintf(stderr, "demo: %s for walker %d: %s\n", method, w, s.error_message().c_str());
-        return v1::Result(-1);
-      }
-      return reply.result();
-    };
-    auto report = [&](int w, int64_t day, uint32_t steps, v1::StepReportReply* reply) {
-      v1::StepReportRequest r;
-      r.set_program(program_);
-      r.set_resident_id(Account(kResidentPoints, Walker(w)));
-      r.set_device_id("phone");
-      r.set_day(DayNumber(day));
-      r.set_steps(steps);
-      r.set_nonce(wallet::RandomNonce());
-      r.set_signature(wallet::Sign(phones[w], StepReportSignedBytes(program_, *Id128::FromBytes(r.resident_id()),
-                                                                     "phone", r.day(), steps, r.nonce())));
-      return stub_->Call([&](LedgerConnection& c) {
-        return c.health().ReportSteps(ContextWithDeadline(std::chrono::seconds(10)).get(), r, reply);
-      });
-    };
+  // Walker `w`'s request to the Health service, signed with her wallet key; her reply's result (-1 when
+  // the call failed, printed).
+  template <typename Rpc>
+  v1::Result WalkerCall(int w, const char* method, const google::protobuf::Message& body, Rpc rpc) {
+    v1::WalletReply reply;
+    const v1::WalletRequest request =
+        wallet::SignWalletRequest(walker_keys_[w], Account(kResidentPoints, Walker(w)), method, body, NowMs(),
+                                  wallet::RandomNonce());
+    grpc::Status s = stub_->Call([&](LedgerConnection& c) {
+      return (c.health().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+    });
+    if (!s.ok()) {
+      fprintf(stderr, "demo: %s for walker %d: %s\n", method, w, s.error_message().c_str());
+      return v1::Result(-1);
+    }
+    return reply.result();
+  }
+
+  // Walker `w`'s phone reports `steps` for `day`, signed with the phone's key.
+  grpc::Status ReportSteps(int w, int64_t day, uint32_t steps, v1::StepReportReply* reply) {
+    v1::StepReportRequest r;
+    r.set_program(program_);
+    r.set_resident_id(Account(kResidentPoints, Walker(w)));
+    r.set_device_id("phone");
+    r.set_day(DayNumber(day));
+    r.set_steps(steps);
+    r.set_nonce(wallet::RandomNonce());
+    r.set_signature(wallet::Sign(phones_[w], StepReportSignedBytes(program_, *Id128::FromBytes(r.resident_id()),
+                                                                   "phone", r.day(), steps, r.nonce())));
+    return stub_->Call([&](LedgerConnection& c) {
+      return c.health().ReportSteps(ContextWithDeadline(std::chrono::seconds(10)).get(), r, reply);
+    });
+  }
+
+  // Each walker registers her phone and consents to earning; one phone reports before its walker consents.
+  bool RegisterPhones(int walkers, int64_t today) {
     for (int w = 0; w < walkers; ++w) {
       v1::RegisterDeviceRequest device;
       device.set_device_id("phone");
-      device.set_public_key(phones[w].public_key);
-      if (signed_call(w, "RegisterDevice", device, &v1::Health::Stub::RegisterDevice) != v1::OK) return false;
+      device.set_public_key(phones_[w].public_key);
+      if (WalkerCall(w, "RegisterDevice", device, &v1::Health::Stub::RegisterDevice) != v1::OK) return false;
       if (w == 1) {  // Her phone reports before she has agreed: refused, nothing recorded.
         v1::StepReportReply early;
-        if (!report(w, today - 6, 5000, &early).ok() || early.result() != v1::CONSENT_REQUIRED) {
+        if (!ReportSteps(w, today - 6, 5000, &early).ok() || early.result() != v1::CONSENT_REQUIRED) {
           fprintf(stderr, "demo: a report before consent was not refused (%s)\n",
                   ResultName(static_cast<Result>(early.result())));
           return false;
@@ -411,16 +429,21 @@ class Town {
       v1::ConsentRequest consent;
       consent.set_purpose(v1::EARNING);
       consent.set_granted(true);
-      if (signed_call(w, "SetConsent", consent, &v1::Health::Stub::SetConsent) != v1::OK) return false;
+      if (WalkerCall(w, "SetConsent", consent, &v1::Health::Stub::SetConsent) != v1::OK) return false;
     }
     printf("%d walkers registered a phone and consented to earning (one phone's report before consent: "
            "refused, consent_required)\n", walkers);
+    return true;
+  }
 
+  // A week of signed step reports; one phone syncs yesterday again with a higher count.
+  bool WalkAWeek(int walkers, int64_t today) {
     // Each walker has a habit (a usual count) and walks around it.
     std::uniform_int_distribution<int> habit(2500, 11'000);
     std::uniform_real_distribution<double> day_factor(0.6, 1.3);
-    std::vector<int64_t> earned(walkers, 0);
-    int64_t awarded = 0;
+    earned_.assign(walkers, 0);
+    int64_t& awarded = health_awarded_;
+    awarded = 0;
     for (int w = 0; w < walkers; ++w) {
       const int usual = habit(rng_);
       // The elder walked every day until three days ago and has sent nothing since.
@@ -428,7 +451,7 @@ class Town {
       for (int64_t day = first; day <= last; ++day) {
         const uint32_t steps = static_cast<uint32_t>(usual * day_factor(rng_));
         v1::StepReportReply reply;
-        grpc::Status s = report(w, day, steps, &reply);
+        grpc::Status s = ReportSteps(w, day, steps, &reply);
         if (!s.ok() || reply.result() != v1::OK) {
           fprintf(stderr, "demo: walker %d day %u: %s %s\n", w, DayNumber(day), s.error_message().c_str(),
                   ResultName(static_cast<Result>(reply.result())));
@@ -440,63 +463,72 @@ class Town {
                   steps, static_cast<long long>(reply.points_awarded()), static_cast<long long>(expected));
           return false;
         }
-        earned[w] += expected;
+        earned_[w] += expected;
         day_points_[{w, day}] = expected;
       }
     }
     // Walker 0's phone syncs yesterday again after an evening walk: only the difference is paid.
     v1::StepReportReply again;
     const int64_t yesterday_before = day_points_[{0, today - 1}];
-    if (!report(0, today - 1, 10'400, &again).ok() || again.result() != v1::OK ||
+    if (!ReportSteps(0, today - 1, 10'400, &again).ok() || again.result() != v1::OK ||
         again.points_awarded() != 5 - yesterday_before) {
       fprintf(stderr, "demo: a higher count for yesterday paid %lld pt, expected %lld\n",
               static_cast<long long>(again.points_awarded()), static_cast<long long>(5 - yesterday_before));
       return false;
     }
-    earned[0] += 5 - yesterday_before;
-    for (int64_t e : earned) awarded += e;
+    earned_[0] += 5 - yesterday_before;
+    for (int64_t e : earned_) awarded += e;
     printf("%d walkers' signed step reports for the last 7 days: %lld pt awarded (walker 0 synced yesterday again: "
            "+%lld pt, the difference only)\n", walkers, static_cast<long long>(awarded),
            static_cast<long long>(5 - yesterday_before));
+    return true;
+  }
 
-    // Exchange: whoever has a full unit turns points into coin.
+  // Whoever has a full unit turns points into coin.
+  bool ExchangePoints(int walkers) {
     int64_t exchanged = 0;
     int exchangers = 0;
     for (int w = 0; w < walkers; ++w) {
-      const int64_t units = earned[w] / kExchangeUnit;
+      const int64_t units = earned_[w] / kExchangeUnit;
       if (units == 0) continue;
       v1::ExchangePointsRequest exchange;
       exchange.set_program(program_);
       exchange.set_coin_wallet_id(Account(kResidentCoin, Walker(w)));
       exchange.set_points(units * kExchangeUnit);
       exchange.set_exchange_id("week-1");
-      if (signed_call(w, "ExchangePoints", exchange, &v1::Health::Stub::ExchangePoints) != v1::OK) return false;
+      if (WalkerCall(w, "ExchangePoints", exchange, &v1::Health::Stub::ExchangePoints) != v1::OK) return false;
       exchanged += units * kExchangeUnit;
       ++exchangers;
     }
     expected_coin_in_wallets_ += exchanged;
     health_coin_budget_left_ = health_coin_funded_ - exchanged;
-    expected_points_ = awarded - exchanged;
+    expected_points_ = health_awarded_ - exchanged;
     printf("%d walkers exchanged %lld pt for %lld coin\n", exchangers, static_cast<long long>(exchanged),
            static_cast<long long>(exchanged));
+    return true;
+  }
 
-    // Watch-over: the elder (walker 3) consents and names her daughter (walker 4) as her watcher. The next
-    // batch evaluates yesterday on the ledger's clock: two days without a report after regular walking.
+  // Watch-over: the elder (walker 3) consents and names her daughter (walker 4) as her watcher. The next
+  // batch evaluates yesterday on the ledger's clock: two days without a report after regular walking.
+  bool ConsentToWatchOver(int walkers, int64_t today) {
     if (walkers > kDaughter) {
       v1::ConsentRequest consent;
       consent.set_purpose(v1::WATCH_OVER);
       consent.set_granted(true);
-      if (signed_call(kElder, "SetConsent", consent, &v1::Health::Stub::SetConsent) != v1::OK) return false;
+      if (WalkerCall(kElder, "SetConsent", consent, &v1::Health::Stub::SetConsent) != v1::OK) return false;
       v1::WatchOverRequest watch;
       watch.add_watcher_ids(Account(kResidentPoints, Walker(kDaughter)));
-      if (signed_call(kElder, "SetWatchOver", watch, &v1::Health::Stub::SetWatchOver) != v1::OK) return false;
+      if (WalkerCall(kElder, "SetWatchOver", watch, &v1::Health::Stub::SetWatchOver) != v1::OK) return false;
       printf("walker %d (84, walked daily until %u) consented to watch-over and named walker %d, her daughter\n",
              kElder, DayNumber(today - 3), kDaughter);
     }
+    return true;
+  }
 
-    // Walker 2 asks for her step data to be erased: the counts go, the points and the journal stay.
+  // Walker 2 asks for her step data to be erased: the counts go, the points and the journal stay.
+  bool EraseStepData(int walkers, int64_t today) {
     if (walkers > 2) {
-      if (signed_call(2, "EraseStepData", v1::EraseStepDataRequest(), &v1::Health::Stub::EraseStepData) != v1::OK) {
+      if (WalkerCall(2, "EraseStepData", v1::EraseStepDataRequest(), &v1::Health::Stub::EraseStepData) != v1::OK) {
         return false;
       }
       v1::MileageRequest range;
@@ -504,7 +536,7 @@ class Town {
       range.set_to_day(DayNumber(today));
       v1::MileageReply mileage;
       const v1::WalletRequest request = wallet::SignWalletRequest(
-          wallet_keys[2], Account(kResidentPoints, Walker(2)), "GetMileage", range, NowMs(), wallet::RandomNonce());
+          walker_keys_[2], Account(kResidentPoints, Walker(2)), "GetMileage", range, NowMs(), wallet::RandomNonce());
       grpc::Status s = stub_->Call([&](LedgerConnection& c) {
         return c.health().GetMileage(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &mileage);
       });
@@ -514,20 +546,23 @@ class Town {
         with_steps += day.has_steps();
         points += day.points();
       }
-      if (!s.ok() || with_steps != 0 || points != earned[2]) {
+      if (!s.ok() || with_steps != 0 || points != earned_[2]) {
         fprintf(stderr, "demo: after erasure: %d days still with steps, %lld pt (expected 0 and %lld)\n", with_steps,
-                static_cast<long long>(points), static_cast<long long>(earned[2]));
+                static_cast<long long>(points), static_cast<long long>(earned_[2]));
         return false;
       }
       printf("walker 2 erased her step data: 0 of 7 days keep a count, her %lld pt stay\n",
              static_cast<long long>(points));
     }
+    return true;
+  }
 
-    // The daughter's phone has the alert stream open: the alert arrives; she acknowledges it.
+  // The daughter's phone has the alert stream open: the alert arrives; she acknowledges it.
+  bool AlertTheDaughter(int walkers, int64_t today) {
     if (walkers > kDaughter) {
       v1::WatchAlertsRequest body;
       const v1::WalletRequest request = wallet::SignWalletRequest(
-          wallet_keys[kDaughter], Account(kResidentPoints, Walker(kDaughter)), "WatchAlerts", body, NowMs(),
+          walker_keys_[kDaughter], Account(kResidentPoints, Walker(kDaughter)), "WatchAlerts", body, NowMs(),
           wallet::RandomNonce());
       std::vector<v1::Alert> alerts;
       stub_->Call([&](LedgerConnection& c) {
@@ -549,7 +584,7 @@ class Town {
       v1::AckAlertRequest ack;
       ack.set_resident_id(alerts[0].resident_id());
       ack.set_alert(alerts[0].seq());
-      if (signed_call(kDaughter, "AckAlert", ack, &v1::Health::Stub::AckAlert) != v1::OK) return false;
+      if (WalkerCall(kDaughter, "AckAlert", ack, &v1::Health::Stub::AckAlert) != v1::OK) return false;
       printf("walker %d acknowledged it (she called her mother); nobody else can read the alert\n", kDaughter);
     }
     return true;
@@ -602,77 +637,97 @@ class Town {
   // ----- a workcation visitor on a farm: Pos (the farm's terminal) and Wallet (the visitor) -----
   bool FarmStay() {
     const int64_t today = BusinessDayIndex(static_cast<Timestamp>(absl::ToUnixNanos(absl::Now())));
+    return SetUpFarm() && GrantFarmSubsidy() && PostHarvestTask(today) && WorkADayOnTheFarm(today) &&
+           SpendTheThanks();
+  }
+
+  // The farm (the stall with the most coin now), its terminal and tablet, the visitor's key, and the
+  // city's task subsidy budget funded.
+  bool SetUpFarm() {
     // The farm: the stall with the most coin now.
-    int farm = 0;
+    farm_ = 0;
     int64_t best = -1;
     for (int s = 0; s < kStalls; ++s) {
       const int64_t balance = Balance(Account(kStallCoin, s));
-      if (balance > best) best = balance, farm = s;
+      if (balance > best) best = balance, farm_ = s;
     }
-    const merchant::Terminal terminal{Account(kStallCoin, farm), "FARM-1", wallet::GenerateKeyPair()};
-    const wallet::KeyPair tablet = wallet::GenerateKeyPair();  // The farm's device that shows check-in codes.
-    const wallet::KeyPair visitor = wallet::GenerateKeyPair();
+    farm_terminal_ = merchant::Terminal{Account(kStallCoin, farm_), "FARM-1", wallet::GenerateKeyPair()};
+    farm_tablet_ = wallet::GenerateKeyPair();  // The farm's device that shows check-in codes.
+    visitor_key_ = wallet::GenerateKeyPair();
     v1::RegisterKeysRequest keys;
     v1::PublicKey* key = keys.add_keys();
-    key->set_account_id(terminal.merchant_id);
-    key->set_key_id(terminal.terminal_id);
-    key->set_public_key(terminal.keys.public_key);
+    key->set_account_id(farm_terminal_.merchant_id);
+    key->set_key_id(farm_terminal_.terminal_id);
+    key->set_public_key(farm_terminal_.keys.public_key);
     key = keys.add_keys();
     key->set_account_id(Account(kVisitor));
-    key->set_public_key(visitor.public_key);
+    key->set_public_key(visitor_key_.public_key);
     v1::CreateReply created;
     v1::CreateTransfersRequest fund;
     task_subsidy_funded_ = kTaskPerDay * 3 * kTaskSubsidyPercent / 100;
     Add(&fund, Account(kCityIssuer), Account(kTaskSubsidy), task_subsidy_funded_, kCodeFundBudget);
-    grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+    const grpc::Status status = stub_->Call([&](LedgerConnection& c) {
       return c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys, &created);
     });
-    if (!status.ok() || !Send(fund, "task subsidy")) return false;
-    // The city grants its subsidy budget to this farm: without the grant the task would be refused.
+    return status.ok() && Send(fund, "task subsidy");
+  }
+
+  // The city grants its subsidy budget to this farm: without the grant the task would be refused.
+  bool GrantFarmSubsidy() {
     v1::GrantSubsidiesRequest grants;
     v1::SubsidyGrant* grant = grants.add_grants();
     grant->set_budget_account_id(Account(kTaskSubsidy));
-    grant->set_host_account_id(terminal.merchant_id);
+    grant->set_host_account_id(farm_terminal_.merchant_id);
     grant->set_percent_max(kTaskSubsidyPercent);
     grant->set_monthly_max(task_subsidy_funded_);
-    status = stub_->Call([&](LedgerConnection& c) {
+    v1::CreateReply created;
+    const grpc::Status status = stub_->Call([&](LedgerConnection& c) {
       return c.ledger().GrantSubsidies(ContextWithDeadline(std::chrono::seconds(10)).get(), grants, &created);
     });
     if (!status.ok() || created.results_size() != 1 || created.results(0).result() != v1::OK) {
       fprintf(stderr, "demo: subsidy grant: %s\n", status.error_message().c_str());
       return false;
     }
-    printf("the city granted its task subsidy budget to farm stall %d: up to %lld %%, %lld coin a month\n", farm,
+    printf("the city granted its task subsidy budget to farm stall %d: up to %lld %%, %lld coin a month\n", farm_,
            static_cast<long long>(kTaskSubsidyPercent), static_cast<long long>(task_subsidy_funded_));
+    return true;
+  }
 
-    auto host = [&](const char* method, const google::protobuf::Message& body, auto rpc) {
-      v1::PosReply reply;
-      const v1::SignedRequest request = merchant::SignRequest(terminal, method, body, NowMs());
-      grpc::Status s = stub_->Call([&](LedgerConnection& c) {
-        return (c.pos().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
-      });
-      if (!s.ok() || reply.result() != v1::OK) {
-        fprintf(stderr, "demo: farm %s: %s %s\n", method, s.error_message().c_str(),
-                ResultName(static_cast<Result>(reply.result())));
-        return false;
-      }
-      return true;
-    };
-    auto guest = [&](const char* method, const google::protobuf::Message& body, auto rpc) {
-      v1::WalletReply reply;
-      const v1::WalletRequest request =
-          wallet::SignWalletRequest(visitor, Account(kVisitor), method, body, NowMs(), wallet::RandomNonce());
-      grpc::Status s = stub_->Call([&](LedgerConnection& c) {
-        return (c.wallet().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
-      });
-      if (!s.ok() || reply.result() != v1::OK) {
-        fprintf(stderr, "demo: visitor %s: %s %s\n", method, s.error_message().c_str(),
-                ResultName(static_cast<Result>(reply.result())));
-        return false;
-      }
-      return true;
-    };
+  // The farm terminal's signed request to the Pos service; false (printed) unless it is ok.
+  template <typename Rpc>
+  bool HostCall(const char* method, const google::protobuf::Message& body, Rpc rpc) {
+    v1::PosReply reply;
+    const v1::SignedRequest request = merchant::SignRequest(farm_terminal_, method, body, NowMs());
+    grpc::Status s = stub_->Call([&](LedgerConnection& c) {
+      return (c.pos().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+    });
+    if (!s.ok() || reply.result() != v1::OK) {
+      fprintf(stderr, "demo: farm %s: %s %s\n", method, s.error_message().c_str(),
+              ResultName(static_cast<Result>(reply.result())));
+      return false;
+    }
+    return true;
+  }
 
+  // The visitor's signed request to the Wallet service; false (printed) unless it is ok.
+  template <typename Rpc>
+  bool GuestCall(const char* method, const google::protobuf::Message& body, Rpc rpc) {
+    v1::WalletReply reply;
+    const v1::WalletRequest request =
+        wallet::SignWalletRequest(visitor_key_, Account(kVisitor), method, body, NowMs(), wallet::RandomNonce());
+    grpc::Status s = stub_->Call([&](LedgerConnection& c) {
+      return (c.wallet().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+    });
+    if (!s.ok() || reply.result() != v1::OK) {
+      fprintf(stderr, "demo: visitor %s: %s %s\n", method, s.error_message().c_str(),
+              ResultName(static_cast<Result>(reply.result())));
+      return false;
+    }
+    return true;
+  }
+
+  // The farm posts a three-day task; the thanks for all of it is reserved in escrow.
+  bool PostHarvestTask(int64_t today) {
     v1::PostTaskRequest task;
     task.set_task_id("rice-harvest");
     task.set_title("Rice harvest and drying / 稲刈り・はざ掛け");
@@ -684,54 +739,63 @@ class Town {
     task.set_subsidy_account_id(Account(kTaskSubsidy));
     task.set_subsidy_percent(kTaskSubsidyPercent);
     task.set_hours_per_day(5);
-    task.set_host_key(tablet.public_key);
+    task.set_host_key(farm_tablet_.public_key);
     task.set_wage_reference("none: a thank-you in coin, lodging and meals");
-    if (!host("PostTask", task, &v1::Pos::Stub::PostTask)) return false;
+    if (!HostCall("PostTask", task, &v1::Pos::Stub::PostTask)) return false;
     printf("farm stall %d posted \"rice-harvest\" %u..%u: 1 visitor, %lld coin a day (%lld %% from the city); "
            "%lld coin reserved in escrow\n",
-           farm, task.first_day(), task.last_day(), static_cast<long long>(kTaskPerDay),
+           farm_, task.first_day(), task.last_day(), static_cast<long long>(kTaskPerDay),
            static_cast<long long>(kTaskSubsidyPercent), static_cast<long long>(kTaskPerDay * 3));
+    return true;
+  }
+
+  // The visitor applies, is accepted, checks in and out with the tablet's codes; the farm confirms her day.
+  bool WorkADayOnTheFarm(int64_t today) {
     v1::ApplyTaskRequest apply;
-    apply.set_host_account_id(terminal.merchant_id);
+    apply.set_host_account_id(farm_terminal_.merchant_id);
     apply.set_task_id("rice-harvest");
-    if (!guest("ApplyTask", apply, &v1::Wallet::Stub::ApplyTask)) return false;
+    if (!GuestCall("ApplyTask", apply, &v1::Wallet::Stub::ApplyTask)) return false;
     v1::DecideApplicationRequest decide;
     decide.set_task_id("rice-harvest");
     decide.set_visitor_account_id(Account(kVisitor));
     decide.set_accept(true);
-    if (!host("DecideApplication", decide, &v1::Pos::Stub::DecideApplication)) return false;
+    if (!HostCall("DecideApplication", decide, &v1::Pos::Stub::DecideApplication)) return false;
     for (bool out : {false, true}) {
       v1::CheckInRequest check;
-      check.set_host_account_id(terminal.merchant_id);
+      check.set_host_account_id(farm_terminal_.merchant_id);
       check.set_task_id("rice-harvest");
       check.set_out(out);
       check.set_host_signature(wallet::Sign(
-          tablet, TaskCodeSignedBytes(*Id128::FromBytes(terminal.merchant_id), "rice-harvest",
-                                      *Id128::FromBytes(Account(kVisitor)), DayNumber(today), out)));
-      if (!guest("CheckIn", check, &v1::Wallet::Stub::CheckIn)) return false;
+          farm_tablet_, TaskCodeSignedBytes(*Id128::FromBytes(farm_terminal_.merchant_id), "rice-harvest",
+                                            *Id128::FromBytes(Account(kVisitor)), DayNumber(today), out)));
+      if (!GuestCall("CheckIn", check, &v1::Wallet::Stub::CheckIn)) return false;
     }
     v1::ConfirmDayRequest confirm;
     confirm.set_task_id("rice-harvest");
     confirm.set_visitor_account_id(Account(kVisitor));
     confirm.set_day(DayNumber(today));
-    if (!host("ConfirmDay", confirm, &v1::Pos::Stub::ConfirmDay)) return false;
+    if (!HostCall("ConfirmDay", confirm, &v1::Pos::Stub::ConfirmDay)) return false;
     printf("the visitor applied, was accepted, checked in and out with the farm tablet's codes; the farm "
            "confirmed today: %lld coin from escrow\n", static_cast<long long>(kTaskPerDay));
-    // She spends the thanks at the inn and the bakery.
+    return true;
+  }
+
+  // She spends the thanks at the inn and the bakery.
+  bool SpendTheThanks() {
     int64_t spent = 0;
     for (const auto& [shop, amount] : std::vector<std::pair<int, int64_t>>{{2, 1200}, {4, 650}}) {
       v1::SendRequest send;
       send.set_transfer_id(NextTransferId());
       send.set_to_account_id(Account(kShopCoin, shop));
       send.set_amount(amount);
-      if (!guest("Send", send, &v1::Wallet::Stub::Send)) return false;
+      if (!GuestCall("Send", send, &v1::Wallet::Stub::Send)) return false;
       printf("  she paid %s %lld coin\n", kShopNames[shop], static_cast<long long>(amount));
       spent += amount;
     }
     visitor_balance_ = kTaskPerDay - spent;
     printf("the next two days are checked in on their own dates; whatever is not worked returns to the farm "
            "and the city %u h after the last day (`ledgerctl task show --host %s --task rice-harvest`)\n", 72,
-           Id128::FromBytes(terminal.merchant_id)->ToHex().c_str());
+           Id128::FromBytes(farm_terminal_.merchant_id)->ToHex().c_str());
     return true;
   }
 
@@ -841,22 +905,27 @@ class Town {
   }
 
   bool ShoppingStreet() {
-    // The city's desk registers keys: two shop terminals, three residents' wallets; and the fee schedule.
-    const merchant::Terminal soba{Account(kShopCoin, 0), "REG-1", wallet::GenerateKeyPair()};
-    const merchant::Terminal market{Account(kShopCoin, 1), "REG-1", wallet::GenerateKeyPair()};
-    std::vector<wallet::KeyPair> residents;
+    return RegisterStreetKeys() && ChargeCustomerCodes() && PayTheMarketsCode() && RefundAndCloseTheDay() &&
+           PaySupplierAndCashOut();
+  }
+
+  // The city's desk registers keys: two shop terminals, three residents' wallets; and the fee schedule.
+  bool RegisterStreetKeys() {
+    soba_ = merchant::Terminal{Account(kShopCoin, 0), "REG-1", wallet::GenerateKeyPair()};
+    market_ = merchant::Terminal{Account(kShopCoin, 1), "REG-1", wallet::GenerateKeyPair()};
+    street_wallets_.clear();
     v1::RegisterKeysRequest keys;
-    for (const merchant::Terminal* t : {&soba, &market}) {
+    for (const merchant::Terminal* t : {&soba_, &market_}) {
       v1::PublicKey* key = keys.add_keys();
       key->set_account_id(t->merchant_id);
       key->set_key_id(t->terminal_id);
       key->set_public_key(t->keys.public_key);
     }
     for (uint32_t r = 0; r < 3; ++r) {
-      residents.push_back(wallet::GenerateKeyPair());
+      street_wallets_.push_back(wallet::GenerateKeyPair());
       v1::PublicKey* key = keys.add_keys();
       key->set_account_id(Account(kResidentCoin, r));
-      key->set_public_key(residents.back().public_key);
+      key->set_public_key(street_wallets_.back().public_key);
     }
     v1::SetFeesRequest fees;
     v1::FeeSchedule* schedule = fees.add_schedules();
@@ -870,12 +939,12 @@ class Town {
     // health points, into its points account. Resident 0 pays points with the same wallet key.
     v1::SetMerchantProfilesRequest profiles;
     v1::MerchantProfile* profile = profiles.add_profiles();
-    profile->set_merchant_id(soba.merchant_id);
+    profile->set_merchant_id(soba_.merchant_id);
     profile->set_chamber_member(true);
     profile->add_accepts_account_ids(Account(kShopPoints, 0));
     v1::PublicKey* points_key = keys.add_keys();
     points_key->set_account_id(Account(kResidentPoints, 0));
-    points_key->set_public_key(residents[0].public_key);
+    points_key->set_public_key(street_wallets_[0].public_key);
     v1::CreateReply created;
     grpc::Status status = stub_->Call([&](LedgerConnection& c) {
       grpc::Status s = c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys, &created);
@@ -890,44 +959,51 @@ class Town {
     }
     printf("keys registered: 2 shop terminals, 3 wallets; fees: cash-out 1.5 %% (chamber members 1 %%: %s), "
            "B2B 0.5 %%\n", kShopNames[0]);
+    return true;
+  }
 
-    // Residents show one-time codes; the terminals charge them.
+  // Residents show one-time codes; the terminals charge them.
+  bool ChargeCustomerCodes() {
     v1::PosReply reply;
     auto charge = [&](const merchant::Terminal& t, uint32_t resident, const char* id, int64_t amount) {
       v1::CreatePaymentRequest body;
       body.set_payment_id(id);
       body.set_amount(amount);
-      body.set_cpm(*wallet::IssueCpm(residents[resident], Account(kResidentCoin, resident), 1000 + resident, NowMs()));
+      body.set_cpm(*wallet::IssueCpm(street_wallets_[resident], Account(kResidentCoin, resident), 1000 + resident, NowMs()));
       if (!PosCall(t, "CreatePayment", body, &reply)) return false;
-      printf("  %-14s charged resident %u's code: %s %lld coin\n", &t == &soba ? kShopNames[0] : kShopNames[1], resident,
+      printf("  %-14s charged resident %u's code: %s %lld coin\n", &t == &soba_ ? kShopNames[0] : kShopNames[1], resident,
              id, static_cast<long long>(amount));
       return true;
     };
-    if (!charge(soba, 0, "street-1", 1200) || !charge(market, 1, "street-2", 3400)) return false;
+    if (!charge(soba_, 0, "street-1", 1200) || !charge(market_, 1, "street-2", 3400)) return false;
     {  // Resident 0 pays 100 of the points the campaign just gave her, at the same soba terminal.
       v1::CreatePaymentRequest body;
       body.set_payment_id("street-4");
       body.set_amount(100);
-      body.set_cpm(*wallet::IssueCpm(residents[0], Account(kResidentPoints, 0), 3000, NowMs()));
-      if (!PosCall(soba, "CreatePayment", body, &reply)) return false;
+      body.set_cpm(*wallet::IssueCpm(street_wallets_[0], Account(kResidentPoints, 0), 3000, NowMs()));
+      if (!PosCall(soba_, "CreatePayment", body, &reply)) return false;
       printf("  %-14s takes health points too: resident 0 paid 100 points (into its points account)\n",
              kShopNames[0]);
     }
+    return true;
+  }
 
-    // The market registers a dynamic code with the ledger and shows it; resident 2 pays it from the
-    // wallet; the terminal sees it.
+  // The market registers a dynamic code with the ledger and shows it; resident 2 pays it from the
+  // wallet; the terminal sees it.
+  bool PayTheMarketsCode() {
     v1::CreateMpmRequest order;
     order.set_payment_id("street-3");
     order.set_amount(980);
     order.set_merchant_category("5411");
     order.set_merchant_name("Sakura Market");
     order.set_merchant_city("Tsuruoka");
-    if (!PosCall(market, "CreateMpm", order, &reply)) return false;
+    v1::PosReply reply;
+    if (!PosCall(market_, "CreateMpm", order, &reply)) return false;
     v1::PayMpmRequest pay;
     pay.set_payload(reply.mpm_payload());
     v1::WalletReply paid;
-    status = stub_->Call([&](LedgerConnection& c) {
-      const auto request = wallet::SignWalletRequest(residents[2], Account(kResidentCoin, 2), "PayMpm", pay, NowMs(), 2002);
+    const grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+      const auto request = wallet::SignWalletRequest(street_wallets_[2], Account(kResidentCoin, 2), "PayMpm", pay, NowMs(), 2002);
       return c.wallet().PayMpm(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &paid);
     });
     if (!status.ok() || paid.result() != v1::OK) {
@@ -936,33 +1012,43 @@ class Town {
     }
     v1::PaymentIdRequest which;
     which.set_payment_id("street-3");
-    if (!PosCall(market, "GetPayment", which, &reply)) return false;
+    if (!PosCall(market_, "GetPayment", which, &reply)) return false;
     printf("  %-14s registered a code for 980 with the ledger and showed it; resident 2 paid it "
            "(terminal sees: %s)\n", kShopNames[1],
            reply.payment().state().c_str());
+    return true;
+  }
 
+  // The market refunds part of a payment, then closes its day.
+  bool RefundAndCloseTheDay() {
+    v1::PosReply reply;
     v1::RefundPaymentRequest refund;
     refund.set_payment_id("street-2");
     refund.set_refund_id("street-2-r1");
     refund.set_amount(400);
-    if (!PosCall(market, "RefundPayment", refund, &reply)) return false;
+    if (!PosCall(market_, "RefundPayment", refund, &reply)) return false;
     printf("  %-14s refunded 400 of street-2\n", kShopNames[1]);
 
     v1::CloseDayRequest close;
     close.set_business_day(reply.payment().business_day());
-    if (!PosCall(market, "CloseDay", close, &reply)) return false;
+    if (!PosCall(market_, "CloseDay", close, &reply)) return false;
     for (const auto& day : reply.day()) {
       printf("  %-14s day %u %-6s payments %llu gross %lld refunds %lld net %lld\n", kShopNames[1],
              close.business_day(), day.terminal_id().empty() ? "total" : day.terminal_id().c_str(),
              static_cast<unsigned long long>(day.payments()), static_cast<long long>(day.gross()),
              static_cast<long long>(day.refunded()), static_cast<long long>(day.net()));
     }
+    return true;
+  }
 
+  // The market pays a supplier in coin (the B2B fee); the soba shop cashes out to yen (the member fee).
+  bool PaySupplierAndCashOut() {
+    v1::PosReply reply;
     v1::SupplierPaymentRequest supplier;
     supplier.set_payment_id("inv-1");
     supplier.set_supplier_account_id(Account(kShopCoin, 3));
     supplier.set_amount(2000);
-    if (!PosCall(market, "PaySupplier", supplier, &reply)) return false;
+    if (!PosCall(market_, "PaySupplier", supplier, &reply)) return false;
     printf("  %-14s paid its supplier %s 2000 coin (B2B fee %lld)\n", kShopNames[1], kShopNames[3],
            static_cast<long long>(reply.fee()));
     street_fees_ += reply.fee();
@@ -971,7 +1057,7 @@ class Town {
     cashout.set_cashout_id("co-1");
     cashout.set_amount(1000);
     cashout.set_member(true);
-    if (!PosCall(soba, "CashOut", cashout, &reply)) return false;
+    if (!PosCall(soba_, "CashOut", cashout, &reply)) return false;
     printf("  %-14s cashed out 1000 coin to yen (chamber member fee %lld): %lld coin back to the city\n",
            kShopNames[0], static_cast<long long>(reply.fee()), static_cast<long long>(1000 - reply.fee()));
     street_fees_ += reply.fee();
@@ -1052,6 +1138,17 @@ class Town {
   int64_t expected_coin_in_wallets_ = 0;
   int64_t expected_points_ = 0;
   uint32_t program_ = 0;
+  // Health mileage: each walker's wallet key and phone key, the points she earned, and all points awarded.
+  std::vector<wallet::KeyPair> walker_keys_, phones_;
+  std::vector<int64_t> earned_;
+  int64_t health_awarded_ = 0;
+  // The workcation: the farm (a stall), its terminal and tablet, and the visitor's wallet key.
+  int farm_ = 0;
+  merchant::Terminal farm_terminal_;
+  wallet::KeyPair farm_tablet_, visitor_key_;
+  // The shopping street: two shop terminals and three residents' wallet keys.
+  merchant::Terminal soba_, market_;
+  std::vector<wallet::KeyPair> street_wallets_;
   uint32_t campaign_ = 0;
   std::map<std::pair<int, int64_t>, int64_t> day_points_;  // (walker, day index) -> points.
   int64_t health_coin_funded_ = 0;
