@@ -3,8 +3,8 @@
 // (ledger/core/journal.cc), the metrics and the logs read them from here. Byte layout: ledger/FORMAT.md.
 //
 // Adding a command: its struct (domain header), an alternative of Command below, and a CommandTraits
-// specialization with kTag (a new tag, also in FORMAT.md), kName, kClass and Fields. A command without
-// them does not compile (the static_asserts at the end).
+// specialization with kTag (a new tag, also in FORMAT.md), kName, kClass, Fields and WithinBounds. A
+// command without them does not compile (the static_asserts at the end, and the journal's visitors).
 #ifndef LEDGER_CORE_COMMAND_H_
 #define LEDGER_CORE_COMMAND_H_
 
@@ -16,6 +16,7 @@
 #include "ledger/core/campaigns.h"
 #include "ledger/core/codec.h"
 #include "ledger/core/health.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/records.h"
 #include "ledger/core/tasks.h"
@@ -61,12 +62,18 @@ struct CommandTraits;
 #define LEDGER_COMMAND(Type, tag, alt_tag, name, command_class) \
   template <>                                                   \
   struct CommandTraits<Type> {                                  \
+    using CommandType = Type;                                   \
     static constexpr uint8_t kTag = tag;                        \
     static constexpr uint8_t kAltTag = alt_tag;                 \
     static constexpr std::string_view kName = name;             \
     static constexpr CommandClass kClass = CommandClass::command_class;
 #define LEDGER_FIELDS template <class Io, class Self> static void Fields(Io& io, Self& c)
+// Whether every string of the command is within its bound in limits.h, as the services admit them (the
+// batch decoder refuses a command that is not: CommandWithinBounds in journal.h).
+#define LEDGER_BOUNDS static bool WithinBounds([[maybe_unused]] const CommandType& c)
 #define LEDGER_COMMAND_END };
+
+inline bool Fits(const std::string& value, size_t max) { return value.size() <= max; }
 
 // Structs nested in commands (and in the records that embed them).
 template <>
@@ -93,14 +100,17 @@ struct FieldList<TaskRules> {
 
 LEDGER_COMMAND(Asset, 1, 0, "asset", kSetting)
 LEDGER_FIELDS { io(c.id, c.code, c.scale, c.expiry_seconds, c.expiry_granularity_seconds, c.breakage_account); }
+LEDGER_BOUNDS { return Fits(c.code, kAssetCodeBytesMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(Account, 2, 0, "account", kSetting)
 LEDGER_FIELDS { io(c.id, c.asset, c.kind, c.flags, c.user_data, c.category); }
+LEDGER_BOUNDS { return Fits(c.category, kCategoryBytesMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(CloseAccount, 3, 0, "close_account", kSetting)
 LEDGER_FIELDS { io(c.id); }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(Transfer, 4, 0, "transfer", kTransfer)
@@ -108,6 +118,7 @@ LEDGER_FIELDS {
   io(c.id, c.debit_account_id, c.credit_account_id, c.amount, c.pending_id, c.timeout_seconds, c.code, c.flags,
      c.user_data);
 }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 // Tag 40: a card payment, its attempt nonce follows; tag 5 stays for the rest.
@@ -116,30 +127,37 @@ LEDGER_FIELDS {
   io(c.merchant, c.payment_id, c.payer, c.amount, c.terminal, c.cpm, c.wallet_nonce, c.card, c.pin_proof, c.staff);
   if (io.tag() == kAltTag) io(c.attempt);
 }
+LEDGER_BOUNDS { return Fits(c.payment_id, kPosIdLengthMax) && Fits(c.terminal, kTerminalIdLengthMax) && Fits(c.cpm, kCpmTextLengthMax) && Fits(c.card, kCardNumberLengthMax) && Fits(c.pin_proof, kPinProofBytes) && Fits(c.staff, kStaffIdLengthMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(PosRefund, 6, 0, "pos_refund", kTransfer)
 LEDGER_FIELDS { io(c.merchant, c.payment_id, c.refund_id, c.amount); }
+LEDGER_BOUNDS { return Fits(c.payment_id, kPosIdLengthMax) && Fits(c.refund_id, kPosIdLengthMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(PosCancel, 7, 0, "pos_cancel", kTransfer)
 LEDGER_FIELDS { io(c.merchant, c.payment_id); }
+LEDGER_BOUNDS { return Fits(c.payment_id, kPosIdLengthMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(PosCloseDay, 8, 0, "pos_close_day", kTransfer)
 LEDGER_FIELDS { io(c.merchant, c.business_day); }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(PosFees, 9, 0, "pos_fees", kSetting)
 LEDGER_FIELDS { io(c.asset, c.issuer, c.fee_account, c.cashout_bps, c.member_cashout_bps, c.supplier_bps); }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(PosCashOut, 10, 0, "pos_cash_out", kTransfer)
 LEDGER_FIELDS { io(c.merchant, c.cashout_id, c.amount, c.member); }
+LEDGER_BOUNDS { return Fits(c.cashout_id, kPosIdLengthMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(PosSupplierPayment, 11, 0, "pos_supplier_payment", kTransfer)
 LEDGER_FIELDS { io(c.payer, c.payment_id, c.supplier, c.amount); }
+LEDGER_BOUNDS { return Fits(c.payment_id, kPosIdLengthMax); }
 LEDGER_COMMAND_END
 
 // Tag 12 keeps the bytes earlier versions wrote for what they could express (the operator registering an
@@ -149,26 +167,32 @@ LEDGER_FIELDS {
   io(c.account, c.key_id, c.public_key);
   if (io.tag() == kAltTag) io(c.manager, c.by_terminal);
 }
+LEDGER_BOUNDS { return Fits(c.key_id, kTerminalIdLengthMax) && Fits(c.public_key, kEd25519PublicKeyBytes) && Fits(c.by_terminal, kTerminalIdLengthMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(WalletSend, 13, 0, "wallet_send", kTransfer)
 LEDGER_FIELDS { io(c.transfer, c.nonce); }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(RegisterCard, 14, 0, "register_card", kSetting)
 LEDGER_FIELDS { io(c.card, c.wallet, c.pin_salt, c.pin_proof, c.attempts_max); }
+LEDGER_BOUNDS { return Fits(c.card, kCardNumberLengthMax) && Fits(c.pin_salt, kPinSaltBytes) && Fits(c.pin_proof, kPinProofBytes); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(SetHealthProgram, 15, 0, "set_health_program", kSetting)
 LEDGER_FIELDS { io(c.program); }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(RegisterDevice, 16, 0, "register_device", kSetting)
 LEDGER_FIELDS { io(c.resident, c.device_id, c.public_key, c.revoke, c.nonce); }
+LEDGER_BOUNDS { return Fits(c.device_id, kDeviceIdLengthMax) && Fits(c.public_key, kEd25519PublicKeyBytes); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(SetConsent, 17, 0, "set_consent", kSetting)
 LEDGER_FIELDS { io(c.resident, c.purpose, c.granted, c.nonce); }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 // Tag 18: as submitted (the replicated log), with steps, signature and salt; tag 19: as journaled, the
@@ -182,14 +206,17 @@ LEDGER_FIELDS {
     io(c.steps, c.signature, c.salt);
   }
 }
+LEDGER_BOUNDS { return Fits(c.device_id, kDeviceIdLengthMax) && Fits(c.signature, kEd25519SignatureBytes) && Fits(c.salt, kStepSaltBytes) && Fits(c.commitment, kStepCommitmentBytes); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(ExchangePoints, 20, 0, "exchange_points", kTransfer)
 LEDGER_FIELDS { io(c.program, c.resident, c.coin_wallet, c.points, c.exchange_id, c.nonce); }
+LEDGER_BOUNDS { return Fits(c.exchange_id, kPosIdLengthMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(EraseStepData, 21, 0, "erase_step_data", kSetting)
 LEDGER_FIELDS { io(c.resident, c.nonce); }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(SetWatchOver, 22, 0, "set_watch_over", kSetting)
@@ -198,14 +225,17 @@ LEDGER_FIELDS {
   io.Vec(c.watchers, static_cast<uint32_t>(kWatchersMax + 1));  // One over: refused ones are journaled too.
   io(c.silent_days, c.drop_percent, c.baseline_days, c.min_baseline_days, c.nonce);
 }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(AckAlert, 23, 0, "ack_alert", kSetting)
 LEDGER_FIELDS { io(c.watcher, c.resident, c.alert, c.nonce); }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(SetTaskRules, 24, 0, "set_task_rules", kSetting)
 LEDGER_FIELDS { io(c.rules); }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(PostTask, 25, 0, "post_task", kTransfer)
@@ -213,14 +243,17 @@ LEDGER_FIELDS {
   io(c.host, c.task_id, c.title, c.first_day, c.last_day, c.slots, c.per_day, c.escrow, c.subsidy,
      c.subsidy_percent, c.hours_per_day, c.host_key, c.wage_reference);
 }
+LEDGER_BOUNDS { return Fits(c.task_id, kPosIdLengthMax) && Fits(c.title, kTaskTitleBytesMax) && Fits(c.host_key, kEd25519PublicKeyBytes) && Fits(c.wage_reference, kWageReferenceBytesMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(ApplyTask, 26, 0, "apply_task", kSetting)
 LEDGER_FIELDS { io(c.visitor, c.host, c.task_id, c.nonce); }
+LEDGER_BOUNDS { return Fits(c.task_id, kPosIdLengthMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(DecideApplication, 27, 0, "decide_application", kSetting)
 LEDGER_FIELDS { io(c.host, c.task_id, c.visitor, c.accept); }
+LEDGER_BOUNDS { return Fits(c.task_id, kPosIdLengthMax); }
 LEDGER_COMMAND_END
 
 // Tag 39: with a nonce; tag 28 stays what a cancel without one (older entries) reads as.
@@ -229,14 +262,17 @@ LEDGER_FIELDS {
   io(c.host, c.task_id, c.count);
   if (io.tag() == kAltTag) io(c.nonce);
 }
+LEDGER_BOUNDS { return Fits(c.task_id, kPosIdLengthMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(CheckIn, 29, 0, "check_in", kSetting)
 LEDGER_FIELDS { io(c.visitor, c.host, c.task_id, c.out, c.host_signature, c.nonce); }
+LEDGER_BOUNDS { return Fits(c.task_id, kPosIdLengthMax) && Fits(c.host_signature, kEd25519SignatureBytes); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(ConfirmDay, 30, 0, "confirm_day", kTransfer)
 LEDGER_FIELDS { io(c.host, c.task_id, c.visitor, c.day, c.action); }
+LEDGER_BOUNDS { return Fits(c.task_id, kPosIdLengthMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(CreateCampaign, 31, 0, "create_campaign", kSetting)
@@ -246,18 +282,22 @@ LEDGER_FIELDS {
   io(c.starts_at, c.ends_at, c.from_minute, c.to_minute, c.min_amount, c.percent_bps, c.fixed,
      c.per_person_month, c.budget);
 }
+LEDGER_BOUNDS { return Fits(c.name, kCampaignNameBytesMax) && Fits(c.category, kCategoryBytesMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(CloseCampaign, 32, 0, "close_campaign", kSetting)
 LEDGER_FIELDS { io(c.campaign); }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(LinkAccount, 33, 0, "link_account", kSetting)
 LEDGER_FIELDS { io(c.wallet, c.linked); }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(PosMpmOrder, 34, 0, "pos_mpm_order", kSetting)
 LEDGER_FIELDS { io(c.merchant, c.payment_id, c.amount, c.terminal, c.lifetime_seconds); }
+LEDGER_BOUNDS { return Fits(c.payment_id, kPosIdLengthMax) && Fits(c.terminal, kTerminalIdLengthMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(SetMerchantProfile, 35, 0, "set_merchant_profile", kSetting)
@@ -265,22 +305,27 @@ LEDGER_FIELDS {
   io(c.merchant, c.chamber_member);
   io.Vec(c.accepts, static_cast<uint32_t>(kProfileAccountsMax));
 }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(RevokeKey, 37, 0, "revoke_key", kSetting)
 LEDGER_FIELDS { io(c.account, c.key_id, c.by_terminal); }
+LEDGER_BOUNDS { return Fits(c.key_id, kTerminalIdLengthMax) && Fits(c.by_terminal, kTerminalIdLengthMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(GrantSubsidy, 38, 0, "grant_subsidy", kSetting)
 LEDGER_FIELDS { io(c.budget, c.host, c.category, c.percent_max, c.monthly_max); }
+LEDGER_BOUNDS { return Fits(c.category, kCategoryBytesMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(UnlockCard, 41, 0, "unlock_card", kSetting)
 LEDGER_FIELDS { io(c.card, c.by); }
+LEDGER_BOUNDS { return Fits(c.card, kCardNumberLengthMax) && Fits(c.by, kStaffIdLengthMax); }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(ReissueCard, 42, 0, "reissue_card", kSetting)
 LEDGER_FIELDS { io(c.card, c.new_card, c.pin_salt, c.pin_proof, c.by); }
+LEDGER_BOUNDS { return Fits(c.card, kCardNumberLengthMax) && Fits(c.new_card, kCardNumberLengthMax) && Fits(c.pin_salt, kPinSaltBytes) && Fits(c.pin_proof, kPinProofBytes) && Fits(c.by, kStaffIdLengthMax); }
 LEDGER_COMMAND_END
 
 #undef LEDGER_COMMAND

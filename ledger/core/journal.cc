@@ -65,79 +65,12 @@ void EncodeCommand(const Command& command, Encoder* e, bool journal) {
       command);
 }
 
-// Whether every string of a command is within its bound in limits.h: what the services let through. One
-// overload per command kind, so that a command added without one does not compile.
-bool Fits(const std::string& value, size_t max) { return value.size() <= max; }
+// Whether every string of a command is within its bound: each command's WithinBounds in its
+// CommandTraits (command.h), which a command cannot lack.
 struct WithinBounds {
-  bool operator()(const Asset& a) const { return Fits(a.code, kAssetCodeBytesMax); }
-  bool operator()(const Account& a) const { return Fits(a.category, kCategoryBytesMax); }
-  bool operator()(const CloseAccount&) const { return true; }
-  bool operator()(const Transfer&) const { return true; }
-  bool operator()(const PosPayment& p) const {
-    return Fits(p.payment_id, kPosIdLengthMax) && Fits(p.terminal, kTerminalIdLengthMax) &&
-           Fits(p.cpm, kCpmTextLengthMax) && Fits(p.card, kCardNumberLengthMax) &&
-           Fits(p.pin_proof, kPinProofBytes) && Fits(p.staff, kStaffIdLengthMax);
-  }
-  bool operator()(const PosRefund& r) const {
-    return Fits(r.payment_id, kPosIdLengthMax) && Fits(r.refund_id, kPosIdLengthMax);
-  }
-  bool operator()(const PosCancel& c) const { return Fits(c.payment_id, kPosIdLengthMax); }
-  bool operator()(const PosCloseDay&) const { return true; }
-  bool operator()(const PosFees&) const { return true; }
-  bool operator()(const PosCashOut& c) const { return Fits(c.cashout_id, kPosIdLengthMax); }
-  bool operator()(const PosSupplierPayment& s) const { return Fits(s.payment_id, kPosIdLengthMax); }
-  bool operator()(const RegisterKey& k) const {
-    return Fits(k.key_id, kTerminalIdLengthMax) && Fits(k.public_key, kEd25519PublicKeyBytes) &&
-           Fits(k.by_terminal, kTerminalIdLengthMax);
-  }
-  bool operator()(const WalletSend&) const { return true; }
-  bool operator()(const RegisterCard& c) const {
-    return Fits(c.card, kCardNumberLengthMax) && Fits(c.pin_salt, kPinSaltBytes) && Fits(c.pin_proof, kPinProofBytes);
-  }
-  bool operator()(const SetHealthProgram&) const { return true; }
-  bool operator()(const RegisterDevice& r) const {
-    return Fits(r.device_id, kDeviceIdLengthMax) && Fits(r.public_key, kEd25519PublicKeyBytes);
-  }
-  bool operator()(const SetConsent&) const { return true; }
-  bool operator()(const StepReport& r) const {
-    return Fits(r.device_id, kDeviceIdLengthMax) && Fits(r.signature, kEd25519SignatureBytes) &&
-           Fits(r.salt, kStepSaltBytes) && Fits(r.commitment, kStepCommitmentBytes);
-  }
-  bool operator()(const ExchangePoints& x) const { return Fits(x.exchange_id, kPosIdLengthMax); }
-  bool operator()(const EraseStepData&) const { return true; }
-  bool operator()(const SetWatchOver&) const { return true; }
-  bool operator()(const AckAlert&) const { return true; }
-  bool operator()(const SetTaskRules&) const { return true; }
-  bool operator()(const PostTask& t) const {
-    return Fits(t.task_id, kPosIdLengthMax) && Fits(t.title, kTaskTitleBytesMax) &&
-           Fits(t.host_key, kEd25519PublicKeyBytes) && Fits(t.wage_reference, kWageReferenceBytesMax);
-  }
-  bool operator()(const ApplyTask& a) const { return Fits(a.task_id, kPosIdLengthMax); }
-  bool operator()(const DecideApplication& a) const { return Fits(a.task_id, kPosIdLengthMax); }
-  bool operator()(const CancelSlots& c) const { return Fits(c.task_id, kPosIdLengthMax); }
-  bool operator()(const CheckIn& c) const {
-    return Fits(c.task_id, kPosIdLengthMax) && Fits(c.host_signature, kEd25519SignatureBytes);
-  }
-  bool operator()(const ConfirmDay& c) const { return Fits(c.task_id, kPosIdLengthMax); }
-  bool operator()(const CreateCampaign& c) const {
-    return Fits(c.name, kCampaignNameBytesMax) && Fits(c.category, kCategoryBytesMax);
-  }
-  bool operator()(const CloseCampaign&) const { return true; }
-  bool operator()(const LinkAccount&) const { return true; }
-  bool operator()(const PosMpmOrder& o) const {
-    return Fits(o.payment_id, kPosIdLengthMax) && Fits(o.terminal, kTerminalIdLengthMax);
-  }
-  bool operator()(const SetMerchantProfile&) const { return true; }
-  bool operator()(const RevokeKey& k) const {
-    return Fits(k.key_id, kTerminalIdLengthMax) && Fits(k.by_terminal, kTerminalIdLengthMax);
-  }
-  bool operator()(const GrantSubsidy& g) const { return Fits(g.category, kCategoryBytesMax); }
-  bool operator()(const UnlockCard& u) const {
-    return Fits(u.card, kCardNumberLengthMax) && Fits(u.by, kStaffIdLengthMax);
-  }
-  bool operator()(const ReissueCard& r) const {
-    return Fits(r.card, kCardNumberLengthMax) && Fits(r.new_card, kCardNumberLengthMax) &&
-           Fits(r.pin_salt, kPinSaltBytes) && Fits(r.pin_proof, kPinProofBytes) && Fits(r.by, kStaffIdLengthMax);
+  template <class T>
+  bool operator()(const T& c) const {
+    return CommandTraits<T>::WithinBounds(c);
   }
 };
 
