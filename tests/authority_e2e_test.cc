@@ -748,6 +748,12 @@ class AuthorityE2eTest : public ::testing::Test {
       AddOperator(r, "Ledger.CreateCampaign", q);
     }
     {
+      v1::PauseCampaignRequest q;
+      q.set_campaign(1);
+      q.set_paused(true);
+      AddOperator(r, "Ledger.PauseCampaign", q);
+    }
+    {
       v1::CloseCampaignRequest q;
       q.set_campaign(1);
       AddOperator(r, "Ledger.CloseCampaign", q);

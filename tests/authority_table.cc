@@ -81,6 +81,7 @@ const std::vector<AuthorityRow>& AuthorityTable() {
       {"Ledger.SetTaskRules", true, "SetTaskRules", {R::kOperator}, "", kSettings},
       {"Ledger.GrantSubsidies", true, "GrantSubsidy", {R::kOperator}, "", kSettings},
       {"Ledger.CreateCampaign", true, "CreateCampaign", {R::kOperator}, "", kSettings},
+      {"Ledger.PauseCampaign", true, "PauseCampaign", {R::kOperator}, "", kSettings},
       {"Ledger.CloseCampaign", true, "CloseCampaign", {R::kOperator}, "", kSettings},
       {"Ledger.LinkAccounts", true, "LinkAccount", {R::kOperator}, "", kSettings},
       {"Ledger.ReissueCards", true, "ReissueCard", {R::kOperator},

@@ -222,6 +222,7 @@ class BatchApplier {
   std::optional<CampaignRecord> LoadCampaign(uint32_t id);
   Outcome Apply(const CreateCampaign& c, Timestamp at);
   Outcome Apply(const CloseCampaign& c, Timestamp at);
+  Outcome Apply(const PauseCampaign& c, Timestamp at);
   Outcome Apply(const LinkAccount& l, Timestamp at);
   void AwardCampaigns(const PosPayment& p, const Account& merchant, Timestamp at);
   void ClawBack(const AccountId& merchant, const std::string& payment_id, int64_t refunded_total,

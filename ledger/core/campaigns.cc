@@ -98,15 +98,29 @@ std::string ClawbackIdSuffix(std::string_view refund_id, std::string_view paymen
 
 namespace ledger {
 
-std::vector<uint32_t> BatchApplier::LoadActiveCampaigns() {
-  std::string bytes;
+namespace {
+
+std::vector<uint32_t> DecodeActiveCampaigns(std::string_view bytes) {
   std::vector<uint32_t> ids;
-  if (!working_.Get(keys::ActiveCampaigns(), &bytes)) return ids;
   Decoder d(bytes);
   const uint32_t n = d.U32();
   for (uint32_t i = 0; i < n && d.ok(); ++i) ids.push_back(d.U32());
   if (!d.done()) Fatal("active campaign list is corrupt");
   return ids;
+}
+
+}  // namespace
+
+std::vector<uint32_t> ReadActiveCampaigns(const KvReader& state) {
+  std::string bytes;
+  if (!state.Get(keys::ActiveCampaigns(), &bytes)) return {};
+  return DecodeActiveCampaigns(bytes);
+}
+
+std::vector<uint32_t> BatchApplier::LoadActiveCampaigns() {
+  std::string bytes;
+  if (!working_.Get(keys::ActiveCampaigns(), &bytes)) return {};
+  return DecodeActiveCampaigns(bytes);
 }
 
 void BatchApplier::PutActiveCampaigns(const std::vector<uint32_t>& ids) {
@@ -163,6 +177,24 @@ Outcome BatchApplier::Apply(const CloseCampaign& c, Timestamp at) {
   active.erase(std::remove(active.begin(), active.end(), c.campaign), active.end());
   PutActiveCampaigns(active);
   return outcome;
+}
+
+Outcome BatchApplier::Apply(const PauseCampaign& c, Timestamp at) {
+  std::optional<CampaignRecord> record = LoadCampaign(c.campaign);
+  if (!record) return Outcome{Result::kCampaignNotFound, false, at};
+  if (record->closed) return Outcome{Result::kCampaignInvalid, false, at};
+  std::vector<uint32_t> active = LoadActiveCampaigns();
+  const bool listed = std::find(active.begin(), active.end(), c.campaign) != active.end();
+  // A campaign over (ends_at passed) may already be off the list: it is neither paused nor running.
+  if (c.paused != listed) return Outcome{Result::kOk, true, at};
+  if (c.paused) {
+    active.erase(std::remove(active.begin(), active.end(), c.campaign), active.end());
+  } else {
+    if (active.size() >= kActiveCampaignsMax) return Outcome{Result::kTooManyCampaigns, false, at};
+    active.push_back(c.campaign);
+  }
+  PutActiveCampaigns(active);
+  return Outcome{Result::kOk, false, at};
 }
 
 Outcome BatchApplier::Apply(const LinkAccount& l, Timestamp at) {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "ledger/core/codec.h"
+#include "ledger/core/kv.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/records.h"
 #include "ledger/core/types.h"
@@ -61,11 +62,24 @@ struct CloseCampaign {
   uint32_t campaign = 0;
 };
 
+// The operator pauses a campaign (it awards nothing until resumed: a storm, a budget review) or resumes
+// it. A paused campaign is off the active campaign list (ledger/FORMAT.md), so payments do not read it.
+// Pausing a paused campaign or resuming a running one changes nothing (duplicate); a closed campaign
+// cannot be paused or resumed (campaign_invalid); resuming needs room on the active list
+// (too_many_campaigns).
+struct PauseCampaign {
+  uint32_t campaign = 0;
+  bool paused = true;  // false: resume.
+};
+
 // The operator links a resident's wallet to her account of another asset (e.g. coin wallet -> points).
 struct LinkAccount {
   AccountId wallet;
   AccountId linked;
 };
+
+// The campaigns on the active list (those a payment is checked against), in list order.
+std::vector<uint32_t> ReadActiveCampaigns(const KvReader& state);
 
 struct CampaignRecord {
   CreateCampaign request;

@@ -215,6 +215,35 @@ TEST_F(CampaignsTest, WindowsBudgetsFixedAwardsAndClosing) {
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
+// A paused campaign awards nothing and leaves the active list; resumed, it awards again; a closed one
+// cannot be paused or resumed; pausing twice decides nothing new.
+TEST_F(CampaignsTest, APausedCampaignAwardsNothingUntilResumed) {
+  ASSERT_EQ(One(Street()).result, Result::kOk);
+  EXPECT_EQ(One(PauseCampaign{99, true}).result, Result::kCampaignNotFound);
+  EXPECT_TRUE(One(PauseCampaign{7, false}).duplicate);  // Running already.
+  const Outcome paused = One(PauseCampaign{7, true});
+  ASSERT_EQ(paused.result, Result::kOk);
+  EXPECT_FALSE(paused.duplicate);
+  EXPECT_TRUE(One(PauseCampaign{7, true}).duplicate);
+  EXPECT_TRUE(ReadActiveCampaigns(ledger_.state()).empty());
+  ASSERT_EQ(Pay("p1", kAlice, 1000).result, Result::kOk);
+  EXPECT_EQ(Balance(kAlicePoints), 0);
+  EXPECT_EQ(LookupCampaign(ledger_.state(), 7)->awards, 0u);
+  ASSERT_EQ(One(PauseCampaign{7, false}).result, Result::kOk);
+  EXPECT_EQ(ReadActiveCampaigns(ledger_.state()), std::vector<uint32_t>{7});
+  ASSERT_EQ(Pay("p2", kAlice, 1000).result, Result::kOk);
+  EXPECT_EQ(Balance(kAlicePoints), 200);
+  // The pause travels through the journal and the replicated batch like every command.
+  std::optional<Batch> decoded = DecodeBatch(EncodeBatch(Batch{{PauseCampaign{7, true}}, {1}}));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(std::get<PauseCampaign>(decoded->commands[0]).paused, true);
+  EXPECT_EQ(CommandName(decoded->commands[0]), "pause_campaign");
+  ASSERT_EQ(One(CloseCampaign{7}).result, Result::kOk);
+  EXPECT_EQ(One(PauseCampaign{7, false}).result, Result::kCampaignInvalid);
+  EXPECT_EQ(One(PauseCampaign{7, true}).result, Result::kCampaignInvalid);
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+}
+
 // Every problem names the field and, for a length, the limit and the size sent.
 TEST_F(CampaignsTest, ProblemsNameTheFieldAndTheLimit) {
   CreateCampaign long_category = Street();

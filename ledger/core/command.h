@@ -39,7 +39,7 @@ using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment,
                              ExchangePoints, EraseStepData, SetWatchOver, AckAlert, SetTaskRules, PostTask,
                              ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay, CreateCampaign,
                              CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey, GrantSubsidy, UnlockCard,
-                             ReissueCard>;
+                             ReissueCard, PauseCampaign>;
 
 // How the metrics count a command's outcomes: settings (assets, accounts, keys, cards, fees, programs,
 // consents, ...) apart from what moves money.
@@ -287,6 +287,11 @@ LEDGER_COMMAND_END
 
 LEDGER_COMMAND(CloseCampaign, 32, 0, "close_campaign", kSetting)
 LEDGER_FIELDS { io(c.campaign); }
+LEDGER_BOUNDS { return true; }
+LEDGER_COMMAND_END
+
+LEDGER_COMMAND(PauseCampaign, 44, 0, "pause_campaign", kSetting)
+LEDGER_FIELDS { io(c.campaign, c.paused); }
 LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 

@@ -59,7 +59,7 @@ TEST(CommandTableTest, TagsAreThoseOfTheFormat) {
       {"check_in", {29, 0}},       {"confirm_day", {30, 0}},     {"create_campaign", {31, 0}},
       {"close_campaign", {32, 0}}, {"link_account", {33, 0}},    {"pos_mpm_order", {34, 0}},
       {"set_merchant_profile", {35, 0}}, {"revoke_key", {37, 0}}, {"grant_subsidy", {38, 0}},
-      {"unlock_card", {41, 0}},    {"reissue_card", {42, 0}},
+      {"unlock_card", {41, 0}},    {"reissue_card", {42, 0}},    {"pause_campaign", {44, 0}},
   };
   const std::map<std::string, Row> table = Table();
   ASSERT_EQ(table.size(), format.size());
@@ -77,7 +77,7 @@ TEST(CommandTableTest, SettingsAreThoseTheMetricsCounted) {
       "register_card",  "set_health_program", "register_device", "set_consent",     "erase_step_data",
       "set_watch_over", "ack_alert",         "set_task_rules",  "apply_task",      "decide_application",
       "check_in",       "create_campaign",   "close_campaign",  "link_account",    "pos_mpm_order",
-      "set_merchant_profile", "revoke_key",  "grant_subsidy",   "unlock_card",     "reissue_card",
+      "set_merchant_profile", "revoke_key",  "grant_subsidy",   "unlock_card",     "reissue_card",    "pause_campaign",
   };
   for (const auto& [name, row] : Table()) {
     EXPECT_EQ(row.command_class == CommandClass::kSetting, settings.contains(name)) << name;

@@ -233,6 +233,7 @@ class World {
   Command MakeConfirmDay();
   Command MakeCampaign();
   Command MakeCloseCampaign();
+  Command MakePauseCampaign();
   Command MakeLink();
   Command MakeMpmOrder();
   Command MakeProfile();
@@ -967,6 +968,7 @@ Command World::MakeCampaign() {
 }
 
 Command World::MakeCloseCampaign() { return CloseCampaign{static_cast<uint32_t>(Below(9))}; }
+Command World::MakePauseCampaign() { return PauseCampaign{static_cast<uint32_t>(Below(9)), Below(2) == 0}; }
 
 Command World::MakeLink() {
   const uint64_t index = Below(kWalletCount);
@@ -1014,6 +1016,7 @@ const std::vector<std::pair<World::Maker, int>>& World::Makers() {
       {&World::MakeConfirmDay, 3},
       {&World::MakeCampaign, 2},
       {&World::MakeCloseCampaign, 1},
+      {&World::MakePauseCampaign, 2},
       {&World::MakeLink, 1},
       {&World::MakeMpmOrder, 3},
       {&World::MakeProfile, 1},

@@ -288,6 +288,14 @@ grpc::Status LedgerService::CloseCampaign(grpc::ServerContext* context, const v1
   return Create("CloseCampaign", std::move(commands), reply);
 }
 
+grpc::Status LedgerService::PauseCampaign(grpc::ServerContext* context, const v1::PauseCampaignRequest* in,
+                                          v1::CreateReply* reply) {
+  if (absl::Status allowed = Admit(*context, *in); !allowed.ok()) return Done("PauseCampaign", allowed);
+  std::vector<Command> commands;
+  commands.emplace_back(ledger::PauseCampaign{in->campaign(), in->paused()});
+  return Create("PauseCampaign", std::move(commands), reply);
+}
+
 grpc::Status LedgerService::GetCampaign(grpc::ServerContext* context, const v1::GetCampaignRequest* in, v1::Campaign* out) {
   if (absl::Status allowed = Admit(*context, *in); !allowed.ok()) return Done("GetCampaign", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetCampaign", readable);
@@ -314,6 +322,10 @@ grpc::Status LedgerService::GetCampaign(grpc::ServerContext* context, const v1::
   out->set_awarded(record->awarded);
   out->set_awards(record->awards);
   out->set_closed(record->closed);
+  // Paused: off the active list while not closed and not over (PauseCampaign in ledger/core/campaigns.h).
+  const std::vector<uint32_t> active = ReadActiveCampaigns(node_->state());
+  out->set_paused(!record->closed && ReadHead(node_->state()).clock < c.ends_at &&
+                  std::find(active.begin(), active.end(), c.campaign) == active.end());
   return Done("GetCampaign", absl::OkStatus());
 }
 

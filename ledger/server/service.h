@@ -43,6 +43,7 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_CreateTrans
   grpc::Status SetTaskRules(grpc::ServerContext*, const v1::TaskRules*, v1::CreateReply*) override;
   grpc::Status GetTask(grpc::ServerContext*, const v1::GetTaskRequest*, v1::GetTaskReply*) override;
   grpc::Status CreateCampaign(grpc::ServerContext*, const v1::Campaign*, v1::CreateReply*) override;
+  grpc::Status PauseCampaign(grpc::ServerContext*, const v1::PauseCampaignRequest*, v1::CreateReply*) override;
   grpc::Status CloseCampaign(grpc::ServerContext*, const v1::CloseCampaignRequest*, v1::CreateReply*) override;
   grpc::Status GetCampaign(grpc::ServerContext*, const v1::GetCampaignRequest*, v1::Campaign*) override;
   grpc::Status LinkAccounts(grpc::ServerContext*, const v1::LinkAccountsRequest*, v1::CreateReply*) override;

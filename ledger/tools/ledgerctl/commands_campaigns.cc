@@ -65,6 +65,17 @@ int CampaignCloseCommand(LedgerConnection& stub, const Args& args, uint32_t id) 
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
+// `campaign pause` / `campaign resume`: no awards until resumed
+int CampaignPauseCommand(LedgerConnection& stub, uint32_t id, bool paused) {
+  v1::PauseCampaignRequest request;
+  request.set_campaign(id);
+  request.set_paused(paused);
+  v1::CreateReply reply;
+  grpc::Status status =
+      stub.Call([&](LedgerConnection& conn) { return conn.ledger().PauseCampaign(Context().get(), request, &reply); });
+  return status.ok() ? PrintResults(reply) : RpcFailed(status);
+}
+
 // `campaign show`: a campaign and what it awarded
 int CampaignShowCommand(LedgerConnection& stub, const Args& args, uint32_t id) {
   v1::GetCampaignRequest request;
@@ -73,7 +84,7 @@ int CampaignShowCommand(LedgerConnection& stub, const Args& args, uint32_t id) {
   grpc::Status status =
       stub.Call([&](LedgerConnection& conn) { return conn.ledger().GetCampaign(Context().get(), request, &c); });
   if (!status.ok()) return RpcFailed(status);
-  printf("campaign %u \"%s\"%s: %s %s, asset %u payments", c.campaign(), c.name().c_str(), c.closed() ? " (closed)" : "",
+  printf("campaign %u \"%s\"%s: %s %s, asset %u payments", c.campaign(), c.name().c_str(), c.closed() ? " (closed)" : c.paused() ? " (paused)" : "",
          JapanTime(c.starts_at()).c_str(), JapanTime(c.ends_at()).c_str(), c.payment_asset());
   if (!c.category().empty()) printf(" at %s shops", c.category().c_str());
   if (c.merchant_ids_size() > 0) printf(" at %d listed shops", c.merchant_ids_size());
@@ -94,11 +105,12 @@ int CampaignShowCommand(LedgerConnection& stub, const Args& args, uint32_t id) {
 }  // namespace
 
 int CampaignCommand(LedgerConnection& stub, const Args& args) {
-  if (args.positional.empty()) UsageError("campaign: create, close or show");
+  if (args.positional.empty()) UsageError("campaign: create, pause, resume, close or show");
   const std::string& sub = args.positional[0];
   const uint32_t id = static_cast<uint32_t>(Int(Required(args, "id"), "id"));
   if (sub == "create") return CampaignCreateCommand(stub, args, id);
   if (sub == "close") return CampaignCloseCommand(stub, args, id);
+  if (sub == "pause" || sub == "resume") return CampaignPauseCommand(stub, id, sub == "pause");
   if (sub == "show") return CampaignShowCommand(stub, args, id);
   UsageError(absl::StrCat("campaign: unknown subcommand '", sub, "'"));
 }

@@ -139,7 +139,7 @@ Campaigns (operator):
                   [--hours HH:MM-HH:MM] [--min N] --percent P | --fixed N [--per-person-month N] --budget N
                                                    award qualifying shop payments (Japan dates, --to inclusive);
                                                    refunds claw back their share
-  campaign close --id N | campaign show --id N
+  campaign pause --id N | campaign resume --id N | campaign close --id N | campaign show --id N
   link --wallet ID --to ID                         a resident's account of another asset (awards in points)
   cluster status                                   each --addr node's Raft view: role, term, indexes, members
   cluster add --id N --raft HOST:PORT --grpc HOST:PORT   add a node as standby (it catches up, no vote)
