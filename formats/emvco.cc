@@ -147,7 +147,9 @@ absl::StatusOr<std::string> BuildMpm(const MpmPayload& p) {
   return out;
 }
 
-absl::StatusOr<MpmPayload> ParseMpm(std::string_view text) {
+// The payload's frame: its length and characters, the TLV fields, the format indicator first and a matching
+// CRC last, no tag twice. Returns the fields by tag (views into text).
+static absl::StatusOr<std::map<int, std::string_view>> CheckedFields(std::string_view text) {
   if (text.size() > kPayloadLengthMax) {
     return InvalidArgumentError(absl::StrCat("payload: at most ", kPayloadLengthMax, " characters, got ", text.size()));
   }
@@ -169,6 +171,13 @@ absl::StatusOr<MpmPayload> ParseMpm(std::string_view text) {
   for (const auto& [tag, value] : *fields) {
     if (!by_tag.emplace(tag, value).second) return InvalidArgumentError(absl::StrCat("tag ", tag, ": appears twice"));
   }
+  return by_tag;
+}
+
+absl::StatusOr<MpmPayload> ParseMpm(std::string_view text) {
+  absl::StatusOr<std::map<int, std::string_view>> checked = CheckedFields(text);
+  if (!checked.ok()) return checked.status();
+  const std::map<int, std::string_view>& by_tag = *checked;
   MpmPayload p;
   auto get = [&](int tag) -> std::optional<std::string> {
     auto it = by_tag.find(tag);

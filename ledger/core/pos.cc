@@ -709,13 +709,8 @@ Outcome BatchApplier::FeeCommand(const Request& request, const AccountId& accoun
     return outcome;
   }
   const Account* owner = working_.FindAccount(account);
-  std::optional<PosFees> fees;
-  if (owner == nullptr) {
-    outcome.result = Result::kAccountNotFound;
-    return outcome;
-  }
-  if (owner->kind != AccountKind::kMerchant) {
-    outcome.result = Result::kNotAMerchant;
+  if (owner == nullptr || owner->kind != AccountKind::kMerchant) {
+    outcome.result = owner == nullptr ? Result::kAccountNotFound : Result::kNotAMerchant;
     return outcome;
   }
   FeeRecord record;
@@ -724,7 +719,7 @@ Outcome BatchApplier::FeeCommand(const Request& request, const AccountId& accoun
   record.amount = request.amount;
   record.member = member;
   record.timestamp = at;
-  fees = LoadFees(owner->asset);
+  const std::optional<PosFees> fees = LoadFees(owner->asset);
   const AccountId counterparty =
       counterparty_requested.IsZero() && fees ? fees->issuer : counterparty_requested;
   record.counterparty = counterparty;
