@@ -1,8 +1,8 @@
-// The signing test vectors: see vectors.h. Every byte string here comes from the production function
-// that the services use (PosSignedBytes, WalletSignedBytes, StepReportSignedBytes, TaskCodeSignedBytes,
-// CpmSignedBytes/EncodeCpm, BuildMpm/Crc16Ccitt, the *TransferId derivations, PosRequestNonce); the
-// inputs are fixed here. 64-bit integers are written as decimal strings (JSON readers lose precision
-// above 2^53), everything else as JSON numbers; bytes as lower-case hex.
+// The signing test vectors: see vectors.h. Every byte string here comes from the production
+// function that the services use (PosSignedBytes, WalletSignedBytes, StepReportSignedBytes,
+// TaskCodeSignedBytes, CpmSignedBytes/EncodeCpm, BuildMpm/Crc16Ccitt, the *TransferId derivations,
+// PosRequestNonce); the inputs are fixed here. 64-bit integers are written as decimal strings (JSON
+// readers lose precision above 2^53), everything else as JSON numbers; bytes as lower-case hex.
 #include "docs/vectors.h"
 
 #include <sodium.h>
@@ -12,6 +12,10 @@
 #include <string>
 #include <string_view>
 
+#include "formats/emvco.h"
+#include "formats/keys.h"
+#include "formats/pos_auth.h"
+#include "formats/wallet_auth.h"
 #include "ledger/core/campaigns.h"
 #include "ledger/core/cpm.h"
 #include "ledger/core/health.h"
@@ -19,12 +23,8 @@
 #include "ledger/core/pos.h"
 #include "ledger/core/tasks.h"
 #include "ledger/core/types.h"
-#include "formats/emvco.h"
-#include "formats/pos_auth.h"
 #include "nlohmann/json.hpp"
 #include "proto/ledger.pb.h"
-#include "formats/keys.h"
-#include "formats/wallet_auth.h"
 
 namespace docs {
 namespace {
@@ -35,15 +35,20 @@ using ledger::Id128;
 
 // ----- fixed inputs -----
 
-// The terminal's seed is RFC 8032's first Ed25519 test key, so a reader can check the key derivation
-// against the RFC too.
-constexpr std::string_view kTerminalSeedHex = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
-constexpr std::string_view kWalletSeedHex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-constexpr std::string_view kDeviceSeedHex = "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
-constexpr std::string_view kHostDeviceSeedHex = "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f";
+// The terminal's seed is RFC 8032's first Ed25519 test key, so a reader can check the key
+// derivation against the RFC too.
+constexpr std::string_view kTerminalSeedHex =
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+constexpr std::string_view kWalletSeedHex =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+constexpr std::string_view kDeviceSeedHex =
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
+constexpr std::string_view kHostDeviceSeedHex =
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f";
 
-const AccountId kMerchant{0x000000000000000aULL, 0x0000000000000001ULL};  // A shop's MERCHANT account.
-const AccountId kWallet{0x0000000000000002ULL, 0x0000000000000007ULL};    // A resident's coin WALLET.
+const AccountId kMerchant{0x000000000000000aULL,
+                          0x0000000000000001ULL};  // A shop's MERCHANT account.
+const AccountId kWallet{0x0000000000000002ULL, 0x0000000000000007ULL};  // A resident's coin WALLET.
 const AccountId kResident{0x0000000000000003ULL, 0x0000000000000007ULL};  // Her points WALLET.
 constexpr char kTerminalId[] = "till-1";
 constexpr char kDeviceId[] = "band-1";
@@ -53,7 +58,8 @@ constexpr uint32_t kDay = 20260101;
 
 std::string Unhex(std::string_view hex) {
   std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
   return out;
 }
 
@@ -82,12 +88,16 @@ Json Keys() {
                     {"seed_hex", seed},
                     {"public_key_hex", Hex(FromSeed(seed).public_key)}});
   };
-  add("terminal", kTerminalSeedHex, "a shop terminal's key (Pos SignedRequest); RFC 8032 section 7.1 TEST 1");
-  add("wallet", kWalletSeedHex, "a resident's wallet key (WalletRequest, customer-presented codes)");
+  add("terminal", kTerminalSeedHex,
+      "a shop terminal's key (Pos SignedRequest); RFC 8032 section 7.1 TEST 1");
+  add("wallet", kWalletSeedHex,
+      "a resident's wallet key (WalletRequest, customer-presented codes)");
   add("device", kDeviceSeedHex, "a resident's step-counting device (StepReportRequest)");
-  add("host_device", kHostDeviceSeedHex, "a task host's device that shows check-in codes (CheckInRequest)");
+  add("host_device", kHostDeviceSeedHex,
+      "a task host's device that shows check-in codes (CheckInRequest)");
   return Json{{"description",
-               "Ed25519 (RFC 8032, pure Ed25519) key pairs used by every other vector file: the 32-byte seed "
+               "Ed25519 (RFC 8032, pure Ed25519) key pairs used by every other vector file: the "
+               "32-byte seed "
                "is the private key, the public key is derived from it."},
               {"keys", keys}};
 }
@@ -119,16 +129,22 @@ std::vector<PosCase> PosCases() {
     code.ttl_seconds = 60;
     code.signature = wallet::Sign(FromSeed(kWalletSeedHex), ledger::CpmSignedBytes(code));
     body.set_cpm(ledger::EncodeCpm(code));
-    const Json fields = {{"payment_id", body.payment_id()}, {"amount", body.amount()}, {"cpm", body.cpm()}};
-    cases.push_back({"CreatePayment", "CreatePayment", body.SerializeAsString(), body.GetDescriptor()->name(), fields});
-    cases.push_back({"CreatePayment signed with the full gRPC path", "CreatePayment", body.SerializeAsString(),
-                     body.GetDescriptor()->name(), fields,
+    const Json fields = {
+        {"payment_id", body.payment_id()}, {"amount", body.amount()}, {"cpm", body.cpm()}};
+    cases.push_back({"CreatePayment", "CreatePayment", body.SerializeAsString(),
+                     body.GetDescriptor()->name(), fields});
+    cases.push_back({"CreatePayment signed with the full gRPC path", "CreatePayment",
+                     body.SerializeAsString(), body.GetDescriptor()->name(), fields,
                      "/ledger.v1.Pos/CreatePayment"});
   }
   {
     ledger::v1::PaymentIdRequest body;
     body.set_payment_id("order-1001");
-    cases.push_back({"GetPayment", "GetPayment", body.SerializeAsString(), body.GetDescriptor()->name(), {{"payment_id", body.payment_id()}}});
+    cases.push_back({"GetPayment",
+                     "GetPayment",
+                     body.SerializeAsString(),
+                     body.GetDescriptor()->name(),
+                     {{"payment_id", body.payment_id()}}});
   }
   {
     ledger::v1::CardPaymentRequest body;
@@ -137,37 +153,52 @@ std::vector<PosCase> PosCases() {
     body.set_card_number("1234567890");
     body.set_pin("1234");
     body.set_staff_id("staff-3");
-    cases.push_back({"CardPayment", "CardPayment", body.SerializeAsString(), body.GetDescriptor()->name(),
+    cases.push_back({"CardPayment",
+                     "CardPayment",
+                     body.SerializeAsString(),
+                     body.GetDescriptor()->name(),
                      {{"payment_id", body.payment_id()},
                       {"amount", body.amount()},
                       {"card_number", body.card_number()},
                       {"pin", body.pin()},
                       {"staff_id", body.staff_id()}},
-                     nullptr, true});
+                     nullptr,
+                     true});
   }
   {
     ledger::v1::CancelSlotsRequest body;
     body.set_task_id(kTaskId);
     body.set_count(1);
-    cases.push_back({"CancelSlots", "CancelSlots", body.SerializeAsString(), body.GetDescriptor()->name(),
-                     {{"task_id", body.task_id()}, {"count", body.count()}}, nullptr, true});
+    cases.push_back({"CancelSlots",
+                     "CancelSlots",
+                     body.SerializeAsString(),
+                     body.GetDescriptor()->name(),
+                     {{"task_id", body.task_id()}, {"count", body.count()}},
+                     nullptr,
+                     true});
   }
   {
     ledger::v1::CloseDayRequest body;  // business_day 0 is not sent: an empty body is possible too.
     body.set_business_day(kDay);
-    cases.push_back({"CloseDay", "CloseDay", body.SerializeAsString(), body.GetDescriptor()->name(), {{"business_day", body.business_day()}}});
+    cases.push_back({"CloseDay",
+                     "CloseDay",
+                     body.SerializeAsString(),
+                     body.GetDescriptor()->name(),
+                     {{"business_day", body.business_day()}}});
   }
   return cases;
 }
 
-// One Pos vector: the signed bytes the ledger verifies, the terminal's signature, what the ledger answers.
+// One Pos vector: the signed bytes the ledger verifies, the terminal's signature, what the ledger
+// answers.
 Json PosVector(const PosCase& c, const wallet::KeyPair& terminal) {
   const std::string merchant_id = kMerchant.ToBytes();
   const std::string server_bytes =
       merchant::PosSignedBytes(c.method, merchant_id, kTerminalId, kTimestampMs, c.body);
   const std::string client_bytes =
       c.client_method == nullptr ? server_bytes
-                                 : merchant::PosSignedBytes(c.client_method, merchant_id, kTerminalId, kTimestampMs, c.body);
+                                 : merchant::PosSignedBytes(c.client_method, merchant_id,
+                                                            kTerminalId, kTimestampMs, c.body);
   Json v = {{"name", c.name},
             {"rpc", std::string("/ledger.v1.Pos/") + c.method},
             {"method", c.method},
@@ -200,15 +231,20 @@ Json PosRequests() {
   const wallet::KeyPair terminal = FromSeed(kTerminalSeedHex);
   Json vectors = Json::array();
   for (const PosCase& c : PosCases()) vectors.push_back(PosVector(c, terminal));
-  return Json{{"description",
-               "Pos SignedRequest envelopes signed by the 'terminal' key of keys.json. signed_bytes_hex is what "
-               "the ledger verifies; signature_hex is what the client sent (over client_signed_bytes_hex when "
-               "that is given). expected_status assumes the key is registered for (merchant, terminal), not "
-               "revoked, and timestamp_ms is within 5 minutes of the ledger's clock. request_nonce: the nonce the "
-               "ledger derives for CardPayment and CancelSlots (BLAKE2b-256 of signed_bytes, first 8 bytes "
-               "big-endian)."},
-              {"key", "terminal"},
-              {"vectors", vectors}};
+  return Json{
+      {"description",
+       "Pos SignedRequest envelopes signed by the 'terminal' key of keys.json. signed_bytes_hex is "
+       "what "
+       "the ledger verifies; signature_hex is what the client sent (over client_signed_bytes_hex "
+       "when "
+       "that is given). expected_status assumes the key is registered for (merchant, terminal), "
+       "not "
+       "revoked, and timestamp_ms is within 5 minutes of the ledger's clock. request_nonce: the "
+       "nonce the "
+       "ledger derives for CardPayment and CancelSlots (BLAKE2b-256 of signed_bytes, first 8 bytes "
+       "big-endian)."},
+      {"key", "terminal"},
+      {"vectors", vectors}};
 }
 
 // ----- WalletRequest (Wallet and Health services) -----
@@ -234,25 +270,34 @@ Json WalletRequests() {
   const Json send_fields = {{"transfer_id_hex", Hex(send.transfer_id())},
                             {"to_account_id_hex", Hex(send.to_account_id())},
                             {"amount", send.amount()}};
-  cases.push_back({"Send", "Wallet", "Send", kWallet, 0x0102030405060708ULL, send.SerializeAsString(), send_fields,
-                   "SendRequest"});
-  cases.push_back({"Send signed with the full gRPC path", "Wallet", "Send", kWallet, 0x0102030405060708ULL,
-                   send.SerializeAsString(), send_fields, "SendRequest", "/ledger.v1.Wallet/Send"});
-  cases.push_back({"GetAccount (an empty body)", "Wallet", "GetAccount", kWallet, 99, "", Json::object(),
-                   "WalletAccountRequest"});
+  cases.push_back({"Send", "Wallet", "Send", kWallet, 0x0102030405060708ULL,
+                   send.SerializeAsString(), send_fields, "SendRequest"});
+  cases.push_back({"Send signed with the full gRPC path", "Wallet", "Send", kWallet,
+                   0x0102030405060708ULL, send.SerializeAsString(), send_fields, "SendRequest",
+                   "/ledger.v1.Wallet/Send"});
+  cases.push_back({"GetAccount (an empty body)", "Wallet", "GetAccount", kWallet, 99, "",
+                   Json::object(), "WalletAccountRequest"});
   ledger::v1::RegisterDeviceRequest device;
   device.set_device_id(kDeviceId);
   device.set_public_key(FromSeed(kDeviceSeedHex).public_key);
-  cases.push_back({"Health RegisterDevice", "Health", "RegisterDevice", kResident, 1, device.SerializeAsString(),
-                   {{"device_id", device.device_id()}, {"public_key_hex", Hex(device.public_key())}},
-                   "RegisterDeviceRequest"});
+  cases.push_back(
+      {"Health RegisterDevice",
+       "Health",
+       "RegisterDevice",
+       kResident,
+       1,
+       device.SerializeAsString(),
+       {{"device_id", device.device_id()}, {"public_key_hex", Hex(device.public_key())}},
+       "RegisterDeviceRequest"});
   Json vectors = Json::array();
   for (const Case& c : cases) {
     const std::string account = c.account.ToBytes();
-    const std::string server_bytes = wallet::WalletSignedBytes(c.method, account, kTimestampMs, c.nonce, c.body);
+    const std::string server_bytes =
+        wallet::WalletSignedBytes(c.method, account, kTimestampMs, c.nonce, c.body);
     const std::string client_bytes =
-        c.client_method == nullptr ? server_bytes
-                                   : wallet::WalletSignedBytes(c.client_method, account, kTimestampMs, c.nonce, c.body);
+        c.client_method == nullptr
+            ? server_bytes
+            : wallet::WalletSignedBytes(c.client_method, account, kTimestampMs, c.nonce, c.body);
     Json v = {{"name", c.name},
               {"rpc", std::string("/ledger.v1.") + c.service + "/" + c.method},
               {"method", c.method},
@@ -276,12 +321,14 @@ Json WalletRequests() {
     }
     vectors.push_back(v);
   }
-  return Json{{"description",
-               "WalletRequest envelopes (services Wallet and Health) signed by the 'wallet' key of keys.json. "
-               "expected_status assumes that key is registered for account_id and timestamp_ms is within 5 "
-               "minutes of the ledger's clock."},
-              {"key", "wallet"},
-              {"vectors", vectors}};
+  return Json{
+      {"description",
+       "WalletRequest envelopes (services Wallet and Health) signed by the 'wallet' key of "
+       "keys.json. "
+       "expected_status assumes that key is registered for account_id and timestamp_ms is within 5 "
+       "minutes of the ledger's clock."},
+      {"key", "wallet"},
+      {"vectors", vectors}};
 }
 
 // ----- the device's step report -----
@@ -294,10 +341,12 @@ Json StepReports() {
     uint32_t steps;         // As sent.
     uint32_t signed_steps;  // As the device signed.
   };
-  for (const Case& c : {Case{"ReportSteps", 8000, 8000}, Case{"ReportSteps with steps altered after signing", 9000, 8000}}) {
+  for (const Case& c : {Case{"ReportSteps", 8000, 8000},
+                        Case{"ReportSteps with steps altered after signing", 9000, 8000}}) {
     const uint32_t program = 1;
     const uint64_t nonce = 42;
-    const std::string server_bytes = ledger::StepReportSignedBytes(program, kResident, kDeviceId, kDay, c.steps, nonce);
+    const std::string server_bytes =
+        ledger::StepReportSignedBytes(program, kResident, kDeviceId, kDay, c.steps, nonce);
     const std::string client_bytes =
         ledger::StepReportSignedBytes(program, kResident, kDeviceId, kDay, c.signed_steps, nonce);
     Json v = {{"name", c.name},
@@ -319,7 +368,8 @@ Json StepReports() {
   }
   return Json{{"description",
                "StepReportRequest signatures by the 'device' key of keys.json. expected_result (in "
-               "StepReportReply.result) assumes the device is registered for the resident and not revoked; an "
+               "StepReportReply.result) assumes the device is registered for the resident and not "
+               "revoked; an "
                "accepted report still needs consent, a program and a fresh nonce to earn points."},
               {"key", "device"},
               {"vectors", vectors}};
@@ -342,10 +392,13 @@ Json TaskCodes() {
                        {"host_signature_hex", Hex(wallet::Sign(host_device, bytes))}});
   }
   return Json{{"description",
-               "The check-in code a task host's device signs with the 'host_device' key of keys.json (its public "
+               "The check-in code a task host's device signs with the 'host_device' key of "
+               "keys.json (its public "
                "key is PostTaskRequest.host_key); the visitor's wallet sends the signature as "
-               "CheckInRequest.host_signature inside its own signed WalletRequest (method \"CheckIn\"). day is "
-               "today in Japan on the ledger's clock when the ledger applies the check-in; a code for another day "
+               "CheckInRequest.host_signature inside its own signed WalletRequest (method "
+               "\"CheckIn\"). day is "
+               "today in Japan on the ledger's clock when the ledger applies the check-in; a code "
+               "for another day "
                "is SIGNATURE_INVALID."},
               {"key", "host_device"},
               {"vectors", vectors}};
@@ -366,9 +419,10 @@ Json Cpm() {
     uint32_t ttl_seconds;
   };
   Json vectors = Json::array();
-  for (const Case& c : {Case{"a 60-second code", 7, kTimestampMs - 10'000, 60},
-                        Case{"a code of the maximum lifetime (600 s)", 0xfedcba9876543210ULL, kTimestampMs, 600},
-                        Case{"a lifetime over 600 s", 8, kTimestampMs, 601}}) {
+  for (const Case& c :
+       {Case{"a 60-second code", 7, kTimestampMs - 10'000, 60},
+        Case{"a code of the maximum lifetime (600 s)", 0xfedcba9876543210ULL, kTimestampMs, 600},
+        Case{"a lifetime over 600 s", 8, kTimestampMs, 601}}) {
     ledger::CpmCode code;
     code.account = kWallet.ToBytes();
     code.nonce = c.nonce;
@@ -397,8 +451,9 @@ Json Cpm() {
       // accepted once is CPM_REPLAYED the second time).
       const uint64_t issued = c.issued_at_ms, ttl_ms = uint64_t{c.ttl_seconds} * 1000;
       Json checks = Json::array();
-      for (const uint64_t now_ms : {issued - ledger::kClockSkewMsMax - 1, issued - ledger::kClockSkewMsMax, issued,
-                                    issued + ttl_ms - 1, issued + ttl_ms}) {
+      for (const uint64_t now_ms :
+           {issued - ledger::kClockSkewMsMax - 1, issued - ledger::kClockSkewMsMax, issued,
+            issued + ttl_ms - 1, issued + ttl_ms}) {
         const ledger::CpmCheck check = ledger::CheckCpm(*decoded, wallet_keys.public_key, now_ms);
         const char* result = check == ledger::CpmCheck::kOk            ? "OK"
                              : check == ledger::CpmCheck::kNotYetValid ? "CPM_NOT_YET_VALID"
@@ -410,14 +465,16 @@ Json Cpm() {
     }
     vectors.push_back(v);
   }
-  return Json{{"description",
-               "Customer-presented codes (LC1...) signed by the 'wallet' key of keys.json for the wallet "
-               "account_id_hex. checks: the ledger's answer when it applies the payment at ledger_now_ms (the "
-               "first use; a second use of the same account and nonce is CPM_REPLAYED). base32: RFC 4648 "
-               "section 10's examples without padding, the alphabet the codes use."},
-              {"key", "wallet"},
-              {"base32", base32},
-              {"vectors", vectors}};
+  return Json{
+      {"description",
+       "Customer-presented codes (LC1...) signed by the 'wallet' key of keys.json for the wallet "
+       "account_id_hex. checks: the ledger's answer when it applies the payment at ledger_now_ms "
+       "(the "
+       "first use; a second use of the same account and nonce is CPM_REPLAYED). base32: RFC 4648 "
+       "section 10's examples without padding, the alphabet the codes use."},
+      {"key", "wallet"},
+      {"base32", base32},
+      {"vectors", vectors}};
 }
 
 // ----- EMVCo merchant-presented payload -----
@@ -451,7 +508,8 @@ Json Mpm() {
   Json vectors = Json::array();
   for (const auto& [name, p] : cases) {
     absl::StatusOr<std::string> payload = merchant::BuildMpm(p);
-    if (!payload.ok()) return Json{{"error", std::string(payload.status().message())}};  // The test fails on it.
+    if (!payload.ok())
+      return Json{{"error", std::string(payload.status().message())}};  // The test fails on it.
     vectors.push_back({{"name", name},
                        {"fields",
                         {{"dynamic", p.dynamic},
@@ -468,7 +526,8 @@ Json Mpm() {
                        {"payload", *payload}});
   }
   return Json{{"description",
-               "EMVCo merchant-presented payloads (Pos.CreateMpm answers the dynamic kind; Wallet.PayMpm takes "
+               "EMVCo merchant-presented payloads (Pos.CreateMpm answers the dynamic kind; "
+               "Wallet.PayMpm takes "
                "either) and CRC-16/CCITT-FALSE checks."},
               {"crc", crc},
               {"vectors", vectors}};
@@ -497,8 +556,9 @@ Json DerivedIds() {
   Json vectors = Json::array();
   const AccountId& m = kMerchant;
   auto pos = [&](char kind, const char* id, const char* meaning) {
-    vectors.push_back(DerivedId("PosTransferId", kind, m, id, ledger::PosTransferId(kind, m, id), meaning,
-                                {{"kind", std::string(1, kind)}, {"merchant_hex", m.ToHex()}, {"id", id}}));
+    vectors.push_back(
+        DerivedId("PosTransferId", kind, m, id, ledger::PosTransferId(kind, m, id), meaning,
+                  {{"kind", std::string(1, kind)}, {"merchant_hex", m.ToHex()}, {"id", id}}));
   };
   pos('P', "order-1001", "the payment order-1001 (CreatePayment, CardPayment, PayMpm)");
   pos('R', "refund-1", "the refund refund-1 (RefundPayment: by refund_id)");
@@ -520,45 +580,59 @@ Json DerivedIds() {
   report.resident = kResident;
   report.day = kDay;
   report.nonce = 42;
-  vectors.push_back(DerivedId("HealthAwardId", 'A', kResident, "health/1/20260101/42", ledger::HealthAwardId(report),
-                              "the points award of a step report (program 1, day 20260101, nonce 42)",
-                              {{"resident_hex", kResident.ToHex()}, {"program", 1}, {"day", kDay}, {"nonce", "42"}}));
+  vectors.push_back(DerivedId(
+      "HealthAwardId", 'A', kResident, "health/1/20260101/42", ledger::HealthAwardId(report),
+      "the points award of a step report (program 1, day 20260101, nonce 42)",
+      {{"resident_hex", kResident.ToHex()}, {"program", 1}, {"day", kDay}, {"nonce", "42"}}));
   for (const char kind : {'H', 'J', 'h', 'j', 'x', 'y'}) {
     const std::string id = "task/1/20260101/" + std::string(kTaskId);
-    vectors.push_back(DerivedId("TaskTransferId", kind, m, id, ledger::TaskTransferId(kind, m, kTaskId, 1, kDay),
-                                "a task's reservation of (slot 1, day 20260101): H/J reserve (host/subsidy), h/j "
-                                "post, x/y void",
-                                {{"kind", std::string(1, kind)},
-                                 {"host_hex", m.ToHex()},
-                                 {"task_id", kTaskId},
-                                 {"slot", 1},
-                                 {"day", kDay}}));
+    vectors.push_back(
+        DerivedId("TaskTransferId", kind, m, id, ledger::TaskTransferId(kind, m, kTaskId, 1, kDay),
+                  "a task's reservation of (slot 1, day 20260101): H/J reserve (host/subsidy), h/j "
+                  "post, x/y void",
+                  {{"kind", std::string(1, kind)},
+                   {"host_hex", m.ToHex()},
+                   {"task_id", kTaskId},
+                   {"slot", 1},
+                   {"day", kDay}}));
   }
-  vectors.push_back(DerivedId("TaskPayId", 'V', m, "task/" + kWallet.ToHex() + "/20260101/" + kTaskId,
+  vectors.push_back(DerivedId("TaskPayId", 'V', m,
+                              "task/" + kWallet.ToHex() + "/20260101/" + kTaskId,
                               ledger::TaskPayId(m, kTaskId, kWallet, kDay),
                               "the payment of a confirmed task day to the visitor",
-                              {{"host_hex", m.ToHex()}, {"task_id", kTaskId}, {"visitor_hex", kWallet.ToHex()}, {"day", kDay}}));
-  vectors.push_back(DerivedId("CampaignTransferId", 'W', m, "campaign/3/order-1001",
-                              ledger::CampaignTransferId('W', m, 3, "order-1001"),
-                              "campaign 3's award for payment order-1001",
-                              {{"kind", "W"}, {"merchant_hex", m.ToHex()}, {"campaign", 3}, {"id", "order-1001"}}));
+                              {{"host_hex", m.ToHex()},
+                               {"task_id", kTaskId},
+                               {"visitor_hex", kWallet.ToHex()},
+                               {"day", kDay}}));
+  vectors.push_back(DerivedId(
+      "CampaignTransferId", 'W', m, "campaign/3/order-1001",
+      ledger::CampaignTransferId('W', m, 3, "order-1001"),
+      "campaign 3's award for payment order-1001",
+      {{"kind", "W"}, {"merchant_hex", m.ToHex()}, {"campaign", 3}, {"id", "order-1001"}}));
   const std::string refund_suffix = ledger::ClawbackIdSuffix("refund-1", "order-1001");
-  vectors.push_back(DerivedId("CampaignTransferId", 'K', m, "campaign/3/" + refund_suffix,
-                              ledger::CampaignTransferId('K', m, 3, refund_suffix),
-                              "campaign 3's clawback when refund-1 refunds order-1001",
-                              {{"kind", "K"}, {"merchant_hex", m.ToHex()}, {"campaign", 3}, {"id", refund_suffix}}));
+  vectors.push_back(DerivedId(
+      "CampaignTransferId", 'K', m, "campaign/3/" + refund_suffix,
+      ledger::CampaignTransferId('K', m, 3, refund_suffix),
+      "campaign 3's clawback when refund-1 refunds order-1001",
+      {{"kind", "K"}, {"merchant_hex", m.ToHex()}, {"campaign", 3}, {"id", refund_suffix}}));
   const std::string cancel_suffix = ledger::ClawbackIdSuffix("", "order-1001");
-  vectors.push_back(DerivedId("CampaignTransferId", 'K', m, "campaign/3/" + cancel_suffix,
-                              ledger::CampaignTransferId('K', m, 3, cancel_suffix),
-                              "campaign 3's clawback when order-1001 is cancelled",
-                              {{"kind", "K"}, {"merchant_hex", m.ToHex()}, {"campaign", 3}, {"id", cancel_suffix}}));
-  return Json{{"description",
-               "Transfer ids the ledger derives (they appear in account history, journal entries and the change "
-               "stream): BLAKE2b-256 (unkeyed, 32-byte output) of hash_input = \"ledger-pos-v1\" | kind (1 byte) | "
-               "owner (16 bytes) | id; transfer id = first 16 bytes as two big-endian 64-bit halves, with the "
-               "high half's top 17 bits forced to 1 (high = 0xffff800000000000 | (high & 0x00007fffffffffff)). "
-               "Every id whose top 16 bits are 0xffff is reserved: clients may not use one (ID_RESERVED)."},
-              {"vectors", vectors}};
+  vectors.push_back(DerivedId(
+      "CampaignTransferId", 'K', m, "campaign/3/" + cancel_suffix,
+      ledger::CampaignTransferId('K', m, 3, cancel_suffix),
+      "campaign 3's clawback when order-1001 is cancelled",
+      {{"kind", "K"}, {"merchant_hex", m.ToHex()}, {"campaign", 3}, {"id", cancel_suffix}}));
+  return Json{
+      {"description",
+       "Transfer ids the ledger derives (they appear in account history, journal entries and the "
+       "change "
+       "stream): BLAKE2b-256 (unkeyed, 32-byte output) of hash_input = \"ledger-pos-v1\" | kind (1 "
+       "byte) | "
+       "owner (16 bytes) | id; transfer id = first 16 bytes as two big-endian 64-bit halves, with "
+       "the "
+       "high half's top 17 bits forced to 1 (high = 0xffff800000000000 | (high & "
+       "0x00007fffffffffff)). "
+       "Every id whose top 16 bits are 0xffff is reserved: clients may not use one (ID_RESERVED)."},
+      {"vectors", vectors}};
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
-// Checks the code against every signing test vector in docs/vectors/*.json: the checked-in files are
-// exactly what the production functions make today (so a layout change fails here until the vectors and
-// docs/signing.md are updated on purpose), and each vector, read back from its file, is recomputed with the
-// production functions and accepted or refused by the production verifiers as its expectation says.
+// Checks the code against every signing test vector in docs/vectors/*.json: the checked-in files
+// are exactly what the production functions make today (so a layout change fails here until the
+// vectors and docs/signing.md are updated on purpose), and each vector, read back from its file, is
+// recomputed with the production functions and accepted or refused by the production verifiers as
+// its expectation says.
+#include "docs/vectors.h"
+
 #include <sodium.h>
 
 #include <filesystem>
@@ -10,7 +13,9 @@
 #include <sstream>
 #include <string>
 
-#include "docs/vectors.h"
+#include "formats/emvco.h"
+#include "formats/pos_auth.h"
+#include "formats/wallet_auth.h"
 #include "gtest/gtest.h"
 #include "ledger/core/campaigns.h"
 #include "ledger/core/cpm.h"
@@ -18,10 +23,7 @@
 #include "ledger/core/kv.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/tasks.h"
-#include "formats/emvco.h"
-#include "formats/pos_auth.h"
 #include "nlohmann/json.hpp"
-#include "formats/wallet_auth.h"
 
 namespace docs {
 namespace {
@@ -32,7 +34,8 @@ using ledger::AccountId;
 const bool kSodiumReady = sodium_init() >= 0;
 constexpr char kDir[] = "docs/vectors";
 constexpr char kRegenerate[] =
-    "; if the change is intended, regenerate with `bazel run //docs:make_vectors`, update docs/signing.md "
+    "; if the change is intended, regenerate with `bazel run //docs:make_vectors`, update "
+    "docs/signing.md "
     "and run `node docs/vectors/check.mjs`";
 
 std::string ReadFile(const std::string& path) {
@@ -46,7 +49,8 @@ Json Load(const std::string& name) { return Json::parse(ReadFile(std::string(kDi
 
 std::string Unhex(const std::string& hex) {
   std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -64,11 +68,13 @@ uint64_t U64(const Json& value) { return std::stoull(value.get<std::string>()); 
 AccountId Id(const Json& hex) { return *ledger::Id128::FromHex(hex.get<std::string>()); }
 
 // The services' check: libsodium's Ed25519 verification of the exact bytes.
-bool Verifies(const std::string& public_key, const std::string& message, const std::string& signature) {
+bool Verifies(const std::string& public_key, const std::string& message,
+              const std::string& signature) {
   return signature.size() == crypto_sign_BYTES &&
-         crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
-                                     reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                                     reinterpret_cast<const unsigned char*>(public_key.data())) == 0;
+         crypto_sign_verify_detached(
+             reinterpret_cast<const unsigned char*>(signature.data()),
+             reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+             reinterpret_cast<const unsigned char*>(public_key.data())) == 0;
 }
 
 std::string PublicKey(const std::string& key_name) {
@@ -85,7 +91,8 @@ TEST(VectorsTest, CheckedInFilesAreWhatTheCodeMakes) {
   std::set<std::string> made;
   for (const auto& [name, text] : MakeVectorFiles()) {
     made.insert(name);
-    EXPECT_EQ(ReadFile(std::string(kDir) + "/" + name), text) << name << " differs from the code" << kRegenerate;
+    EXPECT_EQ(ReadFile(std::string(kDir) + "/" + name), text)
+        << name << " differs from the code" << kRegenerate;
   }
   for (const auto& entry : std::filesystem::directory_iterator(kDir)) {
     const std::string name = entry.path().filename().string();
@@ -103,16 +110,19 @@ TEST(VectorsTest, KeysDeriveFromTheirSeeds) {
     ASSERT_EQ(seed.size(), crypto_sign_SEEDBYTES);
     unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
     crypto_sign_seed_keypair(pk, sk, reinterpret_cast<const unsigned char*>(seed.data()));
-    EXPECT_EQ(Hex(std::string_view(reinterpret_cast<char*>(pk), sizeof pk)), key["public_key_hex"]) << key["name"];
+    EXPECT_EQ(Hex(std::string_view(reinterpret_cast<char*>(pk), sizeof pk)), key["public_key_hex"])
+        << key["name"];
     ++checked;
   }
   EXPECT_EQ(checked, 4);
 }
 
-// Shared by the three envelopes: the signature is over the client's bytes, and the service's check over
-// the bytes it computes passes exactly when the vector expects OK.
-void ExpectSignature(const Json& v, const std::string& public_key, const std::string& server_bytes, bool ok) {
-  const std::string client_bytes = v.contains("client_signed_bytes_hex") ? Unhex(v["client_signed_bytes_hex"]) : server_bytes;
+// Shared by the three envelopes: the signature is over the client's bytes, and the service's check
+// over the bytes it computes passes exactly when the vector expects OK.
+void ExpectSignature(const Json& v, const std::string& public_key, const std::string& server_bytes,
+                     bool ok) {
+  const std::string client_bytes =
+      v.contains("client_signed_bytes_hex") ? Unhex(v["client_signed_bytes_hex"]) : server_bytes;
   EXPECT_TRUE(Verifies(public_key, client_bytes, Unhex(v["signature_hex"]))) << v["name"];
   EXPECT_EQ(Verifies(public_key, server_bytes, Unhex(v["signature_hex"])), ok) << v["name"];
 }
@@ -122,15 +132,16 @@ TEST(VectorsTest, PosSignedRequests) {
   const std::string public_key = PublicKey(file["key"]);
   int checked = 0, nonces = 0;
   for (const Json& v : file["vectors"]) {
-    const std::string bytes =
-        merchant::PosSignedBytes(v["method"].get<std::string>(), Unhex(v["merchant_id_hex"]),
-                                 v["terminal_id"].get<std::string>(), U64(v["timestamp_ms"]), Unhex(v["body_hex"]));
+    const std::string bytes = merchant::PosSignedBytes(
+        v["method"].get<std::string>(), Unhex(v["merchant_id_hex"]),
+        v["terminal_id"].get<std::string>(), U64(v["timestamp_ms"]), Unhex(v["body_hex"]));
     EXPECT_EQ(Hex(bytes), v["signed_bytes_hex"]) << v["name"];
     if (v.contains("client_signed_method")) {
-      EXPECT_EQ(Hex(merchant::PosSignedBytes(v["client_signed_method"].get<std::string>(), Unhex(v["merchant_id_hex"]),
-                                             v["terminal_id"].get<std::string>(), U64(v["timestamp_ms"]),
-                                             Unhex(v["body_hex"]))),
-                v["client_signed_bytes_hex"]);
+      EXPECT_EQ(
+          Hex(merchant::PosSignedBytes(
+              v["client_signed_method"].get<std::string>(), Unhex(v["merchant_id_hex"]),
+              v["terminal_id"].get<std::string>(), U64(v["timestamp_ms"]), Unhex(v["body_hex"]))),
+          v["client_signed_bytes_hex"]);
     }
     ExpectSignature(v, public_key, bytes, v["expected_status"] == "OK");
     if (v.contains("request_nonce")) {
@@ -149,8 +160,8 @@ TEST(VectorsTest, WalletRequests) {
   int checked = 0;
   for (const Json& v : file["vectors"]) {
     const std::string bytes =
-        wallet::WalletSignedBytes(v["method"].get<std::string>(), Unhex(v["account_id_hex"]), U64(v["timestamp_ms"]),
-                                  U64(v["nonce"]), Unhex(v["body_hex"]));
+        wallet::WalletSignedBytes(v["method"].get<std::string>(), Unhex(v["account_id_hex"]),
+                                  U64(v["timestamp_ms"]), U64(v["nonce"]), Unhex(v["body_hex"]));
     EXPECT_EQ(Hex(bytes), v["signed_bytes_hex"]) << v["name"];
     ExpectSignature(v, public_key, bytes, v["expected_status"] == "OK");
     ++checked;
@@ -164,8 +175,8 @@ TEST(VectorsTest, StepReports) {
   int checked = 0;
   for (const Json& v : file["vectors"]) {
     const std::string bytes = ledger::StepReportSignedBytes(v["program"], Id(v["resident_id_hex"]),
-                                                            v["device_id"].get<std::string>(), v["day"], v["steps"],
-                                                            U64(v["nonce"]));
+                                                            v["device_id"].get<std::string>(),
+                                                            v["day"], v["steps"], U64(v["nonce"]));
     EXPECT_EQ(Hex(bytes), v["signed_bytes_hex"]) << v["name"];
     ExpectSignature(v, public_key, bytes, v["expected_result"] == "OK");
     ++checked;
@@ -178,8 +189,9 @@ TEST(VectorsTest, TaskCheckInCodes) {
   const std::string public_key = PublicKey(file["key"]);
   int checked = 0;
   for (const Json& v : file["vectors"]) {
-    const std::string bytes = ledger::TaskCodeSignedBytes(Id(v["host_account_id_hex"]), v["task_id"].get<std::string>(),
-                                                          Id(v["visitor_account_id_hex"]), v["day"], v["out"]);
+    const std::string bytes =
+        ledger::TaskCodeSignedBytes(Id(v["host_account_id_hex"]), v["task_id"].get<std::string>(),
+                                    Id(v["visitor_account_id_hex"]), v["day"], v["out"]);
     EXPECT_EQ(Hex(bytes), v["signed_bytes_hex"]) << v["name"];
     EXPECT_TRUE(Verifies(public_key, bytes, Unhex(v["host_signature_hex"]))) << v["name"];
     ++checked;
@@ -219,7 +231,8 @@ TEST(VectorsTest, CustomerPresentedCodes) {
     EXPECT_EQ(decoded->ttl_seconds, code.ttl_seconds);
     EXPECT_EQ(decoded->signature, code.signature);
     for (const Json& c : v["checks"]) {
-      const ledger::CpmCheck check = ledger::CheckCpm(*decoded, public_key, U64(c["ledger_now_ms"]));
+      const ledger::CpmCheck check =
+          ledger::CheckCpm(*decoded, public_key, U64(c["ledger_now_ms"]));
       const std::string expected = c["expected_result"];
       EXPECT_EQ(check, expected == "OK"                  ? ledger::CpmCheck::kOk
                        : expected == "CPM_NOT_YET_VALID" ? ledger::CpmCheck::kNotYetValid
@@ -260,7 +273,8 @@ TEST(VectorsTest, MerchantPresentedPayloads) {
     char crc[5];
     snprintf(crc, sizeof crc, "%04X", merchant::Crc16Ccitt(v["crc_input"].get<std::string>()));
     EXPECT_EQ(crc, v["crc_hex"]);
-    absl::StatusOr<merchant::MpmPayload> parsed = merchant::ParseMpm(v["payload"].get<std::string>());
+    absl::StatusOr<merchant::MpmPayload> parsed =
+        merchant::ParseMpm(v["payload"].get<std::string>());
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     EXPECT_EQ(parsed->dynamic, p.dynamic);
     EXPECT_EQ(parsed->merchant_account, p.merchant_account);
@@ -285,7 +299,8 @@ TEST(VectorsTest, DerivedIds) {
     if (function == "PosTransferId") {
       id = ledger::PosTransferId(kind, Id(a["merchant_hex"]), a["id"].get<std::string>());
     } else if (function == "HealthTransferId") {
-      id = ledger::HealthTransferId(kind, Id(a["resident_hex"]), a["exchange_id"].get<std::string>());
+      id = ledger::HealthTransferId(kind, Id(a["resident_hex"]),
+                                    a["exchange_id"].get<std::string>());
     } else if (function == "HealthAwardId") {
       ledger::StepReport report;
       report.resident = Id(a["resident_hex"]);
@@ -294,11 +309,14 @@ TEST(VectorsTest, DerivedIds) {
       report.nonce = U64(a["nonce"]);
       id = ledger::HealthAwardId(report);
     } else if (function == "TaskTransferId") {
-      id = ledger::TaskTransferId(kind, Id(a["host_hex"]), a["task_id"].get<std::string>(), a["slot"], a["day"]);
+      id = ledger::TaskTransferId(kind, Id(a["host_hex"]), a["task_id"].get<std::string>(),
+                                  a["slot"], a["day"]);
     } else if (function == "TaskPayId") {
-      id = ledger::TaskPayId(Id(a["host_hex"]), a["task_id"].get<std::string>(), Id(a["visitor_hex"]), a["day"]);
+      id = ledger::TaskPayId(Id(a["host_hex"]), a["task_id"].get<std::string>(),
+                             Id(a["visitor_hex"]), a["day"]);
     } else if (function == "CampaignTransferId") {
-      id = ledger::CampaignTransferId(kind, Id(a["merchant_hex"]), a["campaign"], a["id"].get<std::string>());
+      id = ledger::CampaignTransferId(kind, Id(a["merchant_hex"]), a["campaign"],
+                                      a["id"].get<std::string>());
     } else {
       ADD_FAILURE() << "unknown function " << function;
       continue;
@@ -306,9 +324,11 @@ TEST(VectorsTest, DerivedIds) {
     EXPECT_EQ(id.ToHex(), v["transfer_id_hex"]) << function << " " << v["meaning"];
     // The general rule the document states, from the vector's own hash input.
     const std::string input = Unhex(v["hash_input_hex"]);
-    EXPECT_EQ(input, "ledger-pos-v1" + std::string(1, kind) + Id(v["owner_hex"]).ToBytes() + v["id"].get<std::string>());
+    EXPECT_EQ(input, "ledger-pos-v1" + std::string(1, kind) + Id(v["owner_hex"]).ToBytes() +
+                         v["id"].get<std::string>());
     EXPECT_EQ(Hex(ledger::Blake2b256(input)), v["blake2b256_hex"]);
-    EXPECT_EQ(ledger::PosTransferId(kind, Id(v["owner_hex"]), v["id"].get<std::string>()), id) << v["meaning"];
+    EXPECT_EQ(ledger::PosTransferId(kind, Id(v["owner_hex"]), v["id"].get<std::string>()), id)
+        << v["meaning"];
     EXPECT_TRUE(id.IsReserved());
     ++checked;
   }

@@ -57,7 +57,8 @@ absl::Status CheckText(const char* field, std::string_view value, size_t min, si
 }
 
 // Splits "TTLLvalue..." into fields, in order. Error names the offset.
-absl::StatusOr<std::vector<std::pair<int, std::string_view>>> SplitTlv(std::string_view text, const char* where) {
+absl::StatusOr<std::vector<std::pair<int, std::string_view>>> SplitTlv(std::string_view text,
+                                                                       const char* where) {
   std::vector<std::pair<int, std::string_view>> fields;
   size_t at = 0;
   while (at < text.size()) {
@@ -68,8 +69,9 @@ absl::StatusOr<std::vector<std::pair<int, std::string_view>>> SplitTlv(std::stri
     const int tag = (text[at] - '0') * 10 + (text[at + 1] - '0');
     const size_t length = static_cast<size_t>((text[at + 2] - '0') * 10 + (text[at + 3] - '0'));
     if (text.size() - at - 4 < length) {
-      return InvalidArgumentError(absl::StrCat(where, ": tag ", tag, " at offset ", at, " says ", length,
-                                               " characters but only ", text.size() - at - 4, " remain"));
+      return InvalidArgumentError(absl::StrCat(where, ": tag ", tag, " at offset ", at, " says ",
+                                               length, " characters but only ",
+                                               text.size() - at - 4, " remain"));
     }
     fields.emplace_back(tag, text.substr(at + 4, length));
     at += 4 + length;
@@ -98,7 +100,8 @@ absl::Status CheckPayload(const MpmPayload& p) {
       return InvalidArgumentError(absl::StrCat("amount: 1 to ", kAmountMax, ", got ", p.amount));
     }
   } else if (!p.payment_id.empty() || p.amount != 0) {
-    return InvalidArgumentError("static payload: payment_id and amount must be empty (the payer enters the amount)");
+    return InvalidArgumentError(
+        "static payload: payment_id and amount must be empty (the payer enters the amount)");
   }
   return absl::OkStatus();
 }
@@ -109,7 +112,8 @@ uint16_t Crc16Ccitt(std::string_view bytes) {
   uint16_t crc = 0xffff;
   for (unsigned char byte : bytes) {
     crc ^= static_cast<uint16_t>(byte) << 8;
-    for (int bit = 0; bit < 8; ++bit) crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021) : crc << 1;
+    for (int bit = 0; bit < 8; ++bit)
+      crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021) : crc << 1;
   }
   return crc;
 }
@@ -147,17 +151,20 @@ absl::StatusOr<std::string> BuildMpm(const MpmPayload& p) {
   return out;
 }
 
-// The payload's frame: its length and characters, the TLV fields, the format indicator first and a matching
-// CRC last, no tag twice. Returns the fields by tag (views into text).
+// The payload's frame: its length and characters, the TLV fields, the format indicator first and a
+// matching CRC last, no tag twice. Returns the fields by tag (views into text).
 static absl::StatusOr<std::map<int, std::string_view>> CheckedFields(std::string_view text) {
   if (text.size() > kPayloadLengthMax) {
-    return InvalidArgumentError(absl::StrCat("payload: at most ", kPayloadLengthMax, " characters, got ", text.size()));
+    return InvalidArgumentError(
+        absl::StrCat("payload: at most ", kPayloadLengthMax, " characters, got ", text.size()));
   }
-  if (!Printable(text)) return InvalidArgumentError("payload: only printable ASCII characters are allowed");
+  if (!Printable(text))
+    return InvalidArgumentError("payload: only printable ASCII characters are allowed");
   auto fields = SplitTlv(text, "payload");
   if (!fields.ok()) return fields.status();
   if (fields->empty() || fields->front().first != 0 || fields->front().second != "01") {
-    return InvalidArgumentError("tag 00: the payload must start with format indicator 01 (\"000201\")");
+    return InvalidArgumentError(
+        "tag 00: the payload must start with format indicator 01 (\"000201\")");
   }
   if (fields->back().first != 63 || fields->back().second.size() != 4) {
     return InvalidArgumentError("tag 63: the payload must end with a 4-digit CRC (\"6304XXXX\")");
@@ -165,11 +172,13 @@ static absl::StatusOr<std::map<int, std::string_view>> CheckedFields(std::string
   const std::string expected = Hex4(Crc16Ccitt(text.substr(0, text.size() - 4)));
   if (std::string(fields->back().second) != expected) {
     return InvalidArgumentError(absl::StrCat("tag 63: CRC ", std::string(fields->back().second),
-                                             " does not match the payload (expected ", expected, ")"));
+                                             " does not match the payload (expected ", expected,
+                                             ")"));
   }
   std::map<int, std::string_view> by_tag;
   for (const auto& [tag, value] : *fields) {
-    if (!by_tag.emplace(tag, value).second) return InvalidArgumentError(absl::StrCat("tag ", tag, ": appears twice"));
+    if (!by_tag.emplace(tag, value).second)
+      return InvalidArgumentError(absl::StrCat("tag ", tag, ": appears twice"));
   }
   return by_tag;
 }
@@ -197,19 +206,23 @@ absl::StatusOr<MpmPayload> ParseMpm(std::string_view text) {
   std::map<int, std::string> sub;
   for (const auto& [tag, value] : *account_fields) sub[tag] = std::string(value);
   if (sub[0] != kMpmGuid) {
-    return InvalidArgumentError(absl::StrCat("tag 26: not a ", kMpmGuid, " payload (identifier \"", sub[0], "\")"));
+    return InvalidArgumentError(
+        absl::StrCat("tag 26: not a ", kMpmGuid, " payload (identifier \"", sub[0], "\")"));
   }
   p.merchant_account = sub[1];
-  if (!Digits(sub[2]) || sub[2].size() > 9) return InvalidArgumentError("tag 26.02: asset must be 1 to 9 digits");
+  if (!Digits(sub[2]) || sub[2].size() > 9)
+    return InvalidArgumentError("tag 26.02: asset must be 1 to 9 digits");
   p.asset = static_cast<uint32_t>(std::stoul(sub[2]));
   if (p.dynamic) {
     const std::optional<std::string> payment = get(27);
-    if (!payment) return InvalidArgumentError("tag 27: a dynamic payload needs the payment template");
+    if (!payment)
+      return InvalidArgumentError("tag 27: a dynamic payload needs the payment template");
     auto payment_fields = SplitTlv(*payment, "tag 27");
     if (!payment_fields.ok()) return payment_fields.status();
     std::map<int, std::string> psub;
     for (const auto& [tag, value] : *payment_fields) psub[tag] = std::string(value);
-    if (psub[0] != kMpmGuid) return InvalidArgumentError("tag 27: unknown payment template identifier");
+    if (psub[0] != kMpmGuid)
+      return InvalidArgumentError("tag 27: unknown payment template identifier");
     p.payment_id = psub[1];
     const std::optional<std::string> amount = get(54);
     if (!amount || !Digits(*amount) || amount->size() > ledger::kMpmAmountDigitsMax) {
@@ -219,8 +232,10 @@ absl::StatusOr<MpmPayload> ParseMpm(std::string_view text) {
   } else if (get(54)) {
     p.amount = -1;  // Rejected below: a static payload carries no amount.
   }
-  if (get(53) != std::optional<std::string>("392")) return InvalidArgumentError("tag 53: currency must be 392 (JPY)");
-  if (get(58) != std::optional<std::string>("JP")) return InvalidArgumentError("tag 58: country must be JP");
+  if (get(53) != std::optional<std::string>("392"))
+    return InvalidArgumentError("tag 53: currency must be 392 (JPY)");
+  if (get(58) != std::optional<std::string>("JP"))
+    return InvalidArgumentError("tag 58: country must be JP");
   p.merchant_category = get(52).value_or("");
   p.merchant_name = get(59).value_or("");
   p.merchant_city = get(60).value_or("");

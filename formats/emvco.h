@@ -1,5 +1,6 @@
-// Merchant-presented QR payloads (MPM) in the EMVCo / JPQR format: a string of TLV fields (two-digit tag,
-// two-digit length, value) ending in tag 63, a CRC-16/CCITT-FALSE over everything before its value.
+// Merchant-presented QR payloads (MPM) in the EMVCo / JPQR format: a string of TLV fields
+// (two-digit tag, two-digit length, value) ending in tag 63, a CRC-16/CCITT-FALSE over everything
+// before its value.
 //
 // Our payload (every value printable ASCII):
 //   00 "01"                      payload format indicator (first field)
@@ -21,7 +22,8 @@
 //   63 4 hex digits              CRC, upper case, over the payload up to and including "6304"
 //
 // Example:
-//   MpmPayload p{.dynamic = true, .merchant_account = "...32 hex...", .asset = 1, .payment_id = "ord-1",
+//   MpmPayload p{.dynamic = true, .merchant_account = "...32 hex...", .asset = 1, .payment_id =
+//   "ord-1",
 //                .amount = 1200, .merchant_name = "Sakura Market", .merchant_city = "Tsuruoka"};
 //   absl::StatusOr<std::string> text = BuildMpm(p);   // show as a QR code
 //   absl::StatusOr<MpmPayload> back = ParseMpm(*text);  // what the wallet does after scanning
@@ -46,27 +48,29 @@ inline constexpr size_t kTerminalLabelLengthMax = 25;
 inline constexpr size_t kPayloadLengthMax = ledger::kMpmPayloadLengthMax;
 inline constexpr int64_t kAmountMax = ledger::kMpmAmountMax;  // 13 digits, the EMVCo field's limit.
 
-// CRC-16/CCITT-FALSE: polynomial 0x1021, initial 0xFFFF, no reflection, no final xor ("123456789" -> 29B1).
+// CRC-16/CCITT-FALSE: polynomial 0x1021, initial 0xFFFF, no reflection, no final xor ("123456789"
+// -> 29B1).
 uint16_t Crc16Ccitt(std::string_view bytes);
 
 struct MpmPayload {
-  bool dynamic = true;           // Dynamic: amount and payment id fixed. Static: the payer enters the amount.
+  bool dynamic =
+      true;  // Dynamic: amount and payment id fixed. Static: the payer enters the amount.
   std::string merchant_account;  // 32 lower-case hex digits.
   uint32_t asset = 1;
-  std::string payment_id;        // Dynamic only: 1..64 printable ASCII characters.
-  int64_t amount = 0;            // Dynamic: 1..kAmountMax. Static: 0.
+  std::string payment_id;                  // Dynamic only: 1..64 printable ASCII characters.
+  int64_t amount = 0;                      // Dynamic: 1..kAmountMax. Static: 0.
   std::string merchant_category = "5999";  // 4 digits.
   std::string merchant_name;
   std::string merchant_city;
-  std::string terminal_label;    // Optional.
+  std::string terminal_label;  // Optional.
 };
 
 // The payload text; INVALID_ARGUMENT naming the field and its limit if a field does not fit.
 absl::StatusOr<std::string> BuildMpm(const MpmPayload& payload);
 
 // Parses and checks a scanned payload: TLV structure, CRC, required fields, our template, limits.
-// INVALID_ARGUMENT saying what is wrong (e.g. "tag 63: CRC 1A2B does not match the payload (expected
-// 29B1)"). Fields of other schemes (other tags 02..51, 64) are skipped.
+// INVALID_ARGUMENT saying what is wrong (e.g. "tag 63: CRC 1A2B does not match the payload
+// (expected 29B1)"). Fields of other schemes (other tags 02..51, 64) are skipped.
 absl::StatusOr<MpmPayload> ParseMpm(std::string_view text);
 
 }  // namespace merchant

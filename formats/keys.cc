@@ -18,7 +18,8 @@ constexpr uint8_t kVersion = 1;
 constexpr size_t kSaltBytes = crypto_pwhash_SALTBYTES;
 constexpr size_t kNonceBytes = crypto_secretbox_NONCEBYTES;
 constexpr size_t kBoxBytes = crypto_secretbox_MACBYTES + crypto_sign_SECRETKEYBYTES;
-constexpr size_t kHeaderBytes = 4 + 1 + 8 + 8 + kSaltBytes + kNonceBytes + crypto_sign_PUBLICKEYBYTES;
+constexpr size_t kHeaderBytes =
+    4 + 1 + 8 + 8 + kSaltBytes + kNonceBytes + crypto_sign_PUBLICKEYBYTES;
 constexpr size_t kSealedBytes = kHeaderBytes + kBoxBytes;
 static_assert(kSaltBytes == 16 && kNonceBytes == 24 && kBoxBytes == 80);
 
@@ -39,12 +40,18 @@ uint64_t GetU64(std::string_view bytes) {
   return value;
 }
 
-const unsigned char* U(std::string_view bytes) { return reinterpret_cast<const unsigned char*>(bytes.data()); }
+const unsigned char* U(std::string_view bytes) {
+  return reinterpret_cast<const unsigned char*>(bytes.data());
+}
 
 }  // namespace
 
-SealCost SealCost::Moderate() { return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE}; }
-SealCost SealCost::Interactive() { return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE}; }
+SealCost SealCost::Moderate() {
+  return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
+}
+SealCost SealCost::Interactive() {
+  return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+}
 
 KeyPair GenerateKeyPair() {
   InitSodium();
@@ -59,10 +66,11 @@ KeyPair GenerateKeyPair() {
 absl::StatusOr<std::string> Seal(const KeyPair& keys, std::string_view passphrase, SealCost cost) {
   InitSodium();
   if (passphrase.size() < kPassphraseLengthMin) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("passphrase: at least ", kPassphraseLengthMin, " characters, got ", passphrase.size()));
+    return absl::InvalidArgumentError(absl::StrCat("passphrase: at least ", kPassphraseLengthMin,
+                                                   " characters, got ", passphrase.size()));
   }
-  if (keys.public_key.size() != crypto_sign_PUBLICKEYBYTES || keys.secret_key.size() != crypto_sign_SECRETKEYBYTES) {
+  if (keys.public_key.size() != crypto_sign_PUBLICKEYBYTES ||
+      keys.secret_key.size() != crypto_sign_SECRETKEYBYTES) {
     return absl::InvalidArgumentError("keys: not an Ed25519 key pair");
   }
   std::string out(kMagic);
@@ -81,18 +89,20 @@ absl::StatusOr<std::string> Seal(const KeyPair& keys, std::string_view passphras
     return absl::ResourceExhaustedError("passphrase hashing ran out of memory");
   }
   std::string box(kBoxBytes, '\0');
-  crypto_secretbox_easy(reinterpret_cast<unsigned char*>(box.data()), U(keys.secret_key), keys.secret_key.size(),
-                        U(nonce), key);
+  crypto_secretbox_easy(reinterpret_cast<unsigned char*>(box.data()), U(keys.secret_key),
+                        keys.secret_key.size(), U(nonce), key);
   sodium_memzero(key, sizeof key);
   out += box;
   return out;
 }
 
 absl::StatusOr<std::string> SealedPublicKey(std::string_view sealed) {
-  if (sealed.size() != kSealedBytes || sealed.substr(0, 4) != kMagic || static_cast<uint8_t>(sealed[4]) != kVersion) {
+  if (sealed.size() != kSealedBytes || sealed.substr(0, 4) != kMagic ||
+      static_cast<uint8_t>(sealed[4]) != kVersion) {
     return absl::InvalidArgumentError("key file: not a sealed wallet key (LKEY version 1)");
   }
-  return std::string(sealed.substr(kHeaderBytes - crypto_sign_PUBLICKEYBYTES, crypto_sign_PUBLICKEYBYTES));
+  return std::string(
+      sealed.substr(kHeaderBytes - crypto_sign_PUBLICKEYBYTES, crypto_sign_PUBLICKEYBYTES));
 }
 
 absl::StatusOr<KeyPair> Open(std::string_view sealed, std::string_view passphrase) {
@@ -115,12 +125,14 @@ absl::StatusOr<KeyPair> Open(std::string_view sealed, std::string_view passphras
   KeyPair keys;
   keys.public_key = *public_key;
   keys.secret_key.resize(crypto_sign_SECRETKEYBYTES);
-  const int opened = crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(keys.secret_key.data()),
-                                                U(sealed.substr(kHeaderBytes)), kBoxBytes, U(nonce), key);
+  const int opened =
+      crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(keys.secret_key.data()),
+                                 U(sealed.substr(kHeaderBytes)), kBoxBytes, U(nonce), key);
   sodium_memzero(key, sizeof key);
   if (opened != 0) return absl::PermissionDeniedError("wrong passphrase (or a damaged key file)");
   if (keys.secret_key.substr(32) != keys.public_key) {
-    return absl::InvalidArgumentError("key file: the public key does not belong to the sealed secret key");
+    return absl::InvalidArgumentError(
+        "key file: the public key does not belong to the sealed secret key");
   }
   return keys;
 }
@@ -138,14 +150,15 @@ absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {
 std::string Sign(const KeyPair& keys, std::string_view message) {
   InitSodium();
   std::string signature(crypto_sign_BYTES, '\0');
-  crypto_sign_detached(reinterpret_cast<unsigned char*>(signature.data()), nullptr, U(message), message.size(),
-                       U(keys.secret_key));
+  crypto_sign_detached(reinterpret_cast<unsigned char*>(signature.data()), nullptr, U(message),
+                       message.size(), U(keys.secret_key));
   return signature;
 }
 
 bool Verify(std::string_view public_key, std::string_view message, std::string_view signature) {
   InitSodium();
-  if (public_key.size() != crypto_sign_PUBLICKEYBYTES || signature.size() != crypto_sign_BYTES) return false;
+  if (public_key.size() != crypto_sign_PUBLICKEYBYTES || signature.size() != crypto_sign_BYTES)
+    return false;
   return crypto_sign_verify_detached(U(signature), U(message), message.size(), U(public_key)) == 0;
 }
 

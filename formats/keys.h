@@ -37,13 +37,15 @@ struct SealCost {
 
 KeyPair GenerateKeyPair();
 
-absl::StatusOr<std::string> Seal(const KeyPair& keys, std::string_view passphrase, SealCost cost = SealCost::Moderate());
+absl::StatusOr<std::string> Seal(const KeyPair& keys, std::string_view passphrase,
+                                 SealCost cost = SealCost::Moderate());
 // PERMISSION_DENIED on a wrong passphrase; INVALID_ARGUMENT on a file that is not a sealed key.
 absl::StatusOr<KeyPair> Open(std::string_view sealed, std::string_view passphrase);
 // The public key of a sealed file, without the passphrase.
 absl::StatusOr<std::string> SealedPublicKey(std::string_view sealed);
 
-// Writes the sealed key to `path` with mode 0600 (temporary file, fsync, rename): never half a file.
+// Writes the sealed key to `path` with mode 0600 (temporary file, fsync, rename): never half a
+// file.
 absl::Status WriteKeyFile(const std::string& path, std::string_view sealed);
 absl::StatusOr<std::string> ReadKeyFile(const std::string& path);
 

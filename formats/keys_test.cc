@@ -17,17 +17,21 @@ TEST(KeysTest, SealOpenRoundTrip) {
   absl::StatusOr<KeyPair> opened = Open(*sealed, "correct horse battery");
   ASSERT_TRUE(opened.ok()) << opened.status();
   EXPECT_EQ(opened->secret_key, keys.secret_key);
-  EXPECT_EQ(sealed->find(keys.secret_key.substr(0, 32)), std::string::npos) << "the secret must not be in clear";
+  EXPECT_EQ(sealed->find(keys.secret_key.substr(0, 32)), std::string::npos)
+      << "the secret must not be in clear";
 }
 
 TEST(KeysTest, WrongPassphraseAndDamageAreRefused) {
   const KeyPair keys = GenerateKeyPair();
   const std::string sealed = *Seal(keys, "correct horse battery", SealCost::Interactive());
-  EXPECT_EQ(Open(sealed, "wrong horse battery").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Open(sealed, "wrong horse battery").status().code(),
+            absl::StatusCode::kPermissionDenied);
   std::string damaged = sealed;
   damaged.back() ^= 1;
-  EXPECT_EQ(Open(damaged, "correct horse battery").status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Open("not a key", "correct horse battery").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Open(damaged, "correct horse battery").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Open("not a key", "correct horse battery").status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Seal(keys, "short", SealCost::Interactive()).status().message(),
             "passphrase: at least 8 characters, got 5");
 }
@@ -35,7 +39,8 @@ TEST(KeysTest, WrongPassphraseAndDamageAreRefused) {
 TEST(KeysTest, KeyFileIsPrivateAndWholeOnDisk) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   const std::string path = std::string(tmp ? tmp : "/tmp") + "/wallet.key";
-  const std::string sealed = *Seal(GenerateKeyPair(), "correct horse battery", SealCost::Interactive());
+  const std::string sealed =
+      *Seal(GenerateKeyPair(), "correct horse battery", SealCost::Interactive());
   ASSERT_TRUE(WriteKeyFile(path, sealed).ok());
   struct stat info;
   ASSERT_EQ(stat(path.c_str(), &info), 0);

@@ -15,7 +15,8 @@ inline constexpr uint64_t kRequestWindowMs = 5 * 60 * 1000;
 
 // "ledger-pos-req-v1" 0 method 0 merchant_id terminal_id 0 timestamp_ms(8 LE) body.
 inline std::string PosSignedBytes(std::string_view method, std::string_view merchant_id,
-                                  std::string_view terminal_id, uint64_t timestamp_ms, std::string_view body) {
+                                  std::string_view terminal_id, uint64_t timestamp_ms,
+                                  std::string_view body) {
   std::string out = "ledger-pos-req-v1";
   out.push_back('\0');
   out.append(method);
@@ -28,11 +29,12 @@ inline std::string PosSignedBytes(std::string_view method, std::string_view merc
   return out;
 }
 
-// The nonce the Pos service derives for a request that is not idempotent by its body (a card's wrong
-// PIN, giving up task slots): the first 8 bytes, big-endian, of BLAKE2b-256 (unkeyed, 32-byte output)
-// over the exact signed bytes (PosSignedBytes), and 1 if those are 0. A replay of the request has the same
-// bytes and so the same nonce, which the core has spent; any new request differs (its timestamp at
-// least), so terminals need not send one. docs/signing.md; vectors in docs/vectors/pos_request.json.
+// The nonce the Pos service derives for a request that is not idempotent by its body (a card's
+// wrong PIN, giving up task slots): the first 8 bytes, big-endian, of BLAKE2b-256 (unkeyed, 32-byte
+// output) over the exact signed bytes (PosSignedBytes), and 1 if those are 0. A replay of the
+// request has the same bytes and so the same nonce, which the core has spent; any new request
+// differs (its timestamp at least), so terminals need not send one. docs/signing.md; vectors in
+// docs/vectors/pos_request.json.
 inline uint64_t PosRequestNonce(std::string_view signed_bytes) {
   unsigned char hash[32];
   crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(signed_bytes.data()),

@@ -12,7 +12,8 @@ namespace wallet {
 namespace {
 
 constexpr int kQuietZone = 4;
-constexpr size_t kTextBytesMax = 1200;  // Well under version 40-M's 2,331 bytes; a phone still reads it.
+constexpr size_t kTextBytesMax =
+    1200;  // Well under version 40-M's 2,331 bytes; a phone still reads it.
 
 void PutU32(std::string* out, uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
@@ -23,19 +24,21 @@ void Chunk(std::string* png, const char* type, const std::string& data) {
   std::string body(type, 4);
   body += data;
   png->append(body);
-  PutU32(png, static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size())));
+  PutU32(png,
+         static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size())));
 }
 
 }  // namespace
 
 absl::StatusOr<std::vector<std::vector<bool>>> QrModules(std::string_view text) {
   if (text.empty() || text.size() > kTextBytesMax) {
-    return absl::InvalidArgumentError(absl::StrCat("qr text: 1 to ", kTextBytesMax, " bytes, got ", text.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("qr text: 1 to ", kTextBytesMax, " bytes, got ", text.size()));
   }
   const std::string copy(text);  // NUL-terminated for libqrencode.
   std::unique_ptr<QRcode, void (*)(QRcode*)> code(
-      QRcode_encodeData(static_cast<int>(copy.size()), reinterpret_cast<const unsigned char*>(copy.data()), 0,
-                        QR_ECLEVEL_M),
+      QRcode_encodeData(static_cast<int>(copy.size()),
+                        reinterpret_cast<const unsigned char*>(copy.data()), 0, QR_ECLEVEL_M),
       QRcode_free);
   if (!code) return absl::InternalError("qr: libqrencode could not encode the text");
   std::vector<std::vector<bool>> modules(code->width, std::vector<bool>(code->width));
@@ -55,7 +58,8 @@ absl::StatusOr<std::string> QrTerminal(std::string_view text) {
     x -= kQuietZone;
     return y >= 0 && x >= 0 && y < width && x < width && (*modules)[y][x];
   };
-  // Light is drawn (full block), dark is left blank: reads as dark-on-light on a dark terminal theme.
+  // Light is drawn (full block), dark is left blank: reads as dark-on-light on a dark terminal
+  // theme.
   std::string out;
   for (int y = 0; y < side; y += 2) {
     for (int x = 0; x < side; ++x) {
@@ -68,7 +72,8 @@ absl::StatusOr<std::string> QrTerminal(std::string_view text) {
 }
 
 absl::StatusOr<std::string> QrPng(std::string_view text, int scale) {
-  if (scale < 1 || scale > 32) return absl::InvalidArgumentError(absl::StrCat("scale: 1 to 32, got ", scale));
+  if (scale < 1 || scale > 32)
+    return absl::InvalidArgumentError(absl::StrCat("scale: 1 to 32, got ", scale));
   absl::StatusOr<std::vector<std::vector<bool>>> modules = QrModules(text);
   if (!modules.ok()) return modules.status();
   const int width = static_cast<int>(modules->size());
@@ -87,7 +92,8 @@ absl::StatusOr<std::string> QrPng(std::string_view text, int scale) {
   uLongf compressed_size = compressBound(raw.size());
   std::string compressed(compressed_size, '\0');
   if (compress2(reinterpret_cast<Bytef*>(compressed.data()), &compressed_size,
-                reinterpret_cast<const Bytef*>(raw.data()), raw.size(), Z_BEST_COMPRESSION) != Z_OK) {
+                reinterpret_cast<const Bytef*>(raw.data()), raw.size(),
+                Z_BEST_COMPRESSION) != Z_OK) {
     return absl::InternalError("qr: zlib could not compress the image");
   }
   compressed.resize(compressed_size);
@@ -95,7 +101,8 @@ absl::StatusOr<std::string> QrPng(std::string_view text, int scale) {
   std::string header;
   PutU32(&header, static_cast<uint32_t>(pixels));
   PutU32(&header, static_cast<uint32_t>(pixels));
-  header += std::string("\x08\x00\x00\x00\x00", 5);  // 8-bit, greyscale, deflate, filter 0, no interlace.
+  header +=
+      std::string("\x08\x00\x00\x00\x00", 5);  // 8-bit, greyscale, deflate, filter 0, no interlace.
   Chunk(&png, "IHDR", header);
   Chunk(&png, "IDAT", compressed);
   Chunk(&png, "IEND", "");

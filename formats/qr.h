@@ -13,8 +13,9 @@ namespace wallet {
 // The module matrix: true = dark. Error correction level M, byte mode. Square, side 21..177.
 absl::StatusOr<std::vector<std::vector<bool>>> QrModules(std::string_view text);
 
-// Two module rows per text line with Unicode half blocks, dark on light, 4-module quiet zone: scannable
-// from a terminal with a light-on-dark or dark-on-light theme alike (the quiet zone is drawn).
+// Two module rows per text line with Unicode half blocks, dark on light, 4-module quiet zone:
+// scannable from a terminal with a light-on-dark or dark-on-light theme alike (the quiet zone is
+// drawn).
 absl::StatusOr<std::string> QrTerminal(std::string_view text);
 
 // An 8-bit greyscale PNG, `scale` pixels per module, 4-module quiet zone.

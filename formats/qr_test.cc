@@ -1,4 +1,5 @@
-// QR rendering: module matrix, terminal text, and a PNG that is well-formed and shows the finder pattern.
+// QR rendering: module matrix, terminal text, and a PNG that is well-formed and shows the finder
+// pattern.
 #include "formats/qr.h"
 
 #include <gtest/gtest.h>
@@ -8,7 +9,8 @@ namespace wallet {
 namespace {
 
 uint32_t U32(const std::string& s, size_t at) {
-  return (uint32_t{static_cast<uint8_t>(s[at])} << 24) | (uint32_t{static_cast<uint8_t>(s[at + 1])} << 16) |
+  return (uint32_t{static_cast<uint8_t>(s[at])} << 24) |
+         (uint32_t{static_cast<uint8_t>(s[at + 1])} << 16) |
          (uint32_t{static_cast<uint8_t>(s[at + 2])} << 8) | static_cast<uint8_t>(s[at + 3]);
 }
 
@@ -35,7 +37,8 @@ TEST(QrTest, TerminalHasOneLinePerTwoRowsWithQuietZone) {
   int lines = 0;
   for (char c : *text) lines += c == '\n';
   EXPECT_EQ(lines, (side + 1) / 2);
-  EXPECT_EQ(text->substr(0, 3), "\u2588");  // Top-left corner is quiet zone: light, drawn as a full block.
+  EXPECT_EQ(text->substr(0, 3),
+            "\u2588");  // Top-left corner is quiet zone: light, drawn as a full block.
 }
 
 TEST(QrTest, PngIsWellFormed) {
@@ -51,8 +54,9 @@ TEST(QrTest, PngIsWellFormed) {
     const uint32_t length = U32(*png, at);
     const std::string type = png->substr(at + 4, 4);
     const std::string body = png->substr(at + 4, 4 + length);
-    EXPECT_EQ(U32(*png, at + 8 + length),
-              static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size())))
+    EXPECT_EQ(
+        U32(*png, at + 8 + length),
+        static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size())))
         << type << " chunk CRC";
     if (type == "IHDR") {
       EXPECT_EQ(U32(*png, at + 8), pixels);
@@ -65,13 +69,15 @@ TEST(QrTest, PngIsWellFormed) {
   EXPECT_TRUE(ended);
   std::string raw(static_cast<size_t>(pixels) * (pixels + 1), '\0');
   uLongf raw_size = raw.size();
-  ASSERT_EQ(uncompress(reinterpret_cast<Bytef*>(raw.data()), &raw_size, reinterpret_cast<const Bytef*>(idat.data()),
-                       idat.size()),
+  ASSERT_EQ(uncompress(reinterpret_cast<Bytef*>(raw.data()), &raw_size,
+                       reinterpret_cast<const Bytef*>(idat.data()), idat.size()),
             Z_OK);
   ASSERT_EQ(raw_size, raw.size());
-  auto pixel = [&](uint32_t x, uint32_t y) { return static_cast<uint8_t>(raw[y * (pixels + 1) + 1 + x]); };
-  EXPECT_EQ(pixel(0, 0), 255);          // Quiet zone.
-  EXPECT_EQ(pixel(4 * 4, 4 * 4), 0);    // First module of the finder pattern.
+  auto pixel = [&](uint32_t x, uint32_t y) {
+    return static_cast<uint8_t>(raw[y * (pixels + 1) + 1 + x]);
+  };
+  EXPECT_EQ(pixel(0, 0), 255);                  // Quiet zone.
+  EXPECT_EQ(pixel(4 * 4, 4 * 4), 0);            // First module of the finder pattern.
   EXPECT_EQ(pixel(5 * 4 + 1, 5 * 4 + 1), 255);  // Its light ring.
 }
 

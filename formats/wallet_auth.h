@@ -11,8 +11,8 @@ namespace wallet {
 
 inline constexpr uint64_t kWalletRequestWindowMs = 5 * 60 * 1000;
 
-inline std::string WalletSignedBytes(std::string_view method, std::string_view account_id, uint64_t timestamp_ms,
-                                     uint64_t nonce, std::string_view body) {
+inline std::string WalletSignedBytes(std::string_view method, std::string_view account_id,
+                                     uint64_t timestamp_ms, uint64_t nonce, std::string_view body) {
   std::string out = "ledger-wallet-req-v1";
   out.push_back('\0');
   out.append(method);

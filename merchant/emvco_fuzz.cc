@@ -1,5 +1,6 @@
-// Fuzz target for the MPM payload parser: any input either parses into a payload that builds back into a
-// payload that parses to the same fields, or is refused with INVALID_ARGUMENT. Never a crash.
+// Fuzz target for the MPM payload parser: any input either parses into a payload that builds back
+// into a payload that parses to the same fields, or is refused with INVALID_ARGUMENT. Never a
+// crash.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -17,8 +18,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<std::string> rebuilt = merchant::BuildMpm(*parsed);
   if (!rebuilt.ok()) std::abort();  // Whatever the parser accepts must be buildable...
   absl::StatusOr<merchant::MpmPayload> again = merchant::ParseMpm(*rebuilt);
-  if (!again.ok() || again->merchant_account != parsed->merchant_account || again->amount != parsed->amount ||
-      again->payment_id != parsed->payment_id || again->asset != parsed->asset || again->dynamic != parsed->dynamic) {
+  if (!again.ok() || again->merchant_account != parsed->merchant_account ||
+      again->amount != parsed->amount || again->payment_id != parsed->payment_id ||
+      again->asset != parsed->asset || again->dynamic != parsed->dynamic) {
     std::abort();  // ...and mean the same thing.
   }
   return 0;

@@ -1,8 +1,9 @@
-// pos: the shop's counter tool. Offline: show a merchant-presented QR code for an amount (JPQR/EMVCo
-// payload), read a customer's payment code, create the terminal's key. Online, over the Pos service with
-// requests signed by the terminal's key: charge a scanned code, look a payment up, cancel, refund, close
-// the day, cash out, pay a supplier; on a manager terminal, add and revoke the shop's terminals. The
-// terminal key's passphrase comes from $POS_PASSPHRASE or is asked for without echo.
+// pos: the shop's counter tool. Offline: show a merchant-presented QR code for an amount
+// (JPQR/EMVCo payload), read a customer's payment code, create the terminal's key. Online, over the
+// Pos service with requests signed by the terminal's key: charge a scanned code, look a payment up,
+// cancel, refund, close the day, cash out, pay a supplier; on a manager terminal, add and revoke
+// the shop's terminals. The terminal key's passphrase comes from $POS_PASSPHRASE or is asked for
+// without echo.
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -13,17 +14,15 @@
 #include <string>
 #include <vector>
 
-
-
+#include "formats/emvco.h"
+#include "formats/keys.h"
+#include "formats/qr.h"
 #include "ledger/client/client.h"
 #include "ledger/core/cpm.h"
 #include "ledger/core/records.h"
 #include "ledger/core/types.h"
-#include "formats/emvco.h"
 #include "merchant/pos_client.h"
-#include "formats/keys.h"
 #include "wallet/prompt.h"
-#include "formats/qr.h"
 
 namespace merchant {
 namespace {
@@ -79,9 +78,10 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-// Prints the payload as a terminal QR code and as text, and writes a PNG when `png_path` is not empty:
-// `png` when given (the ledger's image of a registered code), else one made here.
-int ShowQr(const std::string& payload, const std::string& png_path, std::optional<std::string> png = std::nullopt) {
+// Prints the payload as a terminal QR code and as text, and writes a PNG when `png_path` is not
+// empty: `png` when given (the ledger's image of a registered code), else one made here.
+int ShowQr(const std::string& payload, const std::string& png_path,
+           std::optional<std::string> png = std::nullopt) {
   absl::StatusOr<std::string> qr = wallet::QrTerminal(payload);
   if (!qr.ok()) return Fail(qr.status());
   std::printf("%s\n%s\n", qr->c_str(), payload.c_str());
@@ -109,9 +109,11 @@ int Mpm(const std::map<std::string, std::string>& o) {
   p.merchant_city = get("city");
   p.terminal_label = get("terminal");
   if (o.count("category")) p.merchant_category = get("category");
-  if (o.count("asset")) p.asset = static_cast<uint32_t>(std::strtoul(get("asset").c_str(), nullptr, 10));
+  if (o.count("asset"))
+    p.asset = static_cast<uint32_t>(std::strtoul(get("asset").c_str(), nullptr, 10));
   p.dynamic = false;
-  if (o.count("payment-id")) Usage("--payment-id: a static code has none (for one payment, see mpm --amount)");
+  if (o.count("payment-id"))
+    Usage("--payment-id: a static code has none (for one payment, see mpm --amount)");
   absl::StatusOr<std::string> payload = BuildMpm(p);
   if (!payload.ok()) return Fail(payload.status());
   return ShowQr(*payload, get("png"));
@@ -121,22 +123,28 @@ int ReadCode(const std::vector<std::string>& positional) {
   if (positional.size() != 1) Usage("read-code needs the code text");
   absl::StatusOr<ledger::CpmCode> code = ledger::DecodeCpm(positional[0]);
   if (!code.ok()) return Fail(code.status());
-  const uint64_t now_ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const uint64_t now_ms =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
   const uint64_t expires_ms = code->issued_at_ms + uint64_t{code->ttl_seconds} * 1000;
   std::printf("wallet    %s\nnonce     %llu\nissued    %llu ms\nexpires   %llu ms (%s)\n",
-              ledger::Id128::FromBytes(code->account)->ToHex().c_str(), static_cast<unsigned long long>(code->nonce),
-              static_cast<unsigned long long>(code->issued_at_ms), static_cast<unsigned long long>(expires_ms),
+              ledger::Id128::FromBytes(code->account)->ToHex().c_str(),
+              static_cast<unsigned long long>(code->nonce),
+              static_cast<unsigned long long>(code->issued_at_ms),
+              static_cast<unsigned long long>(expires_ms),
               now_ms < expires_ms ? "still valid by this clock" : "expired by this clock");
   return 0;
 }
 
-std::string Passphrase() { return wallet::ReadSecret("POS_PASSPHRASE", "Terminal key passphrase: "); }
+std::string Passphrase() {
+  return wallet::ReadSecret("POS_PASSPHRASE", "Terminal key passphrase: ");
+}
 
 int InitTerminal(const std::map<std::string, std::string>& o) {
   if (!o.count("key")) Usage("missing --key");
-  if (std::ifstream(o.at("key")).good()) Usage("--key " + o.at("key") + " exists: refusing to overwrite a terminal key");
+  if (std::ifstream(o.at("key")).good())
+    Usage("--key " + o.at("key") + " exists: refusing to overwrite a terminal key");
   const wallet::KeyPair keys = wallet::GenerateKeyPair();
   absl::StatusOr<std::string> sealed = wallet::Seal(keys, Passphrase());
   if (!sealed.ok()) return Fail(sealed.status());
@@ -163,11 +171,13 @@ int64_t Number(const std::map<std::string, std::string>& o, const char* name) {
 
 // A public key as `pos init-terminal` prints it: 64 hex digits.
 std::string PublicKeyBytes(const std::string& hex) {
-  if (hex.size() != 64) Usage("--public-key: 64 hex digits (32 bytes, as pos init-terminal prints it)");
+  if (hex.size() != 64)
+    Usage("--public-key: 64 hex digits (32 bytes, as pos init-terminal prints it)");
   std::string out;
   for (size_t i = 0; i < hex.size(); i += 2) {
     const std::string pair = hex.substr(i, 2);
-    if (!std::isxdigit(static_cast<unsigned char>(pair[0])) || !std::isxdigit(static_cast<unsigned char>(pair[1]))) {
+    if (!std::isxdigit(static_cast<unsigned char>(pair[0])) ||
+        !std::isxdigit(static_cast<unsigned char>(pair[1]))) {
       Usage("--public-key: not hex");
     }
     out.push_back(static_cast<char>(std::stoi(pair, nullptr, 16)));
@@ -180,32 +190,36 @@ void PrintReply(const ledger::v1::PosReply& reply) {
               reply.duplicate() ? " (already decided: the original outcome)" : "");
   if (reply.has_payment()) {
     const auto& p = reply.payment();
-    std::printf("payment   %s  %lld  %s  refunded %lld  day %u  terminal %s\n", p.payment_id().c_str(),
-                static_cast<long long>(p.amount()), p.state().c_str(), static_cast<long long>(p.refunded()),
-                p.business_day(), p.terminal_id().c_str());
+    std::printf("payment   %s  %lld  %s  refunded %lld  day %u  terminal %s\n",
+                p.payment_id().c_str(), static_cast<long long>(p.amount()), p.state().c_str(),
+                static_cast<long long>(p.refunded()), p.business_day(), p.terminal_id().c_str());
   }
   if (reply.expires_at() != 0) {
     const uint64_t now_ns = WallClockMs() * 1'000'000;
-    const uint64_t left = reply.expires_at() > now_ns ? (reply.expires_at() - now_ns) / 1'000'000'000 : 0;
-    std::printf("expires   in %llu s (ledger clock %llu ns)\n", static_cast<unsigned long long>(left),
+    const uint64_t left =
+        reply.expires_at() > now_ns ? (reply.expires_at() - now_ns) / 1'000'000'000 : 0;
+    std::printf("expires   in %llu s (ledger clock %llu ns)\n",
+                static_cast<unsigned long long>(left),
                 static_cast<unsigned long long>(reply.expires_at()));
   }
   if (reply.result() == ledger::v1::EXCEEDS_BALANCE) {
     std::printf("available %lld\n", static_cast<long long>(reply.available()));
   }
   for (const auto& day : reply.day()) {
-    if (day.terminal_id().empty() && reply.day(0).asset() != day.asset()) std::printf("asset %u\n", day.asset());
+    if (day.terminal_id().empty() && reply.day(0).asset() != day.asset())
+      std::printf("asset %u\n", day.asset());
     std::printf("%-10s payments %llu  gross %lld  cancels %llu (%lld)  refunds %lld  net %lld\n",
                 day.terminal_id().empty() ? "total" : day.terminal_id().c_str(),
-                static_cast<unsigned long long>(day.payments()), static_cast<long long>(day.gross()),
-                static_cast<unsigned long long>(day.cancels()), static_cast<long long>(day.cancelled()),
-                static_cast<long long>(day.refunded()), static_cast<long long>(day.net()));
+                static_cast<unsigned long long>(day.payments()),
+                static_cast<long long>(day.gross()), static_cast<unsigned long long>(day.cancels()),
+                static_cast<long long>(day.cancelled()), static_cast<long long>(day.refunded()),
+                static_cast<long long>(day.net()));
   }
   if (reply.fee() != 0) std::printf("fee       %lld\n", static_cast<long long>(reply.fee()));
 }
 
-// The terminal of --merchant, --terminal and its sealed key --key (passphrase from $POS_PASSPHRASE or a
-// prompt).
+// The terminal of --merchant, --terminal and its sealed key --key (passphrase from $POS_PASSPHRASE
+// or a prompt).
 absl::StatusOr<Terminal> OpenTerminal(const std::map<std::string, std::string>& o) {
   std::optional<ledger::Id128> merchant_id = ledger::Id128::FromHex(Need(o, "merchant"));
   if (!merchant_id) Usage("--merchant: up to 32 hex digits");
@@ -218,7 +232,8 @@ absl::StatusOr<Terminal> OpenTerminal(const std::map<std::string, std::string>& 
 
 // The payment commands: charge, mpm, status, cancel, refund.
 template <typename Call>
-grpc::Status PaymentCommand(const std::string& command, const std::map<std::string, std::string>& o, const Call& call) {
+grpc::Status PaymentCommand(const std::string& command, const std::map<std::string, std::string>& o,
+                            const Call& call) {
   using S = ledger::v1::Pos::Stub;
   if (command == "charge") {
     ledger::v1::CreatePaymentRequest body;
@@ -233,12 +248,14 @@ grpc::Status PaymentCommand(const std::string& command, const std::map<std::stri
     body.set_merchant_name(Need(o, "name"));
     body.set_merchant_city(Need(o, "city"));
     if (o.count("category")) body.set_merchant_category(o.at("category"));
-    if (o.count("lifetime")) body.set_lifetime_seconds(static_cast<uint32_t>(Number(o, "lifetime")));
+    if (o.count("lifetime"))
+      body.set_lifetime_seconds(static_cast<uint32_t>(Number(o, "lifetime")));
     return call("CreateMpm", body, &S::CreateMpm);
   } else if (command == "status" || command == "cancel") {
     ledger::v1::PaymentIdRequest body;
     body.set_payment_id(Need(o, "payment-id"));
-    return command == "status" ? call("GetPayment", body, &S::GetPayment) : call("CancelPayment", body, &S::CancelPayment);
+    return command == "status" ? call("GetPayment", body, &S::GetPayment)
+                               : call("CancelPayment", body, &S::CancelPayment);
   } else if (command == "refund") {
     ledger::v1::RefundPaymentRequest body;
     body.set_payment_id(Need(o, "payment-id"));
@@ -249,9 +266,11 @@ grpc::Status PaymentCommand(const std::string& command, const std::map<std::stri
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, command);
 }
 
-// The shop's other commands: close-day, cash-out, card-charge, add-terminal, revoke-terminal, pay-supplier.
+// The shop's other commands: close-day, cash-out, card-charge, add-terminal, revoke-terminal,
+// pay-supplier.
 template <typename Call>
-grpc::Status ShopCommand(const std::string& command, const std::map<std::string, std::string>& o, const Call& call) {
+grpc::Status ShopCommand(const std::string& command, const std::map<std::string, std::string>& o,
+                         const Call& call) {
   using S = ledger::v1::Pos::Stub;
   if (command == "close-day") {
     ledger::v1::CloseDayRequest body;
@@ -296,23 +315,28 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
   if (!opened.ok()) return Fail(opened.status());
   const Terminal& terminal = *opened;
   // The Pos service only, each request signed by the terminal: no operator token.
-  ledger::LedgerConnection connection(o.count("addr") ? o.at("addr") : "127.0.0.1:7400", /*operator_token=*/"");
+  ledger::LedgerConnection connection(o.count("addr") ? o.at("addr") : "127.0.0.1:7400",
+                                      /*operator_token=*/"");
   ledger::v1::PosReply reply;
   auto call = [&](const char* method, const google::protobuf::Message& body, auto rpc) {
     return connection.Call([&](ledger::LedgerConnection& c) {
       const ledger::v1::SignedRequest request = SignRequest(terminal, method, body, WallClockMs());
-      return (c.pos().*rpc)(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+      return (c.pos().*rpc)(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request,
+                            &reply);
     });
   };
-  const bool payment = command == "charge" || command == "mpm" || command == "status" || command == "cancel" ||
-                       command == "refund";
-  const grpc::Status status = payment ? PaymentCommand(command, o, call) : ShopCommand(command, o, call);
+  const bool payment = command == "charge" || command == "mpm" || command == "status" ||
+                       command == "cancel" || command == "refund";
+  const grpc::Status status =
+      payment ? PaymentCommand(command, o, call) : ShopCommand(command, o, call);
   if (!status.ok()) {
     std::fprintf(stderr, "pos: %s\n", status.error_message().c_str());
     return 1;
   }
   if (!reply.mpm_payload().empty()) {
-    if (int shown = ShowQr(reply.mpm_payload(), o.count("png") ? o.at("png") : "", reply.mpm_qr_png()); shown != 0) {
+    if (int shown =
+            ShowQr(reply.mpm_payload(), o.count("png") ? o.at("png") : "", reply.mpm_qr_png());
+        shown != 0) {
       return shown;
     }
   }
@@ -355,9 +379,10 @@ int Run(int argc, char** argv) {
   if (command == "mpm" && !options.count("amount")) return Mpm(options);
   if (command == "read-code") return ReadCode(positional);
   if (command == "init-terminal") return InitTerminal(options);
-  if (command == "charge" || command == "mpm" || command == "status" || command == "cancel" || command == "refund" ||
-      command == "close-day" || command == "cash-out" || command == "pay-supplier" || command == "card-charge" ||
-      command == "add-terminal" || command == "revoke-terminal") {
+  if (command == "charge" || command == "mpm" || command == "status" || command == "cancel" ||
+      command == "refund" || command == "close-day" || command == "cash-out" ||
+      command == "pay-supplier" || command == "card-charge" || command == "add-terminal" ||
+      command == "revoke-terminal") {
     return Online(command, options);
   }
   Usage("unknown command '" + command + "'");

@@ -15,7 +15,8 @@ ledger::v1::SignedRequest SignRequest(const Terminal& terminal, std::string_view
   request.set_timestamp_ms(now_ms);
   body.SerializeToString(request.mutable_body());
   request.set_signature(wallet::Sign(
-      terminal.keys, PosSignedBytes(method, terminal.merchant_id, terminal.terminal_id, now_ms, request.body())));
+      terminal.keys,
+      PosSignedBytes(method, terminal.merchant_id, terminal.terminal_id, now_ms, request.body())));
   return request;
 }
 

@@ -6,16 +6,16 @@
 #include <string>
 #include <string_view>
 
+#include "formats/keys.h"
 #include "google/protobuf/message.h"
 #include "proto/ledger.pb.h"
-#include "formats/keys.h"
 
 namespace merchant {
 
 struct Terminal {
   std::string merchant_id;  // 16 bytes.
   std::string terminal_id;
-  wallet::KeyPair keys;     // Registered for (merchant, terminal) with Ledger.RegisterKeys.
+  wallet::KeyPair keys;  // Registered for (merchant, terminal) with Ledger.RegisterKeys.
 };
 
 // The envelope for `method` (e.g. "CreatePayment") carrying `body`, stamped `now_ms` and signed.

@@ -13,8 +13,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "nlohmann/json.hpp"
 #include "ledger/core/check.h"
+#include "nlohmann/json.hpp"
 #include "sim/limits.h"
 
 namespace sim {
@@ -346,8 +346,8 @@ struct ProgramFlow {
   }
 };
 
-// The part of a wallet's BUDGET → WALLET coin on one day that is the premium on its purchase that day:
-// at most kPremiumRateMax times the purchase, 0 without one.
+// The part of a wallet's BUDGET → WALLET coin on one day that is the premium on its purchase that
+// day: at most kPremiumRateMax times the purchase, 0 without one.
 int64_t MatchedPremium(const DayIssuance& day, const std::string& wallet) {
   auto bought = day.bought.find(wallet);
   auto funded = day.funded.find(wallet);
@@ -437,7 +437,7 @@ absl::Status AddIssuance(const Observations& o, int days, Calibration* calibrati
        MergePeriods(vouchers, days, "premium_voucher", &calibration->suppressed)) {
     const int64_t purchased = flow.coin - flow.premium;
     CORE_CHECK(purchased > 0 && flow.premium <= purchased * kPremiumRateMax,
-              "a premium voucher has a purchase and a premium within the limit");
+               "a premium voucher has a purchase and a premium within the limit");
     s.issuance.push_back(Issuance{static_cast<int>(day), std::min(flow.coin, kIssuanceAmountYenMax),
                                   "premium_voucher",
                                   static_cast<double>(flow.premium) / purchased});

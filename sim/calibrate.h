@@ -24,9 +24,10 @@
 // `suppressed`. A category with fewer than kMinDistinctAccounts merchants is suppressed as a whole.
 // The same rule covers the other figures, counting the persons behind them: a holding time from
 // fewer than that many wallets or merchants gives way to the format's default; a category's
-// cash-out by fewer merchants (the payee is the issuer or the yen side) suppresses its re-spend row,
-// since the cash-out share is what the row leaves over; and issuance is merged over consecutive days
-// until each event reaches that many recipient wallets (a program that never does is suppressed).
+// cash-out by fewer merchants (the payee is the issuer or the yen side) suppresses its re-spend
+// row, since the cash-out share is what the row leaves over; and issuance is merged over
+// consecutive days until each event reaches that many recipient wallets (a program that never does
+// is suppressed).
 #ifndef SIM_CALIBRATE_H_
 #define SIM_CALIBRATE_H_
 

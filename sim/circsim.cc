@@ -82,7 +82,8 @@ constexpr char kCalibrateHelp[] =
     "  --ledger reads the ledger's change stream (Subscribe) up to its current journal index "
     "instead;\n"
     "  --save_events FILE keeps the events read (account ids in hex) for a later --events run.\n"
-    "  --operator_token_file: the ledgerd's operator token (the change stream is the operator API;\n"
+    "  --operator_token_file: the ledgerd's operator token (the change stream is the operator "
+    "API;\n"
     "  default var/ledger/operator.token, which ops/run's ledgerd writes).\n"
     "  --asset keeps only that asset id (default: all; a tail file with several assets needs "
     "it).\n";

@@ -35,8 +35,9 @@ class EventConverter {
   absl::btree_map<std::string, Pending> pending_;  // By pending transfer id (bytes).
 };
 
-// Subscribes from journal index 1 and reads until the index GetDigest reported when it started. Both are
-// calls to the operator API: `operator_token` is the ledgerd's (ledger/server/operator_token.h).
+// Subscribes from journal index 1 and reads until the index GetDigest reported when it started.
+// Both are calls to the operator API: `operator_token` is the ledgerd's
+// (ledger/server/operator_token.h).
 absl::StatusOr<std::string> FetchLedgerEvents(const std::string& address,
                                               const std::string& operator_token, uint32_t asset,
                                               std::chrono::milliseconds timeout);

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <future>
 
+#include "formats/keys.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
@@ -18,7 +19,6 @@
 #include "merchant/pos_client.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
-#include "formats/keys.h"
 #include "wallet/wallet_client.h"
 
 namespace ledger {

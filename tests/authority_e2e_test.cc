@@ -27,6 +27,8 @@
 #include <set>
 #include <sstream>
 
+#include "formats/emvco.h"
+#include "formats/keys.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 #include "ledger/client/client.h"
@@ -34,13 +36,11 @@
 #include "ledger/core/journal.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/tasks.h"
-#include "formats/emvco.h"
 #include "merchant/pos_client.h"
 #include "tests/authority_table.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
 #include "wallet/cpm.h"
-#include "formats/keys.h"
 #include "wallet/wallet_client.h"
 
 namespace ledger {

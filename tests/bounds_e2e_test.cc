@@ -1,9 +1,10 @@
-// Bounded inputs, end to end through a real ledgerd: an over-long string or bytes field in a request of
-// each service (Ledger, Pos, Wallet, Health), in a signed envelope or in the body it carries, is refused
-// with INVALID_ARGUMENT naming the field and its bound, and nothing reaches the journal (its head index
-// does not move). A 10 MB card number is larger than any request may be: gRPC refuses it before the Pos
-// service reads it. Unreadable bytes sent to Ledger.CreateTransfers are INVALID_ARGUMENT saying so. The
-// largest legitimate request, a CreateTransfers of 8,190 transfers with every field set, is accepted.
+// Bounded inputs, end to end through a real ledgerd: an over-long string or bytes field in a
+// request of each service (Ledger, Pos, Wallet, Health), in a signed envelope or in the body it
+// carries, is refused with INVALID_ARGUMENT naming the field and its bound, and nothing reaches the
+// journal (its head index does not move). A 10 MB card number is larger than any request may be:
+// gRPC refuses it before the Pos service reads it. Unreadable bytes sent to Ledger.CreateTransfers
+// are INVALID_ARGUMENT saying so. The largest legitimate request, a CreateTransfers of 8,190
+// transfers with every field set, is accepted.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -34,7 +35,9 @@ class BoundsE2eTest : public ::testing::Test {
   void SetUp() override {
     const std::string dir = MakeTempDir("bounds") + "/ledger";
     ASSERT_TRUE(server_.StartNode(dir, "127.0.0.1:0", {}).ok()) << server_.log_path();
-    ASSERT_TRUE(WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout).ok());
+    ASSERT_TRUE(
+        WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout)
+            .ok());
     channel_ = LedgerChannel(server_.address(), server_.operator_token());
     ledger_ = v1::Ledger::NewStub(channel_);
     pos_ = v1::Pos::NewStub(channel_);
@@ -46,9 +49,12 @@ class BoundsE2eTest : public ::testing::Test {
     shop->set_asset(1);
     shop->set_kind(v1::MERCHANT);
     v1::CreateReply reply;
-    ASSERT_TRUE(ledger_->CreateAssets(ContextWithDeadline(kTimeout).get(), town.assets, &reply).ok());
-    ASSERT_TRUE(ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), town.accounts, &reply).ok());
-    ASSERT_TRUE(ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), town.funding, &reply).ok());
+    ASSERT_TRUE(
+        ledger_->CreateAssets(ContextWithDeadline(kTimeout).get(), town.assets, &reply).ok());
+    ASSERT_TRUE(
+        ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), town.accounts, &reply).ok());
+    ASSERT_TRUE(
+        ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), town.funding, &reply).ok());
     alice_ = wallet::GenerateKeyPair();
     terminal_ = Terminal{IdBytes(kShop), "REG-1", wallet::GenerateKeyPair()};
     v1::RegisterKeysRequest keys;
@@ -63,22 +69,26 @@ class BoundsE2eTest : public ::testing::Test {
 
   uint64_t JournalIndex() {
     v1::GetDigestReply digest;
-    EXPECT_TRUE(ledger_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &digest).ok());
+    EXPECT_TRUE(
+        ledger_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &digest)
+            .ok());
     return digest.journal_index();
   }
 
-  using PosRpc = grpc::Status (v1::Pos::Stub::*)(grpc::ClientContext*, const v1::SignedRequest&, v1::PosReply*);
+  using PosRpc = grpc::Status (v1::Pos::Stub::*)(grpc::ClientContext*, const v1::SignedRequest&,
+                                                 v1::PosReply*);
   grpc::Status Pos(PosRpc rpc, const char* method, const google::protobuf::Message& body) {
     v1::PosReply reply;
-    return (pos_.get()->*rpc)(ContextWithDeadline(kTimeout).get(), SignRequest(terminal_, method, body, WallClockMs()),
-                              &reply);
+    return (pos_.get()->*rpc)(ContextWithDeadline(kTimeout).get(),
+                              SignRequest(terminal_, method, body, WallClockMs()), &reply);
   }
   grpc::Status Pos(PosRpc rpc, const v1::SignedRequest& envelope) {
     v1::PosReply reply;
     return (pos_.get()->*rpc)(ContextWithDeadline(kTimeout).get(), envelope, &reply);
   }
   v1::WalletRequest Signed(const char* method, const google::protobuf::Message& body) {
-    return wallet::SignWalletRequest(alice_, IdBytes(kAlice), method, body, WallClockMs(), wallet::RandomNonce());
+    return wallet::SignWalletRequest(alice_, IdBytes(kAlice), method, body, WallClockMs(),
+                                     wallet::RandomNonce());
   }
 
   LedgerProcess server_;
@@ -113,13 +123,19 @@ TEST_F(BoundsE2eTest, OverlongFieldsAreRefusedNamingTheFieldAndNothingIsJournale
   const std::vector<Case> cases = {
       // Pos: the 10 MB card number of the review, larger than any request may be.
       {"Pos.CardPayment, a 10 MB card number",
-       [](BoundsE2eTest& t) { return t.Pos(&P::CardPayment, "CardPayment", CardPayment(std::string(10 << 20, '6'))); },
+       [](BoundsE2eTest& t) {
+         return t.Pos(&P::CardPayment, "CardPayment", CardPayment(std::string(10 << 20, '6')));
+       },
        grpc::StatusCode::RESOURCE_EXHAUSTED, ""},
       {"Pos.CardPayment, a 20-digit card number",
-       [](BoundsE2eTest& t) { return t.Pos(&P::CardPayment, "CardPayment", CardPayment(std::string(20, '6'))); },
+       [](BoundsE2eTest& t) {
+         return t.Pos(&P::CardPayment, "CardPayment", CardPayment(std::string(20, '6')));
+       },
        grpc::StatusCode::INVALID_ARGUMENT, "card_number: at most 19 characters, got 20"},
       {"Pos.CardPayment, a body over its bound",
-       [](BoundsE2eTest& t) { return t.Pos(&P::CardPayment, "CardPayment", CardPayment(std::string(2000, '6'))); },
+       [](BoundsE2eTest& t) {
+         return t.Pos(&P::CardPayment, "CardPayment", CardPayment(std::string(2000, '6')));
+       },
        grpc::StatusCode::INVALID_ARGUMENT, "body: at most 1024 bytes, got 2026"},
       {"Pos.CreatePayment, a 166-character code",
        [](BoundsE2eTest& t) {
@@ -142,7 +158,8 @@ TEST_F(BoundsE2eTest, OverlongFieldsAreRefusedNamingTheFieldAndNothingIsJournale
        [](BoundsE2eTest& t) {
          v1::PaymentIdRequest body;
          body.set_payment_id("pay-1");
-         v1::SignedRequest envelope = SignRequest(t.terminal_, "CancelPayment", body, WallClockMs());
+         v1::SignedRequest envelope =
+             SignRequest(t.terminal_, "CancelPayment", body, WallClockMs());
          envelope.set_terminal_id(std::string(33, 'T'));
          return t.Pos(&P::CancelPayment, envelope);
        },
@@ -153,7 +170,8 @@ TEST_F(BoundsE2eTest, OverlongFieldsAreRefusedNamingTheFieldAndNothingIsJournale
          v1::PayMpmRequest body;
          body.set_payload(std::string(513, '0'));
          v1::WalletReply reply;
-         return t.wallet_->PayMpm(ContextWithDeadline(kTimeout).get(), t.Signed("PayMpm", body), &reply);
+         return t.wallet_->PayMpm(ContextWithDeadline(kTimeout).get(), t.Signed("PayMpm", body),
+                                  &reply);
        },
        grpc::StatusCode::INVALID_ARGUMENT, "payload: at most 512 characters, got 513"},
       {"Wallet.ApplyTask, a 65-character task id",
@@ -162,7 +180,8 @@ TEST_F(BoundsE2eTest, OverlongFieldsAreRefusedNamingTheFieldAndNothingIsJournale
          body.set_host_account_id(IdBytes(kShop));
          body.set_task_id(std::string(65, 't'));
          v1::WalletReply reply;
-         return t.wallet_->ApplyTask(ContextWithDeadline(kTimeout).get(), t.Signed("ApplyTask", body), &reply);
+         return t.wallet_->ApplyTask(ContextWithDeadline(kTimeout).get(),
+                                     t.Signed("ApplyTask", body), &reply);
        },
        grpc::StatusCode::INVALID_ARGUMENT, "task_id: at most 64 characters, got 65"},
       // Health.
@@ -172,8 +191,8 @@ TEST_F(BoundsE2eTest, OverlongFieldsAreRefusedNamingTheFieldAndNothingIsJournale
          body.set_device_id(std::string(33, 'd'));
          body.set_public_key(std::string(32, 'k'));
          v1::WalletReply reply;
-         return t.health_->RegisterDevice(ContextWithDeadline(kTimeout).get(), t.Signed("RegisterDevice", body),
-                                          &reply);
+         return t.health_->RegisterDevice(ContextWithDeadline(kTimeout).get(),
+                                          t.Signed("RegisterDevice", body), &reply);
        },
        grpc::StatusCode::INVALID_ARGUMENT, "device_id: at most 32 characters, got 33"},
       {"Health.ReportSteps, a 65-byte signature",
@@ -224,8 +243,8 @@ TEST_F(BoundsE2eTest, OverlongFieldsAreRefusedNamingTheFieldAndNothingIsJournale
   }
 }
 
-// Bytes that are no CreateTransfersRequest, sent as one (as a client with another schema, or a broken
-// one, would): INVALID_ARGUMENT saying what is wrong, not UNIMPLEMENTED.
+// Bytes that are no CreateTransfersRequest, sent as one (as a client with another schema, or a
+// broken one, would): INVALID_ARGUMENT saying what is wrong, not UNIMPLEMENTED.
 TEST_F(BoundsE2eTest, UnreadableCreateTransfersIsInvalidArgument) {
   grpc::GenericStub generic(channel_);
   grpc::ClientContext context;
@@ -236,16 +255,17 @@ TEST_F(BoundsE2eTest, UnreadableCreateTransfersIsInvalidArgument) {
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
   const uint64_t before = JournalIndex();
-  generic.UnaryCall(&context, "/ledger.v1.Ledger/CreateTransfers", grpc::StubOptions(), &request, &response,
-                    [&](grpc::Status status) { done.set_value(status); });
+  generic.UnaryCall(&context, "/ledger.v1.Ledger/CreateTransfers", grpc::StubOptions(), &request,
+                    &response, [&](grpc::Status status) { done.set_value(status); });
   const grpc::Status status = done.get_future().get();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
-  EXPECT_EQ(status.error_message(), "request: 6 bytes that are not a CreateTransfersRequest message");
+  EXPECT_EQ(status.error_message(),
+            "request: 6 bytes that are not a CreateTransfersRequest message");
   EXPECT_EQ(JournalIndex(), before);
 }
 
-// The largest legitimate request: 8,190 transfers with every field set at its widest encoding. Nothing
-// legitimate is refused for its size.
+// The largest legitimate request: 8,190 transfers with every field set at its widest encoding.
+// Nothing legitimate is refused for its size.
 TEST_F(BoundsE2eTest, TheLargestCreateTransfersIsAccepted) {
   v1::CreateTransfersRequest request;
   for (uint64_t i = 0; i < 8190; ++i) {
@@ -264,7 +284,8 @@ TEST_F(BoundsE2eTest, TheLargestCreateTransfersIsAccepted) {
   }
   ASSERT_GT(request.ByteSizeLong(), 1'300'000u);
   v1::CreateReply reply;
-  const grpc::Status status = ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), request, &reply);
+  const grpc::Status status =
+      ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), request, &reply);
   ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
   EXPECT_EQ(reply.results_size(), 8190);
 }

@@ -1,18 +1,23 @@
 // Cluster tests: three real ledgerd processes replicating over Raft on loopback.
-//  - KillTheLeaderUnderLoad: clients pay continuously through the leader-following client library while
+//  - KillTheLeaderUnderLoad: clients pay continuously through the leader-following client library
+//  while
 //    the current leader is killed with SIGKILL every few seconds and restarted, for at least 30 s
-//    (LEDGER_CLUSTER_SECONDS). Afterwards requests whose reply was lost are settled by resubmitting the
-//    same ids; every node holds every acknowledged transfer exactly once with the decision the client was
-//    told, balances equal the decided transfers and sum to zero, and the three stores are byte-identical
-//    (state and journal) and their journals verify offline.
+//    (LEDGER_CLUSTER_SECONDS). Afterwards requests whose reply was lost are settled by resubmitting
+//    the same ids; every node holds every acknowledged transfer exactly once with the decision the
+//    client was told, balances equal the decided transfers and sum to zero, and the three stores
+//    are byte-identical (state and journal) and their journals verify offline.
 //  - AddPromoteTransferRemove: membership changes through the Cluster API under writes.
-//  - ASkewedLeaderStopsStamping: node 1's clock is set 30 s ahead (--fault_clock_offset_ms); as a follower
-//    the cluster works on; as the leader it refuses writes (FAILED_PRECONDITION, clocks disagree) and stamps
-//    nothing; once node 2 leads again, writes succeed, and no stamp ever came from the skewed clock.
-//  - AReplicaWithBrokenSumsStops: a stopped node's store is edited (a balance changed behind the ledger's
-//    back); restarted, it finds the broken sums, says so, refuses everything with DATA_LOSS and stays out
-//    of the cluster, which goes on with the other two.
-//  - WipedFollowerCatchesUpBySnapshot: a follower's data directory is deleted while the others go on and
+//  - ASkewedLeaderStopsStamping: node 1's clock is set 30 s ahead (--fault_clock_offset_ms); as a
+//  follower
+//    the cluster works on; as the leader it refuses writes (FAILED_PRECONDITION, clocks disagree)
+//    and stamps nothing; once node 2 leads again, writes succeed, and no stamp ever came from the
+//    skewed clock.
+//  - AReplicaWithBrokenSumsStops: a stopped node's store is edited (a balance changed behind the
+//  ledger's
+//    back); restarted, it finds the broken sums, says so, refuses everything with DATA_LOSS and
+//    stays out of the cluster, which goes on with the other two.
+//  - WipedFollowerCatchesUpBySnapshot: a follower's data directory is deleted while the others go
+//  on and
 //    compact their logs; restarted empty, it receives a snapshot and ends identical to the leader.
 // Seeded: LEDGER_TEST_SEED=<seed> replays a run's choices (not its timing).
 #include <unistd.h>
@@ -44,9 +49,9 @@
 namespace ledger {
 namespace {
 
+using testing::EnvOr;
 using testing::LedgerProcess;
 using testing::MakeTempDir;
-using testing::EnvOr;
 using testing::MakeTransfer;
 using testing::SeedFromEnv;
 
@@ -58,8 +63,9 @@ constexpr int kClients = 3;
 constexpr uint64_t kIssuer = 1;
 constexpr uint64_t kFirstWallet = 100;
 
-// Three nodes on fixed loopback ports (Raft peers must know each other's addresses), sharing one operator
-// token file outside their data directories (as ops/cluster does), so that a wiped node keeps the token.
+// Three nodes on fixed loopback ports (Raft peers must know each other's addresses), sharing one
+// operator token file outside their data directories (as ops/cluster does), so that a wiped node
+// keeps the token.
 class Cluster {
  public:
   explicit Cluster(const std::string& name, std::vector<std::string> extra_flags = {})
@@ -81,7 +87,8 @@ class Cluster {
   absl::Status Start(int i, bool bootstrap = true) {
     std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers_,
                                       absl::StrCat("--bootstrap=", bootstrap ? "true" : "false"),
-                                      "--initial_members=1,2,3", "--operator_token_file=" + token_file_};
+                                      "--initial_members=1,2,3",
+                                      "--operator_token_file=" + token_file_};
     for (const std::string& flag : extra_flags_) flags.push_back(flag);
     for (const std::string& flag : node_flags_[i]) flags.push_back(flag);
     return nodes_[i].StartNode(data_dir(i), grpc_[i], flags);
@@ -91,8 +98,9 @@ class Cluster {
       absl::Status status = Start(i);
       if (!status.ok()) return status;
     }
-    return WaitForLeader(std::chrono::seconds(30)) >= 0 ? absl::OkStatus()
-                                                        : absl::DeadlineExceededError("no leader elected");
+    return WaitForLeader(std::chrono::seconds(30)) >= 0
+               ? absl::OkStatus()
+               : absl::DeadlineExceededError("no leader elected");
   }
 
   // The index of the node that says it leads (and is running), or -1.
@@ -124,9 +132,9 @@ class Cluster {
     }
     return reply;
   }
-  // Waits until the nodes (default: the initial three) report the same journal and applied Raft index,
-  // twice in a row 500 ms apart (statuses are refreshed every 50 ms and followers learn the commit index
-  // with the next heartbeat, so one agreeing poll may be stale).
+  // Waits until the nodes (default: the initial three) report the same journal and applied Raft
+  // index, twice in a row 500 ms apart (statuses are refreshed every 50 ms and followers learn the
+  // commit index with the next heartbeat, so one agreeing poll may be stale).
   bool WaitForConvergence(std::chrono::milliseconds timeout, std::vector<int> nodes = {0, 1, 2}) {
     const auto give_up = std::chrono::steady_clock::now() + timeout;
     bool agreed_before = false;
@@ -140,9 +148,11 @@ class Cluster {
       }
       const bool agreed = seen.size() == 1;
       if (agreed && agreed_before && previous == *seen.begin()) {
-        std::printf("nodes converged at journal index %llu after %.1f s\n",
-                    static_cast<unsigned long long>(previous.first),
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - (give_up - timeout)).count());
+        std::printf(
+            "nodes converged at journal index %llu after %.1f s\n",
+            static_cast<unsigned long long>(previous.first),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - (give_up - timeout))
+                .count());
         return true;
       }
       agreed_before = agreed;
@@ -153,7 +163,8 @@ class Cluster {
     return false;
   }
 
-  // Prints what each node says about itself and the end of its log: what a failed wait leaves behind.
+  // Prints what each node says about itself and the end of its log: what a failed wait leaves
+  // behind.
   void Describe(const std::vector<int>& nodes) {
     for (int i : nodes) {
       std::string error;
@@ -163,40 +174,47 @@ class Cluster {
         const std::string core = absl::StrCat(root_, "/core");
         if (std::filesystem::exists(core) && access("/usr/bin/gdb", X_OK) == 0) {
           std::fflush(stdout);
-          std::system(absl::StrCat("timeout 120 /usr/bin/gdb -batch -ex 'thread apply all bt 30' ", testing::LedgerdPath(),
-                                   " ", core, " 2>&1 | grep -E '^(Thread|#|Program terminated)' | head -150")
+          std::system(absl::StrCat("timeout 120 /usr/bin/gdb -batch -ex 'thread apply all bt 30' ",
+                                   testing::LedgerdPath(), " ", core,
+                                   " 2>&1 | grep -E '^(Thread|#|Program terminated)' | head -150")
                           .c_str());
         }
       }
       if (!status) {
-        std::printf("node %d: no status (running=%d, pid %d, gRPC %s, Raft %s): %s\n", i + 1, nodes_[i].running(),
-                    static_cast<int>(nodes_[i].pid()), grpc_[i].c_str(), raft_[i].c_str(), error.c_str());
+        std::printf("node %d: no status (running=%d, pid %d, gRPC %s, Raft %s): %s\n", i + 1,
+                    nodes_[i].running(), static_cast<int>(nodes_[i].pid()), grpc_[i].c_str(),
+                    raft_[i].c_str(), error.c_str());
         std::fflush(stdout);
         // Who holds the node's ports now.
-        std::system(absl::StrCat("ss -tanp 2>/dev/null | grep -E ':(", grpc_[i].substr(grpc_[i].rfind(':') + 1), "|",
-                                 raft_[i].substr(raft_[i].rfind(':') + 1), ") ' | head -20").c_str());
+        std::system(absl::StrCat("ss -tanp 2>/dev/null | grep -E ':(",
+                                 grpc_[i].substr(grpc_[i].rfind(':') + 1), "|",
+                                 raft_[i].substr(raft_[i].rfind(':') + 1), ") ' | head -20")
+                        .c_str());
         // A running node that does not answer: show where its threads are, if gdb is installed.
         if (nodes_[i].running() && access("/usr/bin/gdb", X_OK) == 0) {
-          const std::string command = absl::StrCat("timeout 60 /usr/bin/gdb -p ", nodes_[i].pid(),
-                                                   " -batch -ex 'thread apply all bt 25' 2>&1 | grep -E '^(Thread|#)'");
+          const std::string command =
+              absl::StrCat("timeout 60 /usr/bin/gdb -p ", nodes_[i].pid(),
+                           " -batch -ex 'thread apply all bt 25' 2>&1 | grep -E '^(Thread|#)'");
           std::fflush(stdout);
           if (std::system(command.c_str()) != 0) std::printf("node %d: gdb failed\n", i + 1);
         }
       } else {
-        std::printf("node %d: role %s term %llu leader %llu commit %llu applied %llu last %llu journal %llu\n", i + 1,
-                    status->role().c_str(), static_cast<unsigned long long>(status->term()),
-                    static_cast<unsigned long long>(status->leader_id()),
-                    static_cast<unsigned long long>(status->commit_index()),
-                    static_cast<unsigned long long>(status->applied_index()),
-                    static_cast<unsigned long long>(status->last_index()),
-                    static_cast<unsigned long long>(status->journal_index()));
+        std::printf(
+            "node %d: role %s term %llu leader %llu commit %llu applied %llu last %llu journal "
+            "%llu\n",
+            i + 1, status->role().c_str(), static_cast<unsigned long long>(status->term()),
+            static_cast<unsigned long long>(status->leader_id()),
+            static_cast<unsigned long long>(status->commit_index()),
+            static_cast<unsigned long long>(status->applied_index()),
+            static_cast<unsigned long long>(status->last_index()),
+            static_cast<unsigned long long>(status->journal_index()));
       }
       std::ifstream log(nodes_[i].log_path());
       std::vector<std::string> lines;
       for (std::string line; std::getline(log, line);) lines.push_back(line);
       const size_t from = lines.size() > 40 ? lines.size() - 40 : 0;
-      std::printf("node %d: last %zu of %zu log lines (%s):\n", i + 1, lines.size() - from, lines.size(),
-                  nodes_[i].log_path().c_str());
+      std::printf("node %d: last %zu of %zu log lines (%s):\n", i + 1, lines.size() - from,
+                  lines.size(), nodes_[i].log_path().c_str());
       for (size_t k = from; k < lines.size(); ++k) std::printf("  | %s\n", lines[k].c_str());
     }
     std::fflush(stdout);
@@ -227,40 +245,45 @@ void SetUpTown(LedgerConnection& connection) {
   v1::CreateReply reply;
   auto call = [&](auto rpc) { return connection.Call(rpc); };
   ASSERT_TRUE(call([&](LedgerConnection& c) {
-                return c.ledger().CreateAssets(ContextWithDeadline(std::chrono::seconds(10)).get(), town.assets, &reply);
+                return c.ledger().CreateAssets(ContextWithDeadline(std::chrono::seconds(10)).get(),
+                                               town.assets, &reply);
               }).ok());
   ASSERT_TRUE(call([&](LedgerConnection& c) {
-                return c.ledger().CreateAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), town.accounts,
-                                                 &reply);
+                return c.ledger().CreateAccounts(
+                    ContextWithDeadline(std::chrono::seconds(10)).get(), town.accounts, &reply);
               }).ok());
   ASSERT_TRUE(call([&](LedgerConnection& c) {
-                return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(), town.funding,
-                                                  &reply);
+                return c.ledger().CreateTransfers(
+                    ContextWithDeadline(std::chrono::seconds(10)).get(), town.funding, &reply);
               }).ok());
   for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
 }
 
-v1::CreateTransfersRequest RandomPayments(std::mt19937_64& random, uint64_t client, uint64_t* next_id) {
+v1::CreateTransfersRequest RandomPayments(std::mt19937_64& random, uint64_t client,
+                                          uint64_t* next_id) {
   v1::CreateTransfersRequest request;
   const int items = 1 + static_cast<int>(random() % 20);
   for (int i = 0; i < items; ++i) {
     const uint64_t debit = kFirstWallet + random() % kWallets;
     uint64_t credit = kFirstWallet + random() % kWallets;
     if (credit == debit) credit = kFirstWallet + (credit - kFirstWallet + 1) % kWallets;
-    const int64_t amount = random() % 50 == 0 ? 5 * kFunding : 1 + static_cast<int64_t>(random() % 20'000);
+    const int64_t amount =
+        random() % 50 == 0 ? 5 * kFunding : 1 + static_cast<int64_t>(random() % 20'000);
     *request.add_transfers() = MakeTransfer(client, (*next_id)++, debit, credit, amount);
   }
   return request;
 }
 
-// `requests` random payment requests from `client` through the leader-following connection; each must be
-// answered OK (the cluster is expected to be healthy).
-void Pay(LedgerConnection& connection, std::mt19937_64& random, uint64_t client, uint64_t* next_id, int requests) {
+// `requests` random payment requests from `client` through the leader-following connection; each
+// must be answered OK (the cluster is expected to be healthy).
+void Pay(LedgerConnection& connection, std::mt19937_64& random, uint64_t client, uint64_t* next_id,
+         int requests) {
   for (int r = 0; r < requests; ++r) {
     v1::CreateTransfersRequest request = RandomPayments(random, client, next_id);
     v1::CreateReply reply;
     grpc::Status status = connection.Call([&](LedgerConnection& c) {
-      return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(), request, &reply);
+      return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(), request,
+                                        &reply);
     });
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
@@ -268,22 +291,25 @@ void Pay(LedgerConnection& connection, std::mt19937_64& random, uint64_t client,
 
 struct Ledgerbook {
   std::mutex mutex;
-  uint64_t retries = 0;  // UNAVAILABLE answers (not leader, outcome unknown, node down) retried by the client.
+  uint64_t retries =
+      0;  // UNAVAILABLE answers (not leader, outcome unknown, node down) retried by the client.
   std::vector<std::pair<v1::CreateTransfersRequest, v1::CreateReply>> acknowledged;
   std::vector<v1::CreateTransfersRequest> unknown;
 };
 
-void ClientLoop(int client, uint64_t seed, const std::string& addresses, const std::string& operator_token,
-                Ledgerbook* book, std::atomic<bool>* stop) {
+void ClientLoop(int client, uint64_t seed, const std::string& addresses,
+                const std::string& operator_token, Ledgerbook* book, std::atomic<bool>* stop) {
   std::mt19937_64 random(seed * 1'000'003 + static_cast<uint64_t>(client));
   LedgerConnection connection(addresses, operator_token);
   uint64_t next_id = 1;
   while (!stop->load()) {
-    v1::CreateTransfersRequest request = RandomPayments(random, static_cast<uint64_t>(client + 1), &next_id);
+    v1::CreateTransfersRequest request =
+        RandomPayments(random, static_cast<uint64_t>(client + 1), &next_id);
     v1::CreateReply reply;
     grpc::Status status = connection.Call(
         [&](LedgerConnection& c) {
-          return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(2)).get(), request, &reply);
+          return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(2)).get(),
+                                            request, &reply);
         },
         std::chrono::seconds(5));
     std::lock_guard<std::mutex> lock(book->mutex);
@@ -297,8 +323,10 @@ void ClientLoop(int client, uint64_t seed, const std::string& addresses, const s
   book->retries += connection.retries();
 }
 
-// Opens each stopped node's store: journals verify, states are byte-identical. Returns the first's store.
-std::unique_ptr<RocksStore> CheckStoresIdentical(Cluster& cluster, std::vector<int> nodes = {0, 1, 2}) {
+// Opens each stopped node's store: journals verify, states are byte-identical. Returns the first's
+// store.
+std::unique_ptr<RocksStore> CheckStoresIdentical(Cluster& cluster,
+                                                 std::vector<int> nodes = {0, 1, 2}) {
   std::unique_ptr<RocksStore> first;
   std::string first_hash;
   for (int i : nodes) {
@@ -314,7 +342,8 @@ std::unique_ptr<RocksStore> CheckStoresIdentical(Cluster& cluster, std::vector<i
       std::printf("node %d: journal of %llu entries verifies\n", i + 1,
                   static_cast<unsigned long long>(report.entries_checked));
     } else {
-      EXPECT_EQ(hash, first_hash) << "node " << i + 1 << "'s state differs from node " << nodes[0] + 1 << "'s";
+      EXPECT_EQ(hash, first_hash) << "node " << i + 1 << "'s state differs from node "
+                                  << nodes[0] + 1 << "'s";
     }
   }
   return first;
@@ -323,18 +352,20 @@ std::unique_ptr<RocksStore> CheckStoresIdentical(Cluster& cluster, std::vector<i
 TEST(ClusterTest, KillTheLeaderUnderLoad) {
   const uint64_t seed = SeedFromEnv();
   const uint64_t seconds = EnvOr("LEDGER_CLUSTER_SECONDS", 30);
-  std::printf("cluster_test seed %llu, %llu s of leader kills (replay choices with LEDGER_TEST_SEED=%llu)\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seconds),
-              static_cast<unsigned long long>(seed));
+  std::printf(
+      "cluster_test seed %llu, %llu s of leader kills (replay choices with "
+      "LEDGER_TEST_SEED=%llu)\n",
+      static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seconds),
+      static_cast<unsigned long long>(seed));
   std::mt19937_64 random(seed);
-  // Frequent snapshots, so that restarts load them from the real disk I/O, with a long trailing log so that
-  // a follower that merely lags under load is sent entries, not a snapshot: libraft 0.22.1 crashes
-  // (a NULL dereference in its legacy layer, takeSnapshotCb) when a snapshot install arrives while the
-  // node is writing a snapshot of its own (README, "Known issues"). Installs are covered by
-  // WipedFollowerCatchesUpBySnapshot. A lost snapshot is resent after the install timeout: 3 s for this
-  // small state on loopback instead of libraft's 30 s.
-  Cluster cluster("cluster_kill",
-                  {"--snapshot_threshold=200", "--snapshot_trailing=2000", "--install_snapshot_timeout_ms=3000"});
+  // Frequent snapshots, so that restarts load them from the real disk I/O, with a long trailing log
+  // so that a follower that merely lags under load is sent entries, not a snapshot: libraft 0.22.1
+  // crashes (a NULL dereference in its legacy layer, takeSnapshotCb) when a snapshot install
+  // arrives while the node is writing a snapshot of its own (README, "Known issues"). Installs are
+  // covered by WipedFollowerCatchesUpBySnapshot. A lost snapshot is resent after the install
+  // timeout: 3 s for this small state on loopback instead of libraft's 30 s.
+  Cluster cluster("cluster_kill", {"--snapshot_threshold=200", "--snapshot_trailing=2000",
+                                   "--install_snapshot_timeout_ms=3000"});
   ASSERT_TRUE(cluster.StartAll().ok());
   LedgerConnection connection(cluster.addresses(), cluster.operator_token());
   SetUpTown(connection);
@@ -344,7 +375,8 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
-    clients.emplace_back(ClientLoop, c, seed, cluster.addresses(), cluster.operator_token(), &book, &stop);
+    clients.emplace_back(ClientLoop, c, seed, cluster.addresses(), cluster.operator_token(), &book,
+                         &stop);
   }
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   int kills = 0;
@@ -359,15 +391,20 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
       std::lock_guard<std::mutex> lock(book.mutex);
       acknowledged = book.acknowledged.size();
     }
-    std::printf("kill -9 of leader node %d (#%d) after %zu acknowledged requests\n", leader + 1, kills, acknowledged);
+    std::printf("kill -9 of leader node %d (#%d) after %zu acknowledged requests\n", leader + 1,
+                kills, acknowledged);
     std::this_thread::sleep_for(std::chrono::milliseconds(200 + random() % 800));
-    ASSERT_TRUE(cluster.Start(leader).ok()) << "restart failed; log: " << cluster.node(leader).log_path();
+    ASSERT_TRUE(cluster.Start(leader).ok())
+        << "restart failed; log: " << cluster.node(leader).log_path();
   }
   stop = true;
   for (std::thread& client : clients) client.join();
-  std::printf("%d leader kills; %zu requests acknowledged; %llu UNAVAILABLE answers retried with the same ids "
-              "by the client library; %zu requests still unknown after its 5 s\n",
-              kills, book.acknowledged.size(), static_cast<unsigned long long>(book.retries), book.unknown.size());
+  std::printf(
+      "%d leader kills; %zu requests acknowledged; %llu UNAVAILABLE answers retried with the same "
+      "ids "
+      "by the client library; %zu requests still unknown after its 5 s\n",
+      kills, book.acknowledged.size(), static_cast<unsigned long long>(book.retries),
+      book.unknown.size());
   ASSERT_GE(kills, 5);
   ASSERT_GT(book.acknowledged.size(), 50u) << "too little load to mean anything";
 
@@ -375,7 +412,8 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
   for (const v1::CreateTransfersRequest& request : book.unknown) {
     v1::CreateReply reply;
     grpc::Status status = connection.Call([&](LedgerConnection& c) {
-      return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(), request, &reply);
+      return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(), request,
+                                        &reply);
     });
     ASSERT_TRUE(status.ok()) << status.error_message();
     book.acknowledged.emplace_back(request, reply);
@@ -387,19 +425,20 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
       decided[request.transfers(i).id()] = {request.transfers(i), reply.results(i).result()};
     }
   }
-  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(60))) << "nodes did not reach the same index";
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(60)))
+      << "nodes did not reach the same index";
   for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0) << "node " << i + 1;
 
   std::unique_ptr<RocksStore> store = CheckStoresIdentical(cluster);
   ASSERT_NE(store, nullptr);
-  // The audit (ledgerctl audit) holds after the leader was killed under load: sums, pendings, the hash
-  // chain, and every journal entry re-applied from empty gives the stored entry and, at the end, the
-  // stored state.
+  // The audit (ledgerctl audit) holds after the leader was killed under load: sums, pendings, the
+  // hash chain, and every journal entry re-applied from empty gives the stored entry and, at the
+  // end, the stored state.
   const AuditReport audit = Audit(*store, {.verify_journal = true, .replay = true});
   EXPECT_TRUE(audit.ok()) << audit.Summary();
   EXPECT_TRUE(audit.state_hash_compared) << audit.Summary();
-  // Exactly once: each decided id appears as a non-duplicate decision in exactly one journal entry, with
-  // the result the client was told; balances follow from exactly the decided transfers.
+  // Exactly once: each decided id appears as a non-duplicate decision in exactly one journal entry,
+  // with the result the client was told; balances follow from exactly the decided transfers.
   std::map<std::string, int> decisions;
   for (uint64_t next = 1;;) {
     auto entries = ReadJournal(*store, next, 256);
@@ -414,8 +453,10 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
         ++decisions[id];
         auto it = decided.find(id);
         if (it != decided.end()) {
-          ASSERT_EQ(static_cast<int>(entry->outcomes[i].result), static_cast<int>(it->second.second))
-              << "transfer " << transfer->id.ToHex() << ": the journal's decision differs from the client's";
+          ASSERT_EQ(static_cast<int>(entry->outcomes[i].result),
+                    static_cast<int>(it->second.second))
+              << "transfer " << transfer->id.ToHex()
+              << ": the journal's decision differs from the client's";
         }
       }
       next = index + 1;
@@ -425,15 +466,16 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
   for (int i = 0; i < kWallets; ++i) expected[IdBytes(kFirstWallet + i)] = kFunding;
   int64_t ok = 0;
   for (const auto& [id, decision] : decided) {
-    ASSERT_EQ(decisions[id], 1) << "transfer " << Id128::FromBytes(id)->ToHex() << " decided " << decisions[id]
-                                << " times";
+    ASSERT_EQ(decisions[id], 1) << "transfer " << Id128::FromBytes(id)->ToHex() << " decided "
+                                << decisions[id] << " times";
     if (decision.second != v1::OK) continue;
     ++ok;
     expected[decision.first.debit_account_id()] -= decision.first.amount();
     expected[decision.first.credit_account_id()] += decision.first.amount();
   }
   int64_t sum = 0;
-  for (uint64_t id = kIssuer; id < kFirstWallet + kWallets; id = id == kIssuer ? kFirstWallet : id + 1) {
+  for (uint64_t id = kIssuer; id < kFirstWallet + kWallets;
+       id = id == kIssuer ? kFirstWallet : id + 1) {
     std::optional<Account> account = LookupAccount(*store, Id128{0, id});
     ASSERT_TRUE(account.has_value()) << id;
     sum += account->balance;
@@ -445,12 +487,14 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
     }
   }
   EXPECT_EQ(sum, 0);
-  std::printf("%zu transfers decided (%lld OK), each exactly once; balances exact; 3 identical stores\n",
-              decided.size(), static_cast<long long>(ok));
+  std::printf(
+      "%zu transfers decided (%lld OK), each exactly once; balances exact; 3 identical stores\n",
+      decided.size(), static_cast<long long>(ok));
 }
 
 TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
-  Cluster cluster("cluster_wipe", {"--snapshot_threshold=20", "--snapshot_trailing=5", "--install_snapshot_timeout_ms=3000"});
+  Cluster cluster("cluster_wipe", {"--snapshot_threshold=20", "--snapshot_trailing=5",
+                                   "--install_snapshot_timeout_ms=3000"});
   ASSERT_TRUE(cluster.StartAll().ok());
   LedgerConnection connection(cluster.addresses(), cluster.operator_token());
   SetUpTown(connection);
@@ -464,22 +508,26 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
   const int follower = (leader + 1) % kNodes;
   ASSERT_EQ(cluster.node(follower).Stop(), 0);
   std::filesystem::remove_all(cluster.data_dir(follower));
-  pay(120);  // Far beyond the trailing entries: the leader's log no longer has what the follower lacks.
+  pay(120);  // Far beyond the trailing entries: the leader's log no longer has what the follower
+             // lacks.
   // The disk was lost: the node comes back empty and without bootstrapping (it must not make up a
   // configuration of its own); the leader sends it a snapshot.
   ASSERT_TRUE(cluster.Start(follower, /*bootstrap=*/false).ok());
-  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(60))) << "the wiped follower did not catch up";
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(60)))
+      << "the wiped follower did not catch up";
   pay(10);
   ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(60)));
   for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0);
   std::ifstream log(cluster.node(follower).log_path());
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-  EXPECT_NE(text.find("restored snapshot"), std::string::npos) << "the follower caught up without a snapshot";
+  EXPECT_NE(text.find("restored snapshot"), std::string::npos)
+      << "the follower caught up without a snapshot";
   EXPECT_NE(CheckStoresIdentical(cluster), nullptr);
 }
 
-// Membership through the Cluster API (what `ledgerctl cluster` calls): add node 4 as standby, let it catch
-// up, promote it, hand it the leadership, remove node 1; the cluster keeps taking writes throughout.
+// Membership through the Cluster API (what `ledgerctl cluster` calls): add node 4 as standby, let
+// it catch up, promote it, hand it the leadership, remove node 1; the cluster keeps taking writes
+// throughout.
 TEST(ClusterTest, AddPromoteTransferRemove) {
   Cluster cluster("cluster_members");
   ASSERT_TRUE(cluster.StartAll().ok());
@@ -501,12 +549,13 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
     }
     return "absent";
   };
-  // The Cluster API is the operator's too: without the token, or with a wrong one, no status and no change
-  // (refused by whichever node answers, before any leader hint).
+  // The Cluster API is the operator's too: without the token, or with a wrong one, no status and no
+  // change (refused by whichever node answers, before any leader hint).
   LedgerConnection stranger(cluster.addresses(), "");
   v1::ClusterStatusReply seen;
   EXPECT_EQ(stranger.cluster()
-                .Status(ContextWithDeadline(std::chrono::seconds(2)).get(), v1::ClusterStatusRequest(), &seen)
+                .Status(ContextWithDeadline(std::chrono::seconds(2)).get(),
+                        v1::ClusterStatusRequest(), &seen)
                 .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   LedgerConnection mistaken(cluster.addresses(), std::string(64, '0'));
@@ -514,7 +563,8 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
   remove_one.set_id(1);
   v1::ClusterReply refused_reply;
   const grpc::Status refused = mistaken.Call([&](LedgerConnection& c) {
-    return c.cluster().RemoveMember(ContextWithDeadline(std::chrono::seconds(5)).get(), remove_one, &refused_reply);
+    return c.cluster().RemoveMember(ContextWithDeadline(std::chrono::seconds(5)).get(), remove_one,
+                                    &refused_reply);
   });
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED) << refused.error_message();
   EXPECT_EQ(refused.error_message(), "operator token mismatch");
@@ -531,7 +581,8 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(role_of(cluster.Leader(), 4), "standby");
   pay(10);
-  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30), {0, 1, 2, 3})) << "node 4 did not catch up";
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30), {0, 1, 2, 3}))
+      << "node 4 did not catch up";
 
   v1::MemberRequest four;
   four.set_id(4);
@@ -541,7 +592,8 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(role_of(cluster.Leader(), 4), "voter");
   status = admin([&](v1::Cluster::Stub& stub, v1::ClusterReply& reply) {
-    return stub.TransferLeadership(ContextWithDeadline(std::chrono::seconds(20)).get(), four, &reply);
+    return stub.TransferLeadership(ContextWithDeadline(std::chrono::seconds(20)).get(), four,
+                                   &reply);
   });
   ASSERT_TRUE(status.ok()) << status.error_message();
   // Statuses are refreshed every 50 ms: the old leader may still report itself for a moment.
@@ -565,11 +617,11 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
   EXPECT_NE(CheckStoresIdentical(cluster, {1, 2, 3}), nullptr);
 }
 
-// The cluster's clock check (ledger/replication/cluster_clock.h) with an injected clock: node 1's wall clock
-// reads 30 s ahead of the machine's (--fault_clock_offset_ms), far beyond the 1 s tolerance, while nodes 2
-// and 3 agree. As a follower it does not matter (the leader stamps); as the leader it must not stamp, and
-// writes are refused with the reason; once an agreeing node leads, writes go on. No stamp ever comes from
-// the skewed clock.
+// The cluster's clock check (ledger/replication/cluster_clock.h) with an injected clock: node 1's
+// wall clock reads 30 s ahead of the machine's (--fault_clock_offset_ms), far beyond the 1 s
+// tolerance, while nodes 2 and 3 agree. As a follower it does not matter (the leader stamps); as
+// the leader it must not stamp, and writes are refused with the reason; once an agreeing node
+// leads, writes go on. No stamp ever comes from the skewed clock.
 TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   constexpr int64_t kSkewSeconds = 30;
   Cluster cluster("cluster_clock");
@@ -582,12 +634,14 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
     request.set_id(id);
     v1::ClusterReply reply;
     const grpc::Status status = connection.Call([&](LedgerConnection& c) {
-      return c.cluster().TransferLeadership(ContextWithDeadline(std::chrono::seconds(20)).get(), request, &reply);
+      return c.cluster().TransferLeadership(ContextWithDeadline(std::chrono::seconds(20)).get(),
+                                            request, &reply);
     });
     ASSERT_TRUE(status.ok()) << status.error_message();
     // Statuses are refreshed every 50 ms: the old leader may still report itself for a moment.
     int leader = -1;
-    for (int i = 0; i < 100 && (leader = cluster.WaitForLeader(std::chrono::seconds(10))) != static_cast<int>(id) - 1;
+    for (int i = 0; i < 100 && (leader = cluster.WaitForLeader(std::chrono::seconds(10))) !=
+                                   static_cast<int>(id) - 1;
          ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -618,16 +672,23 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
     v1::CreateReply reply;
     const grpc::Status refused = skewed.ledger().CreateTransfers(
         ContextWithDeadline(std::chrono::seconds(5)).get(), request, &reply);
-    if (attempt == 0) std::printf("the skewed leader refuses: %s\n", refused.error_message().c_str());
-    EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << refused.error_message();
-    EXPECT_NE(refused.error_message().find("the cluster's clocks disagree: 1 of 3 voting members"), std::string::npos)
+    if (attempt == 0)
+      std::printf("the skewed leader refuses: %s\n", refused.error_message().c_str());
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << refused.error_message();
+    EXPECT_NE(refused.error_message().find("the cluster's clocks disagree: 1 of 3 voting members"),
+              std::string::npos)
         << refused.error_message();
     // Node 2's clock is 30 s behind node 1's (within the measurement error).
-    EXPECT_NE(refused.error_message().find("node 2: -"), std::string::npos) << refused.error_message();
-    EXPECT_NE(refused.error_message().find("(disagrees); node 3: -"), std::string::npos) << refused.error_message();
+    EXPECT_NE(refused.error_message().find("node 2: -"), std::string::npos)
+        << refused.error_message();
+    EXPECT_NE(refused.error_message().find("(disagrees); node 3: -"), std::string::npos)
+        << refused.error_message();
   }
-  ASSERT_EQ(cluster.Leader(), 0) << "node 1 lost the leadership during the test; the check proves nothing";
-  for (int i = 0; i < kNodes; ++i) EXPECT_EQ(journal_index(i), before) << "node " << i + 1 << " applied a batch";
+  ASSERT_EQ(cluster.Leader(), 0)
+      << "node 1 lost the leadership during the test; the check proves nothing";
+  for (int i = 0; i < kNodes; ++i)
+    EXPECT_EQ(journal_index(i), before) << "node " << i + 1 << " applied a batch";
   // The metrics say so (updated once a second).
   std::string metrics;
   for (int i = 0; i < 30; ++i) {
@@ -639,7 +700,8 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   EXPECT_NE(metrics.find("ledger_cluster_clock_agreeing 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("ledger_cluster_clock_needed 2"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("ledger_cluster_clock_refusals_total 3"), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("ledger_cluster_clock_offset_seconds{peer=\"2\"} -"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("ledger_cluster_clock_offset_seconds{peer=\"2\"} -"), std::string::npos)
+      << metrics;
 
   // An agreeing node leads again: writes succeed.
   transfer_to(2);
@@ -650,11 +712,16 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
 
   // Every stamp came from an agreeing clock: the ledger's clock is not ahead of the machine's.
   v1::GetDigestReply digest;
-  ASSERT_TRUE(connection.Call([&](LedgerConnection& c) {
-    return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(5)).get(), v1::GetDigestRequest(), &digest);
-  }).ok());
-  const uint64_t now = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  ASSERT_TRUE(connection
+                  .Call([&](LedgerConnection& c) {
+                    return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(5)).get(),
+                                                v1::GetDigestRequest(), &digest);
+                  })
+                  .ok());
+  const uint64_t now =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
   EXPECT_LE(digest.timestamp(), now) << "a batch was stamped ahead of real time";
   EXPECT_GT(digest.timestamp() + 60ull * 1'000'000'000, now);
   for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0);
@@ -669,10 +736,10 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   EXPECT_NE(CheckStoresIdentical(cluster), nullptr);
 }
 
-// The live invariant check on a Raft replica (ledger/replication/raft_node.h): node 3's store is edited
-// while it is down, so that its balances no longer sum to zero. Restarted, it must not serve or apply
-// anything on top of that state: it logs LEDGER INVARIANT BROKEN, counts it, answers DATA_LOSS, and does not
-// take part in Raft; nodes 1 and 2 go on taking writes.
+// The live invariant check on a Raft replica (ledger/replication/raft_node.h): node 3's store is
+// edited while it is down, so that its balances no longer sum to zero. Restarted, it must not serve
+// or apply anything on top of that state: it logs LEDGER INVARIANT BROKEN, counts it, answers
+// DATA_LOSS, and does not take part in Raft; nodes 1 and 2 go on taking writes.
 TEST(ClusterTest, AReplicaWithBrokenSumsStops) {
   Cluster cluster("cluster_broken");
   cluster.SetNodeFlags(2, {"--metrics_listen=127.0.0.1:0"});
@@ -698,8 +765,9 @@ TEST(ClusterTest, AReplicaWithBrokenSumsStops) {
   ASSERT_TRUE(cluster.Start(2).ok());
   LedgerConnection broken(cluster.grpc(2), cluster.operator_token());
   v1::CreateReply reply;
-  const grpc::Status refused = broken.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(),
-                                                               RandomPayments(random, 8, &next_id), &reply);
+  const grpc::Status refused =
+      broken.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(),
+                                      RandomPayments(random, 8, &next_id), &reply);
   std::printf("the broken replica answers: %d %s\n", static_cast<int>(refused.error_code()),
               refused.error_message().c_str());
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::DATA_LOSS) << refused.error_message();
@@ -709,7 +777,8 @@ TEST(ClusterTest, AReplicaWithBrokenSumsStops) {
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->role(), "unavailable");
   std::string metrics;
-  for (int i = 0; i < 20 && metrics.find("ledger_invariant_violations_total 1") == std::string::npos; ++i) {
+  for (int i = 0;
+       i < 20 && metrics.find("ledger_invariant_violations_total 1") == std::string::npos; ++i) {
     absl::StatusOr<std::string> got = testing::HttpGet(cluster.node(2).metrics_port(), "/metrics");
     if (got.ok()) metrics = *got;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -717,7 +786,8 @@ TEST(ClusterTest, AReplicaWithBrokenSumsStops) {
   EXPECT_NE(metrics.find("ledger_invariant_violations_total 1"), std::string::npos) << metrics;
 
   // Nodes 1 and 2 go on without it.
-  LedgerConnection healthy(absl::StrCat(cluster.grpc(0), ",", cluster.grpc(1)), cluster.operator_token());
+  LedgerConnection healthy(absl::StrCat(cluster.grpc(0), ",", cluster.grpc(1)),
+                           cluster.operator_token());
   Pay(healthy, random, 8, &next_id, 5);
   if (HasFatalFailure()) return;
   ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30), {0, 1}));

@@ -1,8 +1,8 @@
 // Crash test: several clients send payments to a real ledgerd while it is killed with SIGKILL and
-// restarted, again and again. Afterwards every acknowledged transfer is present exactly once with the
-// decision the client was told, requests whose reply was lost are settled by resubmitting the same ids,
-// balances equal what the decided transfers imply and sum to zero, and the journal's hash chain
-// verifies offline. Seeded: LEDGER_TEST_SEED=<seed> replays a run's choices (not its timing).
+// restarted, again and again. Afterwards every acknowledged transfer is present exactly once with
+// the decision the client was told, requests whose reply was lost are settled by resubmitting the
+// same ids, balances equal what the decided transfers imply and sum to zero, and the journal's hash
+// chain verifies offline. Seeded: LEDGER_TEST_SEED=<seed> replays a run's choices (not its timing).
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -35,8 +35,8 @@ constexpr int kKills = 6;
 constexpr uint64_t kIssuer = 1;
 constexpr uint64_t kFirstWallet = 100;
 
-// What the clients know: requests that were answered (with their results) and requests whose outcome
-// is unknown because the server died before replying.
+// What the clients know: requests that were answered (with their results) and requests whose
+// outcome is unknown because the server died before replying.
 struct Ledgerbook {
   std::mutex mutex;
   std::vector<std::pair<v1::CreateTransfersRequest, v1::CreateReply>> acknowledged;
@@ -63,8 +63,8 @@ class Endpoint {
 };
 
 // `operator_token` stays the same across restarts: ledgerd keeps it in DATA_DIR/operator.token.
-void ClientLoop(int client, uint64_t seed, const std::string* operator_token, Endpoint* endpoint, Ledgerbook* book,
-                std::atomic<bool>* stop) {
+void ClientLoop(int client, uint64_t seed, const std::string* operator_token, Endpoint* endpoint,
+                Ledgerbook* book, std::atomic<bool>* stop) {
   std::mt19937_64 random(seed * 1'000'003 + static_cast<uint64_t>(client));
   int generation = -1;
   std::unique_ptr<v1::Ledger::Stub> stub;
@@ -81,12 +81,16 @@ void ClientLoop(int client, uint64_t seed, const std::string* operator_token, En
       const uint64_t debit = kFirstWallet + random() % kWallets;
       uint64_t credit = kFirstWallet + random() % kWallets;
       if (credit == debit) credit = kFirstWallet + (credit - kFirstWallet + 1) % kWallets;
-      // Mostly affordable amounts, sometimes more than a wallet could hold (refused, still decided).
-      const int64_t amount = random() % 50 == 0 ? 5 * kFunding : 1 + static_cast<int64_t>(random() % 20'000);
-      *request.add_transfers() = MakeTransfer(static_cast<uint64_t>(client + 1), next_id++, debit, credit, amount);
+      // Mostly affordable amounts, sometimes more than a wallet could hold (refused, still
+      // decided).
+      const int64_t amount =
+          random() % 50 == 0 ? 5 * kFunding : 1 + static_cast<int64_t>(random() % 20'000);
+      *request.add_transfers() =
+          MakeTransfer(static_cast<uint64_t>(client + 1), next_id++, debit, credit, amount);
     }
     v1::CreateReply reply;
-    grpc::Status status = stub->CreateTransfers(ContextWithDeadline(std::chrono::seconds(2)).get(), request, &reply);
+    grpc::Status status =
+        stub->CreateTransfers(ContextWithDeadline(std::chrono::seconds(2)).get(), request, &reply);
     std::lock_guard<std::mutex> lock(book->mutex);
     if (status.ok()) {
       book->acknowledged.emplace_back(std::move(request), std::move(reply));
@@ -110,10 +114,15 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
     auto stub = ConnectLedger(server.address(), server.operator_token());
     const testing::Town town = testing::MakeTown(kIssuer, kFirstWallet, kWallets, kFunding);
     v1::CreateReply reply;
-    ASSERT_TRUE(stub->CreateAssets(ContextWithDeadline(std::chrono::seconds(10)).get(), town.assets, &reply).ok());
-    ASSERT_TRUE(stub->CreateAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), town.accounts, &reply).ok());
     ASSERT_TRUE(
-        stub->CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(), town.funding, &reply).ok());
+        stub->CreateAssets(ContextWithDeadline(std::chrono::seconds(10)).get(), town.assets, &reply)
+            .ok());
+    ASSERT_TRUE(stub->CreateAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(),
+                                     town.accounts, &reply)
+                    .ok());
+    ASSERT_TRUE(stub->CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(),
+                                      town.funding, &reply)
+                    .ok());
     for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
   }
 
@@ -136,27 +145,32 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
     }
     std::printf("kill -9 #%d after %zu acknowledged requests\n", kill + 1, acknowledged);
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
-    ASSERT_TRUE(server.Start(data_dir).ok()) << "restart " << kill + 1 << " failed; log: " << server.log_path();
-    EXPECT_EQ(server.operator_token(), operator_token) << "the restarted ledgerd has another operator token";
+    ASSERT_TRUE(server.Start(data_dir).ok())
+        << "restart " << kill + 1 << " failed; log: " << server.log_path();
+    EXPECT_EQ(server.operator_token(), operator_token)
+        << "the restarted ledgerd has another operator token";
     endpoint.Set(server.address());
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   stop = true;
   for (std::thread& client : clients) client.join();
-  std::printf("%zu requests acknowledged, %zu with unknown outcome\n", book.acknowledged.size(), book.unknown.size());
+  std::printf("%zu requests acknowledged, %zu with unknown outcome\n", book.acknowledged.size(),
+              book.unknown.size());
   ASSERT_GT(book.acknowledged.size(), 50u) << "too little load to mean anything";
 
   auto stub = ConnectLedger(server.address(), server.operator_token());
-  // Settle the unknowns the way a client must: resubmit the same ids. Either they were committed before
-  // the crash (duplicate) or they are decided now; never twice.
+  // Settle the unknowns the way a client must: resubmit the same ids. Either they were committed
+  // before the crash (duplicate) or they are decided now; never twice.
   for (const v1::CreateTransfersRequest& request : book.unknown) {
     v1::CreateReply reply;
-    grpc::Status status = stub->CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+    grpc::Status status =
+        stub->CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
     ASSERT_TRUE(status.ok()) << status.error_message();
     book.acknowledged.emplace_back(request, reply);
   }
 
-  // Every acknowledged decision is in the ledger as told, and a resubmission reports it as a duplicate.
+  // Every acknowledged decision is in the ledger as told, and a resubmission reports it as a
+  // duplicate.
   std::map<std::string, std::pair<v1::Transfer, v1::Result>> decided;  // id -> (request, result)
   for (const auto& [request, reply] : book.acknowledged) {
     ASSERT_EQ(reply.results_size(), request.transfers_size());
@@ -164,9 +178,12 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
       decided[request.transfers(i).id()] = {request.transfers(i), reply.results(i).result()};
     }
     v1::CreateReply again;
-    ASSERT_TRUE(stub->CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &again).ok());
+    ASSERT_TRUE(
+        stub->CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &again)
+            .ok());
     for (int i = 0; i < request.transfers_size(); ++i) {
-      ASSERT_TRUE(again.results(i).duplicate()) << "transfer " << i << " of an acknowledged request was new";
+      ASSERT_TRUE(again.results(i).duplicate())
+          << "transfer " << i << " of an acknowledged request was new";
       ASSERT_EQ(again.results(i).result(), reply.results(i).result());
       ASSERT_EQ(again.results(i).timestamp(), reply.results(i).timestamp());
     }
@@ -186,7 +203,9 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
   lookup.add_ids(IdBytes(kIssuer));
   for (int i = 0; i < kWallets; ++i) lookup.add_ids(IdBytes(kFirstWallet + i));
   v1::LookupAccountsReply accounts;
-  ASSERT_TRUE(stub->LookupAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), lookup, &accounts).ok());
+  ASSERT_TRUE(
+      stub->LookupAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), lookup, &accounts)
+          .ok());
   ASSERT_EQ(accounts.accounts_size(), kWallets + 1);
   int64_t sum = 0;
   for (const v1::Account& account : accounts.accounts()) {
@@ -203,7 +222,8 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
               static_cast<long long>(ok_transfers));
 
   ASSERT_EQ(server.Stop(), 0);
-  // Offline: the hash chain verifies, and each transfer id was decided in exactly one journal entry.
+  // Offline: the hash chain verifies, and each transfer id was decided in exactly one journal
+  // entry.
   absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(data_dir);
   ASSERT_TRUE(store.ok()) << store.status();
   VerifyReport report = VerifyJournal(**store);
@@ -217,7 +237,8 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
       ASSERT_TRUE(entry.has_value()) << "entry " << index;
       for (size_t i = 0; i < entry->commands.size(); ++i) {
         const Transfer* transfer = std::get_if<Transfer>(&entry->commands[i]);
-        if (transfer != nullptr && !entry->outcomes[i].duplicate) ++decisions[transfer->id.ToBytes()];
+        if (transfer != nullptr && !entry->outcomes[i].duplicate)
+          ++decisions[transfer->id.ToBytes()];
       }
       next = index + 1;
     }
@@ -226,7 +247,8 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
     ASSERT_EQ(decisions[id], 1) << "transfer " << Id128::FromBytes(id)->ToHex() << " decided "
                                 << decisions[id] << " times in the journal";
   }
-  std::printf("journal verifies: %llu entries\n", static_cast<unsigned long long>(report.entries_checked));
+  std::printf("journal verifies: %llu entries\n",
+              static_cast<unsigned long long>(report.entries_checked));
 }
 
 }  // namespace

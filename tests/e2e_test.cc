@@ -1,5 +1,5 @@
-// End to end through a real ledgerd process on loopback: the public gRPC API, the health service, the
-// change stream, Prometheus metrics, refusals that name the field and the limit, and a restart.
+// End to end through a real ledgerd process on loopback: the public gRPC API, the health service,
+// the change stream, Prometheus metrics, refusals that name the field and the limit, and a restart.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -23,7 +23,8 @@ using testing::MakeTempDir;
 
 constexpr auto kTimeout = std::chrono::seconds(10);
 
-v1::Asset MakeAsset(uint32_t id, const std::string& code, int64_t expiry_seconds, uint64_t breakage) {
+v1::Asset MakeAsset(uint32_t id, const std::string& code, int64_t expiry_seconds,
+                    uint64_t breakage) {
   v1::Asset asset;
   asset.set_id(id);
   asset.set_code(code);
@@ -56,18 +57,21 @@ class E2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("e2e");
-    ASSERT_TRUE(server_.Start(dir_ + "/ledger", /*serve_metrics=*/true).ok()) << "log: " << server_.log_path();
+    ASSERT_TRUE(server_.Start(dir_ + "/ledger", /*serve_metrics=*/true).ok())
+        << "log: " << server_.log_path();
     stub_ = ConnectLedger(server_.address(), server_.operator_token());
   }
 
   v1::CreateReply Create(const v1::CreateTransfersRequest& request) {
     v1::CreateReply reply;
-    grpc::Status status = stub_->CreateTransfers(ContextWithDeadline(kTimeout).get(), request, &reply);
+    grpc::Status status =
+        stub_->CreateTransfers(ContextWithDeadline(kTimeout).get(), request, &reply);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return reply;
   }
 
-  // Coin (id 1, no expiry) and a 1-second PROMO (id 2); an issuer and two non-negative wallets for each.
+  // Coin (id 1, no expiry) and a 1-second PROMO (id 2); an issuer and two non-negative wallets for
+  // each.
   void CreateTown() {
     v1::CreateAssetsRequest assets;
     *assets.add_assets() = MakeAsset(1, "COIN", 0, 901);
@@ -109,14 +113,15 @@ TEST_F(E2eTest, HealthServiceAnswersServing) {
   grpc::ByteBuffer request(&empty, 1);
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
-  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
-                    [&](grpc::Status status) { done.set_value(status); });
+  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                    &response, [&](grpc::Status status) { done.set_value(status); });
   grpc::Status status = done.get_future().get();
   ASSERT_TRUE(status.ok()) << status.error_message();
   grpc::Slice slice;
   ASSERT_TRUE(response.DumpToSingleSlice(&slice).ok());
   // HealthCheckResponse{status: SERVING (1)}: field 1, varint 1.
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(slice.begin()), slice.size()), std::string("\x08\x01", 2));
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(slice.begin()), slice.size()),
+            std::string("\x08\x01", 2));
 }
 
 TEST_F(E2eTest, PaymentsDuplicatesHistoryAndChangeStream) {
@@ -135,7 +140,8 @@ TEST_F(E2eTest, PaymentsDuplicatesHistoryAndChangeStream) {
   EXPECT_EQ(Balance(11), 7'000);
   EXPECT_EQ(Balance(12), 3'000);
 
-  // A retry with the same ids (as after a timeout) returns the original decisions and moves nothing.
+  // A retry with the same ids (as after a timeout) returns the original decisions and moves
+  // nothing.
   v1::CreateReply retry = Create(request);
   ASSERT_EQ(retry.results_size(), 3);
   for (int i = 0; i < 3; ++i) {
@@ -152,7 +158,9 @@ TEST_F(E2eTest, PaymentsDuplicatesHistoryAndChangeStream) {
   v1::GetAccountHistoryRequest history_request;
   history_request.set_account_id(IdBytes(11));
   v1::GetAccountHistoryReply history;
-  ASSERT_TRUE(stub_->GetAccountHistory(ContextWithDeadline(kTimeout).get(), history_request, &history).ok());
+  ASSERT_TRUE(
+      stub_->GetAccountHistory(ContextWithDeadline(kTimeout).get(), history_request, &history)
+          .ok());
   ASSERT_EQ(history.entries_size(), 2);
   EXPECT_EQ(history.entries(0).delta(), 10'000);
   EXPECT_EQ(history.entries(1).delta(), -3'000);
@@ -189,8 +197,8 @@ TEST_F(E2eTest, ExpiryRunsOnTheLedgersClock) {
   *issue.add_transfers() = MakeTransfer(200, 20, 21, 500);
   ASSERT_EQ(Create(issue).results(0).result(), v1::OK);
   EXPECT_EQ(Balance(21), 500);
-  // The lot lapses one second (rounded up to the next whole second) after it was credited; the first
-  // batch after that sweeps it.
+  // The lot lapses one second (rounded up to the next whole second) after it was credited; the
+  // first batch after that sweeps it.
   std::this_thread::sleep_for(std::chrono::milliseconds(2'100));
   v1::CreateTransfersRequest later;
   *later.add_transfers() = MakeTransfer(201, 10, 11, 1);
@@ -204,7 +212,8 @@ TEST_F(E2eTest, RefusalsNameTheFieldAndTheLimit) {
   v1::CreateTransfersRequest too_many;
   for (int i = 0; i < 8191; ++i) *too_many.add_transfers() = MakeTransfer(1000 + i, 10, 11, 1);
   v1::CreateReply reply;
-  grpc::Status status = stub_->CreateTransfers(ContextWithDeadline(kTimeout).get(), too_many, &reply);
+  grpc::Status status =
+      stub_->CreateTransfers(ContextWithDeadline(kTimeout).get(), too_many, &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(status.error_message(), "transfers")) << status.error_message();
   EXPECT_TRUE(absl::StrContains(status.error_message(), "8190")) << status.error_message();
@@ -217,7 +226,8 @@ TEST_F(E2eTest, RefusalsNameTheFieldAndTheLimit) {
   bad_id.mutable_transfers(1)->set_credit_account_id("short");
   status = stub_->CreateTransfers(ContextWithDeadline(kTimeout).get(), bad_id, &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_TRUE(absl::StrContains(status.error_message(), "transfers[1].credit_account_id")) << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "transfers[1].credit_account_id"))
+      << status.error_message();
   EXPECT_EQ(Balance(11), 0);
 
   // The full 8190 is accepted in one request, atomically in one journal entry.
@@ -238,17 +248,22 @@ TEST_F(E2eTest, MetricsCountWhatHappened) {
   ASSERT_TRUE(metrics.ok()) << metrics.status();
   EXPECT_TRUE(absl::StrContains(*metrics, "ledger_transfers_total{result=\"ok\"} 1")) << *metrics;
   EXPECT_TRUE(absl::StrContains(*metrics, "ledger_transfers_total{result=\"exceeds_balance\"} 1"));
-  EXPECT_TRUE(absl::StrContains(*metrics, "ledger_requests_total{code=\"0\",method=\"CreateTransfers\"} 1"));
+  EXPECT_TRUE(absl::StrContains(*metrics,
+                                "ledger_requests_total{code=\"0\",method=\"CreateTransfers\"} 1"));
   EXPECT_TRUE(absl::StrContains(*metrics, "ledger_journal_index 3")) << *metrics;
   EXPECT_TRUE(absl::StrContains(*metrics, "ledger_fsyncs_total"));
   // The durable write of each batch (single node: RocksDB write and fsync), timed.
   EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_store_write_seconds_count ")) << *metrics;
   EXPECT_FALSE(absl::StrContains(*metrics, "\nledger_store_write_seconds_count 0\n")) << *metrics;
-  // Storage gauges, sampled once a second from the start (ledgerd.cc): present, no stall, a filesystem.
-  EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_rocksdb_pending_compaction_bytes ")) << *metrics;
+  // Storage gauges, sampled once a second from the start (ledgerd.cc): present, no stall, a
+  // filesystem.
+  EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_rocksdb_pending_compaction_bytes "))
+      << *metrics;
   EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_rocksdb_live_data_bytes ")) << *metrics;
   EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_rocksdb_write_stopped 0\n")) << *metrics;
-  EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_rocksdb_delayed_write_rate_bytes_per_second 0\n")) << *metrics;
+  EXPECT_TRUE(
+      absl::StrContains(*metrics, "\nledger_rocksdb_delayed_write_rate_bytes_per_second 0\n"))
+      << *metrics;
   EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_data_filesystem_avail_bytes ")) << *metrics;
   EXPECT_FALSE(absl::StrContains(*metrics, "\nledger_data_filesystem_avail_bytes 0\n")) << *metrics;
   EXPECT_TRUE(absl::StrContains(*metrics, "\nledger_data_filesystem_size_bytes ")) << *metrics;
@@ -261,8 +276,10 @@ TEST_F(E2eTest, CleanRestartKeepsEverythingAndTheJournalVerifies) {
   *request.add_transfers() = MakeTransfer(500, 10, 11, 1'234);
   Create(request);
   v1::GetDigestReply before;
-  ASSERT_TRUE(stub_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &before).ok());
-  EXPECT_EQ(server_.Stop(), 0) << "ledgerd should exit cleanly on SIGTERM; log: " << server_.log_path();
+  ASSERT_TRUE(
+      stub_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &before).ok());
+  EXPECT_EQ(server_.Stop(), 0) << "ledgerd should exit cleanly on SIGTERM; log: "
+                               << server_.log_path();
   {
     absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir_ + "/ledger");
     ASSERT_TRUE(store.ok()) << store.status();
@@ -273,7 +290,8 @@ TEST_F(E2eTest, CleanRestartKeepsEverythingAndTheJournalVerifies) {
   ASSERT_TRUE(server_.Start(dir_ + "/ledger", true).ok());
   stub_ = ConnectLedger(server_.address(), server_.operator_token());
   v1::GetDigestReply after;
-  ASSERT_TRUE(stub_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &after).ok());
+  ASSERT_TRUE(
+      stub_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &after).ok());
   EXPECT_EQ(after.journal_index(), before.journal_index());
   EXPECT_EQ(after.head_hash(), before.head_hash());
   EXPECT_EQ(after.timestamp(), before.timestamp());
@@ -284,9 +302,9 @@ TEST_F(E2eTest, CleanRestartKeepsEverythingAndTheJournalVerifies) {
   EXPECT_GT(reply.results(0).timestamp(), before.timestamp());
 }
 
-// Ledger.Audit (`ledgerctl audit` online) checks the running node on a snapshot while writes go on: each
-// audit sees whole batches only, so it is clean however the writes interleave, and its replay reaches the
-// snapshot's head and compares the state hashes.
+// Ledger.Audit (`ledgerctl audit` online) checks the running node on a snapshot while writes go on:
+// each audit sees whole batches only, so it is clean however the writes interleave, and its replay
+// reaches the snapshot's head and compares the state hashes.
 TEST_F(E2eTest, OnlineAuditIsCleanWhileWritesGoOn) {
   CreateTown();
   std::atomic<bool> done{false};
@@ -299,18 +317,21 @@ TEST_F(E2eTest, OnlineAuditIsCleanWhileWritesGoOn) {
       *request.add_transfers() = MakeTransfer(id + 2, 10, 11, 7);
       request.mutable_transfers(2)->set_flags(v1::PENDING);
       v1::CreateReply reply;
-      if (stub_->CreateTransfers(ContextWithDeadline(kTimeout).get(), request, &reply).ok()) ++written;
+      if (stub_->CreateTransfers(ContextWithDeadline(kTimeout).get(), request, &reply).ok())
+        ++written;
     }
   });
   // The audits run while writes are being applied: wait for the first to be acknowledged.
-  for (int i = 0; i < 1000 && written.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 1000 && written.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_GT(written.load(), 0) << "no write was acknowledged in 10 s";
   uint64_t last_index = 0;
   for (int round = 0; round < 5; ++round) {
     v1::AuditRequest request;
     request.set_replay(true);
     v1::AuditReply reply;
-    grpc::Status status = stub_->Audit(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply);
+    grpc::Status status =
+        stub_->Audit(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_TRUE(reply.ok()) << reply.violation();
     EXPECT_EQ(reply.violation(), "");
@@ -319,7 +340,8 @@ TEST_F(E2eTest, OnlineAuditIsCleanWhileWritesGoOn) {
     EXPECT_EQ(reply.journal_entries(), reply.journal_index());
     EXPECT_GE(reply.journal_index(), last_index);
     EXPECT_GE(reply.accounts(), 5u);  // The town's and the ledger's own.
-    EXPECT_NE(reply.summary().find("journal entries replayed byte for byte"), std::string::npos) << reply.summary();
+    EXPECT_NE(reply.summary().find("journal entries replayed byte for byte"), std::string::npos)
+        << reply.summary();
     last_index = reply.journal_index();
   }
   done = true;
@@ -327,13 +349,16 @@ TEST_F(E2eTest, OnlineAuditIsCleanWhileWritesGoOn) {
   EXPECT_GT(written.load(), 0);
   EXPECT_GT(last_index, 2u);
   // Without the operator token: refused like every operator method.
-  auto anonymous = v1::Ledger::NewStub(grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials()));
+  auto anonymous = v1::Ledger::NewStub(
+      grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials()));
   v1::AuditReply reply;
-  EXPECT_EQ(anonymous->Audit(ContextWithDeadline(kTimeout).get(), v1::AuditRequest(), &reply).error_code(),
+  EXPECT_EQ(anonymous->Audit(ContextWithDeadline(kTimeout).get(), v1::AuditRequest(), &reply)
+                .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
-// The operator's calls for shop payments: keys and the fee schedule, with refusals naming the field.
+// The operator's calls for shop payments: keys and the fee schedule, with refusals naming the
+// field.
 TEST_F(E2eTest, OperatorRegistersKeysAndFees) {
   CreateTown();
   v1::CreateAccountsRequest fee_account;

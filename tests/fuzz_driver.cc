@@ -1,7 +1,8 @@
-// A main() for libFuzzer targets under gcc/Bazel: runs LLVMFuzzerTestOneInput on every file of the corpus
-// directory given as argv[1], then on seeded random mutations of them (byte flips, insertions, deletions,
-// splices). FUZZ_SEED replays a run, FUZZ_RUNS sets how many mutations (default 20000). A crash or abort
-// in the target fails the test; the input is written to $TEST_UNDECLARED_OUTPUTS_DIR (or /tmp) first.
+// A main() for libFuzzer targets under gcc/Bazel: runs LLVMFuzzerTestOneInput on every file of the
+// corpus directory given as argv[1], then on seeded random mutations of them (byte flips,
+// insertions, deletions, splices). FUZZ_SEED replays a run, FUZZ_RUNS sets how many mutations
+// (default 20000). A crash or abort in the target fails the test; the input is written to
+// $TEST_UNDECLARED_OUTPUTS_DIR (or /tmp) first.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -49,8 +50,9 @@ int main(int argc, char** argv) {
   const uint64_t seed = seed_text ? std::strtoull(seed_text, nullptr, 10) : std::random_device{}();
   const char* runs_text = std::getenv("FUZZ_RUNS");
   const uint64_t runs = runs_text ? std::strtoull(runs_text, nullptr, 10) : 20000;
-  std::printf("fuzz_driver: %zu corpus files, %llu mutations, seed %llu (FUZZ_SEED replays)\n", corpus.size(),
-              static_cast<unsigned long long>(runs), static_cast<unsigned long long>(seed));
+  std::printf("fuzz_driver: %zu corpus files, %llu mutations, seed %llu (FUZZ_SEED replays)\n",
+              corpus.size(), static_cast<unsigned long long>(runs),
+              static_cast<unsigned long long>(seed));
   std::mt19937_64 random(seed);
   for (uint64_t run = 0; run < runs; ++run) {
     std::string input = corpus[random() % corpus.size()];
@@ -58,16 +60,24 @@ int main(int argc, char** argv) {
     for (int e = 0; e < edits; ++e) {
       const size_t at = input.empty() ? 0 : random() % (input.size() + 1);
       switch (random() % 5) {
-        case 0: if (at < input.size()) input[at] = static_cast<char>(random()); break;
-        case 1: input.insert(at, 1, static_cast<char>(random() % 2 ? '0' + random() % 10 : random())); break;
-        case 2: if (at < input.size()) input.erase(at, 1 + random() % 8); break;
+        case 0:
+          if (at < input.size()) input[at] = static_cast<char>(random());
+          break;
+        case 1:
+          input.insert(at, 1, static_cast<char>(random() % 2 ? '0' + random() % 10 : random()));
+          break;
+        case 2:
+          if (at < input.size()) input.erase(at, 1 + random() % 8);
+          break;
         case 3: {
           const std::string& other = corpus[random() % corpus.size()];
           const size_t from = other.empty() ? 0 : random() % other.size();
           input.insert(at, other.substr(from, random() % 32));
           break;
         }
-        default: if (at < input.size()) input.resize(at); break;
+        default:
+          if (at < input.size()) input.resize(at);
+          break;
       }
     }
     Run(input);

@@ -1,14 +1,16 @@
 // Health mileage end to end through a real ledgerd: the city sets a program, a resident registers a
-// device and consents (signed with her wallet key), the device sends a week of signed step reports (the
-// last seven days, as a phone syncs them), one day is raised later, forged, replayed, future and
-// implausible reports are refused; the resident reads her own mileage (nobody else can), exchanges points
-// for coin, and erases her step data — after which the journal still verifies and never held a step count.
+// device and consents (signed with her wallet key), the device sends a week of signed step reports
+// (the last seven days, as a phone syncs them), one day is raised later, forged, replayed, future
+// and implausible reports are refused; the resident reads her own mileage (nobody else can),
+// exchanges points for coin, and erases her step data — after which the journal still verifies and
+// never held a step count.
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
 #include <thread>
 #include <vector>
 
+#include "formats/keys.h"
 #include "gtest/gtest.h"
 #include "ledger/client/client.h"
 #include "ledger/core/health.h"
@@ -17,7 +19,6 @@
 #include "ledger/core/pos.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
-#include "formats/keys.h"
 #include "wallet/wallet_client.h"
 
 namespace ledger {
@@ -33,8 +34,9 @@ constexpr uint64_t kPointsIssuer = 101, kBudget = 103, kAlice = 110, kBob = 111;
 constexpr uint32_t kProgram = 1;
 
 uint64_t NowMs() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
 }
 
 class HealthE2eTest : public ::testing::Test {
@@ -42,13 +44,16 @@ class HealthE2eTest : public ::testing::Test {
   void SetUp() override {
     const std::string dir = MakeTempDir("health") + "/ledger";
     ASSERT_TRUE(server_.StartNode(dir, "127.0.0.1:0", {}).ok()) << server_.log_path();
-    ASSERT_TRUE(WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout).ok());
+    ASSERT_TRUE(
+        WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout)
+            .ok());
     auto channel = LedgerChannel(server_.address(), server_.operator_token());
     ledger_ = v1::Ledger::NewStub(channel);
     health_ = v1::Health::NewStub(channel);
 
     v1::CreateAssetsRequest assets;
-    for (auto [id, code, breakage, expiry] : std::vector<std::tuple<uint32_t, const char*, uint64_t, int64_t>>{
+    for (auto [id, code, breakage, expiry] :
+         std::vector<std::tuple<uint32_t, const char*, uint64_t, int64_t>>{
              {1, "COIN", 2, 0}, {2, "HP", 102, 365 * 86400}}) {
       v1::Asset* asset = assets.add_assets();
       asset->set_id(id);
@@ -60,20 +65,27 @@ class HealthE2eTest : public ::testing::Test {
     ASSERT_TRUE(ledger_->CreateAssets(ContextWithDeadline(kTimeout).get(), assets, &reply).ok());
     v1::CreateAccountsRequest accounts;
     for (auto [id, asset, kind] : std::vector<std::tuple<uint64_t, uint32_t, v1::AccountKind>>{
-             {kCoinIssuer, 1, v1::ISSUER}, {kCoinBudget, 1, v1::BUDGET}, {kAliceCoin, 1, v1::WALLET},
-             {kPointsIssuer, 2, v1::ISSUER}, {kBudget, 2, v1::BUDGET}, {kAlice, 2, v1::WALLET}, {kBob, 2, v1::WALLET}}) {
+             {kCoinIssuer, 1, v1::ISSUER},
+             {kCoinBudget, 1, v1::BUDGET},
+             {kAliceCoin, 1, v1::WALLET},
+             {kPointsIssuer, 2, v1::ISSUER},
+             {kBudget, 2, v1::BUDGET},
+             {kAlice, 2, v1::WALLET},
+             {kBob, 2, v1::WALLET}}) {
       v1::Account* account = accounts.add_accounts();
       account->set_id(IdBytes(id));
       account->set_asset(asset);
       account->set_kind(kind);
       account->set_flags(kind == v1::ISSUER ? 0 : v1::NON_NEGATIVE);
     }
-    ASSERT_TRUE(ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), accounts, &reply).ok());
+    ASSERT_TRUE(
+        ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), accounts, &reply).ok());
     for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
     v1::CreateTransfersRequest funding;
     *funding.add_transfers() = MakeTransfer(0, 1, kCoinIssuer, kCoinBudget, 1'000'000);
     *funding.add_transfers() = MakeTransfer(0, 2, kPointsIssuer, kBudget, 1'000'000);
-    ASSERT_TRUE(ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &reply).ok());
+    ASSERT_TRUE(
+        ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &reply).ok());
     for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
 
     v1::HealthProgram program;  // Default tiers, cap and bonus; 10 pt -> 10 coin.
@@ -84,21 +96,25 @@ class HealthE2eTest : public ::testing::Test {
     program.set_coin_funding_account_id(IdBytes(kCoinBudget));
     program.set_exchange_points(10);
     program.set_exchange_coin(10);
-    ASSERT_TRUE(ledger_->SetHealthProgram(ContextWithDeadline(kTimeout).get(), program, &reply).ok());
+    ASSERT_TRUE(
+        ledger_->SetHealthProgram(ContextWithDeadline(kTimeout).get(), program, &reply).ok());
     ASSERT_EQ(reply.results(0).result(), v1::OK);
     v1::HealthProgram invalid = program;
     invalid.set_program(2);
     invalid.clear_tiers();
     invalid.add_tiers()->set_steps_min(3000);  // No points.
-    grpc::Status refused = ledger_->SetHealthProgram(ContextWithDeadline(kTimeout).get(), invalid, &reply);
+    grpc::Status refused =
+        ledger_->SetHealthProgram(ContextWithDeadline(kTimeout).get(), invalid, &reply);
     EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_NE(refused.error_message().find("tiers[0]"), std::string::npos) << refused.error_message();
+    EXPECT_NE(refused.error_message().find("tiers[0]"), std::string::npos)
+        << refused.error_message();
 
     alice_ = wallet::GenerateKeyPair();
     bob_ = wallet::GenerateKeyPair();
     device_ = wallet::GenerateKeyPair();
     v1::RegisterKeysRequest keys;
-    for (auto [id, pair] : std::vector<std::pair<uint64_t, const wallet::KeyPair*>>{{kAlice, &alice_}, {kBob, &bob_}}) {
+    for (auto [id, pair] : std::vector<std::pair<uint64_t, const wallet::KeyPair*>>{
+             {kAlice, &alice_}, {kBob, &bob_}}) {
       v1::PublicKey* key = keys.add_keys();
       key->set_account_id(IdBytes(id));
       key->set_public_key(pair->public_key);
@@ -107,10 +123,10 @@ class HealthE2eTest : public ::testing::Test {
   }
 
   template <typename Rpc, typename Body, typename Reply>
-  grpc::Status Signed(Rpc rpc, const char* method, const Body& body, Reply* reply, uint64_t account = kAlice,
-                      const wallet::KeyPair* keys = nullptr) {
-    const v1::WalletRequest request = wallet::SignWalletRequest(keys ? *keys : alice_, IdBytes(account), method, body,
-                                                                NowMs(), wallet::RandomNonce());
+  grpc::Status Signed(Rpc rpc, const char* method, const Body& body, Reply* reply,
+                      uint64_t account = kAlice, const wallet::KeyPair* keys = nullptr) {
+    const v1::WalletRequest request = wallet::SignWalletRequest(
+        keys ? *keys : alice_, IdBytes(account), method, body, NowMs(), wallet::RandomNonce());
     return (health_.get()->*rpc)(ContextWithDeadline(kTimeout).get(), request, reply);
   }
 
@@ -122,8 +138,9 @@ class HealthE2eTest : public ::testing::Test {
     report.set_day(day);
     report.set_steps(steps);
     report.set_nonce(wallet::RandomNonce());
-    report.set_signature(wallet::Sign(
-        device_, StepReportSignedBytes(kProgram, *Id128::FromBytes(IdBytes(resident)), "phone-1", day, steps, report.nonce())));
+    report.set_signature(
+        wallet::Sign(device_, StepReportSignedBytes(kProgram, *Id128::FromBytes(IdBytes(resident)),
+                                                    "phone-1", day, steps, report.nonce())));
     return report;
   }
   v1::StepReportReply Send(const v1::StepReportRequest& report) {
@@ -140,8 +157,8 @@ class HealthE2eTest : public ::testing::Test {
 };
 
 TEST_F(HealthE2eTest, AWeekOfWalkingFromDeviceToCoinAndErasure) {
-  // Japan's calendar day on the ledger's clock (the server's wall clock): the last seven days are inside
-  // the default report window even if midnight passes during the test.
+  // Japan's calendar day on the ledger's clock (the server's wall clock): the last seven days are
+  // inside the default report window even if midnight passes during the test.
   const int64_t today = BusinessDayIndex(static_cast<Timestamp>(NowMs()) * 1'000'000);
   v1::WalletReply done;
   v1::RegisterDeviceRequest device;
@@ -187,8 +204,9 @@ TEST_F(HealthE2eTest, AWeekOfWalkingFromDeviceToCoinAndErasure) {
   v1::StepReportRequest malformed = Report(DayNumber(today), 5000);
   malformed.set_signature("short");
   v1::StepReportReply unused;
-  EXPECT_EQ(health_->ReportSteps(ContextWithDeadline(kTimeout).get(), malformed, &unused).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      health_->ReportSteps(ContextWithDeadline(kTimeout).get(), malformed, &unused).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
 
   // Her own mileage: steps and points per day, her points balance, devices, consents.
   v1::MileageRequest range;
@@ -209,7 +227,8 @@ TEST_F(HealthE2eTest, AWeekOfWalkingFromDeviceToCoinAndErasure) {
   EXPECT_EQ(mileage.program().daily_cap(), 5u);
   // Nobody else reads it: Bob's key cannot sign for Alice's wallet.
   v1::MileageReply stolen;
-  EXPECT_EQ(Signed(&v1::Health::Stub::GetMileage, "GetMileage", range, &stolen, kAlice, &bob_).error_code(),
+  EXPECT_EQ(Signed(&v1::Health::Stub::GetMileage, "GetMileage", range, &stolen, kAlice, &bob_)
+                .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
   // Exchange 20 pt for 20 coin; a part unit is refused.
@@ -234,7 +253,9 @@ TEST_F(HealthE2eTest, AWeekOfWalkingFromDeviceToCoinAndErasure) {
   EXPECT_EQ(accounts.accounts(1).balance(), total - 20);
 
   // Erasure on request: the step counts go, the points and the money journal stay.
-  ASSERT_TRUE(Signed(&v1::Health::Stub::EraseStepData, "EraseStepData", v1::EraseStepDataRequest(), &done).ok());
+  ASSERT_TRUE(
+      Signed(&v1::Health::Stub::EraseStepData, "EraseStepData", v1::EraseStepDataRequest(), &done)
+          .ok());
   ASSERT_EQ(done.result(), v1::OK);
   ASSERT_TRUE(Signed(&v1::Health::Stub::GetMileage, "GetMileage", range, &mileage).ok());
   ASSERT_EQ(mileage.days_size(), 7);
@@ -245,7 +266,8 @@ TEST_F(HealthE2eTest, AWeekOfWalkingFromDeviceToCoinAndErasure) {
   journal_request.set_from_index(1);
   journal_request.set_limit(1000);
   v1::GetJournalReply journal;
-  ASSERT_TRUE(ledger_->GetJournal(ContextWithDeadline(kTimeout).get(), journal_request, &journal).ok());
+  ASSERT_TRUE(
+      ledger_->GetJournal(ContextWithDeadline(kTimeout).get(), journal_request, &journal).ok());
   std::string previous(32, '\0');
   int reports = 0;
   for (const v1::JournalEntryBytes& bytes : journal.entries()) {
@@ -266,10 +288,10 @@ TEST_F(HealthE2eTest, AWeekOfWalkingFromDeviceToCoinAndErasure) {
   EXPECT_GE(reports, 10);
 }
 
-// Someone who knows a resident's id sends forged step reports (not signed by her device). Before, each
-// spent her report allowance (31 at once) and was journaled, and her real report was then refused
-// (RESOURCE_EXHAUSTED). Now the service checks the device's signature first: forgeries are refused,
-// nothing is journaled, her allowance is untouched.
+// Someone who knows a resident's id sends forged step reports (not signed by her device). Before,
+// each spent her report allowance (31 at once) and was journaled, and her real report was then
+// refused (RESOURCE_EXHAUSTED). Now the service checks the device's signature first: forgeries are
+// refused, nothing is journaled, her allowance is untouched.
 TEST_F(HealthE2eTest, ForgedReportsNeitherStarveHerNorReachTheJournal) {
   const int64_t today = BusinessDayIndex(static_cast<Timestamp>(NowMs()) * 1'000'000);
   v1::WalletReply done;
@@ -283,16 +305,19 @@ TEST_F(HealthE2eTest, ForgedReportsNeitherStarveHerNorReachTheJournal) {
   ASSERT_TRUE(Signed(&v1::Health::Stub::SetConsent, "SetConsent", consent, &done).ok());
   ASSERT_EQ(done.result(), v1::OK);
   v1::GetDigestReply before, after;
-  ASSERT_TRUE(ledger_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &before).ok());
+  ASSERT_TRUE(
+      ledger_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &before)
+          .ok());
   const wallet::KeyPair impostor = wallet::GenerateKeyPair();
   for (int i = 0; i < 40; ++i) {
     v1::StepReportRequest forged = Report(DayNumber(today), 20'000);
-    forged.set_signature(wallet::Sign(impostor, StepReportSignedBytes(kProgram, *Id128::FromBytes(IdBytes(kAlice)),
-                                                                      "phone-1", DayNumber(today), 20'000,
-                                                                      forged.nonce())));
+    forged.set_signature(wallet::Sign(
+        impostor, StepReportSignedBytes(kProgram, *Id128::FromBytes(IdBytes(kAlice)), "phone-1",
+                                        DayNumber(today), 20'000, forged.nonce())));
     ASSERT_EQ(Send(forged).result(), v1::SIGNATURE_INVALID) << "forgery " << i;
   }
-  ASSERT_TRUE(ledger_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &after).ok());
+  ASSERT_TRUE(
+      ledger_->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &after).ok());
   EXPECT_EQ(after.journal_index(), before.journal_index());
   EXPECT_EQ(Send(Report(DayNumber(today), 6000)).result(), v1::OK);  // Her own report goes through.
   v1::StepReportRequest unknown = Report(DayNumber(today), 6000);
@@ -300,20 +325,22 @@ TEST_F(HealthE2eTest, ForgedReportsNeitherStarveHerNorReachTheJournal) {
   EXPECT_EQ(Send(unknown).result(), v1::DEVICE_NOT_FOUND);
 }
 
-// Each open WatchAlerts stream holds a server thread: at most kWatchStreamsPerWatcherMax per watcher.
+// Each open WatchAlerts stream holds a server thread: at most kWatchStreamsPerWatcherMax per
+// watcher.
 TEST_F(HealthE2eTest, AWatcherOpensOnlyAFewStreams) {
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<std::unique_ptr<grpc::ClientReader<v1::Alert>>> readers;
   auto open = [&](int seconds) {
-    const v1::WalletRequest request = wallet::SignWalletRequest(alice_, IdBytes(kAlice), "WatchAlerts",
-                                                                v1::WatchAlertsRequest(), NowMs(),
-                                                                wallet::RandomNonce());
+    const v1::WalletRequest request =
+        wallet::SignWalletRequest(alice_, IdBytes(kAlice), "WatchAlerts", v1::WatchAlertsRequest(),
+                                  NowMs(), wallet::RandomNonce());
     contexts.push_back(std::make_unique<grpc::ClientContext>());
     contexts.back()->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
     readers.push_back(health_->WatchAlerts(contexts.back().get(), request));
   };
   for (int i = 0; i < kWatchStreamsPerWatcherMax; ++i) open(30);
-  // A stream is counted once the server has taken it: they send nothing, so give the server a moment.
+  // A stream is counted once the server has taken it: they send nothing, so give the server a
+  // moment.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   open(30);
   v1::Alert unused;
@@ -342,13 +369,15 @@ TEST_F(HealthE2eTest, WatchOverAlertsOnlyTheWatchersWhoAcknowledgeIt) {
   v1::RegisterDeviceRequest device;
   device.set_device_id("phone-1");
   device.set_public_key(device_.public_key);
-  ASSERT_TRUE(Signed(&v1::Health::Stub::RegisterDevice, "RegisterDevice", device, &done, kBob, &bob_).ok());
+  ASSERT_TRUE(
+      Signed(&v1::Health::Stub::RegisterDevice, "RegisterDevice", device, &done, kBob, &bob_).ok());
   ASSERT_EQ(done.result(), v1::OK);
   for (v1::ConsentPurpose purpose : {v1::EARNING, v1::WATCH_OVER}) {
     v1::ConsentRequest consent;
     consent.set_purpose(purpose);
     consent.set_granted(true);
-    ASSERT_TRUE(Signed(&v1::Health::Stub::SetConsent, "SetConsent", consent, &done, kBob, &bob_).ok());
+    ASSERT_TRUE(
+        Signed(&v1::Health::Stub::SetConsent, "SetConsent", consent, &done, kBob, &bob_).ok());
     ASSERT_EQ(done.result(), v1::OK);
   }
   for (int64_t day = today - 7; day <= today - 3; ++day) {  // Then nothing for two days.
@@ -356,7 +385,8 @@ TEST_F(HealthE2eTest, WatchOverAlertsOnlyTheWatchersWhoAcknowledgeIt) {
   }
   v1::WatchOverRequest watch;
   watch.add_watcher_ids(IdBytes(kAlice));
-  ASSERT_TRUE(Signed(&v1::Health::Stub::SetWatchOver, "SetWatchOver", watch, &done, kBob, &bob_).ok());
+  ASSERT_TRUE(
+      Signed(&v1::Health::Stub::SetWatchOver, "SetWatchOver", watch, &done, kBob, &bob_).ok());
   ASSERT_EQ(done.result(), v1::OK);
   // Any later batch evaluates yesterday on the ledger's clock.
   v1::CreateTransfersRequest nudge;
@@ -367,8 +397,8 @@ TEST_F(HealthE2eTest, WatchOverAlertsOnlyTheWatchersWhoAcknowledgeIt) {
   auto stream = [&](uint64_t account, const wallet::KeyPair& keys, bool all) {
     v1::WatchAlertsRequest body;
     body.set_include_acknowledged(all);
-    const v1::WalletRequest request =
-        wallet::SignWalletRequest(keys, IdBytes(account), "WatchAlerts", body, NowMs(), wallet::RandomNonce());
+    const v1::WalletRequest request = wallet::SignWalletRequest(
+        keys, IdBytes(account), "WatchAlerts", body, NowMs(), wallet::RandomNonce());
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
     std::unique_ptr<grpc::ClientReader<v1::Alert>> reader = health_->WatchAlerts(&context, request);

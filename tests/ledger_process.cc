@@ -26,7 +26,8 @@ std::string LedgerdPath() {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
   if (srcdir != nullptr) {
-    return absl::StrCat(srcdir, "/", workspace != nullptr ? workspace : "__main__", "/ledger/ledgerd/ledgerd");
+    return absl::StrCat(srcdir, "/", workspace != nullptr ? workspace : "__main__",
+                        "/ledger/ledgerd/ledgerd");
   }
   return "bazel-bin/ledger/ledgerd/ledgerd";
 }
@@ -34,8 +35,8 @@ std::string LedgerdPath() {
 std::string MakeTempDir(const std::string& prefix) {
   static std::atomic<int> counter{0};
   const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir =
-      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", prefix, "-", getpid(), "-", counter.fetch_add(1));
+  const std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", prefix, "-", getpid(),
+                                       "-", counter.fetch_add(1));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
@@ -51,20 +52,23 @@ absl::Status LedgerProcess::Start(const std::string& data_dir, bool serve_metric
   absl::Status launched = Launch(data_dir, "127.0.0.1:0", serve_metrics, {}, deadline);
   if (!launched.ok()) return launched;
   auto stub = ConnectLedger(address_, operator_token_);
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
   absl::Status ready = WaitForLedger(stub.get(), std::max(left, std::chrono::milliseconds(1)));
   if (!ready.ok()) Kill();
   return ready;
 }
 
 absl::Status LedgerProcess::StartNode(const std::string& data_dir, const std::string& listen,
-                                      std::vector<std::string> flags, std::chrono::milliseconds timeout) {
+                                      std::vector<std::string> flags,
+                                      std::chrono::milliseconds timeout) {
   return Launch(data_dir, listen, /*serve_metrics=*/false, std::move(flags),
                 std::chrono::steady_clock::now() + timeout);
 }
 
-absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::string& listen, bool serve_metrics,
-                                   std::vector<std::string> flags, std::chrono::steady_clock::time_point deadline) {
+absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::string& listen,
+                                   bool serve_metrics, std::vector<std::string> flags,
+                                   std::chrono::steady_clock::time_point deadline) {
   if (running()) return absl::FailedPreconditionError("ledgerd already running");
   const std::string port_file = data_dir + ".ports";
   std::filesystem::remove(port_file);
@@ -82,8 +86,9 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
       "--port_file=" + port_file,
   };
   for (std::string& flag : flags) args.push_back(std::move(flag));
-  // A crash leaves a core file next to the node's log ("core" in its directory, with the kernel's default
-  // core_pattern), for gdb. Prepared before fork: the child may only make async-signal-safe calls.
+  // A crash leaves a core file next to the node's log ("core" in its directory, with the kernel's
+  // default core_pattern), for gdb. Prepared before fork: the child may only make async-signal-safe
+  // calls.
   const std::string core_dir = std::filesystem::path(data_dir).parent_path().string();
   const bool absolute = !binary.empty() && binary[0] == '/';
   const pid_t pid = fork();
@@ -110,8 +115,8 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return absl::InternalError(absl::StrCat("ledgerd exited during start-up (status ", status,
-                                              "); see ", log_path_));
+      return absl::InternalError(
+          absl::StrCat("ledgerd exited during start-up (status ", status, "); see ", log_path_));
     }
     std::ifstream in(port_file);
     std::string key;
@@ -121,7 +126,8 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
   }
   if (grpc_port == 0) {
     Kill();
-    return absl::DeadlineExceededError(absl::StrCat("ledgerd did not write ", port_file, "; see ", log_path_));
+    return absl::DeadlineExceededError(
+        absl::StrCat("ledgerd did not write ", port_file, "; see ", log_path_));
   }
   address_ = absl::StrCat("127.0.0.1:", grpc_port);
   // Written before it serves (ledgerd creates it at start-up if it was missing).
@@ -196,14 +202,17 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   std::string response;
   char buffer[4096];
   ssize_t n;
-  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, static_cast<size_t>(n));
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0)
+    response.append(buffer, static_cast<size_t>(n));
   close(fd);
   const size_t body = response.find("\r\n\r\n");
   if (response.rfind("HTTP/1.", 0) != 0 || body == std::string::npos) {
     return absl::InternalError("not an HTTP response");
   }
-  if (response.find(" 200 ") == std::string::npos || response.find(" 200 ") > response.find("\r\n")) {
-    return absl::InternalError("HTTP status is not 200: " + response.substr(0, response.find("\r\n")));
+  if (response.find(" 200 ") == std::string::npos ||
+      response.find(" 200 ") > response.find("\r\n")) {
+    return absl::InternalError("HTTP status is not 200: " +
+                               response.substr(0, response.find("\r\n")));
   }
   return response.substr(body + 4);
 }

@@ -1,7 +1,8 @@
-// Runs a real ledgerd as a child process for multi-process tests: loopback only, ports chosen by the
-// kernel (port 0, read back from --port_file), data under the test's temporary directory. Once it serves,
-// its operator token is read back too (from its --operator_token_file if the flags give one, else from
-// DATA_DIR/operator.token), for the test's clients of the Ledger and Cluster services.
+// Runs a real ledgerd as a child process for multi-process tests: loopback only, ports chosen by
+// the kernel (port 0, read back from --port_file), data under the test's temporary directory. Once
+// it serves, its operator token is read back too (from its --operator_token_file if the flags give
+// one, else from DATA_DIR/operator.token), for the test's clients of the Ledger and Cluster
+// services.
 #ifndef TESTS_LEDGER_PROCESS_H_
 #define TESTS_LEDGER_PROCESS_H_
 
@@ -33,10 +34,11 @@ class LedgerProcess {
   // The server's stderr goes to `data_dir`.log (appended across restarts).
   absl::Status Start(const std::string& data_dir, bool serve_metrics = false,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  // Starts ledgerd listening on `listen` (a fixed "127.0.0.1:PORT", so that Raft peers can name it) with
-  // extra flags (e.g. --raft_id, --peers) and returns once it serves. No request is made: a Raft follower
-  // would refuse it.
-  absl::Status StartNode(const std::string& data_dir, const std::string& listen, std::vector<std::string> flags,
+  // Starts ledgerd listening on `listen` (a fixed "127.0.0.1:PORT", so that Raft peers can name it)
+  // with extra flags (e.g. --raft_id, --peers) and returns once it serves. No request is made: a
+  // Raft follower would refuse it.
+  absl::Status StartNode(const std::string& data_dir, const std::string& listen,
+                         std::vector<std::string> flags,
                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // SIGTERM and wait: the exit status (0 on a clean stop).
   int Stop();
@@ -44,7 +46,8 @@ class LedgerProcess {
   void Kill();
 
   bool running() const { return pid_ > 0; }
-  // If the process has exited on its own (it is then no longer running()): how, e.g. "killed by signal 11".
+  // If the process has exited on its own (it is then no longer running()): how, e.g. "killed by
+  // signal 11".
   std::string ExitedHow();
   pid_t pid() const { return pid_; }
   const std::string& address() const { return address_; }  // "127.0.0.1:PORT"
@@ -55,7 +58,8 @@ class LedgerProcess {
 
  private:
   absl::Status Launch(const std::string& data_dir, const std::string& listen, bool serve_metrics,
-                      std::vector<std::string> flags, std::chrono::steady_clock::time_point deadline);
+                      std::vector<std::string> flags,
+                      std::chrono::steady_clock::time_point deadline);
 
   pid_t pid_ = -1;
   std::string address_;

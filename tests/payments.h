@@ -17,11 +17,13 @@ inline uint64_t EnvOr(const char* name, uint64_t fallback) {
   return text != nullptr ? std::strtoull(text, nullptr, 10) : fallback;
 }
 
-// LEDGER_TEST_SEED, or a fresh random seed (tests print it so that a run's choices can be replayed).
+// LEDGER_TEST_SEED, or a fresh random seed (tests print it so that a run's choices can be
+// replayed).
 inline uint64_t SeedFromEnv() { return EnvOr("LEDGER_TEST_SEED", std::random_device{}()); }
 
 // A single-phase transfer with id (high, low) between small-integer account ids, code 1.
-inline v1::Transfer MakeTransfer(uint64_t high, uint64_t low, uint64_t debit, uint64_t credit, int64_t amount) {
+inline v1::Transfer MakeTransfer(uint64_t high, uint64_t low, uint64_t debit, uint64_t credit,
+                                 int64_t amount) {
   v1::Transfer transfer;
   transfer.set_id(IdBytes(high, low));
   transfer.set_debit_account_id(IdBytes(debit));
@@ -31,8 +33,9 @@ inline v1::Transfer MakeTransfer(uint64_t high, uint64_t low, uint64_t debit, ui
   return transfer;
 }
 
-// The town of the multi-process tests: asset 1 (COIN, breakage account 2), the issuer, and `wallets`
-// NON_NEGATIVE wallets with ids first_wallet.. each funded with `funding` (transfer ids (0, 1..wallets)).
+// The town of the multi-process tests: asset 1 (COIN, breakage account 2), the issuer, and
+// `wallets` NON_NEGATIVE wallets with ids first_wallet.. each funded with `funding` (transfer ids
+// (0, 1..wallets)).
 struct Town {
   v1::CreateAssetsRequest assets;
   v1::CreateAccountsRequest accounts;

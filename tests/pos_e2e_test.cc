@@ -1,19 +1,20 @@
-// Pay at the shop, end to end through a real ledgerd: a resident's wallet key and a shop terminal's key
-// are registered, the shop charges customer-presented codes over the Pos service with signed requests,
-// refunds twice, cancels, closes the day, cashes out with the fee and pays a supplier; forged, stale,
-// unknown-terminal and malformed requests are refused and change nothing; the terminal rate limit holds;
-// a manager terminal adds and revokes the shop's terminals, and the city revokes a lost wallet key.
+// Pay at the shop, end to end through a real ledgerd: a resident's wallet key and a shop terminal's
+// key are registered, the shop charges customer-presented codes over the Pos service with signed
+// requests, refunds twice, cancels, closes the day, cashes out with the fee and pays a supplier;
+// forged, stale, unknown-terminal and malformed requests are refused and change nothing; the
+// terminal rate limit holds; a manager terminal adds and revokes the shop's terminals, and the city
+// revokes a lost wallet key.
 #include <grpcpp/grpcpp.h>
 
-#include "gtest/gtest.h"
 #include "absl/strings/str_cat.h"
+#include "formats/emvco.h"
+#include "formats/pos_auth.h"
+#include "gtest/gtest.h"
 #include "ledger/client/client.h"
 #include "ledger/core/limits.h"
-#include "formats/pos_auth.h"
 #include "merchant/pos_client.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
-#include "formats/emvco.h"
 #include "wallet/cpm.h"
 #include "wallet/wallet_client.h"
 
@@ -35,7 +36,9 @@ class PosE2eTest : public ::testing::Test {
   void StartServer(std::vector<std::string> flags = {}) {
     const std::string dir = MakeTempDir("pos") + "/ledger";
     ASSERT_TRUE(server_.StartNode(dir, "127.0.0.1:0", std::move(flags)).ok()) << server_.log_path();
-    ASSERT_TRUE(WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout).ok());
+    ASSERT_TRUE(
+        WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout)
+            .ok());
     auto channel = LedgerChannel(server_.address(), server_.operator_token());
     ledger_ = v1::Ledger::NewStub(channel);
     pos_ = v1::Pos::NewStub(channel);
@@ -51,20 +54,26 @@ class PosE2eTest : public ::testing::Test {
     v1::CreateReply reply;
     ASSERT_TRUE(ledger_->CreateAssets(ContextWithDeadline(kTimeout).get(), assets, &reply).ok());
     v1::CreateAccountsRequest accounts;
-    for (auto [id, kind] : std::vector<std::pair<uint64_t, v1::AccountKind>>{
-             {kIssuer, v1::ISSUER}, {kAlice, v1::WALLET}, {kBob, v1::WALLET}, {kShop, v1::MERCHANT},
-             {kSupplier, v1::MERCHANT}, {kFees, v1::FEE}}) {
+    for (auto [id, kind] :
+         std::vector<std::pair<uint64_t, v1::AccountKind>>{{kIssuer, v1::ISSUER},
+                                                           {kAlice, v1::WALLET},
+                                                           {kBob, v1::WALLET},
+                                                           {kShop, v1::MERCHANT},
+                                                           {kSupplier, v1::MERCHANT},
+                                                           {kFees, v1::FEE}}) {
       v1::Account* account = accounts.add_accounts();
       account->set_id(IdBytes(id));
       account->set_asset(1);
       account->set_kind(kind);
       account->set_flags(kind == v1::ISSUER || kind == v1::FEE ? 0 : v1::NON_NEGATIVE);
     }
-    ASSERT_TRUE(ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), accounts, &reply).ok());
+    ASSERT_TRUE(
+        ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), accounts, &reply).ok());
     for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
     v1::CreateTransfersRequest funding;
     *funding.add_transfers() = MakeTransfer(0, 1, kIssuer, kAlice, 10'000);
-    ASSERT_TRUE(ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &reply).ok());
+    ASSERT_TRUE(
+        ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &reply).ok());
     ASSERT_EQ(reply.results(0).result(), v1::OK);
 
     alice_ = wallet::GenerateKeyPair();
@@ -95,9 +104,11 @@ class PosE2eTest : public ::testing::Test {
     return *wallet::IssueCpm(alice_, IdBytes(kAlice), nonce, WallClockMs(), 60);
   }
 
-  using Rpc = grpc::Status (v1::Pos::Stub::*)(grpc::ClientContext*, const v1::SignedRequest&, v1::PosReply*);
-  grpc::Status Call(Rpc rpc, const char* method, const google::protobuf::Message& body, v1::PosReply* reply,
-                    const Terminal* as = nullptr, int64_t clock_offset_ms = 0) {
+  using Rpc = grpc::Status (v1::Pos::Stub::*)(grpc::ClientContext*, const v1::SignedRequest&,
+                                              v1::PosReply*);
+  grpc::Status Call(Rpc rpc, const char* method, const google::protobuf::Message& body,
+                    v1::PosReply* reply, const Terminal* as = nullptr,
+                    int64_t clock_offset_ms = 0) {
     const v1::SignedRequest request =
         SignRequest(as ? *as : terminal_, method, body, WallClockMs() + clock_offset_ms);
     return (pos_.get()->*rpc)(ContextWithDeadline(kTimeout).get(), request, reply);
@@ -134,7 +145,8 @@ TEST_F(PosE2eTest, AShoppingDay) {
   using S = v1::Pos::Stub;
   v1::PosReply reply;
 
-  // Charge by customer-presented code; the terminal's retry of the same request is the same payment.
+  // Charge by customer-presented code; the terminal's retry of the same request is the same
+  // payment.
   const std::string code = Code(1);
   ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("order-1", 1200, code), &reply).ok());
   ASSERT_EQ(reply.result(), v1::OK);
@@ -149,7 +161,8 @@ TEST_F(PosE2eTest, AShoppingDay) {
   ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("order-9", 100, code), &reply).ok());
   EXPECT_EQ(reply.result(), v1::CPM_REPLAYED);
   // Too much: refused, with what is available.
-  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("order-big", 50'000, Code(2)), &reply).ok());
+  ASSERT_TRUE(
+      Call(&S::CreatePayment, "CreatePayment", Charge("order-big", 50'000, Code(2)), &reply).ok());
   EXPECT_EQ(reply.result(), v1::EXCEEDS_BALANCE);
   EXPECT_EQ(reply.available(), 8'800);
 
@@ -171,7 +184,8 @@ TEST_F(PosE2eTest, AShoppingDay) {
   EXPECT_EQ(Balance(kAlice), 9'500);
 
   // A second sale, cancelled the same day.
-  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("order-2", 500, Code(3)), &reply).ok());
+  ASSERT_TRUE(
+      Call(&S::CreatePayment, "CreatePayment", Charge("order-2", 500, Code(3)), &reply).ok());
   ASSERT_EQ(reply.result(), v1::OK);
   v1::PaymentIdRequest which;
   which.set_payment_id("order-2");
@@ -194,9 +208,10 @@ TEST_F(PosE2eTest, AShoppingDay) {
   EXPECT_EQ(reply.day(0).net(), 500);
   EXPECT_EQ(reply.day(1).terminal_id(), "REG-1");
 
-  // A sale after the close is booked on the next open day, not in the frozen report; it can still be
-  // cancelled today, and that cancel is counted on that next day too.
-  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("order-3", 100, Code(4)), &reply).ok());
+  // A sale after the close is booked on the next open day, not in the frozen report; it can still
+  // be cancelled today, and that cancel is counted on that next day too.
+  ASSERT_TRUE(
+      Call(&S::CreatePayment, "CreatePayment", Charge("order-3", 100, Code(4)), &reply).ok());
   ASSERT_EQ(reply.result(), v1::OK);
   EXPECT_GT(reply.payment().business_day(), today);
   ASSERT_TRUE(Call(&S::CloseDay, "CloseDay", close, &reply).ok());
@@ -207,9 +222,9 @@ TEST_F(PosE2eTest, AShoppingDay) {
   ASSERT_TRUE(Call(&S::CancelPayment, "CancelPayment", which, &reply).ok());
   EXPECT_EQ(reply.result(), v1::OK);
 
-  // Cash out 100 at 1.5 %: fee 1 (1.5 rounded down). The terminal cannot declare chamber membership:
-  // asking for the member rate is refused and decides nothing, so the same id then works at the normal
-  // rate. Pay a supplier 150 at 1 % (fee 1, on top).
+  // Cash out 100 at 1.5 %: fee 1 (1.5 rounded down). The terminal cannot declare chamber
+  // membership: asking for the member rate is refused and decides nothing, so the same id then
+  // works at the normal rate. Pay a supplier 150 at 1 % (fee 1, on top).
   EXPECT_EQ(Balance(kShop), 500);
   v1::CashOutRequest cashout;
   cashout.set_cashout_id("co-1");
@@ -222,14 +237,15 @@ TEST_F(PosE2eTest, AShoppingDay) {
   ASSERT_TRUE(Call(&S::CashOut, "CashOut", cashout, &reply).ok());
   EXPECT_EQ(reply.result(), v1::OK);
   EXPECT_EQ(reply.fee(), 1);
-  // Once the operator's register lists the shop, its cash-outs get the member rate: 200 at 1 % is 2 (3 at
-  // the normal rate), whether or not the terminal asks.
+  // Once the operator's register lists the shop, its cash-outs get the member rate: 200 at 1 % is 2
+  // (3 at the normal rate), whether or not the terminal asks.
   v1::SetMerchantProfilesRequest profiles;
   v1::MerchantProfile* profile = profiles.add_profiles();
   profile->set_merchant_id(IdBytes(kShop));
   profile->set_chamber_member(true);
   v1::CreateReply set;
-  ASSERT_TRUE(ledger_->SetMerchantProfiles(ContextWithDeadline(kTimeout).get(), profiles, &set).ok());
+  ASSERT_TRUE(
+      ledger_->SetMerchantProfiles(ContextWithDeadline(kTimeout).get(), profiles, &set).ok());
   ASSERT_EQ(set.results(0).result(), v1::OK);
   cashout.set_cashout_id("co-2");
   cashout.set_amount(200);
@@ -257,7 +273,8 @@ TEST_F(PosE2eTest, BadRequestsChangeNothing) {
   using S = v1::Pos::Stub;
   v1::PosReply reply;
   const Terminal forger{IdBytes(kShop), "REG-1", wallet::GenerateKeyPair()};
-  grpc::Status status = Call(&S::CreatePayment, "CreatePayment", Charge("x1", 100, Code(10)), &reply, &forger);
+  grpc::Status status =
+      Call(&S::CreatePayment, "CreatePayment", Charge("x1", 100, Code(10)), &reply, &forger);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(status.error_message(), "signature mismatch (not this terminal's key, or altered)");
   const Terminal unknown{IdBytes(kShop), "REG-9", terminal_.keys};
@@ -265,30 +282,37 @@ TEST_F(PosE2eTest, BadRequestsChangeNothing) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   // The right key, another shop: the terminal belongs to its merchant only.
   const Terminal elsewhere{IdBytes(kSupplier), "REG-1", terminal_.keys};
-  status = Call(&S::CreatePayment, "CreatePayment", Charge("x3", 100, Code(12)), &reply, &elsewhere);
+  status =
+      Call(&S::CreatePayment, "CreatePayment", Charge("x3", 100, Code(12)), &reply, &elsewhere);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  status = Call(&S::CreatePayment, "CreatePayment", Charge("x4", 100, Code(13)), &reply, nullptr, -10 * 60 * 1000);
+  status = Call(&S::CreatePayment, "CreatePayment", Charge("x4", 100, Code(13)), &reply, nullptr,
+                -10 * 60 * 1000);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(status.error_message(), "timestamp_ms: 600 s off the ledger's clock (window 300 s)");
   // Signed for another method: refused (the method is part of what is signed).
-  v1::SignedRequest misrouted = SignRequest(terminal_, "GetPayment", Charge("x5", 100, Code(14)), WallClockMs());
+  v1::SignedRequest misrouted =
+      SignRequest(terminal_, "GetPayment", Charge("x5", 100, Code(14)), WallClockMs());
   status = pos_->CreatePayment(ContextWithDeadline(kTimeout).get(), misrouted, &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  v1::SignedRequest garbage = SignRequest(terminal_, "CreatePayment", Charge("x6", 100, Code(15)), WallClockMs());
+  v1::SignedRequest garbage =
+      SignRequest(terminal_, "CreatePayment", Charge("x6", 100, Code(15)), WallClockMs());
   garbage.set_body("\xff\xff\xff");
-  garbage.set_signature(wallet::Sign(terminal_.keys, merchant::PosSignedBytes("CreatePayment", IdBytes(kShop), "REG-1",
-                                                                            garbage.timestamp_ms(), garbage.body())));
+  garbage.set_signature(wallet::Sign(
+      terminal_.keys, merchant::PosSignedBytes("CreatePayment", IdBytes(kShop), "REG-1",
+                                               garbage.timestamp_ms(), garbage.body())));
   status = pos_->CreatePayment(ContextWithDeadline(kTimeout).get(), garbage, &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  // Amounts outside 1..limit and malformed ids are refused before the ledger: the payment id and the
-  // customer's code stay unused, so the corrected charge goes through with both.
+  // Amounts outside 1..limit and malformed ids are refused before the ledger: the payment id and
+  // the customer's code stay unused, so the corrected charge goes through with both.
   const std::string code = Code(16);
   for (int64_t amount : {int64_t{0}, int64_t{-5}, kAmountMax + 1}) {
     status = Call(&S::CreatePayment, "CreatePayment", Charge("x7", amount, code), &reply);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_EQ(status.error_message(), absl::StrCat("amount: ", amount, " is outside 1..", kAmountMax));
+    EXPECT_EQ(status.error_message(),
+              absl::StrCat("amount: ", amount, " is outside 1..", kAmountMax));
   }
-  status = Call(&S::CreatePayment, "CreatePayment", Charge(std::string(65, 'p'), 100, code), &reply);
+  status =
+      Call(&S::CreatePayment, "CreatePayment", Charge(std::string(65, 'p'), 100, code), &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "payment_id: at most 64 characters, got 65");
   status = Call(&S::CreatePayment, "CreatePayment", Charge("x\ty", 100, code), &reply);
@@ -298,7 +322,8 @@ TEST_F(PosE2eTest, BadRequestsChangeNothing) {
   refund.set_payment_id("x7");
   refund.set_refund_id("r-x7");
   refund.set_amount(0);
-  EXPECT_EQ(Call(&S::RefundPayment, "RefundPayment", refund, &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Call(&S::RefundPayment, "RefundPayment", refund, &reply).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Balance(kAlice), 10'000);
   EXPECT_EQ(Balance(kShop), 0);
   ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("x7", 100, code), &reply).ok());
@@ -314,14 +339,16 @@ TEST_F(PosE2eTest, WalletPaysShopCodesAndSends) {
   if (HasFatalFailure()) return;
   using W = v1::Wallet::Stub;
   v1::WalletReply reply;
-  auto call = [&](auto rpc, const char* method, const google::protobuf::Message& body, uint64_t nonce,
-                  const wallet::KeyPair* keys = nullptr, uint64_t account = kAlice) {
-    const v1::WalletRequest request =
-        wallet::SignWalletRequest(keys ? *keys : alice_, IdBytes(account), method, body, WallClockMs(), nonce);
-    return std::make_pair((wallet_.get()->*rpc)(ContextWithDeadline(kTimeout).get(), request, &reply), request);
+  auto call = [&](auto rpc, const char* method, const google::protobuf::Message& body,
+                  uint64_t nonce, const wallet::KeyPair* keys = nullptr,
+                  uint64_t account = kAlice) {
+    const v1::WalletRequest request = wallet::SignWalletRequest(
+        keys ? *keys : alice_, IdBytes(account), method, body, WallClockMs(), nonce);
+    return std::make_pair(
+        (wallet_.get()->*rpc)(ContextWithDeadline(kTimeout).get(), request, &reply), request);
   };
-  // The terminal registers a dynamic code for 800 and shows the payload the ledger built; the terminal
-  // polls: awaiting.
+  // The terminal registers a dynamic code for 800 and shows the payload the ledger built; the
+  // terminal polls: awaiting.
   using S = v1::Pos::Stub;
   v1::CreateMpmRequest order;
   order.set_payment_id("mpm-1");
@@ -360,7 +387,8 @@ TEST_F(PosE2eTest, WalletPaysShopCodesAndSends) {
   EXPECT_EQ(Balance(kAlice), 10'000);
   // The terminal cannot take the registered id by a customer code either.
   v1::PosReply charged;
-  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("mpm-1", 800, Code(7)), &charged).ok());
+  ASSERT_TRUE(
+      Call(&S::CreatePayment, "CreatePayment", Charge("mpm-1", 800, Code(7)), &charged).ok());
   EXPECT_EQ(charged.result(), v1::MPM_ORDER_MISMATCH);
   // The real code: paid (the same nonce 100 is still unspent, since nothing was paid with it).
   pay.set_payload(registered.mpm_payload());
@@ -391,7 +419,8 @@ TEST_F(PosE2eTest, WalletPaysShopCodesAndSends) {
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(bad.error_message().find("merchant_name"), std::string::npos) << bad.error_message();
   which.set_payment_id("mpm-2");
-  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &polled).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &polled).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   // The very same envelope again (a replay): the original outcome, nothing moves.
   ASSERT_TRUE(wallet_->PayMpm(ContextWithDeadline(kTimeout).get(), sent, &reply).ok());
   EXPECT_TRUE(reply.duplicate());
@@ -434,18 +463,20 @@ TEST_F(PosE2eTest, WalletPaysShopCodesAndSends) {
   const wallet::KeyPair mallory = wallet::GenerateKeyPair();
   send.set_amount(1);
   send.set_transfer_id(IdBytes(0x5e4d, 4));
-  EXPECT_EQ(call(&W::Send, "Send", send, 301, &mallory).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(call(&W::Send, "Send", send, 302, &mallory, kBob).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  const v1::WalletRequest stale =
-      wallet::SignWalletRequest(alice_, IdBytes(kAlice), "Send", send, WallClockMs() - 600'000, 303);
+  EXPECT_EQ(call(&W::Send, "Send", send, 301, &mallory).first.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(call(&W::Send, "Send", send, 302, &mallory, kBob).first.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const v1::WalletRequest stale = wallet::SignWalletRequest(alice_, IdBytes(kAlice), "Send", send,
+                                                            WallClockMs() - 600'000, 303);
   EXPECT_EQ(wallet_->Send(ContextWithDeadline(kTimeout).get(), stale, &reply).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(Balance(kAlice), 8'600);
 }
 
-// A resident without a smartphone: a card issued at the desk, staff charge it at the counter with the PIN
-// the resident types; a wrong PIN then the right one; three wrong PINs lock it; the resident can list
-// what staff did.
+// A resident without a smartphone: a card issued at the desk, staff charge it at the counter with
+// the PIN the resident types; a wrong PIN then the right one; three wrong PINs lock it; the
+// resident can list what staff did.
 TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   StartServer();
   SetUpTown();
@@ -464,8 +495,9 @@ TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   ASSERT_TRUE(ledger_->RegisterCards(ContextWithDeadline(kTimeout).get(), cards, &created).ok());
   ASSERT_EQ(created.results(0).result(), v1::OK);
   card->set_pin("12");
-  EXPECT_EQ(ledger_->RegisterCards(ContextWithDeadline(kTimeout).get(), cards, &created).error_message(),
-            "cards[0].pin: 4 to 12 digits");
+  EXPECT_EQ(
+      ledger_->RegisterCards(ContextWithDeadline(kTimeout).get(), cards, &created).error_message(),
+      "cards[0].pin: 4 to 12 digits");
 
   using S = v1::Pos::Stub;
   v1::PosReply reply;
@@ -487,7 +519,8 @@ TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
   EXPECT_EQ(reply.result(), v1::CARD_NOT_FOUND);
 
-  // A captured wrong-PIN request replayed within the time window counts once: it cannot lock the card.
+  // A captured wrong-PIN request replayed within the time window counts once: it cannot lock the
+  // card.
   pay.set_card_number("6300123412341234");
   pay.set_payment_id("card-2");
   pay.set_amount(10);
@@ -508,7 +541,8 @@ TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   pay.set_amount(10);
   pay.set_pin("0000");
   for (int i = 0; i < 3; ++i) {
-    pay.set_amount(10 + i);  // Three requests that differ even if two were signed in the same millisecond.
+    pay.set_amount(
+        10 + i);  // Three requests that differ even if two were signed in the same millisecond.
     ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
     EXPECT_EQ(reply.result(), v1::PIN_INVALID);
   }
@@ -520,9 +554,10 @@ TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   v1::ListStaffOperationsRequest list;
   list.set_account_id(IdBytes(kBob));
   v1::ListStaffOperationsReply operations;
-  ASSERT_TRUE(ledger_->ListStaffOperations(ContextWithDeadline(kTimeout).get(), list, &operations).ok());
-  // wrong PIN, payment, not found is no operation of Bob's, the replayed wrong PIN once, payment, three
-  // wrong PINs, locked.
+  ASSERT_TRUE(
+      ledger_->ListStaffOperations(ContextWithDeadline(kTimeout).get(), list, &operations).ok());
+  // wrong PIN, payment, not found is no operation of Bob's, the replayed wrong PIN once, payment,
+  // three wrong PINs, locked.
   ASSERT_EQ(operations.operations_size(), 8);
   EXPECT_EQ(operations.operations(0).operation(), "wrong PIN");
   EXPECT_EQ(operations.operations(1).operation(), "card payment");
@@ -533,7 +568,8 @@ TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   EXPECT_EQ(operations.operations(3).operation(), "card payment");
   EXPECT_EQ(operations.operations(7).operation(), "card locked");
 
-  // The city unlocks it at the desk: the right PIN works again, and the resident sees who unlocked it.
+  // The city unlocks it at the desk: the right PIN works again, and the resident sees who unlocked
+  // it.
   v1::UnlockCardsRequest unlock;
   v1::CardUnlock* unlocked = unlock.add_cards();
   unlocked->set_card_number("6300123412341234");
@@ -546,15 +582,17 @@ TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   pay.set_payment_id("card-5");
   ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
   EXPECT_EQ(reply.result(), v1::OK);
-  ASSERT_TRUE(ledger_->ListStaffOperations(ContextWithDeadline(kTimeout).get(), list, &operations).ok());
+  ASSERT_TRUE(
+      ledger_->ListStaffOperations(ContextWithDeadline(kTimeout).get(), list, &operations).ok());
   ASSERT_EQ(operations.operations_size(), 10);
   EXPECT_EQ(operations.operations(8).operation(), "card unlocked by the city");
   EXPECT_EQ(operations.operations(8).staff_id(), "sato (city hall)");
 }
 
-// The city re-issues a locked card at the desk through the API: the new card, with its new PIN, pays from
-// the same wallet; the old card is CARD_REPLACED, deciding nothing (its payment id stays free); the
-// resident sees who re-issued it. Before, a lost card's number could only be unlocked, never replaced.
+// The city re-issues a locked card at the desk through the API: the new card, with its new PIN,
+// pays from the same wallet; the old card is CARD_REPLACED, deciding nothing (its payment id stays
+// free); the resident sees who re-issued it. Before, a lost card's number could only be unlocked,
+// never replaced.
 TEST_F(PosE2eTest, TheCityReissuesACardToTheSameWallet) {
   StartServer();
   SetUpTown();
@@ -597,28 +635,33 @@ TEST_F(PosE2eTest, TheCityReissuesACardToTheSameWallet) {
   item->set_new_card_number(new_card);
   item->set_pin("7350");
   v1::CreateReply done;
-  EXPECT_EQ(ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).error_message(),
-            "cards[0].operator_name: required (who at the city re-issued it)");
+  EXPECT_EQ(
+      ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).error_message(),
+      "cards[0].operator_name: required (who at the city re-issued it)");
   item->set_operator_name(std::string(kStaffIdLengthMax + 1, 's'));
   EXPECT_EQ(ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);  // Over its bound.
   item->set_operator_name("sato (city hall)");
   item->set_pin("73");
-  EXPECT_EQ(ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).error_message(),
-            "cards[0].pin: 4 to 12 digits");
+  EXPECT_EQ(
+      ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).error_message(),
+      "cards[0].pin: 4 to 12 digits");
   item->set_pin("7350");
   ASSERT_TRUE(ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).ok());
   ASSERT_EQ(done.results(0).result(), v1::OK);
   EXPECT_FALSE(done.results(0).duplicate());
   const uint64_t reissued_at = done.results(0).timestamp();
-  ASSERT_TRUE(ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).ok());  // A retry.
+  ASSERT_TRUE(
+      ledger_->ReissueCards(ContextWithDeadline(kTimeout).get(), reissue, &done).ok());  // A retry.
   EXPECT_EQ(done.results(0).result(), v1::OK);
   EXPECT_TRUE(done.results(0).duplicate());
   EXPECT_EQ(done.results(0).timestamp(), reissued_at);
   // Unknown, replaced and taken numbers, in one batch: each its own result.
   v1::ReissueCardsRequest refused;
-  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"6300000000000000", "6300111111111111"}, {old_card, "6300111111111111"}, {new_card, old_card}}) {
+  for (const auto& [from, to] :
+       std::vector<std::pair<std::string, std::string>>{{"6300000000000000", "6300111111111111"},
+                                                        {old_card, "6300111111111111"},
+                                                        {new_card, old_card}}) {
     v1::CardReissue* r = refused.add_cards();
     r->set_card_number(from);
     r->set_new_card_number(to);
@@ -631,8 +674,8 @@ TEST_F(PosE2eTest, TheCityReissuesACardToTheSameWallet) {
   EXPECT_EQ(done.results(1).result(), v1::CARD_REPLACED);
   EXPECT_EQ(done.results(2).result(), v1::CARD_EXISTS);
 
-  // The old card, even with its right PIN, is refused and decides nothing; the new card pays from Bob's
-  // wallet under the same payment id, unlocked.
+  // The old card, even with its right PIN, is refused and decides nothing; the new card pays from
+  // Bob's wallet under the same payment id, unlocked.
   pay.set_payment_id("card-2");
   ASSERT_TRUE(Call(&S::CardPayment, "CardPayment", pay, &reply).ok());
   EXPECT_EQ(reply.result(), v1::CARD_REPLACED);
@@ -649,7 +692,8 @@ TEST_F(PosE2eTest, TheCityReissuesACardToTheSameWallet) {
   v1::ListStaffOperationsRequest list;
   list.set_account_id(IdBytes(kBob));
   v1::ListStaffOperationsReply operations;
-  ASSERT_TRUE(ledger_->ListStaffOperations(ContextWithDeadline(kTimeout).get(), list, &operations).ok());
+  ASSERT_TRUE(
+      ledger_->ListStaffOperations(ContextWithDeadline(kTimeout).get(), list, &operations).ok());
   // Three wrong PINs, locked, re-issued, the old card refused, the old PIN, the payment.
   ASSERT_EQ(operations.operations_size(), 8);
   EXPECT_EQ(operations.operations(4).operation(), "card re-issued by the city");
@@ -660,7 +704,8 @@ TEST_F(PosE2eTest, TheCityReissuesACardToTheSameWallet) {
   EXPECT_EQ(operations.operations(7).amount(), 100);
 }
 
-v1::RegisterTerminalRequest AddTerminal(const std::string& terminal_id, const std::string& public_key) {
+v1::RegisterTerminalRequest AddTerminal(const std::string& terminal_id,
+                                        const std::string& public_key) {
   v1::RegisterTerminalRequest body;
   body.set_terminal_id(terminal_id);
   body.set_public_key(public_key);
@@ -673,9 +718,9 @@ v1::RevokeTerminalRequest RevokeTerminal(const std::string& terminal_id) {
   return body;
 }
 
-// The shop runs its own terminals: a manager terminal registered by the city adds REG-2, which charges a
-// code; the manager revokes REG-2, whose next request is refused; an ordinary terminal can do neither;
-// the manager reaches only its own shop's terminals.
+// The shop runs its own terminals: a manager terminal registered by the city adds REG-2, which
+// charges a code; the manager revokes REG-2, whose next request is refused; an ordinary terminal
+// can do neither; the manager reaches only its own shop's terminals.
 TEST_F(PosE2eTest, ManagerTerminalAddsAndRevokesTerminals) {
   StartServer();
   SetUpTown();
@@ -700,7 +745,8 @@ TEST_F(PosE2eTest, ManagerTerminalAddsAndRevokesTerminals) {
   // REG-1 is an ordinary terminal: it can neither add nor revoke terminals.
   Terminal reg2{IdBytes(kShop), "REG-2", wallet::GenerateKeyPair()};
   v1::PosReply reply;
-  grpc::Status status = Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-2", reg2.keys.public_key), &reply);
+  grpc::Status status = Call(&S::RegisterTerminal, "RegisterTerminal",
+                             AddTerminal("REG-2", reg2.keys.public_key), &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(status.error_message(), "terminal REG-1 is not a manager terminal of this merchant");
   status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("MGR-1"), &reply);
@@ -708,69 +754,87 @@ TEST_F(PosE2eTest, ManagerTerminalAddsAndRevokesTerminals) {
   EXPECT_EQ(status.error_message(), "terminal REG-1 is not a manager terminal of this merchant");
 
   // The manager adds REG-2 (a retry is a duplicate); REG-2 charges a code.
-  ASSERT_TRUE(Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-2", reg2.keys.public_key), &reply,
-                   &manager).ok());
+  ASSERT_TRUE(Call(&S::RegisterTerminal, "RegisterTerminal",
+                   AddTerminal("REG-2", reg2.keys.public_key), &reply, &manager)
+                  .ok());
   EXPECT_EQ(reply.result(), v1::OK);
   EXPECT_FALSE(reply.duplicate());
-  ASSERT_TRUE(Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-2", reg2.keys.public_key), &reply,
-                   &manager).ok());
+  ASSERT_TRUE(Call(&S::RegisterTerminal, "RegisterTerminal",
+                   AddTerminal("REG-2", reg2.keys.public_key), &reply, &manager)
+                  .ok());
   EXPECT_TRUE(reply.duplicate());
-  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("reg2-1", 300, Code(60)), &reply, &reg2).ok());
+  ASSERT_TRUE(
+      Call(&S::CreatePayment, "CreatePayment", Charge("reg2-1", 300, Code(60)), &reply, &reg2)
+          .ok());
   EXPECT_EQ(reply.result(), v1::OK);
   EXPECT_EQ(reply.payment().terminal_id(), "REG-2");
   EXPECT_EQ(Balance(kShop), 300);
   // REG-2 is ordinary too.
-  status = Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-3", wallet::GenerateKeyPair().public_key),
-                &reply, &reg2);
+  status = Call(&S::RegisterTerminal, "RegisterTerminal",
+                AddTerminal("REG-3", wallet::GenerateKeyPair().public_key), &reply, &reg2);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 
   // Stolen: the manager revokes REG-2; its next request is refused; revoking again is a duplicate.
-  ASSERT_TRUE(Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-2"), &reply, &manager).ok());
+  ASSERT_TRUE(
+      Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-2"), &reply, &manager).ok());
   EXPECT_EQ(reply.result(), v1::OK);
   EXPECT_FALSE(reply.duplicate());
   status = Call(&S::CreatePayment, "CreatePayment", Charge("reg2-2", 300, Code(61)), &reply, &reg2);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(status.error_message(), absl::StrCat("terminal REG-2 of merchant ", Id128{0, kShop}.ToHex(), " was revoked"));
-  ASSERT_TRUE(Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-2"), &reply, &manager).ok());
+  EXPECT_EQ(status.error_message(),
+            absl::StrCat("terminal REG-2 of merchant ", Id128{0, kShop}.ToHex(), " was revoked"));
+  ASSERT_TRUE(
+      Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-2"), &reply, &manager).ok());
   EXPECT_TRUE(reply.duplicate());
   EXPECT_EQ(Balance(kShop), 300);
   // Its key is never accepted again; a new key replaces it.
-  ASSERT_TRUE(Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-2", reg2.keys.public_key), &reply,
-                   &manager).ok());
+  ASSERT_TRUE(Call(&S::RegisterTerminal, "RegisterTerminal",
+                   AddTerminal("REG-2", reg2.keys.public_key), &reply, &manager)
+                  .ok());
   EXPECT_EQ(reply.result(), v1::KEY_REVOKED);
   reg2.keys = wallet::GenerateKeyPair();
-  ASSERT_TRUE(Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-2", reg2.keys.public_key), &reply,
-                   &manager).ok());
+  ASSERT_TRUE(Call(&S::RegisterTerminal, "RegisterTerminal",
+                   AddTerminal("REG-2", reg2.keys.public_key), &reply, &manager)
+                  .ok());
   EXPECT_EQ(reply.result(), v1::OK);
-  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("reg2-2", 300, Code(62)), &reply, &reg2).ok());
+  ASSERT_TRUE(
+      Call(&S::CreatePayment, "CreatePayment", Charge("reg2-2", 300, Code(62)), &reply, &reg2)
+          .ok());
   EXPECT_EQ(reply.result(), v1::OK);
 
   // Malformed bodies name the field; an unknown terminal is KEY_NOT_REGISTERED.
-  status = Call(&S::RegisterTerminal, "RegisterTerminal", AddTerminal("REG-3", std::string(31, 'k')), &reply, &manager);
+  status = Call(&S::RegisterTerminal, "RegisterTerminal",
+                AddTerminal("REG-3", std::string(31, 'k')), &reply, &manager);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "public_key: must be 32 bytes (Ed25519), got 31");
-  status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal(std::string(33, 'T')), &reply, &manager);
+  status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal(std::string(33, 'T')), &reply,
+                &manager);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "terminal_id: at most 32 characters, got 33");
   status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG 3\n"), &reply, &manager);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "terminal_id: 1 to 32 printable ASCII characters");
-  ASSERT_TRUE(Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-9"), &reply, &manager).ok());
+  ASSERT_TRUE(
+      Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-9"), &reply, &manager).ok());
   EXPECT_EQ(reply.result(), v1::KEY_NOT_REGISTERED);
 
-  // Only its own shop: revoking "REG-1" revokes the shop's REG-1, not the supplier's; the manager's key
-  // means nothing for the supplier.
-  ASSERT_TRUE(Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-1"), &reply, &manager).ok());
+  // Only its own shop: revoking "REG-1" revokes the shop's REG-1, not the supplier's; the manager's
+  // key means nothing for the supplier.
+  ASSERT_TRUE(
+      Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-1"), &reply, &manager).ok());
   EXPECT_EQ(reply.result(), v1::OK);
   v1::PaymentIdRequest which;
   which.set_payment_id("reg2-1");
-  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &reply).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &reply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &reply, &supplier_till).error_code(),
             grpc::StatusCode::NOT_FOUND);  // Known and working; the supplier has no such payment.
   const Terminal manager_elsewhere{IdBytes(kSupplier), "MGR-1", manager.keys};
-  status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-1"), &reply, &manager_elsewhere);
+  status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-1"), &reply,
+                &manager_elsewhere);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &reply, &supplier_till).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &reply, &supplier_till).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 
   // Once the city revokes the manager, it is refused like any revoked terminal.
   v1::RevokeKeysRequest revoke;
@@ -782,12 +846,15 @@ TEST_F(PosE2eTest, ManagerTerminalAddsAndRevokesTerminals) {
   EXPECT_EQ(revoked.results(0).result(), v1::OK);
   status = Call(&S::RevokeTerminal, "RevokeTerminal", RevokeTerminal("REG-2"), &reply, &manager);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(status.error_message(), absl::StrCat("terminal MGR-1 of merchant ", Id128{0, kShop}.ToHex(), " was revoked"));
-  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &reply, &reg2).error_code(), grpc::StatusCode::OK);
+  EXPECT_EQ(status.error_message(),
+            absl::StrCat("terminal MGR-1 of merchant ", Id128{0, kShop}.ToHex(), " was revoked"));
+  EXPECT_EQ(Call(&S::GetPayment, "GetPayment", which, &reply, &reg2).error_code(),
+            grpc::StatusCode::OK);
 }
 
-// A resident loses her phone: the city revokes her wallet key. Wallet requests and payment codes signed
-// with it are refused at once; the key cannot be registered again; a new key registered afterwards works.
+// A resident loses her phone: the city revokes her wallet key. Wallet requests and payment codes
+// signed with it are refused at once; the key cannot be registered again; a new key registered
+// afterwards works.
 TEST_F(PosE2eTest, RevokedWalletKeyStopsWalletRequestsUntilANewKey) {
   StartServer();
   SetUpTown();
@@ -798,8 +865,9 @@ TEST_F(PosE2eTest, RevokedWalletKeyStopsWalletRequestsUntilANewKey) {
   send.set_amount(100);
   auto send_as = [&](const wallet::KeyPair& keys, uint64_t n) {
     send.set_transfer_id(IdBytes(0x10c7, n));
-    return wallet_->Send(ContextWithDeadline(kTimeout).get(),
-                         wallet::SignWalletRequest(keys, IdBytes(kAlice), "Send", send, WallClockMs(), n), &reply);
+    return wallet_->Send(
+        ContextWithDeadline(kTimeout).get(),
+        wallet::SignWalletRequest(keys, IdBytes(kAlice), "Send", send, WallClockMs(), n), &reply);
   };
   ASSERT_TRUE(send_as(alice_, 1).ok());
   ASSERT_EQ(reply.result(), v1::OK);
@@ -819,9 +887,12 @@ TEST_F(PosE2eTest, RevokedWalletKeyStopsWalletRequestsUntilANewKey) {
   grpc::Status status = send_as(alice_, 2);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(status.error_message(),
-            absl::StrCat("wallet ", Id128{0, kAlice}.ToHex(), " key was revoked (the city registers a new one)"));
+            absl::StrCat("wallet ", Id128{0, kAlice}.ToHex(),
+                         " key was revoked (the city registers a new one)"));
   v1::PosReply charged;
-  ASSERT_TRUE(Call(&v1::Pos::Stub::CreatePayment, "CreatePayment", Charge("lost-phone", 100, code), &charged).ok());
+  ASSERT_TRUE(Call(&v1::Pos::Stub::CreatePayment, "CreatePayment", Charge("lost-phone", 100, code),
+                   &charged)
+                  .ok());
   EXPECT_EQ(charged.result(), v1::KEY_REVOKED);
   EXPECT_EQ(Balance(kAlice), 9'900);
 
@@ -853,7 +924,9 @@ TEST_F(PosE2eTest, RevokedWalletKeyStopsWalletRequestsUntilANewKey) {
   EXPECT_EQ(registered.results(0).result(), v1::OK);
   ASSERT_TRUE(send_as(alice_, 3).ok());
   EXPECT_EQ(reply.result(), v1::OK);
-  ASSERT_TRUE(Call(&v1::Pos::Stub::CreatePayment, "CreatePayment", Charge("new-phone", 100, Code(51)), &charged).ok());
+  ASSERT_TRUE(Call(&v1::Pos::Stub::CreatePayment, "CreatePayment",
+                   Charge("new-phone", 100, Code(51)), &charged)
+                  .ok());
   EXPECT_EQ(charged.result(), v1::OK);
   status = send_as(old_phone, 4);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
@@ -890,8 +963,10 @@ TEST_F(PosE2eTest, ForgedRequestsDoNotSpendATerminalsAllowance) {
     EXPECT_EQ(Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &reply, &forger).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
-  EXPECT_EQ(Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &reply).error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &reply).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &reply).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &reply).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Call(&v1::Pos::Stub::GetPayment, "GetPayment", which, &reply).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
@@ -911,22 +986,25 @@ TEST_F(PosE2eTest, WalletRateLimit) {
   };
   const wallet::KeyPair mallory = wallet::GenerateKeyPair();
   for (uint64_t n = 1; n <= 10; ++n) {
-    EXPECT_EQ(wallet_->Send(ContextWithDeadline(kTimeout).get(), sign(mallory, n), &reply).error_code(),
-              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(
+        wallet_->Send(ContextWithDeadline(kTimeout).get(), sign(mallory, n), &reply).error_code(),
+        grpc::StatusCode::PERMISSION_DENIED);
   }
   for (uint64_t n = 11; n <= 12; ++n) {
     ASSERT_TRUE(wallet_->Send(ContextWithDeadline(kTimeout).get(), sign(alice_, n), &reply).ok());
     EXPECT_EQ(reply.result(), v1::OK);
   }
-  const grpc::Status limited = wallet_->Send(ContextWithDeadline(kTimeout).get(), sign(alice_, 13), &reply);
+  const grpc::Status limited =
+      wallet_->Send(ContextWithDeadline(kTimeout).get(), sign(alice_, 13), &reply);
   EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(limited.error_message(), absl::StrCat("wallet ", Id128{0, kAlice}.ToHex(),
-                                                  ": more than 0.1 requests per second; slow down"));
+  EXPECT_EQ(limited.error_message(),
+            absl::StrCat("wallet ", Id128{0, kAlice}.ToHex(),
+                         ": more than 0.1 requests per second; slow down"));
   EXPECT_EQ(Balance(kBob), 2);
 }
 
-// A shop that also takes health points (the operator's register names its points account): a resident
-// pays with a points code at the same terminal; the day's close reports each asset.
+// A shop that also takes health points (the operator's register names its points account): a
+// resident pays with a points code at the same terminal; the day's close reports each asset.
 TEST_F(PosE2eTest, ShopThatTakesHealthPoints) {
   StartServer();
   SetUpTown();
@@ -947,29 +1025,35 @@ TEST_F(PosE2eTest, ShopThatTakesHealthPoints) {
     account->set_asset(2);
     account->set_kind(kind);
   }
-  ASSERT_TRUE(ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), accounts, &created).ok());
+  ASSERT_TRUE(
+      ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), accounts, &created).ok());
   v1::CreateTransfersRequest funding;
   *funding.add_transfers() = MakeTransfer(0, 7, kPointsIssuer, kAlicePoints, 500);
-  ASSERT_TRUE(ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &created).ok());
+  ASSERT_TRUE(
+      ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &created).ok());
   v1::RegisterKeysRequest keys;
   v1::PublicKey* key = keys.add_keys();
   key->set_account_id(IdBytes(kAlicePoints));
   key->set_public_key(alice_.public_key);
   ASSERT_TRUE(ledger_->RegisterKeys(ContextWithDeadline(kTimeout).get(), keys, &created).ok());
-  const std::string points_code = *wallet::IssueCpm(alice_, IdBytes(kAlicePoints), 1, WallClockMs(), 60);
+  const std::string points_code =
+      *wallet::IssueCpm(alice_, IdBytes(kAlicePoints), 1, WallClockMs(), 60);
 
   using S = v1::Pos::Stub;
   v1::PosReply reply;
-  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("pt-1", 200, points_code), &reply).ok());
+  ASSERT_TRUE(
+      Call(&S::CreatePayment, "CreatePayment", Charge("pt-1", 200, points_code), &reply).ok());
   EXPECT_EQ(reply.result(), v1::ASSET_NOT_ACCEPTED);
   v1::SetMerchantProfilesRequest profiles;
   v1::MerchantProfile* profile = profiles.add_profiles();
   profile->set_merchant_id(IdBytes(kShop));
   profile->add_accepts_account_ids(IdBytes(kShopPoints));
-  ASSERT_TRUE(ledger_->SetMerchantProfiles(ContextWithDeadline(kTimeout).get(), profiles, &created).ok());
+  ASSERT_TRUE(
+      ledger_->SetMerchantProfiles(ContextWithDeadline(kTimeout).get(), profiles, &created).ok());
   ASSERT_EQ(created.results(0).result(), v1::OK);
   // The same id and code, now accepted: the refusal above decided nothing.
-  ASSERT_TRUE(Call(&S::CreatePayment, "CreatePayment", Charge("pt-1", 200, points_code), &reply).ok());
+  ASSERT_TRUE(
+      Call(&S::CreatePayment, "CreatePayment", Charge("pt-1", 200, points_code), &reply).ok());
   ASSERT_EQ(reply.result(), v1::OK);
   EXPECT_EQ(reply.payment().asset(), 2u);
   EXPECT_EQ(Balance(kShopPoints), 200);

@@ -1,21 +1,29 @@
-// Per-service health, reflection v1 beside v1alpha, and unreadable requests, on real ledgerd processes
-// (ledger/server/serving.h, reflection_v1.h, unreadable_request.h):
-//  - EveryServiceReportsServing: "" and each ledger.v1 service SERVING on a single node; Cluster unknown.
-//  - AFullDiskTurnsEveryServiceNotServing: --fault_fail_writes_after_bytes makes RocksDB writes fail as on
-//    a full disk; the node refuses writes (UNAVAILABLE naming the disk), keeps running, and a Health/Watch
-//    stream opened before sees SERVING turn NOT_SERVING.
-//  - ReflectionV1AndV1alphaAgree: list_services and file_containing_symbol ledger.v1.Pos through both.
-//  - UnreadableBytesToEveryMethodAreInvalidArgument: every method of every service in proto/ledger.proto
-//    (from the descriptor pool) answers bytes that are not its request INVALID_ARGUMENT naming the type.
+// Per-service health, reflection v1 beside v1alpha, and unreadable requests, on real ledgerd
+// processes (ledger/server/serving.h, reflection_v1.h, unreadable_request.h):
+//  - EveryServiceReportsServing: "" and each ledger.v1 service SERVING on a single node; Cluster
+//  unknown.
+//  - AFullDiskTurnsEveryServiceNotServing: --fault_fail_writes_after_bytes makes RocksDB writes
+//  fail as on
+//    a full disk; the node refuses writes (UNAVAILABLE naming the disk), keeps running, and a
+//    Health/Watch stream opened before sees SERVING turn NOT_SERVING.
+//  - ReflectionV1AndV1alphaAgree: list_services and file_containing_symbol ledger.v1.Pos through
+//  both.
+//  - UnreadableBytesToEveryMethodAreInvalidArgument: every method of every service in
+//  proto/ledger.proto
+//    (from the descriptor pool) answers bytes that are not its request INVALID_ARGUMENT naming the
+//    type.
 //  - ClusterWithoutMajorityIsNotServing: on a 3-node Raft cluster every node reports every service
-//    (Cluster too) SERVING; two nodes killed, the survivor turns NOT_SERVING within seconds; the two
-//    restarted, it serves again.
-//  - AReplicaWithAFullDiskStopsAndTheClusterGoesOn: node 3's RocksDB writes fail as on a full disk; it
-//    stops applying, reports NOT_SERVING, refuses calls naming the failure and keeps running; the other
-//    two go on serving and committing.
-//  - ASkewedLeaderIsNotServing: node 1's clock is 30 s ahead (--fault_clock_offset_ms); leading, it cannot
-//    stamp (the voters' clocks disagree) and reports NOT_SERVING; the followers, which know it leads,
-//    report SERVING (they answer with the leader's address); once node 2 leads, node 1 serves again.
+//    (Cluster too) SERVING; two nodes killed, the survivor turns NOT_SERVING within seconds; the
+//    two restarted, it serves again.
+//  - AReplicaWithAFullDiskStopsAndTheClusterGoesOn: node 3's RocksDB writes fail as on a full disk;
+//  it
+//    stops applying, reports NOT_SERVING, refuses calls naming the failure and keeps running; the
+//    other two go on serving and committing.
+//  - ASkewedLeaderIsNotServing: node 1's clock is 30 s ahead (--fault_clock_offset_ms); leading, it
+//  cannot
+//    stamp (the voters' clocks disagree) and reports NOT_SERVING; the followers, which know it
+//    leads, report SERVING (they answer with the leader's address); once node 2 leads, node 1
+//    serves again.
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -45,7 +53,8 @@ using testing::MakeTempDir;
 namespace refl = grpc::reflection::v1;
 
 constexpr auto kTimeout = std::chrono::seconds(10);
-const char* const kNames[] = {"", "ledger.v1.Ledger", "ledger.v1.Pos", "ledger.v1.Wallet", "ledger.v1.Health"};
+const char* const kNames[] = {"", "ledger.v1.Ledger", "ledger.v1.Pos", "ledger.v1.Wallet",
+                              "ledger.v1.Health"};
 
 std::string ToString(const grpc::ByteBuffer& buffer) {
   grpc::Slice slice;
@@ -54,8 +63,8 @@ std::string ToString(const grpc::ByteBuffer& buffer) {
 }
 
 // One unary call of raw bytes: the status and the reply's bytes.
-grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& path, const std::string& bytes,
-                     std::string* reply, const std::string& token = "") {
+grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& path,
+                     const std::string& bytes, std::string* reply, const std::string& token = "") {
   grpc::GenericStub generic(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kTimeout);
@@ -73,15 +82,20 @@ grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::s
 
 // HealthCheckRequest{service}: field 1, length-delimited.
 std::string HealthRequest(const std::string& service) {
-  return service.empty() ? "" : absl::StrCat("\x0a", std::string(1, static_cast<char>(service.size())), service);
+  return service.empty()
+             ? ""
+             : absl::StrCat("\x0a", std::string(1, static_cast<char>(service.size())), service);
 }
 
 // grpc.health.v1.Health/Check: "SERVING", "NOT_SERVING", or the call's error ("NOT_FOUND ...").
 std::string HealthOf(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
   std::string reply;
-  grpc::Status status = RawCall(channel, "/grpc.health.v1.Health/Check", HealthRequest(service), &reply);
-  if (!status.ok()) return absl::StrCat(status.error_code() == grpc::StatusCode::NOT_FOUND ? "NOT_FOUND " : "ERROR ",
-                                        status.error_message());
+  grpc::Status status =
+      RawCall(channel, "/grpc.health.v1.Health/Check", HealthRequest(service), &reply);
+  if (!status.ok())
+    return absl::StrCat(
+        status.error_code() == grpc::StatusCode::NOT_FOUND ? "NOT_FOUND " : "ERROR ",
+        status.error_message());
   if (reply == std::string("\x08\x01", 2)) return "SERVING";
   if (reply == std::string("\x08\x02", 2)) return "NOT_SERVING";
   return "UNEXPECTED " + reply;
@@ -92,8 +106,8 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
 }
 
 // Polls every name on `address` until all read `want` or `timeout` passes; the last readings.
-std::string WaitForAll(const std::string& address, const std::vector<std::string>& names, const std::string& want,
-                       std::chrono::milliseconds timeout) {
+std::string WaitForAll(const std::string& address, const std::vector<std::string>& names,
+                       const std::string& want, std::chrono::milliseconds timeout) {
   auto channel = Channel(address);
   const auto give_up = std::chrono::steady_clock::now() + timeout;
   std::string seen;
@@ -115,8 +129,11 @@ class ServingE2eTest : public ::testing::Test {
  protected:
   void Start(std::vector<std::string> flags = {}) {
     dir_ = MakeTempDir("serving");
-    absl::Status started = flags.empty() ? server_.Start(dir_ + "/node")
-                                         : server_.StartNode(dir_ + "/node", absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort()), flags);
+    absl::Status started =
+        flags.empty()
+            ? server_.Start(dir_ + "/node")
+            : server_.StartNode(dir_ + "/node",
+                                absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort()), flags);
     ASSERT_TRUE(started.ok()) << started;
     channel_ = Channel(server_.address());
   }
@@ -127,39 +144,45 @@ class ServingE2eTest : public ::testing::Test {
 
 TEST_F(ServingE2eTest, EveryServiceReportsServing) {
   ASSERT_NO_FATAL_FAILURE(Start());
-  for (const char* name : kNames) EXPECT_EQ(HealthOf(channel_, name), "SERVING") << "\"" << name << "\"";
-  EXPECT_EQ(HealthOf(channel_, "ledger.v1.Cluster").rfind("NOT_FOUND", 0), 0u) << "single node: no Cluster service";
+  for (const char* name : kNames)
+    EXPECT_EQ(HealthOf(channel_, name), "SERVING") << "\"" << name << "\"";
+  EXPECT_EQ(HealthOf(channel_, "ledger.v1.Cluster").rfind("NOT_FOUND", 0), 0u)
+      << "single node: no Cluster service";
 }
 
 TEST_F(ServingE2eTest, AFullDiskTurnsEveryServiceNotServing) {
   // Start-up writes a few hundred bytes; each batch of transfers below writes a few hundred more.
   ASSERT_NO_FATAL_FAILURE(Start({"--fault_fail_writes_after_bytes=20000"}));
-  for (const char* name : kNames) ASSERT_EQ(HealthOf(channel_, name), "SERVING") << "\"" << name << "\"";
+  for (const char* name : kNames)
+    ASSERT_EQ(HealthOf(channel_, name), "SERVING") << "\"" << name << "\"";
   // A Watch stream opened while serving: it sees the change without asking again.
   grpc::ClientContext watch_context;
   watch_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  grpc::internal::RpcMethod watch_method("/grpc.health.v1.Health/Watch", grpc::internal::RpcMethod::SERVER_STREAMING,
-                                         channel_);
+  grpc::internal::RpcMethod watch_method("/grpc.health.v1.Health/Watch",
+                                         grpc::internal::RpcMethod::SERVER_STREAMING, channel_);
   grpc::Slice watch_slice(HealthRequest("ledger.v1.Pos"));
   grpc::ByteBuffer watch_request(&watch_slice, 1);
   std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> watch(
-      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(channel_.get(), watch_method, &watch_context,
-                                                                    watch_request));
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(channel_.get(), watch_method,
+                                                                    &watch_context, watch_request));
   grpc::ByteBuffer update;
   ASSERT_TRUE(watch->Read(&update));
   EXPECT_EQ(ToString(update), std::string("\x08\x01", 2)) << "Watch starts SERVING";
 
-  std::unique_ptr<v1::Ledger::Stub> stub = ConnectLedger(server_.address(), server_.operator_token());
+  std::unique_ptr<v1::Ledger::Stub> stub =
+      ConnectLedger(server_.address(), server_.operator_token());
   grpc::Status refused;
   for (uint64_t batch = 0; batch < 1000 && refused.ok(); ++batch) {
     v1::CreateTransfersRequest request;
-    for (uint64_t i = 0; i < 20; ++i) *request.add_transfers() = testing::MakeTransfer(1, 1 + batch * 20 + i, 1, 2, 5);
+    for (uint64_t i = 0; i < 20; ++i)
+      *request.add_transfers() = testing::MakeTransfer(1, 1 + batch * 20 + i, 1, 2, 5);
     v1::CreateReply reply;
     refused = stub->CreateTransfers(ContextWithDeadline(kTimeout).get(), request, &reply);
   }
   ASSERT_FALSE(refused.ok()) << "the disk never filled";
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
-  EXPECT_NE(refused.error_message().find("No space left on device"), std::string::npos) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("No space left on device"), std::string::npos)
+      << refused.error_message();
   // Every later write is refused the same way, naming the failure; the process goes on answering.
   v1::CreateTransfersRequest again;
   *again.add_transfers() = testing::MakeTransfer(1, 999'999, 1, 2, 5);
@@ -178,23 +201,27 @@ TEST_F(ServingE2eTest, AFullDiskTurnsEveryServiceNotServing) {
 }
 
 // One request on a reflection stream of either version (the messages are the same).
-refl::ServerReflectionResponse Reflect(const std::shared_ptr<grpc::Channel>& channel, const std::string& version,
-                                     const refl::ServerReflectionRequest& request) {
+refl::ServerReflectionResponse Reflect(const std::shared_ptr<grpc::Channel>& channel,
+                                       const std::string& version,
+                                       const refl::ServerReflectionRequest& request) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kTimeout);
-  grpc::internal::RpcMethod method(("/grpc.reflection." + version + ".ServerReflection/ServerReflectionInfo").c_str(),
-                                   grpc::internal::RpcMethod::BIDI_STREAMING, channel);
-  std::unique_ptr<grpc::ClientReaderWriter<refl::ServerReflectionRequest,
-                                           refl::ServerReflectionResponse>>
-      stream(grpc::internal::ClientReaderWriterFactory<refl::ServerReflectionRequest,
-                                                       refl::ServerReflectionResponse>::Create(
-          channel.get(), method, &context));
+  grpc::internal::RpcMethod method(
+      ("/grpc.reflection." + version + ".ServerReflection/ServerReflectionInfo").c_str(),
+      grpc::internal::RpcMethod::BIDI_STREAMING, channel);
+  std::unique_ptr<
+      grpc::ClientReaderWriter<refl::ServerReflectionRequest, refl::ServerReflectionResponse>>
+      stream(grpc::internal::ClientReaderWriterFactory<
+             refl::ServerReflectionRequest, refl::ServerReflectionResponse>::Create(channel.get(),
+                                                                                    method,
+                                                                                    &context));
   refl::ServerReflectionResponse response;
   EXPECT_TRUE(stream->Write(request));
   stream->WritesDone();
   EXPECT_TRUE(stream->Read(&response)) << version;
   grpc::Status status = stream->Finish();
-  EXPECT_TRUE(status.ok()) << version << ": " << status.error_code() << " " << status.error_message();
+  EXPECT_TRUE(status.ok()) << version << ": " << status.error_code() << " "
+                           << status.error_message();
   return response;
 }
 
@@ -205,7 +232,8 @@ TEST_F(ServingE2eTest, ReflectionV1AndV1alphaAgree) {
   std::map<std::string, std::set<std::string>> services;
   for (const std::string version : {"v1", "v1alpha"}) {
     refl::ServerReflectionResponse response = Reflect(channel_, version, list);
-    for (const auto& service : response.list_services_response().service()) services[version].insert(service.name());
+    for (const auto& service : response.list_services_response().service())
+      services[version].insert(service.name());
     EXPECT_EQ(services[version].count("ledger.v1.Pos"), 1u) << version;
     EXPECT_EQ(services[version].count("grpc.reflection.v1.ServerReflection"), 1u) << version;
     EXPECT_EQ(services[version].count("grpc.reflection.v1alpha.ServerReflection"), 1u) << version;
@@ -217,7 +245,8 @@ TEST_F(ServingE2eTest, ReflectionV1AndV1alphaAgree) {
   std::map<std::string, std::string> first_file;
   for (const std::string version : {"v1", "v1alpha"}) {
     refl::ServerReflectionResponse response = Reflect(channel_, version, symbol);
-    ASSERT_TRUE(response.has_file_descriptor_response()) << version << " " << response.DebugString();
+    ASSERT_TRUE(response.has_file_descriptor_response())
+        << version << " " << response.DebugString();
     ASSERT_GE(response.file_descriptor_response().file_descriptor_proto_size(), 1);
     google::protobuf::FileDescriptorProto file;
     ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
@@ -240,15 +269,19 @@ TEST_F(ServingE2eTest, ReflectionV1AndV1alphaAgree) {
     const refl::ServerReflectionResponse v1alpha = Reflect(channel_, "v1alpha", request);
     EXPECT_EQ(v1.message_response_case(), v1alpha.message_response_case()) << request.DebugString();
     if (v1.has_error_response()) {
-      EXPECT_EQ(v1.error_response().error_code(), v1alpha.error_response().error_code()) << request.DebugString();
+      EXPECT_EQ(v1.error_response().error_code(), v1alpha.error_response().error_code())
+          << request.DebugString();
     } else {
       EXPECT_EQ(v1.SerializeAsString(), v1alpha.SerializeAsString()) << request.DebugString();
     }
   }
-  EXPECT_EQ(Reflect(channel_, "v1", others[0]).file_descriptor_response().file_descriptor_proto_size(),
-            Reflect(channel_, "v1", symbol).file_descriptor_response().file_descriptor_proto_size());
-  EXPECT_EQ(Reflect(channel_, "v1", others[1]).all_extension_numbers_response().base_type_name(), "ledger.v1.Transfer");
-  EXPECT_EQ(Reflect(channel_, "v1", others[2]).error_response().error_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_EQ(
+      Reflect(channel_, "v1", others[0]).file_descriptor_response().file_descriptor_proto_size(),
+      Reflect(channel_, "v1", symbol).file_descriptor_response().file_descriptor_proto_size());
+  EXPECT_EQ(Reflect(channel_, "v1", others[1]).all_extension_numbers_response().base_type_name(),
+            "ledger.v1.Transfer");
+  EXPECT_EQ(Reflect(channel_, "v1", others[2]).error_response().error_code(),
+            static_cast<int>(grpc::StatusCode::NOT_FOUND));
 
   refl::ServerReflectionRequest missing;
   missing.set_file_containing_symbol("ledger.v1.NoSuchService");
@@ -271,10 +304,12 @@ TEST_F(ServingE2eTest, UnreadableBytesToEveryMethodAreInvalidArgument) {
       if (service->name() == "Cluster") continue;  // Served only by a Raft replica.
       ++methods;
       grpc::Status status = RawCall(channel_, path, garbage, nullptr, server_.operator_token());
-      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << path << ": " << status.error_message();
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+          << path << ": " << status.error_message();
       EXPECT_NE(status.error_message().find(method->input_type()->name()), std::string::npos)
           << path << ": " << status.error_message();
-      EXPECT_EQ(status.error_message().rfind("request: ", 0), 0u) << path << ": " << status.error_message();
+      EXPECT_EQ(status.error_message().rfind("request: ", 0), 0u)
+          << path << ": " << status.error_message();
     }
   }
   EXPECT_GT(methods, 30);
@@ -314,7 +349,8 @@ TEST(ServingClusterTest, ClusterWithoutMajorityIsNotServing) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(three.Start(i).ok()) << i;
   const std::vector<std::string> names = ThreeNodes::Names();
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
+    EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "")
+        << "node " << i + 1;
   }
   // Two of three gone: the survivor (leader or follower) cannot reach a quorum.
   nodes[0].Kill();
@@ -323,11 +359,13 @@ TEST(ServingClusterTest, ClusterWithoutMajorityIsNotServing) {
   EXPECT_EQ(WaitForAll(grpc[2], names, "NOT_SERVING", std::chrono::seconds(8)), "");
   printf("survivor NOT_SERVING %lld ms after the kill\n",
          static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::steady_clock::now() - killed).count()));
+                                    std::chrono::steady_clock::now() - killed)
+                                    .count()));
   ASSERT_TRUE(three.Start(0).ok());
   ASSERT_TRUE(three.Start(1).ok());
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
+    EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "")
+        << "node " << i + 1;
   }
   for (LedgerProcess& node : nodes) EXPECT_EQ(node.Stop(), 0);
 }
@@ -343,14 +381,16 @@ TEST(ServingClusterTest, AReplicaWithAFullDiskStopsAndTheClusterGoesOn) {
   }
   const std::vector<std::string> names = ThreeNodes::Names();
   for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
+    ASSERT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "")
+        << "node " << i + 1;
   }
   LedgerConnection cluster(three.addresses, nodes[0].operator_token());
   auto third = Channel(grpc[2]);
   uint64_t next = 1;
   auto write = [&]() {
     v1::CreateTransfersRequest request;
-    for (int i = 0; i < 20; ++i) *request.add_transfers() = testing::MakeTransfer(1, next++, 1, 2, 5);
+    for (int i = 0; i < 20; ++i)
+      *request.add_transfers() = testing::MakeTransfer(1, next++, 1, 2, 5);
     return cluster.Call([&](LedgerConnection& c) {
       v1::CreateReply reply;
       return c.ledger().CreateTransfers(ContextWithDeadline(kTimeout).get(), request, &reply);
@@ -371,11 +411,14 @@ TEST(ServingClusterTest, AReplicaWithAFullDiskStopsAndTheClusterGoesOn) {
   v1::CreateReply reply;
   grpc::Status refused = direct->CreateTransfers(ContextWithDeadline(kTimeout).get(), one, &reply);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_NE(refused.error_message().find("storage write failed"), std::string::npos) << refused.error_message();
-  EXPECT_NE(refused.error_message().find("No space left on device"), std::string::npos) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("storage write failed"), std::string::npos)
+      << refused.error_message();
+  EXPECT_NE(refused.error_message().find("No space left on device"), std::string::npos)
+      << refused.error_message();
   // The other two elect a leader among themselves if needed and go on.
   for (int i = 0; i < 2; ++i) {
-    EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
+    EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "")
+        << "node " << i + 1;
   }
   grpc::Status after = write();
   EXPECT_TRUE(after.ok()) << after.error_message();
@@ -393,13 +436,17 @@ TEST(ServingClusterTest, ASkewedLeaderIsNotServing) {
   }
   const std::vector<std::string> names = ThreeNodes::Names();
   for (int i = 1; i < 3; ++i) {
-    ASSERT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "") << "node " << i + 1;
+    ASSERT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "")
+        << "node " << i + 1;
   }
   LedgerConnection cluster(three.addresses, nodes[0].operator_token());
   auto leads = [&](uint64_t id) {
     LedgerConnection node(grpc[id - 1], nodes[0].operator_token());
     v1::ClusterStatusReply status;
-    return node.cluster().Status(ContextWithDeadline(std::chrono::seconds(2)).get(), v1::ClusterStatusRequest(), &status).ok() &&
+    return node.cluster()
+               .Status(ContextWithDeadline(std::chrono::seconds(2)).get(),
+                       v1::ClusterStatusRequest(), &status)
+               .ok() &&
            status.role() == "leader";
   };
   auto leader_is = [&](uint64_t id) {
@@ -415,16 +462,20 @@ TEST(ServingClusterTest, ASkewedLeaderIsNotServing) {
     request.set_id(id);
     v1::ClusterReply reply;
     const grpc::Status status = cluster.Call([&](LedgerConnection& c) {
-      return c.cluster().TransferLeadership(ContextWithDeadline(std::chrono::seconds(20)).get(), request, &reply);
+      return c.cluster().TransferLeadership(ContextWithDeadline(std::chrono::seconds(20)).get(),
+                                            request, &reply);
     });
     EXPECT_TRUE(status.ok()) << status.error_message();
     return leader_is(id);
   };
   ASSERT_TRUE(transfer_to(1)) << "node 1 did not become the leader";
-  EXPECT_EQ(WaitForAll(grpc[0], names, "NOT_SERVING", std::chrono::seconds(5)), "") << "the skewed leader";
-  for (int i = 1; i < 3; ++i) EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(1)), "") << i + 1;
+  EXPECT_EQ(WaitForAll(grpc[0], names, "NOT_SERVING", std::chrono::seconds(5)), "")
+      << "the skewed leader";
+  for (int i = 1; i < 3; ++i)
+    EXPECT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(1)), "") << i + 1;
   ASSERT_TRUE(transfer_to(2)) << "node 2 did not become the leader";
-  EXPECT_EQ(WaitForAll(grpc[0], names, "SERVING", std::chrono::seconds(5)), "") << "node 1 follows node 2";
+  EXPECT_EQ(WaitForAll(grpc[0], names, "SERVING", std::chrono::seconds(5)), "")
+      << "node 1 follows node 2";
   for (LedgerProcess& node : nodes) EXPECT_EQ(node.Stop(), 0);
 }
 

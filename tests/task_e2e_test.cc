@@ -1,14 +1,15 @@
-// A visitor's farm stay end to end through a real ledgerd: the farm (a merchant with a terminal) posts a
-// three-day task with a city subsidy, which reserves every slot-day in escrow; the visitor applies with her
-// wallet, the farm accepts, she checks in and out today with codes the farm's device signed, the farm
-// confirms and she is paid from escrow; a forged code, an outsider, a second check-in and a task the farm
-// cannot afford are refused; the operator reads the task with its applications. (Multi-day flows —
-// automatic release after the dispute window, the task's end — run on the logical clock in
-// ledger/core/tasks_test.)
+// A visitor's farm stay end to end through a real ledgerd: the farm (a merchant with a terminal)
+// posts a three-day task with a city subsidy, which reserves every slot-day in escrow; the visitor
+// applies with her wallet, the farm accepts, she checks in and out today with codes the farm's
+// device signed, the farm confirms and she is paid from escrow; a forged code, an outsider, a
+// second check-in and a task the farm cannot afford are refused; the operator reads the task with
+// its applications. (Multi-day flows — automatic release after the dispute window, the task's end —
+// run on the logical clock in ledger/core/tasks_test.)
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
 
+#include "formats/keys.h"
 #include "gtest/gtest.h"
 #include "ledger/client/client.h"
 #include "ledger/core/pos.h"
@@ -16,7 +17,6 @@
 #include "merchant/pos_client.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
-#include "formats/keys.h"
 #include "wallet/wallet_client.h"
 
 namespace ledger {
@@ -34,7 +34,9 @@ class TaskE2eTest : public ::testing::Test {
   void SetUp() override {
     const std::string dir = MakeTempDir("task") + "/ledger";
     ASSERT_TRUE(server_.StartNode(dir, "127.0.0.1:0", {}).ok()) << server_.log_path();
-    ASSERT_TRUE(WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout).ok());
+    ASSERT_TRUE(
+        WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout)
+            .ok());
     auto channel = LedgerChannel(server_.address(), server_.operator_token());
     ledger_ = v1::Ledger::NewStub(channel);
     pos_ = v1::Pos::NewStub(channel);
@@ -47,20 +49,26 @@ class TaskE2eTest : public ::testing::Test {
     v1::CreateReply reply;
     ASSERT_TRUE(ledger_->CreateAssets(ContextWithDeadline(kTimeout).get(), assets, &reply).ok());
     v1::CreateAccountsRequest accounts;
-    for (auto [id, kind] : std::vector<std::pair<uint64_t, v1::AccountKind>>{
-             {kIssuer, v1::ISSUER}, {kFarm, v1::MERCHANT}, {kEscrow, v1::ESCROW}, {kCity, v1::BUDGET},
-             {kVisitor, v1::WALLET}, {kOutsider, v1::WALLET}}) {
+    for (auto [id, kind] :
+         std::vector<std::pair<uint64_t, v1::AccountKind>>{{kIssuer, v1::ISSUER},
+                                                           {kFarm, v1::MERCHANT},
+                                                           {kEscrow, v1::ESCROW},
+                                                           {kCity, v1::BUDGET},
+                                                           {kVisitor, v1::WALLET},
+                                                           {kOutsider, v1::WALLET}}) {
       v1::Account* account = accounts.add_accounts();
       account->set_id(IdBytes(id));
       account->set_asset(1);
       account->set_kind(kind);
       account->set_flags(kind == v1::ISSUER || kind == v1::ESCROW ? 0 : v1::NON_NEGATIVE);
     }
-    ASSERT_TRUE(ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), accounts, &reply).ok());
+    ASSERT_TRUE(
+        ledger_->CreateAccounts(ContextWithDeadline(kTimeout).get(), accounts, &reply).ok());
     v1::CreateTransfersRequest funding;
     *funding.add_transfers() = MakeTransfer(0, 1, kIssuer, kFarm, 20'000);
     *funding.add_transfers() = MakeTransfer(0, 2, kIssuer, kCity, 50'000);
-    ASSERT_TRUE(ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &reply).ok());
+    ASSERT_TRUE(
+        ledger_->CreateTransfers(ContextWithDeadline(kTimeout).get(), funding, &reply).ok());
     for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
     terminal_ = merchant::Terminal{IdBytes(kFarm), "FARM-1", wallet::GenerateKeyPair()};
     device_ = wallet::GenerateKeyPair();
@@ -71,8 +79,8 @@ class TaskE2eTest : public ::testing::Test {
     key->set_account_id(IdBytes(kFarm));
     key->set_key_id("FARM-1");
     key->set_public_key(terminal_.keys.public_key);
-    for (auto [id, pair] : std::vector<std::pair<uint64_t, const wallet::KeyPair*>>{{kVisitor, &visitor_},
-                                                                                    {kOutsider, &outsider_}}) {
+    for (auto [id, pair] : std::vector<std::pair<uint64_t, const wallet::KeyPair*>>{
+             {kVisitor, &visitor_}, {kOutsider, &outsider_}}) {
       key = keys.add_keys();
       key->set_account_id(IdBytes(id));
       key->set_public_key(pair->public_key);
@@ -81,31 +89,36 @@ class TaskE2eTest : public ::testing::Test {
     for (const auto& result : reply.results()) ASSERT_EQ(result.result(), v1::OK);
   }
 
-  v1::PosReply Host(grpc::Status (v1::Pos::Stub::*rpc)(grpc::ClientContext*, const v1::SignedRequest&, v1::PosReply*),
+  v1::PosReply Host(grpc::Status (v1::Pos::Stub::*rpc)(grpc::ClientContext*,
+                                                       const v1::SignedRequest&, v1::PosReply*),
                     const char* method, const google::protobuf::Message& body) {
     v1::PosReply reply;
-    grpc::Status status = (pos_.get()->*rpc)(ContextWithDeadline(kTimeout).get(),
-                                             merchant::SignRequest(terminal_, method, body, merchant::WallClockMs()),
-                                             &reply);
+    grpc::Status status = (pos_.get()->*rpc)(
+        ContextWithDeadline(kTimeout).get(),
+        merchant::SignRequest(terminal_, method, body, merchant::WallClockMs()), &reply);
     EXPECT_TRUE(status.ok()) << method << ": " << status.error_message();
     return reply;
   }
-  v1::WalletReply Visitor(grpc::Status (v1::Wallet::Stub::*rpc)(grpc::ClientContext*, const v1::WalletRequest&,
+  v1::WalletReply Visitor(grpc::Status (v1::Wallet::Stub::*rpc)(grpc::ClientContext*,
+                                                                const v1::WalletRequest&,
                                                                 v1::WalletReply*),
-                          const char* method, const google::protobuf::Message& body, uint64_t account = kVisitor) {
+                          const char* method, const google::protobuf::Message& body,
+                          uint64_t account = kVisitor) {
     const wallet::KeyPair& keys = account == kVisitor ? visitor_ : outsider_;
     v1::WalletReply reply;
     grpc::Status status = (wallet_.get()->*rpc)(
         ContextWithDeadline(kTimeout).get(),
-        wallet::SignWalletRequest(keys, IdBytes(account), method, body, merchant::WallClockMs(), wallet::RandomNonce()),
+        wallet::SignWalletRequest(keys, IdBytes(account), method, body, merchant::WallClockMs(),
+                                  wallet::RandomNonce()),
         &reply);
     EXPECT_TRUE(status.ok()) << method << ": " << status.error_message();
     return reply;
   }
   // The code the farm's device shows for `visitor` today.
   std::string Code(uint64_t visitor, uint32_t day, bool out, const wallet::KeyPair& device) {
-    return wallet::Sign(device, TaskCodeSignedBytes(*Id128::FromBytes(IdBytes(kFarm)), "rice-harvest",
-                                                    *Id128::FromBytes(IdBytes(visitor)), day, out));
+    return wallet::Sign(device,
+                        TaskCodeSignedBytes(*Id128::FromBytes(IdBytes(kFarm)), "rice-harvest",
+                                            *Id128::FromBytes(IdBytes(visitor)), day, out));
   }
   int64_t Balance(uint64_t id) {
     v1::LookupAccountsRequest request;
@@ -129,7 +142,8 @@ TEST_F(TaskE2eTest, AFarmStayDayFromPostingToPayment) {
   task.set_task_id("rice-harvest");
   task.set_title("Rice harvest and drying / 稲刈り・はざ掛け");
   task.set_first_day(today);
-  task.set_last_day(DayNumber(BusinessDayIndex(static_cast<Timestamp>(merchant::WallClockMs()) * 1'000'000) + 2));
+  task.set_last_day(
+      DayNumber(BusinessDayIndex(static_cast<Timestamp>(merchant::WallClockMs()) * 1'000'000) + 2));
   task.set_slots(2);
   task.set_per_day(4000);
   task.set_escrow_account_id(IdBytes(kEscrow));
@@ -138,7 +152,8 @@ TEST_F(TaskE2eTest, AFarmStayDayFromPostingToPayment) {
   task.set_hours_per_day(5);
   task.set_host_key(device_.public_key);
   task.set_wage_reference("none: thank-you only");
-  // The city has not granted its budget to the farm yet: the subsidy is refused and nothing is reserved.
+  // The city has not granted its budget to the farm yet: the subsidy is refused and nothing is
+  // reserved.
   EXPECT_EQ(Host(&v1::Pos::Stub::PostTask, "PostTask", task).result(), v1::SUBSIDY_NOT_GRANTED);
   v1::GrantSubsidiesRequest grants;
   v1::SubsidyGrant* grant = grants.add_grants();
@@ -150,7 +165,8 @@ TEST_F(TaskE2eTest, AFarmStayDayFromPostingToPayment) {
   ASSERT_TRUE(ledger_->GrantSubsidies(ContextWithDeadline(kTimeout).get(), grants, &granted).ok());
   ASSERT_EQ(granted.results(0).result(), v1::OK);
   grant->set_category("farm");  // Both a host and a category: refused before anything is submitted.
-  grpc::Status malformed = ledger_->GrantSubsidies(ContextWithDeadline(kTimeout).get(), grants, &granted);
+  grpc::Status malformed =
+      ledger_->GrantSubsidies(ContextWithDeadline(kTimeout).get(), grants, &granted);
   EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(malformed.error_message(), "grants[0]: exactly one of host and category");
   // 2 slots x 3 days x 3,000 (the farm's 75 %) = 18,000 of the farm's 20,000 are reserved.
@@ -162,12 +178,13 @@ TEST_F(TaskE2eTest, AFarmStayDayFromPostingToPayment) {
   EXPECT_EQ(refused.result(), v1::EXCEEDS_BALANCE);
   EXPECT_EQ(refused.available(), 2000);
 
-  // The farm gives up one of its two slots. A captured copy of that request, replayed, gives up nothing
-  // more (before, each replay within the time window gave up another slot).
+  // The farm gives up one of its two slots. A captured copy of that request, replayed, gives up
+  // nothing more (before, each replay within the time window gave up another slot).
   v1::CancelSlotsRequest cancel;
   cancel.set_task_id("rice-harvest");
   cancel.set_count(1);
-  const v1::SignedRequest captured = merchant::SignRequest(terminal_, "CancelSlots", cancel, merchant::WallClockMs());
+  const v1::SignedRequest captured =
+      merchant::SignRequest(terminal_, "CancelSlots", cancel, merchant::WallClockMs());
   v1::PosReply cancelled;
   ASSERT_TRUE(pos_->CancelSlots(ContextWithDeadline(kTimeout).get(), captured, &cancelled).ok());
   ASSERT_EQ(cancelled.result(), v1::OK);
@@ -193,10 +210,12 @@ TEST_F(TaskE2eTest, AFarmStayDayFromPostingToPayment) {
   v1::CheckInRequest check;
   check.set_host_account_id(IdBytes(kFarm));
   check.set_task_id("rice-harvest");
-  check.set_host_signature(Code(kVisitor, today, false, wallet::GenerateKeyPair()));  // Not the farm's device.
+  check.set_host_signature(
+      Code(kVisitor, today, false, wallet::GenerateKeyPair()));  // Not the farm's device.
   EXPECT_EQ(Visitor(&v1::Wallet::Stub::CheckIn, "CheckIn", check).result(), v1::SIGNATURE_INVALID);
   check.set_host_signature(Code(kOutsider, today, false, device_));
-  EXPECT_EQ(Visitor(&v1::Wallet::Stub::CheckIn, "CheckIn", check, kOutsider).result(), v1::APPLICATION_NOT_FOUND);
+  EXPECT_EQ(Visitor(&v1::Wallet::Stub::CheckIn, "CheckIn", check, kOutsider).result(),
+            v1::APPLICATION_NOT_FOUND);
   check.set_host_signature(Code(kVisitor, today, false, device_));
   ASSERT_EQ(Visitor(&v1::Wallet::Stub::CheckIn, "CheckIn", check).result(), v1::OK);
   EXPECT_TRUE(Visitor(&v1::Wallet::Stub::CheckIn, "CheckIn", check).duplicate());
@@ -216,7 +235,9 @@ TEST_F(TaskE2eTest, AFarmStayDayFromPostingToPayment) {
   confirm.set_action("refund");
   v1::PosReply unused;
   EXPECT_EQ(pos_->ConfirmDay(ContextWithDeadline(kTimeout).get(),
-                             merchant::SignRequest(terminal_, "ConfirmDay", confirm, merchant::WallClockMs()), &unused)
+                             merchant::SignRequest(terminal_, "ConfirmDay", confirm,
+                                                   merchant::WallClockMs()),
+                             &unused)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
@@ -232,7 +253,8 @@ TEST_F(TaskE2eTest, AFarmStayDayFromPostingToPayment) {
   ASSERT_EQ(info.applications(0).days_size(), 1);
   EXPECT_EQ(info.applications(0).days(0).state(), "confirmed");
   get.set_task_id("no-such-task");
-  EXPECT_EQ(ledger_->GetTask(ContextWithDeadline(kTimeout).get(), get, &info).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(ledger_->GetTask(ContextWithDeadline(kTimeout).get(), get, &info).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace

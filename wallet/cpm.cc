@@ -9,7 +9,8 @@ absl::StatusOr<std::string> IssueCpm(const KeyPair& keys, std::string_view accou
                                      uint64_t issued_at_ms, uint32_t ttl_seconds) {
   if (account.size() != 16) return absl::InvalidArgumentError("account: must be 16 bytes");
   if (ttl_seconds < 1 || ttl_seconds > kCpmTtlSecondsMax) {
-    return absl::InvalidArgumentError(absl::StrCat("ttl_seconds: 1 to ", kCpmTtlSecondsMax, ", got ", ttl_seconds));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ttl_seconds: 1 to ", kCpmTtlSecondsMax, ", got ", ttl_seconds));
   }
   CpmCode code;
   code.account = std::string(account);
@@ -25,16 +26,17 @@ absl::Status VerifyCpm(const CpmCode& code, std::string_view public_key, uint64_
     case ledger::CpmCheck::kOk:
       return absl::OkStatus();
     case ledger::CpmCheck::kBadSignature:
-      return absl::PermissionDeniedError("code: signature mismatch (altered, or not this wallet's key)");
+      return absl::PermissionDeniedError(
+          "code: signature mismatch (altered, or not this wallet's key)");
     case ledger::CpmCheck::kNotYetValid:
-      return absl::FailedPreconditionError(
-          absl::StrCat("code: issued in the future (", code.issued_at_ms - now_ms, " ms ahead of the ledger)"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "code: issued in the future (", code.issued_at_ms - now_ms, " ms ahead of the ledger)"));
     case ledger::CpmCheck::kExpired:
       break;
   }
   const uint64_t expires_ms = code.issued_at_ms + uint64_t{code.ttl_seconds} * 1000;
-  return absl::FailedPreconditionError(
-      absl::StrCat("code: expired ", (now_ms - expires_ms) / 1000, " s ago (valid ", code.ttl_seconds, " s)"));
+  return absl::FailedPreconditionError(absl::StrCat("code: expired ", (now_ms - expires_ms) / 1000,
+                                                    " s ago (valid ", code.ttl_seconds, " s)"));
 }
 
 }  // namespace wallet

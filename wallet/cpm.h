@@ -1,6 +1,6 @@
-// Customer-presented payment codes (CPM), the wallet side: issue (sign) a code to show at the counter,
-// and check one with Status errors for people. The byte layout is ledger/core/cpm.h (the ledger verifies
-// codes in its deterministic core).
+// Customer-presented payment codes (CPM), the wallet side: issue (sign) a code to show at the
+// counter, and check one with Status errors for people. The byte layout is ledger/core/cpm.h (the
+// ledger verifies codes in its deterministic core).
 #ifndef WALLET_CPM_H_
 #define WALLET_CPM_H_
 
@@ -10,8 +10,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "ledger/core/cpm.h"
 #include "formats/keys.h"
+#include "ledger/core/cpm.h"
 
 namespace wallet {
 
@@ -23,9 +23,11 @@ using ledger::kClockSkewMsMax;
 using ledger::kCpmTtlSecondsDefault;
 using ledger::kCpmTtlSecondsMax;
 
-// Signs and encodes a code. INVALID_ARGUMENT for an account that is not 16 bytes or a ttl out of range.
+// Signs and encodes a code. INVALID_ARGUMENT for an account that is not 16 bytes or a ttl out of
+// range.
 absl::StatusOr<std::string> IssueCpm(const KeyPair& keys, std::string_view account, uint64_t nonce,
-                                     uint64_t issued_at_ms, uint32_t ttl_seconds = kCpmTtlSecondsDefault);
+                                     uint64_t issued_at_ms,
+                                     uint32_t ttl_seconds = kCpmTtlSecondsDefault);
 
 // Checks the signature against the wallet's public key and the validity window at `now_ms`:
 // PERMISSION_DENIED "signature mismatch", FAILED_PRECONDITION "code expired ..." or "issued in the

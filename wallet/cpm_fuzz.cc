@@ -1,5 +1,5 @@
-// Fuzz target for the CPM decoder: any input is decoded or refused with INVALID_ARGUMENT, never a crash; a
-// decoded code re-encodes to the same body fields.
+// Fuzz target for the CPM decoder: any input is decoded or refused with INVALID_ARGUMENT, never a
+// crash; a decoded code re-encodes to the same body fields.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -10,7 +10,8 @@ const std::string kAccount = std::string("\x70\0\0\0\0\0\0\x01\0\0\0\x05\0\0\0\x
 constexpr uint64_t kNow = 1'795'400'000'000;
 
 TEST(CpmTest, Base32RoundTripsAndRefusesJunk) {
-  for (const std::string& bytes : {std::string(), std::string("f"), std::string("foobar"), std::string(101, '\xff')}) {
+  for (const std::string& bytes :
+       {std::string(), std::string("f"), std::string("foobar"), std::string(101, '\xff')}) {
     EXPECT_EQ(*FromBase32(Base32(bytes)), bytes);
   }
   EXPECT_EQ(Base32("foobar"), "MZXW6YTBOI");  // RFC 4648 test vector (without padding).
@@ -33,8 +34,10 @@ TEST(CpmTest, IssuedCodeVerifiesWithinItsWindow) {
   const absl::Status expired = VerifyCpm(*code, keys.public_key, kNow + 61'000);
   EXPECT_EQ(expired.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(expired.message(), "code: expired 1 s ago (valid 60 s)");
-  EXPECT_EQ(VerifyCpm(*code, keys.public_key, kNow - 31'000).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(VerifyCpm(*code, GenerateKeyPair().public_key, kNow).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(VerifyCpm(*code, keys.public_key, kNow - 31'000).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(VerifyCpm(*code, GenerateKeyPair().public_key, kNow).code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 TEST(CpmTest, AlteredCodesAreRefused) {
@@ -48,10 +51,13 @@ TEST(CpmTest, AlteredCodesAreRefused) {
     refused += !code.ok() || !VerifyCpm(*code, keys.public_key, kNow).ok();
   }
   EXPECT_EQ(refused, static_cast<int>(text.size() - 3)) << "every altered character must be caught";
-  EXPECT_EQ(DecodeCpm("XX1ABC").status().message(), "code: not a payment code (expected the prefix LC1)");
-  EXPECT_EQ(DecodeCpm(text.substr(0, 50)).status().message(), "code: 165 characters expected, got 50");
+  EXPECT_EQ(DecodeCpm("XX1ABC").status().message(),
+            "code: not a payment code (expected the prefix LC1)");
+  EXPECT_EQ(DecodeCpm(text.substr(0, 50)).status().message(),
+            "code: 165 characters expected, got 50");
   EXPECT_EQ(IssueCpm(keys, "short", 1, kNow).status().message(), "account: must be 16 bytes");
-  EXPECT_EQ(IssueCpm(keys, kAccount, 1, kNow, 601).status().message(), "ttl_seconds: 1 to 600, got 601");
+  EXPECT_EQ(IssueCpm(keys, kAccount, 1, kNow, 601).status().message(),
+            "ttl_seconds: 1 to 600, got 601");
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 
 namespace wallet {
 
-// The value of the environment variable `env_var` if it is set; otherwise prints `prompt` on stderr and
-// reads one line from stdin, without echo when stdin is a terminal.
+// The value of the environment variable `env_var` if it is set; otherwise prints `prompt` on stderr
+// and reads one line from stdin, without echo when stdin is a terminal.
 std::string ReadSecret(const char* env_var, const std::string& prompt);
 
 }  // namespace wallet

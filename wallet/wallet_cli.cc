@@ -1,10 +1,13 @@
-// wallet: a resident's wallet at the command line. Offline: create an identity (an Ed25519 key sealed
-// under a passphrase), show its public key, show a customer-presented payment code as a QR code, read a
-// shop's merchant-presented payload. Online: register the key with the ledger, balances with what expires
-// when, history, staff operations on a card, send coin, pay a shop's code — every request signed by the
-// wallet's key through the public Wallet service (reads only ever return the signer's own account).
+// wallet: a resident's wallet at the command line. Offline: create an identity (an Ed25519 key
+// sealed under a passphrase), show its public key, show a customer-presented payment code as a QR
+// code, read a shop's merchant-presented payload. Online: register the key with the ledger,
+// balances with what expires when, history, staff operations on a card, send coin, pay a shop's
+// code — every request signed by the wallet's key through the public Wallet service (reads only
+// ever return the signer's own account).
 //
-// The passphrase is read from $WALLET_PASSPHRASE if set, else asked for on the terminal (not echoed).
+// The passphrase is read from $WALLET_PASSPHRASE if set, else asked for on the terminal (not
+// echoed).
+#include <sodium.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,19 +19,17 @@
 #include <string>
 #include <vector>
 
-#include <sodium.h>
-
 #include "absl/time/time.h"
+#include "formats/emvco.h"
+#include "formats/keys.h"
+#include "formats/qr.h"
 #include "ledger/client/client.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/types.h"
 #include "ledger/server/operator_token.h"
-#include "formats/emvco.h"
-#include "wallet/wallet_client.h"
 #include "wallet/cpm.h"
-#include "formats/keys.h"
 #include "wallet/prompt.h"
-#include "formats/qr.h"
+#include "wallet/wallet_client.h"
 
 namespace wallet {
 namespace {
@@ -77,7 +78,8 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-std::map<std::string, std::string> Options(int argc, char** argv, int first, std::vector<std::string>* positional) {
+std::map<std::string, std::string> Options(int argc, char** argv, int first,
+                                           std::vector<std::string>* positional) {
   std::map<std::string, std::string> options;
   for (int i = first; i < argc; ++i) {
     std::string word = argv[i];
@@ -110,7 +112,8 @@ std::string Passphrase(const char* prompt) { return ReadSecret("WALLET_PASSPHRAS
 
 int Init(const std::map<std::string, std::string>& options) {
   const std::string path = Required(options, "key");
-  if (std::ifstream(path).good()) Usage("--key " + path + " exists: refusing to overwrite an identity");
+  if (std::ifstream(path).good())
+    Usage("--key " + path + " exists: refusing to overwrite an identity");
   const std::string passphrase = Passphrase("New passphrase (at least 8 characters): ");
   if (!std::getenv("WALLET_PASSPHRASE") && Passphrase("Repeat it: ") != passphrase) {
     return Fail(absl::InvalidArgumentError("passphrases differ"));
@@ -120,7 +123,8 @@ int Init(const std::map<std::string, std::string>& options) {
   if (!sealed.ok()) return Fail(sealed.status());
   absl::Status written = WriteKeyFile(path, *sealed);
   if (!written.ok()) return Fail(written);
-  std::printf("identity written to %s (mode 0600)\npublic key %s\n", path.c_str(), Hex(keys.public_key).c_str());
+  std::printf("identity written to %s (mode 0600)\npublic key %s\n", path.c_str(),
+              Hex(keys.public_key).c_str());
   return 0;
 }
 
@@ -134,9 +138,9 @@ int PublicKey(const std::map<std::string, std::string>& options) {
 }
 
 uint64_t NowMs() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
 }
 
 // The wallet key of --key, opened with the passphrase.
@@ -156,7 +160,8 @@ int Code(const std::map<std::string, std::string>& options) {
   const uint64_t now_ms = NowMs();
   uint64_t nonce;
   randombytes_buf(&nonce, sizeof nonce);
-  absl::StatusOr<std::string> code = IssueCpm(*keys, account->ToBytes(), nonce, now_ms, static_cast<uint32_t>(ttl));
+  absl::StatusOr<std::string> code =
+      IssueCpm(*keys, account->ToBytes(), nonce, now_ms, static_cast<uint32_t>(ttl));
   if (!code.ok()) return Fail(code.status());
   absl::StatusOr<std::string> qr = QrTerminal(*code);
   if (!qr.ok()) return Fail(qr.status());
@@ -179,11 +184,13 @@ int Scan(const std::vector<std::string>& positional) {
   std::printf("shop      %s (%s)\naccount   %s\nasset     %u\n", payload->merchant_name.c_str(),
               payload->merchant_city.c_str(), payload->merchant_account.c_str(), payload->asset);
   if (payload->dynamic) {
-    std::printf("amount    %lld\npayment   %s\n", static_cast<long long>(payload->amount), payload->payment_id.c_str());
+    std::printf("amount    %lld\npayment   %s\n", static_cast<long long>(payload->amount),
+                payload->payment_id.c_str());
   } else {
     std::printf("amount    (you enter it: a static shop code)\n");
   }
-  if (!payload->terminal_label.empty()) std::printf("terminal  %s\n", payload->terminal_label.c_str());
+  if (!payload->terminal_label.empty())
+    std::printf("terminal  %s\n", payload->terminal_label.c_str());
   return 0;
 }
 
@@ -202,38 +209,46 @@ int Register(const std::map<std::string, std::string>& o) {
   ledger::v1::PublicKey* entry = request.add_keys();
   entry->set_account_id(account->ToBytes());
   entry->set_public_key(*key);
-  // Registering a key is the city's act (the operator API), done at its desk: it needs the operator token.
-  const std::string token_file =
-      o.count("operator_token_file") ? o.at("operator_token_file") : ledger::kOperatorTokenFileDefault;
+  // Registering a key is the city's act (the operator API), done at its desk: it needs the operator
+  // token.
+  const std::string token_file = o.count("operator_token_file") ? o.at("operator_token_file")
+                                                                : ledger::kOperatorTokenFileDefault;
   absl::StatusOr<std::string> operator_token = ledger::ReadOperatorTokenFile(token_file);
   if (!operator_token.ok()) {
     std::fprintf(stderr,
-                 "wallet: --operator_token_file %s\n(register is the city's desk: it needs the operator token)\n",
+                 "wallet: --operator_token_file %s\n(register is the city's desk: it needs the "
+                 "operator token)\n",
                  std::string(operator_token.status().message()).c_str());
     return 2;
   }
   ledger::v1::CreateReply reply;
   ledger::LedgerConnection connection(Address(o), *operator_token);
   grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
-    return c.ledger().RegisterKeys(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+    return c.ledger().RegisterKeys(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(),
+                                   request, &reply);
   });
   if (!status.ok()) return Fail(absl::UnavailableError(status.error_message()));
   const auto result = static_cast<ledger::Result>(reply.results(0).result());
-  std::printf("register: %s%s\n", ledger::ResultName(result), reply.results(0).duplicate() ? " (already registered)" : "");
+  std::printf("register: %s%s\n", ledger::ResultName(result),
+              reply.results(0).duplicate() ? " (already registered)" : "");
   return result == ledger::Result::kOk ? 0 : 1;
 }
 
-// A signed read of the wallet's own data (Wallet.GetAccount, GetHistory, ListStaffOperations): no operator
-// token, and no nonce spent, so every attempt is signed afresh with a new timestamp and nonce.
+// A signed read of the wallet's own data (Wallet.GetAccount, GetHistory, ListStaffOperations): no
+// operator token, and no nonce spent, so every attempt is signed afresh with a new timestamp and
+// nonce.
 template <typename Reply>
-grpc::Status SignedRead(ledger::LedgerConnection& connection, const KeyPair& keys, const ledger::Id128& account,
-                        const char* method, const google::protobuf::Message& body,
-                        grpc::Status (ledger::v1::Wallet::Stub::*rpc)(grpc::ClientContext*,
-                                                                       const ledger::v1::WalletRequest&, Reply*),
+grpc::Status SignedRead(ledger::LedgerConnection& connection, const KeyPair& keys,
+                        const ledger::Id128& account, const char* method,
+                        const google::protobuf::Message& body,
+                        grpc::Status (ledger::v1::Wallet::Stub::*rpc)(
+                            grpc::ClientContext*, const ledger::v1::WalletRequest&, Reply*),
                         Reply* reply) {
   return connection.Call([&](ledger::LedgerConnection& c) {
-    const auto request = SignWalletRequest(keys, account.ToBytes(), method, body, NowMs(), RandomNonce());
-    return (c.wallet().*rpc)(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request, reply);
+    const auto request =
+        SignWalletRequest(keys, account.ToBytes(), method, body, NowMs(), RandomNonce());
+    return (c.wallet().*rpc)(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(), request,
+                             reply);
   });
 }
 
@@ -258,11 +273,13 @@ int Balance(const std::map<std::string, std::string>& o) {
   ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
   for (const ledger::Id128& id : accounts) {
     ledger::v1::WalletAccountReply reply;
-    grpc::Status status = SignedRead(connection, *keys, id, "GetAccount", ledger::v1::WalletAccountRequest(),
-                                     &ledger::v1::Wallet::Stub::GetAccount, &reply);
+    grpc::Status status =
+        SignedRead(connection, *keys, id, "GetAccount", ledger::v1::WalletAccountRequest(),
+                   &ledger::v1::Wallet::Stub::GetAccount, &reply);
     if (!status.ok()) return ReadFailed(id, status);
     const ledger::v1::Account& account = reply.account();
-    std::printf("asset %u  balance %lld  available %lld\n", account.asset(), static_cast<long long>(account.balance()),
+    std::printf("asset %u  balance %lld  available %lld\n", account.asset(),
+                static_cast<long long>(account.balance()),
                 static_cast<long long>(account.balance() - account.debits_pending()));
     for (const auto& lot : account.lots()) {
       std::printf("  %lld expires on %u (Japan time)\n", static_cast<long long>(lot.amount()),
@@ -282,12 +299,13 @@ int History(const std::map<std::string, std::string>& o) {
   if (!keys.ok()) return Fail(keys.status());
   ledger::v1::GetAccountHistoryReply reply;
   ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
-  grpc::Status status =
-      SignedRead(connection, *keys, *account, "GetHistory", body, &ledger::v1::Wallet::Stub::GetHistory, &reply);
+  grpc::Status status = SignedRead(connection, *keys, *account, "GetHistory", body,
+                                   &ledger::v1::Wallet::Stub::GetHistory, &reply);
   if (!status.ok()) return ReadFailed(*account, status);
   for (const auto& entry : reply.entries()) {
     std::printf("%u  %+lld  balance %lld  transfer %s\n", ledger::BusinessDay(entry.timestamp()),
-                static_cast<long long>(entry.delta()), static_cast<long long>(entry.balance_after()),
+                static_cast<long long>(entry.delta()),
+                static_cast<long long>(entry.balance_after()),
                 ledger::Id128::FromBytes(entry.transfer_id())->ToHex().c_str());
   }
   return 0;
@@ -310,9 +328,9 @@ int StaffOperations(const std::map<std::string, std::string>& o) {
     const absl::Time when = absl::FromUnixNanos(static_cast<int64_t>(op.timestamp()));
     std::printf("%s JST  %-12s  staff %s  shop %s terminal %s  payment %s  amount %lld  %s\n",
                 absl::FormatTime("%Y-%m-%d %H:%M:%S", when, japan).c_str(), op.operation().c_str(),
-                op.staff_id().c_str(),
-                ledger::Id128::FromBytes(op.merchant_id())->ToHex().c_str(), op.terminal_id().c_str(),
-                op.payment_id().c_str(), static_cast<long long>(op.amount()),
+                op.staff_id().c_str(), ledger::Id128::FromBytes(op.merchant_id())->ToHex().c_str(),
+                op.terminal_id().c_str(), op.payment_id().c_str(),
+                static_cast<long long>(op.amount()),
                 ledger::ResultName(static_cast<ledger::Result>(op.result())));
   }
   if (reply.operations().empty()) std::printf("no staff operations\n");
@@ -320,7 +338,8 @@ int StaffOperations(const std::map<std::string, std::string>& o) {
 }
 
 // Signs `body` for `method` with the wallet's key and calls it; prints the outcome.
-int SignedCall(const std::map<std::string, std::string>& o, const char* method, const google::protobuf::Message& body) {
+int SignedCall(const std::map<std::string, std::string>& o, const char* method,
+               const google::protobuf::Message& body) {
   std::optional<ledger::Id128> account = ledger::Id128::FromHex(Required(o, "account"));
   if (!account) Usage("--account: up to 32 hex digits");
   absl::StatusOr<KeyPair> keys = OpenKey(o);
@@ -354,7 +373,8 @@ int SendCommand(const std::map<std::string, std::string>& o) {
     if (!given) Usage("--id: up to 32 hex digits");
     id = given->ToBytes();
   } else {
-    id = ledger::Id128{RandomNonce() >> 1, RandomNonce()}.ToBytes();  // Top bit clear: never reserved.
+    id = ledger::Id128{RandomNonce() >> 1, RandomNonce()}
+             .ToBytes();  // Top bit clear: never reserved.
   }
   body.set_transfer_id(id);
   body.set_to_account_id(to->ToBytes());
@@ -363,17 +383,21 @@ int SendCommand(const std::map<std::string, std::string>& o) {
   return SignedCall(o, "Send", body);
 }
 
-int PayCommand(const std::map<std::string, std::string>& o, const std::vector<std::string>& positional) {
+int PayCommand(const std::map<std::string, std::string>& o,
+               const std::vector<std::string>& positional) {
   if (positional.size() != 1) Usage("pay needs the shop's payload text");
   // Show what is about to be paid before anything is signed.
   absl::StatusOr<merchant::MpmPayload> payload = merchant::ParseMpm(positional[0]);
   if (!payload.ok()) return Fail(payload.status());
-  if (payload->dynamic && o.count("amount")) Usage("--amount: this shop code already fixes the amount");
-  if (!payload->dynamic && !o.count("amount")) Usage("--amount is required: a static shop code leaves it to you");
+  if (payload->dynamic && o.count("amount"))
+    Usage("--amount: this shop code already fixes the amount");
+  if (!payload->dynamic && !o.count("amount"))
+    Usage("--amount is required: a static shop code leaves it to you");
   const long long amount = payload->dynamic ? payload->amount : std::atoll(o.at("amount").c_str());
   if (amount <= 0) Usage("--amount: must be a positive integer");
-  std::printf("paying    %lld (asset %u) to %s, %s%s%s\n", amount, payload->asset, payload->merchant_name.c_str(),
-              payload->merchant_city.c_str(), payload->dynamic ? ", payment " : "",
+  std::printf("paying    %lld (asset %u) to %s, %s%s%s\n", amount, payload->asset,
+              payload->merchant_name.c_str(), payload->merchant_city.c_str(),
+              payload->dynamic ? ", payment " : "",
               payload->dynamic ? payload->payment_id.c_str() : "");
   std::fflush(stdout);
   if (!o.count("yes") && isatty(STDIN_FILENO)) {

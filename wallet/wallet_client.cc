@@ -7,14 +7,17 @@
 
 namespace wallet {
 
-ledger::v1::WalletRequest SignWalletRequest(const KeyPair& keys, std::string_view account, std::string_view method,
-                                            const google::protobuf::Message& body, uint64_t now_ms, uint64_t nonce) {
+ledger::v1::WalletRequest SignWalletRequest(const KeyPair& keys, std::string_view account,
+                                            std::string_view method,
+                                            const google::protobuf::Message& body, uint64_t now_ms,
+                                            uint64_t nonce) {
   ledger::v1::WalletRequest request;
   request.set_account_id(std::string(account));
   request.set_timestamp_ms(now_ms);
   request.set_nonce(nonce);
   body.SerializeToString(request.mutable_body());
-  request.set_signature(Sign(keys, WalletSignedBytes(method, account, now_ms, nonce, request.body())));
+  request.set_signature(
+      Sign(keys, WalletSignedBytes(method, account, now_ms, nonce, request.body())));
   return request;
 }
 

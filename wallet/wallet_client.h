@@ -6,15 +6,17 @@
 #include <string>
 #include <string_view>
 
+#include "formats/keys.h"
 #include "google/protobuf/message.h"
 #include "proto/ledger.pb.h"
-#include "formats/keys.h"
 
 namespace wallet {
 
 // `account` is the wallet's 16-byte id; `nonce` non-zero and fresh per request (RandomNonce()).
-ledger::v1::WalletRequest SignWalletRequest(const KeyPair& keys, std::string_view account, std::string_view method,
-                                            const google::protobuf::Message& body, uint64_t now_ms, uint64_t nonce);
+ledger::v1::WalletRequest SignWalletRequest(const KeyPair& keys, std::string_view account,
+                                            std::string_view method,
+                                            const google::protobuf::Message& body, uint64_t now_ms,
+                                            uint64_t nonce);
 uint64_t RandomNonce();
 
 }  // namespace wallet

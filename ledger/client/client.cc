@@ -4,9 +4,9 @@
 #include <grpcpp/support/client_interceptor.h>
 
 #include <string_view>
+#include <thread>
 
 #include "ledger/core/limits.h"
-#include <thread>
 
 namespace ledger {
 
@@ -25,10 +25,12 @@ bool IsOperatorMethod(std::string_view method) {
 // Adds "authorization: Bearer TOKEN" to a call's initial metadata.
 class OperatorTokenInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit OperatorTokenInterceptor(std::string authorization) : authorization_(std::move(authorization)) {}
+  explicit OperatorTokenInterceptor(std::string authorization)
+      : authorization_(std::move(authorization)) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
       methods->GetSendInitialMetadata()->emplace("authorization", authorization_);
     }
     methods->Proceed();
@@ -39,11 +41,14 @@ class OperatorTokenInterceptor final : public grpc::experimental::Interceptor {
 };
 
 // One interceptor per operator call; none for the public services, which never see the token.
-class OperatorTokenInterceptorFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
+class OperatorTokenInterceptorFactory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
  public:
-  explicit OperatorTokenInterceptorFactory(const std::string& token) : authorization_("Bearer " + token) {}
+  explicit OperatorTokenInterceptorFactory(const std::string& token)
+      : authorization_("Bearer " + token) {}
 
-  grpc::experimental::Interceptor* CreateClientInterceptor(grpc::experimental::ClientRpcInfo* info) override {
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo* info) override {
     if (info->method() == nullptr || !IsOperatorMethod(info->method())) return nullptr;
     return new OperatorTokenInterceptor(authorization_);
   }
@@ -54,7 +59,8 @@ class OperatorTokenInterceptorFactory final : public grpc::experimental::ClientI
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address, const std::string& operator_token) {
+std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address,
+                                             const std::string& operator_token) {
   grpc::ChannelArguments arguments;
   // The largest reply (a GetJournal page) and the largest request the server accepts (limits.h).
   arguments.SetMaxReceiveMessageSize(static_cast<int>(kReplyBytesMax));
@@ -64,11 +70,12 @@ std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address, const s
   }
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<OperatorTokenInterceptorFactory>(operator_token));
-  return grpc::experimental::CreateCustomChannelWithInterceptors(address, grpc::InsecureChannelCredentials(),
-                                                                 arguments, std::move(interceptors));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      address, grpc::InsecureChannelCredentials(), arguments, std::move(interceptors));
 }
 
-std::unique_ptr<v1::Ledger::Stub> ConnectLedger(const std::string& address, const std::string& operator_token) {
+std::unique_ptr<v1::Ledger::Stub> ConnectLedger(const std::string& address,
+                                                const std::string& operator_token) {
   return v1::Ledger::NewStub(LedgerChannel(address, operator_token));
 }
 
@@ -77,8 +84,8 @@ std::string LeaderHint(const std::string& message) {
   if (at == std::string::npos) return "";
   const size_t start = at + 7;
   size_t end = start;
-  while (end < message.size() && message[end] != ' ' && message[end] != ';' && message[end] != ',' &&
-         message[end] != ')') {
+  while (end < message.size() && message[end] != ' ' && message[end] != ';' &&
+         message[end] != ',' && message[end] != ')') {
     ++end;
   }
   return message.substr(start, end - start);

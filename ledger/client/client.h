@@ -1,12 +1,14 @@
-// Small helpers shared by our gRPC clients (ledgerctl, the demo town, the benchmark): channel set-up with
-// the operator token, status conversion, and id helpers.
+// Small helpers shared by our gRPC clients (ledgerctl, the demo town, the benchmark): channel
+// set-up with the operator token, status conversion, and id helpers.
 //
-// The operator services (Ledger, Cluster) require the operator token (ledger/server/operator_token.h) on
-// every call; the public services (Pos, Wallet, Health) authenticate each request by its signature and
-// need none. A channel made here holds the token, if given one, and adds it to the operator calls only:
-//   LedgerConnection connection("127.0.0.1:7400", *ReadOperatorTokenFile("var/ledger/operator.token"));
-//   connection.Call([&](LedgerConnection& c) { return c.ledger().GetDigest(...); });   // carries it
-//   connection.pos().CreatePayment(...);                                                  // does not
+// The operator services (Ledger, Cluster) require the operator token
+// (ledger/server/operator_token.h) on every call; the public services (Pos, Wallet, Health)
+// authenticate each request by its signature and need none. A channel made here holds the token, if
+// given one, and adds it to the operator calls only:
+//   LedgerConnection connection("127.0.0.1:7400",
+//   *ReadOperatorTokenFile("var/ledger/operator.token")); connection.Call([&](LedgerConnection& c)
+//   { return c.ledger().GetDigest(...); });   // carries it connection.pos().CreatePayment(...); //
+//   does not
 #ifndef LEDGER_CLIENT_CLIENT_H_
 #define LEDGER_CLIENT_CLIENT_H_
 
@@ -14,9 +16,9 @@
 
 #include <chrono>
 #include <functional>
-#include <vector>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "ledger/core/types.h"
@@ -24,18 +26,21 @@
 
 namespace ledger {
 
-// Where the operator tools look for the token unless told otherwise (--operator_token_file): the file
-// ops/run's single node (ledgerd --data_dir=var/ledger) creates, relative to the repository root.
+// Where the operator tools look for the token unless told otherwise (--operator_token_file): the
+// file ops/run's single node (ledgerd --data_dir=var/ledger) creates, relative to the repository
+// root.
 inline constexpr char kOperatorTokenFileDefault[] = "var/ledger/operator.token";
 
 // A plaintext channel (loopback or a private network; see the README on TLS). With a non-empty
 // `operator_token`, every call on it to the Ledger and Cluster services carries the metadata
-// "authorization: Bearer TOKEN"; calls to the other services never do. "" for a client of the public
-// services only.
-std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address, const std::string& operator_token);
+// "authorization: Bearer TOKEN"; calls to the other services never do. "" for a client of the
+// public services only.
+std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address,
+                                             const std::string& operator_token);
 
 // A Ledger stub on LedgerChannel(address, operator_token).
-std::unique_ptr<v1::Ledger::Stub> ConnectLedger(const std::string& address, const std::string& operator_token);
+std::unique_ptr<v1::Ledger::Stub> ConnectLedger(const std::string& address,
+                                                const std::string& operator_token);
 
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
@@ -46,13 +51,14 @@ std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::millisecon
 inline std::string IdBytes(uint64_t low) { return Id128{0, low}.ToBytes(); }
 inline std::string IdBytes(uint64_t high, uint64_t low) { return Id128{high, low}.ToBytes(); }
 
-// A connection to a ledger that may be a Raft cluster: given one or more addresses ("a:1,b:2,c:3"), Call
-// runs an RPC against the current node and, when it answers UNAVAILABLE, follows the leader hint in the
-// message ("not the leader; leader=HOST:PORT") or, without one (election running, node down), moves on
-// to the next address with a growing pause, until the RPC gets any other answer or `total` passes.
-// Retrying is safe for every Ledger write because ids are decided once (a resubmitted transfer returns
-// its original outcome); "outcome unknown" answers are retried the same way. Every node it connects to gets
-// the same operator token (see LedgerChannel; "" for the public services only).
+// A connection to a ledger that may be a Raft cluster: given one or more addresses ("a:1,b:2,c:3"),
+// Call runs an RPC against the current node and, when it answers UNAVAILABLE, follows the leader
+// hint in the message ("not the leader; leader=HOST:PORT") or, without one (election running, node
+// down), moves on to the next address with a growing pause, until the RPC gets any other answer or
+// `total` passes. Retrying is safe for every Ledger write because ids are decided once (a
+// resubmitted transfer returns its original outcome); "outcome unknown" answers are retried the
+// same way. Every node it connects to gets the same operator token (see LedgerChannel; "" for the
+// public services only).
 class LedgerConnection {
  public:
   LedgerConnection(const std::string& addresses, std::string operator_token);

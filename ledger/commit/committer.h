@@ -1,5 +1,6 @@
-// What the gRPC service needs from whatever orders and stores batches: the single node (ledger/node/node.h) or a
-// Raft replica (ledger/replication/raft_node.h). The service never knows which one it talks to.
+// What the gRPC service needs from whatever orders and stores batches: the single node
+// (ledger/node/node.h) or a Raft replica (ledger/replication/raft_node.h). The service never knows
+// which one it talks to.
 #ifndef LEDGER_COMMIT_COMMITTER_H_
 #define LEDGER_COMMIT_COMMITTER_H_
 
@@ -26,38 +27,41 @@ class Committer {
  public:
   virtual ~Committer() = default;
 
-  // Called once with the outcome of SubmitAsync, on the committer's own thread (or on the caller's, for
-  // a request refused at once): it must not block.
+  // Called once with the outcome of SubmitAsync, on the committer's own thread (or on the caller's,
+  // for a request refused at once): it must not block.
   using SubmitDone = std::function<void(absl::StatusOr<SubmitResult>)>;
 
-  // Applies one request (1..kBatchItemsMax commands, validated in shape by the caller) and calls `done`
-  // after it is durable (on a quorum, when replicated). Thread-safe. UNAVAILABLE when it may be retried
-  // with the same ids: storage failed, stopping, not the leader (the message then carries
-  // "leader=HOST:PORT" when the leader is known), or leadership was lost while the request was in
-  // flight (outcome unknown).
+  // Applies one request (1..kBatchItemsMax commands, validated in shape by the caller) and calls
+  // `done` after it is durable (on a quorum, when replicated). Thread-safe. UNAVAILABLE when it may
+  // be retried with the same ids: storage failed, stopping, not the leader (the message then
+  // carries "leader=HOST:PORT" when the leader is known), or leadership was lost while the request
+  // was in flight (outcome unknown).
   virtual void SubmitAsync(std::vector<Command> commands, SubmitDone done) = 0;
 
   // SubmitAsync, waiting for the outcome.
   absl::StatusOr<SubmitResult> Submit(std::vector<Command> commands) {
     auto reply = std::make_shared<std::promise<absl::StatusOr<SubmitResult>>>();
     std::future<absl::StatusOr<SubmitResult>> outcome = reply->get_future();
-    SubmitAsync(std::move(commands), [reply](absl::StatusOr<SubmitResult> result) { reply->set_value(std::move(result)); });
+    SubmitAsync(std::move(commands), [reply](absl::StatusOr<SubmitResult> result) {
+      reply->set_value(std::move(result));
+    });
     return outcome.get();
   }
 
-  // Called before every read. OK when state() includes every write acknowledged before the call (or the
-  // node serves possibly stale reads by choice); UNAVAILABLE with the leader as for Submit otherwise.
+  // Called before every read. OK when state() includes every write acknowledged before the call (or
+  // the node serves possibly stale reads by choice); UNAVAILABLE with the leader as for Submit
+  // otherwise.
   virtual absl::Status ReadBarrier() { return absl::OkStatus(); }
 
-  // Whether this node can commit a request now, or (a Raft follower) name a leader that can: OK, or why
-  // not (storage write failed, invariant broken, stopping, no leader known). The gRPC health status
-  // reports it (ledger/server/serving.h). Thread-safe.
+  // Whether this node can commit a request now, or (a Raft follower) name a leader that can: OK, or
+  // why not (storage write failed, invariant broken, stopping, no leader known). The gRPC health
+  // status reports it (ledger/server/serving.h). Thread-safe.
   virtual absl::Status Health() const { return absl::OkStatus(); }
 
   // The committed state. Thread-safe reads.
   virtual const KvReader& state() const = 0;
-  // A consistent view of state() as it is now (whole batches only), unchanged by later writes: what the
-  // online audit reads while the node goes on applying. Thread-safe.
+  // A consistent view of state() as it is now (whole batches only), unchanged by later writes: what
+  // the online audit reads while the node goes on applying. Thread-safe.
   virtual std::unique_ptr<KvReader> StateSnapshot() const = 0;
   // The newest journal index in state().
   virtual uint64_t committed_index() const = 0;

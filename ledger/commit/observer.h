@@ -17,12 +17,14 @@ struct NodeObserver {
       on_batch;
   std::function<void(const Outcome&, const Command&)> on_outcome;
   std::function<void(const ApplyCounters&)> on_sweep;
-  // Single node: the durable write of one batch (RocksDB write plus the write-ahead log's fsync), seconds.
+  // Single node: the durable write of one batch (RocksDB write plus the write-ahead log's fsync),
+  // seconds.
   std::function<void(double seconds)> on_store_write;
-  // The ledger's invariants were found broken (at start or by a batch): the node stops taking writes.
+  // The ledger's invariants were found broken (at start or by a batch): the node stops taking
+  // writes.
   std::function<void(const std::string& violation)> on_invariant_violation;
-  // Every durably stored batch, in order: its logical time, the batch and its journal entry's bytes (for
-  // ledgerd's --record_batches; called on the node's write thread, must not block for long).
+  // Every durably stored batch, in order: its logical time, the batch and its journal entry's bytes
+  // (for ledgerd's --record_batches; called on the node's write thread, must not block for long).
   std::function<void(Timestamp, const Batch&, const std::string& entry_bytes)> on_stored_batch;
 };
 

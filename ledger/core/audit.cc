@@ -160,8 +160,8 @@ std::string CheckExpiryIndex(const KvReader& state, AuditReport* report) {
   return error;
 }
 
-// Spent nonces: an N key holds nothing (kept for ever) or its expiry, and then has its n key; every n
-// key has its N key holding that expiry (ledger/FORMAT.md, "Request nonces").
+// Spent nonces: an N key holds nothing (kept for ever) or its expiry, and then has its n key; every
+// n key has its N key holding that expiry (ledger/FORMAT.md, "Request nonces").
 std::string CheckNonceIndex(const KvReader& state) {
   std::string error;
   state.Scan(std::string(1, keys::kNonce), TableEnd(keys::kNonce), false,
@@ -171,11 +171,13 @@ std::string CheckNonceIndex(const KvReader& state) {
                  error = "undecodable spent nonce";
                  return false;
                }
-               const AccountId account{keys::ReadBigEndian64(key.substr(1)), keys::ReadBigEndian64(key.substr(9))};
+               const AccountId account{keys::ReadBigEndian64(key.substr(1)),
+                                       keys::ReadBigEndian64(key.substr(9))};
                const uint64_t nonce = keys::ReadBigEndian64(key.substr(17));
                std::string ignored;
                if (!state.Get(keys::NonceExpiry(Decoder(value).U64(), account, nonce), &ignored)) {
-                 error = absl::StrCat("spent nonce ", nonce, " of ", account.ToHex(), " has no expiry index key");
+                 error = absl::StrCat("spent nonce ", nonce, " of ", account.ToHex(),
+                                      " has no expiry index key");
                }
                return error.empty();
              });
@@ -241,8 +243,9 @@ std::string CheckCampaigns(const KvReader& state, AuditReport* report) {
   return error;
 }
 
-// Cards: a re-issued card's new card exists, pays from the same wallet and was issued when the old card
-// was replaced (ReissueCard, pos.h), so a re-issue never hands a wallet to a card that is not its own.
+// Cards: a re-issued card's new card exists, pays from the same wallet and was issued when the old
+// card was replaced (ReissueCard, pos.h), so a re-issue never hands a wallet to a card that is not
+// its own.
 std::string CheckCards(const KvReader& state) {
   std::string error;
   state.Scan(std::string(1, keys::kCard), TableEnd(keys::kCard), false,
@@ -256,7 +259,8 @@ std::string CheckCards(const KvReader& state) {
                std::optional<CardRecord> next = LookupCard(state, card->replaced_by);
                if (!next || next->registration.wallet != card->registration.wallet ||
                    next->timestamp != card->replaced_at) {
-                 error = absl::StrCat("card ", card->registration.card, " was re-issued as ", card->replaced_by,
+                 error = absl::StrCat("card ", card->registration.card, " was re-issued as ",
+                                      card->replaced_by,
                                       ", which is not the same wallet's card issued then");
                }
                return error.empty();
@@ -427,7 +431,8 @@ std::string AssetSumsProblem(const KvReader& state) {
              [&](std::string_view key, std::string_view value) {
                std::optional<Account> account = DecodeAccount(value);
                if (!account) {
-                 problem = absl::StrCat("the account record under key of ", key.size(), " bytes does not decode");
+                 problem = absl::StrCat("the account record under key of ", key.size(),
+                                        " bytes does not decode");
                  return false;
                }
                sums[account->asset] += account->balance;
@@ -435,7 +440,9 @@ std::string AssetSumsProblem(const KvReader& state) {
              });
   if (!problem.empty()) return problem;
   for (const auto& [asset, sum] : sums) {
-    if (sum != 0) return absl::StrCat("asset ", asset, ": its balances sum to ", static_cast<int64_t>(sum), ", not 0");
+    if (sum != 0)
+      return absl::StrCat("asset ", asset, ": its balances sum to ", static_cast<int64_t>(sum),
+                          ", not 0");
   }
   return "";
 }

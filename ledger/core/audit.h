@@ -10,12 +10,13 @@
 //  to
 //     balance - debits_pending, sorted by expiry, each positive and in the expiry index; no other
 //     account holds lots; every expiry index key has its lot.
-//  2b. Nonces: a spent nonce with an expiry has its index key, and every index key its nonce with that
+//  2b. Nonces: a spent nonce with an expiry has its index key, and every index key its nonce with
+//  that
 //     expiry (ledger/FORMAT.md, "Request nonces").
 //  3. Campaigns: each campaign's awarded total equals its awards net of clawbacks and stays within
 //  its
-//     budget; no award is clawed back beyond what it gave. Cards: a re-issued card's new card exists,
-//     of the same wallet, issued when the old one was replaced.
+//     budget; no award is clawed back beyond what it gave. Cards: a re-issued card's new card
+//     exists, of the same wallet, issued when the old one was replaced.
 //  4. Journal: the hash chain from entry 1 to the head (VerifyJournal).
 //  5. Replay (optional, O(journal) time and memory): every journal entry's batch (commands, request
 //  sizes,
@@ -70,9 +71,10 @@ struct AuditReport {
 
 AuditReport Audit(const KvReader& state, const AuditOptions& options = {});
 
-// The first half of check 1 alone: per asset, the balances of all accounts sum to zero. "" if so, else
-// the first asset that does not. One scan of the accounts (no lots, transfers or journal): what a node
-// runs when it starts, each batch then checking its own changes (ApplyOutput::invariant_violation).
+// The first half of check 1 alone: per asset, the balances of all accounts sum to zero. "" if so,
+// else the first asset that does not. One scan of the accounts (no lots, transfers or journal):
+// what a node runs when it starts, each batch then checking its own changes
+// (ApplyOutput::invariant_violation).
 std::string AssetSumsProblem(const KvReader& state);
 
 }  // namespace ledger

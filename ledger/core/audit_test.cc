@@ -78,7 +78,8 @@ TEST_F(AuditTest, AStoppedReplaySaysWhereAndComparesNoHash) {
   EXPECT_EQ(report.violation, "");
   EXPECT_EQ(report.replayed_entries, 2u);
   EXPECT_FALSE(report.state_hash_compared);
-  EXPECT_NE(report.replay_note.find("replay stopped before entry 3 of 4: asked to stop"), std::string::npos)
+  EXPECT_NE(report.replay_note.find("replay stopped before entry 3 of 4: asked to stop"),
+            std::string::npos)
       << report.replay_note;
 }
 
@@ -140,17 +141,23 @@ TEST_F(AuditTest, FindsACampaignTotalItsAwardsDoNotExplain) {
 TEST_F(AuditTest, FindsACardReissuedToAnotherWalletsCard) {
   const std::string salt(16, 's'), old_card = "6300111122223333", new_card = "6300444455556666";
   const std::string alices = "6300777788889999";
-  ASSERT_EQ(ledger_.Apply({RegisterCard{old_card, Id(kBob), salt, PinProof(salt, old_card, "1234")},
-                           RegisterCard{alices, Id(kAlice), salt, PinProof(salt, alices, "1234")}})[0].result,
+  ASSERT_EQ(ledger_
+                .Apply({RegisterCard{old_card, Id(kBob), salt, PinProof(salt, old_card, "1234")},
+                        RegisterCard{alices, Id(kAlice), salt, PinProof(salt, alices, "1234")}})[0]
+                .result,
             Result::kOk);
-  ASSERT_EQ(ledger_.Apply({ReissueCard{old_card, new_card, salt, PinProof(salt, new_card, "5678"), "sato"}})[0].result,
+  ASSERT_EQ(ledger_
+                .Apply({ReissueCard{old_card, new_card, salt, PinProof(salt, new_card, "5678"),
+                                    "sato"}})[0]
+                .result,
             Result::kOk);
   EXPECT_EQ(Full(ledger_.state()).violation, "");
   std::optional<CardRecord> record = LookupCard(ledger_.state(), old_card);
   ASSERT_TRUE(record.has_value());
   record->replaced_by = alices;
   EXPECT_EQ(Full(Planted(keys::Card(old_card), EncodeCardRecord(*record))).violation,
-            "card 6300111122223333 was re-issued as 6300777788889999, which is not the same wallet's card issued then");
+            "card 6300111122223333 was re-issued as 6300777788889999, which is not the same "
+            "wallet's card issued then");
 }
 
 TEST_F(AuditTest, FindsABrokenHashChain) {

@@ -1,9 +1,9 @@
 // Campaigns in the core: one test per rule in campaigns.h.
 #include "ledger/core/campaigns.h"
 
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "ledger/core/keys.h"
 #include "ledger/core/pos.h"
@@ -25,24 +25,31 @@ class CampaignsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // kEpoch is 2026-01-01 09:00 in Japan.
-    ledger_.Apply({testing::MakeAsset(kCoin, "COIN", 0, 900), testing::MakeAsset(kPoints, "HP", 180 * 86400, 901, 86400)});
-    ledger_.Apply({testing::MakeAccount(kIssuer, kCoin, AccountKind::kIssuer),
-                   testing::MakeAccount(kPointsIssuer, kPoints, AccountKind::kIssuer),
-                   testing::MakeAccount(kBudget, kPoints, AccountKind::kBudget, account_flags::kNonNegative),
-                   testing::MakeAccount(kCoinBudget, kCoin, AccountKind::kBudget, account_flags::kNonNegative),
-                   testing::MakeAccount(kAlice, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
-                   testing::MakeAccount(kAlicePoints, kPoints, AccountKind::kWallet, account_flags::kNonNegative),
-                   testing::MakeAccount(kBob, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
-                   testing::MakeAccount(kStreetShop, kCoin, AccountKind::kMerchant, account_flags::kNonNegative,
-                                        "street"),
-                   testing::MakeAccount(kMall, kCoin, AccountKind::kMerchant, account_flags::kNonNegative, "mall")});
-    ledger_.Apply({testing::MakeTransfer(1, kIssuer, kAlice, 100'000), testing::MakeTransfer(2, kIssuer, kBob, 100'000),
+    ledger_.Apply({testing::MakeAsset(kCoin, "COIN", 0, 900),
+                   testing::MakeAsset(kPoints, "HP", 180 * 86400, 901, 86400)});
+    ledger_.Apply(
+        {testing::MakeAccount(kIssuer, kCoin, AccountKind::kIssuer),
+         testing::MakeAccount(kPointsIssuer, kPoints, AccountKind::kIssuer),
+         testing::MakeAccount(kBudget, kPoints, AccountKind::kBudget, account_flags::kNonNegative),
+         testing::MakeAccount(kCoinBudget, kCoin, AccountKind::kBudget,
+                              account_flags::kNonNegative),
+         testing::MakeAccount(kAlice, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
+         testing::MakeAccount(kAlicePoints, kPoints, AccountKind::kWallet,
+                              account_flags::kNonNegative),
+         testing::MakeAccount(kBob, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
+         testing::MakeAccount(kStreetShop, kCoin, AccountKind::kMerchant,
+                              account_flags::kNonNegative, "street"),
+         testing::MakeAccount(kMall, kCoin, AccountKind::kMerchant, account_flags::kNonNegative,
+                              "mall")});
+    ledger_.Apply({testing::MakeTransfer(1, kIssuer, kAlice, 100'000),
+                   testing::MakeTransfer(2, kIssuer, kBob, 100'000),
                    testing::MakeTransfer(3, kPointsIssuer, kBudget, 1'000'000),
                    testing::MakeTransfer(4, kIssuer, kCoinBudget, 1000)});
     ASSERT_EQ(One(LinkAccount{Id(kAlice), Id(kAlicePoints)}).result, Result::kOk);
   }
 
-  // "20 % back in points at the shopping street, at most 500 pt a person a month, budget 1,000,000".
+  // "20 % back in points at the shopping street, at most 500 pt a person a month, budget
+  // 1,000,000".
   CreateCampaign Street() const {
     CreateCampaign c;
     c.campaign = 7;
@@ -77,13 +84,15 @@ TEST_F(CampaignsTest, QualifyingPaymentsEarnTheirShareUnderTheCaps) {
   EXPECT_EQ(Balance(kAlicePoints), 200);
   bool journaled = false;
   for (const SystemEvent& e : ledger_.last().entry.system_events) {
-    journaled |= e.type == SystemEventType::kCampaignAward && e.amount == 200 && e.credit_account_id == Id(kAlicePoints);
+    journaled |= e.type == SystemEventType::kCampaignAward && e.amount == 200 &&
+                 e.credit_account_id == Id(kAlicePoints);
   }
   EXPECT_TRUE(journaled);
-  ASSERT_EQ(Pay("p2", kAlice, 99).result, Result::kOk);     // Below the minimum.
+  ASSERT_EQ(Pay("p2", kAlice, 99).result, Result::kOk);           // Below the minimum.
   ASSERT_EQ(Pay("p3", kAlice, 5000, kMall).result, Result::kOk);  // Another category.
   EXPECT_EQ(Balance(kAlicePoints), 200);
-  ASSERT_EQ(Pay("p4", kAlice, 5000).result, Result::kOk);  // 1,000 pt, cut to the 300 left this month.
+  ASSERT_EQ(Pay("p4", kAlice, 5000).result,
+            Result::kOk);  // 1,000 pt, cut to the 300 left this month.
   EXPECT_EQ(Balance(kAlicePoints), 500);
   ASSERT_EQ(Pay("p5", kAlice, 1000).result, Result::kOk);
   EXPECT_EQ(Balance(kAlicePoints), 500);
@@ -103,7 +112,7 @@ TEST_F(CampaignsTest, RefundsClawBackTheirShareAndCancelsAllOfIt) {
   ASSERT_EQ(One(PosRefund{Id(kStreetShop), "p1", "r1", 250}).result, Result::kOk);
   EXPECT_EQ(Balance(kAlicePoints), 150);  // 200 x 250 / 1000 = 50 back.
   ASSERT_EQ(One(PosRefund{Id(kStreetShop), "p1", "r2", 750}).result, Result::kOk);
-  EXPECT_EQ(Balance(kAlicePoints), 0);    // The last refund takes the rest.
+  EXPECT_EQ(Balance(kAlicePoints), 0);  // The last refund takes the rest.
   EXPECT_EQ(Balance(kBudget), 1'000'000);
   // The clawed-back points no longer count towards her monthly cap.
   ASSERT_EQ(Pay("p2", kAlice, 2500).result, Result::kOk);
@@ -116,8 +125,10 @@ TEST_F(CampaignsTest, RefundsClawBackTheirShareAndCancelsAllOfIt) {
 TEST_F(CampaignsTest, AClawbackNeverTakesMoreThanIsLeft) {
   ASSERT_EQ(One(Street()).result, Result::kOk);
   ASSERT_EQ(Pay("p1", kAlice, 2000).result, Result::kOk);  // 400 pt.
-  ledger_.Apply({testing::MakeTransfer(9, kAlicePoints, kPointsIssuer, 300)});  // She used 300 of them.
-  ASSERT_EQ(One(PosRefund{Id(kStreetShop), "p1", "r1", 2000}).result, Result::kOk);  // The refund itself goes through.
+  ledger_.Apply(
+      {testing::MakeTransfer(9, kAlicePoints, kPointsIssuer, 300)});  // She used 300 of them.
+  ASSERT_EQ(One(PosRefund{Id(kStreetShop), "p1", "r1", 2000}).result,
+            Result::kOk);  // The refund itself goes through.
   EXPECT_EQ(Balance(kAlicePoints), 0);
   EXPECT_EQ(Balance(kAlice), 100'000);
   std::string bytes;
@@ -128,13 +139,16 @@ TEST_F(CampaignsTest, AClawbackNeverTakesMoreThanIsLeft) {
   EXPECT_EQ(award->shortfall, 300);
 }
 
-// A refund after the city emptied and closed the campaign's funding account: the clawback cannot move
-// (the account is closed), so it becomes recorded shortfall. The refunds themselves go through. Before,
-// the clawback's move hit a CORE_CHECK and stopped every replica on apply (and again on every restart).
+// A refund after the city emptied and closed the campaign's funding account: the clawback cannot
+// move (the account is closed), so it becomes recorded shortfall. The refunds themselves go
+// through. Before, the clawback's move hit a CORE_CHECK and stopped every replica on apply (and
+// again on every restart).
 TEST_F(CampaignsTest, AClawbackIntoAClosedFundingAccountBecomesShortfall) {
   ASSERT_EQ(One(Street()).result, Result::kOk);
   ASSERT_EQ(Pay("p1", kAlice, 1000).result, Result::kOk);  // 200 pt.
-  ASSERT_EQ(ledger_.Apply({testing::MakeTransfer(9, kBudget, kPointsIssuer, 1'000'000 - 200)})[0].result, Result::kOk);
+  ASSERT_EQ(
+      ledger_.Apply({testing::MakeTransfer(9, kBudget, kPointsIssuer, 1'000'000 - 200)})[0].result,
+      Result::kOk);
   ASSERT_EQ(One(CloseAccount{Id(kBudget)}).result, Result::kOk);
   ASSERT_EQ(One(PosRefund{Id(kStreetShop), "p1", "r1", 500}).result, Result::kOk);
   EXPECT_EQ(Balance(kAlice), 100'000 - 500);
@@ -145,7 +159,8 @@ TEST_F(CampaignsTest, AClawbackIntoAClosedFundingAccountBecomesShortfall) {
   ASSERT_TRUE(award.has_value());
   EXPECT_EQ(award->clawed_back, 0);
   EXPECT_EQ(award->shortfall, 100);
-  ASSERT_EQ(One(PosRefund{Id(kStreetShop), "p1", "r2", 500}).result, Result::kOk);  // The rest: all shortfall.
+  ASSERT_EQ(One(PosRefund{Id(kStreetShop), "p1", "r2", 500}).result,
+            Result::kOk);  // The rest: all shortfall.
   ASSERT_TRUE(ledger_.state().Get(keys::CampaignAward(Id(kStreetShop), "p1", 7), &bytes));
   award = DecodeCampaignAward(bytes);
   ASSERT_TRUE(award.has_value());
@@ -154,8 +169,8 @@ TEST_F(CampaignsTest, AClawbackIntoAClosedFundingAccountBecomesShortfall) {
 }
 
 // Clawback transfer ids are derived from the refund id and the payment id. Joined with a plain "/",
-// refund "a/b" of payment "c" and refund "a" of payment "b/c" got the same id, and the second clawback
-// overwrote the first one's transfer record.
+// refund "a/b" of payment "c" and refund "a" of payment "b/c" got the same id, and the second
+// clawback overwrote the first one's transfer record.
 TEST_F(CampaignsTest, ClawbackIdsOfDifferentRefundsNeverCollide) {
   ASSERT_EQ(One(Street()).result, Result::kOk);
   ASSERT_EQ(Pay("c", kAlice, 1000).result, Result::kOk);    // 200 pt.
@@ -181,7 +196,8 @@ TEST_F(CampaignsTest, ClawbackIdsOfDifferentRefundsNeverCollide) {
 }
 
 TEST_F(CampaignsTest, WindowsBudgetsFixedAwardsAndClosing) {
-  CreateCampaign lunch = Street();  // Coin back, fixed 50 per payment, 11:00-14:00 only, budget 120.
+  CreateCampaign lunch =
+      Street();  // Coin back, fixed 50 per payment, 11:00-14:00 only, budget 120.
   lunch.campaign = 8;
   lunch.funding = Id(kCoinBudget);
   lunch.category = "";
@@ -195,7 +211,7 @@ TEST_F(CampaignsTest, WindowsBudgetsFixedAwardsAndClosing) {
   ASSERT_EQ(One(lunch).result, Result::kOk);
   ASSERT_EQ(Pay("m1", kBob, 500, kMall).result, Result::kOk);  // 09:00: outside the window.
   EXPECT_EQ(Balance(kBob), 100'000 - 500);
-  ledger_.Advance(2 * kHour + 30 * 60);                         // 11:30.
+  ledger_.Advance(2 * kHour + 30 * 60);  // 11:30.
   ASSERT_EQ(Pay("m2", kBob, 500, kMall).result, Result::kOk);
   EXPECT_EQ(Balance(kBob), 100'000 - 1000 + 50);
   ASSERT_EQ(Pay("m3", kBob, 500, kMall).result, Result::kOk);
@@ -215,8 +231,8 @@ TEST_F(CampaignsTest, WindowsBudgetsFixedAwardsAndClosing) {
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
-// A paused campaign awards nothing and leaves the active list; resumed, it awards again; a closed one
-// cannot be paused or resumed; pausing twice decides nothing new.
+// A paused campaign awards nothing and leaves the active list; resumed, it awards again; a closed
+// one cannot be paused or resumed; pausing twice decides nothing new.
 TEST_F(CampaignsTest, APausedCampaignAwardsNothingUntilResumed) {
   ASSERT_EQ(One(Street()).result, Result::kOk);
   EXPECT_EQ(One(PauseCampaign{99, true}).result, Result::kCampaignNotFound);
@@ -251,9 +267,9 @@ TEST_F(CampaignsTest, ProblemsNameTheFieldAndTheLimit) {
   EXPECT_EQ(CampaignProblem(long_category), "category: at most 32 bytes, got 33");
   CreateCampaign long_name = Street();
   long_name.name = std::string(kCampaignNameBytesMax + 1, 'x');
-  EXPECT_EQ(CampaignProblem(long_name),
-            "name: at most " + std::to_string(kCampaignNameBytesMax) + " bytes, got " +
-                std::to_string(kCampaignNameBytesMax + 1));
+  EXPECT_EQ(CampaignProblem(long_name), "name: at most " + std::to_string(kCampaignNameBytesMax) +
+                                            " bytes, got " +
+                                            std::to_string(kCampaignNameBytesMax + 1));
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 // A tiny binary codec for the ledger's stored records and journal entries.
 //
-// Fixed-width little-endian integers and length-prefixed byte strings, written in a fixed field order.
-// The encoding of a value is a pure function of the value (no maps, no optional defaults), so the same
-// state always produces the same bytes on every machine: state hashes and the journal hash chain rely on
-// it. Keys use big-endian integers instead (see keys.h) so that they sort numerically.
+// Fixed-width little-endian integers and length-prefixed byte strings, written in a fixed field
+// order. The encoding of a value is a pure function of the value (no maps, no optional defaults),
+// so the same state always produces the same bytes on every machine: state hashes and the journal
+// hash chain rely on it. Keys use big-endian integers instead (see keys.h) so that they sort
+// numerically.
 #ifndef LEDGER_CORE_CODEC_H_
 #define LEDGER_CORE_CODEC_H_
 
@@ -46,8 +47,8 @@ class Encoder {
   std::string* out_;
 };
 
-// Reads what Encoder wrote. Any read past the end sets a sticky error flag and returns zeros, so callers
-// check ok() once after decoding a whole record.
+// Reads what Encoder wrote. Any read past the end sets a sticky error flag and returns zeros, so
+// callers check ok() once after decoding a whole record.
 class Decoder {
  public:
   explicit Decoder(std::string_view in) : in_(in) {}
@@ -107,14 +108,15 @@ class Decoder {
 
 // Field lists. A record or command lists its fields once, in wire order, as a function of a field
 // visitor `io` and the value: `[](auto& io, auto& a) { io(a.id, a.code, a.scale); }`. FieldWriter
-// writes them with an Encoder and FieldReader reads them back with a Decoder, so encoding and decoding
-// cannot disagree. The wire type follows the field's C++ type: bool as u8 0/1, uint8_t and one-byte
-// enums as u8, uint32_t as u32, uint64_t as u64, int64_t as i64, Id128 as id, std::string as bytes, a
-// struct with a FieldList (below) as its fields in place. Any other type does not compile. Vectors and maps
-// say how many elements they allow (io.Vec, io.Map): a u32 count, then the elements (a map's in key order).
+// writes them with an Encoder and FieldReader reads them back with a Decoder, so encoding and
+// decoding cannot disagree. The wire type follows the field's C++ type: bool as u8 0/1, uint8_t and
+// one-byte enums as u8, uint32_t as u32, uint64_t as u64, int64_t as i64, Id128 as id, std::string
+// as bytes, a struct with a FieldList (below) as its fields in place. Any other type does not
+// compile. Vectors and maps say how many elements they allow (io.Vec, io.Map): a u32 count, then
+// the elements (a map's in key order).
 //
-// FieldList<T>::Apply(io, value) is the field list of a struct nested in other field lists (a command's
-// own fields are in its CommandTraits, ledger/core/command.h).
+// FieldList<T>::Apply(io, value) is the field list of a struct nested in other field lists (a
+// command's own fields are in its CommandTraits, ledger/core/command.h).
 template <class T>
 struct FieldList;
 
@@ -159,16 +161,14 @@ class FieldWriter {
   void Put(const Id128& v) { e_->Id(v); }
   void Put(const std::string& v) { e_->Bytes(v); }
   template <class E>
-    requires std::is_enum_v<E>
+  requires std::is_enum_v<E>
   void Put(E v) {
     static_assert(sizeof(E) == 1, "enums are written as u8");
     e_->U8(static_cast<uint8_t>(v));
   }
   template <class T>
-    requires std::is_class_v<T>
-  void Put(const T& v) {
-    FieldList<T>::Apply(*this, v);
-  }
+  requires std::is_class_v<T>
+  void Put(const T& v) { FieldList<T>::Apply(*this, v); }
 
   Encoder* e_;
   uint8_t tag_;
@@ -225,16 +225,14 @@ class FieldReader {
   void Get(Id128& v) { v = d_->Id(); }
   void Get(std::string& v) { v = d_->Bytes(); }
   template <class E>
-    requires std::is_enum_v<E>
+  requires std::is_enum_v<E>
   void Get(E& v) {
     static_assert(sizeof(E) == 1, "enums are written as u8");
     v = static_cast<E>(d_->U8());
   }
   template <class T>
-    requires std::is_class_v<T>
-  void Get(T& v) {
-    FieldList<T>::Apply(*this, v);
-  }
+  requires std::is_class_v<T>
+  void Get(T& v) { FieldList<T>::Apply(*this, v); }
 
   Decoder* d_;
   uint8_t tag_;

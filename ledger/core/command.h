@@ -1,10 +1,12 @@
-// The command table: every core command, its journal tag, its name and its metric class, and its field
-// list, declared once (one CommandTraits specialization per command). The journal codec
-// (ledger/core/journal.cc), the metrics and the logs read them from here. Byte layout: ledger/FORMAT.md.
+// The command table: every core command, its journal tag, its name and its metric class, and its
+// field list, declared once (one CommandTraits specialization per command). The journal codec
+// (ledger/core/journal.cc), the metrics and the logs read them from here. Byte layout:
+// ledger/FORMAT.md.
 //
-// Adding a command: its struct (domain header), an alternative of Command below, and a CommandTraits
-// specialization with kTag (a new tag, also in FORMAT.md), kName, kClass, Fields and WithinBounds. A
-// command without them does not compile (the static_asserts at the end, and the journal's visitors).
+// Adding a command: its struct (domain header), an alternative of Command below, and a
+// CommandTraits specialization with kTag (a new tag, also in FORMAT.md), kName, kClass, Fields and
+// WithinBounds. A command without them does not compile (the static_asserts at the end, and the
+// journal's visitors).
 #ifndef LEDGER_CORE_COMMAND_H_
 #define LEDGER_CORE_COMMAND_H_
 
@@ -28,30 +30,34 @@ struct CloseAccount {
   AccountId id;
 };
 
-// One command in a batch. Asset/Account/Transfer carry only their request fields. The Pos* commands are
-// shop payments (ledger/core/pos.h), the health ones health mileage (ledger/core/health.h); they move
-// value through transfers the ledger derives. A StepReport is journaled without its health data (its
-// commitment instead), so a report decoded from the journal has steps 0 and no signature.
-// The order of the alternatives is the variant index (core_fuzz counts by it); append new ones.
-using Command = std::variant<Asset, Account, CloseAccount, Transfer, PosPayment, PosRefund, PosCancel, PosCloseDay,
-                             PosFees, PosCashOut, PosSupplierPayment, RegisterKey,
-                             WalletSend, RegisterCard, SetHealthProgram, RegisterDevice, SetConsent, StepReport,
-                             ExchangePoints, EraseStepData, SetWatchOver, AckAlert, SetTaskRules, PostTask,
-                             ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay, CreateCampaign,
-                             CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey, GrantSubsidy, UnlockCard,
-                             ReissueCard, PauseCampaign>;
+// One command in a batch. Asset/Account/Transfer carry only their request fields. The Pos* commands
+// are shop payments (ledger/core/pos.h), the health ones health mileage (ledger/core/health.h);
+// they move value through transfers the ledger derives. A StepReport is journaled without its
+// health data (its commitment instead), so a report decoded from the journal has steps 0 and no
+// signature. The order of the alternatives is the variant index (core_fuzz counts by it); append
+// new ones.
+using Command =
+    std::variant<Asset, Account, CloseAccount, Transfer, PosPayment, PosRefund, PosCancel,
+                 PosCloseDay, PosFees, PosCashOut, PosSupplierPayment, RegisterKey, WalletSend,
+                 RegisterCard, SetHealthProgram, RegisterDevice, SetConsent, StepReport,
+                 ExchangePoints, EraseStepData, SetWatchOver, AckAlert, SetTaskRules, PostTask,
+                 ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay, CreateCampaign,
+                 CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey,
+                 GrantSubsidy, UnlockCard, ReissueCard, PauseCampaign>;
 
-// How the metrics count a command's outcomes: settings (assets, accounts, keys, cards, fees, programs,
-// consents, ...) apart from what moves money.
+// How the metrics count a command's outcomes: settings (assets, accounts, keys, cards, fees,
+// programs, consents, ...) apart from what moves money.
 enum class CommandClass : uint8_t { kSetting, kTransfer };
 
-// Not a command: the journal tag of the u64 request_ms prefix before a command that spends a request
-// nonce (RequestMs in journal.h). Commands without it (older entries) decode with request_ms 0.
+// Not a command: the journal tag of the u64 request_ms prefix before a command that spends a
+// request nonce (RequestMs in journal.h). Commands without it (older entries) decode with
+// request_ms 0.
 inline constexpr uint8_t kRequestTimeTag = 43;
 
 // One specialization per command:
 //   kTag     its journal tag (ledger/FORMAT.md), never reused;
-//   kAltTag  0, or a second tag for an extended (or older) form of the same command, which Fields reads
+//   kAltTag  0, or a second tag for an extended (or older) form of the same command, which Fields
+//   reads
 //            as io.tag(); the journal codec chooses between the two (journal.cc, WireTag);
 //   kName    a stable snake_case name for metrics and logs;
 //   kClass   its metric class;
@@ -67,11 +73,15 @@ struct CommandTraits;
     static constexpr uint8_t kAltTag = alt_tag;                 \
     static constexpr std::string_view kName = name;             \
     static constexpr CommandClass kClass = CommandClass::command_class;
-#define LEDGER_FIELDS template <class Io, class Self> static void Fields(Io& io, Self& c)
-// Whether every string of the command is within its bound in limits.h, as the services admit them (the
-// batch decoder refuses a command that is not: CommandWithinBounds in journal.h).
+#define LEDGER_FIELDS             \
+  template <class Io, class Self> \
+  static void Fields(Io& io, Self& c)
+// Whether every string of the command is within its bound in limits.h, as the services admit them
+// (the batch decoder refuses a command that is not: CommandWithinBounds in journal.h).
 #define LEDGER_BOUNDS static bool WithinBounds([[maybe_unused]] const CommandType& c)
-#define LEDGER_COMMAND_END };
+#define LEDGER_COMMAND_END \
+  }                        \
+  ;
 
 inline bool Fits(const std::string& value, size_t max) { return value.size() <= max; }
 
@@ -79,7 +89,9 @@ inline bool Fits(const std::string& value, size_t max) { return value.size() <= 
 template <>
 struct FieldList<StepTier> {
   template <class Io, class Self>
-  static void Apply(Io& io, Self& t) { io(t.steps_min, t.points); }
+  static void Apply(Io& io, Self& t) {
+    io(t.steps_min, t.points);
+  }
 };
 template <>
 struct FieldList<HealthProgram> {
@@ -88,18 +100,22 @@ struct FieldList<HealthProgram> {
     io(p.program, p.effective_day, p.funding);
     // One over the bound: a program refused for one tier too many is still journaled (and decodes).
     io.Vec(p.tiers, static_cast<uint32_t>(kStepTiersMax + 1));
-    io(p.daily_cap, p.bonus_days, p.bonus_points, p.steps_max, p.report_window_days, p.exchange_retire,
-       p.coin_funding, p.exchange_points, p.exchange_coin, p.timestamp);
+    io(p.daily_cap, p.bonus_days, p.bonus_points, p.steps_max, p.report_window_days,
+       p.exchange_retire, p.coin_funding, p.exchange_points, p.exchange_coin, p.timestamp);
   }
 };
 template <>
 struct FieldList<TaskRules> {
   template <class Io, class Self>
-  static void Apply(Io& io, Self& r) { io(r.weekly_hours_max, r.monthly_max, r.dispute_hours); }
+  static void Apply(Io& io, Self& r) {
+    io(r.weekly_hours_max, r.monthly_max, r.dispute_hours);
+  }
 };
 
 LEDGER_COMMAND(Asset, 1, 0, "asset", kSetting)
-LEDGER_FIELDS { io(c.id, c.code, c.scale, c.expiry_seconds, c.expiry_granularity_seconds, c.breakage_account); }
+LEDGER_FIELDS {
+  io(c.id, c.code, c.scale, c.expiry_seconds, c.expiry_granularity_seconds, c.breakage_account);
+}
 LEDGER_BOUNDS { return Fits(c.code, kAssetCodeBytesMax); }
 LEDGER_COMMAND_END
 
@@ -115,8 +131,8 @@ LEDGER_COMMAND_END
 
 LEDGER_COMMAND(Transfer, 4, 0, "transfer", kTransfer)
 LEDGER_FIELDS {
-  io(c.id, c.debit_account_id, c.credit_account_id, c.amount, c.pending_id, c.timeout_seconds, c.code, c.flags,
-     c.user_data);
+  io(c.id, c.debit_account_id, c.credit_account_id, c.amount, c.pending_id, c.timeout_seconds,
+     c.code, c.flags, c.user_data);
 }
 LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
@@ -124,10 +140,15 @@ LEDGER_COMMAND_END
 // Tag 40: a card payment, its attempt nonce follows; tag 5 stays for the rest.
 LEDGER_COMMAND(PosPayment, 5, 40, "pos_payment", kTransfer)
 LEDGER_FIELDS {
-  io(c.merchant, c.payment_id, c.payer, c.amount, c.terminal, c.cpm, c.wallet_nonce, c.card, c.pin_proof, c.staff);
+  io(c.merchant, c.payment_id, c.payer, c.amount, c.terminal, c.cpm, c.wallet_nonce, c.card,
+     c.pin_proof, c.staff);
   if (io.tag() == kAltTag) io(c.attempt);
 }
-LEDGER_BOUNDS { return Fits(c.payment_id, kPosIdLengthMax) && Fits(c.terminal, kTerminalIdLengthMax) && Fits(c.cpm, kCpmTextLengthMax) && Fits(c.card, kCardNumberLengthMax) && Fits(c.pin_proof, kPinProofBytes) && Fits(c.staff, kStaffIdLengthMax); }
+LEDGER_BOUNDS {
+  return Fits(c.payment_id, kPosIdLengthMax) && Fits(c.terminal, kTerminalIdLengthMax) &&
+         Fits(c.cpm, kCpmTextLengthMax) && Fits(c.card, kCardNumberLengthMax) &&
+         Fits(c.pin_proof, kPinProofBytes) && Fits(c.staff, kStaffIdLengthMax);
+}
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(PosRefund, 6, 0, "pos_refund", kTransfer)
@@ -146,7 +167,9 @@ LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(PosFees, 9, 0, "pos_fees", kSetting)
-LEDGER_FIELDS { io(c.asset, c.issuer, c.fee_account, c.cashout_bps, c.member_cashout_bps, c.supplier_bps); }
+LEDGER_FIELDS {
+  io(c.asset, c.issuer, c.fee_account, c.cashout_bps, c.member_cashout_bps, c.supplier_bps);
+}
 LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
@@ -160,14 +183,17 @@ LEDGER_FIELDS { io(c.payer, c.payment_id, c.supplier, c.amount); }
 LEDGER_BOUNDS { return Fits(c.payment_id, kPosIdLengthMax); }
 LEDGER_COMMAND_END
 
-// Tag 12 keeps the bytes earlier versions wrote for what they could express (the operator registering an
-// ordinary key); tag 36: a manager, or registered by a terminal.
+// Tag 12 keeps the bytes earlier versions wrote for what they could express (the operator
+// registering an ordinary key); tag 36: a manager, or registered by a terminal.
 LEDGER_COMMAND(RegisterKey, 12, 36, "register_key", kSetting)
 LEDGER_FIELDS {
   io(c.account, c.key_id, c.public_key);
   if (io.tag() == kAltTag) io(c.manager, c.by_terminal);
 }
-LEDGER_BOUNDS { return Fits(c.key_id, kTerminalIdLengthMax) && Fits(c.public_key, kEd25519PublicKeyBytes) && Fits(c.by_terminal, kTerminalIdLengthMax); }
+LEDGER_BOUNDS {
+  return Fits(c.key_id, kTerminalIdLengthMax) && Fits(c.public_key, kEd25519PublicKeyBytes) &&
+         Fits(c.by_terminal, kTerminalIdLengthMax);
+}
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(WalletSend, 13, 0, "wallet_send", kTransfer)
@@ -177,7 +203,10 @@ LEDGER_COMMAND_END
 
 LEDGER_COMMAND(RegisterCard, 14, 0, "register_card", kSetting)
 LEDGER_FIELDS { io(c.card, c.wallet, c.pin_salt, c.pin_proof, c.attempts_max); }
-LEDGER_BOUNDS { return Fits(c.card, kCardNumberLengthMax) && Fits(c.pin_salt, kPinSaltBytes) && Fits(c.pin_proof, kPinProofBytes); }
+LEDGER_BOUNDS {
+  return Fits(c.card, kCardNumberLengthMax) && Fits(c.pin_salt, kPinSaltBytes) &&
+         Fits(c.pin_proof, kPinProofBytes);
+}
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(SetHealthProgram, 15, 0, "set_health_program", kSetting)
@@ -187,7 +216,9 @@ LEDGER_COMMAND_END
 
 LEDGER_COMMAND(RegisterDevice, 16, 0, "register_device", kSetting)
 LEDGER_FIELDS { io(c.resident, c.device_id, c.public_key, c.revoke, c.nonce); }
-LEDGER_BOUNDS { return Fits(c.device_id, kDeviceIdLengthMax) && Fits(c.public_key, kEd25519PublicKeyBytes); }
+LEDGER_BOUNDS {
+  return Fits(c.device_id, kDeviceIdLengthMax) && Fits(c.public_key, kEd25519PublicKeyBytes);
+}
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(SetConsent, 17, 0, "set_consent", kSetting)
@@ -195,8 +226,8 @@ LEDGER_FIELDS { io(c.resident, c.purpose, c.granted, c.nonce); }
 LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
-// Tag 18: as submitted (the replicated log), with steps, signature and salt; tag 19: as journaled, the
-// commitment instead (health.h).
+// Tag 18: as submitted (the replicated log), with steps, signature and salt; tag 19: as journaled,
+// the commitment instead (health.h).
 LEDGER_COMMAND(StepReport, 18, 19, "step_report", kTransfer)
 LEDGER_FIELDS {
   io(c.program, c.resident, c.device_id, c.day, c.nonce);
@@ -206,7 +237,10 @@ LEDGER_FIELDS {
     io(c.steps, c.signature, c.salt);
   }
 }
-LEDGER_BOUNDS { return Fits(c.device_id, kDeviceIdLengthMax) && Fits(c.signature, kEd25519SignatureBytes) && Fits(c.salt, kStepSaltBytes) && Fits(c.commitment, kStepCommitmentBytes); }
+LEDGER_BOUNDS {
+  return Fits(c.device_id, kDeviceIdLengthMax) && Fits(c.signature, kEd25519SignatureBytes) &&
+         Fits(c.salt, kStepSaltBytes) && Fits(c.commitment, kStepCommitmentBytes);
+}
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(ExchangePoints, 20, 0, "exchange_points", kTransfer)
@@ -222,7 +256,8 @@ LEDGER_COMMAND_END
 LEDGER_COMMAND(SetWatchOver, 22, 0, "set_watch_over", kSetting)
 LEDGER_FIELDS {
   io(c.resident);
-  io.Vec(c.watchers, static_cast<uint32_t>(kWatchersMax + 1));  // One over: refused ones are journaled too.
+  io.Vec(c.watchers,
+         static_cast<uint32_t>(kWatchersMax + 1));  // One over: refused ones are journaled too.
   io(c.silent_days, c.drop_percent, c.baseline_days, c.min_baseline_days, c.nonce);
 }
 LEDGER_BOUNDS { return true; }
@@ -243,7 +278,10 @@ LEDGER_FIELDS {
   io(c.host, c.task_id, c.title, c.first_day, c.last_day, c.slots, c.per_day, c.escrow, c.subsidy,
      c.subsidy_percent, c.hours_per_day, c.host_key, c.wage_reference);
 }
-LEDGER_BOUNDS { return Fits(c.task_id, kPosIdLengthMax) && Fits(c.title, kTaskTitleBytesMax) && Fits(c.host_key, kEd25519PublicKeyBytes) && Fits(c.wage_reference, kWageReferenceBytesMax); }
+LEDGER_BOUNDS {
+  return Fits(c.task_id, kPosIdLengthMax) && Fits(c.title, kTaskTitleBytesMax) &&
+         Fits(c.host_key, kEd25519PublicKeyBytes) && Fits(c.wage_reference, kWageReferenceBytesMax);
+}
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(ApplyTask, 26, 0, "apply_task", kSetting)
@@ -267,7 +305,9 @@ LEDGER_COMMAND_END
 
 LEDGER_COMMAND(CheckIn, 29, 0, "check_in", kSetting)
 LEDGER_FIELDS { io(c.visitor, c.host, c.task_id, c.out, c.host_signature, c.nonce); }
-LEDGER_BOUNDS { return Fits(c.task_id, kPosIdLengthMax) && Fits(c.host_signature, kEd25519SignatureBytes); }
+LEDGER_BOUNDS {
+  return Fits(c.task_id, kPosIdLengthMax) && Fits(c.host_signature, kEd25519SignatureBytes);
+}
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(ConfirmDay, 30, 0, "confirm_day", kTransfer)
@@ -278,7 +318,8 @@ LEDGER_COMMAND_END
 LEDGER_COMMAND(CreateCampaign, 31, 0, "create_campaign", kSetting)
 LEDGER_FIELDS {
   io(c.campaign, c.name, c.funding, c.payment_asset, c.category);
-  io.Vec(c.merchants, static_cast<uint32_t>(kCampaignMerchantsMax + 1));  // One over: refused ones too.
+  io.Vec(c.merchants,
+         static_cast<uint32_t>(kCampaignMerchantsMax + 1));  // One over: refused ones too.
   io(c.starts_at, c.ends_at, c.from_minute, c.to_minute, c.min_amount, c.percent_bps, c.fixed,
      c.per_person_month, c.budget);
 }
@@ -302,7 +343,9 @@ LEDGER_COMMAND_END
 
 LEDGER_COMMAND(PosMpmOrder, 34, 0, "pos_mpm_order", kSetting)
 LEDGER_FIELDS { io(c.merchant, c.payment_id, c.amount, c.terminal, c.lifetime_seconds); }
-LEDGER_BOUNDS { return Fits(c.payment_id, kPosIdLengthMax) && Fits(c.terminal, kTerminalIdLengthMax); }
+LEDGER_BOUNDS {
+  return Fits(c.payment_id, kPosIdLengthMax) && Fits(c.terminal, kTerminalIdLengthMax);
+}
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(SetMerchantProfile, 35, 0, "set_merchant_profile", kSetting)
@@ -315,7 +358,9 @@ LEDGER_COMMAND_END
 
 LEDGER_COMMAND(RevokeKey, 37, 0, "revoke_key", kSetting)
 LEDGER_FIELDS { io(c.account, c.key_id, c.by_terminal); }
-LEDGER_BOUNDS { return Fits(c.key_id, kTerminalIdLengthMax) && Fits(c.by_terminal, kTerminalIdLengthMax); }
+LEDGER_BOUNDS {
+  return Fits(c.key_id, kTerminalIdLengthMax) && Fits(c.by_terminal, kTerminalIdLengthMax);
+}
 LEDGER_COMMAND_END
 
 LEDGER_COMMAND(GrantSubsidy, 38, 0, "grant_subsidy", kSetting)
@@ -330,7 +375,11 @@ LEDGER_COMMAND_END
 
 LEDGER_COMMAND(ReissueCard, 42, 0, "reissue_card", kSetting)
 LEDGER_FIELDS { io(c.card, c.new_card, c.pin_salt, c.pin_proof, c.by); }
-LEDGER_BOUNDS { return Fits(c.card, kCardNumberLengthMax) && Fits(c.new_card, kCardNumberLengthMax) && Fits(c.pin_salt, kPinSaltBytes) && Fits(c.pin_proof, kPinProofBytes) && Fits(c.by, kStaffIdLengthMax); }
+LEDGER_BOUNDS {
+  return Fits(c.card, kCardNumberLengthMax) && Fits(c.new_card, kCardNumberLengthMax) &&
+         Fits(c.pin_salt, kPinSaltBytes) && Fits(c.pin_proof, kPinProofBytes) &&
+         Fits(c.by, kStaffIdLengthMax);
+}
 LEDGER_COMMAND_END
 
 #undef LEDGER_COMMAND
@@ -339,10 +388,12 @@ LEDGER_COMMAND_END
 
 // A command nested in a record (e.g. a task record's PostTask) is written as its fields.
 template <class T>
-  requires requires { CommandTraits<T>::kTag; }
+requires requires { CommandTraits<T>::kTag; }
 struct FieldList<T> {
   template <class Io, class Self>
-  static void Apply(Io& io, Self& c) { CommandTraits<T>::Fields(io, c); }
+  static void Apply(Io& io, Self& c) {
+    CommandTraits<T>::Fields(io, c);
+  }
 };
 
 namespace command_internal {
@@ -374,11 +425,13 @@ constexpr bool NamesAreSet(std::index_sequence<I...>) {
 
 }  // namespace command_internal
 
-// Every alternative has a complete CommandTraits (else: "incomplete type CommandTraits<...>"), a name,
-// and tags no other command (nor the request-time prefix) uses.
-static_assert(command_internal::NamesAreSet(std::make_index_sequence<std::variant_size_v<Command>>()));
-static_assert(command_internal::TagsAreUnique(std::make_index_sequence<std::variant_size_v<Command>>()),
-              "two commands share a journal tag");
+// Every alternative has a complete CommandTraits (else: "incomplete type CommandTraits<...>"), a
+// name, and tags no other command (nor the request-time prefix) uses.
+static_assert(
+    command_internal::NamesAreSet(std::make_index_sequence<std::variant_size_v<Command>>()));
+static_assert(
+    command_internal::TagsAreUnique(std::make_index_sequence<std::variant_size_v<Command>>()),
+    "two commands share a journal tag");
 
 // The command's name (CommandTraits::kName) and metric class.
 std::string_view CommandName(const Command& command);

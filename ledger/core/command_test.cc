@@ -31,7 +31,9 @@ std::map<std::string, Row> Table(std::index_sequence<I...>) {
   return table;
 }
 
-std::map<std::string, Row> Table() { return Table(std::make_index_sequence<std::variant_size_v<Command>>()); }
+std::map<std::string, Row> Table() {
+  return Table(std::make_index_sequence<std::variant_size_v<Command>>());
+}
 
 TEST(CommandTableTest, EveryCommandHasItsOwnSnakeCaseName) {
   const std::map<std::string, Row> table = Table();
@@ -47,19 +49,45 @@ TEST(CommandTableTest, EveryCommandHasItsOwnSnakeCaseName) {
 // The journal tags of ledger/FORMAT.md, pinned: a tag is never reused nor renumbered.
 TEST(CommandTableTest, TagsAreThoseOfTheFormat) {
   const std::map<std::string, std::pair<int, int>> format = {
-      {"asset", {1, 0}},           {"account", {2, 0}},          {"close_account", {3, 0}},
-      {"transfer", {4, 0}},        {"pos_payment", {5, 40}},     {"pos_refund", {6, 0}},
-      {"pos_cancel", {7, 0}},      {"pos_close_day", {8, 0}},    {"pos_fees", {9, 0}},
-      {"pos_cash_out", {10, 0}},   {"pos_supplier_payment", {11, 0}}, {"register_key", {12, 36}},
-      {"wallet_send", {13, 0}},    {"register_card", {14, 0}},   {"set_health_program", {15, 0}},
-      {"register_device", {16, 0}}, {"set_consent", {17, 0}},    {"step_report", {18, 19}},
-      {"exchange_points", {20, 0}}, {"erase_step_data", {21, 0}}, {"set_watch_over", {22, 0}},
-      {"ack_alert", {23, 0}},      {"set_task_rules", {24, 0}},  {"post_task", {25, 0}},
-      {"apply_task", {26, 0}},     {"decide_application", {27, 0}}, {"cancel_slots", {28, 39}},
-      {"check_in", {29, 0}},       {"confirm_day", {30, 0}},     {"create_campaign", {31, 0}},
-      {"close_campaign", {32, 0}}, {"link_account", {33, 0}},    {"pos_mpm_order", {34, 0}},
-      {"set_merchant_profile", {35, 0}}, {"revoke_key", {37, 0}}, {"grant_subsidy", {38, 0}},
-      {"unlock_card", {41, 0}},    {"reissue_card", {42, 0}},    {"pause_campaign", {44, 0}},
+      {"asset", {1, 0}},
+      {"account", {2, 0}},
+      {"close_account", {3, 0}},
+      {"transfer", {4, 0}},
+      {"pos_payment", {5, 40}},
+      {"pos_refund", {6, 0}},
+      {"pos_cancel", {7, 0}},
+      {"pos_close_day", {8, 0}},
+      {"pos_fees", {9, 0}},
+      {"pos_cash_out", {10, 0}},
+      {"pos_supplier_payment", {11, 0}},
+      {"register_key", {12, 36}},
+      {"wallet_send", {13, 0}},
+      {"register_card", {14, 0}},
+      {"set_health_program", {15, 0}},
+      {"register_device", {16, 0}},
+      {"set_consent", {17, 0}},
+      {"step_report", {18, 19}},
+      {"exchange_points", {20, 0}},
+      {"erase_step_data", {21, 0}},
+      {"set_watch_over", {22, 0}},
+      {"ack_alert", {23, 0}},
+      {"set_task_rules", {24, 0}},
+      {"post_task", {25, 0}},
+      {"apply_task", {26, 0}},
+      {"decide_application", {27, 0}},
+      {"cancel_slots", {28, 39}},
+      {"check_in", {29, 0}},
+      {"confirm_day", {30, 0}},
+      {"create_campaign", {31, 0}},
+      {"close_campaign", {32, 0}},
+      {"link_account", {33, 0}},
+      {"pos_mpm_order", {34, 0}},
+      {"set_merchant_profile", {35, 0}},
+      {"revoke_key", {37, 0}},
+      {"grant_subsidy", {38, 0}},
+      {"unlock_card", {41, 0}},
+      {"reissue_card", {42, 0}},
+      {"pause_campaign", {44, 0}},
   };
   const std::map<std::string, Row> table = Table();
   ASSERT_EQ(table.size(), format.size());
@@ -70,22 +98,44 @@ TEST(CommandTableTest, TagsAreThoseOfTheFormat) {
   }
 }
 
-// The settings the metrics counted apart from transfers before the table (ledger/server/metrics.cc).
+// The settings the metrics counted apart from transfers before the table
+// (ledger/server/metrics.cc).
 TEST(CommandTableTest, SettingsAreThoseTheMetricsCounted) {
   const std::set<std::string> settings = {
-      "asset",          "account",           "close_account",   "pos_fees",        "register_key",
-      "register_card",  "set_health_program", "register_device", "set_consent",     "erase_step_data",
-      "set_watch_over", "ack_alert",         "set_task_rules",  "apply_task",      "decide_application",
-      "check_in",       "create_campaign",   "close_campaign",  "link_account",    "pos_mpm_order",
-      "set_merchant_profile", "revoke_key",  "grant_subsidy",   "unlock_card",     "reissue_card",    "pause_campaign",
+      "asset",
+      "account",
+      "close_account",
+      "pos_fees",
+      "register_key",
+      "register_card",
+      "set_health_program",
+      "register_device",
+      "set_consent",
+      "erase_step_data",
+      "set_watch_over",
+      "ack_alert",
+      "set_task_rules",
+      "apply_task",
+      "decide_application",
+      "check_in",
+      "create_campaign",
+      "close_campaign",
+      "link_account",
+      "pos_mpm_order",
+      "set_merchant_profile",
+      "revoke_key",
+      "grant_subsidy",
+      "unlock_card",
+      "reissue_card",
+      "pause_campaign",
   };
   for (const auto& [name, row] : Table()) {
     EXPECT_EQ(row.command_class == CommandClass::kSetting, settings.contains(name)) << name;
   }
 }
 
-// The count bounds of the field lists: one over the bound still decodes where the old decoders read one
-// over (a refused command is journaled too); a merchant profile over its bound never did.
+// The count bounds of the field lists: one over the bound still decodes where the old decoders read
+// one over (a refused command is journaled too); a merchant profile over its bound never did.
 TEST(CommandTableTest, CountBoundsAreThoseTheOldDecodersHad) {
   SetHealthProgram program;
   program.program.tiers.assign(kStepTiersMax + 1, StepTier{1000, 1});

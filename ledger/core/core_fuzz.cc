@@ -257,7 +257,8 @@ class World {
   std::vector<PaymentRef> mpm_orders_;
   std::vector<TaskRef> tasks_;
   std::vector<CardRef> cards_;
-  std::optional<ReissueCard> last_reissue_;  // Sent again now and then: a duplicate, or card_replaced.
+  std::optional<ReissueCard>
+      last_reissue_;  // Sent again now and then: a duplicate, or card_replaced.
   std::vector<uint64_t> nonces_;
   std::vector<std::string> exchange_ids_;
   std::deque<Command> queued_;  // Follow-ups of a command made earlier, taken before new picks.
@@ -351,9 +352,9 @@ uint32_t World::Day(int from_offset, int count) {
   return DayNumber(BusinessDayIndex(now_) + from_offset + static_cast<int64_t>(Below(count)));
 }
 
-// The signed request's timestamp of a command that spends a request nonce (RequestMs, journal.h): mostly
-// inside the window around the batch stamp, sometimes on or just past its edges or far outside, and now
-// and then 0 (an older entry: no window, the nonce kept for ever).
+// The signed request's timestamp of a command that spends a request nonce (RequestMs, journal.h):
+// mostly inside the window around the batch stamp, sometimes on or just past its edges or far
+// outside, and now and then 0 (an older entry: no window, the nonce kept for ever).
 void World::StampRequest(Command* command) {
   uint64_t* request_ms = MutableRequestMs(command);
   if (request_ms == nullptr) return;
@@ -450,8 +451,8 @@ Command World::MakeAccount() {
 }
 
 // Any account, a campaign's funding account included (a refund's clawback into it once aborted the
-// core: issue 14, item 2). Mostly the account is drained first (all it can spend goes to its issuer, in the same request),
-// so that closing succeeds and later commands meet a closed account.
+// core: issue 14, item 2). Mostly the account is drained first (all it can spend goes to its
+// issuer, in the same request), so that closing succeeds and later commands meet a closed account.
 Command World::MakeClose() {
   AccountId id = Account();
   const std::optional<ledger::Account> account = LookupAccount(*state_, id);
@@ -683,7 +684,8 @@ Command World::MakeRegisterCard() {
 }
 
 Command World::MakeUnlockCard() {
-  const CardRef card = cards_.empty() ? CardRef{"4000000000000000", AccountId{}, ""} : OneOf(cards_);
+  const CardRef card =
+      cards_.empty() ? CardRef{"4000000000000000", AccountId{}, ""} : OneOf(cards_);
   return UnlockCard{Chance(90) ? card.card : std::string(Below(25), '7'), Chance(95) ? "desk" : ""};
 }
 
@@ -699,13 +701,15 @@ Command World::MakeReissueCard() {
   if (fresh) {
     reissue.new_card = absl::StrCat("4000000000001", Below(40));
   } else {
-    reissue.new_card = Chance(90) && !cards_.empty() ? OneOf(cards_).card : std::string(Below(25), '8');
+    reissue.new_card =
+        Chance(90) && !cards_.empty() ? OneOf(cards_).card : std::string(Below(25), '8');
   }
   reissue.pin_salt = std::string(Chance(95) ? 16 : Below(20), static_cast<char>('n' + Below(3)));
   reissue.pin_proof = PinProof(reissue.pin_salt, reissue.new_card, "1234");
   if (Chance(5)) reissue.pin_proof.resize(Below(32));
   reissue.by = Chance(95) ? "desk" : std::string(Chance(50) ? 0 : 33, 'd');
-  if (fresh && reissue.card == old.card) Remember(&cards_, CardRef{reissue.new_card, old.wallet, reissue.pin_salt});
+  if (fresh && reissue.card == old.card)
+    Remember(&cards_, CardRef{reissue.new_card, old.wallet, reissue.pin_salt});
   last_reissue_ = reissue;
   return reissue;
 }
@@ -968,7 +972,9 @@ Command World::MakeCampaign() {
 }
 
 Command World::MakeCloseCampaign() { return CloseCampaign{static_cast<uint32_t>(Below(9))}; }
-Command World::MakePauseCampaign() { return PauseCampaign{static_cast<uint32_t>(Below(9)), Below(2) == 0}; }
+Command World::MakePauseCampaign() {
+  return PauseCampaign{static_cast<uint32_t>(Below(9)), Below(2) == 0};
+}
 
 Command World::MakeLink() {
   const uint64_t index = Below(kWalletCount);
@@ -1294,14 +1300,15 @@ std::string CoreFuzzer::RandomBatch(Source* source) {
   Batch batch;
   std::vector<Command> made =
       world_->RandomCommands(source, state_, now_, 1 + source->Below(kFuzzBatchCommandsMax));
-  // A command with an over-long string never reaches a replica: the services refuse it, and so does the
-  // batch decoder (checked here); the rest of the batch is applied.
+  // A command with an over-long string never reaches a replica: the services refuse it, and so does
+  // the batch decoder (checked here); the rest of the batch is applied.
   for (Command& command : made) {
     if (CommandWithinBounds(command)) {
       batch.commands.push_back(std::move(command));
       continue;
     }
-    if (DecodeBatch(EncodeBatch(Batch{{command}, {1}}))) return Failure("an over-long command decodes");
+    if (DecodeBatch(EncodeBatch(Batch{{command}, {1}})))
+      return Failure("an over-long command decodes");
     ++stats_.out_of_bounds;
   }
   if (batch.commands.empty()) return "";

@@ -66,7 +66,8 @@ absl::StatusOr<std::string> FromBase32(std::string_view text) {
     } else if (c >= '2' && c <= '7') {
       value = c - '2' + 26;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat("code: character ", i, " is not base32 (A-Z, 2-7)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("code: character ", i, " is not base32 (A-Z, 2-7)"));
     }
     buffer = (buffer << 5) | static_cast<uint32_t>(value);
     bits += 5;
@@ -83,7 +84,9 @@ absl::StatusOr<std::string> FromBase32(std::string_view text) {
 
 std::string CpmSignedBytes(const CpmCode& code) { return std::string(kDomain) + Body(code); }
 
-std::string EncodeCpm(const CpmCode& code) { return std::string(kPrefix) + Base32(Body(code) + code.signature); }
+std::string EncodeCpm(const CpmCode& code) {
+  return std::string(kPrefix) + Base32(Body(code) + code.signature);
+}
 
 absl::StatusOr<CpmCode> DecodeCpm(std::string_view text) {
   if (text.size() < kPrefix.size() || text.substr(0, kPrefix.size()) != kPrefix) {
@@ -91,7 +94,8 @@ absl::StatusOr<CpmCode> DecodeCpm(std::string_view text) {
   }
   const size_t expected = kCpmTextLength;
   if (text.size() != expected) {
-    return absl::InvalidArgumentError(absl::StrCat("code: ", expected, " characters expected, got ", text.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("code: ", expected, " characters expected, got ", text.size()));
   }
   absl::StatusOr<std::string> bytes = FromBase32(text.substr(kPrefix.size()));
   if (!bytes.ok()) return bytes.status();
@@ -106,17 +110,19 @@ absl::StatusOr<CpmCode> DecodeCpm(std::string_view text) {
   code.ttl_seconds = static_cast<uint32_t>(Get(b.substr(33, 4)));
   code.signature = std::string(b.substr(kBodyBytes));
   if (code.ttl_seconds < 1 || code.ttl_seconds > kCpmTtlSecondsMax) {
-    return absl::InvalidArgumentError(absl::StrCat("code: ttl_seconds ", code.ttl_seconds, " outside 1 to ",
-                                                   kCpmTtlSecondsMax));
+    return absl::InvalidArgumentError(
+        absl::StrCat("code: ttl_seconds ", code.ttl_seconds, " outside 1 to ", kCpmTtlSecondsMax));
   }
   return code;
 }
 
 CpmCheck CheckCpm(const CpmCode& code, std::string_view public_key, uint64_t now_ms) {
   const std::string message = CpmSignedBytes(code);
-  if (public_key.size() != crypto_sign_PUBLICKEYBYTES || code.signature.size() != crypto_sign_BYTES ||
+  if (public_key.size() != crypto_sign_PUBLICKEYBYTES ||
+      code.signature.size() != crypto_sign_BYTES ||
       crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(code.signature.data()),
-                                  reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                                  reinterpret_cast<const unsigned char*>(message.data()),
+                                  message.size(),
                                   reinterpret_cast<const unsigned char*>(public_key.data())) != 0) {
     return CpmCheck::kBadSignature;
   }

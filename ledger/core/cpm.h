@@ -1,6 +1,6 @@
-// Customer-presented payment codes (CPM): the format the wallet shows and the core verifies. The wallet
-// side (signing, QR) is in wallet/cpm.h; the byte layout is here because every replica must check a
-// code the same way.
+// Customer-presented payment codes (CPM): the format the wallet shows and the core verifies. The
+// wallet side (signing, QR) is in wallet/cpm.h; the byte layout is here because every replica must
+// check a code the same way.
 //
 // Text: "LC1" followed by the RFC 4648 base32 (upper case, no padding; every character is in the QR
 // alphanumeric set, so the QR code stays small) of
@@ -22,9 +22,11 @@ namespace ledger {
 
 inline constexpr uint32_t kCpmTtlSecondsDefault = 60;
 inline constexpr uint32_t kCpmTtlSecondsMax = 600;
-inline constexpr uint64_t kClockSkewMsMax = 30'000;  // A code "issued" further ahead than this is refused.
-inline constexpr size_t kCpmTextLength = 3 + 162;    // "LC1" + base32 of 101 bytes.
-static_assert(kCpmTextLength <= kCpmTextLengthMax, "every code this format makes passes the services' bound");
+inline constexpr uint64_t kClockSkewMsMax =
+    30'000;  // A code "issued" further ahead than this is refused.
+inline constexpr size_t kCpmTextLength = 3 + 162;  // "LC1" + base32 of 101 bytes.
+static_assert(kCpmTextLength <= kCpmTextLengthMax,
+              "every code this format makes passes the services' bound");
 
 struct CpmCode {
   std::string account;  // 16 bytes (big-endian id).
@@ -34,7 +36,8 @@ struct CpmCode {
   std::string signature;  // 64 bytes.
 };
 
-// The bytes the wallet signs: "ledger-cpm-v1" || version, account, nonce, issued_at_ms, ttl_seconds.
+// The bytes the wallet signs: "ledger-cpm-v1" || version, account, nonce, issued_at_ms,
+// ttl_seconds.
 std::string CpmSignedBytes(const CpmCode& code);
 // "LC1" + base32(body || signature).
 std::string EncodeCpm(const CpmCode& code);

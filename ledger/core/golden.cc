@@ -7,7 +7,8 @@
 
 namespace ledger {
 
-std::string EncodeGoldenBatch(Timestamp timestamp, const Batch& batch, std::string_view entry_bytes) {
+std::string EncodeGoldenBatch(Timestamp timestamp, const Batch& batch,
+                              std::string_view entry_bytes) {
   std::string out;
   Encoder e(&out);
   e.U64(timestamp);

@@ -2,8 +2,8 @@
 // batches to the same bytes (ledger/core/golden_test.cc). Test support only.
 //
 // A log is a sequence of records, each: u64 batch timestamp, u32 length + the batch as replicated
-// (EncodeBatch: step reports with their health data), u32 length + the journal entry the core made from
-// it (EncodeJournalEntry, ending with its hash). Little-endian, as ledger/core/codec.h writes.
+// (EncodeBatch: step reports with their health data), u32 length + the journal entry the core made
+// from it (EncodeJournalEntry, ending with its hash). Little-endian, as ledger/core/codec.h writes.
 #ifndef LEDGER_CORE_GOLDEN_H_
 #define LEDGER_CORE_GOLDEN_H_
 
@@ -24,11 +24,13 @@ struct GoldenBatch {
   std::string entry;  // The journal entry's stored bytes.
 };
 
-std::string EncodeGoldenBatch(Timestamp timestamp, const Batch& batch, std::string_view entry_bytes);
+std::string EncodeGoldenBatch(Timestamp timestamp, const Batch& batch,
+                              std::string_view entry_bytes);
 // nullopt if the bytes are not a whole number of well-formed records.
 std::optional<std::vector<GoldenBatch>> DecodeGoldenLog(std::string_view bytes);
 
-// Appends records to a file (created or truncated on open); for the recording hooks. Thread-compatible.
+// Appends records to a file (created or truncated on open); for the recording hooks.
+// Thread-compatible.
 class GoldenRecorder {
  public:
   // nullptr (no recording) when path is empty; aborts if the file cannot be opened.

@@ -1,5 +1,6 @@
 // golden_record: writes the core fuzzer's batches (every command kind) as a golden batch log
-// (ledger/core/golden.h) for golden_test. The journal entries are what this build's core makes of them.
+// (ledger/core/golden.h) for golden_test. The journal entries are what this build's core makes of
+// them.
 //
 //   bazel run //ledger/core:golden_record -- --seed=N --batches=M --out=FILE
 #include <cstdio>
@@ -20,7 +21,8 @@ ABSL_FLAG(std::string, out, "", "the golden batch log to write (required)");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "Writes the core fuzzer's batches and this core's journal entries for them as a golden batch log.\n"
+      "Writes the core fuzzer's batches and this core's journal entries for them as a golden batch "
+      "log.\n"
       "Usage: golden_record --seed=N --batches=M --out=FILE");
   absl::ParseCommandLine(argc, argv);
   const std::string out = absl::GetFlag(FLAGS_out);
@@ -39,8 +41,9 @@ int main(int argc, char** argv) {
   ledger::MemoryKv state;
   for (const auto& [timestamp, bytes] : fuzzer.applied()) {
     std::optional<ledger::Batch> batch = ledger::DecodeBatch(bytes);
-    absl::StatusOr<ledger::ApplyOutput> output =
-        batch ? ledger::ApplyBatch(state, timestamp, *batch) : absl::InternalError("undecodable batch");
+    absl::StatusOr<ledger::ApplyOutput> output = batch
+                                                     ? ledger::ApplyBatch(state, timestamp, *batch)
+                                                     : absl::InternalError("undecodable batch");
     if (!output.ok()) {
       fprintf(stderr, "golden_record: replay failed: %s\n", output.status().ToString().c_str());
       return 1;

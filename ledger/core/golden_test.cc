@@ -1,18 +1,21 @@
-// The golden test: batches recorded from an earlier build (ledger/core/testdata/golden) are applied by
-// this build's core and must give the same journal entries, byte for byte, the same journal head and the
-// same state hash; every batch and entry must also re-encode to the very bytes recorded. It is what
-// shows that a refactoring of the core changed no behaviour and no format (no migration).
+// The golden test: batches recorded from an earlier build (ledger/core/testdata/golden) are applied
+// by this build's core and must give the same journal entries, byte for byte, the same journal head
+// and the same state hash; every batch and entry must also re-encode to the very bytes recorded. It
+// is what shows that a refactoring of the core changed no behaviour and no format (no migration).
 //
 // The fixtures (made at commit 5b5274f, before the core was split by domain):
-//  - demo_town.batches: every batch the demo town's ledgerd stored (`ledgerd --record_batches`, then
+//  - demo_town.batches: every batch the demo town's ledgerd stored (`ledgerd --record_batches`,
+//  then
 //    `demo_town --residents=40`); real requests through the real services.
 //  - model.batches: the model test's command log (LEDGER_GOLDEN_RECORD=<file>
 //    LEDGER_TEST_SEED=2026 LEDGER_TEST_BATCHES=600 model_test).
 //  - core_fuzz.batches: the core fuzzer's batches, every command kind (`golden_record --seed=2026
 //    --batches=400`).
-// Each has a .expect file: the number of entries, the head's hash and the state hash after the last one.
-// To rewrite the .expect files (only when a change of format is intended and documented in
+// Each has a .expect file: the number of entries, the head's hash and the state hash after the last
+// one. To rewrite the .expect files (only when a change of format is intended and documented in
 // ledger/FORMAT.md): LEDGER_GOLDEN_WRITE_EXPECT=<dir> bazel test //ledger/core:golden_test.
+#include "ledger/core/golden.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -21,7 +24,6 @@
 #include <sstream>
 #include <string>
 
-#include "ledger/core/golden.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/kv.h"
 #include "ledger/core/state_machine.h"
@@ -70,7 +72,8 @@ void Replay(const std::string& name, Replayed* out) {
   const std::string bytes = ReadFile("ledger/core/testdata/golden/" + name + ".batches");
   std::optional<std::vector<GoldenBatch>> log = DecodeGoldenLog(bytes);
   if (!log || log->empty()) {
-    ADD_FAILURE() << name << ": the golden batch log is missing or unreadable (" << bytes.size() << " bytes)";
+    ADD_FAILURE() << name << ": the golden batch log is missing or unreadable (" << bytes.size()
+                  << " bytes)";
     return;
   }
   MemoryKv state;
@@ -81,18 +84,21 @@ void Replay(const std::string& name, Replayed* out) {
     ASSERT_TRUE(batch.has_value()) << "the recorded batch no longer decodes";
     const std::string reencoded = EncodeBatch(*batch);
     ASSERT_EQ(reencoded.size(), record.batch.size()) << "the batch re-encodes to another length";
-    ASSERT_TRUE(reencoded == record.batch)
-        << "the batch re-encodes differently from byte " << FirstDifference(reencoded, record.batch);
+    ASSERT_TRUE(reencoded == record.batch) << "the batch re-encodes differently from byte "
+                                           << FirstDifference(reencoded, record.batch);
     for (const Command& command : batch->commands) replayed.kinds.insert(command.index());
 
     absl::StatusOr<ApplyOutput> output = ApplyBatch(state, record.timestamp, *batch);
     ASSERT_TRUE(output.ok()) << output.status();
-    ASSERT_EQ(output->entry_bytes.size(), record.entry.size()) << "the journal entry has another length";
+    ASSERT_EQ(output->entry_bytes.size(), record.entry.size())
+        << "the journal entry has another length";
     ASSERT_TRUE(output->entry_bytes == record.entry)
-        << "the journal entry differs from byte " << FirstDifference(output->entry_bytes, record.entry);
+        << "the journal entry differs from byte "
+        << FirstDifference(output->entry_bytes, record.entry);
     std::optional<JournalEntry> entry = DecodeJournalEntry(record.entry);
     ASSERT_TRUE(entry.has_value()) << "the recorded journal entry no longer decodes";
-    ASSERT_TRUE(EncodeJournalEntry(*entry) == record.entry) << "the journal entry re-encodes differently";
+    ASSERT_TRUE(EncodeJournalEntry(*entry) == record.entry)
+        << "the journal entry re-encodes differently";
     state.Apply(output->writes);
   }
   const JournalHead head = ReadHead(state);
@@ -102,8 +108,8 @@ void Replay(const std::string& name, Replayed* out) {
 }
 
 void CheckAgainstExpect(const std::string& name, const Replayed& replayed) {
-  const std::string actual = "entries " + std::to_string(replayed.entries) + "\nhead_hash " + replayed.head_hash +
-                             "\nstate_hash " + replayed.state_hash + "\n";
+  const std::string actual = "entries " + std::to_string(replayed.entries) + "\nhead_hash " +
+                             replayed.head_hash + "\nstate_hash " + replayed.state_hash + "\n";
   if (const char* dir = std::getenv("LEDGER_GOLDEN_WRITE_EXPECT")) {
     std::ofstream(std::string(dir) + "/" + name + ".expect") << actual;
     return;
@@ -134,7 +140,8 @@ TEST(GoldenTest, CoreFuzzLogReplaysByteForByteAndHoldsEveryKind) {
   EXPECT_GT(replayed.entries, 100u);
   CheckAgainstExpect("core_fuzz", replayed);
   for (size_t kind = 0; kind < kRecordedCommandKinds; ++kind) {
-    EXPECT_TRUE(replayed.kinds.count(kind)) << "no command of variant index " << kind << " in the fuzz log";
+    EXPECT_TRUE(replayed.kinds.count(kind))
+        << "no command of variant index " << kind << " in the fuzz log";
   }
 }
 

@@ -1,4 +1,5 @@
-// Health mileage: records, rules that need no state, derived ids. See health.h; layouts in ledger/FORMAT.md.
+// Health mileage: records, rules that need no state, derived ids. See health.h; layouts in
+// ledger/FORMAT.md.
 #include "ledger/core/health.h"
 
 #include "absl/strings/str_cat.h"
@@ -19,8 +20,9 @@ void AppendLittleEndian(uint64_t value, int bytes, std::string* out) {
 
 }  // namespace
 
-std::string StepReportSignedBytes(uint32_t program, const AccountId& resident, std::string_view device_id,
-                                  uint32_t day, uint32_t steps, uint64_t nonce) {
+std::string StepReportSignedBytes(uint32_t program, const AccountId& resident,
+                                  std::string_view device_id, uint32_t day, uint32_t steps,
+                                  uint64_t nonce) {
   std::string out = "ledger-steps-v1";
   out.push_back('\0');
   AppendLittleEndian(program, 4, &out);
@@ -50,14 +52,17 @@ uint32_t PointsForSteps(const HealthProgram& program, uint32_t steps) {
 
 std::string HealthProgramProblem(const HealthProgram& p) {
   if (p.program == 0) return "program: must be positive";
-  if (!DayIndexOf(p.effective_day)) return absl::StrCat("effective_day: ", p.effective_day, " is not a yyyymmdd date");
+  if (!DayIndexOf(p.effective_day))
+    return absl::StrCat("effective_day: ", p.effective_day, " is not a yyyymmdd date");
   if (p.funding.IsZero()) return "funding: the BUDGET account paying the points is required";
   if (p.tiers.empty() || p.tiers.size() > kStepTiersMax) {
     return absl::StrCat("tiers: ", p.tiers.size(), " tiers; 1 to ", kStepTiersMax);
   }
   for (size_t i = 0; i < p.tiers.size(); ++i) {
-    if (p.tiers[i].points == 0 || p.tiers[i].steps_min == 0) return absl::StrCat("tiers[", i, "]: steps and points must be positive");
-    if (i > 0 && (p.tiers[i].steps_min <= p.tiers[i - 1].steps_min || p.tiers[i].points <= p.tiers[i - 1].points)) {
+    if (p.tiers[i].points == 0 || p.tiers[i].steps_min == 0)
+      return absl::StrCat("tiers[", i, "]: steps and points must be positive");
+    if (i > 0 && (p.tiers[i].steps_min <= p.tiers[i - 1].steps_min ||
+                  p.tiers[i].points <= p.tiers[i - 1].points)) {
       return absl::StrCat("tiers[", i, "]: steps and points must both rise from the tier before");
     }
   }
@@ -69,11 +74,12 @@ std::string HealthProgramProblem(const HealthProgram& p) {
   if (p.report_window_days > kReportWindowDaysMax) {
     return absl::StrCat("report_window_days: at most ", kReportWindowDaysMax);
   }
-  const bool exchange = p.exchange_points > 0 || p.exchange_coin > 0 || !p.exchange_retire.IsZero() ||
-                        !p.coin_funding.IsZero();
+  const bool exchange = p.exchange_points > 0 || p.exchange_coin > 0 ||
+                        !p.exchange_retire.IsZero() || !p.coin_funding.IsZero();
   if (exchange && (p.exchange_points == 0 || p.exchange_coin <= 0 || p.exchange_coin > kAmountMax ||
                    p.exchange_retire.IsZero() || p.coin_funding.IsZero())) {
-    return "exchange: exchange_points, exchange_coin, exchange_retire and coin_funding all set, or none";
+    return "exchange: exchange_points, exchange_coin, exchange_retire and coin_funding all set, or "
+           "none";
   }
   return "";
 }
@@ -101,31 +107,44 @@ std::optional<int64_t> DayIndexOf(uint32_t yyyymmdd) {
 }
 
 TransferId HealthTransferId(char kind, const AccountId& resident, std::string_view id) {
-  // The POS derivation with its own domain: "ledger-pos-v1" + kind, and health kinds are distinct letters.
+  // The POS derivation with its own domain: "ledger-pos-v1" + kind, and health kinds are distinct
+  // letters.
   return PosTransferId(kind, resident, "health/" + std::string(id));
 }
 
 TransferId HealthAwardId(const StepReport& report) {
-  return HealthTransferId('A', report.resident, absl::StrCat(report.program, "/", report.day, "/", report.nonce));
+  return HealthTransferId('A', report.resident,
+                          absl::StrCat(report.program, "/", report.day, "/", report.nonce));
 }
 
-// Record field lists (codec.h). Health programs and watch-over settings are written as their commands'
-// fields (command.h).
+// Record field lists (codec.h). Health programs and watch-over settings are written as their
+// commands' fields (command.h).
 constexpr auto kHealthVersionsFields = [](auto& io, auto& versions) {
   io.Vec(versions, static_cast<uint32_t>(kHealthVersionsMax));
 };
-constexpr auto kDailyAwardFields = [](auto& io, auto& a) { io(a.points, a.program, a.effective_day, a.timestamp); };
-constexpr auto kMonthlyTallyFields = [](auto& io, auto& t) { io(t.qualifying_days, t.bonus_points); };
-constexpr auto kStepRecordFields = [](auto& io, auto& r) { io(r.steps, r.device_id, r.salt, r.timestamp); };
-constexpr auto kDeviceRecordFields = [](auto& io, auto& r) { io(r.public_key, r.revoked, r.registered, r.revoked_at); };
+constexpr auto kDailyAwardFields = [](auto& io, auto& a) {
+  io(a.points, a.program, a.effective_day, a.timestamp);
+};
+constexpr auto kMonthlyTallyFields = [](auto& io, auto& t) {
+  io(t.qualifying_days, t.bonus_points);
+};
+constexpr auto kStepRecordFields = [](auto& io, auto& r) {
+  io(r.steps, r.device_id, r.salt, r.timestamp);
+};
+constexpr auto kDeviceRecordFields = [](auto& io, auto& r) {
+  io(r.public_key, r.revoked, r.registered, r.revoked_at);
+};
 constexpr auto kConsentRecordFields = [](auto& io, auto& r) { io(r.granted, r.timestamp); };
 constexpr auto kExchangeRecordFields = [](auto& io, auto& r) {  // The request without its nonce.
-  io(r.request.program, r.request.resident, r.request.coin_wallet, r.request.points, r.request.exchange_id, r.coin,
-     r.result, r.timestamp);
+  io(r.request.program, r.request.resident, r.request.coin_wallet, r.request.points,
+     r.request.exchange_id, r.coin, r.result, r.timestamp);
 };
-constexpr auto kWatchConfigFields = [](auto& io, auto& c) { io(c.settings, c.next_day, c.alerts, c.timestamp); };
+constexpr auto kWatchConfigFields = [](auto& io, auto& c) {
+  io(c.settings, c.next_day, c.alerts, c.timestamp);
+};
 constexpr auto kAlertRecordFields = [](auto& io, auto& a) {
-  io(a.seq, a.kind, a.day, a.days_silent, a.percent_of_baseline, a.raised_at, a.acknowledged_by, a.acknowledged_at);
+  io(a.seq, a.kind, a.day, a.days_silent, a.percent_of_baseline, a.raised_at, a.acknowledged_by,
+     a.acknowledged_at);
 };
 
 std::string EncodeHealthVersions(const std::vector<HealthProgram>& versions) {
@@ -135,42 +154,58 @@ std::optional<std::vector<HealthProgram>> DecodeHealthVersions(std::string_view 
   return DecodeRecord<std::vector<HealthProgram>>(bytes, kVersion, kHealthVersionsFields);
 }
 
-std::string EncodeDailyAward(const DailyAward& a) { return EncodeRecord(kVersion, a, kDailyAwardFields); }
+std::string EncodeDailyAward(const DailyAward& a) {
+  return EncodeRecord(kVersion, a, kDailyAwardFields);
+}
 std::optional<DailyAward> DecodeDailyAward(std::string_view bytes) {
   return DecodeRecord<DailyAward>(bytes, kVersion, kDailyAwardFields);
 }
 
-std::string EncodeMonthlyTally(const MonthlyTally& t) { return EncodeRecord(kVersion, t, kMonthlyTallyFields); }
+std::string EncodeMonthlyTally(const MonthlyTally& t) {
+  return EncodeRecord(kVersion, t, kMonthlyTallyFields);
+}
 std::optional<MonthlyTally> DecodeMonthlyTally(std::string_view bytes) {
   return DecodeRecord<MonthlyTally>(bytes, kVersion, kMonthlyTallyFields);
 }
 
-std::string EncodeStepRecord(const StepRecord& r) { return EncodeRecord(kVersion, r, kStepRecordFields); }
+std::string EncodeStepRecord(const StepRecord& r) {
+  return EncodeRecord(kVersion, r, kStepRecordFields);
+}
 std::optional<StepRecord> DecodeStepRecord(std::string_view bytes) {
   return DecodeRecord<StepRecord>(bytes, kVersion, kStepRecordFields);
 }
 
-std::string EncodeDeviceRecord(const DeviceRecord& r) { return EncodeRecord(kVersion, r, kDeviceRecordFields); }
+std::string EncodeDeviceRecord(const DeviceRecord& r) {
+  return EncodeRecord(kVersion, r, kDeviceRecordFields);
+}
 std::optional<DeviceRecord> DecodeDeviceRecord(std::string_view bytes) {
   return DecodeRecord<DeviceRecord>(bytes, kVersion, kDeviceRecordFields);
 }
 
-std::string EncodeConsentRecord(const ConsentRecord& r) { return EncodeRecord(kVersion, r, kConsentRecordFields); }
+std::string EncodeConsentRecord(const ConsentRecord& r) {
+  return EncodeRecord(kVersion, r, kConsentRecordFields);
+}
 std::optional<ConsentRecord> DecodeConsentRecord(std::string_view bytes) {
   return DecodeRecord<ConsentRecord>(bytes, kVersion, kConsentRecordFields);
 }
 
-std::string EncodeExchangeRecord(const ExchangeRecord& r) { return EncodeRecord(kVersion, r, kExchangeRecordFields); }
+std::string EncodeExchangeRecord(const ExchangeRecord& r) {
+  return EncodeRecord(kVersion, r, kExchangeRecordFields);
+}
 std::optional<ExchangeRecord> DecodeExchangeRecord(std::string_view bytes) {
   return DecodeRecord<ExchangeRecord>(bytes, kVersion, kExchangeRecordFields);
 }
 
-std::string EncodeWatchConfig(const WatchConfig& c) { return EncodeRecord(kVersion, c, kWatchConfigFields); }
+std::string EncodeWatchConfig(const WatchConfig& c) {
+  return EncodeRecord(kVersion, c, kWatchConfigFields);
+}
 std::optional<WatchConfig> DecodeWatchConfig(std::string_view bytes) {
   return DecodeRecord<WatchConfig>(bytes, kVersion, kWatchConfigFields);
 }
 
-std::string EncodeAlertRecord(const AlertRecord& a) { return EncodeRecord(kVersion, a, kAlertRecordFields); }
+std::string EncodeAlertRecord(const AlertRecord& a) {
+  return EncodeRecord(kVersion, a, kAlertRecordFields);
+}
 std::optional<AlertRecord> DecodeAlertRecord(std::string_view bytes) {
   return DecodeRecord<AlertRecord>(bytes, kVersion, kAlertRecordFields);
 }

@@ -29,11 +29,13 @@ struct Device {
     std::fill(std::begin(seed), std::end(seed), seed_byte);
     crypto_sign_seed_keypair(public_key, secret_key, seed);
   }
-  std::string key() const { return std::string(reinterpret_cast<const char*>(public_key), sizeof public_key); }
+  std::string key() const {
+    return std::string(reinterpret_cast<const char*>(public_key), sizeof public_key);
+  }
   std::string Sign(const std::string& bytes) const {
     unsigned char signature[crypto_sign_BYTES];
-    crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                         secret_key);
+    crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(bytes.data()),
+                         bytes.size(), secret_key);
     return std::string(reinterpret_cast<const char*>(signature), sizeof signature);
   }
 };
@@ -42,19 +44,25 @@ class HealthTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_GE(sodium_init(), 0);
-    ledger_.Apply({testing::MakeAsset(kCoin, "COIN", 0, 900), testing::MakeAsset(kPoints, "HP", 365 * kDay, 901, kDay)});
-    ledger_.Apply({testing::MakeAccount(kPointsIssuer, kPoints, AccountKind::kIssuer),
-                   testing::MakeAccount(kBudget, kPoints, AccountKind::kBudget, account_flags::kNonNegative),
-                   testing::MakeAccount(kAlice, kPoints, AccountKind::kWallet, account_flags::kNonNegative),
-                   testing::MakeAccount(kBob, kPoints, AccountKind::kWallet, account_flags::kNonNegative),
-                   testing::MakeAccount(kCoinIssuer, kCoin, AccountKind::kIssuer),
-                   testing::MakeAccount(kCoinBudget, kCoin, AccountKind::kBudget, account_flags::kNonNegative),
-                   testing::MakeAccount(kAliceCoin, kCoin, AccountKind::kWallet, account_flags::kNonNegative)});
+    ledger_.Apply({testing::MakeAsset(kCoin, "COIN", 0, 900),
+                   testing::MakeAsset(kPoints, "HP", 365 * kDay, 901, kDay)});
+    ledger_.Apply(
+        {testing::MakeAccount(kPointsIssuer, kPoints, AccountKind::kIssuer),
+         testing::MakeAccount(kBudget, kPoints, AccountKind::kBudget, account_flags::kNonNegative),
+         testing::MakeAccount(kAlice, kPoints, AccountKind::kWallet, account_flags::kNonNegative),
+         testing::MakeAccount(kBob, kPoints, AccountKind::kWallet, account_flags::kNonNegative),
+         testing::MakeAccount(kCoinIssuer, kCoin, AccountKind::kIssuer),
+         testing::MakeAccount(kCoinBudget, kCoin, AccountKind::kBudget,
+                              account_flags::kNonNegative),
+         testing::MakeAccount(kAliceCoin, kCoin, AccountKind::kWallet,
+                              account_flags::kNonNegative)});
     ledger_.Apply({testing::MakeTransfer(1, kPointsIssuer, kBudget, 100'000),
                    testing::MakeTransfer(2, kCoinIssuer, kCoinBudget, 1'000'000)});
     ASSERT_EQ(One(SetHealthProgram{Program(kToday)}).result, Result::kOk);
     ASSERT_EQ(One(RegisterDevice{Id(kAlice), "watch-1", phone_.key()}).result, Result::kOk);
-    ASSERT_EQ(One(SetConsent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kEarning), true}).result, Result::kOk);
+    ASSERT_EQ(
+        One(SetConsent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kEarning), true}).result,
+        Result::kOk);
   }
 
   static HealthProgram Program(uint32_t effective_day) {
@@ -69,8 +77,8 @@ class HealthTest : public ::testing::Test {
     return p;
   }
 
-  StepReport Report(uint32_t day, uint32_t steps, uint64_t resident = kAlice, const Device* device = nullptr,
-                    std::string device_id = "watch-1") {
+  StepReport Report(uint32_t day, uint32_t steps, uint64_t resident = kAlice,
+                    const Device* device = nullptr, std::string device_id = "watch-1") {
     StepReport r;
     r.program = kProgram;
     r.resident = Id(resident);
@@ -78,8 +86,9 @@ class HealthTest : public ::testing::Test {
     r.day = day;
     r.steps = steps;
     r.nonce = ++nonce_;
-    r.signature = (device ? *device : phone_).Sign(StepReportSignedBytes(r.program, r.resident, r.device_id, r.day,
-                                                                        r.steps, r.nonce));
+    r.signature = (device ? *device : phone_)
+                      .Sign(StepReportSignedBytes(r.program, r.resident, r.device_id, r.day,
+                                                  r.steps, r.nonce));
     r.salt = std::string(16, static_cast<char>(nonce_));
     return r;
   }
@@ -112,7 +121,8 @@ TEST_F(HealthTest, TiersCapAndOnlyTheDifferenceIsAwarded) {
   ASSERT_EQ(raised.result, Result::kOk);
   EXPECT_EQ(raised.amount, 2);
   EXPECT_EQ(Balance(kAlice), 4);
-  const Outcome lower = One(Report(kToday, 3000));  // Accepted, pays nothing, keeps the day's highest count.
+  const Outcome lower =
+      One(Report(kToday, 3000));  // Accepted, pays nothing, keeps the day's highest count.
   ASSERT_EQ(lower.result, Result::kOk);
   EXPECT_EQ(lower.amount, 0);
   EXPECT_EQ(Balance(kAlice), 4);
@@ -129,9 +139,11 @@ TEST_F(HealthTest, TiersCapAndOnlyTheDifferenceIsAwarded) {
 TEST_F(HealthTest, EveryRejectionNamesItsReasonAndDecidesNothing) {
   StepReport no_program = Report(kToday, 5000);
   no_program.program = 9;
-  no_program.signature = phone_.Sign(StepReportSignedBytes(9, no_program.resident, "watch-1", kToday, 5000, no_program.nonce));
+  no_program.signature = phone_.Sign(
+      StepReportSignedBytes(9, no_program.resident, "watch-1", kToday, 5000, no_program.nonce));
   EXPECT_EQ(One(no_program).result, Result::kHealthProgramNotFound);
-  EXPECT_EQ(One(Report(20251231, 5000)).result, Result::kHealthProgramNotFound);  // Before the first version.
+  EXPECT_EQ(One(Report(20251231, 5000)).result,
+            Result::kHealthProgramNotFound);  // Before the first version.
   StepReport tampered = Report(kToday, 5000);
   tampered.steps = 50'000;
   EXPECT_EQ(One(tampered).result, Result::kSignatureInvalid);
@@ -141,13 +153,15 @@ TEST_F(HealthTest, EveryRejectionNamesItsReasonAndDecidesNothing) {
   EXPECT_EQ(One(Report(kToday, 5000, kBob)).result, Result::kDeviceNotFound);
   EXPECT_EQ(One(Report(kToday, 5000, kAliceCoin)).result, Result::kAssetMismatch);
   EXPECT_EQ(One(Report(20260102, 5000)).result, Result::kReportDayInFuture);
-  EXPECT_EQ(One(Report(20251232, 5000)).result, Result::kHealthProgramNotFound);  // Sorts before the program.
+  EXPECT_EQ(One(Report(20251232, 5000)).result,
+            Result::kHealthProgramNotFound);  // Sorts before the program.
   EXPECT_EQ(One(Report(20260132, 5000)).result, Result::kBusinessDayInvalid);
   EXPECT_EQ(One(Report(kToday, 60'001)).result, Result::kStepsImplausible);
   EXPECT_EQ(One(Report(kToday, 60'000)).result, Result::kOk);  // The limit itself is plausible.
   StepReport replayed = Report(kToday, 7000);
   replayed.nonce = nonce_ - 1;  // The nonce of the accepted report just before.
-  replayed.signature = phone_.Sign(StepReportSignedBytes(kProgram, replayed.resident, "watch-1", kToday, 7000, replayed.nonce));
+  replayed.signature = phone_.Sign(
+      StepReportSignedBytes(kProgram, replayed.resident, "watch-1", kToday, 7000, replayed.nonce));
   EXPECT_EQ(One(replayed).result, Result::kNonceReplayed);
   EXPECT_EQ(Balance(kAlice), 5);
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
@@ -159,7 +173,8 @@ TEST_F(HealthTest, EveryRejectionNamesItsReasonAndDecidesNothing) {
   // Revoked device.
   ASSERT_EQ(One(RegisterDevice{Id(kAlice), "watch-1", "", true}).result, Result::kOk);
   EXPECT_EQ(One(Report(20260110, 9000)).result, Result::kDeviceRevoked);
-  EXPECT_EQ(One(RegisterDevice{Id(kAlice), "watch-1", phone_.key()}).result, Result::kDeviceRevoked);
+  EXPECT_EQ(One(RegisterDevice{Id(kAlice), "watch-1", phone_.key()}).result,
+            Result::kDeviceRevoked);
 }
 
 TEST_F(HealthTest, NoConsentNoPointsAndRevokingConsentStopsReports) {
@@ -167,18 +182,23 @@ TEST_F(HealthTest, NoConsentNoPointsAndRevokingConsentStopsReports) {
   StepReport bob = Report(kToday, 9000, kBob, nullptr, "pedometer");
   EXPECT_EQ(One(bob).result, Result::kConsentRequired);
   // Refused: its nonce is not spent, so the same report goes through once Bob consents.
-  ASSERT_EQ(One(SetConsent{Id(kBob), static_cast<uint8_t>(ConsentPurpose::kEarning), true}).result, Result::kOk);
+  ASSERT_EQ(One(SetConsent{Id(kBob), static_cast<uint8_t>(ConsentPurpose::kEarning), true}).result,
+            Result::kOk);
   EXPECT_EQ(One(bob).result, Result::kOk);
   EXPECT_EQ(Balance(kBob), 4);
   // Revoked mid-stream: the next report is refused; the consent change is journaled.
-  ASSERT_EQ(One(SetConsent{Id(kBob), static_cast<uint8_t>(ConsentPurpose::kEarning), false, 77}).result, Result::kOk);
+  ASSERT_EQ(
+      One(SetConsent{Id(kBob), static_cast<uint8_t>(ConsentPurpose::kEarning), false, 77}).result,
+      Result::kOk);
   ASSERT_TRUE(std::holds_alternative<SetConsent>(ledger_.last().entry.commands[0]));
   NextDay();
-  EXPECT_EQ(One(Report(20260102, 12'000, kBob, nullptr, "pedometer")).result, Result::kConsentRequired);
+  EXPECT_EQ(One(Report(20260102, 12'000, kBob, nullptr, "pedometer")).result,
+            Result::kConsentRequired);
   EXPECT_EQ(Balance(kBob), 4);
   // The request's nonce is spent once.
-  EXPECT_EQ(One(SetConsent{Id(kBob), static_cast<uint8_t>(ConsentPurpose::kEarning), true, 77}).result,
-            Result::kNonceReplayed);
+  EXPECT_EQ(
+      One(SetConsent{Id(kBob), static_cast<uint8_t>(ConsentPurpose::kEarning), true, 77}).result,
+      Result::kNonceReplayed);
   EXPECT_EQ(One(SetConsent{Id(kBob), 4, true}).result, Result::kPurposeInvalid);
   EXPECT_EQ(LookupConsent(ledger_.state(), Id(kBob), 1)->granted, false);
 }
@@ -204,7 +224,7 @@ TEST_F(HealthTest, MonthlyBonusOnTheTenthQualifyingDayOnce) {
 
 TEST_F(HealthTest, AnExhaustedBudgetRefusesTheReportAndRecordsNothing) {
   ledger_.Apply({testing::MakeTransfer(3, kBudget, kPointsIssuer, 100'000 - 3)});  // 3 pt left.
-  const StepReport report = Report(kToday, 10'000);                               // 5 pt.
+  const StepReport report = Report(kToday, 10'000);                                // 5 pt.
   EXPECT_EQ(One(report).result, Result::kExceedsBalance);
   EXPECT_TRUE(LookupStepRecords(ledger_.state(), Id(kAlice), kToday, kToday).empty());
   EXPECT_TRUE(LookupDailyAwards(ledger_.state(), Id(kAlice), kToday, kToday).empty());
@@ -218,7 +238,8 @@ TEST_F(HealthTest, VersionsTakeEffectFromTheirDayAndNeverRecomputePastAwards) {
   HealthProgram doubled = Program(20260102);
   doubled.tiers = {{2000, 2}, {4000, 4}, {6000, 6}, {8000, 8}, {10000, 10}};
   doubled.daily_cap = 10;
-  EXPECT_EQ(One(SetHealthProgram{Program(kToday)}).result, Result::kOk);  // The same version: duplicate.
+  EXPECT_EQ(One(SetHealthProgram{Program(kToday)}).result,
+            Result::kOk);  // The same version: duplicate.
   HealthProgram today_changed = Program(kToday);
   today_changed.daily_cap = 10;
   EXPECT_EQ(One(SetHealthProgram{today_changed}).result, Result::kEffectiveDayInvalid);
@@ -262,13 +283,15 @@ TEST_F(HealthTest, ErasureRemovesStepDataWhileTheJournalStillVerifies) {
   ASSERT_EQ(One(Report(20260102, 11'000)).result, Result::kOk);
   ASSERT_EQ(LookupStepRecords(ledger_.state(), Id(kAlice), 20260101, 20260131).size(), 2u);
   // Erased in the same batch as a new report: that report's record goes too.
-  std::vector<Outcome> outcomes = ledger_.Apply({Report(20260102, 12'000), EraseStepData{Id(kAlice), 5}});
+  std::vector<Outcome> outcomes =
+      ledger_.Apply({Report(20260102, 12'000), EraseStepData{Id(kAlice), 5}});
   ASSERT_EQ(outcomes[0].result, Result::kOk);
   ASSERT_EQ(outcomes[1].result, Result::kOk);
   EXPECT_TRUE(LookupStepRecords(ledger_.state(), Id(kAlice), 20260101, 20260131).empty());
   const std::string prefix = keys::ResidentPrefix(keys::kStepRecord, Id(kAlice));
   int left = 0;
-  ledger_.state().Scan(prefix, prefix + "\xff", false, [&](std::string_view, std::string_view) { return ++left, true; });
+  ledger_.state().Scan(prefix, prefix + "\xff", false,
+                       [&](std::string_view, std::string_view) { return ++left, true; });
   EXPECT_EQ(left, 0);
   // Money stays: balances, awards, and the journal verifies.
   EXPECT_EQ(Balance(kAlice), 3 + 5);
@@ -281,7 +304,8 @@ TEST_F(HealthTest, ErasureRemovesStepDataWhileTheJournalStillVerifies) {
 }
 
 TEST_F(HealthTest, ExchangeMovesPointsAndCoinTogetherByUnit) {
-  for (int i = 0; i < 3; ++i) ledger_.Apply({testing::MakeTransfer(100 + i, kBudget, kAlice, 1000)});
+  for (int i = 0; i < 3; ++i)
+    ledger_.Apply({testing::MakeTransfer(100 + i, kBudget, kAlice, 1000)});
   ExchangePoints x{kProgram, Id(kAlice), Id(kAliceCoin), 2000, "ex-1", 42};
   const Outcome done = One(x);
   ASSERT_EQ(done.result, Result::kOk);
@@ -299,11 +323,14 @@ TEST_F(HealthTest, ExchangeMovesPointsAndCoinTogetherByUnit) {
   EXPECT_EQ(One(ExchangePoints{kProgram, Id(kAlice), Id(kAliceCoin), 1500, "ex-2", 44}).result,
             Result::kExchangeUnitInvalid);
   // More than held: neither leg moves.
-  EXPECT_EQ(One(ExchangePoints{kProgram, Id(kAlice), Id(kAliceCoin), 2000, "ex-3", 45}).result, Result::kExceedsBalance);
+  EXPECT_EQ(One(ExchangePoints{kProgram, Id(kAlice), Id(kAliceCoin), 2000, "ex-3", 45}).result,
+            Result::kExceedsBalance);
   EXPECT_EQ(Balance(kAlice), 1000);
   EXPECT_EQ(Balance(kAliceCoin), 2000);
-  EXPECT_EQ(One(ExchangePoints{kProgram, Id(kAlice), Id(kBob), 1000, "ex-4", 46}).result, Result::kAssetMismatch);
-  EXPECT_EQ(One(ExchangePoints{kProgram, Id(kAlice), Id(kAliceCoin), 1000, "ex-5", 42}).result, Result::kNonceReplayed);
+  EXPECT_EQ(One(ExchangePoints{kProgram, Id(kAlice), Id(kBob), 1000, "ex-4", 46}).result,
+            Result::kAssetMismatch);
+  EXPECT_EQ(One(ExchangePoints{kProgram, Id(kAlice), Id(kAliceCoin), 1000, "ex-5", 42}).result,
+            Result::kNonceReplayed);
   HealthProgram no_exchange = Program(20260102);
   no_exchange.exchange_points = 0;
   no_exchange.exchange_coin = 0;
@@ -320,7 +347,9 @@ class WatchOverTest : public HealthTest {
  protected:
   void SetUp() override {
     HealthTest::SetUp();
-    ASSERT_EQ(One(SetConsent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kWatchOver), true}).result, Result::kOk);
+    ASSERT_EQ(
+        One(SetConsent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kWatchOver), true}).result,
+        Result::kOk);
     ASSERT_EQ(One(SetWatchOver{Id(kAlice), {Id(kBob)}}).result, Result::kOk);
   }
   // Reports `steps` for today, then moves to the next day.
@@ -393,11 +422,13 @@ TEST_F(WatchOverTest, SomeoneWhoRarelyReportsIsNotAlertedAndConsentRules) {
 
 TEST_F(WatchOverTest, RevokedConsentStopsAlertsAndErasureRemovesThem) {
   for (int i = 0; i < 6; ++i) Walk(7000);
-  ASSERT_EQ(One(SetConsent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kWatchOver), false, 61}).result,
+  ASSERT_EQ(One(SetConsent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kWatchOver), false, 61})
+                .result,
             Result::kOk);
   for (int i = 0; i < 4; ++i) Idle();
   EXPECT_TRUE(Alerts().empty());
-  ASSERT_EQ(One(SetConsent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kWatchOver), true, 62}).result,
+  ASSERT_EQ(One(SetConsent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kWatchOver), true, 62})
+                .result,
             Result::kOk);
   for (int i = 0; i < 6; ++i) Walk(7000);
   Idle();
@@ -424,9 +455,10 @@ TEST(HealthDays, DayIndexOfIsTheInverseOfDayNumber) {
   EXPECT_EQ(DayIndexOf(19691231), std::nullopt);
 }
 
-// Nonces (issue #14 item 7). A step report's device nonce is kept while the report's day can still be
-// reported (report_window_days, 7), and forgotten on the day after, when the report itself is too old;
-// the resident's signed requests' nonces 5 minutes after the request's timestamp, when the window refuses it.
+// Nonces (issue #14 item 7). A step report's device nonce is kept while the report's day can still
+// be reported (report_window_days, 7), and forgotten on the day after, when the report itself is
+// too old; the resident's signed requests' nonces 5 minutes after the request's timestamp, when the
+// window refuses it.
 TEST_F(HealthTest, SpentNoncesAreForgottenOnlyOnceTheirReplayIsRefusedAnyway) {
   auto count_nonces = [&] {
     size_t n = 0;
@@ -450,8 +482,10 @@ TEST_F(HealthTest, SpentNoncesAreForgottenOnlyOnceTheirReplayIsRefusedAnyway) {
   EXPECT_EQ(count_nonces(), before);
   EXPECT_EQ(Balance(kAlice), 2);
 
-  // A signed request: the window on the batch stamp, then the nonce gone 5 minutes after its timestamp.
-  SetConsent consent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kWatchOver), true, 77, now_ms()};
+  // A signed request: the window on the batch stamp, then the nonce gone 5 minutes after its
+  // timestamp.
+  SetConsent consent{Id(kAlice), static_cast<uint8_t>(ConsentPurpose::kWatchOver), true, 77,
+                     now_ms()};
   ASSERT_EQ(One(consent).result, Result::kOk);
   EXPECT_EQ(count_nonces(), before + 1);
   EXPECT_EQ(One(consent).result, Result::kNonceReplayed);

@@ -40,13 +40,14 @@ class HistoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     seed_ = EnvOr("LEDGER_TEST_SEED", std::random_device{}());
-    printf("history_test: seed=%llu (replay with LEDGER_TEST_SEED=%llu)\n", static_cast<unsigned long long>(seed_),
-           static_cast<unsigned long long>(seed_));
+    printf("history_test: seed=%llu (replay with LEDGER_TEST_SEED=%llu)\n",
+           static_cast<unsigned long long>(seed_), static_cast<unsigned long long>(seed_));
     rng_.seed(seed_);
     ASSERT_EQ(ledger_.Apply({MakeAsset(kCoin, "COIN", 0, kBreakage)})[0].result, Result::kOk);
     std::vector<Command> accounts = {MakeAccount(kIssuer, kCoin, AccountKind::kIssuer)};
     for (int i = 0; i < kWallets; ++i) {
-      accounts.push_back(MakeAccount(kFirstWallet + i, kCoin, AccountKind::kWallet, account_flags::kNonNegative));
+      accounts.push_back(
+          MakeAccount(kFirstWallet + i, kCoin, AccountKind::kWallet, account_flags::kNonNegative));
     }
     for (const Outcome& outcome : ledger_.Apply(accounts)) ASSERT_EQ(outcome.result, Result::kOk);
   }
@@ -107,7 +108,8 @@ class HistoryTest : public ::testing::Test {
         }
         const bool reverse = rng_() % 2 == 0;
         if (reverse) std::reverse(want.begin(), want.end());
-        HistoryPage page = AccountHistory(ledger_.state(), account, from, to, kHistoryPageMax, reverse);
+        HistoryPage page =
+            AccountHistory(ledger_.state(), account, from, to, kHistoryPageMax, reverse);
         const bool more = want.size() > static_cast<size_t>(kHistoryPageMax);
         if (more) want.resize(kHistoryPageMax);
         EXPECT_EQ(page.next_timestamp != 0, more);
@@ -115,13 +117,14 @@ class HistoryTest : public ::testing::Test {
         // The balance just after some change, and just before it.
         const HistoryEntry& e = expected[rng_() % expected.size()];
         EXPECT_EQ(BalanceAtTime(ledger_.state(), account, e.timestamp).balance, e.balance_after);
-        EXPECT_EQ(BalanceAtTime(ledger_.state(), account, e.timestamp - 1).balance, e.balance_after - e.delta);
+        EXPECT_EQ(BalanceAtTime(ledger_.state(), account, e.timestamp - 1).balance,
+                  e.balance_after - e.delta);
       }
     }
   }
 
-  static void ExpectSame(const std::vector<HistoryEntry>& got, const std::vector<HistoryEntry>& want,
-                         const char* what) {
+  static void ExpectSame(const std::vector<HistoryEntry>& got,
+                         const std::vector<HistoryEntry>& want, const char* what) {
     ASSERT_EQ(got.size(), want.size()) << what;
     for (size_t i = 0; i < got.size(); ++i) {
       ASSERT_EQ(got[i].timestamp, want[i].timestamp) << what << " entry " << i;

@@ -21,15 +21,17 @@ constexpr size_t kHashBytes = 32;
 // How often VerifyJournal reports progress.
 constexpr uint64_t kVerifyProgressEvery = 4096;
 
-// The tag a command is written with: its own (CommandTraits::kTag), or, for the four commands that have
-// one, its second form (kAltTag), which older versions could not write or which carries more.
+// The tag a command is written with: its own (CommandTraits::kTag), or, for the four commands that
+// have one, its second form (kAltTag), which older versions could not write or which carries more.
 template <class T>
 uint8_t WireTag(const T& c, bool journal) {
   using Traits = CommandTraits<T>;
   if constexpr (std::is_same_v<T, StepReport>) {
-    return journal ? Traits::kAltTag : Traits::kTag;  // 19 as journaled (commitment), 18 as submitted.
+    return journal ? Traits::kAltTag
+                   : Traits::kTag;  // 19 as journaled (commitment), 18 as submitted.
   } else if constexpr (std::is_same_v<T, RegisterKey>) {
-    return c.manager || !c.by_terminal.empty() ? Traits::kAltTag : Traits::kTag;  // 36 with a role, else 12.
+    return c.manager || !c.by_terminal.empty() ? Traits::kAltTag
+                                               : Traits::kTag;  // 36 with a role, else 12.
   } else if constexpr (std::is_same_v<T, CancelSlots>) {
     return c.nonce != 0 ? Traits::kAltTag : Traits::kTag;  // 39 with a nonce, else 28.
   } else if constexpr (std::is_same_v<T, PosPayment>) {
@@ -150,23 +152,25 @@ std::optional<Command> DecodeUncheckedCommand(Decoder* d) {
 }
 
 // bounds: kChecked for a batch about to be applied (the replicated log): a command holding a string
-// longer than its bound in limits.h is refused, so a replica never applies what no service would have let
-// through. kAsStored for the journal: entries are history, hashed and chained, and must stay readable
-// even if an earlier version journaled an oversize command.
+// longer than its bound in limits.h is refused, so a replica never applies what no service would
+// have let through. kAsStored for the journal: entries are history, hashed and chained, and must
+// stay readable even if an earlier version journaled an oversize command.
 enum class Bounds : uint8_t { kChecked, kAsStored };
 std::optional<Command> DecodeCommand(Decoder* d, Bounds bounds) {
   std::optional<Command> command = DecodeUncheckedCommand(d);
-  if (command && bounds == Bounds::kChecked && !std::visit(WithinBounds{}, *command)) return std::nullopt;
+  if (command && bounds == Bounds::kChecked && !std::visit(WithinBounds{}, *command))
+    return std::nullopt;
   return command;
 }
 
-// The movement of a transfer that moved exactly what its command says (nearly all of them): the asset
-// alone (marker 2) instead of asset, debit, credit and amount (marker 1): 40 bytes less per transfer in
-// every journal entry.
+// The movement of a transfer that moved exactly what its command says (nearly all of them): the
+// asset alone (marker 2) instead of asset, debit, credit and amount (marker 1): 40 bytes less per
+// transfer in every journal entry.
 const Transfer* MovedAsCommanded(const Outcome& outcome, const Command& command) {
   const Transfer* transfer = std::get_if<Transfer>(&command);
   if (transfer == nullptr || transfer->debit_account_id != outcome.debit_account_id ||
-      transfer->credit_account_id != outcome.credit_account_id || transfer->amount != outcome.amount) {
+      transfer->credit_account_id != outcome.credit_account_id ||
+      transfer->amount != outcome.amount) {
     return nullptr;
   }
   return transfer;
@@ -374,34 +378,36 @@ VerifyReport VerifyJournal(const KvReader& state, const std::function<void(uint6
     report.problem = std::move(problem);
     return false;
   };
-  state.Scan(keys::Journal(1), std::string(1, keys::kJournal + 1), /*reverse=*/false,
-             [&](std::string_view key, std::string_view value) {
-               const uint64_t index = keys::DecodeJournal(key);
-               if (index != expected_index) {
-                 return fail(expected_index, absl::StrCat("entry ", expected_index, " is missing"));
-               }
-               if (!EntryHashMatches(value)) {
-                 return fail(index, absl::StrCat("entry ", index, ": stored hash does not match its bytes"));
-               }
-               std::optional<JournalEntry> entry = DecodeJournalEntry(value);
-               if (!entry) return fail(index, absl::StrCat("entry ", index, ": undecodable"));
-               if (entry->index != index) {
-                 return fail(index, absl::StrCat("entry ", index, ": carries index ", entry->index));
-               }
-               if (entry->previous_hash != previous_hash) {
-                 return fail(index, absl::StrCat("entry ", index,
-                                                 ": previous-hash link does not match entry ", index - 1));
-               }
-               previous_hash = std::string(StoredEntryHash(value));
-               report.entries_checked = index;
-               ++expected_index;
-               if (progress && index % kVerifyProgressEvery == 0) progress(index);
-               return true;
-             });
+  state.Scan(
+      keys::Journal(1), std::string(1, keys::kJournal + 1), /*reverse=*/false,
+      [&](std::string_view key, std::string_view value) {
+        const uint64_t index = keys::DecodeJournal(key);
+        if (index != expected_index) {
+          return fail(expected_index, absl::StrCat("entry ", expected_index, " is missing"));
+        }
+        if (!EntryHashMatches(value)) {
+          return fail(index,
+                      absl::StrCat("entry ", index, ": stored hash does not match its bytes"));
+        }
+        std::optional<JournalEntry> entry = DecodeJournalEntry(value);
+        if (!entry) return fail(index, absl::StrCat("entry ", index, ": undecodable"));
+        if (entry->index != index) {
+          return fail(index, absl::StrCat("entry ", index, ": carries index ", entry->index));
+        }
+        if (entry->previous_hash != previous_hash) {
+          return fail(index, absl::StrCat("entry ", index,
+                                          ": previous-hash link does not match entry ", index - 1));
+        }
+        previous_hash = std::string(StoredEntryHash(value));
+        report.entries_checked = index;
+        ++expected_index;
+        if (progress && index % kVerifyProgressEvery == 0) progress(index);
+        return true;
+      });
   if (!report.ok) return report;
   if (report.entries_checked != head.index) {
-    fail(report.entries_checked + 1,
-         absl::StrCat("journal ends at ", report.entries_checked, " but the head says ", head.index));
+    fail(report.entries_checked + 1, absl::StrCat("journal ends at ", report.entries_checked,
+                                                  " but the head says ", head.index));
   } else if (head.index > 0 && head.hash != previous_hash) {
     fail(head.index, absl::StrCat("head hash does not match entry ", head.index));
   }

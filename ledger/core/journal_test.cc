@@ -1,4 +1,5 @@
-// The journal: encoding round trips, the hash chain, and that verification finds the first alteration.
+// The journal: encoding round trips, the hash chain, and that verification finds the first
+// alteration.
 #include "ledger/core/journal.h"
 
 #include <gtest/gtest.h>
@@ -56,9 +57,9 @@ TEST_F(JournalTest, EntriesRoundTripAndChain) {
 }
 
 TEST(JournalEncodingTest, MovementsAsCommandedAreStoredCompactlyAndReadBack) {
-  // A transfer that moved exactly its own debit, credit and amount stores only the asset (marker 2);
-  // any other movement (a post moves the pending's accounts; a partial amount) is stored whole (marker
-  // 1, as every entry before marker 2 existed); no movement stores nothing.
+  // A transfer that moved exactly its own debit, credit and amount stores only the asset (marker
+  // 2); any other movement (a post moves the pending's accounts; a partial amount) is stored whole
+  // (marker 1, as every entry before marker 2 existed); no movement stores nothing.
   auto outcome = [](AssetId asset, uint64_t debit, uint64_t credit, int64_t amount) {
     Outcome o;
     o.timestamp = 77;
@@ -72,7 +73,8 @@ TEST(JournalEncodingTest, MovementsAsCommandedAreStoredCompactlyAndReadBack) {
     JournalEntry entry;
     entry.index = 3;
     entry.previous_hash = std::string(32, 'p');
-    entry.commands = {MakeTransfer(100, 1, 2, 10), testing::MakePost(101, 99, 5), MakeTransfer(102, 1, 2, 10)};
+    entry.commands = {MakeTransfer(100, 1, 2, 10), testing::MakePost(101, 99, 5),
+                      MakeTransfer(102, 1, 2, 10)};
     Outcome refused;
     refused.result = Result::kExceedsBalance;
     entry.outcomes = {moved, outcome(1, 7, 8, 5), refused};
@@ -102,8 +104,9 @@ TEST(JournalEncodingTest, MovementsAsCommandedAreStoredCompactlyAndReadBack) {
 }
 
 // A command whose string is one byte (or 10 MB) over its bound in limits.h is refused by the batch
-// decoder (the replicated log), so a replica never applies what no service lets through; at the bound it
-// decodes. The journal still reads such a command back: an earlier version may have journaled one.
+// decoder (the replicated log), so a replica never applies what no service lets through; at the
+// bound it decodes. The journal still reads such a command back: an earlier version may have
+// journaled one.
 TEST(JournalEncodingTest, BatchDecoderRefusesOversizeStrings) {
   const AccountId merchant{0, 20};
   // Each case makes its command with every bounded string `extra` bytes over its bound (0: at it).
@@ -113,7 +116,8 @@ TEST(JournalEncodingTest, BatchDecoderRefusesOversizeStrings) {
   };
   auto text = [](size_t bound, size_t extra) { return std::string(bound + extra, '7'); };
   const std::vector<Case> cases = {
-      {"asset code", [&](size_t x) { return Command(MakeAsset(1, text(kAssetCodeBytesMax, x), 0, 900)); }},
+      {"asset code",
+       [&](size_t x) { return Command(MakeAsset(1, text(kAssetCodeBytesMax, x), 0, 900)); }},
       {"card payment's card number",
        [&](size_t x) {
          PosPayment p{merchant, "pay-1", AccountId{}, 100, "REG-1", ""};
@@ -128,11 +132,23 @@ TEST(JournalEncodingTest, BatchDecoderRefusesOversizeStrings) {
          p.staff = text(kStaffIdLengthMax, x);
          return Command(p);
        }},
-      {"payment id", [&](size_t x) { return Command(PosCancel{merchant, text(kPosIdLengthMax, x)}); }},
-      {"refund id", [&](size_t x) { return Command(PosRefund{merchant, "pay-1", text(kPosIdLengthMax, x), 5}); }},
+      {"payment id",
+       [&](size_t x) {
+         return Command(PosCancel{merchant, text(kPosIdLengthMax, x)});
+       }},
+      {"refund id",
+       [&](size_t x) {
+         return Command(PosRefund{merchant, "pay-1", text(kPosIdLengthMax, x), 5});
+       }},
       {"customer-presented code",
-       [&](size_t x) { return Command(PosPayment{merchant, "pay-1", AccountId{}, 100, "REG-1", text(kCpmTextLengthMax, x)}); }},
-      {"terminal id", [&](size_t x) { return Command(RevokeKey{merchant, text(kTerminalIdLengthMax, x), ""}); }},
+       [&](size_t x) {
+         return Command(
+             PosPayment{merchant, "pay-1", AccountId{}, 100, "REG-1", text(kCpmTextLengthMax, x)});
+       }},
+      {"terminal id",
+       [&](size_t x) {
+         return Command(RevokeKey{merchant, text(kTerminalIdLengthMax, x), ""});
+       }},
       {"card registration",
        [&](size_t x) {
          RegisterCard card;
@@ -145,21 +161,25 @@ TEST(JournalEncodingTest, BatchDecoderRefusesOversizeStrings) {
       {"card re-issue",
        [&](size_t x) {
          return Command(ReissueCard{text(kCardNumberLengthMax, x), text(kCardNumberLengthMax, x),
-                                    text(kPinSaltBytes, x), text(kPinProofBytes, x), text(kStaffIdLengthMax, x)});
+                                    text(kPinSaltBytes, x), text(kPinProofBytes, x),
+                                    text(kStaffIdLengthMax, x)});
        }},
       {"card re-issue's new card number",
        [&](size_t x) {
-         return Command(ReissueCard{"6300111122223333", text(kCardNumberLengthMax, x), std::string(kPinSaltBytes, 's'),
+         return Command(ReissueCard{"6300111122223333", text(kCardNumberLengthMax, x),
+                                    std::string(kPinSaltBytes, 's'),
                                     std::string(kPinProofBytes, 'p'), "sato"});
        }},
       {"card re-issue's operator",
        [&](size_t x) {
-         return Command(ReissueCard{"6300111122223333", "6300111122224444", std::string(kPinSaltBytes, 's'),
+         return Command(ReissueCard{"6300111122223333", "6300111122224444",
+                                    std::string(kPinSaltBytes, 's'),
                                     std::string(kPinProofBytes, 'p'), text(kStaffIdLengthMax, x)});
        }},
       {"device id",
        [&](size_t x) {
-         return Command(RegisterDevice{AccountId{0, 10}, text(kDeviceIdLengthMax, x), std::string(32, 'k'), false, 1});
+         return Command(RegisterDevice{AccountId{0, 10}, text(kDeviceIdLengthMax, x),
+                                       std::string(32, 'k'), false, 1});
        }},
       {"task title",
        [&](size_t x) {
@@ -169,10 +189,14 @@ TEST(JournalEncodingTest, BatchDecoderRefusesOversizeStrings) {
          task.title = text(kTaskTitleBytesMax, x);
          return Command(task);
        }},
-      {"task id", [&](size_t x) { return Command(CancelSlots{merchant, text(kPosIdLengthMax, x), 1}); }},
+      {"task id",
+       [&](size_t x) {
+         return Command(CancelSlots{merchant, text(kPosIdLengthMax, x), 1});
+       }},
       {"exchange id",
        [&](size_t x) {
-         return Command(ExchangePoints{1, AccountId{0, 10}, AccountId{0, 11}, 1000, text(kPosIdLengthMax, x), 1});
+         return Command(ExchangePoints{1, AccountId{0, 10}, AccountId{0, 11}, 1000,
+                                       text(kPosIdLengthMax, x), 1});
        }},
   };
   for (const Case& c : cases) {
@@ -186,14 +210,15 @@ TEST(JournalEncodingTest, BatchDecoderRefusesOversizeStrings) {
       entry.commands = {command};
       entry.outcomes = {Outcome{}};
       entry.request_sizes = {1};
-      EXPECT_TRUE(DecodeJournalEntry(EncodeJournalEntry(entry))) << c.name << ", " << extra << " bytes over";
+      EXPECT_TRUE(DecodeJournalEntry(EncodeJournalEntry(entry)))
+          << c.name << ", " << extra << " bytes over";
     }
   }
 }
 
-// Every command that spends a request nonce carries its request's timestamp in a prefix (tag 43, u64
-// request_ms) before its own bytes; without one (request_ms 0) the bytes are exactly what earlier versions
-// wrote, so their logs and journals decode as before, with request_ms 0.
+// Every command that spends a request nonce carries its request's timestamp in a prefix (tag 43,
+// u64 request_ms) before its own bytes; without one (request_ms 0) the bytes are exactly what
+// earlier versions wrote, so their logs and journals decode as before, with request_ms 0.
 TEST(JournalEncodingTest, RequestTimeIsAPrefixOnlyWhereSet) {
   const AccountId a{0, 10}, b{0, 11}, host{0, 20};
   WalletSend send{MakeTransfer(100, 10, 11, 5), 7};
@@ -215,7 +240,8 @@ TEST(JournalEncodingTest, RequestTimeIsAPrefixOnlyWhereSet) {
       ApplyTask{a, host, "rice", 6},
       CancelSlots{host, "rice", 1, 10},
       CheckIn{a, host, "rice", false, std::string(64, 's'), 11},
-      StepReport{1, a, "band-1", 20260101, 5000, 12, std::string(64, 's'), std::string(16, 't'), ""},
+      StepReport{1, a, "band-1", 20260101, 5000, 12, std::string(64, 's'), std::string(16, 't'),
+                 ""},
   };
   constexpr uint64_t kRequestMs = 1'767'225'600'123;
   for (const Command& old : kinds) {
@@ -243,14 +269,16 @@ TEST(JournalEncodingTest, RequestTimeIsAPrefixOnlyWhereSet) {
     ASSERT_TRUE(journaled);
     EXPECT_EQ(RequestMs(journaled->commands[0]), kRequestMs);
   }
-  // A command that spends no request nonce has no request_ms to carry, and a prefix is never 0 or doubled.
+  // A command that spends no request nonce has no request_ms to carry, and a prefix is never 0 or
+  // doubled.
   Command plain = MakeTransfer(1, 1, 2, 3);
   EXPECT_EQ(MutableRequestMs(&plain), nullptr);
   const std::string transfer = EncodeBatch(Batch{{MakeTransfer(1, 1, 2, 3)}, {1}});
   const std::string sent = EncodeBatch(Batch{{Command(send)}, {1}});
   const size_t at = 1 + 4 + 4 + 4;  // Version, one request size, the command count: the command.
   ASSERT_EQ(sent[at], 13);          // The WalletSend tag.
-  ASSERT_EQ(transfer.size() + 8, sent.size());  // Same header; the command starts at the same offset.
+  ASSERT_EQ(transfer.size() + 8,
+            sent.size());  // Same header; the command starts at the same offset.
   auto with_prefix = [&](const std::string& bytes, uint64_t ms, int times) {
     std::string prefix;
     for (int i = 0; i < times; ++i) {
@@ -276,7 +304,8 @@ TEST_F(JournalTest, FlippedByteIsFoundAtItsEntry) {
 }
 
 TEST_F(JournalTest, RehashedForgeryBreaksTheNextLink) {
-  // An attacker who rewrites entry 2 (the accounts) and fixes its own hash is caught by entry 3's link.
+  // An attacker who rewrites entry 2 (the accounts) and fixes its own hash is caught by entry 3's
+  // link.
   std::optional<JournalEntry> entry = DecodeJournalEntry(Stored(2));
   ASSERT_TRUE(entry);
   ASSERT_TRUE(std::holds_alternative<Account>(entry->commands[0]));

@@ -37,7 +37,8 @@ std::string Head() { return std::string{kMeta} + "head"; }
 
 std::string Asset(AssetId id) {
   std::string key(1, kAsset);
-  for (int shift = 24; shift >= 0; shift -= 8) key.push_back(static_cast<char>((id >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    key.push_back(static_cast<char>((id >> shift) & 0xff));
   return key;
 }
 
@@ -125,7 +126,9 @@ std::string MpmOrder(const AccountId& merchant, std::string_view payment_id) {
   return MerchantKey(kMpmOrder, merchant).append(payment_id);
 }
 
-std::string MerchantProfile(const AccountId& merchant) { return MerchantKey(kMerchantProfile, merchant); }
+std::string MerchantProfile(const AccountId& merchant) {
+  return MerchantKey(kMerchantProfile, merchant);
+}
 
 std::string Refund(const AccountId& merchant, std::string_view refund_id) {
   return MerchantKey(kRefund, merchant).append(refund_id);
@@ -179,7 +182,8 @@ std::string NonceExpiry(Timestamp expiry, const AccountId& account, uint64_t non
   return key;
 }
 
-void DecodeNonceExpiry(std::string_view key, Timestamp* expiry, AccountId* account, uint64_t* nonce) {
+void DecodeNonceExpiry(std::string_view key, Timestamp* expiry, AccountId* account,
+                       uint64_t* nonce) {
   *expiry = ReadBigEndian64(key.substr(1));
   *account = ReadId(key.substr(9));
   *nonce = ReadBigEndian64(key.substr(25));
@@ -193,7 +197,9 @@ std::string StaffOperation(const AccountId& wallet, Timestamp timestamp) {
   return key;
 }
 
-std::string StaffOperationPrefix(const AccountId& wallet) { return MerchantKey(kStaffOperation, wallet); }
+std::string StaffOperationPrefix(const AccountId& wallet) {
+  return MerchantKey(kStaffOperation, wallet);
+}
 
 std::string HealthProgram(uint32_t program) {
   std::string key(1, kHealthProgram);
@@ -276,7 +282,8 @@ std::string TaskApplicationPrefix(const AccountId& host, std::string_view task_i
   return key;
 }
 
-std::string TaskApplication(const AccountId& host, std::string_view task_id, const AccountId& visitor) {
+std::string TaskApplication(const AccountId& host, std::string_view task_id,
+                            const AccountId& visitor) {
   std::string key = TaskApplicationPrefix(host, task_id);
   AppendId(visitor, &key);
   return key;
@@ -301,8 +308,8 @@ std::string HostVisitorMonth(const AccountId& host, const AccountId& visitor, ui
   return key;
 }
 
-std::string TaskRelease(Timestamp due, const AccountId& host, const AccountId& visitor, uint32_t day,
-                        std::string_view task_id) {
+std::string TaskRelease(Timestamp due, const AccountId& host, const AccountId& visitor,
+                        uint32_t day, std::string_view task_id) {
   std::string key(1, kTaskRelease);
   AppendBigEndian64(due, &key);
   AppendId(host, &key);
@@ -312,7 +319,8 @@ std::string TaskRelease(Timestamp due, const AccountId& host, const AccountId& v
   return key;
 }
 
-void DecodeTaskRelease(std::string_view key, AccountId* host, AccountId* visitor, uint32_t* day, std::string* task_id) {
+void DecodeTaskRelease(std::string_view key, AccountId* host, AccountId* visitor, uint32_t* day,
+                       std::string* task_id) {
   *host = ReadId(key.substr(9));
   *visitor = ReadId(key.substr(25));
   *day = ReadBigEndian32(key.substr(41));
@@ -377,7 +385,8 @@ std::string CampaignAwardPrefix(const AccountId& merchant, std::string_view paym
   return key;
 }
 
-std::string CampaignAward(const AccountId& merchant, std::string_view payment_id, uint32_t campaign) {
+std::string CampaignAward(const AccountId& merchant, std::string_view payment_id,
+                          uint32_t campaign) {
   std::string key = CampaignAwardPrefix(merchant, payment_id);
   AppendBigEndian32(campaign, &key);
   return key;

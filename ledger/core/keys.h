@@ -35,7 +35,8 @@ inline constexpr char kHealthProgram = 'G';
 inline constexpr char kDevice = 'V';
 inline constexpr char kConsent = 'I';
 inline constexpr char kDailyAward = 'E';
-inline constexpr char kMonthlyTally = 'm';  // Not 'R': R/applied is the Raft replica's applied index.
+inline constexpr char kMonthlyTally =
+    'm';  // Not 'R': R/applied is the Raft replica's applied index.
 inline constexpr char kStepRecord = 'D';
 inline constexpr char kExchange = 'e';
 inline constexpr char kWatchConfig = 'w';
@@ -91,9 +92,11 @@ std::string Key(const AccountId& account, std::string_view key_id);
 // A key once revoked on the account, by its 32 public-key bytes (pos.h RevokedKey).
 std::string RevokedKey(const AccountId& account, std::string_view public_key);
 std::string Nonce(const AccountId& account, uint64_t nonce);
-// The spent nonces that may be forgotten, by when (a timestamp), then account and nonce (the N key's).
+// The spent nonces that may be forgotten, by when (a timestamp), then account and nonce (the N
+// key's).
 std::string NonceExpiry(Timestamp expiry, const AccountId& account, uint64_t nonce);
-void DecodeNonceExpiry(std::string_view key, Timestamp* expiry, AccountId* account, uint64_t* nonce);
+void DecodeNonceExpiry(std::string_view key, Timestamp* expiry, AccountId* account,
+                       uint64_t* nonce);
 std::string Card(std::string_view card);
 std::string StaffOperation(const AccountId& wallet, Timestamp timestamp);
 std::string StaffOperationPrefix(const AccountId& wallet);
@@ -108,7 +111,8 @@ std::string StepRecord(const AccountId& resident, uint32_t day);
 // Key prefix of one table for one resident (e.g. kStepRecord: all of a resident's step records).
 std::string ResidentPrefix(char table, const AccountId& resident);
 std::string Exchange(const AccountId& resident, std::string_view exchange_id);
-// Watch-over: the schedule sorts by day index, then resident; alerts by resident, then sequence number.
+// Watch-over: the schedule sorts by day index, then resident; alerts by resident, then sequence
+// number.
 std::string WatchSchedule(int64_t day_index, const AccountId& resident);
 void DecodeWatchSchedule(std::string_view key, int64_t* day_index, AccountId* resident);
 std::string Alert(const AccountId& resident, uint32_t seq);
@@ -117,14 +121,16 @@ std::string WatcherIndex(const AccountId& watcher, const AccountId& resident);
 std::string TaskRules();
 std::string Task(const AccountId& host, std::string_view task_id);
 std::string TaskApplicationPrefix(const AccountId& host, std::string_view task_id);
-std::string TaskApplication(const AccountId& host, std::string_view task_id, const AccountId& visitor);
+std::string TaskApplication(const AccountId& host, std::string_view task_id,
+                            const AccountId& visitor);
 std::string VisitorDay(const AccountId& visitor, uint32_t day);
 std::string VisitorWeek(const AccountId& visitor, int64_t week);
 std::string HostVisitorMonth(const AccountId& host, const AccountId& visitor, uint32_t month);
-std::string TaskRelease(Timestamp due, const AccountId& host, const AccountId& visitor, uint32_t day,
-                        std::string_view task_id);
+std::string TaskRelease(Timestamp due, const AccountId& host, const AccountId& visitor,
+                        uint32_t day, std::string_view task_id);
 std::string TaskEnd(Timestamp due, const AccountId& host, std::string_view task_id);
-void DecodeTaskRelease(std::string_view key, AccountId* host, AccountId* visitor, uint32_t* day, std::string* task_id);
+void DecodeTaskRelease(std::string_view key, AccountId* host, AccountId* visitor, uint32_t* day,
+                       std::string* task_id);
 void DecodeTaskEnd(std::string_view key, AccountId* host, std::string* task_id);
 // A card's counted wrong-PIN attempts: by card (length-prefixed), then the request's attempt nonce.
 std::string CardAttemptPrefix(std::string_view card);
@@ -137,7 +143,8 @@ std::string SubsidyTally(const AccountId& budget, const AccountId& host, uint32_
 std::string ActiveCampaigns();
 std::string Campaign(uint32_t campaign);
 std::string CampaignAwardPrefix(const AccountId& merchant, std::string_view payment_id);
-std::string CampaignAward(const AccountId& merchant, std::string_view payment_id, uint32_t campaign);
+std::string CampaignAward(const AccountId& merchant, std::string_view payment_id,
+                          uint32_t campaign);
 std::string CampaignTally(uint32_t campaign, const AccountId& account, uint32_t month);
 std::string AccountLink(const AccountId& wallet, AssetId asset);
 

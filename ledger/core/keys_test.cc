@@ -1,6 +1,6 @@
 // The key layout (keys.h, ledger/FORMAT.md "Keys"): big-endian integers sort numerically, the table
-// prefixes are distinct, one owner's records are contiguous, length-prefixed ids do not run into what
-// follows them, and each family's key has the bytes FORMAT.md gives.
+// prefixes are distinct, one owner's records are contiguous, length-prefixed ids do not run into
+// what follows them, and each family's key has the bytes FORMAT.md gives.
 #include "ledger/core/keys.h"
 
 #include <algorithm>
@@ -26,8 +26,17 @@ const Id128 kOther{0, 0xff};
 
 TEST(KeysTest, BigEndianIntegersSortNumerically) {
   // Values whose little-endian bytes would sort differently from their numeric order.
-  const std::vector<uint64_t> values = {0, 1, 0xff, 0x100, 0x1ff, 0x10000, 0xffffffff, 0x100000000,
-                                        0x0100000000000000, 0xff00000000000000, UINT64_MAX};
+  const std::vector<uint64_t> values = {0,
+                                        1,
+                                        0xff,
+                                        0x100,
+                                        0x1ff,
+                                        0x10000,
+                                        0xffffffff,
+                                        0x100000000,
+                                        0x0100000000000000,
+                                        0xff00000000000000,
+                                        UINT64_MAX};
   for (size_t i = 0; i + 1 < values.size(); ++i) {
     EXPECT_LT(Journal(values[i]), Journal(values[i + 1])) << values[i];
     EXPECT_LT(Nonce(kOwner, values[i]), Nonce(kOwner, values[i + 1])) << values[i];
@@ -51,14 +60,56 @@ TEST(KeysTest, BigEndianIntegersSortNumerically) {
 }
 
 TEST(KeysTest, TablePrefixesAreDistinct) {
-  const std::vector<char> prefixes = {
-      kMeta, kAsset, kAccount, kTransfer, kLots, kExpiryIndex, kPendingIndex, kHistory, kJournal, kPayment,
-      kRefund, kDayReport, kDayTotals, kFees, kCashOut, kSupplierPayment, kKey, kNonce, kCard,
-      kStaffOperation, kHealthProgram, kDevice, kConsent, kDailyAward, kMonthlyTally, kStepRecord,
-      kExchange, kWatchConfig, kWatchSchedule, kAlert, kWatcherIndex, kTask, kTaskApplication, kVisitorDay,
-      kVisitorWeek, kHostVisitorMonth, kTaskRelease, kTaskEnd, kCampaign, kCampaignAward, kCampaignTally,
-      kAccountLink, kRecentHistory, kMpmOrder, kMerchantProfile, kRevokedKey, kSubsidyGrant, kSubsidyTally,
-      kCardAttempt, kNonceExpiry};
+  const std::vector<char> prefixes = {kMeta,
+                                      kAsset,
+                                      kAccount,
+                                      kTransfer,
+                                      kLots,
+                                      kExpiryIndex,
+                                      kPendingIndex,
+                                      kHistory,
+                                      kJournal,
+                                      kPayment,
+                                      kRefund,
+                                      kDayReport,
+                                      kDayTotals,
+                                      kFees,
+                                      kCashOut,
+                                      kSupplierPayment,
+                                      kKey,
+                                      kNonce,
+                                      kCard,
+                                      kStaffOperation,
+                                      kHealthProgram,
+                                      kDevice,
+                                      kConsent,
+                                      kDailyAward,
+                                      kMonthlyTally,
+                                      kStepRecord,
+                                      kExchange,
+                                      kWatchConfig,
+                                      kWatchSchedule,
+                                      kAlert,
+                                      kWatcherIndex,
+                                      kTask,
+                                      kTaskApplication,
+                                      kVisitorDay,
+                                      kVisitorWeek,
+                                      kHostVisitorMonth,
+                                      kTaskRelease,
+                                      kTaskEnd,
+                                      kCampaign,
+                                      kCampaignAward,
+                                      kCampaignTally,
+                                      kAccountLink,
+                                      kRecentHistory,
+                                      kMpmOrder,
+                                      kMerchantProfile,
+                                      kRevokedKey,
+                                      kSubsidyGrant,
+                                      kSubsidyTally,
+                                      kCardAttempt,
+                                      kNonceExpiry};
   const std::set<char> distinct(prefixes.begin(), prefixes.end());
   EXPECT_EQ(distinct.size(), prefixes.size()) << "two tables share a prefix";
   // 'R' is the Raft replica's R/applied key, outside the core's tables.
@@ -96,7 +147,8 @@ TEST(KeysTest, EachFamilyHasTheLayoutOfFormatMd) {
   EXPECT_EQ(Key(kOwner, "t1"), "K" + kOwnerBytes + "t1");
   EXPECT_EQ(RevokedKey(kOwner, std::string(32, 'p')), "k" + kOwnerBytes + std::string(32, 'p'));
   EXPECT_EQ(Nonce(kOwner, 5), "N" + kOwnerBytes + B({0, 0, 0, 0, 0, 0, 0, 5}));
-  EXPECT_EQ(NonceExpiry(6, kOwner, 5), "n" + B({0, 0, 0, 0, 0, 0, 0, 6}) + kOwnerBytes + B({0, 0, 0, 0, 0, 0, 0, 5}));
+  EXPECT_EQ(NonceExpiry(6, kOwner, 5),
+            "n" + B({0, 0, 0, 0, 0, 0, 0, 6}) + kOwnerBytes + B({0, 0, 0, 0, 0, 0, 0, 5}));
   EXPECT_EQ(Card("1234"), "C1234");
   EXPECT_EQ(CardAttempt("1234", 1), B({'x', 4}) + "1234" + B({0, 0, 0, 0, 0, 0, 0, 1}));
   EXPECT_EQ(StaffOperation(kOwner, 8), "O" + kOwnerBytes + B({0, 0, 0, 0, 0, 0, 0, 8}));
@@ -112,25 +164,31 @@ TEST(KeysTest, EachFamilyHasTheLayoutOfFormatMd) {
   EXPECT_EQ(Alert(kOwner, 1), "a" + kOwnerBytes + B({0, 0, 0, 1}));
   EXPECT_EQ(WatcherIndex(kOwner, kOther), "u" + kOwnerBytes + kOther.ToBytes());
   EXPECT_EQ(Task(kOwner, "farm"), "t" + kOwnerBytes + "farm");
-  EXPECT_EQ(TaskApplication(kOwner, "farm", kOther), "p" + kOwnerBytes + B({4}) + "farm" + kOther.ToBytes());
+  EXPECT_EQ(TaskApplication(kOwner, "farm", kOther),
+            "p" + kOwnerBytes + B({4}) + "farm" + kOther.ToBytes());
   EXPECT_EQ(VisitorDay(kOwner, 1), "b" + kOwnerBytes + B({0, 0, 0, 1}));
   EXPECT_EQ(VisitorWeek(kOwner, 2), "r" + kOwnerBytes + B({0, 0, 0, 0, 0, 0, 0, 2}));
-  EXPECT_EQ(HostVisitorMonth(kOwner, kOther, 3), "o" + kOwnerBytes + kOther.ToBytes() + B({0, 0, 0, 3}));
-  EXPECT_EQ(TaskRelease(4, kOwner, kOther, 5, "farm"),
-            "y" + B({0, 0, 0, 0, 0, 0, 0, 4}) + kOwnerBytes + kOther.ToBytes() + B({0, 0, 0, 5}) + "farm");
+  EXPECT_EQ(HostVisitorMonth(kOwner, kOther, 3),
+            "o" + kOwnerBytes + kOther.ToBytes() + B({0, 0, 0, 3}));
+  EXPECT_EQ(TaskRelease(4, kOwner, kOther, 5, "farm"), "y" + B({0, 0, 0, 0, 0, 0, 0, 4}) +
+                                                           kOwnerBytes + kOther.ToBytes() +
+                                                           B({0, 0, 0, 5}) + "farm");
   EXPECT_EQ(TaskEnd(4, kOwner, "farm"), "z" + B({0, 0, 0, 0, 0, 0, 0, 4}) + kOwnerBytes + "farm");
   EXPECT_EQ(SubsidyGrantForHost(kOwner, kOther), "s" + kOwnerBytes + "h" + kOther.ToBytes());
   EXPECT_EQ(SubsidyGrantForCategory(kOwner, "farm"), "s" + kOwnerBytes + "cfarm");
-  EXPECT_EQ(SubsidyTally(kOwner, kOther, 7), "j" + kOwnerBytes + kOther.ToBytes() + B({0, 0, 0, 7}));
+  EXPECT_EQ(SubsidyTally(kOwner, kOther, 7),
+            "j" + kOwnerBytes + kOther.ToBytes() + B({0, 0, 0, 7}));
   EXPECT_EQ(Campaign(9), B({'c', 0, 0, 0, 9}));
   EXPECT_EQ(CampaignAward(kOwner, "pay", 9), "i" + kOwnerBytes + B({3}) + "pay" + B({0, 0, 0, 9}));
-  EXPECT_EQ(CampaignTally(9, kOwner, 202604), B({'g', 0, 0, 0, 9}) + kOwnerBytes + B({0, 0x03, 0x17, 0x6c}));
+  EXPECT_EQ(CampaignTally(9, kOwner, 202604),
+            B({'g', 0, 0, 0, 9}) + kOwnerBytes + B({0, 0x03, 0x17, 0x6c}));
   EXPECT_EQ(AccountLink(kOwner, 2), "l" + kOwnerBytes + B({0, 0, 0, 2}));
 }
 
 TEST(KeysTest, OneOwnersRecordsAreContiguousUnderItsPrefix) {
   const std::string prefix = ResidentPrefix(kStepRecord, kOwner);
-  for (uint32_t day : {20260101u, 20261231u}) EXPECT_EQ(StepRecord(kOwner, day).rfind(prefix, 0), 0u);
+  for (uint32_t day : {20260101u, 20261231u})
+    EXPECT_EQ(StepRecord(kOwner, day).rfind(prefix, 0), 0u);
   EXPECT_NE(StepRecord(kOther, 20260101).rfind(prefix, 0), 0u);
   EXPECT_EQ(Payment(kOwner, "p").substr(1, 16), kOwnerBytes);  // Merchant first.
   EXPECT_EQ(StaffOperation(kOwner, 1).rfind(StaffOperationPrefix(kOwner), 0), 0u);
@@ -138,11 +196,13 @@ TEST(KeysTest, OneOwnersRecordsAreContiguousUnderItsPrefix) {
   const std::string ab = TaskApplicationPrefix(kOwner, "ab");
   EXPECT_EQ(TaskApplication(kOwner, "ab", kOther).rfind(ab, 0), 0u);
   EXPECT_NE(TaskApplication(kOwner, "abc", kOther).rfind(ab, 0), 0u);
-  // Same for the awards of payment "p1" and "p12", and the wrong-PIN attempts of cards "12" and "123".
+  // Same for the awards of payment "p1" and "p12", and the wrong-PIN attempts of cards "12" and
+  // "123".
   EXPECT_NE(CampaignAward(kOwner, "p12", 1).rfind(CampaignAwardPrefix(kOwner, "p1"), 0), 0u);
   EXPECT_NE(CardAttempt("123", 1).rfind(CardAttemptPrefix("12"), 0), 0u);
   // A subsidy grant for a host ('h') and one for a category ('c') do not collide.
-  EXPECT_NE(SubsidyGrantForHost(kOwner, Id128{0, 0}), SubsidyGrantForCategory(kOwner, std::string(16, '\0')));
+  EXPECT_NE(SubsidyGrantForHost(kOwner, Id128{0, 0}),
+            SubsidyGrantForCategory(kOwner, std::string(16, '\0')));
 }
 
 TEST(KeysTest, IndexKeysDecodeToWhatWasEncoded) {
@@ -167,7 +227,8 @@ TEST(KeysTest, IndexKeysDecodeToWhatWasEncoded) {
   AccountId host, visitor;
   uint32_t day = 0;
   std::string task_id;
-  DecodeTaskRelease(TaskRelease(9, kOwner, kOther, 20260402, "farm-7"), &host, &visitor, &day, &task_id);
+  DecodeTaskRelease(TaskRelease(9, kOwner, kOther, 20260402, "farm-7"), &host, &visitor, &day,
+                    &task_id);
   EXPECT_EQ(host, kOwner);
   EXPECT_EQ(visitor, kOther);
   EXPECT_EQ(day, 20260402u);

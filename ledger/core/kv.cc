@@ -16,7 +16,8 @@ void KvReader::MultiGet(const std::vector<std::string>& keys,
   }
 }
 
-void MultiGetAt(const KvReader& reader, const std::vector<std::string>& keys, const std::vector<size_t>& positions,
+void MultiGetAt(const KvReader& reader, const std::vector<std::string>& keys,
+                const std::vector<size_t>& positions,
                 std::vector<std::optional<std::string>>* values) {
   if (keys.empty()) return;
   std::vector<std::optional<std::string>> found;
@@ -69,7 +70,8 @@ namespace {
 void HashUpdateSized(crypto_generichash_state* state, std::string_view bytes) {
   const uint64_t size = bytes.size();
   crypto_generichash_update(state, reinterpret_cast<const unsigned char*>(&size), sizeof size);
-  crypto_generichash_update(state, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  crypto_generichash_update(state, reinterpret_cast<const unsigned char*>(bytes.data()),
+                            bytes.size());
 }
 
 }  // namespace
@@ -92,7 +94,8 @@ std::string StateHash(const KvReader& state) {
 std::string Blake2b256(std::string_view bytes) {
   std::string out(32, '\0');
   crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
-                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), nullptr, 0);
+                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), nullptr,
+                     0);
   return out;
 }
 

@@ -1,8 +1,9 @@
 // The storage interface the core reads committed state through, the write set it produces, and an
 // in-memory store for tests — the LevelDB Env idea: the core never knows which store it runs on.
 //
-// Read failures are not recoverable inside the core: a ledger that cannot read its own state must not
-// decide outcomes from partial reads, so stores abort the process on an I/O error rather than return one.
+// Read failures are not recoverable inside the core: a ledger that cannot read its own state must
+// not decide outcomes from partial reads, so stores abort the process on an I/O error rather than
+// return one.
 #ifndef LEDGER_CORE_KV_H_
 #define LEDGER_CORE_KV_H_
 
@@ -29,14 +30,16 @@ class KvReader {
   // Keys in [from, to), ascending (or descending when reverse), until visit returns false.
   virtual void Scan(std::string_view from, std::string_view to, bool reverse,
                     const ScanVisitor& visit) const = 0;
-  // Get for many keys at once: (*values)[i] is what Get(keys[i]) gives (nullopt: absent). Stores that
-  // look keys up faster in bulk (RocksDB's MultiGet) override it; by default, one Get each.
-  virtual void MultiGet(const std::vector<std::string>& keys, std::vector<std::optional<std::string>>* values) const;
+  // Get for many keys at once: (*values)[i] is what Get(keys[i]) gives (nullopt: absent). Stores
+  // that look keys up faster in bulk (RocksDB's MultiGet) override it; by default, one Get each.
+  virtual void MultiGet(const std::vector<std::string>& keys,
+                        std::vector<std::optional<std::string>>* values) const;
 };
 
 // For layered readers: asks `reader` for `keys` in one MultiGet and stores answer j at
 // (*values)[positions[j]]. Does nothing for no keys.
-void MultiGetAt(const KvReader& reader, const std::vector<std::string>& keys, const std::vector<size_t>& positions,
+void MultiGetAt(const KvReader& reader, const std::vector<std::string>& keys,
+                const std::vector<size_t>& positions,
                 std::vector<std::optional<std::string>>* values);
 
 // The changes of one batch, sorted by key, each key once. nullopt deletes the key.
@@ -58,7 +61,8 @@ class MemoryKv final : public KvReader {
   absl::btree_map<std::string, std::string, std::less<>> data_;
 };
 
-// BLAKE2b-256 over every key and value (length-prefixed) in key order: equal iff the states are equal.
+// BLAKE2b-256 over every key and value (length-prefixed) in key order: equal iff the states are
+// equal.
 std::string StateHash(const KvReader& state);
 
 // BLAKE2b-256 of bytes (libsodium's crypto_generichash).

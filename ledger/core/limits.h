@@ -7,15 +7,18 @@
 
 namespace ledger {
 
-// Items in one client request, and in one batch the core applies (group commit merges requests up to
-// this size). 8,190 is TigerBeetle's figure: a batch and its journal entry fit comfortably in memory.
+// Items in one client request, and in one batch the core applies (group commit merges requests up
+// to this size). 8,190 is TigerBeetle's figure: a batch and its journal entry fit comfortably in
+// memory.
 inline constexpr int kBatchItemsMax = 8190;
 
-// One amount. 10^14 minor units is a hundred trillion yen (a sixth of Japan's GDP): far above any real
-// transfer, far below the point where a batch of kBatchItemsMax amounts could leave the balance bound.
+// One amount. 10^14 minor units is a hundred trillion yen (a sixth of Japan's GDP): far above any
+// real transfer, far below the point where a batch of kBatchItemsMax amounts could leave the
+// balance bound.
 inline constexpr int64_t kAmountMax = 100'000'000'000'000;
 
-// |balance|, |debits_pending|, |credits_pending| stay within this, so any single update cannot overflow.
+// |balance|, |debits_pending|, |credits_pending| stay within this, so any single update cannot
+// overflow.
 inline constexpr int64_t kBalanceMax = int64_t{1} << 62;
 
 // Longest pending timeout: one year.
@@ -24,12 +27,12 @@ inline constexpr int64_t kTimeoutSecondsMax = 366LL * 24 * 3600;
 // Longest expiry of an asset: ten years.
 inline constexpr int64_t kExpirySecondsMax = 3660LL * 24 * 3600;
 
-// Expiry lots one wallet may hold for one asset. Lots with the same (rounded) expiry merge, so with the
-// default daily granularity a three-year expiry needs at most ~1,100.
+// Expiry lots one wallet may hold for one asset. Lots with the same (rounded) expiry merge, so with
+// the default daily granularity a three-year expiry needs at most ~1,100.
 inline constexpr int kLotsPerAccountMax = 2048;
 
-// Expired lots and timed-out pendings processed at the start of one batch. The rest wait for the next
-// batch; until then they cannot be spent or posted (see state_machine.h).
+// Expired lots and timed-out pendings processed at the start of one batch. The rest wait for the
+// next batch; until then they cannot be spent or posted (see state_machine.h).
 inline constexpr int kSweepItemsMax = 8190;
 
 // Account category (merchant sector) length in bytes.
@@ -41,7 +44,8 @@ inline constexpr int kAssetCodeBytesMax = 16;
 // Largest asset id (ids are 1..kAssetIdMax).
 inline constexpr uint32_t kAssetIdMax = 0x7fffffff;
 
-// An asset's scale (decimal places of its minor unit): 10^18 is the largest power of ten an int64 holds.
+// An asset's scale (decimal places of its minor unit): 10^18 is the largest power of ten an int64
+// holds.
 inline constexpr uint32_t kAssetScaleMax = 18;
 
 // Account history page size.
@@ -52,9 +56,10 @@ inline constexpr int kHistoryPageDefault = 100;
 inline constexpr int kStaffOperationsPageMax = 1000;
 inline constexpr int kStaffOperationsPageDefault = 100;
 
-// History folding (ledger/FORMAT.md, "Account history"): a batch starts by folding the recent-history
-// records into per-account segments once this many records or entries are waiting. Larger values mean
-// fewer segment keys per entry but more recent records for a history query to search.
+// History folding (ledger/FORMAT.md, "Account history"): a batch starts by folding the
+// recent-history records into per-account segments once this many records or entries are waiting.
+// Larger values mean fewer segment keys per entry but more recent records for a history query to
+// search.
 inline constexpr uint64_t kHistoryFoldRecords = 4096;
 inline constexpr uint64_t kHistoryFoldEntries = 262144;
 // Entries per segment: a query decodes whole segments.
@@ -64,23 +69,26 @@ inline constexpr size_t kHistorySegmentEntriesMax = 4096;
 inline constexpr int kJournalPageMax = 1024;
 inline constexpr int kJournalPageDefault = 100;
 
-// Cash-out records returned by one ListCashOuts call (a larger limit is refused; 0 reads this many).
+// Cash-out records returned by one ListCashOuts call (a larger limit is refused; 0 reads this
+// many).
 inline constexpr int kCashOutsPageMax = 100'000;
 
-// How far a signed request's timestamp may be from the ledger's clock (Pos and Wallet envelopes). A request
-// older than that is refused before the core sees it, so what the core remembers to refuse replays (a
-// card's wrong-PIN attempts) need only be kept for twice this: after that, the replay itself is refused.
-// The core checks it again on the batch stamp for commands that carry their request's timestamp
-// (RequestMs, ledger/core/journal.h), and forgets their nonces once it has passed.
+// How far a signed request's timestamp may be from the ledger's clock (Pos and Wallet envelopes). A
+// request older than that is refused before the core sees it, so what the core remembers to refuse
+// replays (a card's wrong-PIN attempts) need only be kept for twice this: after that, the replay
+// itself is refused. The core checks it again on the batch stamp for commands that carry their
+// request's timestamp (RequestMs, ledger/core/journal.h), and forgets their nonces once it has
+// passed.
 inline constexpr uint64_t kSignedRequestWindowMs = 5 * 60 * 1000;
 
 // Spent request nonces forgotten at the start of one batch, once their window has closed (key 'n',
-// ledger/FORMAT.md). A batch spends at most two per command (a payment's wallet nonce and its code's), so
-// this keeps up with the rate they are spent; the rest wait for the next batch.
+// ledger/FORMAT.md). A batch spends at most two per command (a payment's wallet nonce and its
+// code's), so this keeps up with the rate they are spent; the rest wait for the next batch.
 inline constexpr int kNonceSweepItemsMax = 2 * kBatchItemsMax;
 
-// Open WatchAlerts streams: per watcher, and on one node. Each open stream holds a server thread, so
-// without a bound one wallet key could open streams until the node had no thread left for anything else.
+// Open WatchAlerts streams: per watcher, and on one node. Each open stream holds a server thread,
+// so without a bound one wallet key could open streams until the node had no thread left for
+// anything else.
 inline constexpr int kWatchStreamsPerWatcherMax = 4;
 inline constexpr int kWatchStreamsMax = 64;
 
@@ -88,7 +96,8 @@ inline constexpr int kWatchStreamsMax = 64;
 inline constexpr uint32_t kCardPinAttemptsMax = 10;
 
 // Watch-over settings (SetWatchOver): the days without a report that raise an alert (1 to
-// kWatchSilentDaysMax), and the baseline window (kWatchBaselineDaysMin to kWatchBaselineDaysMax days).
+// kWatchSilentDaysMax), and the baseline window (kWatchBaselineDaysMin to kWatchBaselineDaysMax
+// days).
 inline constexpr uint32_t kWatchSilentDaysMax = 30;
 inline constexpr uint32_t kWatchBaselineDaysMin = 3;
 inline constexpr uint32_t kWatchBaselineDaysMax = 60;
@@ -99,11 +108,12 @@ inline constexpr uint32_t kTaskDisputeHoursMax = 24 * 30;
 // Finished tasks one batch's task sweep closes (their end keys); the rest wait for the next batch.
 inline constexpr size_t kTaskEndSweepItemsMax = 64;
 
-// ---- Strings and bytes: every string and bytes field of every public request has one of these bounds.
-// The services refuse a longer field with INVALID_ARGUMENT naming it (ledger/server/field_bounds.h, whose
-// table maps each proto field to its bound); the core's batch decoder refuses a command holding a longer
-// one (journal.cc), so a command that bypassed a service is never applied. Each bound is at least what
-// the core ever accepted as valid, so no valid journaled command exceeds it.
+// ---- Strings and bytes: every string and bytes field of every public request has one of these
+// bounds. The services refuse a longer field with INVALID_ARGUMENT naming it
+// (ledger/server/field_bounds.h, whose table maps each proto field to its bound); the core's batch
+// decoder refuses a command holding a longer one (journal.cc), so a command that bypassed a service
+// is never applied. Each bound is at least what the core ever accepted as valid, so no valid
+// journaled command exceeds it.
 
 // Ids (accounts, transfers, merchants) are 128 bits.
 inline constexpr size_t kIdBytes = 16;
@@ -119,7 +129,8 @@ inline constexpr size_t kTerminalIdLengthMax = 32;
 inline constexpr size_t kDeviceIdLengthMax = 32;
 // Who operated a custodial card at the counter.
 inline constexpr size_t kStaffIdLengthMax = 32;
-// Custodial cards: the card number (digits, ISO/IEC 7812's shortest and longest) and the PIN (digits).
+// Custodial cards: the card number (digits, ISO/IEC 7812's shortest and longest) and the PIN
+// (digits).
 inline constexpr size_t kCardNumberLengthMin = 8;
 inline constexpr size_t kCardNumberLengthMax = 19;
 inline constexpr size_t kPinLengthMin = 4;
@@ -130,7 +141,8 @@ inline constexpr size_t kPinProofBytes = 32;
 // A step report's random salt and its BLAKE2b-256 commitment (ledger/core/health.h).
 inline constexpr size_t kStepSaltBytes = 16;
 inline constexpr size_t kStepCommitmentBytes = 32;
-// A customer-presented code: "LC1" and base32 of 101 bytes (ledger/core/cpm.h); nothing longer decodes.
+// A customer-presented code: "LC1" and base32 of 101 bytes (ledger/core/cpm.h); nothing longer
+// decodes.
 inline constexpr size_t kCpmTextLengthMax = 165;
 // A merchant-presented QR payload (formats/emvco.h) and the fields a terminal puts in one.
 inline constexpr size_t kMpmPayloadLengthMax = 512;
@@ -144,39 +156,43 @@ inline constexpr size_t kWageReferenceBytesMax = 64;
 inline constexpr size_t kDayActionLengthMax = 7;
 // A campaign's name.
 inline constexpr size_t kCampaignNameBytesMax = 64;
-// The serialized body of a signed request (Pos, Wallet, Health). The largest body a valid request can
-// carry is a PostTaskRequest: a task id, a title, a wage reference, three ids, a key and seven numbers,
-// under 450 bytes (the static_assert below adds up the fields).
+// The serialized body of a signed request (Pos, Wallet, Health). The largest body a valid request
+// can carry is a PostTaskRequest: a task id, a title, a wage reference, three ids, a key and seven
+// numbers, under 450 bytes (the static_assert below adds up the fields).
 inline constexpr size_t kSignedBodyBytesMax = 1024;
 
 // ---- Message sizes: gRPC's maximum receive size follows from the bounds above.
 
-// The largest encoded item of a batch request: a Transfer with every field set at its widest, outputs
-// included, is 160 bytes; a MerchantProfile with kProfileAccountsMax accounts 167; a Card 62. 1 KiB leaves
-// room for fields added later (field_bounds_test measures the largest of each kind against it).
+// The largest encoded item of a batch request: a Transfer with every field set at its widest,
+// outputs included, is 160 bytes; a MerchantProfile with kProfileAccountsMax accounts 167; a
+// Card 62. 1 KiB leaves room for fields added later (field_bounds_test measures the largest of each
+// kind against it).
 inline constexpr size_t kRequestItemBytesMax = 1024;
-// What a request holds besides its items: the repeated field's framing, and the largest single-message
-// request (a Campaign with kCampaignMerchantsMax merchants, about 1.4 KB) or signed envelope (a body of
-// kSignedBodyBytesMax plus an id, a terminal id, a timestamp and a signature, about 1.2 KB).
+// What a request holds besides its items: the repeated field's framing, and the largest
+// single-message request (a Campaign with kCampaignMerchantsMax merchants, about 1.4 KB) or signed
+// envelope (a body of kSignedBodyBytesMax plus an id, a terminal id, a timestamp and a signature,
+// about 1.2 KB).
 inline constexpr size_t kRequestEnvelopeBytesMax = 64 << 10;
 // The largest request any client may send and the server's maximum receive message size: a batch
-// request of kBatchItemsMax items of kRequestItemBytesMax each, plus the envelope: 8,452,096 bytes. A
-// CreateTransfers of 8,190 transfers with every field set is 1.31 MB, well inside; a 10 MB string is
-// refused by gRPC itself (RESOURCE_EXHAUSTED) before any service reads it.
-inline constexpr size_t kRequestBytesMax = kBatchItemsMax * kRequestItemBytesMax + kRequestEnvelopeBytesMax;
+// request of kBatchItemsMax items of kRequestItemBytesMax each, plus the envelope: 8,452,096 bytes.
+// A CreateTransfers of 8,190 transfers with every field set is 1.31 MB, well inside; a 10 MB string
+// is refused by gRPC itself (RESOURCE_EXHAUSTED) before any service reads it.
+inline constexpr size_t kRequestBytesMax =
+    kBatchItemsMax * kRequestItemBytesMax + kRequestEnvelopeBytesMax;
 
-// A GetJournal page stops adding entries once it holds this many bytes (it always holds at least one
-// entry), so a page of kJournalPageMax full-batch entries cannot exceed what a client receives.
+// A GetJournal page stops adding entries once it holds this many bytes (it always holds at least
+// one entry), so a page of kJournalPageMax full-batch entries cannot exceed what a client receives.
 inline constexpr size_t kJournalPageBytesMax = 32 << 20;
-// The largest journal entry: kBatchItemsMax commands, each at most about 5 KB with its outcome and the
-// events it made (a card payment with every field at its bound is 417 bytes as journaled, its outcome 56,
-// and it may make a fee event and an award or clawback event for each of 32 active campaigns, 69 bytes
-// each; a campaign with 64 merchants, the longest command, is about 1.2 KB and makes no event), plus
-// kSweepItemsMax sweep events: about 41 MB with every bound at once; 48 MiB covers it.
+// The largest journal entry: kBatchItemsMax commands, each at most about 5 KB with its outcome and
+// the events it made (a card payment with every field at its bound is 417 bytes as journaled, its
+// outcome 56, and it may make a fee event and an award or clawback event for each of 32 active
+// campaigns, 69 bytes each; a campaign with 64 merchants, the longest command, is about 1.2 KB and
+// makes no event), plus kSweepItemsMax sweep events: about 41 MB with every bound at once; 48 MiB
+// covers it.
 inline constexpr size_t kJournalEntryBytesMax = 48 << 20;
 // The largest reply a client accepts (its maximum receive message size): a GetJournal page of
-// kJournalPageBytesMax plus the entry that crosses that line. Other replies are smaller: a history page of
-// kHistoryPageMax entries is under 0.5 MB, ListCashOuts' 100,000 records under 10 MB.
+// kJournalPageBytesMax plus the entry that crosses that line. Other replies are smaller: a history
+// page of kHistoryPageMax entries is under 0.5 MB, ListCashOuts' 100,000 records under 10 MB.
 inline constexpr size_t kReplyBytesMax = kJournalPageBytesMax + kJournalEntryBytesMax;
 
 // Nanoseconds per second on the logical clock.
@@ -186,10 +202,14 @@ static_assert(kAmountMax < kBalanceMax / kBatchItemsMax,
               "a batch of maximal amounts must not overflow a balance bound");
 static_assert(kBalanceMax + kAmountMax < INT64_MAX && -kBalanceMax - kAmountMax > INT64_MIN,
               "checking a bounded balance plus one amount must not itself overflow");
-static_assert(kSweepItemsMax >= kBatchItemsMax, "sweeps must keep up with the rate pendings are made");
-static_assert(kNonceSweepItemsMax >= 2 * kBatchItemsMax, "the nonce sweep must keep up with the rate nonces are spent");
-static_assert(kTerminalIdLengthMax <= kPosIdLengthMax, "a terminal id is a valid Pos id (ValidTerminalId)");
-static_assert(kMerchantNameLengthMax < kMpmPayloadLengthMax && kMerchantCityLengthMax < kMpmPayloadLengthMax &&
+static_assert(kSweepItemsMax >= kBatchItemsMax,
+              "sweeps must keep up with the rate pendings are made");
+static_assert(kNonceSweepItemsMax >= 2 * kBatchItemsMax,
+              "the nonce sweep must keep up with the rate nonces are spent");
+static_assert(kTerminalIdLengthMax <= kPosIdLengthMax,
+              "a terminal id is a valid Pos id (ValidTerminalId)");
+static_assert(kMerchantNameLengthMax < kMpmPayloadLengthMax &&
+                  kMerchantCityLengthMax < kMpmPayloadLengthMax &&
                   kPosIdLengthMax < kMpmPayloadLengthMax,
               "a payload holds its fields");
 static_assert(kPinLengthMin <= kPinLengthMax);
@@ -203,12 +223,14 @@ static_assert(kPosIdLengthMax + kTaskTitleBytesMax + kWageReferenceBytesMax + 3 
               "a PostTaskRequest with every field at its bound fits a signed body");
 static_assert(kPosIdLengthMax + kCpmTextLengthMax + 2 * 3 + 11 <= kSignedBodyBytesMax,
               "a CreatePaymentRequest fits a signed body");
-static_assert(kPosIdLengthMax + kCardNumberLengthMax + kPinLengthMax + kStaffIdLengthMax + 4 * 3 + 11 <=
+static_assert(kPosIdLengthMax + kCardNumberLengthMax + kPinLengthMax + kStaffIdLengthMax + 4 * 3 +
+                      11 <=
                   kSignedBodyBytesMax,
               "a CardPaymentRequest fits a signed body");
 static_assert(kMpmPayloadLengthMax + kPosIdLengthMax + 2 * 3 + 11 <= kSignedBodyBytesMax,
               "a PayMpmRequest fits a signed body");
-static_assert(kSignedBodyBytesMax + kIdBytes + kTerminalIdLengthMax + kEd25519SignatureBytes + 4 * 3 + 11 <=
+static_assert(kSignedBodyBytesMax + kIdBytes + kTerminalIdLengthMax + kEd25519SignatureBytes +
+                      4 * 3 + 11 <=
                   kRequestEnvelopeBytesMax,
               "a signed envelope with the largest body fits the envelope allowance");
 static_assert(kReplyBytesMax < (size_t{1} << 31), "gRPC takes message sizes as int");
@@ -221,8 +243,8 @@ static_assert(kJournalPageDefault <= kJournalPageMax);
 
 // ----- Bounds outside the core: the services, the shared formats and the tools -----
 // They are enforced at the edge (a service answers INVALID_ARGUMENT or RESOURCE_EXHAUSTED, a parser
-// refuses a payload), never by the core, but they live here with the rest so that a bound not in this
-// file does not exist.
+// refuses a payload), never by the core, but they live here with the rest so that a bound not in
+// this file does not exist.
 
 // EMVCo merchant-presented QR (formats/emvco.h): the amount field (tag 54) holds at most 13 digits.
 inline constexpr size_t kMpmAmountDigitsMax = 13;
@@ -234,11 +256,12 @@ inline constexpr uint32_t kMileageDaysDefault = 30;
 // syncing a month of days). The Health service's defaults (ledger/server/health_service.h Options).
 inline constexpr double kStepReportsPerSecond = 1;
 inline constexpr double kStepReportBurst = 31;
-// ledgerctl base-date-report (資金決済法): half of the unused balance above this many yen on a base date
-// is deposited.
+// ledgerctl base-date-report (資金決済法): half of the unused balance above this many yen on a base
+// date is deposited.
 inline constexpr int64_t kPrepaidDepositThresholdYen = 10'000'000;
 
-static_assert(kMpmAmountMax == 9'999'999'999'999 && kMpmAmountDigitsMax == 13, "13 nines: the EMVCo field");
+static_assert(kMpmAmountMax == 9'999'999'999'999 && kMpmAmountDigitsMax == 13,
+              "13 nines: the EMVCo field");
 static_assert(kMileageDaysDefault <= kMileageDaysMax);
 
 }  // namespace ledger

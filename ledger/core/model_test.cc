@@ -1,7 +1,7 @@
 // Seeded randomised test: thousands of random commands applied both to the core and to a small,
-// obviously-correct reference model written here with plain maps and whole-state copies. Per-command
-// results, duplicates and every balance must match, and the invariants must hold after every batch.
-// Then the same command log is replayed from empty and must give byte-identical state.
+// obviously-correct reference model written here with plain maps and whole-state copies.
+// Per-command results, duplicates and every balance must match, and the invariants must hold after
+// every batch. Then the same command log is replayed from empty and must give byte-identical state.
 //
 // Replay one run: LEDGER_TEST_SEED=<seed> bazel test //ledger/core:model_test
 // More batches:   LEDGER_TEST_BATCHES=20000
@@ -27,7 +27,8 @@ constexpr uint64_t kCoinIssuer = 1, kPointsIssuer = 2, kCoinBreakage = 900, kPoi
 constexpr int kWalletsPerAsset = 6;
 
 // ---------------------------------------------------------------------------------------------------
-// The reference model. Deliberately naive: no overlays, no undo logs; a chain copies the whole model.
+// The reference model. Deliberately naive: no overlays, no undo logs; a chain copies the whole
+// model.
 struct ModelAccount {
   AssetId asset = 0;
   AccountKind kind = AccountKind::kWallet;
@@ -83,7 +84,8 @@ class ModelApplier {
  public:
   explicit ModelApplier(Model* model) : m_(*model) {}
 
-  std::vector<std::pair<Result, bool>> Apply(Timestamp t, const std::vector<std::vector<Transfer>>& requests) {
+  std::vector<std::pair<Result, bool>> Apply(Timestamp t,
+                                             const std::vector<std::vector<Transfer>>& requests) {
     now_ = t;
     Sweep();
     std::vector<std::pair<Result, bool>> out;
@@ -107,7 +109,8 @@ class ModelApplier {
         now_ += end - i;
         if (!closed) {
           for (size_t k = i; k < end; ++k) {
-            out.push_back({k + 1 == end ? Result::kLinkedEventChainOpen : Result::kLinkedEventFailed, false});
+            out.push_back(
+                {k + 1 == end ? Result::kLinkedEventChainOpen : Result::kLinkedEventFailed, false});
           }
           i = end;
           continue;
@@ -171,7 +174,8 @@ class ModelApplier {
   }
 
   void Release(ModelTransfer& tr, const std::map<Timestamp, int64_t>& back) {
-    const uint64_t debit = tr.request.debit_account_id.low, credit = tr.request.credit_account_id.low;
+    const uint64_t debit = tr.request.debit_account_id.low,
+                   credit = tr.request.credit_account_id.low;
     m_.accounts[debit].debits_pending -= tr.request.amount;
     m_.accounts[credit].credits_pending -= tr.request.amount;
     for (auto& [expiry, amount] : back) m_.lots[debit][expiry] += amount;
@@ -206,11 +210,13 @@ class ModelApplier {
   }
 
   Result Decide(const Transfer& t, Timestamp at) {
-    const bool post = t.flag(transfer_flags::kPostPending), voiding = t.flag(transfer_flags::kVoidPending);
+    const bool post = t.flag(transfer_flags::kPostPending),
+               voiding = t.flag(transfer_flags::kVoidPending);
     if (post || voiding) {
       if (t.pending_id.IsZero()) return Result::kPendingIdRequired;
       auto it = m_.transfers.find(t.pending_id.low);
-      if (it == m_.transfers.end() || it->second.result != Result::kOk) return Result::kPendingNotFound;
+      if (it == m_.transfers.end() || it->second.result != Result::kOk)
+        return Result::kPendingNotFound;
       ModelTransfer& p = it->second;
       if (!p.request.flag(transfer_flags::kPending)) return Result::kNotAPendingTransfer;
       if (p.state == PendingState::kPosted) return Result::kPendingAlreadyPosted;
@@ -218,9 +224,11 @@ class ModelApplier {
       if (p.state == PendingState::kExpired) return Result::kPendingExpired;
       if (p.timeout_at != 0 && p.timeout_at <= at) return Result::kPendingExpired;
       if (t.amount > p.request.amount) return Result::kPendingAmountExceeded;
-      if (voiding && t.amount != 0 && t.amount != p.request.amount) return Result::kPendingAmountExceeded;
+      if (voiding && t.amount != 0 && t.amount != p.request.amount)
+        return Result::kPendingAmountExceeded;
       const int64_t amount = t.amount == 0 ? p.request.amount : t.amount;
-      const uint64_t debit = p.request.debit_account_id.low, credit = p.request.credit_account_id.low;
+      const uint64_t debit = p.request.debit_account_id.low,
+                     credit = p.request.credit_account_id.low;
       std::map<Timestamp, int64_t> rest = p.reserved;
       if (post && m_.HoldsLots(debit)) {
         int64_t left = amount;
@@ -251,7 +259,8 @@ class ModelApplier {
     ModelAccount& c = m_.accounts[credit];
     if (d.asset != c.asset) return Result::kAssetMismatch;
     if (d.non_negative) {
-      const int64_t available = m_.HoldsLots(debit) ? m_.Spendable(debit, at) : d.balance - d.debits_pending;
+      const int64_t available =
+          m_.HoldsLots(debit) ? m_.Spendable(debit, at) : d.balance - d.debits_pending;
       if (t.amount > available) return Result::kExceedsBalance;
     }
     std::map<Timestamp, int64_t> taken;
@@ -300,8 +309,8 @@ class Workload {
   uint64_t Account(AssetId asset) {
     const uint64_t base = asset == kCoin ? 10 : 30;
     const int choice = Pick(0, 20);
-    if (choice == 0) return 999;                                  // Unknown.
-    if (choice == 1) return asset == kCoin ? 30 : 10;             // Other asset.
+    if (choice == 0) return 999;                       // Unknown.
+    if (choice == 1) return asset == kCoin ? 30 : 10;  // Other asset.
     if (choice <= 5) return asset == kCoin ? kCoinIssuer : kPointsIssuer;
     return base + Pick(0, kWalletsPerAsset - 1);
   }
@@ -418,10 +427,13 @@ TEST(ModelTest, CoreMatchesReferenceModel) {
       std::optional<Account> actual = LookupAccount(ledger.state(), Id(id));
       ASSERT_TRUE(actual) << id;
       ASSERT_EQ(actual->balance, account.balance) << "batch " << b << " account " << id;
-      ASSERT_EQ(actual->debits_pending, account.debits_pending) << "batch " << b << " account " << id;
-      ASSERT_EQ(actual->credits_pending, account.credits_pending) << "batch " << b << " account " << id;
+      ASSERT_EQ(actual->debits_pending, account.debits_pending)
+          << "batch " << b << " account " << id;
+      ASSERT_EQ(actual->credits_pending, account.credits_pending)
+          << "batch " << b << " account " << id;
     }
-    ASSERT_EQ(testing::CheckInvariants(ledger.state(), /*verify_journal=*/false), "") << "batch " << b;
+    ASSERT_EQ(testing::CheckInvariants(ledger.state(), /*verify_journal=*/false), "")
+        << "batch " << b;
   }
   EXPECT_EQ(testing::CheckInvariants(ledger.state(), /*verify_journal=*/true), "");
   printf("model_test: %llu commands, %llu ok\n", static_cast<unsigned long long>(commands),

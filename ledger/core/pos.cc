@@ -34,7 +34,8 @@ uint32_t CivilFromDays(int64_t days) {
 }  // namespace
 
 int64_t BusinessDayIndex(Timestamp at) {
-  const int64_t seconds = static_cast<int64_t>(at / static_cast<Timestamp>(kNanosPerSecond)) + kJapanOffsetSeconds;
+  const int64_t seconds =
+      static_cast<int64_t>(at / static_cast<Timestamp>(kNanosPerSecond)) + kJapanOffsetSeconds;
   return seconds / 86400;
 }
 
@@ -63,52 +64,73 @@ bool ValidPosId(std::string_view id) {
   return true;
 }
 
-bool ValidTerminalId(std::string_view id) { return id.size() <= kTerminalIdLengthMax && ValidPosId(id); }
+bool ValidTerminalId(std::string_view id) {
+  return id.size() <= kTerminalIdLengthMax && ValidPosId(id);
+}
 
 template <>
 struct FieldList<DayTotals> {
   template <class Io, class Self>
-  static void Apply(Io& io, Self& t) { io(t.payments, t.gross, t.cancels, t.cancelled, t.refunded); }
+  static void Apply(Io& io, Self& t) {
+    io(t.payments, t.gross, t.cancels, t.cancelled, t.refunded);
+  }
 };
 
 // Record field lists (codec.h). A record that embeds a command writes the command's fields in place
-// (command.h); the payment record interleaves its own with some of the request's, so it lists them all.
+// (command.h); the payment record interleaves its own with some of the request's, so it lists them
+// all.
 constexpr auto kPaymentRecordFields = [](auto& io, auto& r) {
-  io(r.request.merchant, r.request.payment_id, r.request.payer, r.request.amount, r.request.terminal, r.asset,
-     r.timestamp, r.business_day, r.result, r.state, r.refunded, r.cancelled_at, r.request.cpm, r.request.card);
+  io(r.request.merchant, r.request.payment_id, r.request.payer, r.request.amount,
+     r.request.terminal, r.asset, r.timestamp, r.business_day, r.result, r.state, r.refunded,
+     r.cancelled_at, r.request.cpm, r.request.card);
 };
-constexpr auto kRefundRecordFields = [](auto& io, auto& r) { io(r.request, r.timestamp, r.result); };
+constexpr auto kRefundRecordFields = [](auto& io, auto& r) {
+  io(r.request, r.timestamp, r.result);
+};
 constexpr auto kFeesFields = [](auto& io, auto& f) { CommandTraits<PosFees>::Fields(io, f); };
 constexpr auto kFeeRecordFields = [](auto& io, auto& r) {
   io(r.account, r.id, r.counterparty, r.amount, r.member, r.bps, r.fee, r.timestamp, r.result);
 };
 constexpr auto kStaffOperationFields = [](auto& io, auto& op) {
-  io(op.wallet, op.timestamp, op.merchant, op.terminal, op.staff, op.operation, op.payment_id, op.amount, op.result);
+  io(op.wallet, op.timestamp, op.merchant, op.terminal, op.staff, op.operation, op.payment_id,
+     op.amount, op.result);
 };
-constexpr auto kMpmOrderFields = [](auto& io, auto& r) { io(r.request, r.asset, r.timestamp, r.expires_at); };
+constexpr auto kMpmOrderFields = [](auto& io, auto& r) {
+  io(r.request, r.asset, r.timestamp, r.expires_at);
+};
 constexpr auto kDayReportFields = [](auto& io, auto& r) {
   io(r.merchant, r.business_day, r.asset, r.closed_at, r.total);
   io.Map(r.by_terminal);
 };
-constexpr auto kCardRecordFields = [](auto& io, auto& r) { io(r.registration, r.failed_attempts, r.timestamp); };
+constexpr auto kCardRecordFields = [](auto& io, auto& r) {
+  io(r.registration, r.failed_attempts, r.timestamp);
+};
 constexpr auto kReplacedCardRecordFields = [](auto& io, auto& r) {
   kCardRecordFields(io, r);
   io(r.replaced_by, r.replaced_at);
 };
-constexpr auto kRevokedKeyFields = [](auto& io, auto& r) { io(r.key_id, r.registered_at, r.revoked_at, r.role); };
+constexpr auto kRevokedKeyFields = [](auto& io, auto& r) {
+  io(r.key_id, r.registered_at, r.revoked_at, r.role);
+};
 constexpr auto kMerchantProfileFields = [](auto& io, auto& p) { io(p.profile, p.timestamp); };
 
-std::string EncodePaymentRecord(const PaymentRecord& r) { return EncodeRecord(kVersion, r, kPaymentRecordFields); }
+std::string EncodePaymentRecord(const PaymentRecord& r) {
+  return EncodeRecord(kVersion, r, kPaymentRecordFields);
+}
 std::optional<PaymentRecord> DecodePaymentRecord(std::string_view bytes) {
   return DecodeRecord<PaymentRecord>(bytes, kVersion, kPaymentRecordFields);
 }
 
-std::string EncodeRefundRecord(const RefundRecord& r) { return EncodeRecord(kVersion, r, kRefundRecordFields); }
+std::string EncodeRefundRecord(const RefundRecord& r) {
+  return EncodeRecord(kVersion, r, kRefundRecordFields);
+}
 std::optional<RefundRecord> DecodeRefundRecord(std::string_view bytes) {
   return DecodeRecord<RefundRecord>(bytes, kVersion, kRefundRecordFields);
 }
 
-std::string EncodeDayReport(const DayReport& r) { return EncodeRecord(kVersion, r, kDayReportFields); }
+std::string EncodeDayReport(const DayReport& r) {
+  return EncodeRecord(kVersion, r, kDayReportFields);
+}
 std::optional<DayReport> DecodeDayReport(std::string_view bytes) {
   return DecodeRecord<DayReport>(bytes, kVersion, kDayReportFields);
 }
@@ -118,9 +140,13 @@ int64_t FeeOf(int64_t amount, uint32_t bps) {
 }
 
 std::string EncodeFees(const PosFees& f) { return EncodeRecord(kVersion, f, kFeesFields); }
-std::optional<PosFees> DecodeFees(std::string_view bytes) { return DecodeRecord<PosFees>(bytes, kVersion, kFeesFields); }
+std::optional<PosFees> DecodeFees(std::string_view bytes) {
+  return DecodeRecord<PosFees>(bytes, kVersion, kFeesFields);
+}
 
-std::string EncodeFeeRecord(const FeeRecord& r) { return EncodeRecord(kVersion, r, kFeeRecordFields); }
+std::string EncodeFeeRecord(const FeeRecord& r) {
+  return EncodeRecord(kVersion, r, kFeeRecordFields);
+}
 std::optional<FeeRecord> DecodeFeeRecord(std::string_view bytes) {
   return DecodeRecord<FeeRecord>(bytes, kVersion, kFeeRecordFields);
 }
@@ -143,22 +169,29 @@ std::optional<CardRecord> DecodeCardRecord(std::string_view bytes) {
   if (!bytes.empty() && static_cast<uint8_t>(bytes[0]) == kVersion) {
     return DecodeRecord<CardRecord>(bytes, kVersion, kCardRecordFields);
   }
-  std::optional<CardRecord> r = DecodeRecord<CardRecord>(bytes, kReplacedCardRecordVersion, kReplacedCardRecordFields);
+  std::optional<CardRecord> r =
+      DecodeRecord<CardRecord>(bytes, kReplacedCardRecordVersion, kReplacedCardRecordFields);
   if (r && !r->replaced()) return std::nullopt;
   return r;
 }
 
-std::string EncodeStaffOperation(const StaffOperation& op) { return EncodeRecord(kVersion, op, kStaffOperationFields); }
+std::string EncodeStaffOperation(const StaffOperation& op) {
+  return EncodeRecord(kVersion, op, kStaffOperationFields);
+}
 std::optional<StaffOperation> DecodeStaffOperation(std::string_view bytes) {
   return DecodeRecord<StaffOperation>(bytes, kVersion, kStaffOperationFields);
 }
 
-std::string EncodeMpmOrder(const MpmOrderRecord& r) { return EncodeRecord(kVersion, r, kMpmOrderFields); }
+std::string EncodeMpmOrder(const MpmOrderRecord& r) {
+  return EncodeRecord(kVersion, r, kMpmOrderFields);
+}
 std::optional<MpmOrderRecord> DecodeMpmOrder(std::string_view bytes) {
   return DecodeRecord<MpmOrderRecord>(bytes, kVersion, kMpmOrderFields);
 }
 
-std::string EncodeMerchantProfile(const MerchantProfile& p) { return EncodeRecord(kVersion, p, kMerchantProfileFields); }
+std::string EncodeMerchantProfile(const MerchantProfile& p) {
+  return EncodeRecord(kVersion, p, kMerchantProfileFields);
+}
 std::optional<MerchantProfile> DecodeMerchantProfile(std::string_view bytes) {
   return DecodeRecord<MerchantProfile>(bytes, kVersion, kMerchantProfileFields);
 }
@@ -187,7 +220,8 @@ std::optional<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
     const uint8_t state = d.U8();
     r.revoked_at = d.U64();
     const uint8_t role = d.U8();
-    if (state > static_cast<uint8_t>(KeyState::kRevoked) || role > static_cast<uint8_t>(KeyRole::kManager)) {
+    if (state > static_cast<uint8_t>(KeyState::kRevoked) ||
+        role > static_cast<uint8_t>(KeyRole::kManager)) {
       return std::nullopt;
     }
     r.state = static_cast<KeyState>(state);
@@ -197,7 +231,9 @@ std::optional<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
   return r;
 }
 
-std::string EncodeRevokedKey(const RevokedKey& r) { return EncodeRecord(kVersion, r, kRevokedKeyFields); }
+std::string EncodeRevokedKey(const RevokedKey& r) {
+  return EncodeRecord(kVersion, r, kRevokedKeyFields);
+}
 std::optional<RevokedKey> DecodeRevokedKey(std::string_view bytes) {
   std::optional<RevokedKey> r = DecodeRecord<RevokedKey>(bytes, kVersion, kRevokedKeyFields);
   if (r && r->role > KeyRole::kManager) return std::nullopt;

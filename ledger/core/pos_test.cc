@@ -17,7 +17,8 @@ using testing::Id;
 using testing::kSecond;
 
 constexpr AssetId kCoin = 1;
-constexpr uint64_t kIssuer = 1, kAlice = 10, kBob = 11, kShop = 20, kOtherShop = 21, kFeeAccount = 30;
+constexpr uint64_t kIssuer = 1, kAlice = 10, kBob = 11, kShop = 20, kOtherShop = 21,
+                   kFeeAccount = 30;
 constexpr int64_t kHour = 3600;
 
 class PosTest : public ::testing::Test {
@@ -25,16 +26,20 @@ class PosTest : public ::testing::Test {
   void SetUp() override {
     // kEpoch is 2026-01-01T00:00Z = 09:00 in Japan.
     ledger_.Apply({testing::MakeAsset(kCoin, "COIN", 0, 900)});
-    ledger_.Apply({testing::MakeAccount(kIssuer, kCoin, AccountKind::kIssuer),
-                   testing::MakeAccount(kAlice, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
-                   testing::MakeAccount(kBob, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
-                   testing::MakeAccount(kShop, kCoin, AccountKind::kMerchant, account_flags::kNonNegative),
-                   testing::MakeAccount(kOtherShop, kCoin, AccountKind::kMerchant, account_flags::kNonNegative),
-                   testing::MakeAccount(kFeeAccount, kCoin, AccountKind::kFee)});
-    ledger_.Apply({testing::MakeTransfer(1, kIssuer, kAlice, 10'000), testing::MakeTransfer(2, kIssuer, kBob, 500)});
+    ledger_.Apply(
+        {testing::MakeAccount(kIssuer, kCoin, AccountKind::kIssuer),
+         testing::MakeAccount(kAlice, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
+         testing::MakeAccount(kBob, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
+         testing::MakeAccount(kShop, kCoin, AccountKind::kMerchant, account_flags::kNonNegative),
+         testing::MakeAccount(kOtherShop, kCoin, AccountKind::kMerchant,
+                              account_flags::kNonNegative),
+         testing::MakeAccount(kFeeAccount, kCoin, AccountKind::kFee)});
+    ledger_.Apply({testing::MakeTransfer(1, kIssuer, kAlice, 10'000),
+                   testing::MakeTransfer(2, kIssuer, kBob, 500)});
   }
 
-  static PosPayment Payment(std::string id, uint64_t payer, int64_t amount, std::string terminal = "REG-1") {
+  static PosPayment Payment(std::string id, uint64_t payer, int64_t amount,
+                            std::string terminal = "REG-1") {
     return PosPayment{Id(kShop), std::move(id), Id(payer), amount, std::move(terminal)};
   }
   static PosRefund Refund(std::string payment, std::string refund, int64_t amount) {
@@ -47,10 +52,11 @@ class PosTest : public ::testing::Test {
 };
 
 TEST_F(PosTest, BusinessDayIsTheJapaneseCalendarDay) {
-  EXPECT_EQ(BusinessDay(testing::kEpoch), 20260101u);                       // 09:00 JST.
+  EXPECT_EQ(BusinessDay(testing::kEpoch), 20260101u);                        // 09:00 JST.
   EXPECT_EQ(BusinessDay(testing::kEpoch - 9 * kHour * kSecond), 20260101u);  // 00:00 JST.
   EXPECT_EQ(BusinessDay(testing::kEpoch - 9 * kHour * kSecond - 1), 20251231u);
-  EXPECT_EQ(BusinessDay(testing::kEpoch + 59 * 24 * kHour * kSecond), 20260301u);  // Not a leap year.
+  EXPECT_EQ(BusinessDay(testing::kEpoch + 59 * 24 * kHour * kSecond),
+            20260301u);  // Not a leap year.
 }
 
 TEST_F(PosTest, PaymentMovesValueOnceByMerchantPaymentId) {
@@ -147,7 +153,8 @@ TEST_F(PosTest, CloseDayFreezesTheReport) {
   ASSERT_EQ(One(Payment("c", kAlice, 400, "REG-2")).result, Result::kOk);
   ASSERT_EQ(One(PosCancel{Id(kShop), "a"}).result, Result::kOk);
   ASSERT_EQ(One(Refund("c", "r1", 50)).result, Result::kOk);
-  EXPECT_EQ(One(PosCloseDay{Id(kShop), 20260102}).result, Result::kBusinessDayInvalid);  // Tomorrow.
+  EXPECT_EQ(One(PosCloseDay{Id(kShop), 20260102}).result,
+            Result::kBusinessDayInvalid);  // Tomorrow.
   EXPECT_EQ(One(PosCloseDay{Id(kShop), 20261301}).result, Result::kBusinessDayInvalid);
   EXPECT_EQ(One(PosCloseDay{Id(kAlice), 20260101}).result, Result::kNotAMerchant);
   const Outcome closed = One(PosCloseDay{Id(kShop), 20260101});
@@ -162,16 +169,18 @@ TEST_F(PosTest, CloseDayFreezesTheReport) {
   const Outcome again = One(PosCloseDay{Id(kShop), 20260101});
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ(again.timestamp, closed.timestamp);
-  // After the close: the day's payments cannot be cancelled; a payment or refund made now is booked on
-  // the next open day; the frozen report stays as it was.
+  // After the close: the day's payments cannot be cancelled; a payment or refund made now is booked
+  // on the next open day; the frozen report stays as it was.
   EXPECT_EQ(One(PosCancel{Id(kShop), "b"}).result, Result::kDayClosed);
   ASSERT_EQ(One(Payment("d", kAlice, 80)).result, Result::kOk);  // Still 1 January.
   EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "d")->business_day, 20260102u);
   ASSERT_EQ(One(Payment("e", kAlice, 30)).result, Result::kOk);
   EXPECT_EQ(One(PosCancel{Id(kShop), "e"}).result, Result::kOk);  // Its booked day is open.
   EXPECT_EQ(One(Refund("b", "r2", 20)).result, Result::kOk);
-  EXPECT_EQ(LookupDayReport(ledger_.state(), Id(kShop), 20260101)->total, (DayTotals{3, 700, 1, 100, 50}));
-  EXPECT_EQ(DayRunningTotals(ledger_.state(), Id(kShop), 20260102).total, (DayTotals{2, 110, 1, 30, 20}));
+  EXPECT_EQ(LookupDayReport(ledger_.state(), Id(kShop), 20260101)->total,
+            (DayTotals{3, 700, 1, 100, 50}));
+  EXPECT_EQ(DayRunningTotals(ledger_.state(), Id(kShop), 20260102).total,
+            (DayTotals{2, 110, 1, 30, 20}));
   // Once its booked day has passed, "d" can no longer be cancelled.
   ledger_.Advance(2 * 24 * kHour);
   EXPECT_EQ(One(PosCancel{Id(kShop), "d"}).result, Result::kDayClosed);
@@ -189,12 +198,13 @@ TEST_F(PosTest, JournalCarriesTheCommandsAndVerifies) {
   EXPECT_TRUE(VerifyJournal(ledger_.state()).ok);
 }
 
-// Staff charge a custodial card. A wrong PIN counts towards the lockout once per terminal request (its
-// attempt nonce): before, a captured wrong-PIN request replayed twice within the time window locked the
-// resident's card. Attempts older than twice the request window are dropped.
+// Staff charge a custodial card. A wrong PIN counts towards the lockout once per terminal request
+// (its attempt nonce): before, a captured wrong-PIN request replayed twice within the time window
+// locked the resident's card. Attempts older than twice the request window are dropped.
 TEST_F(PosTest, AReplayedWrongPinCountsOnce) {
   const std::string salt(16, 's'), card = "6300123412341234";
-  ASSERT_EQ(One(RegisterCard{card, Id(kBob), salt, PinProof(salt, card, "4821"), 3}).result, Result::kOk);
+  ASSERT_EQ(One(RegisterCard{card, Id(kBob), salt, PinProof(salt, card, "4821"), 3}).result,
+            Result::kOk);
   auto charge = [&](std::string id, const char* pin, uint64_t attempt) {
     PosPayment p{Id(kShop), std::move(id), AccountId{}, 100, "REG-1"};
     p.card = card;
@@ -203,7 +213,8 @@ TEST_F(PosTest, AReplayedWrongPinCountsOnce) {
     p.attempt = attempt;
     return One(p).result;
   };
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(charge("c1", "0000", 77), Result::kPinInvalid);  // One request, replayed.
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(charge("c1", "0000", 77), Result::kPinInvalid);  // One request, replayed.
   EXPECT_EQ(LookupCard(ledger_.state(), card)->failed_attempts, 1u);
   EXPECT_EQ(charge("c1", "0000", 78), Result::kPinInvalid);  // Another request: it counts.
   EXPECT_EQ(LookupCard(ledger_.state(), card)->failed_attempts, 2u);
@@ -213,12 +224,13 @@ TEST_F(PosTest, AReplayedWrongPinCountsOnce) {
   const std::string from = keys::CardAttemptPrefix(card), to = from + "\xff";
   auto kept = [&] {
     int n = 0;
-    ledger_.state().Scan(from, to, false, [&](std::string_view, std::string_view) { return ++n, true; });
+    ledger_.state().Scan(from, to, false,
+                         [&](std::string_view, std::string_view) { return ++n, true; });
     return n;
   };
   EXPECT_EQ(kept(), 2);
-  // Past twice the request window a replay is refused by the services' clock check, so the next wrong
-  // attempt drops the old ones.
+  // Past twice the request window a replay is refused by the services' clock check, so the next
+  // wrong attempt drops the old ones.
   ledger_.Advance(11 * 60);
   EXPECT_EQ(charge("c2", "1111", 80), Result::kPinInvalid);
   EXPECT_EQ(kept(), 1);
@@ -229,7 +241,8 @@ TEST_F(PosTest, AReplayedWrongPinCountsOnce) {
   EXPECT_EQ(Balance(kBob), 400);
   // The city unlocks it (re-registering was a duplicate that kept the count): the attempts are
   // forgotten, the right PIN works again, and the unlock is in the resident's staff operations.
-  EXPECT_EQ(One(RegisterCard{card, Id(kBob), salt, PinProof(salt, card, "4821"), 3}).duplicate, true);
+  EXPECT_EQ(One(RegisterCard{card, Id(kBob), salt, PinProof(salt, card, "4821"), 3}).duplicate,
+            true);
   EXPECT_EQ(charge("c2", "4821", 84), Result::kCardLocked);
   EXPECT_EQ(One(UnlockCard{"6300000000000000", "desk"}).result, Result::kCardNotFound);
   EXPECT_EQ(One(UnlockCard{card, ""}).result, Result::kCardInvalid);
@@ -239,7 +252,8 @@ TEST_F(PosTest, AReplayedWrongPinCountsOnce) {
   EXPECT_EQ(Balance(kBob), 300);
   const std::vector<StaffOperation> ops = LookupStaffOperations(ledger_.state(), Id(kBob), 100);
   bool unlocked = false;
-  for (const StaffOperation& op : ops) unlocked |= op.operation == "card unlocked by the city" && op.staff == "sato (city hall)";
+  for (const StaffOperation& op : ops)
+    unlocked |= op.operation == "card unlocked by the city" && op.staff == "sato (city hall)";
   EXPECT_TRUE(unlocked);
   std::optional<Batch> batch = DecodeBatch(EncodeBatch(Batch{{UnlockCard{card, "sato"}}, {1}}));
   ASSERT_TRUE(batch.has_value());
@@ -247,13 +261,17 @@ TEST_F(PosTest, AReplayedWrongPinCountsOnce) {
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
-// The city re-issues a card (a lost, stolen or locked one): the new card pays from the same wallet with
-// its own PIN and starts unlocked; the old card is refused (card_replaced) before its PIN, deciding
-// nothing and counting nothing. Before, a lost card could only be locked or unlocked, never replaced.
+// The city re-issues a card (a lost, stolen or locked one): the new card pays from the same wallet
+// with its own PIN and starts unlocked; the old card is refused (card_replaced) before its PIN,
+// deciding nothing and counting nothing. Before, a lost card could only be locked or unlocked,
+// never replaced.
 TEST_F(PosTest, TheCityReissuesACardToTheSameWallet) {
-  const std::string salt(16, 's'), new_salt(16, 'n'), card = "6300123412341234", new_card = "6300999988887777";
-  ASSERT_EQ(One(RegisterCard{card, Id(kBob), salt, PinProof(salt, card, "4821"), 3}).result, Result::kOk);
-  ASSERT_EQ(One(RegisterCard{"6300555555555555", Id(kAlice), salt, PinProof(salt, "6300555555555555", "1111"), 3})
+  const std::string salt(16, 's'), new_salt(16, 'n'), card = "6300123412341234",
+                                                      new_card = "6300999988887777";
+  ASSERT_EQ(One(RegisterCard{card, Id(kBob), salt, PinProof(salt, card, "4821"), 3}).result,
+            Result::kOk);
+  ASSERT_EQ(One(RegisterCard{"6300555555555555", Id(kAlice), salt,
+                             PinProof(salt, "6300555555555555", "1111"), 3})
                 .result,
             Result::kOk);
   uint64_t attempt = 100;
@@ -268,7 +286,8 @@ TEST_F(PosTest, TheCityReissuesACardToTheSameWallet) {
   ASSERT_EQ(charge(card, "before", PinProof(salt, card, "4821")).result, Result::kOk);
   EXPECT_EQ(Balance(kBob), 400);
   // Three wrong PINs lock the old card; the re-issue's new card starts unlocked.
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(charge(card, "w", PinProof(salt, card, "0000")).result, Result::kPinInvalid);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(charge(card, "w", PinProof(salt, card, "0000")).result, Result::kPinInvalid);
   EXPECT_EQ(charge(card, "w", PinProof(salt, card, "4821")).result, Result::kCardLocked);
   std::string stored;
   ASSERT_TRUE(ledger_.state().Get(keys::Card(card), &stored));
@@ -276,11 +295,13 @@ TEST_F(PosTest, TheCityReissuesACardToTheSameWallet) {
 
   const std::string proof = PinProof(new_salt, new_card, "7350");
   auto reissue = [&](std::string old, std::string to, std::string by = "sato (city hall)") {
-    return One(ReissueCard{std::move(old), to, new_salt, PinProof(new_salt, to, "7350"), std::move(by)});
+    return One(
+        ReissueCard{std::move(old), to, new_salt, PinProof(new_salt, to, "7350"), std::move(by)});
   };
   EXPECT_EQ(reissue("6300000000000000", new_card).result, Result::kCardNotFound);
   EXPECT_EQ(reissue(card, new_card, "").result, Result::kCardInvalid);
-  EXPECT_EQ(reissue(card, new_card, std::string(kStaffIdLengthMax + 1, 'x')).result, Result::kCardInvalid);
+  EXPECT_EQ(reissue(card, new_card, std::string(kStaffIdLengthMax + 1, 'x')).result,
+            Result::kCardInvalid);
   EXPECT_EQ(reissue(card, "6300-9999").result, Result::kCardInvalid);
   EXPECT_EQ(One(ReissueCard{card, new_card, "short", proof, "sato"}).result, Result::kCardInvalid);
   EXPECT_EQ(reissue(card, "6300555555555555").result, Result::kCardExists);  // Alice's card.
@@ -302,8 +323,10 @@ TEST_F(PosTest, TheCityReissuesACardToTheSameWallet) {
   EXPECT_EQ(new_record->registration.attempts_max, 3u);
   EXPECT_EQ(new_record->failed_attempts, 0u);
   EXPECT_FALSE(new_record->replaced());
-  // The same re-issue again (a retry, even with another PIN) is a duplicate; another new number is not.
-  const Outcome again = One(ReissueCard{card, new_card, salt, PinProof(salt, new_card, "0000"), "sato"});
+  // The same re-issue again (a retry, even with another PIN) is a duplicate; another new number is
+  // not.
+  const Outcome again =
+      One(ReissueCard{card, new_card, salt, PinProof(salt, new_card, "0000"), "sato"});
   EXPECT_EQ(again.result, Result::kOk);
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ(again.timestamp, reissued.timestamp);
@@ -312,15 +335,18 @@ TEST_F(PosTest, TheCityReissuesACardToTheSameWallet) {
   EXPECT_FALSE(LookupCard(ledger_.state(), "6300111111111111").has_value());
 
   // The new card, with the new PIN, pays from the same wallet.
-  EXPECT_EQ(charge(new_card, "after-1", PinProof(new_salt, new_card, "4821")).result, Result::kPinInvalid);
+  EXPECT_EQ(charge(new_card, "after-1", PinProof(new_salt, new_card, "4821")).result,
+            Result::kPinInvalid);
   ASSERT_EQ(charge(new_card, "after-1", proof).result, Result::kOk);
   EXPECT_EQ(Balance(kBob), 300);
   EXPECT_EQ(LookupPayment(ledger_.state(), Id(kShop), "after-1")->request.payer, Id(kBob));
-  // The old card is refused before its PIN: no payment id decided, no attempt counted, nothing moved.
+  // The old card is refused before its PIN: no payment id decided, no attempt counted, nothing
+  // moved.
   const std::string from = keys::CardAttemptPrefix(card), to = from + "\xff";
   auto kept = [&] {
     int n = 0;
-    ledger_.state().Scan(from, to, false, [&](std::string_view, std::string_view) { return ++n, true; });
+    ledger_.state().Scan(from, to, false,
+                         [&](std::string_view, std::string_view) { return ++n, true; });
     return n;
   };
   EXPECT_EQ(kept(), 0);  // Forgotten at the re-issue.
@@ -338,7 +364,8 @@ TEST_F(PosTest, TheCityReissuesACardToTheSameWallet) {
   EXPECT_EQ(Balance(kBob), 300);
   // Nor can the old card be unlocked or registered again.
   EXPECT_EQ(One(UnlockCard{card, "sato"}).result, Result::kCardReplaced);
-  EXPECT_EQ(One(RegisterCard{card, Id(kBob), salt, PinProof(salt, card, "4821"), 3}).result, Result::kCardReplaced);
+  EXPECT_EQ(One(RegisterCard{card, Id(kBob), salt, PinProof(salt, card, "4821"), 3}).result,
+            Result::kCardReplaced);
   // The new card can be re-issued in its turn, to the same wallet.
   const std::string third = "6300222233334444";
   ASSERT_EQ(reissue(new_card, third).result, Result::kOk);
@@ -350,11 +377,13 @@ TEST_F(PosTest, TheCityReissuesACardToTheSameWallet) {
   int reissues = 0, refusals = 0;
   for (const StaffOperation& op : LookupStaffOperations(ledger_.state(), Id(kBob), 100)) {
     reissues += op.operation == "card re-issued by the city" && op.staff == "sato (city hall)";
-    refusals += op.operation == "card replaced" && op.result == Result::kCardReplaced && op.staff == "yamada";
+    refusals += op.operation == "card replaced" && op.result == Result::kCardReplaced &&
+                op.staff == "yamada";
   }
   EXPECT_EQ(reissues, 2);
   EXPECT_EQ(refusals, 3);
-  std::optional<Batch> batch = DecodeBatch(EncodeBatch(Batch{{ReissueCard{card, new_card, new_salt, proof, "sato"}}, {1}}));
+  std::optional<Batch> batch =
+      DecodeBatch(EncodeBatch(Batch{{ReissueCard{card, new_card, new_salt, proof, "sato"}}, {1}}));
   ASSERT_TRUE(batch.has_value());
   const ReissueCard& decoded = std::get<ReissueCard>(batch->commands[0]);
   EXPECT_EQ(decoded.card, card);
@@ -370,14 +399,19 @@ TEST_F(PosTest, FeeIsRoundedDownExactly) {
   EXPECT_EQ(FeeOf(10'000, 150), 150);
   EXPECT_EQ(FeeOf(999, 150), 14);  // 14.985 -> 14: rounded down, in the merchant's favour.
   EXPECT_EQ(FeeOf(1, 9999), 0);
-  EXPECT_EQ(FeeOf(100'000'000'000'000, 9999), 99'990'000'000'000);  // No overflow at the amount limit.
+  EXPECT_EQ(FeeOf(100'000'000'000'000, 9999),
+            99'990'000'000'000);  // No overflow at the amount limit.
 }
 
 TEST_F(PosTest, FeeScheduleIsValidated) {
-  EXPECT_EQ(One(PosFees{kCoin, Id(kIssuer), Id(kShop), 150, 100, 50}).result, Result::kFeeScheduleInvalid);
-  EXPECT_EQ(One(PosFees{kCoin, Id(kAlice), Id(kFeeAccount), 150, 100, 50}).result, Result::kFeeScheduleInvalid);
-  EXPECT_EQ(One(PosFees{kCoin, Id(kIssuer), Id(kFeeAccount), 10'000, 100, 50}).result, Result::kFeeScheduleInvalid);
-  EXPECT_EQ(One(PosFees{7, Id(kIssuer), Id(kFeeAccount), 150, 100, 50}).result, Result::kAssetNotFound);
+  EXPECT_EQ(One(PosFees{kCoin, Id(kIssuer), Id(kShop), 150, 100, 50}).result,
+            Result::kFeeScheduleInvalid);
+  EXPECT_EQ(One(PosFees{kCoin, Id(kAlice), Id(kFeeAccount), 150, 100, 50}).result,
+            Result::kFeeScheduleInvalid);
+  EXPECT_EQ(One(PosFees{kCoin, Id(kIssuer), Id(kFeeAccount), 10'000, 100, 50}).result,
+            Result::kFeeScheduleInvalid);
+  EXPECT_EQ(One(PosFees{7, Id(kIssuer), Id(kFeeAccount), 150, 100, 50}).result,
+            Result::kAssetNotFound);
   EXPECT_EQ(One(PosCashOut{Id(kShop), "co-1", 100, false}).result, Result::kFeesNotSet);
 }
 
@@ -405,7 +439,8 @@ TEST_F(PosTest, CashOutRetiresCoinAndTakesTheFee) {
   EXPECT_EQ(Balance(kFeeAccount), 100);
   EXPECT_TRUE(One(PosCashOut{Id(kShop), "co-2", 1'000, true}).duplicate);
   EXPECT_TRUE(One(PosCashOut{Id(kShop), "co-2", 1'000, false}).duplicate);
-  EXPECT_EQ(One(PosCashOut{Id(kShop), "co-2", 999, true}).result, Result::kExistsWithDifferentFields);
+  EXPECT_EQ(One(PosCashOut{Id(kShop), "co-2", 999, true}).result,
+            Result::kExistsWithDifferentFields);
   // Membership ends: the normal rate again, and a past member-rate cash-out is still its duplicate.
   ASSERT_EQ(One(SetMerchantProfile{Id(kShop), false}).result, Result::kOk);
   EXPECT_TRUE(One(PosCashOut{Id(kShop), "co-2", 1'000, true}).duplicate);
@@ -421,23 +456,27 @@ TEST_F(PosTest, SupplierPaymentAddsTheB2BFeeForThePayer) {
   ASSERT_EQ(One(PosFees{kCoin, Id(kIssuer), Id(kFeeAccount), 150, 100, 50}).result, Result::kOk);
   ASSERT_EQ(One(Payment("sale", kAlice, 5'030)).result, Result::kOk);
   ASSERT_EQ(One(PosSupplierPayment{Id(kShop), "inv-7", Id(kOtherShop), 5'000}).result, Result::kOk);
-  EXPECT_EQ(Balance(kShop), 5);   // 5,030 - 5,000 - 25.
+  EXPECT_EQ(Balance(kShop), 5);  // 5,030 - 5,000 - 25.
   EXPECT_EQ(Balance(kOtherShop), 5'000);
   EXPECT_EQ(Balance(kFeeAccount), 25);  // 0.5 %.
   EXPECT_TRUE(One(PosSupplierPayment{Id(kShop), "inv-7", Id(kOtherShop), 5'000}).duplicate);
   // The payer could pay the supplier but not the fee on top: all or nothing.
   ASSERT_EQ(One(Payment("sale-2", kAlice, 1'000)).result, Result::kOk);
-  EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-8", Id(kOtherShop), 1'001}).result, Result::kExceedsBalance);
+  EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-8", Id(kOtherShop), 1'001}).result,
+            Result::kExceedsBalance);
   EXPECT_EQ(Balance(kShop), 1'005);
   EXPECT_EQ(Balance(kOtherShop), 5'000);
-  EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-9", Id(kAlice), 10}).result, Result::kNotAMerchant);
-  EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-10", Id(77), 10}).result, Result::kCreditAccountNotFound);
-  EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-9", Id(77), 10}).result, Result::kExistsWithDifferentFields);
+  EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-9", Id(kAlice), 10}).result,
+            Result::kNotAMerchant);
+  EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-10", Id(77), 10}).result,
+            Result::kCreditAccountNotFound);
+  EXPECT_EQ(One(PosSupplierPayment{Id(kShop), "inv-9", Id(77), 10}).result,
+            Result::kExistsWithDifferentFields);
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
-// A wallet's key pair and codes, made here with libsodium and the core's byte layout (ledger/core/cpm.h),
-// so that the core's tests depend on nothing above the core.
+// A wallet's key pair and codes, made here with libsodium and the core's byte layout
+// (ledger/core/cpm.h), so that the core's tests depend on nothing above the core.
 struct KeyPair {
   std::string public_key;  // 32 bytes.
   std::string secret_key;  // 64 bytes.
@@ -452,8 +491,8 @@ KeyPair GenerateKeyPair() {
           std::string(reinterpret_cast<char*>(secret_key), sizeof secret_key)};
 }
 
-std::string IssueCpm(const KeyPair& keys, std::string account, uint64_t nonce, uint64_t issued_at_ms,
-                     uint32_t ttl_seconds) {
+std::string IssueCpm(const KeyPair& keys, std::string account, uint64_t nonce,
+                     uint64_t issued_at_ms, uint32_t ttl_seconds) {
   CpmCode code;
   code.account = std::move(account);
   code.nonce = nonce;
@@ -461,7 +500,8 @@ std::string IssueCpm(const KeyPair& keys, std::string account, uint64_t nonce, u
   code.ttl_seconds = ttl_seconds;
   const std::string message = CpmSignedBytes(code);
   unsigned char signature[crypto_sign_BYTES];
-  crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+  crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size(),
                        reinterpret_cast<const unsigned char*>(keys.secret_key.data()));
   code.signature = std::string(reinterpret_cast<char*>(signature), sizeof signature);
   return EncodeCpm(code);
@@ -490,8 +530,10 @@ TEST_F(CpmPaymentTest, KeysAreRegisteredOnce) {
   EXPECT_EQ(One(RegisterKey{Id(kAlice), "", GenerateKeyPair().public_key}).result,
             Result::kExistsWithDifferentFields);
   EXPECT_EQ(One(RegisterKey{Id(kAlice), "", "short"}).result, Result::kPublicKeyInvalid);
-  EXPECT_EQ(One(RegisterKey{Id(kShop), "", keys_.public_key}).result, Result::kKindInvalid);  // Not a wallet.
-  EXPECT_EQ(One(RegisterKey{Id(kShop), "REG-1", keys_.public_key}).result, Result::kOk);      // A terminal.
+  EXPECT_EQ(One(RegisterKey{Id(kShop), "", keys_.public_key}).result,
+            Result::kKindInvalid);  // Not a wallet.
+  EXPECT_EQ(One(RegisterKey{Id(kShop), "REG-1", keys_.public_key}).result,
+            Result::kOk);  // A terminal.
   EXPECT_EQ(One(RegisterKey{Id(99), "", keys_.public_key}).result, Result::kAccountNotFound);
 }
 
@@ -513,7 +555,8 @@ TEST_F(CpmPaymentTest, RevokedWalletKeyStopsItsCodesAndIsRotated) {
   EXPECT_EQ(record->state, KeyState::kRevoked);
   EXPECT_EQ(record->revoked_at, revoked.timestamp);
   EXPECT_LT(record->registered_at, revoked.timestamp);
-  // Codes signed by it: refused with the reason, and nothing moves (a refused payment stays refused).
+  // Codes signed by it: refused with the reason, and nothing moves (a refused payment stays
+  // refused).
   EXPECT_EQ(One(ByCode("after-revoke", issued_before)).result, Result::kKeyRevoked);
   EXPECT_EQ(One(ByCode("after-revoke-2", Code(2))).result, Result::kKeyRevoked);
   EXPECT_EQ(Balance(kAlice), 10'000);
@@ -598,8 +641,8 @@ TEST_F(CpmPaymentTest, VersionOneKeyRecordsStillWork) {
   EXPECT_EQ(One(ByCode("bob-2", later, 100)).result, Result::kKeyRevoked);
 }
 
-// Manager terminals: registered by the operator, they add ordinary terminals of their own merchant and
-// revoke its terminals; nobody else's, and ordinary terminals can do neither.
+// Manager terminals: registered by the operator, they add ordinary terminals of their own merchant
+// and revoke its terminals; nobody else's, and ordinary terminals can do neither.
 TEST_F(CpmPaymentTest, ManagerTerminalsManageTheirOwnShopOnly) {
   const KeyPair manager = GenerateKeyPair();
   const std::string reg2 = GenerateKeyPair().public_key;
@@ -614,7 +657,8 @@ TEST_F(CpmPaymentTest, ManagerTerminalsManageTheirOwnShopOnly) {
   EXPECT_EQ(LookupKey(ledger_.state(), Id(kShop), "REG-1")->role, KeyRole::kManager);
   // Wallets cannot be managers; the same key as ordinary is another registration.
   EXPECT_EQ(One(RegisterKey{Id(kBob), "", manager.public_key, true}).result, Result::kKindInvalid);
-  EXPECT_EQ(One(RegisterKey{Id(kShop), "REG-1", manager.public_key}).result, Result::kExistsWithDifferentFields);
+  EXPECT_EQ(One(RegisterKey{Id(kShop), "REG-1", manager.public_key}).result,
+            Result::kExistsWithDifferentFields);
   // The manager adds REG-2: an ordinary terminal. A retry is a duplicate.
   const Outcome added = One(by(kShop, "REG-2", reg2, "REG-1"));
   ASSERT_EQ(added.result, Result::kOk);
@@ -649,11 +693,13 @@ TEST_F(CpmPaymentTest, ManagerTerminalsManageTheirOwnShopOnly) {
   EXPECT_EQ(twice.timestamp, revoked.timestamp);
   EXPECT_EQ(One(RevokeKey{Id(kShop), "REG-5", "REG-1"}).result, Result::kKeyNotRegistered);
   EXPECT_EQ(One(by(kShop, "REG-2", reg2, "REG-1")).result, Result::kKeyRevoked);
-  EXPECT_EQ(One(by(kShop, "REG-4", reg2, "REG-1")).result, Result::kKeyRevoked);  // Nor under another id.
+  EXPECT_EQ(One(by(kShop, "REG-4", reg2, "REG-1")).result,
+            Result::kKeyRevoked);  // Nor under another id.
   EXPECT_EQ(One(by(kShop, "REG-2", reg3, "REG-1")).result, Result::kOk);
   // Once the city revokes the manager, it manages nothing.
   ASSERT_EQ(One(RevokeKey{Id(kShop), "REG-1"}).result, Result::kOk);
-  EXPECT_EQ(One(by(kShop, "REG-6", GenerateKeyPair().public_key, "REG-1")).result, Result::kNotAManager);
+  EXPECT_EQ(One(by(kShop, "REG-6", GenerateKeyPair().public_key, "REG-1")).result,
+            Result::kNotAManager);
   EXPECT_EQ(One(RevokeKey{Id(kShop), "REG-2", "REG-1"}).result, Result::kNotAManager);
   EXPECT_TRUE(LookupKey(ledger_.state(), Id(kShop), "REG-2")->active());
 }
@@ -664,8 +710,8 @@ TEST_F(CpmPaymentTest, JournalCarriesKeyCommands) {
   RegisterKey added{Id(kShop), "REG-2", GenerateKeyPair().public_key};
   added.by_terminal = "REG-1";
   RegisterKey plain{Id(kBob), "", GenerateKeyPair().public_key};
-  std::vector<Command> commands{manager, added, RevokeKey{Id(kShop), "REG-2", "REG-1"}, RevokeKey{Id(kAlice), ""},
-                                plain};
+  std::vector<Command> commands{manager, added, RevokeKey{Id(kShop), "REG-2", "REG-1"},
+                                RevokeKey{Id(kAlice), ""}, plain};
   Batch batch;
   batch.commands = commands;
   batch.request_sizes = {static_cast<uint32_t>(commands.size())};
@@ -713,8 +759,9 @@ TEST_F(CpmPaymentTest, CodePaysOnceWithinItsLifetime) {
   EXPECT_EQ(Balance(kAlice), 10'000);
 }
 
-// A code's nonce is kept until the code expires (issued_at + ttl), when the terminal's request carries its
-// timestamp: from then on the code itself is refused (cpm_expired), so forgetting its nonce reopens nothing.
+// A code's nonce is kept until the code expires (issued_at + ttl), when the terminal's request
+// carries its timestamp: from then on the code itself is refused (cpm_expired), so forgetting its
+// nonce reopens nothing.
 TEST_F(CpmPaymentTest, CodeNonceIsForgottenOnceTheCodeHasExpired) {
   auto count_nonces = [&] {
     size_t n = 0;
@@ -784,13 +831,16 @@ TEST_F(CpmPaymentTest, BadAmountsDecideNothing) {
 class AcceptedAssetsTest : public PosTest {
  protected:
   static constexpr AssetId kPoints = 2;
-  static constexpr uint64_t kPointsIssuer = 40, kAlicePoints = 41, kShopPoints = 42, kOtherShopPoints = 43;
+  static constexpr uint64_t kPointsIssuer = 40, kAlicePoints = 41, kShopPoints = 42,
+                            kOtherShopPoints = 43;
   void SetUp() override {
     PosTest::SetUp();
     ledger_.Apply({testing::MakeAsset(kPoints, "PT", 0, 901)});
     ledger_.Apply({testing::MakeAccount(kPointsIssuer, kPoints, AccountKind::kIssuer),
-                   testing::MakeAccount(kAlicePoints, kPoints, AccountKind::kWallet, account_flags::kNonNegative),
-                   testing::MakeAccount(kShopPoints, kPoints, AccountKind::kMerchant, account_flags::kNonNegative),
+                   testing::MakeAccount(kAlicePoints, kPoints, AccountKind::kWallet,
+                                        account_flags::kNonNegative),
+                   testing::MakeAccount(kShopPoints, kPoints, AccountKind::kMerchant,
+                                        account_flags::kNonNegative),
                    testing::MakeAccount(kOtherShopPoints, kPoints, AccountKind::kMerchant)});
     ledger_.Apply({testing::MakeTransfer(50, kPointsIssuer, kAlicePoints, 1'000)});
   }
@@ -820,7 +870,8 @@ TEST_F(AcceptedAssetsTest, PaymentsInAnAcceptedAssetGoToThatAccount) {
   EXPECT_EQ(Balance(kShop), 500);
   // The day's close freezes each asset's report: the shop's own, and its points account's.
   ASSERT_EQ(One(PosCloseDay{Id(kShop), 20260101}).result, Result::kOk);
-  EXPECT_EQ(LookupDayReport(ledger_.state(), Id(kShop), 20260101)->total, (DayTotals{1, 500, 0, 0, 0}));
+  EXPECT_EQ(LookupDayReport(ledger_.state(), Id(kShop), 20260101)->total,
+            (DayTotals{1, 500, 0, 0, 0}));
   std::optional<DayReport> points = LookupDayReport(ledger_.state(), Id(kShopPoints), 20260101);
   ASSERT_TRUE(points.has_value());
   EXPECT_EQ(points->asset, kPoints);
@@ -833,18 +884,25 @@ TEST_F(AcceptedAssetsTest, PaymentsInAnAcceptedAssetGoToThatAccount) {
 }
 
 TEST_F(AcceptedAssetsTest, ProfileRefusals) {
-  EXPECT_EQ(One(SetMerchantProfile{Id(kShop), false, {Id(kOtherShop)}}).result, Result::kProfileInvalid);  // Own asset.
-  EXPECT_EQ(One(SetMerchantProfile{Id(kShop), false, {Id(kShopPoints), Id(kOtherShopPoints)}}).result,
-            Result::kProfileInvalid);  // Two of one asset.
-  EXPECT_EQ(One(SetMerchantProfile{Id(kShop), false, {Id(kAlicePoints)}}).result, Result::kNotAMerchant);
+  EXPECT_EQ(One(SetMerchantProfile{Id(kShop), false, {Id(kOtherShop)}}).result,
+            Result::kProfileInvalid);  // Own asset.
+  EXPECT_EQ(
+      One(SetMerchantProfile{Id(kShop), false, {Id(kShopPoints), Id(kOtherShopPoints)}}).result,
+      Result::kProfileInvalid);  // Two of one asset.
+  EXPECT_EQ(One(SetMerchantProfile{Id(kShop), false, {Id(kAlicePoints)}}).result,
+            Result::kNotAMerchant);
   EXPECT_EQ(One(SetMerchantProfile{Id(kShop), false, {Id(99)}}).result, Result::kAccountNotFound);
-  EXPECT_EQ(One(SetMerchantProfile{Id(kShop), false, std::vector<AccountId>(kProfileAccountsMax + 1, Id(kShopPoints))})
-                .result,
-            Result::kProfileInvalid);
-  // A customer code of a points wallet at a shop that takes no points: refused, and the code unburnt.
+  EXPECT_EQ(
+      One(SetMerchantProfile{Id(kShop), false,
+                             std::vector<AccountId>(kProfileAccountsMax + 1, Id(kShopPoints))})
+          .result,
+      Result::kProfileInvalid);
+  // A customer code of a points wallet at a shop that takes no points: refused, and the code
+  // unburnt.
   const KeyPair keys = GenerateKeyPair();
   ASSERT_EQ(One(RegisterKey{Id(kAlicePoints), "", keys.public_key}).result, Result::kOk);
-  const std::string code = IssueCpm(keys, Id(kAlicePoints).ToBytes(), 1, ledger_.now() / 1'000'000, 60);
+  const std::string code =
+      IssueCpm(keys, Id(kAlicePoints).ToBytes(), 1, ledger_.now() / 1'000'000, 60);
   PosPayment by_code{Id(kShop), "pt-9", AccountId{}, 100, "REG-1", code};
   EXPECT_EQ(One(by_code).result, Result::kAssetNotAccepted);
   ASSERT_EQ(One(SetMerchantProfile{Id(kShop), true, {Id(kShopPoints)}}).result, Result::kOk);
@@ -858,15 +916,16 @@ TEST_F(AcceptedAssetsTest, ProfileRefusals) {
   EXPECT_EQ(Balance(kShopPoints), 100);
 }
 
-// Dynamic merchant-presented codes: registered by the terminal, paid by a wallet for exactly the amount,
-// before the expiry (pos.h).
+// Dynamic merchant-presented codes: registered by the terminal, paid by a wallet for exactly the
+// amount, before the expiry (pos.h).
 class MpmOrderTest : public PosTest {
  protected:
   static PosMpmOrder Order(std::string id, int64_t amount, uint32_t lifetime = 300) {
     return PosMpmOrder{Id(kShop), std::move(id), amount, "REG-1", lifetime};
   }
   // Alice's wallet pays what the scanned payload says (terminal label as shown, possibly empty).
-  static PosPayment WalletPays(std::string id, int64_t amount, uint64_t nonce, std::string terminal = "REG-1") {
+  static PosPayment WalletPays(std::string id, int64_t amount, uint64_t nonce,
+                               std::string terminal = "REG-1") {
     PosPayment p{Id(kShop), std::move(id), Id(kAlice), amount, std::move(terminal)};
     p.wallet_nonce = nonce;
     return p;

@@ -41,7 +41,8 @@ namespace {
 class HistoryWalker {
  public:
   using Visit = std::function<bool(const HistoryEntry&)>;
-  HistoryWalker(const KvReader& state, const AccountId& id, Timestamp from, Timestamp to, const Visit& visit)
+  HistoryWalker(const KvReader& state, const AccountId& id, Timestamp from, Timestamp to,
+                const Visit& visit)
       : state_(state), id_(id), from_(from), to_(to), visit_(visit) {}
 
   void Forward() {
@@ -60,25 +61,28 @@ class HistoryWalker {
   }
 
   bool Segments(bool reverse) {
-    // Segments are keyed by their last timestamp: the first one at or after from_ (forward) or at or
-    // after to_ (reverse, the newest that can hold entries <= to_) bounds the scan.
+    // Segments are keyed by their last timestamp: the first one at or after from_ (forward) or at
+    // or after to_ (reverse, the newest that can hold entries <= to_) bounds the scan.
     const std::string all_end = keys::History(id_, UINT64_MAX) + '\xff';
     std::string begin = keys::History(id_, reverse ? 0 : from_);
     std::string end = all_end;
     if (reverse) {
-      state_.Scan(keys::History(id_, to_), all_end, false, [&](std::string_view key, std::string_view) {
-        end = std::string(key) + '\0';
-        return false;
-      });
+      state_.Scan(keys::History(id_, to_), all_end, false,
+                  [&](std::string_view key, std::string_view) {
+                    end = std::string(key) + '\0';
+                    return false;
+                  });
     }
     bool more = true;
     state_.Scan(begin, end, reverse, [&](std::string_view, std::string_view value) {
       std::optional<std::vector<HistoryEntry>> entries = DecodeHistorySegment(value);
       if (!entries) return more = false;
       if (reverse) {
-        for (auto it = entries->rbegin(); more && it != entries->rend(); ++it) more = Offer(*it, true);
+        for (auto it = entries->rbegin(); more && it != entries->rend(); ++it)
+          more = Offer(*it, true);
       } else {
-        for (auto it = entries->begin(); more && it != entries->end(); ++it) more = Offer(*it, false);
+        for (auto it = entries->begin(); more && it != entries->end(); ++it)
+          more = Offer(*it, false);
       }
       return more;
     });
@@ -125,7 +129,10 @@ HistoryPage AccountHistory(const KvReader& state, const AccountId& id, Timestamp
     page.entries.push_back(entry);
     return true;
   });
-  if (reverse) walker.Reverse(); else walker.Forward();
+  if (reverse)
+    walker.Reverse();
+  else
+    walker.Forward();
   return page;
 }
 
@@ -161,13 +168,15 @@ std::optional<PaymentRecord> LookupPayment(const KvReader& state, const AccountI
   return DecodePaymentRecord(bytes);
 }
 
-std::optional<RefundRecord> LookupRefund(const KvReader& state, const AccountId& merchant, std::string_view refund_id) {
+std::optional<RefundRecord> LookupRefund(const KvReader& state, const AccountId& merchant,
+                                         std::string_view refund_id) {
   std::string bytes;
   if (!state.Get(keys::Refund(merchant, refund_id), &bytes)) return std::nullopt;
   return DecodeRefundRecord(bytes);
 }
 
-std::optional<DayReport> LookupDayReport(const KvReader& state, const AccountId& merchant, uint32_t business_day) {
+std::optional<DayReport> LookupDayReport(const KvReader& state, const AccountId& merchant,
+                                         uint32_t business_day) {
   std::string bytes;
   if (!state.Get(keys::DayReport(merchant, business_day), &bytes)) return std::nullopt;
   return DecodeDayReport(bytes);
@@ -180,13 +189,15 @@ std::optional<MpmOrderRecord> LookupMpmOrder(const KvReader& state, const Accoun
   return DecodeMpmOrder(bytes);
 }
 
-std::optional<MerchantProfile> LookupMerchantProfile(const KvReader& state, const AccountId& merchant) {
+std::optional<MerchantProfile> LookupMerchantProfile(const KvReader& state,
+                                                     const AccountId& merchant) {
   std::string bytes;
   if (!state.Get(keys::MerchantProfile(merchant), &bytes)) return std::nullopt;
   return DecodeMerchantProfile(bytes);
 }
 
-DayReport DayRunningTotals(const KvReader& state, const AccountId& merchant, uint32_t business_day) {
+DayReport DayRunningTotals(const KvReader& state, const AccountId& merchant,
+                           uint32_t business_day) {
   std::string bytes;
   if (state.Get(keys::DayTotals(merchant, business_day), &bytes)) {
     if (std::optional<DayReport> report = DecodeDayReport(bytes)) return *report;
@@ -197,18 +208,22 @@ DayReport DayRunningTotals(const KvReader& state, const AccountId& merchant, uin
   return empty;
 }
 
-std::vector<StaffOperation> LookupStaffOperations(const KvReader& state, const AccountId& wallet, int limit) {
+std::vector<StaffOperation> LookupStaffOperations(const KvReader& state, const AccountId& wallet,
+                                                  int limit) {
   std::vector<StaffOperation> ops;
   const std::string from = keys::StaffOperationPrefix(wallet);
-  const std::string to = from + std::string(9, '\xff');  // Past every 8-byte timestamp under the prefix.
+  const std::string to =
+      from + std::string(9, '\xff');  // Past every 8-byte timestamp under the prefix.
   state.Scan(from, to, false, [&](std::string_view, std::string_view value) {
-    if (std::optional<StaffOperation> op = DecodeStaffOperation(value)) ops.push_back(std::move(*op));
+    if (std::optional<StaffOperation> op = DecodeStaffOperation(value))
+      ops.push_back(std::move(*op));
     return static_cast<int>(ops.size()) < limit;
   });
   return ops;
 }
 
-std::optional<KeyRecord> LookupKey(const KvReader& state, const AccountId& account, std::string_view key_id) {
+std::optional<KeyRecord> LookupKey(const KvReader& state, const AccountId& account,
+                                   std::string_view key_id) {
   std::string bytes;
   if (!state.Get(keys::Key(account, key_id), &bytes)) return std::nullopt;
   return DecodeKeyRecord(bytes);
@@ -220,17 +235,19 @@ std::optional<CardRecord> LookupCard(const KvReader& state, std::string_view car
   return DecodeCardRecord(bytes);
 }
 
-CashOutPage ListCashOuts(const KvReader& state, Timestamp from, Timestamp to, const AccountId* merchant,
-                         int limit) {
+CashOutPage ListCashOuts(const KvReader& state, Timestamp from, Timestamp to,
+                         const AccountId* merchant, int limit) {
   CashOutPage page;
-  const std::string begin = merchant ? keys::CashOut(*merchant, "") : std::string(1, keys::kCashOut);
+  const std::string begin =
+      merchant ? keys::CashOut(*merchant, "") : std::string(1, keys::kCashOut);
   // The first key past the prefix: drop trailing 0xff bytes, then increment the last byte.
   std::string end = begin;
   while (!end.empty() && static_cast<uint8_t>(end.back()) == 0xff) end.pop_back();
   if (!end.empty()) end.back() = static_cast<char>(static_cast<uint8_t>(end.back()) + 1);
   state.Scan(begin, end, false, [&](std::string_view, std::string_view value) {
     std::optional<FeeRecord> record = DecodeFeeRecord(value);
-    if (!record || record->result != Result::kOk || record->timestamp < from || (to != 0 && record->timestamp >= to)) {
+    if (!record || record->result != Result::kOk || record->timestamp < from ||
+        (to != 0 && record->timestamp >= to)) {
       return true;
     }
     if (static_cast<int>(page.cash_outs.size()) == limit) {
@@ -254,9 +271,9 @@ namespace {
 
 // Records of one resident keyed by a big-endian yyyymmdd, for days in [from_day, to_day].
 template <typename Record>
-std::vector<std::pair<uint32_t, Record>> ScanDays(const KvReader& state, const std::string& from,
-                                                  const std::string& to,
-                                                  std::optional<Record> (*decode)(std::string_view)) {
+std::vector<std::pair<uint32_t, Record>> ScanDays(
+    const KvReader& state, const std::string& from, const std::string& to,
+    std::optional<Record> (*decode)(std::string_view)) {
   std::vector<std::pair<uint32_t, Record>> out;
   std::string end = to;
   end.push_back('\0');  // Inclusive of to_day.
@@ -270,16 +287,18 @@ std::vector<std::pair<uint32_t, Record>> ScanDays(const KvReader& state, const s
 
 }  // namespace
 
-std::vector<std::pair<uint32_t, DailyAward>> LookupDailyAwards(const KvReader& state, const AccountId& resident,
+std::vector<std::pair<uint32_t, DailyAward>> LookupDailyAwards(const KvReader& state,
+                                                               const AccountId& resident,
                                                                uint32_t from_day, uint32_t to_day) {
-  return ScanDays<DailyAward>(state, keys::DailyAward(resident, from_day), keys::DailyAward(resident, to_day),
-                              &DecodeDailyAward);
+  return ScanDays<DailyAward>(state, keys::DailyAward(resident, from_day),
+                              keys::DailyAward(resident, to_day), &DecodeDailyAward);
 }
 
-std::vector<std::pair<uint32_t, StepRecord>> LookupStepRecords(const KvReader& state, const AccountId& resident,
+std::vector<std::pair<uint32_t, StepRecord>> LookupStepRecords(const KvReader& state,
+                                                               const AccountId& resident,
                                                                uint32_t from_day, uint32_t to_day) {
-  return ScanDays<StepRecord>(state, keys::StepRecord(resident, from_day), keys::StepRecord(resident, to_day),
-                              &DecodeStepRecord);
+  return ScanDays<StepRecord>(state, keys::StepRecord(resident, from_day),
+                              keys::StepRecord(resident, to_day), &DecodeStepRecord);
 }
 
 MonthlyTally LookupMonthlyTally(const KvReader& state, const AccountId& resident, uint32_t month) {
@@ -288,7 +307,8 @@ MonthlyTally LookupMonthlyTally(const KvReader& state, const AccountId& resident
   return DecodeMonthlyTally(bytes).value_or(MonthlyTally{});
 }
 
-std::vector<std::pair<std::string, DeviceRecord>> LookupDevices(const KvReader& state, const AccountId& resident) {
+std::vector<std::pair<std::string, DeviceRecord>> LookupDevices(const KvReader& state,
+                                                                const AccountId& resident) {
   std::vector<std::pair<std::string, DeviceRecord>> out;
   const std::string prefix = keys::ResidentPrefix(keys::kDevice, resident);
   std::string end = prefix;
@@ -302,7 +322,8 @@ std::vector<std::pair<std::string, DeviceRecord>> LookupDevices(const KvReader& 
   return out;
 }
 
-std::optional<ConsentRecord> LookupConsent(const KvReader& state, const AccountId& resident, uint8_t purpose) {
+std::optional<ConsentRecord> LookupConsent(const KvReader& state, const AccountId& resident,
+                                           uint8_t purpose) {
   std::string bytes;
   if (!state.Get(keys::Consent(resident, purpose), &bytes)) return std::nullopt;
   return DecodeConsentRecord(bytes);
@@ -335,7 +356,8 @@ std::vector<AccountId> WatchedResidents(const KvReader& state, const AccountId& 
   std::vector<AccountId> residents;
   const std::string prefix = keys::ResidentPrefix(keys::kWatcherIndex, watcher);
   state.Scan(prefix, prefix + "\xff", false, [&](std::string_view key, std::string_view) {
-    if (std::optional<Id128> id = Id128::FromBytes(key.substr(prefix.size()))) residents.push_back(*id);
+    if (std::optional<Id128> id = Id128::FromBytes(key.substr(prefix.size())))
+      residents.push_back(*id);
     return true;
   });
   return residents;

@@ -23,30 +23,36 @@ std::vector<Lot> LookupLots(const KvReader& state, const AccountId& id);
 // Shop payments (pos.h).
 std::optional<PaymentRecord> LookupPayment(const KvReader& state, const AccountId& merchant,
                                            std::string_view payment_id);
-std::optional<RefundRecord> LookupRefund(const KvReader& state, const AccountId& merchant, std::string_view refund_id);
+std::optional<RefundRecord> LookupRefund(const KvReader& state, const AccountId& merchant,
+                                         std::string_view refund_id);
 // The frozen report of a closed day; nullopt if the day is not closed.
-std::optional<DayReport> LookupDayReport(const KvReader& state, const AccountId& merchant, uint32_t business_day);
+std::optional<DayReport> LookupDayReport(const KvReader& state, const AccountId& merchant,
+                                         uint32_t business_day);
 // The running totals of a day (closed or not; empty totals if nothing happened).
 DayReport DayRunningTotals(const KvReader& state, const AccountId& merchant, uint32_t business_day);
 // A registered dynamic MPM code (paid or not), and a merchant's profile (the operator's register).
 std::optional<MpmOrderRecord> LookupMpmOrder(const KvReader& state, const AccountId& merchant,
                                              std::string_view payment_id);
-std::optional<MerchantProfile> LookupMerchantProfile(const KvReader& state, const AccountId& merchant);
+std::optional<MerchantProfile> LookupMerchantProfile(const KvReader& state,
+                                                     const AccountId& merchant);
 // What staff did for a wallet (card payments, wrong PINs), oldest first, at most `limit`.
-std::vector<StaffOperation> LookupStaffOperations(const KvReader& state, const AccountId& wallet, int limit);
+std::vector<StaffOperation> LookupStaffOperations(const KvReader& state, const AccountId& wallet,
+                                                  int limit);
 // The key registered for (account, key_id), revoked or not (pos.h KeyRecord); nullopt when there is
 // none or the record is unreadable. What every verifier reads: the services refuse revoked keys.
-std::optional<KeyRecord> LookupKey(const KvReader& state, const AccountId& account, std::string_view key_id);
+std::optional<KeyRecord> LookupKey(const KvReader& state, const AccountId& account,
+                                   std::string_view key_id);
 // The card record (salt and proof included: for the Pos service only).
 std::optional<CardRecord> LookupCard(const KvReader& state, std::string_view card);
-// Accepted cash-outs with from <= timestamp < to (to = 0: no bound), of one merchant or (merchant null)
-// of all, in key order (merchant, cash-out id); at most `limit` (truncated says there were more).
+// Accepted cash-outs with from <= timestamp < to (to = 0: no bound), of one merchant or (merchant
+// null) of all, in key order (merchant, cash-out id); at most `limit` (truncated says there were
+// more).
 struct CashOutPage {
   std::vector<FeeRecord> cash_outs;
   bool truncated = false;
 };
-CashOutPage ListCashOuts(const KvReader& state, Timestamp from, Timestamp to, const AccountId* merchant,
-                         int limit);
+CashOutPage ListCashOuts(const KvReader& state, Timestamp from, Timestamp to,
+                         const AccountId* merchant, int limit);
 
 struct HistoryPage {
   std::vector<HistoryEntry> entries;
@@ -66,21 +72,26 @@ struct BalanceAt {
 };
 BalanceAt BalanceAtTime(const KvReader& state, const AccountId& id, Timestamp at);
 
-// The stored bytes of journal entries from..from+limit-1 that exist, stopping early once they add up to
-// kJournalPageBytesMax bytes (at least one entry is read), so that a page fits what a client receives.
+// The stored bytes of journal entries from..from+limit-1 that exist, stopping early once they add
+// up to kJournalPageBytesMax bytes (at least one entry is read), so that a page fits what a client
+// receives.
 std::vector<std::pair<uint64_t, std::string>> ReadJournal(const KvReader& state, uint64_t from,
                                                           int limit);
 
 // Health mileage (health.h).
 std::vector<HealthProgram> LookupHealthVersions(const KvReader& state, uint32_t program);
 // A resident's awards / step records for days in [from_day, to_day] (yyyymmdd), ascending.
-std::vector<std::pair<uint32_t, DailyAward>> LookupDailyAwards(const KvReader& state, const AccountId& resident,
+std::vector<std::pair<uint32_t, DailyAward>> LookupDailyAwards(const KvReader& state,
+                                                               const AccountId& resident,
                                                                uint32_t from_day, uint32_t to_day);
-std::vector<std::pair<uint32_t, StepRecord>> LookupStepRecords(const KvReader& state, const AccountId& resident,
+std::vector<std::pair<uint32_t, StepRecord>> LookupStepRecords(const KvReader& state,
+                                                               const AccountId& resident,
                                                                uint32_t from_day, uint32_t to_day);
 MonthlyTally LookupMonthlyTally(const KvReader& state, const AccountId& resident, uint32_t month);
-std::vector<std::pair<std::string, DeviceRecord>> LookupDevices(const KvReader& state, const AccountId& resident);
-std::optional<ConsentRecord> LookupConsent(const KvReader& state, const AccountId& resident, uint8_t purpose);
+std::vector<std::pair<std::string, DeviceRecord>> LookupDevices(const KvReader& state,
+                                                                const AccountId& resident);
+std::optional<ConsentRecord> LookupConsent(const KvReader& state, const AccountId& resident,
+                                           uint8_t purpose);
 std::optional<WatchConfig> LookupWatchConfig(const KvReader& state, const AccountId& resident);
 std::vector<AlertRecord> LookupAlerts(const KvReader& state, const AccountId& resident);
 // The residents `watcher` is a watcher of.

@@ -1,5 +1,5 @@
-// The read-only queries (query.h) over a hand-written state: paging and limits (journal pages, history
-// pages, staff operations, cash-outs) and the day ranges of the health lookups.
+// The read-only queries (query.h) over a hand-written state: paging and limits (journal pages,
+// history pages, staff operations, cash-outs) and the day ranges of the health lookups.
 #include "ledger/core/query.h"
 
 #include <map>
@@ -68,7 +68,9 @@ TEST(QueryTest, ReadJournalStopsOnceThePageReachesTheByteBound) {
 // Two folded segments (timestamps 1..3 and 4..6) and one recent-history record (7, 8) for kWallet,
 // with another account's entries in between.
 MemoryKv HistoryStore() {
-  auto entry = [](Timestamp t) { return HistoryEntry{t, TransferId{0, t}, 10, static_cast<int64_t>(10 * t)}; };
+  auto entry = [](Timestamp t) {
+    return HistoryEntry{t, TransferId{0, t}, 10, static_cast<int64_t>(10 * t)};
+  };
   std::map<std::string, std::string> records;
   records[keys::History(kWallet, 3)] = EncodeHistorySegment({entry(1), entry(2), entry(3)});
   records[keys::History(kWallet, 6)] = EncodeHistorySegment({entry(4), entry(5), entry(6)});
@@ -99,10 +101,13 @@ TEST(QueryTest, AccountHistoryPagesForwardAndBackAcrossSegmentsAndRecentRecords)
   page = AccountHistory(kv, kWallet, 0, page.next_timestamp, 3, true);
   EXPECT_EQ(Times(page), (std::vector<Timestamp>{5, 4, 3}));
 
-  EXPECT_EQ(Times(AccountHistory(kv, kWallet, 3, 7, 100, false)), (std::vector<Timestamp>{3, 4, 5, 6, 7}));
-  EXPECT_EQ(Times(AccountHistory(kv, kWallet, 0, 0, 0, false)), (std::vector<Timestamp>{1})) << "limit >= 1";
+  EXPECT_EQ(Times(AccountHistory(kv, kWallet, 3, 7, 100, false)),
+            (std::vector<Timestamp>{3, 4, 5, 6, 7}));
+  EXPECT_EQ(Times(AccountHistory(kv, kWallet, 0, 0, 0, false)), (std::vector<Timestamp>{1}))
+      << "limit >= 1";
   EXPECT_EQ(AccountHistory(kv, kWallet, 0, 0, kHistoryPageMax + 1000, false).entries.size(), 8u);
-  EXPECT_EQ(Times(AccountHistory(kv, kOtherWallet, 0, 0, 100, false)), (std::vector<Timestamp>{5, 8}));
+  EXPECT_EQ(Times(AccountHistory(kv, kOtherWallet, 0, 0, 100, false)),
+            (std::vector<Timestamp>{5, 8}));
 }
 
 TEST(QueryTest, BalanceAtTimeIsTheBalanceAfterTheLastChangeAtOrBefore) {
@@ -158,7 +163,8 @@ TEST(QueryTest, ListCashOutsFiltersByTimeAndMerchantAndSaysWhenTruncated) {
 
   auto ids = [](const CashOutPage& page) {
     std::vector<std::string> out;
-    for (const FeeRecord& r : page.cash_outs) out.push_back(r.id + "@" + std::to_string(r.timestamp));
+    for (const FeeRecord& r : page.cash_outs)
+      out.push_back(r.id + "@" + std::to_string(r.timestamp));
     return out;
   };
   CashOutPage page = ListCashOuts(kv, 0, 0, nullptr, 100);

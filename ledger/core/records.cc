@@ -124,7 +124,8 @@ constexpr const char* kResultNames[kResultCount] = {
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {
-    "unspecified", "issuer", "wallet", "merchant", "escrow", "breakage", "fee", "budget", "external",
+    "unspecified", "issuer", "wallet", "merchant", "escrow",
+    "breakage",    "fee",    "budget", "external",
 };
 
 }  // namespace
@@ -169,13 +170,17 @@ bool Transfer::SameRequest(const Transfer& other) const {
 template <>
 struct FieldList<HistoryEntry> {  // kHistoryEntryBytes.
   template <class Io, class Self>
-  static void Apply(Io& io, Self& entry) { io(entry.timestamp, entry.transfer_id, entry.delta, entry.balance_after); }
+  static void Apply(Io& io, Self& entry) {
+    io(entry.timestamp, entry.transfer_id, entry.delta, entry.balance_after);
+  }
 };
 
 template <>
 struct FieldList<Lot> {
   template <class Io, class Self>
-  static void Apply(Io& io, Self& lot) { io(lot.expiry, lot.amount); }
+  static void Apply(Io& io, Self& lot) {
+    io(lot.expiry, lot.amount);
+  }
 };
 
 namespace {
@@ -198,12 +203,16 @@ constexpr auto kLotsFields = [](auto& io, auto& lots) { io.Vec(lots); };
 
 }  // namespace
 
-std::string EncodeAsset(const Asset& asset) { return EncodeRecord(kAssetVersion, asset, kAssetFields); }
+std::string EncodeAsset(const Asset& asset) {
+  return EncodeRecord(kAssetVersion, asset, kAssetFields);
+}
 std::optional<Asset> DecodeAsset(std::string_view bytes) {
   return DecodeRecord<Asset>(bytes, kAssetVersion, kAssetFields);
 }
 
-std::string EncodeAccount(const Account& account) { return EncodeRecord(kAccountVersion, account, kAccountFields); }
+std::string EncodeAccount(const Account& account) {
+  return EncodeRecord(kAccountVersion, account, kAccountFields);
+}
 std::optional<Account> DecodeAccount(std::string_view bytes) {
   return DecodeRecord<Account>(bytes, kAccountVersion, kAccountFields);
 }
@@ -215,7 +224,9 @@ std::optional<Transfer> DecodeTransfer(std::string_view bytes) {
   return DecodeRecord<Transfer>(bytes, kTransferVersion, kTransferFields);
 }
 
-std::string EncodeLots(const std::vector<Lot>& lots) { return EncodeRecord(kLotsVersion, lots, kLotsFields); }
+std::string EncodeLots(const std::vector<Lot>& lots) {
+  return EncodeRecord(kLotsVersion, lots, kLotsFields);
+}
 std::optional<std::vector<Lot>> DecodeLots(std::string_view bytes) {
   return DecodeRecord<std::vector<Lot>>(bytes, kLotsVersion, kLotsFields);
 }
@@ -270,13 +281,19 @@ std::pair<size_t, size_t> RecentHistoryView::Range(const AccountId& account) con
   size_t lo = 0, hi = count_;
   while (lo < hi) {  // First item whose account is not below `account`.
     const size_t mid = lo + (hi - lo) / 2;
-    if (AccountAt(mid) < account) lo = mid + 1; else hi = mid;
+    if (AccountAt(mid) < account)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   const size_t first = lo;
   hi = count_;
   while (lo < hi) {  // First item whose account is above `account`.
     const size_t mid = lo + (hi - lo) / 2;
-    if (account < AccountAt(mid)) hi = mid; else lo = mid + 1;
+    if (account < AccountAt(mid))
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   return {first, lo};
 }

@@ -1,5 +1,5 @@
-// The stored records (records.h, ledger/FORMAT.md "Records"): encode/decode round trips, the exact bytes
-// of a few records (the state hash and every replica depend on them), refusal of truncated or
+// The stored records (records.h, ledger/FORMAT.md "Records"): encode/decode round trips, the exact
+// bytes of a few records (the state hash and every replica depend on them), refusal of truncated or
 // wrong-version bytes, and the result names.
 #include "ledger/core/records.h"
 
@@ -76,8 +76,8 @@ Transfer SampleTransfer() {
 
 TEST(RecordsTest, AssetHasTheBytesOfFormatMd) {
   const Asset asset = SampleAsset();
-  EXPECT_EQ(EncodeAsset(asset), U8(1) + U32(7) + Bytes("KOBE") + U32(2) + I64(180 * 86400) + I64(86400) +
-                                    Id(Id128{1, 2}) + U64(asset.timestamp));
+  EXPECT_EQ(EncodeAsset(asset), U8(1) + U32(7) + Bytes("KOBE") + U32(2) + I64(180 * 86400) +
+                                    I64(86400) + Id(Id128{1, 2}) + U64(asset.timestamp));
   std::optional<Asset> decoded = DecodeAsset(EncodeAsset(asset));
   ASSERT_TRUE(decoded.has_value());
   EXPECT_TRUE(decoded->SameRequest(asset));
@@ -99,10 +99,11 @@ TEST(RecordsTest, AccountHasTheBytesOfFormatMd) {
 
 TEST(RecordsTest, TransferHasTheBytesOfFormatMd) {
   const Transfer transfer = SampleTransfer();
-  EXPECT_EQ(EncodeTransfer(transfer),
-            U8(1) + Id(Id128{0, 10}) + Id(Id128{0, 11}) + Id(Id128{0, 12}) + I64(5000) + Id(Id128{0, 0}) +
-                I64(60) + U32(3) + U32(transfer_flags::kPending) + U64(8) + U32(7) + U64(456) + U8(0) +
-                U8(1) + I64(0) + U64(789) + U32(2) + U64(100) + I64(2000) + U64(200) + I64(3000));
+  EXPECT_EQ(EncodeTransfer(transfer), U8(1) + Id(Id128{0, 10}) + Id(Id128{0, 11}) +
+                                          Id(Id128{0, 12}) + I64(5000) + Id(Id128{0, 0}) + I64(60) +
+                                          U32(3) + U32(transfer_flags::kPending) + U64(8) + U32(7) +
+                                          U64(456) + U8(0) + U8(1) + I64(0) + U64(789) + U32(2) +
+                                          U64(100) + I64(2000) + U64(200) + I64(3000));
   std::optional<Transfer> decoded = DecodeTransfer(EncodeTransfer(transfer));
   ASSERT_TRUE(decoded.has_value());
   EXPECT_TRUE(decoded->SameRequest(transfer));
@@ -126,8 +127,10 @@ TEST(RecordsTest, TruncatedOrWrongVersionBytesDoNotDecode) {
   const std::string transfer = EncodeTransfer(SampleTransfer());
   const std::string lots = EncodeLots({{10, 1}});
   for (size_t n = 0; n < asset.size(); ++n) EXPECT_FALSE(DecodeAsset(asset.substr(0, n))) << n;
-  for (size_t n = 0; n < account.size(); ++n) EXPECT_FALSE(DecodeAccount(account.substr(0, n))) << n;
-  for (size_t n = 0; n < transfer.size(); ++n) EXPECT_FALSE(DecodeTransfer(transfer.substr(0, n))) << n;
+  for (size_t n = 0; n < account.size(); ++n)
+    EXPECT_FALSE(DecodeAccount(account.substr(0, n))) << n;
+  for (size_t n = 0; n < transfer.size(); ++n)
+    EXPECT_FALSE(DecodeTransfer(transfer.substr(0, n))) << n;
   for (size_t n = 0; n < lots.size(); ++n) EXPECT_FALSE(DecodeLots(lots.substr(0, n))) << n;
   EXPECT_FALSE(DecodeAsset(asset + "x")) << "trailing bytes";
   EXPECT_FALSE(DecodeAccount(account + "x"));
@@ -143,8 +146,10 @@ TEST(RecordsTest, TruncatedOrWrongVersionBytesDoNotDecode) {
 }
 
 TEST(RecordsTest, HistoryRecordsRoundTrip) {
-  const std::vector<HistoryEntry> segment = {{100, Id128{0, 1}, 50, 50}, {200, Id128{0, 2}, -20, 30}};
-  std::optional<std::vector<HistoryEntry>> decoded = DecodeHistorySegment(EncodeHistorySegment(segment));
+  const std::vector<HistoryEntry> segment = {{100, Id128{0, 1}, 50, 50},
+                                             {200, Id128{0, 2}, -20, 30}};
+  std::optional<std::vector<HistoryEntry>> decoded =
+      DecodeHistorySegment(EncodeHistorySegment(segment));
   ASSERT_TRUE(decoded.has_value());
   ASSERT_EQ(decoded->size(), 2u);
   EXPECT_EQ((*decoded)[1].timestamp, 200u);
@@ -184,7 +189,8 @@ TEST(RecordsTest, ResultNamesAreUniqueCompleteSnakeCase) {
     const std::string name = ResultName(static_cast<Result>(i));
     ASSERT_FALSE(name.empty()) << i;
     EXPECT_NE(name, "unknown_result") << i;
-    for (char c : name) EXPECT_TRUE(std::islower(static_cast<unsigned char>(c)) || c == '_') << name;
+    for (char c : name)
+      EXPECT_TRUE(std::islower(static_cast<unsigned char>(c)) || c == '_') << name;
     EXPECT_TRUE(names.insert(name).second) << "duplicate name " << name;
   }
   EXPECT_EQ(names.size(), static_cast<size_t>(kResultCount));

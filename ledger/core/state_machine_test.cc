@@ -90,8 +90,8 @@ TEST_F(StateMachineTest, ExceedsBalanceIsDecidedOnceAndReturnedOnRetry) {
 TEST_F(StateMachineTest, DuplicateSuccessAppliesOnce) {
   EXPECT_EQ(One(MakeTransfer(100, kIssuer, kAlice, 100)), Result::kOk);
   const Timestamp first = LookupTransfer(ledger_.state(), Id(100))->timestamp;
-  std::vector<Outcome> retry =
-      ledger_.Apply({MakeTransfer(100, kIssuer, kAlice, 100), MakeTransfer(100, kIssuer, kAlice, 100)});
+  std::vector<Outcome> retry = ledger_.Apply(
+      {MakeTransfer(100, kIssuer, kAlice, 100), MakeTransfer(100, kIssuer, kAlice, 100)});
   EXPECT_EQ(retry[0].result, Result::kOk);
   EXPECT_TRUE(retry[0].duplicate);
   EXPECT_EQ(retry[0].timestamp, first);
@@ -116,31 +116,32 @@ TEST_F(StateMachineTest, ValidationResults) {
   timeout_too_long.timeout_seconds = kTimeoutSecondsMax + 1;
   Transfer pending_id_on_plain = MakeTransfer(11, kIssuer, kAlice, 1);
   pending_id_on_plain.pending_id = Id(5);
-  Expect(ledger_.Apply({
-             MakeTransfer(0, kIssuer, kAlice, 1),
-             reserved,
-             MakeTransfer(2, kIssuer, kAlice, 1, 0, /*code=*/0),
-             MakeTransfer(3, kIssuer, kAlice, 0),
-             MakeTransfer(4, kIssuer, kAlice, kAmountMax + 1),
-             MakeTransfer(5, kAlice, kAlice, 1),
-             MakeTransfer(6, 999, kAlice, 1),
-             MakeTransfer(7, kIssuer, 999, 1),
-             MakeTransfer(8, kIssuer, kAliceHp, 1),
-             timeout_without_pending,
-             timeout_too_long,
-             pending_id_on_plain,
-             MakeTransfer(12, kIssuer, kAlice, 1, 0x100),
-             MakeTransfer(13, kIssuer, kAlice, 1,
-                          transfer_flags::kPending | transfer_flags::kVoidPending),
-             MakePost(14, 0),
-             MakePost(15, 12345),
-         }),
-         {Result::kIdMustNotBeZero, Result::kIdReserved, Result::kCodeMustNotBeZero,
-          Result::kAmountMustBePositive, Result::kAmountExceedsLimit,
-          Result::kAccountsMustBeDifferent, Result::kDebitAccountNotFound,
-          Result::kCreditAccountNotFound, Result::kAssetMismatch, Result::kTimeoutRequiresPending,
-          Result::kTimeoutExceedsLimit, Result::kPendingIdMustBeZero, Result::kFlagsInvalid,
-          Result::kFlagsAreMutuallyExclusive, Result::kPendingIdRequired, Result::kPendingNotFound});
+  Expect(
+      ledger_.Apply({
+          MakeTransfer(0, kIssuer, kAlice, 1),
+          reserved,
+          MakeTransfer(2, kIssuer, kAlice, 1, 0, /*code=*/0),
+          MakeTransfer(3, kIssuer, kAlice, 0),
+          MakeTransfer(4, kIssuer, kAlice, kAmountMax + 1),
+          MakeTransfer(5, kAlice, kAlice, 1),
+          MakeTransfer(6, 999, kAlice, 1),
+          MakeTransfer(7, kIssuer, 999, 1),
+          MakeTransfer(8, kIssuer, kAliceHp, 1),
+          timeout_without_pending,
+          timeout_too_long,
+          pending_id_on_plain,
+          MakeTransfer(12, kIssuer, kAlice, 1, 0x100),
+          MakeTransfer(13, kIssuer, kAlice, 1,
+                       transfer_flags::kPending | transfer_flags::kVoidPending),
+          MakePost(14, 0),
+          MakePost(15, 12345),
+      }),
+      {Result::kIdMustNotBeZero, Result::kIdReserved, Result::kCodeMustNotBeZero,
+       Result::kAmountMustBePositive, Result::kAmountExceedsLimit, Result::kAccountsMustBeDifferent,
+       Result::kDebitAccountNotFound, Result::kCreditAccountNotFound, Result::kAssetMismatch,
+       Result::kTimeoutRequiresPending, Result::kTimeoutExceedsLimit, Result::kPendingIdMustBeZero,
+       Result::kFlagsInvalid, Result::kFlagsAreMutuallyExclusive, Result::kPendingIdRequired,
+       Result::kPendingNotFound});
   EXPECT_EQ(ledger_.Balance(kAlice), 0);
 }
 
@@ -209,8 +210,8 @@ TEST_F(StateMachineTest, LinkedChainSucceedsOrFailsTogether) {
   EXPECT_EQ(ledger_.Balance(kBob), 0);
   // Chain members that failed only because of the chain are not decided: they may be retried.
   EXPECT_FALSE(LookupTransfer(ledger_.state(), Id(101)));
-  Expect(ledger_.Apply({MakeTransfer(101, kAlice, kShop, 60, linked),
-                        MakeTransfer(104, kAlice, kBob, 40)}),
+  Expect(ledger_.Apply(
+             {MakeTransfer(101, kAlice, kShop, 60, linked), MakeTransfer(104, kAlice, kBob, 40)}),
          {Result::kOk, Result::kOk});
   EXPECT_EQ(ledger_.Balance(kAlice), 0);
 }
@@ -339,7 +340,8 @@ TEST_F(StateMachineTest, BatchPreconditions) {
   EXPECT_EQ(ApplyBatch(ledger_.state(), clock, batch).status().code(),
             absl::StatusCode::kFailedPrecondition);
   Batch big;
-  for (int i = 0; i <= kBatchItemsMax; ++i) big.commands.push_back(MakeTransfer(1000 + i, 1, 10, 1));
+  for (int i = 0; i <= kBatchItemsMax; ++i)
+    big.commands.push_back(MakeTransfer(1000 + i, 1, 10, 1));
   big.request_sizes = {static_cast<uint32_t>(big.commands.size())};
   EXPECT_EQ(ApplyBatch(ledger_.state(), clock + 1, big).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -364,8 +366,9 @@ TEST_F(StateMachineTest, TooManyLots) {
 }
 
 TEST_F(StateMachineTest, BalanceBoundsAreResultsNotCrashes) {
-  // Drive an account without a floor to the bound with maximal amounts; the next debit, single-phase or
-  // posted from a pending, must be refused with overflows_balance, never abort the ledger.
+  // Drive an account without a floor to the bound with maximal amounts; the next debit,
+  // single-phase or posted from a pending, must be refused with overflows_balance, never abort the
+  // ledger.
   uint64_t id = 5000;
   std::vector<Command> batch;
   int64_t total = 0;
@@ -373,15 +376,18 @@ TEST_F(StateMachineTest, BalanceBoundsAreResultsNotCrashes) {
     batch.push_back(MakeTransfer(++id, kOverdraft, kShop, kAmountMax));
     total += kAmountMax;
     if (batch.size() == static_cast<size_t>(kBatchItemsMax)) {
-      for (const Outcome& outcome : ledger_.Apply(std::move(batch))) ASSERT_EQ(outcome.result, Result::kOk);
+      for (const Outcome& outcome : ledger_.Apply(std::move(batch)))
+        ASSERT_EQ(outcome.result, Result::kOk);
       batch.clear();
     }
   }
-  for (const Outcome& outcome : ledger_.Apply(std::move(batch))) ASSERT_EQ(outcome.result, Result::kOk);
+  for (const Outcome& outcome : ledger_.Apply(std::move(batch)))
+    ASSERT_EQ(outcome.result, Result::kOk);
   EXPECT_EQ(One(MakeTransfer(++id, kOverdraft, kBob, kAmountMax)), Result::kOverflowsBalance);
   // A pending reserves without moving the balance; posting it would cross the bound.
   const uint64_t pending = ++id;
-  EXPECT_EQ(One(MakeTransfer(pending, kOverdraft, kBob, kAmountMax, transfer_flags::kPending)), Result::kOk);
+  EXPECT_EQ(One(MakeTransfer(pending, kOverdraft, kBob, kAmountMax, transfer_flags::kPending)),
+            Result::kOk);
   EXPECT_EQ(One(MakePost(++id, pending)), Result::kOverflowsBalance);
   EXPECT_EQ(One(MakeVoid(++id, pending)), Result::kOk);
   EXPECT_EQ(ledger_.Balance(kOverdraft), -total);
@@ -410,8 +416,8 @@ size_t CountKeys(const MemoryKv& state, char table) {
 uint64_t NowMs(const MemoryLedger& ledger) { return ledger.now() / 1'000'000; }
 
 TEST_F(StateMachineTest, SpentNoncesOfAWalletDoNotGrowOverADay) {
-  // A wallet sending every 5 minutes for a day: before, every nonce stayed (288 keys by the evening);
-  // now each is forgotten once its request's window has closed.
+  // A wallet sending every 5 minutes for a day: before, every nonce stayed (288 keys by the
+  // evening); now each is forgotten once its request's window has closed.
   Expect(ledger_.Apply({MakeTransfer(1, kIssuer, kAlice, 1000)}), {Result::kOk});
   constexpr int kRequests = 24 * 12;
   size_t most = 0;
@@ -422,7 +428,8 @@ TEST_F(StateMachineTest, SpentNoncesOfAWalletDoNotGrowOverADay) {
   }
   EXPECT_EQ(ledger_.Balance(kBob), kRequests);
   EXPECT_LE(most, 3u);
-  EXPECT_EQ(CountKeys(ledger_.state(), keys::kNonce), CountKeys(ledger_.state(), keys::kNonceExpiry));
+  EXPECT_EQ(CountKeys(ledger_.state(), keys::kNonce),
+            CountKeys(ledger_.state(), keys::kNonceExpiry));
   // Once the last window has passed, none is left.
   ledger_.Advance(kWindowMs / 1000);
   Expect(ledger_.Apply({MakeTransfer(2, kIssuer, kAlice, 1)}), {Result::kOk});
@@ -453,21 +460,23 @@ TEST_F(StateMachineTest, RequestOutsideTheWindowDecidesNothing) {
   Expect(ledger_.Apply({Send(100, 1, NowMs(ledger_) - kWindowMs)}), {Result::kOk});
   Expect(ledger_.Apply({Send(101, 2, NowMs(ledger_) + kWindowMs)}), {Result::kOk});
   Expect(ledger_.Apply({Send(102, 3, NowMs(ledger_) - kWindowMs - 1)}), {Result::kRequestExpired});
-  Expect(ledger_.Apply({Send(103, 4, NowMs(ledger_) + kWindowMs + 1)}), {Result::kRequestNotYetValid});
+  Expect(ledger_.Apply({Send(103, 4, NowMs(ledger_) + kWindowMs + 1)}),
+         {Result::kRequestNotYetValid});
   // Neither the transfer ids nor the nonces were decided: both go through with a fresh request.
   std::string unused;
   EXPECT_FALSE(ledger_.state().Get(keys::Transfer(Id(102)), &unused));
   EXPECT_FALSE(ledger_.state().Get(keys::Nonce(Id(kAlice), 3), &unused));
   EXPECT_FALSE(ledger_.state().Get(keys::Nonce(Id(kAlice), 4), &unused));
-  std::vector<Outcome> fresh = ledger_.Apply({Send(102, 3, NowMs(ledger_)), Send(103, 4, NowMs(ledger_))});
+  std::vector<Outcome> fresh =
+      ledger_.Apply({Send(102, 3, NowMs(ledger_)), Send(103, 4, NowMs(ledger_))});
   Expect(fresh, {Result::kOk, Result::kOk});
   EXPECT_FALSE(fresh[0].duplicate);
   EXPECT_EQ(ledger_.Balance(kBob), 4);
 }
 
 TEST_F(StateMachineTest, NonceWithoutRequestTimeIsKeptForEver) {
-  // Entries written before request_ms (and operator commands) decode with 0: no window check, and the
-  // nonce stays, as it did, so replaying an old journal gives the state it gave.
+  // Entries written before request_ms (and operator commands) decode with 0: no window check, and
+  // the nonce stays, as it did, so replaying an old journal gives the state it gave.
   Expect(ledger_.Apply({MakeTransfer(1, kIssuer, kAlice, 1000)}), {Result::kOk});
   Expect(ledger_.Apply({Send(100, 9, 0)}), {Result::kOk});
   std::string value;

@@ -18,8 +18,8 @@ using testing::Id;
 using testing::kSecond;
 
 constexpr AssetId kCoin = 1;
-constexpr uint64_t kIssuer = 1, kFarm = 20, kInn = 21, kShop = 22, kNeighbourFarm = 23, kEscrow = 30, kCity = 40,
-                   kVisitor = 50, kOther = 51;
+constexpr uint64_t kIssuer = 1, kFarm = 20, kInn = 21, kShop = 22, kNeighbourFarm = 23,
+                   kEscrow = 30, kCity = 40, kVisitor = 50, kOther = 51;
 constexpr int64_t kDay = 86400;
 constexpr int64_t kFunds = 100'000;
 
@@ -30,24 +30,30 @@ class TasksTest : public ::testing::Test {
     unsigned char seed[crypto_sign_SEEDBYTES] = {3};
     crypto_sign_seed_keypair(host_public_, host_secret_, seed);
     ledger_.Apply({testing::MakeAsset(kCoin, "COIN", 0, 900)});
-    ledger_.Apply({testing::MakeAccount(kIssuer, kCoin, AccountKind::kIssuer),
-                   testing::MakeAccount(kFarm, kCoin, AccountKind::kMerchant, account_flags::kNonNegative),
-                   testing::MakeAccount(kInn, kCoin, AccountKind::kMerchant, account_flags::kNonNegative),
-                   testing::MakeAccount(kEscrow, kCoin, AccountKind::kEscrow),
-                   testing::MakeAccount(kCity, kCoin, AccountKind::kBudget, account_flags::kNonNegative),
-                   testing::MakeAccount(kVisitor, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
-                   testing::MakeAccount(kOther, kCoin, AccountKind::kWallet, account_flags::kNonNegative)});
-    ledger_.Apply({testing::MakeTransfer(1, kIssuer, kFarm, kFunds), testing::MakeTransfer(2, kIssuer, kCity, kFunds),
+    ledger_.Apply(
+        {testing::MakeAccount(kIssuer, kCoin, AccountKind::kIssuer),
+         testing::MakeAccount(kFarm, kCoin, AccountKind::kMerchant, account_flags::kNonNegative),
+         testing::MakeAccount(kInn, kCoin, AccountKind::kMerchant, account_flags::kNonNegative),
+         testing::MakeAccount(kEscrow, kCoin, AccountKind::kEscrow),
+         testing::MakeAccount(kCity, kCoin, AccountKind::kBudget, account_flags::kNonNegative),
+         testing::MakeAccount(kVisitor, kCoin, AccountKind::kWallet, account_flags::kNonNegative),
+         testing::MakeAccount(kOther, kCoin, AccountKind::kWallet, account_flags::kNonNegative)});
+    ledger_.Apply({testing::MakeTransfer(1, kIssuer, kFarm, kFunds),
+                   testing::MakeTransfer(2, kIssuer, kCity, kFunds),
                    testing::MakeTransfer(3, kIssuer, kInn, kFunds)});
-    // The city grants its budget to the farm and the inn (the rules tests; grants have tests of their own).
+    // The city grants its budget to the farm and the inn (the rules tests; grants have tests of
+    // their own).
     ASSERT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "", 100, kFunds}).result, Result::kOk);
     ASSERT_EQ(One(GrantSubsidy{Id(kCity), Id(kInn), "", 100, kFunds}).result, Result::kOk);
   }
 
   // Days from the ledger's today (2026-01-01 at the start).
-  uint32_t Today(int offset = 0) const { return DayNumber(BusinessDayIndex(ledger_.now()) + offset); }
+  uint32_t Today(int offset = 0) const {
+    return DayNumber(BusinessDayIndex(ledger_.now()) + offset);
+  }
 
-  PostTask Task(std::string id = "rice-harvest", uint32_t slots = 2, int days = 3, uint64_t host = kFarm) {
+  PostTask Task(std::string id = "rice-harvest", uint32_t slots = 2, int days = 3,
+                uint64_t host = kFarm) {
     PostTask t;
     t.host = Id(host);
     t.task_id = std::move(id);
@@ -68,8 +74,8 @@ class TasksTest : public ::testing::Test {
   std::string Code(const PostTask& t, uint64_t visitor, bool out) {
     const std::string bytes = TaskCodeSignedBytes(t.host, t.task_id, Id(visitor), Today(), out);
     unsigned char signature[crypto_sign_BYTES];
-    crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                         host_secret_);
+    crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(bytes.data()),
+                         bytes.size(), host_secret_);
     return std::string(reinterpret_cast<const char*>(signature), sizeof signature);
   }
   Outcome In(const PostTask& t, uint64_t visitor, bool out = false) {
@@ -113,7 +119,8 @@ TEST_F(TasksTest, PostingReservesEverySlotDayOrNothing) {
   big.subsidy_percent = 0;
   EXPECT_EQ(One(big).result, Result::kExceedsBalance);
   EXPECT_EQ(Get(kInn).debits_pending, 0);
-  EXPECT_EQ(One(ApplyTask{Id(kVisitor), Id(kInn), "inn-cleaning", 1}).result, Result::kTaskNotFound);
+  EXPECT_EQ(One(ApplyTask{Id(kVisitor), Id(kInn), "inn-cleaning", 1}).result,
+            Result::kTaskNotFound);
   // Malformed tasks.
   PostTask past = Task("past");
   past.first_day = Today(-1);
@@ -134,12 +141,14 @@ TEST_F(TasksTest, AVisitorsConfirmedDayIsPaidFromEscrow) {
   ASSERT_EQ(One(t).result, Result::kOk);
   Join(t, kVisitor);
   EXPECT_EQ(One(DecideApplication{t.host, t.task_id, Id(kVisitor), true}).duplicate, true);
-  EXPECT_EQ(One(DecideApplication{t.host, t.task_id, Id(kVisitor), false}).result, Result::kExistsWithDifferentFields);
+  EXPECT_EQ(One(DecideApplication{t.host, t.task_id, Id(kVisitor), false}).result,
+            Result::kExistsWithDifferentFields);
   // A forged code (signed by someone else's key), and a check-out before the check-in.
   CheckIn forged{Id(kVisitor), t.host, t.task_id, false, std::string(64, 'x'), ++nonce_};
   EXPECT_EQ(One(forged).result, Result::kSignatureInvalid);
   EXPECT_EQ(In(t, kVisitor, true).result, Result::kNotCheckedIn);
-  EXPECT_EQ(One(ConfirmDay{t.host, t.task_id, Id(kVisitor), Today()}).result, Result::kNotCheckedOut);
+  EXPECT_EQ(One(ConfirmDay{t.host, t.task_id, Id(kVisitor), Today()}).result,
+            Result::kNotCheckedOut);
   WorkToday(t, kVisitor);
   EXPECT_TRUE(In(t, kVisitor).duplicate);
   const Outcome paid = One(ConfirmDay{t.host, t.task_id, Id(kVisitor), Today()});
@@ -169,13 +178,14 @@ TEST_F(TasksTest, CapsHoldAtCheckIn) {
   ASSERT_EQ(One(inn).result, Result::kOk);
   Join(farm, kVisitor);
   Join(inn, kVisitor);
-  WorkToday(farm, kVisitor);                                  // Day 1: 5 h, 3,000 from the farm.
+  WorkToday(farm, kVisitor);                                   // Day 1: 5 h, 3,000 from the farm.
   EXPECT_EQ(In(inn, kVisitor).result, Result::kTaskDayTaken);  // One task per day.
   NextDay();
-  WorkToday(farm, kVisitor);                                   // Day 2: 10 h, 6,000 from the farm.
+  WorkToday(farm, kVisitor);  // Day 2: 10 h, 6,000 from the farm.
   NextDay();
   EXPECT_EQ(In(farm, kVisitor).result, Result::kWeeklyHoursExceeded);  // 15 h > 12 h this week.
-  ledger_.Advance(4 * kDay);  // 2026-01-03 was a Saturday: next week from Monday 01-05 ... now 01-07.
+  ledger_.Advance(4 *
+                  kDay);  // 2026-01-03 was a Saturday: next week from Monday 01-05 ... now 01-07.
   ASSERT_EQ(One(SetTaskRules{TaskRules{40, 7000, 72}}).result, Result::kOk);
   EXPECT_EQ(In(farm, kVisitor).result, Result::kDayNotInTask);  // The farm task ended on 01-05.
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
@@ -188,7 +198,8 @@ TEST_F(TasksTest, MonthlyCapPerHostAndVisitor) {
   Join(farm, kVisitor);
   WorkToday(farm, kVisitor);
   NextDay();
-  EXPECT_EQ(In(farm, kVisitor).result, Result::kMonthlyCapExceeded);  // 6,000 > 5,000 from this host.
+  EXPECT_EQ(In(farm, kVisitor).result,
+            Result::kMonthlyCapExceeded);  // 6,000 > 5,000 from this host.
 }
 
 TEST_F(TasksTest, UnconfirmedDaysAreReleasedAfterTheDisputeWindowUnlessDisputed) {
@@ -199,7 +210,8 @@ TEST_F(TasksTest, UnconfirmedDaysAreReleasedAfterTheDisputeWindowUnlessDisputed)
   WorkToday(t, kVisitor);
   WorkToday(t, kOther);
   const uint32_t worked = Today();
-  ASSERT_EQ(One(ConfirmDay{t.host, t.task_id, Id(kOther), worked, DayAction::kDispute}).result, Result::kOk);
+  ASSERT_EQ(One(ConfirmDay{t.host, t.task_id, Id(kOther), worked, DayAction::kDispute}).result,
+            Result::kOk);
   ledger_.Advance(71 * 3600);
   ledger_.Apply({testing::MakeTransfer(9, kIssuer, kCity, 1)});
   EXPECT_EQ(Balance(kVisitor), 0);  // 71 h: not yet.
@@ -208,30 +220,36 @@ TEST_F(TasksTest, UnconfirmedDaysAreReleasedAfterTheDisputeWindowUnlessDisputed)
   EXPECT_EQ(Balance(kVisitor), 3000);  // Released by the sweep, journaled as a system event.
   bool journaled = false;
   for (const SystemEvent& event : ledger_.last().entry.system_events) {
-    journaled |= event.type == SystemEventType::kTaskPaid && event.credit_account_id == Id(kVisitor);
+    journaled |=
+        event.type == SystemEventType::kTaskPaid && event.credit_account_id == Id(kVisitor);
   }
   EXPECT_TRUE(journaled);
   EXPECT_EQ(Balance(kOther), 0);  // Disputed: the host decides.
   EXPECT_TRUE(One(ConfirmDay{t.host, t.task_id, Id(kVisitor), worked}).duplicate);
-  ASSERT_EQ(One(ConfirmDay{t.host, t.task_id, Id(kOther), worked, DayAction::kCancel}).result, Result::kOk);
+  ASSERT_EQ(One(ConfirmDay{t.host, t.task_id, Id(kOther), worked, DayAction::kCancel}).result,
+            Result::kOk);
   EXPECT_EQ(Balance(kOther), 0);
-  EXPECT_EQ(One(ConfirmDay{t.host, t.task_id, Id(kOther), worked}).result, Result::kExistsWithDifferentFields);
+  EXPECT_EQ(One(ConfirmDay{t.host, t.task_id, Id(kOther), worked}).result,
+            Result::kExistsWithDifferentFields);
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
 TEST_F(TasksTest, CancelledSlotsAndTheTasksEndReturnEverythingUnused) {
-  const PostTask t = Task("festival", 3, 2);  // 3 slots x 2 days: 9,000 from the farm, 9,000 from the city.
+  const PostTask t =
+      Task("festival", 3, 2);  // 3 slots x 2 days: 9,000 from the farm, 9,000 from the city.
   ASSERT_EQ(One(t).result, Result::kOk);
   Join(t, kVisitor);
   EXPECT_EQ(One(CancelSlots{t.host, t.task_id, 3}).result, Result::kNoSlotLeft);
   ASSERT_EQ(One(CancelSlots{t.host, t.task_id, 2}).result, Result::kOk);
   EXPECT_EQ(Get(kFarm).debits_pending, 2 * 1500);  // Only slot 1's two days are left.
   ASSERT_EQ(One(ApplyTask{Id(kOther), t.host, t.task_id, ++nonce_}).result, Result::kOk);
-  EXPECT_EQ(One(DecideApplication{t.host, t.task_id, Id(kOther), true}).result, Result::kNoSlotLeft);
+  EXPECT_EQ(One(DecideApplication{t.host, t.task_id, Id(kOther), true}).result,
+            Result::kNoSlotLeft);
   EXPECT_EQ(One(DecideApplication{t.host, t.task_id, Id(kOther), false}).result, Result::kOk);
   WorkToday(t, kVisitor);
   ASSERT_EQ(One(ConfirmDay{t.host, t.task_id, Id(kVisitor), Today()}).result, Result::kOk);
-  // The visitor does not come on day 2. After the last day and the dispute window, the rest goes back.
+  // The visitor does not come on day 2. After the last day and the dispute window, the rest goes
+  // back.
   ledger_.Advance(2 * kDay + 72 * 3600);
   ledger_.Apply({testing::MakeTransfer(11, kIssuer, kCity, 1)});
   EXPECT_EQ(Get(kFarm).debits_pending, 0);
@@ -244,10 +262,12 @@ TEST_F(TasksTest, CancelledSlotsAndTheTasksEndReturnEverythingUnused) {
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
-// The finding: any shop could post a task naming a city budget at 100 % and pay its own wallet from it.
-// Now a budget the city did not grant to the host (or to its category) is refused and nothing is reserved.
+// The finding: any shop could post a task naming a city budget at 100 % and pay its own wallet from
+// it. Now a budget the city did not grant to the host (or to its category) is refused and nothing
+// is reserved.
 TEST_F(TasksTest, ATaskCannotDrawOnABudgetTheCityDidNotGrant) {
-  ledger_.Apply({testing::MakeAccount(kShop, kCoin, AccountKind::kMerchant, account_flags::kNonNegative, "souvenir")});
+  ledger_.Apply({testing::MakeAccount(kShop, kCoin, AccountKind::kMerchant,
+                                      account_flags::kNonNegative, "souvenir")});
   PostTask t = Task("free-money", 1, 3, kShop);
   t.subsidy_percent = 100;
   EXPECT_EQ(One(t).result, Result::kSubsidyNotGranted);
@@ -265,8 +285,8 @@ TEST_F(TasksTest, ATaskCannotDrawOnABudgetTheCityDidNotGrant) {
 }
 
 TEST_F(TasksTest, AGrantCapsThePercentAndTheHostsMonth) {
-  ledger_.Apply({testing::MakeAccount(kNeighbourFarm, kCoin, AccountKind::kMerchant, account_flags::kNonNegative,
-                                      "farm")});
+  ledger_.Apply({testing::MakeAccount(kNeighbourFarm, kCoin, AccountKind::kMerchant,
+                                      account_flags::kNonNegative, "farm")});
   ledger_.Apply({testing::MakeTransfer(4, kIssuer, kNeighbourFarm, kFunds)});
   // Every farm may draw 30 %, at most 4,000 a month each.
   ASSERT_EQ(One(GrantSubsidy{Id(kCity), AccountId{}, "farm", 30, 4000}).result, Result::kOk);
@@ -300,36 +320,47 @@ TEST_F(TasksTest, AGrantCapsThePercentAndTheHostsMonth) {
 }
 
 TEST_F(TasksTest, MalformedGrantsDecideNothing) {
-  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "farm", 10, 100}).result, Result::kSubsidyGrantInvalid);
-  EXPECT_EQ(One(GrantSubsidy{Id(kCity), AccountId{}, "", 10, 100}).result, Result::kSubsidyGrantInvalid);
-  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "", 101, 100}).result, Result::kSubsidyGrantInvalid);
-  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "", 10, 0}).result, Result::kSubsidyGrantInvalid);
-  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "", 10, kAmountMax + 1}).result, Result::kSubsidyGrantInvalid);
-  EXPECT_EQ(One(GrantSubsidy{Id(kCity), AccountId{}, std::string(kCategoryBytesMax + 1, 'x'), 10, 100}).result,
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "farm", 10, 100}).result,
             Result::kSubsidyGrantInvalid);
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), AccountId{}, "", 10, 100}).result,
+            Result::kSubsidyGrantInvalid);
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "", 101, 100}).result,
+            Result::kSubsidyGrantInvalid);
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "", 10, 0}).result,
+            Result::kSubsidyGrantInvalid);
+  EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kFarm), "", 10, kAmountMax + 1}).result,
+            Result::kSubsidyGrantInvalid);
+  EXPECT_EQ(
+      One(GrantSubsidy{Id(kCity), AccountId{}, std::string(kCategoryBytesMax + 1, 'x'), 10, 100})
+          .result,
+      Result::kSubsidyGrantInvalid);
   EXPECT_EQ(One(GrantSubsidy{Id(kFarm), Id(kInn), "", 10, 100}).result, Result::kKindInvalid);
   EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(kVisitor), "", 10, 100}).result, Result::kNotAMerchant);
   EXPECT_EQ(One(GrantSubsidy{Id(kCity), Id(999), "", 10, 100}).result, Result::kAccountNotFound);
   // The farm's grant from SetUp still stands.
   EXPECT_EQ(One(Task()).result, Result::kOk);
-  std::optional<Batch> batch = DecodeBatch(EncodeBatch(Batch{{GrantSubsidy{Id(kCity), AccountId{}, "farm", 30, 4000}},
-                                                              {1}}));
+  std::optional<Batch> batch = DecodeBatch(
+      EncodeBatch(Batch{{GrantSubsidy{Id(kCity), AccountId{}, "farm", 30, 4000}}, {1}}));
   ASSERT_TRUE(batch.has_value());
-  EXPECT_EQ(std::get<GrantSubsidy>(batch->commands[0]), (GrantSubsidy{Id(kCity), AccountId{}, "farm", 30, 4000}));
+  EXPECT_EQ(std::get<GrantSubsidy>(batch->commands[0]),
+            (GrantSubsidy{Id(kCity), AccountId{}, "farm", 30, 4000}));
 }
 
-// Giving up slots carries the terminal request's nonce: a replayed request gives up nothing more. Before,
-// each replay of a captured CancelSlots within the time window gave up another slot.
+// Giving up slots carries the terminal request's nonce: a replayed request gives up nothing more.
+// Before, each replay of a captured CancelSlots within the time window gave up another slot.
 TEST_F(TasksTest, AReplayedCancelGivesUpNothingMore) {
   const PostTask t = Task("harvest", 3, 1);
   ASSERT_EQ(One(t).result, Result::kOk);
   ASSERT_EQ(One(CancelSlots{t.host, t.task_id, 1, 501}).result, Result::kOk);
   EXPECT_EQ(One(CancelSlots{t.host, t.task_id, 1, 501}).result, Result::kNonceReplayed);
   EXPECT_EQ(One(CancelSlots{t.host, t.task_id, 1, 501}).result, Result::kNonceReplayed);
-  EXPECT_EQ(Get(kFarm).debits_pending, 2 * 1500);  // Two slots still reserved (the farm's half of 3,000).
-  EXPECT_EQ(One(CancelSlots{t.host, t.task_id, 1, 502}).result, Result::kOk);  // A new request does.
+  EXPECT_EQ(Get(kFarm).debits_pending,
+            2 * 1500);  // Two slots still reserved (the farm's half of 3,000).
+  EXPECT_EQ(One(CancelSlots{t.host, t.task_id, 1, 502}).result,
+            Result::kOk);  // A new request does.
   EXPECT_EQ(Get(kFarm).debits_pending, 1500);
-  std::optional<Batch> batch = DecodeBatch(EncodeBatch(Batch{{CancelSlots{t.host, t.task_id, 1, 503}}, {1}}));
+  std::optional<Batch> batch =
+      DecodeBatch(EncodeBatch(Batch{{CancelSlots{t.host, t.task_id, 1, 503}}, {1}}));
   ASSERT_TRUE(batch.has_value());
   EXPECT_EQ(std::get<CancelSlots>(batch->commands[0]).nonce, 503u);
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
@@ -341,17 +372,18 @@ TEST_F(TasksTest, JournalRoundTripKeepsTaskCommands) {
   std::optional<JournalEntry> entry = DecodeJournalEntry(ledger_.last().entry_bytes);
   ASSERT_TRUE(entry.has_value());
   EXPECT_TRUE(std::get<PostTask>(entry->commands[0]).SameRequest(t));
-  std::optional<Batch> batch = DecodeBatch(EncodeBatch(Batch{{CheckIn{Id(kVisitor), t.host, t.task_id, true, "sig", 5},
-                                                               ConfirmDay{t.host, t.task_id, Id(kVisitor), 20260101,
-                                                                          DayAction::kDispute}},
-                                                              {2}}));
+  std::optional<Batch> batch = DecodeBatch(EncodeBatch(
+      Batch{{CheckIn{Id(kVisitor), t.host, t.task_id, true, "sig", 5},
+             ConfirmDay{t.host, t.task_id, Id(kVisitor), 20260101, DayAction::kDispute}},
+            {2}}));
   ASSERT_TRUE(batch.has_value());
   EXPECT_TRUE(std::get<CheckIn>(batch->commands[0]).out);
   EXPECT_EQ(std::get<ConfirmDay>(batch->commands[1]).action, DayAction::kDispute);
 }
 
-// Found by the core fuzzer's aim at reserved pendings: a client's void or post of a task's reservation was
-// accepted, and the visitor's confirmed day could then not be paid (pending_already_voided).
+// Found by the core fuzzer's aim at reserved pendings: a client's void or post of a task's
+// reservation was accepted, and the visitor's confirmed day could then not be paid
+// (pending_already_voided).
 TEST_F(TasksTest, ClientsCannotResolveTheLedgersOwnReservations) {
   const PostTask t = Task("rice", 1, 1);
   ASSERT_EQ(One(t).result, Result::kOk);

@@ -23,8 +23,8 @@ Asset MakeAsset(AssetId id, const std::string& code, int64_t expiry_seconds, uin
                 int64_t granularity_seconds = 1);
 Account MakeAccount(uint64_t id, AssetId asset, AccountKind kind, uint32_t flags = 0,
                     const std::string& category = "");
-Transfer MakeTransfer(uint64_t id, uint64_t debit, uint64_t credit, int64_t amount, uint32_t flags = 0,
-                      uint32_t code = 1);
+Transfer MakeTransfer(uint64_t id, uint64_t debit, uint64_t credit, int64_t amount,
+                      uint32_t flags = 0, uint32_t code = 1);
 Transfer MakePost(uint64_t id, uint64_t pending_id, int64_t amount = 0);
 Transfer MakeVoid(uint64_t id, uint64_t pending_id);
 
@@ -53,12 +53,13 @@ class MemoryLedger {
   ApplyOutput last_;
 };
 
-// Checks every invariant of a state (Audit in ledger/core/audit.h, without the replay); returns "" if all
-// hold, else a description of the first failure.
+// Checks every invariant of a state (Audit in ledger/core/audit.h, without the replay); returns ""
+// if all hold, else a description of the first failure.
 //  - per asset, the balances of all accounts sum to zero;
 //  - NON_NEGATIVE accounts: balance - debits_pending >= 0;
 //  - per asset, total debits_pending == total credits_pending == sum of open pendings' amounts;
-//  - lot-holding wallets: sum(lots) == balance - debits_pending, lots sorted, positive, each indexed;
+//  - lot-holding wallets: sum(lots) == balance - debits_pending, lots sorted, positive, each
+//  indexed;
 //  - every expiry index key has its lot;
 //  - the journal verifies.
 std::string CheckInvariants(const MemoryKv& state, bool verify_journal = true);

@@ -39,7 +39,8 @@ using AccountId = Id128;
 using TransferId = Id128;
 using AssetId = uint32_t;
 
-// Logical time: nanoseconds, assigned by the ledger to each batch. Never the wall clock inside the core.
+// Logical time: nanoseconds, assigned by the ledger to each batch. Never the wall clock inside the
+// core.
 using Timestamp = uint64_t;
 
 }  // namespace ledger

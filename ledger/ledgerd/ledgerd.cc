@@ -1,11 +1,13 @@
-// ledgerd: the ledger server. Single node by default (RocksDB, fsync per group-committed batch); with
-// --raft_id, a replica of a Raft cluster on libraft (ledger/replication). Serves the Ledger gRPC API (and
-// the Cluster API when replicated) to holders of the operator token, the signed Pos, Wallet and Health
-// services to terminals, wallets and devices, the standard health service and server reflection, and
-// Prometheus metrics on a separate HTTP port.
+// ledgerd: the ledger server. Single node by default (RocksDB, fsync per group-committed batch);
+// with
+// --raft_id, a replica of a Raft cluster on libraft (ledger/replication). Serves the Ledger gRPC
+// API (and the Cluster API when replicated) to holders of the operator token, the signed Pos,
+// Wallet and Health services to terminals, wallets and devices, the standard health service and
+// server reflection, and Prometheus metrics on a separate HTTP port.
 //
-// The program above the services: main runs the steps of Ledgerd below in order (open the store, start
-// the committer, build the services, serve, shut down); a step that fails returns the exit code.
+// The program above the services: main runs the steps of Ledgerd below in order (open the store,
+// start the committer, build the services, serve, shut down); a step that fails returns the exit
+// code.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -16,14 +18,14 @@
 #include <map>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/debugging/failure_signal_handler.h"
 #include "absl/debugging/symbolize.h"
+#include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "ledger/core/golden.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/limits.h"
@@ -46,75 +48,108 @@
 #include "ledger/storage/atomic_file.h"
 #include "ledger/storage/rocks_store.h"
 
-ABSL_FLAG(std::string, data_dir, "var/ledger", "Directory of the ledger's RocksDB state (created if missing)");
+ABSL_FLAG(std::string, data_dir, "var/ledger",
+          "Directory of the ledger's RocksDB state (created if missing)");
 ABSL_FLAG(std::string, listen, "127.0.0.1:7400",
-          "gRPC listen address. Plaintext: bind it to loopback or a private network (or put a TLS-terminating "
+          "gRPC listen address. Plaintext: bind it to loopback or a private network (or put a "
+          "TLS-terminating "
           "proxy in front), since the operator token and card PINs travel in it");
 ABSL_FLAG(std::string, operator_token_file, "",
-          "The operator token that every Ledger and Cluster call must carry (\"authorization: Bearer TOKEN\"); "
-          "created with a random token (mode 0600) if missing, refused if group or others may read it. Default: "
+          "The operator token that every Ledger and Cluster call must carry (\"authorization: "
+          "Bearer TOKEN\"); "
+          "created with a random token (mode 0600) if missing, refused if group or others may read "
+          "it. Default: "
           "DATA_DIR/operator.token. Give every node of a Raft cluster the same file");
-ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7401", "Prometheus /metrics listen address (empty: off)");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7401",
+          "Prometheus /metrics listen address (empty: off)");
 ABSL_FLAG(std::string, port_file, "",
-          "If set, write the bound ports here once serving (\"grpc PORT\\nmetrics PORT\\n\"); for port 0 in tests");
+          "If set, write the bound ports here once serving (\"grpc PORT\\nmetrics PORT\\n\"); for "
+          "port 0 in tests");
 ABSL_FLAG(std::string, rocksdb_options, "",
-          "RocksDB option string applied over ledgerd's defaults, e.g. \"level0_file_num_compaction_trigger=8\" "
+          "RocksDB option string applied over ledgerd's defaults, e.g. "
+          "\"level0_file_num_compaction_trigger=8\" "
           "(RocksDB's own option names; a bad one stops start-up with RocksDB's message)");
-ABSL_FLAG(std::string, record_batches, "",
-          "Single node, testing only: write every stored batch (as replicated, with residents' step data) and "
-          "its journal entry to this file, truncating it (ledger/core/golden.h; how the golden test's "
-          "fixture was made)");
-ABSL_FLAG(bool, sync, true, "Single node: fsync every committed batch before replying (never turn off in production)");
-ABSL_FLAG(int64_t, clock_step_max_seconds, 60,
-          "How far the wall clock may step from real time (the boot-time clock) while the node runs before it "
-          "stops stamping batches (a jumped clock would lapse lots and time out pendings irreversibly)");
+ABSL_FLAG(
+    std::string, record_batches, "",
+    "Single node, testing only: write every stored batch (as replicated, with residents' step "
+    "data) and "
+    "its journal entry to this file, truncating it (ledger/core/golden.h; how the golden test's "
+    "fixture was made)");
+ABSL_FLAG(
+    bool, sync, true,
+    "Single node: fsync every committed batch before replying (never turn off in production)");
+ABSL_FLAG(
+    int64_t, clock_step_max_seconds, 60,
+    "How far the wall clock may step from real time (the boot-time clock) while the node runs "
+    "before it "
+    "stops stamping batches (a jumped clock would lapse lots and time out pendings irreversibly)");
 ABSL_FLAG(int64_t, cluster_clock_tolerance_ms, 1000,
-          "Raft: the leader stamps batches only while a majority of the voting members (itself included) have "
-          "clocks within this many milliseconds of its own, as sampled over the Cluster service once a second");
-ABSL_FLAG(int64_t, fault_clock_offset_ms, 0,
-          "Fault injection for tests, never for production: this process's wall clock reads this many "
-          "milliseconds ahead of the machine's (negative: behind), as if its clock were set wrong");
+          "Raft: the leader stamps batches only while a majority of the voting members (itself "
+          "included) have "
+          "clocks within this many milliseconds of its own, as sampled over the Cluster service "
+          "once a second");
+ABSL_FLAG(
+    int64_t, fault_clock_offset_ms, 0,
+    "Fault injection for tests, never for production: this process's wall clock reads this many "
+    "milliseconds ahead of the machine's (negative: behind), as if its clock were set wrong");
 ABSL_FLAG(uint64_t, fault_fail_writes_after_bytes, 0,
-          "Fault injection for tests, never for production: once this many bytes (keys plus values) have been "
+          "Fault injection for tests, never for production: once this many bytes (keys plus "
+          "values) have been "
           "written to RocksDB, every later write fails as on a full disk (0: off)");
-ABSL_FLAG(double, pos_requests_per_second, 20, "Pos service: sustained requests per second per shop terminal");
-ABSL_FLAG(double, pos_burst, 40, "Pos service: burst per shop terminal (RESOURCE_EXHAUSTED beyond)");
-ABSL_FLAG(double, wallet_requests_per_second, 5, "Wallet and Health services: sustained requests per second per wallet");
-ABSL_FLAG(double, wallet_burst, 10, "Wallet and Health services: burst per wallet (RESOURCE_EXHAUSTED beyond)");
+ABSL_FLAG(double, pos_requests_per_second, 20,
+          "Pos service: sustained requests per second per shop terminal");
+ABSL_FLAG(double, pos_burst, 40,
+          "Pos service: burst per shop terminal (RESOURCE_EXHAUSTED beyond)");
+ABSL_FLAG(double, wallet_requests_per_second, 5,
+          "Wallet and Health services: sustained requests per second per wallet");
+ABSL_FLAG(double, wallet_burst, 10,
+          "Wallet and Health services: burst per wallet (RESOURCE_EXHAUSTED beyond)");
 ABSL_FLAG(uint64_t, raft_id, 0, "Raft: this node's id in --peers (0: single node, no Raft)");
-ABSL_FLAG(std::string, peers, "",
-          "Raft: every member, ID=RAFT_HOST:PORT/GRPC_HOST:PORT,... (the gRPC address is the leader hint "
-          "clients are sent to)");
-ABSL_FLAG(std::string, raft_address, "", "Raft: the address peers dial (default: this id's entry in --peers)");
+ABSL_FLAG(
+    std::string, peers, "",
+    "Raft: every member, ID=RAFT_HOST:PORT/GRPC_HOST:PORT,... (the gRPC address is the leader hint "
+    "clients are sent to)");
+ABSL_FLAG(std::string, raft_address, "",
+          "Raft: the address peers dial (default: this id's entry in --peers)");
 ABSL_FLAG(std::string, raft_bind, "",
-          "Raft: where to listen for peers (default: --raft_address). Raft traffic is plaintext: bind it to a "
+          "Raft: where to listen for peers (default: --raft_address). Raft traffic is plaintext: "
+          "bind it to a "
           "private network only");
 ABSL_FLAG(std::string, raft_dir, "", "Raft: log segments and snapshots (default: DATA_DIR/raft)");
 ABSL_FLAG(bool, bootstrap, true,
-          "Raft: on an empty --raft_dir, bootstrap --peers as the voting members. Use --bootstrap=false for a "
+          "Raft: on an empty --raft_dir, bootstrap --peers as the voting members. Use "
+          "--bootstrap=false for a "
           "node that joins later (ledgerctl cluster add/promote on the leader)");
 ABSL_FLAG(std::vector<std::string>, initial_members, {},
-          "Raft: ids of --peers that --bootstrap makes the voting members (default: all). List a future member "
+          "Raft: ids of --peers that --bootstrap makes the voting members (default: all). List a "
+          "future member "
           "in --peers but not here so that leader hints name it once it has joined");
 ABSL_FLAG(uint32_t, snapshot_threshold, 8192, "Raft: log entries between snapshots");
-ABSL_FLAG(uint32_t, snapshot_trailing, 4096, "Raft: entries kept behind a snapshot for followers that lag a little");
+ABSL_FLAG(uint32_t, snapshot_trailing, 4096,
+          "Raft: entries kept behind a snapshot for followers that lag a little");
 ABSL_FLAG(uint32_t, install_snapshot_timeout_ms, 30000,
-          "Raft: how long the leader waits for a follower's answer to a snapshot before sending it again (must "
-          "cover sending and restoring the whole state; a snapshot lost with a crashed follower delays it this long)");
+          "Raft: how long the leader waits for a follower's answer to a snapshot before sending it "
+          "again (must "
+          "cover sending and restoring the whole state; a snapshot lost with a crashed follower "
+          "delays it this long)");
 ABSL_FLAG(bool, stale_reads, false,
-          "Raft: serve reads from this replica's state without a leader barrier (may be stale; default: reads "
+          "Raft: serve reads from this replica's state without a leader barrier (may be stale; "
+          "default: reads "
           "are linearizable and go to the leader)");
 
 namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
 
-// The machine's wall clock moved by a fixed offset (--fault_clock_offset_ms): a node whose clock is set
-// wrong, without changing the machine's.
+// The machine's wall clock moved by a fixed offset (--fault_clock_offset_ms): a node whose clock is
+// set wrong, without changing the machine's.
 class OffsetClock final : public ledger::Clock {
  public:
-  OffsetClock(ledger::Clock* wall, int64_t offset_nanos) : wall_(wall), offset_nanos_(offset_nanos) {}
-  ledger::Timestamp NowNanos() override { return wall_->NowNanos() + static_cast<ledger::Timestamp>(offset_nanos_); }
+  OffsetClock(ledger::Clock* wall, int64_t offset_nanos)
+      : wall_(wall), offset_nanos_(offset_nanos) {}
+  ledger::Timestamp NowNanos() override {
+    return wall_->NowNanos() + static_cast<ledger::Timestamp>(offset_nanos_);
+  }
 
  private:
   ledger::Clock* wall_;
@@ -127,25 +162,30 @@ void OnSignal(int) { stop_requested = 1; }
 void SetUpProcess(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "ledgerd: the regional ledger server.\n"
-      "Single node: ledgerd [--data_dir=var/ledger] [--listen=127.0.0.1:7400] [--metrics_listen=127.0.0.1:7401]\n"
+      "Single node: ledgerd [--data_dir=var/ledger] [--listen=127.0.0.1:7400] "
+      "[--metrics_listen=127.0.0.1:7401]\n"
       "             [--operator_token_file=DATA_DIR/operator.token]\n"
-      "Raft replica: ledgerd --raft_id=1 --peers=1=127.0.0.1:7501/127.0.0.1:7400,2=...,3=... [--data_dir=...]\n"
+      "Raft replica: ledgerd --raft_id=1 --peers=1=127.0.0.1:7501/127.0.0.1:7400,2=...,3=... "
+      "[--data_dir=...]\n"
       "Run ledgerd --help for every flag.");
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is built with Mutex deadlock detection on: a lock-order graph updated on every
   // absl::Mutex (gRPC's too) lock, a few percent of the CPU under load. It is a debugging aid.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  // A crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT) prints the failing thread's stack to stderr before
-  // the process dies as it would have: the log says where, instead of nothing.
+  // A crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT) prints the failing thread's stack to stderr
+  // before the process dies as it would have: the log says where, instead of nothing.
   absl::InitializeSymbolizer(argv[0]);
   absl::InstallFailureSignalHandler(absl::FailureSignalHandlerOptions());
-  // libraft writes to peer sockets with plain write(): a peer that died must not kill us with SIGPIPE.
+  // libraft writes to peer sockets with plain write(): a peer that died must not kill us with
+  // SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-// The Raft options from the flags; exit code 2 (after saying why) for a bad --peers or --initial_members.
+// The Raft options from the flags; exit code 2 (after saying why) for a bad --peers or
+// --initial_members.
 int RaftOptionsFromFlags(const std::string& data_dir, ledger::RaftNode::Options* options) {
-  absl::StatusOr<std::vector<ledger::RaftPeer>> peers = ledger::ParsePeers(absl::GetFlag(FLAGS_peers));
+  absl::StatusOr<std::vector<ledger::RaftPeer>> peers =
+      ledger::ParsePeers(absl::GetFlag(FLAGS_peers));
   if (!peers.ok()) {
     fprintf(stderr, "ledgerd: %s\n", std::string(peers.status().message()).c_str());
     return 2;
@@ -154,7 +194,8 @@ int RaftOptionsFromFlags(const std::string& data_dir, ledger::RaftNode::Options*
   options->raft_address = absl::GetFlag(FLAGS_raft_address);
   options->raft_bind = absl::GetFlag(FLAGS_raft_bind);
   options->peers = *peers;
-  options->raft_dir = absl::GetFlag(FLAGS_raft_dir).empty() ? data_dir + "/raft" : absl::GetFlag(FLAGS_raft_dir);
+  options->raft_dir =
+      absl::GetFlag(FLAGS_raft_dir).empty() ? data_dir + "/raft" : absl::GetFlag(FLAGS_raft_dir);
   options->bootstrap = absl::GetFlag(FLAGS_bootstrap);
   for (const std::string& member : absl::GetFlag(FLAGS_initial_members)) {
     uint64_t id = 0;
@@ -201,7 +242,8 @@ class Ledgerd {
   std::unique_ptr<ledger::GoldenRecorder> recorder_;  // --record_batches; outlives the committer.
   std::unique_ptr<ledger::Committer> committer_;
   ledger::RaftNode* raft_ = nullptr;
-  // Raft: the leader stamps with `clock_` only while the cluster's clocks agree (replication/cluster_clock.h).
+  // Raft: the leader stamps with `clock_` only while the cluster's clocks agree
+  // (replication/cluster_clock.h).
   std::unique_ptr<ledger::ClusterClock> cluster_clock_;
   std::unique_ptr<ledger::OperatorAuth> operator_auth_;
   std::unique_ptr<ledger::LedgerService> service_;
@@ -219,12 +261,15 @@ int Ledgerd::LoadOperatorToken() {
   const std::string token_file = absl::GetFlag(FLAGS_operator_token_file).empty()
                                      ? data_dir_ + "/operator.token"
                                      : absl::GetFlag(FLAGS_operator_token_file);
-  absl::StatusOr<ledger::OperatorTokenFile> operator_token = ledger::LoadOrCreateOperatorTokenFile(token_file);
+  absl::StatusOr<ledger::OperatorTokenFile> operator_token =
+      ledger::LoadOrCreateOperatorTokenFile(token_file);
   if (!operator_token.ok()) {
-    fprintf(stderr, "ledgerd: --operator_token_file %s\n", std::string(operator_token.status().message()).c_str());
+    fprintf(stderr, "ledgerd: --operator_token_file %s\n",
+            std::string(operator_token.status().message()).c_str());
     return 1;
   }
-  fprintf(stderr, "ledgerd: operator token %s %s (clients of the Ledger and Cluster services need it)\n",
+  fprintf(stderr,
+          "ledgerd: operator token %s %s (clients of the Ledger and Cluster services need it)\n",
           operator_token->created ? "created in" : "read from", token_file.c_str());
   operator_token_ = *std::move(operator_token);
   return 0;
@@ -236,7 +281,8 @@ int Ledgerd::OpenStore() {
   std::error_code error;
   std::filesystem::create_directories(data_dir_, error);
   if (error) {
-    fprintf(stderr, "ledgerd: cannot create --data_dir %s: %s\n", data_dir_.c_str(), error.message().c_str());
+    fprintf(stderr, "ledgerd: cannot create --data_dir %s: %s\n", data_dir_.c_str(),
+            error.message().c_str());
     return 1;
   }
   if (int code = LoadOperatorToken(); code != 0) return code;
@@ -244,10 +290,13 @@ int Ledgerd::OpenStore() {
   store_options.overrides = absl::GetFlag(FLAGS_rocksdb_options);
   store_options.fault_fail_writes_after_bytes = absl::GetFlag(FLAGS_fault_fail_writes_after_bytes);
   if (store_options.fault_fail_writes_after_bytes != 0) {
-    fprintf(stderr, "ledgerd: FAULT INJECTION: writes fail as on a full disk after %llu bytes (--fault_fail_writes_after_bytes)\n",
+    fprintf(stderr,
+            "ledgerd: FAULT INJECTION: writes fail as on a full disk after %llu bytes "
+            "(--fault_fail_writes_after_bytes)\n",
             static_cast<unsigned long long>(store_options.fault_fail_writes_after_bytes));
   }
-  absl::StatusOr<std::unique_ptr<ledger::RocksStore>> store = ledger::RocksStore::Open(data_dir_, store_options);
+  absl::StatusOr<std::unique_ptr<ledger::RocksStore>> store =
+      ledger::RocksStore::Open(data_dir_, store_options);
   if (!store.ok()) {
     fprintf(stderr, "ledgerd: %s\n", store.status().ToString().c_str());
     return 1;
@@ -277,14 +326,17 @@ int Ledgerd::StartCommitter() {
   }
   const int64_t fault_offset_ms = absl::GetFlag(FLAGS_fault_clock_offset_ms);
   if (fault_offset_ms != 0) {
-    fprintf(stderr, "ledgerd: FAULT INJECTION: this process's wall clock is moved by %lld ms (--fault_clock_offset_ms)\n",
+    fprintf(stderr,
+            "ledgerd: FAULT INJECTION: this process's wall clock is moved by %lld ms "
+            "(--fault_clock_offset_ms)\n",
             static_cast<long long>(fault_offset_ms));
   }
   wall_ = std::make_unique<OffsetClock>(ledger::RealClock(), fault_offset_ms * 1'000'000);
   // Every stamp and every request time window reads this clock (ledger/server/clock_guard.h).
   clock_ = std::make_unique<ledger::GuardedClock>(
       wall_.get(), ledger::BootTimeClock(), head_.clock,
-      ledger::GuardedClock::Options{.step_max_nanos = absl::GetFlag(FLAGS_clock_step_max_seconds) * 1'000'000'000});
+      ledger::GuardedClock::Options{.step_max_nanos = absl::GetFlag(FLAGS_clock_step_max_seconds) *
+                                                      1'000'000'000});
   recorder_ = ledger::GoldenRecorder::Open(absl::GetFlag(FLAGS_record_batches));
   if (recorder_ && absl::GetFlag(FLAGS_raft_id) != 0) {
     fprintf(stderr, "ledgerd: --record_batches is for the single node only\n");
@@ -298,8 +350,9 @@ int Ledgerd::StartCommitter() {
       recorder_->Record(timestamp, batch, entry_bytes);
     };
   }
-  committer_ = std::make_unique<ledger::Node>(store_.get(), clock_.get(),
-                                              ledger::Node::Options{.sync = absl::GetFlag(FLAGS_sync)}, observer);
+  committer_ = std::make_unique<ledger::Node>(
+      store_.get(), clock_.get(), ledger::Node::Options{.sync = absl::GetFlag(FLAGS_sync)},
+      observer);
   return 0;
 }
 
@@ -308,7 +361,8 @@ int Ledgerd::StartRaft() {
   if (int code = RaftOptionsFromFlags(data_dir_, &options); code != 0) return code;
   cluster_clock_ = std::make_unique<ledger::ClusterClock>(
       clock_.get(), ledger::BootTimeClock(), options.id,
-      ledger::ClockAgreementOptions{.tolerance_nanos = absl::GetFlag(FLAGS_cluster_clock_tolerance_ms) * 1'000'000});
+      ledger::ClockAgreementOptions{
+          .tolerance_nanos = absl::GetFlag(FLAGS_cluster_clock_tolerance_ms) * 1'000'000});
   absl::StatusOr<std::unique_ptr<ledger::RaftNode>> node =
       ledger::RaftNode::Start(store_.get(), cluster_clock_.get(), options, metrics_->Observer());
   if (!node.ok()) {
@@ -320,23 +374,28 @@ int Ledgerd::StartRaft() {
   return 0;
 }
 
-// The gRPC services over the committer. The operator services (Ledger, Cluster) check the operator token
-// on every call; Pos, Wallet and Health check each request's signature instead.
+// The gRPC services over the committer. The operator services (Ledger, Cluster) check the operator
+// token on every call; Pos, Wallet and Health check each request's signature instead.
 void Ledgerd::BuildServices() {
   operator_auth_ = std::make_unique<ledger::OperatorAuth>(operator_token_.token);
-  service_ = std::make_unique<ledger::LedgerService>(committer_.get(), metrics_.get(), operator_auth_.get());
+  service_ = std::make_unique<ledger::LedgerService>(committer_.get(), metrics_.get(),
+                                                     operator_auth_.get());
   pos_ = std::make_unique<merchant::PosService>(
       committer_.get(), clock_.get(),
-      merchant::PosService::Options{absl::GetFlag(FLAGS_pos_requests_per_second), absl::GetFlag(FLAGS_pos_burst)});
+      merchant::PosService::Options{absl::GetFlag(FLAGS_pos_requests_per_second),
+                                    absl::GetFlag(FLAGS_pos_burst)});
   wallets_ = std::make_unique<wallet::WalletService>(
       committer_.get(), clock_.get(),
-      wallet::WalletService::Options{absl::GetFlag(FLAGS_wallet_requests_per_second), absl::GetFlag(FLAGS_wallet_burst)});
+      wallet::WalletService::Options{absl::GetFlag(FLAGS_wallet_requests_per_second),
+                                     absl::GetFlag(FLAGS_wallet_burst)});
   health_ = std::make_unique<wallet::HealthService>(
       committer_.get(), clock_.get(),
-      wallet::HealthService::Options{absl::GetFlag(FLAGS_wallet_requests_per_second), absl::GetFlag(FLAGS_wallet_burst)});
+      wallet::HealthService::Options{absl::GetFlag(FLAGS_wallet_requests_per_second),
+                                     absl::GetFlag(FLAGS_wallet_burst)});
   if (raft_ != nullptr) {
     cluster_ = std::make_unique<ledger::ClusterService>(raft_, operator_auth_.get(), clock_.get());
-    sampler_ = std::make_unique<ledger::ClockSampler>(raft_, cluster_clock_.get(), operator_token_.token);
+    sampler_ =
+        std::make_unique<ledger::ClockSampler>(raft_, cluster_clock_.get(), operator_token_.token);
   }
 }
 
@@ -345,7 +404,8 @@ int Ledgerd::StartServer() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.SetOption(ledger::ReflectionV1Option());  // grpc.reflection.v1 beside the plugin's v1alpha.
+  builder.SetOption(
+      ledger::ReflectionV1Option());  // grpc.reflection.v1 beside the plugin's v1alpha.
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(ledger::UnreadableRequestInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -355,8 +415,8 @@ int Ledgerd::StartServer() {
   builder.RegisterService(wallets_.get());
   builder.RegisterService(health_.get());
   if (cluster_) builder.RegisterService(cluster_.get());
-  // The largest request a client may send (limits.h says how it follows from the batch limits); gRPC
-  // refuses a larger one with RESOURCE_EXHAUSTED before any service reads it.
+  // The largest request a client may send (limits.h says how it follows from the batch limits);
+  // gRPC refuses a larger one with RESOURCE_EXHAUSTED before any service reads it.
   builder.SetMaxReceiveMessageSize(static_cast<int>(ledger::kRequestBytesMax));
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
@@ -364,9 +424,10 @@ int Ledgerd::StartServer() {
     return 1;
   }
   fprintf(stderr, "ledgerd: serving on %s (metrics on %s), data in %s, journal index %llu, %s\n",
-          absl::GetFlag(FLAGS_listen).c_str(), absl::GetFlag(FLAGS_metrics_listen).c_str(), data_dir_.c_str(),
-          static_cast<unsigned long long>(head_.index),
-          raft_ ? ("raft node " + std::to_string(absl::GetFlag(FLAGS_raft_id))).c_str() : "single node");
+          absl::GetFlag(FLAGS_listen).c_str(), absl::GetFlag(FLAGS_metrics_listen).c_str(),
+          data_dir_.c_str(), static_cast<unsigned long long>(head_.index),
+          raft_ ? ("raft node " + std::to_string(absl::GetFlag(FLAGS_raft_id))).c_str()
+                : "single node");
   return 0;
 }
 
@@ -377,8 +438,10 @@ absl::Status Ledgerd::ServingProblem(const absl::Status& stamp) const {
   if (problem.ok() && !stamp.ok()) {
     problem = absl::FailedPreconditionError("the wall clock stepped past --clock_step_max_seconds");
   }
-  if (problem.ok() && cluster_clock_ != nullptr && raft_->status().role == "leader" && !cluster_clock_->Decide().agree) {
-    problem = absl::FailedPreconditionError("this leader's clock lacks a majority's agreement (--cluster_clock_tolerance_ms)");
+  if (problem.ok() && cluster_clock_ != nullptr && raft_->status().role == "leader" &&
+      !cluster_clock_->Decide().agree) {
+    problem = absl::FailedPreconditionError(
+        "this leader's clock lacks a majority's agreement (--cluster_clock_tolerance_ms)");
   }
   return problem;
 }
@@ -387,9 +450,11 @@ absl::Status Ledgerd::ServingProblem(const absl::Status& stamp) const {
 void Ledgerd::SampleStorage() {
   const ledger::RocksStore::Stats rocks = store_->GetStats();
   std::error_code space_error;
-  const std::filesystem::space_info space = std::filesystem::space(data_dir_, space_error);  // statvfs
+  const std::filesystem::space_info space =
+      std::filesystem::space(data_dir_, space_error);  // statvfs
   metrics_->SetStorage(rocks.pending_compaction_bytes, rocks.live_data_bytes, rocks.write_stopped,
-                       rocks.delayed_write_rate, space_error ? 0 : space.available, space_error ? 0 : space.capacity);
+                       rocks.delayed_write_rate, space_error ? 0 : space.available,
+                       space_error ? 0 : space.capacity);
 }
 
 // Once a second, so a jumped clock is logged and exported even when idle.
@@ -404,32 +469,37 @@ void Ledgerd::SampleClock() {
 void Ledgerd::SampleClusterClock() {
   const ledger::ClockAgreement agreement = cluster_clock_->Decide();
   std::map<uint64_t, double> offsets;
-  for (const auto& [peer, sample] : agreement.best) offsets[peer] = static_cast<double>(sample.offset_nanos) / 1e9;
+  for (const auto& [peer, sample] : agreement.best)
+    offsets[peer] = static_cast<double>(sample.offset_nanos) / 1e9;
   std::vector<uint64_t> peers;
   for (const ledger::RaftStatus::Member& member : raft_->status().members) {
     if (member.role == "voter" && member.id != cluster_clock_->self()) peers.push_back(member.id);
   }
-  metrics_->SetClusterClock(agreement.agreeing, agreement.needed, offsets, peers, cluster_clock_->refusals());
+  metrics_->SetClusterClock(agreement.agreeing, agreement.needed, offsets, peers,
+                            cluster_clock_->refusals());
 }
 
 void Ledgerd::SampleRaft() {
   const ledger::RaftStatus status = raft_->status();
-  metrics_->SetRaft(status.term, status.role, status.commit_index, status.applied_index, status.last_index);
+  metrics_->SetRaft(status.term, status.role, status.commit_index, status.applied_index,
+                    status.last_index);
   metrics_->SetJournalIndex(status.journal_index);
 }
 
 // Starts gRPC, publishes health, writes --port_file, then samples until SIGINT or SIGTERM.
 int Ledgerd::Serve() {
   if (int code = StartServer(); code != 0) return code;
-  // Per-service health (serving.h): SERVING while this node can commit, checked once a second below.
-  health_status_ = std::make_unique<ledger::HealthPublisher>(server_->GetHealthCheckService(),
-                                                             ledger::HealthServiceNames(raft_ != nullptr));
+  // Per-service health (serving.h): SERVING while this node can commit, checked once a second
+  // below.
+  health_status_ = std::make_unique<ledger::HealthPublisher>(
+      server_->GetHealthCheckService(), ledger::HealthServiceNames(raft_ != nullptr));
   health_status_->Publish(ServingProblem(clock_->CheckStamp()));
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   // The storage gauges: once before the port file says we serve, then once a second.
   SampleStorage();
   if (!port_file.empty() &&
-      !ledger::WriteFileAtomically(port_file, absl::StrCat("grpc ", port_, "\nmetrics ", metrics_->ListeningPort(), "\n"))
+      !ledger::WriteFileAtomically(
+           port_file, absl::StrCat("grpc ", port_, "\nmetrics ", metrics_->ListeningPort(), "\n"))
            .ok()) {
     fprintf(stderr, "ledgerd: cannot write --port_file %s\n", port_file.c_str());
     return 1;
@@ -449,7 +519,8 @@ int Ledgerd::Serve() {
 // committer: a single node answers what is queued, a Raft node closes libraft.
 void Ledgerd::ShutDown() {
   fprintf(stderr, "ledgerd: stopping\n");
-  server_->GetHealthCheckService()->Shutdown();  // Every status NOT_SERVING; Watch streams are told.
+  server_->GetHealthCheckService()
+      ->Shutdown();  // Every status NOT_SERVING; Watch streams are told.
   service_->Stop();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   sampler_.reset();

@@ -2,7 +2,6 @@
 #include "ledger/node/node.h"
 
 #include <chrono>
-
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -19,11 +18,16 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 Node::Node(RocksStore* store, Clock* clock, Options options, NodeObserver observer)
-    : store_(store), hot_(*store), clock_(clock), options_(options), observer_(std::move(observer)) {
+    : store_(store),
+      hot_(*store),
+      clock_(clock),
+      options_(options),
+      observer_(std::move(observer)) {
   const JournalHead head = ReadHead(*store_);
   committed_index_ = head.index;
   clock_floor_ = head.clock + 1;
-  if (std::string broken = AssetSumsProblem(*store_); !broken.empty()) StopForInvariant("at start: " + broken);
+  if (std::string broken = AssetSumsProblem(*store_); !broken.empty())
+    StopForInvariant("at start: " + broken);
   applier_ = std::thread([this] { ApplyLoop(); });
   writer_ = std::thread([this] { WriteLoop(); });
 }
@@ -89,7 +93,8 @@ std::vector<std::unique_ptr<Node::Request>> Node::TakeRequests() {
   std::vector<std::unique_ptr<Request>> requests;
   size_t commands = 0;
   // Whole requests while they fit in one batch.
-  while (!queue_.empty() && commands + queue_.front()->commands.size() <= static_cast<size_t>(kBatchItemsMax)) {
+  while (!queue_.empty() &&
+         commands + queue_.front()->commands.size() <= static_cast<size_t>(kBatchItemsMax)) {
     commands += queue_.front()->commands.size();
     requests.push_back(std::move(queue_.front()));
     queue_.pop_front();
@@ -116,19 +121,22 @@ void Node::ApplyLoop() {
     applied.start = std::chrono::steady_clock::now();
     for (const auto& request : requests) {
       applied.batch.request_sizes.push_back(static_cast<uint32_t>(request->commands.size()));
-      applied.batch.commands.insert(applied.batch.commands.end(), request->commands.begin(), request->commands.end());
+      applied.batch.commands.insert(applied.batch.commands.end(), request->commands.begin(),
+                                    request->commands.end());
     }
-    // The stamp: wall time when it moves forward, else one past the clock, so it always increases; none
-    // at all while the clock guard refuses (a jumped wall clock).
+    // The stamp: wall time when it moves forward, else one past the clock, so it always increases;
+    // none at all while the clock guard refuses (a jumped wall clock).
     if (absl::Status stamp = clock_->CheckStamp(); !stamp.ok()) {
       FailAll(requests, stamp);
       continue;
     }
     const Timestamp timestamp = std::max(clock_->NowNanos(), clock_floor_);
-    // Hot records come straight from hot_ (it already holds the in-flight batches); the rest from the
-    // in-flight write sets, then the store.
-    OverlayKv view(hot_, std::move(in_flight), [this](std::string_view key) { return hot_.Current(key); });
-    absl::StatusOr<ApplyOutput> output = ApplyBatch(view, timestamp, applied.batch, &applied.counters);
+    // Hot records come straight from hot_ (it already holds the in-flight batches); the rest from
+    // the in-flight write sets, then the store.
+    OverlayKv view(hot_, std::move(in_flight),
+                   [this](std::string_view key) { return hot_.Current(key); });
+    absl::StatusOr<ApplyOutput> output =
+        ApplyBatch(view, timestamp, applied.batch, &applied.counters);
     if (!output.ok()) {
       FailAll(requests, output.status());
       continue;
@@ -154,12 +162,14 @@ void Node::ApplyLoop() {
 }
 
 absl::Status Node::InvariantStatus(const std::string& violation) {
-  return absl::DataLossError(absl::StrCat("ledger invariant broken (", violation,
-                                          "); this node accepts no writes: stop it and run ledgerctl audit"));
+  return absl::DataLossError(
+      absl::StrCat("ledger invariant broken (", violation,
+                   "); this node accepts no writes: stop it and run ledgerctl audit"));
 }
 
 void Node::StopForInvariant(const std::string& violation) {
-  fprintf(stderr, "ledgerd: LEDGER INVARIANT BROKEN: %s; no more writes are accepted\n", violation.c_str());
+  fprintf(stderr, "ledgerd: LEDGER INVARIANT BROKEN: %s; no more writes are accepted\n",
+          violation.c_str());
   if (observer_.on_invariant_violation) observer_.on_invariant_violation(violation);
   std::lock_guard<std::mutex> lock(mutex_);
   if (failed_.ok()) failed_ = InvariantStatus(violation);
@@ -189,13 +199,15 @@ void Node::Store(Applied applied) {
   if (status.ok()) {
     const auto write_start = std::chrono::steady_clock::now();
     status = store_->Write(*applied.writes, options_.sync);
-    if (status.ok() && observer_.on_store_write) observer_.on_store_write(SecondsSince(write_start));
+    if (status.ok() && observer_.on_store_write)
+      observer_.on_store_write(SecondsSince(write_start));
   }
   if (!status.ok()) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (failed_.ok()) {
-        failed_ = absl::UnavailableError("storage write failed; restart the node: " + std::string(status.message()));
+        failed_ = absl::UnavailableError("storage write failed; restart the node: " +
+                                         std::string(status.message()));
       }
       status = failed_;
     }
@@ -210,7 +222,8 @@ void Node::Store(Applied applied) {
   committed_changed_.notify_all();
   const Batch& batch = applied.batch;
   if (observer_.on_stored_batch) {
-    observer_.on_stored_batch(applied.output.entry.batch_timestamp, batch, applied.output.entry_bytes);
+    observer_.on_stored_batch(applied.output.entry.batch_timestamp, batch,
+                              applied.output.entry_bytes);
   }
   if (observer_.on_batch) {
     observer_.on_batch(applied.requests.size(), batch.commands.size(), applied.apply_seconds,
@@ -228,7 +241,8 @@ void Node::Store(Applied applied) {
     const size_t size = request->commands.size();
     result.outcomes.assign(outcomes.begin() + offset, outcomes.begin() + offset + size);
     if (observer_.on_outcome) {
-      for (size_t i = 0; i < size; ++i) observer_.on_outcome(result.outcomes[i], batch.commands[offset + i]);
+      for (size_t i = 0; i < size; ++i)
+        observer_.on_outcome(result.outcomes[i], batch.commands[offset + i]);
     }
     offset += size;
     request->done(std::move(result));

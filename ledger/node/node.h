@@ -1,17 +1,18 @@
-// A single ledger node: the shell around the core that orders requests, stamps batches with the logical
-// clock, applies them, and stores the result durably before anyone hears the outcome.
+// A single ledger node: the shell around the core that orders requests, stamps batches with the
+// logical clock, applies them, and stores the result durably before anyone hears the outcome.
 //
 // Group commit: client threads enqueue requests; the applier thread takes everything queued (up to
-// kBatchItemsMax commands, whole requests only) as one batch and applies it; the writer thread stores it
-// with one fsync and then answers every request in it. Under load one fsync serves many requests.
+// kBatchItemsMax commands, whole requests only) as one batch and applies it; the writer thread
+// stores it with one fsync and then answers every request in it. Under load one fsync serves many
+// requests.
 //
-// Pipelining: while the writer stores batch N, the applier already applies batch N+1, reading through
-// an overlay of the write sets not yet stored (at most kPipelineDepth). Ordering rules:
+// Pipelining: while the writer stores batch N, the applier already applies batch N+1, reading
+// through an overlay of the write sets not yet stored (at most kPipelineDepth). Ordering rules:
 //  - outcomes are released only after their batch's WriteBatch was fsynced;
 //  - batches are stored in the order they were applied;
 //  - if a write fails, that batch and every batch applied after it (they built on it) fail with
-//    UNAVAILABLE, and the node refuses all further requests: memory and disk may differ, so it must be
-//    restarted (recovery reads the disk).
+//    UNAVAILABLE, and the node refuses all further requests: memory and disk may differ, so it must
+//    be restarted (recovery reads the disk).
 //
 // ledger/replication/raft_node.h is the replicated Committer.
 #ifndef LEDGER_NODE_NODE_H_
@@ -29,10 +30,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "ledger/core/journal.h"
 #include "ledger/commit/clock.h"
 #include "ledger/commit/committer.h"
 #include "ledger/commit/observer.h"
+#include "ledger/core/journal.h"
 #include "ledger/core/state_machine.h"
 #include "ledger/storage/cached_kv.h"
 #include "ledger/storage/overlay_kv.h"
@@ -50,7 +51,8 @@ class Node final : public Committer {
   ~Node();  // Stops the committer after the queued requests are answered.
 
   // Applies one request (1..kBatchItemsMax commands, validated in shape by the caller) and returns
-  // after it is durable. Thread-safe. Errors: UNAVAILABLE if storage failed or the node is stopping.
+  // after it is durable. Thread-safe. Errors: UNAVAILABLE if storage failed or the node is
+  // stopping.
   void SubmitAsync(std::vector<Command> commands, SubmitDone done) override;
 
   // UNAVAILABLE after a failed write or while stopping, DATA_LOSS after a broken invariant.
@@ -108,7 +110,7 @@ class Node final : public Committer {
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   bool applier_done_ ABSL_GUARDED_BY(mutex_) = false;
   uint64_t committed_index_ ABSL_GUARDED_BY(mutex_) = 0;
-  Timestamp clock_floor_ = 0;                                  // Applier thread only.
+  Timestamp clock_floor_ = 0;  // Applier thread only.
   std::thread applier_;
   std::thread writer_;
 };

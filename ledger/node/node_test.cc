@@ -1,5 +1,5 @@
-// The node: concurrent requests are answered correctly and grouped into fewer batches (group commit);
-// stamps always increase even when the clock stands still or goes back.
+// The node: concurrent requests are answered correctly and grouped into fewer batches (group
+// commit); stamps always increase even when the clock stands still or goes back.
 #include "ledger/node/node.h"
 
 #include <gtest/gtest.h>
@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
-#include <filesystem>
 
 #include "ledger/core/audit.h"
 #include "ledger/core/keys.h"
@@ -26,7 +26,8 @@ class StuckClock final : public Clock {
 };
 
 std::unique_ptr<RocksStore> OpenTemp(const std::string& name) {
-  const std::string dir = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/" + name;
+  const std::string dir =
+      std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/" + name;
   std::filesystem::remove_all(dir);
   return std::move(*RocksStore::Open(dir));
 }
@@ -44,7 +45,8 @@ TEST(NodeTest, ConcurrentRequestsAreGroupCommitted) {
   ASSERT_TRUE(node.Submit({testing::MakeAsset(1, "COIN", 0, 900)}).ok());
   std::vector<Command> accounts = {testing::MakeAccount(1, 1, AccountKind::kIssuer)};
   for (int i = 0; i < 8; ++i) {
-    accounts.push_back(testing::MakeAccount(10 + i, 1, AccountKind::kWallet, account_flags::kNonNegative));
+    accounts.push_back(
+        testing::MakeAccount(10 + i, 1, AccountKind::kWallet, account_flags::kNonNegative));
   }
   ASSERT_TRUE(node.Submit(accounts).ok());
   batches = 0;
@@ -58,22 +60,25 @@ TEST(NodeTest, ConcurrentRequestsAreGroupCommitted) {
       for (int i = 0; i < kPerThread; ++i) {
         absl::StatusOr<SubmitResult> result =
             node.Submit({testing::MakeTransfer(1000 + t * kPerThread + i, 1, 10 + t, 1)});
-        if (result.ok() && result->outcomes.size() == 1 && result->outcomes[0].result == Result::kOk) ++ok;
+        if (result.ok() && result->outcomes.size() == 1 &&
+            result->outcomes[0].result == Result::kOk)
+          ++ok;
       }
     });
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(ok.load(), kThreads * kPerThread);
   EXPECT_EQ(requests_seen.load(), static_cast<size_t>(kThreads * kPerThread));
-  EXPECT_LT(batches.load(), static_cast<size_t>(kThreads * kPerThread));  // Some fsyncs served several.
+  EXPECT_LT(batches.load(),
+            static_cast<size_t>(kThreads * kPerThread));  // Some fsyncs served several.
   printf("node_test: %d requests in %zu batches\n", kThreads * kPerThread, batches.load());
   for (int t = 0; t < kThreads; ++t) {
     EXPECT_EQ(LookupAccount(node.state(), testing::Id(10 + t))->balance, kPerThread);
   }
   EXPECT_TRUE(VerifyJournal(node.state()).ok);
 
-  // Pipelining must not change the result: replaying the journal's batches from empty, one after the
-  // other, gives the same state byte for byte.
+  // Pipelining must not change the result: replaying the journal's batches from empty, one after
+  // the other, gives the same state byte for byte.
   MemoryKv replay;
   for (uint64_t index = 1; index <= node.committed_index(); ++index) {
     std::string bytes;
@@ -112,12 +117,14 @@ TEST(NodeTest, RejectsEmptyAndOversizedRequests) {
 
 TEST(NodeTest, SubmitAsyncAnswersEachRequestOnceFromTheCommitter) {
   // The callback form the gRPC CreateTransfers uses: many requests in flight from one thread, each
-  // answered exactly once, after it is stored, on the node's own thread; a refusal at once answers on
-  // the caller's thread before SubmitAsync returns.
+  // answered exactly once, after it is stored, on the node's own thread; a refusal at once answers
+  // on the caller's thread before SubmitAsync returns.
   std::unique_ptr<RocksStore> store = OpenTemp("node_async");
   Node node(store.get(), RealClock(), {.sync = false});
   ASSERT_TRUE(node.Submit({testing::MakeAsset(1, "COIN", 0, 900)}).ok());
-  ASSERT_TRUE(node.Submit({testing::MakeAccount(1, 1, AccountKind::kIssuer), testing::MakeAccount(2, 1, AccountKind::kWallet)}).ok());
+  ASSERT_TRUE(node.Submit({testing::MakeAccount(1, 1, AccountKind::kIssuer),
+                           testing::MakeAccount(2, 1, AccountKind::kWallet)})
+                  .ok());
   constexpr int kRequests = 200;
   std::mutex mutex;
   std::condition_variable all_done;
@@ -127,35 +134,40 @@ TEST(NodeTest, SubmitAsyncAnswersEachRequestOnceFromTheCommitter) {
   bool on_caller_thread = false;
   const std::thread::id caller = std::this_thread::get_id();
   for (int i = 0; i < kRequests; ++i) {
-    node.SubmitAsync({testing::MakeTransfer(100 + i, 1, 2, 1)}, [&, i](absl::StatusOr<SubmitResult> result) {
-      std::lock_guard<std::mutex> lock(mutex);
-      ASSERT_TRUE(result.ok()) << result.status();
-      ASSERT_EQ(result->outcomes.size(), 1u);
-      EXPECT_EQ(result->outcomes[0].result, Result::kOk);
-      // Stored before the answer: the committed index already includes the request's entry.
-      EXPECT_GE(node.committed_index(), result->journal_index);
-      indexes[i] = result->journal_index;
-      on_caller_thread |= std::this_thread::get_id() == caller;
-      ++answers[i];
-      if (++answered == kRequests) all_done.notify_all();
-    });
+    node.SubmitAsync({testing::MakeTransfer(100 + i, 1, 2, 1)},
+                     [&, i](absl::StatusOr<SubmitResult> result) {
+                       std::lock_guard<std::mutex> lock(mutex);
+                       ASSERT_TRUE(result.ok()) << result.status();
+                       ASSERT_EQ(result->outcomes.size(), 1u);
+                       EXPECT_EQ(result->outcomes[0].result, Result::kOk);
+                       // Stored before the answer: the committed index already includes the
+                       // request's entry.
+                       EXPECT_GE(node.committed_index(), result->journal_index);
+                       indexes[i] = result->journal_index;
+                       on_caller_thread |= std::this_thread::get_id() == caller;
+                       ++answers[i];
+                       if (++answered == kRequests) all_done.notify_all();
+                     });
   }
   {
     std::unique_lock<std::mutex> lock(mutex);
-    ASSERT_TRUE(all_done.wait_for(lock, std::chrono::seconds(30), [&] { return answered == kRequests; }));
+    ASSERT_TRUE(
+        all_done.wait_for(lock, std::chrono::seconds(30), [&] { return answered == kRequests; }));
   }
   EXPECT_EQ(std::count(answers.begin(), answers.end(), 1), kRequests);
   EXPECT_FALSE(on_caller_thread);
   EXPECT_EQ(LookupAccount(node.state(), AccountId{0, 2})->balance, kRequests);
   bool refused_here = false;
   node.SubmitAsync({}, [&](absl::StatusOr<SubmitResult> result) {
-    refused_here = std::this_thread::get_id() == caller && result.status().code() == absl::StatusCode::kInvalidArgument;
+    refused_here = std::this_thread::get_id() == caller &&
+                   result.status().code() == absl::StatusCode::kInvalidArgument;
   });
   EXPECT_TRUE(refused_here);
 }
 
-// A store whose balances no longer sum to zero (here an account's balance edited behind the ledger's
-// back) is found when the node starts: it takes no writes, says why, and tells the metrics.
+// A store whose balances no longer sum to zero (here an account's balance edited behind the
+// ledger's back) is found when the node starts: it takes no writes, says why, and tells the
+// metrics.
 TEST(NodeTest, ANodeWhoseSumsAreBrokenTakesNoWrites) {
   std::unique_ptr<RocksStore> store = OpenTemp("node_broken_sums");
   StuckClock clock;
@@ -163,7 +175,8 @@ TEST(NodeTest, ANodeWhoseSumsAreBrokenTakesNoWrites) {
     Node node(store.get(), &clock, {.sync = true});
     ASSERT_TRUE(node.Submit({testing::MakeAsset(1, "COIN", 0, 900)}).ok());
     ASSERT_TRUE(node.Submit({testing::MakeAccount(1, 1, AccountKind::kIssuer),
-                             testing::MakeAccount(10, 1, AccountKind::kWallet, account_flags::kNonNegative)})
+                             testing::MakeAccount(10, 1, AccountKind::kWallet,
+                                                  account_flags::kNonNegative)})
                     .ok());
     clock.now += 1;
     ASSERT_TRUE(node.Submit({testing::MakeTransfer(1, 1, 10, 500)}).ok());
@@ -183,7 +196,8 @@ TEST(NodeTest, ANodeWhoseSumsAreBrokenTakesNoWrites) {
   clock.now += 1;
   absl::StatusOr<SubmitResult> refused = node.Submit({testing::MakeTransfer(2, 10, 1, 1)});
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(refused.status().message().find("run ledgerctl audit"), std::string_view::npos) << refused.status();
+  EXPECT_NE(refused.status().message().find("run ledgerctl audit"), std::string_view::npos)
+      << refused.status();
 }
 
 }  // namespace

@@ -10,8 +10,8 @@
 namespace ledger {
 namespace {
 
-// A call that takes longer cannot count anyway unless the tolerance is over a second; a peer that is
-// down holds one round up this long at most.
+// A call that takes longer cannot count anyway unless the tolerance is over a second; a peer that
+// is down holds one round up this long at most.
 constexpr std::chrono::milliseconds kCallDeadline(500);
 
 }  // namespace
@@ -54,17 +54,19 @@ void ClockSampler::SampleOnce() {
   }
   clock_->SetVoters(voters);
   for (const RaftStatus::Member& member : status.members) {
-    if (member.role != "voter" || member.id == clock_->self() || member.grpc_address.empty()) continue;
+    if (member.role != "voter" || member.id == clock_->self() || member.grpc_address.empty())
+      continue;
     std::unique_ptr<Peer>& peer = peers_[member.grpc_address];
     if (peer == nullptr) {
       peer = std::make_unique<Peer>();
-      // Reconnect within a sampling period of a peer coming back (gRPC's default backoff grows to 2 min).
+      // Reconnect within a sampling period of a peer coming back (gRPC's default backoff grows to 2
+      // min).
       grpc::ChannelArguments arguments;
       arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
       arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
       arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-      peer->channel =
-          grpc::CreateCustomChannel(member.grpc_address, grpc::InsecureChannelCredentials(), arguments);
+      peer->channel = grpc::CreateCustomChannel(member.grpc_address,
+                                                grpc::InsecureChannelCredentials(), arguments);
       peer->stub = v1::Cluster::NewStub(peer->channel);
     }
     grpc::ClientContext context;

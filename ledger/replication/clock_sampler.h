@@ -1,7 +1,8 @@
-// Samples the clocks of a Raft node's voting peers about once a second (the Cluster service's Clock call,
-// with the operator token the nodes share) and feeds them to the node's ClusterClock (cluster_clock.h).
-// The voting members and their gRPC addresses come from the node's status (--peers and membership
-// changes); a voter whose gRPC address this node was not given cannot be sampled and does not count.
+// Samples the clocks of a Raft node's voting peers about once a second (the Cluster service's Clock
+// call, with the operator token the nodes share) and feeds them to the node's ClusterClock
+// (cluster_clock.h). The voting members and their gRPC addresses come from the node's status
+// (--peers and membership changes); a voter whose gRPC address this node was not given cannot be
+// sampled and does not count.
 #ifndef LEDGER_REPLICATION_CLOCK_SAMPLER_H_
 #define LEDGER_REPLICATION_CLOCK_SAMPLER_H_
 

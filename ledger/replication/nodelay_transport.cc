@@ -32,7 +32,8 @@ void NoDelayTransport::Release() {
 }
 
 void NoDelayTransport::SetNoDelay(uv_stream_t* stream) {
-  if (stream != nullptr && stream->type == UV_TCP && uv_tcp_nodelay(reinterpret_cast<uv_tcp_t*>(stream), 1) == 0) {
+  if (stream != nullptr && stream->type == UV_TCP &&
+      uv_tcp_nodelay(reinterpret_cast<uv_tcp_t*>(stream), 1) == 0) {
     ++streams_set_;
   }
 }
@@ -52,14 +53,15 @@ int NoDelayTransport::DoListen(raft_uv_transport* t, raft_uv_accept_cb cb) {
   return rv;
 }
 
-void NoDelayTransport::OnAccept(raft_uv_transport* inner, raft_id id, const char* address, uv_stream_t* stream) {
+void NoDelayTransport::OnAccept(raft_uv_transport* inner, raft_id id, const char* address,
+                                uv_stream_t* stream) {
   NoDelayTransport* self = static_cast<NoDelayTransport*>(inner->data);
   self->SetNoDelay(stream);
   self->accept_cb_(&self->outer_, id, address, stream);
 }
 
-int NoDelayTransport::DoConnect(raft_uv_transport* t, raft_uv_connect* req, raft_id id, const char* address,
-                                raft_uv_connect_cb cb) {
+int NoDelayTransport::DoConnect(raft_uv_transport* t, raft_uv_connect* req, raft_id id,
+                                const char* address, raft_uv_connect_cb cb) {
   NoDelayTransport* self = Of(t);
   auto* connect = new Connect{raft_uv_connect{}, req, cb, self};
   connect->inner.data = connect;

@@ -1,6 +1,6 @@
-// NoDelayTransport: two of them on one libuv loop connect over loopback through libraft's TCP handshake;
-// both the connected and the accepted stream have TCP_NODELAY set (libraft's own transport leaves it off),
-// and the transports close cleanly.
+// NoDelayTransport: two of them on one libuv loop connect over loopback through libraft's TCP
+// handshake; both the connected and the accepted stream have TCP_NODELAY set (libraft's own
+// transport leaves it off), and the transports close cleanly.
 #include "ledger/replication/nodelay_transport.h"
 
 #include <gtest/gtest.h>
@@ -63,11 +63,12 @@ TEST(NoDelayTransportTest, ConnectedAndAcceptedStreamsHaveNoDelay) {
   raft_uv_transport* c = client.transport();
   ASSERT_EQ(s->init(s, 1, server_address.c_str()), 0) << s->errmsg;
   ASSERT_EQ(c->init(c, 2, "127.0.0.1:1"), 0) << c->errmsg;
-  ASSERT_EQ(s->listen(s, [](raft_uv_transport*, raft_id id, const char*, uv_stream_t* stream) {
-              seen->accepted_nodelay = NoDelayOf(stream);
-              seen->accepted_id = id;
-              CloseStream(stream);
-            }),
+  ASSERT_EQ(s->listen(s,
+                      [](raft_uv_transport*, raft_id id, const char*, uv_stream_t* stream) {
+                        seen->accepted_nodelay = NoDelayOf(stream);
+                        seen->accepted_id = id;
+                        CloseStream(stream);
+                      }),
             0)
       << s->errmsg;
   raft_uv_connect request{};
@@ -84,7 +85,8 @@ TEST(NoDelayTransportTest, ConnectedAndAcceptedStreamsHaveNoDelay) {
   // Run until both ends have their stream (or five seconds pass).
   uv_timer_t guard;
   uv_timer_init(&loop, &guard);
-  uv_timer_start(&guard, [](uv_timer_t* timer) { uv_stop(timer->loop); }, 5000, 0);
+  uv_timer_start(
+      &guard, [](uv_timer_t* timer) { uv_stop(timer->loop); }, 5000, 0);
   uv_idle_t check;
   uv_idle_init(&loop, &check);
   uv_idle_start(&check, [](uv_idle_t* idle) {

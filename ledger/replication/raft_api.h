@@ -3,17 +3,17 @@
 // raft.h checks its own ABI with RAFT__ASSERT_COMPATIBILITY, which puts struct definitions inside
 // sizeof(): legal C, ill-formed C++. Those checks are compile-time only and already hold for the
 // installed library (it was built from these headers), so for C++ we compile them out by defining
-// static_assert away while the headers are read. raft_layout_test compares sizeof of libraft's public
-// structs as seen from C (raft_layout.c) and from C++ to prove the layouts agree.
+// static_assert away while the headers are read. raft_layout_test compares sizeof of libraft's
+// public structs as seen from C (raft_layout.c) and from C++ to prove the layouts agree.
 #ifndef LEDGER_REPLICATION_RAFT_API_H_
 #define LEDGER_REPLICATION_RAFT_API_H_
+
+#include <uv.h>
 
 #include <cstdbool>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-
-#include <uv.h>
 
 #pragma push_macro("static_assert")
 #define static_assert(...)
@@ -31,7 +31,18 @@ size_t ledger_raft_sizeof(int which);
 }
 
 namespace ledger::raft_layout {
-enum Which : int { kRaft = 0, kIo, kFsm, kApply, kBarrier, kChange, kTransfer, kSnapshot, kFixture, kTransport };
+enum Which : int {
+  kRaft = 0,
+  kIo,
+  kFsm,
+  kApply,
+  kBarrier,
+  kChange,
+  kTransfer,
+  kSnapshot,
+  kFixture,
+  kTransport
+};
 }
 
 #endif  // LEDGER_REPLICATION_RAFT_API_H_

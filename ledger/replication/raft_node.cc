@@ -33,19 +33,27 @@ bool ValidHostPort(absl::string_view address) {
 
 const char* RoleName(int role) {
   switch (role) {
-    case RAFT_VOTER: return "voter";
-    case RAFT_STANDBY: return "standby";
-    case RAFT_SPARE: return "spare";
-    default: return "unknown";
+    case RAFT_VOTER:
+      return "voter";
+    case RAFT_STANDBY:
+      return "standby";
+    case RAFT_SPARE:
+      return "spare";
+    default:
+      return "unknown";
   }
 }
 
 const char* StateName(int state) {
   switch (state) {
-    case RAFT_LEADER: return "leader";
-    case RAFT_FOLLOWER: return "follower";
-    case RAFT_CANDIDATE: return "candidate";
-    default: return "unavailable";
+    case RAFT_LEADER:
+      return "leader";
+    case RAFT_FOLLOWER:
+      return "follower";
+    case RAFT_CANDIDATE:
+      return "candidate";
+    default:
+      return "unavailable";
   }
 }
 
@@ -53,7 +61,8 @@ const char* StateName(int state) {
 
 absl::StatusOr<std::vector<RaftPeer>> ParsePeers(const std::string& text) {
   constexpr absl::string_view kForm = "ID=RAFT_HOST:PORT/GRPC_HOST:PORT,...";
-  if (text.empty()) return absl::InvalidArgumentError(absl::StrCat("--peers: empty; expected ", kForm));
+  if (text.empty())
+    return absl::InvalidArgumentError(absl::StrCat("--peers: empty; expected ", kForm));
   std::vector<RaftPeer> peers;
   for (absl::string_view item : absl::StrSplit(text, ',')) {
     std::vector<absl::string_view> id_and_addresses = absl::StrSplit(item, absl::MaxSplits('=', 1));
@@ -69,19 +78,22 @@ absl::StatusOr<std::vector<RaftPeer>> ParsePeers(const std::string& text) {
     }
     for (absl::string_view address : addresses) {
       if (!ValidHostPort(address)) {
-        return absl::InvalidArgumentError(absl::StrCat("--peers: \"", address, "\" (peer ", peer.id,
-                                                       ") is not HOST:PORT with a port of 1 to 65535"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("--peers: \"", address, "\" (peer ", peer.id,
+                         ") is not HOST:PORT with a port of 1 to 65535"));
       }
     }
     peer.raft_address = std::string(addresses[0]);
     peer.grpc_address = std::string(addresses[1]);
     for (const RaftPeer& other : peers) {
-      if (other.id == peer.id) return absl::InvalidArgumentError(absl::StrCat("--peers: id ", peer.id, " twice"));
+      if (other.id == peer.id)
+        return absl::InvalidArgumentError(absl::StrCat("--peers: id ", peer.id, " twice"));
     }
     peers.push_back(std::move(peer));
   }
   if (peers.size() > kPeersMax) {
-    return absl::InvalidArgumentError(absl::StrCat("--peers: ", peers.size(), " peers; at most ", kPeersMax));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--peers: ", peers.size(), " peers; at most ", kPeersMax));
   }
   return peers;
 }
@@ -101,8 +113,8 @@ RaftNode::RaftNode(RocksStore* store, Clock* clock, Options options, NodeObserve
   for (const RaftPeer& peer : options_.peers) peers_[peer.id] = peer;
 }
 
-absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(RocksStore* store, Clock* clock, Options options,
-                                                         NodeObserver observer) {
+absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(RocksStore* store, Clock* clock,
+                                                          Options options, NodeObserver observer) {
   if (options.id == 0) return absl::InvalidArgumentError("--raft_id: must be a positive integer");
   if (options.raft_address.empty()) {
     for (const RaftPeer& peer : options.peers) {
@@ -110,13 +122,16 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(RocksStore* store, Clo
     }
   }
   if (!ValidHostPort(options.raft_address)) {
-    return absl::InvalidArgumentError(absl::StrCat("--raft_address: \"", options.raft_address,
-                                                   "\" is not HOST:PORT (or give this id's entry in --peers)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--raft_address: \"", options.raft_address,
+                     "\" is not HOST:PORT (or give this id's entry in --peers)"));
   }
   for (uint64_t member : options.initial_members) {
     bool known = false;
     for (const RaftPeer& peer : options.peers) known = known || peer.id == member;
-    if (!known) return absl::InvalidArgumentError(absl::StrCat("--initial_members: ", member, " is not in --peers"));
+    if (!known)
+      return absl::InvalidArgumentError(
+          absl::StrCat("--initial_members: ", member, " is not in --peers"));
   }
   if (options.bootstrap) {
     bool found = false;
@@ -124,13 +139,16 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(RocksStore* store, Clo
       if (peer.id == options.id) found = peer.raft_address == options.raft_address;
     }
     if (!found) {
-      return absl::InvalidArgumentError(absl::StrCat("--peers: must list this node (id ", options.id, ") with raft address ",
+      return absl::InvalidArgumentError(absl::StrCat("--peers: must list this node (id ",
+                                                     options.id, ") with raft address ",
                                                      options.raft_address, " to bootstrap"));
     }
   }
   if (options.raft_dir.empty()) return absl::InvalidArgumentError("--raft_dir: empty");
-  std::unique_ptr<RaftNode> node(new RaftNode(store, clock, std::move(options), std::move(observer)));
-  // A state whose sums are broken is not served and does not join the cluster: the node answers DATA_LOSS.
+  std::unique_ptr<RaftNode> node(
+      new RaftNode(store, clock, std::move(options), std::move(observer)));
+  // A state whose sums are broken is not served and does not join the cluster: the node answers
+  // DATA_LOSS.
   if (std::string broken = node->replica_.CheckInvariants(); !broken.empty()) {
     node->StopForInvariant(broken);
     return node;
@@ -139,7 +157,8 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(RocksStore* store, Clo
   if (!status.ok()) return status;
   std::lock_guard<std::mutex> lock(node->mutex_);
   node->loop_running_ = true;
-  // A snapshot restored by raft_start may have broken the invariant already: the loop closes libraft.
+  // A snapshot restored by raft_start may have broken the invariant already: the loop closes
+  // libraft.
   if (!node->failed_.ok()) uv_async_send(&node->wake_);
   node->thread_ = std::thread([raw = node.get()] { raw->Run(); });
   return node;
@@ -148,7 +167,9 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(RocksStore* store, Clo
 absl::Status RaftNode::Init() {
   std::error_code error;
   std::filesystem::create_directories(options_.raft_dir, error);
-  if (error) return absl::UnavailableError(absl::StrCat("--raft_dir ", options_.raft_dir, ": ", error.message()));
+  if (error)
+    return absl::UnavailableError(
+        absl::StrCat("--raft_dir ", options_.raft_dir, ": ", error.message()));
   int rv = uv_loop_init(&loop_);
   if (rv != 0) return absl::InternalError(absl::StrCat("uv_loop_init: ", uv_strerror(rv)));
   uv_async_init(&loop_, &wake_, OnWake);
@@ -158,13 +179,15 @@ absl::Status RaftNode::Init() {
   const std::string& bind = options_.raft_bind.empty() ? options_.raft_address : options_.raft_bind;
   rv = transport_.Init(&loop_, bind);
   if (rv != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Raft transport on --raft_bind ", bind, ": ", raft_strerror(rv), ": ", transport_.errmsg()));
+    return absl::InvalidArgumentError(absl::StrCat("Raft transport on --raft_bind ", bind, ": ",
+                                                   raft_strerror(rv), ": ", transport_.errmsg()));
   }
   io_ = raft_io{};
   io_.version = 2;
   rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), transport_.transport());
-  if (rv != 0) return absl::UnavailableError(absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));
+  if (rv != 0)
+    return absl::UnavailableError(
+        absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));
   fsm_ = raft_fsm{};
   fsm_.version = 1;  // libraft frees the snapshot buffers it asked for.
   fsm_.data = this;
@@ -180,16 +203,18 @@ absl::Status RaftNode::Init() {
   raft_set_snapshot_threshold(&raft_, options_.snapshot_threshold);
   raft_set_snapshot_trailing(&raft_, options_.snapshot_trailing);
   raft_set_install_snapshot_timeout(&raft_, options_.install_snapshot_timeout_ms);
-  // libraft 0.22 refuses writes (RAFT_NOSPACE) while a majority reports less than 4 MiB of prepared log
-  // segments, which raft_uv reports as 0 until its first segments are ready: every write right after
-  // start would fail. A full disk still fails the write itself (the node then stops; see FsmApply).
+  // libraft 0.22 refuses writes (RAFT_NOSPACE) while a majority reports less than 4 MiB of prepared
+  // log segments, which raft_uv reports as 0 until its first segments are ready: every write right
+  // after start would fail. A full disk still fails the write itself (the node then stops; see
+  // FsmApply).
   raft_set_capacity_threshold(&raft_, 0);
   if (options_.bootstrap) {
     raft_configuration configuration;
     raft_configuration_init(&configuration);
     for (const RaftPeer& peer : options_.peers) {
       const auto& members = options_.initial_members;
-      if (!members.empty() && std::find(members.begin(), members.end(), peer.id) == members.end()) continue;
+      if (!members.empty() && std::find(members.begin(), members.end(), peer.id) == members.end())
+        continue;
       rv = raft_configuration_add(&configuration, peer.id, peer.raft_address.c_str(), RAFT_VOTER);
       CORE_CHECK(rv == 0, absl::StrCat("raft_configuration_add: ", raft_strerror(rv)).c_str());
     }
@@ -199,7 +224,8 @@ absl::Status RaftNode::Init() {
       return absl::UnavailableError(absl::StrCat("raft_bootstrap: ", raft_errmsg(&raft_)));
     }
   }
-  rv = raft_start(&raft_);  // Loads the log; restores the latest snapshot (FsmRestore) if there is one.
+  rv = raft_start(
+      &raft_);  // Loads the log; restores the latest snapshot (FsmRestore) if there is one.
   if (rv != 0) return absl::UnavailableError(absl::StrCat("raft_start: ", raft_errmsg(&raft_)));
   uv_timer_start(&timer_, OnTimer, kStatusRefreshMs, kStatusRefreshMs);
   RefreshStatus();
@@ -236,12 +262,14 @@ void RaftNode::StopForInvariant(const std::string& violation) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!failed_.ok()) return;  // Stopped already (and said so).
-    failed_ = absl::DataLossError(absl::StrCat("ledger invariant broken (", violation,
-                                               "); this node accepts no writes: stop it and run ledgerctl audit"));
+    failed_ = absl::DataLossError(
+        absl::StrCat("ledger invariant broken (", violation,
+                     "); this node accepts no writes: stop it and run ledgerctl audit"));
     if (loop_running_ && !wake_closed_) uv_async_send(&wake_);  // The loop closes libraft.
   }
   std::fprintf(stderr,
-               "ledgerd: LEDGER INVARIANT BROKEN: %s; this replica applies nothing more, leaves the cluster and "
+               "ledgerd: LEDGER INVARIANT BROKEN: %s; this replica applies nothing more, leaves "
+               "the cluster and "
                "accepts no writes\n",
                violation.c_str());
   std::fflush(stderr);
@@ -255,8 +283,10 @@ void RaftNode::StopForWriteFailure(const absl::Status& failure) {
     failed_ = failure;
     if (loop_running_ && !wake_closed_) uv_async_send(&wake_);  // The loop closes libraft.
   }
-  std::fprintf(stderr, "ledgerd: %s; this replica applies nothing more, leaves the cluster and accepts no writes\n",
-               failure.ToString().c_str());
+  std::fprintf(
+      stderr,
+      "ledgerd: %s; this replica applies nothing more, leaves the cluster and accepts no writes\n",
+      failure.ToString().c_str());
   std::fflush(stderr);
 }
 
@@ -278,7 +308,8 @@ void RaftNode::SubmitAsync(std::vector<Command> commands, SubmitDone done) {
     } else if (stopping_) {
       refused = absl::UnavailableError("node is stopping");
     } else if (queue_.size() >= kQueuedRequestsMax) {
-      refused = absl::UnavailableError(absl::StrCat("node busy: ", kQueuedRequestsMax, " requests queued; retry"));
+      refused = absl::UnavailableError(
+          absl::StrCat("node busy: ", kQueuedRequestsMax, " requests queued; retry"));
     } else {
       queue_.push_back(std::move(request));
       uv_async_send(&wake_);  // Under the lock: the loop cannot have closed the handle yet.
@@ -298,7 +329,8 @@ absl::Status RaftNode::ReadBarrier() {
     if (!failed_.ok()) return failed_;
     if (stopping_) return absl::UnavailableError("node is stopping");
     if (reads_queued_.size() >= kQueuedRequestsMax) {
-      return absl::UnavailableError(absl::StrCat("node busy: ", kQueuedRequestsMax, " reads queued; retry"));
+      return absl::UnavailableError(
+          absl::StrCat("node busy: ", kQueuedRequestsMax, " reads queued; retry"));
     }
     reads_queued_.push_back(std::move(waiter));
     uv_async_send(&wake_);  // Under the lock: the loop cannot have closed the handle yet.
@@ -327,7 +359,8 @@ absl::Status RaftNode::Health() const {
   if (!failed_.ok()) return failed_;
   if (status_.role == "unavailable") return absl::UnavailableError("raft is not running");
   if (status_.leader_id == 0) {
-    return absl::UnavailableError(absl::StrCat("no leader known (this node is ", status_.role, ")"));
+    return absl::UnavailableError(
+        absl::StrCat("no leader known (this node is ", status_.role, ")"));
   }
   return absl::OkStatus();
 }
@@ -338,15 +371,17 @@ absl::Status RaftNode::NotLeader() const {
     return absl::UnavailableError(absl::StrCat("not the leader; leader=", status_.leader_address));
   }
   if (status_.leader_id != 0) {
-    return absl::UnavailableError(absl::StrCat("not the leader; the leader is node ", status_.leader_id,
-                                               ", whose gRPC address this node was not given (--peers)"));
+    return absl::UnavailableError(
+        absl::StrCat("not the leader; the leader is node ", status_.leader_id,
+                     ", whose gRPC address this node was not given (--peers)"));
   }
   return absl::UnavailableError("not the leader; no leader elected yet; retry");
 }
 
 absl::Status RaftNode::AddPeer(const RaftPeer& peer) {
   if (peer.id == 0 || !ValidHostPort(peer.raft_address) || !ValidHostPort(peer.grpc_address)) {
-    return absl::InvalidArgumentError("peer: id must be positive, raft and gRPC addresses HOST:PORT");
+    return absl::InvalidArgumentError(
+        "peer: id must be positive, raft and gRPC addresses HOST:PORT");
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -417,7 +452,8 @@ void RaftNode::OnWake(uv_async_t* handle) {
   }
   for (auto& request : queue) node->backlog_.push_back(std::move(request));
   for (auto& read : reads) node->reads_waiting_.push_back(std::move(read));
-  if (node->closing_ || stopping || !failed.ok()) {  // Stopping, or the invariant broke: close libraft.
+  if (node->closing_ || stopping ||
+      !failed.ok()) {  // Stopping, or the invariant broke: close libraft.
     const absl::Status status = failed.ok() ? absl::UnavailableError("node is stopping") : failed;
     for (auto& admin : admins) admin->done.set_value(status);
     if (!node->closing_) node->Close();
@@ -439,7 +475,9 @@ void RaftNode::OnWake(uv_async_t* handle) {
   node->IssueBarrier();
 }
 
-void RaftNode::OnTimer(uv_timer_t* handle) { static_cast<RaftNode*>(handle->data)->RefreshStatus(); }
+void RaftNode::OnTimer(uv_timer_t* handle) {
+  static_cast<RaftNode*>(handle->data)->RefreshStatus();
+}
 
 void RaftNode::FailBacklog(const absl::Status& status) {
   for (auto& request : backlog_) request->done(status);
@@ -455,23 +493,23 @@ absl::Status RaftNode::NotLeaderHere() {
 
 absl::Status RaftNode::AdminError(int rv) {
   if (rv == RAFT_NOTLEADER) return NotLeaderHere();
-  // One change at a time: the previous one (or a new leader's first entry) commits within moments, so this
-  // is a transient state the caller retries, not a refusal (it made `cluster remove` right after
-  // `cluster transfer` fail).
+  // One change at a time: the previous one (or a new leader's first entry) commits within moments,
+  // so this is a transient state the caller retries, not a refusal (it made `cluster remove` right
+  // after `cluster transfer` fail).
   if (rv == RAFT_CANTCHANGE) {
-    return absl::UnavailableError(absl::StrCat("a configuration change is already in progress (", raft_errmsg(&raft_),
-                                               "); retry"));
+    return absl::UnavailableError(absl::StrCat("a configuration change is already in progress (",
+                                               raft_errmsg(&raft_), "); retry"));
   }
   return absl::FailedPreconditionError(absl::StrCat(raft_strerror(rv), ": ", raft_errmsg(&raft_)));
 }
 
 void RaftNode::Propose() {
   while (!backlog_.empty() && proposals_.size() < static_cast<size_t>(kProposalsInFlightMax)) {
-    absl::Status status = !replica_.violation().empty()      ? Failed()
+    absl::Status status = !replica_.violation().empty()       ? Failed()
                           : raft_state(&raft_) != RAFT_LEADER ? NotLeaderHere()
                                                               : clock_->CheckStamp();
-    // Its invariant broke, it is not the leader, its wall clock jumped or the cluster's clocks disagree
-    // (cluster_clock.h): it proposes nothing.
+    // Its invariant broke, it is not the leader, its wall clock jumped or the cluster's clocks
+    // disagree (cluster_clock.h): it proposes nothing.
     if (!status.ok()) {
       for (auto& request : backlog_) request->done(status);
       backlog_.clear();
@@ -485,7 +523,8 @@ void RaftNode::Propose() {
     size_t commands = 0;
     while (!backlog_.empty()) {
       const size_t size = backlog_.front()->commands.size();
-      if (!proposal->requests.empty() && commands + size > static_cast<size_t>(kBatchItemsMax)) break;
+      if (!proposal->requests.empty() && commands + size > static_cast<size_t>(kBatchItemsMax))
+        break;
       commands += size;
       batch.request_sizes.push_back(static_cast<uint32_t>(size));
       batch.commands.insert(batch.commands.end(), backlog_.front()->commands.begin(),
@@ -506,9 +545,9 @@ void RaftNode::Propose() {
     if (rv != 0) {
       // Not freed here: libraft 0.22 releases the entry's buffer itself on (some) failures.
       const absl::Status status =
-          rv == RAFT_NOTLEADER
-              ? NotLeaderHere()
-              : absl::UnavailableError(absl::StrCat("raft_apply: ", raft_strerror(rv), ": ", raft_errmsg(&raft_)));
+          rv == RAFT_NOTLEADER ? NotLeaderHere()
+                               : absl::UnavailableError(absl::StrCat(
+                                     "raft_apply: ", raft_strerror(rv), ": ", raft_errmsg(&raft_)));
       for (auto& request : proposal->requests) request->done(status);
       continue;
     }
@@ -522,24 +561,26 @@ int RaftNode::FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result) 
   const auto start = std::chrono::steady_clock::now();
   // libraft sets last_applied after apply returns: this entry's index is one past it.
   const uint64_t index = raft_last_applied(&node->raft_) + 1;
-  absl::StatusOr<Replica::Applied> applied =
-      node->replica_.Apply(index, std::string_view(static_cast<const char*>(buffer->base), buffer->len));
+  absl::StatusOr<Replica::Applied> applied = node->replica_.Apply(
+      index, std::string_view(static_cast<const char*>(buffer->base), buffer->len));
   if (!applied.ok() && !node->replica_.violation().empty()) {
-    // Nothing of the entry was stored and nothing after it will be: the node stops (StopForInvariant) and
-    // its waiting clients hear DATA_LOSS (Answer). libraft may count the entry as applied; the stored
-    // applied index does not, so a restart meets it again.
+    // Nothing of the entry was stored and nothing after it will be: the node stops
+    // (StopForInvariant) and its waiting clients hear DATA_LOSS (Answer). libraft may count the
+    // entry as applied; the stored applied index does not, so a restart meets it again.
     node->StopForInvariant(node->replica_.violation());
     return 0;
   }
   if (!applied.ok() && !node->replica_.write_failed().ok()) {
-    // A full disk, say: the replica cannot skip a committed entry, so it stops applying and leaves the
-    // cluster as for a broken invariant (every call refused with the failure, health NOT_SERVING), and a
-    // restart re-applies from the stored index.
+    // A full disk, say: the replica cannot skip a committed entry, so it stops applying and leaves
+    // the cluster as for a broken invariant (every call refused with the failure, health
+    // NOT_SERVING), and a restart re-applies from the stored index.
     node->StopForWriteFailure(node->replica_.write_failed());
     return 0;
   }
   // The replica cannot skip a committed entry: stop; a restart re-applies from the stored index.
-  CORE_CHECK(applied.ok(), absl::StrCat("applying Raft entry ", index, ": ", applied.status().ToString()).c_str());
+  CORE_CHECK(
+      applied.ok(),
+      absl::StrCat("applying Raft entry ", index, ": ", applied.status().ToString()).c_str());
   if (applied->skipped) return 0;
   if (applied->status.ok()) {
     {
@@ -547,8 +588,9 @@ int RaftNode::FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result) 
       node->journal_index_ = applied->output.head.index;
     }
     node->committed_changed_.notify_all();
-    if (node->observer_.on_sweep && (applied->counters.expired_lots || applied->counters.expired_pendings ||
-                                     applied->counters.pruned_nonces)) {
+    if (node->observer_.on_sweep &&
+        (applied->counters.expired_lots || applied->counters.expired_pendings ||
+         applied->counters.pruned_nonces)) {
       node->observer_.on_sweep(applied->counters);
     }
   }
@@ -580,9 +622,9 @@ void RaftNode::Answer(Proposal& proposal, int status) {
     return;
   }
   if (status != 0 || !proposal.result) {
-    const absl::Status unknown = absl::UnavailableError(
-        absl::StrCat("outcome unknown: ", status != 0 ? raft_strerror(status) : "entry not applied here",
-                     " while the request was in flight; retry with the same ids"));
+    const absl::Status unknown = absl::UnavailableError(absl::StrCat(
+        "outcome unknown: ", status != 0 ? raft_strerror(status) : "entry not applied here",
+        " while the request was in flight; retry with the same ids"));
     for (auto& request : proposal.requests) request->done(unknown);
     return;
   }
@@ -594,7 +636,8 @@ void RaftNode::Answer(Proposal& proposal, int status) {
   size_t commands = 0;
   for (auto& request : proposal.requests) commands += request->commands.size();
   if (observer_.on_batch) {
-    observer_.on_batch(proposal.requests.size(), commands, proposal.apply_seconds, SecondsSince(proposal.start));
+    observer_.on_batch(proposal.requests.size(), commands, proposal.apply_seconds,
+                       SecondsSince(proposal.start));
   }
   const std::vector<Outcome>& outcomes = applied.output.entry.outcomes;
   CORE_CHECK(outcomes.size() == commands, "outcomes and commands differ in number");
@@ -605,7 +648,8 @@ void RaftNode::Answer(Proposal& proposal, int status) {
     const size_t size = request->commands.size();
     result.outcomes.assign(outcomes.begin() + offset, outcomes.begin() + offset + size);
     if (observer_.on_outcome) {
-      for (size_t i = 0; i < size; ++i) observer_.on_outcome(result.outcomes[i], request->commands[i]);
+      for (size_t i = 0; i < size; ++i)
+        observer_.on_outcome(result.outcomes[i], request->commands[i]);
     }
     offset += size;
     request->done(std::move(result));
@@ -627,9 +671,10 @@ void RaftNode::IssueBarrier() {
   reads_waiting_.clear();
   const int rv = raft_barrier(&raft_, &barrier_->barrier, OnBarrier);
   if (rv != 0) {
-    const absl::Status status = rv == RAFT_NOTLEADER
-                                    ? NotLeaderHere()
-                                    : absl::UnavailableError(absl::StrCat("read barrier: ", raft_strerror(rv)));
+    const absl::Status status =
+        rv == RAFT_NOTLEADER
+            ? NotLeaderHere()
+            : absl::UnavailableError(absl::StrCat("read barrier: ", raft_strerror(rv)));
     for (auto& read : barrier_->waiters) read->done.set_value(status);
     barrier_.reset();
   }
@@ -640,9 +685,10 @@ void RaftNode::OnBarrier(struct raft_barrier* request, int status) {
   RaftNode* node = raw->node;
   CORE_CHECK(node->barrier_.get() == raw, "libraft answered a barrier this node does not have");
   std::unique_ptr<Barrier> barrier = std::move(node->barrier_);
-  const absl::Status result =
-      status == 0 ? absl::OkStatus()
-                  : absl::UnavailableError(absl::StrCat("read barrier: ", raft_strerror(status), "; retry"));
+  const absl::Status result = status == 0
+                                  ? absl::OkStatus()
+                                  : absl::UnavailableError(absl::StrCat(
+                                        "read barrier: ", raft_strerror(status), "; retry"));
   for (auto& read : barrier->waiters) read->done.set_value(result);
   if (!node->closing_) node->IssueBarrier();
 }
@@ -664,7 +710,8 @@ void RaftNode::OnChange(raft_change* request, int status) {
   Admin* admin = static_cast<Admin*>(request->data);
   RaftNode* node = admin->node;
   if (status != 0) {
-    FinishAdmin(admin, absl::FailedPreconditionError(absl::StrCat("membership change: ", raft_strerror(status))));
+    FinishAdmin(admin, absl::FailedPreconditionError(
+                           absl::StrCat("membership change: ", raft_strerror(status))));
     return;
   }
   if (admin->then) {
@@ -686,15 +733,16 @@ void RaftNode::OnTransfer(struct raft_transfer* request) {
   const bool moved = admin->target != 0 ? leader_id == admin->target
                                         : leader_id != 0 && leader_id != node->options_.id;
   FinishAdmin(admin, moved ? absl::OkStatus()
-                           : absl::UnavailableError(absl::StrCat("leadership did not move within the election "
-                                                                 "timeout; the leader is node ",
-                                                                 leader_id)));
+                           : absl::UnavailableError(
+                                 absl::StrCat("leadership did not move within the election "
+                                              "timeout; the leader is node ",
+                                              leader_id)));
 }
 
 int RaftNode::FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count) {
   RaftNode* node = static_cast<RaftNode*>(fsm->data);
-  // The state's own writes were not synced (libraft's log is the WAL); the log before this snapshot may
-  // now be deleted, so the state must be durable first.
+  // The state's own writes were not synced (libraft's log is the WAL); the log before this snapshot
+  // may now be deleted, so the state must be durable first.
   absl::Status synced = node->store_->SyncWal();
   if (!synced.ok()) {
     std::fprintf(stderr, "snapshot skipped: %s\n", synced.ToString().c_str());
@@ -715,8 +763,8 @@ int RaftNode::FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count
 int RaftNode::FsmRestore(raft_fsm* fsm, raft_buffer* buffer) {
   RaftNode* node = static_cast<RaftNode*>(fsm->data);
   const uint64_t before = node->replica_.applied_index();
-  absl::Status restored =
-      node->replica_.Restore(std::string_view(static_cast<const char*>(buffer->base), buffer->len), /*sync=*/true);
+  absl::Status restored = node->replica_.Restore(
+      std::string_view(static_cast<const char*>(buffer->base), buffer->len), /*sync=*/true);
   if (!restored.ok()) {
     std::fprintf(stderr, "snapshot restore failed: %s\n", restored.ToString().c_str());
     return RAFT_CORRUPT;
@@ -769,7 +817,8 @@ void RaftNode::Close() {
   closing_ = true;
   uv_timer_stop(&timer_);
   RefreshStatus();
-  raft_close(&raft_, OnRaftClosed);  // Pending applies, barriers and changes are answered as cancelled.
+  raft_close(&raft_,
+             OnRaftClosed);  // Pending applies, barriers and changes are answered as cancelled.
 }
 
 void RaftNode::OnRaftClosed(struct raft* raft) {
@@ -777,10 +826,12 @@ void RaftNode::OnRaftClosed(struct raft* raft) {
   for (auto& [number, proposal] : node->proposals_) node->Answer(*proposal, RAFT_SHUTDOWN);
   node->proposals_.clear();
   if (node->barrier_) {
-    for (auto& read : node->barrier_->waiters) read->done.set_value(absl::UnavailableError("node is stopping"));
+    for (auto& read : node->barrier_->waiters)
+      read->done.set_value(absl::UnavailableError("node is stopping"));
     node->barrier_.reset();
   }
-  for (auto& admin : node->admins_running_) admin->done.set_value(absl::UnavailableError("node is stopping"));
+  for (auto& admin : node->admins_running_)
+    admin->done.set_value(absl::UnavailableError("node is stopping"));
   node->admins_running_.clear();
   node->FailBacklog(absl::UnavailableError("node is stopping"));
   raft_uv_close(&node->io_);

@@ -1,38 +1,40 @@
 // A ledger replica on libraft: the replicated Committer.
 //
-// Threads. libraft is not thread-safe: everything that touches it runs on one libuv loop thread owned by
-// this class. gRPC threads hand requests to it through a mutex-guarded queue and uv_async_send, then wait
-// on a future. The loop thread turns queued requests into Raft entries — many client requests per entry
-// (group commit across clients, at most kBatchItemsMax commands, whole requests only), at most
-// kProposalsInFlightMax entries in flight — each stamped with the leader's clock (replica.h).
+// Threads. libraft is not thread-safe: everything that touches it runs on one libuv loop thread
+// owned by this class. gRPC threads hand requests to it through a mutex-guarded queue and
+// uv_async_send, then wait on a future. The loop thread turns queued requests into Raft entries —
+// many client requests per entry (group commit across clients, at most kBatchItemsMax commands,
+// whole requests only), at most kProposalsInFlightMax entries in flight — each stamped with the
+// leader's clock (replica.h).
 //
-// Apply. libraft calls the FSM on the loop thread for every committed entry on every replica; it runs
-// the deterministic core and writes RocksDB (state + journal + applied Raft index, one WriteBatch, no
-// fsync: libraft's log is the durable write-ahead log). On the proposer the outcomes go back to the
-// waiting clients. Entries whose outcome a leader cannot report (it lost leadership first) are answered
-// UNAVAILABLE "outcome unknown": clients retry with the same ids and the core's idempotency makes that
-// safe.
+// Apply. libraft calls the FSM on the loop thread for every committed entry on every replica; it
+// runs the deterministic core and writes RocksDB (state + journal + applied Raft index, one
+// WriteBatch, no fsync: libraft's log is the durable write-ahead log). On the proposer the outcomes
+// go back to the waiting clients. Entries whose outcome a leader cannot report (it lost leadership
+// first) are answered UNAVAILABLE "outcome unknown": clients retry with the same ids and the core's
+// idempotency makes that safe.
 //
 // Reads. ReadBarrier() on the leader waits for a Raft barrier issued after the call (leadership
-// confirmed, everything committed applied): linearizable. Barriers are shared by all reads waiting when
-// one is issued. With stale_reads, any replica serves its own applied state without a barrier.
+// confirmed, everything committed applied): linearizable. Barriers are shared by all reads waiting
+// when one is issued. With stale_reads, any replica serves its own applied state without a barrier.
 //
-// The process must ignore SIGPIPE (ledgerd does): libraft writes to peer sockets with plain write(), and
-// a peer that dies mid-write would otherwise kill this process.
+// The process must ignore SIGPIPE (ledgerd does): libraft writes to peer sockets with plain
+// write(), and a peer that dies mid-write would otherwise kill this process.
 //
-// Snapshots: libraft asks for one every snapshot_threshold entries; the replica exports its whole state
-// (RocksDB's log is synced first). Lagging or new replicas receive it and restore it.
+// Snapshots: libraft asks for one every snapshot_threshold entries; the replica exports its whole
+// state (RocksDB's log is synced first). Lagging or new replicas receive it and restore it.
 //
-// Invariants, as on a single node: at start (and after a snapshot restore) the replica sums every asset's
-// balances, and every applied batch checks its own changes (replica.h). A violation stops this replica
-// loudly: "LEDGER INVARIANT BROKEN" on stderr, the observer's on_invariant_violation (the metric), nothing
-// of the batch stored, and the node leaves the cluster — it closes libraft (or, found at start, never starts
-// it), so it neither applies another entry nor leads — while it goes on answering DATA_LOSS to every write,
-// read and membership call. The other replicas go on without it (a core bug stops them all alike).
+// Invariants, as on a single node: at start (and after a snapshot restore) the replica sums every
+// asset's balances, and every applied batch checks its own changes (replica.h). A violation stops
+// this replica loudly: "LEDGER INVARIANT BROKEN" on stderr, the observer's on_invariant_violation
+// (the metric), nothing of the batch stored, and the node leaves the cluster — it closes libraft
+// (or, found at start, never starts it), so it neither applies another entry nor leads — while it
+// goes on answering DATA_LOSS to every write, read and membership call. The other replicas go on
+// without it (a core bug stops them all alike).
 //
-// A failed store write (a full disk) stops a replica the same way, answering UNAVAILABLE "storage write
-// failed at log entry N; restart the node: ..." instead: it cannot skip the committed entry, and a restart
-// re-applies from the stored applied index.
+// A failed store write (a full disk) stops a replica the same way, answering UNAVAILABLE "storage
+// write failed at log entry N; restart the node: ..." instead: it cannot skip the committed entry,
+// and a restart re-applies from the stored applied index.
 #ifndef LEDGER_REPLICATION_RAFT_NODE_H_
 #define LEDGER_REPLICATION_RAFT_NODE_H_
 
@@ -42,21 +44,21 @@
 #include <functional>
 #include <future>
 #include <map>
-#include <optional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "ledger/commit/clock.h"
+#include "ledger/commit/committer.h"
+#include "ledger/commit/observer.h"
 #include "ledger/replication/nodelay_transport.h"
 #include "ledger/replication/raft_api.h"
 #include "ledger/replication/replica.h"
-#include "ledger/commit/committer.h"
-#include "ledger/commit/clock.h"
-#include "ledger/commit/observer.h"
 #include "ledger/storage/cached_kv.h"
 #include "ledger/storage/rocks_store.h"
 
@@ -94,26 +96,30 @@ class RaftNode final : public Committer {
  public:
   struct Options {
     uint64_t id = 0;
-    std::string raft_address;      // Advertised Raft address (must match this id's entry in peers).
-    std::string raft_bind;         // Where to listen; empty: raft_address.
-    std::vector<RaftPeer> peers;   // The initial cluster; also maps leader ids to gRPC addresses.
-    std::string raft_dir;          // libraft's log segments, metadata and snapshots.
-    bool bootstrap = true;         // On an empty raft_dir, bootstrap the initial voting members.
-    std::vector<uint64_t> initial_members;  // Ids of `peers` to bootstrap as voters; empty: all of them.
+    std::string raft_address;     // Advertised Raft address (must match this id's entry in peers).
+    std::string raft_bind;        // Where to listen; empty: raft_address.
+    std::vector<RaftPeer> peers;  // The initial cluster; also maps leader ids to gRPC addresses.
+    std::string raft_dir;         // libraft's log segments, metadata and snapshots.
+    bool bootstrap = true;        // On an empty raft_dir, bootstrap the initial voting members.
+    std::vector<uint64_t>
+        initial_members;  // Ids of `peers` to bootstrap as voters; empty: all of them.
     unsigned snapshot_threshold = 8192;  // Entries between snapshots.
-    unsigned snapshot_trailing = 4096;   // Entries kept behind a snapshot for followers that lag a little.
+    unsigned snapshot_trailing =
+        4096;  // Entries kept behind a snapshot for followers that lag a little.
     // How long the leader waits for a follower to answer a snapshot it sent before sending it again
-    // (libraft's default): a snapshot lost with a crashed follower holds that follower back this long.
-    // It must cover sending and restoring the whole state.
+    // (libraft's default): a snapshot lost with a crashed follower holds that follower back this
+    // long. It must cover sending and restoring the whole state.
     unsigned install_snapshot_timeout_ms = 30'000;
     unsigned election_timeout_ms = 1000;
     unsigned heartbeat_timeout_ms = 100;
     bool stale_reads = false;
   };
 
-  // Opens libraft on options.raft_dir over `store` (which must outlive the node) and starts the loop.
-  static absl::StatusOr<std::unique_ptr<RaftNode>> Start(RocksStore* store, Clock* clock, Options options,
-                                                        NodeObserver observer = {});
+  // Opens libraft on options.raft_dir over `store` (which must outlive the node) and starts the
+  // loop.
+  static absl::StatusOr<std::unique_ptr<RaftNode>> Start(RocksStore* store, Clock* clock,
+                                                         Options options,
+                                                         NodeObserver observer = {});
   ~RaftNode() override;  // Stops Raft; requests still queued are answered UNAVAILABLE.
 
   void SubmitAsync(std::vector<Command> commands, SubmitDone done) override;
@@ -124,16 +130,16 @@ class RaftNode final : public Committer {
   uint64_t WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeout) override;
 
   RaftStatus status() const;
-  // DATA_LOSS after a broken invariant; UNAVAILABLE while libraft is unavailable or no leader is known (a
-  // follower that knows the leader is healthy: it answers with the leader's address). A leader that loses
-  // contact with a majority steps down within an election timeout, so a node cut off from a quorum turns
-  // unhealthy then.
+  // DATA_LOSS after a broken invariant; UNAVAILABLE while libraft is unavailable or no leader is
+  // known (a follower that knows the leader is healthy: it answers with the leader's address). A
+  // leader that loses contact with a majority steps down within an election timeout, so a node cut
+  // off from a quorum turns unhealthy then.
   absl::Status Health() const override;
 
   // Cluster membership (run on the leader; UNAVAILABLE with the leader's address elsewhere).
   // Adds a peer as a non-voting standby: it receives the log (or a snapshot) but does not vote yet.
   absl::Status AddPeer(const RaftPeer& peer);
-  absl::Status PromotePeer(uint64_t id);       // Makes a caught-up peer a voter.
+  absl::Status PromotePeer(uint64_t id);  // Makes a caught-up peer a voter.
   absl::Status RemovePeer(uint64_t id);
   absl::Status TransferLeadership(uint64_t id);  // 0: to the most up-to-date voter.
 
@@ -168,7 +174,7 @@ class RaftNode final : public Committer {
     RaftNode* node = nullptr;
     std::function<int(RaftNode*, Admin*)> start;  // Returns a libraft error code (0: started).
     std::function<int(RaftNode*, Admin*)> then;   // Optional second change once the first is done.
-    uint64_t target = 0;                           // The peer a transfer aims at.
+    uint64_t target = 0;                          // The peer a transfer aims at.
     std::promise<absl::Status> done;
     raft_change change;
     struct raft_transfer transfer;
@@ -196,11 +202,11 @@ class RaftNode final : public Committer {
   void FailBacklog(const absl::Status& status);
   absl::Status NotLeaderHere();    // Loop thread: from libraft's own view.
   absl::Status NotLeader() const;  // Any thread: from the cached status.
-  // Loop thread (or before it starts): logs, tells the observer, refuses everything from now on (failed_)
-  // and has the loop close libraft.
+  // Loop thread (or before it starts): logs, tells the observer, refuses everything from now on
+  // (failed_) and has the loop close libraft.
   void StopForInvariant(const std::string& violation);
-  // Loop thread: a store write failed (replica.h write_failed()); stops as StopForInvariant does, refusing
-  // everything with `failure` (UNAVAILABLE) until restarted.
+  // Loop thread: a store write failed (replica.h write_failed()); stops as StopForInvariant does,
+  // refusing everything with `failure` (UNAVAILABLE) until restarted.
   void StopForWriteFailure(const absl::Status& failure);
   absl::Status Failed() const;  // Any thread: failed_.
   absl::Status RunAdmin(std::function<int(RaftNode*, Admin*)> start,
@@ -214,9 +220,10 @@ class RaftNode final : public Committer {
   Options options_;
   NodeObserver observer_;
 
-  // The replica's view of the store: reads of the hot records (accounts, assets, lots, the journal head)
-  // come from a write-through cache, as in the single node, instead of a RocksDB lookup per account per
-  // transfer. Every write, snapshot restores included, goes through Write and updates the cache.
+  // The replica's view of the store: reads of the hot records (accounts, assets, lots, the journal
+  // head) come from a write-through cache, as in the single node, instead of a RocksDB lookup per
+  // account per transfer. Every write, snapshot restores included, goes through Write and updates
+  // the cache.
   class StoreAdapter final : public ReplicaStore {
    public:
     explicit StoreAdapter(RocksStore* store) : store_(store), hot_(*store) {}
@@ -226,6 +233,7 @@ class RaftNode final : public Committer {
       if (written.ok()) hot_.Remember(writes);
       return written;
     }
+
    private:
     RocksStore* store_;
     CachedKv hot_;
@@ -258,9 +266,9 @@ class RaftNode final : public Committer {
   std::vector<std::unique_ptr<ReadWaiter>> reads_queued_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::unique_ptr<Admin>> admins_queued_ ABSL_GUARDED_BY(mutex_);
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
-  absl::Status failed_ ABSL_GUARDED_BY(mutex_);  // The invariant broke or a write failed.
+  absl::Status failed_ ABSL_GUARDED_BY(mutex_);        // The invariant broke or a write failed.
   bool loop_running_ ABSL_GUARDED_BY(mutex_) = false;  // wake_ may be signalled.
-  bool wake_closed_ ABSL_GUARDED_BY(mutex_) = false;  // wake_ may not be signalled.
+  bool wake_closed_ ABSL_GUARDED_BY(mutex_) = false;   // wake_ may not be signalled.
   uint64_t journal_index_ ABSL_GUARDED_BY(mutex_) = 0;
   RaftStatus status_ ABSL_GUARDED_BY(mutex_);
   std::map<uint64_t, RaftPeer> peers_ ABSL_GUARDED_BY(mutex_);  // id -> addresses.

@@ -12,8 +12,8 @@ namespace ledger {
 namespace {
 
 constexpr uint8_t kEntryVersion = 1;
-// libraft's disk log (raft_uv) takes only entries whose length is a multiple of 8: entries are padded
-// with zero bytes after the batch, whose length the header states.
+// libraft's disk log (raft_uv) takes only entries whose length is a multiple of 8: entries are
+// padded with zero bytes after the batch, whose length the header states.
 constexpr size_t kEntryAlignment = 8;
 constexpr std::string_view kSnapshotMagic = "LSNAP001";
 constexpr size_t kChecksumBytes = 32;
@@ -61,7 +61,8 @@ std::optional<std::pair<EntryHeader, Batch>> DecodeEntry(std::string_view bytes)
   header.proposal = d.U64();
   header.timestamp = d.U64();
   const size_t body_bytes = d.U32();
-  const size_t padding = bytes.size() - kHeaderBytes - std::min(body_bytes, bytes.size() - kHeaderBytes);
+  const size_t padding =
+      bytes.size() - kHeaderBytes - std::min(body_bytes, bytes.size() - kHeaderBytes);
   if (kHeaderBytes + body_bytes > bytes.size() || padding >= kEntryAlignment) return std::nullopt;
   for (char c : bytes.substr(kHeaderBytes + body_bytes)) {
     if (c != '\0') return std::nullopt;
@@ -98,36 +99,42 @@ absl::StatusOr<Replica::Applied> Replica::Apply(uint64_t index, std::string_view
     return applied;
   }
   if (!violation_.empty()) {
-    return absl::DataLossError(absl::StrCat("log entry ", index, " not applied: the ledger's invariant is broken (",
-                                            violation_, ")"));
+    return absl::DataLossError(absl::StrCat(
+        "log entry ", index, " not applied: the ledger's invariant is broken (", violation_, ")"));
   }
   if (!write_failed_.ok()) return write_failed_;
   std::optional<std::pair<EntryHeader, Batch>> decoded = DecodeEntry(entry);
   WriteSet writes;
   if (!decoded) {
-    applied.status = absl::DataLossError(absl::StrCat("log entry ", index, " is not a ledger entry"));
+    applied.status =
+        absl::DataLossError(absl::StrCat("log entry ", index, " is not a ledger entry"));
   } else {
     applied.header = decoded->first;
-    const Timestamp timestamp = std::max(decoded->first.timestamp, NextBatchTimestampMin(store_->reader()));
-    absl::StatusOr<ApplyOutput> output = apply_(store_->reader(), timestamp, decoded->second, &applied.counters);
-    if (output.ok() && !output->invariant_violation.empty()) {  // A core bug: nothing of it is stored.
+    const Timestamp timestamp =
+        std::max(decoded->first.timestamp, NextBatchTimestampMin(store_->reader()));
+    absl::StatusOr<ApplyOutput> output =
+        apply_(store_->reader(), timestamp, decoded->second, &applied.counters);
+    if (output.ok() &&
+        !output->invariant_violation.empty()) {  // A core bug: nothing of it is stored.
       violation_ = absl::StrCat("log entry ", index, ": ", output->invariant_violation);
-      return absl::DataLossError(absl::StrCat("log entry ", index, " not applied: ", output->invariant_violation));
+      return absl::DataLossError(
+          absl::StrCat("log entry ", index, " not applied: ", output->invariant_violation));
     }
     if (output.ok()) {
       applied.output = std::move(*output);
       writes = std::move(applied.output.writes);
       applied.output.writes = WriteSet{};
     } else {
-      // Deterministic: every replica refuses the same entry the same way and only advances the index.
+      // Deterministic: every replica refuses the same entry the same way and only advances the
+      // index.
       applied.status = output.status();
     }
   }
   PutSorted(&writes, kAppliedIndexKey, EncodeIndex(index));
   absl::Status written = store_->Write(writes, /*sync=*/false);
   if (!written.ok()) {
-    write_failed_ = absl::UnavailableError(
-        absl::StrCat("storage write failed at log entry ", index, "; restart the node: ", written.message()));
+    write_failed_ = absl::UnavailableError(absl::StrCat("storage write failed at log entry ", index,
+                                                        "; restart the node: ", written.message()));
     return write_failed_;
   }
   applied_index_ = index;
@@ -138,12 +145,13 @@ std::string Replica::Snapshot() const {
   std::string out(kSnapshotMagic);
   Encoder e(&out);
   e.U64(applied_index_);
-  store_->reader().Scan("", std::string(1, '\xff'), false, [&](std::string_view key, std::string_view value) {
-    e.U8(1);
-    e.Bytes(key);
-    e.Bytes(value);
-    return true;
-  });
+  store_->reader().Scan("", std::string(1, '\xff'), false,
+                        [&](std::string_view key, std::string_view value) {
+                          e.U8(1);
+                          e.Bytes(key);
+                          e.Bytes(value);
+                          return true;
+                        });
   e.U8(0);
   out += Blake2b256(out);
   return out;
@@ -161,7 +169,8 @@ absl::Status Replica::Restore(std::string_view snapshot, bool sync) {
   Decoder d(body.substr(kSnapshotMagic.size()));
   const uint64_t index = d.U64();
   if (index <= applied_index_) return absl::OkStatus();
-  // The new state: every snapshot key; every other existing key deleted. Both sides are in key order.
+  // The new state: every snapshot key; every other existing key deleted. Both sides are in key
+  // order.
   WriteSet incoming;
   while (d.ok() && d.U8() == 1) {
     std::string key(d.Bytes());
@@ -171,23 +180,26 @@ absl::Status Replica::Restore(std::string_view snapshot, bool sync) {
   if (!d.done()) return absl::InvalidArgumentError("snapshot: malformed body");
   WriteSet writes;
   size_t next = 0;
-  store_->reader().Scan("", std::string(1, '\xff'), false, [&](std::string_view key, std::string_view) {
-    while (next < incoming.entries.size() && incoming.entries[next].first < key) {
-      writes.entries.push_back(std::move(incoming.entries[next++]));
-    }
-    if (next < incoming.entries.size() && incoming.entries[next].first == key) {
-      writes.entries.push_back(std::move(incoming.entries[next++]));
-    } else {
-      writes.entries.emplace_back(std::string(key), std::nullopt);
-    }
-    return true;
-  });
-  while (next < incoming.entries.size()) writes.entries.push_back(std::move(incoming.entries[next++]));
+  store_->reader().Scan(
+      "", std::string(1, '\xff'), false, [&](std::string_view key, std::string_view) {
+        while (next < incoming.entries.size() && incoming.entries[next].first < key) {
+          writes.entries.push_back(std::move(incoming.entries[next++]));
+        }
+        if (next < incoming.entries.size() && incoming.entries[next].first == key) {
+          writes.entries.push_back(std::move(incoming.entries[next++]));
+        } else {
+          writes.entries.emplace_back(std::string(key), std::nullopt);
+        }
+        return true;
+      });
+  while (next < incoming.entries.size())
+    writes.entries.push_back(std::move(incoming.entries[next++]));
   absl::Status written = store_->Write(writes, sync);
   if (!written.ok()) return written;
   applied_index_ = ReadAppliedIndex(store_->reader());
   if (applied_index_ != index) {
-    return absl::DataLossError(absl::StrCat("snapshot at index ", index, " restored as index ", applied_index_));
+    return absl::DataLossError(
+        absl::StrCat("snapshot at index ", index, " restored as index ", applied_index_));
   }
   return absl::OkStatus();
 }

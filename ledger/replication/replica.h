@@ -1,22 +1,24 @@
-// The replicated state machine: what every replica does with a committed Raft log entry, independent of
-// libraft's I/O so that the real server (raft_node) and the deterministic simulation (replica_sim_test,
-// on libraft's fixture) run the very same code.
+// The replicated state machine: what every replica does with a committed Raft log entry,
+// independent of libraft's I/O so that the real server (raft_node) and the deterministic simulation
+// (replica_sim_test, on libraft's fixture) run the very same code.
 //
-// A log entry carries one batch (whole client requests, at most kBatchItemsMax commands) and a header:
-// who proposed it (node id and a per-node proposal number, so the proposer can find the waiting
-// clients) and the leader's proposed timestamp. Apply runs the deterministic core with the timestamp
-// max(proposed, the state's next allowed timestamp), which every replica computes alike, and stores the
-// write set together with the applied Raft index in one write. Entries at or below the stored index are
-// skipped, so re-applying the log after a restart or a snapshot restore is idempotent.
+// A log entry carries one batch (whole client requests, at most kBatchItemsMax commands) and a
+// header: who proposed it (node id and a per-node proposal number, so the proposer can find the
+// waiting clients) and the leader's proposed timestamp. Apply runs the deterministic core with the
+// timestamp max(proposed, the state's next allowed timestamp), which every replica computes alike,
+// and stores the write set together with the applied Raft index in one write. Entries at or below
+// the stored index are skipped, so re-applying the log after a restart or a snapshot restore is
+// idempotent.
 //
 // Snapshots are a compact export of every key (state, journal and the applied index) with a BLAKE2b
 // checksum; restoring replaces the whole state in one write.
 //
-// Live invariant check, as on a single node (ledger/node/node.h): CheckInvariants() sums every asset's
-// balances (at start, after a snapshot restore), and every applied batch checks its own balance changes
-// (ApplyOutput::invariant_violation). A violation — a core bug or a store edited behind the ledger's back —
-// stops the replica: the violating batch is not stored (not even its index, so a restart meets it again),
-// and every later Apply is refused without applying anything. The caller stops taking writes.
+// Live invariant check, as on a single node (ledger/node/node.h): CheckInvariants() sums every
+// asset's balances (at start, after a snapshot restore), and every applied batch checks its own
+// balance changes (ApplyOutput::invariant_violation). A violation — a core bug or a store edited
+// behind the ledger's back — stops the replica: the violating batch is not stored (not even its
+// index, so a restart meets it again), and every later Apply is refused without applying anything.
+// The caller stops taking writes.
 #ifndef LEDGER_REPLICATION_REPLICA_H_
 #define LEDGER_REPLICATION_REPLICA_H_
 
@@ -35,8 +37,9 @@
 namespace ledger {
 
 struct EntryHeader {
-  uint64_t proposer = 0;   // Raft id of the node that proposed the entry.
-  uint64_t proposal = 0;   // Its proposal number (unique per proposer process lifetime with `proposer`).
+  uint64_t proposer = 0;  // Raft id of the node that proposed the entry.
+  uint64_t proposal =
+      0;  // Its proposal number (unique per proposer process lifetime with `proposer`).
   Timestamp timestamp = 0;  // The leader's clock when it proposed; the core may move it forward.
 };
 
@@ -62,26 +65,27 @@ uint64_t ReadAppliedIndex(const KvReader& state);
 class Replica {
  public:
   // How a batch is applied: the core's ApplyBatch (tests may wrap it to break a batch's invariant).
-  using ApplyFunction =
-      std::function<absl::StatusOr<ApplyOutput>(const KvReader&, Timestamp, const Batch&, ApplyCounters*)>;
+  using ApplyFunction = std::function<absl::StatusOr<ApplyOutput>(const KvReader&, Timestamp,
+                                                                  const Batch&, ApplyCounters*)>;
   // The store must outlive the replica. Not thread-safe: one applier.
   explicit Replica(ReplicaStore* store, ApplyFunction apply = nullptr);
 
   struct Applied {
-    bool skipped = false;        // At or below the stored index: already in the state.
-    absl::Status status;         // Not OK if the entry was undecodable or the core refused the batch.
+    bool skipped = false;  // At or below the stored index: already in the state.
+    absl::Status status;   // Not OK if the entry was undecodable or the core refused the batch.
     EntryHeader header;
-    ApplyOutput output;          // When status is OK and not skipped.
+    ApplyOutput output;  // When status is OK and not skipped.
     ApplyCounters counters;
   };
-  // Applies the committed entry at Raft index `index`. A store write failure is returned as an error
-  // status with nothing applied, and so is every entry after it (write_failed()); the caller must stop
-  // (the replica cannot continue past a hole; a restart re-applies from the stored index). A batch
-  // that breaks the invariant is DATA_LOSS with nothing stored, and so is every entry after it (violation()).
+  // Applies the committed entry at Raft index `index`. A store write failure is returned as an
+  // error status with nothing applied, and so is every entry after it (write_failed()); the caller
+  // must stop (the replica cannot continue past a hole; a restart re-applies from the stored
+  // index). A batch that breaks the invariant is DATA_LOSS with nothing stored, and so is every
+  // entry after it (violation()).
   absl::StatusOr<Applied> Apply(uint64_t index, std::string_view entry);
 
-  // Sums every asset's balances over the whole state (O(accounts)): "" if they hold; else the replica is
-  // stopped as by a violating batch. Run at start and after a snapshot restore.
+  // Sums every asset's balances over the whole state (O(accounts)): "" if they hold; else the
+  // replica is stopped as by a violating batch. Run at start and after a snapshot restore.
   std::string CheckInvariants();
   // "" while the invariants hold; else what broke them (the replica applies nothing more).
   const std::string& violation() const { return violation_; }
@@ -93,9 +97,9 @@ class Replica {
 
   // Every key and value, the applied index, and a checksum.
   std::string Snapshot() const;
-  // Replaces the state with a snapshot's. A snapshot at or below the stored applied index is ignored
-  // (the state already contains it: the log re-applies nothing at or below the stored index).
-  // InvalidArgument on a corrupt snapshot (nothing changed).
+  // Replaces the state with a snapshot's. A snapshot at or below the stored applied index is
+  // ignored (the state already contains it: the log re-applies nothing at or below the stored
+  // index). InvalidArgument on a corrupt snapshot (nothing changed).
   absl::Status Restore(std::string_view snapshot, bool sync);
 
  private:

@@ -1,23 +1,25 @@
-// Deterministic simulation of the replicated ledger on libraft's own test fixture (raft/fixture.h): 3- and
-// 5-node clusters run the real Replica (entry decoding, the deterministic core, snapshots) over in-memory
-// stores while a seeded client proposes random transfer batches and a seeded adversary partitions,
-// kills, revives, slows disks and networks, and isolates leaders. Everything — faults, latencies, workload,
-// the entries' timestamps — derives from one seed and the fixture's simulated clock.
+// Deterministic simulation of the replicated ledger on libraft's own test fixture (raft/fixture.h):
+// 3- and 5-node clusters run the real Replica (entry decoding, the deterministic core, snapshots)
+// over in-memory stores while a seeded client proposes random transfer batches and a seeded
+// adversary partitions, kills, revives, slows disks and networks, and isolates leaders. Everything
+// — faults, latencies, workload, the entries' timestamps — derives from one seed and the fixture's
+// simulated clock.
 //
-// Checked after every step: replicas at the same applied index have the same journal head; the state of
-// every replica that applied something keeps its invariants (per asset balances sum to zero, no account
-// with a floor below it, pendings and lots consistent). A proposal whose outcome libraft could not report
-// (leadership lost, node killed) is retried with the same transfer ids until it is decided. After the
-// cluster heals: every replica has the byte-identical state, the journal verifies, every acknowledged
-// transfer is present, and every balance equals the sum of the decided transfers — each applied once.
+// Checked after every step: replicas at the same applied index have the same journal head; the
+// state of every replica that applied something keeps its invariants (per asset balances sum to
+// zero, no account with a floor below it, pendings and lots consistent). A proposal whose outcome
+// libraft could not report (leadership lost, node killed) is retried with the same transfer ids
+// until it is decided. After the cluster heals: every replica has the byte-identical state, the
+// journal verifies, every acknowledged transfer is present, and every balance equals the sum of the
+// decided transfers — each applied once.
 //
 // Replay one seed:  LEDGER_SIM_SEED=<seed> bazel test //ledger/replication:replica_sim_test
-// More seeds:       LEDGER_SIM_SEEDS=5000 (default 300; first seed LEDGER_SIM_FIRST_SEED, default random)
-// Raft's own trace: LEDGER_SIM_TRACE=1
+// More seeds:       LEDGER_SIM_SEEDS=5000 (default 300; first seed LEDGER_SIM_FIRST_SEED, default
+// random) Raft's own trace: LEDGER_SIM_TRACE=1
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -43,7 +45,8 @@ constexpr AssetId kCoin = 1, kPoints = 2;
 constexpr uint64_t kCoinIssuer = 1, kPointsBudget = 2, kCoinBreakage = 900, kPointsBreakage = 901;
 constexpr uint64_t kFirstWallet = 10;
 constexpr int kWalletsPerAsset = 5;
-constexpr int64_t kPointsExpirySeconds = 30;  // Simulated runs span minutes: lots expire under load.
+constexpr int64_t kPointsExpirySeconds =
+    30;  // Simulated runs span minutes: lots expire under load.
 constexpr int kStepsPerSeed = 2500;
 constexpr int kHealStepsMax = 200000;
 constexpr size_t kInFlightMax = 4;
@@ -67,7 +70,8 @@ class MemoryStore final : public ReplicaStore {
   MemoryKv state_;
 };
 
-// The fixture traces every Raft event to stderr; LEDGER_SIM_TRACE=1 keeps that, otherwise it is dropped.
+// The fixture traces every Raft event to stderr; LEDGER_SIM_TRACE=1 keeps that, otherwise it is
+// dropped.
 void QuietEmit(struct raft_tracer*, int, const void*) {}
 struct raft_tracer quiet_tracer = {nullptr, 2, QuietEmit};
 
@@ -89,7 +93,8 @@ struct Proposal {
   uint64_t number = 0;
   std::vector<Transfer> transfers;
   bool setup = false;
-  std::optional<std::vector<Outcome>> outcomes;  // Filled by the proposer's FSM when it applies the entry.
+  std::optional<std::vector<Outcome>>
+      outcomes;  // Filled by the proposer's FSM when it applies the entry.
 };
 
 // What the client knows about each transfer id it ever sent.
@@ -101,14 +106,17 @@ struct Decided {
 
 class Simulation {
  public:
-  // kFaults: every fault; snapshots are taken (every few entries for half the seeds) but the log is never
+  // kFaults: every fault; snapshots are taken (every few entries for half the seeds) but the log is
+  // never
   //   compacted, so no follower needs one installed.
   // kCatchUp: a stable leader, followers killed and revived while the log is compacted every few
-  //   entries: they come back behind the compacted log and catch up by snapshot install and restore.
-  // Why two modes: libraft 0.22.1's in-memory test I/O (raft_fixture) mishandles a follower log that
-  // starts after an installed snapshot when entries must later be truncated (an out-of-bounds read and
-  // a double free in its truncate, src/fixture.c); leader changes after an install trigger it. The real
-  // disk I/O (raft_uv) is separate code, exercised by the multi-process tests in tests/.
+  //   entries: they come back behind the compacted log and catch up by snapshot install and
+  //   restore.
+  // Why two modes: libraft 0.22.1's in-memory test I/O (raft_fixture) mishandles a follower log
+  // that starts after an installed snapshot when entries must later be truncated (an out-of-bounds
+  // read and a double free in its truncate, src/fixture.c); leader changes after an install trigger
+  // it. The real disk I/O (raft_uv) is separate code, exercised by the multi-process tests in
+  // tests/.
   enum class Mode { kFaults, kCatchUp };
 
   Simulation(uint64_t seed, Mode mode) : seed_(seed), mode_(mode), random_(seed) {}
@@ -120,8 +128,9 @@ class Simulation {
   std::string Run() {
     const unsigned servers = Pick(2) == 0 ? 3 : 5;
     const bool small_snapshots = mode_ == Mode::kCatchUp || Pick(2) == 0;
-    description_ = std::string(mode_ == Mode::kCatchUp ? "catch-up" : "faults") + ", " + std::to_string(servers) +
-                   " nodes, snapshots every " + (small_snapshots ? "few" : "1024") + " entries";
+    description_ = std::string(mode_ == Mode::kCatchUp ? "catch-up" : "faults") + ", " +
+                   std::to_string(servers) + " nodes, snapshots every " +
+                   (small_snapshots ? "few" : "1024") + " entries";
     if (raft_fixture_init(&fixture_) != 0) return "raft_fixture_init failed";
     fixture_ready_ = true;
     for (unsigned i = 0; i < servers; ++i) {
@@ -140,12 +149,14 @@ class Simulation {
       if (std::getenv("LEDGER_SIM_TRACE") == nullptr) server->raft->tracer = &quiet_tracer;
       if (small_snapshots) raft_set_snapshot_threshold(server->raft, 8 + Pick(24));
       raft_set_snapshot_trailing(server->raft, mode_ == Mode::kCatchUp ? 2 + Pick(8) : 1'000'000);
-      // Distinct timeouts (the fixture hands the same value out at every election): no endless split votes.
+      // Distinct timeouts (the fixture hands the same value out at every election): no endless
+      // split votes.
       raft_fixture_set_randomized_election_timeout(&fixture_, i, 1000 + 150 * i + Pick(100));
       servers_.push_back(std::move(server));
     }
     raft_configuration configuration;
-    if (raft_fixture_configuration(&fixture_, servers, &configuration) != 0) return "configuration failed";
+    if (raft_fixture_configuration(&fixture_, servers, &configuration) != 0)
+      return "configuration failed";
     const int bootstrapped = raft_fixture_bootstrap(&fixture_, &configuration);
     raft_configuration_close(&configuration);
     if (bootstrapped != 0 || raft_fixture_start(&fixture_) != 0) return "bootstrap/start failed";
@@ -154,7 +165,8 @@ class Simulation {
     for (int step = 0; step < kStepsPerSeed; ++step) {
       Act();
       raft_fixture_step(&fixture_);
-      if (std::string error = Check(); !error.empty()) return "step " + std::to_string(step) + ": " + error;
+      if (std::string error = Check(); !error.empty())
+        return "step " + std::to_string(step) + ": " + error;
     }
     return HealAndVerify();
   }
@@ -187,7 +199,8 @@ class Simulation {
     buffer.base = raft_malloc(entry.size());
     std::memcpy(buffer.base, entry.data(), entry.size());
     proposal->apply.data = proposal.get();
-    if (raft_apply(leader->raft, &proposal->apply, &buffer, 1, OnApplied) != 0) return false;  // libraft frees.
+    if (raft_apply(leader->raft, &proposal->apply, &buffer, 1, OnApplied) != 0)
+      return false;  // libraft frees.
     in_flight_[proposal->number] = std::move(proposal);
     return true;
   }
@@ -223,7 +236,8 @@ class Simulation {
       ProposeTransfers();
     } else if (roll < 358) {
       const unsigned i = Pick(n), j = Pick(n);
-      if (i != j) raft_fixture_disconnect(&fixture_, i, j), raft_fixture_disconnect(&fixture_, j, i);
+      if (i != j)
+        raft_fixture_disconnect(&fixture_, i, j), raft_fixture_disconnect(&fixture_, j, i);
     } else if (roll < 370) {
       const unsigned i = Pick(n), j = Pick(n);
       if (i != j) raft_fixture_reconnect(&fixture_, i, j), raft_fixture_reconnect(&fixture_, j, i);
@@ -241,7 +255,9 @@ class Simulation {
       const unsigned leader = raft_fixture_leader_index(&fixture_);
       if (leader < n) {
         for (unsigned j = 0; j < n; ++j) {
-          if (j != leader) raft_fixture_disconnect(&fixture_, leader, j), raft_fixture_disconnect(&fixture_, j, leader);
+          if (j != leader)
+            raft_fixture_disconnect(&fixture_, leader, j),
+                raft_fixture_disconnect(&fixture_, j, leader);
         }
       }
     } else if (roll < 405) {
@@ -277,7 +293,9 @@ class Simulation {
 
   void ProposeTransfers() {
     Server* leader = Leader();
-    if (leader == nullptr || raft_state(leader->raft) != RAFT_LEADER || in_flight_.size() >= kInFlightMax) return;
+    if (leader == nullptr || raft_state(leader->raft) != RAFT_LEADER ||
+        in_flight_.size() >= kInFlightMax)
+      return;
     auto proposal = std::make_unique<Proposal>();
     std::vector<Command> commands;
     // Retries first: the same ids and fields as before.
@@ -309,9 +327,12 @@ class Simulation {
     const uint64_t wallet = base + Pick(kWalletsPerAsset);
     const int64_t amount = 1 + Pick(500);
     switch (Pick(4)) {
-      case 0: return testing::MakeTransfer(id, issuer, wallet, amount);              // Issue.
-      case 1: return testing::MakeTransfer(id, wallet, issuer, amount);              // Redeem.
-      default: return testing::MakeTransfer(id, wallet, base + Pick(kWalletsPerAsset), amount);  // Pay.
+      case 0:
+        return testing::MakeTransfer(id, issuer, wallet, amount);  // Issue.
+      case 1:
+        return testing::MakeTransfer(id, wallet, issuer, amount);  // Redeem.
+      default:
+        return testing::MakeTransfer(id, wallet, base + Pick(kWalletsPerAsset), amount);  // Pay.
     }
   }
 
@@ -321,8 +342,8 @@ class Simulation {
     Server* server = static_cast<Server*>(fsm->data);
     *result = nullptr;
     const uint64_t index = raft_last_applied(server->raft) + 1;
-    absl::StatusOr<Replica::Applied> applied =
-        server->replica->Apply(index, std::string_view(static_cast<const char*>(buffer->base), buffer->len));
+    absl::StatusOr<Replica::Applied> applied = server->replica->Apply(
+        index, std::string_view(static_cast<const char*>(buffer->base), buffer->len));
     if (!applied.ok()) {
       server->simulation->Fail("store write failed: " + applied.status().ToString());
       return 0;
@@ -355,8 +376,8 @@ class Simulation {
 
   static int FsmRestore(raft_fsm* fsm, raft_buffer* buffer) {
     Server* server = static_cast<Server*>(fsm->data);
-    absl::Status status =
-        server->replica->Restore(std::string_view(static_cast<const char*>(buffer->base), buffer->len), true);
+    absl::Status status = server->replica->Restore(
+        std::string_view(static_cast<const char*>(buffer->base), buffer->len), true);
     if (!status.ok()) {
       server->simulation->Fail("snapshot restore failed: " + status.ToString());
       return RAFT_CORRUPT;
@@ -423,19 +444,22 @@ class Simulation {
       const JournalHead head = ReadHead(server->store.state());
       auto [it, inserted] = heads_.emplace(index, head.hash);
       if (!inserted && it->second != head.hash) {
-        return "replica " + std::to_string(server->id) + " has a different journal head at applied index " +
-               std::to_string(index);
+        return "replica " + std::to_string(server->id) +
+               " has a different journal head at applied index " + std::to_string(index);
       }
-      if (std::string error = testing::CheckInvariants(server->store.state(), /*verify_journal=*/false);
+      if (std::string error =
+              testing::CheckInvariants(server->store.state(), /*verify_journal=*/false);
           !error.empty()) {
-        return "replica " + std::to_string(server->id) + " at index " + std::to_string(index) + ": " + error;
+        return "replica " + std::to_string(server->id) + " at index " + std::to_string(index) +
+               ": " + error;
       }
     }
     return "";
   }
 
-  // A liveness stall after healing: no replica disagreed (Check ran on every step), but progress stopped.
-  // Seen with the in-memory fixture only (see the test below); counted, reported, and bounded.
+  // A liveness stall after healing: no replica disagreed (Check ran on every step), but progress
+  // stopped. Seen with the in-memory fixture only (see the test below); counted, reported, and
+  // bounded.
   std::string Stalled(std::string what) {
     stalled_ = true;
     return what;
@@ -461,11 +485,13 @@ class Simulation {
     }
     if (steps == kHealStepsMax) return Stalled("transfers still undecided after healing");
     // Every replica catches up with the leader's last index.
-    if (!raft_fixture_step_until_has_leader(&fixture_, 60000)) return Stalled("no leader after healing");
+    if (!raft_fixture_step_until_has_leader(&fixture_, 60000))
+      return Stalled("no leader after healing");
     const raft_index last = raft_last_index(Leader()->raft);
     for (unsigned i = 0; i < n; ++i) {
       if (!raft_fixture_step_until_applied(&fixture_, i, last, 120000)) {
-        return Stalled("replica " + std::to_string(i + 1) + " did not catch up to index " + std::to_string(last));
+        return Stalled("replica " + std::to_string(i + 1) + " did not catch up to index " +
+                       std::to_string(last));
       }
     }
     if (std::string error = Check(); !error.empty()) return error;
@@ -475,7 +501,8 @@ class Simulation {
         return "replica " + std::to_string(server->id) + " state differs after healing";
       }
     }
-    if (std::string error = testing::CheckInvariants(servers_[0]->store.state(), /*verify_journal=*/true);
+    if (std::string error =
+            testing::CheckInvariants(servers_[0]->store.state(), /*verify_journal=*/true);
         !error.empty()) {
       return "after healing: " + error;
     }
@@ -488,7 +515,9 @@ class Simulation {
     auto proposal = std::make_unique<Proposal>();
     std::vector<Command> commands;
     for (auto& [id, decided] : transfers_) {
-      if (decided.outcome || decided.in_flight || proposal->transfers.size() >= kTransfersPerProposalMax) continue;
+      if (decided.outcome || decided.in_flight ||
+          proposal->transfers.size() >= kTransfersPerProposalMax)
+        continue;
       proposal->transfers.push_back(decided.transfer);
       commands.push_back(decided.transfer);
       decided.in_flight = true;
@@ -507,7 +536,8 @@ class Simulation {
       std::optional<Transfer> stored = LookupTransfer(state, Id(id));
       if (decided.outcome->result != Result::kOk) continue;
       if (!stored) return "acknowledged transfer " + std::to_string(id) + " is missing";
-      if (stored->amount != decided.transfer.amount || stored->debit_account_id != decided.transfer.debit_account_id ||
+      if (stored->amount != decided.transfer.amount ||
+          stored->debit_account_id != decided.transfer.debit_account_id ||
           stored->credit_account_id != decided.transfer.credit_account_id) {
         return "transfer " + std::to_string(id) + " stored with other fields";
       }
@@ -520,13 +550,16 @@ class Simulation {
         const uint64_t wallet = base + i;
         std::optional<Account> account = LookupAccount(state, Id(wallet));
         if (!account) return "wallet " + std::to_string(wallet) + " is missing";
-        // Points lots lapse into breakage by the sweep: those wallets only bound the sum from above.
+        // Points lots lapse into breakage by the sweep: those wallets only bound the sum from
+        // above.
         const int64_t decided = expected[wallet];
         const bool expiring = base != kFirstWallet;
         if (expiring) points_decided += decided, points_held += account->balance;
-        if ((!expiring && account->balance != decided) || (expiring && account->balance > decided)) {
-          return "wallet " + std::to_string(wallet) + " balance " + std::to_string(account->balance) +
-                 " but the decided transfers give " + std::to_string(decided);
+        if ((!expiring && account->balance != decided) ||
+            (expiring && account->balance > decided)) {
+          return "wallet " + std::to_string(wallet) + " balance " +
+                 std::to_string(account->balance) + " but the decided transfers give " +
+                 std::to_string(decided);
         }
       }
     }
@@ -534,8 +567,8 @@ class Simulation {
     std::optional<Account> breakage = LookupAccount(state, Id(kPointsBreakage));
     if (!breakage || points_held + breakage->balance != points_decided) {
       return "points: wallets hold " + std::to_string(points_held) + " plus breakage " +
-             std::to_string(breakage ? breakage->balance : 0) + ", but the decided transfers give " +
-             std::to_string(points_decided);
+             std::to_string(breakage ? breakage->balance : 0) +
+             ", but the decided transfers give " + std::to_string(points_decided);
     }
     return "";
   }
@@ -563,31 +596,36 @@ class Simulation {
 
 TEST(ReplicaSimTest, ClustersUnderFaultsAgreeAndLoseNothingAcknowledged) {
   const char* one = std::getenv("LEDGER_SIM_SEED");
-  const uint64_t first = one ? std::strtoull(one, nullptr, 10) : EnvOr("LEDGER_SIM_FIRST_SEED", std::random_device{}());
+  const uint64_t first = one ? std::strtoull(one, nullptr, 10)
+                             : EnvOr("LEDGER_SIM_FIRST_SEED", std::random_device{}());
   const uint64_t seeds = one ? 1 : EnvOr("LEDGER_SIM_SEEDS", 300);
   std::printf("replica_sim_test: seeds %llu..%llu (replay one with LEDGER_SIM_SEED=<seed>)\n",
-              static_cast<unsigned long long>(first), static_cast<unsigned long long>(first + seeds - 1));
+              static_cast<unsigned long long>(first),
+              static_cast<unsigned long long>(first + seeds - 1));
   std::fflush(stdout);  // A crash must not swallow the seed range.
   uint64_t acknowledged = 0, unknown = 0, taken = 0, restored = 0, failures = 0, stalls = 0;
   for (uint64_t seed = first; seed < first + seeds; ++seed) {
     // One seed in four is a catch-up run.
-    Simulation simulation(seed, seed % 4 == 3 ? Simulation::Mode::kCatchUp : Simulation::Mode::kFaults);
+    Simulation simulation(seed,
+                          seed % 4 == 3 ? Simulation::Mode::kCatchUp : Simulation::Mode::kFaults);
     const std::string error = simulation.Run();
     acknowledged += simulation.acknowledged();
     unknown += simulation.unknown();
     taken += simulation.snapshots_taken_;
     restored += simulation.snapshots_restored_;
     if (!error.empty() && simulation.stalled() && one == nullptr) {
-      // Safety held (every applied index agreed on every replica) but progress stopped after healing.
-      // libraft 0.22.1's fixture shows two such stalls (about 1 seed in 10,000 each): a follower whose log
-      // starts after its own snapshot rejects appends whose previous index lies below that snapshot while
-      // refusing the leader's older snapshot (seed 479), and a killed-then-revived follower whose pending
-      // fixture disk write never completes stays "persisting" and never campaigns (seed 3141). Tolerated
-      // up to 2 % of the seeds; each is printed for replay.
+      // Safety held (every applied index agreed on every replica) but progress stopped after
+      // healing. libraft 0.22.1's fixture shows two such stalls (about 1 seed in 10,000 each): a
+      // follower whose log starts after its own snapshot rejects appends whose previous index lies
+      // below that snapshot while refusing the leader's older snapshot (seed 479), and a
+      // killed-then-revived follower whose pending fixture disk write never completes stays
+      // "persisting" and never campaigns (seed 3141). Tolerated up to 2 % of the seeds; each is
+      // printed for replay.
       ++stalls;
-      std::printf("replica_sim_test: seed %llu (%s) stalled: %s (replay with LEDGER_SIM_SEED=%llu)\n",
-                  static_cast<unsigned long long>(seed), simulation.description().c_str(), error.c_str(),
-                  static_cast<unsigned long long>(seed));
+      std::printf(
+          "replica_sim_test: seed %llu (%s) stalled: %s (replay with LEDGER_SIM_SEED=%llu)\n",
+          static_cast<unsigned long long>(seed), simulation.description().c_str(), error.c_str(),
+          static_cast<unsigned long long>(seed));
       std::fflush(stdout);
     } else if (!error.empty()) {
       ++failures;
@@ -596,13 +634,16 @@ TEST(ReplicaSimTest, ClustersUnderFaultsAgreeAndLoseNothingAcknowledged) {
       if (failures >= 5) break;
     }
   }
-  std::printf("replica_sim_test: %llu seeds, %llu transfer outcomes acknowledged, %llu unknown then retried, "
-              "%llu snapshots taken, %llu restored, %llu stalled\n",
-              static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(acknowledged),
-              static_cast<unsigned long long>(unknown), static_cast<unsigned long long>(taken),
-              static_cast<unsigned long long>(restored), static_cast<unsigned long long>(stalls));
+  std::printf(
+      "replica_sim_test: %llu seeds, %llu transfer outcomes acknowledged, %llu unknown then "
+      "retried, "
+      "%llu snapshots taken, %llu restored, %llu stalled\n",
+      static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(acknowledged),
+      static_cast<unsigned long long>(unknown), static_cast<unsigned long long>(taken),
+      static_cast<unsigned long long>(restored), static_cast<unsigned long long>(stalls));
   EXPECT_GT(acknowledged, 0u);
-  EXPECT_LE(stalls * 50, std::max<uint64_t>(seeds, 50)) << "more than 2 % of the seeds stalled after healing";
+  EXPECT_LE(stalls * 50, std::max<uint64_t>(seeds, 50))
+      << "more than 2 % of the seeds stalled after healing";
   if (seeds >= 20) {
     EXPECT_GT(restored, 0u) << "no snapshot was ever installed: the snapshot path went untested";
   }

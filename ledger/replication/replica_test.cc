@@ -17,7 +17,8 @@ class MemoryStore final : public ReplicaStore {
   const KvReader& reader() const override { return state_; }
   absl::Status Write(const WriteSet& writes, bool) override {
     ++writes_;
-    if (fail_writes_) return absl::UnavailableError("RocksDB write: IO error: No space left on device");
+    if (fail_writes_)
+      return absl::UnavailableError("RocksDB write: IO error: No space left on device");
     state_.Apply(writes);
     return absl::OkStatus();
   }
@@ -75,16 +76,18 @@ TEST(ReplicaTest, ApplyStoresIndexAndSkipsWhatItHas) {
 TEST(ReplicaTest, TimestampNeverGoesBackwards) {
   MemoryStore store;
   Replica replica(&store);
-  ASSERT_TRUE(replica.Apply(1, Entry(1, testing::kEpoch + 1000 * testing::kSecond, SetupCommands())).ok());
+  ASSERT_TRUE(
+      replica.Apply(1, Entry(1, testing::kEpoch + 1000 * testing::kSecond, SetupCommands())).ok());
   // A new leader with a slower clock: the core still moves forward.
-  auto applied = replica.Apply(2, Entry(2, testing::kEpoch, {testing::MakeTransfer(5, 1, 10, 100)}));
+  auto applied =
+      replica.Apply(2, Entry(2, testing::kEpoch, {testing::MakeTransfer(5, 1, 10, 100)}));
   ASSERT_TRUE(applied.ok());
   ASSERT_TRUE(applied->status.ok());
   EXPECT_GT(applied->output.entry.outcomes[0].timestamp, testing::kEpoch + 1000 * testing::kSecond);
 }
 
-// A failed write (a full disk) leaves a hole the replica cannot skip: it applies nothing after it, even
-// once writes work again, until a restart (a new Replica) re-applies from the stored index.
+// A failed write (a full disk) leaves a hole the replica cannot skip: it applies nothing after it,
+// even once writes work again, until a restart (a new Replica) re-applies from the stored index.
 TEST(ReplicaTest, AFailedWriteStopsTheReplica) {
   MemoryStore store;
   Replica replica(&store);
@@ -95,17 +98,20 @@ TEST(ReplicaTest, AFailedWriteStopsTheReplica) {
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(failed.status().message(),
-            "storage write failed at log entry 2; restart the node: RocksDB write: IO error: No space left on device");
+            "storage write failed at log entry 2; restart the node: RocksDB write: IO error: No "
+            "space left on device");
   EXPECT_EQ(replica.write_failed(), failed.status());
   store.fail_writes_ = false;
   const int writes = store.writes_;
-  EXPECT_EQ(replica.Apply(3, Entry(3, testing::kEpoch, {testing::MakeTransfer(5, 2, 10, 100)})).status(),
-            failed.status());
+  EXPECT_EQ(
+      replica.Apply(3, Entry(3, testing::kEpoch, {testing::MakeTransfer(5, 2, 10, 100)})).status(),
+      failed.status());
   EXPECT_EQ(store.writes_, writes) << "nothing written past the hole";
   EXPECT_EQ(ReadAppliedIndex(store.state_), 1u);
   Replica restarted(&store);
   EXPECT_EQ(restarted.applied_index(), 1u);
-  auto again = restarted.Apply(2, Entry(2, testing::kEpoch, {testing::MakeTransfer(5, 1, 10, 100)}));
+  auto again =
+      restarted.Apply(2, Entry(2, testing::kEpoch, {testing::MakeTransfer(5, 1, 10, 100)}));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(ReadAppliedIndex(store.state_), 2u);
 }
@@ -126,13 +132,18 @@ TEST(ReplicaTest, SnapshotRestoresTheSameStateAndIsIdempotent) {
   MemoryStore source;
   Replica leader(&source);
   ASSERT_TRUE(leader.Apply(1, Entry(1, testing::kEpoch, SetupCommands())).ok());
-  ASSERT_TRUE(leader.Apply(2, Entry(2, testing::kEpoch + testing::kSecond, {testing::MakeTransfer(5, 1, 10, 100)})).ok());
+  ASSERT_TRUE(leader
+                  .Apply(2, Entry(2, testing::kEpoch + testing::kSecond,
+                                  {testing::MakeTransfer(5, 1, 10, 100)}))
+                  .ok());
   const std::string snapshot = leader.Snapshot();
 
-  // A replica with older, different state (it lagged behind at index 1 with other keys) is replaced.
+  // A replica with older, different state (it lagged behind at index 1 with other keys) is
+  // replaced.
   MemoryStore target;
   Replica follower(&target);
-  ASSERT_TRUE(follower.Apply(1, Entry(9, testing::kEpoch, {testing::MakeAsset(3, "OTHER", 0, 901)})).ok());
+  ASSERT_TRUE(
+      follower.Apply(1, Entry(9, testing::kEpoch, {testing::MakeAsset(3, "OTHER", 0, 901)})).ok());
   ASSERT_TRUE(follower.Restore(snapshot, true).ok());
   EXPECT_EQ(StateHash(target.state_), StateHash(source.state_));
   EXPECT_EQ(follower.applied_index(), 2u);
@@ -152,14 +163,18 @@ TEST(ReplicaTest, SnapshotRestoresTheSameStateAndIsIdempotent) {
   EXPECT_EQ(fresh.Restore(snapshot.substr(0, 20), true).code(), absl::StatusCode::kInvalidArgument);
 }
 
-// A state whose sums are broken (an account's balance edited behind the ledger's back, as in node_test)
-// is found by the start check; the replica then applies nothing, and stores nothing, not even the index.
+// A state whose sums are broken (an account's balance edited behind the ledger's back, as in
+// node_test) is found by the start check; the replica then applies nothing, and stores nothing, not
+// even the index.
 TEST(ReplicaTest, ABrokenStateStopsTheReplica) {
   MemoryStore store;
   {
     Replica replica(&store);
     ASSERT_TRUE(replica.Apply(1, Entry(1, testing::kEpoch, SetupCommands())).ok());
-    ASSERT_TRUE(replica.Apply(2, Entry(2, testing::kEpoch + testing::kSecond, {testing::MakeTransfer(5, 1, 10, 500)})).ok());
+    ASSERT_TRUE(replica
+                    .Apply(2, Entry(2, testing::kEpoch + testing::kSecond,
+                                    {testing::MakeTransfer(5, 1, 10, 500)}))
+                    .ok());
     EXPECT_EQ(replica.CheckInvariants(), "");
   }
   Account edited = *LookupAccount(store.state_, Id(10));
@@ -169,42 +184,52 @@ TEST(ReplicaTest, ABrokenStateStopsTheReplica) {
   store.state_.Apply(writes);
 
   Replica replica(&store);
-  EXPECT_EQ(replica.CheckInvariants(), "at applied index 2: asset 1: its balances sum to 1000, not 0");
+  EXPECT_EQ(replica.CheckInvariants(),
+            "at applied index 2: asset 1: its balances sum to 1000, not 0");
   EXPECT_EQ(replica.violation(), "at applied index 2: asset 1: its balances sum to 1000, not 0");
   const int writes_before = store.writes_;
-  auto refused = replica.Apply(3, Entry(3, testing::kEpoch + 2 * testing::kSecond, {testing::MakeTransfer(6, 10, 1, 1)}));
+  auto refused = replica.Apply(
+      3, Entry(3, testing::kEpoch + 2 * testing::kSecond, {testing::MakeTransfer(6, 10, 1, 1)}));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(refused.status().message().find("its balances sum to 1000"), std::string_view::npos) << refused.status();
+  EXPECT_NE(refused.status().message().find("its balances sum to 1000"), std::string_view::npos)
+      << refused.status();
   EXPECT_EQ(store.writes_, writes_before);
   EXPECT_EQ(ReadAppliedIndex(store.state_), 2u);
   EXPECT_EQ(replica.applied_index(), 2u);
 }
 
-// A batch that reports its own invariant broken (a core bug, injected here by wrapping ApplyBatch) is not
-// stored, nor is any entry after it; a restart (with a core without the bug) meets the entry again.
+// A batch that reports its own invariant broken (a core bug, injected here by wrapping ApplyBatch)
+// is not stored, nor is any entry after it; a restart (with a core without the bug) meets the entry
+// again.
 TEST(ReplicaTest, ABatchThatBreaksTheInvariantIsNotStored) {
   MemoryStore store;
   int calls = 0;
-  Replica replica(&store, [&calls](const KvReader& state, Timestamp timestamp, const Batch& batch,
-                                   ApplyCounters* counters) -> absl::StatusOr<ApplyOutput> {
-    absl::StatusOr<ApplyOutput> output = ApplyBatch(state, timestamp, batch, counters);
-    if (++calls == 2 && output.ok()) output->invariant_violation = "asset 1: the batch changed its balances by 7";
-    return output;
-  });
+  Replica replica(&store,
+                  [&calls](const KvReader& state, Timestamp timestamp, const Batch& batch,
+                           ApplyCounters* counters) -> absl::StatusOr<ApplyOutput> {
+                    absl::StatusOr<ApplyOutput> output =
+                        ApplyBatch(state, timestamp, batch, counters);
+                    if (++calls == 2 && output.ok())
+                      output->invariant_violation = "asset 1: the batch changed its balances by 7";
+                    return output;
+                  });
   ASSERT_TRUE(replica.Apply(1, Entry(1, testing::kEpoch, SetupCommands())).ok());
   const std::string hash = StateHash(store.state_);
   const int writes_before = store.writes_;
-  const std::string transfer = Entry(2, testing::kEpoch + testing::kSecond, {testing::MakeTransfer(5, 1, 10, 500)});
+  const std::string transfer =
+      Entry(2, testing::kEpoch + testing::kSecond, {testing::MakeTransfer(5, 1, 10, 500)});
   auto broken = replica.Apply(2, transfer);
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(broken.status().message(), "log entry 2 not applied: asset 1: the batch changed its balances by 7");
+  EXPECT_EQ(broken.status().message(),
+            "log entry 2 not applied: asset 1: the batch changed its balances by 7");
   EXPECT_EQ(replica.violation(), "log entry 2: asset 1: the batch changed its balances by 7");
   EXPECT_EQ(store.writes_, writes_before);
   EXPECT_EQ(StateHash(store.state_), hash);
   // Nothing after it is applied either.
-  auto next = replica.Apply(3, Entry(3, testing::kEpoch + 2 * testing::kSecond, {testing::MakeTransfer(6, 1, 10, 1)}));
+  auto next = replica.Apply(
+      3, Entry(3, testing::kEpoch + 2 * testing::kSecond, {testing::MakeTransfer(6, 1, 10, 1)}));
   ASSERT_FALSE(next.ok());
   EXPECT_EQ(next.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(calls, 2);

@@ -1,11 +1,14 @@
-// docs/API.md, the integrators' document, against the code, so that what a client is told cannot drift
-// from what the ledger does:
-//  - its field-bounds table is field_bounds.cc's (FieldBoundsTable) and its limits table is made here from
+// docs/API.md, the integrators' document, against the code, so that what a client is told cannot
+// drift from what the ledger does:
+//  - its field-bounds table is field_bounds.cc's (FieldBoundsTable) and its limits table is made
+//  here from
 //    the constants the ledger enforces (limits.h and the domain headers);
-//  - its result-code table has one row per value of the core's Result enum and of the proto's, in order,
-//    with the proto name and the snake_case name, a meaning and a retry answer: a code added without a row
-//    (or a row without a code) fails;
-//  - its signed-method table names every method of the Pos, Wallet and Health services exactly once.
+//  - its result-code table has one row per value of the core's Result enum and of the proto's, in
+//  order,
+//    with the proto name and the snake_case name, a meaning and a retry answer: a code added
+//    without a row (or a row without a code) fails;
+//  - its signed-method table names every method of the Pos, Wallet and Health services exactly
+//  once.
 // On a mismatch the test prints the table as it should read, to paste.
 #include <gtest/gtest.h>
 
@@ -17,12 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 #include "ledger/core/campaigns.h"
 #include "ledger/core/cpm.h"
@@ -50,8 +53,8 @@ std::string ReadDoc() {
   return text.str();
 }
 
-// The lines after `marker`'s line up to the first empty line, each with its newline; nullopt without the
-// marker.
+// The lines after `marker`'s line up to the first empty line, each with its newline; nullopt
+// without the marker.
 std::optional<std::string> Block(const std::string& text, const std::string& marker) {
   const size_t at = text.find(marker + "\n");
   if (at == std::string::npos) return std::nullopt;
@@ -66,7 +69,8 @@ std::vector<std::string> Cells(absl::string_view row) {
   row = absl::StripAsciiWhitespace(row);
   if (!absl::ConsumePrefix(&row, "|") || !absl::ConsumeSuffix(&row, "|")) return {};
   std::vector<std::string> cells;
-  for (absl::string_view cell : absl::StrSplit(row, '|')) cells.emplace_back(absl::StripAsciiWhitespace(cell));
+  for (absl::string_view cell : absl::StrSplit(row, '|'))
+    cells.emplace_back(absl::StripAsciiWhitespace(cell));
   return cells;
 }
 
@@ -96,20 +100,25 @@ struct Limit {
   const char* what;  // What it bounds and what happens beyond it.
 };
 
-// Every bound a client can meet that is not a string or bytes field's, from the constants themselves.
-// The descriptions are written here; the numbers cannot be.
+// Every bound a client can meet that is not a string or bytes field's, from the constants
+// themselves. The descriptions are written here; the numbers cannot be.
 std::vector<Limit> Limits() {
   return {
       {"kBatchItemsMax", kBatchItemsMax, "",
-       "items in one request of a repeated field (`CreateTransfers`, `CreateAccounts`, `Lookup*`, `RegisterKeys`, "
+       "items in one request of a repeated field (`CreateTransfers`, `CreateAccounts`, `Lookup*`, "
+       "`RegisterKeys`, "
        "…): 1 to this, else `INVALID_ARGUMENT`"},
       {"kRequestBytesMax", kRequestBytesMax, " bytes",
        "one request message (gRPC refuses a larger one with `RESOURCE_EXHAUSTED`)"},
-      {"kRequestItemBytesMax", kRequestItemBytesMax, " bytes", "what the message size allows each batch item"},
-      {"kReplyBytesMax", kReplyBytesMax, " bytes", "set your client's maximum receive size to this"},
-      {"kSignedBodyBytesMax", kSignedBodyBytesMax, " bytes", "the `body` of a `SignedRequest` or `WalletRequest`"},
+      {"kRequestItemBytesMax", kRequestItemBytesMax, " bytes",
+       "what the message size allows each batch item"},
+      {"kReplyBytesMax", kReplyBytesMax, " bytes",
+       "set your client's maximum receive size to this"},
+      {"kSignedBodyBytesMax", kSignedBodyBytesMax, " bytes",
+       "the `body` of a `SignedRequest` or `WalletRequest`"},
       {"kSignedRequestWindowMs", kSignedRequestWindowMs, " ms",
-       "`timestamp_ms` of a signed request, either way of the ledger's clock, else `FAILED_PRECONDITION`"},
+       "`timestamp_ms` of a signed request, either way of the ledger's clock, else "
+       "`FAILED_PRECONDITION`"},
       {"kAmountMax", static_cast<uint64_t>(kAmountMax), "",
        "an amount (transfer, payment, refund, cash-out, exchange), else `AMOUNT_EXCEEDS_LIMIT` (or "
        "`INVALID_ARGUMENT` from the Pos service)"},
@@ -127,23 +136,27 @@ std::vector<Limit> Limits() {
       {"kHistoryPageMax", kHistoryPageMax, "",
        "`limit` of `GetAccountHistory` and `Wallet.GetHistory`; above is `INVALID_ARGUMENT`"},
       {"kHistoryPageDefault", kHistoryPageDefault, "", "their page when `limit` is 0"},
-      {"kJournalPageMax", kJournalPageMax, "", "`GetJournal.limit`; above is `INVALID_ARGUMENT` (not capped)"},
+      {"kJournalPageMax", kJournalPageMax, "",
+       "`GetJournal.limit`; above is `INVALID_ARGUMENT` (not capped)"},
       {"kJournalPageDefault", kJournalPageDefault, "", "`GetJournal`'s page when `limit` is 0"},
       {"kJournalPageBytesMax", kJournalPageBytesMax, " bytes",
        "a `GetJournal` page stops adding entries past this (it always holds one)"},
       {"kStaffOperationsPageMax", kStaffOperationsPageMax, "",
        "`ListStaffOperations.limit` (both services); a larger limit reads this many"},
-      {"kStaffOperationsPageDefault", kStaffOperationsPageDefault, "", "its page when `limit` is 0"},
+      {"kStaffOperationsPageDefault", kStaffOperationsPageDefault, "",
+       "its page when `limit` is 0"},
       {"kCashOutsPageMax", kCashOutsPageMax, "",
        "`ListCashOuts.limit`, and its page when `limit` is 0; above is `INVALID_ARGUMENT`"},
       {"kCpmTtlSecondsMax", kCpmTtlSecondsMax, " s", "a customer-presented code's lifetime"},
-      {"kCpmTtlSecondsDefault", kCpmTtlSecondsDefault, " s", "the lifetime wallets give a code by default"},
+      {"kCpmTtlSecondsDefault", kCpmTtlSecondsDefault, " s",
+       "the lifetime wallets give a code by default"},
       {"kClockSkewMsMax", kClockSkewMsMax, " ms",
        "how far ahead of the ledger's clock a code may be issued, else `CPM_NOT_YET_VALID`"},
       {"kMpmLifetimeSecondsMax", kMpmLifetimeSecondsMax, " s",
        "`CreateMpmRequest.lifetime_seconds`, else `MPM_LIFETIME_INVALID`"},
       {"kMpmLifetimeSecondsDefault", kMpmLifetimeSecondsDefault, " s", "its lifetime when 0"},
-      {"kBasisPointsMax", kBasisPointsMax, "", "fee rates are below this (basis points), else `FEE_SCHEDULE_INVALID`"},
+      {"kBasisPointsMax", kBasisPointsMax, "",
+       "fee rates are below this (basis points), else `FEE_SCHEDULE_INVALID`"},
       {"kProfileAccountsMax", kProfileAccountsMax, "",
        "`MerchantProfile.accepts_account_ids`, else `PROFILE_INVALID`"},
       {"kPinLengthMin", kPinLengthMin, " digits", "a card's PIN, at least"},
@@ -152,24 +165,31 @@ std::vector<Limit> Limits() {
       {"kStepTiersMax", kStepTiersMax, "", "`HealthProgram.tiers`, else `HEALTH_PROGRAM_INVALID`"},
       {"kHealthVersionsMax", kHealthVersionsMax, "", "versions of one health program"},
       {"kStepsMaxDefault", kStepsMaxDefault, "", "`HealthProgram.steps_max` when 0"},
-      {"kReportWindowDaysDefault", kReportWindowDaysDefault, " days", "`HealthProgram.report_window_days` when 0"},
-      {"kReportWindowDaysMax", kReportWindowDaysMax, " days", "`HealthProgram.report_window_days`, at most"},
-      {"kWatchersMax", kWatchersMax, "", "`WatchOverRequest.watcher_ids`, else `WATCH_OVER_INVALID`"},
+      {"kReportWindowDaysDefault", kReportWindowDaysDefault, " days",
+       "`HealthProgram.report_window_days` when 0"},
+      {"kReportWindowDaysMax", kReportWindowDaysMax, " days",
+       "`HealthProgram.report_window_days`, at most"},
+      {"kWatchersMax", kWatchersMax, "",
+       "`WatchOverRequest.watcher_ids`, else `WATCH_OVER_INVALID`"},
       {"kWatchStreamsPerWatcherMax", kWatchStreamsPerWatcherMax, "",
        "open `WatchAlerts` streams per watcher, else `RESOURCE_EXHAUSTED`"},
-      {"kWatchStreamsMax", kWatchStreamsMax, "", "open `WatchAlerts` streams per node, else `RESOURCE_EXHAUSTED`"},
+      {"kWatchStreamsMax", kWatchStreamsMax, "",
+       "open `WatchAlerts` streams per node, else `RESOURCE_EXHAUSTED`"},
       {"kTaskDaysMax", kTaskDaysMax, " days", "a task's days, else `TASK_INVALID`"},
       {"kTaskSlotsMax", kTaskSlotsMax, "", "a task's slots, else `TASK_INVALID`"},
       {"kTaskSlotDaysMax", kTaskSlotDaysMax, "", "a task's slots × days, else `TASK_INVALID`"},
-      {"kActiveCampaignsMax", kActiveCampaignsMax, "", "campaigns active at once, else `TOO_MANY_CAMPAIGNS`"},
-      {"kCampaignMerchantsMax", kCampaignMerchantsMax, "", "`Campaign.merchant_ids`, else `CAMPAIGN_INVALID`"},
+      {"kActiveCampaignsMax", kActiveCampaignsMax, "",
+       "campaigns active at once, else `TOO_MANY_CAMPAIGNS`"},
+      {"kCampaignMerchantsMax", kCampaignMerchantsMax, "",
+       "`Campaign.merchant_ids`, else `CAMPAIGN_INVALID`"},
   };
 }
 
 std::string LimitsTable() {
   std::string table = "| limit | value | what it bounds |\n|---|---:|---|\n";
   for (const Limit& limit : Limits()) {
-    absl::StrAppend(&table, "| `", limit.name, "` | ", Grouped(limit.value), limit.unit, " | ", limit.what, " |\n");
+    absl::StrAppend(&table, "| `", limit.name, "` | ", Grouped(limit.value), limit.unit, " | ",
+                    limit.what, " |\n");
   }
   return table;
 }
@@ -184,18 +204,23 @@ TEST(ApiDocTest, FieldBoundsTableIsFieldBoundsCc) {
   ASSERT_FALSE(doc.empty()) << "docs/API.md not in the runfiles";
   std::optional<std::string> block = Block(doc, kFieldBoundsMarker);
   ASSERT_TRUE(block) << "docs/API.md has no field bounds table; it should read:\n"
-                     << kFieldBoundsMarker << "\n" << FieldBoundsTable();
-  EXPECT_EQ(*block, FieldBoundsTable()) << "docs/API.md's field bounds differ from field_bounds.cc; it should read:\n"
-                                        << FieldBoundsTable();
+                     << kFieldBoundsMarker << "\n"
+                     << FieldBoundsTable();
+  EXPECT_EQ(*block, FieldBoundsTable())
+      << "docs/API.md's field bounds differ from field_bounds.cc; it should read:\n"
+      << FieldBoundsTable();
 }
 
 TEST(ApiDocTest, LimitsTableIsTheConstants) {
   const std::string doc = ReadDoc();
   ASSERT_FALSE(doc.empty()) << "docs/API.md not in the runfiles";
   std::optional<std::string> block = Block(doc, kLimitsMarker);
-  ASSERT_TRUE(block) << "docs/API.md has no limits table; it should read:\n" << kLimitsMarker << "\n" << LimitsTable();
-  EXPECT_EQ(*block, LimitsTable()) << "docs/API.md's limits differ from the constants; it should read:\n"
-                                   << LimitsTable();
+  ASSERT_TRUE(block) << "docs/API.md has no limits table; it should read:\n"
+                     << kLimitsMarker << "\n"
+                     << LimitsTable();
+  EXPECT_EQ(*block, LimitsTable())
+      << "docs/API.md's limits differ from the constants; it should read:\n"
+      << LimitsTable();
 }
 
 // The words a retry answer starts with (docs/API.md, "Result codes").
@@ -232,8 +257,10 @@ TEST(ApiDocTest, EveryResultCodeOnceWithItsMeaningAndRetry) {
       problems.push_back(absl::StrCat("not a code: ", row[0]));
       continue;
     }
-    if (!documented.emplace(code, row).second) problems.push_back(absl::StrCat("code ", code, " twice"));
-    if (code < 0 || code >= kResultCount) problems.push_back(absl::StrCat("code ", code, " is not a Result"));
+    if (!documented.emplace(code, row).second)
+      problems.push_back(absl::StrCat("code ", code, " twice"));
+    if (code < 0 || code >= kResultCount)
+      problems.push_back(absl::StrCat("code ", code, " is not a Result"));
   }
   // Every code exactly once, in order, with its names, a meaning and a retry answer.
   std::string expected = "| code | `Result` | name | meaning | retry |\n|---|---|---|---|---|\n";
@@ -248,24 +275,28 @@ TEST(ApiDocTest, EveryResultCodeOnceWithItsMeaningAndRetry) {
     } else {
       const std::vector<std::string>& row = it->second;
       if (row[1] != absl::StrCat("`", proto_name, "`")) {
-        problems.push_back(absl::StrCat("code ", code, ": ", row[1], " should be `", proto_name, "`"));
+        problems.push_back(
+            absl::StrCat("code ", code, ": ", row[1], " should be `", proto_name, "`"));
       }
       if (row[2] != absl::StrCat("`", name, "`")) {
         problems.push_back(absl::StrCat("code ", code, ": ", row[2], " should be `", name, "`"));
       }
       if (row[3].size() < 8) problems.push_back(absl::StrCat("code ", code, ": no meaning"));
       if (!RetryAnswered(row[4], code)) {
-        problems.push_back(absl::StrCat("code ", code, ": the retry answer must start with No, After a change or As is"));
+        problems.push_back(absl::StrCat(
+            "code ", code, ": the retry answer must start with No, After a change or As is"));
       }
       meaning = row[3];
       retry = row[4];
     }
-    absl::StrAppend(&expected, "| ", code, " | `", proto_name, "` | `", name, "` | ", meaning, " | ", retry, " |\n");
+    absl::StrAppend(&expected, "| ", code, " | `", proto_name, "` | `", name, "` | ", meaning,
+                    " | ", retry, " |\n");
   }
   if (problems.empty() && *block != expected) problems.push_back("the rows are not in code order");
-  EXPECT_TRUE(problems.empty()) << absl::StrJoin(problems, "\n")
-                                << "\ndocs/API.md's result codes should read (fill in what is in parentheses):\n"
-                                << expected;
+  EXPECT_TRUE(problems.empty())
+      << absl::StrJoin(problems, "\n")
+      << "\ndocs/API.md's result codes should read (fill in what is in parentheses):\n"
+      << expected;
 }
 
 TEST(ApiDocTest, EverySignedMethodOnce) {
@@ -294,8 +325,9 @@ TEST(ApiDocTest, EverySignedMethodOnce) {
       << "docs/API.md's signed methods should be the proto's, in its order";
 }
 
-// A body named in the method table is the message that method's service parses (Pos and Wallet methods
-// take envelopes, so the body is the message in the proto's "body" comment or the Request of its name).
+// A body named in the method table is the message that method's service parses (Pos and Wallet
+// methods take envelopes, so the body is the message in the proto's "body" comment or the Request
+// of its name).
 TEST(ApiDocTest, BodiesAreMessagesOfTheProto) {
   const std::string doc = ReadDoc();
   std::optional<std::string> block = Block(doc, kMethodsMarker);
@@ -303,7 +335,8 @@ TEST(ApiDocTest, BodiesAreMessagesOfTheProto) {
   for (const std::vector<std::string>& row : Rows(*block)) {
     if (!absl::StartsWith(row[2], "`")) continue;
     const std::string name(absl::StripSuffix(absl::StripPrefix(row[2], "`"), "`"));
-    EXPECT_NE(pb::DescriptorPool::generated_pool()->FindMessageTypeByName("ledger.v1." + name), nullptr)
+    EXPECT_NE(pb::DescriptorPool::generated_pool()->FindMessageTypeByName("ledger.v1." + name),
+              nullptr)
         << row[1] << ": " << name << " is not a message of proto/ledger.proto";
   }
 }

@@ -21,7 +21,8 @@ class BootTime final : public Clock {
 };
 
 std::string Seconds(int64_t nanos) {
-  return absl::StrCat(nanos / 1'000'000'000, ".", std::abs(nanos % 1'000'000'000) / 100'000'000, " s");
+  return absl::StrCat(nanos / 1'000'000'000, ".", std::abs(nanos % 1'000'000'000) / 100'000'000,
+                      " s");
 }
 
 }  // namespace
@@ -61,13 +62,15 @@ absl::Status GuardedClock::CheckStamp() {
   offset_nanos_.store(offset, std::memory_order_relaxed);
   std::string problem;
   if (std::llabs(offset) > options_.step_max_nanos) {
-    problem = absl::StrCat("the wall clock jumped ", offset > 0 ? "ahead " : "back ", Seconds(std::llabs(offset)),
-                           " (more than the ", Seconds(options_.step_max_nanos),
-                           " allowed, --clock_step_max_seconds): this node stops stamping batches until the "
-                           "clock is set right or an operator restarts it to accept the new time");
+    problem = absl::StrCat(
+        "the wall clock jumped ", offset > 0 ? "ahead " : "back ", Seconds(std::llabs(offset)),
+        " (more than the ", Seconds(options_.step_max_nanos),
+        " allowed, --clock_step_max_seconds): this node stops stamping batches until the "
+        "clock is set right or an operator restarts it to accept the new time");
   } else if (wall + options_.step_max_nanos < ledger_clock_) {
-    problem = absl::StrCat("the wall clock is ", Seconds(static_cast<int64_t>(ledger_clock_ - wall)),
-                           " behind the ledger's clock: this node stamps nothing until it catches up");
+    problem =
+        absl::StrCat("the wall clock is ", Seconds(static_cast<int64_t>(ledger_clock_ - wall)),
+                     " behind the ledger's clock: this node stamps nothing until it catches up");
   }
   if (problem.empty()) {
     if (refusing_) fprintf(stderr, "ledgerd: the wall clock agrees again; stamping resumes\n");

@@ -1,5 +1,6 @@
-// The guarded stamping clock: it follows the wall clock while the wall clock moves with the boot-time
-// clock, refuses to stamp after a jump either way, and a node behind it applies nothing meanwhile.
+// The guarded stamping clock: it follows the wall clock while the wall clock moves with the
+// boot-time clock, refuses to stamp after a jump either way, and a node behind it applies nothing
+// meanwhile.
 #include "ledger/server/clock_guard.h"
 
 #include <gtest/gtest.h>
@@ -37,7 +38,9 @@ struct Clocks {
   }
 };
 
-GuardedClock::Options StepOf(int64_t seconds) { return {.step_max_nanos = seconds * 1'000'000'000}; }
+GuardedClock::Options StepOf(int64_t seconds) {
+  return {.step_max_nanos = seconds * 1'000'000'000};
+}
 
 TEST(ClockGuardTest, FollowsTheWallClockWhileItMovesWithRealTime) {
   Clocks clocks;
@@ -59,7 +62,8 @@ TEST(ClockGuardTest, AJumpAheadStopsStampingUntilTheClockIsSetRight) {
   clocks.wall.now += kYear;
   const absl::Status refused = guard.CheckStamp();
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.message().find("jumped ahead 31536000.0 s"), std::string_view::npos) << refused.message();
+  EXPECT_NE(refused.message().find("jumped ahead 31536000.0 s"), std::string_view::npos)
+      << refused.message();
   EXPECT_EQ(guard.NowNanos(), testing::kEpoch + 10 * kSecond);  // Real time, not the jumped clock.
   EXPECT_EQ(guard.refusals(), 1u);
   clocks.Pass(kSecond);
@@ -76,12 +80,14 @@ TEST(ClockGuardTest, AJumpBackStopsStampingToo) {
   clocks.wall.now -= 3600 * kSecond;
   const absl::Status refused = guard.CheckStamp();
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.message().find("jumped back 3600.0 s"), std::string_view::npos) << refused.message();
+  EXPECT_NE(refused.message().find("jumped back 3600.0 s"), std::string_view::npos)
+      << refused.message();
   EXPECT_EQ(guard.NowNanos(), testing::kEpoch + kSecond);
 }
 
-// A restart takes the wall clock as the new anchor (the operator's way to accept a new time), except
-// that stamps never go back behind the ledger's own clock: it waits until the wall clock catches up.
+// A restart takes the wall clock as the new anchor (the operator's way to accept a new time),
+// except that stamps never go back behind the ledger's own clock: it waits until the wall clock
+// catches up.
 TEST(ClockGuardTest, ARestartBehindTheLedgersClockWaitsForIt) {
   Clocks clocks;
   GuardedClock guard(&clocks.wall, &clocks.boot, testing::kEpoch + 600 * kSecond, StepOf(60));
@@ -94,23 +100,25 @@ TEST(ClockGuardTest, ARestartBehindTheLedgersClockWaitsForIt) {
 }
 
 std::unique_ptr<RocksStore> OpenTemp(const std::string& name) {
-  const std::string dir = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/" + name;
+  const std::string dir =
+      std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/" + name;
   std::filesystem::remove_all(dir);
   return std::move(*RocksStore::Open(dir));
 }
 
-// The finding: with the wall clock a year ahead, the next batch lapsed every lot due within the year.
-// Behind the guard the node refuses the batch and the wallet keeps its points.
+// The finding: with the wall clock a year ahead, the next batch lapsed every lot due within the
+// year. Behind the guard the node refuses the batch and the wallet keeps its points.
 TEST(ClockGuardTest, ANodeAppliesNothingWhileTheClockIsJumped) {
   std::unique_ptr<RocksStore> store = OpenTemp("clock_guard_node");
   Clocks clocks;
   GuardedClock guard(&clocks.wall, &clocks.boot, 0, StepOf(60));
   Node node(store.get(), &guard, {.sync = false});
   ASSERT_TRUE(node.Submit({testing::MakeAsset(1, "HP", 180 * 86400, 900)}).ok());
-  ASSERT_TRUE(node.Submit({testing::MakeAccount(900, 1, AccountKind::kBreakage),
-                           testing::MakeAccount(1, 1, AccountKind::kIssuer),
-                           testing::MakeAccount(10, 1, AccountKind::kWallet, account_flags::kNonNegative)})
-                  .ok());
+  ASSERT_TRUE(
+      node.Submit({testing::MakeAccount(900, 1, AccountKind::kBreakage),
+                   testing::MakeAccount(1, 1, AccountKind::kIssuer),
+                   testing::MakeAccount(10, 1, AccountKind::kWallet, account_flags::kNonNegative)})
+          .ok());
   ASSERT_TRUE(node.Submit({testing::MakeTransfer(1, 1, 10, 500)}).ok());
   const uint64_t index = node.committed_index();
   clocks.Pass(kSecond);

@@ -1,6 +1,7 @@
-// The Cluster gRPC service: Raft status and membership, a thin adapter over RaftNode, and this node's clock
-// for its peers' samples (cluster_clock.h). Operator only: every method first checks the operator token
-// (ledger/server/operator_auth.h), as the Ledger service does; the nodes of a cluster share it.
+// The Cluster gRPC service: Raft status and membership, a thin adapter over RaftNode, and this
+// node's clock for its peers' samples (cluster_clock.h). Operator only: every method first checks
+// the operator token (ledger/server/operator_auth.h), as the Ledger service does; the nodes of a
+// cluster share it.
 #ifndef LEDGER_SERVER_CLUSTER_SERVICE_H_
 #define LEDGER_SERVER_CLUSTER_SERVICE_H_
 
@@ -13,14 +14,21 @@ namespace ledger {
 class ClusterService final : public v1::Cluster::Service {
  public:
   // The node, auth and clock (the one the node stamps with) must outlive the service.
-  ClusterService(RaftNode* node, const OperatorAuth* auth, ledger::Clock* clock) : node_(node), auth_(auth), clock_(clock) {}
+  ClusterService(RaftNode* node, const OperatorAuth* auth, ledger::Clock* clock)
+      : node_(node), auth_(auth), clock_(clock) {}
 
-  grpc::Status Status(grpc::ServerContext*, const v1::ClusterStatusRequest*, v1::ClusterStatusReply*) override;
-  grpc::Status AddMember(grpc::ServerContext*, const v1::AddMemberRequest*, v1::ClusterReply*) override;
-  grpc::Status PromoteMember(grpc::ServerContext*, const v1::MemberRequest*, v1::ClusterReply*) override;
-  grpc::Status RemoveMember(grpc::ServerContext*, const v1::MemberRequest*, v1::ClusterReply*) override;
-  grpc::Status TransferLeadership(grpc::ServerContext*, const v1::MemberRequest*, v1::ClusterReply*) override;
-  grpc::Status Clock(grpc::ServerContext*, const v1::ClusterClockRequest*, v1::ClusterClockReply*) override;
+  grpc::Status Status(grpc::ServerContext*, const v1::ClusterStatusRequest*,
+                      v1::ClusterStatusReply*) override;
+  grpc::Status AddMember(grpc::ServerContext*, const v1::AddMemberRequest*,
+                         v1::ClusterReply*) override;
+  grpc::Status PromoteMember(grpc::ServerContext*, const v1::MemberRequest*,
+                             v1::ClusterReply*) override;
+  grpc::Status RemoveMember(grpc::ServerContext*, const v1::MemberRequest*,
+                            v1::ClusterReply*) override;
+  grpc::Status TransferLeadership(grpc::ServerContext*, const v1::MemberRequest*,
+                                  v1::ClusterReply*) override;
+  grpc::Status Clock(grpc::ServerContext*, const v1::ClusterClockRequest*,
+                     v1::ClusterClockReply*) override;
 
  private:
   RaftNode* node_;

@@ -17,7 +17,8 @@ static_assert(kAccountKindMax + 1 == v1::AccountKind_ARRAYSIZE);
 static_assert(transfer_flags::kLinked == v1::LINKED && transfer_flags::kPending == v1::PENDING &&
               transfer_flags::kPostPending == v1::POST_PENDING &&
               transfer_flags::kVoidPending == v1::VOID_PENDING);
-static_assert(account_flags::kNonNegative == v1::NON_NEGATIVE && account_flags::kClosed == v1::CLOSED);
+static_assert(account_flags::kNonNegative == v1::NON_NEGATIVE &&
+              account_flags::kClosed == v1::CLOSED);
 static_assert(static_cast<int>(PendingState::kExpired) == v1::PENDING_STATE_EXPIRED);
 
 absl::Status CheckItemCount(int count, const std::string& field) {
@@ -28,7 +29,8 @@ absl::Status CheckItemCount(int count, const std::string& field) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Id128> IdFromProto(const std::string& bytes, const std::string& field, bool allow_empty) {
+absl::StatusOr<Id128> IdFromProto(const std::string& bytes, const std::string& field,
+                                  bool allow_empty) {
   if (bytes.empty() && allow_empty) return Id128{};
   static constexpr FieldBound kId{"", kIdBytes, FieldBound::Kind::kExactly, "bytes", ""};
   if (absl::Status status = CheckLength(field, bytes.size(), kId); !status.ok()) return status;
@@ -57,9 +59,10 @@ absl::StatusOr<std::vector<Command>> AssetsFromProto(const v1::CreateAssetsReque
     asset.code = in.code();
     asset.scale = in.scale();
     asset.expiry_seconds = in.expiry_seconds();
-    asset.expiry_granularity_seconds = in.expiry_granularity_seconds() == 0 ? 86400 : in.expiry_granularity_seconds();
-    ASSIGN_ID_OR_RETURN(asset.breakage_account,
-                        IdFromProto(in.breakage_account_id(), field + ".breakage_account_id", false));
+    asset.expiry_granularity_seconds =
+        in.expiry_granularity_seconds() == 0 ? 86400 : in.expiry_granularity_seconds();
+    ASSIGN_ID_OR_RETURN(asset.breakage_account, IdFromProto(in.breakage_account_id(),
+                                                            field + ".breakage_account_id", false));
     commands.emplace_back(std::move(asset));
   }
   return commands;
@@ -129,7 +132,8 @@ absl::StatusOr<std::vector<Command>> RevocationsFromProto(const v1::RevokeKeysRe
   return commands;
 }
 
-absl::StatusOr<std::vector<Command>> SubsidyGrantsFromProto(const v1::GrantSubsidiesRequest& request) {
+absl::StatusOr<std::vector<Command>> SubsidyGrantsFromProto(
+    const v1::GrantSubsidiesRequest& request) {
   absl::Status count = CheckItemCount(request.grants_size(), "grants");
   if (!count.ok()) return count;
   std::vector<Command> commands;
@@ -137,8 +141,10 @@ absl::StatusOr<std::vector<Command>> SubsidyGrantsFromProto(const v1::GrantSubsi
     const v1::SubsidyGrant& in = request.grants(i);
     const std::string field = absl::StrCat("grants[", i, "]");
     GrantSubsidy grant;
-    ASSIGN_ID_OR_RETURN(grant.budget, IdFromProto(in.budget_account_id(), field + ".budget_account_id", false));
-    ASSIGN_ID_OR_RETURN(grant.host, IdFromProto(in.host_account_id(), field + ".host_account_id", true));
+    ASSIGN_ID_OR_RETURN(grant.budget,
+                        IdFromProto(in.budget_account_id(), field + ".budget_account_id", false));
+    ASSIGN_ID_OR_RETURN(grant.host,
+                        IdFromProto(in.host_account_id(), field + ".host_account_id", true));
     grant.category = in.category();
     grant.percent_max = in.percent_max();
     grant.monthly_max = in.monthly_max();
@@ -159,13 +165,17 @@ absl::StatusOr<std::vector<Command>> FeesFromProto(const v1::SetFeesRequest& req
     const std::string field = absl::StrCat("schedules[", i, "]");
     PosFees fees;
     fees.asset = in.asset();
-    ASSIGN_ID_OR_RETURN(fees.issuer, IdFromProto(in.issuer_account_id(), field + ".issuer_account_id", false));
-    ASSIGN_ID_OR_RETURN(fees.fee_account, IdFromProto(in.fee_account_id(), field + ".fee_account_id", false));
-    for (const auto& [name, bps] : {std::pair<const char*, uint32_t>{"cashout_bps", in.cashout_bps()},
-                                    {"member_cashout_bps", in.member_cashout_bps()},
-                                    {"supplier_bps", in.supplier_bps()}}) {
+    ASSIGN_ID_OR_RETURN(fees.issuer,
+                        IdFromProto(in.issuer_account_id(), field + ".issuer_account_id", false));
+    ASSIGN_ID_OR_RETURN(fees.fee_account,
+                        IdFromProto(in.fee_account_id(), field + ".fee_account_id", false));
+    for (const auto& [name, bps] :
+         {std::pair<const char*, uint32_t>{"cashout_bps", in.cashout_bps()},
+          {"member_cashout_bps", in.member_cashout_bps()},
+          {"supplier_bps", in.supplier_bps()}}) {
       if (bps >= kBasisPointsMax) {
-        return absl::InvalidArgumentError(absl::StrCat(field, ".", name, ": below ", kBasisPointsMax, ", got ", bps));
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".", name, ": below ", kBasisPointsMax, ", got ", bps));
       }
     }
     fees.cashout_bps = in.cashout_bps();
@@ -186,7 +196,8 @@ absl::StatusOr<std::vector<Command>> TransfersFromProto(const v1::CreateTransfer
     const std::string field = absl::StrCat("transfers[", i, "]");
     Transfer t;
     ASSIGN_ID_OR_RETURN(t.id, IdFromProto(in.id(), field + ".id", false));
-    ASSIGN_ID_OR_RETURN(t.debit_account_id, IdFromProto(in.debit_account_id(), field + ".debit_account_id", true));
+    ASSIGN_ID_OR_RETURN(t.debit_account_id,
+                        IdFromProto(in.debit_account_id(), field + ".debit_account_id", true));
     ASSIGN_ID_OR_RETURN(t.credit_account_id,
                         IdFromProto(in.credit_account_id(), field + ".credit_account_id", true));
     ASSIGN_ID_OR_RETURN(t.pending_id, IdFromProto(in.pending_id(), field + ".pending_id", true));
@@ -240,7 +251,8 @@ void TransferToProto(const Transfer& t, v1::Transfer* out) {
   out->set_amount_posted(t.amount_posted);
 }
 
-void OutcomesToProto(const std::vector<Outcome>& outcomes, uint64_t journal_index, v1::CreateReply* out) {
+void OutcomesToProto(const std::vector<Outcome>& outcomes, uint64_t journal_index,
+                     v1::CreateReply* out) {
   out->set_journal_index(journal_index);
   for (size_t i = 0; i < outcomes.size(); ++i) {
     v1::ItemResult* result = out->add_results();
@@ -260,7 +272,8 @@ absl::StatusOr<HealthProgram> HealthProgramFromProto(const v1::HealthProgram& in
   p.funding = *funding;
   if (in.tiers_size() > 0) {
     p.tiers.clear();
-    for (const v1::StepTier& tier : in.tiers()) p.tiers.push_back({tier.steps_min(), tier.points()});
+    for (const v1::StepTier& tier : in.tiers())
+      p.tiers.push_back({tier.steps_min(), tier.points()});
   }
   if (in.daily_cap() != 0) p.daily_cap = in.daily_cap();
   if (in.no_bonus()) {
@@ -275,15 +288,18 @@ absl::StatusOr<HealthProgram> HealthProgramFromProto(const v1::HealthProgram& in
   }
   if (in.steps_max() != 0) p.steps_max = in.steps_max();
   if (in.report_window_days() != 0) p.report_window_days = in.report_window_days();
-  absl::StatusOr<Id128> retire = IdFromProto(in.exchange_retire_account_id(), "exchange_retire_account_id", true);
+  absl::StatusOr<Id128> retire =
+      IdFromProto(in.exchange_retire_account_id(), "exchange_retire_account_id", true);
   if (!retire.ok()) return retire.status();
-  absl::StatusOr<Id128> coin = IdFromProto(in.coin_funding_account_id(), "coin_funding_account_id", true);
+  absl::StatusOr<Id128> coin =
+      IdFromProto(in.coin_funding_account_id(), "coin_funding_account_id", true);
   if (!coin.ok()) return coin.status();
   p.exchange_retire = *retire;
   p.coin_funding = *coin;
   p.exchange_points = in.exchange_points();
   p.exchange_coin = in.exchange_coin();
-  if (std::string problem = HealthProgramProblem(p); !problem.empty()) return absl::InvalidArgumentError(problem);
+  if (std::string problem = HealthProgramProblem(p); !problem.empty())
+    return absl::InvalidArgumentError(problem);
   return p;
 }
 
@@ -313,12 +329,14 @@ void HealthProgramToProto(const HealthProgram& p, v1::HealthProgram* out) {
 
 namespace {
 
-// A system event (an expiry, a fee, a released or posted reservation, ...) of entry `index` as an event.
+// A system event (an expiry, a fee, a released or posted reservation, ...) of entry `index` as an
+// event.
 v1::Event SystemEventToProto(uint64_t index, const SystemEvent& system) {
   v1::Event event;
   event.set_journal_index(index);
   event.set_timestamp(system.timestamp);
-  const bool released = system.type == SystemEventType::kPendingExpired || system.type == SystemEventType::kTaskReturned;
+  const bool released = system.type == SystemEventType::kPendingExpired ||
+                        system.type == SystemEventType::kTaskReturned;
   v1::Transfer* transfer = released ? event.mutable_pending_expired() : event.mutable_transfer();
   transfer->set_id(system.id.ToBytes());
   transfer->set_debit_account_id(system.debit_account_id.ToBytes());
@@ -326,13 +344,14 @@ v1::Event SystemEventToProto(uint64_t index, const SystemEvent& system) {
   transfer->set_amount(system.amount);
   transfer->set_asset(system.asset);
   transfer->set_timestamp(system.timestamp);
-  transfer->set_code(system.type == SystemEventType::kExpiry         ? kCodeExpiry
-                     : system.type == SystemEventType::kFee          ? kCodeFee
-                     : system.type == SystemEventType::kExchangeCoin ? kCodePointsExchanged
-                     : system.type == SystemEventType::kTaskPaid     ? kCodeTaskPay
-                     : system.type == SystemEventType::kCampaignAward ? kCodeCampaignAward
+  transfer->set_code(system.type == SystemEventType::kExpiry             ? kCodeExpiry
+                     : system.type == SystemEventType::kFee              ? kCodeFee
+                     : system.type == SystemEventType::kExchangeCoin     ? kCodePointsExchanged
+                     : system.type == SystemEventType::kTaskPaid         ? kCodeTaskPay
+                     : system.type == SystemEventType::kCampaignAward    ? kCodeCampaignAward
                      : system.type == SystemEventType::kCampaignClawback ? kCodeCampaignClawback
-                     : system.type == SystemEventType::kTaskReturned || system.type == SystemEventType::kTaskPosted
+                     : system.type == SystemEventType::kTaskReturned ||
+                             system.type == SystemEventType::kTaskPosted
                          ? kCodeTaskReserve
                          : 0);
   if (released) {
@@ -342,8 +361,9 @@ v1::Event SystemEventToProto(uint64_t index, const SystemEvent& system) {
   return event;
 }
 
-// The transfer the ledger derived for a command that moved value (a transfer itself, a wallet send, a shop
-// payment, refund, cancel or cash-out, a health award, a task's pay, a points exchange, a supplier payment).
+// The transfer the ledger derived for a command that moved value (a transfer itself, a wallet send,
+// a shop payment, refund, cancel or cash-out, a health award, a task's pay, a points exchange, a
+// supplier payment).
 Transfer DerivedTransfer(const Command& command, const Outcome& outcome) {
   Transfer transfer;
   if (const auto* requested = std::get_if<Transfer>(&command)) {
@@ -367,7 +387,8 @@ Transfer DerivedTransfer(const Command& command, const Outcome& outcome) {
     transfer.code = kCodeHealthAward;
   } else if (const auto* confirm = std::get_if<ConfirmDay>(&command)) {
     transfer.id = TaskPayId(confirm->host, confirm->task_id, confirm->visitor, confirm->day);
-    transfer.code = kCodeTaskPay;  // The reservations it posted are system events of the same entry.
+    transfer.code =
+        kCodeTaskPay;  // The reservations it posted are system events of the same entry.
   } else if (const auto* exchange = std::get_if<ExchangePoints>(&command)) {
     transfer.id = HealthTransferId('X', exchange->resident, exchange->exchange_id);
     transfer.code = kCodePointsRetired;  // Its coin leg is a system event of the same entry.
@@ -388,7 +409,8 @@ Transfer DerivedTransfer(const Command& command, const Outcome& outcome) {
 
 std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
   std::vector<v1::Event> events;
-  for (const SystemEvent& system : entry.system_events) events.push_back(SystemEventToProto(entry.index, system));
+  for (const SystemEvent& system : entry.system_events)
+    events.push_back(SystemEventToProto(entry.index, system));
   for (size_t i = 0; i < entry.commands.size(); ++i) {
     const Outcome& outcome = entry.outcomes[i];
     if (outcome.result != Result::kOk || outcome.duplicate) continue;
@@ -418,7 +440,8 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
     } else if (const auto* close = std::get_if<CloseAccount>(&command)) {
       event.set_account_closed(close->id.ToBytes());
     } else if (outcome.asset == 0) {
-      continue;  // Moves no value (a close, fees, keys, cards, health settings, a report that earned nothing).
+      continue;  // Moves no value (a close, fees, keys, cards, health settings, a report that
+                 // earned nothing).
     } else {
       // A transfer, or a shop payment/refund/cancel: the transfer the ledger derived for it.
       TransferToProto(DerivedTransfer(command, outcome), event.mutable_transfer());

@@ -31,7 +31,8 @@ TEST(ConvertTest, EmptyAccountIdsAllowedOnlyWhereOptional) {
   EXPECT_TRUE(std::get<Transfer>((*commands)[0]).debit_account_id.IsZero());
   v1::CreateAccountsRequest accounts;
   accounts.add_accounts();
-  EXPECT_NE(AccountsFromProto(accounts).status().message().find("accounts[0].id"), std::string::npos);
+  EXPECT_NE(AccountsFromProto(accounts).status().message().find("accounts[0].id"),
+            std::string::npos);
 }
 
 TEST(ConvertTest, BatchLimits) {

@@ -13,16 +13,24 @@ namespace {
 
 using Kind = FieldBound::Kind;
 
-constexpr FieldBound Id(const char* field) { return {field, kIdBytes, Kind::kExactly, "bytes", ""}; }
-constexpr FieldBound IdOrEmpty(const char* field) { return {field, kIdBytes, Kind::kExactlyOrEmpty, "bytes", ""}; }
+constexpr FieldBound Id(const char* field) {
+  return {field, kIdBytes, Kind::kExactly, "bytes", ""};
+}
+constexpr FieldBound IdOrEmpty(const char* field) {
+  return {field, kIdBytes, Kind::kExactlyOrEmpty, "bytes", ""};
+}
 constexpr FieldBound Key(const char* field) {
   return {field, kEd25519PublicKeyBytes, Kind::kExactly, "bytes", "Ed25519"};
 }
 constexpr FieldBound Signature(const char* field) {
   return {field, kEd25519SignatureBytes, Kind::kExactly, "bytes", "Ed25519"};
 }
-constexpr FieldBound Text(const char* field, size_t max) { return {field, max, Kind::kAtMost, "characters", ""}; }
-constexpr FieldBound Utf8(const char* field, size_t max) { return {field, max, Kind::kAtMost, "bytes", ""}; }
+constexpr FieldBound Text(const char* field, size_t max) {
+  return {field, max, Kind::kAtMost, "characters", ""};
+}
+constexpr FieldBound Utf8(const char* field, size_t max) {
+  return {field, max, Kind::kAtMost, "bytes", ""};
+}
 
 // In the order of proto/ledger.proto. Request messages only: replies are the server's own output.
 const FieldBound kBounds[] = {
@@ -156,23 +164,27 @@ absl::Status CheckValue(const std::string& path, int index, size_t size, const F
 absl::Status CheckMessage(const google::protobuf::Message& message, const std::string& prefix);
 
 // Checks one set field of `message` (its values, or the messages it holds).
-absl::Status CheckField(const google::protobuf::Message& message, const google::protobuf::FieldDescriptor* field,
-                        const std::string& path) {
+absl::Status CheckField(const google::protobuf::Message& message,
+                        const google::protobuf::FieldDescriptor* field, const std::string& path) {
   const google::protobuf::Reflection* reflection = message.GetReflection();
   if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
-    if (!field->is_repeated()) return CheckMessage(reflection->GetMessage(message, field), path + ".");
+    if (!field->is_repeated())
+      return CheckMessage(reflection->GetMessage(message, field), path + ".");
     for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
-      absl::Status status = CheckMessage(reflection->GetRepeatedMessage(message, field, i), absl::StrCat(path, "[", i, "]."));
+      absl::Status status = CheckMessage(reflection->GetRepeatedMessage(message, field, i),
+                                         absl::StrCat(path, "[", i, "]."));
       if (!status.ok()) return status;
     }
     return absl::OkStatus();
   }
-  if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING) return absl::OkStatus();
+  if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING)
+    return absl::OkStatus();
   const FieldBound* bound = FindFieldBound(field);
   if (bound == nullptr) return absl::OkStatus();
   std::string scratch;
   if (!field->is_repeated()) {
-    return CheckValue(path, -1, reflection->GetStringReference(message, field, &scratch).size(), *bound);
+    return CheckValue(path, -1, reflection->GetStringReference(message, field, &scratch).size(),
+                      *bound);
   }
   for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
     const size_t size = reflection->GetRepeatedStringReference(message, field, i, &scratch).size();
@@ -186,10 +198,12 @@ absl::Status CheckMessage(const google::protobuf::Message& message, const std::s
   const google::protobuf::Descriptor* type = message.GetDescriptor();
   for (int i = 0; i < type->field_count(); ++i) {
     const google::protobuf::FieldDescriptor* field = type->field(i);
-    const bool unset_message = field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE &&
-                               !field->is_repeated() && !message.GetReflection()->HasField(message, field);
+    const bool unset_message =
+        field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE &&
+        !field->is_repeated() && !message.GetReflection()->HasField(message, field);
     if (unset_message) continue;
-    if (absl::Status status = CheckField(message, field, prefix + field->name()); !status.ok()) return status;
+    if (absl::Status status = CheckField(message, field, prefix + field->name()); !status.ok())
+      return status;
   }
   return absl::OkStatus();
 }
@@ -212,10 +226,12 @@ absl::Status CheckLength(const std::string& path, size_t size, const FieldBound&
   switch (bound.kind) {
     case Kind::kAtMost:
       if (size <= bound.size) return absl::OkStatus();
-      return absl::InvalidArgumentError(absl::StrCat(path, ": at most ", bound.size, " ", bound.unit, note, ", got ", size));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": at most ", bound.size, " ", bound.unit, note, ", got ", size));
     case Kind::kExactly:
       if (size == bound.size) return absl::OkStatus();
-      return absl::InvalidArgumentError(absl::StrCat(path, ": must be ", bound.size, " bytes", note, ", got ", size));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": must be ", bound.size, " bytes", note, ", got ", size));
     case Kind::kExactlyOrEmpty:
       if (size == bound.size || size == 0) return absl::OkStatus();
       return absl::InvalidArgumentError(
@@ -224,7 +240,9 @@ absl::Status CheckLength(const std::string& path, size_t size, const FieldBound&
   return absl::OkStatus();
 }
 
-absl::Status CheckFieldBounds(const google::protobuf::Message& message) { return CheckMessage(message, ""); }
+absl::Status CheckFieldBounds(const google::protobuf::Message& message) {
+  return CheckMessage(message, "");
+}
 
 std::string FieldBoundsTable() {
   const std::string package = "ledger.v1.";
@@ -237,7 +255,8 @@ std::string FieldBoundsTable() {
     std::string limit;
     switch (bound.kind) {
       case Kind::kAtMost:
-        limit = absl::StrCat("`", field, "` ≤ ", bound.size, std::string(bound.unit) == "bytes" ? " bytes" : "");
+        limit = absl::StrCat("`", field, "` ≤ ", bound.size,
+                             std::string(bound.unit) == "bytes" ? " bytes" : "");
         break;
       case Kind::kExactly:
         limit = absl::StrCat("`", field, "` ", bound.size, " bytes");

@@ -1,7 +1,7 @@
-// The bounds table: every string and bytes field of every request of the Ledger, Pos, Wallet and Health
-// services (and of the bodies their signed envelopes carry) has a bound; the check names the field and the
-// bound; the largest legitimate requests fit the message sizes limits.h computes; the README's "Limits"
-// table is this table.
+// The bounds table: every string and bytes field of every request of the Ledger, Pos, Wallet and
+// Health services (and of the bodies their signed envelopes carry) has a bound; the check names the
+// field and the bound; the largest legitimate requests fit the message sizes limits.h computes; the
+// README's "Limits" table is this table.
 #include "ledger/server/field_bounds.h"
 
 #include <gtest/gtest.h>
@@ -12,9 +12,9 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/match.h"
 #include "ledger/core/campaigns.h"
 #include "ledger/core/health.h"
 #include "ledger/core/limits.h"
@@ -29,16 +29,18 @@ namespace pb = google::protobuf;
 const pb::FileDescriptor* File() { return v1::Asset::descriptor()->file(); }
 
 // The request messages of the public and operator services, and the bodies signed envelopes carry
-// (every message whose name ends in "Request", and the messages the Ledger service takes whole). The
-// Cluster service's requests (membership, by the operator) are not in the table.
+// (every message whose name ends in "Request", and the messages the Ledger service takes whole).
+// The Cluster service's requests (membership, by the operator) are not in the table.
 std::vector<const pb::Descriptor*> RequestTypes() {
   std::set<const pb::Descriptor*> cluster;
   const pb::ServiceDescriptor* cluster_service = File()->FindServiceByName("Cluster");
-  for (int i = 0; i < cluster_service->method_count(); ++i) cluster.insert(cluster_service->method(i)->input_type());
+  for (int i = 0; i < cluster_service->method_count(); ++i)
+    cluster.insert(cluster_service->method(i)->input_type());
   std::set<const pb::Descriptor*> types;
   for (const char* name : {"Ledger", "Pos", "Wallet", "Health"}) {
     const pb::ServiceDescriptor* service = File()->FindServiceByName(name);
-    for (int i = 0; i < service->method_count(); ++i) types.insert(service->method(i)->input_type());
+    for (int i = 0; i < service->method_count(); ++i)
+      types.insert(service->method(i)->input_type());
   }
   for (int i = 0; i < File()->message_type_count(); ++i) {
     const pb::Descriptor* type = File()->message_type(i);
@@ -54,7 +56,8 @@ void StringFields(const pb::Descriptor* type, std::set<const pb::Descriptor*>* s
   for (int i = 0; i < type->field_count(); ++i) {
     const pb::FieldDescriptor* field = type->field(i);
     if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) out->push_back(field);
-    if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) StringFields(field->message_type(), seen, out);
+    if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE)
+      StringFields(field->message_type(), seen, out);
   }
 }
 
@@ -64,11 +67,13 @@ TEST(FieldBoundsTest, EveryStringAndBytesFieldOfEveryRequestHasABound) {
   for (const pb::Descriptor* type : RequestTypes()) StringFields(type, &seen, &fields);
   EXPECT_GT(fields.size(), 90u);
   for (const pb::FieldDescriptor* field : fields) {
-    EXPECT_NE(FindFieldBound(field), nullptr) << field->full_name() << " has no bound in field_bounds.cc";
+    EXPECT_NE(FindFieldBound(field), nullptr)
+        << field->full_name() << " has no bound in field_bounds.cc";
   }
   // And every entry names a string or bytes field that exists.
   for (const FieldBound& bound : FieldBounds()) {
-    const pb::FieldDescriptor* field = pb::DescriptorPool::generated_pool()->FindFieldByName(bound.field);
+    const pb::FieldDescriptor* field =
+        pb::DescriptorPool::generated_pool()->FindFieldByName(bound.field);
     ASSERT_NE(field, nullptr) << bound.field;
     EXPECT_EQ(field->cpp_type(), pb::FieldDescriptor::CPPTYPE_STRING) << bound.field;
   }
@@ -89,7 +94,8 @@ TEST(FieldBoundsTest, MessagesNameTheFieldAndTheBound) {
   cards.add_cards()->set_card_number(std::string(20, '6'));
   for (v1::Card& each : *cards.mutable_cards()) each.set_account_id(std::string(16, '\1'));
   EXPECT_EQ(CheckFieldBounds(cards).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Message(CheckFieldBounds(cards)), "cards[1].card_number: at most 19 characters, got 20");
+  EXPECT_EQ(Message(CheckFieldBounds(cards)),
+            "cards[1].card_number: at most 19 characters, got 20");
 
   v1::CloseAccountsRequest close;
   close.add_ids(std::string(16, '\1'));
@@ -101,12 +107,14 @@ TEST(FieldBoundsTest, MessagesNameTheFieldAndTheBound) {
   post->set_id(std::string(16, '\1'));
   EXPECT_TRUE(CheckFieldBounds(transfers).ok()) << "empty optional ids pass";
   post->set_pending_id("12345");
-  EXPECT_EQ(Message(CheckFieldBounds(transfers)), "transfers[0].pending_id: must be 16 bytes or empty, got 5");
+  EXPECT_EQ(Message(CheckFieldBounds(transfers)),
+            "transfers[0].pending_id: must be 16 bytes or empty, got 5");
 
   v1::RegisterKeysRequest keys;
   keys.add_keys()->set_account_id(std::string(16, '\1'));
   keys.mutable_keys(0)->set_public_key("short");
-  EXPECT_EQ(Message(CheckFieldBounds(keys)), "keys[0].public_key: must be 32 bytes (Ed25519), got 5");
+  EXPECT_EQ(Message(CheckFieldBounds(keys)),
+            "keys[0].public_key: must be 32 bytes (Ed25519), got 5");
 
   v1::CreateAccountsRequest accounts;
   accounts.add_accounts()->set_id(std::string(16, '\1'));
@@ -122,8 +130,8 @@ TEST(FieldBoundsTest, MessagesNameTheFieldAndTheBound) {
   EXPECT_EQ(Message(CheckFieldBounds(envelope)), "body: at most 1024 bytes, got 1025");
 }
 
-// How many elements the largest legitimate request puts in a repeated field (0: an output the server
-// fills, which a client has no reason to send).
+// How many elements the largest legitimate request puts in a repeated field (0: an output the
+// server fills, which a client has no reason to send).
 int RepeatedCountMax(const pb::FieldDescriptor* field) {
   static const std::map<std::string, int> counts = {
       {"ledger.v1.MerchantProfile.accepts_account_ids", static_cast<int>(kProfileAccountsMax)},
@@ -136,8 +144,8 @@ int RepeatedCountMax(const pb::FieldDescriptor* field) {
   return it == counts.end() ? 1 : it->second;
 }
 
-// Sets every field of `message` to its largest encoding: strings and bytes at their bound, numbers at
-// their widest varint, repeated fields at RepeatedCountMax.
+// Sets every field of `message` to its largest encoding: strings and bytes at their bound, numbers
+// at their widest varint, repeated fields at RepeatedCountMax.
 void FillToBounds(pb::Message* message) {
   const pb::Reflection* reflection = message->GetReflection();
   const pb::Descriptor* type = message->GetDescriptor();
@@ -158,7 +166,8 @@ void FillToBounds(pb::Message* message) {
                                             : reflection->MutableMessage(message, field));
           break;
         case pb::FieldDescriptor::CPPTYPE_INT64:
-          field->is_repeated() ? reflection->AddInt64(message, field, -1) : reflection->SetInt64(message, field, -1);
+          field->is_repeated() ? reflection->AddInt64(message, field, -1)
+                               : reflection->SetInt64(message, field, -1);
           break;
         case pb::FieldDescriptor::CPPTYPE_UINT64:
           field->is_repeated() ? reflection->AddUInt64(message, field, UINT64_MAX)
@@ -192,10 +201,14 @@ size_t LargestSize() {
 TEST(FieldBoundsTest, TheLargestLegitimateRequestsFitTheMessageSizes) {
   // One item of each batch request, every field at its bound (outputs too), framing included.
   const std::map<std::string, size_t> items = {
-      {"Transfer", LargestSize<v1::Transfer>() + 3}, {"Account", LargestSize<v1::Account>() + 3},
-      {"Asset", LargestSize<v1::Asset>() + 3},       {"PublicKey", LargestSize<v1::PublicKey>() + 3},
-      {"KeyRef", LargestSize<v1::KeyRef>() + 3},     {"FeeSchedule", LargestSize<v1::FeeSchedule>() + 3},
-      {"Card", LargestSize<v1::Card>() + 3},         {"MerchantProfile", LargestSize<v1::MerchantProfile>() + 3},
+      {"Transfer", LargestSize<v1::Transfer>() + 3},
+      {"Account", LargestSize<v1::Account>() + 3},
+      {"Asset", LargestSize<v1::Asset>() + 3},
+      {"PublicKey", LargestSize<v1::PublicKey>() + 3},
+      {"KeyRef", LargestSize<v1::KeyRef>() + 3},
+      {"FeeSchedule", LargestSize<v1::FeeSchedule>() + 3},
+      {"Card", LargestSize<v1::Card>() + 3},
+      {"MerchantProfile", LargestSize<v1::MerchantProfile>() + 3},
       {"AccountLink", LargestSize<v1::AccountLink>() + 3},
   };
   for (const auto& [name, size] : items) {
@@ -206,21 +219,26 @@ TEST(FieldBoundsTest, TheLargestLegitimateRequestsFitTheMessageSizes) {
   v1::CreateTransfersRequest transfers;
   FillToBounds(transfers.add_transfers());
   for (int i = 1; i < kBatchItemsMax; ++i) *transfers.add_transfers() = transfers.transfers(0);
-  printf("largest CreateTransfers: %zu bytes (receive limit %zu)\n", transfers.ByteSizeLong(), kRequestBytesMax);
+  printf("largest CreateTransfers: %zu bytes (receive limit %zu)\n", transfers.ByteSizeLong(),
+         kRequestBytesMax);
   EXPECT_LE(transfers.ByteSizeLong(), kRequestBytesMax);
-  // Every signed body fits kSignedBodyBytesMax, and its envelope the envelope allowance; the largest
-  // single-message operator requests too.
+  // Every signed body fits kSignedBodyBytesMax, and its envelope the envelope allowance; the
+  // largest single-message operator requests too.
   for (const pb::Descriptor* type : RequestTypes()) {
-    std::unique_ptr<pb::Message> message(pb::MessageFactory::generated_factory()->GetPrototype(type)->New());
+    std::unique_ptr<pb::Message> message(
+        pb::MessageFactory::generated_factory()->GetPrototype(type)->New());
     FillToBounds(message.get());
     const bool batch = type->field_count() == 1 && type->field(0)->is_repeated();
     if (batch) continue;  // Its items are checked above.
     EXPECT_LE(message->ByteSizeLong(), kRequestEnvelopeBytesMax) << type->full_name();
-    if (type->name() == "SignedRequest" || type->name() == "WalletRequest" || type->name() == "StepReportRequest") {
+    if (type->name() == "SignedRequest" || type->name() == "WalletRequest" ||
+        type->name() == "StepReportRequest") {
       continue;
     }
-    const bool body = File()->FindServiceByName("Ledger")->FindMethodByName(type->name()) == nullptr;
-    if (body && type->name() != "HealthProgram" && type->name() != "Campaign" && type->name() != "TaskRules") {
+    const bool body =
+        File()->FindServiceByName("Ledger")->FindMethodByName(type->name()) == nullptr;
+    if (body && type->name() != "HealthProgram" && type->name() != "Campaign" &&
+        type->name() != "TaskRules") {
       EXPECT_LE(message->ByteSizeLong(), kSignedBodyBytesMax) << type->full_name();
     }
   }
@@ -237,7 +255,8 @@ TEST(FieldBoundsTest, ReadmeLimitsTableMatchesTheTable) {
   const std::string text = readme.str();
   const std::string begin = "<!-- limits table: made by ledger/server/field_bounds_test -->\n";
   const size_t start = text.find(begin);
-  ASSERT_NE(start, std::string::npos) << "README.md has no limits table; it should read:\n" << begin << FieldBoundsTable();
+  ASSERT_NE(start, std::string::npos) << "README.md has no limits table; it should read:\n"
+                                      << begin << FieldBoundsTable();
   const size_t end = text.find("\n\n", start);
   EXPECT_EQ(text.substr(start + begin.size(), end + 1 - start - begin.size()), FieldBoundsTable())
       << "README.md's limits table differs from field_bounds.cc; it should read:\n"

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "formats/keys.h"
 #include "ledger/core/health.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
@@ -14,7 +15,6 @@
 #include "ledger/server/convert.h"
 #include "ledger/server/field_bounds.h"
 #include "ledger/server/status_util.h"
-#include "formats/keys.h"
 
 namespace wallet {
 
@@ -23,46 +23,56 @@ namespace v1 = ledger::v1;
 
 namespace {
 
-grpc::Status Invalid(std::string message) { return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message)); }
+grpc::Status Invalid(std::string message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
+}
 
 }  // namespace
 
-grpc::Status HealthService::Submit(ledger::Command command, const AccountId& payer, v1::WalletReply* reply) {
+grpc::Status HealthService::Submit(ledger::Command command, const AccountId& payer,
+                                   v1::WalletReply* reply) {
   return SubmitWalletCommand(node_, std::move(command), payer, reply);
 }
 
-v1::Result HealthService::CheckDeviceSignature(const AccountId& resident, const v1::StepReportRequest& in) const {
+v1::Result HealthService::CheckDeviceSignature(const AccountId& resident,
+                                               const v1::StepReportRequest& in) const {
   std::string bytes;
-  if (!node_->state().Get(ledger::keys::Device(resident, in.device_id()), &bytes)) return v1::DEVICE_NOT_FOUND;
+  if (!node_->state().Get(ledger::keys::Device(resident, in.device_id()), &bytes))
+    return v1::DEVICE_NOT_FOUND;
   std::optional<ledger::DeviceRecord> device = ledger::DecodeDeviceRecord(bytes);
-  if (!device) return v1::DEVICE_NOT_FOUND;  // Cannot happen (the core wrote it); the core would stop.
+  if (!device)
+    return v1::DEVICE_NOT_FOUND;  // Cannot happen (the core wrote it); the core would stop.
   if (device->revoked) return v1::DEVICE_REVOKED;
-  const std::string signed_bytes =
-      ledger::StepReportSignedBytes(in.program(), resident, in.device_id(), in.day(), in.steps(), in.nonce());
+  const std::string signed_bytes = ledger::StepReportSignedBytes(
+      in.program(), resident, in.device_id(), in.day(), in.steps(), in.nonce());
   return Verify(device->public_key, signed_bytes, in.signature()) ? v1::OK : v1::SIGNATURE_INVALID;
 }
 
 grpc::Status HealthService::ReportSteps(grpc::ServerContext*, const v1::StepReportRequest* in,
                                         v1::StepReportReply* reply) {
-  if (absl::Status bounded = ledger::CheckFieldBounds(*in); !bounded.ok()) return ledger::ToGrpcStatus(bounded);
+  if (absl::Status bounded = ledger::CheckFieldBounds(*in); !bounded.ok())
+    return ledger::ToGrpcStatus(bounded);
   std::optional<AccountId> resident = ledger::Id128::FromBytes(in->resident_id());
   if (!resident || resident->IsZero()) return Invalid("resident_id: must be 16 bytes, not zero");
   if (in->program() == 0) return Invalid("program: must be positive");
   if (in->device_id().empty()) return Invalid("device_id: required");
   if (in->nonce() == 0) return Invalid("nonce: must not be zero");
-  // Limited per resident, and only once the report is the device's own: a registered, active device and
-  // its signature. Before, the allowance was spent first, so anyone who knew a resident's id could use
-  // it up with forged reports (each of them journaled) and starve her real ones. The core checks all of
-  // this again and decides the report; these early answers are the ones it would give, and submit nothing.
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return ledger::ToGrpcStatus(readable);
+  // Limited per resident, and only once the report is the device's own: a registered, active device
+  // and its signature. Before, the allowance was spent first, so anyone who knew a resident's id
+  // could use it up with forged reports (each of them journaled) and starve her real ones. The core
+  // checks all of this again and decides the report; these early answers are the ones it would
+  // give, and submit nothing.
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return ledger::ToGrpcStatus(readable);
   if (v1::Result refused = CheckDeviceSignature(*resident, *in); refused != v1::OK) {
     reply->set_result(refused);
     return grpc::Status::OK;
   }
   if (!reports_.Take(in->resident_id(), clock_->NowNanos())) {
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat("resident ", resident->ToHex(), ": more than ", reports_.requests_per_second(),
-                                     " step reports per second; slow down"));
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("resident ", resident->ToHex(), ": more than ", reports_.requests_per_second(),
+                     " step reports per second; slow down"));
   }
   ledger::StepReport report;
   report.program = in->program();
@@ -75,7 +85,8 @@ grpc::Status HealthService::ReportSteps(grpc::ServerContext*, const v1::StepRepo
   // The device signs no time: the core's window for the report starts at its admission.
   report.request_ms = clock_->NowNanos() / 1'000'000;
   report.salt.resize(16);
-  randombytes_buf(report.salt.data(), report.salt.size());  // Chosen here; replicated in the command.
+  randombytes_buf(report.salt.data(),
+                  report.salt.size());  // Chosen here; replicated in the command.
   std::vector<ledger::Command> commands;
   commands.push_back(std::move(report));
   absl::StatusOr<ledger::SubmitResult> result = node_->Submit(std::move(commands));
@@ -87,74 +98,93 @@ grpc::Status HealthService::ReportSteps(grpc::ServerContext*, const v1::StepRepo
   if (outcome.result == ledger::Result::kOk) {
     auto awards = ledger::LookupDailyAwards(node_->state(), *resident, in->day(), in->day());
     if (!awards.empty()) reply->set_day_points(awards[0].second.points);
-    reply->set_month_qualifying_days(ledger::LookupMonthlyTally(node_->state(), *resident, in->day() / 100).qualifying_days);
+    reply->set_month_qualifying_days(
+        ledger::LookupMonthlyTally(node_->state(), *resident, in->day() / 100).qualifying_days);
   }
   return grpc::Status::OK;
 }
 
-grpc::Status HealthService::RegisterDevice(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+grpc::Status HealthService::RegisterDevice(grpc::ServerContext*, const v1::WalletRequest* in,
+                                           v1::WalletReply* reply) {
   v1::RegisterDeviceRequest body;
   AccountId resident;
-  if (grpc::Status auth = verifier_.Verify("RegisterDevice", *in, &body, &resident); !auth.ok()) return auth;
-  return Submit(ledger::RegisterDevice{resident, body.device_id(), body.public_key(), false, in->nonce(),
-                                       in->timestamp_ms()}, resident,
-                reply);
-}
-
-grpc::Status HealthService::RevokeDevice(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
-  v1::RevokeDeviceRequest body;
-  AccountId resident;
-  if (grpc::Status auth = verifier_.Verify("RevokeDevice", *in, &body, &resident); !auth.ok()) return auth;
-  return Submit(ledger::RegisterDevice{resident, body.device_id(), "", true, in->nonce(), in->timestamp_ms()}, resident,
-                reply);
-}
-
-grpc::Status HealthService::SetConsent(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
-  v1::ConsentRequest body;
-  AccountId resident;
-  if (grpc::Status auth = verifier_.Verify("SetConsent", *in, &body, &resident); !auth.ok()) return auth;
-  if (body.purpose() == v1::CONSENT_PURPOSE_UNSPECIFIED) {
-    return Invalid("purpose: EARNING, WATCH_OVER or STATISTICS");
-  }
-  return Submit(ledger::SetConsent{resident, static_cast<uint8_t>(body.purpose()), body.granted(), in->nonce(),
-                                    in->timestamp_ms()},
-                resident, reply);
-}
-
-grpc::Status HealthService::ExchangePoints(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
-  v1::ExchangePointsRequest body;
-  AccountId resident;
-  if (grpc::Status auth = verifier_.Verify("ExchangePoints", *in, &body, &resident); !auth.ok()) return auth;
-  std::optional<AccountId> coin_wallet = ledger::Id128::FromBytes(body.coin_wallet_id());
-  if (!coin_wallet || coin_wallet->IsZero()) return Invalid("coin_wallet_id: must be 16 bytes, not zero");
-  if (!ledger::ValidPosId(body.exchange_id())) {
-    return Invalid(absl::StrCat("exchange_id: 1 to ", ledger::kPosIdLengthMax, " printable ASCII characters"));
-  }
-  return Submit(ledger::ExchangePoints{body.program(), resident, *coin_wallet, body.points(), body.exchange_id(),
+  if (grpc::Status auth = verifier_.Verify("RegisterDevice", *in, &body, &resident); !auth.ok())
+    return auth;
+  return Submit(ledger::RegisterDevice{resident, body.device_id(), body.public_key(), false,
                                        in->nonce(), in->timestamp_ms()},
                 resident, reply);
 }
 
-grpc::Status HealthService::EraseStepData(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+grpc::Status HealthService::RevokeDevice(grpc::ServerContext*, const v1::WalletRequest* in,
+                                         v1::WalletReply* reply) {
+  v1::RevokeDeviceRequest body;
+  AccountId resident;
+  if (grpc::Status auth = verifier_.Verify("RevokeDevice", *in, &body, &resident); !auth.ok())
+    return auth;
+  return Submit(
+      ledger::RegisterDevice{resident, body.device_id(), "", true, in->nonce(), in->timestamp_ms()},
+      resident, reply);
+}
+
+grpc::Status HealthService::SetConsent(grpc::ServerContext*, const v1::WalletRequest* in,
+                                       v1::WalletReply* reply) {
+  v1::ConsentRequest body;
+  AccountId resident;
+  if (grpc::Status auth = verifier_.Verify("SetConsent", *in, &body, &resident); !auth.ok())
+    return auth;
+  if (body.purpose() == v1::CONSENT_PURPOSE_UNSPECIFIED) {
+    return Invalid("purpose: EARNING, WATCH_OVER or STATISTICS");
+  }
+  return Submit(ledger::SetConsent{resident, static_cast<uint8_t>(body.purpose()), body.granted(),
+                                   in->nonce(), in->timestamp_ms()},
+                resident, reply);
+}
+
+grpc::Status HealthService::ExchangePoints(grpc::ServerContext*, const v1::WalletRequest* in,
+                                           v1::WalletReply* reply) {
+  v1::ExchangePointsRequest body;
+  AccountId resident;
+  if (grpc::Status auth = verifier_.Verify("ExchangePoints", *in, &body, &resident); !auth.ok())
+    return auth;
+  std::optional<AccountId> coin_wallet = ledger::Id128::FromBytes(body.coin_wallet_id());
+  if (!coin_wallet || coin_wallet->IsZero())
+    return Invalid("coin_wallet_id: must be 16 bytes, not zero");
+  if (!ledger::ValidPosId(body.exchange_id())) {
+    return Invalid(
+        absl::StrCat("exchange_id: 1 to ", ledger::kPosIdLengthMax, " printable ASCII characters"));
+  }
+  return Submit(ledger::ExchangePoints{body.program(), resident, *coin_wallet, body.points(),
+                                       body.exchange_id(), in->nonce(), in->timestamp_ms()},
+                resident, reply);
+}
+
+grpc::Status HealthService::EraseStepData(grpc::ServerContext*, const v1::WalletRequest* in,
+                                          v1::WalletReply* reply) {
   v1::EraseStepDataRequest body;
   AccountId resident;
-  if (grpc::Status auth = verifier_.Verify("EraseStepData", *in, &body, &resident); !auth.ok()) return auth;
+  if (grpc::Status auth = verifier_.Verify("EraseStepData", *in, &body, &resident); !auth.ok())
+    return auth;
   return Submit(ledger::EraseStepData{resident, in->nonce(), in->timestamp_ms()}, resident, reply);
 }
 
-grpc::Status HealthService::GetMileage(grpc::ServerContext*, const v1::WalletRequest* in, v1::MileageReply* reply) {
+grpc::Status HealthService::GetMileage(grpc::ServerContext*, const v1::WalletRequest* in,
+                                       v1::MileageReply* reply) {
   v1::MileageRequest body;
   AccountId resident;
-  if (grpc::Status auth = verifier_.Verify("GetMileage", *in, &body, &resident); !auth.ok()) return auth;
-  const uint32_t to_day = body.to_day() != 0 ? body.to_day() : ledger::BusinessDay(clock_->NowNanos());
+  if (grpc::Status auth = verifier_.Verify("GetMileage", *in, &body, &resident); !auth.ok())
+    return auth;
+  const uint32_t to_day =
+      body.to_day() != 0 ? body.to_day() : ledger::BusinessDay(clock_->NowNanos());
   std::optional<int64_t> to_index = ledger::DayIndexOf(to_day);
   if (!to_index) return Invalid(absl::StrCat("to_day: ", to_day, " is not a yyyymmdd date"));
-  const uint32_t from_day =
-      body.from_day() != 0 ? body.from_day() : ledger::DayNumber(*to_index - (ledger::kMileageDaysDefault - 1));
+  const uint32_t from_day = body.from_day() != 0
+                                ? body.from_day()
+                                : ledger::DayNumber(*to_index - (ledger::kMileageDaysDefault - 1));
   std::optional<int64_t> from_index = ledger::DayIndexOf(from_day);
   if (!from_index) return Invalid(absl::StrCat("from_day: ", from_day, " is not a yyyymmdd date"));
   if (*from_index > *to_index || *to_index - *from_index >= ledger::kMileageDaysMax) {
-    return Invalid(absl::StrCat("from_day, to_day: from_day first, at most ", ledger::kMileageDaysMax, " days"));
+    return Invalid(absl::StrCat("from_day, to_day: from_day first, at most ",
+                                ledger::kMileageDaysMax, " days"));
   }
   const ledger::KvReader& state = node_->state();
   auto awards = ledger::LookupDailyAwards(state, resident, from_day, to_day);
@@ -187,7 +217,8 @@ grpc::Status HealthService::GetMileage(grpc::ServerContext*, const v1::WalletReq
     if (consent && consent->granted) reply->add_consents(static_cast<v1::ConsentPurpose>(purpose));
   }
   if (body.program() != 0) {
-    std::vector<ledger::HealthProgram> versions = ledger::LookupHealthVersions(state, body.program());
+    std::vector<ledger::HealthProgram> versions =
+        ledger::LookupHealthVersions(state, body.program());
     if (const ledger::HealthProgram* version = ledger::VersionOn(versions, to_day)) {
       ledger::HealthProgramToProto(*version, reply->mutable_program());
     }
@@ -195,15 +226,18 @@ grpc::Status HealthService::GetMileage(grpc::ServerContext*, const v1::WalletReq
   return grpc::Status::OK;
 }
 
-grpc::Status HealthService::SetWatchOver(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+grpc::Status HealthService::SetWatchOver(grpc::ServerContext*, const v1::WalletRequest* in,
+                                         v1::WalletReply* reply) {
   v1::WatchOverRequest body;
   AccountId resident;
-  if (grpc::Status auth = verifier_.Verify("SetWatchOver", *in, &body, &resident); !auth.ok()) return auth;
+  if (grpc::Status auth = verifier_.Verify("SetWatchOver", *in, &body, &resident); !auth.ok())
+    return auth;
   ledger::SetWatchOver watch;
   watch.resident = resident;
   for (int i = 0; i < body.watcher_ids_size(); ++i) {
     std::optional<AccountId> watcher = ledger::Id128::FromBytes(body.watcher_ids(i));
-    if (!watcher || watcher->IsZero()) return Invalid(absl::StrCat("watcher_ids[", i, "]: must be 16 bytes, not zero"));
+    if (!watcher || watcher->IsZero())
+      return Invalid(absl::StrCat("watcher_ids[", i, "]: must be 16 bytes, not zero"));
     watch.watchers.push_back(*watcher);
   }
   if (body.silent_days() != 0) watch.silent_days = body.silent_days();
@@ -215,27 +249,32 @@ grpc::Status HealthService::SetWatchOver(grpc::ServerContext*, const v1::WalletR
   return Submit(std::move(watch), resident, reply);
 }
 
-grpc::Status HealthService::AckAlert(grpc::ServerContext*, const v1::WalletRequest* in, v1::WalletReply* reply) {
+grpc::Status HealthService::AckAlert(grpc::ServerContext*, const v1::WalletRequest* in,
+                                     v1::WalletReply* reply) {
   v1::AckAlertRequest body;
   AccountId watcher;
-  if (grpc::Status auth = verifier_.Verify("AckAlert", *in, &body, &watcher); !auth.ok()) return auth;
+  if (grpc::Status auth = verifier_.Verify("AckAlert", *in, &body, &watcher); !auth.ok())
+    return auth;
   std::optional<AccountId> resident = ledger::Id128::FromBytes(body.resident_id());
   if (!resident || resident->IsZero()) return Invalid("resident_id: must be 16 bytes, not zero");
   if (body.alert() == 0) return Invalid("alert: the alert's seq, 1 or more");
-  return Submit(ledger::AckAlert{watcher, *resident, body.alert(), in->nonce(), in->timestamp_ms()}, watcher, reply);
+  return Submit(ledger::AckAlert{watcher, *resident, body.alert(), in->nonce(), in->timestamp_ms()},
+                watcher, reply);
 }
 
 // One open WatchAlerts stream, counted while it lives; refused (ok() false) past either bound.
 class HealthService::StreamSlot {
  public:
-  StreamSlot(HealthService* service, const AccountId& watcher) : service_(service), watcher_(watcher) {
+  StreamSlot(HealthService* service, const AccountId& watcher)
+      : service_(service), watcher_(watcher) {
     absl::MutexLock lock(&service_->streams_mutex_);
     int& mine = service_->streams_[watcher_];
     if (mine >= ledger::kWatchStreamsPerWatcherMax) {
-      refusal_ = absl::StrCat("watcher ", watcher_.ToHex(), ": at most ", ledger::kWatchStreamsPerWatcherMax,
-                              " open WatchAlerts streams");
+      refusal_ = absl::StrCat("watcher ", watcher_.ToHex(), ": at most ",
+                              ledger::kWatchStreamsPerWatcherMax, " open WatchAlerts streams");
     } else if (service_->streams_total_ >= ledger::kWatchStreamsMax) {
-      refusal_ = absl::StrCat("this node serves at most ", ledger::kWatchStreamsMax, " WatchAlerts streams");
+      refusal_ = absl::StrCat("this node serves at most ", ledger::kWatchStreamsMax,
+                              " WatchAlerts streams");
     } else {
       ++mine;
       ++service_->streams_total_;
@@ -263,9 +302,11 @@ grpc::Status HealthService::WatchAlerts(grpc::ServerContext* context, const v1::
                                         grpc::ServerWriter<v1::Alert>* writer) {
   v1::WatchAlertsRequest body;
   AccountId watcher;
-  if (grpc::Status auth = verifier_.Verify("WatchAlerts", *in, &body, &watcher); !auth.ok()) return auth;
+  if (grpc::Status auth = verifier_.Verify("WatchAlerts", *in, &body, &watcher); !auth.ok())
+    return auth;
   const StreamSlot slot(this, watcher);
-  if (!slot.refusal().empty()) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, slot.refusal());
+  if (!slot.refusal().empty())
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, slot.refusal());
   // What this stream has shown: (resident, seq) -> shown while open.
   std::map<std::pair<AccountId, uint32_t>, bool> shown;
   bool first = true;

@@ -1,17 +1,18 @@
 // Prometheus metrics: see metrics.h.
 #include "ledger/server/metrics.h"
 
-#include <limits>
-
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <limits>
+
 namespace ledger {
 
-Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared<prometheus::Registry>()) {
+Metrics::Metrics(const std::string& listen_address)
+    : registry_(std::make_shared<prometheus::Registry>()) {
   RegisterDecisions();
   RegisterBatches();
   RegisterState();
@@ -21,7 +22,6 @@ Metrics::Metrics(const std::string& listen_address) : registry_(std::make_shared
     exposer_->RegisterCollectable(registry_);
   }
 }
-
 
 void Metrics::RegisterDecisions() {
   requests_ = &prometheus::BuildCounter()
@@ -48,30 +48,34 @@ void Metrics::RegisterBatches() {
                          .Name("ledger_batch_commands")
                          .Help("Commands per committed batch")
                          .Register(*registry_)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 50, 100, 500, 1000, 4000, 8190});
-  batch_requests_ = &prometheus::BuildHistogram()
-                         .Name("ledger_batch_requests")
-                         .Help("Client requests merged into one committed batch (group commit)")
-                         .Register(*registry_)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256});
+                         .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 50, 100, 500,
+                                                                          1000, 4000, 8190});
+  batch_requests_ =
+      &prometheus::BuildHistogram()
+           .Name("ledger_batch_requests")
+           .Help("Client requests merged into one committed batch (group commit)")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256});
   commit_seconds_ = &prometheus::BuildHistogram()
                          .Name("ledger_commit_seconds")
                          .Help("Apply plus durable write of one batch")
                          .Register(*registry_)
                          .Add({}, prometheus::Histogram::BucketBoundaries{
                                       0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
-  apply_seconds_ = &prometheus::BuildHistogram()
-                        .Name("ledger_apply_seconds")
-                        .Help("The core's apply of one batch (the rest of commit_seconds is the durable write)")
-                        .Register(*registry_)
-                        .Add({}, prometheus::Histogram::BucketBoundaries{
-                                     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
-  store_write_seconds_ = &prometheus::BuildHistogram()
-                              .Name("ledger_store_write_seconds")
-                              .Help("Single node: the durable write of one batch (RocksDB write and WAL fsync)")
-                              .Register(*registry_)
-                              .Add({}, prometheus::Histogram::BucketBoundaries{
-                                           0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1});
+  apply_seconds_ =
+      &prometheus::BuildHistogram()
+           .Name("ledger_apply_seconds")
+           .Help("The core's apply of one batch (the rest of commit_seconds is the durable write)")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
+                                                            0.05, 0.1, 0.25, 1});
+  store_write_seconds_ =
+      &prometheus::BuildHistogram()
+           .Name("ledger_store_write_seconds")
+           .Help("Single node: the durable write of one batch (RocksDB write and WAL fsync)")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.0005, 0.001, 0.002, 0.005,
+                                                            0.01, 0.02, 0.05, 0.1, 0.25, 1});
   fsyncs_ = &prometheus::BuildCounter()
                  .Name("ledger_fsyncs_total")
                  .Help("Durable (fsynced) batch writes")
@@ -80,13 +84,16 @@ void Metrics::RegisterBatches() {
 }
 
 void Metrics::RegisterState() {
-  auto& expired = prometheus::BuildCounter()
-                      .Name("ledger_expired_total")
-                      .Help("Items released by the sweeps at the start of a batch (lots, pendings, spent nonces)")
-                      .Register(*registry_);
+  auto& expired =
+      prometheus::BuildCounter()
+          .Name("ledger_expired_total")
+          .Help(
+              "Items released by the sweeps at the start of a batch (lots, pendings, spent nonces)")
+          .Register(*registry_);
   expired_lots_ = &expired.Add({{"kind", "lot"}});
   expired_pendings_ = &expired.Add({{"kind", "pending"}});
-  pruned_nonces_ = &expired.Add({{"kind", "nonce"}});  // Spent request nonces forgotten after their window.
+  pruned_nonces_ =
+      &expired.Add({{"kind", "nonce"}});  // Spent request nonces forgotten after their window.
   journal_index_ = &prometheus::BuildGauge()
                         .Name("ledger_journal_index")
                         .Help("Newest committed journal index")
@@ -95,35 +102,42 @@ void Metrics::RegisterState() {
   auto storage_gauge = [this](const char* name, const char* help) {
     return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
   };
-  pending_compaction_bytes_ = storage_gauge("ledger_rocksdb_pending_compaction_bytes",
-                                            "RocksDB's estimate of bytes compaction must rewrite (all column families)");
+  pending_compaction_bytes_ =
+      storage_gauge("ledger_rocksdb_pending_compaction_bytes",
+                    "RocksDB's estimate of bytes compaction must rewrite (all column families)");
   live_data_bytes_ = storage_gauge("ledger_rocksdb_live_data_bytes",
                                    "RocksDB's estimate of live data size (all column families)");
-  write_stopped_ = storage_gauge("ledger_rocksdb_write_stopped", "1 while RocksDB stops writes (a write stall)");
-  delayed_write_rate_ = storage_gauge("ledger_rocksdb_delayed_write_rate_bytes_per_second",
-                                      "The rate RocksDB slows writes to; 0 unless writes are being delayed");
-  filesystem_avail_bytes_ = storage_gauge("ledger_data_filesystem_avail_bytes",
-                                          "Bytes free to ledgerd on the data directory's filesystem");
-  filesystem_size_bytes_ = storage_gauge("ledger_data_filesystem_size_bytes",
-                                         "Size of the data directory's filesystem");
+  write_stopped_ =
+      storage_gauge("ledger_rocksdb_write_stopped", "1 while RocksDB stops writes (a write stall)");
+  delayed_write_rate_ =
+      storage_gauge("ledger_rocksdb_delayed_write_rate_bytes_per_second",
+                    "The rate RocksDB slows writes to; 0 unless writes are being delayed");
+  filesystem_avail_bytes_ =
+      storage_gauge("ledger_data_filesystem_avail_bytes",
+                    "Bytes free to ledgerd on the data directory's filesystem");
+  filesystem_size_bytes_ =
+      storage_gauge("ledger_data_filesystem_size_bytes", "Size of the data directory's filesystem");
 }
 
 void Metrics::RegisterAlarms() {
   invariant_violations_ = &prometheus::BuildCounter()
-                              .Name("ledger_invariant_violations_total")
-                              .Help("Ledger invariants found broken (at start or by a batch); the node then takes no writes")
-                              .Register(*registry_)
-                              .Add({});
+                               .Name("ledger_invariant_violations_total")
+                               .Help(
+                                   "Ledger invariants found broken (at start or by a batch); the "
+                                   "node then takes no writes")
+                               .Register(*registry_)
+                               .Add({});
   clock_offset_ = &prometheus::BuildGauge()
                        .Name("ledger_clock_offset_seconds")
                        .Help("Wall clock minus real time (boot-time clock) since the node started")
                        .Register(*registry_)
                        .Add({});
-  clock_refusals_ = &prometheus::BuildCounter()
-                         .Name("ledger_clock_refusals_total")
-                         .Help("Stamps refused because the wall clock jumped or is behind the ledger's clock")
-                         .Register(*registry_)
-                         .Add({});
+  clock_refusals_ =
+      &prometheus::BuildCounter()
+           .Name("ledger_clock_refusals_total")
+           .Help("Stamps refused because the wall clock jumped or is behind the ledger's clock")
+           .Register(*registry_)
+           .Add({});
 }
 
 Metrics::~Metrics() = default;
@@ -136,7 +150,8 @@ int Metrics::ListeningPort() const {
 
 NodeObserver Metrics::Observer() {
   NodeObserver observer;
-  observer.on_batch = [this](size_t requests, size_t commands, double apply_seconds, double commit_seconds) {
+  observer.on_batch = [this](size_t requests, size_t commands, double apply_seconds,
+                             double commit_seconds) {
     apply_seconds_->Observe(apply_seconds);
     batch_commands_->Observe(static_cast<double>(commands));
     batch_requests_->Observe(static_cast<double>(requests));
@@ -145,12 +160,14 @@ NodeObserver Metrics::Observer() {
     journal_index_->Increment();
   };
   observer.on_store_write = [this](double seconds) { store_write_seconds_->Observe(seconds); };
-  observer.on_invariant_violation = [this](const std::string&) { invariant_violations_->Increment(); };
+  observer.on_invariant_violation = [this](const std::string&) {
+    invariant_violations_->Increment();
+  };
   observer.on_outcome = [this](const Outcome& outcome, const Command& command) {
     const int index = static_cast<int>(outcome.result);
     if (index >= kResultCount) return;
-    // Settings (assets, accounts, keys, cards, fees, programs, consents, ...: CommandTraits::kClass in
-    // ledger/core/command.h) apart from what moves money.
+    // Settings (assets, accounts, keys, cards, fees, programs, consents, ...: CommandTraits::kClass
+    // in ledger/core/command.h) apart from what moves money.
     const bool setting = CommandClassOf(command) == CommandClass::kSetting;
     (setting ? accounts_by_result_ : transfers_by_result_)[index]->Increment();
   };
@@ -168,8 +185,9 @@ void Metrics::OnRequest(const std::string& method, int grpc_code) {
 
 void Metrics::SetJournalIndex(uint64_t index) { journal_index_->Set(static_cast<double>(index)); }
 
-void Metrics::SetStorage(uint64_t pending_compaction_bytes, uint64_t live_data_bytes, bool write_stopped,
-                         uint64_t delayed_write_rate, uint64_t filesystem_avail_bytes, uint64_t filesystem_size_bytes) {
+void Metrics::SetStorage(uint64_t pending_compaction_bytes, uint64_t live_data_bytes,
+                         bool write_stopped, uint64_t delayed_write_rate,
+                         uint64_t filesystem_avail_bytes, uint64_t filesystem_size_bytes) {
   pending_compaction_bytes_->Set(static_cast<double>(pending_compaction_bytes));
   live_data_bytes_->Set(static_cast<double>(live_data_bytes));
   write_stopped_->Set(write_stopped ? 1 : 0);
@@ -180,28 +198,35 @@ void Metrics::SetStorage(uint64_t pending_compaction_bytes, uint64_t live_data_b
 
 void Metrics::SetClock(int64_t offset_nanos, uint64_t refusals) {
   clock_offset_->Set(static_cast<double>(offset_nanos) / 1e9);
-  if (refusals > clock_refusals_seen_) clock_refusals_->Increment(static_cast<double>(refusals - clock_refusals_seen_));
+  if (refusals > clock_refusals_seen_)
+    clock_refusals_->Increment(static_cast<double>(refusals - clock_refusals_seen_));
   clock_refusals_seen_ = refusals;
 }
 
-void Metrics::SetClusterClock(size_t agreeing, size_t needed, const std::map<uint64_t, double>& offset_seconds,
+void Metrics::SetClusterClock(size_t agreeing, size_t needed,
+                              const std::map<uint64_t, double>& offset_seconds,
                               const std::vector<uint64_t>& peers, uint64_t refusals) {
   if (cluster_clock_agreeing_ == nullptr) {
-    auto gauge = [this](const char* name, const char* help) -> prometheus::Family<prometheus::Gauge>& {
+    auto gauge = [this](const char* name,
+                        const char* help) -> prometheus::Family<prometheus::Gauge>& {
       return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
     };
-    cluster_clock_agreeing_ = &gauge("ledger_cluster_clock_agreeing",
-                                     "Voting members (this node included) whose clocks agree with this node's")
-                                   .Add({});
-    cluster_clock_needed_ = &gauge("ledger_cluster_clock_needed", "Agreeing voters a leader needs to stamp (a majority)")
+    cluster_clock_agreeing_ =
+        &gauge("ledger_cluster_clock_agreeing",
+               "Voting members (this node included) whose clocks agree with this node's")
+             .Add({});
+    cluster_clock_needed_ = &gauge("ledger_cluster_clock_needed",
+                                   "Agreeing voters a leader needs to stamp (a majority)")
                                  .Add({});
-    cluster_clock_offsets_ = &gauge("ledger_cluster_clock_offset_seconds",
-                                    "A peer voter's clock minus this node's (best recent sample; NaN without one)");
-    cluster_clock_refusals_ = &prometheus::BuildCounter()
-                                   .Name("ledger_cluster_clock_refusals_total")
-                                   .Help("Stamps refused because this leader's clock disagrees with the cluster's")
-                                   .Register(*registry_)
-                                   .Add({});
+    cluster_clock_offsets_ =
+        &gauge("ledger_cluster_clock_offset_seconds",
+               "A peer voter's clock minus this node's (best recent sample; NaN without one)");
+    cluster_clock_refusals_ =
+        &prometheus::BuildCounter()
+             .Name("ledger_cluster_clock_refusals_total")
+             .Help("Stamps refused because this leader's clock disagrees with the cluster's")
+             .Register(*registry_)
+             .Add({});
   }
   cluster_clock_agreeing_->Set(static_cast<double>(agreeing));
   cluster_clock_needed_->Set(static_cast<double>(needed));
@@ -211,21 +236,24 @@ void Metrics::SetClusterClock(size_t agreeing, size_t needed, const std::map<uin
         .Set(it == offset_seconds.end() ? std::numeric_limits<double>::quiet_NaN() : it->second);
   }
   if (refusals > cluster_clock_refusals_seen_) {
-    cluster_clock_refusals_->Increment(static_cast<double>(refusals - cluster_clock_refusals_seen_));
+    cluster_clock_refusals_->Increment(
+        static_cast<double>(refusals - cluster_clock_refusals_seen_));
   }
   cluster_clock_refusals_seen_ = refusals;
 }
 
-void Metrics::SetRaft(uint64_t term, const std::string& role, uint64_t commit_index, uint64_t applied_index,
-                      uint64_t last_index) {
-  auto gauge = [this](const char* name, const char* help) -> prometheus::Family<prometheus::Gauge>& {
+void Metrics::SetRaft(uint64_t term, const std::string& role, uint64_t commit_index,
+                      uint64_t applied_index, uint64_t last_index) {
+  auto gauge = [this](const char* name,
+                      const char* help) -> prometheus::Family<prometheus::Gauge>& {
     return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
   };
   if (raft_ == nullptr) {
     raft_ = &gauge("ledger_raft_role", "1 for this replica's current Raft role");
     raft_term_ = &gauge("ledger_raft_term", "Raft term").Add({});
     raft_commit_ = &gauge("ledger_raft_commit_index", "Raft commit index known here").Add({});
-    raft_applied_ = &gauge("ledger_raft_applied_index", "Raft index applied to this replica's state").Add({});
+    raft_applied_ =
+        &gauge("ledger_raft_applied_index", "Raft index applied to this replica's state").Add({});
     raft_last_ = &gauge("ledger_raft_last_index", "Last index in this replica's Raft log").Add({});
   }
   raft_term_->Set(static_cast<double>(term));

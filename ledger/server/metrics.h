@@ -1,5 +1,6 @@
-// Prometheus metrics for ledgerd, served over HTTP on their own port (/metrics). Metrics live only in
-// the shell: the core exposes plain counters (ApplyCounters) and the node calls NodeObserver hooks.
+// Prometheus metrics for ledgerd, served over HTTP on their own port (/metrics). Metrics live only
+// in the shell: the core exposes plain counters (ApplyCounters) and the node calls NodeObserver
+// hooks.
 #ifndef LEDGER_SERVER_METRICS_H_
 #define LEDGER_SERVER_METRICS_H_
 
@@ -9,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "ledger/core/records.h"
 #include "ledger/commit/observer.h"
+#include "ledger/core/records.h"
 
 namespace prometheus {
 class Counter;
@@ -37,30 +38,34 @@ class Metrics {
   // clock_guard.h) and ledger_clock_refusals_total (checks refused: batches, and the node's own
   // once-a-second check).
   void SetClock(int64_t offset_nanos, uint64_t refusals);
-  // Raft replicas only (replication/cluster_clock.h): ledger_cluster_clock_agreeing (voting members, this
-  // node included, whose clocks agree with this node's), ledger_cluster_clock_needed (a majority of the
-  // voters), ledger_cluster_clock_offset_seconds{peer} (a peer voter's clock minus this node's, best recent
-  // sample; NaN without one) and ledger_cluster_clock_refusals_total (stamps refused for disagreement).
-  void SetClusterClock(size_t agreeing, size_t needed, const std::map<uint64_t, double>& offset_seconds,
+  // Raft replicas only (replication/cluster_clock.h): ledger_cluster_clock_agreeing (voting
+  // members, this node included, whose clocks agree with this node's), ledger_cluster_clock_needed
+  // (a majority of the voters), ledger_cluster_clock_offset_seconds{peer} (a peer voter's clock
+  // minus this node's, best recent sample; NaN without one) and ledger_cluster_clock_refusals_total
+  // (stamps refused for disagreement).
+  void SetClusterClock(size_t agreeing, size_t needed,
+                       const std::map<uint64_t, double>& offset_seconds,
                        const std::vector<uint64_t>& peers, uint64_t refusals);
-  // Raft replicas only (absent on a single node): ledger_raft_term, ledger_raft_role{role} (1 for the
-  // current role), ledger_raft_commit_index, ledger_raft_applied_index, ledger_raft_last_index. Entries per second is
-  // rate(ledger_raft_applied_index[1m]); batch size and apply latency are the ledger_batch_* histograms.
-  void SetRaft(uint64_t term, const std::string& role, uint64_t commit_index, uint64_t applied_index,
-               uint64_t last_index);
+  // Raft replicas only (absent on a single node): ledger_raft_term, ledger_raft_role{role} (1 for
+  // the current role), ledger_raft_commit_index, ledger_raft_applied_index, ledger_raft_last_index.
+  // Entries per second is rate(ledger_raft_applied_index[1m]); batch size and apply latency are the
+  // ledger_batch_* histograms.
+  void SetRaft(uint64_t term, const std::string& role, uint64_t commit_index,
+               uint64_t applied_index, uint64_t last_index);
   // Storage, sampled once a second: ledger_rocksdb_pending_compaction_bytes,
   // ledger_rocksdb_live_data_bytes, ledger_rocksdb_write_stopped (1 while RocksDB stops writes),
-  // ledger_rocksdb_delayed_write_rate_bytes_per_second (0 unless RocksDB is slowing writes), and the
-  // data directory's filesystem: ledger_data_filesystem_avail_bytes (free to this user) and
+  // ledger_rocksdb_delayed_write_rate_bytes_per_second (0 unless RocksDB is slowing writes), and
+  // the data directory's filesystem: ledger_data_filesystem_avail_bytes (free to this user) and
   // ledger_data_filesystem_size_bytes.
   void SetStorage(uint64_t pending_compaction_bytes, uint64_t live_data_bytes, bool write_stopped,
-                  uint64_t delayed_write_rate, uint64_t filesystem_avail_bytes, uint64_t filesystem_size_bytes);
+                  uint64_t delayed_write_rate, uint64_t filesystem_avail_bytes,
+                  uint64_t filesystem_size_bytes);
   // The port /metrics is served on (useful with port 0); 0 when not serving.
   int ListeningPort() const;
 
  private:
-  // The constructor's parts: requests and decisions by result; batch sizes, commit latencies and fsyncs;
-  // sweeps, the journal index and the store's gauges; invariant violations and the clock.
+  // The constructor's parts: requests and decisions by result; batch sizes, commit latencies and
+  // fsyncs; sweeps, the journal index and the store's gauges; invariant violations and the clock.
   void RegisterDecisions();
   void RegisterBatches();
   void RegisterState();

@@ -86,7 +86,8 @@ absl::StatusOr<std::string> NewTokenFileContents() {
 
 }  // namespace
 
-absl::StatusOr<std::string> ParseOperatorToken(std::string_view contents, const std::string& source) {
+absl::StatusOr<std::string> ParseOperatorToken(std::string_view contents,
+                                               const std::string& source) {
   std::string_view token = contents;
   if (token.size() >= 2 && token.substr(token.size() - 2) == "\r\n") {
     token.remove_suffix(2);

@@ -38,7 +38,8 @@ static_assert(kOperatorTokenLengthMax + 2 <= kOperatorTokenFileBytesMax);
 
 // The token in a token file's `contents`. INVALID_ARGUMENT naming `source` (the file), the rule and
 // the offending length or character otherwise.
-absl::StatusOr<std::string> ParseOperatorToken(std::string_view contents, const std::string& source);
+absl::StatusOr<std::string> ParseOperatorToken(std::string_view contents,
+                                               const std::string& source);
 
 // For clients: the token in the file at `path`. NOT_FOUND or PERMISSION_DENIED (the file cannot be
 // read, with the reason and where ledgerd writes it), INVALID_ARGUMENT (not a token file).

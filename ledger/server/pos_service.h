@@ -1,23 +1,23 @@
 // The Pos gRPC service: shop terminals charge customer-presented codes, look payments up, cancel,
 // refund, close the day, cash out and pay suppliers. A thin adapter: it authenticates the terminal
-// (formats/pos_auth.h: registered key, signature, timestamp window, per-terminal rate limit), converts
-// the body to a core command (ledger/core/pos.h holds every rule) and reports the outcome.
+// (formats/pos_auth.h: registered key, signature, timestamp window, per-terminal rate limit),
+// converts the body to a core command (ledger/core/pos.h holds every rule) and reports the outcome.
 //
-// Errors: INVALID_ARGUMENT (malformed envelope or body, naming the field: ids, amounts outside 1..limit;
-// such a request reaches nothing and uses nothing up), PERMISSION_DENIED (unknown or revoked
-// terminal, signature mismatch; a terminal that is not a manager adding or revoking terminals),
-// FAILED_PRECONDITION (timestamp outside the window), RESOURCE_EXHAUSTED
-// (the terminal's rate limit), UNAVAILABLE (as for the Ledger service: retry the same request). Business
+// Errors: INVALID_ARGUMENT (malformed envelope or body, naming the field: ids, amounts
+// outside 1..limit; such a request reaches nothing and uses nothing up), PERMISSION_DENIED (unknown
+// or revoked terminal, signature mismatch; a terminal that is not a manager adding or revoking
+// terminals), FAILED_PRECONDITION (timestamp outside the window), RESOURCE_EXHAUSTED (the
+// terminal's rate limit), UNAVAILABLE (as for the Ledger service: retry the same request). Business
 // outcomes (refused payment, refund too large, day closed, ...) are PosReply.result in an OK reply.
 #ifndef LEDGER_SERVER_POS_SERVICE_H_
 #define LEDGER_SERVER_POS_SERVICE_H_
 
 #include <string>
 
+#include "ledger/commit/clock.h"
+#include "ledger/commit/committer.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/types.h"
-#include "ledger/commit/committer.h"
-#include "ledger/commit/clock.h"
 #include "ledger/server/rate_limiter.h"
 #include "proto/ledger.grpc.pb.h"
 
@@ -48,7 +48,8 @@ class PosService final : public ledger::v1::Pos::Service {
   grpc::Status DecideApplication(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status CancelSlots(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status ConfirmDay(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
-  // A manager terminal adds or revokes terminals of its own merchant (ledger/core/pos.h RegisterKey).
+  // A manager terminal adds or revokes terminals of its own merchant (ledger/core/pos.h
+  // RegisterKey).
   grpc::Status RegisterTerminal(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status RevokeTerminal(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
 
@@ -56,11 +57,12 @@ class PosService final : public ledger::v1::Pos::Service {
   // Checks the envelope and parses the body; on success *merchant is the authenticated merchant and
   // *signer (if not null) the signing terminal's key record (active: a revoked key is refused).
   template <typename Body>
-  grpc::Status Authenticate(const char* method, const SignedRequest& in, Body* body, ledger::AccountId* merchant,
-                            ledger::KeyRecord* signer = nullptr);
+  grpc::Status Authenticate(const char* method, const SignedRequest& in, Body* body,
+                            ledger::AccountId* merchant, ledger::KeyRecord* signer = nullptr);
   // Submits one command and fills result/duplicate/timestamp/journal_index.
   grpc::Status Submit(ledger::Command command, PosReply* reply);
-  void FillPayment(const ledger::AccountId& merchant, const std::string& payment_id, PosReply* reply);
+  void FillPayment(const ledger::AccountId& merchant, const std::string& payment_id,
+                   PosReply* reply);
 
   ledger::Committer* node_;
   ledger::Clock* clock_;

@@ -12,7 +12,8 @@ namespace ledger {
 
 class RateLimiter {
  public:
-  RateLimiter(double requests_per_second, double burst) : requests_per_second_(requests_per_second), burst_(burst) {}
+  RateLimiter(double requests_per_second, double burst)
+      : requests_per_second_(requests_per_second), burst_(burst) {}
 
   // Takes one token from `key`'s bucket at time `now_ns`; false when the bucket is empty.
   bool Take(const std::string& key, uint64_t now_ns);

@@ -25,7 +25,8 @@ class ReflectionV1Service final : public v1::ServerReflection::Service {
 
   grpc::Status ServerReflectionInfo(
       grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::ServerReflectionResponse, v1::ServerReflectionRequest>* stream) override {
+      grpc::ServerReaderWriter<v1::ServerReflectionResponse, v1::ServerReflectionRequest>* stream)
+      override {
     v1::ServerReflectionRequest request;
     std::set<std::string> sent;  // Files already sent on this stream (v1alpha does the same).
     while (stream->Read(&request)) {
@@ -35,8 +36,8 @@ class ReflectionV1Service final : public v1::ServerReflection::Service {
       const DescriptorPool* pool = DescriptorPool::generated_pool();
       switch (request.message_request_case()) {
         case v1::ServerReflectionRequest::kFileByFilename:
-          Files(pool->FindFileByName(request.file_by_filename()), "file " + request.file_by_filename(), &sent,
-                &response);
+          Files(pool->FindFileByName(request.file_by_filename()),
+                "file " + request.file_by_filename(), &sent, &response);
           break;
         case v1::ServerReflectionRequest::kFileContainingSymbol:
           Files(pool->FindFileContainingSymbol(request.file_containing_symbol()),
@@ -44,19 +45,22 @@ class ReflectionV1Service final : public v1::ServerReflection::Service {
           break;
         case v1::ServerReflectionRequest::kFileContainingExtension: {
           const v1::ExtensionRequest& ask = request.file_containing_extension();
-          const google::protobuf::Descriptor* type = pool->FindMessageTypeByName(ask.containing_type());
+          const google::protobuf::Descriptor* type =
+              pool->FindMessageTypeByName(ask.containing_type());
           const google::protobuf::FieldDescriptor* extension =
               type == nullptr ? nullptr : pool->FindExtensionByNumber(type, ask.extension_number());
           Files(extension == nullptr ? nullptr : extension->file(),
-                "extension " + std::to_string(ask.extension_number()) + " of " + ask.containing_type(), &sent,
-                &response);
+                "extension " + std::to_string(ask.extension_number()) + " of " +
+                    ask.containing_type(),
+                &sent, &response);
           break;
         }
         case v1::ServerReflectionRequest::kAllExtensionNumbersOfType: {
-          const google::protobuf::Descriptor* type = pool->FindMessageTypeByName(request.all_extension_numbers_of_type());
+          const google::protobuf::Descriptor* type =
+              pool->FindMessageTypeByName(request.all_extension_numbers_of_type());
           if (type == nullptr) {
-            Error(grpc::StatusCode::NOT_FOUND, "type " + request.all_extension_numbers_of_type() + " not found",
-                  &response);
+            Error(grpc::StatusCode::NOT_FOUND,
+                  "type " + request.all_extension_numbers_of_type() + " not found", &response);
             break;
           }
           std::vector<const google::protobuf::FieldDescriptor*> extensions;
@@ -83,14 +87,15 @@ class ReflectionV1Service final : public v1::ServerReflection::Service {
   }
 
  private:
-  static void Error(grpc::StatusCode code, const std::string& message, v1::ServerReflectionResponse* response) {
+  static void Error(grpc::StatusCode code, const std::string& message,
+                    v1::ServerReflectionResponse* response) {
     response->mutable_error_response()->set_error_code(static_cast<int32_t>(code));
     response->mutable_error_response()->set_error_message(message);
   }
 
   // `file` and the files it depends on, each once per stream; NOT_FOUND naming `what` for nullptr.
-  static void Files(const FileDescriptor* file, const std::string& what, std::set<std::string>* sent,
-                    v1::ServerReflectionResponse* response) {
+  static void Files(const FileDescriptor* file, const std::string& what,
+                    std::set<std::string>* sent, v1::ServerReflectionResponse* response) {
     if (file == nullptr) {
       Error(grpc::StatusCode::NOT_FOUND, what + " not found", response);
       return;
@@ -117,7 +122,9 @@ class ReflectionV1Plugin final : public grpc::ServerBuilderPlugin {
  public:
   std::string name() override { return "ledger_reflection_v1"; }
   void InitServer(grpc::ServerInitializer* si) override { si->RegisterService(service_); }
-  void Finish(grpc::ServerInitializer* si) override { service_->SetServices(*si->GetServiceList()); }
+  void Finish(grpc::ServerInitializer* si) override {
+    service_->SetServices(*si->GetServiceList());
+  }
   void ChangeArguments(const std::string&, void*) override {}
   bool has_sync_methods() const override { return true; }
 

@@ -1,6 +1,7 @@
-// gRPC server reflection v1 (grpc.reflection.v1.ServerReflection, proto/reflection_v1.proto) beside the
-// v1alpha service Debian's gRPC provides: current grpcurl-style tools ask v1 first. Same protocol and the
-// same answers as v1alpha: descriptors from the generated pool, the service list from the server.
+// gRPC server reflection v1 (grpc.reflection.v1.ServerReflection, proto/reflection_v1.proto) beside
+// the v1alpha service Debian's gRPC provides: current grpcurl-style tools ask v1 first. Same
+// protocol and the same answers as v1alpha: descriptors from the generated pool, the service list
+// from the server.
 //
 // Usage: builder.SetOption(ledger::ReflectionV1Option()) before BuildAndStart.
 #ifndef LEDGER_SERVER_REFLECTION_V1_H_

@@ -28,7 +28,8 @@ constexpr int kSubscribeReadEntries = 64;
 
 }  // namespace
 
-absl::Status LedgerService::Admit(const grpc::ServerContextBase& context, const google::protobuf::Message& request) const {
+absl::Status LedgerService::Admit(const grpc::ServerContextBase& context,
+                                  const google::protobuf::Message& request) const {
   if (absl::Status allowed = Authorize(context); !allowed.ok()) return allowed;
   return CheckFieldBounds(request);
 }
@@ -38,7 +39,8 @@ grpc::Status LedgerService::Done(const char* method, const absl::Status& status)
   return ToGrpcStatus(status);
 }
 
-grpc::Status LedgerService::Create(const char* method, absl::StatusOr<std::vector<Command>> commands,
+grpc::Status LedgerService::Create(const char* method,
+                                   absl::StatusOr<std::vector<Command>> commands,
                                    v1::CreateReply* reply) {
   if (!commands.ok()) return Done(method, commands.status());
   absl::StatusOr<SubmitResult> result = node_->Submit(std::move(*commands));
@@ -47,38 +49,50 @@ grpc::Status LedgerService::Create(const char* method, absl::StatusOr<std::vecto
   return Done(method, absl::OkStatus());
 }
 
-grpc::Status LedgerService::CreateAssets(grpc::ServerContext* context, const v1::CreateAssetsRequest* request,
+grpc::Status LedgerService::CreateAssets(grpc::ServerContext* context,
+                                         const v1::CreateAssetsRequest* request,
                                          v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("CreateAssets", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("CreateAssets", allowed);
   return Create("CreateAssets", AssetsFromProto(*request), reply);
 }
 
-grpc::Status LedgerService::CreateAccounts(grpc::ServerContext* context, const v1::CreateAccountsRequest* request,
+grpc::Status LedgerService::CreateAccounts(grpc::ServerContext* context,
+                                           const v1::CreateAccountsRequest* request,
                                            v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("CreateAccounts", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("CreateAccounts", allowed);
   return Create("CreateAccounts", AccountsFromProto(*request), reply);
 }
 
-grpc::Status LedgerService::CloseAccounts(grpc::ServerContext* context, const v1::CloseAccountsRequest* request,
+grpc::Status LedgerService::CloseAccounts(grpc::ServerContext* context,
+                                          const v1::CloseAccountsRequest* request,
                                           v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("CloseAccounts", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("CloseAccounts", allowed);
   return Create("CloseAccounts", ClosesFromProto(*request), reply);
 }
 
-grpc::Status LedgerService::RegisterKeys(grpc::ServerContext* context, const v1::RegisterKeysRequest* request,
+grpc::Status LedgerService::RegisterKeys(grpc::ServerContext* context,
+                                         const v1::RegisterKeysRequest* request,
                                          v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("RegisterKeys", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("RegisterKeys", allowed);
   return Create("RegisterKeys", KeysFromProto(*request), reply);
 }
 
-grpc::Status LedgerService::SetFees(grpc::ServerContext* context, const v1::SetFeesRequest* request, v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("SetFees", allowed);
+grpc::Status LedgerService::SetFees(grpc::ServerContext* context, const v1::SetFeesRequest* request,
+                                    v1::CreateReply* reply) {
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("SetFees", allowed);
   return Create("SetFees", FeesFromProto(*request), reply);
 }
 
 grpc::Status LedgerService::SetMerchantProfiles(grpc::ServerContext* context,
-                                                const v1::SetMerchantProfilesRequest* request, v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("SetMerchantProfiles", allowed);
+                                                const v1::SetMerchantProfilesRequest* request,
+                                                v1::CreateReply* reply) {
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("SetMerchantProfiles", allowed);
   absl::Status count = CheckItemCount(request->profiles_size(), "profiles");
   if (!count.ok()) return Done("SetMerchantProfiles", count);
   std::vector<Command> commands;
@@ -89,14 +103,15 @@ grpc::Status LedgerService::SetMerchantProfiles(grpc::ServerContext* context,
     if (!merchant.ok()) return Done("SetMerchantProfiles", merchant.status());
     if (profile.accepts_account_ids_size() > static_cast<int>(kProfileAccountsMax)) {
       return Done("SetMerchantProfiles",
-                  absl::InvalidArgumentError(absl::StrCat("profiles[", i, "].accepts_account_ids: ",
-                                                          profile.accepts_account_ids_size(), " accounts; at most ",
-                                                          kProfileAccountsMax)));
+                  absl::InvalidArgumentError(absl::StrCat(
+                      "profiles[", i, "].accepts_account_ids: ", profile.accepts_account_ids_size(),
+                      " accounts; at most ", kProfileAccountsMax)));
     }
     SetMerchantProfile command{*merchant, profile.chamber_member(), {}};
     for (int j = 0; j < profile.accepts_account_ids_size(); ++j) {
-      absl::StatusOr<Id128> account = IdFromProto(
-          profile.accepts_account_ids(j), absl::StrCat("profiles[", i, "].accepts_account_ids[", j, "]"), false);
+      absl::StatusOr<Id128> account =
+          IdFromProto(profile.accepts_account_ids(j),
+                      absl::StrCat("profiles[", i, "].accepts_account_ids[", j, "]"), false);
       if (!account.ok()) return Done("SetMerchantProfiles", account.status());
       command.accepts.push_back(*account);
     }
@@ -105,9 +120,11 @@ grpc::Status LedgerService::SetMerchantProfiles(grpc::ServerContext* context,
   return Create("SetMerchantProfiles", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::RegisterCards(grpc::ServerContext* context, const v1::RegisterCardsRequest* request,
+grpc::Status LedgerService::RegisterCards(grpc::ServerContext* context,
+                                          const v1::RegisterCardsRequest* request,
                                           v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("RegisterCards", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("RegisterCards", allowed);
   absl::Status count = CheckItemCount(request->cards_size(), "cards");
   if (!count.ok()) return Done("RegisterCards", count);
   std::vector<Command> commands;
@@ -116,15 +133,18 @@ grpc::Status LedgerService::RegisterCards(grpc::ServerContext* context, const v1
     const std::string field = absl::StrCat("cards[", i, "]");
     absl::StatusOr<Id128> wallet = IdFromProto(in.account_id(), field + ".account_id", false);
     if (!wallet.ok()) return Done("RegisterCards", wallet.status());
-    const bool digits = std::all_of(in.pin().begin(), in.pin().end(), [](char c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        std::all_of(in.pin().begin(), in.pin().end(), [](char c) { return c >= '0' && c <= '9'; });
     if (in.pin().size() < kPinLengthMin || in.pin().size() > kPinLengthMax || !digits) {
-      return Done("RegisterCards", absl::InvalidArgumentError(absl::StrCat(field, ".pin: 4 to 12 digits")));
+      return Done("RegisterCards",
+                  absl::InvalidArgumentError(absl::StrCat(field, ".pin: 4 to 12 digits")));
     }
     RegisterCard card;
     card.card = in.card_number();
     card.wallet = *wallet;
     card.pin_salt.resize(16);
-    randombytes_buf(card.pin_salt.data(), card.pin_salt.size());  // Chosen here; replicated in the command.
+    randombytes_buf(card.pin_salt.data(),
+                    card.pin_salt.size());  // Chosen here; replicated in the command.
     card.pin_proof = PinProof(card.pin_salt, card.card, in.pin());
     card.attempts_max = in.attempts_max() == 0 ? kPinAttemptsMaxDefault : in.attempts_max();
     commands.emplace_back(std::move(card));
@@ -132,26 +152,31 @@ grpc::Status LedgerService::RegisterCards(grpc::ServerContext* context, const v1
   return Create("RegisterCards", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::UnlockCards(grpc::ServerContext* context, const v1::UnlockCardsRequest* request,
+grpc::Status LedgerService::UnlockCards(grpc::ServerContext* context,
+                                        const v1::UnlockCardsRequest* request,
                                         v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("UnlockCards", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("UnlockCards", allowed);
   absl::Status count = CheckItemCount(request->cards_size(), "cards");
   if (!count.ok()) return Done("UnlockCards", count);
   std::vector<Command> commands;
   for (int i = 0; i < request->cards_size(); ++i) {
     const v1::CardUnlock& in = request->cards(i);
     if (in.operator_name().empty()) {
-      return Done("UnlockCards", absl::InvalidArgumentError(absl::StrCat(
-                                     "cards[", i, "].operator_name: required (who at the city unlocked it)")));
+      return Done("UnlockCards",
+                  absl::InvalidArgumentError(absl::StrCat(
+                      "cards[", i, "].operator_name: required (who at the city unlocked it)")));
     }
     commands.emplace_back(UnlockCard{in.card_number(), in.operator_name()});
   }
   return Create("UnlockCards", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::ReissueCards(grpc::ServerContext* context, const v1::ReissueCardsRequest* request,
+grpc::Status LedgerService::ReissueCards(grpc::ServerContext* context,
+                                         const v1::ReissueCardsRequest* request,
                                          v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("ReissueCards", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("ReissueCards", allowed);
   absl::Status count = CheckItemCount(request->cards_size(), "cards");
   if (!count.ok()) return Done("ReissueCards", count);
   std::vector<Command> commands;
@@ -160,9 +185,11 @@ grpc::Status LedgerService::ReissueCards(grpc::ServerContext* context, const v1:
     const std::string field = absl::StrCat("cards[", i, "]");
     if (in.operator_name().empty()) {
       return Done("ReissueCards",
-                  absl::InvalidArgumentError(field + ".operator_name: required (who at the city re-issued it)"));
+                  absl::InvalidArgumentError(
+                      field + ".operator_name: required (who at the city re-issued it)"));
     }
-    const bool digits = std::all_of(in.pin().begin(), in.pin().end(), [](char c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        std::all_of(in.pin().begin(), in.pin().end(), [](char c) { return c >= '0' && c <= '9'; });
     if (in.pin().size() < kPinLengthMin || in.pin().size() > kPinLengthMax || !digits) {
       return Done("ReissueCards", absl::InvalidArgumentError(field + ".pin: 4 to 12 digits"));
     }
@@ -170,7 +197,8 @@ grpc::Status LedgerService::ReissueCards(grpc::ServerContext* context, const v1:
     card.card = in.card_number();
     card.new_card = in.new_card_number();
     card.pin_salt.resize(kPinSaltBytes);
-    randombytes_buf(card.pin_salt.data(), card.pin_salt.size());  // Chosen here; replicated in the command.
+    randombytes_buf(card.pin_salt.data(),
+                    card.pin_salt.size());  // Chosen here; replicated in the command.
     card.pin_proof = PinProof(card.pin_salt, card.new_card, in.pin());
     card.by = in.operator_name();
     commands.emplace_back(std::move(card));
@@ -178,9 +206,11 @@ grpc::Status LedgerService::ReissueCards(grpc::ServerContext* context, const v1:
   return Create("ReissueCards", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext* context, const v1::HealthProgram* request,
+grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext* context,
+                                             const v1::HealthProgram* request,
                                              v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("SetHealthProgram", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("SetHealthProgram", allowed);
   absl::StatusOr<HealthProgram> program = HealthProgramFromProto(*request);
   if (!program.ok()) return Done("SetHealthProgram", program.status());
   std::vector<Command> commands;
@@ -188,8 +218,10 @@ grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext* context, const
   return Create("SetHealthProgram", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::SetTaskRules(grpc::ServerContext* context, const v1::TaskRules* request, v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("SetTaskRules", allowed);
+grpc::Status LedgerService::SetTaskRules(grpc::ServerContext* context, const v1::TaskRules* request,
+                                         v1::CreateReply* reply) {
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("SetTaskRules", allowed);
   ledger::TaskRules rules;  // Zero fields keep the defaults.
   if (request->weekly_hours_max() != 0) rules.weekly_hours_max = request->weekly_hours_max();
   if (request->monthly_max() != 0) rules.monthly_max = request->monthly_max();
@@ -199,15 +231,19 @@ grpc::Status LedgerService::SetTaskRules(grpc::ServerContext* context, const v1:
   return Create("SetTaskRules", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::GetTask(grpc::ServerContext* context, const v1::GetTaskRequest* request, v1::GetTaskReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("GetTask", allowed);
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetTask", readable);
+grpc::Status LedgerService::GetTask(grpc::ServerContext* context, const v1::GetTaskRequest* request,
+                                    v1::GetTaskReply* reply) {
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("GetTask", allowed);
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return Done("GetTask", readable);
   absl::StatusOr<Id128> host = IdFromProto(request->host_account_id(), "host_account_id", false);
   if (!host.ok()) return Done("GetTask", host.status());
   std::string bytes;
   if (!node_->state().Get(keys::Task(*host, request->task_id()), &bytes)) {
-    return Done("GetTask", absl::NotFoundError(absl::StrCat("task \"", request->task_id(), "\" of host ",
-                                                            host->ToHex(), ": not found")));
+    return Done("GetTask",
+                absl::NotFoundError(absl::StrCat("task \"", request->task_id(), "\" of host ",
+                                                 host->ToHex(), ": not found")));
   }
   std::optional<TaskRecord> task = DecodeTaskRecord(bytes);
   if (!task) return Done("GetTask", absl::DataLossError("task record is corrupt"));
@@ -229,37 +265,42 @@ grpc::Status LedgerService::GetTask(grpc::ServerContext* context, const v1::GetT
   reply->set_cancelled(task->cancelled);
   reply->set_closed(task->closed);
   const std::string prefix = keys::TaskApplicationPrefix(t.host, t.task_id);
-  node_->state().Scan(prefix, prefix + "\xff", false, [&](std::string_view key, std::string_view value) {
-    std::optional<TaskApplication> application = DecodeTaskApplication(value);
-    if (!application) return true;
-    v1::TaskApplicationInfo* info = reply->add_applications();
-    info->set_visitor_account_id(std::string(key.substr(prefix.size())));
-    info->set_state(application->state == ApplicationState::kAccepted   ? "accepted"
-                    : application->state == ApplicationState::kDeclined ? "declined"
-                                                                         : "applied");
-    info->set_slot(application->slot);
-    for (const auto& [day, state] : application->days) {
-      v1::TaskDayInfo* d = info->add_days();
-      d->set_day(day);
-      d->set_state(TaskDayStateName(state.state));
-    }
-    return true;
-  });
+  node_->state().Scan(
+      prefix, prefix + "\xff", false, [&](std::string_view key, std::string_view value) {
+        std::optional<TaskApplication> application = DecodeTaskApplication(value);
+        if (!application) return true;
+        v1::TaskApplicationInfo* info = reply->add_applications();
+        info->set_visitor_account_id(std::string(key.substr(prefix.size())));
+        info->set_state(application->state == ApplicationState::kAccepted   ? "accepted"
+                        : application->state == ApplicationState::kDeclined ? "declined"
+                                                                            : "applied");
+        info->set_slot(application->slot);
+        for (const auto& [day, state] : application->days) {
+          v1::TaskDayInfo* d = info->add_days();
+          d->set_day(day);
+          d->set_state(TaskDayStateName(state.state));
+        }
+        return true;
+      });
   return Done("GetTask", absl::OkStatus());
 }
 
-grpc::Status LedgerService::CreateCampaign(grpc::ServerContext* context, const v1::Campaign* in, v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *in); !allowed.ok()) return Done("CreateCampaign", allowed);
+grpc::Status LedgerService::CreateCampaign(grpc::ServerContext* context, const v1::Campaign* in,
+                                           v1::CreateReply* reply) {
+  if (absl::Status allowed = Admit(*context, *in); !allowed.ok())
+    return Done("CreateCampaign", allowed);
   ledger::CreateCampaign c;
   c.campaign = in->campaign();
   c.name = in->name();
-  absl::StatusOr<Id128> funding = IdFromProto(in->funding_account_id(), "funding_account_id", false);
+  absl::StatusOr<Id128> funding =
+      IdFromProto(in->funding_account_id(), "funding_account_id", false);
   if (!funding.ok()) return Done("CreateCampaign", funding.status());
   c.funding = *funding;
   c.payment_asset = in->payment_asset();
   c.category = in->category();
   for (int i = 0; i < in->merchant_ids_size(); ++i) {
-    absl::StatusOr<Id128> merchant = IdFromProto(in->merchant_ids(i), absl::StrCat("merchant_ids[", i, "]"), false);
+    absl::StatusOr<Id128> merchant =
+        IdFromProto(in->merchant_ids(i), absl::StrCat("merchant_ids[", i, "]"), false);
     if (!merchant.ok()) return Done("CreateCampaign", merchant.status());
     c.merchants.push_back(*merchant);
   }
@@ -280,28 +321,36 @@ grpc::Status LedgerService::CreateCampaign(grpc::ServerContext* context, const v
   return Create("CreateCampaign", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::CloseCampaign(grpc::ServerContext* context, const v1::CloseCampaignRequest* in,
+grpc::Status LedgerService::CloseCampaign(grpc::ServerContext* context,
+                                          const v1::CloseCampaignRequest* in,
                                           v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *in); !allowed.ok()) return Done("CloseCampaign", allowed);
+  if (absl::Status allowed = Admit(*context, *in); !allowed.ok())
+    return Done("CloseCampaign", allowed);
   std::vector<Command> commands;
   commands.emplace_back(ledger::CloseCampaign{in->campaign()});
   return Create("CloseCampaign", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::PauseCampaign(grpc::ServerContext* context, const v1::PauseCampaignRequest* in,
+grpc::Status LedgerService::PauseCampaign(grpc::ServerContext* context,
+                                          const v1::PauseCampaignRequest* in,
                                           v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *in); !allowed.ok()) return Done("PauseCampaign", allowed);
+  if (absl::Status allowed = Admit(*context, *in); !allowed.ok())
+    return Done("PauseCampaign", allowed);
   std::vector<Command> commands;
   commands.emplace_back(ledger::PauseCampaign{in->campaign(), in->paused()});
   return Create("PauseCampaign", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::GetCampaign(grpc::ServerContext* context, const v1::GetCampaignRequest* in, v1::Campaign* out) {
-  if (absl::Status allowed = Admit(*context, *in); !allowed.ok()) return Done("GetCampaign", allowed);
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetCampaign", readable);
+grpc::Status LedgerService::GetCampaign(grpc::ServerContext* context,
+                                        const v1::GetCampaignRequest* in, v1::Campaign* out) {
+  if (absl::Status allowed = Admit(*context, *in); !allowed.ok())
+    return Done("GetCampaign", allowed);
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return Done("GetCampaign", readable);
   std::optional<CampaignRecord> record = LookupCampaign(node_->state(), in->campaign());
   if (!record) {
-    return Done("GetCampaign", absl::NotFoundError(absl::StrCat("campaign ", in->campaign(), ": not found")));
+    return Done("GetCampaign",
+                absl::NotFoundError(absl::StrCat("campaign ", in->campaign(), ": not found")));
   }
   const ledger::CreateCampaign& c = record->request;
   out->set_campaign(c.campaign);
@@ -322,43 +371,54 @@ grpc::Status LedgerService::GetCampaign(grpc::ServerContext* context, const v1::
   out->set_awarded(record->awarded);
   out->set_awards(record->awards);
   out->set_closed(record->closed);
-  // Paused: off the active list while not closed and not over (PauseCampaign in ledger/core/campaigns.h).
+  // Paused: off the active list while not closed and not over (PauseCampaign in
+  // ledger/core/campaigns.h).
   const std::vector<uint32_t> active = ReadActiveCampaigns(node_->state());
   out->set_paused(!record->closed && ReadHead(node_->state()).clock < c.ends_at &&
                   std::find(active.begin(), active.end(), c.campaign) == active.end());
   return Done("GetCampaign", absl::OkStatus());
 }
 
-grpc::Status LedgerService::LinkAccounts(grpc::ServerContext* context, const v1::LinkAccountsRequest* in,
+grpc::Status LedgerService::LinkAccounts(grpc::ServerContext* context,
+                                         const v1::LinkAccountsRequest* in,
                                          v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *in); !allowed.ok()) return Done("LinkAccounts", allowed);
+  if (absl::Status allowed = Admit(*context, *in); !allowed.ok())
+    return Done("LinkAccounts", allowed);
   absl::Status count = CheckItemCount(in->links_size(), "links");
   if (!count.ok()) return Done("LinkAccounts", count);
   std::vector<Command> commands;
   for (int i = 0; i < in->links_size(); ++i) {
-    absl::StatusOr<Id128> wallet = IdFromProto(in->links(i).wallet_id(), absl::StrCat("links[", i, "].wallet_id"), false);
+    absl::StatusOr<Id128> wallet =
+        IdFromProto(in->links(i).wallet_id(), absl::StrCat("links[", i, "].wallet_id"), false);
     if (!wallet.ok()) return Done("LinkAccounts", wallet.status());
-    absl::StatusOr<Id128> linked = IdFromProto(in->links(i).linked_id(), absl::StrCat("links[", i, "].linked_id"), false);
+    absl::StatusOr<Id128> linked =
+        IdFromProto(in->links(i).linked_id(), absl::StrCat("links[", i, "].linked_id"), false);
     if (!linked.ok()) return Done("LinkAccounts", linked.status());
     commands.emplace_back(LinkAccount{*wallet, *linked});
   }
   return Create("LinkAccounts", std::move(commands), reply);
 }
 
-grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext* context, const v1::ListStaffOperationsRequest* request,
+grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext* context,
+                                                const v1::ListStaffOperationsRequest* request,
                                                 v1::ListStaffOperationsReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("ListStaffOperations", allowed);
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("ListStaffOperations", readable);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("ListStaffOperations", allowed);
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return Done("ListStaffOperations", readable);
   absl::StatusOr<Id128> wallet = IdFromProto(request->account_id(), "account_id", false);
   if (!wallet.ok()) return Done("ListStaffOperations", wallet.status());
   ReadStaffOperations(node_->state(), *wallet, request->limit(), reply);
   return Done("ListStaffOperations", absl::OkStatus());
 }
 
-grpc::Status LedgerService::ListCashOuts(grpc::ServerContext* context, const v1::ListCashOutsRequest* request,
+grpc::Status LedgerService::ListCashOuts(grpc::ServerContext* context,
+                                         const v1::ListCashOutsRequest* request,
                                          v1::ListCashOutsReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("ListCashOuts", allowed);
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("ListCashOuts", readable);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("ListCashOuts", allowed);
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return Done("ListCashOuts", readable);
   std::optional<Id128> merchant;
   if (!request->merchant_id().empty()) {
     absl::StatusOr<Id128> id = IdFromProto(request->merchant_id(), "merchant_id", false);
@@ -366,11 +426,12 @@ grpc::Status LedgerService::ListCashOuts(grpc::ServerContext* context, const v1:
     merchant = *id;
   }
   if (request->to_timestamp() != 0 && request->to_timestamp() <= request->from_timestamp()) {
-    return Done("ListCashOuts", absl::InvalidArgumentError("to_timestamp: must be after from_timestamp (or 0)"));
+    return Done("ListCashOuts",
+                absl::InvalidArgumentError("to_timestamp: must be after from_timestamp (or 0)"));
   }
   if (request->limit() > static_cast<uint32_t>(kCashOutsPageMax)) {
-    return Done("ListCashOuts", absl::InvalidArgumentError(
-                                    absl::StrCat("limit: ", request->limit(), ", at most ", kCashOutsPageMax)));
+    return Done("ListCashOuts", absl::InvalidArgumentError(absl::StrCat(
+                                    "limit: ", request->limit(), ", at most ", kCashOutsPageMax)));
   }
   const int limit = request->limit() == 0 ? kCashOutsPageMax : static_cast<int>(request->limit());
   const KvReader& state = node_->state();
@@ -380,7 +441,8 @@ grpc::Status LedgerService::ListCashOuts(grpc::ServerContext* context, const v1:
   for (const FeeRecord& record : page.cash_outs) {
     auto [it, inserted] = assets.emplace(record.account, 0);
     if (inserted) {
-      if (std::optional<Account> account = LookupAccount(state, record.account)) it->second = account->asset;
+      if (std::optional<Account> account = LookupAccount(state, record.account))
+        it->second = account->asset;
     }
     v1::CashOutRecord* out = reply->add_cash_outs();
     out->set_merchant_id(record.account.ToBytes());
@@ -398,34 +460,38 @@ grpc::Status LedgerService::ListCashOuts(grpc::ServerContext* context, const v1:
 }
 
 grpc::ServerUnaryReactor* LedgerService::CreateTransfers(grpc::CallbackServerContext* context,
-                                                         const grpc::ByteBuffer* request, grpc::ByteBuffer* reply) {
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* reply) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto call = std::make_unique<TransfersCall>();
   absl::Status admitted = Authorize(*context);
   if (admitted.ok()) {
     grpc::ByteBuffer bytes(*request);  // Parsing consumes the buffer; the copy shares its slices.
-    if (!grpc::SerializationTraits<v1::CreateTransfersRequest>::Deserialize(&bytes, call->request()).ok()) {
-      admitted = absl::InvalidArgumentError(
-          absl::StrCat("request: ", request->Length(), " bytes that are not a CreateTransfersRequest message"));
+    if (!grpc::SerializationTraits<v1::CreateTransfersRequest>::Deserialize(&bytes, call->request())
+             .ok()) {
+      admitted = absl::InvalidArgumentError(absl::StrCat(
+          "request: ", request->Length(), " bytes that are not a CreateTransfersRequest message"));
     }
   }
   // Every field of a transfer is an id, which TransfersFromProto checks exactly (field_bounds.h's
   // CheckLength), so the hot path skips the reflective walk of CheckFieldBounds.
   absl::StatusOr<std::vector<Command>> commands =
-      admitted.ok() ? TransfersFromProto(*call->request()) : absl::StatusOr<std::vector<Command>>(admitted);
+      admitted.ok() ? TransfersFromProto(*call->request())
+                    : absl::StatusOr<std::vector<Command>>(admitted);
   if (!commands.ok()) {
     reactor->Finish(Done("CreateTransfers", commands.status()));
     return reactor;
   }
-  // The reply is filled on the committer's thread when the batch is durable; the reactor owns `reply`
-  // until Finish, the callback owns `call`.
+  // The reply is filled on the committer's thread when the batch is durable; the reactor owns
+  // `reply` until Finish, the callback owns `call`.
   node_->SubmitAsync(std::move(*commands), [this, reactor, reply, call = call.release()](
                                                absl::StatusOr<SubmitResult> result) {
     std::unique_ptr<TransfersCall> owned(call);
     if (result.ok()) {
       OutcomesToProto(result->outcomes, result->journal_index, owned->reply());
       bool own_buffer = false;
-      grpc::Status serialized = grpc::SerializationTraits<v1::CreateReply>::Serialize(*owned->reply(), reply, &own_buffer);
+      grpc::Status serialized = grpc::SerializationTraits<v1::CreateReply>::Serialize(
+          *owned->reply(), reply, &own_buffer);
       if (!serialized.ok()) result = absl::InternalError(serialized.error_message());
     }
     reactor->Finish(Done("CreateTransfers", result.status()));
@@ -433,37 +499,48 @@ grpc::ServerUnaryReactor* LedgerService::CreateTransfers(grpc::CallbackServerCon
   return reactor;
 }
 
-grpc::Status LedgerService::LookupAssets(grpc::ServerContext* context, const v1::LookupAssetsRequest* request,
+grpc::Status LedgerService::LookupAssets(grpc::ServerContext* context,
+                                         const v1::LookupAssetsRequest* request,
                                          v1::LookupAssetsReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("LookupAssets", allowed);
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("LookupAssets", readable);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("LookupAssets", allowed);
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return Done("LookupAssets", readable);
   absl::Status count = CheckItemCount(request->ids_size(), "ids");
   if (!count.ok()) return Done("LookupAssets", count);
   for (uint32_t id : request->ids()) {
-    if (std::optional<Asset> asset = LookupAsset(node_->state(), id)) AssetToProto(*asset, reply->add_assets());
+    if (std::optional<Asset> asset = LookupAsset(node_->state(), id))
+      AssetToProto(*asset, reply->add_assets());
   }
   return Done("LookupAssets", absl::OkStatus());
 }
 
-grpc::Status LedgerService::LookupAccounts(grpc::ServerContext* context, const v1::LookupAccountsRequest* request,
+grpc::Status LedgerService::LookupAccounts(grpc::ServerContext* context,
+                                           const v1::LookupAccountsRequest* request,
                                            v1::LookupAccountsReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("LookupAccounts", allowed);
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("LookupAccounts", readable);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("LookupAccounts", allowed);
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return Done("LookupAccounts", readable);
   absl::Status count = CheckItemCount(request->ids_size(), "ids");
   if (!count.ok()) return Done("LookupAccounts", count);
   for (int i = 0; i < request->ids_size(); ++i) {
     absl::StatusOr<Id128> id = IdFromProto(request->ids(i), absl::StrCat("ids[", i, "]"), false);
     if (!id.ok()) return Done("LookupAccounts", id.status());
     v1::Account account;
-    if (ReadAccountWithLots(node_->state(), *id, &account)) *reply->add_accounts() = std::move(account);
+    if (ReadAccountWithLots(node_->state(), *id, &account))
+      *reply->add_accounts() = std::move(account);
   }
   return Done("LookupAccounts", absl::OkStatus());
 }
 
-grpc::Status LedgerService::LookupTransfers(grpc::ServerContext* context, const v1::LookupTransfersRequest* request,
+grpc::Status LedgerService::LookupTransfers(grpc::ServerContext* context,
+                                            const v1::LookupTransfersRequest* request,
                                             v1::LookupTransfersReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("LookupTransfers", allowed);
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("LookupTransfers", readable);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("LookupTransfers", allowed);
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return Done("LookupTransfers", readable);
   absl::Status count = CheckItemCount(request->ids_size(), "ids");
   if (!count.ok()) return Done("LookupTransfers", count);
   for (int i = 0; i < request->ids_size(); ++i) {
@@ -479,22 +556,29 @@ grpc::Status LedgerService::LookupTransfers(grpc::ServerContext* context, const 
 grpc::Status LedgerService::GetAccountHistory(grpc::ServerContext* context,
                                               const v1::GetAccountHistoryRequest* request,
                                               v1::GetAccountHistoryReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("GetAccountHistory", allowed);
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetAccountHistory", readable);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("GetAccountHistory", allowed);
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return Done("GetAccountHistory", readable);
   absl::StatusOr<Id128> id = IdFromProto(request->account_id(), "account_id", false);
   if (!id.ok()) return Done("GetAccountHistory", id.status());
-  const HistoryQuery query{request->from_timestamp(), request->to_timestamp(), request->limit(), request->reverse()};
+  const HistoryQuery query{request->from_timestamp(), request->to_timestamp(), request->limit(),
+                           request->reverse()};
   return Done("GetAccountHistory", ReadHistoryPage(node_->state(), *id, query, reply));
 }
 
-grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext* context, const v1::GetBalanceAtRequest* request,
+grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext* context,
+                                         const v1::GetBalanceAtRequest* request,
                                          v1::GetBalanceAtReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("GetBalanceAt", allowed);
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetBalanceAt", readable);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("GetBalanceAt", allowed);
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return Done("GetBalanceAt", readable);
   absl::StatusOr<Id128> id = IdFromProto(request->account_id(), "account_id", false);
   if (!id.ok()) return Done("GetBalanceAt", id.status());
   if (!LookupAccount(node_->state(), *id)) {
-    return Done("GetBalanceAt", absl::NotFoundError(absl::StrCat("account_id: no account ", id->ToHex())));
+    return Done("GetBalanceAt",
+                absl::NotFoundError(absl::StrCat("account_id: no account ", id->ToHex())));
   }
   BalanceAt balance = BalanceAtTime(node_->state(), *id, request->timestamp());
   reply->set_balance(balance.balance);
@@ -505,7 +589,8 @@ grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext* context, const v1:
 grpc::Status LedgerService::GetDigest(grpc::ServerContext* context, const v1::GetDigestRequest*,
                                       v1::GetDigestReply* reply) {
   if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetDigest", allowed);
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetDigest", readable);
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return Done("GetDigest", readable);
   const JournalHead head = ReadHead(node_->state());
   reply->set_journal_index(head.index);
   reply->set_head_hash(head.hash);
@@ -515,9 +600,11 @@ grpc::Status LedgerService::GetDigest(grpc::ServerContext* context, const v1::Ge
 
 grpc::Status LedgerService::Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
                                   v1::AuditReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("Audit", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("Audit", allowed);
   if (auditing_.exchange(true)) {
-    return Done("Audit", absl::ResourceExhaustedError("an audit is already running on this node; retry when it ends"));
+    return Done("Audit", absl::ResourceExhaustedError(
+                             "an audit is already running on this node; retry when it ends"));
   }
   // No read barrier: the audit is of this node's own store, whatever its role.
   const std::unique_ptr<KvReader> view = node_->StateSnapshot();
@@ -526,7 +613,8 @@ grpc::Status LedgerService::Audit(grpc::ServerContext* context, const v1::AuditR
   options.stop = [context] { return context->IsCancelled(); };
   const AuditReport report = ledger::Audit(*view, options);
   auditing_.store(false);
-  if (context->IsCancelled()) return Done("Audit", absl::CancelledError("the caller went away; the audit stopped"));
+  if (context->IsCancelled())
+    return Done("Audit", absl::CancelledError("the caller went away; the audit stopped"));
   reply->set_ok(report.ok());
   reply->set_violation(report.violation);
   reply->set_summary(report.Summary());
@@ -540,15 +628,19 @@ grpc::Status LedgerService::Audit(grpc::ServerContext* context, const v1::AuditR
   return Done("Audit", absl::OkStatus());
 }
 
-grpc::Status LedgerService::GetJournal(grpc::ServerContext* context, const v1::GetJournalRequest* request,
+grpc::Status LedgerService::GetJournal(grpc::ServerContext* context,
+                                       const v1::GetJournalRequest* request,
                                        v1::GetJournalReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("GetJournal", allowed);
-  if (absl::Status readable = node_->ReadBarrier(); !readable.ok()) return Done("GetJournal", readable);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("GetJournal", allowed);
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return Done("GetJournal", readable);
   if (request->limit() > static_cast<uint32_t>(kJournalPageMax)) {
-    return Done("GetJournal",
-                absl::InvalidArgumentError(absl::StrCat("limit: ", request->limit(), ", at most ", kJournalPageMax)));
+    return Done("GetJournal", absl::InvalidArgumentError(absl::StrCat(
+                                  "limit: ", request->limit(), ", at most ", kJournalPageMax)));
   }
-  const int limit = request->limit() == 0 ? kJournalPageDefault : static_cast<int>(request->limit());
+  const int limit =
+      request->limit() == 0 ? kJournalPageDefault : static_cast<int>(request->limit());
   for (auto& [index, bytes] : ReadJournal(node_->state(), request->from_index(), limit)) {
     v1::JournalEntryBytes* entry = reply->add_entries();
     entry->set_index(index);
@@ -557,9 +649,11 @@ grpc::Status LedgerService::GetJournal(grpc::ServerContext* context, const v1::G
   return Done("GetJournal", absl::OkStatus());
 }
 
-grpc::Status LedgerService::Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
+grpc::Status LedgerService::Subscribe(grpc::ServerContext* context,
+                                      const v1::SubscribeRequest* request,
                                       grpc::ServerWriter<v1::Event>* writer) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("Subscribe", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("Subscribe", allowed);
   uint64_t next = std::max<uint64_t>(request->from_index(), 1);
   while (!context->IsCancelled() && !stopping_) {
     auto entries = ReadJournal(node_->state(), next, kSubscribeReadEntries);
@@ -574,7 +668,8 @@ grpc::Status LedgerService::Subscribe(grpc::ServerContext* context, const v1::Su
                     absl::DataLossError(absl::StrCat("journal entry ", index, " is undecodable")));
       }
       for (const v1::Event& event : EventsFromEntry(*entry)) {
-        if (!writer->Write(event)) return Done("Subscribe", absl::CancelledError("client went away"));
+        if (!writer->Write(event))
+          return Done("Subscribe", absl::CancelledError("client went away"));
       }
       next = index + 1;
     }
@@ -582,15 +677,19 @@ grpc::Status LedgerService::Subscribe(grpc::ServerContext* context, const v1::Su
   return Done("Subscribe", absl::OkStatus());
 }
 
-grpc::Status LedgerService::RevokeKeys(grpc::ServerContext* context, const v1::RevokeKeysRequest* request,
+grpc::Status LedgerService::RevokeKeys(grpc::ServerContext* context,
+                                       const v1::RevokeKeysRequest* request,
                                        v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("RevokeKeys", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("RevokeKeys", allowed);
   return Create("RevokeKeys", RevocationsFromProto(*request), reply);
 }
 
-grpc::Status LedgerService::GrantSubsidies(grpc::ServerContext* context, const v1::GrantSubsidiesRequest* request,
+grpc::Status LedgerService::GrantSubsidies(grpc::ServerContext* context,
+                                           const v1::GrantSubsidiesRequest* request,
                                            v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok()) return Done("GrantSubsidies", allowed);
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("GrantSubsidies", allowed);
   return Create("GrantSubsidies", SubsidyGrantsFromProto(*request), reply);
 }
 

@@ -1,27 +1,28 @@
 // The Ledger gRPC service, the operator API: each method first checks the operator token
-// (ledger/server/operator_auth.h: UNAUTHENTICATED without it, before any other work), then converts the
-// request, calls the node or a core query, and converts the result. No ledger rules live here.
+// (ledger/server/operator_auth.h: UNAUTHENTICATED without it, before any other work), then converts
+// the request, calls the node or a core query, and converts the result. No ledger rules live here.
 #ifndef LEDGER_SERVER_SERVICE_H_
 #define LEDGER_SERVER_SERVICE_H_
-
-#include <atomic>
 
 #include <google/protobuf/arena.h>
 #include <grpcpp/support/byte_buffer.h>
 
-#include "ledger/server/metrics.h"
+#include <atomic>
+
 #include "ledger/commit/committer.h"
+#include "ledger/server/metrics.h"
 #include "ledger/server/operator_auth.h"
 #include "proto/ledger.grpc.pb.h"
 
 namespace ledger {
 
-// CreateTransfers, the hot path, is a raw callback (asynchronous) method: no thread waits while a request is
-// committed, and its request and reply live on one protobuf arena per call (no allocation per transfer
-// message). Raw, so that the service parses the request itself: bytes that are not a
-// CreateTransfersRequest are INVALID_ARGUMENT saying so (gRPC's own parsing would answer UNIMPLEMENTED
-// with no message).
-class LedgerService final : public v1::Ledger::WithRawCallbackMethod_CreateTransfers<v1::Ledger::Service> {
+// CreateTransfers, the hot path, is a raw callback (asynchronous) method: no thread waits while a
+// request is committed, and its request and reply live on one protobuf arena per call (no
+// allocation per transfer message). Raw, so that the service parses the request itself: bytes that
+// are not a CreateTransfersRequest are INVALID_ARGUMENT saying so (gRPC's own parsing would answer
+// UNIMPLEMENTED with no message).
+class LedgerService final
+    : public v1::Ledger::WithRawCallbackMethod_CreateTransfers<v1::Ledger::Service> {
  public:
   // node, metrics and auth must outlive the service.
   LedgerService(Committer* node, Metrics* metrics, const OperatorAuth* auth)
@@ -29,28 +30,38 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_CreateTrans
   // Ends open Subscribe streams (called before server shutdown).
   void Stop() { stopping_ = true; }
 
-  grpc::Status CreateAssets(grpc::ServerContext*, const v1::CreateAssetsRequest*, v1::CreateReply*) override;
+  grpc::Status CreateAssets(grpc::ServerContext*, const v1::CreateAssetsRequest*,
+                            v1::CreateReply*) override;
   grpc::Status CreateAccounts(grpc::ServerContext*, const v1::CreateAccountsRequest*,
                               v1::CreateReply*) override;
   grpc::Status CloseAccounts(grpc::ServerContext*, const v1::CloseAccountsRequest*,
                              v1::CreateReply*) override;
-  grpc::Status RegisterKeys(grpc::ServerContext*, const v1::RegisterKeysRequest*, v1::CreateReply*) override;
+  grpc::Status RegisterKeys(grpc::ServerContext*, const v1::RegisterKeysRequest*,
+                            v1::CreateReply*) override;
   grpc::Status SetFees(grpc::ServerContext*, const v1::SetFeesRequest*, v1::CreateReply*) override;
   grpc::Status SetMerchantProfiles(grpc::ServerContext*, const v1::SetMerchantProfilesRequest*,
                                    v1::CreateReply*) override;
-  grpc::Status RegisterCards(grpc::ServerContext*, const v1::RegisterCardsRequest*, v1::CreateReply*) override;
-  grpc::Status SetHealthProgram(grpc::ServerContext*, const v1::HealthProgram*, v1::CreateReply*) override;
+  grpc::Status RegisterCards(grpc::ServerContext*, const v1::RegisterCardsRequest*,
+                             v1::CreateReply*) override;
+  grpc::Status SetHealthProgram(grpc::ServerContext*, const v1::HealthProgram*,
+                                v1::CreateReply*) override;
   grpc::Status SetTaskRules(grpc::ServerContext*, const v1::TaskRules*, v1::CreateReply*) override;
   grpc::Status GetTask(grpc::ServerContext*, const v1::GetTaskRequest*, v1::GetTaskReply*) override;
   grpc::Status CreateCampaign(grpc::ServerContext*, const v1::Campaign*, v1::CreateReply*) override;
-  grpc::Status PauseCampaign(grpc::ServerContext*, const v1::PauseCampaignRequest*, v1::CreateReply*) override;
-  grpc::Status CloseCampaign(grpc::ServerContext*, const v1::CloseCampaignRequest*, v1::CreateReply*) override;
-  grpc::Status GetCampaign(grpc::ServerContext*, const v1::GetCampaignRequest*, v1::Campaign*) override;
-  grpc::Status LinkAccounts(grpc::ServerContext*, const v1::LinkAccountsRequest*, v1::CreateReply*) override;
+  grpc::Status PauseCampaign(grpc::ServerContext*, const v1::PauseCampaignRequest*,
+                             v1::CreateReply*) override;
+  grpc::Status CloseCampaign(grpc::ServerContext*, const v1::CloseCampaignRequest*,
+                             v1::CreateReply*) override;
+  grpc::Status GetCampaign(grpc::ServerContext*, const v1::GetCampaignRequest*,
+                           v1::Campaign*) override;
+  grpc::Status LinkAccounts(grpc::ServerContext*, const v1::LinkAccountsRequest*,
+                            v1::CreateReply*) override;
   grpc::Status ListStaffOperations(grpc::ServerContext*, const v1::ListStaffOperationsRequest*,
                                    v1::ListStaffOperationsReply*) override;
-  grpc::Status ListCashOuts(grpc::ServerContext*, const v1::ListCashOutsRequest*, v1::ListCashOutsReply*) override;
-  grpc::ServerUnaryReactor* CreateTransfers(grpc::CallbackServerContext*, const grpc::ByteBuffer* request,
+  grpc::Status ListCashOuts(grpc::ServerContext*, const v1::ListCashOutsRequest*,
+                            v1::ListCashOutsReply*) override;
+  grpc::ServerUnaryReactor* CreateTransfers(grpc::CallbackServerContext*,
+                                            const grpc::ByteBuffer* request,
                                             grpc::ByteBuffer* reply) override;
   grpc::Status LookupAssets(grpc::ServerContext*, const v1::LookupAssetsRequest*,
                             v1::LookupAssetsReply*) override;
@@ -62,23 +73,33 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_CreateTrans
                                  v1::GetAccountHistoryReply*) override;
   grpc::Status GetBalanceAt(grpc::ServerContext*, const v1::GetBalanceAtRequest*,
                             v1::GetBalanceAtReply*) override;
-  grpc::Status GetDigest(grpc::ServerContext*, const v1::GetDigestRequest*, v1::GetDigestReply*) override;
-  grpc::Status GetJournal(grpc::ServerContext*, const v1::GetJournalRequest*, v1::GetJournalReply*) override;
+  grpc::Status GetDigest(grpc::ServerContext*, const v1::GetDigestRequest*,
+                         v1::GetDigestReply*) override;
+  grpc::Status GetJournal(grpc::ServerContext*, const v1::GetJournalRequest*,
+                          v1::GetJournalReply*) override;
   grpc::Status Audit(grpc::ServerContext*, const v1::AuditRequest*, v1::AuditReply*) override;
   grpc::Status Subscribe(grpc::ServerContext*, const v1::SubscribeRequest*,
                          grpc::ServerWriter<v1::Event>*) override;
-  grpc::Status RevokeKeys(grpc::ServerContext*, const v1::RevokeKeysRequest*, v1::CreateReply*) override;
-  grpc::Status UnlockCards(grpc::ServerContext*, const v1::UnlockCardsRequest*, v1::CreateReply*) override;
-  grpc::Status ReissueCards(grpc::ServerContext*, const v1::ReissueCardsRequest*, v1::CreateReply*) override;
-  grpc::Status GrantSubsidies(grpc::ServerContext*, const v1::GrantSubsidiesRequest*, v1::CreateReply*) override;
+  grpc::Status RevokeKeys(grpc::ServerContext*, const v1::RevokeKeysRequest*,
+                          v1::CreateReply*) override;
+  grpc::Status UnlockCards(grpc::ServerContext*, const v1::UnlockCardsRequest*,
+                           v1::CreateReply*) override;
+  grpc::Status ReissueCards(grpc::ServerContext*, const v1::ReissueCardsRequest*,
+                            v1::CreateReply*) override;
+  grpc::Status GrantSubsidies(grpc::ServerContext*, const v1::GrantSubsidiesRequest*,
+                              v1::CreateReply*) override;
 
  private:
-  grpc::Status Create(const char* method, absl::StatusOr<std::vector<Command>> commands, v1::CreateReply* reply);
+  grpc::Status Create(const char* method, absl::StatusOr<std::vector<Command>> commands,
+                      v1::CreateReply* reply);
   grpc::Status Done(const char* method, const absl::Status& status);
-  absl::Status Authorize(const grpc::ServerContextBase& context) const { return auth_->Check(context.client_metadata()); }
-  // The operator token, then the length of every string and bytes field (ledger/server/field_bounds.h):
-  // what every method checks before anything else.
-  absl::Status Admit(const grpc::ServerContextBase& context, const google::protobuf::Message& request) const;
+  absl::Status Authorize(const grpc::ServerContextBase& context) const {
+    return auth_->Check(context.client_metadata());
+  }
+  // The operator token, then the length of every string and bytes field
+  // (ledger/server/field_bounds.h): what every method checks before anything else.
+  absl::Status Admit(const grpc::ServerContextBase& context,
+                     const google::protobuf::Message& request) const;
 
   // One CreateTransfers call's request and reply on one arena, freed whole when the call ends.
   class TransfersCall {

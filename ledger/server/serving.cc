@@ -5,7 +5,8 @@
 namespace ledger {
 
 std::vector<std::string> HealthServiceNames(bool replicated) {
-  std::vector<std::string> names = {"", "ledger.v1.Ledger", "ledger.v1.Pos", "ledger.v1.Wallet", "ledger.v1.Health"};
+  std::vector<std::string> names = {"", "ledger.v1.Ledger", "ledger.v1.Pos", "ledger.v1.Wallet",
+                                    "ledger.v1.Health"};
   if (replicated) names.push_back("ledger.v1.Cluster");
   return names;
 }
@@ -15,8 +16,8 @@ void HealthPublisher::Publish(const absl::Status& problem) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (published_ && serving == serving_) return;
   if (published_ || !serving) {
-    fprintf(stderr, "ledgerd: health: %s%s%s\n", serving ? "SERVING" : "NOT_SERVING", serving ? "" : ": ",
-            serving ? "" : problem.ToString().c_str());
+    fprintf(stderr, "ledgerd: health: %s%s%s\n", serving ? "SERVING" : "NOT_SERVING",
+            serving ? "" : ": ", serving ? "" : problem.ToString().c_str());
   }
   for (const std::string& name : names_) service_->SetServingStatus(name, serving);
   published_ = true;

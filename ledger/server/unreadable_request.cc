@@ -8,8 +8,8 @@
 namespace ledger {
 namespace {
 
-// "/ledger.v1.Pos/CreatePayment" -> the request message's full name, or "" for a method the generated
-// descriptor pool does not know.
+// "/ledger.v1.Pos/CreatePayment" -> the request message's full name, or "" for a method the
+// generated descriptor pool does not know.
 std::string RequestTypeOf(const char* path) {
   std::string method = path == nullptr ? "" : path;
   if (method.empty() || method[0] != '/') return "";
@@ -33,13 +33,16 @@ class UnreadableRequestInterceptor final : public grpc::experimental::Intercepto
         methods->GetRecvMessage() == nullptr) {
       unreadable_ = true;
     }
-    if (unreadable_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+    if (unreadable_ &&
+        methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
-      if (status.error_code() == grpc::StatusCode::INTERNAL || status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      if (status.error_code() == grpc::StatusCode::INTERNAL ||
+          status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
         const std::string type = RequestTypeOf(method_);
-        methods->ModifySendStatus(grpc::Status(
-            grpc::StatusCode::INVALID_ARGUMENT,
-            "request: bytes that are not a " + (type.empty() ? std::string("request") : type) + " message"));
+        methods->ModifySendStatus(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                               "request: bytes that are not a " +
+                                                   (type.empty() ? std::string("request") : type) +
+                                                   " message"));
       }
     }
     methods->Proceed();
@@ -52,14 +55,16 @@ class UnreadableRequestInterceptor final : public grpc::experimental::Intercepto
 
 class Factory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
     return new UnreadableRequestInterceptor(info->method());
   }
 };
 
 }  // namespace
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> UnreadableRequestInterceptorFactory() {
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+UnreadableRequestInterceptorFactory() {
   return std::make_unique<Factory>();
 }
 

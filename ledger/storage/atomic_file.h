@@ -1,6 +1,6 @@
-// Writing a whole small file so that a reader (or a crash) never sees half of it: the contents go to
-// PATH.tmp (created afresh, with the given mode less the umask), are fsynced, and the temporary is renamed
-// over PATH.
+// Writing a whole small file so that a reader (or a crash) never sees half of it: the contents go
+// to PATH.tmp (created afresh, with the given mode less the umask), are fsynced, and the temporary
+// is renamed over PATH.
 #ifndef LEDGER_STORAGE_ATOMIC_FILE_H_
 #define LEDGER_STORAGE_ATOMIC_FILE_H_
 
@@ -14,7 +14,8 @@
 namespace ledger {
 
 // UNAVAILABLE "cannot write PATH: reason" on failure (the temporary is removed).
-absl::Status WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode = 0644);
+absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
+                                 mode_t mode = 0644);
 
 }  // namespace ledger
 

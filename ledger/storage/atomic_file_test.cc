@@ -1,5 +1,5 @@
-// WriteFileAtomically leaves the whole new contents under PATH with at most the requested mode, even when
-// a crash left a temporary with wider permissions behind.
+// WriteFileAtomically leaves the whole new contents under PATH with at most the requested mode,
+// even when a crash left a temporary with wider permissions behind.
 #include "ledger/storage/atomic_file.h"
 
 #include <gtest/gtest.h>
@@ -58,7 +58,8 @@ TEST(AtomicFileTest, AStaleTemporaryDoesNotWidenTheMode) {
 TEST(AtomicFileTest, AnUnwritableDirectoryIsUnavailable) {
   const absl::Status status = WriteFileAtomically("/nonexistent-dir/for-sure/file", "x");
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(status.message().find("cannot write /nonexistent-dir/for-sure/file.tmp"), std::string::npos)
+  EXPECT_NE(status.message().find("cannot write /nonexistent-dir/for-sure/file.tmp"),
+            std::string::npos)
       << status.message();
 }
 

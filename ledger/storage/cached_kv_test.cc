@@ -1,4 +1,5 @@
-// CachedKv returns exactly what the store holds, after writes and deletes, including cached absence.
+// CachedKv returns exactly what the store holds, after writes and deletes, including cached
+// absence.
 #include "ledger/storage/cached_kv.h"
 
 #include <gtest/gtest.h>
@@ -14,15 +15,18 @@ TEST(CachedKvTest, SameOutputsAsTheStoreAcrossBatches) {
   MemoryKv plain, behind_cache;
   CachedKv cached(behind_cache);
   std::vector<Batch> batches;
-  batches.push_back({{testing::MakeAsset(1, "COIN", 0, 900), testing::MakeAsset(2, "HP", 3, 901)}, {2}});
-  batches.push_back({{testing::MakeAccount(1, 1, AccountKind::kIssuer),
-                      testing::MakeAccount(2, 2, AccountKind::kBudget),
-                      testing::MakeAccount(3, 2, AccountKind::kWallet, account_flags::kNonNegative)},
-                     {3}});
+  batches.push_back(
+      {{testing::MakeAsset(1, "COIN", 0, 900), testing::MakeAsset(2, "HP", 3, 901)}, {2}});
+  batches.push_back(
+      {{testing::MakeAccount(1, 1, AccountKind::kIssuer),
+        testing::MakeAccount(2, 2, AccountKind::kBudget),
+        testing::MakeAccount(3, 2, AccountKind::kWallet, account_flags::kNonNegative)},
+       {3}});
   for (int i = 0; i < 20; ++i) {
     // Account 4 is created late: the cache must not keep believing it is absent.
     if (i == 5) batches.push_back({{testing::MakeAccount(4, 1, AccountKind::kWallet)}, {1}});
-    batches.push_back({{testing::MakeTransfer(100 + i, 2, 3, 5), testing::MakeTransfer(200 + i, 1, 4, 1)}, {2}});
+    batches.push_back(
+        {{testing::MakeTransfer(100 + i, 2, 3, 5), testing::MakeTransfer(200 + i, 1, 4, 1)}, {2}});
   }
   Timestamp t = testing::kEpoch;
   for (const Batch& batch : batches) {
@@ -48,14 +52,17 @@ TEST(CachedKvTest, CurrentForHotTablesOnly) {
   writes.entries.emplace_back(keys::Transfer(TransferId{0, 7}), "transfer");
   cached.Remember(writes);  // Not in the store yet: the cache runs ahead of it.
   EXPECT_TRUE(cached.Current(keys::Account(AccountId{0, 7})));
-  EXPECT_TRUE(cached.Current(keys::Account(AccountId{0, 8})));  // Never written: the store's answer holds.
+  EXPECT_TRUE(
+      cached.Current(keys::Account(AccountId{0, 8})));  // Never written: the store's answer holds.
   EXPECT_FALSE(cached.Current(keys::Transfer(TransferId{0, 7})));
   std::string value;
   ASSERT_TRUE(cached.Get(keys::Account(AccountId{0, 7}), &value));
   EXPECT_EQ(value, "account");
   EXPECT_FALSE(cached.Get(keys::Transfer(TransferId{0, 7}), &value));
   std::vector<std::optional<std::string>> many;
-  cached.MultiGet({keys::Transfer(TransferId{0, 7}), keys::Account(AccountId{0, 7}), keys::Account(AccountId{0, 8})}, &many);
+  cached.MultiGet({keys::Transfer(TransferId{0, 7}), keys::Account(AccountId{0, 7}),
+                   keys::Account(AccountId{0, 8})},
+                  &many);
   EXPECT_EQ(many, (std::vector<std::optional<std::string>>{std::nullopt, "account", std::nullopt}));
 }
 

@@ -8,7 +8,8 @@ namespace ledger {
 namespace {
 
 // The entry for key in a sorted write set, or null.
-const std::pair<std::string, std::optional<std::string>>* Find(const WriteSet& writes, std::string_view key) {
+const std::pair<std::string, std::optional<std::string>>* Find(const WriteSet& writes,
+                                                               std::string_view key) {
   auto it = std::lower_bound(writes.entries.begin(), writes.entries.end(), key,
                              [](const auto& entry, std::string_view k) { return entry.first < k; });
   if (it == writes.entries.end() || it->first != key) return nullptr;
@@ -37,7 +38,8 @@ void OverlayKv::MultiGet(const std::vector<std::string>& keys,
   for (size_t i = 0; i < keys.size(); ++i) {
     const std::pair<std::string, std::optional<std::string>>* entry = nullptr;
     if (!base_is_current_ || !base_is_current_(keys[i])) {
-      for (auto it = pending_.rbegin(); it != pending_.rend() && entry == nullptr; ++it) entry = Find(**it, keys[i]);
+      for (auto it = pending_.rbegin(); it != pending_.rend() && entry == nullptr; ++it)
+        entry = Find(**it, keys[i]);
     }
     if (entry != nullptr) {
       (*values)[i] = entry->second;
@@ -49,21 +51,25 @@ void OverlayKv::MultiGet(const std::vector<std::string>& keys,
   MultiGetAt(base_, rest, rest_positions, values);
 }
 
-void OverlayKv::Scan(std::string_view from, std::string_view to, bool reverse, const ScanVisitor& visit) const {
+void OverlayKv::Scan(std::string_view from, std::string_view to, bool reverse,
+                     const ScanVisitor& visit) const {
   if (from >= to) return;
   // The pending changes in range, newest winning; nullopt marks a deletion.
   std::map<std::string, std::optional<std::string>, std::less<>> changes;
   for (const auto& writes : pending_) {
-    auto begin = std::lower_bound(writes->entries.begin(), writes->entries.end(), from,
-                                  [](const auto& entry, std::string_view k) { return entry.first < k; });
-    for (auto it = begin; it != writes->entries.end() && it->first < to; ++it) changes[it->first] = it->second;
+    auto begin =
+        std::lower_bound(writes->entries.begin(), writes->entries.end(), from,
+                         [](const auto& entry, std::string_view k) { return entry.first < k; });
+    for (auto it = begin; it != writes->entries.end() && it->first < to; ++it)
+      changes[it->first] = it->second;
   }
   if (changes.empty()) {
     base_.Scan(from, to, reverse, visit);
     return;
   }
   if (reverse) {
-    // Rare (queries do not read through the overlay): merge everything in range, then walk backwards.
+    // Rare (queries do not read through the overlay): merge everything in range, then walk
+    // backwards.
     std::map<std::string, std::string, std::less<>> merged;
     base_.Scan(from, to, false, [&](std::string_view key, std::string_view value) {
       merged.emplace(std::string(key), std::string(value));

@@ -8,7 +8,8 @@
 namespace ledger {
 namespace {
 
-std::string Collect(const KvReader& kv, std::string_view from, std::string_view to, bool reverse, size_t limit = 1000) {
+std::string Collect(const KvReader& kv, std::string_view from, std::string_view to, bool reverse,
+                    size_t limit = 1000) {
   std::string out;
   size_t seen = 0;
   kv.Scan(from, to, reverse, [&](std::string_view key, std::string_view value) {
@@ -78,7 +79,8 @@ TEST(OverlayKvTest, MatchesAppliedStoreOnRandomChanges) {
 }
 
 TEST(OverlayKvTest, KeysTheBaseHoldsCurrentSkipThePendingSets) {
-  // The node's hot cache already holds the in-flight batches: for its keys the overlay asks it alone.
+  // The node's hot cache already holds the in-flight batches: for its keys the overlay asks it
+  // alone.
   MemoryKv base;
   WriteSet stored;
   stored.entries.emplace_back("A1", "cache");

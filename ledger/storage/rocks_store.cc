@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <iterator>
 #include <cstdlib>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/core/keys.h"
@@ -27,9 +27,9 @@ namespace {
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 // Column families and the tables (key prefixes, keys.h) each holds; every table not listed is in
-// "default". Tables that grow without bound under ever-increasing keys, or that are rewritten wholesale,
-// live apart from the small, hot account state so that compaction does not rewrite them with every
-// change to accounts (see rocks_store.h and ledger/FORMAT.md).
+// "default". Tables that grow without bound under ever-increasing keys, or that are rewritten
+// wholesale, live apart from the small, hot account state so that compaction does not rewrite them
+// with every change to accounts (see rocks_store.h and ledger/FORMAT.md).
 struct Family {
   const char* name;
   const char* tables;
@@ -40,8 +40,9 @@ constexpr Family kFamilies[] = {
     {"recent", "h"},
     {"segments", "H"},
     {"transfers", "T"},
-    // What the sweeps at the start of every batch scan for (pending timeouts, lot expiries, watch-over
-    // days, task releases and ends): nearly always empty, and a scan of an almost empty family is cheap.
+    // What the sweeps at the start of every batch scan for (pending timeouts, lot expiries,
+    // watch-over days, task releases and ends): nearly always empty, and a scan of an almost empty
+    // family is cheap.
     {"due", "PXqyz"},
 };
 static_assert(sizeof(kFamilies) / sizeof(kFamilies[0]) == RocksStore::kFamilyCount);
@@ -50,8 +51,8 @@ static_assert(sizeof(kFamilies) / sizeof(kFamilies[0]) == RocksStore::kFamilyCou
 
 namespace {
 
-// The database's options: ours (bloom filters for the lookups of new ids, LZ4, the block cache), then the
-// operator's overrides (Options::overrides); an unknown name or bad value is an error.
+// The database's options: ours (bloom filters for the lookups of new ids, LZ4, the block cache),
+// then the operator's overrides (Options::overrides); an unknown name or bad value is an error.
 absl::StatusOr<rocksdb::Options> DatabaseOptions(const RocksStore::Options& options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = !options.read_only;
@@ -60,13 +61,14 @@ absl::StatusOr<rocksdb::Options> DatabaseOptions(const RocksStore::Options& opti
   db_options.max_write_buffer_number = 4;
   db_options.bytes_per_sync = 1 << 20;
   db_options.compression = rocksdb::kLZ4Compression;
-  // New transfer ids are looked up before they are written: a memtable bloom filter answers "absent"
-  // without walking the skiplist.
+  // New transfer ids are looked up before they are written: a memtable bloom filter answers
+  // "absent" without walking the skiplist.
   db_options.memtable_whole_key_filtering = true;
   db_options.memtable_prefix_bloom_size_ratio = 0.05;
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  // Most transfer-id lookups are for new ids: a bloom filter answers "absent" without reading blocks.
+  // Most transfer-id lookups are for new ids: a bloom filter answers "absent" without reading
+  // blocks.
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
   table_options.cache_index_and_filter_blocks = true;
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
@@ -74,9 +76,11 @@ absl::StatusOr<rocksdb::Options> DatabaseOptions(const RocksStore::Options& opti
     rocksdb::ConfigOptions config;
     config.ignore_unknown_options = false;
     rocksdb::Options tuned;
-    rocksdb::Status status = rocksdb::GetOptionsFromString(config, db_options, options.overrides, &tuned);
+    rocksdb::Status status =
+        rocksdb::GetOptionsFromString(config, db_options, options.overrides, &tuned);
     if (!status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("RocksDB options \"", options.overrides, "\": ", status.ToString()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("RocksDB options \"", options.overrides, "\": ", status.ToString()));
     }
     db_options = tuned;
   }
@@ -96,33 +100,39 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   for (const Family& family : kFamilies) {
     descriptors.emplace_back(family.name, rocksdb::ColumnFamilyOptions(db_options));
   }
-  // The default family holds the hot account records: a few thousand keys rewritten every batch. A small
-  // memtable keeps its skiplist shallow and each flush dedupes the versions.
-  descriptors[0].options.write_buffer_size = std::min(db_options.write_buffer_size, options.hot_write_buffer_bytes);
+  // The default family holds the hot account records: a few thousand keys rewritten every batch. A
+  // small memtable keeps its skiplist shallow and each flush dedupes the versions.
+  descriptors[0].options.write_buffer_size =
+      std::min(db_options.write_buffer_size, options.hot_write_buffer_bytes);
   // A data directory from before the journal had its own column family also has older history
   // records: it cannot be read by this version.
   std::vector<std::string> existing;
   if (rocksdb::DB::ListColumnFamilies(db_options, path, &existing).ok() &&
       std::find(existing.begin(), existing.end(), kFamilies[1].name) == existing.end()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the RocksDB at ", path, " was written by an older ledgerd storage layout (no \"", kFamilies[1].name,
-        "\" column family; see ledger/FORMAT.md): start from an empty --data_dir"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the RocksDB at ", path,
+                     " was written by an older ledgerd storage layout (no \"", kFamilies[1].name,
+                     "\" column family; see ledger/FORMAT.md): start from an empty --data_dir"));
   }
   // Families of the layout before this one are opened too, so that their keys can be moved (below).
   for (const std::string& name : existing) {
-    if (std::none_of(descriptors.begin(), descriptors.end(), [&](const auto& d) { return d.name == name; })) {
+    if (std::none_of(descriptors.begin(), descriptors.end(),
+                     [&](const auto& d) { return d.name == name; })) {
       descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(db_options));
     }
   }
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   rocksdb::DB* db = nullptr;
   if (options.read_only) {
-    // Keys in families of an older layout would be invisible to FamilyOf: refuse rather than miss them.
+    // Keys in families of an older layout would be invisible to FamilyOf: refuse rather than miss
+    // them.
     if (existing.empty() || descriptors.size() != kFamilyCount) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "no ledger database of this version at ", path, existing.empty() ? "" : " (an older layout: let ledgerd open it once)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("no ledger database of this version at ", path,
+                       existing.empty() ? "" : " (an older layout: let ledgerd open it once)"));
     }
-    status = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(db_options), path, descriptors, &families, &db);
+    status = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(db_options), path, descriptors,
+                                          &families, &db);
   } else {
     status = rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &families, &db);
   }
@@ -140,7 +150,8 @@ RocksStore::RocksStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*
     : db_(db), families_(std::move(families)) {
   family_of_.fill(0);
   for (size_t f = 1; f < kFamilyCount; ++f) {
-    for (const char* table = kFamilies[f].tables; *table; ++table) family_of_[static_cast<uint8_t>(*table)] = f;
+    for (const char* table = kFamilies[f].tables; *table; ++table)
+      family_of_[static_cast<uint8_t>(*table)] = f;
   }
   for (int b = 1; b < 256; ++b) {
     if (family_of_[b] != family_of_[b - 1]) cuts_.emplace_back(1, static_cast<char>(b));
@@ -148,10 +159,10 @@ RocksStore::RocksStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*
 }
 
 absl::Status RocksStore::MoveStrayKeys() {
-  // Each key belongs to the family its table maps to. A key elsewhere (written by an older layout, or
-  // a move cut short by a crash) is moved: put in its family and deleted from the stray one in the same
-  // synced batch, so every key is in exactly one family at every moment and a later open finishes the
-  // move. Cost when nothing is stray: a few seeks per family.
+  // Each key belongs to the family its table maps to. A key elsewhere (written by an older layout,
+  // or a move cut short by a crash) is moved: put in its family and deleted from the stray one in
+  // the same synced batch, so every key is in exactly one family at every moment and a later open
+  // finishes the move. Cost when nothing is stray: a few seeks per family.
   constexpr size_t kChunkBytes = 16u << 20;
   for (size_t f = 0; f < families_.size(); ++f) {
     rocksdb::ColumnFamilyHandle* from = families_[f];
@@ -163,7 +174,9 @@ absl::Status RocksStore::MoveStrayKeys() {
       rocksdb::WriteOptions write_options;
       write_options.sync = true;
       rocksdb::Status status = db_->Write(write_options, &batch);
-      if (!status.ok()) return absl::UnavailableError(absl::StrCat("RocksDB move of stray keys: ", status.ToString()));
+      if (!status.ok())
+        return absl::UnavailableError(
+            absl::StrCat("RocksDB move of stray keys: ", status.ToString()));
       batch.Clear();
       return absl::OkStatus();
     };
@@ -178,7 +191,8 @@ absl::Status RocksStore::MoveStrayKeys() {
       }
       rocksdb::Status status = batch.Put(home, key, it->value());
       if (status.ok()) status = batch.Delete(from, key);
-      if (!status.ok()) return absl::InternalError(absl::StrCat("write batch: ", status.ToString()));
+      if (!status.ok())
+        return absl::InternalError(absl::StrCat("write batch: ", status.ToString()));
       ++moved;
       if (batch.GetDataSize() >= kChunkBytes) {
         if (absl::Status flushed = flush(); !flushed.ok()) return flushed;
@@ -188,7 +202,8 @@ absl::Status RocksStore::MoveStrayKeys() {
     if (!it->status().ok()) FatalRead(it->status());
     if (absl::Status flushed = flush(); !flushed.ok()) return flushed;
     if (moved > 0) {
-      fprintf(stderr, "ledger storage: moved %llu keys out of column family \"%s\" (older layout)\n",
+      fprintf(stderr,
+              "ledger storage: moved %llu keys out of column family \"%s\" (older layout)\n",
               static_cast<unsigned long long>(moved), from->GetName().c_str());
     }
   }
@@ -205,18 +220,25 @@ size_t RocksStore::FamilyIndexOf(std::string_view key) const {
   return key.empty() ? 0 : family_of_[static_cast<uint8_t>(key[0])];
 }
 
-rocksdb::ColumnFamilyHandle* RocksStore::FamilyOf(std::string_view key) const { return families_[FamilyIndexOf(key)]; }
+rocksdb::ColumnFamilyHandle* RocksStore::FamilyOf(std::string_view key) const {
+  return families_[FamilyIndexOf(key)];
+}
 
 // Reads at a RocksDB snapshot; the snapshot is released with the reader.
 class RocksStore::SnapshotReader final : public KvReader {
  public:
-  explicit SnapshotReader(const RocksStore* store) : store_(store), snapshot_(store->db_->GetSnapshot()) {}
+  explicit SnapshotReader(const RocksStore* store)
+      : store_(store), snapshot_(store->db_->GetSnapshot()) {}
   ~SnapshotReader() override { store_->db_->ReleaseSnapshot(snapshot_); }
-  bool Get(std::string_view key, std::string* value) const override { return store_->GetAt(snapshot_, key, value); }
-  void Scan(std::string_view from, std::string_view to, bool reverse, const ScanVisitor& visit) const override {
+  bool Get(std::string_view key, std::string* value) const override {
+    return store_->GetAt(snapshot_, key, value);
+  }
+  void Scan(std::string_view from, std::string_view to, bool reverse,
+            const ScanVisitor& visit) const override {
     store_->ScanAt(snapshot_, from, to, reverse, visit);
   }
-  void MultiGet(const std::vector<std::string>& keys, std::vector<std::optional<std::string>>* values) const override {
+  void MultiGet(const std::vector<std::string>& keys,
+                std::vector<std::optional<std::string>>* values) const override {
     store_->MultiGetAt(snapshot_, keys, values);
   }
 
@@ -225,7 +247,9 @@ class RocksStore::SnapshotReader final : public KvReader {
   const rocksdb::Snapshot* snapshot_;
 };
 
-std::unique_ptr<KvReader> RocksStore::Snapshot() const { return std::make_unique<SnapshotReader>(this); }
+std::unique_ptr<KvReader> RocksStore::Snapshot() const {
+  return std::make_unique<SnapshotReader>(this);
+}
 
 namespace {
 rocksdb::ReadOptions ReadAt(const rocksdb::Snapshot* snapshot) {
@@ -235,9 +259,12 @@ rocksdb::ReadOptions ReadAt(const rocksdb::Snapshot* snapshot) {
 }
 }  // namespace
 
-bool RocksStore::Get(std::string_view key, std::string* value) const { return GetAt(nullptr, key, value); }
+bool RocksStore::Get(std::string_view key, std::string* value) const {
+  return GetAt(nullptr, key, value);
+}
 
-bool RocksStore::GetAt(const rocksdb::Snapshot* snapshot, std::string_view key, std::string* value) const {
+bool RocksStore::GetAt(const rocksdb::Snapshot* snapshot, std::string_view key,
+                       std::string* value) const {
   rocksdb::Status status = db_->Get(ReadAt(snapshot), FamilyOf(key), ToSlice(key), value);
   if (status.IsNotFound()) return false;
   if (!status.ok()) FatalRead(status);
@@ -265,10 +292,11 @@ void RocksStore::MultiGetAt(const rocksdb::Snapshot* snapshot, const std::vector
     std::vector<rocksdb::PinnableSlice> found(positions.size());
     std::vector<rocksdb::Status> statuses(positions.size());
     // A batch's new ids usually come in order: then RocksDB need not sort them.
-    const bool sorted = std::is_sorted(slices.begin(), slices.end(),
-                                       [](const rocksdb::Slice& a, const rocksdb::Slice& b) { return a.compare(b) < 0; });
-    db_->MultiGet(ReadAt(snapshot), families_[f], positions.size(), slices.data(), found.data(), statuses.data(),
-                  sorted);
+    const bool sorted = std::is_sorted(
+        slices.begin(), slices.end(),
+        [](const rocksdb::Slice& a, const rocksdb::Slice& b) { return a.compare(b) < 0; });
+    db_->MultiGet(ReadAt(snapshot), families_[f], positions.size(), slices.data(), found.data(),
+                  statuses.data(), sorted);
     for (size_t j = 0; j < positions.size(); ++j) {
       if (statuses[j].IsNotFound()) continue;
       if (!statuses[j].ok()) FatalRead(statuses[j]);
@@ -282,8 +310,8 @@ void RocksStore::Scan(std::string_view from, std::string_view to, bool reverse,
   ScanAt(nullptr, from, to, reverse, visit);
 }
 
-void RocksStore::ScanAt(const rocksdb::Snapshot* snapshot, std::string_view from, std::string_view to, bool reverse,
-                        const ScanVisitor& visit) const {
+void RocksStore::ScanAt(const rocksdb::Snapshot* snapshot, std::string_view from,
+                        std::string_view to, bool reverse, const ScanVisitor& visit) const {
   if (from >= to) return;
   // Split [from, to) where the column family changes; each piece lives in one family.
   std::vector<std::pair<std::string, std::string>> pieces;
@@ -302,7 +330,8 @@ void RocksStore::ScanAt(const rocksdb::Snapshot* snapshot, std::string_view from
 }
 
 bool RocksStore::ScanFamily(const rocksdb::Snapshot* snapshot, rocksdb::ColumnFamilyHandle* family,
-                            std::string_view from, std::string_view to, bool reverse, const ScanVisitor& visit) const {
+                            std::string_view from, std::string_view to, bool reverse,
+                            const ScanVisitor& visit) const {
   rocksdb::ReadOptions read_options = ReadAt(snapshot);
   const rocksdb::Slice lower = ToSlice(from);
   const rocksdb::Slice upper = ToSlice(to);
@@ -318,7 +347,8 @@ bool RocksStore::ScanFamily(const rocksdb::Snapshot* snapshot, rocksdb::ColumnFa
   for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
     const rocksdb::Slice key = it->key();
     const rocksdb::Slice value = it->value();
-    if (!visit(std::string_view(key.data(), key.size()), std::string_view(value.data(), value.size()))) {
+    if (!visit(std::string_view(key.data(), key.size()),
+               std::string_view(value.data(), value.size()))) {
       more = false;
       break;
     }
@@ -329,22 +359,24 @@ bool RocksStore::ScanFamily(const rocksdb::Snapshot* snapshot, rocksdb::ColumnFa
 
 absl::Status RocksStore::Write(const WriteSet& writes, bool sync) {
   if (fault_fail_writes_after_bytes_ != 0 &&
-      fault_written_bytes_.fetch_add(writes.bytes()) + writes.bytes() > fault_fail_writes_after_bytes_) {
-    return absl::UnavailableError(
-        absl::StrCat("RocksDB write: IO error: No space left on device (fault injection: more than ",
-                     fault_fail_writes_after_bytes_, " bytes written, --fault_fail_writes_after_bytes)"));
+      fault_written_bytes_.fetch_add(writes.bytes()) + writes.bytes() >
+          fault_fail_writes_after_bytes_) {
+    return absl::UnavailableError(absl::StrCat(
+        "RocksDB write: IO error: No space left on device (fault injection: more than ",
+        fault_fail_writes_after_bytes_, " bytes written, --fault_fail_writes_after_bytes)"));
   }
   rocksdb::WriteBatch batch(writes.bytes() + 64 * writes.entries.size());
   for (const auto& [key, value] : writes.entries) {
     rocksdb::ColumnFamilyHandle* family = FamilyOf(key);
-    rocksdb::Status status =
-        value ? batch.Put(family, ToSlice(key), ToSlice(*value)) : batch.Delete(family, ToSlice(key));
+    rocksdb::Status status = value ? batch.Put(family, ToSlice(key), ToSlice(*value))
+                                   : batch.Delete(family, ToSlice(key));
     if (!status.ok()) return absl::InternalError(absl::StrCat("write batch: ", status.ToString()));
   }
   rocksdb::WriteOptions write_options;
   write_options.sync = sync;
   rocksdb::Status status = db_->Write(write_options, &batch);
-  if (!status.ok()) return absl::UnavailableError(absl::StrCat("RocksDB write: ", status.ToString()));
+  if (!status.ok())
+    return absl::UnavailableError(absl::StrCat("RocksDB write: ", status.ToString()));
   return absl::OkStatus();
 }
 
@@ -352,21 +384,25 @@ RocksStore::Stats RocksStore::GetStats() const {
   Stats stats;
   uint64_t value = 0;
   for (rocksdb::ColumnFamilyHandle* family : families_) {
-    if (db_->GetIntProperty(family, rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &value)) {
+    if (db_->GetIntProperty(family, rocksdb::DB::Properties::kEstimatePendingCompactionBytes,
+                            &value)) {
       stats.pending_compaction_bytes += value;
     }
     if (db_->GetIntProperty(family, rocksdb::DB::Properties::kEstimateLiveDataSize, &value)) {
       stats.live_data_bytes += value;
     }
   }
-  if (db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &value)) stats.write_stopped = value != 0;
-  if (db_->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &value)) stats.delayed_write_rate = value;
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &value))
+    stats.write_stopped = value != 0;
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &value))
+    stats.delayed_write_rate = value;
   return stats;
 }
 
 absl::Status RocksStore::SyncWal() {
   rocksdb::Status status = db_->SyncWAL();
-  if (!status.ok()) return absl::UnavailableError(absl::StrCat("RocksDB SyncWAL: ", status.ToString()));
+  if (!status.ok())
+    return absl::UnavailableError(absl::StrCat("RocksDB SyncWAL: ", status.ToString()));
   return absl::OkStatus();
 }
 
@@ -375,7 +411,8 @@ absl::Status RocksStore::Checkpoint(const std::string& dir) {
   rocksdb::Status status = rocksdb::Checkpoint::Create(db_, &checkpoint);
   if (status.ok()) status = checkpoint->CreateCheckpoint(dir);
   delete checkpoint;
-  if (!status.ok()) return absl::InternalError(absl::StrCat("checkpoint to ", dir, ": ", status.ToString()));
+  if (!status.ok())
+    return absl::InternalError(absl::StrCat("checkpoint to ", dir, ": ", status.ToString()));
   return absl::OkStatus();
 }
 

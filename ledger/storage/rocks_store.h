@@ -1,5 +1,6 @@
-// The ledger's state in RocksDB: the KvReader the core reads through, and atomic, durable writes of the
-// core's write sets (one WriteBatch per applied batch, fsynced before the caller acknowledges anything).
+// The ledger's state in RocksDB: the KvReader the core reads through, and atomic, durable writes of
+// the core's write sets (one WriteBatch per applied batch, fsynced before the caller acknowledges
+// anything).
 //
 // Thread safety: reads may run on any thread concurrently with one writer. Only one thread writes.
 #ifndef LEDGER_STORAGE_ROCKS_STORE_H_
@@ -20,7 +21,7 @@ namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
 class Snapshot;
-}
+}  // namespace rocksdb
 
 namespace ledger {
 
@@ -29,24 +30,28 @@ class RocksStore final : public KvReader {
   static constexpr size_t kFamilyCount = 6;
   struct Options {
     size_t block_cache_bytes = 512u << 20;
-    size_t write_buffer_bytes = 32u << 20;  // Smaller memtables: shallower skiplists (measured: 83k vs 75k transfers/s at 64 MB).
+    size_t write_buffer_bytes = 32u << 20;  // Smaller memtables: shallower skiplists (measured: 83k
+                                            // vs 75k transfers/s at 64 MB).
     // The "default" family's memtable (accounts and the other small tables): at most this.
     size_t hot_write_buffer_bytes = 8u << 20;
-    // RocksDB option string ("name=value;name=value", RocksDB's own names) applied over the defaults
-    // below, for operators tuning a node. An unknown name or bad value fails Open with RocksDB's message.
+    // RocksDB option string ("name=value;name=value", RocksDB's own names) applied over the
+    // defaults below, for operators tuning a node. An unknown name or bad value fails Open with
+    // RocksDB's message.
     std::string overrides;
-    // Opens an existing database for reading only (RocksDB's OpenForReadOnly, which takes no lock): for
-    // offline tools such as `ledgerctl audit`. Nothing is created or migrated, and Write fails. A
-    // database whose keys an older layout left in other families is refused (FAILED_PRECONDITION): let
-    // ledgerd open it once to move them.
+    // Opens an existing database for reading only (RocksDB's OpenForReadOnly, which takes no lock):
+    // for offline tools such as `ledgerctl audit`. Nothing is created or migrated, and Write fails.
+    // A database whose keys an older layout left in other families is refused
+    // (FAILED_PRECONDITION): let ledgerd open it once to move them.
     bool read_only = false;
-    // Fault injection for tests, never for production (ledgerd --fault_fail_writes_after_bytes): once the
-    // write sets stored add up to more than this many bytes (keys plus values), every later Write fails
-    // as RocksDB does on a full disk ("IO error: No space left on device"). 0: off.
+    // Fault injection for tests, never for production (ledgerd --fault_fail_writes_after_bytes):
+    // once the write sets stored add up to more than this many bytes (keys plus values), every
+    // later Write fails as RocksDB does on a full disk ("IO error: No space left on device"). 0:
+    // off.
     uint64_t fault_fail_writes_after_bytes = 0;
   };
   // Opens (creating if missing) the database in `path`.
-  static absl::StatusOr<std::unique_ptr<RocksStore>> Open(const std::string& path, const Options& options);
+  static absl::StatusOr<std::unique_ptr<RocksStore>> Open(const std::string& path,
+                                                          const Options& options);
   static absl::StatusOr<std::unique_ptr<RocksStore>> Open(const std::string& path) {
     return Open(path, Options{});
   }
@@ -57,34 +62,37 @@ class RocksStore final : public KvReader {
   void Scan(std::string_view from, std::string_view to, bool reverse,
             const ScanVisitor& visit) const override;
   // RocksDB's MultiGet per column family: one snapshot and batched memtable and filter lookups.
-  void MultiGet(const std::vector<std::string>& keys, std::vector<std::optional<std::string>>* values) const override;
+  void MultiGet(const std::vector<std::string>& keys,
+                std::vector<std::optional<std::string>>* values) const override;
 
   // Applies a write set atomically. With sync, the write-ahead log is fsynced before returning.
   absl::Status Write(const WriteSet& writes, bool sync);
   // Makes every earlier unsynced Write durable (fsync of RocksDB's log).
   absl::Status SyncWal();
-  // A consistent copy of the database in `dir` (hard links where possible): for snapshots and backups.
+  // A consistent copy of the database in `dir` (hard links where possible): for snapshots and
+  // backups.
   absl::Status Checkpoint(const std::string& dir);
   // A reader of the database as it is now, unchanged by later writes (a RocksDB snapshot, released
-  // when the reader is destroyed; it must not outlive the store). Every Write is one atomic batch, so
-  // the view holds whole batches: what an online audit reads while the node goes on applying.
+  // when the reader is destroyed; it must not outlive the store). Every Write is one atomic batch,
+  // so the view holds whole batches: what an online audit reads while the node goes on applying.
   std::unique_ptr<KvReader> Snapshot() const;
-  // RocksDB's own figures for monitoring (ledgerd samples them once a second): its properties, summed
-  // over the column families where they are per family. Cheap (no I/O); safe on any thread.
+  // RocksDB's own figures for monitoring (ledgerd samples them once a second): its properties,
+  // summed over the column families where they are per family. Cheap (no I/O); safe on any thread.
   struct Stats {
     uint64_t pending_compaction_bytes = 0;  // rocksdb.estimate-pending-compaction-bytes
     uint64_t live_data_bytes = 0;           // rocksdb.estimate-live-data-size
     bool write_stopped = false;             // rocksdb.is-write-stopped (DB-wide)
-    uint64_t delayed_write_rate = 0;        // rocksdb.actual-delayed-write-rate, bytes/s; 0: not delayed
+    uint64_t delayed_write_rate = 0;  // rocksdb.actual-delayed-write-rate, bytes/s; 0: not delayed
   };
   Stats GetStats() const;
 
  private:
   RocksStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> families);
-  // The column family that holds `key`, by its table (rocks_store.cc kFamilies). The journal, recent
-  // history, history segments and transfers each have their own: they grow without bound (mostly
-  // under ever-increasing keys), and in one family every flush would overlap every file below it, so
-  // compaction would rewrite them all with each change to the few thousand hot account records.
+  // The column family that holds `key`, by its table (rocks_store.cc kFamilies). The journal,
+  // recent history, history segments and transfers each have their own: they grow without bound
+  // (mostly under ever-increasing keys), and in one family every flush would overlap every file
+  // below it, so compaction would rewrite them all with each change to the few thousand hot account
+  // records.
   rocksdb::ColumnFamilyHandle* FamilyOf(std::string_view key) const;
   // Its index in families_.
   size_t FamilyIndexOf(std::string_view key) const;
@@ -95,17 +103,18 @@ class RocksStore final : public KvReader {
   bool GetAt(const rocksdb::Snapshot* snapshot, std::string_view key, std::string* value) const;
   void MultiGetAt(const rocksdb::Snapshot* snapshot, const std::vector<std::string>& keys,
                   std::vector<std::optional<std::string>>* values) const;
-  void ScanAt(const rocksdb::Snapshot* snapshot, std::string_view from, std::string_view to, bool reverse,
-              const ScanVisitor& visit) const;
+  void ScanAt(const rocksdb::Snapshot* snapshot, std::string_view from, std::string_view to,
+              bool reverse, const ScanVisitor& visit) const;
   // Scan within one column family; false when visit stopped it.
-  bool ScanFamily(const rocksdb::Snapshot* snapshot, rocksdb::ColumnFamilyHandle* family, std::string_view from,
-                  std::string_view to, bool reverse, const ScanVisitor& visit) const;
+  bool ScanFamily(const rocksdb::Snapshot* snapshot, rocksdb::ColumnFamilyHandle* family,
+                  std::string_view from, std::string_view to, bool reverse,
+                  const ScanVisitor& visit) const;
   rocksdb::DB* db_;
   uint64_t fault_fail_writes_after_bytes_ = 0;  // Options::fault_fail_writes_after_bytes.
   std::atomic<uint64_t> fault_written_bytes_{0};
   std::vector<rocksdb::ColumnFamilyHandle*> families_;  // kFamilies in order, then any older ones.
-  std::array<uint8_t, 256> family_of_;                  // Index into families_ by a key's first byte.
-  std::vector<std::string> cuts_;                       // The first bytes where family_of_ changes.
+  std::array<uint8_t, 256> family_of_;  // Index into families_ by a key's first byte.
+  std::vector<std::string> cuts_;       // The first bytes where family_of_ changes.
 };
 
 }  // namespace ledger

@@ -3,11 +3,10 @@
 #include "ledger/storage/rocks_store.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <filesystem>
 #include <map>
-
-#include <rocksdb/db.h>
 
 #include "ledger/core/journal.h"
 #include "ledger/core/state_machine.h"
@@ -67,14 +66,17 @@ TEST(RocksStoreTest, MatchesMemoryStoreAndSurvivesReopen) {
     absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
     ASSERT_TRUE(store.ok()) << store.status();
     std::vector<Batch> batches;
-    batches.push_back({{testing::MakeAsset(1, "COIN", 0, 900), testing::MakeAsset(2, "HP", 5, 901)}, {2}});
-    batches.push_back({{testing::MakeAccount(1, 1, AccountKind::kIssuer),
-                        testing::MakeAccount(2, 1, AccountKind::kWallet, account_flags::kNonNegative),
-                        testing::MakeAccount(3, 2, AccountKind::kBudget),
-                        testing::MakeAccount(4, 2, AccountKind::kWallet, account_flags::kNonNegative)},
-                       {4}});
+    batches.push_back(
+        {{testing::MakeAsset(1, "COIN", 0, 900), testing::MakeAsset(2, "HP", 5, 901)}, {2}});
+    batches.push_back(
+        {{testing::MakeAccount(1, 1, AccountKind::kIssuer),
+          testing::MakeAccount(2, 1, AccountKind::kWallet, account_flags::kNonNegative),
+          testing::MakeAccount(3, 2, AccountKind::kBudget),
+          testing::MakeAccount(4, 2, AccountKind::kWallet, account_flags::kNonNegative)},
+         {4}});
     for (int i = 0; i < 50; ++i) {
-      batches.push_back({{testing::MakeTransfer(100 + 2 * i, 1, 2, 10), testing::MakeTransfer(101 + 2 * i, 3, 4, 1)},
+      batches.push_back({{testing::MakeTransfer(100 + 2 * i, 1, 2, 10),
+                          testing::MakeTransfer(101 + 2 * i, 3, 4, 1)},
                          {2}});
     }
     Timestamp t = testing::kEpoch;
@@ -102,7 +104,8 @@ TEST(RocksStoreTest, ReadOnlyOpenReadsWithoutCreatingOrWriting) {
   const std::string dir = TempDir("rocks_store_read_only_test");
   RocksStore::Options read_only;
   read_only.read_only = true;
-  EXPECT_EQ(RocksStore::Open(dir, read_only).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RocksStore::Open(dir, read_only).status().code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_FALSE(std::filesystem::exists(dir + "/CURRENT"));
   {
     absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
@@ -119,8 +122,9 @@ TEST(RocksStoreTest, ReadOnlyOpenReadsWithoutCreatingOrWriting) {
   EXPECT_TRUE(RocksStore::Open(dir, read_only).ok());
 }
 
-// GetStats (ledgerd's storage gauges): no stall on an idle store, and the live data of every column family
-// summed: 200 KB of incompressible values in the accounts family and 200 KB in the journal's.
+// GetStats (ledgerd's storage gauges): no stall on an idle store, and the live data of every column
+// family summed: 200 KB of incompressible values in the accounts family and 200 KB in the
+// journal's.
 TEST(RocksStoreTest, StatsSumLiveDataOverTheFamilies) {
   const std::string dir = TempDir("rocks_store_stats_test");
   absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
@@ -142,10 +146,13 @@ TEST(RocksStoreTest, StatsSumLiveDataOverTheFamilies) {
   };
   WriteSet writes;
   for (const char* table : {"A", "J"}) {  // Sorted by key.
-    for (int i = 0; i < 200; ++i) writes.entries.emplace_back(table + std::to_string(1000 + i), random_bytes(1000));
+    for (int i = 0; i < 200; ++i)
+      writes.entries.emplace_back(table + std::to_string(1000 + i), random_bytes(1000));
   }
   ASSERT_TRUE((*store)->Write(writes, true).ok());
-  ASSERT_TRUE((*store)->Checkpoint(TempDir("rocks_store_stats_test_checkpoint")).ok());  // Flushes the memtables.
+  ASSERT_TRUE((*store)
+                  ->Checkpoint(TempDir("rocks_store_stats_test_checkpoint"))
+                  .ok());  // Flushes the memtables.
   stats = (*store)->GetStats();
   EXPECT_GT(stats.live_data_bytes, 300'000u) << "one family's bytes only?";
   EXPECT_LT(stats.live_data_bytes, 1'000'000u);
@@ -157,7 +164,8 @@ TEST(RocksStoreTest, ReverseScanAndBounds) {
   absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(TempDir("rocks_scan_test"));
   ASSERT_TRUE(store.ok());
   WriteSet writes;
-  for (char c : std::string("abcdef")) writes.entries.emplace_back(std::string(1, c), std::string(1, c));
+  for (char c : std::string("abcdef"))
+    writes.entries.emplace_back(std::string(1, c), std::string(1, c));
   ASSERT_TRUE((*store)->Write(writes, false).ok());
   std::string seen;
   (*store)->Scan("b", "e", true, [&](std::string_view key, std::string_view) {
@@ -177,12 +185,14 @@ TEST(RocksStoreTest, ReverseScanAndBounds) {
 }
 
 TEST(RocksStoreTest, ScansCrossColumnFamiliesSeamlessly) {
-  // J (journal), h (recent history), H (history segments) and T (transfers) live in column families of
-  // their own; a scan across them must look like one ordered key space, both ways, and stop where the
-  // visitor says.
-  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(TempDir("rocks_family_test"));
+  // J (journal), h (recent history), H (history segments) and T (transfers) live in column families
+  // of their own; a scan across them must look like one ordered key space, both ways, and stop
+  // where the visitor says.
+  absl::StatusOr<std::unique_ptr<RocksStore>> store =
+      RocksStore::Open(TempDir("rocks_family_test"));
   ASSERT_TRUE(store.ok()) << store.status();
-  const std::string keys[] = {"A1", "H1", "I9", "J1", "J2", "K0", "S1", "T1", "T2", "U0", "g5", "h1", "h2", "i0", "z"};
+  const std::string keys[] = {"A1", "H1", "I9", "J1", "J2", "K0", "S1", "T1",
+                              "T2", "U0", "g5", "h1", "h2", "i0", "z"};
   WriteSet writes;
   for (const std::string& key : keys) writes.entries.emplace_back(key, "v" + key);
   ASSERT_TRUE((*store)->Write(writes, false).ok());
@@ -213,10 +223,12 @@ TEST(RocksStoreTest, ScansCrossColumnFamiliesSeamlessly) {
 }
 
 TEST(RocksStoreTest, MultiGetAnswersAsGetDoesAcrossFamilies) {
-  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(TempDir("rocks_multiget_test"));
+  absl::StatusOr<std::unique_ptr<RocksStore>> store =
+      RocksStore::Open(TempDir("rocks_multiget_test"));
   ASSERT_TRUE(store.ok()) << store.status();
   WriteSet writes;
-  for (const char* key : {"A1", "J1", "P1", "T1", "T3", "h1"}) writes.entries.emplace_back(key, std::string("v") + key);
+  for (const char* key : {"A1", "J1", "P1", "T1", "T3", "h1"})
+    writes.entries.emplace_back(key, std::string("v") + key);
   ASSERT_TRUE((*store)->Write(writes, false).ok());
   // Unsorted, across families, with absent keys and a duplicate.
   const std::vector<std::string> keys = {"T3", "A1", "T2", "h1", "J9", "T1", "P1", "T3", "Z"};
@@ -239,24 +251,26 @@ TEST(RocksStoreTest, MultiGetAnswersAsGetDoesAcrossFamilies) {
 std::string FamilyContents(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
   std::string out;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), family));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) out += it->key().ToString() + "=" + it->value().ToString() + " ";
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    out += it->key().ToString() + "=" + it->value().ToString() + " ";
   return out;
 }
 
 TEST(RocksStoreTest, MovesKeysOfThePreviousLayoutToTheirFamilies) {
-  // The previous layout kept J and h in "log" and everything else in "default". Opening it moves every
-  // key to its table's family, keeps every value, and leaves nothing behind.
+  // The previous layout kept J and h in "log" and everything else in "default". Opening it moves
+  // every key to its table's family, keeps every value, and leaves nothing behind.
   const std::string dir = TempDir("rocks_old_layout_test");
   {
     rocksdb::Options options;
     options.create_if_missing = true;
     options.create_missing_column_families = true;
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {{rocksdb::kDefaultColumnFamilyName, options},
-                                                                {"log", options}};
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+        {rocksdb::kDefaultColumnFamilyName, options}, {"log", options}};
     std::vector<rocksdb::ColumnFamilyHandle*> families;
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(options, dir, descriptors, &families, &db).ok());
-    for (const char* key : {"A1", "H1", "H2", "M", "P5", "T1", "T2", "Z9", "h0"}) {  // h0: a move cut short.
+    for (const char* key :
+         {"A1", "H1", "H2", "M", "P5", "T1", "T2", "Z9", "h0"}) {  // h0: a move cut short.
       ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), families[0], key, std::string("v") + key).ok());
     }
     for (const char* key : {"J1", "J2", "h1"}) {
@@ -312,7 +326,8 @@ TEST(RocksStoreTest, RefusesADirectoryFromTheFirstLayout) {
   absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(store.status().message().find("older ledgerd storage layout"), std::string::npos) << store.status();
+  EXPECT_NE(store.status().message().find("older ledgerd storage layout"), std::string::npos)
+      << store.status();
 }
 
 }  // namespace

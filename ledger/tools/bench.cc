@@ -1,46 +1,49 @@
-// ledger_bench: throughput and latency of durable commits through the real gRPC API of ledgerd (one node
-// or a cluster: --addr takes a list and requests follow the leader). The workload is the one ops/bench
-// also runs on PostgreSQL: residents' wallets (non-negative, funded at set-up) pay shops, the payee drawn
-// from --merchants hot merchant accounts by a Zipf law (s = --zipf_s), the payer uniformly. Prints a table
-// (transfers per second, p50 and p99 request latency per scenario) and one "ROW|label|..." line per
-// scenario for ops/bench's side-by-side table.
+// ledger_bench: throughput and latency of durable commits through the real gRPC API of ledgerd (one
+// node or a cluster: --addr takes a list and requests follow the leader). The workload is the one
+// ops/bench also runs on PostgreSQL: residents' wallets (non-negative, funded at set-up) pay shops,
+// the payee drawn from --merchants hot merchant accounts by a Zipf law (s = --zipf_s), the payer
+// uniformly. Prints a table (transfers per second, p50 and p99 request latency per scenario) and
+// one "ROW|label|..." line per scenario for ops/bench's side-by-side table.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <cstdio>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "ledger/client/client.h"
 #include "ledger/server/operator_token.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7400", "ledgerd address");
 ABSL_FLAG(std::string, operator_token_file, ledger::kOperatorTokenFileDefault,
-          "The ledgerd's operator token (its --operator_token_file; by default its DATA_DIR/operator.token)");
+          "The ledgerd's operator token (its --operator_token_file; by default its "
+          "DATA_DIR/operator.token)");
 ABSL_FLAG(int, accounts, 10000, "wallet accounts (payers), funded at set-up");
 ABSL_FLAG(int, merchants, 100, "merchant accounts (payees), chosen by a Zipf law");
 ABSL_FLAG(double, zipf_s, 1.1, "Zipf exponent of the payee choice (higher: hotter top merchants)");
 ABSL_FLAG(std::string, label, "ledgerd", "system name in the ROW lines");
 ABSL_FLAG(double, seconds, 6, "duration of each scenario");
-ABSL_FLAG(std::string, metrics_addr, "", "ledgerd's metrics HOST:PORT, to report requests per fsync (optional)");
+ABSL_FLAG(std::string, metrics_addr, "",
+          "ledgerd's metrics HOST:PORT, to report requests per fsync (optional)");
 ABSL_FLAG(std::string, scenarios, "1x1,1x64,100x8,8000x2",
           "comma-separated BATCHxCLIENTS: transfers per request x concurrent clients");
-ABSL_FLAG(bool, percentiles, false, "also print each scenario's latency distribution (p50 to max) on stderr");
+ABSL_FLAG(bool, percentiles, false,
+          "also print each scenario's latency distribution (p50 to max) on stderr");
 ABSL_FLAG(uint64_t, seed, 1, "workload seed (account choice)");
 
 namespace ledger {
@@ -62,7 +65,8 @@ class Zipf {
   }
   int operator()(std::mt19937_64& rng) const {
     const double u = std::uniform_real_distribution<double>(0, 1)(rng);
-    return static_cast<int>(std::lower_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin());
+    return static_cast<int>(std::lower_bound(cumulative_.begin(), cumulative_.end(), u) -
+                            cumulative_.begin());
   }
 
  private:
@@ -102,7 +106,8 @@ double ReadFsyncs(const std::string& address) {
     if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
       char buffer[65536];
       ssize_t got;
-      while ((got = read(fd, buffer, sizeof buffer)) > 0) response.append(buffer, static_cast<size_t>(got));
+      while ((got = read(fd, buffer, sizeof buffer)) > 0)
+        response.append(buffer, static_cast<size_t>(got));
     }
   }
   close(fd);
@@ -127,8 +132,12 @@ bool Setup(LedgerConnection& connection, int accounts, int merchants) {
   asset->set_code("BENCH");
   asset->set_breakage_account_id(IdBytes(2));
   v1::CreateReply reply;
-  if (!call([&](v1::Ledger::Stub& stub) { return stub.CreateAssets(ContextWithDeadline(std::chrono::seconds(30)).get(), assets, &reply); },
-            "assets")) {
+  if (!call(
+          [&](v1::Ledger::Stub& stub) {
+            return stub.CreateAssets(ContextWithDeadline(std::chrono::seconds(30)).get(), assets,
+                                     &reply);
+          },
+          "assets")) {
     return false;
   }
   std::vector<v1::Account> all;
@@ -148,13 +157,19 @@ bool Setup(LedgerConnection& connection, int accounts, int merchants) {
   }
   for (size_t start = 0; start < all.size(); start += 8000) {
     v1::CreateAccountsRequest request;
-    for (size_t i = start; i < std::min(start + 8000, all.size()); ++i) *request.add_accounts() = all[i];
-    if (!call([&](v1::Ledger::Stub& stub) { return stub.CreateAccounts(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply); },
-              "accounts")) {
+    for (size_t i = start; i < std::min(start + 8000, all.size()); ++i)
+      *request.add_accounts() = all[i];
+    if (!call(
+            [&](v1::Ledger::Stub& stub) {
+              return stub.CreateAccounts(ContextWithDeadline(std::chrono::seconds(60)).get(),
+                                         request, &reply);
+            },
+            "accounts")) {
       return false;
     }
   }
-  // Fund the wallets (ids in a namespace of their own; a rerun on the same data reports duplicates).
+  // Fund the wallets (ids in a namespace of their own; a rerun on the same data reports
+  // duplicates).
   for (int start = 0; start < accounts; start += 8000) {
     v1::CreateTransfersRequest request;
     for (int i = start; i < std::min(start + 8000, accounts); ++i) {
@@ -165,8 +180,12 @@ bool Setup(LedgerConnection& connection, int accounts, int merchants) {
       t->set_amount(kWalletFunding);
       t->set_code(1);
     }
-    if (!call([&](v1::Ledger::Stub& stub) { return stub.CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply); },
-              "funding")) {
+    if (!call(
+            [&](v1::Ledger::Stub& stub) {
+              return stub.CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(),
+                                          request, &reply);
+            },
+            "funding")) {
       return false;
     }
   }
@@ -174,8 +193,8 @@ bool Setup(LedgerConnection& connection, int accounts, int merchants) {
 }
 
 // One simulated client: sends its next request as soon as the previous one is answered. Requests go
-// out through gRPC's callback API, so 64 clients cost no thread each in this process (the server's CPU,
-// not the benchmark's, should decide the figures: they share the machine).
+// out through gRPC's callback API, so 64 clients cost no thread each in this process (the server's
+// CPU, not the benchmark's, should decide the figures: they share the machine).
 struct Client {
   std::unique_ptr<LedgerConnection> connection;
   std::mt19937_64 rng;
@@ -188,7 +207,8 @@ struct Client {
   bool find_leader = true;  // The next request goes through LedgerConnection::Call.
 };
 
-// Fills the client's request with a batch of new transfers: a random wallet pays a Zipf-chosen merchant 1.
+// Fills the client's request with a batch of new transfers: a random wallet pays a Zipf-chosen
+// merchant 1.
 void FillTransfers(Client& client, int accounts, const Zipf& payees, uint64_t id_high) {
   std::uniform_int_distribution<int> pick(0, accounts - 1);
   for (v1::Transfer& t : *client.request.mutable_transfers()) {
@@ -200,11 +220,12 @@ void FillTransfers(Client& client, int accounts, const Zipf& payees, uint64_t id
   }
 }
 
-// Counts the client's reply: its latency, and its transfers done or failed (all of them when the call
-// failed, after which the next request looks for the leader again).
+// Counts the client's reply: its latency, and its transfers done or failed (all of them when the
+// call failed, after which the next request looks for the leader again).
 void CountReply(Client& client, const grpc::Status& status, int batch) {
   client.latencies.push_back(
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - client.sent).count());
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - client.sent)
+          .count());
   ++client.requests;
   client.find_leader = !status.ok();
   if (!status.ok()) {
@@ -240,7 +261,8 @@ Row Summarize(const Scenario& scenario, const std::vector<Client>& clients, doub
     if (absl::GetFlag(FLAGS_percentiles)) {
       fprintf(stderr, "bench: latency ms, %d x %d:", scenario.batch, scenario.clients);
       for (double q : {0.5, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0}) {
-        fprintf(stderr, " p%g=%.2f", q * 100, all[std::min(all.size() - 1, static_cast<size_t>(all.size() * q))]);
+        fprintf(stderr, " p%g=%.2f", q * 100,
+                all[std::min(all.size() - 1, static_cast<size_t>(all.size() * q))]);
       }
       fprintf(stderr, "\n");
     }
@@ -248,8 +270,9 @@ Row Summarize(const Scenario& scenario, const std::vector<Client>& clients, doub
   return row;
 }
 
-Row RunScenario(const std::string& address, const std::string& operator_token, const Scenario& scenario, int accounts, const Zipf& payees,
-                double seconds, uint64_t seed, uint64_t id_high) {
+Row RunScenario(const std::string& address, const std::string& operator_token,
+                const Scenario& scenario, int accounts, const Zipf& payees, double seconds,
+                uint64_t seed, uint64_t id_high) {
   std::vector<Client> clients(scenario.clients);
   std::mutex mutex;
   std::condition_variable finished;
@@ -275,8 +298,8 @@ Row RunScenario(const std::string& address, const std::string& operator_token, c
       client.sent = std::chrono::steady_clock::now();
       if (client.find_leader) {
         const grpc::Status status = client.connection->Call([&](LedgerConnection& conn) {
-          return conn.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(), client.request,
-                                               &client.reply);
+          return conn.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(),
+                                               client.request, &client.reply);
         });
         CountReply(client, status, scenario.batch);
         continue;
@@ -297,13 +320,15 @@ Row RunScenario(const std::string& address, const std::string& operator_token, c
     std::unique_lock<std::mutex> lock(mutex);
     finished.wait(lock, [&] { return running == 0; });
   }
-  return Summarize(scenario, clients, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return Summarize(scenario, clients,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 int Main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("ledger_bench: durable-commit throughput and latency of one ledgerd over gRPC.\n"
-                               "Usage: ledger_bench --addr=127.0.0.1:7400 --operator_token_file=FILE "
-                               "[--scenarios=1x64,100x8,8000x2]");
+  absl::SetProgramUsageMessage(
+      "ledger_bench: durable-commit throughput and latency of one ledgerd over gRPC.\n"
+      "Usage: ledger_bench --addr=127.0.0.1:7400 --operator_token_file=FILE "
+      "[--scenarios=1x64,100x8,8000x2]");
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is built with Mutex deadlock detection on: a lock-order graph updated on every
   // absl::Mutex (gRPC's too) lock, a few percent of the CPU under load. It is a debugging aid.
@@ -313,17 +338,22 @@ int Main(int argc, char** argv) {
   for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_scenarios), ',')) {
     std::vector<std::string> numbers = absl::StrSplit(part, 'x');
     Scenario s;
-    if (numbers.size() != 2 || !absl::SimpleAtoi(numbers[0], &s.batch) || !absl::SimpleAtoi(numbers[1], &s.clients) ||
-        s.batch < 1 || s.batch > 8190 || s.clients < 1 || s.clients > 1024) {
-      fprintf(stderr, "bench: --scenarios: '%s' is not BATCHxCLIENTS with 1<=BATCH<=8190, 1<=CLIENTS<=1024\n",
-              std::string(part).c_str());
+    if (numbers.size() != 2 || !absl::SimpleAtoi(numbers[0], &s.batch) ||
+        !absl::SimpleAtoi(numbers[1], &s.clients) || s.batch < 1 || s.batch > 8190 ||
+        s.clients < 1 || s.clients > 1024) {
+      fprintf(
+          stderr,
+          "bench: --scenarios: '%s' is not BATCHxCLIENTS with 1<=BATCH<=8190, 1<=CLIENTS<=1024\n",
+          std::string(part).c_str());
       return 2;
     }
     scenarios.push_back(s);
   }
-  absl::StatusOr<std::string> operator_token = ReadOperatorTokenFile(absl::GetFlag(FLAGS_operator_token_file));
+  absl::StatusOr<std::string> operator_token =
+      ReadOperatorTokenFile(absl::GetFlag(FLAGS_operator_token_file));
   if (!operator_token.ok()) {
-    fprintf(stderr, "bench: --operator_token_file %s\n", std::string(operator_token.status().message()).c_str());
+    fprintf(stderr, "bench: --operator_token_file %s\n",
+            std::string(operator_token.status().message()).c_str());
     return 2;
   }
   LedgerConnection connection(address, *operator_token);
@@ -333,34 +363,46 @@ int Main(int argc, char** argv) {
     fprintf(stderr, "bench: --accounts and --merchants must be at least 1\n");
     return 2;
   }
-  fprintf(stderr, "bench: creating and funding %d wallets and %d merchants...\n", accounts, merchants);
+  fprintf(stderr, "bench: creating and funding %d wallets and %d merchants...\n", accounts,
+          merchants);
   if (!Setup(connection, accounts, merchants)) return 1;
   const Zipf payees(merchants, absl::GetFlag(FLAGS_zipf_s));
-  const uint64_t id_high = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) >> 16;
+  const uint64_t id_high =
+      static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) >> 16;
   std::vector<Row> rows;
   for (const Scenario& s : scenarios) {
-    fprintf(stderr, "bench: %d transfer(s) per request, %d clients, %.0f s...\n", s.batch, s.clients,
-            absl::GetFlag(FLAGS_seconds));
+    fprintf(stderr, "bench: %d transfer(s) per request, %d clients, %.0f s...\n", s.batch,
+            s.clients, absl::GetFlag(FLAGS_seconds));
     const double fsyncs_before = ReadFsyncs(absl::GetFlag(FLAGS_metrics_addr));
-    rows.push_back(
-        RunScenario(address, *operator_token, s, accounts, payees, absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_seed), id_high));
+    rows.push_back(RunScenario(address, *operator_token, s, accounts, payees,
+                               absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_seed), id_high));
     const double fsyncs_after = ReadFsyncs(absl::GetFlag(FLAGS_metrics_addr));
-    if (fsyncs_before >= 0 && fsyncs_after > fsyncs_before) rows.back().fsyncs = fsyncs_after - fsyncs_before;
+    if (fsyncs_before >= 0 && fsyncs_after > fsyncs_before)
+      rows.back().fsyncs = fsyncs_after - fsyncs_before;
   }
-  printf("\n%s: durable commits, %d wallets paying %d merchants (Zipf s=%.2f), over gRPC on loopback\n",
-         absl::GetFlag(FLAGS_label).c_str(), accounts, merchants, absl::GetFlag(FLAGS_zipf_s));
-  printf("| transfers/request | clients | transfers/s | p50 ms | p99 ms | requests/fsync | failed |\n");
-  printf("|------------------:|--------:|------------:|-------:|-------:|---------------:|-------:|\n");
+  printf(
+      "\n%s: durable commits, %d wallets paying %d merchants (Zipf s=%.2f), over gRPC on "
+      "loopback\n",
+      absl::GetFlag(FLAGS_label).c_str(), accounts, merchants, absl::GetFlag(FLAGS_zipf_s));
+  printf(
+      "| transfers/request | clients | transfers/s | p50 ms | p99 ms | requests/fsync | failed "
+      "|\n");
+  printf(
+      "|------------------:|--------:|------------:|-------:|-------:|---------------:|-------:|"
+      "\n");
   for (const Row& r : rows) {
     char per_fsync[32] = "n/a";
     if (r.fsyncs > 0) snprintf(per_fsync, sizeof per_fsync, "%.1f", r.requests / r.fsyncs);
-    printf("| %17d | %7d | %11.0f | %6.2f | %6.2f | %14s | %6llu |\n", r.scenario.batch, r.scenario.clients,
-           r.transfers / r.seconds, r.p50_ms, r.p99_ms, per_fsync, static_cast<unsigned long long>(r.failed));
+    printf("| %17d | %7d | %11.0f | %6.2f | %6.2f | %14s | %6llu |\n", r.scenario.batch,
+           r.scenario.clients, r.transfers / r.seconds, r.p50_ms, r.p99_ms, per_fsync,
+           static_cast<unsigned long long>(r.failed));
   }
-  printf("requests/fsync above 1 is group commit: concurrent requests sharing one durable write.\n");
+  printf(
+      "requests/fsync above 1 is group commit: concurrent requests sharing one durable write.\n");
   for (const Row& r : rows) {
-    printf("ROW|%s|%d|%d|%.0f|%.2f|%.2f|%llu\n", absl::GetFlag(FLAGS_label).c_str(), r.scenario.batch,
-           r.scenario.clients, r.transfers / r.seconds, r.p50_ms, r.p99_ms, static_cast<unsigned long long>(r.failed));
+    printf("ROW|%s|%d|%d|%.0f|%.2f|%.2f|%llu\n", absl::GetFlag(FLAGS_label).c_str(),
+           r.scenario.batch, r.scenario.clients, r.transfers / r.seconds, r.p50_ms, r.p99_ms,
+           static_cast<unsigned long long>(r.failed));
   }
   return 0;
 }

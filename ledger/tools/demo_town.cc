@@ -1,13 +1,14 @@
 // demo_town: a small city runs on the ledger, end to end through the public gRPC API.
 //
 // A city issuer, a few hundred residents and a few shops: coin charged with a city-funded premium
-// (linked transfers), payments at shops, a hotel deposit held as a pending transfer and posted in part,
-// another voided, a week of health mileage (signed step reports, points, an exchange, an erasure), and a short-lived promotional coupon that lapses so the expiry
-// sweep moves it to breakage. Prints a summary (balances per asset, journal digest) and checks every
-// figure it expects; exits non-zero if any differs.
+// (linked transfers), payments at shops, a hotel deposit held as a pending transfer and posted in
+// part, another voided, a week of health mileage (signed step reports, points, an exchange, an
+// erasure), and a short-lived promotional coupon that lapses so the expiry sweep moves it to
+// breakage. Prints a summary (balances per asset, journal digest) and checks every figure it
+// expects; exits non-zero if any differs.
 //
-// Each run builds a fresh town inside the same ledger: its account and transfer ids carry a run tag in
-// the high 64 bits (assets are shared and created idempotently).
+// Each run builds a fresh town inside the same ledger: its account and transfer ids carry a run tag
+// in the high 64 bits (assets are shared and created idempotently).
 #include <cstdio>
 #include <map>
 #include <random>
@@ -17,22 +18,23 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/client/client.h"
-#include "ledger/server/operator_token.h"
+#include "absl/time/clock.h"
 #include "formats/emvco.h"
-#include "merchant/pos_client.h"
-#include "wallet/cpm.h"
-#include "wallet/wallet_client.h"
+#include "ledger/client/client.h"
 #include "ledger/core/health.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
-#include "ledger/core/tasks.h"
 #include "ledger/core/records.h"
-#include "absl/time/clock.h"
+#include "ledger/core/tasks.h"
+#include "ledger/server/operator_token.h"
+#include "merchant/pos_client.h"
+#include "wallet/cpm.h"
+#include "wallet/wallet_client.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7400", "ledgerd address");
 ABSL_FLAG(std::string, operator_token_file, ledger::kOperatorTokenFileDefault,
-          "The ledgerd's operator token (its --operator_token_file; by default its DATA_DIR/operator.token): the "
+          "The ledgerd's operator token (its --operator_token_file; by default its "
+          "DATA_DIR/operator.token): the "
           "town is set up through the operator API");
 ABSL_FLAG(int, residents, 300, "number of residents (20..8000)");
 ABSL_FLAG(uint64_t, seed, 2026, "seed for who buys what where");
@@ -50,18 +52,21 @@ constexpr int64_t kPromoAmount = 200;
 constexpr int kPromoResidents = 50;
 constexpr int64_t kPromoExpirySeconds = 3;
 
-const char* kShopNames[] = {"Tsuruoka Soba", "Sakura Market", "Yunohama Inn", "Dewa Hardware", "Shonai Bakery"};
+const char* kShopNames[] = {"Tsuruoka Soba", "Sakura Market", "Yunohama Inn", "Dewa Hardware",
+                            "Shonai Bakery"};
 const char* kShopCategories[] = {"food", "supermarket", "lodging", "retail", "food"};
 constexpr int kShops = 5;
-// The morning market (朝市): farm stalls, enough of them (10 or more in one category) for the circulation
-// simulator's privacy rule to let it calibrate from this ledger.
+// The morning market (朝市): farm stalls, enough of them (10 or more in one category) for the
+// circulation simulator's privacy rule to let it calibrate from this ledger.
 constexpr int kStalls = 12;
 constexpr int kReservedResidents = 10;
-constexpr int kWalkers = 40;           // Residents taking part in health mileage.
+constexpr int kWalkers = 40;  // Residents taking part in health mileage.
 constexpr int kElder = 3, kDaughter = 4;
-constexpr int64_t kTaskPerDay = 2000;       // The farm's thank-you per visitor per day ...
-constexpr int64_t kTaskSubsidyPercent = 50;  // ... half of it paid by the city.  // Walkers: an elderly resident who stops walking, her watcher.
-constexpr int64_t kExchangeUnit = 10;  // Points per exchange unit (and coin for it), for a week's demo.
+constexpr int64_t kTaskPerDay = 2000;        // The farm's thank-you per visitor per day ...
+constexpr int64_t kTaskSubsidyPercent = 50;  // ... half of it paid by the city.  // Walkers: an
+                                             // elderly resident who stops walking, her watcher.
+constexpr int64_t kExchangeUnit =
+    10;  // Points per exchange unit (and coin for it), for a week's demo.
 
 class Town {
  public:
@@ -73,16 +78,29 @@ class Town {
     return IdBytes(tag_, (uint64_t{role} << 32) | index);
   }
   enum Role : uint32_t {
-    kCityIssuer = 1, kPremiumBudget, kHealthBudget, kPromoIssuer, kResidentCoin, kResidentPoints,
-    kResidentPromo, kShopCoin, kShopPoints, kFees, kYenSide, kStallCoin, kHealthCoinBudget, kTaskEscrow,
-    kTaskSubsidy, kVisitor
+    kCityIssuer = 1,
+    kPremiumBudget,
+    kHealthBudget,
+    kPromoIssuer,
+    kResidentCoin,
+    kResidentPoints,
+    kResidentPromo,
+    kShopCoin,
+    kShopPoints,
+    kFees,
+    kYenSide,
+    kStallCoin,
+    kHealthCoinBudget,
+    kTaskEscrow,
+    kTaskSubsidy,
+    kVisitor
   };
 
   bool Run() {
     Step("Assets: regional coin (180-day expiry), health points (1 year), a 3-second promo coupon");
     if (!CreateAssets()) return false;
-    Step(absl::StrCat("Accounts: city, budgets, ", residents_, " residents, ", kShops, " shops, ", kStalls,
-                      " market stalls"));
+    Step(absl::StrCat("Accounts: city, budgets, ", residents_, " residents, ", kShops, " shops, ",
+                      kStalls, " market stalls"));
     if (!CreateAccounts()) return false;
     Step(absl::StrCat("Charging: each resident pays ", kChargeYen, " yen and gets ",
                       kChargeYen * (100 + kPremiumPercent) / 100, " coin (", kPremiumPercent,
@@ -90,22 +108,32 @@ class Town {
     if (!Charge()) return false;
     Step("Shopping: residents pay at shops");
     if (!Shop()) return false;
-    Step(absl::StrCat("Morning market: residents buy at ", kStalls, " farm stalls; stalls buy seedlings "
+    Step(absl::StrCat("Morning market: residents buy at ", kStalls,
+                      " farm stalls; stalls buy seedlings "
                       "from each other and cash part of their takings out"));
     if (!MorningMarket()) return false;
     Step("Hotel deposits: one held and posted in part, one voided");
     if (!Deposits()) return false;
-    Step("Health mileage: phones report a week of steps, signed; the ledger awards points; some are "
-         "exchanged for coin; an elder stops walking and her daughter is alerted; one walker erases her step data");
+    Step(
+        "Health mileage: phones report a week of steps, signed; the ledger awards points; some are "
+        "exchanged for coin; an elder stops walking and her daughter is alerted; one walker erases "
+        "her step data");
     if (!HealthMileage()) return false;
-    Step("Promo coupon: issued, left unused, lapses after 3 s; the next batch sweeps it to breakage");
+    Step(
+        "Promo coupon: issued, left unused, lapses after 3 s; the next batch sweeps it to "
+        "breakage");
     if (!Promo()) return false;
-    Step("Shopping street: a campaign gives 20 % back in points; terminals charge customer codes, a resident "
-         "pays a shop's code, a refund (which claws back its share of the points), the day's close, a supplier "
-         "paid in coin, a cash-out");
+    Step(
+        "Shopping street: a campaign gives 20 % back in points; terminals charge customer codes, a "
+        "resident "
+        "pays a shop's code, a refund (which claws back its share of the points), the day's close, "
+        "a supplier "
+        "paid in coin, a cash-out");
     if (!StartCampaign() || !ShoppingStreet() || !CampaignResult()) return false;
-    Step("Workcation: a visitor helps on a farm; the thank-you waits in escrow until the farm confirms her day, "
-         "then she spends it at the inn and the bakery");
+    Step(
+        "Workcation: a visitor helps on a farm; the thank-you waits in escrow until the farm "
+        "confirms her day, "
+        "then she spends it at the inn and the bakery");
     if (!FarmStay()) return false;
     return Summary();
   }
@@ -115,9 +143,13 @@ class Town {
 
   std::string NextTransferId() { return IdBytes(tag_, ++transfer_sequence_); }
 
-  bool Send(const v1::CreateTransfersRequest& request, const char* what, int* refused_out = nullptr) {
+  bool Send(const v1::CreateTransfersRequest& request, const char* what,
+            int* refused_out = nullptr) {
     v1::CreateReply reply;
-    grpc::Status status = stub_->Call([&](LedgerConnection& c) { return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply); });
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+      return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(60)).get(),
+                                        request, &reply);
+    });
     if (!status.ok()) {
       fprintf(stderr, "demo: %s: %s\n", what, status.error_message().c_str());
       return false;
@@ -136,8 +168,8 @@ class Town {
     return refused_out || refused == 0;
   }
 
-  v1::Transfer* Add(v1::CreateTransfersRequest* request, const std::string& debit, const std::string& credit,
-                    int64_t amount, uint32_t code, uint32_t flags = 0) {
+  v1::Transfer* Add(v1::CreateTransfersRequest* request, const std::string& debit,
+                    const std::string& credit, int64_t amount, uint32_t code, uint32_t flags = 0) {
     v1::Transfer* t = request->add_transfers();
     t->set_id(NextTransferId());
     t->set_debit_account_id(debit);
@@ -150,7 +182,8 @@ class Town {
 
   bool CreateAssets() {
     v1::CreateAssetsRequest request;
-    auto add = [&](uint32_t id, const char* code, int64_t expiry, int64_t granularity, uint64_t breakage) {
+    auto add = [&](uint32_t id, const char* code, int64_t expiry, int64_t granularity,
+                   uint64_t breakage) {
       v1::Asset* a = request.add_assets();
       a->set_id(id);
       a->set_code(code);
@@ -162,15 +195,18 @@ class Town {
     add(kPoints, "HP", 365LL * 86400, 86400, 0xb2);
     add(kPromo, "PROMO", kPromoExpirySeconds, 1, 0xb3);
     v1::CreateReply reply;
-    grpc::Status status = stub_->Call([&](LedgerConnection& c) { return c.ledger().CreateAssets(ContextWithDeadline(std::chrono::seconds(30)).get(), request, &reply); });
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+      return c.ledger().CreateAssets(ContextWithDeadline(std::chrono::seconds(30)).get(), request,
+                                     &reply);
+    });
     if (!status.ok()) {
       fprintf(stderr, "demo: assets: %s\n", status.error_message().c_str());
       return false;
     }
     for (const v1::ItemResult& item : reply.results()) {
       if (item.result() != v1::OK) {
-        fprintf(stderr, "demo: asset %u: %s (a different asset with this id exists)\n", item.index(),
-                ResultName(static_cast<Result>(item.result())));
+        fprintf(stderr, "demo: asset %u: %s (a different asset with this id exists)\n",
+                item.index(), ResultName(static_cast<Result>(item.result())));
         return false;
       }
     }
@@ -180,7 +216,8 @@ class Town {
 
   bool CreateAccounts() {
     v1::CreateAccountsRequest request;
-    auto add = [&](const std::string& id, uint32_t asset, v1::AccountKind kind, bool floor, const char* category = "") {
+    auto add = [&](const std::string& id, uint32_t asset, v1::AccountKind kind, bool floor,
+                   const char* category = "") {
       v1::Account* a = request.add_accounts();
       a->set_id(id);
       a->set_asset(asset);
@@ -202,14 +239,18 @@ class Town {
       add(Account(kShopCoin, s), kCoin, v1::MERCHANT, true, kShopCategories[s]);
       add(Account(kShopPoints, s), kPoints, v1::MERCHANT, true, kShopCategories[s]);
     }
-    for (int s = 0; s < kStalls; ++s) add(Account(kStallCoin, s), kCoin, v1::MERCHANT, true, "farm");
+    for (int s = 0; s < kStalls; ++s)
+      add(Account(kStallCoin, s), kCoin, v1::MERCHANT, true, "farm");
     for (int r = 0; r < residents_; ++r) {
       add(Account(kResidentCoin, r), kCoin, v1::WALLET, true);
       add(Account(kResidentPoints, r), kPoints, v1::WALLET, true);
       if (r < kPromoResidents) add(Account(kResidentPromo, r), kPromo, v1::WALLET, true);
     }
     v1::CreateReply reply;
-    grpc::Status status = stub_->Call([&](LedgerConnection& c) { return c.ledger().CreateAccounts(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &reply); });
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+      return c.ledger().CreateAccounts(ContextWithDeadline(std::chrono::seconds(60)).get(), request,
+                                       &reply);
+    });
     if (!status.ok()) {
       fprintf(stderr, "demo: accounts: %s\n", status.error_message().c_str());
       return false;
@@ -221,12 +262,14 @@ class Town {
   bool Charge() {
     const int64_t premium = kChargeYen * kPremiumPercent / 100;
     v1::CreateTransfersRequest fund;
-    Add(&fund, Account(kCityIssuer), Account(kPremiumBudget), premium * residents_, kCodeFundBudget);
+    Add(&fund, Account(kCityIssuer), Account(kPremiumBudget), premium * residents_,
+        kCodeFundBudget);
     if (!Send(fund, "fund premium budget")) return false;
     v1::CreateTransfersRequest request;
     for (int r = 0; r < residents_; ++r) {
       // The charge and its premium succeed or fail together.
-      Add(&request, Account(kCityIssuer), Account(kResidentCoin, r), kChargeYen, kCodeCharge, v1::LINKED);
+      Add(&request, Account(kCityIssuer), Account(kResidentCoin, r), kChargeYen, kCodeCharge,
+          v1::LINKED);
       Add(&request, Account(kPremiumBudget), Account(kResidentCoin, r), premium, kCodePremium);
       if (request.transfers_size() >= 8000 || r + 1 == residents_) {
         if (!Send(request, "charge")) return false;
@@ -235,18 +278,20 @@ class Town {
     }
     expected_coin_in_wallets_ = (kChargeYen + premium) * residents_;
     printf("%d residents charged: %lld coin issued (%lld of it city premium)\n", residents_,
-           static_cast<long long>(expected_coin_in_wallets_), static_cast<long long>(premium * residents_));
+           static_cast<long long>(expected_coin_in_wallets_),
+           static_cast<long long>(premium * residents_));
     return true;
   }
 
-  // `payments` random payments, in requests of 100, from residents outside the reserved ones to one of
-  // `merchants` accounts of `role`, each 100 × [price_min, price_max] coin. Refusals (insufficient
-  // balance) are counted, not fatal.
-  bool PayAtRandom(Role role, int merchants, int payments, int price_min, int price_max, const char* what,
-                   int* refused) {
-    // Residents 0..kReservedResidents-1 stay out of the shopping rounds: the deposit step needs their coin.
-    std::uniform_int_distribution<int> resident(kReservedResidents, residents_ - 1), merchant(0, merchants - 1),
-        price(price_min, price_max);
+  // `payments` random payments, in requests of 100, from residents outside the reserved ones to one
+  // of `merchants` accounts of `role`, each 100 × [price_min, price_max] coin. Refusals
+  // (insufficient balance) are counted, not fatal.
+  bool PayAtRandom(Role role, int merchants, int payments, int price_min, int price_max,
+                   const char* what, int* refused) {
+    // Residents 0..kReservedResidents-1 stay out of the shopping rounds: the deposit step needs
+    // their coin.
+    std::uniform_int_distribution<int> resident(kReservedResidents, residents_ - 1),
+        merchant(0, merchants - 1), price(price_min, price_max);
     v1::CreateTransfersRequest request;
     *refused = 0;
     for (int i = 0; i < payments; ++i) {
@@ -274,12 +319,15 @@ class Town {
   bool MorningMarket() {
     constexpr int kPurchases = 600;
     int refused = 0;
-    if (!PayAtRandom(kStallCoin, kStalls, kPurchases, 2, 15, "market purchases", &refused)) return false;
+    if (!PayAtRandom(kStallCoin, kStalls, kPurchases, 2, 15, "market purchases", &refused))
+      return false;
     v1::CreateTransfersRequest request;
-    // Each stall buys seedlings from the next two stalls (B2B in coin: it keeps circulating), then cashes
-    // a quarter of what it holds out to yen (coin retired to the issuer).
+    // Each stall buys seedlings from the next two stalls (B2B in coin: it keeps circulating), then
+    // cashes a quarter of what it holds out to yen (coin retired to the issuer).
     for (int s = 0; s < kStalls; ++s) {
-      for (int k = 1; k <= 2; ++k) Add(&request, Account(kStallCoin, s), Account(kStallCoin, (s + k) % kStalls), 300, kCodePayment);
+      for (int k = 1; k <= 2; ++k)
+        Add(&request, Account(kStallCoin, s), Account(kStallCoin, (s + k) % kStalls), 300,
+            kCodePayment);
     }
     if (!Send(request, "seedlings")) return false;
     request.Clear();
@@ -292,16 +340,20 @@ class Town {
     }
     if (request.transfers_size() > 0 && !Send(request, "stall cash-outs")) return false;
     retired_ += cashed;
-    printf("%d purchases (%d refused for insufficient balance), %d seedling payments, %lld coin cashed out\n",
-           kPurchases, refused, 2 * kStalls, static_cast<long long>(cashed));
+    printf(
+        "%d purchases (%d refused for insufficient balance), %d seedling payments, %lld coin "
+        "cashed out\n",
+        kPurchases, refused, 2 * kStalls, static_cast<long long>(cashed));
     return true;
   }
 
   bool Deposits() {
     v1::CreateTransfersRequest hold;
-    v1::Transfer* kept = Add(&hold, Account(kResidentCoin, 0), Account(kShopCoin, 2), 3000, kCodeDeposit, v1::PENDING);
+    v1::Transfer* kept = Add(&hold, Account(kResidentCoin, 0), Account(kShopCoin, 2), 3000,
+                             kCodeDeposit, v1::PENDING);
     kept->set_timeout_seconds(3600);
-    v1::Transfer* cancelled = Add(&hold, Account(kResidentCoin, 1), Account(kShopCoin, 2), 2000, kCodeDeposit, v1::PENDING);
+    v1::Transfer* cancelled = Add(&hold, Account(kResidentCoin, 1), Account(kShopCoin, 2), 2000,
+                                  kCodeDeposit, v1::PENDING);
     cancelled->set_timeout_seconds(3600);
     const std::string kept_id = kept->id(), cancelled_id = cancelled->id();
     if (!Send(hold, "deposits")) return false;
@@ -318,26 +370,31 @@ class Town {
     cancel->set_code(kCodeDeposit);
     cancel->set_flags(v1::VOID_PENDING);
     if (!Send(resolve, "post/void")) return false;
-    printf("deposit of 3000 held, 2400 posted to %s, 600 released; deposit of 2000 voided\n", kShopNames[2]);
+    printf("deposit of 3000 held, 2400 posted to %s, 600 released; deposit of 2000 voided\n",
+           kShopNames[2]);
     return true;
   }
 
-  // Health mileage through the Health service (ledger/core/health.h): the city sets a program; walkers
-  // register a phone and consent (requests signed with their wallet key); the phones report the last seven
-  // days' steps, signed; the core awards the points. One phone syncs a day again with a higher count, one
-  // walker's first report comes before her consent, and one walker asks for her step data to be erased.
+  // Health mileage through the Health service (ledger/core/health.h): the city sets a program;
+  // walkers register a phone and consent (requests signed with their wallet key); the phones report
+  // the last seven days' steps, signed; the core awards the points. One phone syncs a day again
+  // with a higher count, one walker's first report comes before her consent, and one walker asks
+  // for her step data to be erased.
   bool HealthMileage() {
     const int walkers = std::min(kWalkers, residents_ - kReservedResidents);
     const int64_t today = BusinessDayIndex(static_cast<Timestamp>(absl::ToUnixNanos(absl::Now())));
-    return SetUpHealthProgram(walkers, today) && RegisterPhones(walkers, today) && WalkAWeek(walkers, today) &&
-           ExchangePoints(walkers) && ConsentToWatchOver(walkers, today) && EraseStepData(walkers, today) &&
+    return SetUpHealthProgram(walkers, today) && RegisterPhones(walkers, today) &&
+           WalkAWeek(walkers, today) && ExchangePoints(walkers) &&
+           ConsentToWatchOver(walkers, today) && EraseStepData(walkers, today) &&
            AlertTheDaughter(walkers, today);
   }
 
-  // The program, its coin budget funded, and each walker's wallet key registered (phones get keys too).
+  // The program, its coin budget funded, and each walker's wallet key registered (phones get keys
+  // too).
   bool SetUpHealthProgram(int walkers, int64_t today) {
     program_ = std::max<uint32_t>(1, static_cast<uint32_t>(tag_));
-    v1::HealthProgram program;  // Default tiers (2,000 steps -> 1 pt ... 10,000 -> 5 pt), cap 5, bonus 10:10.
+    v1::HealthProgram
+        program;  // Default tiers (2,000 steps -> 1 pt ... 10,000 -> 5 pt), cap 5, bonus 10:10.
     program.set_program(program_);
     program.set_effective_day(DayNumber(today - 30));
     program.set_funding_account_id(Account(kHealthBudget));
@@ -348,7 +405,8 @@ class Town {
     v1::CreateReply created;
     v1::CreateTransfersRequest fund;
     health_coin_funded_ = kExchangeUnit * 10 * walkers;
-    Add(&fund, Account(kCityIssuer), Account(kHealthCoinBudget), health_coin_funded_, kCodeFundBudget);
+    Add(&fund, Account(kCityIssuer), Account(kHealthCoinBudget), health_coin_funded_,
+        kCodeFundBudget);
     v1::RegisterKeysRequest keys;
     walker_keys_.clear();
     phones_.clear();
@@ -360,33 +418,39 @@ class Town {
       key->set_public_key(walker_keys_.back().public_key);
     }
     grpc::Status status = stub_->Call([&](LedgerConnection& c) {
-      grpc::Status s = c.ledger().SetHealthProgram(ContextWithDeadline(std::chrono::seconds(10)).get(), program, &created);
+      grpc::Status s = c.ledger().SetHealthProgram(
+          ContextWithDeadline(std::chrono::seconds(10)).get(), program, &created);
       if (!s.ok() || created.results(0).result() != v1::OK) return s;
-      return c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys, &created);
+      return c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys,
+                                     &created);
     });
     if (!status.ok() || created.results(0).result() != v1::OK) {
       fprintf(stderr, "demo: health program and keys: %s %s\n", status.error_message().c_str(),
-              created.results_size() ? ResultName(static_cast<Result>(created.results(0).result())) : "");
+              created.results_size() ? ResultName(static_cast<Result>(created.results(0).result()))
+                                     : "");
       return false;
     }
     if (!Send(fund, "health coin budget")) return false;
-    printf("program %u from %u: 2,000/4,000/6,000/8,000/10,000 steps -> 1..5 pt, cap 5 a day, +10 pt on the "
-           "10th walking day of a month; %lld pt -> %lld coin\n",
-           program_, program.effective_day(), static_cast<long long>(kExchangeUnit),
-           static_cast<long long>(kExchangeUnit));
+    printf(
+        "program %u from %u: 2,000/4,000/6,000/8,000/10,000 steps -> 1..5 pt, cap 5 a day, +10 pt "
+        "on the "
+        "10th walking day of a month; %lld pt -> %lld coin\n",
+        program_, program.effective_day(), static_cast<long long>(kExchangeUnit),
+        static_cast<long long>(kExchangeUnit));
     return true;
   }
 
-  // Walker `w`'s request to the Health service, signed with her wallet key; her reply's result (-1 when
-  // the call failed, printed).
+  // Walker `w`'s request to the Health service, signed with her wallet key; her reply's result (-1
+  // when the call failed, printed).
   template <typename Rpc>
   v1::Result WalkerCall(int w, const char* method, const google::protobuf::Message& body, Rpc rpc) {
     v1::WalletReply reply;
     const v1::WalletRequest request =
-        wallet::SignWalletRequest(walker_keys_[w], Account(kResidentPoints, Walker(w)), method, body, NowMs(),
-                                  wallet::RandomNonce());
+        wallet::SignWalletRequest(walker_keys_[w], Account(kResidentPoints, Walker(w)), method,
+                                  body, NowMs(), wallet::RandomNonce());
     grpc::Status s = stub_->Call([&](LedgerConnection& c) {
-      return (c.health().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+      return (c.health().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request,
+                               &reply);
     });
     if (!s.ok()) {
       fprintf(stderr, "demo: %s for walker %d: %s\n", method, w, s.error_message().c_str());
@@ -404,23 +468,27 @@ class Town {
     r.set_day(DayNumber(day));
     r.set_steps(steps);
     r.set_nonce(wallet::RandomNonce());
-    r.set_signature(wallet::Sign(phones_[w], StepReportSignedBytes(program_, *Id128::FromBytes(r.resident_id()),
-                                                                   "phone", r.day(), steps, r.nonce())));
+    r.set_signature(
+        wallet::Sign(phones_[w], StepReportSignedBytes(program_, *Id128::FromBytes(r.resident_id()),
+                                                       "phone", r.day(), steps, r.nonce())));
     return stub_->Call([&](LedgerConnection& c) {
       return c.health().ReportSteps(ContextWithDeadline(std::chrono::seconds(10)).get(), r, reply);
     });
   }
 
-  // Each walker registers her phone and consents to earning; one phone reports before its walker consents.
+  // Each walker registers her phone and consents to earning; one phone reports before its walker
+  // consents.
   bool RegisterPhones(int walkers, int64_t today) {
     for (int w = 0; w < walkers; ++w) {
       v1::RegisterDeviceRequest device;
       device.set_device_id("phone");
       device.set_public_key(phones_[w].public_key);
-      if (WalkerCall(w, "RegisterDevice", device, &v1::Health::Stub::RegisterDevice) != v1::OK) return false;
+      if (WalkerCall(w, "RegisterDevice", device, &v1::Health::Stub::RegisterDevice) != v1::OK)
+        return false;
       if (w == 1) {  // Her phone reports before she has agreed: refused, nothing recorded.
         v1::StepReportReply early;
-        if (!ReportSteps(w, today - 6, 5000, &early).ok() || early.result() != v1::CONSENT_REQUIRED) {
+        if (!ReportSteps(w, today - 6, 5000, &early).ok() ||
+            early.result() != v1::CONSENT_REQUIRED) {
           fprintf(stderr, "demo: a report before consent was not refused (%s)\n",
                   ResultName(static_cast<Result>(early.result())));
           return false;
@@ -429,10 +497,14 @@ class Town {
       v1::ConsentRequest consent;
       consent.set_purpose(v1::EARNING);
       consent.set_granted(true);
-      if (WalkerCall(w, "SetConsent", consent, &v1::Health::Stub::SetConsent) != v1::OK) return false;
+      if (WalkerCall(w, "SetConsent", consent, &v1::Health::Stub::SetConsent) != v1::OK)
+        return false;
     }
-    printf("%d walkers registered a phone and consented to earning (one phone's report before consent: "
-           "refused, consent_required)\n", walkers);
+    printf(
+        "%d walkers registered a phone and consented to earning (one phone's report before "
+        "consent: "
+        "refused, consent_required)\n",
+        walkers);
     return true;
   }
 
@@ -447,20 +519,22 @@ class Town {
     for (int w = 0; w < walkers; ++w) {
       const int usual = habit(rng_);
       // The elder walked every day until three days ago and has sent nothing since.
-      const int64_t first = w == kElder ? today - 7 : today - 6, last = w == kElder ? today - 3 : today;
+      const int64_t first = w == kElder ? today - 7 : today - 6,
+                    last = w == kElder ? today - 3 : today;
       for (int64_t day = first; day <= last; ++day) {
         const uint32_t steps = static_cast<uint32_t>(usual * day_factor(rng_));
         v1::StepReportReply reply;
         grpc::Status s = ReportSteps(w, day, steps, &reply);
         if (!s.ok() || reply.result() != v1::OK) {
-          fprintf(stderr, "demo: walker %d day %u: %s %s\n", w, DayNumber(day), s.error_message().c_str(),
-                  ResultName(static_cast<Result>(reply.result())));
+          fprintf(stderr, "demo: walker %d day %u: %s %s\n", w, DayNumber(day),
+                  s.error_message().c_str(), ResultName(static_cast<Result>(reply.result())));
           return false;
         }
         const int64_t expected = PointsFor(steps);
         if (reply.points_awarded() != expected) {
-          fprintf(stderr, "demo: walker %d day %u: %u steps earned %lld pt, expected %lld\n", w, DayNumber(day),
-                  steps, static_cast<long long>(reply.points_awarded()), static_cast<long long>(expected));
+          fprintf(stderr, "demo: walker %d day %u: %u steps earned %lld pt, expected %lld\n", w,
+                  DayNumber(day), steps, static_cast<long long>(reply.points_awarded()),
+                  static_cast<long long>(expected));
           return false;
         }
         earned_[w] += expected;
@@ -473,14 +547,17 @@ class Town {
     if (!ReportSteps(0, today - 1, 10'400, &again).ok() || again.result() != v1::OK ||
         again.points_awarded() != 5 - yesterday_before) {
       fprintf(stderr, "demo: a higher count for yesterday paid %lld pt, expected %lld\n",
-              static_cast<long long>(again.points_awarded()), static_cast<long long>(5 - yesterday_before));
+              static_cast<long long>(again.points_awarded()),
+              static_cast<long long>(5 - yesterday_before));
       return false;
     }
     earned_[0] += 5 - yesterday_before;
     for (int64_t e : earned_) awarded += e;
-    printf("%d walkers' signed step reports for the last 7 days: %lld pt awarded (walker 0 synced yesterday again: "
-           "+%lld pt, the difference only)\n", walkers, static_cast<long long>(awarded),
-           static_cast<long long>(5 - yesterday_before));
+    printf(
+        "%d walkers' signed step reports for the last 7 days: %lld pt awarded (walker 0 synced "
+        "yesterday again: "
+        "+%lld pt, the difference only)\n",
+        walkers, static_cast<long long>(awarded), static_cast<long long>(5 - yesterday_before));
     return true;
   }
 
@@ -496,31 +573,37 @@ class Town {
       exchange.set_coin_wallet_id(Account(kResidentCoin, Walker(w)));
       exchange.set_points(units * kExchangeUnit);
       exchange.set_exchange_id("week-1");
-      if (WalkerCall(w, "ExchangePoints", exchange, &v1::Health::Stub::ExchangePoints) != v1::OK) return false;
+      if (WalkerCall(w, "ExchangePoints", exchange, &v1::Health::Stub::ExchangePoints) != v1::OK)
+        return false;
       exchanged += units * kExchangeUnit;
       ++exchangers;
     }
     expected_coin_in_wallets_ += exchanged;
     health_coin_budget_left_ = health_coin_funded_ - exchanged;
     expected_points_ = health_awarded_ - exchanged;
-    printf("%d walkers exchanged %lld pt for %lld coin\n", exchangers, static_cast<long long>(exchanged),
-           static_cast<long long>(exchanged));
+    printf("%d walkers exchanged %lld pt for %lld coin\n", exchangers,
+           static_cast<long long>(exchanged), static_cast<long long>(exchanged));
     return true;
   }
 
-  // Watch-over: the elder (walker 3) consents and names her daughter (walker 4) as her watcher. The next
-  // batch evaluates yesterday on the ledger's clock: two days without a report after regular walking.
+  // Watch-over: the elder (walker 3) consents and names her daughter (walker 4) as her watcher. The
+  // next batch evaluates yesterday on the ledger's clock: two days without a report after regular
+  // walking.
   bool ConsentToWatchOver(int walkers, int64_t today) {
     if (walkers > kDaughter) {
       v1::ConsentRequest consent;
       consent.set_purpose(v1::WATCH_OVER);
       consent.set_granted(true);
-      if (WalkerCall(kElder, "SetConsent", consent, &v1::Health::Stub::SetConsent) != v1::OK) return false;
+      if (WalkerCall(kElder, "SetConsent", consent, &v1::Health::Stub::SetConsent) != v1::OK)
+        return false;
       v1::WatchOverRequest watch;
       watch.add_watcher_ids(Account(kResidentPoints, Walker(kDaughter)));
-      if (WalkerCall(kElder, "SetWatchOver", watch, &v1::Health::Stub::SetWatchOver) != v1::OK) return false;
-      printf("walker %d (84, walked daily until %u) consented to watch-over and named walker %d, her daughter\n",
-             kElder, DayNumber(today - 3), kDaughter);
+      if (WalkerCall(kElder, "SetWatchOver", watch, &v1::Health::Stub::SetWatchOver) != v1::OK)
+        return false;
+      printf(
+          "walker %d (84, walked daily until %u) consented to watch-over and named walker %d, her "
+          "daughter\n",
+          kElder, DayNumber(today - 3), kDaughter);
     }
     return true;
   }
@@ -528,17 +611,20 @@ class Town {
   // Walker 2 asks for her step data to be erased: the counts go, the points and the journal stay.
   bool EraseStepData(int walkers, int64_t today) {
     if (walkers > 2) {
-      if (WalkerCall(2, "EraseStepData", v1::EraseStepDataRequest(), &v1::Health::Stub::EraseStepData) != v1::OK) {
+      if (WalkerCall(2, "EraseStepData", v1::EraseStepDataRequest(),
+                     &v1::Health::Stub::EraseStepData) != v1::OK) {
         return false;
       }
       v1::MileageRequest range;
       range.set_from_day(DayNumber(today - 6));
       range.set_to_day(DayNumber(today));
       v1::MileageReply mileage;
-      const v1::WalletRequest request = wallet::SignWalletRequest(
-          walker_keys_[2], Account(kResidentPoints, Walker(2)), "GetMileage", range, NowMs(), wallet::RandomNonce());
+      const v1::WalletRequest request =
+          wallet::SignWalletRequest(walker_keys_[2], Account(kResidentPoints, Walker(2)),
+                                    "GetMileage", range, NowMs(), wallet::RandomNonce());
       grpc::Status s = stub_->Call([&](LedgerConnection& c) {
-        return c.health().GetMileage(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &mileage);
+        return c.health().GetMileage(ContextWithDeadline(std::chrono::seconds(10)).get(), request,
+                                     &mileage);
       });
       int with_steps = 0;
       int64_t points = 0;
@@ -547,8 +633,9 @@ class Town {
         points += day.points();
       }
       if (!s.ok() || with_steps != 0 || points != earned_[2]) {
-        fprintf(stderr, "demo: after erasure: %d days still with steps, %lld pt (expected 0 and %lld)\n", with_steps,
-                static_cast<long long>(points), static_cast<long long>(earned_[2]));
+        fprintf(stderr,
+                "demo: after erasure: %d days still with steps, %lld pt (expected 0 and %lld)\n",
+                with_steps, static_cast<long long>(points), static_cast<long long>(earned_[2]));
         return false;
       }
       printf("walker 2 erased her step data: 0 of 7 days keep a count, her %lld pt stay\n",
@@ -562,36 +649,48 @@ class Town {
     if (walkers > kDaughter) {
       v1::WatchAlertsRequest body;
       const v1::WalletRequest request = wallet::SignWalletRequest(
-          walker_keys_[kDaughter], Account(kResidentPoints, Walker(kDaughter)), "WatchAlerts", body, NowMs(),
-          wallet::RandomNonce());
+          walker_keys_[kDaughter], Account(kResidentPoints, Walker(kDaughter)), "WatchAlerts", body,
+          NowMs(), wallet::RandomNonce());
       std::vector<v1::Alert> alerts;
       stub_->Call([&](LedgerConnection& c) {
         alerts.clear();
         grpc::ClientContext context;
         context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-        std::unique_ptr<grpc::ClientReader<v1::Alert>> reader = c.health().WatchAlerts(&context, request);
+        std::unique_ptr<grpc::ClientReader<v1::Alert>> reader =
+            c.health().WatchAlerts(&context, request);
         for (v1::Alert alert; reader->Read(&alert);) alerts.push_back(alert);
         grpc::Status s = reader->Finish();
         return s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? grpc::Status::OK : s;
       });
       if (alerts.size() != 1 || alerts[0].kind() != "no_reports" || alerts[0].days_silent() != 2) {
-        fprintf(stderr, "demo: the daughter's stream showed %zu alerts, expected one (no reports for 2 days)\n",
-                alerts.size());
+        fprintf(
+            stderr,
+            "demo: the daughter's stream showed %zu alerts, expected one (no reports for 2 days)\n",
+            alerts.size());
         return false;
       }
-      printf("walker %d's stream: alert %u for walker %d: %s since %u (%u days without a report)\n", kDaughter,
-             alerts[0].seq(), kElder, alerts[0].kind().c_str(), DayNumber(today - 3), alerts[0].days_silent());
+      printf("walker %d's stream: alert %u for walker %d: %s since %u (%u days without a report)\n",
+             kDaughter, alerts[0].seq(), kElder, alerts[0].kind().c_str(), DayNumber(today - 3),
+             alerts[0].days_silent());
       v1::AckAlertRequest ack;
       ack.set_resident_id(alerts[0].resident_id());
       ack.set_alert(alerts[0].seq());
-      if (WalkerCall(kDaughter, "AckAlert", ack, &v1::Health::Stub::AckAlert) != v1::OK) return false;
-      printf("walker %d acknowledged it (she called her mother); nobody else can read the alert\n", kDaughter);
+      if (WalkerCall(kDaughter, "AckAlert", ack, &v1::Health::Stub::AckAlert) != v1::OK)
+        return false;
+      printf("walker %d acknowledged it (she called her mother); nobody else can read the alert\n",
+             kDaughter);
     }
     return true;
   }
 
-  static int64_t PointsFor(uint32_t steps) {  // The program's default tiers, as the city announced them.
-    return steps >= 10'000 ? 5 : steps >= 8000 ? 4 : steps >= 6000 ? 3 : steps >= 4000 ? 2 : steps >= 2000 ? 1 : 0;
+  static int64_t PointsFor(
+      uint32_t steps) {  // The program's default tiers, as the city announced them.
+    return steps >= 10'000 ? 5
+           : steps >= 8000 ? 4
+           : steps >= 6000 ? 3
+           : steps >= 4000 ? 2
+           : steps >= 2000 ? 1
+                           : 0;
   }
   uint32_t Walker(int w) const { return static_cast<uint32_t>(kReservedResidents + w); }
 
@@ -603,8 +702,8 @@ class Town {
     if (!Send(request, "promo")) return false;
     promo_issued_ = kPromoAmount * request.transfers_size();
     breakage_before_ = Balance(IdBytes(0, 0xb3));
-    printf("%lld promo issued; waiting %lld s for it to lapse...\n", static_cast<long long>(promo_issued_),
-           static_cast<long long>(kPromoExpirySeconds + 1));
+    printf("%lld promo issued; waiting %lld s for it to lapse...\n",
+           static_cast<long long>(promo_issued_), static_cast<long long>(kPromoExpirySeconds + 1));
     std::this_thread::sleep_for(std::chrono::seconds(kPromoExpirySeconds + 1));
     // Any committed batch runs the sweep first.
     v1::CreateTransfersRequest next;
@@ -617,7 +716,10 @@ class Town {
     v1::LookupAccountsRequest request;
     request.add_ids(id);
     v1::LookupAccountsReply reply;
-    grpc::Status status = stub_->Call([&](LedgerConnection& c) { return c.ledger().LookupAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply); });
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+      return c.ledger().LookupAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), request,
+                                       &reply);
+    });
     return status.ok() && reply.accounts_size() == 1 ? reply.accounts(0).balance() : INT64_MIN;
   }
 
@@ -627,7 +729,10 @@ class Town {
       v1::LookupAccountsRequest request;
       for (int i = start; i < std::min(count, start + 8000); ++i) request.add_ids(Account(role, i));
       v1::LookupAccountsReply reply;
-      grpc::Status status = stub_->Call([&](LedgerConnection& c) { return c.ledger().LookupAccounts(ContextWithDeadline(std::chrono::seconds(30)).get(), request, &reply); });
+      grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+        return c.ledger().LookupAccounts(ContextWithDeadline(std::chrono::seconds(30)).get(),
+                                         request, &reply);
+      });
       if (!status.ok()) return INT64_MIN;
       for (const v1::Account& a : reply.accounts()) total += a.balance();
     }
@@ -637,12 +742,12 @@ class Town {
   // ----- a workcation visitor on a farm: Pos (the farm's terminal) and Wallet (the visitor) -----
   bool FarmStay() {
     const int64_t today = BusinessDayIndex(static_cast<Timestamp>(absl::ToUnixNanos(absl::Now())));
-    return SetUpFarm() && GrantFarmSubsidy() && PostHarvestTask(today) && WorkADayOnTheFarm(today) &&
-           SpendTheThanks();
+    return SetUpFarm() && GrantFarmSubsidy() && PostHarvestTask(today) &&
+           WorkADayOnTheFarm(today) && SpendTheThanks();
   }
 
-  // The farm (the stall with the most coin now), its terminal and tablet, the visitor's key, and the
-  // city's task subsidy budget funded.
+  // The farm (the stall with the most coin now), its terminal and tablet, the visitor's key, and
+  // the city's task subsidy budget funded.
   bool SetUpFarm() {
     // The farm: the stall with the most coin now.
     farm_ = 0;
@@ -651,7 +756,8 @@ class Town {
       const int64_t balance = Balance(Account(kStallCoin, s));
       if (balance > best) best = balance, farm_ = s;
     }
-    farm_terminal_ = merchant::Terminal{Account(kStallCoin, farm_), "FARM-1", wallet::GenerateKeyPair()};
+    farm_terminal_ =
+        merchant::Terminal{Account(kStallCoin, farm_), "FARM-1", wallet::GenerateKeyPair()};
     farm_tablet_ = wallet::GenerateKeyPair();  // The farm's device that shows check-in codes.
     visitor_key_ = wallet::GenerateKeyPair();
     v1::RegisterKeysRequest keys;
@@ -667,7 +773,8 @@ class Town {
     task_subsidy_funded_ = kTaskPerDay * 3 * kTaskSubsidyPercent / 100;
     Add(&fund, Account(kCityIssuer), Account(kTaskSubsidy), task_subsidy_funded_, kCodeFundBudget);
     const grpc::Status status = stub_->Call([&](LedgerConnection& c) {
-      return c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys, &created);
+      return c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys,
+                                     &created);
     });
     return status.ok() && Send(fund, "task subsidy");
   }
@@ -682,14 +789,18 @@ class Town {
     grant->set_monthly_max(task_subsidy_funded_);
     v1::CreateReply created;
     const grpc::Status status = stub_->Call([&](LedgerConnection& c) {
-      return c.ledger().GrantSubsidies(ContextWithDeadline(std::chrono::seconds(10)).get(), grants, &created);
+      return c.ledger().GrantSubsidies(ContextWithDeadline(std::chrono::seconds(10)).get(), grants,
+                                       &created);
     });
     if (!status.ok() || created.results_size() != 1 || created.results(0).result() != v1::OK) {
       fprintf(stderr, "demo: subsidy grant: %s\n", status.error_message().c_str());
       return false;
     }
-    printf("the city granted its task subsidy budget to farm stall %d: up to %lld %%, %lld coin a month\n", farm_,
-           static_cast<long long>(kTaskSubsidyPercent), static_cast<long long>(task_subsidy_funded_));
+    printf(
+        "the city granted its task subsidy budget to farm stall %d: up to %lld %%, %lld coin a "
+        "month\n",
+        farm_, static_cast<long long>(kTaskSubsidyPercent),
+        static_cast<long long>(task_subsidy_funded_));
     return true;
   }
 
@@ -713,10 +824,11 @@ class Town {
   template <typename Rpc>
   bool GuestCall(const char* method, const google::protobuf::Message& body, Rpc rpc) {
     v1::WalletReply reply;
-    const v1::WalletRequest request =
-        wallet::SignWalletRequest(visitor_key_, Account(kVisitor), method, body, NowMs(), wallet::RandomNonce());
+    const v1::WalletRequest request = wallet::SignWalletRequest(
+        visitor_key_, Account(kVisitor), method, body, NowMs(), wallet::RandomNonce());
     grpc::Status s = stub_->Call([&](LedgerConnection& c) {
-      return (c.wallet().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &reply);
+      return (c.wallet().*rpc)(ContextWithDeadline(std::chrono::seconds(10)).get(), request,
+                               &reply);
     });
     if (!s.ok() || reply.result() != v1::OK) {
       fprintf(stderr, "demo: visitor %s: %s %s\n", method, s.error_message().c_str(),
@@ -742,14 +854,17 @@ class Town {
     task.set_host_key(farm_tablet_.public_key);
     task.set_wage_reference("none: a thank-you in coin, lodging and meals");
     if (!HostCall("PostTask", task, &v1::Pos::Stub::PostTask)) return false;
-    printf("farm stall %d posted \"rice-harvest\" %u..%u: 1 visitor, %lld coin a day (%lld %% from the city); "
-           "%lld coin reserved in escrow\n",
-           farm_, task.first_day(), task.last_day(), static_cast<long long>(kTaskPerDay),
-           static_cast<long long>(kTaskSubsidyPercent), static_cast<long long>(kTaskPerDay * 3));
+    printf(
+        "farm stall %d posted \"rice-harvest\" %u..%u: 1 visitor, %lld coin a day (%lld %% from "
+        "the city); "
+        "%lld coin reserved in escrow\n",
+        farm_, task.first_day(), task.last_day(), static_cast<long long>(kTaskPerDay),
+        static_cast<long long>(kTaskSubsidyPercent), static_cast<long long>(kTaskPerDay * 3));
     return true;
   }
 
-  // The visitor applies, is accepted, checks in and out with the tablet's codes; the farm confirms her day.
+  // The visitor applies, is accepted, checks in and out with the tablet's codes; the farm confirms
+  // her day.
   bool WorkADayOnTheFarm(int64_t today) {
     v1::ApplyTaskRequest apply;
     apply.set_host_account_id(farm_terminal_.merchant_id);
@@ -766,8 +881,9 @@ class Town {
       check.set_task_id("rice-harvest");
       check.set_out(out);
       check.set_host_signature(wallet::Sign(
-          farm_tablet_, TaskCodeSignedBytes(*Id128::FromBytes(farm_terminal_.merchant_id), "rice-harvest",
-                                            *Id128::FromBytes(Account(kVisitor)), DayNumber(today), out)));
+          farm_tablet_,
+          TaskCodeSignedBytes(*Id128::FromBytes(farm_terminal_.merchant_id), "rice-harvest",
+                              *Id128::FromBytes(Account(kVisitor)), DayNumber(today), out)));
       if (!GuestCall("CheckIn", check, &v1::Wallet::Stub::CheckIn)) return false;
     }
     v1::ConfirmDayRequest confirm;
@@ -775,8 +891,11 @@ class Town {
     confirm.set_visitor_account_id(Account(kVisitor));
     confirm.set_day(DayNumber(today));
     if (!HostCall("ConfirmDay", confirm, &v1::Pos::Stub::ConfirmDay)) return false;
-    printf("the visitor applied, was accepted, checked in and out with the farm tablet's codes; the farm "
-           "confirmed today: %lld coin from escrow\n", static_cast<long long>(kTaskPerDay));
+    printf(
+        "the visitor applied, was accepted, checked in and out with the farm tablet's codes; the "
+        "farm "
+        "confirmed today: %lld coin from escrow\n",
+        static_cast<long long>(kTaskPerDay));
     return true;
   }
 
@@ -793,9 +912,12 @@ class Town {
       spent += amount;
     }
     visitor_balance_ = kTaskPerDay - spent;
-    printf("the next two days are checked in on their own dates; whatever is not worked returns to the farm "
-           "and the city %u h after the last day (`ledgerctl task show --host %s --task rice-harvest`)\n", 72,
-           Id128::FromBytes(farm_terminal_.merchant_id)->ToHex().c_str());
+    printf(
+        "the next two days are checked in on their own dates; whatever is not worked returns to "
+        "the farm "
+        "and the city %u h after the last day (`ledgerctl task show --host %s --task "
+        "rice-harvest`)\n",
+        72, Id128::FromBytes(farm_terminal_.merchant_id)->ToHex().c_str());
     return true;
   }
 
@@ -803,7 +925,8 @@ class Town {
   bool StartCampaign() {
     const Timestamp now = static_cast<Timestamp>(absl::ToUnixNanos(absl::Now()));
     campaign_ = std::max<uint32_t>(1, static_cast<uint32_t>(tag_));
-    v1::LinkAccountsRequest links;  // The city's desk links the street's customers' coin and points wallets.
+    v1::LinkAccountsRequest
+        links;  // The city's desk links the street's customers' coin and points wallets.
     for (uint32_t r = 0; r < 3; ++r) {
       v1::AccountLink* link = links.add_links();
       link->set_wallet_id(Account(kResidentCoin, r));
@@ -823,18 +946,23 @@ class Town {
     c.set_budget(1'000'000);
     v1::CreateReply created;
     grpc::Status status = stub_->Call([&](LedgerConnection& conn) {
-      grpc::Status s = conn.ledger().LinkAccounts(ContextWithDeadline(std::chrono::seconds(10)).get(), links, &created);
+      grpc::Status s = conn.ledger().LinkAccounts(
+          ContextWithDeadline(std::chrono::seconds(10)).get(), links, &created);
       if (!s.ok()) return s;
-      return conn.ledger().CreateCampaign(ContextWithDeadline(std::chrono::seconds(10)).get(), c, &created);
+      return conn.ledger().CreateCampaign(ContextWithDeadline(std::chrono::seconds(10)).get(), c,
+                                          &created);
     });
     if (!status.ok() || created.results(0).result() != v1::OK) {
       fprintf(stderr, "demo: campaign: %s %s\n", status.error_message().c_str(),
-              created.results_size() ? ResultName(static_cast<Result>(created.results(0).result())) : "");
+              created.results_size() ? ResultName(static_cast<Result>(created.results(0).result()))
+                                     : "");
       return false;
     }
-    printf("campaign %u: 20 %% back in points at %s and %s for 30 days, at most 500 pt a person a month, "
-           "budget 1,000,000 pt (residents 0-2 have their points wallets linked)\n",
-           campaign_, kShopNames[0], kShopNames[1]);
+    printf(
+        "campaign %u: 20 %% back in points at %s and %s for 30 days, at most 500 pt a person a "
+        "month, "
+        "budget 1,000,000 pt (residents 0-2 have their points wallets linked)\n",
+        campaign_, kShopNames[0], kShopNames[1]);
     return true;
   }
 
@@ -844,7 +972,8 @@ class Town {
     request.set_campaign(campaign_);
     v1::Campaign c;
     grpc::Status status = stub_->Call([&](LedgerConnection& conn) {
-      return conn.ledger().GetCampaign(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &c);
+      return conn.ledger().GetCampaign(ContextWithDeadline(std::chrono::seconds(10)).get(), request,
+                                       &c);
     });
     if (!status.ok()) {
       fprintf(stderr, "demo: campaign status: %s\n", status.error_message().c_str());
@@ -865,12 +994,15 @@ class Town {
     close.set_campaign(campaign_);
     v1::CreateReply closed;
     status = stub_->Call([&](LedgerConnection& conn) {
-      return conn.ledger().CloseCampaign(ContextWithDeadline(std::chrono::seconds(10)).get(), close, &closed);
+      return conn.ledger().CloseCampaign(ContextWithDeadline(std::chrono::seconds(10)).get(), close,
+                                         &closed);
     });
     if (!status.ok() || closed.results(0).result() != v1::OK) return false;
-    printf("campaign %u: %llu payments earned points; net of the refund's clawback %lld pt "
-           "(240 + 500 capped - 58 clawed back + 196); closed at the end of this demo run\n",
-           campaign_, static_cast<unsigned long long>(c.awards()), static_cast<long long>(c.awarded()));
+    printf(
+        "campaign %u: %llu payments earned points; net of the refund's clawback %lld pt "
+        "(240 + 500 capped - 58 clawed back + 196); closed at the end of this demo run\n",
+        campaign_, static_cast<unsigned long long>(c.awards()),
+        static_cast<long long>(c.awarded()));
     return true;
   }
 
@@ -881,8 +1013,9 @@ class Town {
                                      .count());
   }
 
-  bool PosCall(const merchant::Terminal& terminal, const char* method, const google::protobuf::Message& body,
-               v1::PosReply* reply, v1::Result expected = v1::OK) {
+  bool PosCall(const merchant::Terminal& terminal, const char* method,
+               const google::protobuf::Message& body, v1::PosReply* reply,
+               v1::Result expected = v1::OK) {
     grpc::Status status = stub_->Call([&](LedgerConnection& c) {
       v1::Pos::Stub* pos = &c.pos();
       const v1::SignedRequest request = merchant::SignRequest(terminal, method, body, NowMs());
@@ -905,11 +1038,12 @@ class Town {
   }
 
   bool ShoppingStreet() {
-    return RegisterStreetKeys() && ChargeCustomerCodes() && PayTheMarketsCode() && RefundAndCloseTheDay() &&
-           PaySupplierAndCashOut();
+    return RegisterStreetKeys() && ChargeCustomerCodes() && PayTheMarketsCode() &&
+           RefundAndCloseTheDay() && PaySupplierAndCashOut();
   }
 
-  // The city's desk registers keys: two shop terminals, three residents' wallets; and the fee schedule.
+  // The city's desk registers keys: two shop terminals, three residents' wallets; and the fee
+  // schedule.
   bool RegisterStreetKeys() {
     soba_ = merchant::Terminal{Account(kShopCoin, 0), "REG-1", wallet::GenerateKeyPair()};
     market_ = merchant::Terminal{Account(kShopCoin, 1), "REG-1", wallet::GenerateKeyPair()};
@@ -935,8 +1069,9 @@ class Town {
     schedule->set_cashout_bps(150);
     schedule->set_member_cashout_bps(100);
     schedule->set_supplier_bps(50);
-    // The city's register: the soba shop is a chamber member (the member cash-out rate) and also takes
-    // health points, into its points account. Resident 0 pays points with the same wallet key.
+    // The city's register: the soba shop is a chamber member (the member cash-out rate) and also
+    // takes health points, into its points account. Resident 0 pays points with the same wallet
+    // key.
     v1::SetMerchantProfilesRequest profiles;
     v1::MerchantProfile* profile = profiles.add_profiles();
     profile->set_merchant_id(soba_.merchant_id);
@@ -947,32 +1082,41 @@ class Town {
     points_key->set_public_key(street_wallets_[0].public_key);
     v1::CreateReply created;
     grpc::Status status = stub_->Call([&](LedgerConnection& c) {
-      grpc::Status s = c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(), keys, &created);
+      grpc::Status s = c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(),
+                                               keys, &created);
       if (!s.ok()) return s;
-      s = c.ledger().SetMerchantProfiles(ContextWithDeadline(std::chrono::seconds(10)).get(), profiles, &created);
+      s = c.ledger().SetMerchantProfiles(ContextWithDeadline(std::chrono::seconds(10)).get(),
+                                         profiles, &created);
       if (!s.ok()) return s;
-      return c.ledger().SetFees(ContextWithDeadline(std::chrono::seconds(10)).get(), fees, &created);
+      return c.ledger().SetFees(ContextWithDeadline(std::chrono::seconds(10)).get(), fees,
+                                &created);
     });
     if (!status.ok()) {
       fprintf(stderr, "demo: keys and fees: %s\n", status.error_message().c_str());
       return false;
     }
-    printf("keys registered: 2 shop terminals, 3 wallets; fees: cash-out 1.5 %% (chamber members 1 %%: %s), "
-           "B2B 0.5 %%\n", kShopNames[0]);
+    printf(
+        "keys registered: 2 shop terminals, 3 wallets; fees: cash-out 1.5 %% (chamber members 1 "
+        "%%: %s), "
+        "B2B 0.5 %%\n",
+        kShopNames[0]);
     return true;
   }
 
   // Residents show one-time codes; the terminals charge them.
   bool ChargeCustomerCodes() {
     v1::PosReply reply;
-    auto charge = [&](const merchant::Terminal& t, uint32_t resident, const char* id, int64_t amount) {
+    auto charge = [&](const merchant::Terminal& t, uint32_t resident, const char* id,
+                      int64_t amount) {
       v1::CreatePaymentRequest body;
       body.set_payment_id(id);
       body.set_amount(amount);
-      body.set_cpm(*wallet::IssueCpm(street_wallets_[resident], Account(kResidentCoin, resident), 1000 + resident, NowMs()));
+      body.set_cpm(*wallet::IssueCpm(street_wallets_[resident], Account(kResidentCoin, resident),
+                                     1000 + resident, NowMs()));
       if (!PosCall(t, "CreatePayment", body, &reply)) return false;
-      printf("  %-14s charged resident %u's code: %s %lld coin\n", &t == &soba_ ? kShopNames[0] : kShopNames[1], resident,
-             id, static_cast<long long>(amount));
+      printf("  %-14s charged resident %u's code: %s %lld coin\n",
+             &t == &soba_ ? kShopNames[0] : kShopNames[1], resident, id,
+             static_cast<long long>(amount));
       return true;
     };
     if (!charge(soba_, 0, "street-1", 1200) || !charge(market_, 1, "street-2", 3400)) return false;
@@ -980,10 +1124,12 @@ class Town {
       v1::CreatePaymentRequest body;
       body.set_payment_id("street-4");
       body.set_amount(100);
-      body.set_cpm(*wallet::IssueCpm(street_wallets_[0], Account(kResidentPoints, 0), 3000, NowMs()));
+      body.set_cpm(
+          *wallet::IssueCpm(street_wallets_[0], Account(kResidentPoints, 0), 3000, NowMs()));
       if (!PosCall(soba_, "CreatePayment", body, &reply)) return false;
-      printf("  %-14s takes health points too: resident 0 paid 100 points (into its points account)\n",
-             kShopNames[0]);
+      printf(
+          "  %-14s takes health points too: resident 0 paid 100 points (into its points account)\n",
+          kShopNames[0]);
     }
     return true;
   }
@@ -1003,7 +1149,8 @@ class Town {
     pay.set_payload(reply.mpm_payload());
     v1::WalletReply paid;
     const grpc::Status status = stub_->Call([&](LedgerConnection& c) {
-      const auto request = wallet::SignWalletRequest(street_wallets_[2], Account(kResidentCoin, 2), "PayMpm", pay, NowMs(), 2002);
+      const auto request = wallet::SignWalletRequest(street_wallets_[2], Account(kResidentCoin, 2),
+                                                     "PayMpm", pay, NowMs(), 2002);
       return c.wallet().PayMpm(ContextWithDeadline(std::chrono::seconds(10)).get(), request, &paid);
     });
     if (!status.ok() || paid.result() != v1::OK) {
@@ -1013,9 +1160,10 @@ class Town {
     v1::PaymentIdRequest which;
     which.set_payment_id("street-3");
     if (!PosCall(market_, "GetPayment", which, &reply)) return false;
-    printf("  %-14s registered a code for 980 with the ledger and showed it; resident 2 paid it "
-           "(terminal sees: %s)\n", kShopNames[1],
-           reply.payment().state().c_str());
+    printf(
+        "  %-14s registered a code for 980 with the ledger and showed it; resident 2 paid it "
+        "(terminal sees: %s)\n",
+        kShopNames[1], reply.payment().state().c_str());
     return true;
   }
 
@@ -1041,7 +1189,8 @@ class Town {
     return true;
   }
 
-  // The market pays a supplier in coin (the B2B fee); the soba shop cashes out to yen (the member fee).
+  // The market pays a supplier in coin (the B2B fee); the soba shop cashes out to yen (the member
+  // fee).
   bool PaySupplierAndCashOut() {
     v1::PosReply reply;
     v1::SupplierPaymentRequest supplier;
@@ -1058,8 +1207,11 @@ class Town {
     cashout.set_amount(1000);
     cashout.set_member(true);
     if (!PosCall(soba_, "CashOut", cashout, &reply)) return false;
-    printf("  %-14s cashed out 1000 coin to yen (chamber member fee %lld): %lld coin back to the city\n",
-           kShopNames[0], static_cast<long long>(reply.fee()), static_cast<long long>(1000 - reply.fee()));
+    printf(
+        "  %-14s cashed out 1000 coin to yen (chamber member fee %lld): %lld coin back to the "
+        "city\n",
+        kShopNames[0], static_cast<long long>(reply.fee()),
+        static_cast<long long>(1000 - reply.fee()));
     street_fees_ += reply.fee();
     retired_ += 1000 - reply.fee();
     return true;
@@ -1072,44 +1224,51 @@ class Town {
     const int64_t wallets = SumBalances(kResidentCoin, residents_) + Balance(Account(kVisitor));
     const int64_t shops = SumBalances(kShopCoin, kShops) + SumBalances(kStallCoin, kStalls);
     const int64_t points_budget = Balance(Account(kHealthBudget));
-    // Points are held in residents' wallets and by shops that take points (the soba shop, on the street).
+    // Points are held in residents' wallets and by shops that take points (the soba shop, on the
+    // street).
     const int64_t points_in_wallets = SumBalances(kResidentPoints, residents_);
     const int64_t points_in_shops = SumBalances(kShopPoints, kShops);
     const int64_t points_held = points_in_wallets + points_in_shops;
     const int64_t promo_issuer = Balance(Account(kPromoIssuer));
-    const int64_t promo_wallets = SumBalances(kResidentPromo, std::min(kPromoResidents, residents_));
+    const int64_t promo_wallets =
+        SumBalances(kResidentPromo, std::min(kPromoResidents, residents_));
     const int64_t promo_breakage = Balance(IdBytes(0, 0xb3)) - breakage_before_;
 
     printf("\n== Summary (this run's town)\n");
     printf("%-6s %14s %14s %14s %14s\n", "asset", "issued", "in wallets", "shops+stalls", "other");
-    printf("%-6s %14lld %14lld %14lld %14lld  (budgets left)\n", "COIN", static_cast<long long>(-issuer),
-           static_cast<long long>(wallets), static_cast<long long>(shops), static_cast<long long>(budget));
+    printf("%-6s %14lld %14lld %14lld %14lld  (budgets left)\n", "COIN",
+           static_cast<long long>(-issuer), static_cast<long long>(wallets),
+           static_cast<long long>(shops), static_cast<long long>(budget));
     printf("%-6s %14lld %14lld %14lld %14s\n", "HP", static_cast<long long>(-points_budget),
            static_cast<long long>(points_in_wallets), static_cast<long long>(points_in_shops), "0");
-    printf("%-6s %14lld %14lld %14lld %14lld  (lapsed to breakage)\n", "PROMO", static_cast<long long>(-promo_issuer),
-           static_cast<long long>(promo_wallets), 0LL, static_cast<long long>(promo_breakage));
+    printf("%-6s %14lld %14lld %14lld %14lld  (lapsed to breakage)\n", "PROMO",
+           static_cast<long long>(-promo_issuer), static_cast<long long>(promo_wallets), 0LL,
+           static_cast<long long>(promo_breakage));
     for (int s = 0; s < kShops; ++s) {
       printf("  %-16s (%-11s) takings %lld coin\n", kShopNames[s], kShopCategories[s],
              static_cast<long long>(Balance(Account(kShopCoin, s))));
     }
-    printf("  %-16s (%-11s) takings %lld coin, after seedlings and cash-outs\n", absl::StrCat(kStalls, " market stalls").c_str(), "farm",
+    printf("  %-16s (%-11s) takings %lld coin, after seedlings and cash-outs\n",
+           absl::StrCat(kStalls, " market stalls").c_str(), "farm",
            static_cast<long long>(SumBalances(kStallCoin, kStalls)));
 
     bool ok = true;
     auto expect = [&](const char* what, int64_t actual, int64_t expected) {
       if (actual != expected) {
-        fprintf(stderr, "demo: MISMATCH %s: %lld, expected %lld\n", what, static_cast<long long>(actual),
-                static_cast<long long>(expected));
+        fprintf(stderr, "demo: MISMATCH %s: %lld, expected %lld\n", what,
+                static_cast<long long>(actual), static_cast<long long>(expected));
         ok = false;
       }
     };
     const int64_t fees = Balance(Account(kFees));
-    expect("coin conserved (issued = wallets + shops + budget + fees)", -issuer, wallets + shops + budget + fees);
+    expect("coin conserved (issued = wallets + shops + budget + fees)", -issuer,
+           wallets + shops + budget + fees);
     expect("coin issued (minus what shops cashed out)", -issuer,
            expected_coin_in_wallets_ - retired_ + health_coin_budget_left_ + task_subsidy_funded_);
     expect("shopping street fees", fees, street_fees_);
     expect("premium budget spent", Balance(Account(kPremiumBudget)), 0);
-    expect("health coin budget left", Balance(Account(kHealthCoinBudget)), health_coin_budget_left_);
+    expect("health coin budget left", Balance(Account(kHealthCoinBudget)),
+           health_coin_budget_left_);
     expect("the visitor's wallet", Balance(Account(kVisitor)), visitor_balance_);
     expect("task escrow (paid out as confirmed)", Balance(Account(kTaskEscrow)), 0);
     expect("points conserved", -points_budget, points_held);
@@ -1118,14 +1277,21 @@ class Town {
     expect("promo wallets emptied", promo_wallets, 0);
 
     v1::GetDigestReply digest;
-    grpc::Status status = stub_->Call([&](LedgerConnection& c) { return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(10)).get(), v1::GetDigestRequest(), &digest); });
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+      return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(10)).get(),
+                                  v1::GetDigestRequest(), &digest);
+    });
     if (!status.ok()) return false;
     std::string hash;
-    for (unsigned char c : digest.head_hash()) absl::StrAppend(&hash, absl::Hex(c, absl::kZeroPad2));
-    printf("\njournal index %llu, head hash %s\n", static_cast<unsigned long long>(digest.journal_index()), hash.c_str());
-    printf("town tag %llx: account ids are %016llx<role:8 hex><index:8 hex>, e.g. resident 0's coin wallet %s\n",
-           static_cast<unsigned long long>(tag_), static_cast<unsigned long long>(tag_),
-           Id128{tag_, (uint64_t{kResidentCoin} << 32)}.ToHex().c_str());
+    for (unsigned char c : digest.head_hash())
+      absl::StrAppend(&hash, absl::Hex(c, absl::kZeroPad2));
+    printf("\njournal index %llu, head hash %s\n",
+           static_cast<unsigned long long>(digest.journal_index()), hash.c_str());
+    printf(
+        "town tag %llx: account ids are %016llx<role:8 hex><index:8 hex>, e.g. resident 0's coin "
+        "wallet %s\n",
+        static_cast<unsigned long long>(tag_), static_cast<unsigned long long>(tag_),
+        Id128{tag_, (uint64_t{kResidentCoin} << 32)}.ToHex().c_str());
     printf(ok ? "demo town: all figures check out\n" : "demo town: FIGURES DO NOT MATCH\n");
     return ok;
   }
@@ -1138,7 +1304,8 @@ class Town {
   int64_t expected_coin_in_wallets_ = 0;
   int64_t expected_points_ = 0;
   uint32_t program_ = 0;
-  // Health mileage: each walker's wallet key and phone key, the points she earned, and all points awarded.
+  // Health mileage: each walker's wallet key and phone key, the points she earned, and all points
+  // awarded.
   std::vector<wallet::KeyPair> walker_keys_, phones_;
   std::vector<int64_t> earned_;
   int64_t health_awarded_ = 0;
@@ -1162,25 +1329,29 @@ class Town {
 };
 
 int Main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("demo_town: runs a small city on a running ledgerd through its gRPC API.\n"
-                               "Usage: demo_town [--addr=127.0.0.1:7400] [--operator_token_file=var/ledger/"
-                               "operator.token] [--residents=300]");
+  absl::SetProgramUsageMessage(
+      "demo_town: runs a small city on a running ledgerd through its gRPC API.\n"
+      "Usage: demo_town [--addr=127.0.0.1:7400] [--operator_token_file=var/ledger/"
+      "operator.token] [--residents=300]");
   absl::ParseCommandLine(argc, argv);
   const int residents = absl::GetFlag(FLAGS_residents);
   if (residents < 20 || residents > 8000) {
     fprintf(stderr, "demo: --residents must be 20..8000, got %d\n", residents);
     return 2;
   }
-  absl::StatusOr<std::string> operator_token = ReadOperatorTokenFile(absl::GetFlag(FLAGS_operator_token_file));
+  absl::StatusOr<std::string> operator_token =
+      ReadOperatorTokenFile(absl::GetFlag(FLAGS_operator_token_file));
   if (!operator_token.ok()) {
-    fprintf(stderr, "demo: --operator_token_file %s\n", std::string(operator_token.status().message()).c_str());
+    fprintf(stderr, "demo: --operator_token_file %s\n",
+            std::string(operator_token.status().message()).c_str());
     return 2;
   }
   auto stub = std::make_unique<LedgerConnection>(absl::GetFlag(FLAGS_addr), *operator_token);
   absl::Status ready = FromGrpcStatus(stub->Call(
       [](LedgerConnection& c) {
         v1::GetDigestReply reply;
-        return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(2)).get(), v1::GetDigestRequest(), &reply);
+        return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(2)).get(),
+                                    v1::GetDigestRequest(), &reply);
       },
       std::chrono::seconds(20)));
   if (!ready.ok()) {
@@ -1188,7 +1359,10 @@ int Main(int argc, char** argv) {
     return 1;
   }
   v1::GetDigestReply digest;
-  grpc::Status status = stub->Call([&](LedgerConnection& c) { return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(10)).get(), v1::GetDigestRequest(), &digest); });
+  grpc::Status status = stub->Call([&](LedgerConnection& c) {
+    return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(10)).get(),
+                                v1::GetDigestRequest(), &digest);
+  });
   if (!status.ok()) return 1;
   // A fresh tag per run: the journal index is unique and growing.
   const uint64_t tag = 0x7000000000000000ULL | (digest.journal_index() + 1);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <sodium.h>
+
 #include "absl/strings/str_cat.h"
 
 TEST(SystemLibraries, Link) {

@@ -29,7 +29,8 @@ int CampaignCreateCommand(LedgerConnection& stub, const Args& args, uint32_t id)
     }
   }
   c.set_starts_at(BusinessDayStart(*DayIndexOf(DayArg(Required(args, "from"), "from"))));
-  c.set_ends_at(BusinessDayStart(*DayIndexOf(DayArg(Required(args, "to"), "to")) + 1));  // Through --to.
+  c.set_ends_at(
+      BusinessDayStart(*DayIndexOf(DayArg(Required(args, "to"), "to")) + 1));  // Through --to.
   if (args.Has("hours")) {
     std::vector<std::string> range = absl::StrSplit(args.options.at("hours"), '-');
     if (range.size() != 2) UsageError("--hours: HH:MM-HH:MM");
@@ -50,8 +51,9 @@ int CampaignCreateCommand(LedgerConnection& stub, const Args& args, uint32_t id)
   c.set_per_person_month(IntOption(args, "per-person-month", 0));
   c.set_budget(Int(Required(args, "budget"), "budget"));
   v1::CreateReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& conn) { return conn.ledger().CreateCampaign(Context().get(), c, &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& conn) {
+    return conn.ledger().CreateCampaign(Context().get(), c, &reply);
+  });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -60,8 +62,9 @@ int CampaignCloseCommand(LedgerConnection& stub, const Args& args, uint32_t id) 
   v1::CloseCampaignRequest request;
   request.set_campaign(id);
   v1::CreateReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& conn) { return conn.ledger().CloseCampaign(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& conn) {
+    return conn.ledger().CloseCampaign(Context().get(), request, &reply);
+  });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -71,8 +74,9 @@ int CampaignPauseCommand(LedgerConnection& stub, uint32_t id, bool paused) {
   request.set_campaign(id);
   request.set_paused(paused);
   v1::CreateReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& conn) { return conn.ledger().PauseCampaign(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& conn) {
+    return conn.ledger().PauseCampaign(Context().get(), request, &reply);
+  });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -81,15 +85,19 @@ int CampaignShowCommand(LedgerConnection& stub, const Args& args, uint32_t id) {
   v1::GetCampaignRequest request;
   request.set_campaign(id);
   v1::Campaign c;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& conn) { return conn.ledger().GetCampaign(Context().get(), request, &c); });
+  grpc::Status status = stub.Call([&](LedgerConnection& conn) {
+    return conn.ledger().GetCampaign(Context().get(), request, &c);
+  });
   if (!status.ok()) return RpcFailed(status);
-  printf("campaign %u \"%s\"%s: %s %s, asset %u payments", c.campaign(), c.name().c_str(), c.closed() ? " (closed)" : c.paused() ? " (paused)" : "",
+  printf("campaign %u \"%s\"%s: %s %s, asset %u payments", c.campaign(), c.name().c_str(),
+         c.closed()   ? " (closed)"
+         : c.paused() ? " (paused)"
+                      : "",
          JapanTime(c.starts_at()).c_str(), JapanTime(c.ends_at()).c_str(), c.payment_asset());
   if (!c.category().empty()) printf(" at %s shops", c.category().c_str());
   if (c.merchant_ids_size() > 0) printf(" at %d listed shops", c.merchant_ids_size());
-  printf(", %02u:%02u-%02u:%02u, from %lld\n", c.from_minute() / 60, c.from_minute() % 60, c.to_minute() / 60,
-         c.to_minute() % 60, static_cast<long long>(c.min_amount()));
+  printf(", %02u:%02u-%02u:%02u, from %lld\n", c.from_minute() / 60, c.from_minute() % 60,
+         c.to_minute() / 60, c.to_minute() % 60, static_cast<long long>(c.min_amount()));
   if (c.percent_bps() > 0) {
     printf("  award %u.%02u %%", c.percent_bps() / 100, c.percent_bps() % 100);
   } else {

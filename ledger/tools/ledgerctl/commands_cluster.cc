@@ -8,10 +8,12 @@
 namespace ledger::ctl {
 
 int ClusterCommand(LedgerConnection& connection, const Args& args) {
-  if (args.positional.empty()) UsageError("cluster needs one of: status add promote remove transfer");
+  if (args.positional.empty())
+    UsageError("cluster needs one of: status add promote remove transfer");
   const std::string& verb = args.positional[0];
   auto member_id = [&]() -> uint64_t {
-    if (args.positional.size() < 2) UsageError(absl::StrCat("cluster ", verb, " needs a member id"));
+    if (args.positional.size() < 2)
+      UsageError(absl::StrCat("cluster ", verb, " needs a member id"));
     const int64_t id = Int(args.positional[1], "member id");
     if (id <= 0) UsageError("member id: must be positive");
     return static_cast<uint64_t>(id);
@@ -22,12 +24,13 @@ int ClusterCommand(LedgerConnection& connection, const Args& args) {
     for (const std::string& address : connection.addresses()) {
       LedgerConnection node(address, connection.operator_token());
       v1::ClusterStatusReply reply;
-      grpc::Status status =
-          node.cluster().Status(ContextWithDeadline(std::chrono::seconds(3)).get(), v1::ClusterStatusRequest(), &reply);
+      grpc::Status status = node.cluster().Status(
+          ContextWithDeadline(std::chrono::seconds(3)).get(), v1::ClusterStatusRequest(), &reply);
       if (!status.ok()) {
         printf("%s: %s\n", address.c_str(),
-               status.error_code() == grpc::StatusCode::UNIMPLEMENTED ? "single node (no Raft)"
-                                                                      : status.error_message().c_str());
+               status.error_code() == grpc::StatusCode::UNIMPLEMENTED
+                   ? "single node (no Raft)"
+                   : status.error_message().c_str());
         ++failed;
         continue;
       }
@@ -45,7 +48,9 @@ int ClusterCommand(LedgerConnection& connection, const Args& args) {
     request.set_id(static_cast<uint64_t>(id));
     request.set_raft_address(Required(args, "raft"));
     request.set_grpc_address(Required(args, "grpc"));
-    status = connection.Call([&](LedgerConnection& c) { return c.cluster().AddMember(Context().get(), request, &reply); });
+    status = connection.Call([&](LedgerConnection& c) {
+      return c.cluster().AddMember(Context().get(), request, &reply);
+    });
   } else if (verb == "promote" || verb == "remove" || verb == "transfer") {
     v1::MemberRequest request;
     request.set_id(verb == "transfer" && args.positional.size() < 2 ? 0 : member_id());

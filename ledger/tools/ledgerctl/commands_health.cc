@@ -1,4 +1,5 @@
-// ledgerctl: health mileage: programs, step reports, residents' devices and consents, mileage, alerts.
+// ledgerctl: health mileage: programs, step reports, residents' devices and consents, mileage,
+// alerts.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -6,10 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "formats/keys.h"
 #include "ledger/core/health.h"
 #include "ledger/core/records.h"
 #include "ledger/tools/ledgerctl/ledgerctl.h"
-#include "formats/keys.h"
 #include "wallet/wallet_client.h"
 
 namespace ledger::ctl {
@@ -18,11 +19,14 @@ namespace {
 
 // A resident's own request, signed with their wallet key.
 template <typename Body, typename Reply>
-grpc::Status ResidentCall(LedgerConnection& stub, const Args& args, const char* method, const Body& body, Reply* reply,
-                          grpc::Status (v1::Health::Stub::*rpc)(grpc::ClientContext*, const v1::WalletRequest&, Reply*),
+grpc::Status ResidentCall(LedgerConnection& stub, const Args& args, const char* method,
+                          const Body& body, Reply* reply,
+                          grpc::Status (v1::Health::Stub::*rpc)(grpc::ClientContext*,
+                                                                const v1::WalletRequest&, Reply*),
                           const std::string& signer = "resident") {
   const v1::WalletRequest request = SignedWithKeyFile(args, signer, method, body);
-  return stub.Call([&](LedgerConnection& c) { return (c.health().*rpc)(Context().get(), request, reply); });
+  return stub.Call(
+      [&](LedgerConnection& c) { return (c.health().*rpc)(Context().get(), request, reply); });
 }
 
 int HealthProgramCommand(LedgerConnection& stub, const Args& args) {
@@ -57,8 +61,9 @@ int HealthProgramCommand(LedgerConnection& stub, const Args& args) {
     program.set_coin_funding_account_id(IdArg(Required(args, "coin-funding"), "--coin-funding"));
   }
   v1::CreateReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& c) { return c.ledger().SetHealthProgram(Context().get(), program, &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().SetHealthProgram(Context().get(), program, &reply);
+  });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -73,17 +78,20 @@ int HealthReportCommand(LedgerConnection& stub, const Args& args) {
   if (steps < 0 || steps > UINT32_MAX) UsageError("--steps: 0 or more");
   report.set_steps(static_cast<uint32_t>(steps));
   report.set_nonce(wallet::RandomNonce());
-  report.set_signature(wallet::Sign(device, StepReportSignedBytes(report.program(), *Id128::FromBytes(report.resident_id()),
-                                                                  report.device_id(), report.day(), report.steps(),
-                                                                  report.nonce())));
+  report.set_signature(wallet::Sign(
+      device,
+      StepReportSignedBytes(report.program(), *Id128::FromBytes(report.resident_id()),
+                            report.device_id(), report.day(), report.steps(), report.nonce())));
   v1::StepReportReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& c) { return c.health().ReportSteps(Context().get(), report, &reply); });
+  grpc::Status status = stub.Call(
+      [&](LedgerConnection& c) { return c.health().ReportSteps(Context().get(), report, &reply); });
   if (!status.ok()) return RpcFailed(status);
-  printf("%s: %lld pt awarded; %u pt for %u so far; %u qualifying days this month (journal index %llu)\n",
-         ResultName(static_cast<Result>(reply.result())), static_cast<long long>(reply.points_awarded()),
-         reply.day_points(), report.day(), reply.month_qualifying_days(),
-         static_cast<unsigned long long>(reply.journal_index()));
+  printf(
+      "%s: %lld pt awarded; %u pt for %u so far; %u qualifying days this month (journal index "
+      "%llu)\n",
+      ResultName(static_cast<Result>(reply.result())),
+      static_cast<long long>(reply.points_awarded()), reply.day_points(), report.day(),
+      reply.month_qualifying_days(), static_cast<unsigned long long>(reply.journal_index()));
   return reply.result() == v1::OK ? 0 : 3;
 }
 
@@ -96,11 +104,13 @@ int HealthResidentCommand(LedgerConnection& stub, const std::string& sub, const 
     const std::string key = HexBytes(Required(args, "public-key"), "--public-key");
     if (key.size() != 32) UsageError("--public-key: 64 hex digits (an Ed25519 public key)");
     body.set_public_key(key);
-    status = ResidentCall(stub, args, "RegisterDevice", body, &reply, &v1::Health::Stub::RegisterDevice);
+    status =
+        ResidentCall(stub, args, "RegisterDevice", body, &reply, &v1::Health::Stub::RegisterDevice);
   } else if (sub == "revoke-device") {
     v1::RevokeDeviceRequest body;
     body.set_device_id(Required(args, "device"));
-    status = ResidentCall(stub, args, "RevokeDevice", body, &reply, &v1::Health::Stub::RevokeDevice);
+    status =
+        ResidentCall(stub, args, "RevokeDevice", body, &reply, &v1::Health::Stub::RevokeDevice);
   } else if (sub == "consent") {
     v1::ConsentRequest body;
     const std::string purpose = Required(args, "purpose");
@@ -122,7 +132,8 @@ int HealthResidentCommand(LedgerConnection& stub, const std::string& sub, const 
     body.set_coin_wallet_id(IdArg(Required(args, "coin-wallet"), "--coin-wallet"));
     body.set_points(Int(Required(args, "points"), "points"));
     body.set_exchange_id(Required(args, "exchange-id"));
-    status = ResidentCall(stub, args, "ExchangePoints", body, &reply, &v1::Health::Stub::ExchangePoints);
+    status =
+        ResidentCall(stub, args, "ExchangePoints", body, &reply, &v1::Health::Stub::ExchangePoints);
   } else if (sub == "watch-over") {
     v1::WatchOverRequest body;
     if (!args.Has("stop")) {
@@ -134,12 +145,14 @@ int HealthResidentCommand(LedgerConnection& stub, const std::string& sub, const 
     body.set_drop_percent(static_cast<uint32_t>(IntOption(args, "drop-percent", 0)));
     body.set_baseline_days(static_cast<uint32_t>(IntOption(args, "baseline-days", 0)));
     body.set_min_baseline_days(static_cast<uint32_t>(IntOption(args, "min-baseline-days", 0)));
-    status = ResidentCall(stub, args, "SetWatchOver", body, &reply, &v1::Health::Stub::SetWatchOver);
+    status =
+        ResidentCall(stub, args, "SetWatchOver", body, &reply, &v1::Health::Stub::SetWatchOver);
   } else if (sub == "ack") {
     v1::AckAlertRequest body;
     body.set_resident_id(IdArg(Required(args, "resident"), "--resident"));
     body.set_alert(static_cast<uint32_t>(Int(Required(args, "alert"), "alert")));
-    status = ResidentCall(stub, args, "AckAlert", body, &reply, &v1::Health::Stub::AckAlert, "watcher");
+    status =
+        ResidentCall(stub, args, "AckAlert", body, &reply, &v1::Health::Stub::AckAlert, "watcher");
   } else if (sub == "erase") {
     status = ResidentCall(stub, args, "EraseStepData", v1::EraseStepDataRequest(), &reply,
                           &v1::Health::Stub::EraseStepData);
@@ -155,17 +168,20 @@ int HealthMileageCommand(LedgerConnection& stub, const Args& args) {
   if (args.Has("from")) body.set_from_day(DayArg(args.options.at("from"), "from"));
   if (args.Has("to")) body.set_to_day(DayArg(args.options.at("to"), "to"));
   v1::MileageReply reply;
-  grpc::Status status = ResidentCall(stub, args, "GetMileage", body, &reply, &v1::Health::Stub::GetMileage);
+  grpc::Status status =
+      ResidentCall(stub, args, "GetMileage", body, &reply, &v1::Health::Stub::GetMileage);
   if (!status.ok()) return RpcFailed(status);
   printf("%-10s %8s %6s\n", "day", "steps", "points");
   for (const v1::MileageDay& day : reply.days()) {
-    printf("%-10u %8s %6u\n", day.day(), day.has_steps() ? absl::StrCat(day.steps()).c_str() : "-", day.points());
+    printf("%-10u %8s %6u\n", day.day(), day.has_steps() ? absl::StrCat(day.steps()).c_str() : "-",
+           day.points());
   }
-  printf("this month: %u qualifying days, bonus %u pt; points available: %lld\n", reply.month_qualifying_days(),
-         reply.month_bonus_points(), static_cast<long long>(reply.points_balance()));
+  printf("this month: %u qualifying days, bonus %u pt; points available: %lld\n",
+         reply.month_qualifying_days(), reply.month_bonus_points(),
+         static_cast<long long>(reply.points_balance()));
   for (const v1::MileageDevice& device : reply.devices()) {
-    printf("device %s%s, registered %s\n", device.device_id().c_str(), device.revoked() ? " (revoked)" : "",
-           JapanTime(device.registered()).c_str());
+    printf("device %s%s, registered %s\n", device.device_id().c_str(),
+           device.revoked() ? " (revoked)" : "", JapanTime(device.registered()).c_str());
   }
   std::vector<std::string> consents;
   for (int purpose : reply.consents()) consents.push_back(v1::ConsentPurpose_Name(purpose));
@@ -173,8 +189,8 @@ int HealthMileageCommand(LedgerConnection& stub, const Args& args) {
   return 0;
 }
 
-// A watcher's alerts: those open now (and acknowledged ones with --all), then, with --follow, each new one
-// and each acknowledgement as it happens; without --follow it stops after 3 s of quiet.
+// A watcher's alerts: those open now (and acknowledged ones with --all), then, with --follow, each
+// new one and each acknowledgement as it happens; without --follow it stops after 3 s of quiet.
 int HealthAlertsCommand(LedgerConnection& stub, const Args& args) {
   v1::WatchAlertsRequest body;
   body.set_include_acknowledged(args.Has("all"));
@@ -184,14 +200,16 @@ int HealthAlertsCommand(LedgerConnection& stub, const Args& args) {
   grpc::Status status = stub.Call([&](LedgerConnection& c) {
     grpc::ClientContext context;
     if (!follow) context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
-    std::unique_ptr<grpc::ClientReader<v1::Alert>> reader = c.health().WatchAlerts(&context, request);
+    std::unique_ptr<grpc::ClientReader<v1::Alert>> reader =
+        c.health().WatchAlerts(&context, request);
     v1::Alert alert;
     while (reader->Read(&alert)) {
       ++shown;
-      printf("resident %s alert %u: %s on %u", ShortHex(alert.resident_id()).c_str(), alert.seq(), alert.kind().c_str(),
-             alert.day());
+      printf("resident %s alert %u: %s on %u", ShortHex(alert.resident_id()).c_str(), alert.seq(),
+             alert.kind().c_str(), alert.day());
       if (alert.kind() == "no_reports") printf(" (%u days without a report)", alert.days_silent());
-      if (alert.kind() == "steps_fell") printf(" (%u %% of the usual steps)", alert.percent_of_baseline());
+      if (alert.kind() == "steps_fell")
+        printf(" (%u %% of the usual steps)", alert.percent_of_baseline());
       printf(", raised %s", JapanTime(alert.raised_at()).c_str());
       if (!alert.acknowledged_by().empty()) {
         printf("; acknowledged by %s at %s", ShortHex(alert.acknowledged_by()).c_str(),
@@ -201,7 +219,9 @@ int HealthAlertsCommand(LedgerConnection& stub, const Args& args) {
       fflush(stdout);
     }
     grpc::Status finished = reader->Finish();
-    return !follow && finished.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? grpc::Status::OK : finished;
+    return !follow && finished.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+               ? grpc::Status::OK
+               : finished;
   });
   if (!status.ok()) return RpcFailed(status);
   if (shown == 0) printf("no alerts\n");

@@ -1,4 +1,5 @@
-// ledgerctl: the journal: digest, verification and audit (online, or offline on a data directory), tail.
+// ledgerctl: the journal: digest, verification and audit (online, or offline on a data directory),
+// tail.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -13,19 +14,23 @@ namespace ledger::ctl {
 
 int Digest(LedgerConnection& stub) {
   v1::GetDigestReply reply;
-  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetDigest(Context().get(), v1::GetDigestRequest(), &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().GetDigest(Context().get(), v1::GetDigestRequest(), &reply);
+  });
   if (!status.ok()) return RpcFailed(status);
   std::string hash;
   for (unsigned char c : reply.head_hash()) absl::StrAppend(&hash, absl::Hex(c, absl::kZeroPad2));
-  printf("journal index %llu\nhead hash %s\nclock %llu\n", static_cast<unsigned long long>(reply.journal_index()),
-         hash.c_str(), static_cast<unsigned long long>(reply.timestamp()));
+  printf("journal index %llu\nhead hash %s\nclock %llu\n",
+         static_cast<unsigned long long>(reply.journal_index()), hash.c_str(),
+         static_cast<unsigned long long>(reply.timestamp()));
   return 0;
 }
 
 int VerifyOffline(const std::string& dir) {
   absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(dir);
   if (!store.ok()) {
-    fprintf(stderr, "ledgerctl: %s (is ledgerd still running on it?)\n", store.status().ToString().c_str());
+    fprintf(stderr, "ledgerctl: %s (is ledgerd still running on it?)\n",
+            store.status().ToString().c_str());
     return 1;
   }
   VerifyReport report = VerifyJournal(**store, [](uint64_t index) {
@@ -36,7 +41,8 @@ int VerifyOffline(const std::string& dir) {
            report.problem.c_str());
     return 4;
   }
-  printf("journal verifies: %llu entries, chain intact\n", static_cast<unsigned long long>(report.entries_checked));
+  printf("journal verifies: %llu entries, chain intact\n",
+         static_cast<unsigned long long>(report.entries_checked));
   return 0;
 }
 
@@ -66,17 +72,20 @@ int AuditOnline(LedgerConnection& stub, bool replay, int64_t timeout_seconds) {
   fprintf(stderr, "audit: asking the node to check its state%s (at most %lld s)\n",
           replay ? " and replay its journal" : "", static_cast<long long>(timeout_seconds));
   grpc::Status status = stub.Call([&](LedgerConnection& c) {
-    return c.ledger().Audit(ContextWithDeadline(std::chrono::seconds(timeout_seconds)).get(), request, &reply);
+    return c.ledger().Audit(ContextWithDeadline(std::chrono::seconds(timeout_seconds)).get(),
+                            request, &reply);
   });
   if (!status.ok()) return RpcFailed(status);
-  printf("audited state at journal entry %llu\n%s", static_cast<unsigned long long>(reply.journal_index()),
-         reply.summary().c_str());
+  printf("audited state at journal entry %llu\n%s",
+         static_cast<unsigned long long>(reply.journal_index()), reply.summary().c_str());
   return reply.ok() ? 0 : 4;
 }
 
 int VerifyOnline(LedgerConnection& stub) {
   v1::GetDigestReply digest;
-  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetDigest(Context().get(), v1::GetDigestRequest(), &digest); });
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().GetDigest(Context().get(), v1::GetDigestRequest(), &digest);
+  });
   if (!status.ok()) return RpcFailed(status);
   std::string previous(32, '\0');
   uint64_t next = 1;
@@ -85,7 +94,9 @@ int VerifyOnline(LedgerConnection& stub) {
     request.set_from_index(next);
     request.set_limit(1024);
     v1::GetJournalReply reply;
-    status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetJournal(Context().get(), request, &reply); });
+    status = stub.Call([&](LedgerConnection& c) {
+      return c.ledger().GetJournal(Context().get(), request, &reply);
+    });
     if (!status.ok()) return RpcFailed(status);
     if (reply.entries_size() == 0) break;
     for (const v1::JournalEntryBytes& stored : reply.entries()) {
@@ -99,14 +110,17 @@ int VerifyOnline(LedgerConnection& stub) {
       if (!entry || entry->index != next) return mismatch("undecodable or wrong index");
       if (entry->previous_hash != previous) return mismatch("previous-hash link does not match");
       previous = std::string(StoredEntryHash(stored.data()));
-      if (next % 4096 == 0) fprintf(stderr, "verify: %llu entries checked\r", static_cast<unsigned long long>(next));
+      if (next % 4096 == 0)
+        fprintf(stderr, "verify: %llu entries checked\r", static_cast<unsigned long long>(next));
       ++next;
       if (next > digest.journal_index()) break;
     }
   }
-  if (next - 1 != digest.journal_index() || (digest.journal_index() > 0 && previous != digest.head_hash())) {
+  if (next - 1 != digest.journal_index() ||
+      (digest.journal_index() > 0 && previous != digest.head_hash())) {
     printf("MISMATCH: walked %llu entries, digest says %llu with a different head hash\n",
-           static_cast<unsigned long long>(next - 1), static_cast<unsigned long long>(digest.journal_index()));
+           static_cast<unsigned long long>(next - 1),
+           static_cast<unsigned long long>(digest.journal_index()));
     return 4;
   }
   printf("journal verifies: %llu entries, chain intact, head matches the digest\n",
@@ -121,7 +135,8 @@ int Tail(LedgerConnection& stub, const Args& args) {
     grpc::ClientContext context;
     v1::SubscribeRequest request;
     request.set_from_index(from);
-    std::unique_ptr<grpc::ClientReader<v1::Event>> reader = stub.ledger().Subscribe(&context, request);
+    std::unique_ptr<grpc::ClientReader<v1::Event>> reader =
+        stub.ledger().Subscribe(&context, request);
     v1::Event event;
     while (reader->Read(&event)) {
       PrintEvent(event, json);
@@ -132,7 +147,9 @@ int Tail(LedgerConnection& stub, const Args& args) {
   }
   // Without --follow: read the journal up to the current head, decode it here, and stop.
   v1::GetDigestReply digest;
-  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().GetDigest(Context().get(), v1::GetDigestRequest(), &digest); });
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().GetDigest(Context().get(), v1::GetDigestRequest(), &digest);
+  });
   if (!status.ok()) return RpcFailed(status);
   return ForEachJournalEvent(stub, from, digest.journal_index(), 256, [&](const v1::Event& event) {
     PrintEvent(event, json);

@@ -17,11 +17,14 @@ int RegisterKeyCommand(LedgerConnection& stub, const Args& args) {
   key->set_public_key(HexBytes(Required(args, "public-key"), "--public-key"));
   if (args.Has("terminal")) key->set_key_id(args.options.at("terminal"));
   if (args.Has("manager")) {
-    if (!args.Has("terminal")) UsageError("--manager: only a terminal's key (--terminal T) can be a manager");
+    if (!args.Has("terminal"))
+      UsageError("--manager: only a terminal's key (--terminal T) can be a manager");
     key->set_manager(true);
   }
   v1::CreateReply reply;
-  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().RegisterKeys(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().RegisterKeys(Context().get(), request, &reply);
+  });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -31,7 +34,8 @@ int RevokeKeyCommand(LedgerConnection& stub, const Args& args) {
   key->set_account_id(IdArg(Required(args, "account"), "--account"));
   if (args.Has("terminal")) key->set_key_id(args.options.at("terminal"));
   v1::CreateReply reply;
-  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().RevokeKeys(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call(
+      [&](LedgerConnection& c) { return c.ledger().RevokeKeys(Context().get(), request, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -42,10 +46,13 @@ int SetFeesCommand(LedgerConnection& stub, const Args& args) {
   fees->set_issuer_account_id(IdArg(Required(args, "issuer"), "--issuer"));
   fees->set_fee_account_id(IdArg(Required(args, "fee-account"), "--fee-account"));
   fees->set_cashout_bps(static_cast<uint32_t>(Int(Required(args, "cashout-bps"), "cashout-bps")));
-  fees->set_member_cashout_bps(static_cast<uint32_t>(Int(Required(args, "member-bps"), "member-bps")));
-  fees->set_supplier_bps(static_cast<uint32_t>(Int(Required(args, "supplier-bps"), "supplier-bps")));
+  fees->set_member_cashout_bps(
+      static_cast<uint32_t>(Int(Required(args, "member-bps"), "member-bps")));
+  fees->set_supplier_bps(
+      static_cast<uint32_t>(Int(Required(args, "supplier-bps"), "supplier-bps")));
   v1::CreateReply reply;
-  grpc::Status status = stub.Call([&](LedgerConnection& c) { return c.ledger().SetFees(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call(
+      [&](LedgerConnection& c) { return c.ledger().SetFees(Context().get(), request, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -57,13 +64,15 @@ int MerchantProfileCommand(LedgerConnection& stub, const Args& args) {
   if (member != "yes" && member != "no") UsageError("--member: yes or no");
   profile->set_chamber_member(member == "yes");
   if (args.Has("accepts")) {
-    for (absl::string_view id : absl::StrSplit(args.options.at("accepts"), ',', absl::SkipEmpty())) {
+    for (absl::string_view id :
+         absl::StrSplit(args.options.at("accepts"), ',', absl::SkipEmpty())) {
       profile->add_accepts_account_ids(IdArg(std::string(id), "--accepts"));
     }
   }
   v1::CreateReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& c) { return c.ledger().SetMerchantProfiles(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().SetMerchantProfiles(Context().get(), request, &reply);
+  });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -77,8 +86,9 @@ int RegisterCardCommand(LedgerConnection& stub, const Args& args) {
   if (card->pin().empty()) UsageError("--pin (or $CARD_PIN) is required");
   card->set_attempts_max(static_cast<uint32_t>(IntOption(args, "attempts-max", 0)));
   v1::CreateReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& c) { return c.ledger().RegisterCards(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().RegisterCards(Context().get(), request, &reply);
+  });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -88,8 +98,9 @@ int UnlockCardCommand(LedgerConnection& stub, const Args& args) {
   card->set_card_number(Required(args, "card"));
   card->set_operator_name(Required(args, "operator"));
   v1::CreateReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& c) { return c.ledger().UnlockCards(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().UnlockCards(Context().get(), request, &reply);
+  });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -103,8 +114,9 @@ int ReissueCardCommand(LedgerConnection& stub, const Args& args) {
   card->set_pin(args.Has("pin") ? args.options.at("pin") : pin ? pin : "");
   if (card->pin().empty()) UsageError("--pin (or $CARD_PIN) is required: the new card's PIN");
   v1::CreateReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& c) { return c.ledger().ReissueCards(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().ReissueCards(Context().get(), request, &reply);
+  });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -113,8 +125,9 @@ int StaffOpsCommand(LedgerConnection& stub, const Args& args) {
   request.set_account_id(IdArg(Required(args, "account"), "--account"));
   request.set_limit(static_cast<uint32_t>(IntOption(args, "limit", 100)));
   v1::ListStaffOperationsReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& c) { return c.ledger().ListStaffOperations(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().ListStaffOperations(Context().get(), request, &reply);
+  });
   if (!status.ok()) return RpcFailed(status);
   for (const v1::StaffOperation& op : reply.operations()) {
     printf("%s JST  %-12s  staff %s  shop %s terminal %s  payment %s  amount %lld  %s\n",

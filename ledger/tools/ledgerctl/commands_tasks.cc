@@ -3,9 +3,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "formats/keys.h"
 #include "ledger/core/tasks.h"
 #include "ledger/tools/ledgerctl/ledgerctl.h"
-#include "formats/keys.h"
 
 namespace ledger::ctl {
 
@@ -15,7 +15,8 @@ int GrantSubsidyCommand(LedgerConnection& stub, const Args& args) {
   v1::GrantSubsidiesRequest request;
   v1::SubsidyGrant* grant = request.add_grants();
   grant->set_budget_account_id(IdArg(Required(args, "budget"), "--budget"));
-  if (args.Has("host") == args.Has("category")) UsageError("task grant-subsidy: one of --host and --category");
+  if (args.Has("host") == args.Has("category"))
+    UsageError("task grant-subsidy: one of --host and --category");
   if (args.Has("host")) grant->set_host_account_id(IdArg(args.options.at("host"), "--host"));
   if (args.Has("category")) grant->set_category(args.options.at("category"));
   if (!args.Has("withdraw")) {
@@ -23,8 +24,9 @@ int GrantSubsidyCommand(LedgerConnection& stub, const Args& args) {
     grant->set_monthly_max(Int(Required(args, "monthly-max"), "monthly-max"));
   }
   v1::CreateReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& c) { return c.ledger().GrantSubsidies(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().GrantSubsidies(Context().get(), request, &reply);
+  });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -35,8 +37,8 @@ int TaskRulesCommand(LedgerConnection& stub, const Args& args, const std::string
   rules.set_monthly_max(IntOption(args, "monthly-max", 0));
   rules.set_dispute_hours(static_cast<uint32_t>(IntOption(args, "dispute-hours", 0)));
   v1::CreateReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& c) { return c.ledger().SetTaskRules(Context().get(), rules, &reply); });
+  grpc::Status status = stub.Call(
+      [&](LedgerConnection& c) { return c.ledger().SetTaskRules(Context().get(), rules, &reply); });
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
@@ -46,17 +48,21 @@ int TaskShowCommand(LedgerConnection& stub, const Args& args, const std::string&
   request.set_host_account_id(IdArg(Required(args, "host"), "--host"));
   request.set_task_id(task_id);
   v1::GetTaskReply reply;
-  grpc::Status status =
-      stub.Call([&](LedgerConnection& c) { return c.ledger().GetTask(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call(
+      [&](LedgerConnection& c) { return c.ledger().GetTask(Context().get(), request, &reply); });
   if (!status.ok()) return RpcFailed(status);
   const v1::PostTaskRequest& t = reply.task();
-  printf("task %s: %s\n  %u..%u, %u slots (%u accepted, %u given up), %lld coin a day, %u h a day%s\n",
-         t.task_id().c_str(), t.title().c_str(), t.first_day(), t.last_day(), t.slots(), reply.accepted(),
-         reply.cancelled(), static_cast<long long>(t.per_day()), t.hours_per_day(), reply.closed() ? ", closed" : "");
+  printf(
+      "task %s: %s\n  %u..%u, %u slots (%u accepted, %u given up), %lld coin a day, %u h a day%s\n",
+      t.task_id().c_str(), t.title().c_str(), t.first_day(), t.last_day(), t.slots(),
+      reply.accepted(), reply.cancelled(), static_cast<long long>(t.per_day()), t.hours_per_day(),
+      reply.closed() ? ", closed" : "");
   if (t.subsidy_percent() > 0) {
-    printf("  city subsidy %u %% from %s\n", t.subsidy_percent(), ShortHex(t.subsidy_account_id()).c_str());
+    printf("  city subsidy %u %% from %s\n", t.subsidy_percent(),
+           ShortHex(t.subsidy_account_id()).c_str());
   }
-  if (!t.wage_reference().empty()) printf("  yen wage (outside the ledger): %s\n", t.wage_reference().c_str());
+  if (!t.wage_reference().empty())
+    printf("  yen wage (outside the ledger): %s\n", t.wage_reference().c_str());
   for (const v1::TaskApplicationInfo& a : reply.applications()) {
     printf("  visitor %s: %s", ShortHex(a.visitor_account_id()).c_str(), a.state().c_str());
     if (a.slot() > 0) printf(" (slot %u)", a.slot());
@@ -71,9 +77,10 @@ int TaskCodeCommand(LedgerConnection& stub, const Args& args, const std::string&
   const wallet::KeyPair device = OpenKey(args, "device-key", "DEVICE_PASSPHRASE");
   const uint32_t day = args.Has("day") ? DayArg(args.options.at("day"), "day") : TodayInJapan();
   const std::string signature = wallet::Sign(
-      device, TaskCodeSignedBytes(*Id128::FromBytes(IdArg(Required(args, "host"), "--host")), task_id,
-                                  *Id128::FromBytes(IdArg(Required(args, "visitor"), "--visitor")), day,
-                                  args.Has("out")));
+      device,
+      TaskCodeSignedBytes(*Id128::FromBytes(IdArg(Required(args, "host"), "--host")), task_id,
+                          *Id128::FromBytes(IdArg(Required(args, "visitor"), "--visitor")), day,
+                          args.Has("out")));
   printf("%s\n", wallet::Hex(signature).c_str());
   return 0;
 }
@@ -90,7 +97,8 @@ int TaskPostCommand(LedgerConnection& stub, const Args& args, const std::string&
   body.set_escrow_account_id(IdArg(Required(args, "escrow"), "--escrow"));
   if (args.Has("subsidy")) {
     body.set_subsidy_account_id(IdArg(args.options.at("subsidy"), "--subsidy"));
-    body.set_subsidy_percent(static_cast<uint32_t>(Int(Required(args, "subsidy-percent"), "subsidy-percent")));
+    body.set_subsidy_percent(
+        static_cast<uint32_t>(Int(Required(args, "subsidy-percent"), "subsidy-percent")));
   }
   body.set_hours_per_day(static_cast<uint32_t>(IntOption(args, "hours", 4)));
   body.set_host_key(OpenKey(args, "device-key", "DEVICE_PASSPHRASE").public_key);
@@ -100,7 +108,8 @@ int TaskPostCommand(LedgerConnection& stub, const Args& args, const std::string&
 
 // `task decide`: the host accepts or declines an application
 int TaskDecideCommand(LedgerConnection& stub, const Args& args, const std::string& task_id) {
-  if (args.Has("accept") == args.Has("decline")) UsageError("task decide: give --accept or --decline");
+  if (args.Has("accept") == args.Has("decline"))
+    UsageError("task decide: give --accept or --decline");
   v1::DecideApplicationRequest body;
   body.set_task_id(task_id);
   body.set_visitor_account_id(IdArg(Required(args, "visitor"), "--visitor"));
@@ -122,7 +131,8 @@ int TaskConfirmCommand(LedgerConnection& stub, const Args& args, const std::stri
   body.set_task_id(task_id);
   body.set_visitor_account_id(IdArg(Required(args, "visitor"), "--visitor"));
   body.set_day(DayArg(Required(args, "day"), "day"));
-  if (args.Has("dispute") && args.Has("cancel")) UsageError("task confirm: --dispute or --cancel, not both");
+  if (args.Has("dispute") && args.Has("cancel"))
+    UsageError("task confirm: --dispute or --cancel, not both");
   body.set_action(args.Has("dispute") ? "dispute" : args.Has("cancel") ? "cancel" : "confirm");
   return HostCall(stub, args, "ConfirmDay", body, &v1::Pos::Stub::ConfirmDay);
 }

@@ -1,13 +1,14 @@
 // ledgerctl: the command-line client of the ledger. Every command goes through the public gRPC API
-// (except `verify --data-dir` and `audit --data-dir`, which read a stopped node's RocksDB directly).
+// (except `verify --data-dir` and `audit --data-dir`, which read a stopped node's RocksDB
+// directly).
 //
-// Exit codes: 0 success; 1 the request failed (gRPC error, or the store could not be opened); 2 usage
-// error; 3 some item was refused (its per-item result is printed); 4 verification or the audit found a
-// mismatch.
+// Exit codes: 0 success; 1 the request failed (gRPC error, or the store could not be opened); 2
+// usage error; 3 some item was refused (its per-item result is printed); 4 verification or the
+// audit found a mismatch.
 //
-// The parts: parse.cc reads the command line, main.cc dispatches a command to its commands_*.cc file (one
-// per area), print.cc prints replies, calls.cc holds the calls several commands share. This header is
-// what they share.
+// The parts: parse.cc reads the command line, main.cc dispatches a command to its commands_*.cc
+// file (one per area), print.cc prints replies, calls.cc holds the calls several commands share.
+// This header is what they share.
 #ifndef LEDGER_TOOLS_LEDGERCTL_LEDGERCTL_H_
 #define LEDGER_TOOLS_LEDGERCTL_LEDGERCTL_H_
 
@@ -21,8 +22,8 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "ledger/client/client.h"
 #include "formats/keys.h"
+#include "ledger/client/client.h"
 
 namespace ledger::ctl {
 
@@ -57,7 +58,8 @@ uint32_t MinuteArg(absl::string_view text, const std::string& name);
 // The first nanosecond of a Japan-time day given as YYYY-MM-DD.
 uint64_t DayStart(const std::string& text, const std::string& name);
 std::vector<uint32_t> AssetList(const Args& args, const std::string& name);
-// A sealed Ed25519 key file (as `wallet init` writes it), opened with the passphrase from `env` or a prompt.
+// A sealed Ed25519 key file (as `wallet init` writes it), opened with the passphrase from `env` or
+// a prompt.
 wallet::KeyPair OpenKey(const Args& args, const std::string& option, const char* env);
 
 // print.cc
@@ -74,22 +76,28 @@ std::string Yen(int64_t amount);
 // An amount in minor units as a decimal of the display unit: 1234567 at scale 2 -> "12,345.67".
 std::string Decimal(int64_t amount, uint32_t scale);
 void PrintEvent(const v1::Event& e, bool json);
-void PrintClusterStatus(const std::string& address, const v1::ClusterStatusReply& reply, bool members);
+void PrintClusterStatus(const std::string& address, const v1::ClusterStatusReply& reply,
+                        bool members);
 
 // calls.cc
 std::unique_ptr<grpc::ClientContext> Context();
-// `method` with `body` for the account --<signer>, signed with the wallet key file --key ($WALLET_PASSPHRASE).
-// One signed request (one nonce) serves all retries: a replayed nonce would be refused.
+// `method` with `body` for the account --<signer>, signed with the wallet key file --key
+// ($WALLET_PASSPHRASE). One signed request (one nonce) serves all retries: a replayed nonce would
+// be refused.
 v1::WalletRequest SignedWithKeyFile(const Args& args, const std::string& signer, const char* method,
                                     const google::protobuf::Message& body);
-int HostCall(LedgerConnection& stub, const Args& args, const char* method, const google::protobuf::Message& body,
-             grpc::Status (v1::Pos::Stub::*rpc)(grpc::ClientContext*, const v1::SignedRequest&, v1::PosReply*));
-int VisitorCall(LedgerConnection& stub, const Args& args, const char* method, const google::protobuf::Message& body,
-                grpc::Status (v1::Wallet::Stub::*rpc)(grpc::ClientContext*, const v1::WalletRequest&, v1::WalletReply*));
+int HostCall(LedgerConnection& stub, const Args& args, const char* method,
+             const google::protobuf::Message& body,
+             grpc::Status (v1::Pos::Stub::*rpc)(grpc::ClientContext*, const v1::SignedRequest&,
+                                                v1::PosReply*));
+int VisitorCall(LedgerConnection& stub, const Args& args, const char* method,
+                const google::protobuf::Message& body,
+                grpc::Status (v1::Wallet::Stub::*rpc)(grpc::ClientContext*,
+                                                      const v1::WalletRequest&, v1::WalletReply*));
 uint32_t TodayInJapan();
-// Reads the journal from entry `from` to entry `to` (GetJournal pages of `page` entries), decodes it here
-// and calls `visit` with each entry's events in order until it returns false. 0 when done or stopped; the
-// exit code of a failure otherwise (printed).
+// Reads the journal from entry `from` to entry `to` (GetJournal pages of `page` entries), decodes
+// it here and calls `visit` with each entry's events in order until it returns false. 0 when done
+// or stopped; the exit code of a failure otherwise (printed).
 int ForEachJournalEvent(LedgerConnection& stub, uint64_t from, uint64_t to, int page,
                         const std::function<bool(const v1::Event&)>& visit);
 
@@ -135,8 +143,8 @@ int VerifyOffline(const std::string& dir);
 int AuditOffline(const std::string& dir, bool replay);
 // The audit of a running node (Ledger.Audit), on a snapshot of its store.
 int AuditOnline(LedgerConnection& stub, bool replay, int64_t timeout_seconds);
-// Walks the journal through GetJournal: each entry's hash matches its bytes and links to the previous,
-// and the last matches the digest the server reports.
+// Walks the journal through GetJournal: each entry's hash matches its bytes and links to the
+// previous, and the last matches the digest the server reports.
 int VerifyOnline(LedgerConnection& stub);
 int Tail(LedgerConnection& stub, const Args& args);
 

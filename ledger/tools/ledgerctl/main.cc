@@ -1,5 +1,6 @@
-// ledgerctl's entry: the options before the command, the operator token, and the dispatch of each command
-// to its handler in a commands_*.cc file. What ledgerctl is and its exit codes: ledgerctl.h.
+// ledgerctl's entry: the options before the command, the operator token, and the dispatch of each
+// command to its handler in a commands_*.cc file. What ledgerctl is and its exit codes:
+// ledgerctl.h.
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -158,9 +159,12 @@ const std::map<std::string, Handler>& Commands() {
       {"create-asset", CreateAsset},
       {"create-account", CreateAccount},
       {"close-account", CloseAccountCommand},
-      {"transfer", [](LedgerConnection& stub, const Args& args) { return TransferCommand(stub, args, 0); }},
-      {"post", [](LedgerConnection& stub, const Args& args) { return TransferCommand(stub, args, v1::POST_PENDING); }},
-      {"void", [](LedgerConnection& stub, const Args& args) { return TransferCommand(stub, args, v1::VOID_PENDING); }},
+      {"transfer",
+       [](LedgerConnection& stub, const Args& args) { return TransferCommand(stub, args, 0); }},
+      {"post", [](LedgerConnection& stub,
+                  const Args& args) { return TransferCommand(stub, args, v1::POST_PENDING); }},
+      {"void", [](LedgerConnection& stub,
+                  const Args& args) { return TransferCommand(stub, args, v1::VOID_PENDING); }},
       {"account", LookupAccounts},
       {"register-key", RegisterKeyCommand},
       {"revoke-key", RevokeKeyCommand},
@@ -191,8 +195,9 @@ const std::map<std::string, Handler>& Commands() {
   return *commands;
 }
 
-// Whether `command` calls the operator services (Ledger, Cluster) and so needs the operator token. The
-// signed commands of residents, devices and task hosts go to the public Health, Wallet and Pos services.
+// Whether `command` calls the operator services (Ledger, Cluster) and so needs the operator token.
+// The signed commands of residents, devices and task hosts go to the public Health, Wallet and Pos
+// services.
 bool UsesOperatorApi(const std::string& command, const Args& args) {
   const std::string sub = args.positional.empty() ? "" : args.positional[0];
   if (command == "health") return sub == "program";
@@ -201,10 +206,13 @@ bool UsesOperatorApi(const std::string& command, const Args& args) {
 }
 
 // The operator token of `token_file` into *token; false (printed) when it cannot be read.
-bool ReadOperatorToken(const std::string& token_file, const std::string& command, std::string* token) {
+bool ReadOperatorToken(const std::string& token_file, const std::string& command,
+                       std::string* token) {
   absl::StatusOr<std::string> read = ReadOperatorTokenFile(token_file);
   if (!read.ok()) {
-    fprintf(stderr, "ledgerctl: --operator_token_file %s\n(`%s` uses the operator API, which needs the token)\n",
+    fprintf(stderr,
+            "ledgerctl: --operator_token_file %s\n(`%s` uses the operator API, which needs the "
+            "token)\n",
             std::string(read.status().message()).c_str(), command.c_str());
     return false;
   }
@@ -230,10 +238,14 @@ int Run(int argc, char** argv) {
     printf("%s", kUsage);
     return 0;
   }
-  if (command == "verify" && args.Has("data-dir")) return VerifyOffline(args.options.at("data-dir"));
-  if (command == "audit" && args.Has("data-dir")) return AuditOffline(args.options.at("data-dir"), !args.Has("no-replay"));
+  if (command == "verify" && args.Has("data-dir"))
+    return VerifyOffline(args.options.at("data-dir"));
+  if (command == "audit" && args.Has("data-dir"))
+    return AuditOffline(args.options.at("data-dir"), !args.Has("no-replay"));
   std::string operator_token;
-  if (UsesOperatorApi(command, args) && !ReadOperatorToken(global.token_file, command, &operator_token)) return 2;
+  if (UsesOperatorApi(command, args) &&
+      !ReadOperatorToken(global.token_file, command, &operator_token))
+    return 2;
   LedgerConnection connection(global.address, operator_token);
   const auto handler = Commands().find(command);
   if (handler == Commands().end()) UsageError(absl::StrCat("unknown command '", command, "'"));

@@ -1,5 +1,5 @@
-// ledgerctl: the command line: words and options, and the typed arguments commands read from them (ids, integers,
-// dates, key files). A malformed argument is a usage error (exit 2).
+// ledgerctl: the command line: words and options, and the typed arguments commands read from them
+// (ids, integers, dates, key files). A malformed argument is a usage error (exit 2).
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -12,10 +12,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "formats/keys.h"
 #include "ledger/core/health.h"
 #include "ledger/server/operator_token.h"
 #include "ledger/tools/ledgerctl/ledgerctl.h"
-#include "formats/keys.h"
 #include "wallet/prompt.h"
 
 namespace ledger::ctl {
@@ -57,9 +57,10 @@ namespace {
 // Options that take no value.
 bool IsSwitch(const std::string& name) {
   return name == "non-negative" || name == "pending" || name == "linked" || name == "reverse" ||
-         name == "json" || name == "follow" || name == "help" || name == "no-bonus" || name == "grant" ||
-         name == "revoke" || name == "stop" || name == "all" || name == "accept" || name == "decline" ||
-         name == "out" || name == "dispute" || name == "cancel" || name == "manager" || name == "no-replay";
+         name == "json" || name == "follow" || name == "help" || name == "no-bonus" ||
+         name == "grant" || name == "revoke" || name == "stop" || name == "all" ||
+         name == "accept" || name == "decline" || name == "out" || name == "dispute" ||
+         name == "cancel" || name == "manager" || name == "no-replay";
 }
 
 }  // namespace
@@ -95,7 +96,8 @@ std::string Required(const Args& args, const std::string& name) {
 
 int64_t Int(const std::string& text, const std::string& name) {
   int64_t value = 0;
-  if (!absl::SimpleAtoi(text, &value)) UsageError(absl::StrCat("--", name, ": not an integer: '", text, "'"));
+  if (!absl::SimpleAtoi(text, &value))
+    UsageError(absl::StrCat("--", name, ": not an integer: '", text, "'"));
   return value;
 }
 
@@ -113,8 +115,12 @@ std::string HexBytes(const std::string& hex, const char* field) {
   std::string out;
   if (hex.size() % 2 != 0) UsageError(absl::StrCat(field, ": an even number of hex digits"));
   for (size_t i = 0; i < hex.size(); i += 2) {
-    const int high = std::isxdigit(static_cast<unsigned char>(hex[i])) ? std::stoi(hex.substr(i, 1), nullptr, 16) : -1;
-    const int low = std::isxdigit(static_cast<unsigned char>(hex[i + 1])) ? std::stoi(hex.substr(i + 1, 1), nullptr, 16) : -1;
+    const int high = std::isxdigit(static_cast<unsigned char>(hex[i]))
+                         ? std::stoi(hex.substr(i, 1), nullptr, 16)
+                         : -1;
+    const int low = std::isxdigit(static_cast<unsigned char>(hex[i + 1]))
+                        ? std::stoi(hex.substr(i + 1, 1), nullptr, 16)
+                        : -1;
     if (high < 0 || low < 0) UsageError(absl::StrCat(field, ": not hex"));
     out.push_back(static_cast<char>(high * 16 + low));
   }
@@ -131,12 +137,14 @@ uint32_t DayArg(const std::string& text, const std::string& name) {
   return day;
 }
 
-std::vector<std::pair<int64_t, int64_t>> PairsArg(const std::string& text, const std::string& name) {
+std::vector<std::pair<int64_t, int64_t>> PairsArg(const std::string& text,
+                                                  const std::string& name) {
   std::vector<std::pair<int64_t, int64_t>> pairs;
   for (absl::string_view item : absl::StrSplit(text, ',')) {
     std::vector<std::string> parts = absl::StrSplit(item, ':');
     int64_t a = 0, b = 0;
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) || !absl::SimpleAtoi(parts[1], &b) || a < 0 || b < 0) {
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) || !absl::SimpleAtoi(parts[1], &b) ||
+        a < 0 || b < 0) {
       UsageError(absl::StrCat("--", name, ": expected N:M[,N:M...], got '", text, "'"));
     }
     pairs.emplace_back(a, b);
@@ -147,8 +155,9 @@ std::vector<std::pair<int64_t, int64_t>> PairsArg(const std::string& text, const
 uint32_t MinuteArg(absl::string_view text, const std::string& name) {
   std::vector<std::string> parts = absl::StrSplit(text, ':');
   uint32_t hours = 0, minutes = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &hours) || !absl::SimpleAtoi(parts[1], &minutes) ||
-      hours > 24 || minutes > 59 || hours * 60 + minutes > 1440) {
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &hours) ||
+      !absl::SimpleAtoi(parts[1], &minutes) || hours > 24 || minutes > 59 ||
+      hours * 60 + minutes > 1440) {
     UsageError(absl::StrCat("--", name, ": HH:MM-HH:MM (Japan time), got '", text, "'"));
   }
   return hours * 60 + minutes;
@@ -156,7 +165,8 @@ uint32_t MinuteArg(absl::string_view text, const std::string& name) {
 
 uint64_t DayStart(const std::string& text, const std::string& name) {
   absl::CivilDay day;
-  if (!absl::ParseCivilTime(text, &day)) UsageError(absl::StrCat("--", name, ": not a date YYYY-MM-DD: '", text, "'"));
+  if (!absl::ParseCivilTime(text, &day))
+    UsageError(absl::StrCat("--", name, ": not a date YYYY-MM-DD: '", text, "'"));
   return static_cast<uint64_t>(absl::ToUnixNanos(absl::FromCivil(day, Japan())));
 }
 
@@ -166,7 +176,8 @@ std::vector<uint32_t> AssetList(const Args& args, const std::string& name) {
   const std::vector<std::string> parts = absl::StrSplit(args.options.at(name), ',');
   for (const std::string& part : parts) {
     const int64_t id = Int(part, name);
-    if (id <= 0 || id > 0x7fffffff) UsageError(absl::StrCat("--", name, ": asset ids are 1..2^31-1"));
+    if (id <= 0 || id > 0x7fffffff)
+      UsageError(absl::StrCat("--", name, ": asset ids are 1..2^31-1"));
     ids.push_back(static_cast<uint32_t>(id));
   }
   return ids;
@@ -175,8 +186,9 @@ std::vector<uint32_t> AssetList(const Args& args, const std::string& name) {
 wallet::KeyPair OpenKey(const Args& args, const std::string& option, const char* env) {
   absl::StatusOr<std::string> sealed = wallet::ReadKeyFile(Required(args, option));
   if (!sealed.ok()) UsageError(absl::StrCat("--", option, ": ", sealed.status().message()));
-  absl::StatusOr<wallet::KeyPair> keys =
-      wallet::Open(*sealed, wallet::ReadSecret(env, absl::StrCat("Passphrase for ", args.options.at(option), ": ")));
+  absl::StatusOr<wallet::KeyPair> keys = wallet::Open(
+      *sealed,
+      wallet::ReadSecret(env, absl::StrCat("Passphrase for ", args.options.at(option), ": ")));
   if (!keys.ok()) UsageError(absl::StrCat("--", option, ": ", keys.status().message()));
   return *keys;
 }

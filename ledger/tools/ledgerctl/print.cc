@@ -1,4 +1,5 @@
-// ledgerctl: how results are printed: item results, replies of the signed services, Japan time, amounts, events.
+// ledgerctl: how results are printed: item results, replies of the signed services, Japan time,
+// amounts, events.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -34,7 +35,8 @@ int PrintResults(const v1::CreateReply& reply) {
   int refused = 0;
   for (const v1::ItemResult& item : reply.results()) {
     const char* name = ResultName(static_cast<Result>(item.result()));
-    printf("item %u: %s%s\n", item.index(), name, item.duplicate() ? " (duplicate: original outcome)" : "");
+    printf("item %u: %s%s\n", item.index(), name,
+           item.duplicate() ? " (duplicate: original outcome)" : "");
     refused += item.result() != v1::OK;
   }
   printf("journal index %llu\n", static_cast<unsigned long long>(reply.journal_index()));
@@ -42,27 +44,33 @@ int PrintResults(const v1::CreateReply& reply) {
 }
 
 const absl::TimeZone& Japan() {
-  static const absl::TimeZone zone = absl::FixedTimeZone(static_cast<int>(kJapanOffsetSeconds));  // Business days.
+  static const absl::TimeZone zone =
+      absl::FixedTimeZone(static_cast<int>(kJapanOffsetSeconds));  // Business days.
   return zone;
 }
 
 std::string JapanTime(uint64_t timestamp) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixNanos(static_cast<int64_t>(timestamp)), Japan());
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixNanos(static_cast<int64_t>(timestamp)),
+                          Japan());
 }
 
 int PrintWalletReply(const v1::WalletReply& reply) {
   printf("%s%s at %s (journal index %llu)\n", ResultName(static_cast<Result>(reply.result())),
-         reply.duplicate() ? " (duplicate: original outcome)" : "", JapanTime(reply.timestamp()).c_str(),
+         reply.duplicate() ? " (duplicate: original outcome)" : "",
+         JapanTime(reply.timestamp()).c_str(),
          static_cast<unsigned long long>(reply.journal_index()));
-  if (reply.result() == v1::EXCEEDS_BALANCE) printf("available: %lld\n", static_cast<long long>(reply.available()));
+  if (reply.result() == v1::EXCEEDS_BALANCE)
+    printf("available: %lld\n", static_cast<long long>(reply.available()));
   return reply.result() == v1::OK ? 0 : 3;
 }
 
 int PrintPosReply(const v1::PosReply& reply) {
   printf("%s%s at %s (journal index %llu)\n", ResultName(static_cast<Result>(reply.result())),
-         reply.duplicate() ? " (duplicate: original outcome)" : "", JapanTime(reply.timestamp()).c_str(),
+         reply.duplicate() ? " (duplicate: original outcome)" : "",
+         JapanTime(reply.timestamp()).c_str(),
          static_cast<unsigned long long>(reply.journal_index()));
-  if (reply.result() == v1::EXCEEDS_BALANCE) printf("available: %lld\n", static_cast<long long>(reply.available()));
+  if (reply.result() == v1::EXCEEDS_BALANCE)
+    printf("available: %lld\n", static_cast<long long>(reply.available()));
   return reply.result() == v1::OK ? 0 : 3;
 }
 
@@ -78,13 +86,15 @@ std::string CsvField(const std::string& field) {
 
 std::string Yen(int64_t amount) {  // 12345 -> "12,345"
   std::string digits = std::to_string(amount < 0 ? -amount : amount);
-  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<size_t>(i), ",");
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3)
+    digits.insert(static_cast<size_t>(i), ",");
   return amount < 0 ? "-" + digits : digits;
 }
 
 std::string Decimal(int64_t amount, uint32_t scale) {
   if (scale == 0) return Yen(amount);
-  unsigned __int128 magnitude = amount < 0 ? static_cast<unsigned __int128>(-(amount + 1)) + 1 : amount;
+  unsigned __int128 magnitude =
+      amount < 0 ? static_cast<unsigned __int128>(-(amount + 1)) + 1 : amount;
   unsigned __int128 unit = 1;
   for (uint32_t i = 0; i < scale; ++i) unit *= 10;
   std::string fraction = std::to_string(static_cast<uint64_t>(magnitude % unit));
@@ -127,8 +137,11 @@ void PrintEvent(const v1::Event& e, bool json) {
   if (e.has_asset_created()) {
     const v1::Asset& a = e.asset_created();
     if (json) {
-      printf("{\"type\":\"asset\",\"index\":%llu,\"timestamp\":%llu,\"asset\":%u,\"code\":%s,\"expiry_seconds\":%lld}\n",
-             index, at, a.id(), JsonString(a.code()).c_str(), static_cast<long long>(a.expiry_seconds()));
+      printf(
+          "{\"type\":\"asset\",\"index\":%llu,\"timestamp\":%llu,\"asset\":%u,\"code\":%s,\"expiry_"
+          "seconds\":%lld}\n",
+          index, at, a.id(), JsonString(a.code()).c_str(),
+          static_cast<long long>(a.expiry_seconds()));
     } else {
       printf("%llu %llu asset %u %s created\n", index, at, a.id(), a.code().c_str());
     }
@@ -136,16 +149,18 @@ void PrintEvent(const v1::Event& e, bool json) {
     const v1::Account& a = e.account_created();
     const char* kind = AccountKindName(static_cast<AccountKind>(a.kind()));
     if (json) {
-      printf("{\"type\":\"account\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\",\"asset\":%u,\"kind\":\"%s\",\"category\":%s}\n",
-             index, at, Hex(a.id()).c_str(), a.asset(), kind, JsonString(a.category()).c_str());
+      printf(
+          "{\"type\":\"account\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\",\"asset\":%u,"
+          "\"kind\":\"%s\",\"category\":%s}\n",
+          index, at, Hex(a.id()).c_str(), a.asset(), kind, JsonString(a.category()).c_str());
     } else {
-      printf("%llu %llu account %s asset %u %s %s created\n", index, at, ShortHex(a.id()).c_str(), a.asset(), kind,
-             a.category().c_str());
+      printf("%llu %llu account %s asset %u %s %s created\n", index, at, ShortHex(a.id()).c_str(),
+             a.asset(), kind, a.category().c_str());
     }
   } else if (e.has_account_closed()) {
     if (json) {
-      printf("{\"type\":\"account_closed\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\"}\n", index, at,
-             Hex(e.account_closed()).c_str());
+      printf("{\"type\":\"account_closed\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\"}\n",
+             index, at, Hex(e.account_closed()).c_str());
     } else {
       printf("%llu %llu account %s closed\n", index, at, ShortHex(e.account_closed()).c_str());
     }
@@ -153,11 +168,13 @@ void PrintEvent(const v1::Event& e, bool json) {
     const bool expired = e.has_pending_expired();
     const v1::Transfer& t = expired ? e.pending_expired() : e.transfer();
     if (json) {
-      printf("{\"type\":\"%s\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\",\"debit_account\":\"%s\","
-             "\"credit_account\":\"%s\",\"amount\":%lld,\"asset\":%u,\"code\":%u,\"flags\":%s}\n",
-             expired ? "pending_expired" : "transfer", index, at, Hex(t.id()).c_str(),
-             Hex(t.debit_account_id()).c_str(), Hex(t.credit_account_id()).c_str(),
-             static_cast<long long>(t.amount()), t.asset(), t.code(), FlagNames(t.flags()).c_str());
+      printf(
+          "{\"type\":\"%s\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\",\"debit_account\":\"%"
+          "s\","
+          "\"credit_account\":\"%s\",\"amount\":%lld,\"asset\":%u,\"code\":%u,\"flags\":%s}\n",
+          expired ? "pending_expired" : "transfer", index, at, Hex(t.id()).c_str(),
+          Hex(t.debit_account_id()).c_str(), Hex(t.credit_account_id()).c_str(),
+          static_cast<long long>(t.amount()), t.asset(), t.code(), FlagNames(t.flags()).c_str());
     } else {
       printf("%llu %llu %s %s %s -> %s %lld (asset %u, code %u)%s\n", index, at,
              expired ? "pending-expired" : "transfer", ShortHex(t.id()).c_str(),
@@ -168,20 +185,25 @@ void PrintEvent(const v1::Event& e, bool json) {
   }
 }
 
-void PrintClusterStatus(const std::string& address, const v1::ClusterStatusReply& reply, bool members) {
-  printf("%s: node %llu %s term %llu leader %s commit %llu applied %llu last %llu journal %llu\n", address.c_str(),
-         static_cast<unsigned long long>(reply.id()), reply.role().c_str(),
+void PrintClusterStatus(const std::string& address, const v1::ClusterStatusReply& reply,
+                        bool members) {
+  printf("%s: node %llu %s term %llu leader %s commit %llu applied %llu last %llu journal %llu\n",
+         address.c_str(), static_cast<unsigned long long>(reply.id()), reply.role().c_str(),
          static_cast<unsigned long long>(reply.term()),
-         reply.leader_id() == 0 ? "unknown"
-                                : absl::StrCat(reply.leader_id(), reply.leader_address().empty() ? "" : " at ",
-                                               reply.leader_address())
-                                      .c_str(),
-         static_cast<unsigned long long>(reply.commit_index()), static_cast<unsigned long long>(reply.applied_index()),
-         static_cast<unsigned long long>(reply.last_index()), static_cast<unsigned long long>(reply.journal_index()));
+         reply.leader_id() == 0
+             ? "unknown"
+             : absl::StrCat(reply.leader_id(), reply.leader_address().empty() ? "" : " at ",
+                            reply.leader_address())
+                   .c_str(),
+         static_cast<unsigned long long>(reply.commit_index()),
+         static_cast<unsigned long long>(reply.applied_index()),
+         static_cast<unsigned long long>(reply.last_index()),
+         static_cast<unsigned long long>(reply.journal_index()));
   if (!members) return;
   for (const v1::ClusterMember& member : reply.members()) {
-    printf("  member %llu %s raft %s grpc %s\n", static_cast<unsigned long long>(member.id()), member.role().c_str(),
-           member.raft_address().c_str(), member.grpc_address().empty() ? "?" : member.grpc_address().c_str());
+    printf("  member %llu %s raft %s grpc %s\n", static_cast<unsigned long long>(member.id()),
+           member.role().c_str(), member.raft_address().c_str(),
+           member.grpc_address().empty() ? "?" : member.grpc_address().c_str());
   }
 }
 
