@@ -114,7 +114,9 @@ struct PosCase {
   bool request_nonce = false;           // The service derives a nonce from this request.
 };
 
-// The Pos requests of the vectors, with the fields a reader needs to rebuild each body.
+// The Pos requests of the vectors, with the fields a reader needs to rebuild each body. Long
+// because it is a table: one block of data per published vector, read top to bottom beside
+// docs/signing.md.
 std::vector<PosCase> PosCases() {
   std::vector<PosCase> cases;
   {
@@ -249,6 +251,7 @@ Json PosRequests() {
 
 // ----- WalletRequest (Wallet and Health services) -----
 
+// Long because it is a table: one block of data per published vector (wallet_request.json).
 Json WalletRequests() {
   const wallet::KeyPair wallet_keys = FromSeed(kWalletSeedHex);
   struct Case {
@@ -552,6 +555,7 @@ Json DerivedId(const char* function, char kind, const AccountId& owner, const st
               {"transfer_id_hex", from_function.ToHex()}};
 }
 
+// Long because it is a table: one block of data per published derived id (derived_ids.json).
 Json DerivedIds() {
   Json vectors = Json::array();
   const AccountId& m = kMerchant;

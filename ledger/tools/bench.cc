@@ -324,6 +324,53 @@ Row RunScenario(const std::string& address, const std::string& operator_token,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
+// --scenarios: BATCHxCLIENTS,...; false (after saying why) when one is malformed.
+bool ParseScenarios(const std::string& flag, std::vector<Scenario>* scenarios) {
+  for (absl::string_view part : absl::StrSplit(flag, ',')) {
+    std::vector<std::string> numbers = absl::StrSplit(part, 'x');
+    Scenario s;
+    if (numbers.size() != 2 || !absl::SimpleAtoi(numbers[0], &s.batch) ||
+        !absl::SimpleAtoi(numbers[1], &s.clients) || s.batch < 1 || s.batch > 8190 ||
+        s.clients < 1 || s.clients > 1024) {
+      fprintf(
+          stderr,
+          "bench: --scenarios: '%s' is not BATCHxCLIENTS with 1<=BATCH<=8190, 1<=CLIENTS<=1024\n",
+          std::string(part).c_str());
+      return false;
+    }
+    scenarios->push_back(s);
+  }
+  return true;
+}
+
+// The results as a Markdown table, then one ROW| line per scenario for scripts.
+void PrintTable(const std::vector<Row>& rows, int accounts, int merchants) {
+  printf(
+      "\n%s: durable commits, %d wallets paying %d merchants (Zipf s=%.2f), over gRPC on "
+      "loopback\n",
+      absl::GetFlag(FLAGS_label).c_str(), accounts, merchants, absl::GetFlag(FLAGS_zipf_s));
+  printf(
+      "| transfers/request | clients | transfers/s | p50 ms | p99 ms | requests/fsync | failed "
+      "|\n");
+  printf(
+      "|------------------:|--------:|------------:|-------:|-------:|---------------:|-------:|"
+      "\n");
+  for (const Row& r : rows) {
+    char per_fsync[32] = "n/a";
+    if (r.fsyncs > 0) snprintf(per_fsync, sizeof per_fsync, "%.1f", r.requests / r.fsyncs);
+    printf("| %17d | %7d | %11.0f | %6.2f | %6.2f | %14s | %6llu |\n", r.scenario.batch,
+           r.scenario.clients, r.transfers / r.seconds, r.p50_ms, r.p99_ms, per_fsync,
+           static_cast<unsigned long long>(r.failed));
+  }
+  printf(
+      "requests/fsync above 1 is group commit: concurrent requests sharing one durable write.\n");
+  for (const Row& r : rows) {
+    printf("ROW|%s|%d|%d|%.0f|%.2f|%.2f|%llu\n", absl::GetFlag(FLAGS_label).c_str(),
+           r.scenario.batch, r.scenario.clients, r.transfers / r.seconds, r.p50_ms, r.p99_ms,
+           static_cast<unsigned long long>(r.failed));
+  }
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "ledger_bench: durable-commit throughput and latency of one ledgerd over gRPC.\n"
@@ -335,20 +382,7 @@ int Main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const std::string address = absl::GetFlag(FLAGS_addr);
   std::vector<Scenario> scenarios;
-  for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_scenarios), ',')) {
-    std::vector<std::string> numbers = absl::StrSplit(part, 'x');
-    Scenario s;
-    if (numbers.size() != 2 || !absl::SimpleAtoi(numbers[0], &s.batch) ||
-        !absl::SimpleAtoi(numbers[1], &s.clients) || s.batch < 1 || s.batch > 8190 ||
-        s.clients < 1 || s.clients > 1024) {
-      fprintf(
-          stderr,
-          "bench: --scenarios: '%s' is not BATCHxCLIENTS with 1<=BATCH<=8190, 1<=CLIENTS<=1024\n",
-          std::string(part).c_str());
-      return 2;
-    }
-    scenarios.push_back(s);
-  }
+  if (!ParseScenarios(absl::GetFlag(FLAGS_scenarios), &scenarios)) return 2;
   absl::StatusOr<std::string> operator_token =
       ReadOperatorTokenFile(absl::GetFlag(FLAGS_operator_token_file));
   if (!operator_token.ok()) {
@@ -380,30 +414,7 @@ int Main(int argc, char** argv) {
     if (fsyncs_before >= 0 && fsyncs_after > fsyncs_before)
       rows.back().fsyncs = fsyncs_after - fsyncs_before;
   }
-  printf(
-      "\n%s: durable commits, %d wallets paying %d merchants (Zipf s=%.2f), over gRPC on "
-      "loopback\n",
-      absl::GetFlag(FLAGS_label).c_str(), accounts, merchants, absl::GetFlag(FLAGS_zipf_s));
-  printf(
-      "| transfers/request | clients | transfers/s | p50 ms | p99 ms | requests/fsync | failed "
-      "|\n");
-  printf(
-      "|------------------:|--------:|------------:|-------:|-------:|---------------:|-------:|"
-      "\n");
-  for (const Row& r : rows) {
-    char per_fsync[32] = "n/a";
-    if (r.fsyncs > 0) snprintf(per_fsync, sizeof per_fsync, "%.1f", r.requests / r.fsyncs);
-    printf("| %17d | %7d | %11.0f | %6.2f | %6.2f | %14s | %6llu |\n", r.scenario.batch,
-           r.scenario.clients, r.transfers / r.seconds, r.p50_ms, r.p99_ms, per_fsync,
-           static_cast<unsigned long long>(r.failed));
-  }
-  printf(
-      "requests/fsync above 1 is group commit: concurrent requests sharing one durable write.\n");
-  for (const Row& r : rows) {
-    printf("ROW|%s|%d|%d|%.0f|%.2f|%.2f|%llu\n", absl::GetFlag(FLAGS_label).c_str(),
-           r.scenario.batch, r.scenario.clients, r.transfers / r.seconds, r.p50_ms, r.p99_ms,
-           static_cast<unsigned long long>(r.failed));
-  }
+  PrintTable(rows, accounts, merchants);
   return 0;
 }
 

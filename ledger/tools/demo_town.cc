@@ -1217,6 +1217,27 @@ class Town {
     return true;
   }
 
+  // The journal head this run ended on, and how to find the town's accounts.
+  bool PrintJournalHead() {
+    v1::GetDigestReply digest;
+    grpc::Status status = stub_->Call([&](LedgerConnection& c) {
+      return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(10)).get(),
+                                  v1::GetDigestRequest(), &digest);
+    });
+    if (!status.ok()) return false;
+    std::string hash;
+    for (unsigned char c : digest.head_hash())
+      absl::StrAppend(&hash, absl::Hex(c, absl::kZeroPad2));
+    printf("\njournal index %llu, head hash %s\n",
+           static_cast<unsigned long long>(digest.journal_index()), hash.c_str());
+    printf(
+        "town tag %llx: account ids are %016llx<role:8 hex><index:8 hex>, e.g. resident 0's coin "
+        "wallet %s\n",
+        static_cast<unsigned long long>(tag_), static_cast<unsigned long long>(tag_),
+        Id128{tag_, (uint64_t{kResidentCoin} << 32)}.ToHex().c_str());
+    return true;
+  }
+
   bool Summary() {
     const int64_t issuer = Balance(Account(kCityIssuer));
     const int64_t budget = Balance(Account(kPremiumBudget)) + Balance(Account(kHealthCoinBudget)) +
@@ -1276,22 +1297,7 @@ class Town {
     expect("promo lapsed to breakage", promo_breakage, promo_issued_);
     expect("promo wallets emptied", promo_wallets, 0);
 
-    v1::GetDigestReply digest;
-    grpc::Status status = stub_->Call([&](LedgerConnection& c) {
-      return c.ledger().GetDigest(ContextWithDeadline(std::chrono::seconds(10)).get(),
-                                  v1::GetDigestRequest(), &digest);
-    });
-    if (!status.ok()) return false;
-    std::string hash;
-    for (unsigned char c : digest.head_hash())
-      absl::StrAppend(&hash, absl::Hex(c, absl::kZeroPad2));
-    printf("\njournal index %llu, head hash %s\n",
-           static_cast<unsigned long long>(digest.journal_index()), hash.c_str());
-    printf(
-        "town tag %llx: account ids are %016llx<role:8 hex><index:8 hex>, e.g. resident 0's coin "
-        "wallet %s\n",
-        static_cast<unsigned long long>(tag_), static_cast<unsigned long long>(tag_),
-        Id128{tag_, (uint64_t{kResidentCoin} << 32)}.ToHex().c_str());
+    if (!PrintJournalHead()) return false;
     printf(ok ? "demo town: all figures check out\n" : "demo town: FIGURES DO NOT MATCH\n");
     return ok;
   }
