@@ -7,13 +7,13 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/core/limits.h"
 
 namespace wallet {
 namespace {
 
 constexpr int kQuietZone = 4;
-constexpr size_t kTextBytesMax =
-    1200;  // Well under version 40-M's 2,331 bytes; a phone still reads it.
+constexpr size_t kTextBytesMax = ledger::kQrTextBytesMax;
 
 void PutU32(std::string* out, uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
@@ -72,8 +72,9 @@ absl::StatusOr<std::string> QrTerminal(std::string_view text) {
 }
 
 absl::StatusOr<std::string> QrPng(std::string_view text, int scale) {
-  if (scale < 1 || scale > 32)
-    return absl::InvalidArgumentError(absl::StrCat("scale: 1 to 32, got ", scale));
+  if (scale < 1 || scale > ledger::kQrScaleMax)
+    return absl::InvalidArgumentError(
+        absl::StrCat("scale: 1 to ", ledger::kQrScaleMax, ", got ", scale));
   absl::StatusOr<std::vector<std::vector<bool>>> modules = QrModules(text);
   if (!modules.ok()) return modules.status();
   const int width = static_cast<int>(modules->size());

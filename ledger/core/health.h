@@ -162,8 +162,6 @@ struct StepReport {
   uint64_t request_ms = 0;
 };
 
-inline constexpr size_t kWatchersMax = 8;
-inline constexpr int kWatchEvaluationsMax = 4096;  // Resident-days evaluated per batch.
 inline constexpr int kWatchCatchUpDaysMax = 62;  // A resident's evaluation never goes further back.
 
 struct SetWatchOver {

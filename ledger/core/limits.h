@@ -241,6 +241,14 @@ static_assert(kWatchStreamsPerWatcherMax <= kWatchStreamsMax);
 static_assert(kStaffOperationsPageDefault <= kStaffOperationsPageMax);
 static_assert(kJournalPageDefault <= kJournalPageMax);
 
+// Watch-over (health.h): watchers a resident may name, and resident-days evaluated per batch.
+inline constexpr size_t kWatchersMax = 8;
+inline constexpr int kWatchEvaluationsMax = 4096;
+// Tasks (tasks.h): days a task may span, slots (visitors) per task, and slot-days in all.
+inline constexpr uint32_t kTaskDaysMax = 62;
+inline constexpr uint32_t kTaskSlotsMax = 50;
+inline constexpr uint32_t kTaskSlotDaysMax = 400;
+
 // ----- Bounds outside the core: the services, the shared formats and the tools -----
 // They are enforced at the edge (a service answers INVALID_ARGUMENT or RESOURCE_EXHAUSTED, a parser
 // refuses a payload), never by the core, but they live here with the rest so that a bound not in
@@ -259,6 +267,12 @@ inline constexpr double kStepReportBurst = 31;
 // ledgerctl base-date-report (資金決済法): half of the unused balance above this many yen on a base
 // date is deposited.
 inline constexpr int64_t kPrepaidDepositThresholdYen = 10'000'000;
+// QR images (formats/qr.h): text encoded in one code (well under version 40-M's 2,331 bytes, so a
+// phone still reads it), and pixels per module.
+inline constexpr size_t kQrTextBytesMax = 1200;
+inline constexpr int kQrScaleMax = 32;
+// ledgerd --peers: the members of one Raft cluster.
+inline constexpr size_t kRaftPeersMax = 9;
 
 static_assert(kMpmAmountMax == 9'999'999'999'999 && kMpmAmountDigitsMax == 13,
               "13 nines: the EMVCo field");

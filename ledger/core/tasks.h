@@ -59,9 +59,6 @@ namespace ledger {
 inline constexpr uint32_t kCodeTaskReserve =
     0xffffff30;  // Host or subsidy → escrow (pending, then posted).
 inline constexpr uint32_t kCodeTaskPay = 0xffffff31;  // Escrow → visitor: a day's thank-you.
-inline constexpr uint32_t kTaskDaysMax = 62;
-inline constexpr uint32_t kTaskSlotsMax = 50;
-inline constexpr uint32_t kTaskSlotDaysMax = 400;
 
 // Deployment caps (SetTaskRules; defaults from Japanese gig-work rules, ../shared/DOMAIN.md).
 struct TaskRules {

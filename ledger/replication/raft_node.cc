@@ -18,7 +18,7 @@ namespace ledger {
 namespace {
 
 constexpr unsigned kStatusRefreshMs = 50;
-constexpr size_t kPeersMax = 9;
+constexpr size_t kPeersMax = kRaftPeersMax;
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
