@@ -54,7 +54,13 @@ std::string JapanTime(uint64_t timestamp) {
                           Japan());
 }
 
-int PrintWalletReply(const v1::WalletReply& reply) {
+namespace {
+
+// A signed request's reply (WalletReply and PosReply carry the same fields): its result, whether it
+// is the original outcome, when, and what was available if the balance fell short; exit 0 only for
+// OK.
+template <class Reply>
+int PrintSignedReply(const Reply& reply) {
   printf("%s%s at %s (journal index %llu)\n", ResultName(static_cast<Result>(reply.result())),
          reply.duplicate() ? " (duplicate: original outcome)" : "",
          JapanTime(reply.timestamp()).c_str(),
@@ -64,15 +70,11 @@ int PrintWalletReply(const v1::WalletReply& reply) {
   return reply.result() == v1::OK ? 0 : 3;
 }
 
-int PrintPosReply(const v1::PosReply& reply) {
-  printf("%s%s at %s (journal index %llu)\n", ResultName(static_cast<Result>(reply.result())),
-         reply.duplicate() ? " (duplicate: original outcome)" : "",
-         JapanTime(reply.timestamp()).c_str(),
-         static_cast<unsigned long long>(reply.journal_index()));
-  if (reply.result() == v1::EXCEEDS_BALANCE)
-    printf("available: %lld\n", static_cast<long long>(reply.available()));
-  return reply.result() == v1::OK ? 0 : 3;
-}
+}  // namespace
+
+int PrintWalletReply(const v1::WalletReply& reply) { return PrintSignedReply(reply); }
+
+int PrintPosReply(const v1::PosReply& reply) { return PrintSignedReply(reply); }
 
 std::string CsvField(const std::string& field) {
   if (field.find_first_of(",\"\r\n") == std::string::npos) return field;
