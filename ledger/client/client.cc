@@ -22,45 +22,52 @@ bool IsOperatorMethod(std::string_view method) {
   return false;
 }
 
-// Adds "authorization: Bearer TOKEN" to a call's initial metadata.
+// Adds "authorization: Bearer TOKEN" (and "x-ledger-operator: NAME" when a name was given) to a
+// call's initial metadata.
 class OperatorTokenInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit OperatorTokenInterceptor(std::string authorization)
-      : authorization_(std::move(authorization)) {}
+  OperatorTokenInterceptor(const std::string& authorization, const std::string& operator_name)
+      : authorization_(authorization), operator_name_(operator_name) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
       methods->GetSendInitialMetadata()->emplace("authorization", authorization_);
+      if (!operator_name_.empty()) {
+        methods->GetSendInitialMetadata()->emplace(kOperatorNameHeader, operator_name_);
+      }
     }
     methods->Proceed();
   }
 
  private:
-  std::string authorization_;
+  const std::string& authorization_;  // Owned by the factory, which outlives every call.
+  const std::string& operator_name_;
 };
 
 // One interceptor per operator call; none for the public services, which never see the token.
 class OperatorTokenInterceptorFactory final
     : public grpc::experimental::ClientInterceptorFactoryInterface {
  public:
-  explicit OperatorTokenInterceptorFactory(const std::string& token)
-      : authorization_("Bearer " + token) {}
+  OperatorTokenInterceptorFactory(const std::string& token, const std::string& operator_name)
+      : authorization_("Bearer " + token), operator_name_(operator_name) {}
 
   grpc::experimental::Interceptor* CreateClientInterceptor(
       grpc::experimental::ClientRpcInfo* info) override {
     if (info->method() == nullptr || !IsOperatorMethod(info->method())) return nullptr;
-    return new OperatorTokenInterceptor(authorization_);
+    return new OperatorTokenInterceptor(authorization_, operator_name_);
   }
 
  private:
   std::string authorization_;
+  std::string operator_name_;
 };
 
 }  // namespace
 
 std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address,
-                                             const std::string& operator_token) {
+                                             const std::string& operator_token,
+                                             const std::string& operator_name) {
   grpc::ChannelArguments arguments;
   // The largest reply (a GetJournal page) and the largest request the server accepts (limits.h).
   arguments.SetMaxReceiveMessageSize(static_cast<int>(kReplyBytesMax));
@@ -69,7 +76,8 @@ std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address,
     return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
   }
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<OperatorTokenInterceptorFactory>(operator_token));
+  interceptors.push_back(
+      std::make_unique<OperatorTokenInterceptorFactory>(operator_token, operator_name));
   return grpc::experimental::CreateCustomChannelWithInterceptors(
       address, grpc::InsecureChannelCredentials(), arguments, std::move(interceptors));
 }
@@ -91,8 +99,9 @@ std::string LeaderHint(const std::string& message) {
   return message.substr(start, end - start);
 }
 
-LedgerConnection::LedgerConnection(const std::string& addresses, std::string operator_token)
-    : operator_token_(std::move(operator_token)) {
+LedgerConnection::LedgerConnection(const std::string& addresses, std::string operator_token,
+                                   std::string operator_name)
+    : operator_token_(std::move(operator_token)), operator_name_(std::move(operator_name)) {
   size_t start = 0;
   while (start <= addresses.size()) {
     size_t comma = addresses.find(',', start);
@@ -107,7 +116,7 @@ LedgerConnection::LedgerConnection(const std::string& addresses, std::string ope
 
 void LedgerConnection::Connect(const std::string& address) {
   address_ = address;
-  std::shared_ptr<grpc::Channel> channel = LedgerChannel(address, operator_token_);
+  std::shared_ptr<grpc::Channel> channel = LedgerChannel(address, operator_token_, operator_name_);
   ledger_ = v1::Ledger::NewStub(channel);
   cluster_ = v1::Cluster::NewStub(channel);
   health_ = v1::Health::NewStub(channel);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "ledger/core/operator_name.h"
 #include "ledger/core/types.h"
 #include "proto/ledger.grpc.pb.h"
 
@@ -35,8 +36,11 @@ inline constexpr char kOperatorTokenFileDefault[] = "var/ledger/operator.token";
 // `operator_token`, every call on it to the Ledger and Cluster services carries the metadata
 // "authorization: Bearer TOKEN"; calls to the other services never do. "" for a client of the
 // public services only.
+// With a non-empty `operator_name`, operator calls also carry "x-ledger-operator: NAME": the
+// operator the token's holder acts as (see ledger/server/operator_auth.h).
 std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address,
-                                             const std::string& operator_token);
+                                             const std::string& operator_token,
+                                             const std::string& operator_name = "");
 
 // A Ledger stub on LedgerChannel(address, operator_token).
 std::unique_ptr<v1::Ledger::Stub> ConnectLedger(const std::string& address,
@@ -61,7 +65,8 @@ inline std::string IdBytes(uint64_t high, uint64_t low) { return Id128{high, low
 // public services only).
 class LedgerConnection {
  public:
-  LedgerConnection(const std::string& addresses, std::string operator_token);
+  LedgerConnection(const std::string& addresses, std::string operator_token,
+                   std::string operator_name = "");
   // `call` must build a fresh ClientContext each time it is invoked.
   grpc::Status Call(const std::function<grpc::Status(LedgerConnection&)>& call,
                     std::chrono::milliseconds total = std::chrono::seconds(30));
@@ -82,6 +87,7 @@ class LedgerConnection {
  private:
   std::vector<std::string> addresses_;
   std::string operator_token_;
+  std::string operator_name_;
   size_t next_ = 0;
   uint64_t retries_ = 0;
   std::string address_;

@@ -273,6 +273,8 @@ inline constexpr size_t kQrTextBytesMax = 1200;
 inline constexpr int kQrScaleMax = 32;
 // ledgerd --peers: the members of one Raft cluster.
 inline constexpr size_t kRaftPeersMax = 9;
+// An operator's name (ledger/core/operator_name.h): characters.
+inline constexpr size_t kOperatorNameLengthMax = 64;
 
 static_assert(kMpmAmountMax == 9'999'999'999'999 && kMpmAmountDigitsMax == 13,
               "13 nines: the EMVCo field");

@@ -6,6 +6,8 @@
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/core/operator_name.h"
 #include "ledger/server/operator_token.h"
 
 namespace ledger {
@@ -65,6 +67,24 @@ absl::Status OperatorAuth::Check(
     return absl::UnauthenticatedError(kMismatch);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> OperatorAuth::Authenticate(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) const {
+  if (absl::Status allowed = Check(metadata); !allowed.ok()) return allowed;
+  const auto [first, last] = metadata.equal_range(kOperatorNameHeader);
+  if (first == last) return std::string(kDevelopmentOperatorName);
+  if (std::next(first) != last) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("operator API: more than one '", kOperatorNameHeader, "' metadata entry"));
+  }
+  std::string name(first->second.data(), first->second.size());
+  if (!ValidOperatorName(name)) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "operator API: '", kOperatorNameHeader, "' must be 1 to ", kOperatorNameLengthMax,
+        " characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit"));
+  }
+  return name;
 }
 
 }  // namespace ledger

@@ -7,8 +7,13 @@
 // compared with sodium_memcmp, so neither the length nor the first differing byte of a guess shows
 // in the timing.
 //
+// Authenticate also says who the caller is: the operator named by the metadata entry
+// "x-ledger-operator: NAME" (ledger/core/operator_name.h; "dev" when absent). With the shared token
+// this is a claim, not a proof: the token's holder may act as any name.
+//
 // Example (in a service method):
-//   if (absl::Status allowed = auth_->Check(context->client_metadata()); !allowed.ok()) return ...;
+//   absl::StatusOr<std::string> who = auth_->Authenticate(context->client_metadata());
+//   if (!who.ok()) return ...;
 #ifndef LEDGER_SERVER_OPERATOR_AUTH_H_
 #define LEDGER_SERVER_OPERATOR_AUTH_H_
 
@@ -17,9 +22,11 @@
 
 #include <array>
 #include <map>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace ledger {
 
@@ -35,6 +42,11 @@ class OperatorAuth {
   // message names what is missing or malformed and where the token lives, or says "operator token
   // mismatch".
   absl::Status Check(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) const;
+
+  // Check, then the operator's name: the one "x-ledger-operator" entry (UNAUTHENTICATED when there
+  // are several or the name breaks ValidOperatorName, naming the rule), or "dev" without one.
+  absl::StatusOr<std::string> Authenticate(
+      const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) const;
 
  private:
   std::array<unsigned char, crypto_generichash_BYTES> token_hash_;  // BLAKE2b-256 of the token.

@@ -71,6 +71,35 @@ TEST(OperatorAuthTest, MalformedAuthorizationIsRefused) {
   EXPECT_EQ(twice.message(), "operator API: more than one 'authorization' metadata entry");
 }
 
+absl::StatusOr<std::string> WhoWith(
+    const OperatorAuth& auth, const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::multimap<grpc::string_ref, grpc::string_ref> metadata;
+  for (const auto& [key, value] : entries) metadata.emplace(key, value);
+  return auth.Authenticate(metadata);
+}
+
+TEST(OperatorAuthTest, AuthenticateNamesTheOperator) {
+  const OperatorAuth auth(kToken);
+  const std::pair<std::string, std::string> token = {"authorization", "Bearer " + kToken};
+  EXPECT_EQ(*WhoWith(auth, {token}), "dev");
+  EXPECT_EQ(*WhoWith(auth, {token, {"x-ledger-operator", "city-treasurer"}}), "city-treasurer");
+  // The name does not replace the token.
+  EXPECT_EQ(WhoWith(auth, {{"x-ledger-operator", "city-treasurer"}}).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  for (const std::string& bad : {std::string(""), std::string("Alice"), std::string("-x"),
+                                 std::string("a b"), std::string(65, 'a')}) {
+    const absl::Status status = WhoWith(auth, {token, {"x-ledger-operator", bad}}).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << bad;
+    EXPECT_NE(status.message().find("1 to 64 characters"), std::string::npos) << status;
+  }
+  EXPECT_EQ(WhoWith(auth, {token, {"x-ledger-operator", "a"}, {"x-ledger-operator", "b"}})
+                .status()
+                .code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(*WhoWith(auth, {token, {"x-ledger-operator", std::string(64, 'a')}}),
+            std::string(64, 'a'));
+}
+
 TEST(OperatorAuthDeathTest, AShortTokenStopsTheProcess) {
   EXPECT_DEATH(OperatorAuth("too short"), "at least 32");
 }
