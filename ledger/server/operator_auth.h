@@ -12,11 +12,12 @@
 // this is a claim, not a proof: the token's holder may act as any name.
 //
 // Example (in a service method):
-//   absl::StatusOr<std::string> who = auth_->Authenticate(context->client_metadata());
+//   absl::StatusOr<std::string> who = auth_->Authenticate(*context);
 //   if (!who.ok()) return ...;
 #ifndef LEDGER_SERVER_OPERATOR_AUTH_H_
 #define LEDGER_SERVER_OPERATOR_AUTH_H_
 
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/string_ref.h>
 #include <sodium.h>
 
@@ -47,6 +48,11 @@ class OperatorAuth {
   // are several or the name breaks ValidOperatorName, naming the rule), or "dev" without one.
   absl::StatusOr<std::string> Authenticate(
       const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) const;
+  // The same for a call: what every service method uses (the seam where a verified client
+  // certificate will name the operator).
+  absl::StatusOr<std::string> Authenticate(const grpc::ServerContextBase& context) const {
+    return Authenticate(context.client_metadata());
+  }
 
  private:
   std::array<unsigned char, crypto_generichash_BYTES> token_hash_;  // BLAKE2b-256 of the token.
