@@ -46,6 +46,13 @@
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
 
+// Asserts that a Status is OK, printing it (with the node's log tail on a failed start) when not.
+#define ASSERT_OK(expr)                   \
+  do {                                    \
+    const absl::Status status_ = (expr);  \
+    ASSERT_TRUE(status_.ok()) << status_; \
+  } while (false)
+
 namespace ledger {
 namespace {
 
@@ -366,7 +373,7 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
   // timeout: 3 s for this small state on loopback instead of libraft's 30 s.
   Cluster cluster("cluster_kill", {"--snapshot_threshold=200", "--snapshot_trailing=2000",
                                    "--install_snapshot_timeout_ms=3000"});
-  ASSERT_TRUE(cluster.StartAll().ok());
+  ASSERT_OK(cluster.StartAll());
   LedgerConnection connection(cluster.addresses(), cluster.operator_token());
   SetUpTown(connection);
   if (HasFatalFailure()) return;
@@ -495,7 +502,7 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
 TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
   Cluster cluster("cluster_wipe", {"--snapshot_threshold=20", "--snapshot_trailing=5",
                                    "--install_snapshot_timeout_ms=3000"});
-  ASSERT_TRUE(cluster.StartAll().ok());
+  ASSERT_OK(cluster.StartAll());
   LedgerConnection connection(cluster.addresses(), cluster.operator_token());
   SetUpTown(connection);
   if (HasFatalFailure()) return;
@@ -512,7 +519,7 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
              // lacks.
   // The disk was lost: the node comes back empty and without bootstrapping (it must not make up a
   // configuration of its own); the leader sends it a snapshot.
-  ASSERT_TRUE(cluster.Start(follower, /*bootstrap=*/false).ok());
+  ASSERT_OK(cluster.Start(follower, /*bootstrap=*/false));
   ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(60)))
       << "the wiped follower did not catch up";
   pay(10);
@@ -530,7 +537,7 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
 // throughout.
 TEST(ClusterTest, AddPromoteTransferRemove) {
   Cluster cluster("cluster_members");
-  ASSERT_TRUE(cluster.StartAll().ok());
+  ASSERT_OK(cluster.StartAll());
   LedgerConnection connection(cluster.addresses(), cluster.operator_token());
   SetUpTown(connection);
   if (HasFatalFailure()) return;
@@ -570,7 +577,7 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
   EXPECT_EQ(refused.error_message(), "operator token mismatch");
   EXPECT_EQ(role_of(cluster.Leader(), 1), "voter");
   pay(20);
-  ASSERT_TRUE(cluster.Start(3, /*bootstrap=*/false).ok());
+  ASSERT_OK(cluster.Start(3, /*bootstrap=*/false));
   v1::AddMemberRequest add;
   add.set_id(4);
   add.set_raft_address(cluster.raft(3));
@@ -627,7 +634,7 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   Cluster cluster("cluster_clock");
   cluster.SetNodeFlags(0, {absl::StrCat("--fault_clock_offset_ms=", kSkewSeconds * 1000),
                            "--metrics_listen=127.0.0.1:0"});
-  ASSERT_TRUE(cluster.StartAll().ok());
+  ASSERT_OK(cluster.StartAll());
   LedgerConnection connection(cluster.addresses(), cluster.operator_token());
   auto transfer_to = [&](uint64_t id) {
     v1::MemberRequest request;
@@ -743,7 +750,7 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
 TEST(ClusterTest, AReplicaWithBrokenSumsStops) {
   Cluster cluster("cluster_broken");
   cluster.SetNodeFlags(2, {"--metrics_listen=127.0.0.1:0"});
-  ASSERT_TRUE(cluster.StartAll().ok());
+  ASSERT_OK(cluster.StartAll());
   LedgerConnection connection(cluster.addresses(), cluster.operator_token());
   SetUpTown(connection);
   if (HasFatalFailure()) return;
@@ -762,7 +769,7 @@ TEST(ClusterTest, AReplicaWithBrokenSumsStops) {
     writes.entries.emplace_back(keys::Account(edited.id), EncodeAccount(edited));
     ASSERT_TRUE((*store)->Write(writes, true).ok());
   }
-  ASSERT_TRUE(cluster.Start(2).ok());
+  ASSERT_OK(cluster.Start(2));
   LedgerConnection broken(cluster.grpc(2), cluster.operator_token());
   v1::CreateReply reply;
   const grpc::Status refused =

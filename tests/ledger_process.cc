@@ -115,8 +115,11 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return absl::InternalError(
-          absl::StrCat("ledgerd exited during start-up (status ", status, "); see ", log_path_));
+      std::ifstream log(log_path_);
+      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+      if (text.size() > 2000) text = text.substr(text.size() - 2000);
+      return absl::InternalError(absl::StrCat("ledgerd exited during start-up (status ", status,
+                                              "); ", log_path_, " ends with:\n", text));
     }
     std::ifstream in(port_file);
     std::string key;
@@ -166,21 +169,52 @@ void LedgerProcess::Kill() {
   pid_ = -1;
 }
 
-int FreeLoopbackPort() {
+namespace {
+
+// Whether a listening socket can bind 127.0.0.1:port right now.
+bool CanBind(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
+  if (fd < 0) return false;
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_port = 0;
+  address.sin_port = htons(static_cast<uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
+  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
   close(fd);
-  return port;
+  return free;
+}
+
+// The first port of the kernel's ephemeral range (net.ipv4.ip_local_port_range; 32768 by default).
+int EphemeralPortsStart() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  int high = 0;
+  if (in >> low >> high && low > 2048) return low;
+  return 32768;
+}
+
+}  // namespace
+
+int FreeLoopbackPort() {
+  // Below the ephemeral range: the kernel never hands such a port to an outgoing connection (a
+  // test's own clients, or a test running beside it), so it stays free until the node binds it. A
+  // port from the ephemeral range (the kernel's choice for port 0) was once taken by a client
+  // connection in between, and the node started with it exited at once (cluster_test in CI).
+  static std::atomic<uint64_t> calls{0};
+  const int low = 10000;
+  const int span = EphemeralPortsStart() - low;
+  uint64_t state =
+      static_cast<uint64_t>(getpid()) * 0x9E3779B97F4A7C15ull +
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) +
+      calls.fetch_add(1) * 0xBF58476D1CE4E5B9ull;
+  for (int attempt = 0; span > 0 && attempt < 200; ++attempt) {
+    state ^= state >> 31;
+    state *= 0x94D049BB133111EBull;
+    state ^= state >> 29;
+    const int port = low + static_cast<int>(state % static_cast<uint64_t>(span));
+    if (CanBind(port)) return port;
+  }
+  return 0;
 }
 
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {

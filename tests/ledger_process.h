@@ -68,7 +68,8 @@ class LedgerProcess {
   std::string operator_token_;
 };
 
-// A loopback TCP port that was free a moment ago (the kernel's choice for port 0).
+// A loopback TCP port that was free a moment ago, chosen at random below the kernel's ephemeral
+// range (so no outgoing connection takes it before the node binds it); 0 if none was found.
 int FreeLoopbackPort();
 
 // A plain HTTP/1.0 GET to 127.0.0.1:port; the response body.
