@@ -33,6 +33,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ledger/client/client.h"
@@ -57,6 +58,7 @@ namespace ledger {
 namespace {
 
 using testing::EnvOr;
+using testing::HttpGet;
 using testing::LedgerProcess;
 using testing::MakeTempDir;
 using testing::MakeTransfer;
@@ -500,8 +502,9 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
 }
 
 TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
-  Cluster cluster("cluster_wipe", {"--snapshot_threshold=20", "--snapshot_trailing=5",
-                                   "--install_snapshot_timeout_ms=3000"});
+  Cluster cluster("cluster_wipe",
+                  {"--snapshot_threshold=20", "--snapshot_trailing=5",
+                   "--install_snapshot_timeout_ms=3000", "--metrics_listen=127.0.0.1:0"});
   ASSERT_OK(cluster.StartAll());
   LedgerConnection connection(cluster.addresses(), cluster.operator_token());
   SetUpTown(connection);
@@ -524,6 +527,31 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
       << "the wiped follower did not catch up";
   pay(10);
   ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(60)));
+  // What an on-call person sees (metrics.h): the follower's install, the leader's snapshots and the
+  // follower's lag as the leader knows it (sampled once a second).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const int now_leader = cluster.Leader();
+  ASSERT_GE(now_leader, 0);
+  absl::StatusOr<std::string> follower_metrics =
+      HttpGet(cluster.node(follower).metrics_port(), "/metrics");
+  absl::StatusOr<std::string> leader_metrics =
+      HttpGet(cluster.node(now_leader).metrics_port(), "/metrics");
+  ASSERT_TRUE(follower_metrics.ok() && leader_metrics.ok());
+  EXPECT_TRUE(absl::StrContains(*follower_metrics, "\nledger_raft_snapshot_installs_total 1\n"))
+      << *follower_metrics;
+  EXPECT_FALSE(
+      absl::StrContains(*follower_metrics, "\nledger_raft_snapshot_install_last_bytes 0\n"))
+      << *follower_metrics;
+  EXPECT_TRUE(absl::StrContains(*leader_metrics, "\nledger_raft_snapshot_last_seconds "))
+      << *leader_metrics;
+  EXPECT_FALSE(absl::StrContains(*leader_metrics, "\nledger_raft_snapshots_total 0\n"))
+      << *leader_metrics;
+  const std::string lag =
+      absl::StrCat("ledger_raft_follower_lag_entries{peer=\"", follower + 1, "\"} ");
+  const size_t at = leader_metrics->find(lag);
+  ASSERT_NE(at, std::string::npos) << *leader_metrics;
+  const std::string value = leader_metrics->substr(at + lag.size(), 3);
+  EXPECT_TRUE(value[0] >= '0' && value[0] <= '9') << "lag " << value;  // Known, not NaN.
   for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0);
   std::ifstream log(cluster.node(follower).log_path());
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());

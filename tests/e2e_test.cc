@@ -250,6 +250,15 @@ TEST_F(E2eTest, MetricsCountWhatHappened) {
   EXPECT_TRUE(absl::StrContains(*metrics, "ledger_transfers_total{result=\"exceeds_balance\"} 1"));
   EXPECT_TRUE(absl::StrContains(*metrics,
                                 "ledger_requests_total{code=\"0\",method=\"CreateTransfers\"} 1"));
+  // Every unary call timed by service and method (request_timer.h).
+  EXPECT_TRUE(absl::StrContains(*metrics,
+                                "ledger_request_duration_seconds_count{method=\"CreateTransfers\","
+                                "service=\"ledger.v1.Ledger\"} 1\n"))
+      << *metrics;
+  EXPECT_TRUE(absl::StrContains(*metrics,
+                                "ledger_request_duration_seconds_bucket{le=\"0.0002\","
+                                "method=\"CreateAccounts\",service=\"ledger.v1.Ledger\"}"))
+      << *metrics;
   EXPECT_TRUE(absl::StrContains(*metrics, "ledger_journal_index 3")) << *metrics;
   EXPECT_TRUE(absl::StrContains(*metrics, "ledger_fsyncs_total"));
   // The durable write of each batch (single node: RocksDB write and fsync), timed.

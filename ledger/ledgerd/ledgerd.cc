@@ -41,6 +41,7 @@
 #include "ledger/server/operator_token.h"
 #include "ledger/server/pos_service.h"
 #include "ledger/server/reflection_v1.h"
+#include "ledger/server/request_timer.h"
 #include "ledger/server/service.h"
 #include "ledger/server/serving.h"
 #include "ledger/server/unreadable_request.h"
@@ -408,6 +409,7 @@ int Ledgerd::StartServer() {
       ledger::ReflectionV1Option());  // grpc.reflection.v1 beside the plugin's v1alpha.
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(ledger::UnreadableRequestInterceptorFactory());
+  interceptors.push_back(ledger::RequestTimerFactory(metrics_.get()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(service_.get());
@@ -483,6 +485,21 @@ void Ledgerd::SampleRaft() {
   const ledger::RaftStatus status = raft_->status();
   metrics_->SetRaft(status.term, status.role, status.commit_index, status.applied_index,
                     status.last_index);
+  std::map<uint64_t, uint64_t> lag;
+  std::vector<uint64_t> others;
+  for (const ledger::RaftStatus::Member& member : status.members) {
+    if (member.id == status.id) continue;
+    others.push_back(member.id);
+    if (member.match_index.has_value()) {
+      lag[member.id] =
+          status.last_index > *member.match_index ? status.last_index - *member.match_index : 0;
+    }
+  }
+  metrics_->SetFollowerLag(lag, others);
+  const ledger::RaftStatus::Snapshots& snapshots = status.snapshots;
+  metrics_->SetSnapshots({snapshots.taken, snapshots.last_take_seconds, snapshots.last_take_bytes,
+                          snapshots.installed, snapshots.last_install_seconds,
+                          snapshots.last_install_bytes});
   metrics_->SetJournalIndex(status.journal_index);
 }
 

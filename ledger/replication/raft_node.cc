@@ -2,6 +2,7 @@
 #include "ledger/replication/raft_node.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -741,6 +742,7 @@ void RaftNode::OnTransfer(struct raft_transfer* request) {
 
 int RaftNode::FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count) {
   RaftNode* node = static_cast<RaftNode*>(fsm->data);
+  const auto start = std::chrono::steady_clock::now();
   // The state's own writes were not synced (libraft's log is the WAL); the log before this snapshot
   // may now be deleted, so the state must be durable first.
   absl::Status synced = node->store_->SyncWal();
@@ -757,11 +759,17 @@ int RaftNode::FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count
   array[0].len = snapshot.size();
   *buffers = array;
   *count = 1;
+  node->snapshots_.taken++;
+  node->snapshots_.last_take_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  node->snapshots_.last_take_bytes = snapshot.size();
   return 0;
 }
 
 int RaftNode::FsmRestore(raft_fsm* fsm, raft_buffer* buffer) {
   RaftNode* node = static_cast<RaftNode*>(fsm->data);
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t bytes = buffer->len;
   const uint64_t before = node->replica_.applied_index();
   absl::Status restored = node->replica_.Restore(
       std::string_view(static_cast<const char*>(buffer->base), buffer->len), /*sync=*/true);
@@ -770,6 +778,10 @@ int RaftNode::FsmRestore(raft_fsm* fsm, raft_buffer* buffer) {
     return RAFT_CORRUPT;
   }
   raft_free(buffer->base);  // On success the FSM owns the buffer.
+  node->snapshots_.installed++;
+  node->snapshots_.last_install_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  node->snapshots_.last_install_bytes = bytes;
   if (node->replica_.applied_index() != before) {
     std::fprintf(stderr, "ledgerd: restored snapshot at applied index %llu\n",
                  static_cast<unsigned long long>(node->replica_.applied_index()));
@@ -800,8 +812,13 @@ void RaftNode::RefreshStatus() {
   status.last_index = raft_last_index(&raft_);
   for (unsigned i = 0; i < raft_.configuration.n; ++i) {
     const raft_server& server = raft_.configuration.servers[i];
-    status.members.push_back({server.id, server.address, "", RoleName(server.role)});
+    status.members.push_back({server.id, server.address, "", RoleName(server.role), {}});
+    raft_index match = 0;
+    if (state == RAFT_LEADER && raft_match_index(&raft_, server.id, &match) == 0) {
+      status.members.back().match_index = match;
+    }
   }
+  status.snapshots = snapshots_;
   std::lock_guard<std::mutex> lock(mutex_);
   status.journal_index = journal_index_;
   auto leader = peers_.find(leader_id);

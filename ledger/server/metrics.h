@@ -33,6 +33,10 @@ class Metrics {
 
   NodeObserver Observer();
   void OnRequest(const std::string& method, int grpc_code);
+  // ledger_request_duration_seconds{service,method}: one unary call from its arrival to its status,
+  // on every service (request_timer.h times them). `full_method` as gRPC names it:
+  // "/ledger.v1.Pos/CreatePayment".
+  void ObserveRequest(const std::string& full_method, double seconds);
   void SetJournalIndex(uint64_t index);
   // ledger_clock_offset_seconds (the wall clock minus real time since the node started, see
   // clock_guard.h) and ledger_clock_refusals_total (checks refused: batches, and the node's own
@@ -52,6 +56,24 @@ class Metrics {
   // ledger_batch_* histograms.
   void SetRaft(uint64_t term, const std::string& role, uint64_t commit_index,
                uint64_t applied_index, uint64_t last_index);
+  // Raft replicas only: ledger_raft_follower_lag_entries{peer}, on the leader, for each other
+  // member its entries behind this node's last index (NaN when libraft does not know its match
+  // index yet; NaN everywhere on a node that does not lead).
+  void SetFollowerLag(const std::map<uint64_t, uint64_t>& lag_by_peer,
+                      const std::vector<uint64_t>& peers);
+  // Raft replicas only, counts since the node started: ledger_raft_snapshots_total and
+  // ledger_raft_snapshot_installs_total, and the last one's ledger_raft_snapshot_last_seconds /
+  // ledger_raft_snapshot_last_bytes and ledger_raft_snapshot_install_last_seconds /
+  // ledger_raft_snapshot_install_last_bytes.
+  struct SnapshotFigures {
+    uint64_t taken = 0;
+    double last_take_seconds = 0;
+    uint64_t last_take_bytes = 0;
+    uint64_t installed = 0;
+    double last_install_seconds = 0;
+    uint64_t last_install_bytes = 0;
+  };
+  void SetSnapshots(const SnapshotFigures& figures);
   // Storage, sampled once a second: ledger_rocksdb_pending_compaction_bytes,
   // ledger_rocksdb_live_data_bytes, ledger_rocksdb_write_stopped (1 while RocksDB stops writes),
   // ledger_rocksdb_delayed_write_rate_bytes_per_second (0 unless RocksDB is slowing writes), and
@@ -74,6 +96,7 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Histogram>* request_seconds_;
   std::array<prometheus::Counter*, kResultCount> transfers_by_result_{};
   std::array<prometheus::Counter*, kResultCount> accounts_by_result_{};
   prometheus::Histogram* batch_commands_;
@@ -106,6 +129,14 @@ class Metrics {
   prometheus::Gauge* raft_commit_ = nullptr;
   prometheus::Gauge* raft_applied_ = nullptr;
   prometheus::Gauge* raft_last_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* follower_lag_ = nullptr;  // Created on first use.
+  prometheus::Counter* snapshots_taken_ = nullptr;  // Created with the first SetSnapshots.
+  prometheus::Counter* snapshots_installed_ = nullptr;
+  prometheus::Gauge* snapshot_take_seconds_ = nullptr;
+  prometheus::Gauge* snapshot_take_bytes_ = nullptr;
+  prometheus::Gauge* snapshot_install_seconds_ = nullptr;
+  prometheus::Gauge* snapshot_install_bytes_ = nullptr;
+  SnapshotFigures snapshots_seen_;
 };
 
 }  // namespace ledger
