@@ -807,6 +807,7 @@ class AuthorityE2eTest : public ::testing::Test {
       v1::SubscribeRequest subscribe;
       subscribe.set_from_index(1);
       AddOperator(r, "Ledger.Subscribe", subscribe);
+      AddOperator(r, "Ledger.Backup", v1::BackupRequest());
     }
     // Cluster: a standby that never runs, added and removed again; promoting it (after its removal,
     // so that the one-node cluster keeps its quorum) and a leadership transfer with no other voter

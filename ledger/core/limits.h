@@ -273,6 +273,12 @@ inline constexpr size_t kQrTextBytesMax = 1200;
 inline constexpr int kQrScaleMax = 32;
 // ledgerd --peers: the members of one Raft cluster.
 inline constexpr size_t kRaftPeersMax = 9;
+// Ledger.Backup: files a caller may say it holds (a RocksDB directory holds a few thousand at
+// most), a file name's characters, and the bytes of one streamed chunk.
+inline constexpr size_t kBackupFilesMax = 100'000;
+inline constexpr size_t kBackupFileNameLengthMax = 64;
+inline constexpr size_t kBackupChunkBytes = 1u << 20;
+inline constexpr size_t kSha256Bytes = 32;
 // An operator's name (ledger/core/operator_name.h): characters.
 inline constexpr size_t kOperatorNameLengthMax = 64;
 

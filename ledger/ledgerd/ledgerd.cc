@@ -381,6 +381,10 @@ void Ledgerd::BuildServices() {
   operator_auth_ = std::make_unique<ledger::OperatorAuth>(operator_token_.token);
   service_ = std::make_unique<ledger::LedgerService>(committer_.get(), metrics_.get(),
                                                      operator_auth_.get());
+  // Checkpoints beside the data (the same filesystem, so they are hard links), removed after each.
+  service_->EnableBackups(
+      {[store = store_.get()](const std::string& dir) { return store->Checkpoint(dir); },
+       data_dir_ + "/backup.tmp"});
   pos_ = std::make_unique<merchant::PosService>(
       committer_.get(), clock_.get(),
       merchant::PosService::Options{absl::GetFlag(FLAGS_pos_requests_per_second),

@@ -74,6 +74,8 @@ const FieldBound kBounds[] = {
     Id("ledger.v1.LookupTransfersRequest.ids"),
     Id("ledger.v1.GetAccountHistoryRequest.account_id"),
     Id("ledger.v1.GetBalanceAtRequest.account_id"),
+    Text("ledger.v1.BackupFile.name", kBackupFileNameLengthMax),
+    {"ledger.v1.BackupFile.sha256", kSha256Bytes, Kind::kExactly, "bytes", "SHA-256"},
     // Pos (shop terminals): the envelope, then the bodies.
     Id("ledger.v1.SignedRequest.merchant_id"),
     Text("ledger.v1.SignedRequest.terminal_id", kTerminalIdLengthMax),

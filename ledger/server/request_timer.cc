@@ -27,8 +27,7 @@ class RequestTimer final : public grpc::experimental::Interceptor {
   std::chrono::steady_clock::time_point start_;
 };
 
-class RequestTimerFactoryImpl final
-    : public grpc::experimental::ServerInterceptorFactoryInterface {
+class RequestTimerFactoryImpl final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   explicit RequestTimerFactoryImpl(Metrics* metrics) : metrics_(metrics) {}
 

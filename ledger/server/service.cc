@@ -598,6 +598,17 @@ grpc::Status LedgerService::GetDigest(grpc::ServerContext* context, const v1::Ge
   return Done("GetDigest", absl::OkStatus());
 }
 
+grpc::Status LedgerService::Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
+                                   grpc::ServerWriter<v1::BackupChunk>* writer) {
+  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+    return Done("Backup", allowed);
+  if (backups_ == nullptr) {
+    return Done("Backup", absl::UnimplementedError("this node serves no backups"));
+  }
+  // No read barrier: the backup is of this node's own store, whatever its role.
+  return Done("Backup", backups_->Stream(*request, context, writer));
+}
+
 grpc::Status LedgerService::Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
                                   v1::AuditReply* reply) {
   if (absl::Status allowed = Admit(*context, *request); !allowed.ok())

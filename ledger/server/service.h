@@ -10,6 +10,7 @@
 #include <atomic>
 
 #include "ledger/commit/committer.h"
+#include "ledger/server/backup.h"
 #include "ledger/server/metrics.h"
 #include "ledger/server/operator_auth.h"
 #include "proto/ledger.grpc.pb.h"
@@ -29,6 +30,10 @@ class LedgerService final
       : node_(node), metrics_(metrics), auth_(auth) {}
   // Ends open Subscribe streams (called before server shutdown).
   void Stop() { stopping_ = true; }
+  // Serves Ledger.Backup from `source` (backup.h); without it Backup answers UNIMPLEMENTED.
+  void EnableBackups(BackupSource source) {
+    backups_ = std::make_unique<BackupStreamer>(std::move(source));
+  }
 
   grpc::Status CreateAssets(grpc::ServerContext*, const v1::CreateAssetsRequest*,
                             v1::CreateReply*) override;
@@ -80,6 +85,8 @@ class LedgerService final
   grpc::Status Audit(grpc::ServerContext*, const v1::AuditRequest*, v1::AuditReply*) override;
   grpc::Status Subscribe(grpc::ServerContext*, const v1::SubscribeRequest*,
                          grpc::ServerWriter<v1::Event>*) override;
+  grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest*,
+                      grpc::ServerWriter<v1::BackupChunk>*) override;
   grpc::Status RevokeKeys(grpc::ServerContext*, const v1::RevokeKeysRequest*,
                           v1::CreateReply*) override;
   grpc::Status UnlockCards(grpc::ServerContext*, const v1::UnlockCardsRequest*,
@@ -128,6 +135,7 @@ class LedgerService final
   const OperatorAuth* auth_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> auditing_{false};  // One online audit at a time: it reads the whole state.
+  std::unique_ptr<BackupStreamer> backups_;  // Null: Backup is UNIMPLEMENTED.
 };
 
 }  // namespace ledger

@@ -136,6 +136,12 @@ int CampaignCommand(LedgerConnection& stub, const Args& args);
 int PayoutsCommand(LedgerConnection& stub, const Args& args);
 int BaseDateReportCommand(LedgerConnection& stub, const Args& args);
 
+// commands_backup.cc
+// Ledger.Backup into --to DIR (incremental: only files the folder lacks cross the network).
+int BackupCommand(LedgerConnection& stub, const Args& args);
+// Offline: --from DIR [--index N] --data-dir NEW (or --list).
+int RestoreCommand(const Args& args);
+
 // commands_journal.cc
 int Digest(LedgerConnection& stub);
 int VerifyOffline(const std::string& dir);

@@ -47,6 +47,15 @@ Commands:
   digest                                           journal index, head hash and logical clock
   verify [--data-dir DIR]                          re-walk the journal's hash chain; report the first mismatch
                                                    (through the API, or offline on a stopped node's directory)
+  backup --to DIR                                  an online backup of the node asked (--addr), which goes on
+                                                   serving: a RocksDB checkpoint streamed into DIR, only the
+                                                   files DIR does not hold yet (incremental); prints the
+                                                   journal index and head hash it holds
+  restore --from DIR --data-dir NEW [--index N]    offline: the newest backup in DIR (or the one of journal
+                                                   index N) into the new folder NEW, each file's SHA-256
+                                                   checked, the journal head and hash chain verified (exit 4
+                                                   on a mismatch); then run ledgerd --data_dir NEW
+  restore --from DIR --list                        the journal indexes of the backups in DIR
   audit [--data-dir DIR] [--no-replay] [--timeout-seconds N]
                                                    the invariant audit: every asset sums to zero, lots equal
                                                    balance minus pending debits, pending totals equal the open
@@ -191,6 +200,7 @@ const std::map<std::string, Handler>& Commands() {
          return AuditOnline(stub, !args.Has("no-replay"), IntOption(args, "timeout-seconds", 600));
        }},
       {"tail", Tail},
+      {"backup", BackupCommand},
   };
   return *commands;
 }
@@ -242,6 +252,7 @@ int Run(int argc, char** argv) {
     return VerifyOffline(args.options.at("data-dir"));
   if (command == "audit" && args.Has("data-dir"))
     return AuditOffline(args.options.at("data-dir"), !args.Has("no-replay"));
+  if (command == "restore") return RestoreCommand(args);
   std::string operator_token;
   if (UsesOperatorApi(command, args) &&
       !ReadOperatorToken(global.token_file, command, &operator_token))
