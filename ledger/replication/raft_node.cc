@@ -177,14 +177,23 @@ absl::Status RaftNode::Init() {
   uv_timer_init(&loop_, &timer_);
   timer_.data = this;
   const std::string& bind = options_.raft_bind.empty() ? options_.raft_address : options_.raft_bind;
-  rv = transport_.Init(&loop_, bind);
+  // Authenticated and encrypted peers with the cluster secret; libraft's plaintext TCP (with
+  // TCP_NODELAY) only when none is given (ledgerd allows that on loopback only).
+  raft_uv_transport* transport = nullptr;
+  if (options_.raft_secret.has_value()) {
+    rv = secure_transport_.Init(&loop_, bind, *options_.raft_secret);
+    transport = secure_transport_.transport();
+  } else {
+    rv = transport_.Init(&loop_, bind);
+    transport = transport_.transport();
+  }
   if (rv != 0) {
     return absl::InvalidArgumentError(absl::StrCat("Raft transport on --raft_bind ", bind, ": ",
-                                                   raft_strerror(rv), ": ", transport_.errmsg()));
+                                                   raft_strerror(rv), ": ", transport->errmsg));
   }
   io_ = raft_io{};
   io_.version = 2;
-  rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), transport_.transport());
+  rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), transport);
   if (rv != 0)
     return absl::UnavailableError(
         absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));

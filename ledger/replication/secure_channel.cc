@@ -39,8 +39,8 @@ absl::StatusOr<RaftSecret> ReadRaftKeyFile(const std::string& path, const std::s
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
   if (!in.eof() && text.size() > kRaftKeyFileBytesMax) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", path, " is longer than ",
-                                                   kRaftKeyFileBytesMax, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", path, " is longer than ", kRaftKeyFileBytesMax, " bytes"));
   }
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   RaftSecret secret;
@@ -63,6 +63,20 @@ std::string NewRaftKeyText() {
   char hex[2 * 32 + 1];
   sodium_bin2hex(hex, sizeof(hex), secret.data(), secret.size());
   return std::string(hex) + "\n";
+}
+
+bool IsLoopbackHostPort(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost" || host == "::1") return true;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  char end = 0;
+  return sscanf(host.c_str(), "%u.%u.%u.%u%c", &a, &b, &c, &d, &end) == 4 && a == 127 && b < 256 &&
+         c < 256 && d < 256;
 }
 
 SecureChannel::SecureChannel(Role role, const RaftSecret& secret) : role_(role), secret_(secret) {
@@ -221,10 +235,9 @@ void SecureChannel::Seal(const char* data, size_t size, std::string* out) {
     head[1] = static_cast<unsigned char>(length >> 16);
     head[2] = static_cast<unsigned char>(length >> 8);
     head[3] = static_cast<unsigned char>(length);
-    crypto_secretstream_xchacha20poly1305_push(&push_, head + 4, nullptr,
-                                               reinterpret_cast<const unsigned char*>(data), chunk,
-                                               nullptr, 0,
-                                               crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+    crypto_secretstream_xchacha20poly1305_push(
+        &push_, head + 4, nullptr, reinterpret_cast<const unsigned char*>(data), chunk, nullptr, 0,
+        crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
     data += chunk;
     size -= chunk;
   }

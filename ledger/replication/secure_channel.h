@@ -2,8 +2,9 @@
 // no I/O (the transport, secure_transport.h, moves the bytes).
 //
 // Wire (each side, both directions at once):
-//   hello   version byte (kVersion) | ephemeral X25519 public key (crypto_kx, 32) | random nonce (32)
-//   proof   keyed BLAKE2b-256 of (role label | client hello | server hello), keyed with the cluster
+//   hello   version byte (kVersion) | ephemeral X25519 public key (crypto_kx, 32) | random nonce
+//   (32) proof   keyed BLAKE2b-256 of (role label | client hello | server hello), keyed with the
+//   cluster
 //           secret (32) | crypto_secretstream_xchacha20poly1305 header of this side's stream (24)
 //   frames  4-byte big-endian length of the ciphertext | ciphertext of 1..kRaftFrameBytesMax bytes
 // The connecting side is the client. Session keys are crypto_kx_client/server_session_keys, each
@@ -37,6 +38,9 @@ absl::StatusOr<RaftSecret> ReadRaftKeyFile(const std::string& path,
                                            const std::string& flag = "--raft_key_file");
 // 64 hex digits of fresh random bytes and a newline: what a key file holds.
 std::string NewRaftKeyText();
+// Whether HOST:PORT names a loopback host (127.0.0.0/8, ::1, localhost): where ledgerd allows
+// --raft_plaintext.
+bool IsLoopbackHostPort(const std::string& address);
 
 class SecureChannel {
  public:

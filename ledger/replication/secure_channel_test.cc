@@ -154,5 +154,17 @@ TEST(RaftKeyFileTest, ReadsAGoodFileAndRefusesBadOnes) {
   EXPECT_NE(missing.status().message().find("--raft_key_file"), std::string::npos);
 }
 
+TEST(RaftKeyFileTest, LoopbackAddresses) {
+  EXPECT_TRUE(IsLoopbackHostPort("127.0.0.1:7501"));
+  EXPECT_TRUE(IsLoopbackHostPort("127.3.2.1:1"));
+  EXPECT_TRUE(IsLoopbackHostPort("localhost:7501"));
+  EXPECT_TRUE(IsLoopbackHostPort("[::1]:7501"));
+  EXPECT_FALSE(IsLoopbackHostPort("10.0.0.1:7501"));
+  EXPECT_FALSE(IsLoopbackHostPort("0.0.0.0:7501"));
+  EXPECT_FALSE(IsLoopbackHostPort("127.0.0.1.evil.example:7501"));
+  EXPECT_FALSE(IsLoopbackHostPort("node1:7501"));
+  EXPECT_FALSE(IsLoopbackHostPort("7501"));
+}
+
 }  // namespace
 }  // namespace ledger

@@ -323,8 +323,8 @@ void SecureTransport::Send(Connection* c, bool to_tcp, std::string bytes) {
   auto* write = new Write{uv_write_t{}, std::move(bytes), c, to_tcp};
   write->request.data = write;
   const uv_buf_t buf = uv_buf_init(write->bytes.data(), write->bytes.size());
-  uv_stream_t* stream = to_tcp ? reinterpret_cast<uv_stream_t*>(&c->tcp)
-                               : reinterpret_cast<uv_stream_t*>(&c->local);
+  uv_stream_t* stream =
+      to_tcp ? reinterpret_cast<uv_stream_t*>(&c->tcp) : reinterpret_cast<uv_stream_t*>(&c->local);
   if (uv_write(&write->request, stream, &buf, 1, OnWritten) != 0) {
     delete write;
     return Drop(c, RAFT_NOCONNECTION);

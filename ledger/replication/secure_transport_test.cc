@@ -78,19 +78,20 @@ class SecureTransportTest : public ::testing::Test {
   }
 
   // A listening server transport with `secret`.
-  void Listen(const RaftSecret& secret, unsigned timeout_ms = SecureTransport::kHandshakeTimeoutMs) {
+  void Listen(const RaftSecret& secret,
+              unsigned timeout_ms = SecureTransport::kHandshakeTimeoutMs) {
     ASSERT_EQ(server_.Init(&loop_, address_, secret, timeout_ms), 0);
     raft_uv_transport* s = server_.transport();
     ASSERT_EQ(s->init(s, 1, address_.c_str()), 0);
-    ASSERT_EQ(s->listen(s,
-                        [](raft_uv_transport*, raft_id id, const char* address,
-                           uv_stream_t* stream) {
-                          seen->accepted_id = id;
-                          seen->accepted_address = address;
-                          seen->accepted = stream;
-                          ReadAccepted(stream);
-                        }),
-              0)
+    ASSERT_EQ(
+        s->listen(s,
+                  [](raft_uv_transport*, raft_id id, const char* address, uv_stream_t* stream) {
+                    seen->accepted_id = id;
+                    seen->accepted_address = address;
+                    seen->accepted = stream;
+                    ReadAccepted(stream);
+                  }),
+        0)
         << s->errmsg;
   }
 
@@ -170,8 +171,8 @@ TEST_F(SecureTransportTest, WrongSecretIsRefusedAndLibraftNeverSeesIt) {
 }
 
 // A raw TCP client on a thread of its own: sends `first`, then (when `handshake`) finishes the
-// handshake with `secret`, sends its hello frame, then `after` sealed (tampered when asked). Returns
-// once the server closed the connection, or after 2 s of silence.
+// handshake with `secret`, sends its hello frame, then `after` sealed (tampered when asked).
+// Returns once the server closed the connection, or after 2 s of silence.
 struct RawPeer {
   std::string first;
   bool handshake = false;
@@ -208,7 +209,8 @@ struct RawPeer {
         send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
         continue;
       }
-      std::string hello = std::string(7, '\0') + "\x03" + std::string(1, '\0') + "\x0b" + "127.0.0.1:3";
+      std::string hello =
+          std::string(7, '\0') + "\x03" + std::string(1, '\0') + "\x0b" + "127.0.0.1:3";
       channel.Seal(hello.data(), hello.size(), &reply);
       std::string sealed;
       channel.Seal(after.data(), after.size(), &sealed);
