@@ -1,4 +1,5 @@
-// Raft peers are authenticated and encrypted (--raft_key_file; ledger/replication/secure_transport.h).
+// Raft peers are authenticated and encrypted (--raft_key_file;
+// ledger/replication/secure_transport.h).
 //
 // Three ledgerd on loopback share a cluster secret; node 3's Raft listener sits behind a relay in
 // this test that records every byte the others send it. Then:
@@ -19,8 +20,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -234,9 +235,10 @@ class Cluster {
     v1::CreateTransfersRequest marked;
     *marked.add_transfers() = testing::MakeTransfer(high, low, 100, 101, 7);
     return ok([&](LedgerConnection& c) {
-      return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(), marked,
-                                        &reply);
-    }) && reply.results_size() == 1 && reply.results(0).result() == v1::OK;
+             return c.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(10)).get(),
+                                               marked, &reply);
+           }) &&
+           reply.results_size() == 1 && reply.results(0).result() == v1::OK;
   }
   std::string Log(int i) {
     std::ifstream in(nodes_[i].log_path());
@@ -274,13 +276,13 @@ bool InjectRequestVote(const std::string& raft_address, uint64_t term) {
   put64(9);
   put64(address.size());
   bytes += address;
-  put64(3);       // RAFT_IO_REQUEST_VOTE
-  put64(5 * 8);   // Its size.
-  put64(term);    // Term.
-  put64(9);       // Candidate id.
+  put64(3);        // RAFT_IO_REQUEST_VOTE
+  put64(5 * 8);    // Its size.
+  put64(term);     // Term.
+  put64(9);        // Candidate id.
   put64(1 << 30);  // Last log index.
-  put64(term);    // Last log term.
-  put64(1);       // Flags: disrupt the leader.
+  put64(term);     // Last log term.
+  put64(1);        // Flags: disrupt the leader.
   const int fd = Dial(raft_address.substr(0, raft_address.rfind(':')), Port(raft_address));
   if (fd < 0) return false;
   timeval timeout{3, 0};
@@ -313,13 +315,13 @@ TEST(RaftSecurityTest, RoguePeersAreRefusedAndTheWireIsUnreadable) {
   const std::string rogue_grpc = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
   const std::string rogue_raft = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
   LedgerProcess rogue;
-  ASSERT_TRUE(rogue
-                  .StartNode(rogue_dir + "/node", rogue_grpc,
-                             {"--raft_id=4",
-                              absl::StrCat("--peers=", cluster.peers_, ",4=", rogue_raft, "/",
-                                           rogue_grpc),
-                              "--initial_members=1,2,3,4", testing::RaftKeyFlag(rogue_dir)})
-                  .ok());
+  ASSERT_TRUE(
+      rogue
+          .StartNode(rogue_dir + "/node", rogue_grpc,
+                     {"--raft_id=4",
+                      absl::StrCat("--peers=", cluster.peers_, ",4=", rogue_raft, "/", rogue_grpc),
+                      "--initial_members=1,2,3,4", testing::RaftKeyFlag(rogue_dir)})
+          .ok());
   std::this_thread::sleep_for(std::chrono::seconds(4));  // Several election timeouts.
 
   std::optional<v1::ClusterStatusReply> after = cluster.WaitForLeader();
@@ -377,8 +379,8 @@ TEST(RaftSecurityTest, RefusesToStartWithoutGoodCredentials) {
   };
   for (size_t k = 0; k < cases.size(); ++k) {
     LedgerProcess node;
-    const absl::Status started = node.StartNode(absl::StrCat(dir, "/case", k), grpc,
-                                                cases[k].flags, std::chrono::seconds(10));
+    const absl::Status started = node.StartNode(absl::StrCat(dir, "/case", k), grpc, cases[k].flags,
+                                                std::chrono::seconds(10));
     EXPECT_FALSE(started.ok()) << "case " << k;
     std::ifstream in(absl::StrCat(dir, "/case", k, ".log"));
     std::stringstream log;
