@@ -19,6 +19,7 @@
 #include "merchant/pos_client.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
+#include "tests/raft_key.h"
 #include "wallet/wallet_client.h"
 
 namespace ledger {
@@ -236,7 +237,8 @@ TEST(AuthStartTest, EveryClusterMethodNeedsTheToken) {
   const std::string raft_address = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
   LedgerProcess node;
   ASSERT_TRUE(node.StartNode(dir + "/ledger", grpc_address,
-                             {"--raft_id=1", "--peers=1=" + raft_address + "/" + grpc_address})
+                             {"--raft_id=1", "--peers=1=" + raft_address + "/" + grpc_address,
+                              testing::RaftKeyFlag(dir)})
                   .ok())
       << node.log_path();
   for (const char* service : {"ledger.v1.Cluster", "ledger.v1.Ledger"}) {

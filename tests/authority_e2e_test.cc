@@ -40,6 +40,7 @@
 #include "tests/authority_table.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
+#include "tests/raft_key.h"
 #include "wallet/cpm.h"
 #include "wallet/wallet_client.h"
 
@@ -141,7 +142,8 @@ struct Call {
 class AuthorityE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string dir = MakeTempDir("authority") + "/ledger";
+    const std::string root = MakeTempDir("authority");
+    const std::string dir = root + "/ledger";
     // A one-node Raft cluster, so that the Cluster service exists (a plain node answers
     // UNIMPLEMENTED). Rate limits out of the way: the test sends hundreds of requests in a few
     // seconds.
@@ -150,8 +152,9 @@ class AuthorityE2eTest : public ::testing::Test {
     ASSERT_TRUE(server_
                     .StartNode(dir, grpc_address,
                                {"--raft_id=1", "--peers=1=" + raft_address + "/" + grpc_address,
-                                "--pos_requests_per_second=100000", "--pos_burst=100000",
-                                "--wallet_requests_per_second=100000", "--wallet_burst=100000"})
+                                testing::RaftKeyFlag(root), "--pos_requests_per_second=100000",
+                                "--pos_burst=100000", "--wallet_requests_per_second=100000",
+                                "--wallet_burst=100000"})
                     .ok())
         << server_.log_path();
     ASSERT_TRUE(

@@ -46,6 +46,7 @@
 #include "ledger/storage/rocks_store.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
+#include "tests/raft_key.h"
 
 // Asserts that a Status is OK, printing it (with the node's log tail on a failed start) when not.
 #define ASSERT_OK(expr)                   \
@@ -91,13 +92,16 @@ class Cluster {
       if (i < kNodes) absl::StrAppend(&addresses_, i ? "," : "", grpc_[i]);
     }
     peers_ = peers;
+    raft_key_flag_ = testing::RaftKeyFlag(root_);
   }
 
   absl::Status Start(int i, bool bootstrap = true) {
-    std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers_,
+    std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1),
+                                      "--peers=" + peers_,
                                       absl::StrCat("--bootstrap=", bootstrap ? "true" : "false"),
                                       "--initial_members=1,2,3",
-                                      "--operator_token_file=" + token_file_};
+                                      "--operator_token_file=" + token_file_,
+                                      raft_key_flag_};
     for (const std::string& flag : extra_flags_) flags.push_back(flag);
     for (const std::string& flag : node_flags_[i]) flags.push_back(flag);
     return nodes_[i].StartNode(data_dir(i), grpc_[i], flags);
@@ -244,7 +248,7 @@ class Cluster {
   std::map<int, std::vector<std::string>> node_flags_;
   std::string token_file_, operator_token_;
   std::string grpc_[kSlots], raft_[kSlots];
-  std::string peers_, addresses_;
+  std::string peers_, addresses_, raft_key_flag_;
   LedgerProcess nodes_[kSlots];
 };
 

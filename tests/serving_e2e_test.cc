@@ -44,6 +44,7 @@
 #include "proto/reflection_v1.grpc.pb.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
+#include "tests/raft_key.h"
 
 namespace ledger {
 namespace {
@@ -326,10 +327,12 @@ struct ThreeNodes {
       absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft[i], "/", grpc[i]);
       absl::StrAppend(&addresses, i ? "," : "", grpc[i]);
     }
+    raft_key_flag = testing::RaftKeyFlag(root);
   }
   absl::Status Start(int i, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers,
-                                      "--operator_token_file=" + root + "/operator.token"};
+                                      "--operator_token_file=" + root + "/operator.token",
+                                      raft_key_flag};
     flags.insert(flags.end(), extra.begin(), extra.end());
     return nodes[i].StartNode(absl::StrCat(root, "/node", i + 1), grpc[i], flags);
   }
@@ -338,7 +341,7 @@ struct ThreeNodes {
     names.push_back("ledger.v1.Cluster");
     return names;
   }
-  std::string root, grpc[3], peers, addresses;
+  std::string root, grpc[3], peers, addresses, raft_key_flag;
   LedgerProcess nodes[3];
 };
 

@@ -281,6 +281,14 @@ inline constexpr size_t kBackupChunkBytes = 1u << 20;
 inline constexpr size_t kSha256Bytes = 32;
 // An operator's name (ledger/core/operator_name.h): characters.
 inline constexpr size_t kOperatorNameLengthMax = 64;
+// Raft peer connections (ledger/replication/secure_channel.h): the raft address a connecting peer
+// names in its first message, and the plaintext bytes of one encrypted frame (a bigger frame closes
+// the connection).
+inline constexpr size_t kRaftAddressBytesMax = 255;
+inline constexpr size_t kRaftFrameBytesMax = 64 * 1024;
+// ledgerd --raft_key_file: the cluster secret, 32 random bytes written as 64 hex digits on one line
+// (a trailing newline allowed); a longer file is refused.
+inline constexpr size_t kRaftKeyFileBytesMax = 128;
 
 static_assert(kMpmAmountMax == 9'999'999'999'999 && kMpmAmountDigitsMax == 13,
               "13 nines: the EMVCo field");

@@ -112,10 +112,13 @@ ABSL_FLAG(
     "clients are sent to)");
 ABSL_FLAG(std::string, raft_address, "",
           "Raft: the address peers dial (default: this id's entry in --peers)");
-ABSL_FLAG(std::string, raft_bind, "",
-          "Raft: where to listen for peers (default: --raft_address). Raft traffic is plaintext: "
-          "bind it to a "
-          "private network only");
+ABSL_FLAG(std::string, raft_bind, "", "Raft: where to listen for peers (default: --raft_address)");
+ABSL_FLAG(std::string, raft_key_file, "",
+          "Raft: the cluster secret (64 hex digits, mode 0600), the same file on every node: peers "
+          "prove they hold it and all Raft traffic is encrypted. Required with --raft_id");
+ABSL_FLAG(bool, raft_plaintext, false,
+          "Raft: no --raft_key_file, plaintext peers; allowed only when every Raft address "
+          "(--raft_address, --raft_bind, --peers) is loopback");
 ABSL_FLAG(std::string, raft_dir, "", "Raft: log segments and snapshots (default: DATA_DIR/raft)");
 ABSL_FLAG(bool, bootstrap, true,
           "Raft: on an empty --raft_dir, bootstrap --peers as the voting members. Use "
@@ -182,8 +185,47 @@ void SetUpProcess(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-// The Raft options from the flags; exit code 2 (after saying why) for a bad --peers or
-// --initial_members.
+// The cluster secret (--raft_key_file), or none with --raft_plaintext on loopback; exit code 2
+// (after saying why) otherwise.
+int RaftSecretFromFlags(const std::vector<ledger::RaftPeer>& peers,
+                        ledger::RaftNode::Options* options) {
+  const std::string key_file = absl::GetFlag(FLAGS_raft_key_file);
+  if (absl::GetFlag(FLAGS_raft_plaintext)) {
+    if (!key_file.empty()) {
+      fprintf(stderr, "ledgerd: --raft_plaintext and --raft_key_file: give one of them\n");
+      return 2;
+    }
+    std::vector<std::string> addresses = {options->raft_address, options->raft_bind};
+    for (const ledger::RaftPeer& peer : peers) addresses.push_back(peer.raft_address);
+    for (const std::string& address : addresses) {
+      if (address.empty() || ledger::IsLoopbackHostPort(address)) continue;
+      fprintf(stderr,
+              "ledgerd: --raft_plaintext: Raft address %s is not loopback; give every node "
+              "--raft_key_file instead\n",
+              address.c_str());
+      return 2;
+    }
+    return 0;
+  }
+  if (key_file.empty()) {
+    fprintf(
+        stderr,
+        "ledgerd: --raft_id needs --raft_key_file (the cluster secret: `head -c 32 /dev/urandom "
+        "| xxd -p -c 64 > raft.key; chmod 600 raft.key`, the same file on every node), or "
+        "--raft_plaintext on loopback\n");
+    return 2;
+  }
+  absl::StatusOr<ledger::RaftSecret> secret = ledger::ReadRaftKeyFile(key_file);
+  if (!secret.ok()) {
+    fprintf(stderr, "ledgerd: %s\n", std::string(secret.status().message()).c_str());
+    return 2;
+  }
+  options->raft_secret = *secret;
+  return 0;
+}
+
+// The Raft options from the flags; exit code 2 (after saying why) for a bad --peers,
+// --initial_members, --raft_key_file or --raft_plaintext.
 int RaftOptionsFromFlags(const std::string& data_dir, ledger::RaftNode::Options* options) {
   absl::StatusOr<std::vector<ledger::RaftPeer>> peers =
       ledger::ParsePeers(absl::GetFlag(FLAGS_peers));
@@ -210,7 +252,7 @@ int RaftOptionsFromFlags(const std::string& data_dir, ledger::RaftNode::Options*
   options->snapshot_trailing = absl::GetFlag(FLAGS_snapshot_trailing);
   options->install_snapshot_timeout_ms = absl::GetFlag(FLAGS_install_snapshot_timeout_ms);
   options->stale_reads = absl::GetFlag(FLAGS_stale_reads);
-  return 0;
+  return RaftSecretFromFlags(*peers, options);
 }
 
 // One run of the server. Each step returns 0 to go on, or the process's exit code after saying why.

@@ -165,6 +165,25 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(RocksStore* store, Clo
   return node;
 }
 
+// Authenticated and encrypted peers with the cluster secret; libraft's plaintext TCP (with
+// TCP_NODELAY) only when none is given (ledgerd allows that on loopback only).
+absl::Status RaftNode::InitTransport(raft_uv_transport** transport) {
+  const std::string& bind = options_.raft_bind.empty() ? options_.raft_address : options_.raft_bind;
+  int rv = 0;
+  if (options_.raft_secret.has_value()) {
+    rv = secure_transport_.Init(&loop_, bind, *options_.raft_secret);
+    *transport = secure_transport_.transport();
+  } else {
+    rv = transport_.Init(&loop_, bind);
+    *transport = transport_.transport();
+  }
+  if (rv != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("Raft transport on --raft_bind ", bind, ": ",
+                                                   raft_strerror(rv), ": ", (*transport)->errmsg));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RaftNode::Init() {
   std::error_code error;
   std::filesystem::create_directories(options_.raft_dir, error);
@@ -177,15 +196,11 @@ absl::Status RaftNode::Init() {
   wake_.data = this;
   uv_timer_init(&loop_, &timer_);
   timer_.data = this;
-  const std::string& bind = options_.raft_bind.empty() ? options_.raft_address : options_.raft_bind;
-  rv = transport_.Init(&loop_, bind);
-  if (rv != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("Raft transport on --raft_bind ", bind, ": ",
-                                                   raft_strerror(rv), ": ", transport_.errmsg()));
-  }
+  raft_uv_transport* transport = nullptr;
+  if (absl::Status status = InitTransport(&transport); !status.ok()) return status;
   io_ = raft_io{};
   io_.version = 2;
-  rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), transport_.transport());
+  rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), transport);
   if (rv != 0)
     return absl::UnavailableError(
         absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));

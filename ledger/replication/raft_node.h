@@ -59,6 +59,7 @@
 #include "ledger/replication/nodelay_transport.h"
 #include "ledger/replication/raft_api.h"
 #include "ledger/replication/replica.h"
+#include "ledger/replication/secure_transport.h"
 #include "ledger/storage/cached_kv.h"
 #include "ledger/storage/rocks_store.h"
 
@@ -126,6 +127,9 @@ class RaftNode final : public Committer {
     unsigned election_timeout_ms = 1000;
     unsigned heartbeat_timeout_ms = 100;
     bool stale_reads = false;
+    // The cluster secret (--raft_key_file): peer connections are authenticated and encrypted
+    // (secure_transport.h). Unset: libraft's plaintext TCP.
+    std::optional<RaftSecret> raft_secret;
   };
 
   // Opens libraft on options.raft_dir over `store` (which must outlive the node) and starts the
@@ -195,6 +199,8 @@ class RaftNode final : public Committer {
 
   RaftNode(RocksStore* store, Clock* clock, Options options, NodeObserver observer);
   absl::Status Init();
+  absl::Status InitTransport(
+      raft_uv_transport** transport);  // Sets *transport to what raft_uv uses.
   void Run();
 
   // Loop thread.
@@ -257,7 +263,8 @@ class RaftNode final : public Committer {
   uv_loop_t loop_;
   uv_async_t wake_;
   uv_timer_t timer_;
-  NoDelayTransport transport_;
+  NoDelayTransport transport_;        // Without a raft_secret.
+  SecureTransport secure_transport_;  // With one.
   raft_io io_;
   raft_fsm fsm_;
   struct raft raft_;
