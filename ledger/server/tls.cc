@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -76,9 +77,11 @@ absl::Status ReadKey(const std::string& flag, const std::string& path, Key* key)
   if (absl::Status opened = OpenFile(flag, path, &bio); !opened.ok()) return opened;
   struct stat info;
   if (stat(path.c_str(), &info) == 0 && (info.st_mode & 077) != 0) {
+    char mode[8];
+    snprintf(mode, sizeof(mode), "%03o", static_cast<unsigned>(info.st_mode & 0777));
     return Problem(flag, path,
-                   absl::StrCat("private key readable by group or others (mode ",
-                                absl::Dec(info.st_mode & 0777), "): chmod 600 it"));
+                   absl::StrCat("private key readable by group or others (mode ", mode,
+                                "): chmod 600 it"));
   }
   key->reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (*key == nullptr) return Problem(flag, path, "not a PEM private key");
