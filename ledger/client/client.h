@@ -128,6 +128,7 @@ class LedgerConnection {
   v1::Wallet::Stub& wallet() { return *wallet_; }
   const std::string& address() const { return address_; }
   const std::vector<std::string>& addresses() const { return addresses_; }
+  const std::vector<std::string>& operator_addresses() const { return operator_addresses_; }
   const std::string& operator_token() const { return transport_.operator_token; }
   const Transport& transport() const { return transport_; }
   // Connects to addresses()[i] (and its operator address).
