@@ -131,6 +131,26 @@ absl::Status LoadTransport(Transport* transport) {
   return ReadPem("--tls_key", transport->key_file, &transport->key_pem);
 }
 
+absl::StatusOr<Transport> TransportFromOptions(const std::map<std::string, std::string>& options,
+                                               bool operator_api,
+                                               const std::string& operator_token) {
+  if (options.count("plaintext")) return PlaintextTransport(operator_api ? operator_token : "");
+  Transport transport = DefaultTransport();
+  if (options.count("tls_ca")) transport.ca_file = options.at("tls_ca");
+  if (options.count("tls_cert")) transport.cert_file = options.at("tls_cert");
+  if (options.count("tls_key")) transport.key_file = options.at("tls_key");
+  if (!operator_api) transport.cert_file = transport.key_file = "";
+  if (absl::Status loaded = LoadTransport(&transport); !loaded.ok()) return loaded;
+  return transport;
+}
+
+std::string OperatorAddressesFromOptions(const std::map<std::string, std::string>& options,
+                                         const std::string& addresses) {
+  if (options.count("plaintext")) return "";
+  if (options.count("operator_addr")) return options.at("operator_addr");
+  return DefaultOperatorAddresses(addresses);
+}
+
 std::string DefaultOperatorAddresses(const std::string& addresses) {
   std::string out;
   size_t start = 0;

@@ -27,11 +27,13 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "ledger/core/operator_name.h"
 #include "ledger/core/types.h"
 #include "proto/ledger.grpc.pb.h"
@@ -66,6 +68,16 @@ Transport DefaultTransport();
 Transport PlaintextTransport(std::string operator_token, std::string operator_name = "");
 // Reads the PEM files of a TLS transport (those named); NOT_FOUND naming the file otherwise.
 absl::Status LoadTransport(Transport* transport);
+// The transport a command-line tool's options describe: "plaintext" present: PlaintextTransport
+// (`operator_token`); otherwise TLS with "tls_ca" (default var/pki/ca.crt) and, for `operator_api`,
+// "tls_cert" and "tls_key" (default the `demo` operator's), the files read (LoadTransport).
+absl::StatusOr<Transport> TransportFromOptions(const std::map<std::string, std::string>& options,
+                                               bool operator_api,
+                                               const std::string& operator_token = "");
+// "operator_addr" of the options, or DefaultOperatorAddresses(addresses); "" when plaintext.
+std::string OperatorAddressesFromOptions(const std::map<std::string, std::string>& options,
+                                         const std::string& addresses);
+
 // The operator listeners by ledgerd's convention when not given: each "HOST:PORT" of `addresses`
 // with PORT+2 (ops/run: 7400 -> 7402; ops/cluster: 7410 -> 7412, ...).
 std::string DefaultOperatorAddresses(const std::string& addresses);
