@@ -68,7 +68,8 @@ constexpr char kSurveyHelp[] =
     "  per yen of new demand (premium rate R, default 0.2) as JSON.\n";
 
 constexpr char kCalibrateHelp[] =
-    "usage: circsim calibrate (--events FILE | --ledger HOST:PORT [--tls_ca F --tls_cert F --tls_key F]\n"
+    "usage: circsim calibrate (--events FILE | --ledger HOST:PORT [--tls_ca F --tls_cert F "
+    "--tls_key F]\n"
     "                          [--operator_token_file FILE]\n"
     "                         [--save_events FILE])\n"
     "                         [--asset ID] --out SCENARIO.json [--days D] [--residents N]\n"
@@ -83,7 +84,8 @@ constexpr char kCalibrateHelp[] =
     "  --ledger reads the ledger's change stream (Subscribe) up to its current journal index "
     "instead;\n"
     "  --save_events FILE keeps the events read (account ids in hex) for a later --events run.\n"
-    "  The change stream is the operator API: HOST:PORT is the ledgerd's --operator_listen, reached\n"
+    "  The change stream is the operator API: HOST:PORT is the ledgerd's --operator_listen, "
+    "reached\n"
     "  with mutual TLS: --tls_ca, --tls_cert, --tls_key (default var/pki/ca.crt and the demo\n"
     "  operator's var/pki/operators/demo.crt and .key, which ops/run makes). With\n"
     "  --operator_token_file FILE instead: a ledgerd --plaintext, with that development token.\n"

@@ -9,10 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "ledger/client/client.h"
-
 #include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
+#include "ledger/client/client.h"
 #include "proto/ledger.pb.h"
 
 namespace sim {

@@ -130,8 +130,8 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
     if (flag.rfind("--tls_cert=", 0) == 0) tls_ = true;  // The test's own certificates.
   }
   const bool own_certificates = tls_ && std::any_of(flags.begin(), flags.end(), [](auto& flag) {
-    return flag.rfind("--tls_cert=", 0) == 0;
-  });
+                                  return flag.rfind("--tls_cert=", 0) == 0;
+                                });
   if (own_certificates) {
     if (!operator_listen) flags.push_back("--operator_listen=127.0.0.1:0");
   } else if (tls_) {

@@ -1,11 +1,12 @@
 // Runs a real ledgerd as a child process for multi-process tests: loopback only, ports chosen by
 // the kernel (port 0, read back from --port_file), data under the test's temporary directory.
 //
-// With UseTls() (before Start), the node serves TLS as in production: a test CA made once per test
+// By default the node serves TLS as in production: a test CA made once per test
 // process by ops/pki (TestPkiDir()), the node's certificate node-ID (--raft_id, else 1), the public
 // services on address() and the operator services on operator_address() under mutual TLS;
-// transport() is the `demo` operator's. Otherwise it runs in the explicit plaintext development
-// mode (--plaintext): its operator token is read back once it serves (from its
+// transport() is the `demo` operator's. A test that calls UsePlaintext() (before Start) runs it in
+// the explicit plaintext development mode (--plaintext) instead: its operator token is read back
+// once it serves (from its
 // --operator_token_file if the flags give one, else from DATA_DIR/operator.token), and
 // operator_address() == address().
 #ifndef TESTS_LEDGER_PROCESS_H_
@@ -44,8 +45,9 @@ class LedgerProcess {
   LedgerProcess& operator=(const LedgerProcess&) = delete;
   ~LedgerProcess();  // Kills the process if still running.
 
-  // Serve TLS (see above); call before Start or StartNode.
+  // Serve TLS (the default) or plaintext (see above); call before Start or StartNode.
   void UseTls() { tls_ = true; }
+  void UsePlaintext() { tls_ = false; }
   bool tls() const { return tls_; }
 
   // Starts ledgerd on `data_dir` and waits until it answers GetDigest (at most `timeout`).
@@ -77,6 +79,13 @@ class LedgerProcess {
   const std::string& operator_address() const { return operator_address_; }
   // How the test's operator reaches it: TestTransport() with TLS, else the token.
   Transport transport() const;
+  // Channels for the test's operator (`demo`, or the token) and for the public services.
+  std::shared_ptr<grpc::Channel> operator_channel() const {
+    return OperatorChannel(operator_address_, transport());
+  }
+  std::shared_ptr<grpc::Channel> public_channel() const {
+    return PublicChannel(address_, transport());
+  }
 
  private:
   absl::Status Launch(const std::string& data_dir, const std::string& listen, bool serve_metrics,
@@ -89,7 +98,15 @@ class LedgerProcess {
   std::string log_path_;
   std::string operator_token_;
   std::string operator_address_;
-  bool tls_ = false;
+  bool tls_ = true;
+};
+
+// A LedgerProcess in the explicit plaintext development mode (ledgerd --plaintext, the operator
+// token): the tests about the token, and those whose clients still share one channel for the
+// operator and public services.
+class PlaintextLedgerProcess : public LedgerProcess {
+ public:
+  PlaintextLedgerProcess() { UsePlaintext(); }
 };
 
 // A loopback TCP port that was free a moment ago (the kernel's choice for port 0).

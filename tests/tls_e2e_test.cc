@@ -44,9 +44,11 @@ void MakeCertificate(const std::string& ca_dir, const std::string& dir, const st
                      int days) {
   const std::string base = dir + "/" + cn;
   ASSERT_TRUE(Shell(absl::StrCat(
-      "cd ", dir, " && umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ",
-      base, ".key 2>/dev/null && openssl req -new -key ", base, ".key -subj /CN=", cn, " -out ",
-      base, ".csr 2>/dev/null && printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth,clientAuth\\n' > ",
+      "cd ", dir,
+      " && umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ", base,
+      ".key 2>/dev/null && openssl req -new -key ", base, ".key -subj /CN=", cn, " -out ", base,
+      ".csr 2>/dev/null && printf "
+      "'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth,clientAuth\\n' > ",
       base, ".ext && openssl x509 -req -in ", base, ".csr -CA ", ca_dir, "/ca.crt -CAkey ", ca_dir,
       "/ca.key -CAcreateserial -days ", days, " -extfile ", base, ".ext -out ", base,
       ".crt 2>/dev/null")));
@@ -92,10 +94,11 @@ TEST_F(TlsTest, TheOperatorWithItsCertificateIsServed) {
 }
 
 TEST_F(TlsTest, PlaintextClientsAreRefused) {
-  auto plaintext = grpc::CreateChannel(server_.operator_address(), grpc::InsecureChannelCredentials());
+  auto plaintext =
+      grpc::CreateChannel(server_.operator_address(), grpc::InsecureChannelCredentials());
   EXPECT_EQ(Digest(plaintext).error_code(), grpc::StatusCode::UNAVAILABLE);
-  auto public_plaintext =
-      v1::Health::NewStub(grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials()));
+  auto public_plaintext = v1::Health::NewStub(
+      grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::StepReportReply reply;
@@ -212,7 +215,8 @@ std::string PresentedCertificate(const std::string& address, const Transport& tr
   v1::GetDigestReply reply;
   if (!v1::Ledger::NewStub(channel)->GetDigest(&context, v1::GetDigestRequest(), &reply).ok())
     return "";
-  const std::vector<grpc::string_ref> pem = context.auth_context()->FindPropertyValues("x509_pem_cert");
+  const std::vector<grpc::string_ref> pem =
+      context.auth_context()->FindPropertyValues("x509_pem_cert");
   return pem.size() == 1 ? std::string(pem[0].data(), pem[0].size()) : "";
 }
 

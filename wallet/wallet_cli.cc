@@ -245,8 +245,8 @@ int Register(const std::map<std::string, std::string>& o) {
       ledger::TransportFromOptions(o, /*operator_api=*/true, operator_token);
   if (!transport.ok()) return Fail(transport.status());
   ledger::v1::CreateReply reply;
-  ledger::LedgerConnection connection(Address(o), ledger::OperatorAddressesFromOptions(o, Address(o)),
-                                      *transport);
+  ledger::LedgerConnection connection(
+      Address(o), ledger::OperatorAddressesFromOptions(o, Address(o)), *transport);
   grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
     return c.ledger().RegisterKeys(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(),
                                    request, &reply);

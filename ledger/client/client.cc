@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "absl/strings/numbers.h"
-
 #include "ledger/core/limits.h"
 
 namespace ledger {
@@ -249,8 +248,8 @@ void LedgerConnection::Connect(const std::string& address, const std::string& op
   for (size_t i = 0; op.empty() && i < addresses_.size() && i < operator_addresses_.size(); ++i) {
     if (addresses_[i] == address) op = operator_addresses_[i];
   }
-  if (op.empty()) op = transport_.plaintext || operator_addresses_.empty() ? address
-                                                                             : operator_addresses_[0];
+  if (op.empty())
+    op = transport_.plaintext || operator_addresses_.empty() ? address : operator_addresses_[0];
   // Plaintext: one channel, the token added to operator calls only (LedgerChannel).
   std::shared_ptr<grpc::Channel> operator_channel =
       OperatorChannel(transport_.plaintext ? address : op, transport_);

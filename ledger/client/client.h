@@ -5,8 +5,8 @@
 // ledgerd serves over TLS by default (README "Security"): the public services (Pos, Wallet, Health)
 // on --listen with server TLS (a client needs the CA, Transport::ca_file), the operator services
 // (Ledger, Cluster) on --operator_listen with mutual TLS (a client also presents its certificate,
-// whose CN names the operator: Transport::cert_file, key_file). A LedgerConnection keeps one channel
-// to each:
+// whose CN names the operator: Transport::cert_file, key_file). A LedgerConnection keeps one
+// channel to each:
 //   Transport transport = DefaultTransport();   // var/pki/ca.crt, var/pki/operators/demo.*
 //   if (absl::Status ok = LoadTransport(&transport); !ok.ok()) ...
 //   LedgerConnection connection("127.0.0.1:7400", "127.0.0.1:7402", transport);
@@ -45,7 +45,8 @@ namespace ledger {
 // root.
 inline constexpr char kOperatorTokenFileDefault[] = "var/ledger/operator.token";
 
-// Where the tools look for certificates unless told otherwise: the directory ops/run's ops/pki makes.
+// Where the tools look for certificates unless told otherwise: the directory ops/run's ops/pki
+// makes.
 inline constexpr char kPkiDirDefault[] = "var/pki";
 // The operator the tools act as by default (ops/run's operator with every role).
 inline constexpr char kDefaultOperator[] = "demo";

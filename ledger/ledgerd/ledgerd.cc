@@ -42,8 +42,8 @@
 #include "ledger/server/pos_service.h"
 #include "ledger/server/reflection_v1.h"
 #include "ledger/server/service.h"
-#include "ledger/server/tls.h"
 #include "ledger/server/serving.h"
+#include "ledger/server/tls.h"
 #include "ledger/server/unreadable_request.h"
 #include "ledger/server/wallet_service.h"
 #include "ledger/storage/atomic_file.h"
@@ -54,13 +54,15 @@ ABSL_FLAG(std::string, data_dir, "var/ledger",
 ABSL_FLAG(std::string, listen, "127.0.0.1:7400",
           "gRPC listen address of the public services (Pos, Wallet, Health, the standard health "
           "checks, reflection), with server TLS (--tls_cert, --tls_key)");
-ABSL_FLAG(std::string, operator_listen, "127.0.0.1:7402",
-          "gRPC listen address of the operator services (Ledger, Cluster) with mutual TLS: a client "
-          "certificate signed by --tls_client_ca is required, and its CN names the operator. Bind "
-          "it to an operators' network, never a shops' one. Unused with --plaintext");
-ABSL_FLAG(std::string, tls_cert, "",
-          "This node's PEM certificate (ops/pki node: var/pki/nodes/node-ID.crt), presented on both "
-          "listeners and to peers. Required unless --plaintext");
+ABSL_FLAG(
+    std::string, operator_listen, "127.0.0.1:7402",
+    "gRPC listen address of the operator services (Ledger, Cluster) with mutual TLS: a client "
+    "certificate signed by --tls_client_ca is required, and its CN names the operator. Bind "
+    "it to an operators' network, never a shops' one. Unused with --plaintext");
+ABSL_FLAG(
+    std::string, tls_cert, "",
+    "This node's PEM certificate (ops/pki node: var/pki/nodes/node-ID.crt), presented on both "
+    "listeners and to peers. Required unless --plaintext");
 ABSL_FLAG(std::string, tls_key, "",
           "Its PEM private key (mode 0600; refused if group or others may read it). Required "
           "unless --plaintext");
@@ -74,11 +76,12 @@ ABSL_FLAG(bool, plaintext, false,
           "Development only: no TLS; every listen address must be loopback (refused otherwise). "
           "The operator services then share --listen and take the operator token "
           "(--operator_token_file) and the x-ledger-operator header");
-ABSL_FLAG(std::string, operator_token_file, "",
-          "--plaintext only: the development operator token that every Ledger and Cluster call "
-          "must carry (\"authorization: Bearer TOKEN\"); created with a random token (mode 0600) if "
-          "missing, refused if group or others may read it. Default: DATA_DIR/operator.token. Give "
-          "every node of a Raft cluster the same file");
+ABSL_FLAG(
+    std::string, operator_token_file, "",
+    "--plaintext only: the development operator token that every Ledger and Cluster call "
+    "must carry (\"authorization: Bearer TOKEN\"); created with a random token (mode 0600) if "
+    "missing, refused if group or others may read it. Default: DATA_DIR/operator.token. Give "
+    "every node of a Raft cluster the same file");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7401",
           "Prometheus /metrics listen address (empty: off)");
 ABSL_FLAG(std::string, port_file, "",
@@ -443,7 +446,7 @@ int Ledgerd::StartRaft() {
 // token on every call; Pos, Wallet and Health check each request's signature instead.
 void Ledgerd::BuildServices() {
   operator_auth_ = plaintext_ ? std::make_unique<ledger::OperatorAuth>(operator_token_.token)
-                             : std::make_unique<ledger::OperatorAuth>();
+                              : std::make_unique<ledger::OperatorAuth>();
   service_ = std::make_unique<ledger::LedgerService>(committer_.get(), metrics_.get(),
                                                      operator_auth_.get());
   pos_ = std::make_unique<merchant::PosService>(

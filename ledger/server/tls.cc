@@ -43,7 +43,8 @@ absl::Status OpenFile(const std::string& flag, const std::string& path, Bio* bio
   if (stat(path.c_str(), &info) != 0) return Problem(flag, path, std::strerror(errno));
   if (!S_ISREG(info.st_mode)) return Problem(flag, path, "not a regular file");
   bio->reset(BIO_new_file(path.c_str(), "r"));
-  if (*bio == nullptr) return Problem(flag, path, absl::StrCat("unreadable: ", std::strerror(errno)));
+  if (*bio == nullptr)
+    return Problem(flag, path, absl::StrCat("unreadable: ", std::strerror(errno)));
   return absl::OkStatus();
 }
 
@@ -62,8 +63,9 @@ absl::Status ReadCertificate(const std::string& flag, const std::string& path, C
   cert->reset(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (*cert == nullptr) return Problem(flag, path, "not a PEM certificate");
   if (X509_cmp_current_time(X509_get0_notBefore(cert->get())) > 0) {
-    return Problem(flag, path,
-                   "certificate not valid yet (from " + Time(X509_get0_notBefore(cert->get())) + ")");
+    return Problem(
+        flag, path,
+        "certificate not valid yet (from " + Time(X509_get0_notBefore(cert->get())) + ")");
   }
   if (X509_cmp_current_time(X509_get0_notAfter(cert->get())) < 0) {
     return Problem(flag, path,
@@ -79,9 +81,9 @@ absl::Status ReadKey(const std::string& flag, const std::string& path, Key* key)
   if (stat(path.c_str(), &info) == 0 && (info.st_mode & 077) != 0) {
     char mode[8];
     snprintf(mode, sizeof(mode), "%03o", static_cast<unsigned>(info.st_mode & 0777));
-    return Problem(flag, path,
-                   absl::StrCat("private key readable by group or others (mode ", mode,
-                                "): chmod 600 it"));
+    return Problem(
+        flag, path,
+        absl::StrCat("private key readable by group or others (mode ", mode, "): chmod 600 it"));
   }
   key->reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (*key == nullptr) return Problem(flag, path, "not a PEM private key");

@@ -27,9 +27,10 @@
 namespace ledger {
 
 struct TlsFiles {
-  std::string cert;       // PEM certificate (chain) the node presents (--tls_cert).
-  std::string key;        // Its PEM private key (--tls_key), mode 0600 or stricter.
-  std::string client_ca;  // PEM CA certificate(s) that sign clients' certificates (--tls_client_ca).
+  std::string cert;  // PEM certificate (chain) the node presents (--tls_cert).
+  std::string key;   // Its PEM private key (--tls_key), mode 0600 or stricter.
+  std::string
+      client_ca;  // PEM CA certificate(s) that sign clients' certificates (--tls_client_ca).
 };
 
 // OK, or INVALID_ARGUMENT naming the flag and the file: a file missing or unreadable, not PEM, a

@@ -268,9 +268,8 @@ Row Summarize(const Scenario& scenario, const std::vector<Client>& clients, doub
   return row;
 }
 
-Row RunScenario(const std::string& address, const Transport& transport,
-                const Scenario& scenario, int accounts, const Zipf& payees, double seconds,
-                uint64_t seed, uint64_t id_high) {
+Row RunScenario(const std::string& address, const Transport& transport, const Scenario& scenario,
+                int accounts, const Zipf& payees, double seconds, uint64_t seed, uint64_t id_high) {
   std::vector<Client> clients(scenario.clients);
   std::mutex mutex;
   std::condition_variable finished;

@@ -26,9 +26,12 @@ namespace {
 // it and returns true.
 bool GlobalValue(int argc, char** argv, int* i, GlobalOptions* global) {
   const std::pair<const char*, std::string*> options[] = {
-      {"--addr", &global->address},       {"--operator_token_file", &global->token_file},
-      {"--operator_addr", &global->operator_address}, {"--tls_ca", &global->tls_ca},
-      {"--tls_cert", &global->tls_cert},   {"--tls_key", &global->tls_key},
+      {"--addr", &global->address},
+      {"--operator_token_file", &global->token_file},
+      {"--operator_addr", &global->operator_address},
+      {"--tls_ca", &global->tls_ca},
+      {"--tls_cert", &global->tls_cert},
+      {"--tls_key", &global->tls_key},
       {"--operator", &global->operator_name}};
   const std::string word = argv[*i];
   for (const auto& [name, value] : options) {
