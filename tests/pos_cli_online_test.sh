@@ -32,9 +32,10 @@ rc=0; op lookup-transfer 9 >"$D/lookup.out" 2>&1 || rc=$?
 export WALLET_PASSPHRASE="alice's long passphrase" POS_PASSPHRASE="shop terminal passphrase"
 WALLET_PUB="$("$WALLET" init --key "$D/alice.key" | awk '/public key/ {print $3}')"
 [ ${#WALLET_PUB} = 64 ] || fail "wallet public key"
-"$WALLET" register --addr "$ADDR" --operator_token_file "$D/wrong.token" --key "$D/alice.key" --account a1 \
-  >"$D/register.out" 2>&1 && fail "a key registered with a wrong operator token"
-grep -q "operator token mismatch" "$D/register.out" || fail "wrong token at the desk: $(cat "$D/register.out")"
+"$WALLET" register --addr "$ADDR" --operator_addr "$OPADDR" --tls_cert "$D/rogue/operators/demo.crt" \
+  --tls_key "$D/rogue/operators/demo.key" --key "$D/alice.key" --account a1 >"$D/register.out" 2>&1 &&
+  fail "a key registered with another CA's certificate"
+grep -q "^wallet: failed to connect" "$D/register.out" || fail "another CA at the desk: $(cat "$D/register.out")"
 wallet_register --key "$D/alice.key" --account a1 | grep -q "register: ok" || fail "wallet register"
 TERMINAL_PUB="$("$POS" init-terminal --key "$D/reg1.key" | awk '/public key/ {print $3}')"
 ctl register-key --account 20 --terminal REG-1 --public-key "$TERMINAL_PUB"
