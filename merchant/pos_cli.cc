@@ -40,7 +40,8 @@ Offline:
                     and the one-time use are checked by the ledger when charging)
   init-terminal --key FILE   create this terminal's key (sealed under a passphrase); register the printed
                     public key: ledgerctl register-key --account MERCHANT --terminal ID --public-key HEX
-Online (common options: --addr HOST:PORT[,...] --key FILE --merchant HEX --terminal ID):
+Online (common options: --addr HOST:PORT[,...] --key FILE --merchant HEX --terminal ID; TLS checked
+against --tls_ca FILE, default var/pki/ca.crt; --plaintext for a ledgerd --plaintext on loopback):
   charge --payment-id ID --amount N --code LC1...      charge a scanned customer code
   mpm --payment-id ID --amount N --name NAME --city CITY [--lifetime SECONDS] [--category MCC] [--png FILE]
                     register a one-payment code with the ledger and show it (QR and payload text); the
@@ -315,8 +316,11 @@ int Online(const std::string& command, const std::map<std::string, std::string>&
   if (!opened.ok()) return Fail(opened.status());
   const Terminal& terminal = *opened;
   // The Pos service only, each request signed by the terminal: no operator token.
-  ledger::LedgerConnection connection(o.count("addr") ? o.at("addr") : "127.0.0.1:7400",
-                                      /*operator_token=*/"");
+  absl::StatusOr<ledger::Transport> transport =
+      ledger::TransportFromOptions(o, /*operator_api=*/false);
+  if (!transport.ok()) return Fail(transport.status());
+  ledger::LedgerConnection connection(o.count("addr") ? o.at("addr") : "127.0.0.1:7400", "",
+                                      *transport);
   ledger::v1::PosReply reply;
   auto call = [&](const char* method, const google::protobuf::Message& body, auto rpc) {
     return connection.Call([&](ledger::LedgerConnection& c) {
@@ -362,8 +366,8 @@ int Run(int argc, char** argv) {
     std::string word = argv[i];
     if (word.rfind("--", 0) != 0) {
       positional.push_back(word);
-    } else if (word == "--member") {
-      options["member"] = "1";
+    } else if (word == "--member" || word == "--plaintext") {
+      options[word.substr(2)] = "1";
     } else if (word.find('=') != std::string::npos) {
       options[word.substr(2, word.find('=') - 2)] = word.substr(word.find('=') + 1);
     } else if (i + 1 < argc) {

@@ -68,7 +68,9 @@ constexpr char kSurveyHelp[] =
     "  per yen of new demand (premium rate R, default 0.2) as JSON.\n";
 
 constexpr char kCalibrateHelp[] =
-    "usage: circsim calibrate (--events FILE | --ledger HOST:PORT [--operator_token_file FILE]\n"
+    "usage: circsim calibrate (--events FILE | --ledger HOST:PORT [--tls_ca F --tls_cert F "
+    "--tls_key F]\n"
+    "                          [--operator_token_file FILE]\n"
     "                         [--save_events FILE])\n"
     "                         [--asset ID] --out SCENARIO.json [--days D] [--residents N]\n"
     "  Derives sector spending shares, re-spend vs cash-out shares and holding times from a "
@@ -82,9 +84,11 @@ constexpr char kCalibrateHelp[] =
     "  --ledger reads the ledger's change stream (Subscribe) up to its current journal index "
     "instead;\n"
     "  --save_events FILE keeps the events read (account ids in hex) for a later --events run.\n"
-    "  --operator_token_file: the ledgerd's operator token (the change stream is the operator "
-    "API;\n"
-    "  default var/ledger/operator.token, which ops/run's ledgerd writes).\n"
+    "  The change stream is the operator API: HOST:PORT is the ledgerd's --operator_listen, "
+    "reached\n"
+    "  with mutual TLS: --tls_ca, --tls_cert, --tls_key (default var/pki/ca.crt and the demo\n"
+    "  operator's var/pki/operators/demo.crt and .key, which ops/run makes). With\n"
+    "  --operator_token_file FILE instead: a ledgerd --plaintext, with that development token.\n"
     "  --asset keeps only that asset id (default: all; a tail file with several assets needs "
     "it).\n";
 
@@ -226,6 +230,29 @@ int Survey(const Args& args) {
   return 0;
 }
 
+// --ledger's transport: mutual TLS with --tls_* (defaults: var/pki's CA and demo operator), or,
+// given --operator_token_file, the plaintext development mode with that token.
+absl::StatusOr<ledger::Transport> CalibrateTransport(const Args& args) {
+  if (auto token_file = args.options.find("operator_token_file");
+      token_file != args.options.end()) {
+    absl::StatusOr<std::string> token = ledger::ReadOperatorTokenFile(token_file->second);
+    if (!token.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--operator_token_file ", token.status().message()));
+    }
+    return ledger::PlaintextTransport(*token);
+  }
+  ledger::Transport transport = ledger::DefaultTransport();
+  const std::pair<const char*, std::string*> files[] = {{"tls_ca", &transport.ca_file},
+                                                        {"tls_cert", &transport.cert_file},
+                                                        {"tls_key", &transport.key_file}};
+  for (const auto& [name, file] : files) {
+    if (auto given = args.options.find(name); given != args.options.end()) *file = given->second;
+  }
+  if (absl::Status loaded = ledger::LoadTransport(&transport); !loaded.ok()) return loaded;
+  return transport;
+}
+
 int Calibrate(const Args& args) {
   if (args.help) return std::cout << kCalibrateHelp, 0;
   auto events = args.options.find("events");
@@ -243,16 +270,10 @@ int Calibrate(const Args& args) {
   if (!asset.ok()) return Fail(asset.status());
   absl::StatusOr<std::string> text;
   if (ledger != args.options.end()) {
-    auto token_file = args.options.find("operator_token_file");
-    const std::string token_path =
-        token_file != args.options.end() ? token_file->second : ledger::kOperatorTokenFileDefault;
-    absl::StatusOr<std::string> token = ledger::ReadOperatorTokenFile(token_path);
-    if (!token.ok()) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("--operator_token_file ", token.status().message())));
-    }
+    absl::StatusOr<ledger::Transport> transport = CalibrateTransport(args);
+    if (!transport.ok()) return Fail(transport.status());
     std::cerr << "circsim: reading the change stream of " << ledger->second << "\n";
-    text = FetchLedgerEvents(ledger->second, *token, static_cast<uint32_t>(*asset),
+    text = FetchLedgerEvents(ledger->second, *transport, static_cast<uint32_t>(*asset),
                              std::chrono::seconds(60));
     if (auto save = args.options.find("save_events"); text.ok() && save != args.options.end()) {
       if (absl::Status s = WriteFile(save->second, *text); !s.ok()) return Fail(s);

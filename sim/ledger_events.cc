@@ -67,9 +67,10 @@ std::optional<std::string> EventConverter::ToJsonLine(const ledger::v1::Event& e
 }
 
 absl::StatusOr<std::string> FetchLedgerEvents(const std::string& address,
-                                              const std::string& operator_token, uint32_t asset,
+                                              const ledger::Transport& transport, uint32_t asset,
                                               std::chrono::milliseconds timeout) {
-  std::unique_ptr<ledger::v1::Ledger::Stub> stub = ledger::ConnectLedger(address, operator_token);
+  std::unique_ptr<ledger::v1::Ledger::Stub> stub =
+      ledger::v1::Ledger::NewStub(ledger::OperatorChannel(address, transport));
   ledger::v1::GetDigestReply digest;
   {
     auto context = ledger::ContextWithDeadline(timeout);

@@ -11,6 +11,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
+#include "ledger/client/client.h"
 #include "proto/ledger.pb.h"
 
 namespace sim {
@@ -36,10 +37,10 @@ class EventConverter {
 };
 
 // Subscribes from journal index 1 and reads until the index GetDigest reported when it started.
-// Both are calls to the operator API: `operator_token` is the ledgerd's
-// (ledger/server/operator_token.h).
+// Both are calls to the operator API at `address` (the ledgerd's --operator_listen, mutual TLS with
+// the transport's certificate; or, plaintext, its --listen with the development token).
 absl::StatusOr<std::string> FetchLedgerEvents(const std::string& address,
-                                              const std::string& operator_token, uint32_t asset,
+                                              const ledger::Transport& transport, uint32_t asset,
                                               std::chrono::milliseconds timeout);
 
 }  // namespace sim

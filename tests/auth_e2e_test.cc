@@ -29,6 +29,7 @@ using merchant::WallClockMs;
 using testing::LedgerProcess;
 using testing::MakeTempDir;
 using testing::MakeTransfer;
+using testing::PlaintextLedgerProcess;
 
 constexpr auto kTimeout = std::chrono::seconds(10);
 constexpr uint64_t kIssuer = 1, kAlice = 10, kBob = 11, kCarol = 12;
@@ -116,7 +117,7 @@ class AuthE2eTest : public ::testing::Test {
   }
 
   std::string server_data_dir_;
-  LedgerProcess server_;
+  PlaintextLedgerProcess server_;
   std::unique_ptr<v1::Ledger::Stub> ledger_;
   std::unique_ptr<v1::Wallet::Stub> wallet_;
   wallet::KeyPair alice_, bob_;
@@ -235,7 +236,7 @@ TEST(AuthStartTest, EveryClusterMethodNeedsTheToken) {
   const std::string dir = MakeTempDir("auth_raft");
   const std::string grpc_address = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
   const std::string raft_address = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
-  LedgerProcess node;
+  PlaintextLedgerProcess node;
   ASSERT_TRUE(node.StartNode(dir + "/ledger", grpc_address,
                              {"--raft_id=1", "--peers=1=" + raft_address + "/" + grpc_address,
                               testing::RaftKeyFlag(dir)})
@@ -296,7 +297,7 @@ TEST(AuthStartTest, LedgerdRefusesATokenFileOthersMayRead) {
   const std::string flag = "--operator_token_file=" + token_file;
   const std::string token(64, 'c');
   WriteTokenFile(token_file, token + "\n", 0644);
-  LedgerProcess server;
+  PlaintextLedgerProcess server;
   EXPECT_FALSE(
       server.StartNode(dir + "/ledger", "127.0.0.1:0", {flag}, std::chrono::seconds(10)).ok());
   EXPECT_NE(LogOf(server).find(

@@ -54,6 +54,7 @@ using testing::AuthorityTable;
 using testing::LedgerProcess;
 using testing::MakeTempDir;
 using testing::MakeTransfer;
+using testing::PlaintextLedgerProcess;
 using testing::Role;
 
 constexpr auto kTimeout = std::chrono::seconds(10);
@@ -1145,7 +1146,7 @@ class AuthorityE2eTest : public ::testing::Test {
     return decided;
   }
 
-  LedgerProcess server_;
+  PlaintextLedgerProcess server_;
   std::unique_ptr<v1::Ledger::Stub> ledger_;
   std::unique_ptr<v1::Pos::Stub> pos_;
   std::unique_ptr<v1::Wallet::Stub> wallet_;

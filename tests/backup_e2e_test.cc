@@ -31,9 +31,8 @@ constexpr uint64_t kFirstWallet = 100;
 constexpr int kWallets = 50;
 
 // Pays between the wallets until `stop`, one small request at a time; counts the OK requests.
-void PayUntil(const std::string& address, const std::string& token, std::atomic<bool>* stop,
-              std::atomic<int>* paid) {
-  LedgerConnection connection(address, token);
+void PayUntil(const LedgerProcess* node, std::atomic<bool>* stop, std::atomic<int>* paid) {
+  LedgerConnection connection(node->address(), node->operator_address(), node->transport());
   for (uint64_t n = 1; !stop->load(); ++n) {
     v1::CreateTransfersRequest request;
     for (int i = 0; i < 8; ++i) {
@@ -73,7 +72,7 @@ TEST(BackupE2eTest, BackupUnderLoadRestoresTheSameJournal) {
   const std::string dir = MakeTempDir("backup");
   LedgerProcess node;
   ASSERT_TRUE(node.Start(dir + "/ledger").ok()) << node.log_path();
-  LedgerConnection connection(node.address(), node.operator_token());
+  LedgerConnection connection(node.address(), node.operator_address(), node.transport());
   const testing::Town town = MakeTown(kIssuer, kFirstWallet, kWallets, 1'000'000);
   v1::CreateReply reply;
   ASSERT_TRUE(connection.ledger()
@@ -91,7 +90,7 @@ TEST(BackupE2eTest, BackupUnderLoadRestoresTheSameJournal) {
 
   std::atomic<bool> stop{false};
   std::atomic<int> paid{0};
-  std::thread payer(PayUntil, node.address(), node.operator_token(), &stop, &paid);
+  std::thread payer(PayUntil, &node, &stop, &paid);
   while (paid.load() < 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const std::string backups = dir + "/backups";
   absl::StatusOr<BackupResult> first = BackupTo(connection, backups, {});
@@ -137,7 +136,8 @@ TEST(BackupE2eTest, BackupUnderLoadRestoresTheSameJournal) {
   LedgerProcess restored_node;
   ASSERT_TRUE(
       restored_node.Start(dir + "/restored-" + std::to_string(second->journal_index)).ok());
-  LedgerConnection restored(restored_node.address(), restored_node.operator_token());
+  LedgerConnection restored(restored_node.address(), restored_node.operator_address(),
+                            restored_node.transport());
   v1::GetDigestReply digest;
   ASSERT_TRUE(restored.ledger()
                   .GetDigest(ContextWithDeadline(std::chrono::seconds(5)).get(),

@@ -26,6 +26,7 @@ using merchant::Terminal;
 using merchant::WallClockMs;
 using testing::LedgerProcess;
 using testing::MakeTempDir;
+using testing::PlaintextLedgerProcess;
 
 constexpr auto kTimeout = std::chrono::seconds(20);
 constexpr uint64_t kIssuer = 1, kAlice = 10, kShop = 20;
@@ -91,7 +92,7 @@ class BoundsE2eTest : public ::testing::Test {
                                      wallet::RandomNonce());
   }
 
-  LedgerProcess server_;
+  PlaintextLedgerProcess server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Ledger::Stub> ledger_;
   std::unique_ptr<v1::Pos::Stub> pos_;

@@ -1,22 +1,29 @@
 # Sourced by the CLI tests that run against a real ledgerd (set D, the test's directory, first): the
-# binaries from the runfiles, a fresh ledgerd on a loopback port the kernel chose (data and log under $D),
-# stopped when the test exits, its operator token file $TOKEN, and the helpers `fail MESSAGE`,
-# `op LEDGERCTL-ARGS` (ledgerctl with the operator token: the city's commands), `ctl LEDGERCTL-ARGS` (op,
-# output kept in $D/ctl.out, failing the test if the command fails) and `wallet_register WALLET-ARGS`.
-# Residents' signed commands run "$LEDGERCTL" --addr "$ADDR" or "$WALLET" without the token.
+# binaries from the runfiles, a fresh ledgerd over TLS on loopback ports the kernel chose (data and log
+# under $D), stopped when the test exits, and the helpers `fail MESSAGE`, `op LEDGERCTL-ARGS` (ledgerctl as
+# the `demo` operator, mutual TLS on the operator listener $OPADDR: the city's commands), `ctl
+# LEDGERCTL-ARGS` (op, output kept in $D/ctl.out, failing the test if the command fails) and
+# `wallet_register WALLET-ARGS`. Certificates: ops/pki makes $D/var/pki (CA, node-1, demo) and the test
+# runs in $D, so that the tools' default var/pki/ca.crt is the test's CA: residents' signed commands run
+# "$LEDGERCTL" --addr "$ADDR", "$WALLET" or "$POS" over TLS with no certificate flag.
 R="$TEST_SRCDIR/$TEST_WORKSPACE"
 LEDGERD="$R/ledger/ledgerd/ledgerd" LEDGERCTL="$R/ledger/tools/ledgerctl" WALLET="$R/wallet/wallet" POS="$R/merchant/pos"
 mkdir -p "$D"
+cd "$D"
 fail() { echo "FAIL: $*" >&2; [ -f "$D/ledgerd.log" ] && tail -5 "$D/ledgerd.log" >&2; exit 1; }
 
-"$LEDGERD" --data_dir="$D/data" --listen=127.0.0.1:0 --metrics_listen= --port_file="$D/ports" >"$D/ledgerd.log" 2>&1 &
+PKI="$D/var/pki"
+{ "$R/ops/pki" init "$PKI" && "$R/ops/pki" node "$PKI" 1 && "$R/ops/pki" operator "$PKI" demo; } >/dev/null ||
+  fail "ops/pki"
+"$LEDGERD" --data_dir="$D/data" --listen=127.0.0.1:0 --operator_listen=127.0.0.1:0 --metrics_listen= \
+  --port_file="$D/ports" --tls_cert="$PKI/nodes/node-1.crt" --tls_key="$PKI/nodes/node-1.key" \
+  --tls_client_ca="$PKI/ca.crt" >"$D/ledgerd.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$D/ports" ] && break; sleep 0.1; done
 ADDR="127.0.0.1:$(awk '/^grpc/ {print $2}' "$D/ports")"
-TOKEN="$D/data/operator.token"  # Created by ledgerd at start-up, before it writes the ports file.
-[ "$(stat -c %a "$TOKEN")" = 600 ] || fail "operator token file mode"
-op() { "$LEDGERCTL" --addr "$ADDR" --operator_token_file "$TOKEN" "$@"; }
+OPADDR="127.0.0.1:$(awk '/^operator/ {print $2}' "$D/ports")"
+op() { "$LEDGERCTL" --addr "$ADDR" --operator_addr "$OPADDR" "$@"; }
 ctl() { op "$@" >"$D/ctl.out" 2>&1 || fail "ledgerctl $*: $(cat "$D/ctl.out")"; }
-# `wallet register` is the city's desk registering a resident's key: the operator API, with the token.
-wallet_register() { "$WALLET" register --addr "$ADDR" --operator_token_file "$TOKEN" "$@"; }
+# `wallet register` is the city's desk registering a resident's key: the operator API, as `demo`.
+wallet_register() { "$WALLET" register --addr "$ADDR" --operator_addr "$OPADDR" "$@"; }

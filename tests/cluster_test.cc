@@ -63,6 +63,7 @@ using testing::HttpGet;
 using testing::LedgerProcess;
 using testing::MakeTempDir;
 using testing::MakeTransfer;
+using testing::PlaintextLedgerProcess;
 using testing::SeedFromEnv;
 
 constexpr int kNodes = 3;  // Initial members.
@@ -249,7 +250,7 @@ class Cluster {
   std::string token_file_, operator_token_;
   std::string grpc_[kSlots], raft_[kSlots];
   std::string peers_, addresses_, raft_key_flag_;
-  LedgerProcess nodes_[kSlots];
+  PlaintextLedgerProcess nodes_[kSlots];
 };
 
 // One asset, the issuer, funded non-negative wallets — through the leader-following client.

@@ -26,6 +26,7 @@ namespace {
 using testing::LedgerProcess;
 using testing::MakeTempDir;
 using testing::MakeTransfer;
+using testing::PlaintextLedgerProcess;
 using testing::SeedFromEnv;
 
 constexpr int kWallets = 40;
@@ -107,7 +108,7 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
   std::mt19937_64 random(seed);
   const std::string data_dir = MakeTempDir("crash") + "/ledger";
-  LedgerProcess server;
+  PlaintextLedgerProcess server;
   ASSERT_TRUE(server.Start(data_dir).ok()) << "log: " << server.log_path();
 
   {  // The town: one asset, the issuer, funded non-negative wallets.

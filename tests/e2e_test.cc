@@ -20,6 +20,7 @@ namespace {
 using testing::HttpGet;
 using testing::LedgerProcess;
 using testing::MakeTempDir;
+using testing::PlaintextLedgerProcess;
 
 constexpr auto kTimeout = std::chrono::seconds(10);
 
@@ -100,7 +101,7 @@ class E2eTest : public ::testing::Test {
   }
 
   std::string dir_;
-  LedgerProcess server_;
+  PlaintextLedgerProcess server_;
   std::unique_ptr<v1::Ledger::Stub> stub_;
 };
 

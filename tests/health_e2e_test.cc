@@ -45,10 +45,9 @@ class HealthE2eTest : public ::testing::Test {
     const std::string dir = MakeTempDir("health") + "/ledger";
     ASSERT_TRUE(server_.StartNode(dir, "127.0.0.1:0", {}).ok()) << server_.log_path();
     ASSERT_TRUE(
-        WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout)
-            .ok());
-    auto channel = LedgerChannel(server_.address(), server_.operator_token());
-    ledger_ = v1::Ledger::NewStub(channel);
+        WaitForLedger(v1::Ledger::NewStub(server_.operator_channel()).get(), kTimeout).ok());
+    auto channel = server_.public_channel();
+    ledger_ = v1::Ledger::NewStub(server_.operator_channel());
     health_ = v1::Health::NewStub(channel);
 
     v1::CreateAssetsRequest assets;

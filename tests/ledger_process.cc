@@ -10,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -42,6 +44,50 @@ std::string MakeTempDir(const std::string& prefix) {
   return dir;
 }
 
+std::string RepoFile(const std::string& path) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  if (srcdir != nullptr) {
+    return absl::StrCat(srcdir, "/", workspace != nullptr ? workspace : "__main__", "/", path);
+  }
+  return path;
+}
+
+absl::Status RunPki(const std::string& args) {
+  const std::string command = absl::StrCat(RepoFile("ops/pki"), " ", args, " >/dev/null");
+  if (std::system(command.c_str()) != 0) return absl::InternalError("failed: " + command);
+  return absl::OkStatus();
+}
+
+std::string TestPkiDir() {
+  static std::mutex mutex;
+  static std::string dir;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (dir.empty()) {
+    const std::string made = MakeTempDir("pki");
+    if (RunPki("init " + made).ok() && RunPki("operator " + made + " demo").ok() &&
+        RunPki("operator " + made + " auditor").ok()) {
+      dir = made;
+    }
+  }
+  return dir;
+}
+
+Transport TestTransport(const std::string& name) {
+  const std::string dir = TestPkiDir();
+  Transport transport;
+  transport.ca_file = dir + "/ca.crt";
+  transport.cert_file = dir + "/operators/" + name + ".crt";
+  transport.key_file = dir + "/operators/" + name + ".key";
+  if (!std::filesystem::exists(transport.cert_file)) (void)RunPki("operator " + dir + " " + name);
+  (void)LoadTransport(&transport);
+  return transport;
+}
+
+Transport LedgerProcess::transport() const {
+  return tls_ ? TestTransport() : PlaintextTransport(operator_token_);
+}
+
 LedgerProcess::~LedgerProcess() {
   if (running()) Kill();
 }
@@ -51,7 +97,7 @@ absl::Status LedgerProcess::Start(const std::string& data_dir, bool serve_metric
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   absl::Status launched = Launch(data_dir, "127.0.0.1:0", serve_metrics, {}, deadline);
   if (!launched.ok()) return launched;
-  auto stub = ConnectLedger(address_, operator_token_);
+  auto stub = v1::Ledger::NewStub(OperatorChannel(operator_address_, transport()));
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   absl::Status ready = WaitForLedger(stub.get(), std::max(left, std::chrono::milliseconds(1)));
@@ -75,8 +121,31 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
   log_path_ = data_dir + ".log";
   const std::string binary = LedgerdPath();
   std::string token_file = data_dir + "/operator.token";
+  std::string node_id = "1";
+  bool operator_listen = false;
   for (const std::string& flag : flags) {
     if (flag.rfind("--operator_token_file=", 0) == 0) token_file = flag.substr(22);
+    if (flag.rfind("--raft_id=", 0) == 0) node_id = flag.substr(10);
+    if (flag.rfind("--operator_listen=", 0) == 0) operator_listen = true;
+    if (flag.rfind("--tls_cert=", 0) == 0) tls_ = true;  // The test's own certificates.
+  }
+  const bool own_certificates = tls_ && std::any_of(flags.begin(), flags.end(), [](auto& flag) {
+                                  return flag.rfind("--tls_cert=", 0) == 0;
+                                });
+  if (own_certificates) {
+    if (!operator_listen) flags.push_back("--operator_listen=127.0.0.1:0");
+  } else if (tls_) {
+    const std::string pki = TestPkiDir();
+    if (pki.empty()) return absl::InternalError("ops/pki failed to make the test CA");
+    if (absl::Status made = RunPki(absl::StrCat("node ", pki, " ", node_id)); !made.ok())
+      return made;
+    const std::string node = absl::StrCat(pki, "/nodes/node-", node_id);
+    flags.push_back("--tls_cert=" + node + ".crt");
+    flags.push_back("--tls_key=" + node + ".key");
+    flags.push_back("--tls_client_ca=" + pki + "/ca.crt");
+    if (!operator_listen) flags.push_back("--operator_listen=127.0.0.1:0");
+  } else {
+    flags.push_back("--plaintext");
   }
   std::vector<std::string> args = {
       binary,
@@ -111,6 +180,7 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
   }
   pid_ = pid;
   int grpc_port = 0;
+  int operator_port = 0;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -123,7 +193,7 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
     }
     std::ifstream in(port_file);
     std::string key;
-    if (in >> key >> grpc_port >> key >> metrics_port_) break;
+    if (in >> key >> grpc_port >> key >> metrics_port_ >> key >> operator_port) break;
     grpc_port = 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -133,6 +203,8 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
         absl::StrCat("ledgerd did not write ", port_file, "; see ", log_path_));
   }
   address_ = absl::StrCat("127.0.0.1:", grpc_port);
+  operator_address_ = absl::StrCat("127.0.0.1:", operator_port);
+  if (tls_) return absl::OkStatus();
   // Written before it serves (ledgerd creates it at start-up if it was missing).
   absl::StatusOr<std::string> token = ReadOperatorTokenFile(token_file);
   if (!token.ok()) {

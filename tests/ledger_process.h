@@ -1,8 +1,14 @@
 // Runs a real ledgerd as a child process for multi-process tests: loopback only, ports chosen by
-// the kernel (port 0, read back from --port_file), data under the test's temporary directory. Once
-// it serves, its operator token is read back too (from its --operator_token_file if the flags give
-// one, else from DATA_DIR/operator.token), for the test's clients of the Ledger and Cluster
-// services.
+// the kernel (port 0, read back from --port_file), data under the test's temporary directory.
+//
+// By default the node serves TLS as in production: a test CA made once per test
+// process by ops/pki (TestPkiDir()), the node's certificate node-ID (--raft_id, else 1), the public
+// services on address() and the operator services on operator_address() under mutual TLS;
+// transport() is the `demo` operator's. A test that calls UsePlaintext() (before Start) runs it in
+// the explicit plaintext development mode (--plaintext) instead: its operator token is read back
+// once it serves (from its
+// --operator_token_file if the flags give one, else from DATA_DIR/operator.token), and
+// operator_address() == address().
 #ifndef TESTS_LEDGER_PROCESS_H_
 #define TESTS_LEDGER_PROCESS_H_
 
@@ -14,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ledger/client/client.h"
 
 namespace ledger::testing {
 
@@ -23,12 +30,25 @@ std::string LedgerdPath();
 // A fresh directory under TEST_TMPDIR (or /tmp) whose name starts with `prefix`.
 std::string MakeTempDir(const std::string& prefix);
 
+// The test process's certificate directory (ops/pki layout: ca.crt, nodes/, operators/), made on
+// first use with the `demo` and `auditor` operators. Thread-safe.
+std::string TestPkiDir();
+// Runs ops/pki with `args` (e.g. "node DIR 2", "operator DIR alice"); OK when it exits 0.
+absl::Status RunPki(const std::string& args);
+// A TLS transport with TestPkiDir()'s CA and operator `name`'s certificate (made if missing).
+Transport TestTransport(const std::string& name = "demo");
+
 class LedgerProcess {
  public:
   LedgerProcess() = default;
   LedgerProcess(const LedgerProcess&) = delete;
   LedgerProcess& operator=(const LedgerProcess&) = delete;
   ~LedgerProcess();  // Kills the process if still running.
+
+  // Serve TLS (the default) or plaintext (see above); call before Start or StartNode.
+  void UseTls() { tls_ = true; }
+  void UsePlaintext() { tls_ = false; }
+  bool tls() const { return tls_; }
 
   // Starts ledgerd on `data_dir` and waits until it answers GetDigest (at most `timeout`).
   // The server's stderr goes to `data_dir`.log (appended across restarts).
@@ -55,6 +75,17 @@ class LedgerProcess {
   const std::string& log_path() const { return log_path_; }
   // The token the Ledger and Cluster services require (LedgerChannel, LedgerConnection take it).
   const std::string& operator_token() const { return operator_token_; }
+  // "127.0.0.1:PORT" of the operator services (== address() in plaintext mode).
+  const std::string& operator_address() const { return operator_address_; }
+  // How the test's operator reaches it: TestTransport() with TLS, else the token.
+  Transport transport() const;
+  // Channels for the test's operator (`demo`, or the token) and for the public services.
+  std::shared_ptr<grpc::Channel> operator_channel() const {
+    return OperatorChannel(operator_address_, transport());
+  }
+  std::shared_ptr<grpc::Channel> public_channel() const {
+    return PublicChannel(address_, transport());
+  }
 
  private:
   absl::Status Launch(const std::string& data_dir, const std::string& listen, bool serve_metrics,
@@ -66,6 +97,16 @@ class LedgerProcess {
   int metrics_port_ = 0;
   std::string log_path_;
   std::string operator_token_;
+  std::string operator_address_;
+  bool tls_ = true;
+};
+
+// A LedgerProcess in the explicit plaintext development mode (ledgerd --plaintext, the operator
+// token): the tests about the token, and those whose clients still share one channel for the
+// operator and public services.
+class PlaintextLedgerProcess : public LedgerProcess {
+ public:
+  PlaintextLedgerProcess() { UsePlaintext(); }
 };
 
 // A loopback TCP port that was free a moment ago, chosen at random below the kernel's ephemeral

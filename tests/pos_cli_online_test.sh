@@ -15,26 +15,27 @@ ctl create-account --id 21 --asset 1 --kind merchant --non-negative
 ctl create-account --id f1 --asset 1 --kind fee
 ctl transfer --id 100 --debit 1 --credit a1 --amount 10000
 ctl set-fees --asset 1 --issuer 1 --fee-account f1 --cashout-bps 150 --member-bps 100 --supplier-bps 50
-# The city's commands need the operator token: without a readable token file ledgerctl stops before calling
-# (exit 2, naming the file); with a wrong token ledgerd refuses the call (exit 1) and nothing moves.
-rc=0; "$LEDGERCTL" --addr "$ADDR" --operator_token_file "$D/missing.token" transfer --id 9 --debit 1 --credit a1 \
-  --amount 5 >"$D/notoken.out" 2>&1 || rc=$?
-[ $rc = 2 ] && grep -q "^ledgerctl: --operator_token_file $D/missing.token: cannot read: No such file" "$D/notoken.out" ||
-  fail "no token ($rc): $(cat "$D/notoken.out")"
-(umask 077; printf '%064d\n' 7 >"$D/wrong.token")
-rc=0; "$LEDGERCTL" --addr "$ADDR" --operator_token_file "$D/wrong.token" transfer --id 9 --debit 1 --credit a1 \
-  --amount 5 >"$D/wrong.out" 2>&1 || rc=$?
-[ $rc = 1 ] && grep -q "request failed: UNAUTHENTICATED: operator token mismatch" "$D/wrong.out" ||
-  fail "wrong token ($rc): $(cat "$D/wrong.out")"
+# The city's commands need an operator's certificate: without a readable one ledgerctl stops before calling
+# (exit 2, naming the file); with one from another CA the node refuses the handshake (exit 1) and nothing moves.
+rc=0; "$LEDGERCTL" --addr "$ADDR" --operator_addr "$OPADDR" --tls_cert "$D/missing.crt" transfer --id 9 --debit 1 \
+  --credit a1 --amount 5 >"$D/nocert.out" 2>&1 || rc=$?
+[ $rc = 2 ] && grep -q "^ledgerctl: --tls_cert $D/missing.crt: cannot be read" "$D/nocert.out" ||
+  fail "no certificate ($rc): $(cat "$D/nocert.out")"
+{ "$R/ops/pki" init "$D/rogue" && "$R/ops/pki" operator "$D/rogue" demo; } >/dev/null || fail "ops/pki rogue"
+rc=0; "$LEDGERCTL" --addr "$ADDR" --operator_addr "$OPADDR" --tls_cert "$D/rogue/operators/demo.crt" \
+  --tls_key "$D/rogue/operators/demo.key" transfer --id 9 --debit 1 --credit a1 --amount 5 >"$D/rogue.out" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q "request failed: UNAVAILABLE" "$D/rogue.out" ||
+  fail "another CA's certificate ($rc): $(cat "$D/rogue.out")"
 rc=0; op lookup-transfer 9 >"$D/lookup.out" 2>&1 || rc=$?
 [ $rc = 3 ] && grep -q "1 id(s) not found" "$D/lookup.out" || fail "a refused transfer exists: $(cat "$D/lookup.out")"
 
 export WALLET_PASSPHRASE="alice's long passphrase" POS_PASSPHRASE="shop terminal passphrase"
 WALLET_PUB="$("$WALLET" init --key "$D/alice.key" | awk '/public key/ {print $3}')"
 [ ${#WALLET_PUB} = 64 ] || fail "wallet public key"
-"$WALLET" register --addr "$ADDR" --operator_token_file "$D/wrong.token" --key "$D/alice.key" --account a1 \
-  >"$D/register.out" 2>&1 && fail "a key registered with a wrong operator token"
-grep -q "operator token mismatch" "$D/register.out" || fail "wrong token at the desk: $(cat "$D/register.out")"
+"$WALLET" register --addr "$ADDR" --operator_addr "$OPADDR" --tls_cert "$D/rogue/operators/demo.crt" \
+  --tls_key "$D/rogue/operators/demo.key" --key "$D/alice.key" --account a1 >"$D/register.out" 2>&1 &&
+  fail "a key registered with another CA's certificate"
+grep -q "^wallet: failed to connect" "$D/register.out" || fail "another CA at the desk: $(cat "$D/register.out")"
 wallet_register --key "$D/alice.key" --account a1 | grep -q "register: ok" || fail "wallet register"
 TERMINAL_PUB="$("$POS" init-terminal --key "$D/reg1.key" | awk '/public key/ {print $3}')"
 ctl register-key --account 20 --terminal REG-1 --public-key "$TERMINAL_PUB"

@@ -44,6 +44,7 @@ namespace ledger {
 namespace {
 
 using testing::LedgerProcess;
+using testing::PlaintextLedgerProcess;
 using testing::MakeTempDir;
 
 int Port(const std::string& address) { return std::stoi(address.substr(address.rfind(':') + 1)); }
@@ -250,7 +251,7 @@ class Cluster {
   std::string root_, peers_, addresses_, hidden_, credentials_, token_file_;
   std::string grpc_[3], raft_[3];
   std::unique_ptr<Relay> relay_;
-  LedgerProcess nodes_[3];
+  PlaintextLedgerProcess nodes_[3];
 };
 
 constexpr uint64_t kMarkerHigh = 0x5241465453454321;  // "RAFTSEC!"
@@ -314,7 +315,7 @@ TEST(RaftSecurityTest, RoguePeersAreRefusedAndTheWireIsUnreadable) {
   const std::string rogue_dir = MakeTempDir("raft_rogue");
   const std::string rogue_grpc = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
   const std::string rogue_raft = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
-  LedgerProcess rogue;
+  PlaintextLedgerProcess rogue;
   ASSERT_TRUE(
       rogue
           .StartNode(rogue_dir + "/node", rogue_grpc,
@@ -378,7 +379,7 @@ TEST(RaftSecurityTest, RefusesToStartWithoutGoodCredentials) {
        "is not loopback"},
   };
   for (size_t k = 0; k < cases.size(); ++k) {
-    LedgerProcess node;
+    PlaintextLedgerProcess node;
     const absl::Status started = node.StartNode(absl::StrCat(dir, "/case", k), grpc, cases[k].flags,
                                                 std::chrono::seconds(10));
     EXPECT_FALSE(started.ok()) << "case " << k;

@@ -51,6 +51,7 @@ namespace {
 
 using testing::LedgerProcess;
 using testing::MakeTempDir;
+using testing::PlaintextLedgerProcess;
 namespace refl = grpc::reflection::v1;
 
 constexpr auto kTimeout = std::chrono::seconds(10);
@@ -139,7 +140,7 @@ class ServingE2eTest : public ::testing::Test {
     channel_ = Channel(server_.address());
   }
   std::string dir_;
-  LedgerProcess server_;
+  PlaintextLedgerProcess server_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 
@@ -342,7 +343,7 @@ struct ThreeNodes {
     return names;
   }
   std::string root, grpc[3], peers, addresses, raft_key_flag;
-  LedgerProcess nodes[3];
+  PlaintextLedgerProcess nodes[3];
 };
 
 TEST(ServingClusterTest, ClusterWithoutMajorityIsNotServing) {

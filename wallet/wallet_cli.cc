@@ -45,11 +45,14 @@ Offline:
                                        a one-time payment code for the shop to scan, as a QR code in the
                                        terminal (and a PNG); valid --ttl seconds (default 60, at most 600)
   scan PAYLOAD                         read a shop's QR payload (EMVCo/JPQR text) and show what it asks
-Online (--addr HOST:PORT[,...], default 127.0.0.1:7400):
-  register --key FILE --account HEX [--operator_token_file FILE]
+Online (--addr HOST:PORT[,...], default 127.0.0.1:7400; TLS checked against --tls_ca FILE, default
+var/pki/ca.crt; --plaintext for a ledgerd --plaintext on loopback):
+  register --key FILE --account HEX [--tls_cert FILE --tls_key FILE] [--operator_addr HOST:PORT]
                                        register the key for your wallet account: at the city's desk,
-                                       with the ledger's operator token (default
-                                       var/ledger/operator.token); nothing else here needs it
+                                       with an operator's certificate (default var/pki/operators/demo.*)
+                                       on the operator listener (default: --addr's port + 2); with
+                                       --plaintext, the operator token of --operator_token_file
+                                       (default var/ledger/operator.token); nothing else here needs it
   balance --key FILE --account HEX[,HEX...]
                                        balance per asset, what is available, and what expires when
                                        (each account must have the key registered)
@@ -91,7 +94,7 @@ std::map<std::string, std::string> Options(int argc, char** argv, int first,
     const size_t equals = word.find('=');
     if (equals != std::string::npos) {
       options[word.substr(0, equals)] = word.substr(equals + 1);
-    } else if (word == "yes") {
+    } else if (word == "yes" || word == "plaintext") {
       options[word] = "1";
     } else if (i + 1 < argc) {
       options[word] = argv[++i];
@@ -198,6 +201,18 @@ std::string Address(const std::map<std::string, std::string>& o) {
   return o.count("addr") ? o.at("addr") : "127.0.0.1:7400";
 }
 
+// The public services' transport: TLS checked against --tls_ca (or --plaintext); exits on an
+// unreadable CA file.
+ledger::Transport PublicTransport(const std::map<std::string, std::string>& o) {
+  absl::StatusOr<ledger::Transport> transport =
+      ledger::TransportFromOptions(o, /*operator_api=*/false);
+  if (!transport.ok()) {
+    std::fprintf(stderr, "wallet: %s\n", std::string(transport.status().message()).c_str());
+    std::exit(2);
+  }
+  return *transport;
+}
+
 int Register(const std::map<std::string, std::string>& o) {
   std::optional<ledger::Id128> account = ledger::Id128::FromHex(Required(o, "account"));
   if (!account) Usage("--account: up to 32 hex digits");
@@ -209,20 +224,29 @@ int Register(const std::map<std::string, std::string>& o) {
   ledger::v1::PublicKey* entry = request.add_keys();
   entry->set_account_id(account->ToBytes());
   entry->set_public_key(*key);
-  // Registering a key is the city's act (the operator API), done at its desk: it needs the operator
-  // token.
-  const std::string token_file = o.count("operator_token_file") ? o.at("operator_token_file")
-                                                                : ledger::kOperatorTokenFileDefault;
-  absl::StatusOr<std::string> operator_token = ledger::ReadOperatorTokenFile(token_file);
-  if (!operator_token.ok()) {
-    std::fprintf(stderr,
-                 "wallet: --operator_token_file %s\n(register is the city's desk: it needs the "
-                 "operator token)\n",
-                 std::string(operator_token.status().message()).c_str());
-    return 2;
+  // Registering a key is the city's act (the operator API), done at its desk: it needs an
+  // operator's certificate (or, with --plaintext, the development operator token).
+  std::string operator_token;
+  if (o.count("plaintext")) {
+    const std::string token_file = o.count("operator_token_file")
+                                       ? o.at("operator_token_file")
+                                       : ledger::kOperatorTokenFileDefault;
+    absl::StatusOr<std::string> read = ledger::ReadOperatorTokenFile(token_file);
+    if (!read.ok()) {
+      std::fprintf(stderr,
+                   "wallet: --operator_token_file %s\n(register is the city's desk: it needs the "
+                   "operator token)\n",
+                   std::string(read.status().message()).c_str());
+      return 2;
+    }
+    operator_token = *read;
   }
+  absl::StatusOr<ledger::Transport> transport =
+      ledger::TransportFromOptions(o, /*operator_api=*/true, operator_token);
+  if (!transport.ok()) return Fail(transport.status());
   ledger::v1::CreateReply reply;
-  ledger::LedgerConnection connection(Address(o), *operator_token);
+  ledger::LedgerConnection connection(
+      Address(o), ledger::OperatorAddressesFromOptions(o, Address(o)), *transport);
   grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
     return c.ledger().RegisterKeys(ledger::ContextWithDeadline(std::chrono::seconds(10)).get(),
                                    request, &reply);
@@ -270,7 +294,7 @@ int Balance(const std::map<std::string, std::string>& o) {
   }
   absl::StatusOr<KeyPair> keys = OpenKey(o);
   if (!keys.ok()) return Fail(keys.status());
-  ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
+  ledger::LedgerConnection connection(Address(o), "", PublicTransport(o));
   for (const ledger::Id128& id : accounts) {
     ledger::v1::WalletAccountReply reply;
     grpc::Status status =
@@ -298,7 +322,7 @@ int History(const std::map<std::string, std::string>& o) {
   absl::StatusOr<KeyPair> keys = OpenKey(o);
   if (!keys.ok()) return Fail(keys.status());
   ledger::v1::GetAccountHistoryReply reply;
-  ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
+  ledger::LedgerConnection connection(Address(o), "", PublicTransport(o));
   grpc::Status status = SignedRead(connection, *keys, *account, "GetHistory", body,
                                    &ledger::v1::Wallet::Stub::GetHistory, &reply);
   if (!status.ok()) return ReadFailed(*account, status);
@@ -319,7 +343,7 @@ int StaffOperations(const std::map<std::string, std::string>& o) {
   absl::StatusOr<KeyPair> keys = OpenKey(o);
   if (!keys.ok()) return Fail(keys.status());
   ledger::v1::ListStaffOperationsReply reply;
-  ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
+  ledger::LedgerConnection connection(Address(o), "", PublicTransport(o));
   grpc::Status status = SignedRead(connection, *keys, *account, "ListStaffOperations", body,
                                    &ledger::v1::Wallet::Stub::ListStaffOperations, &reply);
   if (!status.ok()) return ReadFailed(*account, status);
@@ -346,7 +370,7 @@ int SignedCall(const std::map<std::string, std::string>& o, const char* method,
   if (!keys.ok()) return Fail(keys.status());
   const uint64_t nonce = RandomNonce();
   ledger::v1::WalletReply reply;
-  ledger::LedgerConnection connection(Address(o), /*operator_token=*/"");
+  ledger::LedgerConnection connection(Address(o), "", PublicTransport(o));
   grpc::Status status = connection.Call([&](ledger::LedgerConnection& c) {
     // The same nonce on retries: a lost reply's request is answered with its original outcome.
     const auto request = SignWalletRequest(*keys, account->ToBytes(), method, body, NowMs(), nonce);

@@ -3,14 +3,25 @@
 
 #include <grpcpp/support/client_interceptor.h>
 
+#include <fstream>
+#include <sstream>
 #include <string_view>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "ledger/core/limits.h"
 
 namespace ledger {
 
 namespace {
+
+grpc::ChannelArguments Arguments() {
+  grpc::ChannelArguments arguments;
+  // The largest reply (a GetJournal page) and the largest request the server accepts (limits.h).
+  arguments.SetMaxReceiveMessageSize(static_cast<int>(kReplyBytesMax));
+  arguments.SetMaxSendMessageSize(static_cast<int>(kRequestBytesMax));
+  return arguments;
+}
 
 // The services whose every call needs the operator token (full method names start with these).
 constexpr std::string_view kOperatorServices[] = {"/ledger.v1.Ledger/", "/ledger.v1.Cluster/"};
@@ -68,10 +79,7 @@ class OperatorTokenInterceptorFactory final
 std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address,
                                              const std::string& operator_token,
                                              const std::string& operator_name) {
-  grpc::ChannelArguments arguments;
-  // The largest reply (a GetJournal page) and the largest request the server accepts (limits.h).
-  arguments.SetMaxReceiveMessageSize(static_cast<int>(kReplyBytesMax));
-  arguments.SetMaxSendMessageSize(static_cast<int>(kRequestBytesMax));
+  grpc::ChannelArguments arguments = Arguments();
   if (operator_token.empty()) {
     return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
   }
@@ -82,15 +90,115 @@ std::shared_ptr<grpc::Channel> LedgerChannel(const std::string& address,
       address, grpc::InsecureChannelCredentials(), arguments, std::move(interceptors));
 }
 
+Transport DefaultTransport() {
+  Transport transport;
+  const std::string dir = kPkiDirDefault;
+  transport.ca_file = dir + "/ca.crt";
+  transport.cert_file = dir + "/operators/" + kDefaultOperator + ".crt";
+  transport.key_file = dir + "/operators/" + kDefaultOperator + ".key";
+  return transport;
+}
+
+Transport PlaintextTransport(std::string operator_token, std::string operator_name) {
+  Transport transport;
+  transport.plaintext = true;
+  transport.operator_token = std::move(operator_token);
+  transport.operator_name = std::move(operator_name);
+  return transport;
+}
+
+namespace {
+
+absl::Status ReadPem(const std::string& what, const std::string& path, std::string* pem) {
+  if (path.empty()) return absl::OkStatus();
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(what + " " + path + ": cannot be read (ops/pki makes it)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  *pem = text.str();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status LoadTransport(Transport* transport) {
+  if (transport->plaintext) return absl::OkStatus();
+  if (absl::Status ok = ReadPem("--tls_ca", transport->ca_file, &transport->ca_pem); !ok.ok())
+    return ok;
+  if (absl::Status ok = ReadPem("--tls_cert", transport->cert_file, &transport->cert_pem); !ok.ok())
+    return ok;
+  return ReadPem("--tls_key", transport->key_file, &transport->key_pem);
+}
+
+absl::StatusOr<Transport> TransportFromOptions(const std::map<std::string, std::string>& options,
+                                               bool operator_api,
+                                               const std::string& operator_token) {
+  if (options.count("plaintext")) return PlaintextTransport(operator_api ? operator_token : "");
+  Transport transport = DefaultTransport();
+  if (options.count("tls_ca")) transport.ca_file = options.at("tls_ca");
+  if (options.count("tls_cert")) transport.cert_file = options.at("tls_cert");
+  if (options.count("tls_key")) transport.key_file = options.at("tls_key");
+  if (!operator_api) transport.cert_file = transport.key_file = "";
+  if (absl::Status loaded = LoadTransport(&transport); !loaded.ok()) return loaded;
+  return transport;
+}
+
+std::string OperatorAddressesFromOptions(const std::map<std::string, std::string>& options,
+                                         const std::string& addresses) {
+  if (options.count("plaintext")) return "";
+  if (options.count("operator_addr")) return options.at("operator_addr");
+  return DefaultOperatorAddresses(addresses);
+}
+
+std::string DefaultOperatorAddresses(const std::string& addresses) {
+  std::string out;
+  size_t start = 0;
+  while (start <= addresses.size()) {
+    size_t comma = addresses.find(',', start);
+    if (comma == std::string::npos) comma = addresses.size();
+    const std::string address = addresses.substr(start, comma - start);
+    const size_t colon = address.rfind(':');
+    int port = 0;
+    if (colon != std::string::npos && absl::SimpleAtoi(address.substr(colon + 1), &port) &&
+        port > 0 && port + 2 <= 65535) {
+      out += (out.empty() ? "" : ",") + address.substr(0, colon + 1) + std::to_string(port + 2);
+    }
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::shared_ptr<grpc::Channel> PublicChannel(const std::string& address,
+                                             const Transport& transport) {
+  if (transport.plaintext) {
+    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), Arguments());
+  }
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = transport.ca_pem;
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(options), Arguments());
+}
+
+std::shared_ptr<grpc::Channel> OperatorChannel(const std::string& address,
+                                               const Transport& transport) {
+  if (transport.plaintext) {
+    return LedgerChannel(address, transport.operator_token, transport.operator_name);
+  }
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = transport.ca_pem;
+  options.pem_cert_chain = transport.cert_pem;
+  options.pem_private_key = transport.key_pem;
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(options), Arguments());
+}
+
 std::unique_ptr<v1::Ledger::Stub> ConnectLedger(const std::string& address,
                                                 const std::string& operator_token) {
   return v1::Ledger::NewStub(LedgerChannel(address, operator_token));
 }
 
-std::string LeaderHint(const std::string& message) {
-  const size_t at = message.find("leader=");
+std::string LeaderHint(const std::string& message, const std::string& key) {
+  const size_t at = message.find(key);
   if (at == std::string::npos) return "";
-  const size_t start = at + 7;
+  const size_t start = at + key.size();
   size_t end = start;
   while (end < message.size() && message[end] != ' ' && message[end] != ';' &&
          message[end] != ',' && message[end] != ')') {
@@ -101,27 +209,57 @@ std::string LeaderHint(const std::string& message) {
 
 LedgerConnection::LedgerConnection(const std::string& addresses, std::string operator_token,
                                    std::string operator_name)
-    : operator_token_(std::move(operator_token)), operator_name_(std::move(operator_name)) {
+    : LedgerConnection(addresses, "",
+                       PlaintextTransport(std::move(operator_token), std::move(operator_name))) {}
+
+namespace {
+
+std::vector<std::string> SplitAddresses(const std::string& addresses) {
+  std::vector<std::string> out;
   size_t start = 0;
   while (start <= addresses.size()) {
     size_t comma = addresses.find(',', start);
     if (comma == std::string::npos) comma = addresses.size();
-    if (comma > start) addresses_.push_back(addresses.substr(start, comma - start));
+    if (comma > start) out.push_back(addresses.substr(start, comma - start));
     start = comma + 1;
   }
+  return out;
+}
+
+}  // namespace
+
+LedgerConnection::LedgerConnection(const std::string& addresses,
+                                   const std::string& operator_addresses, Transport transport)
+    : addresses_(SplitAddresses(addresses)),
+      operator_addresses_(SplitAddresses(operator_addresses)),
+      transport_(std::move(transport)) {
   if (addresses_.empty()) addresses_.push_back("127.0.0.1:7400");
-  Connect(addresses_[0]);
+  Connect(size_t{0});
   next_ = 1 % addresses_.size();
 }
 
-void LedgerConnection::Connect(const std::string& address) {
+void LedgerConnection::Connect(size_t i) {
+  Connect(addresses_[i], i < operator_addresses_.size() ? operator_addresses_[i] : "");
+}
+
+void LedgerConnection::Connect(const std::string& address, const std::string& operator_address) {
   address_ = address;
-  std::shared_ptr<grpc::Channel> channel = LedgerChannel(address, operator_token_, operator_name_);
-  ledger_ = v1::Ledger::NewStub(channel);
-  cluster_ = v1::Cluster::NewStub(channel);
-  health_ = v1::Health::NewStub(channel);
-  pos_ = v1::Pos::NewStub(channel);
-  wallet_ = v1::Wallet::NewStub(channel);
+  std::string op = operator_address;
+  for (size_t i = 0; op.empty() && i < addresses_.size() && i < operator_addresses_.size(); ++i) {
+    if (addresses_[i] == address) op = operator_addresses_[i];
+  }
+  if (op.empty())
+    op = transport_.plaintext || operator_addresses_.empty() ? address : operator_addresses_[0];
+  // Plaintext: one channel, the token added to operator calls only (LedgerChannel).
+  std::shared_ptr<grpc::Channel> operator_channel =
+      OperatorChannel(transport_.plaintext ? address : op, transport_);
+  std::shared_ptr<grpc::Channel> public_channel =
+      transport_.plaintext ? operator_channel : PublicChannel(address, transport_);
+  ledger_ = v1::Ledger::NewStub(operator_channel);
+  cluster_ = v1::Cluster::NewStub(operator_channel);
+  health_ = v1::Health::NewStub(public_channel);
+  pos_ = v1::Pos::NewStub(public_channel);
+  wallet_ = v1::Wallet::NewStub(public_channel);
 }
 
 grpc::Status LedgerConnection::Call(const std::function<grpc::Status(LedgerConnection&)>& call,
@@ -135,14 +273,14 @@ grpc::Status LedgerConnection::Call(const std::function<grpc::Status(LedgerConne
     ++retries_;
     const std::string leader = LeaderHint(status.error_message());
     if (!leader.empty() && leader != address_) {
-      Connect(leader);
+      Connect(leader, LeaderHint(status.error_message(), "operator_leader="));
       continue;
     }
     if (std::chrono::steady_clock::now() + pause > give_up) break;
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(1000));
     if (addresses_.size() > 1) {
-      Connect(addresses_[next_]);
+      Connect(next_);
       next_ = (next_ + 1) % addresses_.size();
     }
   }

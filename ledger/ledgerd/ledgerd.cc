@@ -44,6 +44,7 @@
 #include "ledger/server/request_timer.h"
 #include "ledger/server/service.h"
 #include "ledger/server/serving.h"
+#include "ledger/server/tls.h"
 #include "ledger/server/unreadable_request.h"
 #include "ledger/server/wallet_service.h"
 #include "ledger/storage/atomic_file.h"
@@ -52,15 +53,36 @@
 ABSL_FLAG(std::string, data_dir, "var/ledger",
           "Directory of the ledger's RocksDB state (created if missing)");
 ABSL_FLAG(std::string, listen, "127.0.0.1:7400",
-          "gRPC listen address. Plaintext: bind it to loopback or a private network (or put a "
-          "TLS-terminating "
-          "proxy in front), since the operator token and card PINs travel in it");
-ABSL_FLAG(std::string, operator_token_file, "",
-          "The operator token that every Ledger and Cluster call must carry (\"authorization: "
-          "Bearer TOKEN\"); "
-          "created with a random token (mode 0600) if missing, refused if group or others may read "
-          "it. Default: "
-          "DATA_DIR/operator.token. Give every node of a Raft cluster the same file");
+          "gRPC listen address of the public services (Pos, Wallet, Health, the standard health "
+          "checks, reflection), with server TLS (--tls_cert, --tls_key)");
+ABSL_FLAG(
+    std::string, operator_listen, "127.0.0.1:7402",
+    "gRPC listen address of the operator services (Ledger, Cluster) with mutual TLS: a client "
+    "certificate signed by --tls_client_ca is required, and its CN names the operator. Bind "
+    "it to an operators' network, never a shops' one. Unused with --plaintext");
+ABSL_FLAG(
+    std::string, tls_cert, "",
+    "This node's PEM certificate (ops/pki node: var/pki/nodes/node-ID.crt), presented on both "
+    "listeners and to peers. Required unless --plaintext");
+ABSL_FLAG(std::string, tls_key, "",
+          "Its PEM private key (mode 0600; refused if group or others may read it). Required "
+          "unless --plaintext");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificate that signs operators' and nodes' certificates (ops/pki: "
+          "var/pki/ca.crt); also verifies Raft peers' certificates. Required unless --plaintext");
+ABSL_FLAG(int32_t, tls_reload_seconds, 10,
+          "How often the --tls_cert, --tls_key and --tls_client_ca files are re-read: a rotated "
+          "certificate serves new connections within this many seconds, without a restart");
+ABSL_FLAG(bool, plaintext, false,
+          "Development only: no TLS; every listen address must be loopback (refused otherwise). "
+          "The operator services then share --listen and take the operator token "
+          "(--operator_token_file) and the x-ledger-operator header");
+ABSL_FLAG(
+    std::string, operator_token_file, "",
+    "--plaintext only: the development operator token that every Ledger and Cluster call "
+    "must carry (\"authorization: Bearer TOKEN\"); created with a random token (mode 0600) if "
+    "missing, refused if group or others may read it. Default: DATA_DIR/operator.token. Give "
+    "every node of a Raft cluster the same file");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7401",
           "Prometheus /metrics listen address (empty: off)");
 ABSL_FLAG(std::string, port_file, "",
@@ -108,8 +130,9 @@ ABSL_FLAG(double, wallet_burst, 10,
 ABSL_FLAG(uint64_t, raft_id, 0, "Raft: this node's id in --peers (0: single node, no Raft)");
 ABSL_FLAG(
     std::string, peers, "",
-    "Raft: every member, ID=RAFT_HOST:PORT/GRPC_HOST:PORT,... (the gRPC address is the leader hint "
-    "clients are sent to)");
+    "Raft: every member, ID=RAFT_HOST:PORT/GRPC_HOST:PORT/OPERATOR_HOST:PORT,... (the gRPC and "
+    "operator addresses are the leader hints clients are sent to; peers sample each other's clock "
+    "on the operator address. Without TLS the operator part is left out)");
 ABSL_FLAG(std::string, raft_address, "",
           "Raft: the address peers dial (default: this id's entry in --peers)");
 ABSL_FLAG(std::string, raft_bind, "", "Raft: where to listen for peers (default: --raft_address)");
@@ -266,16 +289,21 @@ class Ledgerd {
   void ShutDown();
 
  private:
+  int CheckTransport();
   int LoadOperatorToken();
   int StartRaft();
   int StartServer();
+  int StartOperatorServer();
   absl::Status ServingProblem(const absl::Status& stamp) const;
   void SampleStorage();
   void SampleClock();
   void SampleRaft();
   void SampleClusterClock();
+  void PublishHealth(const absl::Status& stamp);
 
   std::string data_dir_;
+  bool plaintext_ = false;
+  ledger::TlsFiles tls_;
   ledger::OperatorTokenFile operator_token_;
   std::unique_ptr<ledger::RocksStore> store_;
   ledger::JournalHead head_;
@@ -298,7 +326,47 @@ class Ledgerd {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<ledger::HealthPublisher> health_status_;
+  // TLS: the operator services on --operator_listen (mutual TLS). Null with --plaintext.
+  std::unique_ptr<grpc::Server> operator_server_;
+  int operator_port_ = 0;
+  std::unique_ptr<ledger::HealthPublisher> operator_health_;
 };
+
+// TLS (the default): the certificate files checked; --plaintext: loopback only. Exit code 2 with
+// the flag and the file named.
+int Ledgerd::CheckTransport() {
+  plaintext_ = absl::GetFlag(FLAGS_plaintext);
+  if (plaintext_) {
+    if (!ledger::IsLoopbackAddress(absl::GetFlag(FLAGS_listen))) {
+      fprintf(stderr,
+              "ledgerd: --plaintext is for development on loopback only, and --listen %s is not a "
+              "loopback address (use TLS: --tls_cert, --tls_key, --tls_client_ca)\n",
+              absl::GetFlag(FLAGS_listen).c_str());
+      return 2;
+    }
+    fprintf(stderr,
+            "ledgerd: PLAINTEXT development mode: no TLS; the operator services share --listen "
+            "with the operator token\n");
+    return LoadOperatorToken();
+  }
+  tls_ = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+          absl::GetFlag(FLAGS_tls_client_ca)};
+  if (tls_.cert.empty() || tls_.key.empty() || tls_.client_ca.empty()) {
+    fprintf(stderr,
+            "ledgerd: TLS needs --tls_cert, --tls_key and --tls_client_ca (make them with "
+            "ops/pki; ops/run does), or --plaintext for development on loopback\n");
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_tls_reload_seconds) < 1) {
+    fprintf(stderr, "ledgerd: --tls_reload_seconds must be at least 1\n");
+    return 2;
+  }
+  if (absl::Status files = ledger::CheckTlsFiles(tls_); !files.ok()) {
+    fprintf(stderr, "ledgerd: %s\n", std::string(files.message()).c_str());
+    return 2;
+  }
+  return 0;
+}
 
 int Ledgerd::LoadOperatorToken() {
   const std::string token_file = absl::GetFlag(FLAGS_operator_token_file).empty()
@@ -328,7 +396,7 @@ int Ledgerd::OpenStore() {
             error.message().c_str());
     return 1;
   }
-  if (int code = LoadOperatorToken(); code != 0) return code;
+  if (int code = CheckTransport(); code != 0) return code;
   ledger::RocksStore::Options store_options;
   store_options.overrides = absl::GetFlag(FLAGS_rocksdb_options);
   store_options.fault_fail_writes_after_bytes = absl::GetFlag(FLAGS_fault_fail_writes_after_bytes);
@@ -420,7 +488,8 @@ int Ledgerd::StartRaft() {
 // The gRPC services over the committer. The operator services (Ledger, Cluster) check the operator
 // token on every call; Pos, Wallet and Health check each request's signature instead.
 void Ledgerd::BuildServices() {
-  operator_auth_ = std::make_unique<ledger::OperatorAuth>(operator_token_.token);
+  operator_auth_ = plaintext_ ? std::make_unique<ledger::OperatorAuth>(operator_token_.token)
+                              : std::make_unique<ledger::OperatorAuth>();
   service_ = std::make_unique<ledger::LedgerService>(committer_.get(), metrics_.get(),
                                                      operator_auth_.get());
   // Checkpoints beside the data (the same filesystem, so they are hard links), removed after each.
@@ -441,38 +510,84 @@ void Ledgerd::BuildServices() {
                                      absl::GetFlag(FLAGS_wallet_burst)});
   if (raft_ != nullptr) {
     cluster_ = std::make_unique<ledger::ClusterService>(raft_, operator_auth_.get(), clock_.get());
-    sampler_ =
-        std::make_unique<ledger::ClockSampler>(raft_, cluster_clock_.get(), operator_token_.token);
+    sampler_ = std::make_unique<ledger::ClockSampler>(
+        raft_, cluster_clock_.get(),
+        plaintext_ ? grpc::InsecureChannelCredentials()
+                   : ledger::ClientTlsCredentials(tls_, absl::GetFlag(FLAGS_tls_reload_seconds)),
+        plaintext_ ? operator_token_.token : "");
   }
 }
 
-// gRPC on --listen with every service, the standard health service and reflection.
-int Ledgerd::StartServer() {
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  builder.SetOption(
+// A server builder with what both listeners share: health checks, reflection, the unreadable
+// request and request timer interceptors and the request size limit.
+void PrepareBuilder(grpc::ServerBuilder* builder, ledger::Metrics* metrics) {
+  builder->SetOption(
       ledger::ReflectionV1Option());  // grpc.reflection.v1 beside the plugin's v1alpha.
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(ledger::UnreadableRequestInterceptorFactory());
-  interceptors.push_back(ledger::RequestTimerFactory(metrics_.get()));
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port_);
+  interceptors.push_back(ledger::RequestTimerFactory(metrics));
+  builder->experimental().SetInterceptorCreators(std::move(interceptors));
+  // The largest request a client may send (limits.h says how it follows from the batch limits);
+  // gRPC refuses a larger one with RESOURCE_EXHAUSTED before any service reads it.
+  builder->SetMaxReceiveMessageSize(static_cast<int>(ledger::kRequestBytesMax));
+}
+
+// TLS: the operator services (Ledger, Cluster) on --operator_listen under mutual TLS.
+int Ledgerd::StartOperatorServer() {
+  grpc::ServerBuilder builder;
+  PrepareBuilder(&builder, metrics_.get());
+  const std::string& address = absl::GetFlag(FLAGS_operator_listen);
+  builder.AddListeningPort(
+      address,
+      ledger::ServerTlsCredentials(tls_, /*mutual=*/true, absl::GetFlag(FLAGS_tls_reload_seconds)),
+      &operator_port_);
   builder.RegisterService(service_.get());
+  if (cluster_) builder.RegisterService(cluster_.get());
+  operator_server_ = builder.BuildAndStart();
+  if (!operator_server_ || operator_port_ == 0) {
+    fprintf(stderr, "ledgerd: cannot listen on --operator_listen %s\n", address.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+// gRPC on --listen with the public services (and, with --plaintext, the operator services), the
+// standard health service and reflection; with TLS, the operator listener too.
+int Ledgerd::StartServer() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  if (!plaintext_) {
+    if (int code = StartOperatorServer(); code != 0) return code;
+  }
+  grpc::ServerBuilder builder;
+  PrepareBuilder(&builder, metrics_.get());
+  builder.AddListeningPort(
+      absl::GetFlag(FLAGS_listen),
+      plaintext_ ? grpc::InsecureServerCredentials()
+                 : ledger::ServerTlsCredentials(tls_, /*mutual=*/false,
+                                                absl::GetFlag(FLAGS_tls_reload_seconds)),
+      &port_);
+  if (plaintext_) {
+    builder.RegisterService(service_.get());
+    if (cluster_) builder.RegisterService(cluster_.get());
+    operator_port_ = port_;
+  }
   builder.RegisterService(pos_.get());
   builder.RegisterService(wallets_.get());
   builder.RegisterService(health_.get());
-  if (cluster_) builder.RegisterService(cluster_.get());
-  // The largest request a client may send (limits.h says how it follows from the batch limits);
-  // gRPC refuses a larger one with RESOURCE_EXHAUSTED before any service reads it.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(ledger::kRequestBytesMax));
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     fprintf(stderr, "ledgerd: cannot listen on --listen %s\n", absl::GetFlag(FLAGS_listen).c_str());
     return 1;
   }
-  fprintf(stderr, "ledgerd: serving on %s (metrics on %s), data in %s, journal index %llu, %s\n",
-          absl::GetFlag(FLAGS_listen).c_str(), absl::GetFlag(FLAGS_metrics_listen).c_str(),
+  if (plaintext_) operator_port_ = port_;
+  fprintf(stderr,
+          "ledgerd: serving on %s (%s), operator services on %s (%s), metrics on %s, data in %s, "
+          "journal index %llu, %s\n",
+          absl::GetFlag(FLAGS_listen).c_str(), plaintext_ ? "PLAINTEXT" : "TLS",
+          plaintext_ ? absl::GetFlag(FLAGS_listen).c_str()
+                     : absl::GetFlag(FLAGS_operator_listen).c_str(),
+          plaintext_ ? "operator token" : "mutual TLS", absl::GetFlag(FLAGS_metrics_listen).c_str(),
           data_dir_.c_str(), static_cast<unsigned long long>(head_.index),
           raft_ ? ("raft node " + std::to_string(absl::GetFlag(FLAGS_raft_id))).c_str()
                 : "single node");
@@ -494,6 +609,13 @@ absl::Status Ledgerd::ServingProblem(const absl::Status& stamp) const {
   return problem;
 }
 
+// The health of both listeners' standard health services.
+void Ledgerd::PublishHealth(const absl::Status& stamp) {
+  const absl::Status problem = ServingProblem(stamp);
+  health_status_->Publish(problem);
+  if (operator_health_) operator_health_->Publish(problem);
+}
+
 // The storage gauges (metrics.h SetStorage).
 void Ledgerd::SampleStorage() {
   const ledger::RocksStore::Stats rocks = store_->GetStats();
@@ -509,7 +631,7 @@ void Ledgerd::SampleStorage() {
 void Ledgerd::SampleClock() {
   const absl::Status stamp = clock_->CheckStamp();
   metrics_->SetClock(clock_->offset_nanos(), clock_->refusals());
-  health_status_->Publish(ServingProblem(stamp));
+  PublishHealth(stamp);
   SampleStorage();
 }
 
@@ -556,13 +678,18 @@ int Ledgerd::Serve() {
   // below.
   health_status_ = std::make_unique<ledger::HealthPublisher>(
       server_->GetHealthCheckService(), ledger::HealthServiceNames(raft_ != nullptr));
-  health_status_->Publish(ServingProblem(clock_->CheckStamp()));
+  if (operator_server_) {
+    operator_health_ = std::make_unique<ledger::HealthPublisher>(
+        operator_server_->GetHealthCheckService(), ledger::HealthServiceNames(raft_ != nullptr));
+  }
+  PublishHealth(clock_->CheckStamp());
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   // The storage gauges: once before the port file says we serve, then once a second.
   SampleStorage();
   if (!port_file.empty() &&
       !ledger::WriteFileAtomically(
-           port_file, absl::StrCat("grpc ", port_, "\nmetrics ", metrics_->ListeningPort(), "\n"))
+           port_file, absl::StrCat("grpc ", port_, "\nmetrics ", metrics_->ListeningPort(),
+                                   "\noperator ", operator_port_, "\n"))
            .ok()) {
     fprintf(stderr, "ledgerd: cannot write --port_file %s\n", port_file.c_str());
     return 1;
@@ -584,8 +711,11 @@ void Ledgerd::ShutDown() {
   fprintf(stderr, "ledgerd: stopping\n");
   server_->GetHealthCheckService()
       ->Shutdown();  // Every status NOT_SERVING; Watch streams are told.
+  if (operator_server_) operator_server_->GetHealthCheckService()->Shutdown();
   service_->Stop();
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  const auto drained = std::chrono::system_clock::now() + std::chrono::seconds(5);
+  if (operator_server_) operator_server_->Shutdown(drained);
+  server_->Shutdown(drained);
   sampler_.reset();
   committer_.reset();
 }

@@ -21,9 +21,14 @@ struct ClockSampler::Peer {
   std::unique_ptr<v1::Cluster::Stub> stub;
 };
 
-ClockSampler::ClockSampler(RaftNode* node, ClusterClock* clock, std::string operator_token,
-                           std::chrono::milliseconds period)
-    : node_(node), clock_(clock), operator_token_(std::move(operator_token)), period_(period) {
+ClockSampler::ClockSampler(RaftNode* node, ClusterClock* clock,
+                           std::shared_ptr<grpc::ChannelCredentials> credentials,
+                           std::string operator_token, std::chrono::milliseconds period)
+    : node_(node),
+      clock_(clock),
+      credentials_(std::move(credentials)),
+      operator_token_(std::move(operator_token)),
+      period_(period) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -54,9 +59,10 @@ void ClockSampler::SampleOnce() {
   }
   clock_->SetVoters(voters);
   for (const RaftStatus::Member& member : status.members) {
-    if (member.role != "voter" || member.id == clock_->self() || member.grpc_address.empty())
-      continue;
-    std::unique_ptr<Peer>& peer = peers_[member.grpc_address];
+    const std::string& address =
+        operator_token_.empty() ? member.operator_address : member.grpc_address;
+    if (member.role != "voter" || member.id == clock_->self() || address.empty()) continue;
+    std::unique_ptr<Peer>& peer = peers_[address];
     if (peer == nullptr) {
       peer = std::make_unique<Peer>();
       // Reconnect within a sampling period of a peer coming back (gRPC's default backoff grows to 2
@@ -65,13 +71,12 @@ void ClockSampler::SampleOnce() {
       arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
       arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
       arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-      peer->channel = grpc::CreateCustomChannel(member.grpc_address,
-                                                grpc::InsecureChannelCredentials(), arguments);
+      peer->channel = grpc::CreateCustomChannel(address, credentials_, arguments);
       peer->stub = v1::Cluster::NewStub(peer->channel);
     }
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
-    context.AddMetadata("authorization", "Bearer " + operator_token_);
+    if (!operator_token_.empty()) context.AddMetadata("authorization", "Bearer " + operator_token_);
     v1::ClusterClockReply reply;
     const int64_t sent = static_cast<int64_t>(clock_->monotonic()->NowNanos());
     const Timestamp local_send = clock_->local()->NowNanos();

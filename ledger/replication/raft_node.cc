@@ -61,7 +61,7 @@ const char* StateName(int state) {
 }  // namespace
 
 absl::StatusOr<std::vector<RaftPeer>> ParsePeers(const std::string& text) {
-  constexpr absl::string_view kForm = "ID=RAFT_HOST:PORT/GRPC_HOST:PORT,...";
+  constexpr absl::string_view kForm = "ID=RAFT_HOST:PORT/GRPC_HOST:PORT[/OPERATOR_HOST:PORT],...";
   if (text.empty())
     return absl::InvalidArgumentError(absl::StrCat("--peers: empty; expected ", kForm));
   std::vector<RaftPeer> peers;
@@ -69,7 +69,7 @@ absl::StatusOr<std::vector<RaftPeer>> ParsePeers(const std::string& text) {
     std::vector<absl::string_view> id_and_addresses = absl::StrSplit(item, absl::MaxSplits('=', 1));
     std::vector<absl::string_view> addresses;
     if (id_and_addresses.size() == 2) addresses = absl::StrSplit(id_and_addresses[1], '/');
-    if (addresses.size() != 2) {
+    if (addresses.size() != 2 && addresses.size() != 3) {
       return absl::InvalidArgumentError(absl::StrCat("--peers: \"", item, "\" is not ", kForm));
     }
     RaftPeer peer;
@@ -86,6 +86,7 @@ absl::StatusOr<std::vector<RaftPeer>> ParsePeers(const std::string& text) {
     }
     peer.raft_address = std::string(addresses[0]);
     peer.grpc_address = std::string(addresses[1]);
+    if (addresses.size() == 3) peer.operator_address = std::string(addresses[2]);
     for (const RaftPeer& other : peers) {
       if (other.id == peer.id)
         return absl::InvalidArgumentError(absl::StrCat("--peers: id ", peer.id, " twice"));
@@ -384,7 +385,10 @@ absl::Status RaftNode::Health() const {
 absl::Status RaftNode::NotLeader() const {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!status_.leader_address.empty()) {
-    return absl::UnavailableError(absl::StrCat("not the leader; leader=", status_.leader_address));
+    return absl::UnavailableError(
+        absl::StrCat("not the leader; leader=", status_.leader_address,
+                     status_.leader_operator_address.empty() ? "" : " operator_leader=",
+                     status_.leader_operator_address));
   }
   if (status_.leader_id != 0) {
     return absl::UnavailableError(
@@ -401,7 +405,10 @@ absl::Status RaftNode::AddPeer(const RaftPeer& peer) {
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    // A peer added without an operator address keeps the one --peers gave it.
+    const std::string known = peers_.count(peer.id) ? peers_[peer.id].operator_address : "";
     peers_[peer.id] = peer;
+    if (peer.operator_address.empty()) peers_[peer.id].operator_address = known;
   }
   const uint64_t id = peer.id;
   const std::string address = peer.raft_address;
@@ -837,10 +844,15 @@ void RaftNode::RefreshStatus() {
   std::lock_guard<std::mutex> lock(mutex_);
   status.journal_index = journal_index_;
   auto leader = peers_.find(leader_id);
-  if (leader != peers_.end()) status.leader_address = leader->second.grpc_address;
+  if (leader != peers_.end()) {
+    status.leader_address = leader->second.grpc_address;
+    status.leader_operator_address = leader->second.operator_address;
+  }
   for (RaftStatus::Member& member : status.members) {
     auto peer = peers_.find(member.id);
-    if (peer != peers_.end()) member.grpc_address = peer->second.grpc_address;
+    if (peer == peers_.end()) continue;
+    member.grpc_address = peer->second.grpc_address;
+    member.operator_address = peer->second.operator_address;
   }
   status_ = std::move(status);
 }

@@ -69,26 +69,32 @@ struct RaftPeer {
   uint64_t id = 0;
   std::string raft_address;  // host:port other replicas dial.
   std::string grpc_address;  // host:port clients are sent to when this peer leads.
+  // host:port of its operator listener (ledgerd --operator_listen: Ledger, Cluster under mutual
+  // TLS); empty when the operator services share grpc_address (plaintext development mode).
+  std::string operator_address;
 };
 
-// Parses "1=127.0.0.1:7501/127.0.0.1:7400,2=..." (id=raft/grpc, comma-separated).
+// Parses "1=127.0.0.1:7501/127.0.0.1:7400[/127.0.0.1:7402],2=..." (id=raft/grpc[/operator],
+// comma-separated).
 absl::StatusOr<std::vector<RaftPeer>> ParsePeers(const std::string& text);
 
 struct RaftStatus {
   uint64_t id = 0;
   uint64_t term = 0;
-  std::string role;            // "leader", "follower", "candidate", "unavailable".
-  uint64_t leader_id = 0;      // 0 when unknown.
-  std::string leader_address;  // The leader's gRPC address when known.
-  uint64_t commit_index = 0;   // Raft commit index as this node knows it.
-  uint64_t applied_index = 0;  // Raft index of the last applied command entry.
-  uint64_t last_index = 0;     // Raft last log index.
+  std::string role;                     // "leader", "follower", "candidate", "unavailable".
+  uint64_t leader_id = 0;               // 0 when unknown.
+  std::string leader_address;           // The leader's gRPC address when known.
+  std::string leader_operator_address;  // Its operator address when known (RaftPeer).
+  uint64_t commit_index = 0;            // Raft commit index as this node knows it.
+  uint64_t applied_index = 0;           // Raft index of the last applied command entry.
+  uint64_t last_index = 0;              // Raft last log index.
   uint64_t journal_index = 0;  // The ledger journal's index (one per applied command entry).
   struct Member {
     uint64_t id = 0;
     std::string raft_address;
-    std::string grpc_address;  // Empty when this node was not told (--peers).
-    std::string role;          // "voter", "standby" (gets the log, no vote) or "spare".
+    std::string grpc_address;      // Empty when this node was not told (--peers).
+    std::string role;              // "voter", "standby" (gets the log, no vote) or "spare".
+    std::string operator_address;  // Empty when not told or shared with grpc_address.
     // On the leader: the highest log index known to be on this member (libraft's match index).
     std::optional<uint64_t> match_index;
   };

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -33,7 +34,9 @@ std::array<unsigned char, crypto_generichash_BYTES> Hash(std::string_view text) 
 
 }  // namespace
 
-OperatorAuth::OperatorAuth(std::string_view token) {
+OperatorAuth::OperatorAuth() { token_hash_.fill(0); }
+
+OperatorAuth::OperatorAuth(std::string_view token) : token_mode_(true) {
   if (token.size() < kOperatorTokenLengthMin) {
     fprintf(stderr, "FATAL: OperatorAuth given a token of %zu characters (at least %zu)\n",
             token.size(), kOperatorTokenLengthMin);
@@ -82,6 +85,33 @@ absl::StatusOr<std::string> OperatorAuth::Authenticate(
   if (!ValidOperatorName(name)) {
     return absl::UnauthenticatedError(absl::StrCat(
         "operator API: '", kOperatorNameHeader, "' must be 1 to ", kOperatorNameLengthMax,
+        " characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit"));
+  }
+  return name;
+}
+
+absl::StatusOr<std::string> OperatorAuth::Authenticate(
+    const grpc::ServerContextBase& context) const {
+  if (token_mode_) return Authenticate(context.client_metadata());
+  return CertificateOperator(context.auth_context().get());
+}
+
+absl::StatusOr<std::string> OperatorAuth::CertificateOperator(const grpc::AuthContext* auth) {
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) {
+    return absl::UnauthenticatedError(
+        "operator API: no verified client certificate (the operator services need mutual TLS on "
+        "ledgerd --operator_listen: ledgerctl --tls_cert and --tls_key, made by ops/pki operator)");
+  }
+  const std::vector<grpc::string_ref> names = auth->FindPropertyValues("x509_common_name");
+  if (names.size() != 1) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "operator API: the client certificate must have exactly one subject CN; it has ",
+        names.size()));
+  }
+  std::string name(names[0].data(), names[0].size());
+  if (!ValidOperatorName(name)) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "operator API: the client certificate's CN must be 1 to ", kOperatorNameLengthMax,
         " characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit"));
   }
   return name;

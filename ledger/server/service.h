@@ -101,7 +101,7 @@ class LedgerService final
                       v1::CreateReply* reply);
   grpc::Status Done(const char* method, const absl::Status& status);
   absl::Status Authorize(const grpc::ServerContextBase& context) const {
-    return auth_->Check(context.client_metadata());
+    return auth_->Authenticate(context).status();
   }
   // The operator token, then the length of every string and bytes field
   // (ledger/server/field_bounds.h): what every method checks before anything else.

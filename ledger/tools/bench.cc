@@ -28,11 +28,9 @@
 #include "absl/synchronization/mutex.h"
 #include "ledger/client/client.h"
 #include "ledger/server/operator_token.h"
+#include "ledger/tools/transport_flags.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7400", "ledgerd address");
-ABSL_FLAG(std::string, operator_token_file, ledger::kOperatorTokenFileDefault,
-          "The ledgerd's operator token (its --operator_token_file; by default its "
-          "DATA_DIR/operator.token)");
 ABSL_FLAG(int, accounts, 10000, "wallet accounts (payers), funded at set-up");
 ABSL_FLAG(int, merchants, 100, "merchant accounts (payees), chosen by a Zipf law");
 ABSL_FLAG(double, zipf_s, 1.1, "Zipf exponent of the payee choice (higher: hotter top merchants)");
@@ -270,9 +268,8 @@ Row Summarize(const Scenario& scenario, const std::vector<Client>& clients, doub
   return row;
 }
 
-Row RunScenario(const std::string& address, const std::string& operator_token,
-                const Scenario& scenario, int accounts, const Zipf& payees, double seconds,
-                uint64_t seed, uint64_t id_high) {
+Row RunScenario(const std::string& address, const Transport& transport, const Scenario& scenario,
+                int accounts, const Zipf& payees, double seconds, uint64_t seed, uint64_t id_high) {
   std::vector<Client> clients(scenario.clients);
   std::mutex mutex;
   std::condition_variable finished;
@@ -281,7 +278,8 @@ Row RunScenario(const std::string& address, const std::string& operator_token,
   // which finds the leader; the rest go straight to that node.
   for (int c = 0; c < scenario.clients; ++c) {
     Client& client = clients[c];
-    client.connection = std::make_unique<LedgerConnection>(address, operator_token);
+    client.connection =
+        std::make_unique<LedgerConnection>(address, OperatorAddressesFromFlags(address), transport);
     client.rng.seed(seed * 1000 + c);
     for (int i = 0; i < scenario.batch; ++i) client.request.add_transfers();
   }
@@ -374,7 +372,8 @@ void PrintTable(const std::vector<Row>& rows, int accounts, int merchants) {
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "ledger_bench: durable-commit throughput and latency of one ledgerd over gRPC.\n"
-      "Usage: ledger_bench --addr=127.0.0.1:7400 --operator_token_file=FILE "
+      "Usage: ledger_bench --addr=127.0.0.1:7400 [--operator_addr=127.0.0.1:7402] [--tls_ca=FILE "
+      "--tls_cert=FILE --tls_key=FILE | --plaintext --operator_token_file=FILE] "
       "[--scenarios=1x64,100x8,8000x2]");
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is built with Mutex deadlock detection on: a lock-order graph updated on every
@@ -383,14 +382,12 @@ int Main(int argc, char** argv) {
   const std::string address = absl::GetFlag(FLAGS_addr);
   std::vector<Scenario> scenarios;
   if (!ParseScenarios(absl::GetFlag(FLAGS_scenarios), &scenarios)) return 2;
-  absl::StatusOr<std::string> operator_token =
-      ReadOperatorTokenFile(absl::GetFlag(FLAGS_operator_token_file));
-  if (!operator_token.ok()) {
-    fprintf(stderr, "bench: --operator_token_file %s\n",
-            std::string(operator_token.status().message()).c_str());
+  absl::StatusOr<Transport> transport = TransportFromFlags();
+  if (!transport.ok()) {
+    fprintf(stderr, "bench: %s\n", std::string(transport.status().message()).c_str());
     return 2;
   }
-  LedgerConnection connection(address, *operator_token);
+  LedgerConnection connection(address, OperatorAddressesFromFlags(address), *transport);
   const int accounts = absl::GetFlag(FLAGS_accounts);
   const int merchants = absl::GetFlag(FLAGS_merchants);
   if (accounts < 1 || merchants < 1) {
@@ -408,7 +405,7 @@ int Main(int argc, char** argv) {
     fprintf(stderr, "bench: %d transfer(s) per request, %d clients, %.0f s...\n", s.batch,
             s.clients, absl::GetFlag(FLAGS_seconds));
     const double fsyncs_before = ReadFsyncs(absl::GetFlag(FLAGS_metrics_addr));
-    rows.push_back(RunScenario(address, *operator_token, s, accounts, payees,
+    rows.push_back(RunScenario(address, *transport, s, accounts, payees,
                                absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_seed), id_high));
     const double fsyncs_after = ReadFsyncs(absl::GetFlag(FLAGS_metrics_addr));
     if (fsyncs_before >= 0 && fsyncs_after > fsyncs_before)

@@ -27,15 +27,12 @@
 #include "ledger/core/records.h"
 #include "ledger/core/tasks.h"
 #include "ledger/server/operator_token.h"
+#include "ledger/tools/transport_flags.h"
 #include "merchant/pos_client.h"
 #include "wallet/cpm.h"
 #include "wallet/wallet_client.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:7400", "ledgerd address");
-ABSL_FLAG(std::string, operator_token_file, ledger::kOperatorTokenFileDefault,
-          "The ledgerd's operator token (its --operator_token_file; by default its "
-          "DATA_DIR/operator.token): the "
-          "town is set up through the operator API");
 ABSL_FLAG(int, residents, 300, "number of residents (20..8000)");
 ABSL_FLAG(uint64_t, seed, 2026, "seed for who buys what where");
 
@@ -1337,22 +1334,24 @@ class Town {
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "demo_town: runs a small city on a running ledgerd through its gRPC API.\n"
-      "Usage: demo_town [--addr=127.0.0.1:7400] [--operator_token_file=var/ledger/"
-      "operator.token] [--residents=300]");
+      "Usage: demo_town [--addr=127.0.0.1:7400] [--operator_addr=127.0.0.1:7402] "
+      "[--tls_ca=var/pki/ca.crt] [--tls_cert=var/pki/operators/demo.crt] "
+      "[--tls_key=var/pki/operators/demo.key] [--residents=300]\n"
+      "       demo_town --plaintext [--operator_token_file=var/ledger/operator.token] ...");
   absl::ParseCommandLine(argc, argv);
   const int residents = absl::GetFlag(FLAGS_residents);
   if (residents < 20 || residents > 8000) {
     fprintf(stderr, "demo: --residents must be 20..8000, got %d\n", residents);
     return 2;
   }
-  absl::StatusOr<std::string> operator_token =
-      ReadOperatorTokenFile(absl::GetFlag(FLAGS_operator_token_file));
-  if (!operator_token.ok()) {
-    fprintf(stderr, "demo: --operator_token_file %s\n",
-            std::string(operator_token.status().message()).c_str());
+  absl::StatusOr<Transport> transport = TransportFromFlags();
+  if (!transport.ok()) {
+    fprintf(stderr, "demo: %s\n", std::string(transport.status().message()).c_str());
     return 2;
   }
-  auto stub = std::make_unique<LedgerConnection>(absl::GetFlag(FLAGS_addr), *operator_token);
+  const std::string addr = absl::GetFlag(FLAGS_addr);
+  auto stub =
+      std::make_unique<LedgerConnection>(addr, OperatorAddressesFromFlags(addr), *transport);
   absl::Status ready = FromGrpcStatus(stub->Call(
       [](LedgerConnection& c) {
         v1::GetDigestReply reply;

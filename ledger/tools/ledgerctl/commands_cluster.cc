@@ -21,8 +21,11 @@ int ClusterCommand(LedgerConnection& connection, const Args& args) {
   if (verb == "status") {
     int failed = 0;
     bool members_printed = false;
-    for (const std::string& address : connection.addresses()) {
-      LedgerConnection node(address, connection.operator_token());
+    for (size_t i = 0; i < connection.addresses().size(); ++i) {
+      const std::string& address = connection.addresses()[i];
+      const std::vector<std::string>& operators = connection.operator_addresses();
+      LedgerConnection node(address, i < operators.size() ? operators[i] : "",
+                            connection.transport());
       v1::ClusterStatusReply reply;
       grpc::Status status = node.cluster().Status(
           ContextWithDeadline(std::chrono::seconds(3)).get(), v1::ClusterStatusRequest(), &reply);

@@ -35,11 +35,17 @@ struct Args {
 };
 
 // parse.cc
-// The options before the command: --addr and --operator_token_file (defaults: 127.0.0.1:7400 and
-// kOperatorTokenFileDefault); help on --help or -h. An unknown one is a usage error.
+// The options before the command: --addr, --operator_addr (default: each --addr's port + 2),
+// --tls_ca, --tls_cert, --tls_key (default: var/pki's CA and `demo` operator), --plaintext with
+// --operator_token_file (default kOperatorTokenFileDefault) and --operator NAME; help on --help or
+// -h. An unknown one is a usage error.
 struct GlobalOptions {
   std::string address;
+  std::string operator_address;
+  std::string tls_ca, tls_cert, tls_key;
+  bool plaintext = false;
   std::string token_file;
+  std::string operator_name;  // --plaintext: x-ledger-operator.
   bool help = false;
   int command = 1;  // The index in argv of the command (argc when there is none).
 };

@@ -17,16 +17,21 @@ namespace {
 
 constexpr char kUsage[] = R"(ledgerctl: command-line client of the regional ledger.
 
-Usage: ledgerctl [--addr=HOST:PORT[,HOST:PORT...]] [--operator_token_file=FILE] COMMAND [OPTIONS]
-                                            (defaults: --addr 127.0.0.1:7400, --operator_token_file
-                                            var/ledger/operator.token, which ops/run's ledgerd writes)
+Usage: ledgerctl [--addr=HOST:PORT[,HOST:PORT...]] [--operator_addr=HOST:PORT[,...]]
+                 [--tls_ca=FILE] [--tls_cert=FILE --tls_key=FILE] COMMAND [OPTIONS]
+       ledgerctl --plaintext [--addr=...] [--operator_token_file=FILE] [--operator=NAME] COMMAND ...
+Defaults: --addr 127.0.0.1:7400; --operator_addr each --addr's port + 2 (ledgerd --operator_listen as
+ops/run and ops/cluster start it); --tls_ca var/pki/ca.crt; --tls_cert/--tls_key var/pki/operators/demo.crt
+and .key (the `demo` operator, which ops/run's ops/pki makes).
 With several addresses (a Raft cluster) requests go to the leader: ledgerctl follows the "leader=" hint
 of a follower's answer and moves to the next address when a node is down or an election is running.
-Commands of the city (the operator API: the Ledger and Cluster services) send the operator token of
---operator_token_file (the ledgerd's --operator_token_file, by default its DATA_DIR/operator.token);
-the signed commands of residents, devices and task hosts (health report|register-device|revoke-device|
-consent|exchange|mileage|erase|watch-over|alerts|ack, task post|decide|cancel-slots|confirm|code|apply|
-check-in) need no token. The connection is plaintext: use it over loopback or a private network.
+Everything travels over TLS. Commands of the city (the operator API: the Ledger and Cluster services)
+go to --operator_addr with mutual TLS: the client certificate's CN is the operator. The signed commands
+of residents, devices and task hosts (health report|register-device|revoke-device|consent|exchange|
+mileage|erase|watch-over|alerts|ack, task post|decide|cancel-slots|confirm|code|apply|check-in) go to
+--addr and need only the CA. --plaintext talks to a ledgerd --plaintext (development, loopback only)
+with the operator token of --operator_token_file (default var/ledger/operator.token), acting as
+--operator NAME (default "dev").
 Ids are hex (up to 32 digits; "1f" means 0x...1f). Amounts are integers in the asset's minor unit.
 Times are nanoseconds on the ledger's logical clock.
 
@@ -253,11 +258,26 @@ int Run(int argc, char** argv) {
   if (command == "audit" && args.Has("data-dir"))
     return AuditOffline(args.options.at("data-dir"), !args.Has("no-replay"));
   if (command == "restore") return RestoreCommand(args);
-  std::string operator_token;
-  if (UsesOperatorApi(command, args) &&
-      !ReadOperatorToken(global.token_file, command, &operator_token))
-    return 2;
-  LedgerConnection connection(global.address, operator_token);
+  Transport transport;
+  if (global.plaintext) {
+    std::string operator_token;
+    if (UsesOperatorApi(command, args) &&
+        !ReadOperatorToken(global.token_file, command, &operator_token))
+      return 2;
+    transport = PlaintextTransport(operator_token, global.operator_name);
+  } else {
+    transport.ca_file = global.tls_ca;
+    if (UsesOperatorApi(command, args)) {
+      transport.cert_file = global.tls_cert;
+      transport.key_file = global.tls_key;
+    }
+    if (absl::Status loaded = LoadTransport(&transport); !loaded.ok()) {
+      fprintf(stderr, "ledgerctl: %s\n", std::string(loaded.message()).c_str());
+      return 2;
+    }
+  }
+  LedgerConnection connection(global.address, global.plaintext ? "" : global.operator_address,
+                              transport);
   const auto handler = Commands().find(command);
   if (handler == Commands().end()) UsageError(absl::StrCat("unknown command '", command, "'"));
   return handler->second(connection, args);

@@ -20,10 +20,44 @@
 
 namespace ledger::ctl {
 
+namespace {
+
+// "--name=value" or "--name value" at argv[*i] for one of the global options with a value: stores
+// it and returns true.
+bool GlobalValue(int argc, char** argv, int* i, GlobalOptions* global) {
+  const std::pair<const char*, std::string*> options[] = {
+      {"--addr", &global->address},
+      {"--operator_token_file", &global->token_file},
+      {"--operator_addr", &global->operator_address},
+      {"--tls_ca", &global->tls_ca},
+      {"--tls_cert", &global->tls_cert},
+      {"--tls_key", &global->tls_key},
+      {"--operator", &global->operator_name}};
+  const std::string word = argv[*i];
+  for (const auto& [name, value] : options) {
+    const std::string flag = name;
+    if (word.rfind(flag + "=", 0) == 0) {
+      *value = word.substr(flag.size() + 1);
+      return true;
+    }
+    if (word == flag && *i + 1 < argc) {
+      *value = argv[++*i];
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 GlobalOptions ParseGlobalOptions(int argc, char** argv) {
   GlobalOptions global;
   global.address = "127.0.0.1:7400";
   global.token_file = kOperatorTokenFileDefault;
+  const Transport defaults = DefaultTransport();
+  global.tls_ca = defaults.ca_file;
+  global.tls_cert = defaults.cert_file;
+  global.tls_key = defaults.key_file;
   int& first = global.command;
   while (first < argc && std::string(argv[first]).rfind("--", 0) == 0) {
     const std::string word = argv[first];
@@ -31,19 +65,15 @@ GlobalOptions ParseGlobalOptions(int argc, char** argv) {
       global.help = true;
       return global;
     }
-    if (word.rfind("--addr=", 0) == 0) {
-      global.address = word.substr(7);
-    } else if (word == "--addr" && first + 1 < argc) {
-      global.address = argv[++first];
-    } else if (word.rfind("--operator_token_file=", 0) == 0) {
-      global.token_file = word.substr(22);
-    } else if (word == "--operator_token_file" && first + 1 < argc) {
-      global.token_file = argv[++first];
-    } else {
+    if (word == "--plaintext") {
+      global.plaintext = true;
+    } else if (!GlobalValue(argc, argv, &first, &global)) {
       UsageError(absl::StrCat("unknown option before the command: ", word));
     }
     ++first;
   }
+  if (global.operator_address.empty())
+    global.operator_address = DefaultOperatorAddresses(global.address);
   return global;
 }
 
