@@ -219,6 +219,27 @@ std::optional<Outcome> DecodeOutcome(const Command& command, Decoder* d) {
   return outcome;
 }
 
+// The request-operators section (after the commands, only when some request has an operator).
+void EncodeOperators(const std::vector<std::string>& operators, Encoder* e) {
+  if (operators.empty()) return;
+  e->U8(kRequestOperatorsTag);
+  e->U32(static_cast<uint32_t>(operators.size()));
+  for (const std::string& name : operators) e->Bytes(name);
+}
+
+// Reads the section if the bytes go on after the commands: one name per request, each "" or at most
+// kOperatorNameLengthMax bytes. False when malformed.
+bool DecodeOperators(Decoder* d, size_t request_count, std::vector<std::string>* operators) {
+  if (d->done()) return true;
+  if (d->U8() != kRequestOperatorsTag || d->U32() != request_count || !d->ok()) return false;
+  operators->reserve(request_count);
+  for (size_t i = 0; i < request_count; ++i) {
+    operators->push_back(d->Bytes());
+    if (!d->ok() || operators->back().size() > kOperatorNameLengthMax) return false;
+  }
+  return request_count > 0;
+}
+
 }  // namespace
 
 std::string EncodeBatch(const Batch& batch) {
@@ -230,6 +251,7 @@ std::string EncodeBatch(const Batch& batch) {
   for (uint32_t size : batch.request_sizes) e.U32(size);
   e.U32(static_cast<uint32_t>(batch.commands.size()));
   for (const Command& command : batch.commands) EncodeCommand(command, &e, /*journal=*/false);
+  EncodeOperators(batch.request_operators, &e);
   return out;
 }
 
@@ -249,6 +271,7 @@ std::optional<Batch> DecodeBatch(std::string_view bytes) {
     if (!command || !d.ok()) return std::nullopt;
     batch.commands.push_back(std::move(*command));
   }
+  if (!DecodeOperators(&d, request_count, &batch.request_operators)) return std::nullopt;
   if (!d.done()) return std::nullopt;
   return batch;
 }
@@ -279,6 +302,7 @@ std::string EncodeJournalEntry(const JournalEntry& entry) {
     EncodeCommand(entry.commands[i], &e, /*journal=*/true);
     EncodeOutcome(entry.outcomes[i], entry.commands[i], &e);
   }
+  EncodeOperators(entry.request_operators, &e);
   out += Blake2b256(out);
   return out;
 }
@@ -320,6 +344,7 @@ std::optional<JournalEntry> DecodeJournalEntry(std::string_view bytes) {
     entry.commands.push_back(std::move(*command));
     entry.outcomes.push_back(*outcome);
   }
+  if (!DecodeOperators(&d, request_count, &entry.request_operators)) return std::nullopt;
   if (!d.done()) return std::nullopt;
   return entry;
 }

@@ -89,6 +89,9 @@ struct JournalEntry {
       request_sizes;  // The client requests the commands came in (chains end with one).
   std::vector<Command> commands;
   std::vector<Outcome> outcomes;  // One per command.
+  // Empty, or one per request: the operator who sent it ("" for the public services). Encoded
+  // after the commands only when not empty, so entries without operators keep their bytes.
+  std::vector<std::string> request_operators;
 };
 
 // The journal head as kept in state: newest index, its hash, and the logical clock.

@@ -275,6 +275,9 @@ inline constexpr int kQrScaleMax = 32;
 inline constexpr size_t kRaftPeersMax = 9;
 // An operator's name (ledger/core/operator_name.h): characters.
 inline constexpr size_t kOperatorNameLengthMax = 64;
+// Named operators in the role table (ledger/core/operators.h), counting those whose roles were
+// removed only until they are (a removed operator's record is deleted): a city's staff, with room.
+inline constexpr size_t kOperatorsMax = 256;
 
 static_assert(kMpmAmountMax == 9'999'999'999'999 && kMpmAmountDigitsMax == 13,
               "13 nines: the EMVCo field");

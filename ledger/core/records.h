@@ -125,8 +125,13 @@ enum class [[nodiscard]] Result : uint8_t{
     kRequestExpired = 106,  // The batch stamp is past the signed request's timestamp + the window.
     kRequestNotYetValid =
         107,  // The batch stamp is before the signed request's timestamp - the window.
+    // The role table (ledger/core/operators.h).
+    kOperatorNameInvalid = 108,   // Not a valid operator name, a node-* name, or "bootstrap".
+    kRolesInvalid = 109,          // Role bits outside kAllRoles.
+    kTooManyOperators = 110,      // kOperatorsMax operators hold roles already.
+    kOperatorNotPermitted = 111,  // The request's operator lacked a role one of its commands needs.
 };
-inline constexpr int kResultCount = 108;
+inline constexpr int kResultCount = 112;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);
