@@ -128,7 +128,8 @@ TEST(CommandTableTest, SettingsAreThoseTheMetricsCounted) {
       "grant_subsidy",
       "unlock_card",
       "reissue_card",
-      "pause_campaign", "set_operator_roles",
+      "pause_campaign",
+      "set_operator_roles",
   };
   for (const auto& [name, row] : Table()) {
     EXPECT_EQ(row.command_class == CommandClass::kSetting, settings.contains(name)) << name;

@@ -78,6 +78,18 @@ struct WithinBounds {
 
 }  // namespace
 
+std::vector<std::string> CommandOperators(const JournalEntry& entry) {
+  std::vector<std::string> operators(entry.commands.size());
+  if (entry.request_operators.size() != entry.request_sizes.size()) return operators;
+  size_t command = 0;
+  for (size_t r = 0; r < entry.request_sizes.size(); ++r) {
+    for (uint32_t i = 0; i < entry.request_sizes[r] && command < operators.size(); ++i) {
+      operators[command++] = entry.request_operators[r];
+    }
+  }
+  return operators;
+}
+
 bool CommandWithinBounds(const Command& command) { return std::visit(WithinBounds{}, command); }
 
 uint64_t* MutableRequestMs(Command* command) {

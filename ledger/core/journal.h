@@ -101,6 +101,10 @@ struct JournalHead {
   Timestamp clock = 0;
 };
 
+// The operator of each command of the entry (the one of its request; "" for the public services
+// and entries without operators).
+std::vector<std::string> CommandOperators(const JournalEntry& entry);
+
 // Whether every string of a command is within its bound in limits.h, as the services admit them.
 // The batch decoder (replication) refuses a command that is not, so no replica applies one.
 bool CommandWithinBounds(const Command& command);

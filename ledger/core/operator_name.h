@@ -1,6 +1,6 @@
 // An operator's name: who acts on the operator services (Ledger, Cluster). 1 to
-// kOperatorNameLengthMax characters of [a-z0-9._-], the first a letter or digit. Names starting with
-// "node-" belong to the cluster's own nodes (their certificates), never to a person.
+// kOperatorNameLengthMax characters of [a-z0-9._-], the first a letter or digit. Names starting
+// with "node-" belong to the cluster's own nodes (their certificates), never to a person.
 //
 // Example: ValidOperatorName("city-treasurer") is true; ValidOperatorName("Alice") is false.
 #ifndef LEDGER_CORE_OPERATOR_NAME_H_

@@ -16,7 +16,8 @@ namespace ledger {
 namespace {
 
 constexpr std::array<const char*, kRoleCount> kRoleNames = {
-    "treasurer", "programme_admin", "merchant_registrar", "support_desk", "auditor", "cluster_admin",
+    "treasurer",    "programme_admin", "merchant_registrar",
+    "support_desk", "auditor",         "cluster_admin",
 };
 
 // The operators record: U32 roles. The bootstrap marker: U32 operators holding roles.

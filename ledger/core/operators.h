@@ -1,10 +1,10 @@
 // Named operators and their roles: the role table, replicated state changed only by the journaled
-// SetOperatorRoles command. Every operator call (the Ledger and Cluster services) is made by a named
-// operator (ledger/core/operator_name.h); the service checks the caller's roles on the applied state
-// before anything else (ledger/server/operator_roles.h), and the core checks them again when it
-// applies the request (a request whose operator lacks the role for one of its commands decides
-// nothing: operator_not_permitted), so the journal's operator ids and the roles it replays always
-// agree (`ledgerctl verify`).
+// SetOperatorRoles command. Every operator call (the Ledger and Cluster services) is made by a
+// named operator (ledger/core/operator_name.h); the service checks the caller's roles on the
+// applied state before anything else (ledger/server/operator_roles.h), and the core checks them
+// again when it applies the request (a request whose operator lacks the role for one of its
+// commands decides nothing: operator_not_permitted), so the journal's operator ids and the roles it
+// replays always agree (`ledgerctl verify`).
 //
 // Roles are a bit set: an operator may hold several. Roles 0 removes the operator.
 //

@@ -37,9 +37,9 @@ TEST_F(OperatorsTest, RoleNamesParseAndPrint) {
 // only a cluster admin changes them.
 TEST_F(OperatorsTest, BootstrapOnceThenOnlyAClusterAdmin) {
   EXPECT_FALSE(OperatorsBootstrapped(ledger_.state()));
-  std::vector<Outcome> first = ledger_.ApplyAs(
-      kBootstrapOperator, {SetOperatorRoles{"admin", kRoleClusterAdmin},
-                           SetOperatorRoles{"city-treasurer", kRoleTreasurer}});
+  std::vector<Outcome> first =
+      ledger_.ApplyAs(kBootstrapOperator, {SetOperatorRoles{"admin", kRoleClusterAdmin},
+                                           SetOperatorRoles{"city-treasurer", kRoleTreasurer}});
   EXPECT_EQ(first[0].result, Result::kOk);
   EXPECT_EQ(first[1].result, Result::kOk);
   EXPECT_TRUE(OperatorsBootstrapped(ledger_.state()));
@@ -64,8 +64,7 @@ TEST_F(OperatorsTest, TheCoreRefusesARequestWhoseOperatorLacksTheRole) {
   EXPECT_EQ(As("nobody", Coin()).result, Result::kOperatorNotPermitted);
   EXPECT_EQ(As("admin", Coin()).result, Result::kOperatorNotPermitted);
   // One command the operator may not run refuses the whole request.
-  std::vector<Outcome> mixed =
-      ledger_.ApplyAs("t", {Coin(), SetOperatorRoles{"t", kAllRoles}});
+  std::vector<Outcome> mixed = ledger_.ApplyAs("t", {Coin(), SetOperatorRoles{"t", kAllRoles}});
   EXPECT_EQ(mixed[0].result, Result::kOperatorNotPermitted);
   EXPECT_EQ(mixed[1].result, Result::kOperatorNotPermitted);
   EXPECT_EQ(LookupAsset(ledger_.state(), 1), std::nullopt);
@@ -84,8 +83,7 @@ TEST_F(OperatorsTest, NamesRolesAndTheBoundAreResults) {
             Result::kOperatorNameInvalid);
   EXPECT_EQ(As("admin", SetOperatorRoles{"bootstrap", kAllRoles}).result,
             Result::kOperatorNameInvalid);
-  EXPECT_EQ(As("admin", SetOperatorRoles{"Alice", kAllRoles}).result,
-            Result::kOperatorNameInvalid);
+  EXPECT_EQ(As("admin", SetOperatorRoles{"Alice", kAllRoles}).result, Result::kOperatorNameInvalid);
   EXPECT_EQ(As("admin", SetOperatorRoles{"", kAllRoles}).result, Result::kOperatorNameInvalid);
   EXPECT_EQ(As("admin", SetOperatorRoles{"x", kAllRoles + 1}).result, Result::kRolesInvalid);
   EXPECT_TRUE(As("admin", SetOperatorRoles{"admin", kRoleClusterAdmin}).duplicate);
@@ -124,7 +122,8 @@ TEST_F(OperatorsTest, OperatorIdsAreJournaledAndReplicated) {
   EXPECT_EQ(DecodeBatch(bytes)->request_operators.size(), 0u);
   bytes.push_back(static_cast<char>(kRequestOperatorsTag));
   EXPECT_FALSE(DecodeBatch(bytes));
-  EXPECT_FALSE(ApplyBatch(ledger_.state(), ledger_.now() + 1, Batch{{Coin()}, {1}, {"a", "b"}}).ok());
+  EXPECT_FALSE(
+      ApplyBatch(ledger_.state(), ledger_.now() + 1, Batch{{Coin()}, {1}, {"a", "b"}}).ok());
   EXPECT_FALSE(ApplyBatch(ledger_.state(), ledger_.now() + 1, Batch{{Coin()}, {1}, {"Bad"}}).ok());
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }

@@ -72,6 +72,8 @@ void ClockSampler::SampleOnce() {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
     context.AddMetadata("authorization", "Bearer " + operator_token_);
+    // The node's operator name (ledger/core/operator_name.h): Cluster.Clock admits node-* callers.
+    context.AddMetadata("x-ledger-operator", "node-" + std::to_string(clock_->self()));
     v1::ClusterClockReply reply;
     const int64_t sent = static_cast<int64_t>(clock_->monotonic()->NowNanos());
     const Timestamp local_send = clock_->local()->NowNanos();
