@@ -409,6 +409,7 @@ VerifyReport VerifyJournal(const KvReader& state, const std::function<void(uint6
   const JournalHead head = ReadHead(state);
   std::string previous_hash(kHashBytes, '\0');
   uint64_t expected_index = 1;
+  OperatorJournalCheck operators;
   auto fail = [&](uint64_t index, std::string problem) {
     report.ok = false;
     report.first_bad_index = index;
@@ -435,12 +436,16 @@ VerifyReport VerifyJournal(const KvReader& state, const std::function<void(uint6
           return fail(index, absl::StrCat("entry ", index,
                                           ": previous-hash link does not match entry ", index - 1));
         }
+        if (std::string problem = operators.Check(*entry); !problem.empty()) {
+          return fail(index, std::move(problem));
+        }
         previous_hash = std::string(StoredEntryHash(value));
         report.entries_checked = index;
         ++expected_index;
         if (progress && index % kVerifyProgressEvery == 0) progress(index);
         return true;
       });
+  report.operator_commands = operators.operator_commands();
   if (!report.ok) return report;
   if (report.entries_checked != head.index) {
     fail(report.entries_checked + 1, absl::StrCat("journal ends at ", report.entries_checked,

@@ -2,9 +2,11 @@
 // makes on every request that carries an operator. See operators.h.
 #include "ledger/core/operators.h"
 
+#include <algorithm>
 #include <array>
 #include <type_traits>
 
+#include "absl/strings/str_cat.h"
 #include "ledger/core/batch_applier.h"
 #include "ledger/core/codec.h"
 #include "ledger/core/command.h"
@@ -161,6 +163,56 @@ bool BatchApplier::OperatorMayRun(const std::string& name, const std::vector<Com
   }
   if (bootstrap) working_.Put(keys::OperatorsBootstrapped(), EncodeU32(0));
   return true;
+}
+
+void OperatorJournalCheck::ReplayRoles(const JournalEntry& entry, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) {
+    const auto* set = std::get_if<SetOperatorRoles>(&entry.commands[i]);
+    if (set == nullptr || entry.outcomes[i].result != Result::kOk) continue;
+    bootstrapped_ = true;
+    if (entry.outcomes[i].duplicate) continue;
+    if (set->roles == 0) {
+      roles_.erase(set->name);
+    } else {
+      roles_[set->name] = set->roles;
+    }
+  }
+}
+
+std::string OperatorJournalCheck::Check(const JournalEntry& entry) {
+  const std::vector<std::string> none(entry.request_sizes.size());
+  const std::vector<std::string>& names =
+      entry.request_operators.empty() ? none : entry.request_operators;
+  size_t begin = 0;
+  for (size_t r = 0; r < entry.request_sizes.size(); ++r) {
+    const size_t end = std::min(begin + entry.request_sizes[r], entry.commands.size());
+    const std::string& name = names[r];
+    if (!name.empty()) {
+      if (!ValidOperatorName(name)) {
+        return absl::StrCat("entry ", entry.index, ": request ", r, " names an invalid operator");
+      }
+      const bool bootstrap = name == kBootstrapOperator && !bootstrapped_;
+      const auto found = roles_.find(name);
+      const RoleSet held =
+          bootstrap ? kRoleClusterAdmin : (found == roles_.end() ? 0 : found->second);
+      bool allowed = true;
+      for (size_t i = begin; i < end; ++i)
+        allowed = allowed && (CommandRoles(entry.commands[i]) & held) != 0;
+      for (size_t i = begin; i < end; ++i) {
+        const bool refused = entry.outcomes[i].result == Result::kOperatorNotPermitted;
+        if (allowed != refused) continue;
+        return absl::StrCat("entry ", entry.index, ": command ", i, " (",
+                            std::string(CommandName(entry.commands[i])), ") by operator ", name,
+                            " holding ", RoleNames(held),
+                            allowed ? " was refused" : " was applied");
+      }
+      operator_commands_ += end - begin;
+      if (bootstrap && allowed) bootstrapped_ = true;
+    }
+    ReplayRoles(entry, begin, end);
+    begin = end;
+  }
+  return "";
 }
 
 Outcome BatchApplier::Apply(const SetOperatorRoles& s, Timestamp at) {

@@ -128,5 +128,33 @@ TEST_F(OperatorsTest, OperatorIdsAreJournaledAndReplicated) {
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
+// verify's check: the journal's operator ids agree with the role table replayed along it; an entry
+// claiming an operator applied what its roles did not allow (or refused what they did) is named.
+TEST_F(OperatorsTest, TheJournalCheckReplaysTheRoleTable) {
+  OperatorJournalCheck check;
+  ledger_.ApplyAs(kBootstrapOperator, {SetOperatorRoles{"admin", kRoleClusterAdmin},
+                                       SetOperatorRoles{"t", kRoleTreasurer}});
+  EXPECT_EQ(check.Check(ledger_.last().entry), "");
+  ledger_.ApplyAs("t", {Coin()});
+  JournalEntry applied = ledger_.last().entry;
+  EXPECT_EQ(check.Check(applied), "");
+  ledger_.ApplyAs("admin", {testing::MakeAsset(2, "HP", 0, 901)});
+  JournalEntry refused = ledger_.last().entry;
+  EXPECT_EQ(refused.outcomes[0].result, Result::kOperatorNotPermitted);
+  EXPECT_EQ(check.Check(refused), "");
+  EXPECT_EQ(check.operator_commands(), 4u);
+  // The same entries with the operators swapped: an applied asset by the cluster admin, a refused
+  // one by the treasurer.
+  applied.request_operators = {"admin"};
+  EXPECT_EQ(check.Check(applied),
+            "entry 2: command 0 (asset) by operator admin holding "
+            "cluster_admin was applied");
+  refused.request_operators = {"t"};
+  EXPECT_EQ(check.Check(refused),
+            "entry 3: command 0 (asset) by operator t holding treasurer was refused");
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
+  EXPECT_EQ(VerifyJournal(ledger_.state()).operator_commands, 4u);
+}
+
 }  // namespace
 }  // namespace ledger

@@ -95,7 +95,8 @@ absl::Status CheckOperatorMethod(const KvReader& state, const std::string& opera
                                  std::string_view service, std::string_view method) {
   const std::string full = absl::StrCat(std::string(service), ".", std::string(method));
   const OperatorMethod* row = FindOperatorMethod(service, method);
-  if (row == nullptr) return absl::InternalError(absl::StrCat(full, " has no row in the method table"));
+  if (row == nullptr)
+    return absl::InternalError(absl::StrCat(full, " has no row in the method table"));
   if (row->nodes && operator_name.starts_with(kNodeOperatorPrefix)) return absl::OkStatus();
   if (!OperatorsBootstrapped(state)) {
     return absl::UnavailableError(

@@ -24,8 +24,7 @@ absl::Status LineError(std::string_view path, int line, const std::string& what)
 }
 
 // One non-empty line (comment removed): "NAME ROLES".
-absl::StatusOr<SetOperatorRoles> ParseLine(std::string_view text, std::string_view path,
-                                           int line) {
+absl::StatusOr<SetOperatorRoles> ParseLine(std::string_view text, std::string_view path, int line) {
   const size_t gap = text.find_first_of(" \t");
   if (gap == std::string_view::npos) {
     return LineError(path, line, "expected 'NAME ROLE[,ROLE...]'");
@@ -40,9 +39,9 @@ absl::StatusOr<SetOperatorRoles> ParseLine(std::string_view text, std::string_vi
   }
   std::optional<RoleSet> roles = ParseRoles(roles_text);
   if (!roles || *roles == 0 || roles_text.find_first_of(" \t") != std::string::npos) {
-    return LineError(path, line,
-                     absl::StrCat("roles '", roles_text, "': a comma-separated list of ",
-                                  RoleNames(kAllRoles)));
+    return LineError(
+        path, line,
+        absl::StrCat("roles '", roles_text, "': a comma-separated list of ", RoleNames(kAllRoles)));
   }
   return SetOperatorRoles{name, *roles};
 }
