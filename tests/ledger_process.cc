@@ -123,7 +123,9 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
   std::string token_file = data_dir + "/operator.token";
   std::string node_id = "1";
   bool operator_listen = false;
+  bool operators_file = false;
   for (const std::string& flag : flags) {
+    if (flag.rfind("--operators_file=", 0) == 0) operators_file = true;
     if (flag.rfind("--operator_token_file=", 0) == 0) token_file = flag.substr(22);
     if (flag.rfind("--raft_id=", 0) == 0) node_id = flag.substr(10);
     if (flag.rfind("--operator_listen=", 0) == 0) operator_listen = true;
@@ -146,6 +148,16 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
     if (!operator_listen) flags.push_back("--operator_listen=127.0.0.1:0");
   } else {
     flags.push_back("--plaintext");
+  }
+  if (!operators_file) {
+    // The test's operators (ops/operators.conf's names): `demo` (TestTransport's default) and
+    // `dev` (the plaintext token's default) with every role, and single-role ones.
+    const std::string path = data_dir + ".operators";
+    std::ofstream out(path, std::ios::trunc);
+    const char* all = "treasurer,programme_admin,merchant_registrar,support_desk,auditor,cluster_admin";
+    out << "demo " << all << "\ndev " << all << "\ncity-treasurer treasurer\n"
+        << "deputy-treasurer treasurer\nauditor auditor\n";
+    flags.push_back("--operators_file=" + path);
   }
   std::vector<std::string> args = {
       binary,

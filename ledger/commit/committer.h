@@ -9,6 +9,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -35,16 +36,21 @@ class Committer {
   // `done` after it is durable (on a quorum, when replicated). Thread-safe. UNAVAILABLE when it may
   // be retried with the same ids: storage failed, stopping, not the leader (the message then
   // carries "leader=HOST:PORT" when the leader is known), or leadership was lost while the request
-  // was in flight (outcome unknown).
-  virtual void SubmitAsync(std::vector<Command> commands, SubmitDone done) = 0;
+  // was in flight (outcome unknown). `operator_name`: the operator who sent the request (the
+  // Ledger service's authenticated caller), journaled with it and checked by the core against the
+  // role table (ledger/core/operators.h); "" for the public services.
+  virtual void SubmitAsync(std::vector<Command> commands, SubmitDone done,
+                           std::string operator_name = "") = 0;
 
   // SubmitAsync, waiting for the outcome.
-  absl::StatusOr<SubmitResult> Submit(std::vector<Command> commands) {
+  absl::StatusOr<SubmitResult> Submit(std::vector<Command> commands,
+                                      std::string operator_name = "") {
     auto reply = std::make_shared<std::promise<absl::StatusOr<SubmitResult>>>();
     std::future<absl::StatusOr<SubmitResult>> outcome = reply->get_future();
-    SubmitAsync(std::move(commands), [reply](absl::StatusOr<SubmitResult> result) {
-      reply->set_value(std::move(result));
-    });
+    SubmitAsync(
+        std::move(commands),
+        [reply](absl::StatusOr<SubmitResult> result) { reply->set_value(std::move(result)); },
+        std::move(operator_name));
     return outcome.get();
   }
 
@@ -68,6 +74,20 @@ class Committer {
   // Waits until committed_index() > index or the timeout passes; returns committed_index().
   virtual uint64_t WaitForIndexAfter(uint64_t index, std::chrono::milliseconds timeout) = 0;
 };
+
+// A batch's request_operators (ledger/core/state_machine.h) for its requests (pointers to structs
+// with an operator_name): empty when no request has one, so such entries keep their old bytes.
+template <class Requests>
+std::vector<std::string> RequestOperators(const Requests& requests) {
+  std::vector<std::string> names;
+  bool any = false;
+  for (const auto& request : requests) {
+    names.push_back(request->operator_name);
+    any = any || !request->operator_name.empty();
+  }
+  if (!any) names.clear();
+  return names;
+}
 
 }  // namespace ledger
 

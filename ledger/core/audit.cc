@@ -336,6 +336,7 @@ std::string ReplayEntry(const JournalEntry& entry, std::string_view stored, Memo
   Batch batch;
   batch.commands = entry.commands;
   batch.request_sizes = entry.request_sizes;
+  batch.request_operators = entry.request_operators;
   absl::StatusOr<ApplyOutput> output = ApplyBatch(*scratch, entry.batch_timestamp, batch);
   if (!output.ok()) return absl::StrCat("the core refuses its batch: ", output.status().ToString());
   if (output->entry_bytes != stored) {

@@ -29,11 +29,15 @@ ApplyOutput BatchApplier::Run(const Batch& batch) {
   SweepTasks();
   SweepNonces();
   entry_.request_sizes = batch.request_sizes;
+  entry_.request_operators = batch.request_operators;
   entry_.commands = batch.commands;
   entry_.outcomes.resize(batch.commands.size());
   size_t begin = 0;
-  for (uint32_t size : batch.request_sizes) {
-    ApplyRequest(batch.commands, begin, begin + size);
+  const std::string no_operator;
+  for (size_t r = 0; r < batch.request_sizes.size(); ++r) {
+    const uint32_t size = batch.request_sizes[r];
+    ApplyRequest(batch.commands, begin, begin + size,
+                 batch.request_operators.empty() ? no_operator : batch.request_operators[r]);
     begin += size;
   }
   entry_.last_timestamp = now_ - 1;
@@ -230,7 +234,14 @@ void BatchApplier::SweepNonces() {
   }
 }
 
-void BatchApplier::ApplyRequest(const std::vector<Command>& commands, size_t begin, size_t end) {
+void BatchApplier::ApplyRequest(const std::vector<Command>& commands, size_t begin, size_t end,
+                                const std::string& operator_name) {
+  if (!OperatorMayRun(operator_name, commands, begin, end)) {
+    for (size_t i = begin; i < end; ++i) {
+      entry_.outcomes[i] = Outcome{Result::kOperatorNotPermitted, false, Tick()};
+    }
+    return;
+  }
   size_t i = begin;
   while (i < end) {
     const Transfer* transfer = std::get_if<Transfer>(&commands[i]);

@@ -62,7 +62,8 @@ class BatchApplier {
   void SweepPendings();
   void SweepLots();
   void SweepNonces();
-  void ApplyRequest(const std::vector<Command>& commands, size_t begin, size_t end);
+  void ApplyRequest(const std::vector<Command>& commands, size_t begin, size_t end,
+                    const std::string& operator_name);
   void ApplyChain(const std::vector<Command>& commands, size_t begin, size_t end, bool closed);
   Outcome ApplyOne(const Command& command, Timestamp at, bool in_chain = false);
   void RecordFailure(const Transfer& request, const Outcome& outcome);
@@ -106,6 +107,12 @@ class BatchApplier {
   Outcome Apply(const RegisterCard& c, Timestamp at);
   Outcome Apply(const UnlockCard& u, Timestamp at);
   Outcome Apply(const ReissueCard& r, Timestamp at);
+
+  // ----- operators.cc: the role table -----
+  RoleSet LoadOperatorRoles(std::string_view name);
+  bool OperatorMayRun(const std::string& name, const std::vector<Command>& commands, size_t begin,
+                      size_t end);
+  Outcome Apply(const SetOperatorRoles& s, Timestamp at);
   void ForgetPinAttempts(std::string_view card);
   void RecordCityOperation(const AccountId& wallet, const std::string& by, const char* operation,
                            Timestamp at);

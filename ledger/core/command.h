@@ -19,6 +19,7 @@
 #include "ledger/core/codec.h"
 #include "ledger/core/health.h"
 #include "ledger/core/limits.h"
+#include "ledger/core/operators.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/records.h"
 #include "ledger/core/tasks.h"
@@ -43,7 +44,7 @@ using Command =
                  ExchangePoints, EraseStepData, SetWatchOver, AckAlert, SetTaskRules, PostTask,
                  ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay, CreateCampaign,
                  CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey,
-                 GrantSubsidy, UnlockCard, ReissueCard, PauseCampaign>;
+                 GrantSubsidy, UnlockCard, ReissueCard, PauseCampaign, SetOperatorRoles>;
 
 // How the metrics count a command's outcomes: settings (assets, accounts, keys, cards, fees,
 // programs, consents, ...) apart from what moves money.
@@ -53,6 +54,9 @@ enum class CommandClass : uint8_t { kSetting, kTransfer };
 // request nonce (RequestMs in journal.h). Commands without it (older entries) decode with
 // request_ms 0.
 inline constexpr uint8_t kRequestTimeTag = 43;
+// Not a command: the tag of the section after a journal entry's (or replicated batch's) commands
+// that names each request's operator (ledger/FORMAT.md); absent when no request has one.
+inline constexpr uint8_t kRequestOperatorsTag = 46;
 
 // One specialization per command:
 //   kTag     its journal tag (ledger/FORMAT.md), never reused;
@@ -382,6 +386,11 @@ LEDGER_BOUNDS {
 }
 LEDGER_COMMAND_END
 
+LEDGER_COMMAND(SetOperatorRoles, 45, 0, "set_operator_roles", kSetting)
+LEDGER_FIELDS { io(c.name, c.roles); }
+LEDGER_BOUNDS { return Fits(c.name, kOperatorNameLengthMax); }
+LEDGER_COMMAND_END
+
 #undef LEDGER_COMMAND
 #undef LEDGER_FIELDS
 #undef LEDGER_COMMAND_END
@@ -403,6 +412,7 @@ constexpr bool TagsAreUnique(std::index_sequence<I...>) {
   std::array<bool, 256> used{};
   used[0] = true;  // 0 is "no alternative tag".
   used[kRequestTimeTag] = true;
+  used[kRequestOperatorsTag] = true;
   bool unique = true;
   auto claim = [&](uint8_t tag) {
     if (used[tag]) unique = false;
@@ -436,6 +446,9 @@ static_assert(
 // The command's name (CommandTraits::kName) and metric class.
 std::string_view CommandName(const Command& command);
 CommandClass CommandClassOf(const Command& command);
+// The roles that may submit the command as an operator (ledger/core/operators.cc has the table);
+// 0 for a command only the public services submit (signed requests).
+RoleSet CommandRoles(const Command& command);
 
 }  // namespace ledger
 

@@ -88,6 +88,7 @@ TEST(CommandTableTest, TagsAreThoseOfTheFormat) {
       {"unlock_card", {41, 0}},
       {"reissue_card", {42, 0}},
       {"pause_campaign", {44, 0}},
+      {"set_operator_roles", {45, 0}},
   };
   const std::map<std::string, Row> table = Table();
   ASSERT_EQ(table.size(), format.size());
@@ -128,6 +129,7 @@ TEST(CommandTableTest, SettingsAreThoseTheMetricsCounted) {
       "unlock_card",
       "reissue_card",
       "pause_campaign",
+      "set_operator_roles",
   };
   for (const auto& [name, row] : Table()) {
     EXPECT_EQ(row.command_class == CommandClass::kSetting, settings.contains(name)) << name;

@@ -234,6 +234,7 @@ class World {
   Command MakeCampaign();
   Command MakeCloseCampaign();
   Command MakePauseCampaign();
+  Command MakeOperatorRoles();
   Command MakeLink();
   Command MakeMpmOrder();
   Command MakeProfile();
@@ -976,6 +977,14 @@ Command World::MakePauseCampaign() {
   return PauseCampaign{static_cast<uint32_t>(Below(9)), Below(2) == 0};
 }
 
+// A small pool of operators (and now and then a name no one may hold, or bits no role has).
+Command World::MakeOperatorRoles() {
+  static const char* const kNames[] = {"ops-a", "ops-b", "dev", "node-1", "bootstrap", "Bad"};
+  SetOperatorRoles s{kNames[Below(Chance(90) ? 3 : 6)], static_cast<RoleSet>(Below(kAllRoles + 1))};
+  if (Chance(5)) s.roles = kAllRoles + 1;
+  return s;
+}
+
 Command World::MakeLink() {
   const uint64_t index = Below(kWalletCount);
   LinkAccount link{Acc(kCoin, kWalletRole + index), Acc(kPoints, kWalletRole + index)};
@@ -1023,6 +1032,7 @@ const std::vector<std::pair<World::Maker, int>>& World::Makers() {
       {&World::MakeCampaign, 2},
       {&World::MakeCloseCampaign, 1},
       {&World::MakePauseCampaign, 2},
+      {&World::MakeOperatorRoles, 2},
       {&World::MakeLink, 1},
       {&World::MakeMpmOrder, 3},
       {&World::MakeProfile, 1},
@@ -1313,6 +1323,13 @@ std::string CoreFuzzer::RandomBatch(Source* source) {
   }
   if (batch.commands.empty()) return "";
   batch.request_sizes = RequestSizes(source, batch.commands.size());
+  // Now and then the requests come from operators (the role table decides what they may do).
+  if (source->Chance(30)) {
+    static const char* const kOperators[] = {"", "ops-a", "ops-b", "dev", "bootstrap"};
+    for (size_t r = 0; r < batch.request_sizes.size(); ++r) {
+      batch.request_operators.push_back(kOperators[source->Below(5)]);
+    }
+  }
   for (const Command& command : batch.commands) ++stats_.by_kind[command.index()];
   return ApplyAndCheck(batch);
 }

@@ -78,6 +78,18 @@ struct WithinBounds {
 
 }  // namespace
 
+std::vector<std::string> CommandOperators(const JournalEntry& entry) {
+  std::vector<std::string> operators(entry.commands.size());
+  if (entry.request_operators.size() != entry.request_sizes.size()) return operators;
+  size_t command = 0;
+  for (size_t r = 0; r < entry.request_sizes.size(); ++r) {
+    for (uint32_t i = 0; i < entry.request_sizes[r] && command < operators.size(); ++i) {
+      operators[command++] = entry.request_operators[r];
+    }
+  }
+  return operators;
+}
+
 bool CommandWithinBounds(const Command& command) { return std::visit(WithinBounds{}, command); }
 
 uint64_t* MutableRequestMs(Command* command) {
@@ -219,6 +231,27 @@ std::optional<Outcome> DecodeOutcome(const Command& command, Decoder* d) {
   return outcome;
 }
 
+// The request-operators section (after the commands, only when some request has an operator).
+void EncodeOperators(const std::vector<std::string>& operators, Encoder* e) {
+  if (operators.empty()) return;
+  e->U8(kRequestOperatorsTag);
+  e->U32(static_cast<uint32_t>(operators.size()));
+  for (const std::string& name : operators) e->Bytes(name);
+}
+
+// Reads the section if the bytes go on after the commands: one name per request, each "" or at most
+// kOperatorNameLengthMax bytes. False when malformed.
+bool DecodeOperators(Decoder* d, size_t request_count, std::vector<std::string>* operators) {
+  if (d->done()) return true;
+  if (d->U8() != kRequestOperatorsTag || d->U32() != request_count || !d->ok()) return false;
+  operators->reserve(request_count);
+  for (size_t i = 0; i < request_count; ++i) {
+    operators->push_back(d->Bytes());
+    if (!d->ok() || operators->back().size() > kOperatorNameLengthMax) return false;
+  }
+  return request_count > 0;
+}
+
 }  // namespace
 
 std::string EncodeBatch(const Batch& batch) {
@@ -230,6 +263,7 @@ std::string EncodeBatch(const Batch& batch) {
   for (uint32_t size : batch.request_sizes) e.U32(size);
   e.U32(static_cast<uint32_t>(batch.commands.size()));
   for (const Command& command : batch.commands) EncodeCommand(command, &e, /*journal=*/false);
+  EncodeOperators(batch.request_operators, &e);
   return out;
 }
 
@@ -249,6 +283,7 @@ std::optional<Batch> DecodeBatch(std::string_view bytes) {
     if (!command || !d.ok()) return std::nullopt;
     batch.commands.push_back(std::move(*command));
   }
+  if (!DecodeOperators(&d, request_count, &batch.request_operators)) return std::nullopt;
   if (!d.done()) return std::nullopt;
   return batch;
 }
@@ -279,6 +314,7 @@ std::string EncodeJournalEntry(const JournalEntry& entry) {
     EncodeCommand(entry.commands[i], &e, /*journal=*/true);
     EncodeOutcome(entry.outcomes[i], entry.commands[i], &e);
   }
+  EncodeOperators(entry.request_operators, &e);
   out += Blake2b256(out);
   return out;
 }
@@ -320,6 +356,7 @@ std::optional<JournalEntry> DecodeJournalEntry(std::string_view bytes) {
     entry.commands.push_back(std::move(*command));
     entry.outcomes.push_back(*outcome);
   }
+  if (!DecodeOperators(&d, request_count, &entry.request_operators)) return std::nullopt;
   if (!d.done()) return std::nullopt;
   return entry;
 }
@@ -372,6 +409,7 @@ VerifyReport VerifyJournal(const KvReader& state, const std::function<void(uint6
   const JournalHead head = ReadHead(state);
   std::string previous_hash(kHashBytes, '\0');
   uint64_t expected_index = 1;
+  OperatorJournalCheck operators;
   auto fail = [&](uint64_t index, std::string problem) {
     report.ok = false;
     report.first_bad_index = index;
@@ -398,12 +436,16 @@ VerifyReport VerifyJournal(const KvReader& state, const std::function<void(uint6
           return fail(index, absl::StrCat("entry ", index,
                                           ": previous-hash link does not match entry ", index - 1));
         }
+        if (std::string problem = operators.Check(*entry); !problem.empty()) {
+          return fail(index, std::move(problem));
+        }
         previous_hash = std::string(StoredEntryHash(value));
         report.entries_checked = index;
         ++expected_index;
         if (progress && index % kVerifyProgressEvery == 0) progress(index);
         return true;
       });
+  report.operator_commands = operators.operator_commands();
   if (!report.ok) return report;
   if (report.entries_checked != head.index) {
     fail(report.entries_checked + 1, absl::StrCat("journal ends at ", report.entries_checked,

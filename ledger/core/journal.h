@@ -9,6 +9,7 @@
 #define LEDGER_CORE_JOURNAL_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,6 +90,9 @@ struct JournalEntry {
       request_sizes;  // The client requests the commands came in (chains end with one).
   std::vector<Command> commands;
   std::vector<Outcome> outcomes;  // One per command.
+  // Empty, or one per request: the operator who sent it ("" for the public services). Encoded
+  // after the commands only when not empty, so entries without operators keep their bytes.
+  std::vector<std::string> request_operators;
 };
 
 // The journal head as kept in state: newest index, its hash, and the logical clock.
@@ -97,6 +101,10 @@ struct JournalHead {
   std::string hash = std::string(32, '\0');
   Timestamp clock = 0;
 };
+
+// The operator of each command of the entry (the one of its request; "" for the public services
+// and entries without operators).
+std::vector<std::string> CommandOperators(const JournalEntry& entry);
 
 // Whether every string of a command is within its bound in limits.h, as the services admit them.
 // The batch decoder (replication) refuses a command that is not, so no replica applies one.
@@ -114,15 +122,37 @@ std::string EncodeHead(const JournalHead& head);
 std::optional<JournalHead> DecodeHead(std::string_view bytes);
 JournalHead ReadHead(const KvReader& state);
 
+// Who did what, checked along the journal (`ledgerctl verify`): replays the role table from the
+// entries' SetOperatorRoles outcomes and checks each request that carries an operator: the name is
+// valid, and each of its commands was decided as the roles the operator held at that point allow
+// (applied or refused for something else when allowed; operator_not_permitted when not). Requests
+// without an operator (the public services, entries written before operator ids) are not checked.
+class OperatorJournalCheck {
+ public:
+  // Entries in journal order, from entry 1: "" or the first problem, naming the entry and command.
+  std::string Check(const JournalEntry& entry);
+  // Commands checked so far that came from an operator.
+  uint64_t operator_commands() const { return operator_commands_; }
+
+ private:
+  void ReplayRoles(const JournalEntry& entry, size_t begin, size_t end);
+
+  std::map<std::string, RoleSet> roles_;
+  bool bootstrapped_ = false;
+  uint64_t operator_commands_ = 0;
+};
+
 struct VerifyReport {
   bool ok = true;
   uint64_t entries_checked = 0;
-  uint64_t first_bad_index = 0;  // 0 when ok.
-  std::string problem;           // Human-readable, names the index and what did not match.
+  uint64_t first_bad_index = 0;    // 0 when ok.
+  std::string problem;             // Human-readable, names the index and what did not match.
+  uint64_t operator_commands = 0;  // Commands from operators checked (OperatorJournalCheck).
 };
 
 // Walks every entry from 1 to the head: each entry's hash matches its bytes, links to the previous
-// entry's hash, carries its own index, and the last one is the head. Reports the first mismatch.
+// entry's hash, carries its own index, its operator ids agree with the role table
+// (OperatorJournalCheck), and the last one is the head. Reports the first mismatch.
 // progress (may be null) is called every few thousand entries with the index reached.
 VerifyReport VerifyJournal(const KvReader& state,
                            const std::function<void(uint64_t)>& progress = {});

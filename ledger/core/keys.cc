@@ -370,6 +370,10 @@ std::string SubsidyTally(const AccountId& budget, const AccountId& host, uint32_
   return key;
 }
 
+std::string Operator(std::string_view name) { return std::string{kOperator}.append(name); }
+
+std::string OperatorsBootstrapped() { return std::string{kMeta} + "operators"; }
+
 std::string ActiveCampaigns() { return std::string{kMeta} + "campaigns"; }
 
 std::string Campaign(uint32_t campaign) {

@@ -62,6 +62,7 @@ inline constexpr char kSubsidyGrant = 's';
 inline constexpr char kSubsidyTally = 'j';
 inline constexpr char kCardAttempt = 'x';
 inline constexpr char kNonceExpiry = 'n';
+inline constexpr char kOperator = 'v';  // The role table (ledger/core/operators.h).
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -139,6 +140,9 @@ std::string CardAttempt(std::string_view card, uint64_t attempt);
 std::string SubsidyGrantForHost(const AccountId& budget, const AccountId& host);
 std::string SubsidyGrantForCategory(const AccountId& budget, std::string_view category);
 std::string SubsidyTally(const AccountId& budget, const AccountId& host, uint32_t month);
+// Operators (ledger/core/operators.h): by name; the marker that the role table was bootstrapped.
+std::string Operator(std::string_view name);
+std::string OperatorsBootstrapped();
 // Campaigns (ledger/core/campaigns.h).
 std::string ActiveCampaigns();
 std::string Campaign(uint32_t campaign);

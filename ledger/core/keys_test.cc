@@ -109,14 +109,16 @@ TEST(KeysTest, TablePrefixesAreDistinct) {
                                       kSubsidyGrant,
                                       kSubsidyTally,
                                       kCardAttempt,
-                                      kNonceExpiry};
+                                      kNonceExpiry,
+                                      kOperator};
   const std::set<char> distinct(prefixes.begin(), prefixes.end());
   EXPECT_EQ(distinct.size(), prefixes.size()) << "two tables share a prefix";
   // 'R' is the Raft replica's R/applied key, outside the core's tables.
   EXPECT_EQ(distinct.count('R'), 0u);
   // The meta keys under M differ from each other.
-  const std::set<std::string> meta = {Head(), HistoryBacklog(), TaskRules(), ActiveCampaigns()};
-  EXPECT_EQ(meta.size(), 4u);
+  const std::set<std::string> meta = {Head(), HistoryBacklog(), TaskRules(), ActiveCampaigns(),
+                                      OperatorsBootstrapped()};
+  EXPECT_EQ(meta.size(), 5u);
   for (const std::string& key : meta) EXPECT_EQ(key[0], kMeta) << key;
 }
 
@@ -125,6 +127,8 @@ TEST(KeysTest, EachFamilyHasTheLayoutOfFormatMd) {
   EXPECT_EQ(HistoryBacklog(), "Mhistorybacklog");
   EXPECT_EQ(TaskRules(), "Mtaskrules");
   EXPECT_EQ(ActiveCampaigns(), "Mcampaigns");
+  EXPECT_EQ(OperatorsBootstrapped(), "Moperators");
+  EXPECT_EQ(Operator("city-treasurer"), "vcity-treasurer");
   EXPECT_EQ(Asset(0x01020304), B({'S', 1, 2, 3, 4}));
   EXPECT_EQ(Account(kOwner), "A" + kOwnerBytes);
   EXPECT_EQ(Transfer(kOwner), "T" + kOwnerBytes);

@@ -289,6 +289,11 @@ inline constexpr size_t kRaftFrameBytesMax = 64 * 1024;
 // ledgerd --raft_key_file: the cluster secret, 32 random bytes written as 64 hex digits on one line
 // (a trailing newline allowed); a longer file is refused.
 inline constexpr size_t kRaftKeyFileBytesMax = 128;
+// Named operators in the role table (ledger/core/operators.h), counting those whose roles were
+// removed only until they are (a removed operator's record is deleted): a city's staff, with room.
+inline constexpr size_t kOperatorsMax = 256;
+// A role's name in a request (ledger.v1.OperatorRoles.roles): the longest is "merchant_registrar".
+inline constexpr size_t kRoleNameLengthMax = 32;
 
 static_assert(kMpmAmountMax == 9'999'999'999'999 && kMpmAmountDigitsMax == 13,
               "13 nines: the EMVCo field");

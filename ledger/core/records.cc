@@ -121,6 +121,10 @@ constexpr const char* kResultNames[kResultCount] = {
     "card_exists",
     "request_expired",
     "request_not_yet_valid",
+    "operator_name_invalid",
+    "roles_invalid",
+    "too_many_operators",
+    "operator_not_permitted",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/core/batch_applier.h"
 #include "ledger/core/limits.h"
+#include "ledger/core/operator_name.h"
 
 namespace ledger {
 
@@ -25,6 +26,16 @@ absl::StatusOr<ApplyOutput> ApplyBatch(const KvReader& state, Timestamp timestam
   }
   if (partitioned != batch.commands.size()) {
     return absl::InvalidArgumentError("batch: request_sizes do not partition the commands");
+  }
+  if (!batch.request_operators.empty()) {
+    if (batch.request_operators.size() != batch.request_sizes.size()) {
+      return absl::InvalidArgumentError("batch: request_operators is not one per request");
+    }
+    for (const std::string& name : batch.request_operators) {
+      if (!name.empty() && !ValidOperatorName(name)) {
+        return absl::InvalidArgumentError("batch: request_operators holds an invalid name");
+      }
+    }
   }
   const JournalHead head = ReadHead(state);
   if (timestamp <= head.clock) {

@@ -52,6 +52,9 @@ namespace ledger {
 struct Batch {
   std::vector<Command> commands;
   std::vector<uint32_t> request_sizes;
+  // Empty (every request from the public services), or one per request: the operator who sent it
+  // (ledger/core/operators.h), "" for a request from the public services.
+  std::vector<std::string> request_operators;
 };
 
 // A batch as a replicated log carries it (request sizes and commands, no outcomes): what every

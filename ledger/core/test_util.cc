@@ -66,8 +66,16 @@ std::vector<Outcome> MemoryLedger::Apply(std::vector<Command> commands) {
   return ApplyRequests(std::move(requests));
 }
 
-std::vector<Outcome> MemoryLedger::ApplyRequests(std::vector<std::vector<Command>> requests) {
+std::vector<Outcome> MemoryLedger::ApplyAs(std::string name, std::vector<Command> commands) {
+  std::vector<std::vector<Command>> requests;
+  requests.push_back(std::move(commands));
+  return ApplyRequests(std::move(requests), {std::move(name)});
+}
+
+std::vector<Outcome> MemoryLedger::ApplyRequests(std::vector<std::vector<Command>> requests,
+                                                 std::vector<std::string> operators) {
   Batch batch;
+  batch.request_operators = std::move(operators);
   for (auto& request : requests) {
     batch.request_sizes.push_back(static_cast<uint32_t>(request.size()));
     for (auto& command : request) batch.commands.push_back(std::move(command));

@@ -35,8 +35,11 @@ class MemoryLedger {
   explicit MemoryLedger(Timestamp start = kEpoch) : next_timestamp_(start) {}
   // One request per call; aborts the test binary if the core refuses the batch.
   std::vector<Outcome> Apply(std::vector<Command> commands);
-  // Several requests in one batch.
-  std::vector<Outcome> ApplyRequests(std::vector<std::vector<Command>> requests);
+  // Several requests in one batch; `operators`: empty, or who sent each request.
+  std::vector<Outcome> ApplyRequests(std::vector<std::vector<Command>> requests,
+                                     std::vector<std::string> operators = {});
+  // One request sent by an operator (ledger/core/operators.h).
+  std::vector<Outcome> ApplyAs(std::string name, std::vector<Command> commands);
   void Advance(int64_t seconds) { next_timestamp_ += seconds * kSecond; }
   Timestamp now() const { return next_timestamp_; }
   const MemoryKv& state() const { return state_; }

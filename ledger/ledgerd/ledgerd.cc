@@ -12,10 +12,12 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <thread>
 #include <vector>
 
 #include "absl/debugging/failure_signal_handler.h"
@@ -29,6 +31,8 @@
 #include "ledger/core/golden.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/limits.h"
+#include "ledger/core/operator_name.h"
+#include "ledger/core/operators.h"
 #include "ledger/node/node.h"
 #include "ledger/replication/clock_sampler.h"
 #include "ledger/replication/cluster_clock.h"
@@ -39,6 +43,7 @@
 #include "ledger/server/metrics.h"
 #include "ledger/server/operator_auth.h"
 #include "ledger/server/operator_token.h"
+#include "ledger/server/operators_file.h"
 #include "ledger/server/pos_service.h"
 #include "ledger/server/reflection_v1.h"
 #include "ledger/server/request_timer.h"
@@ -83,6 +88,11 @@ ABSL_FLAG(
     "must carry (\"authorization: Bearer TOKEN\"); created with a random token (mode 0600) if "
     "missing, refused if group or others may read it. Default: DATA_DIR/operator.token. Give "
     "every node of a Raft cluster the same file");
+ABSL_FLAG(std::string, operators_file, "",
+          "The operators and their roles a ledger starts with (ledger/server/operators_file.h: "
+          "'NAME ROLE[,ROLE...]' per line): applied once, as journaled SetOperatorRoles by the "
+          "operator 'bootstrap', when the role table was never written. Without it: one operator "
+          "'dev' with every role (plaintext loopback development only)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7401",
           "Prometheus /metrics listen address (empty: off)");
 ABSL_FLAG(std::string, port_file, "",
@@ -291,6 +301,8 @@ class Ledgerd {
  private:
   int CheckTransport();
   int LoadOperatorToken();
+  int LoadOperators();
+  void BootstrapOperators();
   int StartRaft();
   int StartServer();
   int StartOperatorServer();
@@ -317,6 +329,10 @@ class Ledgerd {
   // (replication/cluster_clock.h).
   std::unique_ptr<ledger::ClusterClock> cluster_clock_;
   std::unique_ptr<ledger::OperatorAuth> operator_auth_;
+  // The first role table (--operators_file, or "dev"), until it is applied.
+  std::vector<ledger::Command> bootstrap_operators_;
+  std::atomic<bool> operators_bootstrapped_{false};
+  std::atomic<bool> bootstrap_in_flight_{false};
   std::unique_ptr<ledger::LedgerService> service_;
   std::unique_ptr<merchant::PosService> pos_;
   std::unique_ptr<wallet::WalletService> wallets_;
@@ -386,6 +402,54 @@ int Ledgerd::LoadOperatorToken() {
   return 0;
 }
 
+// The operators the role table starts with: --operators_file, or one "dev" with every role.
+int Ledgerd::LoadOperators() {
+  const std::string path = absl::GetFlag(FLAGS_operators_file);
+  if (path.empty()) {
+    fprintf(stderr,
+            "ledgerd: WARNING: no --operators_file: a new role table holds one operator 'dev' with "
+            "every role (plaintext loopback development only)\n");
+    bootstrap_operators_.emplace_back(
+        ledger::SetOperatorRoles{ledger::kDevelopmentOperatorName, ledger::kAllRoles});
+    return 0;
+  }
+  absl::StatusOr<std::vector<ledger::SetOperatorRoles>> operators = ledger::ReadOperatorsFile(path);
+  if (!operators.ok()) {
+    fprintf(stderr, "ledgerd: --operators_file %s\n",
+            std::string(operators.status().message()).c_str());
+    return 2;
+  }
+  for (ledger::SetOperatorRoles& entry : *operators) bootstrap_operators_.emplace_back(entry);
+  return 0;
+}
+
+// Once, while the role table was never written: the bootstrap operators as one journaled request
+// by the operator "bootstrap" (the core accepts it only then). A Raft node sends it when it leads;
+// should two leaders in turn send theirs, the core applies only the first.
+void Ledgerd::BootstrapOperators() {
+  if (operators_bootstrapped_ || bootstrap_in_flight_) return;
+  if (ledger::OperatorsBootstrapped(committer_->state())) {
+    operators_bootstrapped_ = true;
+    return;
+  }
+  if (raft_ != nullptr && raft_->status().role != "leader") return;
+  bootstrap_in_flight_ = true;
+  committer_->SubmitAsync(
+      bootstrap_operators_,
+      [this](absl::StatusOr<ledger::SubmitResult> result) {
+        if (result.ok()) {
+          fprintf(stderr, "ledgerd: role table bootstrapped with %zu operators (journal %llu)\n",
+                  bootstrap_operators_.size(),
+                  static_cast<unsigned long long>(result->journal_index));
+        } else {
+          fprintf(stderr, "ledgerd: role table bootstrap: %s; retrying\n",
+                  result.status().ToString().c_str());
+        }
+        bootstrap_in_flight_ = false;
+      },
+      ledger::kBootstrapOperator);
+}
+
 // The data directory, the operator token, RocksDB and the metrics endpoint.
 int Ledgerd::OpenStore() {
   data_dir_ = absl::GetFlag(FLAGS_data_dir);
@@ -397,6 +461,7 @@ int Ledgerd::OpenStore() {
     return 1;
   }
   if (int code = CheckTransport(); code != 0) return code;
+  if (int code = LoadOperators(); code != 0) return code;
   ledger::RocksStore::Options store_options;
   store_options.overrides = absl::GetFlag(FLAGS_rocksdb_options);
   store_options.fault_fail_writes_after_bytes = absl::GetFlag(FLAGS_fault_fail_writes_after_bytes);
@@ -673,6 +738,12 @@ void Ledgerd::SampleRaft() {
 
 // Starts gRPC, publishes health, writes --port_file, then samples until SIGINT or SIGTERM.
 int Ledgerd::Serve() {
+  if (raft_ == nullptr) {
+    // A single node can commit at once: the role table is in place before the port file says the
+    // node serves.
+    BootstrapOperators();
+    while (bootstrap_in_flight_) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   if (int code = StartServer(); code != 0) return code;
   // Per-service health (serving.h): SERVING while this node can commit, checked once a second
   // below.
@@ -699,6 +770,7 @@ int Ledgerd::Serve() {
   for (int tick = 0; !stop_requested; ++tick) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (tick % 10 == 0) SampleClock();
+    BootstrapOperators();
     if (raft_ != nullptr && tick % 5 == 0) SampleRaft();
     if (cluster_clock_ != nullptr && tick % 10 == 0) SampleClusterClock();
   }

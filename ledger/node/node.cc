@@ -48,7 +48,7 @@ absl::Status Node::Health() const {
   return stopping_ ? absl::UnavailableError("node is stopping") : failed_;
 }
 
-void Node::SubmitAsync(std::vector<Command> commands, SubmitDone done) {
+void Node::SubmitAsync(std::vector<Command> commands, SubmitDone done, std::string operator_name) {
   if (commands.empty() || commands.size() > static_cast<size_t>(kBatchItemsMax)) {
     done(absl::InvalidArgumentError("request: 1 to 8190 items"));
     return;
@@ -56,6 +56,7 @@ void Node::SubmitAsync(std::vector<Command> commands, SubmitDone done) {
   auto request = std::make_unique<Request>();
   request->commands = std::move(commands);
   request->done = std::move(done);
+  request->operator_name = std::move(operator_name);
   {
     std::unique_lock<std::mutex> lock(mutex_);
     absl::Status refused = stopping_ ? absl::UnavailableError("node is stopping") : failed_;
@@ -124,6 +125,7 @@ void Node::ApplyLoop() {
       applied.batch.commands.insert(applied.batch.commands.end(), request->commands.begin(),
                                     request->commands.end());
     }
+    applied.batch.request_operators = RequestOperators(requests);
     // The stamp: wall time when it moves forward, else one past the clock, so it always increases;
     // none at all while the clock guard refuses (a jumped wall clock).
     if (absl::Status stamp = clock_->CheckStamp(); !stamp.ok()) {

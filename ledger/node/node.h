@@ -53,7 +53,8 @@ class Node final : public Committer {
   // Applies one request (1..kBatchItemsMax commands, validated in shape by the caller) and returns
   // after it is durable. Thread-safe. Errors: UNAVAILABLE if storage failed or the node is
   // stopping.
-  void SubmitAsync(std::vector<Command> commands, SubmitDone done) override;
+  void SubmitAsync(std::vector<Command> commands, SubmitDone done,
+                   std::string operator_name = "") override;
 
   // UNAVAILABLE after a failed write or while stopping, DATA_LOSS after a broken invariant.
   absl::Status Health() const override;
@@ -69,6 +70,7 @@ class Node final : public Committer {
   struct Request {
     std::vector<Command> commands;
     SubmitDone done;
+    std::string operator_name;  // "" for the public services.
   };
   // A batch applied but not yet stored.
   struct Applied {

@@ -76,7 +76,12 @@ void ClockSampler::SampleOnce() {
     }
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
-    if (!operator_token_.empty()) context.AddMetadata("authorization", "Bearer " + operator_token_);
+    if (!operator_token_.empty()) {
+      context.AddMetadata("authorization", "Bearer " + operator_token_);
+      // Plaintext development mode: the node's operator name (ledger/core/operator_name.h);
+      // Cluster.Clock admits node-* callers. Under mutual TLS the node certificate's CN says it.
+      context.AddMetadata("x-ledger-operator", "node-" + std::to_string(clock_->self()));
+    }
     v1::ClusterClockReply reply;
     const int64_t sent = static_cast<int64_t>(clock_->monotonic()->NowNanos());
     const Timestamp local_send = clock_->local()->NowNanos();

@@ -309,7 +309,8 @@ void RaftNode::StopForWriteFailure(const absl::Status& failure) {
 
 // ---- Client threads ----
 
-void RaftNode::SubmitAsync(std::vector<Command> commands, SubmitDone done) {
+void RaftNode::SubmitAsync(std::vector<Command> commands, SubmitDone done,
+                           std::string operator_name) {
   if (commands.empty() || commands.size() > static_cast<size_t>(kBatchItemsMax)) {
     done(absl::InvalidArgumentError(absl::StrCat("request: 1 to ", kBatchItemsMax, " items")));
     return;
@@ -317,6 +318,7 @@ void RaftNode::SubmitAsync(std::vector<Command> commands, SubmitDone done) {
   auto request = std::make_unique<Request>();
   request->commands = std::move(commands);
   request->done = std::move(done);
+  request->operator_name = std::move(operator_name);
   absl::Status refused;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -555,6 +557,7 @@ void RaftNode::Propose() {
       proposal->requests.push_back(std::move(backlog_.front()));
       backlog_.pop_front();
     }
+    batch.request_operators = RequestOperators(proposal->requests);
     last_proposed_timestamp_ = std::max(clock_->NowNanos(), last_proposed_timestamp_ + 1);
     const std::string entry =
         EncodeEntry(EntryHeader{options_.id, proposal->number, last_proposed_timestamp_}, batch);

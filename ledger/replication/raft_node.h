@@ -145,7 +145,8 @@ class RaftNode final : public Committer {
                                                          NodeObserver observer = {});
   ~RaftNode() override;  // Stops Raft; requests still queued are answered UNAVAILABLE.
 
-  void SubmitAsync(std::vector<Command> commands, SubmitDone done) override;
+  void SubmitAsync(std::vector<Command> commands, SubmitDone done,
+                   std::string operator_name = "") override;
   absl::Status ReadBarrier() override;
   const KvReader& state() const override { return *store_; }
   std::unique_ptr<KvReader> StateSnapshot() const override { return store_->Snapshot(); }
@@ -174,6 +175,7 @@ class RaftNode final : public Committer {
   struct Request {
     std::vector<Command> commands;
     SubmitDone done;
+    std::string operator_name;  // "" for the public services.
   };
   struct Proposal {
     RaftNode* node = nullptr;

@@ -1,13 +1,21 @@
 // The Cluster gRPC service: see cluster_service.h.
 #include "ledger/server/cluster_service.h"
 
+#include "ledger/server/operator_roles.h"
 #include "ledger/server/status_util.h"
 
 namespace ledger {
 
+absl::Status ClusterService::Authorize(const grpc::ServerContextBase& context,
+                                       const char* method) const {
+  absl::StatusOr<std::string> name = auth_->Authenticate(context);
+  if (!name.ok()) return name.status();
+  return CheckOperatorMethod(node_->state(), *name, "Cluster", method);
+}
+
 grpc::Status ClusterService::Status(grpc::ServerContext* context, const v1::ClusterStatusRequest*,
                                     v1::ClusterStatusReply* reply) {
-  if (absl::Status allowed = auth_->Authenticate(*context).status(); !allowed.ok())
+  if (absl::Status allowed = Authorize(*context, "Status"); !allowed.ok())
     return ToGrpcStatus(allowed);
   const RaftStatus status = node_->status();
   reply->set_id(status.id);
@@ -31,7 +39,7 @@ grpc::Status ClusterService::Status(grpc::ServerContext* context, const v1::Clus
 
 grpc::Status ClusterService::AddMember(grpc::ServerContext* context,
                                        const v1::AddMemberRequest* request, v1::ClusterReply*) {
-  if (absl::Status allowed = auth_->Authenticate(*context).status(); !allowed.ok())
+  if (absl::Status allowed = Authorize(*context, "AddMember"); !allowed.ok())
     return ToGrpcStatus(allowed);
   return ToGrpcStatus(
       node_->AddPeer(RaftPeer{request->id(), request->raft_address(), request->grpc_address()}));
@@ -39,7 +47,7 @@ grpc::Status ClusterService::AddMember(grpc::ServerContext* context,
 
 grpc::Status ClusterService::PromoteMember(grpc::ServerContext* context,
                                            const v1::MemberRequest* request, v1::ClusterReply*) {
-  if (absl::Status allowed = auth_->Authenticate(*context).status(); !allowed.ok())
+  if (absl::Status allowed = Authorize(*context, "PromoteMember"); !allowed.ok())
     return ToGrpcStatus(allowed);
   if (request->id() == 0)
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id: must be positive");
@@ -48,7 +56,7 @@ grpc::Status ClusterService::PromoteMember(grpc::ServerContext* context,
 
 grpc::Status ClusterService::RemoveMember(grpc::ServerContext* context,
                                           const v1::MemberRequest* request, v1::ClusterReply*) {
-  if (absl::Status allowed = auth_->Authenticate(*context).status(); !allowed.ok())
+  if (absl::Status allowed = Authorize(*context, "RemoveMember"); !allowed.ok())
     return ToGrpcStatus(allowed);
   if (request->id() == 0)
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id: must be positive");
@@ -58,14 +66,14 @@ grpc::Status ClusterService::RemoveMember(grpc::ServerContext* context,
 grpc::Status ClusterService::TransferLeadership(grpc::ServerContext* context,
                                                 const v1::MemberRequest* request,
                                                 v1::ClusterReply*) {
-  if (absl::Status allowed = auth_->Authenticate(*context).status(); !allowed.ok())
+  if (absl::Status allowed = Authorize(*context, "TransferLeadership"); !allowed.ok())
     return ToGrpcStatus(allowed);
   return ToGrpcStatus(node_->TransferLeadership(request->id()));
 }
 
 grpc::Status ClusterService::Clock(grpc::ServerContext* context, const v1::ClusterClockRequest*,
                                    v1::ClusterClockReply* reply) {
-  if (absl::Status allowed = auth_->Authenticate(*context).status(); !allowed.ok())
+  if (absl::Status allowed = Authorize(*context, "Clock"); !allowed.ok())
     return ToGrpcStatus(allowed);
   reply->set_id(node_->status().id);
   reply->set_now_nanos(clock_->NowNanos());

@@ -1,7 +1,7 @@
 // The Cluster gRPC service: Raft status and membership, a thin adapter over RaftNode, and this
-// node's clock for its peers' samples (cluster_clock.h). Operator only: every method first checks
-// the operator token (ledger/server/operator_auth.h), as the Ledger service does; the nodes of a
-// cluster share it.
+// node's clock for its peers' samples (cluster_clock.h). Operator only: every method first
+// authenticates the caller (ledger/server/operator_auth.h) and checks its role
+// (ledger/server/operator_roles.h: Clock is the nodes' own, node-*, or a cluster admin's).
 #ifndef LEDGER_SERVER_CLUSTER_SERVICE_H_
 #define LEDGER_SERVER_CLUSTER_SERVICE_H_
 
@@ -31,6 +31,9 @@ class ClusterService final : public v1::Cluster::Service {
                      v1::ClusterClockReply*) override;
 
  private:
+  // The caller's operator name, then its role for Cluster.`method` (operator_roles.h).
+  absl::Status Authorize(const grpc::ServerContextBase& context, const char* method) const;
+
   RaftNode* node_;
   const OperatorAuth* auth_;
   ledger::Clock* clock_;

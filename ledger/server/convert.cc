@@ -411,12 +411,14 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
   std::vector<v1::Event> events;
   for (const SystemEvent& system : entry.system_events)
     events.push_back(SystemEventToProto(entry.index, system));
+  const std::vector<std::string> operators = CommandOperators(entry);
   for (size_t i = 0; i < entry.commands.size(); ++i) {
     const Outcome& outcome = entry.outcomes[i];
     if (outcome.result != Result::kOk || outcome.duplicate) continue;
     v1::Event event;
     event.set_journal_index(entry.index);
     event.set_timestamp(outcome.timestamp);
+    event.set_operator_name(operators[i]);
     const Command& command = entry.commands[i];
     if (const auto* asset = std::get_if<Asset>(&command)) {
       Asset created = *asset;
@@ -427,6 +429,7 @@ std::vector<v1::Event> EventsFromEntry(const JournalEntry& entry) {
       event.Clear();
       event.set_journal_index(entry.index);
       event.set_timestamp(outcome.timestamp);
+      event.set_operator_name(operators[i]);
       Account breakage;
       breakage.id = asset->breakage_account;
       breakage.asset = asset->id;

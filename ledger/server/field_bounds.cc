@@ -127,6 +127,10 @@ const FieldBound kBounds[] = {
     Id("ledger.v1.AccountLink.linked_id"),
     Id("ledger.v1.GetTaskRequest.host_account_id"),
     Text("ledger.v1.GetTaskRequest.task_id", kPosIdLengthMax),
+    // Ledger (operator): the role table.
+    Text("ledger.v1.OperatorRoles.name", kOperatorNameLengthMax),
+    Text("ledger.v1.OperatorRoles.roles", kRoleNameLengthMax),
+    Text("ledger.v1.ListOperatorsRequest.name", kOperatorNameLengthMax),
     // Wallet (residents): the envelope, then the bodies.
     Id("ledger.v1.WalletRequest.account_id"),
     {"ledger.v1.WalletRequest.body", kSignedBodyBytesMax, Kind::kAtMost, "bytes", ""},

@@ -11,11 +11,14 @@
 #include "ledger/core/campaigns.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/limits.h"
+#include "ledger/core/operator_name.h"
+#include "ledger/core/operators.h"
 #include "ledger/core/query.h"
 #include "ledger/core/tasks.h"
 #include "ledger/server/account_reads.h"
 #include "ledger/server/convert.h"
 #include "ledger/server/field_bounds.h"
+#include "ledger/server/operator_roles.h"
 #include "ledger/server/status_util.h"
 
 namespace ledger {
@@ -28,9 +31,21 @@ constexpr int kSubscribeReadEntries = 64;
 
 }  // namespace
 
-absl::Status LedgerService::Admit(const grpc::ServerContextBase& context,
-                                  const google::protobuf::Message& request) const {
-  if (absl::Status allowed = Authorize(context); !allowed.ok()) return allowed;
+absl::Status LedgerService::Authorize(const grpc::ServerContextBase& context, const char* method,
+                                      std::string* who) const {
+  absl::StatusOr<std::string> name = auth_->Authenticate(context);
+  if (!name.ok()) return name.status();
+  if (absl::Status allowed = CheckOperatorMethod(node_->state(), *name, "Ledger", method);
+      !allowed.ok())
+    return allowed;
+  if (who != nullptr) *who = *std::move(name);
+  return absl::OkStatus();
+}
+
+absl::Status LedgerService::Admit(const grpc::ServerContextBase& context, const char* method,
+                                  const google::protobuf::Message& request,
+                                  std::string* who) const {
+  if (absl::Status allowed = Authorize(context, method, who); !allowed.ok()) return allowed;
   return CheckFieldBounds(request);
 }
 
@@ -41,9 +56,9 @@ grpc::Status LedgerService::Done(const char* method, const absl::Status& status)
 
 grpc::Status LedgerService::Create(const char* method,
                                    absl::StatusOr<std::vector<Command>> commands,
-                                   v1::CreateReply* reply) {
+                                   v1::CreateReply* reply, std::string who) {
   if (!commands.ok()) return Done(method, commands.status());
-  absl::StatusOr<SubmitResult> result = node_->Submit(std::move(*commands));
+  absl::StatusOr<SubmitResult> result = node_->Submit(std::move(*commands), std::move(who));
   if (!result.ok()) return Done(method, result.status());
   OutcomesToProto(result->outcomes, result->journal_index, reply);
   return Done(method, absl::OkStatus());
@@ -52,46 +67,52 @@ grpc::Status LedgerService::Create(const char* method,
 grpc::Status LedgerService::CreateAssets(grpc::ServerContext* context,
                                          const v1::CreateAssetsRequest* request,
                                          v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "CreateAssets", *request, &who); !allowed.ok())
     return Done("CreateAssets", allowed);
-  return Create("CreateAssets", AssetsFromProto(*request), reply);
+  return Create("CreateAssets", AssetsFromProto(*request), reply, who);
 }
 
 grpc::Status LedgerService::CreateAccounts(grpc::ServerContext* context,
                                            const v1::CreateAccountsRequest* request,
                                            v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "CreateAccounts", *request, &who); !allowed.ok())
     return Done("CreateAccounts", allowed);
-  return Create("CreateAccounts", AccountsFromProto(*request), reply);
+  return Create("CreateAccounts", AccountsFromProto(*request), reply, who);
 }
 
 grpc::Status LedgerService::CloseAccounts(grpc::ServerContext* context,
                                           const v1::CloseAccountsRequest* request,
                                           v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "CloseAccounts", *request, &who); !allowed.ok())
     return Done("CloseAccounts", allowed);
-  return Create("CloseAccounts", ClosesFromProto(*request), reply);
+  return Create("CloseAccounts", ClosesFromProto(*request), reply, who);
 }
 
 grpc::Status LedgerService::RegisterKeys(grpc::ServerContext* context,
                                          const v1::RegisterKeysRequest* request,
                                          v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "RegisterKeys", *request, &who); !allowed.ok())
     return Done("RegisterKeys", allowed);
-  return Create("RegisterKeys", KeysFromProto(*request), reply);
+  return Create("RegisterKeys", KeysFromProto(*request), reply, who);
 }
 
 grpc::Status LedgerService::SetFees(grpc::ServerContext* context, const v1::SetFeesRequest* request,
                                     v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "SetFees", *request, &who); !allowed.ok())
     return Done("SetFees", allowed);
-  return Create("SetFees", FeesFromProto(*request), reply);
+  return Create("SetFees", FeesFromProto(*request), reply, who);
 }
 
 grpc::Status LedgerService::SetMerchantProfiles(grpc::ServerContext* context,
                                                 const v1::SetMerchantProfilesRequest* request,
                                                 v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "SetMerchantProfiles", *request, &who); !allowed.ok())
     return Done("SetMerchantProfiles", allowed);
   absl::Status count = CheckItemCount(request->profiles_size(), "profiles");
   if (!count.ok()) return Done("SetMerchantProfiles", count);
@@ -117,13 +138,14 @@ grpc::Status LedgerService::SetMerchantProfiles(grpc::ServerContext* context,
     }
     commands.emplace_back(std::move(command));
   }
-  return Create("SetMerchantProfiles", std::move(commands), reply);
+  return Create("SetMerchantProfiles", std::move(commands), reply, who);
 }
 
 grpc::Status LedgerService::RegisterCards(grpc::ServerContext* context,
                                           const v1::RegisterCardsRequest* request,
                                           v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "RegisterCards", *request, &who); !allowed.ok())
     return Done("RegisterCards", allowed);
   absl::Status count = CheckItemCount(request->cards_size(), "cards");
   if (!count.ok()) return Done("RegisterCards", count);
@@ -149,13 +171,14 @@ grpc::Status LedgerService::RegisterCards(grpc::ServerContext* context,
     card.attempts_max = in.attempts_max() == 0 ? kPinAttemptsMaxDefault : in.attempts_max();
     commands.emplace_back(std::move(card));
   }
-  return Create("RegisterCards", std::move(commands), reply);
+  return Create("RegisterCards", std::move(commands), reply, who);
 }
 
 grpc::Status LedgerService::UnlockCards(grpc::ServerContext* context,
                                         const v1::UnlockCardsRequest* request,
                                         v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "UnlockCards", *request, &who); !allowed.ok())
     return Done("UnlockCards", allowed);
   absl::Status count = CheckItemCount(request->cards_size(), "cards");
   if (!count.ok()) return Done("UnlockCards", count);
@@ -169,13 +192,14 @@ grpc::Status LedgerService::UnlockCards(grpc::ServerContext* context,
     }
     commands.emplace_back(UnlockCard{in.card_number(), in.operator_name()});
   }
-  return Create("UnlockCards", std::move(commands), reply);
+  return Create("UnlockCards", std::move(commands), reply, who);
 }
 
 grpc::Status LedgerService::ReissueCards(grpc::ServerContext* context,
                                          const v1::ReissueCardsRequest* request,
                                          v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "ReissueCards", *request, &who); !allowed.ok())
     return Done("ReissueCards", allowed);
   absl::Status count = CheckItemCount(request->cards_size(), "cards");
   if (!count.ok()) return Done("ReissueCards", count);
@@ -203,24 +227,26 @@ grpc::Status LedgerService::ReissueCards(grpc::ServerContext* context,
     card.by = in.operator_name();
     commands.emplace_back(std::move(card));
   }
-  return Create("ReissueCards", std::move(commands), reply);
+  return Create("ReissueCards", std::move(commands), reply, who);
 }
 
 grpc::Status LedgerService::SetHealthProgram(grpc::ServerContext* context,
                                              const v1::HealthProgram* request,
                                              v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "SetHealthProgram", *request, &who); !allowed.ok())
     return Done("SetHealthProgram", allowed);
   absl::StatusOr<HealthProgram> program = HealthProgramFromProto(*request);
   if (!program.ok()) return Done("SetHealthProgram", program.status());
   std::vector<Command> commands;
   commands.emplace_back(ledger::SetHealthProgram{*std::move(program)});
-  return Create("SetHealthProgram", std::move(commands), reply);
+  return Create("SetHealthProgram", std::move(commands), reply, who);
 }
 
 grpc::Status LedgerService::SetTaskRules(grpc::ServerContext* context, const v1::TaskRules* request,
                                          v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "SetTaskRules", *request, &who); !allowed.ok())
     return Done("SetTaskRules", allowed);
   ledger::TaskRules rules;  // Zero fields keep the defaults.
   if (request->weekly_hours_max() != 0) rules.weekly_hours_max = request->weekly_hours_max();
@@ -228,12 +254,12 @@ grpc::Status LedgerService::SetTaskRules(grpc::ServerContext* context, const v1:
   if (request->dispute_hours() != 0) rules.dispute_hours = request->dispute_hours();
   std::vector<Command> commands;
   commands.emplace_back(ledger::SetTaskRules{rules});
-  return Create("SetTaskRules", std::move(commands), reply);
+  return Create("SetTaskRules", std::move(commands), reply, who);
 }
 
 grpc::Status LedgerService::GetTask(grpc::ServerContext* context, const v1::GetTaskRequest* request,
                                     v1::GetTaskReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "GetTask", *request); !allowed.ok())
     return Done("GetTask", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
     return Done("GetTask", readable);
@@ -287,7 +313,8 @@ grpc::Status LedgerService::GetTask(grpc::ServerContext* context, const v1::GetT
 
 grpc::Status LedgerService::CreateCampaign(grpc::ServerContext* context, const v1::Campaign* in,
                                            v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *in); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "CreateCampaign", *in, &who); !allowed.ok())
     return Done("CreateCampaign", allowed);
   ledger::CreateCampaign c;
   c.campaign = in->campaign();
@@ -318,32 +345,34 @@ grpc::Status LedgerService::CreateCampaign(grpc::ServerContext* context, const v
   }
   std::vector<Command> commands;
   commands.emplace_back(std::move(c));
-  return Create("CreateCampaign", std::move(commands), reply);
+  return Create("CreateCampaign", std::move(commands), reply, who);
 }
 
 grpc::Status LedgerService::CloseCampaign(grpc::ServerContext* context,
                                           const v1::CloseCampaignRequest* in,
                                           v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *in); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "CloseCampaign", *in, &who); !allowed.ok())
     return Done("CloseCampaign", allowed);
   std::vector<Command> commands;
   commands.emplace_back(ledger::CloseCampaign{in->campaign()});
-  return Create("CloseCampaign", std::move(commands), reply);
+  return Create("CloseCampaign", std::move(commands), reply, who);
 }
 
 grpc::Status LedgerService::PauseCampaign(grpc::ServerContext* context,
                                           const v1::PauseCampaignRequest* in,
                                           v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *in); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "PauseCampaign", *in, &who); !allowed.ok())
     return Done("PauseCampaign", allowed);
   std::vector<Command> commands;
   commands.emplace_back(ledger::PauseCampaign{in->campaign(), in->paused()});
-  return Create("PauseCampaign", std::move(commands), reply);
+  return Create("PauseCampaign", std::move(commands), reply, who);
 }
 
 grpc::Status LedgerService::GetCampaign(grpc::ServerContext* context,
                                         const v1::GetCampaignRequest* in, v1::Campaign* out) {
-  if (absl::Status allowed = Admit(*context, *in); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "GetCampaign", *in); !allowed.ok())
     return Done("GetCampaign", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
     return Done("GetCampaign", readable);
@@ -382,7 +411,8 @@ grpc::Status LedgerService::GetCampaign(grpc::ServerContext* context,
 grpc::Status LedgerService::LinkAccounts(grpc::ServerContext* context,
                                          const v1::LinkAccountsRequest* in,
                                          v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *in); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "LinkAccounts", *in, &who); !allowed.ok())
     return Done("LinkAccounts", allowed);
   absl::Status count = CheckItemCount(in->links_size(), "links");
   if (!count.ok()) return Done("LinkAccounts", count);
@@ -396,13 +426,13 @@ grpc::Status LedgerService::LinkAccounts(grpc::ServerContext* context,
     if (!linked.ok()) return Done("LinkAccounts", linked.status());
     commands.emplace_back(LinkAccount{*wallet, *linked});
   }
-  return Create("LinkAccounts", std::move(commands), reply);
+  return Create("LinkAccounts", std::move(commands), reply, who);
 }
 
 grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext* context,
                                                 const v1::ListStaffOperationsRequest* request,
                                                 v1::ListStaffOperationsReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "ListStaffOperations", *request); !allowed.ok())
     return Done("ListStaffOperations", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
     return Done("ListStaffOperations", readable);
@@ -415,7 +445,7 @@ grpc::Status LedgerService::ListStaffOperations(grpc::ServerContext* context,
 grpc::Status LedgerService::ListCashOuts(grpc::ServerContext* context,
                                          const v1::ListCashOutsRequest* request,
                                          v1::ListCashOutsReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "ListCashOuts", *request); !allowed.ok())
     return Done("ListCashOuts", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
     return Done("ListCashOuts", readable);
@@ -464,7 +494,8 @@ grpc::ServerUnaryReactor* LedgerService::CreateTransfers(grpc::CallbackServerCon
                                                          grpc::ByteBuffer* reply) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto call = std::make_unique<TransfersCall>();
-  absl::Status admitted = Authorize(*context);
+  std::string who;
+  absl::Status admitted = Authorize(*context, "CreateTransfers", &who);
   if (admitted.ok()) {
     grpc::ByteBuffer bytes(*request);  // Parsing consumes the buffer; the copy shares its slices.
     if (!grpc::SerializationTraits<v1::CreateTransfersRequest>::Deserialize(&bytes, call->request())
@@ -484,25 +515,27 @@ grpc::ServerUnaryReactor* LedgerService::CreateTransfers(grpc::CallbackServerCon
   }
   // The reply is filled on the committer's thread when the batch is durable; the reactor owns
   // `reply` until Finish, the callback owns `call`.
-  node_->SubmitAsync(std::move(*commands), [this, reactor, reply, call = call.release()](
-                                               absl::StatusOr<SubmitResult> result) {
-    std::unique_ptr<TransfersCall> owned(call);
-    if (result.ok()) {
-      OutcomesToProto(result->outcomes, result->journal_index, owned->reply());
-      bool own_buffer = false;
-      grpc::Status serialized = grpc::SerializationTraits<v1::CreateReply>::Serialize(
-          *owned->reply(), reply, &own_buffer);
-      if (!serialized.ok()) result = absl::InternalError(serialized.error_message());
-    }
-    reactor->Finish(Done("CreateTransfers", result.status()));
-  });
+  node_->SubmitAsync(
+      std::move(*commands),
+      [this, reactor, reply, call = call.release()](absl::StatusOr<SubmitResult> result) {
+        std::unique_ptr<TransfersCall> owned(call);
+        if (result.ok()) {
+          OutcomesToProto(result->outcomes, result->journal_index, owned->reply());
+          bool own_buffer = false;
+          grpc::Status serialized = grpc::SerializationTraits<v1::CreateReply>::Serialize(
+              *owned->reply(), reply, &own_buffer);
+          if (!serialized.ok()) result = absl::InternalError(serialized.error_message());
+        }
+        reactor->Finish(Done("CreateTransfers", result.status()));
+      },
+      std::move(who));
   return reactor;
 }
 
 grpc::Status LedgerService::LookupAssets(grpc::ServerContext* context,
                                          const v1::LookupAssetsRequest* request,
                                          v1::LookupAssetsReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "LookupAssets", *request); !allowed.ok())
     return Done("LookupAssets", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
     return Done("LookupAssets", readable);
@@ -518,7 +551,7 @@ grpc::Status LedgerService::LookupAssets(grpc::ServerContext* context,
 grpc::Status LedgerService::LookupAccounts(grpc::ServerContext* context,
                                            const v1::LookupAccountsRequest* request,
                                            v1::LookupAccountsReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "LookupAccounts", *request); !allowed.ok())
     return Done("LookupAccounts", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
     return Done("LookupAccounts", readable);
@@ -537,7 +570,7 @@ grpc::Status LedgerService::LookupAccounts(grpc::ServerContext* context,
 grpc::Status LedgerService::LookupTransfers(grpc::ServerContext* context,
                                             const v1::LookupTransfersRequest* request,
                                             v1::LookupTransfersReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "LookupTransfers", *request); !allowed.ok())
     return Done("LookupTransfers", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
     return Done("LookupTransfers", readable);
@@ -556,7 +589,7 @@ grpc::Status LedgerService::LookupTransfers(grpc::ServerContext* context,
 grpc::Status LedgerService::GetAccountHistory(grpc::ServerContext* context,
                                               const v1::GetAccountHistoryRequest* request,
                                               v1::GetAccountHistoryReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "GetAccountHistory", *request); !allowed.ok())
     return Done("GetAccountHistory", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
     return Done("GetAccountHistory", readable);
@@ -570,7 +603,7 @@ grpc::Status LedgerService::GetAccountHistory(grpc::ServerContext* context,
 grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext* context,
                                          const v1::GetBalanceAtRequest* request,
                                          v1::GetBalanceAtReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "GetBalanceAt", *request); !allowed.ok())
     return Done("GetBalanceAt", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
     return Done("GetBalanceAt", readable);
@@ -588,7 +621,8 @@ grpc::Status LedgerService::GetBalanceAt(grpc::ServerContext* context,
 
 grpc::Status LedgerService::GetDigest(grpc::ServerContext* context, const v1::GetDigestRequest*,
                                       v1::GetDigestReply* reply) {
-  if (absl::Status allowed = Authorize(*context); !allowed.ok()) return Done("GetDigest", allowed);
+  if (absl::Status allowed = Authorize(*context, "GetDigest"); !allowed.ok())
+    return Done("GetDigest", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
     return Done("GetDigest", readable);
   const JournalHead head = ReadHead(node_->state());
@@ -600,7 +634,7 @@ grpc::Status LedgerService::GetDigest(grpc::ServerContext* context, const v1::Ge
 
 grpc::Status LedgerService::Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
                                    grpc::ServerWriter<v1::BackupChunk>* writer) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "Backup", *request); !allowed.ok())
     return Done("Backup", allowed);
   if (backups_ == nullptr) {
     return Done("Backup", absl::UnimplementedError("this node serves no backups"));
@@ -611,7 +645,7 @@ grpc::Status LedgerService::Backup(grpc::ServerContext* context, const v1::Backu
 
 grpc::Status LedgerService::Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
                                   v1::AuditReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "Audit", *request); !allowed.ok())
     return Done("Audit", allowed);
   if (auditing_.exchange(true)) {
     return Done("Audit", absl::ResourceExhaustedError(
@@ -642,7 +676,7 @@ grpc::Status LedgerService::Audit(grpc::ServerContext* context, const v1::AuditR
 grpc::Status LedgerService::GetJournal(grpc::ServerContext* context,
                                        const v1::GetJournalRequest* request,
                                        v1::GetJournalReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "GetJournal", *request); !allowed.ok())
     return Done("GetJournal", allowed);
   if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
     return Done("GetJournal", readable);
@@ -663,7 +697,7 @@ grpc::Status LedgerService::GetJournal(grpc::ServerContext* context,
 grpc::Status LedgerService::Subscribe(grpc::ServerContext* context,
                                       const v1::SubscribeRequest* request,
                                       grpc::ServerWriter<v1::Event>* writer) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  if (absl::Status allowed = Admit(*context, "Subscribe", *request); !allowed.ok())
     return Done("Subscribe", allowed);
   uint64_t next = std::max<uint64_t>(request->from_index(), 1);
   while (!context->IsCancelled() && !stopping_) {
@@ -691,17 +725,74 @@ grpc::Status LedgerService::Subscribe(grpc::ServerContext* context,
 grpc::Status LedgerService::RevokeKeys(grpc::ServerContext* context,
                                        const v1::RevokeKeysRequest* request,
                                        v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "RevokeKeys", *request, &who); !allowed.ok())
     return Done("RevokeKeys", allowed);
-  return Create("RevokeKeys", RevocationsFromProto(*request), reply);
+  return Create("RevokeKeys", RevocationsFromProto(*request), reply, who);
 }
 
 grpc::Status LedgerService::GrantSubsidies(grpc::ServerContext* context,
                                            const v1::GrantSubsidiesRequest* request,
                                            v1::CreateReply* reply) {
-  if (absl::Status allowed = Admit(*context, *request); !allowed.ok())
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "GrantSubsidies", *request, &who); !allowed.ok())
     return Done("GrantSubsidies", allowed);
-  return Create("GrantSubsidies", SubsidyGrantsFromProto(*request), reply);
+  return Create("GrantSubsidies", SubsidyGrantsFromProto(*request), reply, who);
+}
+
+}  // namespace ledger
+
+namespace ledger {
+
+grpc::Status LedgerService::SetOperatorRoles(grpc::ServerContext* context,
+                                             const v1::SetOperatorRolesRequest* in,
+                                             v1::CreateReply* reply) {
+  std::string who;
+  if (absl::Status allowed = Admit(*context, "SetOperatorRoles", *in, &who); !allowed.ok())
+    return Done("SetOperatorRoles", allowed);
+  absl::Status count = CheckItemCount(in->operators_size(), "operators");
+  if (!count.ok()) return Done("SetOperatorRoles", count);
+  std::vector<Command> commands;
+  for (int i = 0; i < in->operators_size(); ++i) {
+    const v1::OperatorRoles& item = in->operators(i);
+    if (!ValidOperatorName(item.name())) {
+      return Done(
+          "SetOperatorRoles",
+          absl::InvalidArgumentError(absl::StrCat(
+              "operators[", i, "].name: 1 to ", kOperatorNameLengthMax,
+              " characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit")));
+    }
+    RoleSet roles = 0;
+    for (int r = 0; r < item.roles_size(); ++r) {
+      std::optional<RoleSet> role = ParseRoles(item.roles(r));
+      if (!role || item.roles(r).empty() || item.roles(r) == "none") {
+        return Done("SetOperatorRoles", absl::InvalidArgumentError(absl::StrCat(
+                                            "operators[", i, "].roles[", r, "]: '", item.roles(r),
+                                            "' is not one of ", RoleNames(kAllRoles))));
+      }
+      roles |= *role;
+    }
+    commands.emplace_back(ledger::SetOperatorRoles{item.name(), roles});
+  }
+  return Create("SetOperatorRoles", std::move(commands), reply, who);
+}
+
+grpc::Status LedgerService::ListOperators(grpc::ServerContext* context,
+                                          const v1::ListOperatorsRequest* in,
+                                          v1::ListOperatorsReply* reply) {
+  if (absl::Status allowed = Admit(*context, "ListOperators", *in); !allowed.ok())
+    return Done("ListOperators", allowed);
+  if (absl::Status readable = node_->ReadBarrier(); !readable.ok())
+    return Done("ListOperators", readable);
+  for (const auto& [name, roles] : ReadOperators(node_->state())) {
+    if (!in->name().empty() && name != in->name()) continue;
+    v1::OperatorRoles* out = reply->add_operators();
+    out->set_name(name);
+    for (int bit = 0; bit < kRoleCount; ++bit) {
+      if ((roles & (RoleSet{1} << bit)) != 0) out->add_roles(RoleName(RoleSet{1} << bit));
+    }
+  }
+  return Done("ListOperators", absl::OkStatus());
 }
 
 }  // namespace ledger

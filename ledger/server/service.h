@@ -1,5 +1,6 @@
-// The Ledger gRPC service, the operator API: each method first checks the operator token
-// (ledger/server/operator_auth.h: UNAUTHENTICATED without it, before any other work), then converts
+// The Ledger gRPC service, the operator API: each method first authenticates the operator
+// (ledger/server/operator_auth.h: UNAUTHENTICATED without it) and checks its role for the method
+// (ledger/server/operator_roles.h: PERMISSION_DENIED), before any other work, then converts
 // the request, calls the node or a core query, and converts the result. No ledger rules live here.
 #ifndef LEDGER_SERVER_SERVICE_H_
 #define LEDGER_SERVER_SERVICE_H_
@@ -95,18 +96,25 @@ class LedgerService final
                             v1::CreateReply*) override;
   grpc::Status GrantSubsidies(grpc::ServerContext*, const v1::GrantSubsidiesRequest*,
                               v1::CreateReply*) override;
+  grpc::Status SetOperatorRoles(grpc::ServerContext*, const v1::SetOperatorRolesRequest*,
+                                v1::CreateReply*) override;
+  grpc::Status ListOperators(grpc::ServerContext*, const v1::ListOperatorsRequest*,
+                             v1::ListOperatorsReply*) override;
 
  private:
+  // Submits the commands as sent by the operator `who` (journaled with them).
   grpc::Status Create(const char* method, absl::StatusOr<std::vector<Command>> commands,
-                      v1::CreateReply* reply);
+                      v1::CreateReply* reply, std::string who);
   grpc::Status Done(const char* method, const absl::Status& status);
-  absl::Status Authorize(const grpc::ServerContextBase& context) const {
-    return auth_->Authenticate(context).status();
-  }
-  // The operator token, then the length of every string and bytes field
-  // (ledger/server/field_bounds.h): what every method checks before anything else.
-  absl::Status Admit(const grpc::ServerContextBase& context,
-                     const google::protobuf::Message& request) const;
+  // The caller's operator name (OperatorAuth::Authenticate), then its role for Ledger.`method`
+  // on the applied role table (ledger/server/operator_roles.h): UNAUTHENTICATED or
+  // PERMISSION_DENIED before any other work. The name goes to *who when who is not null.
+  absl::Status Authorize(const grpc::ServerContextBase& context, const char* method,
+                         std::string* who = nullptr) const;
+  // Authorize, then the length of every string and bytes field (ledger/server/field_bounds.h):
+  // what every method checks before anything else.
+  absl::Status Admit(const grpc::ServerContextBase& context, const char* method,
+                     const google::protobuf::Message& request, std::string* who = nullptr) const;
 
   // One CreateTransfers call's request and reply on one arena, freed whole when the call ends.
   class TransfersCall {

@@ -41,8 +41,11 @@ int VerifyOffline(const std::string& dir) {
            report.problem.c_str());
     return 4;
   }
-  printf("journal verifies: %llu entries, chain intact\n",
-         static_cast<unsigned long long>(report.entries_checked));
+  printf(
+      "journal verifies: %llu entries, chain intact; %llu operator commands, each by an operator "
+      "holding its role\n",
+      static_cast<unsigned long long>(report.entries_checked),
+      static_cast<unsigned long long>(report.operator_commands));
   return 0;
 }
 
@@ -89,6 +92,7 @@ int VerifyOnline(LedgerConnection& stub) {
   if (!status.ok()) return RpcFailed(status);
   std::string previous(32, '\0');
   uint64_t next = 1;
+  OperatorJournalCheck operators;
   while (next <= digest.journal_index()) {
     v1::GetJournalRequest request;
     request.set_from_index(next);
@@ -109,6 +113,7 @@ int VerifyOnline(LedgerConnection& stub) {
       std::optional<JournalEntry> entry = DecodeJournalEntry(stored.data());
       if (!entry || entry->index != next) return mismatch("undecodable or wrong index");
       if (entry->previous_hash != previous) return mismatch("previous-hash link does not match");
+      if (std::string problem = operators.Check(*entry); !problem.empty()) return mismatch(problem);
       previous = std::string(StoredEntryHash(stored.data()));
       if (next % 4096 == 0)
         fprintf(stderr, "verify: %llu entries checked\r", static_cast<unsigned long long>(next));
@@ -123,8 +128,11 @@ int VerifyOnline(LedgerConnection& stub) {
            static_cast<unsigned long long>(digest.journal_index()));
     return 4;
   }
-  printf("journal verifies: %llu entries, chain intact, head matches the digest\n",
-         static_cast<unsigned long long>(digest.journal_index()));
+  printf(
+      "journal verifies: %llu entries, chain intact, head matches the digest; %llu operator "
+      "commands, each by an operator holding its role\n",
+      static_cast<unsigned long long>(digest.journal_index()),
+      static_cast<unsigned long long>(operators.operator_commands()));
   return 0;
 }
 

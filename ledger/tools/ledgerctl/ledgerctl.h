@@ -137,6 +137,9 @@ int TaskCommand(LedgerConnection& stub, const Args& args);
 
 // commands_campaigns.cc
 int CampaignCommand(LedgerConnection& stub, const Args& args);
+// commands_operators.cc: the role table and who did what.
+int OperatorsCommand(LedgerConnection& stub, const Args& args);
+int OperatorHistoryCommand(LedgerConnection& stub, const Args& args);
 
 // commands_reports.cc
 int PayoutsCommand(LedgerConnection& stub, const Args& args);

@@ -47,10 +47,15 @@ Commands:
   account ID [ID ...]                              look up accounts
   lookup-transfer ID [ID ...]                      look up transfers (with their decided result)
   asset N [N ...]                                  look up assets
+  history --operator NAME [--from N]               the commands that operator sent (journal scan from entry N)
+  operators list [--name NAME]                     the role table: each operator and its roles
+  operators set NAME --roles=ROLE[,ROLE...]|none   set an operator's roles (cluster_admin); none removes it
   history ID [--from T] [--to T] [--limit N] [--reverse]
   balance-at ID --at T
   digest                                           journal index, head hash and logical clock
-  verify [--data-dir DIR]                          re-walk the journal's hash chain; report the first mismatch
+  verify [--data-dir DIR]                          re-walk the journal's hash chain and check each operator
+                                                   command's operator id against the roles it held then
+                                                   (replaying SetOperatorRoles); report the first mismatch
                                                    (through the API, or offline on a stopped node's directory)
   backup --to DIR                                  an online backup of the node asked (--addr), which goes on
                                                    serving: a RocksDB checkpoint streamed into DIR, only the
@@ -196,7 +201,11 @@ const std::map<std::string, Handler>& Commands() {
       {"link", LinkCommand},
       {"lookup-transfer", LookupTransfers},
       {"asset", LookupAssets},
-      {"history", History},
+      {"history",
+       [](LedgerConnection& stub, const Args& args) {
+         return args.Has("operator") ? OperatorHistoryCommand(stub, args) : History(stub, args);
+       }},
+      {"operators", OperatorsCommand},
       {"balance-at", BalanceAtCommand},
       {"digest", [](LedgerConnection& stub, const Args&) { return Digest(stub); }},
       {"verify", [](LedgerConnection& stub, const Args&) { return VerifyOnline(stub); }},

@@ -136,16 +136,20 @@ std::string JsonString(const std::string& text) {
 void PrintEvent(const v1::Event& e, bool json) {
   const auto index = static_cast<unsigned long long>(e.journal_index());
   const auto at = static_cast<unsigned long long>(e.timestamp());
+  // Who sent the request the event came from (Ledger service calls), at the end of the line.
+  const std::string by = e.operator_name().empty() ? "" : " by " + e.operator_name();
+  const std::string by_json =
+      e.operator_name().empty() ? "" : ",\"operator\":" + JsonString(e.operator_name());
   if (e.has_asset_created()) {
     const v1::Asset& a = e.asset_created();
     if (json) {
       printf(
           "{\"type\":\"asset\",\"index\":%llu,\"timestamp\":%llu,\"asset\":%u,\"code\":%s,\"expiry_"
-          "seconds\":%lld}\n",
+          "seconds\":%lld%s}\n",
           index, at, a.id(), JsonString(a.code()).c_str(),
-          static_cast<long long>(a.expiry_seconds()));
+          static_cast<long long>(a.expiry_seconds()), by_json.c_str());
     } else {
-      printf("%llu %llu asset %u %s created\n", index, at, a.id(), a.code().c_str());
+      printf("%llu %llu asset %u %s created%s\n", index, at, a.id(), a.code().c_str(), by.c_str());
     }
   } else if (e.has_account_created()) {
     const v1::Account& a = e.account_created();
@@ -153,18 +157,20 @@ void PrintEvent(const v1::Event& e, bool json) {
     if (json) {
       printf(
           "{\"type\":\"account\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\",\"asset\":%u,"
-          "\"kind\":\"%s\",\"category\":%s}\n",
-          index, at, Hex(a.id()).c_str(), a.asset(), kind, JsonString(a.category()).c_str());
+          "\"kind\":\"%s\",\"category\":%s%s}\n",
+          index, at, Hex(a.id()).c_str(), a.asset(), kind, JsonString(a.category()).c_str(),
+          by_json.c_str());
     } else {
-      printf("%llu %llu account %s asset %u %s %s created\n", index, at, ShortHex(a.id()).c_str(),
-             a.asset(), kind, a.category().c_str());
+      printf("%llu %llu account %s asset %u %s %s created%s\n", index, at, ShortHex(a.id()).c_str(),
+             a.asset(), kind, a.category().c_str(), by.c_str());
     }
   } else if (e.has_account_closed()) {
     if (json) {
-      printf("{\"type\":\"account_closed\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\"}\n",
-             index, at, Hex(e.account_closed()).c_str());
+      printf("{\"type\":\"account_closed\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\"%s}\n",
+             index, at, Hex(e.account_closed()).c_str(), by_json.c_str());
     } else {
-      printf("%llu %llu account %s closed\n", index, at, ShortHex(e.account_closed()).c_str());
+      printf("%llu %llu account %s closed%s\n", index, at, ShortHex(e.account_closed()).c_str(),
+             by.c_str());
     }
   } else {
     const bool expired = e.has_pending_expired();
@@ -173,16 +179,17 @@ void PrintEvent(const v1::Event& e, bool json) {
       printf(
           "{\"type\":\"%s\",\"index\":%llu,\"timestamp\":%llu,\"id\":\"%s\",\"debit_account\":\"%"
           "s\","
-          "\"credit_account\":\"%s\",\"amount\":%lld,\"asset\":%u,\"code\":%u,\"flags\":%s}\n",
+          "\"credit_account\":\"%s\",\"amount\":%lld,\"asset\":%u,\"code\":%u,\"flags\":%s%s}\n",
           expired ? "pending_expired" : "transfer", index, at, Hex(t.id()).c_str(),
           Hex(t.debit_account_id()).c_str(), Hex(t.credit_account_id()).c_str(),
-          static_cast<long long>(t.amount()), t.asset(), t.code(), FlagNames(t.flags()).c_str());
+          static_cast<long long>(t.amount()), t.asset(), t.code(), FlagNames(t.flags()).c_str(),
+          by_json.c_str());
     } else {
-      printf("%llu %llu %s %s %s -> %s %lld (asset %u, code %u)%s\n", index, at,
+      printf("%llu %llu %s %s %s -> %s %lld (asset %u, code %u)%s%s\n", index, at,
              expired ? "pending-expired" : "transfer", ShortHex(t.id()).c_str(),
              ShortHex(t.debit_account_id()).c_str(), ShortHex(t.credit_account_id()).c_str(),
              static_cast<long long>(t.amount()), t.asset(), t.code(),
-             t.flags() ? (" " + FlagNames(t.flags())).c_str() : "");
+             t.flags() ? (" " + FlagNames(t.flags())).c_str() : "", by.c_str());
     }
   }
 }

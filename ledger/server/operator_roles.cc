@@ -1,0 +1,110 @@
+// The method table and the role check: see operator_roles.h.
+#include "ledger/server/operator_roles.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace ledger {
+namespace {
+
+constexpr RoleSet kAnyRole = kAllRoles;
+
+std::string RolesNeeded(RoleSet roles) {
+  std::string names = RoleNames(roles);
+  std::string out;
+  for (char c : names) {
+    if (c == ',') {
+      out += " or ";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::vector<OperatorMethod>& OperatorMethods() {
+  static const std::vector<OperatorMethod> kMethods = {
+      // Treasurer: assets, accounts (issuer, wallets, budgets, shops), issue, redeem, transfers.
+      {"Ledger", "CreateAssets", kRoleTreasurer},
+      {"Ledger", "CreateAccounts", kRoleTreasurer},
+      {"Ledger", "CloseAccounts", kRoleTreasurer},
+      {"Ledger", "CreateTransfers", kRoleTreasurer},
+      // Merchant registrar: terminal keys, fees, merchant profiles.
+      {"Ledger", "RegisterKeys", kRoleMerchantRegistrar},
+      {"Ledger", "RevokeKeys", kRoleMerchantRegistrar},
+      {"Ledger", "SetFees", kRoleMerchantRegistrar},
+      {"Ledger", "SetMerchantProfiles", kRoleMerchantRegistrar},
+      // Support desk: cards.
+      {"Ledger", "RegisterCards", kRoleSupportDesk},
+      {"Ledger", "UnlockCards", kRoleSupportDesk},
+      {"Ledger", "ReissueCards", kRoleSupportDesk},
+      // Programme admin: health mileage, tasks, subsidies, campaigns, linked accounts.
+      {"Ledger", "SetHealthProgram", kRoleProgrammeAdmin},
+      {"Ledger", "SetTaskRules", kRoleProgrammeAdmin},
+      {"Ledger", "GrantSubsidies", kRoleProgrammeAdmin},
+      {"Ledger", "CreateCampaign", kRoleProgrammeAdmin},
+      {"Ledger", "CloseCampaign", kRoleProgrammeAdmin},
+      {"Ledger", "PauseCampaign", kRoleProgrammeAdmin},
+      {"Ledger", "LinkAccounts", kRoleProgrammeAdmin},
+      // Cluster admin: the role table.
+      {"Ledger", "SetOperatorRoles", kRoleClusterAdmin},
+      // Reads: the auditor and every other role.
+      {"Ledger", "GetTask", kAnyRole},
+      {"Ledger", "GetCampaign", kAnyRole},
+      {"Ledger", "ListStaffOperations", kAnyRole},
+      {"Ledger", "ListCashOuts", kAnyRole},
+      {"Ledger", "LookupAssets", kAnyRole},
+      {"Ledger", "LookupAccounts", kAnyRole},
+      {"Ledger", "LookupTransfers", kAnyRole},
+      {"Ledger", "GetAccountHistory", kAnyRole},
+      {"Ledger", "GetBalanceAt", kAnyRole},
+      {"Ledger", "GetDigest", kAnyRole},
+      {"Ledger", "GetJournal", kAnyRole},
+      {"Ledger", "Audit", kAnyRole},
+      {"Ledger", "Subscribe", kAnyRole},
+      {"Ledger", "Backup", kAnyRole},
+      {"Ledger", "ListOperators", kAnyRole},
+      // Cluster: status is a read; membership is the cluster admin's; the clock is the nodes'.
+      {"Cluster", "Status", kAnyRole},
+      {"Cluster", "AddMember", kRoleClusterAdmin},
+      {"Cluster", "PromoteMember", kRoleClusterAdmin},
+      {"Cluster", "RemoveMember", kRoleClusterAdmin},
+      {"Cluster", "TransferLeadership", kRoleClusterAdmin},
+      {"Cluster", "Clock", kRoleClusterAdmin, /*nodes=*/true},
+  };
+  return kMethods;
+}
+
+const OperatorMethod* FindOperatorMethod(std::string_view service, std::string_view method) {
+  for (const OperatorMethod& row : OperatorMethods()) {
+    if (row.service == service && row.method == method) return &row;
+  }
+  return nullptr;
+}
+
+absl::Status RequireRole(const KvReader& state, const std::string& operator_name, RoleSet roles,
+                         const char* method) {
+  const RoleSet held = ReadOperatorRoles(state, operator_name);
+  if ((held & roles) != 0) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(method, " needs the role ", RolesNeeded(roles),
+                                                  "; operator ", operator_name, " holds ",
+                                                  RoleNames(held)));
+}
+
+absl::Status CheckOperatorMethod(const KvReader& state, const std::string& operator_name,
+                                 std::string_view service, std::string_view method) {
+  const std::string full = absl::StrCat(std::string(service), ".", std::string(method));
+  const OperatorMethod* row = FindOperatorMethod(service, method);
+  if (row == nullptr)
+    return absl::InternalError(absl::StrCat(full, " has no row in the method table"));
+  if (row->nodes && operator_name.starts_with(kNodeOperatorPrefix)) return absl::OkStatus();
+  if (!OperatorsBootstrapped(state)) {
+    return absl::UnavailableError(
+        "the role table is not bootstrapped yet (ledgerd applies --operators_file once the "
+        "ledger can commit); retry");
+  }
+  return RequireRole(state, operator_name, row->roles, full.c_str());
+}
+
+}  // namespace ledger
