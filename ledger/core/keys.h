@@ -62,6 +62,7 @@ inline constexpr char kSubsidyGrant = 's';
 inline constexpr char kSubsidyTally = 'j';
 inline constexpr char kCardAttempt = 'x';
 inline constexpr char kNonceExpiry = 'n';
+inline constexpr char kProposal = 'v';  // Four-eyes proposals (proposals.h): v + id.
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -141,6 +142,9 @@ std::string SubsidyGrantForCategory(const AccountId& budget, std::string_view ca
 std::string SubsidyTally(const AccountId& budget, const AccountId& host, uint32_t month);
 // Campaigns (ledger/core/campaigns.h).
 std::string ActiveCampaigns();
+// Four-eyes: a proposal, and the setting (M "foureyes").
+std::string Proposal(const Id128& id);
+std::string FourEyes();
 std::string Campaign(uint32_t campaign);
 std::string CampaignAwardPrefix(const AccountId& merchant, std::string_view payment_id);
 std::string CampaignAward(const AccountId& merchant, std::string_view payment_id,

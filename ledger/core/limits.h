@@ -275,6 +275,20 @@ inline constexpr int kQrScaleMax = 32;
 inline constexpr size_t kRaftPeersMax = 9;
 // An operator's name (ledger/core/operator_name.h): characters.
 inline constexpr size_t kOperatorNameLengthMax = 64;
+// Four-eyes proposals (ledger/core/proposals.h): a proposal's lifetime on the ledger's clock (at most
+// 7 days; the services' default when a request names none: 24 hours), the encoded commands it
+// carries (bytes, and commands), and the pending proposals ListProposals returns.
+inline constexpr int64_t kProposalLifetimeSecondsMax = 7LL * 24 * 3600;
+inline constexpr int64_t kProposalLifetimeSecondsDefault = 24LL * 3600;
+inline constexpr size_t kProposalCommandBytesMax = 64 * 1024;
+inline constexpr size_t kProposalCommandsMax = 64;
+inline constexpr size_t kProposalListMax = 1000;
+// A proposal's request message bytes (Ledger.Propose's `request`) and its method name.
+inline constexpr size_t kProposalRequestBytesMax = 64 * 1024;
+inline constexpr size_t kProposalMethodLengthMax = 64;
+// The issuance threshold ledgerctl `four-eyes enable` and the demo town use when none is given:
+// a transfer from an ISSUER account above 1,000,000 minor units needs four eyes.
+inline constexpr int64_t kFourEyesIssuanceThresholdDefault = 1'000'000;
 
 static_assert(kMpmAmountMax == 9'999'999'999'999 && kMpmAmountDigitsMax == 13,
               "13 nines: the EMVCo field");

@@ -121,6 +121,12 @@ constexpr const char* kResultNames[kResultCount] = {
     "card_exists",
     "request_expired",
     "request_not_yet_valid",
+    "four_eyes_required",
+    "proposal_not_found",
+    "proposal_not_pending",
+    "proposal_expired",
+    "four_eyes_same_operator",
+    "proposal_invalid",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

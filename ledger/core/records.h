@@ -125,8 +125,15 @@ enum class [[nodiscard]] Result : uint8_t{
     kRequestExpired = 106,  // The batch stamp is past the signed request's timestamp + the window.
     kRequestNotYetValid =
         107,  // The batch stamp is before the signed request's timestamp - the window.
+    // Four-eyes (ledger/core/proposals.h). Foureyes branch: the lead renumbers these at merge.
+    kFourEyesRequired = 108,      // A gated command submitted directly: decides nothing.
+    kProposalNotFound = 109,      // No proposal with that id.
+    kProposalNotPending = 110,    // Approved, failed or rejected already.
+    kProposalExpired = 111,       // The batch stamp is at or past the proposal's expiry.
+    kFourEyesSameOperator = 112,  // The approver is the proposer.
+    kProposalInvalid = 113,       // A malformed proposal (name, lifetime, commands).
 };
-inline constexpr int kResultCount = 108;
+inline constexpr int kResultCount = 114;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);
