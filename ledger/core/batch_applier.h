@@ -240,7 +240,8 @@ class BatchApplier {
 
   const KvReader& state_;
   Working working_;
-  bool approving_ = false;  // Applying an approved proposal's commands: the four-eyes gate is passed.
+  bool approving_ =
+      false;  // Applying an approved proposal's commands: the four-eyes gate is passed.
   const Timestamp batch_timestamp_;  // T: both sweeps take what is due at T.
   Timestamp now_;                    // The next event's timestamp.
   // Lots added with an expiry already <= T during the pending sweep (see AddLot).

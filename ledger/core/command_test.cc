@@ -88,7 +88,9 @@ TEST(CommandTableTest, TagsAreThoseOfTheFormat) {
       {"unlock_card", {41, 0}},
       {"reissue_card", {42, 0}},
       {"pause_campaign", {44, 0}},
-      {"propose", {48, 0}},        {"approve", {49, 0}},         {"reject_proposal", {50, 0}},
+      {"propose", {48, 0}},
+      {"approve", {49, 0}},
+      {"reject_proposal", {50, 0}},
       {"set_four_eyes", {51, 0}},
   };
   const std::map<std::string, Row> table = Table();

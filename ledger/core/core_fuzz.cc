@@ -606,9 +606,8 @@ Command World::MakePropose() {
   Propose p;
   p.id = Chance(97) ? ProposalId() : Id128{};
   p.proposer = OperatorName();
-  static const std::vector<int64_t> kLifetimes = {3600, 86400, 60, 0, -1,
-                                                  kProposalLifetimeSecondsMax,
-                                                  kProposalLifetimeSecondsMax + 1};
+  static const std::vector<int64_t> kLifetimes = {
+      3600, 86400, 60, 0, -1, kProposalLifetimeSecondsMax, kProposalLifetimeSecondsMax + 1};
   p.lifetime_seconds = kLifetimes[Chance(70) ? Below(3) : Below(kLifetimes.size())];
   std::vector<Command> commands;
   const uint64_t count = Chance(90) ? 1 + Below(3) : Below(kProposalCommandsMax + 2);
@@ -624,7 +623,8 @@ Command World::MakeRejectProposal() { return RejectProposal{ProposalId(), Operat
 
 // Mostly a threshold well above the everyday amounts, so the rule gates large issuance only.
 Command World::MakeSetFourEyes() {
-  return SetFourEyes{Chance(85) ? static_cast<int64_t>(1'000'000 + Below(1'000'000'000)) : Amount()};
+  return SetFourEyes{Chance(85) ? static_cast<int64_t>(1'000'000 + Below(1'000'000'000))
+                                : Amount()};
 }
 
 // ---- Makers: shop payments

@@ -275,8 +275,8 @@ inline constexpr int kQrScaleMax = 32;
 inline constexpr size_t kRaftPeersMax = 9;
 // An operator's name (ledger/core/operator_name.h): characters.
 inline constexpr size_t kOperatorNameLengthMax = 64;
-// Four-eyes proposals (ledger/core/proposals.h): a proposal's lifetime on the ledger's clock (at most
-// 7 days; the services' default when a request names none: 24 hours), the encoded commands it
+// Four-eyes proposals (ledger/core/proposals.h): a proposal's lifetime on the ledger's clock (at
+// most 7 days; the services' default when a request names none: 24 hours), the encoded commands it
 // carries (bytes, and commands), and the pending proposals ListProposals returns.
 inline constexpr int64_t kProposalLifetimeSecondsMax = 7LL * 24 * 3600;
 inline constexpr int64_t kProposalLifetimeSecondsDefault = 24LL * 3600;

@@ -168,7 +168,8 @@ Outcome BatchApplier::Apply(const Approve& a, Timestamp at) {
   if (!ValidOperatorName(a.approver)) return Outcome{Result::kProposalInvalid, false, at};
   std::optional<ProposalRecord> record = LoadProposal(a.id);
   if (!record) return Outcome{Result::kProposalNotFound, false, at};
-  if (record->state != ProposalState::kPending) return Outcome{Result::kProposalNotPending, false, at};
+  if (record->state != ProposalState::kPending)
+    return Outcome{Result::kProposalNotPending, false, at};
   if (batch_timestamp_ >= record->expires_at) return Outcome{Result::kProposalExpired, false, at};
   if (a.approver == record->request.proposer)
     return Outcome{Result::kFourEyesSameOperator, false, at};
@@ -187,7 +188,8 @@ Outcome BatchApplier::Apply(const RejectProposal& r, Timestamp at) {
   if (!ValidOperatorName(r.by)) return Outcome{Result::kProposalInvalid, false, at};
   std::optional<ProposalRecord> record = LoadProposal(r.id);
   if (!record) return Outcome{Result::kProposalNotFound, false, at};
-  if (record->state != ProposalState::kPending) return Outcome{Result::kProposalNotPending, false, at};
+  if (record->state != ProposalState::kPending)
+    return Outcome{Result::kProposalNotPending, false, at};
   record->state = ProposalState::kRejected;
   record->decided_by = r.by;
   record->decided_at = at;

@@ -12,9 +12,10 @@
 //    as a subsidy), and of the four-eyes setting itself.
 // A gated command submitted directly answers four_eyes_required and decides nothing.
 //
-// Example: the treasurer "city-treasurer" proposes a 5,000,000 top-up (Propose{id, "city-treasurer",
-// 86400, EncodeProposedCommands({Transfer{...}})}); "deputy-treasurer" approves it (Approve{id,
-// "deputy-treasurer"}) within 24 hours: the transfer applies, the approval's outcome is its result.
+// Example: the treasurer "city-treasurer" proposes a 5,000,000 top-up (Propose{id,
+// "city-treasurer", 86400, EncodeProposedCommands({Transfer{...}})}); "deputy-treasurer" approves
+// it (Approve{id, "deputy-treasurer"}) within 24 hours: the transfer applies, the approval's
+// outcome is its result.
 #ifndef LEDGER_CORE_PROPOSALS_H_
 #define LEDGER_CORE_PROPOSALS_H_
 
@@ -86,7 +87,7 @@ struct ProposalRecord {
   Timestamp proposed_at = 0;
   Timestamp expires_at = 0;
   ProposalState state = ProposalState::kPending;
-  uint8_t result = 0;    // Failed: the failing command's Result.
+  uint8_t result = 0;      // Failed: the failing command's Result.
   std::string decided_by;  // The approver or rejecter.
   Timestamp decided_at = 0;
 };

@@ -139,9 +139,10 @@ TEST_F(ProposalsTest, AFailingCommandAppliesNothing) {
 // Fees and the setting itself go through proposals too; a rejected proposal cannot be approved.
 TEST_F(ProposalsTest, FeesSettingsAndRejection) {
   TurnOn();
-  ASSERT_EQ(One(Proposal(7, "registrar", {PosFees{kCoin, Id(kIssuer), Id(kFeeAccount), 150, 100, 50}}))
-                .result,
-            Result::kOk);
+  ASSERT_EQ(
+      One(Proposal(7, "registrar", {PosFees{kCoin, Id(kIssuer), Id(kFeeAccount), 150, 100, 50}}))
+          .result,
+      Result::kOk);
   ASSERT_EQ(One(Approve{Id(7), "city-treasurer"}).result, Result::kOk);
   std::string fees;
   EXPECT_TRUE(ledger_.state().Get(keys::Fees(kCoin), &fees));
@@ -176,8 +177,8 @@ TEST_F(ProposalsTest, MalformedProposalsAreResults) {
   EXPECT_EQ(One(SetFourEyes{kAmountMax + 1}).result, Result::kAmountExceedsLimit);
   EXPECT_EQ(One(RejectProposal{Id(1), "a"}).result, Result::kProposalNotFound);
   // They travel through the journal and the replicated batch like every command.
-  const Batch batch{{Proposal(1, "a", {Issue(1, 5)}), Approve{Id(1), "b"}, RejectProposal{Id(1), "c"},
-                     SetFourEyes{5}},
+  const Batch batch{{Proposal(1, "a", {Issue(1, 5)}), Approve{Id(1), "b"},
+                     RejectProposal{Id(1), "c"}, SetFourEyes{5}},
                     {4}};
   std::optional<Batch> decoded = DecodeBatch(EncodeBatch(batch));
   ASSERT_TRUE(decoded);

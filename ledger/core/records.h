@@ -125,8 +125,8 @@ enum class [[nodiscard]] Result : uint8_t{
     kRequestExpired = 106,  // The batch stamp is past the signed request's timestamp + the window.
     kRequestNotYetValid =
         107,  // The batch stamp is before the signed request's timestamp - the window.
-    // Four-eyes (ledger/core/proposals.h). Foureyes branch: the lead renumbers these at merge.
-    kFourEyesRequired = 108,      // A gated command submitted directly: decides nothing.
+    kFourEyesRequired =
+        108,  // Four-eyes (proposals.h): a gated command sent directly; decides nothing.
     kProposalNotFound = 109,      // No proposal with that id.
     kProposalNotPending = 110,    // Approved, failed or rejected already.
     kProposalExpired = 111,       // The batch stamp is at or past the proposal's expiry.

@@ -16,6 +16,10 @@
 
 namespace ledger {
 
+// The Ledger method a four-eyes proposal's commands come from ("CreateTransfers", "SetFees",
+// "GrantSubsidies", "SetFourEyes"): whose role Propose and Approve need (service_proposals.cc).
+std::string ProposedMethod(const std::vector<Command>& commands);
+
 // CreateTransfers, the hot path, is a raw callback (asynchronous) method: no thread waits while a
 // request is committed, and its request and reply live on one protobuf arena per call (no
 // allocation per transfer message). Raw, so that the service parses the request itself: bytes that
@@ -88,6 +92,15 @@ class LedgerService final
                             v1::CreateReply*) override;
   grpc::Status GrantSubsidies(grpc::ServerContext*, const v1::GrantSubsidiesRequest*,
                               v1::CreateReply*) override;
+  // Four-eyes (ledger/core/proposals.h; service_proposals.cc).
+  grpc::Status Propose(grpc::ServerContext*, const v1::ProposeRequest*, v1::CreateReply*) override;
+  grpc::Status Approve(grpc::ServerContext*, const v1::ApproveRequest*, v1::CreateReply*) override;
+  grpc::Status RejectProposal(grpc::ServerContext*, const v1::RejectProposalRequest*,
+                              v1::CreateReply*) override;
+  grpc::Status SetFourEyes(grpc::ServerContext*, const v1::SetFourEyesRequest*,
+                           v1::CreateReply*) override;
+  grpc::Status ListProposals(grpc::ServerContext*, const v1::ListProposalsRequest*,
+                             v1::ListProposalsReply*) override;
 
  private:
   grpc::Status Create(const char* method, absl::StatusOr<std::vector<Command>> commands,

@@ -40,6 +40,7 @@ struct Args {
 struct GlobalOptions {
   std::string address;
   std::string token_file;
+  std::string operator_name;  // --operator NAME: who the call acts as (x-ledger-operator).
   bool help = false;
   int command = 1;  // The index in argv of the command (argc when there is none).
 };
@@ -117,6 +118,14 @@ int LinkCommand(LedgerConnection& stub, const Args& args);
 int RegisterKeyCommand(LedgerConnection& stub, const Args& args);
 int RevokeKeyCommand(LedgerConnection& stub, const Args& args);
 int SetFeesCommand(LedgerConnection& stub, const Args& args);
+// set-fees's options as a request (set-fees, propose fees).
+v1::SetFeesRequest FeesRequest(const Args& args);
+// commands_proposals.cc: four-eyes proposals, approvals, the setting.
+int ProposeCommand(LedgerConnection& stub, const Args& args);
+int ApproveCommand(LedgerConnection& stub, const Args& args);
+int RejectCommand(LedgerConnection& stub, const Args& args);
+int ProposalsCommand(LedgerConnection& stub, const Args& args);
+int FourEyesCommand(LedgerConnection& stub, const Args& args);
 int MerchantProfileCommand(LedgerConnection& stub, const Args& args);
 int RegisterCardCommand(LedgerConnection& stub, const Args& args);
 int UnlockCardCommand(LedgerConnection& stub, const Args& args);

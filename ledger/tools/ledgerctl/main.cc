@@ -17,7 +17,8 @@ namespace {
 
 constexpr char kUsage[] = R"(ledgerctl: command-line client of the regional ledger.
 
-Usage: ledgerctl [--addr=HOST:PORT[,HOST:PORT...]] [--operator_token_file=FILE] COMMAND [OPTIONS]
+Usage: ledgerctl [--addr=HOST:PORT[,HOST:PORT...]] [--operator_token_file=FILE] [--operator NAME]
+                 COMMAND [OPTIONS]
                                             (defaults: --addr 127.0.0.1:7400, --operator_token_file
                                             var/ledger/operator.token, which ops/run's ledgerd writes)
 With several addresses (a Raft cluster) requests go to the leader: ledgerctl follows the "leader=" hint
@@ -142,6 +143,16 @@ Campaigns (operator):
                                                    refunds claw back their share
   campaign pause --id N | campaign resume --id N | campaign close --id N | campaign show --id N
   link --wallet ID --to ID                         a resident's account of another asset (awards in points)
+Four-eyes (operator; --operator NAME says who acts: the proposer, the approver):
+  four-eyes enable [--threshold N]                 turn the rule on: issuance from an ISSUER account above N
+                                                   (default 1,000,000), fees and subsidy grants need a proposal
+                                                   and a second operator's approval; later changes are proposed
+  propose issue --proposal ID --id ID --from ISSUER --to ID --amount N [--lifetime S]
+  propose fees --proposal ID (set-fees options) | propose grant-subsidy --proposal ID (grant options)
+  propose four-eyes --proposal ID --threshold N    (--lifetime S: default 24 hours, at most 7 days)
+  proposals                                        pending proposals: who proposed what, until when
+  approve PROPOSAL_ID                              a second operator applies it (not its proposer)
+  reject PROPOSAL_ID                               reject it (or, its proposer, withdraw it)
   cluster status                                   each --addr node's Raft view: role, term, indexes, members
   cluster add --id N --raft HOST:PORT --grpc HOST:PORT   add a node as standby (it catches up, no vote)
   cluster promote N                                make a caught-up member a voter
@@ -191,6 +202,11 @@ const std::map<std::string, Handler>& Commands() {
          return AuditOnline(stub, !args.Has("no-replay"), IntOption(args, "timeout-seconds", 600));
        }},
       {"tail", Tail},
+      {"propose", ProposeCommand},
+      {"approve", ApproveCommand},
+      {"reject", RejectCommand},
+      {"proposals", ProposalsCommand},
+      {"four-eyes", FourEyesCommand},
   };
   return *commands;
 }
@@ -246,7 +262,7 @@ int Run(int argc, char** argv) {
   if (UsesOperatorApi(command, args) &&
       !ReadOperatorToken(global.token_file, command, &operator_token))
     return 2;
-  LedgerConnection connection(global.address, operator_token);
+  LedgerConnection connection(global.address, operator_token, global.operator_name);
   const auto handler = Commands().find(command);
   if (handler == Commands().end()) UsageError(absl::StrCat("unknown command '", command, "'"));
   return handler->second(connection, args);

@@ -39,6 +39,10 @@ GlobalOptions ParseGlobalOptions(int argc, char** argv) {
       global.token_file = word.substr(22);
     } else if (word == "--operator_token_file" && first + 1 < argc) {
       global.token_file = argv[++first];
+    } else if (word.rfind("--operator=", 0) == 0) {
+      global.operator_name = word.substr(11);
+    } else if (word == "--operator" && first + 1 < argc) {
+      global.operator_name = argv[++first];
     } else {
       UsageError(absl::StrCat("unknown option before the command: ", word));
     }
