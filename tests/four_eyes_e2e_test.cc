@@ -148,6 +148,9 @@ TEST_F(FourEyesE2eTest, ALargeTopUpNeedsASecondOperator) {
   ASSERT_EQ(approval.commands.size(), 1u);
   ASSERT_TRUE(std::holds_alternative<ledger::Approve>(approval.commands[0]));
   EXPECT_EQ(std::get<ledger::Approve>(approval.commands[0]).approver, "deputy-treasurer");
+  ASSERT_EQ(approval.system_events.size(), 1u);  // What it moved, for the change stream.
+  EXPECT_EQ(approval.system_events[0].type, SystemEventType::kApprovedTransfer);
+  EXPECT_EQ(approval.system_events[0].amount, 5'000'000);
   bool proposer_journaled = false;
   for (uint64_t i = 1; i < approved_at; ++i) {
     for (const Command& command : Entry(i).commands) {

@@ -151,13 +151,22 @@ Result BatchApplier::ApplyProposed(const std::vector<Command>& commands) {
   working_.BeginScope();
   approving_ = true;
   Result result = Result::kOk;
+  std::vector<SystemEvent> moved;  // The change stream's record of what the approval moved.
   for (const Command& command : commands) {
-    result = ApplyOne(command, Tick(), /*in_chain=*/true).result;
+    const Outcome outcome = ApplyOne(command, Tick(), /*in_chain=*/true);
+    result = outcome.result;
     if (result != Result::kOk) break;
+    const Transfer* t = std::get_if<Transfer>(&command);
+    if (t != nullptr && !outcome.duplicate && outcome.asset != 0) {
+      moved.push_back({SystemEventType::kApprovedTransfer, t->id, outcome.debit_account_id,
+                       outcome.credit_account_id, outcome.asset, outcome.amount,
+                       outcome.timestamp});
+    }
   }
   approving_ = false;
   if (result == Result::kOk) {
     working_.CommitScope();
+    entry_.system_events.insert(entry_.system_events.end(), moved.begin(), moved.end());
   } else {
     working_.RollbackScope();
   }

@@ -96,6 +96,11 @@ TEST_F(ProposalsTest, ASecondOperatorApprovesOnce) {
   EXPECT_EQ(One(Approve{Id(7), "Deputy"}).result, Result::kProposalInvalid);
   ASSERT_EQ(One(Approve{Id(7), "deputy-treasurer"}).result, Result::kOk);
   EXPECT_EQ(Balance(kAlice), 5'000'000);
+  // The change stream's record of it: a system event of the approval's entry.
+  ASSERT_EQ(ledger_.last().entry.system_events.size(), 1u);
+  EXPECT_EQ(ledger_.last().entry.system_events[0].type, SystemEventType::kApprovedTransfer);
+  EXPECT_EQ(ledger_.last().entry.system_events[0].id, Id(1));
+  EXPECT_EQ(ledger_.last().entry.system_events[0].amount, 5'000'000);
   EXPECT_EQ(One(Approve{Id(7), "auditor"}).result, Result::kProposalNotPending);
   EXPECT_EQ(Balance(kAlice), 5'000'000);
   const std::optional<ProposalRecord> record = LookupProposal(ledger_.state(), Id(7));

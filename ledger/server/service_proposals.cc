@@ -79,7 +79,7 @@ std::string Summary(const std::vector<Command>& commands) {
     } else if (const auto* s = std::get_if<ledger::SetFourEyes>(&command)) {
       absl::StrAppend(&out, "four-eyes issuance threshold ", Amount(s->issuance_threshold));
     } else {
-      absl::StrAppend(&out, CommandName(command));
+      absl::StrAppend(&out, std::string(CommandName(command)));
     }
   }
   return out;
