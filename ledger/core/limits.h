@@ -283,8 +283,9 @@ inline constexpr int64_t kProposalLifetimeSecondsDefault = 24LL * 3600;
 inline constexpr size_t kProposalCommandBytesMax = 64 * 1024;
 inline constexpr size_t kProposalCommandsMax = 64;
 inline constexpr size_t kProposalListMax = 1000;
-// A proposal's request message bytes (Ledger.Propose's `request`) and its method name.
-inline constexpr size_t kProposalRequestBytesMax = 64 * 1024;
+// A proposal's request message bytes (Ledger.Propose's `request`: with its envelope within
+// kRequestEnvelopeBytesMax) and its method name.
+inline constexpr size_t kProposalRequestBytesMax = 60 * 1024;
 inline constexpr size_t kProposalMethodLengthMax = 64;
 // The issuance threshold ledgerctl `four-eyes enable` and the demo town use when none is given:
 // a transfer from an ISSUER account above 1,000,000 minor units needs four eyes.
