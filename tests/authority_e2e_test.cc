@@ -35,6 +35,7 @@
 #include "ledger/core/health.h"
 #include "ledger/core/journal.h"
 #include "ledger/core/operators.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/tasks.h"
 #include "ledger/server/operator_roles.h"
@@ -820,6 +821,33 @@ class AuthorityE2eTest : public ::testing::Test {
       other->set_name("other-auditor");
       other->add_roles("auditor");
       AddOperator(r, "Ledger.SetOperatorRoles", roles);
+      AddOperator(r, "Ledger.ListProposals", v1::ListProposalsRequest());
+    }
+    // Four-eyes: a proposal of a small transfer (proposal 1), its approval (by the same operator:
+    // four_eyes_same_operator, past the token: see kPastTheToken), its withdrawal by its proposer;
+    // SetFourEyes turns the rule on with a threshold no transfer reaches.
+    {
+      v1::CreateTransfersRequest inner;
+      v1::Transfer* t = inner.add_transfers();
+      t->set_id(IdBytes(0, 0x4e01));
+      t->set_debit_account_id(IdBytes(kWalletA));
+      t->set_credit_account_id(IdBytes(kWalletB));
+      t->set_amount(1);
+      t->set_code(1);
+      v1::ProposeRequest propose;
+      propose.set_proposal_id(IdBytes(0, 1));
+      propose.set_method("CreateTransfers");
+      propose.set_request(inner.SerializeAsString());
+      AddOperator(r, "Ledger.Propose", propose);
+      v1::ApproveRequest approve;
+      approve.set_proposal_id(IdBytes(0, 1));
+      AddOperator(r, "Ledger.Approve", approve);
+      v1::RejectProposalRequest reject;
+      reject.set_proposal_id(IdBytes(0, 1));
+      AddOperator(r, "Ledger.RejectProposal", reject);
+      v1::SetFourEyesRequest four_eyes;
+      four_eyes.set_issuance_threshold(kAmountMax);
+      AddOperator(r, "Ledger.SetFourEyes", four_eyes);
     }
     // Cluster: a standby that never runs, added and removed again; promoting it (after its removal,
     // so that the one-node cluster keeps its quorum) and a leadership transfer with no other voter
@@ -1221,7 +1249,10 @@ TEST(AuthorityTableTest, ReadmeTableIsTheTable) {
 // Membership changes that cannot succeed on a one-node cluster without breaking it: their control
 // only shows that the operator's call gets past the token check (to the membership code's own
 // refusal).
-const std::set<std::string> kPastTheToken = {"Cluster.PromoteMember", "Cluster.TransferLeadership"};
+// Approve: this test has one operator identity, and a proposal's approver must be another operator
+// (four_eyes_same_operator); tests/four_eyes_e2e_test.cc approves with two.
+const std::set<std::string> kPastTheToken = {"Cluster.PromoteMember", "Cluster.TransferLeadership",
+                                             "Ledger.Approve"};
 
 TEST_F(AuthorityE2eTest, EveryMethodAsEveryOtherRoleIsRefusedAndDecidesNothing) {
   const auto requests = Requests();

@@ -9,6 +9,9 @@ namespace {
 const char kAny[] = "any; never the ledger's own pendings (task reservations: `id_reserved`)";
 const char kSettings[] =
     "settings; a campaign's or grant's BUDGET account pays only through the rules it names";
+const char kFourEyes[] =
+    "a proposal moves nothing; its approval (a second operator, not the proposer, before it "
+    "expires) applies what was proposed, as the method itself would";
 const char kHostTouches[] =
     "host → ESCROW; a city BUDGET only as granted (`subsidy_not_granted`); escrow → the task's "
     "visitors";
@@ -98,6 +101,10 @@ const std::vector<AuthorityRow>& AuthorityTable() {
        "her)",
        "the old card's wallet: the new card pays from it with the new PIN, the old card no more; "
        "nothing moves"},
+      {"Ledger.Propose", true, "Propose", {R::kOperator}, "", kFourEyes},
+      {"Ledger.Approve", true, "Approve", {R::kOperator}, "", kFourEyes},
+      {"Ledger.RejectProposal", true, "RejectProposal", {R::kOperator}, "", kFourEyes},
+      {"Ledger.SetFourEyes", true, "SetFourEyes", {R::kOperator}, "", kFourEyes},
       // ---- Pos (shop terminals) ----
       {"Pos.RegisterTerminal",
        true,
@@ -257,6 +264,7 @@ const std::vector<AuthorityRow>& AuthorityTable() {
        "",
        "any (a copy of the whole state of the node asked)"},
       {"Ledger.ListOperators", false, "", {R::kOperator}, "", "the role table"},
+      {"Ledger.ListProposals", false, "", {R::kOperator}, "", "any"},
       {"Pos.GetPayment", false, "", {R::kTerminal, R::kManager}, "", "the shop's own payments"},
       {"Wallet.GetAccount", false, "", {R::kWallet}, "", "her own account"},
       {"Wallet.GetHistory", false, "", {R::kWallet}, "", "her own account"},

@@ -307,6 +307,7 @@ Outcome BatchApplier::ApplyOne(const Command& command, Timestamp at, bool in_cha
     if (Result window = CheckRequestWindow(request_ms); window != Result::kOk)
       return Outcome{window, false, at};
   }
+  if (!approving_ && FourEyesGated(command)) return Outcome{Result::kFourEyesRequired, false, at};
   return std::visit(
       [&](const auto& request) -> Outcome {
         Outcome outcome = Apply(request, at);
@@ -329,6 +330,7 @@ void BatchApplier::RecordFailure(const Transfer& request, const Outcome& outcome
     case Result::kExistsWithDifferentFields:
     case Result::kLinkedEventFailed:
     case Result::kLinkedEventChainOpen:
+    case Result::kFourEyesRequired:  // Decides nothing: the same id may come back approved.
       return;
     default:
       break;

@@ -26,6 +26,7 @@
 #include "ledger/core/kv.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
+#include "ledger/core/proposals.h"
 #include "ledger/core/records.h"
 #include "ledger/core/state_machine.h"
 #include "ledger/core/tasks.h"
@@ -235,8 +236,19 @@ class BatchApplier {
   void ClawBack(const AccountId& merchant, const std::string& payment_id, int64_t refunded_total,
                 std::string_view claw_id);
 
+  // ----- proposals.cc: four-eyes proposals, approvals and the gate -----
+  bool FourEyesGated(const Command& command);
+  std::optional<ProposalRecord> LoadProposal(const Id128& id);
+  Outcome Apply(const Propose& p, Timestamp at);
+  Outcome Apply(const Approve& a, Timestamp at);
+  Result ApplyProposed(const std::vector<Command>& commands);
+  Outcome Apply(const RejectProposal& r, Timestamp at);
+  Outcome Apply(const SetFourEyes& s, Timestamp at);
+
   const KvReader& state_;
   Working working_;
+  bool approving_ =
+      false;  // Applying an approved proposal's commands: the four-eyes gate is passed.
   const Timestamp batch_timestamp_;  // T: both sweeps take what is due at T.
   Timestamp now_;                    // The next event's timestamp.
   // Lots added with an expiry already <= T during the pending sweep (see AddLot).

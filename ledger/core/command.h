@@ -21,6 +21,7 @@
 #include "ledger/core/limits.h"
 #include "ledger/core/operators.h"
 #include "ledger/core/pos.h"
+#include "ledger/core/proposals.h"
 #include "ledger/core/records.h"
 #include "ledger/core/tasks.h"
 #include "ledger/core/types.h"
@@ -44,7 +45,8 @@ using Command =
                  ExchangePoints, EraseStepData, SetWatchOver, AckAlert, SetTaskRules, PostTask,
                  ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay, CreateCampaign,
                  CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey,
-                 GrantSubsidy, UnlockCard, ReissueCard, PauseCampaign, SetOperatorRoles>;
+                 GrantSubsidy, UnlockCard, ReissueCard, PauseCampaign, SetOperatorRoles,
+                 Propose, Approve, RejectProposal, SetFourEyes>;
 
 // How the metrics count a command's outcomes: settings (assets, accounts, keys, cards, fees,
 // programs, consents, ...) apart from what moves money.
@@ -389,6 +391,29 @@ LEDGER_COMMAND_END
 LEDGER_COMMAND(SetOperatorRoles, 45, 0, "set_operator_roles", kSetting)
 LEDGER_FIELDS { io(c.name, c.roles); }
 LEDGER_BOUNDS { return Fits(c.name, kOperatorNameLengthMax); }
+LEDGER_COMMAND_END
+
+// Four-eyes (ledger/core/proposals.h).
+LEDGER_COMMAND(Propose, 48, 0, "propose", kSetting)
+LEDGER_FIELDS { io(c.id, c.proposer, c.lifetime_seconds, c.commands); }
+LEDGER_BOUNDS {
+  return Fits(c.proposer, kOperatorNameLengthMax) && Fits(c.commands, kProposalCommandBytesMax);
+}
+LEDGER_COMMAND_END
+
+LEDGER_COMMAND(Approve, 49, 0, "approve", kSetting)
+LEDGER_FIELDS { io(c.id, c.approver); }
+LEDGER_BOUNDS { return Fits(c.approver, kOperatorNameLengthMax); }
+LEDGER_COMMAND_END
+
+LEDGER_COMMAND(RejectProposal, 50, 0, "reject_proposal", kSetting)
+LEDGER_FIELDS { io(c.id, c.by); }
+LEDGER_BOUNDS { return Fits(c.by, kOperatorNameLengthMax); }
+LEDGER_COMMAND_END
+
+LEDGER_COMMAND(SetFourEyes, 51, 0, "set_four_eyes", kSetting)
+LEDGER_FIELDS { io(c.issuance_threshold); }
+LEDGER_BOUNDS { return true; }
 LEDGER_COMMAND_END
 
 #undef LEDGER_COMMAND

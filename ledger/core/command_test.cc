@@ -89,6 +89,10 @@ TEST(CommandTableTest, TagsAreThoseOfTheFormat) {
       {"reissue_card", {42, 0}},
       {"pause_campaign", {44, 0}},
       {"set_operator_roles", {45, 0}},
+      {"propose", {48, 0}},
+      {"approve", {49, 0}},
+      {"reject_proposal", {50, 0}},
+      {"set_four_eyes", {51, 0}},
   };
   const std::map<std::string, Row> table = Table();
   ASSERT_EQ(table.size(), format.size());
@@ -130,6 +134,10 @@ TEST(CommandTableTest, SettingsAreThoseTheMetricsCounted) {
       "reissue_card",
       "pause_campaign",
       "set_operator_roles",
+      "propose",
+      "approve",
+      "reject_proposal",
+      "set_four_eyes",
   };
   for (const auto& [name, row] : Table()) {
     EXPECT_EQ(row.command_class == CommandClass::kSetting, settings.contains(name)) << name;

@@ -242,6 +242,13 @@ class World {
   Command MakeGrantSubsidy();
   Command MakeUnlockCard();
   Command MakeReissueCard();
+  Command MakePropose();
+  Command MakeApprove();
+  Command MakeRejectProposal();
+  Command MakeSetFourEyes();
+  Command ProposedCommand();
+  Id128 ProposalId() { return Id128{0x4e00, Below(12)}; }
+  std::string OperatorName();
   std::string CpmFor(const AccountId& payer);
   TaskRef PickTask();
 
@@ -566,6 +573,59 @@ Command World::MakeGrantSubsidy() {
   grant.monthly_max = Chance(80) ? static_cast<int64_t>(Below(200'000)) : Amount();
   if (grant.percent_max == 0 && Chance(80)) grant.monthly_max = 0;
   return grant;
+}
+
+// ---- Makers: four-eyes proposals
+// ------------------------------------------------------------------------------
+
+std::string World::OperatorName() {
+  static const char* kNames[] = {"city-treasurer", "deputy-treasurer", "auditor"};
+  if (Chance(5)) return Chance(50) ? "" : std::string(Below(70) + 1, Chance(50) ? 'a' : 'A');
+  return kNames[Below(3)];
+}
+
+// What a proposal carries: mostly what needs four eyes, now and then what may not be proposed.
+Command World::ProposedCommand() {
+  switch (Below(10)) {
+    case 0:
+      return MakeFees();
+    case 1:
+      return MakeGrantSubsidy();
+    case 2:
+      return MakeSetFourEyes();
+    case 3:
+      return Chance(50) ? MakeClose() : Command{Approve{ProposalId(), OperatorName()}};
+    default: {
+      Transfer t = RandomTransfer();
+      if (Chance(60)) t.debit_account_id = Acc(PickAsset(), kIssuerRole);
+      return t;
+    }
+  }
+}
+
+Command World::MakePropose() {
+  Propose p;
+  p.id = Chance(97) ? ProposalId() : Id128{};
+  p.proposer = OperatorName();
+  static const std::vector<int64_t> kLifetimes = {
+      3600, 86400, 60, 0, -1, kProposalLifetimeSecondsMax, kProposalLifetimeSecondsMax + 1};
+  p.lifetime_seconds = kLifetimes[Chance(70) ? Below(3) : Below(kLifetimes.size())];
+  std::vector<Command> commands;
+  const uint64_t count = Chance(90) ? 1 + Below(3) : Below(kProposalCommandsMax + 2);
+  for (uint64_t i = 0; i < count; ++i) commands.push_back(ProposedCommand());
+  p.commands = EncodeProposedCommands(commands);
+  if (Chance(3)) p.commands = std::string(Below(40), static_cast<char>(Below(256)));
+  if (Chance(50)) queued_.push_back(Approve{p.id, OperatorName()});
+  return p;
+}
+
+Command World::MakeApprove() { return Approve{ProposalId(), OperatorName()}; }
+Command World::MakeRejectProposal() { return RejectProposal{ProposalId(), OperatorName()}; }
+
+// Mostly a threshold well above the everyday amounts, so the rule gates large issuance only.
+Command World::MakeSetFourEyes() {
+  return SetFourEyes{Chance(85) ? static_cast<int64_t>(1'000'000 + Below(1'000'000'000))
+                                : Amount()};
 }
 
 // ---- Makers: shop payments
@@ -1040,6 +1100,10 @@ const std::vector<std::pair<World::Maker, int>>& World::Makers() {
       {&World::MakeGrantSubsidy, 1},
       {&World::MakeUnlockCard, 1},
       {&World::MakeReissueCard, 1},
+      {&World::MakePropose, 3},
+      {&World::MakeApprove, 2},
+      {&World::MakeRejectProposal, 1},
+      {&World::MakeSetFourEyes, 1},
   };
   return kMakers;
 }

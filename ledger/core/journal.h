@@ -61,9 +61,10 @@ enum class SystemEventType : uint8_t {
   kTaskPaid = 5,  // A task day paid from escrow to the visitor after the dispute window (sweep).
   kTaskReturned =
       6,  // A task reservation voided when the task was over (sweep): back to host or subsidy.
-  kTaskPosted = 7,        // A task reservation posted into escrow (a confirmed or released day).
-  kCampaignAward = 8,     // A campaign's award for the payment in the same command.
-  kCampaignClawback = 9,  // An award clawed back by the refund or cancel in the same command.
+  kTaskPosted = 7,         // A task reservation posted into escrow (a confirmed or released day).
+  kCampaignAward = 8,      // A campaign's award for the payment in the same command.
+  kCampaignClawback = 9,   // An award clawed back by the refund or cancel in the same command.
+  kApprovedTransfer = 10,  // A transfer a four-eyes approval in the same entry applied (its id).
 };
 
 struct SystemEvent {

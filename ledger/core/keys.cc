@@ -376,6 +376,14 @@ std::string OperatorsBootstrapped() { return std::string{kMeta} + "operators"; }
 
 std::string ActiveCampaigns() { return std::string{kMeta} + "campaigns"; }
 
+std::string Proposal(const Id128& id) {
+  std::string key(1, kProposal);
+  AppendId(id, &key);
+  return key;
+}
+
+std::string FourEyes() { return std::string{kMeta} + "foureyes"; }
+
 std::string Campaign(uint32_t campaign) {
   std::string key(1, kCampaign);
   AppendBigEndian32(campaign, &key);

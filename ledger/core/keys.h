@@ -63,6 +63,7 @@ inline constexpr char kSubsidyTally = 'j';
 inline constexpr char kCardAttempt = 'x';
 inline constexpr char kNonceExpiry = 'n';
 inline constexpr char kOperator = 'v';  // The role table (ledger/core/operators.h).
+inline constexpr char kProposal = '4';  // Four-eyes proposals (proposals.h): 4 + id.
 
 // Meta: the journal head (index, hash, clock).
 std::string Head();
@@ -145,6 +146,9 @@ std::string Operator(std::string_view name);
 std::string OperatorsBootstrapped();
 // Campaigns (ledger/core/campaigns.h).
 std::string ActiveCampaigns();
+// Four-eyes: a proposal, and the setting (M "foureyes").
+std::string Proposal(const Id128& id);
+std::string FourEyes();
 std::string Campaign(uint32_t campaign);
 std::string CampaignAwardPrefix(const AccountId& merchant, std::string_view payment_id);
 std::string CampaignAward(const AccountId& merchant, std::string_view payment_id,

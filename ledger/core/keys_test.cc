@@ -110,15 +110,16 @@ TEST(KeysTest, TablePrefixesAreDistinct) {
                                       kSubsidyTally,
                                       kCardAttempt,
                                       kNonceExpiry,
-                                      kOperator};
+                                      kOperator,
+                                      kProposal};
   const std::set<char> distinct(prefixes.begin(), prefixes.end());
   EXPECT_EQ(distinct.size(), prefixes.size()) << "two tables share a prefix";
   // 'R' is the Raft replica's R/applied key, outside the core's tables.
   EXPECT_EQ(distinct.count('R'), 0u);
   // The meta keys under M differ from each other.
   const std::set<std::string> meta = {Head(), HistoryBacklog(), TaskRules(), ActiveCampaigns(),
-                                      OperatorsBootstrapped()};
-  EXPECT_EQ(meta.size(), 5u);
+                                      OperatorsBootstrapped(), FourEyes()};
+  EXPECT_EQ(meta.size(), 6u);
   for (const std::string& key : meta) EXPECT_EQ(key[0], kMeta) << key;
 }
 

@@ -294,6 +294,21 @@ inline constexpr size_t kRaftKeyFileBytesMax = 128;
 inline constexpr size_t kOperatorsMax = 256;
 // A role's name in a request (ledger.v1.OperatorRoles.roles): the longest is "merchant_registrar".
 inline constexpr size_t kRoleNameLengthMax = 32;
+// Four-eyes proposals (ledger/core/proposals.h): a proposal's lifetime on the ledger's clock (at
+// most 7 days; the services' default when a request names none: 24 hours), the encoded commands it
+// carries (bytes, and commands), and the pending proposals ListProposals returns.
+inline constexpr int64_t kProposalLifetimeSecondsMax = 7LL * 24 * 3600;
+inline constexpr int64_t kProposalLifetimeSecondsDefault = 24LL * 3600;
+inline constexpr size_t kProposalCommandBytesMax = 64 * 1024;
+inline constexpr size_t kProposalCommandsMax = 64;
+inline constexpr size_t kProposalListMax = 1000;
+// A proposal's request message bytes (Ledger.Propose's `request`: with its envelope within
+// kRequestEnvelopeBytesMax) and its method name.
+inline constexpr size_t kProposalRequestBytesMax = 60 * 1024;
+inline constexpr size_t kProposalMethodLengthMax = 64;
+// The issuance threshold ledgerctl `four-eyes enable` and the demo town use when none is given:
+// a transfer from an ISSUER account above 1,000,000 minor units needs four eyes.
+inline constexpr int64_t kFourEyesIssuanceThresholdDefault = 1'000'000;
 
 static_assert(kMpmAmountMax == 9'999'999'999'999 && kMpmAmountDigitsMax == 13,
               "13 nines: the EMVCo field");

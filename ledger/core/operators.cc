@@ -57,6 +57,12 @@ constexpr RoleSet RolesFor() {
     return kRoleProgrammeAdmin;
   } else if constexpr (std::is_same_v<T, SetOperatorRoles>) {
     return kRoleClusterAdmin;
+  } else if constexpr (std::is_same_v<T, SetFourEyes>) {
+    return kRoleTreasurer;
+  } else if constexpr (std::is_same_v<T, Propose> || std::is_same_v<T, Approve> ||
+                       std::is_same_v<T, RejectProposal>) {
+    // Any role that owns a gated method; the service checks the proposed method's own role.
+    return kRoleTreasurer | kRoleProgrammeAdmin | kRoleMerchantRegistrar | kRoleClusterAdmin;
   } else if constexpr (std::is_same_v<T, PosPayment> || std::is_same_v<T, PosRefund> ||
                        std::is_same_v<T, PosCancel> || std::is_same_v<T, PosCloseDay> ||
                        std::is_same_v<T, PosCashOut> || std::is_same_v<T, PosSupplierPayment> ||

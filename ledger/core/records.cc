@@ -125,6 +125,12 @@ constexpr const char* kResultNames[kResultCount] = {
     "roles_invalid",
     "too_many_operators",
     "operator_not_permitted",
+    "four_eyes_required",
+    "proposal_not_found",
+    "proposal_not_pending",
+    "proposal_expired",
+    "four_eyes_same_operator",
+    "proposal_invalid",
 };
 
 constexpr const char* kKindNames[kAccountKindMax + 1] = {

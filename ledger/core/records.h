@@ -52,8 +52,15 @@ enum class [[nodiscard]] Result : uint8_t{
     kRolesInvalid = 109,          // Role bits outside kAllRoles.
     kTooManyOperators = 110,      // kOperatorsMax operators hold roles already.
     kOperatorNotPermitted = 111,  // The request's operator lacked a role one of its commands needs.
+    kFourEyesRequired =
+        112,  // Four-eyes (proposals.h): a gated command sent directly; decides nothing.
+    kProposalNotFound = 113,      // No proposal with that id.
+    kProposalNotPending = 114,    // Approved, failed or rejected already.
+    kProposalExpired = 115,       // The batch stamp is at or past the proposal's expiry.
+    kFourEyesSameOperator = 116,  // The approver is the proposer.
+    kProposalInvalid = 117,       // A malformed proposal (name, lifetime, commands).
 };
-inline constexpr int kResultCount = 112;
+inline constexpr int kResultCount = 118;
 
 // snake_case name of a result, e.g. "exceeds_balance".
 const char* ResultName(Result result);

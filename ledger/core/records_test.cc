@@ -196,7 +196,7 @@ TEST(RecordsTest, ResultNamesAreUniqueCompleteSnakeCase) {
   EXPECT_EQ(names.size(), static_cast<size_t>(kResultCount));
   // The last code is the last of the enum, and past it there is no name.
   EXPECT_STREQ(ResultName(Result::kRequestNotYetValid), "request_not_yet_valid");
-  EXPECT_EQ(static_cast<int>(Result::kRequestNotYetValid), kResultCount - 1);
+  EXPECT_EQ(static_cast<int>(Result::kProposalInvalid), kResultCount - 1);
   EXPECT_STREQ(ResultName(static_cast<Result>(kResultCount)), "unknown_result");
   // A few names the API and the CLI print.
   EXPECT_STREQ(ResultName(Result::kOk), "ok");

@@ -64,6 +64,18 @@ struct Batch {
 std::string EncodeBatch(const Batch& batch);
 std::optional<Batch> DecodeBatch(std::string_view bytes);
 
+// Four-eyes (ledger/core/proposals.h). The command kinds that need a second operator whatever
+// their fields once the rule is on: fees, budget grants, the four-eyes setting. The one predicate
+// of what is gated by kind (roles: SetOperatorRoles joins it); issuance above the threshold is
+// gated by its fields (BatchApplier::FourEyesGated).
+bool AlwaysFourEyes(const Command& command);
+// What a proposal may carry: a gated kind, or a transfer.
+bool Proposable(const Command& command);
+// A proposal's commands as Propose.commands holds them (EncodeBatch bytes of one request), and
+// back: nullopt unless they decode to 1..kProposalCommandsMax commands, each Proposable.
+std::string EncodeProposedCommands(const std::vector<Command>& commands);
+std::optional<std::vector<Command>> DecodeProposedCommands(std::string_view bytes);
+
 struct ApplyOutput {
   JournalEntry entry;       // Outcomes are entry.outcomes, one per command.
   std::string entry_bytes;  // The stored journal entry (ends with its hash).

@@ -182,6 +182,15 @@ std::vector<Limit> Limits() {
        "campaigns active at once, else `TOO_MANY_CAMPAIGNS`"},
       {"kCampaignMerchantsMax", kCampaignMerchantsMax, "",
        "`Campaign.merchant_ids`, else `CAMPAIGN_INVALID`"},
+      {"kProposalLifetimeSecondsMax", kProposalLifetimeSecondsMax, " s",
+       "`ProposeRequest.lifetime_seconds`, else `INVALID_ARGUMENT`"},
+      {"kProposalLifetimeSecondsDefault", kProposalLifetimeSecondsDefault, " s",
+       "a proposal's lifetime when 0"},
+      {"kProposalCommandsMax", kProposalCommandsMax, "",
+       "items of one proposed request, else `INVALID_ARGUMENT`"},
+      {"kProposalCommandBytesMax", kProposalCommandBytesMax, " bytes",
+       "a proposal's encoded items, else `INVALID_ARGUMENT`"},
+      {"kProposalListMax", kProposalListMax, "", "pending proposals `ListProposals` returns"},
   };
 }
 

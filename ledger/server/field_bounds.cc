@@ -150,6 +150,12 @@ const FieldBound kBounds[] = {
     Text("ledger.v1.ExchangePointsRequest.exchange_id", kPosIdLengthMax),
     Id("ledger.v1.WatchOverRequest.watcher_ids"),
     Id("ledger.v1.AckAlertRequest.resident_id"),
+    // Ledger (operator): four-eyes proposals. The proposed request is checked as its own method's.
+    Id("ledger.v1.ProposeRequest.proposal_id"),
+    Text("ledger.v1.ProposeRequest.method", kProposalMethodLengthMax),
+    {"ledger.v1.ProposeRequest.request", kProposalRequestBytesMax, Kind::kAtMost, "bytes", ""},
+    Id("ledger.v1.ApproveRequest.proposal_id"),
+    Id("ledger.v1.RejectProposalRequest.proposal_id"),
 };
 
 const absl::flat_hash_map<std::string, const FieldBound*>& BoundsByName() {

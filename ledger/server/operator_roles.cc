@@ -7,6 +7,8 @@ namespace ledger {
 namespace {
 
 constexpr RoleSet kAnyRole = kAllRoles;
+constexpr RoleSet kProposers =
+    kRoleTreasurer | kRoleProgrammeAdmin | kRoleMerchantRegistrar | kRoleClusterAdmin;
 
 std::string RolesNeeded(RoleSet roles) {
   std::string names = RoleNames(roles);
@@ -64,6 +66,13 @@ const std::vector<OperatorMethod>& OperatorMethods() {
       {"Ledger", "Audit", kAnyRole},
       {"Ledger", "Subscribe", kAnyRole},
       {"Ledger", "Backup", kAnyRole},
+      // Four-eyes (proposals.h): proposing, approving or rejecting also needs the role of the
+      // method proposed (service_proposals.cc); the threshold is the treasurer's.
+      {"Ledger", "Propose", kProposers},
+      {"Ledger", "Approve", kProposers},
+      {"Ledger", "RejectProposal", kProposers},
+      {"Ledger", "SetFourEyes", kRoleTreasurer},
+      {"Ledger", "ListProposals", kAnyRole},
       {"Ledger", "ListOperators", kAnyRole},
       // Cluster: status is a read; membership is the cluster admin's; the clock is the nodes'.
       {"Cluster", "Status", kAnyRole},

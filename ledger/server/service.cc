@@ -744,37 +744,41 @@ grpc::Status LedgerService::GrantSubsidies(grpc::ServerContext* context,
 
 namespace ledger {
 
+absl::StatusOr<std::vector<Command>> OperatorRolesFromProto(const v1::SetOperatorRolesRequest& in) {
+  absl::Status count = CheckItemCount(in.operators_size(), "operators");
+  if (!count.ok()) return count;
+  std::vector<Command> commands;
+  for (int i = 0; i < in.operators_size(); ++i) {
+    const v1::OperatorRoles& item = in.operators(i);
+    if (!ValidOperatorName(item.name())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "operators[", i, "].name: 1 to ", kOperatorNameLengthMax,
+          " characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit"));
+    }
+    RoleSet roles = 0;
+    for (int r = 0; r < item.roles_size(); ++r) {
+      std::optional<RoleSet> role = ParseRoles(item.roles(r));
+      if (!role || item.roles(r).empty() || item.roles(r) == "none") {
+        return absl::InvalidArgumentError(absl::StrCat("operators[", i, "].roles[", r, "]: '",
+                                                       item.roles(r), "' is not one of ",
+                                                       RoleNames(kAllRoles)));
+      }
+      roles |= *role;
+    }
+    commands.emplace_back(ledger::SetOperatorRoles{item.name(), roles});
+  }
+  return commands;
+}
+
 grpc::Status LedgerService::SetOperatorRoles(grpc::ServerContext* context,
                                              const v1::SetOperatorRolesRequest* in,
                                              v1::CreateReply* reply) {
   std::string who;
   if (absl::Status allowed = Admit(*context, "SetOperatorRoles", *in, &who); !allowed.ok())
     return Done("SetOperatorRoles", allowed);
-  absl::Status count = CheckItemCount(in->operators_size(), "operators");
-  if (!count.ok()) return Done("SetOperatorRoles", count);
-  std::vector<Command> commands;
-  for (int i = 0; i < in->operators_size(); ++i) {
-    const v1::OperatorRoles& item = in->operators(i);
-    if (!ValidOperatorName(item.name())) {
-      return Done(
-          "SetOperatorRoles",
-          absl::InvalidArgumentError(absl::StrCat(
-              "operators[", i, "].name: 1 to ", kOperatorNameLengthMax,
-              " characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit")));
-    }
-    RoleSet roles = 0;
-    for (int r = 0; r < item.roles_size(); ++r) {
-      std::optional<RoleSet> role = ParseRoles(item.roles(r));
-      if (!role || item.roles(r).empty() || item.roles(r) == "none") {
-        return Done("SetOperatorRoles", absl::InvalidArgumentError(absl::StrCat(
-                                            "operators[", i, "].roles[", r, "]: '", item.roles(r),
-                                            "' is not one of ", RoleNames(kAllRoles))));
-      }
-      roles |= *role;
-    }
-    commands.emplace_back(ledger::SetOperatorRoles{item.name(), roles});
-  }
-  return Create("SetOperatorRoles", std::move(commands), reply, who);
+  absl::StatusOr<std::vector<Command>> commands = OperatorRolesFromProto(*in);
+  if (!commands.ok()) return Done("SetOperatorRoles", commands.status());
+  return Create("SetOperatorRoles", *std::move(commands), reply, who);
 }
 
 grpc::Status LedgerService::ListOperators(grpc::ServerContext* context,

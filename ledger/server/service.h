@@ -18,11 +18,19 @@
 
 namespace ledger {
 
+// The Ledger method a four-eyes proposal's commands come from ("CreateTransfers", "SetFees",
+// "GrantSubsidies", "SetFourEyes"): whose role Propose and Approve need (service_proposals.cc).
+std::string ProposedMethod(const std::vector<Command>& commands);
+
 // CreateTransfers, the hot path, is a raw callback (asynchronous) method: no thread waits while a
 // request is committed, and its request and reply live on one protobuf arena per call (no
 // allocation per transfer message). Raw, so that the service parses the request itself: bytes that
 // are not a CreateTransfersRequest are INVALID_ARGUMENT saying so (gRPC's own parsing would answer
 // UNIMPLEMENTED with no message).
+// SetOperatorRoles' request as commands (the method itself and a proposal of it); INVALID_ARGUMENT
+// naming the item for a bad name or role.
+absl::StatusOr<std::vector<Command>> OperatorRolesFromProto(const v1::SetOperatorRolesRequest& in);
+
 class LedgerService final
     : public v1::Ledger::WithRawCallbackMethod_CreateTransfers<v1::Ledger::Service> {
  public:
@@ -100,6 +108,15 @@ class LedgerService final
                                 v1::CreateReply*) override;
   grpc::Status ListOperators(grpc::ServerContext*, const v1::ListOperatorsRequest*,
                              v1::ListOperatorsReply*) override;
+  // Four-eyes (ledger/core/proposals.h; service_proposals.cc).
+  grpc::Status Propose(grpc::ServerContext*, const v1::ProposeRequest*, v1::CreateReply*) override;
+  grpc::Status Approve(grpc::ServerContext*, const v1::ApproveRequest*, v1::CreateReply*) override;
+  grpc::Status RejectProposal(grpc::ServerContext*, const v1::RejectProposalRequest*,
+                              v1::CreateReply*) override;
+  grpc::Status SetFourEyes(grpc::ServerContext*, const v1::SetFourEyesRequest*,
+                           v1::CreateReply*) override;
+  grpc::Status ListProposals(grpc::ServerContext*, const v1::ListProposalsRequest*,
+                             v1::ListProposalsReply*) override;
 
  private:
   // Submits the commands as sent by the operator `who` (journaled with them).

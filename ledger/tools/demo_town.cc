@@ -65,10 +65,22 @@ constexpr int64_t kTaskSubsidyPercent = 50;  // ... half of it paid by the city.
 constexpr int64_t kExchangeUnit =
     10;  // Points per exchange unit (and coin for it), for a week's demo.
 
+// The town's four-eyes rule: issuance from the city's ISSUER account above this needs a proposal
+// and a second operator's approval (as do fees and subsidy grants). The demo's large top-up (the
+// premium budget) is proposed by the city treasurer and approved by her deputy.
+constexpr int64_t kDemoFourEyesThreshold = 100'000;
+
 class Town {
  public:
-  Town(LedgerConnection* stub, uint64_t tag, int residents, uint64_t seed)
-      : stub_(stub), tag_(tag), residents_(residents), rng_(seed) {}
+  // treasurer and deputy act as the operators "city-treasurer" and "deputy-treasurer".
+  Town(LedgerConnection* stub, LedgerConnection* treasurer, LedgerConnection* deputy, uint64_t tag,
+       int residents, uint64_t seed)
+      : stub_(stub),
+        treasurer_(treasurer),
+        deputy_(deputy),
+        tag_(tag),
+        residents_(residents),
+        rng_(seed) {}
 
   // Account ids: (tag, role << 32 | index).
   std::string Account(uint32_t role, uint32_t index = 0) const {
@@ -94,6 +106,9 @@ class Town {
   };
 
   bool Run() {
+    Step(absl::StrCat("Four-eyes: issuing more than ", kDemoFourEyesThreshold,
+                      " coin at once, fees and subsidy grants need two operators"));
+    if (!TurnOnFourEyes()) return false;
     Step("Assets: regional coin (180-day expiry), health points (1 year), a 3-second promo coupon");
     if (!CreateAssets()) return false;
     Step(absl::StrCat("Accounts: city, budgets, ", residents_, " residents, ", kShops, " shops, ",
@@ -137,6 +152,65 @@ class Town {
 
  private:
   void Step(const std::string& text) { printf("\n== %s\n", text.c_str()); }
+
+  // The first run turns the rule on; on a ledger that has it already, the change itself would need
+  // four eyes (four_eyes_required), and the rule stays as it is.
+  bool TurnOnFourEyes() {
+    v1::SetFourEyesRequest request;
+    request.set_issuance_threshold(kDemoFourEyesThreshold);
+    v1::CreateReply reply;
+    grpc::Status status = treasurer_->Call([&](LedgerConnection& c) {
+      return c.ledger().SetFourEyes(ContextWithDeadline(std::chrono::seconds(10)).get(), request,
+                                    &reply);
+    });
+    if (!status.ok() || reply.results_size() != 1) {
+      fprintf(stderr, "demo: four-eyes: %s\n", status.error_message().c_str());
+      return false;
+    }
+    printf("four-eyes rule %s\n", reply.results(0).result() == v1::OK
+                                      ? "turned on"
+                                      : "already on (changing it needs a proposal)");
+    return true;
+  }
+
+  // What needs four eyes: the city treasurer proposes `method` with `request`, her deputy approves
+  // it; false (printed) unless the approval applied it.
+  bool ProposeAndApprove(const char* method, const google::protobuf::Message& request,
+                         const std::string& what) {
+    v1::ProposeRequest propose;
+    propose.set_proposal_id(IdBytes(tag_, 0xf000'0000'0000ULL | ++proposal_sequence_));
+    propose.set_method(method);
+    propose.set_request(request.SerializeAsString());
+    v1::ApproveRequest approve;
+    approve.set_proposal_id(propose.proposal_id());
+    v1::CreateReply proposed, approved;
+    grpc::Status status = treasurer_->Call([&](LedgerConnection& c) {
+      return c.ledger().Propose(ContextWithDeadline(std::chrono::seconds(10)).get(), propose,
+                                &proposed);
+    });
+    if (status.ok() && proposed.results_size() == 1 && proposed.results(0).result() == v1::OK) {
+      printf("  proposed by city-treasurer: %s (%s, proposal %llu of this run)\n", what.c_str(),
+             method, static_cast<unsigned long long>(proposal_sequence_));
+      status = deputy_->Call([&](LedgerConnection& c) {
+        return c.ledger().Approve(ContextWithDeadline(std::chrono::seconds(10)).get(), approve,
+                                  &approved);
+      });
+    }
+    const bool ok =
+        status.ok() && approved.results_size() == 1 && approved.results(0).result() == v1::OK;
+    if (!ok) {
+      fprintf(stderr, "demo: %s: %s %s\n", what.c_str(), status.error_message().c_str(),
+              approved.results_size() == 1
+                  ? ResultName(static_cast<Result>(approved.results(0).result()))
+              : proposed.results_size() == 1
+                  ? ResultName(static_cast<Result>(proposed.results(0).result()))
+                  : "");
+      return false;
+    }
+    printf("  approved by deputy-treasurer: applied (journal index %llu)\n",
+           static_cast<unsigned long long>(approved.journal_index()));
+    return true;
+  }
 
   std::string NextTransferId() { return IdBytes(tag_, ++transfer_sequence_); }
 
@@ -261,7 +335,11 @@ class Town {
     v1::CreateTransfersRequest fund;
     Add(&fund, Account(kCityIssuer), Account(kPremiumBudget), premium * residents_,
         kCodeFundBudget);
-    if (!Send(fund, "fund premium budget")) return false;
+    // The large top-up: four eyes.
+    if (!ProposeAndApprove(
+            "CreateTransfers", fund,
+            absl::StrCat("top up the premium budget with ", premium * residents_, " coin")))
+      return false;
     v1::CreateTransfersRequest request;
     for (int r = 0; r < residents_; ++r) {
       // The charge and its premium succeed or fail together.
@@ -784,15 +862,8 @@ class Town {
     grant->set_host_account_id(farm_terminal_.merchant_id);
     grant->set_percent_max(kTaskSubsidyPercent);
     grant->set_monthly_max(task_subsidy_funded_);
-    v1::CreateReply created;
-    const grpc::Status status = stub_->Call([&](LedgerConnection& c) {
-      return c.ledger().GrantSubsidies(ContextWithDeadline(std::chrono::seconds(10)).get(), grants,
-                                       &created);
-    });
-    if (!status.ok() || created.results_size() != 1 || created.results(0).result() != v1::OK) {
-      fprintf(stderr, "demo: subsidy grant: %s\n", status.error_message().c_str());
+    if (!ProposeAndApprove("GrantSubsidies", grants, "grant the task subsidy budget to the farm"))
       return false;
-    }
     printf(
         "the city granted its task subsidy budget to farm stall %d: up to %lld %%, %lld coin a "
         "month\n",
@@ -1082,16 +1153,14 @@ class Town {
       grpc::Status s = c.ledger().RegisterKeys(ContextWithDeadline(std::chrono::seconds(10)).get(),
                                                keys, &created);
       if (!s.ok()) return s;
-      s = c.ledger().SetMerchantProfiles(ContextWithDeadline(std::chrono::seconds(10)).get(),
-                                         profiles, &created);
-      if (!s.ok()) return s;
-      return c.ledger().SetFees(ContextWithDeadline(std::chrono::seconds(10)).get(), fees,
-                                &created);
+      return c.ledger().SetMerchantProfiles(ContextWithDeadline(std::chrono::seconds(10)).get(),
+                                            profiles, &created);
     });
     if (!status.ok()) {
-      fprintf(stderr, "demo: keys and fees: %s\n", status.error_message().c_str());
+      fprintf(stderr, "demo: keys and profiles: %s\n", status.error_message().c_str());
       return false;
     }
+    if (!ProposeAndApprove("SetFees", fees, "coin fees")) return false;
     printf(
         "keys registered: 2 shop terminals, 3 wallets; fees: cash-out 1.5 %% (chamber members 1 "
         "%%: %s), "
@@ -1300,6 +1369,9 @@ class Town {
   }
 
   LedgerConnection* stub_;
+  LedgerConnection* treasurer_;
+  LedgerConnection* deputy_;
+  uint64_t proposal_sequence_ = 0;
   uint64_t tag_;
   int residents_;
   std::mt19937_64 rng_;
@@ -1371,7 +1443,9 @@ int Main(int argc, char** argv) {
   if (!status.ok()) return 1;
   // A fresh tag per run: the journal index is unique and growing.
   const uint64_t tag = 0x7000000000000000ULL | (digest.journal_index() + 1);
-  Town town(stub.get(), tag, residents, absl::GetFlag(FLAGS_seed));
+  LedgerConnection treasurer(absl::GetFlag(FLAGS_addr), *operator_token, "city-treasurer");
+  LedgerConnection deputy(absl::GetFlag(FLAGS_addr), *operator_token, "deputy-treasurer");
+  Town town(stub.get(), &treasurer, &deputy, tag, residents, absl::GetFlag(FLAGS_seed));
   return town.Run() ? 0 : 1;
 }
 

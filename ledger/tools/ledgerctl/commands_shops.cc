@@ -39,7 +39,7 @@ int RevokeKeyCommand(LedgerConnection& stub, const Args& args) {
   return status.ok() ? PrintResults(reply) : RpcFailed(status);
 }
 
-int SetFeesCommand(LedgerConnection& stub, const Args& args) {
+v1::SetFeesRequest FeesRequest(const Args& args) {
   v1::SetFeesRequest request;
   v1::FeeSchedule* fees = request.add_schedules();
   fees->set_asset(static_cast<uint32_t>(Int(Required(args, "asset"), "asset")));
@@ -50,6 +50,11 @@ int SetFeesCommand(LedgerConnection& stub, const Args& args) {
       static_cast<uint32_t>(Int(Required(args, "member-bps"), "member-bps")));
   fees->set_supplier_bps(
       static_cast<uint32_t>(Int(Required(args, "supplier-bps"), "supplier-bps")));
+  return request;
+}
+
+int SetFeesCommand(LedgerConnection& stub, const Args& args) {
+  const v1::SetFeesRequest request = FeesRequest(args);
   v1::CreateReply reply;
   grpc::Status status = stub.Call(
       [&](LedgerConnection& c) { return c.ledger().SetFees(Context().get(), request, &reply); });

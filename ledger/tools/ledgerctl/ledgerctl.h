@@ -45,7 +45,7 @@ struct GlobalOptions {
   std::string tls_ca, tls_cert, tls_key;
   bool plaintext = false;
   std::string token_file;
-  std::string operator_name;  // --plaintext: x-ledger-operator.
+  std::string operator_name;  // --operator NAME: who the call acts as (--plaintext: x-ledger-operator).
   bool help = false;
   int command = 1;  // The index in argv of the command (argc when there is none).
 };
@@ -123,6 +123,14 @@ int LinkCommand(LedgerConnection& stub, const Args& args);
 int RegisterKeyCommand(LedgerConnection& stub, const Args& args);
 int RevokeKeyCommand(LedgerConnection& stub, const Args& args);
 int SetFeesCommand(LedgerConnection& stub, const Args& args);
+// set-fees's options as a request (set-fees, propose fees).
+v1::SetFeesRequest FeesRequest(const Args& args);
+// commands_proposals.cc: four-eyes proposals, approvals, the setting.
+int ProposeCommand(LedgerConnection& stub, const Args& args);
+int ApproveCommand(LedgerConnection& stub, const Args& args);
+int RejectCommand(LedgerConnection& stub, const Args& args);
+int ProposalsCommand(LedgerConnection& stub, const Args& args);
+int FourEyesCommand(LedgerConnection& stub, const Args& args);
 int MerchantProfileCommand(LedgerConnection& stub, const Args& args);
 int RegisterCardCommand(LedgerConnection& stub, const Args& args);
 int UnlockCardCommand(LedgerConnection& stub, const Args& args);

@@ -161,6 +161,16 @@ Campaigns (operator):
                                                    refunds claw back their share
   campaign pause --id N | campaign resume --id N | campaign close --id N | campaign show --id N
   link --wallet ID --to ID                         a resident's account of another asset (awards in points)
+Four-eyes (operator; --operator NAME says who acts: the proposer, the approver):
+  four-eyes enable [--threshold N]                 turn the rule on: issuance from an ISSUER account above N
+                                                   (default 1,000,000), fees and subsidy grants need a proposal
+                                                   and a second operator's approval; later changes are proposed
+  propose issue --proposal ID --id ID --from ISSUER --to ID --amount N [--lifetime S]
+  propose fees --proposal ID (set-fees options) | propose grant-subsidy --proposal ID (grant options)
+  propose four-eyes --proposal ID --threshold N    (--lifetime S: default 24 hours, at most 7 days)
+  proposals                                        pending proposals: who proposed what, until when
+  approve PROPOSAL_ID                              a second operator applies it (not its proposer)
+  reject PROPOSAL_ID                               reject it (or, its proposer, withdraw it)
   cluster status                                   each --addr node's Raft view: role, term, indexes, members
   cluster add --id N --raft HOST:PORT --grpc HOST:PORT   add a node as standby (it catches up, no vote)
   cluster promote N                                make a caught-up member a voter
@@ -215,6 +225,11 @@ const std::map<std::string, Handler>& Commands() {
        }},
       {"tail", Tail},
       {"backup", BackupCommand},
+      {"propose", ProposeCommand},
+      {"approve", ApproveCommand},
+      {"reject", RejectCommand},
+      {"proposals", ProposalsCommand},
+      {"four-eyes", FourEyesCommand},
   };
   return *commands;
 }
