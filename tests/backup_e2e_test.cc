@@ -75,18 +75,18 @@ TEST(BackupE2eTest, BackupUnderLoadRestoresTheSameJournal) {
   LedgerConnection connection(node.address(), node.operator_address(), node.transport());
   const testing::Town town = MakeTown(kIssuer, kFirstWallet, kWallets, 1'000'000);
   v1::CreateReply reply;
-  ASSERT_TRUE(connection.ledger()
-                  .CreateAssets(ContextWithDeadline(std::chrono::seconds(5)).get(), town.assets,
-                                &reply)
-                  .ok());
-  ASSERT_TRUE(connection.ledger()
-                  .CreateAccounts(ContextWithDeadline(std::chrono::seconds(5)).get(),
-                                  town.accounts, &reply)
-                  .ok());
-  ASSERT_TRUE(connection.ledger()
-                  .CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(),
-                                   town.funding, &reply)
-                  .ok());
+  ASSERT_TRUE(
+      connection.ledger()
+          .CreateAssets(ContextWithDeadline(std::chrono::seconds(5)).get(), town.assets, &reply)
+          .ok());
+  ASSERT_TRUE(
+      connection.ledger()
+          .CreateAccounts(ContextWithDeadline(std::chrono::seconds(5)).get(), town.accounts, &reply)
+          .ok());
+  ASSERT_TRUE(
+      connection.ledger()
+          .CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(), town.funding, &reply)
+          .ok());
 
   std::atomic<bool> stop{false};
   std::atomic<int> paid{0};
@@ -103,13 +103,14 @@ TEST(BackupE2eTest, BackupUnderLoadRestoresTheSameJournal) {
   ASSERT_TRUE(second.ok()) << second.status();
   stop = true;
   payer.join();
-  std::printf("backups under load at journal index %llu (%llu bytes, all sent) and %llu (%llu "
-              "bytes, %llu sent); %d requests paid meanwhile\n",
-              static_cast<unsigned long long>(first->journal_index),
-              static_cast<unsigned long long>(first->bytes_total),
-              static_cast<unsigned long long>(second->journal_index),
-              static_cast<unsigned long long>(second->bytes_total),
-              static_cast<unsigned long long>(second->bytes_sent), paid.load());
+  std::printf(
+      "backups under load at journal index %llu (%llu bytes, all sent) and %llu (%llu "
+      "bytes, %llu sent); %d requests paid meanwhile\n",
+      static_cast<unsigned long long>(first->journal_index),
+      static_cast<unsigned long long>(first->bytes_total),
+      static_cast<unsigned long long>(second->journal_index),
+      static_cast<unsigned long long>(second->bytes_total),
+      static_cast<unsigned long long>(second->bytes_sent), paid.load());
   EXPECT_EQ(first->bytes_sent, first->bytes_total);
   EXPECT_GT(second->journal_index, first->journal_index);
   EXPECT_LT(second->bytes_sent, second->bytes_total) << "the second backup sent everything again";
@@ -134,8 +135,7 @@ TEST(BackupE2eTest, BackupUnderLoadRestoresTheSameJournal) {
   }
   // A ledgerd on the restored folder serves the backup's digest.
   LedgerProcess restored_node;
-  ASSERT_TRUE(
-      restored_node.Start(dir + "/restored-" + std::to_string(second->journal_index)).ok());
+  ASSERT_TRUE(restored_node.Start(dir + "/restored-" + std::to_string(second->journal_index)).ok());
   LedgerConnection restored(restored_node.address(), restored_node.operator_address(),
                             restored_node.transport());
   v1::GetDigestReply digest;
@@ -147,7 +147,8 @@ TEST(BackupE2eTest, BackupUnderLoadRestoresTheSameJournal) {
   EXPECT_EQ(digest.head_hash(), second->head_hash);
   EXPECT_EQ(restored_node.Stop(), 0);
 
-  // Refusals: an index with no backup names the nearest; a folder that is not empty; a damaged file.
+  // Refusals: an index with no backup names the nearest; a folder that is not empty; a damaged
+  // file.
   absl::StatusOr<RestoreResult> missing =
       RestoreFrom(backups, first->journal_index + 1, dir + "/none");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);

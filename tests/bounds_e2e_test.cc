@@ -26,7 +26,6 @@ using merchant::Terminal;
 using merchant::WallClockMs;
 using testing::LedgerProcess;
 using testing::MakeTempDir;
-using testing::PlaintextLedgerProcess;
 
 constexpr auto kTimeout = std::chrono::seconds(20);
 constexpr uint64_t kIssuer = 1, kAlice = 10, kShop = 20;
@@ -36,14 +35,13 @@ class BoundsE2eTest : public ::testing::Test {
   void SetUp() override {
     const std::string dir = MakeTempDir("bounds") + "/ledger";
     ASSERT_TRUE(server_.StartNode(dir, "127.0.0.1:0", {}).ok()) << server_.log_path();
-    ASSERT_TRUE(
-        WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout)
-            .ok());
-    channel_ = LedgerChannel(server_.address(), server_.operator_token());
+    channel_ = server_.operator_channel();
     ledger_ = v1::Ledger::NewStub(channel_);
-    pos_ = v1::Pos::NewStub(channel_);
-    wallet_ = v1::Wallet::NewStub(channel_);
-    health_ = v1::Health::NewStub(channel_);
+    ASSERT_TRUE(WaitForLedger(ledger_.get(), kTimeout).ok());
+    public_ = server_.public_channel();
+    pos_ = v1::Pos::NewStub(public_);
+    wallet_ = v1::Wallet::NewStub(public_);
+    health_ = v1::Health::NewStub(public_);
     testing::Town town = testing::MakeTown(kIssuer, kAlice, 1, 10'000);
     v1::Account* shop = town.accounts.add_accounts();
     shop->set_id(IdBytes(kShop));
@@ -92,8 +90,9 @@ class BoundsE2eTest : public ::testing::Test {
                                      wallet::RandomNonce());
   }
 
-  PlaintextLedgerProcess server_;
-  std::shared_ptr<grpc::Channel> channel_;
+  LedgerProcess server_;
+  std::shared_ptr<grpc::Channel> channel_;  // The operator services (mutual TLS).
+  std::shared_ptr<grpc::Channel> public_;   // Pos, Wallet, Health (server TLS).
   std::unique_ptr<v1::Ledger::Stub> ledger_;
   std::unique_ptr<v1::Pos::Stub> pos_;
   std::unique_ptr<v1::Wallet::Stub> wallet_;

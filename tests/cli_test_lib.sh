@@ -15,9 +15,11 @@ fail() { echo "FAIL: $*" >&2; [ -f "$D/ledgerd.log" ] && tail -5 "$D/ledgerd.log
 PKI="$D/var/pki"
 { "$R/ops/pki" init "$PKI" && "$R/ops/pki" node "$PKI" 1 && "$R/ops/pki" operator "$PKI" demo; } >/dev/null ||
   fail "ops/pki"
+# The role table: the `demo` operator (what ledgerctl presents by default) with every role.
+echo "demo treasurer,programme_admin,merchant_registrar,support_desk,auditor,cluster_admin" >"$D/operators"
 "$LEDGERD" --data_dir="$D/data" --listen=127.0.0.1:0 --operator_listen=127.0.0.1:0 --metrics_listen= \
   --port_file="$D/ports" --tls_cert="$PKI/nodes/node-1.crt" --tls_key="$PKI/nodes/node-1.key" \
-  --tls_client_ca="$PKI/ca.crt" >"$D/ledgerd.log" 2>&1 &
+  --tls_client_ca="$PKI/ca.crt" --operators_file="$D/operators" >"$D/ledgerd.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$D/ports" ] && break; sleep 0.1; done

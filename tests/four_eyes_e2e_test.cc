@@ -1,8 +1,8 @@
 // Four-eyes issuance end to end through a real ledgerd: with the rule on, a large top-up or a fee
 // change sent directly moves nothing (four_eyes_required); proposed by one operator, it is refused
 // when the same operator approves it, applied when a second one does (both names in the journal),
-// never twice, and not once the proposal has expired. Operators are named by the x-ledger-operator
-// header (LedgerChannel's operator name) on the development token.
+// never twice, and not once the proposal has expired. Operators are named by their client
+// certificates (mutual TLS; tests/ledger_process.h TestTransport).
 #include <grpcpp/grpcpp.h>
 
 #include <thread>
@@ -54,7 +54,8 @@ class FourEyesE2eTest : public ::testing::Test {
   }
 
   std::unique_ptr<v1::Ledger::Stub> As(const std::string& name) {
-    return v1::Ledger::NewStub(LedgerChannel(server_.address(), server_.operator_token(), name));
+    return v1::Ledger::NewStub(
+        OperatorChannel(server_.operator_address(), testing::TestTransport(name)));
   }
   static std::unique_ptr<grpc::ClientContext> Context() { return ContextWithDeadline(kTimeout); }
   static int Result(const grpc::Status& status, const v1::CreateReply& reply) {
@@ -140,7 +141,17 @@ TEST_F(FourEyesE2eTest, ALargeTopUpNeedsASecondOperator) {
   uint64_t approved_at = 0;
   ASSERT_EQ(Approve(deputy_.get(), 7, &approved_at), v1::OK);
   EXPECT_EQ(Balance(kWallet), kThreshold + 5'000'000);
-  EXPECT_EQ(Approve(As("auditor").get(), 7), v1::PROPOSAL_NOT_PENDING);
+  EXPECT_EQ(Approve(As("demo").get(), 7), v1::PROPOSAL_NOT_PENDING);
+  {
+    // An operator without the proposed method's role (CreateTransfers: treasurer) cannot approve.
+    v1::ApproveRequest approve;
+    approve.set_proposal_id(IdBytes(7));
+    v1::CreateReply reply;
+    const grpc::Status denied = As("auditor")->Approve(Context().get(), approve, &reply);
+    EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED) << denied.error_message();
+    EXPECT_NE(denied.error_message().find("needs the role treasurer"), std::string::npos)
+        << denied.error_message();
+  }
   EXPECT_EQ(Balance(kWallet), kThreshold + 5'000'000);
   // Both names are in the journal: the approval's entry names the approver, and the proposal it
   // applied (whose entry names the proposer).
@@ -193,11 +204,21 @@ TEST_F(FourEyesE2eTest, FeesAreProposedAndApprovedToo) {
   schedule->set_fee_account_id(IdBytes(kFees));
   schedule->set_cashout_bps(150);
   v1::CreateReply reply;
-  ASSERT_EQ(Result(treasurer_->SetFees(Context().get(), fees, &reply), reply),
+  // Fees are the merchant registrars' (ledger/server/operator_roles.h): two of them.
+  auto registrar = As("registrar");
+  auto deputy_registrar = As("deputy-registrar");
+  ASSERT_EQ(Result(registrar->SetFees(Context().get(), fees, &reply), reply),
             v1::FOUR_EYES_REQUIRED);
-  ASSERT_EQ(Propose(treasurer_.get(), 10, "SetFees", fees), v1::OK);
-  EXPECT_EQ(Approve(treasurer_.get(), 10), v1::FOUR_EYES_SAME_OPERATOR);
-  EXPECT_EQ(Approve(deputy_.get(), 10), v1::OK);
+  // A treasurer may neither propose nor approve them.
+  v1::ProposeRequest by_treasurer;
+  by_treasurer.set_proposal_id(IdBytes(11));
+  by_treasurer.set_method("SetFees");
+  by_treasurer.set_request(fees.SerializeAsString());
+  const grpc::Status denied = treasurer_->Propose(Context().get(), by_treasurer, &reply);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED) << denied.error_message();
+  ASSERT_EQ(Propose(registrar.get(), 10, "SetFees", fees), v1::OK);
+  EXPECT_EQ(Approve(registrar.get(), 10), v1::FOUR_EYES_SAME_OPERATOR);
+  EXPECT_EQ(Approve(deputy_registrar.get(), 10), v1::OK);
   // The setting itself: a direct change is refused too.
   v1::SetFourEyesRequest off;
   off.set_issuance_threshold(kAmountMax);

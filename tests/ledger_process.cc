@@ -154,9 +154,11 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
     // `dev` (the plaintext token's default) with every role, and single-role ones.
     const std::string path = data_dir + ".operators";
     std::ofstream out(path, std::ios::trunc);
-    const char* all = "treasurer,programme_admin,merchant_registrar,support_desk,auditor,cluster_admin";
+    const char* all =
+        "treasurer,programme_admin,merchant_registrar,support_desk,auditor,cluster_admin";
     out << "demo " << all << "\ndev " << all << "\ncity-treasurer treasurer\n"
-        << "deputy-treasurer treasurer\nauditor auditor\n";
+        << "deputy-treasurer treasurer\nauditor auditor\nregistrar merchant_registrar\n"
+        << "deputy-registrar merchant_registrar\n";
     flags.push_back("--operators_file=" + path);
   }
   std::vector<std::string> args = {

@@ -44,8 +44,8 @@ namespace ledger {
 namespace {
 
 using testing::LedgerProcess;
-using testing::PlaintextLedgerProcess;
 using testing::MakeTempDir;
+using testing::PlaintextLedgerProcess;
 
 int Port(const std::string& address) { return std::stoi(address.substr(address.rfind(':') + 1)); }
 

@@ -125,13 +125,18 @@ TEST_F(TlsTest, AClientCertificateFromAnotherCaIsRefused) {
 }
 
 TEST_F(TlsTest, AnExpiredClientCertificateIsRefused) {
-  const std::string dir = MakeTempDir("expired");
-  MakeCertificate(TestPkiDir(), dir, "expired-op", -1);
-  Transport transport = WithCertificate(TestPkiDir() + "/ca.crt", dir + "/expired-op");
+  // The operator `auditor` (in the test's role table) with an expired certificate, then a valid
+  // one.
+  const std::string expired = MakeTempDir("expired");
+  MakeCertificate(TestPkiDir(), expired, "auditor", -1);
+  Transport transport = WithCertificate(TestPkiDir() + "/ca.crt", expired + "/auditor");
   EXPECT_EQ(Digest(Operator(transport)).error_code(), grpc::StatusCode::UNAVAILABLE);
   // The same name, valid: served (so the refusal above was the date).
-  MakeCertificate(TestPkiDir(), dir, "valid-op", 2);
-  EXPECT_TRUE(Digest(Operator(WithCertificate(TestPkiDir() + "/ca.crt", dir + "/valid-op"))).ok());
+  const std::string valid = MakeTempDir("valid");
+  MakeCertificate(TestPkiDir(), valid, "auditor", 2);
+  const grpc::Status served =
+      Digest(Operator(WithCertificate(TestPkiDir() + "/ca.crt", valid + "/auditor")));
+  EXPECT_TRUE(served.ok()) << served.error_message();
 }
 
 // Under mutual TLS the certificate names the operator: the x-ledger-operator header is not read

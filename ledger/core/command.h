@@ -45,8 +45,8 @@ using Command =
                  ExchangePoints, EraseStepData, SetWatchOver, AckAlert, SetTaskRules, PostTask,
                  ApplyTask, DecideApplication, CancelSlots, CheckIn, ConfirmDay, CreateCampaign,
                  CloseCampaign, LinkAccount, PosMpmOrder, SetMerchantProfile, RevokeKey,
-                 GrantSubsidy, UnlockCard, ReissueCard, PauseCampaign, SetOperatorRoles,
-                 Propose, Approve, RejectProposal, SetFourEyes>;
+                 GrantSubsidy, UnlockCard, ReissueCard, PauseCampaign, SetOperatorRoles, Propose,
+                 Approve, RejectProposal, SetFourEyes>;
 
 // How the metrics count a command's outcomes: settings (assets, accounts, keys, cards, fees,
 // programs, consents, ...) apart from what moves money.

@@ -117,8 +117,9 @@ TEST(KeysTest, TablePrefixesAreDistinct) {
   // 'R' is the Raft replica's R/applied key, outside the core's tables.
   EXPECT_EQ(distinct.count('R'), 0u);
   // The meta keys under M differ from each other.
-  const std::set<std::string> meta = {Head(), HistoryBacklog(), TaskRules(), ActiveCampaigns(),
-                                      OperatorsBootstrapped(), FourEyes()};
+  const std::set<std::string> meta = {
+      Head(),    HistoryBacklog(), TaskRules(), ActiveCampaigns(), OperatorsBootstrapped(),
+      FourEyes()};
   EXPECT_EQ(meta.size(), 6u);
   for (const std::string& key : meta) EXPECT_EQ(key[0], kMeta) << key;
 }

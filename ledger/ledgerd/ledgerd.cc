@@ -42,6 +42,7 @@
 #include "ledger/server/health_service.h"
 #include "ledger/server/metrics.h"
 #include "ledger/server/operator_auth.h"
+#include "ledger/server/operator_roles.h"
 #include "ledger/server/operator_token.h"
 #include "ledger/server/operators_file.h"
 #include "ledger/server/pos_service.h"
@@ -411,6 +412,7 @@ int Ledgerd::LoadOperators() {
             "every role (plaintext loopback development only)\n");
     bootstrap_operators_.emplace_back(
         ledger::SetOperatorRoles{ledger::kDevelopmentOperatorName, ledger::kAllRoles});
+    ledger::SetBootstrapRoles({{ledger::kDevelopmentOperatorName, ledger::kAllRoles}});
     return 0;
   }
   absl::StatusOr<std::vector<ledger::SetOperatorRoles>> operators = ledger::ReadOperatorsFile(path);
@@ -419,7 +421,12 @@ int Ledgerd::LoadOperators() {
             std::string(operators.status().message()).c_str());
     return 2;
   }
-  for (ledger::SetOperatorRoles& entry : *operators) bootstrap_operators_.emplace_back(entry);
+  std::map<std::string, ledger::RoleSet> roles;
+  for (ledger::SetOperatorRoles& entry : *operators) {
+    roles[entry.name] = entry.roles;
+    bootstrap_operators_.emplace_back(entry);
+  }
+  ledger::SetBootstrapRoles(std::move(roles));
   return 0;
 }
 

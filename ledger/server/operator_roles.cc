@@ -92,6 +92,17 @@ const OperatorMethod* FindOperatorMethod(std::string_view service, std::string_v
   return nullptr;
 }
 
+namespace {
+std::map<std::string, RoleSet>& BootstrapRoles() {
+  static auto* roles = new std::map<std::string, RoleSet>();
+  return *roles;
+}
+}  // namespace
+
+void SetBootstrapRoles(std::map<std::string, RoleSet> roles) {
+  BootstrapRoles() = std::move(roles);
+}
+
 absl::Status RequireRole(const KvReader& state, const std::string& operator_name, RoleSet roles,
                          const char* method) {
   const RoleSet held = ReadOperatorRoles(state, operator_name);
@@ -109,6 +120,15 @@ absl::Status CheckOperatorMethod(const KvReader& state, const std::string& opera
     return absl::InternalError(absl::StrCat(full, " has no row in the method table"));
   if (row->nodes && operator_name.starts_with(kNodeOperatorPrefix)) return absl::OkStatus();
   if (!OperatorsBootstrapped(state)) {
+    const std::map<std::string, RoleSet>& file = BootstrapRoles();
+    if (!file.empty()) {
+      auto it = file.find(operator_name);
+      const RoleSet held = it == file.end() ? 0 : it->second;
+      if ((held & row->roles) != 0) return absl::OkStatus();
+      return absl::PermissionDeniedError(absl::StrCat(full, " needs the role ",
+                                                      RolesNeeded(row->roles), "; operator ",
+                                                      operator_name, " holds ", RoleNames(held)));
+    }
     return absl::UnavailableError(
         "the role table is not bootstrapped yet (ledgerd applies --operators_file once the "
         "ledger can commit); retry");

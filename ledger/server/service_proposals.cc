@@ -134,8 +134,8 @@ grpc::Status LedgerService::Propose(grpc::ServerContext* context, const v1::Prop
                                                         " items, not ", commands->size())));
   }
   // The proposer needs the role of the method proposed, as calling it directly would.
-  if (absl::Status allowed = CheckOperatorMethod(node_->state(), *proposer, "Ledger",
-                                                 ProposedMethod(*commands));
+  if (absl::Status allowed =
+          CheckOperatorMethod(node_->state(), *proposer, "Ledger", ProposedMethod(*commands));
       !allowed.ok()) {
     return Done("Propose", allowed);
   }
@@ -163,8 +163,8 @@ grpc::Status LedgerService::Approve(grpc::ServerContext* context, const v1::Appr
   if (std::optional<ProposalRecord> record = LookupProposal(node_->state(), *id)) {
     std::optional<std::vector<Command>> proposed = DecodeProposedCommands(record->request.commands);
     if (proposed) {
-      if (absl::Status allowed = CheckOperatorMethod(node_->state(), *approver, "Ledger",
-                                                     ProposedMethod(*proposed));
+      if (absl::Status allowed =
+              CheckOperatorMethod(node_->state(), *approver, "Ledger", ProposedMethod(*proposed));
           !allowed.ok()) {
         return Done("Approve", allowed);
       }

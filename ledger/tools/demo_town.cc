@@ -10,6 +10,7 @@
 // Each run builds a fresh town inside the same ledger: its account and transfer ids carry a run tag
 // in the high 64 bits (assets are shared and created idempotently).
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <thread>
@@ -1403,6 +1404,21 @@ class Town {
   int64_t retired_ = 0;  // Coin cashed out: back at the issuer.
 };
 
+// The same transport acting as operator `name`: under TLS its certificate beside the given one
+// (var/pki/operators/NAME.crt and .key, which ops/run makes); in plaintext, the x-ledger-operator
+// name.
+absl::StatusOr<Transport> AsOperator(Transport transport, const std::string& name) {
+  if (transport.plaintext) {
+    transport.operator_name = name;
+    return transport;
+  }
+  const std::string dir = std::filesystem::path(transport.cert_file).parent_path().string();
+  transport.cert_file = dir + "/" + name + ".crt";
+  transport.key_file = dir + "/" + name + ".key";
+  if (absl::Status loaded = LoadTransport(&transport); !loaded.ok()) return loaded;
+  return transport;
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "demo_town: runs a small city on a running ledgerd through its gRPC API.\n"
@@ -1443,8 +1459,15 @@ int Main(int argc, char** argv) {
   if (!status.ok()) return 1;
   // A fresh tag per run: the journal index is unique and growing.
   const uint64_t tag = 0x7000000000000000ULL | (digest.journal_index() + 1);
-  LedgerConnection treasurer(absl::GetFlag(FLAGS_addr), *operator_token, "city-treasurer");
-  LedgerConnection deputy(absl::GetFlag(FLAGS_addr), *operator_token, "deputy-treasurer");
+  absl::StatusOr<Transport> as_treasurer = AsOperator(*transport, "city-treasurer");
+  absl::StatusOr<Transport> as_deputy = AsOperator(*transport, "deputy-treasurer");
+  if (!as_treasurer.ok() || !as_deputy.ok()) {
+    fprintf(stderr, "demo: %s\n",
+            std::string((as_treasurer.ok() ? as_deputy : as_treasurer).status().message()).c_str());
+    return 2;
+  }
+  LedgerConnection treasurer(addr, OperatorAddressesFromFlags(addr), *as_treasurer);
+  LedgerConnection deputy(addr, OperatorAddressesFromFlags(addr), *as_deputy);
   Town town(stub.get(), &treasurer, &deputy, tag, residents, absl::GetFlag(FLAGS_seed));
   return town.Run() ? 0 : 1;
 }

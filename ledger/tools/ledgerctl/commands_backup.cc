@@ -49,19 +49,19 @@ int RestoreCommand(const Args& args) {
   const std::string data_dir = Required(args, "data-dir");
   const int64_t index = IntOption(args, "index", 0);
   if (index < 0) UsageError("--index must be a journal index (0 or absent: the newest backup)");
-  absl::StatusOr<RestoreResult> result =
-      RestoreFrom(dir, static_cast<uint64_t>(index), data_dir);
+  absl::StatusOr<RestoreResult> result = RestoreFrom(dir, static_cast<uint64_t>(index), data_dir);
   if (!result.ok()) {
     fprintf(stderr, "ledgerctl restore: %s\n", result.status().ToString().c_str());
     return result.status().code() == absl::StatusCode::kDataLoss ? 4 : 1;
   }
-  printf("restored journal index %llu (head %s) into %s: %llu files, %llu bytes; hash chain of "
-         "%llu entries verified\n",
-         static_cast<unsigned long long>(result->journal_index),
-         absl::BytesToHexString(result->head_hash).c_str(), data_dir.c_str(),
-         static_cast<unsigned long long>(result->files),
-         static_cast<unsigned long long>(result->bytes),
-         static_cast<unsigned long long>(result->entries_verified));
+  printf(
+      "restored journal index %llu (head %s) into %s: %llu files, %llu bytes; hash chain of "
+      "%llu entries verified\n",
+      static_cast<unsigned long long>(result->journal_index),
+      absl::BytesToHexString(result->head_hash).c_str(), data_dir.c_str(),
+      static_cast<unsigned long long>(result->files),
+      static_cast<unsigned long long>(result->bytes),
+      static_cast<unsigned long long>(result->entries_verified));
   return 0;
 }
 

@@ -15,12 +15,14 @@ int OperatorsListCommand(LedgerConnection& stub, const Args& args) {
   v1::ListOperatorsRequest request;
   if (args.Has("name")) request.set_name(args.options.at("name"));
   v1::ListOperatorsReply reply;
-  grpc::Status status = stub.Call(
-      [&](LedgerConnection& c) { return c.ledger().ListOperators(Context().get(), request, &reply); });
+  grpc::Status status = stub.Call([&](LedgerConnection& c) {
+    return c.ledger().ListOperators(Context().get(), request, &reply);
+  });
   if (!status.ok()) return RpcFailed(status);
   for (const v1::OperatorRoles& op : reply.operators()) {
     std::string roles;
-    for (const std::string& role : op.roles()) absl::StrAppend(&roles, roles.empty() ? "" : ",", role);
+    for (const std::string& role : op.roles())
+      absl::StrAppend(&roles, roles.empty() ? "" : ",", role);
     printf("%-24s %s\n", op.name().c_str(), roles.c_str());
   }
   return 0;
@@ -63,8 +65,9 @@ int OperatorHistoryCommand(LedgerConnection& stub, const Args& args) {
     request.set_from_index(next);
     request.set_limit(1024);
     v1::GetJournalReply reply;
-    grpc::Status status = stub.Call(
-        [&](LedgerConnection& c) { return c.ledger().GetJournal(Context().get(), request, &reply); });
+    grpc::Status status = stub.Call([&](LedgerConnection& c) {
+      return c.ledger().GetJournal(Context().get(), request, &reply);
+    });
     if (!status.ok()) return RpcFailed(status);
     if (reply.entries_size() == 0) break;
     for (const v1::JournalEntryBytes& stored : reply.entries()) {
@@ -81,11 +84,13 @@ int OperatorHistoryCommand(LedgerConnection& stub, const Args& args) {
         printf("%llu %llu %s %s%s\n", static_cast<unsigned long long>(entry->index),
                static_cast<unsigned long long>(entry->outcomes[i].timestamp),
                std::string(CommandName(entry->commands[i])).c_str(),
-               ResultName(entry->outcomes[i].result), entry->outcomes[i].duplicate ? " (duplicate)" : "");
+               ResultName(entry->outcomes[i].result),
+               entry->outcomes[i].duplicate ? " (duplicate)" : "");
       }
       next = stored.index() + 1;
     }
-    if (next % 8192 < 1024) fprintf(stderr, "history: %llu entries scanned\r", static_cast<unsigned long long>(next - 1));
+    if (next % 8192 < 1024)
+      fprintf(stderr, "history: %llu entries scanned\r", static_cast<unsigned long long>(next - 1));
   }
   fprintf(stderr, "history: %llu entries scanned, %llu commands by %s\n",
           static_cast<unsigned long long>(next - 1), static_cast<unsigned long long>(found),

@@ -45,7 +45,8 @@ struct GlobalOptions {
   std::string tls_ca, tls_cert, tls_key;
   bool plaintext = false;
   std::string token_file;
-  std::string operator_name;  // --operator NAME: who the call acts as (--plaintext: x-ledger-operator).
+  std::string
+      operator_name;  // --operator NAME: who the call acts as (--plaintext: x-ledger-operator).
   bool help = false;
   int command = 1;  // The index in argv of the command (argc when there is none).
 };
