@@ -120,8 +120,10 @@ absl::Status CheckOperatorMethod(const KvReader& state, const std::string& opera
     return absl::InternalError(absl::StrCat(full, " has no row in the method table"));
   if (row->nodes && operator_name.starts_with(kNodeOperatorPrefix)) return absl::OkStatus();
   if (!OperatorsBootstrapped(state)) {
+    // Cluster calls only: Ledger writes would reach a core that refuses them until the table is
+    // journaled (operator_not_permitted), so they wait (UNAVAILABLE) like the reads.
     const std::map<std::string, RoleSet>& file = BootstrapRoles();
-    if (!file.empty()) {
+    if (!file.empty() && service == "Cluster") {
       auto it = file.find(operator_name);
       const RoleSet held = it == file.end() ? 0 : it->second;
       if ((held & row->roles) != 0) return absl::OkStatus();

@@ -45,11 +45,11 @@ absl::Status RequireRole(const KvReader& state, const std::string& operator_name
                          const char* method);
 // RequireRole with service.method's row (a node-* caller passes where the row allows nodes).
 // Before ledgerd has applied the bootstrap operators (a new Raft cluster without a leader yet, or
-// one whose leader cannot commit), the roles of SetBootstrapRoles decide; without those,
-// UNAVAILABLE (retry). INTERNAL for a method without a row (a bug: the test finds it first).
-// The roles of ledgerd's --operators_file, which rule until the journaled table exists (so that a
-// cluster admin can, say, move the leadership off a leader that cannot commit the bootstrap).
-// Called once at start-up, before serving.
+// one whose leader cannot commit), Cluster calls are decided by the roles of SetBootstrapRoles and
+// Ledger calls answer UNAVAILABLE (retry). INTERNAL for a method without a row (a bug: the test
+// finds it first). The roles of ledgerd's --operators_file, which rule until the journaled table
+// exists (so that a cluster admin can, say, move the leadership off a leader that cannot commit the
+// bootstrap). Called once at start-up, before serving.
 void SetBootstrapRoles(std::map<std::string, RoleSet> roles);
 absl::Status CheckOperatorMethod(const KvReader& state, const std::string& operator_name,
                                  std::string_view service, std::string_view method);
