@@ -664,6 +664,14 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
 // tolerance, while nodes 2 and 3 agree. As a follower it does not matter (the leader stamps); as
 // the leader it must not stamp, and writes are refused with the reason; once an agreeing node
 // leads, writes go on. No stamp ever comes from the skewed clock.
+// ledger_cluster_clock_refusals_total's value in a /metrics text, or -1.
+int64_t ClockRefusals(const std::string& metrics) {
+  const std::string name = "\nledger_cluster_clock_refusals_total ";
+  const size_t at = metrics.find(name);
+  if (at == std::string::npos) return -1;
+  return std::strtoll(metrics.c_str() + at + name.size(), nullptr, 10);
+}
+
 TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   constexpr int64_t kSkewSeconds = 30;
   Cluster cluster("cluster_clock");
@@ -736,12 +744,15 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   for (int i = 0; i < 30; ++i) {
     absl::StatusOr<std::string> got = testing::HttpGet(cluster.node(0).metrics_port(), "/metrics");
     if (got.ok()) metrics = *got;
-    if (metrics.find("ledger_cluster_clock_refusals_total 3") != std::string::npos) break;
+    if (ClockRefusals(metrics) >= 3) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_NE(metrics.find("ledger_cluster_clock_agreeing 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("ledger_cluster_clock_needed 2"), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("ledger_cluster_clock_refusals_total 3"), std::string::npos) << metrics;
+  // The three writes above, and perhaps one stamp right after the leadership moved, while the new
+  // leader's samples were still being taken (refused as "not measured yet").
+  EXPECT_GE(ClockRefusals(metrics), 3) << metrics;
+  EXPECT_LE(ClockRefusals(metrics), 4) << metrics;
   EXPECT_NE(metrics.find("ledger_cluster_clock_offset_seconds{peer=\"2\"} -"), std::string::npos)
       << metrics;
 
@@ -769,12 +780,17 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0);
   std::ifstream log(cluster.node(0).log_path());
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  // One line per episode: it starts as "not measured yet" when the leadership has just moved and
+  // the samples are being taken, or at once as "disagree".
   size_t logged = 0;
-  for (size_t at = text.find("the cluster's clocks disagree"); at != std::string::npos;
-       at = text.find("the cluster's clocks disagree", at + 1)) {
-    ++logged;
+  for (const char* phrase :
+       {"the cluster's clocks disagree", "the cluster's clock agreement is not measured yet"}) {
+    for (size_t at = text.find(phrase); at != std::string::npos; at = text.find(phrase, at + 1)) {
+      ++logged;
+    }
   }
-  EXPECT_EQ(logged, 1u) << "one log line per episode";
+  EXPECT_GE(logged, 1u) << "the refusal is logged";
+  EXPECT_LE(logged, 2u) << "one log line per episode";
   EXPECT_NE(CheckStoresIdentical(cluster), nullptr);
 }
 
