@@ -73,15 +73,17 @@ constexpr int64_t kDemoFourEyesThreshold = 100'000;
 
 class Town {
  public:
-  // treasurer and deputy act as the operators "city-treasurer" and "deputy-treasurer".
-  Town(LedgerConnection* stub, LedgerConnection* treasurer, LedgerConnection* deputy, uint64_t tag,
-       int residents, uint64_t seed)
-      : stub_(stub),
-        treasurer_(treasurer),
-        deputy_(deputy),
-        tag_(tag),
-        residents_(residents),
-        rng_(seed) {}
+  // The operators who propose and approve (ops/operators.conf): "city-treasurer" and
+  // "deputy-treasurer" (issuance), "registrar" (fees) and "programme-admin" (subsidy grants); the
+  // demo's own operator, "demo", approves the last two as the second pair of eyes.
+  struct Operators {
+    LedgerConnection* treasurer;
+    LedgerConnection* deputy;
+    LedgerConnection* registrar;
+    LedgerConnection* programme_admin;
+  };
+  Town(LedgerConnection* stub, Operators operators, uint64_t tag, int residents, uint64_t seed)
+      : stub_(stub), operators_(operators), tag_(tag), residents_(residents), rng_(seed) {}
 
   // Account ids: (tag, role << 32 | index).
   std::string Account(uint32_t role, uint32_t index = 0) const {
@@ -160,7 +162,7 @@ class Town {
     v1::SetFourEyesRequest request;
     request.set_issuance_threshold(kDemoFourEyesThreshold);
     v1::CreateReply reply;
-    grpc::Status status = treasurer_->Call([&](LedgerConnection& c) {
+    grpc::Status status = operators_.treasurer->Call([&](LedgerConnection& c) {
       return c.ledger().SetFourEyes(ContextWithDeadline(std::chrono::seconds(10)).get(), request,
                                     &reply);
     });
@@ -174,10 +176,26 @@ class Town {
     return true;
   }
 
-  // What needs four eyes: the city treasurer proposes `method` with `request`, her deputy approves
-  // it; false (printed) unless the approval applied it.
+  // What needs four eyes: one operator holding the method's role proposes `method` with `request`,
+  // a second approves it (issuance: the city treasurer and her deputy; fees: the registrar, grants:
+  // the programme admin, each approved by "demo"); false (printed) unless the approval applied it.
   bool ProposeAndApprove(const char* method, const google::protobuf::Message& request,
                          const std::string& what) {
+    LedgerConnection* proposer = operators_.treasurer;
+    LedgerConnection* approver = operators_.deputy;
+    const char* proposer_name = "city-treasurer";
+    const char* approver_name = "deputy-treasurer";
+    if (std::string(method) == "SetFees") {
+      proposer = operators_.registrar;
+      proposer_name = "registrar";
+    } else if (std::string(method) == "GrantSubsidies") {
+      proposer = operators_.programme_admin;
+      proposer_name = "programme-admin";
+    }
+    if (proposer != operators_.treasurer) {
+      approver = stub_;
+      approver_name = "demo";
+    }
     v1::ProposeRequest propose;
     propose.set_proposal_id(IdBytes(tag_, 0xf000'0000'0000ULL | ++proposal_sequence_));
     propose.set_method(method);
@@ -185,14 +203,14 @@ class Town {
     v1::ApproveRequest approve;
     approve.set_proposal_id(propose.proposal_id());
     v1::CreateReply proposed, approved;
-    grpc::Status status = treasurer_->Call([&](LedgerConnection& c) {
+    grpc::Status status = proposer->Call([&](LedgerConnection& c) {
       return c.ledger().Propose(ContextWithDeadline(std::chrono::seconds(10)).get(), propose,
                                 &proposed);
     });
     if (status.ok() && proposed.results_size() == 1 && proposed.results(0).result() == v1::OK) {
-      printf("  proposed by city-treasurer: %s (%s, proposal %llu of this run)\n", what.c_str(),
+      printf("  proposed by %s: %s (%s, proposal %llu of this run)\n", proposer_name, what.c_str(),
              method, static_cast<unsigned long long>(proposal_sequence_));
-      status = deputy_->Call([&](LedgerConnection& c) {
+      status = approver->Call([&](LedgerConnection& c) {
         return c.ledger().Approve(ContextWithDeadline(std::chrono::seconds(10)).get(), approve,
                                   &approved);
       });
@@ -208,7 +226,7 @@ class Town {
                   : "");
       return false;
     }
-    printf("  approved by deputy-treasurer: applied (journal index %llu)\n",
+    printf("  approved by %s: applied (journal index %llu)\n", approver_name,
            static_cast<unsigned long long>(approved.journal_index()));
     return true;
   }
@@ -1370,8 +1388,7 @@ class Town {
   }
 
   LedgerConnection* stub_;
-  LedgerConnection* treasurer_;
-  LedgerConnection* deputy_;
+  Operators operators_;
   uint64_t proposal_sequence_ = 0;
   uint64_t tag_;
   int residents_;
@@ -1459,16 +1476,18 @@ int Main(int argc, char** argv) {
   if (!status.ok()) return 1;
   // A fresh tag per run: the journal index is unique and growing.
   const uint64_t tag = 0x7000000000000000ULL | (digest.journal_index() + 1);
-  absl::StatusOr<Transport> as_treasurer = AsOperator(*transport, "city-treasurer");
-  absl::StatusOr<Transport> as_deputy = AsOperator(*transport, "deputy-treasurer");
-  if (!as_treasurer.ok() || !as_deputy.ok()) {
-    fprintf(stderr, "demo: %s\n",
-            std::string((as_treasurer.ok() ? as_deputy : as_treasurer).status().message()).c_str());
-    return 2;
+  std::vector<std::unique_ptr<LedgerConnection>> as;
+  for (const char* name : {"city-treasurer", "deputy-treasurer", "registrar", "programme-admin"}) {
+    absl::StatusOr<Transport> operator_transport = AsOperator(*transport, name);
+    if (!operator_transport.ok()) {
+      fprintf(stderr, "demo: %s\n", std::string(operator_transport.status().message()).c_str());
+      return 2;
+    }
+    as.push_back(std::make_unique<LedgerConnection>(addr, OperatorAddressesFromFlags(addr),
+                                                    *operator_transport));
   }
-  LedgerConnection treasurer(addr, OperatorAddressesFromFlags(addr), *as_treasurer);
-  LedgerConnection deputy(addr, OperatorAddressesFromFlags(addr), *as_deputy);
-  Town town(stub.get(), &treasurer, &deputy, tag, residents, absl::GetFlag(FLAGS_seed));
+  Town town(stub.get(), {as[0].get(), as[1].get(), as[2].get(), as[3].get()}, tag, residents,
+            absl::GetFlag(FLAGS_seed));
   return town.Run() ? 0 : 1;
 }
 
