@@ -3,6 +3,7 @@
 #define LEDGER_COMMIT_OBSERVER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -10,6 +11,18 @@
 #include "ledger/core/state_machine.h"
 
 namespace ledger {
+
+// A Raft replica's snapshots since it started (RaftNode counts them, ledgerd's metrics show them):
+// those it took (libraft asks every --snapshot_threshold entries) and those it installed (sent by
+// the leader, or loaded at start), with the last one's time and size.
+struct SnapshotFigures {
+  uint64_t taken = 0;
+  double last_take_seconds = 0;
+  uint64_t last_take_bytes = 0;
+  uint64_t installed = 0;
+  double last_install_seconds = 0;
+  uint64_t last_install_bytes = 0;
+};
 
 // Hooks for metrics (all optional). Called on the committer thread.
 struct NodeObserver {

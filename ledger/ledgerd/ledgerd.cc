@@ -736,10 +736,7 @@ void Ledgerd::SampleRaft() {
     }
   }
   metrics_->SetFollowerLag(lag, others);
-  const ledger::RaftStatus::Snapshots& snapshots = status.snapshots;
-  metrics_->SetSnapshots({snapshots.taken, snapshots.last_take_seconds, snapshots.last_take_bytes,
-                          snapshots.installed, snapshots.last_install_seconds,
-                          snapshots.last_install_bytes});
+  metrics_->SetSnapshots(status.snapshots);
   metrics_->SetJournalIndex(status.journal_index);
 }
 

@@ -99,17 +99,7 @@ struct RaftStatus {
     std::optional<uint64_t> match_index;
   };
   std::vector<Member> members;  // The current Raft configuration.
-  // Snapshots this node took (libraft asks every --snapshot_threshold entries) and installed (sent
-  // by the leader, or loaded at start), since it started: count, and the last one's time and size.
-  struct Snapshots {
-    uint64_t taken = 0;
-    double last_take_seconds = 0;
-    uint64_t last_take_bytes = 0;
-    uint64_t installed = 0;
-    double last_install_seconds = 0;
-    uint64_t last_install_bytes = 0;
-  };
-  Snapshots snapshots;
+  SnapshotFigures snapshots;    // ledger/commit/observer.h.
 };
 
 class RaftNode final : public Committer {
@@ -299,7 +289,7 @@ class RaftNode final : public Committer {
   bool wake_closed_ ABSL_GUARDED_BY(mutex_) = false;   // wake_ may not be signalled.
   uint64_t journal_index_ ABSL_GUARDED_BY(mutex_) = 0;
   RaftStatus status_ ABSL_GUARDED_BY(mutex_);
-  RaftStatus::Snapshots snapshots_;  // Loop thread only; copied into status_ by RefreshStatus.
+  SnapshotFigures snapshots_;  // Loop thread only; copied into status_ by RefreshStatus.
   std::map<uint64_t, RaftPeer> peers_ ABSL_GUARDED_BY(mutex_);  // id -> addresses.
 };
 

@@ -64,15 +64,7 @@ class Metrics {
   // Raft replicas only, counts since the node started: ledger_raft_snapshots_total and
   // ledger_raft_snapshot_installs_total, and the last one's ledger_raft_snapshot_last_seconds /
   // ledger_raft_snapshot_last_bytes and ledger_raft_snapshot_install_last_seconds /
-  // ledger_raft_snapshot_install_last_bytes.
-  struct SnapshotFigures {
-    uint64_t taken = 0;
-    double last_take_seconds = 0;
-    uint64_t last_take_bytes = 0;
-    uint64_t installed = 0;
-    double last_install_seconds = 0;
-    uint64_t last_install_bytes = 0;
-  };
+  // ledger_raft_snapshot_install_last_bytes (ledger/commit/observer.h).
   void SetSnapshots(const SnapshotFigures& figures);
   // Storage, sampled once a second: ledger_rocksdb_pending_compaction_bytes,
   // ledger_rocksdb_live_data_bytes, ledger_rocksdb_write_stopped (1 while RocksDB stops writes),
