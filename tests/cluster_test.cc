@@ -42,7 +42,6 @@
 #include "ledger/core/keys.h"
 #include "ledger/core/kv.h"
 #include "ledger/core/query.h"
-#include "ledger/server/operator_token.h"
 #include "ledger/storage/rocks_store.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
@@ -63,7 +62,6 @@ using testing::HttpGet;
 using testing::LedgerProcess;
 using testing::MakeTempDir;
 using testing::MakeTransfer;
-using testing::PlaintextLedgerProcess;
 using testing::SeedFromEnv;
 
 constexpr int kNodes = 3;  // Initial members.
@@ -74,23 +72,25 @@ constexpr int kClients = 3;
 constexpr uint64_t kIssuer = 1;
 constexpr uint64_t kFirstWallet = 100;
 
-// Three nodes on fixed loopback ports (Raft peers must know each other's addresses), sharing one
-// operator token file outside their data directories (as ops/cluster does), so that a wiped node
-// keeps the token.
+// Three nodes on fixed loopback ports (Raft peers must know each other's addresses) serving TLS as
+// in production: the test CA's node certificates, the operator services on their own port under
+// mutual TLS (given in --peers, so that leader hints and clock samples reach them), and the test's
+// `demo` operator certificate for every operator call.
 class Cluster {
  public:
   explicit Cluster(const std::string& name, std::vector<std::string> extra_flags = {})
       : root_(MakeTempDir(name)), extra_flags_(std::move(extra_flags)) {
-    token_file_ = root_ + "/operator.token";
-    absl::StatusOr<OperatorTokenFile> token = LoadOrCreateOperatorTokenFile(token_file_);
-    EXPECT_TRUE(token.ok()) << token.status();
-    if (token.ok()) operator_token_ = token->token;
     std::string peers;
     for (int i = 0; i < kSlots; ++i) {
       grpc_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
       raft_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
-      absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft_[i], "/", grpc_[i]);
-      if (i < kNodes) absl::StrAppend(&addresses_, i ? "," : "", grpc_[i]);
+      operator_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+      absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft_[i], "/", grpc_[i], "/",
+                      operator_[i]);
+      if (i < kNodes) {
+        absl::StrAppend(&addresses_, i ? "," : "", grpc_[i]);
+        absl::StrAppend(&operator_addresses_, i ? "," : "", operator_[i]);
+      }
     }
     peers_ = peers;
     raft_key_flag_ = testing::RaftKeyFlag(root_);
@@ -101,7 +101,7 @@ class Cluster {
                                       "--peers=" + peers_,
                                       absl::StrCat("--bootstrap=", bootstrap ? "true" : "false"),
                                       "--initial_members=1,2,3",
-                                      "--operator_token_file=" + token_file_,
+                                      "--operator_listen=" + operator_[i],
                                       raft_key_flag_};
     for (const std::string& flag : extra_flags_) flags.push_back(flag);
     for (const std::string& flag : node_flags_[i]) flags.push_back(flag);
@@ -136,7 +136,7 @@ class Cluster {
     return -1;
   }
   std::optional<v1::ClusterStatusReply> Status(int i, std::string* error = nullptr) {
-    LedgerConnection node(grpc_[i], operator_token_);
+    LedgerConnection node(grpc_[i], operator_[i], testing::TestTransport());
     v1::ClusterStatusReply reply;
     grpc::Status status = node.cluster().Status(ContextWithDeadline(std::chrono::seconds(2)).get(),
                                                 v1::ClusterStatusRequest(), &reply);
@@ -240,17 +240,29 @@ class Cluster {
   const std::string& grpc(int i) const { return grpc_[i]; }
   const std::string& raft(int i) const { return raft_[i]; }
   std::string data_dir(int i) const { return absl::StrCat(root_, "/node", i + 1); }
+  const std::string& operator_address(int i) const { return operator_[i]; }
+  // The initial three nodes' public and operator addresses, in the same order.
   const std::string& addresses() const { return addresses_; }
-  const std::string& operator_token() const { return operator_token_; }
+  const std::string& operator_addresses() const { return operator_addresses_; }
+  // A leader-following connection to `nodes` (default: the initial three) as the `demo` operator
+  // (or `as`).
+  std::unique_ptr<LedgerConnection> Connect(std::vector<int> nodes = {0, 1, 2},
+                                            const std::string& as = "demo") const {
+    std::string addresses, operators;
+    for (int i : nodes) {
+      absl::StrAppend(&addresses, addresses.empty() ? "" : ",", grpc_[i]);
+      absl::StrAppend(&operators, operators.empty() ? "" : ",", operator_[i]);
+    }
+    return std::make_unique<LedgerConnection>(addresses, operators, testing::TestTransport(as));
+  }
 
  private:
   std::string root_;
   std::vector<std::string> extra_flags_;
   std::map<int, std::vector<std::string>> node_flags_;
-  std::string token_file_, operator_token_;
-  std::string grpc_[kSlots], raft_[kSlots];
-  std::string peers_, addresses_, raft_key_flag_;
-  PlaintextLedgerProcess nodes_[kSlots];
+  std::string grpc_[kSlots], raft_[kSlots], operator_[kSlots];
+  std::string peers_, addresses_, operator_addresses_, raft_key_flag_;
+  LedgerProcess nodes_[kSlots];
 };
 
 // One asset, the issuer, funded non-negative wallets — through the leader-following client.
@@ -312,9 +324,9 @@ struct Ledgerbook {
 };
 
 void ClientLoop(int client, uint64_t seed, const std::string& addresses,
-                const std::string& operator_token, Ledgerbook* book, std::atomic<bool>* stop) {
+                const std::string& operator_addresses, Ledgerbook* book, std::atomic<bool>* stop) {
   std::mt19937_64 random(seed * 1'000'003 + static_cast<uint64_t>(client));
-  LedgerConnection connection(addresses, operator_token);
+  LedgerConnection connection(addresses, operator_addresses, testing::TestTransport());
   uint64_t next_id = 1;
   while (!stop->load()) {
     v1::CreateTransfersRequest request =
@@ -381,7 +393,8 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
   Cluster cluster("cluster_kill", {"--snapshot_threshold=200", "--snapshot_trailing=2000",
                                    "--install_snapshot_timeout_ms=3000"});
   ASSERT_OK(cluster.StartAll());
-  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
+  const std::unique_ptr<LedgerConnection> owned = cluster.Connect();
+  LedgerConnection& connection = *owned;
   SetUpTown(connection);
   if (HasFatalFailure()) return;
 
@@ -389,7 +402,7 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
-    clients.emplace_back(ClientLoop, c, seed, cluster.addresses(), cluster.operator_token(), &book,
+    clients.emplace_back(ClientLoop, c, seed, cluster.addresses(), cluster.operator_addresses(), &book,
                          &stop);
   }
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
@@ -511,7 +524,8 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
                   {"--snapshot_threshold=20", "--snapshot_trailing=5",
                    "--install_snapshot_timeout_ms=3000", "--metrics_listen=127.0.0.1:0"});
   ASSERT_OK(cluster.StartAll());
-  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
+  const std::unique_ptr<LedgerConnection> owned = cluster.Connect();
+  LedgerConnection& connection = *owned;
   SetUpTown(connection);
   if (HasFatalFailure()) return;
   std::mt19937_64 random(7);
@@ -573,7 +587,8 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
 TEST(ClusterTest, AddPromoteTransferRemove) {
   Cluster cluster("cluster_members");
   ASSERT_OK(cluster.StartAll());
-  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
+  const std::unique_ptr<LedgerConnection> owned = cluster.Connect();
+  LedgerConnection& connection = *owned;
   SetUpTown(connection);
   if (HasFatalFailure()) return;
   std::mt19937_64 random(11);
@@ -591,25 +606,32 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
     }
     return "absent";
   };
-  // The Cluster API is the operator's too: without the token, or with a wrong one, no status and no
-  // change (refused by whichever node answers, before any leader hint).
-  LedgerConnection stranger(cluster.addresses(), "");
-  v1::ClusterStatusReply seen;
-  EXPECT_EQ(stranger.cluster()
-                .Status(ContextWithDeadline(std::chrono::seconds(2)).get(),
-                        v1::ClusterStatusRequest(), &seen)
-                .error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
-  LedgerConnection mistaken(cluster.addresses(), std::string(64, '0'));
+  // The Cluster API is the operator's too: a client without an operator certificate is refused in
+  // the TLS handshake by every node, and an operator without the cluster_admin role is refused
+  // before any leader hint; neither changes the membership.
+  Transport no_certificate = testing::TestTransport();
+  no_certificate.cert_pem.clear();
+  no_certificate.key_pem.clear();
+  for (int i = 0; i < kNodes; ++i) {
+    v1::ClusterStatusReply seen;
+    EXPECT_EQ(v1::Cluster::NewStub(OperatorChannel(cluster.operator_address(i), no_certificate))
+                  ->Status(ContextWithDeadline(std::chrono::seconds(2)).get(),
+                           v1::ClusterStatusRequest(), &seen)
+                  .error_code(),
+              grpc::StatusCode::UNAVAILABLE)
+        << "node " << i + 1;
+  }
+  const std::unique_ptr<LedgerConnection> registrar = cluster.Connect({0, 1, 2}, "registrar");
   v1::MemberRequest remove_one;
   remove_one.set_id(1);
   v1::ClusterReply refused_reply;
-  const grpc::Status refused = mistaken.Call([&](LedgerConnection& c) {
+  const grpc::Status refused = registrar->Call([&](LedgerConnection& c) {
     return c.cluster().RemoveMember(ContextWithDeadline(std::chrono::seconds(5)).get(), remove_one,
                                     &refused_reply);
   });
-  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED) << refused.error_message();
-  EXPECT_EQ(refused.error_message(), "operator token mismatch");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("cluster_admin"), std::string::npos)
+      << refused.error_message();
   EXPECT_EQ(role_of(cluster.Leader(), 1), "voter");
   pay(20);
   ASSERT_OK(cluster.Start(3, /*bootstrap=*/false));
@@ -617,11 +639,17 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
   add.set_id(4);
   add.set_raft_address(cluster.raft(3));
   add.set_grpc_address(cluster.grpc(3));
+  add.set_operator_address(cluster.operator_address(3));
   grpc::Status status = admin([&](v1::Cluster::Stub& stub, v1::ClusterReply& reply) {
     return stub.AddMember(ContextWithDeadline(std::chrono::seconds(20)).get(), add, &reply);
   });
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(role_of(cluster.Leader(), 4), "standby");
+  if (std::optional<v1::ClusterStatusReply> leader_view = cluster.Status(cluster.Leader())) {
+    for (const v1::ClusterMember& member : leader_view->members()) {
+      if (member.id() == 4) EXPECT_EQ(member.operator_address(), cluster.operator_address(3));
+    }
+  }
   pay(10);
   ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30), {0, 1, 2, 3}))
       << "node 4 did not catch up";
@@ -678,7 +706,8 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   cluster.SetNodeFlags(0, {absl::StrCat("--fault_clock_offset_ms=", kSkewSeconds * 1000),
                            "--metrics_listen=127.0.0.1:0"});
   ASSERT_OK(cluster.StartAll());
-  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
+  const std::unique_ptr<LedgerConnection> owned = cluster.Connect();
+  LedgerConnection& connection = *owned;
   auto transfer_to = [&](uint64_t id) {
     v1::MemberRequest request;
     request.set_id(id);
@@ -716,7 +745,8 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   transfer_to(1);
   if (HasFatalFailure()) return;
   const uint64_t before = journal_index(0);
-  LedgerConnection skewed(cluster.grpc(0), cluster.operator_token());
+  const std::unique_ptr<LedgerConnection> skewed_owned = cluster.Connect({0});
+  LedgerConnection& skewed = *skewed_owned;
   for (int attempt = 0; attempt < 3; ++attempt) {
     v1::CreateTransfersRequest request = RandomPayments(random, 6, &next_id);
     v1::CreateReply reply;
@@ -802,7 +832,8 @@ TEST(ClusterTest, AReplicaWithBrokenSumsStops) {
   Cluster cluster("cluster_broken");
   cluster.SetNodeFlags(2, {"--metrics_listen=127.0.0.1:0"});
   ASSERT_OK(cluster.StartAll());
-  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
+  const std::unique_ptr<LedgerConnection> owned = cluster.Connect();
+  LedgerConnection& connection = *owned;
   SetUpTown(connection);
   if (HasFatalFailure()) return;
   std::mt19937_64 random(17);
@@ -821,7 +852,8 @@ TEST(ClusterTest, AReplicaWithBrokenSumsStops) {
     ASSERT_TRUE((*store)->Write(writes, true).ok());
   }
   ASSERT_OK(cluster.Start(2));
-  LedgerConnection broken(cluster.grpc(2), cluster.operator_token());
+  const std::unique_ptr<LedgerConnection> broken_owned = cluster.Connect({2});
+  LedgerConnection& broken = *broken_owned;
   v1::CreateReply reply;
   const grpc::Status refused =
       broken.ledger().CreateTransfers(ContextWithDeadline(std::chrono::seconds(5)).get(),
@@ -844,8 +876,8 @@ TEST(ClusterTest, AReplicaWithBrokenSumsStops) {
   EXPECT_NE(metrics.find("ledger_invariant_violations_total 1"), std::string::npos) << metrics;
 
   // Nodes 1 and 2 go on without it.
-  LedgerConnection healthy(absl::StrCat(cluster.grpc(0), ",", cluster.grpc(1)),
-                           cluster.operator_token());
+  const std::unique_ptr<LedgerConnection> healthy_owned = cluster.Connect({0, 1});
+  LedgerConnection& healthy = *healthy_owned;
   Pay(healthy, random, 8, &next_id, 5);
   if (HasFatalFailure()) return;
   ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(30), {0, 1}));

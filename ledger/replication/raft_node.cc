@@ -26,6 +26,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 }
 
 bool ValidHostPort(absl::string_view address) {
+  if (address.size() > kRaftAddressBytesMax) return false;
   const size_t colon = address.rfind(':');
   if (colon == absl::string_view::npos || colon == 0) return false;
   uint32_t port = 0;
@@ -401,9 +402,12 @@ absl::Status RaftNode::NotLeader() const {
 }
 
 absl::Status RaftNode::AddPeer(const RaftPeer& peer) {
-  if (peer.id == 0 || !ValidHostPort(peer.raft_address) || !ValidHostPort(peer.grpc_address)) {
-    return absl::InvalidArgumentError(
-        "peer: id must be positive, raft and gRPC addresses HOST:PORT");
+  if (peer.id == 0 || !ValidHostPort(peer.raft_address) || !ValidHostPort(peer.grpc_address) ||
+      (!peer.operator_address.empty() && !ValidHostPort(peer.operator_address))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "peer: id must be positive; raft, gRPC and (if given) operator addresses HOST:PORT with a "
+        "port of 1 to 65535, at most ",
+        kRaftAddressBytesMax, " bytes each"));
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -32,6 +32,7 @@ grpc::Status ClusterService::Status(grpc::ServerContext* context, const v1::Clus
     out->set_id(member.id);
     out->set_raft_address(member.raft_address);
     out->set_grpc_address(member.grpc_address);
+    out->set_operator_address(member.operator_address);
     out->set_role(member.role);
   }
   return grpc::Status::OK;
@@ -41,8 +42,9 @@ grpc::Status ClusterService::AddMember(grpc::ServerContext* context,
                                        const v1::AddMemberRequest* request, v1::ClusterReply*) {
   if (absl::Status allowed = Authorize(*context, "AddMember"); !allowed.ok())
     return ToGrpcStatus(allowed);
-  return ToGrpcStatus(
-      node_->AddPeer(RaftPeer{request->id(), request->raft_address(), request->grpc_address()}));
+  return ToGrpcStatus(node_->AddPeer(RaftPeer{request->id(), request->raft_address(),
+                                               request->grpc_address(),
+                                               request->operator_address()}));
 }
 
 grpc::Status ClusterService::PromoteMember(grpc::ServerContext* context,

@@ -51,6 +51,7 @@ int ClusterCommand(LedgerConnection& connection, const Args& args) {
     request.set_id(static_cast<uint64_t>(id));
     request.set_raft_address(Required(args, "raft"));
     request.set_grpc_address(Required(args, "grpc"));
+    if (args.Has("operator")) request.set_operator_address(args.options.at("operator"));
     status = connection.Call([&](LedgerConnection& c) {
       return c.cluster().AddMember(Context().get(), request, &reply);
     });

@@ -172,7 +172,9 @@ Four-eyes (operator; --operator NAME says who acts: the proposer, the approver):
   approve PROPOSAL_ID                              a second operator applies it (not its proposer)
   reject PROPOSAL_ID                               reject it (or, its proposer, withdraw it)
   cluster status                                   each --addr node's Raft view: role, term, indexes, members
-  cluster add --id N --raft HOST:PORT --grpc HOST:PORT   add a node as standby (it catches up, no vote)
+  cluster add --id N --raft HOST:PORT --grpc HOST:PORT [--operator HOST:PORT]
+                                          add a node as standby (it catches up, no vote); --operator:
+                                          its --operator_listen (leader hints, clock samples)
   cluster promote N                                make a caught-up member a voter
   cluster remove N                                 remove a member (before wiping its disk)
   cluster transfer [N]                             hand leadership to member N (default: the most up to date)

@@ -210,9 +210,11 @@ void PrintClusterStatus(const std::string& address, const v1::ClusterStatusReply
          static_cast<unsigned long long>(reply.journal_index()));
   if (!members) return;
   for (const v1::ClusterMember& member : reply.members()) {
-    printf("  member %llu %s raft %s grpc %s\n", static_cast<unsigned long long>(member.id()),
+    printf("  member %llu %s raft %s grpc %s%s%s\n", static_cast<unsigned long long>(member.id()),
            member.role().c_str(), member.raft_address().c_str(),
-           member.grpc_address().empty() ? "?" : member.grpc_address().c_str());
+           member.grpc_address().empty() ? "?" : member.grpc_address().c_str(),
+           member.operator_address().empty() ? "" : " operator ",
+           member.operator_address().c_str());
   }
 }
 
