@@ -85,8 +85,7 @@ class Cluster {
       grpc_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
       raft_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
       operator_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
-      absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft_[i], "/", grpc_[i], "/",
-                      operator_[i]);
+      absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft_[i], "/", grpc_[i], "/", operator_[i]);
       if (i < kNodes) {
         absl::StrAppend(&addresses_, i ? "," : "", grpc_[i]);
         absl::StrAppend(&operator_addresses_, i ? "," : "", operator_[i]);
@@ -402,8 +401,8 @@ TEST(ClusterTest, KillTheLeaderUnderLoad) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
-    clients.emplace_back(ClientLoop, c, seed, cluster.addresses(), cluster.operator_addresses(), &book,
-                         &stop);
+    clients.emplace_back(ClientLoop, c, seed, cluster.addresses(), cluster.operator_addresses(),
+                         &book, &stop);
   }
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   int kills = 0;

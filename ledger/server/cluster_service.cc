@@ -42,9 +42,9 @@ grpc::Status ClusterService::AddMember(grpc::ServerContext* context,
                                        const v1::AddMemberRequest* request, v1::ClusterReply*) {
   if (absl::Status allowed = Authorize(*context, "AddMember"); !allowed.ok())
     return ToGrpcStatus(allowed);
-  return ToGrpcStatus(node_->AddPeer(RaftPeer{request->id(), request->raft_address(),
-                                               request->grpc_address(),
-                                               request->operator_address()}));
+  return ToGrpcStatus(
+      node_->AddPeer(RaftPeer{request->id(), request->raft_address(), request->grpc_address(),
+                              request->operator_address()}));
 }
 
 grpc::Status ClusterService::PromoteMember(grpc::ServerContext* context,
