@@ -26,7 +26,6 @@ namespace {
 using testing::LedgerProcess;
 using testing::MakeTempDir;
 using testing::MakeTransfer;
-using testing::PlaintextLedgerProcess;
 using testing::SeedFromEnv;
 
 constexpr int kWallets = 40;
@@ -63,9 +62,10 @@ class Endpoint {
   int generation_ = 0;
 };
 
-// `operator_token` stays the same across restarts: ledgerd keeps it in DATA_DIR/operator.token.
-void ClientLoop(int client, uint64_t seed, const std::string* operator_token, Endpoint* endpoint,
-                Ledgerbook* book, std::atomic<bool>* stop) {
+// `endpoint`: the node's operator address (each restart binds new ports); the test's `demo`
+// operator certificate works across restarts.
+void ClientLoop(int client, uint64_t seed, Endpoint* endpoint, Ledgerbook* book,
+                std::atomic<bool>* stop) {
   std::mt19937_64 random(seed * 1'000'003 + static_cast<uint64_t>(client));
   int generation = -1;
   std::unique_ptr<v1::Ledger::Stub> stub;
@@ -73,7 +73,7 @@ void ClientLoop(int client, uint64_t seed, const std::string* operator_token, En
   while (!stop->load()) {
     auto [address, current] = endpoint->Get();
     if (current != generation) {
-      stub = ConnectLedger(address, *operator_token);
+      stub = v1::Ledger::NewStub(OperatorChannel(address, testing::TestTransport()));
       generation = current;
     }
     v1::CreateTransfersRequest request;
@@ -108,11 +108,11 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
   std::mt19937_64 random(seed);
   const std::string data_dir = MakeTempDir("crash") + "/ledger";
-  PlaintextLedgerProcess server;
+  LedgerProcess server;
   ASSERT_TRUE(server.Start(data_dir).ok()) << "log: " << server.log_path();
 
   {  // The town: one asset, the issuer, funded non-negative wallets.
-    auto stub = ConnectLedger(server.address(), server.operator_token());
+    auto stub = v1::Ledger::NewStub(server.operator_channel());
     const testing::Town town = testing::MakeTown(kIssuer, kFirstWallet, kWallets, kFunding);
     v1::CreateReply reply;
     ASSERT_TRUE(
@@ -128,13 +128,12 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
   }
 
   Endpoint endpoint;
-  endpoint.Set(server.address());
+  endpoint.Set(server.operator_address());
   Ledgerbook book;
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
-  const std::string operator_token = server.operator_token();
   for (int c = 0; c < kClients; ++c) {
-    clients.emplace_back(ClientLoop, c, seed, &operator_token, &endpoint, &book, &stop);
+    clients.emplace_back(ClientLoop, c, seed, &endpoint, &book, &stop);
   }
   for (int kill = 0; kill < kKills; ++kill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(400 + random() % 1200));
@@ -148,9 +147,7 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
     ASSERT_TRUE(server.Start(data_dir).ok())
         << "restart " << kill + 1 << " failed; log: " << server.log_path();
-    EXPECT_EQ(server.operator_token(), operator_token)
-        << "the restarted ledgerd has another operator token";
-    endpoint.Set(server.address());
+    endpoint.Set(server.operator_address());
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   stop = true;
@@ -159,7 +156,7 @@ TEST(CrashTest, AcknowledgedTransfersSurviveKillNineExactlyOnce) {
               book.unknown.size());
   ASSERT_GT(book.acknowledged.size(), 50u) << "too little load to mean anything";
 
-  auto stub = ConnectLedger(server.address(), server.operator_token());
+  auto stub = v1::Ledger::NewStub(server.operator_channel());
   // Settle the unknowns the way a client must: resubmit the same ids. Either they were committed
   // before the crash (duplicate) or they are decided now; never twice.
   for (const v1::CreateTransfersRequest& request : book.unknown) {

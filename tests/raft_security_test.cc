@@ -45,7 +45,6 @@ namespace {
 
 using testing::LedgerProcess;
 using testing::MakeTempDir;
-using testing::PlaintextLedgerProcess;
 
 int Port(const std::string& address) { return std::stoi(address.substr(address.rfind(':') + 1)); }
 
@@ -154,18 +153,20 @@ class Cluster {
     for (int i = 0; i < 3; ++i) {
       grpc_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
       raft_[i] = absl::StrCat(i == 2 ? "127.0.0.3:" : "127.0.0.1:", testing::FreeLoopbackPort());
-      absl::StrAppend(&peers_, i ? "," : "", i + 1, "=", raft_[i], "/", grpc_[i]);
+      operator_[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+      absl::StrAppend(&peers_, i ? "," : "", i + 1, "=", raft_[i], "/", grpc_[i], "/",
+                      operator_[i]);
       absl::StrAppend(&addresses_, i ? "," : "", grpc_[i]);
+      absl::StrAppend(&operator_addresses_, i ? "," : "", operator_[i]);
     }
     hidden_ = absl::StrCat("127.0.0.2:", Port(raft_[2]));
     relay_ = std::make_unique<Relay>(raft_[2], hidden_);
     credentials_ = plaintext ? "--raft_plaintext" : testing::RaftKeyFlag(root_);
-    token_file_ = root_ + "/operator.token";
   }
   absl::Status Start() {
     for (int i = 0; i < 3; ++i) {
       std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers_,
-                                        "--operator_token_file=" + token_file_, credentials_};
+                                        "--operator_listen=" + operator_[i], credentials_};
       if (i == 2) flags.push_back("--raft_bind=" + hidden_);
       absl::Status started =
           nodes_[i].StartNode(absl::StrCat(root_, "/node", i + 1), grpc_[i], flags);
@@ -174,7 +175,7 @@ class Cluster {
     return absl::OkStatus();
   }
   std::optional<v1::ClusterStatusReply> Status(int i) {
-    LedgerConnection node(grpc_[i], nodes_[0].operator_token());
+    LedgerConnection node(grpc_[i], operator_[i], testing::TestTransport());
     v1::ClusterStatusReply reply;
     if (!node.cluster()
              .Status(ContextWithDeadline(std::chrono::seconds(2)).get(), v1::ClusterStatusRequest(),
@@ -215,7 +216,7 @@ class Cluster {
   // Writes the town (again: ids make it idempotent) and then a transfer with id (high, low); true
   // when every write was accepted.
   bool Write(uint64_t high, uint64_t low) {
-    LedgerConnection connection(addresses_, nodes_[0].operator_token());
+    LedgerConnection connection(addresses_, operator_addresses_, testing::TestTransport());
     const testing::Town town = testing::MakeTown(1, 100, 4, 1000);
     v1::CreateReply reply;
     auto ok = [&](auto rpc) { return connection.Call(rpc).ok(); };
@@ -248,10 +249,10 @@ class Cluster {
     return text.str();
   }
 
-  std::string root_, peers_, addresses_, hidden_, credentials_, token_file_;
-  std::string grpc_[3], raft_[3];
+  std::string root_, peers_, addresses_, operator_addresses_, hidden_, credentials_;
+  std::string grpc_[3], raft_[3], operator_[3];
   std::unique_ptr<Relay> relay_;
-  PlaintextLedgerProcess nodes_[3];
+  LedgerProcess nodes_[3];
 };
 
 constexpr uint64_t kMarkerHigh = 0x5241465453454321;  // "RAFTSEC!"
@@ -315,7 +316,9 @@ TEST(RaftSecurityTest, RoguePeersAreRefusedAndTheWireIsUnreadable) {
   const std::string rogue_dir = MakeTempDir("raft_rogue");
   const std::string rogue_grpc = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
   const std::string rogue_raft = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
-  PlaintextLedgerProcess rogue;
+  // It serves TLS with a node certificate of the cluster's own CA (node-4): only the Raft key is
+  // missing.
+  LedgerProcess rogue;
   ASSERT_TRUE(
       rogue
           .StartNode(rogue_dir + "/node", rogue_grpc,
@@ -379,7 +382,7 @@ TEST(RaftSecurityTest, RefusesToStartWithoutGoodCredentials) {
        "is not loopback"},
   };
   for (size_t k = 0; k < cases.size(); ++k) {
-    PlaintextLedgerProcess node;
+    LedgerProcess node;
     const absl::Status started = node.StartNode(absl::StrCat(dir, "/case", k), grpc, cases[k].flags,
                                                 std::chrono::seconds(10));
     EXPECT_FALSE(started.ok()) << "case " << k;

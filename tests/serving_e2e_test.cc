@@ -51,7 +51,6 @@ namespace {
 
 using testing::LedgerProcess;
 using testing::MakeTempDir;
-using testing::PlaintextLedgerProcess;
 namespace refl = grpc::reflection::v1;
 
 constexpr auto kTimeout = std::chrono::seconds(10);
@@ -103,8 +102,9 @@ std::string HealthOf(const std::shared_ptr<grpc::Channel>& channel, const std::s
   return "UNEXPECTED " + reply;
 }
 
+// The public services of the node at `address`, over TLS with the test CA.
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  return PublicChannel(address, testing::TestTransport());
 }
 
 // Polls every name on `address` until all read `want` or `timeout` passes; the last readings.
@@ -140,7 +140,7 @@ class ServingE2eTest : public ::testing::Test {
     channel_ = Channel(server_.address());
   }
   std::string dir_;
-  PlaintextLedgerProcess server_;
+  LedgerProcess server_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 
@@ -171,8 +171,7 @@ TEST_F(ServingE2eTest, AFullDiskTurnsEveryServiceNotServing) {
   ASSERT_TRUE(watch->Read(&update));
   EXPECT_EQ(ToString(update), std::string("\x08\x01", 2)) << "Watch starts SERVING";
 
-  std::unique_ptr<v1::Ledger::Stub> stub =
-      ConnectLedger(server_.address(), server_.operator_token());
+  std::unique_ptr<v1::Ledger::Stub> stub = v1::Ledger::NewStub(server_.operator_channel());
   grpc::Status refused;
   for (uint64_t batch = 0; batch < 1000 && refused.ok(); ++batch) {
     v1::CreateTransfersRequest request;
@@ -305,7 +304,10 @@ TEST_F(ServingE2eTest, UnreadableBytesToEveryMethodAreInvalidArgument) {
       const std::string path = absl::StrCat("/", service->full_name(), "/", method->name());
       if (service->name() == "Cluster") continue;  // Served only by a Raft replica.
       ++methods;
-      grpc::Status status = RawCall(channel_, path, garbage, nullptr, server_.operator_token());
+      // The operator services on the operator listener, with the operator's certificate.
+      const bool operator_service = service->name() == "Ledger";
+      grpc::Status status =
+          RawCall(operator_service ? server_.operator_channel() : channel_, path, garbage, nullptr);
       EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
           << path << ": " << status.error_message();
       EXPECT_NE(status.error_message().find(method->input_type()->name()), std::string::npos)
@@ -317,23 +319,24 @@ TEST_F(ServingE2eTest, UnreadableBytesToEveryMethodAreInvalidArgument) {
   EXPECT_GT(methods, 30);
 }
 
-// Three Raft nodes on loopback, sharing one operator token, started one by one (`extra`: a node's
-// fault-injection flags); Names() is every service a replica serves.
+// Three Raft nodes on loopback over TLS (operator listeners in --peers), started one by one
+// (`extra`: a node's fault-injection flags); Names() is every service a replica serves.
 struct ThreeNodes {
   explicit ThreeNodes(const std::string& name) : root(MakeTempDir(name)) {
     std::string raft[3];
     for (int i = 0; i < 3; ++i) {
       grpc[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
       raft[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
-      absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft[i], "/", grpc[i]);
+      operators[i] = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+      absl::StrAppend(&peers, i ? "," : "", i + 1, "=", raft[i], "/", grpc[i], "/", operators[i]);
       absl::StrAppend(&addresses, i ? "," : "", grpc[i]);
+      absl::StrAppend(&operator_addresses, i ? "," : "", operators[i]);
     }
     raft_key_flag = testing::RaftKeyFlag(root);
   }
   absl::Status Start(int i, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> flags = {absl::StrCat("--raft_id=", i + 1), "--peers=" + peers,
-                                      "--operator_token_file=" + root + "/operator.token",
-                                      raft_key_flag};
+                                      "--operator_listen=" + operators[i], raft_key_flag};
     flags.insert(flags.end(), extra.begin(), extra.end());
     return nodes[i].StartNode(absl::StrCat(root, "/node", i + 1), grpc[i], flags);
   }
@@ -342,8 +345,18 @@ struct ThreeNodes {
     names.push_back("ledger.v1.Cluster");
     return names;
   }
-  std::string root, grpc[3], peers, addresses, raft_key_flag;
-  PlaintextLedgerProcess nodes[3];
+  // A leader-following connection as the test's `demo` operator (`ids`: 1-based, default all).
+  std::unique_ptr<LedgerConnection> Connect(std::vector<int> ids = {1, 2, 3}) const {
+    std::string public_addresses, operator_list;
+    for (int id : ids) {
+      absl::StrAppend(&public_addresses, public_addresses.empty() ? "" : ",", grpc[id - 1]);
+      absl::StrAppend(&operator_list, operator_list.empty() ? "" : ",", operators[id - 1]);
+    }
+    return std::make_unique<LedgerConnection>(public_addresses, operator_list,
+                                              testing::TestTransport());
+  }
+  std::string root, grpc[3], operators[3], peers, addresses, operator_addresses, raft_key_flag;
+  LedgerProcess nodes[3];
 };
 
 TEST(ServingClusterTest, ClusterWithoutMajorityIsNotServing) {
@@ -388,7 +401,8 @@ TEST(ServingClusterTest, AReplicaWithAFullDiskStopsAndTheClusterGoesOn) {
     ASSERT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "")
         << "node " << i + 1;
   }
-  LedgerConnection cluster(three.addresses, nodes[0].operator_token());
+  const std::unique_ptr<LedgerConnection> owned = three.Connect();
+  LedgerConnection& cluster = *owned;
   auto third = Channel(grpc[2]);
   uint64_t next = 1;
   auto write = [&]() {
@@ -409,7 +423,8 @@ TEST(ServingClusterTest, AReplicaWithAFullDiskStopsAndTheClusterGoesOn) {
   ASSERT_TRUE(stopped) << "node 3's disk never filled";
   EXPECT_EQ(WaitForAll(grpc[2], names, "NOT_SERVING", std::chrono::seconds(5)), "");
   EXPECT_TRUE(nodes[2].running()) << nodes[2].ExitedHow();
-  std::unique_ptr<v1::Ledger::Stub> direct = ConnectLedger(grpc[2], nodes[2].operator_token());
+  std::unique_ptr<v1::Ledger::Stub> direct =
+      v1::Ledger::NewStub(OperatorChannel(three.operators[2], testing::TestTransport()));
   v1::CreateTransfersRequest one;
   *one.add_transfers() = testing::MakeTransfer(2, 1, 1, 2, 5);
   v1::CreateReply reply;
@@ -443,11 +458,12 @@ TEST(ServingClusterTest, ASkewedLeaderIsNotServing) {
     ASSERT_EQ(WaitForAll(grpc[i], names, "SERVING", std::chrono::seconds(30)), "")
         << "node " << i + 1;
   }
-  LedgerConnection cluster(three.addresses, nodes[0].operator_token());
+  const std::unique_ptr<LedgerConnection> owned = three.Connect();
+  LedgerConnection& cluster = *owned;
   auto leads = [&](uint64_t id) {
-    LedgerConnection node(grpc[id - 1], nodes[0].operator_token());
+    const std::unique_ptr<LedgerConnection> node = three.Connect({static_cast<int>(id)});
     v1::ClusterStatusReply status;
-    return node.cluster()
+    return node->cluster()
                .Status(ContextWithDeadline(std::chrono::seconds(2)).get(),
                        v1::ClusterStatusRequest(), &status)
                .ok() &&
