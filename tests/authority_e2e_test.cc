@@ -7,8 +7,9 @@
 // resident A), signed correctly with its OWN credentials: claiming the victim's shop, wallet or
 // device (an envelope naming the victim, its own key and terminal or device id), and where the body
 // names the victim's objects (a payment id, a task, an alert), also from its own envelope; on the
-// operator services, with its public key where the token goes. Each must be refused (a non-OK gRPC
-// status, or a result code other than OK; UNAUTHENTICATED on the operator services) and decide
+// operator services, on the operator listener without a client certificate of the cluster's CA (the
+// node serves TLS as in production). Each must be refused (a non-OK gRPC status, or a result code
+// other than OK; UNAVAILABLE, the TLS handshake refused, on the operator services) and decide
 // nothing: no balance of any account in the town moves, and every journal entry the attempt
 // appended decides only refusals. Then the row's allowed identity sends the same request, which
 // must be accepted: so the request is one that would have worked, and the refusals above were about
@@ -57,7 +58,6 @@ using testing::AuthorityTable;
 using testing::LedgerProcess;
 using testing::MakeTempDir;
 using testing::MakeTransfer;
-using testing::PlaintextLedgerProcess;
 using testing::Role;
 
 constexpr auto kTimeout = std::chrono::seconds(10);
@@ -153,19 +153,20 @@ class AuthorityE2eTest : public ::testing::Test {
     // seconds.
     const std::string grpc_address = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
     const std::string raft_address = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
-    ASSERT_TRUE(server_
-                    .StartNode(dir, grpc_address,
-                               {"--raft_id=1", "--peers=1=" + raft_address + "/" + grpc_address,
-                                testing::RaftKeyFlag(root), "--pos_requests_per_second=100000",
-                                "--pos_burst=100000", "--wallet_requests_per_second=100000",
-                                "--wallet_burst=100000"})
-                    .ok())
-        << server_.log_path();
+    const std::string operator_address = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
     ASSERT_TRUE(
-        WaitForLedger(ConnectLedger(server_.address(), server_.operator_token()).get(), kTimeout)
-            .ok());
-    auto channel = LedgerChannel(server_.address(), server_.operator_token());
-    ledger_ = v1::Ledger::NewStub(channel);
+        server_
+            .StartNode(dir, grpc_address,
+                       {"--raft_id=1",
+                        "--peers=1=" + raft_address + "/" + grpc_address + "/" + operator_address,
+                        "--operator_listen=" + operator_address, testing::RaftKeyFlag(root),
+                        "--pos_requests_per_second=100000", "--pos_burst=100000",
+                        "--wallet_requests_per_second=100000", "--wallet_burst=100000"})
+            .ok())
+        << server_.log_path();
+    ledger_ = v1::Ledger::NewStub(server_.operator_channel());
+    ASSERT_TRUE(WaitForLedger(ledger_.get(), kTimeout).ok());
+    auto channel = server_.public_channel();
     pos_ = v1::Pos::NewStub(channel);
     wallet_ = v1::Wallet::NewStub(channel);
     health_ = v1::Health::NewStub(channel);
@@ -520,18 +521,18 @@ class AuthorityE2eTest : public ::testing::Test {
 
   // ---- Requests as an actor ----
 
-  // The operator sends its token; the others what they have instead: their public key as a bearer
-  // token (a wallet's, terminal's or device's own credential), refused like no token.
+  // The operator connects with its client certificate; the others with what they have instead:
+  // their own key, which no certificate of the cluster's CA names, so the operator listener's TLS
+  // handshake refuses them (ChannelWith).
   std::string TokenOf(const Actor& as) const {
-    if (as.role == Role::kOperator) return server_.operator_token();
+    if (as.role == Role::kOperator) return kOperatorCertificate;
     return Hex(as.keys.public_key);
   }
 
   // An operator service's request, from anyone.
   std::vector<Call> OperatorCall(const std::string& method, const pb::Message& request,
                                  const Actor& as) const {
-    return {Call{"with its own credential as the token", method, request.SerializeAsString(),
-                 TokenOf(as)}};
+    return {Call{"with its own credential", method, request.SerializeAsString(), TokenOf(as)}};
   }
 
   // A Pos request for the victim merchant: a terminal claims it with its own terminal id and key
@@ -558,7 +559,7 @@ class AuthorityE2eTest : public ::testing::Test {
       claim.set_body(body.SerializeAsString());
       claim.set_signature(std::string(64, '\0'));
     }
-    const std::string token = as.role == Role::kOperator ? server_.operator_token() : "";
+    const std::string token = as.role == Role::kOperator ? kOperatorCertificate : "";
     calls.push_back(Call{"claiming the victim's shop", method, claim.SerializeAsString(), token});
     if (own && as.terminal() && as.account != IdBytes(victim)) {
       calls.push_back(Call{"from its own envelope", method,
@@ -585,7 +586,7 @@ class AuthorityE2eTest : public ::testing::Test {
       request.set_body(body.SerializeAsString());
       request.set_signature(std::string(64, '\0'));
       calls.push_back(Call{"claiming the victim's wallet", method, request.SerializeAsString(),
-                           server_.operator_token()});
+                           kOperatorCertificate});
       return calls;
     }
     calls.push_back(Call{"claiming the victim's wallet", method,
@@ -986,7 +987,7 @@ class AuthorityE2eTest : public ::testing::Test {
       std::string token;
       if (as.role == Role::kOperator) {
         report.set_signature(std::string(64, '\0'));
-        token = server_.operator_token();
+        token = kOperatorCertificate;
       }
       return std::vector<Call>{Call{"claiming the victim's device", "Health.ReportSteps",
                                     report.SerializeAsString(), token}};
@@ -1034,13 +1035,37 @@ class AuthorityE2eTest : public ::testing::Test {
     std::string what;       // The status or result, for messages.
   };
 
-  // A channel sending `token` and, when `as` is not empty, the operator name `as`.
-  std::shared_ptr<grpc::Channel> ChannelWith(const std::string& token, const std::string& as = "") {
-    const std::string key = token + "/" + as;
+  // The channel a call goes on. The public services: the public listener (TLS, the test CA); the
+  // credential does not matter there, requests are signed. The operator services: the operator
+  // listener, with the operator's client certificate when `token` is kOperatorCertificate (`as`:
+  // another operator's, or a node's own "node-N"), else with no client certificate at all.
+  std::shared_ptr<grpc::Channel> ChannelWith(const std::string& token, bool operator_service,
+                                             const std::string& as = "") {
+    const std::string key = !operator_service               ? "public"
+                            : token != kOperatorCertificate ? "no certificate"
+                                                            : "operator/" + as;
     auto it = channels_.find(key);
-    if (it == channels_.end())
-      it = channels_.emplace(key, LedgerChannel(server_.address(), token, as)).first;
-    return it->second;
+    if (it != channels_.end()) return it->second;
+    std::shared_ptr<grpc::Channel> channel;
+    if (!operator_service) {
+      channel = server_.public_channel();
+    } else if (token != kOperatorCertificate) {
+      Transport none = testing::TestTransport();
+      none.cert_pem.clear();
+      none.key_pem.clear();
+      channel = OperatorChannel(server_.operator_address(), none);
+    } else if (as.rfind("node-", 0) == 0) {
+      Transport node = testing::TestTransport();
+      const std::string base = testing::TestPkiDir() + "/nodes/" + as;
+      node.cert_file = base + ".crt";
+      node.key_file = base + ".key";
+      EXPECT_TRUE(LoadTransport(&node).ok()) << base;
+      channel = OperatorChannel(server_.operator_address(), node);
+    } else {
+      channel = OperatorChannel(server_.operator_address(),
+                                testing::TestTransport(as.empty() ? "demo" : as));
+    }
+    return channels_.emplace(key, channel).first->second;
   }
 
   // A server stream: accepted if its first message comes; refused streams end at once with their
@@ -1092,7 +1117,9 @@ class AuthorityE2eTest : public ::testing::Test {
       return answer;
     }
     const std::string path = "/" + method->service()->full_name() + "/" + method->name();
-    grpc::GenericStub generic(ChannelWith(call.token, as));
+    const std::string service = method->service()->name();
+    grpc::GenericStub generic(
+        ChannelWith(call.token, service == "Ledger" || service == "Cluster", as));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
     grpc::Slice slice(call.request);
@@ -1184,7 +1211,10 @@ class AuthorityE2eTest : public ::testing::Test {
     return decided;
   }
 
-  PlaintextLedgerProcess server_;
+  // Call::token of the operator's calls: connect with its client certificate.
+  static constexpr const char* kOperatorCertificate = "(the operator's client certificate)";
+
+  LedgerProcess server_;
   std::unique_ptr<v1::Ledger::Stub> ledger_;
   std::unique_ptr<v1::Pos::Stub> pos_;
   std::unique_ptr<v1::Wallet::Stub> wallet_;
@@ -1247,8 +1277,8 @@ TEST(AuthorityTableTest, ReadmeTableIsTheTable) {
 }
 
 // Membership changes that cannot succeed on a one-node cluster without breaking it: their control
-// only shows that the operator's call gets past the token check (to the membership code's own
-// refusal).
+// only shows that the operator's call gets past the TLS handshake and the role check (to the
+// membership code's own refusal).
 // Approve: this test has one operator identity, and a proposal's approver must be another operator
 // (four_eyes_same_operator); tests/four_eyes_e2e_test.cc approves with two.
 const std::set<std::string> kPastTheToken = {"Cluster.PromoteMember", "Cluster.TransferLeadership",
@@ -1281,8 +1311,8 @@ TEST_F(AuthorityE2eTest, EveryMethodAsEveryOtherRoleIsRefusedAndDecidesNothing) 
         const Answer answer = Send(call);
         EXPECT_FALSE(answer.accepted) << row.method << " as " << actor.Name() << ", " << call.label
                                       << ": accepted (" << answer.what << ")";
-        if (operator_service) {
-          EXPECT_EQ(answer.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        if (operator_service) {  // Refused in the operator listener's TLS handshake.
+          EXPECT_EQ(answer.status.error_code(), grpc::StatusCode::UNAVAILABLE)
               << row.method << " as " << actor.Name() << ": " << answer.what;
         }
         std::vector<std::string> after = Balances();
@@ -1308,7 +1338,9 @@ TEST_F(AuthorityE2eTest, EveryMethodAsEveryOtherRoleIsRefusedAndDecidesNothing) 
     ASSERT_EQ(calls.size(), 1u) << row.method;
     const Answer answer = Send(calls[0]);
     if (kPastTheToken.count(row.method)) {
-      EXPECT_NE(answer.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      EXPECT_NE(answer.status.error_code(), grpc::StatusCode::UNAVAILABLE)
+          << row.method << ": " << answer.what;
+      EXPECT_NE(answer.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
           << row.method << ": " << answer.what;
       ++controls;
       continue;

@@ -25,7 +25,7 @@ const char kResident[] =
 std::string RoleWords(Role role) {
   switch (role) {
     case Role::kOperator:
-      return "operator (token)";
+      return "operator (client certificate)";
     case Role::kTerminal:
       return "a terminal of the shop";
     case Role::kManager:
