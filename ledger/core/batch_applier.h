@@ -111,6 +111,7 @@ class BatchApplier {
 
   // ----- operators.cc: the role table -----
   RoleSet LoadOperatorRoles(std::string_view name);
+  std::optional<std::vector<Command>> ProposedCommands(const Command& command);
   bool OperatorMayRun(const std::string& name, const std::vector<Command>& commands, size_t begin,
                       size_t end);
   Outcome Apply(const SetOperatorRoles& s, Timestamp at);

@@ -474,6 +474,15 @@ CommandClass CommandClassOf(const Command& command);
 // The roles that may submit the command as an operator (ledger/core/operators.cc has the table);
 // 0 for a command only the public services submit (signed requests).
 RoleSet CommandRoles(const Command& command);
+// Whether operator `name`, holding `held`, may run `command` in its own request: the command needs
+// one of its roles (CommandRoles); a Propose, Approve or RejectProposal must name `name` itself as
+// proposer, approver or rejecter; and proposing or approving also needs, for each command of the
+// proposal (`proposed`: those a Propose carries or an Approve's stored proposal holds; null when
+// there is none, and the command's own checks then refuse it), one of its roles, as running it
+// directly would. The core (BatchApplier::OperatorMayRun) and `ledgerctl verify`
+// (OperatorJournalCheck) both decide by it.
+bool OperatorMayRunCommand(std::string_view name, RoleSet held, const Command& command,
+                           const std::vector<Command>* proposed);
 
 }  // namespace ledger
 

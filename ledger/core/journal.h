@@ -137,8 +137,12 @@ class OperatorJournalCheck {
 
  private:
   void ReplayRoles(const JournalEntry& entry, size_t begin, size_t end);
+  // What OperatorMayRunCommand needs of a Propose or Approve (proposals_ or the command's own).
+  const std::vector<Command>* ProposedCommands(const Command& command);
 
   std::map<std::string, RoleSet> roles_;
+  std::map<Id128, std::vector<Command>> proposals_;  // Stored proposals' commands, by id.
+  std::optional<std::vector<Command>> scratch_;
   bool bootstrapped_ = false;
   uint64_t operator_commands_ = 0;
 };

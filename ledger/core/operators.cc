@@ -148,6 +148,31 @@ RoleSet CommandRoles(const Command& command) {
   return std::visit([](const auto& c) { return RolesFor<std::decay_t<decltype(c)>>(); }, command);
 }
 
+bool OperatorMayRunCommand(std::string_view name, RoleSet held, const Command& command,
+                           const std::vector<Command>* proposed) {
+  if ((CommandRoles(command) & held) == 0) return false;
+  if (const auto* p = std::get_if<Propose>(&command); p != nullptr && p->proposer != name)
+    return false;
+  if (const auto* a = std::get_if<Approve>(&command); a != nullptr && a->approver != name)
+    return false;
+  if (const auto* r = std::get_if<RejectProposal>(&command); r != nullptr && r->by != name)
+    return false;
+  if (proposed == nullptr) return true;
+  return std::all_of(proposed->begin(), proposed->end(),
+                     [held](const Command& c) { return (CommandRoles(c) & held) != 0; });
+}
+
+// The commands a Propose carries or an Approve's stored proposal holds (nullopt otherwise, or when
+// they cannot be read: the command itself refuses that).
+std::optional<std::vector<Command>> BatchApplier::ProposedCommands(const Command& command) {
+  if (const auto* p = std::get_if<Propose>(&command)) return DecodeProposedCommands(p->commands);
+  if (const auto* a = std::get_if<Approve>(&command)) {
+    std::optional<ProposalRecord> record = LoadProposal(a->id);
+    if (record) return DecodeProposedCommands(record->request.commands);
+  }
+  return std::nullopt;
+}
+
 RoleSet BatchApplier::LoadOperatorRoles(std::string_view name) {
   std::string bytes;
   if (!working_.Get(keys::Operator(name), &bytes)) return 0;
@@ -165,7 +190,9 @@ bool BatchApplier::OperatorMayRun(const std::string& name, const std::vector<Com
       name == kBootstrapOperator && !working_.Get(keys::OperatorsBootstrapped(), &unused);
   const RoleSet held = bootstrap ? kRoleClusterAdmin : LoadOperatorRoles(name);
   for (size_t i = begin; i < end; ++i) {
-    if ((CommandRoles(commands[i]) & held) == 0) return false;
+    const std::optional<std::vector<Command>> proposed = ProposedCommands(commands[i]);
+    if (!OperatorMayRunCommand(name, held, commands[i], proposed ? &*proposed : nullptr))
+      return false;
   }
   if (bootstrap) working_.Put(keys::OperatorsBootstrapped(), EncodeU32(0));
   return true;
@@ -173,6 +200,12 @@ bool BatchApplier::OperatorMayRun(const std::string& name, const std::vector<Com
 
 void OperatorJournalCheck::ReplayRoles(const JournalEntry& entry, size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) {
+    // The proposals the core stored (never deleted), for the approvals' check.
+    if (const auto* p = std::get_if<Propose>(&entry.commands[i]);
+        p != nullptr && entry.outcomes[i].result == Result::kOk && !entry.outcomes[i].duplicate) {
+      if (std::optional<std::vector<Command>> commands = DecodeProposedCommands(p->commands))
+        proposals_[p->id] = std::move(*commands);
+    }
     const auto* set = std::get_if<SetOperatorRoles>(&entry.commands[i]);
     if (set == nullptr || entry.outcomes[i].result != Result::kOk) continue;
     bootstrapped_ = true;
@@ -183,6 +216,18 @@ void OperatorJournalCheck::ReplayRoles(const JournalEntry& entry, size_t begin, 
       roles_[set->name] = set->roles;
     }
   }
+}
+
+const std::vector<Command>* OperatorJournalCheck::ProposedCommands(const Command& command) {
+  if (const auto* p = std::get_if<Propose>(&command)) {
+    scratch_ = DecodeProposedCommands(p->commands);
+    return scratch_ ? &*scratch_ : nullptr;
+  }
+  if (const auto* a = std::get_if<Approve>(&command)) {
+    const auto found = proposals_.find(a->id);
+    return found == proposals_.end() ? nullptr : &found->second;
+  }
+  return nullptr;
 }
 
 std::string OperatorJournalCheck::Check(const JournalEntry& entry) {
@@ -203,7 +248,8 @@ std::string OperatorJournalCheck::Check(const JournalEntry& entry) {
           bootstrap ? kRoleClusterAdmin : (found == roles_.end() ? 0 : found->second);
       bool allowed = true;
       for (size_t i = begin; i < end; ++i)
-        allowed = allowed && (CommandRoles(entry.commands[i]) & held) != 0;
+        allowed = allowed && OperatorMayRunCommand(name, held, entry.commands[i],
+                                                   ProposedCommands(entry.commands[i]));
       for (size_t i = begin; i < end; ++i) {
         const bool refused = entry.outcomes[i].result == Result::kOperatorNotPermitted;
         if (allowed != refused) continue;

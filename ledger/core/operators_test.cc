@@ -6,6 +6,7 @@
 
 #include "ledger/core/journal.h"
 #include "ledger/core/keys.h"
+#include "ledger/core/proposals.h"
 #include "ledger/core/query.h"
 #include "ledger/core/test_util.h"
 
@@ -154,6 +155,52 @@ TEST_F(OperatorsTest, TheJournalCheckReplaysTheRoleTable) {
             "entry 3: command 0 (asset) by operator t holding treasurer was refused");
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
   EXPECT_EQ(VerifyJournal(ledger_.state()).operator_commands, 4u);
+}
+
+// Four eyes in the core, not only in the service: proposing or approving needs a role for each
+// proposed command (a registrar may propose fees, not issuance), and a proposal's names must be the
+// request's own operator. verify's check agrees with every decision.
+TEST_F(OperatorsTest, ProposingAndApprovingNeedTheProposedCommandsRoles) {
+  ledger_.ApplyAs(
+      kBootstrapOperator,
+      {SetOperatorRoles{"admin", kRoleClusterAdmin}, SetOperatorRoles{"t", kRoleTreasurer},
+       SetOperatorRoles{"t2", kRoleTreasurer}, SetOperatorRoles{"r", kRoleMerchantRegistrar}});
+  ASSERT_EQ(As("t", Coin()).result, Result::kOk);
+  const std::vector<Outcome> accounts =
+      ledger_.ApplyAs("t", {testing::MakeAccount(1, 1, AccountKind::kIssuer),
+                            testing::MakeAccount(10, 1, AccountKind::kWallet)});
+  ASSERT_EQ(accounts[1].result, Result::kOk);
+  const std::string issue = EncodeProposedCommands({testing::MakeTransfer(1, 1, 10, 5'000)});
+  // The registrar holds a role that may propose, but not the transfer's.
+  EXPECT_EQ(As("r", Propose{testing::Id(7), "r", 3600, issue}).result,
+            Result::kOperatorNotPermitted);
+  // A treasurer proposing in another operator's name.
+  EXPECT_EQ(As("t", Propose{testing::Id(7), "t2", 3600, issue}).result,
+            Result::kOperatorNotPermitted);
+  ASSERT_EQ(As("t", Propose{testing::Id(7), "t", 3600, issue}).result, Result::kOk);
+  EXPECT_EQ(As("r", Approve{testing::Id(7), "r"}).result, Result::kOperatorNotPermitted);
+  EXPECT_EQ(As("admin", Approve{testing::Id(7), "admin"}).result, Result::kOperatorNotPermitted);
+  EXPECT_EQ(As("t", Approve{testing::Id(7), "t2"}).result, Result::kOperatorNotPermitted);
+  EXPECT_EQ(As("r", RejectProposal{testing::Id(7), "t"}).result, Result::kOperatorNotPermitted);
+  EXPECT_EQ(ledger_.Balance(10), 0);
+  ASSERT_EQ(As("t2", Approve{testing::Id(7), "t2"}).result, Result::kOk);
+  EXPECT_EQ(ledger_.Balance(10), 5'000);
+  JournalEntry approved = ledger_.last().entry;
+  const VerifyReport report = VerifyJournal(ledger_.state());
+  EXPECT_TRUE(report.ok) << report.problem;
+  // The check replays the same rule: the approval claimed by the registrar was not allowed.
+  OperatorJournalCheck check;
+  for (const auto& [index, bytes] : ReadJournal(ledger_.state(), 1, approved.index - 1)) {
+    const std::optional<JournalEntry> entry = DecodeJournalEntry(bytes);
+    ASSERT_TRUE(entry.has_value()) << index;
+    ASSERT_EQ(check.Check(*entry), "") << index;
+  }
+  approved.request_operators = {"r"};
+  EXPECT_EQ(check.Check(approved),
+            absl::StrCat("entry ", approved.index,
+                         ": command 0 (approve) by operator r holding merchant_registrar was "
+                         "applied"));
+  EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
 }  // namespace
