@@ -1459,7 +1459,11 @@ std::string CoreFuzzer::ApplyAndCheck(const Batch& batch) {
       replayed->writes.entries != output->writes.entries) {
     return Failure("the replica's journal entry or write set differs from the leader's");
   }
-  if (!DecodeJournalEntry(output->entry_bytes)) return Failure("the journal entry does not decode");
+  std::optional<JournalEntry> entry = DecodeJournalEntry(output->entry_bytes);
+  if (!entry) return Failure("the journal entry does not decode");
+  // ledgerctl verify's check of the operators agrees with every decision the core made.
+  if (std::string problem = operator_check_.Check(*entry); !problem.empty())
+    return Failure("the operator journal check disagrees with the core: " + problem);
   state_.Apply(output->writes);
   replica_.Apply(replayed->writes);
   applied_.emplace_back(now_, bytes);

@@ -105,6 +105,7 @@ class CoreFuzzer {
   std::unique_ptr<World> world_;
   MemoryKv state_;
   MemoryKv replica_;
+  OperatorJournalCheck operator_check_;  // Fed every entry, in journal order.
   Timestamp now_;
   bool set_up_ = false;
   bool trace_ =
