@@ -19,7 +19,7 @@ PKI="$D/var/pki"
 echo "demo treasurer,programme_admin,merchant_registrar,support_desk,auditor,cluster_admin" >"$D/operators"
 "$LEDGERD" --data_dir="$D/data" --listen=127.0.0.1:0 --operator_listen=127.0.0.1:0 --metrics_listen= \
   --port_file="$D/ports" --tls_cert="$PKI/nodes/node-1.crt" --tls_key="$PKI/nodes/node-1.key" \
-  --tls_client_ca="$PKI/ca.crt" --operators_file="$D/operators" >"$D/ledgerd.log" 2>&1 &
+  --tls_client_ca="$PKI/ca.crt" --tls_crl_dir="$PKI/crl" --operators_file="$D/operators" >"$D/ledgerd.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$D/ports" ] && break; sleep 0.1; done

@@ -145,6 +145,7 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
     flags.push_back("--tls_cert=" + node + ".crt");
     flags.push_back("--tls_key=" + node + ".key");
     flags.push_back("--tls_client_ca=" + pki + "/ca.crt");
+    flags.push_back("--tls_crl_dir=" + pki + "/crl");
     if (!operator_listen) flags.push_back("--operator_listen=127.0.0.1:0");
   } else {
     flags.push_back("--plaintext");

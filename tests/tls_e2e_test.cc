@@ -259,5 +259,68 @@ TEST(TlsRotationTest, ARotatedCertificateServesNewConnectionsWithoutARestart) {
   EXPECT_EQ(server.Stop(), 0);
 }
 
+// A fresh connection to `address` with `transport`'s certificate (its own subchannel, so that no
+// connection of another channel is reused).
+std::shared_ptr<grpc::Channel> FreshOperatorChannel(const std::string& address,
+                                                    const Transport& transport) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = transport.ca_pem;
+  options.pem_cert_chain = transport.cert_pem;
+  options.pem_private_key = transport.key_pem;
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(options), arguments);
+}
+
+// ops/pki revoke: the revoked operator's new connections are refused at once, its open connection
+// takes no new call after --operator_connection_age_seconds, the other operators go on; no restart.
+// A revocation list of another CA stops ledgerd at start-up.
+TEST(TlsRevocationTest, ARevokedCertificateIsRefusedWithoutARestart) {
+  const std::string pki = MakeTempDir("revoke");
+  ASSERT_TRUE(RunPki("init " + pki).ok());
+  ASSERT_TRUE(RunPki("node " + pki + " 1").ok());
+  ASSERT_TRUE(RunPki("operator " + pki + " demo").ok());
+  ASSERT_TRUE(RunPki("operator " + pki + " auditor").ok());
+  LedgerProcess server;
+  const std::vector<std::string> flags = {
+      "--operator_listen=127.0.0.1:0",          "--tls_cert=" + pki + "/nodes/node-1.crt",
+      "--tls_key=" + pki + "/nodes/node-1.key", "--tls_client_ca=" + pki + "/ca.crt",
+      "--tls_crl_dir=" + pki + "/crl",          "--operator_connection_age_seconds=2"};
+  ASSERT_TRUE(server.StartNode(pki + "/data", "127.0.0.1:0", flags).ok()) << server.log_path();
+  const Transport demo = WithCertificate(pki + "/ca.crt", pki + "/operators/demo");
+  const Transport auditor = WithCertificate(pki + "/ca.crt", pki + "/operators/auditor");
+  const std::string address = server.operator_address();
+  std::shared_ptr<grpc::Channel> open = FreshOperatorChannel(address, demo);
+  ASSERT_TRUE(Digest(open).ok());
+  ASSERT_TRUE(Digest(FreshOperatorChannel(address, auditor)).ok());
+
+  ASSERT_TRUE(RunPki("revoke " + pki + " " + pki + "/operators/demo.crt").ok());
+  EXPECT_EQ(Digest(FreshOperatorChannel(address, demo)).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  const auto revoked = std::chrono::steady_clock::now();
+  grpc::Status last;
+  while (std::chrono::steady_clock::now() - revoked < std::chrono::seconds(20) &&
+         (last = Digest(open)).ok()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(last.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << "the open connection still takes calls 20 s after the revocation";
+  std::printf("the revoked operator's open connection was refused %.1f s after the revocation\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - revoked).count());
+  EXPECT_TRUE(Digest(FreshOperatorChannel(address, auditor)).ok());
+  EXPECT_EQ(server.Stop(), 0);
+
+  const std::string other = MakeTempDir("revoke-other");
+  ASSERT_TRUE(RunPki("init " + other).ok());
+  std::vector<std::string> wrong = flags;
+  wrong.erase(wrong.begin());
+  wrong[3] = "--tls_crl_dir=" + other + "/crl";
+  wrong.insert(wrong.begin(), "--listen=127.0.0.1:0");
+  wrong.insert(wrong.begin() + 1, "--operator_listen=127.0.0.1:0");
+  std::string output;
+  EXPECT_EQ(RunLedgerd(wrong, &output), 2);
+  EXPECT_NE(output.find("not signed by the CA of --tls_client_ca"), std::string::npos) << output;
+}
+
 }  // namespace
 }  // namespace ledger

@@ -76,6 +76,14 @@ ABSL_FLAG(std::string, tls_key, "",
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA certificate that signs operators' and nodes' certificates (ops/pki: "
           "var/pki/ca.crt); also verifies Raft peers' certificates. Required unless --plaintext");
+ABSL_FLAG(std::string, tls_crl_dir, "",
+          "Directory of the CA's certificate revocation lists, OpenSSL hashed names (ops/pki "
+          "revoke: var/pki/crl). An operator or node certificate they list is refused on "
+          "--operator_listen from the next handshake; open connections take no new call after "
+          "--operator_connection_age_seconds. Empty: no revocation lists");
+ABSL_FLAG(int32_t, operator_connection_age_seconds, 300,
+          "The longest an operator connection takes new calls before the client must reconnect "
+          "(and so shake hands again: a revoked certificate is refused then)");
 ABSL_FLAG(int32_t, tls_reload_seconds, 10,
           "How often the --tls_cert, --tls_key and --tls_client_ca files are re-read: a rotated "
           "certificate serves new connections within this many seconds, without a restart");
@@ -367,11 +375,15 @@ int Ledgerd::CheckTransport() {
     return LoadOperatorToken();
   }
   tls_ = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
-          absl::GetFlag(FLAGS_tls_client_ca)};
+          absl::GetFlag(FLAGS_tls_client_ca), absl::GetFlag(FLAGS_tls_crl_dir)};
   if (tls_.cert.empty() || tls_.key.empty() || tls_.client_ca.empty()) {
     fprintf(stderr,
             "ledgerd: TLS needs --tls_cert, --tls_key and --tls_client_ca (make them with "
             "ops/pki; ops/run does), or --plaintext for development on loopback\n");
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_operator_connection_age_seconds) < 1) {
+    fprintf(stderr, "ledgerd: --operator_connection_age_seconds must be at least 1\n");
     return 2;
   }
   if (absl::GetFlag(FLAGS_tls_reload_seconds) < 1) {
@@ -609,6 +621,11 @@ int Ledgerd::StartOperatorServer() {
   grpc::ServerBuilder builder;
   PrepareBuilder(&builder, metrics_.get());
   const std::string& address = absl::GetFlag(FLAGS_operator_listen);
+  // A connection takes no new call after its age (calls in flight, such as a change stream or a
+  // backup, run to their end), so that a revoked certificate's open connection does not outlive
+  // the revocation by more than that: the client's next call shakes hands again.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                             absl::GetFlag(FLAGS_operator_connection_age_seconds) * 1000);
   builder.AddListeningPort(
       address,
       ledger::ServerTlsCredentials(tls_, /*mutual=*/true, absl::GetFlag(FLAGS_tls_reload_seconds)),

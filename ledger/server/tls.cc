@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <regex>
 
 #include "absl/strings/str_cat.h"
 
@@ -28,6 +30,10 @@ struct X509Free {
 struct KeyFree {
   void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
 };
+struct CrlFree {
+  void operator()(X509_CRL* crl) const { X509_CRL_free(crl); }
+};
+using Crl = std::unique_ptr<X509_CRL, CrlFree>;
 using Bio = std::unique_ptr<BIO, BioFree>;
 using Cert = std::unique_ptr<X509, X509Free>;
 using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
@@ -90,6 +96,34 @@ absl::Status ReadKey(const std::string& flag, const std::string& path, Key* key)
   return absl::OkStatus();
 }
 
+// Every hashed CRL file (HASH.rN) of `dir`: a PEM CRL signed by `ca`, not past its next update (an
+// expired list would refuse every operator in the handshake).
+absl::Status CheckCrlDir(const std::string& dir, X509* ca) {
+  const std::string flag = "--tls_crl_dir";
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) return Problem(flag, dir, "not a directory");
+  const std::regex hashed("[0-9a-f]{8}\\.r[0-9]+");
+  for (const auto& file : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = file.path().filename().string();
+    if (!std::regex_match(name, hashed)) continue;
+    const std::string path = file.path().string();
+    Bio bio;
+    if (absl::Status opened = OpenFile(flag, path, &bio); !opened.ok()) return opened;
+    Crl crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+    if (crl == nullptr) return Problem(flag, path, "not a PEM certificate revocation list");
+    EVP_PKEY* ca_key = X509_get0_pubkey(ca);
+    if (ca_key == nullptr || X509_CRL_verify(crl.get(), ca_key) != 1)
+      return Problem(flag, path, "not signed by the CA of --tls_client_ca");
+    const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get());
+    if (next != nullptr && X509_cmp_current_time(next) < 0) {
+      return Problem(flag, path,
+                     "revocation list expired (" + Time(next) + "): ops/pki crl makes a new one");
+    }
+  }
+  if (error) return Problem(flag, dir, error.message());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckTlsFiles(const TlsFiles& files) {
@@ -102,7 +136,10 @@ absl::Status CheckTlsFiles(const TlsFiles& files) {
                    "does not match the certificate of --tls_cert " + files.cert);
   }
   Cert ca;
-  return ReadCertificate("--tls_client_ca", files.client_ca, &ca);
+  if (absl::Status ok = ReadCertificate("--tls_client_ca", files.client_ca, &ca); !ok.ok())
+    return ok;
+  if (files.crl_dir.empty()) return absl::OkStatus();
+  return CheckCrlDir(files.crl_dir, ca.get());
 }
 
 std::shared_ptr<grpc::ServerCredentials> ServerTlsCredentials(const TlsFiles& files, bool mutual,
@@ -114,6 +151,7 @@ std::shared_ptr<grpc::ServerCredentials> ServerTlsCredentials(const TlsFiles& fi
   if (mutual) {
     options.watch_root_certs();
     options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    if (!files.crl_dir.empty()) options.set_crl_directory(files.crl_dir);
   } else {
     options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   }

@@ -31,15 +31,22 @@ struct TlsFiles {
   std::string key;   // Its PEM private key (--tls_key), mode 0600 or stricter.
   std::string
       client_ca;  // PEM CA certificate(s) that sign clients' certificates (--tls_client_ca).
+  // Optional (--tls_crl_dir): a directory of the CA's certificate revocation lists in OpenSSL's
+  // hashed names (HASH.r0, HASH.r1, ...: ops/pki revoke writes them). A client certificate it lists
+  // is refused in the operator listener's handshake; a newer list (the next suffix) is read at the
+  // next handshake, without a restart.
+  std::string crl_dir;
 };
 
 // OK, or INVALID_ARGUMENT naming the flag and the file: a file missing or unreadable, not PEM, a
-// certificate expired or not yet valid, a key that does not match the certificate, or a key file
-// that group or others may read.
+// certificate expired or not yet valid, a key that does not match the certificate, a key file
+// that group or others may read, or a --tls_crl_dir that is not a directory or holds a hashed CRL
+// that is not one of the CA's, or has expired.
 absl::Status CheckTlsFiles(const TlsFiles& files);
 
 // Server credentials watching `files` (re-read every `reload_seconds`). `mutual`: a client
-// certificate signed by files.client_ca is required and verified; otherwise none is asked for.
+// certificate signed by files.client_ca, not revoked by a list in files.crl_dir, is required and
+// verified; otherwise none is asked for.
 std::shared_ptr<grpc::ServerCredentials> ServerTlsCredentials(const TlsFiles& files, bool mutual,
                                                               int reload_seconds);
 
