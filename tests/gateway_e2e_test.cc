@@ -46,9 +46,10 @@ struct Request {
   std::string body;
   std::string content_type = "application/json";
   std::string accept;
-  std::string cert, key;  // The client certificate, if any.
-  std::string ca;         // Default: the test CA.
-  std::string stop_at;    // Streams: stop reading once the body holds this.
+  std::string cert, key;             // The client certificate, if any.
+  std::string ca;                    // Default: the test CA.
+  std::string stop_at;               // Streams: stop reading once the body holds this.
+  std::vector<std::string> headers;  // Extra "Name: value" lines.
 };
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
@@ -94,6 +95,8 @@ Http Fetch(const std::string& url, const Request& request) {
   }
   if (!request.accept.empty())
     headers = curl_slist_append(headers, ("Accept: " + request.accept).c_str());
+  for (const std::string& line : request.headers)
+    headers = curl_slist_append(headers, line.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &user);
@@ -335,6 +338,61 @@ TEST_F(GatewayE2eTest, StaticFilesStayInsideTheRoot) {
   Request operator_get = As("demo", "");
   operator_get.method = "GET";
   EXPECT_EQ(Fetch(OperatorUrl("/console/"), operator_get).status, 200);
+}
+
+// Requests per client address are bounded (kHttpRequestsPerSecondPerPeer, burst
+// kHttpRequestBurstPerPeer): past the burst, 429 with Retry-After, on one kept-alive connection.
+TEST_F(GatewayE2eTest, ManyRequestsFromOneAddressAre429) {
+  CURL* curl = curl_easy_init();
+  const std::string url = PublicUrl("/missing.html");
+  const std::string ca = TestPkiDir() + "/ca.crt";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  std::map<std::string, std::string> headers;
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &headers);
+  int sent = 0;
+  long status = 0;
+  const int most = static_cast<int>(kHttpRequestBurstPerPeer) * 4;
+  while (sent < most && status != 429) {
+    ASSERT_EQ(curl_easy_perform(curl), CURLE_OK);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    ++sent;
+  }
+  curl_easy_cleanup(curl);
+  EXPECT_EQ(status, 429) << "after " << sent << " requests";
+  EXPECT_GT(sent, static_cast<int>(kHttpRequestBurstPerPeer));
+  EXPECT_EQ(headers["retry-after"], "1");
+}
+
+// --plaintext: plain HTTP on loopback; the operator listener passes the development token and
+// X-Ledger-Operator to the services, which check them as on gRPC.
+TEST(GatewayPlaintextE2eTest, TheOperatorListenerTakesTheToken) {
+  testing::PlaintextLedgerProcess server;
+  server.UseHttp();
+  ASSERT_TRUE(server.Start(MakeTempDir("gateway-plain") + "/ledger").ok()) << server.log_path();
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.http_operator_port());
+  Request request;
+  request.body = "{}";
+  Http http = Fetch(base + "/v1/Ledger/GetDigest", request);
+  EXPECT_EQ(http.status, 401) << http.body;
+  EXPECT_NE(http.body.find("UNAUTHENTICATED"), std::string::npos) << http.body;
+  request.headers = {"Authorization: Bearer " + server.operator_token()};
+  http = Fetch(base + "/v1/Ledger/GetDigest", request);
+  EXPECT_EQ(http.status, 200) << http.body;
+  Request auditor;
+  auditor.body = Json(testing::MakeTown(kIssuer, kAlice, 1, 1).assets);
+  auditor.headers = {"Authorization: Bearer " + server.operator_token(),
+                     "X-Ledger-Operator: auditor"};
+  http = Fetch(base + "/v1/Ledger/CreateAssets", auditor);
+  EXPECT_EQ(http.status, 403) << http.body;
+  // The public listener has no operator services, token or not.
+  request.headers = {"Authorization: Bearer " + server.operator_token()};
+  EXPECT_EQ(Fetch("http://127.0.0.1:" + std::to_string(server.http_port()) + "/v1/Ledger/GetDigest",
+                  request)
+                .status,
+            404);
 }
 
 }  // namespace
