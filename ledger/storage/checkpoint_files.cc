@@ -63,8 +63,8 @@ bool RocksDbFileName(const std::string& name) {
 absl::Status RemoveAll(const std::string& path) {
   std::error_code error;
   fs::remove_all(path, error);
-  if (error) return absl::UnavailableError(absl::StrCat("cannot remove ", path, ": ",
-                                                        error.message()));
+  if (error)
+    return absl::UnavailableError(absl::StrCat("cannot remove ", path, ": ", error.message()));
   return absl::OkStatus();
 }
 
@@ -85,8 +85,8 @@ absl::Status FetchFile(const CheckpointFile& file, const ChunkSource& source,
     }
     if (chunk->empty()) break;
     if (chunk->size() > kCheckpointChunkBytes || offset + chunk->size() > file.size) {
-      status = absl::DataLossError(absl::StrCat("snapshot file ", file.name, ": more than its ",
-                                                file.size, " bytes sent"));
+      status = absl::DataLossError(
+          absl::StrCat("snapshot file ", file.name, ": more than its ", file.size, " bytes sent"));
       break;
     }
     if (::write(fd, chunk->data(), chunk->size()) != static_cast<ssize_t>(chunk->size())) {
@@ -123,8 +123,8 @@ uint64_t CheckpointManifest::TotalBytes() const {
 bool ValidCheckpointFileName(std::string_view name) {
   if (name.empty() || name.size() > kCheckpointFileNameBytesMax || name[0] == '.') return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
@@ -160,8 +160,8 @@ absl::StatusOr<CheckpointManifest> DecodeCheckpointManifest(std::string_view byt
   manifest.origin = d.U64();
   const uint32_t count = d.U32();
   if (count > kCheckpointFilesMax) {
-    return absl::InvalidArgumentError(absl::StrCat("snapshot manifest: ", count,
-                                                   " files; at most ", kCheckpointFilesMax));
+    return absl::InvalidArgumentError(
+        absl::StrCat("snapshot manifest: ", count, " files; at most ", kCheckpointFilesMax));
   }
   for (uint32_t i = 0; i < count && d.ok(); ++i) {
     CheckpointFile file;
@@ -172,8 +172,9 @@ absl::StatusOr<CheckpointManifest> DecodeCheckpointManifest(std::string_view byt
       return absl::InvalidArgumentError("snapshot manifest: a hash is not 32 bytes");
     }
     if (d.ok() && !ValidCheckpointFileName(file.name)) {
-      return absl::InvalidArgumentError("snapshot manifest: a file name is not 1 to 64 of "
-                                        "[A-Za-z0-9._-] (or starts with '.')");
+      return absl::InvalidArgumentError(
+          "snapshot manifest: a file name is not 1 to 64 of "
+          "[A-Za-z0-9._-] (or starts with '.')");
     }
     if (!manifest.files.empty() && manifest.files.back().name >= file.name) {
       return absl::InvalidArgumentError("snapshot manifest: file names not sorted and unique");
@@ -252,9 +253,8 @@ absl::StatusOr<CheckpointManifest> DescribeCheckpoint(const std::string& dir,
   }
   if (error) return absl::UnavailableError(absl::StrCat("list ", dir, ": ", error.message()));
   if (manifest.files.size() > kCheckpointFilesMax) {
-    return absl::ResourceExhaustedError(absl::StrCat("checkpoint ", dir, ": ",
-                                                     manifest.files.size(), " files; at most ",
-                                                     kCheckpointFilesMax));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "checkpoint ", dir, ": ", manifest.files.size(), " files; at most ", kCheckpointFilesMax));
   }
   std::sort(manifest.files.begin(), manifest.files.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -265,8 +265,7 @@ absl::StatusOr<CheckpointManifest> DescribeCheckpoint(const std::string& dir,
 absl::StatusOr<std::string> ReadCheckpointChunk(const std::string& dir, const std::string& name,
                                                 uint64_t offset, uint64_t max_bytes) {
   if (!ValidCheckpointFileName(name)) {
-    return absl::InvalidArgumentError(
-        "name: not 1 to 64 of [A-Za-z0-9._-] (or starts with '.')");
+    return absl::InvalidArgumentError("name: not 1 to 64 of [A-Za-z0-9._-] (or starts with '.')");
   }
   const std::string path = dir + "/" + name;
   const int fd = ::open(path.c_str(), O_RDONLY);
@@ -289,7 +288,8 @@ absl::StatusOr<std::string> CurrentStateDir(const std::string& root) {
   std::getline(in, name);
   const std::string id = name.substr(std::min(name.size(), std::strlen(kStatePrefix)));
   if (!StartsWith(name, kStatePrefix) || id.empty() ||
-      !std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || c == '-'; })) {
+      !std::all_of(id.begin(), id.end(),
+                   [](char c) { return (c >= '0' && c <= '9') || c == '-'; })) {
     return absl::DataLossError(absl::StrCat(root, "/", kPointer, ": \"", name,
                                             "\" is not state-ID; restore the node from a backup"));
   }
@@ -298,8 +298,7 @@ absl::StatusOr<std::string> CurrentStateDir(const std::string& root) {
 
 absl::StatusOr<std::string> InstallCheckpoint(const std::string& root,
                                               const CheckpointManifest& manifest,
-                                              const ChunkSource& source,
-                                              const InstallHook& hook) {
+                                              const ChunkSource& source, const InstallHook& hook) {
   auto step = [&](InstallStep done) {
     if (hook) hook(done);
   };
@@ -336,8 +335,8 @@ absl::StatusOr<std::string> InstallCheckpoint(const std::string& root,
     return renamed;
   }
   step(InstallStep::kRenamed);
-  status = WriteFileAtomically(absl::StrCat(root, "/", kPointer),
-                               absl::StrCat(kStatePrefix, id, "\n"));
+  status =
+      WriteFileAtomically(absl::StrCat(root, "/", kPointer), absl::StrCat(kStatePrefix, id, "\n"));
   if (status.ok()) status = SyncPath(root);
   if (!status.ok()) {
     // Whether the rename of the pointer reached the disk is unknown: leave the decision to

@@ -106,8 +106,11 @@ bool OnlyCurrentStateLeft(const std::string& root, const std::string& current) {
 }
 
 TEST(CheckpointFilesTest, ManifestRoundTripsAndRefusesDamage) {
-  CheckpointManifest manifest{9, 123, 2, {{"000012.sst", 4096, std::string(32, 'h')},
-                                          {"CURRENT", 16, std::string(32, 'c')}}};
+  CheckpointManifest manifest{
+      9,
+      123,
+      2,
+      {{"000012.sst", 4096, std::string(32, 'h')}, {"CURRENT", 16, std::string(32, 'c')}}};
   const std::string bytes = EncodeCheckpointManifest(manifest);
   absl::StatusOr<CheckpointManifest> decoded = DecodeCheckpointManifest(bytes);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
@@ -117,7 +120,8 @@ TEST(CheckpointFilesTest, ManifestRoundTripsAndRefusesDamage) {
     damaged[i] ^= 1;
     EXPECT_FALSE(DecodeCheckpointManifest(damaged).ok()) << "byte " << i;
   }
-  for (const std::string& bad : std::vector<std::string>{"../CURRENT", ".hidden", "a/b", "", std::string(65, 'x')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"../CURRENT", ".hidden", "a/b", "", std::string(65, 'x')}) {
     CheckpointManifest evil = manifest;
     evil.files[0].name = bad;
     EXPECT_FALSE(DecodeCheckpointManifest(EncodeCheckpointManifest(evil)).ok()) << bad;
