@@ -347,6 +347,33 @@ absl::StatusOr<std::string> InstallCheckpoint(const std::string& root,
   return target;
 }
 
+absl::Status CopyCheckpoint(const std::string& state_dir, const CheckpointManifest& manifest,
+                            const std::string& dir) {
+  const std::string partial = dir + ".tmp";
+  if (absl::Status removed = RemoveAll(partial); !removed.ok()) return removed;
+  if (absl::Status removed = RemoveAll(dir); !removed.ok()) return removed;
+  std::error_code error;
+  fs::create_directories(partial, error);
+  for (const CheckpointFile& file : manifest.files) {
+    if (error) break;
+    const std::string from = state_dir + "/" + file.name;
+    const std::string to = partial + "/" + file.name;
+    const bool table = file.name.size() > 4 && file.name.substr(file.name.size() - 4) == ".sst";
+    if (table) {
+      fs::create_hard_link(from, to, error);
+    } else {
+      fs::copy_file(from, to, error);
+    }
+  }
+  if (!error) fs::rename(partial, dir, error);
+  if (error) {
+    RemoveAll(partial).IgnoreError();
+    return absl::UnavailableError(
+        absl::StrCat("keep a copy of the snapshot in ", dir, ": ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RemoveOldState(const std::string& root, const std::string& old_dir) {
   if (old_dir != root) return RemoveAll(old_dir);
   std::error_code error;

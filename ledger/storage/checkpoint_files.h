@@ -121,6 +121,12 @@ absl::StatusOr<std::string> InstallCheckpoint(const std::string& root,
                                               const ChunkSource& source,
                                               const InstallHook& hook = nullptr);
 
+// Keeps a copy of an installed checkpoint's files in `dir` (hard links to the table files, which
+// RocksDB never changes; copies of the others), built in DIR.tmp and renamed, so that this node can
+// serve the snapshot in turn once the state folder has moved on.
+absl::Status CopyCheckpoint(const std::string& state_dir, const CheckpointManifest& manifest,
+                            const std::string& dir);
+
 // Removes the state folder `old_dir` replaced by an install (ROOT itself: its RocksDB files only).
 absl::Status RemoveOldState(const std::string& root, const std::string& old_dir);
 

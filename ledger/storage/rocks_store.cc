@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/core/keys.h"
+#include "ledger/storage/checkpoint_files.h"
 
 namespace ledger {
 namespace {
@@ -102,9 +103,12 @@ struct RocksStore::Db {
   }
 };
 
-absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
+absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& root,
                                                              const Options& options) {
-  absl::StatusOr<std::shared_ptr<Db>> db = OpenDb(path, options);
+  // A data folder where a Raft snapshot was installed names its state folder (checkpoint_files.h).
+  absl::StatusOr<std::string> path = CurrentStateDir(root);
+  if (!path.ok()) return path.status();
+  absl::StatusOr<std::shared_ptr<Db>> db = OpenDb(*path, options);
   if (!db.ok()) return db.status();
   std::unique_ptr<RocksStore> store(new RocksStore(*std::move(db)));
   store->options_ = options;

@@ -54,7 +54,8 @@ class RocksStore final : public KvReader {
     // off.
     uint64_t fault_fail_writes_after_bytes = 0;
   };
-  // Opens (creating if missing) the database in `path`.
+  // Opens (creating if missing) the database in `path`, or in the state folder its pointer names
+  // once a Raft snapshot was installed there (checkpoint_files.h: PATH/state.current).
   static absl::StatusOr<std::unique_ptr<RocksStore>> Open(const std::string& path,
                                                           const Options& options);
   static absl::StatusOr<std::unique_ptr<RocksStore>> Open(const std::string& path) {
