@@ -523,8 +523,9 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
   const int follower = (leader + 1) % kNodes;
   ASSERT_EQ(cluster.node(follower).Stop(), 0);
   std::filesystem::remove_all(cluster.data_dir(follower));
-  pay(120);  // Far beyond the trailing entries: the leader's log no longer has what the follower
-             // lacks.
+  // Far beyond the trailing entries: the leader's log no longer has what the follower lacks.
+  // LEDGER_TEST_SNAPSHOT_REQUESTS (default 120) grows the state for measurements.
+  pay(static_cast<int>(EnvOr("LEDGER_TEST_SNAPSHOT_REQUESTS", 120)));
   // The disk was lost: the node comes back empty and without bootstrapping (it must not make up a
   // configuration of its own); the leader sends it a snapshot.
   ASSERT_OK(cluster.Start(follower, /*bootstrap=*/false));
@@ -581,6 +582,16 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
   std::printf("state: %llu bytes of keys and values; last snapshot payload: %llu bytes\n",
               static_cast<unsigned long long>(state_bytes),
               static_cast<unsigned long long>(snapshot_bytes));
+  for (const char* name :
+       {"ledger_raft_snapshot_last_seconds ", "ledger_raft_snapshot_install_last_seconds ",
+        "ledger_raft_snapshot_install_last_bytes "}) {
+    for (const std::string* text : {&*leader_metrics, &*follower_metrics}) {
+      const size_t at = text->find(std::string("\n") + name);
+      if (at == std::string::npos) continue;
+      std::printf("%s %s%s\n", text == &*leader_metrics ? "leader" : "follower", name,
+                  text->substr(at + 1 + std::strlen(name), 12).c_str());
+    }
+  }
   EXPECT_LT(snapshot_bytes * 4, state_bytes);
   EXPECT_TRUE(std::filesystem::exists(cluster.data_dir(follower) + "/state.current"));
 }

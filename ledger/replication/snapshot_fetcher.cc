@@ -21,8 +21,8 @@ ChunkSource SnapshotFetcher::Source(const std::string& address, uint64_t origin,
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateCustomChannel(address, credentials_, arguments);
   std::shared_ptr<v1::Cluster::Stub> stub = v1::Cluster::NewStub(channel);
-  return [=, token = operator_token_, self = self_](const std::string& name,
-                                                    uint64_t offset) -> absl::StatusOr<std::string> {
+  return [=, token = operator_token_, self = self_](
+             const std::string& name, uint64_t offset) -> absl::StatusOr<std::string> {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + kChunkDeadline);
     if (!token.empty()) {
@@ -37,8 +37,8 @@ ChunkSource SnapshotFetcher::Source(const std::string& address, uint64_t origin,
     v1::SnapshotChunkReply reply;
     const grpc::Status status = stub->SnapshotChunk(&context, request, &reply);
     if (!status.ok()) {
-      return absl::UnavailableError(absl::StrCat("fetching snapshot file ", name, " from ",
-                                                 address, ": ", status.error_message()));
+      return absl::UnavailableError(absl::StrCat("fetching snapshot file ", name, " from ", address,
+                                                 ": ", status.error_message()));
     }
     return std::move(*reply.mutable_data());
   };

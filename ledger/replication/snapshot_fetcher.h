@@ -18,9 +18,10 @@ namespace ledger {
 class SnapshotFetcher {
  public:
   // `operator_token` empty: mutual TLS (credentials carry the node certificate).
-  SnapshotFetcher(std::shared_ptr<grpc::ChannelCredentials> credentials,
-                  std::string operator_token, uint64_t self)
-      : credentials_(std::move(credentials)), operator_token_(std::move(operator_token)),
+  SnapshotFetcher(std::shared_ptr<grpc::ChannelCredentials> credentials, std::string operator_token,
+                  uint64_t self)
+      : credentials_(std::move(credentials)),
+        operator_token_(std::move(operator_token)),
         self_(self) {}
 
   // Chunks of checkpoint `checkpoint_id` of node `origin`, as kept by the node at `address`.

@@ -60,6 +60,17 @@ bool RocksDbFileName(const std::string& name) {
          ends(".dbtmp");
 }
 
+// Makes every file written on the filesystem holding `path` durable with one syncfs(2), instead of
+// an fsync per file (an install writes one file per table file: measured 1.3 s for 120 files of
+// 1.9 MB with an fsync each).
+absl::Status SyncFilesystem(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return Errno("cannot open " + path + " to sync it");
+  const bool synced = ::syncfs(fd) == 0 && ::fsync(fd) == 0;
+  ::close(fd);
+  return synced ? absl::OkStatus() : Errno("syncfs " + path);
+}
+
 absl::Status RemoveAll(const std::string& path) {
   std::error_code error;
   fs::remove_all(path, error);
@@ -68,7 +79,8 @@ absl::Status RemoveAll(const std::string& path) {
   return absl::OkStatus();
 }
 
-// Fetches one file into `path`, checking size and hash as it goes; fsynced.
+// Fetches one file into `path`, checking size and hash as it goes (made durable later, all files
+// at once: SyncFilesystem).
 absl::Status FetchFile(const CheckpointFile& file, const ChunkSource& source,
                        const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
@@ -107,7 +119,6 @@ absl::Status FetchFile(const CheckpointFile& file, const ChunkSource& source,
     status = absl::DataLossError(
         absl::StrCat("snapshot file ", file.name, ": BLAKE2b mismatch; install refused"));
   }
-  if (status.ok() && ::fsync(fd) != 0) status = Errno("fsync " + path);
   ::close(fd);
   return status;
 }
@@ -322,7 +333,7 @@ absl::StatusOr<std::string> InstallCheckpoint(const std::string& root,
     if (!status.ok()) break;
     step(InstallStep::kFileWritten);
   }
-  if (status.ok()) status = SyncPath(staging);
+  if (status.ok()) status = SyncFilesystem(staging);
   if (!status.ok()) {
     RemoveAll(staging).IgnoreError();  // The old state is untouched.
     return status;

@@ -12,7 +12,8 @@
 // Installing. InstallCheckpoint builds the new state in ROOT/snapshot.staging-ID from chunks of at
 // most kCheckpointChunkBytes given by a ChunkSource (a peer over the network, or a local folder),
 // checks each file's size and hash as it is written (a mismatch refuses the install and removes
-// the staging folder: the old state is untouched), fsyncs every file and the folder, renames it to
+// the staging folder: the old state is untouched), makes the files and the folder durable (one
+// syncfs of their filesystem rather than an fsync per file), renames it to
 // ROOT/state-ID, and commits by writing the pointer ROOT/state.current ("state-ID") atomically.
 // Memory: one chunk, whatever the state size.
 //
@@ -102,8 +103,8 @@ using ChunkSource =
 // The steps of an install, in order; a hook (tests) runs after each.
 enum class InstallStep {
   kStagingCreated = 1,  // ROOT/snapshot.staging-ID exists, empty.
-  kFileWritten,         // One more file fetched, verified and fsynced (once per file).
-  kStagingSynced,       // Every file in place; the folder fsynced.
+  kFileWritten,         // One more file fetched and verified (once per file).
+  kStagingSynced,       // Every file in place; the files and the folder durable (syncfs).
   kRenamed,             // ROOT/state-ID; ROOT fsynced.
   kCommitted,           // ROOT/state.current names state-ID (the new state from here on).
 };
