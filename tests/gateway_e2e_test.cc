@@ -356,14 +356,20 @@ TEST_F(GatewayE2eTest, StaticFilesStayInsideTheRoot) {
 }
 
 // Requests per client address are bounded (kHttpRequestsPerSecondPerPeer, burst
-// kHttpRequestBurstPerPeer): past the burst, 429 with Retry-After, on one kept-alive connection.
+// kHttpRequestBurstPerPeer): past the burst, 429 with Retry-After, on one kept-alive connection;
+// static files are not limited.
 TEST_F(GatewayE2eTest, ManyRequestsFromOneAddressAre429) {
   CURL* curl = curl_easy_init();
-  const std::string url = PublicUrl("/missing.html");
+  const std::string url = PublicUrl("/v1/Wallet/GetAccount");
   const std::string ca = TestPkiDir() + "/ca.crt";
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
-  curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "{}");
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION,
+      +[](char*, size_t size, size_t count, void*) { return size * count; });
+  struct curl_slist* json = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, json);
   std::map<std::string, std::string> headers;
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &headers);
@@ -376,7 +382,12 @@ TEST_F(GatewayE2eTest, ManyRequestsFromOneAddressAre429) {
     ++sent;
   }
   curl_easy_cleanup(curl);
+  curl_slist_free_all(json);
   EXPECT_EQ(status, 429) << "after " << sent << " requests";
+  // Static files are not counted.
+  Request get;
+  get.method = "GET";
+  EXPECT_EQ(Fetch(PublicUrl("/wallet/"), get).status, 200);
   EXPECT_GT(sent, static_cast<int>(kHttpRequestBurstPerPeer));
   EXPECT_EQ(headers["retry-after"], "1");
 }

@@ -213,7 +213,7 @@ inline constexpr size_t kHttpQueuedConnectionsMax = 256;
 inline constexpr int kHttpStreamsMax = 32;
 inline constexpr int kHttpStreamHeartbeatSeconds = 15;
 inline constexpr int kHttpStreamSecondsMax = 3600;
-// Requests per client address (any method, static files too): sustained per second and burst;
+// API requests (POST /v1/...) per client address: sustained per second and burst;
 // 429 with Retry-After beyond. The services' own per-wallet and per-terminal limits apply on top,
 // exactly as on gRPC.
 inline constexpr double kHttpRequestsPerSecondPerPeer = 50;

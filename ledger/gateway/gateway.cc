@@ -194,7 +194,8 @@ httplib::Server::HandlerResponse Handlers::PreRoute(const httplib::Request& req,
                     "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }
-  if (!limiter_.Take(req.remote_addr, SteadyNanos())) {
+  // API calls only: static files are cheap, and a page loads many at once.
+  if (req.path.rfind("/v1/", 0) == 0 && !limiter_.Take(req.remote_addr, SteadyNanos())) {
     Reply(res, grpc::StatusCode::RESOURCE_EXHAUSTED,
           absl::StrCat("more than ", kHttpRequestsPerSecondPerPeer,
                        " requests per second from this address"));
@@ -398,6 +399,9 @@ absl::Status Gateway::Bind() {
   Handlers* h = handlers_.get();
   server_->new_task_queue = [] { return new BoundedQueue(); };
   server_->set_payload_max_length(kHttpBodyBytesMax);
+  // Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm holds the
+  // body until the client's delayed ACK (about 40 ms per call on Linux; 52 ms measured per call).
+  server_->set_tcp_nodelay(true);
   server_->set_keep_alive_max_count(100);
   server_->set_keep_alive_timeout(5);
   server_->set_read_timeout(10);
