@@ -4,8 +4,8 @@
 // are left out, as protobuf's own serializers do. Schemas follow proto/ledger.proto.
 import { concat, ascii } from './bytes.js';
 
-// Field types: 's' string, 'b' bytes, 'v' varint (int64, uint64, uint32, bool, enum), 'm' message
-// (with its schema), 'rb' repeated bytes.
+// Field types: 's' string, 'b' bytes, 'v' varint (int64, uint64, uint32, bool, enum),
+// 'rb' repeated bytes, 'rm:Name' repeated message Name.
 export const SCHEMAS = {
   // Pos bodies
   CreatePaymentRequest: [[1, 'payment_id', 's'], [2, 'amount', 'v'], [3, 'cpm', 's']],
@@ -36,6 +36,11 @@ export const SCHEMAS = {
                      [4, 'baseline_days', 'v'], [5, 'min_baseline_days', 'v']],
   AckAlertRequest: [[1, 'resident_id', 'b'], [2, 'alert', 'v']],
   WatchAlertsRequest: [[1, 'include_acknowledged', 'v']],
+  // Operator requests a proposal carries (Ledger.Propose: the method's request message, serialized)
+  Transfer: [[1, 'id', 'b'], [2, 'debit_account_id', 'b'], [3, 'credit_account_id', 'b'], [4, 'amount', 'v'],
+             [5, 'pending_id', 'b'], [6, 'timeout_seconds', 'v'], [7, 'code', 'v'], [8, 'flags', 'v'], [9, 'user_data', 'v']],
+  CreateTransfersRequest: [[1, 'transfers', 'rm:Transfer']],
+  SetFourEyesRequest: [[1, 'issuance_threshold', 'v']],
 };
 
 function varint(value) {
@@ -78,6 +83,8 @@ export function encode(name, fields = {}) {
     } else if (type === 'v') {
       const v = typeof value === 'boolean' ? (value ? 1n : 0n) : BigInt(value);
       if (v !== 0n) parts.push(concat(tag(number, 0), varint(v)));
+    } else if (type.startsWith('rm:')) {
+      for (const item of value) parts.push(lengthDelimited(number, encode(type.slice(3), item)));
     } else {
       throw new Error(`unknown field type ${type}`);
     }

@@ -135,3 +135,10 @@ test('pb: repeated bytes, negative-free varints, unknown fields refused', () => 
   assert.equal(hex(encode('WalletAccountRequest', {})), '');
   assert.throws(() => encode('SendRequest', { amout: 3 }), /no field amout/);
 });
+
+test('pb: a proposal\'s CreateTransfersRequest (nested, repeated messages)', () => {
+  const id = new Uint8Array(16).fill(1), a = new Uint8Array(16).fill(2), b = new Uint8Array(16).fill(3);
+  const bytes = encode('CreateTransfersRequest', { transfers: [{ id, debit_account_id: a, credit_account_id: b, amount: 5000, code: 1 }] });
+  // field 1, length 59: id(18) debit(18) credit(18) amount 5000 (3) code 1 (2)
+  assert.equal(hex(bytes), '0a3b0a10' + '01'.repeat(16) + '1210' + '02'.repeat(16) + '1a10' + '03'.repeat(16) + '20882738' + '01');
+});
