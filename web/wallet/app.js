@@ -285,6 +285,17 @@ async function erase() {
   } catch (e) { announce(errorText(e), { assertive: true }); }
 }
 
+async function registerDevice(event) {
+  event.preventDefault();
+  try {
+    const reply = await walletCall(as(state.points), 'Health', 'RegisterDevice', 'RegisterDeviceRequest',
+                                   { device_id: $('#device-id').value, public_key: unhex($('#device-key').value) });
+    const ok = resultOf(reply) === 'OK';
+    announce(ok ? t('health.device.done') : resultOf(reply), { assertive: !ok });
+    if (ok) $('#device-form').reset();
+  } catch (e) { announce(errorText(e), { assertive: true }); }
+}
+
 async function saveWatchers(event) {
   event.preventDefault();
   const ids = $('#watch-ids').value.split(/\s+/).filter(Boolean).map((h) => unhex(h));
@@ -354,6 +365,7 @@ function wireViews() {
   $('#history-refresh').addEventListener('click', () => enterHistory().catch((e) => announce(errorText(e), { assertive: true })));
   for (const box of $$('[data-purpose]')) box.addEventListener('change', () => setConsent(box));
   $('#erase-button').addEventListener('click', erase);
+  $('#device-form').addEventListener('submit', registerDevice);
   $('#watch-form').addEventListener('submit', saveWatchers);
   $('#task-apply-form').addEventListener('submit', (event) => {
     event.preventDefault();
