@@ -13,6 +13,8 @@ import https from 'node:https';
 import puppeteer from 'puppeteer-core';
 import { hex, unhex, toBase64, randomId, randomNonce } from '../lib/bytes.js';
 import * as s from '../lib/sign.js';
+import { webcrypto } from 'node:crypto';
+globalThis.crypto ??= webcrypto;  // Node 18 (Debian's) has WebCrypto, not always as a global.
 
 const require = createRequire(import.meta.url);
 const env = (name) => { if (!process.env[name]) throw new Error(`${name} is not set (web/e2e/run sets it)`); return process.env[name]; };

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { call, stream, walletCall, posCall, ApiError } from '../lib/api.js';
 import { walletSignedBytes, posSignedBytes, privateKeyFromSeed, publicKeyFromSeed, verify } from '../lib/sign.js';
 import { fromBase64, unhex } from '../lib/bytes.js';
+import { webcrypto } from 'node:crypto';
+globalThis.crypto ??= webcrypto;  // Node 18 (Debian's) has WebCrypto, not always as a global.
 
 function respond(status, chunks) {
   const encoder = new TextEncoder();

@@ -8,6 +8,8 @@ import { hex, unhex, id16, base32, unbase32 } from '../lib/bytes.js';
 import { encode } from '../lib/pb.js';
 import * as s from '../lib/sign.js';
 import { seal, unseal, unsealSeed } from '../lib/keystore.js';
+import { webcrypto } from 'node:crypto';
+globalThis.crypto ??= webcrypto;  // Node 18 (Debian's) has WebCrypto, not always as a global.
 
 const load = (name) => JSON.parse(readFileSync(new URL(`../../docs/vectors/${name}`, import.meta.url)));
 const keys = {};
