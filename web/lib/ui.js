@@ -33,6 +33,7 @@ export function translate(root = document) {
       el.setAttribute(attr, t(key));
     }
   }
+  document.getElementById('lang-switch')?.setAttribute('lang', lang === 'ja' ? 'en' : 'ja');  // it names the other language
   const title = document.querySelector('title[data-i18n]');
   if (title) document.title = title.textContent;
 }
