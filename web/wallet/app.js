@@ -312,8 +312,11 @@ function alertText(alert) {
                                      : t('alerts.steps_fell', { percent: alert.percentOfBaseline, day });
 }
 
+const alerts = new Map();  // the alerts shown, re-drawn when the language changes
+
 function showAlert(alert) {
   const key = `${alert.residentId}/${alert.seq}`;
+  alerts.set(key, alert);
   const acked = Boolean(alert.acknowledgedBy);
   const existing = $$('#alert-list li').find((li) => li.dataset.key === key);
   const text = alertText(alert);
@@ -337,6 +340,7 @@ async function ack(alert) {
 
 async function enterAlerts() {
   $('#alert-list').replaceChildren();
+  alerts.clear();
   $('#alerts-empty').hidden = false;
   const controller = new AbortController();
   state.leave = () => controller.abort();
@@ -379,6 +383,7 @@ function wireViews() {
   document.addEventListener('langchange', () => {
     const current = $$('[data-view]').find((s) => !s.hidden)?.dataset.view;
     if (current === 'home' || current === 'history' || current === 'health') go(current);
+    if (current === 'alerts') for (const alert of alerts.values()) showAlert(alert);
   });
 }
 
