@@ -18,6 +18,7 @@ PKI="$D/var/pki"
 # The role table: the `demo` operator (what ledgerctl presents by default) with every role.
 echo "demo treasurer,programme_admin,merchant_registrar,support_desk,auditor,cluster_admin" >"$D/operators"
 "$LEDGERD" --data_dir="$D/data" --listen=127.0.0.1:0 --operator_listen=127.0.0.1:0 --metrics_listen= \
+  --http_listen= --http_operator_listen= \
   --port_file="$D/ports" --tls_cert="$PKI/nodes/node-1.crt" --tls_key="$PKI/nodes/node-1.key" \
   --tls_client_ca="$PKI/ca.crt" --operators_file="$D/operators" >"$D/ledgerd.log" 2>&1 &
 PID=$!

@@ -131,6 +131,8 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
     if (flag.rfind("--operator_listen=", 0) == 0) operator_listen = true;
     if (flag.rfind("--tls_cert=", 0) == 0) tls_ = true;  // The test's own certificates.
   }
+  flags.push_back(http_ ? "--http_listen=127.0.0.1:0" : "--http_listen=");
+  flags.push_back(http_ ? "--http_operator_listen=127.0.0.1:0" : "--http_operator_listen=");
   const bool own_certificates = tls_ && std::any_of(flags.begin(), flags.end(), [](auto& flag) {
                                   return flag.rfind("--tls_cert=", 0) == 0;
                                 });
@@ -207,7 +209,10 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
     }
     std::ifstream in(port_file);
     std::string key;
-    if (in >> key >> grpc_port >> key >> metrics_port_ >> key >> operator_port) break;
+    if (in >> key >> grpc_port >> key >> metrics_port_ >> key >> operator_port >> key >>
+        http_port_ >> key >> http_operator_port_) {
+      break;
+    }
     grpc_port = 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

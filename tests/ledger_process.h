@@ -49,6 +49,9 @@ class LedgerProcess {
   void UseTls() { tls_ = true; }
   void UsePlaintext() { tls_ = false; }
   bool tls() const { return tls_; }
+  // Also serve the HTTP/JSON gateway (--http_listen, --http_operator_listen on ports the kernel
+  // chooses; off otherwise). Call before Start or StartNode.
+  void UseHttp() { http_ = true; }
 
   // Starts ledgerd on `data_dir` and waits until it answers GetDigest (at most `timeout`).
   // The server's stderr goes to `data_dir`.log (appended across restarts).
@@ -73,6 +76,9 @@ class LedgerProcess {
   const std::string& address() const { return address_; }  // "127.0.0.1:PORT"
   int metrics_port() const { return metrics_port_; }
   const std::string& log_path() const { return log_path_; }
+  // The gateway's ports (UseHttp), 0 when off.
+  int http_port() const { return http_port_; }
+  int http_operator_port() const { return http_operator_port_; }
   // The token the Ledger and Cluster services require (LedgerChannel, LedgerConnection take it).
   const std::string& operator_token() const { return operator_token_; }
   // "127.0.0.1:PORT" of the operator services (== address() in plaintext mode).
@@ -99,6 +105,9 @@ class LedgerProcess {
   std::string operator_token_;
   std::string operator_address_;
   bool tls_ = true;
+  bool http_ = false;
+  int http_port_ = 0;
+  int http_operator_port_ = 0;
 };
 
 // A LedgerProcess in the explicit plaintext development mode (ledgerd --plaintext, the operator

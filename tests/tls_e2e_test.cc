@@ -161,7 +161,8 @@ TEST_F(TlsTest, ThePublicListenerDoesNotServeTheOperatorServices) {
 // ledgerd with `flags` (and a data directory) until it exits: its status and output.
 int RunLedgerd(const std::vector<std::string>& flags, std::string* output) {
   const std::string dir = MakeTempDir("refused");
-  std::string command = testing::LedgerdPath() + " --data_dir=" + dir + "/data --metrics_listen=";
+  std::string command = testing::LedgerdPath() + " --data_dir=" + dir +
+                        "/data --metrics_listen=" + " --http_listen= --http_operator_listen=";
   for (const std::string& flag : flags) command += " '" + flag + "'";
   command += " >" + dir + "/out 2>&1";
   const int status = std::system(command.c_str());

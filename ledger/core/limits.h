@@ -195,6 +195,32 @@ inline constexpr size_t kJournalEntryBytesMax = 48 << 20;
 // page of kHistoryPageMax entries is under 0.5 MB, ListCashOuts' 100,000 records under 10 MB.
 inline constexpr size_t kReplyBytesMax = kJournalPageBytesMax + kJournalEntryBytesMax;
 
+// The HTTP/JSON gateway (ledger/gateway, ledgerd --http_listen, --http_operator_listen), per
+// listener. A request body is at most kRequestBytesMax, as on gRPC (the JSON of a request is larger
+// than its protobuf encoding, so nothing that passes this limit exceeds gRPC's); the request line
+// and each header line are at most 8,192 bytes (cpp-httplib's CPPHTTPLIB_REQUEST_URI_MAX_LENGTH and
+// CPPHTTPLIB_HEADER_MAX_LENGTH, compiled into Debian's library), a request has at most
+// kHttpHeadersMax headers.
+inline constexpr size_t kHttpBodyBytesMax = kRequestBytesMax;
+inline constexpr size_t kHttpHeadersMax = 64;
+// Connections served at once (one worker thread each) and accepted connections waiting for a
+// worker; beyond both, a connection gets 503 and is closed.
+inline constexpr size_t kHttpWorkersMax = 48;
+inline constexpr size_t kHttpQueuedConnectionsMax = 256;
+// Server-Sent Event streams at once (each holds a worker for its life; 503 beyond), the silence
+// after which a stream sends a comment (a client that went away is noticed then), and the longest
+// a stream lives (the page reconnects).
+inline constexpr int kHttpStreamsMax = 32;
+inline constexpr int kHttpStreamHeartbeatSeconds = 15;
+inline constexpr int kHttpStreamSecondsMax = 3600;
+// Requests per client address (any method, static files too): sustained per second and burst;
+// 429 with Retry-After beyond. The services' own per-wallet and per-terminal limits apply on top,
+// exactly as on gRPC.
+inline constexpr double kHttpRequestsPerSecondPerPeer = 50;
+inline constexpr double kHttpRequestBurstPerPeer = 100;
+// A unary call forwarded by the gateway waits at most this long for its reply (504 beyond).
+inline constexpr int kHttpCallSecondsMax = 60;
+
 // Nanoseconds per second on the logical clock.
 inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
 

@@ -33,6 +33,7 @@
 #include "ledger/core/limits.h"
 #include "ledger/core/operator_name.h"
 #include "ledger/core/operators.h"
+#include "ledger/gateway/gateway.h"
 #include "ledger/node/node.h"
 #include "ledger/replication/clock_sampler.h"
 #include "ledger/replication/cluster_clock.h"
@@ -94,11 +95,26 @@ ABSL_FLAG(std::string, operators_file, "",
           "'NAME ROLE[,ROLE...]' per line): applied once, as journaled SetOperatorRoles by the "
           "operator 'bootstrap', when the role table was never written. Without it: one operator "
           "'dev' with every role (plaintext loopback development only)");
+ABSL_FLAG(
+    std::string, http_listen, "127.0.0.1:7403",
+    "HTTP/JSON gateway of the public services (POST /v1/{Pos,Wallet,Health}/METHOD, Server-Sent "
+    "Events for streams) and the web apps' files (--web_root), over HTTPS with --tls_cert and "
+    "--tls_key (plain HTTP with --plaintext). Empty: off");
+ABSL_FLAG(
+    std::string, http_operator_listen, "127.0.0.1:7404",
+    "HTTP/JSON gateway of every service, the operator ones (Ledger, Cluster) included, and the "
+    "city console: HTTPS requiring a client certificate signed by --tls_client_ca, whose CN "
+    "names the operator (with --plaintext: plain HTTP, 'Authorization: Bearer TOKEN' and "
+    "'X-Ledger-Operator: NAME'). Bind it to an operators' network. Empty: off");
+ABSL_FLAG(std::string, web_root, "",
+          "Directory of the web apps' static files served by both HTTP listeners (wallet/, shop/, "
+          "console/; ops/run passes web/dist or web/). Empty: no static files");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7401",
           "Prometheus /metrics listen address (empty: off)");
 ABSL_FLAG(std::string, port_file, "",
-          "If set, write the bound ports here once serving (\"grpc PORT\\nmetrics PORT\\n\"); for "
-          "port 0 in tests");
+          "If set, write the bound ports here once serving (\"grpc PORT\\nmetrics PORT\\noperator "
+          "PORT\\nhttp PORT\\nhttp_operator PORT\\n\", 0 for a listener that is off); for port 0 "
+          "in tests");
 ABSL_FLAG(std::string, rocksdb_options, "",
           "RocksDB option string applied over ledgerd's defaults, e.g. "
           "\"level0_file_num_compaction_trigger=8\" "
@@ -307,6 +323,9 @@ class Ledgerd {
   int StartRaft();
   int StartServer();
   int StartOperatorServer();
+  int StartGateways();
+  int StartGateway(const std::string& address, ledger::gateway::Listener listener,
+                   std::unique_ptr<ledger::gateway::Gateway>* gateway);
   absl::Status ServingProblem(const absl::Status& stamp) const;
   void SampleStorage();
   void SampleClock();
@@ -347,6 +366,9 @@ class Ledgerd {
   std::unique_ptr<grpc::Server> operator_server_;
   int operator_port_ = 0;
   std::unique_ptr<ledger::HealthPublisher> operator_health_;
+  // The HTTP/JSON gateways (--http_listen, --http_operator_listen); null when off.
+  std::unique_ptr<ledger::gateway::Gateway> http_;
+  std::unique_ptr<ledger::gateway::Gateway> http_operator_;
 };
 
 // TLS (the default): the certificate files checked; --plaintext: loopback only. Exit code 2 with
@@ -359,6 +381,15 @@ int Ledgerd::CheckTransport() {
               "ledgerd: --plaintext is for development on loopback only, and --listen %s is not a "
               "loopback address (use TLS: --tls_cert, --tls_key, --tls_client_ca)\n",
               absl::GetFlag(FLAGS_listen).c_str());
+      return 2;
+    }
+    for (const std::string& http :
+         {absl::GetFlag(FLAGS_http_listen), absl::GetFlag(FLAGS_http_operator_listen)}) {
+      if (http.empty() || ledger::IsLoopbackAddress(http)) continue;
+      fprintf(stderr,
+              "ledgerd: --plaintext is for development on loopback only, and the HTTP listener %s "
+              "is not a loopback address\n",
+              http.c_str());
       return 2;
     }
     fprintf(stderr,
@@ -666,6 +697,61 @@ int Ledgerd::StartServer() {
   return 0;
 }
 
+// One HTTP/JSON gateway over the in-process channels of the gRPC servers; exit code 1 if it cannot
+// listen.
+int Ledgerd::StartGateway(const std::string& address, ledger::gateway::Listener listener,
+                          std::unique_ptr<ledger::gateway::Gateway>* gateway) {
+  if (address.empty()) return 0;
+  ledger::gateway::GatewayOptions options;
+  options.listen = address;
+  options.listener = listener;
+  options.plaintext = plaintext_;
+  options.tls = tls_;
+  options.web_root = absl::GetFlag(FLAGS_web_root);
+  options.public_channel = server_->InProcessChannel(grpc::ChannelArguments());
+  if (operator_server_ && listener == ledger::gateway::Listener::kOperator) {
+    options.operator_channel = operator_server_->InProcessChannel(grpc::ChannelArguments());
+    options.gateway_secret = operator_auth_->gateway_secret();
+  }
+  absl::StatusOr<std::unique_ptr<ledger::gateway::Gateway>> started =
+      ledger::gateway::Gateway::Start(std::move(options));
+  if (!started.ok()) {
+    fprintf(stderr, "ledgerd: HTTP gateway on %s: %s\n", address.c_str(),
+            std::string(started.status().message()).c_str());
+    return 1;
+  }
+  *gateway = *std::move(started);
+  return 0;
+}
+
+// --http_listen (public services) and --http_operator_listen (all services, operators by client
+// certificate), each off when its flag is empty.
+int Ledgerd::StartGateways() {
+  const std::string web_root = absl::GetFlag(FLAGS_web_root);
+  if (!web_root.empty() && !std::filesystem::is_directory(web_root)) {
+    fprintf(stderr, "ledgerd: --web_root %s is not a directory\n", web_root.c_str());
+    return 2;
+  }
+  if (int code = StartGateway(absl::GetFlag(FLAGS_http_listen), ledger::gateway::Listener::kPublic,
+                              &http_);
+      code != 0) {
+    return code;
+  }
+  if (int code = StartGateway(absl::GetFlag(FLAGS_http_operator_listen),
+                              ledger::gateway::Listener::kOperator, &http_operator_);
+      code != 0) {
+    return code;
+  }
+  const char* scheme = plaintext_ ? "http" : "https";
+  fprintf(stderr, "ledgerd: web gateway on %s (public) and %s (operators), static files from %s\n",
+          http_ ? absl::StrCat(scheme, "://127.0.0.1:", http_->port(), "/").c_str() : "(off)",
+          http_operator_
+              ? absl::StrCat(scheme, "://127.0.0.1:", http_operator_->port(), "/").c_str()
+              : "(off)",
+          web_root.empty() ? "(none)" : web_root.c_str());
+  return 0;
+}
+
 // Why this node should not be called SERVING now, or OK. The clocks log their own details once per
 // episode; the health line only says which.
 absl::Status Ledgerd::ServingProblem(const absl::Status& stamp) const {
@@ -749,6 +835,7 @@ int Ledgerd::Serve() {
     while (bootstrap_in_flight_) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (int code = StartServer(); code != 0) return code;
+  if (int code = StartGateways(); code != 0) return code;
   // Per-service health (serving.h): SERVING while this node can commit, checked once a second
   // below.
   health_status_ = std::make_unique<ledger::HealthPublisher>(
@@ -763,8 +850,10 @@ int Ledgerd::Serve() {
   SampleStorage();
   if (!port_file.empty() &&
       !ledger::WriteFileAtomically(
-           port_file, absl::StrCat("grpc ", port_, "\nmetrics ", metrics_->ListeningPort(),
-                                   "\noperator ", operator_port_, "\n"))
+           port_file,
+           absl::StrCat("grpc ", port_, "\nmetrics ", metrics_->ListeningPort(), "\noperator ",
+                        operator_port_, "\nhttp ", http_ ? http_->port() : 0, "\nhttp_operator ",
+                        http_operator_ ? http_operator_->port() : 0, "\n"))
            .ok()) {
     fprintf(stderr, "ledgerd: cannot write --port_file %s\n", port_file.c_str());
     return 1;
@@ -788,10 +877,15 @@ void Ledgerd::ShutDown() {
   server_->GetHealthCheckService()
       ->Shutdown();  // Every status NOT_SERVING; Watch streams are told.
   if (operator_server_) operator_server_->GetHealthCheckService()->Shutdown();
+  // The gateways first stop taking requests; their streams end once gRPC below cancels them.
+  if (http_) http_->BeginStop();
+  if (http_operator_) http_operator_->BeginStop();
   service_->Stop();
   const auto drained = std::chrono::system_clock::now() + std::chrono::seconds(5);
   if (operator_server_) operator_server_->Shutdown(drained);
   server_->Shutdown(drained);
+  http_.reset();
+  http_operator_.reset();
   sampler_.reset();
   committer_.reset();
 }

@@ -15,6 +15,18 @@
 // token path above apply, and the operator is then the one named by the metadata entry
 // "x-ledger-operator: NAME" (ledger/core/operator_name.h; "dev" when absent): a claim, not a proof.
 //
+// ledgerd's own HTTP gateway (ledger/gateway) calls these services in-process
+// (grpc::Server::InProcessChannel) on behalf of an operator it has authenticated itself (the HTTPS
+// client certificate's CN on --http_operator_listen). It says who with two metadata entries:
+// "x-ledger-gateway: SECRET", a 256-bit random secret made when this OperatorAuth is constructed
+// (gateway_secret(); held only in this process's memory, never written or logged), and
+// "x-ledger-operator: NAME". Authenticate accepts them only when the secret matches (compared in
+// constant time as the token) AND the call came over the in-process transport (its peer is
+// not a network address); any call that carries "x-ledger-gateway" otherwise — from the network,
+// with a wrong secret, or several entries — is refused UNAUTHENTICATED, whatever certificate or
+// token it has. Names starting with "node-" are refused on that path (a node is never an HTTP
+// operator).
+//
 // Example (in a service method):
 //   absl::StatusOr<std::string> who = auth_->Authenticate(*context);
 //   if (!who.ok()) return ...;
@@ -35,6 +47,9 @@
 #include "absl/status/statusor.h"
 
 namespace ledger {
+
+// The metadata entry of ledgerd's in-process gateway (see above).
+inline constexpr char kGatewayHeader[] = "x-ledger-gateway";
 
 class OperatorAuth {
  public:
@@ -63,9 +78,21 @@ class OperatorAuth {
   // ValidOperatorName, or UNAUTHENTICATED saying what is missing.
   static absl::StatusOr<std::string> CertificateOperator(const grpc::AuthContext* auth);
 
+  // The secret ledgerd's gateway puts in "x-ledger-gateway" (64 hex digits). Only ledgerd's main
+  // passes it on, to its in-process gateway.
+  const std::string& gateway_secret() const { return gateway_secret_; }
+  // The gateway path alone: the operator named by `metadata` when it holds exactly one
+  // "x-ledger-gateway" entry with this secret and `peer` (ServerContext::peer()) is in-process;
+  // UNAUTHENTICATED otherwise, naming why (never echoing the secret).
+  absl::StatusOr<std::string> GatewayOperator(
+      const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
+      std::string_view peer) const;
+
  private:
   bool token_mode_ = false;                                         // Plaintext loopback only.
   std::array<unsigned char, crypto_generichash_BYTES> token_hash_;  // BLAKE2b-256 of the token.
+  std::string gateway_secret_;  // 64 hex digits from randombytes_buf, made by the constructor.
+  std::array<unsigned char, crypto_generichash_BYTES> gateway_hash_;  // BLAKE2b-256 of it.
 };
 
 }  // namespace ledger

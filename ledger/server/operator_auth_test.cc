@@ -100,6 +100,55 @@ TEST(OperatorAuthTest, AuthenticateNamesTheOperator) {
             std::string(64, 'a'));
 }
 
+absl::StatusOr<std::string> GatewayWith(
+    const OperatorAuth& auth, const std::vector<std::pair<std::string, std::string>>& entries,
+    const std::string& peer) {
+  std::multimap<grpc::string_ref, grpc::string_ref> metadata;
+  for (const auto& [key, value] : entries) metadata.emplace(key, value);
+  return auth.GatewayOperator(metadata, peer);
+}
+
+TEST(OperatorAuthTest, TheGatewaySecretCountsOnlyInProcess) {
+  for (const OperatorAuth* auth : {new OperatorAuth(), new OperatorAuth(kToken)}) {
+    const std::string secret = auth->gateway_secret();
+    ASSERT_EQ(secret.size(), 64u);
+    const std::pair<std::string, std::string> who = {"x-ledger-operator", "city-treasurer"};
+    for (const std::string& in_process : {"unknown", "inproc"}) {  // gRPC 1.51's; others'.
+      EXPECT_EQ(*GatewayWith(*auth, {{"x-ledger-gateway", secret}, who}, in_process),
+                "city-treasurer");
+    }
+    // The right secret from the network is refused, as is a wrong one in-process.
+    for (const std::string& peer : {"ipv4:127.0.0.1:5555", "ipv6:[::1]:5555", "unix:/x", ""}) {
+      EXPECT_EQ(GatewayWith(*auth, {{"x-ledger-gateway", secret}, who}, peer).status().code(),
+                absl::StatusCode::kUnauthenticated)
+          << peer;
+    }
+    std::string near = secret;
+    near.back() = near.back() == '0' ? '1' : '0';
+    for (const std::string& wrong : {near, secret.substr(0, 63), secret + "0", std::string()}) {
+      const absl::Status status =
+          GatewayWith(*auth, {{"x-ledger-gateway", wrong}, who}, "inproc").status();
+      EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << wrong;
+      EXPECT_EQ(status.message().find(secret), std::string::npos);
+    }
+    // Two secrets, no name, a node's name, a bad name.
+    EXPECT_FALSE(GatewayWith(*auth,
+                             {{"x-ledger-gateway", secret}, {"x-ledger-gateway", secret}, who},
+                             "inproc")
+                     .ok());
+    EXPECT_FALSE(GatewayWith(*auth, {{"x-ledger-gateway", secret}}, "inproc").ok());
+    EXPECT_FALSE(GatewayWith(*auth, {{"x-ledger-gateway", secret}, {"x-ledger-operator", "node-1"}},
+                             "inproc")
+                     .ok());
+    EXPECT_FALSE(
+        GatewayWith(*auth, {{"x-ledger-gateway", secret}, {"x-ledger-operator", "Bad"}}, "inproc")
+            .ok());
+    delete auth;
+  }
+  // Each OperatorAuth (each ledgerd) has its own secret.
+  EXPECT_NE(OperatorAuth().gateway_secret(), OperatorAuth().gateway_secret());
+}
+
 TEST(OperatorAuthDeathTest, AShortTokenStopsTheProcess) {
   EXPECT_DEATH(OperatorAuth("too short"), "at least 32");
 }
