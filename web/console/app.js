@@ -51,9 +51,9 @@ async function overview() {
 // ---- residents: LR1-<coin>-<points>-<public key> ----
 async function registerResident(event) {
   event.preventDefault();
-  const m = /^LR1-([0-9a-f]{32})-([0-9a-f]{32})?-([0-9a-f]{64})$/.exec($('#resident-code').value.trim().toLowerCase());
+  const m = /^LR1-([0-9a-f]{32})-([0-9a-f]{32})?-([0-9a-f]{64})$/i.exec($('#resident-code').value.trim());
   if (!m) return announce(t('residents.bad'), { assertive: true });
-  const [, coin, points, publicKey] = m;
+  const [coin, points, publicKey] = m.slice(1).map((x) => (x || '').toLowerCase());
   const coinAsset = Number($('#resident-coin-asset').value), pointsAsset = Number($('#resident-points-asset').value);
   const accounts = [{ id: b64(coin), asset: coinAsset, kind: 'WALLET', flags: 1 }];
   if (points && pointsAsset > 0) accounts.push({ id: b64(points), asset: pointsAsset, kind: 'WALLET', flags: 1 });

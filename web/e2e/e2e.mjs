@@ -24,8 +24,19 @@ const started = Date.now();
 let passed = 0, failed = 0;
 const log = (text) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${text}`);
 
+const openPages = [];  // for the messages each page shows when a step fails
 async function step(name, fn) {
-  try { await fn(); passed++; log(`ok - ${name}`); } catch (e) { failed++; log(`not ok - ${name}: ${e.stack || e}`); throw e; }
+  try { await fn(); passed++; log(`ok - ${name}`); } catch (e) {
+    failed++;
+    log(`not ok - ${name}: ${e.stack || e}`);
+    for (const page of openPages) {
+      const shown = await page.evaluate(() => [...document.querySelectorAll('[role=alert], [role=status]')]
+        .map((n) => n.textContent.trim()).filter(Boolean).join(' | ')).catch(() => '');
+      if (shown) log(`  ${page.url()} shows: ${shown}`);
+      await page.screenshot({ path: `${OUT}/failure-${openPages.indexOf(page)}.png`, fullPage: true }).catch(() => {});
+    }
+    throw e;
+  }
 }
 function expect(what, actual, wanted) { if (actual !== wanted) throw new Error(`${what}: got ${JSON.stringify(actual)}, want ${JSON.stringify(wanted)}`); }
 
@@ -86,6 +97,7 @@ async function newPage(context, url, viewport = PHONE) {
   page.on('pageerror', (e) => log(`page error on ${url}: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') log(`console error on ${url}: ${m.text()}`); });
   await page.goto(url, { waitUntil: 'networkidle0' });
+  openPages.push(page);
   return page;
 }
 
@@ -212,6 +224,7 @@ async function main() {
       const stored = await resident.evaluate(() => localStorage.getItem('ledger.key.wallet'));
       if (!stored.includes('PBKDF2') || /"seed"/.test(stored)) throw new Error('the key is not stored sealed');
     });
+    log(`registration codes: ${residentCode} ${watcherCode}`);
     const [, coin, points] = residentCode.split('-');
     const watcherCoin = watcherCode.split('-')[1];
 

@@ -54,10 +54,10 @@ function wireSetup() {
   });
   $('#restore-form').addEventListener('submit', async (event) => {
     event.preventDefault();
-    const m = /^LW1-([0-9a-f]{64})-([0-9a-f]{32})-([0-9a-f]{32})?$/.exec($('#restore-code').value.trim().toLowerCase());
+    const m = /^LW1-([0-9a-f]{64})-([0-9a-f]{32})-([0-9a-f]{32})?$/i.exec($('#restore-code').value.trim());
     if (!m) return announce(t('setup.restore.bad'), { assertive: true });
     try {
-      await keep(unhex(m[1]), $('#restore-pass').value, m[2], m[3] || '');
+      await keep(unhex(m[1]), $('#restore-pass').value, m[2].toLowerCase(), (m[3] || '').toLowerCase());
       go('home');
     } catch (e) { announce(e.message, { assertive: true }); }
   });
