@@ -41,6 +41,7 @@ export function translate(root = document) {
 export function setLang(next) {
   lang = next;
   localStorage.setItem('ledger.lang', next);
+  for (const id of ['status-region', 'alert-region']) { const region = document.getElementById(id); if (region) region.textContent = ''; }
   translate();
   document.dispatchEvent(new CustomEvent('langchange'));
 }

@@ -9,6 +9,12 @@ import { posCall, resultOf } from '../lib/api.js';
 import dictionary from './i18n.js';
 
 const state = { terminal: null, info: null, poll: null, camera: null };
+// A signed Pos call; an answer at all means the terminal is registered, so its registration code goes.
+async function pos(method, bodyName, fields) {
+  const reply = await posCall(state.terminal, method, bodyName, fields);
+  $('#terminal-card').hidden = true;
+  return reply;
+}
 const newId = (prefix) => `${prefix}-${ui.dayNumber()}-${hex(randomId()).slice(0, 10)}`;
 
 function remember(id, amount) {
@@ -65,7 +71,7 @@ async function charge(event) {
   const amount = Number($('#charge-amount').value);
   const id = newId('q');
   try {
-    const reply = await posCall(state.terminal, 'CreateMpm', 'CreateMpmRequest', {
+    const reply = await pos('CreateMpm', 'CreateMpmRequest', {
       payment_id: id, amount, lifetime_seconds: 300, merchant_name: state.info.name, merchant_city: state.info.city });
     if (resultOf(reply) !== 'OK') return announce(t('charge.refused', { result: resultOf(reply) }), { assertive: true });
     remember(id, amount);
@@ -88,7 +94,7 @@ function watch(id, amount) {
   clearInterval(state.poll);
   state.poll = setInterval(async () => {
     try {
-      const reply = await posCall(state.terminal, 'GetPayment', 'PaymentIdRequest', { payment_id: id });
+      const reply = await pos('GetPayment', 'PaymentIdRequest', { payment_id: id });
       const s = reply.payment?.state;
       if (s === 'awaiting') return;
       clearInterval(state.poll);
@@ -130,7 +136,7 @@ async function takeCode(event) {
   event.preventDefault();
   const amount = Number($('#scan-amount').value), id = newId('c');
   try {
-    const reply = await posCall(state.terminal, 'CreatePayment', 'CreatePaymentRequest',
+    const reply = await pos('CreatePayment', 'CreatePaymentRequest',
                                 { payment_id: id, amount, cpm: $('#scan-code').value.trim() });
     remember(id, amount);
     if (banner('#scan-result', reply, amount)) $('#scan-form').reset();
@@ -166,7 +172,7 @@ async function cardPay(event) {
   event.preventDefault();
   const amount = Number($('#card-amount').value), id = newId('k');
   try {
-    const reply = await posCall(state.terminal, 'CardPayment', 'CardPaymentRequest', {
+    const reply = await pos('CardPayment', 'CardPaymentRequest', {
       payment_id: id, amount, card_number: $('#card-number').value, pin: $('#card-pin').value, staff_id: $('#card-staff').value });
     $('#card-pin').value = '';
     remember(id, amount);
@@ -179,7 +185,7 @@ async function refreshToday() {
   const rows = [];
   for (const p of todays().reverse()) {
     try {
-      const reply = await posCall(state.terminal, 'GetPayment', 'PaymentIdRequest', { payment_id: p.id });
+      const reply = await pos('GetPayment', 'PaymentIdRequest', { payment_id: p.id });
       const payment = reply.payment || {};
       if (resultOf(reply) === 'PAYMENT_NOT_FOUND') continue;
       rows.push(el('tr', { 'data-payment': p.id },
@@ -196,7 +202,7 @@ async function refund(event) {
   event.preventDefault();
   const amount = Number($('#refund-amount').value);
   try {
-    const reply = await posCall(state.terminal, 'RefundPayment', 'RefundPaymentRequest',
+    const reply = await pos('RefundPayment', 'RefundPaymentRequest',
                                 { payment_id: $('#refund-payment').value, refund_id: newId('r'), amount });
     const ok = resultOf(reply) === 'OK';
     announce(ok ? t('refund.done', { amount: money(amount) }) : t('refused', { result: resultOf(reply) }), { assertive: !ok });
@@ -206,7 +212,7 @@ async function refund(event) {
 
 async function cancel() {
   try {
-    const reply = await posCall(state.terminal, 'CancelPayment', 'PaymentIdRequest', { payment_id: $('#refund-payment').value });
+    const reply = await pos('CancelPayment', 'PaymentIdRequest', { payment_id: $('#refund-payment').value });
     const ok = resultOf(reply) === 'OK';
     announce(ok ? t('cancel.done') : t('refused', { result: resultOf(reply) }), { assertive: !ok });
     await refreshToday();
@@ -218,7 +224,7 @@ async function closeDay(event) {
   event.preventDefault();
   const day = Number($('#close-day').value);
   try {
-    const reply = await posCall(state.terminal, 'CloseDay', 'CloseDayRequest', { business_day: day });
+    const reply = await pos('CloseDay', 'CloseDayRequest', { business_day: day });
     const box = $('#close-report');
     if (resultOf(reply) !== 'OK') { box.hidden = true; return announce(t('refused', { result: resultOf(reply) }), { assertive: true }); }
     const head = el('tr', {}, ...['close.terminal', 'close.payments', 'close.gross', 'close.refunded', 'close.net']
@@ -237,7 +243,7 @@ async function cashOut(event) {
   event.preventDefault();
   const amount = Number($('#cashout-amount').value);
   try {
-    const reply = await posCall(state.terminal, 'CashOut', 'CashOutRequest',
+    const reply = await pos('CashOut', 'CashOutRequest',
                                 { cashout_id: newId('x'), amount, member: $('#cashout-member').checked });
     const ok = resultOf(reply) === 'OK';
     const box = $('#cashout-result');
