@@ -456,6 +456,26 @@ async function main() {
       expect('start_url', manifest.start_url, '/wallet/');
       await resident.waitForFunction(async () => Boolean(await navigator.serviceWorker.getRegistration('/wallet/')), { timeout: 10000 });
     });
+
+    await step('the recovery code restores the wallet in another browser profile (¥23,700)', async () => {
+      await resident.goto(`${PUBLIC}/wallet/`, { waitUntil: 'networkidle0' });
+      await resident.type('#unlock-pass', 'sakura-passphrase');
+      await resident.click('#unlock-button');
+      await visible(resident, '[data-view="home"]');
+      await resident.click('[data-go="backup"]');
+      await resident.type('#backup-pass', 'sakura-passphrase');
+      await resident.click('#backup-form button[type="submit"]');
+      await waitText(resident, '#backup-code', /^LW1-/);
+      const recovery = await text(resident, '#backup-code');
+      const phone = await newPage(await browser.createBrowserContext(), `${PUBLIC}/wallet/`);
+      await phone.click('[data-view="setup"] details summary');
+      await phone.type('#restore-code', recovery);
+      await phone.type('#restore-pass', 'new-phone-passphrase');
+      await phone.click('#restore-form button[type="submit"]');
+      await visible(phone, '[data-view="home"]');
+      await phone.waitForSelector('[data-balance="1"]');
+      expect('restored balance', await text(phone, '[data-balance="1"]'), '23,700円');
+    });
   } finally {
     writeFileSync(`${OUT}/axe.json`, JSON.stringify(axeFindings, null, 2));
     await browser.close();
