@@ -6,6 +6,7 @@ cd "$ROOT"
 install_all() {
   "$ROOT/ops/install-deps"
   if [ -x "$ROOT/sim/install-deps" ]; then "$ROOT/sim/install-deps"; fi
+  "$ROOT/ops/install-web"
 }
 
 # bazel with the flags every ops script uses. BAZEL_OUTPUT_BASE may point at another output base.

@@ -1,0 +1,270 @@
+// The shop counter: the terminal's key (sealed under a passphrase), "charge ¥N" as a dynamic QR that
+// turns green when paid, a customer's code scanned or typed, card + PIN, today's payments with refund
+// and cancel, closing the day (the settlement report) and cash-out. Every call is a signed Pos request.
+import * as ui from '../lib/ui.js';
+import { $, $$, t, show, announce, money, el, errorText } from '../lib/ui.js';
+import { hex, unhex, randomId } from '../lib/bytes.js';
+import * as keystore from '../lib/keystore.js';
+import { posCall, resultOf } from '../lib/api.js';
+import dictionary from './i18n.js';
+
+const state = { terminal: null, info: null, poll: null, camera: null };
+// A signed Pos call; an answer at all means the terminal is registered, so its registration code goes.
+async function pos(method, bodyName, fields) {
+  const reply = await posCall(state.terminal, method, bodyName, fields);
+  $('#terminal-card').hidden = true;
+  return reply;
+}
+const newId = (prefix) => `${prefix}-${ui.dayNumber()}-${hex(randomId()).slice(0, 10)}`;
+
+function remember(id, amount) {
+  const list = JSON.parse(localStorage.getItem('shop.payments') || '[]');
+  list.push({ id, amount, day: ui.dayNumber() });
+  localStorage.setItem('shop.payments', JSON.stringify(list.slice(-200)));
+}
+const todays = () => JSON.parse(localStorage.getItem('shop.payments') || '[]').filter((p) => p.day === ui.dayNumber());
+
+async function open(record, passphrase) {
+  const privateKey = await keystore.unseal(record, passphrase);
+  state.info = keystore.infoOf(record);
+  state.terminal = { privateKey, merchantId: unhex(state.info.merchant), terminalId: state.info.terminal };
+  $('#terminal-code').textContent = `LK1-${state.info.merchant}-${state.info.terminal}-${record.publicKey}`;
+  show('counter');
+  tab('charge');
+}
+
+function wireKey() {
+  $('#setup-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const info = { merchant: $('#setup-merchant').value.toLowerCase(), terminal: $('#setup-terminal').value,
+                   name: $('#setup-name').value, city: $('#setup-city').value };
+    try {
+      const record = await keystore.seal(await keystore.newSeed(), $('#setup-pass').value, info);
+      keystore.store('terminal', record);
+      await open(record, $('#setup-pass').value);
+      $('#terminal-card').hidden = false;
+    } catch (e) { announce(e.message, { assertive: true }); }
+  });
+  $('#unlock-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try { await open(keystore.load('terminal'), $('#unlock-pass').value); $('#unlock-pass').value = ''; } catch { announce(t('unlock.wrong'), { assertive: true }); }
+  });
+}
+
+function tab(name) {
+  if (state.camera) { state.camera(); state.camera = null; }
+  for (const button of $$('[data-tab]')) button.setAttribute('aria-current', button.dataset.tab === name ? 'page' : 'false');
+  for (const panel of $$('[data-tab-panel]')) panel.hidden = panel.dataset.tabPanel !== name;
+  if (name === 'today') refreshToday();
+  if (name === 'close' && !$('#close-day').value) $('#close-day').value = String(ui.dayNumber());
+}
+
+// A refused request (PERMISSION_DENIED: the terminal is not registered yet) shows the registration code.
+function failed(e) {
+  if (e.httpStatus === 403) $('#terminal-card').hidden = false;
+  announce(errorText(e), { assertive: true });
+}
+
+// ---- charge with a dynamic QR (Pos.CreateMpm), then GetPayment every second until paid ----
+async function charge(event) {
+  event.preventDefault();
+  const amount = Number($('#charge-amount').value);
+  const id = newId('q');
+  try {
+    const reply = await pos('CreateMpm', 'CreateMpmRequest', {
+      payment_id: id, amount, lifetime_seconds: 300, merchant_name: state.info.name, merchant_city: state.info.city });
+    if (resultOf(reply) !== 'OK') return announce(t('charge.refused', { result: resultOf(reply) }), { assertive: true });
+    remember(id, amount);
+    $('#charge-total').textContent = money(amount);
+    $('#charge-qr').replaceChildren(el('img', { src: `data:image/png;base64,${reply.mpmQrPng}`, alt: t('charge.qr', { amount: money(amount) }),
+                                                id: 'charge-qr-image' }));
+    $('#charge-payload').textContent = reply.mpmPayload;
+    $('#charge-panel').hidden = false;
+    $('#charge-panel').classList.remove('paid');
+    const banner = $('#charge-state');
+    banner.className = 'banner';
+    banner.dataset.state = 'awaiting';
+    banner.textContent = t('charge.waiting');
+    $('#charge-form').hidden = true;
+    watch(id, amount);
+  } catch (e) { failed(e); }
+}
+
+function watch(id, amount) {
+  clearInterval(state.poll);
+  state.poll = setInterval(async () => {
+    try {
+      const reply = await pos('GetPayment', 'PaymentIdRequest', { payment_id: id });
+      const s = reply.payment?.state;
+      if (s === 'awaiting') return;
+      clearInterval(state.poll);
+      const banner = $('#charge-state');
+      banner.dataset.state = s;
+      if (s === 'captured') {
+        banner.className = 'banner ok';
+        banner.textContent = t('charge.paid', { amount: money(amount) });
+        $('#charge-panel').classList.add('paid');
+        $('#charge-qr').replaceChildren();
+        announce(t('charge.paid', { amount: money(amount) }), { assertive: true });
+      } else {
+        banner.className = 'banner bad';
+        banner.textContent = s === 'expired' ? t('charge.expired') : t('refused', { result: s });
+      }
+    } catch (e) { announce(errorText(e)); }
+  }, 1000);
+}
+
+function nextCustomer() {
+  clearInterval(state.poll);
+  $('#charge-panel').hidden = true;
+  $('#charge-form').hidden = false;
+  $('#charge-form').reset();
+  $('#charge-amount').focus();
+}
+
+function banner(selector, reply, amount) {
+  const ok = resultOf(reply) === 'OK';
+  const box = $(selector);
+  box.className = `banner ${ok ? 'ok' : 'bad'}`;
+  box.textContent = ok ? t('paid', { amount: money(amount) }) : t('refused', { result: resultOf(reply) });
+  box.hidden = false;
+  return ok;
+}
+
+// ---- a customer's code (LC1…), by camera or typed: Pos.CreatePayment ----
+async function takeCode(event) {
+  event.preventDefault();
+  const amount = Number($('#scan-amount').value), id = newId('c');
+  try {
+    const reply = await pos('CreatePayment', 'CreatePaymentRequest',
+                                { payment_id: id, amount, cpm: $('#scan-code').value.trim() });
+    remember(id, amount);
+    if (banner('#scan-result', reply, amount)) $('#scan-form').reset();
+  } catch (e) { failed(e); }
+}
+
+async function startCamera() {
+  let media;
+  try { media = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false }); } catch { return announce(t('scan.fail'), { assertive: true }); }
+  const video = $('#scan-video');
+  video.srcObject = media; video.hidden = false; $('#scan-stop').hidden = false;
+  await video.play();
+  const canvas = document.createElement('canvas');
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  let stopped = false;
+  state.camera = () => { stopped = true; media.getTracks().forEach((track) => track.stop()); video.hidden = true; $('#scan-stop').hidden = true; };
+  const tick = () => {
+    if (stopped) return;
+    if (video.videoWidth > 0) {
+      canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+      context.drawImage(video, 0, 0);
+      const image = context.getImageData(0, 0, canvas.width, canvas.height);
+      const found = globalThis.jsQR(image.data, image.width, image.height, { inversionAttempts: 'dontInvert' });
+      if (found?.data?.startsWith('LC1')) { state.camera(); state.camera = null; $('#scan-code').value = found.data; announce(t('scan.scanned')); return; }
+    }
+    setTimeout(tick, 150);
+  };
+  tick();
+}
+
+// ---- card + PIN ----
+async function cardPay(event) {
+  event.preventDefault();
+  const amount = Number($('#card-amount').value), id = newId('k');
+  try {
+    const reply = await pos('CardPayment', 'CardPaymentRequest', {
+      payment_id: id, amount, card_number: $('#card-number').value, pin: $('#card-pin').value, staff_id: $('#card-staff').value });
+    $('#card-pin').value = '';
+    remember(id, amount);
+    if (banner('#card-result', reply, amount)) $('#card-form').reset();
+  } catch (e) { failed(e); }
+}
+
+// ---- today's payments, refund, cancel ----
+async function refreshToday() {
+  const rows = [];
+  for (const p of todays().reverse()) {
+    try {
+      const reply = await pos('GetPayment', 'PaymentIdRequest', { payment_id: p.id });
+      const payment = reply.payment || {};
+      if (resultOf(reply) === 'PAYMENT_NOT_FOUND') continue;
+      rows.push(el('tr', { 'data-payment': p.id },
+        el('td', { class: 'mono', text: p.id }), el('td', { class: 'num', text: money(payment.amount || p.amount) }),
+        el('td', { class: 'num', text: money(payment.refunded || 0) }),
+        el('td', { text: t(`state.${payment.state}`) })));
+    } catch (e) { failed(e); break; }
+  }
+  if (rows.length === 0) rows.push(el('tr', {}, el('td', { colspan: '4', text: t('today.empty') })));
+  $('#today-rows').replaceChildren(...rows);
+}
+
+async function refund(event) {
+  event.preventDefault();
+  const amount = Number($('#refund-amount').value);
+  try {
+    const reply = await pos('RefundPayment', 'RefundPaymentRequest',
+                                { payment_id: $('#refund-payment').value, refund_id: newId('r'), amount });
+    const ok = resultOf(reply) === 'OK';
+    announce(ok ? t('refund.done', { amount: money(amount) }) : t('refused', { result: resultOf(reply) }), { assertive: !ok });
+    await refreshToday();
+  } catch (e) { failed(e); }
+}
+
+async function cancel() {
+  try {
+    const reply = await pos('CancelPayment', 'PaymentIdRequest', { payment_id: $('#refund-payment').value });
+    const ok = resultOf(reply) === 'OK';
+    announce(ok ? t('cancel.done') : t('refused', { result: resultOf(reply) }), { assertive: !ok });
+    await refreshToday();
+  } catch (e) { failed(e); }
+}
+
+// ---- close the day (the frozen settlement report) and cash out ----
+async function closeDay(event) {
+  event.preventDefault();
+  const day = Number($('#close-day').value);
+  try {
+    const reply = await pos('CloseDay', 'CloseDayRequest', { business_day: day });
+    const box = $('#close-report');
+    if (resultOf(reply) !== 'OK') { box.hidden = true; return announce(t('refused', { result: resultOf(reply) }), { assertive: true }); }
+    const head = el('tr', {}, ...['close.terminal', 'close.payments', 'close.gross', 'close.refunded', 'close.net']
+      .map((k, i) => el('th', { scope: 'col', class: i ? 'num' : '', text: t(k) })));
+    const rows = (reply.day || []).map((d) => el('tr', {},
+      el('th', { scope: 'row', text: d.terminalId || t('close.total') }), el('td', { class: 'num', text: String(d.payments) }),
+      el('td', { class: 'num', text: money(d.gross, d.asset) }), el('td', { class: 'num', text: money(d.refunded, d.asset) }),
+      el('td', { class: 'num', text: money(d.net, d.asset) })));
+    box.replaceChildren(el('h3', { text: t('close.title', { day: String(day) }) }),
+                        el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows)));
+    box.hidden = false;
+  } catch (e) { failed(e); }
+}
+
+async function cashOut(event) {
+  event.preventDefault();
+  const amount = Number($('#cashout-amount').value);
+  try {
+    const reply = await pos('CashOut', 'CashOutRequest',
+                                { cashout_id: newId('x'), amount, member: $('#cashout-member').checked });
+    const ok = resultOf(reply) === 'OK';
+    const box = $('#cashout-result');
+    box.className = `banner ${ok ? 'ok' : 'bad'}`;
+    box.textContent = ok ? t('cashout.done', { amount: money(amount), fee: money(reply.fee) }) : t('refused', { result: resultOf(reply) });
+    box.hidden = false;
+  } catch (e) { failed(e); }
+}
+
+ui.init(dictionary);
+wireKey();
+for (const button of $$('[data-tab]')) button.addEventListener('click', () => tab(button.dataset.tab));
+$('#charge-form').addEventListener('submit', charge);
+$('#charge-new').addEventListener('click', nextCustomer);
+$('#scan-form').addEventListener('submit', takeCode);
+$('#scan-start').addEventListener('click', startCamera);
+$('#scan-stop').addEventListener('click', () => { if (state.camera) { state.camera(); state.camera = null; } });
+$('#card-form').addEventListener('submit', cardPay);
+$('#refund-form').addEventListener('submit', refund);
+$('#cancel-button').addEventListener('click', cancel);
+$('#today-refresh').addEventListener('click', refreshToday);
+$('#close-form').addEventListener('submit', closeDay);
+$('#cashout-form').addEventListener('submit', cashOut);
+show(keystore.load('terminal') ? 'unlock' : 'setup');
