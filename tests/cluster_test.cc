@@ -617,8 +617,7 @@ TEST(ClusterTest, ACrashAtEachInstallStepLeavesTheOldOrTheNewState) {
   Cluster cluster("cluster_install_crash", {"--snapshot_threshold=20", "--snapshot_trailing=5",
                                             "--install_snapshot_timeout_ms=3000"});
   ASSERT_OK(cluster.StartAll());
-  const std::unique_ptr<LedgerConnection> owned = cluster.Connect();
-  LedgerConnection& connection = *owned;
+  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
   SetUpTown(connection);
   if (HasFatalFailure()) return;
   std::mt19937_64 random(13);
