@@ -746,7 +746,8 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   const uint64_t before = journal_index(0);
   const std::unique_ptr<LedgerConnection> skewed_owned = cluster.Connect({0});
   LedgerConnection& skewed = *skewed_owned;
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  constexpr int kRefusedWrites = 10;
+  for (int attempt = 0; attempt < kRefusedWrites; ++attempt) {
     v1::CreateTransfersRequest request = RandomPayments(random, 6, &next_id);
     v1::CreateReply reply;
     const grpc::Status refused = skewed.ledger().CreateTransfers(
@@ -773,15 +774,17 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   for (int i = 0; i < 30; ++i) {
     absl::StatusOr<std::string> got = testing::HttpGet(cluster.node(0).metrics_port(), "/metrics");
     if (got.ok()) metrics = *got;
-    if (ClockRefusals(metrics) >= 3) break;
+    if (ClockRefusals(metrics) >= kRefusedWrites) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_NE(metrics.find("ledger_cluster_clock_agreeing 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("ledger_cluster_clock_needed 2"), std::string::npos) << metrics;
-  // The three writes above, and perhaps one stamp right after the leadership moved, while the new
-  // leader's samples were still being taken (refused as "not measured yet").
-  EXPECT_GE(ClockRefusals(metrics), 3) << metrics;
-  EXPECT_LE(ClockRefusals(metrics), 4) << metrics;
+  // The writes above, and perhaps a few stamps right after the leadership moved or when a sample
+  // aged under load, refused as "not measured yet" (CI saw up to 2 such); a retry loop spinning on
+  // the refusal would count hundreds.
+  const int64_t refusals = ClockRefusals(metrics);
+  EXPECT_GE(refusals, kRefusedWrites) << metrics;
+  EXPECT_LE(refusals, kRefusedWrites + 6) << metrics;
   EXPECT_NE(metrics.find("ledger_cluster_clock_offset_seconds{peer=\"2\"} -"), std::string::npos)
       << metrics;
 
@@ -818,8 +821,10 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
       ++logged;
     }
   }
+  // One line when the reason changes ("not measured yet", "disagree"; under load a sample may age
+  // and the reason flip again: CI saw 1 to 3), never one per refused write.
   EXPECT_GE(logged, 1u) << "the refusal is logged";
-  EXPECT_LE(logged, 2u) << "one log line per episode";
+  EXPECT_LE(logged, 4u) << "one log line per episode, not one per refused write";
   EXPECT_NE(CheckStoresIdentical(cluster), nullptr);
 }
 
