@@ -28,6 +28,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/status/status.h"
 #include "formats/emvco.h"
 #include "formats/keys.h"
 #include "google/protobuf/descriptor.h"
@@ -80,25 +81,9 @@ std::string Hex(const std::string& bytes) { return wallet::Hex(bytes); }
 
 // "PERMISSION_DENIED: message".
 std::string StatusText(const grpc::Status& status) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int code = status.error_code();
-  return std::string(code >= 0 && code <= 16 ? kNames[code] : "?") + ": " + status.error_message();
+  // gRPC's codes are Abseil's, number for number (as ledgerctl prints them).
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) + ": " +
+         status.error_message();
 }
 
 // A refusal's reason without the ids in it (32 hex digits), for the summary.

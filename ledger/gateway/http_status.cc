@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "absl/status/status.h"
+
 namespace ledger::gateway {
 
 int HttpStatusOf(int grpc_code) {
@@ -40,27 +42,11 @@ int HttpStatusOf(int grpc_code) {
 }
 
 std::string GrpcCodeName(int grpc_code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  if (grpc_code < 0 || grpc_code >= static_cast<int>(sizeof(kNames) / sizeof(kNames[0]))) {
+  // gRPC's codes are Abseil's, number for number (OK 0 .. UNAUTHENTICATED 16).
+  if (grpc_code < 0 || grpc_code > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
     return "UNKNOWN";
   }
-  return kNames[grpc_code];
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(grpc_code));
 }
 
 std::string JsonQuote(std::string_view text) {
