@@ -6,6 +6,7 @@ import { $, $$, t, show, announce, money, el, errorText } from '../lib/ui.js';
 import { hex, unhex, randomId } from '../lib/bytes.js';
 import * as keystore from '../lib/keystore.js';
 import { posCall, resultOf } from '../lib/api.js';
+import { scanQr } from '../lib/camera.js';
 import dictionary from './i18n.js';
 
 const state = { terminal: null, info: null, poll: null, camera: null };
@@ -144,27 +145,14 @@ async function takeCode(event) {
 }
 
 async function startCamera() {
-  let media;
-  try { media = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false }); } catch { return announce(t('scan.fail'), { assertive: true }); }
-  const video = $('#scan-video');
-  video.srcObject = media; video.hidden = false; $('#scan-stop').hidden = false;
-  await video.play();
-  const canvas = document.createElement('canvas');
-  const context = canvas.getContext('2d', { willReadFrequently: true });
-  let stopped = false;
-  state.camera = () => { stopped = true; media.getTracks().forEach((track) => track.stop()); video.hidden = true; $('#scan-stop').hidden = true; };
-  const tick = () => {
-    if (stopped) return;
-    if (video.videoWidth > 0) {
-      canvas.width = video.videoWidth; canvas.height = video.videoHeight;
-      context.drawImage(video, 0, 0);
-      const image = context.getImageData(0, 0, canvas.width, canvas.height);
-      const found = globalThis.jsQR(image.data, image.width, image.height, { inversionAttempts: 'dontInvert' });
-      if (found?.data?.startsWith('LC1')) { state.camera(); state.camera = null; $('#scan-code').value = found.data; announce(t('scan.scanned')); return; }
-    }
-    setTimeout(tick, 150);
-  };
-  tick();
+  const stop = await scanQr($('#scan-video'), {
+    accept: (text) => text.startsWith('LC1'),
+    opened: () => { $('#scan-stop').hidden = false; },
+    found: (text) => { state.camera = null; $('#scan-code').value = text; announce(t('scan.scanned')); },
+    stopped: () => { $('#scan-stop').hidden = true; },
+  });
+  if (stop === null) return announce(t('scan.fail'), { assertive: true });
+  state.camera = stop;
 }
 
 // ---- card + PIN ----

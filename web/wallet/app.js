@@ -7,6 +7,7 @@ import { hex, unhex, fromBase64, toBase64, randomId } from '../lib/bytes.js';
 import * as keystore from '../lib/keystore.js';
 import { makeCpm, readMpm } from '../lib/sign.js';
 import { walletCall, walletRequest, stream, resultOf } from '../lib/api.js';
+import { scanQr } from '../lib/camera.js';
 import dictionary from './i18n.js';
 
 const state = { record: null, privateKey: null, coin: null, points: null, leave: null };
@@ -144,41 +145,20 @@ async function enterCode() {
 let pending = null;
 
 async function startCamera() {
-  const video = $('#scan-video');
-  let media;
-  try {
-    media = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
-  } catch {
+  const stop = await scanQr($('#scan-video'), {
+    opened: () => { $('#scan-stop').hidden = false; },
+    found: (text) => {
+      $('#pay-payload').value = text;
+      announce(t('pay.scanned'));
+      check();
+    },
+    stopped: () => { $('#scan-stop').hidden = true; },
+  });
+  if (stop === null) {
     announce(t('pay.camera.fail'), { assertive: true });
     return;
   }
-  video.srcObject = media;
-  video.hidden = false;
-  $('#scan-stop').hidden = false;
-  await video.play();
-  const canvas = document.createElement('canvas');
-  const context = canvas.getContext('2d', { willReadFrequently: true });
-  let stopped = false;
-  const stop = () => { stopped = true; media.getTracks().forEach((track) => track.stop()); video.hidden = true; $('#scan-stop').hidden = true; };
   state.leave = stop;
-  const tick = () => {
-    if (stopped) return;
-    if (video.videoWidth > 0) {
-      canvas.width = video.videoWidth; canvas.height = video.videoHeight;
-      context.drawImage(video, 0, 0);
-      const image = context.getImageData(0, 0, canvas.width, canvas.height);
-      const found = globalThis.jsQR(image.data, image.width, image.height, { inversionAttempts: 'dontInvert' });
-      if (found?.data) {
-        stop();
-        $('#pay-payload').value = found.data;
-        announce(t('pay.scanned'));
-        check();
-        return;
-      }
-    }
-    setTimeout(tick, 150);
-  };
-  tick();
 }
 
 function check() {
