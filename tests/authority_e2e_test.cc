@@ -896,6 +896,7 @@ class AuthorityE2eTest : public ::testing::Test {
       v1::PaymentIdRequest get;
       get.set_payment_id("pay-A");
       AddPos(r, "Pos.GetPayment", kShopA, "A-1", true, get);
+      AddPos(r, "Pos.WatchPayment", kShopA, "A-1", true, get);
       v1::CashOutRequest cash;
       cash.set_cashout_id("co-ctl");
       cash.set_amount(100);

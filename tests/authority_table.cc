@@ -266,6 +266,7 @@ const std::vector<AuthorityRow>& AuthorityTable() {
       {"Ledger.ListOperators", false, "", {R::kOperator}, "", "the role table"},
       {"Ledger.ListProposals", false, "", {R::kOperator}, "", "any"},
       {"Pos.GetPayment", false, "", {R::kTerminal, R::kManager}, "", "the shop's own payments"},
+      {"Pos.WatchPayment", false, "", {R::kTerminal, R::kManager}, "", "the shop's own payments"},
       {"Wallet.GetAccount", false, "", {R::kWallet}, "", "her own account"},
       {"Wallet.GetHistory", false, "", {R::kWallet}, "", "her own account"},
       {"Wallet.ListStaffOperations", false, "", {R::kWallet}, "", "her own account"},

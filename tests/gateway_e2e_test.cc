@@ -1,7 +1,8 @@
 // The HTTP/JSON gateway (ledger/gateway) on a real ledgerd over TLS, driven with libcurl as a
 // browser would: the city sets up a town through the operator listener (client certificate), a
 // resident reads her balance with a signed request on the public listener (JSON both ways), a
-// change stream arrives as Server-Sent Events; and what is refused: bad JSON (400 naming the
+// change stream and a shop's live payment view (Pos.WatchPayment) arrive as Server-Sent Events;
+// and what is refused: bad JSON (400 naming the
 // field), an unknown method and an operator method on the public listener (404), a wrong content
 // type (415), a body over the limit (413), a role the operator lacks (403 naming it), no client
 // certificate or one from another CA (no TLS session), the gateway's metadata from a network gRPC
@@ -21,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "ledger/client/client.h"
 #include "ledger/core/limits.h"
+#include "merchant/pos_client.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
 #include "wallet/wallet_client.h"
@@ -230,6 +232,67 @@ TEST_F(GatewayE2eTest, TheChangeStreamArrivesAsServerSentEvents) {
   const Http refused = Fetch(PublicUrl("/v1/Health/WatchAlerts"), watch);
   EXPECT_EQ(refused.status, 200);
   EXPECT_NE(refused.body.find("event: error\ndata: {\"code\":"), std::string::npos) << refused.body;
+}
+
+// The shop page's live payment view: Pos.WatchPayment as Server-Sent Events. A code with a
+// one-second lifetime streams "awaiting", then "expired", and the stream ends by itself; a request
+// signed with another key ends with an error event naming the refusal.
+TEST_F(GatewayE2eTest, AShopWatchesAPaymentAsServerSentEvents) {
+  constexpr uint64_t kShop = 20;
+  testing::Town town = testing::MakeTown(kIssuer, kAlice, 1, 1500);
+  v1::Account* shop = town.accounts.add_accounts();
+  shop->set_id(IdBytes(kShop));
+  shop->set_asset(1);
+  shop->set_kind(v1::MERCHANT);
+  shop->set_flags(v1::NON_NEGATIVE);
+  Operator("/v1/Ledger/CreateAssets", town.assets);
+  Operator("/v1/Ledger/CreateAccounts", town.accounts);
+  const merchant::Terminal till{IdBytes(kShop), "till-1", wallet::GenerateKeyPair()};
+  v1::RegisterKeysRequest keys;
+  v1::PublicKey* key = keys.add_keys();
+  key->set_account_id(IdBytes(kShop));
+  key->set_key_id("till-1");
+  key->set_public_key(till.keys.public_key);
+  Operator("/v1/Ledger/RegisterKeys", keys);
+  v1::CreateMpmRequest order;
+  order.set_payment_id("sse-1");
+  order.set_amount(1200);
+  order.set_merchant_name("Sakura Market");
+  order.set_merchant_city("Tsuruoka");
+  order.set_lifetime_seconds(1);
+  Request post;
+  post.body = Json(merchant::SignRequest(till, "CreateMpm", order, NowMs()));
+  Http http = Fetch(PublicUrl("/v1/Pos/CreateMpm"), post);
+  ASSERT_EQ(http.status, 200) << http.body;
+  ASSERT_NE(http.body.find(R"("result":"OK")"), std::string::npos) << http.body.substr(0, 300);
+
+  v1::PaymentIdRequest which;
+  which.set_payment_id("sse-1");
+  Request watch;
+  watch.body = Json(merchant::SignRequest(till, "WatchPayment", which, NowMs()));
+  watch.accept = "text/event-stream";
+  const auto started = std::chrono::steady_clock::now();
+  http = Fetch(PublicUrl("/v1/Pos/WatchPayment"), watch);  // Ends by itself: no stop_at.
+  EXPECT_EQ(http.curl, CURLE_OK);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  EXPECT_EQ(http.status, 200);
+  EXPECT_EQ(http.headers["content-type"], "text/event-stream");
+  const size_t awaiting = http.body.find(R"("state":"awaiting")");
+  const size_t expired = http.body.find(R"("state":"expired")");
+  EXPECT_EQ(http.body.rfind("data: {", 0), 0u) << http.body;
+  EXPECT_NE(awaiting, std::string::npos) << http.body;
+  EXPECT_NE(expired, std::string::npos) << http.body;
+  EXPECT_LT(awaiting, expired) << http.body;
+  EXPECT_EQ(http.body.find("event: error"), std::string::npos) << http.body;
+
+  const merchant::Terminal impostor{IdBytes(kShop), "till-1", wallet::GenerateKeyPair()};
+  watch.body = Json(merchant::SignRequest(impostor, "WatchPayment", which, NowMs()));
+  http = Fetch(PublicUrl("/v1/Pos/WatchPayment"), watch);
+  EXPECT_EQ(http.status, 200);
+  EXPECT_NE(http.body.find("event: error\ndata: {\"code\":7,\"status\":\"PERMISSION_DENIED\""),
+            std::string::npos)
+      << http.body;
+  EXPECT_NE(http.body.find("signature mismatch"), std::string::npos) << http.body;
 }
 
 TEST_F(GatewayE2eTest, BadRequestsAreRefusedNamingTheProblem) {

@@ -3,8 +3,10 @@
 // requests, refunds twice, cancels, closes the day, cashes out with the fee and pays a supplier;
 // forged, stale, unknown-terminal and malformed requests are refused and change nothing; the
 // terminal rate limit holds; a manager terminal adds and revokes the shop's terminals, and the city
-// revokes a lost wallet key.
+// revokes a lost wallet key; the shop watches a payment live (Pos.WatchPayment).
 #include <grpcpp/grpcpp.h>
+
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "formats/emvco.h"
@@ -476,6 +478,139 @@ TEST_F(PosE2eTest, WalletPaysShopCodesAndSends) {
 // A resident without a smartphone: a card issued at the desk, staff charge it at the counter with
 // the PIN the resident types; a wrong PIN then the right one; three wrong PINs lock it; the
 // resident can list what staff did.
+// Pos.WatchPayment, the shop's live view of one payment: the state at once ("awaiting"), then each
+// change with no request of the shop's (paid by a wallet, each refund), and the stream ends by
+// itself once the payment is final (refunded in full; an unpaid code once it expires). A wrong
+// signature, or a GetPayment envelope replayed as WatchPayment, is refused; a terminal's fifth open
+// stream is refused naming the bound, and a closed stream frees its place.
+TEST_F(PosE2eTest, WatchPaymentStreamsEachChangeAndEnds) {
+  StartServer();
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  using S = v1::Pos::Stub;
+  auto order = [](const std::string& id, int64_t amount, uint32_t lifetime) {
+    v1::CreateMpmRequest body;
+    body.set_payment_id(id);
+    body.set_amount(amount);
+    body.set_merchant_name("Sakura Market");
+    body.set_merchant_city("Tsuruoka");
+    body.set_lifetime_seconds(lifetime);
+    return body;
+  };
+  v1::PosReply registered;
+  ASSERT_TRUE(Call(&S::CreateMpm, "CreateMpm", order("watch-1", 500, 300), &registered).ok());
+  ASSERT_EQ(registered.result(), v1::OK);
+  v1::PaymentIdRequest which;
+  which.set_payment_id("watch-1");
+  auto context = ContextWithDeadline(std::chrono::seconds(30));
+  auto reader = pos_->WatchPayment(context.get(),
+                                   SignRequest(terminal_, "WatchPayment", which, WallClockMs()));
+  v1::PosReply seen;
+  ASSERT_TRUE(reader->Read(&seen));
+  EXPECT_EQ(seen.payment().state(), "awaiting");
+  EXPECT_EQ(seen.expires_at(), registered.expires_at());
+  // Alice pays the code: the open stream shows it.
+  v1::PayMpmRequest pay;
+  pay.set_payload(registered.mpm_payload());
+  v1::WalletReply paid;
+  ASSERT_TRUE(wallet_
+                  ->PayMpm(ContextWithDeadline(kTimeout).get(),
+                           wallet::SignWalletRequest(alice_, IdBytes(kAlice), "PayMpm", pay,
+                                                     WallClockMs(), 41),
+                           &paid)
+                  .ok());
+  ASSERT_EQ(paid.result(), v1::OK);
+  ASSERT_TRUE(reader->Read(&seen));
+  EXPECT_EQ(seen.payment().state(), "captured");
+  EXPECT_EQ(seen.result(), v1::OK);
+  EXPECT_EQ(seen.payment().payer_account_id(), IdBytes(kAlice));
+  // Each refund is a change; the one that refunds the rest makes it final and ends the stream.
+  v1::RefundPaymentRequest refund;
+  refund.set_payment_id("watch-1");
+  for (const auto& [id, amount] :
+       std::vector<std::pair<std::string, int64_t>>{{"wr1", 200}, {"wr2", 300}}) {
+    refund.set_refund_id(id);
+    refund.set_amount(amount);
+    v1::PosReply refunded;
+    ASSERT_TRUE(Call(&S::RefundPayment, "RefundPayment", refund, &refunded).ok());
+    ASSERT_EQ(refunded.result(), v1::OK);
+    ASSERT_TRUE(reader->Read(&seen)) << "refund " << id;
+    EXPECT_EQ(seen.payment().refunded(), id == "wr1" ? 200 : 500);
+  }
+  EXPECT_FALSE(reader->Read(&seen)) << seen.ShortDebugString();
+  grpc::Status ended = reader->Finish();
+  EXPECT_TRUE(ended.ok()) << ended.error_message();
+
+  // An unpaid code: "awaiting", then "expired" once its second is over, and the end.
+  ASSERT_TRUE(Call(&S::CreateMpm, "CreateMpm", order("watch-2", 100, 1), &registered).ok());
+  ASSERT_EQ(registered.result(), v1::OK);
+  which.set_payment_id("watch-2");
+  context = ContextWithDeadline(std::chrono::seconds(30));
+  reader = pos_->WatchPayment(context.get(),
+                              SignRequest(terminal_, "WatchPayment", which, WallClockMs()));
+  std::vector<std::string> states;
+  while (reader->Read(&seen)) states.push_back(seen.payment().state());
+  ended = reader->Finish();
+  EXPECT_TRUE(ended.ok()) << ended.error_message();
+  EXPECT_EQ(states, (std::vector<std::string>{"awaiting", "expired"}));
+
+  // Refused: another key's signature; GetPayment's own envelope sent to WatchPayment; an unknown
+  // id.
+  const Terminal impostor{IdBytes(kShop), "REG-1", wallet::GenerateKeyPair()};
+  auto refused = [&](const v1::SignedRequest& request) {
+    grpc::ClientContext refused_context;
+    auto stream = pos_->WatchPayment(&refused_context, request);
+    v1::PosReply none;
+    EXPECT_FALSE(stream->Read(&none));
+    return stream->Finish();
+  };
+  grpc::Status status = refused(SignRequest(impostor, "WatchPayment", which, WallClockMs()));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  EXPECT_NE(status.error_message().find("signature mismatch"), std::string::npos);
+  status = refused(SignRequest(terminal_, "GetPayment", which, WallClockMs()));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  which.set_payment_id("no-such-payment");
+  status = refused(SignRequest(terminal_, "WatchPayment", which, WallClockMs()));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
+
+  // The bound: kPaymentWatchesPerTerminalMax streams of one terminal stay open, the next is
+  // refused.
+  ASSERT_TRUE(Call(&S::CreateMpm, "CreateMpm", order("watch-3", 100, 300), &registered).ok());
+  which.set_payment_id("watch-3");
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::PosReply>>> open;
+  for (int i = 0; i < kPaymentWatchesPerTerminalMax; ++i) {
+    contexts.push_back(ContextWithDeadline(std::chrono::seconds(30)));
+    open.push_back(pos_->WatchPayment(
+        contexts.back().get(), SignRequest(terminal_, "WatchPayment", which, WallClockMs())));
+    ASSERT_TRUE(open.back()->Read(&seen)) << "stream " << i;
+  }
+  status = refused(SignRequest(terminal_, "WatchPayment", which, WallClockMs()));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_NE(status.error_message().find("at most 4 open WatchPayment streams"), std::string::npos)
+      << status.error_message();
+  EXPECT_NE(status.error_message().find("kPaymentWatchesPerTerminalMax"), std::string::npos);
+  // One closes: within a couple of seconds the terminal may open another.
+  contexts.front()->TryCancel();
+  open.front()->Finish();
+  bool reopened = false;
+  for (int attempt = 0; attempt < 50 && !reopened; ++attempt) {
+    grpc::ClientContext again;
+    again.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    auto stream =
+        pos_->WatchPayment(&again, SignRequest(terminal_, "WatchPayment", which, WallClockMs()));
+    reopened = stream->Read(&seen);
+    again.TryCancel();
+    stream->Finish();
+    if (!reopened) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(reopened);
+  for (size_t i = 1; i < contexts.size(); ++i) {
+    contexts[i]->TryCancel();
+    open[i]->Finish();
+  }
+}
+
 TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   StartServer();
   SetUpTown();

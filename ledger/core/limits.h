@@ -92,6 +92,13 @@ inline constexpr int kNonceSweepItemsMax = 2 * kBatchItemsMax;
 inline constexpr int kWatchStreamsPerWatcherMax = 4;
 inline constexpr int kWatchStreamsMax = 64;
 
+// Open Pos.WatchPayment streams (a shop's live view of one payment): per terminal, and on one node
+// (each holds a server thread, as WatchAlerts' do); and how long one stream lasts before the server
+// ends it (a terminal that still cares opens another; a shop's QR code lives 300 s by default).
+inline constexpr int kPaymentWatchesPerTerminalMax = 4;
+inline constexpr int kPaymentWatchesMax = 64;
+inline constexpr int kPaymentWatchSecondsMax = 300;
+
 // Wrong PINs a custodial card allows before it locks (RegisterCard.attempts_max: 1 to this).
 inline constexpr uint32_t kCardPinAttemptsMax = 10;
 
@@ -264,6 +271,7 @@ static_assert(kJournalEntryBytesMax >= kBatchItemsMax * (450 + 56 + 65 * 69) + k
               "the journal entry estimate covers a full batch with every event");
 static_assert(kHistoryPageDefault <= kHistoryPageMax);
 static_assert(kWatchStreamsPerWatcherMax <= kWatchStreamsMax);
+static_assert(kPaymentWatchesPerTerminalMax <= kPaymentWatchesMax);
 static_assert(kStaffOperationsPageDefault <= kStaffOperationsPageMax);
 static_assert(kJournalPageDefault <= kJournalPageMax);
 

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "formats/emvco.h"
@@ -317,6 +318,102 @@ grpc::Status PosService::GetPayment(grpc::ServerContext*, const SignedRequest* i
                         absl::StrCat("payment_id: no payment \"", body.payment_id(), "\""));
   }
   reply->set_result(reply->payment().result());
+  return grpc::Status::OK;
+}
+
+// One open WatchPayment stream, counted while it lives; refused (refusal() not empty) past either
+// bound.
+class PosService::WatchSlot {
+ public:
+  WatchSlot(PosService* service, const SignedRequest& in)
+      : service_(service), key_(in.merchant_id() + in.terminal_id()) {
+    absl::MutexLock lock(&service_->watches_mutex_);
+    int& mine = service_->watches_[key_];
+    if (mine >= ledger::kPaymentWatchesPerTerminalMax) {
+      refusal_ = absl::StrCat("terminal ", in.terminal_id(), ": at most ",
+                              ledger::kPaymentWatchesPerTerminalMax,
+                              " open WatchPayment streams (kPaymentWatchesPerTerminalMax)");
+    } else if (service_->watches_total_ >= ledger::kPaymentWatchesMax) {
+      refusal_ = absl::StrCat("this node serves at most ", ledger::kPaymentWatchesMax,
+                              " WatchPayment streams (kPaymentWatchesMax); retry later");
+    } else {
+      ++mine;
+      ++service_->watches_total_;
+      return;
+    }
+    if (mine == 0) service_->watches_.erase(key_);
+  }
+  ~WatchSlot() {
+    if (!refusal_.empty()) return;
+    absl::MutexLock lock(&service_->watches_mutex_);
+    if (--service_->watches_[key_] == 0) service_->watches_.erase(key_);
+    --service_->watches_total_;
+  }
+  WatchSlot(const WatchSlot&) = delete;
+  WatchSlot& operator=(const WatchSlot&) = delete;
+  const std::string& refusal() const { return refusal_; }
+
+ private:
+  PosService* service_;
+  std::string key_;
+  std::string refusal_;
+};
+
+namespace {
+
+// Whether a payment's state can no longer change: cancelled, refused, an unpaid code that expired,
+// or captured and refunded in full.
+bool Final(const v1::PosPayment& payment) {
+  return payment.state() == "cancelled" || payment.state() == "refused" ||
+         payment.state() == "expired" ||
+         (payment.state() == "captured" && payment.refunded() >= payment.amount());
+}
+
+}  // namespace
+
+grpc::Status PosService::WatchPayment(grpc::ServerContext* context, const SignedRequest* in,
+                                      grpc::ServerWriter<PosReply>* writer) {
+  v1::PaymentIdRequest body;
+  AccountId merchant;
+  if (grpc::Status auth = Authenticate("WatchPayment", *in, &body, &merchant); !auth.ok())
+    return auth;
+  if (grpc::Status bad = CheckId(body.payment_id(), "payment_id"); !bad.ok()) return bad;
+  const WatchSlot slot(this, *in);
+  if (!slot.refusal().empty())
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, slot.refusal());
+  const uint64_t end =
+      clock_->NowNanos() + uint64_t{ledger::kPaymentWatchSecondsMax} * 1'000'000'000;
+  uint64_t index = node_->committed_index();
+  uint64_t expires = 0;  // An unpaid code's expiry: the state changes then with no commit.
+  std::string shown;     // The reply last written.
+  bool read = true;
+  while (!context->IsCancelled()) {
+    if (read) {
+      PosReply reply;
+      FillPayment(merchant, body.payment_id(), &reply);
+      if (!reply.has_payment()) {
+        return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                            absl::StrCat("payment_id: no payment \"", body.payment_id(), "\""));
+      }
+      reply.set_result(reply.payment().result());
+      if (std::string bytes = reply.SerializeAsString(); bytes != shown) {
+        if (!writer->Write(reply)) return grpc::Status::OK;  // The client went away.
+        shown = std::move(bytes);
+      }
+      if (Final(reply.payment())) return grpc::Status::OK;
+      expires = reply.payment().state() == "awaiting" ? reply.expires_at() : 0;
+    }
+    const uint64_t now = clock_->NowNanos();
+    if (now >= end) return grpc::Status::OK;
+    const uint64_t until = expires != 0 && expires < end ? expires : end;
+    // At most a second, so that a cancelled call is noticed; a millisecond past the expiry.
+    const auto wait = std::min<std::chrono::milliseconds>(
+        std::chrono::seconds(1),
+        std::chrono::milliseconds(until > now ? (until - now) / 1'000'000 + 1 : 1));
+    const uint64_t next = node_->WaitForIndexAfter(index, wait);
+    read = next != index || (expires != 0 && clock_->NowNanos() >= expires);
+    index = next;
+  }
   return grpc::Status::OK;
 }
 

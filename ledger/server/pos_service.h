@@ -12,8 +12,11 @@
 #ifndef LEDGER_SERVER_POS_SERVICE_H_
 #define LEDGER_SERVER_POS_SERVICE_H_
 
+#include <map>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "ledger/commit/clock.h"
 #include "ledger/commit/committer.h"
 #include "ledger/core/pos.h"
@@ -39,6 +42,14 @@ class PosService final : public ledger::v1::Pos::Service {
   grpc::Status CreateMpm(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status CardPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status GetPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
+  // GetPayment as a stream: the payment's state at once, then again whenever it changes; ends when
+  // it is final (cancelled, refused, expired, refunded in full), after kPaymentWatchSecondsMax or
+  // when the client goes away. It wakes on the node's commits (Committer::WaitForIndexAfter) and at
+  // the code's expiry, and reads the payment only then. At most kPaymentWatchesPerTerminalMax open
+  // per terminal and kPaymentWatchesMax per node (limits.h), else RESOURCE_EXHAUSTED naming the
+  // bound.
+  grpc::Status WatchPayment(grpc::ServerContext*, const SignedRequest*,
+                            grpc::ServerWriter<PosReply>*) override;
   grpc::Status CancelPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status RefundPayment(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
   grpc::Status CloseDay(grpc::ServerContext*, const SignedRequest*, PosReply*) override;
@@ -67,6 +78,13 @@ class PosService final : public ledger::v1::Pos::Service {
   ledger::Committer* node_;
   ledger::Clock* clock_;
   ledger::RateLimiter limiter_;  // Per merchant and terminal.
+
+  // Open WatchPayment streams, per terminal (merchant id + terminal id) and in all. WatchSlot takes
+  // one or says why not.
+  class WatchSlot;
+  absl::Mutex watches_mutex_;
+  std::map<std::string, int> watches_ ABSL_GUARDED_BY(watches_mutex_);
+  int watches_total_ ABSL_GUARDED_BY(watches_mutex_) = 0;
 };
 
 }  // namespace merchant
