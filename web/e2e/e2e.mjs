@@ -201,8 +201,11 @@ async function main() {
     });
 
     let shop;
+    const shopCalls = {};  // the shop page's requests by path: its live view is a stream, not GetPayment polling
+    const calls = (method) => shopCalls[`/v1/Pos/${method}`] || 0;
     await step('shop: the terminal makes its key and shows its registration code', async () => {
       shop = await newPage(shopContext, `${PUBLIC}/shop/`, TABLET);
+      shop.on('request', (r) => { const path = new URL(r.url()).pathname; shopCalls[path] = (shopCalls[path] || 0) + 1; });
       await visible(shop, '[data-view="setup"]');
       await typeInto(shop, '#setup-merchant', merchant);
       await typeInto(shop, '#setup-name', 'Sakura Market');
@@ -301,8 +304,9 @@ async function main() {
       await resident.click('[data-view="code"] [data-go="home"]');
     });
 
-    let payload, paymentId;
+    let payload, paymentId, polledBefore;
     await step('shop charges ¥1,200 with a QR', async () => {
+      polledBefore = calls('GetPayment');
       await shop.click('[data-tab="charge"]');
       await typeInto(shop, '#charge-amount', '1200');
       await shop.click('#charge-button');
@@ -317,7 +321,7 @@ async function main() {
       await shots(shop, 'shop-charge');
     });
 
-    await step('resident pays it by the typed code; the shop\'s page turns green', async () => {
+    await step('resident pays it by the typed code; the shop\'s page turns green from its Pos.WatchPayment stream', async () => {
       await resident.click('[data-go="pay"]');
       await typeInto(resident, '#pay-payload', payload);
       await resident.click('#pay-form button[type="submit"]');
@@ -329,6 +333,8 @@ async function main() {
       await resident.waitForSelector('#pay-result.ok');
       await shop.waitForSelector('#charge-state[data-state="captured"]', { timeout: 15000 });
       await shop.waitForSelector('#charge-panel.paid');
+      expect('GetPayment calls while the shop waited', calls('GetPayment') - polledBefore, 0);
+      expect('WatchPayment streams opened', calls('WatchPayment'), 1);
       await shots(shop, 'shop-paid');
     });
 

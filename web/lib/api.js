@@ -75,13 +75,17 @@ export async function walletCall(wallet, service, method, bodyName, fields = {})
 }
 
 // A terminal's signed request (Pos service): SignedRequest as JSON.
-export async function posCall(terminal, method, bodyName, fields = {}) {
+export async function posRequest(terminal, method, bodyName, fields = {}) {
   const body = encode(bodyName, fields);
   const timestampMs = String(Date.now());
   const signature = await sign(terminal.privateKey,
                                posSignedBytes(method, terminal.merchantId, terminal.terminalId, timestampMs, body));
-  return call('Pos', method, { merchantId: toBase64(terminal.merchantId), terminalId: terminal.terminalId,
-                               timestampMs, body: toBase64(body), signature: toBase64(signature) });
+  return { merchantId: toBase64(terminal.merchantId), terminalId: terminal.terminalId,
+           timestampMs, body: toBase64(body), signature: toBase64(signature) };
+}
+
+export async function posCall(terminal, method, bodyName, fields = {}) {
+  return call('Pos', method, await posRequest(terminal, method, bodyName, fields));
 }
 
 // Results come back as enum names in JSON ("OK", "EXCEEDS_BALANCE"); an omitted result is OK.

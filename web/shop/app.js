@@ -5,11 +5,11 @@ import * as ui from '../lib/ui.js';
 import { $, $$, t, show, announce, money, el, errorText } from '../lib/ui.js';
 import { hex, unhex, randomId } from '../lib/bytes.js';
 import * as keystore from '../lib/keystore.js';
-import { posCall, resultOf } from '../lib/api.js';
+import { posCall, posRequest, stream, resultOf } from '../lib/api.js';
 import { scanQr } from '../lib/camera.js';
 import dictionary from './i18n.js';
 
-const state = { terminal: null, info: null, poll: null, camera: null };
+const state = { terminal: null, info: null, watch: null, camera: null };
 // A signed Pos call; an answer at all means the terminal is registered, so its registration code goes.
 async function pos(method, bodyName, fields) {
   const reply = await posCall(state.terminal, method, bodyName, fields);
@@ -66,7 +66,7 @@ function failed(e) {
   announce(errorText(e), { assertive: true });
 }
 
-// ---- charge with a dynamic QR (Pos.CreateMpm), then GetPayment every second until paid ----
+// ---- charge with a dynamic QR (Pos.CreateMpm); Pos.WatchPayment's stream says when it is paid ----
 async function charge(event) {
   event.preventDefault();
   const amount = Number($('#charge-amount').value);
@@ -91,32 +91,58 @@ async function charge(event) {
   } catch (e) { failed(e); }
 }
 
+// The payment's state on the banner; true once it is decided (paid, expired, cancelled, refused).
+function showPayment(payment, amount) {
+  const s = payment?.state;
+  if (!s || s === 'awaiting') return false;
+  const banner = $('#charge-state');
+  banner.dataset.state = s;
+  if (s === 'captured') {
+    banner.className = 'banner ok';
+    banner.textContent = t('charge.paid', { amount: money(amount) });
+    $('#charge-panel').classList.add('paid');
+    $('#charge-qr').replaceChildren();
+    announce(t('charge.paid', { amount: money(amount) }), { assertive: true });
+  } else {
+    banner.className = 'banner bad';
+    banner.textContent = s === 'expired' ? t('charge.expired') : t('refused', { result: s });
+  }
+  return true;
+}
+
+function stopWatching() {
+  if (state.watch) state.watch.abort();
+  state.watch = null;
+}
+
+// Pos.WatchPayment as Server-Sent Events: the state at once, then each change, pushed by the ledger (no
+// polling). A stream that drops (network, the server's 300 s bound) is opened again after a growing pause;
+// a refusal that cannot pass on retry (unknown payment, bad signature) is shown and ends the watch.
 function watch(id, amount) {
-  clearInterval(state.poll);
-  state.poll = setInterval(async () => {
-    try {
-      const reply = await pos('GetPayment', 'PaymentIdRequest', { payment_id: id });
-      const s = reply.payment?.state;
-      if (s === 'awaiting') return;
-      clearInterval(state.poll);
-      const banner = $('#charge-state');
-      banner.dataset.state = s;
-      if (s === 'captured') {
-        banner.className = 'banner ok';
-        banner.textContent = t('charge.paid', { amount: money(amount) });
-        $('#charge-panel').classList.add('paid');
-        $('#charge-qr').replaceChildren();
-        announce(t('charge.paid', { amount: money(amount) }), { assertive: true });
-      } else {
-        banner.className = 'banner bad';
-        banner.textContent = s === 'expired' ? t('charge.expired') : t('refused', { result: s });
+  stopWatching();
+  const controller = new AbortController();
+  state.watch = controller;
+  const { signal } = controller;
+  (async () => {
+    for (let pause = 1000; !signal.aborted; pause = Math.min(pause * 2, 15000)) {
+      try {
+        const request = await posRequest(state.terminal, 'WatchPayment', 'PaymentIdRequest', { payment_id: id });
+        await stream('Pos', 'WatchPayment', request, (reply) => {
+          pause = 500;
+          if (showPayment(reply.payment, amount)) controller.abort();
+        }, { signal });
+      } catch (e) {
+        if (signal.aborted) return;
+        announce(errorText(e));
+        if (['NOT_FOUND', 'PERMISSION_DENIED', 'INVALID_ARGUMENT'].includes(e.status)) return;
       }
-    } catch (e) { announce(errorText(e)); }
-  }, 1000);
+      if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  })();
 }
 
 function nextCustomer() {
-  clearInterval(state.poll);
+  stopWatching();
   $('#charge-panel').hidden = true;
   $('#charge-form').hidden = false;
   $('#charge-form').reset();
