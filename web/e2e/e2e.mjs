@@ -13,6 +13,7 @@ import https from 'node:https';
 import puppeteer from 'puppeteer-core';
 import { hex, unhex, toBase64, randomId, randomNonce } from '../lib/bytes.js';
 import * as s from '../lib/sign.js';
+import { posRequest } from '../lib/api.js';
 import { webcrypto } from 'node:crypto';
 globalThis.crypto ??= webcrypto;  // Node 18 (Debian's) has WebCrypto, not always as a global.
 
@@ -157,7 +158,8 @@ async function createWallet(page) {
 
 async function main() {
   // The ledger's ground: assets, the issuers, the points budget, a health programme (the operator API).
-  const ids = Object.fromEntries(['coinBreakage', 'pointsBreakage', 'coinIssuer', 'pointsIssuer', 'pointsBudget'].map((k) => [k, hex(randomId())]));
+  const ids = Object.fromEntries(['coinBreakage', 'pointsBreakage', 'coinIssuer', 'pointsIssuer', 'pointsBudget', 'coinFees', 'farm', 'farmEscrow']
+    .map((k) => [k, hex(randomId())]));
   await step('setup through the operator HTTP API (assets, issuers, points budget, health programme)', async () => {
     allOk(await operatorCall('Ledger', 'CreateAssets', { assets: [
       { id: 1, code: 'COIN', breakageAccountId: b64(ids.coinBreakage) },
@@ -169,6 +171,23 @@ async function main() {
       { id: b64(hex(randomId())), debitAccountId: b64(ids.pointsIssuer), creditAccountId: b64(ids.pointsBudget), amount: '100000', code: 1 }] }), 'fund');
     allOk(await operatorCall('Ledger', 'SetHealthProgram', { program: 1, effectiveDay: 20260101, fundingAccountId: b64(ids.pointsBudget) }), 'program');
   });
+  // The shop's cash-out fees, and a farm that hosts farm-help tasks: its account (funded for the thank-yous),
+  // the task escrow, and its tablet's terminal key (the farm's side is signed here in Node, as its tablet would).
+  const farm = { merchantId: unhex(ids.farm), terminalId: 'farm-tablet' };
+  await step('setup: cash-out fees, a farm with its escrow and tablet key', async () => {
+    allOk(await operatorCall('Ledger', 'CreateAccounts', { accounts: [
+      { id: b64(ids.coinFees), asset: 1, kind: 'FEE' }, { id: b64(ids.farm), asset: 1, kind: 'MERCHANT', flags: 1 },
+      { id: b64(ids.farmEscrow), asset: 1, kind: 'ESCROW' }] }), 'CreateAccounts');
+    allOk(await operatorCall('Ledger', 'SetFees', { schedules: [{ asset: 1, issuerAccountId: b64(ids.coinIssuer),
+      feeAccountId: b64(ids.coinFees), cashoutBps: 150, memberCashoutBps: 100, supplierBps: 100 }] }), 'SetFees');
+    allOk(await operatorCall('Ledger', 'CreateTransfers', { transfers: [
+      { id: b64(hex(randomId())), debitAccountId: b64(ids.coinIssuer), creditAccountId: b64(ids.farm), amount: '5000', code: 1 }] }), 'fund the farm');
+    farm.seed = await s.seedOf((await s.generateKeyPair()).privateKey);
+    farm.privateKey = await s.privateKeyFromSeed(farm.seed);
+    allOk(await operatorCall('Ledger', 'RegisterKeys', { keys: [{ accountId: b64(ids.farm), keyId: farm.terminalId,
+      publicKey: toBase64(await s.publicKeyFromSeed(farm.seed)) }] }), 'RegisterKeys');
+  });
+  const farmCall = async (method, bodyName, fields) => publicCall('Pos', method, await posRequest(farm, method, bodyName, fields));
 
   writeQrVideo('no code yet', CAMERA);  // The fake camera's file must exist at launch; the real QR comes later.
   const browser = await puppeteer.launch({
@@ -359,6 +378,21 @@ async function main() {
       await shop.waitForSelector('#charge-state[data-state="captured"]', { timeout: 15000 });
     });
 
+    await step('shop takes ¥500 by card + PIN (the city registered the resident\'s card); a wrong PIN is refused first', async () => {
+      allOk(await operatorCall('Ledger', 'RegisterCards', { cards: [{ cardNumber: '4649001122', accountId: b64(coin), pin: '2468' }] }), 'RegisterCards');
+      await shop.click('[data-tab="card"]');
+      for (const [pin, wanted] of [['1357', /PIN_INVALID/], ['2468', /500/]]) {
+        await typeInto(shop, '#card-amount', '500');
+        await typeInto(shop, '#card-number', '4649001122');
+        await typeInto(shop, '#card-pin', pin);
+        await typeInto(shop, '#card-staff', 'hanako');
+        await shop.click('#card-form button[type="submit"]');
+        await waitText(shop, '#card-result', wanted);
+      }
+      await shop.waitForSelector('#card-result.ok');
+      await shots(shop, 'shop-card');
+    });
+
     await step('shop refunds ¥200 of the ¥1,200; the resident\'s history shows it', async () => {
       await shop.click('[data-tab="today"]');
       await shop.waitForSelector(`#today-rows tr[data-payment="${paymentId}"]`);
@@ -379,8 +413,62 @@ async function main() {
       await shop.click('[data-tab="close"]');
       await shop.click('#close-form button[type="submit"]');
       await visible(shop, '#close-report');
-      await waitText(shop, '#close-report', /1,300/);
+      await waitText(shop, '#close-report', /1,800/);  // ¥1,200 + ¥300 + ¥500 by card − ¥200 refunded
       await shots(shop, 'shop-close');
+    });
+
+    await step('shop cashes out ¥1,000 (1.5 % fee)', async () => {
+      await typeInto(shop, '#cashout-amount', '1000');
+      await shop.click('#cashout-form button[type="submit"]');
+      await shop.waitForSelector('#cashout-result.ok:not([hidden])');
+      await waitText(shop, '#cashout-result', /1,000.*15/);
+      await shots(shop, 'shop-cashout');
+    });
+
+    await step('resident sends ¥700 to another resident (the watcher), who sees it', async () => {
+      await resident.click('[data-view="history"] [data-go="home"]');
+      await resident.click('[data-go="send"]');
+      await typeInto(resident, '#send-to', watcherCoin);
+      await typeInto(resident, '#send-amount', '700');
+      await resident.click('#send-form button[type="submit"]');
+      await waitText(resident, '#status-region', /700/);
+      await shots(resident, 'wallet-send');
+      await resident.click('[data-view="send"] [data-go="home"]');
+      await resident.waitForFunction(() => document.querySelector('[data-balance="1"]')?.textContent === '22,500円', { timeout: 15000 });
+      await watcher.click('#lock-button');
+      await watcher.type('#unlock-pass', 'sakura-passphrase');
+      await watcher.click('#unlock-button');
+      await visible(watcher, '[data-view="home"]');
+      await watcher.waitForFunction(() => document.querySelector('[data-balance="1"]')?.textContent === '700円', { timeout: 15000 });
+    });
+
+    await step('farm help: the farm posts a task; the resident applies, checks in and out with the farm\'s codes; paid ¥1,000', async () => {
+      const today = dayNumber(new Date());
+      const posted = await farmCall('PostTask', 'PostTaskRequest', { task_id: 'rice-1', title: 'Rice harvest', first_day: today,
+        last_day: today, slots: 1, per_day: 1000, escrow_account_id: unhex(ids.farmEscrow), hours_per_day: 4,
+        host_key: await s.publicKeyFromSeed(farm.seed) });
+      expect('PostTask', posted.result, 'OK');
+      await resident.click('[data-go="tasks"]');
+      await typeInto(resident, '#task-host', ids.farm);
+      await typeInto(resident, '#task-id', 'rice-1');
+      await resident.$eval('#status-region', (e) => { e.textContent = ''; });
+      await resident.click('#task-apply-form button[type="submit"]');
+      await waitText(resident, '#status-region', /受け付けました|Done/);
+      const decided = await farmCall('DecideApplication', 'DecideApplicationRequest', { task_id: 'rice-1', visitor_account_id: unhex(coin), accept: true });
+      expect('DecideApplication', decided.result, 'OK');
+      for (const out of [false, true]) {
+        const code = hex(await s.sign(farm.privateKey, s.taskCodeBytes(unhex(ids.farm), 'rice-1', unhex(coin), today, out)));
+        await typeInto(resident, '#checkin-code', code);
+        if (out !== await resident.$eval('#checkin-out', (e) => e.checked)) await resident.click('#checkin-out');
+        await resident.$eval('#status-region', (e) => { e.textContent = ''; });
+        await resident.click('#task-checkin-form button[type="submit"]');
+        await waitText(resident, '#status-region', /受け付けました|Done/);
+      }
+      await shots(resident, 'wallet-tasks');
+      const confirmed = await farmCall('ConfirmDay', 'ConfirmDayRequest', { task_id: 'rice-1', visitor_account_id: unhex(coin), day: today });
+      expect('ConfirmDay', confirmed.result, 'OK');
+      await resident.click('[data-view="tasks"] [data-go="home"]');
+      await resident.waitForFunction(() => document.querySelector('[data-balance="1"]')?.textContent === '23,500円', { timeout: 15000 });
     });
 
     // Watch-over: the resident consents, registers her step counter and names the watcher; the counter
@@ -388,7 +476,6 @@ async function main() {
     const device = await s.generateKeyPair();
     const deviceSeed = await s.seedOf(device.privateKey);
     await step('resident: consent, step counter, watcher named', async () => {
-      await resident.click('[data-view="history"] [data-go="home"]');
       await resident.click('[data-go="health"]');
       for (const purpose of [1, 2]) {
         await resident.click(`#consent-${purpose}`);
@@ -463,7 +550,7 @@ async function main() {
       await resident.waitForFunction(async () => Boolean(await navigator.serviceWorker.getRegistration('/wallet/')), { timeout: 10000 });
     });
 
-    await step('the recovery code restores the wallet in another browser profile (¥23,700)', async () => {
+    await step('the recovery code restores the wallet in another browser profile (¥23,500)', async () => {
       await resident.goto(`${PUBLIC}/wallet/`, { waitUntil: 'networkidle0' });
       await resident.type('#unlock-pass', 'sakura-passphrase');
       await resident.click('#unlock-button');
@@ -480,7 +567,7 @@ async function main() {
       await phone.click('#restore-form button[type="submit"]');
       await visible(phone, '[data-view="home"]');
       await phone.waitForSelector('[data-balance="1"]');
-      expect('restored balance', await text(phone, '[data-balance="1"]'), '23,700円');
+      expect('restored balance', await text(phone, '[data-balance="1"]'), '23,500円');
     });
   } finally {
     writeFileSync(`${OUT}/axe.json`, JSON.stringify(axeFindings, null, 2));

@@ -18,6 +18,11 @@ export const SCHEMAS = {
   CardPaymentRequest: [[1, 'payment_id', 's'], [2, 'amount', 'v'], [3, 'card_number', 's'], [4, 'pin', 's'],
                        [5, 'staff_id', 's']],
   CancelSlotsRequest: [[1, 'task_id', 's'], [2, 'count', 'v']],
+  PostTaskRequest: [[1, 'task_id', 's'], [2, 'title', 's'], [3, 'first_day', 'v'], [4, 'last_day', 'v'], [5, 'slots', 'v'],
+                    [6, 'per_day', 'v'], [7, 'escrow_account_id', 'b'], [8, 'subsidy_account_id', 'b'],
+                    [9, 'subsidy_percent', 'v'], [10, 'hours_per_day', 'v'], [11, 'host_key', 'b'], [12, 'wage_reference', 's']],
+  DecideApplicationRequest: [[1, 'task_id', 's'], [2, 'visitor_account_id', 'b'], [3, 'accept', 'v']],
+  ConfirmDayRequest: [[1, 'task_id', 's'], [2, 'visitor_account_id', 'b'], [3, 'day', 'v'], [4, 'action', 's']],
   // Wallet and Health bodies
   SendRequest: [[1, 'transfer_id', 'b'], [2, 'to_account_id', 'b'], [3, 'amount', 'v']],
   PayMpmRequest: [[1, 'payload', 's'], [2, 'amount', 'v'], [3, 'payment_id', 's']],

@@ -201,12 +201,16 @@ async function refreshToday() {
     try {
       const reply = await pos('GetPayment', 'PaymentIdRequest', { payment_id: p.id });
       const payment = reply.payment || {};
-      if (resultOf(reply) === 'PAYMENT_NOT_FOUND') continue;
       rows.push(el('tr', { 'data-payment': p.id },
         el('td', { class: 'mono', text: p.id }), el('td', { class: 'num', text: money(payment.amount || p.amount) }),
         el('td', { class: 'num', text: money(payment.refunded || 0) }),
         el('td', { text: t(`state.${payment.state}`) })));
-    } catch (e) { failed(e); break; }
+    } catch (e) {
+      // An attempt the ledger kept nothing of (a wrong PIN, a refused customer code): not a payment.
+      if (e.status === 'NOT_FOUND') continue;
+      failed(e);
+      break;
+    }
   }
   if (rows.length === 0) rows.push(el('tr', {}, el('td', { colspan: '4', text: t('today.empty') })));
   $('#today-rows').replaceChildren(...rows);
