@@ -611,6 +611,60 @@ TEST_F(PosE2eTest, WatchPaymentStreamsEachChangeAndEnds) {
   }
 }
 
+// The node-wide bound: kPaymentWatchesMax open WatchPayment streams in all (from terminals each
+// under their own bound); the next, from a terminal with none open, is refused naming it.
+TEST_F(PosE2eTest, WatchPaymentStreamsPerNodeAreBounded) {
+  StartServer();
+  SetUpTown();
+  if (HasFatalFailure()) return;
+  constexpr int kTerminals = kPaymentWatchesMax / kPaymentWatchesPerTerminalMax;
+  std::vector<Terminal> tills;
+  v1::RegisterKeysRequest keys;
+  for (int i = 0; i < kTerminals; ++i) {
+    tills.push_back(Terminal{IdBytes(kShop), absl::StrCat("TILL-", i), wallet::GenerateKeyPair()});
+    v1::PublicKey* key = keys.add_keys();
+    key->set_account_id(IdBytes(kShop));
+    key->set_key_id(tills.back().terminal_id);
+    key->set_public_key(tills.back().keys.public_key);
+  }
+  v1::CreateReply registered;
+  ASSERT_TRUE(ledger_->RegisterKeys(ContextWithDeadline(kTimeout).get(), keys, &registered).ok());
+  for (const auto& result : registered.results()) ASSERT_EQ(result.result(), v1::OK);
+  v1::CreateMpmRequest order;
+  order.set_payment_id("watched");
+  order.set_amount(100);
+  order.set_merchant_name("Sakura Market");
+  order.set_merchant_city("Tsuruoka");
+  v1::PosReply reply;
+  ASSERT_TRUE(Call(&v1::Pos::Stub::CreateMpm, "CreateMpm", order, &reply).ok());
+  ASSERT_EQ(reply.result(), v1::OK);
+  v1::PaymentIdRequest which;
+  which.set_payment_id("watched");
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::PosReply>>> open;
+  for (const Terminal& till : tills) {
+    for (int i = 0; i < kPaymentWatchesPerTerminalMax; ++i) {
+      contexts.push_back(ContextWithDeadline(std::chrono::seconds(60)));
+      open.push_back(pos_->WatchPayment(contexts.back().get(),
+                                        SignRequest(till, "WatchPayment", which, WallClockMs())));
+      ASSERT_TRUE(open.back()->Read(&reply)) << till.terminal_id << " stream " << i;
+    }
+  }
+  grpc::ClientContext context;
+  auto refused =
+      pos_->WatchPayment(&context, SignRequest(terminal_, "WatchPayment", which, WallClockMs()));
+  EXPECT_FALSE(refused->Read(&reply));
+  const grpc::Status status = refused->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_NE(status.error_message().find("at most 64 WatchPayment streams (kPaymentWatchesMax)"),
+            std::string::npos)
+      << status.error_message();
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    contexts[i]->TryCancel();
+    open[i]->Finish();
+  }
+}
+
 TEST_F(PosE2eTest, StaffChargeACardWithItsPin) {
   StartServer();
   SetUpTown();
