@@ -422,6 +422,11 @@ async function main() {
       await shop.click('#cashout-form button[type="submit"]');
       await shop.waitForSelector('#cashout-result.ok:not([hidden])');
       await waitText(shop, '#cashout-result', /1,000.*15/);
+      // What the page drew from the replies follows the language switch.
+      await setLang(shop, 'en');
+      await waitText(shop, '#close-report', /Settlement of/);
+      await waitText(shop, '#cashout-result', /Cashed out ¥1,000 \(fee ¥15\)/);
+      await setLang(shop, 'ja');
       await shots(shop, 'shop-cashout');
     });
 

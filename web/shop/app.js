@@ -16,6 +16,12 @@ async function pos(method, bodyName, fields) {
   $('#terminal-card').hidden = true;
   return reply;
 }
+// What the page drew from a reply, drawn again in the other language when the language switches.
+const drawn = new Map();
+function render(selector, draw) {
+  drawn.set(selector, draw);
+  draw($(selector));
+}
 const newId = (prefix) => `${prefix}-${ui.dayNumber()}-${hex(randomId()).slice(0, 10)}`;
 
 function remember(id, amount) {
@@ -82,10 +88,11 @@ async function charge(event) {
     $('#charge-payload').textContent = reply.mpmPayload;
     $('#charge-panel').hidden = false;
     $('#charge-panel').classList.remove('paid');
-    const banner = $('#charge-state');
-    banner.className = 'banner';
-    banner.dataset.state = 'awaiting';
-    banner.textContent = t('charge.waiting');
+    render('#charge-state', (banner) => {
+      banner.className = 'banner';
+      banner.dataset.state = 'awaiting';
+      banner.textContent = t('charge.waiting');
+    });
     $('#charge-form').hidden = true;
     watch(id, amount);
   } catch (e) { failed(e); }
@@ -95,17 +102,16 @@ async function charge(event) {
 function showPayment(payment, amount) {
   const s = payment?.state;
   if (!s || s === 'awaiting') return false;
-  const banner = $('#charge-state');
-  banner.dataset.state = s;
+  render('#charge-state', (banner) => {
+    banner.dataset.state = s;
+    banner.className = `banner ${s === 'captured' ? 'ok' : 'bad'}`;
+    banner.textContent = s === 'captured' ? t('charge.paid', { amount: money(amount) })
+      : s === 'expired' ? t('charge.expired') : t('refused', { result: s });
+  });
   if (s === 'captured') {
-    banner.className = 'banner ok';
-    banner.textContent = t('charge.paid', { amount: money(amount) });
     $('#charge-panel').classList.add('paid');
     $('#charge-qr').replaceChildren();
     announce(t('charge.paid', { amount: money(amount) }), { assertive: true });
-  } else {
-    banner.className = 'banner bad';
-    banner.textContent = s === 'expired' ? t('charge.expired') : t('refused', { result: s });
   }
   return true;
 }
@@ -151,10 +157,11 @@ function nextCustomer() {
 
 function banner(selector, reply, amount) {
   const ok = resultOf(reply) === 'OK';
-  const box = $(selector);
-  box.className = `banner ${ok ? 'ok' : 'bad'}`;
-  box.textContent = ok ? t('paid', { amount: money(amount) }) : t('refused', { result: resultOf(reply) });
-  box.hidden = false;
+  render(selector, (box) => {
+    box.className = `banner ${ok ? 'ok' : 'bad'}`;
+    box.textContent = ok ? t('paid', { amount: money(amount) }) : t('refused', { result: resultOf(reply) });
+    box.hidden = false;
+  });
   return ok;
 }
 
@@ -243,17 +250,21 @@ async function closeDay(event) {
   const day = Number($('#close-day').value);
   try {
     const reply = await pos('CloseDay', 'CloseDayRequest', { business_day: day });
-    const box = $('#close-report');
-    if (resultOf(reply) !== 'OK') { box.hidden = true; return announce(t('refused', { result: resultOf(reply) }), { assertive: true }); }
-    const head = el('tr', {}, ...['close.terminal', 'close.payments', 'close.gross', 'close.refunded', 'close.net']
-      .map((k, i) => el('th', { scope: 'col', class: i ? 'num' : '', text: t(k) })));
-    const rows = (reply.day || []).map((d) => el('tr', {},
-      el('th', { scope: 'row', text: d.terminalId || t('close.total') }), el('td', { class: 'num', text: String(d.payments) }),
-      el('td', { class: 'num', text: money(d.gross, d.asset) }), el('td', { class: 'num', text: money(d.refunded, d.asset) }),
-      el('td', { class: 'num', text: money(d.net, d.asset) })));
-    box.replaceChildren(el('h3', { text: t('close.title', { day: String(day) }) }),
-                        el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows)));
-    box.hidden = false;
+    if (resultOf(reply) !== 'OK') {
+      render('#close-report', (box) => { box.hidden = true; });
+      return announce(t('refused', { result: resultOf(reply) }), { assertive: true });
+    }
+    render('#close-report', (box) => {
+      const head = el('tr', {}, ...['close.terminal', 'close.payments', 'close.gross', 'close.refunded', 'close.net']
+        .map((k, i) => el('th', { scope: 'col', class: i ? 'num' : '', text: t(k) })));
+      const rows = (reply.day || []).map((d) => el('tr', {},
+        el('th', { scope: 'row', text: d.terminalId || t('close.total') }), el('td', { class: 'num', text: String(d.payments) }),
+        el('td', { class: 'num', text: money(d.gross, d.asset) }), el('td', { class: 'num', text: money(d.refunded, d.asset) }),
+        el('td', { class: 'num', text: money(d.net, d.asset) })));
+      box.replaceChildren(el('h3', { text: t('close.title', { day: String(day) }) }),
+                          el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows)));
+      box.hidden = false;
+    });
   } catch (e) { failed(e); }
 }
 
@@ -264,10 +275,11 @@ async function cashOut(event) {
     const reply = await pos('CashOut', 'CashOutRequest',
                                 { cashout_id: newId('x'), amount, member: $('#cashout-member').checked });
     const ok = resultOf(reply) === 'OK';
-    const box = $('#cashout-result');
-    box.className = `banner ${ok ? 'ok' : 'bad'}`;
-    box.textContent = ok ? t('cashout.done', { amount: money(amount), fee: money(reply.fee) }) : t('refused', { result: resultOf(reply) });
-    box.hidden = false;
+    render('#cashout-result', (box) => {
+      box.className = `banner ${ok ? 'ok' : 'bad'}`;
+      box.textContent = ok ? t('cashout.done', { amount: money(amount), fee: money(reply.fee) }) : t('refused', { result: resultOf(reply) });
+      box.hidden = false;
+    });
   } catch (e) { failed(e); }
 }
 
@@ -285,4 +297,5 @@ $('#cancel-button').addEventListener('click', cancel);
 $('#today-refresh').addEventListener('click', refreshToday);
 $('#close-form').addEventListener('submit', closeDay);
 $('#cashout-form').addEventListener('submit', cashOut);
+document.addEventListener('langchange', () => { for (const [selector, draw] of drawn) draw($(selector)); });
 show(keystore.load('terminal') ? 'unlock' : 'setup');
