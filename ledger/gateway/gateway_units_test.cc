@@ -20,6 +20,7 @@ TEST(JsonRpcTest, PublicListenerServesOnlyThePublicServices) {
   EXPECT_EQ(wallet->grpc_path, "/ledger.v1.Wallet/GetAccount");
   EXPECT_FALSE(wallet->operator_service);
   EXPECT_TRUE(FindMethod("/v1/Health/WatchAlerts", Listener::kPublic)->server_streaming);
+  EXPECT_TRUE(FindMethod("/v1/Pos/WatchPayment", Listener::kPublic)->server_streaming);
   EXPECT_TRUE(FindMethod("/v1/Pos/CreatePayment", Listener::kPublic).ok());
   for (const char* path :
        {"/v1/Ledger/GetDigest", "/v1/Cluster/Status", "/v1/Wallet/Nope", "/v1/Wallet",
