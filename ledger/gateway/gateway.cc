@@ -18,6 +18,7 @@
 #include "ledger/core/operator_name.h"
 #include "ledger/gateway/forward.h"
 #include "ledger/gateway/http_status.h"
+#include "ledger/gateway/recalibrate.h"
 #include "ledger/gateway/static_files.h"
 #include "ledger/server/operator_auth.h"
 #include "ledger/server/rate_limiter.h"
@@ -159,7 +160,13 @@ bool SetUpTls(SSL_CTX& ctx, const TlsFiles& files, bool mutual) {
 class Handlers {
  public:
   explicit Handlers(const GatewayOptions& options)
-      : options_(options), limiter_(kHttpRequestsPerSecondPerPeer, kHttpRequestBurstPerPeer) {}
+      : options_(options),
+        limiter_(kHttpRequestsPerSecondPerPeer, kHttpRequestBurstPerPeer),
+        recalibrator_(RecalibrateOptions{.circsim = options.circsim,
+                                         .may_run = options.may_recalibrate,
+                                         .operator_channel = options.operator_channel
+                                                                 ? options.operator_channel
+                                                                 : options.public_channel}) {}
 
   httplib::Server::HandlerResponse PreRoute(const httplib::Request& req, httplib::Response& res);
   void Call(const httplib::Request& req, httplib::Response& res);
@@ -172,11 +179,13 @@ class Handlers {
                         Metadata* metadata) const;
   void Stream(const GatewayMethod& method, Metadata metadata, std::string request,
               httplib::Response& res);
+  void Recalibrate(const httplib::Request& req, httplib::Response& res);
 
   const GatewayOptions& options_;
   RateLimiter limiter_;
   std::atomic<int> streams_{0};
   std::atomic<bool> stopping_{false};
+  Recalibrator recalibrator_;
 };
 
 httplib::Server::HandlerResponse Handlers::PreRoute(const httplib::Request& req,
@@ -231,6 +240,9 @@ grpc::Status Handlers::Identity(const httplib::Request& req, const GatewayMethod
 
 void Handlers::Call(const httplib::Request& req, httplib::Response& res) {
   res.set_header("Cache-Control", "no-store");
+  if (req.path == "/v1/Console/Recalibrate" && options_.listener == Listener::kOperator) {
+    return Recalibrate(req, res);
+  }
   absl::StatusOr<GatewayMethod> method = FindMethod(req.path, options_.listener);
   if (!method.ok())
     return Reply(res, grpc::StatusCode::NOT_FOUND, std::string(method.status().message()));
@@ -270,6 +282,28 @@ void Handlers::Call(const httplib::Request& req, httplib::Response& res) {
     return Reply(res, grpc::StatusCode::INTERNAL, std::string(json.status().message()));
   res.status = 200;
   res.set_content(*json, "application/json");
+}
+
+// The console's recalibration (recalibrate.h): the caller's identity as for an operator method; the
+// operator's name is the certificate's CN, or in plaintext mode X-Ledger-Operator ("dev" without
+// one, as OperatorAuth has it), which the in-process calls authenticate with the token first.
+void Handlers::Recalibrate(const httplib::Request& req, httplib::Response& res) {
+  GatewayMethod console;
+  console.operator_service = true;
+  Metadata metadata;
+  if (grpc::Status who = Identity(req, console, &metadata); !who.ok()) {
+    return Reply(res, who.error_code(), who.error_message());
+  }
+  std::string name = options_.plaintext ? "dev" : "";
+  for (const auto& [key, value] : metadata) {
+    if (key == kOperatorNameHeader) name = value;
+  }
+  const RecalibrateResult result = recalibrator_.Run(name, metadata);
+  if (!result.status.ok()) {
+    return Reply(res, result.status.error_code(), result.status.error_message());
+  }
+  res.status = 200;
+  res.set_content(result.json, "application/json");
 }
 
 void Handlers::Stream(const GatewayMethod& method, Metadata metadata, std::string request,

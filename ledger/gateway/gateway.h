@@ -1,7 +1,8 @@
 // ledgerd's HTTP/JSON gateway (README "Web gateway"): each gRPC method of the public services (Pos,
 // Wallet, Health) — and on the operator listener also of Ledger and Cluster — as
 // POST /v1/<Service>/<Method> with protobuf's canonical JSON, server streams as Server-Sent Events,
-// and the web apps' static files (--web_root) under a strict Content-Security-Policy.
+// and the web apps' static files (--web_root) under a strict Content-Security-Policy. The operator
+// listener also serves the console's POST /v1/Console/Recalibrate (recalibrate.h).
 //
 // Every call is forwarded to ledgerd's own gRPC services in-process (grpc::Server::
 // InProcessChannel): the services decide everything exactly as for a gRPC client (signatures,
@@ -25,6 +26,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -52,6 +54,10 @@ struct GatewayOptions {
   std::shared_ptr<grpc::Channel> public_channel;
   std::shared_ptr<grpc::Channel> operator_channel;
   std::string gateway_secret;  // OperatorAuth::gateway_secret(); TLS operator listener only.
+  // The console's recalibration (operator listener; recalibrate.h): the circsim binary (empty:
+  // off) and who may run it.
+  std::string circsim;
+  std::function<absl::Status(const std::string& operator_name)> may_recalibrate;
 };
 
 class Gateway {

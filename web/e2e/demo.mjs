@@ -2,7 +2,8 @@
 // ledgerd with --demo_keys_dir; here the wallet restores demo resident 0 from wallet.code and shows her
 // balance (the one the operator API reports for her coin account) and her history with the shopping
 // street's ¥1,200 payment; the shop imports the soba shop's terminal key from shop.code and closes the
-// day: the settlement report has that ¥1,200. Prints "N passed, N failed" last.
+// day: the settlement report has that ¥1,200; the console's "recalibrate" (demo's client certificate,
+// ledgerd --circsim) calibrates the simulator from the town's flows. Prints "N passed, N failed" last.
 //   env: LEDGER_HTTP=https://127.0.0.1:PORT LEDGER_HTTP_OPERATOR=https://127.0.0.1:PORT PKI=DIR
 //        CHROME_HOME=DIR (NSS database with the CA) OUT=DIR DEMO_KEYS=DIR (wallet.code, shop.code)
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -50,6 +51,8 @@ async function newPage(browser, url) {
   const page = await (await browser.createBrowserContext()).newPage();
   await page.setViewport({ width: 390, height: 844 });
   page.on('pageerror', (e) => log(`page error on ${url}: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') log(`console error on ${url}: ${m.text()}`); });
+  page.on('requestfinished', (r) => { if (/\/v1\/Console/.test(r.url())) log(`${r.url()}: HTTP ${r.response()?.status()}`); });
   await page.goto(url, { waitUntil: 'networkidle0' });
   pages.push(page);
   return page;
@@ -97,6 +100,18 @@ async function main() {
       await shop.waitForFunction(() => /1,200/.test(document.querySelector('#close-report')?.textContent || ''), { timeout: 15000 });
       expect('registration card hidden (the key is registered)', await shop.$eval('#terminal-card', (e) => e.hidden), true);
       await shop.screenshot({ path: `${OUT}/demo-shop-close-ja-phone.png`, fullPage: true });
+    });
+
+    await step('console: "recalibrate" runs the simulator on the town\'s own flows (the operator listener, one at a time)', async () => {
+      const console_ = await newPage(browser, `${OPERATOR}/console/`);
+      await console_.setViewport({ width: 820, height: 1180 });
+      await console_.click('[data-tab="sim"]');
+      await console_.click('#sim-recalibrate');
+      await console_.waitForSelector('#sim-result[data-state]', { timeout: 130000 });
+      const state = await console_.$eval('#sim-result', (e) => e.dataset.state);
+      if (state !== 'done') throw new Error(`recalibration: ${await text(console_, '#sim-result')}`);
+      await console_.waitForFunction(() => (document.querySelector('#sim-metrics')?.textContent || '').startsWith('{'));
+      await console_.screenshot({ path: `${OUT}/demo-console-recalibrated-ja-tablet.png`, fullPage: true });
     });
   } finally {
     await browser.close();
