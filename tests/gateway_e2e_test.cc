@@ -452,6 +452,36 @@ TEST_F(GatewayE2eTest, ManyRequestsFromOneAddressAre429) {
   EXPECT_EQ(headers["retry-after"], "1");
 }
 
+// The TLS operator listener admits only verified operators: no per-address limit there, as on
+// gRPC's operator port (ops/bench --gateway measures payments through it); the public one keeps it.
+TEST_F(GatewayE2eTest, OperatorsAreNotLimitedPerAddress) {
+  CURL* curl = curl_easy_init();
+  const std::string url = OperatorUrl("/v1/Ledger/GetDigest");
+  const std::string ca = TestPkiDir() + "/ca.crt", cert = TestPkiDir() + "/operators/demo.crt",
+                    key = TestPkiDir() + "/operators/demo.key";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
+  curl_easy_setopt(curl, CURLOPT_SSLCERT, cert.c_str());
+  curl_easy_setopt(curl, CURLOPT_SSLKEY, key.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "{}");
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION,
+      +[](char*, size_t size, size_t count, void*) { return size * count; });
+  struct curl_slist* json = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, json);
+  const int requests = static_cast<int>(kHttpRequestBurstPerPeer) * 3;
+  int ok = 0;
+  for (int i = 0; i < requests; ++i) {
+    long status = 0;
+    ASSERT_EQ(curl_easy_perform(curl), CURLE_OK);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    ok += status == 200;
+  }
+  curl_easy_cleanup(curl);
+  curl_slist_free_all(json);
+  EXPECT_EQ(ok, requests);
+}
+
 // --plaintext: plain HTTP on loopback; the operator listener passes the development token and
 // X-Ledger-Operator to the services, which check them as on gRPC.
 TEST(GatewayPlaintextE2eTest, TheOperatorListenerTakesTheToken) {

@@ -203,8 +203,14 @@ httplib::Server::HandlerResponse Handlers::PreRoute(const httplib::Request& req,
                     "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }
-  // API calls only: static files are cheap, and a page loads many at once.
-  if (req.path.rfind("/v1/", 0) == 0 && !limiter_.Take(req.remote_addr, SteadyNanos())) {
+  // API calls only: static files are cheap, and a page loads many at once. Not on the TLS operator
+  // listener, where every connection is an operator whose client certificate the handshake
+  // verified: as on gRPC's operator port, which has no per-address limit (the public services'
+  // per-wallet and per-terminal limits apply to everyone). With --plaintext the gateway checks no
+  // token, so the limit stays.
+  const bool verified_operator = options_.listener == Listener::kOperator && !options_.plaintext;
+  if (req.path.rfind("/v1/", 0) == 0 && !verified_operator &&
+      !limiter_.Take(req.remote_addr, SteadyNanos())) {
     Reply(res, grpc::StatusCode::RESOURCE_EXHAUSTED,
           absl::StrCat("more than ", kHttpRequestsPerSecondPerPeer,
                        " requests per second from this address"));
