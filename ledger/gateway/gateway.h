@@ -41,6 +41,7 @@ class Server;
 
 namespace ledger::gateway {
 
+class CertificateFiles;
 class Handlers;
 
 struct GatewayOptions {
@@ -48,7 +49,10 @@ struct GatewayOptions {
   Listener listener = Listener::kPublic;
   bool plaintext = false;  // Plain HTTP (loopback only; ledgerd checks the address).
   TlsFiles tls;            // The node's certificate and key; client_ca for the operator listener.
-  std::string web_root;    // Static files; empty: none.
+  // The certificate and key files are re-read at a handshake at most this often (a rotated pair
+  // serves new connections without a restart; ledgerd --tls_reload_seconds).
+  int tls_reload_seconds = 10;
+  std::string web_root;  // Static files; empty: none.
   // The in-process channels: the services of --listen (Pos, Wallet, Health; with --plaintext all of
   // them) and, with TLS, those of --operator_listen (Ledger, Cluster).
   std::shared_ptr<grpc::Channel> public_channel;
@@ -78,6 +82,7 @@ class Gateway {
   absl::Status Bind();
 
   GatewayOptions options_;
+  std::unique_ptr<CertificateFiles> certificate_;  // Outlives server_ (its SSL_CTX points to it).
   std::unique_ptr<httplib::Server> server_;
   std::unique_ptr<Handlers> handlers_;
   std::thread thread_;

@@ -728,6 +728,7 @@ int Ledgerd::StartGateway(const std::string& address, ledger::gateway::Listener 
   options.listener = listener;
   options.plaintext = plaintext_;
   options.tls = tls_;
+  options.tls_reload_seconds = absl::GetFlag(FLAGS_tls_reload_seconds);
   options.web_root = absl::GetFlag(FLAGS_web_root);
   options.public_channel = server_->InProcessChannel(grpc::ChannelArguments());
   if (operator_server_ && listener == ledger::gateway::Listener::kOperator) {
