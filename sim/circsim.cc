@@ -68,7 +68,8 @@ constexpr char kSurveyHelp[] =
     "  per yen of new demand (premium rate R, default 0.2) as JSON.\n";
 
 constexpr char kCalibrateHelp[] =
-    "usage: circsim calibrate (--events FILE | --ledger HOST:PORT [--tls_ca F --tls_cert F "
+    "usage: circsim calibrate (--events FILE | --subscribe_json FILE |\n"
+    "                          --ledger HOST:PORT [--tls_ca F --tls_cert F "
     "--tls_key F]\n"
     "                          [--operator_token_file FILE]\n"
     "                         [--save_events FILE])\n"
@@ -84,6 +85,8 @@ constexpr char kCalibrateHelp[] =
     "  --ledger reads the ledger's change stream (Subscribe) up to its current journal index "
     "instead;\n"
     "  --save_events FILE keeps the events read (account ids in hex) for a later --events run.\n"
+    "  --subscribe_json FILE reads the change stream as the HTTP gateway carries it: one\n"
+    "  ledger.v1.Event per line in protobuf's JSON (what ledgerd's console recalibration writes).\n"
     "  The change stream is the operator API: HOST:PORT is the ledgerd's --operator_listen, "
     "reached\n"
     "  with mutual TLS: --tls_ca, --tls_cert, --tls_key (default var/pki/ca.crt and the demo\n"
@@ -257,9 +260,11 @@ int Calibrate(const Args& args) {
   if (args.help) return std::cout << kCalibrateHelp, 0;
   auto events = args.options.find("events");
   auto ledger = args.options.find("ledger");
+  auto subscribed = args.options.find("subscribe_json");
   auto out = args.options.find("out");
-  if ((events == args.options.end()) == (ledger == args.options.end()) ||
-      out == args.options.end()) {
+  const int sources = (events != args.options.end()) + (ledger != args.options.end()) +
+                      (subscribed != args.options.end());
+  if (sources != 1 || out == args.options.end()) {
     return std::cerr << kCalibrateHelp, 2;
   }
   absl::StatusOr<int> days = IntOption(args, "days", 365, 1, 3650);
@@ -278,6 +283,9 @@ int Calibrate(const Args& args) {
     if (auto save = args.options.find("save_events"); text.ok() && save != args.options.end()) {
       if (absl::Status s = WriteFile(save->second, *text); !s.ok()) return Fail(s);
     }
+  } else if (subscribed != args.options.end()) {
+    text = ReadFile(subscribed->second);
+    if (text.ok()) text = EventsFromSubscribeJson(*text, static_cast<uint32_t>(*asset));
   } else {
     text = ReadFile(events->second);
   }

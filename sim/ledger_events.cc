@@ -5,6 +5,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
 #include "ledger/client/client.h"
 #include "nlohmann/json.hpp"
 
@@ -64,6 +66,24 @@ std::optional<std::string> EventConverter::ToJsonLine(const ledger::v1::Event& e
   if (t.amount() <= 0 || t.debit_account_id().empty() || t.credit_account_id().empty())
     return std::nullopt;
   return TransferLine(t.timestamp(), t.debit_account_id(), t.credit_account_id(), t.amount());
+}
+
+absl::StatusOr<std::string> EventsFromSubscribeJson(const std::string& text, uint32_t asset) {
+  EventConverter converter(asset);
+  std::string lines;
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++number;
+    if (line.empty()) continue;
+    ledger::v1::Event event;
+    const auto parsed = google::protobuf::util::JsonStringToMessage(std::string(line), &event);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line ", number, ": not a ledger.v1.Event in JSON: ", std::string(parsed.message())));
+    }
+    if (std::optional<std::string> converted = converter.ToJsonLine(event)) lines += *converted;
+  }
+  return lines;
 }
 
 absl::StatusOr<std::string> FetchLedgerEvents(const std::string& address,

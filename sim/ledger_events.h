@@ -36,6 +36,12 @@ class EventConverter {
   absl::btree_map<std::string, Pending> pending_;  // By pending transfer id (bytes).
 };
 
+// The change stream as the HTTP gateway carries it (ledgerd's console recalibration writes it so):
+// one ledger.v1.Event per line in protobuf's canonical JSON (the `data:` lines of
+// POST /v1/Ledger/Subscribe); empty lines skipped. Converted like EventConverter; INVALID_ARGUMENT
+// naming the line that does not parse.
+absl::StatusOr<std::string> EventsFromSubscribeJson(const std::string& text, uint32_t asset);
+
 // Subscribes from journal index 1 and reads until the index GetDigest reported when it started.
 // Both are calls to the operator API at `address` (the ledgerd's --operator_listen, mutual TLS with
 // the transport's certificate; or, plaintext, its --listen with the development token).

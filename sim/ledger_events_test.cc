@@ -42,6 +42,27 @@ TEST(EventConverter, AccountsAndTransfers) {
             "\"amount\":500}\n");
 }
 
+// The gateway's Subscribe JSON (canonical mapping: bytes as base64, 64-bit integers as strings).
+TEST(EventsFromSubscribeJson, ConvertsTheGatewaysLines) {
+  const std::string text =
+      "{\"journalIndex\":\"1\",\"accountCreated\":{\"id\":\"AQI=\",\"asset\":1,"
+      "\"kind\":\"MERCHANT\",\"category\":\"food\"}}\n\n"
+      "{\"journalIndex\":\"2\",\"transfer\":{\"id\":\"dDE=\",\"debitAccountId\":\"Cg==\","
+      "\"creditAccountId\":\"Cw==\",\"amount\":\"500\",\"asset\":1,"
+      "\"timestamp\":\"259200000000005\"}}\n"
+      "{\"journalIndex\":\"3\",\"transfer\":{\"id\":\"dDI=\",\"debitAccountId\":\"Cg==\","
+      "\"creditAccountId\":\"Cw==\",\"amount\":\"7\",\"asset\":2}}\n";
+  absl::StatusOr<std::string> lines = EventsFromSubscribeJson(text, 1);
+  ASSERT_TRUE(lines.ok()) << lines.status();
+  EXPECT_EQ(*lines,
+            "{\"type\":\"account\",\"id\":\"0102\",\"kind\":\"MERCHANT\",\"category\":\"food\"}\n"
+            "{\"type\":\"transfer\",\"timestamp_s\":259200,\"debit\":\"0a\",\"credit\":\"0b\","
+            "\"amount\":500}\n");
+  absl::StatusOr<std::string> bad = EventsFromSubscribeJson("{}\n{\"nope\":1}\n", 0);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("line 2"), std::string::npos) << bad.status();
+}
+
 TEST(EventConverter, PendingIsAFlowOnlyWhenPosted) {
   EventConverter converter(0);
   EXPECT_FALSE(converter.ToJsonLine(TransferEvent("p1", "\x0a", "\x0b", 900, ledger::v1::PENDING))

@@ -1,6 +1,7 @@
 // TLS on a real ledgerd (ledger/server/tls.h, operator_auth.h): who is refused, what start-up
 // refuses, and a certificate rotated while the node serves. Certificates come from ops/pki (the
 // test's CA, TestPkiDir) and, for the odd ones (another CA, expired), from openssl directly.
+#include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -226,6 +227,46 @@ std::string PresentedCertificate(const std::string& address, const Transport& tr
   return pem.size() == 1 ? std::string(pem[0].data(), pem[0].size()) : "";
 }
 
+// `text` without whitespace (PEM line breaks differ between a file and libcurl's certificate info).
+std::string Squeezed(const std::string& text) {
+  std::string out;
+  for (char c : text)
+    if (!std::isspace(static_cast<unsigned char>(c))) out += c;
+  return out;
+}
+
+// The certificate the HTTPS listener on `port` presents to a new connection (libcurl's view), "" if
+// no TLS session; `as_operator`: with the demo operator's client certificate (the operator
+// listener's handshake needs one).
+std::string HttpsCertificate(int port, bool as_operator = false) {
+  CURL* curl = curl_easy_init();
+  const std::string url = absl::StrCat("https://127.0.0.1:", port, "/");
+  const std::string ca = TestPkiDir() + "/ca.crt";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
+  curl_easy_setopt(curl, CURLOPT_CERTINFO, 1L);
+  const std::string cert = TestPkiDir() + "/operators/demo.crt",
+                    key = TestPkiDir() + "/operators/demo.key";
+  if (as_operator) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, cert.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, key.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
+  std::string pem;
+  if (curl_easy_perform(curl) == CURLE_OK) {
+    struct curl_certinfo* info = nullptr;
+    if (curl_easy_getinfo(curl, CURLINFO_CERTINFO, &info) == CURLE_OK && info != nullptr &&
+        info->num_of_certs > 0) {
+      for (curl_slist* item = info->certinfo[0]; item != nullptr; item = item->next) {
+        if (std::string(item->data).rfind("Cert:", 0) == 0) pem = item->data + 5;
+      }
+    }
+  }
+  curl_easy_cleanup(curl);
+  return Squeezed(pem);
+}
+
 TEST(TlsRotationTest, ARotatedCertificateServesNewConnectionsWithoutARestart) {
   const std::string dir = MakeTempDir("rotate");
   MakeCertificate(TestPkiDir(), dir, "first", 2);
@@ -234,6 +275,7 @@ TEST(TlsRotationTest, ARotatedCertificateServesNewConnectionsWithoutARestart) {
   std::filesystem::copy_file(dir + "/first.key", dir + "/node.key");
   chmod((dir + "/node.key").c_str(), 0600);
   LedgerProcess server;
+  server.UseHttp();  // The HTTPS gateway's listeners rotate with gRPC's.
   std::vector<std::string> flags = TlsFlags(dir + "/node");
   flags.erase(flags.begin());
   flags.push_back("--tls_reload_seconds=1");
@@ -245,6 +287,10 @@ TEST(TlsRotationTest, ARotatedCertificateServesNewConnectionsWithoutARestart) {
     if (seen.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(seen, Read(dir + "/first.crt"));
+  ASSERT_GT(server.http_port(), 0);
+  EXPECT_EQ(HttpsCertificate(server.http_port()), Squeezed(Read(dir + "/first.crt")));
+  EXPECT_EQ(HttpsCertificate(server.http_operator_port(), true),
+            Squeezed(Read(dir + "/first.crt")));
   // Rotation: the new pair written beside and renamed over the old (as ops/pki's files are).
   std::filesystem::copy_file(dir + "/second.key", dir + "/node.key.new");
   std::filesystem::copy_file(dir + "/second.crt", dir + "/node.crt.new");
@@ -257,6 +303,15 @@ TEST(TlsRotationTest, ARotatedCertificateServesNewConnectionsWithoutARestart) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_EQ(seen, Read(dir + "/second.crt"));
+  // The gateway's listeners too (re-read at a handshake once --tls_reload_seconds passed).
+  const std::string second = Squeezed(Read(dir + "/second.crt"));
+  std::string https;
+  while (std::chrono::steady_clock::now() < give_up &&
+         (https = HttpsCertificate(server.http_port())) != second) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(https, second);
+  EXPECT_EQ(HttpsCertificate(server.http_operator_port(), true), second);
   EXPECT_EQ(server.Stop(), 0);
 }
 

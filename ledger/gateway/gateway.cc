@@ -1,9 +1,12 @@
 #include "ledger/gateway/gateway.h"
 
 #include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -18,6 +21,7 @@
 #include "ledger/core/operator_name.h"
 #include "ledger/gateway/forward.h"
 #include "ledger/gateway/http_status.h"
+#include "ledger/gateway/recalibrate.h"
 #include "ledger/gateway/static_files.h"
 #include "ledger/server/operator_auth.h"
 #include "ledger/server/rate_limiter.h"
@@ -124,14 +128,86 @@ int VerifyAllowingNoCrl(int ok, X509_STORE_CTX* store) {
   return ok;
 }
 
-bool SetUpTls(SSL_CTX& ctx, const TlsFiles& files, bool mutual) {
+}  // namespace
+
+// The node's certificate (chain) and key as read from their files; re-read at a handshake once
+// `reload_seconds` have passed since the last look, so that a rotated pair serves new connections
+// without a restart, as on the gRPC listeners. A pair that does not match (a rotation half done)
+// is ignored and the previous pair goes on serving until it does.
+class CertificateFiles {
+ public:
+  CertificateFiles(std::string cert, std::string key, int reload_seconds)
+      : cert_file_(std::move(cert)), key_file_(std::move(key)), reload_(reload_seconds) {}
+  ~CertificateFiles() { Drop(); }
+
+  // Reads the files; true when a matching pair is held (read now or before).
+  bool Load() {
+    BIO* in = BIO_new_file(cert_file_.c_str(), "r");
+    X509* cert = in ? PEM_read_bio_X509_AUX(in, nullptr, nullptr, nullptr) : nullptr;
+    STACK_OF(X509)* chain = sk_X509_new_null();
+    while (cert != nullptr) {
+      X509* next = PEM_read_bio_X509(in, nullptr, nullptr, nullptr);
+      if (next == nullptr) break;
+      sk_X509_push(chain, next);
+    }
+    ERR_clear_error();  // The end of the file reads as an error.
+    BIO_free(in);
+    in = BIO_new_file(key_file_.c_str(), "r");
+    EVP_PKEY* key = in ? PEM_read_bio_PrivateKey(in, nullptr, nullptr, nullptr) : nullptr;
+    BIO_free(in);
+    if (cert == nullptr || key == nullptr || X509_check_private_key(cert, key) != 1) {
+      X509_free(cert);
+      EVP_PKEY_free(key);
+      sk_X509_pop_free(chain, X509_free);
+      ERR_clear_error();
+      return cert_ != nullptr;
+    }
+    Drop();
+    cert_ = cert, key_ = key, chain_ = chain;
+    return true;
+  }
+
+  // SSL_CTX_set_cert_cb: the current pair for this connection.
+  static int OnHandshake(SSL* ssl, void* self) {
+    auto* files = static_cast<CertificateFiles*>(self);
+    std::lock_guard<std::mutex> lock(files->mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - files->checked_ >= std::chrono::seconds(files->reload_)) {
+      files->checked_ = now;
+      files->Load();
+    }
+    return files->cert_ != nullptr &&
+           SSL_use_cert_and_key(ssl, files->cert_, files->key_, files->chain_, 1) == 1;
+  }
+
+ private:
+  void Drop() {
+    X509_free(cert_);
+    EVP_PKEY_free(key_);
+    if (chain_ != nullptr) sk_X509_pop_free(chain_, X509_free);
+    cert_ = nullptr, key_ = nullptr, chain_ = nullptr;
+  }
+
+  const std::string cert_file_, key_file_;
+  const int reload_;
+  std::mutex mutex_;
+  X509* cert_ = nullptr;
+  EVP_PKEY* key_ = nullptr;
+  STACK_OF(X509) * chain_ = nullptr;
+  std::chrono::steady_clock::time_point checked_ = std::chrono::steady_clock::now();
+};
+
+namespace {
+
+bool SetUpTls(SSL_CTX& ctx, const TlsFiles& files, bool mutual, CertificateFiles* certificate) {
   SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_use_certificate_chain_file(&ctx, files.cert.c_str()) != 1 ||
       SSL_CTX_use_PrivateKey_file(&ctx, files.key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(&ctx) != 1) {
+      SSL_CTX_check_private_key(&ctx) != 1 || !certificate->Load()) {
     return false;
   }
+  SSL_CTX_set_cert_cb(&ctx, &CertificateFiles::OnHandshake, certificate);
   if (!mutual) return true;
   if (SSL_CTX_load_verify_locations(&ctx, files.client_ca.c_str(), nullptr) != 1) return false;
   STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(files.client_ca.c_str());
@@ -159,7 +235,13 @@ bool SetUpTls(SSL_CTX& ctx, const TlsFiles& files, bool mutual) {
 class Handlers {
  public:
   explicit Handlers(const GatewayOptions& options)
-      : options_(options), limiter_(kHttpRequestsPerSecondPerPeer, kHttpRequestBurstPerPeer) {}
+      : options_(options),
+        limiter_(kHttpRequestsPerSecondPerPeer, kHttpRequestBurstPerPeer),
+        recalibrator_(RecalibrateOptions{.circsim = options.circsim,
+                                         .may_run = options.may_recalibrate,
+                                         .operator_channel = options.operator_channel
+                                                                 ? options.operator_channel
+                                                                 : options.public_channel}) {}
 
   httplib::Server::HandlerResponse PreRoute(const httplib::Request& req, httplib::Response& res);
   void Call(const httplib::Request& req, httplib::Response& res);
@@ -172,11 +254,13 @@ class Handlers {
                         Metadata* metadata) const;
   void Stream(const GatewayMethod& method, Metadata metadata, std::string request,
               httplib::Response& res);
+  void Recalibrate(const httplib::Request& req, httplib::Response& res);
 
   const GatewayOptions& options_;
   RateLimiter limiter_;
   std::atomic<int> streams_{0};
   std::atomic<bool> stopping_{false};
+  Recalibrator recalibrator_;
 };
 
 httplib::Server::HandlerResponse Handlers::PreRoute(const httplib::Request& req,
@@ -194,8 +278,14 @@ httplib::Server::HandlerResponse Handlers::PreRoute(const httplib::Request& req,
                     "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }
-  // API calls only: static files are cheap, and a page loads many at once.
-  if (req.path.rfind("/v1/", 0) == 0 && !limiter_.Take(req.remote_addr, SteadyNanos())) {
+  // API calls only: static files are cheap, and a page loads many at once. Not on the TLS operator
+  // listener, where every connection is an operator whose client certificate the handshake
+  // verified: as on gRPC's operator port, which has no per-address limit (the public services'
+  // per-wallet and per-terminal limits apply to everyone). With --plaintext the gateway checks no
+  // token, so the limit stays.
+  const bool verified_operator = options_.listener == Listener::kOperator && !options_.plaintext;
+  if (req.path.rfind("/v1/", 0) == 0 && !verified_operator &&
+      !limiter_.Take(req.remote_addr, SteadyNanos())) {
     Reply(res, grpc::StatusCode::RESOURCE_EXHAUSTED,
           absl::StrCat("more than ", kHttpRequestsPerSecondPerPeer,
                        " requests per second from this address"));
@@ -231,6 +321,9 @@ grpc::Status Handlers::Identity(const httplib::Request& req, const GatewayMethod
 
 void Handlers::Call(const httplib::Request& req, httplib::Response& res) {
   res.set_header("Cache-Control", "no-store");
+  if (req.path == "/v1/Console/Recalibrate" && options_.listener == Listener::kOperator) {
+    return Recalibrate(req, res);
+  }
   absl::StatusOr<GatewayMethod> method = FindMethod(req.path, options_.listener);
   if (!method.ok())
     return Reply(res, grpc::StatusCode::NOT_FOUND, std::string(method.status().message()));
@@ -270,6 +363,28 @@ void Handlers::Call(const httplib::Request& req, httplib::Response& res) {
     return Reply(res, grpc::StatusCode::INTERNAL, std::string(json.status().message()));
   res.status = 200;
   res.set_content(*json, "application/json");
+}
+
+// The console's recalibration (recalibrate.h): the caller's identity as for an operator method; the
+// operator's name is the certificate's CN, or in plaintext mode X-Ledger-Operator ("dev" without
+// one, as OperatorAuth has it), which the in-process calls authenticate with the token first.
+void Handlers::Recalibrate(const httplib::Request& req, httplib::Response& res) {
+  GatewayMethod console;
+  console.operator_service = true;
+  Metadata metadata;
+  if (grpc::Status who = Identity(req, console, &metadata); !who.ok()) {
+    return Reply(res, who.error_code(), who.error_message());
+  }
+  std::string name = options_.plaintext ? "dev" : "";
+  for (const auto& [key, value] : metadata) {
+    if (key == kOperatorNameHeader) name = value;
+  }
+  const RecalibrateResult result = recalibrator_.Run(name, metadata);
+  if (!result.status.ok()) {
+    return Reply(res, result.status.error_code(), result.status.error_message());
+  }
+  res.status = 200;
+  res.set_content(result.json, "application/json");
 }
 
 void Handlers::Stream(const GatewayMethod& method, Metadata metadata, std::string request,
@@ -386,8 +501,12 @@ absl::Status Gateway::Bind() {
   } else {
     const bool mutual = options_.listener == Listener::kOperator;
     const TlsFiles files = options_.tls;
-    auto tls = std::make_unique<httplib::SSLServer>(
-        [files, mutual](SSL_CTX& ctx) { return SetUpTls(ctx, files, mutual); });
+    certificate_ = std::make_unique<CertificateFiles>(files.cert, files.key,
+                                                      std::max(1, options_.tls_reload_seconds));
+    CertificateFiles* certificate = certificate_.get();
+    auto tls = std::make_unique<httplib::SSLServer>([files, mutual, certificate](SSL_CTX& ctx) {
+      return SetUpTls(ctx, files, mutual, certificate);
+    });
     if (!tls->is_valid()) {
       return absl::InvalidArgumentError(
           absl::StrCat("cannot set up HTTPS with --tls_cert ", files.cert, ", --tls_key ",

@@ -1,7 +1,8 @@
 // ledgerd's HTTP/JSON gateway (README "Web gateway"): each gRPC method of the public services (Pos,
 // Wallet, Health) — and on the operator listener also of Ledger and Cluster — as
 // POST /v1/<Service>/<Method> with protobuf's canonical JSON, server streams as Server-Sent Events,
-// and the web apps' static files (--web_root) under a strict Content-Security-Policy.
+// and the web apps' static files (--web_root) under a strict Content-Security-Policy. The operator
+// listener also serves the console's POST /v1/Console/Recalibrate (recalibrate.h).
 //
 // Every call is forwarded to ledgerd's own gRPC services in-process (grpc::Server::
 // InProcessChannel): the services decide everything exactly as for a gRPC client (signatures,
@@ -25,6 +26,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -39,6 +41,7 @@ class Server;
 
 namespace ledger::gateway {
 
+class CertificateFiles;
 class Handlers;
 
 struct GatewayOptions {
@@ -46,12 +49,19 @@ struct GatewayOptions {
   Listener listener = Listener::kPublic;
   bool plaintext = false;  // Plain HTTP (loopback only; ledgerd checks the address).
   TlsFiles tls;            // The node's certificate and key; client_ca for the operator listener.
-  std::string web_root;    // Static files; empty: none.
+  // The certificate and key files are re-read at a handshake at most this often (a rotated pair
+  // serves new connections without a restart; ledgerd --tls_reload_seconds).
+  int tls_reload_seconds = 10;
+  std::string web_root;  // Static files; empty: none.
   // The in-process channels: the services of --listen (Pos, Wallet, Health; with --plaintext all of
   // them) and, with TLS, those of --operator_listen (Ledger, Cluster).
   std::shared_ptr<grpc::Channel> public_channel;
   std::shared_ptr<grpc::Channel> operator_channel;
   std::string gateway_secret;  // OperatorAuth::gateway_secret(); TLS operator listener only.
+  // The console's recalibration (operator listener; recalibrate.h): the circsim binary (empty:
+  // off) and who may run it.
+  std::string circsim;
+  std::function<absl::Status(const std::string& operator_name)> may_recalibrate;
 };
 
 class Gateway {
@@ -72,6 +82,7 @@ class Gateway {
   absl::Status Bind();
 
   GatewayOptions options_;
+  std::unique_ptr<CertificateFiles> certificate_;  // Outlives server_ (its SSL_CTX points to it).
   std::unique_ptr<httplib::Server> server_;
   std::unique_ptr<Handlers> handlers_;
   std::thread thread_;

@@ -114,6 +114,10 @@ ABSL_FLAG(
     "city console: HTTPS requiring a client certificate signed by --tls_client_ca, whose CN "
     "names the operator (with --plaintext: plain HTTP, 'Authorization: Bearer TOKEN' and "
     "'X-Ledger-Operator: NAME'). Bind it to an operators' network. Empty: off");
+ABSL_FLAG(std::string, circsim, "",
+          "The circulation simulator's program (sim/ circsim) for the console's recalibration "
+          "(POST /v1/Console/Recalibrate on --http_operator_listen; operators holding treasurer or "
+          "programme_admin, one run at a time). Empty: off");
 ABSL_FLAG(std::string, web_root, "",
           "Directory of the web apps' static files served by both HTTP listeners (wallet/, shop/, "
           "console/; ops/run passes web/dist or web/). Empty: no static files");
@@ -724,11 +728,23 @@ int Ledgerd::StartGateway(const std::string& address, ledger::gateway::Listener 
   options.listener = listener;
   options.plaintext = plaintext_;
   options.tls = tls_;
+  options.tls_reload_seconds = absl::GetFlag(FLAGS_tls_reload_seconds);
   options.web_root = absl::GetFlag(FLAGS_web_root);
   options.public_channel = server_->InProcessChannel(grpc::ChannelArguments());
   if (operator_server_ && listener == ledger::gateway::Listener::kOperator) {
     options.operator_channel = operator_server_->InProcessChannel(grpc::ChannelArguments());
     options.gateway_secret = operator_auth_->gateway_secret();
+  }
+  if (listener == ledger::gateway::Listener::kOperator) {
+    options.circsim = absl::GetFlag(FLAGS_circsim);
+    // The simulator informs the city's issuance premiums and campaigns: the treasurer's and the
+    // programme admin's decisions. It reads only what every role may read (the change stream),
+    // but costs the node CPU, so not every operator may start it.
+    options.may_recalibrate = [this](const std::string& name) {
+      return ledger::RequireRole(committer_->state(), name,
+                                 ledger::kRoleTreasurer | ledger::kRoleProgrammeAdmin,
+                                 "Console.Recalibrate");
+    };
   }
   absl::StatusOr<std::unique_ptr<ledger::gateway::Gateway>> started =
       ledger::gateway::Gateway::Start(std::move(options));

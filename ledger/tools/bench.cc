@@ -4,7 +4,13 @@
 // the payee drawn from --merchants hot merchant accounts by a Zipf law (s = --zipf_s), the payer
 // uniformly. Prints a table (transfers per second, p50 and p99 request latency per scenario) and
 // one "ROW|label|..." line per scenario for ops/bench's side-by-side table.
+// --http=https://HOST:PORT sends the same requests through ledgerd's HTTP/JSON gateway instead
+// (POST /v1/Ledger/CreateTransfers on --http_operator_listen, protobuf's JSON, the operator's
+// client certificate; libcurl, one thread and one kept-alive connection per client): the gateway's
+// overhead on a payment (ops/bench --gateway runs both).
 #include <arpa/inet.h>
+#include <curl/curl.h>
+#include <google/protobuf/util/json_util.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -43,6 +49,10 @@ ABSL_FLAG(std::string, scenarios, "1x1,1x64,100x8,8000x2",
 ABSL_FLAG(bool, percentiles, false,
           "also print each scenario's latency distribution (p50 to max) on stderr");
 ABSL_FLAG(uint64_t, seed, 1, "workload seed (account choice)");
+ABSL_FLAG(std::string, http, "",
+          "send the transfers through the HTTP/JSON gateway at this URL (e.g. "
+          "https://127.0.0.1:7404, ledgerd --http_operator_listen) instead of gRPC; set-up stays "
+          "on gRPC");
 
 namespace ledger {
 namespace {
@@ -322,6 +332,98 @@ Row RunScenario(const std::string& address, const Transport& transport, const Sc
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
+size_t CollectBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+// One client's HTTP/JSON connection to the gateway (kept alive between requests).
+class HttpClient {
+ public:
+  HttpClient(const std::string& base, const Transport& transport)
+      : curl_(curl_easy_init()), url_(base + "/v1/Ledger/CreateTransfers") {
+    headers_ = curl_slist_append(headers_, "Content-Type: application/json");
+    if (transport.plaintext) {
+      headers_ = curl_slist_append(headers_,
+                                   ("Authorization: Bearer " + transport.operator_token).c_str());
+      if (!transport.operator_name.empty())
+        headers_ =
+            curl_slist_append(headers_, ("X-Ledger-Operator: " + transport.operator_name).c_str());
+    } else {
+      curl_easy_setopt(curl_, CURLOPT_CAINFO, transport.ca_file.c_str());
+      curl_easy_setopt(curl_, CURLOPT_SSLCERT, transport.cert_file.c_str());
+      curl_easy_setopt(curl_, CURLOPT_SSLKEY, transport.key_file.c_str());
+    }
+    curl_easy_setopt(curl_, CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, CollectBody);
+    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &body_);
+    curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
+  }
+  ~HttpClient() {
+    curl_slist_free_all(headers_);
+    curl_easy_cleanup(curl_);
+  }
+  // The request as JSON, the reply parsed back; a non-200 answer or a transport error is an error.
+  grpc::Status Send(const v1::CreateTransfersRequest& request, v1::CreateReply* reply) {
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(request, &json).ok())
+      return grpc::Status(grpc::StatusCode::INTERNAL, "request to JSON");
+    body_.clear();
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, json.c_str());
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json.size()));
+    const CURLcode code = curl_easy_perform(curl_);
+    long status = 0;
+    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
+    if (code != CURLE_OK)
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, curl_easy_strerror(code));
+    if (status != 200)
+      return grpc::Status(grpc::StatusCode::UNKNOWN,
+                          "HTTP " + std::to_string(status) + " " + body_);
+    reply->Clear();
+    if (!google::protobuf::util::JsonStringToMessage(body_, reply).ok())
+      return grpc::Status(grpc::StatusCode::INTERNAL, "reply is not a CreateReply: " + body_);
+    return grpc::Status::OK;
+  }
+
+ private:
+  CURL* curl_;
+  std::string url_;
+  struct curl_slist* headers_ = nullptr;
+  std::string body_;
+};
+
+// RunScenario through the gateway: a thread per client, each with its own connection.
+Row RunHttpScenario(const std::string& base, const Transport& transport, const Scenario& scenario,
+                    int accounts, const Zipf& payees, double seconds, uint64_t seed,
+                    uint64_t id_high) {
+  std::vector<Client> clients(scenario.clients);
+  for (int c = 0; c < scenario.clients; ++c) {
+    clients[c].rng.seed(seed * 1000 + c);
+    for (int i = 0; i < scenario.batch; ++i) clients[c].request.add_transfers();
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const auto stop = start + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> threads;
+  for (Client& client : clients) {
+    threads.emplace_back([&] {
+      HttpClient http(base, transport);
+      while (std::chrono::steady_clock::now() < stop) {
+        FillTransfers(client, accounts, payees, id_high);
+        client.sent = std::chrono::steady_clock::now();
+        const grpc::Status status = http.Send(client.request, &client.reply);
+        if (!status.ok() && client.failed == 0)
+          fprintf(stderr, "bench: HTTP: %s\n", status.error_message().c_str());
+        CountReply(client, status, scenario.batch);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  return Summarize(scenario, clients,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
 // --scenarios: BATCHxCLIENTS,...; false (after saying why) when one is malformed.
 bool ParseScenarios(const std::string& flag, std::vector<Scenario>* scenarios) {
   for (absl::string_view part : absl::StrSplit(flag, ',')) {
@@ -344,9 +446,10 @@ bool ParseScenarios(const std::string& flag, std::vector<Scenario>* scenarios) {
 // The results as a Markdown table, then one ROW| line per scenario for scripts.
 void PrintTable(const std::vector<Row>& rows, int accounts, int merchants) {
   printf(
-      "\n%s: durable commits, %d wallets paying %d merchants (Zipf s=%.2f), over gRPC on "
+      "\n%s: durable commits, %d wallets paying %d merchants (Zipf s=%.2f), over %s on "
       "loopback\n",
-      absl::GetFlag(FLAGS_label).c_str(), accounts, merchants, absl::GetFlag(FLAGS_zipf_s));
+      absl::GetFlag(FLAGS_label).c_str(), accounts, merchants, absl::GetFlag(FLAGS_zipf_s),
+      absl::GetFlag(FLAGS_http).empty() ? "gRPC" : "the HTTP/JSON gateway");
   printf(
       "| transfers/request | clients | transfers/s | p50 ms | p99 ms | requests/fsync | failed "
       "|\n");
@@ -379,6 +482,7 @@ int Main(int argc, char** argv) {
   // Debian's Abseil is built with Mutex deadlock detection on: a lock-order graph updated on every
   // absl::Mutex (gRPC's too) lock, a few percent of the CPU under load. It is a debugging aid.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
   const std::string address = absl::GetFlag(FLAGS_addr);
   std::vector<Scenario> scenarios;
   if (!ParseScenarios(absl::GetFlag(FLAGS_scenarios), &scenarios)) return 2;
@@ -405,8 +509,13 @@ int Main(int argc, char** argv) {
     fprintf(stderr, "bench: %d transfer(s) per request, %d clients, %.0f s...\n", s.batch,
             s.clients, absl::GetFlag(FLAGS_seconds));
     const double fsyncs_before = ReadFsyncs(absl::GetFlag(FLAGS_metrics_addr));
-    rows.push_back(RunScenario(address, *transport, s, accounts, payees,
-                               absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_seed), id_high));
+    const std::string http = absl::GetFlag(FLAGS_http);
+    rows.push_back(
+        http.empty()
+            ? RunScenario(address, *transport, s, accounts, payees, absl::GetFlag(FLAGS_seconds),
+                          absl::GetFlag(FLAGS_seed), id_high)
+            : RunHttpScenario(http, *transport, s, accounts, payees, absl::GetFlag(FLAGS_seconds),
+                              absl::GetFlag(FLAGS_seed), id_high));
     const double fsyncs_after = ReadFsyncs(absl::GetFlag(FLAGS_metrics_addr));
     if (fsyncs_before >= 0 && fsyncs_after > fsyncs_before)
       rows.back().fsyncs = fsyncs_after - fsyncs_before;

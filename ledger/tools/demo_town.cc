@@ -9,6 +9,8 @@
 //
 // Each run builds a fresh town inside the same ledger: its account and transfer ids carry a run tag
 // in the high 64 bits (assets are shared and created idempotently).
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -36,6 +38,10 @@
 ABSL_FLAG(std::string, addr, "127.0.0.1:7400", "ledgerd address");
 ABSL_FLAG(int, residents, 300, "number of residents (20..8000)");
 ABSL_FLAG(uint64_t, seed, 2026, "seed for who buys what where");
+ABSL_FLAG(
+    std::string, demo_keys_dir, "",
+    "if set, writes there (mode 0600) resident 0's wallet recovery code (wallet.code) and the "
+    "soba shop's terminal key (shop.code) for the web apps: demo only");
 
 namespace ledger {
 namespace {
@@ -150,7 +156,41 @@ class Town {
         "confirms her day, "
         "then she spends it at the inn and the bakery");
     if (!FarmStay()) return false;
-    return Summary();
+    return Summary() && WriteDemoKeys();
+  }
+
+  // For the web apps (ops/run prints them): resident 0's wallet as the wallet's recovery code
+  // (LW1-SEED-COIN-POINTS; her key signs for both her accounts and her history has the street's
+  // payments) and the soba shop's terminal as the shop page's import code
+  // (LT1-SEED-MERCHANT-TERMINAL). Keys in the clear: demo only.
+  bool WriteDemoKeys() {
+    const std::string dir = absl::GetFlag(FLAGS_demo_keys_dir);
+    if (dir.empty()) return true;
+    auto seed = [](const wallet::KeyPair& keys) {
+      return wallet::Hex(keys.secret_key.substr(0, 32));
+    };
+    const std::string codes[2][2] = {
+        {"wallet.code", absl::StrCat("LW1-", seed(street_wallets_[0]), "-",
+                                     Id128::FromBytes(Account(kResidentCoin, 0))->ToHex(), "-",
+                                     Id128::FromBytes(Account(kResidentPoints, 0))->ToHex())},
+        {"shop.code",
+         absl::StrCat("LT1-", seed(soba_.keys), "-", Id128::FromBytes(soba_.merchant_id)->ToHex(),
+                      "-", soba_.terminal_id)}};
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    for (const auto& [name, code] : codes) {
+      const std::string path = dir + "/" + name, temporary = path + ".tmp";
+      FILE* f = fopen(temporary.c_str(), "w");
+      if (f == nullptr || chmod(temporary.c_str(), 0600) != 0 ||
+          fprintf(f, "%s\n", code.c_str()) < 0 || fclose(f) != 0 ||
+          rename(temporary.c_str(), path.c_str()) != 0) {
+        fprintf(stderr, "demo: cannot write %s\n", path.c_str());
+        return false;
+      }
+    }
+    printf("demo keys (demo only) in %s: wallet.code (resident 0), shop.code (%s, %s)\n",
+           dir.c_str(), kShopNames[0], soba_.terminal_id.c_str());
+    return true;
   }
 
  private:

@@ -187,6 +187,24 @@ async function audit() {
   box.hidden = false;
 }
 
+// POST /v1/Console/Recalibrate (the operator listener; ledgerd --circsim): calibrates from this
+// ledger's change stream and runs the simulator; 409 while another operator's run is going.
+async function recalibrate() {
+  const button = $('#sim-recalibrate');
+  button.disabled = true;
+  banner('#sim-result', true, t('sim.running', { seconds: '120' }));
+  try {
+    const reply = await call('Console', 'Recalibrate', {});
+    banner('#sim-result', true, t('sim.done', { index: reply.journalIndex, events: reply.events,
+                                                  seconds: Number(reply.seconds).toFixed(1), operator: reply.operator }));
+    $('#sim-result').dataset.state = 'done';
+    $('#sim-metrics').textContent = JSON.stringify(reply.metrics, null, 2).slice(0, 4000);
+  } catch (e) {
+    banner('#sim-result', false, errorText(e));
+    $('#sim-result').dataset.state = 'failed';
+  } finally { button.disabled = false; }
+}
+
 async function sim() {
   try {
     const response = await fetch('/console/sim/metrics.json');
@@ -216,6 +234,7 @@ $('#campaign-show').addEventListener('click', () => guarded(showCampaign));
 $('#campaign-pause').addEventListener('click', () => guarded(() => pauseCampaign(true)));
 $('#campaign-resume').addEventListener('click', () => guarded(() => pauseCampaign(false)));
 $('#audit-button').addEventListener('click', () => guarded(audit));
+$('#sim-recalibrate').addEventListener('click', () => guarded(recalibrate));
 if (!$('#program-day').value) $('#program-day').value = String(ui.dayNumber());
 document.addEventListener('langchange', () => tab($$('[data-tab]').find((b) => b.getAttribute('aria-current') === 'page')?.dataset.tab || 'overview'));
 tab('overview');

@@ -52,6 +52,18 @@ function wireKey() {
       $('#terminal-card').hidden = false;
     } catch (e) { announce(e.message, { assertive: true }); }
   });
+  // A key registered elsewhere (the demo town's var/demo/shop.code): LT1-SEED-MERCHANT-TERMINAL.
+  $('#import-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const m = /^LT1-([0-9a-f]{64})-([0-9a-f]{32})-([ -~]{1,32})$/i.exec($('#import-code').value.trim());
+    if (!m) return announce(t('import.bad'), { assertive: true });
+    const info = { merchant: m[2].toLowerCase(), terminal: m[3], name: $('#import-name').value, city: $('#import-city').value };
+    try {
+      const record = await keystore.seal(unhex(m[1]), $('#import-pass').value, info);
+      keystore.store('terminal', record);
+      await open(record, $('#import-pass').value);
+    } catch (e) { announce(e.message, { assertive: true }); }
+  });
   $('#unlock-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     try { await open(keystore.load('terminal'), $('#unlock-pass').value); $('#unlock-pass').value = ''; } catch { announce(t('unlock.wrong'), { assertive: true }); }
