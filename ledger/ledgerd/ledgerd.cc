@@ -11,6 +11,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -38,6 +39,7 @@
 #include "ledger/replication/clock_sampler.h"
 #include "ledger/replication/cluster_clock.h"
 #include "ledger/replication/raft_node.h"
+#include "ledger/replication/snapshot_fetcher.h"
 #include "ledger/server/clock_guard.h"
 #include "ledger/server/cluster_service.h"
 #include "ledger/server/health_service.h"
@@ -55,6 +57,7 @@
 #include "ledger/server/unreadable_request.h"
 #include "ledger/server/wallet_service.h"
 #include "ledger/storage/atomic_file.h"
+#include "ledger/storage/checkpoint_files.h"
 #include "ledger/storage/rocks_store.h"
 
 ABSL_FLAG(std::string, data_dir, "var/ledger",
@@ -154,6 +157,10 @@ ABSL_FLAG(uint64_t, fault_fail_writes_after_bytes, 0,
           "Fault injection for tests, never for production: once this many bytes (keys plus "
           "values) have been "
           "written to RocksDB, every later write fails as on a full disk (0: off)");
+ABSL_FLAG(int, fault_crash_install_step, 0,
+          "Fault injection for tests, never for production: while installing a Raft snapshot, "
+          "the process exits (code 86, no clean-up) right after step N of the install "
+          "(ledger/storage/checkpoint_files.h InstallStep, one step per file fetched; 0: off)");
 ABSL_FLAG(double, pos_requests_per_second, 20,
           "Pos service: sustained requests per second per shop terminal");
 ABSL_FLAG(double, pos_burst, 40,
@@ -310,6 +317,16 @@ int RaftOptionsFromFlags(const std::string& data_dir, ledger::RaftNode::Options*
   options->snapshot_trailing = absl::GetFlag(FLAGS_snapshot_trailing);
   options->install_snapshot_timeout_ms = absl::GetFlag(FLAGS_install_snapshot_timeout_ms);
   options->stale_reads = absl::GetFlag(FLAGS_stale_reads);
+  options->state_root = data_dir;  // Snapshots by reference (raft_node.h).
+  if (const int crash_at = absl::GetFlag(FLAGS_fault_crash_install_step); crash_at > 0) {
+    options->install_hook = [crash_at, steps = 0](ledger::InstallStep step) mutable {
+      if (++steps < crash_at) return;
+      fprintf(stderr, "ledgerd: FAULT INJECTION: exiting after install step %d (%d)\n", steps,
+              static_cast<int>(step));
+      fflush(stderr);
+      _exit(86);
+    };
+  }
   return RaftSecretFromFlags(*peers, options);
 }
 
@@ -351,6 +368,8 @@ class Ledgerd {
   std::unique_ptr<OffsetClock> wall_;
   std::unique_ptr<ledger::GuardedClock> clock_;
   std::unique_ptr<ledger::GoldenRecorder> recorder_;  // --record_batches; outlives the committer.
+  std::unique_ptr<ledger::SnapshotFetcher>
+      fetcher_;  // Raft snapshot files; outlives the committer.
   std::unique_ptr<ledger::Committer> committer_;
   ledger::RaftNode* raft_ = nullptr;
   // Raft: the leader stamps with `clock_` only while the cluster's clocks agree
@@ -521,6 +540,12 @@ int Ledgerd::OpenStore() {
             "(--fault_fail_writes_after_bytes)\n",
             static_cast<unsigned long long>(store_options.fault_fail_writes_after_bytes));
   }
+  // A Raft snapshot install cut short by a crash is rolled back, a committed one forward
+  // (ledger/storage/checkpoint_files.h) before the state is opened.
+  if (absl::StatusOr<std::string> state = ledger::RecoverInstall(data_dir_); !state.ok()) {
+    fprintf(stderr, "ledgerd: %s\n", state.status().ToString().c_str());
+    return 1;
+  }
   absl::StatusOr<std::unique_ptr<ledger::RocksStore>> store =
       ledger::RocksStore::Open(data_dir_, store_options);
   if (!store.ok()) {
@@ -589,6 +614,18 @@ int Ledgerd::StartRaft() {
       clock_.get(), ledger::BootTimeClock(), options.id,
       ledger::ClockAgreementOptions{
           .tolerance_nanos = absl::GetFlag(FLAGS_cluster_clock_tolerance_ms) * 1'000'000});
+  // Snapshot files come from peers over their operator listener (or, in plaintext development
+  // mode, the shared one), as the clock samples do.
+  fetcher_ = std::make_unique<ledger::SnapshotFetcher>(
+      plaintext_ ? grpc::InsecureChannelCredentials()
+                 : ledger::ClientTlsCredentials(tls_, absl::GetFlag(FLAGS_tls_reload_seconds)),
+      plaintext_ ? operator_token_.token : "", options.id);
+  options.snapshot_source = [fetcher = fetcher_.get(), plaintext = plaintext_](
+                                const ledger::RaftPeer& peer, uint64_t origin, uint64_t id) {
+    const std::string& address =
+        plaintext || peer.operator_address.empty() ? peer.grpc_address : peer.operator_address;
+    return fetcher->Source(address, origin, id);
+  };
   absl::StatusOr<std::unique_ptr<ledger::RaftNode>> node =
       ledger::RaftNode::Start(store_.get(), cluster_clock_.get(), options, metrics_->Observer());
   if (!node.ok()) {

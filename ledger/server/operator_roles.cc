@@ -81,6 +81,8 @@ const std::vector<OperatorMethod>& OperatorMethods() {
       {"Cluster", "RemoveMember", kRoleClusterAdmin},
       {"Cluster", "TransferLeadership", kRoleClusterAdmin},
       {"Cluster", "Clock", kRoleClusterAdmin, /*nodes=*/true},
+      // Snapshot files: the nodes' own only (no role grants it; cluster_service.cc).
+      {"Cluster", "SnapshotChunk", 0, /*nodes=*/true},
   };
   return kMethods;
 }
