@@ -617,7 +617,8 @@ TEST(ClusterTest, ACrashAtEachInstallStepLeavesTheOldOrTheNewState) {
   Cluster cluster("cluster_install_crash", {"--snapshot_threshold=20", "--snapshot_trailing=5",
                                             "--install_snapshot_timeout_ms=3000"});
   ASSERT_OK(cluster.StartAll());
-  LedgerConnection connection(cluster.addresses(), cluster.operator_token());
+  const std::unique_ptr<LedgerConnection> owned = cluster.Connect();
+  LedgerConnection& connection = *owned;
   SetUpTown(connection);
   if (HasFatalFailure()) return;
   std::mt19937_64 random(13);
