@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -828,12 +829,22 @@ absl::StatusOr<std::string> RaftNode::TakeCheckpoint() {
   return EncodeCheckpointManifest(*manifest);
 }
 
-// Keeps the two newest checkpoints (libraft keeps two snapshots and sends the newest).
+// Keeps the two newest checkpoints (libraft keeps two snapshots and sends the newest), and every
+// checkpoint whose index a snapshot in libraft's folder still has ("snapshot-TERM-INDEX-TIME"):
+// libraft may load that snapshot at the next start (this node then needs the files, or a peer
+// does), or send it to a follower.
 void RaftNode::PruneCheckpoints() {
   constexpr size_t kCheckpointsKept = 2;
+  std::set<uint64_t> held;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.raft_dir, error)) {
+    const std::vector<std::string> parts = absl::StrSplit(entry.path().filename().string(), '-');
+    uint64_t index = 0;
+    if (parts.size() >= 3 && parts[0] == "snapshot" && absl::SimpleAtoi(parts[2], &index))
+      held.insert(index);
+  }
   const std::string folder = options_.state_root + "/snapshots";
   std::vector<std::pair<uint64_t, std::string>> kept;
-  std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
     const std::string name = entry.path().filename().string();
     const size_t dash = name.find('-');
@@ -846,7 +857,7 @@ void RaftNode::PruneCheckpoints() {
   }
   std::sort(kept.begin(), kept.end(), std::greater<>());
   for (size_t i = kCheckpointsKept; i < kept.size(); ++i) {
-    std::filesystem::remove_all(kept[i].second, error);
+    if (!held.count(kept[i].first)) std::filesystem::remove_all(kept[i].second, error);
   }
 }
 
@@ -875,14 +886,39 @@ absl::StatusOr<ChunkSource> RaftNode::SnapshotSource(const CheckpointManifest& m
   raft_id leader_id = 0;
   const char* leader_address = nullptr;
   raft_leader(&raft_, &leader_id, &leader_address);
-  const uint64_t from = leader_id != 0 && leader_id != options_.id ? leader_id : manifest.origin;
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto peer = peers_.find(from);
-  if (peer == peers_.end()) {
-    return absl::UnavailableError(
-        absl::StrCat("snapshot from node ", from, ": its address is unknown (--peers)"));
+  // The leader that sent it, the node that took it, then every other peer (a node that installed
+  // it keeps a copy): the first that has the manifest's first file.
+  std::vector<uint64_t> order;
+  if (leader_id != 0 && leader_id != options_.id) order.push_back(leader_id);
+  if (manifest.origin != options_.id) order.push_back(manifest.origin);
+  std::vector<RaftPeer> candidates;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, peer] : peers_) {
+      if (id != options_.id && std::find(order.begin(), order.end(), id) == order.end())
+        order.push_back(id);
+    }
+    for (uint64_t id : order) {
+      auto peer = peers_.find(id);
+      if (peer != peers_.end()) candidates.push_back(peer->second);
+    }
   }
-  return options_.snapshot_source(peer->second, manifest.origin, manifest.checkpoint_id);
+  absl::Status last = absl::UnavailableError(absl::StrCat(
+      "snapshot ", manifest.origin, "-", manifest.checkpoint_id, ": no peer address (--peers)"));
+  for (const RaftPeer& peer : candidates) {
+    absl::StatusOr<ChunkSource> source =
+        options_.snapshot_source(peer, manifest.origin, manifest.checkpoint_id);
+    if (!source.ok()) {
+      last = source.status();
+      continue;
+    }
+    if (manifest.files.empty()) return source;
+    absl::StatusOr<std::string> probe = (*source)(manifest.files.front().name, 0);
+    if (probe.ok()) return source;
+    last = absl::Status(probe.status().code(),
+                        absl::StrCat("node ", peer.id, ": ", probe.status().message()));
+  }
+  return last;
 }
 
 // Fetches, verifies and commits the checkpoint (checkpoint_files.h), keeps a copy to serve, and
