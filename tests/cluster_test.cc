@@ -20,6 +20,7 @@
 //  on and
 //    compact their logs; restarted empty, it receives a snapshot and ends identical to the leader.
 // Seeded: LEDGER_TEST_SEED=<seed> replays a run's choices (not its timing).
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -187,9 +188,11 @@ class Cluster {
         const std::string core = absl::StrCat(root_, "/core");
         if (std::filesystem::exists(core) && access("/usr/bin/gdb", X_OK) == 0) {
           std::fflush(stdout);
-          std::system(absl::StrCat("timeout 120 /usr/bin/gdb -batch -ex 'thread apply all bt 30' ",
-                                   testing::LedgerdPath(), " ", core,
-                                   " 2>&1 | grep -E '^(Thread|#|Program terminated)' | head -150")
+          // The crashing thread first (gdb's current thread), then every thread.
+          std::system(absl::StrCat("timeout 120 /usr/bin/gdb -batch -ex 'bt 40' ",
+                                   "-ex 'thread apply all bt 30' ", testing::LedgerdPath(), " ",
+                                   core,
+                                   " 2>&1 | grep -E '^(Thread|#|Program terminated)' | head -400")
                           .c_str());
         }
       }
@@ -607,6 +610,59 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
   }
   EXPECT_LT(snapshot_bytes * 4, state_bytes);
   EXPECT_TRUE(std::filesystem::exists(cluster.data_dir(follower) + "/state.current"));
+}
+
+// libraft 0.22.1 crashed a follower that received an InstallSnapshot while it was writing a
+// snapshot of its own (SIGSEGV in takeSnapshotCb; ledger/replication/take_guard.h). Here a
+// follower's snapshot writes complete 3 s late (--fault_snapshot_write_delay_ms), so it is writing
+// one most of the time; it is paused (SIGSTOP) briefly, again and again, while payments go on,
+// falls behind the leader's compacted log and is sent a snapshot as it resumes, while its own write
+// is still under way. It holds that snapshot until its write completes, installs it and catches up;
+// the stores end identical.
+TEST(ClusterTest, AFollowerWritingASnapshotInstallsTheLeadersAfterIt) {
+  Cluster cluster("cluster_take_install",
+                  {"--snapshot_threshold=20", "--snapshot_trailing=5",
+                   "--install_snapshot_timeout_ms=20000", "--metrics_listen=127.0.0.1:0"});
+  ASSERT_OK(cluster.StartAll());
+  const std::unique_ptr<LedgerConnection> owned = cluster.Connect();
+  LedgerConnection& connection = *owned;
+  SetUpTown(connection);
+  if (HasFatalFailure()) return;
+  std::mt19937_64 random(11);
+  uint64_t next_id = 1;
+  auto pay = [&](int requests) { Pay(connection, random, 9, &next_id, requests); };
+  const int leader = cluster.Leader();
+  ASSERT_GE(leader, 0);
+  const int follower = (leader + 1) % kNodes;
+  ASSERT_EQ(cluster.node(follower).Stop(), 0);
+  cluster.SetNodeFlags(follower, {"--fault_snapshot_write_delay_ms=3000"});
+  ASSERT_OK(cluster.Start(follower));
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(60)));
+  uint64_t held = 0;
+  int rounds = 0;
+  for (; rounds < 20 && held == 0; ++rounds) {
+    pay(25);  // The follower starts writing a snapshot.
+    ASSERT_EQ(kill(cluster.node(follower).pid(), SIGSTOP), 0);
+    pay(40);  // The leader snapshots and compacts its log past the follower.
+    ASSERT_EQ(kill(cluster.node(follower).pid(), SIGCONT), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // Metrics: sampled each second.
+    ASSERT_TRUE(cluster.node(follower).running()) << "the follower died";
+    absl::StatusOr<std::string> metrics =
+        HttpGet(cluster.node(follower).metrics_port(), "/metrics");
+    ASSERT_TRUE(metrics.ok()) << metrics.status();
+    const std::string name = "\nledger_raft_snapshot_held_messages_total ";
+    const size_t at = metrics->find(name);
+    ASSERT_NE(at, std::string::npos) << *metrics;
+    held = std::strtoull(metrics->c_str() + at + name.size(), nullptr, 10);
+  }
+  std::printf("after %d pauses the follower had held %llu messages for its snapshot write\n",
+              rounds, static_cast<unsigned long long>(held));
+  EXPECT_GT(held, 0u) << "no snapshot arrived while the follower was writing one";
+  pay(10);
+  ASSERT_TRUE(cluster.WaitForConvergence(std::chrono::seconds(60)))
+      << "the follower did not catch up";
+  for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0);
+  ASSERT_NE(CheckStoresIdentical(cluster), nullptr);
 }
 
 // A follower that needs a snapshot dies (--fault_crash_install_step, no clean-up) right after step

@@ -161,6 +161,9 @@ ABSL_FLAG(int, fault_crash_install_step, 0,
           "Fault injection for tests, never for production: while installing a Raft snapshot, "
           "the process exits (code 86, no clean-up) right after step N of the install "
           "(ledger/storage/checkpoint_files.h InstallStep, one step per file fetched; 0: off)");
+ABSL_FLAG(uint32_t, fault_snapshot_write_delay_ms, 0,
+          "Fault injection for tests, never for production: each Raft snapshot this node writes "
+          "completes this many milliseconds late (ledger/replication/take_guard.h; 0: off)");
 ABSL_FLAG(double, pos_requests_per_second, 20,
           "Pos service: sustained requests per second per shop terminal");
 ABSL_FLAG(double, pos_burst, 40,
@@ -290,7 +293,7 @@ int RaftSecretFromFlags(const std::vector<ledger::RaftPeer>& peers,
 }
 
 // The Raft options from the flags; exit code 2 (after saying why) for a bad --peers,
-// --initial_members, --raft_key_file or --raft_plaintext.
+// --initial_members, --snapshot_trailing, --raft_key_file or --raft_plaintext.
 int RaftOptionsFromFlags(const std::string& data_dir, ledger::RaftNode::Options* options) {
   absl::StatusOr<std::vector<ledger::RaftPeer>> peers =
       ledger::ParsePeers(absl::GetFlag(FLAGS_peers));
@@ -315,6 +318,13 @@ int RaftOptionsFromFlags(const std::string& data_dir, ledger::RaftNode::Options*
   }
   options->snapshot_threshold = absl::GetFlag(FLAGS_snapshot_threshold);
   options->snapshot_trailing = absl::GetFlag(FLAGS_snapshot_trailing);
+  if (options->snapshot_trailing == 0) {
+    // libraft writes a snapshot it took with trailing > 0 and one it installs with 0: the guard
+    // against its install-during-take defect (take_guard.h) tells them apart by that.
+    fprintf(stderr, "ledgerd: --snapshot_trailing must be at least 1\n");
+    return 2;
+  }
+  options->fault_snapshot_write_delay_ms = absl::GetFlag(FLAGS_fault_snapshot_write_delay_ms);
   options->install_snapshot_timeout_ms = absl::GetFlag(FLAGS_install_snapshot_timeout_ms);
   options->stale_reads = absl::GetFlag(FLAGS_stale_reads);
   options->state_root = data_dir;  // Snapshots by reference (raft_node.h).

@@ -108,7 +108,8 @@ RaftNode::RaftNode(RocksStore* store, Clock* clock, Options options, NodeObserve
       options_(std::move(options)),
       observer_(std::move(observer)),
       adapter_(store),
-      replica_(&adapter_) {
+      replica_(&adapter_),
+      take_guard_(&loop_, options_.fault_snapshot_write_delay_ms) {
   std::random_device random;
   next_proposal_ = (static_cast<uint64_t>(random()) << 32) ^ random();
   journal_index_ = ReadHead(*store_).index;
@@ -207,6 +208,7 @@ absl::Status RaftNode::Init() {
   if (rv != 0)
     return absl::UnavailableError(
         absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));
+  take_guard_.Wrap(&io_);
   fsm_ = raft_fsm{};
   fsm_.version = 1;  // libraft frees the snapshot buffers it asked for.
   fsm_.data = this;
@@ -245,7 +247,11 @@ absl::Status RaftNode::Init() {
   }
   rv = raft_start(
       &raft_);  // Loads the log; restores the latest snapshot (FsmRestore) if there is one.
-  if (rv != 0) return absl::UnavailableError(absl::StrCat("raft_start: ", raft_errmsg(&raft_)));
+  if (rv != 0) {
+    // libraft leaves its own message empty when the I/O layer failed (e.g. the Raft port taken).
+    return absl::UnavailableError(absl::StrCat("raft_start: ", raft_strerror(rv), ": ",
+                                               raft_errmsg(&raft_), " ", io_.errmsg));
+  }
   uv_timer_start(&timer_, OnTimer, kStatusRefreshMs, kStatusRefreshMs);
   RefreshStatus();
   return absl::OkStatus();
@@ -1022,6 +1028,7 @@ void RaftNode::RefreshStatus() {
     }
   }
   status.snapshots = snapshots_;
+  status.snapshots.held_messages = take_guard_.held_total();
   std::lock_guard<std::mutex> lock(mutex_);
   status.journal_index = journal_index_;
   auto leader = peers_.find(leader_id);
@@ -1066,6 +1073,7 @@ void RaftNode::OnRaftClosed(struct raft* raft) {
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&node->wake_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&node->timer_), nullptr);
+  node->take_guard_.Close();
 }
 
 }  // namespace ledger

@@ -72,6 +72,7 @@
 #include "ledger/replication/raft_api.h"
 #include "ledger/replication/replica.h"
 #include "ledger/replication/secure_transport.h"
+#include "ledger/replication/take_guard.h"
 #include "ledger/storage/cached_kv.h"
 #include "ledger/storage/checkpoint_files.h"
 #include "ledger/storage/rocks_store.h"
@@ -147,6 +148,9 @@ class RaftNode final : public Committer {
         snapshot_source;
     // Tests (ledgerd --fault_crash_install_step): runs after each step of an install.
     InstallHook install_hook;
+    // Tests (ledgerd --fault_snapshot_write_delay_ms): each snapshot write completes this much
+    // later (take_guard.h).
+    unsigned fault_snapshot_write_delay_ms = 0;
   };
 
   // Opens libraft on options.raft_dir over `store` (which must outlive the node) and starts the
@@ -298,6 +302,7 @@ class RaftNode final : public Committer {
   NoDelayTransport transport_;        // Without a raft_secret.
   SecureTransport secure_transport_;  // With one.
   raft_io io_;
+  TakeGuard take_guard_;  // Wraps io_ against libraft 0.22.1's install-during-take crash.
   raft_fsm fsm_;
   struct raft raft_;
   std::thread thread_;
