@@ -161,6 +161,10 @@ ABSL_FLAG(int, fault_crash_install_step, 0,
           "Fault injection for tests, never for production: while installing a Raft snapshot, "
           "the process exits (code 86, no clean-up) right after step N of the install "
           "(ledger/storage/checkpoint_files.h InstallStep, one step per file fetched; 0: off)");
+ABSL_FLAG(uint64_t, min_free_disk_bytes, 256ull << 20,
+          "Free space kept on the filesystems of --data_dir and --raft_dir: below it ledgerd does "
+          "not start, and a running ledgerd stops (exit code 75) before RocksDB or libraft run "
+          "out of space mid-write; free space and start it again. 0: off");
 ABSL_FLAG(uint32_t, fault_snapshot_write_delay_ms, 0,
           "Fault injection for tests, never for production: each Raft snapshot this node writes "
           "completes this many milliseconds late (ledger/replication/take_guard.h; 0: off)");
@@ -229,6 +233,33 @@ class OffsetClock final : public ledger::Clock {
 };
 
 void OnSignal(int) { stop_requested = 1; }
+
+// ledgerd's exit code when the disk is (almost) full: EX_TEMPFAIL, "try again later" (a supervisor
+// such as systemd with Restart=on-failure tries again, and ledgerd starts once space is back).
+constexpr int kExitDiskFull = 75;
+
+// The folders ledgerd writes: the data folder, and libraft's when it is elsewhere.
+std::vector<std::string> WrittenFolders(const std::string& data_dir) {
+  std::vector<std::string> folders = {data_dir};
+  if (absl::GetFlag(FLAGS_raft_id) != 0 && !absl::GetFlag(FLAGS_raft_dir).empty())
+    folders.push_back(absl::GetFlag(FLAGS_raft_dir));
+  return folders;
+}
+
+// Says which folder's filesystem has less free space than --min_free_disk_bytes, or "".
+std::string DiskShortage(const std::vector<std::string>& folders) {
+  const uint64_t reserve = absl::GetFlag(FLAGS_min_free_disk_bytes);
+  if (reserve == 0) return "";
+  for (const std::string& folder : folders) {
+    std::error_code error;
+    const std::filesystem::space_info space = std::filesystem::space(folder, error);  // statvfs
+    if (error || space.available >= reserve) continue;
+    return absl::StrCat("only ", space.available, " bytes free on the filesystem of ", folder,
+                        ", under --min_free_disk_bytes (", reserve,
+                        "): free space (or grow the disk), then start ledgerd again");
+  }
+  return "";
+}
 
 // Flags, the usage message, crash reports and signals: what every run needs before anything opens.
 void SetUpProcess(int argc, char** argv) {
@@ -348,7 +379,7 @@ class Ledgerd {
   int StartCommitter();
   void BuildServices();
   int Serve();
-  void ShutDown();
+  int ShutDown();  // The process's exit code.
 
  private:
   int CheckTransport();
@@ -367,8 +398,10 @@ class Ledgerd {
   void SampleRaft();
   void SampleClusterClock();
   void PublishHealth(const absl::Status& stamp);
+  bool StopForFullDisk();  // True when the disk is too full to go on (it said so).
 
   std::string data_dir_;
+  int exit_code_ = 0;
   bool plaintext_ = false;
   ledger::TlsFiles tls_;
   ledger::OperatorTokenFile operator_token_;
@@ -541,6 +574,11 @@ int Ledgerd::OpenStore() {
   }
   if (int code = CheckTransport(); code != 0) return code;
   if (int code = LoadOperators(); code != 0) return code;
+  // Before RocksDB opens: on a full disk its recovery can fail inside RocksDB itself.
+  if (const std::string shortage = DiskShortage(WrittenFolders(data_dir_)); !shortage.empty()) {
+    fprintf(stderr, "ledgerd: not starting: %s\n", shortage.c_str());
+    return kExitDiskFull;
+  }
   ledger::RocksStore::Options store_options;
   store_options.overrides = absl::GetFlag(FLAGS_rocksdb_options);
   store_options.fault_fail_writes_after_bytes = absl::GetFlag(FLAGS_fault_fail_writes_after_bytes);
@@ -926,6 +964,7 @@ int Ledgerd::Serve() {
   std::signal(SIGTERM, OnSignal);
   for (int tick = 0; !stop_requested; ++tick) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (tick % 10 == 0 && StopForFullDisk()) break;
     if (tick % 10 == 0) SampleClock();
     BootstrapOperators();
     if (raft_ != nullptr && tick % 5 == 0) SampleRaft();
@@ -934,9 +973,20 @@ int Ledgerd::Serve() {
   return 0;
 }
 
+// Once a second: below --min_free_disk_bytes the node stops cleanly, while RocksDB and libraft still
+// have room to close (a full disk mid-write leaves a node that cannot even restart until space is
+// freed, and RocksDB may fail its own recovery then).
+bool Ledgerd::StopForFullDisk() {
+  const std::string shortage = DiskShortage(WrittenFolders(data_dir_));
+  if (shortage.empty()) return false;
+  fprintf(stderr, "ledgerd: stopping (exit code %d): %s\n", kExitDiskFull, shortage.c_str());
+  exit_code_ = kExitDiskFull;
+  return true;
+}
+
 // NOT_SERVING everywhere, the Ledger service's waits ended, gRPC drained (5 s at most), then the
 // committer: a single node answers what is queued, a Raft node closes libraft.
-void Ledgerd::ShutDown() {
+int Ledgerd::ShutDown() {
   fprintf(stderr, "ledgerd: stopping\n");
   server_->GetHealthCheckService()
       ->Shutdown();  // Every status NOT_SERVING; Watch streams are told.
@@ -952,6 +1002,7 @@ void Ledgerd::ShutDown() {
   http_operator_.reset();
   sampler_.reset();
   committer_.reset();
+  return exit_code_;
 }
 
 }  // namespace
@@ -963,6 +1014,5 @@ int main(int argc, char** argv) {
   if (int code = ledgerd.StartCommitter(); code != 0) return code;
   ledgerd.BuildServices();
   if (int code = ledgerd.Serve(); code != 0) return code;
-  ledgerd.ShutDown();
-  return 0;
+  return ledgerd.ShutDown();
 }
