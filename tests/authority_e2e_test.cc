@@ -851,6 +851,11 @@ class AuthorityE2eTest : public ::testing::Test {
       AddOperator(r, "Cluster.TransferLeadership", v1::MemberRequest());
       AddOperator(r, "Cluster.Status", v1::ClusterStatusRequest());
       AddOperator(r, "Cluster.Clock", v1::ClusterClockRequest());
+      v1::SnapshotChunkRequest chunk;
+      chunk.set_origin(1);
+      chunk.set_checkpoint_id(1);
+      chunk.set_name("CURRENT");
+      AddOperator(r, "Cluster.SnapshotChunk", chunk);
     }
   }
 
@@ -1267,8 +1272,10 @@ TEST(AuthorityTableTest, ReadmeTableIsTheTable) {
 // membership code's own refusal).
 // Approve: this test has one operator identity, and a proposal's approver must be another operator
 // (four_eyes_same_operator); tests/four_eyes_e2e_test.cc approves with two.
+// SnapshotChunk: the nodes' own names only (no role grants it); a node's call is checked in
+// EveryOperatorMethodAsEachSingleRoleFollowsTheMethodTable.
 const std::set<std::string> kPastTheToken = {"Cluster.PromoteMember", "Cluster.TransferLeadership",
-                                             "Ledger.Approve"};
+                                             "Ledger.Approve", "Cluster.SnapshotChunk"};
 
 TEST_F(AuthorityE2eTest, EveryMethodAsEveryOtherRoleIsRefusedAndDecidesNothing) {
   const auto requests = Requests();
@@ -1322,7 +1329,9 @@ TEST_F(AuthorityE2eTest, EveryMethodAsEveryOtherRoleIsRefusedAndDecidesNothing) 
     // The control: the row's own identity sends the same request, accepted.
     const std::vector<Call> calls = request->second(Of(row.roles.front(), 'A'));
     ASSERT_EQ(calls.size(), 1u) << row.method;
-    const Answer answer = Send(calls[0]);
+    // SnapshotChunk's own identity is a node: its certificate (node-1).
+    const Answer answer =
+        Send(calls[0], row.method == "Cluster.SnapshotChunk" ? "node-1" : std::string());
     if (kPastTheToken.count(row.method)) {
       EXPECT_NE(answer.status.error_code(), grpc::StatusCode::UNAVAILABLE)
           << row.method << ": " << answer.what;
@@ -1405,8 +1414,12 @@ TEST_F(AuthorityE2eTest, EveryOperatorMethodAsEachSingleRoleFollowsTheMethodTabl
             << method << " as " << RoleNames(roles) << ": " << answer.what;
         std::string needed = RoleNames(needed_roles);
         for (size_t i; (i = needed.find(',')) != std::string::npos;) needed.replace(i, 1, " or ");
-        EXPECT_EQ(answer.status.error_message(), named + " needs the role " + needed +
-                                                     "; operator probe holds " + RoleNames(roles))
+        EXPECT_EQ(answer.status.error_message(),
+                  needed_roles == 0 ? named +
+                                          " is for the cluster's own nodes only (a node-<raft id> "
+                                          "certificate); operator probe is not one"
+                                    : named + " needs the role " + needed +
+                                          "; operator probe holds " + RoleNames(roles))
             << method;
       } else {
         ++answered;
@@ -1423,6 +1436,10 @@ TEST_F(AuthorityE2eTest, EveryOperatorMethodAsEachSingleRoleFollowsTheMethodTabl
   EXPECT_EQ(Send(lookup[0], "probe").status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   const std::vector<Call> clock = requests.at("Cluster.Clock")(op);
   EXPECT_TRUE(Send(clock[0], "node-1").status.ok()) << Send(clock[0], "node-1").what;
+  // A node's own name gets past the role check of SnapshotChunk (to "no such snapshot file").
+  const std::vector<Call> chunk = requests.at("Cluster.SnapshotChunk")(op);
+  EXPECT_EQ(Send(chunk[0], "node-1").status.error_code(), grpc::StatusCode::NOT_FOUND)
+      << Send(chunk[0], "node-1").what;
   EXPECT_EQ(Send(lookup[0], "node-1").status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   std::printf("%d calls refused for their role, %d answered, over %zu methods and %zu role sets\n",
               denied, answered, OperatorMethods().size(), cases.size());

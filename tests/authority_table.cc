@@ -277,6 +277,12 @@ const std::vector<AuthorityRow>& AuthorityTable() {
        {R::kOperator},
        "",
        "no account (the node's clock, for its peers)"},
+      {"Cluster.SnapshotChunk",
+       false,
+       "",
+       {R::kOperator},
+       "the nodes' own names only (node-<raft id>)",
+       "no account (a Raft snapshot's files, for its peers)"},
   };
   return *table;
 }

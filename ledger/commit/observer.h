@@ -22,6 +22,8 @@ struct SnapshotFigures {
   uint64_t installed = 0;
   double last_install_seconds = 0;
   uint64_t last_install_bytes = 0;
+  // Raft messages held back while a snapshot was being written (replication/take_guard.h).
+  uint64_t held_messages = 0;
 };
 
 // Hooks for metrics (all optional). Called on the committer thread.

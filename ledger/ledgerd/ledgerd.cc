@@ -11,6 +11,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -38,6 +39,7 @@
 #include "ledger/replication/clock_sampler.h"
 #include "ledger/replication/cluster_clock.h"
 #include "ledger/replication/raft_node.h"
+#include "ledger/replication/snapshot_fetcher.h"
 #include "ledger/server/clock_guard.h"
 #include "ledger/server/cluster_service.h"
 #include "ledger/server/health_service.h"
@@ -55,6 +57,7 @@
 #include "ledger/server/unreadable_request.h"
 #include "ledger/server/wallet_service.h"
 #include "ledger/storage/atomic_file.h"
+#include "ledger/storage/checkpoint_files.h"
 #include "ledger/storage/rocks_store.h"
 
 ABSL_FLAG(std::string, data_dir, "var/ledger",
@@ -158,6 +161,17 @@ ABSL_FLAG(uint64_t, fault_fail_writes_after_bytes, 0,
           "Fault injection for tests, never for production: once this many bytes (keys plus "
           "values) have been "
           "written to RocksDB, every later write fails as on a full disk (0: off)");
+ABSL_FLAG(int, fault_crash_install_step, 0,
+          "Fault injection for tests, never for production: while installing a Raft snapshot, "
+          "the process exits (code 86, no clean-up) right after step N of the install "
+          "(ledger/storage/checkpoint_files.h InstallStep, one step per file fetched; 0: off)");
+ABSL_FLAG(uint64_t, min_free_disk_bytes, 256ull << 20,
+          "Free space kept on the filesystems of --data_dir and --raft_dir: below it ledgerd does "
+          "not start, and a running ledgerd stops (exit code 75) before RocksDB or libraft run "
+          "out of space mid-write; free space and start it again. 0: off");
+ABSL_FLAG(uint32_t, fault_snapshot_write_delay_ms, 0,
+          "Fault injection for tests, never for production: each Raft snapshot this node writes "
+          "completes this many milliseconds late (ledger/replication/take_guard.h; 0: off)");
 ABSL_FLAG(double, pos_requests_per_second, 20,
           "Pos service: sustained requests per second per shop terminal");
 ABSL_FLAG(double, pos_burst, 40,
@@ -224,6 +238,33 @@ class OffsetClock final : public ledger::Clock {
 
 void OnSignal(int) { stop_requested = 1; }
 
+// ledgerd's exit code when the disk is (almost) full: EX_TEMPFAIL, "try again later" (a supervisor
+// such as systemd with Restart=on-failure tries again, and ledgerd starts once space is back).
+constexpr int kExitDiskFull = 75;
+
+// The folders ledgerd writes: the data folder, and libraft's when it is elsewhere.
+std::vector<std::string> WrittenFolders(const std::string& data_dir) {
+  std::vector<std::string> folders = {data_dir};
+  if (absl::GetFlag(FLAGS_raft_id) != 0 && !absl::GetFlag(FLAGS_raft_dir).empty())
+    folders.push_back(absl::GetFlag(FLAGS_raft_dir));
+  return folders;
+}
+
+// Says which folder's filesystem has less free space than --min_free_disk_bytes, or "".
+std::string DiskShortage(const std::vector<std::string>& folders) {
+  const uint64_t reserve = absl::GetFlag(FLAGS_min_free_disk_bytes);
+  if (reserve == 0) return "";
+  for (const std::string& folder : folders) {
+    std::error_code error;
+    const std::filesystem::space_info space = std::filesystem::space(folder, error);  // statvfs
+    if (error || space.available >= reserve) continue;
+    return absl::StrCat("only ", space.available, " bytes free on the filesystem of ", folder,
+                        ", under --min_free_disk_bytes (", reserve,
+                        "): free space (or grow the disk), then start ledgerd again");
+  }
+  return "";
+}
+
 // Flags, the usage message, crash reports and signals: what every run needs before anything opens.
 void SetUpProcess(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -287,7 +328,7 @@ int RaftSecretFromFlags(const std::vector<ledger::RaftPeer>& peers,
 }
 
 // The Raft options from the flags; exit code 2 (after saying why) for a bad --peers,
-// --initial_members, --raft_key_file or --raft_plaintext.
+// --initial_members, --snapshot_trailing, --raft_key_file or --raft_plaintext.
 int RaftOptionsFromFlags(const std::string& data_dir, ledger::RaftNode::Options* options) {
   absl::StatusOr<std::vector<ledger::RaftPeer>> peers =
       ledger::ParsePeers(absl::GetFlag(FLAGS_peers));
@@ -312,8 +353,25 @@ int RaftOptionsFromFlags(const std::string& data_dir, ledger::RaftNode::Options*
   }
   options->snapshot_threshold = absl::GetFlag(FLAGS_snapshot_threshold);
   options->snapshot_trailing = absl::GetFlag(FLAGS_snapshot_trailing);
+  if (options->snapshot_trailing == 0) {
+    // libraft writes a snapshot it took with trailing > 0 and one it installs with 0: the guard
+    // against its install-during-take defect (take_guard.h) tells them apart by that.
+    fprintf(stderr, "ledgerd: --snapshot_trailing must be at least 1\n");
+    return 2;
+  }
+  options->fault_snapshot_write_delay_ms = absl::GetFlag(FLAGS_fault_snapshot_write_delay_ms);
   options->install_snapshot_timeout_ms = absl::GetFlag(FLAGS_install_snapshot_timeout_ms);
   options->stale_reads = absl::GetFlag(FLAGS_stale_reads);
+  options->state_root = data_dir;  // Snapshots by reference (raft_node.h).
+  if (const int crash_at = absl::GetFlag(FLAGS_fault_crash_install_step); crash_at > 0) {
+    options->install_hook = [crash_at, steps = 0](ledger::InstallStep step) mutable {
+      if (++steps < crash_at) return;
+      fprintf(stderr, "ledgerd: FAULT INJECTION: exiting after install step %d (%d)\n", steps,
+              static_cast<int>(step));
+      fflush(stderr);
+      _exit(86);
+    };
+  }
   return RaftSecretFromFlags(*peers, options);
 }
 
@@ -325,7 +383,7 @@ class Ledgerd {
   int StartCommitter();
   void BuildServices();
   int Serve();
-  void ShutDown();
+  int ShutDown();  // The process's exit code.
 
  private:
   int CheckTransport();
@@ -344,8 +402,10 @@ class Ledgerd {
   void SampleRaft();
   void SampleClusterClock();
   void PublishHealth(const absl::Status& stamp);
+  bool StopForFullDisk();  // True when the disk is too full to go on (it said so).
 
   std::string data_dir_;
+  int exit_code_ = 0;
   bool plaintext_ = false;
   ledger::TlsFiles tls_;
   ledger::OperatorTokenFile operator_token_;
@@ -355,6 +415,8 @@ class Ledgerd {
   std::unique_ptr<OffsetClock> wall_;
   std::unique_ptr<ledger::GuardedClock> clock_;
   std::unique_ptr<ledger::GoldenRecorder> recorder_;  // --record_batches; outlives the committer.
+  std::unique_ptr<ledger::SnapshotFetcher>
+      fetcher_;  // Raft snapshot files; outlives the committer.
   std::unique_ptr<ledger::Committer> committer_;
   ledger::RaftNode* raft_ = nullptr;
   // Raft: the leader stamps with `clock_` only while the cluster's clocks agree
@@ -516,6 +578,11 @@ int Ledgerd::OpenStore() {
   }
   if (int code = CheckTransport(); code != 0) return code;
   if (int code = LoadOperators(); code != 0) return code;
+  // Before RocksDB opens: on a full disk its recovery can fail inside RocksDB itself.
+  if (const std::string shortage = DiskShortage(WrittenFolders(data_dir_)); !shortage.empty()) {
+    fprintf(stderr, "ledgerd: not starting: %s\n", shortage.c_str());
+    return kExitDiskFull;
+  }
   ledger::RocksStore::Options store_options;
   store_options.overrides = absl::GetFlag(FLAGS_rocksdb_options);
   store_options.fault_fail_writes_after_bytes = absl::GetFlag(FLAGS_fault_fail_writes_after_bytes);
@@ -524,6 +591,12 @@ int Ledgerd::OpenStore() {
             "ledgerd: FAULT INJECTION: writes fail as on a full disk after %llu bytes "
             "(--fault_fail_writes_after_bytes)\n",
             static_cast<unsigned long long>(store_options.fault_fail_writes_after_bytes));
+  }
+  // A Raft snapshot install cut short by a crash is rolled back, a committed one forward
+  // (ledger/storage/checkpoint_files.h) before the state is opened.
+  if (absl::StatusOr<std::string> state = ledger::RecoverInstall(data_dir_); !state.ok()) {
+    fprintf(stderr, "ledgerd: %s\n", state.status().ToString().c_str());
+    return 1;
   }
   absl::StatusOr<std::unique_ptr<ledger::RocksStore>> store =
       ledger::RocksStore::Open(data_dir_, store_options);
@@ -593,6 +666,18 @@ int Ledgerd::StartRaft() {
       clock_.get(), ledger::BootTimeClock(), options.id,
       ledger::ClockAgreementOptions{
           .tolerance_nanos = absl::GetFlag(FLAGS_cluster_clock_tolerance_ms) * 1'000'000});
+  // Snapshot files come from peers over their operator listener (or, in plaintext development
+  // mode, the shared one), as the clock samples do.
+  fetcher_ = std::make_unique<ledger::SnapshotFetcher>(
+      plaintext_ ? grpc::InsecureChannelCredentials()
+                 : ledger::ClientTlsCredentials(tls_, absl::GetFlag(FLAGS_tls_reload_seconds)),
+      plaintext_ ? operator_token_.token : "", options.id);
+  options.snapshot_source = [fetcher = fetcher_.get(), plaintext = plaintext_](
+                                const ledger::RaftPeer& peer, uint64_t origin, uint64_t id) {
+    const std::string& address =
+        plaintext || peer.operator_address.empty() ? peer.grpc_address : peer.operator_address;
+    return fetcher->Source(address, origin, id);
+  };
   absl::StatusOr<std::unique_ptr<ledger::RaftNode>> node =
       ledger::RaftNode::Start(store_.get(), cluster_clock_.get(), options, metrics_->Observer());
   if (!node.ok()) {
@@ -895,6 +980,7 @@ int Ledgerd::Serve() {
   std::signal(SIGTERM, OnSignal);
   for (int tick = 0; !stop_requested; ++tick) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (tick % 10 == 0 && StopForFullDisk()) break;
     if (tick % 10 == 0) SampleClock();
     BootstrapOperators();
     if (raft_ != nullptr && tick % 5 == 0) SampleRaft();
@@ -903,9 +989,20 @@ int Ledgerd::Serve() {
   return 0;
 }
 
+// Once a second: below --min_free_disk_bytes the node stops cleanly, while RocksDB and libraft still
+// have room to close (a full disk mid-write leaves a node that cannot even restart until space is
+// freed, and RocksDB may fail its own recovery then).
+bool Ledgerd::StopForFullDisk() {
+  const std::string shortage = DiskShortage(WrittenFolders(data_dir_));
+  if (shortage.empty()) return false;
+  fprintf(stderr, "ledgerd: stopping (exit code %d): %s\n", kExitDiskFull, shortage.c_str());
+  exit_code_ = kExitDiskFull;
+  return true;
+}
+
 // NOT_SERVING everywhere, the Ledger service's waits ended, gRPC drained (5 s at most), then the
 // committer: a single node answers what is queued, a Raft node closes libraft.
-void Ledgerd::ShutDown() {
+int Ledgerd::ShutDown() {
   fprintf(stderr, "ledgerd: stopping\n");
   server_->GetHealthCheckService()
       ->Shutdown();  // Every status NOT_SERVING; Watch streams are told.
@@ -921,6 +1018,7 @@ void Ledgerd::ShutDown() {
   http_operator_.reset();
   sampler_.reset();
   committer_.reset();
+  return exit_code_;
 }
 
 }  // namespace
@@ -932,6 +1030,5 @@ int main(int argc, char** argv) {
   if (int code = ledgerd.StartCommitter(); code != 0) return code;
   ledgerd.BuildServices();
   if (int code = ledgerd.Serve(); code != 0) return code;
-  ledgerd.ShutDown();
-  return 0;
+  return ledgerd.ShutDown();
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -107,7 +108,8 @@ RaftNode::RaftNode(RocksStore* store, Clock* clock, Options options, NodeObserve
       options_(std::move(options)),
       observer_(std::move(observer)),
       adapter_(store),
-      replica_(&adapter_) {
+      replica_(&adapter_),
+      take_guard_(&loop_, options_.fault_snapshot_write_delay_ms) {
   std::random_device random;
   next_proposal_ = (static_cast<uint64_t>(random()) << 32) ^ random();
   journal_index_ = ReadHead(*store_).index;
@@ -206,6 +208,7 @@ absl::Status RaftNode::Init() {
   if (rv != 0)
     return absl::UnavailableError(
         absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));
+  take_guard_.Wrap(&io_);
   fsm_ = raft_fsm{};
   fsm_.version = 1;  // libraft frees the snapshot buffers it asked for.
   fsm_.data = this;
@@ -244,7 +247,11 @@ absl::Status RaftNode::Init() {
   }
   rv = raft_start(
       &raft_);  // Loads the log; restores the latest snapshot (FsmRestore) if there is one.
-  if (rv != 0) return absl::UnavailableError(absl::StrCat("raft_start: ", raft_errmsg(&raft_)));
+  if (rv != 0) {
+    // libraft leaves its own message empty when the I/O layer failed (e.g. the Raft port taken).
+    return absl::UnavailableError(absl::StrCat("raft_start: ", raft_strerror(rv), ": ",
+                                               raft_errmsg(&raft_), " ", io_.errmsg));
+  }
   uv_timer_start(&timer_, OnTimer, kStatusRefreshMs, kStatusRefreshMs);
   RefreshStatus();
   return absl::OkStatus();
@@ -779,51 +786,224 @@ int RaftNode::FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count
     std::fprintf(stderr, "snapshot skipped: %s\n", synced.ToString().c_str());
     return RAFT_IOERR;
   }
-  const std::string snapshot = node->replica_.Snapshot();
+  absl::StatusOr<std::string> snapshot;
+  if (node->options_.state_root.empty()) {
+    snapshot = node->replica_.Snapshot();
+  } else {
+    snapshot = node->TakeCheckpoint();
+  }
+  if (!snapshot.ok()) {
+    std::fprintf(stderr, "snapshot skipped: %s\n", snapshot.status().ToString().c_str());
+    return RAFT_IOERR;
+  }
   raft_buffer* array = static_cast<raft_buffer*>(raft_malloc(sizeof(raft_buffer)));
-  void* base = raft_malloc(snapshot.size());
+  void* base = raft_malloc(snapshot->size());
   CORE_CHECK(array != nullptr && base != nullptr, "out of memory for a snapshot");
-  std::memcpy(base, snapshot.data(), snapshot.size());
+  std::memcpy(base, snapshot->data(), snapshot->size());
   array[0].base = base;
-  array[0].len = snapshot.size();
+  array[0].len = snapshot->size();
   *buffers = array;
   *count = 1;
   node->snapshots_.taken++;
-  node->snapshots_.last_take_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  node->snapshots_.last_take_bytes = snapshot.size();
+  node->snapshots_.last_take_seconds = SecondsSince(start);
+  node->snapshots_.last_take_bytes = snapshot->size();
   return 0;
+}
+
+std::string RaftNode::CheckpointDir(uint64_t origin, uint64_t checkpoint_id) const {
+  return absl::StrCat(options_.state_root, "/snapshots/", origin, "-", checkpoint_id);
+}
+
+// A checkpoint of the state at the applied index (its id), described. Loop thread: no entry is
+// applied meanwhile, so the checkpoint holds exactly that index.
+absl::StatusOr<std::string> RaftNode::TakeCheckpoint() {
+  const uint64_t id = replica_.applied_index();
+  const std::string dir = CheckpointDir(options_.id, id);
+  const std::string partial = dir + ".tmp";
+  std::error_code error;
+  std::filesystem::remove_all(partial, error);
+  std::filesystem::remove_all(dir, error);
+  std::filesystem::create_directories(options_.state_root + "/snapshots", error);
+  if (error) return absl::UnavailableError(absl::StrCat("snapshots folder: ", error.message()));
+  if (absl::Status taken = store_->Checkpoint(partial); !taken.ok()) return taken;
+  std::filesystem::rename(partial, dir, error);
+  if (error) return absl::UnavailableError(absl::StrCat("rename ", partial, ": ", error.message()));
+  absl::StatusOr<CheckpointManifest> manifest =
+      DescribeCheckpoint(dir, id, id, options_.id, &hashes_);
+  if (!manifest.ok()) return manifest.status();
+  PruneCheckpoints();
+  return EncodeCheckpointManifest(*manifest);
+}
+
+// Keeps the two newest checkpoints (libraft keeps two snapshots and sends the newest), and every
+// checkpoint whose index a snapshot in libraft's folder still has ("snapshot-TERM-INDEX-TIME"):
+// libraft may load that snapshot at the next start (this node then needs the files, or a peer
+// does), or send it to a follower.
+void RaftNode::PruneCheckpoints() {
+  constexpr size_t kCheckpointsKept = 2;
+  std::set<uint64_t> held;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.raft_dir, error)) {
+    const std::vector<std::string> parts = absl::StrSplit(entry.path().filename().string(), '-');
+    uint64_t index = 0;
+    if (parts.size() >= 3 && parts[0] == "snapshot" && absl::SimpleAtoi(parts[2], &index))
+      held.insert(index);
+  }
+  const std::string folder = options_.state_root + "/snapshots";
+  std::vector<std::pair<uint64_t, std::string>> kept;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
+    const std::string name = entry.path().filename().string();
+    const size_t dash = name.find('-');
+    uint64_t id = 0;
+    if (dash == std::string::npos || !absl::SimpleAtoi(name.substr(dash + 1), &id)) {
+      if (name.ends_with(".tmp")) std::filesystem::remove_all(entry.path(), error);
+      continue;
+    }
+    kept.emplace_back(id, entry.path().string());
+  }
+  std::sort(kept.begin(), kept.end(), std::greater<>());
+  for (size_t i = kCheckpointsKept; i < kept.size(); ++i) {
+    if (!held.count(kept[i].first)) std::filesystem::remove_all(kept[i].second, error);
+  }
+}
+
+absl::StatusOr<std::string> RaftNode::ReadSnapshotChunk(uint64_t origin, uint64_t checkpoint_id,
+                                                        const std::string& name,
+                                                        uint64_t offset) const {
+  if (options_.state_root.empty()) {
+    return absl::FailedPreconditionError("this node takes whole-state snapshots");
+  }
+  return ReadCheckpointChunk(CheckpointDir(origin, checkpoint_id), name, offset,
+                             kCheckpointChunkBytes);
+}
+
+// Where the files come from: this node's own copy, else the leader that sent the snapshot, else
+// the node that took it.
+absl::StatusOr<ChunkSource> RaftNode::SnapshotSource(const CheckpointManifest& manifest) {
+  const std::string local = CheckpointDir(manifest.origin, manifest.checkpoint_id);
+  if (std::filesystem::is_directory(local)) {
+    return ChunkSource([local](const std::string& name, uint64_t offset) {
+      return ReadCheckpointChunk(local, name, offset, kCheckpointChunkBytes);
+    });
+  }
+  if (!options_.snapshot_source) {
+    return absl::FailedPreconditionError("no way to fetch snapshot files from peers");
+  }
+  raft_id leader_id = 0;
+  const char* leader_address = nullptr;
+  raft_leader(&raft_, &leader_id, &leader_address);
+  // The leader that sent it, the node that took it, then every other peer (a node that installed
+  // it keeps a copy): the first that has the manifest's first file.
+  std::vector<uint64_t> order;
+  if (leader_id != 0 && leader_id != options_.id) order.push_back(leader_id);
+  if (manifest.origin != options_.id) order.push_back(manifest.origin);
+  std::vector<RaftPeer> candidates;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, peer] : peers_) {
+      if (id != options_.id && std::find(order.begin(), order.end(), id) == order.end())
+        order.push_back(id);
+    }
+    for (uint64_t id : order) {
+      auto peer = peers_.find(id);
+      if (peer != peers_.end()) candidates.push_back(peer->second);
+    }
+  }
+  absl::Status last = absl::UnavailableError(absl::StrCat(
+      "snapshot ", manifest.origin, "-", manifest.checkpoint_id, ": no peer address (--peers)"));
+  for (const RaftPeer& peer : candidates) {
+    absl::StatusOr<ChunkSource> source =
+        options_.snapshot_source(peer, manifest.origin, manifest.checkpoint_id);
+    if (!source.ok()) {
+      last = source.status();
+      continue;
+    }
+    if (manifest.files.empty()) return source;
+    absl::StatusOr<std::string> probe = (*source)(manifest.files.front().name, 0);
+    if (probe.ok()) return source;
+    last = absl::Status(probe.status().code(),
+                        absl::StrCat("node ", peer.id, ": ", probe.status().message()));
+  }
+  return last;
+}
+
+// Fetches, verifies and commits the checkpoint (checkpoint_files.h), keeps a copy to serve, and
+// reopens the store there.
+absl::Status RaftNode::InstallManifest(const CheckpointManifest& manifest) {
+  absl::StatusOr<ChunkSource> source = SnapshotSource(manifest);
+  if (!source.ok()) return source.status();
+  absl::StatusOr<std::string> installed =
+      InstallCheckpoint(options_.state_root, manifest, *source, options_.install_hook);
+  if (!installed.ok()) return installed.status();
+  const std::string copy = CheckpointDir(manifest.origin, manifest.checkpoint_id);
+  if (!std::filesystem::is_directory(copy)) {
+    if (absl::Status kept = CopyCheckpoint(*installed, manifest, copy); !kept.ok()) {
+      std::fprintf(stderr, "ledgerd: %s (this node will not serve it)\n", kept.ToString().c_str());
+    }
+  }
+  const std::string old_dir = store_->path();
+  absl::Status reopened = store_->Reopen(*installed, [root = options_.state_root, old_dir] {
+    absl::Status removed = RemoveOldState(root, old_dir);
+    if (!removed.ok()) std::fprintf(stderr, "ledgerd: %s\n", removed.ToString().c_str());
+  });
+  if (!reopened.ok()) {
+    // The pointer names the new state already: a restart opens it.
+    StopForWriteFailure(absl::UnavailableError(
+        absl::StrCat("snapshot installed in ", *installed,
+                     " but not opened; restart the node: ", reopened.message())));
+    return reopened;
+  }
+  adapter_.Reset();
+  replica_.Reload();
+  PruneCheckpoints();
+  if (replica_.applied_index() != manifest.applied_index) {
+    return absl::DataLossError(absl::StrCat("snapshot at index ", manifest.applied_index,
+                                            " installed as index ", replica_.applied_index()));
+  }
+  return absl::OkStatus();
 }
 
 int RaftNode::FsmRestore(raft_fsm* fsm, raft_buffer* buffer) {
   RaftNode* node = static_cast<RaftNode*>(fsm->data);
   const auto start = std::chrono::steady_clock::now();
-  const uint64_t bytes = buffer->len;
   const uint64_t before = node->replica_.applied_index();
-  absl::Status restored = node->replica_.Restore(
-      std::string_view(static_cast<const char*>(buffer->base), buffer->len), /*sync=*/true);
+  const std::string_view bytes(static_cast<const char*>(buffer->base), buffer->len);
+  absl::StatusOr<CheckpointManifest> manifest = DecodeCheckpointManifest(bytes);
+  absl::Status restored;
+  uint64_t moved = bytes.size();
+  if (node->options_.state_root.empty() || !manifest.ok()) {
+    // A whole-state snapshot (the format before, or a node without a state_root).
+    restored = node->replica_.Restore(bytes, /*sync=*/true);
+  } else if (manifest->applied_index > before) {
+    moved = manifest->TotalBytes();
+    restored = node->InstallManifest(*manifest);
+  }
   if (!restored.ok()) {
     std::fprintf(stderr, "snapshot restore failed: %s\n", restored.ToString().c_str());
     return RAFT_CORRUPT;
   }
   raft_free(buffer->base);  // On success the FSM owns the buffer.
-  node->snapshots_.installed++;
-  node->snapshots_.last_install_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  node->snapshots_.last_install_bytes = bytes;
-  if (node->replica_.applied_index() != before) {
+  node->FinishRestore(before, moved, start);
+  return 0;
+}
+
+void RaftNode::FinishRestore(uint64_t before, uint64_t bytes,
+                             std::chrono::steady_clock::time_point start) {
+  snapshots_.installed++;
+  snapshots_.last_install_seconds = SecondsSince(start);
+  snapshots_.last_install_bytes = bytes;
+  if (replica_.applied_index() != before) {
     std::fprintf(stderr, "ledgerd: restored snapshot at applied index %llu\n",
-                 static_cast<unsigned long long>(node->replica_.applied_index()));
+                 static_cast<unsigned long long>(replica_.applied_index()));
   }
   {
-    std::lock_guard<std::mutex> lock(node->mutex_);
-    node->journal_index_ = ReadHead(*node->store_).index;
+    std::lock_guard<std::mutex> lock(mutex_);
+    journal_index_ = ReadHead(*store_).index;
   }
-  node->committed_changed_.notify_all();
-  if (std::string broken = node->replica_.CheckInvariants(); !broken.empty()) {
-    node->StopForInvariant("after restoring a snapshot: " + broken);
+  committed_changed_.notify_all();
+  if (std::string broken = replica_.CheckInvariants(); !broken.empty()) {
+    StopForInvariant("after restoring a snapshot: " + broken);
   }
-  return 0;
 }
 
 void RaftNode::RefreshStatus() {
@@ -848,6 +1028,7 @@ void RaftNode::RefreshStatus() {
     }
   }
   status.snapshots = snapshots_;
+  status.snapshots.held_messages = take_guard_.held_total();
   std::lock_guard<std::mutex> lock(mutex_);
   status.journal_index = journal_index_;
   auto leader = peers_.find(leader_id);
@@ -892,6 +1073,7 @@ void RaftNode::OnRaftClosed(struct raft* raft) {
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&node->wake_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&node->timer_), nullptr);
+  node->take_guard_.Close();
 }
 
 }  // namespace ledger

@@ -21,8 +21,20 @@
 // The process must ignore SIGPIPE (ledgerd does): libraft writes to peer sockets with plain
 // write(), and a peer that dies mid-write would otherwise kill this process.
 //
-// Snapshots: libraft asks for one every snapshot_threshold entries; the replica exports its whole
-// state (RocksDB's log is synced first). Lagging or new replicas receive it and restore it.
+// Snapshots, by reference (Options::state_root; ledger/storage/checkpoint_files.h): libraft asks
+// for one every snapshot_threshold entries; the replica syncs RocksDB's log and takes a RocksDB
+// checkpoint in STATE_ROOT/snapshots/ORIGIN-ID (hard links to the table files plus one memtable
+// flush: no copy of the state in memory), and the Raft snapshot carries only its manifest (every
+// file's name, size and BLAKE2b, the applied index, the origin node and the checkpoint id; hashes
+// of table files are computed once per process). A lagging or new replica that receives a manifest
+// fetches the files in chunks (Cluster.SnapshotChunk, node certificates only) from the leader that
+// sent it (else from the origin), checks every size and hash, stages, fsyncs and commits them by
+// the pointer file STATE_ROOT/state.current, then reopens RocksDB there; the state it replaced is
+// removed when its last reader is done. A crash at any step leaves the old state or the new one
+// (RecoverInstall at start). It keeps a copy of the installed checkpoint (hard links) to serve in
+// turn. The two newest checkpoints are kept (libraft keeps two snapshots); older ones are removed.
+// Without a state_root (and for a snapshot of the older format in an older raft folder) the whole
+// state is exported into the snapshot and restored in one write, as before.
 //
 // Invariants, as on a single node: at start (and after a snapshot restore) the replica sums every
 // asset's balances, and every applied batch checks its own changes (replica.h). A violation stops
@@ -60,7 +72,9 @@
 #include "ledger/replication/raft_api.h"
 #include "ledger/replication/replica.h"
 #include "ledger/replication/secure_transport.h"
+#include "ledger/replication/take_guard.h"
 #include "ledger/storage/cached_kv.h"
+#include "ledger/storage/checkpoint_files.h"
 #include "ledger/storage/rocks_store.h"
 
 namespace ledger {
@@ -126,6 +140,17 @@ class RaftNode final : public Committer {
     // The cluster secret (--raft_key_file): peer connections are authenticated and encrypted
     // (secure_transport.h). Unset: libraft's plaintext TCP.
     std::optional<RaftSecret> raft_secret;
+    // Snapshots by reference (above): the data folder. Empty: whole-state snapshots.
+    std::string state_root;
+    // Chunks of checkpoint (origin, checkpoint_id) as kept by `peer` (ledgerd: a SnapshotFetcher).
+    // Unset: only checkpoints this node keeps itself can be installed.
+    std::function<ChunkSource(const RaftPeer& peer, uint64_t origin, uint64_t checkpoint_id)>
+        snapshot_source;
+    // Tests (ledgerd --fault_crash_install_step): runs after each step of an install.
+    InstallHook install_hook;
+    // Tests (ledgerd --fault_snapshot_write_delay_ms): each snapshot write completes this much
+    // later (take_guard.h).
+    unsigned fault_snapshot_write_delay_ms = 0;
   };
 
   // Opens libraft on options.raft_dir over `store` (which must outlive the node) and starts the
@@ -156,6 +181,11 @@ class RaftNode final : public Committer {
   absl::Status PromotePeer(uint64_t id);  // Makes a caught-up peer a voter.
   absl::Status RemovePeer(uint64_t id);
   absl::Status TransferLeadership(uint64_t id);  // 0: to the most up-to-date voter.
+
+  // Cluster.SnapshotChunk: a chunk of a file of checkpoint (origin, checkpoint_id) kept here. Any
+  // thread. NOT_FOUND once the checkpoint was removed (the fetching replica is sent a newer one).
+  absl::StatusOr<std::string> ReadSnapshotChunk(uint64_t origin, uint64_t checkpoint_id,
+                                                const std::string& name, uint64_t offset) const;
 
   // Bounds.
   static constexpr int kProposalsInFlightMax = 4;
@@ -212,6 +242,13 @@ class RaftNode final : public Committer {
   static int FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result);
   static int FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count);
   static int FsmRestore(raft_fsm* fsm, raft_buffer* buffer);
+  // Snapshots by reference (loop thread).
+  absl::StatusOr<std::string> TakeCheckpoint();  // The encoded manifest.
+  absl::Status InstallManifest(const CheckpointManifest& manifest);
+  absl::StatusOr<ChunkSource> SnapshotSource(const CheckpointManifest& manifest);
+  std::string CheckpointDir(uint64_t origin, uint64_t checkpoint_id) const;
+  void PruneCheckpoints();
+  void FinishRestore(uint64_t before, uint64_t bytes, std::chrono::steady_clock::time_point start);
   void Propose();
   void IssueBarrier();
   void RefreshStatus();
@@ -250,6 +287,7 @@ class RaftNode final : public Committer {
       if (written.ok()) hot_.Remember(writes);
       return written;
     }
+    void Reset() { hot_.Clear(); }  // The store was replaced (a snapshot installed).
 
    private:
     RocksStore* store_;
@@ -264,6 +302,7 @@ class RaftNode final : public Committer {
   NoDelayTransport transport_;        // Without a raft_secret.
   SecureTransport secure_transport_;  // With one.
   raft_io io_;
+  TakeGuard take_guard_;  // Wraps io_ against libraft 0.22.1's install-during-take crash.
   raft_fsm fsm_;
   struct raft raft_;
   std::thread thread_;
@@ -290,6 +329,7 @@ class RaftNode final : public Committer {
   uint64_t journal_index_ ABSL_GUARDED_BY(mutex_) = 0;
   RaftStatus status_ ABSL_GUARDED_BY(mutex_);
   SnapshotFigures snapshots_;  // Loop thread only; copied into status_ by RefreshStatus.
+  CheckpointHashCache hashes_;
   std::map<uint64_t, RaftPeer> peers_ ABSL_GUARDED_BY(mutex_);  // id -> addresses.
 };
 

@@ -95,7 +95,12 @@ class Replica {
 
   uint64_t applied_index() const { return applied_index_; }
 
-  // Every key and value, the applied index, and a checksum.
+  // Re-reads the applied index after the store was replaced underneath (a snapshot installed by
+  // reference: raft_node.h).
+  void Reload() { applied_index_ = ReadAppliedIndex(store_->reader()); }
+
+  // Every key and value, the applied index, and a checksum (the snapshot format before snapshots by
+  // reference; still restored from an older raft folder, and used by the simulation).
   std::string Snapshot() const;
   // Replaces the state with a snapshot's. A snapshot at or below the stored applied index is
   // ignored (the state already contains it: the log re-applies nothing at or below the stored

@@ -82,4 +82,17 @@ grpc::Status ClusterService::Clock(grpc::ServerContext* context, const v1::Clust
   return grpc::Status::OK;
 }
 
+grpc::Status ClusterService::SnapshotChunk(grpc::ServerContext* context,
+                                           const v1::SnapshotChunkRequest* request,
+                                           v1::SnapshotChunkReply* reply) {
+  // The method table gives it to no role: only the nodes' own names (node-<id>) pass.
+  if (absl::Status allowed = Authorize(*context, "SnapshotChunk"); !allowed.ok())
+    return ToGrpcStatus(allowed);
+  absl::StatusOr<std::string> data = node_->ReadSnapshotChunk(
+      request->origin(), request->checkpoint_id(), request->name(), request->offset());
+  if (!data.ok()) return ToGrpcStatus(data.status());
+  reply->set_data(*std::move(data));
+  return grpc::Status::OK;
+}
+
 }  // namespace ledger

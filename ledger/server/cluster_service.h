@@ -29,6 +29,9 @@ class ClusterService final : public v1::Cluster::Service {
                                   v1::ClusterReply*) override;
   grpc::Status Clock(grpc::ServerContext*, const v1::ClusterClockRequest*,
                      v1::ClusterClockReply*) override;
+  // A chunk of a snapshot file this node keeps; node-* callers only (raft_node.h, Snapshots).
+  grpc::Status SnapshotChunk(grpc::ServerContext*, const v1::SnapshotChunkRequest*,
+                             v1::SnapshotChunkReply*) override;
 
  private:
   // The caller's operator name, then its role for Cluster.`method` (operator_roles.h).

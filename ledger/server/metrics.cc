@@ -321,6 +321,10 @@ void Metrics::SetSnapshots(const SnapshotFigures& figures) {
                                       "Time to install the last Raft snapshot");
     snapshot_install_bytes_ = gauge("ledger_raft_snapshot_install_last_bytes",
                                     "Size of the last Raft snapshot installed");
+    snapshot_held_messages_ =
+        counter("ledger_raft_snapshot_held_messages_total",
+                "Raft messages held until this node's snapshot write completed (an InstallSnapshot "
+                "received meanwhile, and what followed it)");
   }
   snapshots_taken_->Increment(static_cast<double>(figures.taken - snapshots_seen_.taken));
   snapshots_installed_->Increment(
@@ -329,6 +333,8 @@ void Metrics::SetSnapshots(const SnapshotFigures& figures) {
   snapshot_take_bytes_->Set(static_cast<double>(figures.last_take_bytes));
   snapshot_install_seconds_->Set(figures.last_install_seconds);
   snapshot_install_bytes_->Set(static_cast<double>(figures.last_install_bytes));
+  snapshot_held_messages_->Increment(
+      static_cast<double>(figures.held_messages - snapshots_seen_.held_messages));
   snapshots_seen_ = figures;
 }
 

@@ -128,6 +128,7 @@ class Metrics {
   prometheus::Gauge* snapshot_take_bytes_ = nullptr;
   prometheus::Gauge* snapshot_install_seconds_ = nullptr;
   prometheus::Gauge* snapshot_install_bytes_ = nullptr;
+  prometheus::Counter* snapshot_held_messages_ = nullptr;
   SnapshotFigures snapshots_seen_;
 };
 

@@ -81,6 +81,8 @@ const std::vector<OperatorMethod>& OperatorMethods() {
       {"Cluster", "RemoveMember", kRoleClusterAdmin},
       {"Cluster", "TransferLeadership", kRoleClusterAdmin},
       {"Cluster", "Clock", kRoleClusterAdmin, /*nodes=*/true},
+      // Snapshot files: the nodes' own only (no role grants it; cluster_service.cc).
+      {"Cluster", "SnapshotChunk", 0, /*nodes=*/true},
   };
   return kMethods;
 }
@@ -119,6 +121,11 @@ absl::Status CheckOperatorMethod(const KvReader& state, const std::string& opera
   if (row == nullptr)
     return absl::InternalError(absl::StrCat(full, " has no row in the method table"));
   if (row->nodes && operator_name.starts_with(kNodeOperatorPrefix)) return absl::OkStatus();
+  if (row->roles == 0) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        full, " is for the cluster's own nodes only (a node-<raft id> certificate); operator ",
+        operator_name, " is not one"));
+  }
   if (!OperatorsBootstrapped(state)) {
     // Cluster calls only: Ledger writes would reach a core that refuses them until the table is
     // journaled (operator_not_permitted), so they wait (UNAVAILABLE) like the reads.

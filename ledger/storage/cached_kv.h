@@ -40,6 +40,8 @@ class CachedKv final : public KvReader {
                               cache_.contains(absl::string_view(key.data(), key.size())));
   }
   size_t size() const { return cache_.size(); }
+  // Forgets everything (the store under it was replaced: a Raft snapshot installed).
+  void Clear() { cache_.clear(); }
 
  private:
   static bool Cacheable(std::string_view key);

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/core/keys.h"
+#include "ledger/storage/checkpoint_files.h"
 
 namespace ledger {
 namespace {
@@ -89,8 +90,50 @@ absl::StatusOr<rocksdb::Options> DatabaseOptions(const RocksStore::Options& opti
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
+struct RocksStore::Db {
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;  // kFamilies in order, then any older ones.
+  std::string path;
+  std::function<void()> on_closed;  // Set by Reopen on the database it replaces.
+  ~Db() {
+    for (rocksdb::ColumnFamilyHandle* family : families) db->DestroyColumnFamilyHandle(family);
+    db->Close();
+    delete db;
+    if (on_closed) on_closed();
+  }
+};
+
+absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& root,
                                                              const Options& options) {
+  // A data folder where a Raft snapshot was installed names its state folder (checkpoint_files.h).
+  absl::StatusOr<std::string> path = CurrentStateDir(root);
+  if (!path.ok()) return path.status();
+  absl::StatusOr<std::shared_ptr<Db>> db = OpenDb(*path, options);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<RocksStore> store(new RocksStore(*std::move(db)));
+  store->options_ = options;
+  store->fault_fail_writes_after_bytes_ = options.fault_fail_writes_after_bytes;
+  if (options.read_only) return store;
+  if (absl::Status moved = MoveStrayKeys(*store, *store->Current()); !moved.ok()) return moved;
+  return store;
+}
+
+absl::Status RocksStore::Reopen(const std::string& path, std::function<void()> on_old_closed) {
+  if (options_.read_only) return absl::FailedPreconditionError("a read-only store cannot reopen");
+  absl::StatusOr<std::shared_ptr<Db>> db = OpenDb(path, options_);
+  if (!db.ok()) return db.status();
+  if (absl::Status moved = MoveStrayKeys(*this, **db); !moved.ok()) return moved;
+  std::shared_ptr<Db> old = Current();
+  rocksdb::CancelAllBackgroundWork(old->db, /*wait=*/true);
+  old->on_closed = std::move(on_old_closed);
+  current_.store(*std::move(db));
+  return absl::OkStatus();
+}
+
+std::string RocksStore::path() const { return Current()->path; }
+
+absl::StatusOr<std::shared_ptr<RocksStore::Db>> RocksStore::OpenDb(const std::string& path,
+                                                                   const Options& options) {
   absl::StatusOr<rocksdb::Options> tuned_options = DatabaseOptions(options);
   if (!tuned_options.ok()) return tuned_options.status();
   rocksdb::Options db_options = *std::move(tuned_options);
@@ -139,15 +182,14 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   if (!status.ok()) {
     return absl::UnavailableError(absl::StrCat("open RocksDB at ", path, ": ", status.ToString()));
   }
-  std::unique_ptr<RocksStore> store(new RocksStore(db, std::move(families)));
-  store->fault_fail_writes_after_bytes_ = options.fault_fail_writes_after_bytes;
-  if (options.read_only) return store;
-  if (absl::Status moved = store->MoveStrayKeys(); !moved.ok()) return moved;
-  return store;
+  auto opened = std::make_shared<Db>();
+  opened->db = db;
+  opened->families = std::move(families);
+  opened->path = path;
+  return opened;
 }
 
-RocksStore::RocksStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> families)
-    : db_(db), families_(std::move(families)) {
+RocksStore::RocksStore(std::shared_ptr<Db> db) : current_(std::move(db)) {
   family_of_.fill(0);
   for (size_t f = 1; f < kFamilyCount; ++f) {
     for (const char* table = kFamilies[f].tables; *table; ++table)
@@ -158,22 +200,22 @@ RocksStore::RocksStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*
   }
 }
 
-absl::Status RocksStore::MoveStrayKeys() {
+absl::Status RocksStore::MoveStrayKeys(const RocksStore& store, const Db& db) {
   // Each key belongs to the family its table maps to. A key elsewhere (written by an older layout,
   // or a move cut short by a crash) is moved: put in its family and deleted from the stray one in
   // the same synced batch, so every key is in exactly one family at every moment and a later open
   // finishes the move. Cost when nothing is stray: a few seeks per family.
   constexpr size_t kChunkBytes = 16u << 20;
-  for (size_t f = 0; f < families_.size(); ++f) {
-    rocksdb::ColumnFamilyHandle* from = families_[f];
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), from));
+  for (size_t f = 0; f < db.families.size(); ++f) {
+    rocksdb::ColumnFamilyHandle* from = db.families[f];
+    std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), from));
     rocksdb::WriteBatch batch;
     uint64_t moved = 0;
     auto flush = [&]() -> absl::Status {
       if (batch.Count() == 0) return absl::OkStatus();
       rocksdb::WriteOptions write_options;
       write_options.sync = true;
-      rocksdb::Status status = db_->Write(write_options, &batch);
+      rocksdb::Status status = db.db->Write(write_options, &batch);
       if (!status.ok())
         return absl::UnavailableError(
             absl::StrCat("RocksDB move of stray keys: ", status.ToString()));
@@ -182,7 +224,8 @@ absl::Status RocksStore::MoveStrayKeys() {
     };
     for (it->SeekToFirst(); it->Valid();) {
       const rocksdb::Slice key = it->key();
-      rocksdb::ColumnFamilyHandle* home = FamilyOf(std::string_view(key.data(), key.size()));
+      rocksdb::ColumnFamilyHandle* home =
+          store.FamilyOf(db, std::string_view(key.data(), key.size()));
       if (home == from) {
         const uint8_t table = static_cast<uint8_t>(key[0]);
         if (table == 0xff) break;
@@ -210,40 +253,37 @@ absl::Status RocksStore::MoveStrayKeys() {
   return absl::OkStatus();
 }
 
-RocksStore::~RocksStore() {
-  for (rocksdb::ColumnFamilyHandle* family : families_) db_->DestroyColumnFamilyHandle(family);
-  db_->Close();
-  delete db_;
-}
+RocksStore::~RocksStore() = default;
 
 size_t RocksStore::FamilyIndexOf(std::string_view key) const {
   return key.empty() ? 0 : family_of_[static_cast<uint8_t>(key[0])];
 }
 
-rocksdb::ColumnFamilyHandle* RocksStore::FamilyOf(std::string_view key) const {
-  return families_[FamilyIndexOf(key)];
+rocksdb::ColumnFamilyHandle* RocksStore::FamilyOf(const Db& db, std::string_view key) const {
+  return db.families[FamilyIndexOf(key)];
 }
 
 // Reads at a RocksDB snapshot; the snapshot is released with the reader.
 class RocksStore::SnapshotReader final : public KvReader {
  public:
   explicit SnapshotReader(const RocksStore* store)
-      : store_(store), snapshot_(store->db_->GetSnapshot()) {}
-  ~SnapshotReader() override { store_->db_->ReleaseSnapshot(snapshot_); }
+      : store_(store), db_(store->Current()), snapshot_(db_->db->GetSnapshot()) {}
+  ~SnapshotReader() override { db_->db->ReleaseSnapshot(snapshot_); }
   bool Get(std::string_view key, std::string* value) const override {
-    return store_->GetAt(snapshot_, key, value);
+    return store_->GetAt(*db_, snapshot_, key, value);
   }
   void Scan(std::string_view from, std::string_view to, bool reverse,
             const ScanVisitor& visit) const override {
-    store_->ScanAt(snapshot_, from, to, reverse, visit);
+    store_->ScanAt(*db_, snapshot_, from, to, reverse, visit);
   }
   void MultiGet(const std::vector<std::string>& keys,
                 std::vector<std::optional<std::string>>* values) const override {
-    store_->MultiGetAt(snapshot_, keys, values);
+    store_->MultiGetAt(*db_, snapshot_, keys, values);
   }
 
  private:
   const RocksStore* store_;
+  std::shared_ptr<Db> db_;  // Kept open while this reader lives (Reopen).
   const rocksdb::Snapshot* snapshot_;
 };
 
@@ -260,12 +300,12 @@ rocksdb::ReadOptions ReadAt(const rocksdb::Snapshot* snapshot) {
 }  // namespace
 
 bool RocksStore::Get(std::string_view key, std::string* value) const {
-  return GetAt(nullptr, key, value);
+  return GetAt(*Current(), nullptr, key, value);
 }
 
-bool RocksStore::GetAt(const rocksdb::Snapshot* snapshot, std::string_view key,
+bool RocksStore::GetAt(const Db& db, const rocksdb::Snapshot* snapshot, std::string_view key,
                        std::string* value) const {
-  rocksdb::Status status = db_->Get(ReadAt(snapshot), FamilyOf(key), ToSlice(key), value);
+  rocksdb::Status status = db.db->Get(ReadAt(snapshot), FamilyOf(db, key), ToSlice(key), value);
   if (status.IsNotFound()) return false;
   if (!status.ok()) FatalRead(status);
   return true;
@@ -273,10 +313,11 @@ bool RocksStore::GetAt(const rocksdb::Snapshot* snapshot, std::string_view key,
 
 void RocksStore::MultiGet(const std::vector<std::string>& keys,
                           std::vector<std::optional<std::string>>* values) const {
-  MultiGetAt(nullptr, keys, values);
+  MultiGetAt(*Current(), nullptr, keys, values);
 }
 
-void RocksStore::MultiGetAt(const rocksdb::Snapshot* snapshot, const std::vector<std::string>& keys,
+void RocksStore::MultiGetAt(const Db& db, const rocksdb::Snapshot* snapshot,
+                            const std::vector<std::string>& keys,
                             std::vector<std::optional<std::string>>* values) const {
   values->assign(keys.size(), std::nullopt);
   std::vector<std::vector<size_t>> by_family(kFamilyCount);
@@ -295,8 +336,8 @@ void RocksStore::MultiGetAt(const rocksdb::Snapshot* snapshot, const std::vector
     const bool sorted = std::is_sorted(
         slices.begin(), slices.end(),
         [](const rocksdb::Slice& a, const rocksdb::Slice& b) { return a.compare(b) < 0; });
-    db_->MultiGet(ReadAt(snapshot), families_[f], positions.size(), slices.data(), found.data(),
-                  statuses.data(), sorted);
+    db.db->MultiGet(ReadAt(snapshot), db.families[f], positions.size(), slices.data(), found.data(),
+                    statuses.data(), sorted);
     for (size_t j = 0; j < positions.size(); ++j) {
       if (statuses[j].IsNotFound()) continue;
       if (!statuses[j].ok()) FatalRead(statuses[j]);
@@ -307,10 +348,10 @@ void RocksStore::MultiGetAt(const rocksdb::Snapshot* snapshot, const std::vector
 
 void RocksStore::Scan(std::string_view from, std::string_view to, bool reverse,
                       const ScanVisitor& visit) const {
-  ScanAt(nullptr, from, to, reverse, visit);
+  ScanAt(*Current(), nullptr, from, to, reverse, visit);
 }
 
-void RocksStore::ScanAt(const rocksdb::Snapshot* snapshot, std::string_view from,
+void RocksStore::ScanAt(const Db& db, const rocksdb::Snapshot* snapshot, std::string_view from,
                         std::string_view to, bool reverse, const ScanVisitor& visit) const {
   if (from >= to) return;
   // Split [from, to) where the column family changes; each piece lives in one family.
@@ -325,19 +366,19 @@ void RocksStore::ScanAt(const rocksdb::Snapshot* snapshot, std::string_view from
   pieces.emplace_back(begin, std::string(to));
   if (reverse) std::reverse(pieces.begin(), pieces.end());
   for (const auto& [lower, upper] : pieces) {
-    if (!ScanFamily(snapshot, FamilyOf(lower), lower, upper, reverse, visit)) return;
+    if (!ScanFamily(db, snapshot, FamilyOf(db, lower), lower, upper, reverse, visit)) return;
   }
 }
 
-bool RocksStore::ScanFamily(const rocksdb::Snapshot* snapshot, rocksdb::ColumnFamilyHandle* family,
-                            std::string_view from, std::string_view to, bool reverse,
-                            const ScanVisitor& visit) const {
+bool RocksStore::ScanFamily(const Db& db, const rocksdb::Snapshot* snapshot,
+                            rocksdb::ColumnFamilyHandle* family, std::string_view from,
+                            std::string_view to, bool reverse, const ScanVisitor& visit) const {
   rocksdb::ReadOptions read_options = ReadAt(snapshot);
   const rocksdb::Slice lower = ToSlice(from);
   const rocksdb::Slice upper = ToSlice(to);
   read_options.iterate_lower_bound = &lower;
   read_options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, family));
+  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(read_options, family));
   if (reverse) {
     it->SeekToLast();
   } else {
@@ -365,16 +406,17 @@ absl::Status RocksStore::Write(const WriteSet& writes, bool sync) {
         "RocksDB write: IO error: No space left on device (fault injection: more than ",
         fault_fail_writes_after_bytes_, " bytes written, --fault_fail_writes_after_bytes)"));
   }
+  const std::shared_ptr<Db> db = Current();
   rocksdb::WriteBatch batch(writes.bytes() + 64 * writes.entries.size());
   for (const auto& [key, value] : writes.entries) {
-    rocksdb::ColumnFamilyHandle* family = FamilyOf(key);
+    rocksdb::ColumnFamilyHandle* family = FamilyOf(*db, key);
     rocksdb::Status status = value ? batch.Put(family, ToSlice(key), ToSlice(*value))
                                    : batch.Delete(family, ToSlice(key));
     if (!status.ok()) return absl::InternalError(absl::StrCat("write batch: ", status.ToString()));
   }
   rocksdb::WriteOptions write_options;
   write_options.sync = sync;
-  rocksdb::Status status = db_->Write(write_options, &batch);
+  rocksdb::Status status = db->db->Write(write_options, &batch);
   if (!status.ok())
     return absl::UnavailableError(absl::StrCat("RocksDB write: ", status.ToString()));
   return absl::OkStatus();
@@ -383,24 +425,26 @@ absl::Status RocksStore::Write(const WriteSet& writes, bool sync) {
 RocksStore::Stats RocksStore::GetStats() const {
   Stats stats;
   uint64_t value = 0;
-  for (rocksdb::ColumnFamilyHandle* family : families_) {
-    if (db_->GetIntProperty(family, rocksdb::DB::Properties::kEstimatePendingCompactionBytes,
-                            &value)) {
+  const std::shared_ptr<Db> current = Current();
+  rocksdb::DB* db = current->db;
+  for (rocksdb::ColumnFamilyHandle* family : current->families) {
+    if (db->GetIntProperty(family, rocksdb::DB::Properties::kEstimatePendingCompactionBytes,
+                           &value)) {
       stats.pending_compaction_bytes += value;
     }
-    if (db_->GetIntProperty(family, rocksdb::DB::Properties::kEstimateLiveDataSize, &value)) {
+    if (db->GetIntProperty(family, rocksdb::DB::Properties::kEstimateLiveDataSize, &value)) {
       stats.live_data_bytes += value;
     }
   }
-  if (db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &value))
+  if (db->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &value))
     stats.write_stopped = value != 0;
-  if (db_->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &value))
+  if (db->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &value))
     stats.delayed_write_rate = value;
   return stats;
 }
 
 absl::Status RocksStore::SyncWal() {
-  rocksdb::Status status = db_->SyncWAL();
+  rocksdb::Status status = Current()->db->SyncWAL();
   if (!status.ok())
     return absl::UnavailableError(absl::StrCat("RocksDB SyncWAL: ", status.ToString()));
   return absl::OkStatus();
@@ -408,7 +452,8 @@ absl::Status RocksStore::SyncWal() {
 
 absl::Status RocksStore::Checkpoint(const std::string& dir) {
   rocksdb::Checkpoint* checkpoint = nullptr;
-  rocksdb::Status status = rocksdb::Checkpoint::Create(db_, &checkpoint);
+  const std::shared_ptr<Db> db = Current();
+  rocksdb::Status status = rocksdb::Checkpoint::Create(db->db, &checkpoint);
   if (status.ok()) status = checkpoint->CreateCheckpoint(dir);
   delete checkpoint;
   if (!status.ok())

@@ -3,12 +3,17 @@
 // anything).
 //
 // Thread safety: reads may run on any thread concurrently with one writer. Only one thread writes.
+//
+// Reopen swaps in another database folder (a Raft snapshot installed by reference:
+// ledger/storage/checkpoint_files.h) while readers go on: each read uses the database that was
+// current when it started, and a Snapshot() reader keeps its database open until it is destroyed.
 #ifndef LEDGER_STORAGE_ROCKS_STORE_H_
 #define LEDGER_STORAGE_ROCKS_STORE_H_
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,7 +54,8 @@ class RocksStore final : public KvReader {
     // off.
     uint64_t fault_fail_writes_after_bytes = 0;
   };
-  // Opens (creating if missing) the database in `path`.
+  // Opens (creating if missing) the database in `path`, or in the state folder its pointer names
+  // once a Raft snapshot was installed there (checkpoint_files.h: PATH/state.current).
   static absl::StatusOr<std::unique_ptr<RocksStore>> Open(const std::string& path,
                                                           const Options& options);
   static absl::StatusOr<std::unique_ptr<RocksStore>> Open(const std::string& path) {
@@ -76,6 +82,14 @@ class RocksStore final : public KvReader {
   // when the reader is destroyed; it must not outlive the store). Every Write is one atomic batch,
   // so the view holds whole batches: what an online audit reads while the node goes on applying.
   std::unique_ptr<KvReader> Snapshot() const;
+  // Opens the database in `path` with this store's options and makes it the one every later read
+  // and write uses. The previous one is closed once its last reader is done; then `on_old_closed`
+  // runs (on whichever thread let it go): e.g. removing its folder. Only the writer's thread may
+  // call it.
+  absl::Status Reopen(const std::string& path, std::function<void()> on_old_closed);
+  // The folder of the current database.
+  std::string path() const;
+
   // RocksDB's own figures for monitoring (ledgerd samples them once a second): its properties,
   // summed over the column families where they are per family. Cheap (no I/O); safe on any thread.
   struct Stats {
@@ -87,32 +101,38 @@ class RocksStore final : public KvReader {
   Stats GetStats() const;
 
  private:
-  RocksStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> families);
+  struct Db;  // An open database and its column families (rocks_store.cc).
+  static absl::StatusOr<std::shared_ptr<Db>> OpenDb(const std::string& path,
+                                                    const Options& options);
+  explicit RocksStore(std::shared_ptr<Db> db);
+  std::shared_ptr<Db> Current() const { return current_.load(); }
   // The column family that holds `key`, by its table (rocks_store.cc kFamilies). The journal,
   // recent history, history segments and transfers each have their own: they grow without bound
   // (mostly under ever-increasing keys), and in one family every flush would overlap every file
   // below it, so compaction would rewrite them all with each change to the few thousand hot account
   // records.
-  rocksdb::ColumnFamilyHandle* FamilyOf(std::string_view key) const;
+  rocksdb::ColumnFamilyHandle* FamilyOf(const Db& db, std::string_view key) const;
   // Its index in families_.
   size_t FamilyIndexOf(std::string_view key) const;
   // Moves keys that are not in their table's family (an older layout) to it; see rocks_store.cc.
-  absl::Status MoveStrayKeys();
+  static absl::Status MoveStrayKeys(const RocksStore& store, const Db& db);
   class SnapshotReader;
   // The reads, at `snapshot` (nullptr: the newest state).
-  bool GetAt(const rocksdb::Snapshot* snapshot, std::string_view key, std::string* value) const;
-  void MultiGetAt(const rocksdb::Snapshot* snapshot, const std::vector<std::string>& keys,
+  bool GetAt(const Db& db, const rocksdb::Snapshot* snapshot, std::string_view key,
+             std::string* value) const;
+  void MultiGetAt(const Db& db, const rocksdb::Snapshot* snapshot,
+                  const std::vector<std::string>& keys,
                   std::vector<std::optional<std::string>>* values) const;
-  void ScanAt(const rocksdb::Snapshot* snapshot, std::string_view from, std::string_view to,
-              bool reverse, const ScanVisitor& visit) const;
+  void ScanAt(const Db& db, const rocksdb::Snapshot* snapshot, std::string_view from,
+              std::string_view to, bool reverse, const ScanVisitor& visit) const;
   // Scan within one column family; false when visit stopped it.
-  bool ScanFamily(const rocksdb::Snapshot* snapshot, rocksdb::ColumnFamilyHandle* family,
-                  std::string_view from, std::string_view to, bool reverse,
-                  const ScanVisitor& visit) const;
-  rocksdb::DB* db_;
+  bool ScanFamily(const Db& db, const rocksdb::Snapshot* snapshot,
+                  rocksdb::ColumnFamilyHandle* family, std::string_view from, std::string_view to,
+                  bool reverse, const ScanVisitor& visit) const;
+  Options options_;
+  std::atomic<std::shared_ptr<Db>> current_;
   uint64_t fault_fail_writes_after_bytes_ = 0;  // Options::fault_fail_writes_after_bytes.
   std::atomic<uint64_t> fault_written_bytes_{0};
-  std::vector<rocksdb::ColumnFamilyHandle*> families_;  // kFamilies in order, then any older ones.
   std::array<uint8_t, 256> family_of_;  // Index into families_ by a key's first byte.
   std::vector<std::string> cuts_;       // The first bytes where family_of_ changes.
 };

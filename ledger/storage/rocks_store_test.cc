@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 
@@ -328,6 +329,45 @@ TEST(RocksStoreTest, RefusesADirectoryFromTheFirstLayout) {
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find("older ledgerd storage layout"), std::string::npos)
       << store.status();
+}
+
+TEST(RocksStoreTest, ReopenSwapsTheDatabaseWhileASnapshotReaderKeepsTheOldOne) {
+  const std::string old_dir = TempDir("rocks_store_reopen_old");
+  const std::string new_dir = TempDir("rocks_store_reopen_new");
+  {
+    absl::StatusOr<std::unique_ptr<RocksStore>> other = RocksStore::Open(new_dir);
+    ASSERT_TRUE(other.ok()) << other.status();
+    WriteSet writes;
+    writes.entries.emplace_back("A1", "new");
+    ASSERT_TRUE((*other)->Write(writes, /*sync=*/true).ok());
+  }
+  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(old_dir);
+  ASSERT_TRUE(store.ok()) << store.status();
+  WriteSet writes;
+  writes.entries.emplace_back("A1", "old");
+  writes.entries.emplace_back("J1", "old journal");
+  ASSERT_TRUE((*store)->Write(writes, /*sync=*/false).ok());
+  std::unique_ptr<KvReader> view = (*store)->Snapshot();
+  std::atomic<bool> closed{false};
+  ASSERT_TRUE((*store)->Reopen(new_dir, [&] { closed = true; }).ok());
+  EXPECT_EQ((*store)->path(), new_dir);
+  std::string value;
+  ASSERT_TRUE((*store)->Get("A1", &value));
+  EXPECT_EQ(value, "new");
+  EXPECT_FALSE((*store)->Get("J1", &value));
+  // The reader taken before still sees the old database, which stays open until it goes.
+  ASSERT_TRUE(view->Get("J1", &value));
+  EXPECT_EQ(value, "old journal");
+  EXPECT_FALSE(closed);
+  view.reset();
+  EXPECT_TRUE(closed);
+  writes.entries = {{"A2", "written after"}};
+  ASSERT_TRUE((*store)->Write(writes, /*sync=*/true).ok());
+  store->reset();
+  absl::StatusOr<std::unique_ptr<RocksStore>> reopened = RocksStore::Open(new_dir);
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_TRUE((*reopened)->Get("A2", &value));
+  EXPECT_EQ(value, "written after");
 }
 
 }  // namespace
