@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ops/bench --scale: the lifetime benchmark, sourced by ops/bench (which has built ledgerd, ledger_bench
 # and ledgerctl, made the PKI and defines start_node, start_member, client_transport; see ops/bench --help).
 # ledger_bench --transfers prints the progress table; this adds the 10,000-wallet comparison, the joining
@@ -5,13 +6,14 @@
 SUMMARY="$WORK/scale-summary"
 : >"$SUMMARY" && : >"$WORK/summaries"
 CTL="$BIN/ledger/tools/ledgerctl"
+CATCH_UP_TIMEOUT="${CATCH_UP_TIMEOUT:-600}"  # Seconds a joining or restarted member may take to catch up.
 
 scale_bench() {  # label addresses operator-addresses scenario transfers accounts pids dirs metrics
   # shellcheck disable=SC2046
   nice -n 10 "$BIN/ledger/tools/ledger_bench" --label="$1" --addr="$2" $(client_transport "$3") \
     --accounts="$6" --merchants="$MERCHANTS" --zipf_s="$ZIPF_S" --scenarios="$4" --transfers="$5" \
     --interval="$INTERVAL" --watch_pids="$7" --watch_dirs="$8" --watch_metrics="$9" | tee "$WORK/out" |
-    grep -v '^SUMMARY|' || echo "($1: ledger_bench reported failed transfers or stopped; see the failed column)"
+    grep --line-buffered -v '^SUMMARY|' || echo "($1: ledger_bench reported failed transfers or stopped; see the failed column)"
   grep '^SUMMARY|' "$WORK/out" >>"$WORK/summaries" || true
 }
 metric() {  # HOST:PORT NAME: an unlabelled metric's value, empty while the node does not answer
@@ -20,24 +22,29 @@ metric() {  # HOST:PORT NAME: an unlabelled metric's value, empty while the node
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(now)"; }
 du_bytes() { du -s --block-size=1 "$@" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
-# Seconds until a restarted single node answers an account lookup over gRPC (found: 0; not found: 3).
-wait_serving() {  # address operator-address
-  local start code; start="$(now)"
+# Seconds until a restarted single node says it is serving (its log; polling over gRPC instead would add
+# the client's reconnect backoff) and then answers an account lookup (found: 0; not found: 3).
+wait_serving() {  # address operator-address log start
+  local code
+  until grep -q '^ledgerd: serving on' "$3" 2>/dev/null; do sleep 0.05; done
   while :; do
+    code=0
     # shellcheck disable=SC2046
-    code=0; "$CTL" --addr "$1" $(client_transport "$2") account 4096 >/dev/null 2>&1 || code=$?
+    "$CTL" --addr "$1" $(client_transport "$2") account 4096 >/dev/null 2>&1 || code=$?
     { [ "$code" = 0 ] || [ "$code" = 3 ]; } && break
     sleep 0.1
   done
-  since "$start"
+  since "$4"
 }
-# Waits until member N's applied index reaches INDEX (its metrics); prints the seconds it took from START.
+# Waits until member N's applied index reaches INDEX (its metrics); prints the seconds it took from START,
+# or "more than S (applied A)" after --catch-up-timeout seconds.
 wait_applied() {  # n index start
-  local applied
+  local applied="" deadline=$(($(date +%s) + CATCH_UP_TIMEOUT))
   while :; do
     applied="$(metric "127.0.0.1:761$1" ledger_raft_applied_index)"
     [ -n "$applied" ] && python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) else 1)" \
       "$applied" "$2" && break
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "more than $CATCH_UP_TIMEOUT (applied ${applied:-none})"; return; }
     sleep 0.2
   done
   since "$3"
@@ -56,8 +63,10 @@ if [[ ",$SYSTEMS," == *",node,"* ]]; then
     "$NODE_PID" "$WORK/node" ""
   stop_pid "$NODE_PID"
   echo "single node: $(du -sh "$WORK/node" | cut -f1) on disk; restarting it"
+  START="$(now)"
   start_node "$WORK/node" 7480 7481 7482
-  echo "single node restart: serving after $(wait_serving 127.0.0.1:7480 127.0.0.1:7482) s" | tee -a "$SUMMARY"
+  echo "single node restart: serving after $(wait_serving 127.0.0.1:7480 127.0.0.1:7482 "$WORK/node.log" "$START") s" |
+    tee -a "$SUMMARY"
   stop_pid "$NODE_PID" && rm -rf "$WORK/node"
   TEN_K=$((TRANSFERS / 10))
   echo "== ledgerd, single node: the same workload with 10,000 wallets, $TEN_K transfers (the comparison)"

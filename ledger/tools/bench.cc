@@ -16,6 +16,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -467,7 +468,41 @@ struct Watch {
   std::vector<std::string> pids, dirs, metrics;
   uint64_t transfers_before = 0;  // Funding transfers already in the ledger.
   double first_term = -1;         // The highest Raft term at the first row.
+  double cpu_seconds = 0;         // The watched processes' CPU time at the previous row.
+  uint64_t done = 0;              // Transfers done at the previous row.
 };
+
+// CPU time (user + system) process PID has used, in seconds (/proc/PID/stat), or 0.
+double CpuSeconds(const std::string& pid) {
+  FILE* file = fopen(("/proc/" + pid + "/stat").c_str(), "r");
+  if (file == nullptr) return 0;
+  char buffer[1024];
+  const size_t got = fread(buffer, 1, sizeof buffer - 1, file);
+  fclose(file);
+  buffer[got] = '\0';
+  const char* fields = strrchr(buffer, ')');  // After "PID (name)": state is field 3.
+  unsigned long long utime = 0, stime = 0;
+  if (fields == nullptr ||
+      sscanf(fields + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+             &stime) != 2) {
+    return 0;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU microseconds the watched processes spent per transfer since the previous row (all nodes
+// together): unlike transfers/s, it does not move when other work on the machine takes the cores.
+std::string CpuPerTransfer(Watch& watch, uint64_t done) {
+  if (watch.pids.empty()) return "n/a";
+  double cpu = 0;
+  for (const std::string& pid : watch.pids) cpu += CpuSeconds(pid);
+  char cell[32] = "n/a";
+  if (done > watch.done)
+    snprintf(cell, sizeof cell, "%.1f", (cpu - watch.cpu_seconds) * 1e6 / (done - watch.done));
+  watch.cpu_seconds = cpu;
+  watch.done = done;
+  return cell;
+}
 
 struct Sample {
   double seconds = 0;
@@ -508,7 +543,8 @@ std::string NodeColumns(Watch& watch, uint64_t done) {
   if (watch.first_term < 0) watch.first_term = term;
   const std::string elections =
       term < 0 ? "n/a" : std::to_string(static_cast<int64_t>(term - watch.first_term));
-  return PerNode(watch.pids.size(), "%.0f", [&](size_t i) { return ResidentMb(watch.pids[i]); }) +
+  return CpuPerTransfer(watch, done) + " | " +
+         PerNode(watch.pids.size(), "%.0f", [&](size_t i) { return ResidentMb(watch.pids[i]); }) +
          " | " + per_transfer + " | " +
          PerNode(pages.size(), "%.0f", metric("ledger_raft_snapshots_total")) + " | " +
          PerNode(pages.size(), "%.2f", metric("ledger_raft_snapshot_last_seconds")) + " | " +
@@ -541,9 +577,10 @@ void PrintProgressRow(Watch& watch, const Sample& now, const Sample& previous,
 void Monitor(Watch& watch, double interval, const std::atomic<bool>& stop,
              std::vector<Sample>* samples) {
   printf(
-      "| elapsed s | transfers | transfers/s | p50 ms | p99 ms | RSS MB per node | disk B/transfer "
+      "| elapsed s | transfers | transfers/s | p50 ms | p99 ms | CPU µs/transfer | RSS MB per node "
+      "| disk B/transfer "
       "| snapshots | last snapshot s | last snapshot MB | Raft term | elections |\n"
-      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   const auto start = std::chrono::steady_clock::now();
   Sample previous_row;
   std::vector<double> latencies;
@@ -607,6 +644,7 @@ int RunLifetime(const std::string& address, const Transport& transport, const Sc
   watch.dirs = List(absl::GetFlag(FLAGS_watch_dirs));
   watch.metrics = List(absl::GetFlag(FLAGS_watch_metrics));
   watch.transfers_before = static_cast<uint64_t>(accounts);
+  for (const std::string& pid : watch.pids) watch.cpu_seconds += CpuSeconds(pid);  // Not set-up's.
   progress.enabled = true;
   progress.target = absl::GetFlag(FLAGS_transfers);
   printf("\n%s: %llu transfers, %d transfer(s) per request from %d clients, %d wallets\n",
