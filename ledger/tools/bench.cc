@@ -11,8 +11,10 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <google/protobuf/util/json_util.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,11 +22,14 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -53,6 +58,17 @@ ABSL_FLAG(std::string, http, "",
           "send the transfers through the HTTP/JSON gateway at this URL (e.g. "
           "https://127.0.0.1:7404, ledgerd --http_operator_listen) instead of gRPC; set-up stays "
           "on gRPC");
+ABSL_FLAG(uint64_t, transfers, 0,
+          "lifetime mode (ops/bench --scale): run the first scenario until this many transfers are "
+          "done, printing a row every --interval seconds; 0: the timed scenarios");
+ABSL_FLAG(double, interval, 60, "lifetime mode: seconds between progress rows");
+ABSL_FLAG(std::string, watch_pids, "",
+          "lifetime mode: comma-separated ledgerd process ids whose resident memory is printed");
+ABSL_FLAG(std::string, watch_dirs, "",
+          "lifetime mode: comma-separated data directories whose size on disk is printed");
+ABSL_FLAG(std::string, watch_metrics, "",
+          "lifetime mode: comma-separated metrics HOST:PORT of the nodes (snapshots, Raft term)");
+ABSL_FLAG(bool, skip_setup, false, "do not create and fund the accounts (they exist)");
 
 namespace ledger {
 namespace {
@@ -83,6 +99,18 @@ class Zipf {
 // Transfer ids: one namespace per run so reruns against the same data never collide.
 std::atomic<uint64_t> next_transfer{1};
 
+// Lifetime mode: what the clients finished since the monitor last looked (under the mutex), and
+// the transfers sent so far (the clients stop sending at --transfers).
+struct Progress {
+  std::mutex mutex;
+  bool enabled = false;
+  std::vector<double> latencies;
+  uint64_t done = 0, failed = 0;
+  std::atomic<uint64_t> sent{0};
+  uint64_t target = 0;  // 0: no target (timed scenarios).
+};
+Progress progress;
+
 struct Scenario {
   int batch = 1;
   int clients = 1;
@@ -98,16 +126,16 @@ struct Row {
   uint64_t failed = 0;
 };
 
-// ledger_fsyncs_total from ledgerd's /metrics (plain HTTP/1.0 on loopback), or -1.
-double ReadFsyncs(const std::string& address) {
+// ledgerd's /metrics page (plain HTTP/1.0 on loopback), or "" when it cannot be read.
+std::string FetchMetrics(const std::string& address) {
   const size_t colon = address.rfind(':');
-  if (address.empty() || colon == std::string::npos) return -1;
+  if (address.empty() || colon == std::string::npos) return "";
   sockaddr_in server{};
   server.sin_family = AF_INET;
   server.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
-  if (inet_pton(AF_INET, address.substr(0, colon).c_str(), &server.sin_addr) != 1) return -1;
+  if (inet_pton(AF_INET, address.substr(0, colon).c_str(), &server.sin_addr) != 1) return "";
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
+  if (fd < 0) return "";
   std::string response;
   if (connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0) {
     const std::string request = "GET /metrics HTTP/1.0\r\nHost: " + address + "\r\n\r\n";
@@ -119,9 +147,19 @@ double ReadFsyncs(const std::string& address) {
     }
   }
   close(fd);
-  const std::string name = "\nledger_fsyncs_total ";
-  const size_t at = response.find(name);
-  return at == std::string::npos ? -1 : std::stod(response.substr(at + name.size()));
+  return response;
+}
+
+// The value of the unlabelled metric NAME on a /metrics page, or -1.
+double MetricValue(const std::string& page, const std::string& name) {
+  const std::string line = "\n" + name + " ";
+  const size_t at = page.find(line);
+  return at == std::string::npos ? -1 : std::strtod(page.c_str() + at + line.size(), nullptr);
+}
+
+// ledger_fsyncs_total from ledgerd's /metrics, or -1.
+double ReadFsyncs(const std::string& address) {
+  return MetricValue(FetchMetrics(address), "ledger_fsyncs_total");
 }
 
 bool Check(const grpc::Status& status, const char* what) {
@@ -231,22 +269,39 @@ void FillTransfers(Client& client, int accounts, const Zipf& payees, uint64_t id
 // Counts the client's reply: its latency, and its transfers done or failed (all of them when the
 // call failed, after which the next request looks for the leader again).
 void CountReply(Client& client, const grpc::Status& status, int batch) {
-  client.latencies.push_back(
+  const double latency =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - client.sent)
-          .count());
+          .count();
+  // In lifetime mode the monitor collects the latencies (a run keeps none of its own).
+  if (!progress.enabled) client.latencies.push_back(latency);
   ++client.requests;
   client.find_leader = !status.ok();
+  const uint64_t done_before = client.done, failed_before = client.failed;
   if (!status.ok()) {
     client.failed += batch;
-    return;
-  }
-  for (const v1::ItemResult& item : client.reply.results()) {
-    if (item.result() == v1::OK) {
-      ++client.done;
-    } else {
-      ++client.failed;
+  } else {
+    for (const v1::ItemResult& item : client.reply.results()) {
+      if (item.result() == v1::OK) {
+        ++client.done;
+      } else {
+        ++client.failed;
+      }
     }
   }
+  if (progress.enabled) {
+    std::lock_guard<std::mutex> lock(progress.mutex);
+    progress.latencies.push_back(latency);
+    progress.done += client.done - done_before;
+    progress.failed += client.failed - failed_before;
+  }
+}
+
+// Whether a client should stop: the scenario's time is up, or (lifetime mode) the transfers it
+// would send are past --transfers.
+bool ShouldStop(bool time_up, int batch) {
+  if (time_up) return true;
+  if (progress.target == 0) return false;
+  return progress.sent.fetch_add(batch) >= progress.target;
 }
 
 // The scenario's row: transfers, requests and failures of all clients, and the latency percentiles
@@ -297,7 +352,7 @@ Row RunScenario(const std::string& address, const Transport& transport, const Sc
   const auto stop = start + std::chrono::duration<double>(seconds);
   std::function<void(Client&)> send = [&](Client& client) {
     for (;;) {
-      if (std::chrono::steady_clock::now() >= stop) {
+      if (ShouldStop(std::chrono::steady_clock::now() >= stop, scenario.batch)) {
         std::lock_guard<std::mutex> lock(mutex);
         if (--running == 0) finished.notify_all();
         return;
@@ -472,6 +527,243 @@ void PrintTable(const std::vector<Row>& rows, int accounts, int merchants) {
   }
 }
 
+// ---- Lifetime mode (--transfers): one long run, a progress row every --interval seconds. ----
+
+std::vector<std::string> List(const std::string& flag) {
+  if (flag.empty()) return {};
+  return absl::StrSplit(flag, ',');
+}
+
+// Resident memory of process PID in MB (VmRSS in /proc/PID/status), or -1.
+double ResidentMb(const std::string& pid) {
+  FILE* file = fopen(("/proc/" + pid + "/status").c_str(), "r");
+  if (file == nullptr) return -1;
+  char line[256];
+  double kb = -1;
+  while (fgets(line, sizeof line, file) != nullptr) {
+    if (sscanf(line, "VmRSS: %lf kB", &kb) == 1) break;
+  }
+  fclose(file);
+  return kb < 0 ? -1 : kb / 1024;
+}
+
+// Bytes a directory tree occupies on disk (allocated blocks, a hard-linked file once), as du
+// counts; files that vanish during the walk (RocksDB compactions) are skipped.
+thread_local uint64_t walk_bytes = 0;
+thread_local std::set<std::pair<dev_t, ino_t>>* walk_seen = nullptr;
+uint64_t DiskBytes(const std::string& dir) {
+  std::set<std::pair<dev_t, ino_t>> seen;
+  walk_bytes = 0;
+  walk_seen = &seen;
+  nftw(
+      dir.c_str(),
+      [](const char*, const struct stat* st, int type, FTW*) {
+        if (type != FTW_NS && walk_seen->insert({st->st_dev, st->st_ino}).second)
+          walk_bytes += static_cast<uint64_t>(st->st_blocks) * 512;
+        return 0;
+      },
+      32, FTW_PHYS);
+  walk_seen = nullptr;
+  return walk_bytes;
+}
+
+struct Watch {
+  std::vector<std::string> pids, dirs, metrics;
+  uint64_t transfers_before = 0;  // Funding transfers already in the ledger.
+  double first_term = -1;         // The highest Raft term at the first row.
+  double cpu_seconds = 0;         // The watched processes' CPU time at the previous row.
+  uint64_t done = 0;              // Transfers done at the previous row.
+};
+
+// CPU time (user + system) process PID has used, in seconds (/proc/PID/stat), or 0.
+double CpuSeconds(const std::string& pid) {
+  FILE* file = fopen(("/proc/" + pid + "/stat").c_str(), "r");
+  if (file == nullptr) return 0;
+  char buffer[1024];
+  const size_t got = fread(buffer, 1, sizeof buffer - 1, file);
+  fclose(file);
+  buffer[got] = '\0';
+  const char* fields = strrchr(buffer, ')');  // After "PID (name)": state is field 3.
+  unsigned long long utime = 0, stime = 0;
+  if (fields == nullptr ||
+      sscanf(fields + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+             &stime) != 2) {
+    return 0;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU microseconds the watched processes spent per transfer since the previous row (all nodes
+// together): unlike transfers/s, it does not move when other work on the machine takes the cores.
+std::string CpuPerTransfer(Watch& watch, uint64_t done) {
+  if (watch.pids.empty()) return "n/a";
+  double cpu = 0;
+  for (const std::string& pid : watch.pids) cpu += CpuSeconds(pid);
+  char cell[32] = "n/a";
+  if (done > watch.done)
+    snprintf(cell, sizeof cell, "%.1f", (cpu - watch.cpu_seconds) * 1e6 / (done - watch.done));
+  watch.cpu_seconds = cpu;
+  watch.done = done;
+  return cell;
+}
+
+struct Sample {
+  double seconds = 0;
+  uint64_t done = 0;
+};
+
+// "a/b/c" of one figure per watched node, printed with FORMAT.
+template <typename F>
+std::string PerNode(size_t n, const char* format, F figure) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    char cell[64];
+    snprintf(cell, sizeof cell, format, figure(i));
+    out += (i ? "/" : "") + std::string(cell);
+  }
+  return n == 0 ? "n/a" : out;
+}
+
+// The node columns of a progress row: resident memory, bytes on disk per transfer (per replica),
+// snapshots taken (count, last duration and size) and the Raft term (elections since the first
+// row).
+std::string NodeColumns(Watch& watch, uint64_t done) {
+  std::vector<std::string> pages;
+  for (const std::string& address : watch.metrics) pages.push_back(FetchMetrics(address));
+  uint64_t disk = 0;
+  for (const std::string& dir : watch.dirs) disk += DiskBytes(dir);
+  const double replicas = static_cast<double>(std::max<size_t>(1, watch.dirs.size()));
+  char per_transfer[32] = "n/a";
+  if (!watch.dirs.empty())
+    snprintf(per_transfer, sizeof per_transfer, "%.0f",
+             disk / replicas / static_cast<double>(done + watch.transfers_before));
+  auto metric = [&](const char* name) {
+    return [&pages, name](size_t i) { return MetricValue(pages[i], name); };
+  };
+  double term = -1;
+  for (const std::string& page : pages)
+    term = std::max(term, MetricValue(page, "ledger_raft_term"));
+  if (watch.first_term < 0) watch.first_term = term;
+  const std::string elections =
+      term < 0 ? "n/a" : std::to_string(static_cast<int64_t>(term - watch.first_term));
+  return CpuPerTransfer(watch, done) + " | " +
+         PerNode(watch.pids.size(), "%.0f", [&](size_t i) { return ResidentMb(watch.pids[i]); }) +
+         " | " + per_transfer + " | " +
+         PerNode(pages.size(), "%.0f", metric("ledger_raft_snapshots_total")) + " | " +
+         PerNode(pages.size(), "%.2f", metric("ledger_raft_snapshot_last_seconds")) + " | " +
+         PerNode(pages.size(), "%.0f",
+                 [&](size_t i) {
+                   return MetricValue(pages[i], "ledger_raft_snapshot_last_bytes") / 1e6;
+                 }) +
+         " | " + PerNode(pages.size(), "%.0f", metric("ledger_raft_term")) + " | " + elections;
+}
+
+// One progress row: elapsed time, transfers done, the rate and latency percentiles since the
+// previous row, then the node columns.
+void PrintProgressRow(Watch& watch, const Sample& now, const Sample& previous,
+                      std::vector<double> latencies) {
+  std::sort(latencies.begin(), latencies.end());
+  const double p50 = latencies.empty() ? 0 : latencies[latencies.size() / 2];
+  const double p99 = latencies.empty()
+                         ? 0
+                         : latencies[std::min(latencies.size() - 1, latencies.size() * 99 / 100)];
+  const double rate = static_cast<double>(now.done - previous.done) /
+                      std::max(1e-9, now.seconds - previous.seconds);
+  printf("| %7.0f | %11llu | %9.0f | %7.2f | %7.2f | %s |\n", now.seconds,
+         static_cast<unsigned long long>(now.done), rate, p50, p99,
+         NodeColumns(watch, now.done).c_str());
+  fflush(stdout);
+}
+
+// Samples the clients' progress every second until STOP, a row every INTERVAL seconds and one at
+// the end; SAMPLES gets every sample (for the first and last tenth).
+void Monitor(Watch& watch, double interval, const std::atomic<bool>& stop,
+             std::vector<Sample>* samples) {
+  printf(
+      "| elapsed s | transfers | transfers/s | p50 ms | p99 ms | CPU µs/transfer | RSS MB per node "
+      "| disk B/transfer "
+      "| snapshots | last snapshot s | last snapshot MB | Raft term | elections |\n"
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  const auto start = std::chrono::steady_clock::now();
+  Sample previous_row;
+  std::vector<double> latencies;
+  for (bool last = false; !last;) {
+    last = stop.load();
+    if (!last) std::this_thread::sleep_for(std::chrono::seconds(1));
+    Sample sample;
+    sample.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    {
+      std::lock_guard<std::mutex> lock(progress.mutex);
+      sample.done = progress.done;
+      latencies.insert(latencies.end(), progress.latencies.begin(), progress.latencies.end());
+      progress.latencies.clear();
+    }
+    samples->push_back(sample);
+    if (last || sample.seconds - previous_row.seconds >= interval) {
+      PrintProgressRow(watch, sample, previous_row, std::move(latencies));
+      latencies.clear();
+      previous_row = sample;
+    }
+  }
+}
+
+// When the run had done TRANSFERS (linear between the one-second samples).
+double SecondsAt(const std::vector<Sample>& samples, double transfers) {
+  Sample before;
+  for (const Sample& s : samples) {
+    if (static_cast<double>(s.done) >= transfers) {
+      if (s.done == before.done) return s.seconds;
+      return before.seconds + (s.seconds - before.seconds) * (transfers - before.done) /
+                                  static_cast<double>(s.done - before.done);
+    }
+    before = s;
+  }
+  return samples.empty() ? 0 : samples.back().seconds;
+}
+
+// First tenth against last tenth of the transfers, and the whole run; a SUMMARY| line for scripts.
+void PrintTenths(const std::vector<Sample>& samples, int accounts) {
+  if (samples.empty() || samples.back().done == 0) return;
+  const double total = static_cast<double>(samples.back().done);
+  const double end = samples.back().seconds;
+  const double first = total / 10 / std::max(1e-9, SecondsAt(samples, total / 10));
+  const double last = total / 10 / std::max(1e-9, end - SecondsAt(samples, total * 0.9));
+  printf(
+      "\n%s, %d wallets: %.0f transfers in %.0f s, %.0f/s overall; first tenth %.0f/s, last tenth "
+      "%.0f/s (%+.1f %%)\n",
+      absl::GetFlag(FLAGS_label).c_str(), accounts, total, end, total / end, first, last,
+      (last - first) / first * 100);
+  printf("SUMMARY|%s|%d|%.0f|%.0f|%.0f|%.0f|%.0f|%llu\n", absl::GetFlag(FLAGS_label).c_str(),
+         accounts, total, end, total / end, first, last,
+         static_cast<unsigned long long>(progress.failed));
+}
+
+// Lifetime mode: the scenario runs until --transfers are done while the monitor prints rows.
+int RunLifetime(const std::string& address, const Transport& transport, const Scenario& scenario,
+                int accounts, const Zipf& payees, uint64_t id_high) {
+  Watch watch;
+  watch.pids = List(absl::GetFlag(FLAGS_watch_pids));
+  watch.dirs = List(absl::GetFlag(FLAGS_watch_dirs));
+  watch.metrics = List(absl::GetFlag(FLAGS_watch_metrics));
+  watch.transfers_before = static_cast<uint64_t>(accounts);
+  for (const std::string& pid : watch.pids) watch.cpu_seconds += CpuSeconds(pid);  // Not set-up's.
+  progress.enabled = true;
+  progress.target = absl::GetFlag(FLAGS_transfers);
+  printf("\n%s: %llu transfers, %d transfer(s) per request from %d clients, %d wallets\n",
+         absl::GetFlag(FLAGS_label).c_str(), static_cast<unsigned long long>(progress.target),
+         scenario.batch, scenario.clients, accounts);
+  std::atomic<bool> stop{false};
+  std::vector<Sample> samples;
+  std::thread monitor([&] { Monitor(watch, absl::GetFlag(FLAGS_interval), stop, &samples); });
+  RunScenario(address, transport, scenario, accounts, payees, 1e7, absl::GetFlag(FLAGS_seed),
+              id_high);
+  stop = true;
+  monitor.join();
+  PrintTenths(samples, accounts);
+  return progress.failed == 0 ? 0 : 1;
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "ledger_bench: durable-commit throughput and latency of one ledgerd over gRPC.\n"
@@ -498,12 +790,16 @@ int Main(int argc, char** argv) {
     fprintf(stderr, "bench: --accounts and --merchants must be at least 1\n");
     return 2;
   }
-  fprintf(stderr, "bench: creating and funding %d wallets and %d merchants...\n", accounts,
-          merchants);
-  if (!Setup(connection, accounts, merchants)) return 1;
+  if (!absl::GetFlag(FLAGS_skip_setup)) {
+    fprintf(stderr, "bench: creating and funding %d wallets and %d merchants...\n", accounts,
+            merchants);
+    if (!Setup(connection, accounts, merchants)) return 1;
+  }
   const Zipf payees(merchants, absl::GetFlag(FLAGS_zipf_s));
   const uint64_t id_high =
       static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) >> 16;
+  if (absl::GetFlag(FLAGS_transfers) > 0)
+    return RunLifetime(address, *transport, scenarios[0], accounts, payees, id_high);
   std::vector<Row> rows;
   for (const Scenario& s : scenarios) {
     fprintf(stderr, "bench: %d transfer(s) per request, %d clients, %.0f s...\n", s.batch,
