@@ -188,6 +188,26 @@ absl::Status RaftNode::InitTransport(raft_uv_transport** transport) {
   return absl::OkStatus();
 }
 
+// libraft's disk and network I/O (raft_uv on the transport), wrapped by the take guard.
+absl::Status RaftNode::InitIo() {
+  raft_uv_transport* transport = nullptr;
+  if (absl::Status status = InitTransport(&transport); !status.ok()) return status;
+  io_ = raft_io{};
+  io_.version = 2;
+  const int rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), transport);
+  if (rv != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));
+  }
+  take_guard_.Wrap(&io_);
+  if (!options_.state_root.empty()) {
+    take_guard_.SetPrepare([this](const raft_snapshot* snapshot, std::function<void()> ready) {
+      PrepareTake(snapshot, std::move(ready));
+    });
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RaftNode::Init() {
   std::error_code error;
   std::filesystem::create_directories(options_.raft_dir, error);
@@ -202,20 +222,7 @@ absl::Status RaftNode::Init() {
   checkpoint_made_.data = this;
   uv_timer_init(&loop_, &timer_);
   timer_.data = this;
-  raft_uv_transport* transport = nullptr;
-  if (absl::Status status = InitTransport(&transport); !status.ok()) return status;
-  io_ = raft_io{};
-  io_.version = 2;
-  rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), transport);
-  if (rv != 0)
-    return absl::UnavailableError(
-        absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));
-  take_guard_.Wrap(&io_);
-  if (!options_.state_root.empty()) {
-    take_guard_.SetPrepare([this](const raft_snapshot* snapshot, std::function<void()> ready) {
-      PrepareTake(snapshot, std::move(ready));
-    });
-  }
+  if (absl::Status status = InitIo(); !status.ok()) return status;
   fsm_ = raft_fsm{};
   fsm_.version = 1;  // libraft frees the snapshot buffers it asked for.
   fsm_.data = this;

@@ -228,6 +228,7 @@ class RaftNode final : public Committer {
 
   RaftNode(RocksStore* store, Clock* clock, Options options, NodeObserver observer);
   absl::Status Init();
+  absl::Status InitIo();
   absl::Status InitTransport(
       raft_uv_transport** transport);  // Sets *transport to what raft_uv uses.
   void Run();
