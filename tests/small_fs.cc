@@ -21,9 +21,9 @@ absl::Status SmallFilesystem::Mount(const std::string& folder, uint64_t bytes) {
   std::filesystem::create_directories(folder, error);
   const std::string options = absl::StrCat("size=", bytes);
   if (mount("tmpfs", folder.c_str(), "tmpfs", 0, options.c_str()) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot mount a ", bytes, "-byte tmpfs on ", folder, ": ",
-                     std::strerror(errno), " (full-disk tests need root)"));
+    return absl::FailedPreconditionError(absl::StrCat("cannot mount a ", bytes, "-byte tmpfs on ",
+                                                      folder, ": ", std::strerror(errno),
+                                                      " (full-disk tests need root)"));
   }
   folder_ = folder;
   return absl::OkStatus();

@@ -989,9 +989,9 @@ int Ledgerd::Serve() {
   return 0;
 }
 
-// Once a second: below --min_free_disk_bytes the node stops cleanly, while RocksDB and libraft still
-// have room to close (a full disk mid-write leaves a node that cannot even restart until space is
-// freed, and RocksDB may fail its own recovery then).
+// Once a second: below --min_free_disk_bytes the node stops cleanly, while RocksDB and libraft
+// still have room to close (a full disk mid-write leaves a node that cannot even restart until
+// space is freed, and RocksDB may fail its own recovery then).
 bool Ledgerd::StopForFullDisk() {
   const std::string shortage = DiskShortage(WrittenFolders(data_dir_));
   if (shortage.empty()) return false;

@@ -188,6 +188,26 @@ absl::Status RaftNode::InitTransport(raft_uv_transport** transport) {
   return absl::OkStatus();
 }
 
+// libraft's disk and network I/O (raft_uv on the transport), wrapped by the take guard.
+absl::Status RaftNode::InitIo() {
+  raft_uv_transport* transport = nullptr;
+  if (absl::Status status = InitTransport(&transport); !status.ok()) return status;
+  io_ = raft_io{};
+  io_.version = 2;
+  const int rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), transport);
+  if (rv != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));
+  }
+  take_guard_.Wrap(&io_);
+  if (!options_.state_root.empty()) {
+    take_guard_.SetPrepare([this](const raft_snapshot* snapshot, std::function<void()> ready) {
+      PrepareTake(snapshot, std::move(ready));
+    });
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RaftNode::Init() {
   std::error_code error;
   std::filesystem::create_directories(options_.raft_dir, error);
@@ -198,17 +218,11 @@ absl::Status RaftNode::Init() {
   if (rv != 0) return absl::InternalError(absl::StrCat("uv_loop_init: ", uv_strerror(rv)));
   uv_async_init(&loop_, &wake_, OnWake);
   wake_.data = this;
+  uv_async_init(&loop_, &checkpoint_made_, OnCheckpointMade);
+  checkpoint_made_.data = this;
   uv_timer_init(&loop_, &timer_);
   timer_.data = this;
-  raft_uv_transport* transport = nullptr;
-  if (absl::Status status = InitTransport(&transport); !status.ok()) return status;
-  io_ = raft_io{};
-  io_.version = 2;
-  rv = raft_uv_init(&io_, &loop_, options_.raft_dir.c_str(), transport);
-  if (rv != 0)
-    return absl::UnavailableError(
-        absl::StrCat("raft log in ", options_.raft_dir, ": ", io_.errmsg));
-  take_guard_.Wrap(&io_);
+  if (absl::Status status = InitIo(); !status.ok()) return status;
   fsm_ = raft_fsm{};
   fsm_.version = 1;  // libraft frees the snapshot buffers it asked for.
   fsm_.data = this;
@@ -276,6 +290,7 @@ RaftNode::~RaftNode() {
     }
     thread_.join();
   }
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
 }
 
 absl::Status RaftNode::Failed() const {
@@ -790,7 +805,10 @@ int RaftNode::FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count
   if (node->options_.state_root.empty()) {
     snapshot = node->replica_.Snapshot();
   } else {
-    snapshot = node->TakeCheckpoint();
+    // A placeholder: the checkpoint is made off this thread, and the manifest put in its place
+    // before libraft writes the snapshot (PrepareTake).
+    snapshot = std::string("checkpoint pending");
+    node->take_ = PendingTake{node->replica_.applied_index(), start, nullptr, nullptr};
   }
   if (!snapshot.ok()) {
     std::fprintf(stderr, "snapshot skipped: %s\n", snapshot.status().ToString().c_str());
@@ -814,11 +832,58 @@ std::string RaftNode::CheckpointDir(uint64_t origin, uint64_t checkpoint_id) con
   return absl::StrCat(options_.state_root, "/snapshots/", origin, "-", checkpoint_id);
 }
 
-// A checkpoint of the state at the applied index (its id), described. Loop thread: no entry is
-// applied meanwhile, so the checkpoint holds exactly that index.
-absl::StatusOr<std::string> RaftNode::TakeCheckpoint() {
-  const uint64_t id = replica_.applied_index();
-  const std::string dir = CheckpointDir(options_.id, id);
+// Loop thread, from TakeGuard, right after FsmSnapshot: the checkpoint is made on its own thread
+// while this one goes on applying entries; installs received meanwhile wait (take_guard.h).
+void RaftNode::PrepareTake(const raft_snapshot* snapshot, std::function<void()> ready) {
+  CORE_CHECK(take_.has_value() && take_->snapshot == nullptr,
+             "a snapshot take without FsmSnapshot");
+  take_->snapshot = snapshot;
+  take_->ready = std::move(ready);
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  checkpoint_thread_ = std::thread([this, index = take_->index] {
+    checkpoint_result_ = MakeCheckpoint(index);
+    uv_async_send(&checkpoint_made_);
+  });
+}
+
+void RaftNode::OnCheckpointMade(uv_async_t* handle) {
+  static_cast<RaftNode*>(handle->data)->FinishTake();
+}
+
+// Loop thread: the manifest replaces the placeholder and libraft writes the snapshot. If the
+// checkpoint failed, the snapshot is the whole state instead (the format without a state_root):
+// libraft's take cannot fail once started.
+void RaftNode::FinishTake() {
+  if (!take_.has_value() || take_->snapshot == nullptr) return;  // Already finished (Close).
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  std::string payload;
+  if (checkpoint_result_.ok()) {
+    payload = *std::move(checkpoint_result_);
+  } else {
+    std::fprintf(stderr,
+                 "ledgerd: snapshot checkpoint failed (%s); the snapshot holds the whole state\n",
+                 checkpoint_result_.status().ToString().c_str());
+    payload = replica_.Snapshot();
+  }
+  raft_buffer& buffer = take_->snapshot->bufs[0];
+  raft_free(buffer.base);
+  buffer.base = raft_malloc(payload.size());
+  CORE_CHECK(buffer.base != nullptr, "out of memory for a snapshot");
+  std::memcpy(buffer.base, payload.data(), payload.size());
+  buffer.len = payload.size();
+  snapshots_.last_take_seconds = SecondsSince(take_->start);
+  snapshots_.last_take_bytes = payload.size();
+  std::function<void()> ready = std::move(take_->ready);
+  take_.reset();
+  ready();
+}
+
+// Checkpoint thread: a checkpoint of the state, named by libraft's snapshot index. It holds at
+// least that index, and whatever the loop thread applied while it was made: its own applied index
+// (read back from it) is the manifest's, and a replica that installs it skips the log entries up
+// to there (replica.h), as after any restart.
+absl::StatusOr<std::string> RaftNode::MakeCheckpoint(uint64_t index) {
+  const std::string dir = CheckpointDir(options_.id, index);
   const std::string partial = dir + ".tmp";
   std::error_code error;
   std::filesystem::remove_all(partial, error);
@@ -826,10 +891,29 @@ absl::StatusOr<std::string> RaftNode::TakeCheckpoint() {
   std::filesystem::create_directories(options_.state_root + "/snapshots", error);
   if (error) return absl::UnavailableError(absl::StrCat("snapshots folder: ", error.message()));
   if (absl::Status taken = store_->Checkpoint(partial); !taken.ok()) return taken;
+  uint64_t applied = 0;
+  {
+    RocksStore::Options read_only;
+    read_only.read_only = true;
+    absl::StatusOr<std::unique_ptr<RocksStore>> opened = RocksStore::Open(partial, read_only);
+    if (!opened.ok()) return opened.status();
+    applied = ReadAppliedIndex(**opened);
+  }
+  // Opening it for reading may have added RocksDB's info log; the checkpoint is its table files,
+  // MANIFEST, CURRENT and OPTIONS.
+  for (const auto& entry : std::filesystem::directory_iterator(partial, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "LOG" || name.rfind("LOG.old", 0) == 0)
+      std::filesystem::remove(entry.path(), error);
+  }
+  if (applied < index) {
+    return absl::InternalError(
+        absl::StrCat("checkpoint at applied index ", applied, " for a snapshot at ", index));
+  }
   std::filesystem::rename(partial, dir, error);
   if (error) return absl::UnavailableError(absl::StrCat("rename ", partial, ": ", error.message()));
   absl::StatusOr<CheckpointManifest> manifest =
-      DescribeCheckpoint(dir, id, id, options_.id, &hashes_);
+      DescribeCheckpoint(dir, index, applied, options_.id, &hashes_);
   if (!manifest.ok()) return manifest.status();
   PruneCheckpoints();
   return EncodeCheckpointManifest(*manifest);
@@ -1048,6 +1132,7 @@ void RaftNode::RefreshStatus() {
 void RaftNode::Close() {
   closing_ = true;
   uv_timer_stop(&timer_);
+  FinishTake();  // A take being prepared is written first: raft_uv refuses writes once closing.
   RefreshStatus();
   raft_close(&raft_,
              OnRaftClosed);  // Pending applies, barriers and changes are answered as cancelled.
@@ -1073,6 +1158,7 @@ void RaftNode::OnRaftClosed(struct raft* raft) {
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&node->wake_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&node->timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&node->checkpoint_made_), nullptr);
   node->take_guard_.Close();
 }
 

@@ -22,7 +22,8 @@
 // write(), and a peer that dies mid-write would otherwise kill this process.
 //
 // Snapshots, by reference (Options::state_root; ledger/storage/checkpoint_files.h): libraft asks
-// for one every snapshot_threshold entries; the replica syncs RocksDB's log and takes a RocksDB
+// for one every snapshot_threshold entries; the replica syncs RocksDB's log and, on its own thread
+// while the loop goes on (PrepareTake; libraft gets a placeholder until then), takes a RocksDB
 // checkpoint in STATE_ROOT/snapshots/ORIGIN-ID (hard links to the table files plus one memtable
 // flush: no copy of the state in memory), and the Raft snapshot carries only its manifest (every
 // file's name, size and BLAKE2b, the applied index, the origin node and the checkpoint id; hashes
@@ -227,6 +228,7 @@ class RaftNode final : public Committer {
 
   RaftNode(RocksStore* store, Clock* clock, Options options, NodeObserver observer);
   absl::Status Init();
+  absl::Status InitIo();
   absl::Status InitTransport(
       raft_uv_transport** transport);  // Sets *transport to what raft_uv uses.
   void Run();
@@ -243,7 +245,13 @@ class RaftNode final : public Committer {
   static int FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count);
   static int FsmRestore(raft_fsm* fsm, raft_buffer* buffer);
   // Snapshots by reference (loop thread).
-  absl::StatusOr<std::string> TakeCheckpoint();  // The encoded manifest.
+  // A snapshot libraft took is a placeholder until its RocksDB checkpoint is made, off the loop
+  // thread (TakeGuard's Prepare): MakeCheckpoint on checkpoint_thread_, then FinishTake on the
+  // loop thread fills in the manifest and lets libraft write the snapshot.
+  void PrepareTake(const raft_snapshot* snapshot, std::function<void()> ready);
+  absl::StatusOr<std::string> MakeCheckpoint(uint64_t index);  // The encoded manifest.
+  static void OnCheckpointMade(uv_async_t* handle);
+  void FinishTake();
   absl::Status InstallManifest(const CheckpointManifest& manifest);
   absl::StatusOr<ChunkSource> SnapshotSource(const CheckpointManifest& manifest);
   std::string CheckpointDir(uint64_t origin, uint64_t checkpoint_id) const;
@@ -329,6 +337,18 @@ class RaftNode final : public Committer {
   uint64_t journal_index_ ABSL_GUARDED_BY(mutex_) = 0;
   RaftStatus status_ ABSL_GUARDED_BY(mutex_);
   SnapshotFigures snapshots_;  // Loop thread only; copied into status_ by RefreshStatus.
+  // The take being prepared (loop thread; checkpoint_result_ is written by checkpoint_thread_
+  // before it signals checkpoint_made_, and read after joining it).
+  struct PendingTake {
+    uint64_t index = 0;
+    std::chrono::steady_clock::time_point start;
+    const raft_snapshot* snapshot = nullptr;
+    std::function<void()> ready;
+  };
+  std::optional<PendingTake> take_;
+  uv_async_t checkpoint_made_;
+  std::thread checkpoint_thread_;
+  absl::StatusOr<std::string> checkpoint_result_;
   CheckpointHashCache hashes_;
   std::map<uint64_t, RaftPeer> peers_ ABSL_GUARDED_BY(mutex_);  // id -> addresses.
 };

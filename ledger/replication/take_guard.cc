@@ -1,5 +1,7 @@
 #include "ledger/replication/take_guard.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -60,8 +62,7 @@ int TakeGuard::Start(raft_io* io, unsigned msecs, raft_io_tick_cb tick, raft_io_
 
 void TakeGuard::Recv(raft_io* io, raft_message* message) {
   TakeGuard* guard = Of(io);
-  if (guard->taking_ &&
-      (!guard->held_.empty() || message->type == RAFT_INSTALL_SNAPSHOT)) {
+  if (guard->taking_ && (!guard->held_.empty() || message->type == RAFT_INSTALL_SNAPSHOT)) {
     // The payload is owned by whoever receives the message: now the guard, then libraft.
     Held& held = guard->held_.emplace_back();
     held.message = *message;
@@ -79,6 +80,14 @@ int TakeGuard::SnapshotPut(raft_io* io, unsigned trailing, raft_io_snapshot_put*
   guard->take_done_ = cb;
   guard->take_data_ = req->data;
   req->data = guard;
+  if (guard->prepare_) {
+    guard->take_trailing_ = trailing;
+    guard->take_req_ = req;
+    guard->take_snapshot_ = snapshot;
+    guard->taking_ = true;
+    guard->prepare_(snapshot, [guard] { guard->WriteTake(); });
+    return 0;
+  }
   const int rv = guard->snapshot_put_(io, trailing, req, snapshot, &TakeGuard::TakeWritten);
   if (rv != 0) {
     req->data = guard->take_data_;
@@ -86,6 +95,18 @@ int TakeGuard::SnapshotPut(raft_io* io, unsigned trailing, raft_io_snapshot_put*
   }
   guard->taking_ = true;
   return 0;
+}
+
+void TakeGuard::WriteTake() {
+  const int rv =
+      snapshot_put_(io_, take_trailing_, take_req_, take_snapshot_, &TakeGuard::TakeWritten);
+  if (rv != 0) {
+    // raft_uv refuses a write only when out of memory or closing (RaftNode writes a prepared take
+    // before it closes libraft), and libraft's take completion accepts no failure but a shutdown.
+    std::fprintf(stderr, "ledgerd: libraft refused to write a snapshot it took: %s\n",
+                 raft_strerror(rv));
+    std::abort();
+  }
 }
 
 void TakeGuard::TakeWritten(raft_io_snapshot_put* req, int status) {

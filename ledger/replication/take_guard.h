@@ -1,5 +1,5 @@
-// A guard between libraft and its I/O against a defect of libraft 0.22.1 (the version Debian ships):
-// a node that receives an InstallSnapshot while its own snapshot is being written crashes.
+// A guard between libraft and its I/O against a defect of libraft 0.22.1 (the version Debian
+// ships): a node that receives an InstallSnapshot while its own snapshot is being written crashes.
 //
 // libraft's legacy layer (legacy.c) parks such an install as "pending" until the snapshot write
 // completes; the completion (takeSnapshotCb) then clears the pending pointer before reading it and
@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 
 #include "ledger/replication/raft_api.h"
@@ -39,6 +40,14 @@ class TakeGuard {
   // Closes the delay timer (with a fault delay); call once, when libraft has closed.
   void Close();
 
+  // Optional: runs when libraft hands over a snapshot it took, before it is written. `prepare` may
+  // fill in the snapshot's buffer (bufs[0]: free the old base with raft_free, put a raft_malloc'ed
+  // one) on another thread, and must call `ready` on the loop thread once; the write starts then
+  // (raft_node.h: the RocksDB checkpoint is taken off the loop thread this way). Installs received
+  // meanwhile are held as during the write.
+  using Prepare = std::function<void(const raft_snapshot* snapshot, std::function<void()> ready)>;
+  void SetPrepare(Prepare prepare) { prepare_ = std::move(prepare); }
+
   uint64_t held_total() const { return held_total_; }  // Messages held so far.
   bool taking() const { return taking_; }
 
@@ -53,6 +62,7 @@ class TakeGuard {
   static int SnapshotPut(raft_io* io, unsigned trailing, raft_io_snapshot_put* req,
                          const raft_snapshot* snapshot, raft_io_snapshot_put_cb cb);
   static void TakeWritten(raft_io_snapshot_put* req, int status);
+  void WriteTake();  // The prepared take: to raft_uv.
   static void DelayOver(uv_timer_t* timer);
   void Complete(raft_io_snapshot_put* req, int status);
   void Release();
@@ -73,6 +83,11 @@ class TakeGuard {
   raft_io_snapshot_put_cb take_done_ = nullptr;
   void* take_data_ = nullptr;
   raft_io_snapshot_put* delayed_req_ = nullptr;
+  Prepare prepare_;
+  // The take being prepared.
+  unsigned take_trailing_ = 0;
+  raft_io_snapshot_put* take_req_ = nullptr;
+  const raft_snapshot* take_snapshot_ = nullptr;
   int delayed_status_ = 0;
   std::deque<Held> held_;
   uint64_t held_total_ = 0;
