@@ -10,8 +10,8 @@
 // overhead on a payment (ops/bench --gateway runs both).
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <google/protobuf/util/json_util.h>
 #include <ftw.h>
+#include <google/protobuf/util/json_util.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
