@@ -272,16 +272,12 @@ TEST_F(AuthE2eTest, TheTokenFileIsPrivateAndKept) {
   ASSERT_EQ(server_.Stop(), 0);
   ASSERT_TRUE(server_.Start(server_data_dir_).ok()) << server_.log_path();
   EXPECT_EQ(server_.operator_token(), token);
-  std::ifstream log(server_.log_path());
-  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  const std::string text = testing::ReadFileText(server_.log_path());
   EXPECT_NE(text.find("operator token created in " + path), std::string::npos) << text;
   EXPECT_NE(text.find("operator token read from " + path), std::string::npos) << text;
 }
 
-std::string LogOf(const LedgerProcess& server) {
-  std::ifstream log(server.log_path());
-  return std::string((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-}
+std::string LogOf(const LedgerProcess& server) { return testing::ReadFileText(server.log_path()); }
 
 void WriteTokenFile(const std::string& path, const std::string& contents, mode_t mode) {
   {

@@ -63,6 +63,8 @@ using testing::HttpGet;
 using testing::LedgerProcess;
 using testing::MakeTempDir;
 using testing::MakeTransfer;
+using testing::MetricValue;
+using testing::ReadFileText;
 using testing::SeedFromEnv;
 
 constexpr int kNodes = 3;  // Initial members.
@@ -570,15 +572,12 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
       << *leader_metrics;
   EXPECT_FALSE(absl::StrContains(*leader_metrics, "\nledger_raft_snapshots_total 0\n"))
       << *leader_metrics;
-  const std::string lag =
-      absl::StrCat("ledger_raft_follower_lag_entries{peer=\"", follower + 1, "\"} ");
-  const size_t at = leader_metrics->find(lag);
-  ASSERT_NE(at, std::string::npos) << *leader_metrics;
-  const std::string value = leader_metrics->substr(at + lag.size(), 3);
-  EXPECT_TRUE(value[0] >= '0' && value[0] <= '9') << "lag " << value;  // Known, not NaN.
+  EXPECT_TRUE(MetricValue(*leader_metrics, absl::StrCat("ledger_raft_follower_lag_entries{peer=\"",
+                                                        follower + 1, "\"}"))
+                  .has_value())
+      << *leader_metrics;  // Known, not NaN.
   for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0);
-  std::ifstream log(cluster.node(follower).log_path());
-  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  const std::string text = ReadFileText(cluster.node(follower).log_path());
   EXPECT_NE(text.find("restored snapshot"), std::string::npos)
       << "the follower caught up without a snapshot";
   std::unique_ptr<RocksStore> store = CheckStoresIdentical(cluster);
@@ -590,22 +589,20 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
     state_bytes += key.size() + value.size();
     return true;
   });
-  const std::string taken = "\nledger_raft_snapshot_last_bytes ";
-  const size_t taken_at = leader_metrics->find(taken);
-  ASSERT_NE(taken_at, std::string::npos) << *leader_metrics;
-  const uint64_t snapshot_bytes =
-      std::strtoull(leader_metrics->c_str() + taken_at + taken.size(), nullptr, 10);
+  const std::optional<double> taken =
+      MetricValue(*leader_metrics, "ledger_raft_snapshot_last_bytes");
+  ASSERT_TRUE(taken.has_value()) << *leader_metrics;
+  const uint64_t snapshot_bytes = static_cast<uint64_t>(*taken);
   std::printf("state: %llu bytes of keys and values; last snapshot payload: %llu bytes\n",
               static_cast<unsigned long long>(state_bytes),
               static_cast<unsigned long long>(snapshot_bytes));
   for (const char* name :
-       {"ledger_raft_snapshot_last_seconds ", "ledger_raft_snapshot_install_last_seconds ",
-        "ledger_raft_snapshot_install_last_bytes "}) {
+       {"ledger_raft_snapshot_last_seconds", "ledger_raft_snapshot_install_last_seconds",
+        "ledger_raft_snapshot_install_last_bytes"}) {
     for (const std::string* text : {&*leader_metrics, &*follower_metrics}) {
-      const size_t at = text->find(std::string("\n") + name);
-      if (at == std::string::npos) continue;
-      std::printf("%s %s%s\n", text == &*leader_metrics ? "leader" : "follower", name,
-                  text->substr(at + 1 + std::strlen(name), 12).c_str());
+      const std::optional<double> value = MetricValue(*text, name);
+      if (!value.has_value()) continue;
+      std::printf("%s %s %g\n", text == &*leader_metrics ? "leader" : "follower", name, *value);
     }
   }
   EXPECT_LT(snapshot_bytes * 4, state_bytes);
@@ -650,10 +647,10 @@ TEST(ClusterTest, AFollowerWritingASnapshotInstallsTheLeadersAfterIt) {
     absl::StatusOr<std::string> metrics =
         HttpGet(cluster.node(follower).metrics_port(), "/metrics");
     ASSERT_TRUE(metrics.ok()) << metrics.status();
-    const std::string name = "\nledger_raft_snapshot_held_messages_total ";
-    const size_t at = metrics->find(name);
-    ASSERT_NE(at, std::string::npos) << *metrics;
-    held = std::strtoull(metrics->c_str() + at + name.size(), nullptr, 10);
+    const std::optional<double> value =
+        MetricValue(*metrics, "ledger_raft_snapshot_held_messages_total");
+    ASSERT_TRUE(value.has_value()) << *metrics;
+    held = static_cast<uint64_t>(*value);
   }
   std::printf("after %d pauses the follower had held %llu messages for its snapshot write\n",
               rounds, static_cast<unsigned long long>(held));
@@ -833,10 +830,8 @@ TEST(ClusterTest, AddPromoteTransferRemove) {
 // leads, writes go on. No stamp ever comes from the skewed clock.
 // ledger_cluster_clock_refusals_total's value in a /metrics text, or -1.
 int64_t ClockRefusals(const std::string& metrics) {
-  const std::string name = "\nledger_cluster_clock_refusals_total ";
-  const size_t at = metrics.find(name);
-  if (at == std::string::npos) return -1;
-  return std::strtoll(metrics.c_str() + at + name.size(), nullptr, 10);
+  return static_cast<int64_t>(
+      MetricValue(metrics, "ledger_cluster_clock_refusals_total").value_or(-1));
 }
 
 TEST(ClusterTest, ASkewedLeaderStopsStamping) {
@@ -950,8 +945,7 @@ TEST(ClusterTest, ASkewedLeaderStopsStamping) {
   EXPECT_LE(digest.timestamp(), now) << "a batch was stamped ahead of real time";
   EXPECT_GT(digest.timestamp() + 60ull * 1'000'000'000, now);
   for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0);
-  std::ifstream log(cluster.node(0).log_path());
-  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  const std::string text = ReadFileText(cluster.node(0).log_path());
   // One line per episode: it starts as "not measured yet" when the leadership has just moved and
   // the samples are being taken, or at once as "disagree".
   size_t logged = 0;
@@ -1029,8 +1023,7 @@ TEST(ClusterTest, AReplicaWithBrokenSumsStops) {
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->role(), "unavailable");
   for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0) << "node " << i + 1;
-  std::ifstream log(cluster.node(2).log_path());
-  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  const std::string text = ReadFileText(cluster.node(2).log_path());
   EXPECT_NE(text.find("LEDGER INVARIANT BROKEN: at applied index"), std::string::npos) << text;
   EXPECT_NE(CheckStoresIdentical(cluster, {0, 1}), nullptr);
 }

@@ -7,13 +7,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "ledger/client/client.h"
 #include "proto/ledger.grpc.pb.h"
 #include "tests/ledger_process.h"
 #include "tests/payments.h"
@@ -24,16 +23,7 @@ namespace {
 
 using testing::LedgerProcess;
 
-std::unique_ptr<grpc::ClientContext> Deadline() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return context;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+constexpr std::chrono::seconds kTimeout(10);
 
 grpc::Status WriteBatches(v1::Ledger::Stub& stub, uint64_t first, int batches) {
   for (int batch = 0; batch < batches; ++batch) {
@@ -41,7 +31,8 @@ grpc::Status WriteBatches(v1::Ledger::Stub& stub, uint64_t first, int batches) {
     for (uint64_t i = 0; i < 20; ++i)
       *request.add_transfers() = testing::MakeTransfer(1, first + batch * 20 + i, 1, 2, 5);
     v1::CreateReply reply;
-    grpc::Status status = stub.CreateTransfers(Deadline().get(), request, &reply);
+    grpc::Status status =
+        stub.CreateTransfers(ContextWithDeadline(kTimeout).get(), request, &reply);
     if (!status.ok()) return status;
   }
   return grpc::Status::OK;
@@ -64,7 +55,8 @@ TEST(DiskFullE2eTest, ANodeStopsBeforeTheDiskFillsAndStartsOnceSpaceIsBack) {
   std::unique_ptr<v1::Ledger::Stub> stub = v1::Ledger::NewStub(node.operator_channel());
   ASSERT_TRUE(WriteBatches(*stub, 1, 50).ok());
   v1::GetDigestReply before;
-  ASSERT_TRUE(stub->GetDigest(Deadline().get(), v1::GetDigestRequest(), &before).ok());
+  ASSERT_TRUE(
+      stub->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &before).ok());
   ASSERT_GT(before.journal_index(), 0u);
 
   // The disk fills (something else on the machine writes): the node stops within seconds. (Well
@@ -76,13 +68,14 @@ TEST(DiskFullE2eTest, ANodeStopsBeforeTheDiskFillsAndStartsOnceSpaceIsBack) {
     how = node.ExitedHow();
   }
   EXPECT_EQ(how, "exited with status 75");
-  const std::string log = ReadAll(node.log_path());
+  const std::string log = testing::ReadFileText(node.log_path());
   EXPECT_NE(log.find("ledgerd: stopping (exit code 75): only "), std::string::npos) << log;
   EXPECT_NE(log.find("under --min_free_disk_bytes (67108864)"), std::string::npos) << log;
 
   // Still full: it does not start, and says why.
   absl::Status refused = node.StartNode(data_dir, listen, flags, std::chrono::seconds(10));
-  ASSERT_FALSE(refused.ok()) << disk.Available() << " bytes free; " << ReadAll(node.log_path());
+  ASSERT_FALSE(refused.ok()) << disk.Available() << " bytes free; "
+                             << testing::ReadFileText(node.log_path());
   EXPECT_NE(refused.ToString().find("not starting: only "), std::string::npos) << refused;
 
   // Space is back: it starts with the journal it had, and takes writes.
@@ -91,7 +84,8 @@ TEST(DiskFullE2eTest, ANodeStopsBeforeTheDiskFillsAndStartsOnceSpaceIsBack) {
   ASSERT_TRUE(started.ok()) << started;
   stub = v1::Ledger::NewStub(node.operator_channel());
   v1::GetDigestReply after;
-  ASSERT_TRUE(stub->GetDigest(Deadline().get(), v1::GetDigestRequest(), &after).ok());
+  ASSERT_TRUE(
+      stub->GetDigest(ContextWithDeadline(kTimeout).get(), v1::GetDigestRequest(), &after).ok());
   EXPECT_EQ(after.journal_index(), before.journal_index());
   EXPECT_EQ(after.head_hash(), before.head_hash());
   EXPECT_TRUE(WriteBatches(*stub, 100'000, 5).ok());

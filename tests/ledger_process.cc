@@ -12,9 +12,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -202,8 +204,7 @@ absl::Status LedgerProcess::Launch(const std::string& data_dir, const std::strin
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      std::ifstream log(log_path_);
-      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+      std::string text = ReadFileText(log_path_);
       if (text.size() > 2000) text = text.substr(text.size() - 2000);
       return absl::InternalError(absl::StrCat("ledgerd exited during start-up (status ", status,
                                               "); ", log_path_, " ends with:\n", text));
@@ -341,6 +342,30 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
                                response.substr(0, response.find("\r\n")));
   }
   return response.substr(body + 4);
+}
+
+std::optional<double> MetricValue(std::string_view metrics, std::string_view series) {
+  size_t at = 0;
+  while (at < metrics.size()) {
+    size_t end = metrics.find('\n', at);
+    if (end == std::string_view::npos) end = metrics.size();
+    const std::string_view line = metrics.substr(at, end - at);
+    if (line.size() > series.size() && line.substr(0, series.size()) == series &&
+        line[series.size()] == ' ') {
+      const std::string value(line.substr(series.size() + 1));
+      char* parsed_end = nullptr;
+      const double parsed = std::strtod(value.c_str(), &parsed_end);
+      if (parsed_end == value.c_str() || std::isnan(parsed)) return std::nullopt;
+      return parsed;
+    }
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
+std::string ReadFileText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 }  // namespace ledger::testing

@@ -15,7 +15,9 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -124,6 +126,14 @@ int FreeLoopbackPort();
 
 // A plain HTTP/1.0 GET to 127.0.0.1:port; the response body.
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
+
+// A sample's value in a Prometheus text exposition (/metrics): the line that starts with `series`
+// (a name, or a name with its labels as printed, e.g. `x_total{peer="2"}`); nullopt if absent or
+// not a number (NaN included).
+std::optional<double> MetricValue(std::string_view metrics, std::string_view series);
+
+// A whole file (a node's log); empty if it cannot be read.
+std::string ReadFileText(const std::string& path);
 
 }  // namespace ledger::testing
 
