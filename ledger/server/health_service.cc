@@ -262,51 +262,24 @@ grpc::Status HealthService::AckAlert(grpc::ServerContext*, const v1::WalletReque
                 watcher, reply);
 }
 
-// One open WatchAlerts stream, counted while it lives; refused (ok() false) past either bound.
-class HealthService::StreamSlot {
- public:
-  StreamSlot(HealthService* service, const AccountId& watcher)
-      : service_(service), watcher_(watcher) {
-    absl::MutexLock lock(&service_->streams_mutex_);
-    int& mine = service_->streams_[watcher_];
-    if (mine >= ledger::kWatchStreamsPerWatcherMax) {
-      refusal_ = absl::StrCat("watcher ", watcher_.ToHex(), ": at most ",
-                              ledger::kWatchStreamsPerWatcherMax, " open WatchAlerts streams");
-    } else if (service_->streams_total_ >= ledger::kWatchStreamsMax) {
-      refusal_ = absl::StrCat("this node serves at most ", ledger::kWatchStreamsMax,
-                              " WatchAlerts streams");
-    } else {
-      ++mine;
-      ++service_->streams_total_;
-      return;
-    }
-    if (mine == 0) service_->streams_.erase(watcher_);
-  }
-  ~StreamSlot() {
-    if (!refusal_.empty()) return;
-    absl::MutexLock lock(&service_->streams_mutex_);
-    if (--service_->streams_[watcher_] == 0) service_->streams_.erase(watcher_);
-    --service_->streams_total_;
-  }
-  StreamSlot(const StreamSlot&) = delete;
-  StreamSlot& operator=(const StreamSlot&) = delete;
-  const std::string& refusal() const { return refusal_; }
-
- private:
-  HealthService* service_;
-  AccountId watcher_;
-  std::string refusal_;
-};
-
 grpc::Status HealthService::WatchAlerts(grpc::ServerContext* context, const v1::WalletRequest* in,
                                         grpc::ServerWriter<v1::Alert>* writer) {
   v1::WatchAlertsRequest body;
   AccountId watcher;
   if (grpc::Status auth = verifier_.Verify("WatchAlerts", *in, &body, &watcher); !auth.ok())
     return auth;
-  const StreamSlot slot(this, watcher);
-  if (!slot.refusal().empty())
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, slot.refusal());
+  const ledger::StreamSlots::Slot slot = streams_.Take(watcher.ToBytes());
+  if (slot.refusal() == ledger::StreamSlots::Refusal::kPerKey) {
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("watcher ", watcher.ToHex(), ": at most ", ledger::kWatchStreamsPerWatcherMax,
+                     " open WatchAlerts streams"));
+  }
+  if (slot.refusal() == ledger::StreamSlots::Refusal::kTotal) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("this node serves at most ", ledger::kWatchStreamsMax,
+                                     " WatchAlerts streams"));
+  }
   // What this stream has shown: (resident, seq) -> shown while open.
   std::map<std::pair<AccountId, uint32_t>, bool> shown;
   bool first = true;

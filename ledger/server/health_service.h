@@ -25,6 +25,7 @@
 #include "ledger/commit/committer.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/types.h"
+#include "ledger/server/stream_slots.h"
 #include "ledger/server/wallet_verifier.h"
 #include "proto/ledger.grpc.pb.h"
 
@@ -79,12 +80,8 @@ class HealthService final : public ledger::v1::Health::Service {
   WalletVerifier verifier_;
   ledger::RateLimiter reports_;  // Per resident with a registered device.
 
-  // Open WatchAlerts streams, per watcher and in all (limits.h). StreamSlot takes one or says why
-  // not.
-  class StreamSlot;
-  absl::Mutex streams_mutex_;
-  std::map<ledger::AccountId, int> streams_ ABSL_GUARDED_BY(streams_mutex_);
-  int streams_total_ ABSL_GUARDED_BY(streams_mutex_) = 0;
+  // Open WatchAlerts streams, per watcher and in all (limits.h).
+  ledger::StreamSlots streams_{ledger::kWatchStreamsPerWatcherMax, ledger::kWatchStreamsMax};
 };
 
 }  // namespace wallet

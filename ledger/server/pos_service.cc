@@ -321,44 +321,6 @@ grpc::Status PosService::GetPayment(grpc::ServerContext*, const SignedRequest* i
   return grpc::Status::OK;
 }
 
-// One open WatchPayment stream, counted while it lives; refused (refusal() not empty) past either
-// bound.
-class PosService::WatchSlot {
- public:
-  WatchSlot(PosService* service, const SignedRequest& in)
-      : service_(service), key_(in.merchant_id() + in.terminal_id()) {
-    absl::MutexLock lock(&service_->watches_mutex_);
-    int& mine = service_->watches_[key_];
-    if (mine >= ledger::kPaymentWatchesPerTerminalMax) {
-      refusal_ = absl::StrCat("terminal ", in.terminal_id(), ": at most ",
-                              ledger::kPaymentWatchesPerTerminalMax,
-                              " open WatchPayment streams (kPaymentWatchesPerTerminalMax)");
-    } else if (service_->watches_total_ >= ledger::kPaymentWatchesMax) {
-      refusal_ = absl::StrCat("this node serves at most ", ledger::kPaymentWatchesMax,
-                              " WatchPayment streams (kPaymentWatchesMax); retry later");
-    } else {
-      ++mine;
-      ++service_->watches_total_;
-      return;
-    }
-    if (mine == 0) service_->watches_.erase(key_);
-  }
-  ~WatchSlot() {
-    if (!refusal_.empty()) return;
-    absl::MutexLock lock(&service_->watches_mutex_);
-    if (--service_->watches_[key_] == 0) service_->watches_.erase(key_);
-    --service_->watches_total_;
-  }
-  WatchSlot(const WatchSlot&) = delete;
-  WatchSlot& operator=(const WatchSlot&) = delete;
-  const std::string& refusal() const { return refusal_; }
-
- private:
-  PosService* service_;
-  std::string key_;
-  std::string refusal_;
-};
-
 namespace {
 
 // Whether a payment's state can no longer change: cancelled, refused, an unpaid code that expired,
@@ -378,9 +340,18 @@ grpc::Status PosService::WatchPayment(grpc::ServerContext* context, const Signed
   if (grpc::Status auth = Authenticate("WatchPayment", *in, &body, &merchant); !auth.ok())
     return auth;
   if (grpc::Status bad = CheckId(body.payment_id(), "payment_id"); !bad.ok()) return bad;
-  const WatchSlot slot(this, *in);
-  if (!slot.refusal().empty())
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, slot.refusal());
+  const ledger::StreamSlots::Slot slot = watches_.Take(in->merchant_id() + in->terminal_id());
+  if (slot.refusal() == ledger::StreamSlots::Refusal::kPerKey) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("terminal ", in->terminal_id(), ": at most ",
+                                     ledger::kPaymentWatchesPerTerminalMax,
+                                     " open WatchPayment streams (kPaymentWatchesPerTerminalMax)"));
+  }
+  if (slot.refusal() == ledger::StreamSlots::Refusal::kTotal) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("this node serves at most ", ledger::kPaymentWatchesMax,
+                                     " WatchPayment streams (kPaymentWatchesMax); retry later"));
+  }
   const uint64_t end =
       clock_->NowNanos() + uint64_t{ledger::kPaymentWatchSecondsMax} * 1'000'000'000;
   uint64_t index = node_->committed_index();

@@ -19,9 +19,11 @@
 #include "absl/synchronization/mutex.h"
 #include "ledger/commit/clock.h"
 #include "ledger/commit/committer.h"
+#include "ledger/core/limits.h"
 #include "ledger/core/pos.h"
 #include "ledger/core/types.h"
 #include "ledger/server/rate_limiter.h"
+#include "ledger/server/stream_slots.h"
 #include "proto/ledger.grpc.pb.h"
 
 namespace merchant {
@@ -79,12 +81,8 @@ class PosService final : public ledger::v1::Pos::Service {
   ledger::Clock* clock_;
   ledger::RateLimiter limiter_;  // Per merchant and terminal.
 
-  // Open WatchPayment streams, per terminal (merchant id + terminal id) and in all. WatchSlot takes
-  // one or says why not.
-  class WatchSlot;
-  absl::Mutex watches_mutex_;
-  std::map<std::string, int> watches_ ABSL_GUARDED_BY(watches_mutex_);
-  int watches_total_ ABSL_GUARDED_BY(watches_mutex_) = 0;
+  // Open WatchPayment streams, per terminal (merchant id + terminal id) and in all (limits.h).
+  ledger::StreamSlots watches_{ledger::kPaymentWatchesPerTerminalMax, ledger::kPaymentWatchesMax};
 };
 
 }  // namespace merchant
