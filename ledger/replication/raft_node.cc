@@ -823,8 +823,10 @@ int RaftNode::FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count
   *buffers = array;
   *count = 1;
   node->snapshots_.taken++;
-  node->snapshots_.last_take_seconds = SecondsSince(start);
-  node->snapshots_.last_take_bytes = snapshot->size();
+  if (node->options_.state_root.empty()) {  // By reference, FinishTake sets them once written.
+    node->snapshots_.last_take_seconds = SecondsSince(start);
+    node->snapshots_.last_take_bytes = snapshot->size();
+  }
   return 0;
 }
 
