@@ -609,6 +609,54 @@ TEST(ClusterTest, WipedFollowerCatchesUpBySnapshot) {
   EXPECT_TRUE(std::filesystem::exists(cluster.data_dir(follower) + "/state.current"));
 }
 
+// libraft holds every Raft entry since the last snapshot in memory, and --snapshot_trailing entries
+// before it: with batches of thousands of transfers per entry the entry counts held gigabytes per
+// node (ops/bench --scale, 1000 x 4). --raft_log_memory_bytes caps it in bytes. Here the entry
+// threshold is never reached (1,000,000), yet every node takes snapshots once the entries since
+// its last reach half the cap, keeps fewer trailing entries than --snapshot_trailing, and never
+// holds more than half the cap of new entries; the stores end identical.
+TEST(ClusterTest, TheRaftLogInMemoryIsCappedInBytes) {
+  constexpr uint64_t kCap = 1 << 20;
+  Cluster cluster("cluster_log_bytes",
+                  {"--snapshot_threshold=1000000", "--snapshot_trailing=4096",
+                   absl::StrCat("--raft_log_memory_bytes=", kCap), "--metrics_listen=127.0.0.1:0"});
+  ASSERT_OK(cluster.StartAll());
+  const std::unique_ptr<LedgerConnection> owned = cluster.Connect();
+  LedgerConnection& connection = *owned;
+  SetUpTown(connection);
+  if (HasFatalFailure()) return;
+  std::mt19937_64 random(17);
+  uint64_t next_id = 1;
+  auto metric = [&](int node, const char* name) {
+    absl::StatusOr<std::string> text = HttpGet(cluster.node(node).metrics_port(), "/metrics");
+    return text.ok() ? MetricValue(*text, name).value_or(-1) : -1;
+  };
+  int requests = 0;
+  while (requests < 4000 && (metric(0, "ledger_raft_snapshots_total") < 2 ||
+                             metric(1, "ledger_raft_snapshots_total") < 2 ||
+                             metric(2, "ledger_raft_snapshots_total") < 2)) {
+    Pay(connection, random, 3, &next_id, 100);
+    if (HasFatalFailure()) return;
+    requests += 100;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // Metrics: each second.
+  }
+  std::printf("%d payment requests\n", requests);
+  for (int i = 0; i < kNodes; ++i) {
+    const double taken = metric(i, "ledger_raft_snapshots_total");
+    const double trailing = metric(i, "ledger_raft_snapshot_trailing_entries");
+    const double held = metric(i, "ledger_raft_log_bytes_since_snapshot");
+    std::printf("node %d: %g snapshots, %g trailing entries, %g bytes applied since the last\n",
+                i + 1, taken, trailing, held);
+    EXPECT_GE(taken, 2) << "node " << i + 1 << ": no snapshot by bytes";
+    EXPECT_GE(trailing, 1) << "node " << i + 1;
+    EXPECT_LT(trailing, 4096) << "node " << i + 1;
+    EXPECT_GE(held, 0) << "node " << i + 1;
+    EXPECT_LT(held, kCap / 2 + 64 * 1024) << "node " << i + 1;  // Half, plus the last entry.
+  }
+  for (int i = 0; i < kNodes; ++i) ASSERT_EQ(cluster.node(i).Stop(), 0);
+  EXPECT_NE(CheckStoresIdentical(cluster), nullptr);
+}
+
 // libraft 0.22.1 crashed a follower that received an InstallSnapshot while it was writing a
 // snapshot of its own (SIGSEGV in takeSnapshotCb; ledger/replication/take_guard.h). Here a
 // follower's snapshot writes complete 3 s late (--fault_snapshot_write_delay_ms), so it is writing

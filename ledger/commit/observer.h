@@ -24,6 +24,10 @@ struct SnapshotFigures {
   uint64_t last_install_bytes = 0;
   // Raft messages held back while a snapshot was being written (replication/take_guard.h).
   uint64_t held_messages = 0;
+  // The Raft log held in memory (--raft_log_memory_bytes): bytes of the entries applied since the
+  // last take, and how many entries a take keeps behind it now.
+  uint64_t log_bytes = 0;
+  uint64_t trailing = 0;
 };
 
 // Hooks for metrics (all optional). Called on the committer thread.

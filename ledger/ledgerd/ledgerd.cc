@@ -207,6 +207,11 @@ ABSL_FLAG(std::vector<std::string>, initial_members, {},
 ABSL_FLAG(uint32_t, snapshot_threshold, 8192, "Raft: log entries between snapshots");
 ABSL_FLAG(uint32_t, snapshot_trailing, 4096,
           "Raft: entries kept behind a snapshot for followers that lag a little");
+ABSL_FLAG(uint64_t, raft_log_memory_bytes, 256ull << 20,
+          "Raft: about how much of the log is held in memory: a snapshot is taken once the entries "
+          "applied since the last one reach half of it (before --snapshot_threshold), and fewer "
+          "than --snapshot_trailing entries are kept behind it when they would need more than the "
+          "other half (0: entry counts only; at least 1 MiB otherwise)");
 ABSL_FLAG(uint32_t, install_snapshot_timeout_ms, 30000,
           "Raft: how long the leader waits for a follower's answer to a snapshot before sending it "
           "again (must "
@@ -357,6 +362,13 @@ int RaftOptionsFromFlags(const std::string& data_dir, ledger::RaftNode::Options*
     // libraft writes a snapshot it took with trailing > 0 and one it installs with 0: the guard
     // against its install-during-take defect (take_guard.h) tells them apart by that.
     fprintf(stderr, "ledgerd: --snapshot_trailing must be at least 1\n");
+    return 2;
+  }
+  options->log_memory_bytes = absl::GetFlag(FLAGS_raft_log_memory_bytes);
+  if (options->log_memory_bytes != 0 && options->log_memory_bytes < (1u << 20)) {
+    fprintf(stderr,
+            "ledgerd: --raft_log_memory_bytes must be 0 or at least 1048576 (1 MiB), got %llu\n",
+            static_cast<unsigned long long>(options->log_memory_bytes));
     return 2;
   }
   options->fault_snapshot_write_delay_ms = absl::GetFlag(FLAGS_fault_snapshot_write_delay_ms);

@@ -237,6 +237,7 @@ absl::Status RaftNode::Init() {
   raft_set_heartbeat_timeout(&raft_, options_.heartbeat_timeout_ms);
   raft_set_snapshot_threshold(&raft_, options_.snapshot_threshold);
   raft_set_snapshot_trailing(&raft_, options_.snapshot_trailing);
+  snapshots_.trailing = options_.snapshot_trailing;
   raft_set_install_snapshot_timeout(&raft_, options_.install_snapshot_timeout_ms);
   // libraft 0.22 refuses writes (RAFT_NOSPACE) while a majority reports less than 4 MiB of prepared
   // log segments, which raft_uv reports as 0 until its first segments are ready: every write right
@@ -613,6 +614,7 @@ int RaftNode::FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result) 
   const auto start = std::chrono::steady_clock::now();
   // libraft sets last_applied after apply returns: this entry's index is one past it.
   const uint64_t index = raft_last_applied(&node->raft_) + 1;
+  node->LogBudgetCount(buffer->len);
   absl::StatusOr<Replica::Applied> applied = node->replica_.Apply(
       index, std::string_view(static_cast<const char*>(buffer->base), buffer->len));
   if (!applied.ok() && !node->replica_.violation().empty()) {
@@ -823,11 +825,44 @@ int RaftNode::FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count
   *buffers = array;
   *count = 1;
   node->snapshots_.taken++;
+  node->LogBudgetTaking();
   if (node->options_.state_root.empty()) {  // By reference, FinishTake sets them once written.
     node->snapshots_.last_take_seconds = SecondsSince(start);
     node->snapshots_.last_take_bytes = snapshot->size();
   }
   return 0;
+}
+
+// Options::log_memory_bytes. libraft 0.22.1 takes a snapshot when the entries since the last one
+// reach its threshold (legacyShouldTakeSnapshot, after the apply returns): lowering it to 1 asks
+// for one at once. The trailing entries it keeps are read when the take is written and when it
+// completes; they are set here, in FsmSnapshot, before either (no take runs meanwhile).
+void RaftNode::LogBudgetCount(size_t entry_bytes) {
+  snapshots_.log_bytes += entry_bytes;
+  ++log_entries_since_take_;
+  if (options_.log_memory_bytes == 0 || log_take_asked_ ||
+      snapshots_.log_bytes < options_.log_memory_bytes / 2) {
+    return;
+  }
+  raft_set_snapshot_threshold(&raft_, 1);
+  log_take_asked_ = true;
+}
+
+void RaftNode::LogBudgetTaking() {
+  if (options_.log_memory_bytes > 0 && log_entries_since_take_ > 0) {
+    const uint64_t average = std::max<uint64_t>(1, snapshots_.log_bytes / log_entries_since_take_);
+    snapshots_.trailing = static_cast<unsigned>(std::clamp<uint64_t>(
+        options_.log_memory_bytes / 2 / average, 1, options_.snapshot_trailing));
+    raft_set_snapshot_trailing(&raft_, snapshots_.trailing);
+  }
+  LogBudgetReset();
+}
+
+void RaftNode::LogBudgetReset() {
+  if (log_take_asked_) raft_set_snapshot_threshold(&raft_, options_.snapshot_threshold);
+  log_take_asked_ = false;
+  log_entries_since_take_ = 0;
+  snapshots_.log_bytes = 0;
 }
 
 std::string RaftNode::CheckpointDir(uint64_t origin, uint64_t checkpoint_id) const {
@@ -1075,6 +1110,7 @@ int RaftNode::FsmRestore(raft_fsm* fsm, raft_buffer* buffer) {
 
 void RaftNode::FinishRestore(uint64_t before, uint64_t bytes,
                              std::chrono::steady_clock::time_point start) {
+  LogBudgetReset();  // The log before the snapshot is gone.
   snapshots_.installed++;
   snapshots_.last_install_seconds = SecondsSince(start);
   snapshots_.last_install_bytes = bytes;

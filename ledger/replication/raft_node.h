@@ -131,6 +131,12 @@ class RaftNode final : public Committer {
     unsigned snapshot_threshold = 8192;  // Entries between snapshots.
     unsigned snapshot_trailing =
         4096;  // Entries kept behind a snapshot for followers that lag a little.
+    // libraft holds every entry since the last snapshot in memory, and `snapshot_trailing` before
+    // it: with large entries (batches of thousands of transfers) the entry counts above held
+    // gigabytes. This caps it in bytes too (0: entries only): a snapshot is taken once the entries
+    // applied since the last one reach half of it, and fewer trailing entries are kept when their
+    // average size would need more than the other half (at least 1). See LogBudget* below.
+    uint64_t log_memory_bytes = 256ull << 20;
     // How long the leader waits for a follower to answer a snapshot it sent before sending it again
     // (libraft's default): a snapshot lost with a crashed follower holds that follower back this
     // long. It must cover sending and restoring the whole state.
@@ -337,6 +343,13 @@ class RaftNode final : public Committer {
   uint64_t journal_index_ ABSL_GUARDED_BY(mutex_) = 0;
   RaftStatus status_ ABSL_GUARDED_BY(mutex_);
   SnapshotFigures snapshots_;  // Loop thread only; copied into status_ by RefreshStatus.
+  // Options::log_memory_bytes (loop thread): entries applied since the last take, and whether
+  // libraft has been asked for one early (threshold lowered to 1 until FsmSnapshot).
+  void LogBudgetCount(size_t entry_bytes);
+  void LogBudgetTaking();
+  void LogBudgetReset();
+  uint64_t log_entries_since_take_ = 0;
+  bool log_take_asked_ = false;
   // The take being prepared (loop thread; checkpoint_result_ is written by checkpoint_thread_
   // before it signals checkpoint_made_, and read after joining it).
   struct PendingTake {

@@ -325,6 +325,12 @@ void Metrics::SetSnapshots(const SnapshotFigures& figures) {
         counter("ledger_raft_snapshot_held_messages_total",
                 "Raft messages held until this node's snapshot write completed (an InstallSnapshot "
                 "received meanwhile, and what followed it)");
+    log_bytes_ = gauge("ledger_raft_log_bytes_since_snapshot",
+                       "Bytes of the Raft entries applied since this node's last snapshot (held "
+                       "in memory until the next one; see --raft_log_memory_bytes)");
+    snapshot_trailing_ = gauge("ledger_raft_snapshot_trailing_entries",
+                               "Raft entries a snapshot keeps behind it for lagging followers "
+                               "(--snapshot_trailing, fewer if --raft_log_memory_bytes needs)");
   }
   snapshots_taken_->Increment(static_cast<double>(figures.taken - snapshots_seen_.taken));
   snapshots_installed_->Increment(
@@ -335,6 +341,8 @@ void Metrics::SetSnapshots(const SnapshotFigures& figures) {
   snapshot_install_bytes_->Set(static_cast<double>(figures.last_install_bytes));
   snapshot_held_messages_->Increment(
       static_cast<double>(figures.held_messages - snapshots_seen_.held_messages));
+  log_bytes_->Set(static_cast<double>(figures.log_bytes));
+  snapshot_trailing_->Set(static_cast<double>(figures.trailing));
   snapshots_seen_ = figures;
 }
 

@@ -129,6 +129,8 @@ class Metrics {
   prometheus::Gauge* snapshot_install_seconds_ = nullptr;
   prometheus::Gauge* snapshot_install_bytes_ = nullptr;
   prometheus::Counter* snapshot_held_messages_ = nullptr;
+  prometheus::Gauge* log_bytes_ = nullptr;
+  prometheus::Gauge* snapshot_trailing_ = nullptr;
   SnapshotFigures snapshots_seen_;
 };
 

@@ -41,7 +41,10 @@ class StreamSlots {
    private:
     friend class StreamSlots;
     Slot(StreamSlots* slots, std::string key, Refusal refusal)
-        : slots_(slots), key_(std::move(key)), refusal_(refusal), held_(refusal == Refusal::kNone) {}
+        : slots_(slots),
+          key_(std::move(key)),
+          refusal_(refusal),
+          held_(refusal == Refusal::kNone) {}
     StreamSlots* slots_;
     std::string key_;
     Refusal refusal_;
@@ -49,8 +52,8 @@ class StreamSlots {
   };
 
   Slot Take(std::string key);
-  int open() const;      // Slots held now, in all.
-  size_t keys() const;   // Keys holding one or more (none is kept for a key with no stream).
+  int open() const;     // Slots held now, in all.
+  size_t keys() const;  // Keys holding one or more (none is kept for a key with no stream).
 
  private:
   void Release(const std::string& key);
