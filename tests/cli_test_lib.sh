@@ -13,14 +13,20 @@ cd "$D"
 fail() { echo "FAIL: $*" >&2; [ -f "$D/ledgerd.log" ] && tail -5 "$D/ledgerd.log" >&2; exit 1; }
 
 PKI="$D/var/pki"
-{ "$R/ops/pki" init "$PKI" && "$R/ops/pki" node "$PKI" 1 && "$R/ops/pki" operator "$PKI" demo; } >/dev/null ||
-  fail "ops/pki"
-# The role table: the `demo` operator (what ledgerctl presents by default) with every role.
-echo "demo treasurer,programme_admin,merchant_registrar,support_desk,auditor,cluster_admin" >"$D/operators"
+# The role table: OPERATORS_FILE if the test set one, else the `demo` operator (what ledgerctl presents by
+# default) with every role; a certificate for each operator named in it.
+if [ -z "${OPERATORS_FILE:-}" ]; then
+  OPERATORS_FILE="$D/operators"
+  echo "demo treasurer,programme_admin,merchant_registrar,support_desk,auditor,cluster_admin" >"$OPERATORS_FILE"
+fi
+{ "$R/ops/pki" init "$PKI" && "$R/ops/pki" node "$PKI" 1; } >/dev/null || fail "ops/pki"
+for name in $(awk '!/^#/ && NF { print $1 }' "$OPERATORS_FILE"); do
+  "$R/ops/pki" operator "$PKI" "$name" >/dev/null || fail "ops/pki operator $name"
+done
 "$LEDGERD" --data_dir="$D/data" --listen=127.0.0.1:0 --operator_listen=127.0.0.1:0 --metrics_listen= \
   --http_listen= --http_operator_listen= \
   --port_file="$D/ports" --tls_cert="$PKI/nodes/node-1.crt" --tls_key="$PKI/nodes/node-1.key" \
-  --tls_client_ca="$PKI/ca.crt" --tls_crl_dir="$PKI/crl" --operators_file="$D/operators" >"$D/ledgerd.log" 2>&1 &
+  --tls_client_ca="$PKI/ca.crt" --tls_crl_dir="$PKI/crl" --operators_file="$OPERATORS_FILE" >"$D/ledgerd.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$D/ports" ] && break; sleep 0.1; done
