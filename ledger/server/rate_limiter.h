@@ -35,6 +35,8 @@ class RateLimiter {
   const double requests_per_second_;
   const double burst_;
   std::mutex mutex_;
+  // The bucket's tokens at now_ns, refilled since it was last used (at most the burst).
+  double TokensAt(const Bucket& bucket, uint64_t now_ns) const;
   void SweepFull(uint64_t now_ns);  // mutex_ held.
 
   static constexpr size_t kSweepAtLeast = 1024;
