@@ -67,6 +67,7 @@ constexpr int kReservedResidents = 10;
 constexpr int kDefaultResidents = 300;  // --residents' default (the flag above).
 constexpr int kWalkers = 40;            // Residents taking part in health mileage.
 constexpr int kElder = 3, kDaughter = 4;
+constexpr int kHarvestDays = 3;              // The farm's harvest task: today and two more days.
 constexpr int64_t kTaskPerDay = 2000;        // The farm's thank-you per visitor per day ...
 constexpr int64_t kTaskSubsidyPercent = 50;  // ... half of it paid by the city.  // Walkers: an
                                              // elderly resident who stops walking, her watcher.
@@ -468,10 +469,12 @@ class Town {
     v1::CreateTransfersRequest request;
     // Each stall buys seedlings from the next two stalls (B2B in coin: it keeps circulating), then
     // cashes a quarter of what it holds out to yen (coin retired to the issuer).
+    constexpr int64_t kSeedlings = 300;  // Each stall pays each of the next two stalls this much.
     for (int s = 0; s < kStalls; ++s) {
-      if (Balance(Account(kStallCoin, s)) < 600) continue;  // Sold too little (a small town).
+      // A stall that sold too little (a small town) buys none.
+      if (Balance(Account(kStallCoin, s)) < 2 * kSeedlings) continue;
       for (int k = 1; k <= 2; ++k)
-        Add(&request, Account(kStallCoin, s), Account(kStallCoin, (s + k) % kStalls), 300,
+        Add(&request, Account(kStallCoin, s), Account(kStallCoin, (s + k) % kStalls), kSeedlings,
             kCodePayment);
     }
     const int seedlings = request.transfers_size();
@@ -905,7 +908,7 @@ class Town {
     // In a small town (--residents under a few dozen) even the best stall may have taken less than
     // its share of the harvest task's escrow: the farm charges the rest at the city's desk, as
     // residents do (yen in, coin out; no premium).
-    const int64_t share = 3 * kTaskPerDay * (100 - kTaskSubsidyPercent) / 100;
+    const int64_t share = kHarvestDays * kTaskPerDay * (100 - kTaskSubsidyPercent) / 100;
     if (best < share) {
       v1::CreateTransfersRequest charge;
       Add(&charge, Account(kCityIssuer), Account(kStallCoin, farm_), share - best, kCodeCharge);
@@ -995,7 +998,7 @@ class Town {
     task.set_task_id("rice-harvest");
     task.set_title("Rice harvest and drying / 稲刈り・はざ掛け");
     task.set_first_day(DayNumber(today));
-    task.set_last_day(DayNumber(today + 2));
+    task.set_last_day(DayNumber(today + kHarvestDays - 1));
     task.set_slots(1);
     task.set_per_day(kTaskPerDay);
     task.set_escrow_account_id(Account(kTaskEscrow));
