@@ -30,6 +30,14 @@ struct SnapshotFigures {
   uint64_t trailing = 0;
 };
 
+// The Raft loop thread's turns (ledger/replication/loop_turns.h), since the node started: time it
+// was busy (not waiting for I/O), turns busy for --raft_slow_turn_ms or longer, and the longest.
+struct LoopFigures {
+  double busy_seconds = 0;
+  uint64_t slow_turns = 0;
+  double longest_turn_seconds = 0;
+};
+
 // Hooks for metrics (all optional). Called on the committer thread.
 struct NodeObserver {
   std::function<void(size_t requests, size_t commands, double apply_seconds, double commit_seconds)>

@@ -172,6 +172,9 @@ ABSL_FLAG(uint64_t, min_free_disk_bytes, 256ull << 20,
 ABSL_FLAG(uint32_t, fault_snapshot_write_delay_ms, 0,
           "Fault injection for tests, never for production: each Raft snapshot this node writes "
           "completes this many milliseconds late (ledger/replication/take_guard.h; 0: off)");
+ABSL_FLAG(uint32_t, fault_apply_delay_ms, 0,
+          "Fault injection for tests, never for production: each Raft entry this node applies "
+          "takes this many milliseconds longer, on the Raft loop thread (at most 10000; 0: off)");
 ABSL_FLAG(double, pos_requests_per_second, 20,
           "Pos service: sustained requests per second per shop terminal");
 ABSL_FLAG(double, pos_burst, 40,
@@ -212,6 +215,10 @@ ABSL_FLAG(uint64_t, raft_log_memory_bytes, 256ull << 20,
           "applied since the last one reach half of it (before --snapshot_threshold), and fewer "
           "than --snapshot_trailing entries are kept behind it when they would need more than the "
           "other half (0: entry counts only; at least 1 MiB otherwise)");
+ABSL_FLAG(uint32_t, raft_slow_turn_ms, 300,
+          "Raft: a turn of the Raft loop thread busy this many milliseconds or longer is logged "
+          "with what it did (applying entries, their RocksDB write, snapshots, CPU time, blocked "
+          "and preempted); a turn past the election timeout (1000 ms) costs an election. 0: never");
 ABSL_FLAG(uint32_t, install_snapshot_timeout_ms, 30000,
           "Raft: how long the leader waits for a follower's answer to a snapshot before sending it "
           "again (must "
@@ -372,6 +379,13 @@ int RaftOptionsFromFlags(const std::string& data_dir, ledger::RaftNode::Options*
     return 2;
   }
   options->fault_snapshot_write_delay_ms = absl::GetFlag(FLAGS_fault_snapshot_write_delay_ms);
+  options->slow_turn_ms = absl::GetFlag(FLAGS_raft_slow_turn_ms);
+  options->fault_apply_delay_ms = absl::GetFlag(FLAGS_fault_apply_delay_ms);
+  if (options->fault_apply_delay_ms > 10000) {
+    fprintf(stderr, "ledgerd: --fault_apply_delay_ms must be at most 10000, got %u\n",
+            options->fault_apply_delay_ms);
+    return 2;
+  }
   options->install_snapshot_timeout_ms = absl::GetFlag(FLAGS_install_snapshot_timeout_ms);
   options->stale_reads = absl::GetFlag(FLAGS_stale_reads);
   options->state_root = data_dir;  // Snapshots by reference (raft_node.h).
@@ -953,6 +967,7 @@ void Ledgerd::SampleRaft() {
   }
   metrics_->SetFollowerLag(lag, others);
   metrics_->SetSnapshots(status.snapshots);
+  metrics_->SetLoop(status.loop);
   metrics_->SetJournalIndex(status.journal_index);
 }
 

@@ -107,7 +107,8 @@ RaftNode::RaftNode(RocksStore* store, Clock* clock, Options options, NodeObserve
       clock_(clock),
       options_(std::move(options)),
       observer_(std::move(observer)),
-      adapter_(store),
+      turns_(options_.slow_turn_ms / 1000.0),
+      adapter_(store, &turns_),
       replica_(&adapter_),
       take_guard_(&loop_, options_.fault_snapshot_write_delay_ms) {
   std::random_device random;
@@ -216,6 +217,12 @@ absl::Status RaftNode::Init() {
         absl::StrCat("--raft_dir ", options_.raft_dir, ": ", error.message()));
   int rv = uv_loop_init(&loop_);
   if (rv != 0) return absl::InternalError(absl::StrCat("uv_loop_init: ", uv_strerror(rv)));
+  // Loop turns (loop_turns.h): their busy time is the wall time less the wait for I/O.
+  rv = uv_loop_configure(&loop_, UV_METRICS_IDLE_TIME);
+  if (rv != 0) return absl::InternalError(absl::StrCat("uv_loop_configure: ", uv_strerror(rv)));
+  uv_prepare_init(&loop_, &turn_);
+  turn_.data = this;
+  uv_prepare_start(&turn_, OnTurn);
   uv_async_init(&loop_, &wake_, OnWake);
   wake_.data = this;
   uv_async_init(&loop_, &checkpoint_made_, OnCheckpointMade);
@@ -531,6 +538,18 @@ void RaftNode::OnTimer(uv_timer_t* handle) {
   static_cast<RaftNode*>(handle->data)->RefreshStatus();
 }
 
+void RaftNode::OnTurn(uv_prepare_t* handle) {
+  RaftNode* node = static_cast<RaftNode*>(handle->data);
+  const std::optional<LoopTurns::Turn> slow = node->turns_.EndTurn(
+      LoopTurns::SampleThisThread(static_cast<double>(uv_hrtime()) / 1e9,
+                                  static_cast<double>(uv_metrics_idle_time(&node->loop_)) / 1e9));
+  if (slow) {
+    std::fprintf(stderr, "raft: %s\n",
+                 LoopTurns::Describe(*slow, node->options_.election_timeout_ms).c_str());
+    std::fflush(stderr);
+  }
+}
+
 void RaftNode::FailBacklog(const absl::Status& status) {
   for (auto& request : backlog_) request->done(status);
   backlog_.clear();
@@ -556,6 +575,7 @@ absl::Status RaftNode::AdminError(int rv) {
 }
 
 void RaftNode::Propose() {
+  LoopTurns::Timer timer(&turns_, LoopTurns::kPropose);
   while (!backlog_.empty() && proposals_.size() < static_cast<size_t>(kProposalsInFlightMax)) {
     absl::Status status = !replica_.violation().empty()       ? Failed()
                           : raft_state(&raft_) != RAFT_LEADER ? NotLeaderHere()
@@ -611,6 +631,8 @@ void RaftNode::Propose() {
 int RaftNode::FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result) {
   RaftNode* node = static_cast<RaftNode*>(fsm->data);
   *result = nullptr;
+  LoopTurns::Timer timer(&node->turns_, LoopTurns::kApply);
+  node->turns_.AddEntry(buffer->len);
   const auto start = std::chrono::steady_clock::now();
   // libraft sets last_applied after apply returns: this entry's index is one past it.
   const uint64_t index = raft_last_applied(&node->raft_) + 1;
@@ -636,6 +658,9 @@ int RaftNode::FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result) 
       applied.ok(),
       absl::StrCat("applying Raft entry ", index, ": ", applied.status().ToString()).c_str());
   if (applied->skipped) return 0;
+  if (node->options_.fault_apply_delay_ms > 0) {  // Tests: an entry applied fresh, held up.
+    std::this_thread::sleep_for(std::chrono::milliseconds(node->options_.fault_apply_delay_ms));
+  }
   if (applied->status.ok()) {
     {
       std::lock_guard<std::mutex> lock(node->mutex_);
@@ -795,6 +820,7 @@ void RaftNode::OnTransfer(struct raft_transfer* request) {
 
 int RaftNode::FsmSnapshot(raft_fsm* fsm, raft_buffer* buffers[], unsigned* count) {
   RaftNode* node = static_cast<RaftNode*>(fsm->data);
+  LoopTurns::Timer timer(&node->turns_, LoopTurns::kSnapshot);
   const auto start = std::chrono::steady_clock::now();
   // The state's own writes were not synced (libraft's log is the WAL); the log before this snapshot
   // may now be deleted, so the state must be durable first.
@@ -892,6 +918,7 @@ void RaftNode::OnCheckpointMade(uv_async_t* handle) {
 // libraft's take cannot fail once started.
 void RaftNode::FinishTake() {
   if (!take_.has_value() || take_->snapshot == nullptr) return;  // Already finished (Close).
+  LoopTurns::Timer timer(&turns_, LoopTurns::kSnapshot);
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   std::string payload;
   if (checkpoint_result_.ok()) {
@@ -1086,6 +1113,7 @@ absl::Status RaftNode::InstallManifest(const CheckpointManifest& manifest) {
 
 int RaftNode::FsmRestore(raft_fsm* fsm, raft_buffer* buffer) {
   RaftNode* node = static_cast<RaftNode*>(fsm->data);
+  LoopTurns::Timer timer(&node->turns_, LoopTurns::kRestore);
   const auto start = std::chrono::steady_clock::now();
   const uint64_t before = node->replica_.applied_index();
   const std::string_view bytes(static_cast<const char*>(buffer->base), buffer->len);
@@ -1151,6 +1179,7 @@ void RaftNode::RefreshStatus() {
   }
   status.snapshots = snapshots_;
   status.snapshots.held_messages = take_guard_.held_total();
+  status.loop = {turns_.busy_seconds(), turns_.slow_turns(), turns_.longest_busy_seconds()};
   std::lock_guard<std::mutex> lock(mutex_);
   status.journal_index = journal_index_;
   auto leader = peers_.find(leader_id);
@@ -1196,6 +1225,7 @@ void RaftNode::OnRaftClosed(struct raft* raft) {
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&node->wake_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&node->timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&node->turn_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&node->checkpoint_made_), nullptr);
   node->take_guard_.Close();
 }

@@ -69,6 +69,7 @@
 #include "ledger/commit/clock.h"
 #include "ledger/commit/committer.h"
 #include "ledger/commit/observer.h"
+#include "ledger/replication/loop_turns.h"
 #include "ledger/replication/nodelay_transport.h"
 #include "ledger/replication/raft_api.h"
 #include "ledger/replication/replica.h"
@@ -115,6 +116,7 @@ struct RaftStatus {
   };
   std::vector<Member> members;  // The current Raft configuration.
   SnapshotFigures snapshots;    // ledger/commit/observer.h.
+  LoopFigures loop;             // Likewise.
 };
 
 class RaftNode final : public Committer {
@@ -158,6 +160,11 @@ class RaftNode final : public Committer {
     // Tests (ledgerd --fault_snapshot_write_delay_ms): each snapshot write completes this much
     // later (take_guard.h).
     unsigned fault_snapshot_write_delay_ms = 0;
+    // A loop turn busy this long or longer is logged with what it did (loop_turns.h; 0: never).
+    unsigned slow_turn_ms = 300;
+    // Tests (ledgerd --fault_apply_delay_ms): each Raft entry's apply takes this much longer, on
+    // the loop thread, as if its RocksDB write were held up.
+    unsigned fault_apply_delay_ms = 0;
   };
 
   // Opens libraft on options.raft_dir over `store` (which must outlive the node) and starts the
@@ -242,6 +249,7 @@ class RaftNode final : public Committer {
   // Loop thread.
   static void OnWake(uv_async_t* handle);
   static void OnTimer(uv_timer_t* handle);
+  static void OnTurn(uv_prepare_t* handle);
   static void OnApplied(struct raft_apply* request, int status, void* result);
   static void OnBarrier(struct raft_barrier* request, int status);
   static void OnChange(raft_change* request, int status);
@@ -292,12 +300,18 @@ class RaftNode final : public Committer {
   // head) come from a write-through cache, as in the single node, instead of a RocksDB lookup per
   // account per transfer. Every write, snapshot restores included, goes through Write and updates
   // the cache.
+  // Its writes' time counts in the loop turn (loop_turns.h).
   class StoreAdapter final : public ReplicaStore {
    public:
-    explicit StoreAdapter(RocksStore* store) : store_(store), hot_(*store) {}
+    StoreAdapter(RocksStore* store, LoopTurns* turns)
+        : store_(store), turns_(turns), hot_(*store) {}
     const KvReader& reader() const override { return hot_; }
     absl::Status Write(const WriteSet& writes, bool sync) override {
-      absl::Status written = store_->Write(writes, sync);
+      absl::Status written;
+      {
+        LoopTurns::Timer timer(turns_, LoopTurns::kStoreWrite);
+        written = store_->Write(writes, sync);
+      }
       if (written.ok()) hot_.Remember(writes);
       return written;
     }
@@ -305,14 +319,17 @@ class RaftNode final : public Committer {
 
    private:
     RocksStore* store_;
+    LoopTurns* turns_;
     CachedKv hot_;
   };
+  LoopTurns turns_;  // Loop thread only; its figures are copied into status_ by RefreshStatus.
   StoreAdapter adapter_;
   Replica replica_;  // Loop thread only.
 
   uv_loop_t loop_;
   uv_async_t wake_;
   uv_timer_t timer_;
+  uv_prepare_t turn_;  // Once per loop iteration, before the wait for I/O: ends a turn (OnTurn).
   NoDelayTransport transport_;        // Without a raft_secret.
   SecureTransport secure_transport_;  // With one.
   raft_io io_;

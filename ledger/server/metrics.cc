@@ -7,6 +7,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <limits>
 
 namespace ledger {
@@ -344,6 +345,34 @@ void Metrics::SetSnapshots(const SnapshotFigures& figures) {
   log_bytes_->Set(static_cast<double>(figures.log_bytes));
   snapshot_trailing_->Set(static_cast<double>(figures.trailing));
   snapshots_seen_ = figures;
+}
+
+void Metrics::SetLoop(const LoopFigures& figures) {
+  if (loop_busy_ == nullptr) {
+    loop_busy_ = &prometheus::BuildCounter()
+                      .Name("ledger_raft_loop_busy_seconds_total")
+                      .Help(
+                          "Time the Raft loop thread was busy (not waiting for I/O): its rate is "
+                          "the thread's utilisation")
+                      .Register(*registry_)
+                      .Add({});
+    loop_slow_turns_ = &prometheus::BuildCounter()
+                            .Name("ledger_raft_loop_slow_turns_total")
+                            .Help(
+                                "Turns of the Raft loop busy for --raft_slow_turn_ms or longer "
+                                "(each is logged with what it did)")
+                            .Register(*registry_)
+                            .Add({});
+    loop_longest_ = &prometheus::BuildGauge()
+                         .Name("ledger_raft_loop_longest_turn_seconds")
+                         .Help("The busiest turn of the Raft loop since the node started")
+                         .Register(*registry_)
+                         .Add({});
+  }
+  loop_busy_->Increment(std::max(0.0, figures.busy_seconds - loop_seen_.busy_seconds));
+  loop_slow_turns_->Increment(static_cast<double>(figures.slow_turns - loop_seen_.slow_turns));
+  loop_longest_->Set(figures.longest_turn_seconds);
+  loop_seen_ = figures;
 }
 
 }  // namespace ledger

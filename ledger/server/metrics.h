@@ -66,6 +66,10 @@ class Metrics {
   // ledger_raft_snapshot_last_bytes and ledger_raft_snapshot_install_last_seconds /
   // ledger_raft_snapshot_install_last_bytes (ledger/commit/observer.h).
   void SetSnapshots(const SnapshotFigures& figures);
+  // Raft replicas only: the Raft loop thread's ledger_raft_loop_busy_seconds_total,
+  // ledger_raft_loop_slow_turns_total (turns busy for --raft_slow_turn_ms or longer) and
+  // ledger_raft_loop_longest_turn_seconds since the node started (ledger/commit/observer.h).
+  void SetLoop(const LoopFigures& figures);
   // Storage, sampled once a second: ledger_rocksdb_pending_compaction_bytes,
   // ledger_rocksdb_live_data_bytes, ledger_rocksdb_write_stopped (1 while RocksDB stops writes),
   // ledger_rocksdb_delayed_write_rate_bytes_per_second (0 unless RocksDB is slowing writes), and
@@ -122,6 +126,10 @@ class Metrics {
   prometheus::Gauge* raft_applied_ = nullptr;
   prometheus::Gauge* raft_last_ = nullptr;
   prometheus::Family<prometheus::Gauge>* follower_lag_ = nullptr;  // Created on first use.
+  prometheus::Counter* loop_busy_ = nullptr;  // Created with the first SetLoop.
+  prometheus::Counter* loop_slow_turns_ = nullptr;
+  prometheus::Gauge* loop_longest_ = nullptr;
+  LoopFigures loop_seen_;
   prometheus::Counter* snapshots_taken_ = nullptr;  // Created with the first SetSnapshots.
   prometheus::Counter* snapshots_installed_ = nullptr;
   prometheus::Gauge* snapshot_take_seconds_ = nullptr;
