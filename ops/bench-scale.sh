@@ -110,6 +110,15 @@ if [[ ",$SYSTEMS," == *",cluster,"* ]]; then
   TERMS=""
   for n in 1 2 3 4; do TERMS="$TERMS $n:$(metric "127.0.0.1:761$n" ledger_raft_term)"; done
   echo "cluster: Raft terms at the end (member:term):$TERMS" | tee -a "$SUMMARY"
+  # Turns of a member's Raft loop busy for --raft_slow_turn_ms (a turn past the election timeout costs
+  # an election): how many, and the five busiest with what they did.
+  for n in 1 2 3 4; do
+    SLOW="$(grep -c '^raft: a Raft loop turn was busy' "$WORK/cluster$n.log" || true)"
+    echo "cluster: member $n: ${SLOW:-0} slow Raft loop turns; longest $(metric "127.0.0.1:761$n" ledger_raft_loop_longest_turn_seconds) s" |
+      tee -a "$SUMMARY"
+    grep '^raft: a Raft loop turn was busy' "$WORK/cluster$n.log" | sort -t' ' -k8,8nr | head -5 |
+      sed "s/^/  member $n: /" | tee -a "$SUMMARY"
+  done
   for n in 1 2 3 4; do stop_pid "${CLUSTER_PID[$n]}"; done
   rm -rf "$WORK"/cluster[1234]
 fi
