@@ -178,6 +178,23 @@ TEST_F(HistoryTest, WholeAcrossFoldsByRecordsAndByEntries) {
   EXPECT_EQ(testing::CheckInvariants(ledger_.state()), "");
 }
 
+// A fold is one batch's work: on a Raft replica it runs on the loop thread, inside one apply, so it
+// must stay well under the election timeout (1 s). Folds of 262,144 entries took 0.3-0.5 s of CPU
+// and up to 1.4 s on a loaded machine, and cost elections (README "Running a cluster", slow loop
+// turns). A fold now takes at most 65,536 entries plus the batch that crossed the line.
+TEST_F(HistoryTest, AFoldTakesAtMostSixtyFiveThousandEntries) {
+  uint64_t folds = 0;
+  for (int i = 0; i < 40 && folds < 2; ++i) {
+    const HistoryBacklog before = Backlog();
+    Batch(kBatchItemsMax);
+    if (Backlog().entries >= before.entries) continue;
+    ++folds;
+    EXPECT_LE(before.entries, 65536u + 2 * kBatchItemsMax) << "entries folded in one batch";
+  }
+  EXPECT_EQ(folds, 2u) << "full batches fold every 65,536 entries";
+  CheckAgainstModel();
+}
+
 TEST_F(HistoryTest, RolledBackChainLeavesNoHistory) {
   Batch(20);
   // A linked chain whose second transfer fails: neither transfer may appear in anyone's history.

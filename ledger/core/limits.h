@@ -59,9 +59,11 @@ inline constexpr int kStaffOperationsPageDefault = 100;
 // History folding (ledger/FORMAT.md, "Account history"): a batch starts by folding the
 // recent-history records into per-account segments once this many records or entries are waiting.
 // Larger values mean fewer segment keys per entry but more recent records for a history query to
-// search.
+// search, and a longer fold: a fold is one batch's work, which on a Raft replica runs on the loop
+// thread and must stay well under the election timeout (262,144 entries took 0.3-0.5 s of CPU and
+// up to 1.4 s on a loaded 2-core machine, and cost elections; README "Running a cluster").
 inline constexpr uint64_t kHistoryFoldRecords = 4096;
-inline constexpr uint64_t kHistoryFoldEntries = 262144;
+inline constexpr uint64_t kHistoryFoldEntries = 65536;
 // Entries per segment: a query decodes whole segments.
 inline constexpr size_t kHistorySegmentEntriesMax = 4096;
 
