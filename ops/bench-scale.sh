@@ -116,8 +116,9 @@ if [[ ",$SYSTEMS," == *",cluster,"* ]]; then
     SLOW="$(grep -c '^raft: a Raft loop turn was busy' "$WORK/cluster$n.log" || true)"
     echo "cluster: member $n: ${SLOW:-0} slow Raft loop turns; longest $(metric "127.0.0.1:761$n" ledger_raft_loop_longest_turn_seconds) s" |
       tee -a "$SUMMARY"
-    grep '^raft: a Raft loop turn was busy' "$WORK/cluster$n.log" | sort -t' ' -k8,8nr | head -5 |
-      sed "s/^/  member $n: /" | tee -a "$SUMMARY"
+    # awk, not head: head would close the pipe early, and under pipefail sort's SIGPIPE ends the script.
+    { grep '^raft: a Raft loop turn was busy' "$WORK/cluster$n.log" || true; } | sort -t' ' -k8,8nr |
+      awk -v n="$n" 'NR <= 5 { print "  member " n ": " $0 }' | tee -a "$SUMMARY"
   done
   for n in 1 2 3 4; do stop_pid "${CLUSTER_PID[$n]}"; done
   rm -rf "$WORK"/cluster[1234]
