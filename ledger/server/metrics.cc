@@ -104,24 +104,21 @@ void Metrics::RegisterState() {
                         .Help("Newest committed journal index")
                         .Register(*registry_)
                         .Add({});
-  auto storage_gauge = [this](const char* name, const char* help) {
-    return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
-  };
   pending_compaction_bytes_ =
-      storage_gauge("ledger_rocksdb_pending_compaction_bytes",
-                    "RocksDB's estimate of bytes compaction must rewrite (all column families)");
-  live_data_bytes_ = storage_gauge("ledger_rocksdb_live_data_bytes",
-                                   "RocksDB's estimate of live data size (all column families)");
-  write_stopped_ =
-      storage_gauge("ledger_rocksdb_write_stopped", "1 while RocksDB stops writes (a write stall)");
+      UnlabelledGauge("ledger_rocksdb_pending_compaction_bytes",
+                      "RocksDB's estimate of bytes compaction must rewrite (all column families)");
+  live_data_bytes_ = UnlabelledGauge("ledger_rocksdb_live_data_bytes",
+                                     "RocksDB's estimate of live data size (all column families)");
+  write_stopped_ = UnlabelledGauge("ledger_rocksdb_write_stopped",
+                                   "1 while RocksDB stops writes (a write stall)");
   delayed_write_rate_ =
-      storage_gauge("ledger_rocksdb_delayed_write_rate_bytes_per_second",
-                    "The rate RocksDB slows writes to; 0 unless writes are being delayed");
+      UnlabelledGauge("ledger_rocksdb_delayed_write_rate_bytes_per_second",
+                      "The rate RocksDB slows writes to; 0 unless writes are being delayed");
   filesystem_avail_bytes_ =
-      storage_gauge("ledger_data_filesystem_avail_bytes",
-                    "Bytes free to ledgerd on the data directory's filesystem");
-  filesystem_size_bytes_ =
-      storage_gauge("ledger_data_filesystem_size_bytes", "Size of the data directory's filesystem");
+      UnlabelledGauge("ledger_data_filesystem_avail_bytes",
+                      "Bytes free to ledgerd on the data directory's filesystem");
+  filesystem_size_bytes_ = UnlabelledGauge("ledger_data_filesystem_size_bytes",
+                                           "Size of the data directory's filesystem");
 }
 
 void Metrics::RegisterAlarms() {
@@ -302,36 +299,40 @@ void Metrics::SetFollowerLag(const std::map<uint64_t, uint64_t>& lag_by_peer,
   }
 }
 
+prometheus::Gauge* Metrics::UnlabelledGauge(const char* name, const char* help) {
+  return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
+}
+
+prometheus::Counter* Metrics::UnlabelledCounter(const char* name, const char* help) {
+  return &prometheus::BuildCounter().Name(name).Help(help).Register(*registry_).Add({});
+}
+
 void Metrics::SetSnapshots(const SnapshotFigures& figures) {
-  auto gauge = [this](const char* name, const char* help) {
-    return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
-  };
-  auto counter = [this](const char* name, const char* help) {
-    return &prometheus::BuildCounter().Name(name).Help(help).Register(*registry_).Add({});
-  };
   if (snapshots_taken_ == nullptr) {
-    snapshots_taken_ =
-        counter("ledger_raft_snapshots_total", "Raft snapshots this node took since it started");
-    snapshots_installed_ = counter("ledger_raft_snapshot_installs_total",
-                                   "Raft snapshots this node installed since it started");
+    snapshots_taken_ = UnlabelledCounter("ledger_raft_snapshots_total",
+                                         "Raft snapshots this node took since it started");
+    snapshots_installed_ = UnlabelledCounter("ledger_raft_snapshot_installs_total",
+                                             "Raft snapshots this node installed since it started");
     snapshot_take_seconds_ =
-        gauge("ledger_raft_snapshot_last_seconds", "Time to take the last Raft snapshot");
+        UnlabelledGauge("ledger_raft_snapshot_last_seconds", "Time to take the last Raft snapshot");
     snapshot_take_bytes_ =
-        gauge("ledger_raft_snapshot_last_bytes", "Size of the last Raft snapshot taken");
-    snapshot_install_seconds_ = gauge("ledger_raft_snapshot_install_last_seconds",
-                                      "Time to install the last Raft snapshot");
-    snapshot_install_bytes_ = gauge("ledger_raft_snapshot_install_last_bytes",
-                                    "Size of the last Raft snapshot installed");
-    snapshot_held_messages_ =
-        counter("ledger_raft_snapshot_held_messages_total",
-                "Raft messages held until this node's snapshot write completed (an InstallSnapshot "
-                "received meanwhile, and what followed it)");
-    log_bytes_ = gauge("ledger_raft_log_bytes_since_snapshot",
-                       "Bytes of the Raft entries applied since this node's last snapshot (held "
-                       "in memory until the next one; see --raft_log_memory_bytes)");
-    snapshot_trailing_ = gauge("ledger_raft_snapshot_trailing_entries",
-                               "Raft entries a snapshot keeps behind it for lagging followers "
-                               "(--snapshot_trailing, fewer if --raft_log_memory_bytes needs)");
+        UnlabelledGauge("ledger_raft_snapshot_last_bytes", "Size of the last Raft snapshot taken");
+    snapshot_install_seconds_ = UnlabelledGauge("ledger_raft_snapshot_install_last_seconds",
+                                                "Time to install the last Raft snapshot");
+    snapshot_install_bytes_ = UnlabelledGauge("ledger_raft_snapshot_install_last_bytes",
+                                              "Size of the last Raft snapshot installed");
+    snapshot_held_messages_ = UnlabelledCounter(
+        "ledger_raft_snapshot_held_messages_total",
+        "Raft messages held until this node's snapshot write completed (an InstallSnapshot "
+        "received meanwhile, and what followed it)");
+    log_bytes_ =
+        UnlabelledGauge("ledger_raft_log_bytes_since_snapshot",
+                        "Bytes of the Raft entries applied since this node's last snapshot (held "
+                        "in memory until the next one; see --raft_log_memory_bytes)");
+    snapshot_trailing_ =
+        UnlabelledGauge("ledger_raft_snapshot_trailing_entries",
+                        "Raft entries a snapshot keeps behind it for lagging followers "
+                        "(--snapshot_trailing, fewer if --raft_log_memory_bytes needs)");
   }
   snapshots_taken_->Increment(static_cast<double>(figures.taken - snapshots_seen_.taken));
   snapshots_installed_->Increment(
@@ -349,25 +350,14 @@ void Metrics::SetSnapshots(const SnapshotFigures& figures) {
 
 void Metrics::SetLoop(const LoopFigures& figures) {
   if (loop_busy_ == nullptr) {
-    loop_busy_ = &prometheus::BuildCounter()
-                      .Name("ledger_raft_loop_busy_seconds_total")
-                      .Help(
-                          "Time the Raft loop thread was busy (not waiting for I/O): its rate is "
-                          "the thread's utilisation")
-                      .Register(*registry_)
-                      .Add({});
-    loop_slow_turns_ = &prometheus::BuildCounter()
-                            .Name("ledger_raft_loop_slow_turns_total")
-                            .Help(
-                                "Turns of the Raft loop busy for --raft_slow_turn_ms or longer "
-                                "(each is logged with what it did)")
-                            .Register(*registry_)
-                            .Add({});
-    loop_longest_ = &prometheus::BuildGauge()
-                         .Name("ledger_raft_loop_longest_turn_seconds")
-                         .Help("The busiest turn of the Raft loop since the node started")
-                         .Register(*registry_)
-                         .Add({});
+    loop_busy_ = UnlabelledCounter("ledger_raft_loop_busy_seconds_total",
+                                   "Time the Raft loop thread was busy (not waiting for I/O): its "
+                                   "rate is the thread's utilisation");
+    loop_slow_turns_ = UnlabelledCounter("ledger_raft_loop_slow_turns_total",
+                                         "Turns of the Raft loop busy for --raft_slow_turn_ms or "
+                                         "longer (each is logged with what it did)");
+    loop_longest_ = UnlabelledGauge("ledger_raft_loop_longest_turn_seconds",
+                                    "The busiest turn of the Raft loop since the node started");
   }
   loop_busy_->Increment(std::max(0.0, figures.busy_seconds - loop_seen_.busy_seconds));
   loop_slow_turns_->Increment(static_cast<double>(figures.slow_turns - loop_seen_.slow_turns));

@@ -82,6 +82,9 @@ class Metrics {
   int ListeningPort() const;
 
  private:
+  // A metric without labels, registered under `name`.
+  prometheus::Gauge* UnlabelledGauge(const char* name, const char* help);
+  prometheus::Counter* UnlabelledCounter(const char* name, const char* help);
   // The constructor's parts: requests and decisions by result; batch sizes, commit latencies and
   // fsyncs; sweeps, the journal index and the store's gauges; invariant violations and the clock.
   void RegisterDecisions();
