@@ -35,8 +35,14 @@
 #include "wallet/cpm.h"
 #include "wallet/wallet_client.h"
 
+namespace ledger {
+namespace {
+constexpr int kDefaultResidents = 300;  // --residents' default: the demo's town size (ops/run).
+}  // namespace
+}  // namespace ledger
+
 ABSL_FLAG(std::string, addr, "127.0.0.1:7400", "ledgerd address");
-ABSL_FLAG(int, residents, 300, "number of residents (20..8000)");  // kDefaultResidents
+ABSL_FLAG(int, residents, ledger::kDefaultResidents, "number of residents (20..8000)");
 ABSL_FLAG(uint64_t, seed, 2026, "seed for who buys what where");
 ABSL_FLAG(
     std::string, demo_keys_dir, "",
@@ -64,8 +70,7 @@ constexpr int kShops = 5;
 // circulation simulator's privacy rule to let it calibrate from this ledger.
 constexpr int kStalls = 12;
 constexpr int kReservedResidents = 10;
-constexpr int kDefaultResidents = 300;  // --residents' default (the flag above).
-constexpr int kWalkers = 40;            // Residents taking part in health mileage.
+constexpr int kWalkers = 40;  // Residents taking part in health mileage.
 constexpr int kElder = 3, kDaughter = 4;
 constexpr int kHarvestDays = 3;              // The farm's harvest task: today and two more days.
 constexpr int64_t kTaskPerDay = 2000;        // The farm's thank-you per visitor per day ...
